@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install the systems under test and the tools the CI scripts use, on Debian 12 (bookworm), as root.
+# Idempotent: apt-get runs (with one `apt-get update`) only if a package is missing; pip only if the venv
+# lacks the pinned versions.
+#
+#   ci/install.sh
+#
+# Env (defaults in brackets):
+#   VENV   [/tmp/ihe-harness-venv]  Python venv with pydicom + numpy (fixture generator, STOW loader)
+#   PYTHON [python3]                interpreter used to create the venv
+#
+# Orthanc's postinst tries to start the system service (ports 8042/4242). A policy-rc.d that denies service starts
+# is put in place for the duration of the install if none exists, so no system Orthanc is ever left running; the
+# CI scripts start their own Orthanc with ci/start-orthanc.sh.
+set -euo pipefail
+VENV=${VENV:-/tmp/ihe-harness-venv}
+PYTHON=${PYTHON:-python3}
+PYDICOM_VERSION=3.0.2
+t0=$(date +%s)
+
+PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv)
+need=()
+for p in "${PKGS[@]}"; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  CREATED_POLICY=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    CREATED_POLICY=1
+  fi
+  remove_policy() { [ "$CREATED_POLICY" = 1 ] && rm -f /usr/sbin/policy-rc.d; return 0; }
+  trap remove_policy EXIT
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  remove_policy
+  trap - EXIT
+fi
+# The optional orthanc-gdcm plugin (J2K transcoding) is deliberately not installed: Orthanc 1.10.1 with it
+# crashes under load on JPEG-LS/RLE/J2K frame requests. ci/start-orthanc.sh does not load it by default.
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" - "$PYDICOM_VERSION" >/dev/null 2>&1 <<'PY'
+import sys, pydicom, numpy
+sys.exit(0 if pydicom.__version__ == sys.argv[1] else 1)
+PY
+then
+  "$VENV/bin/pip" install -q --disable-pip-version-check "pydicom==$PYDICOM_VERSION" numpy
+fi
+
+echo "install ok in $(( $(date +%s) - t0 ))s:" \
+  "Orthanc $(dpkg-query -W -f='${Version}' orthanc)," \
+  "orthanc-dicomweb $(dpkg-query -W -f='${Version}' orthanc-dicomweb)," \
+  "dcmtk $(dpkg-query -W -f='${Version}' dcmtk)," \
+  "dicom3tools $(dpkg-query -W -f='${Version}' dicom3tools)," \
+  "gdcm $(dpkg-query -W -f='${Version}' libgdcm-tools)," \
+  "pydicom $("$VENV/bin/python" -c 'import pydicom; print(pydicom.__version__)')," \
+  "numpy $("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')," \
+  "venv $VENV"

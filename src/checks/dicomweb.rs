@@ -1,0 +1,1032 @@
+//! DICOMweb checks: WADO-RS (IHE RAD-107), QIDO-RS (RAD-129) and STOW-RS (RAD-108), as specified by
+//! DICOM PS3.18 (2024+ editions; the sections cited are those of the current edition at
+//! <https://dicom.nema.org/medical/dicom/current/output/chtml/part18/>).
+//!
+//! Ids DW-01..DW-16 are those of the project's standards reference (§8.7); DW-17 and up are the
+//! harness's own, each citing the text it reads. Where the standard leaves a status code open, the
+//! step that sets the [`Expect`] decides what is acceptable, strict or lenient, and says why.
+
+use std::collections::BTreeSet;
+
+use super::{Check, Expect, Level, QidoLevel, Subject, Verdict};
+use crate::evidence::{Exchange, MultipartSummary};
+use crate::model::dicom_json;
+use crate::transport::media_type::MediaType;
+
+/// Explicit VR Little Endian, the default transfer syntax of `application/dicom` (PS3.18 §8.7.3.5.2).
+pub const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
+/// Implicit VR Little Endian: not to be used by web services (PS3.18 §8.7.3.5.2).
+pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
+/// Explicit VR Big Endian (retired): not to be used by web services.
+pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
+
+const ORIGIN: &str = "DICOMweb origin server (RAD-107/129 Responder, RAD-108 Receiver)";
+
+/// The DICOMweb checks.
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "DW-01",
+        requirement: "DICOM PS3.18 §8.7.3.5.1; RFC 2046 §5.1.1",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A multipart response is multipart/related with type and boundary parameters and parses per RFC 2046, close delimiter included",
+        eval: dw01_multipart_structure,
+    },
+    Check {
+        id: "DW-02",
+        requirement: "DICOM PS3.18 §8.7.3.5.1",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Each part's Content-Type matches the type parameter of the multipart response",
+        eval: dw02_part_types,
+    },
+    Check {
+        id: "DW-03",
+        requirement: "DICOM PS3.18 §8.7.3.5.2, §8.7.9",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Returned instances use an acceptable transfer syntax: the one asked for, Explicit VR Little Endian when none was asked for, never Implicit VR LE or Explicit VR BE",
+        eval: dw03_transfer_syntax,
+    },
+    Check {
+        id: "DW-04",
+        requirement: "DICOM PS3.18 §10.4.3 Table 10.4.3-1",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "WADO-RS status: 200 only when every target instance is returned, 404 for an unknown target, 406 when no acceptable media type can be returned",
+        eval: dw04_wado_status,
+    },
+    Check {
+        id: "DW-05",
+        requirement: "DICOM PS3.18 §F.2.2-F.2.6",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "DICOM JSON: an array of datasets keyed by 8 upper-case hex digits in ascending order, each attribute with a vr and at most one of Value, BulkDataURI, InlineBinary",
+        eval: dw05_json_model,
+    },
+    Check {
+        id: "DW-06",
+        requirement: "DICOM PS3.18 §F.2.6, §10.4.1.1.5",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Every BulkDataURI in metadata can be retrieved: 200 with multipart/related; type=\"application/octet-stream\"",
+        eval: dw06_bulkdata,
+    },
+    Check {
+        id: "DW-07",
+        requirement: "DICOM PS3.18 §10.6.3.3.1 Tables 10.6.3-3, -4, -5",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "QIDO-RS results carry every required return attribute of their level, plus the matching and includefield attributes",
+        eval: dw07_qido_required,
+    },
+    Check {
+        id: "DW-08",
+        requirement: "DICOM PS3.18 §8.3.4.4 (limit, offset)",
+        level: Level::Should,
+        actor: ORIGIN,
+        title: "QIDO-RS honours limit and offset: at most limit results, starting at offset of the unpaged result list",
+        eval: dw08_paging,
+    },
+    Check {
+        id: "DW-09",
+        requirement: "DICOM PS3.18 §10.6.3, §8.3.4.4",
+        level: Level::Should,
+        actor: ORIGIN,
+        title: "QIDO-RS does not silently truncate: every match is returned unless 413 or a Warning header says otherwise",
+        eval: dw09_no_silent_truncation,
+    },
+    Check {
+        id: "DW-10",
+        requirement: "DICOM PS3.18 §10.5.3 Table 10.5.3-1, Annex I",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "STOW-RS status agrees with the response: 200 without failures, 202 with some stored and some failed or warned, 409 with nothing stored",
+        eval: dw10_stow_status,
+    },
+    Check {
+        id: "DW-11",
+        requirement: "DICOM PS3.18 §I.2 Tables I.2-1, I.2-2",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Every Failed SOP Sequence item has a Failure Reason, and warnings a Warning Reason, from the tables of Annex I",
+        eval: dw11_stow_reasons,
+    },
+    Check {
+        id: "DW-12",
+        requirement: "DICOM PS3.18 §10.5.1, §10.5.3",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "STOW-RS to /studies/{study}: instances of another study are not stored and are listed as failed",
+        eval: dw12_stow_study_mismatch,
+    },
+    Check {
+        id: "DW-17",
+        requirement: "DICOM PS3.18 §8.7.3.5.2; PS3.10 §7.1",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Each application/dicom part holds a DICOM PS3.10 object (preamble, DICM, File Meta Information)",
+        eval: dw17_parts_are_dicom,
+    },
+    Check {
+        id: "DW-18",
+        requirement: "DICOM PS3.18 §10.4.1 (Study, Series, Instance resources)",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A retrieve returns only instances of the target study, series or instance, with their identifiers unchanged",
+        eval: dw18_target_membership,
+    },
+    Check {
+        id: "DW-19",
+        requirement: "DICOM PS3.18 §8.3.4.1; PS3.4 §C.2.2.2",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Every QIDO-RS result matches the query keys (single value, wildcard, range, UID list)",
+        eval: dw19_qido_matching,
+    },
+    Check {
+        id: "DW-20",
+        requirement: "DICOM PS3.18 §10.6.3 (status codes); §8.7.3.5 (application/dicom+json)",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "QIDO-RS answers a valid query with 200 and application/dicom+json (an empty array, or 204, when nothing matches)",
+        eval: dw20_qido_status,
+    },
+];
+
+fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
+    let ct = ex.response.as_ref()?.header("content-type")?;
+    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type {ct:?}: {e}")))
+}
+
+fn is_success(ex: &Exchange) -> bool {
+    matches!(ex.status(), Some(200 | 206))
+}
+
+fn multipart_of<'a>(s: &'a Subject<'_>) -> Option<&'a MultipartSummary> {
+    s.exchange.multipart.as_ref()
+}
+
+fn dw01_multipart_structure(s: &Subject<'_>) -> Verdict {
+    if !is_success(s.exchange) {
+        return Verdict::na("no successful retrieve to judge");
+    }
+    let media = match response_media(s.exchange) {
+        None => return Verdict::fail("a multipart/related Content-Type", "no Content-Type header"),
+        Some(Err(e)) => return Verdict::fail("a multipart/related Content-Type", e),
+        Some(Ok(m)) => m,
+    };
+    if media.essence != "multipart/related" {
+        return Verdict::fail("Content-Type multipart/related", media.to_header_value());
+    }
+    let mut missing = Vec::new();
+    if media.param("type").is_none() {
+        missing.push("type");
+    }
+    if media.param("boundary").is_none() {
+        missing.push("boundary");
+    }
+    if !missing.is_empty() {
+        return Verdict::fail(
+            "type and boundary parameters",
+            format!(
+                "Content-Type {} lacks {}",
+                media.to_header_value(),
+                missing.join(" and ")
+            ),
+        );
+    }
+    let Some(mp) = multipart_of(s) else {
+        return Verdict::fail("a parsable multipart body", "the body was not parsed as multipart");
+    };
+    if let Some(e) = &mp.error {
+        return Verdict::fail(
+            "a body that parses per RFC 2046 up to the close delimiter",
+            format!("{e} after {} part(s)", mp.parts.len()),
+        );
+    }
+    if !mp.closed {
+        return Verdict::fail("a close delimiter --boundary--", "none");
+    }
+    if mp.parts.is_empty() {
+        return Verdict::fail("at least one part in a 200/206 response", "no parts");
+    }
+    Verdict::Pass
+}
+
+fn essence_matches(expected: &str, actual: &str) -> bool {
+    if expected == actual {
+        return true;
+    }
+    match expected.split_once('/') {
+        Some((t, "*")) => actual.split_once('/').map(|(a, _)| a == t).unwrap_or(false),
+        _ => expected == "*/*",
+    }
+}
+
+fn dw02_part_types(s: &Subject<'_>) -> Verdict {
+    let Some(mp) = multipart_of(s) else {
+        return Verdict::na("not a multipart response");
+    };
+    let Some(Ok(media)) = response_media(s.exchange) else {
+        return Verdict::na("no parsable Content-Type");
+    };
+    let Some(related) = media.related_type() else {
+        return Verdict::na("no type parameter to compare with (see DW-01)");
+    };
+    for (i, part) in mp.parts.iter().enumerate() {
+        let Some(ct) = part.content_type() else {
+            return Verdict::fail(
+                format!("part {} with Content-Type {}", i + 1, related.essence),
+                "no Content-Type header",
+            );
+        };
+        match MediaType::parse(ct) {
+            Ok(pm) if essence_matches(&related.essence, &pm.essence) => {}
+            Ok(pm) => {
+                return Verdict::fail(
+                    format!("part {} of type {}", i + 1, related.essence),
+                    pm.essence,
+                )
+            }
+            Err(e) => {
+                return Verdict::fail(
+                    format!("part {} with a valid Content-Type", i + 1),
+                    format!("{ct:?}: {e}"),
+                )
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw03_transfer_syntax(s: &Subject<'_>) -> Verdict {
+    let Some(mp) = multipart_of(s) else {
+        return Verdict::na("not a multipart response");
+    };
+    if !is_success(s.exchange) {
+        return Verdict::na("no successful retrieve to judge");
+    }
+    let mut judged = 0;
+    for (i, part) in mp.parts.iter().enumerate() {
+        let Some(head) = &part.dicom else { continue };
+        let Some(ts) = head.transfer_syntax.as_deref() else {
+            continue;
+        };
+        judged += 1;
+        let sop = head.sop_instance.as_deref().unwrap_or("?");
+        if ts == IMPLICIT_VR_LE || ts == EXPLICIT_VR_BE {
+            return Verdict::fail(
+                "no Implicit VR Little Endian or Explicit VR Big Endian over the web",
+                format!("part {} (SOP {sop}) in {ts}", i + 1),
+            );
+        }
+        match s.expect.requested_ts.as_deref() {
+            None if ts != EXPLICIT_VR_LE => {
+                return Verdict::fail(
+                    format!("the default {EXPLICIT_VR_LE} (no transfer-syntax was asked for)"),
+                    format!("part {} (SOP {sop}) in {ts}", i + 1),
+                )
+            }
+            Some(req) if req != "*" && req != ts => {
+                return Verdict::fail(
+                    format!("the requested transfer syntax {req}"),
+                    format!("part {} (SOP {sop}) in {ts}", i + 1),
+                )
+            }
+            _ => {}
+        }
+        if let Some(labelled) = part
+            .content_type()
+            .and_then(|ct| MediaType::parse(ct).ok())
+            .and_then(|m| m.transfer_syntax())
+        {
+            if labelled != ts && labelled != "*" {
+                return Verdict::fail(
+                    format!("part {} labelled with its own transfer syntax {ts}", i + 1),
+                    format!("labelled transfer-syntax={labelled}"),
+                );
+            }
+        }
+    }
+    if judged == 0 {
+        return Verdict::na("no DICOM part with a readable transfer syntax");
+    }
+    Verdict::Pass
+}
+
+fn returned_sops(mp: &MultipartSummary) -> BTreeSet<String> {
+    mp.parts
+        .iter()
+        .filter_map(|p| p.dicom.as_ref())
+        .filter_map(|d| d.sop_instance.clone().or_else(|| d.media_storage_sop_instance.clone()))
+        .collect()
+}
+
+fn dw04_wado_status(s: &Subject<'_>) -> Verdict {
+    let Some(status) = s.exchange.status() else {
+        return Verdict::na("no response");
+    };
+    let e = s.expect;
+    if !e.status.is_empty() && !e.status.contains(&status) {
+        let want = e
+            .status
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let why = if e.status_reason.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", e.status_reason)
+        };
+        return Verdict::fail(format!("{want}{why}"), format!("{status}"));
+    }
+    if status == 200 {
+        if let (Some(expected), Some(mp)) = (&e.instances, multipart_of(s)) {
+            let got = returned_sops(mp);
+            let missing: Vec<&String> = expected.difference(&got).collect();
+            if !missing.is_empty() {
+                return Verdict::fail(
+                    format!(
+                        "200 only with all {} target instances (otherwise 206)",
+                        expected.len()
+                    ),
+                    format!(
+                        "200 with {} of them; missing {}",
+                        expected.len() - missing.len(),
+                        missing
+                            .iter()
+                            .take(3)
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+fn json_body(ex: &Exchange) -> Result<serde_json::Value, String> {
+    let Some(r) = &ex.response else {
+        return Err("no response".into());
+    };
+    if !r.body.complete {
+        return Err(format!(
+            "body of {} bytes exceeds what the harness keeps for JSON checks",
+            r.body.size
+        ));
+    }
+    serde_json::from_slice(&r.body.kept).map_err(|e| format!("not JSON: {e}"))
+}
+
+fn dw05_json_model(s: &Subject<'_>) -> Verdict {
+    if s.exchange.status() != Some(200) {
+        return Verdict::na("no 200 response to judge");
+    }
+    let v = match json_body(s.exchange) {
+        Ok(v) => v,
+        Err(e) if e.starts_with("body of") => return Verdict::na(e),
+        Err(e) => return Verdict::fail("a DICOM JSON array", e),
+    };
+    let violations = dicom_json::validate_dataset_array(&v);
+    let hard: Vec<_> = violations
+        .iter()
+        .filter(|v| !v.is_warning())
+        .collect();
+    if hard.is_empty() {
+        return Verdict::Pass;
+    }
+    Verdict::fail(
+        "a DICOM JSON model per Annex F",
+        format!(
+            "{} violation(s): {}",
+            hard.len(),
+            hard.iter()
+                .take(3)
+                .map(|v| format!("{} {} ({})", v.path, v.message, v.rule))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    )
+}
+
+fn dw06_bulkdata(s: &Subject<'_>) -> Verdict {
+    if s.followups.is_empty() {
+        return Verdict::na("no BulkDataURI was dereferenced");
+    }
+    for f in s.followups {
+        if f.failure.is_some() && f.response.is_none() {
+            continue;
+        }
+        match f.status() {
+            Some(200) => {}
+            Some(other) => {
+                return Verdict::fail(
+                    "200 for the BulkDataURI",
+                    format!("{other} (exchange #{}, {})", f.seq, f.request.url),
+                )
+            }
+            None => continue,
+        }
+        let media = response_media(f).and_then(Result::ok);
+        let ok = media
+            .as_ref()
+            .map(|m| {
+                (m.essence == "multipart/related"
+                    && m.related_type()
+                        .map(|t| t.essence == "application/octet-stream")
+                        .unwrap_or(false))
+                    || m.essence == "application/octet-stream"
+            })
+            .unwrap_or(false);
+        if !ok {
+            return Verdict::fail(
+                "multipart/related; type=\"application/octet-stream\"",
+                format!(
+                    "{} (exchange #{})",
+                    media.map(|m| m.to_header_value()).unwrap_or_else(|| "no Content-Type".into()),
+                    f.seq
+                ),
+            );
+        }
+    }
+    Verdict::Pass
+}
+
+/// Required return attributes per level (PS3.18 Tables 10.6.3-3/-4/-5, as the project reads them).
+pub fn required_attributes(level: QidoLevel) -> &'static [(u32, &'static str)] {
+    match level {
+        QidoLevel::Study => &[
+            (0x0008_0020, "StudyDate"),
+            (0x0008_0030, "StudyTime"),
+            (0x0008_0050, "AccessionNumber"),
+            (0x0008_0061, "ModalitiesInStudy"),
+            (0x0008_0090, "ReferringPhysicianName"),
+            (0x0010_0010, "PatientName"),
+            (0x0010_0020, "PatientID"),
+            (0x0010_0030, "PatientBirthDate"),
+            (0x0010_0040, "PatientSex"),
+            (0x0020_000D, "StudyInstanceUID"),
+            (0x0020_0010, "StudyID"),
+            (0x0020_1206, "NumberOfStudyRelatedSeries"),
+            (0x0020_1208, "NumberOfStudyRelatedInstances"),
+        ],
+        QidoLevel::Series => &[
+            (0x0008_0060, "Modality"),
+            (0x0020_000E, "SeriesInstanceUID"),
+            (0x0020_0011, "SeriesNumber"),
+            (0x0020_1209, "NumberOfSeriesRelatedInstances"),
+        ],
+        QidoLevel::Instance => &[
+            (0x0008_0016, "SOPClassUID"),
+            (0x0008_0018, "SOPInstanceUID"),
+            (0x0020_0013, "InstanceNumber"),
+        ],
+    }
+}
+
+/// The unique key of a level.
+pub fn unique_key(level: QidoLevel) -> u32 {
+    match level {
+        QidoLevel::Study => 0x0020_000D,
+        QidoLevel::Series => 0x0020_000E,
+        QidoLevel::Instance => 0x0008_0018,
+    }
+}
+
+fn qido_results(s: &Subject<'_>) -> Result<Vec<serde_json::Value>, Verdict> {
+    match s.exchange.status() {
+        Some(204) => return Ok(Vec::new()),
+        Some(200) => {}
+        _ => return Err(Verdict::na("no 200 response to judge")),
+    }
+    match json_body(s.exchange) {
+        Ok(serde_json::Value::Array(items)) => Ok(items),
+        Ok(_) => Err(Verdict::fail("a JSON array of results", "another JSON value")),
+        Err(e) => Err(Verdict::fail("a JSON array of results", e)),
+    }
+}
+
+fn result_uids(items: &[serde_json::Value], level: QidoLevel) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|d| dicom_json::first_string(d, unique_key(level)))
+        .collect()
+}
+
+fn dw07_qido_required(s: &Subject<'_>) -> Verdict {
+    let Some(level) = s.expect.qido_level else {
+        return Verdict::na("not a QIDO-RS query");
+    };
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    if items.is_empty() {
+        return Verdict::na("no results to judge");
+    }
+    for (n, item) in items.iter().enumerate() {
+        let mut missing: Vec<String> = required_attributes(level)
+            .iter()
+            .filter(|(tag, _)| dicom_json::attr(item, *tag).is_none())
+            .map(|(_, name)| name.to_string())
+            .collect();
+        for tag in &s.expect.includefield {
+            if dicom_json::attr(item, *tag).is_none() {
+                missing.push(format!("{} (includefield)", dicom_json::tag_key(*tag)));
+            }
+        }
+        if dicom_json::first_string(item, unique_key(level)).is_none()
+            && !missing.iter().any(|m| m.ends_with("InstanceUID"))
+        {
+            missing.push(format!("a value for {}", dicom_json::tag_key(unique_key(level))));
+        }
+        if !missing.is_empty() {
+            return Verdict::fail(
+                "every required return attribute",
+                format!("result {} lacks {}", n + 1, missing.join(", ")),
+            );
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw08_paging(s: &Subject<'_>) -> Verdict {
+    let (Some(level), Some(unpaged)) = (s.expect.qido_level, &s.expect.unpaged) else {
+        return Verdict::na("no paging expectation");
+    };
+    if s.expect.limit.is_none() && s.expect.offset.is_none() {
+        return Verdict::na("no limit or offset sent");
+    }
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    let got = result_uids(&items, level);
+    let offset = s.expect.offset.unwrap_or(0);
+    let limit = s.expect.limit.unwrap_or(usize::MAX);
+    if got.len() > limit {
+        return Verdict::fail(format!("at most {limit} results"), format!("{} results", got.len()));
+    }
+    let want: Vec<String> = unpaged.iter().skip(offset).take(limit).cloned().collect();
+    if got != want {
+        return Verdict::fail(
+            format!("results {}..{} of the unpaged list ({:?})", offset + 1, offset + want.len(), abbreviate(&want)),
+            format!("{:?}", abbreviate(&got)),
+        );
+    }
+    Verdict::Pass
+}
+
+fn abbreviate(uids: &[String]) -> Vec<String> {
+    uids.iter()
+        .map(|u| {
+            if u.len() > 16 {
+                format!("…{}", &u[u.len() - 12..])
+            } else {
+                u.clone()
+            }
+        })
+        .collect()
+}
+
+fn dw09_no_silent_truncation(s: &Subject<'_>) -> Verdict {
+    let (Some(level), Some(known)) = (s.expect.qido_level, &s.expect.known_matches) else {
+        return Verdict::na("the harness does not know which matches the SUT holds");
+    };
+    if s.expect.limit.is_some() || s.expect.offset.is_some() {
+        return Verdict::na("a paged query may return fewer results");
+    }
+    if s.exchange.status() == Some(413) {
+        return Verdict::Pass;
+    }
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    let got: BTreeSet<String> = result_uids(&items, level).into_iter().collect();
+    let missing: Vec<&String> = known.difference(&got).collect();
+    if missing.is_empty() {
+        return Verdict::Pass;
+    }
+    let warned = s
+        .exchange
+        .response
+        .as_ref()
+        .map(|r| r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("warning")))
+        .unwrap_or(false);
+    if warned {
+        return Verdict::Pass;
+    }
+    Verdict::fail(
+        format!("all {} known matches, or 413, or a Warning header", known.len()),
+        format!("{} of them missing without a warning", missing.len()),
+    )
+}
+
+fn stow_response(s: &Subject<'_>) -> Result<serde_json::Value, Verdict> {
+    let v = match json_body(s.exchange) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(if s.exchange.status().map(|c| c >= 400).unwrap_or(false) {
+                Verdict::na(format!("error status without a Store Instances Response: {e}"))
+            } else {
+                Verdict::fail("a Store Instances Response in DICOM JSON", e)
+            })
+        }
+    };
+    // PS3.18 §10.5.3.2: the response payload is one dataset; tolerate it wrapped in a one-item array.
+    match v {
+        serde_json::Value::Array(mut a) if a.len() == 1 => Ok(a.remove(0)),
+        serde_json::Value::Object(_) => Ok(v),
+        _ => Err(Verdict::fail("a Store Instances Response dataset", "another JSON value")),
+    }
+}
+
+fn seq_items(ds: &serde_json::Value, tag: u32) -> Vec<serde_json::Value> {
+    dicom_json::attr(ds, tag)
+        .and_then(|a| a.get("Value"))
+        .and_then(|v| v.as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
+const FAILED_SOP_SEQUENCE: u32 = 0x0008_1198;
+const REFERENCED_SOP_SEQUENCE: u32 = 0x0008_1199;
+const FAILURE_REASON: u32 = 0x0008_1197;
+const WARNING_REASON: u32 = 0x0008_1196;
+const REFERENCED_SOP_INSTANCE_UID: u32 = 0x0008_1155;
+
+fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
+    let Some(status) = s.exchange.status() else {
+        return Verdict::na("no response");
+    };
+    if !s.expect.status.is_empty() && !s.expect.status.contains(&status) {
+        return Verdict::fail(
+            format!(
+                "{}{}",
+                s.expect.status.iter().map(u16::to_string).collect::<Vec<_>>().join(" or "),
+                if s.expect.status_reason.is_empty() { String::new() } else { format!(" for {}", s.expect.status_reason) }
+            ),
+            status.to_string(),
+        );
+    }
+    if !matches!(status, 200 | 202 | 409) {
+        return Verdict::Pass;
+    }
+    let ds = match stow_response(s) {
+        Ok(d) => d,
+        Err(v) => return v,
+    };
+    let failed = seq_items(&ds, FAILED_SOP_SEQUENCE);
+    let referenced = seq_items(&ds, REFERENCED_SOP_SEQUENCE);
+    let warned = referenced
+        .iter()
+        .any(|r| dicom_json::attr(r, WARNING_REASON).is_some());
+    match status {
+        200 if !failed.is_empty() => Verdict::fail(
+            "200 only when every instance was stored (no Failed SOP Sequence items)",
+            format!("200 with {} failed item(s)", failed.len()),
+        ),
+        202 if referenced.is_empty() || (failed.is_empty() && !warned) => Verdict::fail(
+            "202 with at least one stored and at least one failed or warned instance",
+            format!("202 with {} referenced, {} failed", referenced.len(), failed.len()),
+        ),
+        409 if !referenced.is_empty() => Verdict::fail(
+            "409 only when no instance was stored (no Referenced SOP Sequence items)",
+            format!("409 with {} referenced item(s)", referenced.len()),
+        ),
+        _ => Verdict::Pass,
+    }
+}
+
+fn reason_known(code: u64, failure: bool) -> bool {
+    if failure {
+        matches!(code >> 8, 0xA7 | 0xA9 | 0xC0..=0xCF) || matches!(code, 0x0110 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
+    } else {
+        matches!(code, 0xB000 | 0xB006 | 0xB007)
+    }
+}
+
+fn reason_value(item: &serde_json::Value, tag: u32) -> Option<u64> {
+    dicom_json::attr(item, tag)?
+        .get("Value")?
+        .as_array()?
+        .first()?
+        .as_u64()
+}
+
+fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
+    if !matches!(s.exchange.status(), Some(200 | 202 | 409)) {
+        return Verdict::na("no Store Instances Response expected");
+    }
+    let ds = match stow_response(s) {
+        Ok(d) => d,
+        Err(v) => return v,
+    };
+    let failed = seq_items(&ds, FAILED_SOP_SEQUENCE);
+    let referenced = seq_items(&ds, REFERENCED_SOP_SEQUENCE);
+    if failed.is_empty() && referenced.iter().all(|r| dicom_json::attr(r, WARNING_REASON).is_none()) {
+        return Verdict::na("no failed or warned item");
+    }
+    for (i, item) in failed.iter().enumerate() {
+        match reason_value(item, FAILURE_REASON) {
+            None => {
+                return Verdict::fail(
+                    "a Failure Reason (0008,1197) in every Failed SOP Sequence item",
+                    format!("item {} has none", i + 1),
+                )
+            }
+            Some(code) if !reason_known(code, true) => {
+                return Verdict::fail(
+                    "a Failure Reason from Table I.2-2",
+                    format!("item {} has {code:04X}H", i + 1),
+                )
+            }
+            _ => {}
+        }
+    }
+    for (i, item) in referenced.iter().enumerate() {
+        if dicom_json::attr(item, WARNING_REASON).is_some() {
+            match reason_value(item, WARNING_REASON) {
+                Some(code) if reason_known(code, false) => {}
+                other => {
+                    return Verdict::fail(
+                        "a Warning Reason from Table I.2-1",
+                        format!("referenced item {} has {other:?}", i + 1),
+                    )
+                }
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw12_stow_study_mismatch(s: &Subject<'_>) -> Verdict {
+    let Some(url_study) = &s.expect.stow_url_study else {
+        return Verdict::na("not a STOW-RS to /studies/{study}");
+    };
+    let foreign: Vec<&super::SentInstance> = s
+        .expect
+        .stow_sent
+        .iter()
+        .filter(|i| !i.sop_instance.is_empty() && &i.study != url_study)
+        .collect();
+    if foreign.is_empty() {
+        return Verdict::na("every instance sent belongs to the study of the URL");
+    }
+    let Some(status) = s.exchange.status() else {
+        return Verdict::na("no response");
+    };
+    let own = s.expect.stow_sent.len() - foreign.len();
+    if own == 0 && status != 409 {
+        return Verdict::fail("409: no instance belongs to the study of the URL", status.to_string());
+    }
+    let ds = match stow_response(s) {
+        Ok(d) => d,
+        Err(v) => return v,
+    };
+    let referenced: BTreeSet<String> = seq_items(&ds, REFERENCED_SOP_SEQUENCE)
+        .iter()
+        .filter_map(|r| dicom_json::first_string(r, REFERENCED_SOP_INSTANCE_UID))
+        .collect();
+    let failed: BTreeSet<String> = seq_items(&ds, FAILED_SOP_SEQUENCE)
+        .iter()
+        .filter_map(|r| dicom_json::first_string(r, REFERENCED_SOP_INSTANCE_UID))
+        .collect();
+    for f in &foreign {
+        if referenced.contains(&f.sop_instance) {
+            return Verdict::fail(
+                format!("SOP {} (study {}) not stored", f.sop_instance, f.study),
+                "listed in the Referenced SOP Sequence".to_string(),
+            );
+        }
+        if !failed.contains(&f.sop_instance) {
+            return Verdict::fail(
+                format!("SOP {} listed in the Failed SOP Sequence", f.sop_instance),
+                "not listed".to_string(),
+            );
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw17_parts_are_dicom(s: &Subject<'_>) -> Verdict {
+    let Some(mp) = multipart_of(s) else {
+        return Verdict::na("not a multipart response");
+    };
+    if !is_success(s.exchange) {
+        return Verdict::na("no successful retrieve to judge");
+    }
+    let mut judged = 0;
+    for (i, part) in mp.parts.iter().enumerate() {
+        if let Some(why) = &part.not_dicom {
+            return Verdict::fail(
+                format!("part {} to be a DICOM PS3.10 object", i + 1),
+                format!("{why} ({} bytes)", part.size),
+            );
+        }
+        if part.dicom.is_some() {
+            judged += 1;
+        }
+    }
+    if judged == 0 {
+        return Verdict::na("no application/dicom part");
+    }
+    Verdict::Pass
+}
+
+fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
+    let (Some(target), Some(mp)) = (&s.expect.target, multipart_of(s)) else {
+        return Verdict::na("no retrieve target or no multipart body");
+    };
+    if !is_success(s.exchange) {
+        return Verdict::na("no successful retrieve to judge");
+    }
+    for (i, part) in mp.parts.iter().enumerate() {
+        let Some(h) = &part.dicom else { continue };
+        let checks = [
+            ("Study Instance UID", Some(&target.study), h.study_instance_uid.as_ref()),
+            ("Series Instance UID", target.series.as_ref(), h.series_instance_uid.as_ref()),
+            ("SOP Instance UID", target.instance.as_ref(), h.sop_instance.as_ref()),
+        ];
+        for (name, want, got) in checks {
+            if let (Some(want), Some(got)) = (want, got) {
+                if want != got {
+                    return Verdict::fail(
+                        format!("{name} {want}"),
+                        format!("part {} has {got}", i + 1),
+                    );
+                }
+            }
+        }
+        if let Some(expected) = &s.expect.instances {
+            if let Some(sop) = &h.sop_instance {
+                if !expected.contains(sop) {
+                    return Verdict::fail(
+                        "only instances of the target".to_string(),
+                        format!("part {} is SOP {sop}, not in the target", i + 1),
+                    );
+                }
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+/// Does a value match a QIDO/C-FIND matching key value (PS3.4 C.2.2.2)?
+pub fn value_matches(key_value: &str, value: &str, is_pn: bool, is_date: bool) -> bool {
+    if key_value.is_empty() {
+        return true;
+    }
+    if is_date {
+        if let Some((from, to)) = key_value.split_once('-') {
+            let v = value.get(..8).unwrap_or(value);
+            return (from.is_empty() || v >= from) && (to.is_empty() || v <= to);
+        }
+    }
+    let list: Vec<&str> = key_value.split([',', '\\']).collect();
+    if list.len() > 1 && !key_value.contains(['*', '?']) {
+        return list.contains(&value);
+    }
+    if key_value.contains(['*', '?']) {
+        let (k, v) = if is_pn {
+            (key_value.to_lowercase(), value.to_lowercase())
+        } else {
+            (key_value.to_string(), value.to_string())
+        };
+        return wildcard(&k.chars().collect::<Vec<_>>(), &v.chars().collect::<Vec<_>>());
+    }
+    if is_pn {
+        key_value.eq_ignore_ascii_case(value)
+    } else {
+        key_value == value
+    }
+}
+
+fn wildcard(p: &[char], v: &[char]) -> bool {
+    // Iterative glob with single backtrack point: linear in practice, never recursive on SUT data.
+    let (mut pi, mut vi, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while vi < v.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == v[vi]) {
+            pi += 1;
+            vi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = vi;
+            pi += 1;
+        } else if let Some(sp) = star {
+            pi = sp + 1;
+            mark += 1;
+            vi = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Resolve a QIDO key (keyword or 8-hex tag) to a tag number.
+pub fn qido_key_tag(key: &str) -> Option<u32> {
+    if key.len() == 8 && key.chars().all(|c| c.is_ascii_hexdigit()) {
+        return u32::from_str_radix(key, 16).ok();
+    }
+    dicom_dictionary_std::StandardDataDictionary
+        .by_name(key)
+        .map(|e| {
+            let t = e.tag.inner();
+            ((t.group() as u32) << 16) | t.element() as u32
+        })
+}
+
+use dicom_core::dictionary::DataDictionary as _;
+
+fn dw19_qido_matching(s: &Subject<'_>) -> Verdict {
+    if s.expect.qido_level.is_none() {
+        return Verdict::na("not a QIDO-RS query");
+    }
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    let keys: Vec<(u32, &str)> = s
+        .expect
+        .query
+        .iter()
+        .filter_map(|(k, v)| qido_key_tag(k).map(|t| (t, v.as_str())))
+        .collect();
+    for (n, item) in items.iter().enumerate() {
+        for (tag, want) in &keys {
+            let Some(attr) = dicom_json::attr(item, *tag) else {
+                return Verdict::fail(
+                    format!("matching key {} returned", dicom_json::tag_key(*tag)),
+                    format!("result {} lacks it", n + 1),
+                );
+            };
+            let vr = attr.get("vr").and_then(|v| v.as_str()).unwrap_or("");
+            let values: Vec<String> = attr
+                .get("Value")
+                .and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| match x {
+                            serde_json::Value::String(s) => Some(s.clone()),
+                            serde_json::Value::Number(n) => Some(n.to_string()),
+                            serde_json::Value::Object(o) => o
+                                .get("Alphabetic")
+                                .and_then(|a| a.as_str())
+                                .map(str::to_string),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ok = values
+                .iter()
+                .any(|v| value_matches(want, v, vr == "PN", matches!(vr, "DA" | "DT")));
+            if !ok {
+                return Verdict::fail(
+                    format!("{}={want}", dicom_json::tag_key(*tag)),
+                    format!("result {} has {:?}", n + 1, values),
+                );
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
+    let Some(status) = s.exchange.status() else {
+        return Verdict::na("no response");
+    };
+    if !s.expect.status.is_empty() && !s.expect.status.contains(&status) {
+        return Verdict::fail(
+            format!(
+                "{}{}",
+                s.expect.status.iter().map(u16::to_string).collect::<Vec<_>>().join(" or "),
+                if s.expect.status_reason.is_empty() { String::new() } else { format!(" for {}", s.expect.status_reason) }
+            ),
+            status.to_string(),
+        );
+    }
+    if status == 200 {
+        let media = response_media(s.exchange).and_then(Result::ok);
+        let essence = media.map(|m| m.essence).unwrap_or_default();
+        if essence != "application/dicom+json" && essence != "application/json" {
+            return Verdict::fail("Content-Type application/dicom+json", if essence.is_empty() { "none".to_string() } else { essence });
+        }
+        if let Err(v) = qido_results(s) {
+            return v;
+        }
+    }
+    Verdict::Pass
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,363 @@
+//! The check registry: every conformance rule the harness judges, as data.
+//!
+//! A check has a stable id (`DW-04`), the requirement it enforces (document and section), a level
+//! (SHALL / SHOULD), the actor it judges, a one-line title written as the requirement, and a pure
+//! function over a recorded [`Exchange`] plus what the scenario knows to expect. Checks never do I/O:
+//! steps record first and evaluate second, so each check is unit-tested from fixtures, with a case
+//! where it passes and one where it fails.
+//!
+//! Outcomes follow Inferno and hurl: Pass, Fail (the SUT broke the cited requirement), Error (the
+//! harness or the network failed: never a verdict on the SUT), Skip and NotApplicable.
+
+pub mod dicomweb;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::evidence::Exchange;
+
+/// Requirement strength (RFC 2119 as used by DICOM and IHE).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    /// SHALL / required: a breach is a Fail.
+    Shall,
+    /// SHOULD / recommended: a breach is a warning, a Fail only in strict mode.
+    Should,
+}
+
+/// What a check function concludes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// The requirement holds.
+    Pass,
+    /// The requirement is broken.
+    Fail {
+        /// What the requirement demands.
+        expected: String,
+        /// What the SUT did.
+        actual: String,
+    },
+    /// The check does not apply to this exchange.
+    NotApplicable(String),
+}
+
+impl Verdict {
+    /// Shorthand for a Fail.
+    pub fn fail(expected: impl Into<String>, actual: impl Into<String>) -> Verdict {
+        Verdict::Fail {
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
+
+    /// Shorthand for NotApplicable.
+    pub fn na(reason: impl Into<String>) -> Verdict {
+        Verdict::NotApplicable(reason.into())
+    }
+}
+
+/// The five outcomes of a finding or a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Requirement met.
+    Pass,
+    /// Not applicable.
+    NotApplicable,
+    /// Precondition unmet.
+    Skip,
+    /// The SUT broke a requirement.
+    Fail,
+    /// The harness, the network or the configuration failed.
+    Error,
+}
+
+/// The hierarchy level a request targets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Study Instance UID.
+    pub study: String,
+    /// Series Instance UID, for series and instance targets.
+    pub series: Option<String>,
+    /// SOP Instance UID, for instance targets.
+    pub instance: Option<String>,
+}
+
+/// QIDO-RS query level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QidoLevel {
+    /// Studies.
+    Study,
+    /// Series.
+    Series,
+    /// Instances.
+    Instance,
+}
+
+/// One instance sent in a STOW-RS request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentInstance {
+    /// SOP Class UID (empty for a non-DICOM part).
+    pub sop_class: String,
+    /// SOP Instance UID (empty for a non-DICOM part).
+    pub sop_instance: String,
+    /// Study Instance UID of the object.
+    pub study: String,
+}
+
+/// What the scenario knows the answer must be; each check uses the fields it needs.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Status codes that satisfy the requirement (the first is the one the standard names).
+    pub status: Vec<u16>,
+    /// Why that status (for messages): "unknown study".
+    pub status_reason: String,
+    /// Transfer syntax asked for: None = none (the default applies), `*` = any, or a UID.
+    pub requested_ts: Option<String>,
+    /// The target of a retrieve.
+    pub target: Option<Target>,
+    /// Every SOP Instance UID the target holds, when the harness knows them.
+    pub instances: Option<BTreeSet<String>>,
+    /// QIDO level.
+    pub qido_level: Option<QidoLevel>,
+    /// Query keys and values sent (keyword or tag, value).
+    pub query: Vec<(String, String)>,
+    /// includefield tags asked for.
+    pub includefield: Vec<u32>,
+    /// UIDs (of the query level) that the SUT is known to hold and that match the query.
+    pub known_matches: Option<BTreeSet<String>>,
+    /// UIDs in the order of a preceding unpaged query, for paging checks.
+    pub unpaged: Option<Vec<String>>,
+    /// `limit` sent.
+    pub limit: Option<usize>,
+    /// `offset` sent.
+    pub offset: Option<usize>,
+    /// STOW-RS: the study of the request URL, if any.
+    pub stow_url_study: Option<String>,
+    /// STOW-RS: what was sent.
+    pub stow_sent: Vec<SentInstance>,
+}
+
+/// What a check looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The exchange judged.
+    pub exchange: &'a Exchange,
+    /// What the scenario expects.
+    pub expect: &'a Expect,
+    /// Strict mode.
+    pub strict: bool,
+    /// Follow-up exchanges (BulkDataURI dereferences).
+    pub followups: &'a [Exchange],
+}
+
+/// A conformance check.
+#[derive(Debug, Clone, Copy)]
+pub struct Check {
+    /// Stable id, e.g. `DW-04`.
+    pub id: &'static str,
+    /// The requirement: document and section.
+    pub requirement: &'static str,
+    /// SHALL or SHOULD.
+    pub level: Level,
+    /// The actor judged.
+    pub actor: &'static str,
+    /// The requirement in one line.
+    pub title: &'static str,
+    /// The rule.
+    pub eval: fn(&Subject<'_>) -> Verdict,
+}
+
+/// A check's result in a scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Check id.
+    pub check: String,
+    /// Requirement cited.
+    pub requirement: String,
+    /// Level.
+    pub level: Level,
+    /// Title.
+    pub title: String,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// A SHOULD-level breach outside strict mode: reported as a warning, not counted as a Fail.
+    pub advisory: bool,
+    /// Expected value (Fail) or reason (NotApplicable, Error).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub expected: String,
+    /// Actual value.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub actual: String,
+    /// The exchange judged (`exchange #3, GET …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<u32>,
+    /// Method and URL of that exchange.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub exchange_label: String,
+}
+
+impl Finding {
+    /// `DW-04 (PS3.18 …): expected …, received … (exchange #7, GET …)`.
+    pub fn message(&self) -> String {
+        let mut s = format!("{} [{}] {}", self.check, self.requirement, self.title);
+        if !self.expected.is_empty() || !self.actual.is_empty() {
+            s.push_str(&format!(
+                ": expected {}; actual {}",
+                self.expected, self.actual
+            ));
+        }
+        if !self.exchange_label.is_empty() {
+            s.push_str(&format!(" ({})", self.exchange_label));
+        }
+        s
+    }
+
+    /// Does this finding make its scenario fail?
+    pub fn is_failure(&self) -> bool {
+        self.outcome == Outcome::Fail && !self.advisory
+    }
+
+    /// A harness or network error tied to an exchange.
+    pub fn error(exchange: &Exchange) -> Finding {
+        let (kind, message) = exchange
+            .failure
+            .as_ref()
+            .map(|f| (f.kind.clone(), f.message.clone()))
+            .unwrap_or_default();
+        Finding {
+            check: format!("harness.{kind}"),
+            requirement: "harness".into(),
+            level: Level::Shall,
+            title: format!("{} {} could not be completed", exchange.transaction, exchange.operation),
+            outcome: Outcome::Error,
+            advisory: false,
+            expected: String::new(),
+            actual: message,
+            exchange: Some(exchange.seq),
+            exchange_label: exchange.label(),
+        }
+    }
+
+    /// A harness error not tied to an exchange (fixtures missing, bad step argument).
+    pub fn harness_error(title: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            check: "harness".into(),
+            requirement: "harness".into(),
+            level: Level::Shall,
+            title: title.into(),
+            outcome: Outcome::Error,
+            advisory: false,
+            expected: String::new(),
+            actual: message.into(),
+            exchange: None,
+            exchange_label: String::new(),
+        }
+    }
+}
+
+/// Every check the harness knows, across profiles.
+pub fn registry() -> impl Iterator<Item = &'static Check> {
+    dicomweb::CHECKS.iter()
+}
+
+/// Look a check up by id.
+pub fn by_id(id: &str) -> Option<&'static Check> {
+    registry().find(|c| c.id == id)
+}
+
+/// Evaluate one check on a subject and turn the verdict into a finding.
+pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
+    let exchange = subject.exchange;
+    let (outcome, expected, actual) = if exchange.failure.is_some() && exchange.response.is_none()
+    {
+        (
+            Outcome::NotApplicable,
+            "no response to judge".to_string(),
+            String::new(),
+        )
+    } else {
+        match (check.eval)(subject) {
+            Verdict::Pass => (Outcome::Pass, String::new(), String::new()),
+            Verdict::Fail { expected, actual } => (Outcome::Fail, expected, actual),
+            Verdict::NotApplicable(reason) => (Outcome::NotApplicable, reason, String::new()),
+        }
+    };
+    Finding {
+        check: check.id.into(),
+        requirement: check.requirement.into(),
+        level: check.level,
+        title: check.title.into(),
+        outcome,
+        advisory: outcome == Outcome::Fail && check.level == Level::Should && !subject.strict,
+        expected,
+        actual,
+        exchange: Some(exchange.seq),
+        exchange_label: exchange.label(),
+    }
+}
+
+/// The outcome of a scenario from its findings: any Error, else any failure, else Pass.
+pub fn scenario_outcome(findings: &[Finding]) -> Outcome {
+    if findings.iter().any(|f| f.outcome == Outcome::Error) {
+        Outcome::Error
+    } else if findings.iter().any(Finding::is_failure) {
+        Outcome::Fail
+    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::Skip) {
+        Outcome::Skip
+    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::NotApplicable)
+    {
+        Outcome::NotApplicable
+    } else {
+        Outcome::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_cited() {
+        let mut seen = BTreeSet::new();
+        for c in registry() {
+            assert!(seen.insert(c.id), "duplicate check id {}", c.id);
+            assert!(
+                c.requirement.contains("PS3.") || c.requirement.contains("IHE") || c.requirement.contains("RFC"),
+                "{} cites no document",
+                c.id
+            );
+            assert!(c.requirement.contains('§'), "{} cites no section", c.id);
+        }
+        assert!(seen.len() >= 12);
+    }
+
+    #[test]
+    fn outcome_precedence() {
+        let ex = Exchange::synthetic("http://x", &[], 200, &[], b"");
+        let mut f = evaluate(
+            &Check {
+                id: "T",
+                requirement: "PS3.18 §0",
+                level: Level::Should,
+                actor: "a",
+                title: "t",
+                eval: |_| Verdict::fail("a", "b"),
+            },
+            &Subject {
+                exchange: &ex,
+                expect: &Expect::default(),
+                strict: false,
+                followups: &[],
+            },
+        );
+        assert!(f.advisory);
+        assert_eq!(scenario_outcome(std::slice::from_ref(&f)), Outcome::Pass);
+        f.advisory = false;
+        assert_eq!(scenario_outcome(std::slice::from_ref(&f)), Outcome::Fail);
+        let e = Finding::harness_error("x", "y");
+        assert_eq!(scenario_outcome(&[f, e]), Outcome::Error);
+    }
+}

@@ -1,0 +1,87 @@
+//! `ihe-harness list`: the scenarios a run would execute, with their tags and the requirements
+//! their `@req:` tags name, read straight from the feature files (no SUT needed).
+
+use std::path::{Path, PathBuf};
+
+use cucumber::tag::Ext as _;
+
+use crate::checks;
+use crate::runner::{parse_tags, scenario_tags, HarnessError};
+
+/// One listed scenario.
+#[derive(Debug, Clone)]
+pub struct Listed {
+    /// Feature file.
+    pub file: PathBuf,
+    /// Feature name.
+    pub feature: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Line.
+    pub line: usize,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.path());
+    for e in entries {
+        let p = e.path();
+        if p.is_dir() {
+            feature_files(&p, out)?;
+        } else if p.extension().map(|x| x == "feature").unwrap_or(false) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Every scenario under `dir` that `tags` selects.
+pub fn scenarios(dir: &Path, tags: Option<&str>) -> Result<Vec<Listed>, HarnessError> {
+    let filter = tags.map(parse_tags).transpose()?;
+    let mut files = Vec::new();
+    feature_files(dir, &mut files)
+        .map_err(|e| HarnessError::Features(format!("{}: {e}", dir.display())))?;
+    let mut out = Vec::new();
+    for file in files {
+        let feature = cucumber::gherkin::Feature::parse_path(&file, cucumber::gherkin::GherkinEnv::default())
+            .map_err(|e| HarnessError::Features(format!("{}: {e}", file.display())))?;
+        let mut all: Vec<(Option<&cucumber::gherkin::Rule>, &cucumber::gherkin::Scenario)> =
+            feature.scenarios.iter().map(|s| (None, s)).collect();
+        for r in &feature.rules {
+            all.extend(r.scenarios.iter().map(|s| (Some(r), s)));
+        }
+        for (rule, s) in all {
+            let t = scenario_tags(&feature, rule, s);
+            if filter.as_ref().map(|f| f.eval(t.iter())).unwrap_or(true) {
+                out.push(Listed {
+                    file: file.clone(),
+                    feature: feature.name.clone(),
+                    scenario: s.name.clone(),
+                    line: s.position.line,
+                    tags: t,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Render the listing as text.
+pub fn render(list: &[Listed]) -> String {
+    let mut s = String::new();
+    for l in list {
+        s.push_str(&format!("{}:{}  {}\n", l.file.display(), l.line, l.scenario));
+        let tags: Vec<String> = l.tags.iter().map(|t| format!("@{t}")).collect();
+        s.push_str(&format!("    tags: {}\n", tags.join(" ")));
+        for t in l.tags.iter().filter_map(|t| t.strip_prefix("req:")) {
+            match checks::by_id(t) {
+                Some(c) => s.push_str(&format!("    {} [{}] {}\n", c.id, c.requirement, c.title)),
+                None => s.push_str(&format!("    {t} [unknown requirement key]\n")),
+            }
+        }
+    }
+    s.push_str(&format!("{} scenarios\n", list.len()));
+    s
+}

@@ -1,0 +1,290 @@
+//! The `ihe-harness` binary: parse arguments, resolve configuration, run, map the outcome to an exit
+//! code. Everything else lives in the library.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use ihe_harness::actors::dicomweb::DicomwebClient;
+use ihe_harness::actors::wado_rs;
+use ihe_harness::checks::Target;
+use ihe_harness::config::Config;
+use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
+use ihe_harness::runner::{self, RunOptions};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  every executed check passed
+  1  at least one scenario failed: the SUT broke a cited requirement
+  2  usage, configuration or harness error, or a scenario ended in Error (network, timeout) with no Fail";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ihe-harness",
+    version,
+    about = "Conformance test harness for the exchange of medical images and imaging reports (DICOMweb, XDS-I.b, MHD, DIMSE)",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the Gherkin scenarios against a SUT (default: the embedded reference on loopback).
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// SUT profile (TOML). Without it, the embedded reference SUT is started and tested.
+        #[arg(long)]
+        sut: Option<PathBuf>,
+        /// Cucumber tag expression, e.g. '@profile:DICOMweb and not @slow'.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Folder of .feature files.
+        #[arg(long, default_value = "features")]
+        features: PathBuf,
+        /// Folder for junit.xml, results.json and evidence/.
+        #[arg(long, default_value = "reports")]
+        report_dir: PathBuf,
+        /// Scenarios run at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        /// Stop at the first failed scenario.
+        #[arg(long)]
+        fail_fast: bool,
+        /// Judge SHOULD-level requirements as failures (overrides the profile's options.strict).
+        #[arg(long)]
+        strict: bool,
+        /// Folder of the fixture studies (with index.json).
+        #[arg(long, env = "IHE_HARNESS_FIXTURES", default_value = "fixtures/studies")]
+        fixtures: PathBuf,
+        /// Inject a fault into the embedded reference (harness self-tests only).
+        #[arg(long = "reference-fault", hide = true)]
+        faults: Vec<String>,
+    },
+    /// List the scenarios a run would execute, with tags and requirement keys.
+    List {
+        /// Cucumber tag expression.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Folder of .feature files.
+        #[arg(long, default_value = "features")]
+        features: PathBuf,
+    },
+    /// List every check: id, requirement, level, actor, title.
+    Checks,
+    /// Start the embedded reference alone and print its endpoints (until interrupted).
+    Serve {
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1:8042")]
+        bind: std::net::SocketAddr,
+        /// Folder of the fixture studies.
+        #[arg(long, env = "IHE_HARNESS_FIXTURES", default_value = "fixtures/studies")]
+        fixtures: PathBuf,
+        /// Inject a fault (harness self-tests only).
+        #[arg(long = "fault", hide = true)]
+        faults: Vec<String>,
+    },
+    /// Retrieve one study or series with WADO-RS, streaming, and print a summary (benchmarks, smoke tests).
+    Retrieve {
+        /// SUT profile (TOML) with a [dicomweb] table.
+        #[arg(long)]
+        sut: PathBuf,
+        /// Study Instance UID.
+        #[arg(long)]
+        study: String,
+        /// Series Instance UID.
+        #[arg(long)]
+        series: Option<String>,
+        /// Transfer syntax to ask for (`*` for as stored); none asks for the default.
+        #[arg(long)]
+        transfer_syntax: Option<String>,
+    },
+}
+
+fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
+    names
+        .iter()
+        .map(|n| {
+            n.parse::<Fault>().map_err(|_| {
+                let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown fault {n:?}; known: {}", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async_main(cli))
+}
+
+async fn async_main(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run {
+            sut,
+            tags,
+            features,
+            report_dir,
+            concurrency,
+            fail_fast,
+            strict,
+            fixtures,
+            faults,
+        } => {
+            let faults = match parse_faults(&faults) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let opts = RunOptions {
+                sut,
+                tags,
+                features,
+                report_dir,
+                concurrency,
+                fail_fast,
+                strict,
+                fixtures,
+                faults,
+            };
+            match runner::run(opts).await {
+                Ok(outcome) => ExitCode::from(outcome.exit_code()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::List { tags, features } => {
+            match ihe_harness::listing::scenarios(&features, tags.as_deref()) {
+                Ok(list) => {
+                    print!("{}", ihe_harness::listing::render(&list));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Checks => {
+            for c in ihe_harness::checks::registry() {
+                println!(
+                    "{}\t{:?}\t{}\t{}\t{}",
+                    c.id, c.level, c.requirement, c.actor, c.title
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Serve {
+            bind,
+            fixtures,
+            faults,
+        } => serve(bind, fixtures, faults).await,
+        Command::Retrieve {
+            sut,
+            study,
+            series,
+            transfer_syntax,
+        } => retrieve(sut, study, series, transfer_syntax).await,
+    }
+}
+
+async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String>) -> ExitCode {
+    let faults = match parse_faults(&faults) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut opts = ReferenceOptions::new(fixtures);
+    opts.bind = bind;
+    for f in faults {
+        opts = opts.with_fault(f);
+    }
+    let server = match ReferenceServer::start(opts).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}", server.dicomweb_base());
+    println!("press Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn retrieve(
+    sut: PathBuf,
+    study: String,
+    series: Option<String>,
+    transfer_syntax: Option<String>,
+) -> ExitCode {
+    let config = match Config::load(&sut) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(endpoint) = config.dicomweb.as_ref() else {
+        eprintln!("error: {} has no [dicomweb] table", sut.display());
+        return ExitCode::from(2);
+    };
+    let client = match DicomwebClient::new(endpoint) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let target = Target {
+        study,
+        series,
+        instance: None,
+    };
+    let accept = wado_rs::accept_dicom(transfer_syntax.as_deref());
+    let ex = wado_rs::retrieve(&client, &target, &wado_rs::Resource::Instances, Some(&accept)).await;
+    let parts = ex.multipart.as_ref().map(|m| m.parts.len()).unwrap_or(0);
+    let dicom = ex
+        .multipart
+        .as_ref()
+        .map(|m| m.parts.iter().filter(|p| p.dicom.is_some()).count())
+        .unwrap_or(0);
+    let bytes = ex.response.as_ref().map(|r| r.body.size).unwrap_or(0);
+    let secs = ex.elapsed.as_secs_f64();
+    println!(
+        "status {} parts {parts} dicom {dicom} bytes {bytes} seconds {secs:.3} MB/s {:.1}",
+        ex.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+        if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 }
+    );
+    if let Some(f) = &ex.failure {
+        eprintln!("error: {}", f.message);
+        return ExitCode::from(2);
+    }
+    let mp_error = ex.multipart.as_ref().and_then(|m| m.error.clone());
+    if let Some(e) = mp_error {
+        eprintln!("multipart: {e}");
+        return ExitCode::from(1);
+    }
+    if ex.status() == Some(200) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

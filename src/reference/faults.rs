@@ -1,0 +1,225 @@
+//! Fault injection for the reference DICOMweb origin server.
+//!
+//! The reference server is conformant to DICOM PS3.18 by default. To show that every conformance check of
+//! the harness can fail, tests switch on one [`Fault`] at a time: each fault breaks exactly one rule of
+//! PS3.18 (multipart framing 8.7.3.5, transfer syntax 8.7.3, WADO-RS status codes 10.4.3, the DICOM JSON
+//! model Annex F, QIDO-RS 10.6, STOW-RS 10.5 and Annex I) and leaves every other behaviour conformant.
+//! Faults are for tests only; nothing in a normal run enables them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One deliberate departure from PS3.18, switched on with
+/// [`ReferenceOptions::with_fault`](super::ReferenceOptions::with_fault).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fault {
+    /// WADO-RS retrieve body ends after the first part, without the close delimiter (RFC 2046 5.1.1).
+    TruncatedMultipart,
+    /// WADO-RS retrieve `Content-Type` lacks the `type` parameter (PS3.18 8.7.3.5).
+    MultipartWithoutType,
+    /// WADO-RS retrieve parts are labelled `application/octet-stream` in a `type="application/dicom"` body.
+    PartContentTypeMismatch,
+    /// Implicit VR Little Endian is sent where Explicit VR Little Endian was expected (PS3.18 8.7.3).
+    ImplicitVrParts,
+    /// The stored transfer syntax is always sent (labelled truthfully), whatever was requested.
+    IgnoreTransferSyntax,
+    /// Study and series retrieval omit the last instance yet answer 200 (PS3.18 10.4.3).
+    MissingInstance,
+    /// One part of a WADO-RS retrieve body is not a DICOM object.
+    NonDicomPart,
+    /// An unknown study is answered with 500 instead of 404 (PS3.18 10.4.3).
+    WrongStatusUnknownStudy,
+    /// 200 with the stored data instead of 406 when the requested transfer syntax cannot be provided.
+    OkForUnacceptable,
+    /// Metadata and QIDO-RS JSON keys are written in lower case (PS3.18 F.2.1.1).
+    LowercaseJsonTags,
+    /// Metadata and QIDO-RS JSON keys are not in ascending order (PS3.18 F.2.1.1).
+    UnsortedJsonKeys,
+    /// Metadata `BulkDataURI` values point to a resource that answers 404 (PS3.18 F.2.6).
+    BrokenBulkdataUri,
+    /// QIDO-RS study results lack Patient's Birth Date and Number of Study Related Instances (Table 10.6.3-3).
+    QidoMissingRequired,
+    /// QIDO-RS ignores the `limit` query parameter (PS3.18 8.3.4.4).
+    QidoIgnoresLimit,
+    /// QIDO-RS returns at most one result, without a Warning header or 413, when no limit was asked.
+    QidoSilentTruncation,
+    /// STOW-RS answers 200 even when the Failed SOP Sequence is not empty (PS3.18 10.5.3).
+    Stow200WithFailures,
+    /// STOW-RS Failed SOP Sequence items lack Failure Reason (0008,1197) (PS3.18 Annex I).
+    StowMissingFailureReason,
+    /// STOW-RS stores instances of another study than the one in the URL and lists them as referenced.
+    StowStoresMismatchedStudy,
+    /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
+    StallMidResponse,
+    /// WADO-RS requests wait for the configured time before any response header is sent.
+    StallBeforeHeaders,
+}
+
+/// A fault name that is not one of [`Fault::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown fault {name:?}; known faults: {known}")]
+pub struct UnknownFault {
+    /// The name that was given.
+    pub name: String,
+    /// Comma-separated list of the known names.
+    pub known: String,
+}
+
+impl Fault {
+    /// Every fault, in declaration order.
+    pub const ALL: &'static [Fault] = &[
+        Fault::TruncatedMultipart,
+        Fault::MultipartWithoutType,
+        Fault::PartContentTypeMismatch,
+        Fault::ImplicitVrParts,
+        Fault::IgnoreTransferSyntax,
+        Fault::MissingInstance,
+        Fault::NonDicomPart,
+        Fault::WrongStatusUnknownStudy,
+        Fault::OkForUnacceptable,
+        Fault::LowercaseJsonTags,
+        Fault::UnsortedJsonKeys,
+        Fault::BrokenBulkdataUri,
+        Fault::QidoMissingRequired,
+        Fault::QidoIgnoresLimit,
+        Fault::QidoSilentTruncation,
+        Fault::Stow200WithFailures,
+        Fault::StowMissingFailureReason,
+        Fault::StowStoresMismatchedStudy,
+        Fault::StallMidResponse,
+        Fault::StallBeforeHeaders,
+    ];
+
+    /// The kebab-case name used on the command line and in test names.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::TruncatedMultipart => "truncated-multipart",
+            Fault::MultipartWithoutType => "multipart-without-type",
+            Fault::PartContentTypeMismatch => "part-content-type-mismatch",
+            Fault::ImplicitVrParts => "implicit-vr-parts",
+            Fault::IgnoreTransferSyntax => "ignore-transfer-syntax",
+            Fault::MissingInstance => "missing-instance",
+            Fault::NonDicomPart => "non-dicom-part",
+            Fault::WrongStatusUnknownStudy => "wrong-status-unknown-study",
+            Fault::OkForUnacceptable => "ok-for-unacceptable",
+            Fault::LowercaseJsonTags => "lowercase-json-tags",
+            Fault::UnsortedJsonKeys => "unsorted-json-keys",
+            Fault::BrokenBulkdataUri => "broken-bulkdata-uri",
+            Fault::QidoMissingRequired => "qido-missing-required",
+            Fault::QidoIgnoresLimit => "qido-ignores-limit",
+            Fault::QidoSilentTruncation => "qido-silent-truncation",
+            Fault::Stow200WithFailures => "stow-200-with-failures",
+            Fault::StowMissingFailureReason => "stow-missing-failure-reason",
+            Fault::StowStoresMismatchedStudy => "stow-stores-mismatched-study",
+            Fault::StallMidResponse => "stall-mid-response",
+            Fault::StallBeforeHeaders => "stall-before-headers",
+        }
+    }
+
+    /// One line saying which rule the fault breaks and how.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Fault::TruncatedMultipart => {
+                "WADO-RS retrieve body ends after the first part without the close delimiter"
+            }
+            Fault::MultipartWithoutType => {
+                "WADO-RS retrieve Content-Type multipart/related lacks the type parameter"
+            }
+            Fault::PartContentTypeMismatch => {
+                "WADO-RS parts are labelled application/octet-stream in a type=\"application/dicom\" body"
+            }
+            Fault::ImplicitVrParts => {
+                "Implicit VR Little Endian (1.2.840.10008.1.2) is sent where Explicit VR Little Endian was expected"
+            }
+            Fault::IgnoreTransferSyntax => {
+                "the stored transfer syntax is sent (labelled truthfully) even when another one was requested"
+            }
+            Fault::MissingInstance => {
+                "study and series retrieval omit the last instance but answer 200"
+            }
+            Fault::NonDicomPart => "one part of a WADO-RS retrieve body is not a DICOM object",
+            Fault::WrongStatusUnknownStudy => "an unknown study is answered with 500 instead of 404",
+            Fault::OkForUnacceptable => {
+                "200 with the stored data instead of 406 when the requested transfer syntax cannot be provided"
+            }
+            Fault::LowercaseJsonTags => "metadata and QIDO-RS JSON keys are lower-case hex",
+            Fault::UnsortedJsonKeys => "metadata and QIDO-RS JSON keys are in descending order",
+            Fault::BrokenBulkdataUri => "metadata BulkDataURI values point to a resource answering 404",
+            Fault::QidoMissingRequired => {
+                "QIDO-RS study results lack PatientBirthDate and NumberOfStudyRelatedInstances"
+            }
+            Fault::QidoIgnoresLimit => "QIDO-RS ignores the limit query parameter",
+            Fault::QidoSilentTruncation => {
+                "QIDO-RS returns at most one result without a Warning header or 413 when no limit was asked"
+            }
+            Fault::Stow200WithFailures => {
+                "STOW-RS answers 200 even when the Failed SOP Sequence is not empty"
+            }
+            Fault::StowMissingFailureReason => {
+                "STOW-RS Failed SOP Sequence items lack Failure Reason (0008,1197)"
+            }
+            Fault::StowStoresMismatchedStudy => {
+                "STOW-RS stores instances whose Study Instance UID differs from the URL's and lists them as referenced"
+            }
+            Fault::StallMidResponse => {
+                "WADO-RS retrieve sends the first part, then stalls without closing the response"
+            }
+            Fault::StallBeforeHeaders => {
+                "WADO-RS requests wait before any response header is sent"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = UnknownFault;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim();
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| UnknownFault {
+                name: wanted.to_string(),
+                known: Fault::ALL
+                    .iter()
+                    .map(Fault::name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_kebab_case() {
+        for f in Fault::ALL {
+            assert_eq!(f.name().parse::<Fault>(), Ok(*f));
+            assert!(f
+                .name()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+            assert!(!f.description().is_empty());
+        }
+        let mut names: Vec<_> = Fault::ALL.iter().map(Fault::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+    }
+
+    #[test]
+    fn unknown_name_lists_known_ones() {
+        let err = "no-such-fault".parse::<Fault>().unwrap_err();
+        assert!(err.to_string().contains("truncated-multipart"));
+    }
+}

@@ -1,0 +1,405 @@
+//! The embedded reference DICOMweb origin server: the harness's default system under test.
+//!
+//! It serves the fixture studies over WADO-RS (PS3.18 10.4; IHE RAD-107), QIDO-RS (PS3.18 10.6; RAD-129)
+//! and STOW-RS (PS3.18 10.5; RAD-108) below `http://127.0.0.1:PORT/dicom-web`, conformant to PS3.18 and
+//! strict about requests. Every conformance check of the harness must pass against it; to show that each
+//! check can also fail, tests switch on one [`Fault`] at a time, each breaking exactly one rule.
+//!
+//! Module map:
+//! - [`archive`]: the in-memory index of studies, series and instances (files stay on disk);
+//! - [`part10`]: where values lie in stored files, and Implicit/Explicit VR transcoding;
+//! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
+//! - [`retrieve`]: WADO-RS instance retrieval as `multipart/related; type="application/dicom"`;
+//! - [`metadata`]: WADO-RS metadata in DICOM JSON with `BulkDataURI`s;
+//! - [`bulkdata`]: WADO-RS bulk data and frames;
+//! - [`rendered`] and [`png`]: WADO-RS rendered resources as PNG;
+//! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
+//! - [`stow`] and [`spool`]: STOW-RS and the spool folder of received instances;
+//! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;
+//! - [`faults`]: the fault switch.
+
+pub mod archive;
+pub mod bulkdata;
+pub mod faults;
+pub mod json;
+pub mod metadata;
+pub mod multipart_body;
+pub mod negotiate;
+pub mod part10;
+pub mod png;
+pub mod qido;
+pub mod qido_match;
+pub mod rendered;
+pub mod retrieve;
+pub mod spool;
+pub mod stow;
+pub mod web;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{Fault, UnknownFault};
+
+use archive::{Archive, ArchiveError, NotFound, Target};
+use spool::Spool;
+use web::problem;
+
+/// Default time the stall faults wait.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
+
+/// How long [`ReferenceServer::shutdown`] waits for open connections before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Options of the reference server, built with [`ReferenceOptions::new`] and the `with_` methods.
+#[derive(Debug, Clone)]
+pub struct ReferenceOptions {
+    /// Folder holding `index.json` and the fixture files.
+    pub fixtures_dir: PathBuf,
+    /// Faults to inject (empty for a conformant server).
+    pub faults: BTreeSet<Fault>,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// How long the stall faults wait.
+    pub stall: Duration,
+}
+
+impl ReferenceOptions {
+    /// Conformant server on `127.0.0.1:0` serving the fixtures in `fixtures_dir`.
+    pub fn new(fixtures_dir: impl Into<PathBuf>) -> Self {
+        ReferenceOptions {
+            fixtures_dir: fixtures_dir.into(),
+            faults: BTreeSet::new(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stall: DEFAULT_STALL,
+        }
+    }
+
+    /// Switch on one fault.
+    pub fn with_fault(mut self, f: Fault) -> Self {
+        self.faults.insert(f);
+        self
+    }
+
+    /// Listen on this address.
+    pub fn with_bind(mut self, bind: SocketAddr) -> Self {
+        self.bind = bind;
+        self
+    }
+
+    /// Set how long the stall faults wait.
+    pub fn with_stall(mut self, stall: Duration) -> Self {
+        self.stall = stall;
+        self
+    }
+}
+
+/// Errors starting the reference server.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceError {
+    /// The fixtures could not be loaded.
+    #[error("cannot load the reference archive: {0}")]
+    Archive(#[from] ArchiveError),
+    /// The spool folder for STOW-RS could not be created.
+    #[error("cannot create the spool folder {path}: {source}")]
+    Spool {
+        /// Folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The listening socket could not be opened.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The fixture loading task failed.
+    #[error("fixture loading task failed: {0}")]
+    Task(String),
+}
+
+/// State shared by every request handler.
+#[derive(Debug)]
+pub struct AppState {
+    archive: RwLock<Archive>,
+    faults: BTreeSet<Fault>,
+    stall: Duration,
+    bound: SocketAddr,
+    spool: Spool,
+    shutdown: watch::Receiver<bool>,
+    sequence: AtomicU64,
+}
+
+/// Handle shared by the handlers.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// True when the fault is switched on.
+    pub fn has(&self, f: Fault) -> bool {
+        self.faults.contains(&f)
+    }
+
+    /// The faults switched on.
+    pub fn faults(&self) -> &BTreeSet<Fault> {
+        &self.faults
+    }
+
+    /// The address the server listens on.
+    pub fn bound(&self) -> SocketAddr {
+        self.bound
+    }
+
+    /// The spool folder.
+    pub fn spool(&self) -> &Spool {
+        &self.spool
+    }
+
+    /// A receiver that turns true when the server shuts down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown.clone()
+    }
+
+    /// Read access to the archive (a poisoned lock is still usable: the index is never left half-written).
+    pub fn archive(&self) -> RwLockReadGuard<'_, Archive> {
+        self.archive.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Write access to the archive.
+    pub fn archive_mut(&self) -> RwLockWriteGuard<'_, Archive> {
+        self.archive.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh multipart boundary.
+    pub fn boundary(&self) -> String {
+        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
+        let seed = format!("{}-{}-{:?}", std::process::id(), n, std::time::SystemTime::now());
+        crate::transport::multipart::make_boundary(seed.as_bytes())
+    }
+
+    /// The stall-before-headers fault: wait before answering a WADO-RS request.
+    pub async fn stall_before_headers(&self) {
+        if self.has(Fault::StallBeforeHeaders) {
+            let mut rx = self.shutdown.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(self.stall) => {}
+                _ = rx.wait_for(|v| *v) => {}
+            }
+        }
+    }
+
+    /// The stall time for the stall faults.
+    pub fn stall(&self) -> Duration {
+        self.stall
+    }
+
+    /// Instances of a WADO-RS target, or the error response for a missing one (404; the
+    /// wrong-status-unknown-study fault answers 500 for an unknown study).
+    pub fn resolve(&self, target: &Target) -> Result<Vec<Arc<archive::Instance>>, Response> {
+        self.archive().resolve(target).map_err(|nf| {
+            let what = match nf {
+                NotFound::Study => "study",
+                NotFound::Series => "series in this study",
+                NotFound::Instance => "instance in this series",
+            };
+            if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            } else {
+                problem(StatusCode::NOT_FOUND, format!("no such {what}"))
+            }
+        })
+    }
+}
+
+fn router(state: Shared) -> Router {
+    let s = web::SERVICE_PATH;
+    let i = format!("{s}/studies/{{study}}/series/{{series}}/instances/{{instance}}");
+    Router::new()
+        .route(
+            &format!("{s}/studies"),
+            get(qido::search_studies).post(stow::store),
+        )
+        .route(&format!("{s}/series"), get(qido::search_series))
+        .route(&format!("{s}/instances"), get(qido::search_instances))
+        .route(
+            &format!("{s}/studies/{{study}}"),
+            get(retrieve::study).post(stow::store_in_study),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/metadata"),
+            get(metadata::study),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/series"),
+            get(qido::search_study_series),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/instances"),
+            get(qido::search_study_instances),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/series/{{series}}"),
+            get(retrieve::series),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/series/{{series}}/metadata"),
+            get(metadata::series),
+        )
+        .route(
+            &format!("{s}/studies/{{study}}/series/{{series}}/instances"),
+            get(qido::search_series_instances),
+        )
+        .route(&i, get(retrieve::instance))
+        .route(&format!("{i}/metadata"), get(metadata::instance))
+        .route(&format!("{i}/bulkdata/{{tag}}"), get(bulkdata::bulkdata))
+        .route(&format!("{i}/frames/{{frames}}"), get(bulkdata::frames))
+        .route(&format!("{i}/rendered"), get(rendered::instance))
+        .route(
+            &format!("{i}/frames/{{frames}}/rendered"),
+            get(rendered::frame),
+        )
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// A running reference server. Stop it with [`ReferenceServer::shutdown`].
+#[derive(Debug)]
+pub struct ReferenceServer {
+    addr: SocketAddr,
+    state: Shared,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl ReferenceServer {
+    /// Load the fixtures, bind, and serve on the current tokio runtime.
+    pub async fn start(opts: ReferenceOptions) -> Result<ReferenceServer, ReferenceError> {
+        let dir = opts.fixtures_dir.clone();
+        let archive = tokio::task::spawn_blocking(move || Archive::load(&dir))
+            .await
+            .map_err(|e| ReferenceError::Task(e.to_string()))??;
+        let spool = Spool::create()?;
+        let listener = tokio::net::TcpListener::bind(opts.bind)
+            .await
+            .map_err(|source| ReferenceError::Bind {
+                addr: opts.bind,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ReferenceError::Bind {
+                addr: opts.bind,
+                source,
+            })?;
+        let (stop, shutdown) = watch::channel(false);
+        let state = Arc::new(AppState {
+            archive: RwLock::new(archive),
+            faults: opts.faults,
+            stall: opts.stall,
+            bound: addr,
+            spool,
+            shutdown: shutdown.clone(),
+            sequence: AtomicU64::new(0),
+        });
+        let app = router(state.clone());
+        let mut signal = shutdown;
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = signal.wait_for(|v| *v).await;
+                })
+                .await
+        });
+        Ok(ReferenceServer {
+            addr,
+            state,
+            stop,
+            task,
+        })
+    }
+
+    /// The DICOMweb service base URL, `http://127.0.0.1:PORT/dicom-web`.
+    pub fn dicomweb_base(&self) -> String {
+        format!("http://{}{}", self.addr, web::SERVICE_PATH)
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting connections, end responses in progress (stalls included), wait briefly for
+    /// connections to close, and remove the spool folder.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+            task.abort();
+        }
+        self.state.spool.remove();
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The fixture set: `IHE_HARNESS_FIXTURES` if set, else `fixtures/studies` of the crate.
+    pub fn fixtures_dir() -> PathBuf {
+        std::env::var_os("IHE_HARNESS_FIXTURES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies"))
+    }
+
+    /// An HTTP client for the tests.
+    pub fn client() -> reqwest::Client {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client")
+    }
+
+    /// Start a server with these faults.
+    pub async fn start(faults: &[Fault]) -> ReferenceServer {
+        let mut opts = ReferenceOptions::new(fixtures_dir()).with_stall(Duration::from_secs(2));
+        for f in faults {
+            opts = opts.with_fault(*f);
+        }
+        ReferenceServer::start(opts).await.expect("server starts")
+    }
+
+    #[tokio::test]
+    async fn starts_serves_404_elsewhere_and_stops() {
+        let server = start(&[]).await;
+        let base = server.dicomweb_base();
+        assert!(base.starts_with("http://127.0.0.1:"));
+        let r = client().get(format!("{base}/nowhere")).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let spool = server.state.spool.dir().to_path_buf();
+        assert!(spool.is_dir());
+        server.shutdown().await;
+        assert!(!spool.exists());
+    }
+
+    #[tokio::test]
+    async fn missing_fixtures_is_an_error() {
+        let err = ReferenceServer::start(ReferenceOptions::new("/nonexistent/fixtures"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReferenceError::Archive(_)));
+    }
+}

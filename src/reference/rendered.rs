@@ -1,0 +1,216 @@
+//! WADO-RS rendered resources (PS3.18 10.4.1.1.3; IHE RAD-107 "Get Rendered Instances") for one
+//! instance or one frame, as `image/png`.
+//!
+//! Implemented: uncompressed (or with an uncompressed copy) MONOCHROME1/MONOCHROME2 images with 8 or 16
+//! bits allocated, unsigned or signed, windowed from the frame's minimum to maximum (MONOCHROME1
+//! inverted), and 8-bit RGB (either planar configuration). Not implemented: `image/jpeg` (the default of
+//! Table 8.7.3-5), GIF, video, the rendering query parameters of 8.3.5 (window, viewport, quality,
+//! annotation: they are ignored), Presentation States, and rendered studies or series (not routed, so
+//! 404). Anything that cannot be rendered, or an Accept without `image/png`, is answered 406.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::archive::{ImagePixel, Target};
+use super::bulkdata::parse_frame_list;
+use super::negotiate;
+use super::part10::PixelLayout;
+use super::png::{self, ColorType};
+use super::web::{acceptable, check_uids, problem, query_pairs};
+use super::Shared;
+
+/// `GET .../instances/{instance}/rendered` (the first frame).
+pub async fn instance(
+    State(st): State<Shared>,
+    Path((study, series, instance)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    render(st, Target::Instance(study, series, instance), "1".into(), q, headers).await
+}
+
+/// `GET .../instances/{instance}/frames/{frame}/rendered` (one frame).
+pub async fn frame(
+    State(st): State<Shared>,
+    Path((study, series, instance, frames)): Path<(String, String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    render(st, Target::Instance(study, series, instance), frames, q, headers).await
+}
+
+/// Convert one uncompressed frame to 8-bit samples for PNG.
+pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
+    let mono = matches!(p.photometric.as_str(), "MONOCHROME1" | "MONOCHROME2");
+    match (mono, p.samples, p.bits_allocated) {
+        (true, 1, 8 | 16) => {
+            let values: Vec<i32> = if p.bits_allocated == 8 {
+                frame.iter().map(|&b| i32::from(b)).collect()
+            } else {
+                frame
+                    .chunks_exact(2)
+                    .map(|c| {
+                        let raw = u16::from_le_bytes([c[0], c[1]]);
+                        if p.signed {
+                            i32::from(raw as i16)
+                        } else {
+                            i32::from(raw)
+                        }
+                    })
+                    .collect()
+            };
+            let min = values.iter().copied().min()?;
+            let max = values.iter().copied().max()?;
+            let span = i64::from((max - min).max(1));
+            let invert = p.photometric == "MONOCHROME1";
+            let gray = values
+                .iter()
+                .map(|&v| {
+                    let g = (i64::from(v - min) * 255 / span) as u8;
+                    if invert {
+                        255 - g
+                    } else {
+                        g
+                    }
+                })
+                .collect();
+            png::encode(p.columns, p.rows, ColorType::Gray8, &gray)
+        }
+        (false, 3, 8) if p.photometric == "RGB" => {
+            let rgb = if p.planar == 1 {
+                let plane = frame.len() / 3;
+                let (r, rest) = frame.split_at(plane);
+                let (g, b) = rest.split_at(plane);
+                r.iter()
+                    .zip(g)
+                    .zip(b)
+                    .flat_map(|((r, g), b)| [*r, *g, *b])
+                    .collect()
+            } else {
+                frame.to_vec()
+            };
+            png::encode(p.columns, p.rows, ColorType::Rgb8, &rgb)
+        }
+        _ => None,
+    }
+}
+
+fn read_range(path: &std::path::Path, offset: u64, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut buf = Vec::new();
+    f.take(len).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+async fn render(
+    st: Shared,
+    target: Target,
+    frames: String,
+    q: Option<String>,
+    headers: HeaderMap,
+) -> Response {
+    st.stall_before_headers().await;
+    let Target::Instance(s, se, i) = &target else {
+        return problem(StatusCode::NOT_FOUND, "not an instance");
+    };
+    if let Err(r) = check_uids(&[s, se, i]) {
+        return r;
+    }
+    let inst = match st.resolve(&target).map(|v| v.into_iter().next()) {
+        Ok(Some(i)) => i,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, "no such instance"),
+        Err(r) => return r,
+    };
+    let query = query_pairs(q.as_deref());
+    if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::rendered_png(a.as_deref())) {
+        return r;
+    }
+    let frame = match parse_frame_list(&frames).as_deref() {
+        Some([n]) => *n,
+        _ => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "a rendered frame is addressed by one frame number starting at 1",
+            )
+        }
+    };
+    let not_renderable = || {
+        problem(
+            StatusCode::NOT_ACCEPTABLE,
+            "this instance cannot be rendered as image/png (see the server documentation)",
+        )
+    };
+    let (Some(pixel), Some(file)) = (inst.pixel.clone(), inst.explicit_le()) else {
+        return not_renderable();
+    };
+    if frame > pixel.frames {
+        return problem(StatusCode::NOT_FOUND, format!("frame {frame} does not exist"));
+    }
+    let (Some(PixelLayout::Native(loc)), Some(frame_len)) = (&file.layout.pixel, pixel.frame_len()) else {
+        return not_renderable();
+    };
+    let offset = loc.offset + u64::from(frame - 1) * frame_len;
+    if offset + frame_len > loc.offset + loc.length {
+        return not_renderable();
+    }
+    let path = file.path.clone();
+    let png = tokio::task::spawn_blocking(move || {
+        read_range(&path, offset, frame_len)
+            .ok()
+            .and_then(|bytes| to_png(&pixel, &bytes))
+    })
+    .await
+    .ok()
+    .flatten();
+    match png {
+        Some(png) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+            png,
+        )
+            .into_response(),
+        None => not_renderable(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::retrieve::tests::fixture;
+    use super::super::tests::{client, start};
+
+    #[tokio::test]
+    async fn renders_png_or_answers_406() {
+        let server = start(&[]).await;
+        let base = server.dicomweb_base();
+        let url = |e: &serde_json::Value| {
+            format!(
+                "{base}/studies/{}/series/{}/instances/{}",
+                e["study_uid"].as_str().unwrap(),
+                e["series_uid"].as_str().unwrap(),
+                e["sop_uid"].as_str().unwrap()
+            )
+        };
+        let ct = fixture("CT-CHEST")[0].clone();
+        let r = client().get(format!("{}/rendered", url(&ct))).header("Accept", "image/png").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        let body = r.bytes().await.unwrap();
+        assert!(body.starts_with(b"\x89PNG"));
+        let r = client().get(format!("{}/frames/1/rendered", url(&ct))).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client().get(format!("{}/rendered", url(&ct))).header("Accept", "image/jpeg").send().await.unwrap();
+        assert_eq!(r.status(), 406);
+        let kos = fixture("CT-CHEST").into_iter().find(|e| e["modality"] == "KO").unwrap();
+        let r = client().get(format!("{}/rendered", url(&kos))).send().await.unwrap();
+        assert_eq!(r.status(), 406);
+        let us = fixture("US-ABDOMEN").into_iter().find(|e| e["number_of_frames"] == 10).unwrap();
+        let r = client().get(format!("{}/frames/10/rendered", url(&us))).send().await.unwrap();
+        assert!(r.status() == 200 || r.status() == 406);
+        let r = client().get(format!("{}/frames/11/rendered", url(&us))).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        server.shutdown().await;
+    }
+}

@@ -1,0 +1,339 @@
+//! One run, end to end: resolve the SUT (a profile, or the embedded reference started on loopback),
+//! load the fixtures, run the selected Gherkin scenarios with cucumber, collect every scenario's
+//! findings and evidence, and write the reports. The three stages (load, run, write) only meet here.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cucumber::tag::Ext as _;
+use cucumber::World as _;
+
+use crate::actors::dicomweb::DicomwebClient;
+use crate::checks::{self, Finding, Outcome};
+use crate::config::{Config, ConfigError};
+use crate::model::fixtures::{FixtureError, Fixtures};
+use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
+use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
+use crate::transport::http::HttpError;
+use crate::world::{install_context, HarnessWorld, RunContext};
+
+/// Errors that stop a run before or after the scenarios: exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The SUT profile is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The fixtures cannot be loaded.
+    #[error(transparent)]
+    Fixtures(#[from] FixtureError),
+    /// The tag expression does not parse.
+    #[error("invalid --tags expression {expr:?}: {message}")]
+    Tags {
+        /// The expression.
+        expr: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// The features folder is missing or holds no feature.
+    #[error("features: {0}")]
+    Features(String),
+    /// The embedded reference did not start.
+    #[error("embedded reference: {0}")]
+    Reference(#[from] ReferenceError),
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The reports could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// What `ihe-harness run` was asked to do, resolved.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// SUT profile; None runs against the embedded reference.
+    pub sut: Option<PathBuf>,
+    /// Tag expression.
+    pub tags: Option<String>,
+    /// Features folder.
+    pub features: PathBuf,
+    /// Report folder.
+    pub report_dir: PathBuf,
+    /// Scenarios run at once.
+    pub concurrency: usize,
+    /// Stop at the first failed scenario.
+    pub fail_fast: bool,
+    /// Force strict mode on.
+    pub strict: bool,
+    /// Fixture folder.
+    pub fixtures: PathBuf,
+    /// Faults injected into the embedded reference (self-tests only).
+    pub faults: Vec<Fault>,
+}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// Counts.
+    pub summary: Summary,
+    /// Every scenario.
+    pub records: Vec<ScenarioRecord>,
+}
+
+impl RunOutcome {
+    /// Exit code: 1 if any scenario failed, else 2 if any errored, else 0.
+    pub fn exit_code(&self) -> u8 {
+        if self.summary.failed > 0 {
+            1
+        } else if self.summary.errors > 0 {
+            2
+        } else {
+            0
+        }
+    }
+}
+
+/// Parse a cucumber tag expression (`@a and not @b`).
+pub fn parse_tags(expr: &str) -> Result<cucumber::gherkin::tagexpr::TagOperation, HarnessError> {
+    expr.parse().map_err(|e: peg_error::Error| HarnessError::Tags {
+        expr: expr.to_string(),
+        message: e.to_string(),
+    })
+}
+
+mod peg_error {
+    /// The error type of gherkin's tag-expression parser.
+    pub type Error = <cucumber::gherkin::tagexpr::TagOperation as std::str::FromStr>::Err;
+}
+
+/// Tags of a scenario as the filter and the reports see them: feature, rule and scenario tags.
+pub fn scenario_tags(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Vec<String> {
+    let mut tags: Vec<String> = feature.tags.clone();
+    if let Some(r) = rule {
+        tags.extend(r.tags.iter().cloned());
+    }
+    tags.extend(scenario.tags.iter().cloned());
+    tags.dedup();
+    tags
+}
+
+fn relative(path: Option<&PathBuf>, base: &Path) -> String {
+    path.map(|p| {
+        p.strip_prefix(base)
+            .map(|r| r.display().to_string())
+            .unwrap_or_else(|_| p.display().to_string())
+    })
+    .unwrap_or_default()
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Run the suite.
+pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
+    let started_at = now_rfc3339();
+    let t0 = Instant::now();
+    let fixtures = Fixtures::load(&opts.fixtures)?;
+    let filter = match &opts.tags {
+        Some(t) => Some(parse_tags(t)?),
+        None => None,
+    };
+    if !opts.features.is_dir() {
+        return Err(HarnessError::Features(format!(
+            "{} is not a folder",
+            opts.features.display()
+        )));
+    }
+    let mut reference = None;
+    let mut config = match &opts.sut {
+        Some(path) => Config::load(path)?,
+        None => {
+            let mut ro = ReferenceOptions::new(&opts.fixtures);
+            for f in &opts.faults {
+                ro = ro.with_fault(*f);
+            }
+            let server = ReferenceServer::start(ro).await?;
+            let c = Config::embedded(&server.dicomweb_base());
+            reference = Some(server);
+            c
+        }
+    };
+    if opts.strict {
+        config.strict = true;
+    }
+    let dicomweb = match &config.dicomweb {
+        Some(d) => Some(DicomwebClient::new(d)?),
+        None => None,
+    };
+    println!(
+        "ihe-harness {}: SUT {} ({}){}",
+        env!("CARGO_PKG_VERSION"),
+        config.sut_name,
+        config
+            .dicomweb
+            .as_ref()
+            .map(|d| d.base_url.as_str())
+            .unwrap_or("no DICOMweb endpoint"),
+        if config.strict { ", strict" } else { "" }
+    );
+    let ctx = Arc::new(RunContext {
+        config: config.clone(),
+        fixtures,
+        dicomweb,
+        test_data: tokio::sync::OnceCell::new(),
+        results: Mutex::new(Vec::new()),
+    });
+    install_context(ctx.clone());
+
+    let features_base = opts.features.clone();
+    let mut cucumber = HarnessWorld::cucumber()
+        .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
+        .max_concurrent_scenarios(opts.concurrency.max(1))
+        .fail_on_skipped()
+        .after(move |feature, rule, scenario, event, world| {
+            let base = features_base.clone();
+            Box::pin(async move {
+                collect(&base, feature, rule, scenario, event, world);
+            })
+        });
+    if opts.fail_fast {
+        cucumber = cucumber.fail_fast();
+    }
+    cucumber
+        .filter_run(opts.features.clone(), move |feature, rule, scenario| {
+            let tags = scenario_tags(feature, rule, scenario);
+            filter.as_ref().map(|f| f.eval(tags.iter())).unwrap_or(true)
+        })
+        .await;
+
+    let mut records = ctx
+        .results
+        .lock()
+        .map(|mut g| std::mem::take(&mut *g))
+        .unwrap_or_default();
+    records.sort_by(|a, b| (&a.feature_file, a.line).cmp(&(&b.feature_file, b.line)));
+    if let Some(server) = reference {
+        server.shutdown().await;
+    }
+    let meta = RunMeta {
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        sut: config.sut_name.clone(),
+        profile: config.profile_path.as_ref().map(|p| p.display().to_string()),
+        tags: opts.tags.clone(),
+        started_at,
+        duration: t0.elapsed(),
+    };
+    report::write_all(&opts.report_dir, &meta, &mut records)?;
+    let summary = Summary::of(&records);
+    if records.is_empty() {
+        return Err(HarnessError::Features(format!(
+            "no scenario in {} matches the tag expression {:?}",
+            opts.features.display(),
+            opts.tags.as_deref().unwrap_or("")
+        )));
+    }
+    print_findings(&records);
+    println!(
+        "reports: {}/junit.xml, {}/results.json, {}/evidence/",
+        opts.report_dir.display(),
+        opts.report_dir.display(),
+        opts.report_dir.display()
+    );
+    println!(
+        "scenarios: {} passed, {} failed, {} errors, {} skipped, {} not applicable",
+        summary.passed, summary.failed, summary.errors, summary.skipped, summary.not_applicable
+    );
+    println!("{}", summary.closing_line());
+    Ok(RunOutcome { summary, records })
+}
+
+fn print_findings(records: &[ScenarioRecord]) {
+    for r in records {
+        if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
+            println!("{:?}: {} ({}:{})", r.outcome, r.scenario, r.feature_file, r.line);
+            for f in r
+                .findings
+                .iter()
+                .filter(|f| f.is_failure() || f.outcome == Outcome::Error)
+            {
+                println!("  {}", f.message());
+            }
+        }
+    }
+}
+
+fn collect(
+    base: &Path,
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+    event: &cucumber::event::ScenarioFinished,
+    world: Option<&mut HarnessWorld>,
+) {
+    use cucumber::event::ScenarioFinished as SF;
+    let Some(ctx) = crate::world::current_context() else {
+        return;
+    };
+    let (mut findings, exchanges, duration) = match world {
+        Some(w) => (
+            std::mem::take(&mut w.findings),
+            w.evidence.take(),
+            w.started.elapsed(),
+        ),
+        None => (Vec::new(), Vec::new(), Duration::ZERO),
+    };
+    let mut reason = String::new();
+    match event {
+        SF::StepPassed => {}
+        SF::StepSkipped => {
+            reason = "a step has no definition in this harness version".into();
+            findings.push(Finding::harness_error("undefined step", reason.clone()));
+        }
+        SF::BeforeHookFailed(_) => {
+            reason = "the before hook failed".into();
+            findings.push(Finding::harness_error("before hook failed", reason.clone()));
+        }
+        SF::StepFailed(_, _, err) => {
+            let decided = findings
+                .iter()
+                .any(|f| f.is_failure() || f.outcome == Outcome::Error);
+            if !decided {
+                reason = format!("{err}");
+                findings.push(Finding::harness_error("step failed", reason.clone()));
+            }
+        }
+    }
+    let outcome = checks::scenario_outcome(&findings);
+    if outcome == Outcome::NotApplicable && reason.is_empty() {
+        reason = findings
+            .iter()
+            .map(|f| f.expected.clone())
+            .next()
+            .unwrap_or_default();
+    }
+    let record = ScenarioRecord {
+        feature: feature.name.clone(),
+        feature_file: relative(feature.path.as_ref(), base),
+        scenario: scenario.name.clone(),
+        line: scenario.position.line,
+        tags: scenario_tags(feature, rule, scenario),
+        outcome,
+        reason,
+        duration,
+        findings,
+        exchanges,
+        evidence: Vec::new(),
+    };
+    let Ok(mut results) = ctx.results.lock() else {
+        return;
+    };
+    results.push(record);
+}

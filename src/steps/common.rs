@@ -1,0 +1,56 @@
+//! Steps shared by every domain: status codes, judged by the check of the last exchange's transaction.
+
+use cucumber::then;
+
+use super::{harness_error, judge, StepResult};
+use crate::world::HarnessWorld;
+
+/// The status check of a transaction.
+fn status_check(transaction: &str) -> &'static str {
+    match transaction {
+        "RAD-108" => "DW-10",
+        "RAD-129" => "DW-20",
+        _ => "DW-04",
+    }
+}
+
+fn expect_status(world: &mut HarnessWorld, codes: Vec<u16>, reason: String) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(world, "no exchange to judge", "no request was sent before this step"));
+    };
+    let transaction = world
+        .evidence
+        .get(idx)
+        .map(|e| e.transaction.clone())
+        .unwrap_or_default();
+    world.dicomweb.expect.status = codes;
+    world.dicomweb.expect.status_reason = reason;
+    let expect = world.dicomweb.expect.clone();
+    judge(world, idx, &expect, &[], &[status_check(&transaction)])
+}
+
+#[then(expr = "the response status is {int}")]
+async fn status_is(world: &mut HarnessWorld, code: u16) -> StepResult {
+    expect_status(world, vec![code], String::new())
+}
+
+#[then(expr = "the response status is {int} for {string}")]
+async fn status_is_for(world: &mut HarnessWorld, code: u16, reason: String) -> StepResult {
+    expect_status(world, vec![code], reason)
+}
+
+/// Where the standard leaves the code open, lenient mode accepts the alternative; strict does not.
+#[then(expr = "the response status is {int} for {string}, or {int} when lenient")]
+async fn status_is_or_lenient(
+    world: &mut HarnessWorld,
+    code: u16,
+    reason: String,
+    alt: u16,
+) -> StepResult {
+    let codes = if world.ctx.config.strict {
+        vec![code]
+    } else {
+        vec![code, alt]
+    };
+    expect_status(world, codes, reason)
+}

@@ -1,0 +1,766 @@
+//! DICOMweb steps: test data, WADO-RS (RAD-107), QIDO-RS (RAD-129) and STOW-RS (RAD-108).
+//!
+//! Studies are named by fixture alias ("CT-CHEST"), series and instances by their numbers, so that a
+//! scenario reads as the use case it traces and the harness knows the truth to compare against.
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+use cucumber::{given, then, when};
+
+use super::{harness_error, judge, record, StepError, StepResult};
+use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::stow_rs::StowPart;
+use crate::actors::{qido_rs, stow_rs, wado_rs};
+use crate::checks::dicomweb::{qido_key_tag, unique_key};
+use crate::checks::{Expect, QidoLevel, SentInstance, Target};
+use crate::config::TestDataMode;
+use crate::model::dicom_json;
+use crate::model::fixtures::FixtureInstance;
+use crate::transport::media_type::parse_accept;
+use crate::world::HarnessWorld;
+
+/// A Study Instance UID no SUT holds (a UUID-derived UID of the project's own).
+pub const UNKNOWN_STUDY: &str = "2.25.999999999999999999999999999999999";
+/// A Series Instance UID no SUT holds.
+pub const UNKNOWN_SERIES: &str = "2.25.999999999999999999999999999999998";
+
+fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
+    match world.ctx.dicomweb.clone() {
+        Some(c) => Ok(c),
+        None => Err(harness_error(
+            world,
+            "no DICOMweb endpoint",
+            "the SUT profile has no [dicomweb] table",
+        )),
+    }
+}
+
+fn study_instances(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
+    match world.ctx.fixtures.study(alias) {
+        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
+        None => Err(harness_error(world, "unknown fixture study", format!("no fixture study {alias:?}"))),
+    }
+}
+
+fn series_instances(
+    world: &mut HarnessWorld,
+    alias: &str,
+    series: i64,
+) -> Result<Vec<FixtureInstance>, StepError> {
+    let all = study_instances(world, alias)?;
+    let mut v: Vec<FixtureInstance> = all
+        .into_iter()
+        .filter(|i| i.series_number == Some(series))
+        .collect();
+    v.sort_by_key(|i| i.instance_number.unwrap_or(0));
+    if v.is_empty() {
+        return Err(harness_error(
+            world,
+            "unknown fixture series",
+            format!("fixture study {alias:?} has no series {series}"),
+        ));
+    }
+    Ok(v)
+}
+
+fn instance(
+    world: &mut HarnessWorld,
+    alias: &str,
+    series: i64,
+    number: i64,
+) -> Result<FixtureInstance, StepError> {
+    let v = series_instances(world, alias, series)?;
+    match v.into_iter().find(|i| i.instance_number == Some(number)) {
+        Some(i) => Ok(i),
+        None => Err(harness_error(
+            world,
+            "unknown fixture instance",
+            format!("series {series} of {alias:?} has no instance {number}"),
+        )),
+    }
+}
+
+fn requested_ts(accept: Option<&str>) -> Option<String> {
+    let accept = accept?;
+    let items = parse_accept(accept).ok()?;
+    items.first().and_then(|i| i.media.transfer_syntax())
+}
+
+async fn do_retrieve(
+    world: &mut HarnessWorld,
+    target: Target,
+    resource: wado_rs::Resource,
+    accept: Option<String>,
+    instances: Option<BTreeSet<String>>,
+) -> StepResult {
+    let c = client(world)?;
+    let exchange = wado_rs::retrieve(&c, &target, &resource, accept.as_deref()).await;
+    let idx = record(world, exchange)?;
+    world.dicomweb.last = Some(idx);
+    world.dicomweb.followups.clear();
+    world.dicomweb.expect = Expect {
+        requested_ts: requested_ts(accept.as_deref()),
+        target: Some(target),
+        instances,
+        ..Expect::default()
+    };
+    Ok(())
+}
+
+fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
+    v.iter().map(|i| i.sop_uid.clone()).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data
+
+#[given("the DICOMweb origin server holds the test studies")]
+async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    if world.ctx.config.test_data == TestDataMode::Preloaded {
+        return Ok(());
+    }
+    let ctx = world.ctx.clone();
+    let mut exchanges = Vec::new();
+    let result = ctx
+        .test_data
+        .get_or_init(|| async {
+            for study in ctx.fixtures.studies() {
+                let mut parts = Vec::new();
+                for inst in &study.instances {
+                    match tokio::fs::read(ctx.fixtures.file(inst)).await {
+                        Ok(b) => parts.push(StowPart {
+                            content_type: "application/dicom".into(),
+                            body: Bytes::from(b),
+                        }),
+                        Err(e) => return Err(format!("cannot read fixture {}: {e}", inst.path)),
+                    }
+                }
+                let ex = stow_rs::store(&c, None, &parts).await;
+                let status = ex.status();
+                let failure = ex.failure.clone();
+                exchanges.push(ex);
+                if let Some(f) = failure {
+                    return Err(format!("loading study {}: {}", study.alias, f.message));
+                }
+                if status != Some(200) {
+                    return Err(format!(
+                        "loading study {} with STOW-RS answered {:?}; the test data is not on the SUT",
+                        study.alias, status
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .await
+        .clone();
+    for ex in exchanges {
+        world.evidence.record(ex);
+    }
+    result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// WADO-RS RAD-107
+
+#[when(expr = "the consumer retrieves study {string}")]
+async fn retrieve_study(world: &mut HarnessWorld, alias: String) -> StepResult {
+    retrieve_study_accepting(world, alias, wado_rs::accept_dicom(None)).await
+}
+
+#[when(expr = "the consumer retrieves study {string} in transfer syntax {string}")]
+async fn retrieve_study_ts(world: &mut HarnessWorld, alias: String, ts: String) -> StepResult {
+    retrieve_study_accepting(world, alias, wado_rs::accept_dicom(Some(&ts))).await
+}
+
+#[when(expr = "the consumer retrieves study {string} accepting {string}")]
+async fn retrieve_study_accepting(world: &mut HarnessWorld, alias: String, accept: String) -> StepResult {
+    let insts = study_instances(world, &alias)?;
+    let Some(first) = insts.first() else {
+        return Err(harness_error(world, "empty fixture study", alias));
+    };
+    let target = Target {
+        study: first.study_uid.clone(),
+        series: None,
+        instance: None,
+    };
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(sops(&insts))).await
+}
+
+#[when(expr = "the consumer retrieves series {int} of study {string}")]
+async fn retrieve_series(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    retrieve_series_ts_opt(world, series, alias, None).await
+}
+
+#[when(expr = "the consumer retrieves series {int} of study {string} in transfer syntax {string}")]
+async fn retrieve_series_ts(world: &mut HarnessWorld, series: i64, alias: String, ts: String) -> StepResult {
+    retrieve_series_ts_opt(world, series, alias, Some(ts)).await
+}
+
+async fn retrieve_series_ts_opt(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+    ts: Option<String>,
+) -> StepResult {
+    let insts = series_instances(world, &alias, series)?;
+    let first = &insts[0];
+    let target = Target {
+        study: first.study_uid.clone(),
+        series: Some(first.series_uid.clone()),
+        instance: None,
+    };
+    let accept = wado_rs::accept_dicom(ts.as_deref());
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(sops(&insts))).await
+}
+
+#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string}")]
+async fn retrieve_instance(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+    retrieve_instance_ts_opt(world, n, series, alias, None).await
+}
+
+#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} in transfer syntax {string}")]
+async fn retrieve_instance_ts(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    ts: String,
+) -> StepResult {
+    retrieve_instance_ts_opt(world, n, series, alias, Some(ts)).await
+}
+
+async fn retrieve_instance_ts_opt(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    ts: Option<String>,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let target = Target {
+        study: inst.study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    let accept = wado_rs::accept_dicom(ts.as_deref());
+    let expected = BTreeSet::from([inst.sop_uid.clone()]);
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(expected)).await
+}
+
+#[when("the consumer retrieves an unknown study")]
+async fn retrieve_unknown_study(world: &mut HarnessWorld) -> StepResult {
+    let target = Target {
+        study: UNKNOWN_STUDY.into(),
+        series: None,
+        instance: None,
+    };
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+}
+
+#[when(expr = "the consumer retrieves an unknown series of study {string}")]
+async fn retrieve_unknown_series(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = study_instances(world, &alias)?;
+    let target = Target {
+        study: insts[0].study_uid.clone(),
+        series: Some(UNKNOWN_SERIES.into()),
+        instance: None,
+    };
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+}
+
+#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} under series {int}")]
+async fn retrieve_wrong_hierarchy(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    wrong_series: i64,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let other = series_instances(world, &alias, wrong_series)?;
+    let target = Target {
+        study: inst.study_uid.clone(),
+        series: Some(other[0].series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+}
+
+#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} under study {string}")]
+async fn retrieve_wrong_study(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    other_alias: String,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let other = study_instances(world, &other_alias)?;
+    let target = Target {
+        study: other[0].study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+}
+
+#[when(expr = "the consumer retrieves the metadata of study {string}")]
+async fn retrieve_study_metadata(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = study_instances(world, &alias)?;
+    let target = Target {
+        study: insts[0].study_uid.clone(),
+        series: None,
+        instance: None,
+    };
+    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(sops(&insts))).await
+}
+
+#[when(expr = "the consumer retrieves the metadata of series {int} of study {string}")]
+async fn retrieve_series_metadata(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, series)?;
+    let target = Target {
+        study: insts[0].study_uid.clone(),
+        series: Some(insts[0].series_uid.clone()),
+        instance: None,
+    };
+    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(sops(&insts))).await
+}
+
+#[when(expr = "the consumer retrieves the metadata of instance {int} of series {int} of study {string}")]
+async fn retrieve_instance_metadata(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let target = Target {
+        study: inst.study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    let expected = BTreeSet::from([inst.sop_uid.clone()]);
+    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(expected)).await
+}
+
+#[when(expr = "the consumer retrieves frames {string} of instance {int} of series {int} of study {string}")]
+async fn retrieve_frames(world: &mut HarnessWorld, list: String, n: i64, series: i64, alias: String) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let mut frames = Vec::new();
+    for f in list.split(',') {
+        match f.trim().parse::<u32>() {
+            Ok(v) => frames.push(v),
+            Err(_) => return Err(harness_error(world, "bad frame list", list.clone())),
+        }
+    }
+    let target = Target {
+        study: inst.study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Frames(frames),
+        Some("multipart/related; type=\"application/octet-stream\"".into()),
+        None,
+    )
+    .await
+}
+
+#[when("the consumer dereferences every BulkDataURI of the metadata")]
+async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(world, "no metadata", "no metadata was retrieved before this step"));
+    };
+    let uris: Vec<String> = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.json())
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(dicom_json::bulk_data_uris)
+        .map(|(_, uri)| uri)
+        .take(8)
+        .collect();
+    let mut followups = Vec::new();
+    for uri in uris {
+        let ex = wado_rs::bulkdata(&c, &uri, Some("multipart/related; type=\"application/octet-stream\"")).await;
+        let i = record(world, ex)?;
+        if let Some(e) = world.evidence.get(i) {
+            followups.push(e.clone());
+        }
+    }
+    world.dicomweb.followups = followups;
+    Ok(())
+}
+
+#[then("the response is a well-formed multipart/related message of DICOM instances")]
+async fn well_formed_dicom_multipart(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-01", "DW-02", "DW-17"])
+}
+
+#[then("the response is a well-formed multipart/related message")]
+async fn well_formed_multipart(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-01", "DW-02"])
+}
+
+#[then("the instances are in an acceptable transfer syntax")]
+async fn acceptable_ts(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-03"])
+}
+
+#[then("the response holds every instance of the target and nothing else")]
+async fn every_instance(world: &mut HarnessWorld) -> StepResult {
+    world.dicomweb.expect.status = vec![200];
+    judge_last(world, &["DW-04", "DW-18"])
+}
+
+#[then(expr = "the response holds {int} part(s)")]
+async fn part_count(world: &mut HarnessWorld, n: usize) -> StepResult {
+    let got = world
+        .dicomweb
+        .last
+        .and_then(|i| world.evidence.get(i))
+        .and_then(|e| e.multipart.as_ref())
+        .map(|m| m.parts.len());
+    if got == Some(n) {
+        Ok(())
+    } else {
+        Err(harness_error(
+            world,
+            "unexpected part count",
+            format!("expected {n} parts, got {got:?}"),
+        ))
+    }
+}
+
+#[then("the metadata follows the DICOM JSON model")]
+async fn metadata_json_model(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-05"])
+}
+
+#[then("every BulkDataURI is retrievable")]
+async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(world, "no metadata", "no metadata was retrieved"));
+    };
+    let followups = world.dicomweb.followups.clone();
+    let expect = world.dicomweb.expect.clone();
+    judge(world, idx, &expect, &followups, &["DW-06"])
+}
+
+#[then("the metadata describes every instance of the target")]
+async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(world, "no metadata", "no metadata was retrieved"));
+    };
+    let expected = world.dicomweb.expect.instances.clone().unwrap_or_default();
+    let got: BTreeSet<String> = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.json())
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| dicom_json::first_string(d, 0x0008_0018))
+        .collect();
+    if got == expected {
+        Ok(())
+    } else {
+        Err(harness_error(
+            world,
+            "metadata does not describe the target",
+            format!("expected {} instances, got {}", expected.len(), got.len()),
+        ))
+    }
+}
+
+fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(world, "no exchange to judge", "no request was sent before this step"));
+    };
+    let expect = world.dicomweb.expect.clone();
+    judge(world, idx, &expect, &[], ids)
+}
+
+// ---------------------------------------------------------------------------------------------
+// QIDO-RS RAD-129
+
+fn parse_query(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (p.to_string(), String::new()),
+        })
+        .collect()
+}
+
+async fn do_search(world: &mut HarnessWorld, path: String, level: QidoLevel, query: &str) -> StepResult {
+    let c = client(world)?;
+    let params = parse_query(query);
+    let exchange = qido_rs::search(&c, &path, &params, None).await;
+    let idx = record(world, exchange)?;
+    let mut expect = Expect {
+        qido_level: Some(level),
+        ..Expect::default()
+    };
+    for (k, v) in &params {
+        match k.as_str() {
+            "limit" => expect.limit = v.parse().ok(),
+            "offset" => expect.offset = v.parse().ok(),
+            "includefield" => {
+                for f in v.split(',') {
+                    if let Some(t) = qido_key_tag(f) {
+                        expect.includefield.push(t);
+                    }
+                }
+            }
+            "fuzzymatching" => {}
+            _ => expect.query.push((k.clone(), v.clone())),
+        }
+    }
+    if expect.limit.is_none() && expect.offset.is_none() {
+        let uids: Option<Vec<String>> = world
+            .evidence
+            .get(idx)
+            .and_then(|e| e.response.as_ref())
+            .and_then(|r| r.json())
+            .and_then(|v| v.as_array().cloned())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|d| dicom_json::first_string(d, unique_key(level)))
+                    .collect()
+            });
+        world.dicomweb.unpaged = uids;
+    } else {
+        expect.unpaged = world.dicomweb.unpaged.clone();
+    }
+    world.dicomweb.last = Some(idx);
+    world.dicomweb.level = Some(level);
+    world.dicomweb.expect = expect;
+    Ok(())
+}
+
+#[when("the consumer searches for all studies")]
+async fn search_all_studies(world: &mut HarnessWorld) -> StepResult {
+    do_search(world, "studies".into(), QidoLevel::Study, "").await
+}
+
+#[when(expr = "the consumer searches for studies with {string}")]
+async fn search_studies(world: &mut HarnessWorld, query: String) -> StepResult {
+    do_search(world, "studies".into(), QidoLevel::Study, &query).await
+}
+
+#[when(expr = "the consumer searches for studies of patient {string}")]
+async fn search_studies_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
+    do_search(world, "studies".into(), QidoLevel::Study, &format!("PatientID={pid}")).await
+}
+
+#[when(expr = "the consumer searches for studies with the UIDs of {string} and {string}")]
+async fn search_uid_list(world: &mut HarnessWorld, a: String, b: String) -> StepResult {
+    let ua = study_instances(world, &a)?[0].study_uid.clone();
+    let ub = study_instances(world, &b)?[0].study_uid.clone();
+    do_search(world, "studies".into(), QidoLevel::Study, &format!("StudyInstanceUID={ua},{ub}")).await
+}
+
+#[when(expr = "the consumer searches for series of study {string}")]
+async fn search_series(world: &mut HarnessWorld, alias: String) -> StepResult {
+    search_series_with(world, alias, String::new()).await
+}
+
+#[when(expr = "the consumer searches for series of study {string} with {string}")]
+async fn search_series_with(world: &mut HarnessWorld, alias: String, query: String) -> StepResult {
+    let uid = study_instances(world, &alias)?[0].study_uid.clone();
+    do_search(world, format!("studies/{uid}/series"), QidoLevel::Series, &query).await
+}
+
+#[when(expr = "the consumer searches for instances of series {int} of study {string}")]
+async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, series)?;
+    let path = format!("studies/{}/series/{}/instances", insts[0].study_uid, insts[0].series_uid);
+    do_search(world, path, QidoLevel::Instance, "").await
+}
+
+#[then("every result has the required attributes")]
+async fn required_attrs(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-07"])
+}
+
+#[then("every result matches the query")]
+async fn results_match(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-19"])
+}
+
+#[then("the results are the requested page of the unpaged results")]
+async fn page_ok(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-08"])
+}
+
+#[then(expr = "the results include the studies {string}")]
+async fn results_include_studies(world: &mut HarnessWorld, aliases: String) -> StepResult {
+    let mut known = BTreeSet::new();
+    for a in aliases.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        known.insert(study_instances(world, a)?[0].study_uid.clone());
+    }
+    world.dicomweb.expect.known_matches = Some(known);
+    judge_last(world, &["DW-09"])
+}
+
+#[then(expr = "the results include every series of study {string}")]
+async fn results_include_series(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let known: BTreeSet<String> = study_instances(world, &alias)?
+        .iter()
+        .map(|i| i.series_uid.clone())
+        .collect();
+    world.dicomweb.expect.known_matches = Some(known);
+    judge_last(world, &["DW-09"])
+}
+
+#[then(expr = "the results include every instance of series {int} of study {string}")]
+async fn results_include_instances(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let known = sops(&series_instances(world, &alias, series)?);
+    world.dicomweb.expect.known_matches = Some(known);
+    judge_last(world, &["DW-09"])
+}
+
+/// An empty list is judged by DW-19: any result of another patient fails the matching rule.
+#[then("the result list is empty")]
+async fn result_empty(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-19"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// STOW-RS RAD-108
+
+async fn read_parts(world: &mut HarnessWorld, insts: &[FixtureInstance]) -> Result<Vec<StowPart>, StepError> {
+    let mut parts = Vec::new();
+    for i in insts {
+        let path = world.ctx.fixtures.file(i);
+        match tokio::fs::read(&path).await {
+            Ok(b) => parts.push(StowPart {
+                content_type: "application/dicom".into(),
+                body: Bytes::from(b),
+            }),
+            Err(e) => {
+                return Err(harness_error(world, "fixture unreadable", format!("{}: {e}", path.display())))
+            }
+        }
+    }
+    Ok(parts)
+}
+
+fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
+    insts
+        .iter()
+        .map(|i| SentInstance {
+            sop_class: i.sop_class.clone(),
+            sop_instance: i.sop_uid.clone(),
+            study: i.study_uid.clone(),
+        })
+        .collect()
+}
+
+async fn do_store(
+    world: &mut HarnessWorld,
+    url_study: Option<String>,
+    insts: Vec<FixtureInstance>,
+    extra: Vec<StowPart>,
+) -> StepResult {
+    let c = client(world)?;
+    let mut parts = read_parts(world, &insts).await?;
+    let mut sent = sent(&insts);
+    for p in extra {
+        sent.push(SentInstance {
+            sop_class: String::new(),
+            sop_instance: String::new(),
+            study: String::new(),
+        });
+        parts.push(p);
+    }
+    let exchange = stow_rs::store(&c, url_study.as_deref(), &parts).await;
+    let idx = record(world, exchange)?;
+    world.dicomweb.last = Some(idx);
+    world.dicomweb.expect = Expect {
+        stow_url_study: url_study,
+        stow_sent: sent,
+        ..Expect::default()
+    };
+    Ok(())
+}
+
+#[when(expr = "the sender stores series {int} of study {string}")]
+async fn store_series(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, series)?;
+    do_store(world, None, insts, Vec::new()).await
+}
+
+#[when(expr = "the sender stores series {int} of study {string} to the URL of that study")]
+async fn store_series_to_study(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, series)?;
+    let study = insts[0].study_uid.clone();
+    do_store(world, Some(study), insts, Vec::new()).await
+}
+
+#[when(expr = "the sender stores instance {int} of series {int} of study {string} to the URL of study {string}")]
+async fn store_to_other_study(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    other: String,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let url_study = study_instances(world, &other)?[0].study_uid.clone();
+    do_store(world, Some(url_study), vec![inst], Vec::new()).await
+}
+
+#[when(expr = "the sender stores series {int} of study {string} and instance {int} of series {int} of study {string} to the URL of study {string}")]
+async fn store_mixed(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+    n: i64,
+    other_series: i64,
+    other_alias: String,
+    url_alias: String,
+) -> StepResult {
+    let mut insts = series_instances(world, &alias, series)?;
+    insts.push(instance(world, &other_alias, other_series, n)?);
+    let url_study = study_instances(world, &url_alias)?[0].study_uid.clone();
+    do_store(world, Some(url_study), insts, Vec::new()).await
+}
+
+#[when("the sender stores a part that is not a DICOM object")]
+async fn store_non_dicom(world: &mut HarnessWorld) -> StepResult {
+    let extra = vec![StowPart {
+        content_type: "application/dicom".into(),
+        body: Bytes::from_static(b"This is a plain text report, not a DICOM PS3.10 object.\r\n"),
+    }];
+    do_store(world, None, Vec::new(), extra).await
+}
+
+#[then("the store response agrees with its status")]
+async fn stow_consistent(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-10"])
+}
+
+#[then("every failed instance has a failure reason")]
+async fn stow_reasons(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-11"])
+}
+
+#[then("no instance of another study was stored under the study of the URL")]
+async fn stow_mismatch(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-12"])
+}
+
+#[then(expr = "instance {int} of series {int} of study {string} can be retrieved")]
+async fn retrievable_unchanged(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+    retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
+    world.dicomweb.expect.status = vec![200];
+    judge_last(world, &["DW-04", "DW-18"])
+}

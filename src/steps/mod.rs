@@ -1,0 +1,83 @@
+//! Cucumber step definitions, one module per domain. Steps are thin: parse the Gherkin arguments,
+//! call an actor, record the exchange, evaluate checks, and return a [`StepError`] when the scenario
+//! cannot go on.
+
+pub mod common;
+pub mod dicomweb;
+
+use crate::checks::{self, Expect, Finding, Outcome, Subject};
+use crate::evidence::Exchange;
+use crate::world::HarnessWorld;
+
+/// Why a step stopped its scenario. The report does not read this text: it reads the findings.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StepError(pub String);
+
+/// Result of a step.
+pub type StepResult = Result<(), StepError>;
+
+/// Record an exchange in the scenario's log; a transport failure becomes an Error finding and stops
+/// the scenario. Returns the exchange's index.
+pub fn record(world: &mut HarnessWorld, exchange: Exchange) -> Result<usize, StepError> {
+    let failed = exchange.failure.is_some();
+    let idx = world.evidence.record(exchange);
+    if failed {
+        if let Some(ex) = world.evidence.get(idx) {
+            let f = Finding::error(ex);
+            let msg = f.message();
+            world.findings.push(f);
+            return Err(StepError(msg));
+        }
+    }
+    Ok(idx)
+}
+
+/// Evaluate the named checks on exchange `idx` with `expect`; a failure stops the scenario.
+pub fn judge(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &Expect,
+    followups: &[Exchange],
+    ids: &[&str],
+) -> StepResult {
+    let strict = world.ctx.config.strict;
+    let Some(exchange) = world.evidence.get(idx) else {
+        return Err(harness_error(world, "no exchange to judge", "a Then step ran before any When step"));
+    };
+    let subject = Subject {
+        exchange,
+        expect,
+        strict,
+        followups,
+    };
+    let mut new = Vec::new();
+    for id in ids {
+        match checks::by_id(id) {
+            Some(check) => new.push(checks::evaluate(check, &subject)),
+            None => new.push(Finding::harness_error(
+                "unknown check",
+                format!("step names check {id}, which the registry does not hold"),
+            )),
+        }
+    }
+    let failures: Vec<String> = new
+        .iter()
+        .filter(|f| f.is_failure() || f.outcome == Outcome::Error)
+        .map(Finding::message)
+        .collect();
+    world.findings.extend(new);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(StepError(failures.join("\n")))
+    }
+}
+
+/// Record a harness error finding and return the matching step error.
+pub fn harness_error(world: &mut HarnessWorld, title: &str, message: impl Into<String>) -> StepError {
+    let f = Finding::harness_error(title, message);
+    let msg = f.message();
+    world.findings.push(f);
+    StepError(msg)
+}

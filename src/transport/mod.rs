@@ -1,0 +1,11 @@
+//! Wire-level transports. They speak HTTP and multipart/related and know nothing of conformance:
+//! checks judge what these modules record.
+
+pub mod http;
+pub mod media_type;
+pub mod multipart;
+
+/// Install the process-wide TLS crypto provider (ring) once; later calls are no-ops.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
