@@ -18,8 +18,10 @@ PYTHON=${PYTHON:-python3}
 PYDICOM_VERSION=3.0.2
 t0=$(date +%s)
 
-PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv)
+# python3/python3-venv: the venv below; procps: ps, used by the start/stop scripts (absent on minimal images)
+PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps)
 need=()
+did=()
 for p in "${PKGS[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || need+=("$p")
 done
@@ -32,8 +34,16 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   remove_policy() { [ "$CREATED_POLICY" = 1 ] && rm -f /usr/sbin/policy-rc.d; return 0; }
   trap remove_policy EXIT
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+         apt-get install -y -qq --no-install-recommends "${need[@]}"; } > "$apt_log" 2>&1; then
+    cat "$apt_log" >&2
+    rm -f "$apt_log"
+    echo "apt-get failed" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
+  did+=("apt: ${need[*]}")
   remove_policy
   trap - EXIT
 fi
@@ -49,9 +59,12 @@ sys.exit(0 if pydicom.__version__ == sys.argv[1] else 1)
 PY
 then
   "$VENV/bin/pip" install -q --disable-pip-version-check "pydicom==$PYDICOM_VERSION" numpy
+  did+=("pip: pydicom==$PYDICOM_VERSION numpy")
 fi
 
-echo "install ok in $(( $(date +%s) - t0 ))s:" \
+summary="nothing to install"
+[ ${#did[@]} -eq 0 ] || summary=$(IFS=';'; echo "${did[*]}")
+echo "install ok in $(( $(date +%s) - t0 ))s ($summary):" \
   "Orthanc $(dpkg-query -W -f='${Version}' orthanc)," \
   "orthanc-dicomweb $(dpkg-query -W -f='${Version}' orthanc-dicomweb)," \
   "dcmtk $(dpkg-query -W -f='${Version}' dcmtk)," \

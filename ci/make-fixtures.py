@@ -34,7 +34,6 @@ ELE = "1.2.840.10008.1.2.1"
 TS_NAMES = {"1.2.840.10008.1.2.1": "ELE", "1.2.840.10008.1.2": "ILE", "1.2.840.10008.1.2.4.50": "JPEGBaseline",
             "1.2.840.10008.1.2.4.70": "JPEGLossless", "1.2.840.10008.1.2.4.80": "JPEGLS", "1.2.840.10008.1.2.5": "RLE",
             "1.2.840.10008.1.2.4.90": "J2KLossless", "1.2.840.10008.1.2.4.91": "J2K"}
-LOSSY_TS = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.91"}
 REPO_DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "fixtures", "studies")
 
 

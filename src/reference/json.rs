@@ -26,6 +26,34 @@ fn is_dataset(m: &Map<String, Value>) -> bool {
     m.keys().all(|k| is_tag_key(k))
 }
 
+/// IS and DS values as JSON numbers when they parse (F.2.3: Number; later editions also allow the
+/// string form, so numbers satisfy every edition). Values that do not parse stay strings.
+fn numbers_for_decimal_strings(m: &mut Map<String, Value>) {
+    let vr = m.get("vr").and_then(Value::as_str).unwrap_or("");
+    if vr != "IS" && vr != "DS" {
+        return;
+    }
+    let Some(Value::Array(values)) = m.get_mut("Value") else {
+        return;
+    };
+    for v in values.iter_mut() {
+        let Some(s) = v.as_str().map(str::trim) else {
+            continue;
+        };
+        if let Ok(i) = s.parse::<i64>() {
+            *v = Value::from(i);
+        } else if vr == "DS" {
+            if let Some(n) = s
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
+                *v = Value::Number(n);
+            }
+        }
+    }
+}
+
 /// Rewrite every data set in `v`: keys upper case and ascending, or transformed by a JSON fault.
 fn normalise(v: &mut Value, lowercase: bool, descending: bool) {
     match v {
@@ -35,6 +63,7 @@ fn normalise(v: &mut Value, lowercase: bool, descending: bool) {
             }
         }
         Value::Object(m) => {
+            numbers_for_decimal_strings(m);
             let dataset = is_dataset(m);
             let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
             for (_, child) in entries.iter_mut() {
@@ -108,5 +137,16 @@ mod tests {
         assert!(lower[0].as_object().unwrap().contains_key("0020000d"));
         let desc = finish(v, &BTreeSet::from([Fault::UnsortedJsonKeys]));
         assert_eq!(desc[0].as_object().unwrap().keys().next().unwrap(), "0020000D");
+    }
+
+    #[test]
+    fn decimal_strings_become_numbers() {
+        let v = json!([{"00200013": {"vr": "IS", "Value": ["12 "]},
+            "00280030": {"vr": "DS", "Value": ["0.7", "1e400", "x"]}}]);
+        let out = finish(v, &BTreeSet::new());
+        assert_eq!(out[0]["00200013"]["Value"][0], 12);
+        assert_eq!(out[0]["00280030"]["Value"][0], 0.7);
+        assert_eq!(out[0]["00280030"]["Value"][1], "1e400");
+        assert_eq!(out[0]["00280030"]["Value"][2], "x");
     }
 }

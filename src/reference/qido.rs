@@ -19,6 +19,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+use dicom_core::header::Header;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::InMemDicomObject;
@@ -66,7 +67,6 @@ pub const STUDY_OPTIONAL: &[Tag] = &[
     tags::PATIENT_AGE,
     tags::PATIENT_SIZE,
     tags::PATIENT_WEIGHT,
-    tags::ETHNIC_GROUP,
     tags::PATIENT_COMMENTS,
     tags::OCCUPATION,
     tags::ADDITIONAL_PATIENT_HISTORY,
@@ -165,8 +165,14 @@ fn dictionary_vr(tag: Tag) -> VR {
 }
 
 /// Values computed by the archive rather than read from an instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Computed(InMemDicomObject);
+
+impl Default for Computed {
+    fn default() -> Self {
+        Computed(InMemDicomObject::new_empty())
+    }
+}
 
 impl Computed {
     fn put_str(&mut self, tag: Tag, vr: VR, v: &str) {
@@ -239,15 +245,14 @@ fn instance_computed(base: &str, inst: &Instance) -> Computed {
 }
 
 /// One candidate result: the computed values of its levels, its instances and a representative.
-struct Candidate<'a> {
+struct Candidate {
     /// Computed values, lowest level first (they shadow higher levels' Retrieve URL).
     computed: Vec<Computed>,
     instances: Vec<Arc<Instance>>,
     level: Level,
-    _archive: std::marker::PhantomData<&'a ()>,
 }
 
-impl Candidate<'_> {
+impl Candidate {
     fn computed_text(&self, tag: Tag) -> Option<Option<String>> {
         self.computed
             .iter()
@@ -310,12 +315,14 @@ impl Candidate<'_> {
                 .find_map(|c| c.0.element(*tag).ok().cloned());
             let stored = || first.and_then(|i| i.attributes.element(*tag).ok().cloned());
             match computed.or_else(stored) {
-                Some(e) => out.put(e),
+                Some(e) => {
+                    out.put(e);
+                }
                 None if wanted.contains(tag) => {
                     out.put(DataElement::empty(*tag, dictionary_vr(*tag)));
                 }
-                None => None,
-            };
+                None => {}
+            }
         }
         if self.level == Level::Study && faults.contains(&Fault::QidoMissingRequired) {
             out.remove_element(tags::PATIENT_BIRTH_DATE);
@@ -325,7 +332,7 @@ impl Candidate<'_> {
     }
 }
 
-fn candidates<'a>(archive: &'a Archive, level: Level, scope: &Scope, base: &str) -> Vec<Candidate<'a>> {
+fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec<Candidate> {
     let mut out = Vec::new();
     let scope_study = match scope {
         Scope::All => None,
@@ -342,7 +349,6 @@ fn candidates<'a>(archive: &'a Archive, level: Level, scope: &Scope, base: &str)
                 computed: vec![study_c()],
                 instances: study.instances(),
                 level,
-                _archive: std::marker::PhantomData,
             });
             continue;
         }
@@ -362,8 +368,7 @@ fn candidates<'a>(archive: &'a Archive, level: Level, scope: &Scope, base: &str)
                     computed,
                     instances: series.sorted(),
                     level,
-                    _archive: std::marker::PhantomData,
-                });
+                    });
                 continue;
             }
             for inst in series.sorted() {
@@ -378,8 +383,7 @@ fn candidates<'a>(archive: &'a Archive, level: Level, scope: &Scope, base: &str)
                     computed,
                     instances: vec![inst],
                     level,
-                    _archive: std::marker::PhantomData,
-                });
+                    });
             }
         }
     }
@@ -419,7 +423,7 @@ async fn search(st: Shared, level: Level, scope: Scope, raw: Option<String>, hea
         } else {
             query.limit
         };
-        let page: Vec<Candidate<'_>> = match limit {
+        let page: Vec<Candidate> = match limit {
             Some(n) => matched.take(n).collect(),
             None => matched.collect(),
         };

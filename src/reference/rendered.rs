@@ -64,7 +64,7 @@ pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
             let max = values.iter().copied().max()?;
             let span = i64::from((max - min).max(1));
             let invert = p.photometric == "MONOCHROME1";
-            let gray = values
+            let gray: Vec<u8> = values
                 .iter()
                 .map(|&v| {
                     let g = (i64::from(v - min) * 255 / span) as u8;
@@ -78,7 +78,7 @@ pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
             png::encode(p.columns, p.rows, ColorType::Gray8, &gray)
         }
         (false, 3, 8) if p.photometric == "RGB" => {
-            let rgb = if p.planar == 1 {
+            let rgb: Vec<u8> = if p.planar == 1 {
                 let plane = frame.len() / 3;
                 let (r, rest) = frame.split_at(plane);
                 let (g, b) = rest.split_at(plane);

@@ -1,0 +1,42 @@
+@profile:DICOMweb @txn:RAD-108 @actor:ImageManager
+Feature: STOW-RS storage of instances (RAD-108)
+  Importing a retrieved study into the local PACS (UC3 step 5) or publishing images to an Imaging
+  Document Source ends in a STOW-RS store; its answer must say exactly what was stored.
+  Trace: eHN guideline UC3 step 5; DICOM PS3.18 §10.5, Annex I.
+
+  Background:
+    Given the DICOMweb origin server holds the test studies
+
+  @uc:UC3 @req:DW-10 @req:DW-11
+  Scenario: Store a series: 200 with every instance referenced
+    When the sender stores series 1 of study "DX-CHEST"
+    Then the response status is 200
+    And the store response agrees with its status
+
+  @uc:UC3 @req:DW-10 @req:DW-12
+  Scenario: Store a series to the URL of its own study
+    When the sender stores series 2 of study "US-ABDOMEN" to the URL of that study
+    Then the response status is 200
+    And the store response agrees with its status
+    And instance 1 of series 2 of study "US-ABDOMEN" can be retrieved
+
+  @neg @uc:UC3 @req:DW-10 @req:DW-12
+  Scenario: An instance of another study posted to a study URL is refused with 409
+    When the sender stores instance 1 of series 1 of study "DX-CHEST" to the URL of study "US-ABDOMEN"
+    Then the response status is 409 for "a Study Instance UID that differs from the URL's"
+    And the store response agrees with its status
+    And no instance of another study was stored under the study of the URL
+
+  @neg @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-12
+  Scenario: A mixed request is partly stored and the foreign instance listed as failed
+    When the sender stores series 1 of study "DX-CHEST" and instance 1 of series 1 of study "US-ABDOMEN" to the URL of study "DX-CHEST"
+    Then the response status is 202 for "some instances stored, one refused"
+    And the store response agrees with its status
+    And every failed instance has a failure reason
+    And no instance of another study was stored under the study of the URL
+
+  @neg @uc:UC3 @req:DW-10 @req:DW-11
+  Scenario: A part that is not a DICOM object is not stored
+    When the sender stores a part that is not a DICOM object
+    Then the response status is 409 for "a request in which no instance can be stored", or 400 when lenient
+    And the store response agrees with its status

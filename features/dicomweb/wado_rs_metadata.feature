@@ -1,0 +1,42 @@
+@profile:DICOMweb @txn:RAD-107 @actor:ImagingDocumentSource
+Feature: WADO-RS metadata, bulk data and frames (RAD-107)
+  Before pulling images a consumer reads the study's metadata (what is in the study, which series
+  to select: UC3 step 2) and may fetch only pixel data or single frames (MADO UC#1, remote viewing).
+  Trace: eHN guideline UC3; IHE RAD-107 four message pairs (RAD TF-2 4.107.4.0); DICOM PS3.18 §10.4, Annex F.
+
+  Background:
+    Given the DICOMweb origin server holds the test studies
+
+  @uc:UC3 @req:DW-04 @req:DW-05
+  Scenario: Study metadata follows the DICOM JSON model
+    When the consumer retrieves the metadata of study "MR-BRAIN"
+    Then the response status is 200
+    And the metadata follows the DICOM JSON model
+    And the metadata describes every instance of the target
+
+  @uc:UC3 @req:DW-04 @req:DW-05
+  Scenario: Series metadata of a multi-frame ultrasound series
+    When the consumer retrieves the metadata of series 1 of study "US-ABDOMEN"
+    Then the response status is 200
+    And the metadata follows the DICOM JSON model
+    And the metadata describes every instance of the target
+
+  @uc:UC3 @req:DW-05 @req:DW-06
+  Scenario: BulkDataURI values in metadata can be dereferenced
+    When the consumer retrieves the metadata of instance 1 of series 1 of study "CT-CHEST"
+    Then the response status is 200
+    And the metadata follows the DICOM JSON model
+    When the consumer dereferences every BulkDataURI of the metadata
+    Then every BulkDataURI is retrievable
+
+  @neg @uc:UC3 @req:DW-04
+  Scenario: Metadata of an unknown study is answered with 404
+    When the consumer retrieves an unknown study
+    Then the response status is 404 for "an unknown Study Instance UID"
+
+  @uc:MADO-UC3 @req:DW-01 @req:DW-02 @req:DW-04
+  Scenario: Retrieve two frames of a multi-frame instance
+    When the consumer retrieves frames "1,3" of instance 1 of series 1 of study "US-ABDOMEN"
+    Then the response status is 200
+    And the response is a well-formed multipart/related message
+    And the response holds 2 parts

@@ -1,0 +1,82 @@
+//! The command line contract: exit codes, configuration errors with hints, listing.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn help_documents_exit_codes() {
+    let out = harness(&["run", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Exit codes"), "{text}");
+    assert!(text.contains("--sut"));
+}
+
+#[test]
+fn unknown_profile_key_is_exit_2_with_hint() {
+    let dir = report_dir("badprofile");
+    let profile = dir.path().join("p.toml");
+    std::fs::write(&profile, "[dicomweb]\nbase_ulr = \"http://127.0.0.1:1/dicom-web\"\n").unwrap();
+    let out = harness(&["run", "--sut", profile.to_str().unwrap(), "--report-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown key `dicomweb.base_ulr`, did you mean `base_url`?"), "{err}");
+}
+
+#[test]
+fn bad_tag_expression_is_exit_2() {
+    let out = harness(&["run", "--tags", "@a and and", "--report-dir", "/tmp/ihe-harness-unused"]);
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+}
+
+#[test]
+fn no_matching_scenario_is_exit_2() {
+    let dir = report_dir("nomatch");
+    let out = harness(&["run", "--tags", "@no-such-tag", "--report-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+}
+
+#[test]
+fn unreachable_sut_is_an_error_not_a_failure() {
+    let dir = report_dir("unreachable");
+    let profile = dir.path().join("p.toml");
+    // Port 9 (discard) on loopback: nothing listens there.
+    std::fs::write(
+        &profile,
+        "[dicomweb]\nbase_url = \"http://127.0.0.1:9/dicom-web\"\nconnect_timeout_ms = 500\n[test_data]\nmode = \"preloaded\"\n",
+    )
+    .unwrap();
+    let out = harness(&[
+        "run", "--sut", profile.to_str().unwrap(), "--tags", "@txn:RAD-129", "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    let results = results(dir.path());
+    assert!(outcomes(&results).iter().all(|(_, o)| o == "error"));
+    assert!(failures(&results).is_empty());
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("<error"));
+    assert!(!junit.contains("<failure"));
+}
+
+#[test]
+fn list_shows_tags_and_requirements() {
+    let out = harness(&["list", "--tags", "@txn:RAD-108"]);
+    assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("@txn:RAD-108"));
+    assert!(text.contains("DW-10 [DICOM PS3.18 §10.5.3"), "{text}");
+    assert!(!text.contains("unknown requirement key"));
+}
+
+#[test]
+fn every_check_is_named_by_a_scenario_and_every_requirement_tag_is_a_check() {
+    let out = harness(&["list"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("unknown requirement key"), "{text}");
+    let checks = harness(&["checks"]);
+    for line in String::from_utf8_lossy(&checks.stdout).lines() {
+        let id = line.split('\t').next().unwrap();
+        assert!(text.contains(&format!("@req:{id}")), "no scenario names {id}");
+    }
+}

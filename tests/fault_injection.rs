@@ -1,0 +1,76 @@
+//! Every check can fail: a fault injected into the embedded reference is caught by the check that
+//! guards the broken rule, is reported as a Fail (not an Error), and leaves the report written.
+
+mod common;
+
+use common::*;
+
+/// (fault, tag expression selecting the scenarios that exercise it, check that must fail, strict).
+const CASES: &[(&str, &str, &str, bool)] = &[
+    ("truncated-multipart", "@req:DW-01", "DW-01", false),
+    ("multipart-without-type", "@req:DW-01", "DW-01", false),
+    ("part-content-type-mismatch", "@req:DW-02", "DW-02", false),
+    ("implicit-vr-parts", "@req:DW-03", "DW-03", false),
+    ("ignore-transfer-syntax", "@req:DW-03", "DW-03", false),
+    ("missing-instance", "@req:DW-18", "DW-04", false),
+    ("non-dicom-part", "@req:DW-17", "DW-17", false),
+    ("wrong-status-unknown-study", "@neg and @txn:RAD-107", "DW-04", false),
+    ("ok-for-unacceptable", "@neg and @txn:RAD-107", "DW-04", false),
+    ("lowercase-json-tags", "@req:DW-05", "DW-05", false),
+    ("unsorted-json-keys", "@req:DW-05", "DW-05", false),
+    ("broken-bulkdata-uri", "@req:DW-06", "DW-06", false),
+    ("qido-missing-required", "@req:DW-07", "DW-07", false),
+    ("qido-ignores-limit", "@req:DW-08", "DW-08", true),
+    ("qido-silent-truncation", "@req:DW-09", "DW-09", true),
+    ("stow-200-with-failures", "@req:DW-10", "DW-10", false),
+    ("stow-missing-failure-reason", "@req:DW-11", "DW-11", false),
+    ("stow-stores-mismatched-study", "@req:DW-12", "DW-12", false),
+    ("foreign-instance", "@req:DW-18", "DW-18", false),
+    ("qido-ignores-matching", "@req:DW-19", "DW-19", false),
+    ("qido-wrong-content-type", "@req:DW-20", "DW-20", false),
+];
+
+#[test]
+fn each_fault_is_caught_by_its_check() {
+    let mut problems = Vec::new();
+    for (fault, tags, check, strict) in CASES {
+        let dir = report_dir(fault);
+        let d = dir.path().to_str().unwrap();
+        let mut args = vec!["run", "--reference-fault", fault, "--tags", tags, "--report-dir", d];
+        if *strict {
+            args.push("--strict");
+        }
+        let out = harness(&args);
+        if out.status.code() != Some(1) {
+            problems.push(format!("{fault}: exit {:?}\n{}", out.status.code(), dump(&out)));
+            continue;
+        }
+        let results = results(dir.path());
+        let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
+        if !failed.iter().any(|c| c == check) {
+            problems.push(format!("{fault}: expected {check} to fail, failed: {failed:?}"));
+        }
+        let errors: Vec<_> = outcomes(&results).into_iter().filter(|(_, o)| o == "error").collect();
+        if !errors.is_empty() {
+            problems.push(format!("{fault}: a fault of the SUT was reported as an Error: {errors:?}"));
+        }
+        if !dir.path().join("junit.xml").exists() {
+            problems.push(format!("{fault}: no junit.xml"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn every_fault_is_covered() {
+    let out = harness(&["run", "--reference-fault", "no-such-fault"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let known = err.split("known: ").nth(1).unwrap_or_default().trim();
+    for name in known.split(", ") {
+        if name.starts_with("stall-") {
+            continue; // covered by tests/stalled_sut.rs
+        }
+        assert!(CASES.iter().any(|(f, ..)| *f == name), "fault {name} has no test case");
+    }
+}

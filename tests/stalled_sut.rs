@@ -1,0 +1,65 @@
+//! A SUT that stops answering mid-response, or never answers, ends as an Error within the configured
+//! read timeout: not a Fail, not a hang, and the report is still written.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn serve_with_fault(fault: &str) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--fault", fault])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("endpoint line");
+    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (child, url)
+}
+
+fn run_stalled(fault: &str) {
+    let (mut server, url) = serve_with_fault(fault);
+    let dir = report_dir(fault);
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"stalling reference\"\n[dicomweb]\nbase_url = \"{url}\"\nread_timeout_ms = 1000\ntimeout_ms = 5000\n[test_data]\nmode = \"preloaded\"\n"
+        ),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let out = harness(&[
+        "run", "--sut", profile.to_str().unwrap(), "--tags", "@req:DW-18 and @txn:RAD-107",
+        "--report-dir", dir.path().to_str().unwrap(),
+    ]);
+    let elapsed = t0.elapsed();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    let results = results(dir.path());
+    let outcomes = outcomes(&results);
+    assert!(!outcomes.is_empty());
+    assert!(outcomes.iter().all(|(_, o)| o == "error"), "{outcomes:?}");
+    assert!(failures(&results).is_empty(), "a stall must not be reported as a Fail");
+    let text = serde_json::to_string(&results).unwrap();
+    assert!(text.contains("harness.timeout"), "{text}");
+}
+
+#[test]
+fn stall_mid_response_is_an_error_within_the_timeout() {
+    run_stalled("stall-mid-response");
+}
+
+#[test]
+fn stall_before_headers_is_an_error_within_the_timeout() {
+    run_stalled("stall-before-headers");
+}
