@@ -156,7 +156,7 @@ async fn a_large_multipart_body_is_streamed_with_bounded_memory() {
 async fn wrong_boundary_is_recorded_as_a_structural_fault_not_an_error() {
     let url = one_shot(|mut sock| async move {
         let _ = sock
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=expected\r\nContent-Length: 24\r\n\r\n--other\r\n\r\nDATA\r\n--other--")
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=expected\r\nContent-Length: 26\r\n\r\n--other\r\n\r\nDATA\r\n--other--")
             .await;
     })
     .await;

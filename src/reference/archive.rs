@@ -475,17 +475,19 @@ mod tests {
         // An instance of another series is not found under this series.
         let other = all.iter().find(|i| &i.series_uid != series_uid).unwrap();
         assert_eq!(
-            archive.resolve(&Target::Instance(
-                study_uid.clone(),
-                series_uid.clone(),
-                other.sop_uid.clone()
-            )),
-            Err(NotFound::Instance)
+            archive
+                .resolve(&Target::Instance(
+                    study_uid.clone(),
+                    series_uid.clone(),
+                    other.sop_uid.clone()
+                ))
+                .err(),
+            Some(NotFound::Instance)
         );
         assert!(one.explicit_le().is_some());
         assert_eq!(
-            archive.resolve(&Target::Study("1.2.3".into())),
-            Err(NotFound::Study)
+            archive.resolve(&Target::Study("1.2.3".into())).err(),
+            Some(NotFound::Study)
         );
     }
 }

@@ -29,10 +29,11 @@ fn is_dataset(m: &Map<String, Value>) -> bool {
 /// IS and DS values as JSON numbers when they parse (F.2.3: Number; later editions also allow the
 /// string form, so numbers satisfy every edition). Values that do not parse stay strings.
 fn numbers_for_decimal_strings(m: &mut Map<String, Value>) {
-    let vr = m.get("vr").and_then(Value::as_str).unwrap_or("");
-    if vr != "IS" && vr != "DS" {
-        return;
-    }
+    let ds = match m.get("vr").and_then(Value::as_str) {
+        Some("IS") => false,
+        Some("DS") => true,
+        _ => return,
+    };
     let Some(Value::Array(values)) = m.get_mut("Value") else {
         return;
     };
@@ -42,7 +43,7 @@ fn numbers_for_decimal_strings(m: &mut Map<String, Value>) {
         };
         if let Ok(i) = s.parse::<i64>() {
             *v = Value::from(i);
-        } else if vr == "DS" {
+        } else if ds {
             if let Some(n) = s
                 .parse::<f64>()
                 .ok()

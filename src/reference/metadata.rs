@@ -148,7 +148,7 @@ mod tests {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
-        let v = r.json().await.unwrap_or(Value::Null);
+        let v = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
         (status, ct, v)
     }
 

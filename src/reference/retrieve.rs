@@ -233,7 +233,7 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::tests::{client, start};
     use super::*;
     use crate::transport::multipart::{boundary_of, header, MultipartEvent, MultipartParser};

@@ -422,7 +422,7 @@ mod tests {
             .await
             .unwrap();
         let s = r.status().as_u16();
-        (s, r.json().await.unwrap_or(Value::Null))
+        (s, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null))
     }
 
     fn failure_reasons(v: &Value) -> Vec<u64> {
