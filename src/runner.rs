@@ -193,7 +193,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     });
     install_context(ctx.clone());
 
-    let features_base = opts.features.clone();
+    let features_base = std::env::current_dir().unwrap_or_default();
     let mut cucumber = HarnessWorld::cucumber()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(opts.concurrency.max(1))

@@ -277,7 +277,8 @@ impl Series {
     pub fn sorted(&self) -> Vec<Arc<Instance>> {
         let mut v: Vec<_> = self.instances.values().cloned().collect();
         v.sort_by(|a, b| {
-            (a.int(tags::INSTANCE_NUMBER), &a.sop_uid).cmp(&(b.int(tags::INSTANCE_NUMBER), &b.sop_uid))
+            (a.int(tags::INSTANCE_NUMBER), &a.sop_uid)
+                .cmp(&(b.int(tags::INSTANCE_NUMBER), &b.sop_uid))
         });
         v
     }

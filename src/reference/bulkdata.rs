@@ -130,10 +130,11 @@ pub async fn bulkdata(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (inst, choices) = match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (inst, choices) =
+        match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let tag = match (tag.len() == 8)
         .then(|| u32::from_str_radix(&tag, 16).ok())
         .flatten()
@@ -161,7 +162,13 @@ pub async fn bulkdata(
     let located = inst
         .explicit_le()
         .and_then(|f| f.layout.binary.get(&tag).map(|l| (f, *l)))
-        .or_else(|| inst.stored.layout.binary.get(&tag).map(|l| (&inst.stored, *l)));
+        .or_else(|| {
+            inst.stored
+                .layout
+                .binary
+                .get(&tag)
+                .map(|l| (&inst.stored, *l))
+        });
     match located {
         Some((file, loc)) => multipart_response(
             &st,
@@ -185,10 +192,11 @@ pub async fn frames(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (inst, choices) = match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+    let (inst, choices) =
+        match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
+            Ok(v) => v,
+            Err(r) => return r,
+        };
     let Some(numbers) = parse_frame_list(&list) else {
         return problem(
             StatusCode::BAD_REQUEST,
@@ -277,18 +285,32 @@ mod tests {
         assert_eq!(r.status, 200);
         assert_eq!(r.content_type.param("type"), Some(OCTET));
         assert_eq!(r.parts.len(), 2);
+        let frame_len = r.parts[0].1.len();
+        assert!(frame_len > 0);
         for (h, d) in &r.parts {
             assert_eq!(
                 header(h, "content-type"),
                 Some("application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1")
             );
-            assert_eq!(d.len(), 240 * 320 * 3);
+            assert_eq!(
+                header(h, "content-length").and_then(|l| l.parse().ok()),
+                Some(d.len())
+            );
+            assert_eq!(d.len(), frame_len);
         }
-        assert_eq!(get_multipart(&format!("{url}/frames/11"), None).await.status, 404);
-        assert_eq!(get_multipart(&format!("{url}/frames/x"), None).await.status, 400);
+        assert_eq!(
+            get_multipart(&format!("{url}/frames/11"), None)
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            get_multipart(&format!("{url}/frames/x"), None).await.status,
+            400
+        );
         let bulk = get_multipart(&format!("{url}/bulkdata/7FE00010"), None).await;
         assert_eq!(bulk.status, 200);
-        assert_eq!(bulk.parts[0].1.len(), 240 * 320 * 3 * 10);
+        assert_eq!(bulk.parts[0].1.len(), frame_len * 10);
         let stored = get_multipart(
             &format!("{url}/bulkdata/7FE00010"),
             Some("multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.4.50"),
@@ -299,13 +321,25 @@ mod tests {
             .unwrap()
             .ends_with("1.2.840.10008.1.2.4.50"));
         assert_eq!(
-            get_multipart(&format!("{url}/frames/1"), Some("image/jpeg")).await.status,
+            get_multipart(&format!("{url}/frames/1"), Some("image/jpeg"))
+                .await
+                .status,
             406
         );
-        assert_eq!(get_multipart(&format!("{url}/bulkdata/00100010"), None).await.status, 404);
-        let kos = fixture("US-ABDOMEN").into_iter().find(|e| e["modality"] == "KO").unwrap();
         assert_eq!(
-            get_multipart(&format!("{}/frames/1", url_of(&kos, &base)), None).await.status,
+            get_multipart(&format!("{url}/bulkdata/00100010"), None)
+                .await
+                .status,
+            404
+        );
+        let kos = fixture("US-ABDOMEN")
+            .into_iter()
+            .find(|e| e["modality"] == "KO")
+            .unwrap();
+        assert_eq!(
+            get_multipart(&format!("{}/frames/1", url_of(&kos, &base)), None)
+                .await
+                .status,
             404
         );
         server.shutdown().await;

@@ -44,11 +44,7 @@ fn numbers_for_decimal_strings(m: &mut Map<String, Value>) {
         if let Ok(i) = s.parse::<i64>() {
             *v = Value::from(i);
         } else if ds {
-            if let Some(n) = s
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-            {
+            if let Some(n) = s.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
                 *v = Value::Number(n);
             }
         }
@@ -131,13 +127,21 @@ mod tests {
         assert_eq!(item.keys().next().unwrap(), "00081150");
         // "vr" stays before "Value".
         assert_eq!(
-            out[0]["00081199"].as_object().unwrap().keys().next().unwrap(),
+            out[0]["00081199"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .next()
+                .unwrap(),
             "vr"
         );
         let lower = finish(v.clone(), &BTreeSet::from([Fault::LowercaseJsonTags]));
         assert!(lower[0].as_object().unwrap().contains_key("0020000d"));
         let desc = finish(v, &BTreeSet::from([Fault::UnsortedJsonKeys]));
-        assert_eq!(desc[0].as_object().unwrap().keys().next().unwrap(), "0020000D");
+        assert_eq!(
+            desc[0].as_object().unwrap().keys().next().unwrap(),
+            "0020000D"
+        );
     }
 
     #[test]

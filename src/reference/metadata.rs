@@ -171,13 +171,18 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), f.len());
         let (_, _, v) = get_json(&format!("{base}/studies/{s}/series/{se}/metadata")).await;
         assert!(v.as_array().unwrap().len() > 1);
-        let (_, _, v) = get_json(&format!("{base}/studies/{s}/series/{se}/instances/{i}/metadata")).await;
+        let (_, _, v) = get_json(&format!(
+            "{base}/studies/{s}/series/{se}/instances/{i}/metadata"
+        ))
+        .await;
         let ds = &v[0];
         let k = keys(ds);
         let mut sorted = k.clone();
         sorted.sort();
         assert_eq!(k, sorted);
-        assert!(k.iter().all(|k| k.len() == 8 && k == &k.to_ascii_uppercase()));
+        assert!(k
+            .iter()
+            .all(|k| k.len() == 8 && k == &k.to_ascii_uppercase()));
         let uri = ds["7FE00010"]["BulkDataURI"].as_str().unwrap();
         assert!(uri.starts_with("http://127.0.0.1:"));
         let r = client().get(uri).send().await.unwrap();
@@ -191,8 +196,39 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(r.status(), 406);
-        let r = client().get(format!("{base}/studies/1.2.3/metadata")).send().await.unwrap();
+        let r = client()
+            .get(format!("{base}/studies/1.2.3/metadata"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn every_study_validates_and_every_bulkdata_uri_resolves() {
+        use crate::model::dicom_json::{bulk_data_uris, validate_dataset_array};
+        let server = start(&[]).await;
+        let base = server.dicomweb_base();
+        for alias in ["CT-CHEST", "MR-BRAIN", "DX-CHEST", "US-ABDOMEN"] {
+            let s = fixture(alias)[0]["study_uid"].as_str().unwrap().to_string();
+            let (status, _, v) = get_json(&format!("{base}/studies/{s}/metadata")).await;
+            assert_eq!(status, 200);
+            let violations: Vec<_> = validate_dataset_array(&v)
+                .into_iter()
+                .filter(|x| !x.is_warning())
+                .collect();
+            assert!(violations.is_empty(), "{alias}: {violations:?}");
+            let uris = bulk_data_uris(&v);
+            assert!(!uris.is_empty());
+            // One per series is enough to show they resolve.
+            for (path, uri) in uris.iter().step_by(8) {
+                let r = client().get(uri).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{alias} {path} {uri}");
+                let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+                assert!(ct.contains("application/octet-stream"), "{ct}");
+            }
+        }
         server.shutdown().await;
     }
 

@@ -186,7 +186,12 @@ impl AppState {
     /// A fresh multipart boundary.
     pub fn boundary(&self) -> String {
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let seed = format!("{}-{}-{:?}", std::process::id(), n, std::time::SystemTime::now());
+        let seed = format!(
+            "{}-{}-{:?}",
+            std::process::id(),
+            n,
+            std::time::SystemTime::now()
+        );
         crate::transport::multipart::make_boundary(seed.as_bytes())
     }
 
@@ -346,7 +351,10 @@ impl ReferenceServer {
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let mut task = self.task;
-        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+            .await
+            .is_err()
+        {
             task.abort();
         }
         self.state.spool.remove();
@@ -387,7 +395,11 @@ pub(crate) mod tests {
         let server = start(&[]).await;
         let base = server.dicomweb_base();
         assert!(base.starts_with("http://127.0.0.1:"));
-        let r = client().get(format!("{base}/nowhere")).send().await.unwrap();
+        let r = client()
+            .get(format!("{base}/nowhere"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
         let spool = server.state.spool.dir().to_path_buf();
         assert!(spool.is_dir());

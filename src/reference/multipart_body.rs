@@ -105,7 +105,11 @@ impl MultipartBody {
 }
 
 /// Send one chunk; false when the receiver is gone or the server is shutting down.
-async fn send(tx: &mpsc::Sender<Chunk>, shutdown: &mut watch::Receiver<bool>, chunk: Chunk) -> bool {
+async fn send(
+    tx: &mpsc::Sender<Chunk>,
+    shutdown: &mut watch::Receiver<bool>,
+    chunk: Chunk,
+) -> bool {
     if *shutdown.borrow() {
         return false;
     }
@@ -115,7 +119,11 @@ async fn send(tx: &mpsc::Sender<Chunk>, shutdown: &mut watch::Receiver<bool>, ch
     }
 }
 
-async fn produce(body: MultipartBody, tx: mpsc::Sender<Chunk>, mut shutdown: watch::Receiver<bool>) {
+async fn produce(
+    body: MultipartBody,
+    tx: mpsc::Sender<Chunk>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let MultipartBody {
         boundary,
         parts,
@@ -151,7 +159,12 @@ async fn produce(body: MultipartBody, tx: mpsc::Sender<Chunk>, mut shutdown: wat
             }
         }
     }
-    let _ = send(&tx, &mut shutdown, Ok(Bytes::from(close_delimiter(&boundary)))).await;
+    let _ = send(
+        &tx,
+        &mut shutdown,
+        Ok(Bytes::from(close_delimiter(&boundary))),
+    )
+    .await;
 }
 
 async fn send_source(

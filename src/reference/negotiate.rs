@@ -149,7 +149,10 @@ mod tests {
     #[test]
     fn defaults_and_wildcards() {
         assert_eq!(dicom_multipart(None).unwrap(), vec![TsRequest::Default]);
-        assert_eq!(dicom_multipart(Some("*/*")).unwrap(), vec![TsRequest::Default]);
+        assert_eq!(
+            dicom_multipart(Some("*/*")).unwrap(),
+            vec![TsRequest::Default]
+        );
         assert_eq!(
             dicom_multipart(Some(
                 "multipart/related; type=\"application/dicom\"; transfer-syntax=*"
@@ -177,7 +180,12 @@ mod tests {
 
     #[test]
     fn unsupported_types_are_406_and_garbage_is_400() {
-        for bad in ["application/zip", "text/html", "application/dicom", "*/*; q=0"] {
+        for bad in [
+            "application/zip",
+            "text/html",
+            "application/dicom",
+            "*/*; q=0",
+        ] {
             assert_eq!(
                 dicom_multipart(Some(bad)).unwrap_err().status(),
                 StatusCode::NOT_ACCEPTABLE,

@@ -119,7 +119,19 @@ fn is_binary_vr(vr: &[u8; 2]) -> bool {
 fn has_long_length(vr: &[u8; 2]) -> bool {
     matches!(
         vr,
-        b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"UC" | b"UN" | b"UR" | b"UT" | b"SV" | b"UV"
+        b"OB"
+            | b"OD"
+            | b"OF"
+            | b"OL"
+            | b"OV"
+            | b"OW"
+            | b"SQ"
+            | b"UC"
+            | b"UN"
+            | b"UR"
+            | b"UT"
+            | b"SV"
+            | b"UV"
     )
 }
 
@@ -194,7 +206,11 @@ impl Walker<'_> {
     }
 
     /// VR and length of an element whose tag was just read (PS3.5 7.1.2 / 7.1.3).
-    fn header_after_tag(&mut self, tag: u32, implicit: bool) -> Result<([u8; 2], u32), LayoutError> {
+    fn header_after_tag(
+        &mut self,
+        tag: u32,
+        implicit: bool,
+    ) -> Result<([u8; 2], u32), LayoutError> {
         if tag >> 16 == 0xFFFE || implicit {
             let len = self.u32()?;
             return Ok((implicit_vr(tag), len));
@@ -402,7 +418,9 @@ pub fn transcode(path: &Path, ts_uid: &str) -> Result<Vec<u8>, LayoutError> {
         .get(ts_uid)
         .ok_or_else(|| err(format!("unknown transfer syntax {ts_uid}")))?;
     if ts.is_encapsulated_pixel_data() {
-        return Err(err(format!("{ts_uid} is not an uncompressed transfer syntax")));
+        return Err(err(format!(
+            "{ts_uid} is not an uncompressed transfer syntax"
+        )));
     }
     let mut obj = OpenFileOptions::new()
         .open_file(path)
@@ -412,7 +430,9 @@ pub fn transcode(path: &Path, ts_uid: &str) -> Result<Vec<u8>, LayoutError> {
         .get(&from)
         .is_none_or(|t| t.is_encapsulated_pixel_data())
     {
-        return Err(err(format!("stored transfer syntax {from} cannot be transcoded")));
+        return Err(err(format!(
+            "stored transfer syntax {from} cannot be transcoded"
+        )));
     }
     obj.update_meta(|m| m.set_transfer_syntax(ts));
     let mut out = Vec::new();
@@ -447,9 +467,13 @@ mod tests {
     fn finds_native_pixel_data_after_undefined_sequence() {
         let mut ds = Vec::new();
         // (0008,1140) SQ undefined length, one undefined-length item with (0008,1150) UI "1.2"
-        ds.extend_from_slice(&[0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        ds.extend_from_slice(&[
+            0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
-        ds.extend_from_slice(&[0x08, 0x00, 0x50, 0x11, b'U', b'I', 4, 0, b'1', b'.', b'2', 0]);
+        ds.extend_from_slice(&[
+            0x08, 0x00, 0x50, 0x11, b'U', b'I', 4, 0, b'1', b'.', b'2', 0,
+        ]);
         ds.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
         ds.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
         // (0009,0010) OB 1200 bytes (a large binary value)
@@ -457,11 +481,16 @@ mod tests {
         ds.extend_from_slice(&1200u32.to_le_bytes());
         ds.extend_from_slice(&[7u8; 1200]);
         // Pixel Data OW 4 bytes
-        ds.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        ds.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
+        ]);
         let f = write_file(&ds, EXPLICIT_VR_LE);
         let layout = scan(f.path()).unwrap();
         assert_eq!(layout.transfer_syntax, EXPLICIT_VR_LE);
-        assert_eq!(layout.binary.get(&0x0009_1010).map(|v| v.length), Some(1200));
+        assert_eq!(
+            layout.binary.get(&0x0009_1010).map(|v| v.length),
+            Some(1200)
+        );
         let Some(PixelLayout::Native(loc)) = layout.pixel else {
             panic!("no native pixel data");
         };
@@ -474,7 +503,9 @@ mod tests {
     #[test]
     fn finds_fragments_of_encapsulated_pixel_data() {
         let mut ds = Vec::new();
-        ds.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        ds.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0, 0, 0, 0]); // empty offset table
         ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 2, 0, 0, 0, 0xAA, 0xBB]);
         ds.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 2, 0, 0, 0, 0xCC, 0xDD]);
@@ -490,7 +521,10 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        let f = write_file(&[0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF], EXPLICIT_VR_LE);
+        let f = write_file(
+            &[0x08, 0x00, 0x40, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF],
+            EXPLICIT_VR_LE,
+        );
         assert!(scan(f.path()).is_err());
         let mut g = tempfile::NamedTempFile::new().unwrap();
         std::io::Write::write_all(&mut g, b"not dicom").unwrap();

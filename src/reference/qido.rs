@@ -180,8 +180,11 @@ impl Computed {
     }
 
     fn put_strs(&mut self, tag: Tag, vr: VR, v: Vec<String>) {
-        self.0
-            .put(element(tag, vr, PrimitiveValue::Strs(v.into_iter().collect())));
+        self.0.put(element(
+            tag,
+            vr,
+            PrimitiveValue::Strs(v.into_iter().collect()),
+        ));
     }
 
     fn put_count(&mut self, tag: Tag, n: usize) {
@@ -210,7 +213,11 @@ fn study_computed(base: &str, uid: &str, study: &Study) -> Computed {
         .filter_map(|s| s.first().and_then(|i| i.text(tags::MODALITY)))
         .filter(|m| !m.is_empty())
         .collect();
-    c.put_strs(tags::MODALITIES_IN_STUDY, VR::CS, modalities.into_iter().collect());
+    c.put_strs(
+        tags::MODALITIES_IN_STUDY,
+        VR::CS,
+        modalities.into_iter().collect(),
+    );
     c.put_count(tags::NUMBER_OF_STUDY_RELATED_SERIES, study.series.len());
     c.put_count(
         tags::NUMBER_OF_STUDY_RELATED_INSTANCES,
@@ -223,7 +230,10 @@ fn study_computed(base: &str, uid: &str, study: &Study) -> Computed {
 
 fn series_computed(base: &str, study_uid: &str, uid: &str, series: &Series) -> Computed {
     let mut c = Computed::default();
-    c.put_count(tags::NUMBER_OF_SERIES_RELATED_INSTANCES, series.instances.len());
+    c.put_count(
+        tags::NUMBER_OF_SERIES_RELATED_INSTANCES,
+        series.instances.len(),
+    );
     c.put_str(
         tags::RETRIEVE_URL,
         VR::UR,
@@ -275,7 +285,8 @@ impl Candidate {
         let mut wanted: BTreeSet<Tag> = BTreeSet::new();
         let mut optional: BTreeSet<Tag> = q.include.clone();
         let with_study = self.level == Level::Study || scope_all;
-        let with_series = self.level == Level::Series || (self.level == Level::Instance && scope_all);
+        let with_series =
+            self.level == Level::Series || (self.level == Level::Instance && scope_all);
         let in_level = |t: Tag| match self.level {
             Level::Study => study_level(t),
             Level::Series => series_level(t) || (scope_all && study_level(t)),
@@ -368,7 +379,7 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                     computed,
                     instances: series.sorted(),
                     level,
-                    });
+                });
                 continue;
             }
             for inst in series.sorted() {
@@ -383,7 +394,7 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                     computed,
                     instances: vec![inst],
                     level,
-                    });
+                });
             }
         }
     }
@@ -391,7 +402,13 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
 }
 
 /// Run a search and build the response.
-async fn search(st: Shared, level: Level, scope: Scope, raw: Option<String>, headers: HeaderMap) -> Response {
+async fn search(
+    st: Shared,
+    level: Level,
+    scope: Scope,
+    raw: Option<String>,
+    headers: HeaderMap,
+) -> Response {
     let uids: Vec<&str> = match &scope {
         Scope::All => vec![],
         Scope::Study(s) => vec![s],
@@ -455,17 +472,29 @@ async fn search(st: Shared, level: Level, scope: Scope, raw: Option<String>, hea
 }
 
 /// `GET /studies`.
-pub async fn search_studies(State(st): State<Shared>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+pub async fn search_studies(
+    State(st): State<Shared>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     search(st, Level::Study, Scope::All, q, headers).await
 }
 
 /// `GET /series`.
-pub async fn search_series(State(st): State<Shared>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+pub async fn search_series(
+    State(st): State<Shared>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     search(st, Level::Series, Scope::All, q, headers).await
 }
 
 /// `GET /instances`.
-pub async fn search_instances(State(st): State<Shared>, RawQuery(q): RawQuery, headers: HeaderMap) -> Response {
+pub async fn search_instances(
+    State(st): State<Shared>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     search(st, Level::Instance, Scope::All, q, headers).await
 }
 
@@ -496,7 +525,14 @@ pub async fn search_series_instances(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    search(st, Level::Instance, Scope::Series(study, series), q, headers).await
+    search(
+        st,
+        Level::Instance,
+        Scope::Series(study, series),
+        q,
+        headers,
+    )
+    .await
 }
 
 #[cfg(test)]
@@ -522,7 +558,9 @@ mod tests {
     }
 
     fn tag_keys(t: &[Tag]) -> Vec<String> {
-        t.iter().map(|t| format!("{:04X}{:04X}", t.0, t.1)).collect()
+        t.iter()
+            .map(|t| format!("{:04X}{:04X}", t.0, t.1))
+            .collect()
     }
 
     #[tokio::test]
@@ -538,15 +576,24 @@ mod tests {
                 assert!(r.get(&k).is_some(), "missing {k}");
             }
         }
-        let dates: Vec<_> = all.iter().map(|r| r["00080020"]["Value"][0].as_str().unwrap().to_string()).collect();
+        let dates: Vec<_> = all
+            .iter()
+            .map(|r| r["00080020"]["Value"][0].as_str().unwrap().to_string())
+            .collect();
         let mut sorted = dates.clone();
         sorted.sort();
         assert_eq!(dates, sorted);
         let ct = fixture("CT-CHEST");
         let ct_uid = ct[0]["study_uid"].as_str().unwrap();
-        let ct_result = all.iter().find(|r| r["0020000D"]["Value"][0] == ct_uid).unwrap();
+        let ct_result = all
+            .iter()
+            .find(|r| r["0020000D"]["Value"][0] == ct_uid)
+            .unwrap();
         assert_eq!(ct_result["00201208"]["Value"][0], ct.len());
-        assert_eq!(ct_result["00080061"]["Value"], serde_json::json!(["CT", "KO"]));
+        assert_eq!(
+            ct_result["00080061"]["Value"],
+            serde_json::json!(["CT", "KO"])
+        );
         let (_, _, page) = get(&server, "/studies?limit=2&offset=1").await;
         assert_eq!(page.as_array().unwrap().as_slice(), &all[1..3]);
         let (_, _, none) = get(&server, "/studies?PatientID=NOBODY").await;
@@ -563,7 +610,11 @@ mod tests {
         assert_eq!(v.as_array().unwrap().len(), 1);
         let (_, _, v) = get(&server, "/studies?Modality=MR").await;
         assert_eq!(v.as_array().unwrap().len(), 1);
-        let (_, _, v) = get(&server, "/studies?00100020=CTH-0002&includefield=StudyDescription").await;
+        let (_, _, v) = get(
+            &server,
+            "/studies?00100020=CTH-0002&includefield=StudyDescription",
+        )
+        .await;
         assert_eq!(v.as_array().unwrap().len(), 2);
         assert!(v[0].get("00081030").is_some());
         let (_, _, v) = get(&server, "/studies?includefield=all&limit=1").await;
@@ -598,7 +649,10 @@ mod tests {
         }
         let (_, _, v) = get(&server, "/series?Modality=CT").await;
         assert_eq!(v.as_array().unwrap().len(), 3);
-        assert!(v[0].get("00100020").is_some(), "study attributes across studies");
+        assert!(
+            v[0].get("00100020").is_some(),
+            "study attributes across studies"
+        );
         let (_, _, v) = get(&server, &format!("/studies/{s}/series/{se}/instances")).await;
         let n = ct.iter().filter(|e| e["series_uid"] == se).count();
         assert_eq!(v.as_array().unwrap().len(), n);
@@ -606,13 +660,42 @@ mod tests {
             assert!(v[0].get(&k).is_some(), "missing {k}");
         }
         assert_eq!(v[0]["00200013"]["Value"][0], 1);
-        let (_, _, v) = get(&server, &format!("/studies/{s}/instances?SOPInstanceUID={}", ct[1]["sop_uid"].as_str().unwrap())).await;
+        let (_, _, v) = get(
+            &server,
+            &format!(
+                "/studies/{s}/instances?SOPInstanceUID={}",
+                ct[1]["sop_uid"].as_str().unwrap()
+            ),
+        )
+        .await;
         assert_eq!(v.as_array().unwrap().len(), 1);
         let (_, _, v) = get(&server, "/instances?NumberOfFrames=10").await;
         assert_eq!(v.as_array().unwrap().len(), 1);
         assert_eq!(v[0]["00280008"]["Value"][0], 10);
         let (s400, _, _) = get(&server, "/studies/not-a-uid/series").await;
         assert_eq!(s400, 400);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn results_follow_the_json_model() {
+        use crate::model::dicom_json::validate_dataset_array;
+        let server = start(&[]).await;
+        for q in [
+            "/studies?includefield=all",
+            "/series?includefield=all",
+            "/instances?includefield=all",
+            "/studies?Modality=CT&PatientName=*",
+        ] {
+            let (s, _, v) = get(&server, q).await;
+            assert_eq!(s, 200);
+            assert!(!v.as_array().unwrap().is_empty());
+            let violations: Vec<_> = validate_dataset_array(&v)
+                .into_iter()
+                .filter(|x| !x.is_warning())
+                .collect();
+            assert!(violations.is_empty(), "{q}: {violations:?}");
+        }
         server.shutdown().await;
     }
 

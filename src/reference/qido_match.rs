@@ -139,7 +139,10 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
         });
     }
     if is_date_like(vr) {
-        if let Some((a, b)) = value.split_once('-').filter(|_| vr != VR::DT || value.matches('-').count() == 1) {
+        if let Some((a, b)) = value
+            .split_once('-')
+            .filter(|_| vr != VR::DT || value.matches('-').count() == 1)
+        {
             let a = a.trim();
             let b = b.trim();
             if a.is_empty() && b.is_empty() {
@@ -173,7 +176,9 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
         return Ok(Matcher::Wildcard(value.to_string()));
     }
     if value.contains('\\') {
-        return Ok(Matcher::List(value.split('\\').map(str::to_string).collect()));
+        return Ok(Matcher::List(
+            value.split('\\').map(str::to_string).collect(),
+        ));
     }
     Ok(Matcher::Single(value.to_string()))
 }
@@ -211,7 +216,10 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
             "accept" | "charset" => {}
             name => {
                 let (tag, vr) = resolve_attribute(name).ok_or_else(|| {
-                    format!("unknown query key {:?}", name.chars().take(64).collect::<String>())
+                    format!(
+                        "unknown query key {:?}",
+                        name.chars().take(64).collect::<String>()
+                    )
                 })?;
                 if matches!(
                     vr,
@@ -256,7 +264,8 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 impl MatchKey {

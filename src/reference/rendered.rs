@@ -27,7 +27,14 @@ pub async fn instance(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    render(st, Target::Instance(study, series, instance), "1".into(), q, headers).await
+    render(
+        st,
+        Target::Instance(study, series, instance),
+        "1".into(),
+        q,
+        headers,
+    )
+    .await
 }
 
 /// `GET .../instances/{instance}/frames/{frame}/rendered` (one frame).
@@ -37,7 +44,14 @@ pub async fn frame(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    render(st, Target::Instance(study, series, instance), frames, q, headers).await
+    render(
+        st,
+        Target::Instance(study, series, instance),
+        frames,
+        q,
+        headers,
+    )
+    .await
 }
 
 /// Convert one uncompressed frame to 8-bit samples for PNG.
@@ -125,7 +139,8 @@ async fn render(
         Err(r) => return r,
     };
     let query = query_pairs(q.as_deref());
-    if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::rendered_png(a.as_deref())) {
+    if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::rendered_png(a.as_deref()))
+    {
         return r;
     }
     let frame = match parse_frame_list(&frames).as_deref() {
@@ -147,9 +162,13 @@ async fn render(
         return not_renderable();
     };
     if frame > pixel.frames {
-        return problem(StatusCode::NOT_FOUND, format!("frame {frame} does not exist"));
+        return problem(
+            StatusCode::NOT_FOUND,
+            format!("frame {frame} does not exist"),
+        );
     }
-    let (Some(PixelLayout::Native(loc)), Some(frame_len)) = (&file.layout.pixel, pixel.frame_len()) else {
+    let (Some(PixelLayout::Native(loc)), Some(frame_len)) = (&file.layout.pixel, pixel.frame_len())
+    else {
         return not_renderable();
     };
     let offset = loc.offset + u64::from(frame - 1) * frame_len;
@@ -194,22 +213,54 @@ mod tests {
             )
         };
         let ct = fixture("CT-CHEST")[0].clone();
-        let r = client().get(format!("{}/rendered", url(&ct))).header("Accept", "image/png").send().await.unwrap();
+        let r = client()
+            .get(format!("{}/rendered", url(&ct)))
+            .header("Accept", "image/png")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/png");
         let body = r.bytes().await.unwrap();
         assert!(body.starts_with(b"\x89PNG"));
-        let r = client().get(format!("{}/frames/1/rendered", url(&ct))).send().await.unwrap();
+        let r = client()
+            .get(format!("{}/frames/1/rendered", url(&ct)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
-        let r = client().get(format!("{}/rendered", url(&ct))).header("Accept", "image/jpeg").send().await.unwrap();
+        let r = client()
+            .get(format!("{}/rendered", url(&ct)))
+            .header("Accept", "image/jpeg")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 406);
-        let kos = fixture("CT-CHEST").into_iter().find(|e| e["modality"] == "KO").unwrap();
-        let r = client().get(format!("{}/rendered", url(&kos))).send().await.unwrap();
+        let kos = fixture("CT-CHEST")
+            .into_iter()
+            .find(|e| e["modality"] == "KO")
+            .unwrap();
+        let r = client()
+            .get(format!("{}/rendered", url(&kos)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 406);
-        let us = fixture("US-ABDOMEN").into_iter().find(|e| e["number_of_frames"] == 10).unwrap();
-        let r = client().get(format!("{}/frames/10/rendered", url(&us))).send().await.unwrap();
+        let us = fixture("US-ABDOMEN")
+            .into_iter()
+            .find(|e| e["number_of_frames"] == 10)
+            .unwrap();
+        let r = client()
+            .get(format!("{}/frames/10/rendered", url(&us)))
+            .send()
+            .await
+            .unwrap();
         assert!(r.status() == 200 || r.status() == 406);
-        let r = client().get(format!("{}/frames/11/rendered", url(&us))).send().await.unwrap();
+        let r = client()
+            .get(format!("{}/frames/11/rendered", url(&us)))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 404);
         server.shutdown().await;
     }

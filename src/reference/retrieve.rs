@@ -131,11 +131,15 @@ async fn part_for(st: &Shared, inst: &Arc<Instance>, form: Form) -> Result<Part,
                 .explicit_le()
                 .map(|f| f.path.clone())
                 .unwrap_or_else(|| stored.path.clone());
-            let bytes = tokio::task::spawn_blocking(move || part10::transcode(&path, IMPLICIT_VR_LE))
-                .await
-                .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-                .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            Ok(dicom_part(IMPLICIT_VR_LE, PartSource::Memory(Bytes::from(bytes))))
+            let bytes =
+                tokio::task::spawn_blocking(move || part10::transcode(&path, IMPLICIT_VR_LE))
+                    .await
+                    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+                    .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Ok(dicom_part(
+                IMPLICIT_VR_LE,
+                PartSource::Memory(Bytes::from(bytes)),
+            ))
         }
         Form::ExplicitLe => match inst.explicit_le() {
             Some(f) => Ok(dicom_part(EXPLICIT_VR_LE, whole_file(f))),
@@ -157,12 +161,11 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
         Err(r) => return r,
     };
     let query = query_pairs(q.as_deref());
-    let choices = match acceptable(&headers, &query)
-        .and_then(|a| negotiate::dicom_multipart(a.as_deref()))
-    {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let choices =
+        match acceptable(&headers, &query).and_then(|a| negotiate::dicom_multipart(a.as_deref())) {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
     let mut parts = Vec::with_capacity(instances.len());
     let mut unserved = 0usize;
     for inst in &instances {
@@ -270,7 +273,9 @@ pub(crate) mod tests {
             for e in ev {
                 match e {
                     MultipartEvent::PartStart { headers } => parts.push((headers, Vec::new())),
-                    MultipartEvent::PartData(d) => parts.last_mut().unwrap().1.extend_from_slice(&d),
+                    MultipartEvent::PartData(d) => {
+                        parts.last_mut().unwrap().1.extend_from_slice(&d)
+                    }
                     MultipartEvent::PartEnd => {}
                 }
             }
@@ -287,7 +292,8 @@ pub(crate) mod tests {
     pub(crate) fn fixture(study_alias: &str) -> Vec<serde_json::Value> {
         let dir = super::super::tests::fixtures_dir();
         let idx: Vec<serde_json::Value> =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap())
+                .unwrap();
         idx.into_iter()
             .filter(|e| e["study_alias"].as_str() == Some(study_alias))
             .collect()
@@ -317,7 +323,10 @@ pub(crate) mod tests {
         for (h, data) in &r.parts {
             assert_eq!(part_ts(h), EXPLICIT_VR_LE);
             assert_eq!(
-                header(h, "content-length").unwrap().parse::<usize>().unwrap(),
+                header(h, "content-length")
+                    .unwrap()
+                    .parse::<usize>()
+                    .unwrap(),
                 data.len()
             );
             assert_eq!(&data[128..132], b"DICM");
@@ -334,11 +343,21 @@ pub(crate) mod tests {
             .iter()
             .find(|e| e["transfer_syntax"] == "1.2.840.10008.1.2.4.70")
             .unwrap();
-        let (s, se) = (jpeg_ll["study_uid"].as_str().unwrap(), jpeg_ll["series_uid"].as_str().unwrap());
+        let (s, se) = (
+            jpeg_ll["study_uid"].as_str().unwrap(),
+            jpeg_ll["series_uid"].as_str().unwrap(),
+        );
         let url = format!("{base}/studies/{s}/series/{se}");
-        let any = get_multipart(&url, Some("multipart/related; type=\"application/dicom\"; transfer-syntax=*")).await;
+        let any = get_multipart(
+            &url,
+            Some("multipart/related; type=\"application/dicom\"; transfer-syntax=*"),
+        )
+        .await;
         assert_eq!(any.status, 200);
-        assert!(any.parts.iter().all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
+        assert!(any
+            .parts
+            .iter()
+            .all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
         let exact = get_multipart(
             &url,
             Some("multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.70"),
@@ -353,7 +372,9 @@ pub(crate) mod tests {
         assert_eq!(other.status, 406);
         let implicit = get_multipart(
             &url,
-            Some("multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2"),
+            Some(
+                "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2",
+            ),
         )
         .await;
         assert_eq!(implicit.status, 406);
@@ -370,13 +391,20 @@ pub(crate) mod tests {
         assert!(q.parts.iter().all(|(h, _)| part_ts(h) == EXPLICIT_VR_LE));
         // An implicit-stored series is sent as explicit VR even with "*".
         let mr = fixture("MR-BRAIN");
-        let ile = mr.iter().find(|e| e["transfer_syntax"] == IMPLICIT_VR_LE).unwrap();
+        let ile = mr
+            .iter()
+            .find(|e| e["transfer_syntax"] == IMPLICIT_VR_LE)
+            .unwrap();
         let url = format!(
             "{base}/studies/{}/series/{}",
             ile["study_uid"].as_str().unwrap(),
             ile["series_uid"].as_str().unwrap()
         );
-        let star = get_multipart(&url, Some("multipart/related; type=\"application/dicom\"; transfer-syntax=*")).await;
+        let star = get_multipart(
+            &url,
+            Some("multipart/related; type=\"application/dicom\"; transfer-syntax=*"),
+        )
+        .await;
         assert!(star.parts.iter().all(|(h, _)| part_ts(h) == EXPLICIT_VR_LE));
         // A mix: the whole study with JPEG Lossless only -> 206 with the matching series.
         let partial = get_multipart(
@@ -396,20 +424,53 @@ pub(crate) mod tests {
         let f = fixture("CT-CHEST");
         let s = f[0]["study_uid"].as_str().unwrap();
         let se = f[0]["series_uid"].as_str().unwrap();
-        let other = f.iter().find(|e| e["series_uid"] != se).unwrap()["sop_uid"].as_str().unwrap();
+        let other = f.iter().find(|e| e["series_uid"] != se).unwrap()["sop_uid"]
+            .as_str()
+            .unwrap();
         let status = |u: String, a: &'static str| {
             let c = c.clone();
-            async move { c.get(u).header("Accept", a).send().await.unwrap().status().as_u16() }
+            async move {
+                c.get(u)
+                    .header("Accept", a)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
         };
         assert_eq!(status(format!("{base}/studies/1.2.3.4"), "*/*").await, 404);
-        assert_eq!(status(format!("{base}/studies/{s}/series/1.2.3"), "*/*").await, 404);
-        assert_eq!(status(format!("{base}/studies/{s}/series/{se}/instances/{other}"), "*/*").await, 404);
+        assert_eq!(
+            status(format!("{base}/studies/{s}/series/1.2.3"), "*/*").await,
+            404
+        );
+        assert_eq!(
+            status(
+                format!("{base}/studies/{s}/series/{se}/instances/{other}"),
+                "*/*"
+            )
+            .await,
+            404
+        );
         assert_eq!(status(format!("{base}/studies/abc"), "*/*").await, 400);
-        assert_eq!(status(format!("{base}/studies/{s}"), "application/zip").await, 406);
-        assert_eq!(status(format!("{base}/studies/{s}"), "text/html").await, 406);
-        assert_eq!(status(format!("{base}/studies/{s}"), "application/dicom").await, 406);
+        assert_eq!(
+            status(format!("{base}/studies/{s}"), "application/zip").await,
+            406
+        );
+        assert_eq!(
+            status(format!("{base}/studies/{s}"), "text/html").await,
+            406
+        );
+        assert_eq!(
+            status(format!("{base}/studies/{s}"), "application/dicom").await,
+            406
+        );
         let sop = f[0]["sop_uid"].as_str().unwrap();
-        let one = get_multipart(&format!("{base}/studies/{s}/series/{se}/instances/{sop}"), None).await;
+        let one = get_multipart(
+            &format!("{base}/studies/{s}/series/{se}/instances/{sop}"),
+            None,
+        )
+        .await;
         assert_eq!((one.status, one.parts.len()), (200, 1));
         // The accept query parameter stands for the header.
         let via_query = c
@@ -422,7 +483,11 @@ pub(crate) mod tests {
     }
 
     async fn series_url(server: &super::super::ReferenceServer, ts: &str) -> String {
-        let e = fixture("CT-CHEST").into_iter().chain(fixture("MR-BRAIN")).find(|e| e["transfer_syntax"] == ts).unwrap();
+        let e = fixture("CT-CHEST")
+            .into_iter()
+            .chain(fixture("MR-BRAIN"))
+            .find(|e| e["transfer_syntax"] == ts)
+            .unwrap();
         format!(
             "{}/studies/{}/series/{}",
             server.dicomweb_base(),
@@ -478,7 +543,10 @@ pub(crate) mod tests {
         let server = start(&[Fault::IgnoreTransferSyntax]).await;
         let r = get_multipart(&series_url(&server, "1.2.840.10008.1.2.4.70").await, None).await;
         assert_eq!(r.status, 200);
-        assert!(r.parts.iter().all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
+        assert!(r
+            .parts
+            .iter()
+            .all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
         server.shutdown().await;
     }
 
@@ -526,7 +594,10 @@ pub(crate) mod tests {
         )
         .await;
         assert_eq!(r.status, 200);
-        assert!(r.parts.iter().all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
+        assert!(r
+            .parts
+            .iter()
+            .all(|(h, _)| part_ts(h) == "1.2.840.10008.1.2.4.70"));
         server.shutdown().await;
     }
 
@@ -546,7 +617,10 @@ pub(crate) mod tests {
             }
         })
         .await;
-        assert!(quick.is_err(), "the body must not complete before the stall ends");
+        assert!(
+            quick.is_err(),
+            "the body must not complete before the stall ends"
+        );
         assert!(got > 0);
         server.shutdown().await;
     }
@@ -555,8 +629,15 @@ pub(crate) mod tests {
     async fn fault_stall_before_headers() {
         let server = start(&[Fault::StallBeforeHeaders]).await;
         let url = series_url(&server, EXPLICIT_VR_LE).await;
-        let slow = tokio::time::timeout(std::time::Duration::from_millis(800), client().get(&url).send()).await;
-        assert!(slow.is_err(), "headers must not arrive before the stall ends");
+        let slow = tokio::time::timeout(
+            std::time::Duration::from_millis(800),
+            client().get(&url).send(),
+        )
+        .await;
+        assert!(
+            slow.is_err(),
+            "headers must not arrive before the stall ends"
+        );
         server.shutdown().await;
     }
 }

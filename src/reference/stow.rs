@@ -127,7 +127,12 @@ fn boundary(headers: &HeaderMap) -> Result<String, Response> {
     }
     multipart::boundary_of(&ct)
         .map(str::to_string)
-        .ok_or_else(|| problem(StatusCode::BAD_REQUEST, "multipart Content-Type without boundary"))
+        .ok_or_else(|| {
+            problem(
+                StatusCode::BAD_REQUEST,
+                "multipart Content-Type without boundary",
+            )
+        })
 }
 
 /// Write parser events to spool files.
@@ -147,14 +152,17 @@ async fn apply_events(
                     part: Spooled {
                         path,
                         head: Vec::new(),
-                        content_type: multipart::header(&headers, "content-type").map(str::to_string),
+                        content_type: multipart::header(&headers, "content-type")
+                            .map(str::to_string),
                     },
                 });
             }
             MultipartEvent::PartData(data) => {
                 if let Some(c) = current.as_mut() {
                     let room = SNIFF_PREFIX_LEN.saturating_sub(c.part.head.len());
-                    c.part.head.extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                    c.part
+                        .head
+                        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
                     c.file.write_all(&data).await?;
                 }
             }
@@ -178,7 +186,11 @@ async fn spool_body(st: &Shared, boundary: &str, body: Body) -> Result<Vec<Spool
     let mut done: Vec<Spooled> = Vec::new();
     let mut total = 0u64;
     let fail = |current: Option<Current>, done: Vec<Spooled>, r: Response| {
-        remove_files(done.into_iter().map(|p| p.path).chain(current.map(|c| c.part.path)));
+        remove_files(
+            done.into_iter()
+                .map(|p| p.path)
+                .chain(current.map(|c| c.part.path)),
+        );
         r
     };
     while let Some(chunk) = stream.next().await {
@@ -197,11 +209,18 @@ async fn spool_body(st: &Shared, boundary: &str, body: Body) -> Result<Vec<Spool
             return Err(fail(
                 current,
                 done,
-                problem(StatusCode::PAYLOAD_TOO_LARGE, "a STOW-RS request is limited to 2 GiB"),
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "a STOW-RS request is limited to 2 GiB",
+                ),
             ));
         }
         if let Err(e) = parser.feed(&chunk, &mut events) {
-            return Err(fail(current, done, problem(StatusCode::BAD_REQUEST, e.to_string())));
+            return Err(fail(
+                current,
+                done,
+                problem(StatusCode::BAD_REQUEST, e.to_string()),
+            ));
         }
         if let Err(e) = apply_events(st, &mut events, &mut current, &mut done).await {
             return Err(fail(
@@ -212,7 +231,11 @@ async fn spool_body(st: &Shared, boundary: &str, body: Body) -> Result<Vec<Spool
         }
     }
     if let Err(e) = parser.finish(&mut events) {
-        return Err(fail(current, done, problem(StatusCode::BAD_REQUEST, e.to_string())));
+        return Err(fail(
+            current,
+            done,
+            problem(StatusCode::BAD_REQUEST, e.to_string()),
+        ));
     }
     if let Err(e) = apply_events(st, &mut events, &mut current, &mut done).await {
         return Err(fail(
@@ -222,18 +245,28 @@ async fn spool_body(st: &Shared, boundary: &str, body: Body) -> Result<Vec<Spool
         ));
     }
     if done.is_empty() {
-        return Err(fail(current, done, problem(StatusCode::BAD_REQUEST, "the body has no parts")));
+        return Err(fail(
+            current,
+            done,
+            problem(StatusCode::BAD_REQUEST, "the body has no parts"),
+        ));
     }
     Ok(done)
 }
 
 /// Decide about one spooled part (blocking: reads the file).
-fn examine(part: &Spooled, url_study: Option<&str>, accept_other_study: bool, ele_copy: PathBuf) -> Outcome {
-    let failed = |sop_class: Option<String>, sop_instance: Option<String>, reason: u16| Outcome::Failed {
-        sop_class,
-        sop_instance,
-        reason,
-    };
+fn examine(
+    part: &Spooled,
+    url_study: Option<&str>,
+    accept_other_study: bool,
+    ele_copy: PathBuf,
+) -> Outcome {
+    let failed =
+        |sop_class: Option<String>, sop_instance: Option<String>, reason: u16| Outcome::Failed {
+            sop_class,
+            sop_instance,
+            reason,
+        };
     let declared_dicom = part
         .content_type
         .as_deref()
@@ -303,7 +336,10 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
         Err(r) => return r,
     };
     let accept_other = st.has(Fault::StowStoresMismatchedStudy);
-    let copies: Vec<PathBuf> = parts.iter().map(|_| st.spool().new_path("ele.dcm")).collect();
+    let copies: Vec<PathBuf> = parts
+        .iter()
+        .map(|_| st.spool().new_path("ele.dcm"))
+        .collect();
     let study_for_examine = url_study.clone();
     let outcomes = tokio::task::spawn_blocking(move || {
         let outcomes: Vec<Outcome> = parts
@@ -349,7 +385,10 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
             } => {
                 let mut item = InMemDicomObject::new_empty();
                 item.put(ui(tags::REFERENCED_SOP_CLASS_UID, sop_class.as_deref()));
-                item.put(ui(tags::REFERENCED_SOP_INSTANCE_UID, sop_instance.as_deref()));
+                item.put(ui(
+                    tags::REFERENCED_SOP_INSTANCE_UID,
+                    sop_instance.as_deref(),
+                ));
                 if !st.has(Fault::StowMissingFailureReason) {
                     item.put(DataElement::new(
                         tags::FAILURE_REASON,
@@ -391,7 +430,7 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
 #[cfg(test)]
 mod tests {
     use super::super::retrieve::tests::{fixture, get_multipart};
-    use super::super::tests::{client, start, fixtures_dir};
+    use super::super::tests::{client, fixtures_dir, start};
     use super::super::ReferenceServer;
     use super::*;
     use serde_json::Value;
@@ -399,7 +438,8 @@ mod tests {
     fn body(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
         let b = "stow-test-boundary";
         let headers: &[(&str, &str)] = &[("Content-Type", "application/dicom")];
-        let parts: Vec<(&[(&str, &str)], &[u8])> = parts.iter().map(|p| (headers, p.as_slice())).collect();
+        let parts: Vec<(&[(&str, &str)], &[u8])> =
+            parts.iter().map(|p| (headers, p.as_slice())).collect();
         (
             format!("multipart/related; type=\"application/dicom\"; boundary={b}"),
             multipart::build_body(b, &parts),
@@ -422,13 +462,20 @@ mod tests {
             .await
             .unwrap();
         let s = r.status().as_u16();
-        (s, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null))
+        (
+            s,
+            serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null),
+        )
     }
 
     fn failure_reasons(v: &Value) -> Vec<u64> {
         v["00081198"]["Value"]
             .as_array()
-            .map(|a| a.iter().map(|i| i["00081197"]["Value"][0].as_u64().unwrap_or(0)).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|i| i["00081197"]["Value"][0].as_u64().unwrap_or(0))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -446,7 +493,10 @@ mod tests {
         let url = refs[0]["00081190"]["Value"][0].as_str().unwrap();
         let back = get_multipart(url, None).await;
         assert_eq!((back.status, back.parts.len()), (200, 1));
-        assert!(v["00081190"]["Value"][0].as_str().unwrap().ends_with(e["study_uid"].as_str().unwrap()));
+        assert!(v["00081190"]["Value"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(e["study_uid"].as_str().unwrap()));
         server.shutdown().await;
     }
 
@@ -457,18 +507,31 @@ mod tests {
         // Give it a new SOP Instance UID so it is a new instance of the same series.
         let mut obj = dicom_object::from_reader(&bytes[128..]).unwrap();
         let new_uid = "2.25.1234567890123";
-        obj.put(DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, PrimitiveValue::from(new_uid)));
+        obj.put(DataElement::new(
+            tags::SOP_INSTANCE_UID,
+            VR::UI,
+            PrimitiveValue::from(new_uid),
+        ));
         obj.update_meta(|m| m.media_storage_sop_instance_uid = new_uid.to_string());
         let mut out = Vec::new();
         obj.write_all(&mut out).unwrap();
-        let study = obj.element(tags::STUDY_INSTANCE_UID).unwrap().to_str().unwrap().to_string();
+        let study = obj
+            .element(tags::STUDY_INSTANCE_UID)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
         let (ct, b) = body(&[out]);
         let (s, v) = post(&server, &format!("/studies/{study}"), &ct, b).await;
         assert_eq!(s, 200, "{v}");
-        let url = v["00081199"]["Value"][0]["00081190"]["Value"][0].as_str().unwrap();
+        let url = v["00081199"]["Value"][0]["00081190"]["Value"][0]
+            .as_str()
+            .unwrap();
         let back = get_multipart(url, None).await;
         let h = &back.parts[0].0;
-        assert!(multipart::header(h, "content-type").unwrap().ends_with(EXPLICIT_VR_LE));
+        assert!(multipart::header(h, "content-type")
+            .unwrap()
+            .ends_with(EXPLICIT_VR_LE));
         server.shutdown().await;
     }
 
@@ -482,7 +545,13 @@ mod tests {
         let (ct, b) = body(&[dx_bytes.clone(), ct_bytes.clone(), b"not dicom".to_vec()]);
         let (s, v) = post(&server, &format!("/studies/{dx_study}"), &ct, b).await;
         assert_eq!(s, 202, "{v}");
-        assert_eq!(failure_reasons(&v), vec![u64::from(FAILURE_STUDY_MISMATCH), u64::from(FAILURE_CANNOT_UNDERSTAND)]);
+        assert_eq!(
+            failure_reasons(&v),
+            vec![
+                u64::from(FAILURE_STUDY_MISMATCH),
+                u64::from(FAILURE_CANNOT_UNDERSTAND)
+            ]
+        );
         assert_eq!(v["00081199"]["Value"].as_array().unwrap().len(), 1);
         // Nothing stored -> 409 without Referenced SOP Sequence.
         let (ct, b) = body(&[ct_bytes.clone()]);
@@ -493,15 +562,37 @@ mod tests {
         // Wrong content type -> 415; broken multipart -> 400.
         let (s, _) = post(&server, "/studies", "application/dicom", ct_bytes.clone()).await;
         assert_eq!(s, 415);
-        let (s, _) = post(&server, "/studies", "multipart/related; type=\"application/dicom+json\"; boundary=x", vec![]).await;
+        let (s, _) = post(
+            &server,
+            "/studies",
+            "multipart/related; type=\"application/dicom+json\"; boundary=x",
+            vec![],
+        )
+        .await;
         assert_eq!(s, 415);
-        let (s, _) = post(&server, "/studies", "multipart/related; type=\"application/dicom\"; boundary=x", b"--x\r\nContent-Type: application/dicom\r\n\r\nabc".to_vec()).await;
+        let (s, _) = post(
+            &server,
+            "/studies",
+            "multipart/related; type=\"application/dicom\"; boundary=x",
+            b"--x\r\nContent-Type: application/dicom\r\n\r\nabc".to_vec(),
+        )
+        .await;
         assert_eq!(s, 400);
-        let (s, _) = post(&server, "/studies/1.2.x", "multipart/related; type=\"application/dicom\"; boundary=x", vec![]).await;
+        let (s, _) = post(
+            &server,
+            "/studies/1.2.x",
+            "multipart/related; type=\"application/dicom\"; boundary=x",
+            vec![],
+        )
+        .await;
         assert_eq!(s, 400);
         let spool = server.state.spool().dir().to_path_buf();
         let files: Vec<_> = std::fs::read_dir(&spool).unwrap().collect();
-        assert_eq!(files.len(), 1, "only the stored instance stays in the spool");
+        assert_eq!(
+            files.len(),
+            1,
+            "only the stored instance stays in the spool"
+        );
         server.shutdown().await;
     }
 
@@ -510,7 +601,13 @@ mod tests {
         let (ct_e, ct_bytes) = file("CT-CHEST", |e| e["modality"] == "CT");
         let (dx, dx_bytes) = file("DX-CHEST", |e| e["modality"] == "DX");
         let (ct, b) = body(&[dx_bytes, ct_bytes]);
-        let (s, v) = post(&server, &format!("/studies/{}", dx["study_uid"].as_str().unwrap()), &ct, b).await;
+        let (s, v) = post(
+            &server,
+            &format!("/studies/{}", dx["study_uid"].as_str().unwrap()),
+            &ct,
+            b,
+        )
+        .await;
         (server, s, v, ct_e["sop_uid"].as_str().unwrap().to_string())
     }
 
@@ -537,7 +634,9 @@ mod tests {
         let (server, s, v, ct_sop) = mismatch(&[Fault::StowStoresMismatchedStudy]).await;
         assert_eq!(s, 200);
         let refs = v["00081199"]["Value"].as_array().unwrap();
-        assert!(refs.iter().any(|r| r["00081155"]["Value"][0] == ct_sop.as_str()));
+        assert!(refs
+            .iter()
+            .any(|r| r["00081155"]["Value"][0] == ct_sop.as_str()));
         server.shutdown().await;
     }
 }

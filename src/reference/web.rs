@@ -63,9 +63,9 @@ pub fn request_host(headers: &HeaderMap, bound: SocketAddr) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
         })
         .map(str::to_string)
         .unwrap_or_else(|| bound.to_string())
@@ -88,7 +88,10 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 
 /// The Acceptable Media Types of a request: the `accept` query parameters if any (PS3.18 8.3.3.1),
 /// otherwise every `Accept` header line, joined as one list. `None` when the request states none.
-pub fn acceptable(headers: &HeaderMap, query: &[(String, String)]) -> Result<Option<String>, Response> {
+pub fn acceptable(
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Result<Option<String>, Response> {
     let from_query: Vec<&str> = query
         .iter()
         .filter(|(k, _)| k == "accept")
