@@ -222,8 +222,14 @@ async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String
             return ExitCode::from(2);
         }
     };
-    println!("DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}", server.dicomweb_base());
-    println!("press Ctrl-C to stop");
+    // A closed stdout (a test or a pipe that stopped reading) must not bring the server down.
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}", server.dicomweb_base());
+        let _ = writeln!(out, "press Ctrl-C to stop");
+        let _ = out.flush();
+    }
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     ExitCode::SUCCESS

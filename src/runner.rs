@@ -18,6 +18,14 @@ use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
 use crate::world::{install_context, HarnessWorld, RunContext};
 
+/// Print a line to stdout, ignoring a closed pipe (`ihe-harness run | head` must not panic).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Errors that stop a run before or after the scenarios: exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
@@ -173,7 +181,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         Some(d) => Some(DicomwebClient::new(d)?),
         None => None,
     };
-    println!(
+    say!(
         "ihe-harness {}: SUT {} ({}){}",
         env!("CARGO_PKG_VERSION"),
         config.sut_name,
@@ -241,30 +249,30 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         )));
     }
     print_findings(&records);
-    println!(
+    say!(
         "reports: {}/junit.xml, {}/results.json, {}/evidence/",
         opts.report_dir.display(),
         opts.report_dir.display(),
         opts.report_dir.display()
     );
-    println!(
+    say!(
         "scenarios: {} passed, {} failed, {} errors, {} skipped, {} not applicable",
         summary.passed, summary.failed, summary.errors, summary.skipped, summary.not_applicable
     );
-    println!("{}", summary.closing_line());
+    say!("{}", summary.closing_line());
     Ok(RunOutcome { summary, records })
 }
 
 fn print_findings(records: &[ScenarioRecord]) {
     for r in records {
         if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
-            println!("{:?}: {} ({}:{})", r.outcome, r.scenario, r.feature_file, r.line);
+            say!("{:?}: {} ({}:{})", r.outcome, r.scenario, r.feature_file, r.line);
             for f in r
                 .findings
                 .iter()
                 .filter(|f| f.is_failure() || f.outcome == Outcome::Error)
             {
-                println!("  {}", f.message());
+                say!("  {}", f.message());
             }
         }
     }

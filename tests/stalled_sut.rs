@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn serve_with_fault(fault: &str) -> (std::process::Child, String) {
+fn serve_with_fault(fault: &str) -> (std::process::Child, String, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args(["serve", "--bind", "127.0.0.1:0", "--fault", fault])
         .current_dir(root())
@@ -17,15 +17,16 @@ fn serve_with_fault(fault: &str) -> (std::process::Child, String) {
         .spawn()
         .expect("serve starts");
     let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("endpoint line");
+    reader.read_line(&mut line).expect("endpoint line");
     let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    (child, url)
+    (child, url, reader)
 }
 
 fn run_stalled(fault: &str) {
-    let (mut server, url) = serve_with_fault(fault);
+    let (mut server, url, _stdout) = serve_with_fault(fault);
     let dir = report_dir(fault);
     let profile = dir.path().join("sut.toml");
     std::fs::write(

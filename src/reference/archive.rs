@@ -121,7 +121,7 @@ pub struct ImagePixel {
 impl ImagePixel {
     /// Bytes of one uncompressed frame, when Bits Allocated is a whole number of bytes.
     pub fn frame_len(&self) -> Option<u64> {
-        if self.bits_allocated == 0 || self.bits_allocated % 8 != 0 {
+        if self.bits_allocated == 0 || !self.bits_allocated.is_multiple_of(8) {
             return None;
         }
         Some(
@@ -300,7 +300,7 @@ impl Study {
     /// Series in Series Number order (then UID), with their UIDs.
     pub fn sorted(&self) -> Vec<(&String, &Series)> {
         let mut v: Vec<_> = self.series.iter().collect();
-        v.sort_by_key(|(uid, s)| {
+        v.sort_by_cached_key(|(uid, s)| {
             (
                 s.first().and_then(|i| i.int(tags::SERIES_NUMBER)),
                 uid.as_str(),
@@ -319,7 +319,10 @@ impl Study {
 
     /// The first instance, whose patient and study attributes stand for the study.
     pub fn first(&self) -> Option<Arc<Instance>> {
-        self.instances().into_iter().next()
+        self.sorted()
+            .into_iter()
+            .next()
+            .and_then(|(_, s)| s.first())
     }
 }
 

@@ -19,7 +19,7 @@ use super::archive::{Instance, Target};
 use super::multipart_body::{MultipartBody, Part, PartSource};
 use super::negotiate::{self, TsRequest};
 use super::part10::{PixelLayout, ValueLocation, EXPLICIT_VR_LE, PIXEL_DATA};
-use super::web::{acceptable, check_uids, problem, query_pairs};
+use super::web::{acceptable, check_uids, problem, query_pairs, Rejection};
 use super::Shared;
 
 const OCTET: &str = "application/octet-stream";
@@ -64,17 +64,17 @@ async fn prepare(
     target: Target,
     q: Option<String>,
     headers: &HeaderMap,
-) -> Result<(std::sync::Arc<Instance>, Vec<TsRequest>), Response> {
+) -> Result<(std::sync::Arc<Instance>, Vec<TsRequest>), Rejection> {
     st.stall_before_headers().await;
     let Target::Instance(s, se, i) = &target else {
-        return Err(problem(StatusCode::NOT_FOUND, "not an instance"));
+        return Err(Rejection::new(StatusCode::NOT_FOUND, "not an instance"));
     };
     check_uids(&[s, se, i])?;
     let inst = st
         .resolve(&target)?
         .into_iter()
         .next()
-        .ok_or_else(|| problem(StatusCode::NOT_FOUND, "no such instance"))?;
+        .ok_or_else(|| Rejection::new(StatusCode::NOT_FOUND, "no such instance"))?;
     let query = query_pairs(q.as_deref());
     let choices = negotiate::octet_multipart(acceptable(headers, &query)?.as_deref())?;
     Ok((inst, choices))
@@ -133,7 +133,7 @@ pub async fn bulkdata(
     let (inst, choices) =
         match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
             Ok(v) => v,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
     let tag = match (tag.len() == 8)
         .then(|| u32::from_str_radix(&tag, 16).ok())
@@ -195,7 +195,7 @@ pub async fn frames(
     let (inst, choices) =
         match prepare(&st, Target::Instance(study, series, instance), q, &headers).await {
             Ok(v) => v,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
     let Some(numbers) = parse_frame_list(&list) else {
         return problem(

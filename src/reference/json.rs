@@ -74,7 +74,7 @@ fn normalise(v: &mut Value, lowercase: bool, descending: bool) {
                         k.to_ascii_uppercase()
                     };
                 }
-                entries.sort_by(|a, b| a.0.to_ascii_uppercase().cmp(&b.0.to_ascii_uppercase()));
+                entries.sort_by_key(|a| a.0.to_ascii_uppercase());
                 if descending {
                     entries.reverse();
                 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::archive::{read_header, Instance, Target};
@@ -108,15 +108,15 @@ pub fn instance_metadata(inst: &Instance, base: &str, broken: bool) -> Result<Va
 async fn metadata(st: Shared, target: Target, q: Option<String>, headers: HeaderMap) -> Response {
     st.stall_before_headers().await;
     if let Err(r) = check_uids(&target_uids(&target)) {
-        return r;
+        return r.into_response();
     }
     let instances = match st.resolve(&target) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let query = query_pairs(q.as_deref());
     if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::dicom_json(a.as_deref())) {
-        return r;
+        return r.into_response();
     }
     let base = base_url(&headers, st.bound());
     let broken = st.has(Fault::BrokenBulkdataUri);

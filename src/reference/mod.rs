@@ -44,7 +44,6 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use tokio::sync::watch;
@@ -54,7 +53,7 @@ pub use faults::{Fault, UnknownFault};
 
 use archive::{Archive, ArchiveError, NotFound, Target};
 use spool::Spool;
-use web::problem;
+use web::Rejection;
 
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
@@ -213,7 +212,7 @@ impl AppState {
 
     /// Instances of a WADO-RS target, or the error response for a missing one (404; the
     /// wrong-status-unknown-study fault answers 500 for an unknown study).
-    pub fn resolve(&self, target: &Target) -> Result<Vec<Arc<archive::Instance>>, Response> {
+    pub fn resolve(&self, target: &Target) -> Result<Vec<Arc<archive::Instance>>, Rejection> {
         self.archive().resolve(target).map_err(|nf| {
             let what = match nf {
                 NotFound::Study => "study",
@@ -221,9 +220,9 @@ impl AppState {
                 NotFound::Instance => "instance in this series",
             };
             if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
             } else {
-                problem(StatusCode::NOT_FOUND, format!("no such {what}"))
+                Rejection::new(StatusCode::NOT_FOUND, format!("no such {what}"))
             }
         })
     }

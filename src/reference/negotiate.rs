@@ -8,11 +8,10 @@
 //! type can be served the answer is 406 (10.4.3); a header that does not parse is a 400.
 
 use axum::http::StatusCode;
-use axum::response::Response;
 
 use crate::transport::media_type::{parse_accept, AcceptItem, MediaType};
 
-use super::web::problem;
+use super::web::Rejection;
 
 /// The transfer syntax one acceptable media type asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +34,12 @@ impl TsRequest {
     }
 }
 
-fn parse(accept: Option<&str>) -> Result<Option<Vec<AcceptItem>>, Response> {
+fn parse(accept: Option<&str>) -> Result<Option<Vec<AcceptItem>>, Rejection> {
     match accept {
         None => Ok(None),
         Some(h) => match parse_accept(h) {
             Ok(items) => Ok(Some(items)),
-            Err(e) => Err(problem(
+            Err(e) => Err(Rejection::new(
                 StatusCode::BAD_REQUEST,
                 format!("malformed Accept: {e}"),
             )),
@@ -48,8 +47,8 @@ fn parse(accept: Option<&str>) -> Result<Option<Vec<AcceptItem>>, Response> {
     }
 }
 
-fn not_acceptable(what: &str) -> Response {
-    problem(
+fn not_acceptable(what: &str) -> Rejection {
+    Rejection::new(
         StatusCode::NOT_ACCEPTABLE,
         format!("none of the acceptable media types can be served; this resource offers {what}"),
     )
@@ -62,7 +61,7 @@ fn multipart_choices(
     accept: Option<&str>,
     part_type: &str,
     offered: &str,
-) -> Result<Vec<TsRequest>, Response> {
+) -> Result<Vec<TsRequest>, Rejection> {
     let Some(items) = parse(accept)? else {
         return Ok(vec![TsRequest::Default]);
     };
@@ -89,7 +88,7 @@ fn multipart_choices(
 }
 
 /// Choices for WADO-RS instance retrieval: `multipart/related; type="application/dicom"` (PS3.18 10.4.1.1.1).
-pub fn dicom_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Response> {
+pub fn dicom_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Rejection> {
     multipart_choices(
         accept,
         "application/dicom",
@@ -98,7 +97,7 @@ pub fn dicom_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Response>
 }
 
 /// Choices for bulk data and frames: `multipart/related; type="application/octet-stream"` (10.4.1.1.4).
-pub fn octet_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Response> {
+pub fn octet_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Rejection> {
     multipart_choices(
         accept,
         "application/octet-stream",
@@ -108,7 +107,7 @@ pub fn octet_multipart(accept: Option<&str>) -> Result<Vec<TsRequest>, Response>
 
 /// Check that DICOM JSON (`application/dicom+json`, also offered as `application/json`) is acceptable,
 /// for metadata (10.4.1.1.2), QIDO-RS results (10.6.3.2) and STOW-RS responses (10.5.3).
-pub fn dicom_json(accept: Option<&str>) -> Result<(), Response> {
+pub fn dicom_json(accept: Option<&str>) -> Result<(), Rejection> {
     let Some(items) = parse(accept)? else {
         return Ok(());
     };
@@ -127,7 +126,7 @@ pub fn dicom_json(accept: Option<&str>) -> Result<(), Response> {
 
 /// Check that `image/png` is acceptable for a rendered resource (10.4.1.1.3). The default of PS3.18
 /// (`image/jpeg`) is not offered: without an Accept header the answer is PNG all the same.
-pub fn rendered_png(accept: Option<&str>) -> Result<(), Response> {
+pub fn rendered_png(accept: Option<&str>) -> Result<(), Rejection> {
     let Some(items) = parse(accept)? else {
         return Ok(());
     };
@@ -187,13 +186,13 @@ mod tests {
             "*/*; q=0",
         ] {
             assert_eq!(
-                dicom_multipart(Some(bad)).unwrap_err().status(),
+                dicom_multipart(Some(bad)).unwrap_err().status,
                 StatusCode::NOT_ACCEPTABLE,
                 "{bad}"
             );
         }
         assert_eq!(
-            dicom_multipart(Some("a/b; q=7")).unwrap_err().status(),
+            dicom_multipart(Some("a/b; q=7")).unwrap_err().status,
             StatusCode::BAD_REQUEST
         );
         assert!(dicom_json(Some("application/dicom+json")).is_ok());

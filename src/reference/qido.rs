@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::header::Header;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
@@ -257,7 +257,7 @@ fn instance_computed(base: &str, inst: &Instance) -> Computed {
 /// One candidate result: the computed values of its levels, its instances and a representative.
 struct Candidate {
     /// Computed values, lowest level first (they shadow higher levels' Retrieve URL).
-    computed: Vec<Computed>,
+    computed: Vec<Arc<Computed>>,
     instances: Vec<Arc<Instance>>,
     level: Level,
 }
@@ -283,7 +283,6 @@ impl Candidate {
     /// The attributes of this result.
     fn result(&self, scope_all: bool, q: &Query, faults: &BTreeSet<Fault>) -> InMemDicomObject {
         let mut wanted: BTreeSet<Tag> = BTreeSet::new();
-        let mut optional: BTreeSet<Tag> = q.include.clone();
         let with_study = self.level == Level::Study || scope_all;
         let with_series =
             self.level == Level::Series || (self.level == Level::Instance && scope_all);
@@ -292,6 +291,9 @@ impl Candidate {
             Level::Series => series_level(t) || (scope_all && study_level(t)),
             Level::Instance => true,
         };
+        // includefield names attributes of this level (or above, across studies); others are ignored.
+        let mut optional: BTreeSet<Tag> =
+            q.include.iter().copied().filter(|t| in_level(*t)).collect();
         if with_study {
             wanted.extend(STUDY_REQUIRED);
             if q.include_all {
@@ -354,10 +356,11 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
         if scope_study.is_some_and(|s| s != study_uid) {
             continue;
         }
-        let study_c = || study_computed(base, study_uid, study);
+        // Computed once per study and per series, shared by their results.
+        let study_c = Arc::new(study_computed(base, study_uid, study));
         if level == Level::Study {
             out.push(Candidate {
-                computed: vec![study_c()],
+                computed: vec![study_c],
                 instances: study.instances(),
                 level,
             });
@@ -369,11 +372,11 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                     continue;
                 }
             }
-            let series_c = || series_computed(base, study_uid, series_uid, series);
+            let series_c = Arc::new(series_computed(base, study_uid, series_uid, series));
             if level == Level::Series {
-                let mut computed = vec![series_c()];
+                let mut computed = vec![series_c];
                 if scope_all {
-                    computed.push(study_c());
+                    computed.push(study_c.clone());
                 }
                 out.push(Candidate {
                     computed,
@@ -383,12 +386,12 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                 continue;
             }
             for inst in series.sorted() {
-                let mut computed = vec![instance_computed(base, &inst)];
+                let mut computed = vec![Arc::new(instance_computed(base, &inst))];
                 if scope_all {
-                    computed.push(series_c());
-                    computed.push(study_c());
+                    computed.push(series_c.clone());
+                    computed.push(study_c.clone());
                 } else if matches!(scope, Scope::Study(_)) {
-                    computed.push(series_c());
+                    computed.push(series_c.clone());
                 }
                 out.push(Candidate {
                     computed,
@@ -415,7 +418,7 @@ async fn search(
         Scope::Series(s, se) => vec![s, se],
     };
     if let Err(r) = check_uids(&uids) {
-        return r;
+        return r.into_response();
     }
     let pairs = query_pairs(raw.as_deref());
     let query = match parse_query(&pairs) {
@@ -423,7 +426,7 @@ async fn search(
         Err(e) => return problem(StatusCode::BAD_REQUEST, e),
     };
     if let Err(r) = acceptable(&headers, &pairs).and_then(|a| negotiate::dicom_json(a.as_deref())) {
-        return r;
+        return r.into_response();
     }
     let base = base_url(&headers, st.bound());
     let scope_all = scope == Scope::All;

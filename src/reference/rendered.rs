@@ -131,17 +131,17 @@ async fn render(
         return problem(StatusCode::NOT_FOUND, "not an instance");
     };
     if let Err(r) = check_uids(&[s, se, i]) {
-        return r;
+        return r.into_response();
     }
     let inst = match st.resolve(&target).map(|v| v.into_iter().next()) {
         Ok(Some(i)) => i,
         Ok(None) => return problem(StatusCode::NOT_FOUND, "no such instance"),
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let query = query_pairs(q.as_deref());
     if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::rendered_png(a.as_deref()))
     {
-        return r;
+        return r.into_response();
     }
     let frame = match parse_frame_list(&frames).as_deref() {
         Some([n]) => *n,

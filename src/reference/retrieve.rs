@@ -154,17 +154,17 @@ async fn part_for(st: &Shared, inst: &Arc<Instance>, form: Form) -> Result<Part,
 async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: HeaderMap) -> Response {
     st.stall_before_headers().await;
     if let Err(r) = check_uids(&target_uids(&target)) {
-        return r;
+        return r.into_response();
     }
     let instances = match st.resolve(&target) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let query = query_pairs(q.as_deref());
     let choices =
         match acceptable(&headers, &query).and_then(|a| negotiate::dicom_multipart(a.as_deref())) {
             Ok(c) => c,
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         };
     let mut parts = Vec::with_capacity(instances.len());
     let mut unserved = 0usize;
@@ -179,7 +179,7 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
         };
         match part_for(&st, inst, form).await {
             Ok(p) => parts.push(p),
-            Err(r) => return r,
+            Err(r) => return r.into_response(),
         }
     }
     if parts.is_empty() && unserved > 0 {
@@ -241,11 +241,14 @@ pub(crate) mod tests {
     use super::*;
     use crate::transport::multipart::{boundary_of, header, MultipartEvent, MultipartParser};
 
+    /// One received part: its headers and bytes.
+    pub(crate) type ReceivedPart = (Vec<(String, String)>, Vec<u8>);
+
     /// A parsed multipart response: the top media type and each part's headers and bytes.
     pub(crate) struct Parsed {
         pub status: u16,
         pub content_type: MediaType,
-        pub parts: Vec<(Vec<(String, String)>, Vec<u8>)>,
+        pub parts: Vec<ReceivedPart>,
         pub complete: bool,
     }
 

@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use dicom_core::value::DataSetSequence;
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
 use dicom_dictionary_std::tags;
@@ -44,7 +44,7 @@ use super::faults::Fault;
 use super::json;
 use super::negotiate;
 use super::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
-use super::web::{acceptable, base_url, check_uids, problem};
+use super::web::{acceptable, base_url, check_uids, problem, Rejection};
 use super::Shared;
 
 /// Largest request body accepted.
@@ -72,7 +72,7 @@ pub async fn store_in_study(
     body: Body,
 ) -> Response {
     if let Err(r) = check_uids(&[&study]) {
-        return r;
+        return r.into_response();
     }
     stow(st, Some(study), headers, body).await
 }
@@ -109,9 +109,9 @@ fn remove_files(paths: impl IntoIterator<Item = PathBuf>) {
 }
 
 /// Check the request `Content-Type` and return the boundary, or the 415/400 response.
-fn boundary(headers: &HeaderMap) -> Result<String, Response> {
+fn boundary(headers: &HeaderMap) -> Result<String, Rejection> {
     let unsupported = || {
-        problem(
+        Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "STOW-RS takes multipart/related; type=\"application/dicom\" (PS3.18 10.5.1.2)",
         )
@@ -128,7 +128,7 @@ fn boundary(headers: &HeaderMap) -> Result<String, Response> {
     multipart::boundary_of(&ct)
         .map(str::to_string)
         .ok_or_else(|| {
-            problem(
+            Rejection::new(
                 StatusCode::BAD_REQUEST,
                 "multipart Content-Type without boundary",
             )
@@ -325,15 +325,15 @@ fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> dicom_object::mem::InMemE
 
 async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: Body) -> Response {
     if let Err(r) = acceptable(&headers, &[]).and_then(|a| negotiate::dicom_json(a.as_deref())) {
-        return r;
+        return r.into_response();
     }
     let boundary = match boundary(&headers) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let parts = match spool_body(&st, &boundary, body).await {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let accept_other = st.has(Fault::StowStoresMismatchedStudy);
     let copies: Vec<PathBuf> = parts
@@ -438,8 +438,8 @@ mod tests {
     fn body(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
         let b = "stow-test-boundary";
         let headers: &[(&str, &str)] = &[("Content-Type", "application/dicom")];
-        let parts: Vec<(&[(&str, &str)], &[u8])> =
-            parts.iter().map(|p| (headers, p.as_slice())).collect();
+        type PartRef<'a> = (&'a [(&'a str, &'a str)], &'a [u8]);
+        let parts: Vec<PartRef<'_>> = parts.iter().map(|p| (headers, p.as_slice())).collect();
         (
             format!("multipart/related; type=\"application/dicom\"; boundary={b}"),
             multipart::build_body(b, &parts),
@@ -554,7 +554,7 @@ mod tests {
         );
         assert_eq!(v["00081199"]["Value"].as_array().unwrap().len(), 1);
         // Nothing stored -> 409 without Referenced SOP Sequence.
-        let (ct, b) = body(&[ct_bytes.clone()]);
+        let (ct, b) = body(std::slice::from_ref(&ct_bytes));
         let (s, v) = post(&server, &format!("/studies/{dx_study}"), &ct, b).await;
         assert_eq!(s, 409);
         assert!(v.get("00081199").is_none());

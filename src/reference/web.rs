@@ -29,6 +29,31 @@ pub fn problem(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// A refused request: the status and a short reason, answered as [`problem`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Why, in one line.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with this status and reason.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Rejection {
+        Rejection {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        problem(self.status, self.message)
+    }
+}
+
 /// True for a syntactically valid UID (PS3.5 9.1): 1 to 64 characters, numeric components separated by
 /// single dots, no leading zero in a multi-digit component.
 pub fn is_valid_uid(uid: &str) -> bool {
@@ -41,9 +66,9 @@ pub fn is_valid_uid(uid: &str) -> bool {
 }
 
 /// Check every UID of a path, answering 400 for the first malformed one.
-pub fn check_uids(uids: &[&str]) -> Result<(), Response> {
+pub fn check_uids(uids: &[&str]) -> Result<(), Rejection> {
     match uids.iter().find(|u| !is_valid_uid(u)) {
-        Some(bad) => Err(problem(
+        Some(bad) => Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             format!(
                 "malformed UID in path: {:?} (PS3.5 9.1)",
@@ -91,7 +116,7 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 pub fn acceptable(
     headers: &HeaderMap,
     query: &[(String, String)],
-) -> Result<Option<String>, Response> {
+) -> Result<Option<String>, Rejection> {
     let from_query: Vec<&str> = query
         .iter()
         .filter(|(k, _)| k == "accept")
@@ -105,7 +130,7 @@ pub fn acceptable(
         match v.to_str() {
             Ok(s) => lines.push(s.to_string()),
             Err(_) => {
-                return Err(problem(
+                return Err(Rejection::new(
                     StatusCode::BAD_REQUEST,
                     "Accept header is not visible ASCII",
                 ))
