@@ -23,17 +23,17 @@ Feature: STOW-RS storage of instances (RAD-108)
   @neg @uc:UC3 @req:DW-10 @req:DW-12
   Scenario: An instance of another study posted to a study URL is refused with 409
     When the sender stores instance 1 of series 1 of study "DX-CHEST" to the URL of study "US-ABDOMEN"
-    Then the response status is 409 for "a Study Instance UID that differs from the URL's"
+    Then no instance of another study was stored under the study of the URL
+    And the response status is 409 for "a Study Instance UID that differs from the URL's"
     And the store response agrees with its status
-    And no instance of another study was stored under the study of the URL
 
   @neg @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-12
   Scenario: A mixed request is partly stored and the foreign instance listed as failed
     When the sender stores series 1 of study "DX-CHEST" and instance 1 of series 1 of study "US-ABDOMEN" to the URL of study "DX-CHEST"
-    Then the response status is 202 for "some instances stored, one refused"
+    Then no instance of another study was stored under the study of the URL
+    And the response status is 202 for "some instances stored, one refused"
     And the store response agrees with its status
     And every failed instance has a failure reason
-    And no instance of another study was stored under the study of the URL
 
   @neg @uc:UC3 @req:DW-10 @req:DW-11
   Scenario: A part that is not a DICOM object is not stored

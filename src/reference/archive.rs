@@ -133,10 +133,9 @@ impl ImagePixel {
     }
 
     fn from_object(obj: &InMemDicomObject) -> Option<ImagePixel> {
-        let int = |tag: Tag| -> Option<u32> { obj.element(tag).ok()?.to_int::<u32>().ok() };
-        let text = |tag: Tag| -> Option<String> {
-            Some(obj.element(tag).ok()?.to_str().ok()?.trim().to_string())
-        };
+        let int = |tag: Tag| -> Option<u32> { obj.get(tag)?.to_int::<u32>().ok() };
+        let text =
+            |tag: Tag| -> Option<String> { Some(obj.get(tag)?.to_str().ok()?.trim().to_string()) };
         Some(ImagePixel {
             rows: int(tags::ROWS)?,
             columns: int(tags::COLUMNS)?,
@@ -179,8 +178,7 @@ impl Instance {
     pub fn load(stored: PathBuf, ele_copy: Option<PathBuf>) -> Result<Instance, ArchiveError> {
         let obj = read_header(&stored)?;
         let text = |tag: Tag, attribute: &'static str| -> Result<String, ArchiveError> {
-            obj.element(tag)
-                .ok()
+            obj.get(tag)
                 .and_then(|e| e.to_str().ok())
                 .map(|s| s.trim_end_matches(['\0', ' ']).to_string())
                 .filter(|s| !s.is_empty())
@@ -228,7 +226,7 @@ impl Instance {
 
     /// A top-level attribute as text (multiple values joined with `\`), trailing padding removed.
     pub fn text(&self, tag: Tag) -> Option<String> {
-        let e = self.attributes.element(tag).ok()?;
+        let e = self.attributes.get(tag)?;
         let s = e.to_str().ok()?;
         Some(s.trim_end_matches(['\0', ' ']).to_string())
     }

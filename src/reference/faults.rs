@@ -49,6 +49,12 @@ pub enum Fault {
     StowMissingFailureReason,
     /// STOW-RS stores instances of another study than the one in the URL and lists them as referenced.
     StowStoresMismatchedStudy,
+    /// Study and series retrieval add an instance of another study to the body (PS3.18 10.4.1).
+    ForeignInstance,
+    /// QIDO-RS ignores the matching keys and returns every entity of the level (PS3.18 8.3.4).
+    QidoIgnoresMatching,
+    /// QIDO-RS answers with `Content-Type: text/plain` instead of `application/dicom+json`.
+    QidoWrongContentType,
     /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
@@ -86,6 +92,9 @@ impl Fault {
         Fault::Stow200WithFailures,
         Fault::StowMissingFailureReason,
         Fault::StowStoresMismatchedStudy,
+        Fault::ForeignInstance,
+        Fault::QidoIgnoresMatching,
+        Fault::QidoWrongContentType,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
     ];
@@ -111,6 +120,9 @@ impl Fault {
             Fault::Stow200WithFailures => "stow-200-with-failures",
             Fault::StowMissingFailureReason => "stow-missing-failure-reason",
             Fault::StowStoresMismatchedStudy => "stow-stores-mismatched-study",
+            Fault::ForeignInstance => "foreign-instance",
+            Fault::QidoIgnoresMatching => "qido-ignores-matching",
+            Fault::QidoWrongContentType => "qido-wrong-content-type",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
         }
@@ -157,6 +169,15 @@ impl Fault {
             }
             Fault::StowMissingFailureReason => {
                 "STOW-RS Failed SOP Sequence items lack Failure Reason (0008,1197)"
+            }
+            Fault::ForeignInstance => {
+                "study and series retrieval add an instance of another study to the body"
+            }
+            Fault::QidoIgnoresMatching => {
+                "QIDO-RS ignores the matching keys and returns every entity of the level"
+            }
+            Fault::QidoWrongContentType => {
+                "QIDO-RS answers with text/plain instead of application/dicom+json"
             }
             Fault::StowStoresMismatchedStudy => {
                 "STOW-RS stores instances whose Study Instance UID differs from the URL's and lists them as referenced"

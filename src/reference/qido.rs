@@ -5,9 +5,9 @@
 //! `application/dicom+json` array (10.6.3.2; an empty array for no match) ordered by Study Date, then
 //! Study Instance UID, Series Number and Instance Number, so that paging is deterministic. Each result
 //! holds the attributes of Tables 10.6.3-3 (study), 10.6.3-4 (series) and 10.6.3-5 (instance) -- with
-//! the higher levels' when the search spans studies (10.6.3.3.2/10.6.3.3.3) -- plus the matching keys
-//! of its level, the `includefield` attributes, and with `includefield=all` every attribute of the level
-//! that is known. Required attributes without a value are sent empty (type 2). Matching keys of a lower
+//! the study's when the search spans studies and the series' when an instance search spans series
+//! (10.6.3.3.2/10.6.3.3.3) -- plus the matching keys of its level, the `includefield` attributes, and
+//! with `includefield=all` every attribute of the level that is known. Required attributes without a value are sent empty (type 2). Matching keys of a lower
 //! level (e.g. `Modality` in a study search) match relationally: an entity matches when one of its
 //! instances does. `fuzzymatching=true` is answered with a `Warning: 299` header, as fuzzy matching is
 //! not supported. Nothing is ever truncated silently: there is no server-side result cap.
@@ -194,14 +194,13 @@ impl Computed {
 
     fn text(&self, tag: Tag) -> Option<String> {
         self.0
-            .element(tag)
-            .ok()
+            .get(tag)
             .and_then(|e| e.to_str().ok())
             .map(|s| s.into_owned())
     }
 
     fn has(&self, tag: Tag) -> bool {
-        self.0.element(tag).is_ok()
+        self.0.get(tag).is_some()
     }
 }
 
@@ -260,6 +259,10 @@ struct Candidate {
     computed: Vec<Arc<Computed>>,
     instances: Vec<Arc<Instance>>,
     level: Level,
+    /// Study attributes are returned (study searches, and searches across studies).
+    with_study: bool,
+    /// Series attributes are returned (series searches, and instance searches beyond one series).
+    with_series: bool,
 }
 
 impl Candidate {
@@ -281,14 +284,12 @@ impl Candidate {
     }
 
     /// The attributes of this result.
-    fn result(&self, scope_all: bool, q: &Query, faults: &BTreeSet<Fault>) -> InMemDicomObject {
+    fn result(&self, q: &Query, faults: &BTreeSet<Fault>) -> InMemDicomObject {
         let mut wanted: BTreeSet<Tag> = BTreeSet::new();
-        let with_study = self.level == Level::Study || scope_all;
-        let with_series =
-            self.level == Level::Series || (self.level == Level::Instance && scope_all);
+        let (with_study, with_series) = (self.with_study, self.with_series);
         let in_level = |t: Tag| match self.level {
             Level::Study => study_level(t),
-            Level::Series => series_level(t) || (scope_all && study_level(t)),
+            Level::Series => series_level(t) || (with_study && study_level(t)),
             Level::Instance => true,
         };
         // includefield names attributes of this level (or above, across studies); others are ignored.
@@ -319,14 +320,11 @@ impl Candidate {
         }
         let mut out = InMemDicomObject::new_empty();
         for tag in wanted.iter().chain(optional.iter()) {
-            if out.element(*tag).is_ok() {
+            if out.get(*tag).is_some() {
                 continue;
             }
-            let computed = self
-                .computed
-                .iter()
-                .find_map(|c| c.0.element(*tag).ok().cloned());
-            let stored = || first.and_then(|i| i.attributes.element(*tag).ok().cloned());
+            let computed = self.computed.iter().find_map(|c| c.0.get(*tag).cloned());
+            let stored = || first.and_then(|i| i.attributes.get(*tag).cloned());
             match computed.or_else(stored) {
                 Some(e) => {
                     out.put(e);
@@ -363,6 +361,8 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                 computed: vec![study_c],
                 instances: study.instances(),
                 level,
+                with_study: true,
+                with_series: false,
             });
             continue;
         }
@@ -382,6 +382,8 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                     computed,
                     instances: series.sorted(),
                     level,
+                    with_study: scope_all,
+                    with_series: true,
                 });
                 continue;
             }
@@ -397,6 +399,8 @@ fn candidates(archive: &Archive, level: Level, scope: &Scope, base: &str) -> Vec
                     computed,
                     instances: vec![inst],
                     level,
+                    with_study: scope_all,
+                    with_series: !matches!(scope, Scope::Series(..)),
                 });
             }
         }
@@ -429,12 +433,11 @@ async fn search(
         return r.into_response();
     }
     let base = base_url(&headers, st.bound());
-    let scope_all = scope == Scope::All;
     let results: Vec<Value> = {
         let archive = st.archive();
         let matched = candidates(&archive, level, &scope, &base)
             .into_iter()
-            .filter(|c| query.keys.iter().all(|k| c.matches(k)))
+            .filter(|c| st.has(Fault::QidoIgnoresMatching) || query.keys.iter().all(|k| c.matches(k)))
             .skip(query.offset);
         let limit = if st.has(Fault::QidoIgnoresLimit) {
             None
@@ -449,7 +452,7 @@ async fn search(
         };
         let mut v = Vec::with_capacity(page.len());
         for c in page {
-            match ::dicom_json::to_value(&c.result(scope_all, &query, st.faults())) {
+            match ::dicom_json::to_value(&c.result(&query, st.faults())) {
                 Ok(j) => v.push(j),
                 Err(e) => {
                     return problem(
@@ -462,6 +465,12 @@ async fn search(
         v
     };
     let mut response = json::response(StatusCode::OK, Value::Array(results), st.faults());
+    if st.has(Fault::QidoWrongContentType) {
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("text/plain"),
+        );
+    }
     if query.fuzzy {
         let warning = format!(
             "299 {} \"fuzzymatching is not supported\"",
@@ -672,6 +681,15 @@ mod tests {
         )
         .await;
         assert_eq!(v.as_array().unwrap().len(), 1);
+        let (_, _, v) = get(&server, &format!("/studies/{s}/instances?limit=1")).await;
+        assert!(
+            v[0].get("00080060").is_some(),
+            "series attributes in a study's instances"
+        );
+        assert!(
+            v[0].get("00100020").is_none(),
+            "no study attributes within one study"
+        );
         let (_, _, v) = get(&server, "/instances?NumberOfFrames=10").await;
         assert_eq!(v.as_array().unwrap().len(), 1);
         assert_eq!(v[0]["00280008"]["Value"][0], 10);

@@ -9,6 +9,10 @@
 //! Implicit VR Little Endian and Explicit VR Big Endian are never sent. Status per 10.4.3: 200 when every
 //! instance was sent, 206 (with a Warning) when only some could be, 406 when none could, 404 for an
 //! unknown target or one that is not in the named hierarchy, 400 for a malformed UID.
+//! A single-part `application/dicom` response (allowed by later editions for one instance) is not
+//! offered: such an Accept is answered 406. Instances received over STOW-RS in a compressed transfer
+//! syntax have no uncompressed copy (there is no codec here), so they are sent only when `*` or their
+//! own transfer syntax is acceptable.
 
 use std::sync::Arc;
 
@@ -191,6 +195,22 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
     }
     if st.has(Fault::MissingInstance) && !matches!(target, Target::Instance(..)) {
         parts.pop();
+    }
+    if st.has(Fault::ForeignInstance) && !matches!(target, Target::Instance(..)) {
+        let foreign = {
+            let archive = st.archive();
+            let study_of_target = instances.first().map(|i| i.study_uid.clone());
+            archive
+                .sorted_studies()
+                .into_iter()
+                .find(|(uid, _)| Some(*uid) != study_of_target.as_ref())
+                .and_then(|(_, s)| s.first())
+        };
+        if let Some(other) = foreign {
+            if let Ok(p) = part_for(&st, &other, Form::Stored).await {
+                parts.push(p);
+            }
+        }
     }
     if st.has(Fault::NonDicomPart) {
         if let Some(last) = parts.last_mut() {

@@ -422,7 +422,8 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
         response.put(sequence(tags::REFERENCED_SOP_SEQUENCE, referenced));
     }
     match ::dicom_json::to_value(&response) {
-        Ok(v) => json::response(status, v, st.faults()),
+        // The JSON faults concern metadata and QIDO-RS only; the STOW-RS response stays well-formed.
+        Ok(v) => json::response(status, v, &std::collections::BTreeSet::new()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

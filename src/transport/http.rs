@@ -254,7 +254,7 @@ impl HttpClient {
                 }
                 Ok(Some(Ok(chunk))) => {
                     sink(&chunk);
-                    collector.feed(&chunk);
+                    collector.feed_bytes(chunk);
                 }
             }
         }
@@ -293,7 +293,7 @@ fn request_body(body: &Bytes) -> Body {
 /// Streams a body: hashes it, keeps its head, and summarises multipart parts as they pass.
 pub struct BodyCollector {
     size: u64,
-    hasher: Sha256,
+    hasher: BodyHasher,
     kept: Vec<u8>,
     keep_limit: usize,
     multipart: Option<MultipartState>,
@@ -338,7 +338,7 @@ impl BodyCollector {
         };
         BodyCollector {
             size: 0,
-            hasher: Sha256::new(),
+            hasher: BodyHasher::new(),
             kept: Vec::new(),
             keep_limit,
             multipart,
@@ -347,8 +347,14 @@ impl BodyCollector {
 
     /// Feed the next chunk.
     pub fn feed(&mut self, chunk: &[u8]) {
+        self.feed_bytes(Bytes::copy_from_slice(chunk));
+    }
+
+    /// Feed the next chunk without copying it.
+    pub fn feed_bytes(&mut self, chunk: Bytes) {
         self.size += chunk.len() as u64;
-        self.hasher.update(chunk);
+        self.hasher.update(chunk.clone());
+        let chunk = &chunk[..];
         if self.kept.len() < self.keep_limit {
             let take = (self.keep_limit - self.kept.len()).min(chunk.len());
             self.kept.extend_from_slice(&chunk[..take]);
@@ -388,11 +394,77 @@ impl BodyCollector {
         let complete = self.kept.len() as u64 == self.size;
         let body = Body {
             size: self.size,
-            sha256: hex::encode(self.hasher.finalize()),
+            sha256: self.hasher.finalize(),
             kept: Bytes::from(self.kept),
             complete,
         };
         (body, multipart)
+    }
+}
+
+/// SHA-256 of a whole body, computed on a thread of its own once the body is larger than a few
+/// chunks, so that hashing a multi-gigabyte study overlaps with receiving and parsing it (the
+/// per-part digests are computed on the receiving side). The channel is bounded: a slow hasher slows
+/// the transfer down instead of buffering the body.
+enum BodyHasher {
+    Inline(Sha256, usize),
+    Worker(
+        std::sync::mpsc::SyncSender<Bytes>,
+        std::thread::JoinHandle<String>,
+    ),
+    Poisoned,
+}
+
+/// Bytes hashed inline before the work moves to a thread of its own.
+const INLINE_HASH_LIMIT: usize = 4 * 1024 * 1024;
+
+impl BodyHasher {
+    fn new() -> Self {
+        BodyHasher::Inline(Sha256::new(), 0)
+    }
+
+    fn update(&mut self, chunk: Bytes) {
+        match self {
+            BodyHasher::Inline(h, n) => {
+                h.update(&chunk);
+                *n += chunk.len();
+                if *n > INLINE_HASH_LIMIT {
+                    let h = std::mem::take(h);
+                    let (tx, rx) = std::sync::mpsc::sync_channel::<Bytes>(64);
+                    let spawned = std::thread::Builder::new()
+                        .name("body-sha256".into())
+                        .spawn(move || {
+                            let mut h = h;
+                            for c in rx {
+                                h.update(&c);
+                            }
+                            hex::encode(h.finalize())
+                        });
+                    *self = match spawned {
+                        Ok(handle) => BodyHasher::Worker(tx, handle),
+                        Err(_) => BodyHasher::Poisoned,
+                    };
+                }
+            }
+            BodyHasher::Worker(tx, _) => {
+                if tx.send(chunk).is_err() {
+                    *self = BodyHasher::Poisoned;
+                }
+            }
+            BodyHasher::Poisoned => {}
+        }
+    }
+
+    fn finalize(self) -> String {
+        match self {
+            BodyHasher::Inline(h, _) => hex::encode(h.finalize()),
+            BodyHasher::Worker(tx, handle) => {
+                drop(tx);
+                handle.join().unwrap_or_default()
+            }
+            // A thread could not be started: say so rather than give a wrong digest.
+            BodyHasher::Poisoned => "unavailable".to_string(),
+        }
     }
 }
 

@@ -430,7 +430,7 @@ impl MultipartParser {
                         let found = self
                             .buf
                             .get(i..)
-                            .and_then(|rest| rest.iter().position(|&b| b == b'\r'));
+                            .and_then(|rest| memchr::memchr(b'\r', rest));
                         let Some(off) = found else {
                             self.emit(self.buf.len(), out)?;
                             return Ok(());
