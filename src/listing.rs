@@ -45,10 +45,13 @@ pub fn scenarios(dir: &Path, tags: Option<&str>) -> Result<Vec<Listed>, HarnessE
         .map_err(|e| HarnessError::Features(format!("{}: {e}", dir.display())))?;
     let mut out = Vec::new();
     for file in files {
-        let feature = cucumber::gherkin::Feature::parse_path(&file, cucumber::gherkin::GherkinEnv::default())
-            .map_err(|e| HarnessError::Features(format!("{}: {e}", file.display())))?;
-        let mut all: Vec<(Option<&cucumber::gherkin::Rule>, &cucumber::gherkin::Scenario)> =
-            feature.scenarios.iter().map(|s| (None, s)).collect();
+        let feature =
+            cucumber::gherkin::Feature::parse_path(&file, cucumber::gherkin::GherkinEnv::default())
+                .map_err(|e| HarnessError::Features(format!("{}: {e}", file.display())))?;
+        let mut all: Vec<(
+            Option<&cucumber::gherkin::Rule>,
+            &cucumber::gherkin::Scenario,
+        )> = feature.scenarios.iter().map(|s| (None, s)).collect();
         for r in &feature.rules {
             all.extend(r.scenarios.iter().map(|s| (Some(r), s)));
         }
@@ -72,7 +75,12 @@ pub fn scenarios(dir: &Path, tags: Option<&str>) -> Result<Vec<Listed>, HarnessE
 pub fn render(list: &[Listed]) -> String {
     let mut s = String::new();
     for l in list {
-        s.push_str(&format!("{}:{}  {}\n", l.file.display(), l.line, l.scenario));
+        s.push_str(&format!(
+            "{}:{}  {}\n",
+            l.file.display(),
+            l.line,
+            l.scenario
+        ));
         let tags: Vec<String> = l.tags.iter().map(|t| format!("@{t}")).collect();
         s.push_str(&format!("    tags: {}\n", tags.join(" ")));
         for t in l.tags.iter().filter_map(|t| t.strip_prefix("req:")) {

@@ -118,7 +118,10 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -226,7 +229,11 @@ async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String
     {
         use std::io::Write as _;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}", server.dicomweb_base());
+        let _ = writeln!(
+            out,
+            "DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}",
+            server.dicomweb_base()
+        );
         let _ = writeln!(out, "press Ctrl-C to stop");
         let _ = out.flush();
     }
@@ -265,7 +272,13 @@ async fn retrieve(
         instance: None,
     };
     let accept = wado_rs::accept_dicom(transfer_syntax.as_deref());
-    let ex = wado_rs::retrieve(&client, &target, &wado_rs::Resource::Instances, Some(&accept)).await;
+    let ex = wado_rs::retrieve(
+        &client,
+        &target,
+        &wado_rs::Resource::Instances,
+        Some(&accept),
+    )
+    .await;
     let parts = ex.multipart.as_ref().map(|m| m.parts.len()).unwrap_or(0);
     let dicom = ex
         .multipart
@@ -276,8 +289,14 @@ async fn retrieve(
     let secs = ex.elapsed.as_secs_f64();
     println!(
         "status {} parts {parts} dicom {dicom} bytes {bytes} seconds {secs:.3} MB/s {:.1}",
-        ex.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
-        if secs > 0.0 { bytes as f64 / 1e6 / secs } else { 0.0 }
+        ex.status()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into()),
+        if secs > 0.0 {
+            bytes as f64 / 1e6 / secs
+        } else {
+            0.0
+        }
     );
     if let Some(f) = &ex.failure {
         eprintln!("error: {}", f.message);

@@ -104,10 +104,11 @@ impl RunOutcome {
 
 /// Parse a cucumber tag expression (`@a and not @b`).
 pub fn parse_tags(expr: &str) -> Result<cucumber::gherkin::tagexpr::TagOperation, HarnessError> {
-    expr.parse().map_err(|e: peg_error::Error| HarnessError::Tags {
-        expr: expr.to_string(),
-        message: e.to_string(),
-    })
+    expr.parse()
+        .map_err(|e: peg_error::Error| HarnessError::Tags {
+            expr: expr.to_string(),
+            message: e.to_string(),
+        })
 }
 
 mod peg_error {
@@ -234,7 +235,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let meta = RunMeta {
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         sut: config.sut_name.clone(),
-        profile: config.profile_path.as_ref().map(|p| p.display().to_string()),
+        profile: config
+            .profile_path
+            .as_ref()
+            .map(|p| p.display().to_string()),
         tags: opts.tags.clone(),
         started_at,
         duration: t0.elapsed(),
@@ -257,7 +261,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     );
     say!(
         "scenarios: {} passed, {} failed, {} errors, {} skipped, {} not applicable",
-        summary.passed, summary.failed, summary.errors, summary.skipped, summary.not_applicable
+        summary.passed,
+        summary.failed,
+        summary.errors,
+        summary.skipped,
+        summary.not_applicable
     );
     say!("{}", summary.closing_line());
     Ok(RunOutcome { summary, records })
@@ -266,7 +274,13 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
 fn print_findings(records: &[ScenarioRecord]) {
     for r in records {
         if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
-            say!("{:?}: {} ({}:{})", r.outcome, r.scenario, r.feature_file, r.line);
+            say!(
+                "{:?}: {} ({}:{})",
+                r.outcome,
+                r.scenario,
+                r.feature_file,
+                r.line
+            );
             for f in r
                 .findings
                 .iter()

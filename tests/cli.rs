@@ -16,23 +16,48 @@ fn help_documents_exit_codes() {
 fn unknown_profile_key_is_exit_2_with_hint() {
     let dir = report_dir("badprofile");
     let profile = dir.path().join("p.toml");
-    std::fs::write(&profile, "[dicomweb]\nbase_ulr = \"http://127.0.0.1:1/dicom-web\"\n").unwrap();
-    let out = harness(&["run", "--sut", profile.to_str().unwrap(), "--report-dir", dir.path().to_str().unwrap()]);
+    std::fs::write(
+        &profile,
+        "[dicomweb]\nbase_ulr = \"http://127.0.0.1:1/dicom-web\"\n",
+    )
+    .unwrap();
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("unknown key `dicomweb.base_ulr`, did you mean `base_url`?"), "{err}");
+    assert!(
+        err.contains("unknown key `dicomweb.base_ulr`, did you mean `base_url`?"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_tag_expression_is_exit_2() {
-    let out = harness(&["run", "--tags", "@a and and", "--report-dir", "/tmp/ihe-harness-unused"]);
+    let out = harness(&[
+        "run",
+        "--tags",
+        "@a and and",
+        "--report-dir",
+        "/tmp/ihe-harness-unused",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
 }
 
 #[test]
 fn no_matching_scenario_is_exit_2() {
     let dir = report_dir("nomatch");
-    let out = harness(&["run", "--tags", "@no-such-tag", "--report-dir", dir.path().to_str().unwrap()]);
+    let out = harness(&[
+        "run",
+        "--tags",
+        "@no-such-tag",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
 }
 
@@ -47,7 +72,12 @@ fn unreachable_sut_is_an_error_not_a_failure() {
     )
     .unwrap();
     let out = harness(&[
-        "run", "--sut", profile.to_str().unwrap(), "--tags", "@txn:RAD-129", "--report-dir",
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:RAD-129",
+        "--report-dir",
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
@@ -77,6 +107,9 @@ fn every_check_is_named_by_a_scenario_and_every_requirement_tag_is_a_check() {
     let checks = harness(&["checks"]);
     for line in String::from_utf8_lossy(&checks.stdout).lines() {
         let id = line.split('\t').next().unwrap();
-        assert!(text.contains(&format!("@req:{id}")), "no scenario names {id}");
+        assert!(
+            text.contains(&format!("@req:{id}")),
+            "no scenario names {id}"
+        );
     }
 }

@@ -14,8 +14,18 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("ignore-transfer-syntax", "@req:DW-03", "DW-03", false),
     ("missing-instance", "@req:DW-18", "DW-04", false),
     ("non-dicom-part", "@req:DW-17", "DW-17", false),
-    ("wrong-status-unknown-study", "@neg and @txn:RAD-107", "DW-04", false),
-    ("ok-for-unacceptable", "@neg and @txn:RAD-107", "DW-04", false),
+    (
+        "wrong-status-unknown-study",
+        "@neg and @txn:RAD-107",
+        "DW-04",
+        false,
+    ),
+    (
+        "ok-for-unacceptable",
+        "@neg and @txn:RAD-107",
+        "DW-04",
+        false,
+    ),
     ("lowercase-json-tags", "@req:DW-05", "DW-05", false),
     ("unsorted-json-keys", "@req:DW-05", "DW-05", false),
     ("broken-bulkdata-uri", "@req:DW-06", "DW-06", false),
@@ -36,23 +46,42 @@ fn each_fault_is_caught_by_its_check() {
     for (fault, tags, check, strict) in CASES {
         let dir = report_dir(fault);
         let d = dir.path().to_str().unwrap();
-        let mut args = vec!["run", "--reference-fault", fault, "--tags", tags, "--report-dir", d];
+        let mut args = vec![
+            "run",
+            "--reference-fault",
+            fault,
+            "--tags",
+            tags,
+            "--report-dir",
+            d,
+        ];
         if *strict {
             args.push("--strict");
         }
         let out = harness(&args);
         if out.status.code() != Some(1) {
-            problems.push(format!("{fault}: exit {:?}\n{}", out.status.code(), dump(&out)));
+            problems.push(format!(
+                "{fault}: exit {:?}\n{}",
+                out.status.code(),
+                dump(&out)
+            ));
             continue;
         }
         let results = results(dir.path());
         let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
         if !failed.iter().any(|c| c == check) {
-            problems.push(format!("{fault}: expected {check} to fail, failed: {failed:?}"));
+            problems.push(format!(
+                "{fault}: expected {check} to fail, failed: {failed:?}"
+            ));
         }
-        let errors: Vec<_> = outcomes(&results).into_iter().filter(|(_, o)| o == "error").collect();
+        let errors: Vec<_> = outcomes(&results)
+            .into_iter()
+            .filter(|(_, o)| o == "error")
+            .collect();
         if !errors.is_empty() {
-            problems.push(format!("{fault}: a fault of the SUT was reported as an Error: {errors:?}"));
+            problems.push(format!(
+                "{fault}: a fault of the SUT was reported as an Error: {errors:?}"
+            ));
         }
         if !dir.path().join("junit.xml").exists() {
             problems.push(format!("{fault}: no junit.xml"));
@@ -71,6 +100,9 @@ fn every_fault_is_covered() {
         if name.starts_with("stall-") {
             continue; // covered by tests/stalled_sut.rs
         }
-        assert!(CASES.iter().any(|(f, ..)| *f == name), "fault {name} has no test case");
+        assert!(
+            CASES.iter().any(|(f, ..)| *f == name),
+            "fault {name} has no test case"
+        );
     }
 }

@@ -86,13 +86,20 @@ async fn short_body_against_content_length_is_a_read_error() {
     })
     .await;
     let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
-    assert_eq!(ex.failure.as_ref().unwrap().kind, "read", "{:?}", ex.failure);
+    assert_eq!(
+        ex.failure.as_ref().unwrap().kind,
+        "read",
+        "{:?}",
+        ex.failure
+    );
 }
 
 #[tokio::test]
 async fn garbage_instead_of_http_is_an_error() {
     let url = one_shot(|mut sock| async move {
-        let _ = sock.write_all(&[0xff, 0xfe, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n']).await;
+        let _ = sock
+            .write_all(&[0xff, 0xfe, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n'])
+            .await;
         let _ = sock.shutdown().await;
     })
     .await;
@@ -145,7 +152,11 @@ async fn a_large_multipart_body_is_streamed_with_bounded_memory() {
     assert!(ex.failure.is_none(), "{:?}", ex.failure);
     let body = &ex.response.as_ref().unwrap().body;
     assert!(body.size > (PART * PARTS) as u64);
-    assert_eq!(body.kept.len(), MULTIPART_EXCERPT, "only an excerpt is kept");
+    assert_eq!(
+        body.kept.len(),
+        MULTIPART_EXCERPT,
+        "only an excerpt is kept"
+    );
     let mp = ex.multipart.as_ref().unwrap();
     assert!(mp.closed && mp.error.is_none(), "{mp:?}");
     assert_eq!(mp.parts.len(), PARTS);

@@ -27,10 +27,23 @@ fn orthanc_reports_only_the_pinned_deviations() {
         return;
     };
     let dir = report_dir("orthanc");
-    let out = harness(&["run", "--sut", &profile, "--report-dir", dir.path().to_str().unwrap()]);
+    let out = harness(&[
+        "run",
+        "--sut",
+        &profile,
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
     let results = results(dir.path());
-    let errors: Vec<_> = outcomes(&results).into_iter().filter(|(_, o)| o == "error").collect();
-    assert!(errors.is_empty(), "harness errors against Orthanc: {errors:?}\n{}", dump(&out));
+    let errors: Vec<_> = outcomes(&results)
+        .into_iter()
+        .filter(|(_, o)| o == "error")
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "harness errors against Orthanc: {errors:?}\n{}",
+        dump(&out)
+    );
     let got = failures(&results);
     let want = pinned();
     let new: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
@@ -46,8 +59,17 @@ fn orthanc_reports_only_the_pinned_deviations() {
     for s in results["scenarios"].as_array().unwrap() {
         for f in s["findings"].as_array().unwrap() {
             if f["outcome"] == "fail" {
-                for key in ["check", "requirement", "expected", "actual", "exchange_label"] {
-                    assert!(f[key].as_str().map(|v| !v.is_empty()).unwrap_or(false), "{key} missing in {f}");
+                for key in [
+                    "check",
+                    "requirement",
+                    "expected",
+                    "actual",
+                    "exchange_label",
+                ] {
+                    assert!(
+                        f[key].as_str().map(|v| !v.is_empty()).unwrap_or(false),
+                        "{key} missing in {f}"
+                    );
                 }
             }
         }

@@ -46,11 +46,22 @@ fn whole_suite_passes_against_the_embedded_reference() {
 fn tag_filter_selects_a_transaction() {
     let dir = report_dir("tags");
     let d = dir.path().to_str().unwrap();
-    let out = harness(&["run", "--tags", "@txn:RAD-129 and not @neg", "--report-dir", d]);
+    let out = harness(&[
+        "run",
+        "--tags",
+        "@txn:RAD-129 and not @neg",
+        "--report-dir",
+        d,
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
     let results = results(dir.path());
     for s in results["scenarios"].as_array().unwrap() {
-        let tags: Vec<&str> = s["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let tags: Vec<&str> = s["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
         assert!(tags.contains(&"txn:RAD-129"), "{tags:?}");
         assert!(!tags.contains(&"neg"));
     }

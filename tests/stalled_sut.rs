@@ -9,7 +9,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn serve_with_fault(fault: &str) -> (std::process::Child, String, BufReader<std::process::ChildStdout>) {
+fn serve_with_fault(
+    fault: &str,
+) -> (
+    std::process::Child,
+    String,
+    BufReader<std::process::ChildStdout>,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args(["serve", "--bind", "127.0.0.1:0", "--fault", fault])
         .current_dir(root())
@@ -20,7 +26,12 @@ fn serve_with_fault(fault: &str) -> (std::process::Child, String, BufReader<std:
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
     reader.read_line(&mut line).expect("endpoint line");
-    let url = line.trim().rsplit(' ').next().unwrap_or_default().to_string();
+    let url = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
     (child, url, reader)
 }
@@ -38,8 +49,13 @@ fn run_stalled(fault: &str) {
     .unwrap();
     let t0 = Instant::now();
     let out = harness(&[
-        "run", "--sut", profile.to_str().unwrap(), "--tags", "@req:DW-18 and @txn:RAD-107",
-        "--report-dir", dir.path().to_str().unwrap(),
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@req:DW-18 and @txn:RAD-107",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
     ]);
     let elapsed = t0.elapsed();
     let _ = server.kill();
@@ -50,7 +66,10 @@ fn run_stalled(fault: &str) {
     let outcomes = outcomes(&results);
     assert!(!outcomes.is_empty());
     assert!(outcomes.iter().all(|(_, o)| o == "error"), "{outcomes:?}");
-    assert!(failures(&results).is_empty(), "a stall must not be reported as a Fail");
+    assert!(
+        failures(&results).is_empty(),
+        "a stall must not be reported as a Fail"
+    );
     let text = serde_json::to_string(&results).unwrap();
     assert!(text.contains("harness.timeout"), "{text}");
 }

@@ -58,6 +58,9 @@ mod tests {
             ("StudyDate".into(), "20260101-20260131".into()),
             ("StudyInstanceUID".into(), "1.2,1.3".into()),
         ]);
-        assert_eq!(q, "PatientName=Doe*&StudyDate=20260101-20260131&StudyInstanceUID=1.2%2C1.3");
+        assert_eq!(
+            q,
+            "PatientName=Doe*&StudyDate=20260101-20260131&StudyInstanceUID=1.2%2C1.3"
+        );
     }
 }

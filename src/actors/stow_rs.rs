@@ -60,7 +60,11 @@ pub async fn store(client: &DicomwebClient, study: Option<&str>, parts: &[StowPa
         .exchange(
             Meta {
                 transaction: "RAD-108",
-                operation: if study.is_some() { "Store Instances (study)".into() } else { "Store Instances".into() },
+                operation: if study.is_some() {
+                    "Store Instances (study)".into()
+                } else {
+                    "Store Instances".into()
+                },
                 actor: "STOW-RS Sender (Image Source)",
             },
             req,

@@ -79,7 +79,12 @@ pub async fn bulkdata(client: &DicomwebClient, uri: &str, accept: Option<&str>) 
     get(client, uri, "Retrieve Bulkdata".to_string(), accept).await
 }
 
-async fn get(client: &DicomwebClient, url: &str, operation: String, accept: Option<&str>) -> Exchange {
+async fn get(
+    client: &DicomwebClient,
+    url: &str,
+    operation: String,
+    accept: Option<&str>,
+) -> Exchange {
     client
         .http
         .exchange(

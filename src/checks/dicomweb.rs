@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Expect, Level, QidoLevel, Subject, Verdict};
+use super::{Check, Level, QidoLevel, Subject, Verdict};
 use crate::evidence::{Exchange, MultipartSummary};
 use crate::model::dicom_json;
 use crate::transport::media_type::MediaType;
@@ -197,7 +197,10 @@ fn dw01_multipart_structure(s: &Subject<'_>) -> Verdict {
         );
     }
     let Some(mp) = multipart_of(s) else {
-        return Verdict::fail("a parsable multipart body", "the body was not parsed as multipart");
+        return Verdict::fail(
+            "a parsable multipart body",
+            "the body was not parsed as multipart",
+        );
     };
     if let Some(e) = &mp.error {
         return Verdict::fail(
@@ -319,7 +322,11 @@ fn returned_sops(mp: &MultipartSummary) -> BTreeSet<String> {
     mp.parts
         .iter()
         .filter_map(|p| p.dicom.as_ref())
-        .filter_map(|d| d.sop_instance.clone().or_else(|| d.media_storage_sop_instance.clone()))
+        .filter_map(|d| {
+            d.sop_instance
+                .clone()
+                .or_else(|| d.media_storage_sop_instance.clone())
+        })
         .collect()
 }
 
@@ -392,10 +399,7 @@ fn dw05_json_model(s: &Subject<'_>) -> Verdict {
         Err(e) => return Verdict::fail("a DICOM JSON array", e),
     };
     let violations = dicom_json::validate_dataset_array(&v);
-    let hard: Vec<_> = violations
-        .iter()
-        .filter(|v| !v.is_warning())
-        .collect();
+    let hard: Vec<_> = violations.iter().filter(|v| !v.is_warning()).collect();
     if hard.is_empty() {
         return Verdict::Pass;
     }
@@ -447,7 +451,9 @@ fn dw06_bulkdata(s: &Subject<'_>) -> Verdict {
                 "multipart/related; type=\"application/octet-stream\"",
                 format!(
                     "{} (exchange #{})",
-                    media.map(|m| m.to_header_value()).unwrap_or_else(|| "no Content-Type".into()),
+                    media
+                        .map(|m| m.to_header_value())
+                        .unwrap_or_else(|| "no Content-Type".into()),
                     f.seq
                 ),
             );
@@ -505,7 +511,10 @@ fn qido_results(s: &Subject<'_>) -> Result<Vec<serde_json::Value>, Verdict> {
     }
     match json_body(s.exchange) {
         Ok(serde_json::Value::Array(items)) => Ok(items),
-        Ok(_) => Err(Verdict::fail("a JSON array of results", "another JSON value")),
+        Ok(_) => Err(Verdict::fail(
+            "a JSON array of results",
+            "another JSON value",
+        )),
         Err(e) => Err(Verdict::fail("a JSON array of results", e)),
     }
 }
@@ -542,7 +551,10 @@ fn dw07_qido_required(s: &Subject<'_>) -> Verdict {
         if dicom_json::first_string(item, unique_key(level)).is_none()
             && !missing.iter().any(|m| m.ends_with("InstanceUID"))
         {
-            missing.push(format!("a value for {}", dicom_json::tag_key(unique_key(level))));
+            missing.push(format!(
+                "a value for {}",
+                dicom_json::tag_key(unique_key(level))
+            ));
         }
         if !missing.is_empty() {
             return Verdict::fail(
@@ -569,12 +581,20 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
     let offset = s.expect.offset.unwrap_or(0);
     let limit = s.expect.limit.unwrap_or(usize::MAX);
     if got.len() > limit {
-        return Verdict::fail(format!("at most {limit} results"), format!("{} results", got.len()));
+        return Verdict::fail(
+            format!("at most {limit} results"),
+            format!("{} results", got.len()),
+        );
     }
     let want: Vec<String> = unpaged.iter().skip(offset).take(limit).cloned().collect();
     if got != want {
         return Verdict::fail(
-            format!("results {}..{} of the unpaged list ({:?})", offset + 1, offset + want.len(), abbreviate(&want)),
+            format!(
+                "results {}..{} of the unpaged list ({:?})",
+                offset + 1,
+                offset + want.len(),
+                abbreviate(&want)
+            ),
             format!("{:?}", abbreviate(&got)),
         );
     }
@@ -616,13 +636,20 @@ fn dw09_no_silent_truncation(s: &Subject<'_>) -> Verdict {
         .exchange
         .response
         .as_ref()
-        .map(|r| r.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("warning")))
+        .map(|r| {
+            r.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("warning"))
+        })
         .unwrap_or(false);
     if warned {
         return Verdict::Pass;
     }
     Verdict::fail(
-        format!("all {} known matches, or 413, or a Warning header", known.len()),
+        format!(
+            "all {} known matches, or 413, or a Warning header",
+            known.len()
+        ),
         format!("{} of them missing without a warning", missing.len()),
     )
 }
@@ -632,7 +659,9 @@ fn stow_response(s: &Subject<'_>) -> Result<serde_json::Value, Verdict> {
         Ok(v) => v,
         Err(e) => {
             return Err(if s.exchange.status().map(|c| c >= 400).unwrap_or(false) {
-                Verdict::na(format!("error status without a Store Instances Response: {e}"))
+                Verdict::na(format!(
+                    "error status without a Store Instances Response: {e}"
+                ))
             } else {
                 Verdict::fail("a Store Instances Response in DICOM JSON", e)
             })
@@ -642,7 +671,10 @@ fn stow_response(s: &Subject<'_>) -> Result<serde_json::Value, Verdict> {
     match v {
         serde_json::Value::Array(mut a) if a.len() == 1 => Ok(a.remove(0)),
         serde_json::Value::Object(_) => Ok(v),
-        _ => Err(Verdict::fail("a Store Instances Response dataset", "another JSON value")),
+        _ => Err(Verdict::fail(
+            "a Store Instances Response dataset",
+            "another JSON value",
+        )),
     }
 }
 
@@ -668,8 +700,17 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
         return Verdict::fail(
             format!(
                 "{}{}",
-                s.expect.status.iter().map(u16::to_string).collect::<Vec<_>>().join(" or "),
-                if s.expect.status_reason.is_empty() { String::new() } else { format!(" for {}", s.expect.status_reason) }
+                s.expect
+                    .status
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                if s.expect.status_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", s.expect.status_reason)
+                }
             ),
             status.to_string(),
         );
@@ -693,7 +734,11 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
         ),
         202 if referenced.is_empty() || (failed.is_empty() && !warned) => Verdict::fail(
             "202 with at least one stored and at least one failed or warned instance",
-            format!("202 with {} referenced, {} failed", referenced.len(), failed.len()),
+            format!(
+                "202 with {} referenced, {} failed",
+                referenced.len(),
+                failed.len()
+            ),
         ),
         409 if !referenced.is_empty() => Verdict::fail(
             "409 only when no instance was stored (no Referenced SOP Sequence items)",
@@ -705,7 +750,8 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
 
 fn reason_known(code: u64, failure: bool) -> bool {
     if failure {
-        matches!(code >> 8, 0xA7 | 0xA9 | 0xC0..=0xCF) || matches!(code, 0x0110 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
+        matches!(code >> 8, 0xA7 | 0xA9 | 0xC0..=0xCF)
+            || matches!(code, 0x0110 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
     } else {
         matches!(code, 0xB000 | 0xB006 | 0xB007)
     }
@@ -729,7 +775,11 @@ fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
     };
     let failed = seq_items(&ds, FAILED_SOP_SEQUENCE);
     let referenced = seq_items(&ds, REFERENCED_SOP_SEQUENCE);
-    if failed.is_empty() && referenced.iter().all(|r| dicom_json::attr(r, WARNING_REASON).is_none()) {
+    if failed.is_empty()
+        && referenced
+            .iter()
+            .all(|r| dicom_json::attr(r, WARNING_REASON).is_none())
+    {
         return Verdict::na("no failed or warned item");
     }
     for (i, item) in failed.iter().enumerate() {
@@ -783,7 +833,10 @@ fn dw12_stow_study_mismatch(s: &Subject<'_>) -> Verdict {
     };
     let own = s.expect.stow_sent.len() - foreign.len();
     if own == 0 && status != 409 {
-        return Verdict::fail("409: no instance belongs to the study of the URL", status.to_string());
+        return Verdict::fail(
+            "409: no instance belongs to the study of the URL",
+            status.to_string(),
+        );
     }
     let ds = match stow_response(s) {
         Ok(d) => d,
@@ -849,9 +902,21 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
     for (i, part) in mp.parts.iter().enumerate() {
         let Some(h) = &part.dicom else { continue };
         let checks = [
-            ("Study Instance UID", Some(&target.study), h.study_instance_uid.as_ref()),
-            ("Series Instance UID", target.series.as_ref(), h.series_instance_uid.as_ref()),
-            ("SOP Instance UID", target.instance.as_ref(), h.sop_instance.as_ref()),
+            (
+                "Study Instance UID",
+                Some(&target.study),
+                h.study_instance_uid.as_ref(),
+            ),
+            (
+                "Series Instance UID",
+                target.series.as_ref(),
+                h.series_instance_uid.as_ref(),
+            ),
+            (
+                "SOP Instance UID",
+                target.instance.as_ref(),
+                h.sop_instance.as_ref(),
+            ),
         ];
         for (name, want, got) in checks {
             if let (Some(want), Some(got)) = (want, got) {
@@ -898,7 +963,10 @@ pub fn value_matches(key_value: &str, value: &str, is_pn: bool, is_date: bool) -
         } else {
             (key_value.to_string(), value.to_string())
         };
-        return wildcard(&k.chars().collect::<Vec<_>>(), &v.chars().collect::<Vec<_>>());
+        return wildcard(
+            &k.chars().collect::<Vec<_>>(),
+            &v.chars().collect::<Vec<_>>(),
+        );
     }
     if is_pn {
         key_value.eq_ignore_ascii_case(value)
@@ -1009,8 +1077,17 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
         return Verdict::fail(
             format!(
                 "{}{}",
-                s.expect.status.iter().map(u16::to_string).collect::<Vec<_>>().join(" or "),
-                if s.expect.status_reason.is_empty() { String::new() } else { format!(" for {}", s.expect.status_reason) }
+                s.expect
+                    .status
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                if s.expect.status_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", s.expect.status_reason)
+                }
             ),
             status.to_string(),
         );
@@ -1019,7 +1096,14 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
         let media = response_media(s.exchange).and_then(Result::ok);
         let essence = media.map(|m| m.essence).unwrap_or_default();
         if essence != "application/dicom+json" && essence != "application/json" {
-            return Verdict::fail("Content-Type application/dicom+json", if essence.is_empty() { "none".to_string() } else { essence });
+            return Verdict::fail(
+                "Content-Type application/dicom+json",
+                if essence.is_empty() {
+                    "none".to_string()
+                } else {
+                    essence
+                },
+            );
         }
         if let Err(v) = qido_results(s) {
             return v;

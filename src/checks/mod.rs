@@ -231,7 +231,10 @@ impl Finding {
             check: format!("harness.{kind}"),
             requirement: "harness".into(),
             level: Level::Shall,
-            title: format!("{} {} could not be completed", exchange.transaction, exchange.operation),
+            title: format!(
+                "{} {} could not be completed",
+                exchange.transaction, exchange.operation
+            ),
             outcome: Outcome::Error,
             advisory: false,
             expected: String::new(),
@@ -271,8 +274,7 @@ pub fn by_id(id: &str) -> Option<&'static Check> {
 /// Evaluate one check on a subject and turn the verdict into a finding.
 pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
     let exchange = subject.exchange;
-    let (outcome, expected, actual) = if exchange.failure.is_some() && exchange.response.is_none()
-    {
+    let (outcome, expected, actual) = if exchange.failure.is_some() && exchange.response.is_none() {
         (
             Outcome::NotApplicable,
             "no response to judge".to_string(),
@@ -307,8 +309,7 @@ pub fn scenario_outcome(findings: &[Finding]) -> Outcome {
         Outcome::Fail
     } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::Skip) {
         Outcome::Skip
-    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::NotApplicable)
-    {
+    } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::NotApplicable) {
         Outcome::NotApplicable
     } else {
         Outcome::Pass
@@ -325,7 +326,9 @@ mod tests {
         for c in registry() {
             assert!(seen.insert(c.id), "duplicate check id {}", c.id);
             assert!(
-                c.requirement.contains("PS3.") || c.requirement.contains("IHE") || c.requirement.contains("RFC"),
+                c.requirement.contains("PS3.")
+                    || c.requirement.contains("IHE")
+                    || c.requirement.contains("RFC"),
                 "{} cites no document",
                 c.id
             );

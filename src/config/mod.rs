@@ -245,10 +245,12 @@ impl Config {
         path: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
-            path: path.to_path_buf(),
-            message: e.message().to_string(),
-        })?;
+        let value: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: e.message().to_string(),
+            })?;
         check_keys(&value, path)?;
         let raw: RawProfile =
             toml::Value::Table(value)
@@ -329,7 +331,10 @@ fn resolve(
             return Err(invalid(
                 path,
                 "test_data.mode",
-                format!("`{other}` is not one of \"load\", \"preloaded\"{}", hint(other, &["load", "preloaded"])),
+                format!(
+                    "`{other}` is not one of \"load\", \"preloaded\"{}",
+                    hint(other, &["load", "preloaded"])
+                ),
             ))
         }
     };
@@ -354,7 +359,11 @@ fn resolve_dicomweb(
     let parsed = url::Url::parse(&base_url)
         .map_err(|e| invalid(path, "dicomweb.base_url", format!("not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(invalid(path, "dicomweb.base_url", "scheme must be http or https"));
+        return Err(invalid(
+            path,
+            "dicomweb.base_url",
+            "scheme must be http or https",
+        ));
     }
     let auth = match (d.username, d.bearer_token_env) {
         (Some(_), Some(_)) => {
@@ -368,11 +377,19 @@ fn resolve_dicomweb(
             let password = match (&d.password, &d.password_env) {
                 (Some(p), None) => p.clone(),
                 (None, Some(var)) => env(var).ok_or_else(|| {
-                    invalid(path, "dicomweb.password_env", format!("environment variable {var} is not set"))
+                    invalid(
+                        path,
+                        "dicomweb.password_env",
+                        format!("environment variable {var} is not set"),
+                    )
                 })?,
                 (None, None) => String::new(),
                 (Some(_), Some(_)) => {
-                    return Err(invalid(path, "dicomweb", "give password or password_env, not both"))
+                    return Err(invalid(
+                        path,
+                        "dicomweb",
+                        "give password or password_env, not both",
+                    ))
                 }
             };
             Auth::Basic {
@@ -383,7 +400,11 @@ fn resolve_dicomweb(
         }
         (None, Some(var)) => Auth::Bearer {
             token: env(&var).ok_or_else(|| {
-                invalid(path, "dicomweb.bearer_token_env", format!("environment variable {var} is not set"))
+                invalid(
+                    path,
+                    "dicomweb.bearer_token_env",
+                    format!("environment variable {var} is not set"),
+                )
             })?,
             token_env: var,
         },
@@ -465,13 +486,18 @@ strict = true
             .unwrap_err()
             .to_string()
             .contains("did you mean `load`"));
-        assert!(parse("[dicomweb]\nbase_url = \"http://x\"\nbearer_token_env = \"NOPE\"\n").is_err());
+        assert!(
+            parse("[dicomweb]\nbase_url = \"http://x\"\nbearer_token_env = \"NOPE\"\n").is_err()
+        );
         assert!(parse("[options]\nstrict = \"yes\"\n").is_err());
     }
 
     #[test]
     fn secrets_are_not_debug_printed() {
-        let c = parse("[dicomweb]\nbase_url = \"http://x\"\nusername = \"u\"\npassword = \"topsecret\"\n").unwrap();
+        let c = parse(
+            "[dicomweb]\nbase_url = \"http://x\"\nusername = \"u\"\npassword = \"topsecret\"\n",
+        )
+        .unwrap();
         assert!(!format!("{c:?}").contains("topsecret"));
     }
 }

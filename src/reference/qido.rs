@@ -437,7 +437,9 @@ async fn search(
         let archive = st.archive();
         let matched = candidates(&archive, level, &scope, &base)
             .into_iter()
-            .filter(|c| st.has(Fault::QidoIgnoresMatching) || query.keys.iter().all(|k| c.matches(k)))
+            .filter(|c| {
+                st.has(Fault::QidoIgnoresMatching) || query.keys.iter().all(|k| c.matches(k))
+            })
             .skip(query.offset);
         let limit = if st.has(Fault::QidoIgnoresLimit) {
             None

@@ -47,7 +47,10 @@ pub fn write(dir: &Path, records: &mut [ScenarioRecord]) -> Result<(), ReportErr
             write_file(&sdir.join(format!("{stem}.json")), &json)?;
             paths.push(format!("{rel}/{stem}.json"));
             if !ex.request.body.kept.is_empty() {
-                write_file(&sdir.join(format!("{stem}-request.body")), &ex.request.body.kept)?;
+                write_file(
+                    &sdir.join(format!("{stem}-request.body")),
+                    &ex.request.body.kept,
+                )?;
             }
             if let Some(resp) = &ex.response {
                 if !resp.body.kept.is_empty() {
@@ -70,10 +73,11 @@ pub fn write(dir: &Path, records: &mut [ScenarioRecord]) -> Result<(), ReportErr
             ));
         }
         write_file(&sdir.join("repro.sh"), repro.as_bytes())?;
-        let findings = serde_json::to_vec_pretty(&r.findings).map_err(|e| ReportError::Serialize {
-            what: "findings",
-            message: e.to_string(),
-        })?;
+        let findings =
+            serde_json::to_vec_pretty(&r.findings).map_err(|e| ReportError::Serialize {
+                what: "findings",
+                message: e.to_string(),
+            })?;
         write_file(&sdir.join("findings.json"), &findings)?;
         paths.push(format!("{rel}/findings.json"));
         r.evidence = paths;

@@ -47,7 +47,12 @@ fn testcase(r: &ScenarioRecord) -> TestCase {
         .collect();
     let mut out = passed;
     out.extend(details.iter().cloned());
-    if let Some(dir) = r.evidence.first().and_then(|p| p.rsplit_once('/')).map(|(d, _)| d) {
+    if let Some(dir) = r
+        .evidence
+        .first()
+        .and_then(|p| p.rsplit_once('/'))
+        .map(|(d, _)| d)
+    {
         out.push(format!("evidence: {dir}"));
     }
     let mut tc = match r.outcome {
@@ -74,7 +79,11 @@ fn testcase(r: &ScenarioRecord) -> TestCase {
             )
         }
         Outcome::Skip | Outcome::NotApplicable => {
-            let kind = if r.outcome == Outcome::Skip { "skip" } else { "not-applicable" };
+            let kind = if r.outcome == Outcome::Skip {
+                "skip"
+            } else {
+                "not-applicable"
+            };
             TestCase::skipped_with_cause(&name, kind, &r.reason)
         }
     };
@@ -128,12 +137,24 @@ pub fn render(meta: &RunMeta, records: &[ScenarioRecord]) -> Result<Vec<u8>, Rep
 }
 
 fn properties(r: &ScenarioRecord) -> Vec<(String, String)> {
-    let mut p: Vec<(String, String)> = r.tags.iter().map(|t| ("tag".to_string(), format!("@{t}"))).collect();
+    let mut p: Vec<(String, String)> = r
+        .tags
+        .iter()
+        .map(|t| ("tag".to_string(), format!("@{t}")))
+        .collect();
     p.push(("outcome".into(), format!("{:?}", r.outcome)));
     for f in r.findings.iter().filter(|f| f.is_failure()) {
-        p.push(("failed-check".into(), format!("{} {}", f.check, f.requirement)));
+        p.push((
+            "failed-check".into(),
+            format!("{} {}", f.check, f.requirement),
+        ));
     }
-    if let Some(dir) = r.evidence.first().and_then(|p| p.rsplit_once('/')).map(|(d, _)| d) {
+    if let Some(dir) = r
+        .evidence
+        .first()
+        .and_then(|p| p.rsplit_once('/'))
+        .map(|(d, _)| d)
+    {
         p.push(("evidence".into(), dir.to_string()));
     }
     p
@@ -152,33 +173,43 @@ fn add_properties(raw: &[u8], order: &[&ScenarioRecord]) -> Result<Vec<u8>, Repo
     let mut writer = quick_xml::Writer::new(Cursor::new(Vec::new()));
     let mut buf = Vec::new();
     let mut index = 0usize;
-    let write_props = |w: &mut quick_xml::Writer<Cursor<Vec<u8>>>, r: &ScenarioRecord| -> Result<(), ReportError> {
-        w.write_event(Event::Start(BytesStart::new("properties"))).map_err(xml_err)?;
+    let write_props = |w: &mut quick_xml::Writer<Cursor<Vec<u8>>>,
+                       r: &ScenarioRecord|
+     -> Result<(), ReportError> {
+        w.write_event(Event::Start(BytesStart::new("properties")))
+            .map_err(xml_err)?;
         for (name, value) in properties(r) {
             let mut el = BytesStart::new("property");
             el.push_attribute(("name", name.as_str()));
             el.push_attribute(("value", value.as_str()));
             w.write_event(Event::Empty(el)).map_err(xml_err)?;
         }
-        w.write_event(Event::End(BytesEnd::new("properties"))).map_err(xml_err)?;
+        w.write_event(Event::End(BytesEnd::new("properties")))
+            .map_err(xml_err)?;
         Ok(())
     };
     loop {
         match reader.read_event_into(&mut buf).map_err(xml_err)? {
             Event::Eof => break,
             Event::Start(e) if e.name().as_ref() == b"testcase" => {
-                writer.write_event(Event::Start(e.into_owned())).map_err(xml_err)?;
+                writer
+                    .write_event(Event::Start(e.into_owned()))
+                    .map_err(xml_err)?;
                 if let Some(r) = order.get(index) {
                     write_props(&mut writer, r)?;
                 }
                 index += 1;
             }
             Event::Empty(e) if e.name().as_ref() == b"testcase" => {
-                writer.write_event(Event::Start(e.into_owned())).map_err(xml_err)?;
+                writer
+                    .write_event(Event::Start(e.into_owned()))
+                    .map_err(xml_err)?;
                 if let Some(r) = order.get(index) {
                     write_props(&mut writer, r)?;
                 }
-                writer.write_event(Event::End(BytesEnd::new("testcase"))).map_err(xml_err)?;
+                writer
+                    .write_event(Event::End(BytesEnd::new("testcase")))
+                    .map_err(xml_err)?;
                 index += 1;
             }
             e => writer.write_event(e.into_owned()).map_err(xml_err)?,

@@ -73,7 +73,10 @@ fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error>
 impl ScenarioRecord {
     /// The requirement-key tags (`req:DW-04` → `DW-04`).
     pub fn requirement_tags(&self) -> Vec<&str> {
-        self.tags.iter().filter_map(|t| t.strip_prefix("req:")).collect()
+        self.tags
+            .iter()
+            .filter_map(|t| t.strip_prefix("req:"))
+            .collect()
     }
 }
 
@@ -175,7 +178,10 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("WADO-RS: Retrieve a study (RAD-107)"), "wado-rs-retrieve-a-study-rad-107");
+        assert_eq!(
+            slug("WADO-RS: Retrieve a study (RAD-107)"),
+            "wado-rs-retrieve-a-study-rad-107"
+        );
         assert_eq!(slug("  ..."), "");
     }
 

@@ -16,7 +16,11 @@ fn status_check(transaction: &str) -> &'static str {
 
 fn expect_status(world: &mut HarnessWorld, codes: Vec<u16>, reason: String) -> StepResult {
     let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(world, "no exchange to judge", "no request was sent before this step"));
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "no request was sent before this step",
+        ));
     };
     let transaction = world
         .evidence

@@ -36,10 +36,17 @@ fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
     }
 }
 
-fn study_instances(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
+fn study_instances(
+    world: &mut HarnessWorld,
+    alias: &str,
+) -> Result<Vec<FixtureInstance>, StepError> {
     match world.ctx.fixtures.study(alias) {
         Some(s) => Ok(s.instances.into_iter().cloned().collect()),
-        None => Err(harness_error(world, "unknown fixture study", format!("no fixture study {alias:?}"))),
+        None => Err(harness_error(
+            world,
+            "unknown fixture study",
+            format!("no fixture study {alias:?}"),
+        )),
     }
 }
 
@@ -175,7 +182,11 @@ async fn retrieve_study_ts(world: &mut HarnessWorld, alias: String, ts: String) 
 }
 
 #[when(expr = "the consumer retrieves study {string} accepting {string}")]
-async fn retrieve_study_accepting(world: &mut HarnessWorld, alias: String, accept: String) -> StepResult {
+async fn retrieve_study_accepting(
+    world: &mut HarnessWorld,
+    alias: String,
+    accept: String,
+) -> StepResult {
     let insts = study_instances(world, &alias)?;
     let Some(first) = insts.first() else {
         return Err(harness_error(world, "empty fixture study", alias));
@@ -185,7 +196,14 @@ async fn retrieve_study_accepting(world: &mut HarnessWorld, alias: String, accep
         series: None,
         instance: None,
     };
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(sops(&insts))).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(accept),
+        Some(sops(&insts)),
+    )
+    .await
 }
 
 #[when(expr = "the consumer retrieves series {int} of study {string}")]
@@ -194,7 +212,12 @@ async fn retrieve_series(world: &mut HarnessWorld, series: i64, alias: String) -
 }
 
 #[when(expr = "the consumer retrieves series {int} of study {string} in transfer syntax {string}")]
-async fn retrieve_series_ts(world: &mut HarnessWorld, series: i64, alias: String, ts: String) -> StepResult {
+async fn retrieve_series_ts(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+    ts: String,
+) -> StepResult {
     retrieve_series_ts_opt(world, series, alias, Some(ts)).await
 }
 
@@ -212,15 +235,29 @@ async fn retrieve_series_ts_opt(
         instance: None,
     };
     let accept = wado_rs::accept_dicom(ts.as_deref());
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(sops(&insts))).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(accept),
+        Some(sops(&insts)),
+    )
+    .await
 }
 
 #[when(expr = "the consumer retrieves instance {int} of series {int} of study {string}")]
-async fn retrieve_instance(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+async fn retrieve_instance(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
     retrieve_instance_ts_opt(world, n, series, alias, None).await
 }
 
-#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} in transfer syntax {string}")]
+#[when(
+    expr = "the consumer retrieves instance {int} of series {int} of study {string} in transfer syntax {string}"
+)]
 async fn retrieve_instance_ts(
     world: &mut HarnessWorld,
     n: i64,
@@ -246,7 +283,14 @@ async fn retrieve_instance_ts_opt(
     };
     let accept = wado_rs::accept_dicom(ts.as_deref());
     let expected = BTreeSet::from([inst.sop_uid.clone()]);
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(accept), Some(expected)).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(accept),
+        Some(expected),
+    )
+    .await
 }
 
 #[when("the consumer retrieves an unknown study")]
@@ -256,7 +300,14 @@ async fn retrieve_unknown_study(world: &mut HarnessWorld) -> StepResult {
         series: None,
         instance: None,
     };
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
 }
 
 #[when(expr = "the consumer retrieves an unknown series of study {string}")]
@@ -267,10 +318,19 @@ async fn retrieve_unknown_series(world: &mut HarnessWorld, alias: String) -> Ste
         series: Some(UNKNOWN_SERIES.into()),
         instance: None,
     };
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
 }
 
-#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} under series {int}")]
+#[when(
+    expr = "the consumer retrieves instance {int} of series {int} of study {string} under series {int}"
+)]
 async fn retrieve_wrong_hierarchy(
     world: &mut HarnessWorld,
     n: i64,
@@ -285,10 +345,19 @@ async fn retrieve_wrong_hierarchy(
         series: Some(other[0].series_uid.clone()),
         instance: Some(inst.sop_uid.clone()),
     };
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
 }
 
-#[when(expr = "the consumer retrieves instance {int} of series {int} of study {string} under study {string}")]
+#[when(
+    expr = "the consumer retrieves instance {int} of series {int} of study {string} under study {string}"
+)]
 async fn retrieve_wrong_study(
     world: &mut HarnessWorld,
     n: i64,
@@ -303,7 +372,14 @@ async fn retrieve_wrong_study(
         series: Some(inst.series_uid.clone()),
         instance: Some(inst.sop_uid.clone()),
     };
-    do_retrieve(world, target, wado_rs::Resource::Instances, Some(wado_rs::accept_dicom(None)), None).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
 }
 
 #[when(expr = "the consumer retrieves the metadata of study {string}")]
@@ -314,22 +390,47 @@ async fn retrieve_study_metadata(world: &mut HarnessWorld, alias: String) -> Ste
         series: None,
         instance: None,
     };
-    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(sops(&insts))).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
+        Some(sops(&insts)),
+    )
+    .await
 }
 
 #[when(expr = "the consumer retrieves the metadata of series {int} of study {string}")]
-async fn retrieve_series_metadata(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+async fn retrieve_series_metadata(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let target = Target {
         study: insts[0].study_uid.clone(),
         series: Some(insts[0].series_uid.clone()),
         instance: None,
     };
-    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(sops(&insts))).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
+        Some(sops(&insts)),
+    )
+    .await
 }
 
-#[when(expr = "the consumer retrieves the metadata of instance {int} of series {int} of study {string}")]
-async fn retrieve_instance_metadata(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+#[when(
+    expr = "the consumer retrieves the metadata of instance {int} of series {int} of study {string}"
+)]
+async fn retrieve_instance_metadata(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
     let target = Target {
         study: inst.study_uid.clone(),
@@ -337,11 +438,26 @@ async fn retrieve_instance_metadata(world: &mut HarnessWorld, n: i64, series: i6
         instance: Some(inst.sop_uid.clone()),
     };
     let expected = BTreeSet::from([inst.sop_uid.clone()]);
-    do_retrieve(world, target, wado_rs::Resource::Metadata, Some("application/dicom+json".into()), Some(expected)).await
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
+        Some(expected),
+    )
+    .await
 }
 
-#[when(expr = "the consumer retrieves frames {string} of instance {int} of series {int} of study {string}")]
-async fn retrieve_frames(world: &mut HarnessWorld, list: String, n: i64, series: i64, alias: String) -> StepResult {
+#[when(
+    expr = "the consumer retrieves frames {string} of instance {int} of series {int} of study {string}"
+)]
+async fn retrieve_frames(
+    world: &mut HarnessWorld,
+    list: String,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
     let mut frames = Vec::new();
     for f in list.split(',') {
@@ -369,7 +485,11 @@ async fn retrieve_frames(world: &mut HarnessWorld, list: String, n: i64, series:
 async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;
     let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(world, "no metadata", "no metadata was retrieved before this step"));
+        return Err(harness_error(
+            world,
+            "no metadata",
+            "no metadata was retrieved before this step",
+        ));
     };
     let uris: Vec<String> = world
         .evidence
@@ -385,7 +505,12 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
         .collect();
     let mut followups = Vec::new();
     for uri in uris {
-        let ex = wado_rs::bulkdata(&c, &uri, Some("multipart/related; type=\"application/octet-stream\"")).await;
+        let ex = wado_rs::bulkdata(
+            &c,
+            &uri,
+            Some("multipart/related; type=\"application/octet-stream\""),
+        )
+        .await;
         let i = record(world, ex)?;
         if let Some(e) = world.evidence.get(i) {
             followups.push(e.clone());
@@ -443,7 +568,11 @@ async fn metadata_json_model(world: &mut HarnessWorld) -> StepResult {
 #[then("every BulkDataURI is retrievable")]
 async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
     let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(world, "no metadata", "no metadata was retrieved"));
+        return Err(harness_error(
+            world,
+            "no metadata",
+            "no metadata was retrieved",
+        ));
     };
     let followups = world.dicomweb.followups.clone();
     let expect = world.dicomweb.expect.clone();
@@ -453,7 +582,11 @@ async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
 #[then("the metadata describes every instance of the target")]
 async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
     let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(world, "no metadata", "no metadata was retrieved"));
+        return Err(harness_error(
+            world,
+            "no metadata",
+            "no metadata was retrieved",
+        ));
     };
     let expected = world.dicomweb.expect.instances.clone().unwrap_or_default();
     let got: BTreeSet<String> = world
@@ -479,7 +612,11 @@ async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
 
 fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(world, "no exchange to judge", "no request was sent before this step"));
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "no request was sent before this step",
+        ));
     };
     let expect = world.dicomweb.expect.clone();
     judge(world, idx, &expect, &[], ids)
@@ -498,7 +635,12 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn do_search(world: &mut HarnessWorld, path: String, level: QidoLevel, query: &str) -> StepResult {
+async fn do_search(
+    world: &mut HarnessWorld,
+    path: String,
+    level: QidoLevel,
+    query: &str,
+) -> StepResult {
     let c = client(world)?;
     let params = parse_query(query);
     let exchange = qido_rs::search(&c, &path, &params, None).await;
@@ -557,14 +699,26 @@ async fn search_studies(world: &mut HarnessWorld, query: String) -> StepResult {
 
 #[when(expr = "the consumer searches for studies of patient {string}")]
 async fn search_studies_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
-    do_search(world, "studies".into(), QidoLevel::Study, &format!("PatientID={pid}")).await
+    do_search(
+        world,
+        "studies".into(),
+        QidoLevel::Study,
+        &format!("PatientID={pid}"),
+    )
+    .await
 }
 
 #[when(expr = "the consumer searches for studies with the UIDs of {string} and {string}")]
 async fn search_uid_list(world: &mut HarnessWorld, a: String, b: String) -> StepResult {
     let ua = study_instances(world, &a)?[0].study_uid.clone();
     let ub = study_instances(world, &b)?[0].study_uid.clone();
-    do_search(world, "studies".into(), QidoLevel::Study, &format!("StudyInstanceUID={ua},{ub}")).await
+    do_search(
+        world,
+        "studies".into(),
+        QidoLevel::Study,
+        &format!("StudyInstanceUID={ua},{ub}"),
+    )
+    .await
 }
 
 #[when(expr = "the consumer searches for series of study {string}")]
@@ -575,13 +729,22 @@ async fn search_series(world: &mut HarnessWorld, alias: String) -> StepResult {
 #[when(expr = "the consumer searches for series of study {string} with {string}")]
 async fn search_series_with(world: &mut HarnessWorld, alias: String, query: String) -> StepResult {
     let uid = study_instances(world, &alias)?[0].study_uid.clone();
-    do_search(world, format!("studies/{uid}/series"), QidoLevel::Series, &query).await
+    do_search(
+        world,
+        format!("studies/{uid}/series"),
+        QidoLevel::Series,
+        &query,
+    )
+    .await
 }
 
 #[when(expr = "the consumer searches for instances of series {int} of study {string}")]
 async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
-    let path = format!("studies/{}/series/{}/instances", insts[0].study_uid, insts[0].series_uid);
+    let path = format!(
+        "studies/{}/series/{}/instances",
+        insts[0].study_uid, insts[0].series_uid
+    );
     do_search(world, path, QidoLevel::Instance, "").await
 }
 
@@ -621,7 +784,11 @@ async fn results_include_series(world: &mut HarnessWorld, alias: String) -> Step
 }
 
 #[then(expr = "the results include every instance of series {int} of study {string}")]
-async fn results_include_instances(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+async fn results_include_instances(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+) -> StepResult {
     let known = sops(&series_instances(world, &alias, series)?);
     world.dicomweb.expect.known_matches = Some(known);
     judge_last(world, &["DW-09"])
@@ -636,7 +803,10 @@ async fn result_empty(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // STOW-RS RAD-108
 
-async fn read_parts(world: &mut HarnessWorld, insts: &[FixtureInstance]) -> Result<Vec<StowPart>, StepError> {
+async fn read_parts(
+    world: &mut HarnessWorld,
+    insts: &[FixtureInstance],
+) -> Result<Vec<StowPart>, StepError> {
     let mut parts = Vec::new();
     for i in insts {
         let path = world.ctx.fixtures.file(i);
@@ -646,7 +816,11 @@ async fn read_parts(world: &mut HarnessWorld, insts: &[FixtureInstance]) -> Resu
                 body: Bytes::from(b),
             }),
             Err(e) => {
-                return Err(harness_error(world, "fixture unreadable", format!("{}: {e}", path.display())))
+                return Err(harness_error(
+                    world,
+                    "fixture unreadable",
+                    format!("{}: {e}", path.display()),
+                ))
             }
         }
     }
@@ -705,7 +879,9 @@ async fn store_series_to_study(world: &mut HarnessWorld, series: i64, alias: Str
     do_store(world, Some(study), insts, Vec::new()).await
 }
 
-#[when(expr = "the sender stores instance {int} of series {int} of study {string} to the URL of study {string}")]
+#[when(
+    expr = "the sender stores instance {int} of series {int} of study {string} to the URL of study {string}"
+)]
 async fn store_to_other_study(
     world: &mut HarnessWorld,
     n: i64,
@@ -718,7 +894,9 @@ async fn store_to_other_study(
     do_store(world, Some(url_study), vec![inst], Vec::new()).await
 }
 
-#[when(expr = "the sender stores series {int} of study {string} and instance {int} of series {int} of study {string} to the URL of study {string}")]
+#[when(
+    expr = "the sender stores series {int} of study {string} and instance {int} of series {int} of study {string} to the URL of study {string}"
+)]
 async fn store_mixed(
     world: &mut HarnessWorld,
     series: i64,
@@ -759,7 +937,12 @@ async fn stow_mismatch(world: &mut HarnessWorld) -> StepResult {
 }
 
 #[then(expr = "instance {int} of series {int} of study {string} can be retrieved")]
-async fn retrievable_unchanged(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+async fn retrievable_unchanged(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
     retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
     world.dicomweb.expect.status = vec![200];
     judge_last(world, &["DW-04", "DW-18"])

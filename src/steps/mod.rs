@@ -43,7 +43,11 @@ pub fn judge(
 ) -> StepResult {
     let strict = world.ctx.config.strict;
     let Some(exchange) = world.evidence.get(idx) else {
-        return Err(harness_error(world, "no exchange to judge", "a Then step ran before any When step"));
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "a Then step ran before any When step",
+        ));
     };
     let subject = Subject {
         exchange,
@@ -75,7 +79,11 @@ pub fn judge(
 }
 
 /// Record a harness error finding and return the matching step error.
-pub fn harness_error(world: &mut HarnessWorld, title: &str, message: impl Into<String>) -> StepError {
+pub fn harness_error(
+    world: &mut HarnessWorld,
+    title: &str,
+    message: impl Into<String>,
+) -> StepError {
     let f = Finding::harness_error(title, message);
     let msg = f.message();
     world.findings.push(f);

@@ -207,8 +207,8 @@ impl HttpClient {
                 )
             })
             .collect();
-        let content_type = crate::evidence::find_header(&resp_headers, "content-type")
-            .map(str::to_string);
+        let content_type =
+            crate::evidence::find_header(&resp_headers, "content-type").map(str::to_string);
         let mut collector = BodyCollector::new(content_type.as_deref());
         let mut stream = response.bytes_stream();
         loop {
@@ -550,7 +550,10 @@ pub fn curl_line(req: &Request, auth: &Auth) -> String {
             ..
         } => {
             let var = password_env.as_deref().unwrap_or("SUT_PASSWORD");
-            line.push_str(&format!(" -u \"{}:${{{var}}}\"", username.replace('"', "\\\"")));
+            line.push_str(&format!(
+                " -u \"{}:${{{var}}}\"",
+                username.replace('"', "\\\"")
+            ));
         }
         Auth::Bearer { token_env, .. } => {
             line.push_str(&format!(" -H \"Authorization: Bearer ${{{token_env}}}\""));
@@ -619,7 +622,11 @@ mod tests {
     #[test]
     fn truncated_multipart_is_reported() {
         let body = b"--xyz\r\nContent-Type: application/octet-stream\r\n\r\nabc";
-        let mp = summarize_multipart("multipart/related; type=\"application/octet-stream\"; boundary=xyz", body).unwrap();
+        let mp = summarize_multipart(
+            "multipart/related; type=\"application/octet-stream\"; boundary=xyz",
+            body,
+        )
+        .unwrap();
         assert!(!mp.closed);
         assert!(mp.error.is_some());
     }

@@ -38,14 +38,21 @@ fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
 }
 
 fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
-    let headers: Vec<[(&str, &str); 1]> = parts.iter().map(|(t, _)| [("Content-Type", *t)]).collect();
-    let specs: Vec<(&[(&str, &str)], &[u8])> = headers
+    let headers: Vec<[(&str, &str); 1]> =
+        parts.iter().map(|(t, _)| [("Content-Type", *t)]).collect();
+    let specs: Vec<crate::transport::multipart::PartSpec<'_>> = headers
         .iter()
         .zip(parts)
         .map(|(h, (_, b))| (&h[..], b.as_slice()))
         .collect();
     let body = build_body(B, &specs);
-    Exchange::synthetic("http://sut/studies/1.2.3", &[], 200, &[("Content-Type", ct)], &body)
+    Exchange::synthetic(
+        "http://sut/studies/1.2.3",
+        &[],
+        200,
+        &[("Content-Type", ct)],
+        &body,
+    )
 }
 
 const MP: &str = "multipart/related; type=\"application/dicom\"; boundary=b0undary";
@@ -94,10 +101,16 @@ fn target_study() -> Expect {
 #[test]
 fn dw01_structure() {
     let e = Expect::default();
-    assert_eq!(run("DW-01", &two_instances(EXPLICIT_VR_LE), &e), Outcome::Pass);
+    assert_eq!(
+        run("DW-01", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
     // no type parameter
     let mut ex = two_instances(EXPLICIT_VR_LE);
-    ex.response.as_mut().unwrap().headers = vec![("Content-Type".into(), "multipart/related; boundary=b0undary".into())];
+    ex.response.as_mut().unwrap().headers = vec![(
+        "Content-Type".into(),
+        "multipart/related; boundary=b0undary".into(),
+    )];
     assert_eq!(run("DW-01", &ex, &e), Outcome::Fail);
     // truncated: no close delimiter
     let full = two_instances(EXPLICIT_VR_LE);
@@ -106,14 +119,23 @@ fn dw01_structure() {
     let ex = Exchange::synthetic("http://sut/x", &[], 200, &[("Content-Type", MP)], cut);
     assert_eq!(run("DW-01", &ex, &e), Outcome::Fail);
     // not multipart at all
-    let ex = Exchange::synthetic("http://sut/x", &[], 200, &[("Content-Type", "application/dicom")], b"x");
+    let ex = Exchange::synthetic(
+        "http://sut/x",
+        &[],
+        200,
+        &[("Content-Type", "application/dicom")],
+        b"x",
+    );
     assert_eq!(run("DW-01", &ex, &e), Outcome::Fail);
     // wrong boundary: nothing parses
     let ex = Exchange::synthetic(
         "http://sut/x",
         &[],
         200,
-        &[("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=other")],
+        &[(
+            "Content-Type",
+            "multipart/related; type=\"application/dicom\"; boundary=other",
+        )],
         &body,
     );
     assert_eq!(run("DW-01", &ex, &e), Outcome::Fail);
@@ -125,12 +147,24 @@ fn dw01_structure() {
 #[test]
 fn dw02_part_types() {
     let e = Expect::default();
-    assert_eq!(run("DW-02", &two_instances(EXPLICIT_VR_LE), &e), Outcome::Pass);
-    let ex = multipart(MP, &[("application/octet-stream", dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE))]);
+    assert_eq!(
+        run("DW-02", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
+    let ex = multipart(
+        MP,
+        &[(
+            "application/octet-stream",
+            dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+        )],
+    );
     assert_eq!(run("DW-02", &ex, &e), Outcome::Fail);
     let ok_ts = multipart(
         MP,
-        &[("application/dicom; transfer-syntax=1.2.840.10008.1.2.1", dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE))],
+        &[(
+            "application/dicom; transfer-syntax=1.2.840.10008.1.2.1",
+            dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+        )],
     );
     assert_eq!(run("DW-02", &ok_ts, &e), Outcome::Pass);
 }
@@ -138,24 +172,45 @@ fn dw02_part_types() {
 #[test]
 fn dw03_transfer_syntax() {
     let default = Expect::default();
-    assert_eq!(run("DW-03", &two_instances(EXPLICIT_VR_LE), &default), Outcome::Pass);
-    assert_eq!(run("DW-03", &two_instances(IMPLICIT_VR_LE), &default), Outcome::Fail);
-    assert_eq!(run("DW-03", &two_instances("1.2.840.10008.1.2.4.70"), &default), Outcome::Fail);
+    assert_eq!(
+        run("DW-03", &two_instances(EXPLICIT_VR_LE), &default),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-03", &two_instances(IMPLICIT_VR_LE), &default),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-03", &two_instances("1.2.840.10008.1.2.4.70"), &default),
+        Outcome::Fail
+    );
     let any = Expect {
         requested_ts: Some("*".into()),
         ..Expect::default()
     };
-    assert_eq!(run("DW-03", &two_instances("1.2.840.10008.1.2.4.70"), &any), Outcome::Pass);
-    assert_eq!(run("DW-03", &two_instances(IMPLICIT_VR_LE), &any), Outcome::Fail);
+    assert_eq!(
+        run("DW-03", &two_instances("1.2.840.10008.1.2.4.70"), &any),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-03", &two_instances(IMPLICIT_VR_LE), &any),
+        Outcome::Fail
+    );
     let jpeg = Expect {
         requested_ts: Some("1.2.840.10008.1.2.4.50".into()),
         ..Expect::default()
     };
-    assert_eq!(run("DW-03", &two_instances(EXPLICIT_VR_LE), &jpeg), Outcome::Fail);
+    assert_eq!(
+        run("DW-03", &two_instances(EXPLICIT_VR_LE), &jpeg),
+        Outcome::Fail
+    );
     // a part labelled with a transfer syntax other than its own
     let mislabelled = multipart(
         MP,
-        &[("application/dicom; transfer-syntax=1.2.840.10008.1.2.4.70", dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE))],
+        &[(
+            "application/dicom; transfer-syntax=1.2.840.10008.1.2.4.70",
+            dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+        )],
     );
     assert_eq!(run("DW-03", &mislabelled, &default), Outcome::Fail);
 }
@@ -163,9 +218,22 @@ fn dw03_transfer_syntax() {
 #[test]
 fn dw04_status_and_completeness() {
     let e = target_study();
-    assert_eq!(run("DW-04", &two_instances(EXPLICIT_VR_LE), &e), Outcome::Pass);
-    let one = multipart(MP, &[("application/dicom", dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE))]);
-    assert_eq!(run("DW-04", &one, &e), Outcome::Fail, "200 with a missing instance");
+    assert_eq!(
+        run("DW-04", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
+    let one = multipart(
+        MP,
+        &[(
+            "application/dicom",
+            dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+        )],
+    );
+    assert_eq!(
+        run("DW-04", &one, &e),
+        Outcome::Fail,
+        "200 with a missing instance"
+    );
     let not_found = Expect {
         status: vec![404],
         ..Expect::default()
@@ -180,10 +248,22 @@ fn dw04_status_and_completeness() {
 fn dw05_json_model() {
     let e = Expect::default();
     let good = br#"[{"00080018":{"vr":"UI","Value":["1.1"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]}}]"#;
-    let ex = Exchange::synthetic("http://sut/m", &[], 200, &[("Content-Type", "application/dicom+json")], good);
+    let ex = Exchange::synthetic(
+        "http://sut/m",
+        &[],
+        200,
+        &[("Content-Type", "application/dicom+json")],
+        good,
+    );
     assert_eq!(run("DW-05", &ex, &e), Outcome::Pass);
     let lower = br#"[{"0020000d":{"vr":"UI","Value":["1.1"]}}]"#;
-    let ex = Exchange::synthetic("http://sut/m", &[], 200, &[("Content-Type", "application/dicom+json")], lower);
+    let ex = Exchange::synthetic(
+        "http://sut/m",
+        &[],
+        200,
+        &[("Content-Type", "application/dicom+json")],
+        lower,
+    );
     assert_eq!(run("DW-05", &ex, &e), Outcome::Fail);
     let unsorted = br#"[{"00100010":{"vr":"PN"},"00080018":{"vr":"UI","Value":["1.1"]}}]"#;
     let ex = Exchange::synthetic("http://sut/m", &[], 200, &[], unsorted);
@@ -200,13 +280,28 @@ fn dw06_bulkdata() {
         "http://sut/bulk",
         &[],
         200,
-        &[("Content-Type", "multipart/related; type=\"application/octet-stream\"; boundary=b0undary")],
-        &build_body(B, &[(&[("Content-Type", "application/octet-stream")], b"pixels")]),
+        &[(
+            "Content-Type",
+            "multipart/related; type=\"application/octet-stream\"; boundary=b0undary",
+        )],
+        &build_body(
+            B,
+            &[(&[("Content-Type", "application/octet-stream")], b"pixels")],
+        ),
     );
-    assert_eq!(run_with("DW-06", &meta, &e, std::slice::from_ref(&ok)), Outcome::Pass);
+    assert_eq!(
+        run_with("DW-06", &meta, &e, std::slice::from_ref(&ok)),
+        Outcome::Pass
+    );
     let missing = Exchange::synthetic("http://sut/bulk", &[], 404, &[], b"");
     assert_eq!(run_with("DW-06", &meta, &e, &[missing]), Outcome::Fail);
-    let html = Exchange::synthetic("http://sut/bulk", &[], 200, &[("Content-Type", "text/html")], b"<p>");
+    let html = Exchange::synthetic(
+        "http://sut/bulk",
+        &[],
+        200,
+        &[("Content-Type", "text/html")],
+        b"<p>",
+    );
     assert_eq!(run_with("DW-06", &meta, &e, &[html]), Outcome::Fail);
     assert_eq!(run_with("DW-06", &meta, &e, &[]), Outcome::NotApplicable);
 }
@@ -218,7 +313,10 @@ fn study_result(drop: Option<&str>) -> String {
         ("00080050", r#"{"vr":"SH","Value":["ACC1"]}"#),
         ("00080061", r#"{"vr":"CS","Value":["CT"]}"#),
         ("00080090", r#"{"vr":"PN"}"#),
-        ("00100010", r#"{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]}"#),
+        (
+            "00100010",
+            r#"{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]}"#,
+        ),
         ("00100020", r#"{"vr":"LO","Value":["CTH-0001"]}"#),
         ("00100030", r#"{"vr":"DA","Value":["19700101"]}"#),
         ("00100040", r#"{"vr":"CS","Value":["F"]}"#),
@@ -256,13 +354,22 @@ fn study_level() -> Expect {
 #[test]
 fn dw07_required_attributes() {
     let e = study_level();
-    assert_eq!(run("DW-07", &qido(&[study_result(None)]), &e), Outcome::Pass);
-    assert_eq!(run("DW-07", &qido(&[study_result(Some("00100030"))]), &e), Outcome::Fail);
+    assert_eq!(
+        run("DW-07", &qido(&[study_result(None)]), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-07", &qido(&[study_result(Some("00100030"))]), &e),
+        Outcome::Fail
+    );
     let inc = Expect {
         includefield: vec![0x0008_1030],
         ..study_level()
     };
-    assert_eq!(run("DW-07", &qido(&[study_result(None)]), &inc), Outcome::Fail);
+    assert_eq!(
+        run("DW-07", &qido(&[study_result(None)]), &inc),
+        Outcome::Fail
+    );
 }
 
 fn with_uid(uid: &str) -> String {
@@ -280,7 +387,10 @@ fn dw08_paging() {
     };
     assert_eq!(run("DW-08", &qido(&[with_uid("1.2")]), &e), Outcome::Pass);
     assert_eq!(run("DW-08", &qido(&[with_uid("1.1")]), &e), Outcome::Fail);
-    assert_eq!(run("DW-08", &qido(&[with_uid("1.2"), with_uid("1.3")]), &e), Outcome::Fail);
+    assert_eq!(
+        run("DW-08", &qido(&[with_uid("1.2"), with_uid("1.3")]), &e),
+        Outcome::Fail
+    );
 }
 
 #[test]
@@ -290,7 +400,10 @@ fn dw09_truncation() {
         known_matches: Some(known),
         ..study_level()
     };
-    assert_eq!(run("DW-09", &qido(&[with_uid("1.1"), with_uid("1.2")]), &e), Outcome::Pass);
+    assert_eq!(
+        run("DW-09", &qido(&[with_uid("1.1"), with_uid("1.2")]), &e),
+        Outcome::Pass
+    );
     assert_eq!(run("DW-09", &qido(&[with_uid("1.1")]), &e), Outcome::Fail);
     let mut warned = qido(&[with_uid("1.1")]);
     warned
@@ -316,13 +429,25 @@ fn stow(status: u16, referenced: &[&str], failed: &[(&str, Option<u16>)]) -> Exc
         .collect();
     let mut members = Vec::new();
     if !fails.is_empty() {
-        members.push(format!(r#""00081198":{{"vr":"SQ","Value":[{}]}}"#, fails.join(",")));
+        members.push(format!(
+            r#""00081198":{{"vr":"SQ","Value":[{}]}}"#,
+            fails.join(",")
+        ));
     }
     if !refs.is_empty() {
-        members.push(format!(r#""00081199":{{"vr":"SQ","Value":[{}]}}"#, refs.join(",")));
+        members.push(format!(
+            r#""00081199":{{"vr":"SQ","Value":[{}]}}"#,
+            refs.join(",")
+        ));
     }
     let body = format!("{{{}}}", members.join(","));
-    let mut ex = Exchange::synthetic("http://sut/studies", &[], status, &[("Content-Type", "application/dicom+json")], body.as_bytes());
+    let mut ex = Exchange::synthetic(
+        "http://sut/studies",
+        &[],
+        status,
+        &[("Content-Type", "application/dicom+json")],
+        body.as_bytes(),
+    );
     ex.request.method = "POST".into();
     ex
 }
@@ -331,25 +456,52 @@ fn stow(status: u16, referenced: &[&str], failed: &[(&str, Option<u16>)]) -> Exc
 fn dw10_stow_status() {
     let e = Expect::default();
     assert_eq!(run("DW-10", &stow(200, &["1.1"], &[]), &e), Outcome::Pass);
-    assert_eq!(run("DW-10", &stow(200, &["1.1"], &[("1.2", Some(0xC000))]), &e), Outcome::Fail);
-    assert_eq!(run("DW-10", &stow(202, &["1.1"], &[("1.2", Some(0xC000))]), &e), Outcome::Pass);
+    assert_eq!(
+        run("DW-10", &stow(200, &["1.1"], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-10", &stow(202, &["1.1"], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Pass
+    );
     assert_eq!(run("DW-10", &stow(202, &["1.1"], &[]), &e), Outcome::Fail);
-    assert_eq!(run("DW-10", &stow(409, &[], &[("1.2", Some(0xC000))]), &e), Outcome::Pass);
-    assert_eq!(run("DW-10", &stow(409, &["1.1"], &[("1.2", Some(0xC000))]), &e), Outcome::Fail);
+    assert_eq!(
+        run("DW-10", &stow(409, &[], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-10", &stow(409, &["1.1"], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Fail
+    );
     let want409 = Expect {
         status: vec![409],
         ..Expect::default()
     };
-    assert_eq!(run("DW-10", &stow(200, &["1.1"], &[]), &want409), Outcome::Fail);
+    assert_eq!(
+        run("DW-10", &stow(200, &["1.1"], &[]), &want409),
+        Outcome::Fail
+    );
 }
 
 #[test]
 fn dw11_stow_reasons() {
     let e = Expect::default();
-    assert_eq!(run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0xA900))]), &e), Outcome::Pass);
-    assert_eq!(run("DW-11", &stow(202, &["1.1"], &[("1.2", None)]), &e), Outcome::Fail);
-    assert_eq!(run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0x1234))]), &e), Outcome::Fail);
-    assert_eq!(run("DW-11", &stow(200, &["1.1"], &[]), &e), Outcome::NotApplicable);
+    assert_eq!(
+        run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0xA900))]), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-11", &stow(202, &["1.1"], &[("1.2", None)]), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0x1234))]), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-11", &stow(200, &["1.1"], &[]), &e),
+        Outcome::NotApplicable
+    );
 }
 
 #[test]
@@ -370,25 +522,51 @@ fn dw12_study_mismatch() {
         ],
         ..Expect::default()
     };
-    assert_eq!(run("DW-12", &stow(202, &["1.1"], &[("1.2", Some(0xA900))]), &e), Outcome::Pass);
-    assert_eq!(run("DW-12", &stow(200, &["1.1", "1.2"], &[]), &e), Outcome::Fail);
+    assert_eq!(
+        run("DW-12", &stow(202, &["1.1"], &[("1.2", Some(0xA900))]), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-12", &stow(200, &["1.1", "1.2"], &[]), &e),
+        Outcome::Fail
+    );
     assert_eq!(run("DW-12", &stow(202, &["1.1"], &[]), &e), Outcome::Fail);
     let only_foreign = Expect {
         stow_sent: e.stow_sent[1..].to_vec(),
         ..e.clone()
     };
-    assert_eq!(run("DW-12", &stow(200, &[], &[("1.2", Some(0xA900))]), &only_foreign), Outcome::Fail);
-    assert_eq!(run("DW-12", &stow(409, &[], &[("1.2", Some(0xA900))]), &only_foreign), Outcome::Pass);
+    assert_eq!(
+        run(
+            "DW-12",
+            &stow(200, &[], &[("1.2", Some(0xA900))]),
+            &only_foreign
+        ),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run(
+            "DW-12",
+            &stow(409, &[], &[("1.2", Some(0xA900))]),
+            &only_foreign
+        ),
+        Outcome::Pass
+    );
 }
 
 #[test]
 fn dw17_parts_are_dicom() {
     let e = Expect::default();
-    assert_eq!(run("DW-17", &two_instances(EXPLICIT_VR_LE), &e), Outcome::Pass);
+    assert_eq!(
+        run("DW-17", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
     let ex = multipart(
         MP,
         &[
-            ("application/dicom", dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE)),
+            (
+                "application/dicom",
+                dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+            ),
             ("application/dicom", b"%PDF-1.4 not dicom".to_vec()),
         ],
     );
@@ -398,20 +576,41 @@ fn dw17_parts_are_dicom() {
 #[test]
 fn dw18_target_membership() {
     let e = target_study();
-    assert_eq!(run("DW-18", &two_instances(EXPLICIT_VR_LE), &e), Outcome::Pass);
-    let foreign = multipart(MP, &[("application/dicom", dicom("1.1", "7.7.7", SERIES, EXPLICIT_VR_LE))]);
+    assert_eq!(
+        run("DW-18", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
+    let foreign = multipart(
+        MP,
+        &[(
+            "application/dicom",
+            dicom("1.1", "7.7.7", SERIES, EXPLICIT_VR_LE),
+        )],
+    );
     assert_eq!(run("DW-18", &foreign, &e), Outcome::Fail);
-    let extra = multipart(MP, &[("application/dicom", dicom("1.9", STUDY, SERIES, EXPLICIT_VR_LE))]);
+    let extra = multipart(
+        MP,
+        &[(
+            "application/dicom",
+            dicom("1.9", STUDY, SERIES, EXPLICIT_VR_LE),
+        )],
+    );
     assert_eq!(run("DW-18", &extra, &e), Outcome::Fail);
 }
 
 #[test]
 fn dw19_matching() {
     let e = Expect {
-        query: vec![("PatientName".into(), "doe*".into()), ("StudyDate".into(), "20260101-20260131".into())],
+        query: vec![
+            ("PatientName".into(), "doe*".into()),
+            ("StudyDate".into(), "20260101-20260131".into()),
+        ],
         ..study_level()
     };
-    assert_eq!(run("DW-19", &qido(&[study_result(None)]), &e), Outcome::Pass);
+    assert_eq!(
+        run("DW-19", &qido(&[study_result(None)]), &e),
+        Outcome::Pass
+    );
     let other = study_result(None).replace("Doe^Jane", "Roe^Richard");
     assert_eq!(run("DW-19", &qido(&[other]), &e), Outcome::Fail);
     let late = study_result(None).replace("20260115", "20260301");
@@ -420,8 +619,14 @@ fn dw19_matching() {
         query: vec![("StudyInstanceUID".into(), "1.2.3,4.5.6".into())],
         ..study_level()
     };
-    assert_eq!(run("DW-19", &qido(&[study_result(None)]), &uid_list), Outcome::Pass);
-    assert_eq!(run("DW-19", &qido(&[with_uid("7.7")]), &uid_list), Outcome::Fail);
+    assert_eq!(
+        run("DW-19", &qido(&[study_result(None)]), &uid_list),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-19", &qido(&[with_uid("7.7")]), &uid_list),
+        Outcome::Fail
+    );
 }
 
 #[test]
@@ -431,7 +636,13 @@ fn dw20_qido_status() {
         ..study_level()
     };
     assert_eq!(run("DW-20", &qido(&[]), &e), Outcome::Pass);
-    let html = Exchange::synthetic("http://sut/studies", &[], 200, &[("Content-Type", "text/html")], b"<html>");
+    let html = Exchange::synthetic(
+        "http://sut/studies",
+        &[],
+        200,
+        &[("Content-Type", "text/html")],
+        b"<html>",
+    );
     assert_eq!(run("DW-20", &html, &e), Outcome::Fail);
     let err = Exchange::synthetic("http://sut/studies", &[], 500, &[], b"");
     assert_eq!(run("DW-20", &err, &e), Outcome::Fail);
@@ -444,13 +655,22 @@ fn wildcard_matching_is_linear_and_correct() {
     assert!(!value_matches("Doe", "Doe^Jane", false, false));
     assert!(value_matches("", "anything", false, false));
     let long = "a".repeat(10_000);
-    assert!(!value_matches(&format!("{}b", "*a".repeat(50)), &long, false, false));
+    assert!(!value_matches(
+        &format!("{}b", "*a".repeat(50)),
+        &long,
+        false,
+        false
+    ));
 }
 
 #[test]
 fn every_check_is_exercised_here() {
     let src = include_str!("tests.rs");
     for c in CHECKS {
-        assert!(src.contains(&format!("\"{}\"", c.id)), "{} has no test", c.id);
+        assert!(
+            src.contains(&format!("\"{}\"", c.id)),
+            "{} has no test",
+            c.id
+        );
     }
 }
