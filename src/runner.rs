@@ -324,9 +324,11 @@ fn collect(
             findings.push(Finding::harness_error("before hook failed", reason.clone()));
         }
         SF::StepFailed(_, _, err) => {
+            // A step that stopped the scenario has said why in a finding (Fail, Error, Skip or
+            // NotApplicable); only an unexplained stop is a harness error.
             let decided = findings
                 .iter()
-                .any(|f| f.is_failure() || f.outcome == Outcome::Error);
+                .any(|f| f.is_failure() || !matches!(f.outcome, Outcome::Pass | Outcome::Fail));
             if !decided {
                 reason = format!("{err}");
                 findings.push(Finding::harness_error("step failed", reason.clone()));

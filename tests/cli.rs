@@ -113,3 +113,30 @@ fn every_check_is_named_by_a_scenario_and_every_requirement_tag_is_a_check() {
         );
     }
 }
+
+#[test]
+fn a_profile_without_dicomweb_makes_dicomweb_scenarios_not_applicable() {
+    let dir = report_dir("nodicomweb");
+    let profile = dir.path().join("p.toml");
+    std::fs::write(&profile, "[sut]\nname = \"registry only\"\n").unwrap();
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:RAD-129",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
+    let results = results(dir.path());
+    assert!(
+        outcomes(&results)
+            .iter()
+            .all(|(_, o)| o == "not-applicable"),
+        "{:?}",
+        outcomes(&results)
+    );
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    assert!(junit.contains("<skipped"));
+}

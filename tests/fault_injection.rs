@@ -38,6 +38,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("foreign-instance", "@req:DW-18", "DW-18", false),
     ("qido-ignores-matching", "@req:DW-19", "DW-19", false),
     ("qido-wrong-content-type", "@req:DW-20", "DW-20", false),
+    ("rendered-not-an-image", "@req:DW-21", "DW-21", false),
 ];
 
 #[test]

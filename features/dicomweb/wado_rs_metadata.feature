@@ -40,3 +40,9 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     Then the response status is 200
     And the response is a well-formed multipart/related message
     And the response holds 2 parts
+
+  @uc:MADO-UC3 @req:DW-04 @req:DW-21
+  Scenario: Retrieve a rendered image of an instance for a viewer without DICOM support
+    When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/png"
+    Then the response status is 200
+    And the response is a rendered image of a type the request accepts

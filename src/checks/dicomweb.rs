@@ -152,6 +152,14 @@ pub static CHECKS: &[Check] = &[
         title: "QIDO-RS answers a valid query with 200 and application/dicom+json (an empty array, or 204, when nothing matches)",
         eval: dw20_qido_status,
     },
+    Check {
+        id: "DW-21",
+        requirement: "DICOM PS3.18 §10.4.1.1.3, §8.7.4 (rendered media types)",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A rendered resource is returned as an image in a media type the request accepts, and the body is that format",
+        eval: dw21_rendered,
+    },
 ];
 
 fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
@@ -1108,6 +1116,74 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
         if let Err(v) = qido_results(s) {
             return v;
         }
+    }
+    Verdict::Pass
+}
+
+/// Magic numbers of the rendered image formats (PNG, JPEG, GIF).
+fn image_signature_matches(essence: &str, body: &[u8]) -> bool {
+    match essence {
+        "image/png" => body.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => body.starts_with(&[0xFF, 0xD8, 0xFF]),
+        "image/gif" => body.starts_with(b"GIF8"),
+        _ => true,
+    }
+}
+
+fn dw21_rendered(s: &Subject<'_>) -> Verdict {
+    if s.exchange.status() != Some(200) {
+        return Verdict::na("no 200 response to judge");
+    }
+    let Some(Ok(media)) = response_media(s.exchange) else {
+        return Verdict::fail("an image Content-Type", "none or unparsable");
+    };
+    let accepted: Vec<MediaType> = s
+        .exchange
+        .request
+        .header("accept")
+        .and_then(|a| crate::transport::media_type::parse_accept(a).ok())
+        .map(|items| {
+            items
+                .into_iter()
+                .filter(|i| i.q > 0.0)
+                .map(|i| i.media)
+                .collect()
+        })
+        .unwrap_or_default();
+    let acceptable = if accepted.is_empty() {
+        media.essence == "image/jpeg"
+    } else {
+        accepted.iter().any(|a| a.range_matches(&media))
+    };
+    if !acceptable || !media.essence.starts_with("image/") {
+        return Verdict::fail(
+            format!(
+                "an image in {}",
+                if accepted.is_empty() {
+                    "image/jpeg (the default)".to_string()
+                } else {
+                    accepted
+                        .iter()
+                        .map(|m| m.essence.clone())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                }
+            ),
+            media.essence,
+        );
+    }
+    let Some(resp) = &s.exchange.response else {
+        return Verdict::na("no response");
+    };
+    if !image_signature_matches(&media.essence, &resp.body.kept) {
+        return Verdict::fail(
+            format!("a body in the {} format", media.essence),
+            format!(
+                "{} bytes starting {:?}",
+                resp.body.size,
+                String::from_utf8_lossy(&resp.body.kept[..resp.body.kept.len().min(16)])
+            ),
+        );
     }
     Verdict::Pass
 }

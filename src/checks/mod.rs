@@ -244,6 +244,15 @@ impl Finding {
         }
     }
 
+    /// The scenario does not apply to this SUT (the profile does not declare the actor it needs).
+    pub fn not_applicable(title: impl Into<String>, reason: impl Into<String>) -> Finding {
+        Finding {
+            outcome: Outcome::NotApplicable,
+            expected: reason.into(),
+            ..Finding::harness_error(title, String::new())
+        }
+    }
+
     /// A harness error not tied to an exchange (fixtures missing, bad step argument).
     pub fn harness_error(title: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {

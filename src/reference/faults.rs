@@ -55,6 +55,8 @@ pub enum Fault {
     QidoIgnoresMatching,
     /// QIDO-RS answers with `Content-Type: text/plain` instead of `application/dicom+json`.
     QidoWrongContentType,
+    /// A rendered resource is answered 200 `image/png` with a body that is not a PNG image.
+    RenderedNotAnImage,
     /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
@@ -95,6 +97,7 @@ impl Fault {
         Fault::ForeignInstance,
         Fault::QidoIgnoresMatching,
         Fault::QidoWrongContentType,
+        Fault::RenderedNotAnImage,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
     ];
@@ -123,6 +126,7 @@ impl Fault {
             Fault::ForeignInstance => "foreign-instance",
             Fault::QidoIgnoresMatching => "qido-ignores-matching",
             Fault::QidoWrongContentType => "qido-wrong-content-type",
+            Fault::RenderedNotAnImage => "rendered-not-an-image",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
         }
@@ -178,6 +182,9 @@ impl Fault {
             }
             Fault::QidoWrongContentType => {
                 "QIDO-RS answers with text/plain instead of application/dicom+json"
+            }
+            Fault::RenderedNotAnImage => {
+                "a rendered resource is answered 200 image/png with a body that is not a PNG image"
             }
             Fault::StowStoresMismatchedStudy => {
                 "STOW-RS stores instances whose Study Instance UID differs from the URL's and lists them as referenced"

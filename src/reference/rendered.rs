@@ -8,6 +8,7 @@
 //! annotation: they are ignored), Presentation States, and rendered studies or series (not routed, so
 //! 404). Anything that cannot be rendered, or an Accept without `image/png`, is answered 406.
 
+use super::faults::Fault;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -174,6 +175,14 @@ async fn render(
     let offset = loc.offset + u64::from(frame - 1) * frame_len;
     if offset + frame_len > loc.offset + loc.length {
         return not_renderable();
+    }
+    if st.has(Fault::RenderedNotAnImage) {
+        return (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+            "this is not an image",
+        )
+            .into_response();
     }
     let path = file.path.clone();
     let png = tokio::task::spawn_blocking(move || {

@@ -28,11 +28,14 @@ pub const UNKNOWN_SERIES: &str = "2.25.999999999999999999999999999999998";
 fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
     match world.ctx.dicomweb.clone() {
         Some(c) => Ok(c),
-        None => Err(harness_error(
-            world,
-            "no DICOMweb endpoint",
-            "the SUT profile has no [dicomweb] table",
-        )),
+        None => {
+            let reason = "the SUT profile declares no DICOMweb endpoint ([dicomweb] table)";
+            world.findings.push(crate::checks::Finding::not_applicable(
+                "no DICOMweb endpoint",
+                reason,
+            ));
+            Err(StepError(reason.into()))
+        }
     }
 }
 
@@ -479,6 +482,37 @@ async fn retrieve_frames(
         None,
     )
     .await
+}
+
+#[when(
+    expr = "the consumer retrieves instance {int} of series {int} of study {string} rendered as {string}"
+)]
+async fn retrieve_rendered(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+    accept: String,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    let target = Target {
+        study: inst.study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    };
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Rendered,
+        Some(accept),
+        None,
+    )
+    .await
+}
+
+#[then("the response is a rendered image of a type the request accepts")]
+async fn rendered_image(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-21"])
 }
 
 #[when("the consumer dereferences every BulkDataURI of the metadata")]

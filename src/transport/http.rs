@@ -472,7 +472,9 @@ impl BodyHasher {
                             h.finish_hex()
                         });
                     *self = match spawned {
-                        Ok(handle) => BodyHasher::Worker(tx, handle, Vec::with_capacity(HASH_BATCH)),
+                        Ok(handle) => {
+                            BodyHasher::Worker(tx, handle, Vec::with_capacity(HASH_BATCH))
+                        }
                         Err(_) => BodyHasher::Poisoned,
                     };
                 }

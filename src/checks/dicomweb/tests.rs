@@ -649,6 +649,35 @@ fn dw20_qido_status() {
 }
 
 #[test]
+fn dw21_rendered() {
+    let e = Expect::default();
+    let png = Exchange::synthetic(
+        "http://sut/rendered",
+        &[("Accept", "image/png")],
+        200,
+        &[("Content-Type", "image/png")],
+        b"\x89PNG\r\n\x1a\n....",
+    );
+    assert_eq!(run("DW-21", &png, &e), Outcome::Pass);
+    let fake = Exchange::synthetic(
+        "http://sut/rendered",
+        &[("Accept", "image/png")],
+        200,
+        &[("Content-Type", "image/png")],
+        b"this is not an image",
+    );
+    assert_eq!(run("DW-21", &fake, &e), Outcome::Fail);
+    let wrong_type = Exchange::synthetic(
+        "http://sut/rendered",
+        &[("Accept", "image/png")],
+        200,
+        &[("Content-Type", "image/jpeg")],
+        &[0xFF, 0xD8, 0xFF, 0xE0],
+    );
+    assert_eq!(run("DW-21", &wrong_type, &e), Outcome::Fail);
+}
+
+#[test]
 fn wildcard_matching_is_linear_and_correct() {
     assert!(value_matches("Doe*", "Doe^Jane", false, false));
     assert!(value_matches("d?e*", "Doe^Jane", true, false));
