@@ -177,3 +177,45 @@ async fn wrong_boundary_is_recorded_as_a_structural_fault_not_an_error() {
     assert!(mp.error.is_some());
     assert!(!mp.closed);
 }
+
+#[tokio::test]
+async fn credentials_reach_the_sut_but_never_the_evidence() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<String>();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        if let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 8192];
+            let n = sock.read(&mut buf).await.unwrap_or(0);
+            let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+                .await;
+        }
+    });
+    let client = HttpClient::new(
+        Auth::Basic {
+            username: "alice".into(),
+            password: "s3cret-pw".into(),
+            password_env: Some("SUT_PW".into()),
+        },
+        Timeouts::default(),
+    )
+    .unwrap();
+    let ex = client
+        .exchange(
+            meta(),
+            Request::get(format!("http://{addr}/dicom-web/studies"), None),
+        )
+        .await;
+    let seen = rx.await.unwrap();
+    assert!(
+        seen.contains("authorization: Basic YWxpY2U6czNjcmV0LXB3"),
+        "{seen}"
+    );
+    let recorded = serde_json::to_string(&ex).unwrap();
+    assert!(!recorded.contains("s3cret-pw"));
+    assert!(!recorded.contains("YWxpY2U6czNjcmV0LXB3"));
+    assert!(recorded.contains("Basic <redacted>"));
+    assert!(ex.repro.contains("${SUT_PW}"), "{}", ex.repro);
+}
