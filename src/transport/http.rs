@@ -292,7 +292,7 @@ fn request_body(body: &Bytes) -> Body {
 /// Streams a body: hashes it, keeps its head, and summarises multipart parts as they pass.
 pub struct BodyCollector {
     size: u64,
-    hasher: BodyHasher,
+    hasher: DigestPipe,
     kept: Vec<u8>,
     keep_limit: usize,
     multipart: Option<MultipartState>,
@@ -301,7 +301,10 @@ pub struct BodyCollector {
 struct MultipartState {
     parser: MultipartParser,
     summary: MultipartSummary,
-    current: Option<(Sha256, Vec<u8>)>,
+    /// Head bytes of the open part (for the DICOM header).
+    head: Vec<u8>,
+    /// One digest per finished part, in order.
+    digests: DigestPipe,
     events: Vec<MultipartEvent>,
     failed: bool,
 }
@@ -326,7 +329,8 @@ impl BodyCollector {
                     parser: MultipartParser::new(boundary.as_deref().unwrap_or("")),
                     failed: boundary.is_none(),
                     summary,
-                    current: None,
+                    head: Vec::new(),
+                    digests: DigestPipe::new(),
                     events: Vec::new(),
                 }
             });
@@ -337,7 +341,7 @@ impl BodyCollector {
         };
         BodyCollector {
             size: 0,
-            hasher: BodyHasher::new(),
+            hasher: DigestPipe::new(),
             kept: Vec::new(),
             keep_limit,
             multipart,
@@ -352,7 +356,7 @@ impl BodyCollector {
     /// Feed the next chunk without copying it.
     pub fn feed_bytes(&mut self, chunk: Bytes) {
         self.size += chunk.len() as u64;
-        self.hasher.update(chunk.clone());
+        self.hasher.update(&chunk);
         let chunk = &chunk[..];
         if self.kept.len() < self.keep_limit {
             let take = (self.keep_limit - self.kept.len()).min(chunk.len());
@@ -388,12 +392,17 @@ impl BodyCollector {
                 }
             }
             mp.summary.closed = mp.parser.closed();
+            mp.assign_digests();
             mp.summary
         });
         let complete = self.kept.len() as u64 == self.size;
         let body = Body {
             size: self.size,
-            sha256: self.hasher.finalize(),
+            sha256: self
+                .hasher
+                .finish(true)
+                .pop()
+                .unwrap_or_else(|| "unavailable".to_string()),
             kept: Bytes::from(self.kept),
             complete,
         };
@@ -429,18 +438,33 @@ impl Default for Sha256 {
     }
 }
 
-/// SHA-256 of a whole body, computed on a thread of its own once the body is larger than a few
-/// chunks, so that hashing a multi-gigabyte study overlaps with receiving and parsing it (the
-/// per-part digests are computed on the receiving side). The channel is bounded: a slow hasher slows
-/// the transfer down instead of buffering the body.
-enum BodyHasher {
-    Inline(Sha256, usize),
-    Worker(
-        std::sync::mpsc::SyncSender<Vec<u8>>,
-        std::thread::JoinHandle<String>,
-        Vec<u8>,
-    ),
-    Poisoned,
+/// A sequence of SHA-256 digests over a stream of bytes, cut into consecutive segments (the whole
+/// body is one segment; each multipart part is one). Once more than a few megabytes have passed, the
+/// hashing moves to a thread of its own, so that digesting a multi-gigabyte study overlaps with
+/// receiving and parsing it. Bytes go over in batches of about a megabyte (one wake-up per batch,
+/// not per network read), through a bounded channel: a slow hasher slows the transfer down instead
+/// of buffering the body.
+pub struct DigestPipe {
+    state: PipeState,
+}
+
+enum PipeMsg {
+    Data(Vec<u8>),
+    Cut,
+}
+
+enum PipeState {
+    Inline {
+        current: Sha256,
+        done: Vec<String>,
+        seen: usize,
+    },
+    Worker {
+        tx: std::sync::mpsc::SyncSender<PipeMsg>,
+        handle: std::thread::JoinHandle<Vec<String>>,
+        batch: Vec<u8>,
+    },
+    Broken,
 }
 
 /// Bytes handed to the hashing thread at once.
@@ -449,64 +473,121 @@ const HASH_BATCH: usize = 1024 * 1024;
 /// Bytes hashed inline before the work moves to a thread of its own.
 const INLINE_HASH_LIMIT: usize = 4 * 1024 * 1024;
 
-impl BodyHasher {
-    fn new() -> Self {
-        BodyHasher::Inline(Sha256::new(), 0)
+impl Default for DigestPipe {
+    fn default() -> Self {
+        DigestPipe::new()
+    }
+}
+
+impl DigestPipe {
+    /// An empty pipe with one open segment.
+    pub fn new() -> Self {
+        DigestPipe {
+            state: PipeState::Inline {
+                current: Sha256::new(),
+                done: Vec::new(),
+                seen: 0,
+            },
+        }
     }
 
-    fn update(&mut self, chunk: Bytes) {
-        match self {
-            BodyHasher::Inline(h, n) => {
-                h.update(&chunk);
-                *n += chunk.len();
-                if *n > INLINE_HASH_LIMIT {
-                    let h = std::mem::take(h);
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
-                    let spawned = std::thread::Builder::new()
-                        .name("body-sha256".into())
-                        .spawn(move || {
-                            let mut h = h;
-                            for c in rx {
-                                h.update(&c);
-                            }
-                            h.finish_hex()
-                        });
-                    *self = match spawned {
-                        Ok(handle) => {
-                            BodyHasher::Worker(tx, handle, Vec::with_capacity(HASH_BATCH))
-                        }
-                        Err(_) => BodyHasher::Poisoned,
-                    };
+    /// Add bytes to the open segment.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.state {
+            PipeState::Inline {
+                current,
+                done,
+                seen,
+            } => {
+                current.update(data);
+                *seen += data.len();
+                if *seen > INLINE_HASH_LIMIT {
+                    let current = std::mem::take(current);
+                    let done = std::mem::take(done);
+                    self.state = spawn_worker(current, done);
                 }
             }
-            BodyHasher::Worker(tx, _, batch) => {
-                // Hand over about a megabyte at a time: one wake-up of the hashing thread per
-                // batch instead of one per network read.
-                batch.extend_from_slice(&chunk);
+            PipeState::Worker { tx, batch, .. } => {
+                batch.extend_from_slice(data);
                 if batch.len() >= HASH_BATCH {
                     let full = std::mem::replace(batch, Vec::with_capacity(HASH_BATCH));
-                    if tx.send(full).is_err() {
-                        *self = BodyHasher::Poisoned;
+                    if tx.send(PipeMsg::Data(full)).is_err() {
+                        self.state = PipeState::Broken;
                     }
                 }
             }
-            BodyHasher::Poisoned => {}
+            PipeState::Broken => {}
         }
     }
 
-    fn finalize(self) -> String {
-        match self {
-            BodyHasher::Inline(h, _) => h.finish_hex(),
-            BodyHasher::Worker(tx, handle, batch) => {
-                if !batch.is_empty() && tx.send(batch).is_err() {
-                    return "unavailable".to_string();
-                }
-                drop(tx);
-                handle.join().unwrap_or_default()
+    /// Close the open segment and open the next one.
+    pub fn cut(&mut self) {
+        match &mut self.state {
+            PipeState::Inline { current, done, .. } => {
+                done.push(std::mem::take(current).finish_hex());
             }
-            // A thread could not be started: say so rather than give a wrong digest.
-            BodyHasher::Poisoned => "unavailable".to_string(),
+            PipeState::Worker { tx, batch, .. } => {
+                let full = std::mem::take(batch);
+                let sent = (full.is_empty() || tx.send(PipeMsg::Data(full)).is_ok())
+                    && tx.send(PipeMsg::Cut).is_ok();
+                if !sent {
+                    self.state = PipeState::Broken;
+                }
+            }
+            PipeState::Broken => {}
         }
+    }
+
+    /// The digests of the closed segments, in order, followed by the open one's when
+    /// `include_open` is set. Empty if the hashing thread could not be run.
+    pub fn finish(self, include_open: bool) -> Vec<String> {
+        match self.state {
+            PipeState::Inline {
+                current, mut done, ..
+            } => {
+                if include_open {
+                    done.push(current.finish_hex());
+                }
+                done
+            }
+            PipeState::Worker { tx, handle, batch } => {
+                let ok = (batch.is_empty() || tx.send(PipeMsg::Data(batch)).is_ok())
+                    && (!include_open || tx.send(PipeMsg::Cut).is_ok());
+                drop(tx);
+                let digests = handle.join().unwrap_or_default();
+                if ok {
+                    digests
+                } else {
+                    Vec::new()
+                }
+            }
+            PipeState::Broken => Vec::new(),
+        }
+    }
+}
+
+fn spawn_worker(current: Sha256, done: Vec<String>) -> PipeState {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<PipeMsg>(8);
+    let spawned = std::thread::Builder::new()
+        .name("sha256".into())
+        .spawn(move || {
+            let mut current = current;
+            let mut done = done;
+            for msg in rx {
+                match msg {
+                    PipeMsg::Data(d) => current.update(&d),
+                    PipeMsg::Cut => done.push(std::mem::take(&mut current).finish_hex()),
+                }
+            }
+            done
+        });
+    match spawned {
+        Ok(handle) => PipeState::Worker {
+            tx,
+            handle,
+            batch: Vec::with_capacity(HASH_BATCH),
+        },
+        Err(_) => PipeState::Broken,
     }
 }
 
@@ -519,29 +600,33 @@ impl MultipartState {
                         headers,
                         ..Default::default()
                     });
-                    self.current = Some((Sha256::new(), Vec::new()));
+                    self.head.clear();
                 }
                 MultipartEvent::PartData(data) => {
-                    if let (Some((h, head)), Some(part)) =
-                        (&mut self.current, self.summary.parts.last_mut())
-                    {
-                        h.update(&data);
+                    if let Some(part) = self.summary.parts.last_mut() {
+                        self.digests.update(&data);
                         part.size += data.len() as u64;
-                        if head.len() < PART_HEAD {
-                            let take = (PART_HEAD - head.len()).min(data.len());
-                            head.extend_from_slice(&data[..take]);
+                        if self.head.len() < PART_HEAD {
+                            let take = (PART_HEAD - self.head.len()).min(data.len());
+                            self.head.extend_from_slice(&data[..take]);
                         }
                     }
                 }
                 MultipartEvent::PartEnd => {
-                    if let (Some((h, head)), Some(part)) =
-                        (self.current.take(), self.summary.parts.last_mut())
-                    {
-                        part.sha256 = h.finish_hex();
-                        finish_part(part, &head);
+                    self.digests.cut();
+                    if let Some(part) = self.summary.parts.last_mut() {
+                        finish_part(part, &self.head);
                     }
                 }
             }
+        }
+    }
+
+    /// Give every finished part its digest.
+    fn assign_digests(&mut self) {
+        let digests = std::mem::take(&mut self.digests).finish(false);
+        for (part, d) in self.summary.parts.iter_mut().zip(digests) {
+            part.sha256 = d;
         }
     }
 }
@@ -659,6 +744,36 @@ mod tests {
         assert_eq!(b.size, body.len() as u64);
         assert!(!b.complete);
         assert_eq!(b.kept.len(), MULTIPART_EXCERPT);
+    }
+
+    fn sha_hex(data: &[u8]) -> String {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(data))
+    }
+
+    #[test]
+    fn digest_pipe_matches_one_shot_digests_inline_and_on_a_thread() {
+        for size in [0usize, 10, INLINE_HASH_LIMIT + HASH_BATCH * 3 + 17] {
+            let a: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let b = b"second segment".to_vec();
+            let mut pipe = DigestPipe::new();
+            for chunk in a.chunks(65_537) {
+                pipe.update(chunk);
+            }
+            pipe.cut();
+            pipe.update(&b);
+            let closed_only = {
+                let mut p2 = DigestPipe::new();
+                for chunk in a.chunks(65_537) {
+                    p2.update(chunk);
+                }
+                p2.cut();
+                p2.update(&b);
+                p2.finish(false)
+            };
+            assert_eq!(closed_only, vec![sha_hex(&a)]);
+            assert_eq!(pipe.finish(true), vec![sha_hex(&a), sha_hex(&b)]);
+        }
     }
 
     #[test]
