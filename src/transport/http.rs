@@ -280,10 +280,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// How much of a request body the evidence keeps. The harness built the body itself, so it is
+/// kept whole up to this size: the reproduction command then replays exactly what was sent.
+pub const REQUEST_KEEP_LIMIT: usize = 64 * 1024 * 1024;
+
 fn request_body(body: &Bytes) -> Body {
     let mut b = Body::from_bytes(body.clone());
-    if b.kept.len() > MULTIPART_EXCERPT * 64 {
-        b.kept = b.kept.slice(..MULTIPART_EXCERPT * 64);
+    if b.kept.len() > REQUEST_KEEP_LIMIT {
+        b.kept = b.kept.slice(..REQUEST_KEEP_LIMIT);
         b.complete = false;
     }
     b
