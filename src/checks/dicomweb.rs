@@ -338,25 +338,35 @@ fn returned_sops(mp: &MultipartSummary) -> BTreeSet<String> {
         .collect()
 }
 
+/// The expected-status part shared by the status checks: a Fail when the scenario names the
+/// acceptable codes and the SUT answered another.
+fn unexpected_status(s: &Subject<'_>, status: u16) -> Option<Verdict> {
+    let e = s.expect;
+    if e.status.is_empty() || e.status.contains(&status) {
+        return None;
+    }
+    let want = e
+        .status
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let why = if e.status_reason.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", e.status_reason)
+    };
+    Some(Verdict::fail(format!("{want}{why}"), status.to_string()))
+}
+
 fn dw04_wado_status(s: &Subject<'_>) -> Verdict {
     let Some(status) = s.exchange.status() else {
         return Verdict::na("no response");
     };
-    let e = s.expect;
-    if !e.status.is_empty() && !e.status.contains(&status) {
-        let want = e
-            .status
-            .iter()
-            .map(u16::to_string)
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let why = if e.status_reason.is_empty() {
-            String::new()
-        } else {
-            format!(" for {}", e.status_reason)
-        };
-        return Verdict::fail(format!("{want}{why}"), format!("{status}"));
+    if let Some(v) = unexpected_status(s, status) {
+        return v;
     }
+    let e = s.expect;
     if status == 200 {
         if let (Some(expected), Some(mp)) = (&e.instances, multipart_of(s)) {
             let got = returned_sops(mp);
@@ -704,24 +714,8 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
     let Some(status) = s.exchange.status() else {
         return Verdict::na("no response");
     };
-    if !s.expect.status.is_empty() && !s.expect.status.contains(&status) {
-        return Verdict::fail(
-            format!(
-                "{}{}",
-                s.expect
-                    .status
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                if s.expect.status_reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", s.expect.status_reason)
-                }
-            ),
-            status.to_string(),
-        );
+    if let Some(v) = unexpected_status(s, status) {
+        return v;
     }
     if !matches!(status, 200 | 202 | 409) {
         return Verdict::Pass;
@@ -1081,24 +1075,8 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
     let Some(status) = s.exchange.status() else {
         return Verdict::na("no response");
     };
-    if !s.expect.status.is_empty() && !s.expect.status.contains(&status) {
-        return Verdict::fail(
-            format!(
-                "{}{}",
-                s.expect
-                    .status
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                if s.expect.status_reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" for {}", s.expect.status_reason)
-                }
-            ),
-            status.to_string(),
-        );
+    if let Some(v) = unexpected_status(s, status) {
+        return v;
     }
     if status == 200 {
         let media = response_media(s.exchange).and_then(Result::ok);

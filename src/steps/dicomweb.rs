@@ -118,6 +118,32 @@ async fn do_retrieve(
     Ok(())
 }
 
+/// The instance as a retrieve target.
+fn instance_target(inst: &FixtureInstance) -> Target {
+    Target {
+        study: inst.study_uid.clone(),
+        series: Some(inst.series_uid.clone()),
+        instance: Some(inst.sop_uid.clone()),
+    }
+}
+
+/// The series of this instance as a retrieve target.
+fn series_target(inst: &FixtureInstance) -> Target {
+    Target {
+        instance: None,
+        ..instance_target(inst)
+    }
+}
+
+/// The study of this instance as a retrieve target.
+fn study_target(inst: &FixtureInstance) -> Target {
+    Target {
+        study: inst.study_uid.clone(),
+        series: None,
+        instance: None,
+    }
+}
+
 fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
     v.iter().map(|i| i.sop_uid.clone()).collect()
 }
@@ -194,11 +220,7 @@ async fn retrieve_study_accepting(
     let Some(first) = insts.first() else {
         return Err(harness_error(world, "empty fixture study", alias));
     };
-    let target = Target {
-        study: first.study_uid.clone(),
-        series: None,
-        instance: None,
-    };
+    let target = study_target(&first);
     do_retrieve(
         world,
         target,
@@ -232,11 +254,7 @@ async fn retrieve_series_ts_opt(
 ) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let first = &insts[0];
-    let target = Target {
-        study: first.study_uid.clone(),
-        series: Some(first.series_uid.clone()),
-        instance: None,
-    };
+    let target = series_target(&first);
     let accept = wado_rs::accept_dicom(ts.as_deref());
     do_retrieve(
         world,
@@ -279,11 +297,7 @@ async fn retrieve_instance_ts_opt(
     ts: Option<String>,
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
-    let target = Target {
-        study: inst.study_uid.clone(),
-        series: Some(inst.series_uid.clone()),
-        instance: Some(inst.sop_uid.clone()),
-    };
+    let target = instance_target(&inst);
     let accept = wado_rs::accept_dicom(ts.as_deref());
     let expected = BTreeSet::from([inst.sop_uid.clone()]);
     do_retrieve(
@@ -388,11 +402,7 @@ async fn retrieve_wrong_study(
 #[when(expr = "the consumer retrieves the metadata of study {string}")]
 async fn retrieve_study_metadata(world: &mut HarnessWorld, alias: String) -> StepResult {
     let insts = study_instances(world, &alias)?;
-    let target = Target {
-        study: insts[0].study_uid.clone(),
-        series: None,
-        instance: None,
-    };
+    let target = study_target(&insts[0]);
     do_retrieve(
         world,
         target,
@@ -410,11 +420,7 @@ async fn retrieve_series_metadata(
     alias: String,
 ) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
-    let target = Target {
-        study: insts[0].study_uid.clone(),
-        series: Some(insts[0].series_uid.clone()),
-        instance: None,
-    };
+    let target = series_target(&insts[0]);
     do_retrieve(
         world,
         target,
@@ -435,11 +441,7 @@ async fn retrieve_instance_metadata(
     alias: String,
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
-    let target = Target {
-        study: inst.study_uid.clone(),
-        series: Some(inst.series_uid.clone()),
-        instance: Some(inst.sop_uid.clone()),
-    };
+    let target = instance_target(&inst);
     let expected = BTreeSet::from([inst.sop_uid.clone()]);
     do_retrieve(
         world,
@@ -469,11 +471,7 @@ async fn retrieve_frames(
             Err(_) => return Err(harness_error(world, "bad frame list", list.clone())),
         }
     }
-    let target = Target {
-        study: inst.study_uid.clone(),
-        series: Some(inst.series_uid.clone()),
-        instance: Some(inst.sop_uid.clone()),
-    };
+    let target = instance_target(&inst);
     do_retrieve(
         world,
         target,
@@ -495,11 +493,7 @@ async fn retrieve_rendered(
     accept: String,
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
-    let target = Target {
-        study: inst.study_uid.clone(),
-        series: Some(inst.series_uid.clone()),
-        instance: Some(inst.sop_uid.clone()),
-    };
+    let target = instance_target(&inst);
     do_retrieve(
         world,
         target,
