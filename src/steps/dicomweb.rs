@@ -220,7 +220,7 @@ async fn retrieve_study_accepting(
     let Some(first) = insts.first() else {
         return Err(harness_error(world, "empty fixture study", alias));
     };
-    let target = study_target(&first);
+    let target = study_target(first);
     do_retrieve(
         world,
         target,
@@ -254,7 +254,7 @@ async fn retrieve_series_ts_opt(
 ) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let first = &insts[0];
-    let target = series_target(&first);
+    let target = series_target(first);
     let accept = wado_rs::accept_dicom(ts.as_deref());
     do_retrieve(
         world,
