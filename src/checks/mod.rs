@@ -202,13 +202,22 @@ pub struct Finding {
 impl Finding {
     /// `DW-04 (PS3.18 …): expected …, received … (exchange #7, GET …)`.
     pub fn message(&self) -> String {
-        let mut s = format!("{} [{}] {}", self.check, self.requirement, self.title);
-        if !self.expected.is_empty() || !self.actual.is_empty() {
-            s.push_str(&format!(
-                ": expected {}; actual {}",
-                self.expected, self.actual
-            ));
-        }
+        let mut s = if self.requirement == "harness" {
+            // Not a requirement of the SUT: say what the harness could not do, and why.
+            format!("{} ({}): {}", self.title, self.check, self.actual)
+        } else {
+            let mut s = format!("{} [{}] {}", self.check, self.requirement, self.title);
+            match (self.expected.is_empty(), self.actual.is_empty()) {
+                (true, true) => {}
+                (false, true) => s.push_str(&format!(": {}", self.expected)),
+                (true, false) => s.push_str(&format!(": actual {}", self.actual)),
+                (false, false) => s.push_str(&format!(
+                    ": expected {}; actual {}",
+                    self.expected, self.actual
+                )),
+            }
+            s
+        };
         if !self.exchange_label.is_empty() {
             s.push_str(&format!(" ({})", self.exchange_label));
         }

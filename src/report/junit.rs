@@ -218,3 +218,104 @@ fn add_properties(raw: &[u8], order: &[&ScenarioRecord]) -> Result<Vec<u8>, Repo
     }
     Ok(writer.into_inner().into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::checks::{Finding, Level};
+
+    fn finding(check: &str, outcome: Outcome, expected: &str, actual: &str) -> Finding {
+        Finding {
+            check: check.into(),
+            requirement: "DICOM PS3.18 §10.4.3".into(),
+            level: Level::Shall,
+            title: "WADO-RS status".into(),
+            outcome,
+            advisory: false,
+            expected: expected.into(),
+            actual: actual.into(),
+            exchange: Some(1),
+            exchange_label: "exchange #1, GET http://sut/dicom-web/studies/1.2.3".into(),
+        }
+    }
+
+    fn record(
+        name: &str,
+        line: usize,
+        outcome: Outcome,
+        findings: Vec<Finding>,
+        reason: &str,
+    ) -> ScenarioRecord {
+        ScenarioRecord {
+            feature: "WADO-RS retrieval".into(),
+            feature_file: "features/dicomweb/wado_rs_retrieve.feature".into(),
+            scenario: name.into(),
+            line,
+            tags: vec!["profile:DICOMweb".into(), "req:DW-04".into()],
+            outcome,
+            reason: reason.into(),
+            duration: Duration::from_millis(12),
+            findings,
+            exchanges: Vec::new(),
+            evidence: vec![format!(
+                "evidence/wado-rs-retrieval/{line:04}-x/01-rad-107.json"
+            )],
+        }
+    }
+
+    /// The JUnit mapping of the five outcomes, reviewed as a snapshot.
+    #[test]
+    fn outcomes_map_to_junit_elements() {
+        let meta = RunMeta {
+            harness_version: "0.0.0".into(),
+            sut: "sut".into(),
+            profile: None,
+            tags: None,
+            started_at: "2026-01-01T00:00:00Z".into(),
+            duration: Duration::from_secs(1),
+        };
+        let records = vec![
+            record(
+                "passes",
+                10,
+                Outcome::Pass,
+                vec![finding("DW-04", Outcome::Pass, "", "")],
+                "",
+            ),
+            record(
+                "fails",
+                20,
+                Outcome::Fail,
+                vec![finding(
+                    "DW-04",
+                    Outcome::Fail,
+                    "404 for an unknown study",
+                    "500",
+                )],
+                "",
+            ),
+            record(
+                "errors",
+                30,
+                Outcome::Error,
+                vec![Finding::harness_error(
+                    "RAD-107 could not be completed",
+                    "no response headers within 1000 ms",
+                )],
+                "",
+            ),
+            record(
+                "not applicable",
+                40,
+                Outcome::NotApplicable,
+                Vec::new(),
+                "the SUT profile declares no DICOMweb endpoint",
+            ),
+        ];
+        let xml = String::from_utf8(render(&meta, &records).unwrap()).unwrap();
+        let pretty = xml.replace("><", ">\n<");
+        insta::assert_snapshot!(pretty);
+    }
+}
