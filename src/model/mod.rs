@@ -2,4 +2,5 @@
 
 pub mod dicom_json;
 pub mod dicom_part;
+pub mod ebrim;
 pub mod fixtures;

@@ -4,6 +4,7 @@
 pub mod http;
 pub mod media_type;
 pub mod multipart;
+pub mod soap;
 
 /// Install the process-wide TLS crypto provider (ring) once; later calls are no-ops.
 pub fn install_crypto_provider() {

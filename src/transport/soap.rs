@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{
     boundary_of, build_body, header, make_boundary, MultipartError, MultipartEvent,
-    MultipartParser,
+    MultipartParser, PartSpec,
 };
 
 /// SOAP 1.2 envelope namespace (the only one IHE allows, ITI TF-2 Appendix V).
@@ -258,7 +258,10 @@ fn resolved_ns(r: &ResolveResult<'_>, offset: u64) -> Result<Option<String>, Xml
         ResolveResult::Unbound => Ok(None),
         ResolveResult::Unknown(p) => Err(XmlError::Malformed {
             offset,
-            message: format!("undeclared namespace prefix {:?}", String::from_utf8_lossy(p)),
+            message: format!(
+                "undeclared namespace prefix {:?}",
+                String::from_utf8_lossy(p)
+            ),
         }),
     }
 }
@@ -330,20 +333,29 @@ pub fn parse_xml(bytes: &[u8], limits: &XmlLimits) -> Result<XmlElement, XmlErro
                 close_element(&mut stack, &mut root, el);
             }
             Event::Text(t) => {
-                let s = t.xml10_content().map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
+                let s = t
+                    .xml10_content()
+                    .map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
                 push_text(&mut stack, root.is_some(), &s, before)?;
             }
             Event::CData(t) => {
-                let s = t.decode().map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
+                let s = t
+                    .decode()
+                    .map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
                 push_text(&mut stack, root.is_some(), &s, before)?;
             }
             Event::GeneralRef(r) => {
-                let name = r.decode().map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
+                let name = r
+                    .decode()
+                    .map_err(|_| XmlError::InvalidUtf8 { offset: before })?;
                 let resolved: String = if r.is_char_ref() {
                     match r.resolve_char_ref() {
                         Ok(Some(c)) => c.to_string(),
                         Ok(None) | Err(_) => {
-                            return Err(malformed(before, format!("bad character reference &{name};")))
+                            return Err(malformed(
+                                before,
+                                format!("bad character reference &{name};"),
+                            ))
                         }
                     }
                 } else {
@@ -396,17 +408,16 @@ fn new_element(
         let alocal = std::str::from_utf8(alocal.into_inner())
             .map_err(|_| XmlError::InvalidUtf8 { offset })?
             .to_owned();
-        let value = a
-            .decoded_and_normalized_value(XmlVersion::Implicit1_0, reader.decoder())
-            .map_err(|err| match err {
-                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
-                    _,
-                    name,
-                )) => XmlError::UnknownEntity { name, offset },
-                quick_xml::Error::Encoding(_) => XmlError::InvalidUtf8 { offset },
-                other => malformed(offset, other),
-            })?
-            .into_owned();
+        let value =
+            a.decoded_and_normalized_value(XmlVersion::Implicit1_0, reader.decoder())
+                .map_err(|err| match err {
+                    quick_xml::Error::Escape(
+                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
+                    ) => XmlError::UnknownEntity { name, offset },
+                    quick_xml::Error::Encoding(_) => XmlError::InvalidUtf8 { offset },
+                    other => malformed(offset, other),
+                })?
+                .into_owned();
         attrs.push(XmlAttr {
             ns: ans,
             local: alocal,
@@ -631,7 +642,11 @@ pub fn parse_envelope_with(xml: &[u8], limits: &XmlLimits) -> Result<Envelope, S
     };
     let mut addressing = Addressing::default();
     if let Some(h) = header_index.and_then(|i| root.children.get(i)) {
-        for block in h.children.iter().filter(|c| c.ns.as_deref() == Some(NS_WSA)) {
+        for block in h
+            .children
+            .iter()
+            .filter(|c| c.ns.as_deref() == Some(NS_WSA))
+        {
             let value = if block.local == "ReplyTo" {
                 block.child_text(NS_WSA, "Address").unwrap_or("").to_owned()
             } else {
@@ -683,9 +698,19 @@ pub fn parse_envelope_with(xml: &[u8], limits: &XmlLimits) -> Result<Envelope, S
 fn parse_fault(f: &XmlElement, soap_ns: &str) -> Fault {
     if soap_ns == NS_SOAP11 {
         return Fault {
-            code: f.children.iter().find(|c| c.local == "faultcode").map(|c| c.text_trimmed().to_owned()).unwrap_or_default(),
+            code: f
+                .children
+                .iter()
+                .find(|c| c.local == "faultcode")
+                .map(|c| c.text_trimmed().to_owned())
+                .unwrap_or_default(),
             subcodes: Vec::new(),
-            reason: f.children.iter().find(|c| c.local == "faultstring").map(|c| c.text_trimmed().to_owned()).unwrap_or_default(),
+            reason: f
+                .children
+                .iter()
+                .find(|c| c.local == "faultstring")
+                .map(|c| c.text_trimmed().to_owned())
+                .unwrap_or_default(),
         };
     }
     let code_el = f.child(soap_ns, "Code");
@@ -780,7 +805,8 @@ fn write_envelope(
     }
     w.write_event(Event::End(BytesEnd::new("soap:Header")))?;
     w.write_event(Event::Start(BytesStart::new("soap:Body")))?;
-    w.get_mut().extend_from_slice(strip_xml_decl(body_xml).as_bytes());
+    w.get_mut()
+        .extend_from_slice(strip_xml_decl(body_xml).as_bytes());
     w.write_event(Event::End(BytesEnd::new("soap:Body")))?;
     w.write_event(Event::End(BytesEnd::new("soap:Envelope")))?;
     Ok(w.into_inner())
@@ -809,11 +835,17 @@ pub fn response_envelope(action: &str, relates_to: &str, body_xml: &str) -> Stri
             .with_attributes([("xmlns:soap", NS_SOAP12), ("xmlns:wsa", NS_WSA)]);
         w.write_event(Event::Start(env))?;
         w.write_event(Event::Start(BytesStart::new("soap:Header")))?;
-        write_text_element(&mut w, "wsa:Action", &[("soap:mustUnderstand", "true")], action)?;
+        write_text_element(
+            &mut w,
+            "wsa:Action",
+            &[("soap:mustUnderstand", "true")],
+            action,
+        )?;
         write_text_element(&mut w, "wsa:RelatesTo", &[], relates_to)?;
         w.write_event(Event::End(BytesEnd::new("soap:Header")))?;
         w.write_event(Event::Start(BytesStart::new("soap:Body")))?;
-        w.get_mut().extend_from_slice(strip_xml_decl(body_xml).as_bytes());
+        w.get_mut()
+            .extend_from_slice(strip_xml_decl(body_xml).as_bytes());
         w.write_event(Event::End(BytesEnd::new("soap:Body")))?;
         w.write_event(Event::End(BytesEnd::new("soap:Envelope")))?;
         Ok(w.into_inner())
@@ -921,7 +953,10 @@ pub fn mtom(envelope_xml: &str, attachments: &[AttachmentSpec<'_>]) -> (String, 
         ("Content-Transfer-Encoding", "binary"),
         ("Content-ID", root_cid.as_str()),
     ];
-    let att_cids: Vec<String> = attachments.iter().map(|(c, _, _)| format!("<{c}>")).collect();
+    let att_cids: Vec<String> = attachments
+        .iter()
+        .map(|(c, _, _)| format!("<{c}>"))
+        .collect();
     let att_headers: Vec<Vec<(&str, &str)>> = attachments
         .iter()
         .zip(att_cids.iter())
@@ -933,8 +968,7 @@ pub fn mtom(envelope_xml: &str, attachments: &[AttachmentSpec<'_>]) -> (String, 
             ]
         })
         .collect();
-    let mut parts: Vec<(&[(&str, &str)], &[u8])> =
-        vec![(root_headers.as_slice(), envelope_xml.as_bytes())];
+    let mut parts: Vec<PartSpec<'_>> = vec![(root_headers.as_slice(), envelope_xml.as_bytes())];
     for (h, (_, _, d)) in att_headers.iter().zip(attachments.iter()) {
         parts.push((h.as_slice(), d));
     }
@@ -1052,8 +1086,7 @@ impl MtomMessage {
         let want = content_id_of_cid_url(href).ok()?;
         self.attachments.iter().find(|a| {
             a.content_id.as_deref().is_some_and(|c| {
-                c == want
-                    || content_id_of_cid_url(&format!("cid:{c}")).is_ok_and(|d| d == want)
+                c == want || content_id_of_cid_url(&format!("cid:{c}")).is_ok_and(|d| d == want)
             })
         })
     }
@@ -1116,8 +1149,8 @@ pub fn parse_mtom(
         }
     };
     let handle = |events: &mut Vec<MultipartEvent>,
-                      parts: &mut Vec<(Vec<(String, String)>, AttachmentData)>,
-                      cur: &mut Option<PartAcc>|
+                  parts: &mut Vec<(Vec<(String, String)>, AttachmentData)>,
+                  cur: &mut Option<PartAcc>|
      -> Result<(), SoapError> {
         for ev in events.drain(..) {
             match ev {
@@ -1240,10 +1273,7 @@ mod tests {
         let be = env.body_element.expect("body element");
         assert_eq!(be.ns.as_deref(), Some("urn:ihe:iti:xds-b:2007"));
         assert_eq!(be.local, "RetrieveDocumentSetRequest");
-        assert_eq!(
-            xml.get(env.body_range.clone()).map(str::trim),
-            Some(body())
-        );
+        assert_eq!(xml.get(env.body_range.clone()).map(str::trim), Some(body()));
         assert!(env.fault.is_none());
     }
 
@@ -1251,7 +1281,10 @@ mod tests {
     fn response_envelope_has_relates_to() {
         let xml = response_envelope("urn:x:Response", "urn:uuid:1", "<a xmlns='urn:a'/>");
         let env = parse_envelope(xml.as_bytes()).expect("parses");
-        assert_eq!(env.addressing.relates_to.map(|r| r.value).as_deref(), Some("urn:uuid:1"));
+        assert_eq!(
+            env.addressing.relates_to.map(|r| r.value).as_deref(),
+            Some("urn:uuid:1")
+        );
     }
 
     #[test]
@@ -1277,9 +1310,7 @@ mod tests {
 
     #[test]
     fn soap11_and_header_order_are_recorded() {
-        let xml = format!(
-            r#"<e:Envelope xmlns:e="{NS_SOAP11}"><e:Body/><e:Header/></e:Envelope>"#
-        );
+        let xml = format!(r#"<e:Envelope xmlns:e="{NS_SOAP11}"><e:Body/><e:Header/></e:Envelope>"#);
         let env = parse_envelope(xml.as_bytes()).expect("parses");
         assert_eq!(env.version, SoapVersion::Soap11);
         assert_eq!(env.header_position, HeaderPosition::AfterBody);
@@ -1381,6 +1412,35 @@ mod tests {
         }
     }
 
+    /// Deterministic mutation run: flipped, inserted and deleted bytes never panic the reader.
+    #[test]
+    fn mutated_envelopes_never_panic() {
+        let base = envelope(ACTION, "urn:uuid:1", Some("http://x"), body()).into_bytes();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"<>/=\"'&;:!?[]- \xff\x00ax";
+        for _ in 0..3000 {
+            let mut m = base.clone();
+            for _ in 0..1 + next() % 4 {
+                let pos = (next() as usize) % m.len().max(1);
+                let byte = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 => m[pos] = byte,
+                    1 => m.insert(pos, byte),
+                    _ => {
+                        m.remove(pos);
+                    }
+                }
+            }
+            let _ = parse_envelope(&m);
+        }
+    }
+
     #[test]
     fn cid_urls() {
         let cid = "1.urn:uuid:ABC@apache.org";
@@ -1420,7 +1480,9 @@ mod tests {
         let env2 = msg.envelope(&XmlLimits::default()).expect("envelope");
         let body_el = env2.body.expect("body");
         let inc = body_el.find(NS_XOP, "Include").expect("include");
-        let att = msg.resolve(inc.attr("href").unwrap_or("")).expect("resolves");
+        let att = msg
+            .resolve(inc.attr("href").unwrap_or(""))
+            .expect("resolves");
         assert_eq!(att.data.bytes().map(|b| b.to_vec()), Some(payload));
         assert_eq!(att.content_type.as_deref(), Some("application/dicom"));
     }
