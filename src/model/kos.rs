@@ -1,12 +1,17 @@
 //! Key Object Selection (KOS) documents as imaging manifests: parse, build and validate.
 //!
 //! In XDS-I.b the manifest that an Imaging Document Source registers (RAD-68) and a consumer
-//! retrieves (ITI-43) is a DICOM Key Object Selection Document, stored as a PS3.10 file: the Key
+//! retrieves (ITI-43) is a DICOM Key Object Selection Document stored as a PS3.10 file: the Key
 //! Object Selection Document IOD of DICOM PS3.3 §A.35.4 with its Key Object Document Module
 //! (§C.17.6), whose content tree follows PS3.16 TID 2010 "Key Object Selection", constrained by IHE
-//! RAD TF-2 §4.68.4.1.2 (RAD-68, formerly RAD TF-3 §4.68; the XDS-I.b manifest). MADO (IHE RAD
-//! supplement "Manifest-based Access to DICOM Objects", Rev 1.1 TI, §6.X.2) adds a second, stricter
-//! set of constraints on the same document. Editions: DICOM 2026b, RAD TF 2023-06-15, MADO Rev 1.1.
+//! RAD TF-2 §4.68.4.1.2 (RAD-68; cited as RAD TF-3 §4.68 before the 2023 reorganisation) for the
+//! XDS-I.b manifest. MADO (IHE RAD supplement "Manifest-based Access to DICOM Objects", Rev 1.1
+//! Trial Implementation, §6.X.2) adds a second, stricter set of constraints on the same document.
+//! Pinned editions: DICOM 2026b
+//! (<https://dicom.nema.org/medical/dicom/2026b/output/chtml/part03/sect_A.35.4.html>,
+//! <https://dicom.nema.org/medical/dicom/2026b/output/chtml/part03/sect_C.17.6.html>,
+//! <https://dicom.nema.org/medical/dicom/2026b/output/chtml/part16/chapter_A.html>), IHE RAD TF
+//! 2023-06-15 and MADO Rev 1.1 (<https://www.ihe.net/resources/technical_frameworks/#radiology>).
 //!
 //! [`parse`] reads what a system under test sent into a [`Manifest`] without judging it; [`build`]
 //! writes the manifest the simulated Imaging Document Source publishes; [`validate`] judges a
@@ -441,6 +446,7 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, KosError> {
             "no DICM prefix at offset 0 or 128".to_string(),
         ));
     }
+    check_lengths(body)?;
     // The bytes come from a system under test: a decoder panic must become a clean error, not
     // abort the scenario.
     let read = catch_unwind(AssertUnwindSafe(|| {
@@ -463,6 +469,190 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, KosError> {
     let obj: &InMemDicomObject = &file;
     read_dataset(obj, &mut m);
     Ok(m)
+}
+
+/// Walk the element structure of a PS3.10 body (starting at `DICM`) and reject any element, item
+/// or sequence whose declared length runs past the end of the bytes.
+///
+/// dicom-parser 0.10 allocates a value buffer of the declared length before reading it, so a
+/// corrupt length of nearly 4 GiB in a 5 KiB file makes it allocate gigabytes; a manifest from a
+/// system under test must not be able to do that to the harness. The walk covers the
+/// uncompressed little and big endian syntaxes; other syntaxes (deflate) go to the decoder as is.
+fn check_lengths(body: &[u8]) -> Result<(), KosError> {
+    let fail = |at: usize, what: String| Err(KosError::Read(format!("at byte {at}: {what}")));
+    let mut w = Walker {
+        bytes: body,
+        pos: 4,
+        big_endian: false,
+        explicit: true,
+    };
+    // File Meta Information: explicit VR little endian, group 0002.
+    let mut ts = String::new();
+    while w.peek_group() == Some(0x0002) {
+        let start = w.pos;
+        let h = match w.header() {
+            Ok(h) => h,
+            Err(e) => return fail(start, e),
+        };
+        let Some(len) = h.len else {
+            return fail(start, "undefined length in the file meta group".to_string());
+        };
+        if h.tag == tags::TRANSFER_SYNTAX_UID {
+            ts = String::from_utf8_lossy(&body[w.pos..w.pos + len])
+                .trim_end_matches(['\0', ' '])
+                .to_string();
+        }
+        w.pos += len;
+    }
+    match ts.as_str() {
+        "1.2.840.10008.1.2" => w.explicit = false,
+        "1.2.840.10008.1.2.2" => w.big_endian = true,
+        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => return Ok(()),
+        _ => {}
+    }
+    // Data set: every defined length must fit in what remains. Items and sequences are walked
+    // into rather than skipped, so nested lengths are checked too.
+    while w.pos < body.len() {
+        let start = w.pos;
+        let h = match w.header() {
+            Ok(h) => h,
+            Err(e) => return fail(start, e),
+        };
+        if let Some(len) = h.len {
+            // Items are walked into; delimiters have no value, whatever length they claim
+            // (dicom-parser ignores it too).
+            let item_like = h.tag.group() == 0xFFFE;
+            let looks_like_items =
+                !w.explicit && body.get(w.pos..w.pos + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]);
+            if !(item_like || h.sequence || looks_like_items) {
+                w.pos += len;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An element header as [`check_lengths`] sees it.
+struct Header {
+    tag: Tag,
+    /// Explicit VR SQ.
+    sequence: bool,
+    /// `None` for undefined length.
+    len: Option<usize>,
+}
+
+struct Walker<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    big_endian: bool,
+    explicit: bool,
+}
+
+impl Walker<'_> {
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn peek_group(&self) -> Option<u16> {
+        // The meta group is always little endian.
+        let b: [u8; 2] = self.bytes.get(self.pos..self.pos + 2)?.try_into().ok()?;
+        Some(u16::from_le_bytes(b))
+    }
+
+    /// Read one header at `pos`, leave `pos` at the start of its value, and check that a
+    /// defined length fits in the remaining bytes.
+    fn header(&mut self) -> Result<Header, String> {
+        let truncated = || "truncated element header".to_string();
+        let meta = self.peek_group() == Some(0x0002);
+        let big_endian = self.big_endian && !meta;
+        let saved = self.big_endian;
+        self.big_endian = big_endian;
+        let result = (|| {
+            let group = self.u16_at(self.pos).ok_or_else(truncated)?;
+            let element = self.u16_at(self.pos + 2).ok_or_else(truncated)?;
+            let tag = Tag(group, element);
+            let delimiter = group == 0xFFFE && matches!(element, 0xE000 | 0xE00D | 0xE0DD);
+            let mut unit = 1;
+            let (len, sequence, header_len) = if delimiter {
+                (self.u32_at(self.pos + 4).ok_or_else(truncated)?, false, 8)
+            } else if self.explicit || meta {
+                let vr = self
+                    .bytes
+                    .get(self.pos + 4..self.pos + 6)
+                    .ok_or_else(truncated)?;
+                let vr = std::str::from_utf8(vr)
+                    .ok()
+                    .and_then(|v| v.parse::<VR>().ok())
+                    .ok_or_else(|| format!("element {tag} has an invalid VR"))?;
+                // Binary values come in whole numbers; dicom-parser 0.10 mis-sizes the buffer
+                // of one that does not (PS3.5 §6.2 fixes these value sizes).
+                unit = match vr {
+                    VR::US | VR::SS | VR::OW => 2,
+                    VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => 4,
+                    VR::FD | VR::OD | VR::OV | VR::SV | VR::UV => 8,
+                    _ => 1,
+                };
+                match vr {
+                    VR::OB
+                    | VR::OD
+                    | VR::OF
+                    | VR::OL
+                    | VR::OV
+                    | VR::OW
+                    | VR::SQ
+                    | VR::SV
+                    | VR::UC
+                    | VR::UN
+                    | VR::UR
+                    | VR::UT
+                    | VR::UV => (
+                        self.u32_at(self.pos + 8).ok_or_else(truncated)?,
+                        vr == VR::SQ,
+                        12,
+                    ),
+                    _ => (
+                        u32::from(self.u16_at(self.pos + 6).ok_or_else(truncated)?),
+                        false,
+                        8,
+                    ),
+                }
+            } else {
+                (self.u32_at(self.pos + 4).ok_or_else(truncated)?, false, 8)
+            };
+            self.pos += header_len;
+            let len = (len != u32::MAX).then_some(len as usize);
+            if let Some(len) = len {
+                let remaining = self.bytes.len() - self.pos;
+                if len > remaining {
+                    return Err(format!(
+                        "element {tag} declares {len} bytes but only {remaining} remain"
+                    ));
+                }
+                if len % unit != 0 {
+                    return Err(format!(
+                        "element {tag} has {len} bytes, not a multiple of its value size {unit}"
+                    ));
+                }
+            }
+            Ok(Header { tag, sequence, len })
+        })();
+        self.big_endian = saved;
+        result
+    }
 }
 
 fn read_dataset(obj: &InMemDicomObject, m: &mut Manifest) {
@@ -610,7 +800,9 @@ fn hierarchical_references(
                 let sop_class = text(sop, tags::REFERENCED_SOP_CLASS_UID);
                 let sop_instance = text(sop, tags::REFERENCED_SOP_INSTANCE_UID);
                 if sop_class.is_none() {
-                    defects.push(format!("{at}: Referenced SOP Class UID (0008,1150) missing"));
+                    defects.push(format!(
+                        "{at}: Referenced SOP Class UID (0008,1150) missing"
+                    ));
                 }
                 if sop_instance.is_none() {
                     defects.push(format!(
@@ -822,7 +1014,11 @@ pub fn build(spec: &ManifestSpec) -> Result<Vec<u8>, KosError> {
     put(tags::STUDY_INSTANCE_UID, VR::UI, study_uid);
     put(tags::STUDY_DATE, VR::DA, opt(&s.date));
     put(tags::STUDY_TIME, VR::TM, opt(&s.time));
-    put(tags::REFERRING_PHYSICIAN_NAME, VR::PN, opt(&s.referring_physician));
+    put(
+        tags::REFERRING_PHYSICIAN_NAME,
+        VR::PN,
+        opt(&s.referring_physician),
+    );
     put(tags::STUDY_ID, VR::SH, opt(&s.id));
     put(tags::ACCESSION_NUMBER, VR::SH, opt(&s.accession_number));
     if let Some(d) = &s.description {
@@ -838,19 +1034,42 @@ pub fn build(spec: &ManifestSpec) -> Result<Vec<u8>, KosError> {
         put(tags::INSTITUTION_NAME, VR::LO, i);
     }
     // Key Object Document
-    put(tags::INSTANCE_NUMBER, VR::IS, &spec.instance_number.to_string());
+    put(
+        tags::INSTANCE_NUMBER,
+        VR::IS,
+        &spec.instance_number.to_string(),
+    );
     put(tags::CONTENT_DATE, VR::DA, &spec.content_date);
     put(tags::CONTENT_TIME, VR::TM, &spec.content_time);
     // SR Document Content, root
     put(tags::VALUE_TYPE, VR::CS, "CONTAINER");
     put(tags::CONTINUITY_OF_CONTENT, VR::CS, "SEPARATE");
 
-    obj.put(sequence(tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE, vec![]));
+    obj.put(sequence(
+        tags::REFERENCED_PERFORMED_PROCEDURE_STEP_SEQUENCE,
+        vec![],
+    ));
     if !p.issuer_qualifiers.is_empty() {
         obj.put(designator_sequence(
             tags::ISSUER_OF_PATIENT_ID_QUALIFIERS_SEQUENCE,
             &p.issuer_qualifiers,
         ));
+    }
+    if !p.other_ids.is_empty() {
+        let others = p
+            .other_ids
+            .iter()
+            .map(|o| {
+                let mut item = InMemDicomObject::new_empty();
+                item.put(str_element(tags::PATIENT_ID, VR::LO, opt(&o.id)));
+                if let Some(issuer) = &o.issuer {
+                    item.put(str_element(tags::ISSUER_OF_PATIENT_ID, VR::LO, issuer));
+                }
+                item.put(str_element(tags::TYPE_OF_PATIENT_ID, VR::CS, "TEXT"));
+                item
+            })
+            .collect();
+        obj.put(sequence(tags::OTHER_PATIENT_I_DS_SEQUENCE, others));
     }
     if !s.accession_issuers.is_empty() {
         obj.put(designator_sequence(
@@ -881,7 +1100,11 @@ pub fn build(spec: &ManifestSpec) -> Result<Vec<u8>, KosError> {
                     ));
                 }
                 item.put(sequence(tags::REFERENCED_STUDY_SEQUENCE, vec![]));
-                item.put(str_element(tags::REQUESTED_PROCEDURE_DESCRIPTION, VR::LO, ""));
+                item.put(str_element(
+                    tags::REQUESTED_PROCEDURE_DESCRIPTION,
+                    VR::LO,
+                    "",
+                ));
                 item.put(sequence(tags::REQUESTED_PROCEDURE_CODE_SEQUENCE, vec![]));
                 item.put(str_element(tags::REQUESTED_PROCEDURE_ID, VR::SH, ""));
                 item.put(str_element(
@@ -910,7 +1133,11 @@ pub fn build(spec: &ManifestSpec) -> Result<Vec<u8>, KosError> {
         .iter()
         .map(|(first, instances)| {
             let mut item = InMemDicomObject::new_empty();
-            item.put(str_element(tags::SERIES_INSTANCE_UID, VR::UI, &first.series_uid));
+            item.put(str_element(
+                tags::SERIES_INSTANCE_UID,
+                VR::UI,
+                &first.series_uid,
+            ));
             if let Some(ae) = &first.retrieve_ae_title {
                 item.put(str_element(tags::RETRIEVE_AE_TITLE, VR::AE, ae));
             }
@@ -1605,7 +1832,7 @@ fn kos_06(m: &Manifest, f: &mut Findings) {
         .iter()
         .map(|r| r.sop_instance.as_str())
         .collect();
-    for (inst, _) in &evidence {
+    for inst in evidence.keys() {
         if !root.contains(inst) {
             f.push(
                 "KOS-06",
@@ -1752,9 +1979,9 @@ fn kos_11(m: &Manifest, f: &mut Findings) {
 }
 
 fn image_library(m: &Manifest) -> Option<&ContentItem> {
-    m.content.iter().find(|i| {
-        i.value_type.as_deref() == Some("CONTAINER") && i.concept_is(IMAGE_LIBRARY, DCM)
-    })
+    m.content
+        .iter()
+        .find(|i| i.value_type.as_deref() == Some("CONTAINER") && i.concept_is(IMAGE_LIBRARY, DCM))
 }
 
 fn kos_12(m: &Manifest, f: &mut Findings) {
@@ -1917,10 +2144,7 @@ fn kos_15(m: &Manifest, f: &mut Findings) {
             })
         });
         let Some(group) = group else {
-            f.push(
-                "KOS-15",
-                format!("no Image Library Group for series {s}"),
-            );
+            f.push("KOS-15", format!("no Image Library Group for series {s}"));
             continue;
         };
         if !has(&group.children, MODALITY_CONCEPT) {
@@ -1954,7 +2178,9 @@ fn kos_15(m: &Manifest, f: &mut Findings) {
 /// leading number of a TEXT value counts too.
 fn count_value(v: &str) -> Option<usize> {
     let v = v.trim().trim_start_matches('(').trim_start();
-    let end = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let end = v
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(v.len());
     let n: f64 = v[..end].parse().ok()?;
     (n >= 0.0 && n.fract() == 0.0).then_some(n as usize)
 }
@@ -2032,7 +2258,10 @@ pub fn check_uid(uid: &str) -> Result<(), &'static str> {
 
 fn kos_22(m: &Manifest, f: &mut Findings) {
     let mut uids: Vec<(String, &str)> = [
-        ("Media Storage SOP Class UID", &m.media_storage_sop_class_uid),
+        (
+            "Media Storage SOP Class UID",
+            &m.media_storage_sop_class_uid,
+        ),
         (
             "Media Storage SOP Instance UID",
             &m.media_storage_sop_instance_uid,
@@ -2085,4 +2314,902 @@ fn kos_22(m: &Manifest, f: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dicom_object::DefaultDicomObject;
+
+    const STUDY: &str = "2.25.100";
+    const SERIES_A: &str = "2.25.101";
+    const SERIES_B: &str = "2.25.102";
+    const REPO: &str = "1.3.6.1.4.1.21367.13.80.110";
+
+    fn instance(series: &str, n: u32, class: &str) -> ReferencedInstance {
+        ReferencedInstance {
+            study_uid: STUDY.to_string(),
+            series_uid: series.to_string(),
+            sop_class: class.to_string(),
+            sop_instance: format!("{series}.{n}"),
+            retrieve_ae_title: Some("IDS_AE".to_string()),
+            retrieve_location_uid: Some(REPO.to_string()),
+            retrieve_url: Some("https://ids.example.org/dicomweb".to_string()),
+        }
+    }
+
+    fn spec() -> ManifestSpec {
+        ManifestSpec {
+            sop_instance_uid: "2.25.900".to_string(),
+            series_instance_uid: "2.25.901".to_string(),
+            series_number: 999,
+            instance_number: 1,
+            content_date: "20260101".to_string(),
+            content_time: "120000".to_string(),
+            patient: Patient {
+                id: Some("PAT-1".to_string()),
+                issuer: Some("HOSP".to_string()),
+                name: Some("Doe^Jane".to_string()),
+                birth_date: Some("19700101".to_string()),
+                sex: Some("F".to_string()),
+                ..Patient::default()
+            },
+            study: Study {
+                instance_uid: Some(STUDY.to_string()),
+                id: Some("S1".to_string()),
+                accession_number: Some("ACC1".to_string()),
+                date: Some("20251231".to_string()),
+                time: Some("101010".to_string()),
+                description: Some("CT chest".to_string()),
+                ..Study::default()
+            },
+            manufacturer: Some("ihe-harness".to_string()),
+            key_object_description: Some("shared for XDS-I.b".to_string()),
+            instances: vec![
+                instance(SERIES_A, 1, uids::CT_IMAGE_STORAGE),
+                instance(SERIES_A, 2, uids::CT_IMAGE_STORAGE),
+                instance(SERIES_B, 1, uids::BASIC_TEXT_SR_STORAGE),
+            ],
+            ..ManifestSpec::default()
+        }
+    }
+
+    fn built() -> Vec<u8> {
+        build(&spec()).expect("spec builds")
+    }
+
+    fn open(bytes: &[u8]) -> DefaultDicomObject {
+        OpenFileOptions::new()
+            .read_preamble(ReadPreamble::Never)
+            .from_reader(&bytes[128..])
+            .expect("built file reads")
+    }
+
+    /// Build, change the data set with dicom-object, write it again and parse the result.
+    fn mutated(bytes: &[u8], f: impl FnOnce(&mut DefaultDicomObject)) -> Manifest {
+        let mut file = open(bytes);
+        f(&mut file);
+        let mut out = Vec::new();
+        file.write_all(&mut out).expect("mutated file writes");
+        parse(&out).expect("mutated file parses")
+    }
+
+    fn edit_items(
+        obj: &mut InMemDicomObject,
+        tag: Tag,
+        f: impl FnOnce(&mut Vec<InMemDicomObject>),
+    ) {
+        let mut list = items(obj, tag).to_vec();
+        f(&mut list);
+        obj.put(sequence(tag, list));
+    }
+
+    /// The first series item of the evidence sequence.
+    fn edit_first_series(obj: &mut InMemDicomObject, f: impl FnOnce(&mut InMemDicomObject)) {
+        edit_items(
+            obj,
+            tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+            |studies| {
+                edit_items(
+                    &mut studies[0],
+                    tags::REFERENCED_SERIES_SEQUENCE,
+                    |series| f(&mut series[0]),
+                )
+            },
+        );
+    }
+
+    fn fired(m: &Manifest, rules: &Rules, id: &str) -> Vec<KosViolation> {
+        validate(m, rules)
+            .into_iter()
+            .filter(|v| v.rule == id)
+            .collect()
+    }
+
+    fn assert_fires(m: &Manifest, rules: &Rules, id: &str) {
+        let found = fired(m, rules, id);
+        assert!(
+            !found.is_empty(),
+            "{id} should fire; got {:?}",
+            validate(m, rules)
+        );
+        let expected = rule(id).and_then(|r| r.level(rules.profile));
+        assert!(found.iter().all(|v| Some(v.level) == expected));
+    }
+
+    fn assert_quiet(m: &Manifest, rules: &Rules, id: &str) {
+        let found = fired(m, rules, id);
+        assert!(found.is_empty(), "{id} should not fire; got {found:?}");
+    }
+
+    fn container(concept: InMemDicomObject, children: Vec<InMemDicomObject>) -> InMemDicomObject {
+        InMemDicomObject::from_element_iter([
+            str_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+            str_element(tags::VALUE_TYPE, VR::CS, "CONTAINER"),
+            sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]),
+            str_element(tags::CONTINUITY_OF_CONTENT, VR::CS, "SEPARATE"),
+            sequence(tags::CONTENT_SEQUENCE, children),
+        ])
+    }
+
+    fn code_ci(concept: InMemDicomObject, value: InMemDicomObject) -> InMemDicomObject {
+        InMemDicomObject::from_element_iter([
+            str_element(tags::RELATIONSHIP_TYPE, VR::CS, "HAS ACQ CONTEXT"),
+            str_element(tags::VALUE_TYPE, VR::CS, "CODE"),
+            sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]),
+            sequence(tags::CONCEPT_CODE_SEQUENCE, vec![value]),
+        ])
+    }
+
+    fn num_ci(concept: InMemDicomObject, n: usize) -> InMemDicomObject {
+        let measured = InMemDicomObject::from_element_iter([
+            sequence(
+                tags::MEASUREMENT_UNITS_CODE_SEQUENCE,
+                vec![code_item("{instances}", "UCUM", "instances")],
+            ),
+            str_element(tags::NUMERIC_VALUE, VR::DS, &n.to_string()),
+        ]);
+        InMemDicomObject::from_element_iter([
+            str_element(tags::RELATIONSHIP_TYPE, VR::CS, "HAS ACQ CONTEXT"),
+            str_element(tags::VALUE_TYPE, VR::CS, "NUM"),
+            sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]),
+            sequence(tags::MEASURED_VALUE_SEQUENCE, vec![measured]),
+        ])
+    }
+
+    fn uidref_ci(concept: InMemDicomObject, uid: &str) -> InMemDicomObject {
+        InMemDicomObject::from_element_iter([
+            str_element(tags::RELATIONSHIP_TYPE, VR::CS, "HAS ACQ CONTEXT"),
+            str_element(tags::VALUE_TYPE, VR::CS, "UIDREF"),
+            sequence(tags::CONCEPT_NAME_CODE_SEQUENCE, vec![concept]),
+            str_element(tags::UID, VR::UI, uid),
+        ])
+    }
+
+    fn modality(value: &str) -> InMemDicomObject {
+        code_ci(
+            code_item(MODALITY_CONCEPT, DCM, "Modality"),
+            code_item(value, DCM, value),
+        )
+    }
+
+    fn library_group(series: &str, count: usize) -> InMemDicomObject {
+        container(
+            code_item(IMAGE_LIBRARY_GROUP, DCM, "Image Library Group"),
+            vec![
+                modality("CT"),
+                uidref_ci(
+                    code_item(SERIES_INSTANCE_UID_CONCEPT, DCM, "Series Instance UID"),
+                    series,
+                ),
+                num_ci(
+                    code_item(
+                        NUMBER_OF_SERIES_RELATED_INSTANCES,
+                        IHE_TEMP_SCHEME,
+                        "Number of Series Related Instances",
+                    ),
+                    count,
+                ),
+            ],
+        )
+    }
+
+    fn image_library_item(target_region: InMemDicomObject) -> InMemDicomObject {
+        container(
+            code_item(IMAGE_LIBRARY, DCM, "Image Library"),
+            vec![
+                modality("CT"),
+                code_ci(
+                    code_item(TARGET_REGION, DCM, "Target Region"),
+                    target_region,
+                ),
+                num_ci(
+                    code_item(
+                        NUMBER_OF_STUDY_RELATED_SERIES,
+                        IHE_TEMP_SCHEME,
+                        "Number of Study Related Series",
+                    ),
+                    2,
+                ),
+                library_group(SERIES_A, 2),
+                library_group(SERIES_B, 1),
+            ],
+        )
+    }
+
+    fn mado_spec() -> ManifestSpec {
+        let issuer = |uid: &str| HierarchicDesignator {
+            local_namespace_entity_id: None,
+            universal_entity_id: Some(uid.to_string()),
+            universal_entity_id_type: Some("ISO".to_string()),
+        };
+        let mut s = spec();
+        s.patient.issuer_qualifiers = vec![issuer("1.2.3.1")];
+        s.patient.other_ids = vec![OtherPatientId {
+            id: s.patient.id.clone(),
+            issuer: s.patient.issuer.clone(),
+        }];
+        s.study.accession_issuers = vec![issuer("1.2.3.2")];
+        s.institution_name = Some("Hospital".to_string());
+        s.timezone_offset_from_utc = Some("+0100".to_string());
+        s.referenced_requests = vec![ReferencedRequest {
+            study_uid: Some(STUDY.to_string()),
+            accession_number: Some("ACC1".to_string()),
+            accession_issuers: vec![issuer("1.2.3.2")],
+            placer_order_number: Some("ORD1".to_string()),
+            order_placer_identifiers: vec![issuer("1.2.3.3")],
+        }];
+        s
+    }
+
+    /// Turn a built manifest into a MADO "Manifest with Description".
+    fn to_mado(f: &mut DefaultDicomObject, target_region: InMemDicomObject) {
+        f.put(sequence(
+            tags::CONCEPT_NAME_CODE_SEQUENCE,
+            vec![code_item(
+                MADO_TITLE_TEMP,
+                IHE_TEMP_SCHEME,
+                MADO_TITLE_MEANING,
+            )],
+        ));
+        edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+            c.push(image_library_item(target_region))
+        });
+    }
+
+    fn mado_bytes() -> Vec<u8> {
+        build(&mado_spec()).expect("MADO spec builds")
+    }
+
+    fn mado() -> Manifest {
+        mado_with(|_| {})
+    }
+
+    fn mado_with(g: impl FnOnce(&mut DefaultDicomObject)) -> Manifest {
+        mutated(&mado_bytes(), |f| {
+            to_mado(f, code_item("67734004", "SCT", "Upper trunk"));
+            g(f)
+        })
+    }
+
+    // --- build and parse ---------------------------------------------------------------------
+
+    #[test]
+    fn round_trip_keeps_what_was_built() {
+        let s = spec();
+        let m = parse(&built()).unwrap();
+        assert_eq!(m.transfer_syntax_uid, EXPLICIT_VR_LITTLE_ENDIAN);
+        assert_eq!(m.sop_class_uid.as_deref(), Some(KOS_SOP_CLASS));
+        assert_eq!(
+            m.media_storage_sop_class_uid.as_deref(),
+            Some(KOS_SOP_CLASS)
+        );
+        assert_eq!(m.sop_instance_uid.as_deref(), Some("2.25.900"));
+        assert_eq!(
+            m.media_storage_sop_instance_uid.as_deref(),
+            Some("2.25.900")
+        );
+        assert_eq!(m.patient, s.patient);
+        assert_eq!(m.study.instance_uid, s.study.instance_uid);
+        assert_eq!(m.study.accession_number, s.study.accession_number);
+        assert_eq!(m.study.date, s.study.date);
+        assert_eq!(m.study.time, s.study.time);
+        assert_eq!(m.study.description, s.study.description);
+        assert_eq!(m.series.modality.as_deref(), Some("KO"));
+        assert_eq!(m.series.number.as_deref(), Some("999"));
+        assert_eq!(m.series.instance_uid.as_deref(), Some("2.25.901"));
+        assert_eq!(
+            m.document_title,
+            Some(Code::new(MANIFEST_TITLE, DCM, MANIFEST_TITLE_MEANING))
+        );
+        assert_eq!(
+            m.template,
+            Some(TemplateId {
+                mapping_resource: Some(DCMR.to_string()),
+                identifier: Some(TID_KEY_OBJECT_SELECTION.to_string())
+            })
+        );
+        assert_eq!(m.evidence, s.instances);
+        assert!(m.evidence_defects.is_empty());
+        let refs: Vec<(&str, &str)> = m
+            .content_references
+            .iter()
+            .map(|r| (r.value_type.as_str(), r.sop_instance.as_str()))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("IMAGE", "2.25.101.1"),
+                ("IMAGE", "2.25.101.2"),
+                ("COMPOSITE", "2.25.102.1")
+            ]
+        );
+        assert_eq!(
+            m.key_object_description.as_deref(),
+            Some("shared for XDS-I.b")
+        );
+        assert_eq!(m.evidence_studies(), [STUDY]);
+        assert_eq!(m.evidence_series(), [SERIES_A, SERIES_B]);
+    }
+
+    #[test]
+    fn build_is_deterministic() {
+        assert_eq!(built(), built());
+    }
+
+    #[test]
+    fn built_manifest_passes_every_xds_i_b_rule() {
+        let m = parse(&built()).unwrap();
+        let rules = Rules::xds_i_b()
+            .with_repository_unique_id(REPO)
+            .expecting_retrieve_ae_title();
+        assert_eq!(validate(&m, &rules), []);
+    }
+
+    #[test]
+    fn mado_fixture_passes_every_mado_rule() {
+        assert_eq!(validate(&mado(), &Rules::mado()), []);
+    }
+
+    #[test]
+    fn round_trip_of_mado_attributes() {
+        let s = mado_spec();
+        let m = parse(&mado_bytes()).unwrap();
+        assert_eq!(m.patient, s.patient);
+        assert_eq!(m.study.accession_issuers, s.study.accession_issuers);
+        assert_eq!(m.referenced_requests, s.referenced_requests);
+        assert_eq!(m.equipment.institution_name, s.institution_name);
+        assert_eq!(m.timezone_offset_from_utc, s.timezone_offset_from_utc);
+    }
+
+    #[test]
+    fn build_rejects_what_cannot_be_a_manifest() {
+        let mut s = spec();
+        s.instances.clear();
+        assert!(matches!(
+            build(&s),
+            Err(KosError::Spec {
+                field: "instances",
+                ..
+            })
+        ));
+
+        let mut s = spec();
+        s.instances[0].study_uid = "2.25.555".to_string();
+        assert!(matches!(build(&s), Err(KosError::Spec { .. })));
+
+        let mut s = spec();
+        s.instances[1].retrieve_ae_title = Some("OTHER".to_string());
+        assert!(matches!(build(&s), Err(KosError::Spec { .. })));
+
+        let mut s = spec();
+        s.sop_instance_uid = "1.02.3".to_string();
+        assert!(matches!(
+            build(&s),
+            Err(KosError::Spec {
+                field: "sop_instance_uid",
+                ..
+            })
+        ));
+
+        let mut s = spec();
+        s.study.instance_uid = None;
+        assert!(matches!(build(&s), Err(KosError::Spec { .. })));
+    }
+
+    #[test]
+    fn reference_value_types() {
+        assert_eq!(reference_value_type(uids::CT_IMAGE_STORAGE), "IMAGE");
+        assert_eq!(reference_value_type(uids::SEGMENTATION_STORAGE), "IMAGE");
+        assert_eq!(reference_value_type(uids::RT_IMAGE_STORAGE), "IMAGE");
+        assert_eq!(
+            reference_value_type(uids::TWELVE_LEAD_ECG_WAVEFORM_STORAGE),
+            "WAVEFORM"
+        );
+        assert_eq!(reference_value_type(KOS_SOP_CLASS), "COMPOSITE");
+        assert_eq!(
+            reference_value_type(uids::ENCAPSULATED_PDF_STORAGE),
+            "COMPOSITE"
+        );
+        assert_eq!(reference_value_type(uids::RT_PLAN_STORAGE), "COMPOSITE");
+        assert_eq!(reference_value_type("1.2.3.4"), "COMPOSITE");
+    }
+
+    #[test]
+    fn uid_syntax() {
+        assert_eq!(check_uid("1.2.840.10008.5.1.4.1.1.88.59"), Ok(()));
+        assert_eq!(check_uid("2.25.0"), Ok(()));
+        assert!(check_uid("").is_err());
+        assert!(check_uid("1.2.03").is_err());
+        assert!(check_uid("1..2").is_err());
+        assert!(check_uid("1.2.").is_err());
+        assert!(check_uid("1.2.a").is_err());
+        assert!(check_uid(&format!("1.{}", "2".repeat(63))).is_err());
+        assert_eq!(check_uid(&format!("1.{}", "2".repeat(62))), Ok(()));
+    }
+
+    #[test]
+    fn count_values() {
+        assert_eq!(count_value("20"), Some(20));
+        assert_eq!(count_value("(20, UCUM, \"instances\")"), Some(20));
+        assert_eq!(count_value("2.0"), Some(2));
+        assert_eq!(count_value("2.5"), None);
+        assert_eq!(count_value("many"), None);
+    }
+
+    #[test]
+    fn rule_registry_is_consistent() {
+        let mut ids = BTreeSet::new();
+        for r in RULES {
+            assert!(ids.insert(r.id), "duplicate rule id {}", r.id);
+            assert!(
+                r.xds_i_b.is_some() || r.mado.is_some(),
+                "{} applies nowhere",
+                r.id
+            );
+            assert!(!r.requirement.is_empty() && !r.title.is_empty());
+        }
+    }
+
+    // --- parse robustness ---------------------------------------------------------------------
+
+    #[test]
+    fn parse_never_panics_on_truncated_input() {
+        let bytes = built();
+        for end in 0..bytes.len() {
+            let _ = parse(&bytes[..end]);
+        }
+        let without_preamble = &bytes[128..];
+        for end in 0..without_preamble.len() {
+            let _ = parse(&without_preamble[..end]);
+        }
+    }
+
+    #[test]
+    fn parse_never_panics_on_garbage() {
+        let bytes = built();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2000 {
+            let mut b = bytes.clone();
+            // Flip a few bytes past the preamble, keeping the DICM magic most of the time.
+            for _ in 0..4 {
+                let at = 132 + (next() as usize) % (b.len() - 132);
+                b[at] = next() as u8;
+            }
+            let _ = parse(&b);
+        }
+        let mut noise = b"DICM".to_vec();
+        noise.extend((0..512).map(|_| next() as u8));
+        assert!(parse(&noise).is_err());
+        assert!(parse(b"").is_err());
+        assert!(parse(b"not dicom at all").is_err());
+    }
+
+    #[test]
+    fn parse_rejects_lengths_past_the_end() {
+        // A 4-byte length of an explicit VR SQ, inflated to nearly 4 GiB: the decoder would
+        // allocate it before noticing the bytes are missing.
+        let bytes = built();
+        let sq = bytes
+            .windows(4)
+            .position(|w| w == b"SQ\0\0")
+            .expect("a sequence");
+        let mut b = bytes.clone();
+        b[sq + 4..sq + 8].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        let err = parse(&b).unwrap_err();
+        assert!(err.to_string().contains("declares"), "{err}");
+    }
+
+    #[test]
+    fn parse_reads_a_file_without_preamble() {
+        let bytes = built();
+        assert_eq!(parse(&bytes[128..]).unwrap(), parse(&bytes).unwrap());
+    }
+
+    // --- rules: each fires on a defect and stays quiet without it ------------------------------
+
+    #[test]
+    fn kos_01_sop_class() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-01");
+        let m = mutated(&built(), |f| {
+            f.put(str_element(
+                tags::SOP_CLASS_UID,
+                VR::UI,
+                uids::BASIC_TEXT_SR_STORAGE,
+            ));
+        });
+        assert_fires(&m, &x, "KOS-01");
+        let m = mutated(&built(), |f| {
+            f.update_meta(|meta| meta.media_storage_sop_instance_uid = "2.25.1\0".to_string())
+        });
+        assert_fires(&m, &x, "KOS-01");
+    }
+
+    #[test]
+    fn kos_02_series_and_document_attributes() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-02");
+        let m = mutated(&built(), |f| {
+            f.put(str_element(tags::MODALITY, VR::CS, "SR"));
+        });
+        assert_fires(&m, &x, "KOS-02");
+        let m = mutated(&built(), |f| {
+            f.remove_element(tags::CONTENT_TIME);
+        });
+        assert_fires(&m, &x, "KOS-02");
+    }
+
+    #[test]
+    fn kos_03_root_container() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-03");
+        let m = mutated(&built(), |f| {
+            f.put(str_element(
+                tags::CONTINUITY_OF_CONTENT,
+                VR::CS,
+                "CONTINUOUS",
+            ));
+        });
+        assert_fires(&m, &x, "KOS-03");
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONTENT_TEMPLATE_SEQUENCE, |t| {
+                t[0].put(str_element(tags::TEMPLATE_IDENTIFIER, VR::CS, "2000"));
+            });
+        });
+        assert_fires(&m, &x, "KOS-03");
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONCEPT_NAME_CODE_SEQUENCE, |t| {
+                t.push(code_item("113000", DCM, "Of Interest"))
+            });
+        });
+        assert_fires(&m, &x, "KOS-03");
+    }
+
+    #[test]
+    fn kos_04_document_title() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-04");
+        let m = mutated(&built(), |f| {
+            f.put(sequence(
+                tags::CONCEPT_NAME_CODE_SEQUENCE,
+                vec![code_item("113000", DCM, "Of Interest")],
+            ));
+        });
+        assert_fires(&m, &x, "KOS-04");
+        assert_quiet(&mado(), &Rules::mado(), "KOS-04");
+    }
+
+    #[test]
+    fn kos_05_evidence_structure() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-05");
+        let m = mutated(&built(), |f| {
+            f.remove_element(tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE);
+        });
+        assert_fires(&m, &x, "KOS-05");
+        let m = mutated(&built(), |f| {
+            f.put(sequence(
+                tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+                vec![],
+            ));
+        });
+        assert_fires(&m, &x, "KOS-05");
+        let m = mutated(&built(), |f| {
+            edit_first_series(f, |s| {
+                s.remove_element(tags::SERIES_INSTANCE_UID);
+            })
+        });
+        assert_fires(&m, &x, "KOS-05");
+    }
+
+    #[test]
+    fn kos_06_content_matches_evidence() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-06");
+        // An evidence instance no content item references.
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+                c.pop();
+            });
+        });
+        assert_fires(&m, &x, "KOS-06");
+        // A content item referencing an instance missing from the evidence.
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+                let mut extra = instance(SERIES_A, 9, uids::CT_IMAGE_STORAGE);
+                extra.sop_instance = "2.25.777".to_string();
+                c.push(InMemDicomObject::from_element_iter([
+                    str_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+                    str_element(tags::VALUE_TYPE, VR::CS, "IMAGE"),
+                    sequence(tags::REFERENCED_SOP_SEQUENCE, vec![sop_item(&extra)]),
+                ]));
+            });
+        });
+        assert_fires(&m, &x, "KOS-06");
+    }
+
+    fn second_study(f: &mut DefaultDicomObject, identical: bool) {
+        let other = ReferencedInstance {
+            study_uid: "2.25.200".to_string(),
+            series_uid: "2.25.201".to_string(),
+            ..instance(SERIES_A, 1, uids::CT_IMAGE_STORAGE)
+        };
+        let series = InMemDicomObject::from_element_iter([
+            str_element(tags::SERIES_INSTANCE_UID, VR::UI, &other.series_uid),
+            str_element(tags::RETRIEVE_LOCATION_UID, VR::UI, REPO),
+            sequence(tags::REFERENCED_SOP_SEQUENCE, vec![sop_item(&other)]),
+        ]);
+        let study = InMemDicomObject::from_element_iter([
+            str_element(tags::STUDY_INSTANCE_UID, VR::UI, &other.study_uid),
+            sequence(tags::REFERENCED_SERIES_SEQUENCE, vec![series]),
+        ]);
+        edit_items(
+            f,
+            tags::CURRENT_REQUESTED_PROCEDURE_EVIDENCE_SEQUENCE,
+            |s| s.push(study.clone()),
+        );
+        if identical {
+            f.put(sequence(tags::IDENTICAL_DOCUMENTS_SEQUENCE, vec![study]));
+        }
+    }
+
+    #[test]
+    fn kos_07_identical_documents_for_several_studies() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-07");
+        let m = mutated(&built(), |f| second_study(f, false));
+        assert_fires(&m, &x, "KOS-07");
+        let m = mutated(&built(), |f| second_study(f, true));
+        assert_quiet(&m, &x, "KOS-07");
+        assert_eq!(m.identical_documents.len(), 1);
+    }
+
+    #[test]
+    fn kos_08_retrieve_location_uid() {
+        let x = Rules::xds_i_b().with_repository_unique_id(REPO);
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-08");
+        let m = mutated(&built(), |f| {
+            edit_first_series(f, |s| {
+                s.remove_element(tags::RETRIEVE_LOCATION_UID);
+            })
+        });
+        assert_fires(&m, &x, "KOS-08");
+        let other = Rules::xds_i_b().with_repository_unique_id("1.2.3.4");
+        assert_fires(&parse(&built()).unwrap(), &other, "KOS-08");
+        assert_quiet(&m, &Rules::mado(), "KOS-08");
+    }
+
+    #[test]
+    fn kos_09_retrieve_ae_title_for_c_move() {
+        let m = mutated(&built(), |f| {
+            edit_first_series(f, |s| {
+                s.remove_element(tags::RETRIEVE_AE_TITLE);
+            })
+        });
+        let c_move = Rules::xds_i_b().expecting_retrieve_ae_title();
+        assert_fires(&m, &c_move, "KOS-09");
+        assert_quiet(&m, &Rules::xds_i_b(), "KOS-09");
+        assert_quiet(&parse(&built()).unwrap(), &c_move, "KOS-09");
+    }
+
+    #[test]
+    fn kos_10_retrieve_url() {
+        let with_url = |url: &'static str| {
+            mutated(&built(), move |f| {
+                edit_first_series(f, |s| {
+                    s.put(str_element(tags::RETRIEVE_URL, VR::UR, url));
+                })
+            })
+        };
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-10");
+        assert_fires(&with_url("dicomserver/rs"), &x, "KOS-10");
+        assert_fires(&with_url("ftp://host/rs"), &x, "KOS-10");
+        let series_url = "https://ids.example.org/rs/studies/2.25.100/series/2.25.101";
+        assert_quiet(&with_url(series_url), &x, "KOS-10");
+        let m = mado_with(|f| {
+            edit_first_series(f, |s| {
+                s.put(str_element(tags::RETRIEVE_URL, VR::UR, series_url));
+            })
+        });
+        assert_fires(&m, &Rules::mado(), "KOS-10");
+        assert_quiet(&mado(), &Rules::mado(), "KOS-10");
+    }
+
+    #[test]
+    fn kos_11_by_value_and_no_purpose_of_reference() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-11");
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+                let last = c.len() - 1;
+                c[last].put(sequence(
+                    tags::PURPOSE_OF_REFERENCE_CODE_SEQUENCE,
+                    vec![code_item("121112", DCM, "Source of Measurement")],
+                ));
+            });
+        });
+        assert_fires(&m, &x, "KOS-11");
+        let m = mutated(&built(), |f| {
+            edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+                c.push(InMemDicomObject::from_element_iter([
+                    str_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+                    DataElement::new(
+                        tags::REFERENCED_CONTENT_ITEM_IDENTIFIER,
+                        VR::UL,
+                        PrimitiveValue::from(1u32),
+                    ),
+                ]));
+            });
+        });
+        assert_fires(&m, &x, "KOS-11");
+    }
+
+    #[test]
+    fn kos_12_mado_title_library_and_own_study() {
+        let r = Rules::mado();
+        assert_quiet(&mado(), &r, "KOS-12");
+        // An XDS-I.b manifest is not a MADO one: wrong title, no Image Library.
+        let plain = parse(&mado_bytes()).unwrap();
+        assert_eq!(fired(&plain, &r, "KOS-12").len(), 2);
+        let m = mado_with(|f| second_study(f, true));
+        assert_fires(&m, &r, "KOS-12");
+        assert_quiet(&m, &Rules::xds_i_b(), "KOS-12");
+    }
+
+    #[test]
+    fn kos_13_mado_required_attributes() {
+        let r = Rules::mado();
+        assert_quiet(&mado(), &r, "KOS-13");
+        // The plain XDS-I.b build lacks issuer qualifiers, other IDs, institution, timezone and
+        // the Referenced Request Sequence.
+        let plain = mutated(&built(), |f| {
+            to_mado(f, code_item("67734004", "SCT", "Upper trunk"))
+        });
+        assert!(fired(&plain, &r, "KOS-13").len() >= 5);
+        let m = mado_with(|f| {
+            f.remove_element(tags::TIMEZONE_OFFSET_FROM_UTC);
+        });
+        assert_fires(&m, &r, "KOS-13");
+        let m = mado_with(|f| {
+            edit_first_series(f, |s| {
+                s.remove_element(tags::RETRIEVE_LOCATION_UID);
+                s.remove_element(tags::RETRIEVE_URL);
+            })
+        });
+        assert_fires(&m, &r, "KOS-13");
+        // Either addressing mode satisfies MADO.
+        let m = mado_with(|f| {
+            edit_first_series(f, |s| {
+                s.remove_element(tags::RETRIEVE_LOCATION_UID);
+            })
+        });
+        assert_quiet(&m, &r, "KOS-13");
+        assert_quiet(&plain, &Rules::xds_i_b(), "KOS-13");
+    }
+
+    #[test]
+    fn kos_14_accession_issuer_iff_accession() {
+        let r = Rules::mado();
+        assert_quiet(&mado(), &r, "KOS-14");
+        let m = mado_with(|f| {
+            f.remove_element(tags::ISSUER_OF_ACCESSION_NUMBER_SEQUENCE);
+        });
+        assert_fires(&m, &r, "KOS-14");
+        let m = mado_with(|f| {
+            f.put(str_element(tags::ACCESSION_NUMBER, VR::SH, ""));
+        });
+        assert_fires(&m, &r, "KOS-14");
+        let m = mado_with(|f| {
+            f.put(str_element(tags::ACCESSION_NUMBER, VR::SH, ""));
+            f.remove_element(tags::ISSUER_OF_ACCESSION_NUMBER_SEQUENCE);
+        });
+        assert_quiet(&m, &r, "KOS-14");
+    }
+
+    #[test]
+    fn kos_15_image_library_counts() {
+        let r = Rules::mado();
+        assert_quiet(&mado(), &r, "KOS-15");
+        // One more instance in series A than its library group says.
+        let m = mado_with(|f| {
+            edit_first_series(f, |s| {
+                edit_items(s, tags::REFERENCED_SOP_SEQUENCE, |sops| {
+                    sops.push(sop_item(&instance(SERIES_A, 3, uids::CT_IMAGE_STORAGE)))
+                })
+            });
+            edit_items(f, tags::CONTENT_SEQUENCE, |c| {
+                c.push(InMemDicomObject::from_element_iter([
+                    str_element(tags::RELATIONSHIP_TYPE, VR::CS, "CONTAINS"),
+                    str_element(tags::VALUE_TYPE, VR::CS, "IMAGE"),
+                    sequence(
+                        tags::REFERENCED_SOP_SEQUENCE,
+                        vec![sop_item(&instance(SERIES_A, 3, uids::CT_IMAGE_STORAGE))],
+                    ),
+                ]))
+            });
+        });
+        assert_eq!(
+            fired(&m, &r, "KOS-15")
+                .iter()
+                .map(|v| v.message.as_str())
+                .collect::<Vec<_>>(),
+            ["series 2.25.101: Number of Series Related Instances expected 3, found 2"]
+        );
+        assert_quiet(&m, &r, "KOS-06");
+    }
+
+    #[test]
+    fn kos_17_target_region_value_set() {
+        let r = Rules::mado();
+        assert_quiet(&mado(), &r, "KOS-17");
+        let m = mutated(&mado_bytes(), |f| {
+            to_mado(f, code_item("39607008", "SCT", "Lung"))
+        });
+        assert_fires(&m, &r, "KOS-17");
+        assert!(validate(&m, &r).iter().all(|v| v.level == Level::Warning));
+    }
+
+    #[test]
+    fn kos_18_manifest_study_is_the_referenced_study() {
+        let m = mutated(&built(), |f| {
+            f.put(str_element(tags::STUDY_INSTANCE_UID, VR::UI, "2.25.300"));
+        });
+        assert_fires(&m, &Rules::xds_i_b(), "KOS-18");
+        assert_fires(&m, &Rules::mado(), "KOS-18");
+        assert_eq!(
+            fired(&m, &Rules::xds_i_b(), "KOS-18")[0].level,
+            Level::Warning
+        );
+        assert_eq!(fired(&m, &Rules::mado(), "KOS-18")[0].level, Level::Error);
+        assert_quiet(&parse(&built()).unwrap(), &Rules::xds_i_b(), "KOS-18");
+    }
+
+    #[test]
+    fn kos_21_patient_id() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-21");
+        let m = mutated(&built(), |f| {
+            f.put(str_element(tags::PATIENT_ID, VR::LO, ""));
+        });
+        assert_fires(&m, &x, "KOS-21");
+    }
+
+    #[test]
+    fn kos_22_uid_syntax() {
+        let x = Rules::xds_i_b();
+        assert_quiet(&parse(&built()).unwrap(), &x, "KOS-22");
+        let m = mutated(&built(), |f| {
+            f.put(str_element(tags::SERIES_INSTANCE_UID, VR::UI, "2.25.0123"));
+        });
+        assert_fires(&m, &x, "KOS-22");
+        let m = mutated(&built(), |f| {
+            edit_first_series(f, |s| {
+                s.put(str_element(tags::SERIES_INSTANCE_UID, VR::UI, "2.25.x"));
+            })
+        });
+        assert_fires(&m, &x, "KOS-22");
+    }
 }

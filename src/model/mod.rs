@@ -4,3 +4,4 @@ pub mod dicom_json;
 pub mod dicom_part;
 pub mod ebrim;
 pub mod fixtures;
+pub mod kos;
