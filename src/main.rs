@@ -118,10 +118,15 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // A single streamed retrieve runs best on one thread: the connection and the consumer of its
+    // body then hand chunks over without waking another thread per chunk (hashing has threads of
+    // its own). Runs and the reference server serve many exchanges at once: multi-threaded.
+    let mut builder = if matches!(cli.command, Command::Retrieve { .. }) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let rt = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

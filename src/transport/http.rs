@@ -453,7 +453,7 @@ pub struct DigestPipe {
 }
 
 enum PipeMsg {
-    Data(Vec<u8>),
+    Data(Vec<Bytes>),
     Cut,
 }
 
@@ -466,7 +466,8 @@ enum PipeState {
     Worker {
         tx: std::sync::mpsc::SyncSender<PipeMsg>,
         handle: std::thread::JoinHandle<Vec<String>>,
-        batch: Vec<u8>,
+        batch: Vec<Bytes>,
+        batched: usize,
     },
     Broken,
 }
@@ -495,8 +496,8 @@ impl DigestPipe {
         }
     }
 
-    /// Add bytes to the open segment.
-    pub fn update(&mut self, data: &[u8]) {
+    /// Add bytes to the open segment (shared, not copied, when hashing runs on its thread).
+    pub fn update(&mut self, data: &Bytes) {
         match &mut self.state {
             PipeState::Inline {
                 current,
@@ -511,11 +512,14 @@ impl DigestPipe {
                     self.state = spawn_worker(current, done);
                 }
             }
-            PipeState::Worker { tx, batch, .. } => {
-                batch.extend_from_slice(data);
-                if batch.len() >= HASH_BATCH {
-                    let full = std::mem::replace(batch, Vec::with_capacity(HASH_BATCH));
-                    if tx.send(PipeMsg::Data(full)).is_err() {
+            PipeState::Worker {
+                tx, batch, batched, ..
+            } => {
+                batch.push(data.clone());
+                *batched += data.len();
+                if *batched >= HASH_BATCH {
+                    *batched = 0;
+                    if tx.send(PipeMsg::Data(std::mem::take(batch))).is_err() {
                         self.state = PipeState::Broken;
                     }
                 }
@@ -530,7 +534,10 @@ impl DigestPipe {
             PipeState::Inline { current, done, .. } => {
                 done.push(std::mem::take(current).finish_hex());
             }
-            PipeState::Worker { tx, batch, .. } => {
+            PipeState::Worker {
+                tx, batch, batched, ..
+            } => {
+                *batched = 0;
                 let full = std::mem::take(batch);
                 let sent = (full.is_empty() || tx.send(PipeMsg::Data(full)).is_ok())
                     && tx.send(PipeMsg::Cut).is_ok();
@@ -554,7 +561,9 @@ impl DigestPipe {
                 }
                 done
             }
-            PipeState::Worker { tx, handle, batch } => {
+            PipeState::Worker {
+                tx, handle, batch, ..
+            } => {
                 let ok = (batch.is_empty() || tx.send(PipeMsg::Data(batch)).is_ok())
                     && (!include_open || tx.send(PipeMsg::Cut).is_ok());
                 drop(tx);
@@ -579,7 +588,11 @@ fn spawn_worker(current: Sha256, done: Vec<String>) -> PipeState {
             let mut done = done;
             for msg in rx {
                 match msg {
-                    PipeMsg::Data(d) => current.update(&d),
+                    PipeMsg::Data(d) => {
+                        for b in d {
+                            current.update(&b);
+                        }
+                    }
                     PipeMsg::Cut => done.push(std::mem::take(&mut current).finish_hex()),
                 }
             }
@@ -589,7 +602,8 @@ fn spawn_worker(current: Sha256, done: Vec<String>) -> PipeState {
         Ok(handle) => PipeState::Worker {
             tx,
             handle,
-            batch: Vec::with_capacity(HASH_BATCH),
+            batch: Vec::new(),
+            batched: 0,
         },
         Err(_) => PipeState::Broken,
     }
@@ -762,17 +776,17 @@ mod tests {
             let b = b"second segment".to_vec();
             let mut pipe = DigestPipe::new();
             for chunk in a.chunks(65_537) {
-                pipe.update(chunk);
+                pipe.update(&Bytes::copy_from_slice(chunk));
             }
             pipe.cut();
-            pipe.update(&b);
+            pipe.update(&Bytes::from(b.clone()));
             let closed_only = {
                 let mut p2 = DigestPipe::new();
                 for chunk in a.chunks(65_537) {
-                    p2.update(chunk);
+                    p2.update(&Bytes::copy_from_slice(chunk));
                 }
                 p2.cut();
-                p2.update(&b);
+                p2.update(&Bytes::from(b.clone()));
                 p2.finish(false)
             };
             assert_eq!(closed_only, vec![sha_hex(&a)]);
