@@ -175,6 +175,17 @@ fn multipart_of<'a>(s: &'a Subject<'_>) -> Option<&'a MultipartSummary> {
     s.exchange.multipart.as_ref()
 }
 
+/// The multipart body of a successful retrieve, or why a check of its parts does not apply.
+fn successful_multipart<'a>(s: &'a Subject<'_>) -> Result<&'a MultipartSummary, Verdict> {
+    let Some(mp) = multipart_of(s) else {
+        return Err(Verdict::na("not a multipart response"));
+    };
+    if !is_success(s.exchange) {
+        return Err(Verdict::na("no successful retrieve to judge"));
+    }
+    Ok(mp)
+}
+
 fn dw01_multipart_structure(s: &Subject<'_>) -> Verdict {
     if !is_success(s.exchange) {
         return Verdict::na("no successful retrieve to judge");
@@ -272,12 +283,10 @@ fn dw02_part_types(s: &Subject<'_>) -> Verdict {
 }
 
 fn dw03_transfer_syntax(s: &Subject<'_>) -> Verdict {
-    let Some(mp) = multipart_of(s) else {
-        return Verdict::na("not a multipart response");
+    let mp = match successful_multipart(s) {
+        Ok(mp) => mp,
+        Err(v) => return v,
     };
-    if !is_success(s.exchange) {
-        return Verdict::na("no successful retrieve to judge");
-    }
     let mut judged = 0;
     for (i, part) in mp.parts.iter().enumerate() {
         let Some(head) = &part.dicom else { continue };
@@ -870,12 +879,10 @@ fn dw12_stow_study_mismatch(s: &Subject<'_>) -> Verdict {
 }
 
 fn dw17_parts_are_dicom(s: &Subject<'_>) -> Verdict {
-    let Some(mp) = multipart_of(s) else {
-        return Verdict::na("not a multipart response");
+    let mp = match successful_multipart(s) {
+        Ok(mp) => mp,
+        Err(v) => return v,
     };
-    if !is_success(s.exchange) {
-        return Verdict::na("no successful retrieve to judge");
-    }
     let mut judged = 0;
     for (i, part) in mp.parts.iter().enumerate() {
         if let Some(why) = &part.not_dicom {
