@@ -54,6 +54,9 @@ enum Command {
         /// Stop at the first failed scenario.
         #[arg(long)]
         fail_fast: bool,
+        /// Run only shard I of N (1-based, `I/N`): each CI job runs one shard and the JUnit files merge.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u32, u32)>,
         /// Judge SHOULD-level requirements as failures (overrides the profile's options.strict).
         #[arg(long)]
         strict: bool,
@@ -104,6 +107,24 @@ enum Command {
     },
 }
 
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("{s:?} is not I/N, e.g. 2/4"))?;
+    let i: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("{i:?} is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{n:?} is not a number"))?;
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("shard {i}/{n}: I must be between 1 and N"));
+    }
+    Ok((i, n))
+}
+
 fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
     names
         .iter()
@@ -145,6 +166,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             report_dir,
             concurrency,
             fail_fast,
+            shard,
             strict,
             fixtures,
             faults,
@@ -163,6 +185,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                 report_dir,
                 concurrency,
                 fail_fast,
+                shard,
                 strict,
                 fixtures,
                 faults,

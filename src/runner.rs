@@ -72,6 +72,8 @@ pub struct RunOptions {
     pub concurrency: usize,
     /// Stop at the first failed scenario.
     pub fail_fast: bool,
+    /// Run only shard `i` of `n` (1-based).
+    pub shard: Option<(u32, u32)>,
     /// Force strict mode on.
     pub strict: bool,
     /// Fixture folder.
@@ -114,6 +116,21 @@ pub fn parse_tags(expr: &str) -> Result<cucumber::gherkin::tagexpr::TagOperation
 mod peg_error {
     /// The error type of gherkin's tag-expression parser.
     pub type Error = <cucumber::gherkin::tagexpr::TagOperation as std::str::FromStr>::Err;
+}
+
+/// Does shard `i` of `n` run this scenario? Scenarios are dealt by a stable hash of file and line,
+/// so every scenario lands in exactly one shard and the split does not change between runs.
+pub fn in_shard(shard: Option<(u32, u32)>, file: &str, line: usize) -> bool {
+    let Some((i, n)) = shard else {
+        return true;
+    };
+    // FNV-1a: stable across platforms and releases, unlike the std hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in file.bytes().chain(line.to_le_bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h % u64::from(n) == u64::from(i - 1)
 }
 
 /// Tags of a scenario as the filter and the reports see them: feature, rule and scenario tags.
@@ -203,6 +220,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     install_context(ctx.clone());
 
     let features_base = std::env::current_dir().unwrap_or_default();
+    let shard_base = features_base.clone();
+    let shard = opts.shard;
     let mut cucumber = HarnessWorld::cucumber()
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(opts.concurrency.max(1))
@@ -219,7 +238,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     cucumber
         .filter_run(opts.features.clone(), move |feature, rule, scenario| {
             let tags = scenario_tags(feature, rule, scenario);
-            filter.as_ref().map(|f| f.eval(tags.iter())).unwrap_or(true)
+            let file = relative(feature.path.as_ref(), &shard_base);
+            in_shard(shard, &file, scenario.position.line)
+                && filter.as_ref().map(|f| f.eval(tags.iter())).unwrap_or(true)
         })
         .await;
 
@@ -245,7 +266,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     };
     report::write_all(&opts.report_dir, &meta, &mut records)?;
     let summary = Summary::of(&records);
-    if records.is_empty() {
+    if records.is_empty() && opts.shard.is_none() {
         return Err(HarnessError::Features(format!(
             "no scenario in {} matches the tag expression {:?}",
             opts.features.display(),
@@ -360,4 +381,20 @@ fn collect(
         return;
     };
     results.push(record);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_shard;
+
+    #[test]
+    fn every_scenario_lands_in_exactly_one_shard() {
+        for line in 1..200 {
+            let hits = (1..=4)
+                .filter(|i| in_shard(Some((*i, 4)), "features/dicomweb/x.feature", line))
+                .count();
+            assert_eq!(hits, 1);
+            assert!(in_shard(None, "f", line));
+        }
+    }
 }

@@ -140,3 +140,46 @@ fn a_profile_without_dicomweb_makes_dicomweb_scenarios_not_applicable() {
     let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
     assert!(junit.contains("<skipped"));
 }
+
+#[test]
+fn shards_partition_the_suite() {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for i in 1..=3 {
+        let dir = report_dir(&format!("shard{i}"));
+        let shard = format!("{i}/3");
+        let out = harness(&[
+            "run",
+            "--shard",
+            &shard,
+            "--tags",
+            "@txn:RAD-129",
+            "--report-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        // An empty shard is a usage error (exit 2); a non-empty one passes.
+        assert!(
+            matches!(out.status.code(), Some(0) | Some(2)),
+            "{}",
+            dump(&out)
+        );
+        if out.status.code() == Some(0) {
+            seen.extend(outcomes(&results(dir.path())));
+        }
+    }
+    let listed = harness(&["list", "--tags", "@txn:RAD-129"]);
+    let total = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| l.starts_with("    tags:"))
+        .count();
+    let mut names: Vec<&String> = seen.iter().map(|(n, _)| n).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), seen.len(), "a scenario ran in two shards");
+    assert_eq!(
+        seen.len(),
+        total,
+        "every scenario runs in exactly one shard"
+    );
+    let bad = harness(&["run", "--shard", "4/3"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
