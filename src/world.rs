@@ -54,6 +54,8 @@ pub struct DicomwebState {
     pub unpaged: Option<Vec<String>>,
     /// Level of the last query.
     pub level: Option<QidoLevel>,
+    /// Retrieves made from a manifest's references, each with what it must return.
+    pub crosswalk: Vec<(usize, Expect)>,
 }
 
 /// The World.

@@ -39,6 +39,13 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("qido-ignores-matching", "@req:DW-19", "DW-19", false),
     ("qido-wrong-content-type", "@req:DW-20", "DW-20", false),
     ("rendered-not-an-image", "@req:DW-21", "DW-21", false),
+    ("kos-wrong-title", "@req:KOS-04", "KOS-04", false),
+    (
+        "missing-instance",
+        "@profile:XDS-I.b and @req:DW-18",
+        "DW-04",
+        false,
+    ),
 ];
 
 #[test]

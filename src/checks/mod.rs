@@ -10,6 +10,7 @@
 //! harness or the network failed: never a verdict on the SUT), Skip and NotApplicable.
 
 pub mod dicomweb;
+pub mod kos;
 
 use std::collections::BTreeSet;
 
@@ -281,7 +282,7 @@ impl Finding {
 
 /// Every check the harness knows, across profiles.
 pub fn registry() -> impl Iterator<Item = &'static Check> {
-    dicomweb::CHECKS.iter()
+    dicomweb::CHECKS.iter().chain(kos::CHECKS.iter())
 }
 
 /// Look a check up by id.

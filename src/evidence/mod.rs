@@ -127,6 +127,9 @@ pub struct PartSummary {
     /// Why the part could not be read as a DICOM object, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_dicom: Option<String>,
+    /// The whole part, kept for structured documents (KOS manifests, SR) small enough to judge.
+    #[serde(skip)]
+    pub document: Option<Bytes>,
 }
 
 impl PartSummary {

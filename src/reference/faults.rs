@@ -57,6 +57,9 @@ pub enum Fault {
     QidoWrongContentType,
     /// A rendered resource is answered 200 `image/png` with a body that is not a PNG image.
     RenderedNotAnImage,
+    /// KOS manifests are served with document title 113000 ("Of Interest") instead of 113030
+    /// ("Manifest"), which an XDS-I.b manifest must carry (IHE RAD TF-2 4.68.4.1.2.1).
+    KosWrongTitle,
     /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
@@ -98,6 +101,7 @@ impl Fault {
         Fault::QidoIgnoresMatching,
         Fault::QidoWrongContentType,
         Fault::RenderedNotAnImage,
+        Fault::KosWrongTitle,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
     ];
@@ -127,6 +131,7 @@ impl Fault {
             Fault::QidoIgnoresMatching => "qido-ignores-matching",
             Fault::QidoWrongContentType => "qido-wrong-content-type",
             Fault::RenderedNotAnImage => "rendered-not-an-image",
+            Fault::KosWrongTitle => "kos-wrong-title",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
         }
@@ -185,6 +190,9 @@ impl Fault {
             }
             Fault::RenderedNotAnImage => {
                 "a rendered resource is answered 200 image/png with a body that is not a PNG image"
+            }
+            Fault::KosWrongTitle => {
+                "KOS manifests carry document title 113000 (Of Interest) instead of 113030 (Manifest)"
             }
             Fault::StowStoresMismatchedStudy => {
                 "STOW-RS stores instances whose Study Instance UID differs from the URL's and lists them as referenced"

@@ -120,8 +120,26 @@ fn whole_file(file: &super::archive::InstanceFile) -> PartSource {
 }
 
 /// The part for one instance in one form, with the faults that change what is sent.
+/// Key Object Selection Document Storage.
+const KOS_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.88.59";
+
 async fn part_for(st: &Shared, inst: &Arc<Instance>, form: Form) -> Result<Part, Response> {
     let stored = &inst.stored;
+    if st.has(Fault::KosWrongTitle) && inst.sop_class == KOS_SOP_CLASS {
+        // The manifest's document title (113030 "Manifest") becomes 113000 ("Of Interest"): the
+        // code value has the same length, so the object stays well-formed.
+        let path = stored.path.clone();
+        let mut bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|e| problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        if let Some(pos) = bytes.windows(6).position(|w| w == b"113030") {
+            bytes[pos..pos + 6].copy_from_slice(b"113000");
+        }
+        return Ok(dicom_part(
+            stored.transfer_syntax(),
+            PartSource::Memory(Bytes::from(bytes)),
+        ));
+    }
     if st.has(Fault::IgnoreTransferSyntax) {
         return Ok(dicom_part(stored.transfer_syntax(), whole_file(stored)));
     }

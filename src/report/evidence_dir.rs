@@ -63,6 +63,15 @@ pub fn write(dir: &Path, records: &mut [ScenarioRecord]) -> Result<(), ReportErr
                     paths.push(format!("{rel}/{name}"));
                 }
             }
+            if let Some(mp) = &ex.multipart {
+                for (k, part) in mp.parts.iter().enumerate() {
+                    if let Some(doc) = &part.document {
+                        let name = format!("{stem}-part{:03}.dcm", k + 1);
+                        write_file(&sdir.join(&name), doc)?;
+                        paths.push(format!("{rel}/{name}"));
+                    }
+                }
+            }
             let line = ex
                 .repro
                 .replace("@request.body", &format!("@{stem}-request.body"))

@@ -509,6 +509,106 @@ async fn rendered_image(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-21"])
 }
 
+// ---------------------------------------------------------------------------------------------
+// Manifests over WADO-RS: the KOS is retrieved as an instance (MADO UC#2), judged, and its
+// references are retrieved from the same source (the manifest-to-images cross-walk).
+
+#[when(expr = "the consumer retrieves the manifest of study {string}")]
+async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = study_instances(world, &alias)?;
+    let Some(kos) = insts.iter().find(|i| i.kos).cloned() else {
+        return Err(harness_error(
+            world,
+            "no fixture manifest",
+            format!("study {alias:?} has no KOS"),
+        ));
+    };
+    let expected = BTreeSet::from([kos.sop_uid.clone()]);
+    do_retrieve(
+        world,
+        instance_target(&kos),
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        Some(expected),
+    )
+    .await
+}
+
+#[then("the manifest is a valid XDS-I.b imaging manifest")]
+async fn manifest_valid(world: &mut HarnessWorld) -> StepResult {
+    let ids: Vec<&str> = crate::checks::kos::CHECKS.iter().map(|c| c.id).collect();
+    judge_last(world, &ids)
+}
+
+#[when("the consumer retrieves every series the manifest references")]
+async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    let bytes = world
+        .dicomweb
+        .last
+        .and_then(|i| world.evidence.get(i))
+        .and_then(|e| e.multipart.as_ref())
+        .and_then(|mp| mp.parts.iter().find_map(|p| p.document.clone()));
+    let Some(bytes) = bytes else {
+        return Err(harness_error(
+            world,
+            "no manifest",
+            "no KOS manifest was retrieved before this step",
+        ));
+    };
+    let manifest = match crate::model::kos::parse(&bytes) {
+        Ok(m) => m,
+        Err(e) => return Err(harness_error(world, "manifest unreadable", e.to_string())),
+    };
+    // Series in the order the manifest lists them, each with the instances it references.
+    let mut series: Vec<(Target, BTreeSet<String>)> = Vec::new();
+    for r in &manifest.evidence {
+        let target = Target {
+            study: r.study_uid.clone(),
+            series: Some(r.series_uid.clone()),
+            instance: None,
+        };
+        match series.iter_mut().find(|(t, _)| *t == target) {
+            Some((_, set)) => {
+                set.insert(r.sop_instance.clone());
+            }
+            None => series.push((target, BTreeSet::from([r.sop_instance.clone()]))),
+        }
+    }
+    world.dicomweb.crosswalk.clear();
+    for (target, instances) in series {
+        // As stored: the cross-walk is about which instances exist, not about transcoding.
+        let accept = wado_rs::accept_dicom(Some("*"));
+        let ex = wado_rs::retrieve(&c, &target, &wado_rs::Resource::Instances, Some(&accept)).await;
+        let idx = record(world, ex)?;
+        let expect = Expect {
+            status: vec![200],
+            requested_ts: Some("*".into()),
+            target: Some(target),
+            instances: Some(instances),
+            ..Expect::default()
+        };
+        world.dicomweb.crosswalk.push((idx, expect));
+    }
+    Ok(())
+}
+
+#[then("each series retrieve returns exactly the instances the manifest references")]
+async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
+    let crosswalk = std::mem::take(&mut world.dicomweb.crosswalk);
+    if crosswalk.is_empty() {
+        return Err(harness_error(
+            world,
+            "empty manifest",
+            "the manifest references no series",
+        ));
+    }
+    for (idx, expect) in &crosswalk {
+        judge(world, *idx, expect, &[], &["DW-04", "DW-18"])?;
+    }
+    Ok(())
+}
+
 #[when("the consumer dereferences every BulkDataURI of the metadata")]
 async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;

@@ -28,6 +28,10 @@ pub const KEEP_LIMIT: usize = 32 * 1024 * 1024;
 pub const MULTIPART_EXCERPT: usize = 16 * 1024;
 /// How many bytes of each part are kept to read the DICOM header from.
 pub const PART_HEAD: usize = 64 * 1024;
+/// Structured documents (KOS manifests, SR: SOP classes 1.2.840.10008.5.1.4.1.1.88.*) up to this
+/// size are kept whole, so that their content can be judged.
+pub const DOCUMENT_KEEP: usize = 4 * 1024 * 1024;
+const SR_SOP_CLASS_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.88.";
 
 /// Errors building the client.
 #[derive(Debug, thiserror::Error)]
@@ -307,6 +311,8 @@ struct MultipartState {
     summary: MultipartSummary,
     /// Head bytes of the open part (for the DICOM header).
     head: Vec<u8>,
+    /// The open part, while it may still be a structured document worth keeping whole.
+    document: Option<Vec<u8>>,
     /// One digest per finished part, in order.
     digests: DigestPipe,
     events: Vec<MultipartEvent>,
@@ -334,6 +340,7 @@ impl BodyCollector {
                     failed: boundary.is_none(),
                     summary,
                     head: Vec::new(),
+                    document: None,
                     digests: DigestPipe::new(),
                     events: Vec::new(),
                 }
@@ -619,6 +626,7 @@ impl MultipartState {
                         ..Default::default()
                     });
                     self.head.clear();
+                    self.document = Some(Vec::new());
                 }
                 MultipartEvent::PartData(data) => {
                     if let Some(part) = self.summary.parts.last_mut() {
@@ -628,13 +636,33 @@ impl MultipartState {
                             let take = (PART_HEAD - self.head.len()).min(data.len());
                             self.head.extend_from_slice(&data[..take]);
                         }
+                        if let Some(doc) = &mut self.document {
+                            doc.extend_from_slice(&data);
+                            // Decide as soon as the SOP Class can be read: only structured
+                            // documents are kept, and only while they stay small.
+                            let undecided_ok =
+                                doc.len() < 4096 || is_structured_document(&self.head);
+                            if doc.len() > DOCUMENT_KEEP || !undecided_ok {
+                                self.document = None;
+                            }
+                        }
                     }
                 }
                 MultipartEvent::PartEnd => {
                     self.digests.cut();
                     if let Some(part) = self.summary.parts.last_mut() {
                         finish_part(part, &self.head);
+                        let structured = part
+                            .dicom
+                            .as_ref()
+                            .and_then(|d| d.sop_class.as_deref())
+                            .map(|c| c.starts_with(SR_SOP_CLASS_PREFIX))
+                            .unwrap_or(false);
+                        if structured {
+                            part.document = self.document.take().map(Bytes::from);
+                        }
                     }
+                    self.document = None;
                 }
             }
         }
@@ -646,6 +674,18 @@ impl MultipartState {
         for (part, d) in self.summary.parts.iter_mut().zip(digests) {
             part.sha256 = d;
         }
+    }
+}
+
+/// Does this prefix read as a structured document (KOS, SR)? Undecidable prefixes count as yes.
+fn is_structured_document(head: &[u8]) -> bool {
+    match dicom_part::sniff(head) {
+        Ok(h) => h
+            .sop_class
+            .as_deref()
+            .map(|c| c.starts_with(SR_SOP_CLASS_PREFIX))
+            .unwrap_or(true),
+        Err(_) => false,
     }
 }
 
