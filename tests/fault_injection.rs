@@ -40,6 +40,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("qido-wrong-content-type", "@req:DW-20", "DW-20", false),
     ("rendered-not-an-image", "@req:DW-21", "DW-21", false),
     ("kos-wrong-title", "@req:KOS-04", "KOS-04", false),
+    ("no-capabilities", "@req:DW-13", "DW-13", true),
     (
         "missing-instance",
         "@profile:XDS-I.b and @req:DW-18",

@@ -46,3 +46,8 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/png"
     Then the response status is 200
     And the response is a rendered image of a type the request accepts
+
+  @uc:UC3 @req:DW-13
+  Scenario: The origin server describes its capabilities
+    When the consumer asks the origin server for its capabilities
+    Then the capabilities are described in WADL

@@ -97,3 +97,26 @@ async fn get(
         )
         .await
 }
+
+/// Ask the origin server for its capabilities: `OPTIONS` on the service root (PS3.18 §8.9).
+pub async fn capabilities(client: &DicomwebClient) -> Exchange {
+    client
+        .http
+        .exchange(
+            Meta {
+                transaction: "PS3.18-8.9",
+                operation: "Retrieve Capabilities".into(),
+                actor: "DICOMweb user agent",
+            },
+            Request {
+                method: reqwest::Method::OPTIONS,
+                url: client.base.clone(),
+                headers: vec![(
+                    "Accept".into(),
+                    "application/vnd.sun.wadl+xml, application/xml;q=0.5".into(),
+                )],
+                body: bytes::Bytes::new(),
+            },
+        )
+        .await
+}

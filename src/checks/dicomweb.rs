@@ -121,6 +121,14 @@ pub static CHECKS: &[Check] = &[
         eval: dw12_stow_study_mismatch,
     },
     Check {
+        id: "DW-13",
+        requirement: "DICOM PS3.18 §8.9, Annex H",
+        level: Level::Should,
+        actor: ORIGIN,
+        title: "OPTIONS on the service root answers 200 with a WADL capabilities description",
+        eval: dw13_capabilities,
+    },
+    Check {
         id: "DW-17",
         requirement: "DICOM PS3.18 §8.7.3.5.2; PS3.10 §7.1",
         level: Level::Shall,
@@ -1103,6 +1111,38 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
         }
     }
     Verdict::Pass
+}
+
+/// The WADL namespace (W3C member submission, 2009).
+const WADL_NS: &str = "http://wadl.dev.java.net/2009/02";
+
+fn dw13_capabilities(s: &Subject<'_>) -> Verdict {
+    let Some(resp) = &s.exchange.response else {
+        return Verdict::na("no response");
+    };
+    if resp.status != 200 {
+        return Verdict::fail("200 with a WADL document", resp.status.to_string());
+    }
+    if !resp.body.complete {
+        return Verdict::na("the capabilities document is larger than the harness keeps");
+    }
+    match crate::transport::soap::parse_xml(
+        &resp.body.kept,
+        &crate::transport::soap::XmlLimits::default(),
+    ) {
+        Ok(root) if root.local == "application" && root.ns.as_deref() == Some(WADL_NS) => {
+            Verdict::Pass
+        }
+        Ok(root) => Verdict::fail(
+            format!("a WADL <application> element in {WADL_NS}"),
+            format!(
+                "<{}> in {}",
+                root.local,
+                root.ns.as_deref().unwrap_or("no namespace")
+            ),
+        ),
+        Err(e) => Verdict::fail("a WADL document", format!("not well-formed XML: {e}")),
+    }
 }
 
 /// Magic numbers of the rendered image formats (PNG, JPEG, GIF).

@@ -60,6 +60,9 @@ pub enum Fault {
     /// KOS manifests are served with document title 113000 ("Of Interest") instead of 113030
     /// ("Manifest"), which an XDS-I.b manifest must carry (IHE RAD TF-2 4.68.4.1.2.1).
     KosWrongTitle,
+    /// `OPTIONS` on the service root is refused instead of answered with a WADL capabilities
+    /// description (PS3.18 §8.9).
+    NoCapabilities,
     /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
@@ -102,6 +105,7 @@ impl Fault {
         Fault::QidoWrongContentType,
         Fault::RenderedNotAnImage,
         Fault::KosWrongTitle,
+        Fault::NoCapabilities,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
     ];
@@ -132,6 +136,7 @@ impl Fault {
             Fault::QidoWrongContentType => "qido-wrong-content-type",
             Fault::RenderedNotAnImage => "rendered-not-an-image",
             Fault::KosWrongTitle => "kos-wrong-title",
+            Fault::NoCapabilities => "no-capabilities",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
         }
@@ -191,6 +196,7 @@ impl Fault {
             Fault::RenderedNotAnImage => {
                 "a rendered resource is answered 200 image/png with a body that is not a PNG image"
             }
+            Fault::NoCapabilities => "OPTIONS on the service root answers 405 instead of a WADL document",
             Fault::KosWrongTitle => {
                 "KOS manifests carry document title 113000 (Of Interest) instead of 113030 (Manifest)"
             }

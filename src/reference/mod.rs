@@ -20,6 +20,7 @@
 
 pub mod archive;
 pub mod bulkdata;
+pub mod capabilities;
 pub mod faults;
 pub mod json;
 pub mod metadata;
@@ -44,7 +45,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, options};
 use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -232,6 +233,8 @@ fn router(state: Shared) -> Router {
     let s = web::SERVICE_PATH;
     let i = format!("{s}/studies/{{study}}/series/{{series}}/instances/{{instance}}");
     Router::new()
+        .route(s, options(capabilities::options))
+        .route(&format!("{s}/"), options(capabilities::options))
         .route(
             &format!("{s}/studies"),
             get(qido::search_studies).post(stow::store),

@@ -609,6 +609,21 @@ async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
     Ok(())
 }
 
+#[when("the consumer asks the origin server for its capabilities")]
+async fn ask_capabilities(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    let ex = wado_rs::capabilities(&c).await;
+    let idx = record(world, ex)?;
+    world.dicomweb.last = Some(idx);
+    world.dicomweb.expect = Expect::default();
+    Ok(())
+}
+
+#[then("the capabilities are described in WADL")]
+async fn capabilities_wadl(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-13"])
+}
+
 #[when("the consumer dereferences every BulkDataURI of the metadata")]
 async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;

@@ -649,6 +649,39 @@ fn dw20_qido_status() {
 }
 
 #[test]
+fn dw13_capabilities() {
+    let e = Expect::default();
+    let wadl =
+        br#"<application xmlns="http://wadl.dev.java.net/2009/02"><resources/></application>"#;
+    let ok = Exchange::synthetic(
+        "http://sut/dicom-web",
+        &[],
+        200,
+        &[("Content-Type", "application/vnd.sun.wadl+xml")],
+        wadl,
+    );
+    assert_eq!(run("DW-13", &ok, &e), Outcome::Pass);
+    let missing = Exchange::synthetic("http://sut/dicom-web", &[], 404, &[], b"");
+    assert_eq!(run("DW-13", &missing, &e), Outcome::Fail);
+    let html = Exchange::synthetic(
+        "http://sut/dicom-web",
+        &[],
+        200,
+        &[],
+        b"<html><body>hi</body></html>",
+    );
+    assert_eq!(run("DW-13", &html, &e), Outcome::Fail);
+    let bomb = Exchange::synthetic(
+        "http://sut/dicom-web",
+        &[],
+        200,
+        &[],
+        br#"<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xx">]><application xmlns="http://wadl.dev.java.net/2009/02">&x;</application>"#,
+    );
+    assert_eq!(run("DW-13", &bomb, &e), Outcome::Fail);
+}
+
+#[test]
 fn dw21_rendered() {
     let e = Expect::default();
     let png = Exchange::synthetic(
