@@ -41,6 +41,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("rendered-not-an-image", "@req:DW-21", "DW-21", false),
     ("kos-wrong-title", "@req:KOS-04", "KOS-04", false),
     ("no-capabilities", "@req:DW-13", "DW-13", true),
+    ("broken-bulkdata-uri", "@req:DW-14", "DW-14", false),
     (
         "missing-instance",
         "@profile:XDS-I.b and @req:DW-18",

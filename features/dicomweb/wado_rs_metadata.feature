@@ -51,3 +51,14 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
   Scenario: The origin server describes its capabilities
     When the consumer asks the origin server for its capabilities
     Then the capabilities are described in WADL
+
+  @uc:UC3 @uc:MADO-UC1 @req:DW-14
+  Scenario: The image source answers all four RAD-107 message pairs for one instance
+    When the consumer uses all four RAD-107 message pairs on instance 1 of series 1 of study "CT-CHEST"
+    Then each of the four message pairs is answered
+
+  @uc:MADO-UC3 @req:DW-04 @req:DW-21
+  Scenario: A rendered request that lists several image types with q-values is honoured
+    When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/png, image/jpeg;q=0.9, image/gif;q=0.1"
+    Then the response status is 200
+    And the response is a rendered image of a type the request accepts

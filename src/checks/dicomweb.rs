@@ -129,6 +129,14 @@ pub static CHECKS: &[Check] = &[
         eval: dw13_capabilities,
     },
     Check {
+        id: "DW-14",
+        requirement: "IHE RAD TF-2 §4.107.4.0 (Responder supports all four message pairs; XDS-I.b clarification §4.107.4.0.1 proposed by MADO Rev 1.1)",
+        level: Level::Shall,
+        actor: "Imaging Document Source (RAD-107 Responder)",
+        title: "The RAD-107 Responder answers Get Instances, Get Metadata, Get Bulkdata and Get Rendered Instances for an instance it holds",
+        eval: dw14_four_message_pairs,
+    },
+    Check {
         id: "DW-17",
         requirement: "DICOM PS3.18 §8.7.3.5.2; PS3.10 §7.1",
         level: Level::Shall,
@@ -1111,6 +1119,40 @@ fn dw20_qido_status(s: &Subject<'_>) -> Verdict {
         }
     }
     Verdict::Pass
+}
+
+/// The four RAD-107 message pairs, identified by the operation names the WADO-RS actor records.
+const FOUR_PAIRS: [(&str, &str); 4] = [
+    ("Retrieve Instance", "Get Instances"),
+    ("Retrieve Instance Metadata", "Get Metadata"),
+    ("Retrieve Bulkdata", "Get Bulkdata"),
+    ("Retrieve Rendered Instance", "Get Rendered Instances"),
+];
+
+fn dw14_four_message_pairs(s: &Subject<'_>) -> Verdict {
+    let all: Vec<&Exchange> = std::iter::once(s.exchange)
+        .chain(s.followups.iter())
+        .collect();
+    let mut missing = Vec::new();
+    for (operation, pair) in FOUR_PAIRS {
+        let answered = all
+            .iter()
+            .any(|e| e.operation == operation && e.status() == Some(200));
+        if !answered {
+            let got = all
+                .iter()
+                .find(|e| e.operation == operation)
+                .and_then(|e| e.status())
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "not asked".into());
+            missing.push(format!("{pair}: {got}"));
+        }
+    }
+    if missing.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail("200 for each of the four message pairs", missing.join(", "))
+    }
 }
 
 /// The WADL namespace (W3C member submission, 2009).

@@ -609,6 +609,78 @@ async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
     Ok(())
 }
 
+#[when(
+    expr = "the consumer uses all four RAD-107 message pairs on instance {int} of series {int} of study {string}"
+)]
+async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String) -> StepResult {
+    let c = client(world)?;
+    let inst = instance(world, &alias, series, n)?;
+    let target = instance_target(&inst);
+    let first = wado_rs::retrieve(
+        &c,
+        &target,
+        &wado_rs::Resource::Instances,
+        Some(&wado_rs::accept_dicom(None)),
+    )
+    .await;
+    let first_idx = record(world, first)?;
+    let meta = wado_rs::retrieve(
+        &c,
+        &target,
+        &wado_rs::Resource::Metadata,
+        Some("application/dicom+json"),
+    )
+    .await;
+    let meta_idx = record(world, meta)?;
+    // Get Bulkdata through the BulkDataURI of the pixel data, as a consumer would find it.
+    let uri = world
+        .evidence
+        .get(meta_idx)
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.json())
+        .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
+        .and_then(|d| {
+            dicom_json::bulk_data_uris(&d)
+                .into_iter()
+                .find(|(path, _)| path.contains("7FE00010"))
+                .map(|(_, u)| u)
+        });
+    let mut followup_idx = vec![meta_idx];
+    if let Some(uri) = uri {
+        let bulk = wado_rs::bulkdata(
+            &c,
+            &uri,
+            Some("multipart/related; type=\"application/octet-stream\""),
+        )
+        .await;
+        followup_idx.push(record(world, bulk)?);
+    }
+    let rendered =
+        wado_rs::retrieve(&c, &target, &wado_rs::Resource::Rendered, Some("image/png")).await;
+    followup_idx.push(record(world, rendered)?);
+    world.dicomweb.followups = followup_idx
+        .iter()
+        .filter_map(|i| world.evidence.get(*i).cloned())
+        .collect();
+    world.dicomweb.last = Some(first_idx);
+    world.dicomweb.expect = Expect::default();
+    Ok(())
+}
+
+#[then("each of the four message pairs is answered")]
+async fn four_pairs_answered(world: &mut HarnessWorld) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "no request was sent before this step",
+        ));
+    };
+    let followups = world.dicomweb.followups.clone();
+    let expect = world.dicomweb.expect.clone();
+    judge(world, idx, &expect, &followups, &["DW-14"])
+}
+
 #[when("the consumer asks the origin server for its capabilities")]
 async fn ask_capabilities(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;

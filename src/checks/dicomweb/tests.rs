@@ -649,6 +649,30 @@ fn dw20_qido_status() {
 }
 
 #[test]
+fn dw14_four_message_pairs() {
+    let e = Expect::default();
+    let op = |name: &str, status: u16| {
+        let mut ex = Exchange::synthetic("http://sut/x", &[], status, &[], b"");
+        ex.operation = name.into();
+        ex
+    };
+    let first = op("Retrieve Instance", 200);
+    let rest = [
+        op("Retrieve Instance Metadata", 200),
+        op("Retrieve Bulkdata", 200),
+        op("Retrieve Rendered Instance", 200),
+    ];
+    assert_eq!(run_with("DW-14", &first, &e, &rest), Outcome::Pass);
+    let no_rendered = [
+        rest[0].clone(),
+        rest[1].clone(),
+        op("Retrieve Rendered Instance", 404),
+    ];
+    assert_eq!(run_with("DW-14", &first, &e, &no_rendered), Outcome::Fail);
+    assert_eq!(run_with("DW-14", &first, &e, &rest[..2]), Outcome::Fail);
+}
+
+#[test]
 fn dw13_capabilities() {
     let e = Expect::default();
     let wadl =
