@@ -669,16 +669,7 @@ async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String
 
 #[then("each of the four message pairs is answered")]
 async fn four_pairs_answered(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no exchange to judge",
-            "no request was sent before this step",
-        ));
-    };
-    let followups = world.dicomweb.followups.clone();
-    let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &followups, &["DW-14"])
+    judge_last_with_followups(world, &["DW-14"])
 }
 
 #[when("the consumer asks the origin server for its capabilities")]
@@ -782,16 +773,7 @@ async fn metadata_json_model(world: &mut HarnessWorld) -> StepResult {
 
 #[then("every BulkDataURI is retrievable")]
 async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no metadata",
-            "no metadata was retrieved",
-        ));
-    };
-    let followups = world.dicomweb.followups.clone();
-    let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &followups, &["DW-06"])
+    judge_last_with_followups(world, &["DW-06"])
 }
 
 #[then("the metadata describes every instance of the target")]
@@ -825,16 +807,30 @@ async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
     }
 }
 
-fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
+/// Index of the exchange the next `Then` judges.
+fn last_index(world: &mut HarnessWorld) -> Result<usize, StepError> {
+    match world.dicomweb.last {
+        Some(idx) => Ok(idx),
+        None => Err(harness_error(
             world,
             "no exchange to judge",
             "no request was sent before this step",
-        ));
-    };
+        )),
+    }
+}
+
+fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let idx = last_index(world)?;
     let expect = world.dicomweb.expect.clone();
     judge(world, idx, &expect, &[], ids)
+}
+
+/// Judge the last exchange together with the follow-up exchanges made after it.
+fn judge_last_with_followups(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let idx = last_index(world)?;
+    let followups = world.dicomweb.followups.clone();
+    let expect = world.dicomweb.expect.clone();
+    judge(world, idx, &expect, &followups, ids)
 }
 
 // ---------------------------------------------------------------------------------------------
