@@ -129,7 +129,7 @@ fn u32_at(d: &[u8], pos: usize, be: bool) -> Option<u32> {
 }
 
 /// VRs with a 2-byte reserved field and a 4-byte length in explicit VR (PS3.5 §7.1.2).
-fn is_long_vr(vr: &[u8; 2]) -> bool {
+pub fn is_long_vr(vr: &[u8; 2]) -> bool {
     matches!(
         vr,
         b"OB"

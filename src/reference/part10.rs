@@ -116,25 +116,6 @@ fn is_binary_vr(vr: &[u8; 2]) -> bool {
     matches!(vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"UN")
 }
 
-fn has_long_length(vr: &[u8; 2]) -> bool {
-    matches!(
-        vr,
-        b"OB"
-            | b"OD"
-            | b"OF"
-            | b"OL"
-            | b"OV"
-            | b"OW"
-            | b"SQ"
-            | b"UC"
-            | b"UN"
-            | b"UR"
-            | b"UT"
-            | b"SV"
-            | b"UV"
-    )
-}
-
 /// Cursor over a file with position tracking; every read error carries the path.
 struct Walker<'p> {
     r: BufReader<File>,
@@ -226,7 +207,7 @@ impl Walker<'_> {
                 self.pos - 2
             )));
         }
-        if has_long_length(&vr) {
+        if crate::model::dicom_part::is_long_vr(&vr) {
             self.skip(2)?;
             Ok((vr, self.u32()?))
         } else {
