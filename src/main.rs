@@ -262,12 +262,72 @@ async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String
             "DICOMweb (WADO-RS, QIDO-RS, STOW-RS): {}",
             server.dicomweb_base()
         );
+        let xds = server.xds_base();
+        let _ = writeln!(out, "XDS-I.b Document Registry (ITI-18): {xds}/registry");
+        let _ = writeln!(
+            out,
+            "XDS-I.b Document Repository (RAD-68, ITI-43): {xds}/repository"
+        );
+        let _ = writeln!(
+            out,
+            "XDS-I.b Imaging Document Source (RAD-69): {xds}/imaging-source"
+        );
         let _ = writeln!(out, "press Ctrl-C to stop");
         let _ = out.flush();
     }
+    // Judge every message a SUT sends to the simulated XDS actors, as it arrives.
+    let inbox = server.inbox();
+    let watcher = tokio::spawn(async move {
+        let mut next = 0;
+        loop {
+            while let Some(ex) = inbox.get(next) {
+                next += 1;
+                report_inbound(&ex);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    });
     let _ = tokio::signal::ctrl_c().await;
+    watcher.abort();
     server.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// Print an inbound exchange and the verdicts of the XDS checks on it.
+fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
+    use ihe_harness::checks::{self, Expect, Outcome, Subject};
+    use std::io::Write as _;
+    let expect = Expect::default();
+    let subject = Subject {
+        exchange: ex,
+        expect: &expect,
+        strict: false,
+        followups: &[],
+    };
+    let findings: Vec<_> = checks::xds::CHECKS
+        .iter()
+        .map(|c| checks::evaluate(c, &subject))
+        .collect();
+    let failed: Vec<_> = findings.iter().filter(|f| f.is_failure()).collect();
+    let passed = findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Pass)
+        .count();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} {} {} ({} bytes): {} checks passed, {} failed",
+        ex.started_at,
+        ex.transaction,
+        ex.operation,
+        ex.request.body.size,
+        passed,
+        failed.len()
+    );
+    for f in failed {
+        let _ = writeln!(out, "  FAIL {}", f.message());
+    }
+    let _ = out.flush();
 }
 
 async fn retrieve(

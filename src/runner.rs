@@ -10,13 +10,14 @@ use cucumber::tag::Ext as _;
 use cucumber::World as _;
 
 use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::xds::XdsClient;
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
 use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
-use crate::world::{install_context, HarnessWorld, RunContext};
+use crate::world::{install_context, HarnessWorld, RunContext, Simulator};
 
 /// Print a line to stdout, ignoring a closed pipe (`ihe-harness run | head` must not panic).
 macro_rules! say {
@@ -187,7 +188,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 ro = ro.with_fault(*f);
             }
             let server = ReferenceServer::start(ro).await?;
-            let c = Config::embedded(&server.dicomweb_base());
+            let c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
             reference = Some(server);
             c
         }
@@ -195,6 +196,34 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     if opts.strict {
         config.strict = true;
     }
+    // The simulated XDS actors the SUT calls: the embedded reference itself, or (for a SUT with
+    // XDS endpoints or triggers) a reference server started as simulator on `[simulator] bind`.
+    let mut simulator_server = None;
+    let simulator = match &reference {
+        Some(server) => Some(Simulator {
+            xds_base: server.xds_base(),
+            inbox: server.inbox(),
+        }),
+        None if config.xds.is_some() || !config.triggers.is_empty() => {
+            let ro = ReferenceOptions::new(&opts.fixtures).with_bind(config.simulator.bind);
+            let server = ReferenceServer::start(ro).await?;
+            let xds_base = match &config.simulator.public_url {
+                Some(u) => format!("{u}{}", crate::reference::xds::XDS_PATH),
+                None => server.xds_base(),
+            };
+            let sim = Simulator {
+                xds_base,
+                inbox: server.inbox(),
+            };
+            simulator_server = Some(server);
+            Some(sim)
+        }
+        None => None,
+    };
+    let xds = match &config.xds {
+        Some(x) => Some(Arc::new(XdsClient::new(x)?)),
+        None => None,
+    };
     let dicomweb = match &config.dicomweb {
         Some(d) => Some(DicomwebClient::new(d)?),
         None => None,
@@ -214,6 +243,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         config: config.clone(),
         fixtures,
         dicomweb,
+        xds,
+        simulator,
+        xds_data: tokio::sync::OnceCell::new(),
+        submitted: Mutex::new(Vec::new()),
         test_data: tokio::sync::OnceCell::new(),
         results: Mutex::new(Vec::new()),
     });
@@ -251,6 +284,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .unwrap_or_default();
     records.sort_by(|a, b| (&a.feature_file, a.line).cmp(&(&b.feature_file, b.line)));
     if let Some(server) = reference {
+        server.shutdown().await;
+    }
+    if let Some(server) = simulator_server {
         server.shutdown().await;
     }
     let meta = RunMeta {

@@ -6,10 +6,12 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::xds::XdsClient;
 use crate::checks::{Expect, Finding, QidoLevel};
 use crate::config::Config;
 use crate::evidence::{EvidenceLog, Exchange};
 use crate::model::fixtures::Fixtures;
+use crate::reference::xds::Inbox;
 use crate::report::ScenarioRecord;
 
 /// What every scenario of a run shares.
@@ -21,6 +23,15 @@ pub struct RunContext {
     pub fixtures: Fixtures,
     /// DICOMweb user agent, when the SUT has a DICOMweb endpoint.
     pub dicomweb: Option<DicomwebClient>,
+    /// XDS-I.b user agent, when the SUT has XDS endpoints.
+    pub xds: Option<Arc<XdsClient>>,
+    /// The harness's simulated XDS actors (Registry, Repository, Imaging Document Source) that
+    /// the SUT calls, when they run.
+    pub simulator: Option<Simulator>,
+    /// Set once the fixture manifests are registered on the SUT (load mode, once per run).
+    pub xds_data: tokio::sync::OnceCell<Result<(), String>>,
+    /// Manifests the harness registered during the run: (DICOM patient id, study UID, uniqueId).
+    pub submitted: Mutex<Vec<(String, String, String)>>,
     /// Set once the test data is on the SUT (load mode stores it once per run).
     pub test_data: tokio::sync::OnceCell<Result<(), String>>,
     /// Finished scenarios, in completion order.
@@ -39,6 +50,28 @@ pub fn install_context(ctx: Arc<RunContext>) {
 /// The context of the current run.
 pub fn current_context() -> Option<Arc<RunContext>> {
     CONTEXT.read().ok().and_then(|g| g.clone())
+}
+
+/// The simulated XDS actors of a run: where the SUT must call them, and what they received.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    /// Base URL of the XDS endpoints (`…/xds`), as the SUT must call it.
+    pub xds_base: String,
+    /// Inbound exchanges.
+    pub inbox: Arc<Inbox>,
+}
+
+/// XDS-I.b state of a scenario.
+#[derive(Debug, Default)]
+pub struct XdsState {
+    /// Index (in the evidence log) of the exchange the next `Then` judges.
+    pub last: Option<usize>,
+    /// What that exchange must satisfy.
+    pub expect: Expect,
+    /// The DocumentEntries of the last LeafClass query.
+    pub entries: Vec<crate::model::ebrim::DocumentEntry>,
+    /// The manifest most recently sent or retrieved (bytes), for RAD-69 steps.
+    pub manifest: Option<bytes::Bytes>,
 }
 
 /// DICOMweb state of a scenario.
@@ -70,6 +103,8 @@ pub struct HarnessWorld {
     pub findings: Vec<Finding>,
     /// DICOMweb state.
     pub dicomweb: DicomwebState,
+    /// XDS-I.b state.
+    pub xds: XdsState,
     /// When the scenario started.
     pub started: std::time::Instant,
 }
@@ -87,6 +122,7 @@ impl HarnessWorld {
             evidence: EvidenceLog::default(),
             findings: Vec::new(),
             dicomweb: DicomwebState::default(),
+            xds: XdsState::default(),
             started: std::time::Instant::now(),
         })
     }

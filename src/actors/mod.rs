@@ -8,3 +8,4 @@ pub mod dicomweb;
 pub mod qido_rs;
 pub mod stow_rs;
 pub mod wado_rs;
+pub mod xds;

@@ -11,6 +11,9 @@
 
 pub mod dicomweb;
 pub mod kos;
+pub mod soap_message;
+pub mod xds;
+pub mod xds_i;
 
 use std::collections::BTreeSet;
 
@@ -139,6 +142,8 @@ pub struct Expect {
     pub stow_url_study: Option<String>,
     /// STOW-RS: what was sent.
     pub stow_sent: Vec<SentInstance>,
+    /// XDS-I.b expectations.
+    pub xds: xds_i::XdsExpect,
 }
 
 /// What a check looks at.
@@ -282,7 +287,11 @@ impl Finding {
 
 /// Every check the harness knows, across profiles.
 pub fn registry() -> impl Iterator<Item = &'static Check> {
-    dicomweb::CHECKS.iter().chain(kos::CHECKS.iter())
+    dicomweb::CHECKS
+        .iter()
+        .chain(kos::CHECKS.iter())
+        .chain(xds::CHECKS.iter())
+        .chain(xds_i::CHECKS.iter())
 }
 
 /// Look a check up by id.
@@ -345,13 +354,30 @@ mod tests {
         for c in registry() {
             assert!(seen.insert(c.id), "duplicate check id {}", c.id);
             assert!(
-                c.requirement.contains("PS3.")
-                    || c.requirement.contains("IHE")
-                    || c.requirement.contains("RFC"),
+                ["PS3.", "IHE", "RFC", "TF-", "W3C", "OASIS"]
+                    .iter()
+                    .any(|d| c.requirement.contains(d)),
                 "{} cites no document",
                 c.id
             );
-            assert!(c.requirement.contains('§'), "{} cites no section", c.id);
+            // A section: `§`, or a numbered clause / appendix / table of an IHE or W3C text.
+            assert!(
+                c.requirement.contains('§')
+                    || c.requirement.contains("Appendix")
+                    || c.requirement.contains("Table")
+                    || c.requirement
+                        .split(|ch: char| ch.is_whitespace() || ch == ';')
+                        .any(|w| {
+                            w.split('.').filter(|p| !p.is_empty()).count() >= 2
+                                && w.split('.').all(|p| {
+                                    p.chars()
+                                        .all(|ch| ch.is_ascii_digit() || ch == '-' || ch == ',')
+                                })
+                        }),
+                "{} cites no section: {}",
+                c.id,
+                c.requirement
+            );
         }
         assert!(seen.len() >= 12);
     }

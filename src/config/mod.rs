@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod xds;
+
+pub use xds::{Simulator, Trigger, Xds, TRIGGERS};
+
 /// Every environment variable the harness reads, with what it is for.
 pub const ENV_VARS: &[(&str, &str)] = &[
     (
@@ -83,6 +87,32 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ),
     ("test_data", &["mode", "studies"]),
     ("options", &["strict"]),
+    (
+        "xds",
+        &[
+            "registry_url",
+            "repository_url",
+            "imaging_source_url",
+            "repository_unique_id",
+            "imaging_source_unique_id",
+            "patient_id_authority",
+            "source_id",
+            "home_community_id",
+            "affinity_domain",
+            "connect_timeout_ms",
+            "read_timeout_ms",
+            "timeout_ms",
+        ],
+    ),
+    ("simulator", &["bind", "public_url", "trigger_timeout_ms"]),
+    (
+        "triggers",
+        &[
+            "source_submits_manifest",
+            "consumer_queries",
+            "consumer_retrieves",
+        ],
+    ),
 ];
 
 #[derive(Debug, Deserialize, Default)]
@@ -91,6 +121,9 @@ struct RawProfile {
     dicomweb: Option<RawDicomweb>,
     test_data: Option<RawTestData>,
     options: Option<RawOptions>,
+    xds: Option<xds::RawXds>,
+    simulator: Option<xds::RawSimulator>,
+    triggers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -211,6 +244,12 @@ pub struct Config {
     pub studies: Vec<String>,
     /// Judge SHOULD-level requirements and open status codes strictly.
     pub strict: bool,
+    /// XDS-I.b endpoints, if the SUT has them.
+    pub xds: Option<Xds>,
+    /// Where the harness's simulated actors listen for the SUT's calls.
+    pub simulator: Simulator,
+    /// How the harness makes the SUT act (by trigger name).
+    pub triggers: std::collections::BTreeMap<String, Trigger>,
 }
 
 impl Config {
@@ -227,7 +266,23 @@ impl Config {
             test_data: TestDataMode::Preloaded,
             studies: Vec::new(),
             strict: false,
+            xds: None,
+            simulator: Simulator::default(),
+            triggers: Default::default(),
         }
+    }
+
+    /// The embedded profile with the reference's XDS-I.b endpoints below `xds_base`
+    /// (`http://127.0.0.1:PORT/xds`), and the reference playing the SUT's part in the
+    /// scenarios where the SUT calls the harness ([`Trigger::Builtin`]).
+    pub fn embedded_with_xds(dicomweb_base: &str, xds_base: &str) -> Config {
+        let mut c = Config::embedded(dicomweb_base);
+        c.xds = Some(Xds::embedded(xds_base));
+        for name in TRIGGERS {
+            c.triggers
+                .insert((*name).to_string(), Trigger::Builtin((*name).to_string()));
+        }
+        c
     }
 
     /// Read and resolve a profile file.
@@ -345,6 +400,9 @@ fn resolve(
         test_data,
         studies: td.studies.unwrap_or_default(),
         strict: raw.options.and_then(|o| o.strict).unwrap_or(false),
+        xds: raw.xds.map(|x| xds::resolve(x, path)).transpose()?,
+        simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
+        triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
     })
 }
 

@@ -3293,7 +3293,7 @@ pub fn validate_imaging_retrieve_request(
 // ---------------------------------------------------------------------------------------------
 // Builders
 
-type WResult = std::io::Result<()>;
+pub(crate) type WResult = std::io::Result<()>;
 
 fn start(w: &mut Writer<Vec<u8>>, name: &str, attrs: &[(&str, &str)]) -> WResult {
     let mut s = BytesStart::new(name);
@@ -3303,7 +3303,7 @@ fn start(w: &mut Writer<Vec<u8>>, name: &str, attrs: &[(&str, &str)]) -> WResult
     w.write_event(Event::Start(s))
 }
 
-fn end(w: &mut Writer<Vec<u8>>, name: &str) -> WResult {
+pub(crate) fn end(w: &mut Writer<Vec<u8>>, name: &str) -> WResult {
     w.write_event(Event::End(BytesEnd::new(name)))
 }
 
@@ -3313,7 +3313,7 @@ fn text_el(w: &mut Writer<Vec<u8>>, name: &str, text: &str) -> WResult {
     end(w, name)
 }
 
-fn finish(r: std::io::Result<Vec<u8>>) -> String {
+pub(crate) fn finish(r: std::io::Result<Vec<u8>>) -> String {
     // Writing into a Vec cannot fail.
     r.ok()
         .and_then(|v| String::from_utf8(v).ok())

@@ -4,6 +4,8 @@
 //! the harness can fail, tests switch on one [`Fault`] at a time: each fault breaks exactly one rule of
 //! PS3.18 (multipart framing 8.7.3.5, transfer syntax 8.7.3, WADO-RS status codes 10.4.3, the DICOM JSON
 //! model Annex F, QIDO-RS 10.6, STOW-RS 10.5 and Annex I) and leaves every other behaviour conformant.
+//! The XDS-I.b faults (`xds-*`, `rad69-*`) break one rule of ITI TF-2/TF-3 or RAD TF-2 each in the
+//! reference's Document Registry, Repository and Imaging Document Source.
 //! Faults are for tests only; nothing in a normal run enables them.
 
 use std::fmt;
@@ -63,6 +65,62 @@ pub enum Fault {
     /// `OPTIONS` on the service root is refused instead of answered with a WADL capabilities
     /// description (PS3.18 §8.9).
     NoCapabilities,
+    /// XDS responses use the SOAP 1.1 envelope namespace (ITI TF-2 Appendix V requires SOAP 1.2).
+    XdsSoap11,
+    /// XDS responses carry the request's wsa:Action instead of the response action.
+    XdsWrongAction,
+    /// XDS responses lack wsa:RelatesTo.
+    XdsNoRelatesTo,
+    /// MTOM responses lack the start-info parameter of their Content-Type.
+    XdsMtomWithoutStartInfo,
+    /// An xop:Include of a retrieve response names a MIME part that is not in the package.
+    XdsDanglingXop,
+    /// Response status is the bare word Success instead of the ebRS status URN.
+    XdsBadStatus,
+    /// RegistryErrors lack codeContext.
+    XdsErrorWithoutContext,
+    /// A Failure response carries no RegistryError.
+    XdsFailureWithoutError,
+    /// A Success query response also carries an Error-severity RegistryError.
+    XdsSuccessWithError,
+    /// Error codes are a private code instead of one of ITI TF-3 Table 4.2.4.1-2.
+    XdsUnknownErrorCode,
+    /// Query responses write ExternalIdentifiers before Classifications (ebRIM 3.0 schema order).
+    XdsSchemaOrder,
+    /// Stored query responses omit hash, size and repositoryUniqueId.
+    XdsQueryNoHash,
+    /// An ObjectRef query is answered with full objects.
+    XdsObjectRefAsLeaf,
+    /// FindDocuments returns the documents of every patient.
+    XdsQueryIgnoresPatient,
+    /// A stored query missing a required parameter is answered Success.
+    XdsQueryAcceptsMissingParam,
+    /// A retrieve that returns only some documents says Success.
+    XdsRetrievePartialAsSuccess,
+    /// An unknown document is reported with XDSRegistryError instead of a retrieve error code.
+    XdsRetrieveWrongErrorCode,
+    /// Retrieve errors do not give the DocumentUniqueId as location.
+    XdsRetrieveErrorNoLocation,
+    /// ITI-43 returns the manifest labelled application/octet-stream.
+    XdsRetrieveWrongMime,
+    /// ITI-43 returns the manifest with one byte changed.
+    XdsRetrieveCorruptDocument,
+    /// Retrieve DocumentResponses lack mimeType.
+    XdsRetrieveNoMimeType,
+    /// The registered manifests' uniqueId is not the KOS SOP Instance UID.
+    XdsMetadataUniqueIdNotSop,
+    /// The registered manifests' sourcePatientId is not the KOS Patient ID.
+    XdsMetadataWrongSourcePatient,
+    /// The registered manifests' referenceIdList lacks the Study Instance UID.
+    XdsMetadataNoStudyReference,
+    /// The registered manifests' eventCodeList lacks the modality codes.
+    XdsMetadataNoModality,
+    /// RAD-69 returns the stored transfer syntax whatever was asked for.
+    Rad69IgnoresTransferSyntax,
+    /// RAD-69 returns an instance that was not asked for.
+    Rad69ForeignInstance,
+    /// The registered manifests reference an instance the Imaging Document Source does not hold.
+    XdsKosReferencesMissingInstance,
     /// WADO-RS retrieve sends the first part, then stalls for the configured time without closing.
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
@@ -106,6 +164,34 @@ impl Fault {
         Fault::RenderedNotAnImage,
         Fault::KosWrongTitle,
         Fault::NoCapabilities,
+        Fault::XdsSoap11,
+        Fault::XdsWrongAction,
+        Fault::XdsNoRelatesTo,
+        Fault::XdsMtomWithoutStartInfo,
+        Fault::XdsDanglingXop,
+        Fault::XdsBadStatus,
+        Fault::XdsErrorWithoutContext,
+        Fault::XdsFailureWithoutError,
+        Fault::XdsSuccessWithError,
+        Fault::XdsUnknownErrorCode,
+        Fault::XdsSchemaOrder,
+        Fault::XdsQueryNoHash,
+        Fault::XdsObjectRefAsLeaf,
+        Fault::XdsQueryIgnoresPatient,
+        Fault::XdsQueryAcceptsMissingParam,
+        Fault::XdsRetrievePartialAsSuccess,
+        Fault::XdsRetrieveWrongErrorCode,
+        Fault::XdsRetrieveErrorNoLocation,
+        Fault::XdsRetrieveWrongMime,
+        Fault::XdsRetrieveCorruptDocument,
+        Fault::XdsRetrieveNoMimeType,
+        Fault::XdsMetadataUniqueIdNotSop,
+        Fault::XdsMetadataWrongSourcePatient,
+        Fault::XdsMetadataNoStudyReference,
+        Fault::XdsMetadataNoModality,
+        Fault::Rad69IgnoresTransferSyntax,
+        Fault::Rad69ForeignInstance,
+        Fault::XdsKosReferencesMissingInstance,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
     ];
@@ -137,6 +223,34 @@ impl Fault {
             Fault::RenderedNotAnImage => "rendered-not-an-image",
             Fault::KosWrongTitle => "kos-wrong-title",
             Fault::NoCapabilities => "no-capabilities",
+            Fault::XdsSoap11 => "xds-soap11",
+            Fault::XdsWrongAction => "xds-wrong-action",
+            Fault::XdsNoRelatesTo => "xds-no-relates-to",
+            Fault::XdsMtomWithoutStartInfo => "xds-mtom-without-start-info",
+            Fault::XdsDanglingXop => "xds-dangling-xop",
+            Fault::XdsBadStatus => "xds-bad-status",
+            Fault::XdsErrorWithoutContext => "xds-error-without-context",
+            Fault::XdsFailureWithoutError => "xds-failure-without-error",
+            Fault::XdsSuccessWithError => "xds-success-with-error",
+            Fault::XdsUnknownErrorCode => "xds-unknown-error-code",
+            Fault::XdsSchemaOrder => "xds-schema-order",
+            Fault::XdsQueryNoHash => "xds-query-no-hash",
+            Fault::XdsObjectRefAsLeaf => "xds-objectref-as-leaf",
+            Fault::XdsQueryIgnoresPatient => "xds-query-ignores-patient",
+            Fault::XdsQueryAcceptsMissingParam => "xds-query-accepts-missing-param",
+            Fault::XdsRetrievePartialAsSuccess => "xds-retrieve-partial-as-success",
+            Fault::XdsRetrieveWrongErrorCode => "xds-retrieve-wrong-error-code",
+            Fault::XdsRetrieveErrorNoLocation => "xds-retrieve-error-no-location",
+            Fault::XdsRetrieveWrongMime => "xds-retrieve-wrong-mime",
+            Fault::XdsRetrieveCorruptDocument => "xds-retrieve-corrupt-document",
+            Fault::XdsRetrieveNoMimeType => "xds-retrieve-no-mime-type",
+            Fault::XdsMetadataUniqueIdNotSop => "xds-metadata-uniqueid-not-sop",
+            Fault::XdsMetadataWrongSourcePatient => "xds-metadata-wrong-source-patient",
+            Fault::XdsMetadataNoStudyReference => "xds-metadata-no-study-reference",
+            Fault::XdsMetadataNoModality => "xds-metadata-no-modality",
+            Fault::Rad69IgnoresTransferSyntax => "rad69-ignores-transfer-syntax",
+            Fault::Rad69ForeignInstance => "rad69-foreign-instance",
+            Fault::XdsKosReferencesMissingInstance => "xds-kos-references-missing-instance",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
         }
@@ -203,6 +317,34 @@ impl Fault {
             Fault::StowStoresMismatchedStudy => {
                 "STOW-RS stores instances whose Study Instance UID differs from the URL's and lists them as referenced"
             }
+            Fault::XdsSoap11 => "XDS responses use the SOAP 1.1 envelope namespace (ITI TF-2 Appendix V requires SOAP 1.2)",
+            Fault::XdsWrongAction => "XDS responses carry the request's wsa:Action instead of the response action",
+            Fault::XdsNoRelatesTo => "XDS responses lack wsa:RelatesTo",
+            Fault::XdsMtomWithoutStartInfo => "MTOM responses lack the start-info parameter of their Content-Type",
+            Fault::XdsDanglingXop => "An xop:Include of a retrieve response names a MIME part that is not in the package",
+            Fault::XdsBadStatus => "Response status is the bare word Success instead of the ebRS status URN",
+            Fault::XdsErrorWithoutContext => "RegistryErrors lack codeContext",
+            Fault::XdsFailureWithoutError => "A Failure response carries no RegistryError",
+            Fault::XdsSuccessWithError => "A Success query response also carries an Error-severity RegistryError",
+            Fault::XdsUnknownErrorCode => "Error codes are a private code instead of one of ITI TF-3 Table 4.2.4.1-2",
+            Fault::XdsSchemaOrder => "Query responses write ExternalIdentifiers before Classifications (ebRIM 3.0 schema order)",
+            Fault::XdsQueryNoHash => "Stored query responses omit hash, size and repositoryUniqueId",
+            Fault::XdsObjectRefAsLeaf => "An ObjectRef query is answered with full objects",
+            Fault::XdsQueryIgnoresPatient => "FindDocuments returns the documents of every patient",
+            Fault::XdsQueryAcceptsMissingParam => "A stored query missing a required parameter is answered Success",
+            Fault::XdsRetrievePartialAsSuccess => "A retrieve that returns only some documents says Success",
+            Fault::XdsRetrieveWrongErrorCode => "An unknown document is reported with XDSRegistryError instead of a retrieve error code",
+            Fault::XdsRetrieveErrorNoLocation => "Retrieve errors do not give the DocumentUniqueId as location",
+            Fault::XdsRetrieveWrongMime => "ITI-43 returns the manifest labelled application/octet-stream",
+            Fault::XdsRetrieveCorruptDocument => "ITI-43 returns the manifest with one byte changed",
+            Fault::XdsRetrieveNoMimeType => "Retrieve DocumentResponses lack mimeType",
+            Fault::XdsMetadataUniqueIdNotSop => "The registered manifests' uniqueId is not the KOS SOP Instance UID",
+            Fault::XdsMetadataWrongSourcePatient => "The registered manifests' sourcePatientId is not the KOS Patient ID",
+            Fault::XdsMetadataNoStudyReference => "The registered manifests' referenceIdList lacks the Study Instance UID",
+            Fault::XdsMetadataNoModality => "The registered manifests' eventCodeList lacks the modality codes",
+            Fault::Rad69IgnoresTransferSyntax => "RAD-69 returns the stored transfer syntax whatever was asked for",
+            Fault::Rad69ForeignInstance => "RAD-69 returns an instance that was not asked for",
+            Fault::XdsKosReferencesMissingInstance => "The registered manifests reference an instance the Imaging Document Source does not hold",
             Fault::StallMidResponse => {
                 "WADO-RS retrieve sends the first part, then stalls without closing the response"
             }

@@ -35,6 +35,8 @@ pub mod retrieve;
 pub mod spool;
 pub mod stow;
 pub mod web;
+pub mod xds;
+pub mod xds_registry;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -45,7 +47,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, options};
+use axum::routing::{get, options, post};
 use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -55,6 +57,9 @@ pub use faults::{Fault, UnknownFault};
 use archive::{Archive, ArchiveError, NotFound, Target};
 use spool::Spool;
 use web::Rejection;
+
+/// The largest SOAP request the XDS endpoints accept (a RAD-68 of a manifest is a few KB).
+const XDS_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
@@ -142,6 +147,7 @@ pub struct AppState {
     spool: Spool,
     shutdown: watch::Receiver<bool>,
     sequence: AtomicU64,
+    xds: xds::XdsStore,
 }
 
 /// Handle shared by the handlers.
@@ -161,6 +167,11 @@ impl AppState {
     /// The address the server listens on.
     pub fn bound(&self) -> SocketAddr {
         self.bound
+    }
+
+    /// The XDS-I.b registry, repository and inbox.
+    pub fn xds(&self) -> &xds::XdsStore {
+        &self.xds
     }
 
     /// The spool folder.
@@ -279,6 +290,19 @@ fn router(state: Shared) -> Router {
             get(rendered::frame),
         )
         .layer(DefaultBodyLimit::disable())
+        .merge(
+            Router::new()
+                .route(&format!("{}/registry", xds::XDS_PATH), post(xds::registry))
+                .route(
+                    &format!("{}/repository", xds::XDS_PATH),
+                    post(xds::repository),
+                )
+                .route(
+                    &format!("{}/imaging-source", xds::XDS_PATH),
+                    post(xds::imaging_source),
+                )
+                .layer(DefaultBodyLimit::max(XDS_BODY_LIMIT)),
+        )
         .with_state(state)
 }
 
@@ -295,9 +319,15 @@ impl ReferenceServer {
     /// Load the fixtures, bind, and serve on the current tokio runtime.
     pub async fn start(opts: ReferenceOptions) -> Result<ReferenceServer, ReferenceError> {
         let dir = opts.fixtures_dir.clone();
-        let archive = tokio::task::spawn_blocking(move || Archive::load(&dir))
-            .await
-            .map_err(|e| ReferenceError::Task(e.to_string()))??;
+        let faults = opts.faults.clone();
+        let (archive, xds) = tokio::task::spawn_blocking(move || {
+            Archive::load(&dir).map(|a| {
+                let x = xds::XdsStore::preload(&a, &faults);
+                (a, x)
+            })
+        })
+        .await
+        .map_err(|e| ReferenceError::Task(e.to_string()))??;
         let spool = Spool::create()?;
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
@@ -320,6 +350,7 @@ impl ReferenceServer {
             spool,
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
+            xds,
         });
         let app = router(state.clone());
         let mut signal = shutdown;
@@ -346,6 +377,16 @@ impl ReferenceServer {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.
+    pub fn xds_base(&self) -> String {
+        format!("http://{}{}", self.addr, xds::XDS_PATH)
+    }
+
+    /// The inbound exchanges of the simulated XDS actors.
+    pub fn inbox(&self) -> Arc<xds::Inbox> {
+        self.state.xds.inbox.clone()
     }
 
     /// Stop accepting connections, end responses in progress (stalls included), wait briefly for

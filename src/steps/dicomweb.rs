@@ -548,7 +548,20 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
         .last
         .and_then(|i| world.evidence.get(i))
         .and_then(|e| e.multipart.as_ref())
-        .and_then(|mp| mp.parts.iter().find_map(|p| p.document.clone()));
+        .and_then(|mp| {
+            mp.parts.iter().find_map(|p| {
+                let is_kos = p
+                    .dicom
+                    .as_ref()
+                    .and_then(|d| d.sop_class.as_deref())
+                    .is_some_and(|c| c == crate::model::kos::KOS_SOP_CLASS);
+                if is_kos {
+                    p.document.clone()
+                } else {
+                    None
+                }
+            })
+        });
     let Some(bytes) = bytes else {
         return Err(harness_error(
             world,

@@ -4,6 +4,7 @@
 
 pub mod common;
 pub mod dicomweb;
+pub mod xds;
 
 use crate::checks::{self, Expect, Finding, Outcome, Subject};
 use crate::evidence::Exchange;

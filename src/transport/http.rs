@@ -31,6 +31,9 @@ pub const PART_HEAD: usize = 64 * 1024;
 /// Structured documents (KOS manifests, SR: SOP classes 1.2.840.10008.5.1.4.1.1.88.*) up to this
 /// size are kept whole, so that their content can be judged.
 pub const DOCUMENT_KEEP: usize = 4 * 1024 * 1024;
+/// XML parts of a multipart body (the SOAP envelope of an MTOM message) up to this size are kept
+/// whole, so that the envelope can be judged; a larger one is hashed and summarised only.
+pub const XML_KEEP: usize = 16 * 1024 * 1024;
 const SR_SOP_CLASS_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.88.";
 
 /// Errors building the client.
@@ -313,6 +316,8 @@ struct MultipartState {
     head: Vec<u8>,
     /// The open part, while it may still be a structured document worth keeping whole.
     document: Option<Vec<u8>>,
+    /// The open part is XML (the SOAP root of an MTOM message): kept whole up to [`XML_KEEP`].
+    xml_part: bool,
     /// One digest per finished part, in order.
     digests: DigestPipe,
     events: Vec<MultipartEvent>,
@@ -341,6 +346,7 @@ impl BodyCollector {
                     summary,
                     head: Vec::new(),
                     document: None,
+                    xml_part: false,
                     digests: DigestPipe::new(),
                     events: Vec::new(),
                 }
@@ -621,6 +627,7 @@ impl MultipartState {
         for ev in self.events.drain(..) {
             match ev {
                 MultipartEvent::PartStart { headers } => {
+                    self.xml_part = is_xml_part(&headers);
                     self.summary.parts.push(PartSummary {
                         headers,
                         ..Default::default()
@@ -640,9 +647,13 @@ impl MultipartState {
                             doc.extend_from_slice(&data);
                             // Decide as soon as the SOP Class can be read: only structured
                             // documents are kept, and only while they stay small.
-                            let undecided_ok =
-                                doc.len() < 4096 || is_structured_document(&self.head);
-                            if doc.len() > DOCUMENT_KEEP || !undecided_ok {
+                            let keep = if self.xml_part {
+                                doc.len() <= XML_KEEP
+                            } else {
+                                doc.len() <= DOCUMENT_KEEP
+                                    && (doc.len() < 4096 || is_structured_document(&self.head))
+                            };
+                            if !keep {
                                 self.document = None;
                             }
                         }
@@ -658,7 +669,7 @@ impl MultipartState {
                             .and_then(|d| d.sop_class.as_deref())
                             .map(|c| c.starts_with(SR_SOP_CLASS_PREFIX))
                             .unwrap_or(false);
-                        if structured {
+                        if structured || self.xml_part {
                             part.document = self.document.take().map(Bytes::from);
                         }
                     }
@@ -675,6 +686,19 @@ impl MultipartState {
             part.sha256 = d;
         }
     }
+}
+
+/// Is this part XML (the root part of an MTOM/XOP message, or any XML part)?
+fn is_xml_part(headers: &[(String, String)]) -> bool {
+    crate::evidence::find_header(headers, "content-type")
+        .and_then(|ct| MediaType::parse(ct).ok())
+        .map(|m| {
+            matches!(
+                m.essence.as_str(),
+                "application/xop+xml" | "application/soap+xml" | "text/xml" | "application/xml"
+            )
+        })
+        .unwrap_or(false)
 }
 
 /// Does this prefix read as a structured document (KOS, SR)? Undecidable prefixes count as yes.
@@ -714,7 +738,8 @@ pub fn summarize_multipart(content_type: &str, body: &[u8]) -> Option<MultipartS
     c.finish(true).1
 }
 
-fn shell_quote(s: &str) -> String {
+/// Quote a word for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

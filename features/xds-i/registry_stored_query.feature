@@ -1,0 +1,78 @@
+@profile:XDS-I.b @txn:ITI-18 @actor:DocumentRegistry
+Feature: Finding imaging manifests in the affinity domain (ITI-18 Registry Stored Query)
+  A consumer preparing care for a patient asks the Document Registry for the patient's imaging
+  manifests (DICOM KOS documents, formatCode 1.2.840.10008.5.1.4.1.1.88.59), filters them by
+  modality or by study, and follows their associations. The registry must return exactly the
+  entries that match, with complete metadata, and refuse malformed queries with the error codes
+  of ITI TF-3 Table 4.2.4.1-2.
+  Trace: eHN guideline UC3 (latest and prior studies of a patient) and UC1 (planned care);
+  IHE ITI TF-2 §3.18; RAD TF-2 §4.68 (manifest metadata); Feature 1 of the scenario catalogue.
+
+  Background:
+    Given the affinity domain holds the manifests of the test studies
+
+  @uc:UC3 @req:XDSI-01 @req:XDSI-02 @req:ITI18-08 @req:XDS-SOAP-02
+  Scenario: The registry returns every manifest of a patient
+    When the consumer finds the manifests of the patient of study "CT-CHEST"
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+    And the message is a conformant XDS message
+
+  @uc:UC3 @req:XDSI-02
+  Scenario: The prior CT manifest of a patient is found by its modality event code
+    When the consumer finds the CT manifests of the patient of study "CT-CHEST"
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+    And the message is a conformant XDS message
+
+  @uc:UC3 @req:XDSI-02 @req:ITI18-09
+  Scenario: An ObjectRef query returns references only
+    When the consumer finds the manifests of the patient of study "DX-CHEST" as object references
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+    And the message is a conformant XDS message
+
+  @neg @uc:UC3 @req:XDSI-01 @req:XDSI-02
+  Scenario: A patient the affinity domain does not know has no manifests
+    When the consumer finds the manifests of an unknown patient
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+
+  @neg @req:XDSI-01 @req:XDS-SOAP-09
+  Scenario: FindDocuments without a patient id is refused
+    When the consumer sends FindDocuments without a patient id
+    Then the answer is Failure with error XDSStoredQueryMissingParam
+    And the message is a conformant XDS message
+
+  @neg @req:XDSI-01
+  Scenario: An unknown stored query id is refused
+    When the consumer sends a stored query with an unknown query id
+    Then the answer is Failure with error XDSUnknownStoredQuery
+    And the message is a conformant XDS message
+
+  @neg @req:XDSI-01
+  Scenario: GetDocuments naming both a uniqueId and an entryUUID is refused
+    When the consumer sends GetDocuments naming both a uniqueId and an entryUUID for study "MR-BRAIN"
+    Then the answer is Failure with error XDSStoredQueryParamNumber
+    And the message is a conformant XDS message
+
+  @uc:UC1 @req:XDSI-02 @req:ITI18-08
+  Scenario: The manifest of a study is found by its uniqueId
+    When the consumer gets the manifest of study "MR-BRAIN" by its uniqueId
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+    And the message is a conformant XDS message
+
+  @uc:UC3 @req:XDSI-02
+  Scenario: The manifest of a study is found by its Study Instance UID
+    When the consumer finds the manifest of study "US-ABDOMEN" by its Study Instance UID
+    Then the answer is Success
+    And the query returns exactly the matching manifests
+
+  @uc:UC3 @req:XDSI-01
+  Scenario: The associations of a manifest include its submission set membership
+    When the consumer gets the manifest of study "DX-CHEST" by its uniqueId
+    Then the answer is Success
+    When the consumer asks for the associations of that manifest
+    Then the result holds the submission set association of the manifest
+    And the message is a conformant XDS message

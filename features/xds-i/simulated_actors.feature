@@ -1,0 +1,27 @@
+@profile:XDS-I.b @role:simulator
+Feature: The SUT calls the harness's simulated registry, repository and imaging source
+  At a connectathon or in a national test bed the system under test is often the initiator: an
+  Imaging Document Source that publishes manifests, or a consumer that queries and retrieves. The
+  harness then plays the Document Registry, the Document Repository and the Imaging Document
+  Source; a trigger from the SUT profile (a command line or a prompt to the operator) makes the SUT
+  act, and the step waits, with a timeout, for its call. The SUT's message is judged by the same
+  checks. Against the embedded reference, the harness's own conformant actors play the SUT.
+  Trace: eHN guideline UC1 and UC3; IHE RAD TF-2 §4.68, §4.69; ITI TF-2 §3.18; Feature 5 of the
+  scenario catalogue.
+
+  @uc:UC1 @txn:RAD-68 @actor:ImagingDocumentSource @req:ITI41-05 @req:ITI41-16 @req:XDSI-05 @req:XDSI-07 @req:XDSI-08
+  Scenario: The SUT imaging source publishes a conformant manifest with consistent metadata
+    When the SUT imaging source is asked to submit the manifest of study "CT-CHEST"
+    Then the message is a conformant XDS message
+    And the submitted metadata agrees with the manifest
+
+  @uc:UC3 @txn:ITI-18 @actor:DocumentConsumer @req:ITI18-01 @req:ITI18-03 @req:ITI18-05
+  Scenario: The SUT document consumer sends a conformant stored query
+    When the SUT document consumer is asked to find the manifests of the patient of study "MR-BRAIN"
+    Then the message is a conformant XDS message
+
+  @uc:UC3 @txn:RAD-69 @actor:ImagingDocumentConsumer @req:RAD69-01 @req:RAD69-04 @req:XDSI-11
+  Scenario: The SUT imaging consumer asks for the manifest's instances at its retrieve location
+    When the SUT imaging consumer is asked to retrieve the images of study "DX-CHEST"
+    Then the message is a conformant XDS message
+    And the request asks only for instances the manifest references, at its retrieve location

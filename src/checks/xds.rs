@@ -1,0 +1,330 @@
+//! XDS-I.b message checks: the structural rules of [`crate::model::ebrim`] as registry checks.
+//!
+//! Each check reads the SUT's SOAP message in an exchange (the response when the harness called the
+//! SUT, the request when the SUT called a simulator), runs the validators that apply to the
+//! transaction and direction, and reports the violations of its one rule:
+//! - every message: the SOAP 1.2 / WS-Addressing rules (ITI TF-2 Appendix V) and, where MTOM is
+//!   required (RAD-68 requests, ITI-43 and RAD-69 responses), the MTOM/XOP packaging;
+//! - RAD-68 requests: the ITI-41 metadata rules plus the XDS-I.b manifest entry rules;
+//! - ITI-18: the query request rules (consumer) or the query response rules (registry);
+//! - ITI-43 and RAD-69: the retrieve request rules (consumer) or response rules (repository,
+//!   imaging document source);
+//! - RAD-68 responses: the RegistryResponse rules.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::soap_message::{harness_request, SutMessage, Unreadable};
+use super::{Check, Level, Subject, Verdict};
+use crate::evidence::{Direction, Exchange};
+use crate::model::ebrim::{self as e, Message, Rule, Violation};
+
+/// Transaction names as recorded in exchanges.
+pub mod txn {
+    /// Registry Stored Query.
+    pub const ITI_18: &str = "ITI-18";
+    /// Retrieve Document Set.
+    pub const ITI_43: &str = "ITI-43";
+    /// Provide and Register Imaging Document Set.
+    pub const RAD_68: &str = "RAD-68";
+    /// Retrieve Imaging Document Set.
+    pub const RAD_69: &str = "RAD-69";
+}
+
+/// What the validators found in one exchange.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Judged {
+    /// The exchange is not an XDS transaction, or holds no SUT message.
+    NotApplicable(String),
+    /// The SUT's message is not a readable SOAP envelope.
+    Unreadable(String),
+    /// The violations found.
+    Violations(Vec<Violation>),
+}
+
+/// The actions of a transaction: (request, response).
+pub fn actions(transaction: &str) -> Option<(&'static str, &'static str)> {
+    Some(match transaction {
+        txn::ITI_18 => (e::ACTION_STORED_QUERY, e::ACTION_STORED_QUERY_RESPONSE),
+        txn::ITI_43 => (e::ACTION_RETRIEVE, e::ACTION_RETRIEVE_RESPONSE),
+        txn::RAD_69 => (e::ACTION_RETRIEVE_IMAGING, e::ACTION_RETRIEVE_RESPONSE),
+        txn::RAD_68 | "ITI-41" => (e::ACTION_PNR, e::ACTION_PNR_RESPONSE),
+        _ => return None,
+    })
+}
+
+/// Must the SUT's message in this transaction and direction be MTOM/XOP?
+fn mtom_required(transaction: &str, direction: Direction) -> bool {
+    match direction {
+        // ITI TF-2 3.43.4.2.2 and RAD TF-2 4.69.4.2: the response carries documents as MTOM/XOP.
+        Direction::Outbound => matches!(transaction, txn::ITI_43 | txn::RAD_69),
+        // ITI TF-2 3.41.4.1.2 / RAD TF-2 4.68.4.1.2: Provide and Register is MTOM/XOP.
+        Direction::Inbound => matches!(transaction, txn::RAD_68 | "ITI-41"),
+    }
+}
+
+/// Run every validator that applies to the SUT's message in `ex`.
+pub fn judge(ex: &Exchange) -> Judged {
+    let Some((req_action, resp_action)) = actions(&ex.transaction) else {
+        return Judged::NotApplicable(format!("{} is not an XDS transaction", ex.transaction));
+    };
+    let msg = match SutMessage::of(ex) {
+        Ok(m) => m,
+        Err(Unreadable::NoMessage) => {
+            return Judged::NotApplicable("no message from the SUT".into())
+        }
+        Err(Unreadable::NotSoap(why)) => return Judged::Unreadable(why),
+    };
+    let env = match msg.envelope() {
+        Ok(env) => env,
+        Err(why) => return Judged::Unreadable(why),
+    };
+    let (direction, action) = match ex.direction {
+        Direction::Outbound => (e::Direction::Response, resp_action),
+        Direction::Inbound => (e::Direction::Request, req_action),
+    };
+    let mut v = e::validate_envelope(&env, direction, Some(action));
+    if let Some(f) = &env.fault {
+        // A SOAP Fault carries no ebXML message: the envelope rules are all that apply.
+        let _ = f;
+        return Judged::Violations(v);
+    }
+    let content_type = msg.content_type.unwrap_or("");
+    let wsa_action = env.addressing.action.as_ref().map(|a| a.value.as_str());
+    if msg.multipart.is_some() {
+        v.extend(e::validate_mtom_content_type(content_type, wsa_action));
+        if let Some(body) = &env.body {
+            let hrefs = e::xop_hrefs(body);
+            let cids: Vec<Option<String>> = msg
+                .attachments()
+                .iter()
+                .map(|p| {
+                    crate::evidence::find_header(&p.headers, "content-id").map(|c| {
+                        c.trim()
+                            .trim_start_matches('<')
+                            .trim_end_matches('>')
+                            .to_string()
+                    })
+                })
+                .collect();
+            v.extend(e::validate_xop_references(&hrefs, &cids));
+        }
+    } else if mtom_required(&ex.transaction, ex.direction) {
+        v.extend(e::validate_mtom_content_type(content_type, wsa_action));
+    }
+    let Some(body) = &env.body else {
+        return Judged::Violations(v);
+    };
+    let message = match e::parse_message(body) {
+        Ok(m) => m,
+        Err(err) => {
+            return Judged::Unreadable(format!("the SOAP Body is not an ebXML message: {err}"))
+        }
+    };
+    match (ex.direction, message) {
+        (Direction::Inbound, Message::ProvideAndRegister(p)) => {
+            v.extend(e::validate_submission(
+                &p.submit,
+                Some(&p.documents),
+                e::SubmissionKind::Rad68,
+            ));
+        }
+        (Direction::Inbound, Message::SubmitObjects(sub)) => {
+            v.extend(e::validate_submission(
+                &sub,
+                None,
+                e::SubmissionKind::MetadataOnly { imaging: true },
+            ));
+        }
+        (Direction::Inbound, Message::AdhocQueryRequest(q)) => {
+            v.extend(e::validate_query_request(&q));
+        }
+        (Direction::Inbound, Message::RetrieveDocumentSetRequest(r)) => {
+            v.extend(e::validate_retrieve_request(&r));
+        }
+        (Direction::Inbound, Message::RetrieveImagingDocumentSetRequest(r)) => {
+            v.extend(e::validate_imaging_retrieve_request(&r, false));
+        }
+        (Direction::Outbound, Message::AdhocQueryResponse(r)) => {
+            let return_type = match harness_request(ex) {
+                Some(Message::AdhocQueryRequest(q)) => q.return_type,
+                _ => None,
+            };
+            v.extend(e::validate_query_response(&r, return_type.as_deref()));
+        }
+        (Direction::Outbound, Message::RetrieveDocumentSetResponse(r)) => {
+            let kind = if ex.transaction == txn::RAD_69 {
+                e::RetrieveKind::Rad69
+            } else {
+                e::RetrieveKind::Iti43
+            };
+            v.extend(e::validate_retrieve_response(&r, kind));
+        }
+        (Direction::Outbound, Message::RegistryResponse(r)) => {
+            v.extend(e::validate_registry_response(&r));
+        }
+        _ => {}
+    }
+    Judged::Violations(v)
+}
+
+/// What identifies an exchange's content: direction, transaction and the digests of both bodies.
+type CacheKey = (bool, String, String, String, usize);
+
+thread_local! {
+    /// The last exchange judged: every rule check of a scenario judges the same exchange in turn.
+    static CACHE: RefCell<Option<(CacheKey, Rc<Judged>)>> = const { RefCell::new(None) };
+}
+
+fn judged(ex: &Exchange) -> Rc<Judged> {
+    let key: CacheKey = (
+        ex.direction == Direction::Inbound,
+        ex.transaction.clone(),
+        ex.request.body.sha256.clone(),
+        ex.response
+            .as_ref()
+            .map(|r| r.body.sha256.clone())
+            .unwrap_or_default(),
+        ex.multipart.as_ref().map(|m| m.parts.len()).unwrap_or(0),
+    );
+    if let Some(hit) = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, j)| j.clone())
+    }) {
+        return hit;
+    }
+    let j = Rc::new(judge(ex));
+    CACHE.with(|c| *c.borrow_mut() = Some((key, j.clone())));
+    j
+}
+
+/// Judge one rule on the subject's exchange.
+fn judge_rule(s: &Subject<'_>, rule: &Rule) -> Verdict {
+    match &*judged(s.exchange) {
+        Judged::NotApplicable(why) => Verdict::na(why.clone()),
+        Judged::Unreadable(why) => {
+            if rule.id == e::SOAP_01.id {
+                Verdict::fail("a SOAP 1.2 envelope (ITI TF-2 Appendix V)", why.clone())
+            } else {
+                Verdict::na(format!("the message is not readable SOAP: {why}"))
+            }
+        }
+        Judged::Violations(v) => {
+            let mine: Vec<&str> = v
+                .iter()
+                .filter(|x| x.rule == rule.id)
+                .map(|x| x.message.as_str())
+                .collect();
+            if mine.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::fail(rule.title, mine.join("; "))
+            }
+        }
+    }
+}
+
+const fn level(rule: &Rule) -> Level {
+    match rule.level {
+        e::Level::Error => Level::Shall,
+        e::Level::Warning | e::Level::Info => Level::Should,
+    }
+}
+
+macro_rules! xds_checks {
+    ($($rule:ident => $fn:ident, $actor:literal;)*) => {
+        $(
+            fn $fn(s: &Subject<'_>) -> Verdict {
+                judge_rule(s, &e::$rule)
+            }
+        )*
+        /// The XDS message checks, one per ebRIM rule.
+        pub static CHECKS: &[Check] = &[
+            $(
+                Check {
+                    id: e::$rule.id,
+                    requirement: e::$rule.requirement,
+                    level: level(&e::$rule),
+                    actor: $actor,
+                    title: e::$rule.title,
+                    eval: $fn,
+                },
+            )*
+        ];
+    };
+}
+
+xds_checks! {
+    SOAP_01 => soap_01, "XDS.b actor (SOAP layer)";
+    SOAP_02 => soap_02, "XDS.b actor (SOAP layer)";
+    SOAP_03 => soap_03, "XDS.b actor (SOAP layer)";
+    SOAP_04 => soap_04, "XDS.b actor (SOAP layer)";
+    SOAP_05 => soap_05, "XDS.b actor (SOAP layer)";
+    SOAP_07 => soap_07, "Document Registry / Repository / Imaging Document Source";
+    SOAP_08 => soap_08, "Document Registry / Repository / Imaging Document Source";
+    SOAP_09 => soap_09, "Document Registry / Repository / Imaging Document Source";
+    SOAP_11 => soap_11, "XDS.b actor (SOAP layer)";
+    SOAP_12 => soap_12, "XDS.b initiator (SOAP layer)";
+    SOAP_13 => soap_13, "Document Registry / Repository / Imaging Document Source";
+    SOAP_14 => soap_14, "Document Registry / Repository / Imaging Document Source";
+    EBRIM_01 => ebrim_01, "XDS.b actor (ebRIM metadata)";
+    EBRIM_02 => ebrim_02, "XDS.b actor (ebRIM metadata)";
+    ITI41_01 => iti41_01, "Imaging Document Source (RAD-68)";
+    ITI41_02 => iti41_02, "Imaging Document Source (RAD-68)";
+    ITI41_03 => iti41_03, "Imaging Document Source (RAD-68)";
+    ITI41_04 => iti41_04, "Imaging Document Source (RAD-68)";
+    ITI41_05 => iti41_05, "Imaging Document Source (RAD-68)";
+    ITI41_06 => iti41_06, "Imaging Document Source (RAD-68)";
+    ITI41_07 => iti41_07, "Imaging Document Source (RAD-68)";
+    ITI41_08 => iti41_08, "Imaging Document Source (RAD-68)";
+    ITI41_08N => iti41_08n, "Imaging Document Source (RAD-68)";
+    ITI41_09 => iti41_09, "Imaging Document Source (RAD-68)";
+    ITI41_10 => iti41_10, "Imaging Document Source (RAD-68)";
+    ITI41_13 => iti41_13, "Imaging Document Source (RAD-68)";
+    ITI41_14 => iti41_14, "Imaging Document Source (RAD-68)";
+    ITI41_15 => iti41_15, "Imaging Document Source (RAD-68)";
+    ITI41_16 => iti41_16, "Imaging Document Source (RAD-68)";
+    ITI41_23 => iti41_23, "Imaging Document Source (RAD-68)";
+    ITI41_24 => iti41_24, "Imaging Document Source (RAD-68)";
+    ITI41_25 => iti41_25, "Imaging Document Source (RAD-68)";
+    ITI18_01 => iti18_01, "Document Consumer (ITI-18)";
+    ITI18_02 => iti18_02, "Document Consumer (ITI-18)";
+    ITI18_03 => iti18_03, "Document Consumer (ITI-18)";
+    ITI18_04 => iti18_04, "Document Consumer (ITI-18)";
+    ITI18_05 => iti18_05, "Document Consumer (ITI-18)";
+    ITI18_05W => iti18_05w, "Document Consumer (ITI-18)";
+    ITI18_06 => iti18_06, "Document Consumer (ITI-18)";
+    ITI18_07 => iti18_07, "Document Consumer (ITI-18)";
+    ITI18_08 => iti18_08, "Document Registry (ITI-18)";
+    ITI18_09 => iti18_09, "Document Registry (ITI-18)";
+    ITI43_01 => iti43_01, "Document Consumer (ITI-43)";
+    ITI43_02 => iti43_02, "Document Repository / Imaging Document Source";
+    ITI43_03 => iti43_03, "Document Repository / Imaging Document Source";
+    ITI43_03W => iti43_03w, "Document Repository / Imaging Document Source";
+    RAD69_01 => rad69_01, "Imaging Document Consumer (RAD-69)";
+    RAD69_02 => rad69_02, "Imaging Document Consumer (RAD-69)";
+    RAD69_03 => rad69_03, "Imaging Document Consumer (RAD-69)";
+    RAD69_04 => rad69_04, "Imaging Document Consumer (RAD-69)";
+    RAD69_06 => rad69_06, "Imaging Document Source (RAD-69)";
+}
+
+/// Rules of the ebRIM table that are not registered, with why.
+pub const NOT_REGISTERED: &[(&str, &str)] = &[
+    (
+        "ITI57-01",
+        "ITI-57 metadata update is not an XDS-I.b transaction of this harness yet",
+    ),
+    (
+        "ITI39-01",
+        "cross-community retrieve (XCA-I) has no scenario yet",
+    ),
+    (
+        "RAD69-05",
+        "RAD-69 through an Imaging Gateway (XCA-I) has no scenario yet",
+    ),
+];
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,1527 @@
+//! XDS-I.b steps: Registry Stored Query (ITI-18), Retrieve Document Set (ITI-43), Provide and
+//! Register Imaging Document Set (RAD-68), Retrieve Imaging Document Set (RAD-69), and the
+//! scenarios where the SUT calls the harness's simulated actors after a trigger.
+//!
+//! Studies are named by fixture alias; the harness knows the truth about them (their manifest, its
+//! SOP Instance UID, the patient, the modalities and every instance) and tells the checks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cucumber::{given, then, when};
+
+use super::{harness_error, judge, record, StepError, StepResult};
+use crate::actors::xds::{Attachment, XdsClient};
+use crate::checks::soap_message::SutMessage;
+use crate::checks::xds_i::{RegisteredDoc, XdsExpect};
+use crate::checks::{Expect, Finding};
+use crate::config::{TestDataMode, Trigger};
+use crate::model::ebrim::{
+    self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
+    RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
+};
+use crate::model::fixtures::FixtureInstance;
+use crate::model::{kos, xds_metadata};
+use crate::world::HarnessWorld;
+
+/// A patient id no affinity domain holds.
+const UNKNOWN_PATIENT: &str = "NOBODY-0000";
+/// A document uniqueId no repository holds.
+const UNKNOWN_DOCUMENT: &str = "2.25.999999999999999999999999999999997";
+/// A repositoryUniqueId of no repository.
+const UNKNOWN_REPOSITORY: &str = "1.3.6.1.4.1.21367.13.80.999";
+/// Explicit VR Little Endian.
+const ELE: &str = "1.2.840.10008.1.2.1";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> StepError {
+    world
+        .findings
+        .push(Finding::not_applicable(title, reason.to_string()));
+    StepError(reason.to_string())
+}
+
+fn client(world: &mut HarnessWorld) -> Result<Arc<XdsClient>, StepError> {
+    match world.ctx.xds.clone() {
+        Some(c) => Ok(c),
+        None => Err(not_applicable(
+            world,
+            "no XDS-I.b endpoints",
+            "the SUT profile declares no XDS-I.b endpoints ([xds] table)",
+        )),
+    }
+}
+
+fn study(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
+    match world.ctx.fixtures.study(alias) {
+        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
+        None => Err(harness_error(
+            world,
+            "unknown fixture study",
+            format!("no fixture study {alias:?}"),
+        )),
+    }
+}
+
+fn manifest_of(world: &mut HarnessWorld, alias: &str) -> Result<FixtureInstance, StepError> {
+    let insts = study(world, alias)?;
+    match insts.into_iter().find(|i| i.kos) {
+        Some(k) => Ok(k),
+        None => Err(harness_error(
+            world,
+            "no fixture manifest",
+            format!("study {alias:?} has no KOS"),
+        )),
+    }
+}
+
+fn modalities(insts: &[FixtureInstance]) -> BTreeSet<String> {
+    insts
+        .iter()
+        .filter(|i| !i.kos)
+        .map(|i| i.modality.clone())
+        .collect()
+}
+
+fn patient_cx(world: &HarnessWorld, patient: &str) -> String {
+    match &world.ctx.config.xds {
+        Some(x) => x.patient_cx(patient),
+        None => format!(
+            "{patient}^^^&{}&ISO",
+            crate::config::xds::DEFAULT_PATIENT_AUTHORITY
+        ),
+    }
+}
+
+/// Remember a manifest the harness registers during the run.
+fn note_submitted(world: &HarnessWorld, patient: &str, study: &str, uid: &str) {
+    if let Ok(mut v) = world.ctx.submitted.lock() {
+        v.push((patient.to_string(), study.to_string(), uid.to_string()));
+    }
+}
+
+/// Manifests registered during the run for this patient (and study, if given).
+fn submitted_for(world: &HarnessWorld, patient: &str, study: Option<&str>) -> BTreeSet<String> {
+    world
+        .ctx
+        .submitted
+        .lock()
+        .map(|v| {
+            v.iter()
+                .filter(|(p, s, _)| p == patient && study.is_none_or(|x| x == s))
+                .map(|(_, _, u)| u.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The uniqueIds of the fixture manifests of a patient, optionally of studies with a modality.
+fn patient_manifests(
+    world: &HarnessWorld,
+    patient: &str,
+    modality: Option<&str>,
+) -> BTreeSet<String> {
+    let fx = &world.ctx.fixtures;
+    fx.studies()
+        .into_iter()
+        .filter(|s| s.instances.iter().any(|i| i.patient_id == patient))
+        .filter(|s| modality.is_none_or(|m| s.instances.iter().any(|i| !i.kos && i.modality == m)))
+        .filter_map(|s| {
+            s.instances
+                .iter()
+                .find(|i| i.kos)
+                .map(|i| i.sop_uid.clone())
+        })
+        .collect()
+}
+
+fn status_urn(word: &str) -> String {
+    match word {
+        "Success" => e::RESPONSE_SUCCESS.into(),
+        "Failure" => e::RESPONSE_FAILURE.into(),
+        "PartialSuccess" => e::RESPONSE_PARTIAL_SUCCESS.into(),
+        other => other.into(),
+    }
+}
+
+fn record_xds(world: &mut HarnessWorld, ex: crate::evidence::Exchange, x: XdsExpect) -> StepResult {
+    let idx = record(world, ex)?;
+    world.xds.last = Some(idx);
+    world.xds.expect = Expect {
+        xds: x,
+        ..Expect::default()
+    };
+    // Remember what a LeafClass query found, and any manifest returned.
+    if let Some(ex) = world.evidence.get(idx) {
+        if let Ok(msg) = SutMessage::of(ex) {
+            if let Ok(Message::AdhocQueryResponse(r)) = msg.message() {
+                world.xds.entries = r.objects.document_entries();
+            }
+        }
+        let kos = ex.multipart.as_ref().and_then(|mp| {
+            mp.parts.iter().find_map(|p| {
+                p.dicom
+                    .as_ref()
+                    .and_then(|d| d.sop_class.as_deref())
+                    .filter(|c| *c == kos::KOS_SOP_CLASS)
+                    .and(p.document.clone())
+            })
+        });
+        if kos.is_some() {
+            world.xds.manifest = kos;
+            // The DICOMweb cross-walk steps read the manifest from the last exchange.
+            world.dicomweb.last = Some(idx);
+        }
+    }
+    Ok(())
+}
+
+fn last(world: &mut HarnessWorld) -> Result<usize, StepError> {
+    match world.xds.last {
+        Some(i) => Ok(i),
+        None => Err(harness_error(
+            world,
+            "no exchange to judge",
+            "no XDS request was sent before this step",
+        )),
+    }
+}
+
+fn judge_xds(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let idx = last(world)?;
+    let expect = world.xds.expect.clone();
+    judge(world, idx, &expect, &[], ids)
+}
+
+fn structural_ids() -> Vec<&'static str> {
+    crate::checks::xds::CHECKS.iter().map(|c| c.id).collect()
+}
+
+async fn run_query(
+    world: &mut HarnessWorld,
+    q: AdhocQueryRequest,
+    operation: &str,
+    x: XdsExpect,
+) -> StepResult {
+    let c = client(world)?;
+    let ex = match c.stored_query(&q, operation).await {
+        Ok(ex) => ex,
+        Err(err) => {
+            return Err(not_applicable(
+                world,
+                "no Document Registry",
+                &err.to_string(),
+            ))
+        }
+    };
+    record_xds(world, ex, x)
+}
+
+fn kos_format() -> (&'static str, &'static str) {
+    (e::KOS_FORMAT_CODE, e::KOS_FORMAT_CODING_SCHEME)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data
+
+#[given("the affinity domain holds the manifests of the test studies")]
+async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    if world.ctx.config.test_data == TestDataMode::Preloaded {
+        return Ok(());
+    }
+    let ctx = world.ctx.clone();
+    let mut exchanges = Vec::new();
+    let result = ctx
+        .xds_data
+        .get_or_init(|| async {
+            for s in ctx.fixtures.studies() {
+                let Some(k) = s.instances.iter().find(|i| i.kos) else {
+                    continue;
+                };
+                let insts: Vec<FixtureInstance> = s.instances.iter().map(|i| (*i).clone()).collect();
+                let bytes = match tokio::fs::read(ctx.fixtures.file(k)).await {
+                    Ok(b) => b,
+                    Err(err) => return Err(format!("cannot read {}: {err}", k.path)),
+                };
+                let (pnr, atts) = match submission(&c.cfg, &bytes, &insts, None) {
+                    Ok(x) => x,
+                    Err(err) => return Err(err),
+                };
+                let ex = match c.provide_and_register(&pnr, &atts, "load test data").await {
+                    Ok(ex) => ex,
+                    Err(err) => return Err(err.to_string()),
+                };
+                let ok = SutMessage::of(&ex)
+                    .ok()
+                    .and_then(|m| m.message().ok())
+                    .map(|m| match m {
+                        Message::RegistryResponse(r) => {
+                            r.status.as_deref() == Some(e::RESPONSE_SUCCESS)
+                                || r.errors.iter().any(|er| {
+                                    er.error_code.as_deref()
+                                        == Some("XDSDuplicateUniqueIdInRegistry")
+                                })
+                        }
+                        _ => false,
+                    })
+                    .unwrap_or(false);
+                exchanges.push(ex);
+                if !ok {
+                    return Err(format!(
+                        "registering the manifest of {} with RAD-68 failed; the test data is not on the SUT",
+                        s.alias
+                    ));
+                }
+            }
+            Ok(())
+        })
+        .await
+        .clone();
+    for ex in exchanges {
+        world.evidence.record(ex);
+    }
+    result.map_err(|err| harness_error(world, "test data could not be loaded", err))
+}
+
+/// Build the RAD-68 submission of a manifest; `patient_override` breaks the patient id.
+fn submission(
+    cfg: &crate::config::Xds,
+    kos_bytes: &[u8],
+    study: &[FixtureInstance],
+    patient_override: Option<&str>,
+) -> Result<(e::ProvideAndRegisterRequest, Vec<Attachment>), String> {
+    let manifest = kos::parse(kos_bytes).map_err(|err| err.to_string())?;
+    let pid = study
+        .first()
+        .map(|i| i.patient_id.clone())
+        .unwrap_or_default();
+    let cx = patient_override
+        .map(str::to_string)
+        .unwrap_or_else(|| cfg.patient_cx(&pid));
+    let codes = match &cfg.affinity_domain {
+        Some(p) => xds_metadata::AffinityDomain::load(p).map_err(|err| err.to_string())?,
+        None => xds_metadata::AffinityDomain::default_set(),
+    };
+    let ctx = xds_metadata::SubmissionContext::for_manifest(
+        &cx,
+        &cfg.source_id,
+        manifest.sop_instance_uid.as_deref().unwrap_or(""),
+        study
+            .iter()
+            .filter(|i| !i.kos)
+            .map(|i| (i.series_uid.clone(), i.modality.clone()))
+            .collect(),
+    );
+    let pnr = xds_metadata::manifest_submission(kos_bytes, &manifest, &ctx, &codes);
+    let att = Attachment {
+        content_id: ctx.document_content_id(),
+        content_type: e::MIME_DICOM.into(),
+        data: Bytes::copy_from_slice(kos_bytes),
+    };
+    Ok((pnr, vec![att]))
+}
+
+/// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
+/// valid PS3.10 object without re-encoding): a new manifest of the same study.
+fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let digits = format!("{:012}", nanos % 1_000_000_000_000);
+    let mut fresh = sop_uid.to_string();
+    let last = fresh.rfind('.').map(|i| i + 1).unwrap_or(0);
+    let tail_len = (fresh.len() - last).min(12);
+    if fresh.len() - last > tail_len {
+        let start = fresh.len() - tail_len;
+        fresh.replace_range(start.., &digits[12 - tail_len..]);
+    }
+    let mut out = bytes.to_vec();
+    let needle = sop_uid.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = memchr::memmem::find(&out[i..], needle) {
+        let at = i + pos;
+        out[at..at + needle.len()].copy_from_slice(fresh.as_bytes());
+        i = at + needle.len();
+    }
+    (out, fresh)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-18 Registry Stored Query
+
+#[when(expr = "the consumer finds the manifests of the patient of study {string}")]
+async fn find_manifests(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let cx = patient_cx(world, &k.patient_id);
+    let q =
+        AdhocQueryRequest::find_documents(&cx, &[e::STATUS_APPROVED], &[kos_format()], "LeafClass");
+    let x = XdsExpect {
+        matches: Some(patient_manifests(world, &k.patient_id, None)),
+        tolerated: submitted_for(world, &k.patient_id, None),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "FindDocuments (manifests of a patient)", x).await
+}
+
+#[when(
+    expr = "the consumer finds the manifests of the patient of study {string} as object references"
+)]
+async fn find_manifests_refs(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let cx = patient_cx(world, &k.patient_id);
+    let q =
+        AdhocQueryRequest::find_documents(&cx, &[e::STATUS_APPROVED], &[kos_format()], "ObjectRef");
+    let x = XdsExpect {
+        matches: Some(patient_manifests(world, &k.patient_id, None)),
+        tolerated: submitted_for(world, &k.patient_id, None),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "FindDocuments (ObjectRef)", x).await
+}
+
+#[when(expr = "the consumer finds the {word} manifests of the patient of study {string}")]
+async fn find_manifests_modality(
+    world: &mut HarnessWorld,
+    modality: String,
+    alias: String,
+) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let cx = patient_cx(world, &k.patient_id);
+    let mut q =
+        AdhocQueryRequest::find_documents(&cx, &[e::STATUS_APPROVED], &[kos_format()], "LeafClass");
+    q.params.push(QueryParam {
+        name: "$XDSDocumentEntryEventCodeList".into(),
+        values: vec![e::quote_list(&[e::query_code(
+            &modality,
+            "1.2.840.10008.2.16.4",
+        )])],
+    });
+    let x = XdsExpect {
+        matches: Some(patient_manifests(world, &k.patient_id, Some(&modality))),
+        tolerated: submitted_for(world, &k.patient_id, None),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "FindDocuments (by modality event code)", x).await
+}
+
+#[when("the consumer finds the manifests of an unknown patient")]
+async fn find_unknown_patient(world: &mut HarnessWorld) -> StepResult {
+    let cx = patient_cx(world, UNKNOWN_PATIENT);
+    let q =
+        AdhocQueryRequest::find_documents(&cx, &[e::STATUS_APPROVED], &[kos_format()], "LeafClass");
+    let x = XdsExpect {
+        matches: Some(BTreeSet::new()),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "FindDocuments (unknown patient)", x).await
+}
+
+#[when("the consumer sends FindDocuments without a patient id")]
+async fn find_without_patient(world: &mut HarnessWorld) -> StepResult {
+    let mut q = AdhocQueryRequest::find_documents("x", &[e::STATUS_APPROVED], &[], "LeafClass");
+    q.params.retain(|p| p.name != "$XDSDocumentEntryPatientId");
+    run_query(
+        world,
+        q,
+        "FindDocuments (no patient id)",
+        XdsExpect::default(),
+    )
+    .await
+}
+
+#[when("the consumer sends a stored query with an unknown query id")]
+async fn unknown_query(world: &mut HarnessWorld) -> StepResult {
+    let mut q = AdhocQueryRequest::get_documents_by_unique_id(&[UNKNOWN_DOCUMENT], "LeafClass");
+    q.query_id = Some("urn:uuid:00000000-0000-4000-8000-000000000000".into());
+    run_query(world, q, "unknown stored query", XdsExpect::default()).await
+}
+
+#[when(
+    expr = "the consumer sends GetDocuments naming both a uniqueId and an entryUUID for study {string}"
+)]
+async fn get_documents_both(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let mut q = AdhocQueryRequest::get_documents_by_unique_id(&[&k.sop_uid], "LeafClass");
+    q.params.push(QueryParam {
+        name: "$XDSDocumentEntryEntryUUID".into(),
+        values: vec![e::quote_list(&[
+            "urn:uuid:6a3f2b9e-1c4d-4e5f-8a7b-9c0d1e2f3a4b",
+        ])],
+    });
+    run_query(
+        world,
+        q,
+        "GetDocuments (both parameters)",
+        XdsExpect::default(),
+    )
+    .await
+}
+
+#[when(expr = "the consumer gets the manifest of study {string} by its uniqueId")]
+async fn get_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let q = AdhocQueryRequest::get_documents_by_unique_id(&[&k.sop_uid], "LeafClass");
+    let x = XdsExpect {
+        matches: Some(BTreeSet::from([k.sop_uid.clone()])),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "GetDocuments (by uniqueId)", x).await
+}
+
+#[when(expr = "the consumer finds the manifest of study {string} by its Study Instance UID")]
+async fn find_by_reference(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let cx = patient_cx(world, &k.patient_id);
+    let mut q = AdhocQueryRequest::find_documents(&cx, &[e::STATUS_APPROVED], &[], "LeafClass");
+    q.query_id = Some(e::SQ_FIND_DOCUMENTS_BY_REFERENCE_ID.into());
+    q.params.push(QueryParam {
+        name: "$XDSDocumentEntryReferenceIdList".into(),
+        values: vec![e::quote_list(&[format!(
+            "{}^^^^{}",
+            k.study_uid,
+            e::REFERENCE_ID_STUDY_INSTANCE_UID
+        )])],
+    });
+    let x = XdsExpect {
+        matches: Some(BTreeSet::from([k.sop_uid.clone()])),
+        tolerated: submitted_for(world, &k.patient_id, Some(&k.study_uid)),
+        ..XdsExpect::default()
+    };
+    run_query(world, q, "FindDocumentsByReferenceId (study)", x).await
+}
+
+#[when("the consumer asks for the associations of that manifest")]
+async fn get_associations(world: &mut HarnessWorld) -> StepResult {
+    let Some(uuid) = world.xds.entries.first().and_then(|d| d.entry_uuid.clone()) else {
+        return Err(harness_error(
+            world,
+            "no manifest entry",
+            "no DocumentEntry was found before this step",
+        ));
+    };
+    let q = AdhocQueryRequest {
+        return_type: Some("LeafClass".into()),
+        return_composed_objects: Some("true".into()),
+        query_id: Some(e::SQ_GET_ASSOCIATIONS.into()),
+        home: None,
+        params: vec![QueryParam {
+            name: "$uuid".into(),
+            values: vec![e::quote_list(&[uuid])],
+        }],
+    };
+    run_query(world, q, "GetAssociations", XdsExpect::default()).await
+}
+
+#[then("the query returns exactly the matching manifests")]
+async fn query_matches(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-02"])
+}
+
+#[then("the result holds the submission set association of the manifest")]
+async fn has_association(world: &mut HarnessWorld) -> StepResult {
+    let idx = last(world)?;
+    let found = world
+        .evidence
+        .get(idx)
+        .and_then(|ex| SutMessage::of(ex).ok())
+        .and_then(|m| m.message().ok())
+        .map(|m| match m {
+            Message::AdhocQueryResponse(r) => r
+                .objects
+                .associations
+                .iter()
+                .any(|a| a.association_type.as_deref() == Some(e::ASSOC_HAS_MEMBER)),
+            _ => false,
+        })
+        .unwrap_or(false);
+    world.xds.expect.xds.statuses = vec![e::RESPONSE_SUCCESS.into()];
+    judge_xds(world, &["XDSI-01"])?;
+    if found {
+        Ok(())
+    } else {
+        let f = Finding {
+            outcome: crate::checks::Outcome::Fail,
+            ..Finding::harness_error(
+                "GetAssociations returns the HasMember association of the entry",
+                "no HasMember association in the result",
+            )
+        };
+        let msg = f.message();
+        world.findings.push(Finding {
+            check: "XDSI-02".into(),
+            requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.4".into(),
+            ..f
+        });
+        Err(StepError(msg))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status and conformance
+
+#[then(expr = "the answer is {word}")]
+async fn answer_is(world: &mut HarnessWorld, status: String) -> StepResult {
+    world.xds.expect.xds.statuses = vec![status_urn(&status)];
+    world.xds.expect.xds.error_codes.clear();
+    judge_xds(world, &["XDSI-01"])
+}
+
+#[then(expr = "the answer is {word} with error {word}")]
+async fn answer_with_error(world: &mut HarnessWorld, status: String, code: String) -> StepResult {
+    world.xds.expect.xds.statuses = vec![status_urn(&status)];
+    world.xds.expect.xds.error_codes = vec![code];
+    judge_xds(world, &["XDSI-01"])
+}
+
+#[then(expr = "the answer is {word} with error {word} or {word}")]
+async fn answer_with_errors(
+    world: &mut HarnessWorld,
+    status: String,
+    code: String,
+    alt: String,
+) -> StepResult {
+    world.xds.expect.xds.statuses = vec![status_urn(&status)];
+    world.xds.expect.xds.error_codes = vec![code, alt];
+    judge_xds(world, &["XDSI-01"])
+}
+
+/// Where the text lets a responder accept what the reference refuses, lenient mode accepts Success.
+#[then(expr = "the answer is {word} with error {word}, or Success when lenient")]
+async fn answer_or_lenient(world: &mut HarnessWorld, status: String, code: String) -> StepResult {
+    let strict = world.ctx.config.strict;
+    let idx = last(world)?;
+    let succeeded = world
+        .evidence
+        .get(idx)
+        .and_then(|ex| SutMessage::of(ex).ok())
+        .and_then(|m| m.message().ok())
+        .map(|m| matches!(m, Message::RegistryResponse(r) if r.status.as_deref() == Some(e::RESPONSE_SUCCESS)))
+        .unwrap_or(false);
+    if succeeded && !strict {
+        world.xds.expect.xds.statuses = vec![e::RESPONSE_SUCCESS.into()];
+        world.xds.expect.xds.error_codes.clear();
+    } else {
+        world.xds.expect.xds.statuses = vec![status_urn(&status)];
+        world.xds.expect.xds.error_codes = vec![code];
+    }
+    judge_xds(world, &["XDSI-01"])
+}
+
+#[then("the message is a conformant XDS message")]
+async fn conformant(world: &mut HarnessWorld) -> StepResult {
+    let ids = structural_ids();
+    judge_xds(world, &ids)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-43 Retrieve Document Set
+
+/// The entry of the fixture manifest among `entries`: by its uniqueId, or else by its study
+/// reference (a source may register a manifest under another uniqueId), leaving aside the
+/// manifests the harness itself registered during the run.
+fn describing<'a>(
+    entries: &'a [e::DocumentEntry],
+    k: &FixtureInstance,
+    ours: &BTreeSet<String>,
+) -> Option<&'a e::DocumentEntry> {
+    entries
+        .iter()
+        .find(|d| d.unique_id.as_deref() == Some(k.sop_uid.as_str()))
+        .or_else(|| {
+            entries.iter().find(|d| {
+                !d.unique_id.as_ref().is_some_and(|u| ours.contains(u))
+                    && d.reference_ids.iter().any(|r| {
+                        r.split('^').next() == Some(k.study_uid.as_str())
+                            && r.ends_with(e::REFERENCE_ID_STUDY_INSTANCE_UID)
+                    })
+            })
+        })
+}
+
+/// The registry's DocumentEntry of the fixture manifest: from the last query, else found as a
+/// consumer finds it (GetDocuments by uniqueId, then the patient's manifests by study reference).
+async fn manifest_entry(
+    world: &mut HarnessWorld,
+    k: &FixtureInstance,
+) -> Result<Option<e::DocumentEntry>, StepError> {
+    let ours = submitted_for(world, &k.patient_id, None);
+    if let Some(d) = describing(&world.xds.entries, k, &ours) {
+        return Ok(Some(d.clone()));
+    }
+    let c = client(world)?;
+    let cx = patient_cx(world, &k.patient_id);
+    let queries = [
+        (
+            AdhocQueryRequest::get_documents_by_unique_id(&[&k.sop_uid], "LeafClass"),
+            "GetDocuments (metadata of the manifest)",
+        ),
+        (
+            AdhocQueryRequest::find_documents(
+                &cx,
+                &[e::STATUS_APPROVED],
+                &[kos_format()],
+                "LeafClass",
+            ),
+            "FindDocuments (manifests of the patient)",
+        ),
+    ];
+    for (q, op) in queries {
+        let Ok(ex) = c.stored_query(&q, op).await else {
+            return Ok(None);
+        };
+        let idx = record(world, ex)?;
+        let entries = world
+            .evidence
+            .get(idx)
+            .and_then(|ex| SutMessage::of(ex).ok())
+            .and_then(|m| m.message().ok())
+            .map(|m| match m {
+                Message::AdhocQueryResponse(r) => r.objects.document_entries(),
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
+        if let Some(d) = describing(&entries, k, &ours) {
+            let d = d.clone();
+            world.xds.entries = entries;
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
+}
+
+async fn retrieve(
+    world: &mut HarnessWorld,
+    docs: Vec<DocumentRequest>,
+    x: XdsExpect,
+    operation: &str,
+) -> StepResult {
+    let c = client(world)?;
+    let r = RetrieveDocumentSetRequest { documents: docs };
+    let ex = match c.retrieve_documents(&r, operation).await {
+        Ok(ex) => ex,
+        Err(err) => {
+            return Err(not_applicable(
+                world,
+                "no Document Repository",
+                &err.to_string(),
+            ))
+        }
+    };
+    record_xds(world, ex, x)
+}
+
+fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
+    DocumentRequest {
+        home_community_id: None,
+        repository_unique_id: Some(repo.to_string()),
+        document_unique_id: Some(uid.to_string()),
+    }
+}
+
+#[when(expr = "the consumer retrieves the manifest of study {string} from the repository")]
+async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let insts = study(world, &alias)?;
+    let entry = manifest_entry(world, &k).await?;
+    let c = client(world)?;
+    let repo = entry
+        .as_ref()
+        .and_then(|d| d.repository_unique_id.clone())
+        .unwrap_or_else(|| c.cfg.repository_unique_id.clone());
+    let uid = entry
+        .as_ref()
+        .and_then(|d| d.unique_id.clone())
+        .unwrap_or_else(|| k.sop_uid.clone());
+    let mut documents = BTreeMap::new();
+    if let Some(d) = &entry {
+        documents.insert(
+            uid.clone(),
+            RegisteredDoc {
+                mime_type: d.mime_type.clone(),
+                hash: d.hash.clone(),
+                size: d.size.as_deref().and_then(|s| s.trim().parse().ok()),
+            },
+        );
+    }
+    let x = XdsExpect {
+        documents,
+        entry,
+        modalities: modalities(&insts),
+        ..XdsExpect::default()
+    };
+    retrieve(
+        world,
+        vec![doc_request(&repo, &uid)],
+        x,
+        "Retrieve Document Set (manifest)",
+    )
+    .await
+}
+
+#[when("the consumer retrieves an unknown document from the repository")]
+async fn retrieve_unknown(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    let repo = c.cfg.repository_unique_id.clone();
+    retrieve(
+        world,
+        vec![doc_request(&repo, UNKNOWN_DOCUMENT)],
+        XdsExpect::default(),
+        "Retrieve Document Set (unknown document)",
+    )
+    .await
+}
+
+#[when(expr = "the consumer retrieves the manifest of study {string} and an unknown document")]
+async fn retrieve_partial(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    let c = client(world)?;
+    let repo = c.cfg.repository_unique_id.clone();
+    retrieve(
+        world,
+        vec![
+            doc_request(&repo, &k.sop_uid),
+            doc_request(&repo, UNKNOWN_DOCUMENT),
+        ],
+        XdsExpect::default(),
+        "Retrieve Document Set (one known, one unknown)",
+    )
+    .await
+}
+
+#[when(expr = "the consumer retrieves the manifest of study {string} from an unknown repository")]
+async fn retrieve_unknown_repo(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let k = manifest_of(world, &alias)?;
+    retrieve(
+        world,
+        vec![doc_request(UNKNOWN_REPOSITORY, &k.sop_uid)],
+        XdsExpect::default(),
+        "Retrieve Document Set (unknown repository)",
+    )
+    .await
+}
+
+#[then("the repository returns the manifest as registered")]
+async fn returns_registered(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-03", "XDSI-04"])
+}
+
+#[then("the manifest agrees with its registry metadata")]
+async fn agrees_with_metadata(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-05", "XDSI-06", "XDSI-07", "XDSI-08"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// RAD-69 Retrieve Imaging Document Set
+
+fn parse_ts_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// Which of these instances a conformant source returns for this transfer syntax list: the
+/// stored syntax, or Explicit VR Little Endian (every fixture has an uncompressed form).
+fn returnable(insts: &[&FixtureInstance], ts: &[String]) -> BTreeSet<String> {
+    insts
+        .iter()
+        .filter(|i| ts.contains(&i.transfer_syntax) || ts.iter().any(|t| t == ELE))
+        .map(|i| i.sop_uid.clone())
+        .collect()
+}
+
+async fn rad69(
+    world: &mut HarnessWorld,
+    r: RetrieveImagingDocumentSetRequest,
+    x: XdsExpect,
+    operation: &str,
+) -> StepResult {
+    let c = client(world)?;
+    let ex = match c.retrieve_imaging(&r, operation).await {
+        Ok(ex) => ex,
+        Err(err) => {
+            return Err(not_applicable(
+                world,
+                "no Imaging Document Source",
+                &err.to_string(),
+            ))
+        }
+    };
+    record_xds(world, ex, x)
+}
+
+/// A RAD-69 request for these instances, grouped by study and series.
+fn imaging_request(
+    insts: &[(String, String, String)],
+    repo: &str,
+    ts: &[String],
+) -> RetrieveImagingDocumentSetRequest {
+    let mut studies: Vec<StudyRequest> = Vec::new();
+    for (study, series, sop) in insts {
+        let si = match studies
+            .iter()
+            .position(|s| s.study_instance_uid.as_deref() == Some(study.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                studies.push(StudyRequest {
+                    study_instance_uid: Some(study.clone()),
+                    series: Vec::new(),
+                });
+                studies.len() - 1
+            }
+        };
+        let st = &mut studies[si];
+        let se = match st
+            .series
+            .iter()
+            .position(|s| s.series_instance_uid.as_deref() == Some(series.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                st.series.push(SeriesRequest {
+                    series_instance_uid: Some(series.clone()),
+                    documents: Vec::new(),
+                });
+                st.series.len() - 1
+            }
+        };
+        st.series[se].documents.push(doc_request(repo, sop));
+    }
+    RetrieveImagingDocumentSetRequest {
+        studies,
+        transfer_syntaxes: Some(ts.to_vec()),
+    }
+}
+
+#[when(
+    expr = "the imaging consumer retrieves series {int} of study {string} in transfer syntaxes {string}"
+)]
+async fn rad69_series(
+    world: &mut HarnessWorld,
+    series: i64,
+    alias: String,
+    ts: String,
+) -> StepResult {
+    let ts = parse_ts_list(&ts);
+    let fx = world.ctx.clone();
+    let Some(s) = fx.fixtures.study(&alias) else {
+        return Err(harness_error(world, "unknown fixture study", alias));
+    };
+    let insts = s.series_by_number(series);
+    if insts.is_empty() {
+        return Err(harness_error(
+            world,
+            "unknown fixture series",
+            format!("{alias} {series}"),
+        ));
+    }
+    let c = client(world)?;
+    let repo = c.cfg.imaging_source_unique_id.clone();
+    let triples: Vec<(String, String, String)> = insts
+        .iter()
+        .map(|i| (i.study_uid.clone(), i.series_uid.clone(), i.sop_uid.clone()))
+        .collect();
+    let x = XdsExpect {
+        transfer_syntaxes: ts.clone(),
+        requested: triples
+            .iter()
+            .map(|(st, se, sop)| (sop.clone(), (st.clone(), se.clone())))
+            .collect(),
+        returnable: Some(returnable(&insts, &ts)),
+        ..XdsExpect::default()
+    };
+    rad69(
+        world,
+        imaging_request(&triples, &repo, &ts),
+        x,
+        "Retrieve Imaging Document Set (series)",
+    )
+    .await
+}
+
+#[when(
+    expr = "the imaging consumer asks for instance {int} of series {int} of study {string} under study {string}"
+)]
+async fn rad69_wrong_study(
+    world: &mut HarnessWorld,
+    number: i64,
+    series: i64,
+    alias: String,
+    other: String,
+) -> StepResult {
+    let fx = world.ctx.clone();
+    let (Some(s), Some(o)) = (fx.fixtures.study(&alias), fx.fixtures.study(&other)) else {
+        return Err(harness_error(
+            world,
+            "unknown fixture study",
+            format!("{alias} / {other}"),
+        ));
+    };
+    let Some(inst) = s
+        .series_by_number(series)
+        .into_iter()
+        .find(|i| i.instance_number == Some(number))
+    else {
+        return Err(harness_error(
+            world,
+            "unknown fixture instance",
+            format!("{alias} {series} {number}"),
+        ));
+    };
+    let other_series = o
+        .series()
+        .first()
+        .map(|x| x.to_string())
+        .unwrap_or_default();
+    let c = client(world)?;
+    let repo = c.cfg.imaging_source_unique_id.clone();
+    let triple = (o.uid.to_string(), other_series, inst.sop_uid.clone());
+    let ts = vec![ELE.to_string()];
+    let x = XdsExpect {
+        transfer_syntaxes: ts.clone(),
+        requested: BTreeMap::from([(triple.2.clone(), (triple.0.clone(), triple.1.clone()))]),
+        returnable: Some(BTreeSet::new()),
+        ..XdsExpect::default()
+    };
+    rad69(
+        world,
+        imaging_request(&[triple], &repo, &ts),
+        x,
+        "Retrieve Imaging Document Set (UID outside the study)",
+    )
+    .await
+}
+
+#[when(
+    expr = "the imaging consumer retrieves series {int} of study {string} from an unknown imaging source"
+)]
+async fn rad69_unknown_repo(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
+    let fx = world.ctx.clone();
+    let Some(s) = fx.fixtures.study(&alias) else {
+        return Err(harness_error(world, "unknown fixture study", alias));
+    };
+    let triples: Vec<(String, String, String)> = s
+        .series_by_number(series)
+        .iter()
+        .map(|i| (i.study_uid.clone(), i.series_uid.clone(), i.sop_uid.clone()))
+        .collect();
+    let ts = vec![ELE.to_string()];
+    let x = XdsExpect {
+        transfer_syntaxes: ts.clone(),
+        requested: triples
+            .iter()
+            .map(|(st, se, sop)| (sop.clone(), (st.clone(), se.clone())))
+            .collect(),
+        returnable: Some(BTreeSet::new()),
+        ..XdsExpect::default()
+    };
+    rad69(
+        world,
+        imaging_request(&triples, UNKNOWN_REPOSITORY, &ts),
+        x,
+        "Retrieve Imaging Document Set (unknown source)",
+    )
+    .await
+}
+
+#[when("the imaging consumer retrieves every instance the manifest references")]
+async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
+    let Some(bytes) = world.xds.manifest.clone() else {
+        return Err(harness_error(
+            world,
+            "no manifest",
+            "no manifest was retrieved before this step",
+        ));
+    };
+    let m = match kos::parse(&bytes) {
+        Ok(m) => m,
+        Err(err) => return Err(harness_error(world, "manifest unreadable", err.to_string())),
+    };
+    // RAD69-001: the repositoryUniqueId is the manifest's Retrieve Location UID.
+    let mut triples = Vec::new();
+    let mut by_repo: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    for r in &m.evidence {
+        let repo = r.retrieve_location_uid.clone().unwrap_or_default();
+        let t = (
+            r.study_uid.clone(),
+            r.series_uid.clone(),
+            r.sop_instance.clone(),
+        );
+        triples.push(t.clone());
+        by_repo.entry(repo).or_default().push(t);
+    }
+    let fx = world.ctx.clone();
+    let mut ts: Vec<String> = vec![ELE.to_string()];
+    for (_, _, sop) in &triples {
+        if let Some(i) = fx.fixtures.instances.iter().find(|i| &i.sop_uid == sop) {
+            if !ts.contains(&i.transfer_syntax) {
+                ts.push(i.transfer_syntax.clone());
+            }
+        }
+    }
+    let x = XdsExpect {
+        transfer_syntaxes: ts.clone(),
+        requested: triples
+            .iter()
+            .map(|(st, se, sop)| (sop.clone(), (st.clone(), se.clone())))
+            .collect(),
+        returnable: Some(triples.iter().map(|t| t.2.clone()).collect()),
+        ..XdsExpect::default()
+    };
+    let (repo, group) = match by_repo.into_iter().next() {
+        Some(x) => x,
+        None => {
+            return Err(harness_error(
+                world,
+                "empty manifest",
+                "the manifest references no instance",
+            ))
+        }
+    };
+    let _ = group;
+    rad69(
+        world,
+        imaging_request(&triples, &repo, &ts),
+        x,
+        "Retrieve Imaging Document Set (every referenced instance)",
+    )
+    .await
+}
+
+#[then("the imaging source returns exactly the requested instances it holds")]
+async fn rad69_exact(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-09", "XDSI-10"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// RAD-68 Provide and Register Imaging Document Set (the harness is the Imaging Document Source)
+
+/// How the harness breaks a submission, for the negative scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Breakage {
+    None,
+    UnknownPatient,
+    PatientMismatch,
+    UniqueIdNotSop,
+    WrongHash,
+}
+
+async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepResult {
+    let k = manifest_of(world, alias)?;
+    let insts = study(world, alias)?;
+    let c = client(world)?;
+    let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
+        Ok(b) => b,
+        Err(err) => return Err(harness_error(world, "fixture unreadable", err.to_string())),
+    };
+    let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
+    note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
+    let unknown = patient_cx(world, UNKNOWN_PATIENT);
+    let override_pid = (how == Breakage::UnknownPatient).then_some(unknown.as_str());
+    let (mut pnr, atts) = match submission(&c.cfg, &fresh, &insts, override_pid) {
+        Ok(x) => x,
+        Err(err) => return Err(harness_error(world, "submission not built", err)),
+    };
+    for eo in &mut pnr.submit.objects.extrinsic_objects {
+        for x in &mut eo.external_identifiers {
+            if x.scheme.as_deref() == Some(e::DE_PATIENT_ID) && how == Breakage::PatientMismatch {
+                // Another patient of the affinity domain: known, but not the submission set's.
+                let other = world
+                    .ctx
+                    .fixtures
+                    .instances
+                    .iter()
+                    .map(|i| i.patient_id.clone())
+                    .find(|p| *p != k.patient_id)
+                    .unwrap_or_else(|| UNKNOWN_PATIENT.into());
+                x.value = Some(c.cfg.patient_cx(&other));
+            }
+            if x.scheme.as_deref() == Some(e::DE_UNIQUE_ID) && how == Breakage::UniqueIdNotSop {
+                x.value = Some(format!("{fresh_uid}.9"));
+            }
+        }
+        if how == Breakage::WrongHash {
+            for s in &mut eo.slots {
+                if s.name == "hash" {
+                    s.values = vec!["0000000000000000000000000000000000000000".into()];
+                }
+            }
+        }
+    }
+    let ex = match c
+        .provide_and_register(&pnr, &atts, "Provide and Register (manifest)")
+        .await
+    {
+        Ok(ex) => ex,
+        Err(err) => {
+            return Err(not_applicable(
+                world,
+                "no Document Repository",
+                &err.to_string(),
+            ))
+        }
+    };
+    world.xds.manifest = Some(Bytes::from(fresh));
+    record_xds(world, ex, XdsExpect::default())?;
+    // Remember the new manifest for the follow-up steps.
+    world.xds.entries.clear();
+    world.xds.expect.xds.matches = Some(BTreeSet::from([fresh_uid]));
+    Ok(())
+}
+
+#[when(expr = "the imaging source provides and registers a new manifest of study {string}")]
+async fn provide_ok(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, Breakage::None).await
+}
+
+#[when(
+    expr = "the imaging source provides a new manifest of study {string} for an unknown patient"
+)]
+async fn provide_unknown_patient(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, Breakage::UnknownPatient).await
+}
+
+#[when(
+    expr = "the imaging source provides a new manifest of study {string} whose entry names another patient than its submission set"
+)]
+async fn provide_mismatch(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, Breakage::PatientMismatch).await
+}
+
+#[when(
+    expr = "the imaging source provides a new manifest of study {string} whose uniqueId is not its SOP Instance UID"
+)]
+async fn provide_uid_mismatch(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, Breakage::UniqueIdNotSop).await
+}
+
+#[when(
+    expr = "the imaging source provides a new manifest of study {string} with a hash that does not match it"
+)]
+async fn provide_wrong_hash(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, Breakage::WrongHash).await
+}
+
+#[then("the consumer can find and retrieve the new manifest unchanged")]
+async fn find_new(world: &mut HarnessWorld) -> StepResult {
+    let Some(uid) = world
+        .xds
+        .expect
+        .xds
+        .matches
+        .as_ref()
+        .and_then(|m| m.iter().next().cloned())
+    else {
+        return Err(harness_error(
+            world,
+            "no new manifest",
+            "nothing was submitted",
+        ));
+    };
+    let bytes = world.xds.manifest.clone().unwrap_or_default();
+    let q = AdhocQueryRequest::get_documents_by_unique_id(&[&uid], "LeafClass");
+    run_query(
+        world,
+        q,
+        "GetDocuments (the new manifest)",
+        XdsExpect {
+            matches: Some(BTreeSet::from([uid.clone()])),
+            statuses: vec![e::RESPONSE_SUCCESS.into()],
+            ..XdsExpect::default()
+        },
+    )
+    .await?;
+    judge_xds(world, &["XDSI-01", "XDSI-02"])?;
+    let repo = world
+        .xds
+        .entries
+        .first()
+        .and_then(|d| d.repository_unique_id.clone())
+        .or_else(|| {
+            world
+                .ctx
+                .xds
+                .as_ref()
+                .map(|c| c.cfg.repository_unique_id.clone())
+        })
+        .unwrap_or_default();
+    let hash = hex::encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        &bytes,
+    ));
+    let x = XdsExpect {
+        statuses: vec![e::RESPONSE_SUCCESS.into()],
+        documents: BTreeMap::from([(
+            uid.clone(),
+            RegisteredDoc {
+                mime_type: Some(e::MIME_DICOM.into()),
+                hash: Some(hash),
+                size: Some(bytes.len() as u64),
+            },
+        )]),
+        ..XdsExpect::default()
+    };
+    retrieve(
+        world,
+        vec![doc_request(&repo, &uid)],
+        x,
+        "Retrieve Document Set (the new manifest)",
+    )
+    .await?;
+    judge_xds(world, &["XDSI-01", "XDSI-03", "XDSI-04"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SUT calls the harness: triggers and inbound messages
+
+/// Fill a trigger's placeholders.
+fn fill(template: &str, vars: &[(&str, String)]) -> String {
+    let mut s = template.to_string();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{k}}}"), v);
+    }
+    s
+}
+
+/// Make the SUT act, then wait for its call of `transaction` at the simulator.
+async fn trigger_and_wait(
+    world: &mut HarnessWorld,
+    trigger: &str,
+    transaction: &str,
+    alias: &str,
+) -> StepResult {
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Err(not_applicable(
+            world,
+            "no simulator",
+            "the harness's simulated XDS actors are not running",
+        ));
+    };
+    let Some(t) = world.ctx.config.triggers.get(trigger).cloned() else {
+        return Err(not_applicable(
+            world,
+            "no trigger",
+            &format!("the SUT profile has no trigger `{trigger}` ([triggers] table)"),
+        ));
+    };
+    let k = manifest_of(world, alias)?;
+    let endpoint = match transaction {
+        "ITI-18" => format!("{}/registry", sim.xds_base),
+        "RAD-69" => format!("{}/imaging-source", sim.xds_base),
+        _ => format!("{}/repository", sim.xds_base),
+    };
+    let vars = vec![
+        ("patient_id", patient_cx(world, &k.patient_id)),
+        ("dicom_patient_id", k.patient_id.clone()),
+        ("study_uid", k.study_uid.clone()),
+        ("accession", k.accession.clone().unwrap_or_default()),
+        ("manifest_uid", k.sop_uid.clone()),
+        ("endpoint", endpoint.clone()),
+        ("registry", format!("{}/registry", sim.xds_base)),
+        ("repository", format!("{}/repository", sim.xds_base)),
+        ("imaging_source", format!("{}/imaging-source", sim.xds_base)),
+    ];
+    let mark = sim.inbox.len();
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    match t {
+        Trigger::Command(cmd) => {
+            let line = fill(&cmd, &vars);
+            let run = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&line)
+                .kill_on_drop(true)
+                .output();
+            match tokio::time::timeout(timeout, run).await {
+                Err(_) => {
+                    return Err(harness_error(
+                        world,
+                        "trigger timed out",
+                        format!("`{line}` did not end within {} ms", timeout.as_millis()),
+                    ))
+                }
+                Ok(Err(err)) => {
+                    return Err(harness_error(
+                        world,
+                        "trigger failed",
+                        format!("`{line}`: {err}"),
+                    ))
+                }
+                Ok(Ok(out)) if !out.status.success() => {
+                    return Err(harness_error(
+                        world,
+                        "trigger failed",
+                        format!(
+                            "`{line}` exited with {}: {}",
+                            out.status,
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
+                    ))
+                }
+                Ok(Ok(_)) => {}
+            }
+        }
+        Trigger::Prompt(text) => {
+            eprintln!(
+                "ihe-harness: ACTION NEEDED ({} s): {}",
+                timeout.as_secs(),
+                fill(&text, &vars)
+            );
+        }
+        Trigger::Builtin(name) => builtin(world, &name, &endpoint, alias).await?,
+    }
+    match sim.inbox.wait_for(mark, transaction, timeout).await {
+        Some(ex) => {
+            let idx = world.evidence.record(ex);
+            world.xds.last = Some(idx);
+            let insts = study(world, alias)?;
+            let referenced = insts
+                .iter()
+                .filter(|i| !i.kos)
+                .map(|i| (i.sop_uid.clone(), (i.study_uid.clone(), i.series_uid.clone())))
+                .collect();
+            let retrieve_location = tokio::fs::read(world.ctx.fixtures.file(&k))
+                .await
+                .ok()
+                .and_then(|b| kos::parse(&b).ok())
+                .and_then(|m| m.evidence.first().and_then(|r| r.retrieve_location_uid.clone()));
+            world.xds.expect = Expect {
+                xds: XdsExpect {
+                    modalities: modalities(&insts),
+                    requested: referenced,
+                    retrieve_location,
+                    ..XdsExpect::default()
+                },
+                ..Expect::default()
+            };
+            Ok(())
+        }
+        None => Err(harness_error(
+            world,
+            "the SUT did not call",
+            format!(
+                "no {transaction} request reached {endpoint} within {} ms of the trigger `{trigger}`",
+                timeout.as_millis()
+            ),
+        )),
+    }
+}
+
+/// The embedded reference plays the SUT's part with the harness's own conformant actors.
+async fn builtin(world: &mut HarnessWorld, name: &str, endpoint: &str, alias: &str) -> StepResult {
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Ok(());
+    };
+    let cfg = crate::config::Xds::embedded(&sim.xds_base);
+    let c = match XdsClient::new(&cfg) {
+        Ok(c) => c,
+        Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
+    };
+    let k = manifest_of(world, alias)?;
+    let insts = study(world, alias)?;
+    let ex = match name {
+        "source_submits_manifest" => {
+            let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
+                Ok(b) => b,
+                Err(err) => {
+                    return Err(harness_error(world, "fixture unreadable", err.to_string()))
+                }
+            };
+            let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
+            note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
+            let (pnr, atts) = match submission(&cfg, &fresh, &insts, None) {
+                Ok(x) => x,
+                Err(err) => return Err(harness_error(world, "builtin trigger", err)),
+            };
+            c.provide_and_register_to(endpoint, &pnr, &atts, "builtin source")
+                .await
+        }
+        "consumer_queries" => {
+            let q = AdhocQueryRequest::find_documents(
+                &cfg.patient_cx(&k.patient_id),
+                &[e::STATUS_APPROVED],
+                &[kos_format()],
+                "LeafClass",
+            );
+            match c.stored_query(&q, "builtin consumer").await {
+                Ok(ex) => ex,
+                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
+            }
+        }
+        "consumer_retrieves" => {
+            let Ok(bytes) = tokio::fs::read(world.ctx.fixtures.file(&k)).await else {
+                return Err(harness_error(world, "fixture unreadable", k.path.clone()));
+            };
+            let Ok(m) = kos::parse(&bytes) else {
+                return Err(harness_error(
+                    world,
+                    "fixture manifest unreadable",
+                    k.path.clone(),
+                ));
+            };
+            let triples: Vec<(String, String, String)> = m
+                .evidence
+                .iter()
+                .map(|r| {
+                    (
+                        r.study_uid.clone(),
+                        r.series_uid.clone(),
+                        r.sop_instance.clone(),
+                    )
+                })
+                .collect();
+            let repo = m
+                .evidence
+                .first()
+                .and_then(|r| r.retrieve_location_uid.clone())
+                .unwrap_or_default();
+            let r = imaging_request(&triples, &repo, &[ELE.to_string()]);
+            match c.retrieve_imaging(&r, "builtin imaging consumer").await {
+                Ok(ex) => ex,
+                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
+            }
+        }
+        other => {
+            return Err(harness_error(
+                world,
+                "unknown builtin trigger",
+                other.to_string(),
+            ))
+        }
+    };
+    // The builtin actor's own exchange is evidence too (what the simulated SUT received back).
+    world.evidence.record(ex);
+    Ok(())
+}
+
+#[when(expr = "the SUT imaging source is asked to submit the manifest of study {string}")]
+async fn sut_source_submits(world: &mut HarnessWorld, alias: String) -> StepResult {
+    trigger_and_wait(world, "source_submits_manifest", "RAD-68", &alias).await
+}
+
+#[when(
+    expr = "the SUT document consumer is asked to find the manifests of the patient of study {string}"
+)]
+async fn sut_consumer_queries(world: &mut HarnessWorld, alias: String) -> StepResult {
+    trigger_and_wait(world, "consumer_queries", "ITI-18", &alias).await
+}
+
+#[when(expr = "the SUT imaging consumer is asked to retrieve the images of study {string}")]
+async fn sut_consumer_retrieves(world: &mut HarnessWorld, alias: String) -> StepResult {
+    trigger_and_wait(world, "consumer_retrieves", "RAD-69", &alias).await
+}
+
+#[then("the submitted metadata agrees with the manifest")]
+async fn submitted_agrees(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-05", "XDSI-06", "XDSI-07", "XDSI-08"])
+}
+
+#[then("the request asks only for instances the manifest references, at its retrieve location")]
+async fn request_from_manifest(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-11"])
+}
