@@ -19,16 +19,16 @@ Feature: Manifest, metadata and images agree (the XDS-I.b cross-walk)
     Then the repository returns the manifest as registered
     And the manifest agrees with its registry metadata
     When the imaging consumer retrieves every instance the manifest references
-    Then the answer is Success
-    And the imaging source returns exactly the requested instances it holds
+    Then the imaging source returns exactly the requested instances it holds
+    And the answer is Success
 
   @uc:MADO-UC2 @req:XDSI-10
   Scenario: The key images of a radiograph study are retrieved from its manifest by RAD-69
     When the consumer retrieves the manifest of study "DX-CHEST" from the repository
     Then the answer is Success
     When the imaging consumer retrieves every instance the manifest references
-    Then the answer is Success
-    And the imaging source returns exactly the requested instances it holds
+    Then the imaging source returns exactly the requested instances it holds
+    And the answer is Success
 
   @profile:DICOMweb @uc:UC3 @req:DW-04 @req:DW-18
   Scenario: The manifest retrieved from the repository leads to every image by WADO-RS

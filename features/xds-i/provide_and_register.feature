@@ -10,21 +10,21 @@ Feature: Publishing an imaging manifest (RAD-68 Provide and Register Imaging Doc
   @uc:UC1 @req:XDSI-01 @req:XDSI-02 @req:XDSI-04
   Scenario: A new manifest is accepted, can be found, and is returned unchanged
     When the imaging source provides and registers a new manifest of study "DX-CHEST"
-    Then the answer is Success
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
     And the consumer can find and retrieve the new manifest unchanged
+    And the answer is Success
 
   @neg @req:XDSI-01
   Scenario: A manifest for a patient the affinity domain does not know is refused
     When the imaging source provides a new manifest of study "CT-CHEST" for an unknown patient
-    Then the answer is Failure with error XDSUnknownPatientId
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is Failure with error XDSUnknownPatientId
 
   @neg @req:XDSI-01
   Scenario: A document entry whose patient differs from its submission set is refused
     When the imaging source provides a new manifest of study "MR-BRAIN" whose entry names another patient than its submission set
-    Then the answer is Failure with error XDSPatientIdDoesNotMatch or XDSRepositoryMetadataError
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is Failure with error XDSPatientIdDoesNotMatch or XDSRepositoryMetadataError
 
   @neg @req:XDSI-01
   Scenario: Metadata inconsistent with the manifest is refused by a manifest-aware repository

@@ -14,33 +14,33 @@ Feature: Retrieving imaging manifests from the repository (ITI-43 Retrieve Docum
   @uc:UC1 @uc:UC3 @req:XDSI-03 @req:XDSI-04 @req:XDSI-05 @req:XDSI-06 @req:XDSI-07 @req:XDSI-08 @req:KOS-04
   Scenario: The repository returns the registered manifest, which agrees with its metadata
     When the consumer retrieves the manifest of study "CT-CHEST" from the repository
-    Then the answer is Success
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
     And the repository returns the manifest as registered
     And the manifest is a valid XDS-I.b imaging manifest
     And the manifest agrees with its registry metadata
+    And the answer is Success
 
   @uc:MADO-UC2 @req:XDSI-03 @req:XDSI-04 @req:XDSI-05
   Scenario: The manifest of a radiograph study is returned as registered
     When the consumer retrieves the manifest of study "DX-CHEST" from the repository
-    Then the answer is Success
-    And the repository returns the manifest as registered
+    Then the repository returns the manifest as registered
     And the manifest agrees with its registry metadata
+    And the answer is Success
 
   @neg @req:XDSI-01 @req:ITI43-02 @req:ITI43-03
   Scenario: An unknown document is an error
     When the consumer retrieves an unknown document from the repository
-    Then the answer is Failure with error XDSDocumentUniqueIdError
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is Failure with error XDSDocumentUniqueIdError
 
   @neg @req:XDSI-01 @req:ITI43-02 @req:ITI43-03W
   Scenario: A retrieve of one known and one unknown document is a partial success
     When the consumer retrieves the manifest of study "MR-BRAIN" and an unknown document
-    Then the answer is PartialSuccess with error XDSDocumentUniqueIdError
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is PartialSuccess with error XDSDocumentUniqueIdError
 
   @neg @req:XDSI-01
   Scenario: A retrieve addressed to an unknown repository is an error
     When the consumer retrieves the manifest of study "MR-BRAIN" from an unknown repository
-    Then the answer is Failure with error XDSUnknownRepositoryId
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is Failure with error XDSUnknownRepositoryId

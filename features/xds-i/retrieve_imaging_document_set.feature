@@ -10,40 +10,40 @@ Feature: Retrieving images from the Imaging Document Source (RAD-69 Retrieve Ima
   Background:
     Given the affinity domain holds the manifests of the test studies
 
-  @uc:UC3 @req:XDSI-09 @req:XDSI-10 @req:RAD69-06
+  @uc:UC3 @req:XDSI-09 @req:XDSI-10 @req:RAD69-06 @req:XDS-SOAP-04 @req:XDS-SOAP-05
   Scenario: A series is returned in the transfer syntax it is stored in
     When the imaging consumer retrieves series 1 of study "CT-CHEST" in transfer syntaxes "1.2.840.10008.1.2.1"
-    Then the answer is Success
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
     And the imaging source returns exactly the requested instances it holds
+    And the answer is Success
 
   @uc:UC3 @req:XDSI-09 @req:XDSI-10
   Scenario: An RLE-compressed series is returned decompressed when only Explicit VR Little Endian is accepted
     When the imaging consumer retrieves series 1 of study "MR-BRAIN" in transfer syntaxes "1.2.840.10008.1.2.1"
-    Then the answer is Success
-    And the imaging source returns exactly the requested instances it holds
+    Then the imaging source returns exactly the requested instances it holds
+    And the answer is Success
 
   @uc:UC3 @req:XDSI-09
   Scenario: A series is returned in its stored compressed syntax when the consumer accepts it
     When the imaging consumer retrieves series 1 of study "DX-CHEST" in transfer syntaxes "1.2.840.10008.1.2.4.50, 1.2.840.10008.1.2.1"
-    Then the answer is Success
-    And the imaging source returns exactly the requested instances it holds
+    Then the imaging source returns exactly the requested instances it holds
+    And the answer is Success
 
   @neg @req:XDSI-01 @req:XDSI-10
   Scenario: A transfer syntax the source cannot produce is refused per document
     When the imaging consumer retrieves series 1 of study "CT-CHEST" in transfer syntaxes "1.2.840.10008.1.2.4.90"
-    Then the answer is Failure with error XDSRepositoryError
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
     And the imaging source returns exactly the requested instances it holds
+    And the answer is Failure with error XDSRepositoryError
 
   @neg @req:XDSI-01 @req:XDSI-10
   Scenario: An instance asked for under another study is not returned
     When the imaging consumer asks for instance 1 of series 1 of study "CT-CHEST" under study "MR-BRAIN"
-    Then the answer is Failure with error XDSDocumentUniqueIdError
-    And the imaging source returns exactly the requested instances it holds
+    Then the imaging source returns exactly the requested instances it holds
+    And the answer is Failure with error XDSDocumentUniqueIdError
 
   @neg @req:XDSI-01
   Scenario: A request addressed to another imaging source is refused
     When the imaging consumer retrieves series 1 of study "DX-CHEST" from an unknown imaging source
-    Then the answer is Failure with error XDSUnknownRepositoryId
-    And the message is a conformant XDS message
+    Then the message is a conformant XDS message
+    And the answer is Failure with error XDSUnknownRepositoryId

@@ -159,6 +159,7 @@ pub fn judge(ex: &Exchange) -> Judged {
                 e::RetrieveKind::Iti43
             };
             v.extend(e::validate_retrieve_response(&r, kind));
+            v.extend(success_covers_request(ex, &r));
         }
         (Direction::Outbound, Message::RegistryResponse(r)) => {
             v.extend(e::validate_registry_response(&r));
@@ -166,6 +167,39 @@ pub fn judge(ex: &Exchange) -> Judged {
         _ => {}
     }
     Judged::Violations(v)
+}
+
+/// ITI43-02 with the request in view: Success means every requested document came back (ITI TF-2
+/// 3.43.4.2.3; RAD-69 inherits it), which only the request can tell.
+fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> Vec<Violation> {
+    let requested = match harness_request(ex) {
+        Some(Message::RetrieveDocumentSetRequest(q)) => q.documents.len(),
+        Some(Message::RetrieveImagingDocumentSetRequest(q)) => q
+            .studies
+            .iter()
+            .flat_map(|s| &s.series)
+            .map(|s| s.documents.len())
+            .sum(),
+        _ => return Vec::new(),
+    };
+    let success = r
+        .registry_response
+        .as_ref()
+        .and_then(|rr| rr.status.as_deref())
+        == Some(e::RESPONSE_SUCCESS);
+    if success && r.documents.len() < requested {
+        vec![Violation {
+            rule: e::ITI43_02.id,
+            requirement: e::ITI43_02.requirement,
+            level: e::ITI43_02.level,
+            message: format!(
+                "status Success with {} of the {requested} requested documents",
+                r.documents.len()
+            ),
+        }]
+    } else {
+        Vec::new()
+    }
 }
 
 /// What identifies an exchange's content: direction, transaction and the digests of both bodies.

@@ -110,6 +110,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         &[
             "source_submits_manifest",
             "consumer_queries",
+            "consumer_retrieves_manifest",
             "consumer_retrieves",
         ],
     ),

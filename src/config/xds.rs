@@ -43,6 +43,7 @@ pub const DEFAULT_SOURCE_ID: &str = "1.3.6.1.4.1.21367.13.80.130";
 pub const TRIGGERS: &[&str] = &[
     "source_submits_manifest",
     "consumer_queries",
+    "consumer_retrieves_manifest",
     "consumer_retrieves",
 ];
 

@@ -2998,6 +2998,15 @@ pub fn validate_query_response(
 ) -> Vec<Violation> {
     let mut out = validate_registry_response(&r.response);
     let o = &r.objects;
+    // EBRIM-01: a registry writes its objects in schema order too.
+    for x in o.extrinsic_objects.iter().chain(&o.registry_packages) {
+        for issue in &x.order_issues {
+            out.push(Violation::of(
+                &EBRIM_01,
+                format!("{} {}: {issue}", kind_name(x.kind), show(x.id.as_deref())),
+            ));
+        }
+    }
     let leaf = !o.extrinsic_objects.is_empty()
         || !o.registry_packages.is_empty()
         || !o.associations.is_empty();

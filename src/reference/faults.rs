@@ -95,7 +95,7 @@ pub enum Fault {
     XdsQueryIgnoresPatient,
     /// A stored query missing a required parameter is answered Success.
     XdsQueryAcceptsMissingParam,
-    /// A retrieve that returns only some documents says Success.
+    /// A retrieve that returns only some documents says Success, without errors.
     XdsRetrievePartialAsSuccess,
     /// An unknown document is reported with XDSRegistryError instead of a retrieve error code.
     XdsRetrieveWrongErrorCode,
@@ -332,7 +332,7 @@ impl Fault {
             Fault::XdsObjectRefAsLeaf => "An ObjectRef query is answered with full objects",
             Fault::XdsQueryIgnoresPatient => "FindDocuments returns the documents of every patient",
             Fault::XdsQueryAcceptsMissingParam => "A stored query missing a required parameter is answered Success",
-            Fault::XdsRetrievePartialAsSuccess => "A retrieve that returns only some documents says Success",
+            Fault::XdsRetrievePartialAsSuccess => "A retrieve that returns only some documents says Success, without errors",
             Fault::XdsRetrieveWrongErrorCode => "An unknown document is reported with XDSRegistryError instead of a retrieve error code",
             Fault::XdsRetrieveErrorNoLocation => "Retrieve errors do not give the DocumentUniqueId as location",
             Fault::XdsRetrieveWrongMime => "ITI-43 returns the manifest labelled application/octet-stream",

@@ -86,12 +86,14 @@ impl Inbox {
         self.notify.notify_waiters();
     }
 
-    /// The first exchange of `transaction` that arrived after `mark`, waiting up to `timeout`.
+    /// The first exchange of `transaction` that arrived after `mark` and satisfies `matches`,
+    /// waiting up to `timeout`.
     pub async fn wait_for(
         &self,
         mark: usize,
         transaction: &str,
         timeout: Duration,
+        matches: &(dyn Fn(&Exchange) -> bool + Sync),
     ) -> Option<Exchange> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -99,7 +101,7 @@ impl Inbox {
             if let Some(ex) = self.log.lock().ok().and_then(|l| {
                 l.iter()
                     .skip(mark)
-                    .find(|x| x.transaction == transaction)
+                    .find(|x| x.transaction == transaction && matches(x))
                     .cloned()
             }) {
                 return Some(ex);
@@ -229,7 +231,7 @@ fn apply_metadata_faults(
         if faults.contains(&Fault::XdsMetadataUniqueIdNotSop) {
             for x in &mut eo.external_identifiers {
                 if x.scheme.as_deref() == Some(e::DE_UNIQUE_ID) {
-                    x.value = x.value.as_ref().map(|v| format!("{v}.1"));
+                    x.value = x.value.as_ref().map(|v| format!("{v}.99"));
                 }
             }
         }
@@ -431,7 +433,7 @@ async fn serve(
         response: Some(HttpResponse {
             status: status.as_u16(),
             headers: resp_headers.clone(),
-            body: Body::from_bytes(resp_body.clone()),
+            body: answer_excerpt(&resp_body),
         }),
         multipart: ct
             .as_deref()
@@ -451,6 +453,19 @@ async fn serve(
     }
     resp
 }
+
+/// The harness's own answer is kept as an excerpt: the judged message is the SUT's request.
+fn answer_excerpt(body: &Bytes) -> Body {
+    let mut b = Body::from_bytes(body.clone());
+    if b.kept.len() > ANSWER_KEEP {
+        b.kept = b.kept.slice(..ANSWER_KEEP);
+        b.complete = false;
+    }
+    b
+}
+
+/// How much of its own answer a simulator keeps in the evidence.
+const ANSWER_KEEP: usize = 64 * 1024;
 
 /// Build the response envelope and package it (plain SOAP or MTOM), applying the SOAP faults.
 fn package(
@@ -758,6 +773,7 @@ fn retrieve_documents(st: &Shared, r: &RetrieveDocumentSetRequest) -> Answer {
     let mut status = status_of(docs.len(), r.documents.len());
     if st.has(Fault::XdsRetrievePartialAsSuccess) && status == e::RESPONSE_PARTIAL_SUCCESS {
         status = e::RESPONSE_SUCCESS;
+        errors.clear();
     }
     let mut rr = RegistryResponse {
         status: Some(status.into()),
@@ -1045,6 +1061,7 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
     let mut status = status_of(returned, asked.max(1));
     if st.has(Fault::XdsRetrievePartialAsSuccess) && status == e::RESPONSE_PARTIAL_SUCCESS {
         status = e::RESPONSE_SUCCESS;
+        errors.clear();
     }
     let mut rr = RegistryResponse {
         status: Some(status.into()),

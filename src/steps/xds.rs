@@ -1328,6 +1328,7 @@ async fn trigger_and_wait(
         ("imaging_source", format!("{}/imaging-source", sim.xds_base)),
     ];
     let mark = sim.inbox.len();
+    let mut builtin_message_id = None;
     let timeout = world.ctx.config.simulator.trigger_timeout;
     match t {
         Trigger::Command(cmd) => {
@@ -1373,9 +1374,23 @@ async fn trigger_and_wait(
                 fill(&text, &vars)
             );
         }
-        Trigger::Builtin(name) => builtin(world, &name, &endpoint, alias).await?,
+        Trigger::Builtin(name) => {
+            builtin_message_id = builtin(world, &name, &endpoint, alias).await?;
+        }
     }
-    match sim.inbox.wait_for(mark, transaction, timeout).await {
+    // The SUT's call is the one about this test: the builtin actor's own message, or a request
+    // that names the study's patient, study, or manifest (other scenarios may run meanwhile).
+    let about: Vec<String> = match &builtin_message_id {
+        Some(id) => vec![id.clone()],
+        None => vec![k.patient_id.clone(), k.study_uid.clone(), k.sop_uid.clone()],
+    };
+    let matches = move |ex: &crate::evidence::Exchange| {
+        let body = &ex.request.body.kept;
+        about
+            .iter()
+            .any(|needle| memchr::memmem::find(body, needle.as_bytes()).is_some())
+    };
+    match sim.inbox.wait_for(mark, transaction, timeout, &matches).await {
         Some(ex) => {
             let idx = world.evidence.record(ex);
             world.xds.last = Some(idx);
@@ -1412,10 +1427,16 @@ async fn trigger_and_wait(
     }
 }
 
-/// The embedded reference plays the SUT's part with the harness's own conformant actors.
-async fn builtin(world: &mut HarnessWorld, name: &str, endpoint: &str, alias: &str) -> StepResult {
+/// The embedded reference plays the SUT's part with the harness's own conformant actors; the
+/// wsa:MessageID of the message sent identifies the inbound exchange to judge.
+async fn builtin(
+    world: &mut HarnessWorld,
+    name: &str,
+    endpoint: &str,
+    alias: &str,
+) -> Result<Option<String>, StepError> {
     let Some(sim) = world.ctx.simulator.clone() else {
-        return Ok(());
+        return Ok(None);
     };
     let cfg = crate::config::Xds::embedded(&sim.xds_base);
     let c = match XdsClient::new(&cfg) {
@@ -1449,6 +1470,15 @@ async fn builtin(world: &mut HarnessWorld, name: &str, endpoint: &str, alias: &s
                 "LeafClass",
             );
             match c.stored_query(&q, "builtin consumer").await {
+                Ok(ex) => ex,
+                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
+            }
+        }
+        "consumer_retrieves_manifest" => {
+            let r = RetrieveDocumentSetRequest {
+                documents: vec![doc_request(&cfg.repository_unique_id, &k.sop_uid)],
+            };
+            match c.retrieve_documents(&r, "builtin document consumer").await {
                 Ok(ex) => ex,
                 Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
             }
@@ -1494,9 +1524,20 @@ async fn builtin(world: &mut HarnessWorld, name: &str, endpoint: &str, alias: &s
             ))
         }
     };
+    let message_id = message_id_of(&ex.request.body.kept);
     // The builtin actor's own exchange is evidence too (what the simulated SUT received back).
     world.evidence.record(ex);
-    Ok(())
+    Ok(message_id)
+}
+
+/// The text of the first `MessageID` element of a SOAP message.
+fn message_id_of(body: &[u8]) -> Option<String> {
+    let start = memchr::memmem::find(body, b"MessageID>")? + "MessageID>".len();
+    let len = memchr::memchr(b'<', &body[start..])?;
+    std::str::from_utf8(&body[start..start + len])
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 #[when(expr = "the SUT imaging source is asked to submit the manifest of study {string}")]
@@ -1509,6 +1550,11 @@ async fn sut_source_submits(world: &mut HarnessWorld, alias: String) -> StepResu
 )]
 async fn sut_consumer_queries(world: &mut HarnessWorld, alias: String) -> StepResult {
     trigger_and_wait(world, "consumer_queries", "ITI-18", &alias).await
+}
+
+#[when(expr = "the SUT document consumer is asked to retrieve the manifest of study {string}")]
+async fn sut_consumer_retrieves_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
+    trigger_and_wait(world, "consumer_retrieves_manifest", "ITI-43", &alias).await
 }
 
 #[when(expr = "the SUT imaging consumer is asked to retrieve the images of study {string}")]
