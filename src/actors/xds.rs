@@ -34,6 +34,32 @@ pub struct Attachment {
     pub data: Bytes,
 }
 
+/// The wire form of a SOAP request: its `Content-Type` and body. `mtom` packages it as MTOM/XOP
+/// with `attachments` (ITI TF-2 Appendix V); otherwise it is `application/soap+xml` with the action
+/// parameter.
+pub fn soap_request(
+    url: &str,
+    action: &str,
+    message_id: &str,
+    body_xml: &str,
+    mtom: bool,
+    attachments: &[Attachment],
+) -> (String, Vec<u8>) {
+    let envelope = soap::envelope(action, message_id, Some(url), body_xml);
+    if mtom {
+        let specs: Vec<AttachmentSpec<'_>> = attachments
+            .iter()
+            .map(|a| (a.content_id.as_str(), a.content_type.as_str(), &a.data[..]))
+            .collect();
+        soap::mtom(&envelope, &specs)
+    } else {
+        (
+            format!("{SOAP_XML}; charset=UTF-8; action=\"{action}\""),
+            envelope.into_bytes(),
+        )
+    }
+}
+
 /// A SOAP user agent for the SUT's XDS-I.b endpoints.
 #[derive(Debug)]
 pub struct XdsClient {
@@ -82,19 +108,9 @@ impl XdsClient {
         attachments: &[Attachment],
         meta: Meta,
     ) -> Exchange {
-        let envelope = soap::envelope(action, &self.message_id(body_xml), Some(url), body_xml);
-        let (content_type, body) = if mtom {
-            let specs: Vec<AttachmentSpec<'_>> = attachments
-                .iter()
-                .map(|a| (a.content_id.as_str(), a.content_type.as_str(), &a.data[..]))
-                .collect();
-            soap::mtom(&envelope, &specs)
-        } else {
-            (
-                format!("{SOAP_XML}; charset=UTF-8; action=\"{action}\""),
-                envelope.into_bytes(),
-            )
-        };
+        let message_id = self.message_id(body_xml);
+        let (content_type, body) =
+            soap_request(url, action, &message_id, body_xml, mtom, attachments);
         let req = Request {
             method: reqwest::Method::POST,
             url: url.to_string(),
