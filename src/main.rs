@@ -86,6 +86,10 @@ enum Command {
         /// Folder of the fixture studies.
         #[arg(long, env = "IHE_HARNESS_FIXTURES", default_value = "fixtures/studies")]
         fixtures: PathBuf,
+        /// Map RAD-69 onto this DICOMweb service root (e.g. Orthanc's): the Imaging Document
+        /// Source fetches the instances from it with WADO-RS.
+        #[arg(long)]
+        wado_upstream: Option<String>,
         /// Inject a fault (harness self-tests only).
         #[arg(long = "fault", hide = true)]
         faults: Vec<String>,
@@ -222,8 +226,9 @@ async fn async_main(cli: Cli) -> ExitCode {
         Command::Serve {
             bind,
             fixtures,
+            wado_upstream,
             faults,
-        } => serve(bind, fixtures, faults).await,
+        } => serve(bind, fixtures, wado_upstream, faults).await,
         Command::Retrieve {
             sut,
             study,
@@ -233,7 +238,12 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
 }
 
-async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String>) -> ExitCode {
+async fn serve(
+    bind: std::net::SocketAddr,
+    fixtures: PathBuf,
+    wado_upstream: Option<String>,
+    faults: Vec<String>,
+) -> ExitCode {
     let faults = match parse_faults(&faults) {
         Ok(f) => f,
         Err(e) => {
@@ -243,6 +253,9 @@ async fn serve(bind: std::net::SocketAddr, fixtures: PathBuf, faults: Vec<String
     };
     let mut opts = ReferenceOptions::new(fixtures);
     opts.bind = bind;
+    if let Some(up) = wado_upstream {
+        opts = opts.with_wado_upstream(up);
+    }
     for f in faults {
         opts = opts.with_fault(f);
     }

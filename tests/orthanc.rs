@@ -75,3 +75,103 @@ fn orthanc_reports_only_the_pinned_deviations() {
         }
     }
 }
+
+/// `ihe-harness serve` as a child process, killed on drop.
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// XDS-I.b with the images in the real Orthanc: the harness's reference registry, repository and
+/// Imaging Document Source run as a separate `serve` process whose RAD-69 is mapped onto Orthanc's
+/// WADO-RS, and the consumer scenarios fetch the images behind the manifests from Orthanc (by
+/// RAD-69 through the mapping, and by WADO-RS directly).
+#[test]
+fn xds_manifests_lead_to_the_images_in_orthanc() {
+    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+        return;
+    };
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let base = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("base_url = "))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .expect("the Orthanc profile names its base_url");
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--wado-upstream",
+            &base,
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _served = Served(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let dir = report_dir("orthanc-xds");
+    let xds_profile = dir.path().join("orthanc-xds.toml");
+    std::fs::write(
+        &xds_profile,
+        format!(
+            "{text}\n[xds]\nregistry_url = \"http://127.0.0.1:{port}/xds/registry\"\n\
+             repository_url = \"http://127.0.0.1:{port}/xds/repository\"\n\
+             imaging_source_url = \"http://127.0.0.1:{port}/xds/imaging-source\"\n"
+        )
+        .replace(
+            "[sut]\n",
+            "[sut]\n# XDS-I.b actors of `ihe-harness serve`, images in Orthanc\n",
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "run",
+        "--sut",
+        xds_profile.to_str().unwrap(),
+        "--tags",
+        "@profile:XDS-I.b",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let results = results(&reports);
+    let outcomes = outcomes(&results);
+    let bad: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, o)| o == "error" || o == "fail")
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}\n{}", dump(&out));
+    let passed = outcomes.iter().filter(|(_, o)| o == "pass").count();
+    assert!(
+        passed >= 30,
+        "only {passed} scenarios passed\n{}",
+        dump(&out)
+    );
+    // Without triggers in the profile, the scenarios where the SUT calls the harness do not apply.
+    for (s, o) in &outcomes {
+        if o == "not-applicable" {
+            assert!(s.starts_with("The SUT "), "{s} was not applicable");
+        }
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
+}

@@ -83,7 +83,10 @@ fn redact(text: &str, boundary: Option<&str>) -> String {
         if token[dots..].starts_with("2.25.") {
             res.push_str(&token[..dots]);
             res.push_str("[uid]");
-        } else if token.len() == 14 && token.starts_with("20") && token.bytes().all(|b| b.is_ascii_digit()) {
+        } else if token.len() == 14
+            && token.starts_with("20")
+            && token.bytes().all(|b| b.is_ascii_digit())
+        {
             res.push_str("[timestamp]");
         } else {
             res.push_str(token);
@@ -182,7 +185,11 @@ fn iti18_find_manifests_of_a_patient() {
 #[test]
 fn iti43_retrieve_a_manifest() {
     let fx = fixtures();
-    let k = fx.instances.iter().find(|i| i.kos && i.study_alias == "CT-CHEST").unwrap();
+    let k = fx
+        .instances
+        .iter()
+        .find(|i| i.kos && i.study_alias == "CT-CHEST")
+        .unwrap();
     let r = RetrieveDocumentSetRequest {
         documents: vec![DocumentRequest {
             home_community_id: None,
@@ -227,7 +234,11 @@ fn rad69_retrieve_a_series() {
 #[test]
 fn rad68_provide_and_register_a_manifest() {
     let fx = fixtures();
-    let k = fx.instances.iter().find(|i| i.kos && i.study_alias == "CT-CHEST").unwrap();
+    let k = fx
+        .instances
+        .iter()
+        .find(|i| i.kos && i.study_alias == "CT-CHEST")
+        .unwrap();
     let bytes = std::fs::read(fx.file(k)).unwrap();
     let m = kos::parse(&bytes).unwrap();
     let modalities = fx

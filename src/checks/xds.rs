@@ -38,8 +38,51 @@ pub enum Judged {
     NotApplicable(String),
     /// The SUT's message is not a readable SOAP envelope.
     Unreadable(String),
-    /// The violations found.
-    Violations(Vec<Violation>),
+    /// The violations found, and the families of rules that applied to the message.
+    Violations(Vec<Violation>, Vec<Family>),
+}
+
+/// A family of rules: the validator that judges them, and the messages it applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// SOAP envelope and WS-Addressing (every message).
+    Envelope,
+    /// MTOM/XOP packaging (MTOM messages, and messages that must be MTOM).
+    Mtom,
+    /// Any response carrying a RegistryResponse.
+    Response,
+    /// ITI-41/RAD-68 submission metadata.
+    Submission,
+    /// ITI-18 request.
+    QueryRequest,
+    /// ITI-18 response.
+    QueryResponse,
+    /// ITI-43 request.
+    RetrieveRequest,
+    /// ITI-43 or RAD-69 response.
+    RetrieveResponse,
+    /// RAD-69 request.
+    ImagingRequest,
+}
+
+/// The families a rule belongs to (it applies when any of them judged the message).
+fn families(rule: &str) -> &'static [Family] {
+    use Family::*;
+    match rule {
+        "XDS-SOAP-04" | "XDS-SOAP-05" => &[Mtom],
+        "XDS-SOAP-07" | "XDS-SOAP-08" | "XDS-SOAP-09" | "XDS-SOAP-13" | "XDS-SOAP-14" => {
+            &[Response]
+        }
+        "EBRIM-01" => &[Submission, QueryResponse],
+        "ITI18-08" | "ITI18-09" => &[QueryResponse],
+        "ITI43-01" => &[RetrieveRequest],
+        "ITI43-02" | "ITI43-03" | "ITI43-03W" | "RAD69-06" => &[RetrieveResponse],
+        r if r.starts_with("XDS-SOAP") => &[Envelope],
+        r if r.starts_with("EBRIM") || r.starts_with("ITI41") => &[Submission],
+        r if r.starts_with("ITI18") => &[QueryRequest],
+        r if r.starts_with("RAD69") => &[ImagingRequest],
+        _ => &[],
+    }
 }
 
 /// The actions of a transaction: (request, response).
@@ -84,13 +127,17 @@ pub fn judge(ex: &Exchange) -> Judged {
         Direction::Inbound => (e::Direction::Request, req_action),
     };
     let mut v = e::validate_envelope(&env, direction, Some(action));
+    let mut applied = vec![Family::Envelope];
     if let Some(f) = &env.fault {
         // A SOAP Fault carries no ebXML message: the envelope rules are all that apply.
         let _ = f;
-        return Judged::Violations(v);
+        return Judged::Violations(v, vec![Family::Envelope]);
     }
     let content_type = msg.content_type.unwrap_or("");
     let wsa_action = env.addressing.action.as_ref().map(|a| a.value.as_str());
+    if msg.multipart.is_some() || mtom_required(&ex.transaction, ex.direction) {
+        applied.push(Family::Mtom);
+    }
     if msg.multipart.is_some() {
         v.extend(e::validate_mtom_content_type(content_type, wsa_action));
         if let Some(body) = &env.body {
@@ -113,7 +160,7 @@ pub fn judge(ex: &Exchange) -> Judged {
         v.extend(e::validate_mtom_content_type(content_type, wsa_action));
     }
     let Some(body) = &env.body else {
-        return Judged::Violations(v);
+        return Judged::Violations(v, applied);
     };
     let message = match e::parse_message(body) {
         Ok(m) => m,
@@ -123,6 +170,7 @@ pub fn judge(ex: &Exchange) -> Judged {
     };
     match (ex.direction, message) {
         (Direction::Inbound, Message::ProvideAndRegister(p)) => {
+            applied.push(Family::Submission);
             v.extend(e::validate_submission(
                 &p.submit,
                 Some(&p.documents),
@@ -130,6 +178,7 @@ pub fn judge(ex: &Exchange) -> Judged {
             ));
         }
         (Direction::Inbound, Message::SubmitObjects(sub)) => {
+            applied.push(Family::Submission);
             v.extend(e::validate_submission(
                 &sub,
                 None,
@@ -137,15 +186,19 @@ pub fn judge(ex: &Exchange) -> Judged {
             ));
         }
         (Direction::Inbound, Message::AdhocQueryRequest(q)) => {
+            applied.push(Family::QueryRequest);
             v.extend(e::validate_query_request(&q));
         }
         (Direction::Inbound, Message::RetrieveDocumentSetRequest(r)) => {
+            applied.push(Family::RetrieveRequest);
             v.extend(e::validate_retrieve_request(&r));
         }
         (Direction::Inbound, Message::RetrieveImagingDocumentSetRequest(r)) => {
+            applied.push(Family::ImagingRequest);
             v.extend(e::validate_imaging_retrieve_request(&r, false));
         }
         (Direction::Outbound, Message::AdhocQueryResponse(r)) => {
+            applied.extend([Family::QueryResponse, Family::Response]);
             let return_type = match harness_request(ex) {
                 Some(Message::AdhocQueryRequest(q)) => q.return_type,
                 _ => None,
@@ -153,6 +206,7 @@ pub fn judge(ex: &Exchange) -> Judged {
             v.extend(e::validate_query_response(&r, return_type.as_deref()));
         }
         (Direction::Outbound, Message::RetrieveDocumentSetResponse(r)) => {
+            applied.extend([Family::RetrieveResponse, Family::Response]);
             let kind = if ex.transaction == txn::RAD_69 {
                 e::RetrieveKind::Rad69
             } else {
@@ -162,11 +216,12 @@ pub fn judge(ex: &Exchange) -> Judged {
             v.extend(success_covers_request(ex, &r));
         }
         (Direction::Outbound, Message::RegistryResponse(r)) => {
+            applied.push(Family::Response);
             v.extend(e::validate_registry_response(&r));
         }
         _ => {}
     }
-    Judged::Violations(v)
+    Judged::Violations(v, applied)
 }
 
 /// ITI43-02 with the request in view: Success means every requested document came back (ITI TF-2
@@ -245,7 +300,18 @@ fn judge_rule(s: &Subject<'_>, rule: &Rule) -> Verdict {
                 Verdict::na(format!("the message is not readable SOAP: {why}"))
             }
         }
-        Judged::Violations(v) => {
+        Judged::Violations(v, applied) => {
+            if !families(rule.id).iter().any(|f| applied.contains(f)) {
+                return Verdict::na(format!(
+                    "{} does not apply to a {} {}",
+                    rule.id,
+                    s.exchange.transaction,
+                    match s.exchange.direction {
+                        Direction::Outbound => "response",
+                        Direction::Inbound => "request",
+                    }
+                ));
+            }
             let mine: Vec<&str> = v
                 .iter()
                 .filter(|x| x.rule == rule.id)

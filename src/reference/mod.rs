@@ -78,6 +78,9 @@ pub struct ReferenceOptions {
     pub bind: SocketAddr,
     /// How long the stall faults wait.
     pub stall: Duration,
+    /// A DICOMweb origin server (service root) the Imaging Document Source maps RAD-69 onto:
+    /// the instances are fetched from it with WADO-RS instead of read from the fixture files.
+    pub wado_upstream: Option<String>,
 }
 
 impl ReferenceOptions {
@@ -88,7 +91,14 @@ impl ReferenceOptions {
             faults: BTreeSet::new(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             stall: DEFAULT_STALL,
+            wado_upstream: None,
         }
+    }
+
+    /// Map RAD-69 onto this DICOMweb service root.
+    pub fn with_wado_upstream(mut self, base: impl Into<String>) -> Self {
+        self.wado_upstream = Some(base.into().trim_end_matches('/').to_string());
+        self
     }
 
     /// Switch on one fault.
@@ -148,6 +158,7 @@ pub struct AppState {
     shutdown: watch::Receiver<bool>,
     sequence: AtomicU64,
     xds: xds::XdsStore,
+    upstream: Option<xds::Upstream>,
 }
 
 /// Handle shared by the handlers.
@@ -172,6 +183,11 @@ impl AppState {
     /// The XDS-I.b registry, repository and inbox.
     pub fn xds(&self) -> &xds::XdsStore {
         &self.xds
+    }
+
+    /// The DICOMweb service RAD-69 is mapped onto, if any.
+    pub fn upstream(&self) -> Option<&xds::Upstream> {
+        self.upstream.as_ref()
     }
 
     /// The spool folder.
@@ -351,6 +367,7 @@ impl ReferenceServer {
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
             xds,
+            upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
         });
         let app = router(state.clone());
         let mut signal = shutdown;

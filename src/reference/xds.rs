@@ -905,6 +905,77 @@ fn provide_and_register(
     }
 }
 
+/// A DICOMweb origin server the Imaging Document Source maps RAD-69 onto (WADO-RS, RAD-107).
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Upstream {
+    /// A client for the service root `base`.
+    pub fn new(base: String) -> Upstream {
+        crate::transport::install_crypto_provider();
+        Upstream {
+            base,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// One instance in transfer syntax `ts` (`*`: as stored), with the syntax it came in.
+    async fn instance(&self, inst: &Instance, ts: &str) -> Option<(String, Vec<u8>)> {
+        let url = format!(
+            "{}/studies/{}/series/{}/instances/{}",
+            self.base, inst.study_uid, inst.series_uid, inst.sop_uid
+        );
+        let accept = format!("multipart/related; type=\"application/dicom\"; transfer-syntax={ts}");
+        let resp = self
+            .client
+            .get(&url)
+            .header("Accept", accept)
+            .send()
+            .await
+            .ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let ct = resp
+            .headers()
+            .get("content-type")?
+            .to_str()
+            .ok()?
+            .to_string();
+        let body = resp.bytes().await.ok()?;
+        let m = soap::parse_mtom(&ct, &body, &MtomLimits::default()).ok()?;
+        let head = crate::model::dicom_part::sniff(&m.root).ok()?;
+        Some((head.transfer_syntax?, m.root))
+    }
+
+    /// The instance in the first requested syntax the upstream can give: as stored when that is
+    /// asked for, else in each requested syntax in turn.
+    async fn encode_for(&self, inst: &Instance, wanted: &[String]) -> Option<(String, Vec<u8>)> {
+        if let Some((ts, bytes)) = self.instance(inst, "*").await {
+            if wanted.contains(&ts) {
+                return Some((ts, bytes));
+            }
+        }
+        for ts in wanted {
+            if ts == IMPLICIT_VR_LE {
+                continue; // not a DICOMweb transfer syntax (PS3.18 8.7.3.5.2)
+            }
+            if let Some((got, bytes)) = self.instance(inst, ts).await {
+                if &got == ts {
+                    return Some((got, bytes));
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Find an instance anywhere in the archive.
 fn find_instance(archive: &Archive, sop: &str) -> Option<Arc<Instance>> {
     archive
@@ -1000,7 +1071,13 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
                     ));
                     continue;
                 }
-                match encode_for(&inst, &wanted, st.has(Fault::Rad69IgnoresTransferSyntax)).await {
+                let encoded = match st.upstream() {
+                    Some(up) => up.encode_for(&inst, &wanted).await,
+                    None => {
+                        encode_for(&inst, &wanted, st.has(Fault::Rad69IgnoresTransferSyntax)).await
+                    }
+                };
+                match encoded {
                     None => errors.push(error(
                         "XDSRepositoryError",
                         &format!(

@@ -154,6 +154,12 @@ fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
 #[given("the DICOMweb origin server holds the test studies")]
 async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;
+    load_test_studies(world, c).await
+}
+
+/// In load mode, store the fixture studies into the SUT's DICOMweb origin server with STOW-RS,
+/// once per run (the images behind the manifests, for the XDS-I.b scenarios too).
+pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClient) -> StepResult {
     if world.ctx.config.test_data == TestDataMode::Preloaded {
         return Ok(());
     }

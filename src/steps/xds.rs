@@ -233,6 +233,10 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     if world.ctx.config.test_data == TestDataMode::Preloaded {
         return Ok(());
     }
+    // The images behind the manifests go to the image source's DICOMweb service, if it has one.
+    if let Some(dw) = world.ctx.dicomweb.clone() {
+        super::dicomweb::load_test_studies(world, dw).await?;
+    }
     let ctx = world.ctx.clone();
     let mut exchanges = Vec::new();
     let result = ctx

@@ -427,3 +427,27 @@ fn not_soap_fails_only_the_envelope_rule() {
     let none = Exchange::synthetic("http://x", &[], 200, &[], b"");
     assert!(failing(&none).is_empty(), "not an XDS transaction");
 }
+
+#[test]
+fn every_rule_has_a_family_and_others_are_not_applicable() {
+    for c in CHECKS {
+        assert!(!families(c.id).is_empty(), "{} has no family", c.id);
+    }
+    let ex = sample_exchange("nist-sq-req.xml", txn::ITI_18, false);
+    let expect = Expect::default();
+    let s = Subject {
+        exchange: &ex,
+        expect: &expect,
+        strict: true,
+        followups: &[],
+    };
+    let outcome = |id: &str| {
+        let c = CHECKS.iter().find(|c| c.id == id).unwrap();
+        evaluate(c, &s).outcome
+    };
+    assert_eq!(outcome("ITI18-01"), Outcome::Pass);
+    assert_eq!(outcome("XDS-SOAP-02"), Outcome::Pass);
+    assert_eq!(outcome("ITI41-05"), Outcome::NotApplicable);
+    assert_eq!(outcome("RAD69-01"), Outcome::NotApplicable);
+    assert_eq!(outcome("XDS-SOAP-07"), Outcome::NotApplicable);
+}
