@@ -1,0 +1,181 @@
+//! Hostile XDS-I.b responders: a registry that answers a stored query with an HTML error page, an
+//! XML entity bomb, invalid UTF-8, a truncated MTOM package, 64 MB of noise, silence, or a closed
+//! connection. The harness never panics or hangs: a bad answer is a Fail of the SOAP rules, a
+//! broken transfer is an Error, each within the read timeout, and the report is written.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How the fake registry answers every request.
+#[derive(Clone, Copy)]
+enum Answer {
+    Html,
+    EntityBomb,
+    InvalidUtf8,
+    TruncatedMtom,
+    Huge,
+    Silence,
+    Close,
+}
+
+fn response(a: Answer) -> Vec<u8> {
+    let http = |ct: &str, body: &[u8]| {
+        let mut v = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        v.extend_from_slice(body);
+        v
+    };
+    match a {
+        Answer::Html => {
+            let mut v = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: 28\r\nConnection: close\r\n\r\n".to_vec();
+            v.extend_from_slice(b"<html><h1>oops</h1></html>\n");
+            v.push(b'\n');
+            v
+        }
+        Answer::EntityBomb => {
+            let mut x =
+                String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+            for i in 1..10 {
+                x.push_str(&format!(
+                    "<!ENTITY lol{i} \"{}\">",
+                    format!(
+                        "&lol{};",
+                        if i == 1 {
+                            String::new()
+                        } else {
+                            (i - 1).to_string()
+                        }
+                    )
+                    .repeat(10)
+                ));
+            }
+            x.push_str("]><soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\"><soap:Body>&lol9;</soap:Body></soap:Envelope>");
+            http("application/soap+xml", x.as_bytes())
+        }
+        Answer::InvalidUtf8 => {
+            let mut b = b"<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\"><soap:Body><x>".to_vec();
+            b.extend_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
+            b.extend_from_slice(b"</x></soap:Body></soap:Envelope>");
+            http("application/soap+xml", &b)
+        }
+        Answer::TruncatedMtom => {
+            let body = b"--b\r\nContent-Type: application/xop+xml; type=\"application/soap+xml\"\r\nContent-ID: <root>\r\n\r\n<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\"><soap:Bo";
+            http(
+                "multipart/related; boundary=b; type=\"application/xop+xml\"; start=\"<root>\"; start-info=\"application/soap+xml\"",
+                body,
+            )
+        }
+        Answer::Huge | Answer::Silence | Answer::Close => Vec::new(),
+    }
+}
+
+/// A registry on a free port answering every connection with `a`; returns its base URL.
+fn spawn_registry(a: Answer) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await;
+                    match a {
+                        Answer::Silence => tokio::time::sleep(Duration::from_secs(60)).await,
+                        Answer::Close => {}
+                        Answer::Huge => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: 67108864\r\n\r\n";
+                            let _ = sock.write_all(head.as_bytes()).await;
+                            let chunk = vec![b' '; 1 << 20];
+                            for _ in 0..64 {
+                                if sock.write_all(&chunk).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        other => {
+                            let _ = sock.write_all(&response(other)).await;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let addr = rx.recv().unwrap();
+    format!("http://{addr}/xds")
+}
+
+fn run_against(a: Answer) -> (std::process::Output, serde_json::Value, Duration) {
+    let base = spawn_registry(a);
+    let dir = report_dir("xds-hostile");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"hostile registry\"\n[test_data]\nmode = \"preloaded\"\n[xds]\n\
+             registry_url = \"{base}/registry\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let t0 = Instant::now();
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:ITI-18 and @req:XDS-SOAP-02",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let took = t0.elapsed();
+    let results = results(&reports);
+    assert!(reports.join("junit.xml").is_file());
+    (out, results, took)
+}
+
+#[test]
+fn bad_answers_are_fails_of_the_envelope_rule() {
+    for a in [
+        Answer::Html,
+        Answer::EntityBomb,
+        Answer::InvalidUtf8,
+        Answer::TruncatedMtom,
+        Answer::Huge,
+    ] {
+        let (out, results, took) = run_against(a);
+        assert_eq!(out.status.code(), Some(1), "{}", dump(&out));
+        let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
+        assert!(
+            failed.iter().any(|c| c == "XDS-SOAP-01"),
+            "{failed:?}\n{}",
+            dump(&out)
+        );
+        assert!(took < Duration::from_secs(30), "took {took:?}");
+    }
+}
+
+#[test]
+fn silence_and_a_closed_connection_are_errors_within_the_timeout() {
+    for a in [Answer::Silence, Answer::Close] {
+        let (out, results, took) = run_against(a);
+        assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+        assert!(outcomes(&results).iter().all(|(_, o)| o == "error"));
+        assert!(failures(&results).is_empty());
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+    }
+}
