@@ -25,6 +25,7 @@
 pub mod actors;
 pub mod checks;
 pub mod config;
+pub mod dimse;
 pub mod evidence;
 pub mod listing;
 pub mod model;

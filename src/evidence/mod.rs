@@ -6,6 +6,7 @@
 //! reproduces it. Checks are pure functions over these records; the report stage writes them to disk.
 //! Secrets never reach an `Exchange`: headers are redacted when recorded (see [`redact`]).
 
+pub mod dimse;
 pub mod redact;
 
 use std::time::Duration;
@@ -195,6 +196,9 @@ pub struct Exchange {
     pub failure: Option<TransportFailure>,
     /// A shell command that repeats the request.
     pub repro: String,
+    /// The association and DIMSE messages, for a DIMSE exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dimse: Option<Box<dimse::DimseRecord>>,
 }
 
 impl Exchange {
@@ -251,6 +255,7 @@ impl Exchange {
             multipart,
             failure: None,
             repro: String::new(),
+            dimse: None,
         }
     }
 }

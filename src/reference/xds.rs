@@ -440,6 +440,7 @@ async fn serve(
             .and_then(|c| crate::transport::http::summarize_multipart(c, &body)),
         failure: None,
         repro,
+        dimse: None,
     };
     st.xds().inbox.push(exchange);
     let mut resp = (status, resp_body).into_response();

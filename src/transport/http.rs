@@ -169,6 +169,7 @@ impl HttpClient {
             multipart: None,
             failure: None,
             repro,
+            dimse: None,
         };
         let wait = self.timeouts.read.min(self.timeouts.total);
         let response = match tokio::time::timeout(wait, builder.send()).await {
