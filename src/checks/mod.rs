@@ -10,6 +10,7 @@
 //! harness or the network failed: never a verdict on the SUT), Skip and NotApplicable.
 
 pub mod dicomweb;
+pub mod dimse;
 pub mod kos;
 pub mod soap_message;
 pub mod xds;
@@ -144,6 +145,8 @@ pub struct Expect {
     pub stow_sent: Vec<SentInstance>,
     /// XDS-I.b expectations.
     pub xds: xds_i::XdsExpect,
+    /// DIMSE expectations.
+    pub dimse: dimse::DimseExpect,
 }
 
 /// What a check looks at.

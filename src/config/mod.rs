@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod dimse;
 pub mod xds;
 
+pub use dimse::Dimse;
 pub use xds::{Simulator, Trigger, Xds, TRIGGERS};
 
 /// Every environment variable the harness reads, with what it is for.
@@ -104,7 +106,29 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "timeout_ms",
         ],
     ),
-    ("simulator", &["bind", "public_url", "trigger_timeout_ms"]),
+    (
+        "simulator",
+        &[
+            "bind",
+            "public_url",
+            "trigger_timeout_ms",
+            "dimse_bind",
+            "ae_title",
+        ],
+    ),
+    (
+        "dimse",
+        &[
+            "host",
+            "port",
+            "called_ae",
+            "calling_ae",
+            "move_destination",
+            "connect_timeout_ms",
+            "read_timeout_ms",
+            "max_pdu",
+        ],
+    ),
     (
         "triggers",
         &[
@@ -123,6 +147,7 @@ struct RawProfile {
     test_data: Option<RawTestData>,
     options: Option<RawOptions>,
     xds: Option<xds::RawXds>,
+    dimse: Option<dimse::RawDimse>,
     simulator: Option<xds::RawSimulator>,
     triggers: Option<std::collections::BTreeMap<String, String>>,
 }
@@ -247,6 +272,8 @@ pub struct Config {
     pub strict: bool,
     /// XDS-I.b endpoints, if the SUT has them.
     pub xds: Option<Xds>,
+    /// The SUT's DICOM application entity, if it has one.
+    pub dimse: Option<Dimse>,
     /// Where the harness's simulated actors listen for the SUT's calls.
     pub simulator: Simulator,
     /// How the harness makes the SUT act (by trigger name).
@@ -268,6 +295,7 @@ impl Config {
             studies: Vec::new(),
             strict: false,
             xds: None,
+            dimse: None,
             simulator: Simulator::default(),
             triggers: Default::default(),
         }
@@ -402,6 +430,7 @@ fn resolve(
         studies: td.studies.unwrap_or_default(),
         strict: raw.options.and_then(|o| o.strict).unwrap_or(false),
         xds: raw.xds.map(|x| xds::resolve(x, path)).transpose()?,
+        dimse: raw.dimse.map(|d| dimse::resolve(d, path)).transpose()?,
         simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
     })

@@ -105,6 +105,10 @@ pub struct Simulator {
     pub public_url: Option<String>,
     /// How long a step waits for the SUT's call after a trigger.
     pub trigger_timeout: Duration,
+    /// Where the harness's DICOM SCP (Storage, the C-MOVE destination) listens, if anywhere.
+    pub dimse_bind: Option<SocketAddr>,
+    /// The AE title of the harness's DICOM SCP.
+    pub ae_title: String,
 }
 
 impl Default for Simulator {
@@ -113,6 +117,8 @@ impl Default for Simulator {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             trigger_timeout: Duration::from_secs(60),
+            dimse_bind: None,
+            ae_title: crate::config::dimse::DEFAULT_CALLING_AE.into(),
         }
     }
 }
@@ -150,6 +156,8 @@ pub(super) struct RawSimulator {
     bind: Option<String>,
     public_url: Option<String>,
     trigger_timeout_ms: Option<u64>,
+    dimse_bind: Option<String>,
+    ae_title: Option<String>,
 }
 
 fn url_key(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -254,6 +262,25 @@ pub(super) fn resolve_simulator(s: RawSimulator, path: &Path) -> Result<Simulato
             ));
         }
         sim.trigger_timeout = Duration::from_millis(ms);
+    }
+    if let Some(b) = s.dimse_bind {
+        sim.dimse_bind = Some(b.parse().map_err(|_| {
+            invalid(
+                path,
+                "simulator.dimse_bind",
+                format!("`{b}` is not an address:port"),
+            )
+        })?);
+    }
+    if let Some(ae) = s.ae_title {
+        if !crate::config::dimse::valid_ae(&ae) {
+            return Err(invalid(
+                path,
+                "simulator.ae_title",
+                format!("`{ae}` is not an AE title"),
+            ));
+        }
+        sim.ae_title = ae;
     }
     Ok(sim)
 }

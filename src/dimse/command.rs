@@ -172,7 +172,11 @@ impl Command {
         let mut c = Command {
             field,
             message_id: Some(message_id),
-            data_set_type: if data_set { DATA_SET_PRESENT } else { NO_DATA_SET },
+            data_set_type: if data_set {
+                DATA_SET_PRESENT
+            } else {
+                NO_DATA_SET
+            },
             ..Command::default()
         };
         if field == field::C_CANCEL_RQ {
@@ -196,7 +200,11 @@ impl Command {
             field: rq.field | 0x8000,
             affected_sop_class: rq.affected_sop_class.clone(),
             responded_to: rq.message_id,
-            data_set_type: if data_set { DATA_SET_PRESENT } else { NO_DATA_SET },
+            data_set_type: if data_set {
+                DATA_SET_PRESENT
+            } else {
+                NO_DATA_SET
+            },
             status: Some(status),
             affected_sop_instance: if rq.field == field::C_STORE_RQ {
                 rq.affected_sop_instance.clone()
@@ -469,10 +477,7 @@ mod tests {
             decode(&bad_len),
             Err(CommandError::GroupLength(99, _))
         ));
-        assert!(matches!(
-            decode(&[]),
-            Err(CommandError::Missing(_))
-        ));
+        assert!(matches!(decode(&[]), Err(CommandError::Missing(_))));
     }
 
     #[test]

@@ -211,14 +211,29 @@ where
         Outgoing::None => {}
         Outgoing::Bytes(b) => {
             if b.is_empty() {
-                send_pdv(assoc, pc_id, PDataValueType::Data, true, Vec::new(), &mut stats).await?;
+                send_pdv(
+                    assoc,
+                    pc_id,
+                    PDataValueType::Data,
+                    true,
+                    Vec::new(),
+                    &mut stats,
+                )
+                .await?;
             }
             let chunks: Vec<&[u8]> = b.chunks(frag).collect();
             let n = chunks.len();
             for (i, c) in chunks.into_iter().enumerate() {
                 stats.data_bytes += c.len() as u64;
-                send_pdv(assoc, pc_id, PDataValueType::Data, i + 1 == n, c.to_vec(), &mut stats)
-                    .await?;
+                send_pdv(
+                    assoc,
+                    pc_id,
+                    PDataValueType::Data,
+                    i + 1 == n,
+                    c.to_vec(),
+                    &mut stats,
+                )
+                .await?;
             }
         }
         Outgoing::File { path, offset } => {
@@ -321,11 +336,12 @@ where
     let mut pdus = 0u32;
     let mut largest = 0u32;
     loop {
-        let pdu = match tokio::time::timeout(opts.read_timeout, AsyncAssociation::receive(assoc)).await {
-            Err(_) => return Err(DimseError::Timeout(opts.read_timeout.as_millis())),
-            Ok(Err(e)) => return Err(DimseError::Ul(e.to_string())),
-            Ok(Ok(p)) => p,
-        };
+        let pdu =
+            match tokio::time::timeout(opts.read_timeout, AsyncAssociation::receive(assoc)).await {
+                Err(_) => return Err(DimseError::Timeout(opts.read_timeout.as_millis())),
+                Ok(Err(e)) => return Err(DimseError::Ul(e.to_string())),
+                Ok(Ok(p)) => p,
+            };
         let items = match pdu {
             Pdu::PData { data } => data,
             Pdu::AbortRQ { .. } => return Err(DimseError::Aborted),

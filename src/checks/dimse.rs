@@ -1,0 +1,656 @@
+//! DIMSE checks (DICOM PS3.4, PS3.7, PS3.8): association negotiation, statuses, C-FIND responses
+//! and identifiers, C-MOVE/C-GET sub-operations, and the instances received against what was
+//! asked for. Each check reads the [`DimseRecord`] of an exchange and what the scenario expects.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Check, Level, Subject, Verdict};
+use crate::dimse::command::{field, status};
+use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord};
+use crate::evidence::Exchange;
+
+/// What a DIMSE exchange must satisfy; each check uses the fields it needs.
+#[derive(Debug, Clone, Default)]
+pub struct DimseExpect {
+    /// Final statuses that satisfy the requirement (the first is the one the standard names).
+    pub statuses: Vec<u16>,
+    /// Why (for messages).
+    pub reason: String,
+    /// The association must be rejected (A-ASSOCIATE-RJ), with these (source, reason) pairs
+    /// accepted; empty: any rejection.
+    pub rejection: Option<Vec<(u8, u8)>>,
+    /// C-FIND: the keys asked for (keywords), Query/Retrieve Level included.
+    pub requested_keys: Vec<String>,
+    /// C-FIND: the unique key of the level and the UIDs that match, exactly.
+    pub matches: Option<(String, BTreeSet<String>)>,
+    /// C-MOVE / C-GET / C-STORE: the instances that must arrive (or be stored), by SOP Instance
+    /// UID, with the SHA-256 of their data set in the stored transfer syntax.
+    pub instances: Option<BTreeMap<String, String>>,
+    /// A C-CANCEL was sent.
+    pub cancelled: bool,
+}
+
+fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
+    s.exchange
+        .dimse
+        .as_deref()
+        .ok_or_else(|| Verdict::na("not a DIMSE exchange"))
+}
+
+fn sent_requests(r: &DimseRecord) -> impl Iterator<Item = &MessageRecord> {
+    r.messages
+        .iter()
+        .filter(|m| m.flow == Flow::Sent && m.command.field & 0x8000 == 0)
+}
+
+fn first_request(r: &DimseRecord) -> Option<&MessageRecord> {
+    sent_requests(r).find(|m| m.command.field != field::C_CANCEL_RQ)
+}
+
+/// DIM-01: the association is accepted with every context the scenario needs (one transfer
+/// syntax each, among those proposed).
+fn dim_01(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    if s.expect.dimse.rejection.is_some() {
+        return Verdict::na("the scenario expects a rejection");
+    }
+    if let Some(rj) = &r.rejection {
+        return Verdict::fail(
+            "an accepted association",
+            format!("A-ASSOCIATE-RJ: {}", rj.text),
+        );
+    }
+    let mut bad = Vec::new();
+    for n in &r.negotiated {
+        let proposed = r.proposed.iter().find(|p| p.id == n.id);
+        match proposed {
+            None => bad.push(format!("context {} was never proposed", n.id)),
+            Some(p) if n.result == 0 && !p.transfer_syntaxes.contains(&n.transfer_syntax) => bad
+                .push(format!(
+                    "context {} accepted with {}, which was not proposed",
+                    n.id, n.transfer_syntax
+                )),
+            _ => {}
+        }
+    }
+    if let Some(rq) = first_request(r) {
+        let ok = r
+            .negotiated
+            .iter()
+            .any(|n| n.id == rq.pc_id && n.result == 0);
+        if !ok {
+            bad.push(format!(
+                "the {} context ({}) was not accepted",
+                rq.command.name(),
+                rq.command.affected_sop_class.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "accepted contexts with one proposed transfer syntax each",
+            bad.join("; "),
+        )
+    }
+}
+
+/// DIM-02: an association the SUT must refuse is rejected with the named source and reason.
+fn dim_02(s: &Subject<'_>) -> Verdict {
+    let Some(want) = &s.expect.dimse.rejection else {
+        return Verdict::na("the scenario expects an accepted association");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let expected = if want.is_empty() {
+        "an A-ASSOCIATE-RJ".to_string()
+    } else {
+        format!(
+            "an A-ASSOCIATE-RJ with (source, reason) in {want:?} ({})",
+            s.expect.dimse.reason
+        )
+    };
+    match &r.rejection {
+        None => Verdict::fail(expected, "the association was accepted"),
+        Some(rj) if want.is_empty() || want.contains(&(rj.source, rj.reason)) => Verdict::Pass,
+        Some(rj) => Verdict::fail(
+            expected,
+            format!("source {} reason {}: {}", rj.source, rj.reason, rj.text),
+        ),
+    }
+}
+
+/// The final response to the first request.
+fn final_response(r: &DimseRecord) -> Option<&MessageRecord> {
+    let rq = first_request(r)?;
+    let id = rq.command.message_id?;
+    r.messages.iter().rev().find(|m| {
+        m.flow == Flow::Received
+            && m.command.responded_to == Some(id)
+            && m.command.status.is_some_and(|st| !status::is_pending(st))
+    })
+}
+
+/// DIM-03: the final status is the one the requirement names.
+fn dim_03(s: &Subject<'_>) -> Verdict {
+    let x = &s.expect.dimse;
+    if x.statuses.is_empty() {
+        return Verdict::na("the scenario expects no particular status");
+    }
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let expected = format!(
+        "status {} ({})",
+        x.statuses
+            .iter()
+            .map(|c| format!("{c:04X}"))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        x.reason
+    );
+    match final_response(r) {
+        None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
+        Some(m) => {
+            let st = m.command.status.unwrap_or(0xFFFF);
+            if x.statuses.contains(&st) {
+                Verdict::Pass
+            } else {
+                Verdict::fail(
+                    expected,
+                    format!(
+                        "{} status {st:04X} ({})",
+                        m.command.name(),
+                        status::category(st)
+                    ),
+                )
+            }
+        }
+    }
+}
+
+/// DIM-04: a C-FIND answers each match with a pending response carrying an identifier, then a
+/// final response without one.
+fn dim_04(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    if first_request(r).map(|m| m.command.field) != Some(field::C_FIND_RQ) {
+        return Verdict::na("not a C-FIND");
+    }
+    let mut bad = Vec::new();
+    for m in r.received(field::C_FIND_RSP) {
+        let st = m.command.status.unwrap_or(0xFFFF);
+        if status::is_pending(st) && !m.command.has_data_set() {
+            bad.push(format!("pending response {st:04X} without an identifier"));
+        }
+        if !status::is_pending(st) && m.command.has_data_set() {
+            bad.push(format!("final response {st:04X} with an identifier"));
+        }
+    }
+    if final_response(r).is_none() && !r.ended.starts_with("aborted by the harness") {
+        bad.push(format!("no final response ({})", r.ended));
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "FF00/FF01 with an identifier per match, then a final response without one",
+            bad.join("; "),
+        )
+    }
+}
+
+/// Keywords that may appear in a C-FIND identifier besides those asked for.
+const ALWAYS_ALLOWED: &[&str] = &["SpecificCharacterSet", "QueryRetrieveLevel"];
+
+/// DIM-05: C-FIND identifiers hold the keys asked for and no others.
+fn dim_05(s: &Subject<'_>) -> Verdict {
+    let x = &s.expect.dimse;
+    if x.requested_keys.is_empty() {
+        return Verdict::na("no keys known");
+    }
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let mut bad = BTreeSet::new();
+    for m in r.received(field::C_FIND_RSP) {
+        if !m.command.status.is_some_and(status::is_pending) {
+            continue;
+        }
+        let keys: BTreeSet<&str> = m.data_summary.iter().map(|(k, _)| k.as_str()).collect();
+        for k in &keys {
+            if !x.requested_keys.iter().any(|w| w == k) && !ALWAYS_ALLOWED.contains(k) {
+                bad.insert(format!("{k} was not asked for"));
+            }
+        }
+        for w in &x.requested_keys {
+            if !keys.contains(w.as_str()) {
+                bad.insert(format!("{w} is missing"));
+            }
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("identifiers with exactly the keys {:?}", x.requested_keys),
+            bad.into_iter().collect::<Vec<_>>().join("; "),
+        )
+    }
+}
+
+/// DIM-06: a C-FIND returns exactly the entities that match.
+fn dim_06(s: &Subject<'_>) -> Verdict {
+    let Some((key, want)) = &s.expect.dimse.matches else {
+        return Verdict::na("the scenario does not know the matches");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let got: BTreeSet<String> = r
+        .received(field::C_FIND_RSP)
+        .filter(|m| m.command.status.is_some_and(status::is_pending))
+        .filter_map(|m| {
+            m.data_summary
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    let missing: Vec<&String> = want.difference(&got).collect();
+    let extra: Vec<&String> = got.difference(want).collect();
+    if missing.is_empty() && extra.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("the {} matching {key} values, and only them", want.len()),
+            format!("missing {missing:?}, not matching {extra:?}"),
+        )
+    }
+}
+
+/// DIM-07: C-MOVE / C-GET sub-operation counts: pending responses count down, and the final
+/// response accounts for every instance (completed + failed + warning), with B000 when any failed.
+fn dim_07(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let rsp = match first_request(r).map(|m| m.command.field) {
+        Some(field::C_MOVE_RQ) => field::C_MOVE_RSP,
+        Some(field::C_GET_RQ) => field::C_GET_RSP,
+        _ => return Verdict::na("not a C-MOVE or C-GET"),
+    };
+    let mut bad = Vec::new();
+    let mut last_remaining: Option<u16> = None;
+    for m in r.received(rsp) {
+        let c = &m.command;
+        if c.status.is_some_and(status::is_pending) {
+            if c.remaining.is_none() {
+                bad.push("a pending response without Number of Remaining Sub-operations".into());
+            }
+            if let (Some(prev), Some(now)) = (last_remaining, c.remaining) {
+                if now > prev {
+                    bad.push(format!("remaining went up from {prev} to {now}"));
+                }
+            }
+            last_remaining = c.remaining.or(last_remaining);
+        }
+    }
+    if let Some(fin) = final_response(r) {
+        let c = &fin.command;
+        let st = c.status.unwrap_or(0);
+        let done = c.completed.unwrap_or(0) as usize
+            + c.failed.unwrap_or(0) as usize
+            + c.warning.unwrap_or(0) as usize;
+        if let Some(want) = &s.expect.dimse.instances {
+            if st == status::SUCCESS || st == status::SUB_OPERATIONS_FAILED {
+                if done != want.len() {
+                    bad.push(format!(
+                        "final counts completed {:?} failed {:?} warning {:?} do not add up to the {} instances",
+                        c.completed, c.failed, c.warning, want.len()
+                    ));
+                }
+                if c.completed.is_some_and(|n| n as usize != want.len()) && st == status::SUCCESS {
+                    bad.push(format!(
+                        "status 0000 with {} completed of {}",
+                        c.completed.unwrap_or(0),
+                        want.len()
+                    ));
+                }
+            }
+        }
+        if st == status::SUCCESS && c.failed.unwrap_or(0) > 0 {
+            bad.push("status 0000 with failed sub-operations (B000 is required)".into());
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail("consistent sub-operation counts", bad.join("; "))
+    }
+}
+
+/// The instances that arrived: C-STOREs received on this association (C-GET), or recorded by the
+/// harness's Storage SCP in the follow-up exchanges (C-MOVE), as (SOP Instance UID, SHA-256).
+fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<(String, Option<String>)> {
+    let from = |rec: &DimseRecord| -> Vec<(String, Option<String>)> {
+        rec.received(field::C_STORE_RQ)
+            .map(|m| {
+                (
+                    m.command.affected_sop_instance.clone().unwrap_or_default(),
+                    m.data_sha256.clone(),
+                )
+            })
+            .collect()
+    };
+    let mut v = from(r);
+    for f in followups {
+        if let Some(rec) = f.dimse.as_deref() {
+            v.extend(from(rec));
+        }
+    }
+    v
+}
+
+/// DIM-08: the instances received are those asked for, each byte-identical in its data set to the
+/// source.
+fn dim_08(s: &Subject<'_>) -> Verdict {
+    let Some(want) = &s.expect.dimse.instances else {
+        return Verdict::na("the scenario does not know the instances");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let first = first_request(r).map(|m| m.command.field);
+    if !matches!(first, Some(field::C_MOVE_RQ) | Some(field::C_GET_RQ)) {
+        return Verdict::na("not a C-MOVE or C-GET");
+    }
+    let got = arrived(r, s.followups);
+    let mut bad = Vec::new();
+    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
+    for (uid, sha) in &got {
+        match want.get(uid) {
+            None => bad.push(format!("{uid} was not asked for")),
+            Some(w) if sha.as_deref().is_some_and(|h| h != w) => {
+                bad.push(format!("{uid} differs from the source"))
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
+    if !missing.is_empty() && !s.expect.dimse.cancelled {
+        bad.push(format!("not received: {missing:?}"));
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!(
+                "the {} instances asked for, identical to the source",
+                want.len()
+            ),
+            bad.join("; "),
+        )
+    }
+}
+
+/// DIM-09: every response answers its request: Message ID Being Responded To and the Affected SOP
+/// Class (and, for C-STORE, the Affected SOP Instance) echo the request.
+fn dim_09(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let mut bad = Vec::new();
+    for m in r
+        .messages
+        .iter()
+        .filter(|m| m.flow == Flow::Received && m.command.field & 0x8000 != 0)
+    {
+        let rq = r.messages.iter().find(|q| {
+            q.flow == Flow::Sent
+                && q.command.field | 0x8000 == m.command.field
+                && q.command.message_id.is_some()
+                && q.command.message_id == m.command.responded_to
+        });
+        match rq {
+            None => bad.push(format!(
+                "{} responds to message {:?}, which was not sent",
+                m.command.name(),
+                m.command.responded_to
+            )),
+            Some(q) => {
+                if m.command.affected_sop_class.is_some()
+                    && m.command.affected_sop_class != q.command.affected_sop_class
+                {
+                    bad.push(format!(
+                        "{} names SOP Class {:?}, the request {:?}",
+                        m.command.name(),
+                        m.command.affected_sop_class,
+                        q.command.affected_sop_class
+                    ));
+                }
+                if m.command.field == field::C_STORE_RSP
+                    && m.command.affected_sop_instance.is_some()
+                    && m.command.affected_sop_instance != q.command.affected_sop_instance
+                {
+                    bad.push(format!(
+                        "C-STORE-RSP names instance {:?}, the request {:?}",
+                        m.command.affected_sop_instance, q.command.affected_sop_instance
+                    ));
+                }
+            }
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail("responses that echo their requests", bad.join("; "))
+    }
+}
+
+/// DIM-10: the peer keeps to the DIMSE protocol (command sets that decode, fragments in order,
+/// no message on a context that was not accepted).
+fn dim_10(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    if let Some(why) = r.ended.strip_prefix("protocol violation: ") {
+        return Verdict::fail(
+            "DIMSE messages per PS3.7 §9.3 and PS3.8 §9.3.5",
+            why.to_string(),
+        );
+    }
+    let accepted: BTreeSet<u8> = r
+        .negotiated
+        .iter()
+        .filter(|n| n.result == 0)
+        .map(|n| n.id)
+        .collect();
+    let stray: Vec<String> = r
+        .messages
+        .iter()
+        .filter(|m| m.flow == Flow::Received && !accepted.contains(&m.pc_id))
+        .map(|m| format!("{} on context {}", m.command.name(), m.pc_id))
+        .collect();
+    if stray.is_empty() || r.negotiated.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail("messages only on accepted contexts", stray.join("; "))
+    }
+}
+
+/// DIM-11: after a C-CANCEL, the operation ends with status FE00 (Cancel), or 0000 when it had
+/// already completed.
+fn dim_11(s: &Subject<'_>) -> Verdict {
+    if !s.expect.dimse.cancelled {
+        return Verdict::na("no C-CANCEL was sent");
+    }
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    match final_response(r) {
+        None => Verdict::fail(
+            "a final response FE00 after C-CANCEL",
+            format!("none ({})", r.ended),
+        ),
+        Some(m) => match m.command.status {
+            Some(status::CANCEL) | Some(status::SUCCESS) => Verdict::Pass,
+            other => Verdict::fail(
+                "FE00 (Cancel), or 0000 if already complete",
+                format!("{:04X}", other.unwrap_or(0xFFFF)),
+            ),
+        },
+    }
+}
+
+/// DIM-12: each C-STORE is answered with a success or warning status for that instance.
+fn dim_12(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    if first_request(r).map(|m| m.command.field) != Some(field::C_STORE_RQ) {
+        return Verdict::na("not a C-STORE");
+    }
+    let mut bad = Vec::new();
+    for m in r.received(field::C_STORE_RSP) {
+        let st = m.command.status.unwrap_or(0xFFFF);
+        if !matches!(status::category(st), "success" | "warning") {
+            bad.push(format!(
+                "{}: {st:04X}",
+                m.command.affected_sop_instance.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    let sent = sent_requests(r)
+        .filter(|m| m.command.field == field::C_STORE_RQ)
+        .count();
+    let answered = r.received(field::C_STORE_RSP).count();
+    if answered < sent {
+        bad.push(format!("{answered} responses for {sent} C-STORE requests"));
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail("0000 or a warning (Bxxx) for each instance", bad.join("; "))
+    }
+}
+
+/// The DIMSE checks.
+pub static CHECKS: &[Check] = &[
+    Check {
+        id: "DIM-01",
+        requirement: "DICOM PS3.8 §9.3.3.2 (A-ASSOCIATE-AC presentation context items)",
+        level: Level::Shall,
+        actor: "DICOM SCP",
+        title: "The association is accepted with the contexts needed, one proposed transfer syntax each",
+        eval: dim_01,
+    },
+    Check {
+        id: "DIM-02",
+        requirement: "DICOM PS3.8 §9.3.4 (A-ASSOCIATE-RJ); PS3.8 §7.1.1.2 (Called AE Title)",
+        level: Level::Shall,
+        actor: "DICOM SCP",
+        title: "An association the SCP must refuse is rejected with the right source and reason",
+        eval: dim_02,
+    },
+    Check {
+        id: "DIM-03",
+        requirement: "DICOM PS3.7 §9.1, Annex C; PS3.4 §B.2.3, §C.4",
+        level: Level::Shall,
+        actor: "DICOM SCP",
+        title: "The final response status is the one the requirement names",
+        eval: dim_03,
+    },
+    Check {
+        id: "DIM-04",
+        requirement: "DICOM PS3.4 §C.4.1.1.4, §C.4.1.2.3 (C-FIND responses)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "C-FIND answers each match with a pending response and an identifier, then a final response without one",
+        eval: dim_04,
+    },
+    Check {
+        id: "DIM-05",
+        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response identifier)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "C-FIND identifiers hold the keys asked for and no others",
+        eval: dim_05,
+    },
+    Check {
+        id: "DIM-06",
+        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "C-FIND returns exactly the entities that match",
+        eval: dim_06,
+    },
+    Check {
+        id: "DIM-07",
+        requirement: "DICOM PS3.4 §C.4.2.1.5, §C.4.3.1.4 (sub-operation counts)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "C-MOVE and C-GET sub-operation counts are consistent and account for every instance",
+        eval: dim_07,
+    },
+    Check {
+        id: "DIM-08",
+        requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3; IHE RAD TF-2 §4.16",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "The instances retrieved are those asked for, identical to the source",
+        eval: dim_08,
+    },
+    Check {
+        id: "DIM-09",
+        requirement: "DICOM PS3.7 §9.3 (Message ID Being Responded To, Affected SOP Class/Instance UID)",
+        level: Level::Shall,
+        actor: "DICOM SCP",
+        title: "Every response echoes its request",
+        eval: dim_09,
+    },
+    Check {
+        id: "DIM-10",
+        requirement: "DICOM PS3.7 §6.3.1, §9.3; PS3.8 §9.3.5 (P-DATA-TF)",
+        level: Level::Shall,
+        actor: "DICOM application entity",
+        title: "DIMSE messages are well formed and sent only on accepted contexts",
+        eval: dim_10,
+    },
+    Check {
+        id: "DIM-11",
+        requirement: "DICOM PS3.4 §C.4.1.3.1, §C.4.2.3.1, §C.4.3.3.1 (C-CANCEL)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "After C-CANCEL the operation ends with status Cancel",
+        eval: dim_11,
+    },
+    Check {
+        id: "DIM-12",
+        requirement: "DICOM PS3.4 §B.2.3 (C-STORE status)",
+        level: Level::Shall,
+        actor: "Storage SCP",
+        title: "Each C-STORE is answered with success or a warning for that instance",
+        eval: dim_12,
+    },
+];
+
+#[cfg(test)]
+mod tests;

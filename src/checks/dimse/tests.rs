@@ -1,0 +1,326 @@
+//! Each DIMSE check passes on a conformant record and fails on a broken one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::*;
+use crate::checks::{evaluate, Expect, Outcome, Subject};
+use crate::dimse::command::Command;
+use crate::evidence::dimse::{NegotiatedContext, ProposedContext, Rejection};
+
+const FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
+const MOVE: &str = "1.2.840.10008.5.1.4.1.2.2.2";
+const CT: &str = "1.2.840.10008.5.1.4.1.1.2";
+const ELE: &str = "1.2.840.10008.1.2.1";
+
+fn msg(flow: Flow, c: Command, summary: &[(&str, &str)]) -> MessageRecord {
+    MessageRecord {
+        flow,
+        pc_id: 1,
+        data_len: c.has_data_set().then_some(10),
+        data_sha256: None,
+        data_summary: summary
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        command: c,
+        pdus: 1,
+        largest_pdu: 100,
+        at_ms: 0,
+    }
+}
+
+fn rsp(rq: &Command, st: u16, data: bool) -> Command {
+    Command::response_to(rq, st, data)
+}
+
+fn record(sop_class: &str, messages: Vec<MessageRecord>) -> DimseRecord {
+    DimseRecord {
+        peer: "127.0.0.1:104".into(),
+        calling_ae: "IHE_HARNESS".into(),
+        called_ae: "PACS".into(),
+        proposed: vec![ProposedContext {
+            id: 1,
+            abstract_syntax: sop_class.into(),
+            transfer_syntaxes: vec![ELE.into()],
+        }],
+        negotiated: vec![NegotiatedContext {
+            id: 1,
+            abstract_syntax: sop_class.into(),
+            result: 0,
+            transfer_syntax: ELE.into(),
+        }],
+        messages,
+        ended: "released".into(),
+        ..DimseRecord::default()
+    }
+}
+
+fn exchange(r: DimseRecord) -> Exchange {
+    let mut ex = Exchange::synthetic("dicom://PACS@127.0.0.1:104", &[], 0, &[], b"");
+    ex.transaction = "DIMSE".into();
+    ex.dimse = Some(Box::new(r));
+    ex
+}
+
+fn outcome(id: &str, ex: &Exchange, x: &DimseExpect, followups: &[Exchange]) -> Outcome {
+    let check = CHECKS.iter().find(|c| c.id == id).unwrap();
+    let expect = Expect {
+        dimse: x.clone(),
+        ..Expect::default()
+    };
+    evaluate(
+        check,
+        &Subject {
+            exchange: ex,
+            expect: &expect,
+            strict: true,
+            followups,
+        },
+    )
+    .outcome
+}
+
+/// A C-FIND at STUDY level answered with `uids` then `final_status`.
+fn find(uids: &[&str], extra_key: bool, final_status: Option<u16>) -> Exchange {
+    let rq = Command::request(field::C_FIND_RQ, FIND, 1, true);
+    let mut m = vec![msg(Flow::Sent, rq.clone(), &[])];
+    for u in uids {
+        let mut keys = vec![
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyInstanceUID", *u),
+            ("PatientID", "P1"),
+        ];
+        if extra_key {
+            keys.push(("PatientBirthDate", "19700101"));
+        }
+        m.push(msg(Flow::Received, rsp(&rq, status::PENDING, true), &keys));
+    }
+    if let Some(st) = final_status {
+        m.push(msg(Flow::Received, rsp(&rq, st, false), &[]));
+    }
+    exchange(record(FIND, m))
+}
+
+#[test]
+fn find_checks() {
+    let x = DimseExpect {
+        statuses: vec![status::SUCCESS],
+        requested_keys: vec![
+            "QueryRetrieveLevel".into(),
+            "StudyInstanceUID".into(),
+            "PatientID".into(),
+        ],
+        matches: Some((
+            "StudyInstanceUID".into(),
+            BTreeSet::from(["1.1".to_string(), "1.2".to_string()]),
+        )),
+        ..DimseExpect::default()
+    };
+    let good = find(&["1.1", "1.2"], false, Some(status::SUCCESS));
+    for id in [
+        "DIM-01", "DIM-03", "DIM-04", "DIM-05", "DIM-06", "DIM-09", "DIM-10",
+    ] {
+        assert_eq!(outcome(id, &good, &x, &[]), Outcome::Pass, "{id}");
+    }
+    let no_final = find(&["1.1", "1.2"], false, None);
+    assert_eq!(outcome("DIM-04", &no_final, &x, &[]), Outcome::Fail);
+    assert_eq!(outcome("DIM-03", &no_final, &x, &[]), Outcome::Fail);
+    let extra = find(&["1.1", "1.2"], true, Some(status::SUCCESS));
+    assert_eq!(outcome("DIM-05", &extra, &x, &[]), Outcome::Fail);
+    let wrong = find(&["1.1", "9.9"], false, Some(status::SUCCESS));
+    assert_eq!(outcome("DIM-06", &wrong, &x, &[]), Outcome::Fail);
+    let failed = find(&[], false, Some(0xC000));
+    assert_eq!(outcome("DIM-03", &failed, &x, &[]), Outcome::Fail);
+}
+
+#[test]
+fn association_checks() {
+    let mut r = record(FIND, vec![]);
+    r.negotiated[0].result = 3;
+    r.messages.push(msg(
+        Flow::Sent,
+        Command::request(field::C_FIND_RQ, FIND, 1, true),
+        &[],
+    ));
+    let ex = exchange(r);
+    assert_eq!(
+        outcome("DIM-01", &ex, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+    let mut rejected = record(FIND, vec![]);
+    rejected.negotiated.clear();
+    rejected.rejection = Some(Rejection {
+        result: 1,
+        source: 1,
+        reason: 7,
+        text: "called AE title not recognized".into(),
+    });
+    let rj = exchange(rejected);
+    let want = DimseExpect {
+        rejection: Some(vec![(1, 7)]),
+        ..DimseExpect::default()
+    };
+    assert_eq!(outcome("DIM-02", &rj, &want, &[]), Outcome::Pass);
+    let other = DimseExpect {
+        rejection: Some(vec![(1, 3)]),
+        ..DimseExpect::default()
+    };
+    assert_eq!(outcome("DIM-02", &rj, &other, &[]), Outcome::Fail);
+    let accepted = find(&[], false, Some(0));
+    assert_eq!(outcome("DIM-02", &accepted, &want, &[]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-01", &rj, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+}
+
+/// A C-MOVE with pendings (remaining counts) and a final response with `completed`/`failed`.
+fn moved(remaining: &[u16], final_status: u16, completed: u16, failed: u16) -> Exchange {
+    let mut rq = Command::request(field::C_MOVE_RQ, MOVE, 1, true);
+    rq.move_destination = Some("IHE_HARNESS".into());
+    let mut m = vec![msg(Flow::Sent, rq.clone(), &[])];
+    for r in remaining {
+        let mut p = rsp(&rq, status::PENDING, false);
+        p.remaining = Some(*r);
+        m.push(msg(Flow::Received, p, &[]));
+    }
+    let mut f = rsp(&rq, final_status, false);
+    f.completed = Some(completed);
+    f.failed = Some(failed);
+    f.warning = Some(0);
+    m.push(msg(Flow::Received, f, &[]));
+    exchange(record(MOVE, m))
+}
+
+fn stored(uids: &[(&str, &str)]) -> Exchange {
+    let mut m = Vec::new();
+    for (i, (u, sha)) in uids.iter().enumerate() {
+        let mut rq = Command::request(field::C_STORE_RQ, CT, i as u16 + 1, true);
+        rq.affected_sop_instance = Some(u.to_string());
+        let mut rec = msg(Flow::Received, rq, &[]);
+        rec.data_sha256 = Some(sha.to_string());
+        m.push(rec);
+    }
+    exchange(record(CT, m))
+}
+
+#[test]
+fn move_checks() {
+    let x = DimseExpect {
+        statuses: vec![status::SUCCESS],
+        instances: Some(BTreeMap::from([
+            ("1.1".to_string(), "a".to_string()),
+            ("1.2".to_string(), "b".to_string()),
+        ])),
+        ..DimseExpect::default()
+    };
+    let good = moved(&[1, 0], status::SUCCESS, 2, 0);
+    let arrived = stored(&[("1.1", "a"), ("1.2", "b")]);
+    for id in ["DIM-03", "DIM-07", "DIM-08", "DIM-09"] {
+        assert_eq!(
+            outcome(id, &good, &x, std::slice::from_ref(&arrived)),
+            Outcome::Pass,
+            "{id}"
+        );
+    }
+    assert_eq!(
+        outcome("DIM-07", &moved(&[0, 1], status::SUCCESS, 2, 0), &x, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-07", &moved(&[1], status::SUCCESS, 1, 0), &x, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-07", &moved(&[1], status::SUCCESS, 1, 1), &x, &[]),
+        Outcome::Fail
+    );
+    let changed = stored(&[("1.1", "a"), ("1.2", "CHANGED")]);
+    assert_eq!(outcome("DIM-08", &good, &x, &[changed]), Outcome::Fail);
+    let foreign = stored(&[("1.1", "a"), ("1.2", "b"), ("9.9", "c")]);
+    assert_eq!(outcome("DIM-08", &good, &x, &[foreign]), Outcome::Fail);
+    let missing = stored(&[("1.1", "a")]);
+    assert_eq!(outcome("DIM-08", &good, &x, &[missing]), Outcome::Fail);
+}
+
+#[test]
+fn cancel_store_echo_and_protocol_checks() {
+    let cancelled = DimseExpect {
+        cancelled: true,
+        ..DimseExpect::default()
+    };
+    let c = find(&["1.1"], false, Some(status::CANCEL));
+    assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
+    let ignored = find(&["1.1", "1.2"], false, Some(0xC000));
+    assert_eq!(outcome("DIM-11", &ignored, &cancelled, &[]), Outcome::Fail);
+
+    let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
+    rq.affected_sop_instance = Some("1.1".into());
+    let ok = exchange(record(
+        CT,
+        vec![
+            msg(Flow::Sent, rq.clone(), &[]),
+            msg(Flow::Received, rsp(&rq, status::SUCCESS, false), &[]),
+        ],
+    ));
+    assert_eq!(
+        outcome("DIM-12", &ok, &DimseExpect::default(), &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-09", &ok, &DimseExpect::default(), &[]),
+        Outcome::Pass
+    );
+    let refused = exchange(record(
+        CT,
+        vec![
+            msg(Flow::Sent, rq.clone(), &[]),
+            msg(Flow::Received, rsp(&rq, 0x0110, false), &[]),
+        ],
+    ));
+    assert_eq!(
+        outcome("DIM-12", &refused, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+    let mut other_instance = rsp(&rq, status::SUCCESS, false);
+    other_instance.affected_sop_instance = Some("9.9".into());
+    let wrong = exchange(record(
+        CT,
+        vec![
+            msg(Flow::Sent, rq.clone(), &[]),
+            msg(Flow::Received, other_instance, &[]),
+        ],
+    ));
+    assert_eq!(
+        outcome("DIM-09", &wrong, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+
+    let mut broken = record(FIND, vec![]);
+    broken.ended = "protocol violation: data fragment before the command set".into();
+    assert_eq!(
+        outcome("DIM-10", &exchange(broken), &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+    let mut stray = find(&["1.1"], false, Some(0));
+    if let Some(r) = stray.dimse.as_mut() {
+        r.messages[1].pc_id = 3;
+    }
+    assert_eq!(
+        outcome("DIM-10", &stray, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+    let http = Exchange::synthetic("http://x", &[], 200, &[], b"");
+    assert_eq!(
+        outcome(
+            "DIM-03",
+            &http,
+            &DimseExpect {
+                statuses: vec![0],
+                ..DimseExpect::default()
+            },
+            &[]
+        ),
+        Outcome::NotApplicable
+    );
+}
