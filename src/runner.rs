@@ -10,6 +10,7 @@ use cucumber::tag::Ext as _;
 use cucumber::World as _;
 
 use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::dimse_scu::DimseScu;
 use crate::actors::xds::XdsClient;
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
@@ -203,6 +204,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         Some(server) => Some(Simulator {
             xds_base: server.xds_base(),
             inbox: server.inbox(),
+            dimse_addr: None,
         }),
         None if config.xds.is_some() || !config.triggers.is_empty() => {
             let ro = ReferenceOptions::new(&opts.fixtures).with_bind(config.simulator.bind);
@@ -214,6 +216,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let sim = Simulator {
                 xds_base,
                 inbox: server.inbox(),
+                dimse_addr: None,
             };
             simulator_server = Some(server);
             Some(sim)
@@ -245,6 +248,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         dicomweb,
         xds,
         simulator,
+        dimse: config.dimse.as_ref().map(DimseScu::from_config),
+        dimse_data: tokio::sync::OnceCell::new(),
         xds_data: tokio::sync::OnceCell::new(),
         submitted: Mutex::new(Vec::new()),
         test_data: tokio::sync::OnceCell::new(),

@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::dimse_scu::DimseScu;
 use crate::actors::xds::XdsClient;
 use crate::checks::{Expect, Finding, QidoLevel};
 use crate::config::Config;
@@ -30,6 +31,10 @@ pub struct RunContext {
     pub simulator: Option<Simulator>,
     /// Set once the fixture manifests are registered on the SUT (load mode, once per run).
     pub xds_data: tokio::sync::OnceCell<Result<(), String>>,
+    /// DIMSE user agent, when the SUT has a DICOM application entity.
+    pub dimse: Option<DimseScu>,
+    /// Set once the test studies are on the SUT's DICOM archive (load mode, once per run).
+    pub dimse_data: tokio::sync::OnceCell<Result<(), String>>,
     /// Manifests the harness registered during the run: (DICOM patient id, study UID, uniqueId).
     pub submitted: Mutex<Vec<(String, String, String)>>,
     /// Set once the test data is on the SUT (load mode stores it once per run).
@@ -59,6 +64,8 @@ pub struct Simulator {
     pub xds_base: String,
     /// Inbound exchanges.
     pub inbox: Arc<Inbox>,
+    /// Where the harness's DICOM SCP (Storage, C-MOVE destination) listens, if it does.
+    pub dimse_addr: Option<std::net::SocketAddr>,
 }
 
 /// XDS-I.b state of a scenario.
@@ -72,6 +79,18 @@ pub struct XdsState {
     pub entries: Vec<crate::model::ebrim::DocumentEntry>,
     /// The manifest most recently sent or retrieved (bytes), for RAD-69 steps.
     pub manifest: Option<bytes::Bytes>,
+}
+
+/// DIMSE state of a scenario.
+#[derive(Debug, Default)]
+pub struct DimseState {
+    /// Index (in the evidence log) of the exchange the next `Then` judges.
+    pub last: Option<usize>,
+    /// What that exchange must satisfy.
+    pub expect: Expect,
+    /// The C-STOREs the harness's Storage SCP received for it (C-MOVE sub-operations, or a SUT's
+    /// stores after a trigger).
+    pub followups: Vec<Exchange>,
 }
 
 /// DICOMweb state of a scenario.
@@ -105,6 +124,8 @@ pub struct HarnessWorld {
     pub dicomweb: DicomwebState,
     /// XDS-I.b state.
     pub xds: XdsState,
+    /// DIMSE state.
+    pub dimse: DimseState,
     /// When the scenario started.
     pub started: std::time::Instant,
 }
@@ -123,6 +144,7 @@ impl HarnessWorld {
             findings: Vec::new(),
             dicomweb: DicomwebState::default(),
             xds: XdsState::default(),
+            dimse: DimseState::default(),
             started: std::time::Instant::now(),
         })
     }

@@ -5,6 +5,7 @@
 //! to the checks.
 
 pub mod dicomweb;
+pub mod dimse_scu;
 pub mod qido_rs;
 pub mod stow_rs;
 pub mod wado_rs;

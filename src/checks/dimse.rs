@@ -552,6 +552,47 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     }
 }
 
+/// DIM-13: the instances a SUT stored into the harness are those it was asked to send, unchanged.
+fn dim_13(s: &Subject<'_>) -> Verdict {
+    let Some(want) = &s.expect.dimse.instances else {
+        return Verdict::na("the scenario does not know the instances");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    if r.received(field::C_STORE_RQ).next().is_none() {
+        return Verdict::na("no C-STORE was received on this association");
+    }
+    let got = arrived(r, s.followups);
+    let mut bad = Vec::new();
+    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
+    for (uid, sha) in &got {
+        match want.get(uid) {
+            None => bad.push(format!("{uid} was not to be sent")),
+            Some(w) if sha.as_deref().is_some_and(|h| h != w) => {
+                bad.push(format!("{uid} differs from the source"))
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
+    if !missing.is_empty() {
+        bad.push(format!("not received: {missing:?}"));
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!(
+                "the {} instances of the series, identical to the source",
+                want.len()
+            ),
+            bad.join("; "),
+        )
+    }
+}
+
 /// The DIMSE checks.
 pub static CHECKS: &[Check] = &[
     Check {
@@ -649,6 +690,14 @@ pub static CHECKS: &[Check] = &[
         actor: "Storage SCP",
         title: "Each C-STORE is answered with success or a warning for that instance",
         eval: dim_12,
+    },
+    Check {
+        id: "DIM-13",
+        requirement: "DICOM PS3.4 §B.2.2 (Storage SCU behaviour: the SOP Instance sent is the one stored)",
+        level: Level::Shall,
+        actor: "Storage SCU",
+        title: "The instances the SUT stores are those it was asked to send, unchanged",
+        eval: dim_13,
     },
 ];
 

@@ -136,6 +136,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "consumer_queries",
             "consumer_retrieves_manifest",
             "consumer_retrieves",
+            "modality_stores",
         ],
     ),
 ];

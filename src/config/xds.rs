@@ -45,6 +45,7 @@ pub const TRIGGERS: &[&str] = &[
     "consumer_queries",
     "consumer_retrieves_manifest",
     "consumer_retrieves",
+    "modality_stores",
 ];
 
 /// The SUT's XDS-I.b endpoints.

@@ -178,7 +178,7 @@ where
     };
     AsyncAssociation::send(assoc, &pdu)
         .await
-        .map_err(|e| DimseError::Ul(e.to_string()))
+        .map_err(|e| DimseError::Ul(super::association::error_chain(&e)))
 }
 
 /// Send a command set and its data set, fragmented by the peer's maximum PDU length.
@@ -339,7 +339,7 @@ where
         let pdu =
             match tokio::time::timeout(opts.read_timeout, AsyncAssociation::receive(assoc)).await {
                 Err(_) => return Err(DimseError::Timeout(opts.read_timeout.as_millis())),
-                Ok(Err(e)) => return Err(DimseError::Ul(e.to_string())),
+                Ok(Err(e)) => return Err(DimseError::Ul(super::association::error_chain(&e))),
                 Ok(Ok(p)) => p,
             };
         let items = match pdu {

@@ -7,5 +7,7 @@
 //! - [`message`]: sending and receiving one message (command + data set) with a timeout per PDU,
 //!   data sets streamed from and to files.
 
+pub mod association;
 pub mod command;
 pub mod message;
+pub mod part10;

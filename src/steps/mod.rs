@@ -4,6 +4,7 @@
 
 pub mod common;
 pub mod dicomweb;
+pub mod dimse;
 pub mod xds;
 
 use crate::checks::{self, Expect, Finding, Outcome, Subject};

@@ -1333,55 +1333,10 @@ async fn trigger_and_wait(
     ];
     let mark = sim.inbox.len();
     let mut builtin_message_id = None;
-    let timeout = world.ctx.config.simulator.trigger_timeout;
-    match t {
-        Trigger::Command(cmd) => {
-            let line = fill(&cmd, &vars);
-            let run = tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&line)
-                .kill_on_drop(true)
-                .output();
-            match tokio::time::timeout(timeout, run).await {
-                Err(_) => {
-                    return Err(harness_error(
-                        world,
-                        "trigger timed out",
-                        format!("`{line}` did not end within {} ms", timeout.as_millis()),
-                    ))
-                }
-                Ok(Err(err)) => {
-                    return Err(harness_error(
-                        world,
-                        "trigger failed",
-                        format!("`{line}`: {err}"),
-                    ))
-                }
-                Ok(Ok(out)) if !out.status.success() => {
-                    return Err(harness_error(
-                        world,
-                        "trigger failed",
-                        format!(
-                            "`{line}` exited with {}: {}",
-                            out.status,
-                            String::from_utf8_lossy(&out.stderr).trim()
-                        ),
-                    ))
-                }
-                Ok(Ok(_)) => {}
-            }
-        }
-        Trigger::Prompt(text) => {
-            eprintln!(
-                "ihe-harness: ACTION NEEDED ({} s): {}",
-                timeout.as_secs(),
-                fill(&text, &vars)
-            );
-        }
-        Trigger::Builtin(name) => {
-            builtin_message_id = builtin(world, &name, &endpoint, alias).await?;
-        }
+    if let Some(name) = run_trigger(world, &t, &vars).await? {
+        builtin_message_id = builtin(world, &name, &endpoint, alias).await?;
     }
+    let timeout = world.ctx.config.simulator.trigger_timeout;
     // The SUT's call is the one about this test: the builtin actor's own message, or a request
     // that names the study's patient, study, or manifest (other scenarios may run meanwhile).
     let about: Vec<String> = match &builtin_message_id {
@@ -1428,6 +1383,57 @@ async fn trigger_and_wait(
                 timeout.as_millis()
             ),
         )),
+    }
+}
+
+/// Run a trigger: a command line (placeholders filled in, bounded by the trigger timeout) or a
+/// prompt to the operator. A builtin trigger is returned by name for the caller to play.
+pub(crate) async fn run_trigger(
+    world: &mut HarnessWorld,
+    t: &Trigger,
+    vars: &[(&str, String)],
+) -> Result<Option<String>, StepError> {
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    match t {
+        Trigger::Command(cmd) => {
+            let line = fill(cmd, vars);
+            let run = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(&line)
+                .kill_on_drop(true)
+                .output();
+            match tokio::time::timeout(timeout, run).await {
+                Err(_) => Err(harness_error(
+                    world,
+                    "trigger timed out",
+                    format!("`{line}` did not end within {} ms", timeout.as_millis()),
+                )),
+                Ok(Err(err)) => Err(harness_error(
+                    world,
+                    "trigger failed",
+                    format!("`{line}`: {err}"),
+                )),
+                Ok(Ok(out)) if !out.status.success() => Err(harness_error(
+                    world,
+                    "trigger failed",
+                    format!(
+                        "`{line}` exited with {}: {}",
+                        out.status,
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                )),
+                Ok(Ok(_)) => Ok(None),
+            }
+        }
+        Trigger::Prompt(text) => {
+            eprintln!(
+                "ihe-harness: ACTION NEEDED ({} s): {}",
+                timeout.as_secs(),
+                fill(text, vars)
+            );
+            Ok(None)
+        }
+        Trigger::Builtin(name) => Ok(Some(name.clone())),
     }
 }
 

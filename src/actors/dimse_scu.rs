@@ -1,0 +1,544 @@
+//! DIMSE SCU actors: Verification SCU (C-ECHO, PS3.7 §9.1.5), Query/Retrieve SCU (C-FIND,
+//! C-MOVE, C-GET, PS3.4 Annex C) and Storage SCU (C-STORE, PS3.4 Annex B), over one association
+//! each, on the [`message`](crate::dimse::message) layer.
+//!
+//! Each operation returns the recorded [`Exchange`]: `request.method` is the request command
+//! (`C-FIND-RQ`), `request.url` is `dicom://CALLED@host:port`, `response.status` is the final
+//! DIMSE status (absent when no final response came), and the
+//! [`DimseRecord`](crate::evidence::dimse::DimseRecord) holds the
+//! negotiation and every message. Nothing panics and every wait is bounded by the peer's read
+//! timeout. `failure` is set only when the network or the harness failed (`connect`, `timeout`,
+//! `aborted`, `protocol` for an upper-layer failure that cannot be pinned on the peer, `io` for
+//! local files, `request` for input the harness cannot send); the peer's answers, including an
+//! A-ASSOCIATE-RJ and protocol violations (`dimse.ended` = `protocol violation: …`), are
+//! evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
+//! accepted; the harness does not transcode) are listed as `not-sent` entries of
+//! `request.headers`.
+
+pub mod dataset;
+mod session;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dicom_core::Tag;
+use dicom_dictionary_std::{tags, uids};
+
+use crate::dimse::association::{self, Peer};
+use crate::dimse::command::{field, status, Command};
+use crate::dimse::message::Outgoing;
+use crate::evidence::Exchange;
+use session::{GetSink, Meta, Request, Session};
+
+/// Explicit VR Little Endian.
+pub const EXPLICIT_VR_LE: &str = uids::EXPLICIT_VR_LITTLE_ENDIAN;
+/// Implicit VR Little Endian, the default transfer syntax (PS3.5 §10.1).
+pub const IMPLICIT_VR_LE: &str = uids::IMPLICIT_VR_LITTLE_ENDIAN;
+/// The Query/Retrieve information model (PS3.4 §C.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryModel {
+    /// Study Root.
+    StudyRoot,
+    /// Patient Root.
+    PatientRoot,
+}
+
+impl QueryModel {
+    /// The C-FIND SOP Class.
+    pub fn find_class(self) -> &'static str {
+        match self {
+            QueryModel::StudyRoot => uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND,
+            QueryModel::PatientRoot => uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND,
+        }
+    }
+
+    /// The C-MOVE SOP Class.
+    pub fn move_class(self) -> &'static str {
+        match self {
+            QueryModel::StudyRoot => uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE,
+            QueryModel::PatientRoot => uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_MOVE,
+        }
+    }
+
+    /// The C-GET SOP Class.
+    pub fn get_class(self) -> &'static str {
+        match self {
+            QueryModel::StudyRoot => uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET,
+            QueryModel::PatientRoot => uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET,
+        }
+    }
+
+    /// The DCMTK option selecting the model (`-S`, `-P`).
+    pub fn dcmtk_flag(self) -> &'static str {
+        match self {
+            QueryModel::StudyRoot => "-S",
+            QueryModel::PatientRoot => "-P",
+        }
+    }
+}
+
+/// A DIMSE SCU talking to one peer.
+#[derive(Debug, Clone)]
+pub struct DimseScu {
+    /// The peer and the local settings.
+    pub peer: Peer,
+    /// The AE title the peer knows for the harness's Storage SCP (the C-MOVE destination).
+    pub move_destination: String,
+}
+
+fn uncompressed() -> Vec<String> {
+    vec![EXPLICIT_VR_LE.to_string(), IMPLICIT_VR_LE.to_string()]
+}
+
+/// The Query/Retrieve Level (0008,0052) among the keys.
+fn level(keys: &[(Tag, String)]) -> String {
+    keys.iter()
+        .find(|(t, _)| *t == tags::QUERY_RETRIEVE_LEVEL)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "(no level)".into())
+}
+
+/// A word for a POSIX shell, quoted only when it needs it.
+fn word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._,=/:@+-".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        crate::transport::http::shell_quote(s)
+    }
+}
+
+/// `-k Keyword=value` options (`-k Keyword` for a universal match).
+fn dcmtk_keys(keys: &[(Tag, String)]) -> Vec<String> {
+    keys.iter()
+        .flat_map(|(t, v)| {
+            let mut k = dataset::keyword(*t);
+            if k.starts_with('(') {
+                k = format!("{:04x},{:04x}", t.group(), t.element());
+            }
+            let arg = if v.is_empty() { k } else { format!("{k}={v}") };
+            ["-k".to_string(), word(&arg)]
+        })
+        .collect()
+}
+
+/// The DCMTK command line for `tool` with the peer's AEs, timeouts and PDU size.
+fn dcmtk(peer: &Peer, tool: &str, options: &[String], files: &[String]) -> String {
+    let secs = |d: Duration| d.as_millis().div_ceil(1000).max(1);
+    let mut parts = vec![
+        tool.to_string(),
+        "-aet".into(),
+        word(&peer.calling_ae),
+        "-aec".into(),
+        word(&peer.called_ae),
+        "-to".into(),
+        secs(peer.connect_timeout).to_string(),
+        "-ta".into(),
+        secs(peer.read_timeout).to_string(),
+        "-td".into(),
+        secs(peer.read_timeout).to_string(),
+    ];
+    if (4096..=131_072).contains(&peer.max_pdu) {
+        parts.push("-pdu".into());
+        parts.push(peer.max_pdu.to_string());
+    }
+    parts.extend(options.iter().cloned());
+    parts.push(word(&peer.host));
+    parts.push(peer.port.to_string());
+    parts.extend(files.iter().map(|f| word(f)));
+    parts.join(" ")
+}
+
+/// A file to store, as read from its File Meta group.
+struct StoreItem {
+    path: PathBuf,
+    head: dataset::FileHead,
+}
+
+impl DimseScu {
+    /// A SCU for `peer`.
+    pub fn new(peer: Peer) -> DimseScu {
+        let move_destination = peer.calling_ae.clone();
+        DimseScu {
+            peer,
+            move_destination,
+        }
+    }
+
+    /// A SCU for the `[dimse]` table of a SUT profile.
+    pub fn from_config(d: &crate::config::Dimse) -> DimseScu {
+        DimseScu {
+            peer: Peer {
+                host: d.host.clone(),
+                port: d.port,
+                called_ae: d.called_ae.clone(),
+                calling_ae: d.calling_ae.clone(),
+                connect_timeout: d.connect_timeout,
+                read_timeout: d.read_timeout,
+                max_pdu: d.max_pdu,
+            },
+            move_destination: d.move_destination.clone(),
+        }
+    }
+
+    /// C-ECHO on Verification (1.2.840.10008.1.1).
+    pub async fn echo(&self) -> Exchange {
+        let mut s = Session::new(&self.peer);
+        let contexts = vec![(uids::VERIFICATION.to_string(), uncompressed())];
+        let rq = Request {
+            field: field::C_ECHO_RQ,
+            class: uids::VERIFICATION,
+            keys: None,
+            move_destination: None,
+            cancel_after: None,
+        };
+        s.request(&contexts, &[], &rq, None).await;
+        s.finish(Meta {
+            operation: "C-ECHO".into(),
+            actor: "Verification SCU",
+            method: "C-ECHO-RQ",
+            repro: dcmtk(&self.peer, "echoscu", &[], &[]),
+        })
+    }
+
+    /// C-FIND with `keys` (Query/Retrieve Level included), the identifier encoded in the
+    /// accepted transfer syntax; with `cancel_after`, C-CANCEL-RQ after that many pending
+    /// responses.
+    pub async fn find(
+        &self,
+        model: QueryModel,
+        keys: &[(Tag, String)],
+        cancel_after: Option<usize>,
+    ) -> Exchange {
+        let mut s = Session::new(&self.peer);
+        let contexts = vec![(model.find_class().to_string(), uncompressed())];
+        let rq = Request {
+            field: field::C_FIND_RQ,
+            class: model.find_class(),
+            keys: Some(keys),
+            move_destination: None,
+            cancel_after,
+        };
+        s.request(&contexts, &[], &rq, None).await;
+        let mut options = vec![model.dcmtk_flag().to_string()];
+        if let Some(n) = cancel_after {
+            options.extend(["--cancel".to_string(), n.to_string()]);
+        }
+        options.extend(dcmtk_keys(keys));
+        s.finish(Meta {
+            operation: format!("C-FIND {}", level(keys)),
+            actor: "Query/Retrieve SCU (C-FIND)",
+            method: "C-FIND-RQ",
+            repro: dcmtk(&self.peer, "findscu", &options, &[]),
+        })
+    }
+
+    /// C-MOVE of what `keys` select to `destination_ae`; pending responses carry the
+    /// sub-operation counts.
+    pub async fn move_to(
+        &self,
+        model: QueryModel,
+        keys: &[(Tag, String)],
+        destination_ae: &str,
+        cancel_after: Option<usize>,
+    ) -> Exchange {
+        let mut s = Session::new(&self.peer);
+        let contexts = vec![(model.move_class().to_string(), uncompressed())];
+        let rq = Request {
+            field: field::C_MOVE_RQ,
+            class: model.move_class(),
+            keys: Some(keys),
+            move_destination: Some(destination_ae),
+            cancel_after,
+        };
+        s.request(&contexts, &[], &rq, None).await;
+        let mut options = vec![
+            model.dcmtk_flag().to_string(),
+            "-aem".into(),
+            word(destination_ae),
+        ];
+        if let Some(n) = cancel_after {
+            options.extend(["--cancel".to_string(), n.to_string()]);
+        }
+        options.extend(dcmtk_keys(keys));
+        s.finish(Meta {
+            operation: format!("C-MOVE {} to {destination_ae}", level(keys)),
+            actor: "Query/Retrieve SCU (C-MOVE)",
+            method: "C-MOVE-RQ",
+            repro: dcmtk(&self.peer, "movescu", &options, &[]),
+        })
+    }
+
+    /// C-GET of what `keys` select: proposes the Q/R GET context and, for each of
+    /// `storage_classes`, a storage context (Explicit and Implicit VR LE) with the SCP role;
+    /// the C-STORE sub-operations are written into `store_dir` as PS3.10 files, answered 0000
+    /// and recorded (SOP Class/Instance, transfer syntax, size, SHA-256).
+    pub async fn get(
+        &self,
+        model: QueryModel,
+        keys: &[(Tag, String)],
+        storage_classes: &[&str],
+        store_dir: &Path,
+        cancel_after: Option<usize>,
+    ) -> Exchange {
+        let mut s = Session::new(&self.peer);
+        let mut contexts = vec![(model.get_class().to_string(), uncompressed())];
+        let mut roles = Vec::new();
+        for c in storage_classes {
+            contexts.push((c.to_string(), uncompressed()));
+            roles.push((c.to_string(), false, true));
+        }
+        let rq = Request {
+            field: field::C_GET_RQ,
+            class: model.get_class(),
+            keys: Some(keys),
+            move_destination: None,
+            cancel_after,
+        };
+        let mut sink = GetSink {
+            dir: store_dir,
+            received: 0,
+        };
+        s.request(&contexts, &roles, &rq, Some(&mut sink)).await;
+        let mut options = vec![
+            model.dcmtk_flag().to_string(),
+            "-od".into(),
+            word(&store_dir.display().to_string()),
+        ];
+        options.extend(dcmtk_keys(keys));
+        let mut repro = dcmtk(&self.peer, "getscu", &options, &[]);
+        if let Some(n) = cancel_after {
+            repro.push_str(&format!(
+                "  # then C-CANCEL-RQ after {n} pending responses (getscu has no option for it)"
+            ));
+        }
+        s.finish(Meta {
+            operation: format!("C-GET {} ({} received)", level(keys), sink.received),
+            actor: "Query/Retrieve SCU (C-GET)",
+            method: "C-GET-RQ",
+            repro,
+        })
+    }
+
+    /// C-STORE of `files` on one association, each data set sent as stored (after its File
+    /// Meta group) when its transfer syntax is accepted; a file whose syntax is not accepted is
+    /// not transcoded but listed as `not-sent` in `request.headers`. The final status is 0000
+    /// when every sent instance got 0000, else the first failure, else the first warning.
+    pub async fn store(&self, files: &[PathBuf]) -> Exchange {
+        let mut s = Session::new(&self.peer);
+        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        let meta = |s: &Session<'_>, sent: usize| Meta {
+            operation: format!(
+                "C-STORE {} instances{}",
+                files.len(),
+                if sent < files.len() && s.failure.is_none() {
+                    format!(" ({} not sent)", files.len() - sent)
+                } else {
+                    String::new()
+                }
+            ),
+            actor: "Storage SCU",
+            method: "C-STORE-RQ",
+            repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], &names),
+        };
+        let mut items = Vec::new();
+        for p in files {
+            let path = p.clone();
+            let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            match head {
+                Ok(head) => items.push(StoreItem {
+                    path: p.clone(),
+                    head,
+                }),
+                Err(e) => {
+                    s.fail("request", format!("cannot read {}: {e}", p.display()));
+                    s.record.ended = "not opened: an input file cannot be read".into();
+                    let m = meta(&s, 0);
+                    return s.finish(m);
+                }
+            }
+        }
+        let contexts = store_contexts(&items);
+        let Some(mut assoc) = s.open(&contexts, &[]).await else {
+            let m = meta(&s, 0);
+            return s.finish(m);
+        };
+        let mut sent = 0usize;
+        let mut statuses = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let h = &item.head;
+            let pc = assoc
+                .presentation_contexts()
+                .iter()
+                .find(|p| {
+                    p.abstract_syntax == h.sop_class && p.transfer_syntax == h.transfer_syntax
+                })
+                .map(|p| p.id);
+            let Some(pc_id) = pc else {
+                let accepted: Vec<String> = assoc
+                    .presentation_contexts()
+                    .iter()
+                    .filter(|p| p.abstract_syntax == h.sop_class)
+                    .map(|p| p.transfer_syntax.clone())
+                    .collect();
+                s.notes.push((
+                    "not-sent".into(),
+                    format!(
+                        "{} ({}): stored in {}; accepted for {}: [{}] (not transcoded)",
+                        item.path.display(),
+                        h.sop_instance,
+                        h.transfer_syntax,
+                        h.sop_class,
+                        accepted.join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let message_id = (i % usize::from(u16::MAX)) as u16 + 1;
+            let mut cmd = Command::request(field::C_STORE_RQ, &h.sop_class, message_id, true);
+            cmd.affected_sop_instance = Some(h.sop_instance.clone());
+            let (path, offset) = (item.path.clone(), h.data_offset);
+            let sha = tokio::task::spawn_blocking(move || dataset::sha256_from(&path, offset))
+                .await
+                .ok()
+                .and_then(Result::ok);
+            let summary = vec![
+                ("SOPClassUID".to_string(), h.sop_class.clone()),
+                ("SOPInstanceUID".to_string(), h.sop_instance.clone()),
+                ("TransferSyntaxUID".to_string(), h.transfer_syntax.clone()),
+                ("File".to_string(), item.path.display().to_string()),
+            ];
+            let data = Outgoing::File {
+                path: &item.path,
+                offset: h.data_offset,
+            };
+            if let Err(e) = s.send(&mut assoc, pc_id, &cmd, data, sha, summary).await {
+                s.end_with(assoc, e, &format!("sending C-STORE-RQ {}", h.sop_instance))
+                    .await;
+                s.status = worst(&statuses);
+                let m = meta(&s, sent);
+                return s.finish(m);
+            }
+            sent += 1;
+            match s.store_response(&mut assoc, message_id).await {
+                Ok(st) => statuses.push(st),
+                Err((e, during)) => {
+                    s.end_with(assoc, e, &during).await;
+                    s.status = worst(&statuses);
+                    let m = meta(&s, sent);
+                    return s.finish(m);
+                }
+            }
+        }
+        association::close(assoc, &mut s.record).await;
+        s.status = worst(&statuses);
+        let m = meta(&s, sent);
+        s.finish(m)
+    }
+}
+
+/// One context per (SOP Class, stored transfer syntax), then per SOP Class a fallback with
+/// Explicit and Implicit VR LE; duplicates dropped.
+fn store_contexts(items: &[StoreItem]) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut push = |c: (String, Vec<String>)| {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    };
+    for it in items {
+        push((
+            it.head.sop_class.clone(),
+            vec![it.head.transfer_syntax.clone()],
+        ));
+    }
+    for it in items {
+        push((it.head.sop_class.clone(), uncompressed()));
+    }
+    out
+}
+
+/// 0000 when all are 0000, else the first failure, else the first warning; `None` when empty.
+fn worst(statuses: &[u16]) -> Option<u16> {
+    let first = |cat: &str| {
+        statuses
+            .iter()
+            .copied()
+            .find(|s| status::category(*s) == cat)
+    };
+    if statuses.is_empty() {
+        return None;
+    }
+    first("failure")
+        .or_else(|| first("cancel"))
+        .or_else(|| first("warning"))
+        .or(Some(status::SUCCESS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> Peer {
+        Peer {
+            host: "127.0.0.1".into(),
+            port: 11112,
+            called_ae: "DCMQRSCP".into(),
+            calling_ae: "HARNESS".into(),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_millis(2500),
+            max_pdu: 16384,
+        }
+    }
+
+    #[test]
+    fn dcmtk_lines() {
+        let keys = vec![
+            (tags::QUERY_RETRIEVE_LEVEL, "STUDY".to_string()),
+            (tags::PATIENT_NAME, "Doe*".to_string()),
+            (tags::STUDY_INSTANCE_UID, String::new()),
+            (Tag(0x0009, 0x0010), "x".to_string()),
+        ];
+        let line = dcmtk(&peer(), "findscu", &dcmtk_keys(&keys), &[]);
+        assert_eq!(
+            line,
+            "findscu -aet HARNESS -aec DCMQRSCP -to 5 -ta 3 -td 3 -pdu 16384 -k QueryRetrieveLevel=STUDY \
+             -k 'PatientName=Doe*' -k StudyInstanceUID -k 0009,0010=x 127.0.0.1 11112"
+        );
+        assert_eq!(level(&keys), "STUDY");
+    }
+
+    #[test]
+    fn worst_status() {
+        assert_eq!(worst(&[]), None);
+        assert_eq!(worst(&[0, 0]), Some(0));
+        assert_eq!(worst(&[0, 0xB000, 0xA700]), Some(0xA700));
+        assert_eq!(worst(&[0, 0xB007]), Some(0xB007));
+    }
+
+    #[test]
+    fn store_contexts_add_an_uncompressed_fallback() {
+        let item = |ts: &str| StoreItem {
+            path: PathBuf::from("x"),
+            head: dataset::FileHead {
+                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
+                sop_instance: "1".into(),
+                transfer_syntax: ts.into(),
+                data_offset: 0,
+                data_len: 0,
+            },
+        };
+        let c = store_contexts(&[
+            item("1.2.840.10008.1.2.4.70"),
+            item("1.2.840.10008.1.2.1"),
+            item("1.2.840.10008.1.2.1"),
+        ]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].1, vec!["1.2.840.10008.1.2.4.70".to_string()]);
+        assert_eq!(c[2].1, uncompressed());
+    }
+}

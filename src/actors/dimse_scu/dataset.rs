@@ -1,0 +1,329 @@
+//! Data sets of the DIMSE SCU: Q/R identifiers built from keys and summarised from responses
+//! (PS3.4 §C.4), the File Meta group of a PS3.10 file read to find where its data set starts
+//! (PS3.10 §7.1), and received data sets written back as PS3.10 files.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use dicom_core::dictionary::{DataDictionary, VirtualVr};
+use dicom_core::value::{DataSetSequence, PrimitiveValue, Value};
+use dicom_core::{DataElement, Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+use dicom_encoding::TransferSyntaxIndex;
+use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use sha2::Digest;
+
+use crate::dimse::message::DataSet;
+use crate::model::dicom_part::is_long_vr;
+
+/// Longest value kept in a summary; longer ones are cut.
+const MAX_SUMMARY_VALUE: usize = 256;
+/// Most elements kept in one summary.
+const MAX_SUMMARY_ELEMENTS: usize = 200;
+/// Prefix of a file read to find its File Meta group.
+const META_PREFIX: usize = 256 * 1024;
+
+/// `PatientID` for a dictionary tag, `(0009,0010)` otherwise.
+pub fn keyword(tag: Tag) -> String {
+    if tag.group() % 2 == 1 {
+        return format!("({:04X},{:04X})", tag.group(), tag.element());
+    }
+    StandardDataDictionary
+        .by_tag(tag)
+        .map(|e| e.alias.to_string())
+        .unwrap_or_else(|| format!("({:04X},{:04X})", tag.group(), tag.element()))
+}
+
+fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, String> {
+    let vr = match StandardDataDictionary.by_tag(tag).map(|e| e.vr) {
+        Some(VirtualVr::Exact(vr)) => vr,
+        Some(VirtualVr::Xs) => VR::US,
+        Some(_) => VR::OB,
+        None => VR::UN,
+    };
+    let bad = |e: &dyn std::fmt::Display| format!("{} = {value:?}: {e}", keyword(tag));
+    let v: Value<InMemDicomObject> = if value.is_empty() {
+        if vr == VR::SQ {
+            Value::Sequence(DataSetSequence::empty())
+        } else {
+            PrimitiveValue::Empty.into()
+        }
+    } else {
+        match vr {
+            VR::SQ => return Err(bad(&"sequence keys can only be empty (universal match)")),
+            VR::US => PrimitiveValue::from(value.parse::<u16>().map_err(|e| bad(&e))?).into(),
+            VR::SS => PrimitiveValue::from(value.parse::<i16>().map_err(|e| bad(&e))?).into(),
+            VR::UL => PrimitiveValue::from(value.parse::<u32>().map_err(|e| bad(&e))?).into(),
+            VR::SL => PrimitiveValue::from(value.parse::<i32>().map_err(|e| bad(&e))?).into(),
+            VR::FL => PrimitiveValue::from(value.parse::<f32>().map_err(|e| bad(&e))?).into(),
+            VR::FD => PrimitiveValue::from(value.parse::<f64>().map_err(|e| bad(&e))?).into(),
+            VR::OB | VR::UN | VR::OW => PrimitiveValue::from(value.as_bytes().to_vec()).into(),
+            _ => PrimitiveValue::from(value).into(),
+        }
+    };
+    Ok(DataElement::new(tag, vr, v))
+}
+
+/// Encode a Q/R identifier from (tag, value) keys in the transfer syntax `ts_uid`. An empty
+/// value is a universal match (an empty sequence for SQ keys).
+pub fn encode_identifier(keys: &[(Tag, String)], ts_uid: &str) -> Result<Vec<u8>, String> {
+    let ts = TransferSyntaxRegistry
+        .get(ts_uid)
+        .ok_or_else(|| format!("unknown transfer syntax {ts_uid}"))?;
+    let mut obj = InMemDicomObject::new_empty();
+    for (tag, value) in keys {
+        obj.put(element(*tag, value)?);
+    }
+    let mut out = Vec::new();
+    obj.write_dataset_with_ts(&mut out, ts)
+        .map_err(|e| format!("cannot encode the identifier: {e}"))?;
+    Ok(out)
+}
+
+fn cut(mut s: String) -> String {
+    if s.len() > MAX_SUMMARY_VALUE {
+        let mut end = MAX_SUMMARY_VALUE;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
+/// The top-level attributes of an encoded data set as (keyword, value); a data set that does not
+/// decode gives one `(undecodable)` entry with the reason.
+pub fn summarize(bytes: &[u8], ts_uid: &str) -> Vec<(String, String)> {
+    let Some(ts) = TransferSyntaxRegistry.get(ts_uid) else {
+        return vec![(
+            "(undecodable)".into(),
+            format!("unknown transfer syntax {ts_uid}"),
+        )];
+    };
+    let obj = match InMemDicomObject::read_dataset_with_ts(bytes, ts) {
+        Ok(o) => o,
+        Err(e) => return vec![("(undecodable)".into(), e.to_string())],
+    };
+    obj.iter()
+        .take(MAX_SUMMARY_ELEMENTS)
+        .map(|e| {
+            let v = match e.value() {
+                Value::Primitive(p) => cut(p.to_str().trim_end_matches(['\0', ' ']).to_string()),
+                Value::Sequence(s) => format!("[{} items]", s.items().len()),
+                Value::PixelSequence(p) => format!("[{} fragments]", p.fragments().len()),
+            };
+            (keyword(e.header().tag), v)
+        })
+        .collect()
+}
+
+/// What the File Meta group of a PS3.10 file says, and where its data set lies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHead {
+    /// Media Storage SOP Class UID (0002,0002).
+    pub sop_class: String,
+    /// Media Storage SOP Instance UID (0002,0003).
+    pub sop_instance: String,
+    /// Transfer Syntax UID (0002,0010).
+    pub transfer_syntax: String,
+    /// Byte offset of the data set (just after the meta group).
+    pub data_offset: u64,
+    /// Data set length in bytes.
+    pub data_len: u64,
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v)
+        .trim_end_matches(['\0', ' '])
+        .to_string()
+}
+
+/// Walk the File Meta group (Explicit VR Little Endian, PS3.10 §7.1) of the file at `path`.
+pub fn read_head(path: &Path) -> Result<FileHead, String> {
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let size = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut buf = Vec::with_capacity(META_PREFIX.min(size as usize));
+    std::io::Read::by_ref(&mut f)
+        .take(META_PREFIX as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    let mut head = head_of(&buf)?;
+    head.data_len = size.saturating_sub(head.data_offset);
+    Ok(head)
+}
+
+/// [`read_head`] on bytes held in memory (`data_len` left 0).
+pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
+    if buf.get(128..132) != Some(b"DICM".as_slice()) {
+        return Err("not a DICOM PS3.10 file (no DICM at offset 128)".into());
+    }
+    let (mut class, mut instance, mut ts) = (None, None, None);
+    let mut pos = 132usize;
+    loop {
+        let Some(h) = buf.get(pos..pos + 8) else {
+            if pos == buf.len() {
+                break; // a file with no data set
+            }
+            return Err("File Meta group truncated".into());
+        };
+        let group = u16::from_le_bytes([h[0], h[1]]);
+        if group != 0x0002 {
+            break;
+        }
+        let element = u16::from_le_bytes([h[2], h[3]]);
+        let vr = [h[4], h[5]];
+        let (len, start) = if is_long_vr(&vr) {
+            let l = buf
+                .get(pos + 8..pos + 12)
+                .ok_or("File Meta group truncated")?;
+            (
+                u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
+                pos + 12,
+            )
+        } else {
+            (u16::from_le_bytes([h[6], h[7]]) as usize, pos + 8)
+        };
+        let v = buf
+            .get(start..start.saturating_add(len))
+            .ok_or("File Meta group truncated or with an undefined length")?;
+        match element {
+            0x0002 => class = Some(text(v)),
+            0x0003 => instance = Some(text(v)),
+            0x0010 => ts = Some(text(v)),
+            _ => {}
+        }
+        pos = start + len;
+    }
+    Ok(FileHead {
+        sop_class: class.ok_or("no Media Storage SOP Class UID (0002,0002)")?,
+        sop_instance: instance.ok_or("no Media Storage SOP Instance UID (0002,0003)")?,
+        transfer_syntax: ts.ok_or("no Transfer Syntax UID (0002,0010)")?,
+        data_offset: pos as u64,
+        data_len: 0,
+    })
+}
+
+/// SHA-256 (lower-case hex) of a file from `offset` on.
+pub fn sha256_from(path: &Path, offset: u64) -> std::io::Result<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = std::fs::File::open(path)?;
+    f.seek(SeekFrom::Start(offset))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// A file name for a received instance: its UID when it is a plain UID, else `instance-N`.
+pub fn file_name(sop_instance: Option<&str>, n: usize) -> String {
+    match sop_instance {
+        Some(u)
+            if !u.is_empty()
+                && u.len() <= 64
+                && u.bytes().all(|b| b.is_ascii_digit() || b == b'.') =>
+        {
+            format!("{u}.dcm")
+        }
+        _ => format!("instance-{n}.dcm"),
+    }
+}
+
+/// Write a received data set as a PS3.10 file (preamble, `DICM`, a File Meta group naming
+/// `class`, `instance` and `ts`, then the data set as received). Returns the file size.
+pub fn write_part10(
+    path: &Path,
+    class: &str,
+    instance: &str,
+    ts: &str,
+    data: &DataSet,
+) -> Result<u64, String> {
+    let meta = FileMetaTableBuilder::new()
+        .media_storage_sop_class_uid(class)
+        .media_storage_sop_instance_uid(instance)
+        .transfer_syntax(ts)
+        .build()
+        .map_err(|e| format!("File Meta group: {e}"))?;
+    let mut head = vec![0u8; 128];
+    head.extend_from_slice(b"DICM");
+    meta.write(&mut head)
+        .map_err(|e| format!("File Meta group: {e}"))?;
+    let io = |e: std::io::Error| format!("{}: {e}", path.display());
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    f.write_all(&head).map_err(io)?;
+    match data {
+        DataSet::Memory(v) => f.write_all(v).map_err(io)?,
+        DataSet::File { path: spool, .. } => {
+            let mut src = std::fs::File::open(spool).map_err(io)?;
+            std::io::copy(&mut src, &mut f).map_err(io)?;
+        }
+    }
+    f.flush().map_err(io)?;
+    Ok(head.len() as u64 + data.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dicom_dictionary_std::tags;
+
+    #[test]
+    fn identifier_round_trip_in_both_syntaxes() {
+        let keys = vec![
+            (tags::QUERY_RETRIEVE_LEVEL, "STUDY".to_string()),
+            (tags::PATIENT_ID, "CTH-0001".to_string()),
+            (tags::STUDY_INSTANCE_UID, String::new()),
+            (tags::NUMBER_OF_STUDY_RELATED_INSTANCES, String::new()),
+        ];
+        for ts in ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"] {
+            let bytes = encode_identifier(&keys, ts).unwrap();
+            let s = summarize(&bytes, ts);
+            assert!(
+                s.contains(&("QueryRetrieveLevel".into(), "STUDY".into())),
+                "{s:?}"
+            );
+            assert!(
+                s.contains(&("PatientID".into(), "CTH-0001".into())),
+                "{s:?}"
+            );
+            assert!(
+                s.contains(&("StudyInstanceUID".into(), String::new())),
+                "{s:?}"
+            );
+        }
+        assert!(encode_identifier(&[(tags::ROWS, "x".into())], "1.2.840.10008.1.2").is_err());
+        let truncated = [0x08, 0, 0x18, 0, 100, 0, 0, 0, b'1', b'2'];
+        assert_eq!(
+            summarize(&truncated, "1.2.840.10008.1.2")[0].0,
+            "(undecodable)"
+        );
+    }
+
+    #[test]
+    fn meta_head_and_part10_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.dcm");
+        let data = DataSet::Memory(vec![0x08, 0, 0x18, 0, 2, 0, 0, 0, b'1', 0]);
+        let size = write_part10(&p, "1.2.3", "4.5.6", "1.2.840.10008.1.2", &data).unwrap();
+        let head = read_head(&p).unwrap();
+        assert_eq!(head.sop_class, "1.2.3");
+        assert_eq!(head.sop_instance, "4.5.6");
+        assert_eq!(head.transfer_syntax, "1.2.840.10008.1.2");
+        assert_eq!(head.data_len, 10);
+        assert_eq!(head.data_offset + 10, size);
+        assert_eq!(
+            sha256_from(&p, head.data_offset).unwrap(),
+            hex::encode(sha2::Sha256::digest(data.bytes().unwrap()))
+        );
+        assert!(head_of(b"short").is_err());
+        assert_eq!(file_name(Some("1.2.3"), 1), "1.2.3.dcm");
+        assert_eq!(file_name(Some("../x"), 2), "instance-2.dcm");
+    }
+}

@@ -1,0 +1,487 @@
+//! Opening and closing an association as requestor (DICOM PS3.8 §7.1, §7.2, §9.3), every wait
+//! bounded, every step written into a [`DimseRecord`] whatever happens.
+//!
+//! `dicom-ul` does the A-ASSOCIATE exchange; this module adds the bounded waits, tells an
+//! A-ASSOCIATE-RJ (a verdict on the peer) from a connection or timeout failure (an Error of the
+//! run), and releases with a bounded wait, aborting when the A-RELEASE-RP does not come.
+//!
+//! Limitation of `dicom-ul` 0.10: it keeps only the accepted presentation contexts of the
+//! A-ASSOCIATE-AC, so [`DimseRecord::negotiated`] lists accepted contexts (result 0) and a proposed
+//! context missing from it was not accepted, for a reason the record cannot give.
+
+use std::time::{Duration, Instant};
+
+use dicom_ul::association::client::AsyncClientAssociation;
+use dicom_ul::association::{Association, AsyncAssociation, Error as UlError};
+use dicom_ul::pdu::{
+    AbortRQSource, AssociationRJ, AssociationRJResult, AssociationRJServiceProviderASCEReason,
+    AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason,
+    AssociationRJSource, ReadError, UserVariableItem, MAXIMUM_PDU_SIZE, MINIMUM_PDU_SIZE,
+};
+use dicom_ul::{ClientAssociationOptions, Pdu};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::evidence::dimse::{DimseRecord, NegotiatedContext, ProposedContext, Rejection};
+
+/// Slack added to the sum of the connect and read timeouts for the whole negotiation.
+const SLACK: Duration = Duration::from_secs(1);
+
+/// The remote application entity and the local settings for one association.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Called AE title (the peer's).
+    pub called_ae: String,
+    /// Calling AE title (the harness's).
+    pub calling_ae: String,
+    /// Longest wait for the TCP connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for any PDU (the A-ASSOCIATE response, each DIMSE fragment, the release).
+    pub read_timeout: Duration,
+    /// Maximum PDU length the harness announces (PS3.8 §D.1), kept within 1018 and
+    /// `dicom-ul`'s maximum.
+    pub max_pdu: u32,
+}
+
+impl Peer {
+    /// `host:port`.
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// `dicom://CALLED@host:port`, the URL recorded in an exchange.
+    pub fn url(&self) -> String {
+        format!("dicom://{}@{}:{}", self.called_ae, self.host, self.port)
+    }
+}
+
+/// Why an association could not be used. [`AssociationError::is_verdict`] tells the peer's
+/// answers (judged by checks) from failures of the network or the harness (an Error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssociationError {
+    /// The peer answered A-ASSOCIATE-RJ.
+    #[error("association rejected: {}", .0.text)]
+    Rejected(Rejection),
+    /// The peer accepted the association but none of the presentation contexts.
+    #[error("the peer accepted no presentation context")]
+    NoContextAccepted,
+    /// The peer broke the upper layer protocol during the negotiation.
+    #[error("protocol violation: {0}")]
+    Violation(String),
+    /// No TCP connection.
+    #[error("cannot connect to {address}: {message}")]
+    Connect {
+        /// `host:port`.
+        address: String,
+        /// Why.
+        message: String,
+    },
+    /// A bounded wait ran out.
+    #[error("{0}")]
+    Timeout(String),
+    /// The peer aborted or closed the connection during the negotiation.
+    #[error("{0}")]
+    Aborted(String),
+    /// Another failure of the upper layer or of the harness.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AssociationError {
+    /// True when the error is the peer's answer (a verdict for the checks), not a failure.
+    pub fn is_verdict(&self) -> bool {
+        matches!(
+            self,
+            AssociationError::Rejected(_)
+                | AssociationError::NoContextAccepted
+                | AssociationError::Violation(_)
+        )
+    }
+
+    /// The failure kind for [`TransportFailure`](crate::evidence::TransportFailure), `None` for
+    /// a verdict.
+    pub fn failure_kind(&self) -> Option<&'static str> {
+        match self {
+            AssociationError::Connect { .. } => Some("connect"),
+            AssociationError::Timeout(_) => Some("timeout"),
+            AssociationError::Aborted(_) => Some("aborted"),
+            AssociationError::Transport(_) => Some("protocol"),
+            _ => None,
+        }
+    }
+}
+
+/// The error and its causes, `: `-separated (`dicom-ul` errors display only their top level).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.ends_with(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Map an A-ASSOCIATE-RJ to its numeric result, source and reason (PS3.8 §9.3.4).
+pub fn rejection(rj: &AssociationRJ) -> Rejection {
+    use AssociationRJServiceProviderASCEReason as Acse;
+    use AssociationRJServiceProviderPresentationReason as Pres;
+    use AssociationRJServiceUserReason as User;
+    let result = match rj.result {
+        AssociationRJResult::Permanent => 1,
+        AssociationRJResult::Transient => 2,
+    };
+    let (source, reason, source_text) = match &rj.source {
+        AssociationRJSource::ServiceUser(r) => (
+            1,
+            match r {
+                User::NoReasonGiven => 1,
+                User::ApplicationContextNameNotSupported => 2,
+                User::CallingAETitleNotRecognized => 3,
+                User::CalledAETitleNotRecognized => 7,
+                User::Reserved(x) => *x,
+            },
+            "service-user",
+        ),
+        AssociationRJSource::ServiceProviderASCE(r) => (
+            2,
+            match r {
+                Acse::NoReasonGiven => 1,
+                Acse::ProtocolVersionNotSupported => 2,
+            },
+            "service-provider (ACSE)",
+        ),
+        AssociationRJSource::ServiceProviderPresentation(r) => (
+            3,
+            match r {
+                Pres::TemporaryCongestion => 1,
+                Pres::LocalLimitExceeded => 2,
+                Pres::Reserved(x) => *x,
+            },
+            "service-provider (presentation)",
+        ),
+    };
+    let kind = if result == 1 {
+        "permanent"
+    } else {
+        "transient"
+    };
+    Rejection {
+        result,
+        source,
+        reason,
+        text: format!("{kind}, {source_text}: {}", rj.source),
+    }
+}
+
+/// Sort a `dicom-ul` error from the negotiation into verdicts and failures.
+fn classify(e: UlError, address: &str) -> AssociationError {
+    let chain = error_chain(&e);
+    match e {
+        UlError::Rejected { association_rj, .. } => {
+            AssociationError::Rejected(rejection(&association_rj))
+        }
+        UlError::NoAcceptedPresentationContexts { .. } => AssociationError::NoContextAccepted,
+        UlError::Connect { .. } | UlError::ToAddress { .. } => AssociationError::Connect {
+            address: address.to_string(),
+            message: chain,
+        },
+        UlError::Timeout { .. } => AssociationError::Timeout(format!(
+            "no connection or no A-ASSOCIATE response from {address} in time ({chain})"
+        )),
+        UlError::Aborted { .. } => {
+            AssociationError::Aborted(format!("{address} aborted the association (A-ABORT)"))
+        }
+        UlError::UnexpectedPdu { pdu, .. } => match *pdu {
+            Pdu::AbortRQ { source } => AssociationError::Aborted(format!(
+                "{address} answered the A-ASSOCIATE-RQ with A-ABORT ({source:?})"
+            )),
+            other => AssociationError::Violation(format!(
+                "{address} answered the A-ASSOCIATE-RQ with {}",
+                other.short_description()
+            )),
+        },
+        UlError::UnknownPdu { .. } | UlError::ProtocolVersionMismatch { .. } => {
+            AssociationError::Violation(chain)
+        }
+        UlError::ConnectionClosed { .. } => AssociationError::Aborted(format!(
+            "{address} closed the connection without answering the A-ASSOCIATE-RQ"
+        )),
+        UlError::ReceivePdu { source, .. } => match source {
+            ReadError::ReadPdu { .. }
+            | ReadError::ReadPduItem { .. }
+            | ReadError::ReadPduField { .. }
+            | ReadError::ReadReserved { .. } => AssociationError::Transport(chain),
+            _ => AssociationError::Violation(chain),
+        },
+        _ => AssociationError::Transport(chain),
+    }
+}
+
+/// Open an association with `peer`, proposing `contexts` (abstract syntax, transfer syntaxes;
+/// ids 1, 3, 5… in this order) and SCP/SCU `roles` (SOP Class, SCU role, SCP role). `record`
+/// receives the peer, the AE titles, the proposal, the negotiated contexts, the maximum PDU
+/// lengths and, on failure, the rejection or how the attempt ended.
+pub async fn open(
+    peer: &Peer,
+    contexts: &[(String, Vec<String>)],
+    roles: &[(String, bool, bool)],
+    record: &mut DimseRecord,
+) -> Result<AsyncClientAssociation<TcpStream>, AssociationError> {
+    record.peer = peer.address();
+    record.calling_ae = peer.calling_ae.clone();
+    record.called_ae = peer.called_ae.clone();
+    // dicom-ul refuses to read anything with a maximum outside its bounds.
+    let max_pdu = peer.max_pdu.clamp(MINIMUM_PDU_SIZE, MAXIMUM_PDU_SIZE);
+    record.local_max_pdu = max_pdu;
+    record.roles = roles.to_vec();
+    record.proposed = contexts
+        .iter()
+        .enumerate()
+        .map(|(i, (a, ts))| ProposedContext {
+            id: (2 * i + 1) as u8,
+            abstract_syntax: a.clone(),
+            transfer_syntaxes: ts.clone(),
+        })
+        .collect();
+    if contexts.is_empty() || contexts.len() > 128 {
+        let e = AssociationError::Transport(format!(
+            "{} presentation contexts proposed: between 1 and 128 are possible",
+            contexts.len()
+        ));
+        record.ended = format!("not opened: {e}");
+        return Err(e);
+    }
+    // Strict: a PDU longer than the announced maximum is refused rather than buffered whole.
+    let mut options = ClientAssociationOptions::new()
+        .calling_ae_title(peer.calling_ae.clone())
+        .called_ae_title(peer.called_ae.clone())
+        .max_pdu_length(max_pdu)
+        .strict(true)
+        .connection_timeout(peer.connect_timeout)
+        .read_timeout(peer.read_timeout)
+        .write_timeout(peer.read_timeout);
+    for (abstract_syntax, ts) in contexts {
+        options = options.with_presentation_context(abstract_syntax.clone(), ts.clone());
+    }
+    for (class, scu, scp) in roles {
+        options = options.with_role_selection(class.clone(), *scu, *scp);
+    }
+    let address = peer.address();
+    let limit = peer.connect_timeout + peer.read_timeout + SLACK;
+    let t0 = Instant::now();
+    let outcome = tokio::time::timeout(
+        limit,
+        options.establish_async((peer.host.as_str(), peer.port)),
+    )
+    .await;
+    let result = match outcome {
+        Err(_) => Err(AssociationError::Timeout(format!(
+            "no association with {address} within {} ms",
+            limit.as_millis()
+        ))),
+        Ok(Err(e)) => Err(classify(e, &address)),
+        Ok(Ok(assoc)) => Ok(assoc),
+    };
+    match result {
+        Ok(assoc) => {
+            record.negotiated = assoc
+                .presentation_contexts()
+                .iter()
+                .map(|pc| NegotiatedContext {
+                    id: pc.id,
+                    abstract_syntax: pc.abstract_syntax.clone(),
+                    result: pc.reason.clone() as u8,
+                    transfer_syntax: pc.transfer_syntax.clone(),
+                })
+                .collect();
+            // The announced value (0 = unlimited), not dicom-ul's substitute for 0.
+            record.peer_max_pdu = assoc
+                .user_variables()
+                .iter()
+                .find_map(|v| match v {
+                    UserVariableItem::MaxLength(l) => Some(*l),
+                    _ => None,
+                })
+                .unwrap_or_else(|| assoc.peer_max_pdu_length());
+            Ok(assoc)
+        }
+        Err(e) => {
+            record.ended = match &e {
+                AssociationError::Rejected(r) => {
+                    record.rejection = Some(r.clone());
+                    format!("rejected: {}", r.text)
+                }
+                AssociationError::NoContextAccepted => {
+                    "aborted by the harness: no presentation context accepted".into()
+                }
+                AssociationError::Violation(m) => format!("protocol violation: {m}"),
+                AssociationError::Timeout(m) => {
+                    format!("timeout after {} ms: {m}", t0.elapsed().as_millis())
+                }
+                AssociationError::Aborted(m) => format!("aborted by the peer: {m}"),
+                AssociationError::Connect { .. } | AssociationError::Transport(_) => {
+                    format!("not opened: {e}")
+                }
+            };
+            Err(e)
+        }
+    }
+}
+
+/// The bounded wait for the peer during close and abort.
+fn wait_of(assoc: &AsyncClientAssociation<TcpStream>) -> Duration {
+    assoc.read_timeout().unwrap_or(Duration::from_secs(10))
+}
+
+/// Release the association (A-RELEASE-RQ, then wait for A-RELEASE-RP within the read timeout;
+/// P-DATA still arriving is skipped) and set `record.ended`: `released`, `aborted by the peer`,
+/// or, when no A-RELEASE-RP comes in time, `timeout: …` after an abort by the harness.
+pub async fn close(mut assoc: AsyncClientAssociation<TcpStream>, record: &mut DimseRecord) {
+    let wait = wait_of(&assoc);
+    let deadline = tokio::time::Instant::now() + wait;
+    if let Err(e) = AsyncAssociation::send(&mut assoc, &Pdu::ReleaseRQ).await {
+        record.ended = format!("closed: A-RELEASE-RQ not sent ({})", error_chain(&e));
+        let _ = tokio::time::timeout(wait, assoc.inner_stream().shutdown()).await;
+        return;
+    }
+    let mut skipped = 0u32;
+    loop {
+        let pdu = tokio::time::timeout_at(deadline, AsyncAssociation::receive(&mut assoc)).await;
+        match pdu {
+            Ok(Ok(Pdu::ReleaseRP)) => {
+                record.ended = if skipped == 0 {
+                    "released".into()
+                } else {
+                    format!("released ({skipped} P-DATA-TF skipped while releasing)")
+                };
+                let _ = tokio::time::timeout(wait, assoc.inner_stream().shutdown()).await;
+                return;
+            }
+            Ok(Ok(Pdu::PData { .. })) => skipped += 1,
+            Ok(Ok(Pdu::AbortRQ { source })) => {
+                record.ended = format!("aborted by the peer during release ({source:?})");
+                return;
+            }
+            Ok(Ok(other)) => {
+                let why = format!(
+                    "protocol violation: {} in answer to A-RELEASE-RQ",
+                    other.short_description()
+                );
+                abort(assoc, record, &why).await;
+                return;
+            }
+            Ok(Err(e)) => {
+                record.ended = format!(
+                    "closed: the connection failed during release ({})",
+                    error_chain(&e)
+                );
+                return;
+            }
+            Err(_) => {
+                let why = format!("timeout: no A-RELEASE-RP within {} ms", wait.as_millis());
+                abort(assoc, record, &why).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Abort the association (A-ABORT, source service-user) and close the connection, with a
+/// bounded wait; `record.ended` becomes `{why}; aborted by the harness`.
+pub async fn abort(
+    mut assoc: AsyncClientAssociation<TcpStream>,
+    record: &mut DimseRecord,
+    why: &str,
+) {
+    let wait = wait_of(&assoc);
+    let pdu = Pdu::AbortRQ {
+        source: AbortRQSource::ServiceUser,
+    };
+    let _ = tokio::time::timeout(wait, AsyncAssociation::send(&mut assoc, &pdu)).await;
+    let _ = tokio::time::timeout(wait, assoc.inner_stream().shutdown()).await;
+    record.ended = if why.is_empty() {
+        "aborted by the harness".into()
+    } else {
+        format!("{why}; aborted by the harness")
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejection_codes_follow_ps3_8() {
+        let rj = AssociationRJ {
+            result: AssociationRJResult::Permanent,
+            source: AssociationRJSource::ServiceUser(
+                AssociationRJServiceUserReason::CalledAETitleNotRecognized,
+            ),
+        };
+        let r = rejection(&rj);
+        assert_eq!((r.result, r.source, r.reason), (1, 1, 7));
+        assert!(
+            r.text.contains("called AE title not recognized"),
+            "{}",
+            r.text
+        );
+        let rj = AssociationRJ {
+            result: AssociationRJResult::Transient,
+            source: AssociationRJSource::ServiceProviderPresentation(
+                AssociationRJServiceProviderPresentationReason::TemporaryCongestion,
+            ),
+        };
+        assert_eq!(
+            (
+                rejection(&rj).result,
+                rejection(&rj).source,
+                rejection(&rj).reason
+            ),
+            (2, 3, 1)
+        );
+    }
+
+    #[test]
+    fn verdicts_are_not_failures() {
+        assert!(AssociationError::NoContextAccepted.is_verdict());
+        assert_eq!(AssociationError::NoContextAccepted.failure_kind(), None);
+        let t = AssociationError::Timeout("x".into());
+        assert!(!t.is_verdict());
+        assert_eq!(t.failure_kind(), Some("timeout"));
+    }
+
+    #[tokio::test]
+    async fn nothing_listening_is_a_connect_error() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let peer = Peer {
+            host: "127.0.0.1".into(),
+            port,
+            called_ae: "ANY".into(),
+            calling_ae: "HARNESS".into(),
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(2),
+            max_pdu: 16384,
+        };
+        let mut rec = DimseRecord::default();
+        let ctx = vec![(
+            "1.2.840.10008.1.1".to_string(),
+            vec!["1.2.840.10008.1.2".to_string()],
+        )];
+        let e = open(&peer, &ctx, &[], &mut rec).await.unwrap_err();
+        assert_eq!(e.failure_kind(), Some("connect"), "{e}");
+        assert_eq!(rec.proposed[0].id, 1);
+        assert!(rec.ended.starts_with("not opened"), "{}", rec.ended);
+    }
+}

@@ -1,0 +1,783 @@
+//! DIMSE steps: verification, C-FIND, C-MOVE, C-GET and C-STORE as an SCU against the SUT, and the
+//! scenarios where the SUT sends to the harness's Storage SCP.
+//!
+//! Studies are named by fixture alias; the harness knows their patients, UIDs and files, and so the
+//! matches a query must return and the instances (with the digest of their data sets) a retrieve
+//! must deliver.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use cucumber::{given, then, when};
+use dicom_core::Tag;
+use dicom_dictionary_std::tags;
+
+use super::{harness_error, judge, record, StepError, StepResult};
+use crate::actors::dimse_scu::{DimseScu, QueryModel};
+use crate::checks::dimse::DimseExpect;
+use crate::checks::{Expect, Finding};
+use crate::config::TestDataMode;
+use crate::dimse::command::status;
+use crate::model::fixtures::FixtureInstance;
+use crate::world::HarnessWorld;
+
+/// A Patient ID no archive holds.
+const UNKNOWN_PATIENT: &str = "NOBODY-0000";
+
+fn scu(world: &mut HarnessWorld) -> Result<DimseScu, StepError> {
+    match world.ctx.dimse.clone() {
+        Some(s) => Ok(s),
+        None => {
+            let reason = "the SUT profile declares no DICOM application entity ([dimse] table)";
+            world
+                .findings
+                .push(Finding::not_applicable("no DICOM AE", reason));
+            Err(StepError(reason.into()))
+        }
+    }
+}
+
+fn fixtures_of(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
+    match world.ctx.fixtures.study(alias) {
+        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
+        None => Err(harness_error(
+            world,
+            "unknown fixture study",
+            format!("no fixture study {alias:?}"),
+        )),
+    }
+}
+
+fn series_of(
+    world: &mut HarnessWorld,
+    alias: &str,
+    number: i64,
+) -> Result<Vec<FixtureInstance>, StepError> {
+    let v: Vec<FixtureInstance> = fixtures_of(world, alias)?
+        .into_iter()
+        .filter(|i| i.series_number == Some(number))
+        .collect();
+    if v.is_empty() {
+        return Err(harness_error(
+            world,
+            "unknown fixture series",
+            format!("{alias:?} has no series {number}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// The SHA-256 of a fixture file's data set (the bytes after its File Meta group), which a
+/// retrieve in the stored transfer syntax delivers unchanged.
+fn dataset_sha256(path: &std::path::Path) -> Option<String> {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).ok()?;
+    let offset = crate::dimse::part10::dataset_offset(&bytes)?;
+    Some(hex::encode(sha2::Sha256::digest(&bytes[offset..])))
+}
+
+fn expected_instances(world: &HarnessWorld, insts: &[FixtureInstance]) -> BTreeMap<String, String> {
+    insts
+        .iter()
+        .filter_map(|i| dataset_sha256(&world.ctx.fixtures.file(i)).map(|h| (i.sop_uid.clone(), h)))
+        .collect()
+}
+
+fn record_dimse(
+    world: &mut HarnessWorld,
+    ex: crate::evidence::Exchange,
+    x: DimseExpect,
+) -> StepResult {
+    let idx = record(world, ex)?;
+    world.dimse.last = Some(idx);
+    world.dimse.expect = Expect {
+        dimse: x,
+        ..Expect::default()
+    };
+    Ok(())
+}
+
+fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let Some(idx) = world.dimse.last else {
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "no DIMSE request was sent before this step",
+        ));
+    };
+    let expect = world.dimse.expect.clone();
+    let followups = world.dimse.followups.clone();
+    judge(world, idx, &expect, &followups, ids)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data
+
+#[given("the DICOM archive holds the test studies")]
+async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
+    let s = scu(world)?;
+    if world.ctx.config.test_data == TestDataMode::Preloaded {
+        return Ok(());
+    }
+    let ctx = world.ctx.clone();
+    let mut exchanges = Vec::new();
+    let result = ctx
+        .dimse_data
+        .get_or_init(|| async {
+            let files: Vec<PathBuf> = ctx
+                .fixtures
+                .instances
+                .iter()
+                .map(|i| ctx.fixtures.file(i))
+                .collect();
+            let ex = s.store(&files).await;
+            let ok = ex.failure.is_none();
+            let why = ex
+                .failure
+                .as_ref()
+                .map(|f| f.message.clone())
+                .unwrap_or_default();
+            exchanges.push(ex);
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "loading the test studies with C-STORE failed: {why}"
+                ))
+            }
+        })
+        .await
+        .clone();
+    for ex in exchanges {
+        world.evidence.record(ex);
+    }
+    result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification
+
+#[when("the SCU sends a C-ECHO")]
+async fn echo(world: &mut HarnessWorld) -> StepResult {
+    let s = scu(world)?;
+    let ex = s.echo().await;
+    record_dimse(world, ex, DimseExpect::default())
+}
+
+#[when(expr = "the SCU sends a C-ECHO to the called AE title {string}")]
+async fn echo_wrong_ae(world: &mut HarnessWorld, ae: String) -> StepResult {
+    let mut s = scu(world)?;
+    s.peer.called_ae = ae;
+    let ex = s.echo().await;
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            rejection: Some(vec![(1, 7)]),
+            reason: "called AE title not recognized".into(),
+            ..DimseExpect::default()
+        },
+    )
+}
+
+#[then("the association was accepted with the contexts it needs")]
+async fn accepted(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-01", "DIM-10"])
+}
+
+#[then("the association is rejected as called AE title not recognized")]
+async fn rejected(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-02"])
+}
+
+#[then(expr = "the final status is {word}")]
+async fn final_status(world: &mut HarnessWorld, code: String) -> StepResult {
+    let Ok(st) = u16::from_str_radix(&code, 16) else {
+        return Err(harness_error(
+            world,
+            "bad step argument",
+            format!("{code} is not a hex status"),
+        ));
+    };
+    world.dimse.expect.dimse.statuses = vec![st];
+    judge_dimse(world, &["DIM-03"])
+}
+
+#[then("every response echoes its request")]
+async fn echoes(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-09", "DIM-10"])
+}
+
+#[then("the operation ends with status Cancel")]
+async fn cancelled(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-11"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// C-FIND
+
+/// The keys the study-level queries ask for (PS3.4 C.6.2.1.2 required keys).
+fn study_keys() -> Vec<(Tag, &'static str)> {
+    vec![
+        (tags::STUDY_DATE, "StudyDate"),
+        (tags::STUDY_TIME, "StudyTime"),
+        (tags::ACCESSION_NUMBER, "AccessionNumber"),
+        (tags::PATIENT_NAME, "PatientName"),
+        (tags::PATIENT_ID, "PatientID"),
+        (tags::STUDY_ID, "StudyID"),
+        (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
+    ]
+}
+
+async fn find(
+    world: &mut HarnessWorld,
+    model: QueryModel,
+    level: &str,
+    keys: Vec<(Tag, &'static str)>,
+    values: &[(Tag, String)],
+    matches: Option<(String, BTreeSet<String>)>,
+    cancel_after: Option<usize>,
+) -> StepResult {
+    let s = scu(world)?;
+    let mut query: Vec<(Tag, String)> = vec![(tags::QUERY_RETRIEVE_LEVEL, level.to_string())];
+    for (t, _) in &keys {
+        let v = values
+            .iter()
+            .find(|(vt, _)| vt == t)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        query.push((*t, v));
+    }
+    let ex = s.find(model, &query, cancel_after).await;
+    let mut requested: Vec<String> = vec!["QueryRetrieveLevel".into()];
+    requested.extend(keys.iter().map(|(_, k)| k.to_string()));
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            requested_keys: requested,
+            matches,
+            cancelled: cancel_after.is_some(),
+            ..DimseExpect::default()
+        },
+    )
+}
+
+fn studies_where(
+    world: &HarnessWorld,
+    pred: impl Fn(&FixtureInstance) -> bool,
+) -> BTreeSet<String> {
+    world
+        .ctx
+        .fixtures
+        .instances
+        .iter()
+        .filter(|i| pred(i))
+        .map(|i| i.study_uid.clone())
+        .collect()
+}
+
+#[when(expr = "the SCU finds the studies of the patient of study {string}")]
+async fn find_patient_studies(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let pid = fixtures_of(world, &alias)?[0].patient_id.clone();
+    let m = studies_where(world, |i| i.patient_id == pid);
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "STUDY",
+        study_keys(),
+        &[(tags::PATIENT_ID, pid)],
+        Some(("StudyInstanceUID".into(), m)),
+        None,
+    )
+    .await
+}
+
+#[when("the SCU finds the studies of an unknown patient")]
+async fn find_unknown_patient(world: &mut HarnessWorld) -> StepResult {
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "STUDY",
+        study_keys(),
+        &[(tags::PATIENT_ID, UNKNOWN_PATIENT.into())],
+        Some(("StudyInstanceUID".into(), BTreeSet::new())),
+        None,
+    )
+    .await
+}
+
+#[when(expr = "the SCU finds the series of study {string}")]
+async fn find_series(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = fixtures_of(world, &alias)?;
+    let study = insts[0].study_uid.clone();
+    let m: BTreeSet<String> = insts.iter().map(|i| i.series_uid.clone()).collect();
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "SERIES",
+        vec![
+            (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
+            (tags::SERIES_INSTANCE_UID, "SeriesInstanceUID"),
+            (tags::MODALITY, "Modality"),
+            (tags::SERIES_NUMBER, "SeriesNumber"),
+        ],
+        &[(tags::STUDY_INSTANCE_UID, study)],
+        Some(("SeriesInstanceUID".into(), m)),
+        None,
+    )
+    .await
+}
+
+#[when(expr = "the SCU finds the instances of series {int} of study {string}")]
+async fn find_instances(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    let m: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
+    let (study, series) = (insts[0].study_uid.clone(), insts[0].series_uid.clone());
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "IMAGE",
+        vec![
+            (tags::STUDY_INSTANCE_UID, "StudyInstanceUID"),
+            (tags::SERIES_INSTANCE_UID, "SeriesInstanceUID"),
+            (tags::SOP_INSTANCE_UID, "SOPInstanceUID"),
+            (tags::INSTANCE_NUMBER, "InstanceNumber"),
+        ],
+        &[
+            (tags::STUDY_INSTANCE_UID, study),
+            (tags::SERIES_INSTANCE_UID, series),
+        ],
+        Some(("SOPInstanceUID".into(), m)),
+        None,
+    )
+    .await
+}
+
+#[when(expr = "the SCU finds studies with {string} matching {string}")]
+async fn find_matching(world: &mut HarnessWorld, key: String, value: String) -> StepResult {
+    let tag = match key.as_str() {
+        "PatientName" => tags::PATIENT_NAME,
+        "StudyDate" => tags::STUDY_DATE,
+        "PatientID" => tags::PATIENT_ID,
+        "AccessionNumber" => tags::ACCESSION_NUMBER,
+        other => {
+            return Err(harness_error(
+                world,
+                "unsupported key",
+                format!("{other} is not a key this step knows"),
+            ))
+        }
+    };
+    // The expected matches are stated by the Then step.
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "STUDY",
+        study_keys(),
+        &[(tag, value)],
+        None,
+        None,
+    )
+    .await
+}
+
+#[when(expr = "the SCU finds the studies {string} and {string} by their UIDs")]
+async fn find_uid_list(world: &mut HarnessWorld, a: String, b: String) -> StepResult {
+    let ua = fixtures_of(world, &a)?[0].study_uid.clone();
+    let ub = fixtures_of(world, &b)?[0].study_uid.clone();
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "STUDY",
+        study_keys(),
+        &[(tags::STUDY_INSTANCE_UID, format!("{ua}\\{ub}"))],
+        None,
+        None,
+    )
+    .await
+}
+
+#[when(expr = "the SCU finds the patient of study {string} with the Patient Root model")]
+async fn find_patient(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let pid = fixtures_of(world, &alias)?[0].patient_id.clone();
+    find(
+        world,
+        QueryModel::PatientRoot,
+        "PATIENT",
+        vec![
+            (tags::PATIENT_NAME, "PatientName"),
+            (tags::PATIENT_ID, "PatientID"),
+        ],
+        &[(tags::PATIENT_ID, pid.clone())],
+        Some(("PatientID".into(), BTreeSet::from([pid]))),
+        None,
+    )
+    .await
+}
+
+#[when("the SCU finds all studies and cancels after the first match")]
+async fn find_cancel(world: &mut HarnessWorld) -> StepResult {
+    find(
+        world,
+        QueryModel::StudyRoot,
+        "STUDY",
+        study_keys(),
+        &[],
+        None,
+        Some(1),
+    )
+    .await
+}
+
+#[then("every match is a pending response with an identifier, then a final response")]
+async fn pendings(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-04"])
+}
+
+#[then("every identifier holds the keys asked for and no others")]
+async fn keys_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-05"])
+}
+
+#[then(
+    regex = r"^the matches are exactly the (?:studies|series|instances|patient) of (?:that patient|that study|that series|study .*)$"
+)]
+async fn matches_known(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-06"])
+}
+
+#[then(expr = "the matches are exactly the studies of patient {string}")]
+async fn matches_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
+    let m = studies_where(world, |i| i.patient_id == pid);
+    world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), m));
+    judge_dimse(world, &["DIM-06"])
+}
+
+#[then(expr = "the matches are exactly the studies {string}")]
+async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
+    let mut m = BTreeSet::new();
+    for alias in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        m.insert(fixtures_of(world, alias)?[0].study_uid.clone());
+    }
+    world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), m));
+    judge_dimse(world, &["DIM-06"])
+}
+
+#[then("the matches are exactly no study")]
+async fn matches_none(world: &mut HarnessWorld) -> StepResult {
+    world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), BTreeSet::new()));
+    judge_dimse(world, &["DIM-06"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// C-MOVE and C-GET
+
+fn series_keys(insts: &[FixtureInstance]) -> Vec<(Tag, String)> {
+    vec![
+        (tags::QUERY_RETRIEVE_LEVEL, "SERIES".into()),
+        (tags::STUDY_INSTANCE_UID, insts[0].study_uid.clone()),
+        (tags::SERIES_INSTANCE_UID, insts[0].series_uid.clone()),
+    ]
+}
+
+/// Mark the inbox of the harness's Storage SCP before a move; the stores that arrive after the
+/// mark are the move's sub-operations.
+fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
+    world.ctx.simulator.as_ref().map(|s| s.inbox.len())
+}
+
+/// The harness's Storage SCP's inbound C-STORE exchanges after `mark`.
+async fn arrived_since(world: &mut HarnessWorld, mark: Option<usize>) {
+    let (Some(sim), Some(mark)) = (world.ctx.simulator.clone(), mark) else {
+        return;
+    };
+    // Sub-operations end before the final C-MOVE-RSP; give the SCP's record a moment to land.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut got = Vec::new();
+    let mut i = mark;
+    while let Some(ex) = sim.inbox.get(i) {
+        if ex.transaction == "DIMSE" && ex.request.method == "C-STORE-RQ" {
+            got.push(ex);
+        }
+        i += 1;
+    }
+    for ex in &got {
+        world.evidence.record(ex.clone());
+    }
+    world.dimse.followups = got;
+}
+
+async fn do_move(
+    world: &mut HarnessWorld,
+    keys: Vec<(Tag, String)>,
+    insts: &[FixtureInstance],
+    destination: Option<String>,
+    cancel_after: Option<usize>,
+) -> StepResult {
+    let s = scu(world)?;
+    let dest = destination
+        .clone()
+        .unwrap_or_else(|| s.move_destination.clone());
+    let mark = inbox_mark(world);
+    let ex = s
+        .move_to(QueryModel::StudyRoot, &keys, &dest, cancel_after)
+        .await;
+    let instances = destination
+        .is_none()
+        .then(|| expected_instances(world, insts));
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            instances,
+            cancelled: cancel_after.is_some(),
+            ..DimseExpect::default()
+        },
+    )?;
+    arrived_since(world, mark).await;
+    Ok(())
+}
+
+#[when(expr = "the SCU moves series {int} of study {string} to the harness")]
+async fn move_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    do_move(world, series_keys(&insts), &insts, None, None).await
+}
+
+#[when(
+    expr = "the SCU moves series {int} of study {string} to the harness and cancels after the first response"
+)]
+async fn move_cancel(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    do_move(world, series_keys(&insts), &insts, None, Some(1)).await
+}
+
+#[when(expr = "the SCU moves series {int} of study {string} to the unknown destination {string}")]
+async fn move_unknown(
+    world: &mut HarnessWorld,
+    number: i64,
+    alias: String,
+    dest: String,
+) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    do_move(world, series_keys(&insts), &insts, Some(dest), None).await
+}
+
+#[when(
+    expr = "the SCU moves the instances the manifest of study {string} references to the harness"
+)]
+async fn move_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let all = fixtures_of(world, &alias)?;
+    let Some(k) = all.iter().find(|i| i.kos).cloned() else {
+        return Err(harness_error(world, "no fixture manifest", alias));
+    };
+    let bytes = std::fs::read(world.ctx.fixtures.file(&k)).unwrap_or_default();
+    let m = match crate::model::kos::parse(&bytes) {
+        Ok(m) => m,
+        Err(e) => return Err(harness_error(world, "manifest unreadable", e.to_string())),
+    };
+    let refs: BTreeSet<String> = m.evidence.iter().map(|r| r.sop_instance.clone()).collect();
+    let insts: Vec<FixtureInstance> = all
+        .into_iter()
+        .filter(|i| refs.contains(&i.sop_uid))
+        .collect();
+    if insts.is_empty() {
+        return Err(harness_error(world, "empty manifest", alias));
+    }
+    // One series at a time would also do; the fixture manifests reference one series each.
+    let keys = vec![
+        (tags::QUERY_RETRIEVE_LEVEL, "IMAGE".to_string()),
+        (tags::STUDY_INSTANCE_UID, insts[0].study_uid.clone()),
+        (tags::SERIES_INSTANCE_UID, insts[0].series_uid.clone()),
+        (
+            tags::SOP_INSTANCE_UID,
+            insts
+                .iter()
+                .map(|i| i.sop_uid.as_str())
+                .collect::<Vec<_>>()
+                .join("\\"),
+        ),
+    ];
+    do_move(world, keys, &insts, None, None).await
+}
+
+#[when(expr = "the SCU gets series {int} of study {string}")]
+async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    let s = scu(world)?;
+    let dir = match tempfile::Builder::new()
+        .prefix("ihe-harness-get-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => return Err(harness_error(world, "no temporary folder", e.to_string())),
+    };
+    let classes: Vec<&str> = insts.iter().map(|i| i.sop_class.as_str()).collect();
+    let ex = s
+        .get(
+            QueryModel::StudyRoot,
+            &series_keys(&insts),
+            &classes,
+            dir.path(),
+            None,
+        )
+        .await;
+    let instances = Some(expected_instances(world, &insts));
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            instances,
+            ..DimseExpect::default()
+        },
+    )
+}
+
+#[then("the sub-operation counts account for every instance")]
+async fn counts(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-07"])
+}
+
+#[then("the harness received exactly the instances asked for, unchanged")]
+async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-08"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// C-STORE
+
+#[when(expr = "the SCU stores series {int} of study {string}")]
+async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    let s = scu(world)?;
+    let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
+    let ex = s.store(&files).await;
+    record_dimse(world, ex, DimseExpect::default())
+}
+
+#[then("every instance is acknowledged with success or a warning")]
+async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-12"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SUT sends to the harness
+
+#[when(expr = "the SUT is asked to store series {int} of study {string} into the harness")]
+async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_of(world, &alias, number)?;
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Err(StepError("the harness's Storage SCP is not running".into()));
+    };
+    let Some(trigger) = world.ctx.config.triggers.get("modality_stores").cloned() else {
+        world.findings.push(Finding::not_applicable(
+            "no trigger",
+            "the SUT profile has no trigger `modality_stores` ([triggers] table)",
+        ));
+        return Err(StepError("no trigger modality_stores".into()));
+    };
+    let mark = sim.inbox.len();
+    let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
+    let vars = [
+        ("study_uid", insts[0].study_uid.clone()),
+        ("series_uid", insts[0].series_uid.clone()),
+        ("dicom_patient_id", insts[0].patient_id.clone()),
+        ("harness_ae", world.ctx.config.simulator.ae_title.clone()),
+        (
+            "harness_host",
+            sim.dimse_addr
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "harness_port",
+            sim.dimse_addr
+                .map(|a| a.port().to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "files",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+    ];
+    if let Some(name) = super::xds::run_trigger(world, &trigger, &vars).await? {
+        // The embedded reference plays the modality: the harness's own SCU stores the series.
+        if name != "modality_stores" {
+            return Err(harness_error(world, "unknown builtin trigger", name));
+        }
+        let Some(addr) = sim.dimse_addr else {
+            return Err(harness_error(
+                world,
+                "no Storage SCP",
+                "the harness's SCP is not listening",
+            ));
+        };
+        let mut cfg = crate::config::Dimse::embedded(addr.port());
+        cfg.called_ae = world.ctx.config.simulator.ae_title.clone();
+        cfg.calling_ae = "BUILTIN_MODALITY".into();
+        let ex = DimseScu::from_config(&cfg).store(&files).await;
+        world.evidence.record(ex);
+    }
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    let want: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let mut got = Vec::new();
+        let mut i = mark;
+        while let Some(ex) = sim.inbox.get(i) {
+            if ex.transaction == "DIMSE" && ex.request.method == "C-STORE-RQ" {
+                got.push(ex);
+            }
+            i += 1;
+        }
+        let uids: BTreeSet<String> = got
+            .iter()
+            .filter_map(|e| e.dimse.as_deref())
+            .flat_map(|r| r.messages.iter())
+            .filter_map(|m| m.command.affected_sop_instance.clone())
+            .collect();
+        if want.is_subset(&uids) || std::time::Instant::now() >= deadline {
+            if got.is_empty() {
+                return Err(harness_error(
+                    world,
+                    "the SUT did not call",
+                    format!(
+                        "no C-STORE reached the harness within {} ms",
+                        timeout.as_millis()
+                    ),
+                ));
+            }
+            let first = got.remove(0);
+            let idx = world.evidence.record(first);
+            for ex in &got {
+                world.evidence.record(ex.clone());
+            }
+            world.dimse.last = Some(idx);
+            world.dimse.followups = got;
+            world.dimse.expect = Expect {
+                dimse: DimseExpect {
+                    instances: Some(expected_instances(world, &insts)),
+                    ..DimseExpect::default()
+                },
+                ..Expect::default()
+            };
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[then("the harness received exactly that series, unchanged")]
+async fn received_series(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13"])
+}
+
+#[allow(dead_code)]
+fn _status_names() -> u16 {
+    status::SUCCESS
+}
