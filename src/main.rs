@@ -90,6 +90,15 @@ enum Command {
         /// Source fetches the instances from it with WADO-RS.
         #[arg(long)]
         wado_upstream: Option<String>,
+        /// Also start the DICOM SCP (Verification, Storage, Query/Retrieve) on this address.
+        #[arg(long)]
+        dimse_bind: Option<std::net::SocketAddr>,
+        /// AE title of the DICOM SCP.
+        #[arg(long, default_value = "IHE_REFERENCE")]
+        ae_title: String,
+        /// A C-MOVE destination, `AE=host:port` (repeatable).
+        #[arg(long = "move-destination")]
+        move_destinations: Vec<String>,
         /// Inject a fault (harness self-tests only).
         #[arg(long = "fault", hide = true)]
         faults: Vec<String>,
@@ -227,8 +236,18 @@ async fn async_main(cli: Cli) -> ExitCode {
             bind,
             fixtures,
             wado_upstream,
+            dimse_bind,
+            ae_title,
+            move_destinations,
             faults,
-        } => serve(bind, fixtures, wado_upstream, faults).await,
+        } => {
+            let dimse = DimseServe {
+                bind: dimse_bind,
+                ae_title,
+                move_destinations,
+            };
+            serve(bind, fixtures, wado_upstream, dimse, faults).await
+        }
         Command::Retrieve {
             sut,
             study,
@@ -238,10 +257,18 @@ async fn async_main(cli: Cli) -> ExitCode {
     }
 }
 
+/// The DICOM SCP options of `serve`.
+struct DimseServe {
+    bind: Option<std::net::SocketAddr>,
+    ae_title: String,
+    move_destinations: Vec<String>,
+}
+
 async fn serve(
     bind: std::net::SocketAddr,
     fixtures: PathBuf,
     wado_upstream: Option<String>,
+    dimse: DimseServe,
     faults: Vec<String>,
 ) -> ExitCode {
     let faults = match parse_faults(&faults) {
@@ -255,6 +282,23 @@ async fn serve(
     opts.bind = bind;
     if let Some(up) = wado_upstream {
         opts = opts.with_wado_upstream(up);
+    }
+    if let Some(b) = dimse.bind {
+        opts = opts
+            .with_dimse_bind(b)
+            .with_ae_title(dimse.ae_title.clone());
+    }
+    for d in &dimse.move_destinations {
+        let parsed = d
+            .split_once('=')
+            .and_then(|(ae, addr)| addr.parse::<std::net::SocketAddr>().ok().map(|a| (ae, a)));
+        match parsed {
+            Some((ae, addr)) => opts = opts.with_move_destination(ae, addr),
+            None => {
+                eprintln!("error: --move-destination {d:?} is not AE=host:port");
+                return ExitCode::from(2);
+            }
+        }
     }
     for f in faults {
         opts = opts.with_fault(f);
@@ -285,6 +329,13 @@ async fn serve(
             out,
             "XDS-I.b Imaging Document Source (RAD-69): {xds}/imaging-source"
         );
+        if let Some(a) = server.dimse_addr() {
+            let _ = writeln!(
+                out,
+                "DICOM SCP (Verification, Storage, Q/R FIND/MOVE/GET): {} at {a}",
+                dimse.ae_title
+            );
+        }
         let _ = writeln!(out, "press Ctrl-C to stop");
         let _ = out.flush();
     }

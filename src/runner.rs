@@ -165,6 +165,14 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// A free TCP port on loopback (for a listener that must know its own address before it starts).
+fn free_port() -> Result<u16, HarnessError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| HarnessError::Features(format!("no free port on loopback: {e}")))
+}
+
 /// Run the suite.
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let started_at = now_rfc3339();
@@ -184,12 +192,29 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let mut config = match &opts.sut {
         Some(path) => Config::load(path)?,
         None => {
-            let mut ro = ReferenceOptions::new(&opts.fixtures);
+            // The reference's SCP is both the SUT's Q/R SCP and the C-MOVE destination: moves go
+            // to its own AE title, and its Storage SCP records what arrives.
+            let port = free_port()?;
+            let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            let mut ro = ReferenceOptions::new(&opts.fixtures)
+                .with_dimse_bind(own)
+                .with_ae_title(crate::config::dimse::REFERENCE_AE)
+                .with_move_destination(crate::config::dimse::REFERENCE_AE, own);
             for f in &opts.faults {
                 ro = ro.with_fault(*f);
             }
             let server = ReferenceServer::start(ro).await?;
-            let c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
+            let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
+            if let Some(addr) = server.dimse_addr() {
+                let mut d = crate::config::Dimse::embedded(addr.port());
+                d.move_destination = crate::config::dimse::REFERENCE_AE.into();
+                c.dimse = Some(d);
+                c.simulator.ae_title = crate::config::dimse::REFERENCE_AE.into();
+                c.triggers.insert(
+                    "modality_stores".into(),
+                    crate::config::Trigger::Builtin("modality_stores".into()),
+                );
+            }
             reference = Some(server);
             c
         }
@@ -204,10 +229,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         Some(server) => Some(Simulator {
             xds_base: server.xds_base(),
             inbox: server.inbox(),
-            dimse_addr: None,
+            dimse_addr: server.dimse_addr(),
         }),
-        None if config.xds.is_some() || !config.triggers.is_empty() => {
-            let ro = ReferenceOptions::new(&opts.fixtures).with_bind(config.simulator.bind);
+        None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
+            let mut ro = ReferenceOptions::new(&opts.fixtures)
+                .with_bind(config.simulator.bind)
+                .with_ae_title(config.simulator.ae_title.clone());
+            if let Some(b) = config.simulator.dimse_bind {
+                ro = ro.with_dimse_bind(b);
+            }
             let server = ReferenceServer::start(ro).await?;
             let xds_base = match &config.simulator.public_url {
                 Some(u) => format!("{u}{}", crate::reference::xds::XDS_PATH),
@@ -216,7 +246,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let sim = Simulator {
                 xds_base,
                 inbox: server.inbox(),
-                dimse_addr: None,
+                dimse_addr: server.dimse_addr(),
             };
             simulator_server = Some(server);
             Some(sim)

@@ -83,3 +83,61 @@ fn stall_mid_response_is_an_error_within_the_timeout() {
 fn stall_before_headers_is_an_error_within_the_timeout() {
     run_stalled("stall-before-headers");
 }
+
+/// A DICOM SCP that stops answering mid-association ends as an Error within the read timeout.
+#[test]
+fn dimse_stall_is_an_error_within_the_timeout() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--dimse-bind",
+            &format!("127.0.0.1:{port}"),
+            "--fault",
+            "dimse-stall",
+        ])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the SCP did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let dir = report_dir("dimse-stall");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"stalling SCP\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {port}\ncalled_ae = \"IHE_REFERENCE\"\nread_timeout_ms = 1000\n[test_data]\nmode = \"preloaded\"\n"
+        ),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:C-FIND and not @neg",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let elapsed = t0.elapsed();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+    let results = results(dir.path());
+    let outcomes = outcomes(&results);
+    assert!(!outcomes.is_empty());
+    assert!(outcomes.iter().all(|(_, o)| o == "error"), "{outcomes:?}");
+    assert!(failures(&results).is_empty());
+}

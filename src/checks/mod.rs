@@ -295,6 +295,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(kos::CHECKS.iter())
         .chain(xds::CHECKS.iter())
         .chain(xds_i::CHECKS.iter())
+        .chain(dimse::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -6,6 +6,8 @@
 //! model Annex F, QIDO-RS 10.6, STOW-RS 10.5 and Annex I) and leaves every other behaviour conformant.
 //! The XDS-I.b faults (`xds-*`, `rad69-*`) break one rule of ITI TF-2/TF-3 or RAD TF-2 each in the
 //! reference's Document Registry, Repository and Imaging Document Source.
+//! The DIMSE faults (`dimse-*`) break one rule of PS3.4 (Annexes B and C), PS3.7 or PS3.8 each in
+//! the reference's DIMSE SCP.
 //! Faults are for tests only; nothing in a normal run enables them.
 
 use std::fmt;
@@ -125,6 +127,31 @@ pub enum Fault {
     StallMidResponse,
     /// WADO-RS requests wait for the configured time before any response header is sent.
     StallBeforeHeaders,
+    /// C-FIND sends its pending responses but never the final one (PS3.4 C.4.1.3: matching ends
+    /// with a final response, status Success, Cancel or Failure).
+    DimseFindNoFinal,
+    /// C-FIND response identifiers carry attributes the request did not ask for (PS3.4
+    /// C.4.1.1.3.2: only the requested keys, plus Specific Character Set and Query/Retrieve Level).
+    DimseFindExtraKeys,
+    /// C-MOVE to an AE title the SCP does not know answers 0000 instead of A801 (PS3.4 C.4.2.1.5).
+    DimseMoveUnknownDestinationOk,
+    /// C-MOVE responses report one more completed sub-operation than were performed (PS3.4
+    /// C.4.2.1.6-C.4.2.1.9).
+    DimseMoveWrongCounts,
+    /// C-STORE answers 0110 (Processing Failure) for an instance it stored (PS3.4 B.2.3).
+    DimseStoreWrongStatus,
+    /// C-ECHO answers 0110 (Processing Failure) instead of 0000 (PS3.7 9.1.5, 9.3.5.2).
+    DimseEchoWrongStatus,
+    /// C-GET sends an instance of another series in place of one that matched (PS3.4 C.4.3.3).
+    DimseGetWrongInstance,
+    /// C-CANCEL during C-FIND, C-MOVE or C-GET is ignored; the operation completes with 0000
+    /// (PS3.4 C.4.1.3, C.4.2.3, C.4.3.3: the SCP ends with status Cancel, FE00).
+    DimseCancelIgnored,
+    /// An association request with an unknown called AE title is accepted (PS3.8 9.3.4:
+    /// A-ASSOCIATE-RJ, source 1, reason 7).
+    DimseAcceptAnyAe,
+    /// After the first request of an association, the SCP stops answering for the stall time.
+    DimseStall,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -194,6 +221,16 @@ impl Fault {
         Fault::XdsKosReferencesMissingInstance,
         Fault::StallMidResponse,
         Fault::StallBeforeHeaders,
+        Fault::DimseFindNoFinal,
+        Fault::DimseFindExtraKeys,
+        Fault::DimseMoveUnknownDestinationOk,
+        Fault::DimseMoveWrongCounts,
+        Fault::DimseStoreWrongStatus,
+        Fault::DimseEchoWrongStatus,
+        Fault::DimseGetWrongInstance,
+        Fault::DimseCancelIgnored,
+        Fault::DimseAcceptAnyAe,
+        Fault::DimseStall,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -253,6 +290,16 @@ impl Fault {
             Fault::XdsKosReferencesMissingInstance => "xds-kos-references-missing-instance",
             Fault::StallMidResponse => "stall-mid-response",
             Fault::StallBeforeHeaders => "stall-before-headers",
+            Fault::DimseFindNoFinal => "dimse-find-no-final",
+            Fault::DimseFindExtraKeys => "dimse-find-extra-keys",
+            Fault::DimseMoveUnknownDestinationOk => "dimse-move-unknown-destination-ok",
+            Fault::DimseMoveWrongCounts => "dimse-move-wrong-counts",
+            Fault::DimseStoreWrongStatus => "dimse-store-wrong-status",
+            Fault::DimseEchoWrongStatus => "dimse-echo-wrong-status",
+            Fault::DimseGetWrongInstance => "dimse-get-wrong-instance",
+            Fault::DimseCancelIgnored => "dimse-cancel-ignored",
+            Fault::DimseAcceptAnyAe => "dimse-accept-any-ae",
+            Fault::DimseStall => "dimse-stall",
         }
     }
 
@@ -351,6 +398,16 @@ impl Fault {
             Fault::StallBeforeHeaders => {
                 "WADO-RS requests wait before any response header is sent"
             }
+            Fault::DimseFindNoFinal => "C-FIND sends the pending responses but no final response (PS3.4 C.4.1.3)",
+            Fault::DimseFindExtraKeys => "C-FIND identifiers carry attributes that were not requested (PS3.4 C.4.1.1.3.2)",
+            Fault::DimseMoveUnknownDestinationOk => "C-MOVE to an unknown destination AE answers 0000 instead of A801 (PS3.4 C.4.2.1.5)",
+            Fault::DimseMoveWrongCounts => "C-MOVE responses count one completed sub-operation more than were performed (PS3.4 C.4.2.1.6-C.4.2.1.9)",
+            Fault::DimseStoreWrongStatus => "C-STORE answers 0110 Processing Failure for an instance it stored (PS3.4 B.2.3)",
+            Fault::DimseEchoWrongStatus => "C-ECHO answers 0110 Processing Failure instead of 0000 (PS3.7 9.1.5)",
+            Fault::DimseGetWrongInstance => "C-GET sends an instance of another series in place of a matching one (PS3.4 C.4.3.3)",
+            Fault::DimseCancelIgnored => "C-CANCEL is ignored: the operation completes with 0000 instead of FE00 (PS3.4 C.4.1.3, C.4.2.3)",
+            Fault::DimseAcceptAnyAe => "an association to an unknown called AE title is accepted instead of rejected with reason 7 (PS3.8 9.3.4)",
+            Fault::DimseStall => "after the first request of an association the DIMSE SCP stops answering",
         }
     }
 }

@@ -16,11 +16,16 @@
 //! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
 //! - [`stow`] and [`spool`]: STOW-RS and the spool folder of received instances;
 //! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;
+//! - [`dimse_scp`], [`dimse_qr`] and [`dimse_move`]: the DIMSE SCP (Verification, Storage,
+//!   Query/Retrieve FIND/MOVE/GET, PS3.4 Annexes A-C) and the C-STORE sub-operations of C-MOVE;
 //! - [`faults`]: the fault switch.
 
 pub mod archive;
 pub mod bulkdata;
 pub mod capabilities;
+pub mod dimse_move;
+pub mod dimse_qr;
+pub mod dimse_scp;
 pub mod faults;
 pub mod json;
 pub mod metadata;
@@ -38,7 +43,7 @@ pub mod web;
 pub mod xds;
 pub mod xds_registry;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +86,14 @@ pub struct ReferenceOptions {
     /// A DICOMweb origin server (service root) the Imaging Document Source maps RAD-69 onto:
     /// the instances are fetched from it with WADO-RS instead of read from the fixture files.
     pub wado_upstream: Option<String>,
+    /// Address of the DIMSE SCP; `None` runs no DIMSE listener.
+    pub dimse_bind: Option<SocketAddr>,
+    /// The DIMSE SCP's AE title (the only called AE title it accepts).
+    pub ae_title: String,
+    /// Move destinations known to the DIMSE SCP: AE title to address.
+    pub move_destinations: BTreeMap<String, SocketAddr>,
+    /// The longest wait for one PDU from a DIMSE peer.
+    pub dimse_timeout: Duration,
 }
 
 impl ReferenceOptions {
@@ -92,7 +105,35 @@ impl ReferenceOptions {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             stall: DEFAULT_STALL,
             wado_upstream: None,
+            dimse_bind: None,
+            ae_title: dimse_scp::DEFAULT_AE_TITLE.to_string(),
+            move_destinations: BTreeMap::new(),
+            dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
         }
+    }
+
+    /// Run the DIMSE SCP on this address (port 0 picks a free port).
+    pub fn with_dimse_bind(mut self, bind: SocketAddr) -> Self {
+        self.dimse_bind = Some(bind);
+        self
+    }
+
+    /// Set the DIMSE SCP's AE title.
+    pub fn with_ae_title(mut self, ae_title: impl Into<String>) -> Self {
+        self.ae_title = ae_title.into();
+        self
+    }
+
+    /// Add a C-MOVE destination to the AE table.
+    pub fn with_move_destination(mut self, ae_title: impl Into<String>, addr: SocketAddr) -> Self {
+        self.move_destinations.insert(ae_title.into(), addr);
+        self
+    }
+
+    /// Set the longest wait for one PDU from a DIMSE peer.
+    pub fn with_dimse_timeout(mut self, timeout: Duration) -> Self {
+        self.dimse_timeout = timeout;
+        self
     }
 
     /// Map RAD-69 onto this DICOMweb service root.
@@ -329,6 +370,7 @@ pub struct ReferenceServer {
     state: Shared,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
+    dimse: Option<dimse_scp::DimseListener>,
 }
 
 impl ReferenceServer {
@@ -369,6 +411,22 @@ impl ReferenceServer {
             xds,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
         });
+        let dimse = match opts.dimse_bind {
+            Some(bind) => Some(
+                dimse_scp::DimseListener::start(
+                    bind,
+                    state.clone(),
+                    dimse_scp::DimseConfig {
+                        ae_title: opts.ae_title.clone(),
+                        move_destinations: opts.move_destinations.clone(),
+                        timeout: opts.dimse_timeout,
+                    },
+                )
+                .await
+                .map_err(|source| ReferenceError::Bind { addr: bind, source })?,
+            ),
+            None => None,
+        };
         let app = router(state.clone());
         let mut signal = shutdown;
         let task = tokio::spawn(async move {
@@ -383,6 +441,7 @@ impl ReferenceServer {
             state,
             stop,
             task,
+            dimse,
         })
     }
 
@@ -394,6 +453,11 @@ impl ReferenceServer {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the DIMSE SCP, when one was asked for.
+    pub fn dimse_addr(&self) -> Option<SocketAddr> {
+        self.dimse.as_ref().map(|d| d.addr())
     }
 
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.
@@ -416,6 +480,9 @@ impl ReferenceServer {
             .is_err()
         {
             task.abort();
+        }
+        if let Some(d) = self.dimse {
+            d.stopped(SHUTDOWN_GRACE).await;
         }
         self.state.spool.remove();
     }

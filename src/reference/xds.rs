@@ -79,7 +79,8 @@ impl Inbox {
         self.log.lock().ok().and_then(|l| l.get(index).cloned())
     }
 
-    fn push(&self, ex: Exchange) {
+    /// Record an inbound exchange (the XDS endpoints and the DIMSE SCP).
+    pub(crate) fn push(&self, ex: Exchange) {
         if let Ok(mut l) = self.log.lock() {
             l.push(ex);
         }

@@ -76,11 +76,55 @@ fn dataset_sha256(path: &std::path::Path) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(&bytes[offset..])))
 }
 
-fn expected_instances(world: &HarnessWorld, insts: &[FixtureInstance]) -> BTreeMap<String, String> {
+/// The data set digests of each instance: as stored, and of its Explicit VR Little Endian copy.
+fn expected_instances(
+    world: &HarnessWorld,
+    insts: &[FixtureInstance],
+) -> BTreeMap<String, Vec<String>> {
     insts
         .iter()
-        .filter_map(|i| dataset_sha256(&world.ctx.fixtures.file(i)).map(|h| (i.sop_uid.clone(), h)))
+        .map(|i| {
+            let mut v: Vec<String> = dataset_sha256(&world.ctx.fixtures.file(i))
+                .into_iter()
+                .collect();
+            if let Some(ele) = &i.ele_path {
+                v.extend(dataset_sha256(&world.ctx.fixtures.dir.join(ele)));
+            }
+            (i.sop_uid.clone(), v)
+        })
         .collect()
+}
+
+/// The inbound C-STORE operations recorded by the harness's SCP after `mark` that satisfy `keep`.
+fn stores_since(
+    world: &HarnessWorld,
+    mark: usize,
+    keep: &dyn Fn(
+        &crate::evidence::dimse::MessageRecord,
+        &crate::evidence::dimse::DimseRecord,
+    ) -> bool,
+) -> Vec<crate::evidence::Exchange> {
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Vec::new();
+    };
+    let mut got = Vec::new();
+    let mut i = mark;
+    while let Some(ex) = sim.inbox.get(i) {
+        i += 1;
+        if ex.transaction != "DIMSE" || ex.request.method != "C-STORE-RQ" {
+            continue;
+        }
+        let Some(r) = ex.dimse.as_deref() else {
+            continue;
+        };
+        let ok = r
+            .received(crate::dimse::command::field::C_STORE_RQ)
+            .any(|m| keep(m, r));
+        if ok {
+            got.push(ex);
+        }
+    }
+    got
 }
 
 fn record_dimse(
@@ -487,21 +531,29 @@ fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
     world.ctx.simulator.as_ref().map(|s| s.inbox.len())
 }
 
-/// The harness's Storage SCP's inbound C-STORE exchanges after `mark`.
+/// The C-STORE sub-operations of the last C-MOVE that the harness's Storage SCP received after
+/// `mark`: those carrying its Move Originator AE Title and Message ID (PS3.4 C.4.2.2).
 async fn arrived_since(world: &mut HarnessWorld, mark: Option<usize>) {
-    let (Some(sim), Some(mark)) = (world.ctx.simulator.clone(), mark) else {
-        return;
-    };
+    let Some(mark) = mark else { return };
+    let originator = world
+        .dimse
+        .last
+        .and_then(|i| world.evidence.get(i))
+        .and_then(|ex| ex.dimse.as_deref())
+        .and_then(|r| {
+            r.messages
+                .iter()
+                .find(|m| m.flow == crate::evidence::dimse::Flow::Sent)
+                .and_then(|m| m.command.message_id)
+                .map(|id| (r.calling_ae.clone(), id))
+        });
+    let Some((ae, id)) = originator else { return };
     // Sub-operations end before the final C-MOVE-RSP; give the SCP's record a moment to land.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let mut got = Vec::new();
-    let mut i = mark;
-    while let Some(ex) = sim.inbox.get(i) {
-        if ex.transaction == "DIMSE" && ex.request.method == "C-STORE-RQ" {
-            got.push(ex);
-        }
-        i += 1;
-    }
+    let got = stores_since(world, mark, &|m, _| {
+        m.command.move_originator_ae.as_deref() == Some(ae.as_str())
+            && m.command.move_originator_id == Some(id)
+    });
     for ex in &got {
         world.evidence.record(ex.clone());
     }
@@ -727,14 +779,20 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
     let want: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let mut got = Vec::new();
-        let mut i = mark;
-        while let Some(ex) = sim.inbox.get(i) {
-            if ex.transaction == "DIMSE" && ex.request.method == "C-STORE-RQ" {
-                got.push(ex);
-            }
-            i += 1;
-        }
+        // The SUT is the calling AE that delivered an instance of the series; all its stores
+        // after the trigger are judged (other scenarios may store meanwhile under other AEs).
+        let caller = stores_since(world, mark, &|m, _| {
+            m.command
+                .affected_sop_instance
+                .as_ref()
+                .is_some_and(|u| want.contains(u))
+        })
+        .first()
+        .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()));
+        let mut got = match &caller {
+            Some(ae) => stores_since(world, mark, &|_, r| &r.calling_ae == ae),
+            None => Vec::new(),
+        };
         let uids: BTreeSet<String> = got
             .iter()
             .filter_map(|e| e.dimse.as_deref())

@@ -292,7 +292,7 @@ impl Session<'_> {
         identifier: Option<&[u8]>,
         mut sink: Option<&mut GetSink<'_>>,
     ) -> Result<u16, (DimseError, String)> {
-        let message_id = 1u16;
+        let message_id = next_message_id();
         let mut cmd = Command::request(rq.field, rq.class, message_id, identifier.is_some());
         cmd.move_destination = rq.move_destination.map(str::to_string);
         let summary: Vec<(String, String)> = rq
@@ -502,5 +502,19 @@ impl Session<'_> {
                 during,
             )
         })
+    }
+}
+
+/// Message IDs unique within the process (PS3.7 §9.1.1.1 asks only for uniqueness within an
+/// association; process-wide ids also tell apart the sub-operations of concurrent C-MOVEs, which
+/// carry the Move Originator Message ID).
+fn next_message_id() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(1);
+    loop {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        if id != 0 {
+            return id;
+        }
     }
 }

@@ -209,8 +209,8 @@ fn move_checks() {
     let x = DimseExpect {
         statuses: vec![status::SUCCESS],
         instances: Some(BTreeMap::from([
-            ("1.1".to_string(), "a".to_string()),
-            ("1.2".to_string(), "b".to_string()),
+            ("1.1".to_string(), vec!["a".to_string()]),
+            ("1.2".to_string(), vec!["b".to_string()]),
         ])),
         ..DimseExpect::default()
     };
@@ -251,8 +251,21 @@ fn cancel_store_echo_and_protocol_checks() {
     };
     let c = find(&["1.1"], false, Some(status::CANCEL));
     assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
-    let ignored = find(&["1.1", "1.2"], false, Some(0xC000));
-    assert_eq!(outcome("DIM-11", &ignored, &cancelled, &[]), Outcome::Fail);
+    let failed = find(&["1.1", "1.2"], false, Some(0xC000));
+    assert_eq!(outcome("DIM-11", &failed, &cancelled, &[]), Outcome::Fail);
+    // 0000 right after the cancel crossed it; 0000 seconds later means it was ignored.
+    let mut quick = find(&["1.1", "1.2"], false, Some(0));
+    let mut slow = find(&["1.1", "1.2"], false, Some(0));
+    for (ex, late) in [(&mut quick, 10), (&mut slow, 5000)] {
+        let r = ex.dimse.as_mut().unwrap();
+        let mut cancel = Command::request(field::C_CANCEL_RQ, FIND, 1, false);
+        cancel.responded_to = Some(1);
+        r.messages.insert(2, msg(Flow::Sent, cancel, &[]));
+        let n = r.messages.len();
+        r.messages[n - 1].at_ms = late;
+    }
+    assert_eq!(outcome("DIM-11", &quick, &cancelled, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-11", &slow, &cancelled, &[]), Outcome::Fail);
 
     let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
     rq.affected_sop_instance = Some("1.1".into());

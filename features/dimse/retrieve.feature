@@ -1,0 +1,41 @@
+@profile:DIMSE @txn:C-MOVE @txn:C-GET @actor:QueryRetrieveScp
+Feature: Retrieving images (C-MOVE, RAD-16; C-GET)
+  An XDS-I.b Imaging Document Consumer that reads a manifest's Retrieve AE Title retrieves the
+  images by C-MOVE (RAD-16) to its own Storage SCP, or by C-GET on the same association. The SCP
+  must send exactly the instances asked for, unchanged, count them in its responses, refuse an
+  unknown destination with A801, and stop when cancelled.
+  Trace: eHN guideline Feature 10 (legacy XDS-I.b retrieve by C-MOVE; import into the local PACS);
+  IHE RAD TF-2 §4.16; DICOM PS3.4 §C.4.2, §C.4.3.
+
+  Background:
+    Given the DICOM archive holds the test studies
+
+  @uc:UC3 @req:DIM-03 @req:DIM-07 @req:DIM-08
+  Scenario: A series is moved to the harness's Storage SCP, every instance unchanged
+    When the SCU moves series 1 of study "CT-CHEST" to the harness
+    Then the final status is 0000
+    And the sub-operation counts account for every instance
+    And the harness received exactly the instances asked for, unchanged
+
+  @uc:MADO-UC2 @req:DIM-08
+  Scenario: The instances a manifest references are moved by their SOP Instance UIDs
+    When the SCU moves the instances the manifest of study "DX-CHEST" references to the harness
+    Then the final status is 0000
+    And the harness received exactly the instances asked for, unchanged
+
+  @neg @req:DIM-03
+  Scenario: A move to an unknown destination is refused with A801
+    When the SCU moves series 1 of study "CT-CHEST" to the unknown destination "NOWHERE"
+    Then the final status is A801
+
+  @uc:UC1 @req:DIM-03 @req:DIM-07 @req:DIM-08
+  Scenario: A series is retrieved on the same association by C-GET
+    When the SCU gets series 2 of study "MR-BRAIN"
+    Then the final status is 0000
+    And the sub-operation counts account for every instance
+    And the harness received exactly the instances asked for, unchanged
+
+  @neg @req:DIM-11
+  Scenario: A C-MOVE cancelled after the first sub-operation ends with status Cancel
+    When the SCU moves series 1 of study "CT-CHEST" to the harness and cancels after the first response
+    Then the operation ends with status Cancel

@@ -1,0 +1,17 @@
+@profile:DIMSE @txn:C-STORE @actor:StorageScp
+Feature: Importing a study into the local PACS (C-STORE)
+  After retrieving a study from abroad the consumer imports it into the local PACS: every instance
+  is sent with C-STORE in its stored transfer syntax, and the PACS answers each with success (or a
+  warning) for that very instance; the imported study is then found like any other.
+  Trace: eHN guideline Feature 10 (import into the local PACS); DICOM PS3.4 §B.2.3.
+
+  @uc:UC3 @req:DIM-12 @req:DIM-09
+  Scenario: A study is imported into the PACS, each instance acknowledged
+    When the SCU stores series 1 of study "DX-CHEST"
+    Then every instance is acknowledged with success or a warning
+    And every response echoes its request
+
+  @uc:UC3 @req:DIM-12
+  Scenario: Instances in several transfer syntaxes are imported
+    When the SCU stores series 1 of study "MR-BRAIN"
+    Then every instance is acknowledged with success or a warning
