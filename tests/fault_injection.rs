@@ -194,7 +194,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("dimse-cancel-ignored", "@req:DIM-11", "DIM-11", false),
-    ("dimse-accept-any-ae", "@req:DIM-02", "DIM-02", false),
+    ("dimse-accept-any-ae", "@req:DIM-02", "DIM-02", true),
 ];
 
 #[test]

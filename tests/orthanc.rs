@@ -104,7 +104,9 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
         eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
         return;
     };
-    let text = std::fs::read_to_string(&profile).unwrap();
+    let full = std::fs::read_to_string(&profile).unwrap();
+    // Only the DICOMweb part: the DIMSE simulator's fixed port belongs to the other test.
+    let text = full.split("\n[dimse]").next().unwrap_or(&full).to_string();
     let base = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("base_url = "))

@@ -211,8 +211,17 @@ fn dim_04(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// Keywords that may appear in a C-FIND identifier besides those asked for.
-const ALWAYS_ALLOWED: &[&str] = &["SpecificCharacterSet", "QueryRetrieveLevel"];
+/// Keywords that may appear in a C-FIND identifier besides those asked for: Specific Character
+/// Set and the level, and the location attributes PS3.4 §C.4.1.1.3.2 lets an SCP add (Retrieve AE
+/// Title, Storage Media File-Set ID and UID, Instance Availability).
+const ALWAYS_ALLOWED: &[&str] = &[
+    "SpecificCharacterSet",
+    "QueryRetrieveLevel",
+    "RetrieveAETitle",
+    "StorageMediaFileSetID",
+    "StorageMediaFileSetUID",
+    "InstanceAvailability",
+];
 
 /// DIM-05: C-FIND identifiers hold the keys asked for and no others.
 fn dim_05(s: &Subject<'_>) -> Verdict {
@@ -627,7 +636,9 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-02",
         requirement: "DICOM PS3.8 §9.3.4 (A-ASSOCIATE-RJ); PS3.8 §7.1.1.2 (Called AE Title)",
-        level: Level::Shall,
+        // PS3.8 gives the rejection reasons but does not oblige an SCP to check the called AE
+        // title: a warning unless strict.
+        level: Level::Should,
         actor: "DICOM SCP",
         title: "An association the SCP must refuse is rejected with the right source and reason",
         eval: dim_02,

@@ -789,8 +789,11 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         })
         .first()
         .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()));
+        // A C-STORE carrying a Move Originator belongs to some C-MOVE, not to this trigger.
         let mut got = match &caller {
-            Some(ae) => stores_since(world, mark, &|_, r| &r.calling_ae == ae),
+            Some(ae) => stores_since(world, mark, &|m, r| {
+                &r.calling_ae == ae && m.command.move_originator_ae.is_none()
+            }),
             None => Vec::new(),
         };
         let uids: BTreeSet<String> = got
