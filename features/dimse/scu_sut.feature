@@ -7,5 +7,5 @@ Feature: The SUT sends to the harness's Storage SCP
 
   @uc:UC1 @txn:C-STORE @req:DIM-09 @req:DIM-10 @req:DIM-13
   Scenario: The SUT stores a series into the harness
-    When the SUT is asked to store series 1 of study "DX-CHEST" into the harness
+    When the SUT is asked to store series 2 of study "MR-BRAIN" into the harness
     Then the harness received exactly that series, unchanged

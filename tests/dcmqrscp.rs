@@ -1,0 +1,145 @@
+//! The DIMSE suite against DCMTK's `dcmqrscp` (Debian package `dcmtk`), a second, independent
+//! Query/Retrieve SCP, with DCMTK's `storescu` as a real Storage SCU sending to the harness's own
+//! SCP. dcmqrscp's real deviations are Fails with evidence, pinned in
+//! `tests/known-deviations/dcmqrscp.txt`: a new deviation and a lost detection both break this test.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn installed(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// dcmqrscp in its default fork mode, stopped with its per-association children.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        if let Ok(out) = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &pid])
+            .output()
+        {
+            for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").arg(child).status();
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> Server {
+    let db = dir.join("db");
+    std::fs::create_dir_all(&db).expect("db dir");
+    let cfg = format!(
+        "NetworkTCPPort = {port}\nMaxPDUSize = 65536\nMaxAssociations = 16\n\
+         HostTable BEGIN\nharness = (HARNESS, 127.0.0.1, {harness_port})\nHostTable END\n\
+         VendorTable BEGIN\nVendorTable END\n\
+         AETable BEGIN\nDCMQRSCP {} RW (200, 1024mb) ANY\nAETable END\n",
+        db.display()
+    );
+    std::fs::write(dir.join("dcmqrscp.cfg"), cfg).expect("config");
+    let log = std::fs::File::create(dir.join("dcmqrscp.log")).expect("log");
+    let err = log.try_clone().expect("log");
+    let child = Command::new("dcmqrscp")
+        .arg("-c")
+        .arg(dir.join("dcmqrscp.cfg"))
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .expect("dcmqrscp starts");
+    let t0 = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "dcmqrscp did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server(child)
+}
+
+fn pinned() -> Vec<(String, String)> {
+    let text = include_str!("known-deviations/dcmqrscp.txt");
+    let mut v: Vec<(String, String)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" | "))
+        .map(|(check, scenario)| (scenario.trim().to_string(), check.trim().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn dcmqrscp_reports_only_the_pinned_deviations() {
+    if !installed("dcmqrscp") || !installed("storescu") {
+        eprintln!("DCMTK is not installed (ci/install.sh installs it): skipping");
+        return;
+    }
+    let dir = report_dir("dcmqrscp");
+    let port = free_port();
+    let harness_port = free_port();
+    let _server = start_dcmqrscp(dir.path(), port, harness_port);
+    let profile = dir.path().join("dcmqrscp.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"DCMTK dcmqrscp\"\n\
+             [dimse]\nhost = \"127.0.0.1\"\nport = {port}\ncalled_ae = \"DCMQRSCP\"\n\
+             calling_ae = \"HARNESS\"\nmove_destination = \"HARNESS\"\n\
+             [simulator]\ndimse_bind = \"127.0.0.1:{harness_port}\"\nae_title = \"HARNESS\"\n\
+             trigger_timeout_ms = 20000\n\
+             [test_data]\nmode = \"load\"\n\
+             [triggers]\n\
+             modality_stores = \"storescu -aet MODALITY -aec {{harness_ae}} {{harness_host}} {{harness_port}} {{files}}\"\n"
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@profile:DIMSE",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let results = results(&reports);
+    let errors: Vec<_> = outcomes(&results)
+        .into_iter()
+        .filter(|(_, o)| o == "error")
+        .collect();
+    assert!(errors.is_empty(), "harness errors: {errors:?}\n{}", dump(&out));
+    let got = failures(&results);
+    let want = pinned();
+    let new: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
+    let lost: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
+    assert!(
+        new.is_empty() && lost.is_empty(),
+        "new deviations (not pinned): {new:#?}\npinned but no longer detected: {lost:#?}\n{}",
+        dump(&out)
+    );
+    let passed = outcomes(&results)
+        .iter()
+        .filter(|(_, o)| o == "pass")
+        .count();
+    assert!(passed >= 10, "only {passed} scenarios passed\n{}", dump(&out));
+}
