@@ -118,6 +118,15 @@ enum Command {
         #[arg(long)]
         transfer_syntax: Option<String>,
     },
+    /// Store DICOM files with C-STORE on one association, streamed (benchmarks, loading a PACS).
+    Store {
+        /// SUT profile (TOML) with a [dimse] table.
+        #[arg(long)]
+        sut: PathBuf,
+        /// DICOM files, or folders searched for `*.dcm`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -155,7 +164,10 @@ fn main() -> ExitCode {
     // A single streamed retrieve runs best on one thread: the connection and the consumer of its
     // body then hand chunks over without waking another thread per chunk (hashing has threads of
     // its own). Runs and the reference server serve many exchanges at once: multi-threaded.
-    let mut builder = if matches!(cli.command, Command::Retrieve { .. }) {
+    let mut builder = if matches!(
+        cli.command,
+        Command::Retrieve { .. } | Command::Store { .. }
+    ) {
         tokio::runtime::Builder::new_current_thread()
     } else {
         tokio::runtime::Builder::new_multi_thread()
@@ -248,6 +260,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             };
             serve(bind, fixtures, wado_upstream, dimse, faults).await
         }
+        Command::Store { sut, paths } => store(sut, paths).await,
         Command::Retrieve {
             sut,
             study,
@@ -392,6 +405,70 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
         let _ = writeln!(out, "  FAIL {}", f.message());
     }
     let _ = out.flush();
+}
+
+/// The DICOM files named: files as given, folders searched recursively for `*.dcm`.
+fn dicom_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if paths.contains(&p) || p.extension().is_some_and(|e| e == "dcm") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
+    let config = match ihe_harness::config::Config::load(&sut) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(d) = config.dimse.as_ref() else {
+        eprintln!("error: {} has no [dimse] table", sut.display());
+        return ExitCode::from(2);
+    };
+    let files = dicom_files(&paths);
+    if files.is_empty() {
+        eprintln!("error: no DICOM file in {paths:?}");
+        return ExitCode::from(2);
+    }
+    let bytes: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let t0 = std::time::Instant::now();
+    let ex = ihe_harness::actors::dimse_scu::DimseScu::from_config(d)
+        .store(&files)
+        .await;
+    let secs = t0.elapsed().as_secs_f64();
+    let status = ex.response.as_ref().map(|r| r.status);
+    println!(
+        "{} files, {bytes} bytes in {secs:.3} s ({:.1} MB/s), final status {}{}",
+        files.len(),
+        bytes as f64 / 1e6 / secs.max(1e-9),
+        status
+            .map(|s| format!("{s:04X}"))
+            .unwrap_or_else(|| "none".into()),
+        ex.failure
+            .as_ref()
+            .map(|f| format!(" ({}: {})", f.kind, f.message))
+            .unwrap_or_default()
+    );
+    match (&ex.failure, status) {
+        (Some(_), _) | (None, None) => ExitCode::from(2),
+        (None, Some(0)) => ExitCode::SUCCESS,
+        (None, Some(_)) => ExitCode::from(1),
+    }
 }
 
 async fn retrieve(

@@ -68,7 +68,10 @@ fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> Server {
         .expect("dcmqrscp starts");
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10), "dcmqrscp did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "dcmqrscp did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Server(child)
@@ -127,7 +130,11 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
         .into_iter()
         .filter(|(_, o)| o == "error")
         .collect();
-    assert!(errors.is_empty(), "harness errors: {errors:?}\n{}", dump(&out));
+    assert!(
+        errors.is_empty(),
+        "harness errors: {errors:?}\n{}",
+        dump(&out)
+    );
     let got = failures(&results);
     let want = pinned();
     let new: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
@@ -141,5 +148,9 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
         .iter()
         .filter(|(_, o)| o == "pass")
         .count();
-    assert!(passed >= 10, "only {passed} scenarios passed\n{}", dump(&out));
+    assert!(
+        passed >= 10,
+        "only {passed} scenarios passed\n{}",
+        dump(&out)
+    );
 }

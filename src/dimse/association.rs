@@ -289,7 +289,12 @@ pub async fn open(
             limit.as_millis()
         ))),
         Ok(Err(e)) => Err(classify(e, &address)),
-        Ok(Ok(assoc)) => Ok(assoc),
+        Ok(Ok(mut assoc)) => {
+            // Command and data PDUs go out back to back: without TCP_NODELAY, Nagle's algorithm
+            // holds each small PDU for the peer's delayed ACK (about 40 ms per message).
+            let _ = assoc.inner_stream().set_nodelay(true);
+            Ok(assoc)
+        }
     };
     match result {
         Ok(assoc) => {

@@ -284,7 +284,10 @@ impl SubAssociation {
             options = options.with_presentation_context(a, t);
         }
         let assoc = match options.establish_async(addr).await {
-            Ok(a) => a,
+            Ok(mut a) => {
+                let _ = a.inner_stream().set_nodelay(true);
+                a
+            }
             Err(e) => {
                 if let dicom_ul::association::Error::Rejected { association_rj, .. } = &e {
                     record.rejection = Some(dimse_scp::rejection_of(association_rj));

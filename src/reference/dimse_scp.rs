@@ -438,6 +438,7 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
         },
         local
     );
+    let _ = socket.set_nodelay(true);
     match options.establish_async(socket).await {
         Ok(assoc) => {
             record.negotiated = assoc
