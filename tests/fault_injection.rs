@@ -195,6 +195,24 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ),
     ("dimse-cancel-ignored", "@req:DIM-11", "DIM-11", false),
     ("dimse-accept-any-ae", "@req:DIM-02", "DIM-02", true),
+    (
+        "dimse-find-ignores-matching",
+        "@req:DIM-06",
+        "DIM-06",
+        false,
+    ),
+    (
+        "dimse-wrong-responded-to",
+        "@txn:C-ECHO and @req:DIM-09",
+        "DIM-09",
+        false,
+    ),
+    (
+        "dimse-wrong-context",
+        "@txn:C-ECHO and @req:DIM-10",
+        "DIM-10",
+        false,
+    ),
 ];
 
 #[test]

@@ -8,9 +8,9 @@ Feature: Association and verification (C-ECHO)
   @uc:UC1 @req:DIM-01 @req:DIM-03 @req:DIM-09 @req:DIM-10
   Scenario: The SCP answers a C-ECHO
     When the SCU sends a C-ECHO
-    Then the association was accepted with the contexts it needs
+    Then every response echoes its request
+    And the association was accepted with the contexts it needs
     And the final status is 0000
-    And every response echoes its request
 
   @neg @req:DIM-02
   Scenario: An association addressed to an unknown called AE title is rejected

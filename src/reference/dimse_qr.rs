@@ -609,13 +609,15 @@ pub fn find_matches(
     q: &FindQuery,
     ae_title: &str,
     extra_keys: bool,
+    ignore: bool,
 ) -> Vec<InMemDicomObject> {
     let mut out = Vec::new();
     for e in entities(archive, q.level) {
-        let matched = q.keys.iter().all(|k| match &k.matcher {
-            None => true,
-            Some(m) => m.matches(entity_text(&e, k.tag, ae_title).as_deref()),
-        });
+        let matched = ignore
+            || q.keys.iter().all(|k| match &k.matcher {
+                None => true,
+                Some(m) => m.matches(entity_text(&e, k.tag, ae_title).as_deref()),
+            });
         if !matched {
             continue;
         }
@@ -820,6 +822,7 @@ pub(crate) async fn find(
             &q,
             &s.config.ae_title,
             s.state.has(Fault::DimseFindExtraKeys),
+            s.state.has(Fault::DimseFindIgnoresMatching),
         )
         .iter()
         .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))
@@ -1245,7 +1248,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let found = find_matches(&a, &q, "AE", false);
+        let found = find_matches(&a, &q, "AE", false, false);
         assert_eq!(found.len(), 2);
         for o in &found {
             let tags_found: Vec<Tag> = o.iter().map(|e| e.header().tag).collect();
@@ -1261,7 +1264,7 @@ mod tests {
             assert_eq!(text_of(o.get(tags::PATIENT_ID).unwrap()), "CTH-0001");
             assert!(!text_of(o.get(tags::STUDY_INSTANCE_UID).unwrap()).is_empty());
         }
-        let extra = find_matches(&a, &q, "AE", true);
+        let extra = find_matches(&a, &q, "AE", true, false);
         assert!(extra
             .iter()
             .all(|o| o.iter().count() > found[0].iter().count()));
@@ -1272,7 +1275,7 @@ mod tests {
         let a = archive();
         let count = |extra: &[(Tag, VR, &str)]| {
             let q = parse_find(Model::StudyRoot, &study_level(extra)).unwrap();
-            find_matches(&a, &q, "AE", false).len()
+            find_matches(&a, &q, "AE", false, false).len()
         };
         let all = count(&[]);
         assert!(all >= 4);
@@ -1299,7 +1302,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let found = find_matches(&a, &q, "AE", false);
+        let found = find_matches(&a, &q, "AE", false, false);
         let n = text_of(
             found[0]
                 .get(tags::NUMBER_OF_STUDY_RELATED_INSTANCES)
@@ -1319,7 +1322,7 @@ mod tests {
         )
         .unwrap();
         assert!(q.unsupported);
-        assert_eq!(find_matches(&a, &q, "AE", false).len(), all);
+        assert_eq!(find_matches(&a, &q, "AE", false, false).len(), all);
     }
 
     #[test]
@@ -1334,7 +1337,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        let found = find_matches(&a, &q, "AE", false);
+        let found = find_matches(&a, &q, "AE", false, false);
         assert_eq!(found.len(), 2);
         assert_eq!(
             text_of(
@@ -1362,7 +1365,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(find_matches(&a, &q, "AE", false).len(), se.instances.len());
+        assert_eq!(
+            find_matches(&a, &q, "AE", false, false).len(),
+            se.instances.len()
+        );
     }
 
     #[test]

@@ -771,6 +771,18 @@ impl Session {
             }
             _ => None,
         };
+        // The response faults: a wrong Message ID Being Responded To, or another context.
+        let mut cmd = cmd.clone();
+        let mut pc_id = pc_id;
+        if cmd.field & 0x8000 != 0 {
+            if self.state.has(Fault::DimseWrongRespondedTo) {
+                cmd.responded_to = cmd.responded_to.map(|m| m.wrapping_add(1));
+            }
+            if self.state.has(Fault::DimseWrongContext) {
+                pc_id = pc_id.wrapping_add(2);
+            }
+        }
+        let cmd = &cmd;
         let stats = message::send(&mut self.assoc, pc_id, cmd, data).await?;
         if let Some(op) = op {
             if op.first_response.is_none() {

@@ -150,6 +150,12 @@ pub enum Fault {
     /// An association request with an unknown called AE title is accepted (PS3.8 9.3.4:
     /// A-ASSOCIATE-RJ, source 1, reason 7).
     DimseAcceptAnyAe,
+    /// C-FIND ignores the matching keys and returns every entity of the level (PS3.4 C.2.2.2).
+    DimseFindIgnoresMatching,
+    /// Responses carry a Message ID Being Responded To one higher than the request's Message ID (PS3.7 9.3).
+    DimseWrongRespondedTo,
+    /// Responses are sent on a presentation context other than the request's (PS3.7 6.3.1; PS3.8 9.3.5).
+    DimseWrongContext,
     /// After the first request of an association, the SCP stops answering for the stall time.
     DimseStall,
 }
@@ -230,6 +236,9 @@ impl Fault {
         Fault::DimseGetWrongInstance,
         Fault::DimseCancelIgnored,
         Fault::DimseAcceptAnyAe,
+        Fault::DimseFindIgnoresMatching,
+        Fault::DimseWrongRespondedTo,
+        Fault::DimseWrongContext,
         Fault::DimseStall,
     ];
 
@@ -299,6 +308,9 @@ impl Fault {
             Fault::DimseGetWrongInstance => "dimse-get-wrong-instance",
             Fault::DimseCancelIgnored => "dimse-cancel-ignored",
             Fault::DimseAcceptAnyAe => "dimse-accept-any-ae",
+            Fault::DimseFindIgnoresMatching => "dimse-find-ignores-matching",
+            Fault::DimseWrongRespondedTo => "dimse-wrong-responded-to",
+            Fault::DimseWrongContext => "dimse-wrong-context",
             Fault::DimseStall => "dimse-stall",
         }
     }
@@ -407,6 +419,9 @@ impl Fault {
             Fault::DimseGetWrongInstance => "C-GET sends an instance of another series in place of a matching one (PS3.4 C.4.3.3)",
             Fault::DimseCancelIgnored => "C-CANCEL is ignored: the operation completes with 0000 instead of FE00 (PS3.4 C.4.1.3, C.4.2.3)",
             Fault::DimseAcceptAnyAe => "an association to an unknown called AE title is accepted instead of rejected with reason 7 (PS3.8 9.3.4)",
+            Fault::DimseFindIgnoresMatching => "C-FIND ignores the matching keys and returns every entity of the level (PS3.4 C.2.2.2)",
+            Fault::DimseWrongRespondedTo => "Responses carry a Message ID Being Responded To one higher than the request's Message ID (PS3.7 9.3)",
+            Fault::DimseWrongContext => "Responses are sent on a presentation context other than the request's (PS3.7 6.3.1; PS3.8 9.3.5)",
             Fault::DimseStall => "after the first request of an association the DIMSE SCP stops answering",
         }
     }
