@@ -100,21 +100,15 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
     let port = free_port();
     let harness_port = free_port();
     let _server = start_dcmqrscp(dir.path(), port, harness_port);
+    // fixtures/sut/dcmqrscp.toml, on the free ports of this test.
+    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
+    let text = template
+        .replace("port = 11112", &format!("port = {port}"))
+        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"))
+        .replace("[simulator]\n", "[simulator]\ntrigger_timeout_ms = 20000\n");
+    assert!(text.contains(&format!("port = {port}")) && text.contains(&harness_port.to_string()));
     let profile = dir.path().join("dcmqrscp.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            "[sut]\nname = \"DCMTK dcmqrscp\"\n\
-             [dimse]\nhost = \"127.0.0.1\"\nport = {port}\ncalled_ae = \"DCMQRSCP\"\n\
-             calling_ae = \"HARNESS\"\nmove_destination = \"HARNESS\"\n\
-             [simulator]\ndimse_bind = \"127.0.0.1:{harness_port}\"\nae_title = \"HARNESS\"\n\
-             trigger_timeout_ms = 20000\n\
-             [test_data]\nmode = \"load\"\n\
-             [triggers]\n\
-             modality_stores = \"storescu -aet MODALITY -aec {{harness_ae}} {{harness_host}} {{harness_port}} {{files}}\"\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&profile, text).unwrap();
     let reports = dir.path().join("reports");
     let out = harness(&[
         "run",
