@@ -279,6 +279,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         xds,
         simulator,
         dimse: config.dimse.as_ref().map(DimseScu::from_config),
+        faults: if opts.sut.is_none() {
+            opts.faults.iter().copied().collect()
+        } else {
+            Default::default()
+        },
         dimse_data: tokio::sync::OnceCell::new(),
         xds_data: tokio::sync::OnceCell::new(),
         submitted: Mutex::new(Vec::new()),

@@ -31,6 +31,9 @@ pub struct RunContext {
     pub simulator: Option<Simulator>,
     /// Set once the fixture manifests are registered on the SUT (load mode, once per run).
     pub xds_data: tokio::sync::OnceCell<Result<(), String>>,
+    /// Faults injected into the embedded reference (self-tests only; empty otherwise). The
+    /// built-in stand-ins for a SUT that calls the harness honour the ones meant for them.
+    pub faults: std::collections::BTreeSet<crate::reference::Fault>,
     /// DIMSE user agent, when the SUT has a DICOM application entity.
     pub dimse: Option<DimseScu>,
     /// Set once the test studies are on the SUT's DICOM archive (load mode, once per run).

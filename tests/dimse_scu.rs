@@ -283,7 +283,12 @@ async fn dcmtk_peers() {
         .iter()
         .position(|m| m.flow == Flow::Sent && m.command.field == field::C_CANCEL_RQ)
         .expect("C-CANCEL-RQ sent");
-    assert_eq!(rec.messages[cancel].command.responded_to, Some(1));
+    let request_id = rec
+        .messages
+        .iter()
+        .find(|m| m.flow == Flow::Sent)
+        .and_then(|m| m.command.message_id);
+    assert_eq!(rec.messages[cancel].command.responded_to, request_id);
     let before = rec.messages[..cancel]
         .iter()
         .filter(|m| m.flow == Flow::Received && m.command.status.is_some_and(status::is_pending))
@@ -344,7 +349,15 @@ async fn dcmtk_peers() {
         .await;
     assert_ok(&ex);
     assert!(ex.repro.contains("movescu") && ex.repro.contains("-aem STORESCP"));
-    let last = record(&ex).final_response(1).expect("final C-MOVE-RSP");
+    let move_id = record(&ex)
+        .messages
+        .iter()
+        .find(|m| m.flow == Flow::Sent)
+        .and_then(|m| m.command.message_id)
+        .expect("request message id");
+    let last = record(&ex)
+        .final_response(move_id)
+        .expect("final C-MOVE-RSP");
     assert_eq!(last.command.completed, Some(n as u16), "{}", show(&ex));
     assert_eq!(last.command.failed.unwrap_or(0), 0);
     let pend = record(&ex)

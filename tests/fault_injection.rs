@@ -213,6 +213,18 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DIM-10",
         false,
     ),
+    (
+        "dimse-refuse-verification",
+        "@txn:C-ECHO and @req:DIM-01",
+        "DIM-01",
+        false,
+    ),
+    (
+        "dimse-modality-sends-other-series",
+        "@req:DIM-13",
+        "DIM-13",
+        false,
+    ),
 ];
 
 #[test]

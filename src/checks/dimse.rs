@@ -66,6 +66,13 @@ fn dim_01(s: &Subject<'_>) -> Verdict {
         );
     }
     let mut bad = Vec::new();
+    if !r.proposed.is_empty() && !r.negotiated.iter().any(|n| n.result == 0) {
+        bad.push(format!(
+            "none of the {} proposed contexts was accepted ({})",
+            r.proposed.len(),
+            r.ended
+        ));
+    }
     for n in &r.negotiated {
         let proposed = r.proposed.iter().find(|p| p.id == n.id);
         match proposed {

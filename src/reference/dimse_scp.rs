@@ -421,8 +421,10 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
         // The message layer's own per-PDU timeout must fire first, to end the association with
         // an A-ABORT; the upper layer's bounds negotiation and writes.
         .read_timeout(config.timeout + UL_TIMEOUT_MARGIN)
-        .write_timeout(config.timeout + UL_TIMEOUT_MARGIN)
-        .with_abstract_syntax(uids::VERIFICATION);
+        .write_timeout(config.timeout + UL_TIMEOUT_MARGIN);
+    if !state.has(Fault::DimseRefuseVerification) {
+        options = options.with_abstract_syntax(uids::VERIFICATION);
+    }
     for uid in QR_SOP_CLASSES.iter().chain(STORAGE_SOP_CLASSES) {
         options = options.with_abstract_syntax(*uid);
     }

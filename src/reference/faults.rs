@@ -156,6 +156,10 @@ pub enum Fault {
     DimseWrongRespondedTo,
     /// Responses are sent on a presentation context other than the request's (PS3.7 6.3.1; PS3.8 9.3.5).
     DimseWrongContext,
+    /// The Verification SOP Class is not accepted: the C-ECHO context is refused (PS3.7 9.1.5; PS3.8 9.3.3.2).
+    DimseRefuseVerification,
+    /// The built-in modality that plays a Storage SCU SUT sends another series than the one it was asked to (PS3.4 B.2.2).
+    DimseModalitySendsOtherSeries,
     /// After the first request of an association, the SCP stops answering for the stall time.
     DimseStall,
 }
@@ -236,6 +240,8 @@ impl Fault {
         Fault::DimseGetWrongInstance,
         Fault::DimseCancelIgnored,
         Fault::DimseAcceptAnyAe,
+        Fault::DimseRefuseVerification,
+        Fault::DimseModalitySendsOtherSeries,
         Fault::DimseFindIgnoresMatching,
         Fault::DimseWrongRespondedTo,
         Fault::DimseWrongContext,
@@ -308,6 +314,8 @@ impl Fault {
             Fault::DimseGetWrongInstance => "dimse-get-wrong-instance",
             Fault::DimseCancelIgnored => "dimse-cancel-ignored",
             Fault::DimseAcceptAnyAe => "dimse-accept-any-ae",
+            Fault::DimseRefuseVerification => "dimse-refuse-verification",
+            Fault::DimseModalitySendsOtherSeries => "dimse-modality-sends-other-series",
             Fault::DimseFindIgnoresMatching => "dimse-find-ignores-matching",
             Fault::DimseWrongRespondedTo => "dimse-wrong-responded-to",
             Fault::DimseWrongContext => "dimse-wrong-context",
@@ -419,6 +427,8 @@ impl Fault {
             Fault::DimseGetWrongInstance => "C-GET sends an instance of another series in place of a matching one (PS3.4 C.4.3.3)",
             Fault::DimseCancelIgnored => "C-CANCEL is ignored: the operation completes with 0000 instead of FE00 (PS3.4 C.4.1.3, C.4.2.3)",
             Fault::DimseAcceptAnyAe => "an association to an unknown called AE title is accepted instead of rejected with reason 7 (PS3.8 9.3.4)",
+            Fault::DimseRefuseVerification => "The Verification SOP Class is not accepted: the C-ECHO context is refused (PS3.7 9.1.5; PS3.8 9.3.3.2)",
+            Fault::DimseModalitySendsOtherSeries => "The built-in modality that plays a Storage SCU SUT sends another series than the one it was asked to (PS3.4 B.2.2)",
             Fault::DimseFindIgnoresMatching => "C-FIND ignores the matching keys and returns every entity of the level (PS3.4 C.2.2.2)",
             Fault::DimseWrongRespondedTo => "Responses carry a Message ID Being Responded To one higher than the request's Message ID (PS3.7 9.3)",
             Fault::DimseWrongContext => "Responses are sent on a presentation context other than the request's (PS3.7 6.3.1; PS3.8 9.3.5)",

@@ -772,7 +772,21 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         let mut cfg = crate::config::Dimse::embedded(addr.port());
         cfg.called_ae = world.ctx.config.simulator.ae_title.clone();
         cfg.calling_ae = "BUILTIN_MODALITY".into();
-        let ex = DimseScu::from_config(&cfg).store(&files).await;
+        // The fault makes the stand-in send the study's other series instead.
+        let sent: Vec<PathBuf> = if world
+            .ctx
+            .faults
+            .contains(&crate::reference::Fault::DimseModalitySendsOtherSeries)
+        {
+            fixtures_of(world, &alias)?
+                .iter()
+                .filter(|i| i.series_uid != insts[0].series_uid && !i.kos)
+                .map(|i| world.ctx.fixtures.file(i))
+                .collect()
+        } else {
+            files.clone()
+        };
+        let ex = DimseScu::from_config(&cfg).store(&sent).await;
         world.evidence.record(ex);
     }
     let timeout = world.ctx.config.simulator.trigger_timeout;
@@ -788,7 +802,22 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
                 .is_some_and(|u| want.contains(u))
         })
         .first()
-        .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()));
+        .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
+        .or_else(|| {
+            // None of the series arrived: the SUT is whoever else stored since the trigger.
+            let own = world
+                .ctx
+                .config
+                .dimse
+                .as_ref()
+                .map(|d| d.calling_ae.clone())
+                .unwrap_or_default();
+            stores_since(world, mark, &|m, r| {
+                r.calling_ae != own && m.command.move_originator_ae.is_none()
+            })
+            .first()
+            .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
+        });
         // A C-STORE carrying a Move Originator belongs to some C-MOVE, not to this trigger.
         let mut got = match &caller {
             Some(ae) => stores_since(world, mark, &|m, r| {
@@ -802,7 +831,25 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
             .flat_map(|r| r.messages.iter())
             .filter_map(|m| m.command.affected_sop_instance.clone())
             .collect();
-        if want.is_subset(&uids) || std::time::Instant::now() >= deadline {
+        // Done when the series is complete, when the SUT's association has ended (whatever it
+        // sent), or at the trigger timeout.
+        let ended = caller.as_ref().is_some_and(|ae| {
+            let mut i = mark;
+            let mut found = false;
+            while let Some(ex) = sim.inbox.get(i) {
+                i += 1;
+                if ex.request.method == "A-ASSOCIATE-RQ"
+                    && ex
+                        .dimse
+                        .as_deref()
+                        .is_some_and(|r| &r.calling_ae == ae && r.ended != "open")
+                {
+                    found = true;
+                }
+            }
+            found
+        });
+        if want.is_subset(&uids) || ended || std::time::Instant::now() >= deadline {
             if got.is_empty() {
                 return Err(harness_error(
                     world,
