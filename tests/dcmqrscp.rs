@@ -6,7 +6,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -27,26 +27,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// dcmqrscp in its default fork mode, stopped with its per-association children.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let pid = self.0.id().to_string();
-        if let Ok(out) = Command::new("ps")
-            .args(["-o", "pid=", "--ppid", &pid])
-            .output()
-        {
-            for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = Command::new("kill").arg(child).status();
-            }
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> Server {
+/// dcmqrscp in its default fork mode.
+fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> ChildServer {
     let db = dir.join("db");
     std::fs::create_dir_all(&db).expect("db dir");
     let cfg = format!(
@@ -74,20 +56,11 @@ fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> Server {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    Server(child)
+    ChildServer(child)
 }
 
 fn pinned() -> Vec<(String, String)> {
-    let text = include_str!("known-deviations/dcmqrscp.txt");
-    let mut v: Vec<(String, String)> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once(" | "))
-        .map(|(check, scenario)| (scenario.trim().to_string(), check.trim().to_string()))
-        .collect();
-    v.sort();
-    v
+    pinned_from(include_str!("known-deviations/dcmqrscp.txt"))
 }
 
 #[test]

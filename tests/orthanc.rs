@@ -8,16 +8,7 @@ mod common;
 use common::*;
 
 fn pinned() -> Vec<(String, String)> {
-    let text = include_str!("known-deviations/orthanc.txt");
-    let mut v: Vec<(String, String)> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once(" | "))
-        .map(|(check, scenario)| (scenario.trim().to_string(), check.trim().to_string()))
-        .collect();
-    v.sort();
-    v
+    pinned_from(include_str!("known-deviations/orthanc.txt"))
 }
 
 #[test]

@@ -382,6 +382,33 @@ fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<(String, Option<Strin
     v
 }
 
+/// What differs between the instances that arrived and those expected (with the digests each may
+/// have): an unexpected instance (`unexpected` says how), a changed one, and, when
+/// `all_required`, a missing one.
+fn compare_arrivals(
+    want: &BTreeMap<String, Vec<String>>,
+    got: &[(String, Option<String>)],
+    unexpected: &str,
+    all_required: bool,
+) -> Vec<String> {
+    let mut bad = Vec::new();
+    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
+    for (uid, sha) in got {
+        match want.get(uid) {
+            None => bad.push(format!("{uid} {unexpected}")),
+            Some(w) if sha.as_deref().is_some_and(|h| !w.iter().any(|x| x == h)) => {
+                bad.push(format!("{uid} differs from the source"))
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
+    if all_required && !missing.is_empty() {
+        bad.push(format!("not received: {missing:?}"));
+    }
+    bad
+}
+
 /// DIM-08: the instances received are those asked for, each byte-identical in its data set to the
 /// source.
 fn dim_08(s: &Subject<'_>) -> Verdict {
@@ -396,22 +423,12 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
     if !matches!(first, Some(field::C_MOVE_RQ) | Some(field::C_GET_RQ)) {
         return Verdict::na("not a C-MOVE or C-GET");
     }
-    let got = arrived(r, s.followups);
-    let mut bad = Vec::new();
-    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
-    for (uid, sha) in &got {
-        match want.get(uid) {
-            None => bad.push(format!("{uid} was not asked for")),
-            Some(w) if sha.as_deref().is_some_and(|h| !w.iter().any(|x| x == h)) => {
-                bad.push(format!("{uid} differs from the source"))
-            }
-            _ => {}
-        }
-    }
-    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
-    if !missing.is_empty() && !s.expect.dimse.cancelled {
-        bad.push(format!("not received: {missing:?}"));
-    }
+    let bad = compare_arrivals(
+        want,
+        &arrived(r, s.followups),
+        "was not asked for",
+        !s.expect.dimse.cancelled,
+    );
     if bad.is_empty() {
         Verdict::Pass
     } else {
@@ -601,22 +618,7 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
     if r.received(field::C_STORE_RQ).next().is_none() {
         return Verdict::na("no C-STORE was received on this association");
     }
-    let got = arrived(r, s.followups);
-    let mut bad = Vec::new();
-    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
-    for (uid, sha) in &got {
-        match want.get(uid) {
-            None => bad.push(format!("{uid} was not to be sent")),
-            Some(w) if sha.as_deref().is_some_and(|h| !w.iter().any(|x| x == h)) => {
-                bad.push(format!("{uid} differs from the source"))
-            }
-            _ => {}
-        }
-    }
-    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
-    if !missing.is_empty() {
-        bad.push(format!("not received: {missing:?}"));
-    }
+    let bad = compare_arrivals(want, &arrived(r, s.followups), "was not to be sent", true);
     if bad.is_empty() {
         Verdict::Pass
     } else {

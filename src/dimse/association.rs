@@ -298,16 +298,7 @@ pub async fn open(
     };
     match result {
         Ok(assoc) => {
-            record.negotiated = assoc
-                .presentation_contexts()
-                .iter()
-                .map(|pc| NegotiatedContext {
-                    id: pc.id,
-                    abstract_syntax: pc.abstract_syntax.clone(),
-                    result: pc.reason.clone() as u8,
-                    transfer_syntax: pc.transfer_syntax.clone(),
-                })
-                .collect();
+            record.negotiated = NegotiatedContext::all_of(assoc.presentation_contexts());
             // The announced value (0 = unlimited), not dicom-ul's substitute for 0.
             record.peer_max_pdu = assoc
                 .user_variables()

@@ -36,6 +36,20 @@ pub struct NegotiatedContext {
     pub transfer_syntax: String,
 }
 
+impl NegotiatedContext {
+    /// The contexts of an A-ASSOCIATE-AC as `dicom-ul` reports them.
+    pub fn all_of(pcs: &[dicom_ul::pdu::PresentationContextNegotiated]) -> Vec<NegotiatedContext> {
+        pcs.iter()
+            .map(|pc| NegotiatedContext {
+                id: pc.id,
+                abstract_syntax: pc.abstract_syntax.clone(),
+                result: pc.reason.clone() as u8,
+                transfer_syntax: pc.transfer_syntax.clone(),
+            })
+            .collect()
+    }
+}
+
 /// An A-ASSOCIATE-RJ (PS3.8 §9.3.4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {

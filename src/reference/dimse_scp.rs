@@ -443,16 +443,7 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
     let _ = socket.set_nodelay(true);
     match options.establish_async(socket).await {
         Ok(assoc) => {
-            record.negotiated = assoc
-                .presentation_contexts()
-                .iter()
-                .map(|pc| NegotiatedContext {
-                    id: pc.id,
-                    abstract_syntax: pc.abstract_syntax.clone(),
-                    result: pc.reason.clone() as u8,
-                    transfer_syntax: pc.transfer_syntax.clone(),
-                })
-                .collect();
+            record.negotiated = NegotiatedContext::all_of(assoc.presentation_contexts());
             record.peer_max_pdu = assoc.requestor_max_pdu_length();
             if record.calling_ae.is_empty() {
                 record.calling_ae = dicom_ul::association::Association::peer_ae_title(&assoc)

@@ -74,3 +74,36 @@ pub fn dump(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// A known-deviations file: (scenario, check) per `CHECK | scenario` line, sorted.
+pub fn pinned_from(text: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once(" | "))
+        .map(|(check, scenario)| (scenario.trim().to_string(), check.trim().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// A server process started by a test, stopped with its children (DCMTK forks one per
+/// association) when dropped.
+pub struct ChildServer(pub std::process::Child);
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let pid = self.0.id().to_string();
+        if let Ok(out) = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &pid])
+            .output()
+        {
+            for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").arg(child).status();
+            }
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
