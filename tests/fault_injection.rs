@@ -225,6 +225,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DIM-13",
         false,
     ),
+    ("dimse-accept-unknown-class", "@req:DIM-14", "DIM-14", true),
 ];
 
 #[test]

@@ -16,3 +16,9 @@ Feature: Association and verification (C-ECHO)
   Scenario: An association addressed to an unknown called AE title is rejected
     When the SCU sends a C-ECHO to the called AE title "NOT_THE_SCP"
     Then the association is rejected as called AE title not recognized
+
+  @neg @req:DIM-14
+  Scenario: A presentation context for a SOP class the SCP does not support is refused
+    When the SCU sends a C-ECHO on an association that also proposes an unknown SOP class
+    Then the context for the unknown SOP class is refused
+    And the final status is 0000

@@ -185,8 +185,15 @@ impl DimseScu {
 
     /// C-ECHO on Verification (1.2.840.10008.1.1).
     pub async fn echo(&self) -> Exchange {
+        self.echo_proposing(&[]).await
+    }
+
+    /// C-ECHO on an association that also proposes `extra` presentation contexts (abstract
+    /// syntax, transfer syntaxes), to see which the SCP accepts.
+    pub async fn echo_proposing(&self, extra: &[(String, Vec<String>)]) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let contexts = vec![(uids::VERIFICATION.to_string(), uncompressed())];
+        let mut contexts = vec![(uids::VERIFICATION.to_string(), uncompressed())];
+        contexts.extend(extra.iter().cloned());
         let rq = Request {
             field: field::C_ECHO_RQ,
             class: uids::VERIFICATION,

@@ -30,6 +30,8 @@ pub struct DimseExpect {
     pub instances: Option<BTreeMap<String, Vec<String>>>,
     /// A C-CANCEL was sent.
     pub cancelled: bool,
+    /// SOP classes proposed that the SCP does not support: their contexts must be refused.
+    pub unsupported: Vec<String>,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -632,6 +634,32 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
     }
 }
 
+/// DIM-14: a presentation context for a SOP class the SCP does not support is refused.
+fn dim_14(s: &Subject<'_>) -> Verdict {
+    let x = &s.expect.dimse;
+    if x.unsupported.is_empty() {
+        return Verdict::na("no unsupported SOP class was proposed");
+    }
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let accepted: Vec<&str> = r
+        .negotiated
+        .iter()
+        .filter(|n| n.result == 0 && x.unsupported.contains(&n.abstract_syntax))
+        .map(|n| n.abstract_syntax.as_str())
+        .collect();
+    if accepted.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "the context refused (abstract-syntax-not-supported)",
+            format!("accepted for {accepted:?}"),
+        )
+    }
+}
+
 /// The DIMSE checks.
 pub static CHECKS: &[Check] = &[
     Check {
@@ -739,6 +767,15 @@ pub static CHECKS: &[Check] = &[
         actor: "Storage SCU",
         title: "The instances the SUT stores are those it was asked to send, unchanged",
         eval: dim_13,
+    },
+    Check {
+        id: "DIM-14",
+        requirement: "DICOM PS3.8 §9.3.3.2 (result 3, abstract-syntax-not-supported)",
+        // Accepting a SOP class is the SCP's choice; accepting one it cannot serve is a risk.
+        level: Level::Should,
+        actor: "DICOM SCP",
+        title: "A presentation context for a SOP class the SCP does not support is refused",
+        eval: dim_14,
     },
 ];
 

@@ -425,6 +425,10 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
     if !state.has(Fault::DimseRefuseVerification) {
         options = options.with_abstract_syntax(uids::VERIFICATION);
     }
+    if state.has(Fault::DimseAcceptUnknownClass) {
+        // Accept any abstract syntax, including SOP classes the SCP cannot serve.
+        options = options.promiscuous(true);
+    }
     for uid in QR_SOP_CLASSES.iter().chain(STORAGE_SOP_CLASSES) {
         options = options.with_abstract_syntax(*uid);
     }

@@ -160,6 +160,8 @@ pub enum Fault {
     DimseRefuseVerification,
     /// The built-in modality that plays a Storage SCU SUT sends another series than the one it was asked to (PS3.4 B.2.2).
     DimseModalitySendsOtherSeries,
+    /// Presentation contexts for SOP classes the SCP does not support are accepted (PS3.8 9.3.3.2, result 3).
+    DimseAcceptUnknownClass,
     /// After the first request of an association, the SCP stops answering for the stall time.
     DimseStall,
 }
@@ -240,6 +242,7 @@ impl Fault {
         Fault::DimseGetWrongInstance,
         Fault::DimseCancelIgnored,
         Fault::DimseAcceptAnyAe,
+        Fault::DimseAcceptUnknownClass,
         Fault::DimseRefuseVerification,
         Fault::DimseModalitySendsOtherSeries,
         Fault::DimseFindIgnoresMatching,
@@ -314,6 +317,7 @@ impl Fault {
             Fault::DimseGetWrongInstance => "dimse-get-wrong-instance",
             Fault::DimseCancelIgnored => "dimse-cancel-ignored",
             Fault::DimseAcceptAnyAe => "dimse-accept-any-ae",
+            Fault::DimseAcceptUnknownClass => "dimse-accept-unknown-class",
             Fault::DimseRefuseVerification => "dimse-refuse-verification",
             Fault::DimseModalitySendsOtherSeries => "dimse-modality-sends-other-series",
             Fault::DimseFindIgnoresMatching => "dimse-find-ignores-matching",
@@ -427,6 +431,7 @@ impl Fault {
             Fault::DimseGetWrongInstance => "C-GET sends an instance of another series in place of a matching one (PS3.4 C.4.3.3)",
             Fault::DimseCancelIgnored => "C-CANCEL is ignored: the operation completes with 0000 instead of FE00 (PS3.4 C.4.1.3, C.4.2.3)",
             Fault::DimseAcceptAnyAe => "an association to an unknown called AE title is accepted instead of rejected with reason 7 (PS3.8 9.3.4)",
+            Fault::DimseAcceptUnknownClass => "Presentation contexts for SOP classes the SCP does not support are accepted (PS3.8 9.3.3.2, result 3)",
             Fault::DimseRefuseVerification => "The Verification SOP Class is not accepted: the C-ECHO context is refused (PS3.7 9.1.5; PS3.8 9.3.3.2)",
             Fault::DimseModalitySendsOtherSeries => "The built-in modality that plays a Storage SCU SUT sends another series than the one it was asked to (PS3.4 B.2.2)",
             Fault::DimseFindIgnoresMatching => "C-FIND ignores the matching keys and returns every entity of the level (PS3.4 C.2.2.2)",

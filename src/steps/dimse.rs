@@ -224,6 +224,33 @@ async fn echo_wrong_ae(world: &mut HarnessWorld, ae: String) -> StepResult {
     )
 }
 
+/// A SOP Class UID no SCP supports (a private root of the project's own).
+const UNKNOWN_SOP_CLASS: &str = "1.3.6.1.4.1.21367.13.80.999.1";
+
+#[when("the SCU sends a C-ECHO on an association that also proposes an unknown SOP class")]
+async fn echo_unknown_class(world: &mut HarnessWorld) -> StepResult {
+    let s = scu(world)?;
+    let ex = s
+        .echo_proposing(&[(
+            UNKNOWN_SOP_CLASS.to_string(),
+            vec!["1.2.840.10008.1.2.1".to_string()],
+        )])
+        .await;
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            unsupported: vec![UNKNOWN_SOP_CLASS.into()],
+            ..DimseExpect::default()
+        },
+    )
+}
+
+#[then("the context for the unknown SOP class is refused")]
+async fn unknown_class_refused(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-14", "DIM-01"])
+}
+
 #[then("the association was accepted with the contexts it needs")]
 async fn accepted(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-01", "DIM-10"])
