@@ -128,9 +128,8 @@ pub fn judge(ex: &Exchange) -> Judged {
     };
     let mut v = e::validate_envelope(&env, direction, Some(action));
     let mut applied = vec![Family::Envelope];
-    if let Some(f) = &env.fault {
+    if env.fault.is_some() {
         // A SOAP Fault carries no ebXML message: the envelope rules are all that apply.
-        let _ = f;
         return Judged::Violations(v, vec![Family::Envelope]);
     }
     let content_type = msg.content_type.unwrap_or("");

@@ -158,7 +158,7 @@ impl XdsStore {
         let mut registry = Registry::new(patients);
         let mut repository = BTreeMap::new();
         let codes = xds_metadata::AffinityDomain::default_set();
-        for (n, (_study, inst, modalities)) in manifests.into_iter().enumerate() {
+        for (_study, inst, modalities) in manifests {
             let Ok(bytes) = std::fs::read(&inst.stored.path) else {
                 continue;
             };
@@ -166,7 +166,6 @@ impl XdsStore {
                 continue;
             };
             let pid = inst.text(tags::PATIENT_ID).unwrap_or_default();
-            let _ = n;
             let ctx = xds_metadata::SubmissionContext::for_manifest(
                 &format!("{pid}^^^&{authority}&ISO"),
                 crate::config::xds::DEFAULT_SOURCE_ID,

@@ -17,7 +17,6 @@ use crate::actors::dimse_scu::{DimseScu, QueryModel};
 use crate::checks::dimse::DimseExpect;
 use crate::checks::{Expect, Finding};
 use crate::config::TestDataMode;
-use crate::dimse::command::status;
 use crate::model::fixtures::FixtureInstance;
 use crate::world::HarnessWorld;
 
@@ -910,9 +909,4 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13"])
-}
-
-#[allow(dead_code)]
-fn _status_names() -> u16 {
-    status::SUCCESS
 }

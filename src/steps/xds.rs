@@ -1078,7 +1078,8 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
         returnable: Some(triples.iter().map(|t| t.2.clone()).collect()),
         ..XdsExpect::default()
     };
-    let (repo, group) = match by_repo.into_iter().next() {
+    // The fixture manifests name one Imaging Document Source; a request goes to the first.
+    let repo = match by_repo.into_keys().next() {
         Some(x) => x,
         None => {
             return Err(harness_error(
@@ -1088,7 +1089,6 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
             ))
         }
     };
-    let _ = group;
     rad69(
         world,
         imaging_request(&triples, &repo, &ts),
