@@ -31,7 +31,8 @@ pub enum Direction {
 pub struct Body {
     /// Total number of bytes seen on the wire (after transfer decoding).
     pub size: u64,
-    /// Lower-case hex SHA-256 of the whole body.
+    /// Lower-case hex SHA-256 of the whole body; empty for a multipart response body, whose
+    /// parts each carry their own digest in the multipart summary.
     pub sha256: String,
     /// The first bytes of the body, up to the keep limit of the exchange.
     #[serde(skip)]

@@ -374,7 +374,11 @@ impl BodyCollector {
     /// Feed the next chunk without copying it.
     pub fn feed_bytes(&mut self, chunk: Bytes) {
         self.size += chunk.len() as u64;
-        self.hasher.update(&chunk);
+        // A multipart body is digested part by part (each instance has its SHA-256 in the
+        // summary); a second, whole-body pass would double the hashing of every study.
+        if self.multipart.is_none() {
+            self.hasher.update(&chunk);
+        }
         let chunk = &chunk[..];
         if self.kept.len() < self.keep_limit {
             let take = (self.keep_limit - self.kept.len()).min(chunk.len());
@@ -416,11 +420,14 @@ impl BodyCollector {
         let complete = self.kept.len() as u64 == self.size;
         let body = Body {
             size: self.size,
-            sha256: self
-                .hasher
-                .finish(true)
-                .pop()
-                .unwrap_or_else(|| "unavailable".to_string()),
+            sha256: if multipart.is_some() {
+                String::new()
+            } else {
+                self.hasher
+                    .finish(true)
+                    .pop()
+                    .unwrap_or_else(|| "unavailable".to_string())
+            },
             kept: Bytes::from(self.kept),
             complete,
         };
