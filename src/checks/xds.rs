@@ -269,10 +269,22 @@ fn judged(ex: &Exchange) -> Rc<Judged> {
         ex.direction == Direction::Inbound,
         ex.transaction.clone(),
         ex.request.body.sha256.clone(),
+        // A multipart body has no whole-body digest: its parts' digests stand for it.
         ex.response
             .as_ref()
-            .map(|r| r.body.sha256.clone())
-            .unwrap_or_default(),
+            .map(|r| format!("{}:{}", r.body.sha256, r.body.size))
+            .unwrap_or_default()
+            + &ex
+                .multipart
+                .as_ref()
+                .map(|m| {
+                    m.parts
+                        .iter()
+                        .map(|p| p.sha256.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default(),
         ex.multipart.as_ref().map(|m| m.parts.len()).unwrap_or(0),
     );
     if let Some(hit) = CACHE.with(|c| {
