@@ -270,13 +270,6 @@ fn xdsi_03(s: &Subject<'_>) -> Verdict {
     }
 }
 
-fn sha1_hex(b: &[u8]) -> String {
-    hex::encode(ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        b,
-    ))
-}
-
 /// XDSI-04: a retrieved document has the size and SHA-1 hash the registry holds.
 fn xdsi_04(s: &Subject<'_>) -> Verdict {
     if s.expect.xds.documents.is_empty() {
@@ -295,7 +288,10 @@ fn xdsi_04(s: &Subject<'_>) -> Verdict {
         };
         let Some(content) = &d.document else { continue };
         let (size, hash) = match document_bytes(&msg, content) {
-            Some(b) => (Some(b.len() as u64), Some(sha1_hex(&b))),
+            Some(b) => (
+                Some(b.len() as u64),
+                Some(crate::model::ebrim::document_hash(&b)),
+            ),
             None => (document_part(&msg, content).map(|p| p.size), None),
         };
         judged += 1;

@@ -713,6 +713,14 @@ pub struct Folder {
     pub title: Option<String>,
 }
 
+/// The `hash` of a document (ITI TF-3 4.2.3.2.16): SHA-1 of its bytes, lower-case hex.
+pub fn document_hash(bytes: &[u8]) -> String {
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+        bytes,
+    ))
+}
+
 /// Compare URIs ignoring ASCII whitespace: some senders break UUIDs across lines or insert
 /// spaces (IPF's `SubmitObjectsRequest_ebrs30.xml` does). Whitespace itself is reported by rule
 /// `EBRIM-02`.

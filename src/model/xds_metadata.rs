@@ -802,14 +802,6 @@ fn reference_ids(manifest: &Manifest, ctx: &SubmissionContext) -> Vec<String> {
     out
 }
 
-/// SHA-1 of the document, lower-case hex (ITI TF-3 4.2.3.2.16 hash).
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        bytes,
-    ))
-}
-
 /// Build the RAD-68 request registering the KOS manifest `kos_bytes` (parsed as `manifest`):
 /// one stable DocumentEntry, its SubmissionSet, the HasMember association (SubmissionSetStatus
 /// Original) and the `xdsb:Document` referring to the MIME part [`SubmissionContext::content_id`].
@@ -857,7 +849,7 @@ pub fn manifest_submission(
 
     let mut de_slots = vec![
         slot("creationTime", vec![creation_time]),
-        slot("hash", vec![sha1_hex(kos_bytes)]),
+        slot("hash", vec![crate::model::ebrim::document_hash(kos_bytes)]),
         slot("languageCode", vec![ctx.language_code.clone()]),
     ];
     if let Some(start) = service_start {
@@ -1351,7 +1343,7 @@ mod tests {
                     Some(format!("{}^^^CTH", kos_instance.patient_id).as_str())
                 );
                 assert_eq!(de.size, Some(bytes.len().to_string()));
-                assert_eq!(de.hash, Some(sha1_hex(&bytes)));
+                assert_eq!(de.hash, Some(crate::model::ebrim::document_hash(&bytes)));
                 assert_eq!(de.hash.as_ref().map(String::len), Some(40));
                 let study_ref = format!("{}^^^^{REFERENCE_ID_STUDY_INSTANCE_UID}", study.uid);
                 assert!(

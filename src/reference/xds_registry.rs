@@ -162,10 +162,6 @@ fn set_slot(slots: &mut Vec<Slot>, name: &str, value: String) {
     }
 }
 
-fn sha1_hex(bytes: &[u8]) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref())
-}
-
 /// SplitMix64 finaliser: a bijection on `u64`, so distinct counters give distinct outputs.
 fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -503,7 +499,7 @@ impl Registry {
                 .find(|(id, _)| o.id.as_deref() == Some(id.as_str()));
             match doc {
                 Some((_, bytes)) => {
-                    let hash = sha1_hex(bytes);
+                    let hash = crate::model::ebrim::document_hash(bytes);
                     if let Some(h) = de.hash.as_deref() {
                         if !h.eq_ignore_ascii_case(&hash) {
                             errs.push(registry_error(
@@ -2403,8 +2399,14 @@ mod tests {
             assert_eq!(x.registry_object, e.id);
         }
         let bytes = b"bytes of 1.2.3.1";
-        assert_eq!(e.slot_value("hash"), Some(sha1_hex(bytes)));
-        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            e.slot_value("hash"),
+            Some(crate::model::ebrim::document_hash(bytes))
+        );
+        assert_eq!(
+            crate::model::ebrim::document_hash(b"abc"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(e.slot_value("size"), Some(bytes.len().to_string()));
         assert_eq!(r.repository_unique_id("1.2.3.1").as_deref(), Some(REPO));
         let ss = r.submission_sets().next().expect("submission set");
@@ -3021,7 +3023,7 @@ mod tests {
         );
         assert!(r.document_entries().is_empty());
         let mut good = doc("Doc1", "1.2.3.1");
-        let h = sha1_hex(b"bytes of 1.2.3.1");
+        let h = crate::model::ebrim::document_hash(b"bytes of 1.2.3.1");
         good.hash = Some(&h);
         r.register(
             &submission(&[good], "1.2.3.100"),

@@ -1255,10 +1255,7 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
                 .map(|c| c.cfg.repository_unique_id.clone())
         })
         .unwrap_or_default();
-    let hash = hex::encode(ring::digest::digest(
-        &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
-        &bytes,
-    ));
+    let hash = e::document_hash(&bytes);
     let x = XdsExpect {
         statuses: vec![e::RESPONSE_SUCCESS.into()],
         documents: BTreeMap::from([(
