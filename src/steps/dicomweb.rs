@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use bytes::Bytes;
 use cucumber::{given, then, when};
 
-use super::{harness_error, judge, record, StepError, StepResult};
+use super::{
+    harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
+};
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::stow_rs::StowPart;
 use crate::actors::{qido_rs, stow_rs, wado_rs};
@@ -37,41 +39,6 @@ fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
             Err(StepError(reason.into()))
         }
     }
-}
-
-fn study_instances(
-    world: &mut HarnessWorld,
-    alias: &str,
-) -> Result<Vec<FixtureInstance>, StepError> {
-    match world.ctx.fixtures.study(alias) {
-        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
-        None => Err(harness_error(
-            world,
-            "unknown fixture study",
-            format!("no fixture study {alias:?}"),
-        )),
-    }
-}
-
-fn series_instances(
-    world: &mut HarnessWorld,
-    alias: &str,
-    series: i64,
-) -> Result<Vec<FixtureInstance>, StepError> {
-    let all = study_instances(world, alias)?;
-    let mut v: Vec<FixtureInstance> = all
-        .into_iter()
-        .filter(|i| i.series_number == Some(series))
-        .collect();
-    v.sort_by_key(|i| i.instance_number.unwrap_or(0));
-    if v.is_empty() {
-        return Err(harness_error(
-            world,
-            "unknown fixture series",
-            format!("fixture study {alias:?} has no series {series}"),
-        ));
-    }
-    Ok(v)
 }
 
 fn instance(

@@ -12,7 +12,9 @@ use cucumber::{given, then, when};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 
-use super::{harness_error, judge, record, StepError, StepResult};
+use super::{
+    harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
+};
 use crate::actors::dimse_scu::{DimseScu, QueryModel};
 use crate::checks::dimse::DimseExpect;
 use crate::checks::{Expect, Finding};
@@ -34,36 +36,6 @@ fn scu(world: &mut HarnessWorld) -> Result<DimseScu, StepError> {
             Err(StepError(reason.into()))
         }
     }
-}
-
-fn fixtures_of(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
-    match world.ctx.fixtures.study(alias) {
-        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
-        None => Err(harness_error(
-            world,
-            "unknown fixture study",
-            format!("no fixture study {alias:?}"),
-        )),
-    }
-}
-
-fn series_of(
-    world: &mut HarnessWorld,
-    alias: &str,
-    number: i64,
-) -> Result<Vec<FixtureInstance>, StepError> {
-    let v: Vec<FixtureInstance> = fixtures_of(world, alias)?
-        .into_iter()
-        .filter(|i| i.series_number == Some(number))
-        .collect();
-    if v.is_empty() {
-        return Err(harness_error(
-            world,
-            "unknown fixture series",
-            format!("{alias:?} has no series {number}"),
-        ));
-    }
-    Ok(v)
 }
 
 /// The SHA-256 of a fixture file's data set (the bytes after its File Meta group), which a
@@ -349,7 +321,7 @@ fn studies_where(
 
 #[when(expr = "the SCU finds the studies of the patient of study {string}")]
 async fn find_patient_studies(world: &mut HarnessWorld, alias: String) -> StepResult {
-    let pid = fixtures_of(world, &alias)?[0].patient_id.clone();
+    let pid = study_instances(world, &alias)?[0].patient_id.clone();
     let m = studies_where(world, |i| i.patient_id == pid);
     find(
         world,
@@ -379,7 +351,7 @@ async fn find_unknown_patient(world: &mut HarnessWorld) -> StepResult {
 
 #[when(expr = "the SCU finds the series of study {string}")]
 async fn find_series(world: &mut HarnessWorld, alias: String) -> StepResult {
-    let insts = fixtures_of(world, &alias)?;
+    let insts = study_instances(world, &alias)?;
     let study = insts[0].study_uid.clone();
     let m: BTreeSet<String> = insts.iter().map(|i| i.series_uid.clone()).collect();
     find(
@@ -401,7 +373,7 @@ async fn find_series(world: &mut HarnessWorld, alias: String) -> StepResult {
 
 #[when(expr = "the SCU finds the instances of series {int} of study {string}")]
 async fn find_instances(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     let m: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
     let (study, series) = (insts[0].study_uid.clone(), insts[0].series_uid.clone());
     find(
@@ -454,8 +426,8 @@ async fn find_matching(world: &mut HarnessWorld, key: String, value: String) -> 
 
 #[when(expr = "the SCU finds the studies {string} and {string} by their UIDs")]
 async fn find_uid_list(world: &mut HarnessWorld, a: String, b: String) -> StepResult {
-    let ua = fixtures_of(world, &a)?[0].study_uid.clone();
-    let ub = fixtures_of(world, &b)?[0].study_uid.clone();
+    let ua = study_instances(world, &a)?[0].study_uid.clone();
+    let ub = study_instances(world, &b)?[0].study_uid.clone();
     find(
         world,
         QueryModel::StudyRoot,
@@ -470,7 +442,7 @@ async fn find_uid_list(world: &mut HarnessWorld, a: String, b: String) -> StepRe
 
 #[when(expr = "the SCU finds the patient of study {string} with the Patient Root model")]
 async fn find_patient(world: &mut HarnessWorld, alias: String) -> StepResult {
-    let pid = fixtures_of(world, &alias)?[0].patient_id.clone();
+    let pid = study_instances(world, &alias)?[0].patient_id.clone();
     find(
         world,
         QueryModel::PatientRoot,
@@ -528,7 +500,7 @@ async fn matches_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
 async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
     let mut m = BTreeSet::new();
     for alias in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-        m.insert(fixtures_of(world, alias)?[0].study_uid.clone());
+        m.insert(study_instances(world, alias)?[0].study_uid.clone());
     }
     world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), m));
     judge_dimse(world, &["DIM-06"])
@@ -619,7 +591,7 @@ async fn do_move(
 
 #[when(expr = "the SCU moves series {int} of study {string} to the harness")]
 async fn move_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     do_move(world, series_keys(&insts), &insts, None, None).await
 }
 
@@ -627,7 +599,7 @@ async fn move_series(world: &mut HarnessWorld, number: i64, alias: String) -> St
     expr = "the SCU moves series {int} of study {string} to the harness and cancels after the first response"
 )]
 async fn move_cancel(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     do_move(world, series_keys(&insts), &insts, None, Some(1)).await
 }
 
@@ -638,7 +610,7 @@ async fn move_unknown(
     alias: String,
     dest: String,
 ) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     do_move(world, series_keys(&insts), &insts, Some(dest), None).await
 }
 
@@ -646,7 +618,7 @@ async fn move_unknown(
     expr = "the SCU moves the instances the manifest of study {string} references to the harness"
 )]
 async fn move_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
-    let all = fixtures_of(world, &alias)?;
+    let all = study_instances(world, &alias)?;
     let Some(k) = all.iter().find(|i| i.kos).cloned() else {
         return Err(harness_error(world, "no fixture manifest", alias));
     };
@@ -682,7 +654,7 @@ async fn move_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
 
 #[when(expr = "the SCU gets series {int} of study {string}")]
 async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     let s = scu(world)?;
     let dir = match tempfile::Builder::new()
         .prefix("ihe-harness-get-")
@@ -727,7 +699,7 @@ async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
 
 #[when(expr = "the SCU stores series {int} of study {string}")]
 async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     let s = scu(world)?;
     let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
     let ex = s.store(&files).await;
@@ -744,7 +716,7 @@ async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
 
 #[when(expr = "the SUT is asked to store series {int} of study {string} into the harness")]
 async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
-    let insts = series_of(world, &alias, number)?;
+    let insts = series_instances(world, &alias, number)?;
     let Some(sim) = world.ctx.simulator.clone() else {
         return Err(StepError("the harness's Storage SCP is not running".into()));
     };
@@ -804,7 +776,7 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
             .faults
             .contains(&crate::reference::Fault::DimseModalitySendsOtherSeries)
         {
-            fixtures_of(world, &alias)?
+            study_instances(world, &alias)?
                 .iter()
                 .filter(|i| i.series_uid != insts[0].series_uid && !i.kos)
                 .map(|i| world.ctx.fixtures.file(i))

@@ -9,6 +9,7 @@ pub mod xds;
 
 use crate::checks::{self, Expect, Finding, Outcome, Subject};
 use crate::evidence::Exchange;
+use crate::model::fixtures::FixtureInstance;
 use crate::world::HarnessWorld;
 
 /// Why a step stopped its scenario. The report does not read this text: it reads the findings.
@@ -90,4 +91,41 @@ pub fn harness_error(
     let msg = f.message();
     world.findings.push(f);
     StepError(msg)
+}
+
+/// The instances of a fixture study (alias or UID), or a harness error naming it.
+pub(crate) fn study_instances(
+    world: &mut HarnessWorld,
+    alias: &str,
+) -> Result<Vec<FixtureInstance>, StepError> {
+    match world.ctx.fixtures.study(alias) {
+        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
+        None => Err(harness_error(
+            world,
+            "unknown fixture study",
+            format!("no fixture study {alias:?}"),
+        )),
+    }
+}
+
+/// The instances of series `series` (Series Number) of a fixture study, by Instance Number.
+pub(crate) fn series_instances(
+    world: &mut HarnessWorld,
+    alias: &str,
+    series: i64,
+) -> Result<Vec<FixtureInstance>, StepError> {
+    let all = study_instances(world, alias)?;
+    let mut v: Vec<FixtureInstance> = all
+        .into_iter()
+        .filter(|i| i.series_number == Some(series))
+        .collect();
+    v.sort_by_key(|i| i.instance_number.unwrap_or(0));
+    if v.is_empty() {
+        return Err(harness_error(
+            world,
+            "unknown fixture series",
+            format!("fixture study {alias:?} has no series {series}"),
+        ));
+    }
+    Ok(v)
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cucumber::{given, then, when};
 
-use super::{harness_error, judge, record, StepError, StepResult};
+use super::{harness_error, judge, record, study_instances, StepError, StepResult};
 use crate::actors::xds::{Attachment, XdsClient};
 use crate::checks::soap_message::SutMessage;
 use crate::checks::xds_i::{RegisteredDoc, XdsExpect};
@@ -55,19 +55,8 @@ fn client(world: &mut HarnessWorld) -> Result<Arc<XdsClient>, StepError> {
     }
 }
 
-fn study(world: &mut HarnessWorld, alias: &str) -> Result<Vec<FixtureInstance>, StepError> {
-    match world.ctx.fixtures.study(alias) {
-        Some(s) => Ok(s.instances.into_iter().cloned().collect()),
-        None => Err(harness_error(
-            world,
-            "unknown fixture study",
-            format!("no fixture study {alias:?}"),
-        )),
-    }
-}
-
 fn manifest_of(world: &mut HarnessWorld, alias: &str) -> Result<FixtureInstance, StepError> {
-    let insts = study(world, alias)?;
+    let insts = study_instances(world, alias)?;
     match insts.into_iter().find(|i| i.kos) {
         Some(k) => Ok(k),
         None => Err(harness_error(
@@ -730,7 +719,7 @@ fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
 #[when(expr = "the consumer retrieves the manifest of study {string} from the repository")]
 async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
     let k = manifest_of(world, &alias)?;
-    let insts = study(world, &alias)?;
+    let insts = study_instances(world, &alias)?;
     let entry = manifest_entry(world, &k).await?;
     let c = client(world)?;
     let repo = entry
@@ -1118,7 +1107,7 @@ enum Breakage {
 
 async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepResult {
     let k = manifest_of(world, alias)?;
-    let insts = study(world, alias)?;
+    let insts = study_instances(world, alias)?;
     let c = client(world)?;
     let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
         Ok(b) => b,
@@ -1350,7 +1339,7 @@ async fn trigger_and_wait(
         Some(ex) => {
             let idx = world.evidence.record(ex);
             world.xds.last = Some(idx);
-            let insts = study(world, alias)?;
+            let insts = study_instances(world, alias)?;
             let referenced = insts
                 .iter()
                 .filter(|i| !i.kos)
@@ -1451,7 +1440,7 @@ async fn builtin(
         Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
     };
     let k = manifest_of(world, alias)?;
-    let insts = study(world, alias)?;
+    let insts = study_instances(world, alias)?;
     let ex = match name {
         "source_submits_manifest" => {
             let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
