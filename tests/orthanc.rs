@@ -77,14 +77,6 @@ impl Drop for Served {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// XDS-I.b with the images in the real Orthanc: the harness's reference registry, repository and
 /// Imaging Document Source run as a separate `serve` process whose RAD-69 is mapped onto Orthanc's
 /// WADO-RS, and the consumer scenarios fetch the images behind the manifests from Orthanc (by

@@ -87,11 +87,7 @@ fn stall_before_headers_is_an_error_within_the_timeout() {
 /// A DICOM SCP that stops answering mid-association ends as an Error within the read timeout.
 #[test]
 fn dimse_stall_is_an_error_within_the_timeout() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args([
             "serve",
