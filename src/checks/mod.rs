@@ -12,6 +12,9 @@
 pub mod dicomweb;
 pub mod dimse;
 pub mod kos;
+pub mod mado;
+pub mod mhd;
+pub mod report;
 pub mod soap_message;
 pub mod xds;
 pub mod xds_i;
@@ -147,6 +150,12 @@ pub struct Expect {
     pub xds: xds_i::XdsExpect,
     /// DIMSE expectations.
     pub dimse: dimse::DimseExpect,
+    /// MHD expectations.
+    pub mhd: mhd::MhdExpect,
+    /// MADO manifest expectations.
+    pub mado: mado::MadoExpect,
+    /// Imaging report expectations.
+    pub report: report::ReportExpect,
 }
 
 /// What a check looks at.
@@ -296,6 +305,9 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xds::CHECKS.iter())
         .chain(xds_i::CHECKS.iter())
         .chain(dimse::CHECKS.iter())
+        .chain(mhd::CHECKS.iter())
+        .chain(mado::CHECKS.iter())
+        .chain(report::CHECKS.iter())
 }
 
 /// Look a check up by id.
@@ -358,7 +370,7 @@ mod tests {
         for c in registry() {
             assert!(seen.insert(c.id), "duplicate check id {}", c.id);
             assert!(
-                ["PS3.", "IHE", "RFC", "TF-", "W3C", "OASIS"]
+                ["PS3.", "IHE", "RFC", "TF-", "W3C", "OASIS", "HL7", "FHIR"]
                     .iter()
                     .any(|d| c.requirement.contains(d)),
                 "{} cites no document",

@@ -4,6 +4,7 @@ pub mod dicom_json;
 pub mod dicom_part;
 pub mod ebrim;
 pub mod ebrim_write;
+pub mod fhir;
 pub mod fixtures;
 pub mod kos;
 pub mod xds_metadata;
