@@ -9,6 +9,8 @@
 #   VENV   [/tmp/ihe-harness-venv]  Python venv with pydicom + numpy (fixture generator, STOW loader)
 #   PYTHON [python3]                interpreter used to create the venv
 #
+# The FHIR server of the MHD tests (Medplum's FHIR engine) comes from the npm registry: ci/install-fhir.sh.
+#
 # Orthanc's postinst tries to start the system service (ports 8042/4242). A policy-rc.d that denies service starts
 # is put in place for the duration of the install if none exists, so no system Orthanc is ever left running; the
 # CI scripts start their own Orthanc with ci/start-orthanc.sh.
@@ -19,7 +21,7 @@ PYDICOM_VERSION=3.0.2
 t0=$(date +%s)
 
 # python3/python3-venv: the venv below; procps: ps, used by the start/stop scripts (absent on minimal images)
-PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps)
+PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps bc)
 need=()
 did=()
 for p in "${PKGS[@]}"; do
@@ -62,6 +64,9 @@ then
   did+=("pip: pydicom==$PYDICOM_VERSION numpy")
 fi
 
+fhir_out=$(FHIR_DIR=${FHIR_DIR:-/tmp/ihe-harness-fhir} bash "$(dirname "$0")/install-fhir.sh")
+[ -z "$fhir_out" ] || did+=("$(echo "$fhir_out" | tail -1)")
+
 summary="nothing to install"
 [ ${#did[@]} -eq 0 ] || summary=$(IFS=';'; echo "${did[*]}")
 echo "install ok in $(( $(date +%s) - t0 ))s ($summary):" \
@@ -72,4 +77,5 @@ echo "install ok in $(( $(date +%s) - t0 ))s ($summary):" \
   "gdcm $(dpkg-query -W -f='${Version}' libgdcm-tools)," \
   "pydicom $("$VENV/bin/python" -c 'import pydicom; print(pydicom.__version__)')," \
   "numpy $("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')," \
-  "venv $VENV"
+  "venv $VENV," \
+  "node $(node --version)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"): installs the real servers the tests need
-# (Debian packages: Orthanc + DICOMweb plugin, DCMTK, dicom3tools), starts Orthanc on loopback,
-# runs formatting and lint gates and the whole cargo test suite, and stops Orthanc again.
+# (Debian packages: Orthanc + DICOMweb plugin, DCMTK, dicom3tools; npm: Medplum's FHIR engine), starts
+# Orthanc and the FHIR server on loopback,
+# runs formatting and lint gates and the whole cargo test suite, and stops both again.
 #   ORTHANC_HTTP_PORT [18042]   SKIP_LINT=1 skips fmt/clippy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +10,14 @@ cd "$(dirname "$0")/.."
 bash ci/install.sh
 
 export ORTHANC_DIR=${ORTHANC_DIR:-/tmp/ihe-harness-orthanc}
-cleanup() { bash ci/stop-orthanc.sh >/dev/null 2>&1 || true; }
+cleanup() { bash ci/stop-orthanc.sh >/dev/null 2>&1 || true; bash ci/stop-fhir.sh >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 bash ci/stop-orthanc.sh >/dev/null 2>&1 || true
+bash ci/stop-fhir.sh >/dev/null 2>&1 || true
 bash ci/start-orthanc.sh
+bash ci/start-fhir.sh
 export IHE_HARNESS_ORTHANC_PROFILE="$PWD/fixtures/sut/orthanc.toml"
+export IHE_HARNESS_FHIR_PROFILE="$PWD/fixtures/sut/medplum.toml"
 
 if [ "${SKIP_LINT:-0}" != 1 ]; then
   cargo fmt --check

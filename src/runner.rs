@@ -205,6 +205,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             }
             let server = ReferenceServer::start(ro).await?;
             let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
+            c.mhd = Some(crate::config::Mhd::embedded(&server.fhir_base()));
             if let Some(addr) = server.dimse_addr() {
                 let mut d = crate::config::Dimse::embedded(addr.port());
                 d.move_destination = crate::config::dimse::REFERENCE_AE.into();
@@ -230,6 +231,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             xds_base: server.xds_base(),
             inbox: server.inbox(),
             dimse_addr: server.dimse_addr(),
+            fhir_base: server.fhir_base(),
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&opts.fixtures)
@@ -243,10 +245,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 Some(u) => format!("{u}{}", crate::reference::xds::XDS_PATH),
                 None => server.xds_base(),
             };
+            let fhir_base = match &config.simulator.public_url {
+                Some(u) => format!("{u}{}", crate::reference::mhd::FHIR_PATH),
+                None => server.fhir_base(),
+            };
             let sim = Simulator {
                 xds_base,
                 inbox: server.inbox(),
                 dimse_addr: server.dimse_addr(),
+                fhir_base,
             };
             simulator_server = Some(server);
             Some(sim)
@@ -257,6 +264,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         Some(x) => Some(Arc::new(XdsClient::new(x)?)),
         None => None,
     };
+    let mhd = match &config.mhd {
+        Some(m) => Some(crate::actors::mhd::MhdClient::new(
+            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?,
+            &m.base_url,
+        )),
+        None => None,
+    };
+    let mhd_catalogue = crate::reference::mhd_content::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
         Some(d) => Some(DicomwebClient::new(d)?),
         None => None,
@@ -289,6 +304,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         submitted: Mutex::new(Vec::new()),
         test_data: tokio::sync::OnceCell::new(),
         results: Mutex::new(Vec::new()),
+        mhd,
+        mhd_catalogue,
+        mhd_data: tokio::sync::OnceCell::new(),
     });
     install_context(ctx.clone());
 

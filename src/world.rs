@@ -44,6 +44,12 @@ pub struct RunContext {
     pub test_data: tokio::sync::OnceCell<Result<(), String>>,
     /// Finished scenarios, in completion order.
     pub results: Mutex<Vec<ScenarioRecord>>,
+    /// MHD user agent, when the SUT has an MHD Document Recipient/Responder.
+    pub mhd: Option<crate::actors::mhd::MhdClient>,
+    /// The documents of the test studies as the SUT must hold them (the truth of the searches).
+    pub mhd_catalogue: crate::reference::mhd_content::Catalogue,
+    /// Set once the test documents are on the SUT (load mode, once per run).
+    pub mhd_data: tokio::sync::OnceCell<Result<(), String>>,
 }
 
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
@@ -69,6 +75,41 @@ pub struct Simulator {
     pub inbox: Arc<Inbox>,
     /// Where the harness's DICOM SCP (Storage, C-MOVE destination) listens, if it does.
     pub dimse_addr: Option<std::net::SocketAddr>,
+    /// FHIR base of the simulated MHD Document Recipient/Responder (`…/fhir`), as the SUT must
+    /// call it.
+    pub fhir_base: String,
+}
+
+/// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
+#[derive(Debug, Clone)]
+pub struct Retrieved {
+    /// The exchange.
+    pub idx: usize,
+    /// The DocumentReference.
+    pub docref: serde_json::Value,
+    /// The document's bytes.
+    pub bytes: bytes::Bytes,
+}
+
+/// MHD state of a scenario.
+#[derive(Debug, Default)]
+pub struct MhdState {
+    /// The exchange the next Then step judges.
+    pub last: Option<usize>,
+    /// What it must hold.
+    pub expect: Expect,
+    /// DocumentReferences of the last search answer.
+    pub hits: Vec<serde_json::Value>,
+    /// The KOS manifest retrieved.
+    pub kos: Option<Retrieved>,
+    /// The FHIR manifest retrieved.
+    pub fhir: Option<Retrieved>,
+    /// The report retrieved.
+    pub report: Option<Retrieved>,
+    /// Instances the image source returned, by series (WADO-RS after a manifest).
+    pub images: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// The document the harness provided (ITI-65).
+    pub provided: Option<crate::reference::mhd_content::PublishedDoc>,
 }
 
 /// XDS-I.b state of a scenario.
@@ -129,6 +170,8 @@ pub struct HarnessWorld {
     pub xds: XdsState,
     /// DIMSE state.
     pub dimse: DimseState,
+    /// MHD state.
+    pub mhd: MhdState,
     /// When the scenario started.
     pub started: std::time::Instant,
 }
@@ -148,6 +191,7 @@ impl HarnessWorld {
             dicomweb: DicomwebState::default(),
             xds: XdsState::default(),
             dimse: DimseState::default(),
+            mhd: MhdState::default(),
             started: std::time::Instant::now(),
         })
     }

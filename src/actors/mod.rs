@@ -6,6 +6,7 @@
 
 pub mod dicomweb;
 pub mod dimse_scu;
+pub mod mhd;
 pub mod qido_rs;
 pub mod stow_rs;
 pub mod wado_rs;

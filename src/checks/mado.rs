@@ -1,10 +1,287 @@
-//! MADO manifest checks (IHE RAD MADO): the FHIR manifest and the consistency of the two manifest formats with each other and with the images.
+//! MADO manifest checks (IHE RAD MADO): the MADO-only KOS rules, the FHIR manifest and the
+//! consistency of the two manifest formats with each other, with their MHD envelope and with the
+//! images.
+//!
+//! A KOS is found whole in an exchange (an `application/dicom` body, e.g. an ITI-68 retrieve) or
+//! as a KOS part of a multipart body (RAD-107); a FHIR manifest is an `application/fhir+json`
+//! Bundle body.
 
-use super::Check;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Check, Level, Subject, Verdict};
+use crate::model::kos::{self, Rules};
+use crate::model::mado::{self, CodeTable, Difference};
+
+#[cfg(test)]
+mod tests;
+
+const ACTOR: &str = "Imaging Document Source (MADO Content Creator)";
 
 /// What a scenario expects of the exchanges these checks judge.
 #[derive(Debug, Clone, Default)]
-pub struct MadoExpect {}
+pub struct MadoExpect {
+    /// What the Image Source holds: series → SOP Instance UIDs (MADO-C2).
+    pub held: Option<BTreeMap<String, BTreeSet<String>>>,
+    /// The KOS twin of a FHIR manifest under test (MADO-C1).
+    pub twin_kos: Option<bytes::Bytes>,
+    /// The DocumentReference that registered the manifest under test (MADO-C3).
+    pub docref: Option<serde_json::Value>,
+    /// Code table the deployment is configured for.
+    pub code_table: CodeTable,
+}
 
-/// The checks.
-pub static CHECKS: &[Check] = &[];
+fn content_type(s: &Subject<'_>) -> String {
+    s.exchange
+        .response
+        .as_ref()
+        .and_then(|r| r.header("content-type"))
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The KOS of the exchange: a whole `application/dicom` body, or a KOS part of a multipart body.
+fn kos_bytes<'a>(s: &'a Subject<'_>) -> Option<&'a [u8]> {
+    if content_type(s).starts_with("application/dicom") {
+        if let Some(r) = &s.exchange.response {
+            if r.body.complete {
+                return Some(&r.body.kept);
+            }
+        }
+    }
+    s.exchange.multipart.as_ref().and_then(|mp| {
+        mp.parts.iter().find_map(|p| {
+            let is_kos = p
+                .dicom
+                .as_ref()
+                .and_then(|d| d.sop_class.as_deref())
+                .is_some_and(|c| c == kos::KOS_SOP_CLASS);
+            if is_kos {
+                p.document.as_deref()
+            } else {
+                None
+            }
+        })
+    })
+}
+
+fn manifest(s: &Subject<'_>) -> Result<kos::Manifest, Verdict> {
+    let Some(bytes) = kos_bytes(s) else {
+        return Err(Verdict::na("no KOS manifest kept in this exchange"));
+    };
+    kos::parse(bytes)
+        .map_err(|e| Verdict::fail("a KOS manifest that parses as DICOM PS3.10", e.to_string()))
+}
+
+fn fhir_bundle(s: &Subject<'_>) -> Option<serde_json::Value> {
+    if !content_type(s).starts_with("application/fhir+json") {
+        return None;
+    }
+    let v = s.exchange.response.as_ref()?.json()?;
+    (v.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle")).then_some(v)
+}
+
+fn judge_kos(s: &Subject<'_>, rule: &'static str) -> Verdict {
+    let m = match manifest(s) {
+        Ok(m) => m,
+        Err(v) => return v,
+    };
+    let mut all = kos::validate(&m, &Rules::mado());
+    if rule == "KOS-19" {
+        all = mado::display_uri_violations(kos_bytes(s).unwrap_or_default());
+    }
+    let mut found: Vec<String> = all
+        .into_iter()
+        .filter(|v| v.rule == rule)
+        .map(|v| v.message)
+        .collect();
+    // The deployment's code table option: the title must use the configured scheme.
+    if rule == "KOS-12" && m.is_mado_title() {
+        let (code, scheme) = s.expect.mado.code_table.code(1);
+        if let Some(t) = m.document_title.as_ref().filter(|t| t.scheme != scheme) {
+            found.push(format!(
+                "document title ({}, {}) does not use the configured code table ({code}, {scheme})",
+                t.value, t.scheme
+            ));
+        }
+    }
+    if found.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("a MADO manifest that meets {rule}"),
+            found.join("; "),
+        )
+    }
+}
+
+fn judge_fhir(s: &Subject<'_>, rule: &'static str) -> Verdict {
+    let Some(b) = fhir_bundle(s) else {
+        return Verdict::na("no FHIR Bundle in this exchange");
+    };
+    let found: Vec<String> = mado::validate_fhir_manifest(&b)
+        .into_iter()
+        .filter(|v| v.rule == rule)
+        .map(|v| v.message)
+        .collect();
+    if found.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("a FHIR manifest that meets {rule}"),
+            found.join("; "),
+        )
+    }
+}
+
+fn differences(expected: &str, diffs: Vec<Difference>) -> Verdict {
+    let errors: Vec<String> = diffs
+        .iter()
+        .filter(|d| d.level == kos::Level::Error)
+        .map(|d| d.to_string())
+        .collect();
+    if errors.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(expected, errors.join("; "))
+    }
+}
+
+fn mado_c1(s: &Subject<'_>) -> Verdict {
+    let Some(b) = fhir_bundle(s) else {
+        return Verdict::na("no FHIR Bundle in this exchange");
+    };
+    let Some(twin) = &s.expect.mado.twin_kos else {
+        return Verdict::na("no KOS twin known to compare with");
+    };
+    match kos::parse(twin) {
+        Ok(k) => differences(
+            "a FHIR manifest with the content of its KOS twin",
+            mado::compare_kos_fhir(&k, &b),
+        ),
+        Err(e) => Verdict::na(format!("the KOS twin does not parse: {e}")),
+    }
+}
+
+fn mado_c2(s: &Subject<'_>) -> Verdict {
+    let Some(held) = &s.expect.mado.held else {
+        return Verdict::na("the Image Source holdings are not known");
+    };
+    let refs = if let Some(b) = fhir_bundle(s) {
+        mado::fhir_references(&b)
+    } else {
+        match manifest(s) {
+            Ok(m) => mado::kos_references(&m),
+            Err(v) => return v,
+        }
+    };
+    differences(
+        "a manifest referencing exactly the held instances of its series",
+        mado::compare_with_holdings(&refs, held),
+    )
+}
+
+fn mado_c3(s: &Subject<'_>) -> Verdict {
+    let Some(docref) = &s.expect.mado.docref else {
+        return Verdict::na("no DocumentReference known to compare with");
+    };
+    match manifest(s) {
+        Ok(m) => differences(
+            "a DocumentReference that describes its KOS",
+            mado::compare_docref(docref, &m),
+        ),
+        Err(v) => v,
+    }
+}
+
+macro_rules! kos_check {
+    ($f:ident, $id:literal) => {
+        fn $f(s: &Subject<'_>) -> Verdict {
+            judge_kos(s, $id)
+        }
+    };
+}
+macro_rules! fhir_check {
+    ($f:ident, $id:literal) => {
+        fn $f(s: &Subject<'_>) -> Verdict {
+            judge_fhir(s, $id)
+        }
+    };
+}
+kos_check!(kos_12, "KOS-12");
+kos_check!(kos_13, "KOS-13");
+kos_check!(kos_14, "KOS-14");
+kos_check!(kos_15, "KOS-15");
+kos_check!(kos_16, "KOS-16");
+kos_check!(kos_17, "KOS-17");
+kos_check!(kos_19, "KOS-19");
+fhir_check!(m01, "MADO-01");
+fhir_check!(m02, "MADO-02");
+fhir_check!(m03, "MADO-03");
+fhir_check!(m04, "MADO-04");
+fhir_check!(m05, "MADO-05");
+fhir_check!(m06, "MADO-06");
+fhir_check!(m07, "MADO-07");
+fhir_check!(m08, "MADO-08");
+fhir_check!(m09, "MADO-09");
+fhir_check!(m10, "MADO-10");
+fhir_check!(m11, "MADO-11");
+fhir_check!(m12, "MADO-12");
+
+const fn kos_level(i: usize) -> Level {
+    match kos::RULES[i].mado {
+        Some(kos::Level::Warning) => Level::Should,
+        _ => Level::Shall,
+    }
+}
+
+macro_rules! kos_entry {
+    ($i:literal, $f:ident) => {
+        Check {
+            id: kos::RULES[$i].id,
+            requirement: kos::RULES[$i].requirement,
+            level: kos_level($i),
+            actor: ACTOR,
+            title: kos::RULES[$i].title,
+            eval: $f,
+        }
+    };
+}
+macro_rules! fhir_entry {
+    ($i:literal, $f:ident) => {
+        Check {
+            id: mado::FHIR_RULES[$i].id,
+            requirement: mado::FHIR_RULES[$i].requirement,
+            level: Level::Shall,
+            actor: ACTOR,
+            title: mado::FHIR_RULES[$i].title,
+            eval: $f,
+        }
+    };
+}
+
+/// The MADO checks: KOS-12..17 and KOS-19 under the MADO rules, MADO-01..12 on FHIR manifests,
+/// and the consistency checks MADO-C1..C3.
+pub static CHECKS: &[Check] = &[
+    kos_entry!(11, kos_12),
+    kos_entry!(12, kos_13),
+    kos_entry!(13, kos_14),
+    kos_entry!(14, kos_15),
+    kos_entry!(19, kos_16),
+    kos_entry!(15, kos_17),
+    kos_entry!(20, kos_19),
+    fhir_entry!(0, m01),
+    fhir_entry!(1, m02),
+    fhir_entry!(2, m03),
+    fhir_entry!(3, m04),
+    fhir_entry!(4, m05),
+    fhir_entry!(5, m06),
+    fhir_entry!(6, m07),
+    fhir_entry!(7, m08),
+    fhir_entry!(8, m09),
+    fhir_entry!(9, m10),
+    fhir_entry!(10, m11),
+    fhir_entry!(11, m12),
+    Check { id: "MADO-C1", requirement: "IHE RAD MADO Rev 1.1 §6.X.3 (FHIR manifest option)", level: Level::Shall, actor: ACTOR, title: "The FHIR manifest has the content of its KOS twin", eval: mado_c1 },
+    Check { id: "MADO-C2", requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9", level: Level::Shall, actor: ACTOR, title: "The manifest references every held instance of its series and nothing the Image Source does not hold", eval: mado_c2 },
+    Check { id: "MADO-C3", requirement: "IHE RAD MADO Rev 1.1 §4.3.1 and App. A / MADO IG MadoDicomKosDocumentReference", level: Level::Shall, actor: ACTOR, title: "The DocumentReference metadata agrees with the KOS it registers", eval: mado_c3 },
+];

@@ -1,10 +1,309 @@
 //! HL7 Europe imaging report checks: the eHN data set in a FHIR document, and the report-to-manifest link.
+//!
+//! The checks judge the FHIR document Bundle found in an exchange's response body (an ITI-68
+//! retrieve, `application/fhir+json`). The rules themselves (see [`RULES`]) work on plain
+//! JSON, so [`validate_report`] (a document Bundle) and [`validate_resource`] (a standalone
+//! Composition, DiagnosticReport or collection Bundle) apply them to fixtures and corpus files too.
 
-use super::Check;
+mod doc;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
+use super::{Check, Level, Subject, Verdict};
+
+pub use doc::Doc;
 
 /// What a scenario expects of the exchanges these checks judge.
 #[derive(Debug, Clone, Default)]
-pub struct ReportExpect {}
+pub struct ReportExpect {
+    /// The Study Instance UID the report must reference (bare, without `urn:oid:`).
+    pub study_uid: Option<String>,
+    /// The accession number (issuer system, value) the report's order must carry.
+    pub accession: Option<(String, String)>,
+    /// The Composition status expected (`final`, `preliminary`, …).
+    pub status: Option<String>,
+    /// The patient identifier (system, value) the report's Patient must carry.
+    pub patient: Option<(String, String)>,
+}
+
+impl ReportExpect {
+    /// True when nothing is expected (RPT-10 is then not applicable).
+    pub fn is_empty(&self) -> bool {
+        self.study_uid.is_none()
+            && self.accession.is_none()
+            && self.status.is_none()
+            && self.patient.is_none()
+    }
+}
+
+/// One broken rule, found by [`validate_report`] or [`validate_resource`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The check id (`RPT-03`).
+    pub rule: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A rule: `Err(reason)` when it does not apply, else the list of breaches (empty = holds).
+pub type Rule = fn(&Doc<'_>, &ReportExpect) -> Result<Vec<String>, String>;
+
+/// (check id, level, rule) of every rule, in id order.
+pub const RULES: &[(&str, Level, Rule)] = &[
+    ("RPT-01", Level::Shall, rules::rpt01_document_bundle),
+    ("RPT-02", Level::Shall, rules::rpt02_categories_type),
+    ("RPT-03", Level::Shall, rules::rpt03_sections),
+    ("RPT-04", Level::Shall, rules::rpt04_section_invariants),
+    ("RPT-05", Level::Shall, rules::rpt05_identifier_status),
+    ("RPT-06", Level::Shall, rules::rpt06_header_references),
+    ("RPT-07", Level::Shall, rules::rpt07_examination_report),
+    (
+        "RPT-08",
+        Level::Shall,
+        rules::rpt08_legal_authenticator_shape,
+    ),
+    ("RPT-09", Level::Should, rules::rpt09_patient_identification),
+    ("RPT-10", Level::Shall, rules::rpt10_manifest_link),
+    (
+        "RPT-11",
+        Level::Should,
+        rules::rpt11_legal_authenticator_present,
+    ),
+    ("RPT-12", Level::Should, rules::rpt12_custodian),
+    ("RPT-13", Level::Should, rules::rpt13_loinc_type),
+];
+
+fn run(doc: &Doc<'_>, level: Level) -> Vec<Violation> {
+    let none = ReportExpect::default();
+    RULES
+        .iter()
+        .filter(|(_, l, _)| *l == level)
+        .flat_map(|(id, _, rule)| {
+            rule(doc, &none)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |message| Violation { rule: id, message })
+        })
+        .collect()
+}
+
+/// Validate an imaging report document Bundle against the SHALL rules (RPT-01..RPT-08; RPT-10
+/// needs expectations and is left out). An empty list means the document conforms.
+pub fn validate_report(bundle: &Value) -> Vec<Violation> {
+    run(&Doc::document(bundle), Level::Shall)
+}
+
+/// The SHOULD-level findings (RPT-09, RPT-11..RPT-13) of a document or resource: warnings.
+pub fn report_warnings(doc: &Value) -> Vec<Violation> {
+    let d = if is_document(doc) {
+        Doc::document(doc)
+    } else {
+        Doc::resource(doc)
+    };
+    run(&d, Level::Should)
+}
+
+/// Validate what applies to a value that may not be a document: a `document` Bundle gets
+/// [`validate_report`]; a standalone Composition or DiagnosticReport, or one in a non-document
+/// (collection) Bundle, gets the rules for that resource (categories, sections, identifiers,
+/// status); any other resource gets none (an empty list).
+pub fn validate_resource(value: &Value) -> Vec<Violation> {
+    if is_document(value) {
+        validate_report(value)
+    } else {
+        run(&Doc::resource(value), Level::Shall)
+    }
+}
+
+fn is_document(v: &Value) -> bool {
+    v.get("resourceType").and_then(Value::as_str) == Some("Bundle")
+        && v.get("type").and_then(Value::as_str) == Some("document")
+}
+
+/// The JSON body of the judged exchange, or why there is nothing to judge.
+fn body(subject: &Subject<'_>) -> Result<Value, Verdict> {
+    let resp = subject
+        .exchange
+        .response
+        .as_ref()
+        .ok_or_else(|| Verdict::na("no response"))?;
+    if !(200..300).contains(&resp.status) {
+        return Err(Verdict::na(format!("HTTP status {}", resp.status)));
+    }
+    let ct = resp
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if !ct.contains("json") {
+        return Err(Verdict::na(format!(
+            "response is not FHIR JSON (Content-Type {ct:?})"
+        )));
+    }
+    resp.json()
+        .ok_or_else(|| Verdict::fail("a FHIR JSON document Bundle", "a body that is not JSON"))
+}
+
+/// Run rule `id` on the exchange's document.
+fn judge(subject: &Subject<'_>, id: &str) -> Verdict {
+    let Some((_, _, rule)) = RULES.iter().find(|(i, _, _)| *i == id) else {
+        return Verdict::na(format!("unknown rule {id}"));
+    };
+    let value = match body(subject) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
+    if id != "RPT-01" && !is_document(&value) {
+        return Verdict::na("the response is not a FHIR document Bundle (see RPT-01)");
+    }
+    match rule(&Doc::document(&value), &subject.expect.report) {
+        Err(reason) => Verdict::na(reason),
+        Ok(m) if m.is_empty() => Verdict::Pass,
+        Ok(m) => Verdict::fail(title_of(id), m.join("; ")),
+    }
+}
+
+fn title_of(id: &str) -> &'static str {
+    CHECKS
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.title)
+        .unwrap_or("")
+}
+
+macro_rules! check {
+    ($id:literal, $level:expr, $req:literal, $title:literal) => {
+        Check {
+            id: $id,
+            requirement: $req,
+            level: $level,
+            actor: "Imaging Report Content Creator / Document Responder",
+            title: $title,
+            eval: |s| judge(s, $id),
+        }
+    };
+}
 
 /// The checks.
-pub static CHECKS: &[Check] = &[];
+pub static CHECKS: &[Check] = &[
+    check!("RPT-01", Level::Shall,
+        "HL7 Europe Imaging Report IG (hl7.fhir.eu.imaging) BundleReportEuImaging §Bundle.type/identifier/timestamp; FHIR R4 Bundle §bdl-9/bdl-10/bdl-11; eHN Guideline A.1.8.0",
+        "The retrieved report is a `document` Bundle with identifier and timestamp whose first entry is a Composition"),
+    check!("RPT-02", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging / DiagnosticReportEuImaging §category[imaging-report], §category[imaging], §type; eHN Guideline A.1.8.1",
+        "Composition (and DiagnosticReport) categories include LOINC 85430-7 and Medical-Imaging; Composition.type is coded"),
+    check!("RPT-03", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §section slices (imagingstudy 18726-0, order 55115-0, history 11329-0, procedure 55111-9 1..1; others 0..1)",
+        "Sections 18726-0, 55115-0, 11329-0 and 55111-9 are present once each; optional sections at most once"),
+    check!("RPT-04", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §invariants eu-imaging-composition-1, eu-imaging-composition-2",
+        "Every section has text, entries or subsections, and a section without entries has an emptyReason, subsections or a note"),
+    check!("RPT-05", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §identifier, §status and DiagnosticReportEuImaging §identifier, §status; Xt-EHR EHDSImagingReport header.identifier/status; eHN Guideline A.1.8.0, A.1.8.2",
+        "Composition.identifier equals one DiagnosticReport.identifier and the two statuses are aligned"),
+    check!("RPT-06", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §subject/author/date/title; FHIR R4 Bundle §document references (bdl-7, resolution in the Bundle); eHN Guideline A.1.5, A.1.8.3, A.1.8.4",
+        "Composition subject, author, date and title are present and every reference in the document resolves to a Bundle entry"),
+    check!("RPT-07", Level::Shall,
+        "HL7 Europe Imaging Report IG §section[findings]/[impression], ImagingStudyEuImaging §modality; Xt-EHR EHDSImagingReport examinationReport 1..1 (modality 1..*, resultData.resultText, conclusion.impression 1..1); eHN Guideline A.5.1.1, A.5.4, A.5.5",
+        "The examination report has at least one modality, a findings narrative and an impression"),
+    check!("RPT-08", Level::Shall,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator] (mode legal, time 1..1, party Practitioner/PractitionerRole); eHN Guideline A.1.6",
+        "A legal authenticator attester has mode legal, a time and a Practitioner or PractitionerRole party"),
+    check!("RPT-09", Level::Should,
+        "HL7 Europe Imaging Report IG BundleReportEuImaging §entry[Patient] (EU Patient); eHN Guideline A.1.1 patient identification",
+        "The subject Patient carries an identifier (system and value), a name, a birth date and a gender"),
+    check!("RPT-10", Level::Shall,
+        "HL7 Europe Imaging Report IG ImagingStudyEuImaging §identifier[studyInstanceUid], ServiceRequestOrderEuImaging §identifier[accessionNumber]; eHN Guideline A.1.8.10, A.1.8.11",
+        "The report's Study Instance UID, accession number (issuer and value), patient and status are the expected ones"),
+    check!("RPT-11", Level::Should,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator]; Xt-EHR EHDSImagingReport legalAuthentication 0..1; eHN Guideline A.1.6",
+        "The report has a legal authenticator"),
+    check!("RPT-12", Level::Should,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §custodian; Xt-EHR EHDSImagingReport custodian 1..1; eHN Guideline A.1.8.6",
+        "The Composition names a custodian"),
+    check!("RPT-13", Level::Should,
+        "HL7 Europe Imaging Report IG CompositionEuImaging §type from ImagingReportTypesEuVSEuImaging (preferred, LOINC); eHN Guideline A.1.8.1",
+        "Composition.type is a LOINC code"),
+    Check {
+        id: "RPT-14",
+        requirement: "HL7 Europe Imaging Report IG CompositionEuImaging §identifier (common to all versions); Xt-EHR EHDSImagingReport header.identifier (\"SHALL be common to several report versions\"); eHN Guideline A.1.8.0, A.1.8.9",
+        level: Level::Shall,
+        actor: "Imaging Report Content Creator / Document Responder",
+        title: "Every version of a report (preliminary, final, amended) carries the same business identifier",
+        eval: versions_share_identifier,
+    },
+];
+
+/// The checks that judge one retrieved report document (RPT-10 needs a manifest to compare with,
+/// RPT-14 several versions).
+pub const DOCUMENT_CHECK_IDS: &[&str] = &[
+    "RPT-01", "RPT-02", "RPT-03", "RPT-04", "RPT-05", "RPT-06", "RPT-07", "RPT-08", "RPT-09",
+    "RPT-11", "RPT-12", "RPT-13",
+];
+
+/// The Composition identifiers (`system|value`) of a report document.
+fn composition_identifiers(doc: &Value) -> Vec<String> {
+    doc.get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("resource"))
+        .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Composition"))
+        .flat_map(|c| match c.get("identifier") {
+            Some(Value::Array(a)) => a.clone(),
+            Some(v @ Value::Object(_)) => vec![v.clone()],
+            _ => Vec::new(),
+        })
+        .map(|i| {
+            format!(
+                "{}|{}",
+                i.get("system").and_then(Value::as_str).unwrap_or(""),
+                i.get("value").and_then(Value::as_str).unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// RPT-14: the judged report and every follow-up retrieval (its other versions) share a
+/// Composition identifier.
+fn versions_share_identifier(s: &Subject<'_>) -> Verdict {
+    let first = match body(s) {
+        Ok(v) => v,
+        Err(v) => return v,
+    };
+    if s.followups.is_empty() {
+        return Verdict::na("only one version of the report was retrieved");
+    }
+    let ids: std::collections::BTreeSet<String> =
+        composition_identifiers(&first).into_iter().collect();
+    if ids.is_empty() {
+        return Verdict::fail(
+            "a Composition.identifier on every version",
+            "the first version has none",
+        );
+    }
+    for (n, f) in s.followups.iter().enumerate() {
+        let other = f
+            .response
+            .as_ref()
+            .filter(|r| (200..300).contains(&r.status))
+            .and_then(|r| r.json());
+        let Some(other) = other else {
+            return Verdict::fail(
+                "every version retrievable as a FHIR JSON document",
+                format!("version {} is not", n + 2),
+            );
+        };
+        let theirs = composition_identifiers(&other);
+        if !theirs.iter().any(|i| ids.contains(i)) {
+            return Verdict::fail(
+                format!("the business identifier {ids:?} on every version"),
+                format!("version {} carries {theirs:?}", n + 2),
+            );
+        }
+    }
+    Verdict::Pass
+}

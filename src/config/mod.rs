@@ -13,9 +13,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub mod dimse;
+pub mod mhd;
 pub mod xds;
 
 pub use dimse::Dimse;
+pub use mhd::Mhd;
 pub use xds::{Simulator, Trigger, Xds, TRIGGERS};
 
 /// Every environment variable the harness reads, with what it is for.
@@ -116,6 +118,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "ae_title",
         ],
     ),
+    ("mhd", mhd::KEYS),
     (
         "dimse",
         &[
@@ -137,6 +140,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "consumer_retrieves_manifest",
             "consumer_retrieves",
             "modality_stores",
+            "source_provides_bundle",
+            "consumer_finds_documents",
         ],
     ),
 ];
@@ -149,6 +154,7 @@ struct RawProfile {
     options: Option<RawOptions>,
     xds: Option<xds::RawXds>,
     dimse: Option<dimse::RawDimse>,
+    mhd: Option<mhd::RawMhd>,
     simulator: Option<xds::RawSimulator>,
     triggers: Option<std::collections::BTreeMap<String, String>>,
 }
@@ -275,6 +281,8 @@ pub struct Config {
     pub xds: Option<Xds>,
     /// The SUT's DICOM application entity, if it has one.
     pub dimse: Option<Dimse>,
+    /// The SUT's MHD Document Recipient/Responder, if it has one.
+    pub mhd: Option<Mhd>,
     /// Where the harness's simulated actors listen for the SUT's calls.
     pub simulator: Simulator,
     /// How the harness makes the SUT act (by trigger name).
@@ -297,6 +305,7 @@ impl Config {
             strict: false,
             xds: None,
             dimse: None,
+            mhd: None,
             simulator: Simulator::default(),
             triggers: Default::default(),
         }
@@ -432,6 +441,7 @@ fn resolve(
         strict: raw.options.and_then(|o| o.strict).unwrap_or(false),
         xds: raw.xds.map(|x| xds::resolve(x, path)).transpose()?,
         dimse: raw.dimse.map(|d| dimse::resolve(d, path)).transpose()?,
+        mhd: raw.mhd.map(|m| mhd::resolve(m, path)).transpose()?,
         simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
     })

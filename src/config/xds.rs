@@ -46,6 +46,8 @@ pub const TRIGGERS: &[&str] = &[
     "consumer_retrieves_manifest",
     "consumer_retrieves",
     "modality_stores",
+    "source_provides_bundle",
+    "consumer_finds_documents",
 ];
 
 /// The SUT's XDS-I.b endpoints.

@@ -66,6 +66,10 @@ pub const SERIES_INSTANCE_UID_CONCEPT: &str = "112002";
 pub const NUMBER_OF_STUDY_RELATED_SERIES: &str = "MADOTEMP009";
 /// MADO "Number of Series Related Instances" (temporary code).
 pub const NUMBER_OF_SERIES_RELATED_INSTANCES: &str = "MADOTEMP007";
+/// CP-2595 placeholder (DCM) of "Number of Study Related Series"; the final code is not assigned.
+pub const CP2595_NUMBER_OF_STUDY_RELATED_SERIES: &str = "ddd009";
+/// CP-2595 placeholder (DCM) of "Number of Series Related Instances"; the final code is not assigned.
+pub const CP2595_NUMBER_OF_SERIES_RELATED_INSTANCES: &str = "ddd007";
 /// SCT codes of CID IHE-MADO1 "High-Level Anatomic Regions and Systems" (MADO-SUP §6.X.6.4).
 pub const MADO_HIGH_LEVEL_REGIONS: &[&str] = &[
     "63337009",
@@ -1550,7 +1554,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "KOS-15",
-        requirement: "IHE RAD MADO Rev 1.1 Tables 6.X.2.9-1, 6.X.2.9-2",
+        requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9 (Tables 6.X.2.9-1, 6.X.2.9-2)",
         title: "The Image Library has modality and target region codes, the series count of the evidence, and one group per series with its instance count",
         xds_i_b: None,
         mado: E,
@@ -1582,6 +1586,22 @@ pub const RULES: &[Rule] = &[
         title: "Every UID is at most 64 characters of digits and dots, with no empty component and no leading zero",
         xds_i_b: E,
         mado: E,
+    },
+    // KOS-16 and KOS-19 come last so that the indices of the rules above stay put (the XDS-I.b
+    // check registry in `checks::kos` indexes this table).
+    Rule {
+        id: "KOS-16",
+        requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9 (Table 6.X.2.9-3)",
+        title: "Image Library entries of multi-frame SOP classes give the Number of Frames; Number of Frames and Instance Number values are integers",
+        xds_i_b: None,
+        mado: W,
+    },
+    Rule {
+        id: "KOS-19",
+        requirement: "IHE RAD MADO Rev 1.1 §6.X.2.13",
+        title: "A Display URI uses private creator IHE_MADO_PRIVATE in group 000D with VR UR and an absolute URL (judged on the file by model::mado::display_uri_violations)",
+        xds_i_b: None,
+        mado: W,
     },
 ];
 
@@ -1667,6 +1687,7 @@ pub fn validate(m: &Manifest, rules: &Rules) -> Vec<KosViolation> {
         kos_13(m, &mut f);
         kos_14(m, &mut f);
         kos_15(m, &mut f);
+        kos_16(m, &mut f);
         kos_17(m, &mut f);
     }
     kos_18(m, &mut f);
@@ -2119,7 +2140,10 @@ fn kos_15(m: &Manifest, f: &mut Findings) {
     match library
         .children
         .iter()
-        .find(|i| i.concept_is(NUMBER_OF_STUDY_RELATED_SERIES, IHE_TEMP_SCHEME))
+        .find(|i| {
+            i.concept_is(NUMBER_OF_STUDY_RELATED_SERIES, IHE_TEMP_SCHEME)
+                || i.concept_is(CP2595_NUMBER_OF_STUDY_RELATED_SERIES, DCM)
+        })
         .and_then(|i| i.value.as_deref())
     {
         Some(n) if count_value(n) == Some(series.len()) => {}
@@ -2157,7 +2181,10 @@ fn kos_15(m: &Manifest, f: &mut Findings) {
         match group
             .children
             .iter()
-            .find(|i| i.concept_is(NUMBER_OF_SERIES_RELATED_INSTANCES, IHE_TEMP_SCHEME))
+            .find(|i| {
+                i.concept_is(NUMBER_OF_SERIES_RELATED_INSTANCES, IHE_TEMP_SCHEME)
+                    || i.concept_is(CP2595_NUMBER_OF_SERIES_RELATED_INSTANCES, DCM)
+            })
             .and_then(|i| i.value.as_deref())
         {
             Some(n) if count_value(n) == Some(count) => {}
@@ -2183,6 +2210,96 @@ fn count_value(v: &str) -> Option<usize> {
         .unwrap_or(v.len());
     let n: f64 = v[..end].parse().ok()?;
     (n >= 0.0 && n.fract() == 0.0).then_some(n as usize)
+}
+
+/// Storage SOP classes whose instances are multi-frame, for KOS-16 (PS3.4 Annex B; the
+/// enhanced, legacy converted, multi-frame, tomosynthesis, NM and whole slide classes).
+pub const MULTIFRAME_SOP_CLASSES: &[&str] = &[
+    "1.2.840.10008.5.1.4.1.1.2.1",
+    "1.2.840.10008.5.1.4.1.1.2.2",
+    "1.2.840.10008.5.1.4.1.1.3.1",
+    "1.2.840.10008.5.1.4.1.1.4.1",
+    "1.2.840.10008.5.1.4.1.1.4.4",
+    "1.2.840.10008.5.1.4.1.1.6.2",
+    "1.2.840.10008.5.1.4.1.1.7.1",
+    "1.2.840.10008.5.1.4.1.1.7.2",
+    "1.2.840.10008.5.1.4.1.1.7.3",
+    "1.2.840.10008.5.1.4.1.1.7.4",
+    "1.2.840.10008.5.1.4.1.1.12.1.1",
+    "1.2.840.10008.5.1.4.1.1.12.2.1",
+    "1.2.840.10008.5.1.4.1.1.13.1.3",
+    "1.2.840.10008.5.1.4.1.1.20",
+    "1.2.840.10008.5.1.4.1.1.77.1.6",
+    "1.2.840.10008.5.1.4.1.1.128.1",
+    "1.2.840.10008.5.1.4.1.1.130",
+];
+
+/// (121140, DCM, "Number of Frames") in TID 1601.
+pub const NUMBER_OF_FRAMES: &str = "121140";
+/// (113609, DCM, "Instance Number") in TID 1601.
+pub const INSTANCE_NUMBER_CONCEPT: &str = "113609";
+
+fn kos_16(m: &Manifest, f: &mut Findings) {
+    let Some(library) = image_library(m) else {
+        return;
+    };
+    let integer = |v: &Option<String>| {
+        v.as_deref()
+            .is_some_and(|v| v.trim().parse::<i64>().is_ok() || count_value(v).is_some())
+    };
+    for group in library
+        .children
+        .iter()
+        .filter(|i| i.concept_is(IMAGE_LIBRARY_GROUP, DCM))
+    {
+        // Descriptors of an entry are its children (TID 1601) or, as some creators write them,
+        // the items just before it.
+        let all = group
+            .children
+            .iter()
+            .chain(group.children.iter().flat_map(|c| c.children.iter()));
+        for d in all {
+            let frames = d.concept_is(NUMBER_OF_FRAMES, DCM);
+            if (frames || d.concept_is(INSTANCE_NUMBER_CONCEPT, DCM)) && !integer(&d.value) {
+                f.push(
+                    "KOS-16",
+                    format!(
+                        "{} value {} is not an integer",
+                        if frames {
+                            "Number of Frames"
+                        } else {
+                            "Instance Number"
+                        },
+                        shown(&d.value)
+                    ),
+                );
+            }
+        }
+        let mut frames_before = false;
+        for item in &group.children {
+            if item.references.is_empty() {
+                frames_before |= item.concept_is(NUMBER_OF_FRAMES, DCM);
+                continue;
+            }
+            let has_frames = frames_before
+                || item
+                    .children
+                    .iter()
+                    .any(|d| d.concept_is(NUMBER_OF_FRAMES, DCM));
+            for r in &item.references {
+                if MULTIFRAME_SOP_CLASSES.contains(&r.sop_class.as_str()) && !has_frames {
+                    f.push(
+                        "KOS-16",
+                        format!(
+                            "Image Library entry of multi-frame instance {} has no Number of Frames",
+                            r.sop_instance
+                        ),
+                    );
+                }
+            }
+            frames_before = false;
+        }
+    }
 }
 
 fn kos_17(m: &Manifest, f: &mut Findings) {

@@ -6,5 +6,8 @@ pub mod ebrim;
 pub mod ebrim_write;
 pub mod fhir;
 pub mod fixtures;
+pub mod imaging_report;
 pub mod kos;
+pub mod mado;
+pub mod mhd_bundle;
 pub mod xds_metadata;

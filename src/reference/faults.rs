@@ -8,6 +8,8 @@
 //! reference's Document Registry, Repository and Imaging Document Source.
 //! The DIMSE faults (`dimse-*`) break one rule of PS3.4 (Annexes B and C), PS3.7 or PS3.8 each in
 //! the reference's DIMSE SCP.
+//! The MHD, MADO and report faults (`mhd-*`, `mado-*`, `report-*`) break one rule of ITI TF-2 (MHD),
+//! IHE RAD MADO or the HL7 Europe imaging report each in the reference's Document Responder.
 //! Faults are for tests only; nothing in a normal run enables them.
 
 use std::fmt;
@@ -164,6 +166,36 @@ pub enum Fault {
     DimseAcceptUnknownClass,
     /// After the first request of an association, the SCP stops answering for the stall time.
     DimseStall,
+    /// ITI-67 ignores the status parameter: superseded DocumentReferences are returned for status=current (ITI TF-2 3.67.4.1.2.1).
+    MhdSearchIgnoresStatus,
+    /// a search without matches answers 404 instead of 200 with an empty searchset Bundle (ITI TF-2 3.67.4.2.2).
+    MhdEmptySearch404,
+    /// ITI-66/67 searches answer 200 with an HTML page instead of a FHIR Bundle (FHIR R4 3.1.0.1.2).
+    MhdSearchNotFhir,
+    /// POST [type]/_search is refused with 405 (ITI TF-2 3.67.4.1.2: the Responder shall support GET and POST).
+    MhdNoPostSearch,
+    /// the ITI-65 transaction-response entries carry no location (ITI TF-2 3.65.4.2.2).
+    MhdProvideNoLocation,
+    /// ITI-68 answers with Content-Type application/octet-stream instead of the document's contentType (ITI TF-2 3.68.4.2.2).
+    MhdBinaryWrongType,
+    /// ITI-68 returns the document with its last byte changed, so size/hash no longer agree (ITI TF-2 3.65.4.1.2.1, 3.68.4.2.2).
+    MhdBinaryCorrupt,
+    /// ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2).
+    MhdOkForUnacceptable,
+    /// KOS DocumentReferences in search results carry a masterIdentifier other than the KOS SOP Instance UID (MADO MadoDicomKosDocumentReference).
+    MhdKosWrongMasterId,
+    /// DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference).
+    MhdNoStudyRelated,
+    /// the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping).
+    MadoFhirMissingInstance,
+    /// the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9).
+    MadoKosLegacy,
+    /// the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1).
+    ReportNoImpression,
+    /// the imaging report's order carries another accession number than the study's (eHN A.1.8.11).
+    ReportWrongAccession,
+    /// the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned).
+    ReportStatusMismatch,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -249,6 +281,21 @@ impl Fault {
         Fault::DimseWrongRespondedTo,
         Fault::DimseWrongContext,
         Fault::DimseStall,
+        Fault::MhdSearchIgnoresStatus,
+        Fault::MhdEmptySearch404,
+        Fault::MhdSearchNotFhir,
+        Fault::MhdNoPostSearch,
+        Fault::MhdProvideNoLocation,
+        Fault::MhdBinaryWrongType,
+        Fault::MhdBinaryCorrupt,
+        Fault::MhdOkForUnacceptable,
+        Fault::MhdKosWrongMasterId,
+        Fault::MhdNoStudyRelated,
+        Fault::MadoFhirMissingInstance,
+        Fault::MadoKosLegacy,
+        Fault::ReportNoImpression,
+        Fault::ReportWrongAccession,
+        Fault::ReportStatusMismatch,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -324,6 +371,21 @@ impl Fault {
             Fault::DimseWrongRespondedTo => "dimse-wrong-responded-to",
             Fault::DimseWrongContext => "dimse-wrong-context",
             Fault::DimseStall => "dimse-stall",
+            Fault::MhdSearchIgnoresStatus => "mhd-search-ignores-status",
+            Fault::MhdEmptySearch404 => "mhd-empty-search-404",
+            Fault::MhdSearchNotFhir => "mhd-search-not-fhir",
+            Fault::MhdNoPostSearch => "mhd-no-post-search",
+            Fault::MhdProvideNoLocation => "mhd-provide-no-location",
+            Fault::MhdBinaryWrongType => "mhd-binary-wrong-type",
+            Fault::MhdBinaryCorrupt => "mhd-binary-corrupt",
+            Fault::MhdOkForUnacceptable => "mhd-ok-for-unacceptable",
+            Fault::MhdKosWrongMasterId => "mhd-kos-wrong-master-id",
+            Fault::MhdNoStudyRelated => "mhd-no-study-related",
+            Fault::MadoFhirMissingInstance => "mado-fhir-missing-instance",
+            Fault::MadoKosLegacy => "mado-kos-legacy",
+            Fault::ReportNoImpression => "report-no-impression",
+            Fault::ReportWrongAccession => "report-wrong-accession",
+            Fault::ReportStatusMismatch => "report-status-mismatch",
         }
     }
 
@@ -438,6 +500,21 @@ impl Fault {
             Fault::DimseWrongRespondedTo => "Responses carry a Message ID Being Responded To one higher than the request's Message ID (PS3.7 9.3)",
             Fault::DimseWrongContext => "Responses are sent on a presentation context other than the request's (PS3.7 6.3.1; PS3.8 9.3.5)",
             Fault::DimseStall => "after the first request of an association the DIMSE SCP stops answering",
+            Fault::MhdSearchIgnoresStatus => "ITI-67 ignores the status parameter: superseded DocumentReferences are returned for status=current (ITI TF-2 3.67.4.1.2.1)",
+            Fault::MhdEmptySearch404 => "a search without matches answers 404 instead of 200 with an empty searchset Bundle (ITI TF-2 3.67.4.2.2)",
+            Fault::MhdSearchNotFhir => "ITI-66/67 searches answer 200 with an HTML page instead of a FHIR Bundle (FHIR R4 3.1.0.1.2)",
+            Fault::MhdNoPostSearch => "POST [type]/_search is refused with 405 (ITI TF-2 3.67.4.1.2: the Responder shall support GET and POST)",
+            Fault::MhdProvideNoLocation => "the ITI-65 transaction-response entries carry no location (ITI TF-2 3.65.4.2.2)",
+            Fault::MhdBinaryWrongType => "ITI-68 answers with Content-Type application/octet-stream instead of the document's contentType (ITI TF-2 3.68.4.2.2)",
+            Fault::MhdBinaryCorrupt => "ITI-68 returns the document with its last byte changed, so size/hash no longer agree (ITI TF-2 3.65.4.1.2.1, 3.68.4.2.2)",
+            Fault::MhdOkForUnacceptable => "ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2)",
+            Fault::MhdKosWrongMasterId => "KOS DocumentReferences in search results carry a masterIdentifier other than the KOS SOP Instance UID (MADO MadoDicomKosDocumentReference)",
+            Fault::MhdNoStudyRelated => "DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference)",
+            Fault::MadoFhirMissingInstance => "the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping)",
+            Fault::MadoKosLegacy => "the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9)",
+            Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",
+            Fault::ReportWrongAccession => "the imaging report's order carries another accession number than the study's (eHN A.1.8.11)",
+            Fault::ReportStatusMismatch => "the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned)",
         }
     }
 }

@@ -29,6 +29,9 @@ pub mod dimse_scp;
 pub mod faults;
 pub mod json;
 pub mod metadata;
+pub mod mhd;
+pub mod mhd_content;
+pub mod mhd_search;
 pub mod multipart_body;
 pub mod negotiate;
 pub mod part10;
@@ -52,7 +55,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{get, options, post};
+use axum::routing::{any, get, options, post};
 use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -199,6 +202,7 @@ pub struct AppState {
     shutdown: watch::Receiver<bool>,
     sequence: AtomicU64,
     xds: xds::XdsStore,
+    mhd: mhd::MhdStore,
     upstream: Option<xds::Upstream>,
 }
 
@@ -224,6 +228,11 @@ impl AppState {
     /// The XDS-I.b registry, repository and inbox.
     pub fn xds(&self) -> &xds::XdsStore {
         &self.xds
+    }
+
+    /// The MHD Document Recipient/Responder store.
+    pub fn mhd(&self) -> &mhd::MhdStore {
+        &self.mhd
     }
 
     /// The DICOMweb service RAD-69 is mapped onto, if any.
@@ -360,6 +369,13 @@ fn router(state: Shared) -> Router {
                 )
                 .layer(DefaultBodyLimit::max(XDS_BODY_LIMIT)),
         )
+        .merge(
+            Router::new()
+                .route(mhd::FHIR_PATH, any(mhd::handle))
+                .route(&format!("{}/", mhd::FHIR_PATH), any(mhd::handle))
+                .route(&format!("{}/{{*path}}", mhd::FHIR_PATH), any(mhd::handle))
+                .layer(DefaultBodyLimit::max(mhd::MHD_BODY_LIMIT)),
+        )
         .with_state(state)
 }
 
@@ -378,10 +394,11 @@ impl ReferenceServer {
     pub async fn start(opts: ReferenceOptions) -> Result<ReferenceServer, ReferenceError> {
         let dir = opts.fixtures_dir.clone();
         let faults = opts.faults.clone();
-        let (archive, xds) = tokio::task::spawn_blocking(move || {
+        let (archive, xds, mhd) = tokio::task::spawn_blocking(move || {
             Archive::load(&dir).map(|a| {
                 let x = xds::XdsStore::preload(&a, &faults);
-                (a, x)
+                let m = mhd_content::preload(&dir, &faults);
+                (a, x, m)
             })
         })
         .await
@@ -409,6 +426,7 @@ impl ReferenceServer {
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
             xds,
+            mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
         });
         let dimse = match opts.dimse_bind {
@@ -463,6 +481,11 @@ impl ReferenceServer {
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.
     pub fn xds_base(&self) -> String {
         format!("http://{}{}", self.addr, xds::XDS_PATH)
+    }
+
+    /// The MHD FHIR base URL, `http://127.0.0.1:PORT/fhir`.
+    pub fn fhir_base(&self) -> String {
+        format!("http://{}{}", self.addr, mhd::FHIR_PATH)
     }
 
     /// The inbound exchanges of the simulated XDS actors.

@@ -320,7 +320,7 @@ fn submission(
 
 /// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
 /// valid PS3.10 object without re-encoding): a new manifest of the same study.
-fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
+pub(crate) fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -795,4 +795,3 @@ pub fn parse_json(bytes: &[u8]) -> Result<(Value, Resource), String> {
     let r = Resource::from_json(&v)?;
     Ok((v, r))
 }
-

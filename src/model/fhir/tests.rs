@@ -17,5 +17,8 @@ fn wrong_type_is_an_error_not_a_panic() {
     let v = serde_json::json!({"resourceType": "DocumentReference", "content": "x"});
     assert!(Resource::from_json(&v).is_err());
     let v = serde_json::json!({"resourceType": "Foo", "x": 1});
-    assert_eq!(Resource::from_json(&v).map(|r| r.resource_type().to_string()), Ok("Foo".into()));
+    assert_eq!(
+        Resource::from_json(&v).map(|r| r.resource_type().to_string()),
+        Ok("Foo".into())
+    );
 }

@@ -1,8 +1,499 @@
-//! FHIR XML to FHIR JSON (FHIR R4 §2.6.2 XML and §2.6.3 JSON representations).
+//! FHIR XML ⇄ FHIR JSON (FHIR R4 §2.6.2 XML and §2.6.3 JSON representations).
+//!
+//! XML is read with the hardened reader of [`crate::transport::soap::parse_xml`] (no DTD, no
+//! entities, bounded depth and size, UTF-8 only). Conversion rules (R4 §2.6.2 / §2.6.3):
+//! - the root element's name is the `resourceType`, in the namespace `http://hl7.org/fhir`;
+//! - a primitive is an element with a `value` attribute; its `id` attribute and `extension`
+//!   children go to the `_name` sibling;
+//! - an element is an array when it repeats, or when R4 gives it max cardinality `*` (a table of the
+//!   elements MHD, MADO and the imaging report use, with the context some of them need);
+//! - `id` and `url` attributes of complex elements become `id` / `url` members;
+//! - the XHTML `div` is kept as its XML text;
+//! - an element wrapping one resource (`contained`, `entry.resource`, `response.outcome`,
+//!   `parameter.resource`) becomes that resource as an object with its `resourceType`.
 
-use serde_json::Value;
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value};
+
+use crate::transport::soap::{parse_xml, XmlElement, XmlLimits};
+
+/// The FHIR namespace.
+pub const FHIR_NS: &str = "http://hl7.org/fhir";
+/// The XHTML namespace of `Narrative.div`.
+pub const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
+/// Deepest element nesting accepted in either direction.
+pub const MAX_DEPTH: usize = 64;
+
+/// Elements with max cardinality `*` wherever they occur (in the resources the harness uses).
+const ALWAYS_ARRAY: &[&str] = &[
+    "entry",
+    "extension",
+    "modifierExtension",
+    "coding",
+    "link",
+    "category",
+    "author",
+    "content",
+    "profile",
+    "security",
+    "tag",
+    "issue",
+    "expression",
+    "series",
+    "instance",
+    "section",
+    "given",
+    "prefix",
+    "suffix",
+    "line",
+    "telecom",
+    "contained",
+    "relatesTo",
+    "related",
+    "event",
+    "securityLabel",
+    "endpoint",
+    "basedOn",
+    "result",
+    "performer",
+    "attester",
+    "procedureCode",
+    "payloadType",
+    "payloadMimeType",
+    "header",
+    "parameter",
+    "part",
+    "note",
+    "reasonCode",
+    "reasonReference",
+    "interpreter",
+    "presentedForm",
+    "imagingStudy",
+    "media",
+    "conclusionCode",
+    "specimen",
+    "hasMember",
+    "derivedFrom",
+    "component",
+    "interpretation",
+    "referenceRange",
+    "contact",
+    "qualification",
+    "communication",
+    "generalPractitioner",
+    "udiCarrier",
+    "deviceName",
+    "specialty",
+    "emptyReason",
+    "orderedBy",
+    "supportingInfo",
+];
+
+/// Elements that are arrays only when complex (a primitive of the same name is single).
+const COMPLEX_ARRAY: &[&str] = &["name", "address", "version"];
+
+/// Numeric primitives (JSON numbers).
+const NUMERIC: &[&str] = &[
+    "size",
+    "total",
+    "count",
+    "numberOfSeries",
+    "numberOfInstances",
+    "number",
+    "rank",
+    "valueInteger",
+    "valueDecimal",
+    "valueUnsignedInt",
+    "valuePositiveInt",
+    "offset",
+    "sequence",
+    "min",
+];
+
+/// Boolean primitives (JSON booleans).
+const BOOLEAN: &[&str] = &[
+    "active",
+    "valueBoolean",
+    "deceasedBoolean",
+    "multipleBirthBoolean",
+    "experimental",
+    "preferred",
+    "mustSupport",
+    "abstract",
+    "inactive",
+];
+
+/// Is `name` an array member under `parent` in resource `rt` (`at_root`: directly in the resource)?
+fn is_array(name: &str, complex: bool, parent: &str, rt: &str, at_root: bool) -> bool {
+    if ALWAYS_ARRAY.contains(&name) {
+        return true;
+    }
+    if complex && COMPLEX_ARRAY.contains(&name) {
+        return true;
+    }
+    match name {
+        // Resource.identifier is 0..* except in Bundle and Composition; Reference.identifier 0..1.
+        "identifier" => at_root && !matches!(rt, "Bundle" | "Composition"),
+        // ImagingStudy.modality is 0..*; ImagingStudy.series.modality is 1..1.
+        "modality" => at_root && rt == "ImagingStudy",
+        // DocumentReference.context.encounter is 0..*; elsewhere single.
+        "encounter" => parent == "context",
+        // OperationOutcome.issue.location 0..*; Bundle.entry.response.location 0..1.
+        "location" => parent == "issue",
+        // Questionnaire-like items; List.entry.item is 1..1.
+        "item" => parent != "entry",
+        "type" => complex && at_root && matches!(rt, "Encounter" | "Organization"),
+        _ => false,
+    }
+}
 
 /// Convert a FHIR XML resource to its JSON form.
-pub fn to_json(_xml: &[u8]) -> Result<Value, String> {
-    Err("FHIR XML is not supported yet".into())
+pub fn to_json(xml: &[u8]) -> Result<Value, String> {
+    if std::str::from_utf8(xml).is_err() {
+        return Err("FHIR XML is not valid UTF-8".into());
+    }
+    let limits = XmlLimits {
+        max_depth: MAX_DEPTH,
+        ..XmlLimits::default()
+    };
+    let root = parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))?;
+    resource_to_json(&root, xml)
 }
+
+fn resource_to_json(el: &XmlElement, src: &[u8]) -> Result<Value, String> {
+    if el.ns.as_deref() != Some(FHIR_NS) {
+        return Err(format!(
+            "<{}> is not in the FHIR namespace {FHIR_NS} (found {:?})",
+            el.local, el.ns
+        ));
+    }
+    if !el.local.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Err(format!("<{}> is not a FHIR resource element", el.local));
+    }
+    let mut obj = Map::new();
+    obj.insert("resourceType".into(), Value::String(el.local.clone()));
+    members(el, src, &el.local, true, &mut obj)?;
+    Ok(Value::Object(obj))
+}
+
+/// Append the children of `el` to `obj`.
+fn members(
+    el: &XmlElement,
+    src: &[u8],
+    rt: &str,
+    at_root: bool,
+    obj: &mut Map<String, Value>,
+) -> Result<(), String> {
+    // Group children by name, keeping first-occurrence order (hash-indexed: linear work).
+    let mut order: Vec<&str> = Vec::new();
+    let mut groups: HashMap<&str, Vec<&XmlElement>> = HashMap::new();
+    for c in &el.children {
+        let g = groups.entry(c.local.as_str()).or_default();
+        if g.is_empty() {
+            order.push(&c.local);
+        }
+        g.push(c);
+    }
+    for name in order {
+        let group = groups.remove(name).unwrap_or_default();
+        let complex = group.iter().any(|c| c.attr("value").is_none());
+        let array = group.len() > 1 || is_array(name, complex, &el.local, rt, at_root);
+        let mut values = Vec::with_capacity(group.len());
+        let mut shadows = Vec::with_capacity(group.len());
+        for c in &group {
+            let (v, shadow) = element(c, src, rt)?;
+            values.push(v);
+            shadows.push(shadow);
+        }
+        let has_shadow = shadows.iter().any(Option::is_some);
+        if array {
+            let all_null = values.iter().all(Value::is_null);
+            if !all_null {
+                obj.insert(name.to_string(), Value::Array(values));
+            }
+            if has_shadow {
+                let s = shadows
+                    .into_iter()
+                    .map(|s| s.unwrap_or(Value::Null))
+                    .collect();
+                obj.insert(format!("_{name}"), Value::Array(s));
+            }
+        } else {
+            let v = values.into_iter().next().unwrap_or(Value::Null);
+            if !v.is_null() {
+                obj.insert(name.to_string(), v);
+            }
+            if let Some(Some(s)) = shadows.into_iter().next() {
+                obj.insert(format!("_{name}"), s);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One element: its JSON value and, for a primitive with an id or extensions, its `_name` shadow.
+fn element(el: &XmlElement, src: &[u8], rt: &str) -> Result<(Value, Option<Value>), String> {
+    if el.local == "div" && el.ns.as_deref() == Some(XHTML_NS) {
+        let text = src
+            .get(el.span.clone())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        return Ok((Value::String(text), None));
+    }
+    if el.ns.as_deref() != Some(FHIR_NS) {
+        return Err(format!(
+            "<{}> is not in the FHIR namespace (found {:?})",
+            el.local, el.ns
+        ));
+    }
+    if let Some(v) = el.attr("value") {
+        let value = primitive(&el.local, v);
+        let mut shadow = Map::new();
+        if let Some(id) = el.attr("id") {
+            shadow.insert("id".into(), Value::String(id.into()));
+        }
+        members(el, src, rt, false, &mut shadow)?;
+        let shadow = (!shadow.is_empty()).then_some(Value::Object(shadow));
+        return Ok((value, shadow));
+    }
+    // A wrapper around one resource.
+    if el.children.len() == 1 && el.attrs.is_empty() {
+        if let Some(inner) = el.children.first() {
+            if inner.local.starts_with(|c: char| c.is_ascii_uppercase()) {
+                return Ok((resource_to_json(inner, src)?, None));
+            }
+        }
+    }
+    let mut obj = Map::new();
+    for a in &el.attrs {
+        if a.ns.is_none() && (a.local == "id" || a.local == "url") {
+            obj.insert(a.local.clone(), Value::String(a.value.clone()));
+        }
+    }
+    members(el, src, rt, false, &mut obj)?;
+    Ok((Value::Object(obj), None))
+}
+
+fn primitive(name: &str, v: &str) -> Value {
+    if NUMERIC.contains(&name) {
+        if let Ok(i) = v.trim().parse::<i64>() {
+            return Value::Number(i.into());
+        }
+        if let Some(n) = v.trim().parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    if BOOLEAN.contains(&name) {
+        match v.trim() {
+            "true" => return Value::Bool(true),
+            "false" => return Value::Bool(false),
+            _ => {}
+        }
+    }
+    Value::String(v.to_string())
+}
+
+/// Convert a FHIR JSON resource to FHIR XML (UTF-8, with an XML declaration).
+pub fn from_json(v: &Value) -> Result<String, String> {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    write_resource(v, &mut out, 0)?;
+    Ok(out)
+}
+
+fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            '\n' => o.push_str("&#10;"),
+            '\r' => o.push_str("&#13;"),
+            '\t' => o.push_str("&#9;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn write_resource(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+    }
+    let Some(obj) = v.as_object() else {
+        return Err("a resource must be a JSON object".into());
+    };
+    let Some(rt) = obj.get("resourceType").and_then(Value::as_str) else {
+        return Err("not a FHIR resource: no resourceType".into());
+    };
+    if !valid_name(rt) {
+        return Err(format!("bad resourceType {rt:?}"));
+    }
+    out.push_str(&format!("<{rt} xmlns=\"{FHIR_NS}\">"));
+    write_members(obj, out, depth + 1, &[])?;
+    out.push_str(&format!("</{rt}>"));
+    Ok(())
+}
+
+fn write_members(
+    obj: &Map<String, Value>,
+    out: &mut String,
+    depth: usize,
+    attrs: &[&str],
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+    }
+    for (k, v) in obj {
+        if k == "resourceType" || k.starts_with('_') {
+            continue;
+        }
+        // Attributes (`id` of an element, `url` of an extension) are written by the caller.
+        if attrs.contains(&k.as_str()) && v.is_string() {
+            continue;
+        }
+        if !valid_name(k) {
+            return Err(format!("bad element name {k:?}"));
+        }
+        let shadow = obj.get(&format!("_{k}"));
+        match v {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let sh = shadow.and_then(|s| s.as_array()).and_then(|a| a.get(i));
+                    write_element(k, item, sh, out, depth)?;
+                }
+            }
+            other => write_element(k, other, shadow, out, depth)?,
+        }
+    }
+    // Shadows with no value (`_given` with extensions only).
+    for (k, sh) in obj {
+        let Some(name) = k.strip_prefix('_') else {
+            continue;
+        };
+        if obj.contains_key(name) || !valid_name(name) {
+            continue;
+        }
+        match sh {
+            Value::Array(items) => {
+                for item in items {
+                    write_element(name, &Value::Null, Some(item), out, depth)?;
+                }
+            }
+            other => write_element(name, &Value::Null, Some(other), out, depth)?,
+        }
+    }
+    Ok(())
+}
+
+/// The JSON members written as XML attributes of element `name` (R4 §2.6.2: `id` on elements,
+/// `url` on extensions).
+fn attributes_of(name: &str) -> &'static [&'static str] {
+    if name == "extension" || name == "modifierExtension" {
+        &["id", "url"]
+    } else {
+        &["id"]
+    }
+}
+
+fn write_element(
+    name: &str,
+    v: &Value,
+    shadow: Option<&Value>,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+    }
+    let shadow = shadow.and_then(Value::as_object);
+    match v {
+        Value::Object(o) if o.contains_key("resourceType") => {
+            out.push_str(&format!("<{name}>"));
+            write_resource(v, out, depth + 1)?;
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::Object(o) => {
+            out.push('<');
+            out.push_str(name);
+            let attrs = attributes_of(name);
+            for &attr in attrs {
+                if let Some(s) = o.get(attr).and_then(Value::as_str) {
+                    out.push_str(&format!(" {attr}=\"{}\"", escape(s)));
+                }
+            }
+            out.push('>');
+            write_members(o, out, depth + 1, attrs)?;
+            out.push_str(&format!("</{name}>"));
+        }
+        Value::String(s) if name == "div" => {
+            let limits = XmlLimits {
+                max_depth: MAX_DEPTH,
+                max_bytes: 16 * 1024 * 1024,
+                ..XmlLimits::default()
+            };
+            match parse_xml(s.as_bytes(), &limits) {
+                Ok(el) if el.local == "div" && el.ns.as_deref() == Some(XHTML_NS) => {
+                    out.push_str(s)
+                }
+                _ => out.push_str(&format!("<div xmlns=\"{XHTML_NS}\">{}</div>", escape(s))),
+            }
+        }
+        Value::Null => {
+            let Some(sh) = shadow else { return Ok(()) };
+            write_primitive(name, None, sh, out, depth)?;
+        }
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let empty = Map::new();
+            write_primitive(name, Some(&text), shadow.unwrap_or(&empty), out, depth)?;
+        }
+        Value::Array(_) => return Err(format!("nested array in {name}")),
+    }
+    Ok(())
+}
+
+fn write_primitive(
+    name: &str,
+    value: Option<&str>,
+    shadow: &Map<String, Value>,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), String> {
+    out.push('<');
+    out.push_str(name);
+    if let Some(id) = shadow.get("id").and_then(Value::as_str) {
+        out.push_str(&format!(" id=\"{}\"", escape(id)));
+    }
+    if let Some(v) = value {
+        out.push_str(&format!(" value=\"{}\"", escape(v)));
+    }
+    let children: Map<String, Value> = shadow
+        .iter()
+        .filter(|(k, _)| k.as_str() != "id")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if children.is_empty() {
+        out.push_str("/>");
+    } else {
+        out.push('>');
+        write_members(&children, out, depth + 1, &["id"])?;
+        out.push_str(&format!("</{name}>"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,29 @@
+@profile:MHD @txn:ITI-65 @actor:DocumentRecipient
+Feature: Publish imaging manifests and reports (MHD ITI-65)
+  An Imaging Document Source publishes a manifest, or a radiology system a report, as an ITI-65
+  Provide Document Bundle. The Document Recipient answers a transaction-response with a 201 per
+  entry, and the documents can then be found and retrieved unchanged. A bundle that breaks ITI-65
+  is refused as a whole, with an OperationOutcome.
+  Trace: eHN guideline UC1 (planned care: the images are shared before the visit); ITI TF-2 §3.65.
+
+  @uc:UC1 @mado:kos
+  Scenario: Publish a new KOS manifest with the Minimal metadata
+    When the source provides a new KOS manifest of study "CT-CHEST"
+    Then the recipient accepts the bundle
+    And the published document can be found and retrieved unchanged
+
+  @uc:UC1 @uc:UC5
+  Scenario: Publish a new imaging report
+    When the source provides a new report of study "DX-CHEST"
+    Then the recipient accepts the bundle
+    And the published document can be found and retrieved unchanged
+
+  @uc:UC1 @neg
+  Scenario: A bundle without a SubmissionSet is refused with an OperationOutcome
+    When the source provides a bundle of study "CT-CHEST" without its SubmissionSet
+    Then the recipient refuses the bundle with an OperationOutcome
+
+  @uc:UC1 @neg
+  Scenario: A bundle whose document hash is wrong is refused
+    When the source provides a bundle of study "CT-CHEST" whose document hash is wrong
+    Then the recipient refuses the bundle with an OperationOutcome

@@ -1,0 +1,34 @@
+@profile:MHD @txn:ITI-68 @actor:DocumentResponder
+Feature: Retrieve imaging documents (MHD ITI-68)
+  The consumer fetches the document a DocumentReference points at, asking with Accept for the
+  format it supports. The bytes must be the ones the DocumentReference describes (size, SHA-1,
+  media type), and a format the responder cannot supply is refused, not substituted.
+  Trace: ITI TF-2 §3.68; MADO X.6.1 (format by Accept); scenario catalogue Feature 2 (F2.1-F2.3).
+
+  Background:
+    Given the MHD responder holds the documents of the test studies
+
+  @uc:UC3 @mado:kos
+  Scenario: Retrieve the DICOM KOS manifest of a study
+    When the consumer retrieves the KOS manifest of study "CT-CHEST"
+    Then the document is returned as its DocumentReference describes it
+
+  @uc:UC3 @mado:fhir
+  Scenario: Retrieve the FHIR manifest of a study
+    When the consumer retrieves the FHIR manifest of study "MR-BRAIN"
+    Then the document is returned as its DocumentReference describes it
+
+  @uc:UC5
+  Scenario: Retrieve the imaging report of a study
+    When the consumer retrieves the report of study "DX-CHEST"
+    Then the document is returned as its DocumentReference describes it
+
+  @uc:UC3 @neg @mado:kos
+  Scenario: A manifest format the responder cannot supply is refused with 406
+    When the consumer retrieves the KOS manifest of study "US-ABDOMEN" accepting only "application/fhir+json"
+    Then the answer is 406 Not Acceptable
+
+  @uc:UC3 @neg
+  Scenario: An unknown document is not found
+    When the consumer retrieves an unknown document
+    Then the answer is 404 Not Found

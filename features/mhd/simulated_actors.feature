@@ -1,0 +1,17 @@
+@profile:MHD @role:simulator
+Feature: The SUT calls the harness's simulated Document Recipient and Document Responder
+  The system under test is the Document Source that publishes, or the Document Consumer that
+  searches. A trigger from the SUT profile makes it act; the harness's simulator answers and judges
+  the SUT's request with the same rules. Against the embedded reference, the harness's own
+  conformant actors play the SUT.
+  Trace: ITI TF-2 §3.65, §3.67; eHN guideline UC1 and UC3.
+
+  @uc:UC1 @txn:ITI-65 @actor:DocumentSource
+  Scenario: The SUT document source publishes a conformant Provide Document Bundle
+    When the SUT document source is asked to publish the documents of study "CT-CHEST"
+    Then the SUT's request is a conformant MHD request
+
+  @uc:UC3 @txn:ITI-67 @actor:DocumentConsumer
+  Scenario: The SUT document consumer sends a conformant Find Document References
+    When the SUT document consumer is asked to find the documents of the patient of study "MR-BRAIN"
+    Then the SUT's request is a conformant MHD request

@@ -1,0 +1,266 @@
+//! MHD initiators over FHIR R4 REST (IHE ITI MHD 4.2.x):
+//! - Document Source: ITI-65 Provide Document Bundle (POST of a transaction Bundle to the base);
+//! - Document Consumer: ITI-66 Find Document Lists, ITI-67 Find Document References (GET with a
+//!   query, or POST `_search` with a form body) and ITI-68 Retrieve Document (GET on
+//!   `attachment.url`).
+//!
+//! Every call returns the recorded [`Exchange`] (with its curl repro line); judging is left to
+//! [`crate::checks::mhd`].
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::actors::qido_rs::query_string;
+use crate::checks::mhd::txn;
+use crate::evidence::Exchange;
+use crate::model::fhir::{xml, FHIR_JSON, FHIR_XML};
+use crate::transport::http::{HttpClient, Meta, Request};
+
+/// The actor the harness plays for ITI-65.
+pub const SOURCE: &str = "MHD Document Source";
+/// The actor the harness plays for ITI-66/67/68.
+pub const CONSUMER: &str = "MHD Document Consumer";
+
+/// A FHIR user agent for the SUT's MHD endpoints.
+#[derive(Debug, Clone)]
+pub struct MhdClient {
+    /// The HTTP client.
+    pub http: HttpClient,
+    /// The FHIR base URL, without trailing slash.
+    pub base: String,
+}
+
+/// Form-encode parameters (`application/x-www-form-urlencoded`).
+pub fn form_body(params: &[(String, String)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish()
+}
+
+impl MhdClient {
+    /// A client for the FHIR base `base`.
+    pub fn new(http: HttpClient, base: &str) -> MhdClient {
+        MhdClient {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// `base/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// Resolve a URL that may be relative to the FHIR base (`Binary/1`) or absolute.
+    pub fn resolve(&self, url: &str) -> String {
+        if url.contains("://") {
+            return url.to_string();
+        }
+        match url::Url::parse(&format!("{}/", self.base)).and_then(|b| b.join(url)) {
+            Ok(u) if !url.starts_with('/') => u.to_string(),
+            Ok(u) => u.to_string(),
+            Err(_) => self.url(url),
+        }
+    }
+
+    /// ITI-65: POST the transaction Bundle to the base, as FHIR JSON or (`xml`) FHIR XML.
+    pub async fn provide_bundle(&self, bundle: &Value, xml: bool) -> Exchange {
+        let (ct, body) = if xml {
+            match xml::from_json(bundle) {
+                Ok(s) => (FHIR_XML, s.into_bytes()),
+                Err(_) => (FHIR_JSON, serde_json::to_vec(bundle).unwrap_or_default()),
+            }
+        } else {
+            (FHIR_JSON, serde_json::to_vec(bundle).unwrap_or_default())
+        };
+        let req = Request {
+            method: reqwest::Method::POST,
+            url: self.base.clone(),
+            headers: vec![
+                ("Content-Type".into(), format!("{ct}; charset=UTF-8")),
+                ("Accept".into(), ct.into()),
+            ],
+            body: Bytes::from(body),
+        };
+        self.http
+            .exchange(
+                Meta {
+                    transaction: txn::ITI_65,
+                    operation: "Provide Document Bundle".into(),
+                    actor: SOURCE,
+                },
+                req,
+            )
+            .await
+    }
+
+    async fn search(
+        &self,
+        transaction: &'static str,
+        resource: &str,
+        params: &[(String, String)],
+        post: bool,
+        xml: bool,
+    ) -> Exchange {
+        let accept = if xml { FHIR_XML } else { FHIR_JSON };
+        let operation = format!(
+            "{} {resource}{}",
+            if transaction == txn::ITI_66 {
+                "Find Document Lists"
+            } else {
+                "Find Document References"
+            },
+            if post { " (POST _search)" } else { "" }
+        );
+        let req = if post {
+            Request {
+                method: reqwest::Method::POST,
+                url: self.url(&format!("{resource}/_search")),
+                headers: vec![
+                    (
+                        "Content-Type".into(),
+                        "application/x-www-form-urlencoded".into(),
+                    ),
+                    ("Accept".into(), accept.into()),
+                ],
+                body: Bytes::from(form_body(params)),
+            }
+        } else {
+            let mut url = self.url(resource);
+            if !params.is_empty() {
+                url.push('?');
+                url.push_str(&query_string(params));
+            }
+            Request::get(url, Some(accept))
+        };
+        self.http
+            .exchange(
+                Meta {
+                    transaction,
+                    operation,
+                    actor: CONSUMER,
+                },
+                req,
+            )
+            .await
+    }
+
+    /// ITI-66: `GET List?…` or (`post`) `POST List/_search`, asking for FHIR JSON.
+    pub async fn find_lists(&self, params: &[(String, String)], post: bool) -> Exchange {
+        self.search(txn::ITI_66, "List", params, post, false).await
+    }
+
+    /// ITI-66 asking for FHIR XML (`xml`) or JSON.
+    pub async fn find_lists_as(
+        &self,
+        params: &[(String, String)],
+        post: bool,
+        xml: bool,
+    ) -> Exchange {
+        self.search(txn::ITI_66, "List", params, post, xml).await
+    }
+
+    /// ITI-67: `GET DocumentReference?…` or (`post`) `POST DocumentReference/_search`, asking for
+    /// FHIR XML (`xml`) or JSON.
+    pub async fn find_document_references(
+        &self,
+        params: &[(String, String)],
+        post: bool,
+        xml: bool,
+    ) -> Exchange {
+        self.search(txn::ITI_67, "DocumentReference", params, post, xml)
+            .await
+    }
+
+    /// ITI-68: GET the document at `url` (absolute, or relative to the FHIR base), with an
+    /// optional Accept header.
+    pub async fn retrieve(&self, url: &str, accept: Option<&str>) -> Exchange {
+        self.http
+            .exchange(
+                Meta {
+                    transaction: txn::ITI_68,
+                    operation: "Retrieve Document".into(),
+                    actor: CONSUMER,
+                },
+                Request::get(self.resolve(url), accept),
+            )
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Auth, Timeouts};
+    use crate::evidence::Direction;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    fn client(base: &str) -> MhdClient {
+        let http = HttpClient::new(Auth::None, Timeouts::default()).expect("client");
+        MhdClient::new(http, base)
+    }
+
+    #[test]
+    fn resolves_relative_urls() {
+        let c = client("http://h/fhir/");
+        assert_eq!(c.resolve("Binary/1"), "http://h/fhir/Binary/1");
+        assert_eq!(c.resolve("http://x/y"), "http://x/y");
+        assert_eq!(c.resolve("/other/Binary/1"), "http://h/other/Binary/1");
+        assert_eq!(
+            form_body(&[
+                ("patient".into(), "Patient/1".into()),
+                ("status".into(), "current".into())
+            ]),
+            "patient=Patient%2F1&status=current"
+        );
+    }
+
+    #[tokio::test]
+    async fn posts_search_form() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.expect("accept");
+            let mut buf = vec![0u8; 8192];
+            let mut got = Vec::new();
+            loop {
+                let n = sock.read(&mut buf).await.expect("read");
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got);
+                if n == 0 || (text.contains("\r\n\r\n") && text.ends_with("status=current")) {
+                    break;
+                }
+            }
+            let body = br#"{"resourceType":"Bundle","type":"searchset","entry":[]}"#;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            sock.write_all(head.as_bytes()).await.expect("write");
+            sock.write_all(body).await.expect("write");
+            String::from_utf8_lossy(&got).into_owned()
+        });
+        let c = client(&format!("http://{addr}/fhir"));
+        let ex = c
+            .find_document_references(
+                &[
+                    ("patient".into(), "Patient/1".into()),
+                    ("status".into(), "current".into()),
+                ],
+                true,
+                false,
+            )
+            .await;
+        let req = server.await.expect("server");
+        assert!(
+            req.starts_with("POST /fhir/DocumentReference/_search "),
+            "{req}"
+        );
+        assert_eq!(ex.transaction, "ITI-67");
+        assert_eq!(ex.direction, Direction::Outbound);
+        assert_eq!(ex.status(), Some(200));
+        assert!(ex.repro.contains("_search"));
+    }
+}

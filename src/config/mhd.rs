@@ -1,0 +1,211 @@
+//! The MHD part of the SUT profile: the SUT's FHIR endpoint as Document Recipient and Document
+//! Responder (`[mhd]`), and the MADO and report options it claims.
+//!
+//! ```toml
+//! [mhd]
+//! base_url = "http://127.0.0.1:18080/fhir"  # ITI-65 POST target and ITI-66/67 search base
+//! comprehensive = false                      # claims the Comprehensive Metadata option
+//! xml = true                                 # answers application/fhir+xml too (ITI-66/67)
+//! manifest_format = "both"                   # kos | fhir | both: the MADO manifests it publishes
+//! code_table = "mado-ti"                     # mado-ti | dicom-final: the MADO code table
+//! patient_id_system = "urn:oid:1.3.6.1.4.1.21367.13.20.1000"
+//! accession_system = "urn:oid:1.3.6.1.4.1.21367.13.20.2000"
+//! ```
+//! With `[test_data] mode = "load"` the harness first publishes the fixture documents to the SUT
+//! with ITI-65 (a Background step), as it stores the fixture studies with STOW-RS.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{invalid, ConfigError, Timeouts};
+use crate::config::xds::DEFAULT_PATIENT_AUTHORITY;
+
+/// The accession number issuer of the fixture studies.
+pub const DEFAULT_ACCESSION_SYSTEM: &str = "urn:oid:1.3.6.1.4.1.21367.13.20.2000";
+
+/// Which MADO manifest formats the SUT publishes (MADO X.1: a Content Creator can produce both
+/// and is configured to publish either).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManifestFormat {
+    /// DICOM KOS only.
+    Kos,
+    /// FHIR Bundle only.
+    Fhir,
+    /// Both, related by `transforms`.
+    Both,
+}
+
+impl ManifestFormat {
+    /// Does the SUT publish the KOS format?
+    pub fn kos(self) -> bool {
+        matches!(self, ManifestFormat::Kos | ManifestFormat::Both)
+    }
+
+    /// Does the SUT publish the FHIR format?
+    pub fn fhir(self) -> bool {
+        matches!(self, ManifestFormat::Fhir | ManifestFormat::Both)
+    }
+}
+
+/// The MADO code table in use (the Trial Implementation's temporary codes or the CP-2595 codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeTable {
+    /// `MADOTEMP…` codes of scheme `99IHE`.
+    MadoTi,
+    /// The DICOM codes of CP-2595.
+    DicomFinal,
+}
+
+/// The SUT's MHD endpoint.
+#[derive(Debug, Clone)]
+pub struct Mhd {
+    /// FHIR base URL, without a trailing slash.
+    pub base_url: String,
+    /// Comprehensive Metadata option claimed.
+    pub comprehensive: bool,
+    /// FHIR XML supported.
+    pub xml: bool,
+    /// MADO manifest formats published.
+    pub manifest_format: ManifestFormat,
+    /// MADO code table.
+    pub code_table: CodeTable,
+    /// Patient identifier system (`urn:oid:…`).
+    pub patient_id_system: String,
+    /// Accession number issuer (`urn:oid:…`).
+    pub accession_system: String,
+    /// Timeouts of each exchange.
+    pub timeouts: Timeouts,
+}
+
+impl Mhd {
+    /// The embedded reference's Document Recipient/Responder at `base`.
+    pub fn embedded(base: &str) -> Mhd {
+        Mhd {
+            base_url: base.trim_end_matches('/').to_string(),
+            comprehensive: false,
+            xml: true,
+            manifest_format: ManifestFormat::Both,
+            code_table: CodeTable::MadoTi,
+            patient_id_system: format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}"),
+            accession_system: DEFAULT_ACCESSION_SYSTEM.into(),
+            timeouts: Timeouts::default(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(super) struct RawMhd {
+    base_url: Option<String>,
+    comprehensive: Option<bool>,
+    xml: Option<bool>,
+    manifest_format: Option<String>,
+    code_table: Option<String>,
+    patient_id_system: Option<String>,
+    accession_system: Option<String>,
+    connect_timeout_ms: Option<u64>,
+    read_timeout_ms: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+/// The keys of `[mhd]`.
+pub(super) const KEYS: &[&str] = &[
+    "base_url",
+    "comprehensive",
+    "xml",
+    "manifest_format",
+    "code_table",
+    "patient_id_system",
+    "accession_system",
+    "connect_timeout_ms",
+    "read_timeout_ms",
+    "timeout_ms",
+];
+
+pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
+    let base_url = m
+        .base_url
+        .ok_or_else(|| invalid(path, "mhd.base_url", "is required"))?;
+    if url::Url::parse(&base_url).is_err() {
+        return Err(invalid(path, "mhd.base_url", "is not an absolute URL"));
+    }
+    let manifest_format = match m.manifest_format.as_deref().unwrap_or("both") {
+        "kos" => ManifestFormat::Kos,
+        "fhir" => ManifestFormat::Fhir,
+        "both" => ManifestFormat::Both,
+        other => {
+            return Err(invalid(
+                path,
+                "mhd.manifest_format",
+                format!("`{other}` is not one of kos, fhir, both"),
+            ))
+        }
+    };
+    let code_table = match m.code_table.as_deref().unwrap_or("mado-ti") {
+        "mado-ti" => CodeTable::MadoTi,
+        "dicom-final" => CodeTable::DicomFinal,
+        other => {
+            return Err(invalid(
+                path,
+                "mhd.code_table",
+                format!("`{other}` is not one of mado-ti, dicom-final"),
+            ))
+        }
+    };
+    let d = Timeouts::default();
+    let ms = |v: Option<u64>, dflt: std::time::Duration| {
+        v.map(std::time::Duration::from_millis).unwrap_or(dflt)
+    };
+    let timeouts = Timeouts {
+        connect: ms(m.connect_timeout_ms, d.connect),
+        read: ms(m.read_timeout_ms, d.read),
+        total: ms(m.timeout_ms, d.total),
+    };
+    if timeouts.connect.is_zero() || timeouts.read.is_zero() || timeouts.total.is_zero() {
+        return Err(invalid(path, "mhd", "timeouts must be greater than 0"));
+    }
+    Ok(Mhd {
+        base_url: base_url.trim_end_matches('/').to_string(),
+        comprehensive: m.comprehensive.unwrap_or(false),
+        xml: m.xml.unwrap_or(true),
+        manifest_format,
+        code_table,
+        patient_id_system: m
+            .patient_id_system
+            .unwrap_or_else(|| format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}")),
+        accession_system: m
+            .accession_system
+            .unwrap_or_else(|| DEFAULT_ACCESSION_SYSTEM.into()),
+        timeouts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_defaults_and_refuses_bad_values() {
+        let p = Path::new("p.toml");
+        let m = resolve(
+            RawMhd {
+                base_url: Some("http://h/fhir/".into()),
+                ..RawMhd::default()
+            },
+            p,
+        )
+        .map_err(|e| e.to_string());
+        let m = m.as_ref().map(|m| (m.base_url.as_str(), m.manifest_format));
+        assert_eq!(m, Ok(("http://h/fhir", ManifestFormat::Both)));
+        assert!(resolve(RawMhd::default(), p).is_err());
+        assert!(resolve(
+            RawMhd {
+                base_url: Some("http://h/fhir".into()),
+                manifest_format: Some("pdf".into()),
+                ..RawMhd::default()
+            },
+            p
+        )
+        .is_err());
+    }
+}

@@ -1,0 +1,877 @@
+//! The reference MHD Document Recipient and Document Responder (IHE ITI MHD 4.2.x) on FHIR R4.
+//!
+//! - `POST /fhir` takes an ITI-65 Provide Document Bundle: the bundle is judged by the same
+//!   validator the MHD checks use, refused with 400 and an OperationOutcome on any Error-level
+//!   violation (ITI TF-2 §3.65.4.1.3: the Recipient validates the bundle and processes it
+//!   atomically), and otherwise stored with `urn:uuid:` references rewritten; the answer is a
+//!   `transaction-response` with one `201` entry per request entry (§3.65.4.2.2).
+//! - `GET /fhir/List?…`, `POST /fhir/List/_search` answer ITI-66; `GET /fhir/DocumentReference?…`,
+//!   `POST /fhir/DocumentReference/_search` answer ITI-67, with the MADO imaging parameters.
+//! - `GET /fhir/Binary/{id}` is ITI-68: the document's bytes with its own media type, or 406 when
+//!   the `Accept` header excludes it (ITI TF-2 §3.68.4.2.2; MADO X.6.1 asks for the manifest
+//!   format by `Accept`).
+//! - `GET /fhir/{type}/{id}` reads any stored resource; `_format` or `Accept` selects FHIR XML.
+//!
+//! Every request is recorded in the shared inbox as an inbound exchange, so a scenario that makes
+//! a SUT act as Document Source or Consumer can judge what it sent.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::faults::Fault;
+use super::mhd_search::{self, BadSearch};
+use super::Shared;
+use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
+use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
+
+/// Path of the FHIR base below the server root.
+pub const FHIR_PATH: &str = "/fhir";
+/// The largest ITI-65 bundle the reference accepts.
+pub const MHD_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A stored document's bytes (a Binary).
+#[derive(Debug, Clone)]
+pub struct StoredBinary {
+    /// Media type.
+    pub content_type: String,
+    /// The document.
+    pub bytes: Bytes,
+}
+
+#[derive(Debug, Default)]
+struct Store {
+    /// `Type/id` → resource JSON (Binary resources are kept in `binaries` instead).
+    resources: BTreeMap<String, Value>,
+    binaries: BTreeMap<String, StoredBinary>,
+    next: u64,
+}
+
+/// The MHD state of the reference server.
+#[derive(Debug, Default)]
+pub struct MhdStore {
+    inner: Mutex<Store>,
+}
+
+impl MhdStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Store a resource under its `resourceType` and `id`.
+    pub fn put(&self, resource: Value) {
+        let (Some(rt), Some(id)) = (
+            resource.get("resourceType").and_then(Value::as_str),
+            resource.get("id").and_then(Value::as_str),
+        ) else {
+            return;
+        };
+        let key = format!("{rt}/{id}");
+        self.lock().resources.insert(key, resource);
+    }
+
+    /// Store a document's bytes as `Binary/{id}`.
+    pub fn put_binary(&self, id: &str, content_type: &str, bytes: Bytes) {
+        self.lock().binaries.insert(
+            id.to_string(),
+            StoredBinary {
+                content_type: content_type.to_string(),
+                bytes,
+            },
+        );
+    }
+
+    /// A stored resource by `Type/id`.
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.lock().resources.get(key).cloned()
+    }
+
+    /// A stored document by Binary id.
+    pub fn binary(&self, id: &str) -> Option<StoredBinary> {
+        self.lock().binaries.get(id).cloned()
+    }
+
+    /// Every stored resource of a type, in id order.
+    pub fn all(&self, resource_type: &str) -> Vec<Value> {
+        let prefix = format!("{resource_type}/");
+        self.lock()
+            .resources
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn fresh_id(&self) -> String {
+        let mut s = self.lock();
+        s.next += 1;
+        format!("sub-{}", s.next)
+    }
+
+    /// The identifiers of the Patient a subject reference points at.
+    fn patient_identifiers(&self, reference: &str) -> Vec<Identifier> {
+        let key = reference
+            .rsplit_once("Patient/")
+            .map(|(_, id)| format!("Patient/{id}"))
+            .unwrap_or_else(|| reference.to_string());
+        self.get(&key)
+            .and_then(|p| p.get("identifier").cloned())
+            .and_then(|i| serde_json::from_value::<Vec<Identifier>>(i).ok())
+            .unwrap_or_default()
+    }
+
+    /// Search `resource_type` (DocumentReference or List) with `params`.
+    pub fn search(
+        &self,
+        resource_type: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, BadSearch> {
+        mhd_search::require(resource_type, params)?;
+        let ids = |r: &str| self.patient_identifiers(r);
+        Ok(self
+            .all(resource_type)
+            .into_iter()
+            .filter(|v| match resource_type {
+                "DocumentReference" => mhd_search::document_reference_matches(v, params, &ids),
+                "List" => mhd_search::list_matches(v, params, &ids),
+                _ => false,
+            })
+            .collect())
+    }
+}
+
+/// The representation a client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+fn wants(headers: &HeaderMap, query: &[(String, String)]) -> Format {
+    if let Some((_, f)) = query.iter().find(|(k, _)| k == "_format") {
+        return if f.contains("xml") {
+            Format::Xml
+        } else {
+            Format::Json
+        };
+    }
+    let accept = header(headers, "accept").unwrap_or_default();
+    if accept.contains("fhir+xml") && !accept.contains("json") {
+        Format::Xml
+    } else {
+        Format::Json
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// A FHIR answer: status, body and media type.
+struct Answer {
+    status: StatusCode,
+    body: Bytes,
+    content_type: String,
+    extra: Vec<(String, String)>,
+}
+
+fn fhir_answer(status: StatusCode, v: &Value, format: Format) -> Answer {
+    match format {
+        Format::Json => Answer {
+            status,
+            body: Bytes::from(serde_json::to_vec_pretty(v).unwrap_or_default()),
+            content_type: format!("{}; charset=utf-8", fhir::FHIR_JSON),
+            extra: Vec::new(),
+        },
+        Format::Xml => match fhir::xml::from_json(v) {
+            Ok(x) => Answer {
+                status,
+                body: Bytes::from(x),
+                content_type: format!("{}; charset=utf-8", fhir::FHIR_XML),
+                extra: Vec::new(),
+            },
+            Err(e) => outcome(
+                StatusCode::NOT_ACCEPTABLE,
+                "not-supported",
+                &format!("cannot write FHIR XML: {e}"),
+                Format::Json,
+            ),
+        },
+    }
+}
+
+fn outcome(status: StatusCode, code: &str, diagnostics: &str, format: Format) -> Answer {
+    let oo = fhir::to_json(OperationOutcome::issue("error", code, diagnostics));
+    fhir_answer(status, &oo, format)
+}
+
+fn base_url(st: &Shared) -> String {
+    format!("http://{}{FHIR_PATH}", st.bound())
+}
+
+/// Absolute `attachment.url`s (ITI TF-2 §3.67.4.2.2: a URL usable with ITI-68).
+fn absolutize(mut v: Value, base: &str) -> Value {
+    if let Some(contents) = v.get_mut("content").and_then(Value::as_array_mut) {
+        for c in contents {
+            if let Some(url) = c.pointer_mut("/attachment/url") {
+                if let Some(u) = url.as_str() {
+                    if !u.contains("://") {
+                        *url = Value::String(format!("{base}/{}", u.trim_start_matches('/')));
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+fn searchset(st: &Shared, resource_type: &str, hits: Vec<Value>, self_url: &str) -> Value {
+    let base = base_url(st);
+    let entries: Vec<Value> = hits
+        .into_iter()
+        .map(|r| {
+            let id = r
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            json!({
+                "fullUrl": format!("{base}/{resource_type}/{id}"),
+                "resource": absolutize(r, &base),
+                "search": {"mode": "match"}
+            })
+        })
+        .collect();
+    json!({
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": entries.len(),
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": entries
+    })
+}
+
+fn apply_search_faults(
+    st: &Shared,
+    resource_type: &str,
+    params: &[(String, String)],
+    hits: &mut Vec<Value>,
+) {
+    if resource_type == "DocumentReference" && st.has(Fault::MhdSearchIgnoresStatus) {
+        // Answer as if `status` had not been sent.
+        let loose: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "status")
+            .cloned()
+            .chain(std::iter::once((
+                "status".into(),
+                "current,superseded".into(),
+            )))
+            .collect();
+        if let Ok(all) = st.mhd().search(resource_type, &loose) {
+            *hits = all;
+        }
+    }
+    if st.has(Fault::MhdNoStudyRelated) {
+        for h in hits.iter_mut() {
+            if let Some(ctx) = h.get_mut("context").and_then(Value::as_object_mut) {
+                ctx.remove("related");
+            }
+        }
+    }
+    if st.has(Fault::MhdKosWrongMasterId) {
+        for h in hits.iter_mut() {
+            let is_kos = h
+                .pointer("/content/0/attachment/contentType")
+                .and_then(Value::as_str)
+                == Some("application/dicom");
+            if is_kos {
+                if let Some(m) = h.pointer_mut("/masterIdentifier/value") {
+                    *m = Value::String("urn:oid:2.25.1".into());
+                }
+            }
+        }
+    }
+}
+
+fn search_answer(
+    st: &Shared,
+    resource_type: &str,
+    params: &[(String, String)],
+    format: Format,
+    url: &str,
+) -> Answer {
+    match st.mhd().search(resource_type, params) {
+        Err(BadSearch(why)) => outcome(StatusCode::BAD_REQUEST, "required", &why, format),
+        Ok(mut hits) => {
+            apply_search_faults(st, resource_type, params, &mut hits);
+            if hits.is_empty() && st.has(Fault::MhdEmptySearch404) {
+                return outcome(StatusCode::NOT_FOUND, "not-found", "no matches", format);
+            }
+            if st.has(Fault::MhdSearchNotFhir) {
+                return Answer {
+                    status: StatusCode::OK,
+                    body: Bytes::from_static(b"<html><body>search results</body></html>"),
+                    content_type: "text/html".into(),
+                    extra: Vec::new(),
+                };
+            }
+            fhir_answer(
+                StatusCode::OK,
+                &searchset(st, resource_type, hits, url),
+                format,
+            )
+        }
+    }
+}
+
+/// Does `accept` admit `media_type`? An absent header, `*/*` and `type/*` do.
+fn acceptable(accept: Option<&str>, media_type: &str) -> bool {
+    let Some(accept) = accept else { return true };
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let major = essence.split('/').next().unwrap_or("");
+    accept.split(',').any(|range| {
+        let r = range
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        r == "*/*" || r == essence || r == format!("{major}/*") || r.is_empty()
+    })
+}
+
+fn retrieve_answer(
+    st: &Shared,
+    id: &str,
+    headers: &HeaderMap,
+    query: &[(String, String)],
+) -> Answer {
+    let Some(doc) = st.mhd().binary(id) else {
+        return outcome(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            &format!("no Binary/{id}"),
+            wants(headers, query),
+        );
+    };
+    let accept = header(headers, "accept");
+    if !acceptable(accept.as_deref(), &doc.content_type) && !st.has(Fault::MhdOkForUnacceptable) {
+        return outcome(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-supported",
+            &format!(
+                "the document is {}; the Accept header ({}) does not admit it and no other representation is held",
+                doc.content_type,
+                accept.unwrap_or_default()
+            ),
+            Format::Json,
+        );
+    }
+    let mut bytes = doc.bytes.clone();
+    if st.has(Fault::MhdBinaryCorrupt) && !bytes.is_empty() {
+        let mut v = bytes.to_vec();
+        let last = v.len() - 1;
+        v[last] ^= 0xff;
+        bytes = Bytes::from(v);
+    }
+    Answer {
+        status: StatusCode::OK,
+        body: bytes,
+        content_type: if st.has(Fault::MhdBinaryWrongType) {
+            "application/octet-stream".into()
+        } else {
+            doc.content_type.clone()
+        },
+        extra: Vec::new(),
+    }
+}
+
+/// Rewrite every string equal to a key of `map` (the bundle's `urn:uuid:` fullUrls).
+fn rewrite_references(v: &mut Value, map: &BTreeMap<String, String>) {
+    match v {
+        Value::String(s) => {
+            if let Some(to) = map.get(s.as_str()) {
+                *s = to.clone();
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| rewrite_references(x, map)),
+        Value::Object(o) => o.values_mut().for_each(|x| rewrite_references(x, map)),
+        _ => {}
+    }
+}
+
+/// ITI-65: judge, then store atomically.
+fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
+    let content_type = header(headers, "content-type");
+    let format = if content_type.as_deref().unwrap_or("").contains("xml") {
+        Format::Xml
+    } else {
+        Format::Json
+    };
+    let parsed = match format {
+        Format::Xml => fhir::xml::to_json(body),
+        Format::Json => serde_json::from_slice::<Value>(body).map_err(|e| format!("not JSON: {e}")),
+    };
+    let bundle = match parsed {
+        Ok(v) => v,
+        Err(e) => return outcome(StatusCode::BAD_REQUEST, "structure", &e, format),
+    };
+    if let Err(e) = Resource::from_json(&bundle) {
+        return outcome(StatusCode::BAD_REQUEST, "structure", &e, format);
+    }
+    let comprehensive = bundle
+        .pointer("/meta/profile")
+        .and_then(Value::as_array)
+        .map(|p| {
+            p.iter()
+                .any(|x| x.as_str().unwrap_or("").contains("Comprehensive"))
+        })
+        .unwrap_or(false);
+    let violations = crate::checks::mhd::validate_provide_bundle(
+        &bundle,
+        content_type.as_deref(),
+        comprehensive,
+    );
+    if !violations.is_empty() {
+        let issues: Vec<Value> = violations
+            .iter()
+            .map(|v| {
+                json!({
+                    "severity": "error",
+                    "code": "invariant",
+                    "diagnostics": format!("{}: {}", v.rule, v.message),
+                    "expression": if v.expression.is_empty() { Vec::<String>::new() } else { vec![v.expression.clone()] }
+                })
+            })
+            .collect();
+        let oo = json!({"resourceType": "OperationOutcome", "issue": issues});
+        return fhir_answer(StatusCode::BAD_REQUEST, &oo, format);
+    }
+    let entries: Vec<Value> = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // Assign ids first, so references between entries can be rewritten.
+    let mut map = BTreeMap::new();
+    let mut planned = Vec::new();
+    for e in &entries {
+        let rt = e
+            .pointer("/resource/resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let method = e
+            .pointer("/request/method")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let url = e
+            .pointer("/request/url")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        // Conditional create of a Patient that is already held: the existing one is used.
+        let existing = e
+            .pointer("/request/ifNoneExist")
+            .and_then(Value::as_str)
+            .and_then(|cond| existing_patient(st, &rt, cond));
+        let (id, status) = match (existing, method) {
+            (Some(id), _) => (id, "200 OK"),
+            (None, "PUT") => (
+                url.rsplit('/').next().unwrap_or("").to_string(),
+                "201 Created",
+            ),
+            (None, "PATCH") => (url.rsplit('/').next().unwrap_or("").to_string(), "200 OK"),
+            _ => (st.mhd().fresh_id(), "201 Created"),
+        };
+        if let Some(full) = e.get("fullUrl").and_then(Value::as_str) {
+            map.insert(full.to_string(), format!("{rt}/{id}"));
+        }
+        planned.push((rt, id, status, method.to_string(), url.to_string()));
+    }
+    let mut response_entries = Vec::new();
+    for (e, (rt, id, status, method, url)) in entries.iter().zip(planned) {
+        if method == "PATCH" {
+            apply_status_patch(st, &url, e);
+        } else if status != "200 OK" {
+            if let Some(mut r) = e.get("resource").cloned() {
+                rewrite_references(&mut r, &map);
+                if let Some(o) = r.as_object_mut() {
+                    o.insert("id".into(), Value::String(id.clone()));
+                    o.insert("meta".into(), json!({"versionId": "1"}));
+                }
+                if rt == "Binary" {
+                    let ct = r
+                        .get("contentType")
+                        .and_then(Value::as_str)
+                        .unwrap_or("application/octet-stream")
+                        .to_string();
+                    let data = r
+                        .get("data")
+                        .and_then(Value::as_str)
+                        .and_then(|d| base64::engine::general_purpose::STANDARD.decode(d).ok())
+                        .unwrap_or_default();
+                    st.mhd().put_binary(&id, &ct, Bytes::from(data));
+                } else {
+                    st.mhd().put(r);
+                }
+            }
+        }
+        let mut response = json!({"status": status, "etag": "W/\"1\""});
+        if !st.has(Fault::MhdProvideNoLocation) {
+            response["location"] = Value::String(format!("{rt}/{id}/_history/1"));
+        }
+        response_entries.push(json!({"response": response}));
+    }
+    let reply = json!({
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": response_entries
+    });
+    fhir_answer(StatusCode::OK, &reply, format)
+}
+
+fn existing_patient(st: &Shared, rt: &str, cond: &str) -> Option<String> {
+    if rt != "Patient" {
+        return None;
+    }
+    let token = cond.strip_prefix("identifier=")?;
+    let token = url::form_urlencoded::parse(format!("t={token}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    let (sys, val) = token.split_once('|')?;
+    st.mhd().all("Patient").into_iter().find_map(|p| {
+        let ids: Vec<Identifier> = p
+            .get("identifier")
+            .cloned()
+            .and_then(|i| serde_json::from_value(i).ok())
+            .unwrap_or_default();
+        ids.iter()
+            .any(|i| i.system.as_deref() == Some(sys) && i.value.as_deref() == Some(val))
+            .then(|| p.get("id").and_then(Value::as_str).map(str::to_string))
+            .flatten()
+    })
+}
+
+/// The replace PATCH of ITI-65 (status → superseded), as a JSON Patch in a Binary or a FHIRPath
+/// Patch Parameters resource: only `status` is honoured.
+fn apply_status_patch(st: &Shared, url: &str, entry: &Value) {
+    let key = url.trim_start_matches('/').to_string();
+    let Some(mut target) = st.mhd().get(&key) else {
+        return;
+    };
+    let text = entry.to_string();
+    for status in ["superseded", "entered-in-error", "current"] {
+        if text.contains(&format!("\"{status}\"")) || text.contains(&base64_of(status)) {
+            target["status"] = Value::String(status.into());
+            st.mhd().put(target);
+            return;
+        }
+    }
+}
+
+fn base64_of(s: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn transaction_of(method: &Method, path: &str) -> (&'static str, &'static str) {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method.as_str(), segs.as_slice()) {
+        ("POST", [""]) | ("POST", []) => ("ITI-65", "Provide Document Bundle"),
+        (_, ["List"]) | (_, ["List", "_search"]) => ("ITI-66", "Find Document Lists"),
+        (_, ["DocumentReference"]) | (_, ["DocumentReference", "_search"]) => {
+            ("ITI-67", "Find Document References")
+        }
+        ("GET", ["Binary", _]) => ("ITI-68", "Retrieve Document"),
+        _ => ("FHIR", "read"),
+    }
+}
+
+/// Every request below `/fhir`.
+pub async fn handle(
+    State(st): State<Shared>,
+    method: Method,
+    path: Option<Path<String>>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let t0 = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let path = path.map(|Path(p)| p).unwrap_or_default();
+    let mut query = parse_query(raw_query.as_deref());
+    let segs: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let format = wants(&headers, &query);
+    let url = format!(
+        "{}/{}{}",
+        base_url(&st),
+        path.trim_matches('/'),
+        raw_query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default()
+    );
+    let answer = match (
+        method.as_str(),
+        segs.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
+        ("GET", ["metadata"]) => fhir_answer(StatusCode::OK, &capability_statement(), format),
+        ("POST", []) => provide_answer(&st, &headers, &body),
+        ("GET", [rt @ ("DocumentReference" | "List")]) => {
+            search_answer(&st, rt, &query, format, &url)
+        }
+        ("POST", [rt @ ("DocumentReference" | "List"), "_search"]) => {
+            if st.has(Fault::MhdNoPostSearch) {
+                outcome(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "not-supported",
+                    "POST _search is not supported",
+                    format,
+                )
+            } else {
+                let form = String::from_utf8_lossy(&body).into_owned();
+                query.extend(parse_query(Some(&form)));
+                search_answer(&st, rt, &query, format, &url)
+            }
+        }
+        ("GET", ["Binary", id]) => retrieve_answer(&st, id, &headers, &query),
+        ("GET", [rt, id]) => match st.mhd().get(&format!("{rt}/{id}")) {
+            Some(v) => fhir_answer(StatusCode::OK, &absolutize(v, &base_url(&st)), format),
+            None => outcome(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                &format!("no {rt}/{id}"),
+                format,
+            ),
+        },
+        ("GET", ["Patient"]) => {
+            let hits: Vec<Value> = st
+                .mhd()
+                .all("Patient")
+                .into_iter()
+                .filter(|p| patient_matches(p, &query))
+                .collect();
+            fhir_answer(
+                StatusCode::OK,
+                &searchset(&st, "Patient", hits, &url),
+                format,
+            )
+        }
+        _ => outcome(
+            StatusCode::NOT_FOUND,
+            "not-supported",
+            &format!("{method} {FHIR_PATH}/{path} is not an MHD interaction of this server"),
+            format,
+        ),
+    };
+    let (transaction, operation) = transaction_of(&method, &path);
+    record(
+        &st,
+        &method,
+        &url,
+        &headers,
+        &body,
+        &answer,
+        transaction,
+        operation,
+        t0,
+        started_at,
+    );
+    let mut resp = (answer.status, answer.body).into_response();
+    if let Ok(v) = axum::http::HeaderValue::try_from(answer.content_type.as_str()) {
+        resp.headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    for (n, v) in answer.extra {
+        if let (Ok(n), Ok(v)) = (
+            axum::http::HeaderName::try_from(n.as_str()),
+            axum::http::HeaderValue::try_from(v.as_str()),
+        ) {
+            resp.headers_mut().insert(n, v);
+        }
+    }
+    resp
+}
+
+fn patient_matches(p: &Value, query: &[(String, String)]) -> bool {
+    let ids: Vec<Identifier> = p
+        .get("identifier")
+        .cloned()
+        .and_then(|i| serde_json::from_value(i).ok())
+        .unwrap_or_default();
+    query
+        .iter()
+        .filter(|(k, _)| k == "identifier")
+        .all(|(_, v)| {
+            ids.iter().any(|i| match v.split_once('|') {
+                Some((s, val)) => i.system.as_deref() == Some(s) && i.value.as_deref() == Some(val),
+                None => i.value.as_deref() == Some(v.as_str()),
+            })
+        })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    st: &Shared,
+    method: &Method,
+    url: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    answer: &Answer,
+    transaction: &str,
+    operation: &str,
+    t0: Instant,
+    started_at: String,
+) {
+    let req_headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let ct = crate::evidence::find_header(&req_headers, "content-type").map(str::to_string);
+    let q = crate::transport::http::shell_quote;
+    let repro = if method == Method::GET {
+        format!("curl -sS -D - -o response.body {}", q(url))
+    } else {
+        format!(
+            "curl -sS -X {method} -H {} --data-binary @request.body -D - -o response.body {}",
+            q(&format!("Content-Type: {}", ct.as_deref().unwrap_or(""))),
+            q(url)
+        )
+    };
+    let exchange = Exchange {
+        seq: 0,
+        transaction: transaction.to_string(),
+        operation: operation.to_string(),
+        actor: "MHD Document Recipient/Responder (simulated)".into(),
+        direction: Direction::Inbound,
+        started_at,
+        time_to_headers: Some(t0.elapsed()),
+        elapsed: t0.elapsed(),
+        request: HttpRequest {
+            method: method.to_string(),
+            url: url.to_string(),
+            headers: crate::evidence::redact::headers(&req_headers),
+            body: Body::from_bytes(body.clone()),
+        },
+        response: Some(HttpResponse {
+            status: answer.status.as_u16(),
+            headers: vec![("content-type".into(), answer.content_type.clone())],
+            body: Body::from_bytes(answer.body.slice(..answer.body.len().min(64 * 1024))),
+        }),
+        multipart: None,
+        failure: None,
+        repro,
+        dimse: None,
+    };
+    st.xds().inbox.push(exchange);
+}
+
+fn capability_statement() -> Value {
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "kind": "instance",
+        "date": "2026-01-01",
+        "fhirVersion": "4.0.1",
+        "format": ["json", "xml"],
+        "implementation": {"description": "ihe-harness reference MHD Document Recipient and Document Responder"},
+        "instantiates": [
+            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient",
+            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder"
+        ],
+        "rest": [{
+            "mode": "server",
+            "interaction": [{"code": "transaction"}],
+            "resource": [
+                {"type": "DocumentReference", "interaction": [{"code": "read"}, {"code": "search-type"}]},
+                {"type": "List", "interaction": [{"code": "read"}, {"code": "search-type"}]},
+                {"type": "Binary", "interaction": [{"code": "read"}]},
+                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]}
+            ]
+        }]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation() {
+        assert!(acceptable(None, "application/dicom"));
+        assert!(acceptable(Some("*/*"), "application/dicom"));
+        assert!(acceptable(Some("application/*"), "application/dicom"));
+        assert!(acceptable(
+            Some("application/fhir+json, application/dicom;q=0.5"),
+            "application/dicom"
+        ));
+        assert!(!acceptable(
+            Some("application/fhir+json"),
+            "application/dicom"
+        ));
+    }
+
+    #[test]
+    fn transactions_are_named_by_path() {
+        assert_eq!(transaction_of(&Method::POST, "").0, "ITI-65");
+        assert_eq!(transaction_of(&Method::GET, "List").0, "ITI-66");
+        assert_eq!(
+            transaction_of(&Method::POST, "DocumentReference/_search").0,
+            "ITI-67"
+        );
+        assert_eq!(transaction_of(&Method::GET, "Binary/x").0, "ITI-68");
+        assert_eq!(transaction_of(&Method::GET, "Patient/x").0, "FHIR");
+    }
+
+    #[test]
+    fn references_are_rewritten() {
+        let mut v = json!({"subject": {"reference": "urn:uuid:1"}, "x": ["urn:uuid:2", "keep"]});
+        let map = BTreeMap::from([
+            ("urn:uuid:1".to_string(), "Patient/a".to_string()),
+            ("urn:uuid:2".to_string(), "Binary/b".to_string()),
+        ]);
+        rewrite_references(&mut v, &map);
+        assert_eq!(
+            v,
+            json!({"subject": {"reference": "Patient/a"}, "x": ["Binary/b", "keep"]})
+        );
+    }
+}

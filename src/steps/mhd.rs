@@ -1,0 +1,1386 @@
+//! MHD steps (ITI-65, ITI-66, ITI-67, ITI-68) with the MADO manifests and the HL7 Europe imaging
+//! report they carry, and the scenarios where the SUT calls the harness's simulated Document
+//! Recipient/Responder after a trigger.
+//!
+//! The harness knows what the SUT holds: the documents of the test studies
+//! ([`crate::reference::mhd_content::Catalogue`]), published as the reference publishes them. Every
+//! search expectation is that catalogue filtered by the same parameters, so the checks judge both
+//! sides of a search: every match is returned and nothing else is.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use cucumber::{given, then, when};
+use serde_json::Value;
+
+use super::{harness_error, judge, record, StepError, StepResult};
+use crate::actors::mhd::MhdClient;
+use crate::checks::mhd::{ExpectedDocument, MhdExpect};
+use crate::checks::{Expect, Finding};
+use crate::config::TestDataMode;
+use crate::evidence::Exchange;
+use crate::reference::mhd_content::{self, PublishedDoc};
+use crate::world::{HarnessWorld, Retrieved};
+
+/// A patient id no domain holds.
+const UNKNOWN_PATIENT: &str = "NOBODY-0000";
+/// The MHD list type code system.
+const LIST_TYPES: &str = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes";
+
+/// The checks a searchset answer is judged by.
+const SEARCH_CHECKS: &[&str] = &["FHIR-01", "MHD-14", "MHD-18"];
+/// The MADO rules of a KOS manifest (IHE RAD MADO 6.X.2).
+const KOS_MADO_CHECKS: &[&str] = &[
+    "KOS-12", "KOS-13", "KOS-14", "KOS-15", "KOS-16", "KOS-17", "KOS-19",
+];
+/// The MADO FHIR manifest rules.
+const FHIR_MANIFEST_CHECKS: &[&str] = &[
+    "MADO-01", "MADO-02", "MADO-03", "MADO-04", "MADO-05", "MADO-06", "MADO-07", "MADO-08",
+    "MADO-09", "MADO-10", "MADO-11", "MADO-12",
+];
+/// The checks an ITI-68 answer is judged by.
+const RETRIEVE_CHECKS: &[&str] = &["MHD-15", "MHD-19"];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> StepError {
+    world
+        .findings
+        .push(Finding::not_applicable(title, reason.to_string()));
+    StepError(reason.to_string())
+}
+
+fn client(world: &mut HarnessWorld) -> Result<MhdClient, StepError> {
+    match world.ctx.mhd.clone() {
+        Some(c) => Ok(c),
+        None => Err(not_applicable(
+            world,
+            "no MHD endpoint",
+            "the SUT profile declares no MHD Document Recipient/Responder ([mhd] table)",
+        )),
+    }
+}
+
+fn pairs(s: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(s.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn patient_of(world: &mut HarnessWorld, alias: &str) -> Result<String, StepError> {
+    let insts = super::study_instances(world, alias)?;
+    Ok(insts
+        .first()
+        .map(|i| i.patient_id.clone())
+        .unwrap_or_default())
+}
+
+fn patient_system(world: &HarnessWorld) -> String {
+    world
+        .ctx
+        .config
+        .mhd
+        .as_ref()
+        .map(|m| m.patient_id_system.clone())
+        .unwrap_or_else(mhd_content::patient_system)
+}
+
+fn accession_system(world: &HarnessWorld) -> String {
+    world
+        .ctx
+        .config
+        .mhd
+        .as_ref()
+        .map(|m| m.accession_system.clone())
+        .unwrap_or_else(|| mhd_content::ACCESSION_SYSTEM.into())
+}
+
+fn patient_param(world: &HarnessWorld, patient: &str) -> (String, String) {
+    (
+        "patient.identifier".into(),
+        format!("{}|{patient}", patient_system(world)),
+    )
+}
+
+/// The search expectation: the catalogue's documents that match `params` (with the patient given
+/// by identifier, as the catalogue knows it) must be returned; the others must not.
+fn search_expect(
+    world: &HarnessWorld,
+    params: &[(String, String)],
+    truth_params: &[(String, String)],
+) -> Expect {
+    let cat = &world.ctx.mhd_catalogue;
+    let matching: BTreeSet<String> = cat
+        .matching(truth_params)
+        .iter()
+        .map(|d| d.master_identifier().to_string())
+        .collect();
+    let all: BTreeSet<String> = cat
+        .docs
+        .iter()
+        .map(|d| d.master_identifier().to_string())
+        .collect();
+    Expect {
+        status: vec![200],
+        mhd: MhdExpect {
+            comprehensive: false,
+            search: params.to_vec(),
+            known_matches: Some(matching.clone()),
+            must_not_match: all.difference(&matching).cloned().collect(),
+            ..MhdExpect::default()
+        },
+        ..Expect::default()
+    }
+}
+
+/// The documents of a searchset answer.
+fn hits_of(ex: &Exchange) -> Vec<Value> {
+    let Some(r) = ex.response.as_ref() else {
+        return Vec::new();
+    };
+    let body = &r.body.kept;
+    let v = if r
+        .header("content-type")
+        .map(|c| c.contains("xml"))
+        .unwrap_or(false)
+    {
+        crate::model::fhir::xml::to_json(body).ok()
+    } else {
+        serde_json::from_slice::<Value>(body).ok()
+    };
+    v.and_then(|b| b.get("entry").and_then(Value::as_array).cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| e.get("resource").cloned())
+        .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("DocumentReference"))
+        .collect()
+}
+
+fn master_of(docref: &Value) -> Option<&str> {
+    docref
+        .pointer("/masterIdentifier/value")
+        .and_then(Value::as_str)
+}
+
+async fn search(
+    world: &mut HarnessWorld,
+    params: Vec<(String, String)>,
+    truth: Vec<(String, String)>,
+    post: bool,
+    xml: bool,
+) -> StepResult {
+    let c = client(world)?;
+    let ex = c.find_document_references(&params, post, xml).await;
+    let idx = record(world, ex)?;
+    world.mhd.hits = world.evidence.get(idx).map(hits_of).unwrap_or_default();
+    world.mhd.expect = search_expect(world, &params, &truth);
+    world.mhd.last = Some(idx);
+    Ok(())
+}
+
+fn with_patient(
+    world: &HarnessWorld,
+    patient: &str,
+    extra: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut p = vec![patient_param(world, patient)];
+    if !extra.iter().any(|(k, _)| k == "status") {
+        p.push(("status".into(), "current".into()));
+    }
+    p.extend(extra.iter().cloned());
+    p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test data
+
+#[given("the MHD responder holds the documents of the test studies")]
+async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    if world.ctx.config.test_data == TestDataMode::Preloaded {
+        return Ok(());
+    }
+    let ctx = world.ctx.clone();
+    let result = ctx
+        .mhd_data
+        .get_or_init(|| async {
+            let mut aliases: Vec<String> = ctx
+                .mhd_catalogue
+                .docs
+                .iter()
+                .map(|d| d.alias.clone())
+                .collect();
+            aliases.dedup();
+            for alias in aliases {
+                let Some(bundle) = ctx.mhd_catalogue.provide_bundle(&alias) else {
+                    return Err(format!("no provide bundle for study {alias}"));
+                };
+                let ex = c.provide_bundle(&bundle, false).await;
+                match ex.status() {
+                    Some(200) => {}
+                    other => {
+                        return Err(format!(
+                            "ITI-65 of the documents of {alias} answered {other:?}: {}",
+                            ex.response
+                                .as_ref()
+                                .map(|r| r.body.text_lossy())
+                                .unwrap_or_default()
+                                .chars()
+                                .take(400)
+                                .collect::<String>()
+                        ))
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+        .clone();
+    result.map_err(|e| harness_error(world, "could not publish the test documents", e))
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-67
+
+#[when(expr = "the consumer finds the documents of the patient of study {string}")]
+async fn find_by_patient(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let p = patient_of(world, &alias)?;
+    let params = with_patient(world, &p, &[]);
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(expr = "the consumer finds the documents of the patient of study {string} with {string}")]
+async fn find_with(world: &mut HarnessWorld, alias: String, extra: String) -> StepResult {
+    let p = patient_of(world, &alias)?;
+    let params = with_patient(world, &p, &pairs(&extra));
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(
+    expr = "the consumer finds the documents of the patient of study {string} with POST _search"
+)]
+async fn find_post(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let p = patient_of(world, &alias)?;
+    let params = with_patient(world, &p, &[]);
+    search(world, params.clone(), params, true, false).await
+}
+
+#[when(expr = "the consumer finds the documents of the patient of study {string} in FHIR XML")]
+async fn find_xml(world: &mut HarnessWorld, alias: String) -> StepResult {
+    if world
+        .ctx
+        .config
+        .mhd
+        .as_ref()
+        .map(|m| !m.xml)
+        .unwrap_or(false)
+    {
+        return Err(not_applicable(
+            world,
+            "FHIR XML not claimed",
+            "the SUT profile says the SUT does not answer FHIR XML ([mhd] xml = false)",
+        ));
+    }
+    let p = patient_of(world, &alias)?;
+    let params = with_patient(world, &p, &[]);
+    search(world, params.clone(), params, false, true).await
+}
+
+#[when(
+    expr = "the consumer finds the documents of the patient of study {string} by patient reference"
+)]
+async fn find_by_reference(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let c = client(world)?;
+    let p = patient_of(world, &alias)?;
+    // Resolve the Patient resource first, as a consumer grouped with PDQm would.
+    let token = format!("{}|{p}", patient_system(world));
+    let ex = c
+        .http
+        .exchange(
+            crate::transport::http::Meta {
+                transaction: "FHIR",
+                operation: "Patient search".into(),
+                actor: crate::actors::mhd::CONSUMER,
+            },
+            crate::transport::http::Request::get(
+                c.url(&format!(
+                    "Patient?identifier={}",
+                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+                )),
+                Some(crate::model::fhir::FHIR_JSON),
+            ),
+        )
+        .await;
+    let idx = record(world, ex)?;
+    let id = world
+        .evidence
+        .get(idx)
+        .and_then(|ex| ex.response.as_ref())
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
+        .and_then(|b| {
+            b.pointer("/entry/0/resource/id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+    let Some(id) = id else {
+        return Err(harness_error(
+            world,
+            "patient not found",
+            format!("the SUT holds no Patient with identifier {token}"),
+        ));
+    };
+    let params = vec![
+        ("patient".to_string(), format!("Patient/{id}")),
+        ("status".to_string(), "current".to_string()),
+    ];
+    let truth = with_patient(world, &p, &[]);
+    search(world, params, truth, false, false).await
+}
+
+#[when("the consumer finds the documents of an unknown patient")]
+async fn find_unknown(world: &mut HarnessWorld) -> StepResult {
+    let params = with_patient(world, UNKNOWN_PATIENT, &[]);
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(expr = "the consumer finds the documents of an unknown patient with {string}")]
+async fn find_unknown_with(world: &mut HarnessWorld, extra: String) -> StepResult {
+    let params = with_patient(world, UNKNOWN_PATIENT, &pairs(&extra));
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(expr = "the consumer finds the documents of study {string} by Study Instance UID")]
+async fn find_by_study(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = super::study_instances(world, &alias)?;
+    let Some(first) = insts.first() else {
+        return Err(harness_error(world, "empty fixture study", alias));
+    };
+    let extra = vec![(
+        "study-instance-uid".to_string(),
+        format!("urn:oid:{}", first.study_uid),
+    )];
+    let params = with_patient(world, &first.patient_id, &extra);
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(expr = "the consumer finds the documents of study {string} by accession number")]
+async fn find_by_accession(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = super::study_instances(world, &alias)?;
+    let Some(first) = insts.first() else {
+        return Err(harness_error(world, "empty fixture study", alias));
+    };
+    let acc = first.accession.clone().unwrap_or_default();
+    let extra = vec![(
+        "accession-number".to_string(),
+        format!("{}|{acc}", accession_system(world)),
+    )];
+    let params = with_patient(world, &first.patient_id, &extra);
+    search(world, params.clone(), params, false, false).await
+}
+
+#[when(expr = "the consumer finds the reports of study {string} in every status")]
+async fn find_reports_all(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let p = patient_of(world, &alias)?;
+    let insts = super::study_instances(world, &alias)?;
+    let study = insts
+        .first()
+        .map(|i| i.study_uid.clone())
+        .unwrap_or_default();
+    let extra = vec![
+        ("status".to_string(), "current,superseded".to_string()),
+        (
+            "type".to_string(),
+            format!("{}|{}", crate::model::fhir::LOINC, mhd_content::REPORT_TYPE),
+        ),
+        ("study-instance-uid".to_string(), format!("urn:oid:{study}")),
+    ];
+    let params = with_patient(world, &p, &extra);
+    search(world, params.clone(), params, false, false).await
+}
+
+#[then("the result is a searchset holding exactly the matching documents")]
+async fn exact_result(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, SEARCH_CHECKS)
+}
+
+#[then("the result is an empty searchset")]
+async fn empty_result(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, SEARCH_CHECKS)
+}
+
+#[then("the result holds a report and no manifest")]
+async fn report_no_manifest(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, SEARCH_CHECKS)?;
+    let types: Vec<String> = world
+        .mhd
+        .hits
+        .iter()
+        .filter_map(|d| d.pointer("/type/coding/0/code").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    if types.iter().any(|t| t == mhd_content::REPORT_TYPE)
+        && !types.iter().any(|t| t == mhd_content::MANIFEST_TYPE)
+    {
+        Ok(())
+    } else {
+        Err(harness_error(
+            world,
+            "report-only precondition",
+            format!(
+                "the study's documents are of types {types:?}: expected a report and no manifest"
+            ),
+        ))
+    }
+}
+
+#[then("the manifest DocumentReferences follow the MADO envelope")]
+async fn mado_envelope(world: &mut HarnessWorld) -> StepResult {
+    world.mhd.expect.mhd.imaging = true;
+    judge_last(world, &["MHD-16", "MHD-17"])
+}
+
+fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+    let Some(idx) = world.mhd.last else {
+        return Err(harness_error(
+            world,
+            "no MHD exchange",
+            "a Then step ran before any MHD When step",
+        ));
+    };
+    let expect = world.mhd.expect.clone();
+    judge(world, idx, &expect, &[], ids)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-66
+
+#[when(expr = "the consumer finds the submission sets of the patient of study {string}")]
+async fn find_lists(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let p = patient_of(world, &alias)?;
+    lists(world, &p).await
+}
+
+#[when("the consumer finds the submission sets of an unknown patient")]
+async fn find_lists_unknown(world: &mut HarnessWorld) -> StepResult {
+    lists(world, UNKNOWN_PATIENT).await
+}
+
+async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
+    let c = client(world)?;
+    let params = vec![
+        patient_param(world, patient),
+        ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
+        ("status".to_string(), "current".to_string()),
+    ];
+    let ex = c.find_lists(&params, false).await;
+    let idx = record(world, ex)?;
+    let cat = &world.ctx.mhd_catalogue;
+    let ids = |r: &str| cat.patient_identifiers(r);
+    let unique = |l: &Value| {
+        l.pointer("/identifier/0/value")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let matching: BTreeSet<String> = cat
+        .submission_sets
+        .iter()
+        .filter(|l| crate::reference::mhd_search::list_matches(l, &params, &ids))
+        .map(unique)
+        .collect();
+    let all: BTreeSet<String> = cat.submission_sets.iter().map(unique).collect();
+    world.mhd.expect = Expect {
+        status: vec![200],
+        mhd: MhdExpect {
+            search: params.clone(),
+            known_matches: Some(matching.clone()),
+            must_not_match: all.difference(&matching).cloned().collect(),
+            ..MhdExpect::default()
+        },
+        ..Expect::default()
+    };
+    world.mhd.last = Some(idx);
+    Ok(())
+}
+
+#[then("the result is a searchset holding exactly the matching submission sets")]
+async fn exact_lists(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, SEARCH_CHECKS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-68
+
+/// Find the DocumentReference of the catalogue document `kind` of `alias` on the SUT (ITI-67 by
+/// patient and status, judged), then retrieve it (ITI-68) with `accept`.
+async fn retrieve_doc(
+    world: &mut HarnessWorld,
+    alias: &str,
+    kind: &str,
+    accept: Option<&str>,
+) -> StepResult {
+    let Some(want) = world.ctx.mhd_catalogue.doc(alias, kind).cloned() else {
+        return Err(not_applicable(
+            world,
+            "document not published",
+            &format!("the test data publishes no {kind} document for study {alias}"),
+        ));
+    };
+    if let Some(m) = &world.ctx.config.mhd {
+        let published = match kind {
+            "kos" => m.manifest_format.kos(),
+            "fhir" => m.manifest_format.fhir(),
+            _ => true,
+        };
+        if !published {
+            return Err(not_applicable(
+                world,
+                "manifest format not published",
+                &format!("the SUT profile says the SUT does not publish {kind} manifests"),
+            ));
+        }
+    }
+    let p = patient_of(world, alias)?;
+    let mut extra = Vec::new();
+    if want.status() != "current" {
+        extra.push(("status".to_string(), want.status().to_string()));
+    }
+    let params = with_patient(world, &p, &extra);
+    search(world, params.clone(), params, false, false).await?;
+    let search_idx = world.mhd.last;
+    let found = world
+        .mhd
+        .hits
+        .iter()
+        .find(|d| master_of(d) == Some(want.master_identifier()))
+        .cloned();
+    let Some(docref) = found else {
+        // The SUT does not list a document it holds: judge the search, which says so.
+        judge_last(world, SEARCH_CHECKS)?;
+        return Err(harness_error(
+            world,
+            "document not found",
+            format!(
+                "the search lists no DocumentReference with masterIdentifier {}",
+                want.master_identifier()
+            ),
+        ));
+    };
+    fetch(world, docref, accept, kind, search_idx).await
+}
+
+async fn fetch(
+    world: &mut HarnessWorld,
+    docref: Value,
+    accept: Option<&str>,
+    kind: &str,
+    _search: Option<usize>,
+) -> StepResult {
+    let c = client(world)?;
+    let url = docref
+        .pointer("/content/0/attachment/url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let ex = c.retrieve(&url, accept).await;
+    let idx = record(world, ex)?;
+    let content_type = docref
+        .pointer("/content/0/attachment/contentType")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let expect = Expect {
+        status: vec![200],
+        mhd: MhdExpect {
+            accept: accept.map(str::to_string),
+            document: Some(ExpectedDocument {
+                content_type,
+                size: docref
+                    .pointer("/content/0/attachment/size")
+                    .and_then(Value::as_u64),
+                hash: docref
+                    .pointer("/content/0/attachment/hash")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }),
+            ..MhdExpect::default()
+        },
+        ..Expect::default()
+    };
+    let bytes = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .map(|r| r.body.kept.clone())
+        .unwrap_or_default();
+    let got = Retrieved { idx, docref, bytes };
+    match kind {
+        "kos" => world.mhd.kos = Some(got),
+        "fhir" => world.mhd.fhir = Some(got),
+        "report" | "preliminary-report" => world.mhd.report = Some(got),
+        _ => {}
+    }
+    world.mhd.expect = expect;
+    world.mhd.last = Some(idx);
+    Ok(())
+}
+
+#[when(expr = "the consumer retrieves the KOS manifest of study {string}")]
+async fn retrieve_kos(world: &mut HarnessWorld, alias: String) -> StepResult {
+    retrieve_doc(world, &alias, "kos", Some(mhd_content::DICOM)).await
+}
+
+#[when(expr = "the consumer retrieves the KOS manifest of study {string} accepting only {string}")]
+async fn retrieve_kos_as(world: &mut HarnessWorld, alias: String, accept: String) -> StepResult {
+    retrieve_doc(world, &alias, "kos", Some(&accept)).await
+}
+
+#[when(expr = "the consumer retrieves the FHIR manifest of study {string}")]
+async fn retrieve_fhir(world: &mut HarnessWorld, alias: String) -> StepResult {
+    retrieve_doc(world, &alias, "fhir", Some(crate::model::fhir::FHIR_JSON)).await
+}
+
+#[when(expr = "the consumer retrieves the report of study {string}")]
+async fn retrieve_report(world: &mut HarnessWorld, alias: String) -> StepResult {
+    retrieve_doc(world, &alias, "report", Some(crate::model::fhir::FHIR_JSON)).await
+}
+
+#[when("the consumer retrieves an unknown document")]
+async fn retrieve_unknown(world: &mut HarnessWorld) -> StepResult {
+    let c = client(world)?;
+    let ex = c.retrieve("Binary/unknown-document-0000", None).await;
+    let idx = record(world, ex)?;
+    world.mhd.expect = Expect {
+        status: vec![404],
+        ..Expect::default()
+    };
+    world.mhd.last = Some(idx);
+    Ok(())
+}
+
+#[then("the document is returned as its DocumentReference describes it")]
+async fn returned_as_described(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, RETRIEVE_CHECKS)
+}
+
+#[then(expr = "the answer is {int} Not Acceptable")]
+async fn answer_406(world: &mut HarnessWorld, status: u16) -> StepResult {
+    world.mhd.expect.status = vec![status];
+    judge_last(world, &["MHD-15"])
+}
+
+#[then(expr = "the answer is {int} Not Found")]
+async fn answer_404(world: &mut HarnessWorld, status: u16) -> StepResult {
+    world.mhd.expect.status = vec![status];
+    judge_last(world, &["MHD-15"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests (MADO)
+
+#[then("the KOS manifest is a conformant MADO manifest")]
+async fn kos_is_mado(world: &mut HarnessWorld) -> StepResult {
+    let Some(k) = world.mhd.kos.clone() else {
+        return Err(harness_error(
+            world,
+            "no KOS retrieved",
+            "retrieve the KOS manifest first",
+        ));
+    };
+    let expect = Expect {
+        mado: mado_expect(world),
+        ..Expect::default()
+    };
+    judge(world, k.idx, &expect, &[], KOS_MADO_CHECKS)
+}
+
+#[then("the manifest agrees with its DocumentReference")]
+async fn kos_agrees_docref(world: &mut HarnessWorld) -> StepResult {
+    let Some(k) = world.mhd.kos.clone() else {
+        return Err(harness_error(
+            world,
+            "no KOS retrieved",
+            "retrieve the KOS manifest first",
+        ));
+    };
+    let mut mado = mado_expect(world);
+    mado.docref = Some(k.docref.clone());
+    let expect = Expect {
+        mado,
+        ..Expect::default()
+    };
+    judge(world, k.idx, &expect, &[], &["MADO-C3"])
+}
+
+#[then("the FHIR manifest is a conformant MADO FHIR manifest")]
+async fn fhir_is_mado(world: &mut HarnessWorld) -> StepResult {
+    let Some(f) = world.mhd.fhir.clone() else {
+        return Err(harness_error(
+            world,
+            "no FHIR manifest retrieved",
+            "retrieve the FHIR manifest first",
+        ));
+    };
+    let expect = Expect {
+        mado: mado_expect(world),
+        ..Expect::default()
+    };
+    judge(world, f.idx, &expect, &[], FHIR_MANIFEST_CHECKS)
+}
+
+#[then("the KOS and FHIR manifests agree")]
+async fn twins_agree(world: &mut HarnessWorld) -> StepResult {
+    let (Some(k), Some(f)) = (world.mhd.kos.clone(), world.mhd.fhir.clone()) else {
+        return Err(harness_error(
+            world,
+            "manifests missing",
+            "retrieve both manifests first",
+        ));
+    };
+    let mut mado = mado_expect(world);
+    mado.twin_kos = Some(k.bytes.clone());
+    let expect = Expect {
+        mado,
+        ..Expect::default()
+    };
+    judge(world, f.idx, &expect, &[], &["MADO-C1"])
+}
+
+#[when("the consumer retrieves the series the manifest references by WADO-RS")]
+async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
+    let Some(k) = world.mhd.kos.clone() else {
+        return Err(harness_error(
+            world,
+            "no KOS retrieved",
+            "retrieve the KOS manifest first",
+        ));
+    };
+    let Some(dw) = world.ctx.dicomweb.clone() else {
+        return Err(not_applicable(
+            world,
+            "no DICOMweb endpoint",
+            "the SUT profile declares no image source ([dicomweb] table)",
+        ));
+    };
+    if world.ctx.config.test_data == TestDataMode::Load {
+        super::dicomweb::load_test_studies(world, dw.clone()).await?;
+    }
+    let manifest = match crate::model::kos::parse(&k.bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return Err(harness_error(
+                world,
+                "manifest unreadable",
+                format!("the retrieved KOS does not parse: {e}"),
+            ))
+        }
+    };
+    let mut by_series: BTreeMap<String, String> = BTreeMap::new();
+    for r in &manifest.evidence {
+        by_series.insert(r.series_uid.clone(), r.study_uid.clone());
+    }
+    let mut held: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (series, study) in by_series {
+        let target = crate::checks::Target {
+            study,
+            series: Some(series.clone()),
+            instance: None,
+        };
+        let ex = crate::actors::wado_rs::retrieve(
+            &dw,
+            &target,
+            &crate::actors::wado_rs::Resource::Instances,
+            Some(&crate::actors::wado_rs::accept_dicom(Some("*"))),
+        )
+        .await;
+        let idx = record(world, ex)?;
+        let got: BTreeSet<String> = world
+            .evidence
+            .get(idx)
+            .and_then(|e| e.multipart.as_ref())
+            .map(|mp| {
+                mp.parts
+                    .iter()
+                    .filter_map(|p| p.dicom.as_ref().and_then(|d| d.sop_instance.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        held.insert(series, got);
+    }
+    world.mhd.images = Some(held);
+    Ok(())
+}
+
+#[then("the manifest agrees with the images the image source returned")]
+async fn manifest_agrees_images(world: &mut HarnessWorld) -> StepResult {
+    let (Some(k), Some(held)) = (world.mhd.kos.clone(), world.mhd.images.clone()) else {
+        return Err(harness_error(
+            world,
+            "nothing to compare",
+            "retrieve the manifest and its series first",
+        ));
+    };
+    let mut mado = mado_expect(world);
+    mado.held = Some(held);
+    let expect = Expect {
+        mado,
+        ..Expect::default()
+    };
+    judge(world, k.idx, &expect, &[], &["MADO-C2"])
+}
+
+fn mado_expect(world: &HarnessWorld) -> crate::checks::mado::MadoExpect {
+    crate::checks::mado::MadoExpect {
+        code_table: world
+            .ctx
+            .config
+            .mhd
+            .as_ref()
+            .map(|m| m.code_table == crate::config::mhd::CodeTable::DicomFinal)
+            .map(|final_codes| {
+                if final_codes {
+                    crate::model::mado::CodeTable::DicomFinal
+                } else {
+                    crate::model::mado::CodeTable::MadoTi
+                }
+            })
+            .unwrap_or(crate::model::mado::CodeTable::MadoTi),
+        ..crate::checks::mado::MadoExpect::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reports
+
+#[then("the report is a conformant HL7 Europe imaging report")]
+async fn report_conformant(world: &mut HarnessWorld) -> StepResult {
+    let Some(r) = world.mhd.report.clone() else {
+        return Err(harness_error(
+            world,
+            "no report retrieved",
+            "retrieve the report first",
+        ));
+    };
+    judge(
+        world,
+        r.idx,
+        &Expect::default(),
+        &[],
+        crate::checks::report::DOCUMENT_CHECK_IDS,
+    )
+}
+
+#[then("the report links to the manifest of the same study")]
+async fn report_links(world: &mut HarnessWorld) -> StepResult {
+    let (Some(r), Some(k)) = (world.mhd.report.clone(), world.mhd.kos.clone()) else {
+        return Err(harness_error(
+            world,
+            "report or manifest missing",
+            "retrieve both first",
+        ));
+    };
+    let manifest = match crate::model::kos::parse(&k.bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return Err(harness_error(
+                world,
+                "manifest unreadable",
+                format!("the retrieved KOS does not parse: {e}"),
+            ))
+        }
+    };
+    let expect = Expect {
+        report: crate::checks::report::ReportExpect {
+            study_uid: manifest.study.instance_uid.clone(),
+            accession: manifest
+                .study
+                .accession_number
+                .clone()
+                .filter(|a| !a.is_empty())
+                .map(|a| (accession_system(world), a)),
+            ..crate::checks::report::ReportExpect::default()
+        },
+        ..Expect::default()
+    };
+    judge(world, r.idx, &expect, &[], &["RPT-10"])
+}
+
+#[then("only the final report is current and both versions share the report identifier")]
+async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
+    let hits = world.mhd.hits.clone();
+    let mut followups = Vec::new();
+    let mut first = None;
+    for d in hits {
+        fetch(
+            world,
+            d,
+            Some(crate::model::fhir::FHIR_JSON),
+            "report",
+            None,
+        )
+        .await?;
+        if let Some(idx) = world.mhd.last {
+            match first {
+                None => first = Some(idx),
+                Some(_) => {
+                    if let Some(ex) = world.evidence.get(idx) {
+                        followups.push(ex.clone());
+                    }
+                }
+            }
+        }
+    }
+    let Some(idx) = first else {
+        return Err(harness_error(
+            world,
+            "no report found",
+            "the search returned no report",
+        ));
+    };
+    judge(world, idx, &Expect::default(), &followups, &["RPT-14"])
+}
+
+// ---------------------------------------------------------------------------------------------
+// ITI-65
+
+fn new_uid(seed: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let mut n = 0u128;
+    for b in &d.as_ref()[..15] {
+        n = (n << 8) | u128::from(*b);
+    }
+    format!("2.25.{n}")
+}
+
+fn fresh_seed(world: &HarnessWorld, what: &str) -> String {
+    format!(
+        "{what}-{}-{}-{:?}",
+        std::process::id(),
+        world.evidence.exchanges().len(),
+        std::time::SystemTime::now()
+    )
+}
+
+/// A Patient reference on the SUT for the patient of `alias` (looked up by identifier).
+async fn patient_reference(world: &mut HarnessWorld, alias: &str) -> Result<String, StepError> {
+    let c = client(world)?;
+    let p = patient_of(world, alias)?;
+    let token = format!("{}|{p}", patient_system(world));
+    let ex = c
+        .http
+        .exchange(
+            crate::transport::http::Meta {
+                transaction: "FHIR",
+                operation: "Patient search".into(),
+                actor: crate::actors::mhd::SOURCE,
+            },
+            crate::transport::http::Request::get(
+                c.url(&format!(
+                    "Patient?identifier={}",
+                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+                )),
+                Some(crate::model::fhir::FHIR_JSON),
+            ),
+        )
+        .await;
+    let idx = record(world, ex)?;
+    world
+        .evidence
+        .get(idx)
+        .and_then(|ex| ex.response.as_ref())
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
+        .and_then(|b| {
+            b.pointer("/entry/0/resource/id")
+                .and_then(Value::as_str)
+                .map(|id| format!("Patient/{id}"))
+        })
+        .ok_or_else(|| {
+            harness_error(
+                world,
+                "patient not found",
+                format!("the SUT holds no Patient with identifier {token}"),
+            )
+        })
+}
+
+/// The spec of a new document of `kind` for study `alias`, with fresh identifiers.
+fn new_document(
+    world: &mut HarnessWorld,
+    alias: &str,
+    kind: &str,
+) -> Result<(crate::model::mhd_bundle::DocumentSpec, PublishedDoc), StepError> {
+    use crate::model::fhir::{CodeableConcept, Coding, Extension, Identifier};
+    let Some(base) = world.ctx.mhd_catalogue.doc(alias, kind).cloned() else {
+        return Err(harness_error(
+            world,
+            "no such test document",
+            format!("the test data has no {kind} document for study {alias}"),
+        ));
+    };
+    let (bytes, uid) = if kind == "kos" {
+        let old = crate::model::kos::parse(&base.bytes)
+            .ok()
+            .and_then(|m| m.sop_instance_uid)
+            .unwrap_or_default();
+        super::xds::fresh_manifest(&base.bytes, &old)
+    } else {
+        (base.bytes.to_vec(), new_uid(&fresh_seed(world, kind)))
+    };
+    let d = &base.docref;
+    let cc = |p: &str| -> CodeableConcept {
+        d.pointer(p)
+            .cloned()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    };
+    let format: Coding = d
+        .pointer("/content/0/format")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let related: Vec<Identifier> = d
+        .pointer("/context/related")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.get("identifier").cloned())
+                .filter_map(|i| serde_json::from_value(i).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let extensions: Vec<Extension> = d
+        .get("extension")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let period = d
+        .pointer("/context/period/start")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let spec = crate::model::mhd_bundle::DocumentSpec {
+        bytes: bytes.clone(),
+        content_type: base.content_type.clone(),
+        format,
+        type_: cc("/type"),
+        category: cc("/category/0"),
+        master_identifier: format!("urn:oid:{uid}"),
+        related,
+        extensions,
+        period_start: period.clone(),
+        language: "en".into(),
+        creation: period.unwrap_or_default(),
+        ..crate::model::mhd_bundle::DocumentSpec::default()
+    };
+    let published = PublishedDoc {
+        docref: serde_json::json!({"masterIdentifier": {"value": format!("urn:oid:{uid}")}}),
+        bytes: Bytes::from(bytes),
+        ..base
+    };
+    Ok((spec, published))
+}
+
+async fn provide(
+    world: &mut HarnessWorld,
+    alias: &str,
+    kind: &str,
+    mutate: Option<&str>,
+) -> StepResult {
+    let c = client(world)?;
+    let patient = patient_reference(world, alias).await?;
+    let (doc, published) = new_document(world, alias, kind)?;
+    let seed = fresh_seed(world, "submission");
+    let spec = crate::model::mhd_bundle::ProvideSpec {
+        patient,
+        comprehensive: false,
+        submission_set_unique_id: format!("urn:oid:{}", new_uid(&seed)),
+        source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
+        date: doc.creation.clone(),
+        documents: vec![doc],
+        ..crate::model::mhd_bundle::ProvideSpec::default()
+    };
+    let mut bundle = crate::model::mhd_bundle::build_provide_bundle(&spec);
+    let mut status = vec![200];
+    match mutate {
+        Some("no-submission-set") => {
+            if let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) {
+                entries.retain(|e| {
+                    e.pointer("/resource/resourceType").and_then(Value::as_str) != Some("List")
+                });
+            }
+            status = vec![400, 422];
+        }
+        Some("wrong-hash") => {
+            if let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) {
+                for e in entries {
+                    if let Some(h) = e.pointer_mut("/resource/content/0/attachment/hash") {
+                        *h = Value::String(crate::model::mhd_bundle::sha1_base64(
+                            b"not the document",
+                        ));
+                    }
+                }
+            }
+            status = vec![400, 422];
+        }
+        _ => {}
+    }
+    let ex = c.provide_bundle(&bundle, false).await;
+    let idx = record(world, ex)?;
+    world.mhd.expect = Expect {
+        status,
+        ..Expect::default()
+    };
+    world.mhd.provided = Some(published);
+    world.mhd.last = Some(idx);
+    Ok(())
+}
+
+#[when(expr = "the source provides a new KOS manifest of study {string}")]
+async fn provide_kos(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, "kos", None).await
+}
+
+#[when(expr = "the source provides a new report of study {string}")]
+async fn provide_report(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, "report", None).await
+}
+
+#[when(expr = "the source provides a bundle of study {string} without its SubmissionSet")]
+async fn provide_no_ss(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, "kos", Some("no-submission-set")).await
+}
+
+#[when(expr = "the source provides a bundle of study {string} whose document hash is wrong")]
+async fn provide_wrong_hash(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, "kos", Some("wrong-hash")).await
+}
+
+#[then("the recipient accepts the bundle")]
+async fn accepted(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["FHIR-01", "MHD-09"])
+}
+
+#[then("the recipient refuses the bundle with an OperationOutcome")]
+async fn refused(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["MHD-20"])
+}
+
+#[then("the published document can be found and retrieved unchanged")]
+async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
+    let Some(p) = world.mhd.provided.clone() else {
+        return Err(harness_error(
+            world,
+            "nothing provided",
+            "provide a document first",
+        ));
+    };
+    let c = client(world)?;
+    let patient = patient_of(world, &p.alias)?;
+    let params = vec![
+        patient_param(world, &patient),
+        ("status".to_string(), "current".to_string()),
+        ("identifier".to_string(), p.master_identifier().to_string()),
+    ];
+    let ex = c.find_document_references(&params, false, false).await;
+    let idx = record(world, ex)?;
+    let hits = world.evidence.get(idx).map(hits_of).unwrap_or_default();
+    let expect = Expect {
+        status: vec![200],
+        mhd: MhdExpect {
+            search: params.clone(),
+            known_matches: Some(BTreeSet::from([p.master_identifier().to_string()])),
+            ..MhdExpect::default()
+        },
+        ..Expect::default()
+    };
+    judge(world, idx, &expect, &[], SEARCH_CHECKS)?;
+    let Some(docref) = hits
+        .into_iter()
+        .find(|d| master_of(d) == Some(p.master_identifier()))
+    else {
+        return Err(harness_error(world, "document not found", "see MHD-18"));
+    };
+    let accept = p.content_type.clone();
+    fetch(world, docref, Some(&accept), "provided", None).await?;
+    // The bytes must be the ones sent, whatever the DocumentReference now says.
+    world.mhd.expect.mhd.document = Some(ExpectedDocument {
+        content_type: Some(p.content_type.clone()),
+        size: Some(p.bytes.len() as u64),
+        hash: Some(crate::model::mhd_bundle::sha1_base64(&p.bytes)),
+    });
+    judge_last(world, RETRIEVE_CHECKS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SUT as Document Source or Document Consumer
+
+async fn await_inbound(
+    world: &mut HarnessWorld,
+    trigger: &str,
+    transaction: &str,
+    alias: &str,
+) -> StepResult {
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Err(not_applicable(
+            world,
+            "no simulator",
+            "no simulated Document Recipient/Responder runs in this configuration",
+        ));
+    };
+    let Some(t) = world.ctx.config.triggers.get(trigger).cloned() else {
+        return Err(not_applicable(
+            world,
+            "no trigger",
+            &format!("the SUT profile has no `{trigger}` trigger ([triggers] table)"),
+        ));
+    };
+    let patient = patient_of(world, alias)?;
+    let insts = super::study_instances(world, alias)?;
+    let study = insts
+        .first()
+        .map(|i| i.study_uid.clone())
+        .unwrap_or_default();
+    let mark = sim.inbox.len();
+    let vars = [
+        ("endpoint", sim.fhir_base.clone()),
+        ("study_uid", study),
+        ("patient_id", patient.clone()),
+        ("patient_system", patient_system(world)),
+    ];
+    let builtin = super::xds::run_trigger(world, &t, &vars).await?;
+    let marker = match builtin {
+        Some(name) => Some(run_builtin(world, &name, &sim.fhir_base, alias, &patient).await?),
+        None => None,
+    };
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    let matches = |ex: &Exchange| match &marker {
+        Some(m) => ex
+            .request
+            .headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("x-request-id") && v == m),
+        None => true,
+    };
+    let Some(ex) = sim
+        .inbox
+        .wait_for(mark, transaction, timeout, &matches)
+        .await
+    else {
+        return Err(harness_error(
+            world,
+            "the SUT did not call",
+            format!(
+                "no {transaction} request reached the simulator at {} within {} ms of the `{trigger}` trigger",
+                sim.fhir_base,
+                timeout.as_millis()
+            ),
+        ));
+    };
+    let idx = record(world, ex)?;
+    world.mhd.last = Some(idx);
+    world.mhd.expect = Expect::default();
+    Ok(())
+}
+
+/// The embedded reference plays the SUT with the harness's own conformant actors; a request id
+/// header marks the request to judge among concurrent ones.
+async fn run_builtin(
+    world: &mut HarnessWorld,
+    name: &str,
+    base: &str,
+    alias: &str,
+    patient: &str,
+) -> Result<String, StepError> {
+    let http = match crate::transport::http::HttpClient::new(
+        crate::config::Auth::None,
+        crate::config::Timeouts::default(),
+    ) {
+        Ok(h) => h,
+        Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
+    };
+    let marker = new_uid(&fresh_seed(world, name));
+    let meta = |transaction: &'static str, actor: &'static str| crate::transport::http::Meta {
+        transaction,
+        operation: "built-in stand-in for the SUT".into(),
+        actor,
+    };
+    let base = base.trim_end_matches('/');
+    match name {
+        "source_provides_bundle" => {
+            let (doc, _) = new_document(world, alias, "kos")?;
+            let seed = fresh_seed(world, "builtin-submission");
+            let spec = crate::model::mhd_bundle::ProvideSpec {
+                patient: format!("Patient/{}", mhd_content::patient_id(patient)),
+                submission_set_unique_id: format!("urn:oid:{}", new_uid(&seed)),
+                source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
+                date: doc.creation.clone(),
+                documents: vec![doc],
+                ..crate::model::mhd_bundle::ProvideSpec::default()
+            };
+            let bundle = crate::model::mhd_bundle::build_provide_bundle(&spec);
+            let req = crate::transport::http::Request {
+                method: reqwest::Method::POST,
+                url: base.to_string(),
+                headers: vec![
+                    ("Content-Type".into(), crate::model::fhir::FHIR_JSON.into()),
+                    ("X-Request-Id".into(), marker.clone()),
+                ],
+                body: Bytes::from(serde_json::to_vec(&bundle).unwrap_or_default()),
+            };
+            let _ = http
+                .exchange(meta("ITI-65", crate::actors::mhd::SOURCE), req)
+                .await;
+        }
+        "consumer_finds_documents" => {
+            let params = with_patient(world, patient, &[]);
+            let mut req = crate::transport::http::Request::get(
+                format!(
+                    "{base}/DocumentReference?{}",
+                    crate::actors::mhd::form_body(&params)
+                ),
+                Some(crate::model::fhir::FHIR_JSON),
+            );
+            req.headers.push(("X-Request-Id".into(), marker.clone()));
+            let _ = http
+                .exchange(meta("ITI-67", crate::actors::mhd::CONSUMER), req)
+                .await;
+        }
+        other => {
+            return Err(harness_error(
+                world,
+                "builtin trigger",
+                format!("no built-in stand-in for `{other}`"),
+            ))
+        }
+    }
+    Ok(marker)
+}
+
+#[when(expr = "the SUT document source is asked to publish the documents of study {string}")]
+async fn sut_source(world: &mut HarnessWorld, alias: String) -> StepResult {
+    await_inbound(world, "source_provides_bundle", "ITI-65", &alias).await
+}
+
+#[when(
+    expr = "the SUT document consumer is asked to find the documents of the patient of study {string}"
+)]
+async fn sut_consumer(world: &mut HarnessWorld, alias: String) -> StepResult {
+    await_inbound(world, "consumer_finds_documents", "ITI-67", &alias).await
+}
+
+#[then("the SUT's request is a conformant MHD request")]
+async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
+    let txn = world
+        .mhd
+        .last
+        .and_then(|i| world.evidence.get(i))
+        .map(|e| e.transaction.clone())
+        .unwrap_or_default();
+    let ids: &[&str] = match txn.as_str() {
+        "ITI-65" => &[
+            "FHIR-01", "MHD-01", "MHD-02", "MHD-03", "MHD-04", "MHD-05", "MHD-06", "MHD-07",
+            "MHD-08", "MHD-10",
+        ],
+        _ => &["MHD-11", "MHD-12"],
+    };
+    judge_last(world, ids)
+}
