@@ -10,7 +10,7 @@ Feature: UC3 continuity of care: report, manifest and images of one study, end t
 
   @uc:UC3 @txn:ITI-67 @txn:ITI-68 @txn:RAD-107
   Scenario: Find, retrieve and cross-check the report, the manifest and the images of one study
-    When the consumer finds the documents of study "CT-CHEST" by Study Instance UID
+    When the consumer finds the documents of the patient of study "CT-CHEST"
     Then the result is a searchset holding exactly the matching documents
     When the consumer retrieves the report of study "CT-CHEST"
     And the consumer retrieves the KOS manifest of study "CT-CHEST"

@@ -76,7 +76,7 @@ fn fhir_bundle(s: &Subject<'_>) -> Option<serde_json::Value> {
     if !content_type(s).starts_with("application/fhir+json") {
         return None;
     }
-    let v = s.exchange.response.as_ref()?.json()?;
+    let v = crate::model::fhir::unwrap_binary(s.exchange.response.as_ref()?.json()?);
     (v.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle")).then_some(v)
 }
 

@@ -143,6 +143,7 @@ fn body(subject: &Subject<'_>) -> Result<Value, Verdict> {
         )));
     }
     resp.json()
+        .map(crate::model::fhir::unwrap_binary)
         .ok_or_else(|| Verdict::fail("a FHIR JSON document Bundle", "a body that is not JSON"))
 }
 
@@ -290,7 +291,8 @@ fn versions_share_identifier(s: &Subject<'_>) -> Verdict {
             .response
             .as_ref()
             .filter(|r| (200..300).contains(&r.status))
-            .and_then(|r| r.json());
+            .and_then(|r| r.json())
+            .map(crate::model::fhir::unwrap_binary);
         let Some(other) = other else {
             return Verdict::fail(
                 "every version retrievable as a FHIR JSON document",

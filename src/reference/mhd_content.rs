@@ -172,6 +172,13 @@ pub struct Catalogue {
 }
 
 impl Catalogue {
+    /// The Patient resource of fixture patient `patient_id`.
+    pub fn patient(&self, patient_id: &str) -> Option<&Value> {
+        self.patients
+            .iter()
+            .find(|p| p.pointer("/identifier/0/value").and_then(Value::as_str) == Some(patient_id))
+    }
+
     /// The identifiers of the Patient a `Patient/{id}` reference names.
     pub fn patient_identifiers(&self, reference: &str) -> Vec<crate::model::fhir::Identifier> {
         let id = reference.rsplit('/').next().unwrap_or(reference);
@@ -651,7 +658,11 @@ impl Catalogue {
     /// An ITI-65 transaction that publishes the documents of study `alias` to another Document
     /// Recipient: the Patient by conditional create, the SubmissionSet, each DocumentReference and
     /// its Binary, with `urn:uuid:` references between them (ITI TF-2 §3.65.4.1.2).
-    pub fn provide_bundle(&self, alias: &str) -> Option<Value> {
+    ///
+    /// With `patient_reference` (`Patient/123` on the Recipient), the subject points at that
+    /// shared Patient and the bundle carries no Patient entry (ITI TF-2 §3.65.4.1.2.2 prefers a
+    /// server reference).
+    pub fn provide_bundle(&self, alias: &str, patient_reference: Option<&str>) -> Option<Value> {
         let docs: Vec<&PublishedDoc> = self.docs.iter().filter(|d| d.alias == alias).collect();
         let first = docs.first()?;
         let subject = first
@@ -674,7 +685,12 @@ impl Catalogue {
             .and_then(Value::as_str)?
             .to_string();
         let mut map: BTreeMap<String, String> = BTreeMap::new();
-        map.insert(subject.clone(), urn_uuid(&format!("patient/{pid}")));
+        map.insert(
+            subject.clone(),
+            patient_reference
+                .map(str::to_string)
+                .unwrap_or_else(|| urn_uuid(&format!("patient/{pid}"))),
+        );
         for d in &docs {
             map.insert(
                 format!("DocumentReference/{}", d.id()),
@@ -727,20 +743,22 @@ impl Catalogue {
                 "request": {"method": "POST", "url": "Binary"}
             }));
         }
-        let mut p = patient;
-        if let Some(o) = p.as_object_mut() {
-            o.remove("id");
+        if patient_reference.is_none() {
+            let mut p = patient;
+            if let Some(o) = p.as_object_mut() {
+                o.remove("id");
+            }
+            let system = p
+                .pointer("/identifier/0/system")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            entries.push(json!({
+                "fullUrl": map.get(&subject),
+                "resource": p,
+                "request": {"method": "POST", "url": "Patient", "ifNoneExist": format!("identifier={system}|{pid}")}
+            }));
         }
-        let system = p
-            .pointer("/identifier/0/system")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        entries.push(json!({
-            "fullUrl": map.get(&subject),
-            "resource": p,
-            "request": {"method": "POST", "url": "Patient", "ifNoneExist": format!("identifier={system}|{pid}")}
-        }));
         Some(json!({
             "resourceType": "Bundle",
             "meta": {"profile": [MINIMAL_PROVIDE_BUNDLE]},

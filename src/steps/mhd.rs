@@ -212,8 +212,24 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
                 .map(|d| d.alias.clone())
                 .collect();
             aliases.dedup();
+            let mut patients: BTreeMap<String, String> = BTreeMap::new();
             for alias in aliases {
-                let Some(bundle) = ctx.mhd_catalogue.provide_bundle(&alias) else {
+                // The shared Patient first (found, or created once), then the study's documents.
+                let pid = ctx
+                    .fixtures
+                    .study(&alias)
+                    .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()))
+                    .unwrap_or_default();
+                let reference = match patients.get(&pid) {
+                    Some(r) => r.clone(),
+                    None => {
+                        let r = ensure_patient(&c, &ctx.mhd_catalogue, &pid).await?;
+                        patients.insert(pid.clone(), r.clone());
+                        r
+                    }
+                };
+                let Some(bundle) = ctx.mhd_catalogue.provide_bundle(&alias, Some(&reference))
+                else {
                     return Err(format!("no provide bundle for study {alias}"));
                 };
                 let ex = c.provide_bundle(&bundle, false).await;
@@ -238,6 +254,79 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
         .await
         .clone();
     result.map_err(|e| harness_error(world, "could not publish the test documents", e))
+}
+
+/// `Patient/{id}` of fixture patient `pid` on the SUT: found by identifier, or created.
+async fn ensure_patient(
+    c: &MhdClient,
+    cat: &mhd_content::Catalogue,
+    pid: &str,
+) -> Result<String, String> {
+    let Some(patient) = cat.patient(pid) else {
+        return Err(format!("no test patient {pid}"));
+    };
+    let token = format!(
+        "{}|{pid}",
+        patient
+            .pointer("/identifier/0/system")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    );
+    let meta = || crate::transport::http::Meta {
+        transaction: "FHIR",
+        operation: "load test patient".into(),
+        actor: crate::actors::mhd::SOURCE,
+    };
+    let found = c
+        .http
+        .exchange(
+            meta(),
+            crate::transport::http::Request::get(
+                c.url(&format!(
+                    "Patient?identifier={}",
+                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+                )),
+                Some(crate::model::fhir::FHIR_JSON),
+            ),
+        )
+        .await;
+    let id_of = |ex: &Exchange, pointer: &str| {
+        ex.response
+            .as_ref()
+            .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
+            .and_then(|b| {
+                b.pointer(pointer)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+    };
+    if let Some(id) = id_of(&found, "/entry/0/resource/id") {
+        return Ok(format!("Patient/{id}"));
+    }
+    let mut body = patient.clone();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("id");
+    }
+    let created = c
+        .http
+        .exchange(
+            meta(),
+            crate::transport::http::Request {
+                method: reqwest::Method::POST,
+                url: c.url("Patient"),
+                headers: vec![("Content-Type".into(), crate::model::fhir::FHIR_JSON.into())],
+                body: Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+            },
+        )
+        .await;
+    id_of(&created, "/id")
+        .map(|id| format!("Patient/{id}"))
+        .ok_or_else(|| {
+            format!(
+                "could not create test patient {pid}: HTTP {:?}",
+                created.status()
+            )
+        })
 }
 
 // ---------------------------------------------------------------------------------------------
