@@ -226,6 +226,28 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("dimse-accept-unknown-class", "@req:DIM-14", "DIM-14", true),
+    // MHD Document Recipient/Responder, MADO manifests and the imaging report.
+    ("mhd-search-ignores-status", "@req:MHD-16", "MHD-18", false),
+    ("mhd-empty-search-404", "@req:MHD-14", "MHD-14", false),
+    ("mhd-search-not-fhir", "@req:MHD-16", "FHIR-01", false),
+    ("mhd-no-post-search", "@req:MHD-13", "MHD-13", false),
+    ("mhd-provide-no-location", "@req:MHD-09", "MHD-09", false),
+    ("mhd-binary-wrong-type", "@req:MHD-19", "MHD-15", false),
+    ("mhd-binary-corrupt", "@req:MHD-19", "MHD-19", false),
+    ("mhd-ok-for-unacceptable", "@req:MHD-15", "MHD-15", false),
+    ("mhd-kos-wrong-format", "@req:MHD-16", "MHD-16", false),
+    ("mhd-no-study-related", "@req:MHD-16", "MHD-17", false),
+    (
+        "mado-fhir-missing-instance",
+        "@req:MADO-C1",
+        "MADO-C1",
+        false,
+    ),
+    ("mado-kos-legacy", "@req:KOS-12", "KOS-12", false),
+    ("missing-instance", "@req:MADO-C2", "MADO-C2", false),
+    ("report-no-impression", "@req:RPT-07", "RPT-07", false),
+    ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
+    ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
 ];
 
 #[test]

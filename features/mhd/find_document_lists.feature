@@ -6,7 +6,7 @@ Feature: Find the submission sets of a patient (MHD ITI-66)
   Background:
     Given the MHD responder holds the documents of the test studies
 
-  @uc:UC3
+  @uc:UC3 @req:MHD-18
   Scenario: Find the submission sets of a known patient
     When the consumer finds the submission sets of the patient of study "CT-CHEST"
     Then the result is a searchset holding exactly the matching submission sets

@@ -11,7 +11,7 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
   Background:
     Given the MHD responder holds the documents of the test studies
 
-  @uc:UC3 @uc:UC5
+  @uc:UC3 @uc:UC5 @req:FHIR-01 @req:MHD-14 @req:MHD-18 @req:MHD-16 @req:MHD-17 @req:MHD-13
   Scenario: Find the manifests and reports of a known patient by patient identifier
     When the consumer finds the documents of the patient of study "CT-CHEST"
     Then the result is a searchset holding exactly the matching documents
@@ -22,7 +22,7 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
     When the consumer finds the documents of the patient of study "MR-BRAIN" by patient reference
     Then the result is a searchset holding exactly the matching documents
 
-  @uc:UC3 @neg
+  @uc:UC3 @neg @req:MHD-14
   Scenario: An unknown patient gives an empty searchset, not an error
     When the consumer finds the documents of an unknown patient
     Then the result is an empty searchset
@@ -58,12 +58,12 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
     When the consumer finds the documents of study "US-ABDOMEN" by accession number
     Then the result is a searchset holding exactly the matching documents
 
-  @uc:UC3
+  @uc:UC3 @req:MHD-13
   Scenario: The responder answers a POST _search as it answers a GET
     When the consumer finds the documents of the patient of study "CT-CHEST" with POST _search
     Then the result is a searchset holding exactly the matching documents
 
-  @uc:UC3 @fhir:xml
+  @uc:UC3 @fhir:xml @req:MHD-13
   Scenario: The responder answers in FHIR XML when asked
     When the consumer finds the documents of the patient of study "CT-CHEST" in FHIR XML
     Then the result is a searchset holding exactly the matching documents

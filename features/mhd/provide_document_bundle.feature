@@ -6,7 +6,7 @@ Feature: Publish imaging manifests and reports (MHD ITI-65)
   is refused as a whole, with an OperationOutcome.
   Trace: eHN guideline UC1 (planned care: the images are shared before the visit); ITI TF-2 §3.65.
 
-  @uc:UC1 @mado:kos
+  @uc:UC1 @mado:kos @req:MHD-09 @req:MHD-19
   Scenario: Publish a new KOS manifest with the Minimal metadata
     When the source provides a new KOS manifest of study "CT-CHEST"
     Then the recipient accepts the bundle
@@ -18,12 +18,12 @@ Feature: Publish imaging manifests and reports (MHD ITI-65)
     Then the recipient accepts the bundle
     And the published document can be found and retrieved unchanged
 
-  @uc:UC1 @neg
+  @uc:UC1 @neg @req:MHD-20
   Scenario: A bundle without a SubmissionSet is refused with an OperationOutcome
     When the source provides a bundle of study "CT-CHEST" without its SubmissionSet
     Then the recipient refuses the bundle with an OperationOutcome
 
-  @uc:UC1 @neg
+  @uc:UC1 @neg @req:MHD-20
   Scenario: A bundle whose document hash is wrong is refused
     When the source provides a bundle of study "CT-CHEST" whose document hash is wrong
     Then the recipient refuses the bundle with an OperationOutcome

@@ -8,7 +8,7 @@ Feature: Retrieve imaging documents (MHD ITI-68)
   Background:
     Given the MHD responder holds the documents of the test studies
 
-  @uc:UC3 @mado:kos
+  @uc:UC3 @mado:kos @req:MHD-15 @req:MHD-19
   Scenario: Retrieve the DICOM KOS manifest of a study
     When the consumer retrieves the KOS manifest of study "CT-CHEST"
     Then the document is returned as its DocumentReference describes it
@@ -23,12 +23,12 @@ Feature: Retrieve imaging documents (MHD ITI-68)
     When the consumer retrieves the report of study "DX-CHEST"
     Then the document is returned as its DocumentReference describes it
 
-  @uc:UC3 @neg @mado:kos
+  @uc:UC3 @neg @mado:kos @req:MHD-15
   Scenario: A manifest format the responder cannot supply is refused with 406
     When the consumer retrieves the KOS manifest of study "US-ABDOMEN" accepting only "application/fhir+json"
     Then the answer is 406 Not Acceptable
 
-  @uc:UC3 @neg
+  @uc:UC3 @neg @req:MHD-15
   Scenario: An unknown document is not found
     When the consumer retrieves an unknown document
     Then the answer is 404 Not Found

@@ -17,18 +17,18 @@ Feature: The HL7 Europe imaging report: discovery, content and its link to the s
     When the consumer retrieves the report of study "DX-CHEST"
     Then the report is a conformant HL7 Europe imaging report
 
-  @uc:UC3 @uc:UC5
+  @uc:UC3 @uc:UC5 @req:RPT-01 @req:RPT-02 @req:RPT-03 @req:RPT-04 @req:RPT-05 @req:RPT-06 @req:RPT-07 @req:RPT-08 @req:RPT-09 @req:RPT-11 @req:RPT-12 @req:RPT-13
   Scenario: The report document has the required sections and aligned statuses
     When the consumer retrieves the report of study "CT-CHEST"
     Then the report is a conformant HL7 Europe imaging report
 
-  @uc:UC3
+  @uc:UC3 @req:RPT-10
   Scenario: The report links to the manifest of the same study
     When the consumer retrieves the report of study "MR-BRAIN"
     And the consumer retrieves the KOS manifest of study "MR-BRAIN"
     Then the report links to the manifest of the same study
 
-  @uc:UC3 @uc:UC5
+  @uc:UC3 @uc:UC5 @req:RPT-14
   Scenario: A preliminary report that was finalised keeps its business identifier
     When the consumer finds the reports of study "MR-BRAIN" in every status
     Then the result is a searchset holding exactly the matching documents

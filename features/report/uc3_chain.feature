@@ -8,7 +8,7 @@ Feature: UC3 continuity of care: report, manifest and images of one study, end t
   Background:
     Given the MHD responder holds the documents of the test studies
 
-  @uc:UC3 @txn:ITI-67 @txn:ITI-68 @txn:RAD-107
+  @uc:UC3 @txn:ITI-67 @txn:ITI-68 @txn:RAD-107 @req:RPT-10 @req:MADO-C2
   Scenario: Find, retrieve and cross-check the report, the manifest and the images of one study
     When the consumer finds the documents of the patient of study "CT-CHEST"
     Then the result is a searchset holding exactly the matching documents

@@ -182,8 +182,8 @@ pub enum Fault {
     MhdBinaryCorrupt,
     /// ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2).
     MhdOkForUnacceptable,
-    /// KOS DocumentReferences in search results carry a masterIdentifier other than the KOS SOP Instance UID (MADO MadoDicomKosDocumentReference).
-    MhdKosWrongMasterId,
+    /// KOS DocumentReferences in search results carry the FHIR manifest format code instead of the KOS SOP Class (MADO MadoDicomKosDocumentReference).
+    MhdKosWrongFormat,
     /// DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference).
     MhdNoStudyRelated,
     /// the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping).
@@ -289,7 +289,7 @@ impl Fault {
         Fault::MhdBinaryWrongType,
         Fault::MhdBinaryCorrupt,
         Fault::MhdOkForUnacceptable,
-        Fault::MhdKosWrongMasterId,
+        Fault::MhdKosWrongFormat,
         Fault::MhdNoStudyRelated,
         Fault::MadoFhirMissingInstance,
         Fault::MadoKosLegacy,
@@ -379,7 +379,7 @@ impl Fault {
             Fault::MhdBinaryWrongType => "mhd-binary-wrong-type",
             Fault::MhdBinaryCorrupt => "mhd-binary-corrupt",
             Fault::MhdOkForUnacceptable => "mhd-ok-for-unacceptable",
-            Fault::MhdKosWrongMasterId => "mhd-kos-wrong-master-id",
+            Fault::MhdKosWrongFormat => "mhd-kos-wrong-format",
             Fault::MhdNoStudyRelated => "mhd-no-study-related",
             Fault::MadoFhirMissingInstance => "mado-fhir-missing-instance",
             Fault::MadoKosLegacy => "mado-kos-legacy",
@@ -508,7 +508,7 @@ impl Fault {
             Fault::MhdBinaryWrongType => "ITI-68 answers with Content-Type application/octet-stream instead of the document's contentType (ITI TF-2 3.68.4.2.2)",
             Fault::MhdBinaryCorrupt => "ITI-68 returns the document with its last byte changed, so size/hash no longer agree (ITI TF-2 3.65.4.1.2.1, 3.68.4.2.2)",
             Fault::MhdOkForUnacceptable => "ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2)",
-            Fault::MhdKosWrongMasterId => "KOS DocumentReferences in search results carry a masterIdentifier other than the KOS SOP Instance UID (MADO MadoDicomKosDocumentReference)",
+            Fault::MhdKosWrongFormat => "KOS DocumentReferences in search results carry the FHIR manifest format code instead of the KOS SOP Class (MADO MadoDicomKosDocumentReference)",
             Fault::MhdNoStudyRelated => "DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference)",
             Fault::MadoFhirMissingInstance => "the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping)",
             Fault::MadoKosLegacy => "the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9)",

@@ -297,15 +297,18 @@ fn apply_search_faults(
             }
         }
     }
-    if st.has(Fault::MhdKosWrongMasterId) {
+    if st.has(Fault::MhdKosWrongFormat) {
         for h in hits.iter_mut() {
             let is_kos = h
                 .pointer("/content/0/attachment/contentType")
                 .and_then(Value::as_str)
                 == Some("application/dicom");
             if is_kos {
-                if let Some(m) = h.pointer_mut("/masterIdentifier/value") {
-                    *m = Value::String("urn:oid:2.25.1".into());
+                if let Some(f) = h.pointer_mut("/content/0/format") {
+                    *f = json!({
+                        "system": fhir::IHE_FORMATCODE,
+                        "code": super::mhd_content::MADO_FHIR_FORMAT
+                    });
                 }
             }
         }

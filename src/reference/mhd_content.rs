@@ -431,21 +431,23 @@ fn publish_study(
         .unwrap_or_else(|| "20260101".into());
     let mut items = Vec::new();
     let opts = mado_options();
+    // The MADO manifest describes the study; with the mado-kos-legacy fault the bytes published
+    // are the fixture's XDS-I.b manifest instead, under the same DocumentReference.
     let kos_bytes = if p.kos {
-        let built = if faults.contains(&Fault::MadoKosLegacy) {
+        mado::build_mado_kos(study, &opts).ok()
+    } else {
+        None
+    };
+    let legacy = faults
+        .contains(&Fault::MadoKosLegacy)
+        .then(|| {
             study
                 .instances
                 .iter()
                 .find(|i| i.kos)
                 .and_then(|i| std::fs::read(dir.join(&i.path)).ok())
-                .ok_or(())
-        } else {
-            mado::build_mado_kos(study, &opts).map_err(|_| ())
-        };
-        built.ok()
-    } else {
-        None
-    };
+        })
+        .flatten();
     let manifest = kos_bytes.as_deref().and_then(|b| kos::parse(b).ok());
     let period_start = manifest
         .as_ref()
@@ -480,7 +482,7 @@ fn publish_study(
             kind: "kos",
             docref: d,
             content_type: DICOM.into(),
-            bytes: Bytes::from(bytes.clone()),
+            bytes: Bytes::from(legacy.clone().unwrap_or_else(|| bytes.clone())),
         });
         items.push(id.clone());
         if p.fhir {
@@ -591,6 +593,19 @@ fn drop_last_instance(bundle: &mut Value) {
     }
 }
 
+fn rewrite_accession(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if o.get("system").and_then(Value::as_str) == Some(ACCESSION_SYSTEM) {
+                o.insert("value".into(), Value::String("ACC99999".into()));
+            }
+            o.values_mut().for_each(rewrite_accession);
+        }
+        Value::Array(a) => a.iter_mut().for_each(rewrite_accession),
+        _ => {}
+    }
+}
+
 fn apply_report_faults(bundle: &mut Value, faults: &BTreeSet<Fault>) {
     let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) else {
         return;
@@ -617,13 +632,10 @@ fn apply_report_faults(bundle: &mut Value, faults: &BTreeSet<Fault>) {
                 }
             }
         }
-        if faults.contains(&Fault::ReportWrongAccession) && rt == "ServiceRequest" {
-            if let Some(ids) = r.get_mut("identifier").and_then(Value::as_array_mut) {
-                for i in ids {
-                    if i.get("system").and_then(Value::as_str) == Some(ACCESSION_SYSTEM) {
-                        i["value"] = Value::String("ACC99999".into());
-                    }
-                }
+        if faults.contains(&Fault::ReportWrongAccession) {
+            // Every accession identifier of the report, wherever it sits.
+            for v in r.values_mut() {
+                rewrite_accession(v);
             }
         }
         if faults.contains(&Fault::ReportStatusMismatch) && rt == "DiagnosticReport" {

@@ -28,7 +28,7 @@ const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 const LIST_TYPES: &str = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes";
 
 /// The checks a searchset answer is judged by.
-const SEARCH_CHECKS: &[&str] = &["FHIR-01", "MHD-14", "MHD-18"];
+const SEARCH_CHECKS: &[&str] = &["FHIR-01", "MHD-13", "MHD-14", "MHD-18"];
 /// The MADO rules of a KOS manifest (IHE RAD MADO 6.X.2).
 const KOS_MADO_CHECKS: &[&str] = &[
     "KOS-12", "KOS-13", "KOS-14", "KOS-15", "KOS-16", "KOS-17", "KOS-19",
