@@ -342,6 +342,11 @@ async fn serve(
             out,
             "XDS-I.b Imaging Document Source (RAD-69): {xds}/imaging-source"
         );
+        let _ = writeln!(
+            out,
+            "MHD Document Recipient/Responder (ITI-65, ITI-66, ITI-67, ITI-68): {}",
+            server.fhir_base()
+        );
         if let Some(a) = server.dimse_addr() {
             let _ = writeln!(
                 out,
@@ -352,7 +357,7 @@ async fn serve(
         let _ = writeln!(out, "press Ctrl-C to stop");
         let _ = out.flush();
     }
-    // Judge every message a SUT sends to the simulated XDS actors, as it arrives.
+    // Judge every message a SUT sends to the simulated XDS and MHD actors, as it arrives.
     let inbox = server.inbox();
     let watcher = tokio::spawn(async move {
         let mut next = 0;
@@ -370,7 +375,7 @@ async fn serve(
     ExitCode::SUCCESS
 }
 
-/// Print an inbound exchange and the verdicts of the XDS checks on it.
+/// Print an inbound exchange and the verdicts of the XDS or MHD checks on it.
 fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
     use ihe_harness::checks::{self, Expect, Outcome, Subject};
     use std::io::Write as _;
@@ -381,9 +386,16 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
         strict: false,
         followups: &[],
     };
-    let findings: Vec<_> = checks::xds::CHECKS
+    // The SOAP rules for XDS messages; FHIR-01 and the MHD rules for MHD requests.
+    let rules: &[checks::Check] = if ex.transaction.starts_with("ITI-6") {
+        checks::mhd::CHECKS
+    } else {
+        checks::xds::CHECKS
+    };
+    let findings: Vec<_> = rules
         .iter()
         .map(|c| checks::evaluate(c, &subject))
+        .filter(|f| f.outcome != Outcome::NotApplicable)
         .collect();
     let failed: Vec<_> = findings.iter().filter(|f| f.is_failure()).collect();
     let passed = findings

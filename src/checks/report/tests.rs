@@ -85,7 +85,11 @@ fn every_fixture_study_yields_a_clean_report() {
             let doc = report_for_study(&study, &opts);
             assert_eq!(validate_report(&doc), vec![], "{}", study.alias);
             assert_eq!(report_warnings(&doc), vec![], "{}", study.alias);
-            for c in CHECKS.iter().filter(|c| c.id != "RPT-10") {
+            // RPT-10 needs a manifest to compare with, RPT-14 several versions.
+            for c in CHECKS
+                .iter()
+                .filter(|c| c.id != "RPT-10" && c.id != "RPT-14")
+            {
                 assert_eq!(
                     verdict(c.id, &doc),
                     Verdict::Pass,
@@ -355,4 +359,45 @@ fn standalone_resources_get_their_rules() {
         validate_resource(&json!({"resourceType": "Observation"})),
         vec![]
     );
+}
+
+#[test]
+fn rpt_14_versions_share_the_identifier() {
+    let f = fixtures();
+    let Some(study) = f.study("MR-BRAIN") else {
+        panic!("fixture study MR-BRAIN");
+    };
+    let version = |status: &str| {
+        report_for_study(
+            &study,
+            &ReportOptions {
+                status: status.into(),
+                ..ReportOptions::default()
+            },
+        )
+    };
+    let check = CHECKS
+        .iter()
+        .find(|c| c.id == "RPT-14")
+        .expect("RPT-14 registered");
+    let judge = |first: &Value, others: &[Value]| {
+        let ex = exchange(first);
+        let followups: Vec<_> = others.iter().map(exchange).collect();
+        (check.eval)(&Subject {
+            exchange: &ex,
+            expect: &Expect::default(),
+            strict: false,
+            followups: &followups,
+        })
+    };
+    let prelim = version("preliminary");
+    let fin = version("final");
+    assert_eq!(judge(&prelim, std::slice::from_ref(&fin)), Verdict::Pass);
+    assert!(matches!(judge(&prelim, &[]), Verdict::NotApplicable(_)));
+    // A final version that carries another business identifier.
+    let mut other = fin.clone();
+    let i = entry(&other, "Composition");
+    other["entry"][i]["resource"]["identifier"] =
+        json!({"system": "urn:oid:1.2.3", "value": "other"});
+    assert!(is_fail(&judge(&prelim, &[other])));
 }
