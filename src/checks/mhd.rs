@@ -223,7 +223,18 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
         return Verdict::fail(format!("a FHIR {}", wanted.join("/")), "an empty body");
     }
     if !complete {
-        return Verdict::na("the body was not kept whole");
+        // Too large to keep whole: judge what was kept. A FHIR resource starts with `{` (JSON)
+        // or `<` (XML) after optional white space.
+        return match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'<') => Verdict::na("the body was too large to keep whole"),
+            _ => Verdict::fail(
+                format!("a FHIR {}", wanted.join("/")),
+                format!(
+                    "the first {} bytes of the body hold no FHIR resource",
+                    body.len()
+                ),
+            ),
+        };
     }
     match parse_fhir(body, ct) {
         Err(e) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), e),

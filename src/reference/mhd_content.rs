@@ -792,3 +792,57 @@ fn rewrite_strings(v: &mut Value, map: &BTreeMap<String, String>) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue_of_fixtures() -> Catalogue {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let f = Fixtures::load(&dir).expect("fixtures");
+        catalogue(&f, &BTreeSet::new())
+    }
+
+    #[test]
+    fn every_study_publishes_what_the_table_says() {
+        let c = catalogue_of_fixtures();
+        let kinds = |alias: &str| -> Vec<&str> {
+            c.docs
+                .iter()
+                .filter(|d| d.alias == alias)
+                .map(|d| d.kind)
+                .collect()
+        };
+        assert_eq!(kinds("CT-CHEST"), ["kos", "fhir", "report"]);
+        assert_eq!(
+            kinds("MR-BRAIN"),
+            ["kos", "fhir", "preliminary-report", "report"]
+        );
+        assert_eq!(kinds("DX-CHEST"), ["report"]);
+        assert_eq!(kinds("US-ABDOMEN"), ["kos", "report"]);
+        // Every KOS DocumentReference names its manifest's SOP Instance UID.
+        for d in c.docs.iter().filter(|d| d.kind == "kos") {
+            let m = kos::parse(&d.bytes).expect("MADO KOS parses");
+            assert_eq!(
+                d.master_identifier(),
+                format!("urn:oid:{}", m.sop_instance_uid.unwrap_or_default())
+            );
+        }
+    }
+
+    #[test]
+    fn load_mode_bundles_pass_the_recipient_validator() {
+        let c = catalogue_of_fixtures();
+        for alias in ["CT-CHEST", "MR-BRAIN", "DX-CHEST", "US-ABDOMEN"] {
+            for patient in [None, Some("Patient/123")] {
+                let b = c.provide_bundle(alias, patient).expect("bundle");
+                let v = crate::checks::mhd::validate_provide_bundle(
+                    &b,
+                    Some(crate::model::fhir::FHIR_JSON),
+                    false,
+                );
+                assert!(v.is_empty(), "{alias} {patient:?}: {v:#?}");
+            }
+        }
+    }
+}

@@ -606,7 +606,14 @@ pub(super) fn replace_rules(index: &Index<'_>, r: &Value, at: &str, out: &mut Ve
         let Some(target) = rel.get("target").and_then(|t| str_at(t, "reference")) else {
             continue;
         };
-        if !index.superseded.contains(&canonical_reference(target)) {
+        // The replaced DocumentReference is PATCHed to superseded (ITI TF-2 3.65.4.1.2.3), or,
+        // when it is created in the same bundle, created already superseded.
+        let created_superseded = index.resolve(target).is_some_and(|(_, e)| {
+            method(e) == "POST"
+                && e.get("resource")
+                    .is_some_and(|t| str_at(t, "status") == Some("superseded"))
+        });
+        if !created_superseded && !index.superseded.contains(&canonical_reference(target)) {
             out.push(v(
                 "MHD-10",
                 format!("{at}.relatesTo[{j}]"),

@@ -1,0 +1,172 @@
+//! Hostile MHD Document Responders: an ITI-67 search answered with an HTML error page, a FHIR XML
+//! entity bomb, invalid UTF-8, truncated JSON, a JSON body that is not a FHIR resource, 64 MB of
+//! noise, silence, or a closed connection. The harness never panics or hangs: a bad answer is a Fail
+//! (FHIR-01, or the searchset rules), a broken transfer is an Error, each within the read timeout,
+//! and the report is written.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How the fake responder answers every request.
+#[derive(Clone, Copy, Debug)]
+enum Answer {
+    Html,
+    EntityBomb,
+    InvalidUtf8,
+    TruncatedJson,
+    NotFhir,
+    Huge,
+    Silence,
+    Close,
+}
+
+fn response(a: Answer) -> Vec<u8> {
+    let http = |ct: &str, body: &[u8]| {
+        let mut v = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        v.extend_from_slice(body);
+        v
+    };
+    match a {
+        Answer::Html => {
+            let mut v = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: 28\r\nConnection: close\r\n\r\n".to_vec();
+            v.extend_from_slice(b"<html><h1>oops</h1></html>\n");
+            v.push(b'\n');
+            v
+        }
+        Answer::EntityBomb => {
+            let mut x = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+            for i in 1..10 {
+                let prev = if i == 1 { String::new() } else { (i - 1).to_string() };
+                x.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&lol{prev};").repeat(10)));
+            }
+            x.push_str("]><Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"&lol9;\"/></Bundle>");
+            http("application/fhir+xml", x.as_bytes())
+        }
+        Answer::InvalidUtf8 => {
+            let mut b = b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"id\":\"".to_vec();
+            b.extend_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
+            b.extend_from_slice(b"\"}");
+            http("application/fhir+json", &b)
+        }
+        Answer::TruncatedJson => http(
+            "application/fhir+json",
+            b"{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{\"resourceType\":\"Docu",
+        ),
+        Answer::NotFhir => http("application/fhir+json", b"[1, 2, 3]"),
+        Answer::Huge | Answer::Silence | Answer::Close => Vec::new(),
+    }
+}
+
+/// A responder on a free port answering every connection with `a`; returns its FHIR base.
+fn spawn_responder(a: Answer) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await;
+                    match a {
+                        Answer::Silence => tokio::time::sleep(Duration::from_secs(60)).await,
+                        Answer::Close => {}
+                        Answer::Huge => {
+                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 67108864\r\n\r\n";
+                            let _ = sock.write_all(head.as_bytes()).await;
+                            let chunk = vec![b' '; 1 << 20];
+                            for _ in 0..64 {
+                                if sock.write_all(&chunk).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        other => {
+                            let _ = sock.write_all(&response(other)).await;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let addr = rx.recv().unwrap();
+    format!("http://{addr}/fhir")
+}
+
+fn run_against(a: Answer) -> (std::process::Output, serde_json::Value, Duration) {
+    let base = spawn_responder(a);
+    let dir = report_dir("mhd-hostile");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"hostile responder\"\n[test_data]\nmode = \"preloaded\"\n[mhd]\n\
+             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let t0 = Instant::now();
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:ITI-67 and @req:MHD-16",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let took = t0.elapsed();
+    let results = results(&reports);
+    assert!(reports.join("junit.xml").is_file());
+    (out, results, took)
+}
+
+#[test]
+fn bad_answers_are_fails() {
+    for a in [
+        Answer::Html,
+        Answer::EntityBomb,
+        Answer::InvalidUtf8,
+        Answer::TruncatedJson,
+        Answer::NotFhir,
+        Answer::Huge,
+    ] {
+        let (out, results, took) = run_against(a);
+        assert_eq!(out.status.code(), Some(1), "{a:?}\n{}", dump(&out));
+        let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
+        // Even an error answer must be FHIR (an OperationOutcome), so FHIR-01 judges them all.
+        assert!(
+            failed.iter().any(|c| c == "FHIR-01"),
+            "{a:?}: {failed:?}\n{}",
+            dump(&out)
+        );
+        assert!(took < Duration::from_secs(30), "{a:?} took {took:?}");
+    }
+}
+
+#[test]
+fn silence_and_a_closed_connection_are_errors_within_the_timeout() {
+    for a in [Answer::Silence, Answer::Close] {
+        let (out, results, took) = run_against(a);
+        assert_eq!(out.status.code(), Some(2), "{a:?}\n{}", dump(&out));
+        assert!(outcomes(&results).iter().all(|(_, o)| o == "error"));
+        assert!(failures(&results).is_empty());
+        assert!(took < Duration::from_secs(15), "{a:?} took {took:?}");
+    }
+}
