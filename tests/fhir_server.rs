@@ -32,21 +32,8 @@ fn fhir_server_reports_only_the_pinned_deviations() {
     ]);
     let results = results(dir.path());
     let outcomes = outcomes(&results);
-    let errors: Vec<_> = outcomes.iter().filter(|(_, o)| o == "error").collect();
-    assert!(
-        errors.is_empty(),
-        "harness errors against the FHIR server: {errors:?}\n{}",
-        dump(&out)
-    );
-    let got = failures(&results);
     let want = pinned();
-    let new: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
-    let lost: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
-    assert!(
-        new.is_empty() && lost.is_empty(),
-        "new deviations (not pinned): {new:#?}\npinned but no longer detected: {lost:#?}\n{}",
-        dump(&out)
-    );
+    assert_only_pinned(&results, &want, &out);
     // The UC3 chain ran end to end (report, manifest and Orthanc's images agree).
     let chain = outcomes
         .iter()

@@ -9,7 +9,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How the fake responder answers every request.
 #[derive(Clone, Copy, Debug)]
@@ -65,47 +64,15 @@ fn response(a: Answer) -> Vec<u8> {
     }
 }
 
-/// A responder on a free port answering every connection with `a`; returns its FHIR base.
+/// A server on a free port answering every connection with `a`; returns its base URL.
 fn spawn_responder(a: Answer) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let mut buf = vec![0u8; 65536];
-                    let _ = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await;
-                    match a {
-                        Answer::Silence => tokio::time::sleep(Duration::from_secs(60)).await,
-                        Answer::Close => {}
-                        Answer::Huge => {
-                            let head = "HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\nContent-Length: 67108864\r\n\r\n";
-                            let _ = sock.write_all(head.as_bytes()).await;
-                            let chunk = vec![b' '; 1 << 20];
-                            for _ in 0..64 {
-                                if sock.write_all(&chunk).await.is_err() {
-                                    break;
-                                }
-                            }
-                        }
-                        other => {
-                            let _ = sock.write_all(&response(other)).await;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    let addr = rx.recv().unwrap();
-    format!("http://{addr}/fhir")
+    let fake = match a {
+        Answer::Silence => Fake::Silence,
+        Answer::Close => Fake::Close,
+        Answer::Huge => Fake::Huge("application/fhir+json"),
+        other => Fake::Bytes(response(other)),
+    };
+    spawn_fake(fake, "/fhir")
 }
 
 fn run_against(a: Answer) -> (std::process::Output, serde_json::Value, Duration) {

@@ -172,6 +172,25 @@ impl MhdClient {
             .await
     }
 
+    /// `GET Patient?identifier=system|value`, the lookup of a Patient resource by a business
+    /// identifier that a consumer grouped with PDQm, or a source, makes before referencing it.
+    pub async fn find_patient(&self, token: &str, actor: &'static str) -> Exchange {
+        let url = self.url(&format!(
+            "Patient?identifier={}",
+            url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+        ));
+        self.http
+            .exchange(
+                Meta {
+                    transaction: "FHIR",
+                    operation: "Patient search".into(),
+                    actor,
+                },
+                Request::get(url, Some(FHIR_JSON)),
+            )
+            .await
+    }
+
     /// ITI-68: GET the document at `url` (absolute, or relative to the FHIR base), with an
     /// optional Accept header.
     pub async fn retrieve(&self, url: &str, accept: Option<&str>) -> Exchange {
@@ -186,6 +205,18 @@ impl MhdClient {
             )
             .await
     }
+}
+
+/// `Patient/{id}` of the first Patient of a searchset answer, if any.
+pub fn first_patient(ex: &Exchange) -> Option<String> {
+    ex.response
+        .as_ref()
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
+        .and_then(|b| {
+            b.pointer("/entry/0/resource/id")
+                .and_then(Value::as_str)
+                .map(|id| format!("Patient/{id}"))
+        })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::model::kos::{self, Rules, RULES};
 const ACTOR: &str = "Imaging Document Source (KOS manifest Content Creator)";
 
 /// The manifest kept in the exchange: the first whole KOS part of a multipart body.
-fn manifest_bytes<'a>(s: &'a Subject<'_>) -> Option<&'a [u8]> {
+pub(super) fn manifest_bytes<'a>(s: &'a Subject<'_>) -> Option<&'a [u8]> {
     s.exchange.multipart.as_ref().and_then(|mp| {
         mp.parts.iter().find_map(|p| {
             let is_kos = p

@@ -48,20 +48,7 @@ fn kos_bytes<'a>(s: &'a Subject<'_>) -> Option<&'a [u8]> {
             }
         }
     }
-    s.exchange.multipart.as_ref().and_then(|mp| {
-        mp.parts.iter().find_map(|p| {
-            let is_kos = p
-                .dicom
-                .as_ref()
-                .and_then(|d| d.sop_class.as_deref())
-                .is_some_and(|c| c == kos::KOS_SOP_CLASS);
-            if is_kos {
-                p.document.as_deref()
-            } else {
-                None
-            }
-        })
-    })
+    super::kos::manifest_bytes(s)
 }
 
 fn manifest(s: &Subject<'_>) -> Result<kos::Manifest, Verdict> {

@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use super::faults::Fault;
 use super::mhd_search::{self, BadSearch};
 use super::Shared;
-use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
+use crate::evidence::{Body, Direction, Exchange, HttpResponse};
 use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
 
 /// Path of the FHIR base below the server root.
@@ -759,26 +759,7 @@ fn record(
     t0: Instant,
     started_at: String,
 ) {
-    let req_headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let ct = crate::evidence::find_header(&req_headers, "content-type").map(str::to_string);
-    let q = crate::transport::http::shell_quote;
-    let repro = if method == Method::GET {
-        format!("curl -sS -D - -o response.body {}", q(url))
-    } else {
-        format!(
-            "curl -sS -X {method} -H {} --data-binary @request.body -D - -o response.body {}",
-            q(&format!("Content-Type: {}", ct.as_deref().unwrap_or(""))),
-            q(url)
-        )
-    };
+    let (request, repro) = super::inbound_request(method.as_str(), url, headers, body.clone());
     let exchange = Exchange {
         seq: 0,
         transaction: transaction.to_string(),
@@ -788,12 +769,7 @@ fn record(
         started_at,
         time_to_headers: Some(t0.elapsed()),
         elapsed: t0.elapsed(),
-        request: HttpRequest {
-            method: method.to_string(),
-            url: url.to_string(),
-            headers: crate::evidence::redact::headers(&req_headers),
-            body: Body::from_bytes(body.clone()),
-        },
+        request,
         response: Some(HttpResponse {
             status: answer.status.as_u16(),
             headers: vec![("content-type".into(), answer.content_type.clone())],

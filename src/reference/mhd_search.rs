@@ -198,6 +198,26 @@ fn extension_codes(
     out
 }
 
+/// A patient parameter (`patient`, a reference; `patient.identifier`, a token on the Patient the
+/// subject points at) against a subject reference.
+fn subject_matches(
+    name: &str,
+    val: &str,
+    subject: Option<&str>,
+    patient_identifiers: &dyn Fn(&str) -> Vec<Identifier>,
+) -> bool {
+    match name {
+        "patient" | "subject" => reference_matches(subject, val),
+        _ => subject
+            .map(|s| {
+                patient_identifiers(s)
+                    .iter()
+                    .any(|i| identifier_matches(i, val))
+            })
+            .unwrap_or(false),
+    }
+}
+
 /// Does a stored DocumentReference match every parameter?
 pub fn document_reference_matches(
     v: &Value,
@@ -216,14 +236,9 @@ pub fn document_reference_matches(
         .collect();
     params(raw).iter().all(|p| {
         p.values.iter().any(|val| match p.name.as_str() {
-            "patient" | "subject" => reference_matches(subject, val),
-            "patient.identifier" | "subject.identifier" => subject
-                .map(|s| {
-                    patient_identifiers(s)
-                        .iter()
-                        .any(|i| identifier_matches(i, val))
-                })
-                .unwrap_or(false),
+            "patient" | "subject" | "patient.identifier" | "subject.identifier" => {
+                subject_matches(&p.name, val, subject, patient_identifiers)
+            }
             "status" => d.status.as_deref() == Some(val.as_str()),
             "type" => d
                 .type_
@@ -314,14 +329,9 @@ pub fn list_matches(
     let subject = l.subject.as_ref().and_then(|s| s.reference.as_deref());
     params(raw).iter().all(|p| {
         p.values.iter().any(|val| match p.name.as_str() {
-            "patient" | "subject" => reference_matches(subject, val),
-            "patient.identifier" | "subject.identifier" => subject
-                .map(|s| {
-                    patient_identifiers(s)
-                        .iter()
-                        .any(|i| identifier_matches(i, val))
-                })
-                .unwrap_or(false),
+            "patient" | "subject" | "patient.identifier" | "subject.identifier" => {
+                subject_matches(&p.name, val, subject, patient_identifiers)
+            }
             "status" => l.status.as_deref() == Some(val.as_str()),
             "code" => l.code.as_ref().map(|c| cc_matches(c, val)).unwrap_or(false),
             "date" => date_matches(val, l.date.as_deref(), None),

@@ -306,6 +306,43 @@ impl AppState {
     }
 }
 
+/// The request a SUT sent to a simulated actor, as evidence (secrets redacted), and the `curl`
+/// line that repeats it.
+pub(crate) fn inbound_request(
+    method: &str,
+    url: &str,
+    headers: &axum::http::HeaderMap,
+    body: bytes::Bytes,
+) -> (crate::evidence::HttpRequest, String) {
+    let req_headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let q = crate::transport::http::shell_quote;
+    let repro = if method == "GET" {
+        format!("curl -sS -D - -o response.body {}", q(url))
+    } else {
+        let ct = crate::evidence::find_header(&req_headers, "content-type").unwrap_or("");
+        format!(
+            "curl -sS -X {method} -H {} --data-binary @request.body -D - -o response.body {}",
+            q(&format!("Content-Type: {ct}")),
+            q(url)
+        )
+    };
+    let request = crate::evidence::HttpRequest {
+        method: method.to_string(),
+        url: url.to_string(),
+        headers: crate::evidence::redact::headers(&req_headers),
+        body: crate::evidence::Body::from_bytes(body),
+    };
+    (request, repro)
+}
+
 fn router(state: Shared) -> Router {
     let s = web::SERVICE_PATH;
     let i = format!("{s}/studies/{{study}}/series/{{series}}/instances/{{instance}}");

@@ -31,7 +31,7 @@ use super::{Fault, Shared};
 use crate::config::xds::{
     DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY, DEFAULT_REPOSITORY_ID,
 };
-use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
+use crate::evidence::{Body, Direction, Exchange, HttpResponse};
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, AdhocQueryResponse, DocumentContent, DocumentResponse, Message,
     ProvideAndRegisterRequest, RegistryError, RegistryResponse, RetrieveDocumentSetRequest,
@@ -391,25 +391,11 @@ async fn serve(
     };
     let (status, resp_headers, resp_body) = package(&st, &answer, &relates_to, request_action);
     // Record the inbound exchange for the scenario that waits for it.
-    let req_headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let ct = crate::evidence::find_header(&req_headers, "content-type").map(str::to_string);
     let url = format!("http://{}{path}", st.bound());
-    let repro = format!(
-        "curl -sS -X POST -H {} --data-binary @request.body -D - -o response.body {}",
-        crate::transport::http::shell_quote(&format!(
-            "Content-Type: {}",
-            ct.as_deref().unwrap_or("")
-        )),
-        crate::transport::http::shell_quote(&url)
-    );
+    let ct = headers
+        .get("content-type")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let (request, repro) = super::inbound_request("POST", &url, &headers, body.clone());
     let exchange = Exchange {
         seq: 0,
         transaction: answer.transaction.to_string(),
@@ -424,12 +410,7 @@ async fn serve(
         started_at,
         time_to_headers: Some(t0.elapsed()),
         elapsed: t0.elapsed(),
-        request: HttpRequest {
-            method: "POST".into(),
-            url,
-            headers: crate::evidence::redact::headers(&req_headers),
-            body: Body::from_bytes(body.clone()),
-        },
+        request,
         response: Some(HttpResponse {
             status: status.as_u16(),
             headers: resp_headers.clone(),

@@ -272,36 +272,9 @@ async fn ensure_patient(
             .and_then(Value::as_str)
             .unwrap_or("")
     );
-    let meta = || crate::transport::http::Meta {
-        transaction: "FHIR",
-        operation: "load test patient".into(),
-        actor: crate::actors::mhd::SOURCE,
-    };
-    let found = c
-        .http
-        .exchange(
-            meta(),
-            crate::transport::http::Request::get(
-                c.url(&format!(
-                    "Patient?identifier={}",
-                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-                )),
-                Some(crate::model::fhir::FHIR_JSON),
-            ),
-        )
-        .await;
-    let id_of = |ex: &Exchange, pointer: &str| {
-        ex.response
-            .as_ref()
-            .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
-            .and_then(|b| {
-                b.pointer(pointer)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
-    };
-    if let Some(id) = id_of(&found, "/entry/0/resource/id") {
-        return Ok(format!("Patient/{id}"));
+    let found = c.find_patient(&token, crate::actors::mhd::SOURCE).await;
+    if let Some(reference) = crate::actors::mhd::first_patient(&found) {
+        return Ok(reference);
     }
     let mut body = patient.clone();
     if let Some(o) = body.as_object_mut() {
@@ -310,7 +283,11 @@ async fn ensure_patient(
     let created = c
         .http
         .exchange(
-            meta(),
+            crate::transport::http::Meta {
+                transaction: "FHIR",
+                operation: "load test patient".into(),
+                actor: crate::actors::mhd::SOURCE,
+            },
             crate::transport::http::Request {
                 method: reqwest::Method::POST,
                 url: c.url("Patient"),
@@ -319,8 +296,15 @@ async fn ensure_patient(
             },
         )
         .await;
-    id_of(&created, "/id")
-        .map(|id| format!("Patient/{id}"))
+    created
+        .response
+        .as_ref()
+        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
+        .and_then(|b| {
+            b.get("id")
+                .and_then(Value::as_str)
+                .map(|id| format!("Patient/{id}"))
+        })
         .ok_or_else(|| {
             format!(
                 "could not create test patient {pid}: HTTP {:?}",
@@ -380,47 +364,11 @@ async fn find_xml(world: &mut HarnessWorld, alias: String) -> StepResult {
     expr = "the consumer finds the documents of the patient of study {string} by patient reference"
 )]
 async fn find_by_reference(world: &mut HarnessWorld, alias: String) -> StepResult {
-    let c = client(world)?;
     let p = patient_of(world, &alias)?;
     // Resolve the Patient resource first, as a consumer grouped with PDQm would.
-    let token = format!("{}|{p}", patient_system(world));
-    let ex = c
-        .http
-        .exchange(
-            crate::transport::http::Meta {
-                transaction: "FHIR",
-                operation: "Patient search".into(),
-                actor: crate::actors::mhd::CONSUMER,
-            },
-            crate::transport::http::Request::get(
-                c.url(&format!(
-                    "Patient?identifier={}",
-                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-                )),
-                Some(crate::model::fhir::FHIR_JSON),
-            ),
-        )
-        .await;
-    let idx = record(world, ex)?;
-    let id = world
-        .evidence
-        .get(idx)
-        .and_then(|ex| ex.response.as_ref())
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
-        .and_then(|b| {
-            b.pointer("/entry/0/resource/id")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        });
-    let Some(id) = id else {
-        return Err(harness_error(
-            world,
-            "patient not found",
-            format!("the SUT holds no Patient with identifier {token}"),
-        ));
-    };
+    let reference = patient_reference(world, &alias, crate::actors::mhd::CONSUMER).await?;
     let params = vec![
-        ("patient".to_string(), format!("Patient/{id}")),
+        ("patient".to_string(), reference),
         ("status".to_string(), "current".to_string()),
     ];
     let truth = with_patient(world, &p, &[]);
@@ -767,83 +715,66 @@ async fn answer_404(world: &mut HarnessWorld, status: u16) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // Manifests (MADO)
 
-#[then("the KOS manifest is a conformant MADO manifest")]
-async fn kos_is_mado(world: &mut HarnessWorld) -> StepResult {
-    let Some(k) = world.mhd.kos.clone() else {
-        return Err(harness_error(
-            world,
-            "no KOS retrieved",
-            "retrieve the KOS manifest first",
-        ));
+/// The document of `kind` retrieved earlier in the scenario, or a harness error saying so.
+fn retrieved(world: &mut HarnessWorld, kind: &str) -> Result<Retrieved, StepError> {
+    let got = match kind {
+        "kos" => world.mhd.kos.clone(),
+        "fhir" => world.mhd.fhir.clone(),
+        _ => world.mhd.report.clone(),
     };
+    got.ok_or_else(|| {
+        harness_error(
+            world,
+            "nothing retrieved",
+            format!("retrieve the {kind} document first"),
+        )
+    })
+}
+
+/// Judge exchange `idx` by the MADO checks `ids`, with the profile's code table and `tweak`.
+fn judge_mado(
+    world: &mut HarnessWorld,
+    idx: usize,
+    ids: &[&str],
+    tweak: impl FnOnce(&mut crate::checks::mado::MadoExpect),
+) -> StepResult {
+    let mut mado = mado_expect(world);
+    tweak(&mut mado);
     let expect = Expect {
-        mado: mado_expect(world),
+        mado,
         ..Expect::default()
     };
-    judge(world, k.idx, &expect, &[], KOS_MADO_CHECKS)
+    judge(world, idx, &expect, &[], ids)
+}
+
+#[then("the KOS manifest is a conformant MADO manifest")]
+async fn kos_is_mado(world: &mut HarnessWorld) -> StepResult {
+    let k = retrieved(world, "kos")?;
+    judge_mado(world, k.idx, KOS_MADO_CHECKS, |_| {})
 }
 
 #[then("the manifest agrees with its DocumentReference")]
 async fn kos_agrees_docref(world: &mut HarnessWorld) -> StepResult {
-    let Some(k) = world.mhd.kos.clone() else {
-        return Err(harness_error(
-            world,
-            "no KOS retrieved",
-            "retrieve the KOS manifest first",
-        ));
-    };
-    let mut mado = mado_expect(world);
-    mado.docref = Some(k.docref.clone());
-    let expect = Expect {
-        mado,
-        ..Expect::default()
-    };
-    judge(world, k.idx, &expect, &[], &["MADO-C3"])
+    let k = retrieved(world, "kos")?;
+    judge_mado(world, k.idx, &["MADO-C3"], |m| m.docref = Some(k.docref))
 }
 
 #[then("the FHIR manifest is a conformant MADO FHIR manifest")]
 async fn fhir_is_mado(world: &mut HarnessWorld) -> StepResult {
-    let Some(f) = world.mhd.fhir.clone() else {
-        return Err(harness_error(
-            world,
-            "no FHIR manifest retrieved",
-            "retrieve the FHIR manifest first",
-        ));
-    };
-    let expect = Expect {
-        mado: mado_expect(world),
-        ..Expect::default()
-    };
-    judge(world, f.idx, &expect, &[], FHIR_MANIFEST_CHECKS)
+    let f = retrieved(world, "fhir")?;
+    judge_mado(world, f.idx, FHIR_MANIFEST_CHECKS, |_| {})
 }
 
 #[then("the KOS and FHIR manifests agree")]
 async fn twins_agree(world: &mut HarnessWorld) -> StepResult {
-    let (Some(k), Some(f)) = (world.mhd.kos.clone(), world.mhd.fhir.clone()) else {
-        return Err(harness_error(
-            world,
-            "manifests missing",
-            "retrieve both manifests first",
-        ));
-    };
-    let mut mado = mado_expect(world);
-    mado.twin_kos = Some(k.bytes.clone());
-    let expect = Expect {
-        mado,
-        ..Expect::default()
-    };
-    judge(world, f.idx, &expect, &[], &["MADO-C1"])
+    let k = retrieved(world, "kos")?;
+    let f = retrieved(world, "fhir")?;
+    judge_mado(world, f.idx, &["MADO-C1"], |m| m.twin_kos = Some(k.bytes))
 }
 
 #[when("the consumer retrieves the series the manifest references by WADO-RS")]
 async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
-    let Some(k) = world.mhd.kos.clone() else {
-        return Err(harness_error(
-            world,
-            "no KOS retrieved",
-            "retrieve the KOS manifest first",
-        ));
-    };
+    let k = retrieved(world, "kos")?;
     let Some(dw) = world.ctx.dicomweb.clone() else {
         return Err(not_applicable(
             world,
@@ -902,20 +833,15 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the manifest agrees with the images the image source returned")]
 async fn manifest_agrees_images(world: &mut HarnessWorld) -> StepResult {
-    let (Some(k), Some(held)) = (world.mhd.kos.clone(), world.mhd.images.clone()) else {
+    let k = retrieved(world, "kos")?;
+    let Some(held) = world.mhd.images.clone() else {
         return Err(harness_error(
             world,
             "nothing to compare",
-            "retrieve the manifest and its series first",
+            "retrieve the series the manifest references first",
         ));
     };
-    let mut mado = mado_expect(world);
-    mado.held = Some(held);
-    let expect = Expect {
-        mado,
-        ..Expect::default()
-    };
-    judge(world, k.idx, &expect, &[], &["MADO-C2"])
+    judge_mado(world, k.idx, &["MADO-C2"], |m| m.held = Some(held))
 }
 
 fn mado_expect(world: &HarnessWorld) -> crate::checks::mado::MadoExpect {
@@ -943,13 +869,7 @@ fn mado_expect(world: &HarnessWorld) -> crate::checks::mado::MadoExpect {
 
 #[then("the report is a conformant HL7 Europe imaging report")]
 async fn report_conformant(world: &mut HarnessWorld) -> StepResult {
-    let Some(r) = world.mhd.report.clone() else {
-        return Err(harness_error(
-            world,
-            "no report retrieved",
-            "retrieve the report first",
-        ));
-    };
+    let r = retrieved(world, "report")?;
     judge(
         world,
         r.idx,
@@ -961,13 +881,8 @@ async fn report_conformant(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the report links to the manifest of the same study")]
 async fn report_links(world: &mut HarnessWorld) -> StepResult {
-    let (Some(r), Some(k)) = (world.mhd.report.clone(), world.mhd.kos.clone()) else {
-        return Err(harness_error(
-            world,
-            "report or manifest missing",
-            "retrieve both first",
-        ));
-    };
+    let r = retrieved(world, "report")?;
+    let k = retrieved(world, "kos")?;
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
         Err(e) => {
@@ -1051,38 +966,20 @@ fn fresh_seed(world: &HarnessWorld, what: &str) -> String {
 }
 
 /// A Patient reference on the SUT for the patient of `alias` (looked up by identifier).
-async fn patient_reference(world: &mut HarnessWorld, alias: &str) -> Result<String, StepError> {
+async fn patient_reference(
+    world: &mut HarnessWorld,
+    alias: &str,
+    actor: &'static str,
+) -> Result<String, StepError> {
     let c = client(world)?;
     let p = patient_of(world, alias)?;
     let token = format!("{}|{p}", patient_system(world));
-    let ex = c
-        .http
-        .exchange(
-            crate::transport::http::Meta {
-                transaction: "FHIR",
-                operation: "Patient search".into(),
-                actor: crate::actors::mhd::SOURCE,
-            },
-            crate::transport::http::Request::get(
-                c.url(&format!(
-                    "Patient?identifier={}",
-                    url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-                )),
-                Some(crate::model::fhir::FHIR_JSON),
-            ),
-        )
-        .await;
+    let ex = c.find_patient(&token, actor).await;
     let idx = record(world, ex)?;
     world
         .evidence
         .get(idx)
-        .and_then(|ex| ex.response.as_ref())
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
-        .and_then(|b| {
-            b.pointer("/entry/0/resource/id")
-                .and_then(Value::as_str)
-                .map(|id| format!("Patient/{id}"))
-        })
+        .and_then(crate::actors::mhd::first_patient)
         .ok_or_else(|| {
             harness_error(
                 world,
@@ -1175,7 +1072,7 @@ async fn provide(
     mutate: Option<&str>,
 ) -> StepResult {
     let c = client(world)?;
-    let patient = patient_reference(world, alias).await?;
+    let patient = patient_reference(world, alias, crate::actors::mhd::SOURCE).await?;
     let (doc, published) = new_document(world, alias, kind)?;
     let seed = fresh_seed(world, "submission");
     let spec = crate::model::mhd_bundle::ProvideSpec {

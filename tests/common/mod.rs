@@ -75,6 +75,29 @@ pub fn dump(out: &Output) -> String {
     )
 }
 
+/// A run against a real server reports no harness error, and exactly the pinned deviations: a new
+/// deviation and a lost detection both fail.
+#[allow(dead_code)]
+pub fn assert_only_pinned(results: &serde_json::Value, want: &[(String, String)], out: &Output) {
+    let errors: Vec<_> = outcomes(results)
+        .into_iter()
+        .filter(|(_, o)| o == "error")
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "harness errors: {errors:?}\n{}",
+        dump(out)
+    );
+    let got = failures(results);
+    let new: Vec<_> = got.iter().filter(|g| !want.contains(g)).collect();
+    let lost: Vec<_> = want.iter().filter(|w| !got.contains(w)).collect();
+    assert!(
+        new.is_empty() && lost.is_empty(),
+        "new deviations (not pinned): {new:#?}\npinned but no longer detected: {lost:#?}\n{}",
+        dump(out)
+    );
+}
+
 /// A known-deviations file: (scenario, check) per `CHECK | scenario` line, sorted.
 pub fn pinned_from(text: &str) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = text
@@ -124,4 +147,66 @@ pub fn installed(tool: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// What a fake server answers to every request.
+#[allow(dead_code)]
+#[derive(Clone)]
+pub enum Fake {
+    /// These bytes (a whole HTTP response), then close.
+    Bytes(Vec<u8>),
+    /// A 200 announcing 64 MiB of this media type, then 64 MiB of spaces.
+    Huge(&'static str),
+    /// Nothing, for a minute.
+    Silence,
+    /// Close at once.
+    Close,
+}
+
+/// A server on a free loopback port that reads each request (briefly) and answers with `fake`;
+/// returns `http://127.0.0.1:PORT{path}`.
+#[allow(dead_code)]
+pub fn spawn_fake(fake: Fake, path: &str) -> String {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let fake = fake.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await;
+                    match fake {
+                        Fake::Silence => tokio::time::sleep(Duration::from_secs(60)).await,
+                        Fake::Close => {}
+                        Fake::Huge(ct) => {
+                            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: 67108864\r\n\r\n");
+                            let _ = sock.write_all(head.as_bytes()).await;
+                            let chunk = vec![b' '; 1 << 20];
+                            for _ in 0..64 {
+                                if sock.write_all(&chunk).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        Fake::Bytes(b) => {
+                            let _ = sock.write_all(&b).await;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    let addr = rx.recv().unwrap();
+    format!("http://{addr}{path}")
 }
