@@ -12,6 +12,12 @@ Feature: Publish imaging manifests and reports (MHD ITI-65)
     Then the recipient accepts the bundle
     And the published document can be found and retrieved unchanged
 
+  @uc:UC1 @mado:kos @mhd:comprehensive
+  Scenario: Publish a new KOS manifest with the Comprehensive metadata
+    When the source provides a new KOS manifest of study "MR-BRAIN" with the Comprehensive metadata
+    Then the recipient accepts the bundle
+    And the published document can be found and retrieved unchanged
+
   @uc:UC1 @uc:UC5
   Scenario: Publish a new imaging report
     When the source provides a new report of study "DX-CHEST"

@@ -83,7 +83,8 @@ impl Mhd {
     pub fn embedded(base: &str) -> Mhd {
         Mhd {
             base_url: base.trim_end_matches('/').to_string(),
-            comprehensive: false,
+            // The reference Recipient validates and accepts Comprehensive bundles too.
+            comprehensive: true,
             xml: true,
             manifest_format: ManifestFormat::Both,
             code_table: CodeTable::MadoTi,

@@ -1070,6 +1070,7 @@ async fn provide(
     alias: &str,
     kind: &str,
     mutate: Option<&str>,
+    comprehensive: bool,
 ) -> StepResult {
     let c = client(world)?;
     let patient = patient_reference(world, alias, crate::actors::mhd::SOURCE).await?;
@@ -1077,7 +1078,7 @@ async fn provide(
     let seed = fresh_seed(world, "submission");
     let spec = crate::model::mhd_bundle::ProvideSpec {
         patient,
-        comprehensive: false,
+        comprehensive,
         submission_set_unique_id: format!("urn:oid:{}", new_uid(&seed)),
         source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
         date: doc.creation.clone(),
@@ -1122,22 +1123,43 @@ async fn provide(
 
 #[when(expr = "the source provides a new KOS manifest of study {string}")]
 async fn provide_kos(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", None).await
+    provide(world, &alias, "kos", None, false).await
+}
+
+#[when(
+    expr = "the source provides a new KOS manifest of study {string} with the Comprehensive metadata"
+)]
+async fn provide_kos_comprehensive(world: &mut HarnessWorld, alias: String) -> StepResult {
+    if !world
+        .ctx
+        .config
+        .mhd
+        .as_ref()
+        .map(|m| m.comprehensive)
+        .unwrap_or(false)
+    {
+        return Err(not_applicable(
+            world,
+            "Comprehensive Metadata not claimed",
+            "the SUT profile does not claim the Comprehensive Metadata option ([mhd] comprehensive)",
+        ));
+    }
+    provide(world, &alias, "kos", None, true).await
 }
 
 #[when(expr = "the source provides a new report of study {string}")]
 async fn provide_report(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "report", None).await
+    provide(world, &alias, "report", None, false).await
 }
 
 #[when(expr = "the source provides a bundle of study {string} without its SubmissionSet")]
 async fn provide_no_ss(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", Some("no-submission-set")).await
+    provide(world, &alias, "kos", Some("no-submission-set"), false).await
 }
 
 #[when(expr = "the source provides a bundle of study {string} whose document hash is wrong")]
 async fn provide_wrong_hash(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", Some("wrong-hash")).await
+    provide(world, &alias, "kos", Some("wrong-hash"), false).await
 }
 
 #[then("the recipient accepts the bundle")]
