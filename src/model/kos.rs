@@ -1304,7 +1304,8 @@ fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("")
 }
 
-fn str_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
+/// A string element; an empty value is written as an empty element (type 2).
+pub(crate) fn str_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
     if value.is_empty() {
         DataElement::empty(tag, vr)
     } else {
@@ -1312,11 +1313,13 @@ fn str_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
     }
 }
 
-fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
+/// A sequence element of `items`.
+pub(crate) fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
     DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
 }
 
-fn code_item(value: &str, scheme: &str, meaning: &str) -> InMemDicomObject {
+/// A Code Sequence item (value, scheme designator, meaning).
+pub(crate) fn code_item(value: &str, scheme: &str, meaning: &str) -> InMemDicomObject {
     InMemDicomObject::from_element_iter([
         str_element(tags::CODE_VALUE, VR::SH, value),
         str_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, scheme),

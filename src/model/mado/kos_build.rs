@@ -4,8 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::Cursor;
 
-use dicom_core::value::DataSetSequence;
-use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
+use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
@@ -14,9 +13,9 @@ use sha2::{Digest, Sha256};
 use super::{CodeTable, MadoError, MadoOptions};
 use crate::model::fixtures::{FixtureInstance, FixtureStudy};
 use crate::model::kos::{
-    self, HierarchicDesignator, ManifestSpec, OtherPatientId, Patient, ReferencedInstance,
-    ReferencedRequest, Study, DCM, IMAGE_LIBRARY, IMAGE_LIBRARY_GROUP, MADO_TITLE_MEANING,
-    MODALITY_CONCEPT, SERIES_INSTANCE_UID_CONCEPT, TARGET_REGION,
+    self, code_item, sequence, str_element, HierarchicDesignator, ManifestSpec, OtherPatientId,
+    Patient, ReferencedInstance, ReferencedRequest, Study, DCM, IMAGE_LIBRARY, IMAGE_LIBRARY_GROUP,
+    MADO_TITLE_MEANING, MODALITY_CONCEPT, SERIES_INSTANCE_UID_CONCEPT, TARGET_REGION,
 };
 
 /// The CID IHE-MADO1 region (SCT code, meaning) of a fixture study, from its alias: chest studies
@@ -286,26 +285,6 @@ fn modality(value: &str) -> InMemDicomObject {
         code_item(MODALITY_CONCEPT, DCM, "Modality"),
         code_item(value, DCM, value),
     )
-}
-
-fn str_element(tag: Tag, vr: VR, value: &str) -> DataElement<InMemDicomObject> {
-    if value.is_empty() {
-        DataElement::empty(tag, vr)
-    } else {
-        DataElement::new(tag, vr, PrimitiveValue::from(value))
-    }
-}
-
-fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> DataElement<InMemDicomObject> {
-    DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
-}
-
-fn code_item(value: &str, scheme: &str, meaning: &str) -> InMemDicomObject {
-    InMemDicomObject::from_element_iter([
-        str_element(tags::CODE_VALUE, VR::SH, value),
-        str_element(tags::CODING_SCHEME_DESIGNATOR, VR::SH, scheme),
-        str_element(tags::CODE_MEANING, VR::LO, meaning),
-    ])
 }
 
 fn ci<const N: usize>(
