@@ -24,7 +24,7 @@ pub use compare::{
     compare_docref, compare_kos_fhir, compare_with_holdings, fhir_references, kos_references,
 };
 pub use display_uri::{display_uri_violations, MADO_PRIVATE_CREATOR};
-pub use fhir_build::fhir_manifest;
+pub use fhir_build::{fhir_datetime, fhir_manifest};
 pub use fhir_rules::{validate_docref, validate_fhir_manifest, FHIR_RULES};
 pub use kos_build::{build_mado_kos, target_region};
 pub use library::{library_series, LibraryInstance, LibrarySeries};

@@ -260,26 +260,6 @@ fn patient(id: &str, name: Option<&str>) -> Value {
     })
 }
 
-fn sha1_b64(bytes: &[u8]) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
-    base64::engine::general_purpose::STANDARD.encode(d.as_ref())
-}
-
-/// `YYYYMMDD` + `HHMMSS` → FHIR dateTime with the reference's zone.
-fn fhir_datetime(date: &str, time: &str) -> String {
-    let d = date.get(..8).unwrap_or("20260101");
-    let t = format!("{:0<6}", time.get(..6.min(time.len())).unwrap_or(""));
-    format!(
-        "{}-{}-{}T{}:{}:{}+01:00",
-        &d[..4],
-        &d[4..6],
-        &d[6..8],
-        &t[..2],
-        &t[2..4],
-        &t[4..6]
-    )
-}
-
 fn modalities(study: &FixtureStudy<'_>) -> Vec<String> {
     let mut m: Vec<String> = study
         .instances
@@ -362,7 +342,7 @@ fn docref(study: &FixtureStudy<'_>, spec: &DocSpec<'_>) -> Value {
                 "language": "en",
                 "url": format!("Binary/{}", spec.id),
                 "size": spec.bytes.len(),
-                "hash": sha1_b64(spec.bytes),
+                "hash": crate::model::mhd_bundle::sha1_base64(spec.bytes),
                 "creation": spec.period_start
             },
             "format": spec.format
@@ -449,15 +429,18 @@ fn publish_study(
         })
         .flatten();
     let manifest = kos_bytes.as_deref().and_then(|b| kos::parse(b).ok());
+    // The study date and time as the manifest states them, with its Timezone Offset From UTC.
     let period_start = manifest
         .as_ref()
-        .map(|m| {
-            fhir_datetime(
-                m.study.date.as_deref().unwrap_or(&date),
-                m.study.time.as_deref().unwrap_or(""),
+        .and_then(|m| {
+            mado::fhir_datetime(
+                m.study.date.as_deref().or(Some(&date)),
+                m.study.time.as_deref(),
+                m.timezone_offset_from_utc.as_deref(),
             )
         })
-        .unwrap_or_else(|| fhir_datetime(&date, "090000"));
+        .or_else(|| mado::fhir_datetime(Some(&date), Some("090000"), None))
+        .unwrap_or_else(|| date.clone());
     if let (Some(bytes), Some(m)) = (&kos_bytes, &manifest) {
         let sop = m.sop_instance_uid.clone().unwrap_or_default();
         let id = kos_docref_id(study.alias);
@@ -644,24 +627,6 @@ fn apply_report_faults(bundle: &mut Value, faults: &BTreeSet<Fault>) {
     }
 }
 
-/// A deterministic `urn:uuid:` (version 4 layout) from a seed.
-pub fn urn_uuid(seed: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d.as_ref()[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "urn:uuid:{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 /// The Minimal ProvideBundle profile (IHE ITI MHD).
 pub const MINIMAL_PROVIDE_BUNDLE: &str =
     "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.ProvideBundle";
@@ -701,16 +666,16 @@ impl Catalogue {
             subject.clone(),
             patient_reference
                 .map(str::to_string)
-                .unwrap_or_else(|| urn_uuid(&format!("patient/{pid}"))),
+                .unwrap_or_else(|| crate::model::mhd_bundle::uuid_from(&format!("patient/{pid}"))),
         );
         for d in &docs {
             map.insert(
                 format!("DocumentReference/{}", d.id()),
-                urn_uuid(&format!("docref/{}", d.id())),
+                crate::model::mhd_bundle::uuid_from(&format!("docref/{}", d.id())),
             );
             map.insert(
                 format!("Binary/{}", d.id()),
-                urn_uuid(&format!("binary/{}", d.id())),
+                crate::model::mhd_bundle::uuid_from(&format!("binary/{}", d.id())),
             );
         }
         let rewrite = |mut v: Value| {
@@ -727,11 +692,11 @@ impl Catalogue {
         if let Some(o) = ss.as_object_mut() {
             o.remove("id");
             if let Some(ids) = o.get_mut("identifier").and_then(Value::as_array_mut) {
-                ids.push(json!({"use": "official", "system": "urn:ietf:rfc:3986", "value": urn_uuid(&format!("ss/{alias}"))}));
+                ids.push(json!({"use": "official", "system": "urn:ietf:rfc:3986", "value": crate::model::mhd_bundle::uuid_from(&format!("ss/{alias}"))}));
             }
         }
         entries.push(json!({
-            "fullUrl": urn_uuid(&format!("ss/{alias}/full")),
+            "fullUrl": crate::model::mhd_bundle::uuid_from(&format!("ss/{alias}/full")),
             "resource": ss,
             "request": {"method": "POST", "url": "List"}
         }));

@@ -2,7 +2,6 @@
 //! fhir-imaging-manifest; resources shaped as the IG's generated examples).
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::library::{library_codes, library_series};
 use super::{
@@ -12,24 +11,11 @@ use super::{
 use crate::model::kos::Manifest;
 
 fn uuid(seed: &str, what: &str) -> String {
-    let d = Sha256::digest(format!("{seed}/{what}").as_bytes());
-    let h = hex::encode(&d[..16]);
-    format!(
-        "urn:uuid:{}-{}-5{}-a{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[13..16],
-        &h[17..20],
-        &h[20..32]
-    )
+    crate::model::mhd_bundle::uuid_from(&format!("{seed}/{what}"))
 }
 
 /// `YYYYMMDD` + `HHMMSS[.frac]` + `+hhmm` as a FHIR dateTime; `None` without a valid date.
-pub(super) fn fhir_datetime(
-    date: Option<&str>,
-    time: Option<&str>,
-    tz: Option<&str>,
-) -> Option<String> {
+pub fn fhir_datetime(date: Option<&str>, time: Option<&str>, tz: Option<&str>) -> Option<String> {
     let d = date?.trim();
     if d.len() != 8 || !d.bytes().all(|b| b.is_ascii_digit()) {
         return None;
