@@ -13,10 +13,10 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 use serde_json::Value;
 
-use super::{harness_error, judge, record, StepError, StepResult};
+use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{ExpectedDocument, MhdExpect};
-use crate::checks::{Expect, Finding};
+use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
 use crate::reference::mhd_content::{self, PublishedDoc};
@@ -43,13 +43,6 @@ const RETRIEVE_CHECKS: &[&str] = &["MHD-15", "MHD-19"];
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> StepError {
-    world
-        .findings
-        .push(Finding::not_applicable(title, reason.to_string()));
-    StepError(reason.to_string())
-}
 
 fn client(world: &mut HarnessWorld) -> Result<MhdClient, StepError> {
     match world.ctx.mhd.clone() {

@@ -94,6 +94,15 @@ pub fn harness_error(
     StepError(msg)
 }
 
+/// Record that the scenario does not apply to this SUT (its profile lacks what it needs) and
+/// return the step error that stops it.
+pub fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> StepError {
+    world
+        .findings
+        .push(Finding::not_applicable(title, reason.to_string()));
+    StepError(reason.to_string())
+}
+
 /// The instances of a fixture study (alias or UID), or a harness error naming it.
 pub(crate) fn study_instances(
     world: &mut HarnessWorld,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cucumber::{given, then, when};
 
-use super::{harness_error, judge, record, study_instances, StepError, StepResult};
+use super::{harness_error, judge, not_applicable, record, study_instances, StepError, StepResult};
 use crate::actors::xds::{Attachment, XdsClient};
 use crate::checks::soap_message::SutMessage;
 use crate::checks::xds_i::{RegisteredDoc, XdsExpect};
@@ -36,13 +36,6 @@ const ELE: &str = "1.2.840.10008.1.2.1";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> StepError {
-    world
-        .findings
-        .push(Finding::not_applicable(title, reason.to_string()));
-    StepError(reason.to_string())
-}
 
 fn client(world: &mut HarnessWorld) -> Result<Arc<XdsClient>, StepError> {
     match world.ctx.xds.clone() {
