@@ -2,7 +2,7 @@
 # Start DCMTK's dcmqrscp (Debian dcmtk 3.6.7) on loopback as a DIMSE SUT for
 # fixtures/sut/dcmqrscp.toml, with the harness's Storage SCP (HARNESS, 127.0.0.1:11114) in its
 # HostTable as the C-MOVE destination. Fork mode: --single-process segfaults after the first
-# association in 3.6.7. tests/dcmqrscp.rs starts its own instance on free ports instead.
+# association in 3.6.7. tests/suite/dcmqrscp.rs starts its own instance on free ports instead.
 #
 #   ci/start-dcmqrscp.sh [files-or-dirs-to-preload...]     ci/stop-dcmqrscp.sh
 #

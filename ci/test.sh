@@ -19,8 +19,13 @@ bash ci/start-fhir.sh
 export IHE_HARNESS_ORTHANC_PROFILE="$PWD/fixtures/sut/orthanc.toml"
 export IHE_HARNESS_FHIR_PROFILE="$PWD/fixtures/sut/medplum.toml"
 
+# A build from scratch gains nothing from incremental state, which would double the disk it needs.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+echo "disk before the build: $(df -h . | awk 'NR==2 {print $4}') free"
+
 if [ "${SKIP_LINT:-0}" != 1 ]; then
   cargo fmt --check
   cargo clippy --all-targets --locked -- -D warnings
 fi
 cargo test --locked
+echo "disk after the tests: $(df -h . | awk 'NR==2 {print $4}') free, target/ $(du -sh target | cut -f1)"

@@ -1,7 +1,7 @@
 //! Every registered XDS rule check fails on some recorded bad message: the NIST and IPF samples of
 //! `fixtures/corpus/xds` judged through the check layer as the scenarios judge exchanges, plus
 //! mutations of the messages the harness itself builds. The checks of the responder rules are also
-//! caught by faults injected into the reference (`tests/fault_injection.rs`).
+//! caught by faults injected into the reference (`tests/suite/fault_injection.rs`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -373,7 +373,7 @@ fn every_registered_rule_fails_on_some_message() {
         seen.push(format!("{name}: {f:?}"));
         caught.extend(f);
     }
-    // Responder rules broken only by the faults of the reference (tests/fault_injection.rs).
+    // Responder rules broken only by the faults of the reference (tests/suite/fault_injection.rs).
     let by_fault = ["XDS-SOAP-05", "RAD69-06", "ITI18-09"];
     let missing: Vec<&str> = CHECKS
         .iter()

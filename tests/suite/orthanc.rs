@@ -1,11 +1,9 @@
 //! The suite against a real Orthanc with its DICOMweb plugin (Debian packages), started by
 //! `ci/test.sh`. Orthanc's real deviations from the standard are reported as Fails with evidence and
-//! pinned in `tests/known-deviations/orthanc.txt`: a new deviation and a lost detection both break
+//! pinned in `tests/suite/known-deviations/orthanc.txt`: a new deviation and a lost detection both break
 //! this test. Checks are never weakened to make a real server pass.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn pinned() -> Vec<(String, String)> {
     pinned_from(include_str!("known-deviations/orthanc.txt"))
@@ -13,6 +11,7 @@ fn pinned() -> Vec<(String, String)> {
 
 #[test]
 fn orthanc_reports_only_the_pinned_deviations() {
+    let _orthanc = orthanc_lock();
     let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
         eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
         return;
@@ -67,6 +66,7 @@ impl Drop for Served {
 /// RAD-69 through the mapping, and by WADO-RS directly).
 #[test]
 fn xds_manifests_lead_to_the_images_in_orthanc() {
+    let _orthanc = orthanc_lock();
     let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
         eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
         return;

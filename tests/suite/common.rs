@@ -210,3 +210,10 @@ pub fn spawn_fake(fake: Fake, path: &str) -> String {
     let addr = rx.recv().unwrap();
     format!("http://{addr}{path}")
 }
+
+/// The Orthanc of `ci/start-orthanc.sh` is shared: the tests that load data into it or judge what it
+/// holds take this lock, so they run one after another as they did in separate test binaries.
+pub fn orthanc_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,9 +1,7 @@
 //! Every check can fail: a fault injected into the embedded reference is caught by the check that
 //! guards the broken rule, is reported as a Fail (not an Error), and leaves the report written.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// (fault, tag expression selecting the scenarios that exercise it, check that must fail, strict).
 const CASES: &[(&str, &str, &str, bool)] = &[
@@ -308,7 +306,7 @@ fn every_fault_is_covered() {
     let known = err.split("known: ").nth(1).unwrap_or_default().trim();
     for name in known.split(", ") {
         if name.starts_with("stall-") || name == "dimse-stall" {
-            continue; // covered by tests/stalled_sut.rs
+            continue; // covered by tests/suite/stalled_sut.rs
         }
         assert!(
             CASES.iter().any(|(f, ..)| *f == name),

@@ -1,15 +1,13 @@
 //! The DIMSE suite against DCMTK's `dcmqrscp` (Debian package `dcmtk`), a second, independent
 //! Query/Retrieve SCP, with DCMTK's `storescu` as a real Storage SCU sending to the harness's own
 //! SCP. dcmqrscp's real deviations are Fails with evidence, pinned in
-//! `tests/known-deviations/dcmqrscp.txt`: a new deviation and a lost detection both break this test.
-
-mod common;
+//! `tests/suite/known-deviations/dcmqrscp.txt`: a new deviation and a lost detection both break this test.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// dcmqrscp in its default fork mode.
 fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> ChildServer {

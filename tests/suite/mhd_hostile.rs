@@ -4,11 +4,9 @@
 //! (FHIR-01, or the searchset rules), a broken transfer is an Error, each within the read timeout,
 //! and the report is written.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// How the fake responder answers every request.
 #[derive(Clone, Copy, Debug)]

@@ -3,11 +3,9 @@
 //! connection. The harness never panics or hangs: a bad answer is a Fail of the SOAP rules, a
 //! broken transfer is an Error, each within the read timeout, and the report is written.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// How the fake registry answers every request.
 #[derive(Clone, Copy)]

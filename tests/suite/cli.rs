@@ -1,8 +1,6 @@
 //! The command line contract: exit codes, configuration errors with hints, listing.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn help_documents_exit_codes() {

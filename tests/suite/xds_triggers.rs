@@ -2,11 +2,9 @@
 //! prompt for the operator); the step runs it and waits, with a timeout, for the SUT's call at the
 //! harness's simulated registry. Here the "SUT" is `curl` posting a stored query.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 /// A FindDocuments request for the patient of the MR-BRAIN fixture; `with_status` false leaves
 /// out the required `$XDSDocumentEntryStatus` (ITI18-03).

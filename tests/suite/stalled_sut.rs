@@ -1,13 +1,11 @@
 //! A SUT that stops answering mid-response, or never answers, ends as an Error within the configured
 //! read timeout: not a Fail, not a hang, and the report is still written.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 fn serve_with_fault(
     fault: &str,

@@ -3,12 +3,10 @@
 //! Responder, started by `ci/test.sh`, with the Orthanc of `ci/start-orthanc.sh` as the image source
 //! of the UC3 chain. The harness publishes the documents of the test studies with ITI-65 first, then
 //! runs every `@profile:MHD` scenario. The server's real deviations are Fails with evidence, pinned
-//! in `tests/known-deviations/medplum.txt`: a new deviation and a lost detection both break this
+//! in `tests/suite/known-deviations/medplum.txt`: a new deviation and a lost detection both break this
 //! test. Checks are never weakened to make a real server pass.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn pinned() -> Vec<(String, String)> {
     pinned_from(include_str!("known-deviations/medplum.txt"))
@@ -16,6 +14,7 @@ fn pinned() -> Vec<(String, String)> {
 
 #[test]
 fn fhir_server_reports_only_the_pinned_deviations() {
+    let _orthanc = orthanc_lock();
     let Ok(profile) = std::env::var("IHE_HARNESS_FHIR_PROFILE") else {
         eprintln!("IHE_HARNESS_FHIR_PROFILE is not set: ci/test.sh starts the FHIR server and sets it; skipping");
         return;

@@ -1,8 +1,6 @@
 //! The whole suite against the embedded reference: every scenario passes, and the reports are there.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn whole_suite_passes_against_the_embedded_reference() {

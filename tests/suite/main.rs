@@ -1,0 +1,28 @@
+//! The integration tests, as one test binary: one link instead of one per file keeps the build's disk
+//! use and link time small. Each module is one area; `common` holds the shared helpers.
+//!
+//! Tests that use the shared Orthanc of `ci/start-orthanc.sh` take `common::orthanc_lock()` first, since
+//! they now run side by side in one process.
+
+mod common;
+
+mod cli;
+mod dcmqrscp;
+mod dimse_scp;
+mod dimse_scu;
+mod fault_injection;
+mod fhir_server;
+mod hostile_http;
+mod kos_corpus;
+mod mado_corpus;
+mod mhd_corpus;
+mod mhd_hostile;
+mod mhd_messages;
+mod orthanc;
+mod reference_suite;
+mod report_corpus;
+mod stalled_sut;
+mod xds_corpus;
+mod xds_hostile;
+mod xds_messages;
+mod xds_triggers;
