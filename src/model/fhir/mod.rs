@@ -8,6 +8,7 @@
 //! `other` so a resource stored by the reference round-trips unchanged.
 
 pub mod xml;
+pub mod xml_order;
 
 use std::collections::BTreeMap;
 

@@ -5,8 +5,15 @@
 //! - the root element's name is the `resourceType`, in the namespace `http://hl7.org/fhir`;
 //! - a primitive is an element with a `value` attribute; its `id` attribute and `extension`
 //!   children go to the `_name` sibling;
-//! - an element is an array when it repeats, or when R4 gives it max cardinality `*` (a table of the
-//!   elements MHD, MADO and the imaging report use, with the context some of them need);
+//! - children are written in the order of the R4 definition of their type (R4 §2.6.2: "elements
+//!   SHALL appear in the order specified"), from the table of [`super::xml_order`]; members the
+//!   table does not know follow the known ones in their JSON order, and an object of a type the
+//!   table does not know keeps its JSON order;
+//! - an element is an array when it repeats, or when R4 gives it max cardinality `*`: from the
+//!   order table when the type of the enclosing element is known, else from a table of the
+//!   elements MHD, MADO and the imaging report use, with the context some of them need;
+//! - a primitive is a JSON number or boolean by its R4 type when known (`Quantity.value` is a
+//!   decimal, `Identifier.value` a string), else by its name;
 //! - `id` and `url` attributes of complex elements become `id` / `url` members;
 //! - the XHTML `div` is kept as its XML text;
 //! - an element wrapping one resource (`contained`, `entry.resource`, `response.outcome`,
@@ -16,6 +23,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
 
+use super::xml_order;
 use crate::transport::soap::{parse_xml, XmlElement, XmlLimits};
 
 /// The FHIR namespace.
@@ -173,14 +181,17 @@ fn resource_to_json(el: &XmlElement, src: &[u8]) -> Result<Value, String> {
     }
     let mut obj = Map::new();
     obj.insert("resourceType".into(), Value::String(el.local.clone()));
-    members(el, src, &el.local, true, &mut obj)?;
+    let ctx = xml_order::children(&el.local).map(|_| el.local.as_str());
+    members(el, src, ctx, &el.local, true, &mut obj)?;
     Ok(Value::Object(obj))
 }
 
-/// Append the children of `el` to `obj`.
+/// Append the children of `el` to `obj`. `ctx` is the type of `el` when the order table knows it
+/// (then its children's cardinality and types come from the table); `rt` the resource type.
 fn members(
     el: &XmlElement,
     src: &[u8],
+    ctx: Option<&str>,
     rt: &str,
     at_root: bool,
     obj: &mut Map<String, Value>,
@@ -198,11 +209,17 @@ fn members(
     for name in order {
         let group = groups.remove(name).unwrap_or_default();
         let complex = group.iter().any(|c| c.attr("value").is_none());
-        let array = group.len() > 1 || is_array(name, complex, &el.local, rt, at_root);
+        let known = ctx.and_then(|t| xml_order::lookup(t, name));
+        let array = group.len() > 1
+            || match known {
+                Some((_, _, many)) => many,
+                None => is_array(name, complex, &el.local, rt, at_root),
+            };
+        let child_ty = known.map(|(_, ty, _)| ty);
         let mut values = Vec::with_capacity(group.len());
         let mut shadows = Vec::with_capacity(group.len());
         for c in &group {
-            let (v, shadow) = element(c, src, rt)?;
+            let (v, shadow) = element(c, src, child_ty, rt)?;
             values.push(v);
             shadows.push(shadow);
         }
@@ -232,8 +249,14 @@ fn members(
     Ok(())
 }
 
-/// One element: its JSON value and, for a primitive with an id or extensions, its `_name` shadow.
-fn element(el: &XmlElement, src: &[u8], rt: &str) -> Result<(Value, Option<Value>), String> {
+/// One element of type `ty` (when the order table gives it): its JSON value and, for a primitive
+/// with an id or extensions, its `_name` shadow.
+fn element(
+    el: &XmlElement,
+    src: &[u8],
+    ty: Option<&'static str>,
+    rt: &str,
+) -> Result<(Value, Option<Value>), String> {
     if el.local == "div" && el.ns.as_deref() == Some(XHTML_NS) {
         let text = src
             .get(el.span.clone())
@@ -247,13 +270,20 @@ fn element(el: &XmlElement, src: &[u8], rt: &str) -> Result<(Value, Option<Value
             el.local, el.ns
         ));
     }
-    if let Some(v) = el.attr("value") {
-        let value = primitive(&el.local, v);
+    // A primitive: with a value attribute, or of a primitive type with only an id and extensions
+    // (then JSON has only its `_name` shadow).
+    let primitive_ty = ty.filter(|t| xml_order::is_primitive(t));
+    if el.attr("value").is_some() || primitive_ty.is_some() {
+        let value = match (el.attr("value"), primitive_ty) {
+            (Some(v), Some(t)) => typed_primitive(t, v),
+            (Some(v), None) => primitive(&el.local, v),
+            (None, _) => Value::Null,
+        };
         let mut shadow = Map::new();
         if let Some(id) = el.attr("id") {
             shadow.insert("id".into(), Value::String(id.into()));
         }
-        members(el, src, rt, false, &mut shadow)?;
+        members(el, src, Some("Element"), rt, false, &mut shadow)?;
         let shadow = (!shadow.is_empty()).then_some(Value::Object(shadow));
         return Ok((value, shadow));
     }
@@ -271,18 +301,39 @@ fn element(el: &XmlElement, src: &[u8], rt: &str) -> Result<(Value, Option<Value
             obj.insert(a.local.clone(), Value::String(a.value.clone()));
         }
     }
-    members(el, src, rt, false, &mut obj)?;
+    let ctx = ty.filter(|t| xml_order::children(t).is_some());
+    members(el, src, ctx, rt, false, &mut obj)?;
     Ok((Value::Object(obj), None))
 }
 
+/// A primitive of R4 type `ty`: a JSON number for the numeric types, a boolean for `boolean` (when
+/// the lexical form is valid; else kept as the string it is), a string otherwise (R4 §2.6.3).
+fn typed_primitive(ty: &str, v: &str) -> Value {
+    match ty {
+        "integer" | "positiveInt" | "unsignedInt" | "decimal" => number(v),
+        "boolean" => match v.trim() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::String(v.to_string()),
+        },
+        _ => Value::String(v.to_string()),
+    }
+}
+
+fn number(v: &str) -> Value {
+    if let Ok(i) = v.trim().parse::<i64>() {
+        return Value::Number(i.into());
+    }
+    if let Some(n) = v.trim().parse::<f64>().ok().and_then(Number::from_f64) {
+        return Value::Number(n);
+    }
+    Value::String(v.to_string())
+}
+
+/// A primitive by its element name, for elements whose type is not in the order table.
 fn primitive(name: &str, v: &str) -> Value {
     if NUMERIC.contains(&name) {
-        if let Ok(i) = v.trim().parse::<i64>() {
-            return Value::Number(i.into());
-        }
-        if let Some(n) = v.trim().parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+        return number(v);
     }
     if BOOLEAN.contains(&name) {
         match v.trim() {
@@ -339,22 +390,52 @@ fn write_resource(v: &Value, out: &mut String, depth: usize) -> Result<(), Strin
         return Err(format!("bad resourceType {rt:?}"));
     }
     out.push_str(&format!("<{rt} xmlns=\"{FHIR_NS}\">"));
-    write_members(obj, out, depth + 1, &[])?;
+    write_members(obj, Some(rt), out, depth + 1, &[])?;
     out.push_str(&format!("</{rt}>"));
     Ok(())
 }
 
-fn write_members(
-    obj: &Map<String, Value>,
-    out: &mut String,
-    depth: usize,
+/// One XML element to write: its name, its JSON value (absent for a shadow-only primitive) and
+/// its `_name` shadow.
+struct Member<'a> {
+    name: &'a str,
+    value: Option<&'a Value>,
+    shadow: Option<&'a Value>,
+}
+
+/// The members of `obj` as XML elements in the order to write them (R4 §2.6.2).
+///
+/// With `ctx` a type of the order table: by the R4 position of each name, names the table does
+/// not know after the known ones in JSON order (the sort is stable). With an unknown `ctx`: JSON
+/// order, the shadow-only primitives (`_given` with no `given`) last.
+fn ordered_members<'a>(
+    obj: &'a Map<String, Value>,
+    ctx: Option<&str>,
     attrs: &[&str],
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err(format!("nesting deeper than {MAX_DEPTH}"));
-    }
+) -> Result<Vec<(usize, Member<'a>)>, String> {
+    let known = ctx.filter(|t| xml_order::children(t).is_some());
+    let mut list: Vec<(usize, Member<'a>)> = Vec::with_capacity(obj.len());
     for (k, v) in obj {
-        if k == "resourceType" || k.starts_with('_') {
+        if k == "resourceType" {
+            continue;
+        }
+        if let Some(name) = k.strip_prefix('_') {
+            // Written with its value, or alone when there is none (extensions only).
+            if obj.contains_key(name) || !valid_name(name) {
+                continue;
+            }
+            let key = match known {
+                Some(t) => xml_order::lookup(t, name).map_or(usize::MAX, |(pos, _, _)| pos),
+                None => 1,
+            };
+            list.push((
+                key,
+                Member {
+                    name,
+                    value: None,
+                    shadow: Some(v),
+                },
+            ));
             continue;
         }
         // Attributes (`id` of an element, `url` of an extension) are written by the caller.
@@ -364,32 +445,54 @@ fn write_members(
         if !valid_name(k) {
             return Err(format!("bad element name {k:?}"));
         }
-        let shadow = obj.get(&format!("_{k}"));
-        match v {
-            Value::Array(items) => {
+        let key = match known {
+            Some(t) => xml_order::lookup(t, k).map_or(usize::MAX, |(pos, _, _)| pos),
+            None => 0,
+        };
+        list.push((
+            key,
+            Member {
+                name: k,
+                value: Some(v),
+                shadow: obj.get(&format!("_{k}")),
+            },
+        ));
+    }
+    list.sort_by_key(|(key, _)| *key);
+    Ok(list)
+}
+
+/// Write the members of `obj`, an object of type `ctx` (when known), as XML elements.
+fn write_members(
+    obj: &Map<String, Value>,
+    ctx: Option<&str>,
+    out: &mut String,
+    depth: usize,
+    attrs: &[&str],
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+    }
+    for (_, m) in ordered_members(obj, ctx, attrs)? {
+        let ty = ctx
+            .and_then(|t| xml_order::lookup(t, m.name))
+            .map(|(_, ty, _)| ty);
+        match (m.value, m.shadow) {
+            (Some(Value::Array(items)), shadow) => {
                 for (i, item) in items.iter().enumerate() {
                     let sh = shadow.and_then(|s| s.as_array()).and_then(|a| a.get(i));
-                    write_element(k, item, sh, out, depth)?;
+                    write_element(m.name, ty, item, sh, out, depth)?;
                 }
             }
-            other => write_element(k, other, shadow, out, depth)?,
-        }
-    }
-    // Shadows with no value (`_given` with extensions only).
-    for (k, sh) in obj {
-        let Some(name) = k.strip_prefix('_') else {
-            continue;
-        };
-        if obj.contains_key(name) || !valid_name(name) {
-            continue;
-        }
-        match sh {
-            Value::Array(items) => {
+            (Some(v), shadow) => write_element(m.name, ty, v, shadow, out, depth)?,
+            // Shadows with no value (`_given` with extensions only).
+            (None, Some(Value::Array(items))) => {
                 for item in items {
-                    write_element(name, &Value::Null, Some(item), out, depth)?;
+                    write_element(m.name, ty, &Value::Null, Some(item), out, depth)?;
                 }
             }
-            other => write_element(name, &Value::Null, Some(other), out, depth)?,
+            (None, Some(sh)) => write_element(m.name, ty, &Value::Null, Some(sh), out, depth)?,
+            (None, None) => {}
         }
     }
     Ok(())
@@ -405,8 +508,10 @@ fn attributes_of(name: &str) -> &'static [&'static str] {
     }
 }
 
+/// Write element `name` of type `ty` (when the order table gives it).
 fn write_element(
     name: &str,
+    ty: Option<&str>,
     v: &Value,
     shadow: Option<&Value>,
     out: &mut String,
@@ -432,7 +537,7 @@ fn write_element(
                 }
             }
             out.push('>');
-            write_members(o, out, depth + 1, attrs)?;
+            write_members(o, ty, out, depth + 1, attrs)?;
             out.push_str(&format!("</{name}>"));
         }
         Value::String(s) if name == "div" => {
@@ -489,7 +594,8 @@ fn write_primitive(
         out.push_str("/>");
     } else {
         out.push('>');
-        write_members(&children, out, depth + 1, &["id"])?;
+        // The children of a primitive are those of Element: `extension` (R4 element.html).
+        write_members(&children, Some("Element"), out, depth + 1, &["id"])?;
         out.push_str(&format!("</{name}>"));
     }
     Ok(())
