@@ -11,7 +11,12 @@ Feature: The SUT calls the harness's simulated Document Recipient and Document R
     When the SUT document source is asked to publish the documents of study "CT-CHEST"
     Then the SUT's request is a conformant MHD request
 
-  @uc:UC3 @txn:ITI-67 @actor:DocumentConsumer @req:MHD-11 @req:MHD-12
+  @uc:UC3 @txn:ITI-67 @actor:DocumentConsumer @req:MHD-11
   Scenario: The SUT document consumer sends a conformant Find Document References
     When the SUT document consumer is asked to find the documents of the patient of study "MR-BRAIN"
+    Then the SUT's request is a conformant MHD request
+
+  @uc:UC3 @txn:ITI-66 @actor:DocumentConsumer @req:MHD-12
+  Scenario: The SUT document consumer sends a conformant Find Document Lists
+    When the SUT document consumer is asked to find the submission sets of the patient of study "CT-CHEST"
     Then the SUT's request is a conformant MHD request

@@ -132,18 +132,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "max_pdu",
         ],
     ),
-    (
-        "triggers",
-        &[
-            "source_submits_manifest",
-            "consumer_queries",
-            "consumer_retrieves_manifest",
-            "consumer_retrieves",
-            "modality_stores",
-            "source_provides_bundle",
-            "consumer_finds_documents",
-        ],
-    ),
+    ("triggers", xds::TRIGGERS),
 ];
 
 #[derive(Debug, Deserialize, Default)]

@@ -48,6 +48,7 @@ pub const TRIGGERS: &[&str] = &[
     "modality_stores",
     "source_provides_bundle",
     "consumer_finds_documents",
+    "consumer_finds_lists",
 ];
 
 /// The SUT's XDS-I.b endpoints.

@@ -1331,6 +1331,21 @@ async fn run_builtin(
                 .exchange(meta("ITI-65", crate::actors::mhd::SOURCE), req)
                 .await;
         }
+        "consumer_finds_lists" => {
+            let params = vec![
+                patient_param(world, patient),
+                ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
+                ("status".to_string(), "current".to_string()),
+            ];
+            let mut req = crate::transport::http::Request::get(
+                format!("{base}/List?{}", crate::actors::mhd::form_body(&params)),
+                Some(crate::model::fhir::FHIR_JSON),
+            );
+            req.headers.push(("X-Request-Id".into(), marker.clone()));
+            let _ = http
+                .exchange(meta("ITI-66", crate::actors::mhd::CONSUMER), req)
+                .await;
+        }
         "consumer_finds_documents" => {
             let params = with_patient(world, patient, &[]);
             let mut req = crate::transport::http::Request::get(
@@ -1368,6 +1383,13 @@ async fn sut_consumer(world: &mut HarnessWorld, alias: String) -> StepResult {
     await_inbound(world, "consumer_finds_documents", "ITI-67", &alias).await
 }
 
+#[when(
+    expr = "the SUT document consumer is asked to find the submission sets of the patient of study {string}"
+)]
+async fn sut_consumer_lists(world: &mut HarnessWorld, alias: String) -> StepResult {
+    await_inbound(world, "consumer_finds_lists", "ITI-66", &alias).await
+}
+
 #[then("the SUT's request is a conformant MHD request")]
 async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
     let txn = world
@@ -1381,7 +1403,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             "FHIR-01", "MHD-01", "MHD-02", "MHD-03", "MHD-04", "MHD-05", "MHD-06", "MHD-07",
             "MHD-08", "MHD-10",
         ],
-        _ => &["MHD-11", "MHD-12"],
+        "ITI-66" => &["MHD-12"],
+        _ => &["MHD-11"],
     };
     judge_last(world, ids)
 }

@@ -18,6 +18,7 @@ mod mado_corpus;
 mod mhd_corpus;
 mod mhd_hostile;
 mod mhd_messages;
+mod mhd_triggers;
 mod orthanc;
 mod reference_suite;
 mod report_corpus;
