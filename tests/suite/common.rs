@@ -217,3 +217,63 @@ pub fn orthanc_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// One `ihe-harness run` against a profile written for the test.
+pub struct Run {
+    /// The process's exit status and output.
+    pub out: Output,
+    /// results.json of the run.
+    pub results: serde_json::Value,
+    /// Wall time of the run.
+    pub took: std::time::Duration,
+}
+
+/// Write `profile` (TOML text) to a fresh folder and run the scenarios `tags` selects against it;
+/// the report must be written whatever happened.
+pub fn run_profile(name: &str, profile: &str, tags: &str) -> Run {
+    let dir = report_dir(name);
+    let path = dir.path().join("sut.toml");
+    std::fs::write(&path, profile).expect("profile written");
+    let reports = dir.path().join("reports");
+    let t0 = std::time::Instant::now();
+    let out = harness(&[
+        "run",
+        "--sut",
+        path.to_str().expect("UTF-8 temp path"),
+        "--tags",
+        tags,
+        "--report-dir",
+        reports.to_str().expect("UTF-8 temp path"),
+    ]);
+    let took = t0.elapsed();
+    assert!(
+        reports.join("junit.xml").is_file(),
+        "no junit.xml\n{}",
+        dump(&out)
+    );
+    Run {
+        results: results(&reports),
+        out,
+        took,
+    }
+}
+
+impl Run {
+    /// Every scenario ended as an Error (exit 2) within `limit`, and none as a Fail: what a silent,
+    /// stalled or vanished peer must give.
+    pub fn assert_errors_within(&self, limit: std::time::Duration) {
+        assert_eq!(self.out.status.code(), Some(2), "{}", dump(&self.out));
+        let outcomes = outcomes(&self.results);
+        assert!(!outcomes.is_empty(), "no scenario ran\n{}", dump(&self.out));
+        assert!(
+            outcomes.iter().all(|(_, o)| o == "error"),
+            "{outcomes:?}\n{}",
+            dump(&self.out)
+        );
+        assert!(
+            failures(&self.results).is_empty(),
+            "a broken peer must not be reported as a Fail"
+        );
+        assert!(self.took < limit, "took {:?}", self.took);
+    }
+}

@@ -6,7 +6,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dicom_core::Tag;
@@ -16,6 +16,8 @@ use ihe_harness::dimse::association::Peer;
 use ihe_harness::dimse::command::{field, status};
 use ihe_harness::evidence::dimse::{DimseRecord, Flow};
 use ihe_harness::evidence::Exchange;
+
+use crate::common::ChildServer;
 
 const STUDY: &str = "2.25.901357362012641252499446609424852094";
 const SERIES: &str = "2.25.983865178338993844030913115973730272";
@@ -63,32 +65,13 @@ fn wait_listening(port: u16) {
     }
 }
 
-/// A server started by the test, stopped by its PID (and its per-association children).
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let pid = self.0.id().to_string();
-        if let Ok(out) = Command::new("ps")
-            .args(["-o", "pid=", "--ppid", &pid])
-            .output()
-        {
-            for child in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                let _ = Command::new("kill").arg(child).status();
-            }
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(cmd: &mut Command, log: &Path) -> Server {
+fn spawn(cmd: &mut Command, log: &Path) -> ChildServer {
     let out = std::fs::File::create(log).expect("log file");
     let err = out.try_clone().expect("log file");
-    Server(cmd.stdout(out).stderr(err).spawn().expect("server starts"))
+    ChildServer(cmd.stdout(out).stderr(err).spawn().expect("server starts"))
 }
 
-fn start_storescp(dir: &Path, port: u16) -> Server {
+fn start_storescp(dir: &Path, port: u16) -> ChildServer {
     let out = dir.join("storescp-in");
     std::fs::create_dir_all(&out).expect("storescp dir");
     let s = spawn(
@@ -102,7 +85,7 @@ fn start_storescp(dir: &Path, port: u16) -> Server {
     s
 }
 
-fn start_dcmqrscp(dir: &Path, port: u16, move_port: u16) -> Server {
+fn start_dcmqrscp(dir: &Path, port: u16, move_port: u16) -> ChildServer {
     let db = dir.join("db");
     std::fs::create_dir_all(&db).expect("db dir");
     let cfg = format!(

@@ -4,7 +4,7 @@
 //! (FHIR-01, or the searchset rules), a broken transfer is an Error, each within the read timeout,
 //! and the report is written.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -73,33 +73,16 @@ fn spawn_responder(a: Answer) -> String {
     spawn_fake(fake, "/fhir")
 }
 
-fn run_against(a: Answer) -> (std::process::Output, serde_json::Value, Duration) {
+fn run_against(a: Answer) -> Run {
     let base = spawn_responder(a);
-    let dir = report_dir("mhd-hostile");
-    let profile = dir.path().join("sut.toml");
-    std::fs::write(
-        &profile,
-        format!(
+    run_profile(
+        "mhd-hostile",
+        &format!(
             "[sut]\nname = \"hostile responder\"\n[test_data]\nmode = \"preloaded\"\n[mhd]\n\
              base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
         ),
-    )
-    .unwrap();
-    let reports = dir.path().join("reports");
-    let t0 = Instant::now();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@txn:ITI-67 and @req:MHD-16",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
-    let took = t0.elapsed();
-    let results = results(&reports);
-    assert!(reports.join("junit.xml").is_file());
-    (out, results, took)
+    )
 }
 
 #[test]
@@ -112,7 +95,7 @@ fn bad_answers_are_fails() {
         Answer::NotFhir,
         Answer::Huge,
     ] {
-        let (out, results, took) = run_against(a);
+        let Run { out, results, took } = run_against(a);
         assert_eq!(out.status.code(), Some(1), "{a:?}\n{}", dump(&out));
         let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
         // Even an error answer must be FHIR (an OperationOutcome), so FHIR-01 judges them all.
@@ -128,10 +111,6 @@ fn bad_answers_are_fails() {
 #[test]
 fn silence_and_a_closed_connection_are_errors_within_the_timeout() {
     for a in [Answer::Silence, Answer::Close] {
-        let (out, results, took) = run_against(a);
-        assert_eq!(out.status.code(), Some(2), "{a:?}\n{}", dump(&out));
-        assert!(outcomes(&results).iter().all(|(_, o)| o == "error"));
-        assert!(failures(&results).is_empty());
-        assert!(took < Duration::from_secs(15), "{a:?} took {took:?}");
+        run_against(a).assert_errors_within(Duration::from_secs(15));
     }
 }

@@ -36,39 +36,17 @@ fn serve_with_fault(
 
 fn run_stalled(fault: &str) {
     let (mut server, url, _stdout) = serve_with_fault(fault);
-    let dir = report_dir(fault);
-    let profile = dir.path().join("sut.toml");
-    std::fs::write(
-        &profile,
-        format!(
+    let run = run_profile(
+        fault,
+        &format!(
             "[sut]\nname = \"stalling reference\"\n[dicomweb]\nbase_url = \"{url}\"\nread_timeout_ms = 1000\ntimeout_ms = 5000\n[test_data]\nmode = \"preloaded\"\n"
         ),
-    )
-    .unwrap();
-    let t0 = Instant::now();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@req:DW-18 and @txn:RAD-107 and not @txn:ITI-43",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let elapsed = t0.elapsed();
+    );
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
-    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
-    let results = results(dir.path());
-    let outcomes = outcomes(&results);
-    assert!(!outcomes.is_empty());
-    assert!(outcomes.iter().all(|(_, o)| o == "error"), "{outcomes:?}");
-    assert!(
-        failures(&results).is_empty(),
-        "a stall must not be reported as a Fail"
-    );
-    let text = serde_json::to_string(&results).unwrap();
+    run.assert_errors_within(Duration::from_secs(60));
+    let text = serde_json::to_string(&run.results).unwrap();
     assert!(text.contains("harness.timeout"), "{text}");
 }
 
@@ -105,33 +83,14 @@ fn dimse_stall_is_an_error_within_the_timeout() {
         assert!(Instant::now() < deadline, "the SCP did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let dir = report_dir("dimse-stall");
-    let profile = dir.path().join("sut.toml");
-    std::fs::write(
-        &profile,
-        format!(
+    let run = run_profile(
+        "dimse-stall",
+        &format!(
             "[sut]\nname = \"stalling SCP\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {port}\ncalled_ae = \"IHE_REFERENCE\"\nread_timeout_ms = 1000\n[test_data]\nmode = \"preloaded\"\n"
         ),
-    )
-    .unwrap();
-    let t0 = Instant::now();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@txn:C-FIND and not @neg",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let elapsed = t0.elapsed();
+    );
     let _ = server.kill();
     let _ = server.wait();
-    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
-    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
-    let results = results(dir.path());
-    let outcomes = outcomes(&results);
-    assert!(!outcomes.is_empty());
-    assert!(outcomes.iter().all(|(_, o)| o == "error"), "{outcomes:?}");
-    assert!(failures(&results).is_empty());
+    run.assert_errors_within(Duration::from_secs(60));
 }

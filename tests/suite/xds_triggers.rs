@@ -2,7 +2,7 @@
 //! prompt for the operator); the step runs it and waits, with a timeout, for the SUT's call at the
 //! harness's simulated registry. Here the "SUT" is `curl` posting a stored query.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -28,31 +28,16 @@ fn query(with_status: bool) -> String {
     )
 }
 
-fn run_with_trigger(trigger: &str) -> (std::process::Output, serde_json::Value, Duration) {
-    let dir = report_dir("xds-trigger");
-    let profile = dir.path().join("sut.toml");
-    std::fs::write(
-        &profile,
-        format!(
+fn run_with_trigger(trigger: &str) -> Run {
+    run_profile(
+        "xds-trigger",
+        &format!(
             "[sut]\nname = \"a document consumer driven by a trigger\"\n[simulator]\n\
              trigger_timeout_ms = 3000\n[triggers]\nconsumer_queries = {}\n",
             toml_string(trigger)
         ),
-    )
-    .unwrap();
-    let reports = dir.path().join("reports");
-    let t0 = Instant::now();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@role:simulator and @txn:ITI-18",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
-    let took = t0.elapsed();
-    (out, results(&reports), took)
+    )
 }
 
 fn toml_string(s: &str) -> String {
@@ -71,13 +56,13 @@ fn a_command_trigger_makes_the_sut_call_and_its_query_is_judged() {
     let dir = report_dir("xds-trigger-query");
     let good = dir.path().join("good.xml");
     std::fs::write(&good, query(true)).unwrap();
-    let (out, results, _) = run_with_trigger(&curl_posting(&good));
+    let Run { out, results, .. } = run_with_trigger(&curl_posting(&good));
     assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
     assert!(outcomes(&results).iter().all(|(_, o)| o == "pass"));
 
     let bad = dir.path().join("bad.xml");
     std::fs::write(&bad, query(false)).unwrap();
-    let (out, results, _) = run_with_trigger(&curl_posting(&bad));
+    let Run { out, results, .. } = run_with_trigger(&curl_posting(&bad));
     assert_eq!(out.status.code(), Some(1), "{}", dump(&out));
     let failed: Vec<String> = failures(&results).into_iter().map(|(_, c)| c).collect();
     assert!(failed.iter().any(|c| c == "ITI18-03"), "{failed:?}");
@@ -86,12 +71,7 @@ fn a_command_trigger_makes_the_sut_call_and_its_query_is_judged() {
 #[test]
 fn a_sut_that_never_calls_or_a_failing_trigger_is_an_error_within_the_timeout() {
     for trigger in ["true", "exit 3", "prompt: query the registry at {endpoint}"] {
-        let (out, results, took) = run_with_trigger(trigger);
-        assert_eq!(out.status.code(), Some(2), "{trigger}: {}", dump(&out));
-        assert!(
-            outcomes(&results).iter().all(|(_, o)| o == "error"),
-            "{trigger}"
-        );
-        assert!(took < Duration::from_secs(20), "{trigger}: took {took:?}");
+        eprintln!("trigger: {trigger}");
+        run_with_trigger(trigger).assert_errors_within(Duration::from_secs(20));
     }
 }
