@@ -63,7 +63,7 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
     When the consumer finds the documents of the patient of study "CT-CHEST" with POST _search
     Then the result is a searchset holding exactly the matching documents
 
-  @uc:UC3 @fhir:xml @req:MHD-13
+  @uc:UC3 @fhir:xml @req:MHD-13 @req:FHIR-02
   Scenario: The responder answers in FHIR XML when asked
     When the consumer finds the documents of the patient of study "CT-CHEST" in FHIR XML
     Then the result is a searchset holding exactly the matching documents

@@ -201,17 +201,8 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
     if !is_mhd(ex) {
         return Verdict::na("not an MHD exchange");
     }
-    let status = ex.status().unwrap_or(0);
-    let wanted: &[&str] = match (ex.transaction.as_str(), ex.direction) {
-        (txn::ITI_65, Direction::Inbound) => &["Bundle"],
-        (txn::ITI_65 | txn::ITI_66 | txn::ITI_67, Direction::Outbound) => {
-            if (200..300).contains(&status) {
-                &["Bundle"]
-            } else {
-                &["OperationOutcome"]
-            }
-        }
-        _ => return Verdict::na("no FHIR resource expected from the SUT here"),
+    let Some(wanted) = fhir_resources_expected(ex) else {
+        return Verdict::na("no FHIR resource expected from the SUT here");
     };
     let Some((body, ct, complete)) = sut_message(ex) else {
         return Verdict::na("no message from the SUT");
@@ -246,6 +237,44 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
             Some(rt) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), format!("a {rt}")),
             None => Verdict::fail("a FHIR resource", "JSON without resourceType"),
         },
+    }
+}
+
+/// The transactions in which the SUT sends a FHIR resource the harness reads: an inbound ITI-65
+/// request, outbound ITI-65/66/67 responses (a Bundle on success, else an OperationOutcome).
+fn fhir_resources_expected(ex: &Exchange) -> Option<&'static [&'static str]> {
+    let ok = (200..300).contains(&ex.status().unwrap_or(0));
+    match (ex.transaction.as_str(), ex.direction) {
+        (txn::ITI_65, Direction::Inbound) => Some(&["Bundle"]),
+        (txn::ITI_65 | txn::ITI_66 | txn::ITI_67, Direction::Outbound) if ok => Some(&["Bundle"]),
+        (txn::ITI_65 | txn::ITI_66 | txn::ITI_67, Direction::Outbound) => {
+            Some(&["OperationOutcome"])
+        }
+        _ => None,
+    }
+}
+
+fn fhir_02(s: &Subject<'_>) -> Verdict {
+    let ex = s.exchange;
+    if !is_mhd(ex) || fhir_resources_expected(ex).is_none() {
+        return Verdict::na("no FHIR resource expected from the SUT here");
+    }
+    let Some((body, ct, complete)) = sut_message(ex) else {
+        return Verdict::na("no message from the SUT");
+    };
+    if !ct.is_some_and(is_xml_type) || body.is_empty() {
+        return Verdict::na("not FHIR XML");
+    }
+    if !complete {
+        return Verdict::na("the body was too large to keep whole");
+    }
+    match crate::model::fhir::xml::order_violations(body, 10) {
+        Err(_) => Verdict::na("the body is not readable FHIR XML (see FHIR-01)"),
+        Ok(v) if v.is_empty() => Verdict::Pass,
+        Ok(v) => Verdict::fail(
+            "child elements in the order of their R4 definition",
+            v.join("; "),
+        ),
     }
 }
 
@@ -939,6 +968,14 @@ pub static CHECKS: &[Check] = &[
         actor: "MHD actor",
         title: "The SUT's body is a well-formed FHIR resource of the type the transaction requires",
         eval: fhir_01,
+    },
+    Check {
+        id: "FHIR-02",
+        requirement: "HL7 FHIR R4 §2.6.2 (XML representation: elements in the order of the definition)",
+        level: Level::Shall,
+        actor: "MHD actor",
+        title: "The SUT's FHIR XML has its child elements in the order of their R4 definition",
+        eval: fhir_02,
     },
     Check {
         id: "MHD-01",

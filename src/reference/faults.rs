@@ -186,6 +186,8 @@ pub enum Fault {
     MhdKosWrongFormat,
     /// DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference).
     MhdNoStudyRelated,
+    /// FHIR XML search results have the Bundle's type after its entries (FHIR R4 §2.6.2: elements in the order of the definition).
+    MhdXmlOutOfOrder,
     /// the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping).
     MadoFhirMissingInstance,
     /// the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9).
@@ -291,6 +293,7 @@ impl Fault {
         Fault::MhdOkForUnacceptable,
         Fault::MhdKosWrongFormat,
         Fault::MhdNoStudyRelated,
+        Fault::MhdXmlOutOfOrder,
         Fault::MadoFhirMissingInstance,
         Fault::MadoKosLegacy,
         Fault::ReportNoImpression,
@@ -381,6 +384,7 @@ impl Fault {
             Fault::MhdOkForUnacceptable => "mhd-ok-for-unacceptable",
             Fault::MhdKosWrongFormat => "mhd-kos-wrong-format",
             Fault::MhdNoStudyRelated => "mhd-no-study-related",
+            Fault::MhdXmlOutOfOrder => "mhd-xml-out-of-order",
             Fault::MadoFhirMissingInstance => "mado-fhir-missing-instance",
             Fault::MadoKosLegacy => "mado-kos-legacy",
             Fault::ReportNoImpression => "report-no-impression",
@@ -510,6 +514,7 @@ impl Fault {
             Fault::MhdOkForUnacceptable => "ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2)",
             Fault::MhdKosWrongFormat => "KOS DocumentReferences in search results carry the FHIR manifest format code instead of the KOS SOP Class (MADO MadoDicomKosDocumentReference)",
             Fault::MhdNoStudyRelated => "DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference)",
+            Fault::MhdXmlOutOfOrder => "FHIR XML search results have the Bundle's type after its entries (FHIR R4 §2.6.2: elements in the order of the definition)",
             Fault::MadoFhirMissingInstance => "the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping)",
             Fault::MadoKosLegacy => "the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9)",
             Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",

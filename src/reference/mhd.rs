@@ -337,12 +337,29 @@ fn search_answer(
                     extra: Vec::new(),
                 };
             }
-            fhir_answer(
+            let mut answer = fhir_answer(
                 StatusCode::OK,
                 &searchset(st, resource_type, hits, url),
                 format,
-            )
+            );
+            if st.has(Fault::MhdXmlOutOfOrder) && answer.content_type.contains("xml") {
+                answer.body = type_after_entries(&answer.body);
+            }
+            answer
         }
+    }
+}
+
+/// The `mhd-xml-out-of-order` fault: the searchset Bundle's `<type>` moved after its entries.
+fn type_after_entries(xml: &[u8]) -> Bytes {
+    let text = String::from_utf8_lossy(xml);
+    let ty = "<type value=\"searchset\"/>";
+    match text.rfind("</Bundle>") {
+        Some(end) if text.contains(ty) => {
+            let moved = format!("{}{ty}</Bundle>", &text[..end]).replacen(ty, "", 1);
+            Bytes::from(moved)
+        }
+        _ => Bytes::copy_from_slice(xml),
     }
 }
 

@@ -28,7 +28,7 @@ const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 const LIST_TYPES: &str = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes";
 
 /// The checks a searchset answer is judged by.
-const SEARCH_CHECKS: &[&str] = &["FHIR-01", "MHD-13", "MHD-14", "MHD-18"];
+const SEARCH_CHECKS: &[&str] = &["FHIR-01", "FHIR-02", "MHD-13", "MHD-14", "MHD-18"];
 /// The MADO rules of a KOS manifest (IHE RAD MADO 6.X.2).
 const KOS_MADO_CHECKS: &[&str] = &[
     "KOS-12", "KOS-13", "KOS-14", "KOS-15", "KOS-16", "KOS-17", "KOS-19",
@@ -1157,7 +1157,7 @@ async fn provide_wrong_hash(world: &mut HarnessWorld, alias: String) -> StepResu
 
 #[then("the recipient accepts the bundle")]
 async fn accepted(world: &mut HarnessWorld) -> StepResult {
-    judge_last(world, &["FHIR-01", "MHD-09"])
+    judge_last(world, &["FHIR-01", "FHIR-02", "MHD-09"])
 }
 
 #[then("the recipient refuses the bundle with an OperationOutcome")]
@@ -1400,8 +1400,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
         .unwrap_or_default();
     let ids: &[&str] = match txn.as_str() {
         "ITI-65" => &[
-            "FHIR-01", "MHD-01", "MHD-02", "MHD-03", "MHD-04", "MHD-05", "MHD-06", "MHD-07",
-            "MHD-08", "MHD-10",
+            "FHIR-01", "FHIR-02", "MHD-01", "MHD-02", "MHD-03", "MHD-04", "MHD-05", "MHD-06",
+            "MHD-07", "MHD-08", "MHD-10",
         ],
         "ITI-66" => &["MHD-12"],
         _ => &["MHD-11"],

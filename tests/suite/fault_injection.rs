@@ -235,6 +235,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("mhd-ok-for-unacceptable", "@req:MHD-15", "MHD-15", false),
     ("mhd-kos-wrong-format", "@req:MHD-16", "MHD-16", false),
     ("mhd-no-study-related", "@req:MHD-16", "MHD-17", false),
+    ("mhd-xml-out-of-order", "@req:FHIR-02", "FHIR-02", false),
     (
         "mado-fhir-missing-instance",
         "@req:MADO-C1",

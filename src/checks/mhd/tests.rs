@@ -771,3 +771,39 @@ fn mhd_20() {
         Outcome::NotApplicable
     );
 }
+
+#[test]
+fn fhir_02() {
+    let e = Expect::default();
+    let xml_body = crate::model::fhir::xml::from_json(&searchset(&[kos_dr()])).expect("xml");
+    let answer = |body: &[u8], ct: &str| {
+        outbound(
+            txn::ITI_67,
+            "http://sut/fhir/DocumentReference?_format=xml",
+            200,
+            ct,
+            body,
+        )
+    };
+    let ok = answer(xml_body.as_bytes(), "application/fhir+xml");
+    assert_eq!(outcome("FHIR-02", &ok, &e), Outcome::Pass);
+    // The Bundle's type after its entries.
+    let ty = "<type value=\"searchset\"/>";
+    assert!(xml_body.contains(ty));
+    let moved = xml_body
+        .replacen(ty, "", 1)
+        .replace("</Bundle>", &format!("{ty}</Bundle>"));
+    let bad = answer(moved.as_bytes(), "application/fhir+xml");
+    assert_eq!(outcome("FHIR-02", &bad, &e), Outcome::Fail);
+    assert_eq!(outcome("FHIR-01", &bad, &e), Outcome::Pass);
+    // JSON has no order; unreadable XML is FHIR-01's.
+    let json = serde_json::to_vec(&searchset(&[kos_dr()])).expect("json");
+    let json = answer(&json, "application/fhir+json");
+    assert_eq!(outcome("FHIR-02", &json, &e), Outcome::NotApplicable);
+    let broken = answer(
+        b"<Bundle xmlns=\"http://hl7.org/fhir\">",
+        "application/fhir+xml",
+    );
+    assert_eq!(outcome("FHIR-02", &broken, &e), Outcome::NotApplicable);
+    assert_eq!(outcome("FHIR-01", &broken, &e), Outcome::Fail);
+}

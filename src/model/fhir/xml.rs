@@ -601,5 +601,58 @@ fn write_primitive(
     Ok(())
 }
 
+/// The places where FHIR XML breaks the R4 element order (R4 §2.6.2: elements "SHALL appear in the
+/// order specified"), as `Path: <name> after <name>` lines, at most `max` of them. Only elements of
+/// types the order table knows are judged; `Err` when the XML is not a readable FHIR resource.
+pub fn order_violations(xml: &[u8], max: usize) -> Result<Vec<String>, String> {
+    if std::str::from_utf8(xml).is_err() {
+        return Err("FHIR XML is not valid UTF-8".into());
+    }
+    let limits = XmlLimits {
+        max_depth: MAX_DEPTH,
+        ..XmlLimits::default()
+    };
+    let root = parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))?;
+    if root.ns.as_deref() != Some(FHIR_NS) {
+        return Err(format!("<{}> is not in the FHIR namespace", root.local));
+    }
+    let mut out = Vec::new();
+    order_walk(&root, Some(root.local.as_str()), &root.local, max, &mut out);
+    Ok(out)
+}
+
+fn order_walk(el: &XmlElement, ty: Option<&str>, path: &str, max: usize, out: &mut Vec<String>) {
+    let ty = ty.filter(|t| xml_order::children(t).is_some());
+    let mut last: Option<(usize, &str)> = None;
+    for c in &el.children {
+        if out.len() >= max {
+            return;
+        }
+        if c.ns.as_deref() != Some(FHIR_NS) {
+            continue;
+        }
+        let known = ty.and_then(|t| xml_order::lookup(t, &c.local));
+        if let Some((pos, _, _)) = known {
+            match last {
+                Some((prev, prev_name)) if pos < prev => {
+                    out.push(format!("{path}: <{}> after <{prev_name}>", c.local));
+                }
+                _ => last = Some((pos, c.local.as_str())),
+            }
+        }
+        let child_path = format!("{path}.{}", c.local);
+        match known.map(|(_, t, _)| t) {
+            // An inline resource (`entry.resource`, `contained`, `response.outcome`).
+            Some("Resource") => {
+                for r in &c.children {
+                    let rp = format!("{child_path}.{}", r.local);
+                    order_walk(r, Some(r.local.as_str()), &rp, max, out);
+                }
+            }
+            child_ty => order_walk(c, child_ty, &child_path, max, out),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -638,3 +638,62 @@ fn existing_inputs_round_trip_through_xml() {
         assert_eq!(to_json(x.as_bytes()).expect("again"), v, "{f}");
     }
 }
+
+#[test]
+fn order_violations_name_the_element_out_of_place() {
+    // R4 DocumentReference: status comes before content.
+    let x = format!(
+        "<DocumentReference xmlns=\"{FHIR_NS}\"><content><attachment><url value=\"Binary/1\"/>\
+         <contentType value=\"application/dicom\"/></attachment></content><status value=\"current\"/>\
+         </DocumentReference>"
+    );
+    let v = order_violations(x.as_bytes(), 10).expect("readable");
+    assert_eq!(
+        v,
+        [
+            "DocumentReference.content.attachment: <contentType> after <url>",
+            "DocumentReference: <status> after <content>",
+        ]
+    );
+    // Inside a searchset: the path goes through the inline resource.
+    let b = format!(
+        "<Bundle xmlns=\"{FHIR_NS}\"><entry><resource><List><status value=\"current\"/>\
+         <subject><reference value=\"Patient/1\"/></subject><mode value=\"working\"/></List>\
+         </resource></entry><type value=\"searchset\"/></Bundle>"
+    );
+    let v = order_violations(b.as_bytes(), 10).expect("readable");
+    assert_eq!(
+        v,
+        [
+            "Bundle.entry.resource.List: <mode> after <subject>",
+            "Bundle: <type> after <entry>",
+        ]
+    );
+    assert_eq!(
+        order_violations(b.as_bytes(), 1).expect("readable").len(),
+        1
+    );
+}
+
+#[test]
+fn order_violations_pass_the_writer_and_the_corpus() {
+    let x = from_json(&reversed_document_reference()).expect("xml");
+    assert_eq!(order_violations(x.as_bytes(), 10), Ok(Vec::new()), "{x}");
+    let f = "ipf-r4-v421-FindSubmissionSetsResponse.xml";
+    assert_eq!(order_violations(&corpus(f), 10), Ok(Vec::new()), "{f}");
+    // IPF's canned ITI-67 response (verdict unknown, served LENIENT) puts the narrative after the
+    // contained resources; R4 DomainResource has text before contained.
+    let f = "ipf-r4-FindDocumentReferencesResponse.xml";
+    assert_eq!(
+        order_violations(&corpus(f), 10),
+        Ok(vec![
+            "Bundle.entry.resource.DocumentReference: <text> after <contained>".to_string()
+        ]),
+        "{f}"
+    );
+    // Unknown types and unknown elements are not judged; unreadable XML is an error.
+    let unknown = format!("<Foo xmlns=\"{FHIR_NS}\"><b value=\"1\"/><a value=\"2\"/></Foo>");
+    assert_eq!(order_violations(unknown.as_bytes(), 10), Ok(Vec::new()));
+    assert!(order_violations(b"<Bundle xmlns=\"http://hl7.org/fhir\">", 10).is_err());
+    assert!(order_violations(b"<Bundle/>", 10).is_err());
+}
