@@ -2353,6 +2353,17 @@ fn kos_21(m: &Manifest, f: &mut Findings) {
     }
 }
 
+/// A `2.25.` UID (PS3.5 §B.2: a UUID's 128 bits as one decimal component) from the first 16 bytes
+/// of the SHA-256 of `seed`: the same seed always gives the same UID.
+pub fn seeded_uid(seed: &str) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+    let mut b = [0u8; 16];
+    for (i, x) in d.as_ref().iter().take(16).enumerate() {
+        b[i] = *x;
+    }
+    format!("2.25.{}", u128::from_be_bytes(b))
+}
+
 /// Check a UID against PS3.5 §9.1: 1 to 64 characters, components of digits separated by dots,
 /// no empty component, no leading zero in a multi-digit component.
 pub fn check_uid(uid: &str) -> Result<(), &'static str> {

@@ -940,15 +940,6 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // ITI-65
 
-fn new_uid(seed: &str) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
-    let mut n = 0u128;
-    for b in &d.as_ref()[..15] {
-        n = (n << 8) | u128::from(*b);
-    }
-    format!("2.25.{n}")
-}
-
 fn fresh_seed(world: &HarnessWorld, what: &str) -> String {
     format!(
         "{what}-{}-{}-{:?}",
@@ -1003,7 +994,10 @@ fn new_document(
             .unwrap_or_default();
         super::xds::fresh_manifest(&base.bytes, &old)
     } else {
-        (base.bytes.to_vec(), new_uid(&fresh_seed(world, kind)))
+        (
+            base.bytes.to_vec(),
+            crate::model::kos::seeded_uid(&fresh_seed(world, kind)),
+        )
     };
     let d = &base.docref;
     let cc = |p: &str| -> CodeableConcept {
@@ -1072,7 +1066,7 @@ async fn provide(
     let spec = crate::model::mhd_bundle::ProvideSpec {
         patient,
         comprehensive,
-        submission_set_unique_id: format!("urn:oid:{}", new_uid(&seed)),
+        submission_set_unique_id: format!("urn:oid:{}", crate::model::kos::seeded_uid(&seed)),
         source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
         date: doc.creation.clone(),
         documents: vec![doc],
@@ -1220,20 +1214,8 @@ async fn await_inbound(
     transaction: &str,
     alias: &str,
 ) -> StepResult {
-    let Some(sim) = world.ctx.simulator.clone() else {
-        return Err(not_applicable(
-            world,
-            "no simulator",
-            "no simulated Document Recipient/Responder runs in this configuration",
-        ));
-    };
-    let Some(t) = world.ctx.config.triggers.get(trigger).cloned() else {
-        return Err(not_applicable(
-            world,
-            "no trigger",
-            &format!("the SUT profile has no `{trigger}` trigger ([triggers] table)"),
-        ));
-    };
+    let (sim, t) =
+        super::simulator_and_trigger(world, trigger, "Document Recipient and Responder")?;
     let patient = patient_of(world, alias)?;
     let insts = super::study_instances(world, alias)?;
     let study = insts
@@ -1298,7 +1280,7 @@ async fn run_builtin(
         Ok(h) => h,
         Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
     };
-    let marker = new_uid(&fresh_seed(world, name));
+    let marker = crate::model::kos::seeded_uid(&fresh_seed(world, name));
     let meta = |transaction: &'static str, actor: &'static str| crate::transport::http::Meta {
         transaction,
         operation: "built-in stand-in for the SUT".into(),
@@ -1311,7 +1293,10 @@ async fn run_builtin(
             let seed = fresh_seed(world, "builtin-submission");
             let spec = crate::model::mhd_bundle::ProvideSpec {
                 patient: format!("Patient/{}", mhd_content::patient_id(patient)),
-                submission_set_unique_id: format!("urn:oid:{}", new_uid(&seed)),
+                submission_set_unique_id: format!(
+                    "urn:oid:{}",
+                    crate::model::kos::seeded_uid(&seed)
+                ),
                 source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
                 date: doc.creation.clone(),
                 documents: vec![doc],

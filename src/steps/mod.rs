@@ -103,6 +103,30 @@ pub fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> St
     StepError(reason.to_string())
 }
 
+/// The running simulator and the SUT profile's trigger `name`, for a scenario where the SUT calls
+/// the harness; NotApplicable when either is missing (`actors` names the simulated actors).
+pub(crate) fn simulator_and_trigger(
+    world: &mut HarnessWorld,
+    name: &str,
+    actors: &str,
+) -> Result<(crate::world::Simulator, crate::config::Trigger), StepError> {
+    let Some(sim) = world.ctx.simulator.clone() else {
+        return Err(not_applicable(
+            world,
+            "no simulator",
+            &format!("the harness's simulated {actors} are not running"),
+        ));
+    };
+    let Some(t) = world.ctx.config.triggers.get(name).cloned() else {
+        return Err(not_applicable(
+            world,
+            "no trigger",
+            &format!("the SUT profile has no trigger `{name}` ([triggers] table)"),
+        ));
+    };
+    Ok((sim, t))
+}
+
 /// The instances of a fixture study (alias or UID), or a harness error naming it.
 pub(crate) fn study_instances(
     world: &mut HarnessWorld,

@@ -1279,20 +1279,7 @@ async fn trigger_and_wait(
     transaction: &str,
     alias: &str,
 ) -> StepResult {
-    let Some(sim) = world.ctx.simulator.clone() else {
-        return Err(not_applicable(
-            world,
-            "no simulator",
-            "the harness's simulated XDS actors are not running",
-        ));
-    };
-    let Some(t) = world.ctx.config.triggers.get(trigger).cloned() else {
-        return Err(not_applicable(
-            world,
-            "no trigger",
-            &format!("the SUT profile has no trigger `{trigger}` ([triggers] table)"),
-        ));
-    };
+    let (sim, t) = super::simulator_and_trigger(world, trigger, "XDS actors")?;
     let k = manifest_of(world, alias)?;
     let endpoint = match transaction {
         "ITI-18" => format!("{}/registry", sim.xds_base),

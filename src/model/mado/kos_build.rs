@@ -44,7 +44,7 @@ fn derived_uid(root: Option<&str>, study: &str, purpose: &str) -> String {
             "{root}.{}",
             u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
         ),
-        None => format!("2.25.{}", u128::from_be_bytes(b)),
+        None => crate::model::kos::seeded_uid(&format!("{study}/{purpose}")),
     }
 }
 
