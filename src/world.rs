@@ -110,6 +110,8 @@ pub struct MhdState {
     pub images: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
     /// The document the harness provided (ITI-65).
     pub provided: Option<crate::reference::mhd_content::PublishedDoc>,
+    /// The document the last provided one replaced.
+    pub replaced: Option<crate::reference::mhd_content::PublishedDoc>,
 }
 
 /// XDS-I.b state of a scenario.

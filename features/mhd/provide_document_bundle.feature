@@ -24,6 +24,14 @@ Feature: Publish imaging manifests and reports (MHD ITI-65)
     Then the recipient accepts the bundle
     And the published document can be found and retrieved unchanged
 
+  @uc:UC1 @uc:UC5 @txn:ITI-67 @req:MHD-09 @req:MHD-18
+  Scenario: A replacement supersedes the document it replaces
+    When the source provides a new report of study "DX-CHEST"
+    Then the recipient accepts the bundle
+    When the source replaces the published document with a new version
+    Then the recipient accepts the bundle
+    And the replaced document is superseded and its replacement is current
+
   @uc:UC1 @neg @req:MHD-20
   Scenario: A bundle without a SubmissionSet is refused with an OperationOutcome
     When the source provides a bundle of study "CT-CHEST" without its SubmissionSet

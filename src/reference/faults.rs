@@ -188,6 +188,8 @@ pub enum Fault {
     MhdNoStudyRelated,
     /// FHIR XML search results have the Bundle's type after its entries (FHIR R4 §2.6.2: elements in the order of the definition).
     MhdXmlOutOfOrder,
+    /// an ITI-65 replacement is accepted but the PATCH of the replaced DocumentReference is ignored, so it stays current (ITI TF-2 3.65.4.1.2.3).
+    MhdReplaceNotSuperseded,
     /// the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping).
     MadoFhirMissingInstance,
     /// the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9).
@@ -294,6 +296,7 @@ impl Fault {
         Fault::MhdKosWrongFormat,
         Fault::MhdNoStudyRelated,
         Fault::MhdXmlOutOfOrder,
+        Fault::MhdReplaceNotSuperseded,
         Fault::MadoFhirMissingInstance,
         Fault::MadoKosLegacy,
         Fault::ReportNoImpression,
@@ -385,6 +388,7 @@ impl Fault {
             Fault::MhdKosWrongFormat => "mhd-kos-wrong-format",
             Fault::MhdNoStudyRelated => "mhd-no-study-related",
             Fault::MhdXmlOutOfOrder => "mhd-xml-out-of-order",
+            Fault::MhdReplaceNotSuperseded => "mhd-replace-not-superseded",
             Fault::MadoFhirMissingInstance => "mado-fhir-missing-instance",
             Fault::MadoKosLegacy => "mado-kos-legacy",
             Fault::ReportNoImpression => "report-no-impression",
@@ -514,6 +518,7 @@ impl Fault {
             Fault::MhdOkForUnacceptable => "ITI-68 answers 200 with the stored document when the Accept header excludes its media type, instead of 406 (ITI TF-2 3.68.4.2.2)",
             Fault::MhdKosWrongFormat => "KOS DocumentReferences in search results carry the FHIR manifest format code instead of the KOS SOP Class (MADO MadoDicomKosDocumentReference)",
             Fault::MhdNoStudyRelated => "DocumentReferences in search results lack context.related (the Study Instance UID; MADO MadoDicomKosDocumentReference)",
+            Fault::MhdReplaceNotSuperseded => "an ITI-65 replacement is accepted but the PATCH of the replaced DocumentReference is ignored, so it stays current (ITI TF-2 3.65.4.1.2.3)",
             Fault::MhdXmlOutOfOrder => "FHIR XML search results have the Bundle's type after its entries (FHIR R4 §2.6.2: elements in the order of the definition)",
             Fault::MadoFhirMissingInstance => "the FHIR manifest leaves out the last instance of the first series, so it no longer agrees with the KOS twin and the image source (MADO mapping)",
             Fault::MadoKosLegacy => "the KOS manifests published over MHD are XDS-I.b manifests (title 113030, no Image Library), not MADO manifests (MADO 6.X.2.9)",

@@ -535,7 +535,9 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
     let mut response_entries = Vec::new();
     for (e, (rt, id, status, method, url)) in entries.iter().zip(planned) {
         if method == "PATCH" {
-            apply_status_patch(st, &url, e);
+            if !st.has(Fault::MhdReplaceNotSuperseded) {
+                apply_status_patch(st, &url, e);
+            }
         } else if status != "200 OK" {
             if let Some(mut r) = e.get("resource").cloned() {
                 rewrite_references(&mut r, &map);

@@ -1058,10 +1058,14 @@ async fn provide(
     kind: &str,
     mutate: Option<&str>,
     comprehensive: bool,
+    replaces: Option<String>,
 ) -> StepResult {
     let c = client(world)?;
     let patient = patient_reference(world, alias, crate::actors::mhd::SOURCE).await?;
-    let (doc, published) = new_document(world, alias, kind)?;
+    let (mut doc, published) = new_document(world, alias, kind)?;
+    // ITI TF-2 3.65.4.1.2.3: the replacement names the replaced DocumentReference, and the bundle
+    // PATCHes that one to superseded.
+    doc.relates_to = replaces.map(|target| ("replaces".to_string(), target));
     let seed = fresh_seed(world, "submission");
     let spec = crate::model::mhd_bundle::ProvideSpec {
         patient,
@@ -1110,7 +1114,7 @@ async fn provide(
 
 #[when(expr = "the source provides a new KOS manifest of study {string}")]
 async fn provide_kos(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", None, false).await
+    provide(world, &alias, "kos", None, false, None).await
 }
 
 #[when(
@@ -1131,22 +1135,22 @@ async fn provide_kos_comprehensive(world: &mut HarnessWorld, alias: String) -> S
             "the SUT profile does not claim the Comprehensive Metadata option ([mhd] comprehensive)",
         ));
     }
-    provide(world, &alias, "kos", None, true).await
+    provide(world, &alias, "kos", None, true, None).await
 }
 
 #[when(expr = "the source provides a new report of study {string}")]
 async fn provide_report(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "report", None, false).await
+    provide(world, &alias, "report", None, false, None).await
 }
 
 #[when(expr = "the source provides a bundle of study {string} without its SubmissionSet")]
 async fn provide_no_ss(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", Some("no-submission-set"), false).await
+    provide(world, &alias, "kos", Some("no-submission-set"), false, None).await
 }
 
 #[when(expr = "the source provides a bundle of study {string} whose document hash is wrong")]
 async fn provide_wrong_hash(world: &mut HarnessWorld, alias: String) -> StepResult {
-    provide(world, &alias, "kos", Some("wrong-hash"), false).await
+    provide(world, &alias, "kos", Some("wrong-hash"), false, None).await
 }
 
 #[then("the recipient accepts the bundle")]
@@ -1159,39 +1163,98 @@ async fn refused(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["MHD-20"])
 }
 
-#[then("the published document can be found and retrieved unchanged")]
-async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
-    let Some(p) = world.mhd.provided.clone() else {
-        return Err(harness_error(
+/// The document the harness provided last, or a harness error.
+fn provided(world: &mut HarnessWorld) -> Result<PublishedDoc, StepError> {
+    match world.mhd.provided.clone() {
+        Some(p) => Ok(p),
+        None => Err(harness_error(
             world,
             "nothing provided",
             "provide a document first",
-        ));
-    };
+        )),
+    }
+}
+
+/// ITI-67 by the patient of `p`'s study, `status` and `p`'s masterIdentifier, judged: the answer
+/// holds `p` when `present`, else it must not. Returns `p`'s DocumentReference when found.
+async fn find_by_identifier(
+    world: &mut HarnessWorld,
+    p: &PublishedDoc,
+    status: &str,
+    present: bool,
+) -> Result<Option<Value>, StepError> {
     let c = client(world)?;
     let patient = patient_of(world, &p.alias)?;
+    let master = p.master_identifier().to_string();
     let params = vec![
         patient_param(world, &patient),
-        ("status".to_string(), "current".to_string()),
-        ("identifier".to_string(), p.master_identifier().to_string()),
+        ("status".to_string(), status.to_string()),
+        ("identifier".to_string(), master.clone()),
     ];
     let ex = c.find_document_references(&params, false, false).await;
     let idx = record(world, ex)?;
     let hits = world.evidence.get(idx).map(hits_of).unwrap_or_default();
+    let (known, absent) = if present {
+        (BTreeSet::from([master.clone()]), BTreeSet::new())
+    } else {
+        (BTreeSet::new(), BTreeSet::from([master.clone()]))
+    };
     let expect = Expect {
         status: vec![200],
         mhd: MhdExpect {
             search: params.clone(),
-            known_matches: Some(BTreeSet::from([p.master_identifier().to_string()])),
+            known_matches: Some(known),
+            must_not_match: absent,
             ..MhdExpect::default()
         },
         ..Expect::default()
     };
     judge(world, idx, &expect, &[], SEARCH_CHECKS)?;
-    let Some(docref) = hits
+    Ok(hits
         .into_iter()
-        .find(|d| master_of(d) == Some(p.master_identifier()))
+        .find(|d| master_of(d) == Some(master.as_str())))
+}
+
+#[when("the source replaces the published document with a new version")]
+async fn replace_published(world: &mut HarnessWorld) -> StepResult {
+    let old = provided(world)?;
+    let Some(id) = find_by_identifier(world, &old, "current", true)
+        .await?
+        .and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string))
     else {
+        return Err(harness_error(
+            world,
+            "document not found",
+            "the published document has no id in the search answer (see MHD-18)",
+        ));
+    };
+    let target = format!("DocumentReference/{id}");
+    provide(world, &old.alias, old.kind, None, false, Some(target)).await?;
+    world.mhd.replaced = Some(old);
+    Ok(())
+}
+
+#[then("the replaced document is superseded and its replacement is current")]
+async fn replaced_superseded(world: &mut HarnessWorld) -> StepResult {
+    let new = provided(world)?;
+    let Some(old) = world.mhd.replaced.clone() else {
+        return Err(harness_error(
+            world,
+            "nothing replaced",
+            "replace a document first",
+        ));
+    };
+    // ITI TF-2 3.65.4.1.3.2: the Recipient marks the replaced document superseded.
+    find_by_identifier(world, &new, "current", true).await?;
+    find_by_identifier(world, &old, "current", false).await?;
+    find_by_identifier(world, &old, "superseded", true).await?;
+    Ok(())
+}
+
+#[then("the published document can be found and retrieved unchanged")]
+async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
+    let p = provided(world)?;
+    let Some(docref) = find_by_identifier(world, &p, "current", true).await? else {
         return Err(harness_error(world, "document not found", "see MHD-18"));
     };
     let accept = p.content_type.clone();

@@ -237,6 +237,12 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("mhd-no-study-related", "@req:MHD-16", "MHD-17", false),
     ("mhd-xml-out-of-order", "@req:FHIR-02", "FHIR-02", false),
     (
+        "mhd-replace-not-superseded",
+        "@txn:ITI-65 and @req:MHD-18",
+        "MHD-18",
+        false,
+    ),
+    (
         "mado-fhir-missing-instance",
         "@req:MADO-C1",
         "MADO-C1",
