@@ -47,6 +47,16 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
     When the consumer finds the documents of the patient of study "DX-CHEST" with "type=http://loinc.org|85430-7"
     Then the result is a searchset holding exactly the matching documents
 
+  @uc:UC5
+  Scenario: Filter by document category: the eEHRxF Medical-Imaging priority category
+    When the consumer finds the documents of the patient of study "DX-CHEST" with "category=http://hl7.eu/fhir/eu-health-data-api/CodeSystem/eehrxf-document-priority-category-cs|Medical-Imaging"
+    Then the result is a searchset holding exactly the matching documents
+
+  @uc:UC3
+  Scenario: Filter by document date: the later of a patient's two studies
+    When the consumer finds the documents of the patient of study "CT-CHEST" with "date=ge2026-01-20"
+    Then the result is a searchset holding exactly the matching documents
+
   @uc:UC3 @mado:search
   Scenario: Find the manifests and report of one study by its Study Instance UID
     When the consumer finds the documents of study "MR-BRAIN" by Study Instance UID

@@ -252,11 +252,12 @@ pub fn document_reference_matches(
                     .map(|f| token_matches(val, f.system.as_deref(), f.code.as_deref()))
                     .unwrap_or(false)
             }),
-            "date" => date_matches(val, d.date.as_deref(), None),
-            "creation" => d
-                .content
-                .iter()
-                .any(|c| date_matches(val, c.attachment.creation.as_deref(), None)),
+            // Instants: a period of no length (only a Period with no end is open, R4 §3.1.1.5.8).
+            "date" => date_matches(val, d.date.as_deref(), d.date.as_deref()),
+            "creation" => d.content.iter().any(|c| {
+                let at = c.attachment.creation.as_deref();
+                date_matches(val, at, at)
+            }),
             "period" => {
                 let p = d
                     .context
@@ -334,7 +335,7 @@ pub fn list_matches(
             }
             "status" => l.status.as_deref() == Some(val.as_str()),
             "code" => l.code.as_ref().map(|c| cc_matches(c, val)).unwrap_or(false),
-            "date" => date_matches(val, l.date.as_deref(), None),
+            "date" => date_matches(val, l.date.as_deref(), l.date.as_deref()),
             "identifier" => l.identifier.iter().any(|i| identifier_matches(i, val)),
             "designationType" => l
                 .extension
@@ -471,5 +472,25 @@ mod tests {
         // Multi-byte text where a date belongs: compared as bytes, never sliced mid-character.
         let _ = date_matches("ge2026-01-01", Some("é2026"), None);
         assert!(!date_matches("eqé", Some("2026"), None));
+    }
+
+    /// `date` is an instant: `ge` after it does not match, as an open-ended period would.
+    #[test]
+    fn the_date_parameter_is_an_instant() {
+        let no_ids = |_: &str| Vec::new();
+        let mut d = docref();
+        d["date"] = json!("2026-01-15T10:00:00+00:00");
+        for v in ["ge2026-01-10", "2026-01-15", "lt2026-01-20", "le2026-01-15"] {
+            assert!(
+                document_reference_matches(&d, &q(&[("date", v)]), &no_ids),
+                "date={v} should match"
+            );
+        }
+        for v in ["ge2026-01-20", "gt2026-01-15", "2026-01-16", "lt2026-01-15"] {
+            assert!(
+                !document_reference_matches(&d, &q(&[("date", v)]), &no_ids),
+                "date={v} should not match"
+            );
+        }
     }
 }
