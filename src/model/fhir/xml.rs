@@ -156,8 +156,8 @@ fn is_array(name: &str, complex: bool, parent: &str, rt: &str, at_root: bool) ->
     }
 }
 
-/// Convert a FHIR XML resource to its JSON form.
-pub fn to_json(xml: &[u8]) -> Result<Value, String> {
+/// Parse FHIR XML with the hardened reader: UTF-8 only, at most [`MAX_DEPTH`] levels.
+fn parse_document(xml: &[u8]) -> Result<XmlElement, String> {
     if std::str::from_utf8(xml).is_err() {
         return Err("FHIR XML is not valid UTF-8".into());
     }
@@ -165,7 +165,12 @@ pub fn to_json(xml: &[u8]) -> Result<Value, String> {
         max_depth: MAX_DEPTH,
         ..XmlLimits::default()
     };
-    let root = parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))?;
+    parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))
+}
+
+/// Convert a FHIR XML resource to its JSON form.
+pub fn to_json(xml: &[u8]) -> Result<Value, String> {
+    let root = parse_document(xml)?;
     resource_to_json(&root, xml)
 }
 
@@ -605,14 +610,7 @@ fn write_primitive(
 /// order specified"), as `Path: <name> after <name>` lines, at most `max` of them. Only elements of
 /// types the order table knows are judged; `Err` when the XML is not a readable FHIR resource.
 pub fn order_violations(xml: &[u8], max: usize) -> Result<Vec<String>, String> {
-    if std::str::from_utf8(xml).is_err() {
-        return Err("FHIR XML is not valid UTF-8".into());
-    }
-    let limits = XmlLimits {
-        max_depth: MAX_DEPTH,
-        ..XmlLimits::default()
-    };
-    let root = parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))?;
+    let root = parse_document(xml)?;
     if root.ns.as_deref() != Some(FHIR_NS) {
         return Err(format!("<{}> is not in the FHIR namespace", root.local));
     }

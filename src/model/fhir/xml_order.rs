@@ -130,28 +130,9 @@ pub const PRIMITIVES: &[&str] = &[
     "uuid",
 ];
 
-/// Every type an open choice (`Extension.value[x]`, `Parameters.parameter.value[x]`) allows in R4
-/// (`datatypes.html#open`).
-const OPEN_TYPES: &[&str] = &[
-    "base64Binary",
-    "boolean",
-    "canonical",
-    "code",
-    "date",
-    "dateTime",
-    "decimal",
-    "id",
-    "instant",
-    "integer",
-    "markdown",
-    "oid",
-    "positiveInt",
-    "string",
-    "time",
-    "unsignedInt",
-    "uri",
-    "url",
-    "uuid",
+/// The complex types an open choice (`Extension.value[x]`, `Parameters.parameter.value[x]`)
+/// allows in R4 (`datatypes.html#open`); with [`PRIMITIVES`], every type it allows.
+const OPEN_COMPLEX: &[&str] = &[
     "Address",
     "Age",
     "Annotation",
@@ -1053,7 +1034,7 @@ fn choice_type(allowed: &str, suffix: &str) -> Option<&'static str> {
         return None;
     }
     let rest = chars.as_str();
-    let ty = OPEN_TYPES.iter().copied().find(|t| {
+    let ty = PRIMITIVES.iter().chain(OPEN_COMPLEX).copied().find(|t| {
         let mut tc = t.chars();
         tc.next()
             .is_some_and(|c| c.to_ascii_uppercase() == first && tc.as_str() == rest)
