@@ -514,23 +514,50 @@ fn check_lengths(body: &[u8]) -> Result<(), KosError> {
         "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => return Ok(()),
         _ => {}
     }
-    // Data set: every defined length must fit in what remains. Items and sequences are walked
-    // into rather than skipped, so nested lengths are checked too.
+    // Data set: every defined length must fit in what remains of its enclosing item or sequence
+    // (the decoder reads a defined-length item as exactly that many bytes, whatever they hold).
+    // Items and sequences are walked into rather than skipped, so nested lengths are checked too.
+    let mut ends: Vec<usize> = Vec::new();
     while w.pos < body.len() {
+        while let Some(&end) = ends.last() {
+            if w.pos < end {
+                break;
+            }
+            if w.pos > end {
+                return fail(
+                    w.pos,
+                    "an element runs past the end of its item or sequence".into(),
+                );
+            }
+            ends.pop();
+        }
+        if w.pos >= body.len() {
+            break;
+        }
         let start = w.pos;
         let h = match w.header() {
             Ok(h) => h,
             Err(e) => return fail(start, e),
         };
-        if let Some(len) = h.len {
-            // Items are walked into; delimiters have no value, whatever length they claim
-            // (dicom-parser ignores it too).
-            let item_like = h.tag.group() == 0xFFFE;
-            let looks_like_items =
-                !w.explicit && body.get(w.pos..w.pos + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]);
-            if !(item_like || h.sequence || looks_like_items) {
-                w.pos += len;
-            }
+        let Some(len) = h.len else { continue };
+        if ends.last().is_some_and(|&end| w.pos + len > end) {
+            return fail(
+                start,
+                format!("length {len} runs past the end of its item or sequence"),
+            );
+        }
+        // Delimiters have no value, whatever length they claim (dicom-parser ignores it too).
+        let delimiter = h.tag == Tag(0xFFFE, 0xE00D) || h.tag == Tag(0xFFFE, 0xE0DD);
+        let item = h.tag == Tag(0xFFFE, 0xE000);
+        let looks_like_items =
+            !w.explicit && body.get(w.pos..w.pos + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]);
+        if delimiter {
+            continue;
+        }
+        if item || h.sequence || looks_like_items {
+            ends.push(w.pos + len);
+        } else {
+            w.pos += len;
         }
     }
     Ok(())
@@ -2445,6 +2472,19 @@ fn kos_22(m: &Manifest, f: &mut Findings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `kos` fuzz target: an item of defined length 13 whose bytes the decoder reads
+    /// as the start of an OB element of 875 MB. The walk follows the item's length as the decoder
+    /// does, so the length is refused before anything is allocated.
+    #[test]
+    fn a_length_past_its_item_is_refused_before_decoding() {
+        let bytes = include_bytes!("../../fuzz/regressions/kos-oom-nested-ob-length");
+        let err = parse(bytes).expect_err("refused");
+        assert!(
+            err.to_string().contains("past the end of its item"),
+            "{err}"
+        );
+    }
     use dicom_object::DefaultDicomObject;
 
     const STUDY: &str = "2.25.100";
