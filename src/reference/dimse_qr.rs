@@ -759,7 +759,7 @@ fn identifier(data: Option<DataSet>, ts_uid: &str) -> Result<InMemDicomObject, R
     let bytes = data
         .bytes()
         .map_err(|e| unable(format!("cannot read the identifier: {e}")))?;
-    InMemDicomObject::read_dataset_with_ts(&bytes[..], ts)
+    crate::model::dicom_guard::read_dataset(&bytes[..], ts)
         .map_err(|e| unable(format!("cannot parse the identifier: {e}")))
 }
 

@@ -102,9 +102,9 @@ pub fn summarize(bytes: &[u8], ts_uid: &str) -> Vec<(String, String)> {
             format!("unknown transfer syntax {ts_uid}"),
         )];
     };
-    let obj = match InMemDicomObject::read_dataset_with_ts(bytes, ts) {
+    let obj = match crate::model::dicom_guard::read_dataset(bytes, ts) {
         Ok(o) => o,
-        Err(e) => return vec![("(undecodable)".into(), e.to_string())],
+        Err(e) => return vec![("(undecodable)".into(), e)],
     };
     obj.iter()
         .take(MAX_SUMMARY_ELEMENTS)

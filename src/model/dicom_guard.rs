@@ -1,0 +1,314 @@
+//! A length pre-walk for DICOM bytes from a peer, before dicom-parser decodes them.
+//!
+//! dicom-parser 0.10 allocates a value buffer of the declared length before reading it, so a
+//! corrupt length of nearly 4 GiB in a 5 KiB file makes it allocate gigabytes. The walk follows the
+//! element, item and sequence structure (PS3.5 §7.1, §7.5) as the decoder will, and refuses any
+//! length that runs past the bytes or past its enclosing defined-length item or sequence. It covers
+//! the uncompressed little and big endian syntaxes; deflate goes to the decoder as is.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use dicom_core::{Tag, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::InMemDicomObject;
+
+/// Walk a PS3.10 body (starting at `DICM`): the file meta group, then the data set in the transfer
+/// syntax the meta group names.
+pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
+    let mut w = Walker {
+        bytes: body,
+        pos: 4,
+        big_endian: false,
+        explicit: true,
+    };
+    // File Meta Information: explicit VR little endian, group 0002.
+    let mut ts = String::new();
+    while w.peek_group() == Some(0x0002) {
+        let start = w.pos;
+        let h = match w.header() {
+            Ok(h) => h,
+            Err(e) => return Err(at(start, e)),
+        };
+        let Some(len) = h.len else {
+            return Err(at(start, "undefined length in the file meta group".into()));
+        };
+        if h.tag == tags::TRANSFER_SYNTAX_UID {
+            ts = String::from_utf8_lossy(&body[w.pos..w.pos + len])
+                .trim_end_matches(['\0', ' '])
+                .to_string();
+        }
+        w.pos += len;
+    }
+    match ts.as_str() {
+        "1.2.840.10008.1.2" => w.explicit = false,
+        "1.2.840.10008.1.2.2" => w.big_endian = true,
+        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => return Ok(()),
+        _ => {}
+    }
+    walk_dataset(&mut w)
+}
+
+/// Check an encoded data set (no file meta, as DIMSE carries it) in transfer syntax `ts_uid` the way
+/// [`check_part10_lengths`] checks a file's.
+pub fn check_dataset_lengths(bytes: &[u8], ts_uid: &str) -> Result<(), String> {
+    let mut w = Walker {
+        bytes,
+        pos: 0,
+        big_endian: false,
+        explicit: true,
+    };
+    match ts_uid.trim_end_matches(['\0', ' ']) {
+        "1.2.840.10008.1.2" => w.explicit = false,
+        "1.2.840.10008.1.2.2" => w.big_endian = true,
+        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => return Ok(()),
+        _ => {}
+    }
+    walk_dataset(&mut w)
+}
+
+/// Decode a data set received from a peer: lengths checked first, a decoder panic caught.
+pub fn read_dataset(
+    bytes: &[u8],
+    ts: &dicom_encoding::TransferSyntax,
+) -> Result<InMemDicomObject, String> {
+    check_dataset_lengths(bytes, ts.uid())?;
+    match catch_unwind(AssertUnwindSafe(|| {
+        InMemDicomObject::read_dataset_with_ts(bytes, ts)
+    })) {
+        Ok(Ok(obj)) => Ok(obj),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the DICOM decoder panicked".into()),
+    }
+}
+
+fn at(pos: usize, what: String) -> String {
+    format!("at byte {pos}: {what}")
+}
+
+/// The data set part of the walk, from `w.pos` to the end of the bytes.
+fn walk_dataset(w: &mut Walker<'_>) -> Result<(), String> {
+    let body = w.bytes;
+    // Data set: every defined length must fit in what remains of its enclosing item or sequence
+    // (the decoder reads a defined-length item as exactly that many bytes, whatever they hold).
+    // Items and sequences are walked into rather than skipped, so nested lengths are checked too.
+    let mut ends: Vec<usize> = Vec::new();
+    while w.pos < body.len() {
+        while let Some(&end) = ends.last() {
+            if w.pos < end {
+                break;
+            }
+            if w.pos > end {
+                return Err(at(
+                    w.pos,
+                    "an element runs past the end of its item or sequence".into(),
+                ));
+            }
+            ends.pop();
+        }
+        if w.pos >= body.len() {
+            break;
+        }
+        let start = w.pos;
+        let h = match w.header() {
+            Ok(h) => h,
+            Err(e) => return Err(at(start, e)),
+        };
+        let Some(len) = h.len else { continue };
+        if ends.last().is_some_and(|&end| w.pos + len > end) {
+            return Err(at(
+                start,
+                format!("length {len} runs past the end of its item or sequence"),
+            ));
+        }
+        // Delimiters have no value, whatever length they claim (dicom-parser ignores it too).
+        let delimiter = h.tag == Tag(0xFFFE, 0xE00D) || h.tag == Tag(0xFFFE, 0xE0DD);
+        let item = h.tag == Tag(0xFFFE, 0xE000);
+        let looks_like_items =
+            !w.explicit && body.get(w.pos..w.pos + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]);
+        if delimiter {
+            continue;
+        }
+        if item || h.sequence || looks_like_items {
+            ends.push(w.pos + len);
+        } else {
+            w.pos += len;
+        }
+    }
+    Ok(())
+}
+
+/// An element header as the walk sees it.
+struct Header {
+    tag: Tag,
+    /// Explicit VR SQ.
+    sequence: bool,
+    /// `None` for undefined length.
+    len: Option<usize>,
+}
+
+struct Walker<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    big_endian: bool,
+    explicit: bool,
+}
+
+impl Walker<'_> {
+    fn u16_at(&self, at: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(at..at + 2)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32_at(&self, at: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(at..at + 4)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn peek_group(&self) -> Option<u16> {
+        // The meta group is always little endian.
+        let b: [u8; 2] = self.bytes.get(self.pos..self.pos + 2)?.try_into().ok()?;
+        Some(u16::from_le_bytes(b))
+    }
+
+    /// Read one header at `pos`, leave `pos` at the start of its value, and check that a
+    /// defined length fits in the remaining bytes.
+    fn header(&mut self) -> Result<Header, String> {
+        let truncated = || "truncated element header".to_string();
+        let meta = self.peek_group() == Some(0x0002);
+        let big_endian = self.big_endian && !meta;
+        let saved = self.big_endian;
+        self.big_endian = big_endian;
+        let result = (|| {
+            let group = self.u16_at(self.pos).ok_or_else(truncated)?;
+            let element = self.u16_at(self.pos + 2).ok_or_else(truncated)?;
+            let tag = Tag(group, element);
+            let delimiter = group == 0xFFFE && matches!(element, 0xE000 | 0xE00D | 0xE0DD);
+            let mut unit = 1;
+            let (len, sequence, header_len) = if delimiter {
+                (self.u32_at(self.pos + 4).ok_or_else(truncated)?, false, 8)
+            } else if self.explicit || meta {
+                let vr = self
+                    .bytes
+                    .get(self.pos + 4..self.pos + 6)
+                    .ok_or_else(truncated)?;
+                let vr = std::str::from_utf8(vr)
+                    .ok()
+                    .and_then(|v| v.parse::<VR>().ok())
+                    .ok_or_else(|| format!("element {tag} has an invalid VR"))?;
+                // Binary values come in whole numbers; dicom-parser 0.10 mis-sizes the buffer
+                // of one that does not (PS3.5 §6.2 fixes these value sizes).
+                unit = match vr {
+                    VR::US | VR::SS | VR::OW => 2,
+                    VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => 4,
+                    VR::FD | VR::OD | VR::OV | VR::SV | VR::UV => 8,
+                    _ => 1,
+                };
+                match vr {
+                    VR::OB
+                    | VR::OD
+                    | VR::OF
+                    | VR::OL
+                    | VR::OV
+                    | VR::OW
+                    | VR::SQ
+                    | VR::SV
+                    | VR::UC
+                    | VR::UN
+                    | VR::UR
+                    | VR::UT
+                    | VR::UV => (
+                        self.u32_at(self.pos + 8).ok_or_else(truncated)?,
+                        vr == VR::SQ,
+                        12,
+                    ),
+                    _ => (
+                        u32::from(self.u16_at(self.pos + 6).ok_or_else(truncated)?),
+                        false,
+                        8,
+                    ),
+                }
+            } else {
+                (self.u32_at(self.pos + 4).ok_or_else(truncated)?, false, 8)
+            };
+            self.pos += header_len;
+            let len = (len != u32::MAX).then_some(len as usize);
+            if let Some(len) = len {
+                let remaining = self.bytes.len() - self.pos;
+                if len > remaining {
+                    return Err(format!(
+                        "element {tag} declares {len} bytes but only {remaining} remain"
+                    ));
+                }
+                if len % unit != 0 {
+                    return Err(format!(
+                        "element {tag} has {len} bytes, not a multiple of its value size {unit}"
+                    ));
+                }
+            }
+            Ok(Header { tag, sequence, len })
+        })();
+        self.big_endian = saved;
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (0010,0010) PN "DOE^J " in explicit VR little endian.
+    fn name_element() -> Vec<u8> {
+        let mut b = vec![0x10, 0x00, 0x10, 0x00, b'P', b'N', 6, 0];
+        b.extend_from_slice(b"DOE^J ");
+        b
+    }
+
+    #[test]
+    fn a_well_formed_data_set_passes_and_decodes() {
+        let b = name_element();
+        assert_eq!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1"), Ok(()));
+        let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+        let obj = read_dataset(&b, &ts).expect("decodes");
+        assert!(obj.element(tags::PATIENT_NAME).is_ok());
+    }
+
+    #[test]
+    fn a_length_past_the_end_is_refused_before_decoding() {
+        // (7FE0,0010) OB with a declared length of nearly 4 GiB and four bytes of value.
+        let mut b = vec![
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF,
+        ];
+        b.extend_from_slice(&[0; 4]);
+        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1").expect_err("refused");
+        assert!(err.contains("only 4 remain"), "{err}");
+        let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
+        assert!(read_dataset(&b, &ts).is_err());
+        // The same in implicit VR.
+        let b = [0xE0, 0x7F, 0x10, 0x00, 0xFE, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0];
+        assert!(check_dataset_lengths(&b, "1.2.840.10008.1.2").is_err());
+    }
+
+    #[test]
+    fn an_element_past_its_defined_length_item_is_refused() {
+        // (0040,A730) SQ undefined length, an item of defined length 4 holding an 14-byte element.
+        let mut b = vec![
+            0x40, 0x00, 0x30, 0xA7, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        b.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0]);
+        b.extend_from_slice(&name_element());
+        b.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1").expect_err("refused");
+        assert!(err.contains("past the end of its item"), "{err}");
+        // With the item's true length it passes.
+        b[16] = 14;
+        assert_eq!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1"), Ok(()));
+    }
+}
