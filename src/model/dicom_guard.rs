@@ -8,8 +8,9 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
-use dicom_dictionary_std::tags;
+use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::InMemDicomObject;
 
 /// Walk a PS3.10 body (starting at `DICM`): the file meta group, then the data set in the transfer
@@ -79,6 +80,29 @@ pub fn read_dataset(
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the DICOM decoder panicked".into()),
     }
+}
+
+/// The size of one value of a binary VR (PS3.5 §6.2); 1 for the others. dicom-parser 0.10 sizes its
+/// buffer in whole values, so a length that is not a multiple desynchronises it from the bytes.
+fn value_size(vr: VR) -> usize {
+    match vr {
+        VR::US | VR::SS | VR::OW => 2,
+        VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => 4,
+        VR::FD | VR::OD | VR::OV | VR::SV | VR::UV => 8,
+        _ => 1,
+    }
+}
+
+/// The VR dicom-encoding's implicit VR decoder gives `tag`: OW for pixel and overlay data, else the
+/// standard dictionary's (relaxed), else UN.
+fn implicit_vr(tag: Tag) -> VR {
+    if tag == Tag(0x7FE0, 0x0010) || (tag.0 >> 8 == 0x60 && tag.1 == 0x3000) {
+        return VR::OW;
+    }
+    StandardDataDictionary
+        .by_tag(tag)
+        .map(|entry| entry.vr().relaxed())
+        .unwrap_or(VR::UN)
 }
 
 fn at(pos: usize, what: String) -> String {
@@ -205,12 +229,7 @@ impl Walker<'_> {
                     .ok_or_else(|| format!("element {tag} has an invalid VR"))?;
                 // Binary values come in whole numbers; dicom-parser 0.10 mis-sizes the buffer
                 // of one that does not (PS3.5 §6.2 fixes these value sizes).
-                unit = match vr {
-                    VR::US | VR::SS | VR::OW => 2,
-                    VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => 4,
-                    VR::FD | VR::OD | VR::OV | VR::SV | VR::UV => 8,
-                    _ => 1,
-                };
+                unit = value_size(vr);
                 match vr {
                     VR::OB
                     | VR::OD
@@ -236,7 +255,15 @@ impl Walker<'_> {
                     ),
                 }
             } else {
-                (self.u32_at(self.pos + 4).ok_or_else(truncated)?, false, 8)
+                // Implicit VR: the decoder takes the VR from the data dictionary, so the value
+                // sizes it will assume are checked the same way.
+                let vr = implicit_vr(tag);
+                unit = value_size(vr);
+                (
+                    self.u32_at(self.pos + 4).ok_or_else(truncated)?,
+                    vr == VR::SQ,
+                    8,
+                )
             };
             self.pos += header_len;
             let len = (len != u32::MAX).then_some(len as usize);
@@ -294,6 +321,15 @@ mod tests {
         // The same in implicit VR.
         let b = [0xE0, 0x7F, 0x10, 0x00, 0xFE, 0xFF, 0xFF, 0x7F, 0, 0, 0, 0];
         assert!(check_dataset_lengths(&b, "1.2.840.10008.1.2").is_err());
+    }
+
+    /// Found by the `dicom_dataset` fuzz target: in implicit VR, a group length (UL) of 3 bytes made
+    /// the decoder read no value and then a length of 0xFFFFFF20 from the following bytes.
+    #[test]
+    fn an_implicit_vr_value_size_mismatch_is_refused() {
+        let b = include_bytes!("../../fuzz/regressions/dicom_dataset-oom-implicit-ul-length");
+        let err = check_dataset_lengths(b, "1.2.840.10008.1.2").expect_err("refused");
+        assert!(err.contains("not a multiple of its value size 4"), "{err}");
     }
 
     #[test]
