@@ -21,6 +21,7 @@ pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
         pos: 4,
         big_endian: false,
         explicit: true,
+        in_meta: true,
     };
     // File Meta Information: explicit VR little endian, group 0002.
     let mut ts = String::new();
@@ -46,6 +47,7 @@ pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
         "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => return Ok(()),
         _ => {}
     }
+    w.in_meta = false;
     walk_dataset(&mut w)
 }
 
@@ -57,6 +59,7 @@ pub fn check_dataset_lengths(bytes: &[u8], ts_uid: &str) -> Result<(), String> {
         pos: 0,
         big_endian: false,
         explicit: true,
+        in_meta: false,
     };
     match ts_uid.trim_end_matches(['\0', ' ']) {
         "1.2.840.10008.1.2" => w.explicit = false,
@@ -175,6 +178,9 @@ struct Walker<'a> {
     pos: usize,
     big_endian: bool,
     explicit: bool,
+    /// In the file meta group (always explicit VR little endian); a data set's own group 0002
+    /// elements are decoded in its transfer syntax.
+    in_meta: bool,
 }
 
 impl Walker<'_> {
@@ -206,7 +212,7 @@ impl Walker<'_> {
     /// defined length fits in the remaining bytes.
     fn header(&mut self) -> Result<Header, String> {
         let truncated = || "truncated element header".to_string();
-        let meta = self.peek_group() == Some(0x0002);
+        let meta = self.in_meta && self.peek_group() == Some(0x0002);
         let big_endian = self.big_endian && !meta;
         let saved = self.big_endian;
         self.big_endian = big_endian;
@@ -330,6 +336,15 @@ mod tests {
         let b = include_bytes!("../../fuzz/regressions/dicom_dataset-oom-implicit-ul-length");
         let err = check_dataset_lengths(b, "1.2.840.10008.1.2").expect_err("refused");
         assert!(err.contains("not a multiple of its value size 4"), "{err}");
+    }
+
+    /// Found by the `dicom_dataset` fuzz target: a group 0002 element in an implicit VR data set
+    /// (no file meta) is implicit too, so "SVSV" is its length, not a VR.
+    #[test]
+    fn group_2_in_a_data_set_follows_the_data_set_syntax() {
+        let b = include_bytes!("../../fuzz/regressions/dicom_dataset-oom-group-2-implicit");
+        let err = check_dataset_lengths(b, "1.2.840.10008.1.2").expect_err("refused");
+        assert!(err.contains("remain"), "{err}");
     }
 
     #[test]
