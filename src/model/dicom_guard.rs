@@ -212,7 +212,7 @@ impl Walker<'_> {
     /// defined length fits in the remaining bytes.
     fn header(&mut self) -> Result<Header, String> {
         let truncated = || "truncated element header".to_string();
-        let meta = self.in_meta && self.peek_group() == Some(0x0002);
+        let meta = self.in_meta;
         let big_endian = self.big_endian && !meta;
         let saved = self.big_endian;
         self.big_endian = big_endian;
