@@ -313,7 +313,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let features_base = std::env::current_dir().unwrap_or_default();
     let shard_base = features_base.clone();
     let shard = opts.shard;
+    // cucumber's own writer would print its own verdicts (a not-applicable scenario is a failed
+    // step to it); the harness prints one line per scenario from the findings instead.
     let mut cucumber = HarnessWorld::cucumber()
+        .with_writer(cucumber::writer::Basic::new(
+            std::io::sink(),
+            cucumber::writer::Coloring::Never,
+            cucumber::writer::Verbosity::Default,
+        ))
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(opts.concurrency.max(1))
         .fail_on_skipped()
@@ -390,7 +397,7 @@ fn print_findings(records: &[ScenarioRecord]) {
     for r in records {
         if matches!(r.outcome, Outcome::Fail | Outcome::Error) {
             say!(
-                "{:?}: {} ({}:{})",
+                "{}: {} ({}:{})",
                 r.outcome,
                 r.scenario,
                 r.feature_file,
@@ -405,6 +412,38 @@ fn print_findings(records: &[ScenarioRecord]) {
             }
         }
     }
+}
+
+/// One line per finished scenario: its outcome, where it is, and for anything but a pass, why.
+fn progress_line(r: &ScenarioRecord) -> String {
+    let mut line = format!(
+        "{:<15} {}:{}  {}",
+        r.outcome.as_str(),
+        r.feature_file,
+        r.line,
+        r.scenario
+    );
+    let why = match r.outcome {
+        Outcome::Pass => String::new(),
+        Outcome::Fail => r
+            .findings
+            .iter()
+            .filter(|f| f.is_failure())
+            .map(|f| f.check.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Outcome::Error => r
+            .findings
+            .iter()
+            .find(|f| f.outcome == Outcome::Error)
+            .map(|f| f.title.clone())
+            .unwrap_or_default(),
+        Outcome::Skip | Outcome::NotApplicable => r.reason.clone(),
+    };
+    if !why.is_empty() {
+        line.push_str(&format!(" ({why})"));
+    }
+    line
 }
 
 fn collect(
@@ -471,6 +510,7 @@ fn collect(
         exchanges,
         evidence: Vec::new(),
     };
+    say!("{}", progress_line(&record));
     let Ok(mut results) = ctx.results.lock() else {
         return;
     };

@@ -14,6 +14,7 @@ pub mod dimse;
 pub mod kos;
 pub mod mado;
 pub mod mhd;
+pub mod peer;
 pub mod report;
 pub mod soap_message;
 pub mod xds;
@@ -80,6 +81,25 @@ pub enum Outcome {
     Fail,
     /// The harness, the network or the configuration failed.
     Error,
+}
+
+impl Outcome {
+    /// The outcome as people read it in messages and progress lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::NotApplicable => "not applicable",
+            Outcome::Skip => "skipped",
+            Outcome::Fail => "FAIL",
+            Outcome::Error => "ERROR",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The hierarchy level a request targets.
@@ -308,6 +328,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(mhd::CHECKS.iter())
         .chain(mado::CHECKS.iter())
         .chain(report::CHECKS.iter())
+        .chain(peer::CHECKS.iter())
 }
 
 /// Look a check up by id.
@@ -345,12 +366,15 @@ pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
     }
 }
 
-/// The outcome of a scenario from its findings: any Error, else any failure, else Pass.
+/// The outcome of a scenario from its findings: any failure, else any Error, else Pass.
+///
+/// A breach of a requirement is a verdict on the SUT that a later harness or network error does
+/// not undo, so a scenario holding both is a Fail (its report lists the Error too).
 pub fn scenario_outcome(findings: &[Finding]) -> Outcome {
-    if findings.iter().any(|f| f.outcome == Outcome::Error) {
-        Outcome::Error
-    } else if findings.iter().any(Finding::is_failure) {
+    if findings.iter().any(Finding::is_failure) {
         Outcome::Fail
+    } else if findings.iter().any(|f| f.outcome == Outcome::Error) {
+        Outcome::Error
     } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::Skip) {
         Outcome::Skip
     } else if !findings.is_empty() && findings.iter().all(|f| f.outcome == Outcome::NotApplicable) {
@@ -422,6 +446,7 @@ mod tests {
         f.advisory = false;
         assert_eq!(scenario_outcome(std::slice::from_ref(&f)), Outcome::Fail);
         let e = Finding::harness_error("x", "y");
-        assert_eq!(scenario_outcome(&[f, e]), Outcome::Error);
+        assert_eq!(scenario_outcome(&[f, e.clone()]), Outcome::Fail);
+        assert_eq!(scenario_outcome(&[e]), Outcome::Error);
     }
 }

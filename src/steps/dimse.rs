@@ -717,16 +717,7 @@ async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
 #[when(expr = "the SUT is asked to store series {int} of study {string} into the harness")]
 async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
-    let Some(sim) = world.ctx.simulator.clone() else {
-        return Err(StepError("the harness's Storage SCP is not running".into()));
-    };
-    let Some(trigger) = world.ctx.config.triggers.get("modality_stores").cloned() else {
-        world.findings.push(Finding::not_applicable(
-            "no trigger",
-            "the SUT profile has no trigger `modality_stores` ([triggers] table)",
-        ));
-        return Err(StepError("no trigger modality_stores".into()));
-    };
+    let (sim, trigger) = super::simulator_and_trigger(world, "modality_stores", "Storage SCP")?;
     let mark = sim.inbox.len();
     let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
     let vars = [

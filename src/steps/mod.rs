@@ -21,13 +21,33 @@ pub struct StepError(pub String);
 /// Result of a step.
 pub type StepResult = Result<(), StepError>;
 
-/// Record an exchange in the scenario's log; a transport failure becomes an Error finding and stops
-/// the scenario. Returns the exchange's index.
+/// Record an exchange in the scenario's log and return its index. A transport failure stops the
+/// scenario: a peer that closed or aborted after a complete request is a Fail of PEER-01 (it broke
+/// the request/response contract), any other failure (refused connect, timeout, a harness fault)
+/// an Error.
 pub fn record(world: &mut HarnessWorld, exchange: Exchange) -> Result<usize, StepError> {
     let failed = exchange.failure.is_some();
     let idx = world.evidence.record(exchange);
     if failed {
         if let Some(ex) = world.evidence.get(idx) {
+            let closed = ex
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind == checks::peer::PEER_CLOSED);
+            if closed {
+                let actual = ex
+                    .failure
+                    .as_ref()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default();
+                return Err(fail_stop(
+                    world,
+                    "PEER-01",
+                    Some(idx),
+                    "an answer to the request",
+                    actual,
+                ));
+            }
             let f = Finding::error(ex);
             let msg = f.message();
             world.findings.push(f);
@@ -37,7 +57,9 @@ pub fn record(world: &mut HarnessWorld, exchange: Exchange) -> Result<usize, Ste
     Ok(idx)
 }
 
-/// Evaluate the named checks on exchange `idx` with `expect`; a failure stops the scenario.
+/// Evaluate the named checks on exchange `idx` with `expect`. A breach is recorded and the scenario
+/// goes on, so that everything that can still be judged is judged; only a check the harness cannot
+/// evaluate (an Error) stops it.
 pub fn judge(
     world: &mut HarnessWorld,
     idx: usize,
@@ -69,16 +91,72 @@ pub fn judge(
             )),
         }
     }
-    let failures: Vec<String> = new
+    let errors: Vec<String> = new
         .iter()
-        .filter(|f| f.is_failure() || f.outcome == Outcome::Error)
+        .filter(|f| f.outcome == Outcome::Error)
         .map(Finding::message)
         .collect();
     world.findings.extend(new);
-    if failures.is_empty() {
+    if errors.is_empty() {
         Ok(())
     } else {
-        Err(StepError(failures.join("\n")))
+        Err(StepError(errors.join("\n")))
+    }
+}
+
+/// The SUT's answer breaks check `check` in a way that leaves the scenario nothing to go on with
+/// (a manifest that does not parse, metadata of the wrong instances): record the Fail, with the
+/// exchange it came from, and stop the scenario. The SUT got it wrong, so this is never an Error.
+pub fn fail_stop(
+    world: &mut HarnessWorld,
+    check: &str,
+    idx: Option<usize>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepError {
+    let f = sut_finding(world, check, idx, expected.into(), actual.into());
+    let msg = f.message();
+    world.findings.push(f);
+    StepError(msg)
+}
+
+/// Record a Fail of check `check` on exchange `idx` (when given) and let the scenario go on.
+pub fn fail_continue(
+    world: &mut HarnessWorld,
+    check: &str,
+    idx: Option<usize>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) {
+    let f = sut_finding(world, check, idx, expected.into(), actual.into());
+    world.findings.push(f);
+}
+
+fn sut_finding(
+    world: &HarnessWorld,
+    check: &str,
+    idx: Option<usize>,
+    expected: String,
+    actual: String,
+) -> Finding {
+    let exchange = idx.and_then(|i| world.evidence.get(i));
+    match checks::by_id(check) {
+        Some(c) => Finding {
+            check: c.id.into(),
+            requirement: c.requirement.into(),
+            level: c.level,
+            title: c.title.into(),
+            outcome: Outcome::Fail,
+            advisory: c.level == checks::Level::Should && !world.ctx.config.strict,
+            expected,
+            actual,
+            exchange: exchange.map(|e| e.seq),
+            exchange_label: exchange.map(Exchange::label).unwrap_or_default(),
+        },
+        None => Finding::harness_error(
+            "unknown check",
+            format!("a step names check {check}, which the registry does not hold"),
+        ),
     }
 }
 
@@ -121,7 +199,10 @@ pub(crate) fn simulator_and_trigger(
         return Err(not_applicable(
             world,
             "no trigger",
-            &format!("the SUT profile has no trigger `{name}` ([triggers] table)"),
+            &format!(
+                "the SUT profile has no trigger `{name}`: add `{name} = \"<command>\"` to its \
+                 [triggers] table to run this scenario"
+            ),
         ));
     };
     Ok((sim, t))
