@@ -11,4 +11,5 @@ pub mod imaging_report;
 pub mod kos;
 pub mod mado;
 pub mod mhd_bundle;
+pub mod reidentify;
 pub mod xds_metadata;
