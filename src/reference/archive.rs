@@ -237,6 +237,65 @@ impl Instance {
     }
 }
 
+/// An instance that arrived at run time (STOW-RS, C-STORE), stored as received at `stored`. When
+/// it arrived in a transfer syntax other than Explicit VR Little Endian, its Explicit VR Little
+/// Endian form (the default of the web, PS3.18 §8.7.3.5.2, and what RAD-69 and C-GET send when only
+/// that is accepted) is made at `ele_copy`, decoding compressed pixel data where dicom-rs has the
+/// codec. An uncompressed object that cannot be re-encoded is an error (the caller refuses it); a
+/// compressed one without a codec here is kept and served only in the transfer syntax it arrived in,
+/// and a request for any other is refused as the standard says (406, an XDS error, a C-GET failure).
+pub fn ingest(stored: PathBuf, ele_copy: PathBuf) -> Result<Instance, ArchiveError> {
+    let file = InstanceFile::open(stored.clone())?;
+    let ts = file.transfer_syntax().to_string();
+    let copy = if ts == EXPLICIT_VR_LE {
+        None
+    } else {
+        match part10::transcode(&stored, EXPLICIT_VR_LE) {
+            Ok(bytes) => match std::fs::write(&ele_copy, bytes) {
+                Ok(()) => Some(ele_copy),
+                Err(e) => {
+                    return Err(ArchiveError::ReadObject {
+                        path: ele_copy,
+                        message: e.to_string(),
+                    })
+                }
+            },
+            Err(e) if !is_encapsulated(&ts) => {
+                return Err(ArchiveError::ReadObject {
+                    path: stored,
+                    message: e.to_string(),
+                })
+            }
+            Err(_) => None,
+        }
+    };
+    let loaded = Instance::load(stored, copy.clone());
+    if loaded.is_err() {
+        if let Some(c) = copy {
+            let _ = std::fs::remove_file(c);
+        }
+    }
+    loaded
+}
+
+fn is_encapsulated(ts: &str) -> bool {
+    use dicom_encoding::TransferSyntaxIndex as _;
+    dicom_transfer_syntax_registry::TransferSyntaxRegistry
+        .get(ts)
+        .is_some_and(|t| t.is_encapsulated_pixel_data())
+}
+
+/// True when two files hold the same bytes.
+fn same_bytes(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    if ma.len() != mb.len() {
+        return false;
+    }
+    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+}
+
 /// Read a file's data set up to (excluding) Pixel Data.
 pub fn read_header(path: &Path) -> Result<InMemDicomObject, ArchiveError> {
     OpenFileOptions::new()
@@ -385,8 +444,19 @@ impl Archive {
     }
 
     /// Add an instance, replacing any instance with the same SOP Instance UID wherever it was.
-    pub fn insert(&mut self, instance: Instance) -> Option<Arc<Instance>> {
+    /// An instance stored again with the same bytes keeps the Explicit VR Little Endian form the
+    /// archive already had for it (one this server could not have made from a codec it lacks).
+    pub fn insert(&mut self, mut instance: Instance) -> Option<Arc<Instance>> {
         let previous = self.remove(&instance.sop_uid);
+        if let Some(prev) = &previous {
+            if instance.explicit_le().is_none()
+                && prev.ele_copy.is_some()
+                && same_bytes(&prev.stored.path, &instance.stored.path)
+            {
+                instance.ele_copy = prev.ele_copy.clone();
+                instance.pixel = prev.pixel.clone();
+            }
+        }
         self.located.insert(
             instance.sop_uid.clone(),
             (instance.study_uid.clone(), instance.series_uid.clone()),
@@ -442,6 +512,11 @@ impl Archive {
         v
     }
 
+    /// True when the archive holds an instance with this SOP Instance UID.
+    pub fn contains(&self, sop_uid: &str) -> bool {
+        self.located.contains_key(sop_uid)
+    }
+
     /// Number of instances.
     pub fn len(&self) -> usize {
         self.located.len()
@@ -491,5 +566,62 @@ mod tests {
             archive.resolve(&Target::Study("1.2.3".into())).err(),
             Some(NotFound::Study)
         );
+    }
+
+    fn pixel_data(path: &Path) -> Vec<u8> {
+        let obj = OpenFileOptions::new().open_file(path).unwrap();
+        obj.element(tags::PIXEL_DATA)
+            .unwrap()
+            .to_bytes()
+            .unwrap()
+            .into_owned()
+    }
+
+    /// An instance received in a compressed transfer syntax gets an Explicit VR Little Endian form
+    /// by decoding; for the lossless syntaxes its pixel data is the fixture's uncompressed copy's.
+    #[test]
+    fn received_compressed_instances_are_decoded_to_explicit_le() {
+        let dir = crate::reference::tests::fixtures_dir();
+        let archive = Archive::load(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for (_, study) in archive.sorted_studies() {
+            for inst in study.instances() {
+                let ts = inst.stored.transfer_syntax().to_string();
+                if ts == EXPLICIT_VR_LE || !seen.insert(ts.clone()) {
+                    continue;
+                }
+                let stored = tmp.path().join(format!("{}.dcm", inst.sop_uid));
+                std::fs::copy(&inst.stored.path, &stored).unwrap();
+                let copy = tmp.path().join(format!("{}.ele.dcm", inst.sop_uid));
+                let got = ingest(stored, copy).unwrap();
+                let jpeg_ls = ts.starts_with("1.2.840.10008.1.2.4.8");
+                match got.explicit_le() {
+                    None => assert!(jpeg_ls, "{ts}: no Explicit VR Little Endian form"),
+                    Some(f) => {
+                        assert!(!jpeg_ls, "{ts}");
+                        assert_eq!(f.transfer_syntax(), EXPLICIT_VR_LE);
+                        let lossless = [
+                            "1.2.840.10008.1.2",
+                            "1.2.840.10008.1.2.5",
+                            "1.2.840.10008.1.2.4.70",
+                            "1.2.840.10008.1.2.4.90",
+                        ];
+                        if lossless.contains(&ts.as_str()) {
+                            let fixture = inst.explicit_le().unwrap();
+                            assert!(
+                                pixel_data(&f.path) == pixel_data(&fixture.path),
+                                "{ts}: decoded pixel data differs from the fixture's copy"
+                            );
+                        }
+                        assert_eq!(
+                            got.pixel.as_ref().map(|p| p.rows),
+                            inst.pixel.as_ref().map(|p| p.rows)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(seen.len() >= 6, "{seen:?}");
     }
 }

@@ -1209,6 +1209,11 @@ impl Session {
             }
         };
         self.annotate_received(summary);
+        if st == status::SUCCESS {
+            if let Some(p) = &spooled {
+                self.keep_in_archive(p.clone()).await;
+            }
+        }
         if st == status::SUCCESS && self.state.has(Fault::DimseStoreWrongStatus) {
             st = PROCESSING_FAILURE;
         }
@@ -1223,6 +1228,25 @@ impl Session {
             status: Some(st),
             dcmtk: format!("storescu {ends} {hostport} {file}"),
         })
+    }
+}
+
+impl Session {
+    /// Make a stored instance the archive did not hold yet retrievable (QIDO-RS, WADO-RS, C-FIND,
+    /// C-MOVE, C-GET, RAD-69), with its Explicit VR Little Endian form. An instance the archive
+    /// already holds keeps the copy it has: a Storage SCP may keep either (PS3.4 §B.2.3), and the
+    /// harness's own C-MOVE sub-operations send instances back in another transfer syntax.
+    async fn keep_in_archive(&self, stored: PathBuf) {
+        let copy = self.state.spool().new_path("ele.dcm");
+        let Ok(Ok(inst)) =
+            tokio::task::spawn_blocking(move || super::archive::ingest(stored, copy)).await
+        else {
+            return;
+        };
+        let known = self.state.archive().contains(&inst.sop_uid);
+        if !known {
+            self.state.archive_mut().insert(inst);
+        }
     }
 }
 

@@ -4,9 +4,10 @@
 //! instance retrieval streams whole files: neither should load a study into memory. [`scan`] walks the
 //! top level of a file once (PS3.10 7.1 file meta group, then the data set as encoded per PS3.5 7.1.2 and
 //! 7.1.3, with undefined-length sequences of PS3.5 7.5 and encapsulated pixel data of PS3.5 A.4) and
-//! records where each binary top-level value lies. [`transcode`] re-encodes uncompressed objects between
-//! Implicit and Explicit VR Little Endian, which PS3.18 8.7.3 requires for the web (Implicit VR is never
-//! sent) and which STOW-RS needs for instances received in Implicit VR.
+//! records where each binary top-level value lies. [`transcode`] re-encodes objects into Implicit or
+//! Explicit VR Little Endian, decoding compressed pixel data where dicom-rs has the codec: PS3.18 8.7.3
+//! makes Explicit VR Little Endian the default of the web (Implicit VR is never sent), so an instance
+//! received in any other transfer syntax (STOW-RS, C-STORE) needs that form to be served.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -387,9 +388,14 @@ pub fn scan(path: &Path) -> Result<FileLayout, LayoutError> {
     Ok(layout)
 }
 
-/// Re-encode an object with native pixel data into another uncompressed transfer syntax (Implicit or
-/// Explicit VR Little Endian) and return the whole Part 10 file. Encapsulated objects cannot be
-/// transcoded this way (there is no pixel codec here) and give an error.
+/// Re-encode an object into an uncompressed transfer syntax (Implicit or Explicit VR Little Endian)
+/// and return the whole Part 10 file. Native pixel data is re-encoded as it is; encapsulated pixel
+/// data is decoded with the codecs of dicom-rs' transfer syntax registry (JPEG baseline, extended
+/// and lossless, RLE Lossless, JPEG 2000), which updates the pixel description (Photometric
+/// Interpretation, Planar Configuration) to the decoded form. A transfer syntax without a codec
+/// here (JPEG-LS, for one) gives an error: the object is then served only as it is stored.
+///
+/// The object may come from a system under test, so a decoder panic is an error, not a crash.
 pub fn transcode(path: &Path, ts_uid: &str) -> Result<Vec<u8>, LayoutError> {
     let err = |message: String| LayoutError::Transcode {
         path: path.to_path_buf(),
@@ -407,15 +413,25 @@ pub fn transcode(path: &Path, ts_uid: &str) -> Result<Vec<u8>, LayoutError> {
         .open_file(path)
         .map_err(|e| err(e.to_string()))?;
     let from = obj.meta().transfer_syntax().to_string();
-    if TransferSyntaxRegistry
-        .get(&from)
-        .is_none_or(|t| t.is_encapsulated_pixel_data())
-    {
+    let Some(from_ts) = TransferSyntaxRegistry.get(&from) else {
         return Err(err(format!(
             "stored transfer syntax {from} cannot be transcoded"
         )));
+    };
+    if from_ts.is_encapsulated_pixel_data() {
+        use dicom_pixeldata::Transcode as _;
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+            let mut obj = obj;
+            obj.transcode(ts).map(|()| obj)
+        }));
+        obj = match decoded {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => return Err(err(format!("cannot decode the pixel data of {from}: {e}"))),
+            Err(_) => return Err(err(format!("the pixel data decoder of {from} panicked"))),
+        };
+    } else {
+        obj.update_meta(|m| m.set_transfer_syntax(ts));
     }
-    obj.update_meta(|m| m.set_transfer_syntax(ts));
     let mut out = Vec::new();
     obj.write_all(&mut out).map_err(|e| err(e.to_string()))?;
     Ok(out)

@@ -3,8 +3,9 @@
 //! `POST /studies` and `POST /studies/{study}` take `multipart/related; type="application/dicom"`
 //! (10.5.1.2); any other `Content-Type` is 415. The body is parsed as it arrives and each part is spooled
 //! to its own file (a request is limited to 2 GiB, 413 beyond). Each part must be a Part 10 object
-//! (PS3.10 7.1) in a transfer syntax this server knows; Implicit VR Little Endian is accepted, and an
-//! Explicit VR Little Endian copy is made for retrieval (PS3.18 8.7.3). An instance whose Study Instance
+//! (PS3.10 7.1) in a transfer syntax this server knows; it is kept as received, and an Explicit VR
+//! Little Endian form is made for retrieval (PS3.18 8.7.3), decoding compressed pixel data where
+//! dicom-rs has the codec ([`super::archive::ingest`]). An instance whose Study Instance
 //! UID differs from the study in the URL is not stored (10.5.1.1). A stored instance replaces any earlier
 //! one with the same SOP Instance UID.
 //!
@@ -43,7 +44,6 @@ use super::archive::Instance;
 use super::faults::Fault;
 use super::json;
 use super::negotiate;
-use super::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 use super::web::{acceptable, base_url, check_uids, problem, Rejection};
 use super::Shared;
 
@@ -291,24 +291,10 @@ fn examine(
     if url_study.is_some_and(|u| u != study) && !accept_other_study {
         return failed(class, inst, FAILURE_STUDY_MISMATCH);
     }
-    // Implicit VR and Big Endian are stored as received, with an Explicit VR Little Endian copy.
-    let copy = if ts == IMPLICIT_VR_LE || ts == EXPLICIT_VR_BE {
-        match part10::transcode(&part.path, EXPLICIT_VR_LE)
-            .ok()
-            .and_then(|bytes| std::fs::write(&ele_copy, bytes).ok())
-        {
-            Some(()) => Some(ele_copy),
-            None => return failed(class, inst, FAILURE_CANNOT_UNDERSTAND),
-        }
-    } else {
-        None
-    };
-    match Instance::load(part.path.clone(), copy.clone()) {
+    // Stored as received, with an Explicit VR Little Endian form where it arrived otherwise.
+    match super::archive::ingest(part.path.clone(), ele_copy) {
         Ok(i) => Outcome::Stored(Box::new(i)),
-        Err(_) => {
-            remove_files(copy);
-            failed(class, inst, FAILURE_CANNOT_UNDERSTAND)
-        }
+        Err(_) => failed(class, inst, FAILURE_CANNOT_UNDERSTAND),
     }
 }
 
@@ -434,6 +420,7 @@ mod tests {
     use super::super::tests::{client, fixtures_dir, start};
     use super::super::ReferenceServer;
     use super::*;
+    use crate::reference::part10::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
     use serde_json::Value;
 
     fn body(parts: &[Vec<u8>]) -> (String, Vec<u8>) {
@@ -533,6 +520,46 @@ mod tests {
         assert!(multipart::header(h, "content-type")
             .unwrap()
             .ends_with(EXPLICIT_VR_LE));
+        server.shutdown().await;
+    }
+
+    /// A new instance that arrives compressed is served in the stored syntax and, decoded, in the
+    /// default Explicit VR Little Endian: the reference serves what it received, not only what it
+    /// was preloaded with.
+    #[tokio::test]
+    async fn new_compressed_instances_are_served_decoded_too() {
+        let server = start(&[]).await;
+        let mut map = crate::model::reidentify::UidMap::new("stow-compressed-test");
+        for (alias, ts) in [
+            ("MR-BRAIN", "1.2.840.10008.1.2.5"),
+            ("CT-CHEST", "1.2.840.10008.1.2.4.70"),
+            ("CT-CHEST", "1.2.840.10008.1.2.4.90"),
+            ("DX-CHEST", "1.2.840.10008.1.2.4.50"),
+        ] {
+            let (_, bytes) = file(alias, |e| e["transfer_syntax"] == ts);
+            let copy = crate::model::reidentify::reidentify(&bytes, &mut map).unwrap();
+            let (ct, b) = body(&[copy.bytes]);
+            let (s, v) = post(&server, "/studies", &ct, b).await;
+            assert_eq!(s, 200, "{ts}: {v}");
+            let url = v["00081199"]["Value"][0]["00081190"]["Value"][0]
+                .as_str()
+                .unwrap()
+                .to_string();
+            for (accept, want) in [(None, EXPLICIT_VR_LE), (Some(ts), ts)] {
+                let accept = accept.map(|t| {
+                    format!("multipart/related; type=\"application/dicom\"; transfer-syntax={t}")
+                });
+                let back = get_multipart(&url, accept.as_deref()).await;
+                assert_eq!(back.status, 200, "{ts} as {want}");
+                let h = &back.parts[0].0;
+                assert!(
+                    multipart::header(h, "content-type")
+                        .unwrap()
+                        .ends_with(want),
+                    "{ts} as {want}"
+                );
+            }
+        }
         server.shutdown().await;
     }
 
