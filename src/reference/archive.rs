@@ -293,7 +293,28 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
     if ma.len() != mb.len() {
         return false;
     }
-    matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+    // Compared a block at a time: an instance may be large.
+    use std::io::Read as _;
+    let (Ok(fa), Ok(fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    let (mut ra, mut rb) = (
+        std::io::BufReader::new(fa).take(ma.len()),
+        std::io::BufReader::new(fb).take(mb.len()),
+    );
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = match ra.read(&mut ba) {
+            Ok(n) => n,
+            Err(_) => return false,
+        };
+        if n == 0 {
+            return true;
+        }
+        if rb.read_exact(&mut bb[..n]).is_err() || ba[..n] != bb[..n] {
+            return false;
+        }
+    }
 }
 
 /// Read a file's data set up to (excluding) Pixel Data.
@@ -623,5 +644,24 @@ mod tests {
             }
         }
         assert!(seen.len() >= 6, "{seen:?}");
+    }
+
+    #[test]
+    fn same_bytes_compares_content_not_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b, c) = (
+            tmp.path().join("a"),
+            tmp.path().join("b"),
+            tmp.path().join("c"),
+        );
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut other = big.clone();
+        other[150_000] ^= 1;
+        std::fs::write(&a, &big).unwrap();
+        std::fs::write(&b, &big).unwrap();
+        std::fs::write(&c, &other).unwrap();
+        assert!(same_bytes(&a, &b));
+        assert!(!same_bytes(&a, &c));
+        assert!(!same_bytes(&a, &tmp.path().join("missing")));
     }
 }
