@@ -69,10 +69,11 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 200
     And the result list is empty
 
-  @uc:UC3 @req:DW-07 @req:DW-09
+  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-19
   Scenario: Search the series of a study
     When the consumer searches for series of study "CT-CHEST"
     Then the response status is 200
+    And every result matches the query
     And every result has the required attributes
     And the results include every series of study "CT-CHEST"
 
@@ -82,9 +83,10 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 200
     And every result matches the query
 
-  @uc:MADO-UC2 @req:DW-07 @req:DW-09
+  @uc:MADO-UC2 @req:DW-07 @req:DW-09 @req:DW-19
   Scenario: Search the instances of a series
     When the consumer searches for instances of series 1 of study "DX-CHEST"
     Then the response status is 200
+    And every result matches the query
     And every result has the required attributes
     And the results include every instance of series 1 of study "DX-CHEST"

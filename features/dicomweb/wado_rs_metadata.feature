@@ -7,25 +7,26 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
   Background:
     Given the DICOMweb origin server holds the test studies
 
-  @uc:UC3 @req:DW-04 @req:DW-05
+  @uc:UC3 @req:DW-04 @req:DW-05 @req:DW-22
   Scenario: Study metadata follows the DICOM JSON model
     When the consumer retrieves the metadata of study "MR-BRAIN"
     Then the response status is 200
     And the metadata follows the DICOM JSON model
     And the metadata describes every instance of the target
 
-  @uc:UC3 @req:DW-04 @req:DW-05
+  @uc:UC3 @req:DW-04 @req:DW-05 @req:DW-22
   Scenario: Series metadata of a multi-frame ultrasound series
     When the consumer retrieves the metadata of series 1 of study "US-ABDOMEN"
     Then the response status is 200
     And the metadata follows the DICOM JSON model
     And the metadata describes every instance of the target
 
-  @uc:UC3 @req:DW-05 @req:DW-06
+  @uc:UC3 @req:DW-05 @req:DW-06 @req:DW-22
   Scenario: BulkDataURI values in metadata can be dereferenced
     When the consumer retrieves the metadata of instance 1 of series 1 of study "CT-CHEST"
     Then the response status is 200
     And the metadata follows the DICOM JSON model
+    And the metadata describes every instance of the target
     When the consumer dereferences every BulkDataURI of the metadata
     Then every BulkDataURI is retrievable
 
@@ -34,12 +35,19 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     When the consumer retrieves an unknown study
     Then the response status is 404 for "an unknown Study Instance UID"
 
-  @uc:MADO-UC3 @req:DW-01 @req:DW-02 @req:DW-04
+  @uc:MADO-UC3 @req:DW-01 @req:DW-02 @req:DW-04 @req:DW-23
   Scenario: Retrieve two frames of a multi-frame instance
     When the consumer retrieves frames "1,3" of instance 1 of series 1 of study "US-ABDOMEN"
     Then the response status is 200
     And the response is a well-formed multipart/related message
-    And the response holds 2 parts
+    And the response holds the frames asked for
+
+  @uc:MADO-UC3 @req:DW-01 @req:DW-04 @req:DW-23
+  Scenario: The frame of an uncompressed instance is that instance's pixel data
+    When the consumer retrieves frames "1" of instance 3 of series 1 of study "CT-CHEST"
+    Then the response status is 200
+    And the response is a well-formed multipart/related message
+    And the response holds the frames asked for
 
   @uc:MADO-UC3 @req:DW-04 @req:DW-21
   Scenario: Retrieve a rendered image of an instance for a viewer without DICOM support

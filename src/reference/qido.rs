@@ -424,6 +424,11 @@ async fn search(
     if let Err(r) = check_uids(&uids) {
         return r.into_response();
     }
+    let scope = if st.has(Fault::QidoIgnoresPath) {
+        Scope::All
+    } else {
+        scope
+    };
     let pairs = query_pairs(raw.as_deref());
     let query = match parse_query(&pairs) {
         Ok(q) => q,

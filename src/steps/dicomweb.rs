@@ -9,13 +9,14 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
+    fail_continue, fail_stop, harness_error, judge, record, series_instances, study_instances,
+    StepError, StepResult,
 };
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::stow_rs::StowPart;
 use crate::actors::{qido_rs, stow_rs, wado_rs};
 use crate::checks::dicomweb::{qido_key_tag, unique_key};
-use crate::checks::{Expect, QidoLevel, SentInstance, Target};
+use crate::checks::{Expect, FrameExpect, QidoLevel, SentInstance, Target};
 use crate::config::TestDataMode;
 use crate::model::dicom_json;
 use crate::model::fixtures::FixtureInstance;
@@ -76,13 +77,112 @@ async fn do_retrieve(
     let idx = record(world, exchange)?;
     world.dicomweb.last = Some(idx);
     world.dicomweb.followups.clear();
+    // The patient the target belongs to, when it is one of the fixture studies (or a copy of one
+    // the scenario stored): every answer must be about that patient.
+    let patient_id = world
+        .ctx
+        .fixtures
+        .study(&target.study)
+        .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()))
+        .or_else(|| {
+            world
+                .dicomweb
+                .copies
+                .values()
+                .find(|c| c.study_uid == target.study)
+                .map(|c| c.patient_id.clone())
+        });
     world.dicomweb.expect = Expect {
         requested_ts: requested_ts(accept.as_deref()),
         target: Some(target),
         instances,
+        patient_id,
         ..Expect::default()
     };
     Ok(())
+}
+
+/// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
+/// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
+fn lossless(ts: &str) -> bool {
+    matches!(
+        ts,
+        "1.2.840.10008.1.2"
+            | "1.2.840.10008.1.2.1"
+            | "1.2.840.10008.1.2.1.99"
+            | "1.2.840.10008.1.2.2"
+            | "1.2.840.10008.1.2.5"
+            | "1.2.840.10008.1.2.4.57"
+            | "1.2.840.10008.1.2.4.70"
+            | "1.2.840.10008.1.2.4.80"
+            | "1.2.840.10008.1.2.4.90"
+    )
+}
+
+/// What the harness knows of one fixture image: Columns, Rows, and the uncompressed frames.
+struct FixtureImage {
+    columns: u32,
+    rows: u32,
+    frames: Vec<Vec<u8>>,
+}
+
+/// Read the uncompressed form of a fixture image (its Explicit VR Little Endian copy, or the file
+/// itself when stored uncompressed). The fixtures are the project's own files, read with
+/// dicom-object directly.
+fn read_fixture_image(path: std::path::PathBuf) -> Result<FixtureImage, String> {
+    use dicom_dictionary_std::tags;
+    let obj = dicom_object::open_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let int = |tag| -> Option<u32> { obj.element(tag).ok()?.to_int::<u32>().ok() };
+    let (Some(rows), Some(columns)) = (int(tags::ROWS), int(tags::COLUMNS)) else {
+        return Err(format!("{} has no Rows/Columns", path.display()));
+    };
+    let samples = int(tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    let bytes_per = int(tags::BITS_ALLOCATED).unwrap_or(8).div_ceil(8);
+    let frame_len = (rows * columns * samples * bytes_per) as usize;
+    let pixels = obj
+        .element(tags::PIXEL_DATA)
+        .ok()
+        .and_then(|e| e.to_bytes().ok())
+        .map(|b| b.into_owned())
+        .unwrap_or_default();
+    let frames = if frame_len == 0 {
+        Vec::new()
+    } else {
+        pixels
+            .chunks(frame_len)
+            .filter(|c| c.len() == frame_len)
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    Ok(FixtureImage {
+        columns,
+        rows,
+        frames,
+    })
+}
+
+/// The fixture image of `inst` in its uncompressed form.
+async fn fixture_image(
+    world: &mut HarnessWorld,
+    inst: &FixtureInstance,
+) -> Result<FixtureImage, StepError> {
+    let path = match &inst.ele_path {
+        Some(ele) => world.ctx.fixtures.file(&FixtureInstance {
+            path: ele.clone(),
+            ..inst.clone()
+        }),
+        None => world.ctx.fixtures.file(inst),
+    };
+    match tokio::task::spawn_blocking(move || read_fixture_image(path)).await {
+        Ok(Ok(img)) => Ok(img),
+        Ok(Err(e)) => Err(harness_error(world, "fixture unreadable", e)),
+        Err(e) => Err(harness_error(world, "fixture unreadable", e.to_string())),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The instance as a retrieve target.
@@ -444,6 +544,24 @@ async fn retrieve_frames(
             Err(_) => return Err(harness_error(world, "bad frame list", list.clone())),
         }
     }
+    let image = fixture_image(world, &inst).await?;
+    let exact = lossless(&inst.transfer_syntax);
+    let mut expected = Vec::new();
+    for n in &frames {
+        let Some(bytes) = image.frames.get((*n as usize).wrapping_sub(1)) else {
+            return Err(harness_error(
+                world,
+                "bad frame list",
+                format!("the fixture instance has no frame {n}"),
+            ));
+        };
+        expected.push(FrameExpect {
+            number: *n,
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            exact,
+        });
+    }
     let target = instance_target(&inst);
     do_retrieve(
         world,
@@ -452,7 +570,9 @@ async fn retrieve_frames(
         Some("multipart/related; type=\"application/octet-stream\"".into()),
         None,
     )
-    .await
+    .await?;
+    world.dicomweb.expect.frames = expected;
+    Ok(())
 }
 
 #[when(
@@ -466,6 +586,7 @@ async fn retrieve_rendered(
     accept: String,
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
+    let image = fixture_image(world, &inst).await?;
     let target = instance_target(&inst);
     do_retrieve(
         world,
@@ -474,7 +595,9 @@ async fn retrieve_rendered(
         Some(accept),
         None,
     )
-    .await
+    .await?;
+    world.dicomweb.expect.rendered_size = Some((image.columns, image.rows));
+    Ok(())
 }
 
 #[then("the response is a rendered image of a type the request accepts")]
@@ -535,16 +658,28 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
                 }
             })
         });
+    let last = world.dicomweb.last;
     let Some(bytes) = bytes else {
-        return Err(harness_error(
+        // The retrieve of the manifest did not bring it: the SUT's answer, not the harness.
+        return Err(fail_stop(
             world,
-            "no manifest",
-            "no KOS manifest was retrieved before this step",
+            "DW-04",
+            last,
+            "200 with the KOS manifest of the study",
+            "no KOS manifest part in the response",
         ));
     };
     let manifest = match crate::model::kos::parse(&bytes) {
         Ok(m) => m,
-        Err(e) => return Err(harness_error(world, "manifest unreadable", e.to_string())),
+        Err(e) => {
+            return Err(fail_stop(
+                world,
+                "KOS-01",
+                last,
+                "a KOS manifest that parses as DICOM PS3.10",
+                e.to_string(),
+            ))
+        }
     };
     // Series in the order the manifest lists them, each with the instances it references.
     let mut series: Vec<(Target, BTreeSet<String>)> = Vec::new();
@@ -583,9 +718,12 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
 async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
     let crosswalk = std::mem::take(&mut world.dicomweb.crosswalk);
     if crosswalk.is_empty() {
-        return Err(harness_error(
+        let last = world.dicomweb.last;
+        return Err(fail_stop(
             world,
-            "empty manifest",
+            "KOS-05",
+            last,
+            "a manifest whose evidence references the study's series",
             "the manifest references no series",
         ));
     }
@@ -695,6 +833,41 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
         .map(|(_, uri)| uri)
         .take(8)
         .collect();
+    // The Pixel Data URI of an instance the harness holds losslessly: its value is known.
+    let pixel_uri = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.json())
+        .map(|v| dicom_json::bulk_data_uris(&v))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(path, _)| path.contains("7FE00010"))
+        .map(|(_, u)| u);
+    let fixture = world
+        .dicomweb
+        .expect
+        .target
+        .as_ref()
+        .and_then(|t| t.instance.clone())
+        .and_then(|sop| {
+            world
+                .ctx
+                .fixtures
+                .studies()
+                .iter()
+                .flat_map(|s| s.instances.iter())
+                .find(|i| i.sop_uid == sop)
+                .map(|i| (*i).clone())
+        });
+    if let (Some(uri), Some(inst)) = (pixel_uri, fixture) {
+        if lossless(&inst.transfer_syntax) {
+            let image = fixture_image(world, &inst).await?;
+            let pixels: Vec<u8> = image.frames.concat();
+            world.dicomweb.expect.pixel_data =
+                Some((uri, pixels.len() as u64, sha256_hex(&pixels)));
+        }
+    }
     let mut followups = Vec::new();
     for uri in uris {
         let ex = wado_rs::bulkdata(
@@ -741,15 +914,32 @@ async fn part_count(world: &mut HarnessWorld, n: usize) -> StepResult {
         .and_then(|i| world.evidence.get(i))
         .and_then(|e| e.multipart.as_ref())
         .map(|m| m.parts.len());
-    if got == Some(n) {
-        Ok(())
-    } else {
-        Err(harness_error(
+    if got != Some(n) {
+        // A breach of the request, not a harness failure: the frames rule when frames were
+        // asked, otherwise the target-membership rule (one part per instance of the target).
+        let check = if world.dicomweb.expect.frames.is_empty() {
+            "DW-18"
+        } else {
+            "DW-23"
+        };
+        let last = world.dicomweb.last;
+        fail_continue(
             world,
-            "unexpected part count",
-            format!("expected {n} parts, got {got:?}"),
-        ))
+            check,
+            last,
+            format!("{n} part(s)"),
+            match got {
+                Some(g) => format!("{g} part(s)"),
+                None => "no multipart body".to_string(),
+            },
+        );
     }
+    Ok(())
+}
+
+#[then("the response holds the frames asked for")]
+async fn frames_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-23"])
 }
 
 #[then("the metadata follows the DICOM JSON model")]
@@ -764,33 +954,7 @@ async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the metadata describes every instance of the target")]
 async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no metadata",
-            "no metadata was retrieved",
-        ));
-    };
-    let expected = world.dicomweb.expect.instances.clone().unwrap_or_default();
-    let got: BTreeSet<String> = world
-        .evidence
-        .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| dicom_json::first_string(d, 0x0008_0018))
-        .collect();
-    if got == expected {
-        Ok(())
-    } else {
-        Err(harness_error(
-            world,
-            "metadata does not describe the target",
-            format!("expected {} instances, got {}", expected.len(), got.len()),
-        ))
-    }
+    judge_last(world, &["DW-22"])
 }
 
 /// Index of the exchange the next `Then` judges.
@@ -837,6 +1001,7 @@ async fn do_search(
     path: String,
     level: QidoLevel,
     query: &str,
+    scope: Option<(String, Option<String>)>,
 ) -> StepResult {
     let c = client(world)?;
     let params = parse_query(query);
@@ -844,6 +1009,7 @@ async fn do_search(
     let idx = record(world, exchange)?;
     let mut expect = Expect {
         qido_level: Some(level),
+        qido_path: scope,
         ..Expect::default()
     };
     for (k, v) in &params {
@@ -886,12 +1052,12 @@ async fn do_search(
 
 #[when("the consumer searches for all studies")]
 async fn search_all_studies(world: &mut HarnessWorld) -> StepResult {
-    do_search(world, "studies".into(), QidoLevel::Study, "").await
+    do_search(world, "studies".into(), QidoLevel::Study, "", None).await
 }
 
 #[when(expr = "the consumer searches for studies with {string}")]
 async fn search_studies(world: &mut HarnessWorld, query: String) -> StepResult {
-    do_search(world, "studies".into(), QidoLevel::Study, &query).await
+    do_search(world, "studies".into(), QidoLevel::Study, &query, None).await
 }
 
 #[when(expr = "the consumer searches for studies of patient {string}")]
@@ -901,6 +1067,7 @@ async fn search_studies_patient(world: &mut HarnessWorld, pid: String) -> StepRe
         "studies".into(),
         QidoLevel::Study,
         &format!("PatientID={pid}"),
+        None,
     )
     .await
 }
@@ -914,6 +1081,7 @@ async fn search_uid_list(world: &mut HarnessWorld, a: String, b: String) -> Step
         "studies".into(),
         QidoLevel::Study,
         &format!("StudyInstanceUID={ua},{ub}"),
+        None,
     )
     .await
 }
@@ -931,6 +1099,7 @@ async fn search_series_with(world: &mut HarnessWorld, alias: String, query: Stri
         format!("studies/{uid}/series"),
         QidoLevel::Series,
         &query,
+        Some((uid.clone(), None)),
     )
     .await
 }
@@ -942,7 +1111,11 @@ async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) 
         "studies/{}/series/{}/instances",
         insts[0].study_uid, insts[0].series_uid
     );
-    do_search(world, path, QidoLevel::Instance, "").await
+    let scope = Some((
+        insts[0].study_uid.clone(),
+        Some(insts[0].series_uid.clone()),
+    ));
+    do_search(world, path, QidoLevel::Instance, "", scope).await
 }
 
 #[then("every result has the required attributes")]
@@ -1031,6 +1204,7 @@ fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
             sop_class: i.sop_class.clone(),
             sop_instance: i.sop_uid.clone(),
             study: i.study_uid.clone(),
+            series: i.series_uid.clone(),
         })
         .collect()
 }
@@ -1049,6 +1223,7 @@ async fn do_store(
             sop_class: String::new(),
             sop_instance: String::new(),
             study: String::new(),
+            series: String::new(),
         });
         parts.push(p);
     }

@@ -253,6 +253,21 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("report-no-impression", "@req:RPT-07", "RPT-07", false),
     ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
     ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
+    // DICOMweb: every answer is about what was asked.
+    ("duplicate-instance", "@req:DW-18", "DW-18", false),
+    ("wado-other-patient", "@req:DW-18", "DW-18", false),
+    ("metadata-other-study", "@req:DW-22", "DW-22", false),
+    ("metadata-extra-instance", "@req:DW-22", "DW-22", false),
+    ("frames-repeat-first", "@req:DW-23", "DW-23", false),
+    ("frames-other-instance", "@req:DW-23", "DW-23", false),
+    ("bulkdata-other-instance", "@req:DW-06", "DW-06", false),
+    ("rendered-wrong-size", "@req:DW-21", "DW-21", false),
+    (
+        "qido-ignores-path",
+        "@txn:RAD-129 and @req:DW-19",
+        "DW-19",
+        false,
+    ),
 ];
 
 #[test]
