@@ -28,7 +28,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("unsorted-json-keys", "@req:DW-05", "DW-05", false),
     ("broken-bulkdata-uri", "@req:DW-06", "DW-06", false),
     ("qido-missing-required", "@req:DW-07", "DW-07", false),
-    ("qido-ignores-limit", "@req:DW-08", "DW-08", true),
+    ("qido-ignores-limit", "@req:DW-08", "DW-08", false),
     ("qido-silent-truncation", "@req:DW-09", "DW-09", true),
     ("stow-200-with-failures", "@req:DW-10", "DW-10", false),
     ("stow-missing-failure-reason", "@req:DW-11", "DW-11", false),

@@ -913,6 +913,23 @@ fn dw19_resource_path() {
     assert_eq!(run("DW-19", &qido(&[with_uid("7.7")]), &e), Outcome::Fail);
 }
 
+#[test]
+fn dw08_fewer_with_warning() {
+    let e = Expect {
+        limit: Some(2),
+        offset: Some(0),
+        unpaged: Some(vec!["1.1".into(), "1.2".into(), "1.3".into()]),
+        ..study_level()
+    };
+    let mut capped = qido(&[with_uid("1.1")]);
+    assert_eq!(run("DW-08", &capped, &e), Outcome::Fail);
+    capped.response.as_mut().unwrap().headers.push((
+        "Warning".into(),
+        "299 sut: There are 2 additional results that can be requested".into(),
+    ));
+    assert_eq!(run("DW-08", &capped, &e), Outcome::Pass);
+}
+
 fn png_of(w: u32, h: u32, depth: u8) -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
     b.extend_from_slice(&w.to_be_bytes());
