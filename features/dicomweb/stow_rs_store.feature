@@ -7,17 +7,19 @@ Feature: STOW-RS storage of instances (RAD-108)
   Background:
     Given the DICOMweb origin server holds the test studies
 
-  @uc:UC3 @req:DW-10 @req:DW-11
+  @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-24
   Scenario: Store a series: 200 with every instance referenced
     When the sender stores series 1 of study "DX-CHEST"
     Then the response status is 200
     And the store response agrees with its status
+    And the store response is about the instances sent
 
-  @uc:UC3 @req:DW-10 @req:DW-12
+  @uc:UC3 @req:DW-10 @req:DW-12 @req:DW-24
   Scenario: Store a series to the URL of its own study
     When the sender stores series 2 of study "US-ABDOMEN" to the URL of that study
     Then the response status is 200
     And the store response agrees with its status
+    And the store response is about the instances sent
     And instance 1 of series 2 of study "US-ABDOMEN" can be retrieved
 
   @neg @uc:UC3 @req:DW-10 @req:DW-12
@@ -27,13 +29,14 @@ Feature: STOW-RS storage of instances (RAD-108)
     And the response status is 409 for "a Study Instance UID that differs from the URL's"
     And the store response agrees with its status
 
-  @neg @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-12
+  @neg @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-12 @req:DW-24
   Scenario: A mixed request is partly stored and the foreign instance listed as failed
     When the sender stores series 1 of study "DX-CHEST" and instance 1 of series 1 of study "US-ABDOMEN" to the URL of study "DX-CHEST"
     Then no instance of another study was stored under the study of the URL
     And the response status is 202 for "some instances stored, one refused"
     And the store response agrees with its status
     And every failed instance has a failure reason
+    And the store response is about the instances sent
 
   @neg @uc:UC3 @req:DW-10 @req:DW-11
   Scenario: A part that is not a DICOM object is not stored

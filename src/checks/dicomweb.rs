@@ -98,10 +98,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-10",
-        requirement: "DICOM PS3.18 §10.5.3 Table 10.5.3-1, Annex I",
+        requirement: "DICOM PS3.18 §10.5.3 Table 10.5.3-1, Annex I (Store Instances Response Module, Table I.2-1); PS3.4 §B.2.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "STOW-RS status agrees with the response: 200 without failures, 202 with some stored and some failed or warned, 409 with nothing stored",
+        title: "STOW-RS status agrees with the response: 200 with every instance sent referenced and none failed, 202 with some stored and some failed or warned and every instance accounted for, 409 with nothing stored",
         eval: dw10_stow_status,
     },
     Check {
@@ -842,6 +842,59 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
     let warned = referenced
         .iter()
         .any(|r| dicom_json::attr(r, WARNING_REASON).is_some());
+    // Which instances of the request the response accounts for (PS3.18 §10.5.3: the Referenced
+    // SOP Sequence lists every stored instance, the Failed SOP Sequence every one not stored).
+    let uids = |items: &[serde_json::Value]| -> BTreeSet<String> {
+        items
+            .iter()
+            .filter_map(|r| dicom_json::first_string(r, REFERENCED_SOP_INSTANCE_UID))
+            .collect()
+    };
+    let (ref_uids, failed_uids) = (uids(&referenced), uids(&failed));
+    let sent: Vec<&super::SentInstance> = s
+        .expect
+        .stow_sent
+        .iter()
+        .filter(|i| !i.sop_instance.is_empty())
+        .collect();
+    if status == 200 {
+        let missing: Vec<&str> = sent
+            .iter()
+            .filter(|i| !ref_uids.contains(&i.sop_instance))
+            .map(|i| i.sop_instance.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Verdict::fail(
+                format!(
+                    "200 with all {} instances sent in the Referenced SOP Sequence (0008,1199)",
+                    sent.len()
+                ),
+                format!(
+                    "{} of them not referenced ({}{}), {} referenced item(s) in all",
+                    missing.len(),
+                    missing
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if missing.len() > 3 { ", …" } else { "" },
+                    referenced.len()
+                ),
+            );
+        }
+    }
+    if status == 202 {
+        if let Some(i) = sent
+            .iter()
+            .find(|i| !ref_uids.contains(&i.sop_instance) && !failed_uids.contains(&i.sop_instance))
+        {
+            return Verdict::fail(
+                "202 listing every instance sent as referenced (stored) or failed",
+                format!("SOP {} is in neither sequence", i.sop_instance),
+            );
+        }
+    }
     match status {
         200 if !failed.is_empty() => Verdict::fail(
             "200 only when every instance was stored (no Failed SOP Sequence items)",

@@ -222,6 +222,12 @@ pub enum Fault {
     RenderedProgressiveJpeg,
     /// A rendered request whose Accept offers no type the server renders is answered 200 with JPEG instead of 406 (PS3.18 8.7.8.1).
     RenderedIgnoresAccept,
+    /// STOW-RS answers 200 with an empty Store Instances Response ({}), referencing nothing (PS3.18 10.5.3, Annex I).
+    StowEmptyResponse,
+    /// STOW-RS responses reference one more instance than was sent (PS3.18 10.5.3, Annex I).
+    StowForeignReference,
+    /// The STOW-RS response's Retrieve URL names another study than the one stored (PS3.18 10.5.3, Annex I).
+    StowWrongRetrieveUrl,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -335,6 +341,9 @@ impl Fault {
         Fault::QidoIgnoresPath,
         Fault::RenderedProgressiveJpeg,
         Fault::RenderedIgnoresAccept,
+        Fault::StowEmptyResponse,
+        Fault::StowForeignReference,
+        Fault::StowWrongRetrieveUrl,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -438,6 +447,9 @@ impl Fault {
             Fault::QidoIgnoresPath => "qido-ignores-path",
             Fault::RenderedProgressiveJpeg => "rendered-progressive-jpeg",
             Fault::RenderedIgnoresAccept => "rendered-ignores-accept",
+            Fault::StowEmptyResponse => "stow-empty-response",
+            Fault::StowForeignReference => "stow-foreign-reference",
+            Fault::StowWrongRetrieveUrl => "stow-wrong-retrieve-url",
         }
     }
 
@@ -580,6 +592,9 @@ impl Fault {
             Fault::QidoIgnoresPath => "QIDO-RS searches below a study or series ignore the study and series of the resource path",
             Fault::RenderedProgressiveJpeg => "rendered image/jpeg answers are progressive JPEG (SOF2) instead of baseline",
             Fault::RenderedIgnoresAccept => "a rendered request accepting only types the server does not render is answered 200 image/jpeg instead of 406",
+            Fault::StowEmptyResponse => "STOW-RS answers 200 with an empty response body {}, referencing no instance",
+            Fault::StowForeignReference => "STOW-RS responses list an instance that was not sent in the Referenced SOP Sequence",
+            Fault::StowWrongRetrieveUrl => "the STOW-RS response's Retrieve URL (0008,1190) names another study than the one stored",
         }
     }
 }

@@ -1303,6 +1303,11 @@ async fn stow_reasons(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-11"])
 }
 
+#[then("the store response is about the instances sent")]
+async fn stow_identity(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-24"])
+}
+
 #[then("no instance of another study was stored under the study of the URL")]
 async fn stow_mismatch(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-12"])

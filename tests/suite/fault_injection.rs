@@ -268,6 +268,10 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DW-19",
         false,
     ),
+    // STOW-RS: a 200 references every instance stored, and only instances sent.
+    ("stow-empty-response", "@req:DW-10", "DW-10", false),
+    ("stow-foreign-reference", "@req:DW-24", "DW-24", false),
+    ("stow-wrong-retrieve-url", "@req:DW-24", "DW-24", false),
 ];
 
 #[test]

@@ -1019,6 +1019,28 @@ fn sent(sop: &str, study: &str) -> SentInstance {
 }
 
 #[test]
+fn dw10_every_instance_referenced() {
+    let e = Expect {
+        stow_sent: vec![sent("1.1", STUDY), sent("1.2", STUDY)],
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-10", &stow(200, &["1.1", "1.2"], &[]), &e),
+        Outcome::Pass
+    );
+    // 200 with an empty response, or with one instance left out.
+    assert_eq!(run("DW-10", &stow_with(200, "{}"), &e), Outcome::Fail);
+    assert_eq!(run("DW-10", &stow(200, &["1.1"], &[]), &e), Outcome::Fail);
+    // 202 must account for every instance: referenced or failed.
+    assert_eq!(
+        run("DW-10", &stow(202, &["1.1"], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Pass
+    );
+    let lost = stow(202, &["1.1"], &[("9.9", Some(0xC000))]);
+    assert_eq!(run("DW-10", &lost, &e), Outcome::Fail);
+}
+
+#[test]
 fn dw24_stow_identity() {
     let e = Expect {
         stow_sent: vec![sent("1.1", STUDY), sent("1.2", STUDY)],
