@@ -1,7 +1,9 @@
 @profile:DICOMweb @txn:RAD-108 @actor:ImageManager
 Feature: STOW-RS storage of instances (RAD-108)
   Importing a retrieved study into the local PACS (UC3 step 5) or publishing images to an Imaging
-  Document Source ends in a STOW-RS store; its answer must say exactly what was stored.
+  Document Source ends in a STOW-RS store; its answer must say exactly what was stored. The sender
+  stores copies of the test images under fresh Study, Series and SOP Instance UIDs, so that the
+  origin server has not seen them, except where a scenario is about an instance it already holds.
   Trace: eHN guideline UC3 step 5; DICOM PS3.18 §10.5, Annex I.
 
   Background:
@@ -43,3 +45,8 @@ Feature: STOW-RS storage of instances (RAD-108)
     When the sender stores a part that is not a DICOM object
     Then the response status is 409 for "a request in which no instance can be stored", or 400 when lenient
     And the store response agrees with its status
+
+  @uc:UC3 @req:DW-10 @req:DW-11 @req:DW-24
+  Scenario: Storing an instance the origin server already holds is answered consistently
+    When the sender stores instance 1 of series 1 of study "DX-CHEST" that the origin server already holds
+    Then the store is answered with success, a warning or a failure that agrees with its status

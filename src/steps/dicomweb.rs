@@ -50,7 +50,8 @@ fn instance(
 ) -> Result<FixtureInstance, StepError> {
     let v = series_instances(world, alias, series)?;
     match v.into_iter().find(|i| i.instance_number == Some(number)) {
-        Some(i) => Ok(i),
+        // After the scenario stored a copy of it, the instance is that copy.
+        Some(i) => Ok(world.dicomweb.copies.get(&i.sop_uid).cloned().unwrap_or(i)),
         None => Err(harness_error(
             world,
             "unknown fixture instance",
@@ -247,16 +248,16 @@ pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClien
                     }
                 }
                 let ex = stow_rs::store(&c, None, &parts).await;
-                let status = ex.status();
                 let failure = ex.failure.clone();
+                let refused = refused_test_data(&ex);
                 exchanges.push(ex);
                 if let Some(f) = failure {
                     return Err(format!("loading study {}: {}", study.alias, f.message));
                 }
-                if status != Some(200) {
+                if let Some(why) = refused {
                     return Err(format!(
-                        "loading study {} with STOW-RS answered {:?}; the test data is not on the SUT",
-                        study.alias, status
+                        "loading study {} with STOW-RS: {why}; the test data is not on the SUT",
+                        study.alias
                     ));
                 }
             }
@@ -268,6 +269,57 @@ pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClien
         world.evidence.record(ex);
     }
     result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+}
+
+/// Why the STOW-RS answer to the loading of a test study says the study is not all on the SUT,
+/// or `None` when it is: 200, or 202 whose failures (if any) are all duplicates of instances the
+/// SUT holds from an earlier run (0111H, Duplicate SOP Instance, PS3.7 Annex C), as are those of
+/// a 409. Warnings (202) leave the instances stored.
+fn refused_test_data(ex: &crate::evidence::Exchange) -> Option<String> {
+    const DUPLICATE: u64 = 0x0111;
+    let status = ex.status()?;
+    if status == 200 {
+        return None;
+    }
+    let reasons: Vec<Option<u64>> = ex
+        .response
+        .as_ref()
+        .and_then(|r| r.json())
+        .map(|v| match v {
+            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            other => other,
+        })
+        .and_then(|ds| dicom_json::values(&ds, 0x0008_1198).cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            dicom_json::values(item, 0x0008_1197)
+                .and_then(|v| v.first())
+                .and_then(serde_json::Value::as_u64)
+        })
+        .collect();
+    let all_duplicates = reasons.iter().all(|r| *r == Some(DUPLICATE));
+    match status {
+        202 | 409 if all_duplicates && (status == 202 || !reasons.is_empty()) => None,
+        _ => {
+            let listed: Vec<String> = reasons
+                .iter()
+                .map(|r| match r {
+                    Some(code) => format!("{code:04X}H"),
+                    None => "no reason".to_string(),
+                })
+                .collect();
+            Some(if listed.is_empty() {
+                format!("answered {status}")
+            } else {
+                format!(
+                    "answered {status}, {} instance(s) refused ({})",
+                    listed.len(),
+                    listed.join(", ")
+                )
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1173,18 +1225,33 @@ async fn result_empty(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // STOW-RS RAD-108
 
+/// The seed of this run's re-identified copies (one per process, so one per run).
+fn copy_seed() -> &'static str {
+    static SEED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SEED.get_or_init(crate::model::reidentify::run_seed)
+}
+
+/// A fresh map for the copies of one store request: every store gets UIDs of its own, so no
+/// scenario stores what another (or the loading of the test data) already stored.
+fn copy_map() -> crate::model::reidentify::UidMap {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::model::reidentify::UidMap::new(format!("{}/store-{n}", copy_seed()))
+}
+
+/// Read the fixture files of `insts`: as they are, or (with `map`) as re-identified copies under
+/// fresh Study, Series and SOP Instance UIDs, which the scenario's later steps then address.
 async fn read_parts(
     world: &mut HarnessWorld,
     insts: &[FixtureInstance],
-) -> Result<Vec<StowPart>, StepError> {
+    mut map: Option<&mut crate::model::reidentify::UidMap>,
+) -> Result<(Vec<StowPart>, Vec<FixtureInstance>), StepError> {
     let mut parts = Vec::new();
+    let mut stored = Vec::new();
     for i in insts {
         let path = world.ctx.fixtures.file(i);
-        match tokio::fs::read(&path).await {
-            Ok(b) => parts.push(StowPart {
-                content_type: "application/dicom".into(),
-                body: Bytes::from(b),
-            }),
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
             Err(e) => {
                 return Err(harness_error(
                     world,
@@ -1192,9 +1259,33 @@ async fn read_parts(
                     format!("{}: {e}", path.display()),
                 ))
             }
-        }
+        };
+        let (bytes, inst) = match map.as_deref_mut() {
+            None => (bytes, i.clone()),
+            Some(map) => match crate::model::reidentify::reidentify(&bytes, map) {
+                Ok(copy) => {
+                    let inst = FixtureInstance {
+                        study_uid: copy.study_uid,
+                        series_uid: copy.series_uid,
+                        sop_uid: copy.sop_uid,
+                        ..i.clone()
+                    };
+                    world
+                        .dicomweb
+                        .copies
+                        .insert(i.sop_uid.clone(), inst.clone());
+                    (copy.bytes, inst)
+                }
+                Err(e) => return Err(harness_error(world, "fixture copy failed", e.to_string())),
+            },
+        };
+        parts.push(StowPart {
+            content_type: "application/dicom".into(),
+            body: Bytes::from(bytes),
+        });
+        stored.push(inst);
     }
-    Ok(parts)
+    Ok((parts, stored))
 }
 
 fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
@@ -1209,15 +1300,32 @@ fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
         .collect()
 }
 
+/// How a store request treats the fixture instances it sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Copies {
+    /// Re-identified copies the SUT has never seen (every store scenario but one).
+    Fresh,
+    /// The fixture instances themselves, which the SUT already holds (the duplicates scenario).
+    AlreadyHeld,
+}
+
+/// POST `insts` (and `extra` parts) to /studies, or to /studies/{study} when `url_study` names a
+/// fixture study (mapped to its copy's UID, like the instances).
 async fn do_store(
     world: &mut HarnessWorld,
     url_study: Option<String>,
     insts: Vec<FixtureInstance>,
     extra: Vec<StowPart>,
+    copies: Copies,
 ) -> StepResult {
     let c = client(world)?;
-    let mut parts = read_parts(world, &insts).await?;
-    let mut sent = sent(&insts);
+    let mut map = (copies == Copies::Fresh).then(copy_map);
+    let (mut parts, stored) = read_parts(world, &insts, map.as_mut()).await?;
+    let url_study = match (url_study, map.as_mut()) {
+        (Some(u), Some(map)) => Some(map.uid(&u)),
+        (u, _) => u,
+    };
+    let mut sent = sent(&stored);
     for p in extra {
         sent.push(SentInstance {
             sop_class: String::new(),
@@ -1241,14 +1349,14 @@ async fn do_store(
 #[when(expr = "the sender stores series {int} of study {string}")]
 async fn store_series(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
-    do_store(world, None, insts, Vec::new()).await
+    do_store(world, None, insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when(expr = "the sender stores series {int} of study {string} to the URL of that study")]
 async fn store_series_to_study(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let study = insts[0].study_uid.clone();
-    do_store(world, Some(study), insts, Vec::new()).await
+    do_store(world, Some(study), insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when(
@@ -1263,7 +1371,14 @@ async fn store_to_other_study(
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
     let url_study = study_instances(world, &other)?[0].study_uid.clone();
-    do_store(world, Some(url_study), vec![inst], Vec::new()).await
+    do_store(
+        world,
+        Some(url_study),
+        vec![inst],
+        Vec::new(),
+        Copies::Fresh,
+    )
+    .await
 }
 
 #[when(
@@ -1281,7 +1396,7 @@ async fn store_mixed(
     let mut insts = series_instances(world, &alias, series)?;
     insts.push(instance(world, &other_alias, other_series, n)?);
     let url_study = study_instances(world, &url_alias)?[0].study_uid.clone();
-    do_store(world, Some(url_study), insts, Vec::new()).await
+    do_store(world, Some(url_study), insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when("the sender stores a part that is not a DICOM object")]
@@ -1290,7 +1405,31 @@ async fn store_non_dicom(world: &mut HarnessWorld) -> StepResult {
         content_type: "application/dicom".into(),
         body: Bytes::from_static(b"This is a plain text report, not a DICOM PS3.10 object.\r\n"),
     }];
-    do_store(world, None, Vec::new(), extra).await
+    do_store(world, None, Vec::new(), extra, Copies::Fresh).await
+}
+
+#[when(
+    expr = "the sender stores instance {int} of series {int} of study {string} that the origin server already holds"
+)]
+async fn store_duplicate(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    do_store(world, None, vec![inst], Vec::new(), Copies::AlreadyHeld).await
+}
+
+/// A second copy of an instance may be stored again, stored with a warning, or refused with a
+/// reason (PS3.18 §10.5.3 warnings and failures; PS3.4 §B.2.3): each of 200, 202 and 409 passes
+/// when the response agrees with it.
+#[then("the store is answered with success, a warning or a failure that agrees with its status")]
+async fn stow_duplicate_answer(world: &mut HarnessWorld) -> StepResult {
+    world.dicomweb.expect.status = vec![200, 202, 409];
+    world.dicomweb.expect.status_reason =
+        "an instance the server already holds: stored, stored with a warning, or refused".into();
+    judge_last(world, &["DW-10", "DW-11", "DW-24"])
 }
 
 #[then("the store response agrees with its status")]
@@ -1323,4 +1462,42 @@ async fn retrievable_unchanged(
     retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
     world.dicomweb.expect.status = vec![200];
     judge_last(world, &["DW-04", "DW-18"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_store_request_gets_uids_of_its_own() {
+        let (mut a, mut b) = (copy_map(), copy_map());
+        let old = "2.25.1183858654840199509110102673136336329";
+        assert_ne!(a.uid(old), b.uid(old));
+        assert_eq!(a.uid(old), a.uid(old));
+    }
+
+    fn stow_answer(status: u16, body: &str) -> crate::evidence::Exchange {
+        crate::evidence::Exchange::synthetic(
+            "http://sut/studies",
+            &[],
+            status,
+            &[("Content-Type", "application/dicom+json")],
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn test_data_refusals_other_than_duplicates_are_reported() {
+        let failed = |code: u16| {
+            format!(
+                r#"{{"00081198":{{"vr":"SQ","Value":[{{"00081155":{{"vr":"UI","Value":["1.2"]}},"00081197":{{"vr":"US","Value":[{code}]}}}}]}}}}"#
+            )
+        };
+        assert_eq!(refused_test_data(&stow_answer(200, "{}")), None);
+        assert_eq!(refused_test_data(&stow_answer(202, "{}")), None);
+        assert_eq!(refused_test_data(&stow_answer(409, &failed(0x0111))), None);
+        let refused = refused_test_data(&stow_answer(409, &failed(0xC000))).unwrap();
+        assert_eq!(refused, "answered 409, 1 instance(s) refused (C000H)");
+        assert!(refused_test_data(&stow_answer(500, "")).is_some());
+    }
 }
