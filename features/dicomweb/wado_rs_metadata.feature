@@ -32,7 +32,7 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
 
   @neg @uc:UC3 @req:DW-04
   Scenario: Metadata of an unknown study is answered with 404
-    When the consumer retrieves an unknown study
+    When the consumer retrieves the metadata of an unknown study
     Then the response status is 404 for "an unknown Study Instance UID"
 
   @uc:MADO-UC3 @req:DW-01 @req:DW-02 @req:DW-04 @req:DW-23

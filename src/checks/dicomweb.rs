@@ -685,6 +685,14 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
     if s.expect.limit.is_none() && s.expect.offset.is_none() {
         return Verdict::na("no limit or offset sent");
     }
+    if s.expect
+        .unpaged_after
+        .as_ref()
+        .is_some_and(|a| a != unpaged)
+    {
+        // PS3.18 §8.3.4.4.1: when the matches change, paged results may be inconsistent.
+        return Verdict::na("the matches changed while the pages were asked for");
+    }
     let items = match qido_results(s) {
         Ok(i) => i,
         Err(v) => return v,

@@ -204,6 +204,9 @@ pub struct Expect {
     /// WADO-RS metadata: the BulkDataURI of the instance's Pixel Data with the value's size and
     /// SHA-256 (hex), when every origin server must return exactly these bytes for it.
     pub pixel_data: Option<(String, u64, String)>,
+    /// QIDO-RS paging: the unpaged result UIDs asked again after the paged query; when they
+    /// differ from `unpaged` the SUT's contents changed in between and the page cannot be judged.
+    pub unpaged_after: Option<Vec<String>>,
 }
 
 /// What a check looks at.

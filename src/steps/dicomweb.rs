@@ -452,6 +452,23 @@ async fn retrieve_unknown_study(world: &mut HarnessWorld) -> StepResult {
     .await
 }
 
+#[when("the consumer retrieves the metadata of an unknown study")]
+async fn retrieve_unknown_study_metadata(world: &mut HarnessWorld) -> StepResult {
+    let target = Target {
+        study: UNKNOWN_STUDY.into(),
+        series: None,
+        instance: None,
+    };
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
+        None,
+    )
+    .await
+}
+
 #[when(expr = "the consumer retrieves an unknown series of study {string}")]
 async fn retrieve_unknown_series(world: &mut HarnessWorld, alias: String) -> StepResult {
     let insts = study_instances(world, &alias)?;
@@ -1182,6 +1199,39 @@ async fn results_match(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the results are the requested page of the unpaged results")]
 async fn page_ok(world: &mut HarnessWorld) -> StepResult {
+    // Ask the unpaged query again: if its matches changed meanwhile (another client stored a
+    // study), the page is not judged against the earlier list (PS3.18 §8.3.4.4.1).
+    let idx = last_index(world)?;
+    let url = world
+        .evidence
+        .get(idx)
+        .map(|e| e.request.url.clone())
+        .unwrap_or_default();
+    let c = client(world)?;
+    if let (Some(rest), Some(level)) = (url.strip_prefix(&c.base), world.dicomweb.level) {
+        let (path, query) = rest
+            .trim_start_matches('/')
+            .split_once('?')
+            .unwrap_or((rest, ""));
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "limit" && k != "offset")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let again = qido_rs::search(&c, path, &params, None).await;
+        let uids = again
+            .response
+            .as_ref()
+            .and_then(|r| r.json())
+            .and_then(|v| v.as_array().cloned())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|d| dicom_json::first_string(d, unique_key(level)))
+                    .collect()
+            });
+        record(world, again)?;
+        world.dicomweb.expect.unpaged_after = uids;
+    }
     judge_last(world, &["DW-08"])
 }
 

@@ -930,6 +930,37 @@ fn dw08_fewer_with_warning() {
     assert_eq!(run("DW-08", &capped, &e), Outcome::Pass);
 }
 
+#[test]
+fn dw08_changed_matches_are_not_judged() {
+    let e = Expect {
+        limit: Some(1),
+        offset: Some(1),
+        unpaged: Some(vec!["1.1".into(), "1.2".into()]),
+        unpaged_after: Some(vec!["1.1".into(), "1.15".into(), "1.2".into()]),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-08", &qido(&[with_uid("1.15")]), &e),
+        Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn dw20_no_match_is_204_or_an_empty_array() {
+    let e = Expect {
+        status: vec![204, 200],
+        ..study_level()
+    };
+    let no_content = Exchange::synthetic("http://sut/studies", &[], 204, &[], b"");
+    assert_eq!(run("DW-20", &no_content, &e), Outcome::Pass);
+    assert_eq!(run("DW-20", &qido(&[]), &e), Outcome::Pass);
+    let strict = Expect {
+        status: vec![204],
+        ..study_level()
+    };
+    assert_eq!(run("DW-20", &qido(&[]), &strict), Outcome::Fail);
+}
+
 fn png_of(w: u32, h: u32, depth: u8) -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
     b.extend_from_slice(&w.to_be_bytes());
