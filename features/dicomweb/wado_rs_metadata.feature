@@ -70,3 +70,14 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/png, image/jpeg;q=0.9, image/gif;q=0.1"
     Then the response status is 200
     And the response is a rendered image of a type the request accepts
+
+  @uc:MADO-UC3 @req:DW-04 @req:DW-21
+  Scenario: A rendered image asked for only as JPEG is a baseline JPEG of the source's size
+    When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/jpeg"
+    Then the response status is 200
+    And the response is a rendered image of a type the request accepts
+
+  @neg @uc:MADO-UC3 @req:DW-04 @req:DW-21
+  Scenario: A rendered image asked for only in a type the server may not render is refused with 406
+    When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/jp2"
+    Then the response is 406, or a rendered image of the type asked for

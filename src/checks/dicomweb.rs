@@ -1377,12 +1377,17 @@ fn dw13_capabilities(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// Magic numbers of the rendered image formats (PNG, JPEG, GIF).
+/// Magic numbers of the rendered image formats (PNG, JPEG, GIF, JPEG 2000).
 fn image_signature_matches(essence: &str, body: &[u8]) -> bool {
     match essence {
         "image/png" => body.starts_with(b"\x89PNG\r\n\x1a\n"),
         "image/jpeg" => body.starts_with(&[0xFF, 0xD8, 0xFF]),
         "image/gif" => body.starts_with(b"GIF8"),
+        // A JP2 file (signature box) or a bare JPEG 2000 codestream (SOC, SIZ).
+        "image/jp2" => {
+            body.starts_with(b"\x00\x00\x00\x0cjP  \r\n\x87\n")
+                || body.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+        }
         _ => true,
     }
 }

@@ -669,6 +669,16 @@ async fn retrieve_rendered(
     Ok(())
 }
 
+/// For a type the server may or may not render (PS3.18 Table 8.7.4-1 leaves it optional): 406
+/// (§8.7.8.1, none of the Acceptable Media Types offered), or 200 with an image of that very type.
+#[then("the response is 406, or a rendered image of the type asked for")]
+async fn rendered_or_406(world: &mut HarnessWorld) -> StepResult {
+    world.dicomweb.expect.status = vec![406, 200];
+    world.dicomweb.expect.status_reason =
+        "a rendered type the server may not offer: 406, or 200 with that type".into();
+    judge_last(world, &["DW-04", "DW-21"])
+}
+
 #[then("the response is a rendered image of a type the request accepts")]
 async fn rendered_image(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-21"])

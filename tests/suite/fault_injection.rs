@@ -272,6 +272,9 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("stow-empty-response", "@req:DW-10", "DW-10", false),
     ("stow-foreign-reference", "@req:DW-24", "DW-24", false),
     ("stow-wrong-retrieve-url", "@req:DW-24", "DW-24", false),
+    // Rendered: JPEG is baseline; a type the server does not render is 406.
+    ("rendered-progressive-jpeg", "@req:DW-21", "DW-21", false),
+    ("rendered-ignores-accept", "@req:DW-21", "DW-21", false),
 ];
 
 #[test]

@@ -1026,6 +1026,24 @@ fn dw21_size_depth_and_baseline() {
         &jpeg_of(0xC0, 224, 200),
     );
     assert_eq!(run("DW-21", &jp2, &e), Outcome::Fail);
+    // A server that does render JPEG 2000 passes with a JPEG 2000 body, not with another one.
+    let jp2_body = |body: &[u8]| {
+        Exchange::synthetic(
+            "http://sut/rendered",
+            &[("Accept", "image/jp2")],
+            200,
+            &[("Content-Type", "image/jp2")],
+            body,
+        )
+    };
+    assert_eq!(
+        run("DW-21", &jp2_body(b"\x00\x00\x00\x0cjP  \r\n\x87\n..."), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &jp2_body(&jpeg_of(0xC0, 224, 200)), &e),
+        Outcome::Fail
+    );
 }
 
 fn stow_with(status: u16, body: &str) -> Exchange {
