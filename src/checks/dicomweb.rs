@@ -204,7 +204,7 @@ pub static CHECKS: &[Check] = &[
 
 fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
     let ct = ex.response.as_ref()?.header("content-type")?;
-    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type {ct:?}: {e}")))
+    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type \"{ct}\": {e}")))
 }
 
 fn is_success(ex: &Exchange) -> bool {
@@ -314,7 +314,7 @@ fn dw02_part_types(s: &Subject<'_>) -> Verdict {
             Err(e) => {
                 return Verdict::fail(
                     format!("part {} with a valid Content-Type", i + 1),
-                    format!("{ct:?}: {e}"),
+                    format!("\"{ct}\": {e}"),
                 )
             }
         }
@@ -716,12 +716,12 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
     if got != want {
         return Verdict::fail(
             format!(
-                "results {}..{} of the unpaged list ({:?})",
+                "results {}..{} of the unpaged list ({})",
                 offset + 1,
                 offset + want.len(),
-                abbreviate(&want)
+                abbreviate(&want).join(", ")
             ),
-            format!("{:?}", abbreviate(&got)),
+            abbreviate(&got).join(", "),
         );
     }
     Verdict::Pass
@@ -982,7 +982,13 @@ fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
                 other => {
                     return Verdict::fail(
                         "a Warning Reason from Table I.2-1",
-                        format!("referenced item {} has {other:?}", i + 1),
+                        format!(
+                            "referenced item {} has {}",
+                            i + 1,
+                            other
+                                .map(|c| format!("{c:04X}H"))
+                                .unwrap_or_else(|| "no readable value".into())
+                        ),
                     )
                 }
             }
@@ -1276,7 +1282,7 @@ fn dw19_qido_matching(s: &Subject<'_>) -> Verdict {
             if !ok {
                 return Verdict::fail(
                     format!("{}={want}", dicom_json::tag_key(*tag)),
-                    format!("result {} has {:?}", n + 1, values),
+                    format!("result {} has {}", n + 1, values.join(", ")),
                 );
             }
         }

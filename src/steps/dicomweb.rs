@@ -55,7 +55,7 @@ fn instance(
         None => Err(harness_error(
             world,
             "unknown fixture instance",
-            format!("series {series} of {alias:?} has no instance {number}"),
+            format!("series {series} of {alias} has no instance {number}"),
         )),
     }
 }
@@ -695,7 +695,7 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
         return Err(harness_error(
             world,
             "no fixture manifest",
-            format!("study {alias:?} has no KOS"),
+            format!("study {alias} has no KOS"),
         ));
     };
     let expected = BTreeSet::from([kos.sop_uid.clone()]);
