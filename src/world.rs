@@ -154,6 +154,9 @@ pub struct DicomwebState {
     pub level: Option<QidoLevel>,
     /// Retrieves made from a manifest's references, each with what it must return.
     pub crosswalk: Vec<(usize, Expect)>,
+    /// Re-identified copies of fixture instances the scenario stored, by the fixture's SOP
+    /// Instance UID: later steps of the scenario address the copy.
+    pub copies: std::collections::BTreeMap<String, crate::model::fixtures::FixtureInstance>,
 }
 
 /// The World.

@@ -66,10 +66,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-06",
-        requirement: "DICOM PS3.18 §F.2.6, §10.4.1.1.5",
+        requirement: "DICOM PS3.18 §F.2.6, §10.4.1.1.5, §8.7.3.3 (uncompressed Bulkdata by default)",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Every BulkDataURI in metadata can be retrieved: 200 with multipart/related; type=\"application/octet-stream\"",
+        title: "Every BulkDataURI in metadata can be retrieved: 200 with multipart/related; type=\"application/octet-stream\", and the Pixel Data URI gives the instance's own pixel data",
         eval: dw06_bulkdata,
     },
     Check {
@@ -82,10 +82,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-08",
-        requirement: "DICOM PS3.18 §8.3.4.4 (limit, offset)",
-        level: Level::Should,
+        requirement: "DICOM PS3.18 §8.3.4 Table 8.3.4-1 (limit and offset: Origin Server M), §8.3.4.4, §8.3.4.4.1",
+        level: Level::Shall,
         actor: ORIGIN,
-        title: "QIDO-RS honours limit and offset: at most limit results, starting at offset of the unpaged result list",
+        title: "QIDO-RS honours limit and offset: at most limit results, the matches from offset on in the order of the unpaged list, fewer only with a Warning header",
         eval: dw08_paging,
     },
     Check {
@@ -98,10 +98,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-10",
-        requirement: "DICOM PS3.18 §10.5.3 Table 10.5.3-1, Annex I",
+        requirement: "DICOM PS3.18 §10.5.3 Table 10.5.3-1, Annex I (Store Instances Response Module, Table I.2-1); PS3.4 §B.2.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "STOW-RS status agrees with the response: 200 without failures, 202 with some stored and some failed or warned, 409 with nothing stored",
+        title: "STOW-RS status agrees with the response: 200 with every instance sent referenced and none failed, 202 with some stored and some failed or warned and every instance accounted for, 409 with nothing stored",
         eval: dw10_stow_status,
     },
     Check {
@@ -146,18 +146,18 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-18",
-        requirement: "DICOM PS3.18 §10.4.1 (Study, Series, Instance resources)",
+        requirement: "DICOM PS3.18 §10.4.1 (Study, Series, Instance resources), §10.4.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "A retrieve returns only instances of the target study, series or instance, with their identifiers unchanged",
+        title: "A retrieve returns only instances of the target study, series or instance, each once, with their identifiers (Study, Series, SOP Instance UID, Patient ID) unchanged",
         eval: dw18_target_membership,
     },
     Check {
         id: "DW-19",
-        requirement: "DICOM PS3.18 §8.3.4.1; PS3.4 §C.2.2.2",
+        requirement: "DICOM PS3.18 §8.3.4.1, §10.6.1 (the study and series of the resource path); PS3.4 §C.2.2.2",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Every QIDO-RS result matches the query keys (single value, wildcard, range, UID list)",
+        title: "Every QIDO-RS result matches the query keys (single value, wildcard, range, UID list) and belongs to the study and series named in the resource path",
         eval: dw19_qido_matching,
     },
     Check {
@@ -170,17 +170,41 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-21",
-        requirement: "DICOM PS3.18 §10.4.1.1.3, §8.7.4 (rendered media types)",
+        requirement: "DICOM PS3.18 §10.4.1.1.3, §8.7.4 Table 8.7.4-1 (rendered media types; JPEG baseline; at most 8 bits per channel), §8.7.8.1 (406), §8.3.5.1.3 (no viewport: the source's pixel matrix)",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "A rendered resource is returned as an image in a media type the request accepts, and the body is that format",
+        title: "A rendered resource is returned as an image in a media type the request accepts (else 406), the body is that format (JPEG baseline, at most 8 bits per channel), with the source image's rows and columns",
         eval: dw21_rendered,
+    },
+    Check {
+        id: "DW-22",
+        requirement: "DICOM PS3.18 §10.4.1 (Study, Series and Instance Metadata resources), §10.4.3",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Retrieve Metadata answers one data set for each instance of the target study, series or instance and nothing else, each with the target's Study, Series and SOP Instance UIDs and Patient ID",
+        eval: dw22_metadata_target,
+    },
+    Check {
+        id: "DW-23",
+        requirement: "DICOM PS3.18 §10.4.1 (Frames resource), §8.7.3.3 (uncompressed Bulkdata by default), §10.4.3",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "Retrieve Frames answers one part for each frame asked, each that frame of the instance (its bytes, when the instance is stored losslessly; distinct frames differ)",
+        eval: dw23_frames,
+    },
+    Check {
+        id: "DW-24",
+        requirement: "DICOM PS3.18 §10.5.3, Annex I (Store Instances Response Module, Table I.2-1: Referenced SOP Class/Instance UID, Retrieve URL)",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A Store Instances Response is about the instances sent: every referenced or failed item names an instance of the request with its SOP Class, and a Retrieve URL names that instance's study",
+        eval: dw24_stow_identity,
     },
 ];
 
 fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
     let ct = ex.response.as_ref()?.header("content-type")?;
-    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type {ct:?}: {e}")))
+    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type \"{ct}\": {e}")))
 }
 
 fn is_success(ex: &Exchange) -> bool {
@@ -290,7 +314,7 @@ fn dw02_part_types(s: &Subject<'_>) -> Verdict {
             Err(e) => {
                 return Verdict::fail(
                     format!("part {} with a valid Content-Type", i + 1),
-                    format!("{ct:?}: {e}"),
+                    format!("\"{ct}\": {e}"),
                 )
             }
         }
@@ -502,7 +526,52 @@ fn dw06_bulkdata(s: &Subject<'_>) -> Verdict {
             );
         }
     }
+    // The Pixel Data URI must give this instance's pixel data: when the instance is stored
+    // losslessly every origin server returns the same uncompressed bytes.
+    if let Some((uri, size, sha)) = &s.expect.pixel_data {
+        let pixel = s
+            .followups
+            .iter()
+            .find(|f| &f.request.url == uri && f.status() == Some(200));
+        if let Some(part) = pixel
+            .and_then(|f| f.multipart.as_ref())
+            .and_then(|mp| mp.parts.first())
+            .filter(|p| is_uncompressed_octets(p))
+        {
+            if part.size != *size || &part.sha256 != sha {
+                return Verdict::fail(
+                    format!(
+                        "the instance's own Pixel Data at its BulkDataURI ({size} bytes, SHA-256 {})",
+                        short_hash(sha)
+                    ),
+                    format!(
+                        "{} bytes, SHA-256 {} (another value)",
+                        part.size,
+                        short_hash(&part.sha256)
+                    ),
+                );
+            }
+        }
+    }
     Verdict::Pass
+}
+
+/// A part holding uncompressed octets: `application/octet-stream` without a transfer syntax or
+/// with Explicit VR Little Endian (PS3.18 §8.7.3.3).
+fn is_uncompressed_octets(part: &crate::evidence::PartSummary) -> bool {
+    part.content_type()
+        .and_then(|ct| MediaType::parse(ct).ok())
+        .is_some_and(|m| {
+            m.essence == "application/octet-stream"
+                && m.transfer_syntax()
+                    .is_none_or(|ts| ts == EXPLICIT_VR_LE || ts == IMPLICIT_VR_LE)
+        })
+}
+
+fn short_hash(h: &str) -> String {
+    h.get(..12)
+        .map(|p| format!("{p}…"))
+        .unwrap_or_else(|| h.to_string())
 }
 
 /// Required return attributes per level (PS3.18 Tables 10.6.3-3/-4/-5, as the project reads them).
@@ -616,6 +685,14 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
     if s.expect.limit.is_none() && s.expect.offset.is_none() {
         return Verdict::na("no limit or offset sent");
     }
+    if s.expect
+        .unpaged_after
+        .as_ref()
+        .is_some_and(|a| a != unpaged)
+    {
+        // PS3.18 §8.3.4.4.1: when the matches change, paged results may be inconsistent.
+        return Verdict::na("the matches changed while the pages were asked for");
+    }
     let items = match qido_results(s) {
         Ok(i) => i,
         Err(v) => return v,
@@ -630,15 +707,21 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
         );
     }
     let want: Vec<String> = unpaged.iter().skip(offset).take(limit).cloned().collect();
+    // Fewer than the page holds only when the origin server's own maximum applies, and then
+    // the remaining matches are announced in a Warning header (PS3.18 §8.3.4.4.1).
+    let warned = has_warning(s.exchange);
+    if got.len() < want.len() && warned && want.starts_with(&got) {
+        return Verdict::Pass;
+    }
     if got != want {
         return Verdict::fail(
             format!(
-                "results {}..{} of the unpaged list ({:?})",
+                "results {}..{} of the unpaged list ({})",
                 offset + 1,
                 offset + want.len(),
-                abbreviate(&want)
+                abbreviate(&want).join(", ")
             ),
-            format!("{:?}", abbreviate(&got)),
+            abbreviate(&got).join(", "),
         );
     }
     Verdict::Pass
@@ -654,6 +737,17 @@ fn abbreviate(uids: &[String]) -> Vec<String> {
             }
         })
         .collect()
+}
+
+fn has_warning(ex: &Exchange) -> bool {
+    ex.response
+        .as_ref()
+        .map(|r| {
+            r.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("warning"))
+        })
+        .unwrap_or(false)
 }
 
 fn dw09_no_silent_truncation(s: &Subject<'_>) -> Verdict {
@@ -734,6 +828,8 @@ const REFERENCED_SOP_SEQUENCE: u32 = 0x0008_1199;
 const FAILURE_REASON: u32 = 0x0008_1197;
 const WARNING_REASON: u32 = 0x0008_1196;
 const REFERENCED_SOP_INSTANCE_UID: u32 = 0x0008_1155;
+const REFERENCED_SOP_CLASS_UID: u32 = 0x0008_1150;
+const RETRIEVE_URL: u32 = 0x0008_1190;
 
 fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
     let Some(status) = s.exchange.status() else {
@@ -754,6 +850,59 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
     let warned = referenced
         .iter()
         .any(|r| dicom_json::attr(r, WARNING_REASON).is_some());
+    // Which instances of the request the response accounts for (PS3.18 §10.5.3: the Referenced
+    // SOP Sequence lists every stored instance, the Failed SOP Sequence every one not stored).
+    let uids = |items: &[serde_json::Value]| -> BTreeSet<String> {
+        items
+            .iter()
+            .filter_map(|r| dicom_json::first_string(r, REFERENCED_SOP_INSTANCE_UID))
+            .collect()
+    };
+    let (ref_uids, failed_uids) = (uids(&referenced), uids(&failed));
+    let sent: Vec<&super::SentInstance> = s
+        .expect
+        .stow_sent
+        .iter()
+        .filter(|i| !i.sop_instance.is_empty())
+        .collect();
+    if status == 200 {
+        let missing: Vec<&str> = sent
+            .iter()
+            .filter(|i| !ref_uids.contains(&i.sop_instance))
+            .map(|i| i.sop_instance.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Verdict::fail(
+                format!(
+                    "200 with all {} instances sent in the Referenced SOP Sequence (0008,1199)",
+                    sent.len()
+                ),
+                format!(
+                    "{} of them not referenced ({}{}), {} referenced item(s) in all",
+                    missing.len(),
+                    missing
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if missing.len() > 3 { ", …" } else { "" },
+                    referenced.len()
+                ),
+            );
+        }
+    }
+    if status == 202 {
+        if let Some(i) = sent
+            .iter()
+            .find(|i| !ref_uids.contains(&i.sop_instance) && !failed_uids.contains(&i.sop_instance))
+        {
+            return Verdict::fail(
+                "202 listing every instance sent as referenced (stored) or failed",
+                format!("SOP {} is in neither sequence", i.sop_instance),
+            );
+        }
+    }
     match status {
         200 if !failed.is_empty() => Verdict::fail(
             "200 only when every instance was stored (no Failed SOP Sequence items)",
@@ -833,7 +982,13 @@ fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
                 other => {
                     return Verdict::fail(
                         "a Warning Reason from Table I.2-1",
-                        format!("referenced item {} has {other:?}", i + 1),
+                        format!(
+                            "referenced item {} has {}",
+                            i + 1,
+                            other
+                                .map(|c| format!("{c:04X}H"))
+                                .unwrap_or_else(|| "no readable value".into())
+                        ),
                     )
                 }
             }
@@ -924,8 +1079,30 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
     if !is_success(s.exchange) {
         return Verdict::na("no successful retrieve to judge");
     }
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (i, part) in mp.parts.iter().enumerate() {
         let Some(h) = &part.dicom else { continue };
+        if let (Some(want), Some(got)) = (&s.expect.patient_id, &h.patient_id) {
+            let got = got.trim_end_matches(['\0', ' ']);
+            if want != got {
+                return Verdict::fail(
+                    format!("instances of patient {want}"),
+                    format!(
+                        "part {} (SOP {}) has Patient ID {got}",
+                        i + 1,
+                        h.sop_instance.as_deref().unwrap_or("?")
+                    ),
+                );
+            }
+        }
+        if let Some(sop) = h.sop_instance.as_deref() {
+            if !seen.insert(sop) {
+                return Verdict::fail(
+                    "each instance of the target once",
+                    format!("part {} repeats SOP {sop}", i + 1),
+                );
+            }
+        }
         let checks = [
             (
                 "Study Instance UID",
@@ -1054,6 +1231,25 @@ fn dw19_qido_matching(s: &Subject<'_>) -> Verdict {
         .iter()
         .filter_map(|(k, v)| qido_key_tag(k).map(|t| (t, v.as_str())))
         .collect();
+    if let Some((study, series)) = &s.expect.qido_path {
+        for (n, item) in items.iter().enumerate() {
+            let in_path = [
+                (0x0020_000D_u32, "Study", Some(study)),
+                (0x0020_000E_u32, "Series", series.as_ref()),
+            ];
+            for (tag, level, want) in in_path {
+                let (Some(want), Some(got)) = (want, dicom_json::first_string(item, tag)) else {
+                    continue;
+                };
+                if &got != want {
+                    return Verdict::fail(
+                        format!("results of the {level} Instance UID {want} in the resource path"),
+                        format!("result {} has {level} Instance UID {got}", n + 1),
+                    );
+                }
+            }
+        }
+    }
     for (n, item) in items.iter().enumerate() {
         for (tag, want) in &keys {
             let Some(attr) = dicom_json::attr(item, *tag) else {
@@ -1086,7 +1282,7 @@ fn dw19_qido_matching(s: &Subject<'_>) -> Verdict {
             if !ok {
                 return Verdict::fail(
                     format!("{}={want}", dicom_json::tag_key(*tag)),
-                    format!("result {} has {:?}", n + 1, values),
+                    format!("result {} has {}", n + 1, values.join(", ")),
                 );
             }
         }
@@ -1187,12 +1383,17 @@ fn dw13_capabilities(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// Magic numbers of the rendered image formats (PNG, JPEG, GIF).
+/// Magic numbers of the rendered image formats (PNG, JPEG, GIF, JPEG 2000).
 fn image_signature_matches(essence: &str, body: &[u8]) -> bool {
     match essence {
         "image/png" => body.starts_with(b"\x89PNG\r\n\x1a\n"),
         "image/jpeg" => body.starts_with(&[0xFF, 0xD8, 0xFF]),
         "image/gif" => body.starts_with(b"GIF8"),
+        // A JP2 file (signature box) or a bare JPEG 2000 codestream (SOC, SIZ).
+        "image/jp2" => {
+            body.starts_with(b"\x00\x00\x00\x0cjP  \r\n\x87\n")
+                || body.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+        }
         _ => true,
     }
 }
@@ -1242,15 +1443,397 @@ fn dw21_rendered(s: &Subject<'_>) -> Verdict {
     let Some(resp) = &s.exchange.response else {
         return Verdict::na("no response");
     };
-    if !image_signature_matches(&media.essence, &resp.body.kept) {
+    let body = &resp.body.kept;
+    if !image_signature_matches(&media.essence, body) {
         return Verdict::fail(
             format!("a body in the {} format", media.essence),
             format!(
-                "{} bytes starting {:?}",
+                "{} bytes starting {}",
                 resp.body.size,
-                String::from_utf8_lossy(&resp.body.kept[..resp.body.kept.len().min(16)])
+                hex::encode(&body[..body.len().min(8)])
             ),
         );
+    }
+    let header = image_header(&media.essence, body);
+    if let Some(h) = &header {
+        if media.essence == "image/jpeg" && h.sof != Some(0xC0) {
+            return Verdict::fail(
+                "a baseline JPEG (SOF0: 8-bit Huffman, sequential; PS3.18 §8.7.4)",
+                match h.sof {
+                    Some(m) => format!("start of frame marker FF{m:02X}"),
+                    None => "no start of frame marker".to_string(),
+                },
+            );
+        }
+        if h.bits_per_channel > 8 {
+            return Verdict::fail(
+                "at most 8 bits per channel (PS3.18 §8.7.4)",
+                format!("{} bits per channel", h.bits_per_channel),
+            );
+        }
+        if let Some((cols, rows)) = s.expect.rendered_size {
+            if (h.width, h.height) != (cols, rows) {
+                return Verdict::fail(
+                    format!(
+                        "the source's pixel matrix, {cols}×{rows} (no viewport asked; PS3.18 §8.3.5.1.3)"
+                    ),
+                    format!("{}×{}", h.width, h.height),
+                );
+            }
+        }
+    } else if resp.body.complete && matches!(media.essence.as_str(), "image/jpeg" | "image/png") {
+        return Verdict::fail(
+            format!("a readable {} header", media.essence),
+            "no image dimensions found in the body",
+        );
+    }
+    Verdict::Pass
+}
+
+/// What the header of a rendered image says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ImageHeader {
+    width: u32,
+    height: u32,
+    bits_per_channel: u32,
+    /// JPEG: the start of frame marker (0xC0 for baseline).
+    sof: Option<u8>,
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from(u16::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+    ])))
+}
+
+/// Width, height and sample depth from a PNG, GIF or JPEG header (None when the kept bytes do
+/// not reach it). Markers are walked by their lengths, never past the bytes.
+fn image_header(essence: &str, b: &[u8]) -> Option<ImageHeader> {
+    match essence {
+        "image/png" => {
+            if b.get(12..16)? != b"IHDR" {
+                return None;
+            }
+            let w = u32::from_be_bytes(b.get(16..20)?.try_into().ok()?);
+            let h = u32::from_be_bytes(b.get(20..24)?.try_into().ok()?);
+            Some(ImageHeader {
+                width: w,
+                height: h,
+                bits_per_channel: u32::from(*b.get(24)?),
+                sof: None,
+            })
+        }
+        "image/gif" => Some(ImageHeader {
+            width: u32::from(u16::from_le_bytes([*b.get(6)?, *b.get(7)?])),
+            height: u32::from(u16::from_le_bytes([*b.get(8)?, *b.get(9)?])),
+            bits_per_channel: 8,
+            sof: None,
+        }),
+        "image/jpeg" => {
+            let mut i = 2usize;
+            while i + 1 < b.len() {
+                if b[i] != 0xFF {
+                    return None;
+                }
+                let marker = b[i + 1];
+                if marker == 0xFF {
+                    i += 1; // fill byte
+                    continue;
+                }
+                if marker == 0x01 || (0xD0..=0xD7).contains(&marker) {
+                    i += 2;
+                    continue;
+                }
+                let len = be16(b, i + 2)? as usize;
+                let is_sof =
+                    (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
+                if is_sof {
+                    return Some(ImageHeader {
+                        bits_per_channel: u32::from(*b.get(i + 4)?),
+                        height: be16(b, i + 5)?,
+                        width: be16(b, i + 7)?,
+                        sof: Some(marker),
+                    });
+                }
+                if marker == 0xDA || len < 2 {
+                    // Scan data before any frame header: not a valid JPEG.
+                    return Some(ImageHeader {
+                        width: 0,
+                        height: 0,
+                        bits_per_channel: 0,
+                        sof: None,
+                    });
+                }
+                i += 2 + len;
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn dw22_metadata_target(s: &Subject<'_>) -> Verdict {
+    let Some(target) = &s.expect.target else {
+        return Verdict::na("no retrieve target");
+    };
+    if s.exchange.status() != Some(200) {
+        return Verdict::na("no 200 response to judge");
+    }
+    let items = match json_body(s.exchange) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(_) => return Verdict::fail("an array of data sets", "another JSON value"),
+        Err(e) if e.starts_with("body of") => return Verdict::na(e),
+        Err(e) => return Verdict::fail("an array of data sets", e),
+    };
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for (n, ds) in items.iter().enumerate() {
+        let id = |tag: u32| dicom_json::first_string(ds, tag);
+        let Some(sop) = id(0x0008_0018) else {
+            return Verdict::fail(
+                "a SOP Instance UID (0008,0018) in every data set",
+                format!("data set {} has none", n + 1),
+            );
+        };
+        let wanted = [
+            ("Study Instance UID", 0x0020_000D_u32, Some(&target.study)),
+            (
+                "Series Instance UID",
+                0x0020_000E_u32,
+                target.series.as_ref(),
+            ),
+            (
+                "SOP Instance UID",
+                0x0008_0018_u32,
+                target.instance.as_ref(),
+            ),
+        ];
+        for (name, tag, want) in wanted {
+            let Some(want) = want else { continue };
+            match id(tag) {
+                Some(got) if &got == want => {}
+                got => {
+                    return Verdict::fail(
+                        format!("the {name} of the target, {want}"),
+                        format!(
+                            "data set {} (SOP {sop}) has {}",
+                            n + 1,
+                            got.unwrap_or_else(|| "none".into())
+                        ),
+                    )
+                }
+            }
+        }
+        if let (Some(want), Some(got)) = (&s.expect.patient_id, id(0x0010_0020)) {
+            if !got.is_empty() && &got != want {
+                return Verdict::fail(
+                    format!("metadata of patient {want}"),
+                    format!("data set {} (SOP {sop}) has Patient ID {got}", n + 1),
+                );
+            }
+        }
+        if let Some(expected) = &s.expect.instances {
+            if !expected.contains(&sop) {
+                return Verdict::fail(
+                    "only instances of the target",
+                    format!("data set {} describes SOP {sop}, not in the target", n + 1),
+                );
+            }
+        }
+        if !seen.insert(sop.clone()) {
+            return Verdict::fail(
+                "one data set per instance",
+                format!("SOP {sop} described twice"),
+            );
+        }
+    }
+    if let Some(expected) = &s.expect.instances {
+        let missing: Vec<&String> = expected.difference(&seen).collect();
+        if !missing.is_empty() {
+            return Verdict::fail(
+                format!(
+                    "a data set for each of the {} instances of the target",
+                    expected.len()
+                ),
+                format!(
+                    "{} data set(s); missing SOP {}",
+                    items.len(),
+                    missing
+                        .iter()
+                        .take(3)
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw23_frames(s: &Subject<'_>) -> Verdict {
+    let frames = &s.expect.frames;
+    if frames.is_empty() {
+        return Verdict::na("no frames asked");
+    }
+    if s.exchange.status() != Some(200) {
+        return Verdict::na("no 200 response to judge");
+    }
+    let Some(mp) = multipart_of(s) else {
+        return Verdict::na("not a multipart response (see DW-01)");
+    };
+    let list = frames
+        .iter()
+        .map(|f| f.number.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    if mp.parts.len() != frames.len() {
+        return Verdict::fail(
+            format!("{} parts, one for each frame asked ({list})", frames.len()),
+            format!("{} part(s)", mp.parts.len()),
+        );
+    }
+    // Only uncompressed parts are compared byte for byte: another transfer syntax, where the
+    // request allowed one, has other bytes for the same frame.
+    if !mp.parts.iter().all(is_uncompressed_octets) {
+        return Verdict::Pass;
+    }
+    if let Some(size) = mp.parts.first().map(|p| p.size) {
+        if let Some((i, p)) = mp.parts.iter().enumerate().find(|(_, p)| p.size != size) {
+            return Verdict::fail(
+                "frames of one instance, all of one size uncompressed",
+                format!("part 1 has {size} bytes, part {} {}", i + 1, p.size),
+            );
+        }
+    }
+    let mut got: Vec<&str> = mp.parts.iter().map(|p| p.sha256.as_str()).collect();
+    if frames.iter().all(|f| f.exact) {
+        let mut want: Vec<&str> = frames.iter().map(|f| f.sha256.as_str()).collect();
+        for (i, (p, f)) in mp.parts.iter().zip(frames).enumerate() {
+            if p.size != f.size {
+                return Verdict::fail(
+                    format!("frame {} uncompressed, {} bytes", f.number, f.size),
+                    format!("part {} has {} bytes", i + 1, p.size),
+                );
+            }
+        }
+        got.sort_unstable();
+        want.sort_unstable();
+        if got != want {
+            return Verdict::fail(
+                format!("the bytes of frame(s) {list} of the instance"),
+                "parts of the right size with other pixel values (another frame or instance)",
+            );
+        }
+        return Verdict::Pass;
+    }
+    for i in 0..frames.len() {
+        for j in i + 1..frames.len() {
+            if frames[i].sha256 != frames[j].sha256 && mp.parts[i].sha256 == mp.parts[j].sha256 {
+                return Verdict::fail(
+                    format!(
+                        "frames {} and {} of the instance, which differ",
+                        frames[i].number, frames[j].number
+                    ),
+                    format!("parts {} and {} are identical", i + 1, j + 1),
+                );
+            }
+        }
+    }
+    Verdict::Pass
+}
+
+fn dw24_stow_identity(s: &Subject<'_>) -> Verdict {
+    if s.expect.stow_sent.is_empty() {
+        return Verdict::na("not a STOW-RS request");
+    }
+    if !matches!(s.exchange.status(), Some(200 | 202 | 409)) {
+        return Verdict::na("no Store Instances Response expected");
+    }
+    let ds = match stow_response(s) {
+        Ok(d) => d,
+        Err(v) => return v,
+    };
+    let sent = &s.expect.stow_sent;
+    let by_sop = |uid: &str| {
+        sent.iter()
+            .find(|i| !i.sop_instance.is_empty() && i.sop_instance == uid)
+    };
+    let seqs = [
+        ("Referenced SOP Sequence", REFERENCED_SOP_SEQUENCE),
+        ("Failed SOP Sequence", FAILED_SOP_SEQUENCE),
+    ];
+    for (name, tag) in seqs {
+        for (n, item) in seq_items(&ds, tag).iter().enumerate() {
+            let Some(uid) = dicom_json::first_string(item, REFERENCED_SOP_INSTANCE_UID) else {
+                if tag == REFERENCED_SOP_SEQUENCE {
+                    return Verdict::fail(
+                        "a Referenced SOP Instance UID (0008,1155) in every referenced item",
+                        format!("{name} item {} has none", n + 1),
+                    );
+                }
+                // A failed part that was not readable DICOM has no SOP Instance UID to give.
+                continue;
+            };
+            let Some(inst) = by_sop(&uid) else {
+                return Verdict::fail(
+                    "items only for instances of the request",
+                    format!("{name} item {} names SOP {uid}, which was not sent", n + 1),
+                );
+            };
+            if let Some(class) = dicom_json::first_string(item, REFERENCED_SOP_CLASS_UID) {
+                if !inst.sop_class.is_empty() && class != inst.sop_class {
+                    return Verdict::fail(
+                        format!("SOP {uid} with its SOP Class UID {}", inst.sop_class),
+                        format!("{name} item {} has SOP Class UID {class}", n + 1),
+                    );
+                }
+            }
+            if tag == REFERENCED_SOP_SEQUENCE {
+                if let Some(url) = dicom_json::first_string(item, RETRIEVE_URL) {
+                    let study = format!("studies/{}/", inst.study);
+                    let names_it =
+                        url.contains(&study) && url.trim_end_matches('/').ends_with(uid.as_str());
+                    if !url.is_empty() && !names_it {
+                        return Verdict::fail(
+                            format!(
+                                "a Retrieve URL of SOP {uid} in study {} (…/studies/{}/series/…/instances/{uid})",
+                                inst.study, inst.study
+                            ),
+                            url,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The response's own Retrieve URL (type 2) names the study of the request.
+    if let Some(url) = dicom_json::first_string(&ds, RETRIEVE_URL).filter(|u| !u.is_empty()) {
+        let studies: BTreeSet<&str> = match &s.expect.stow_url_study {
+            Some(u) => BTreeSet::from([u.as_str()]),
+            None => sent
+                .iter()
+                .filter(|i| !i.study.is_empty())
+                .map(|i| i.study.as_str())
+                .collect(),
+        };
+        let names_one = studies.iter().any(|st| {
+            url.trim_end_matches('/')
+                .ends_with(&format!("studies/{st}"))
+        });
+        if !studies.is_empty() && !names_one {
+            return Verdict::fail(
+                format!(
+                    "a Retrieve URL (0008,1190) of the study of the request (…/studies/{})",
+                    studies
+                        .iter()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" or …/studies/")
+                ),
+                url,
+            );
+        }
     }
     Verdict::Pass
 }

@@ -133,6 +133,23 @@ pub struct SentInstance {
     pub sop_instance: String,
     /// Study Instance UID of the object.
     pub study: String,
+    /// Series Instance UID of the object (empty for a non-DICOM part).
+    pub series: String,
+}
+
+/// One frame asked of a WADO-RS Retrieve Frames request, as the harness knows it from its fixture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameExpect {
+    /// The frame number asked for (from 1).
+    pub number: u32,
+    /// Size in bytes of the frame uncompressed.
+    pub size: u64,
+    /// SHA-256 (hex) of the frame uncompressed, as the fixture holds it.
+    pub sha256: String,
+    /// True when any origin server must return exactly these bytes (the fixture was stored
+    /// uncompressed or losslessly compressed); false for lossy fixtures, whose decoded pixels
+    /// differ between decoders.
+    pub exact: bool,
 }
 
 /// What the scenario knows the answer must be; each check uses the fields it needs.
@@ -176,6 +193,20 @@ pub struct Expect {
     pub mado: mado::MadoExpect,
     /// Imaging report expectations.
     pub report: report::ReportExpect,
+    /// Patient ID of the target, when the harness knows it (every answer must be about it).
+    pub patient_id: Option<String>,
+    /// WADO-RS Retrieve Frames: the frames asked for, in the order asked.
+    pub frames: Vec<FrameExpect>,
+    /// WADO-RS rendered retrieve without a viewport: the source image's Columns and Rows.
+    pub rendered_size: Option<(u32, u32)>,
+    /// QIDO-RS: the Study Instance UID, and Series Instance UID, named in the URL path.
+    pub qido_path: Option<(String, Option<String>)>,
+    /// WADO-RS metadata: the BulkDataURI of the instance's Pixel Data with the value's size and
+    /// SHA-256 (hex), when every origin server must return exactly these bytes for it.
+    pub pixel_data: Option<(String, u64, String)>,
+    /// QIDO-RS paging: the unpaged result UIDs asked again after the paged query; when they
+    /// differ from `unpaged` the SUT's contents changed in between and the page cannot be judged.
+    pub unpaged_after: Option<Vec<String>>,
 }
 
 /// What a check looks at.

@@ -123,6 +123,18 @@ fn pixel_part(inst: &Instance, choices: &[TsRequest]) -> Option<Part> {
     })
 }
 
+/// Another instance of the same series, for the faults that answer with its data.
+fn sibling(st: &Shared, inst: &Instance) -> Option<std::sync::Arc<Instance>> {
+    st.archive()
+        .resolve(&Target::Series(
+            inst.study_uid.clone(),
+            inst.series_uid.clone(),
+        ))
+        .ok()?
+        .into_iter()
+        .find(|i| i.sop_uid != inst.sop_uid)
+}
+
 /// `GET .../instances/{instance}/bulkdata/{tag}`.
 pub async fn bulkdata(
     State(st): State<Shared>,
@@ -151,7 +163,11 @@ pub async fn bulkdata(
         if inst.stored.layout.pixel.is_none() && native_pixels(&inst).is_none() {
             return problem(StatusCode::NOT_FOUND, "the instance has no pixel data");
         }
-        return match pixel_part(&inst, &choices) {
+        let other = st
+            .has(super::faults::Fault::BulkdataOtherInstance)
+            .then(|| sibling(&st, &inst))
+            .flatten();
+        return match pixel_part(other.as_deref().unwrap_or(&inst), &choices) {
             Some(p) => multipart_response(&st, vec![p]),
             None => problem(
                 StatusCode::NOT_ACCEPTABLE,
@@ -219,8 +235,14 @@ pub async fn frames(
         TsRequest::Default | TsRequest::Any => true,
         TsRequest::Uid(u) => u == EXPLICIT_VR_LE,
     });
+    let other = st
+        .has(super::faults::Fault::FramesOtherInstance)
+        .then(|| sibling(&st, &inst))
+        .flatten()
+        .filter(|o| o.pixel == inst.pixel);
+    let source = other.as_deref().unwrap_or(&inst);
     let (Some((path, loc)), Some(frame_len), true) =
-        (native_pixels(&inst), pixel.frame_len(), uncompressed_ok)
+        (native_pixels(source), pixel.frame_len(), uncompressed_ok)
     else {
         return problem(
             StatusCode::NOT_ACCEPTABLE,
@@ -228,7 +250,9 @@ pub async fn frames(
         );
     };
     let mut parts = Vec::with_capacity(numbers.len());
+    let repeat_first = st.has(super::faults::Fault::FramesRepeatFirst);
     for n in numbers {
+        let n = if repeat_first { 1 } else { n };
         let start = u64::from(n - 1) * frame_len;
         if start + frame_len > loc.length {
             return problem(

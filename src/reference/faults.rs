@@ -200,6 +200,34 @@ pub enum Fault {
     ReportWrongAccession,
     /// the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned).
     ReportStatusMismatch,
+    /// Study and series retrieval send the first instance twice (PS3.18 10.4.1: each instance of the target once).
+    DuplicateInstance,
+    /// WADO-RS retrieved instances carry another Patient ID than the one stored (PS3.18 10.4.1).
+    OtherPatientInstance,
+    /// Metadata data sets name another Study Instance UID than the target's (PS3.18 10.4.1).
+    MetadataOtherStudy,
+    /// Study and series metadata add the data set of an instance of another study (PS3.18 10.4.1).
+    MetadataExtraInstance,
+    /// Retrieve Frames answers the first frame for every frame asked (PS3.18 10.4.1).
+    FramesRepeatFirst,
+    /// Retrieve Frames answers the frames of another instance of the series (PS3.18 10.4.1).
+    FramesOtherInstance,
+    /// The Pixel Data BulkDataURI answers the pixel data of another instance of the series (PS3.18 F.2.6).
+    BulkdataOtherInstance,
+    /// Rendered images are scaled to half the source's rows and columns without a viewport parameter (PS3.18 8.3.5.1.3).
+    RenderedWrongSize,
+    /// QIDO-RS searches below /studies/{study} and /studies/{study}/series/{series} ignore the study and series of the path (PS3.18 10.6.1).
+    QidoIgnoresPath,
+    /// Rendered image/jpeg answers are progressive JPEG (SOF2) instead of baseline (PS3.18 8.7.4).
+    RenderedProgressiveJpeg,
+    /// A rendered request whose Accept offers no type the server renders is answered 200 with JPEG instead of 406 (PS3.18 8.7.8.1).
+    RenderedIgnoresAccept,
+    /// STOW-RS answers 200 with an empty Store Instances Response ({}), referencing nothing (PS3.18 10.5.3, Annex I).
+    StowEmptyResponse,
+    /// STOW-RS responses reference one more instance than was sent (PS3.18 10.5.3, Annex I).
+    StowForeignReference,
+    /// The STOW-RS response's Retrieve URL names another study than the one stored (PS3.18 10.5.3, Annex I).
+    StowWrongRetrieveUrl,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -302,6 +330,20 @@ impl Fault {
         Fault::ReportNoImpression,
         Fault::ReportWrongAccession,
         Fault::ReportStatusMismatch,
+        Fault::DuplicateInstance,
+        Fault::OtherPatientInstance,
+        Fault::MetadataOtherStudy,
+        Fault::MetadataExtraInstance,
+        Fault::FramesRepeatFirst,
+        Fault::FramesOtherInstance,
+        Fault::BulkdataOtherInstance,
+        Fault::RenderedWrongSize,
+        Fault::QidoIgnoresPath,
+        Fault::RenderedProgressiveJpeg,
+        Fault::RenderedIgnoresAccept,
+        Fault::StowEmptyResponse,
+        Fault::StowForeignReference,
+        Fault::StowWrongRetrieveUrl,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -394,6 +436,20 @@ impl Fault {
             Fault::ReportNoImpression => "report-no-impression",
             Fault::ReportWrongAccession => "report-wrong-accession",
             Fault::ReportStatusMismatch => "report-status-mismatch",
+            Fault::DuplicateInstance => "duplicate-instance",
+            Fault::OtherPatientInstance => "wado-other-patient",
+            Fault::MetadataOtherStudy => "metadata-other-study",
+            Fault::MetadataExtraInstance => "metadata-extra-instance",
+            Fault::FramesRepeatFirst => "frames-repeat-first",
+            Fault::FramesOtherInstance => "frames-other-instance",
+            Fault::BulkdataOtherInstance => "bulkdata-other-instance",
+            Fault::RenderedWrongSize => "rendered-wrong-size",
+            Fault::QidoIgnoresPath => "qido-ignores-path",
+            Fault::RenderedProgressiveJpeg => "rendered-progressive-jpeg",
+            Fault::RenderedIgnoresAccept => "rendered-ignores-accept",
+            Fault::StowEmptyResponse => "stow-empty-response",
+            Fault::StowForeignReference => "stow-foreign-reference",
+            Fault::StowWrongRetrieveUrl => "stow-wrong-retrieve-url",
         }
     }
 
@@ -525,6 +581,20 @@ impl Fault {
             Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",
             Fault::ReportWrongAccession => "the imaging report's order carries another accession number than the study's (eHN A.1.8.11)",
             Fault::ReportStatusMismatch => "the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned)",
+            Fault::DuplicateInstance => "study and series retrieval send the first instance of the target twice",
+            Fault::OtherPatientInstance => "WADO-RS retrieved instances carry another Patient ID than the instance stored",
+            Fault::MetadataOtherStudy => "metadata data sets name another Study Instance UID than the target's",
+            Fault::MetadataExtraInstance => "study and series metadata add the data set of an instance of another study",
+            Fault::FramesRepeatFirst => "Retrieve Frames answers the first frame for every frame asked",
+            Fault::FramesOtherInstance => "Retrieve Frames answers the frames of another instance of the series",
+            Fault::BulkdataOtherInstance => "the Pixel Data BulkDataURI answers the pixel data of another instance of the series",
+            Fault::RenderedWrongSize => "rendered images are scaled to half the source's rows and columns though no viewport was asked",
+            Fault::QidoIgnoresPath => "QIDO-RS searches below a study or series ignore the study and series of the resource path",
+            Fault::RenderedProgressiveJpeg => "rendered image/jpeg answers are progressive JPEG (SOF2) instead of baseline",
+            Fault::RenderedIgnoresAccept => "a rendered request accepting only types the server does not render is answered 200 image/jpeg instead of 406",
+            Fault::StowEmptyResponse => "STOW-RS answers 200 with an empty response body {}, referencing no instance",
+            Fault::StowForeignReference => "STOW-RS responses list an instance that was not sent in the Referenced SOP Sequence",
+            Fault::StowWrongRetrieveUrl => "the STOW-RS response's Retrieve URL (0008,1190) names another study than the one stored",
         }
     }
 }

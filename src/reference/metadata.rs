@@ -23,6 +23,9 @@ use super::retrieve::target_uids;
 use super::web::{acceptable, base_url, check_uids, problem, query_pairs};
 use super::Shared;
 
+/// The Study Instance UID the metadata-other-study fault puts in every data set.
+const OTHER_STUDY: &str = "2.25.271828182845904523536028747135266249";
+
 /// `GET /studies/{study}/metadata`.
 pub async fn study(
     State(st): State<Shared>,
@@ -110,10 +113,21 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
     if let Err(r) = check_uids(&target_uids(&target)) {
         return r.into_response();
     }
-    let instances = match st.resolve(&target) {
+    let mut instances = match st.resolve(&target) {
         Ok(v) => v,
         Err(r) => return r.into_response(),
     };
+    if st.has(Fault::MetadataExtraInstance) && !matches!(target, Target::Instance(..)) {
+        let archive = st.archive();
+        let study_of_target = instances.first().map(|i| i.study_uid.clone());
+        let foreign = archive
+            .sorted_studies()
+            .into_iter()
+            .find(|(uid, _)| Some(*uid) != study_of_target.as_ref())
+            .and_then(|(_, s)| s.instances().into_iter().next());
+        drop(archive);
+        instances.extend(foreign);
+    }
     let query = query_pairs(q.as_deref());
     if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::dicom_json(a.as_deref())) {
         return r.into_response();
@@ -128,7 +142,19 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
     })
     .await;
     match built {
-        Ok(Ok(items)) => json::response(StatusCode::OK, Value::Array(items), st.faults()),
+        Ok(Ok(mut items)) => {
+            if st.has(Fault::MetadataOtherStudy) {
+                for item in &mut items {
+                    if let Some(map) = item.as_object_mut() {
+                        map.insert(
+                            "0020000D".into(),
+                            json!({"vr": "UI", "Value": [OTHER_STUDY]}),
+                        );
+                    }
+                }
+            }
+            json::response(StatusCode::OK, Value::Array(items), st.faults())
+        }
         Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

@@ -12,7 +12,7 @@
 //! - [`retrieve`]: WADO-RS instance retrieval as `multipart/related; type="application/dicom"`;
 //! - [`metadata`]: WADO-RS metadata in DICOM JSON with `BulkDataURI`s;
 //! - [`bulkdata`]: WADO-RS bulk data and frames;
-//! - [`rendered`] and [`png`]: WADO-RS rendered resources as PNG;
+//! - [`rendered`] and [`png`]: WADO-RS rendered resources as JPEG (baseline, the default) and PNG;
 //! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
 //! - [`stow`] and [`spool`]: STOW-RS and the spool folder of received instances;
 //! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;

@@ -124,20 +124,55 @@ pub fn dicom_json(accept: Option<&str>) -> Result<(), Rejection> {
     }
 }
 
-/// Check that `image/png` is acceptable for a rendered resource (10.4.1.1.3). The default of PS3.18
-/// (`image/jpeg`) is not offered: without an Accept header the answer is PNG all the same.
-pub fn rendered_png(accept: Option<&str>) -> Result<(), Rejection> {
+/// The rendered media types this server offers for single-frame images (PS3.18 Table 8.7.4-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rendered {
+    /// `image/jpeg`, the default.
+    Jpeg,
+    /// `image/png`.
+    Png,
+}
+
+impl Rendered {
+    /// The media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Rendered::Jpeg => "image/jpeg",
+            Rendered::Png => "image/png",
+        }
+    }
+}
+
+/// Choose the rendered media type (10.4.1.1.3, 8.7.8.1): each offered type takes the q-value of the
+/// most specific range that matches it; the highest wins, JPEG on a tie. `*/*` and `image/*` match
+/// the default, JPEG (8.7.7). No Accept header gives JPEG; none offered is 406.
+pub fn rendered(accept: Option<&str>) -> Result<Rendered, Rejection> {
     let Some(items) = parse(accept)? else {
-        return Ok(());
+        return Ok(Rendered::Jpeg);
     };
-    let ok = items
-        .iter()
-        .filter(|i| i.q > 0.0)
-        .any(|i| matches!(i.media.essence.as_str(), "image/png" | "image/*" | "*/*"));
-    if ok {
-        Ok(())
-    } else {
-        Err(not_acceptable("image/png"))
+    let q_of = |offered: Rendered| -> Option<f32> {
+        let exact = items
+            .iter()
+            .filter(|i| i.media.essence == offered.media_type())
+            .map(|i| i.q)
+            .reduce(f32::max);
+        let wild = || {
+            ["image/*", "*/*"].iter().find_map(|w| {
+                items
+                    .iter()
+                    .filter(|i| i.media.essence == *w)
+                    .map(|i| i.q)
+                    .reduce(f32::max)
+            })
+        };
+        exact.or_else(wild)
+    };
+    let jpeg = q_of(Rendered::Jpeg).unwrap_or(0.0);
+    let png = q_of(Rendered::Png).unwrap_or(0.0);
+    match (jpeg > 0.0, png > 0.0) {
+        (false, false) => Err(not_acceptable("image/jpeg or image/png")),
+        _ if png > jpeg => Ok(Rendered::Png),
+        _ => Ok(Rendered::Jpeg),
     }
 }
 
@@ -198,7 +233,21 @@ mod tests {
         assert!(dicom_json(Some("application/dicom+json")).is_ok());
         assert!(dicom_json(Some("application/dicom+xml")).is_err());
         assert!(octet_multipart(Some("multipart/related; type=\"application/dicom\"")).is_err());
-        assert!(rendered_png(Some("image/jpeg")).is_err());
-        assert!(rendered_png(Some("image/*")).is_ok());
+        assert_eq!(rendered(Some("image/jpeg")).unwrap(), Rendered::Jpeg);
+        assert_eq!(rendered(Some("image/png")).unwrap(), Rendered::Png);
+        assert_eq!(rendered(Some("image/*")).unwrap(), Rendered::Jpeg);
+        assert_eq!(rendered(None).unwrap(), Rendered::Jpeg);
+        assert_eq!(
+            rendered(Some("image/png, image/jpeg;q=0.9, image/gif;q=0.1")).unwrap(),
+            Rendered::Png
+        );
+        assert_eq!(
+            rendered(Some("image/jpeg;q=0, image/*")).unwrap(),
+            Rendered::Png
+        );
+        assert_eq!(
+            rendered(Some("image/jp2")).unwrap_err().status,
+            StatusCode::NOT_ACCEPTABLE
+        );
     }
 }

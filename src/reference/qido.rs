@@ -3,7 +3,8 @@
 //! Resources (10.6.1): `/studies`, `/series`, `/instances`, `/studies/{study}/series`,
 //! `/studies/{study}/instances` and `/studies/{study}/series/{series}/instances`. Results are an
 //! `application/dicom+json` array (10.6.3.2; an empty array for no match) ordered by Study Date, then
-//! Study Instance UID, Series Number and Instance Number, so that paging is deterministic. Each result
+//! Study Instance UID, Series Number and Instance Number, so that paging is deterministic; no
+//! result at all is 204 with an empty payload (§8.3.4.4.1, Table 10.6.3-1). Each result
 //! holds the attributes of Tables 10.6.3-3 (study), 10.6.3-4 (series) and 10.6.3-5 (instance) -- with
 //! the study's when the search spans studies and the series' when an instance search spans series
 //! (10.6.3.3.2/10.6.3.3.3) -- plus the matching keys of its level, the `includefield` attributes, and
@@ -424,6 +425,11 @@ async fn search(
     if let Err(r) = check_uids(&uids) {
         return r.into_response();
     }
+    let scope = if st.has(Fault::QidoIgnoresPath) {
+        Scope::All
+    } else {
+        scope
+    };
     let pairs = query_pairs(raw.as_deref());
     let query = match parse_query(&pairs) {
         Ok(q) => q,
@@ -466,6 +472,10 @@ async fn search(
         }
         v
     };
+    // No results: 204 with an empty payload (PS3.18 §8.3.4.4.1, Table 10.6.3-1).
+    if results.is_empty() && !st.has(Fault::QidoWrongContentType) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let mut response = json::response(StatusCode::OK, Value::Array(results), st.faults());
     if st.has(Fault::QidoWrongContentType) {
         response.headers_mut().insert(
@@ -610,8 +620,8 @@ mod tests {
         );
         let (_, _, page) = get(&server, "/studies?limit=2&offset=1").await;
         assert_eq!(page.as_array().unwrap().as_slice(), &all[1..3]);
-        let (_, _, none) = get(&server, "/studies?PatientID=NOBODY").await;
-        assert_eq!(none, serde_json::json!([]));
+        let (s, _, none) = get(&server, "/studies?PatientID=NOBODY").await;
+        assert_eq!((s, none), (204, Value::Null));
         server.shutdown().await;
     }
 

@@ -1,12 +1,16 @@
 //! WADO-RS rendered resources (PS3.18 10.4.1.1.3; IHE RAD-107 "Get Rendered Instances") for one
-//! instance or one frame, as `image/png`.
+//! instance or one frame, as `image/jpeg` or `image/png`.
 //!
 //! Implemented: uncompressed (or with an uncompressed copy) MONOCHROME1/MONOCHROME2 images with 8 or 16
 //! bits allocated, unsigned or signed, windowed from the frame's minimum to maximum (MONOCHROME1
-//! inverted), and 8-bit RGB (either planar configuration). Not implemented: `image/jpeg` (the default of
-//! Table 8.7.3-5), GIF, video, the rendering query parameters of 8.3.5 (window, viewport, quality,
-//! annotation: they are ignored), Presentation States, and rendered studies or series (not routed, so
-//! 404). Anything that cannot be rendered, or an Accept without `image/png`, is answered 406.
+//! inverted), and 8-bit RGB (either planar configuration), at the source's rows and columns (no
+//! viewport: PS3.18 8.3.5.1.3). JPEG is baseline (SOF0, 8-bit Huffman, sequential), as 8.7.4 requires
+//! of `image/jpeg`, and is the default of Table 8.7.4-1: `*/*`, `image/*` and a request without an
+//! Accept header get JPEG. Not implemented: GIF (Required by Table 8.7.4-1 for RESTful single-frame
+//! images), JPEG 2000, video, the rendering query parameters of 8.3.5 (window, viewport, quality,
+//! annotation: they are ignored), Presentation States, and rendered studies or series (not routed,
+//! so 404). Anything that cannot be rendered, or an Accept with neither JPEG nor PNG, is answered 406
+//! (8.7.8.1).
 
 use super::faults::Fault;
 use axum::extract::{Path, RawQuery, State};
@@ -55,8 +59,8 @@ pub async fn frame(
     .await
 }
 
-/// Convert one uncompressed frame to 8-bit samples for PNG.
-pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
+/// Convert one uncompressed frame to 8-bit samples: grey (one per pixel) or interleaved RGB.
+pub fn to_samples(p: &ImagePixel, frame: &[u8]) -> Option<(ColorType, Vec<u8>)> {
     let mono = matches!(p.photometric.as_str(), "MONOCHROME1" | "MONOCHROME2");
     match (mono, p.samples, p.bits_allocated) {
         (true, 1, 8 | 16) => {
@@ -90,7 +94,7 @@ pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
                     }
                 })
                 .collect();
-            png::encode(p.columns, p.rows, ColorType::Gray8, &gray)
+            Some((ColorType::Gray8, gray))
         }
         (false, 3, 8) if p.photometric == "RGB" => {
             let rgb: Vec<u8> = if p.planar == 1 {
@@ -105,9 +109,73 @@ pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
             } else {
                 frame.to_vec()
             };
-            png::encode(p.columns, p.rows, ColorType::Rgb8, &rgb)
+            Some((ColorType::Rgb8, rgb))
         }
         _ => None,
+    }
+}
+
+/// Convert one uncompressed frame to a PNG image.
+pub fn to_png(p: &ImagePixel, frame: &[u8]) -> Option<Vec<u8>> {
+    let (color, samples) = to_samples(p, frame)?;
+    png::encode(p.columns, p.rows, color, &samples)
+}
+
+/// Encode 8-bit samples as a baseline JPEG (or, for the rendered-progressive-jpeg fault, a
+/// progressive one). `None` when a dimension does not fit JPEG's 16 bits.
+pub fn to_jpeg(
+    columns: u32,
+    rows: u32,
+    color: ColorType,
+    samples: &[u8],
+    progressive: bool,
+) -> Option<Vec<u8>> {
+    let (w, h) = (u16::try_from(columns).ok()?, u16::try_from(rows).ok()?);
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    encoder.set_progressive(progressive);
+    let kind = match color {
+        ColorType::Gray8 => jpeg_encoder::ColorType::Luma,
+        ColorType::Rgb8 => jpeg_encoder::ColorType::Rgb,
+    };
+    encoder.encode(samples, w, h, kind).ok()?;
+    Some(out)
+}
+
+/// Every other row and column of 8-bit samples (the rendered-wrong-size fault).
+fn halve(columns: u32, rows: u32, color: ColorType, samples: &[u8]) -> (u32, u32, Vec<u8>) {
+    let ch = match color {
+        ColorType::Gray8 => 1,
+        ColorType::Rgb8 => 3,
+    };
+    let (c, r) = (columns as usize, rows as usize);
+    let mut out = Vec::with_capacity(samples.len() / 4 + ch);
+    for y in (0..r).step_by(2) {
+        for x in (0..c).step_by(2) {
+            let at = (y * c + x) * ch;
+            out.extend_from_slice(samples.get(at..at + ch).unwrap_or(&[0, 0, 0][..ch]));
+        }
+    }
+    (columns.div_ceil(2), rows.div_ceil(2), out)
+}
+
+/// Render one frame in the chosen media type, applying the rendering faults.
+fn render_frame(
+    p: &ImagePixel,
+    frame: &[u8],
+    kind: negotiate::Rendered,
+    half: bool,
+    progressive: bool,
+) -> Option<Vec<u8>> {
+    let (color, samples) = to_samples(p, frame)?;
+    let (columns, rows, samples) = if half {
+        halve(p.columns, p.rows, color, &samples)
+    } else {
+        (p.columns, p.rows, samples)
+    };
+    match kind {
+        negotiate::Rendered::Jpeg => to_jpeg(columns, rows, color, &samples, progressive),
+        negotiate::Rendered::Png => png::encode(columns, rows, color, &samples),
     }
 }
 
@@ -140,10 +208,15 @@ async fn render(
         Err(r) => return r.into_response(),
     };
     let query = query_pairs(q.as_deref());
-    if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::rendered_png(a.as_deref()))
-    {
-        return r.into_response();
-    }
+    let kind = match acceptable(&headers, &query).and_then(|a| negotiate::rendered(a.as_deref())) {
+        Ok(k) => k,
+        Err(r)
+            if r.status == StatusCode::NOT_ACCEPTABLE && st.has(Fault::RenderedIgnoresAccept) =>
+        {
+            negotiate::Rendered::Jpeg
+        }
+        Err(r) => return r.into_response(),
+    };
     let frame = match parse_frame_list(&frames).as_deref() {
         Some([n]) => *n,
         _ => {
@@ -156,7 +229,7 @@ async fn render(
     let not_renderable = || {
         problem(
             StatusCode::NOT_ACCEPTABLE,
-            "this instance cannot be rendered as image/png (see the server documentation)",
+            "this instance cannot be rendered as image/jpeg or image/png (see the server documentation)",
         )
     };
     let (Some(pixel), Some(file)) = (inst.pixel.clone(), inst.explicit_le()) else {
@@ -185,19 +258,24 @@ async fn render(
             .into_response();
     }
     let path = file.path.clone();
-    let png = tokio::task::spawn_blocking(move || {
+    let half = st.has(Fault::RenderedWrongSize);
+    let progressive = st.has(Fault::RenderedProgressiveJpeg);
+    let image = tokio::task::spawn_blocking(move || {
         read_range(&path, offset, frame_len)
             .ok()
-            .and_then(|bytes| to_png(&pixel, &bytes))
+            .and_then(|bytes| render_frame(&pixel, &bytes, kind, half, progressive))
     })
     .await
     .ok()
     .flatten();
-    match png {
-        Some(png) => (
+    match image {
+        Some(image) => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
-            png,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(kind.media_type()),
+            )],
+            image,
         )
             .into_response(),
         None => not_renderable(),
@@ -241,6 +319,19 @@ mod tests {
         let r = client()
             .get(format!("{}/rendered", url(&ct)))
             .header("Accept", "image/jpeg")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        let body = r.bytes().await.unwrap();
+        // Baseline: the first start of frame marker is SOF0.
+        assert!(body.starts_with(&[0xFF, 0xD8]));
+        assert!(body.windows(2).any(|w| w == [0xFF, 0xC0]));
+        assert!(!body.windows(2).any(|w| w == [0xFF, 0xC2]));
+        let r = client()
+            .get(format!("{}/rendered", url(&ct)))
+            .header("Accept", "image/jp2")
             .send()
             .await
             .unwrap();

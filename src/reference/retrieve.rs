@@ -125,6 +125,11 @@ const KOS_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.88.59";
 
 async fn part_for(st: &Shared, inst: &Arc<Instance>, form: Form) -> Result<Part, Response> {
     let stored = &inst.stored;
+    if st.has(Fault::OtherPatientInstance) {
+        if let Some(p) = other_patient_part(inst, form).await {
+            return Ok(p);
+        }
+    }
     if st.has(Fault::KosWrongTitle) && inst.sop_class == KOS_SOP_CLASS {
         // The manifest's document title (113030 "Manifest") becomes 113000 ("Of Interest"): the
         // code value has the same length, so the object stays well-formed.
@@ -171,6 +176,26 @@ async fn part_for(st: &Shared, inst: &Arc<Instance>, form: Form) -> Result<Part,
             )),
         },
     }
+}
+
+/// The wado-other-patient fault: the instance with the last character of its Patient ID changed
+/// (same length, so the object stays well-formed).
+async fn other_patient_part(inst: &Arc<Instance>, form: Form) -> Option<Part> {
+    let pid = inst
+        .text(dicom_dictionary_std::tags::PATIENT_ID)
+        .filter(|p| !p.is_empty())?;
+    let file = match form {
+        Form::Stored => &inst.stored,
+        Form::ExplicitLe => inst.explicit_le().unwrap_or(&inst.stored),
+    };
+    let mut bytes = tokio::fs::read(&file.path).await.ok()?;
+    let at = bytes.windows(pid.len()).position(|w| w == pid.as_bytes())?;
+    let last = at + pid.len() - 1;
+    bytes[last] = if bytes[last] == b'9' { b'8' } else { b'9' };
+    Some(dicom_part(
+        file.transfer_syntax(),
+        PartSource::Memory(Bytes::from(bytes)),
+    ))
 }
 
 async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: HeaderMap) -> Response {
@@ -228,6 +253,11 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
             if let Ok(p) = part_for(&st, &other, Form::Stored).await {
                 parts.push(p);
             }
+        }
+    }
+    if st.has(Fault::DuplicateInstance) && !matches!(target, Target::Instance(..)) {
+        if let Some(first) = parts.first().cloned() {
+            parts.push(first);
         }
     }
     if st.has(Fault::NonDicomPart) {

@@ -59,6 +59,10 @@ pub const FAILURE_DOES_NOT_MATCH: u16 = 0xA900;
 /// Failure Reason: Study Instance UID differs from the target study (Cxxx range of Table I.2-2).
 pub const FAILURE_STUDY_MISMATCH: u16 = 0xC409;
 
+/// A UID no request sends: the Referenced SOP Instance UID of the stow-foreign-reference fault and
+/// the study of the stow-wrong-retrieve-url fault.
+const FOREIGN_UID: &str = "2.25.314159265358979323846264338327950288";
+
 /// `POST /studies`.
 pub async fn store(State(st): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     stow(st, None, headers, body).await
@@ -392,8 +396,22 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
         (false, false) => StatusCode::ACCEPTED,
         (true, _) => StatusCode::CONFLICT,
     };
+    if st.has(Fault::StowForeignReference) && !referenced.is_empty() {
+        let mut item = InMemDicomObject::new_empty();
+        item.put(ui(
+            tags::REFERENCED_SOP_CLASS_UID,
+            Some("1.2.840.10008.5.1.4.1.1.2"),
+        ));
+        item.put(ui(tags::REFERENCED_SOP_INSTANCE_UID, Some(FOREIGN_UID)));
+        referenced.push(item);
+    }
+    let study_url = if st.has(Fault::StowWrongRetrieveUrl) {
+        Some(FOREIGN_UID.to_string())
+    } else {
+        url_study.or(first_study)
+    };
     let mut response = InMemDicomObject::new_empty();
-    response.put(match url_study.or(first_study) {
+    response.put(match study_url {
         Some(s) => DataElement::new(
             tags::RETRIEVE_URL,
             VR::UR,
@@ -406,6 +424,13 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
     }
     if !referenced.is_empty() {
         response.put(sequence(tags::REFERENCED_SOP_SEQUENCE, referenced));
+    }
+    if st.has(Fault::StowEmptyResponse) && status == StatusCode::OK {
+        return json::response(
+            status,
+            serde_json::json!({}),
+            &std::collections::BTreeSet::new(),
+        );
     }
     match ::dicom_json::to_value(&response) {
         // The JSON faults concern metadata and QIDO-RS only; the STOW-RS response stays well-formed.
@@ -657,6 +682,27 @@ mod tests {
         assert!(item.get("00081155").is_some());
         assert!(item.get("00081197").is_none());
         server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn faults_about_what_was_sent() {
+        let store = |faults: &'static [Fault]| async move {
+            let server = start(faults).await;
+            let (_, bytes) = file("DX-CHEST", |e| e["modality"] == "DX");
+            let (ct, b) = body(&[bytes]);
+            let (s, v) = post(&server, "/studies", &ct, b).await;
+            server.shutdown().await;
+            (s, v)
+        };
+        let (s, v) = store(&[Fault::StowEmptyResponse]).await;
+        assert_eq!((s, v), (200, serde_json::json!({})));
+        let (_, v) = store(&[Fault::StowForeignReference]).await;
+        assert_eq!(v["00081199"]["Value"].as_array().unwrap().len(), 2);
+        let (_, v) = store(&[Fault::StowWrongRetrieveUrl]).await;
+        assert!(v["00081190"]["Value"][0]
+            .as_str()
+            .unwrap()
+            .ends_with(FOREIGN_UID));
     }
 
     #[tokio::test]

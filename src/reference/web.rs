@@ -71,7 +71,7 @@ pub fn check_uids(uids: &[&str]) -> Result<(), Rejection> {
         Some(bad) => Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "malformed UID in path: {:?} (PS3.5 9.1)",
+                "malformed UID in path: \"{}\" (PS3.5 9.1)",
                 bad.chars().take(80).collect::<String>()
             ),
         )),

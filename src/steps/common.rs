@@ -63,3 +63,15 @@ async fn status_is_or_lenient(
     };
     expect_status(world, codes, reason)
 }
+
+/// Where the standard allows two codes with different meanings, each checked by the transaction's
+/// check (a 202 of STOW-RS must carry the warnings or failures it announces): both pass, strict or not.
+#[then(expr = "the response status is {int}, or {int} for {string}")]
+async fn status_is_either(
+    world: &mut HarnessWorld,
+    code: u16,
+    alt: u16,
+    reason: String,
+) -> StepResult {
+    expect_status(world, vec![code, alt], reason)
+}

@@ -9,13 +9,14 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
+    fail_continue, fail_stop, harness_error, judge, record, series_instances, study_instances,
+    StepError, StepResult,
 };
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::stow_rs::StowPart;
 use crate::actors::{qido_rs, stow_rs, wado_rs};
 use crate::checks::dicomweb::{qido_key_tag, unique_key};
-use crate::checks::{Expect, QidoLevel, SentInstance, Target};
+use crate::checks::{Expect, FrameExpect, QidoLevel, SentInstance, Target};
 use crate::config::TestDataMode;
 use crate::model::dicom_json;
 use crate::model::fixtures::FixtureInstance;
@@ -49,11 +50,12 @@ fn instance(
 ) -> Result<FixtureInstance, StepError> {
     let v = series_instances(world, alias, series)?;
     match v.into_iter().find(|i| i.instance_number == Some(number)) {
-        Some(i) => Ok(i),
+        // After the scenario stored a copy of it, the instance is that copy.
+        Some(i) => Ok(world.dicomweb.copies.get(&i.sop_uid).cloned().unwrap_or(i)),
         None => Err(harness_error(
             world,
             "unknown fixture instance",
-            format!("series {series} of {alias:?} has no instance {number}"),
+            format!("series {series} of {alias} has no instance {number}"),
         )),
     }
 }
@@ -76,13 +78,112 @@ async fn do_retrieve(
     let idx = record(world, exchange)?;
     world.dicomweb.last = Some(idx);
     world.dicomweb.followups.clear();
+    // The patient the target belongs to, when it is one of the fixture studies (or a copy of one
+    // the scenario stored): every answer must be about that patient.
+    let patient_id = world
+        .ctx
+        .fixtures
+        .study(&target.study)
+        .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()))
+        .or_else(|| {
+            world
+                .dicomweb
+                .copies
+                .values()
+                .find(|c| c.study_uid == target.study)
+                .map(|c| c.patient_id.clone())
+        });
     world.dicomweb.expect = Expect {
         requested_ts: requested_ts(accept.as_deref()),
         target: Some(target),
         instances,
+        patient_id,
         ..Expect::default()
     };
     Ok(())
+}
+
+/// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
+/// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
+fn lossless(ts: &str) -> bool {
+    matches!(
+        ts,
+        "1.2.840.10008.1.2"
+            | "1.2.840.10008.1.2.1"
+            | "1.2.840.10008.1.2.1.99"
+            | "1.2.840.10008.1.2.2"
+            | "1.2.840.10008.1.2.5"
+            | "1.2.840.10008.1.2.4.57"
+            | "1.2.840.10008.1.2.4.70"
+            | "1.2.840.10008.1.2.4.80"
+            | "1.2.840.10008.1.2.4.90"
+    )
+}
+
+/// What the harness knows of one fixture image: Columns, Rows, and the uncompressed frames.
+struct FixtureImage {
+    columns: u32,
+    rows: u32,
+    frames: Vec<Vec<u8>>,
+}
+
+/// Read the uncompressed form of a fixture image (its Explicit VR Little Endian copy, or the file
+/// itself when stored uncompressed). The fixtures are the project's own files, read with
+/// dicom-object directly.
+fn read_fixture_image(path: std::path::PathBuf) -> Result<FixtureImage, String> {
+    use dicom_dictionary_std::tags;
+    let obj = dicom_object::open_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let int = |tag| -> Option<u32> { obj.element(tag).ok()?.to_int::<u32>().ok() };
+    let (Some(rows), Some(columns)) = (int(tags::ROWS), int(tags::COLUMNS)) else {
+        return Err(format!("{} has no Rows/Columns", path.display()));
+    };
+    let samples = int(tags::SAMPLES_PER_PIXEL).unwrap_or(1);
+    let bytes_per = int(tags::BITS_ALLOCATED).unwrap_or(8).div_ceil(8);
+    let frame_len = (rows * columns * samples * bytes_per) as usize;
+    let pixels = obj
+        .element(tags::PIXEL_DATA)
+        .ok()
+        .and_then(|e| e.to_bytes().ok())
+        .map(|b| b.into_owned())
+        .unwrap_or_default();
+    let frames = if frame_len == 0 {
+        Vec::new()
+    } else {
+        pixels
+            .chunks(frame_len)
+            .filter(|c| c.len() == frame_len)
+            .map(<[u8]>::to_vec)
+            .collect()
+    };
+    Ok(FixtureImage {
+        columns,
+        rows,
+        frames,
+    })
+}
+
+/// The fixture image of `inst` in its uncompressed form.
+async fn fixture_image(
+    world: &mut HarnessWorld,
+    inst: &FixtureInstance,
+) -> Result<FixtureImage, StepError> {
+    let path = match &inst.ele_path {
+        Some(ele) => world.ctx.fixtures.file(&FixtureInstance {
+            path: ele.clone(),
+            ..inst.clone()
+        }),
+        None => world.ctx.fixtures.file(inst),
+    };
+    match tokio::task::spawn_blocking(move || read_fixture_image(path)).await {
+        Ok(Ok(img)) => Ok(img),
+        Ok(Err(e)) => Err(harness_error(world, "fixture unreadable", e)),
+        Err(e) => Err(harness_error(world, "fixture unreadable", e.to_string())),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The instance as a retrieve target.
@@ -147,16 +248,16 @@ pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClien
                     }
                 }
                 let ex = stow_rs::store(&c, None, &parts).await;
-                let status = ex.status();
                 let failure = ex.failure.clone();
+                let refused = refused_test_data(&ex);
                 exchanges.push(ex);
                 if let Some(f) = failure {
                     return Err(format!("loading study {}: {}", study.alias, f.message));
                 }
-                if status != Some(200) {
+                if let Some(why) = refused {
                     return Err(format!(
-                        "loading study {} with STOW-RS answered {:?}; the test data is not on the SUT",
-                        study.alias, status
+                        "loading study {} with STOW-RS: {why}; the test data is not on the SUT",
+                        study.alias
                     ));
                 }
             }
@@ -168,6 +269,57 @@ pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClien
         world.evidence.record(ex);
     }
     result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+}
+
+/// Why the STOW-RS answer to the loading of a test study says the study is not all on the SUT,
+/// or `None` when it is: 200, or 202 whose failures (if any) are all duplicates of instances the
+/// SUT holds from an earlier run (0111H, Duplicate SOP Instance, PS3.7 Annex C), as are those of
+/// a 409. Warnings (202) leave the instances stored.
+fn refused_test_data(ex: &crate::evidence::Exchange) -> Option<String> {
+    const DUPLICATE: u64 = 0x0111;
+    let status = ex.status()?;
+    if status == 200 {
+        return None;
+    }
+    let reasons: Vec<Option<u64>> = ex
+        .response
+        .as_ref()
+        .and_then(|r| r.json())
+        .map(|v| match v {
+            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            other => other,
+        })
+        .and_then(|ds| dicom_json::values(&ds, 0x0008_1198).cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            dicom_json::values(item, 0x0008_1197)
+                .and_then(|v| v.first())
+                .and_then(serde_json::Value::as_u64)
+        })
+        .collect();
+    let all_duplicates = reasons.iter().all(|r| *r == Some(DUPLICATE));
+    match status {
+        202 | 409 if all_duplicates && (status == 202 || !reasons.is_empty()) => None,
+        _ => {
+            let listed: Vec<String> = reasons
+                .iter()
+                .map(|r| match r {
+                    Some(code) => format!("{code:04X}H"),
+                    None => "no reason".to_string(),
+                })
+                .collect();
+            Some(if listed.is_empty() {
+                format!("answered {status}")
+            } else {
+                format!(
+                    "answered {status}, {} instance(s) refused ({})",
+                    listed.len(),
+                    listed.join(", ")
+                )
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,6 +447,23 @@ async fn retrieve_unknown_study(world: &mut HarnessWorld) -> StepResult {
         target,
         wado_rs::Resource::Instances,
         Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
+}
+
+#[when("the consumer retrieves the metadata of an unknown study")]
+async fn retrieve_unknown_study_metadata(world: &mut HarnessWorld) -> StepResult {
+    let target = Target {
+        study: UNKNOWN_STUDY.into(),
+        series: None,
+        instance: None,
+    };
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
         None,
     )
     .await
@@ -444,6 +613,24 @@ async fn retrieve_frames(
             Err(_) => return Err(harness_error(world, "bad frame list", list.clone())),
         }
     }
+    let image = fixture_image(world, &inst).await?;
+    let exact = lossless(&inst.transfer_syntax);
+    let mut expected = Vec::new();
+    for n in &frames {
+        let Some(bytes) = image.frames.get((*n as usize).wrapping_sub(1)) else {
+            return Err(harness_error(
+                world,
+                "bad frame list",
+                format!("the fixture instance has no frame {n}"),
+            ));
+        };
+        expected.push(FrameExpect {
+            number: *n,
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+            exact,
+        });
+    }
     let target = instance_target(&inst);
     do_retrieve(
         world,
@@ -452,7 +639,9 @@ async fn retrieve_frames(
         Some("multipart/related; type=\"application/octet-stream\"".into()),
         None,
     )
-    .await
+    .await?;
+    world.dicomweb.expect.frames = expected;
+    Ok(())
 }
 
 #[when(
@@ -466,6 +655,7 @@ async fn retrieve_rendered(
     accept: String,
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
+    let image = fixture_image(world, &inst).await?;
     let target = instance_target(&inst);
     do_retrieve(
         world,
@@ -474,7 +664,19 @@ async fn retrieve_rendered(
         Some(accept),
         None,
     )
-    .await
+    .await?;
+    world.dicomweb.expect.rendered_size = Some((image.columns, image.rows));
+    Ok(())
+}
+
+/// For a type the server may or may not render (PS3.18 Table 8.7.4-1 leaves it optional): 406
+/// (§8.7.8.1, none of the Acceptable Media Types offered), or 200 with an image of that very type.
+#[then("the response is 406, or a rendered image of the type asked for")]
+async fn rendered_or_406(world: &mut HarnessWorld) -> StepResult {
+    world.dicomweb.expect.status = vec![406, 200];
+    world.dicomweb.expect.status_reason =
+        "a rendered type the server may not offer: 406, or 200 with that type".into();
+    judge_last(world, &["DW-04", "DW-21"])
 }
 
 #[then("the response is a rendered image of a type the request accepts")]
@@ -493,7 +695,7 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
         return Err(harness_error(
             world,
             "no fixture manifest",
-            format!("study {alias:?} has no KOS"),
+            format!("study {alias} has no KOS"),
         ));
     };
     let expected = BTreeSet::from([kos.sop_uid.clone()]);
@@ -535,16 +737,28 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
                 }
             })
         });
+    let last = world.dicomweb.last;
     let Some(bytes) = bytes else {
-        return Err(harness_error(
+        // The retrieve of the manifest did not bring it: the SUT's answer, not the harness.
+        return Err(fail_stop(
             world,
-            "no manifest",
-            "no KOS manifest was retrieved before this step",
+            "DW-04",
+            last,
+            "200 with the KOS manifest of the study",
+            "no KOS manifest part in the response",
         ));
     };
     let manifest = match crate::model::kos::parse(&bytes) {
         Ok(m) => m,
-        Err(e) => return Err(harness_error(world, "manifest unreadable", e.to_string())),
+        Err(e) => {
+            return Err(fail_stop(
+                world,
+                "KOS-01",
+                last,
+                "a KOS manifest that parses as DICOM PS3.10",
+                e.to_string(),
+            ))
+        }
     };
     // Series in the order the manifest lists them, each with the instances it references.
     let mut series: Vec<(Target, BTreeSet<String>)> = Vec::new();
@@ -583,9 +797,12 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
 async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
     let crosswalk = std::mem::take(&mut world.dicomweb.crosswalk);
     if crosswalk.is_empty() {
-        return Err(harness_error(
+        let last = world.dicomweb.last;
+        return Err(fail_stop(
             world,
-            "empty manifest",
+            "KOS-05",
+            last,
+            "a manifest whose evidence references the study's series",
             "the manifest references no series",
         ));
     }
@@ -695,6 +912,41 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
         .map(|(_, uri)| uri)
         .take(8)
         .collect();
+    // The Pixel Data URI of an instance the harness holds losslessly: its value is known.
+    let pixel_uri = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .and_then(|r| r.json())
+        .map(|v| dicom_json::bulk_data_uris(&v))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(path, _)| path.contains("7FE00010"))
+        .map(|(_, u)| u);
+    let fixture = world
+        .dicomweb
+        .expect
+        .target
+        .as_ref()
+        .and_then(|t| t.instance.clone())
+        .and_then(|sop| {
+            world
+                .ctx
+                .fixtures
+                .studies()
+                .iter()
+                .flat_map(|s| s.instances.iter())
+                .find(|i| i.sop_uid == sop)
+                .map(|i| (*i).clone())
+        });
+    if let (Some(uri), Some(inst)) = (pixel_uri, fixture) {
+        if lossless(&inst.transfer_syntax) {
+            let image = fixture_image(world, &inst).await?;
+            let pixels: Vec<u8> = image.frames.concat();
+            world.dicomweb.expect.pixel_data =
+                Some((uri, pixels.len() as u64, sha256_hex(&pixels)));
+        }
+    }
     let mut followups = Vec::new();
     for uri in uris {
         let ex = wado_rs::bulkdata(
@@ -741,15 +993,32 @@ async fn part_count(world: &mut HarnessWorld, n: usize) -> StepResult {
         .and_then(|i| world.evidence.get(i))
         .and_then(|e| e.multipart.as_ref())
         .map(|m| m.parts.len());
-    if got == Some(n) {
-        Ok(())
-    } else {
-        Err(harness_error(
+    if got != Some(n) {
+        // A breach of the request, not a harness failure: the frames rule when frames were
+        // asked, otherwise the target-membership rule (one part per instance of the target).
+        let check = if world.dicomweb.expect.frames.is_empty() {
+            "DW-18"
+        } else {
+            "DW-23"
+        };
+        let last = world.dicomweb.last;
+        fail_continue(
             world,
-            "unexpected part count",
-            format!("expected {n} parts, got {got:?}"),
-        ))
+            check,
+            last,
+            format!("{n} part(s)"),
+            match got {
+                Some(g) => format!("{g} part(s)"),
+                None => "no multipart body".to_string(),
+            },
+        );
     }
+    Ok(())
+}
+
+#[then("the response holds the frames asked for")]
+async fn frames_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-23"])
 }
 
 #[then("the metadata follows the DICOM JSON model")]
@@ -764,33 +1033,7 @@ async fn bulkdata_retrievable(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the metadata describes every instance of the target")]
 async fn metadata_every_instance(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no metadata",
-            "no metadata was retrieved",
-        ));
-    };
-    let expected = world.dicomweb.expect.instances.clone().unwrap_or_default();
-    let got: BTreeSet<String> = world
-        .evidence
-        .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|d| dicom_json::first_string(d, 0x0008_0018))
-        .collect();
-    if got == expected {
-        Ok(())
-    } else {
-        Err(harness_error(
-            world,
-            "metadata does not describe the target",
-            format!("expected {} instances, got {}", expected.len(), got.len()),
-        ))
-    }
+    judge_last(world, &["DW-22"])
 }
 
 /// Index of the exchange the next `Then` judges.
@@ -837,6 +1080,7 @@ async fn do_search(
     path: String,
     level: QidoLevel,
     query: &str,
+    scope: Option<(String, Option<String>)>,
 ) -> StepResult {
     let c = client(world)?;
     let params = parse_query(query);
@@ -844,6 +1088,7 @@ async fn do_search(
     let idx = record(world, exchange)?;
     let mut expect = Expect {
         qido_level: Some(level),
+        qido_path: scope,
         ..Expect::default()
     };
     for (k, v) in &params {
@@ -886,12 +1131,12 @@ async fn do_search(
 
 #[when("the consumer searches for all studies")]
 async fn search_all_studies(world: &mut HarnessWorld) -> StepResult {
-    do_search(world, "studies".into(), QidoLevel::Study, "").await
+    do_search(world, "studies".into(), QidoLevel::Study, "", None).await
 }
 
 #[when(expr = "the consumer searches for studies with {string}")]
 async fn search_studies(world: &mut HarnessWorld, query: String) -> StepResult {
-    do_search(world, "studies".into(), QidoLevel::Study, &query).await
+    do_search(world, "studies".into(), QidoLevel::Study, &query, None).await
 }
 
 #[when(expr = "the consumer searches for studies of patient {string}")]
@@ -901,6 +1146,7 @@ async fn search_studies_patient(world: &mut HarnessWorld, pid: String) -> StepRe
         "studies".into(),
         QidoLevel::Study,
         &format!("PatientID={pid}"),
+        None,
     )
     .await
 }
@@ -914,6 +1160,7 @@ async fn search_uid_list(world: &mut HarnessWorld, a: String, b: String) -> Step
         "studies".into(),
         QidoLevel::Study,
         &format!("StudyInstanceUID={ua},{ub}"),
+        None,
     )
     .await
 }
@@ -931,6 +1178,7 @@ async fn search_series_with(world: &mut HarnessWorld, alias: String, query: Stri
         format!("studies/{uid}/series"),
         QidoLevel::Series,
         &query,
+        Some((uid.clone(), None)),
     )
     .await
 }
@@ -942,7 +1190,11 @@ async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) 
         "studies/{}/series/{}/instances",
         insts[0].study_uid, insts[0].series_uid
     );
-    do_search(world, path, QidoLevel::Instance, "").await
+    let scope = Some((
+        insts[0].study_uid.clone(),
+        Some(insts[0].series_uid.clone()),
+    ));
+    do_search(world, path, QidoLevel::Instance, "", scope).await
 }
 
 #[then("every result has the required attributes")]
@@ -957,6 +1209,39 @@ async fn results_match(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the results are the requested page of the unpaged results")]
 async fn page_ok(world: &mut HarnessWorld) -> StepResult {
+    // Ask the unpaged query again: if its matches changed meanwhile (another client stored a
+    // study), the page is not judged against the earlier list (PS3.18 §8.3.4.4.1).
+    let idx = last_index(world)?;
+    let url = world
+        .evidence
+        .get(idx)
+        .map(|e| e.request.url.clone())
+        .unwrap_or_default();
+    let c = client(world)?;
+    if let (Some(rest), Some(level)) = (url.strip_prefix(&c.base), world.dicomweb.level) {
+        let (path, query) = rest
+            .trim_start_matches('/')
+            .split_once('?')
+            .unwrap_or((rest, ""));
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "limit" && k != "offset")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let again = qido_rs::search(&c, path, &params, None).await;
+        let uids = again
+            .response
+            .as_ref()
+            .and_then(|r| r.json())
+            .and_then(|v| v.as_array().cloned())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|d| dicom_json::first_string(d, unique_key(level)))
+                    .collect()
+            });
+        record(world, again)?;
+        world.dicomweb.expect.unpaged_after = uids;
+    }
     judge_last(world, &["DW-08"])
 }
 
@@ -1000,18 +1285,33 @@ async fn result_empty(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // STOW-RS RAD-108
 
+/// The seed of this run's re-identified copies (one per process, so one per run).
+fn copy_seed() -> &'static str {
+    static SEED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SEED.get_or_init(crate::model::reidentify::run_seed)
+}
+
+/// A fresh map for the copies of one store request: every store gets UIDs of its own, so no
+/// scenario stores what another (or the loading of the test data) already stored.
+fn copy_map() -> crate::model::reidentify::UidMap {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::model::reidentify::UidMap::new(format!("{}/store-{n}", copy_seed()))
+}
+
+/// Read the fixture files of `insts`: as they are, or (with `map`) as re-identified copies under
+/// fresh Study, Series and SOP Instance UIDs, which the scenario's later steps then address.
 async fn read_parts(
     world: &mut HarnessWorld,
     insts: &[FixtureInstance],
-) -> Result<Vec<StowPart>, StepError> {
+    mut map: Option<&mut crate::model::reidentify::UidMap>,
+) -> Result<(Vec<StowPart>, Vec<FixtureInstance>), StepError> {
     let mut parts = Vec::new();
+    let mut stored = Vec::new();
     for i in insts {
         let path = world.ctx.fixtures.file(i);
-        match tokio::fs::read(&path).await {
-            Ok(b) => parts.push(StowPart {
-                content_type: "application/dicom".into(),
-                body: Bytes::from(b),
-            }),
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
             Err(e) => {
                 return Err(harness_error(
                     world,
@@ -1019,9 +1319,33 @@ async fn read_parts(
                     format!("{}: {e}", path.display()),
                 ))
             }
-        }
+        };
+        let (bytes, inst) = match map.as_deref_mut() {
+            None => (bytes, i.clone()),
+            Some(map) => match crate::model::reidentify::reidentify(&bytes, map) {
+                Ok(copy) => {
+                    let inst = FixtureInstance {
+                        study_uid: copy.study_uid,
+                        series_uid: copy.series_uid,
+                        sop_uid: copy.sop_uid,
+                        ..i.clone()
+                    };
+                    world
+                        .dicomweb
+                        .copies
+                        .insert(i.sop_uid.clone(), inst.clone());
+                    (copy.bytes, inst)
+                }
+                Err(e) => return Err(harness_error(world, "fixture copy failed", e.to_string())),
+            },
+        };
+        parts.push(StowPart {
+            content_type: "application/dicom".into(),
+            body: Bytes::from(bytes),
+        });
+        stored.push(inst);
     }
-    Ok(parts)
+    Ok((parts, stored))
 }
 
 fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
@@ -1031,24 +1355,43 @@ fn sent(insts: &[FixtureInstance]) -> Vec<SentInstance> {
             sop_class: i.sop_class.clone(),
             sop_instance: i.sop_uid.clone(),
             study: i.study_uid.clone(),
+            series: i.series_uid.clone(),
         })
         .collect()
 }
 
+/// How a store request treats the fixture instances it sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Copies {
+    /// Re-identified copies the SUT has never seen (every store scenario but one).
+    Fresh,
+    /// The fixture instances themselves, which the SUT already holds (the duplicates scenario).
+    AlreadyHeld,
+}
+
+/// POST `insts` (and `extra` parts) to /studies, or to /studies/{study} when `url_study` names a
+/// fixture study (mapped to its copy's UID, like the instances).
 async fn do_store(
     world: &mut HarnessWorld,
     url_study: Option<String>,
     insts: Vec<FixtureInstance>,
     extra: Vec<StowPart>,
+    copies: Copies,
 ) -> StepResult {
     let c = client(world)?;
-    let mut parts = read_parts(world, &insts).await?;
-    let mut sent = sent(&insts);
+    let mut map = (copies == Copies::Fresh).then(copy_map);
+    let (mut parts, stored) = read_parts(world, &insts, map.as_mut()).await?;
+    let url_study = match (url_study, map.as_mut()) {
+        (Some(u), Some(map)) => Some(map.uid(&u)),
+        (u, _) => u,
+    };
+    let mut sent = sent(&stored);
     for p in extra {
         sent.push(SentInstance {
             sop_class: String::new(),
             sop_instance: String::new(),
             study: String::new(),
+            series: String::new(),
         });
         parts.push(p);
     }
@@ -1066,14 +1409,14 @@ async fn do_store(
 #[when(expr = "the sender stores series {int} of study {string}")]
 async fn store_series(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
-    do_store(world, None, insts, Vec::new()).await
+    do_store(world, None, insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when(expr = "the sender stores series {int} of study {string} to the URL of that study")]
 async fn store_series_to_study(world: &mut HarnessWorld, series: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let study = insts[0].study_uid.clone();
-    do_store(world, Some(study), insts, Vec::new()).await
+    do_store(world, Some(study), insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when(
@@ -1088,7 +1431,14 @@ async fn store_to_other_study(
 ) -> StepResult {
     let inst = instance(world, &alias, series, n)?;
     let url_study = study_instances(world, &other)?[0].study_uid.clone();
-    do_store(world, Some(url_study), vec![inst], Vec::new()).await
+    do_store(
+        world,
+        Some(url_study),
+        vec![inst],
+        Vec::new(),
+        Copies::Fresh,
+    )
+    .await
 }
 
 #[when(
@@ -1106,7 +1456,7 @@ async fn store_mixed(
     let mut insts = series_instances(world, &alias, series)?;
     insts.push(instance(world, &other_alias, other_series, n)?);
     let url_study = study_instances(world, &url_alias)?[0].study_uid.clone();
-    do_store(world, Some(url_study), insts, Vec::new()).await
+    do_store(world, Some(url_study), insts, Vec::new(), Copies::Fresh).await
 }
 
 #[when("the sender stores a part that is not a DICOM object")]
@@ -1115,7 +1465,31 @@ async fn store_non_dicom(world: &mut HarnessWorld) -> StepResult {
         content_type: "application/dicom".into(),
         body: Bytes::from_static(b"This is a plain text report, not a DICOM PS3.10 object.\r\n"),
     }];
-    do_store(world, None, Vec::new(), extra).await
+    do_store(world, None, Vec::new(), extra, Copies::Fresh).await
+}
+
+#[when(
+    expr = "the sender stores instance {int} of series {int} of study {string} that the origin server already holds"
+)]
+async fn store_duplicate(
+    world: &mut HarnessWorld,
+    n: i64,
+    series: i64,
+    alias: String,
+) -> StepResult {
+    let inst = instance(world, &alias, series, n)?;
+    do_store(world, None, vec![inst], Vec::new(), Copies::AlreadyHeld).await
+}
+
+/// A second copy of an instance may be stored again, stored with a warning, or refused with a
+/// reason (PS3.18 §10.5.3 warnings and failures; PS3.4 §B.2.3): each of 200, 202 and 409 passes
+/// when the response agrees with it.
+#[then("the store is answered with success, a warning or a failure that agrees with its status")]
+async fn stow_duplicate_answer(world: &mut HarnessWorld) -> StepResult {
+    world.dicomweb.expect.status = vec![200, 202, 409];
+    world.dicomweb.expect.status_reason =
+        "an instance the server already holds: stored, stored with a warning, or refused".into();
+    judge_last(world, &["DW-10", "DW-11", "DW-24"])
 }
 
 #[then("the store response agrees with its status")]
@@ -1126,6 +1500,11 @@ async fn stow_consistent(world: &mut HarnessWorld) -> StepResult {
 #[then("every failed instance has a failure reason")]
 async fn stow_reasons(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-11"])
+}
+
+#[then("the store response is about the instances sent")]
+async fn stow_identity(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-24"])
 }
 
 #[then("no instance of another study was stored under the study of the URL")]
@@ -1143,4 +1522,42 @@ async fn retrievable_unchanged(
     retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
     world.dicomweb.expect.status = vec![200];
     judge_last(world, &["DW-04", "DW-18"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_store_request_gets_uids_of_its_own() {
+        let (mut a, mut b) = (copy_map(), copy_map());
+        let old = "2.25.1183858654840199509110102673136336329";
+        assert_ne!(a.uid(old), b.uid(old));
+        assert_eq!(a.uid(old), a.uid(old));
+    }
+
+    fn stow_answer(status: u16, body: &str) -> crate::evidence::Exchange {
+        crate::evidence::Exchange::synthetic(
+            "http://sut/studies",
+            &[],
+            status,
+            &[("Content-Type", "application/dicom+json")],
+            body.as_bytes(),
+        )
+    }
+
+    #[test]
+    fn test_data_refusals_other_than_duplicates_are_reported() {
+        let failed = |code: u16| {
+            format!(
+                r#"{{"00081198":{{"vr":"SQ","Value":[{{"00081155":{{"vr":"UI","Value":["1.2"]}},"00081197":{{"vr":"US","Value":[{code}]}}}}]}}}}"#
+            )
+        };
+        assert_eq!(refused_test_data(&stow_answer(200, "{}")), None);
+        assert_eq!(refused_test_data(&stow_answer(202, "{}")), None);
+        assert_eq!(refused_test_data(&stow_answer(409, &failed(0x0111))), None);
+        let refused = refused_test_data(&stow_answer(409, &failed(0xC000))).unwrap();
+        assert_eq!(refused, "answered 409, 1 instance(s) refused (C000H)");
+        assert!(refused_test_data(&stow_answer(500, "")).is_some());
+    }
 }

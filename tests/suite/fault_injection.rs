@@ -28,7 +28,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("unsorted-json-keys", "@req:DW-05", "DW-05", false),
     ("broken-bulkdata-uri", "@req:DW-06", "DW-06", false),
     ("qido-missing-required", "@req:DW-07", "DW-07", false),
-    ("qido-ignores-limit", "@req:DW-08", "DW-08", true),
+    ("qido-ignores-limit", "@req:DW-08", "DW-08", false),
     ("qido-silent-truncation", "@req:DW-09", "DW-09", true),
     ("stow-200-with-failures", "@req:DW-10", "DW-10", false),
     ("stow-missing-failure-reason", "@req:DW-11", "DW-11", false),
@@ -253,6 +253,28 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("report-no-impression", "@req:RPT-07", "RPT-07", false),
     ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
     ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
+    // DICOMweb: every answer is about what was asked.
+    ("duplicate-instance", "@req:DW-18", "DW-18", false),
+    ("wado-other-patient", "@req:DW-18", "DW-18", false),
+    ("metadata-other-study", "@req:DW-22", "DW-22", false),
+    ("metadata-extra-instance", "@req:DW-22", "DW-22", false),
+    ("frames-repeat-first", "@req:DW-23", "DW-23", false),
+    ("frames-other-instance", "@req:DW-23", "DW-23", false),
+    ("bulkdata-other-instance", "@req:DW-06", "DW-06", false),
+    ("rendered-wrong-size", "@req:DW-21", "DW-21", false),
+    (
+        "qido-ignores-path",
+        "@txn:RAD-129 and @req:DW-19",
+        "DW-19",
+        false,
+    ),
+    // STOW-RS: a 200 references every instance stored, and only instances sent.
+    ("stow-empty-response", "@req:DW-10", "DW-10", false),
+    ("stow-foreign-reference", "@req:DW-24", "DW-24", false),
+    ("stow-wrong-retrieve-url", "@req:DW-24", "DW-24", false),
+    // Rendered: JPEG is baseline; a type the server does not render is 406.
+    ("rendered-progressive-jpeg", "@req:DW-21", "DW-21", false),
+    ("rendered-ignores-accept", "@req:DW-21", "DW-21", false),
 ];
 
 #[test]

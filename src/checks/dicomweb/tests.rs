@@ -513,11 +513,13 @@ fn dw12_study_mismatch() {
                 sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
                 sop_instance: "1.1".into(),
                 study: "9.9".into(),
+                series: SERIES.into(),
             },
             SentInstance {
                 sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
                 sop_instance: "1.2".into(),
                 study: "8.8".into(),
+                series: SERIES.into(),
             },
         ],
         ..Expect::default()
@@ -713,7 +715,7 @@ fn dw21_rendered() {
         &[("Accept", "image/png")],
         200,
         &[("Content-Type", "image/png")],
-        b"\x89PNG\r\n\x1a\n....",
+        &png_of(16, 16, 8),
     );
     assert_eq!(run("DW-21", &png, &e), Outcome::Pass);
     let fake = Exchange::synthetic(
@@ -732,6 +734,470 @@ fn dw21_rendered() {
         &[0xFF, 0xD8, 0xFF, 0xE0],
     );
     assert_eq!(run("DW-21", &wrong_type, &e), Outcome::Fail);
+}
+
+fn dicom_of_patient(sop: &str, patient: &str) -> Vec<u8> {
+    let obj = InMemDicomObject::from_element_iter([
+        DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
+        DataElement::new(tags::PATIENT_ID, VR::LO, patient),
+        DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, STUDY),
+        DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, SERIES),
+    ]);
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax(EXPLICIT_VR_LE)
+                .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
+                .media_storage_sop_instance_uid(sop),
+        )
+        .unwrap();
+    let mut out = Vec::new();
+    file.write_all(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn dw18_patient_and_duplicates() {
+    let e = Expect {
+        patient_id: Some("P1".into()),
+        ..target_study()
+    };
+    assert_eq!(
+        run("DW-18", &two_instances(EXPLICIT_VR_LE), &e),
+        Outcome::Pass
+    );
+    let other_patient = multipart(MP, &[("application/dicom", dicom_of_patient("1.1", "P2"))]);
+    assert_eq!(run("DW-18", &other_patient, &e), Outcome::Fail);
+    let twice = multipart(
+        MP,
+        &[
+            (
+                "application/dicom",
+                dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+            ),
+            (
+                "application/dicom",
+                dicom("1.1", STUDY, SERIES, EXPLICIT_VR_LE),
+            ),
+        ],
+    );
+    assert_eq!(run("DW-18", &twice, &e), Outcome::Fail);
+}
+
+fn metadata(items: &[(&str, &str, &str)]) -> Exchange {
+    let ds: Vec<String> = items
+        .iter()
+        .map(|(sop, study, patient)| {
+            format!(
+                r#"{{"00080018":{{"vr":"UI","Value":["{sop}"]}},"00100020":{{"vr":"LO","Value":["{patient}"]}},"0020000D":{{"vr":"UI","Value":["{study}"]}},"0020000E":{{"vr":"UI","Value":["{SERIES}"]}}}}"#
+            )
+        })
+        .collect();
+    Exchange::synthetic(
+        "http://sut/studies/1.2.3/metadata",
+        &[],
+        200,
+        &[("Content-Type", "application/dicom+json")],
+        format!("[{}]", ds.join(",")).as_bytes(),
+    )
+}
+
+#[test]
+fn dw22_metadata_target() {
+    let e = Expect {
+        patient_id: Some("P1".into()),
+        ..target_study()
+    };
+    let ok = metadata(&[("1.1", STUDY, "P1"), ("1.2", STUDY, "P1")]);
+    assert_eq!(run("DW-22", &ok, &e), Outcome::Pass);
+    // Another study named, one instance too many, one missing, another patient, twice.
+    let other_study = metadata(&[("1.1", "9.9", "P1"), ("1.2", "9.9", "P1")]);
+    assert_eq!(run("DW-22", &other_study, &e), Outcome::Fail);
+    let extra = metadata(&[
+        ("1.1", STUDY, "P1"),
+        ("1.2", STUDY, "P1"),
+        ("1.3", STUDY, "P1"),
+    ]);
+    assert_eq!(run("DW-22", &extra, &e), Outcome::Fail);
+    let missing = metadata(&[("1.1", STUDY, "P1")]);
+    assert_eq!(run("DW-22", &missing, &e), Outcome::Fail);
+    let patient = metadata(&[("1.1", STUDY, "P1"), ("1.2", STUDY, "P2")]);
+    assert_eq!(run("DW-22", &patient, &e), Outcome::Fail);
+    let twice = metadata(&[
+        ("1.1", STUDY, "P1"),
+        ("1.1", STUDY, "P1"),
+        ("1.2", STUDY, "P1"),
+    ]);
+    assert_eq!(run("DW-22", &twice, &e), Outcome::Fail);
+    let not_found = Exchange::synthetic("http://sut/m", &[], 404, &[], b"");
+    assert_eq!(run("DW-22", &not_found, &e), Outcome::NotApplicable);
+}
+
+fn frames(parts: &[&[u8]]) -> Exchange {
+    let specs: Vec<crate::transport::multipart::PartSpec<'_>> = parts
+        .iter()
+        .map(|b| {
+            (
+                &[(
+                    "Content-Type",
+                    "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
+                )][..],
+                *b,
+            )
+        })
+        .collect();
+    Exchange::synthetic(
+        "http://sut/frames/1,3",
+        &[],
+        200,
+        &[(
+            "Content-Type",
+            "multipart/related; type=\"application/octet-stream\"; boundary=b0undary",
+        )],
+        &build_body(B, &specs),
+    )
+}
+
+fn frame_expect(number: u32, bytes: &[u8], exact: bool) -> crate::checks::FrameExpect {
+    use sha2::Digest;
+    crate::checks::FrameExpect {
+        number,
+        size: bytes.len() as u64,
+        sha256: hex::encode(sha2::Sha256::digest(bytes)),
+        exact,
+    }
+}
+
+#[test]
+fn dw23_frames() {
+    let (f1, f3, f2) = (b"frame-1!", b"frame-3!", b"frame-2!");
+    let lossy = Expect {
+        frames: vec![frame_expect(1, f1, false), frame_expect(3, f3, false)],
+        ..Expect::default()
+    };
+    // Lossy fixture: other decoded bytes are fine, but two distinct frames must differ.
+    assert_eq!(
+        run("DW-23", &frames(&[b"decoded1", b"decoded3"]), &lossy),
+        Outcome::Pass
+    );
+    assert_eq!(run("DW-23", &frames(&[f1, f1]), &lossy), Outcome::Fail);
+    assert_eq!(run("DW-23", &frames(&[f1]), &lossy), Outcome::Fail);
+    assert_eq!(
+        run("DW-23", &frames(&[f1, b"short"]), &lossy),
+        Outcome::Fail
+    );
+    // Lossless fixture: the bytes themselves.
+    let exact = Expect {
+        frames: vec![frame_expect(1, f1, true), frame_expect(3, f3, true)],
+        ..Expect::default()
+    };
+    assert_eq!(run("DW-23", &frames(&[f1, f3]), &exact), Outcome::Pass);
+    assert_eq!(run("DW-23", &frames(&[f1, f2]), &exact), Outcome::Fail);
+    assert_eq!(
+        run("DW-23", &frames(&[f1]), &Expect::default()),
+        Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn dw19_resource_path() {
+    let e = Expect {
+        qido_path: Some((STUDY.into(), None)),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-19", &qido(&[study_result(None)]), &e),
+        Outcome::Pass
+    );
+    assert_eq!(run("DW-19", &qido(&[with_uid("7.7")]), &e), Outcome::Fail);
+}
+
+#[test]
+fn dw08_fewer_with_warning() {
+    let e = Expect {
+        limit: Some(2),
+        offset: Some(0),
+        unpaged: Some(vec!["1.1".into(), "1.2".into(), "1.3".into()]),
+        ..study_level()
+    };
+    let mut capped = qido(&[with_uid("1.1")]);
+    assert_eq!(run("DW-08", &capped, &e), Outcome::Fail);
+    capped.response.as_mut().unwrap().headers.push((
+        "Warning".into(),
+        "299 sut: There are 2 additional results that can be requested".into(),
+    ));
+    assert_eq!(run("DW-08", &capped, &e), Outcome::Pass);
+}
+
+#[test]
+fn dw08_changed_matches_are_not_judged() {
+    let e = Expect {
+        limit: Some(1),
+        offset: Some(1),
+        unpaged: Some(vec!["1.1".into(), "1.2".into()]),
+        unpaged_after: Some(vec!["1.1".into(), "1.15".into(), "1.2".into()]),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-08", &qido(&[with_uid("1.15")]), &e),
+        Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn dw20_no_match_is_204_or_an_empty_array() {
+    let e = Expect {
+        status: vec![204, 200],
+        ..study_level()
+    };
+    let no_content = Exchange::synthetic("http://sut/studies", &[], 204, &[], b"");
+    assert_eq!(run("DW-20", &no_content, &e), Outcome::Pass);
+    assert_eq!(run("DW-20", &qido(&[]), &e), Outcome::Pass);
+    let strict = Expect {
+        status: vec![204],
+        ..study_level()
+    };
+    assert_eq!(run("DW-20", &qido(&[]), &strict), Outcome::Fail);
+}
+
+fn png_of(w: u32, h: u32, depth: u8) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR".to_vec();
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&[depth, 0, 0, 0, 0]);
+    b
+}
+
+fn jpeg_of(sof: u8, w: u16, h: u16) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, b'J', b'F'];
+    b.extend_from_slice(&[0xFF, sof, 0x00, 0x0B, 8]);
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&[1, 1, 0x11, 0]);
+    b
+}
+
+#[test]
+fn dw21_size_depth_and_baseline() {
+    let e = Expect {
+        rendered_size: Some((224, 200)),
+        ..Expect::default()
+    };
+    let img = |ct: &str, body: &[u8]| {
+        Exchange::synthetic(
+            "http://sut/rendered",
+            &[("Accept", "image/png, image/jpeg")],
+            200,
+            &[("Content-Type", ct)],
+            body,
+        )
+    };
+    assert_eq!(
+        run("DW-21", &img("image/png", &png_of(224, 200, 8)), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &img("image/png", &png_of(112, 100, 8)), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-21", &img("image/png", &png_of(224, 200, 16)), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 224, 200)), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &img("image/jpeg", &jpeg_of(0xC2, 224, 200)), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 100, 100)), &e),
+        Outcome::Fail
+    );
+    // An image type that was not accepted is a Fail; so is a 200 for an unoffered type.
+    let jp2 = Exchange::synthetic(
+        "http://sut/rendered",
+        &[("Accept", "image/jp2")],
+        200,
+        &[("Content-Type", "image/jpeg")],
+        &jpeg_of(0xC0, 224, 200),
+    );
+    assert_eq!(run("DW-21", &jp2, &e), Outcome::Fail);
+    // A server that does render JPEG 2000 passes with a JPEG 2000 body, not with another one.
+    let jp2_body = |body: &[u8]| {
+        Exchange::synthetic(
+            "http://sut/rendered",
+            &[("Accept", "image/jp2")],
+            200,
+            &[("Content-Type", "image/jp2")],
+            body,
+        )
+    };
+    assert_eq!(
+        run("DW-21", &jp2_body(b"\x00\x00\x00\x0cjP  \r\n\x87\n..."), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &jp2_body(&jpeg_of(0xC0, 224, 200)), &e),
+        Outcome::Fail
+    );
+}
+
+fn stow_with(status: u16, body: &str) -> Exchange {
+    let mut ex = Exchange::synthetic(
+        "http://sut/studies",
+        &[],
+        status,
+        &[("Content-Type", "application/dicom+json")],
+        body.as_bytes(),
+    );
+    ex.request.method = "POST".into();
+    ex
+}
+
+fn sent(sop: &str, study: &str) -> SentInstance {
+    SentInstance {
+        sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
+        sop_instance: sop.into(),
+        study: study.into(),
+        series: SERIES.into(),
+    }
+}
+
+#[test]
+fn dw10_every_instance_referenced() {
+    let e = Expect {
+        stow_sent: vec![sent("1.1", STUDY), sent("1.2", STUDY)],
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-10", &stow(200, &["1.1", "1.2"], &[]), &e),
+        Outcome::Pass
+    );
+    // 200 with an empty response, or with one instance left out.
+    assert_eq!(run("DW-10", &stow_with(200, "{}"), &e), Outcome::Fail);
+    assert_eq!(run("DW-10", &stow(200, &["1.1"], &[]), &e), Outcome::Fail);
+    // 202 must account for every instance: referenced or failed.
+    assert_eq!(
+        run("DW-10", &stow(202, &["1.1"], &[("1.2", Some(0xC000))]), &e),
+        Outcome::Pass
+    );
+    let lost = stow(202, &["1.1"], &[("9.9", Some(0xC000))]);
+    assert_eq!(run("DW-10", &lost, &e), Outcome::Fail);
+}
+
+#[test]
+fn dw24_stow_identity() {
+    let e = Expect {
+        stow_sent: vec![sent("1.1", STUDY), sent("1.2", STUDY)],
+        ..Expect::default()
+    };
+    let item = |sop: &str, class: &str, url: &str| {
+        format!(
+            r#"{{"00081150":{{"vr":"UI","Value":["{class}"]}},"00081155":{{"vr":"UI","Value":["{sop}"]}},"00081190":{{"vr":"UR","Value":["{url}"]}}}}"#
+        )
+    };
+    let ct = "1.2.840.10008.5.1.4.1.1.2";
+    let url = |sop: &str| format!("http://sut/studies/{STUDY}/series/{SERIES}/instances/{sop}");
+    let body = |items: &[String], study_url: &str| {
+        format!(
+            r#"{{"00081190":{{"vr":"UR","Value":["{study_url}"]}},"00081199":{{"vr":"SQ","Value":[{}]}}}}"#,
+            items.join(",")
+        )
+    };
+    let good = body(
+        &[item("1.1", ct, &url("1.1")), item("1.2", ct, &url("1.2"))],
+        &format!("http://sut/studies/{STUDY}"),
+    );
+    assert_eq!(run("DW-24", &stow_with(200, &good), &e), Outcome::Pass);
+    // A reference to an instance that was not sent.
+    let foreign = body(
+        &[
+            item("1.1", ct, &url("1.1")),
+            item("1.2", ct, &url("1.2")),
+            item("5.5", ct, &url("5.5")),
+        ],
+        &format!("http://sut/studies/{STUDY}"),
+    );
+    assert_eq!(run("DW-24", &stow_with(200, &foreign), &e), Outcome::Fail);
+    // Another SOP Class for an instance sent.
+    let class = body(
+        &[item("1.1", "1.2.840.10008.5.1.4.1.1.4", &url("1.1"))],
+        &format!("http://sut/studies/{STUDY}"),
+    );
+    assert_eq!(run("DW-24", &stow_with(202, &class), &e), Outcome::Fail);
+    // A Retrieve URL of another study, for the response or for an item.
+    let other_study = body(&[item("1.1", ct, &url("1.1"))], "http://sut/studies/9.9");
+    assert_eq!(
+        run("DW-24", &stow_with(200, &other_study), &e),
+        Outcome::Fail
+    );
+    let other_item = body(
+        &[item(
+            "1.1",
+            ct,
+            "http://sut/studies/9.9/series/1/instances/1.1",
+        )],
+        &format!("http://sut/studies/{STUDY}"),
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &other_item), &e),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &good), &Expect::default()),
+        Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn dw06_pixel_data_identity() {
+    use sha2::Digest;
+    let pixels = b"the pixel data of this instance";
+    let uri = "http://sut/studies/1/series/2/instances/3/bulkdata/7FE00010";
+    let e = Expect {
+        pixel_data: Some((
+            uri.into(),
+            pixels.len() as u64,
+            hex::encode(sha2::Sha256::digest(pixels)),
+        )),
+        ..Expect::default()
+    };
+    let meta = Exchange::synthetic("http://sut/m", &[], 200, &[], b"[]");
+    let bulk = |body: &[u8]| {
+        Exchange::synthetic(
+            uri,
+            &[],
+            200,
+            &[(
+                "Content-Type",
+                "multipart/related; type=\"application/octet-stream\"; boundary=b0undary",
+            )],
+            &build_body(
+                B,
+                &[(
+                    &[(
+                        "Content-Type",
+                        "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1",
+                    )],
+                    body,
+                )],
+            ),
+        )
+    };
+    assert_eq!(run_with("DW-06", &meta, &e, &[bulk(pixels)]), Outcome::Pass);
+    assert_eq!(
+        run_with(
+            "DW-06",
+            &meta,
+            &e,
+            &[bulk(b"the pixel data of ANOTHER instance")]
+        ),
+        Outcome::Fail
+    );
 }
 
 #[test]
