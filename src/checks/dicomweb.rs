@@ -927,7 +927,9 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
 fn reason_known(code: u64, failure: bool) -> bool {
     if failure {
         matches!(code >> 8, 0xA7 | 0xA9 | 0xC0..=0xCF)
-            || matches!(code, 0x0110 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
+            // 0111 Duplicate SOP Instance (PS3.7 Annex C.5): a server may refuse a second copy of
+            // an instance it holds (PS3.4 §B.2.3), and this is the code DIMSE gives that refusal.
+            || matches!(code, 0x0110 | 0x0111 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
     } else {
         matches!(code, 0xB000 | 0xB006 | 0xB007)
     }

@@ -490,6 +490,11 @@ fn dw11_stow_reasons() {
         run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0xA900))]), &e),
         Outcome::Pass
     );
+    // A duplicate refused with 0111 (Duplicate SOP Instance) has a known reason.
+    assert_eq!(
+        run("DW-11", &stow(409, &[], &[("1.2", Some(0x0111))]), &e),
+        Outcome::Pass
+    );
     assert_eq!(
         run("DW-11", &stow(202, &["1.1"], &[("1.2", None)]), &e),
         Outcome::Fail
