@@ -38,6 +38,15 @@ pub enum Unreadable {
     NotSoap(String),
 }
 
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::NoMessage => f.write_str("no message from the SUT"),
+            Unreadable::NotSoap(why) => write!(f, "not a SOAP message: {why}"),
+        }
+    }
+}
+
 impl<'a> SutMessage<'a> {
     /// Find the SUT's message in `ex`.
     pub fn of(ex: &'a Exchange) -> Result<SutMessage<'a>, Unreadable> {

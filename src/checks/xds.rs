@@ -74,7 +74,7 @@ fn families(rule: &str) -> &'static [Family] {
             &[Response]
         }
         "EBRIM-01" => &[Submission, QueryResponse],
-        "ITI18-08" | "ITI18-09" => &[QueryResponse],
+        "ITI18-08" | "ITI18-09" | "ITI18-10" => &[QueryResponse],
         "ITI43-01" => &[RetrieveRequest],
         "ITI43-02" | "ITI43-03" | "ITI43-03W" | "RAD69-06" => &[RetrieveResponse],
         r if r.starts_with("XDS-SOAP") => &[Envelope],
@@ -410,6 +410,7 @@ xds_checks! {
     ITI18_07 => iti18_07, "Document Consumer (ITI-18)";
     ITI18_08 => iti18_08, "Document Registry (ITI-18)";
     ITI18_09 => iti18_09, "Document Registry (ITI-18)";
+    ITI18_10 => iti18_10, "Document Registry (ITI-18)";
     ITI43_01 => iti43_01, "Document Consumer (ITI-43)";
     ITI43_02 => iti43_02, "Document Repository / Imaging Document Source";
     ITI43_03 => iti43_03, "Document Repository / Imaging Document Source";

@@ -1611,6 +1611,7 @@ rules! {
     ITI18_07 = ("ITI18-07", "ITI TF-2 3.18.4.1.2.3.6", Error, "Only EventCodeList and ConfidentialityCode slots repeat");
     ITI18_08 = ("ITI18-08", "ITI TF-2 3.18.4.1.3", Error, "Returned DocumentEntries carry objectType, status, hash, size and repositoryUniqueId");
     ITI18_09 = ("ITI18-09", "ITI TF-2 3.18.4.1.3", Error, "An ObjectRef response holds only ObjectRefs");
+    ITI18_10 = ("ITI18-10", "ITI TF-2 3.18.4.1.2.1 (returnType LeafClass)", Error, "A LeafClass query is answered with the full objects, not ObjectRefs");
     ITI43_01 = ("ITI43-01", "ITI TF-2 3.43.4.1.2", Error, "At least one DocumentRequest, each with RepositoryUniqueId and DocumentUniqueId");
     ITI43_02 = ("ITI43-02", "ITI TF-2 3.43.4.2.2", Error, "Status agrees with the documents returned (Failure: none; PartialSuccess: some, with errors)");
     ITI43_03 = ("ITI43-03", "ITI TF-2 3.43.4.2.2", Error, "Error-severity RegistryErrors of a retrieve use a retrieve error code");
@@ -3022,6 +3023,17 @@ pub fn validate_query_response(
         out.push(Violation::of(
             &ITI18_09,
             "response mixes ObjectRef and LeafClass objects",
+        ));
+    }
+    // ITI TF-2 3.18.4.1.2.1: LeafClass asks for the objects themselves; a reference names an
+    // object without its metadata, which the consumer asked for.
+    if return_type == Some("LeafClass") && !o.object_refs.is_empty() {
+        out.push(Violation::of(
+            &ITI18_10,
+            format!(
+                "{} ObjectRef(s) in the answer to a LeafClass query",
+                o.object_refs.len()
+            ),
         ));
     }
     for e in &o.extrinsic_objects {

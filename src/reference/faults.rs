@@ -200,6 +200,24 @@ pub enum Fault {
     ReportWrongAccession,
     /// the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned).
     ReportStatusMismatch,
+    /// A FindDocuments that filters by formatCode returns an entry of another formatCode (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsQueryOtherFormat,
+    /// A LeafClass FindDocuments is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1).
+    XdsLeafClassAsObjectRef,
+    /// An ObjectRef FindDocuments answer names an entry of another patient in place of one of the patient's (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsObjectRefOtherPatient,
+    /// ITI-43 returns another document of the repository, under that document's uniqueId, in place of the one asked (ITI TF-2 3.43.4.2.2).
+    XdsRetrieveOtherDocument,
+    /// ITI-43 returns other bytes of the registered size (the document reversed), which the evidence does not keep (ITI TF-3 4.2.3.2 hash).
+    XdsRetrieveSameSizeOtherBytes,
+    /// The registry stores a RAD-68 submission with another creationTime than submitted (ITI TF-2 3.42.4.1.3).
+    XdsRegistryAltersMetadata,
+    /// The built-in Imaging Document Source that plays a SUT publishes the manifest of another study than the one it was asked to (RAD TF-2 4.68.4.1.2).
+    XdsBuiltinSourceOtherStudy,
+    /// The built-in Document Consumer that plays a SUT queries for another patient than the one it was asked about (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsBuiltinConsumerOtherPatient,
+    /// RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3).
+    Rad69WrongRepositoryId,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -302,6 +320,15 @@ impl Fault {
         Fault::ReportNoImpression,
         Fault::ReportWrongAccession,
         Fault::ReportStatusMismatch,
+        Fault::XdsQueryOtherFormat,
+        Fault::XdsLeafClassAsObjectRef,
+        Fault::XdsObjectRefOtherPatient,
+        Fault::XdsRetrieveOtherDocument,
+        Fault::XdsRetrieveSameSizeOtherBytes,
+        Fault::XdsRegistryAltersMetadata,
+        Fault::XdsBuiltinSourceOtherStudy,
+        Fault::XdsBuiltinConsumerOtherPatient,
+        Fault::Rad69WrongRepositoryId,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -394,6 +421,15 @@ impl Fault {
             Fault::ReportNoImpression => "report-no-impression",
             Fault::ReportWrongAccession => "report-wrong-accession",
             Fault::ReportStatusMismatch => "report-status-mismatch",
+            Fault::XdsQueryOtherFormat => "xds-query-other-format",
+            Fault::XdsLeafClassAsObjectRef => "xds-leafclass-as-objectref",
+            Fault::XdsObjectRefOtherPatient => "xds-objectref-other-patient",
+            Fault::XdsRetrieveOtherDocument => "xds-retrieve-other-document",
+            Fault::XdsRetrieveSameSizeOtherBytes => "xds-retrieve-same-size-other-bytes",
+            Fault::XdsRegistryAltersMetadata => "xds-registry-alters-metadata",
+            Fault::XdsBuiltinSourceOtherStudy => "xds-builtin-source-other-study",
+            Fault::XdsBuiltinConsumerOtherPatient => "xds-builtin-consumer-other-patient",
+            Fault::Rad69WrongRepositoryId => "rad69-wrong-repository-id",
         }
     }
 
@@ -525,6 +561,15 @@ impl Fault {
             Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",
             Fault::ReportWrongAccession => "the imaging report's order carries another accession number than the study's (eHN A.1.8.11)",
             Fault::ReportStatusMismatch => "the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned)",
+            Fault::XdsQueryOtherFormat => "FindDocuments filtered by formatCode returns one entry with another formatCode (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::XdsLeafClassAsObjectRef => "a LeafClass FindDocuments is answered with ObjectRefs instead of the entries (ITI TF-2 3.18.4.1.2.1)",
+            Fault::XdsObjectRefOtherPatient => "an ObjectRef FindDocuments answer swaps one reference for an entry of another patient, keeping the count (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::XdsRetrieveOtherDocument => "ITI-43 returns another document of the repository in place of the one asked, status Success (ITI TF-2 3.43.4.2.2)",
+            Fault::XdsRetrieveSameSizeOtherBytes => "ITI-43 returns the document's bytes reversed: same size, another SHA-1 (ITI TF-3 4.2.3.2 hash, size)",
+            Fault::XdsRegistryAltersMetadata => "the registry stores RAD-68 submissions with another creationTime than submitted (ITI TF-2 3.42.4.1.3)",
+            Fault::XdsBuiltinSourceOtherStudy => "the built-in Imaging Document Source that plays a SUT publishes another study's manifest than the one asked (RAD TF-2 4.68.4.1.2)",
+            Fault::XdsBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT queries for another patient than the one asked (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::Rad69WrongRepositoryId => "RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3)",
         }
     }
 }

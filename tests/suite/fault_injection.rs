@@ -253,6 +253,63 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("report-no-impression", "@req:RPT-07", "RPT-07", false),
     ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
     ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
+    // Identity: the answer is about what was asked.
+    (
+        "xds-query-other-format",
+        "@txn:ITI-18 and @req:XDSI-02",
+        "XDSI-12",
+        false,
+    ),
+    (
+        "xds-leafclass-as-objectref",
+        "@req:ITI18-08",
+        "ITI18-10",
+        false,
+    ),
+    (
+        "xds-objectref-other-patient",
+        "@req:ITI18-09",
+        "XDSI-02",
+        false,
+    ),
+    (
+        "xds-retrieve-other-document",
+        "@txn:ITI-43 and @req:XDSI-03",
+        "XDSI-13",
+        false,
+    ),
+    // The CT manifest is larger than the evidence keeps of a part it cannot read as a KOS: its
+    // hash is judged on the digest taken while it streamed.
+    (
+        "xds-retrieve-same-size-other-bytes",
+        "@txn:ITI-43 and @req:XDSI-06",
+        "XDSI-04",
+        false,
+    ),
+    (
+        "xds-registry-alters-metadata",
+        "@txn:RAD-68 and @req:XDSI-04",
+        "XDSI-14",
+        false,
+    ),
+    (
+        "xds-builtin-source-other-study",
+        "@txn:RAD-68 and @req:XDSI-15",
+        "XDSI-15",
+        false,
+    ),
+    (
+        "xds-builtin-consumer-other-patient",
+        "@txn:ITI-18 and @req:XDSI-16",
+        "XDSI-16",
+        false,
+    ),
+    (
+        "rad69-wrong-repository-id",
+        "@req:RAD69-06",
+        "XDSI-13",
+        false,
+    ),
 ];
 
 #[test]
