@@ -1643,7 +1643,10 @@ pub fn has_errors(v: &[Violation]) -> bool {
 
 fn show(s: Option<&str>) -> String {
     match s {
-        Some(s) => format!("{:?}", s.chars().take(120).collect::<String>()),
+        Some(s) => format!(
+            "\"{}\"",
+            s.chars().take(120).collect::<String>().escape_debug()
+        ),
         None => "(absent)".to_owned(),
     }
 }
@@ -2341,7 +2344,7 @@ fn check_identifier(
             out.push(Violation::of(
                 &ITI41_08N,
                 format!(
-                    "{who}: ExternalIdentifier {} Name is {}, expected {expected:?}",
+                    "{who}: ExternalIdentifier {} Name is {}, expected \"{expected}\"",
                     show(e.id.as_deref()),
                     show(e.name.first().map(|n| n.value.as_str()))
                 ),
@@ -2390,7 +2393,7 @@ pub fn validate_envelope(
                 if h.value != exp {
                     out.push(Violation::of(
                         &SOAP_02,
-                        format!("wsa:Action is {}, expected {exp:?}", show(Some(&h.value))),
+                        format!("wsa:Action is {}, expected \"{exp}\"", show(Some(&h.value))),
                     ));
                 }
             }

@@ -218,6 +218,20 @@ pub enum Fault {
     XdsBuiltinConsumerOtherPatient,
     /// RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3).
     Rad69WrongRepositoryId,
+    /// ITI-67 answers add a DocumentReference of another patient (ITI TF-2 3.67.4.1.3).
+    MhdSearchOtherPatient,
+    /// ITI-67 answers page after the first match, and the next page repeats the first one (FHIR R4 3.1.1.6 paging).
+    MhdSearchPagesRepeat,
+    /// ITI-66 answers are Bundles of type collection instead of searchset (ITI TF-2 3.66.4.2.2).
+    MhdListsNotSearchset,
+    /// POST [type]/_search is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2: GET and POST are both supported).
+    MhdPostSearch400,
+    /// The Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction).
+    MhdAcceptsInvalidFhir,
+    /// The built-in Document Source that plays a SUT publishes the manifest of another study than the one it was asked to (ITI TF-2 3.65.4.1.2).
+    MhdBuiltinSourceOtherStudy,
+    /// The built-in Document Consumer that plays a SUT searches for another patient than the one it was asked about (ITI TF-2 3.67.4.1.2.1).
+    MhdBuiltinConsumerOtherPatient,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -329,6 +343,13 @@ impl Fault {
         Fault::XdsBuiltinSourceOtherStudy,
         Fault::XdsBuiltinConsumerOtherPatient,
         Fault::Rad69WrongRepositoryId,
+        Fault::MhdSearchOtherPatient,
+        Fault::MhdSearchPagesRepeat,
+        Fault::MhdListsNotSearchset,
+        Fault::MhdPostSearch400,
+        Fault::MhdAcceptsInvalidFhir,
+        Fault::MhdBuiltinSourceOtherStudy,
+        Fault::MhdBuiltinConsumerOtherPatient,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -430,6 +451,13 @@ impl Fault {
             Fault::XdsBuiltinSourceOtherStudy => "xds-builtin-source-other-study",
             Fault::XdsBuiltinConsumerOtherPatient => "xds-builtin-consumer-other-patient",
             Fault::Rad69WrongRepositoryId => "rad69-wrong-repository-id",
+            Fault::MhdSearchOtherPatient => "mhd-search-other-patient",
+            Fault::MhdSearchPagesRepeat => "mhd-search-pages-repeat",
+            Fault::MhdListsNotSearchset => "mhd-lists-not-searchset",
+            Fault::MhdPostSearch400 => "mhd-post-search-400",
+            Fault::MhdAcceptsInvalidFhir => "mhd-accepts-invalid-fhir",
+            Fault::MhdBuiltinSourceOtherStudy => "mhd-builtin-source-other-study",
+            Fault::MhdBuiltinConsumerOtherPatient => "mhd-builtin-consumer-other-patient",
         }
     }
 
@@ -570,6 +598,13 @@ impl Fault {
             Fault::XdsBuiltinSourceOtherStudy => "the built-in Imaging Document Source that plays a SUT publishes another study's manifest than the one asked (RAD TF-2 4.68.4.1.2)",
             Fault::XdsBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT queries for another patient than the one asked (ITI TF-2 3.18.4.1.2.3.7.1)",
             Fault::Rad69WrongRepositoryId => "RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3)",
+            Fault::MhdSearchOtherPatient => "ITI-67 answers add a DocumentReference whose subject is another Patient (ITI TF-2 3.67.4.1.3)",
+            Fault::MhdSearchPagesRepeat => "ITI-67 answers hold the first match and a next link whose page repeats it, so the other matches never come (FHIR R4 3.1.1.6)",
+            Fault::MhdListsNotSearchset => "ITI-66 answers a Bundle of type collection instead of searchset (ITI TF-2 3.66.4.2.2)",
+            Fault::MhdPostSearch400 => "POST [type]/_search is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2)",
+            Fault::MhdAcceptsInvalidFhir => "the Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction; ITI TF-2 3.65.4.1.3)",
+            Fault::MhdBuiltinSourceOtherStudy => "the built-in Document Source that plays a SUT publishes another study's manifest than the one asked (ITI TF-2 3.65.4.1.2)",
+            Fault::MhdBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT searches for another patient than the one asked (ITI TF-2 3.66/3.67.4.1.2.1)",
         }
     }
 }

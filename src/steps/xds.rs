@@ -58,7 +58,7 @@ fn manifest_of(world: &mut HarnessWorld, alias: &str) -> Result<FixtureInstance,
         None => Err(harness_error(
             world,
             "no fixture manifest",
-            format!("study {alias:?} has no KOS"),
+            format!("study {alias} has no KOS"),
         )),
     }
 }

@@ -310,6 +310,28 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "XDSI-13",
         false,
     ),
+    ("mhd-search-other-patient", "@req:MHD-16", "MHD-18", false),
+    ("mhd-search-pages-repeat", "@req:MHD-16", "MHD-18", false),
+    (
+        "mhd-lists-not-searchset",
+        "@txn:ITI-66 and @req:MHD-18",
+        "MHD-14",
+        false,
+    ),
+    ("mhd-post-search-400", "@req:MHD-13", "MHD-13", false),
+    ("mhd-accepts-invalid-fhir", "@fhir:core", "MHD-20", false),
+    (
+        "mhd-builtin-source-other-study",
+        "@txn:ITI-65 and @req:MHD-21",
+        "MHD-21",
+        false,
+    ),
+    (
+        "mhd-builtin-consumer-other-patient",
+        "@txn:ITI-67 and @req:MHD-22",
+        "MHD-22",
+        false,
+    ),
 ];
 
 #[test]
