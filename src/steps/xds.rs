@@ -195,11 +195,53 @@ pub(crate) fn stop_once(
     fail_stop(world, check, idx, expected, actual)
 }
 
+/// What is wrong with the SUT's XDS answer in exchange `idx` as a message, if anything: a body
+/// that is not a readable SOAP/ebXML message is XDS-SOAP-01; a SOAP Fault, or a status other than
+/// Success or PartialSuccess, to a valid request is XDSI-01. None for a readable, successful answer.
+fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, String, String)> {
+    let envelope = || "a SOAP 1.2 envelope (ITI TF-2 Appendix V)".to_string();
+    match world.evidence.get(idx).map(SutMessage::of)? {
+        Err(Unreadable::NoMessage) => None,
+        Err(err) => Some((e::SOAP_01.id, envelope(), err.to_string())),
+        Ok(msg) => match msg.envelope() {
+            Err(why) => Some((e::SOAP_01.id, envelope(), why)),
+            Ok(env) => match (&env.fault, msg.message()) {
+                (Some(f), _) => Some((
+                    "XDSI-01",
+                    "a registry response to a valid request".to_string(),
+                    format!("SOAP Fault {}: {}", f.code, f.reason),
+                )),
+                (None, Err(why)) => Some((
+                    e::SOAP_01.id,
+                    "an ebXML message in the SOAP Body".to_string(),
+                    why,
+                )),
+                (None, Ok(m)) => match response_status(&m) {
+                    Some((status, codes))
+                        if status != e::RESPONSE_SUCCESS
+                            && status != e::RESPONSE_PARTIAL_SUCCESS =>
+                    {
+                        Some((
+                            "XDSI-01",
+                            "Success for a valid request".to_string(),
+                            format!(
+                                "status {}, errors [{}]",
+                                status.rsplit(':').next().unwrap_or(&status),
+                                codes.join(", ")
+                            ),
+                        ))
+                    }
+                    _ => None,
+                },
+            },
+        },
+    }
+}
+
 /// The SUT's XDS answer in exchange `idx` leaves the scenario nothing to go on with: stop it with
-/// a Fail of the check that covers what is wrong with the message. A body that is not a readable
-/// SOAP/ebXML message is XDS-SOAP-01; a SOAP Fault, or a status other than Success or
-/// PartialSuccess, where the request was valid, is XDSI-01; a readable, successful answer that
-/// lacks what the scenario needs is `check` with `expected` and `actual`.
+/// a Fail of the check that covers what is wrong with the message ([`answer_problem`]), else of
+/// `check` with `expected` and `actual` (a readable, successful answer that lacks what the
+/// scenario needs).
 fn stop_on_answer(
     world: &mut HarnessWorld,
     idx: usize,
@@ -207,52 +249,16 @@ fn stop_on_answer(
     expected: &str,
     actual: String,
 ) -> StepError {
-    let verdict: (&str, String, String) = match world.evidence.get(idx).map(SutMessage::of) {
-        None | Some(Err(Unreadable::NoMessage)) => (check, expected.into(), actual),
-        Some(Err(err)) => (
-            e::SOAP_01.id,
-            "a SOAP 1.2 envelope (ITI TF-2 Appendix V)".into(),
-            err.to_string(),
+    match answer_problem(world, idx) {
+        Some((check, why, actual)) => stop_once(
+            world,
+            check,
+            Some(idx),
+            format!("{why} ({expected})"),
+            actual,
         ),
-        Some(Ok(msg)) => match msg.envelope() {
-            Err(why) => (
-                e::SOAP_01.id,
-                "a SOAP 1.2 envelope (ITI TF-2 Appendix V)".into(),
-                why,
-            ),
-            Ok(env) => match (&env.fault, msg.message()) {
-                (Some(f), _) => (
-                    "XDSI-01",
-                    format!("a registry response to a valid request ({expected})"),
-                    format!("SOAP Fault {}: {}", f.code, f.reason),
-                ),
-                (None, Err(why)) => (
-                    e::SOAP_01.id,
-                    "an ebXML message in the SOAP Body".into(),
-                    why,
-                ),
-                (None, Ok(m)) => match response_status(&m) {
-                    Some((status, codes))
-                        if status != e::RESPONSE_SUCCESS
-                            && status != e::RESPONSE_PARTIAL_SUCCESS =>
-                    {
-                        (
-                            "XDSI-01",
-                            format!("Success for a valid request ({expected})"),
-                            format!(
-                                "status {}, errors [{}]",
-                                status.rsplit(':').next().unwrap_or(&status),
-                                codes.join(", ")
-                            ),
-                        )
-                    }
-                    _ => (check, expected.into(), actual),
-                },
-            },
-        },
-    };
-    let (check, expected, actual) = verdict;
-    stop_once(world, check, Some(idx), expected, actual)
+        None => stop_once(world, check, Some(idx), expected, actual),
+    }
 }
 
 /// The status and error codes of a response carrying a RegistryResponse.
@@ -341,37 +347,71 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
                     Ok(ex) => ex,
                     Err(err) => return Err(err.to_string()),
                 };
-                let ok = SutMessage::of(&ex)
-                    .ok()
-                    .and_then(|m| m.message().ok())
-                    .map(|m| match m {
-                        Message::RegistryResponse(r) => {
-                            r.status.as_deref() == Some(e::RESPONSE_SUCCESS)
-                                || r.errors.iter().any(|er| {
-                                    er.error_code.as_deref()
-                                        == Some("XDSDuplicateUniqueIdInRegistry")
-                                })
-                        }
-                        _ => false,
-                    })
-                    .unwrap_or(false);
+                let answer = SutMessage::of(&ex).ok().and_then(|m| m.message().ok());
+                let codes: Vec<String> = match &answer {
+                    Some(Message::RegistryResponse(r)) => r
+                        .errors
+                        .iter()
+                        .filter_map(|er| er.error_code.clone())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let ok = matches!(&answer, Some(Message::RegistryResponse(r))
+                    if r.status.as_deref() == Some(e::RESPONSE_SUCCESS))
+                    || codes.iter().any(|c| c == "XDSDuplicateUniqueIdInRegistry");
+                let failure = ex.failure.as_ref().map(|f| f.message.clone());
                 exchanges.push(ex);
                 if !ok {
-                    return Err(format!(
+                    let what = format!(
                         "registering the manifest of {} with RAD-68 failed; the test data is not on the SUT",
                         s.alias
-                    ));
+                    );
+                    return Err(match failure {
+                        // The network or the harness: an Error.
+                        Some(why) => format!("{what}: {why}"),
+                        // The affinity domain does not know the test patients: configuration.
+                        None if codes.iter().any(|c| c == "XDSUnknownPatientId") => format!(
+                            "{what}: XDSUnknownPatientId; register the test patients in the affinity domain, or set [xds] patient_id_authority to its assigning authority"
+                        ),
+                        // A conformant submission refused: the SUT's breach.
+                        None => format!("{REFUSED}{what}"),
+                    });
                 }
             }
             Ok(())
         })
         .await
         .clone();
+    let mut last = None;
     for ex in exchanges {
-        world.evidence.record(ex);
+        last = Some(world.evidence.record(ex));
     }
-    result.map_err(|err| harness_error(world, "test data could not be loaded", err))
+    match result {
+        Ok(()) => Ok(()),
+        Err(err) => match (err.strip_prefix(REFUSED), last) {
+            // In the scenario that sent it, the refused submission is judged by what is wrong
+            // with the answer; elsewhere the shared load's refusal is told again.
+            (Some(why), Some(idx)) => Err(stop_on_answer(
+                world,
+                idx,
+                "XDSI-01",
+                "Success for the conformant RAD-68 of the test data",
+                why.to_string(),
+            )),
+            (Some(why), None) => Err(stop_once(
+                world,
+                "XDSI-01",
+                None,
+                "Success for the conformant RAD-68 of the test data",
+                why,
+            )),
+            (None, _) => Err(harness_error(world, "test data could not be loaded", err)),
+        },
+    }
 }
+
+/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
+const REFUSED: &str = "refused: ";
 
 /// Build the RAD-68 submission of a manifest; `patient_override` breaks the patient id.
 fn submission(
@@ -914,15 +954,16 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
         Lookup::NoRegistry => None,
         Lookup::NotFound(idx) => {
             // The registry holds the manifest (the test data) but neither GetDocuments nor
-            // FindDocuments returns it: a breach of its own; the repository is still judged,
-            // against what the harness knows.
-            fail_continue(
-                world,
+            // FindDocuments returns it: a breach of its own (of the message rule it breaks, when
+            // the answer is not a registry response); the repository is still judged, against
+            // what the harness knows.
+            let (check, expected, actual) = answer_problem(world, idx).unwrap_or((
                 "XDSI-02",
-                Some(idx),
                 format!("the DocumentEntry of the manifest of study {alias}"),
-                "neither GetDocuments by its uniqueId nor FindDocuments for its patient returns it",
-            );
+                "neither GetDocuments by its uniqueId nor FindDocuments for its patient returns it"
+                    .to_string(),
+            ));
+            fail_continue(world, check, Some(idx), expected, actual);
             None
         }
     };
