@@ -95,6 +95,17 @@ fn parsed(s: &Subject<'_>) -> Result<Message, Verdict> {
         .map_err(|why| Verdict::na(format!("no ebXML message to judge: {why}")))
 }
 
+/// A judgement that could not be made because the answer is not the message the request calls
+/// for (not readable, a SOAP Fault, another message), where the scenario knows what the answer
+/// must hold: that content was owed, so its absence is a Fail of this check, never a reason to
+/// skip it (a refused valid request is not "not applicable").
+fn owed(v: Verdict, expected: impl Into<String>) -> Verdict {
+    match v {
+        Verdict::NotApplicable(why) => Verdict::fail(expected, why),
+        other => other,
+    }
+}
+
 fn registry_response(m: &Message) -> Option<&RegistryResponse> {
     match m {
         Message::AdhocQueryResponse(r) => Some(&r.response),
@@ -243,14 +254,21 @@ fn xdsi_02(s: &Subject<'_>) -> Verdict {
     let Some(want) = &s.expect.xds.matches else {
         return Verdict::na("the scenario does not know the matching documents");
     };
+    let expected = format!("the {} matching DocumentEntries, and only them", want.len());
+    let owes = |v: Verdict| {
+        if want.is_empty() {
+            v
+        } else {
+            owed(v, expected.clone())
+        }
+    };
     let m = match parsed(s) {
         Ok(m) => m,
-        Err(v) => return v,
+        Err(v) => return owes(v),
     };
     let Message::AdhocQueryResponse(r) = m else {
-        return Verdict::na("not a stored query response");
+        return owes(Verdict::na("not a stored query response"));
     };
-    let expected = format!("the {} matching DocumentEntries, and only them", want.len());
     let tolerated = &s.expect.xds.tolerated;
     let leaf_asked = harness_query(s)
         .and_then(|q| q.return_type)
@@ -372,7 +390,7 @@ fn xdsi_03(s: &Subject<'_>) -> Verdict {
     }
     let (_, r) = match retrieve_response(s) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return owed(v, "the registered documents, with their mimeType"),
     };
     let mut bad = Vec::new();
     for d in &r.documents {
@@ -408,7 +426,7 @@ fn xdsi_04(s: &Subject<'_>) -> Verdict {
     }
     let (msg, r) = match retrieve_response(s) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return owed(v, "the registered documents, with their size and hash"),
     };
     let mut bad = Vec::new();
     let mut undigested = Vec::new();
@@ -500,12 +518,13 @@ fn xdsi_14(s: &Subject<'_>) -> Verdict {
     let Some(registered) = &s.expect.xds.registered else {
         return Verdict::na("the harness registered nothing in this scenario");
     };
+    let expected = "the metadata that was registered";
     let m = match parsed(s) {
         Ok(m) => m,
-        Err(v) => return v,
+        Err(v) => return owed(v, expected),
     };
     let Message::AdhocQueryResponse(r) = m else {
-        return Verdict::na("not a stored query response");
+        return owed(Verdict::na("not a stored query response"), expected);
     };
     let Some(returned) = r
         .objects
@@ -519,7 +538,7 @@ fn xdsi_14(s: &Subject<'_>) -> Verdict {
     if diff.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail("the metadata that was registered", diff.join("; "))
+        Verdict::fail(expected, diff.join("; "))
     }
 }
 
@@ -872,7 +891,13 @@ fn xdsi_10(s: &Subject<'_>) -> Verdict {
     };
     let (msg, r) = match retrieve_response(s) {
         Ok(v) => v,
-        Err(v) => return v,
+        Err(v) if want.is_empty() => return v,
+        Err(v) => {
+            return owed(
+                v,
+                format!("the {} requested instances the source holds", want.len()),
+            )
+        }
     };
     let mut got = BTreeSet::new();
     let mut bad = Vec::new();

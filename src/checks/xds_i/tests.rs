@@ -797,3 +797,60 @@ fn xdsi_16_consumer_asks_about_what_it_was_asked() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
+    let fault = |transaction: &str| {
+        let xml = format!(
+            "<soap:Fault xmlns:soap=\"{}\"><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang=\"en\">busy</soap:Text></soap:Reason></soap:Fault>",
+            crate::transport::soap::NS_SOAP12
+        );
+        let env = soap::response_envelope(
+            "http://www.w3.org/2005/08/addressing/soap/fault",
+            "urn:uuid:1",
+            &xml,
+        );
+        let mut ex = outbound(transaction, "application/soap+xml", env.as_bytes());
+        if let Some(r) = ex.response.as_mut() {
+            r.status = 500;
+        }
+        ex
+    };
+    let matches = XdsExpect {
+        matches: Some(BTreeSet::from(["1.2.3".to_string()])),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-02", &fault("ITI-18"), &matches),
+        Outcome::Fail
+    );
+    // Nothing to match: the status check (XDSI-01) judges a refusal.
+    let nothing = XdsExpect {
+        matches: Some(BTreeSet::new()),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-02", &fault("ITI-18"), &nothing),
+        Outcome::NotApplicable
+    );
+    let documents = XdsExpect {
+        documents: BTreeMap::from([("1.2.3".to_string(), RegisteredDoc::default())]),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-03", &fault("ITI-43"), &documents),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("XDSI-04", &fault("ITI-43"), &documents),
+        Outcome::Fail
+    );
+    let instances = XdsExpect {
+        returnable: Some(BTreeSet::from(["1.2.3".to_string()])),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-10", &fault("RAD-69"), &instances),
+        Outcome::Fail
+    );
+}
