@@ -176,6 +176,24 @@ pub fn harness_request(ex: &Exchange) -> Option<Message> {
     ebrim::parse_message(env.body.as_ref()?).ok()
 }
 
+/// The `wsa:MessageID` of the request the harness sent in an outbound exchange: the id a response
+/// must name in its `wsa:RelatesTo`.
+pub fn harness_message_id(ex: &Exchange) -> Option<String> {
+    if ex.direction != Direction::Outbound {
+        return None;
+    }
+    let ct = ex.request.header("content-type").unwrap_or("");
+    let body = &ex.request.body.kept;
+    let xml: Bytes = if soap::is_multipart_related(ct) {
+        let m = soap::parse_mtom(ct, body, &soap::MtomLimits::default()).ok()?;
+        Bytes::from(m.root)
+    } else {
+        body.clone()
+    };
+    let env = soap::parse_envelope(&xml).ok()?;
+    env.addressing.message_id.map(|m| m.value)
+}
+
 fn strip_angle(s: &str) -> String {
     s.trim()
         .trim_start_matches('<')

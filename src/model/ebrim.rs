@@ -1570,7 +1570,7 @@ macro_rules! rules {
 rules! {
     SOAP_01 = ("XDS-SOAP-01", "ITI TF-2 Appendix V.2.1", Error, "The envelope uses SOAP 1.2");
     SOAP_02 = ("XDS-SOAP-02", "ITI TF-2 Appendix V; ITI TF-2 3.18/3.41/3.43 WSDL; RAD TF-2 4.69 WSDL", Error, "wsa:Action is present, mustUnderstand, and equals the transaction's action");
-    SOAP_03 = ("XDS-SOAP-03", "ITI TF-2 Appendix V", Error, "A request carries wsa:MessageID; a response carries wsa:RelatesTo");
+    SOAP_03 = ("XDS-SOAP-03", "ITI TF-2 Appendix V", Error, "A request carries wsa:MessageID; a response carries wsa:RelatesTo naming it");
     SOAP_04 = ("XDS-SOAP-04", "W3C MTOM; ITI TF-2 Appendix V", Error, "MTOM Content-Type is multipart/related with type=application/xop+xml and start-info=application/soap+xml; action equals wsa:Action");
     SOAP_05 = ("XDS-SOAP-05", "W3C XOP 1.0 §3", Error, "Every xop:Include resolves to a MIME part; no unreferenced parts");
     SOAP_07 = ("XDS-SOAP-07", "ITI TF-3 4.2.4", Error, "Response status is one of the Success, Failure, PartialSuccess URNs");

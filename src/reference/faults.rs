@@ -232,6 +232,8 @@ pub enum Fault {
     MhdBuiltinSourceOtherStudy,
     /// The built-in Document Consumer that plays a SUT searches for another patient than the one it was asked about (ITI TF-2 3.67.4.1.2.1).
     MhdBuiltinConsumerOtherPatient,
+    /// XDS responses carry a wsa:RelatesTo naming another message than the request (WS-Addressing 1.0 Core 3.4; ITI TF-2 Appendix V).
+    XdsRelatesToOtherMessage,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -350,6 +352,7 @@ impl Fault {
         Fault::MhdAcceptsInvalidFhir,
         Fault::MhdBuiltinSourceOtherStudy,
         Fault::MhdBuiltinConsumerOtherPatient,
+        Fault::XdsRelatesToOtherMessage,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -458,6 +461,7 @@ impl Fault {
             Fault::MhdAcceptsInvalidFhir => "mhd-accepts-invalid-fhir",
             Fault::MhdBuiltinSourceOtherStudy => "mhd-builtin-source-other-study",
             Fault::MhdBuiltinConsumerOtherPatient => "mhd-builtin-consumer-other-patient",
+            Fault::XdsRelatesToOtherMessage => "xds-relates-to-other-message",
         }
     }
 
@@ -605,6 +609,7 @@ impl Fault {
             Fault::MhdAcceptsInvalidFhir => "the Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction; ITI TF-2 3.65.4.1.3)",
             Fault::MhdBuiltinSourceOtherStudy => "the built-in Document Source that plays a SUT publishes another study's manifest than the one asked (ITI TF-2 3.65.4.1.2)",
             Fault::MhdBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT searches for another patient than the one asked (ITI TF-2 3.66/3.67.4.1.2.1)",
+            Fault::XdsRelatesToOtherMessage => "XDS responses carry a wsa:RelatesTo naming another message than the request they answer (WS-Addressing 1.0 Core 3.4)",
         }
     }
 }

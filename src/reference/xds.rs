@@ -461,6 +461,11 @@ fn package(
     } else {
         a.action.to_string()
     };
+    let relates_to = if st.has(Fault::XdsRelatesToOtherMessage) {
+        "urn:uuid:6f1c2a3b-0000-4000-8000-000000000001"
+    } else {
+        relates_to
+    };
     let mut env = soap::response_envelope(&action, relates_to, &a.body_xml);
     if st.has(Fault::XdsNoRelatesTo) {
         if let (Some(i), Some(j)) = (env.find("<wsa:RelatesTo"), env.find("</wsa:RelatesTo>")) {

@@ -318,6 +318,12 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "KOS-01",
         false,
     ),
+    (
+        "xds-relates-to-other-message",
+        "@req:XDS-SOAP-02",
+        "XDS-SOAP-03",
+        false,
+    ),
     ("mhd-search-other-patient", "@req:MHD-16", "MHD-18", false),
     ("mhd-search-pages-repeat", "@req:MHD-16", "MHD-18", false),
     (

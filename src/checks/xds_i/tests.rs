@@ -854,3 +854,34 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn soap_03_relates_to_names_the_request() {
+    let check = crate::checks::xds::CHECKS
+        .iter()
+        .find(|c| c.id == "XDS-SOAP-03")
+        .unwrap();
+    let run = |ex: &Exchange| {
+        evaluate(
+            check,
+            &Subject {
+                exchange: ex,
+                expect: &Expect::default(),
+                strict: true,
+                followups: &[],
+            },
+        )
+        .outcome
+    };
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let q = find_query("P^^^&1.2.3&ISO", "LeafClass").to_xml();
+    // `query_response` answers urn:uuid:1; `answering` sends urn:uuid:5.
+    let other = answering(query_response(&pnr), e::ACTION_STORED_QUERY, &q, false);
+    assert_eq!(run(&other), Outcome::Fail);
+    let env = soap::envelope(e::ACTION_STORED_QUERY, "urn:uuid:1", Some("http://sut"), &q);
+    let mut same = query_response(&pnr);
+    same.request.headers = vec![("Content-Type".into(), "application/soap+xml".into())];
+    same.request.body = crate::evidence::Body::from_bytes(bytes::Bytes::from(env.into_bytes()));
+    assert_eq!(run(&same), Outcome::Pass);
+}
