@@ -112,6 +112,8 @@ pub struct MhdState {
     pub provided: Option<crate::reference::mhd_content::PublishedDoc>,
     /// The document the last provided one replaced.
     pub replaced: Option<crate::reference::mhd_content::PublishedDoc>,
+    /// The `next` pages of the last search, followed (evidence indexes), judged with it.
+    pub pages: Vec<usize>,
 }
 
 /// XDS-I.b state of a scenario.

@@ -7,7 +7,7 @@ Feature: Publishing an imaging manifest (RAD-68 Provide and Register Imaging Doc
   Trace: eHN guideline UC1 (planned care) and UC3; IHE RAD TF-2 §4.68; ITI TF-2 §3.41, §3.42;
   Feature 3 of the scenario catalogue.
 
-  @uc:UC1 @req:XDSI-01 @req:XDSI-02 @req:XDSI-04
+  @uc:UC1 @req:XDSI-01 @req:XDSI-02 @req:XDSI-04 @req:XDSI-14
   Scenario: A new manifest is accepted, can be found, and is returned unchanged
     When the imaging source provides and registers a new manifest of study "DX-CHEST"
     Then the message is a conformant XDS message

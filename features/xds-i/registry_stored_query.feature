@@ -11,7 +11,7 @@ Feature: Finding imaging manifests in the affinity domain (ITI-18 Registry Store
   Background:
     Given the affinity domain holds the manifests of the test studies
 
-  @uc:UC3 @req:XDSI-01 @req:XDSI-02 @req:ITI18-08 @req:XDS-SOAP-02 @req:XDS-SOAP-01 @req:XDS-SOAP-03 @req:XDS-SOAP-07 @req:XDS-SOAP-11 @req:XDS-SOAP-13 @req:EBRIM-01 @req:EBRIM-02
+  @uc:UC3 @req:XDSI-01 @req:XDSI-02 @req:XDSI-12 @req:ITI18-08 @req:ITI18-10 @req:XDS-SOAP-02 @req:XDS-SOAP-01 @req:XDS-SOAP-03 @req:XDS-SOAP-07 @req:XDS-SOAP-11 @req:XDS-SOAP-13 @req:EBRIM-01 @req:EBRIM-02
   Scenario: The registry returns every manifest of a patient
     When the consumer finds the manifests of the patient of study "CT-CHEST"
     Then the message is a conformant XDS message

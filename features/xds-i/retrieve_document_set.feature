@@ -11,7 +11,7 @@ Feature: Retrieving imaging manifests from the repository (ITI-43 Retrieve Docum
   Background:
     Given the affinity domain holds the manifests of the test studies
 
-  @uc:UC1 @uc:UC3 @req:XDSI-03 @req:XDSI-04 @req:XDSI-05 @req:XDSI-06 @req:XDSI-07 @req:XDSI-08 @req:KOS-04
+  @uc:UC1 @uc:UC3 @req:XDSI-03 @req:XDSI-04 @req:XDSI-13 @req:XDSI-05 @req:XDSI-06 @req:XDSI-07 @req:XDSI-08 @req:KOS-04
   Scenario: The repository returns the registered manifest, which agrees with its metadata
     When the consumer retrieves the manifest of study "CT-CHEST" from the repository
     Then the message is a conformant XDS message

@@ -7,6 +7,7 @@
 //! Every call returns the recorded [`Exchange`] (with its curl repro line); judging is left to
 //! [`crate::checks::mhd`].
 
+use base64::Engine;
 use bytes::Bytes;
 use serde_json::Value;
 
@@ -194,14 +195,52 @@ impl MhdClient {
     /// ITI-68: GET the document at `url` (absolute, or relative to the FHIR base), with an
     /// optional Accept header.
     pub async fn retrieve(&self, url: &str, accept: Option<&str>) -> Exchange {
-        self.http
-            .exchange(
+        self.retrieve_digested(url, accept).await.0
+    }
+
+    /// ITI-68, with the SHA-1 (base64, as `attachment.hash` is written) and size of the body,
+    /// digested as it streams: the document is judged against its DocumentReference whatever its
+    /// size, and the evidence need not keep it whole.
+    pub async fn retrieve_digested(
+        &self,
+        url: &str,
+        accept: Option<&str>,
+    ) -> (Exchange, (String, u64)) {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY);
+        let mut size = 0u64;
+        let ex = self
+            .http
+            .exchange_with(
                 Meta {
                     transaction: txn::ITI_68,
                     operation: "Retrieve Document".into(),
                     actor: CONSUMER,
                 },
                 Request::get(self.resolve(url), accept),
+                &mut |chunk| {
+                    ctx.update(chunk);
+                    size += chunk.len() as u64;
+                },
+            )
+            .await;
+        let hash = base64::engine::general_purpose::STANDARD.encode(ctx.finish().as_ref());
+        (ex, (hash, size))
+    }
+
+    /// The `next` page of a search, at the URL the Responder gave in `Bundle.link` (FHIR R4
+    /// §3.1.1.6 paging), recorded as the same transaction.
+    pub async fn next_page(&self, transaction: &'static str, url: &str, xml: bool) -> Exchange {
+        self.http
+            .exchange(
+                Meta {
+                    transaction,
+                    operation: "next page of the search".into(),
+                    actor: CONSUMER,
+                },
+                Request::get(
+                    self.resolve(url),
+                    Some(if xml { FHIR_XML } else { FHIR_JSON }),
+                ),
             )
             .await
     }

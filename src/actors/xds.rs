@@ -9,6 +9,7 @@
 //! [`Exchange`]; the response, however large (a RAD-69 study), is streamed through the
 //! evidence collector, which keeps the SOAP root part whole and summarises the attachments.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
@@ -21,6 +22,8 @@ use crate::model::ebrim::{
     ACTION_STORED_QUERY,
 };
 use crate::transport::http::{HttpClient, HttpError, Meta, Request};
+use crate::transport::media_type::MediaType;
+use crate::transport::multipart::{self, MultipartEvent, MultipartParser};
 use crate::transport::soap::{self, AttachmentSpec, SOAP_XML};
 
 /// One attachment of an MTOM request: Content-ID (without angle brackets), Content-Type, bytes.
@@ -57,6 +60,132 @@ pub fn soap_request(
             format!("{SOAP_XML}; charset=UTF-8; action=\"{action}\""),
             envelope.into_bytes(),
         )
+    }
+}
+
+/// SHA-1 (lower-case hex, as XDS `hash` is written) and size of every MIME part of a multipart
+/// body, by Content-ID (angle brackets removed).
+pub type PartDigests = BTreeMap<String, (String, u64)>;
+
+/// How much of a body is searched for its first boundary line before giving up.
+const BOUNDARY_SEARCH: usize = 64 * 1024;
+
+/// Digests the parts of a multipart body as it streams past, for bodies the evidence does not
+/// keep whole: a retrieved document is judged against the registry's SHA-1 `hash` and `size`
+/// (ITI TF-3 4.2.3.2) whatever its size. The sink sees the body before its Content-Type is at
+/// hand, so the boundary is read from the body's first delimiter line and checked against the
+/// Content-Type at the end; when they disagree no digest is given.
+#[derive(Default)]
+pub struct PartDigester {
+    head: Vec<u8>,
+    boundary: Option<String>,
+    parser: Option<MultipartParser>,
+    failed: bool,
+    events: Vec<MultipartEvent>,
+    current: Option<(Option<String>, ring::digest::Context, u64)>,
+    done: PartDigests,
+}
+
+impl PartDigester {
+    /// A digester for one body.
+    pub fn new() -> PartDigester {
+        PartDigester::default()
+    }
+
+    /// The next chunk of the body.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if self.failed {
+            return;
+        }
+        if self.parser.is_none() {
+            self.head.extend_from_slice(chunk);
+            match first_boundary(&self.head) {
+                Some(b) => {
+                    let mut parser = MultipartParser::new(&b);
+                    let head = std::mem::take(&mut self.head);
+                    self.boundary = Some(b);
+                    let ok = parser.feed(&head, &mut self.events).is_ok();
+                    self.parser = Some(parser);
+                    self.apply(ok);
+                }
+                None if self.head.len() > BOUNDARY_SEARCH => {
+                    self.failed = true;
+                    self.head = Vec::new();
+                }
+                None => {}
+            }
+            return;
+        }
+        let ok = match self.parser.as_mut() {
+            Some(p) => p.feed(chunk, &mut self.events).is_ok(),
+            None => false,
+        };
+        self.apply(ok);
+    }
+
+    fn apply(&mut self, ok: bool) {
+        for ev in self.events.drain(..) {
+            match ev {
+                MultipartEvent::PartStart { headers } => {
+                    let cid = multipart::header(&headers, "content-id").map(|c| {
+                        c.trim()
+                            .trim_start_matches('<')
+                            .trim_end_matches('>')
+                            .to_string()
+                    });
+                    self.current = Some((
+                        cid,
+                        ring::digest::Context::new(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY),
+                        0,
+                    ));
+                }
+                MultipartEvent::PartData(d) => {
+                    if let Some((_, ctx, size)) = self.current.as_mut() {
+                        ctx.update(&d);
+                        *size += d.len() as u64;
+                    }
+                }
+                MultipartEvent::PartEnd => {
+                    if let Some((Some(cid), ctx, size)) = self.current.take() {
+                        self.done
+                            .insert(cid, (hex::encode(ctx.finish().as_ref()), size));
+                    }
+                }
+            }
+        }
+        if !ok {
+            self.failed = true;
+        }
+    }
+
+    /// The digests of the parts that ended, when the body's boundary is the one its
+    /// Content-Type names.
+    pub fn finish(mut self, content_type: Option<&str>) -> PartDigests {
+        let declared = content_type
+            .and_then(|ct| MediaType::parse(ct).ok())
+            .and_then(|m| m.param("boundary").map(str::to_string));
+        if declared.is_none() || declared != self.boundary {
+            return PartDigests::new();
+        }
+        if let Some(mut p) = self.parser.take() {
+            let ok = p.finish(&mut self.events).is_ok();
+            self.apply(ok);
+        }
+        self.done
+    }
+}
+
+/// The boundary of the first delimiter line (`--boundary`) of a body, once the line is complete.
+fn first_boundary(head: &[u8]) -> Option<String> {
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr(b'\n', head.get(start..)?)? + start;
+        let line = head.get(start..end)?;
+        if let Some(rest) = line.strip_prefix(b"--") {
+            let b = String::from_utf8_lossy(rest).trim_end().to_string();
+            return (!b.is_empty()).then_some(b);
+        }
+        start = end + 1;
     }
 }
 
@@ -108,6 +237,22 @@ impl XdsClient {
         attachments: &[Attachment],
         meta: Meta,
     ) -> Exchange {
+        self.call_with(url, action, body_xml, mtom, attachments, meta, &mut |_| {})
+            .await
+    }
+
+    /// As [`call`](Self::call), handing every chunk of the response body to `sink`.
+    #[allow(clippy::too_many_arguments)]
+    async fn call_with(
+        &self,
+        url: &str,
+        action: &str,
+        body_xml: &str,
+        mtom: bool,
+        attachments: &[Attachment],
+        meta: Meta,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Exchange {
         let message_id = self.message_id(body_xml);
         let (content_type, body) =
             soap_request(url, action, &message_id, body_xml, mtom, attachments);
@@ -117,7 +262,7 @@ impl XdsClient {
             headers: vec![("Content-Type".into(), content_type)],
             body: Bytes::from(body),
         };
-        self.http.exchange(meta, req).await
+        self.http.exchange_with(meta, req, sink).await
     }
 
     /// ITI-18 Registry Stored Query.
@@ -172,6 +317,42 @@ impl XdsClient {
                 },
             )
             .await)
+    }
+
+    /// ITI-43 with the SHA-1 and size of every part of the response, digested as it streams
+    /// (the registry's `hash` is a SHA-1; the evidence keeps large parts only as a summary).
+    pub async fn retrieve_documents_digested(
+        &self,
+        r: &RetrieveDocumentSetRequest,
+        operation: &str,
+    ) -> Result<(Exchange, PartDigests), NoEndpoint> {
+        let url = self
+            .cfg
+            .repository_url
+            .as_deref()
+            .ok_or(NoEndpoint("Document Repository (xds.repository_url)"))?;
+        let mut digester = PartDigester::new();
+        let ex = self
+            .call_with(
+                url,
+                ACTION_RETRIEVE,
+                &r.to_xml(),
+                true,
+                &[],
+                Meta {
+                    transaction: "ITI-43",
+                    operation: operation.to_string(),
+                    actor: "Document Consumer",
+                },
+                &mut |chunk| digester.feed(chunk),
+            )
+            .await;
+        let ct = ex
+            .response
+            .as_ref()
+            .and_then(|r| r.header("content-type"))
+            .map(str::to_string);
+        Ok((ex, digester.finish(ct.as_deref())))
     }
 
     /// RAD-69 Retrieve Imaging Document Set.
@@ -238,5 +419,41 @@ impl XdsClient {
         Ok(self
             .provide_and_register_to(&url, pnr, attachments, operation)
             .await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_each_part_by_content_id_in_any_chunking() {
+        let data = vec![7u8; 200_000];
+        let (ct, body) = soap::mtom("<e/>", &[("doc0@x", "application/dicom", &data[..])]);
+        for step in [1usize, 7, 4096, body.len()] {
+            let mut d = PartDigester::new();
+            for chunk in body.chunks(step) {
+                d.feed(chunk);
+            }
+            let got = d.finish(Some(&ct));
+            assert_eq!(
+                got.get("doc0@x"),
+                Some(&(crate::model::ebrim::document_hash(&data), data.len() as u64)),
+                "chunks of {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_boundary_other_than_the_content_types_gives_no_digest() {
+        let (_, body) = soap::mtom("<e/>", &[("doc0@x", "application/dicom", b"abc")]);
+        let mut d = PartDigester::new();
+        d.feed(&body);
+        assert!(d
+            .finish(Some("multipart/related; boundary=other"))
+            .is_empty());
+        let mut d = PartDigester::new();
+        d.feed(&vec![b'x'; BOUNDARY_SEARCH + 10]);
+        assert!(d.finish(Some("multipart/related; boundary=x")).is_empty());
     }
 }

@@ -70,6 +70,26 @@ pub struct MhdExpect {
     pub imaging: bool,
     /// MHD-17: the study date/time (`YYYY-MM-DD…`) `context.period.start` must begin with.
     pub study_start: Option<String>,
+    /// MHD-18: the SUT's Patient resources (`Patient/id`) that carry the identifier a
+    /// `patient.identifier` search names, looked up before the search. A result whose subject
+    /// references another Patient is about someone else.
+    pub patient_refs: Option<BTreeSet<String>>,
+    /// ITI-68: SHA-1 (base64, as `attachment.hash` is written) and size of the body, digested
+    /// while it streamed (the evidence may keep only its head).
+    pub streamed: Option<(String, u64)>,
+    /// What a trigger asked the SUT (a Document Source or Consumer) to act on.
+    pub asked: Option<MhdAsked>,
+}
+
+/// What a trigger asked an MHD Document Source or Consumer to act on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MhdAsked {
+    /// The patient identifier: system and value.
+    pub patient: (String, String),
+    /// References to that patient's Patient resource on the harness's simulator.
+    pub patient_refs: BTreeSet<String>,
+    /// The study the documents are about.
+    pub study: String,
 }
 
 /// One rule broken by an ITI-65 bundle.
@@ -342,7 +362,7 @@ fn mhd_20(s: &Subject<'_>) -> Verdict {
     if s.expect.status.is_empty() || s.expect.status.contains(&200) {
         return Verdict::na("the bundle sent was conformant");
     }
-    let expected = "HTTP 4xx with an OperationOutcome holding an issue of severity error or fatal";
+    let expected = "HTTP 4xx with an OperationOutcome holding an issue of severity error or fatal, and nothing of the bundle stored";
     let status = ex.status().unwrap_or(0);
     if !(400..500).contains(&status) {
         return Verdict::fail(expected, format!("HTTP {status}"));
@@ -363,10 +383,55 @@ fn mhd_20(s: &Subject<'_>) -> Verdict {
     let has_error = arr(&body, "issue")
         .iter()
         .any(|i| matches!(str_at(i, "severity"), Some("error" | "fatal")));
-    if has_error {
+    if !has_error {
+        return Verdict::fail(expected, "an OperationOutcome without an error issue");
+    }
+    // A transaction is atomic (FHIR R4 http.html#transaction): after the refusal, searches for
+    // the bundle's DocumentReferences and SubmissionSet by identifier find nothing.
+    let sent = parse_fhir(&ex.request.body.kept, ex.request.header("content-type")).ok();
+    let refused: BTreeSet<String> = sent
+        .iter()
+        .flat_map(|b| arr(b, "entry"))
+        .filter_map(|e| e.get("resource"))
+        .filter(|r| {
+            matches!(
+                str_at(r, "resourceType"),
+                Some("DocumentReference" | "List")
+            )
+        })
+        .flat_map(identifier_values)
+        .map(|v| strip_oid(&v).to_string())
+        .collect();
+    let mut stored = BTreeSet::new();
+    for f in s.followups {
+        let Some(found) = f
+            .response
+            .as_ref()
+            .filter(|r| r.status == 200)
+            .and_then(|r| parse_fhir(&r.body.kept, r.header("content-type")).ok())
+        else {
+            continue;
+        };
+        for rt in ["DocumentReference", "List"] {
+            for r in matches(&found, rt) {
+                for v in identifier_values(r) {
+                    if refused.contains(strip_oid(&v)) {
+                        stored.insert(format!("{rt} {v}"));
+                    }
+                }
+            }
+        }
+    }
+    if stored.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail(expected, "an OperationOutcome without an error issue")
+        Verdict::fail(
+            expected,
+            format!(
+                "HTTP {status} refused it, yet {} of the bundle can be found",
+                stored.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        )
     }
 }
 
@@ -390,7 +455,7 @@ fn mhd_09(s: &Subject<'_>) -> Verdict {
     let mut p = Vec::new();
     if str_at(&resp, "type") != Some("transaction-response") {
         p.push(format!(
-            "Bundle.type {:?}",
+            "Bundle.type \"{}\"",
             str_at(&resp, "type").unwrap_or("<absent>")
         ));
     }
@@ -432,7 +497,7 @@ fn mhd_09(s: &Subject<'_>) -> Verdict {
         let ok =
             st.trim_start().starts_with("201") || (is_patch && st.trim_start().starts_with("200"));
         if !ok {
-            p.push(format!("entry[{i}].response.status {st:?}, not 201"));
+            p.push(format!("entry[{i}].response.status \"{st}\", not 201"));
         }
         if !is_patch && !r.get("response").is_some_and(|x| present(x, "location")) {
             p.push(format!("entry[{i}].response.location absent"));
@@ -463,7 +528,7 @@ fn search_request_rule(s: &Subject<'_>, transaction: &str, need_code: bool) -> V
     }
     for (k, v) in &params {
         if param_base(k) == "status" && v.contains('|') {
-            p.push(format!("status token {v:?} has a system (code only)"));
+            p.push(format!("status token \"{v}\" has a system (code only)"));
         }
     }
     let expected = if need_code {
@@ -514,11 +579,14 @@ fn mhd_13(s: &Subject<'_>) -> Verdict {
         ex.transaction,
         if xml_wanted { "FHIR XML" } else { "FHIR JSON" }
     );
-    if matches!(status, 405 | 406 | 415 | 501) || (post && status == 404) {
-        return Verdict::fail(format!("{what} supported"), format!("HTTP {status}"));
-    }
     if !(200..300).contains(&status) {
-        return Verdict::na(format!("HTTP {status}"));
+        // Every search the harness sends is valid (ITI TF-2 3.66.4.1.2, 3.67.4.1.2): a Responder
+        // shall answer GET and POST `_search`, in JSON and XML. Refusing one (400, 404, 405,
+        // 406, 415, 501, ...) is not supporting it, unless the scenario asked for that status.
+        if s.expect.status.contains(&status) {
+            return Verdict::na(format!("HTTP {status}, which the scenario expects"));
+        }
+        return Verdict::fail(format!("{what} supported"), format!("HTTP {status}"));
     }
     let ct = ex
         .response
@@ -533,7 +601,10 @@ fn mhd_13(s: &Subject<'_>) -> Verdict {
     if ok {
         Verdict::Pass
     } else {
-        Verdict::fail(what, format!("Content-Type {ct:?}"))
+        Verdict::fail(
+            what,
+            format!("Content-Type {}", if ct.is_empty() { "(none)" } else { ct }),
+        )
     }
 }
 
@@ -553,8 +624,8 @@ fn matches<'a>(bundle: &'a Value, rt: &str) -> Vec<&'a Value> {
 
 fn mhd_14(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
-    if !is_search_response(ex) || ex.transaction != txn::ITI_67 {
-        return Verdict::na("not an ITI-67 response");
+    if !is_search_response(ex) {
+        return Verdict::na("not an ITI-66/67 response");
     }
     let no_match = s
         .expect
@@ -565,11 +636,9 @@ fn mhd_14(s: &Subject<'_>) -> Verdict {
     let status = ex.status().unwrap_or(0);
     let expected = "HTTP 200 with a searchset Bundle (empty when nothing matches)";
     if !(200..300).contains(&status) {
-        return if no_match {
-            Verdict::fail(expected, format!("HTTP {status}"))
-        } else {
-            Verdict::na(format!("HTTP {status}"))
-        };
+        // The harness's searches are valid: whatever matches, the answer is a searchset
+        // (ITI TF-2 3.66.4.2.2, 3.67.4.2.2).
+        return Verdict::fail(expected, format!("HTTP {status}"));
     }
     let b = match sut_resource(ex) {
         Ok(b) => b,
@@ -581,17 +650,20 @@ fn mhd_14(s: &Subject<'_>) -> Verdict {
     }
     if str_at(&b, "resourceType") != Some("Bundle") || str_at(&b, "type") != Some("searchset") {
         p.push(format!(
-            "a {} of type {:?}",
+            "a {} of type {}",
             str_at(&b, "resourceType").unwrap_or("<none>"),
             str_at(&b, "type").unwrap_or("<absent>")
         ));
     }
     if no_match {
-        let n = matches(&b, "DocumentReference").len();
+        let rt = if ex.transaction == txn::ITI_66 {
+            "List"
+        } else {
+            "DocumentReference"
+        };
+        let n = matches(&b, rt).len();
         if n > 0 {
-            p.push(format!(
-                "{n} DocumentReferences for a search that matches nothing"
-            ));
+            p.push(format!("{n} {rt}s for a search that matches nothing"));
         }
         if let Some(t) = b.get("total").and_then(Value::as_u64).filter(|t| *t > 0) {
             p.push(format!("total {t}"));
@@ -609,6 +681,49 @@ fn accept_allows(accept: &str, ct: &str) -> bool {
     })
 }
 
+/// The FHIR content types a Binary read treats as a request for the resource itself rather than
+/// its content (FHIR R4 binary.html#rest), with the R3 spellings.
+const FHIR_TYPES: &[&str] = &[
+    "application/fhir+json",
+    "application/fhir+xml",
+    "application/json+fhir",
+    "application/xml+fhir",
+];
+
+/// Does the Accept header name a FHIR content type explicitly?
+pub fn names_fhir_type(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| {
+        a.split(',')
+            .any(|r| FHIR_TYPES.contains(&media_type(r).as_str()))
+    })
+}
+
+/// The Accept header a Document Consumer sends to fetch a document of `content_type` itself:
+/// its own type, or `*/*` when that is a FHIR content type, which a FHIR server reads as a request
+/// for the Binary resource instead of its content (FHIR R4 binary.html#rest).
+pub fn document_accept(content_type: &str) -> String {
+    if FHIR_TYPES.contains(&media_type(content_type).as_str()) {
+        "*/*".to_string()
+    } else {
+        content_type.to_string()
+    }
+}
+
+/// A FHIR Binary resource in an ITI-68 answer: its `contentType` and decoded `data`.
+fn binary_resource(ex: &Exchange) -> Option<(Option<String>, Vec<u8>)> {
+    let r = ex.response.as_ref()?;
+    let ct = r.header("content-type")?;
+    if !(is_json_type(ct) || is_xml_type(ct)) || !r.body.complete {
+        return None;
+    }
+    let v = parse_fhir(&r.body.kept, Some(ct)).ok()?;
+    if str_at(&v, "resourceType") != Some("Binary") {
+        return None;
+    }
+    let data = str_at(&v, "data").and_then(b64_decode).unwrap_or_default();
+    Some((str_at(&v, "contentType").map(str::to_string), data))
+}
+
 fn mhd_15(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
     if ex.transaction != txn::ITI_68 || ex.direction != Direction::Outbound {
@@ -619,10 +734,27 @@ fn mhd_15(s: &Subject<'_>) -> Verdict {
     let doc_ct = e.document.as_ref().and_then(|d| d.content_type.as_deref());
     let accept = e.accept.as_deref().or_else(|| ex.request.header("accept"));
     let negotiated_away = matches!((accept, doc_ct), (Some(a), Some(ct)) if !accept_allows(a, ct));
+    // A consumer that names a FHIR type in Accept asks a FHIR server for the Binary resource
+    // itself (FHIR R4 binary.html#rest): that answer, carrying the document under its own
+    // contentType, is the one the request defines, not a substitute (MHD-19 judges its content).
+    let binary_asked_for = status == 200
+        && e.document.is_some()
+        && names_fhir_type(accept)
+        && binary_resource(ex).is_some_and(|(ct, _)| {
+            doc_ct.is_none_or(|want| ct.as_deref().map(media_type) == Some(media_type(want)))
+        });
+    if binary_asked_for {
+        return Verdict::Pass;
+    }
     if !s.expect.status.is_empty() {
         if !s.expect.status.contains(&status) {
+            let statuses: Vec<String> = s.expect.status.iter().map(u16::to_string).collect();
             return Verdict::fail(
-                format!("HTTP {:?} ({})", s.expect.status, s.expect.status_reason),
+                format!(
+                    "HTTP {} ({})",
+                    statuses.join(" or "),
+                    s.expect.status_reason
+                ),
                 format!("HTTP {status}"),
             );
         }
@@ -637,6 +769,7 @@ fn mhd_15(s: &Subject<'_>) -> Verdict {
         .as_ref()
         .and_then(|r| r.header("content-type"))
         .unwrap_or("");
+    let shown = if got.is_empty() { "(none)" } else { got };
     match (doc_ct, accept) {
         (Some(ct), _) if !negotiated_away => {
             if media_type(got) == media_type(ct) {
@@ -644,7 +777,7 @@ fn mhd_15(s: &Subject<'_>) -> Verdict {
             } else {
                 Verdict::fail(
                     format!("Content-Type {ct}"),
-                    format!("Content-Type {got:?}"),
+                    format!("Content-Type {shown}"),
                 )
             }
         }
@@ -654,7 +787,7 @@ fn mhd_15(s: &Subject<'_>) -> Verdict {
             } else {
                 Verdict::fail(
                     format!("a Content-Type within Accept {a}"),
-                    format!("{got:?}"),
+                    format!("Content-Type {shown}"),
                 )
             }
         }
@@ -784,7 +917,8 @@ fn period_matches(value: &str, period: Option<&Value>) -> bool {
 
 fn patient_matches(value: &str, subject: Option<&Value>) -> bool {
     let Some(r) = subject.and_then(|s| str_at(s, "reference")) else {
-        return true; // not verifiable
+        // A search by patient matches only resources that reference the patient.
+        return false;
     };
     let want = canonical_reference(value);
     let want = if want.contains('/') {
@@ -795,35 +929,128 @@ fn patient_matches(value: &str, subject: Option<&Value>) -> bool {
     canonical_reference(r) == want
 }
 
+/// A `patient.identifier` token against a subject: by the identifier it carries, or by the
+/// Patient it references (`refs`: the SUT's Patients with that identifier, when looked up).
+fn patient_identifier_matches(
+    value: &str,
+    subject: Option<&Value>,
+    refs: Option<&BTreeSet<String>>,
+) -> bool {
+    let Some(subject) = subject else {
+        return false;
+    };
+    if let Some(i) = subject.get("identifier") {
+        let sys = str_at(i, "system").unwrap_or("");
+        let val = str_at(i, "value").unwrap_or("");
+        return token_matches(value, &[(sys, val)]);
+    }
+    match (str_at(subject, "reference"), refs) {
+        (Some(r), Some(refs)) => refs.contains(&canonical_reference(r)),
+        // Neither an identifier nor a known Patient: the harness cannot tell.
+        _ => true,
+    }
+}
+
+/// A date parameter against an instant (a date of no length).
+fn instant_matches(value: &str, at: Option<&str>) -> bool {
+    let Some(at) = at else { return false };
+    let pd = serde_json::json!({"start": at, "end": at});
+    period_matches(value, Some(&pd))
+}
+
+/// Identifiers of `context.related`.
+fn related_identifiers(r: &Value) -> Vec<&Value> {
+    r.get("context")
+        .map(|c| arr(c, "related"))
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|x| x.get("identifier"))
+        .collect()
+}
+
+fn identifier_token_matches(value: &str, ids: &[&Value]) -> bool {
+    value.split(',').any(|t| {
+        let (sys, want) = match t.split_once('|') {
+            Some((s, v)) => (Some(s), v),
+            None => (None, t),
+        };
+        ids.iter().any(|i| {
+            let v = str_at(i, "value").unwrap_or("");
+            sys.is_none_or(|s| s.is_empty() || str_at(i, "system") == Some(s))
+                && (v == want || strip_oid(v) == strip_oid(want))
+        })
+    })
+}
+
+fn typed_as(i: &Value, codes: &[&str]) -> bool {
+    i.get("type")
+        .is_some_and(|t| codings(t).any(|(_, c)| codes.contains(&c)))
+}
+
 /// Why `r` does not match the search parameter `(k, value)`, if it does not (None when it matches
 /// or the parameter is not verified).
-fn mismatch(r: &Value, k: &str, value: &str) -> Option<String> {
+fn mismatch(
+    r: &Value,
+    k: &str,
+    value: &str,
+    patient_refs: Option<&BTreeSet<String>>,
+) -> Option<String> {
+    let context = r.get("context");
+    let cc_in = |v: Option<&Value>| {
+        v.is_some_and(|c| token_matches(value, &codings(c).collect::<Vec<_>>()))
+    };
     let ok = match param_base(k) {
         "patient" | "subject" => patient_matches(value, r.get("subject")),
-        "patient.identifier" => match r.get("subject").and_then(|s| s.get("identifier")) {
-            Some(i) => {
-                let sys = str_at(i, "system").unwrap_or("");
-                let val = str_at(i, "value").unwrap_or("");
-                token_matches(value, &[(sys, val)])
-            }
-            None => true,
-        },
+        "patient.identifier" | "subject.identifier" => {
+            patient_identifier_matches(value, r.get("subject"), patient_refs)
+        }
         "status" => value.split(',').any(|st| str_at(r, "status") == Some(st)),
-        "type" => r
-            .get("type")
-            .is_some_and(|t| token_matches(value, &codings(t).collect::<Vec<_>>())),
-        "category" => arr(r, "category")
+        "type" => cc_in(r.get("type")),
+        "category" => arr(r, "category").iter().any(|c| cc_in(Some(c))),
+        "code" => cc_in(r.get("code")),
+        "format" => arr(r, "content")
             .iter()
-            .any(|c| token_matches(value, &codings(c).collect::<Vec<_>>())),
-        "code" => r
-            .get("code")
-            .is_some_and(|c| token_matches(value, &codings(c).collect::<Vec<_>>())),
+            .filter_map(|c| c.get("format"))
+            .any(|f| {
+                token_matches(
+                    value,
+                    &[(
+                        str_at(f, "system").unwrap_or(""),
+                        str_at(f, "code").unwrap_or(""),
+                    )],
+                )
+            }),
+        "setting" => cc_in(context.and_then(|c| c.get("practiceSetting"))),
+        "facility" => cc_in(context.and_then(|c| c.get("facilityType"))),
+        "event" => context
+            .map(|c| arr(c, "event"))
+            .unwrap_or(&[])
+            .iter()
+            .any(|e| cc_in(Some(e))),
+        "security-label" => arr(r, "securityLabel").iter().any(|c| cc_in(Some(c))),
         "modality" => token_matches(value, &modality_codes(r)),
         "study-instance-uid" => value.split(',').any(|t| {
             let want = strip_oid(t.rsplit('|').next().unwrap_or(t));
             study_uids(r).iter().any(|u| strip_oid(u) == want)
         }),
-        "period" => period_matches(value, r.get("context").and_then(|c| c.get("period"))),
+        "accession-number" => {
+            let ids: Vec<&Value> = related_identifiers(r)
+                .into_iter()
+                .filter(|i| typed_as(i, &["ACSN", "121022"]))
+                .collect();
+            identifier_token_matches(value, &ids)
+        }
+        "related" => identifier_token_matches(value, &related_identifiers(r)),
+        "period" => period_matches(value, context.and_then(|c| c.get("period"))),
+        // DocumentReference.date (ITI-67) and List.date (ITI-66) are instants.
+        "date" => instant_matches(value, str_at(r, "date")),
+        // IHE DocumentReference-Creation: content.attachment.creation.
+        "creation" => arr(r, "content").iter().any(|c| {
+            instant_matches(
+                value,
+                c.get("attachment").and_then(|a| str_at(a, "creation")),
+            )
+        }),
         "identifier" => value.split(',').any(|t| {
             let want = t.rsplit('|').next().unwrap_or(t);
             identifier_values(r)
@@ -857,46 +1084,87 @@ fn identifier_values(r: &Value) -> Vec<String> {
     out
 }
 
+/// The pages of a search: the first answer, then the `next` pages the harness followed.
+fn search_pages<'a>(s: &'a Subject<'_>) -> Vec<&'a Exchange> {
+    std::iter::once(s.exchange)
+        .chain(s.followups.iter().filter(|f| is_search_response(f)))
+        .collect()
+}
+
+fn has_next(bundle: &Value) -> bool {
+    arr(bundle, "link")
+        .iter()
+        .any(|l| str_at(l, "relation") == Some("next"))
+}
+
 fn mhd_18(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
     if !is_search_response(ex) {
         return Verdict::na("not an ITI-66/67 response");
     }
+    let e = &s.expect.mhd;
+    let expected = "exactly the resources matching the search parameters";
     if !ex.status().is_some_and(|st| (200..300).contains(&st)) {
-        return Verdict::na("not a successful search");
+        // No result: the resources that match were not returned (MHD-13/14 judge the status).
+        return match &e.known_matches {
+            Some(known) if !known.is_empty() => Verdict::fail(
+                expected,
+                format!(
+                    "HTTP {} without the {} matching resources",
+                    ex.status().unwrap_or(0),
+                    known.len()
+                ),
+            ),
+            _ => Verdict::na("not a successful search"),
+        };
     }
-    let b = match sut_resource(ex) {
-        Ok(b) => b,
-        Err(v) => return v,
-    };
     let rt = if ex.transaction == txn::ITI_66 {
         "List"
     } else {
         "DocumentReference"
     };
-    let e = &s.expect.mhd;
-    let found = matches(&b, rt);
     let mut p = Vec::new();
-    for r in &found {
-        for (k, v) in &e.search {
-            if k.starts_with('_') {
+    let mut returned: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut more = false;
+    for (n, page) in search_pages(s).into_iter().enumerate() {
+        let b = match sut_resource(page) {
+            Ok(b) => b,
+            Err(v) if n == 0 => return v,
+            Err(_) => {
+                p.push(format!("page {} is not a readable FHIR Bundle", n + 1));
                 continue;
             }
-            if let Some(m) = mismatch(r, k, v) {
-                p.push(m);
+        };
+        more = has_next(&b);
+        for r in matches(&b, rt) {
+            for (k, v) in &e.search {
+                if k.starts_with('_') {
+                    continue;
+                }
+                if let Some(m) = mismatch(r, k, v, e.patient_refs.as_ref()) {
+                    p.push(m);
+                }
             }
+            // The pages of one search hold distinct resources (FHIR R4 §3.1.1.6 paging).
+            let key = str_at(r, "id")
+                .map(|id| format!("{rt}/{id}"))
+                .or_else(|| identifier_values(r).first().cloned());
+            if let Some(key) = key {
+                if !seen.insert(key.clone()) {
+                    p.push(format!("{key} is returned twice (page {})", n + 1));
+                }
+            }
+            returned.extend(
+                identifier_values(r)
+                    .iter()
+                    .map(|v| strip_oid(v).to_string()),
+            );
         }
     }
-    let returned: BTreeSet<String> = found
-        .iter()
-        .flat_map(|r| identifier_values(r))
-        .map(|v| strip_oid(&v).to_string())
-        .collect();
-    let paged = arr(&b, "link")
-        .iter()
-        .any(|l| str_at(l, "relation") == Some("next"));
+    // Pages not followed to the end cannot say what is missing.
     if let Some(known) = &e.known_matches {
-        if !paged {
+        if !more {
             for k in known {
                 if !returned.contains(strip_oid(k)) {
                     p.push(format!("{k} is missing from the result"));
@@ -910,9 +1178,19 @@ fn mhd_18(s: &Subject<'_>) -> Verdict {
         }
     }
     p.truncate(20);
-    fails(p, "exactly the resources matching the search parameters")
+    fails(p, expected)
 }
 
+/// MHD-19: the body of an ITI-68 answer is the document the DocumentReference describes, by
+/// size and SHA-1 (ITI TF-2 3.68.4.2.2: "the HTTP message-body shall be the content of the
+/// requested document"; 3.65.4.1.2.1: hash and size are those of the document).
+///
+/// A FHIR server serves a Binary read as the Binary resource when the Accept header names a FHIR
+/// content type, and as the raw content otherwise (FHIR R4 binary.html#rest, "Serving Binary
+/// Resources using the RESTful API"). ITI-68 does not override that, so a consumer that names a
+/// FHIR type in Accept for a document whose own type is FHIR JSON has asked an ambiguous question:
+/// the Binary resource is then an answer the request defines, and the document it carries is
+/// judged. Where no FHIR type was named, a Binary resource is not the document: a Fail.
 fn mhd_19(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
     if ex.transaction != txn::ITI_68 || ex.direction != Direction::Outbound {
@@ -924,34 +1202,226 @@ fn mhd_19(s: &Subject<'_>) -> Verdict {
     let Some(resp) = ex.response.as_ref().filter(|r| r.status == 200) else {
         return Verdict::na("no document returned");
     };
-    if let (Some(ct), Some(got)) = (doc.content_type.as_deref(), resp.header("content-type")) {
-        if media_type(ct) != media_type(got) {
-            return Verdict::na("another representation was negotiated");
+    let accept = s
+        .expect
+        .mhd
+        .accept
+        .as_deref()
+        .or_else(|| ex.request.header("accept"));
+    let binary = binary_resource(ex);
+    if let (Some(a), Some(ct)) = (accept, doc.content_type.as_deref()) {
+        if !accept_allows(a, ct) && binary.is_none() {
+            return Verdict::na("another representation than the document's was asked for");
         }
     }
+    // The body as received: kept whole, or digested while it streamed.
+    let raw: Option<(u64, String)> = if resp.body.complete {
+        Some((resp.body.size, sha1_base64(&resp.body.kept)))
+    } else {
+        s.expect.mhd.streamed.as_ref().map(|(h, n)| (*n, h.clone()))
+    };
+    let expected = "the document whose size and SHA-1 the DocumentReference gives";
+    let problems = |size: u64, hash: Option<&str>| -> Vec<String> {
+        let mut p = Vec::new();
+        if let Some(want) = doc.size {
+            if want != size {
+                p.push(format!("{size} bytes, the DocumentReference says {want}"));
+            }
+        }
+        if let (Some(want), Some(got)) = (&doc.hash, hash) {
+            if !same_hash(want, got) {
+                p.push(format!("SHA-1 {got}, the DocumentReference says {want}"));
+            }
+        }
+        p
+    };
+    let raw_problems = match &raw {
+        Some((size, hash)) => problems(*size, Some(hash)),
+        None => problems(resp.body.size, None),
+    };
+    if raw_problems.is_empty() {
+        return if raw.is_none() && doc.hash.is_some() {
+            Verdict::na("the body was neither kept whole nor digested")
+        } else {
+            Verdict::Pass
+        };
+    }
+    match binary {
+        Some((ct, data)) if names_fhir_type(accept) => {
+            let mut p = problems(data.len() as u64, Some(&sha1_base64(&data)));
+            if let (Some(want), Some(got)) = (doc.content_type.as_deref(), ct.as_deref()) {
+                if media_type(want) != media_type(got) {
+                    p.push(format!(
+                        "the Binary resource holds {got}, the DocumentReference says {want}"
+                    ));
+                }
+            }
+            fails(
+                p.into_iter()
+                    .map(|x| format!("Binary.data: {x}"))
+                    .collect(),
+                expected,
+            )
+        }
+        Some(_) => Verdict::fail(
+            expected,
+            format!(
+                "a FHIR Binary resource wrapping content, though the request named no FHIR type in Accept ({})",
+                accept.unwrap_or("no Accept header")
+            ),
+        ),
+        None => fails(raw_problems, expected),
+    }
+}
+
+/// Does a subject designate the asked patient: by its identifier, by a reference to the Patient
+/// the harness knows for them, or by a reference to a Patient of the bundle with their identifier?
+fn subject_is(asked: &MhdAsked, subject: Option<&Value>, bundle: Option<&Value>) -> bool {
+    let Some(subject) = subject else {
+        return false;
+    };
+    let (sys, val) = (&asked.patient.0, &asked.patient.1);
+    let carries = |i: &Value| {
+        str_at(i, "value") == Some(val.as_str())
+            && str_at(i, "system").is_none_or(|s| s == sys.as_str())
+    };
+    if let Some(i) = subject.get("identifier") {
+        return carries(i);
+    }
+    let Some(r) = str_at(subject, "reference") else {
+        return false;
+    };
+    if asked.patient_refs.contains(&canonical_reference(r)) {
+        return true;
+    }
+    bundle.is_some_and(|b| {
+        arr(b, "entry")
+            .iter()
+            .filter(|e| str_at(e, "fullUrl") == Some(r))
+            .filter_map(|e| e.get("resource"))
+            .any(|p| arr(p, "identifier").iter().any(carries))
+    })
+}
+
+/// The Study Instance UID of a KOS a DocumentReference of a bundle points at (its Binary entry).
+fn kos_study_in_bundle(bundle: &Value, dr: &Value) -> Option<String> {
+    let url = arr(dr, "content")
+        .iter()
+        .filter_map(|c| c.get("attachment"))
+        .find_map(|a| str_at(a, "url"))?;
+    let binary = arr(bundle, "entry")
+        .iter()
+        .filter(|e| str_at(e, "fullUrl") == Some(url))
+        .find_map(|e| e.get("resource"))?;
+    let data = b64_decode(str_at(binary, "data")?)?;
+    crate::model::kos::parse(&data).ok()?.study.instance_uid
+}
+
+/// MHD-21: a Document Source asked to publish the documents of a study publishes documents of that
+/// study, for its patient.
+fn mhd_21(s: &Subject<'_>) -> Verdict {
+    let ex = s.exchange;
+    let Some(asked) = &s.expect.mhd.asked else {
+        return Verdict::na("the SUT was not asked to publish a given study");
+    };
+    if ex.transaction != txn::ITI_65 || ex.direction != Direction::Inbound {
+        return Verdict::na("not an ITI-65 request of the SUT");
+    }
+    let b = match sut_resource(ex) {
+        Ok(b) => b,
+        Err(v) => return v,
+    };
     let mut p = Vec::new();
-    if let Some(size) = doc.size {
-        if size != resp.body.size {
+    let mut about_study = false;
+    for (i, e) in entries(&b) {
+        let Some(r) = e.get("resource") else { continue };
+        let rt = str_at(r, "resourceType").unwrap_or("");
+        let is_doc = rt == "DocumentReference";
+        if !(is_doc || (rt == "List" && is_submission_set(r))) {
+            continue;
+        }
+        if !subject_is(asked, r.get("subject"), Some(&b)) {
             p.push(format!(
-                "{} bytes, the DocumentReference says {size}",
-                resp.body.size
+                "entry[{i}] {rt}: subject {} is not patient {}|{}",
+                r.get("subject")
+                    .and_then(subject_key)
+                    .unwrap_or_else(|| "(none)".into()),
+                asked.patient.0,
+                asked.patient.1
             ));
         }
-    }
-    if let Some(h) = &doc.hash {
-        if resp.body.complete {
-            let actual = sha1_base64(&resp.body.kept);
-            if !same_hash(h, &actual) {
-                p.push(format!("SHA-1 {actual}, the DocumentReference says {h}"));
+        if is_doc {
+            let mut studies: BTreeSet<String> = study_uids(r)
+                .into_iter()
+                .map(|u| strip_oid(u).to_string())
+                .collect();
+            studies.extend(kos_study_in_bundle(&b, r));
+            for st in &studies {
+                if st == &asked.study {
+                    about_study = true;
+                } else {
+                    p.push(format!("entry[{i}] DocumentReference: study {st}"));
+                }
             }
-        } else if p.is_empty() && doc.size.is_none() {
-            return Verdict::na("the body was not kept whole");
         }
+    }
+    if !about_study {
+        p.push(format!(
+            "no DocumentReference names study {} (context.related or its KOS)",
+            asked.study
+        ));
     }
     fails(
         p,
-        "the document whose size and SHA-1 the DocumentReference gives",
+        &format!(
+            "the documents of study {} for patient {}|{}",
+            asked.study, asked.patient.0, asked.patient.1
+        ),
     )
+}
+
+/// MHD-22: a Document Consumer asked about a patient searches for that patient.
+fn mhd_22(s: &Subject<'_>) -> Verdict {
+    let ex = s.exchange;
+    let Some(asked) = &s.expect.mhd.asked else {
+        return Verdict::na("the SUT was not asked about a given patient");
+    };
+    if !matches!(ex.transaction.as_str(), txn::ITI_66 | txn::ITI_67)
+        || ex.direction != Direction::Inbound
+    {
+        return Verdict::na("not an ITI-66/67 request of the SUT");
+    }
+    let (sys, val) = (asked.patient.0.as_str(), asked.patient.1.as_str());
+    let mut named = Vec::new();
+    let mut wrong = Vec::new();
+    for (k, v) in request_params(ex) {
+        let right = match param_base(&k) {
+            "patient.identifier" | "subject.identifier" => token_matches(&v, &[(sys, val)]),
+            "patient" | "subject" if k.ends_with(":identifier") => token_matches(&v, &[(sys, val)]),
+            "patient" | "subject" => {
+                let r = canonical_reference(&v);
+                let r = if r.contains('/') {
+                    r
+                } else {
+                    format!("Patient/{v}")
+                };
+                asked.patient_refs.contains(&r)
+            }
+            _ => continue,
+        };
+        named.push(format!("{k}={v}"));
+        if !right {
+            wrong.push(format!("{k}={v}"));
+        }
+    }
+    let expected = format!("a search for patient {sys}|{val}");
+    if named.is_empty() {
+        Verdict::fail(expected, "a search naming no patient")
+    } else if wrong.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(expected, format!("a search for {}", wrong.join(", ")))
+    }
 }
 
 const SOURCE: &str = "MHD Document Source";
@@ -1051,10 +1521,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "MHD-20",
-        requirement: "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically), 3.65.4.2.3; HL7 FHIR R4 §3.1.0.4 (transaction: an error fails the whole transaction, with an OperationOutcome)",
+        requirement: "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically), 3.65.4.2.3; HL7 FHIR R4 §3.1.0.11.2 (http.html#transaction: a transaction succeeds or fails as a whole; an error gives an OperationOutcome), §3.1.0.4 (create: 400/422 for a resource that fails FHIR validation, e.g. DocumentReference.status 1..1)",
         level: Level::Shall,
         actor: RECIPIENT,
-        title: "An ITI-65 bundle that breaks the profile is refused as a whole: HTTP 4xx with an OperationOutcome holding an error issue",
+        title: "An ITI-65 bundle that breaks the profile, or FHIR itself, is refused as a whole: HTTP 4xx with an OperationOutcome holding an error issue, and nothing of it stored",
         eval: mhd_20,
     },
     Check {
@@ -1083,7 +1553,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "MHD-13",
-        requirement: "IHE ITI TF-2 3.66.4.1.2, 3.67.4.1.2 (GET and POST _search, JSON and XML)",
+        requirement: "IHE ITI TF-2 3.66.4.1.2, 3.67.4.1.2 (the Responder shall support both GET and POST based searches), 3.67.4.1.2.2 (both XML and JSON)",
         level: Level::Shall,
         actor: RESPONDER,
         title: "The Responder supports GET and POST _search, in FHIR JSON and XML",
@@ -1091,15 +1561,15 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "MHD-14",
-        requirement: "IHE ITI TF-2 3.67.4.2.2",
+        requirement: "IHE ITI TF-2 3.67.4.2.2, 3.66.4.2.2",
         level: Level::Shall,
         actor: RESPONDER,
-        title: "ITI-67 answers 200 with a searchset Bundle, empty when nothing matches",
+        title: "ITI-66/67 answer 200 with a searchset Bundle, empty when nothing matches",
         eval: mhd_14,
     },
     Check {
         id: "MHD-15",
-        requirement: "IHE ITI TF-2 3.68.4.2.2",
+        requirement: "IHE ITI TF-2 3.68.4.1.3, 3.68.4.2.2; HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
         level: Level::Shall,
         actor: RESPONDER,
         title: "ITI-68 status code per the transaction; Content-Type is the DocumentReference's unless other content was negotiated",
@@ -1131,11 +1601,27 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "MHD-19",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; ITI TF-2 3.68.4.2.2",
+        requirement: "IHE ITI TF-2 3.68.4.2.2 (the message-body is the content of the requested document), 3.65.4.1.2.1 (hash, size); HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
         level: Level::Shall,
         actor: RESPONDER,
-        title: "The retrieved document's size and SHA-1 equal the DocumentReference's size and hash",
+        title: "The retrieved document's size and SHA-1 equal the DocumentReference's size and hash (the content of a Binary resource when a FHIR type was asked)",
         eval: mhd_19,
+    },
+    Check {
+        id: "MHD-21",
+        requirement: "IHE ITI TF-2 3.65.4.1.2 (ITI-65 Provide Document Bundle), 3.65.4.1.2.2 (subject)",
+        level: Level::Shall,
+        actor: SOURCE,
+        title: "A Document Source publishes the documents of the study, and the patient, it was asked to",
+        eval: mhd_21,
+    },
+    Check {
+        id: "MHD-22",
+        requirement: "IHE ITI TF-2 3.66.4.1.2.1, 3.67.4.1.2.1 (patient or patient.identifier)",
+        level: Level::Shall,
+        actor: CONSUMER,
+        title: "A Document Consumer searches for the patient it was asked about",
+        eval: mhd_22,
     },
 ];
 

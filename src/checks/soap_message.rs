@@ -38,6 +38,15 @@ pub enum Unreadable {
     NotSoap(String),
 }
 
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unreadable::NoMessage => f.write_str("no message from the SUT"),
+            Unreadable::NotSoap(why) => write!(f, "not a SOAP message: {why}"),
+        }
+    }
+}
+
 impl<'a> SutMessage<'a> {
     /// Find the SUT's message in `ex`.
     pub fn of(ex: &'a Exchange) -> Result<SutMessage<'a>, Unreadable> {
@@ -165,6 +174,24 @@ pub fn harness_request(ex: &Exchange) -> Option<Message> {
     };
     let env = soap::parse_envelope(&xml).ok()?;
     ebrim::parse_message(env.body.as_ref()?).ok()
+}
+
+/// The `wsa:MessageID` of the request the harness sent in an outbound exchange: the id a response
+/// must name in its `wsa:RelatesTo`.
+pub fn harness_message_id(ex: &Exchange) -> Option<String> {
+    if ex.direction != Direction::Outbound {
+        return None;
+    }
+    let ct = ex.request.header("content-type").unwrap_or("");
+    let body = &ex.request.body.kept;
+    let xml: Bytes = if soap::is_multipart_related(ct) {
+        let m = soap::parse_mtom(ct, body, &soap::MtomLimits::default()).ok()?;
+        Bytes::from(m.root)
+    } else {
+        body.clone()
+    };
+    let env = soap::parse_envelope(&xml).ok()?;
+    env.addressing.message_id.map(|m| m.value)
 }
 
 fn strip_angle(s: &str) -> String {

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::soap_message::{harness_request, SutMessage, Unreadable};
+use super::soap_message::{harness_message_id, harness_request, SutMessage, Unreadable};
 use super::{Check, Level, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
 use crate::model::ebrim::{self as e, Message, Rule, Violation};
@@ -74,7 +74,7 @@ fn families(rule: &str) -> &'static [Family] {
             &[Response]
         }
         "EBRIM-01" => &[Submission, QueryResponse],
-        "ITI18-08" | "ITI18-09" => &[QueryResponse],
+        "ITI18-08" | "ITI18-09" | "ITI18-10" => &[QueryResponse],
         "ITI43-01" => &[RetrieveRequest],
         "ITI43-02" | "ITI43-03" | "ITI43-03W" | "RAD69-06" => &[RetrieveResponse],
         r if r.starts_with("XDS-SOAP") => &[Envelope],
@@ -127,6 +127,7 @@ pub fn judge(ex: &Exchange) -> Judged {
         Direction::Inbound => (e::Direction::Request, req_action),
     };
     let mut v = e::validate_envelope(&env, direction, Some(action));
+    v.extend(relates_to_request(ex, &env));
     let mut applied = vec![Family::Envelope];
     if env.fault.is_some() {
         // A SOAP Fault carries no ebXML message: the envelope rules are all that apply.
@@ -221,6 +222,28 @@ pub fn judge(ex: &Exchange) -> Judged {
         _ => {}
     }
     Judged::Violations(v, applied)
+}
+
+/// XDS-SOAP-03 with the request in view: a response's wsa:RelatesTo names the wsa:MessageID of the
+/// request it answers (W3C WS-Addressing 1.0 Core §3.4; ITI TF-2 Appendix V), or it is the answer
+/// to another message.
+fn relates_to_request(ex: &Exchange, env: &crate::transport::soap::Envelope) -> Vec<Violation> {
+    let (Some(asked), Some(got)) = (harness_message_id(ex), env.addressing.relates_to.as_ref())
+    else {
+        return Vec::new();
+    };
+    if got.value.trim() == asked.trim() || got.value.is_empty() {
+        return Vec::new();
+    }
+    vec![Violation {
+        rule: e::SOAP_03.id,
+        requirement: e::SOAP_03.requirement,
+        level: e::SOAP_03.level,
+        message: format!(
+            "wsa:RelatesTo {} is not the request's wsa:MessageID {asked}",
+            got.value
+        ),
+    }]
 }
 
 /// ITI43-02 with the request in view: Success means every requested document came back (ITI TF-2
@@ -410,6 +433,7 @@ xds_checks! {
     ITI18_07 => iti18_07, "Document Consumer (ITI-18)";
     ITI18_08 => iti18_08, "Document Registry (ITI-18)";
     ITI18_09 => iti18_09, "Document Registry (ITI-18)";
+    ITI18_10 => iti18_10, "Document Registry (ITI-18)";
     ITI43_01 => iti43_01, "Document Consumer (ITI-43)";
     ITI43_02 => iti43_02, "Document Repository / Imaging Document Source";
     ITI43_03 => iti43_03, "Document Repository / Imaging Document Source";

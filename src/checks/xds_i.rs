@@ -19,6 +19,9 @@ use crate::model::ebrim::{
 };
 use crate::model::kos;
 
+mod identity;
+pub use identity::{entry_mismatches, metadata_differences, retrieve_mismatches};
+
 /// A document the registry holds, as the scenario knows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegisteredDoc {
@@ -59,12 +62,48 @@ pub struct XdsExpect {
     /// The modalities of the study the manifest shares (a KOS lists UIDs only: the harness
     /// knows them from its test data).
     pub modalities: BTreeSet<String>,
+    /// ITI-18 ObjectRef answers: the DocumentEntries the references resolve to (a LeafClass
+    /// GetDocuments by entryUUID sent after the query), judged in place of the bare references.
+    pub resolved: Option<Vec<DocumentEntry>>,
+    /// Why that GetDocuments returned no entries, when it was refused (status and error codes).
+    pub resolution_refusal: Option<String>,
+    /// ITI-43: SHA-1 (lower-case hex) and size of each MIME part of the response, by Content-ID,
+    /// digested while the body streamed (the evidence keeps large parts only as a summary).
+    pub streamed: BTreeMap<String, (String, u64)>,
+    /// The DocumentEntry the harness registered (RAD-68), for the metadata round trip.
+    pub registered: Option<DocumentEntry>,
+    /// What the SUT was asked to act on, when the SUT is the initiator (a trigger).
+    pub asked: Option<Asked>,
+}
+
+/// What a trigger asked the SUT (a source or a consumer) to act on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Asked {
+    /// The patient, as the affinity domain identifies it (CX).
+    pub patient: String,
+    /// The study.
+    pub study: String,
+    /// The manifest's uniqueId.
+    pub manifest: String,
+    /// The repositoryUniqueId of the repository that holds the manifest.
+    pub repository: String,
 }
 
 fn parsed(s: &Subject<'_>) -> Result<Message, Verdict> {
-    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(format!("{e:?}")))?;
+    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(e.to_string()))?;
     msg.message()
         .map_err(|why| Verdict::na(format!("no ebXML message to judge: {why}")))
+}
+
+/// A judgement that could not be made because the answer is not the message the request calls
+/// for (not readable, a SOAP Fault, another message), where the scenario knows what the answer
+/// must hold: that content was owed, so its absence is a Fail of this check, never a reason to
+/// skip it (a refused valid request is not "not applicable").
+fn owed(v: Verdict, expected: impl Into<String>) -> Verdict {
+    match v {
+        Verdict::NotApplicable(why) => Verdict::fail(expected, why),
+        other => other,
+    }
 }
 
 fn registry_response(m: &Message) -> Option<&RegistryResponse> {
@@ -102,7 +141,7 @@ fn xdsi_01(s: &Subject<'_>) -> Verdict {
     );
     let msg = match SutMessage::of(s.exchange) {
         Ok(m) => m,
-        Err(err) => return Verdict::fail(expected, format!("{err:?}")),
+        Err(err) => return Verdict::fail(expected, err.to_string()),
     };
     let m = match msg.message() {
         Ok(m) => m,
@@ -163,11 +202,134 @@ fn xdsi_01(s: &Subject<'_>) -> Verdict {
     Verdict::Pass
 }
 
-/// XDSI-02: a stored query returns exactly the matching DocumentEntries.
+/// The query the harness sent in the subject's exchange, if it was a stored query.
+fn harness_query(s: &Subject<'_>) -> Option<e::AdhocQueryRequest> {
+    match super::soap_message::harness_request(s.exchange) {
+        Some(Message::AdhocQueryRequest(q)) => Some(q),
+        _ => None,
+    }
+}
+
+/// The DocumentEntries an ITI-18 answer gives: its ExtrinsicObjects, or for an answer of
+/// ObjectRefs the entries they resolve to (None when they were not resolved).
+fn answered_entries(
+    s: &Subject<'_>,
+    r: &e::AdhocQueryResponse,
+) -> Result<Option<Vec<DocumentEntry>>, Vec<String>> {
+    if r.objects.object_refs.is_empty() || !r.objects.extrinsic_objects.is_empty() {
+        return Ok(Some(r.objects.document_entries()));
+    }
+    let Some(resolved) = &s.expect.xds.resolved else {
+        return Ok(None);
+    };
+    // Every reference must name an entry the registry resolves (ITI TF-2 3.18.4.1.2.3.7.5).
+    let mut unresolved = Vec::new();
+    let mut entries = Vec::new();
+    for id in r.objects.object_refs.iter().filter_map(|o| o.id.as_deref()) {
+        match resolved
+            .iter()
+            .find(|d| d.entry_uuid.as_deref().map(str::trim) == Some(id.trim()))
+        {
+            Some(d) => entries.push(d.clone()),
+            None => unresolved.push(format!(
+                "ObjectRef {id} resolves to no DocumentEntry (GetDocuments by entryUUID{})",
+                s.expect
+                    .xds
+                    .resolution_refusal
+                    .as_deref()
+                    .map(|r| format!(" answered {r}"))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    if unresolved.is_empty() {
+        Ok(Some(entries))
+    } else {
+        Err(unresolved)
+    }
+}
+
+/// XDSI-02: a stored query returns exactly the matching DocumentEntries, in the form asked.
 fn xdsi_02(s: &Subject<'_>) -> Verdict {
     let Some(want) = &s.expect.xds.matches else {
         return Verdict::na("the scenario does not know the matching documents");
     };
+    let expected = format!("the {} matching DocumentEntries, and only them", want.len());
+    let owes = |v: Verdict| {
+        if want.is_empty() {
+            v
+        } else {
+            owed(v, expected.clone())
+        }
+    };
+    let m = match parsed(s) {
+        Ok(m) => m,
+        Err(v) => return owes(v),
+    };
+    let Message::AdhocQueryResponse(r) = m else {
+        return owes(Verdict::na("not a stored query response"));
+    };
+    let tolerated = &s.expect.xds.tolerated;
+    let leaf_asked = harness_query(s)
+        .and_then(|q| q.return_type)
+        .is_some_and(|t| t == "LeafClass");
+    let refs_only = !r.objects.object_refs.is_empty() && r.objects.extrinsic_objects.is_empty();
+    if refs_only && leaf_asked {
+        // ITI TF-2 3.18.4.1.2.1: LeafClass returns the full objects; references name nothing
+        // the consumer can check or use.
+        return Verdict::fail(
+            format!("{expected}, as full ExtrinsicObjects (returnType LeafClass)"),
+            format!("{} ObjectRef(s)", r.objects.object_refs.len()),
+        );
+    }
+    let entries = match answered_entries(s, &r) {
+        Ok(Some(entries)) => entries,
+        Ok(None) => {
+            // References not resolved: their count is all that can be told.
+            let n = r.objects.object_refs.len();
+            return if n >= want.len() && n <= want.len() + tolerated.len() {
+                Verdict::Pass
+            } else {
+                Verdict::fail(
+                    format!("{} ObjectRef(s), one per matching document", want.len()),
+                    format!("{n} ObjectRef(s)"),
+                )
+            };
+        }
+        Err(unresolved) => return Verdict::fail(expected, unresolved.join("; ")),
+    };
+    let got: BTreeSet<String> = entries.into_iter().filter_map(|d| d.unique_id).collect();
+    let missing: Vec<&str> = want.difference(&got).map(String::as_str).collect();
+    let extra: Vec<&str> = got
+        .difference(want)
+        .filter(|u| !tolerated.contains(*u))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() && extra.is_empty() {
+        Verdict::Pass
+    } else {
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("missing {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            parts.push(format!("not matching {}", extra.join(", ")));
+        }
+        Verdict::fail(expected, parts.join("; "))
+    }
+}
+
+/// XDSI-12: every DocumentEntry a stored query returns matches each parameter the query sent.
+fn xdsi_12(s: &Subject<'_>) -> Verdict {
+    if s.exchange.direction != Direction::Outbound || s.exchange.transaction != "ITI-18" {
+        return Verdict::na("not a registry's ITI-18 answer to the harness");
+    }
+    let Some(q) = harness_query(s) else {
+        return Verdict::na("the harness's query is not in the exchange");
+    };
+    if !identity::judges_entries(&q) {
+        return Verdict::na("the query returns no DocumentEntries to match");
+    }
     let m = match parsed(s) {
         Ok(m) => m,
         Err(v) => return v,
@@ -175,36 +337,22 @@ fn xdsi_02(s: &Subject<'_>) -> Verdict {
     let Message::AdhocQueryResponse(r) = m else {
         return Verdict::na("not a stored query response");
     };
-    let tolerated = &s.expect.xds.tolerated;
-    if !r.objects.object_refs.is_empty() && r.objects.extrinsic_objects.is_empty() {
-        let n = r.objects.object_refs.len();
-        return if n >= want.len() && n <= want.len() + tolerated.len() {
-            Verdict::Pass
-        } else {
-            Verdict::fail(
-                format!("{} ObjectRef(s), one per matching document", want.len()),
-                format!("{} ObjectRef(s)", r.objects.object_refs.len()),
-            )
-        };
-    }
-    let got: BTreeSet<String> = r
-        .objects
-        .document_entries()
-        .into_iter()
-        .filter_map(|d| d.unique_id)
+    let expected =
+        "entries that match every parameter of the query (patient, status, codes, times, ids)";
+    let entries = match answered_entries(s, &r) {
+        Ok(Some(entries)) => entries,
+        Ok(None) => return Verdict::na("ObjectRefs that were not resolved to entries"),
+        Err(unresolved) => return Verdict::fail(expected, unresolved.join("; ")),
+    };
+    let mut bad: Vec<String> = entries
+        .iter()
+        .flat_map(|d| entry_mismatches(&q, d))
         .collect();
-    let missing: Vec<&String> = want.difference(&got).collect();
-    let extra: Vec<&String> = got
-        .difference(want)
-        .filter(|u| !tolerated.contains(*u))
-        .collect();
-    if missing.is_empty() && extra.is_empty() {
+    bad.truncate(20);
+    if bad.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail(
-            format!("the {} matching DocumentEntries, and only them", want.len()),
-            format!("missing {missing:?}, not matching {extra:?}"),
-        )
+        Verdict::fail(expected, bad.join("; "))
     }
 }
 
@@ -227,7 +375,7 @@ fn document_part<'a>(msg: &SutMessage<'a>, content: &DocumentContent) -> Option<
 fn retrieve_response<'a>(
     s: &Subject<'a>,
 ) -> Result<(SutMessage<'a>, RetrieveDocumentSetResponse), Verdict> {
-    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(format!("{e:?}")))?;
+    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(e.to_string()))?;
     match msg.message() {
         Ok(Message::RetrieveDocumentSetResponse(r)) => Ok((msg, r)),
         Ok(_) => Err(Verdict::na("not a retrieve response")),
@@ -242,7 +390,7 @@ fn xdsi_03(s: &Subject<'_>) -> Verdict {
     }
     let (_, r) = match retrieve_response(s) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return owed(v, "the registered documents, with their mimeType"),
     };
     let mut bad = Vec::new();
     for d in &r.documents {
@@ -256,7 +404,7 @@ fn xdsi_03(s: &Subject<'_>) -> Verdict {
         if let Some(want) = &reg.mime_type {
             if d.mime_type.as_deref() != Some(want.as_str()) {
                 bad.push(format!(
-                    "{}: mimeType {:?}, registered {want}",
+                    "{}: mimeType {}, registered {want}",
                     d.document_unique_id.as_deref().unwrap_or(""),
                     d.mime_type.as_deref().unwrap_or("(none)")
                 ));
@@ -270,16 +418,18 @@ fn xdsi_03(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// XDSI-04: a retrieved document has the size and SHA-1 hash the registry holds.
+/// XDSI-04: a retrieved document has the size and SHA-1 hash the registry holds, judged on the
+/// bytes when the evidence kept them, else on the digest taken while the body streamed.
 fn xdsi_04(s: &Subject<'_>) -> Verdict {
     if s.expect.xds.documents.is_empty() {
         return Verdict::na("no registered document to compare with");
     }
     let (msg, r) = match retrieve_response(s) {
         Ok(x) => x,
-        Err(v) => return v,
+        Err(v) => return owed(v, "the registered documents, with their size and hash"),
     };
     let mut bad = Vec::new();
+    let mut undigested = Vec::new();
     let mut judged = 0;
     for d in &r.documents {
         let uid = d.document_unique_id.as_deref().unwrap_or("");
@@ -292,7 +442,10 @@ fn xdsi_04(s: &Subject<'_>) -> Verdict {
                 Some(b.len() as u64),
                 Some(crate::model::ebrim::document_hash(&b)),
             ),
-            None => (document_part(&msg, content).map(|p| p.size), None),
+            None => match streamed_digest(s, content) {
+                Some((hash, size)) => (Some(size), Some(hash)),
+                None => (document_part(&msg, content).map(|p| p.size), None),
+            },
         };
         judged += 1;
         if let (Some(want), Some(got)) = (reg.size, size) {
@@ -300,26 +453,256 @@ fn xdsi_04(s: &Subject<'_>) -> Verdict {
                 bad.push(format!("{uid}: {got} bytes, registered size {want}"));
             }
         }
-        if let (Some(want), Some(got)) = (&reg.hash, &hash) {
-            if !want.eq_ignore_ascii_case(got) {
+        match (&reg.hash, &hash) {
+            (Some(want), Some(got)) if !want.trim().eq_ignore_ascii_case(got) => {
                 bad.push(format!("{uid}: SHA-1 {got}, registered hash {want}"));
             }
+            (Some(_), None) => undigested.push(uid.to_string()),
+            _ => {}
         }
     }
     if judged == 0 {
-        return Verdict::na("no registered document was returned");
+        return Verdict::na("no registered document was returned (XDSI-13 judges which were)");
+    }
+    if !bad.is_empty() {
+        Verdict::fail("the registered size and hash", bad.join("; "))
+    } else if !undigested.is_empty() {
+        Verdict::na(format!(
+            "the bytes of {} were neither kept nor digested",
+            undigested.join(", ")
+        ))
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// The SHA-1 and size of an attachment digested while the response streamed.
+fn streamed_digest(s: &Subject<'_>, content: &DocumentContent) -> Option<(String, u64)> {
+    let DocumentContent::Xop { href } = content else {
+        return None;
+    };
+    let cid = crate::transport::soap::content_id_of_cid_url(href).ok()?;
+    s.expect.xds.streamed.get(cid.trim()).cloned()
+}
+
+/// XDSI-13: a retrieve returns only the documents asked for, each once, under the repository
+/// and community they were asked at.
+fn xdsi_13(s: &Subject<'_>) -> Verdict {
+    if s.exchange.direction != Direction::Outbound {
+        return Verdict::na("not a response to the harness");
+    }
+    let Some(asked) = super::soap_message::harness_request(s.exchange)
+        .as_ref()
+        .and_then(identity::asked_documents)
+    else {
+        return Verdict::na("the harness's retrieve request is not in the exchange");
+    };
+    let (_, r) = match retrieve_response(s) {
+        Ok(x) => x,
+        Err(v) => return v,
+    };
+    let bad = retrieve_mismatches(&asked, &r);
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "DocumentResponses for the documents asked only, each once, echoing their DocumentUniqueId, RepositoryUniqueId and HomeCommunityId",
+            bad.join("; "),
+        )
+    }
+}
+
+/// XDSI-14: the registry returns the DocumentEntry the harness registered, attribute for
+/// attribute.
+fn xdsi_14(s: &Subject<'_>) -> Verdict {
+    let Some(registered) = &s.expect.xds.registered else {
+        return Verdict::na("the harness registered nothing in this scenario");
+    };
+    let expected = "the metadata that was registered";
+    let m = match parsed(s) {
+        Ok(m) => m,
+        Err(v) => return owed(v, expected),
+    };
+    let Message::AdhocQueryResponse(r) = m else {
+        return owed(Verdict::na("not a stored query response"), expected);
+    };
+    let Some(returned) = r
+        .objects
+        .document_entries()
+        .into_iter()
+        .find(|d| d.unique_id.is_some() && d.unique_id == registered.unique_id)
+    else {
+        return Verdict::na("the registered entry is not in the answer (XDSI-02 judges that)");
+    };
+    let diff = metadata_differences(registered, &returned);
+    if diff.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(expected, diff.join("; "))
+    }
+}
+
+/// XDSI-15: an Imaging Document Source asked to publish the manifest of a study publishes that
+/// study's manifest, for its patient.
+fn xdsi_15(s: &Subject<'_>) -> Verdict {
+    let Some(asked) = &s.expect.xds.asked else {
+        return Verdict::na("the SUT was not asked to publish a given study");
+    };
+    if s.exchange.direction != Direction::Inbound {
+        return Verdict::na("not a request of the SUT");
+    }
+    let msg = match SutMessage::of(s.exchange) {
+        Ok(m) => m,
+        Err(err) => return Verdict::na(format!("no SOAP message: {err}")),
+    };
+    let Ok(Message::ProvideAndRegister(p)) = msg.message() else {
+        return Verdict::na("not a Provide and Register request");
+    };
+    let mut bad = Vec::new();
+    let sets: Vec<e::SubmissionSet> = p
+        .submit
+        .objects
+        .submission_set_packages()
+        .into_iter()
+        .map(|o| o.submission_set())
+        .collect();
+    for ss in &sets {
+        if ss.patient_id.as_deref().map(str::trim) != Some(asked.patient.as_str()) {
+            bad.push(format!(
+                "SubmissionSet patientId {}",
+                ss.patient_id.as_deref().unwrap_or("(none)")
+            ));
+        }
+    }
+    let mut manifests = 0;
+    for eo in &p.submit.objects.extrinsic_objects {
+        let d = eo.document_entry();
+        let who = d.unique_id.clone().unwrap_or_else(|| "an entry".into());
+        if d.patient_id.as_deref().map(str::trim) != Some(asked.patient.as_str()) {
+            bad.push(format!(
+                "{who}: patientId {}",
+                d.patient_id.as_deref().unwrap_or("(none)")
+            ));
+        }
+        let bytes = p
+            .documents
+            .iter()
+            .find(|doc| doc.id.is_some() && doc.id == eo.id)
+            .and_then(|doc| document_bytes(&msg, &doc.content));
+        if let Some(study) = bytes
+            .as_deref()
+            .and_then(|b| kos::parse(b).ok())
+            .and_then(|m| m.study.instance_uid)
+        {
+            manifests += 1;
+            if study != asked.study {
+                bad.push(format!("{who}: the manifest of study {study}"));
+            }
+        }
+    }
+    if manifests == 0 && bad.is_empty() {
+        return Verdict::fail(
+            format!("the manifest of study {}", asked.study),
+            "no manifest (KOS) in the submission",
+        );
     }
     if bad.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail("the registered size and hash", bad.join("; "))
+        Verdict::fail(
+            format!(
+                "the manifest of study {} for patient {}",
+                asked.study, asked.patient
+            ),
+            bad.join("; "),
+        )
+    }
+}
+
+/// XDSI-16: a Document Consumer asked to find the manifests of a patient queries for that
+/// patient; asked to retrieve a manifest, it asks for that manifest at its repository.
+fn xdsi_16(s: &Subject<'_>) -> Verdict {
+    let Some(asked) = &s.expect.xds.asked else {
+        return Verdict::na("the SUT was not asked about a given patient or manifest");
+    };
+    if s.exchange.direction != Direction::Inbound {
+        return Verdict::na("not a request of the SUT");
+    }
+    let m = match parsed(s) {
+        Ok(m) => m,
+        Err(v) => return v,
+    };
+    match m {
+        Message::AdhocQueryRequest(q) => {
+            const PATIENT: &[&str] = &[
+                "$XDSDocumentEntryPatientId",
+                "$patientId",
+                "$XDSSubmissionSetPatientId",
+                "$XDSFolderPatientId",
+            ];
+            let named: Vec<String> = q
+                .params
+                .iter()
+                .filter(|p| PATIENT.contains(&p.name.trim()))
+                .flat_map(identity::slot_values)
+                .collect();
+            let expected = format!("a query for patient {}", asked.patient);
+            if named.is_empty() {
+                Verdict::fail(expected, "a query naming no patient")
+            } else if named.iter().all(|p| p.trim() == asked.patient) {
+                Verdict::Pass
+            } else {
+                Verdict::fail(
+                    expected,
+                    format!("a query for patient {}", named.join(", ")),
+                )
+            }
+        }
+        Message::RetrieveDocumentSetRequest(r) => {
+            let bad: Vec<String> = r
+                .documents
+                .iter()
+                .filter(|d| {
+                    d.document_unique_id.as_deref().map(str::trim) != Some(asked.manifest.as_str())
+                        || d.repository_unique_id.as_deref().map(str::trim)
+                            != Some(asked.repository.as_str())
+                })
+                .map(|d| {
+                    format!(
+                        "{} at {}",
+                        d.document_unique_id
+                            .as_deref()
+                            .unwrap_or("(no DocumentUniqueId)"),
+                        d.repository_unique_id
+                            .as_deref()
+                            .unwrap_or("(no RepositoryUniqueId)")
+                    )
+                })
+                .collect();
+            if bad.is_empty() && !r.documents.is_empty() {
+                Verdict::Pass
+            } else {
+                Verdict::fail(
+                    format!(
+                        "manifest {} at repository {}",
+                        asked.manifest, asked.repository
+                    ),
+                    if bad.is_empty() {
+                        "no DocumentRequest".to_string()
+                    } else {
+                        bad.join("; ")
+                    },
+                )
+            }
+        }
+        _ => Verdict::na("not an ITI-18 or ITI-43 request"),
     }
 }
 
 /// The manifest and its DocumentEntry in the subject: the attached KOS and its metadata in an
 /// inbound RAD-68, or the retrieved KOS (ITI-43) and the entry the registry returned.
 fn manifest_and_entry(s: &Subject<'_>) -> Result<(kos::Manifest, DocumentEntry), Verdict> {
-    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(format!("{e:?}")))?;
+    let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(e.to_string()))?;
     let m = msg.message().map_err(Verdict::na)?;
     let (entry, bytes) = match (s.exchange.direction, m) {
         (Direction::Inbound, Message::ProvideAndRegister(p)) => {
@@ -397,7 +780,10 @@ fn xdsi_06(s: &Subject<'_>) -> Verdict {
     } else {
         Verdict::fail(
             format!("sourcePatientId with id {pid} (KOS Patient ID)"),
-            format!("sourcePatientId {got:?}"),
+            format!(
+                "sourcePatientId {}",
+                if got.is_empty() { "(none)" } else { got }
+            ),
         )
     }
 }
@@ -420,7 +806,7 @@ fn xdsi_07(s: &Subject<'_>) -> Verdict {
     } else {
         Verdict::fail(
             format!("{study}^^^^{}", e::REFERENCE_ID_STUDY_INSTANCE_UID),
-            format!("referenceIdList {:?}", entry.reference_ids),
+            format!("referenceIdList [{}]", entry.reference_ids.join(", ")),
         )
     }
 }
@@ -444,8 +830,19 @@ fn xdsi_08(s: &Subject<'_>) -> Verdict {
         Verdict::Pass
     } else {
         Verdict::fail(
-            format!("event codes for modalities {modalities:?}"),
-            format!("eventCodeList {codes:?}, missing {missing:?}"),
+            format!(
+                "event codes for modalities {}",
+                modalities.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            format!(
+                "eventCodeList [{}], missing {}",
+                codes.iter().copied().collect::<Vec<_>>().join(", "),
+                missing
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
     }
 }
@@ -478,7 +875,10 @@ fn xdsi_09(s: &Subject<'_>) -> Verdict {
     if bad.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail(format!("one of {:?}", x.transfer_syntaxes), bad.join("; "))
+        Verdict::fail(
+            format!("one of {}", x.transfer_syntaxes.join(", ")),
+            bad.join("; "),
+        )
     }
 }
 
@@ -491,7 +891,13 @@ fn xdsi_10(s: &Subject<'_>) -> Verdict {
     };
     let (msg, r) = match retrieve_response(s) {
         Ok(v) => v,
-        Err(v) => return v,
+        Err(v) if want.is_empty() => return v,
+        Err(v) => {
+            return owed(
+                v,
+                format!("the {} requested instances the source holds", want.len()),
+            )
+        }
     };
     let mut got = BTreeSet::new();
     let mut bad = Vec::new();
@@ -529,7 +935,14 @@ fn xdsi_10(s: &Subject<'_>) -> Verdict {
     }
     let missing: Vec<&String> = want.difference(&got).collect();
     if !missing.is_empty() {
-        bad.push(format!("not returned: {missing:?}"));
+        bad.push(format!(
+            "not returned: {}",
+            missing
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if bad.is_empty() {
         Verdict::Pass
@@ -671,6 +1084,46 @@ pub static CHECKS: &[Check] = &[
         actor: "Imaging Document Source",
         title: "RAD-69 returns exactly the requested instances the source holds, under the requested study and series",
         eval: xdsi_10,
+    },
+    Check {
+        id: "XDSI-12",
+        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14; ITI TF-2 §3.18.4.1.3",
+        level: Level::Shall,
+        actor: "Document Registry",
+        title: "Every DocumentEntry a stored query returns matches each parameter of the query (patient, status, codes, times, ids)",
+        eval: xdsi_12,
+    },
+    Check {
+        id: "XDSI-13",
+        requirement: "IHE ITI TF-2 §3.43.4.2.2; RAD TF-2 §4.69.4.2.3",
+        level: Level::Shall,
+        actor: "Document Repository / Imaging Document Source",
+        title: "A retrieve returns only the documents asked for, each once, under the RepositoryUniqueId and HomeCommunityId they were asked at",
+        eval: xdsi_13,
+    },
+    Check {
+        id: "XDSI-14",
+        requirement: "IHE ITI TF-2 §3.42.4.1.3, §3.18.4.1.3; ITI TF-3 §4.2.3.2",
+        level: Level::Shall,
+        actor: "Document Registry",
+        title: "The registry returns the DocumentEntry metadata that was registered, Approved",
+        eval: xdsi_14,
+    },
+    Check {
+        id: "XDSI-15",
+        requirement: "IHE RAD TF-2 §4.68.4.1.2.1, §4.68.4.1.2.3; ITI TF-2 §3.41.4.1.2",
+        level: Level::Shall,
+        actor: "Imaging Document Source",
+        title: "The source publishes the manifest of the study it was asked to, for that study's patient",
+        eval: xdsi_15,
+    },
+    Check {
+        id: "XDSI-16",
+        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.43.4.1.2",
+        level: Level::Shall,
+        actor: "Document Consumer",
+        title: "The consumer queries for the patient, and retrieves the manifest at the repository, it was asked about",
+        eval: xdsi_16,
     },
     Check {
         id: "XDSI-11",

@@ -5,7 +5,7 @@
 //! [mhd]
 //! base_url = "http://127.0.0.1:18080/fhir"  # ITI-65 POST target and ITI-66/67 search base
 //! comprehensive = false                      # claims the Comprehensive Metadata option
-//! xml = true                                 # answers application/fhir+xml too (ITI-66/67)
+//! xml = true                                 # accepted, no effect: a Responder answers XML and JSON
 //! manifest_format = "both"                   # kos | fhir | both: the MADO manifests it publishes
 //! code_table = "mado-ti"                     # mado-ti | dicom-final: the MADO code table
 //! patient_id_system = "urn:oid:1.3.6.1.4.1.21367.13.20.1000"
@@ -64,7 +64,9 @@ pub struct Mhd {
     pub base_url: String,
     /// Comprehensive Metadata option claimed.
     pub comprehensive: bool,
-    /// FHIR XML supported.
+    /// FHIR XML declared supported. Kept so that older profiles load; it no longer makes the FHIR XML
+    /// scenario not applicable: a Document Responder shall support both XML and JSON (ITI TF-2
+    /// 3.67.4.1.2.2), and no MHD option lets it claim one only.
     pub xml: bool,
     /// MADO manifest formats published.
     pub manifest_format: ManifestFormat,

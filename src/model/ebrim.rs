@@ -1570,7 +1570,7 @@ macro_rules! rules {
 rules! {
     SOAP_01 = ("XDS-SOAP-01", "ITI TF-2 Appendix V.2.1", Error, "The envelope uses SOAP 1.2");
     SOAP_02 = ("XDS-SOAP-02", "ITI TF-2 Appendix V; ITI TF-2 3.18/3.41/3.43 WSDL; RAD TF-2 4.69 WSDL", Error, "wsa:Action is present, mustUnderstand, and equals the transaction's action");
-    SOAP_03 = ("XDS-SOAP-03", "ITI TF-2 Appendix V", Error, "A request carries wsa:MessageID; a response carries wsa:RelatesTo");
+    SOAP_03 = ("XDS-SOAP-03", "ITI TF-2 Appendix V", Error, "A request carries wsa:MessageID; a response carries wsa:RelatesTo naming it");
     SOAP_04 = ("XDS-SOAP-04", "W3C MTOM; ITI TF-2 Appendix V", Error, "MTOM Content-Type is multipart/related with type=application/xop+xml and start-info=application/soap+xml; action equals wsa:Action");
     SOAP_05 = ("XDS-SOAP-05", "W3C XOP 1.0 §3", Error, "Every xop:Include resolves to a MIME part; no unreferenced parts");
     SOAP_07 = ("XDS-SOAP-07", "ITI TF-3 4.2.4", Error, "Response status is one of the Success, Failure, PartialSuccess URNs");
@@ -1611,6 +1611,7 @@ rules! {
     ITI18_07 = ("ITI18-07", "ITI TF-2 3.18.4.1.2.3.6", Error, "Only EventCodeList and ConfidentialityCode slots repeat");
     ITI18_08 = ("ITI18-08", "ITI TF-2 3.18.4.1.3", Error, "Returned DocumentEntries carry objectType, status, hash, size and repositoryUniqueId");
     ITI18_09 = ("ITI18-09", "ITI TF-2 3.18.4.1.3", Error, "An ObjectRef response holds only ObjectRefs");
+    ITI18_10 = ("ITI18-10", "ITI TF-2 3.18.4.1.2.1 (returnType LeafClass)", Error, "A LeafClass query is answered with the full objects, not ObjectRefs");
     ITI43_01 = ("ITI43-01", "ITI TF-2 3.43.4.1.2", Error, "At least one DocumentRequest, each with RepositoryUniqueId and DocumentUniqueId");
     ITI43_02 = ("ITI43-02", "ITI TF-2 3.43.4.2.2", Error, "Status agrees with the documents returned (Failure: none; PartialSuccess: some, with errors)");
     ITI43_03 = ("ITI43-03", "ITI TF-2 3.43.4.2.2", Error, "Error-severity RegistryErrors of a retrieve use a retrieve error code");
@@ -1642,7 +1643,10 @@ pub fn has_errors(v: &[Violation]) -> bool {
 
 fn show(s: Option<&str>) -> String {
     match s {
-        Some(s) => format!("{:?}", s.chars().take(120).collect::<String>()),
+        Some(s) => format!(
+            "\"{}\"",
+            s.chars().take(120).collect::<String>().escape_debug()
+        ),
         None => "(absent)".to_owned(),
     }
 }
@@ -2340,7 +2344,7 @@ fn check_identifier(
             out.push(Violation::of(
                 &ITI41_08N,
                 format!(
-                    "{who}: ExternalIdentifier {} Name is {}, expected {expected:?}",
+                    "{who}: ExternalIdentifier {} Name is {}, expected \"{expected}\"",
                     show(e.id.as_deref()),
                     show(e.name.first().map(|n| n.value.as_str()))
                 ),
@@ -2389,7 +2393,7 @@ pub fn validate_envelope(
                 if h.value != exp {
                     out.push(Violation::of(
                         &SOAP_02,
-                        format!("wsa:Action is {}, expected {exp:?}", show(Some(&h.value))),
+                        format!("wsa:Action is {}, expected \"{exp}\"", show(Some(&h.value))),
                     ));
                 }
             }
@@ -3022,6 +3026,17 @@ pub fn validate_query_response(
         out.push(Violation::of(
             &ITI18_09,
             "response mixes ObjectRef and LeafClass objects",
+        ));
+    }
+    // ITI TF-2 3.18.4.1.2.1: LeafClass asks for the objects themselves; a reference names an
+    // object without its metadata, which the consumer asked for.
+    if return_type == Some("LeafClass") && !o.object_refs.is_empty() {
+        out.push(Violation::of(
+            &ITI18_10,
+            format!(
+                "{} ObjectRef(s) in the answer to a LeafClass query",
+                o.object_refs.len()
+            ),
         ));
     }
     for e in &o.extrinsic_objects {

@@ -228,6 +228,40 @@ pub enum Fault {
     StowForeignReference,
     /// The STOW-RS response's Retrieve URL names another study than the one stored (PS3.18 10.5.3, Annex I).
     StowWrongRetrieveUrl,
+    /// A FindDocuments that filters by formatCode returns an entry of another formatCode (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsQueryOtherFormat,
+    /// A LeafClass FindDocuments is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1).
+    XdsLeafClassAsObjectRef,
+    /// An ObjectRef FindDocuments answer names an entry of another patient in place of one of the patient's (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsObjectRefOtherPatient,
+    /// ITI-43 returns another document of the repository, under that document's uniqueId, in place of the one asked (ITI TF-2 3.43.4.2.2).
+    XdsRetrieveOtherDocument,
+    /// ITI-43 returns other bytes of the registered size (the document reversed), which the evidence does not keep (ITI TF-3 4.2.3.2 hash).
+    XdsRetrieveSameSizeOtherBytes,
+    /// The registry stores a RAD-68 submission with another creationTime than submitted (ITI TF-2 3.42.4.1.3).
+    XdsRegistryAltersMetadata,
+    /// The built-in Imaging Document Source that plays a SUT publishes the manifest of another study than the one it was asked to (RAD TF-2 4.68.4.1.2).
+    XdsBuiltinSourceOtherStudy,
+    /// The built-in Document Consumer that plays a SUT queries for another patient than the one it was asked about (ITI TF-2 3.18.4.1.2.3.7.1).
+    XdsBuiltinConsumerOtherPatient,
+    /// RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3).
+    Rad69WrongRepositoryId,
+    /// ITI-67 answers add a DocumentReference of another patient (ITI TF-2 3.67.4.1.3).
+    MhdSearchOtherPatient,
+    /// ITI-67 answers page after the first match, and the next page repeats the first one (FHIR R4 3.1.1.6 paging).
+    MhdSearchPagesRepeat,
+    /// ITI-66 answers are Bundles of type collection instead of searchset (ITI TF-2 3.66.4.2.2).
+    MhdListsNotSearchset,
+    /// POST [type]/_search is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2: GET and POST are both supported).
+    MhdPostSearch400,
+    /// The Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction).
+    MhdAcceptsInvalidFhir,
+    /// The built-in Document Source that plays a SUT publishes the manifest of another study than the one it was asked to (ITI TF-2 3.65.4.1.2).
+    MhdBuiltinSourceOtherStudy,
+    /// The built-in Document Consumer that plays a SUT searches for another patient than the one it was asked about (ITI TF-2 3.67.4.1.2.1).
+    MhdBuiltinConsumerOtherPatient,
+    /// XDS responses carry a wsa:RelatesTo naming another message than the request (WS-Addressing 1.0 Core 3.4; ITI TF-2 Appendix V).
+    XdsRelatesToOtherMessage,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -344,6 +378,23 @@ impl Fault {
         Fault::StowEmptyResponse,
         Fault::StowForeignReference,
         Fault::StowWrongRetrieveUrl,
+        Fault::XdsQueryOtherFormat,
+        Fault::XdsLeafClassAsObjectRef,
+        Fault::XdsObjectRefOtherPatient,
+        Fault::XdsRetrieveOtherDocument,
+        Fault::XdsRetrieveSameSizeOtherBytes,
+        Fault::XdsRegistryAltersMetadata,
+        Fault::XdsBuiltinSourceOtherStudy,
+        Fault::XdsBuiltinConsumerOtherPatient,
+        Fault::Rad69WrongRepositoryId,
+        Fault::MhdSearchOtherPatient,
+        Fault::MhdSearchPagesRepeat,
+        Fault::MhdListsNotSearchset,
+        Fault::MhdPostSearch400,
+        Fault::MhdAcceptsInvalidFhir,
+        Fault::MhdBuiltinSourceOtherStudy,
+        Fault::MhdBuiltinConsumerOtherPatient,
+        Fault::XdsRelatesToOtherMessage,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -450,6 +501,23 @@ impl Fault {
             Fault::StowEmptyResponse => "stow-empty-response",
             Fault::StowForeignReference => "stow-foreign-reference",
             Fault::StowWrongRetrieveUrl => "stow-wrong-retrieve-url",
+            Fault::XdsQueryOtherFormat => "xds-query-other-format",
+            Fault::XdsLeafClassAsObjectRef => "xds-leafclass-as-objectref",
+            Fault::XdsObjectRefOtherPatient => "xds-objectref-other-patient",
+            Fault::XdsRetrieveOtherDocument => "xds-retrieve-other-document",
+            Fault::XdsRetrieveSameSizeOtherBytes => "xds-retrieve-same-size-other-bytes",
+            Fault::XdsRegistryAltersMetadata => "xds-registry-alters-metadata",
+            Fault::XdsBuiltinSourceOtherStudy => "xds-builtin-source-other-study",
+            Fault::XdsBuiltinConsumerOtherPatient => "xds-builtin-consumer-other-patient",
+            Fault::Rad69WrongRepositoryId => "rad69-wrong-repository-id",
+            Fault::MhdSearchOtherPatient => "mhd-search-other-patient",
+            Fault::MhdSearchPagesRepeat => "mhd-search-pages-repeat",
+            Fault::MhdListsNotSearchset => "mhd-lists-not-searchset",
+            Fault::MhdPostSearch400 => "mhd-post-search-400",
+            Fault::MhdAcceptsInvalidFhir => "mhd-accepts-invalid-fhir",
+            Fault::MhdBuiltinSourceOtherStudy => "mhd-builtin-source-other-study",
+            Fault::MhdBuiltinConsumerOtherPatient => "mhd-builtin-consumer-other-patient",
+            Fault::XdsRelatesToOtherMessage => "xds-relates-to-other-message",
         }
     }
 
@@ -595,6 +663,23 @@ impl Fault {
             Fault::StowEmptyResponse => "STOW-RS answers 200 with an empty response body {}, referencing no instance",
             Fault::StowForeignReference => "STOW-RS responses list an instance that was not sent in the Referenced SOP Sequence",
             Fault::StowWrongRetrieveUrl => "the STOW-RS response's Retrieve URL (0008,1190) names another study than the one stored",
+            Fault::XdsQueryOtherFormat => "FindDocuments filtered by formatCode returns one entry with another formatCode (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::XdsLeafClassAsObjectRef => "a LeafClass FindDocuments is answered with ObjectRefs instead of the entries (ITI TF-2 3.18.4.1.2.1)",
+            Fault::XdsObjectRefOtherPatient => "an ObjectRef FindDocuments answer swaps one reference for an entry of another patient, keeping the count (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::XdsRetrieveOtherDocument => "ITI-43 returns another document of the repository in place of the one asked, status Success (ITI TF-2 3.43.4.2.2)",
+            Fault::XdsRetrieveSameSizeOtherBytes => "ITI-43 returns the document's bytes reversed: same size, another SHA-1 (ITI TF-3 4.2.3.2 hash, size)",
+            Fault::XdsRegistryAltersMetadata => "the registry stores RAD-68 submissions with another creationTime than submitted (ITI TF-2 3.42.4.1.3)",
+            Fault::XdsBuiltinSourceOtherStudy => "the built-in Imaging Document Source that plays a SUT publishes another study's manifest than the one asked (RAD TF-2 4.68.4.1.2)",
+            Fault::XdsBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT queries for another patient than the one asked (ITI TF-2 3.18.4.1.2.3.7.1)",
+            Fault::Rad69WrongRepositoryId => "RAD-69 DocumentResponses carry another RepositoryUniqueId than the one asked (RAD TF-2 4.69.4.2.3)",
+            Fault::MhdSearchOtherPatient => "ITI-67 answers add a DocumentReference whose subject is another Patient (ITI TF-2 3.67.4.1.3)",
+            Fault::MhdSearchPagesRepeat => "ITI-67 answers hold the first match and a next link whose page repeats it, so the other matches never come (FHIR R4 3.1.1.6)",
+            Fault::MhdListsNotSearchset => "ITI-66 answers a Bundle of type collection instead of searchset (ITI TF-2 3.66.4.2.2)",
+            Fault::MhdPostSearch400 => "POST [type]/_search is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2)",
+            Fault::MhdAcceptsInvalidFhir => "the Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction; ITI TF-2 3.65.4.1.3)",
+            Fault::MhdBuiltinSourceOtherStudy => "the built-in Document Source that plays a SUT publishes another study's manifest than the one asked (ITI TF-2 3.65.4.1.2)",
+            Fault::MhdBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT searches for another patient than the one asked (ITI TF-2 3.66/3.67.4.1.2.1)",
+            Fault::XdsRelatesToOtherMessage => "XDS responses carry a wsa:RelatesTo naming another message than the request they answer (WS-Addressing 1.0 Core 3.4)",
         }
     }
 }

@@ -297,6 +297,17 @@ fn apply_search_faults(
             }
         }
     }
+    if resource_type == "DocumentReference" && st.has(Fault::MhdSearchOtherPatient) {
+        // A DocumentReference of someone else, among the patient's.
+        if let Some(mut other) = hits.first().cloned() {
+            other["id"] = json!("of-another-patient");
+            other["masterIdentifier"] =
+                json!({"system": "urn:ietf:rfc:3986", "value": "urn:oid:2.25.4242"});
+            other["identifier"] = json!([]);
+            other["subject"] = json!({"reference": "Patient/another-patient"});
+            hits.push(other);
+        }
+    }
     if st.has(Fault::MhdKosWrongFormat) {
         for h in hits.iter_mut() {
             let is_kos = h
@@ -337,11 +348,24 @@ fn search_answer(
                     extra: Vec::new(),
                 };
             }
-            let mut answer = fhir_answer(
-                StatusCode::OK,
-                &searchset(st, resource_type, hits, url),
-                format,
-            );
+            // The fault pages after the first match, and its next page repeats the first.
+            let paged = st.has(Fault::MhdSearchPagesRepeat)
+                && resource_type == "DocumentReference"
+                && url.contains('?')
+                && hits.len() > 1;
+            if paged {
+                hits.truncate(1);
+            }
+            let mut set = searchset(st, resource_type, hits, url);
+            if paged && !params.iter().any(|(k, _)| k == "_page") {
+                if let Some(links) = set.get_mut("link").and_then(Value::as_array_mut) {
+                    links.push(json!({"relation": "next", "url": format!("{url}&_page=2")}));
+                }
+            }
+            if st.has(Fault::MhdListsNotSearchset) && resource_type == "List" {
+                set["type"] = json!("collection");
+            }
+            let mut answer = fhir_answer(StatusCode::OK, &set, format);
             if st.has(Fault::MhdXmlOutOfOrder) && answer.content_type.contains("xml") {
                 answer.body = type_after_entries(&answer.body);
             }
@@ -471,11 +495,15 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
                 .any(|x| x.as_str().unwrap_or("").contains("Comprehensive"))
         })
         .unwrap_or(false);
-    let violations = crate::checks::mhd::validate_provide_bundle(
+    let mut violations = crate::checks::mhd::validate_provide_bundle(
         &bundle,
         content_type.as_deref(),
         comprehensive,
     );
+    if st.has(Fault::MhdAcceptsInvalidFhir) {
+        // The fault lets a DocumentReference without its 1..1 status through.
+        violations.retain(|v| !(v.rule == "MHD-03" && v.expression.ends_with(".status")));
+    }
     if !violations.is_empty() {
         let issues: Vec<Value> = violations
             .iter()
@@ -681,6 +709,13 @@ pub async fn handle(
                     StatusCode::METHOD_NOT_ALLOWED,
                     "not-supported",
                     "POST _search is not supported",
+                    format,
+                )
+            } else if st.has(Fault::MhdPostSearch400) {
+                outcome(
+                    StatusCode::BAD_REQUEST,
+                    "not-supported",
+                    "search by POST is not supported, use GET",
                     format,
                 )
             } else {

@@ -461,6 +461,11 @@ fn package(
     } else {
         a.action.to_string()
     };
+    let relates_to = if st.has(Fault::XdsRelatesToOtherMessage) {
+        "urn:uuid:6f1c2a3b-0000-4000-8000-000000000001"
+    } else {
+        relates_to
+    };
     let mut env = soap::response_envelope(&action, relates_to, &a.body_xml);
     if st.has(Fault::XdsNoRelatesTo) {
         if let (Some(i), Some(j)) = (env.find("<wsa:RelatesTo"), env.find("</wsa:RelatesTo>")) {
@@ -623,6 +628,65 @@ fn stored_query(st: &Shared, q: &AdhocQueryRequest) -> Answer {
             }
         }
     }
+    let find = q.query_id.as_deref() == Some(e::SQ_FIND_DOCUMENTS);
+    if st.has(Fault::XdsQueryOtherFormat)
+        && find
+        && q.params
+            .iter()
+            .any(|p| p.name == "$XDSDocumentEntryFormatCode")
+    {
+        if let Some(eo) = resp.objects.extrinsic_objects.first_mut() {
+            for c in &mut eo.classifications {
+                if c.scheme.as_deref() == Some(e::DE_FORMAT_CODE) {
+                    c.node_representation = Some("urn:ihe:rad:PDF".into());
+                    for sl in &mut c.slots {
+                        if sl.name == "codingScheme" {
+                            sl.values = vec!["1.3.6.1.4.1.19376.1.2.3".into()];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if st.has(Fault::XdsLeafClassAsObjectRef)
+        && find
+        && q.return_type.as_deref() == Some("LeafClass")
+    {
+        let refs = resp
+            .objects
+            .extrinsic_objects
+            .iter()
+            .map(|eo| e::ObjectRef {
+                id: eo.id.clone(),
+                home: None,
+            })
+            .collect();
+        resp.objects = e::RegistryObjectList {
+            object_refs: refs,
+            ..Default::default()
+        };
+    }
+    if st.has(Fault::XdsObjectRefOtherPatient)
+        && find
+        && q.return_type.as_deref() == Some("ObjectRef")
+    {
+        let asked = q
+            .params
+            .iter()
+            .find(|p| p.name == "$XDSDocumentEntryPatientId")
+            .and_then(|p| p.values.first())
+            .map(|v| v.trim().trim_matches('\'').to_string())
+            .unwrap_or_default();
+        let other = xds
+            .registry()
+            .document_entries()
+            .iter()
+            .find(|o| o.identifier(e::DE_PATIENT_ID).as_deref() != Some(asked.as_str()))
+            .and_then(|o| o.id.clone());
+        if let (Some(u), Some(last)) = (other, resp.objects.object_refs.last_mut()) {
+            last.id = Some(u);
+        }
+    }
     if st.has(Fault::XdsQueryNoHash) {
         for eo in &mut resp.objects.extrinsic_objects {
             eo.slots
@@ -727,8 +791,20 @@ fn retrieve_documents(st: &Shared, r: &RetrieveDocumentSetRequest) -> Answer {
             errors.push(error(code, &format!("no document {uid}"), location));
             continue;
         };
+        // The fault answers with another document of the repository, under its own uniqueId.
+        let (uid, stored) = if st.has(Fault::XdsRetrieveOtherDocument) {
+            repo.iter()
+                .find(|(u, _)| **u != uid)
+                .map(|(u, d)| (u.clone(), d))
+                .unwrap_or((uid, stored))
+        } else {
+            (uid, stored)
+        };
         let cid = format!("doc{i}@ihe-harness-reference");
         let mut bytes = stored.bytes.to_vec();
+        if st.has(Fault::XdsRetrieveSameSizeOtherBytes) {
+            bytes.reverse();
+        }
         if st.has(Fault::XdsRetrieveCorruptDocument) {
             if let Some(b) = bytes.last_mut() {
                 *b ^= 0x01;
@@ -837,10 +913,21 @@ fn provide_and_register(
             }
         }
     }
+    // The fault stores other metadata than was submitted (the entry's creationTime).
+    let mut stored_submit = p.submit.clone();
+    if st.has(Fault::XdsRegistryAltersMetadata) {
+        for eo in &mut stored_submit.objects.extrinsic_objects {
+            for sl in &mut eo.slots {
+                if sl.name == "creationTime" {
+                    sl.values = vec!["19700101000000".into()];
+                }
+            }
+        }
+    }
     if errors.is_empty() {
         match xds
             .registry()
-            .register(&p.submit, Some(&xds.repository_unique_id), &docs)
+            .register(&stored_submit, Some(&xds.repository_unique_id), &docs)
         {
             Ok(_) => {
                 let mut repo = xds.repository();
@@ -1070,9 +1157,14 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
                     )),
                     Some((_, bytes)) => {
                         let cid = format!("img{}@ihe-harness-reference", docs.len());
+                        let repository = if st.has(Fault::Rad69WrongRepositoryId) {
+                            format!("{}.9", xds.imaging_source_unique_id)
+                        } else {
+                            xds.imaging_source_unique_id.clone()
+                        };
                         docs.push(DocumentResponse {
                             home_community_id: None,
-                            repository_unique_id: Some(xds.imaging_source_unique_id.clone()),
+                            repository_unique_id: Some(repository),
                             document_unique_id: Some(uid.clone()),
                             new_repository_unique_id: None,
                             new_document_unique_id: None,

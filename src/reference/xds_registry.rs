@@ -1736,7 +1736,7 @@ impl<'q> Params<'q> {
     fn bad(name: &str, v: &str, what: &str) -> RegistryError {
         registry_error(
             XDS_REGISTRY_ERROR,
-            format!("{name} value {v:?} is not {what}"),
+            format!("{name} value \"{}\" is not {what}", v.escape_debug()),
             name,
         )
     }

@@ -13,9 +13,10 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 use serde_json::Value;
 
+use super::xds::stop_once;
 use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
 use crate::actors::mhd::MhdClient;
-use crate::checks::mhd::{ExpectedDocument, MhdExpect};
+use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
@@ -164,12 +165,107 @@ async fn search(
     xml: bool,
 ) -> StepResult {
     let c = client(world)?;
+    let patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, post, xml).await;
     let idx = record(world, ex)?;
-    world.mhd.hits = world.evidence.get(idx).map(hits_of).unwrap_or_default();
+    let pages = follow_pages(world, &c, idx, txn::ITI_67, xml).await?;
+    world.mhd.hits = std::iter::once(idx)
+        .chain(pages.iter().copied())
+        .filter_map(|i| world.evidence.get(i))
+        .flat_map(hits_of)
+        .collect();
     world.mhd.expect = search_expect(world, &params, &truth);
+    world.mhd.expect.mhd.patient_refs = patient_refs;
+    world.mhd.pages = pages;
     world.mhd.last = Some(idx);
     Ok(())
+}
+
+/// For a search by `patient.identifier`, the SUT's Patients that carry the identifier
+/// (`Patient/id`), looked up as a consumer grouped with PDQm would: a result whose subject
+/// references another Patient is about someone else (ITI TF-2 3.67.4.1.2.1). None when the
+/// search names no identifier or the lookup gives no searchset to read.
+async fn patient_refs_of(
+    world: &mut HarnessWorld,
+    c: &MhdClient,
+    params: &[(String, String)],
+) -> Result<Option<BTreeSet<String>>, StepError> {
+    let Some((_, token)) = params
+        .iter()
+        .find(|(k, _)| k == "patient.identifier" || k == "subject.identifier")
+    else {
+        return Ok(None);
+    };
+    let ex = c.find_patient(token, crate::actors::mhd::CONSUMER).await;
+    let idx = record(world, ex)?;
+    let Some(bundle) = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.response.as_ref())
+        .filter(|r| r.status == 200)
+        .and_then(|r| r.json())
+        .filter(|b| b.get("resourceType").and_then(Value::as_str) == Some("Bundle"))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        bundle
+            .get("entry")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| e.get("resource"))
+            .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Patient"))
+            .filter_map(|r| r.get("id").and_then(Value::as_str))
+            .map(|id| format!("Patient/{id}"))
+            .collect(),
+    ))
+}
+
+/// How many `next` pages of one search the harness follows.
+const MAX_PAGES: usize = 20;
+
+/// Follow the `next` links of the search answer `idx` (FHIR R4 §3.1.1.6), recording each page;
+/// their evidence indexes, in order. A link already followed is not followed again.
+async fn follow_pages(
+    world: &mut HarnessWorld,
+    c: &MhdClient,
+    idx: usize,
+    transaction: &'static str,
+    xml: bool,
+) -> Result<Vec<usize>, StepError> {
+    let mut pages = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut current = idx;
+    while pages.len() < MAX_PAGES {
+        let Some(next) = world.evidence.get(current).and_then(next_link) else {
+            break;
+        };
+        if !seen.insert(next.clone()) {
+            break;
+        }
+        let ex = c.next_page(transaction, &next, xml).await;
+        current = record(world, ex)?;
+        pages.push(current);
+    }
+    Ok(pages)
+}
+
+/// The `next` link of a searchset answer.
+fn next_link(ex: &Exchange) -> Option<String> {
+    let r = ex.response.as_ref().filter(|r| r.status == 200)?;
+    let b = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        crate::model::fhir::xml::to_json(&r.body.kept).ok()?
+    } else {
+        serde_json::from_slice::<Value>(&r.body.kept).ok()?
+    };
+    b.get("link")?
+        .as_array()?
+        .iter()
+        .find(|l| l.get("relation").and_then(Value::as_str) == Some("next"))
+        .and_then(|l| l.get("url").and_then(Value::as_str))
+        .map(str::to_string)
 }
 
 fn with_patient(
@@ -195,6 +291,7 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
         return Ok(());
     }
     let ctx = world.ctx.clone();
+    let mut exchanges = Vec::new();
     let result = ctx
         .mhd_data
         .get_or_init(|| async {
@@ -226,18 +323,26 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
                     return Err(format!("no provide bundle for study {alias}"));
                 };
                 let ex = c.provide_bundle(&bundle, false).await;
-                match ex.status() {
-                    Some(200) => {}
-                    other => {
+                let status = ex.status();
+                let answer: String = ex
+                    .response
+                    .as_ref()
+                    .map(|r| r.body.text_lossy())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(400)
+                    .collect();
+                let failure = ex.failure.as_ref().map(|f| f.message.clone());
+                exchanges.push(ex);
+                match (status, failure) {
+                    (Some(200), _) => {}
+                    (_, Some(why)) => {
+                        return Err(format!("ITI-65 of the documents of {alias} failed: {why}"))
+                    }
+                    (status, None) => {
                         return Err(format!(
-                            "ITI-65 of the documents of {alias} answered {other:?}: {}",
-                            ex.response
-                                .as_ref()
-                                .map(|r| r.body.text_lossy())
-                                .unwrap_or_default()
-                                .chars()
-                                .take(400)
-                                .collect::<String>()
+                            "{REFUSED}HTTP {} to the ITI-65 of the documents of {alias}: {answer}",
+                            status.map(|s| s.to_string()).unwrap_or_default()
                         ))
                     }
                 }
@@ -246,8 +351,28 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
         })
         .await
         .clone();
-    result.map_err(|e| harness_error(world, "could not publish the test documents", e))
+    let mut last = None;
+    for ex in exchanges {
+        last = Some(world.evidence.record(ex));
+    }
+    match result {
+        Ok(()) => Ok(()),
+        // A conformant bundle refused is the Recipient's breach, even when it stops the scenario.
+        Err(e) => match e.strip_prefix(REFUSED) {
+            Some(why) => Err(stop_once(
+                world,
+                "MHD-09",
+                last,
+                "HTTP 200 and a transaction-response for the conformant ITI-65 of the test documents",
+                why,
+            )),
+            None => Err(harness_error(world, "could not publish the test documents", e)),
+        },
+    }
 }
+
+/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
+const REFUSED: &str = "refused: ";
 
 /// `Patient/{id}` of fixture patient `pid` on the SUT: found by identifier, or created.
 async fn ensure_patient(
@@ -300,8 +425,11 @@ async fn ensure_patient(
         })
         .ok_or_else(|| {
             format!(
-                "could not create test patient {pid}: HTTP {:?}",
-                created.status()
+                "could not create test patient {pid}: HTTP {}",
+                created
+                    .status()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "(no answer)".into())
             )
         })
 }
@@ -334,20 +462,8 @@ async fn find_post(world: &mut HarnessWorld, alias: String) -> StepResult {
 
 #[when(expr = "the consumer finds the documents of the patient of study {string} in FHIR XML")]
 async fn find_xml(world: &mut HarnessWorld, alias: String) -> StepResult {
-    if world
-        .ctx
-        .config
-        .mhd
-        .as_ref()
-        .map(|m| !m.xml)
-        .unwrap_or(false)
-    {
-        return Err(not_applicable(
-            world,
-            "FHIR XML not claimed",
-            "the SUT profile says the SUT does not answer FHIR XML ([mhd] xml = false)",
-        ));
-    }
+    // A Document Responder shall support both XML and JSON (ITI TF-2 3.67.4.1.2.2); no option
+    // lets it claim one only, so this scenario applies to every Responder.
     let p = patient_of(world, &alias)?;
     let params = with_patient(world, &p, &[]);
     search(world, params.clone(), params, false, true).await
@@ -454,12 +570,15 @@ async fn report_no_manifest(world: &mut HarnessWorld) -> StepResult {
     {
         Ok(())
     } else {
-        Err(harness_error(
+        // The SUT holds the study's report and no manifest (the test data): an answer with
+        // other documents is its breach.
+        let idx = world.mhd.last;
+        Err(stop_once(
             world,
-            "report-only precondition",
-            format!(
-                "the study's documents are of types {types:?}: expected a report and no manifest"
-            ),
+            "MHD-18",
+            idx,
+            "the study's report, and no manifest",
+            format!("documents of types [{}]", types.join(", ")),
         ))
     }
 }
@@ -479,7 +598,13 @@ fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
         ));
     };
     let expect = world.mhd.expect.clone();
-    judge(world, idx, &expect, &[], ids)
+    let pages: Vec<Exchange> = world
+        .mhd
+        .pages
+        .iter()
+        .filter_map(|i| world.evidence.get(*i).cloned())
+        .collect();
+    judge(world, idx, &expect, &pages, ids)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,8 +628,10 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
         ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
         ("status".to_string(), "current".to_string()),
     ];
+    let patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_lists(&params, false).await;
     let idx = record(world, ex)?;
+    let pages = follow_pages(world, &c, idx, txn::ITI_66, false).await?;
     let cat = &world.ctx.mhd_catalogue;
     let ids = |r: &str| cat.patient_identifiers(r);
     let unique = |l: &Value| {
@@ -526,10 +653,12 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
             search: params.clone(),
             known_matches: Some(matching.clone()),
             must_not_match: all.difference(&matching).cloned().collect(),
+            patient_refs,
             ..MhdExpect::default()
         },
         ..Expect::default()
     };
+    world.mhd.pages = pages;
     world.mhd.last = Some(idx);
     Ok(())
 }
@@ -586,20 +715,26 @@ async fn retrieve_doc(
         .find(|d| master_of(d) == Some(want.master_identifier()))
         .cloned();
     let Some(docref) = found else {
-        // The SUT does not list a document it holds: judge the search, which says so.
+        // The SUT does not list a document it holds: judge the search, which says so, and stop
+        // on that breach.
         judge_last(world, SEARCH_CHECKS)?;
-        return Err(harness_error(
+        return Err(stop_once(
             world,
-            "document not found",
+            "MHD-18",
+            search_idx,
             format!(
-                "the search lists no DocumentReference with masterIdentifier {}",
+                "the DocumentReference with masterIdentifier {}",
                 want.master_identifier()
             ),
+            "absent from the search answer",
         ));
     };
     fetch(world, docref, accept, kind, search_idx).await
 }
 
+/// Retrieve the document `docref` describes (ITI-68). `accept` None asks for the document itself:
+/// its own content type, or `*/*` when that is a FHIR type, since a FHIR type in Accept asks a
+/// FHIR server for the Binary resource instead (FHIR R4 binary.html#rest).
 async fn fetch(
     world: &mut HarnessWorld,
     docref: Value,
@@ -613,16 +748,22 @@ async fn fetch(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let ex = c.retrieve(&url, accept).await;
-    let idx = record(world, ex)?;
     let content_type = docref
         .pointer("/content/0/attachment/contentType")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let accept = match accept {
+        Some(a) => a.to_string(),
+        None => document_accept(content_type.as_deref().unwrap_or("*/*")),
+    };
+    let (ex, digest) = c.retrieve_digested(&url, Some(&accept)).await;
+    let idx = record(world, ex)?;
+    world.mhd.pages.clear();
     let expect = Expect {
         status: vec![200],
         mhd: MhdExpect {
-            accept: accept.map(str::to_string),
+            accept: Some(accept),
+            streamed: Some(digest),
             document: Some(ExpectedDocument {
                 content_type,
                 size: docref
@@ -667,12 +808,12 @@ async fn retrieve_kos_as(world: &mut HarnessWorld, alias: String, accept: String
 
 #[when(expr = "the consumer retrieves the FHIR manifest of study {string}")]
 async fn retrieve_fhir(world: &mut HarnessWorld, alias: String) -> StepResult {
-    retrieve_doc(world, &alias, "fhir", Some(crate::model::fhir::FHIR_JSON)).await
+    retrieve_doc(world, &alias, "fhir", None).await
 }
 
 #[when(expr = "the consumer retrieves the report of study {string}")]
 async fn retrieve_report(world: &mut HarnessWorld, alias: String) -> StepResult {
-    retrieve_doc(world, &alias, "report", Some(crate::model::fhir::FHIR_JSON)).await
+    retrieve_doc(world, &alias, "report", None).await
 }
 
 #[when("the consumer retrieves an unknown document")]
@@ -697,6 +838,15 @@ async fn returned_as_described(world: &mut HarnessWorld) -> StepResult {
 async fn answer_406(world: &mut HarnessWorld, status: u16) -> StepResult {
     world.mhd.expect.status = vec![status];
     judge_last(world, &["MHD-15"])
+}
+
+/// ITI-68 406 for a format the responder cannot supply, where a FHIR type in Accept also asks a
+/// FHIR server for the Binary resource itself (FHIR R4 binary.html#rest): MHD-15 accepts either;
+/// MHD-19 judges what a Binary resource carries.
+#[then(expr = "the answer is {int} Not Acceptable, or the Binary resource that FHIR type asks for")]
+async fn answer_406_or_binary(world: &mut HarnessWorld, status: u16) -> StepResult {
+    world.mhd.expect.status = vec![status];
+    judge_last(world, RETRIEVE_CHECKS)
 }
 
 #[then(expr = "the answer is {int} Not Found")]
@@ -780,13 +930,7 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
     }
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
-        Err(e) => {
-            return Err(harness_error(
-                world,
-                "manifest unreadable",
-                format!("the retrieved KOS does not parse: {e}"),
-            ))
-        }
+        Err(e) => return Err(unreadable_manifest(world, k.idx, e.to_string())),
     };
     let mut by_series: BTreeMap<String, String> = BTreeMap::new();
     for r in &manifest.evidence {
@@ -837,6 +981,18 @@ async fn manifest_agrees_images(world: &mut HarnessWorld) -> StepResult {
     judge_mado(world, k.idx, &["MADO-C2"], |m| m.held = Some(held))
 }
 
+/// The KOS the Responder returned does not parse: the scenario cannot follow its references, and
+/// the document is not the manifest its DocumentReference describes (MHD-19 judges its bytes).
+fn unreadable_manifest(world: &mut HarnessWorld, idx: usize, why: String) -> StepError {
+    stop_once(
+        world,
+        "MHD-19",
+        Some(idx),
+        "the KOS manifest the DocumentReference describes (DICOM PS3.10)",
+        format!("a body that does not parse as a KOS: {why}"),
+    )
+}
+
 fn mado_expect(world: &HarnessWorld) -> crate::checks::mado::MadoExpect {
     crate::checks::mado::MadoExpect {
         code_table: world
@@ -878,13 +1034,7 @@ async fn report_links(world: &mut HarnessWorld) -> StepResult {
     let k = retrieved(world, "kos")?;
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
-        Err(e) => {
-            return Err(harness_error(
-                world,
-                "manifest unreadable",
-                format!("the retrieved KOS does not parse: {e}"),
-            ))
-        }
+        Err(e) => return Err(unreadable_manifest(world, k.idx, e.to_string())),
     };
     let expect = Expect {
         report: crate::checks::report::ReportExpect {
@@ -908,14 +1058,7 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
     let mut followups = Vec::new();
     let mut first = None;
     for d in hits {
-        fetch(
-            world,
-            d,
-            Some(crate::model::fhir::FHIR_JSON),
-            "report",
-            None,
-        )
-        .await?;
+        fetch(world, d, None, "report", None).await?;
         if let Some(idx) = world.mhd.last {
             match first {
                 None => first = Some(idx),
@@ -928,10 +1071,13 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
         }
     }
     let Some(idx) = first else {
-        return Err(harness_error(
+        let search = world.mhd.last;
+        return Err(stop_once(
             world,
-            "no report found",
-            "the search returned no report",
+            "MHD-18",
+            search,
+            "the study's reports, final and preliminary",
+            "no report in the search answer",
         ));
     };
     judge(world, idx, &Expect::default(), &followups, &["RPT-14"])
@@ -1087,6 +1233,21 @@ async fn provide(
             }
             status = vec![400, 422];
         }
+        Some("no-status") => {
+            // DocumentReference.status is 1..1 in FHIR R4: invalid for any FHIR server.
+            if let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) {
+                for e in entries {
+                    if e.pointer("/resource/resourceType").and_then(Value::as_str)
+                        == Some("DocumentReference")
+                    {
+                        if let Some(r) = e.get_mut("resource").and_then(Value::as_object_mut) {
+                            r.remove("status");
+                        }
+                    }
+                }
+            }
+            status = vec![400, 422];
+        }
         Some("wrong-hash") => {
             if let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) {
                 for e in entries {
@@ -1158,9 +1319,90 @@ async fn accepted(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["FHIR-01", "FHIR-02", "MHD-09"])
 }
 
+#[when(
+    expr = "the source provides a bundle of study {string} whose DocumentReference has no status"
+)]
+async fn provide_no_status(world: &mut HarnessWorld, alias: String) -> StepResult {
+    provide(world, &alias, "kos", Some("no-status"), false, None).await
+}
+
 #[then("the recipient refuses the bundle with an OperationOutcome")]
 async fn refused(world: &mut HarnessWorld) -> StepResult {
-    judge_last(world, &["MHD-20"])
+    let Some(idx) = world.mhd.last else {
+        return Err(harness_error(
+            world,
+            "no MHD exchange",
+            "a Then step ran before any MHD When step",
+        ));
+    };
+    // A transaction is atomic: after the refusal nothing of the bundle can be found, by ITI-67
+    // (DocumentReferences in any status) and ITI-66 (the SubmissionSet) by identifier.
+    let c = client(world)?;
+    let alias = provided(world)?.alias;
+    let patient = patient_of(world, &alias)?;
+    let sent = world
+        .evidence
+        .get(idx)
+        .and_then(|e| serde_json::from_slice::<Value>(&e.request.body.kept).ok());
+    let mut lookups = Vec::new();
+    for r in sent
+        .as_ref()
+        .and_then(|b| b.get("entry"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| e.get("resource"))
+    {
+        match r.get("resourceType").and_then(Value::as_str) {
+            Some("DocumentReference") => {
+                if let Some(id) = r.pointer("/masterIdentifier/value").and_then(Value::as_str) {
+                    lookups.push((true, id.to_string()));
+                }
+            }
+            Some("List") => {
+                for id in r
+                    .get("identifier")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|i| i.get("value").and_then(Value::as_str))
+                {
+                    lookups.push((false, id.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut followups = Vec::new();
+    for (docref, id) in lookups {
+        let ex = if docref {
+            let params = vec![
+                patient_param(world, &patient),
+                (
+                    "status".to_string(),
+                    "current,superseded,entered-in-error".to_string(),
+                ),
+                ("identifier".to_string(), id),
+            ];
+            c.find_document_references(&params, false, false).await
+        } else {
+            let params = vec![
+                patient_param(world, &patient),
+                ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
+                ("status".to_string(), "current".to_string()),
+                ("identifier".to_string(), id),
+            ];
+            c.find_lists(&params, false).await
+        };
+        let f = record(world, ex)?;
+        if let Some(ex) = world.evidence.get(f) {
+            followups.push(ex.clone());
+        }
+    }
+    let expect = world.mhd.expect.clone();
+    judge(world, idx, &expect, &followups, &["MHD-20"])
 }
 
 /// The document the harness provided last, or a harness error.
@@ -1191,25 +1433,34 @@ async fn find_by_identifier(
         ("status".to_string(), status.to_string()),
         ("identifier".to_string(), master.clone()),
     ];
+    let patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, false, false).await;
     let idx = record(world, ex)?;
-    let hits = world.evidence.get(idx).map(hits_of).unwrap_or_default();
+    let pages = follow_pages(world, &c, idx, txn::ITI_67, false).await?;
+    let hits: Vec<Value> = std::iter::once(idx)
+        .chain(pages.iter().copied())
+        .filter_map(|i| world.evidence.get(i))
+        .flat_map(hits_of)
+        .collect();
     let (known, absent) = if present {
         (BTreeSet::from([master.clone()]), BTreeSet::new())
     } else {
         (BTreeSet::new(), BTreeSet::from([master.clone()]))
     };
-    let expect = Expect {
+    world.mhd.expect = Expect {
         status: vec![200],
         mhd: MhdExpect {
             search: params.clone(),
             known_matches: Some(known),
             must_not_match: absent,
+            patient_refs,
             ..MhdExpect::default()
         },
         ..Expect::default()
     };
-    judge(world, idx, &expect, &[], SEARCH_CHECKS)?;
+    world.mhd.pages = pages;
+    world.mhd.last = Some(idx);
+    judge_last(world, SEARCH_CHECKS)?;
     Ok(hits
         .into_iter()
         .find(|d| master_of(d) == Some(master.as_str())))
@@ -1222,10 +1473,16 @@ async fn replace_published(world: &mut HarnessWorld) -> StepResult {
         .await?
         .and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string))
     else {
-        return Err(harness_error(
+        let search = world.mhd.last;
+        return Err(stop_once(
             world,
-            "document not found",
-            "the published document has no id in the search answer (see MHD-18)",
+            "MHD-18",
+            search,
+            format!(
+                "the published DocumentReference {}, with its id",
+                old.master_identifier()
+            ),
+            "no such DocumentReference with an id in the search answer",
         ));
     };
     let target = format!("DocumentReference/{id}");
@@ -1255,10 +1512,16 @@ async fn replaced_superseded(world: &mut HarnessWorld) -> StepResult {
 async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
     let p = provided(world)?;
     let Some(docref) = find_by_identifier(world, &p, "current", true).await? else {
-        return Err(harness_error(world, "document not found", "see MHD-18"));
+        let search = world.mhd.last;
+        return Err(stop_once(
+            world,
+            "MHD-18",
+            search,
+            format!("the published DocumentReference {}", p.master_identifier()),
+            "absent from the search answer",
+        ));
     };
-    let accept = p.content_type.clone();
-    fetch(world, docref, Some(&accept), "provided", None).await?;
+    fetch(world, docref, None, "provided", None).await?;
     // The bytes must be the ones sent, whatever the DocumentReference now says.
     world.mhd.expect.mhd.document = Some(ExpectedDocument {
         content_type: Some(p.content_type.clone()),
@@ -1323,7 +1586,22 @@ async fn await_inbound(
     };
     let idx = record(world, ex)?;
     world.mhd.last = Some(idx);
-    world.mhd.expect = Expect::default();
+    world.mhd.pages.clear();
+    let asked = MhdAsked {
+        patient: (patient_system(world), patient.clone()),
+        patient_refs: BTreeSet::from([format!("Patient/{}", mhd_content::patient_id(&patient))]),
+        study: insts
+            .first()
+            .map(|i| i.study_uid.clone())
+            .unwrap_or_default(),
+    };
+    world.mhd.expect = Expect {
+        mhd: MhdExpect {
+            asked: Some(asked),
+            ..MhdExpect::default()
+        },
+        ..Expect::default()
+    };
     Ok(())
 }
 
@@ -1350,9 +1628,39 @@ async fn run_builtin(
         actor,
     };
     let base = base.trim_end_matches('/');
+    // A fault makes the stand-in act on something else than it was asked: another study's
+    // document, another patient.
+    let faults = world.ctx.faults.clone();
+    let doc_alias = if faults.contains(&crate::reference::Fault::MhdBuiltinSourceOtherStudy) {
+        world
+            .ctx
+            .mhd_catalogue
+            .docs
+            .iter()
+            .find(|d| d.alias != alias && d.kind == "kos")
+            .map(|d| d.alias.clone())
+            .unwrap_or_else(|| alias.to_string())
+    } else {
+        alias.to_string()
+    };
+    let patient = if faults.contains(&crate::reference::Fault::MhdBuiltinConsumerOtherPatient)
+        && name.starts_with("consumer_")
+    {
+        world
+            .ctx
+            .fixtures
+            .instances
+            .iter()
+            .map(|i| i.patient_id.clone())
+            .find(|p| p != patient)
+            .unwrap_or_else(|| UNKNOWN_PATIENT.to_string())
+    } else {
+        patient.to_string()
+    };
+    let patient = patient.as_str();
     match name {
         "source_provides_bundle" => {
-            let (doc, _) = new_document(world, alias, "kos")?;
+            let (doc, _) = new_document(world, &doc_alias, "kos")?;
             let seed = fresh_seed(world, "builtin-submission");
             let spec = crate::model::mhd_bundle::ProvideSpec {
                 patient: format!("Patient/{}", mhd_content::patient_id(patient)),
@@ -1436,6 +1744,11 @@ async fn sut_consumer(world: &mut HarnessWorld, alias: String) -> StepResult {
 )]
 async fn sut_consumer_lists(world: &mut HarnessWorld, alias: String) -> StepResult {
     await_inbound(world, "consumer_finds_lists", "ITI-66", &alias).await
+}
+
+#[then("the SUT's request is about the study or the patient it was asked about")]
+async fn sut_request_is_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["MHD-21", "MHD-22"])
 }
 
 #[then("the SUT's request is a conformant MHD request")]

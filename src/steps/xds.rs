@@ -11,11 +11,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use cucumber::{given, then, when};
 
-use super::{harness_error, judge, not_applicable, record, study_instances, StepError, StepResult};
+use super::{
+    fail_continue, fail_stop, harness_error, judge, not_applicable, record, study_instances,
+    StepError, StepResult,
+};
 use crate::actors::xds::{Attachment, XdsClient};
-use crate::checks::soap_message::SutMessage;
-use crate::checks::xds_i::{RegisteredDoc, XdsExpect};
-use crate::checks::{Expect, Finding};
+use crate::checks::soap_message::{SutMessage, Unreadable};
+use crate::checks::xds_i::{Asked, RegisteredDoc, XdsExpect};
+use crate::checks::{Expect, Outcome};
 use crate::config::{TestDataMode, Trigger};
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
@@ -55,7 +58,7 @@ fn manifest_of(world: &mut HarnessWorld, alias: &str) -> Result<FixtureInstance,
         None => Err(harness_error(
             world,
             "no fixture manifest",
-            format!("study {alias:?} has no KOS"),
+            format!("study {alias} has no KOS"),
         )),
     }
 }
@@ -172,6 +175,109 @@ fn last(world: &mut HarnessWorld) -> Result<usize, StepError> {
     }
 }
 
+/// Stop the scenario with a Fail of `check` on exchange `idx`, unless that Fail is already
+/// recorded for that exchange (a judged check found it first): the breach is told once.
+pub(crate) fn stop_once(
+    world: &mut HarnessWorld,
+    check: &str,
+    idx: Option<usize>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepError {
+    let seq = idx.and_then(|i| world.evidence.get(i)).map(|e| e.seq);
+    if let Some(f) = world
+        .findings
+        .iter()
+        .find(|f| f.check == check && f.outcome == Outcome::Fail && f.exchange == seq)
+    {
+        return StepError(f.message());
+    }
+    fail_stop(world, check, idx, expected, actual)
+}
+
+/// What is wrong with the SUT's XDS answer in exchange `idx` as a message, if anything: a body
+/// that is not a readable SOAP/ebXML message is XDS-SOAP-01; a SOAP Fault, or a status other than
+/// Success or PartialSuccess, to a valid request is XDSI-01. None for a readable, successful answer.
+fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, String, String)> {
+    let envelope = || "a SOAP 1.2 envelope (ITI TF-2 Appendix V)".to_string();
+    match world.evidence.get(idx).map(SutMessage::of)? {
+        Err(Unreadable::NoMessage) => None,
+        Err(err) => Some((e::SOAP_01.id, envelope(), err.to_string())),
+        Ok(msg) => match msg.envelope() {
+            Err(why) => Some((e::SOAP_01.id, envelope(), why)),
+            Ok(env) => match (&env.fault, msg.message()) {
+                (Some(f), _) => Some((
+                    "XDSI-01",
+                    "a registry response to a valid request".to_string(),
+                    format!("SOAP Fault {}: {}", f.code, f.reason),
+                )),
+                (None, Err(why)) => Some((
+                    e::SOAP_01.id,
+                    "an ebXML message in the SOAP Body".to_string(),
+                    why,
+                )),
+                (None, Ok(m)) => match response_status(&m) {
+                    Some((status, codes))
+                        if status != e::RESPONSE_SUCCESS
+                            && status != e::RESPONSE_PARTIAL_SUCCESS =>
+                    {
+                        Some((
+                            "XDSI-01",
+                            "Success for a valid request".to_string(),
+                            format!(
+                                "status {}, errors [{}]",
+                                status.rsplit(':').next().unwrap_or(&status),
+                                codes.join(", ")
+                            ),
+                        ))
+                    }
+                    _ => None,
+                },
+            },
+        },
+    }
+}
+
+/// The SUT's XDS answer in exchange `idx` leaves the scenario nothing to go on with: stop it with
+/// a Fail of the check that covers what is wrong with the message ([`answer_problem`]), else of
+/// `check` with `expected` and `actual` (a readable, successful answer that lacks what the
+/// scenario needs).
+fn stop_on_answer(
+    world: &mut HarnessWorld,
+    idx: usize,
+    check: &str,
+    expected: &str,
+    actual: String,
+) -> StepError {
+    match answer_problem(world, idx) {
+        Some((check, why, actual)) => stop_once(
+            world,
+            check,
+            Some(idx),
+            format!("{why} ({expected})"),
+            actual,
+        ),
+        None => stop_once(world, check, Some(idx), expected, actual),
+    }
+}
+
+/// The status and error codes of a response carrying a RegistryResponse.
+fn response_status(m: &Message) -> Option<(String, Vec<String>)> {
+    let rr = match m {
+        Message::AdhocQueryResponse(r) => &r.response,
+        Message::RegistryResponse(r) => r,
+        Message::RetrieveDocumentSetResponse(r) => r.registry_response.as_ref()?,
+        _ => return None,
+    };
+    Some((
+        rr.status.clone().unwrap_or_else(|| "(none)".into()),
+        rr.errors
+            .iter()
+            .filter_map(|er| er.error_code.clone())
+            .collect(),
+    ))
+}
+
 fn judge_xds(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let idx = last(world)?;
     let expect = world.xds.expect.clone();
@@ -241,37 +347,71 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
                     Ok(ex) => ex,
                     Err(err) => return Err(err.to_string()),
                 };
-                let ok = SutMessage::of(&ex)
-                    .ok()
-                    .and_then(|m| m.message().ok())
-                    .map(|m| match m {
-                        Message::RegistryResponse(r) => {
-                            r.status.as_deref() == Some(e::RESPONSE_SUCCESS)
-                                || r.errors.iter().any(|er| {
-                                    er.error_code.as_deref()
-                                        == Some("XDSDuplicateUniqueIdInRegistry")
-                                })
-                        }
-                        _ => false,
-                    })
-                    .unwrap_or(false);
+                let answer = SutMessage::of(&ex).ok().and_then(|m| m.message().ok());
+                let codes: Vec<String> = match &answer {
+                    Some(Message::RegistryResponse(r)) => r
+                        .errors
+                        .iter()
+                        .filter_map(|er| er.error_code.clone())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let ok = matches!(&answer, Some(Message::RegistryResponse(r))
+                    if r.status.as_deref() == Some(e::RESPONSE_SUCCESS))
+                    || codes.iter().any(|c| c == "XDSDuplicateUniqueIdInRegistry");
+                let failure = ex.failure.as_ref().map(|f| f.message.clone());
                 exchanges.push(ex);
                 if !ok {
-                    return Err(format!(
+                    let what = format!(
                         "registering the manifest of {} with RAD-68 failed; the test data is not on the SUT",
                         s.alias
-                    ));
+                    );
+                    return Err(match failure {
+                        // The network or the harness: an Error.
+                        Some(why) => format!("{what}: {why}"),
+                        // The affinity domain does not know the test patients: configuration.
+                        None if codes.iter().any(|c| c == "XDSUnknownPatientId") => format!(
+                            "{what}: XDSUnknownPatientId; register the test patients in the affinity domain, or set [xds] patient_id_authority to its assigning authority"
+                        ),
+                        // A conformant submission refused: the SUT's breach.
+                        None => format!("{REFUSED}{what}"),
+                    });
                 }
             }
             Ok(())
         })
         .await
         .clone();
+    let mut last = None;
     for ex in exchanges {
-        world.evidence.record(ex);
+        last = Some(world.evidence.record(ex));
     }
-    result.map_err(|err| harness_error(world, "test data could not be loaded", err))
+    match result {
+        Ok(()) => Ok(()),
+        Err(err) => match (err.strip_prefix(REFUSED), last) {
+            // In the scenario that sent it, the refused submission is judged by what is wrong
+            // with the answer; elsewhere the shared load's refusal is told again.
+            (Some(why), Some(idx)) => Err(stop_on_answer(
+                world,
+                idx,
+                "XDSI-01",
+                "Success for the conformant RAD-68 of the test data",
+                why.to_string(),
+            )),
+            (Some(why), None) => Err(stop_once(
+                world,
+                "XDSI-01",
+                None,
+                "Success for the conformant RAD-68 of the test data",
+                why,
+            )),
+            (None, _) => Err(harness_error(world, "test data could not be loaded", err)),
+        },
+    }
 }
+
+/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
+const REFUSED: &str = "refused: ";
 
 /// Build the RAD-68 submission of a manifest; `patient_override` breaks the patient id.
 fn submission(
@@ -367,7 +507,65 @@ async fn find_manifests_refs(world: &mut HarnessWorld, alias: String) -> StepRes
         tolerated: submitted_for(world, &k.patient_id, None),
         ..XdsExpect::default()
     };
-    run_query(world, q, "FindDocuments (ObjectRef)", x).await
+    run_query(world, q, "FindDocuments (ObjectRef)", x).await?;
+    resolve_object_refs(world).await
+}
+
+/// The references of the last ObjectRef answer, resolved with a LeafClass GetDocuments by
+/// entryUUID (ITI TF-2 3.18.4.1.2.3.7.5), so that what they name is judged, not their count.
+async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
+    let Some(idx) = world.xds.last else {
+        return Ok(());
+    };
+    let ids: Vec<String> = world
+        .evidence
+        .get(idx)
+        .and_then(|ex| SutMessage::of(ex).ok())
+        .and_then(|m| m.message().ok())
+        .map(|m| match m {
+            Message::AdhocQueryResponse(r) if r.objects.extrinsic_objects.is_empty() => r
+                .objects
+                .object_refs
+                .iter()
+                .filter_map(|o| o.id.clone())
+                .collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let c = client(world)?;
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let q = AdhocQueryRequest::get_documents_by_uuid(&refs, "LeafClass");
+    let Ok(ex) = c
+        .stored_query(&q, "GetDocuments (the ObjectRefs of the answer, resolved)")
+        .await
+    else {
+        return Ok(());
+    };
+    let r = record(world, ex)?;
+    let answer = world
+        .evidence
+        .get(r)
+        .and_then(|ex| SutMessage::of(ex).ok())
+        .and_then(|m| m.message().ok());
+    let entries = match &answer {
+        Some(Message::AdhocQueryResponse(r)) => r.objects.document_entries(),
+        _ => Vec::new(),
+    };
+    let refusal = match answer.as_ref().and_then(response_status) {
+        Some((status, codes)) if status != e::RESPONSE_SUCCESS => Some(format!(
+            "{} [{}]",
+            status.rsplit(':').next().unwrap_or(&status),
+            codes.join(", ")
+        )),
+        None => Some("with no readable registry response".into()),
+        _ => None,
+    };
+    world.xds.expect.xds.resolved = Some(entries);
+    world.xds.expect.xds.resolution_refusal = refusal;
+    Ok(())
 }
 
 #[when(expr = "the consumer finds the {word} manifests of the patient of study {string}")]
@@ -484,10 +682,21 @@ async fn find_by_reference(world: &mut HarnessWorld, alias: String) -> StepResul
 #[when("the consumer asks for the associations of that manifest")]
 async fn get_associations(world: &mut HarnessWorld) -> StepResult {
     let Some(uuid) = world.xds.entries.first().and_then(|d| d.entry_uuid.clone()) else {
-        return Err(harness_error(
+        // The GetDocuments before this step found no entry (or one without entryUUID) for a
+        // manifest the registry holds: nothing to ask associations of.
+        let Some(idx) = world.xds.last else {
+            return Err(harness_error(
+                world,
+                "no manifest entry",
+                "no stored query was sent before this step",
+            ));
+        };
+        return Err(stop_on_answer(
             world,
-            "no manifest entry",
-            "no DocumentEntry was found before this step",
+            idx,
+            "XDSI-02",
+            "the manifest's DocumentEntry, with its entryUUID",
+            "no DocumentEntry with an entryUUID in the answer".into(),
         ));
     };
     let q = AdhocQueryRequest {
@@ -505,7 +714,7 @@ async fn get_associations(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the query returns exactly the matching manifests")]
 async fn query_matches(world: &mut HarnessWorld) -> StepResult {
-    judge_xds(world, &["XDSI-02"])
+    judge_xds(world, &["XDSI-02", "XDSI-12"])
 }
 
 #[then("the result holds the submission set association of the manifest")]
@@ -527,41 +736,54 @@ async fn has_association(world: &mut HarnessWorld) -> StepResult {
         .unwrap_or(false);
     world.xds.expect.xds.statuses = vec![e::RESPONSE_SUCCESS.into()];
     judge_xds(world, &["XDSI-01"])?;
-    if found {
-        Ok(())
-    } else {
-        let f = Finding {
-            outcome: crate::checks::Outcome::Fail,
-            ..Finding::harness_error(
-                "GetAssociations returns the HasMember association of the entry",
-                "no HasMember association in the result",
-            )
-        };
-        let msg = f.message();
-        world.findings.push(Finding {
-            check: "XDSI-02".into(),
-            requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.4".into(),
-            ..f
-        });
-        Err(StepError(msg))
+    if !found {
+        // ITI TF-2 3.18.4.1.2.3.7.7: GetAssociations returns the associations of the entry, and
+        // every DocumentEntry is a HasMember of its SubmissionSet (ITI TF-3 4.2.2.1).
+        fail_continue(
+            world,
+            "XDSI-02",
+            Some(idx),
+            "the HasMember association of the SubmissionSet to the entry (GetAssociations, ITI TF-2 3.18.4.1.2.3.7.7)",
+            "no HasMember association in the answer",
+        );
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Status and conformance
 
+/// Whatever the status asked, an answer is judged for being about the request: its entries match
+/// the query (XDSI-12), its documents are the ones asked (XDSI-13).
+const IDENTITY: &[&str] = &["XDSI-12", "XDSI-13"];
+
+fn judge_answer(world: &mut HarnessWorld) -> StepResult {
+    let idx = last(world)?;
+    let seq = world.evidence.get(idx).map(|e| e.seq);
+    let mut ids = vec!["XDSI-01"];
+    // An identity check an earlier step of the scenario already judged on this answer is not
+    // judged twice.
+    ids.extend(IDENTITY.iter().copied().filter(|id| {
+        !world
+            .findings
+            .iter()
+            .any(|f| f.check == *id && f.exchange.is_some() && f.exchange == seq)
+    }));
+    judge_xds(world, &ids)
+}
+
 #[then(expr = "the answer is {word}")]
 async fn answer_is(world: &mut HarnessWorld, status: String) -> StepResult {
     world.xds.expect.xds.statuses = vec![status_urn(&status)];
     world.xds.expect.xds.error_codes.clear();
-    judge_xds(world, &["XDSI-01"])
+    judge_answer(world)
 }
 
 #[then(expr = "the answer is {word} with error {word}")]
 async fn answer_with_error(world: &mut HarnessWorld, status: String, code: String) -> StepResult {
     world.xds.expect.xds.statuses = vec![status_urn(&status)];
     world.xds.expect.xds.error_codes = vec![code];
-    judge_xds(world, &["XDSI-01"])
+    judge_answer(world)
 }
 
 #[then(expr = "the answer is {word} with error {word} or {word}")]
@@ -573,7 +795,7 @@ async fn answer_with_errors(
 ) -> StepResult {
     world.xds.expect.xds.statuses = vec![status_urn(&status)];
     world.xds.expect.xds.error_codes = vec![code, alt];
-    judge_xds(world, &["XDSI-01"])
+    judge_answer(world)
 }
 
 /// Where the text lets a responder accept what the reference refuses, lenient mode accepts Success.
@@ -595,7 +817,7 @@ async fn answer_or_lenient(world: &mut HarnessWorld, status: String, code: Strin
         world.xds.expect.xds.statuses = vec![status_urn(&status)];
         world.xds.expect.xds.error_codes = vec![code];
     }
-    judge_xds(world, &["XDSI-01"])
+    judge_answer(world)
 }
 
 #[then("the message is a conformant XDS message")]
@@ -629,15 +851,25 @@ fn describing<'a>(
         })
 }
 
+/// What the registry says about the fixture manifest.
+enum Lookup {
+    /// Its DocumentEntry.
+    Found(Box<e::DocumentEntry>),
+    /// The profile declares no registry to ask.
+    NoRegistry,
+    /// The registry answered, without it: the index of its last answer.
+    NotFound(usize),
+}
+
 /// The registry's DocumentEntry of the fixture manifest: from the last query, else found as a
 /// consumer finds it (GetDocuments by uniqueId, then the patient's manifests by study reference).
 async fn manifest_entry(
     world: &mut HarnessWorld,
     k: &FixtureInstance,
-) -> Result<Option<e::DocumentEntry>, StepError> {
+) -> Result<Lookup, StepError> {
     let ours = submitted_for(world, &k.patient_id, None);
     if let Some(d) = describing(&world.xds.entries, k, &ours) {
-        return Ok(Some(d.clone()));
+        return Ok(Lookup::Found(Box::new(d.clone())));
     }
     let c = client(world)?;
     let cx = patient_cx(world, &k.patient_id);
@@ -656,11 +888,13 @@ async fn manifest_entry(
             "FindDocuments (manifests of the patient)",
         ),
     ];
+    let mut last = None;
     for (q, op) in queries {
         let Ok(ex) = c.stored_query(&q, op).await else {
-            return Ok(None);
+            return Ok(Lookup::NoRegistry);
         };
         let idx = record(world, ex)?;
+        last = Some(idx);
         let entries = world
             .evidence
             .get(idx)
@@ -674,22 +908,23 @@ async fn manifest_entry(
         if let Some(d) = describing(&entries, k, &ours) {
             let d = d.clone();
             world.xds.entries = entries;
-            return Ok(Some(d));
+            return Ok(Lookup::Found(Box::new(d)));
         }
     }
-    Ok(None)
+    Ok(last.map(Lookup::NotFound).unwrap_or(Lookup::NoRegistry))
 }
 
 async fn retrieve(
     world: &mut HarnessWorld,
     docs: Vec<DocumentRequest>,
-    x: XdsExpect,
+    mut x: XdsExpect,
     operation: &str,
 ) -> StepResult {
     let c = client(world)?;
     let r = RetrieveDocumentSetRequest { documents: docs };
-    let ex = match c.retrieve_documents(&r, operation).await {
-        Ok(ex) => ex,
+    // The documents are digested as they stream, so their SHA-1 is judged whatever their size.
+    let (ex, digests) = match c.retrieve_documents_digested(&r, operation).await {
+        Ok(x) => x,
         Err(err) => {
             return Err(not_applicable(
                 world,
@@ -698,6 +933,7 @@ async fn retrieve(
             ))
         }
     };
+    x.streamed = digests;
     record_xds(world, ex, x)
 }
 
@@ -713,7 +949,24 @@ fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
 async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
     let k = manifest_of(world, &alias)?;
     let insts = study_instances(world, &alias)?;
-    let entry = manifest_entry(world, &k).await?;
+    let entry = match manifest_entry(world, &k).await? {
+        Lookup::Found(d) => Some(*d),
+        Lookup::NoRegistry => None,
+        Lookup::NotFound(idx) => {
+            // The registry holds the manifest (the test data) but neither GetDocuments nor
+            // FindDocuments returns it: a breach of its own (of the message rule it breaks, when
+            // the answer is not a registry response); the repository is still judged, against
+            // what the harness knows.
+            let (check, expected, actual) = answer_problem(world, idx).unwrap_or((
+                "XDSI-02",
+                format!("the DocumentEntry of the manifest of study {alias}"),
+                "neither GetDocuments by its uniqueId nor FindDocuments for its patient returns it"
+                    .to_string(),
+            ));
+            fail_continue(world, check, Some(idx), expected, actual);
+            None
+        }
+    };
     let c = client(world)?;
     let repo = entry
         .as_ref()
@@ -793,7 +1046,7 @@ async fn retrieve_unknown_repo(world: &mut HarnessWorld, alias: String) -> StepR
 
 #[then("the repository returns the manifest as registered")]
 async fn returns_registered(world: &mut HarnessWorld) -> StepResult {
-    judge_xds(world, &["XDSI-03", "XDSI-04"])
+    judge_xds(world, &["XDSI-13", "XDSI-03", "XDSI-04"])
 }
 
 #[then("the manifest agrees with its registry metadata")]
@@ -1019,15 +1272,52 @@ async fn rad69_unknown_repo(world: &mut HarnessWorld, series: i64, alias: String
 #[when("the imaging consumer retrieves every instance the manifest references")]
 async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
     let Some(bytes) = world.xds.manifest.clone() else {
-        return Err(harness_error(
+        let Some(idx) = world.xds.last else {
+            return Err(harness_error(
+                world,
+                "no manifest",
+                "no manifest was retrieved before this step",
+            ));
+        };
+        // A KOS part the evidence did not keep whole is the harness's limit, not the SUT's.
+        let too_large = world
+            .evidence
+            .get(idx)
+            .and_then(|ex| ex.multipart.as_ref())
+            .is_some_and(|mp| {
+                mp.parts.iter().any(|p| {
+                    p.document.is_none()
+                        && p.dicom.as_ref().and_then(|d| d.sop_class.as_deref())
+                            == Some(kos::KOS_SOP_CLASS)
+                })
+            });
+        if too_large {
+            return Err(harness_error(
+                world,
+                "manifest not kept",
+                "the manifest is larger than the harness keeps of a document, so its references cannot be read",
+            ));
+        }
+        return Err(stop_on_answer(
             world,
-            "no manifest",
-            "no manifest was retrieved before this step",
+            idx,
+            "KOS-01",
+            "the manifest asked for, a DICOM KOS (RAD TF-2 4.68.4.1.2.1)",
+            "no KOS manifest in the answer".into(),
         ));
     };
     let m = match kos::parse(&bytes) {
         Ok(m) => m,
-        Err(err) => return Err(harness_error(world, "manifest unreadable", err.to_string())),
+        Err(err) => {
+            let idx = world.xds.last;
+            return Err(stop_once(
+                world,
+                "KOS-01",
+                idx,
+                "a KOS manifest that parses as DICOM PS3.10",
+                err.to_string(),
+            ));
+        }
     };
     // RAD69-001: the repositoryUniqueId is the manifest's Retrieve Location UID.
     let mut triples = Vec::new();
@@ -1064,11 +1354,14 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
     let repo = match by_repo.into_keys().next() {
         Some(x) => x,
         None => {
-            return Err(harness_error(
+            let idx = world.xds.last;
+            return Err(stop_once(
                 world,
-                "empty manifest",
+                "KOS-05",
+                idx,
+                "a manifest referencing the instances of its study (Current Requested Procedure Evidence Sequence)",
                 "the manifest references no instance",
-            ))
+            ));
         }
     };
     rad69(
@@ -1082,7 +1375,7 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the imaging source returns exactly the requested instances it holds")]
 async fn rad69_exact(world: &mut HarnessWorld) -> StepResult {
-    judge_xds(world, &["XDSI-09", "XDSI-10"])
+    judge_xds(world, &["XDSI-13", "XDSI-09", "XDSI-10"])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1155,9 +1448,15 @@ async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepRe
     };
     world.xds.manifest = Some(Bytes::from(fresh));
     record_xds(world, ex, XdsExpect::default())?;
-    // Remember the new manifest for the follow-up steps.
+    // Remember the new manifest, and the metadata registered, for the follow-up steps.
     world.xds.entries.clear();
     world.xds.expect.xds.matches = Some(BTreeSet::from([fresh_uid]));
+    world.xds.expect.xds.registered = pnr
+        .submit
+        .objects
+        .extrinsic_objects
+        .first()
+        .map(|o| o.document_entry());
     Ok(())
 }
 
@@ -1211,6 +1510,7 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         ));
     };
     let bytes = world.xds.manifest.clone().unwrap_or_default();
+    let registered = world.xds.expect.xds.registered.clone();
     let q = AdhocQueryRequest::get_documents_by_unique_id(&[&uid], "LeafClass");
     run_query(
         world,
@@ -1219,11 +1519,13 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         XdsExpect {
             matches: Some(BTreeSet::from([uid.clone()])),
             statuses: vec![e::RESPONSE_SUCCESS.into()],
+            registered,
             ..XdsExpect::default()
         },
     )
     .await?;
-    judge_xds(world, &["XDSI-01", "XDSI-02"])?;
+    // The metadata round trip: what the registry returns is what was registered.
+    judge_xds(world, &["XDSI-01", "XDSI-02", "XDSI-12", "XDSI-14"])?;
     let repo = world
         .xds
         .entries
@@ -1257,7 +1559,7 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         "Retrieve Document Set (the new manifest)",
     )
     .await?;
-    judge_xds(world, &["XDSI-01", "XDSI-03", "XDSI-04"])
+    judge_xds(world, &["XDSI-01", "XDSI-13", "XDSI-03", "XDSI-04"])
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1330,11 +1632,18 @@ async fn trigger_and_wait(
                 .ok()
                 .and_then(|b| kos::parse(&b).ok())
                 .and_then(|m| m.evidence.first().and_then(|r| r.retrieve_location_uid.clone()));
+            let asked = Asked {
+                patient: patient_cx(world, &k.patient_id),
+                study: k.study_uid.clone(),
+                manifest: k.sop_uid.clone(),
+                repository: crate::config::xds::DEFAULT_REPOSITORY_ID.to_string(),
+            };
             world.xds.expect = Expect {
                 xds: XdsExpect {
                     modalities: modalities(&insts),
                     requested: referenced,
                     retrieve_location,
+                    asked: Some(asked),
                     ..XdsExpect::default()
                 },
                 ..Expect::default()
@@ -1419,8 +1728,33 @@ async fn builtin(
         Ok(c) => c,
         Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
     };
+    let faults = world.ctx.faults.clone();
+    let has = |f: crate::reference::Fault| faults.contains(&f);
+    // A fault makes the stand-in act on something else than it was asked: another study's
+    // manifest, another patient.
+    let asked_alias = alias.to_string();
+    let alias = if has(crate::reference::Fault::XdsBuiltinSourceOtherStudy)
+        && name == "source_submits_manifest"
+    {
+        other_study_with_manifest(world, alias).unwrap_or(asked_alias)
+    } else {
+        asked_alias
+    };
+    let alias = alias.as_str();
     let k = manifest_of(world, alias)?;
     let insts = study_instances(world, alias)?;
+    let query_patient = if has(crate::reference::Fault::XdsBuiltinConsumerOtherPatient) {
+        world
+            .ctx
+            .fixtures
+            .instances
+            .iter()
+            .map(|i| i.patient_id.clone())
+            .find(|p| *p != k.patient_id)
+            .unwrap_or_else(|| UNKNOWN_PATIENT.into())
+    } else {
+        k.patient_id.clone()
+    };
     let ex = match name {
         "source_submits_manifest" => {
             let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
@@ -1440,7 +1774,7 @@ async fn builtin(
         }
         "consumer_queries" => {
             let q = AdhocQueryRequest::find_documents(
-                &cfg.patient_cx(&k.patient_id),
+                &cfg.patient_cx(&query_patient),
                 &[e::STATUS_APPROVED],
                 &[kos_format()],
                 "LeafClass",
@@ -1506,6 +1840,16 @@ async fn builtin(
     Ok(message_id)
 }
 
+/// Another fixture study than `alias` that has a manifest.
+fn other_study_with_manifest(world: &HarnessWorld, alias: &str) -> Option<String> {
+    let fx = &world.ctx.fixtures;
+    fx.studies()
+        .into_iter()
+        .filter(|s| s.alias != alias && s.instances.iter().any(|i| i.kos))
+        .map(|s| s.alias.to_string())
+        .next()
+}
+
 /// The text of the first `MessageID` element of a SOAP message.
 fn message_id_of(body: &[u8]) -> Option<String> {
     let start = memchr::memmem::find(body, b"MessageID>")? + "MessageID>".len();
@@ -1541,6 +1885,16 @@ async fn sut_consumer_retrieves(world: &mut HarnessWorld, alias: String) -> Step
 #[then("the submitted metadata agrees with the manifest")]
 async fn submitted_agrees(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["XDSI-05", "XDSI-06", "XDSI-07", "XDSI-08"])
+}
+
+#[then("the submission is the manifest of the study it was asked to publish")]
+async fn submission_is_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-15"])
+}
+
+#[then("the request is about the patient or the manifest it was asked about")]
+async fn request_is_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["XDSI-16"])
 }
 
 #[then("the request asks only for instances the manifest references, at its retrieve location")]

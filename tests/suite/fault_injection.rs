@@ -275,6 +275,99 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     // Rendered: JPEG is baseline; a type the server does not render is 406.
     ("rendered-progressive-jpeg", "@req:DW-21", "DW-21", false),
     ("rendered-ignores-accept", "@req:DW-21", "DW-21", false),
+    // Identity: the answer is about what was asked.
+    (
+        "xds-query-other-format",
+        "@txn:ITI-18 and @req:XDSI-02",
+        "XDSI-12",
+        false,
+    ),
+    (
+        "xds-leafclass-as-objectref",
+        "@req:ITI18-08",
+        "ITI18-10",
+        false,
+    ),
+    (
+        "xds-objectref-other-patient",
+        "@req:ITI18-09",
+        "XDSI-02",
+        false,
+    ),
+    (
+        "xds-retrieve-other-document",
+        "@txn:ITI-43 and @req:XDSI-03",
+        "XDSI-13",
+        false,
+    ),
+    // The CT manifest is larger than the evidence keeps of a part it cannot read as a KOS: its
+    // hash is judged on the digest taken while it streamed.
+    (
+        "xds-retrieve-same-size-other-bytes",
+        "@txn:ITI-43 and @req:XDSI-06",
+        "XDSI-04",
+        false,
+    ),
+    (
+        "xds-registry-alters-metadata",
+        "@txn:RAD-68 and @req:XDSI-04",
+        "XDSI-14",
+        false,
+    ),
+    (
+        "xds-builtin-source-other-study",
+        "@txn:RAD-68 and @req:XDSI-15",
+        "XDSI-15",
+        false,
+    ),
+    (
+        "xds-builtin-consumer-other-patient",
+        "@txn:ITI-18 and @req:XDSI-16",
+        "XDSI-16",
+        false,
+    ),
+    (
+        "rad69-wrong-repository-id",
+        "@req:RAD69-06",
+        "XDSI-13",
+        false,
+    ),
+    // The manifest the repository returns is not a KOS: the RAD-69 step cannot go on, a Fail of
+    // the manifest rule, not a harness Error.
+    (
+        "xds-retrieve-same-size-other-bytes",
+        "@uc:MADO-UC2 and @req:XDSI-10",
+        "KOS-01",
+        false,
+    ),
+    (
+        "xds-relates-to-other-message",
+        "@req:XDS-SOAP-02",
+        "XDS-SOAP-03",
+        false,
+    ),
+    ("mhd-search-other-patient", "@req:MHD-16", "MHD-18", false),
+    ("mhd-search-pages-repeat", "@req:MHD-16", "MHD-18", false),
+    (
+        "mhd-lists-not-searchset",
+        "@txn:ITI-66 and @req:MHD-18",
+        "MHD-14",
+        false,
+    ),
+    ("mhd-post-search-400", "@req:MHD-13", "MHD-13", false),
+    ("mhd-accepts-invalid-fhir", "@fhir:core", "MHD-20", false),
+    (
+        "mhd-builtin-source-other-study",
+        "@txn:ITI-65 and @req:MHD-21",
+        "MHD-21",
+        false,
+    ),
+    (
+        "mhd-builtin-consumer-other-patient",
+        "@txn:ITI-67 and @req:MHD-22",
+        "MHD-22",
+        false,
+    ),
 ];
 
 #[test]

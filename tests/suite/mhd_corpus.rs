@@ -77,3 +77,44 @@ fn mhd_instances_get_their_manifest_verdicts() {
     }
     assert_eq!(judged, 3, "the JSON and XML instances of corpus/mhd");
 }
+
+/// The IPF search answers, as a Responder's answers to ITI-67 and ITI-66, are searchset Bundles
+/// (MHD-14, which now also judges ITI-66).
+#[test]
+fn search_answers_are_searchsets() {
+    use ihe_harness::checks::{by_id, evaluate, Expect, Outcome, Subject};
+    use ihe_harness::evidence::Exchange;
+    for (file, transaction, resource) in [
+        (
+            "mhd/ipf-r4-FindDocumentReferencesResponse.xml",
+            "ITI-67",
+            "DocumentReference",
+        ),
+        (
+            "mhd/ipf-r4-v421-FindSubmissionSetsResponse.xml",
+            "ITI-66",
+            "List",
+        ),
+    ] {
+        let bytes = std::fs::read(corpus().join(file)).expect(file);
+        let mut ex = Exchange::synthetic(
+            &format!("http://sut/fhir/{resource}?patient=Patient/1&status=current"),
+            &[],
+            200,
+            &[("Content-Type", "application/fhir+xml")],
+            &bytes,
+        );
+        ex.transaction = transaction.into();
+        let check = by_id("MHD-14").expect("MHD-14");
+        let f = evaluate(
+            check,
+            &Subject {
+                exchange: &ex,
+                expect: &Expect::default(),
+                strict: true,
+                followups: &[],
+            },
+        );
+        assert_eq!(f.outcome, Outcome::Pass, "{file}: {}", f.message());
+    }
+}

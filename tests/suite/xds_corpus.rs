@@ -122,6 +122,17 @@ fn expected_action(body_local: &str, direction: Direction, xc: bool) -> Option<&
     })
 }
 
+/// The returnType a query response sample answers, when its name says it.
+fn return_type_of(file: &str) -> Option<&'static str> {
+    if file.contains("-lc") {
+        Some("LeafClass")
+    } else if file.contains("objectref") {
+        Some("ObjectRef")
+    } else {
+        None
+    }
+}
+
 fn validate_message(file: &str, msg: &Message, cross_community: bool) -> Vec<Violation> {
     match msg {
         Message::ProvideAndRegister(p) => validate_submission(
@@ -140,7 +151,9 @@ fn validate_message(file: &str, msg: &Message, cross_community: bool) -> Vec<Vio
             validate_submission(s, None, kind)
         }
         Message::AdhocQueryRequest(q) => validate_query_request(q),
-        Message::AdhocQueryResponse(r) => validate_query_response(r, None),
+        // The NIST responses name the returnType they answer (`-lc-`: LeafClass), so the
+        // returnType rules (ITI18-09, ITI18-10) judge them as a registry's answer to that query.
+        Message::AdhocQueryResponse(r) => validate_query_response(r, return_type_of(file)),
         Message::RegistryResponse(r) => validate_registry_response(r),
         Message::RetrieveDocumentSetRequest(r) => validate_retrieve_request(r),
         Message::RetrieveDocumentSetResponse(r) => {

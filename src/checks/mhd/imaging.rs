@@ -26,7 +26,7 @@ pub(super) fn kos_problems(dr: &Value) -> Vec<String> {
             .and_then(|a| str_at(a, "contentType"))
             .unwrap_or("<absent>");
         if media_type(ct) != "application/dicom" {
-            p.push(format!("contentType {ct:?} is not application/dicom"));
+            p.push(format!("contentType \"{ct}\" is not application/dicom"));
         }
         let f = c.get("format");
         let ok = f.is_some_and(|f| {
@@ -43,7 +43,7 @@ pub(super) fn kos_problems(dr: &Value) -> Vec<String> {
     let uid = m.strip_prefix("urn:oid:").unwrap_or("");
     if uid.is_empty() || !is_uid(uid) {
         p.push(format!(
-            "masterIdentifier {m:?} is not urn:oid:<KOS SOP Instance UID>"
+            "masterIdentifier \"{m}\" is not urn:oid:<KOS SOP Instance UID>"
         ));
     }
     p

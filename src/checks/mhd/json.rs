@@ -65,7 +65,7 @@ pub fn parse_fhir(body: &[u8], content_type: Option<&str>) -> Result<Value, Stri
         Some(ct) if is_xml_type(ct) => xml::to_json(body),
         Some(ct) if is_json_type(ct) => serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}")),
         Some(ct) => Err(format!(
-            "Content-Type {ct:?} is not a FHIR media type (application/fhir+json or application/fhir+xml)"
+            "Content-Type \"{ct}\" is not a FHIR media type (application/fhir+json or application/fhir+xml)"
         )),
         None => serde_json::from_slice(body)
             .map_err(|e| format!("no Content-Type, and not JSON: {e}")),

@@ -83,7 +83,7 @@ pub fn validate_provide_bundle(
                 "MHD-01",
                 "Content-Type",
                 format!(
-                    "Content-Type is {ct:?}, not application/fhir+json or application/fhir+xml"
+                    "Content-Type is \"{ct}\", not application/fhir+json or application/fhir+xml"
                 ),
             ));
         }
@@ -93,7 +93,7 @@ pub fn validate_provide_bundle(
             "MHD-01",
             "Bundle",
             format!(
-                "the body is a {:?}, not a Bundle",
+                "the body is a \"{}\", not a Bundle",
                 str_at(bundle, "resourceType").unwrap_or("<none>")
             ),
         ));
@@ -104,7 +104,7 @@ pub fn validate_provide_bundle(
             "MHD-01",
             "Bundle.type",
             format!(
-                "Bundle.type is {:?}, not transaction",
+                "Bundle.type is \"{}\", not transaction",
                 str_at(bundle, "type").unwrap_or("<absent>")
             ),
         ));
@@ -121,7 +121,10 @@ pub fn validate_provide_bundle(
         out.push(v(
             "MHD-01",
             "Bundle.meta.profile",
-            format!("meta.profile {profiles:?} names no MHD ProvideBundle profile"),
+            format!(
+                "meta.profile [{}] names no MHD ProvideBundle profile",
+                profiles.join(", ")
+            ),
         ));
     }
     let uncontained = profiles.iter().any(|p| p.starts_with(PROFILE_UNCONTAINED));
@@ -205,7 +208,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
             out.push(v(
                 "MHD-02",
                 format!("Bundle.entry[{i}].request.method"),
-                format!("request.method is {:?}, not POST", method(e)),
+                format!("request.method is \"{}\", not POST", method(e)),
             ));
         }
         if !l
@@ -224,7 +227,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
                     "MHD-02",
                     format!("{at}.{key}"),
                     format!(
-                        "{key} is {:?}, not {want}",
+                        "{key} is \"{}\", not {want}",
                         str_at(l, key).unwrap_or("<absent>")
                     ),
                 ));
@@ -300,7 +303,7 @@ pub(super) fn document_reference_rules(
                     "MHD-03",
                     format!("{at}.identifier[{j}]"),
                     format!(
-                        "identifier[uniqueId] {:?} differs from masterIdentifier {m:?}",
+                        "identifier[uniqueId] \"{}\" differs from masterIdentifier \"{m}\"",
                         str_at(id, "value").unwrap_or("")
                     ),
                 ));
@@ -313,7 +316,7 @@ pub(super) fn document_reference_rules(
             "MHD-03",
             format!("{at}.status"),
             format!(
-                "status is {:?}, not current or superseded",
+                "status is \"{}\", not current or superseded",
                 other.unwrap_or("<absent>")
             ),
         )),
@@ -408,7 +411,7 @@ pub(super) fn binary_rules(
             out.push(v(
                 "MHD-04",
                 format!("{at}.url"),
-                format!("attachment.url {url:?} resolves to no entry of the Bundle"),
+                format!("attachment.url \"{url}\" resolves to no entry of the Bundle"),
             ));
         }
         return;
@@ -491,7 +494,7 @@ pub(super) fn binary_rules(
             "MHD-04",
             format!("{at}.url"),
             format!(
-                "attachment.url {url:?} resolves to a {}, not a Binary",
+                "attachment.url \"{url}\" resolves to a {}, not a Binary",
                 other.unwrap_or("<no resourceType>")
             ),
         )),
@@ -553,7 +556,7 @@ pub(super) fn comprehensive_rules(
             out.push(v(
                 "MHD-06",
                 path,
-                format!("reference {s:?} is not to a contained resource"),
+                format!("reference \"{s}\" is not to a contained resource"),
             ));
         }
     }
@@ -572,7 +575,7 @@ pub(super) fn identifier_rules(
             Some("entryUUID") if !value.starts_with("urn:uuid:") => out.push(v(
                 "MHD-07",
                 format!("{at}.identifier[{j}]"),
-                format!("entryUUID {value:?} does not start with urn:uuid: (mhd-startswithuuid)"),
+                format!("entryUUID \"{value}\" does not start with urn:uuid: (mhd-startswithuuid)"),
             )),
             Some("uniqueId") if submission_set => {
                 unique += 1;
@@ -581,7 +584,7 @@ pub(super) fn identifier_rules(
                         "MHD-07",
                         format!("{at}.identifier[{j}]"),
                         format!(
-                            "SubmissionSet uniqueId {value:?} does not start with urn:oid: (mhd-startswithoid)"
+                            "SubmissionSet uniqueId \"{value}\" does not start with urn:oid: (mhd-startswithoid)"
                         ),
                     ));
                 }

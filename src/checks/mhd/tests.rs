@@ -807,3 +807,323 @@ fn fhir_02() {
     assert_eq!(outcome("FHIR-02", &broken, &e), Outcome::NotApplicable);
     assert_eq!(outcome("FHIR-01", &broken, &e), Outcome::Fail);
 }
+
+fn outcome_with(id: &str, ex: &Exchange, expect: &Expect, followups: &[Exchange]) -> Outcome {
+    let check = CHECKS.iter().find(|c| c.id == id).unwrap();
+    evaluate(
+        check,
+        &Subject {
+            exchange: ex,
+            expect,
+            strict: true,
+            followups,
+        },
+    )
+    .outcome
+}
+
+#[test]
+fn mhd_13_14_18_a_refused_search_is_a_failure_not_a_skip() {
+    let mut e = Expect::default();
+    e.mhd.known_matches = Some([format!("urn:oid:{KOS_UID}")].into_iter().collect());
+    let mut post = outbound(
+        txn::ITI_67,
+        "http://sut/fhir/DocumentReference/_search",
+        400,
+        "application/fhir+json",
+        br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-supported"}]}"#,
+    );
+    post.request.method = "POST".into();
+    for id in ["MHD-13", "MHD-14", "MHD-18"] {
+        assert_eq!(outcome(id, &post, &e), Outcome::Fail, "{id}");
+    }
+    // A status the scenario asks for is not judged a refusal.
+    let mut expected = e.clone();
+    expected.status = vec![400];
+    assert_eq!(outcome("MHD-13", &post, &expected), Outcome::NotApplicable);
+}
+
+#[test]
+fn mhd_14_lists_answer_a_searchset() {
+    let lists = |ty: &str| {
+        outbound(
+            txn::ITI_66,
+            "http://sut/fhir/List?patient=Patient/1&code=submissionset&status=current",
+            200,
+            "application/fhir+json",
+            format!(r#"{{"resourceType":"Bundle","type":"{ty}","entry":[]}}"#).as_bytes(),
+        )
+    };
+    assert_eq!(
+        outcome("MHD-14", &lists("searchset"), &Expect::default()),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("MHD-14", &lists("collection"), &Expect::default()),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn mhd_18_judges_the_patient_behind_a_reference_and_more_parameters() {
+    let url = "http://sut/fhir/DocumentReference?patient.identifier=urn:oid:1.2|P1&status=current";
+    let mut e = Expect::default();
+    e.mhd.search = vec![
+        ("patient.identifier".into(), "urn:oid:1.2|P1".into()),
+        ("status".into(), "current".into()),
+    ];
+    e.mhd.patient_refs = Some(BTreeSet::from(["Patient/123".to_string()]));
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr()]), &e),
+        Outcome::Pass
+    );
+    let mut other = kos_dr();
+    other["subject"]["reference"] = json!("http://sut/fhir/Patient/999");
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr(), other]), &e),
+        Outcome::Fail,
+        "a DocumentReference of another patient"
+    );
+    let mut no_subject = kos_dr();
+    if let Some(o) = no_subject.as_object_mut() {
+        o.remove("subject");
+    }
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[no_subject]), &e),
+        Outcome::Fail,
+        "no subject cannot be the patient's"
+    );
+    // format, date and creation are matched too.
+    let mut f = Expect::default();
+    f.mhd.search = vec![("format".into(), format!("{DCMUID_SYSTEM}|{KOS_SOP_CLASS}"))];
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr()]), &f),
+        Outcome::Pass
+    );
+    f.mhd.search = vec![("format".into(), "urn:oid:1.2|other".into())];
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr()]), &f),
+        Outcome::Fail
+    );
+    f.mhd.search = vec![("creation".into(), "lt2020-01-01".into())];
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr()]), &f),
+        Outcome::Fail
+    );
+    f.mhd.search = vec![("creation".into(), "ge2026-01-01".into())];
+    assert_eq!(
+        outcome("MHD-18", &search_response(url, &[kos_dr()]), &f),
+        Outcome::Pass
+    );
+}
+
+#[test]
+fn mhd_18_follows_the_pages_of_a_search() {
+    let url = "http://sut/fhir/DocumentReference?patient=Patient/123&status=current";
+    let mut second = kos_dr();
+    second["id"] = json!("2");
+    second["masterIdentifier"]["value"] = json!("urn:oid:9.8.7");
+    let mut first = kos_dr();
+    first["id"] = json!("1");
+    let mut e = Expect::default();
+    e.mhd.known_matches = Some(
+        [format!("urn:oid:{KOS_UID}"), "urn:oid:9.8.7".to_string()]
+            .into_iter()
+            .collect(),
+    );
+    let page = |resources: &[Value], next: bool| {
+        let mut b = searchset(resources);
+        if next {
+            b["link"] =
+                json!([{"relation": "next", "url": "http://sut/fhir/DocumentReference?page=2"}]);
+        }
+        outbound(
+            txn::ITI_67,
+            url,
+            200,
+            "application/fhir+json",
+            &serde_json::to_vec(&b).unwrap(),
+        )
+    };
+    let p1 = page(std::slice::from_ref(&first), true);
+    assert_eq!(
+        outcome_with("MHD-18", &p1, &e, &[page(&[second], false)]),
+        Outcome::Pass
+    );
+    // The next page repeats the first: the other match never comes.
+    assert_eq!(
+        outcome_with("MHD-18", &p1, &e, &[page(&[first], false)]),
+        Outcome::Fail
+    );
+}
+
+fn binary_body(ct: &str, data: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    serde_json::to_vec(&json!({
+        "resourceType": "Binary",
+        "contentType": ct,
+        "data": base64::engine::general_purpose::STANDARD.encode(data)
+    }))
+    .unwrap()
+}
+
+#[test]
+fn mhd_19_a_binary_resource_answers_a_fhir_accept_only() {
+    let doc = br#"{"resourceType":"Bundle","type":"document"}"#;
+    let mut e = doc_expect(doc);
+    if let Some(d) = e.mhd.document.as_mut() {
+        d.content_type = Some("application/fhir+json".into());
+    }
+    let wrapped = retrieve(
+        200,
+        "application/fhir+json",
+        &binary_body("application/fhir+json", doc),
+    );
+    // Asked with a FHIR type: the Binary resource is the answer FHIR defines; its data is judged.
+    e.mhd.accept = Some("application/fhir+json".into());
+    assert_eq!(outcome("MHD-19", &wrapped, &e), Outcome::Pass);
+    assert_eq!(outcome("MHD-15", &wrapped, &e), Outcome::Pass);
+    let other = retrieve(
+        200,
+        "application/fhir+json",
+        &binary_body("application/fhir+json", b"{}"),
+    );
+    assert_eq!(outcome("MHD-19", &other, &e), Outcome::Fail);
+    // Asked without a FHIR type: a Binary resource is not the document.
+    e.mhd.accept = Some("*/*".into());
+    assert_eq!(outcome("MHD-19", &wrapped, &e), Outcome::Fail);
+    assert_eq!(
+        outcome("MHD-19", &retrieve(200, "application/fhir+json", doc), &e),
+        Outcome::Pass
+    );
+    assert_eq!(document_accept("application/fhir+json"), "*/*");
+    assert_eq!(document_accept("application/dicom"), "application/dicom");
+}
+
+#[test]
+fn mhd_15_406_or_the_binary_resource_a_fhir_accept_asks_for() {
+    let kos = b"DICM";
+    let mut e = doc_expect(kos);
+    e.mhd.accept = Some("application/fhir+json".into());
+    e.status = vec![406];
+    let binary = retrieve(
+        200,
+        "application/fhir+json",
+        &binary_body("application/dicom", kos),
+    );
+    assert_eq!(outcome("MHD-15", &binary, &e), Outcome::Pass);
+    assert_eq!(outcome("MHD-19", &binary, &e), Outcome::Pass);
+    // The DICOM itself, outside the Accept header: substituted, not refused.
+    assert_eq!(
+        outcome("MHD-15", &retrieve(200, "application/dicom", kos), &e),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn mhd_19_judges_the_streamed_digest_of_a_body_not_kept() {
+    let mut e = doc_expect(b"doc");
+    let mut ex = retrieve(200, "application/dicom", b"d");
+    if let Some(r) = ex.response.as_mut() {
+        r.body.complete = false;
+        r.body.size = 3;
+    }
+    assert_eq!(outcome("MHD-19", &ex, &e), Outcome::NotApplicable);
+    e.mhd.streamed = Some((sha1_base64(b"doc"), 3));
+    assert_eq!(outcome("MHD-19", &ex, &e), Outcome::Pass);
+    e.mhd.streamed = Some((sha1_base64(b"dox"), 3));
+    assert_eq!(outcome("MHD-19", &ex, &e), Outcome::Fail);
+}
+
+#[test]
+fn mhd_20_nothing_of_a_refused_bundle_is_stored() {
+    let b = bundle();
+    let mut ex = outbound(
+        txn::ITI_65,
+        "http://sut/fhir",
+        400,
+        "application/fhir+json",
+        br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"required"}]}"#,
+    );
+    ex.request.method = "POST".into();
+    ex.request.headers = vec![("Content-Type".into(), "application/fhir+json".into())];
+    ex.request.body = Body::from_bytes(bytes::Bytes::from(serde_json::to_vec(&b).unwrap()));
+    let e = Expect {
+        status: vec![400, 422],
+        ..Expect::default()
+    };
+    let lookup = |resources: &[Value]| {
+        search_response(
+            "http://sut/fhir/DocumentReference?identifier=x&status=current",
+            resources,
+        )
+    };
+    assert_eq!(
+        outcome_with("MHD-20", &ex, &e, &[lookup(&[])]),
+        Outcome::Pass
+    );
+    let stored = b["entry"][idx(&b, "DocumentReference")]["resource"].clone();
+    assert_eq!(
+        outcome_with("MHD-20", &ex, &e, &[lookup(&[stored])]),
+        Outcome::Fail
+    );
+}
+
+fn asked() -> Expect {
+    let mut e = Expect::default();
+    e.mhd.asked = Some(MhdAsked {
+        patient: ("urn:oid:1.2".into(), "P1".into()),
+        patient_refs: BTreeSet::from(["Patient/123".to_string()]),
+        study: STUDY_UID.into(),
+    });
+    e
+}
+
+#[test]
+fn mhd_21_source_publishes_the_study_asked() {
+    let e = asked();
+    assert_eq!(outcome("MHD-21", &provide(&bundle()), &e), Outcome::Pass);
+    let mut other = asked();
+    if let Some(a) = other.mhd.asked.as_mut() {
+        a.study = "1.2.3.9".into();
+    }
+    assert_eq!(
+        outcome("MHD-21", &provide(&bundle()), &other),
+        Outcome::Fail
+    );
+    let mut someone = asked();
+    if let Some(a) = someone.mhd.asked.as_mut() {
+        a.patient_refs = BTreeSet::from(["Patient/999".to_string()]);
+    }
+    assert_eq!(
+        outcome("MHD-21", &provide(&bundle()), &someone),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn mhd_22_consumer_searches_the_patient_asked() {
+    let e = asked();
+    let search = |q: &str| {
+        inbound(
+            txn::ITI_67,
+            "GET",
+            &format!("/fhir/DocumentReference?{q}&status=current"),
+            None,
+            b"",
+        )
+    };
+    assert_eq!(
+        outcome("MHD-22", &search("patient.identifier=urn:oid:1.2%7CP1"), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("MHD-22", &search("patient=Patient/123"), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("MHD-22", &search("patient.identifier=urn:oid:1.2%7CP2"), &e),
+        Outcome::Fail
+    );
+    assert_eq!(outcome("MHD-22", &search("x=1"), &e), Outcome::Fail);
+}

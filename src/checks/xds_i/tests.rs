@@ -376,3 +376,512 @@ fn xdsi_11_consumer_asks_for_the_manifest_references() {
     let not_referenced = request("1.3.6.1.4.1.21367.13.80.110", "1.2.3.4");
     assert_eq!(outcome("XDSI-11", &not_referenced, &x), Outcome::Fail);
 }
+
+/// `ex` as the SUT's answer to the harness's request `req` (SOAP body XML, plain or MTOM).
+fn answering(mut ex: Exchange, action: &str, req_xml: &str, mtom: bool) -> Exchange {
+    let env = soap::envelope(action, "urn:uuid:5", Some("http://sut"), req_xml);
+    let (ct, body) = if mtom {
+        soap::mtom(&env, &[])
+    } else {
+        ("application/soap+xml".to_string(), env.into_bytes())
+    };
+    ex.request.headers = vec![("Content-Type".into(), ct)];
+    ex.request.body = crate::evidence::Body::from_bytes(bytes::Bytes::from(body));
+    ex
+}
+
+fn find_query(patient: &str, return_type: &str) -> e::AdhocQueryRequest {
+    e::AdhocQueryRequest::find_documents(
+        patient,
+        &[e::STATUS_APPROVED],
+        &[(e::KOS_FORMAT_CODE, e::KOS_FORMAT_CODING_SCHEME)],
+        return_type,
+    )
+}
+
+#[test]
+fn xdsi_12_entries_match_every_query_parameter() {
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let mut approved = pnr.clone();
+    for eo in &mut approved.submit.objects.extrinsic_objects {
+        eo.status = Some(e::STATUS_APPROVED.into());
+    }
+    let patient = approved.submit.objects.extrinsic_objects[0]
+        .identifier(e::DE_PATIENT_ID)
+        .unwrap();
+    let q = find_query(&patient, "LeafClass");
+    let ex = |p: &e::ProvideAndRegisterRequest, q: &e::AdhocQueryRequest| {
+        answering(
+            query_response(p),
+            e::ACTION_STORED_QUERY,
+            &q.to_xml(),
+            false,
+        )
+    };
+    let x = XdsExpect::default();
+    assert_eq!(outcome("XDSI-12", &ex(&approved, &q), &x), Outcome::Pass);
+    // Another patient asked for: the entry is about someone else.
+    let other = find_query("SOMEONE^^^&1.2.3&ISO", "LeafClass");
+    assert_eq!(
+        outcome("XDSI-12", &ex(&approved, &other), &x),
+        Outcome::Fail
+    );
+    // Another formatCode than the manifests' one.
+    let mut pdf = approved.clone();
+    for c in &mut pdf.submit.objects.extrinsic_objects[0].classifications {
+        if c.scheme.as_deref() == Some(e::DE_FORMAT_CODE) {
+            c.node_representation = Some("urn:ihe:rad:PDF".into());
+        }
+    }
+    assert_eq!(outcome("XDSI-12", &ex(&pdf, &q), &x), Outcome::Fail);
+    // A Deprecated entry for an Approved query.
+    let mut deprecated = approved.clone();
+    deprecated.submit.objects.extrinsic_objects[0].status = Some(e::STATUS_DEPRECATED.into());
+    assert_eq!(outcome("XDSI-12", &ex(&deprecated, &q), &x), Outcome::Fail);
+    // GetDocuments: only the uniqueIds asked.
+    let by_uid = e::AdhocQueryRequest::get_documents_by_unique_id(&["1.2.3"], "LeafClass");
+    assert_eq!(
+        outcome("XDSI-12", &ex(&approved, &by_uid), &x),
+        Outcome::Fail
+    );
+    let by_own = e::AdhocQueryRequest::get_documents_by_unique_id(&[&kos.sop_uid], "LeafClass");
+    assert_eq!(
+        outcome("XDSI-12", &ex(&approved, &by_own), &x),
+        Outcome::Pass
+    );
+    // Without the harness's request there is nothing to compare with.
+    assert_eq!(
+        outcome("XDSI-12", &query_response(&approved), &x),
+        Outcome::NotApplicable
+    );
+}
+
+fn refs_response(ids: &[&str]) -> Exchange {
+    let r = AdhocQueryResponse {
+        response: RegistryResponse {
+            status: Some(e::RESPONSE_SUCCESS.into()),
+            ..Default::default()
+        },
+        objects: RegistryObjectList {
+            object_refs: ids
+                .iter()
+                .map(|i| e::ObjectRef {
+                    id: Some((*i).into()),
+                    home: None,
+                })
+                .collect(),
+            ..Default::default()
+        },
+        has_object_list: true,
+    };
+    let env = soap::response_envelope(e::ACTION_STORED_QUERY_RESPONSE, "urn:uuid:1", &r.to_xml());
+    outbound("ITI-18", "application/soap+xml", env.as_bytes())
+}
+
+#[test]
+fn xdsi_02_judges_what_object_refs_name_and_leafclass_form() {
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let mut entry = pnr.submit.objects.extrinsic_objects[0].document_entry();
+    entry.entry_uuid = Some("urn:uuid:11111111-1111-4111-8111-111111111111".into());
+    let patient = entry.patient_id.clone().unwrap();
+    let want = BTreeSet::from([kos.sop_uid.clone()]);
+    let refs = answering(
+        refs_response(&["urn:uuid:11111111-1111-4111-8111-111111111111"]),
+        e::ACTION_STORED_QUERY,
+        &find_query(&patient, "ObjectRef").to_xml(),
+        false,
+    );
+    let resolved = XdsExpect {
+        matches: Some(want.clone()),
+        resolved: Some(vec![entry.clone()]),
+        ..XdsExpect::default()
+    };
+    assert_eq!(outcome("XDSI-02", &refs, &resolved), Outcome::Pass);
+    // The same count, but the reference names an entry of another document.
+    let mut other = entry.clone();
+    other.unique_id = Some("1.2.3.4".into());
+    let swapped = XdsExpect {
+        resolved: Some(vec![other]),
+        ..resolved.clone()
+    };
+    assert_eq!(outcome("XDSI-02", &refs, &swapped), Outcome::Fail);
+    let unresolved = XdsExpect {
+        resolved: Some(Vec::new()),
+        ..resolved.clone()
+    };
+    assert_eq!(outcome("XDSI-02", &refs, &unresolved), Outcome::Fail);
+    // References in answer to a LeafClass query.
+    let leaf = answering(
+        refs_response(&["urn:uuid:11111111-1111-4111-8111-111111111111"]),
+        e::ACTION_STORED_QUERY,
+        &find_query(&patient, "LeafClass").to_xml(),
+        false,
+    );
+    assert_eq!(outcome("XDSI-02", &leaf, &resolved), Outcome::Fail);
+}
+
+#[test]
+fn iti18_10_leafclass_answer_holds_full_objects() {
+    let check = crate::checks::xds::CHECKS
+        .iter()
+        .find(|c| c.id == "ITI18-10")
+        .unwrap();
+    let run = |ex: &Exchange| {
+        evaluate(
+            check,
+            &Subject {
+                exchange: ex,
+                expect: &Expect::default(),
+                strict: true,
+                followups: &[],
+            },
+        )
+        .outcome
+    };
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let q = find_query("P^^^&1.2.3&ISO", "LeafClass");
+    let refs = answering(
+        refs_response(&["urn:uuid:11111111-1111-4111-8111-111111111111"]),
+        e::ACTION_STORED_QUERY,
+        &q.to_xml(),
+        false,
+    );
+    assert_eq!(run(&refs), Outcome::Fail);
+    let full = answering(
+        query_response(&pnr),
+        e::ACTION_STORED_QUERY,
+        &q.to_xml(),
+        false,
+    );
+    assert_eq!(run(&full), Outcome::Pass);
+}
+
+fn retrieve_request(docs: &[(&str, &str)]) -> String {
+    e::RetrieveDocumentSetRequest {
+        documents: docs
+            .iter()
+            .map(|(repo, uid)| e::DocumentRequest {
+                home_community_id: None,
+                repository_unique_id: Some((*repo).into()),
+                document_unique_id: Some((*uid).into()),
+            })
+            .collect(),
+    }
+    .to_xml()
+}
+
+#[test]
+fn xdsi_13_retrieve_returns_the_documents_asked() {
+    let (kos, bytes, _) = manifest();
+    let ex = |asked: &[(&str, &str)]| {
+        answering(
+            retrieve_response(&kos.sop_uid, "application/dicom", &bytes),
+            e::ACTION_RETRIEVE,
+            &retrieve_request(asked),
+            true,
+        )
+    };
+    let x = XdsExpect::default();
+    assert_eq!(
+        outcome("XDSI-13", &ex(&[("1.2.3", &kos.sop_uid)]), &x),
+        Outcome::Pass
+    );
+    // Another document than the one asked.
+    assert_eq!(
+        outcome("XDSI-13", &ex(&[("1.2.3", "1.2.3.4.5")]), &x),
+        Outcome::Fail
+    );
+    // Asked at another repository than the answer names.
+    assert_eq!(
+        outcome("XDSI-13", &ex(&[("1.2.9", &kos.sop_uid)]), &x),
+        Outcome::Fail
+    );
+    // A HomeCommunityId asked and not echoed.
+    let homed = e::RetrieveDocumentSetRequest {
+        documents: vec![e::DocumentRequest {
+            home_community_id: Some("urn:oid:1.2.3.9".into()),
+            repository_unique_id: Some("1.2.3".into()),
+            document_unique_id: Some(kos.sop_uid.clone()),
+        }],
+    };
+    let no_home = answering(
+        retrieve_response(&kos.sop_uid, "application/dicom", &bytes),
+        e::ACTION_RETRIEVE,
+        &homed.to_xml(),
+        true,
+    );
+    assert_eq!(outcome("XDSI-13", &no_home, &x), Outcome::Fail);
+    assert_eq!(
+        outcome(
+            "XDSI-13",
+            &retrieve_response(&kos.sop_uid, "application/dicom", &bytes),
+            &x
+        ),
+        Outcome::NotApplicable
+    );
+}
+
+#[test]
+fn xdsi_04_judges_the_streamed_digest_when_the_bytes_are_not_kept() {
+    let (kos, bytes, _) = manifest();
+    let mut other = bytes.clone();
+    other.reverse();
+    // The reversed manifest does not read as a KOS: the evidence keeps only its summary.
+    let ex = retrieve_response(&kos.sop_uid, "application/dicom", &other);
+    let part = ex
+        .multipart
+        .as_ref()
+        .and_then(|m| m.parts.iter().find(|p| p.size == other.len() as u64))
+        .unwrap();
+    assert!(part.document.is_none());
+    let registered = BTreeMap::from([(
+        kos.sop_uid.clone(),
+        RegisteredDoc {
+            mime_type: Some("application/dicom".into()),
+            hash: Some(e::document_hash(&bytes)),
+            size: Some(bytes.len() as u64),
+        },
+    )]);
+    let without = XdsExpect {
+        documents: registered.clone(),
+        ..XdsExpect::default()
+    };
+    // Same size, and no digest: the hash cannot be judged.
+    assert_eq!(outcome("XDSI-04", &ex, &without), Outcome::NotApplicable);
+    let with = |bytes: &[u8]| XdsExpect {
+        streamed: BTreeMap::from([(
+            "doc0@x".to_string(),
+            (e::document_hash(bytes), bytes.len() as u64),
+        )]),
+        ..without.clone()
+    };
+    assert_eq!(outcome("XDSI-04", &ex, &with(&other)), Outcome::Fail);
+    assert_eq!(outcome("XDSI-04", &ex, &with(&bytes)), Outcome::Pass);
+}
+
+#[test]
+fn xdsi_14_registry_returns_what_was_registered() {
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let registered = pnr.submit.objects.extrinsic_objects[0].document_entry();
+    let mut stored = pnr.clone();
+    stored.submit.objects.extrinsic_objects[0].status = Some(e::STATUS_APPROVED.into());
+    let x = XdsExpect {
+        registered: Some(registered),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-14", &query_response(&stored), &x),
+        Outcome::Pass
+    );
+    let mut altered = stored.clone();
+    for s in &mut altered.submit.objects.extrinsic_objects[0].slots {
+        if s.name == "creationTime" {
+            s.values = vec!["19700101".into()];
+        }
+    }
+    assert_eq!(
+        outcome("XDSI-14", &query_response(&altered), &x),
+        Outcome::Fail
+    );
+    let mut submitted = stored.clone();
+    submitted.submit.objects.extrinsic_objects[0].status = Some(e::STATUS_SUBMITTED.into());
+    assert_eq!(
+        outcome("XDSI-14", &query_response(&submitted), &x),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("XDSI-14", &query_response(&stored), &XdsExpect::default()),
+        Outcome::NotApplicable
+    );
+}
+
+fn rad68(p: &e::ProvideAndRegisterRequest, bytes: &[u8]) -> Exchange {
+    let env = soap::envelope(e::ACTION_PNR, "urn:uuid:9", Some("http://x"), &p.to_xml());
+    let cid = crate::model::xds_metadata::document_entry_content_id(p).unwrap();
+    let (ct, body) = soap::mtom(&env, &[(cid.as_str(), "application/dicom", bytes)]);
+    inbound("RAD-68", &ct, &body)
+}
+
+#[test]
+fn xdsi_15_source_publishes_the_study_asked() {
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let asked = Asked {
+        patient: format!("{}^^^&1.2.3&ISO", kos.patient_id),
+        study: kos.study_uid.clone(),
+        manifest: kos.sop_uid.clone(),
+        repository: "1.2.3".into(),
+    };
+    let x = XdsExpect {
+        asked: Some(asked.clone()),
+        ..XdsExpect::default()
+    };
+    assert_eq!(outcome("XDSI-15", &rad68(&pnr, &bytes), &x), Outcome::Pass);
+    let other_study = XdsExpect {
+        asked: Some(Asked {
+            study: "1.2.3.4".into(),
+            ..asked.clone()
+        }),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-15", &rad68(&pnr, &bytes), &other_study),
+        Outcome::Fail
+    );
+    let other_patient = XdsExpect {
+        asked: Some(Asked {
+            patient: "SOMEONE^^^&1.2.3&ISO".into(),
+            ..asked
+        }),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-15", &rad68(&pnr, &bytes), &other_patient),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn xdsi_16_consumer_asks_about_what_it_was_asked() {
+    let asked = Asked {
+        patient: "P1^^^&1.2.3&ISO".into(),
+        study: "1.2".into(),
+        manifest: "1.2.3.4".into(),
+        repository: "1.2.3".into(),
+    };
+    let x = XdsExpect {
+        asked: Some(asked),
+        ..XdsExpect::default()
+    };
+    let query = |pid: &str| {
+        let env = soap::envelope(
+            e::ACTION_STORED_QUERY,
+            "urn:uuid:3",
+            Some("http://x"),
+            &find_query(pid, "LeafClass").to_xml(),
+        );
+        inbound("ITI-18", "application/soap+xml", env.as_bytes())
+    };
+    assert_eq!(
+        outcome("XDSI-16", &query("P1^^^&1.2.3&ISO"), &x),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("XDSI-16", &query("P2^^^&1.2.3&ISO"), &x),
+        Outcome::Fail
+    );
+    let retrieve = |repo: &str, uid: &str| {
+        let env = soap::envelope(
+            e::ACTION_RETRIEVE,
+            "urn:uuid:4",
+            Some("http://x"),
+            &retrieve_request(&[(repo, uid)]),
+        );
+        let (ct, body) = soap::mtom(&env, &[]);
+        inbound("ITI-43", &ct, &body)
+    };
+    assert_eq!(
+        outcome("XDSI-16", &retrieve("1.2.3", "1.2.3.4"), &x),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("XDSI-16", &retrieve("1.2.3", "1.2.3.5"), &x),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("XDSI-16", &retrieve("1.2.4", "1.2.3.4"), &x),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
+    let fault = |transaction: &str| {
+        let xml = format!(
+            "<soap:Fault xmlns:soap=\"{}\"><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang=\"en\">busy</soap:Text></soap:Reason></soap:Fault>",
+            crate::transport::soap::NS_SOAP12
+        );
+        let env = soap::response_envelope(
+            "http://www.w3.org/2005/08/addressing/soap/fault",
+            "urn:uuid:1",
+            &xml,
+        );
+        let mut ex = outbound(transaction, "application/soap+xml", env.as_bytes());
+        if let Some(r) = ex.response.as_mut() {
+            r.status = 500;
+        }
+        ex
+    };
+    let matches = XdsExpect {
+        matches: Some(BTreeSet::from(["1.2.3".to_string()])),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-02", &fault("ITI-18"), &matches),
+        Outcome::Fail
+    );
+    // Nothing to match: the status check (XDSI-01) judges a refusal.
+    let nothing = XdsExpect {
+        matches: Some(BTreeSet::new()),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-02", &fault("ITI-18"), &nothing),
+        Outcome::NotApplicable
+    );
+    let documents = XdsExpect {
+        documents: BTreeMap::from([("1.2.3".to_string(), RegisteredDoc::default())]),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-03", &fault("ITI-43"), &documents),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("XDSI-04", &fault("ITI-43"), &documents),
+        Outcome::Fail
+    );
+    let instances = XdsExpect {
+        returnable: Some(BTreeSet::from(["1.2.3".to_string()])),
+        ..XdsExpect::default()
+    };
+    assert_eq!(
+        outcome("XDSI-10", &fault("RAD-69"), &instances),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn soap_03_relates_to_names_the_request() {
+    let check = crate::checks::xds::CHECKS
+        .iter()
+        .find(|c| c.id == "XDS-SOAP-03")
+        .unwrap();
+    let run = |ex: &Exchange| {
+        evaluate(
+            check,
+            &Subject {
+                exchange: ex,
+                expect: &Expect::default(),
+                strict: true,
+                followups: &[],
+            },
+        )
+        .outcome
+    };
+    let (kos, bytes, _) = manifest();
+    let pnr = submission(&kos, &bytes);
+    let q = find_query("P^^^&1.2.3&ISO", "LeafClass").to_xml();
+    // `query_response` answers urn:uuid:1; `answering` sends urn:uuid:5.
+    let other = answering(query_response(&pnr), e::ACTION_STORED_QUERY, &q, false);
+    assert_eq!(run(&other), Outcome::Fail);
+    let env = soap::envelope(e::ACTION_STORED_QUERY, "urn:uuid:1", Some("http://sut"), &q);
+    let mut same = query_response(&pnr);
+    same.request.headers = vec![("Content-Type".into(), "application/soap+xml".into())];
+    same.request.body = crate::evidence::Body::from_bytes(bytes::Bytes::from(env.into_bytes()));
+    assert_eq!(run(&same), Outcome::Pass);
+}
