@@ -16,6 +16,7 @@ use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
 use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
+use crate::report::evidence_dir::EvidenceWriter;
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
 use crate::world::{install_context, HarnessWorld, RunContext, Simulator};
@@ -260,20 +261,30 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         }
         None => None,
     };
+    let limits = config.limits;
     let xds = match &config.xds {
-        Some(x) => Some(Arc::new(XdsClient::new(x)?)),
+        Some(x) => {
+            let mut client = XdsClient::new(x)?;
+            client.http = client.http.with_limits(&limits);
+            Some(Arc::new(client))
+        }
         None => None,
     };
     let mhd = match &config.mhd {
         Some(m) => Some(crate::actors::mhd::MhdClient::new(
-            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?,
+            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?
+                .with_limits(&limits),
             &m.base_url,
         )),
         None => None,
     };
     let mhd_catalogue = crate::reference::mhd_content::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
-        Some(d) => Some(DicomwebClient::new(d)?),
+        Some(d) => {
+            let mut client = DicomwebClient::new(d)?;
+            client.http = client.http.with_limits(&limits);
+            Some(client)
+        }
         None => None,
     };
     say!(
@@ -310,6 +321,16 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     });
     install_context(ctx.clone());
 
+    std::fs::create_dir_all(&opts.report_dir).map_err(|source| ReportError::Write {
+        path: opts.report_dir.clone(),
+        source,
+    })?;
+    // Each scenario's evidence is written when it ends, and its bodies then leave memory.
+    let evidence = Arc::new(Mutex::new(EvidenceSink {
+        writer: EvidenceWriter::create(&opts.report_dir, &config.limits)?,
+        error: None,
+    }));
+    let evidence_in_hook = evidence.clone();
     let features_base = std::env::current_dir().unwrap_or_default();
     let shard_base = features_base.clone();
     let shard = opts.shard;
@@ -326,8 +347,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .fail_on_skipped()
         .after(move |feature, rule, scenario, event, world| {
             let base = features_base.clone();
+            let evidence = evidence_in_hook.clone();
             Box::pin(async move {
-                collect(&base, feature, rule, scenario, event, world);
+                collect(&base, &evidence, feature, rule, scenario, event, world);
             })
         });
     if opts.fail_fast {
@@ -365,7 +387,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         started_at,
         duration: t0.elapsed(),
     };
-    report::write_all(&opts.report_dir, &meta, &mut records)?;
+    let evidence_error = evidence
+        .lock()
+        .map(|mut g| g.error.take())
+        .unwrap_or_default();
+    report::write_summaries(&opts.report_dir, &meta, &records)?;
+    if let Some(e) = evidence_error {
+        return Err(e.into());
+    }
     let summary = Summary::of(&records);
     if records.is_empty() && opts.shard.is_none() {
         return Err(HarnessError::Features(format!(
@@ -446,8 +475,15 @@ fn progress_line(r: &ScenarioRecord) -> String {
     line
 }
 
+/// The run's evidence writer, and the first error it met (reported when the run ends).
+struct EvidenceSink {
+    writer: EvidenceWriter,
+    error: Option<ReportError>,
+}
+
 fn collect(
     base: &Path,
+    evidence: &Mutex<EvidenceSink>,
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     scenario: &cucumber::gherkin::Scenario,
@@ -497,7 +533,7 @@ fn collect(
             .next()
             .unwrap_or_default();
     }
-    let record = ScenarioRecord {
+    let mut record = ScenarioRecord {
         feature: feature.name.clone(),
         feature_file: relative(feature.path.as_ref(), base),
         scenario: scenario.name.clone(),
@@ -510,6 +546,11 @@ fn collect(
         exchanges,
         evidence: Vec::new(),
     };
+    if let Ok(mut sink) = evidence.lock() {
+        if let Err(e) = sink.writer.write_scenario(&mut record) {
+            sink.error.get_or_insert(e);
+        }
+    }
     say!("{}", progress_line(&record));
     let Ok(mut results) = ctx.results.lock() else {
         return;

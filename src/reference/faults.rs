@@ -200,6 +200,10 @@ pub enum Fault {
     ReportWrongAccession,
     /// the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned).
     ReportStatusMismatch,
+    /// QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6).
+    PeerCloses,
+    /// QIDO-RS searches are answered 200 with a JSON array that never ends (what the harness reads to judge is bounded: BODY-01).
+    QidoEndless,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -302,6 +306,8 @@ impl Fault {
         Fault::ReportNoImpression,
         Fault::ReportWrongAccession,
         Fault::ReportStatusMismatch,
+        Fault::PeerCloses,
+        Fault::QidoEndless,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -394,6 +400,8 @@ impl Fault {
             Fault::ReportNoImpression => "report-no-impression",
             Fault::ReportWrongAccession => "report-wrong-accession",
             Fault::ReportStatusMismatch => "report-status-mismatch",
+            Fault::PeerCloses => "peer-closes",
+            Fault::QidoEndless => "qido-endless",
         }
     }
 
@@ -525,6 +533,8 @@ impl Fault {
             Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",
             Fault::ReportWrongAccession => "the imaging report's order carries another accession number than the study's (eHN A.1.8.11)",
             Fault::ReportStatusMismatch => "the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned)",
+            Fault::PeerCloses => "QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6: a request with Connection: close is answered before the server closes)",
+            Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
         }
     }
 }

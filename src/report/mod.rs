@@ -156,7 +156,8 @@ pub fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Write evidence, results.json and junit.xml under `dir`. Records get their evidence paths.
+/// Write evidence (with the default limits), results.json and junit.xml under `dir`. Records get
+/// their evidence paths.
 pub fn write_all(
     dir: &Path,
     meta: &RunMeta,
@@ -167,6 +168,20 @@ pub fn write_all(
         source,
     })?;
     evidence_dir::write(dir, records)?;
+    write_summaries(dir, meta, records)
+}
+
+/// Write results.json and junit.xml under `dir`, for records whose evidence is already written
+/// (a run writes each scenario's evidence as the scenario ends: [`evidence_dir::EvidenceWriter`]).
+pub fn write_summaries(
+    dir: &Path,
+    meta: &RunMeta,
+    records: &[ScenarioRecord],
+) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     results_json::write(dir, meta, records)?;
     junit::write(dir, meta, records)?;
     Ok(())

@@ -253,6 +253,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("report-no-impression", "@req:RPT-07", "RPT-07", false),
     ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
     ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
+    ("peer-closes", "@req:PEER-01", "PEER-01", false),
+    ("qido-endless", "@req:BODY-01", "BODY-01", false),
 ];
 
 #[test]
