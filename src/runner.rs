@@ -39,7 +39,10 @@ pub enum HarnessError {
     #[error(transparent)]
     Fixtures(#[from] FixtureError),
     /// The tag expression does not parse.
-    #[error("invalid --tags expression {expr:?}: {message}")]
+    #[error(
+        "invalid --tags expression {}: {message}",
+        crate::evidence::quote(expr)
+    )]
     Tags {
         /// The expression.
         expr: String,
@@ -398,9 +401,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let summary = Summary::of(&records);
     if records.is_empty() && opts.shard.is_none() {
         return Err(HarnessError::Features(format!(
-            "no scenario in {} matches the tag expression {:?}",
+            "no scenario in {} matches the tag expression {}",
             opts.features.display(),
-            opts.tags.as_deref().unwrap_or("")
+            crate::evidence::quote(opts.tags.as_deref().unwrap_or(""))
         )));
     }
     print_findings(&records);
@@ -410,14 +413,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         opts.report_dir.display(),
         opts.report_dir.display()
     );
-    say!(
-        "scenarios: {} passed, {} failed, {} errors, {} skipped, {} not applicable",
-        summary.passed,
-        summary.failed,
-        summary.errors,
-        summary.skipped,
-        summary.not_applicable
-    );
+    say!("{}", summary.breakdown_line());
     say!("{}", summary.closing_line());
     Ok(RunOutcome { summary, records })
 }
@@ -465,7 +461,12 @@ fn progress_line(r: &ScenarioRecord) -> String {
             .findings
             .iter()
             .find(|f| f.outcome == Outcome::Error)
-            .map(|f| f.title.clone())
+            .map(
+                |f| match f.check.strip_prefix("harness.").and_then(failure_in_words) {
+                    Some(why) => format!("{}: {why}", f.title),
+                    None => f.title.clone(),
+                },
+            )
             .unwrap_or_default(),
         Outcome::Skip | Outcome::NotApplicable => r.reason.clone(),
     };
@@ -479,6 +480,18 @@ fn progress_line(r: &ScenarioRecord) -> String {
 struct EvidenceSink {
     writer: EvidenceWriter,
     error: Option<ReportError>,
+}
+
+/// A transport failure's kind, as the progress line says it.
+fn failure_in_words(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "connect" => "no connection",
+        "timeout" => "timed out",
+        "read" => "the answer could not be read",
+        "request" => "the request could not be sent",
+        "config" => "configuration",
+        _ => return None,
+    })
 }
 
 fn collect(

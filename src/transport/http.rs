@@ -990,7 +990,7 @@ fn finish_part(part: &mut PartSummary, head: &[u8]) {
     }
     match dicom_part::sniff(head) {
         Ok(h) => part.dicom = Some(h),
-        Err(e) => part.not_dicom = Some(format!("{e:?}")),
+        Err(e) => part.not_dicom = Some(e.to_string()),
     }
 }
 
