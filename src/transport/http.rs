@@ -266,13 +266,14 @@ impl HttpClient {
         };
         exchange.time_to_headers = Some(t0.elapsed());
         let status = response.status().as_u16();
+        // A session cookie the SUT sets is as secret as the credentials the harness sends.
         let resp_headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(n, v)| {
                 (
                     n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    redact::header_value(n.as_str(), &String::from_utf8_lossy(v.as_bytes())),
                 )
             })
             .collect();

@@ -338,6 +338,9 @@ pub struct Measured {
     pub peak_rss_kb: u64,
     /// Bytes written under the evidence folder.
     pub evidence_bytes: u64,
+    /// The report folder (kept until the value is dropped).
+    pub reports: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 fn tree_size(dir: &Path) -> u64 {
@@ -432,5 +435,7 @@ pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
         },
         peak_rss_kb: peak,
         evidence_bytes: tree_size(&reports.join("evidence")),
+        reports,
+        _dir: dir,
     }
 }

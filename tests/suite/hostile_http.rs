@@ -420,6 +420,7 @@ fn assert_refused_past_the_limit(kind: &str, m: &Measured, timeout_s: f64) {
         run,
         peak_rss_kb,
         evidence_bytes,
+        ..
     } = m;
     eprintln!(
         "endless {kind}: {} scenarios in {:.1} s (longest {:.1} s), peak RSS {peak_rss_kb} kB, evidence {evidence_bytes} bytes",
@@ -471,6 +472,88 @@ fn an_endless_qido_json_answer_fails_body_01_within_the_timeout_in_bounded_memor
         "@txn:RAD-129",
     );
     assert_refused_past_the_limit("QIDO-RS JSON", &m, 20.0);
+    assert_evidence_is_a_bounded_head(&m, b"[{\"00080020\"");
+}
+
+/// The evidence of a refused body: its head in an excerpt file no larger than the limit per body,
+/// and a record that says it was truncated, with the size and SHA-256 of what was received.
+fn assert_evidence_is_a_bounded_head(m: &Measured, head: &[u8]) {
+    let mut records = Vec::new();
+    let mut stack = vec![m.reports.join("evidence")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("evidence folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json")
+                && p.file_name().is_some_and(|n| n != "findings.json")
+            {
+                records.push(p);
+            }
+        }
+    }
+    assert!(!records.is_empty());
+    for path in records {
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("record")).expect("JSON record");
+        let body = &rec["response"]["body"];
+        let note = body["truncated"].as_str().unwrap_or_default();
+        assert!(
+            note.contains("first 2097152 of"),
+            "{}: {note}",
+            path.display()
+        );
+        assert_eq!(body["sha256"].as_str().map(str::len), Some(64));
+        assert!(body["size"].as_u64().unwrap_or(0) > 4 * 1024 * 1024);
+        let file = path.with_file_name(body["file"].as_str().expect("excerpt file"));
+        let excerpt = std::fs::read(&file).expect("excerpt");
+        assert_eq!(excerpt.len(), 2 * 1024 * 1024, "{}", file.display());
+        assert!(excerpt.starts_with(head), "{}", file.display());
+        let repro = std::fs::read_to_string(path.with_file_name("repro.sh")).expect("repro.sh");
+        assert!(repro.contains("curl "), "{repro}");
+    }
+}
+
+/// A SUT reached with a password, which sets a session cookie: neither reaches the evidence, the
+/// results or the report, and the reproduction commands name the variable instead.
+#[test]
+fn secrets_reach_no_report_file() {
+    let mut answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nSet-Cookie: session=c00k1e-s3cret; HttpOnly\r\nContent-Length: 2\r\nConnection: close\r\n\r\n".to_vec();
+    answer.extend_from_slice(b"[]");
+    let base = spawn_fake(Fake::Bytes(answer), "/dicom-web");
+    let m = run_profile_measured(
+        "secrets",
+        &format!(
+            "[sut]\nname = \"with credentials\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
+             base_url = \"{base}\"\nusername = \"alice\"\npassword = \"pa55-w0rd-s3cret\"\n"
+        ),
+        "@txn:RAD-129",
+    );
+    let mut stack = vec![m.reports.clone()];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).expect("report folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
+            for secret in [
+                "pa55-w0rd-s3cret",
+                "YWxpY2U6cGE1NS13MHJkLXMzY3JldA",
+                "c00k1e-s3cret",
+            ] {
+                assert!(!text.contains(secret), "{} holds {secret}", p.display());
+            }
+            if p.file_name().is_some_and(|n| n == "repro.sh") {
+                assert!(text.contains("alice:${SUT_PASSWORD}"), "{text}");
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 3, "{seen} files");
+    assert!(!String::from_utf8_lossy(&m.run.out.stdout).contains("s3cret"));
 }
 
 #[test]
@@ -565,6 +648,7 @@ fn an_endless_multipart_retrieve_is_an_error_at_the_timeout_in_bounded_memory() 
         run,
         peak_rss_kb,
         evidence_bytes,
+        ..
     } = &m;
     let longest = scenario_durations(&run.results)
         .into_iter()
