@@ -103,7 +103,12 @@ impl EvidenceWriter {
             if let Some(mp) = &ex.multipart {
                 for (k, part) in mp.parts.iter().enumerate() {
                     if let Some(doc) = &part.document {
-                        let body = Body::from_bytes(doc.clone());
+                        let body = Body {
+                            size: part.size,
+                            sha256: part.sha256.clone(),
+                            kept: doc.clone(),
+                            complete: true,
+                        };
                         let mut kept =
                             self.keep(&sdir, &format!("{stem}-part{:03}", k + 1), &body, false)?;
                         // A part kept whole keeps the name it always had.
@@ -153,36 +158,31 @@ impl EvidenceWriter {
                 note: None,
             });
         }
+        let of = if cut {
+            "size and sha256 are those of the bytes received before the transfer ended"
+        } else {
+            "size and sha256 are those of the whole body"
+        };
         let have = body.kept.len() as u64;
         let n = have.min(self.per_exchange).min(self.left);
         if n == 0 {
             return Ok(Kept {
                 file: None,
                 note: Some(format!(
-                    "not kept: the evidence of this run reached its limit of {} bytes ([limits] evidence_bytes_per_run in the SUT profile); {}",
+                    "not kept: the evidence of this run reached its limit of {} bytes ([limits] evidence_bytes_per_run in the SUT profile); {of}",
                     self.run_limit,
-                    if cut {
-                        "size and sha256 are those of the bytes received before the transfer ended"
-                    } else {
-                        "size and sha256 are those of the whole body"
-                    }
                 )),
             });
         }
         self.left -= n;
         let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
-        let whole = body.complete && n == have;
+        let whole = body.complete && !cut && n == have;
         let name = if whole {
             format!("{stem}.body")
         } else {
             format!("{stem}.excerpt")
         };
         write_file(&sdir.join(&name), &body.kept[..n_usize])?;
-        let of = if cut {
-            "size and sha256 are those of the bytes received before the transfer ended"
-        } else {
-            "size and sha256 are those of the whole body"
-        };
         let note = if whole {
             None
         } else if n < have {
@@ -201,6 +201,8 @@ impl EvidenceWriter {
                 "{name} holds the first {n} of {} bytes, cut at {why}; {of}",
                 body.size
             ))
+        } else if body.complete {
+            Some(format!("{name} holds all {n} bytes received; {of}"))
         } else {
             Some(format!(
                 "{name} holds the first {n} of {} bytes (the harness kept no more of this body while it streamed past); {of}",
