@@ -11,6 +11,7 @@ use ihe_harness::actors::dicomweb::DicomwebClient;
 use ihe_harness::actors::wado_rs;
 use ihe_harness::checks::Target;
 use ihe_harness::config::Config;
+use ihe_harness::evidence::quote;
 use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
 use ihe_harness::runner::{self, RunOptions};
 
@@ -132,15 +133,15 @@ enum Command {
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (i, n) = s
         .split_once('/')
-        .ok_or_else(|| format!("{s:?} is not I/N, e.g. 2/4"))?;
+        .ok_or_else(|| format!("{} is not I/N, e.g. 2/4", quote(s)))?;
     let i: u32 = i
         .trim()
         .parse()
-        .map_err(|_| format!("{i:?} is not a number"))?;
+        .map_err(|_| format!("{} is not a number", quote(i)))?;
     let n: u32 = n
         .trim()
         .parse()
-        .map_err(|_| format!("{n:?} is not a number"))?;
+        .map_err(|_| format!("{} is not a number", quote(n)))?;
     if n == 0 || i == 0 || i > n {
         return Err(format!("shard {i}/{n}: I must be between 1 and N"));
     }
@@ -153,7 +154,7 @@ fn parse_faults(names: &[String]) -> Result<Vec<Fault>, String> {
         .map(|n| {
             n.parse::<Fault>().map_err(|_| {
                 let known: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
-                format!("unknown fault {n:?}; known: {}", known.join(", "))
+                format!("unknown fault {}; known: {}", quote(n), known.join(", "))
             })
         })
         .collect()
@@ -237,9 +238,13 @@ async fn async_main(cli: Cli) -> ExitCode {
         }
         Command::Checks => {
             for c in ihe_harness::checks::registry() {
+                let level = match c.level {
+                    ihe_harness::checks::Level::Shall => "SHALL",
+                    ihe_harness::checks::Level::Should => "SHOULD",
+                };
                 println!(
-                    "{}\t{:?}\t{}\t{}\t{}",
-                    c.id, c.level, c.requirement, c.actor, c.title
+                    "{}\t{level}\t{}\t{}\t{}",
+                    c.id, c.requirement, c.actor, c.title
                 );
             }
             ExitCode::SUCCESS
@@ -308,7 +313,7 @@ async fn serve(
         match parsed {
             Some((ae, addr)) => opts = opts.with_move_destination(ae, addr),
             None => {
-                eprintln!("error: --move-destination {d:?} is not AE=host:port");
+                eprintln!("error: --move-destination {} is not AE=host:port", quote(d));
                 return ExitCode::from(2);
             }
         }
@@ -450,7 +455,8 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
     };
     let files = dicom_files(&paths);
     if files.is_empty() {
-        eprintln!("error: no DICOM file in {paths:?}");
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("error: no DICOM file in {}", shown.join(", "));
         return ExitCode::from(2);
     }
     let bytes: u64 = files

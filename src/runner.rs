@@ -16,6 +16,7 @@ use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
 use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
+use crate::report::evidence_dir::EvidenceWriter;
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
 use crate::world::{install_context, HarnessWorld, RunContext, Simulator};
@@ -38,7 +39,10 @@ pub enum HarnessError {
     #[error(transparent)]
     Fixtures(#[from] FixtureError),
     /// The tag expression does not parse.
-    #[error("invalid --tags expression {expr:?}: {message}")]
+    #[error(
+        "invalid --tags expression {}: {message}",
+        crate::evidence::quote(expr)
+    )]
     Tags {
         /// The expression.
         expr: String,
@@ -260,20 +264,30 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         }
         None => None,
     };
+    let limits = config.limits;
     let xds = match &config.xds {
-        Some(x) => Some(Arc::new(XdsClient::new(x)?)),
+        Some(x) => {
+            let mut client = XdsClient::new(x)?;
+            client.http = client.http.with_limits(&limits);
+            Some(Arc::new(client))
+        }
         None => None,
     };
     let mhd = match &config.mhd {
         Some(m) => Some(crate::actors::mhd::MhdClient::new(
-            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?,
+            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?
+                .with_limits(&limits),
             &m.base_url,
         )),
         None => None,
     };
     let mhd_catalogue = crate::reference::mhd_content::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
-        Some(d) => Some(DicomwebClient::new(d)?),
+        Some(d) => {
+            let mut client = DicomwebClient::new(d)?;
+            client.http = client.http.with_limits(&limits);
+            Some(client)
+        }
         None => None,
     };
     say!(
@@ -310,6 +324,16 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     });
     install_context(ctx.clone());
 
+    std::fs::create_dir_all(&opts.report_dir).map_err(|source| ReportError::Write {
+        path: opts.report_dir.clone(),
+        source,
+    })?;
+    // Each scenario's evidence is written when it ends, and its bodies then leave memory.
+    let evidence = Arc::new(Mutex::new(EvidenceSink {
+        writer: EvidenceWriter::create(&opts.report_dir, &config.limits)?,
+        error: None,
+    }));
+    let evidence_in_hook = evidence.clone();
     let features_base = std::env::current_dir().unwrap_or_default();
     let shard_base = features_base.clone();
     let shard = opts.shard;
@@ -326,8 +350,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .fail_on_skipped()
         .after(move |feature, rule, scenario, event, world| {
             let base = features_base.clone();
+            let evidence = evidence_in_hook.clone();
             Box::pin(async move {
-                collect(&base, feature, rule, scenario, event, world);
+                collect(&base, &evidence, feature, rule, scenario, event, world);
             })
         });
     if opts.fail_fast {
@@ -365,13 +390,20 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         started_at,
         duration: t0.elapsed(),
     };
-    report::write_all(&opts.report_dir, &meta, &mut records)?;
+    let evidence_error = evidence
+        .lock()
+        .map(|mut g| g.error.take())
+        .unwrap_or_default();
+    report::write_summaries(&opts.report_dir, &meta, &records)?;
+    if let Some(e) = evidence_error {
+        return Err(e.into());
+    }
     let summary = Summary::of(&records);
     if records.is_empty() && opts.shard.is_none() {
         return Err(HarnessError::Features(format!(
-            "no scenario in {} matches the tag expression {:?}",
+            "no scenario in {} matches the tag expression {}",
             opts.features.display(),
-            opts.tags.as_deref().unwrap_or("")
+            crate::evidence::quote(opts.tags.as_deref().unwrap_or(""))
         )));
     }
     print_findings(&records);
@@ -381,14 +413,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         opts.report_dir.display(),
         opts.report_dir.display()
     );
-    say!(
-        "scenarios: {} passed, {} failed, {} errors, {} skipped, {} not applicable",
-        summary.passed,
-        summary.failed,
-        summary.errors,
-        summary.skipped,
-        summary.not_applicable
-    );
+    say!("{}", summary.breakdown_line());
     say!("{}", summary.closing_line());
     Ok(RunOutcome { summary, records })
 }
@@ -436,7 +461,12 @@ fn progress_line(r: &ScenarioRecord) -> String {
             .findings
             .iter()
             .find(|f| f.outcome == Outcome::Error)
-            .map(|f| f.title.clone())
+            .map(
+                |f| match f.check.strip_prefix("harness.").and_then(failure_in_words) {
+                    Some(why) => format!("{}: {why}", f.title),
+                    None => f.title.clone(),
+                },
+            )
             .unwrap_or_default(),
         Outcome::Skip | Outcome::NotApplicable => r.reason.clone(),
     };
@@ -446,8 +476,27 @@ fn progress_line(r: &ScenarioRecord) -> String {
     line
 }
 
+/// The run's evidence writer, and the first error it met (reported when the run ends).
+struct EvidenceSink {
+    writer: EvidenceWriter,
+    error: Option<ReportError>,
+}
+
+/// A transport failure's kind, as the progress line says it.
+fn failure_in_words(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "connect" => "no connection",
+        "timeout" => "timed out",
+        "read" => "the answer could not be read",
+        "request" => "the request could not be sent",
+        "config" => "configuration",
+        _ => return None,
+    })
+}
+
 fn collect(
     base: &Path,
+    evidence: &Mutex<EvidenceSink>,
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     scenario: &cucumber::gherkin::Scenario,
@@ -497,7 +546,7 @@ fn collect(
             .next()
             .unwrap_or_default();
     }
-    let record = ScenarioRecord {
+    let mut record = ScenarioRecord {
         feature: feature.name.clone(),
         feature_file: relative(feature.path.as_ref(), base),
         scenario: scenario.name.clone(),
@@ -510,6 +559,11 @@ fn collect(
         exchanges,
         evidence: Vec::new(),
     };
+    if let Ok(mut sink) = evidence.lock() {
+        if let Err(e) = sink.writer.write_scenario(&mut record) {
+            sink.error.get_or_insert(e);
+        }
+    }
     say!("{}", progress_line(&record));
     let Ok(mut results) = ctx.results.lock() else {
         return;

@@ -7,7 +7,7 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
   Background:
     Given the DICOMweb origin server holds the test studies
 
-  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-20 @req:PEER-01
+  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-20 @req:PEER-01 @req:BODY-01
   Scenario: Search all studies: every study-level required attribute is returned
     When the consumer searches for all studies
     Then the response status is 200

@@ -92,6 +92,15 @@ const SCHEMA: &[(&str, &[&str])] = &[
     ("test_data", &["mode", "studies"]),
     ("options", &["strict"]),
     (
+        "limits",
+        &[
+            "max_body_bytes",
+            "max_parsed_nodes",
+            "evidence_bytes_per_exchange",
+            "evidence_bytes_per_run",
+        ],
+    ),
+    (
         "xds",
         &[
             "registry_url",
@@ -141,6 +150,7 @@ struct RawProfile {
     dicomweb: Option<RawDicomweb>,
     test_data: Option<RawTestData>,
     options: Option<RawOptions>,
+    limits: Option<RawLimits>,
     xds: Option<xds::RawXds>,
     dimse: Option<dimse::RawDimse>,
     mhd: Option<mhd::RawMhd>,
@@ -175,6 +185,14 @@ struct RawTestData {
 #[derive(Debug, Deserialize, Default)]
 struct RawOptions {
     strict: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct RawLimits {
+    max_body_bytes: Option<u64>,
+    max_parsed_nodes: Option<u64>,
+    evidence_bytes_per_exchange: Option<u64>,
+    evidence_bytes_per_run: Option<u64>,
 }
 
 /// How the harness authenticates to the SUT. Secrets stay in memory and are never written.
@@ -231,6 +249,51 @@ impl Default for Timeouts {
     }
 }
 
+/// How much of what a SUT sends the harness takes in, whatever the SUT sends: the limits that keep
+/// a run's memory, time and evidence bounded against an endless or oversized answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest response body the harness reads to judge it (JSON, XML, FHIR, text: every body
+    /// but a multipart one, whose parts stream past; for a multipart body, its XML root part). A
+    /// larger body is not read further and is a Fail of BODY-01: a limit of the harness, raised
+    /// with `[limits] max_body_bytes`.
+    pub max_body: u64,
+    /// The most JSON values or XML elements of a body the harness parses to judge it: parsed, each
+    /// takes up to about 200 bytes of memory, so a body of a few megabytes can take hundreds. A
+    /// body with more is a Fail of BODY-01 too (`[limits] max_parsed_nodes`).
+    pub max_nodes: u64,
+    /// The bytes of each body (request and response) one exchange's evidence keeps; past it the
+    /// evidence keeps the head of the body, its size and its SHA-256.
+    pub evidence_per_exchange: u64,
+    /// The body bytes the evidence of a whole run keeps; past it exchanges are recorded without
+    /// body bytes (headers, size and SHA-256 only).
+    pub evidence_per_run: u64,
+}
+
+/// Default of `[limits] max_body_bytes`: 4 MiB, far above the answers the scenarios ask for (a QIDO
+/// result or the metadata of a fixture study is kilobytes, a rendered frame or a report document
+/// rarely a megabyte), and small enough that four scenarios reading at once stay within the
+/// harness's memory budget (100 MB).
+pub const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
+/// Default of `[limits] max_parsed_nodes`: 100 000 JSON values or XML elements (the metadata of a
+/// fixture study has about 12 000), about 20 MB once parsed.
+pub const DEFAULT_MAX_NODES: u64 = 100_000;
+/// Default of `[limits] evidence_bytes_per_exchange`: 2 MiB.
+pub const DEFAULT_EVIDENCE_PER_EXCHANGE: u64 = 2 * 1024 * 1024;
+/// Default of `[limits] evidence_bytes_per_run`: 128 MiB.
+pub const DEFAULT_EVIDENCE_PER_RUN: u64 = 128 * 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: DEFAULT_MAX_BODY,
+            max_nodes: DEFAULT_MAX_NODES,
+            evidence_per_exchange: DEFAULT_EVIDENCE_PER_EXCHANGE,
+            evidence_per_run: DEFAULT_EVIDENCE_PER_RUN,
+        }
+    }
+}
+
 /// The DICOMweb endpoint of the SUT.
 #[derive(Debug, Clone)]
 pub struct Dicomweb {
@@ -266,6 +329,8 @@ pub struct Config {
     pub studies: Vec<String>,
     /// Judge SHOULD-level requirements and open status codes strictly.
     pub strict: bool,
+    /// Size limits on what the SUT sends and on the evidence kept.
+    pub limits: Limits,
     /// XDS-I.b endpoints, if the SUT has them.
     pub xds: Option<Xds>,
     /// The SUT's DICOM application entity, if it has one.
@@ -292,6 +357,7 @@ impl Config {
             test_data: TestDataMode::Preloaded,
             studies: Vec::new(),
             strict: false,
+            limits: Limits::default(),
             xds: None,
             dimse: None,
             mhd: None,
@@ -428,12 +494,51 @@ fn resolve(
         test_data,
         studies: td.studies.unwrap_or_default(),
         strict: raw.options.and_then(|o| o.strict).unwrap_or(false),
+        limits: resolve_limits(raw.limits.unwrap_or_default(), path)?,
         xds: raw.xds.map(|x| xds::resolve(x, path)).transpose()?,
         dimse: raw.dimse.map(|d| dimse::resolve(d, path)).transpose()?,
         mhd: raw.mhd.map(|m| mhd::resolve(m, path)).transpose()?,
         simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
     })
+}
+
+fn resolve_limits(l: RawLimits, path: &Path) -> Result<Limits, ConfigError> {
+    let d = Limits::default();
+    let limits = Limits {
+        max_body: l.max_body_bytes.unwrap_or(d.max_body),
+        max_nodes: l.max_parsed_nodes.unwrap_or(d.max_nodes),
+        evidence_per_exchange: l
+            .evidence_bytes_per_exchange
+            .unwrap_or(d.evidence_per_exchange),
+        evidence_per_run: l.evidence_bytes_per_run.unwrap_or(d.evidence_per_run),
+    };
+    // An answer of 0 bytes can always be judged; below a kilobyte not even an error page fits.
+    if limits.max_body < 1024 {
+        return Err(invalid(
+            path,
+            "limits.max_body_bytes",
+            "must be at least 1024 (bytes)",
+        ));
+    }
+    if limits.max_nodes < 1000 {
+        return Err(invalid(
+            path,
+            "limits.max_parsed_nodes",
+            "must be at least 1000",
+        ));
+    }
+    if limits.evidence_per_exchange > limits.evidence_per_run {
+        return Err(invalid(
+            path,
+            "limits.evidence_bytes_per_exchange",
+            format!(
+                "{} is more than evidence_bytes_per_run ({})",
+                limits.evidence_per_exchange, limits.evidence_per_run
+            ),
+        ));
+    }
+    Ok(limits)
 }
 
 fn resolve_dicomweb(
@@ -578,6 +683,30 @@ strict = true
             parse("[dicomweb]\nbase_url = \"http://x\"\nbearer_token_env = \"NOPE\"\n").is_err()
         );
         assert!(parse("[options]\nstrict = \"yes\"\n").is_err());
+    }
+
+    #[test]
+    fn limits_have_defaults_and_are_checked() {
+        let c = parse("").unwrap();
+        assert_eq!(c.limits, Limits::default());
+        let c = parse(
+            "[limits]\nmax_body_bytes = 65_536\nmax_parsed_nodes = 5000\nevidence_bytes_per_exchange = 1024\nevidence_bytes_per_run = 4096\n",
+        )
+        .unwrap();
+        assert_eq!(c.limits.max_body, 65_536);
+        assert_eq!(c.limits.max_nodes, 5000);
+        assert_eq!(c.limits.evidence_per_exchange, 1024);
+        assert_eq!(c.limits.evidence_per_run, 4096);
+        assert!(parse("[limits]\nmax_body_bytes = 10\n").is_err());
+        assert!(parse("[limits]\nmax_parsed_nodes = 10\n").is_err());
+        assert!(
+            parse("[limits]\nevidence_bytes_per_exchange = 9\nevidence_bytes_per_run = 8\n")
+                .is_err()
+        );
+        assert!(parse("[limits]\nmax_body = 10\n")
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean `max_body_bytes`"));
     }
 
     #[test]

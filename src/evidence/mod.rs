@@ -106,6 +106,26 @@ impl HttpResponse {
     }
 }
 
+/// A value that came over the wire (or from a command line), shown in a message between backticks
+/// with control characters escaped (`\r`, `\u{1b}`) and cut to 120 characters: readable, and safe
+/// for a terminal, without Rust's debug quoting.
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("`");
+    for (i, c) in s.chars().enumerate() {
+        if i == 120 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    out
+}
+
 /// Case-insensitive header lookup.
 pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -307,5 +327,18 @@ mod millis_opt {
             Some(d) => s.serialize_some(&(d.as_millis() as u64)),
             None => s.serialize_none(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_control_characters_and_bounds_length() {
+        assert_eq!(quote("1.2.3"), "`1.2.3`");
+        assert_eq!(quote("a\r\nb\u{1b}"), "`a\\r\\nb\\u{1b}`");
+        assert_eq!(quote("\"x\""), "`\"x\"`");
+        assert_eq!(quote(&"y".repeat(200)).chars().count(), 123);
     }
 }

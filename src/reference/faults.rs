@@ -262,6 +262,10 @@ pub enum Fault {
     MhdBuiltinConsumerOtherPatient,
     /// XDS responses carry a wsa:RelatesTo naming another message than the request (WS-Addressing 1.0 Core 3.4; ITI TF-2 Appendix V).
     XdsRelatesToOtherMessage,
+    /// QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6).
+    PeerCloses,
+    /// QIDO-RS searches are answered 200 with a JSON array that never ends (what the harness reads to judge is bounded: BODY-01).
+    QidoEndless,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -395,6 +399,8 @@ impl Fault {
         Fault::MhdBuiltinSourceOtherStudy,
         Fault::MhdBuiltinConsumerOtherPatient,
         Fault::XdsRelatesToOtherMessage,
+        Fault::PeerCloses,
+        Fault::QidoEndless,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -518,6 +524,8 @@ impl Fault {
             Fault::MhdBuiltinSourceOtherStudy => "mhd-builtin-source-other-study",
             Fault::MhdBuiltinConsumerOtherPatient => "mhd-builtin-consumer-other-patient",
             Fault::XdsRelatesToOtherMessage => "xds-relates-to-other-message",
+            Fault::PeerCloses => "peer-closes",
+            Fault::QidoEndless => "qido-endless",
         }
     }
 
@@ -680,6 +688,8 @@ impl Fault {
             Fault::MhdBuiltinSourceOtherStudy => "the built-in Document Source that plays a SUT publishes another study's manifest than the one asked (ITI TF-2 3.65.4.1.2)",
             Fault::MhdBuiltinConsumerOtherPatient => "the built-in Document Consumer that plays a SUT searches for another patient than the one asked (ITI TF-2 3.66/3.67.4.1.2.1)",
             Fault::XdsRelatesToOtherMessage => "XDS responses carry a wsa:RelatesTo naming another message than the request they answer (WS-Addressing 1.0 Core 3.4)",
+            Fault::PeerCloses => "QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6: a request with Connection: close is answered before the server closes)",
+            Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
         }
     }
 }

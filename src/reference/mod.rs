@@ -393,6 +393,10 @@ fn router(state: Shared) -> Router {
             get(rendered::frame),
         )
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::fault_hooks,
+        ))
         .merge(
             Router::new()
                 .route(&format!("{}/registry", xds::XDS_PATH), post(xds::registry))

@@ -144,9 +144,123 @@ pub fn acceptable(
     })
 }
 
+/// Is this a QIDO-RS search (PS3.18 §10.6: GET on `…/studies`, `…/series` or `…/instances`)?
+fn is_qido_search(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::GET
+        && path.starts_with(SERVICE_PATH)
+        && matches!(
+            path.trim_end_matches('/').rsplit('/').next(),
+            Some("studies" | "series" | "instances")
+        )
+}
+
+/// Faults that break the HTTP exchange itself rather than what a service answers: the
+/// `peer-closes` and `qido-endless` faults, for QIDO-RS searches.
+pub async fn fault_hooks(
+    axum::extract::State(state): axum::extract::State<super::Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if is_qido_search(req.method(), req.uri().path()) {
+        if state.has(super::Fault::PeerCloses) {
+            return close_without_answer();
+        }
+        if state.has(super::Fault::QidoEndless) {
+            return endless_json(state.shutdown_signal());
+        }
+    }
+    next.run(req).await
+}
+
+/// A response that makes the server close the connection without sending anything: hyper puts the
+/// head in its write buffer, polls the body before flushing, and on the body's error drops the
+/// connection with the buffer unsent. The client has sent its whole request and gets no answer.
+pub fn close_without_answer() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<bytes::Bytes, std::io::Error>(std::io::Error::other(
+            "peer-closes fault: close without answering",
+        ))
+    });
+    (StatusCode::OK, axum::body::Body::from_stream(failing)).into_response()
+}
+
+/// 200 with a DICOM JSON array of study results that never ends (until the client goes away or the
+/// server shuts down).
+fn endless_json(shutdown: tokio::sync::watch::Receiver<bool>) -> Response {
+    use futures_util::StreamExt as _;
+    let item = concat!(
+        r#"{"00080020":{"vr":"DA","Value":["20260115"]},"00080061":{"vr":"CS","Value":["CT"]},"#,
+        r#""00100010":{"vr":"PN","Value":[{"Alphabetic":"Endless^Answer"}]},"#,
+        r#""0020000D":{"vr":"UI","Value":["2.25.1"]}},"#
+    );
+    let chunk = bytes::Bytes::from(item.repeat(64 * 1024 / item.len()));
+    let mut shutdown = shutdown;
+    let stop = async move {
+        let _ = shutdown.wait_for(|v| *v).await;
+    };
+    let body = futures_util::stream::once(async { bytes::Bytes::from_static(b"[") })
+        .chain(futures_util::stream::repeat(chunk))
+        .map(Ok::<_, std::io::Error>)
+        .take_until(stop);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/dicom+json"),
+        )],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qido_searches_are_told_from_retrieves() {
+        let get = axum::http::Method::GET;
+        assert!(is_qido_search(&get, "/dicom-web/studies"));
+        assert!(is_qido_search(&get, "/dicom-web/studies/1.2/series"));
+        assert!(is_qido_search(
+            &get,
+            "/dicom-web/studies/1.2/series/1.3/instances"
+        ));
+        assert!(!is_qido_search(&get, "/dicom-web/studies/1.2"));
+        assert!(!is_qido_search(&get, "/dicom-web/studies/1.2/metadata"));
+        assert!(!is_qido_search(
+            &axum::http::Method::POST,
+            "/dicom-web/studies"
+        ));
+        assert!(!is_qido_search(&get, "/fhir/studies"));
+    }
+
+    /// The peer-closes response really closes without a byte, once the request is read.
+    #[tokio::test]
+    async fn close_without_answer_sends_nothing() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::get(|| async { close_without_answer() }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        sock.write_all(b"GET /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            sock.read_to_end(&mut got),
+        )
+        .await;
+        assert!(read.is_ok(), "the server closes");
+        assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    }
 
     #[test]
     fn uid_syntax() {

@@ -142,7 +142,12 @@ fn properties(r: &ScenarioRecord) -> Vec<(String, String)> {
         .iter()
         .map(|t| ("tag".to_string(), format!("@{t}")))
         .collect();
-    p.push(("outcome".into(), format!("{:?}", r.outcome)));
+    // The same token as results.json (`pass`, `fail`, `not-applicable`, ...).
+    let outcome = serde_json::to_value(r.outcome)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| r.outcome.as_str().to_string());
+    p.push(("outcome".into(), outcome));
     for f in r.findings.iter().filter(|f| f.is_failure()) {
         p.push((
             "failed-check".into(),

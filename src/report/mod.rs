@@ -129,7 +129,22 @@ impl Summary {
         s
     }
 
-    /// The closing line CI systems read: `N passed, N failed, N skipped` (errors count as failed).
+    /// Every outcome apart, in the words of the progress lines: `N scenarios: N pass, N FAIL,
+    /// N ERROR, N not applicable, N skipped`. The closing line below it adds them up.
+    pub fn breakdown_line(&self) -> String {
+        format!(
+            "{} scenarios: {} pass, {} FAIL, {} ERROR, {} not applicable, {} skipped",
+            self.passed + self.failed + self.errors + self.skipped + self.not_applicable,
+            self.passed,
+            self.failed,
+            self.errors,
+            self.not_applicable,
+            self.skipped
+        )
+    }
+
+    /// The closing line CI systems read: `N passed, N failed, N skipped` (errors count as failed,
+    /// not applicable as skipped).
     pub fn closing_line(&self) -> String {
         format!(
             "{} passed, {} failed, {} skipped",
@@ -156,7 +171,8 @@ pub fn slug(s: &str) -> String {
     out.trim_end_matches('-').to_string()
 }
 
-/// Write evidence, results.json and junit.xml under `dir`. Records get their evidence paths.
+/// Write evidence (with the default limits), results.json and junit.xml under `dir`. Records get
+/// their evidence paths.
 pub fn write_all(
     dir: &Path,
     meta: &RunMeta,
@@ -167,6 +183,20 @@ pub fn write_all(
         source,
     })?;
     evidence_dir::write(dir, records)?;
+    write_summaries(dir, meta, records)
+}
+
+/// Write results.json and junit.xml under `dir`, for records whose evidence is already written
+/// (a run writes each scenario's evidence as the scenario ends: [`evidence_dir::EvidenceWriter`]).
+pub fn write_summaries(
+    dir: &Path,
+    meta: &RunMeta,
+    records: &[ScenarioRecord],
+) -> Result<(), ReportError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     results_json::write(dir, meta, records)?;
     junit::write(dir, meta, records)?;
     Ok(())
@@ -195,5 +225,9 @@ mod tests {
             not_applicable: 1,
         };
         assert_eq!(s.closing_line(), "3 passed, 3 failed, 2 skipped");
+        assert_eq!(
+            s.breakdown_line(),
+            "8 scenarios: 3 pass, 1 FAIL, 2 ERROR, 1 not applicable, 1 skipped"
+        );
     }
 }

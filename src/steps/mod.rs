@@ -30,23 +30,17 @@ pub fn record(world: &mut HarnessWorld, exchange: Exchange) -> Result<usize, Ste
     let idx = world.evidence.record(exchange);
     if failed {
         if let Some(ex) = world.evidence.get(idx) {
-            let closed = ex
+            let sut_fault = ex
                 .failure
                 .as_ref()
-                .is_some_and(|f| f.kind == checks::peer::PEER_CLOSED);
-            if closed {
+                .and_then(|f| checks::peer::check_of_failure(&f.kind));
+            if let Some((check, expected)) = sut_fault {
                 let actual = ex
                     .failure
                     .as_ref()
                     .map(|f| f.message.clone())
                     .unwrap_or_default();
-                return Err(fail_stop(
-                    world,
-                    "PEER-01",
-                    Some(idx),
-                    "an answer to the request",
-                    actual,
-                ));
+                return Err(fail_stop(world, check, Some(idx), expected, actual));
             }
             let f = Finding::error(ex);
             let msg = f.message();

@@ -4,16 +4,29 @@
 //! kept up to a limit, and a multipart/related body (RFC 2046 §5.1.1, DICOM PS3.18 §8.7.3.5) is fed
 //! through the streaming parser so that each part is summarised (size, SHA-256, the DICOM header it
 //! starts with) without being stored. Every wait is bounded: the time to headers and each silence
-//! between body chunks by the read timeout, the whole exchange by the total timeout. A failure of the
-//! network or of the harness ends up in [`Exchange::failure`], which the report calls an Error, never
-//! a Fail.
+//! between body chunks by the read timeout, the whole exchange by the total timeout. Every body the
+//! harness judges (all but a multipart body's binary parts) is read up to the limit of
+//! `[limits] max_body_bytes` and no further: past it the transfer is stopped and the exchange ends
+//! with [`BODY_TOO_LARGE`], a Fail of BODY-01, so that an endless answer costs neither memory nor
+//! more time than it takes to send the limit.
+//!
+//! A failure of the network or of the harness ends up in [`Exchange::failure`], which the report
+//! calls an Error, never a Fail; the two kinds that are the SUT's doing are told apart:
+//! [`PEER_CLOSED`] (the server closed or reset the connection after the whole request was sent,
+//! before its response was complete: RFC 9112 §8, §9.6) and [`BODY_TOO_LARGE`]. Every request is
+//! sent with `Connection: close`, on a connection of its own: a server then MUST NOT close before it
+//! has sent the final response to it (RFC 9112 §9.6), and a close cannot be the benign race of a
+//! server dropping an idle kept-alive connection just as a request was sent on it (RFC 9112 §9.5).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use crate::config::{Auth, Timeouts};
+pub use crate::checks::peer::{BODY_TOO_LARGE, PEER_CLOSED};
+use crate::config::{Auth, Limits, Timeouts, DEFAULT_MAX_BODY, DEFAULT_MAX_NODES};
 use crate::evidence::{
     redact, Body, Direction, Exchange, HttpRequest, HttpResponse, MultipartSummary, PartSummary,
     TransportFailure,
@@ -22,18 +35,13 @@ use crate::model::dicom_part;
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{boundary_of, MultipartEvent, MultipartParser};
 
-/// How many bytes of a non-multipart body are kept for checks (QIDO results, metadata).
-pub const KEEP_LIMIT: usize = 32 * 1024 * 1024;
 /// How many bytes of a multipart body are kept as an excerpt.
 pub const MULTIPART_EXCERPT: usize = 16 * 1024;
 /// How many bytes of each part are kept to read the DICOM header from.
 pub const PART_HEAD: usize = 64 * 1024;
 /// Structured documents (KOS manifests, SR: SOP classes 1.2.840.10008.5.1.4.1.1.88.*) up to this
-/// size are kept whole, so that their content can be judged.
+/// size (or the body limit, if smaller) are kept whole, so that their content can be judged.
 pub const DOCUMENT_KEEP: usize = 4 * 1024 * 1024;
-/// XML parts of a multipart body (the SOAP envelope of an MTOM message) up to this size are kept
-/// whole, so that the envelope can be judged; a larger one is hashed and summarised only.
-pub const XML_KEEP: usize = 16 * 1024 * 1024;
 const SR_SOP_CLASS_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.88.";
 
 /// Errors building the client.
@@ -88,6 +96,8 @@ pub struct HttpClient {
     client: reqwest::Client,
     auth: Auth,
     timeouts: Timeouts,
+    max_body: u64,
+    max_nodes: u64,
 }
 
 impl HttpClient {
@@ -97,6 +107,8 @@ impl HttpClient {
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .redirect(reqwest::redirect::Policy::none())
+            // One connection per request (see the module documentation): nothing to keep idle.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("ihe-harness/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| HttpError::Build(e.to_string()))?;
@@ -104,12 +116,27 @@ impl HttpClient {
             client,
             auth,
             timeouts,
+            max_body: DEFAULT_MAX_BODY,
+            max_nodes: DEFAULT_MAX_NODES,
         })
+    }
+
+    /// The same client with the profile's limits on what it reads to judge: at most
+    /// `max_body` bytes of a body, at most `max_nodes` JSON values or XML elements in it.
+    pub fn with_limits(mut self, limits: &Limits) -> HttpClient {
+        self.max_body = limits.max_body;
+        self.max_nodes = limits.max_nodes;
+        self
     }
 
     /// The timeouts in force.
     pub fn timeouts(&self) -> Timeouts {
         self.timeouts
+    }
+
+    /// The largest body read to be judged.
+    pub fn max_body(&self) -> u64 {
+        self.max_body
     }
 
     /// Send the request and record the whole exchange; never fails, failures are recorded in it.
@@ -132,6 +159,15 @@ impl HttpClient {
         for (n, v) in &req.headers {
             builder = builder.header(n, v);
         }
+        if !req
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("connection"))
+        {
+            // HTTP/2 has no Connection header (RFC 9113 §8.2.2): hyper leaves it out there.
+            builder = builder.header("Connection", "close");
+            headers.push(("Connection".into(), "close".into()));
+        }
         match &self.auth {
             Auth::None => {}
             Auth::Basic {
@@ -145,8 +181,15 @@ impl HttpClient {
                 headers.push(("Authorization".into(), "Bearer <redacted>".into()));
             }
         }
+        // Whether the whole request went out: a close before that is not a closed peer (the server
+        // may refuse a request it has not read, RFC 9110 §15.5.14), only a close after it.
+        let body_sent = Arc::new(AtomicBool::new(req.body.is_empty()));
         if !req.body.is_empty() {
-            builder = builder.body(req.body.clone());
+            builder = builder.body(reqwest::Body::wrap(SentBody {
+                data: req.body.clone(),
+                pos: 0,
+                sent: body_sent.clone(),
+            }));
         }
         let request = HttpRequest {
             method: req.method.to_string(),
@@ -186,16 +229,35 @@ impl HttpClient {
                 return exchange;
             }
             Ok(Err(e)) => {
-                let kind = if e.is_connect() {
-                    "connect"
+                let (kind, message) = if e.is_connect() {
+                    (
+                        "connect",
+                        format!("{} {}: {}", req.method, req.url, error_chain(&e)),
+                    )
                 } else if e.is_timeout() {
-                    "timeout"
+                    (
+                        "timeout",
+                        format!("{} {}: {}", req.method, req.url, error_chain(&e)),
+                    )
+                } else if body_sent.load(Ordering::Acquire) && closed_after_request(&e) {
+                    (
+                        PEER_CLOSED,
+                        format!(
+                            "the server closed the connection after the whole request {} {} was sent, without a response ({})",
+                            req.method,
+                            req.url,
+                            error_chain(&e)
+                        ),
+                    )
                 } else {
-                    "request"
+                    (
+                        "request",
+                        format!("{} {}: {}", req.method, req.url, error_chain(&e)),
+                    )
                 };
                 exchange.failure = Some(TransportFailure {
                     kind: kind.into(),
-                    message: format!("{} {}: {}", req.method, req.url, error_chain(&e)),
+                    message,
                 });
                 exchange.elapsed = t0.elapsed();
                 return exchange;
@@ -204,19 +266,25 @@ impl HttpClient {
         };
         exchange.time_to_headers = Some(t0.elapsed());
         let status = response.status().as_u16();
+        // A session cookie the SUT sets is as secret as the credentials the harness sends.
         let resp_headers: Vec<(String, String)> = response
             .headers()
             .iter()
             .map(|(n, v)| {
                 (
                     n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    redact::header_value(n.as_str(), &String::from_utf8_lossy(v.as_bytes())),
                 )
             })
             .collect();
         let content_type =
             crate::evidence::find_header(&resp_headers, "content-type").map(str::to_string);
-        let mut collector = BodyCollector::new(content_type.as_deref());
+        let announced = response.content_length();
+        let mut collector =
+            BodyCollector::new(content_type.as_deref()).with_max_body(self.max_body);
+        if let Some(len) = announced {
+            collector.expect_len(len);
+        }
         let mut stream = response.bytes_stream();
         loop {
             let now = Instant::now();
@@ -248,24 +316,66 @@ impl HttpClient {
                 }
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
+                    let cut = body_cut_short(&e);
                     exchange.failure = Some(TransportFailure {
-                        kind: "read".into(),
-                        message: format!(
-                            "reading the body of {} failed after {} bytes: {}",
-                            req.url,
-                            collector.size,
-                            error_chain(&e)
-                        ),
+                        kind: if cut { PEER_CLOSED } else { "read" }.into(),
+                        message: if cut {
+                            format!(
+                                "the server closed the connection before its response to {} {} was complete: {} bytes of the body received{} ({})",
+                                req.method,
+                                req.url,
+                                collector.size,
+                                announced
+                                    .map(|n| format!(" of the {n} its Content-Length announced"))
+                                    .unwrap_or_default(),
+                                error_chain(&e)
+                            )
+                        } else {
+                            format!(
+                                "reading the body of {} failed after {} bytes: {}",
+                                req.url,
+                                collector.size,
+                                error_chain(&e)
+                            )
+                        },
                     });
                     break;
                 }
                 Ok(Some(Ok(chunk))) => {
                     sink(&chunk);
                     collector.feed_bytes(chunk);
+                    if let Some(what) = collector.over_limit() {
+                        exchange.failure = Some(TransportFailure {
+                            kind: BODY_TOO_LARGE.into(),
+                            message: format!(
+                                "{what} of {url} is larger than the {max} bytes the harness reads to judge an answer (reading stopped after {got} bytes{announced}); raise `[limits] max_body_bytes` in the SUT profile if answers this large are expected",
+                                url = req.url,
+                                got = collector.size,
+                                announced = announced
+                                    .map(|n| format!(" of the {n} its Content-Length announced"))
+                                    .unwrap_or_default(),
+                                max = self.max_body,
+                            ),
+                        });
+                        break;
+                    }
                 }
             }
         }
         let (body, multipart) = collector.finish(exchange.failure.is_none());
+        if exchange.failure.is_none() {
+            if let Some((what, nodes, unit)) =
+                too_many_nodes(&body, multipart.as_ref(), self.max_nodes)
+            {
+                exchange.failure = Some(TransportFailure {
+                    kind: BODY_TOO_LARGE.into(),
+                    message: format!(
+                        "{what} of {} holds {nodes} {unit}, more than the {} the harness parses to judge an answer; raise `[limits] max_parsed_nodes` in the SUT profile if answers this large are expected",
+                        req.url, self.max_nodes
+                    ),
+                });
+            }
+        }
         exchange.response = Some(HttpResponse {
             status,
             headers: resp_headers,
@@ -275,6 +385,109 @@ impl HttpClient {
         exchange.elapsed = t0.elapsed();
         exchange
     }
+}
+
+/// A request body handed to hyper in slices, saying when its last byte has been taken: until then
+/// the request was not sent whole. Its exact size makes hyper send it with a Content-Length, as a
+/// body of bytes would be.
+struct SentBody {
+    data: Bytes,
+    pos: usize,
+    sent: Arc<AtomicBool>,
+}
+
+/// Slices of a request body handed over at a time.
+const SEND_SLICE: usize = 64 * 1024;
+
+impl http_body::Body for SentBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        if this.pos >= this.data.len() {
+            this.sent.store(true, Ordering::Release);
+            return std::task::Poll::Ready(None);
+        }
+        let end = (this.pos + SEND_SLICE).min(this.data.len());
+        let slice = this.data.slice(this.pos..end);
+        this.pos = end;
+        if end == this.data.len() {
+            this.sent.store(true, Ordering::Release);
+        }
+        std::task::Poll::Ready(Some(Ok(http_body::Frame::data(slice))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact((self.data.len() - self.pos) as u64)
+    }
+}
+
+/// Did the server close (or reset) the connection, with the whole request sent, before any
+/// response? hyper reports a close while it waits for the response head as an incomplete message
+/// (EOF), and a reset it reads as an I/O error. A write that failed (hyper's "error writing a body
+/// to connection", head or body) means the request never went out whole: the server closed before
+/// it had a request to answer, which stays an Error. Whether the body was handed over whole the
+/// caller knows.
+fn closed_after_request(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut closed = false;
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() {
+                return true;
+            }
+            if h.to_string() == "error writing a body to connection" {
+                return false;
+            }
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            closed |= matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            );
+        }
+        cur = err.source();
+    }
+    closed
+}
+
+/// Did the response body end short because the server closed or reset the connection: before the
+/// length its Content-Length announced, or before the last chunk of a chunked body (RFC 9112 §8: an
+/// incomplete message)? A malformed chunk is not this (the SUT did not close; it sent garbage).
+fn body_cut_short(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(h) = err.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() {
+                return true;
+            }
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+            ) {
+                return true;
+            }
+        }
+        // hyper hands a streaming body this bare cause when the connection fails under it (a
+        // reset while the body was being read).
+        if err.source().is_none() && err.to_string() == "connection error" {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -304,9 +517,13 @@ fn request_body(body: &Bytes) -> Body {
 /// Streams a body: hashes it, keeps its head, and summarises multipart parts as they pass.
 pub struct BodyCollector {
     size: u64,
-    hasher: DigestPipe,
+    /// The digest of a non-multipart body. Such a body is read no further than the body limit,
+    /// so it is hashed inline, as it arrives: no bytes wait in a queue for a hashing thread.
+    hasher: Sha256,
     kept: Vec<u8>,
     keep_limit: usize,
+    max_body: u64,
+    over_limit: Option<&'static str>,
     multipart: Option<MultipartState>,
 }
 
@@ -317,8 +534,12 @@ struct MultipartState {
     head: Vec<u8>,
     /// The open part, while it may still be a structured document worth keeping whole.
     document: Option<Vec<u8>>,
-    /// The open part is XML (the SOAP root of an MTOM message): kept whole up to [`XML_KEEP`].
+    /// The open part is XML (the SOAP root of an MTOM message): kept whole up to the body limit.
     xml_part: bool,
+    /// The body limit, which an XML part must fit in to be judged.
+    xml_limit: usize,
+    /// Set when an XML part outgrew `xml_limit`.
+    xml_over_limit: bool,
     /// One digest per finished part, in order.
     digests: DigestPipe,
     events: Vec<MultipartEvent>,
@@ -348,22 +569,57 @@ impl BodyCollector {
                     head: Vec::new(),
                     document: None,
                     xml_part: false,
+                    xml_limit: usize::try_from(DEFAULT_MAX_BODY).unwrap_or(usize::MAX),
+                    xml_over_limit: false,
                     digests: DigestPipe::new(),
                     events: Vec::new(),
                 }
             });
-        let keep_limit = if multipart.is_some() {
-            MULTIPART_EXCERPT
-        } else {
-            KEEP_LIMIT
-        };
-        BodyCollector {
+        let mut c = BodyCollector {
             size: 0,
-            hasher: DigestPipe::new(),
+            hasher: Sha256::new(),
             kept: Vec::new(),
-            keep_limit,
+            keep_limit: 0,
+            max_body: 0,
+            over_limit: None,
             multipart,
+        };
+        c.set_max_body(DEFAULT_MAX_BODY);
+        c
+    }
+
+    /// The same collector with another limit on the bytes of a body it keeps to be judged (the
+    /// whole of a non-multipart body; the XML parts of a multipart one).
+    pub fn with_max_body(mut self, max_body: u64) -> BodyCollector {
+        self.set_max_body(max_body);
+        self
+    }
+
+    fn set_max_body(&mut self, max_body: u64) {
+        self.max_body = max_body;
+        let limit = usize::try_from(max_body).unwrap_or(usize::MAX);
+        match &mut self.multipart {
+            Some(mp) => {
+                self.keep_limit = MULTIPART_EXCERPT;
+                mp.xml_limit = limit;
+            }
+            None => self.keep_limit = limit,
         }
+    }
+
+    /// What outgrew the body limit, once something did: the transfer should stop there.
+    pub fn over_limit(&self) -> Option<&'static str> {
+        self.over_limit
+    }
+
+    /// Make room for a body of `len` bytes (its Content-Length), up to what will be kept: the kept
+    /// bytes then grow in place instead of being copied at each doubling.
+    pub fn expect_len(&mut self, len: u64) {
+        let want = usize::try_from(len)
+            .unwrap_or(usize::MAX)
+            .min(self.keep_limit);
+        self.kept
+            .reserve_exact(want.saturating_sub(self.kept.len()));
     }
 
     /// Feed the next chunk.
@@ -395,6 +651,11 @@ impl BodyCollector {
                 mp.summary.error = Some(e.to_string());
                 mp.failed = true;
             }
+            if mp.xml_over_limit && self.over_limit.is_none() {
+                self.over_limit = Some("an XML part of the multipart body");
+            }
+        } else if self.size > self.max_body && self.over_limit.is_none() {
+            self.over_limit = Some("the response body");
         }
     }
 
@@ -423,10 +684,7 @@ impl BodyCollector {
             sha256: if multipart.is_some() {
                 String::new()
             } else {
-                self.hasher
-                    .finish(true)
-                    .pop()
-                    .unwrap_or_else(|| "unavailable".to_string())
+                self.hasher.finish_hex()
             },
             kept: Bytes::from(self.kept),
             complete,
@@ -656,7 +914,8 @@ impl MultipartState {
                             // Decide as soon as the SOP Class can be read: only structured
                             // documents are kept, and only while they stay small.
                             let keep = if self.xml_part {
-                                doc.len() <= XML_KEEP
+                                self.xml_over_limit |= doc.len() > self.xml_limit;
+                                doc.len() <= self.xml_limit
                             } else {
                                 doc.len() <= DOCUMENT_KEEP
                                     && (doc.len() < 4096 || is_structured_document(&self.head))
@@ -732,7 +991,83 @@ fn finish_part(part: &mut PartSummary, head: &[u8]) {
     }
     match dicom_part::sniff(head) {
         Ok(h) => part.dicom = Some(h),
-        Err(e) => part.not_dicom = Some(format!("{e:?}")),
+        Err(e) => part.not_dicom = Some(e.to_string()),
+    }
+}
+
+/// The syntax a body is parsed in, by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Syntax {
+    /// Starts with `{` or `[`.
+    Json,
+    /// Starts with `<`.
+    Xml,
+}
+
+/// How many nodes parsing `bytes` would make: JSON values and object keys, or XML elements; None
+/// for a body that reads as neither. A close upper bound, found in one pass without parsing:
+/// structural characters outside JSON strings, `<` opening an element in XML (markup inside
+/// comments and CDATA is counted too, which only errs on the safe side).
+pub fn parse_nodes(bytes: &[u8]) -> Option<(Syntax, u64)> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    match body[start] {
+        b'{' | b'[' => {
+            let mut n = 1u64;
+            let mut in_string = false;
+            let mut escaped = false;
+            for &b in &body[start..] {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_string = false;
+                    }
+                } else {
+                    match b {
+                        b'"' => in_string = true,
+                        b'{' | b'[' | b',' | b':' => n += 1,
+                        _ => {}
+                    }
+                }
+            }
+            Some((Syntax::Json, n))
+        }
+        b'<' => {
+            let n = body[start..]
+                .windows(2)
+                .filter(|w| w[0] == b'<' && !matches!(w[1], b'/' | b'?' | b'!'))
+                .count() as u64;
+            Some((Syntax::Xml, n))
+        }
+        _ => None,
+    }
+}
+
+/// The first body (or XML part) of an answer that has more nodes than the harness parses.
+fn too_many_nodes(
+    body: &Body,
+    multipart: Option<&MultipartSummary>,
+    max_nodes: u64,
+) -> Option<(&'static str, u64, &'static str)> {
+    let unit = |syntax| match syntax {
+        Syntax::Json => "JSON values",
+        Syntax::Xml => "XML elements",
+    };
+    match multipart {
+        None if body.complete => parse_nodes(&body.kept)
+            .filter(|(_, n)| *n > max_nodes)
+            .map(|(syntax, n)| ("the response body", n, unit(syntax))),
+        None => None,
+        Some(mp) => mp
+            .parts
+            .iter()
+            .filter_map(|p| p.document.as_deref())
+            .filter_map(parse_nodes)
+            .find(|(syntax, n)| *syntax == Syntax::Xml && *n > max_nodes)
+            .map(|(syntax, n)| ("an XML part of the multipart body", n, unit(syntax))),
     }
 }
 
@@ -865,6 +1200,23 @@ mod tests {
             assert_eq!(closed_only, vec![sha_hex(&a)]);
             assert_eq!(pipe.finish(true), vec![sha_hex(&a), sha_hex(&b)]);
         }
+    }
+
+    #[test]
+    fn parse_nodes_counts_json_values_and_xml_elements() {
+        assert_eq!(parse_nodes(b"[0,0,0]"), Some((Syntax::Json, 4)));
+        assert_eq!(
+            parse_nodes(br#" {"a":1,"b":[true,"x,:[{"]}"#),
+            Some((Syntax::Json, 7))
+        );
+        assert_eq!(parse_nodes(br#"["\",[{"]"#), Some((Syntax::Json, 2)));
+        assert_eq!(
+            parse_nodes(b"\xEF\xBB\xBF<?xml version=\"1.0\"?><a><b/><c>t</c><!-- <d> --></a>"),
+            Some((Syntax::Xml, 4))
+        );
+        assert_eq!(parse_nodes(b"not json"), None);
+        assert_eq!(parse_nodes(b"   "), None);
+        assert_eq!(parse_nodes(b""), None);
     }
 
     #[test]

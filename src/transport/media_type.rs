@@ -49,7 +49,7 @@ pub enum MediaTypeError {
         at: usize,
     },
     /// Unexpected character after a media type (e.g. garbage after a value).
-    #[error("unexpected character {found:?} at byte {at}")]
+    #[error("unexpected character {} at byte {at}", crate::evidence::quote(&found.to_string()))]
     UnexpectedChar {
         /// Byte offset in the input.
         at: usize,
@@ -57,7 +57,7 @@ pub enum MediaTypeError {
         found: char,
     },
     /// A `q` weight in an `Accept` header does not match RFC 9110 §12.4.2 `qvalue`.
-    #[error("invalid q value {value:?}")]
+    #[error("invalid q value {}", crate::evidence::quote(value))]
     InvalidQValue {
         /// The offending value (bounded to 40 characters).
         value: String,

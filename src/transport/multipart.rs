@@ -65,7 +65,7 @@ pub enum MultipartError {
         limit: usize,
     },
     /// A header line is not `Name: value` (or there is no CRLF within the limit).
-    #[error("malformed multipart header line: {line:?}")]
+    #[error("malformed multipart header line: {}", crate::evidence::quote(line))]
     MalformedHeader {
         /// The offending line, lossily decoded and bounded to 200 characters.
         line: String,

@@ -259,8 +259,8 @@ fn resolved_ns(r: &ResolveResult<'_>, offset: u64) -> Result<Option<String>, Xml
         ResolveResult::Unknown(p) => Err(XmlError::Malformed {
             offset,
             message: format!(
-                "undeclared namespace prefix {:?}",
-                String::from_utf8_lossy(p)
+                "undeclared namespace prefix {}",
+                crate::evidence::quote(&String::from_utf8_lossy(p))
             ),
         }),
     }
@@ -563,7 +563,7 @@ pub enum SoapError {
         count: usize,
     },
     /// The HTTP Content-Type could not be parsed.
-    #[error("invalid Content-Type {value:?}: {reason}")]
+    #[error("invalid Content-Type {}: {reason}", crate::evidence::quote(value))]
     BadContentType {
         /// The header value.
         value: String,
@@ -571,13 +571,13 @@ pub enum SoapError {
         reason: String,
     },
     /// The package is not `multipart/related` with a boundary.
-    #[error("MTOM package must be multipart/related with a boundary, got {0:?}")]
+    #[error("MTOM package must be multipart/related with a boundary, got {}", crate::evidence::quote(.0))]
     NotMultipartRelated(String),
     /// The multipart body is malformed.
     #[error("MTOM multipart body: {0}")]
     Multipart(#[from] MultipartError),
     /// No part matches the `start` parameter (or there are no parts).
-    #[error("MTOM package has no root part (start={start:?})")]
+    #[error("MTOM package has no root part ({})", start.as_deref().map(|s| format!("start={}", crate::evidence::quote(s))).unwrap_or_else(|| "no start parameter".into()))]
     NoRootPart {
         /// The `start` parameter, if any.
         start: Option<String>,
@@ -595,7 +595,7 @@ pub enum SoapError {
         limit: usize,
     },
     /// A `cid:` URL is not well formed.
-    #[error("invalid cid URL {0:?}")]
+    #[error("invalid cid URL {}", crate::evidence::quote(.0))]
     BadCid(String),
 }
 

@@ -181,3 +181,134 @@ fn shards_partition_the_suite() {
     let bad = harness(&["run", "--shard", "4/3"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// The counts of a run, as stdout, results.json and junit.xml each give them.
+fn counts_agree(out: &std::process::Output, reports: &std::path::Path) -> [usize; 5] {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let (breakdown, closing) = match lines.as_slice() {
+        [.., b, c] => (*b, *c),
+        _ => panic!("no summary\n{}", dump(out)),
+    };
+    let number = |text: &str, word: &str| -> usize {
+        let at = text
+            .find(word)
+            .unwrap_or_else(|| panic!("no `{word}` in `{text}`"));
+        text[..at]
+            .trim_end()
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count before `{word}` in `{text}`"))
+    };
+    let stdout_counts = [
+        number(breakdown, " pass,"),
+        number(breakdown, " FAIL,"),
+        number(breakdown, " ERROR,"),
+        number(breakdown, " not applicable,"),
+        number(breakdown, " skipped"),
+    ];
+    let total = number(breakdown, " scenarios:");
+    assert_eq!(total, stdout_counts.iter().sum::<usize>(), "{breakdown}");
+    // The closing line adds ERROR to failed and not applicable to skipped.
+    assert_eq!(
+        closing,
+        format!(
+            "{} passed, {} failed, {} skipped",
+            stdout_counts[0],
+            stdout_counts[1] + stdout_counts[2],
+            stdout_counts[3] + stdout_counts[4]
+        )
+    );
+    let r = results(reports);
+    let s = &r["summary"];
+    let json_counts = [
+        s["passed"].as_u64().unwrap_or(99) as usize,
+        s["failed"].as_u64().unwrap_or(99) as usize,
+        s["errors"].as_u64().unwrap_or(99) as usize,
+        s["not_applicable"].as_u64().unwrap_or(99) as usize,
+        s["skipped"].as_u64().unwrap_or(99) as usize,
+    ];
+    assert_eq!(json_counts, stdout_counts, "results.json summary");
+    assert_eq!(
+        r["scenarios"].as_array().map(Vec::len),
+        Some(total),
+        "results.json scenarios"
+    );
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).expect("junit.xml");
+    let cases = junit.matches("<testcase ").count();
+    let failures = junit.matches("<failure ").count();
+    let errors = junit.matches("<error ").count();
+    let skipped = junit.matches("<skipped").count();
+    assert_eq!(cases, total, "junit test cases");
+    assert_eq!(failures, stdout_counts[1], "junit failures");
+    assert_eq!(errors, stdout_counts[2], "junit errors");
+    assert_eq!(
+        skipped,
+        stdout_counts[3] + stdout_counts[4],
+        "junit skipped"
+    );
+    stdout_counts
+}
+
+/// One truth: stdout's two summary lines, results.json and junit.xml give the same counts, for a
+/// run with passes and Fails and one with Errors and not-applicable scenarios.
+#[test]
+fn stdout_results_json_and_junit_agree_on_the_counts() {
+    let dir = report_dir("one-truth-a");
+    let out = harness(&[
+        "run",
+        "--reference-fault",
+        "peer-closes",
+        "--tags",
+        "@txn:RAD-129 or @req:DW-01",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let [pass, fail, ..] = counts_agree(&out, dir.path());
+    assert!(pass > 0 && fail > 0, "{}", dump(&out));
+
+    let dir = report_dir("one-truth-b");
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "[sut]\nname = \"unreachable\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\nbase_url = \"http://127.0.0.1:1/dicom-web\"\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@txn:RAD-129 or @txn:ITI-67",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let [_, _, error, na, _] = counts_agree(&out, &reports);
+    assert!(error > 0 && na > 0, "{}", dump(&out));
+}
+
+/// A run that wrote no results.json: the test's failure shows what the harness printed, so that a
+/// CI log explains itself.
+#[test]
+fn a_missing_results_json_shows_what_the_harness_printed() {
+    let dir = report_dir("no-results");
+    let out = harness(&[
+        "run",
+        "--tags",
+        "@a and and",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let path = dir.path().to_path_buf();
+    let panic = std::panic::catch_unwind(move || results(&path)).expect_err("no results.json");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains("no results.json")
+            && message.contains("--- stderr")
+            && message.contains("invalid --tags expression"),
+        "{message}"
+    );
+}

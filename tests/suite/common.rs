@@ -11,11 +11,33 @@ pub fn root() -> PathBuf {
 
 /// Run `ihe-harness` with `args` from the crate root.
 pub fn harness(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+    let out = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args(args)
         .current_dir(root())
         .output()
-        .expect("the binary runs")
+        .expect("the binary runs");
+    remember(&out);
+    out
+}
+
+thread_local! {
+    /// The output of the last run of the binary on this test's thread, for [`results`] to show
+    /// when a run wrote no report.
+    static LAST_OUTPUT: std::cell::RefCell<Option<Output>> = const { std::cell::RefCell::new(None) };
+}
+
+fn remember(out: &Output) {
+    LAST_OUTPUT.with(|l| *l.borrow_mut() = Some(out.clone()));
+}
+
+/// What the last run on this thread printed, or a note that there was none.
+pub fn last_output() -> String {
+    LAST_OUTPUT.with(|l| {
+        l.borrow()
+            .as_ref()
+            .map(dump)
+            .unwrap_or_else(|| "(the harness was not run on this thread)".into())
+    })
 }
 
 /// A fresh report folder.
@@ -26,10 +48,22 @@ pub fn report_dir(name: &str) -> tempfile::TempDir {
         .expect("temp dir")
 }
 
-/// results.json of a report folder.
+/// results.json of a report folder; when there is none, the failure shows what the harness
+/// printed, so that a CI log explains itself.
 pub fn results(dir: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(dir.join("results.json")).expect("results.json written");
-    serde_json::from_str(&text).expect("results.json parses")
+    let path = dir.join("results.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => panic!(
+            "no results.json in {} ({e})\n{}",
+            dir.display(),
+            last_output()
+        ),
+    };
+    match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => panic!("results.json does not parse ({e})\n{}", last_output()),
+    }
 }
 
 /// (scenario name, check id) of every counted failure, sorted.
@@ -161,6 +195,9 @@ pub enum Fake {
     Silence,
     /// Close at once.
     Close,
+    /// A 200 of this media type whose chunked body never ends: this prefix once, then this chunk
+    /// over and over, as fast as the client reads.
+    Endless(&'static str, &'static [u8], Vec<u8>),
 }
 
 /// A server on a free loopback port that reads each request (briefly) and answers with `fake`;
@@ -201,6 +238,21 @@ pub fn spawn_fake(fake: Fake, path: &str) -> String {
                         }
                         Fake::Bytes(b) => {
                             let _ = sock.write_all(&b).await;
+                        }
+                        Fake::Endless(ct, prefix, chunk) => {
+                            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nTransfer-Encoding: chunked\r\n\r\n");
+                            let frame = |data: &[u8]| {
+                                let mut v = format!("{:x}\r\n", data.len()).into_bytes();
+                                v.extend_from_slice(data);
+                                v.extend_from_slice(b"\r\n");
+                                v
+                            };
+                            let mut first = head.into_bytes();
+                            first.extend(frame(prefix));
+                            let repeated = frame(&chunk);
+                            if sock.write_all(&first).await.is_ok() {
+                                while sock.write_all(&repeated).await.is_ok() {}
+                            }
                         }
                     }
                 });
@@ -275,5 +327,115 @@ impl Run {
             "a broken peer must not be reported as a Fail"
         );
         assert!(self.took < limit, "took {:?}", self.took);
+    }
+}
+
+/// One run of the binary with the peak of its resident memory.
+pub struct Measured {
+    /// The run.
+    pub run: Run,
+    /// VmHWM of the harness process, in kB: its peak resident set (code pages included).
+    pub peak_rss_kb: u64,
+    /// Bytes written under the evidence folder.
+    pub evidence_bytes: u64,
+    /// The report folder (kept until the value is dropped).
+    pub reports: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn tree_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => tree_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// As [`run_profile`], watching the harness's peak resident memory (VmHWM in /proc, read every
+/// 20 ms while it runs: a high-water mark, so the last reading before it exits is its peak up to
+/// then).
+pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let dir = report_dir(name);
+    let path = dir.path().join("sut.toml");
+    std::fs::write(&path, profile).expect("profile written");
+    let reports = dir.path().join("reports");
+    let t0 = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args([
+            "run",
+            "--sut",
+            path.to_str().expect("UTF-8 temp path"),
+            "--tags",
+            tags,
+            "--report-dir",
+            reports.to_str().expect("UTF-8 temp path"),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let pid = child.id();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stderr.read_to_end(&mut v);
+        v
+    });
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_hwm_kb(pid) {
+            peak = peak.max(kb);
+        }
+        match child.try_wait().expect("wait") {
+            Some(status) => break status,
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
+    let took = t0.elapsed();
+    let out = Output {
+        status,
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+    };
+    remember(&out);
+    assert!(
+        reports.join("junit.xml").is_file(),
+        "no junit.xml\n{}",
+        dump(&out)
+    );
+    Measured {
+        run: Run {
+            results: results(&reports),
+            out,
+            took,
+        },
+        peak_rss_kb: peak,
+        evidence_bytes: tree_size(&reports.join("evidence")),
+        reports,
+        _dir: dir,
     }
 }

@@ -368,6 +368,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "MHD-22",
         false,
     ),
+    ("peer-closes", "@req:PEER-01", "PEER-01", false),
+    ("qido-endless", "@req:BODY-01", "BODY-01", false),
 ];
 
 #[test]
