@@ -228,6 +228,8 @@ pub enum Fault {
     StowForeignReference,
     /// The STOW-RS response's Retrieve URL names another study than the one stored (PS3.18 10.5.3, Annex I).
     StowWrongRetrieveUrl,
+    /// A QIDO-RS page after which matches remain has no `Warning: 299` header field (PS3.18 §8.3.4.4.1).
+    QidoNoPagingWarning,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -344,6 +346,7 @@ impl Fault {
         Fault::StowEmptyResponse,
         Fault::StowForeignReference,
         Fault::StowWrongRetrieveUrl,
+        Fault::QidoNoPagingWarning,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -450,6 +453,7 @@ impl Fault {
             Fault::StowEmptyResponse => "stow-empty-response",
             Fault::StowForeignReference => "stow-foreign-reference",
             Fault::StowWrongRetrieveUrl => "stow-wrong-retrieve-url",
+            Fault::QidoNoPagingWarning => "qido-no-paging-warning",
         }
     }
 
@@ -595,6 +599,7 @@ impl Fault {
             Fault::StowEmptyResponse => "STOW-RS answers 200 with an empty response body {}, referencing no instance",
             Fault::StowForeignReference => "STOW-RS responses list an instance that was not sent in the Referenced SOP Sequence",
             Fault::StowWrongRetrieveUrl => "the STOW-RS response's Retrieve URL (0008,1190) names another study than the one stored",
+            Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
         }
     }
 }

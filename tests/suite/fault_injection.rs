@@ -275,6 +275,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     // Rendered: JPEG is baseline; a type the server does not render is 406.
     ("rendered-progressive-jpeg", "@req:DW-21", "DW-21", false),
     ("rendered-ignores-accept", "@req:DW-21", "DW-21", false),
+    // QIDO-RS: a page after which matches remain carries Warning 299.
+    ("qido-no-paging-warning", "@req:DW-25", "DW-25", false),
 ];
 
 #[test]
