@@ -230,6 +230,8 @@ pub enum Fault {
     StowWrongRetrieveUrl,
     /// A QIDO-RS page after which matches remain has no `Warning: 299` header field (PS3.18 §8.3.4.4.1).
     QidoNoPagingWarning,
+    /// A rendered request accepting only image/gif is answered 406, though Table 8.7.4-1 requires GIF of a RESTful origin server for single-frame images.
+    RenderedNoGif,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -347,6 +349,7 @@ impl Fault {
         Fault::StowForeignReference,
         Fault::StowWrongRetrieveUrl,
         Fault::QidoNoPagingWarning,
+        Fault::RenderedNoGif,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -454,6 +457,7 @@ impl Fault {
             Fault::StowForeignReference => "stow-foreign-reference",
             Fault::StowWrongRetrieveUrl => "stow-wrong-retrieve-url",
             Fault::QidoNoPagingWarning => "qido-no-paging-warning",
+            Fault::RenderedNoGif => "rendered-no-gif",
         }
     }
 
@@ -600,6 +604,7 @@ impl Fault {
             Fault::StowForeignReference => "STOW-RS responses list an instance that was not sent in the Referenced SOP Sequence",
             Fault::StowWrongRetrieveUrl => "the STOW-RS response's Retrieve URL (0008,1190) names another study than the one stored",
             Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
+            Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod dimse_move;
 pub mod dimse_qr;
 pub mod dimse_scp;
 pub mod faults;
+pub mod gif;
 pub mod json;
 pub mod metadata;
 pub mod mhd;

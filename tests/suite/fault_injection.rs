@@ -277,6 +277,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("rendered-ignores-accept", "@req:DW-21", "DW-21", false),
     // QIDO-RS: a page after which matches remain carries Warning 299.
     ("qido-no-paging-warning", "@req:DW-25", "DW-25", false),
+    // Rendered: GIF is required of single-frame images (PS3.18 Table 8.7.4-1, RESTful column).
+    ("rendered-no-gif", "@req:DW-21", "DW-04", false),
 ];
 
 #[test]
