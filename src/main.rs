@@ -12,7 +12,7 @@ use ihe_harness::actors::wado_rs;
 use ihe_harness::checks::Target;
 use ihe_harness::config::Config;
 use ihe_harness::evidence::quote;
-use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
+use ihe_harness::reference::{Duplicates, Fault, ReferenceOptions, ReferenceServer};
 use ihe_harness::runner::{self, RunOptions};
 
 const EXIT_CODES: &str = "Exit codes:
@@ -103,6 +103,10 @@ enum Command {
         /// Inject a fault (harness self-tests only).
         #[arg(long = "fault", hide = true)]
         faults: Vec<String>,
+        /// STOW-RS refuses a second copy of an instance it holds (409, or 202 with the copy in
+        /// the Failed SOP Sequence, Failure Reason 0111) instead of replacing it.
+        #[arg(long)]
+        refuse_duplicates: bool,
     },
     /// Retrieve one study or series with WADO-RS, streaming, and print a summary (benchmarks, smoke tests).
     Retrieve {
@@ -257,13 +261,19 @@ async fn async_main(cli: Cli) -> ExitCode {
             ae_title,
             move_destinations,
             faults,
+            refuse_duplicates,
         } => {
             let dimse = DimseServe {
                 bind: dimse_bind,
                 ae_title,
                 move_destinations,
             };
-            serve(bind, fixtures, wado_upstream, dimse, faults).await
+            let duplicates = if refuse_duplicates {
+                Duplicates::Refuse
+            } else {
+                Duplicates::Replace
+            };
+            serve(bind, fixtures, wado_upstream, dimse, faults, duplicates).await
         }
         Command::Store { sut, paths } => store(sut, paths).await,
         Command::Retrieve {
@@ -288,6 +298,7 @@ async fn serve(
     wado_upstream: Option<String>,
     dimse: DimseServe,
     faults: Vec<String>,
+    duplicates: Duplicates,
 ) -> ExitCode {
     let faults = match parse_faults(&faults) {
         Ok(f) => f,
@@ -296,7 +307,7 @@ async fn serve(
             return ExitCode::from(2);
         }
     };
-    let mut opts = ReferenceOptions::new(fixtures);
+    let mut opts = ReferenceOptions::new(fixtures).with_duplicates(duplicates);
     opts.bind = bind;
     if let Some(up) = wado_upstream {
         opts = opts.with_wado_upstream(up);

@@ -50,7 +50,7 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     And every result matches the query
     And the results include the studies "CT-CHEST, US-ABDOMEN"
 
-  @uc:UC3 @req:DW-08
+  @uc:UC3 @req:DW-08 @req:DW-25
   Scenario: Paging with limit and offset
     When the consumer searches for studies of patient "CTH-0001"
     And the consumer searches for studies with "PatientID=CTH-0001&limit=1&offset=1"

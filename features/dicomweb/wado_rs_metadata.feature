@@ -77,6 +77,12 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     Then the response status is 200
     And the response is a rendered image of a type the request accepts
 
+  @uc:MADO-UC3 @req:DW-04 @req:DW-21
+  Scenario: A rendered image asked for only as GIF is a GIF of the source's size
+    When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/gif"
+    Then the response status is 200 for "image/gif, which PS3.18 Table 8.7.4-1 requires of a RESTful origin server for single-frame images"
+    And the response is a rendered image of a type the request accepts
+
   @neg @uc:MADO-UC3 @req:DW-04 @req:DW-21
   Scenario: A rendered image asked for only in a type the server may not render is refused with 406
     When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/jp2"

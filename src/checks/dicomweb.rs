@@ -200,6 +200,14 @@ pub static CHECKS: &[Check] = &[
         title: "A Store Instances Response is about the instances sent: every referenced or failed item names an instance of the request with its SOP Class, and a Retrieve URL names that instance's study",
         eval: dw24_stow_identity,
     },
+    Check {
+        id: "DW-25",
+        requirement: "DICOM PS3.18 §8.3.4.4.1 (Paging Behavior: if remaining > 0 the response shall include a Warning header field); RFC 7234 §5.5",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A QIDO-RS page after which matches remain carries Warning: 299 <service>: There are <remaining> additional results that can be requested",
+        eval: dw25_paging_warning,
+    },
 ];
 
 fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
@@ -725,6 +733,129 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
         );
     }
     Verdict::Pass
+}
+
+/// DW-25. PS3.18 §8.3.4.4.1 defines `remaining` as "the number of matches that were not yet
+/// returned" and says: "If (remaining > 0) the response shall include a Warning header field
+/// (see RFC 7234 Section 5.5) containing the following: `Warning: 299 <service>: There are
+/// <remaining> additional results that can be requested`". The rule does not depend on what cut
+/// the page: `results` is the minimum of `matches - offset`, `maxResults` and `limit`, so a page
+/// cut by `limit` leaves matches remaining as much as one cut by the server's own maximum.
+///
+/// Reading: the matches not yet returned are those after the page (offset + results onwards);
+/// the ones before `offset` are those earlier pages returned. Only that case is judged: a page
+/// that reaches the end of the matches is not judged either way. The harness knows the matches
+/// from the unpaged query of the same search (possibly cut by the server's maximum, so the count
+/// it derives is a lower bound): a page with fewer results after it than the harness sees needs
+/// the header. The header must hold a warning-value with warn-code 299; the wording is not
+/// judged, but a text that states a number of additional results must not state fewer than
+/// remain after the page. Not judged when the matches changed while the pages were asked for
+/// (§8.3.4.4.1: paged results may then be inconsistent).
+fn dw25_paging_warning(s: &Subject<'_>) -> Verdict {
+    let (Some(level), Some(unpaged)) = (s.expect.qido_level, &s.expect.unpaged) else {
+        return Verdict::na("no paging expectation");
+    };
+    if s.expect.limit.is_none() && s.expect.offset.is_none() {
+        return Verdict::na("no limit or offset sent");
+    }
+    if s.expect
+        .unpaged_after
+        .as_ref()
+        .is_some_and(|a| a != unpaged)
+    {
+        return Verdict::na("the matches changed while the pages were asked for");
+    }
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    let offset = s.expect.offset.unwrap_or(0);
+    let returned = result_uids(&items, level).len();
+    let remaining = unpaged
+        .len()
+        .saturating_sub(offset.saturating_add(returned));
+    if remaining == 0 {
+        return Verdict::na("no match remains after this page");
+    }
+    let expected = format!(
+        "Warning: 299 <service>: There are {remaining} additional results that can be requested ({remaining} of the {} matches come after this page)",
+        unpaged.len()
+    );
+    let values = warning_values(s.exchange);
+    let Some(value) = values.iter().find(|v| warn_code(v) == Some("299")) else {
+        let actual = if values.is_empty() {
+            "no Warning header field".to_string()
+        } else {
+            format!("Warning: {}", bounded(&values.join(", "), 200))
+        };
+        return Verdict::fail(expected, actual);
+    };
+    if let Some(stated) = stated_additional(value) {
+        if stated < remaining {
+            return Verdict::fail(expected, format!("Warning: {}", bounded(value, 200)));
+        }
+    }
+    Verdict::Pass
+}
+
+/// Every warning-value of the response's Warning header fields (RFC 7234 §5.5: a comma-separated
+/// list; commas inside a quoted warn-text do not separate).
+fn warning_values(ex: &Exchange) -> Vec<String> {
+    let Some(r) = ex.response.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (_, v) in r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("warning"))
+    {
+        let mut current = String::new();
+        let mut quoted = false;
+        let mut escaped = false;
+        for ch in v.chars() {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                ',' if !quoted => {
+                    out.push(std::mem::take(&mut current).trim().to_string());
+                    continue;
+                }
+                _ => {}
+            }
+            current.push(ch);
+        }
+        out.push(current.trim().to_string());
+    }
+    out.retain(|v| !v.is_empty());
+    out
+}
+
+/// The warn-code of a warning-value: its first token.
+fn warn_code(value: &str) -> Option<&str> {
+    value.split_whitespace().next()
+}
+
+/// The number in "There are N additional results", when the text states one.
+fn stated_additional(value: &str) -> Option<usize> {
+    let lower = value.to_ascii_lowercase();
+    let at = lower.find("there are ")? + "there are ".len();
+    let rest = &lower[at..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || !rest[digits.len()..].trim_start().starts_with("additional") {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// At most `max` characters of a text from the SUT, with an ellipsis when cut.
+fn bounded(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(max).collect();
+    format!("{cut}…")
 }
 
 fn abbreviate(uids: &[String]) -> Vec<String> {

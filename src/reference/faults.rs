@@ -266,6 +266,10 @@ pub enum Fault {
     PeerCloses,
     /// QIDO-RS searches are answered 200 with a JSON array that never ends (what the harness reads to judge is bounded: BODY-01).
     QidoEndless,
+    /// A QIDO-RS page after which matches remain has no `Warning: 299` header field (PS3.18 §8.3.4.4.1).
+    QidoNoPagingWarning,
+    /// A rendered request accepting only image/gif is answered 406, though Table 8.7.4-1 requires GIF of a RESTful origin server for single-frame images.
+    RenderedNoGif,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -401,6 +405,8 @@ impl Fault {
         Fault::XdsRelatesToOtherMessage,
         Fault::PeerCloses,
         Fault::QidoEndless,
+        Fault::QidoNoPagingWarning,
+        Fault::RenderedNoGif,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -526,6 +532,8 @@ impl Fault {
             Fault::XdsRelatesToOtherMessage => "xds-relates-to-other-message",
             Fault::PeerCloses => "peer-closes",
             Fault::QidoEndless => "qido-endless",
+            Fault::QidoNoPagingWarning => "qido-no-paging-warning",
+            Fault::RenderedNoGif => "rendered-no-gif",
         }
     }
 
@@ -690,6 +698,8 @@ impl Fault {
             Fault::XdsRelatesToOtherMessage => "XDS responses carry a wsa:RelatesTo naming another message than the request they answer (WS-Addressing 1.0 Core 3.4)",
             Fault::PeerCloses => "QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6: a request with Connection: close is answered before the server closes)",
             Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
+            Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
+            Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod dimse_move;
 pub mod dimse_qr;
 pub mod dimse_scp;
 pub mod faults;
+pub mod gif;
 pub mod json;
 pub mod metadata;
 pub mod mhd;
@@ -61,6 +62,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use faults::{Fault, UnknownFault};
+pub use stow::Duplicates;
 
 use archive::{Archive, ArchiveError, NotFound, Target};
 use spool::Spool;
@@ -97,6 +99,8 @@ pub struct ReferenceOptions {
     pub move_destinations: BTreeMap<String, SocketAddr>,
     /// The longest wait for one PDU from a DIMSE peer.
     pub dimse_timeout: Duration,
+    /// What STOW-RS does with a second copy of an instance the archive holds.
+    pub duplicates: Duplicates,
 }
 
 impl ReferenceOptions {
@@ -112,6 +116,7 @@ impl ReferenceOptions {
             ae_title: dimse_scp::DEFAULT_AE_TITLE.to_string(),
             move_destinations: BTreeMap::new(),
             dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
+            duplicates: Duplicates::default(),
         }
     }
 
@@ -162,6 +167,13 @@ impl ReferenceOptions {
         self.stall = stall;
         self
     }
+
+    /// Choose what STOW-RS does with a second copy of an instance the archive holds: replace it
+    /// (the default) or refuse it, both conformant (PS3.4 §B.2.3, PS3.18 §10.5.3).
+    pub fn with_duplicates(mut self, duplicates: Duplicates) -> Self {
+        self.duplicates = duplicates;
+        self
+    }
 }
 
 /// Errors starting the reference server.
@@ -204,6 +216,7 @@ pub struct AppState {
     xds: xds::XdsStore,
     mhd: mhd::MhdStore,
     upstream: Option<xds::Upstream>,
+    duplicates: Duplicates,
 }
 
 /// Handle shared by the handlers.
@@ -238,6 +251,11 @@ impl AppState {
     /// The DICOMweb service RAD-69 is mapped onto, if any.
     pub fn upstream(&self) -> Option<&xds::Upstream> {
         self.upstream.as_ref()
+    }
+
+    /// What STOW-RS does with a second copy of an instance the archive holds.
+    pub fn duplicates(&self) -> Duplicates {
+        self.duplicates
     }
 
     /// The spool folder.
@@ -469,6 +487,7 @@ impl ReferenceServer {
             xds,
             mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
+            duplicates: opts.duplicates,
         });
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(

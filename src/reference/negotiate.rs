@@ -131,6 +131,8 @@ pub enum Rendered {
     Jpeg,
     /// `image/png`.
     Png,
+    /// `image/gif` (Required of a RESTful origin server for single-frame images).
+    Gif,
 }
 
 impl Rendered {
@@ -139,13 +141,14 @@ impl Rendered {
         match self {
             Rendered::Jpeg => "image/jpeg",
             Rendered::Png => "image/png",
+            Rendered::Gif => "image/gif",
         }
     }
 }
 
 /// Choose the rendered media type (10.4.1.1.3, 8.7.8.1): each offered type takes the q-value of the
-/// most specific range that matches it; the highest wins, JPEG on a tie. `*/*` and `image/*` match
-/// the default, JPEG (8.7.7). No Accept header gives JPEG; none offered is 406.
+/// most specific range that matches it; the highest wins, JPEG, then PNG, then GIF on a tie. `*/*`
+/// and `image/*` match the default, JPEG (8.7.7). No Accept header gives JPEG; none offered is 406.
 pub fn rendered(accept: Option<&str>) -> Result<Rendered, Rejection> {
     let Some(items) = parse(accept)? else {
         return Ok(Rendered::Jpeg);
@@ -167,13 +170,15 @@ pub fn rendered(accept: Option<&str>) -> Result<Rendered, Rejection> {
         };
         exact.or_else(wild)
     };
-    let jpeg = q_of(Rendered::Jpeg).unwrap_or(0.0);
-    let png = q_of(Rendered::Png).unwrap_or(0.0);
-    match (jpeg > 0.0, png > 0.0) {
-        (false, false) => Err(not_acceptable("image/jpeg or image/png")),
-        _ if png > jpeg => Ok(Rendered::Png),
-        _ => Ok(Rendered::Jpeg),
+    let mut best: Option<(Rendered, f32)> = None;
+    for offered in [Rendered::Jpeg, Rendered::Png, Rendered::Gif] {
+        let q = q_of(offered).unwrap_or(0.0);
+        if q > 0.0 && best.is_none_or(|(_, b)| q > b) {
+            best = Some((offered, q));
+        }
     }
+    best.map(|(r, _)| r)
+        .ok_or_else(|| not_acceptable("image/jpeg, image/png or image/gif"))
 }
 
 #[cfg(test)]
@@ -248,6 +253,15 @@ mod tests {
         assert_eq!(
             rendered(Some("image/jp2")).unwrap_err().status,
             StatusCode::NOT_ACCEPTABLE
+        );
+        assert_eq!(rendered(Some("image/gif")).unwrap(), Rendered::Gif);
+        assert_eq!(
+            rendered(Some("image/gif, image/png;q=0.5")).unwrap(),
+            Rendered::Gif
+        );
+        assert_eq!(
+            rendered(Some("image/gif;q=0.5, image/*;q=0.5")).unwrap(),
+            Rendered::Jpeg
         );
     }
 }

@@ -11,7 +11,9 @@
 //! with `includefield=all` every attribute of the level that is known. Required attributes without a value are sent empty (type 2). Matching keys of a lower
 //! level (e.g. `Modality` in a study search) match relationally: an entity matches when one of its
 //! instances does. `fuzzymatching=true` is answered with a `Warning: 299` header, as fuzzy matching is
-//! not supported. Nothing is ever truncated silently: there is no server-side result cap.
+//! not supported. Nothing is ever truncated silently: there is no server-side result cap, and a page
+//! after which matches remain (cut by `limit`) carries `Warning: 299 <host> "There are <remaining>
+//! additional results that can be requested"` (§8.3.4.4.1).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -439,14 +441,16 @@ async fn search(
         return r.into_response();
     }
     let base = base_url(&headers, st.bound());
+    let mut remaining = 0usize;
     let results: Vec<Value> = {
         let archive = st.archive();
-        let matched = candidates(&archive, level, &scope, &base)
+        let matched: Vec<Candidate> = candidates(&archive, level, &scope, &base)
             .into_iter()
             .filter(|c| {
                 st.has(Fault::QidoIgnoresMatching) || query.keys.iter().all(|k| c.matches(k))
             })
-            .skip(query.offset);
+            .collect();
+        let total = matched.len();
         let limit = if st.has(Fault::QidoIgnoresLimit) {
             None
         } else if query.limit.is_none() && st.has(Fault::QidoSilentTruncation) {
@@ -454,10 +458,15 @@ async fn search(
         } else {
             query.limit
         };
+        let after_offset = matched.into_iter().skip(query.offset);
         let page: Vec<Candidate> = match limit {
-            Some(n) => matched.take(n).collect(),
-            None => matched.collect(),
+            Some(n) => after_offset.take(n).collect(),
+            None => after_offset.collect(),
         };
+        // The matches after this page, which a later page can still return (§8.3.4.4.1).
+        if !st.has(Fault::QidoSilentTruncation) && !st.has(Fault::QidoNoPagingWarning) {
+            remaining = total.saturating_sub(query.offset.saturating_add(page.len()));
+        }
         let mut v = Vec::with_capacity(page.len());
         for c in page {
             match ::dicom_json::to_value(&c.result(&query, st.faults())) {
@@ -489,7 +498,18 @@ async fn search(
             request_host(&headers, st.bound())
         );
         if let Ok(v) = HeaderValue::from_str(&warning) {
-            response.headers_mut().insert(header::WARNING, v);
+            response.headers_mut().append(header::WARNING, v);
+        }
+    }
+    // Matches remain after the page: PS3.18 §8.3.4.4.1 requires this Warning header field (its
+    // text, quoted as the warn-text of RFC 7234 §5.5, after the service as warn-agent).
+    if remaining > 0 {
+        let warning = format!(
+            "299 {} \"There are {remaining} additional results that can be requested\"",
+            request_host(&headers, st.bound())
+        );
+        if let Ok(v) = HeaderValue::from_str(&warning) {
+            response.headers_mut().append(header::WARNING, v);
         }
     }
     response
@@ -575,7 +595,7 @@ mod tests {
         let status = r.status().as_u16();
         let mut h = HeaderMap::new();
         for (k, v) in r.headers() {
-            h.insert(k.clone(), v.clone());
+            h.append(k.clone(), v.clone());
         }
         let v = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null);
         (status, h, v)
@@ -747,6 +767,35 @@ mod tests {
         let server = start(&[Fault::QidoIgnoresLimit]).await;
         let (_, _, v) = get(&server, "/studies?limit=1").await;
         assert_eq!(v.as_array().unwrap().len(), 4);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_page_with_matches_after_it_carries_warning_299() {
+        let server = start(&[]).await;
+        let (s, h, v) = get(&server, "/studies?limit=1").await;
+        assert_eq!((s, v.as_array().unwrap().len()), (200, 1));
+        let w = h["warning"].to_str().unwrap();
+        assert!(w.starts_with("299 "), "{w}");
+        assert!(
+            w.ends_with("\"There are 3 additional results that can be requested\""),
+            "{w}"
+        );
+        let (_, h, _) = get(&server, "/studies?limit=1&offset=2").await;
+        assert!(h["warning"]
+            .to_str()
+            .unwrap()
+            .contains("There are 1 additional"));
+        let (_, h, v) = get(&server, "/studies?limit=2&offset=2").await;
+        assert_eq!(v.as_array().unwrap().len(), 2);
+        assert!(h.get("warning").is_none());
+        let (_, h, _) = get(&server, "/studies?limit=1&fuzzymatching=true").await;
+        assert_eq!(h.get_all("warning").iter().count(), 2);
+        server.shutdown().await;
+        let server = start(&[Fault::QidoNoPagingWarning]).await;
+        let (_, h, v) = get(&server, "/studies?limit=1").await;
+        assert_eq!(v.as_array().unwrap().len(), 1);
+        assert!(h.get("warning").is_none());
         server.shutdown().await;
     }
 

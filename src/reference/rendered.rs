@@ -1,16 +1,17 @@
 //! WADO-RS rendered resources (PS3.18 10.4.1.1.3; IHE RAD-107 "Get Rendered Instances") for one
-//! instance or one frame, as `image/jpeg` or `image/png`.
+//! instance or one frame, as `image/jpeg`, `image/png` or `image/gif`.
 //!
 //! Implemented: uncompressed (or with an uncompressed copy) MONOCHROME1/MONOCHROME2 images with 8 or 16
 //! bits allocated, unsigned or signed, windowed from the frame's minimum to maximum (MONOCHROME1
 //! inverted), and 8-bit RGB (either planar configuration), at the source's rows and columns (no
 //! viewport: PS3.18 8.3.5.1.3). JPEG is baseline (SOF0, 8-bit Huffman, sequential), as 8.7.4 requires
 //! of `image/jpeg`, and is the default of Table 8.7.4-1: `*/*`, `image/*` and a request without an
-//! Accept header get JPEG. Not implemented: GIF (Required by Table 8.7.4-1 for RESTful single-frame
-//! images), JPEG 2000, video, the rendering query parameters of 8.3.5 (window, viewport, quality,
-//! annotation: they are ignored), Presentation States, and rendered studies or series (not routed,
-//! so 404). Anything that cannot be rendered, or an Accept with neither JPEG nor PNG, is answered 406
-//! (8.7.8.1).
+//! Accept header get JPEG. PNG and GIF, which Table 8.7.4-1 requires of a RESTful origin server for
+//! single-frame images besides JPEG, are rendered too (GIF: 256 greys, or the 3-3-2 palette for
+//! colour; [`super::gif`]). Not implemented: JPEG 2000 (optional), video, the rendering query
+//! parameters of 8.3.5 (window, viewport, quality, annotation: they are ignored), Presentation
+//! States, and rendered studies or series (not routed, so 404). Anything that cannot be rendered,
+//! or an Accept with none of JPEG, PNG and GIF, is answered 406 (8.7.8.1).
 
 use super::faults::Fault;
 use axum::extract::{Path, RawQuery, State};
@@ -19,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::archive::{ImagePixel, Target};
 use super::bulkdata::parse_frame_list;
+use super::gif;
 use super::negotiate;
 use super::part10::PixelLayout;
 use super::png::{self, ColorType};
@@ -176,6 +178,7 @@ fn render_frame(
     match kind {
         negotiate::Rendered::Jpeg => to_jpeg(columns, rows, color, &samples, progressive),
         negotiate::Rendered::Png => png::encode(columns, rows, color, &samples),
+        negotiate::Rendered::Gif => gif::encode(columns, rows, color, &samples),
     }
 }
 
@@ -209,6 +212,12 @@ async fn render(
     };
     let query = query_pairs(q.as_deref());
     let kind = match acceptable(&headers, &query).and_then(|a| negotiate::rendered(a.as_deref())) {
+        Ok(negotiate::Rendered::Gif) if st.has(Fault::RenderedNoGif) => {
+            return problem(
+                StatusCode::NOT_ACCEPTABLE,
+                "none of the acceptable media types can be served; this resource offers image/jpeg or image/png",
+            )
+        }
         Ok(k) => k,
         Err(r)
             if r.status == StatusCode::NOT_ACCEPTABLE && st.has(Fault::RenderedIgnoresAccept) =>
@@ -229,7 +238,7 @@ async fn render(
     let not_renderable = || {
         problem(
             StatusCode::NOT_ACCEPTABLE,
-            "this instance cannot be rendered as image/jpeg or image/png (see the server documentation)",
+            "this instance cannot be rendered as image/jpeg, image/png or image/gif (see the server documentation)",
         )
     };
     let (Some(pixel), Some(file)) = (inst.pixel.clone(), inst.explicit_le()) else {
@@ -308,8 +317,22 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/png");
+        let png_body = r.bytes().await.unwrap();
+        assert!(png_body.starts_with(b"\x89PNG"));
+        let r = client()
+            .get(format!("{}/rendered", url(&ct)))
+            .header("Accept", "image/gif")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/gif");
         let body = r.bytes().await.unwrap();
-        assert!(body.starts_with(b"\x89PNG"));
+        assert!(body.starts_with(b"GIF89a"));
+        // The source's size, as the PNG's header gives it.
+        let le16 = |at: usize| u32::from(u16::from_le_bytes([body[at], body[at + 1]]));
+        let be32 = |at: usize| u32::from_be_bytes(png_body[at..at + 4].try_into().unwrap());
+        assert_eq!((le16(6), le16(8)), (be32(16), be32(20)));
         let r = client()
             .get(format!("{}/frames/1/rendered", url(&ct)))
             .send()

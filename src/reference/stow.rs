@@ -7,7 +7,12 @@
 //! Little Endian form is made for retrieval (PS3.18 8.7.3), decoding compressed pixel data where
 //! dicom-rs has the codec ([`super::archive::ingest`]). An instance whose Study Instance
 //! UID differs from the study in the URL is not stored (10.5.1.1). A stored instance replaces any earlier
-//! one with the same SOP Instance UID.
+//! one with the same SOP Instance UID, unless the server was started with [`Duplicates::Refuse`]:
+//! then a second copy of an instance the archive holds is not stored and is listed as failed with
+//! Failure Reason 0x0111 (Duplicate SOP Instance). Both behaviours are conformant: what a Storage
+//! SCP does with a SOP Instance UID it already holds is its own (PS3.4 §B.2.3 lists the statuses,
+//! the Conformance Statement says which apply), Table I.2-2 of PS3.18 names no code for it and
+//! allows additional ones, and 0111 is the one PS3.7 §C.5 gives "Duplicate SOP Instance".
 //!
 //! The response is one Store Instances Response Module data set (10.5.3.2, Annex I Table I.2-1) in
 //! `application/dicom+json` -- a single JSON object, not an array, since it describes the one request:
@@ -58,6 +63,20 @@ pub const FAILURE_TRANSFER_SYNTAX: u16 = 0xC122;
 pub const FAILURE_DOES_NOT_MATCH: u16 = 0xA900;
 /// Failure Reason: Study Instance UID differs from the target study (Cxxx range of Table I.2-2).
 pub const FAILURE_STUDY_MISMATCH: u16 = 0xC409;
+/// Failure Reason: Duplicate SOP Instance (PS3.7 §C.5; an additional code as Table I.2-2 allows).
+pub const FAILURE_DUPLICATE: u16 = 0x0111;
+
+/// What STOW-RS does with an instance whose SOP Instance UID the archive already holds (the
+/// DIMSE Storage SCP of the reference always replaces).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Duplicates {
+    /// The new copy replaces the one held.
+    #[default]
+    Replace,
+    /// The new copy is not stored: it is a failure with Failure Reason 0x0111 (409 when nothing
+    /// of the request was stored, 202 when something else was).
+    Refuse,
+}
 
 /// A UID no request sends: the Referenced SOP Instance UID of the stow-foreign-reference fault and
 /// the study of the stow-wrong-retrieve-url fault.
@@ -302,6 +321,23 @@ fn examine(
     }
 }
 
+/// Under [`Duplicates::Refuse`], an instance the archive holds becomes a failure (its spooled
+/// files are removed); otherwise it is stored.
+fn refuse_if_held(st: &Shared, inst: Box<Instance>) -> Outcome {
+    if st.duplicates() != Duplicates::Refuse || !st.archive().contains(&inst.sop_uid) {
+        return Outcome::Stored(inst);
+    }
+    remove_files(
+        std::iter::once(inst.stored.path.clone())
+            .chain(inst.ele_copy.as_ref().map(|c| c.path.clone())),
+    );
+    Outcome::Failed {
+        sop_class: Some(inst.sop_class.clone()),
+        sop_instance: Some(inst.sop_uid.clone()),
+        reason: FAILURE_DUPLICATE,
+    }
+}
+
 fn ui(tag: Tag, v: Option<&str>) -> dicom_object::mem::InMemElement {
     match v {
         Some(v) => DataElement::new(tag, VR::UI, PrimitiveValue::from(v)),
@@ -354,6 +390,10 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
     let mut failed = Vec::new();
     let mut first_study: Option<String> = None;
     for o in outcomes {
+        let o = match o {
+            Outcome::Stored(inst) => refuse_if_held(&st, inst),
+            failed => failed,
+        };
         match o {
             Outcome::Stored(inst) => {
                 let mut item = InMemDicomObject::new_empty();
@@ -443,7 +483,7 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
 mod tests {
     use super::super::retrieve::tests::{fixture, get_multipart};
     use super::super::tests::{client, fixtures_dir, start};
-    use super::super::ReferenceServer;
+    use super::super::{ReferenceOptions, ReferenceServer};
     use super::*;
     use crate::reference::part10::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
     use serde_json::Value;
@@ -585,6 +625,43 @@ mod tests {
                 );
             }
         }
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn duplicates_are_replaced_or_refused_as_configured() {
+        let (held, held_bytes) = file("CT-CHEST", |e| e["transfer_syntax"] == EXPLICIT_VR_LE);
+        let held_uid = held["sop_uid"].as_str().unwrap().to_string();
+        let mut map = crate::model::reidentify::UidMap::new("stow-duplicates-test");
+        let fresh = crate::model::reidentify::reidentify(&held_bytes, &mut map).unwrap();
+        // Default: a second copy replaces the first (200).
+        let server = start(&[]).await;
+        let (ct, b) = body(std::slice::from_ref(&held_bytes));
+        assert_eq!(post(&server, "/studies", &ct, b).await.0, 200);
+        server.shutdown().await;
+        // Refuse: the held copy alone is 409 with 0111; with a new instance 202, the new one stored.
+        let opts = ReferenceOptions::new(fixtures_dir()).with_duplicates(Duplicates::Refuse);
+        let server = ReferenceServer::start(opts).await.unwrap();
+        let (ct, b) = body(std::slice::from_ref(&held_bytes));
+        let (s, v) = post(&server, "/studies", &ct, b).await;
+        assert_eq!(s, 409, "{v}");
+        assert_eq!(failure_reasons(&v), vec![u64::from(FAILURE_DUPLICATE)]);
+        assert_eq!(v["00081198"]["Value"][0]["00081155"]["Value"][0], held_uid);
+        assert!(v.get("00081199").is_none());
+        let (ct, b) = body(&[held_bytes.clone(), fresh.bytes.clone()]);
+        let (s, v) = post(&server, "/studies", &ct, b).await;
+        assert_eq!(s, 202, "{v}");
+        assert_eq!(failure_reasons(&v), vec![u64::from(FAILURE_DUPLICATE)]);
+        let referenced = &v["00081199"]["Value"];
+        assert_eq!(referenced.as_array().unwrap().len(), 1);
+        assert_eq!(
+            referenced[0]["00081155"]["Value"][0],
+            fresh.sop_uid.as_str()
+        );
+        assert!(server.state.archive().contains(&fresh.sop_uid));
+        // Now held, the copy is refused too.
+        let (ct, b) = body(std::slice::from_ref(&fresh.bytes));
+        assert_eq!(post(&server, "/studies", &ct, b).await.0, 409);
         server.shutdown().await;
     }
 

@@ -1242,7 +1242,7 @@ async fn page_ok(world: &mut HarnessWorld) -> StepResult {
         record(world, again)?;
         world.dicomweb.expect.unpaged_after = uids;
     }
-    judge_last(world, &["DW-08"])
+    judge_last(world, &["DW-08", "DW-25"])
 }
 
 #[then(expr = "the results include the studies {string}")]

@@ -370,6 +370,10 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ),
     ("peer-closes", "@req:PEER-01", "PEER-01", false),
     ("qido-endless", "@req:BODY-01", "BODY-01", false),
+    // QIDO-RS: a page after which matches remain carries Warning 299.
+    ("qido-no-paging-warning", "@req:DW-25", "DW-25", false),
+    // Rendered: GIF is required of single-frame images (PS3.18 Table 8.7.4-1, RESTful column).
+    ("rendered-no-gif", "@req:DW-21", "DW-04", false),
 ];
 
 #[test]

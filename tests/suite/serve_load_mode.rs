@@ -1,12 +1,14 @@
 //! The embedded reference serves what it receives, whatever way it arrived: `ihe-harness run` with a
 //! load-mode profile (the harness first stores the test studies with STOW-RS, publishes the
 //! manifests and documents) against `ihe-harness serve` passes every scenario that a preloaded
-//! profile passes against a fresh `serve`.
+//! profile passes against a fresh `serve`. And the store scenarios store what the server has not
+//! seen: against `serve --refuse-duplicates`, whose STOW-RS refuses a second copy of an instance
+//! it holds (conformant: PS3.4 §B.2.3, PS3.18 §10.5.3), a load-mode run passes them all.
 
 use crate::common::*;
 
-/// `ihe-harness serve` on free ports, ready to answer.
-fn serve() -> (ChildServer, u16, u16, u16) {
+/// `ihe-harness serve` on free ports, with the `extra` arguments, ready to answer.
+fn serve(extra: &[&str]) -> (ChildServer, u16, u16, u16) {
     let (http, dimse, sim) = (free_port(), free_port(), free_port());
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args([
@@ -18,6 +20,7 @@ fn serve() -> (ChildServer, u16, u16, u16) {
             "--move-destination",
             &format!("HARNESS=127.0.0.1:{sim}"),
         ])
+        .args(extra)
         .current_dir(root())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -65,7 +68,7 @@ mode = "{mode}"
 fn a_load_mode_profile_against_serve_passes_what_a_preloaded_one_passes() {
     let mut runs = Vec::new();
     for mode in ["preloaded", "load"] {
-        let (_server, http, dimse, sim) = serve();
+        let (_server, http, dimse, sim) = serve(&[]);
         let run = run_profile(
             &format!("serve-{mode}"),
             &profile(mode, http, dimse, sim),
@@ -95,5 +98,74 @@ fn a_load_mode_profile_against_serve_passes_what_a_preloaded_one_passes() {
         "pass when preloaded, not in load mode: {lost:#?}\n{:?}\n{}",
         failures(&load.results),
         dump(&load.out)
+    );
+}
+
+#[test]
+fn store_scenarios_in_load_mode_pass_against_a_server_that_refuses_duplicates() {
+    let (_server, http, dimse, sim) = serve(&["--refuse-duplicates"]);
+    let dir = report_dir("serve-refuse-duplicates");
+    let sut = dir.path().join("sut.toml");
+    std::fs::write(&sut, profile("load", http, dimse, sim)).expect("profile written");
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "run",
+        "--sut",
+        sut.to_str().expect("UTF-8 temp path"),
+        "--tags",
+        "@profile:DICOMweb",
+        "--report-dir",
+        reports.to_str().expect("UTF-8 temp path"),
+    ]);
+    let results = results(&reports);
+    assert!(
+        outcomes(&results)
+            .iter()
+            .all(|(_, o)| o == "pass" || o == "not-applicable"),
+        "every DICOMweb scenario must pass: {:?}\n{}",
+        failures(&results),
+        dump(&out)
+    );
+    let stores: Vec<&serde_json::Value> = results["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .filter(|s| {
+            s["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "txn:RAD-108"))
+        })
+        .collect();
+    assert_eq!(stores.len(), 6, "the STOW-RS scenarios");
+    for s in &stores {
+        assert_eq!(s["outcome"], "pass", "{}", s["scenario"]);
+    }
+    // The server did refuse: the instance it already holds came back as a 409 Duplicate SOP
+    // Instance (Failure Reason 0111H = 273), which the scenario about it passes.
+    let duplicate = stores
+        .iter()
+        .find(|s| {
+            s["scenario"]
+                .as_str()
+                .is_some_and(|n| n.contains("already holds"))
+        })
+        .expect("the duplicates scenario");
+    let refused = duplicate["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .filter(|p| p.ends_with("-rad-108.json"))
+        .any(|p| {
+            let json = std::fs::read_to_string(reports.join(p)).unwrap_or_default();
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+            let body = std::fs::read_to_string(reports.join(p.replace(".json", "-response.body")))
+                .unwrap_or_default();
+            v["response"]["status"] == 409 && body.contains("273")
+        });
+    assert!(
+        refused,
+        "no 409 with Failure Reason 0111 in {}",
+        duplicate["evidence"]
     );
 }

@@ -950,6 +950,80 @@ fn dw08_changed_matches_are_not_judged() {
     );
 }
 
+fn with_warning(mut ex: Exchange, value: &str) -> Exchange {
+    if let Some(r) = ex.response.as_mut() {
+        r.headers.push(("Warning".into(), value.into()));
+    }
+    ex
+}
+
+#[test]
+fn dw25_a_page_with_matches_after_it_carries_warning_299() {
+    let page = |limit, offset| Expect {
+        limit: Some(limit),
+        offset: Some(offset),
+        unpaged: Some(vec!["1.1".into(), "1.2".into(), "1.3".into()]),
+        ..study_level()
+    };
+    // Cut by limit, two matches after the page: the Warning is required.
+    let first = qido(&[with_uid("1.1")]);
+    assert_eq!(run("DW-25", &first, &page(1, 0)), Outcome::Fail);
+    let dicom_form = with_warning(
+        first.clone(),
+        "299 sut: There are 2 additional results that can be requested",
+    );
+    assert_eq!(run("DW-25", &dicom_form, &page(1, 0)), Outcome::Pass);
+    // RFC 7234 form, after another warning in the same field, without a number: passes.
+    let rfc_form = with_warning(
+        first.clone(),
+        "299 sut \"fuzzymatching, not supported\", 299 sut \"There are additional results\"",
+    );
+    assert_eq!(run("DW-25", &rfc_form, &page(1, 0)), Outcome::Pass);
+    // Another warn-code, or a count below what remains, is not the warning asked for.
+    let other_code = with_warning(first.clone(), "199 sut \"Miscellaneous warning\"");
+    assert_eq!(run("DW-25", &other_code, &page(1, 0)), Outcome::Fail);
+    let too_few = with_warning(
+        first.clone(),
+        "299 sut: There are 1 additional results that can be requested",
+    );
+    assert_eq!(run("DW-25", &too_few, &page(1, 0)), Outcome::Fail);
+    // A page in the middle: one match after it.
+    let middle = qido(&[with_uid("1.2")]);
+    assert_eq!(run("DW-25", &middle, &page(1, 1)), Outcome::Fail);
+    // The last page: nothing remains, nothing is judged.
+    let last = qido(&[with_uid("1.2"), with_uid("1.3")]);
+    assert_eq!(run("DW-25", &last, &page(2, 1)), Outcome::NotApplicable);
+    // Changed matches and unpaged queries are not judged.
+    let changed = Expect {
+        unpaged_after: Some(vec!["1.1".into()]),
+        ..page(1, 0)
+    };
+    assert_eq!(run("DW-25", &first, &changed), Outcome::NotApplicable);
+    let unpaged = Expect {
+        unpaged: Some(vec!["1.1".into(), "1.2".into()]),
+        ..study_level()
+    };
+    assert_eq!(run("DW-25", &first, &unpaged), Outcome::NotApplicable);
+}
+
+#[test]
+fn dw25_warning_values_split_outside_quotes() {
+    let ex = with_warning(qido(&[]), "299 a \"x, y\" , 199 b \"z\\\" ,w\"");
+    assert_eq!(
+        warning_values(&ex),
+        vec![
+            "299 a \"x, y\"".to_string(),
+            "199 b \"z\\\" ,w\"".to_string()
+        ]
+    );
+    assert_eq!(
+        stated_additional("299 s: There are 12 additional results"),
+        Some(12)
+    );
+    assert_eq!(stated_additional("299 s \"There are additional\""), None);
+    assert_eq!(stated_additional("299 s \"There are 3 apples\""), None);
+}
+
 #[test]
 fn dw20_no_match_is_204_or_an_empty_array() {
     let e = Expect {
