@@ -775,6 +775,22 @@ impl Session {
             if self.state.has(Fault::DimseWrongRespondedTo) {
                 cmd.responded_to = cmd.responded_to.map(|m| m.wrapping_add(1));
             }
+            if self.state.has(Fault::DimseWrongAffectedClass) {
+                cmd.affected_sop_class = Some(
+                    if cmd.affected_sop_class.as_deref() == Some(uids::VERIFICATION) {
+                        uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND
+                    } else {
+                        uids::VERIFICATION
+                    }
+                    .to_string(),
+                );
+            }
+            if cmd.field == field::C_STORE_RSP && self.state.has(Fault::DimseStoreWrongInstance) {
+                cmd.affected_sop_instance = cmd
+                    .affected_sop_instance
+                    .as_deref()
+                    .map(|u| format!("{}.1", &u[..u.len().min(62)]));
+            }
             if self.state.has(Fault::DimseWrongContext) {
                 pc_id = pc_id.wrapping_add(2);
             }
@@ -1273,7 +1289,7 @@ fn spool_and_check(
             return fail(
                 status::UNABLE_TO_PROCESS,
                 format!("cannot parse the data set: {e}"),
-                Vec::new(),
+                vec![("(undecodable)".to_string(), e.to_string())],
             )
         }
     };

@@ -200,6 +200,19 @@ pub enum Fault {
     ReportWrongAccession,
     /// the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned).
     ReportStatusMismatch,
+    /// C-FIND response identifiers name another Query/Retrieve Level than the request's (PS3.4
+    /// C.4.1.1.3.2).
+    DimseFindWrongLevel,
+    /// Series- and image-level C-FIND identifiers carry another study's Study Instance UID than the
+    /// one asked (PS3.4 C.2.2.2, C.4.1.3.1).
+    DimseFindWrongStudy,
+    /// Responses name another Affected SOP Class UID than their request's (PS3.7 9.1: U(=)).
+    DimseWrongAffectedClass,
+    /// C-GET sends, under the Affected SOP Instance UID of the first matching instance, the data set
+    /// of an instance of another study (PS3.4 C.4.3.3; PS3.7 9.1.1.1).
+    DimseGetMislabelledInstance,
+    /// C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1).
+    DimseStoreWrongInstance,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -302,6 +315,11 @@ impl Fault {
         Fault::ReportNoImpression,
         Fault::ReportWrongAccession,
         Fault::ReportStatusMismatch,
+        Fault::DimseFindWrongLevel,
+        Fault::DimseFindWrongStudy,
+        Fault::DimseWrongAffectedClass,
+        Fault::DimseGetMislabelledInstance,
+        Fault::DimseStoreWrongInstance,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -394,6 +412,11 @@ impl Fault {
             Fault::ReportNoImpression => "report-no-impression",
             Fault::ReportWrongAccession => "report-wrong-accession",
             Fault::ReportStatusMismatch => "report-status-mismatch",
+            Fault::DimseFindWrongLevel => "dimse-find-wrong-level",
+            Fault::DimseFindWrongStudy => "dimse-find-wrong-study",
+            Fault::DimseWrongAffectedClass => "dimse-wrong-affected-class",
+            Fault::DimseGetMislabelledInstance => "dimse-get-mislabelled-instance",
+            Fault::DimseStoreWrongInstance => "dimse-store-wrong-instance",
         }
     }
 
@@ -525,6 +548,11 @@ impl Fault {
             Fault::ReportNoImpression => "the imaging report has no impression/conclusion (Xt-EHR examinationReport.conclusion.impression 1..1)",
             Fault::ReportWrongAccession => "the imaging report's order carries another accession number than the study's (eHN A.1.8.11)",
             Fault::ReportStatusMismatch => "the report's Composition is final while its DiagnosticReport is preliminary (HL7 EU imaging report: statuses aligned)",
+            Fault::DimseFindWrongLevel => "C-FIND response identifiers name another Query/Retrieve Level than the request's (PS3.4 C.4.1.1.3.2)",
+            Fault::DimseFindWrongStudy => "series- and image-level C-FIND identifiers carry another study's Study Instance UID than the one asked (PS3.4 C.2.2.2)",
+            Fault::DimseWrongAffectedClass => "responses name another Affected SOP Class UID than their request's (PS3.7 9.1)",
+            Fault::DimseGetMislabelledInstance => "C-GET sends the data set of an instance of another study under the UID of a matching one (PS3.4 C.4.3.3)",
+            Fault::DimseStoreWrongInstance => "C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1)",
         }
     }
 }

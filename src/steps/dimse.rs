@@ -47,19 +47,24 @@ fn dataset_sha256(path: &std::path::Path) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(&bytes[offset..])))
 }
 
-/// The data set digests of each instance: as stored, and of its Explicit VR Little Endian copy.
+/// The data set digests of each instance, by transfer syntax: as stored, and of its Explicit VR
+/// Little Endian copy.
 fn expected_instances(
     world: &HarnessWorld,
     insts: &[FixtureInstance],
-) -> BTreeMap<String, Vec<String>> {
+) -> BTreeMap<String, Vec<(String, String)>> {
     insts
         .iter()
         .map(|i| {
-            let mut v: Vec<String> = dataset_sha256(&world.ctx.fixtures.file(i))
+            let mut v: Vec<(String, String)> = dataset_sha256(&world.ctx.fixtures.file(i))
+                .map(|h| (i.transfer_syntax.clone(), h))
                 .into_iter()
                 .collect();
             if let Some(ele) = &i.ele_path {
-                v.extend(dataset_sha256(&world.ctx.fixtures.dir.join(ele)));
+                v.extend(
+                    dataset_sha256(&world.ctx.fixtures.dir.join(ele))
+                        .map(|h| (crate::actors::dimse_scu::EXPLICIT_VR_LE.to_string(), h)),
+                );
             }
             (i.sop_uid.clone(), v)
         })
@@ -482,6 +487,11 @@ async fn keys_asked(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-05"])
 }
 
+#[then("every match is at the level asked and satisfies the keys asked")]
+async fn about_what_was_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-15", "DIM-16"])
+}
+
 #[then(
     regex = r"^the matches are exactly the (?:studies|series|instances|patient) of (?:that patient|that study|that series|study .*)$"
 )]
@@ -694,6 +704,11 @@ async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-08"])
 }
 
+#[then("every instance delivered is one the request selected, under its own UID")]
+async fn delivered_identity(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-17"])
+}
+
 // ---------------------------------------------------------------------------------------------
 // C-STORE
 
@@ -859,6 +874,13 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     instances: Some(expected_instances(world, &insts)),
+                    selects: vec![
+                        ("StudyInstanceUID".into(), vec![insts[0].study_uid.clone()]),
+                        (
+                            "SeriesInstanceUID".into(),
+                            vec![insts[0].series_uid.clone()],
+                        ),
+                    ],
                     ..DimseExpect::default()
                 },
                 ..Expect::default()
@@ -871,5 +893,5 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13"])
+    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17"])
 }

@@ -253,6 +253,33 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("report-no-impression", "@req:RPT-07", "RPT-07", false),
     ("report-wrong-accession", "@req:RPT-10", "RPT-10", false),
     ("report-status-mismatch", "@req:RPT-05", "RPT-05", false),
+    // DIMSE: every answer is about what was asked.
+    ("dimse-find-wrong-level", "@req:DIM-15", "DIM-15", false),
+    ("dimse-find-wrong-study", "@req:DIM-16", "DIM-16", false),
+    (
+        "dimse-wrong-affected-class",
+        "@txn:C-FIND and @req:DIM-09",
+        "DIM-09",
+        false,
+    ),
+    (
+        "dimse-get-mislabelled-instance",
+        "@txn:C-GET and @req:DIM-17",
+        "DIM-17",
+        false,
+    ),
+    (
+        "dimse-store-wrong-instance",
+        "@profile:DIMSE and @actor:StorageScp and @req:DIM-09",
+        "DIM-09",
+        false,
+    ),
+    (
+        "dimse-wrong-context",
+        "@txn:C-GET and @req:DIM-10",
+        "DIM-10",
+        false,
+    ),
 ];
 
 #[test]

@@ -396,21 +396,19 @@ impl Session<'_> {
         let (pa, cl, ins, t) = (path.clone(), class.clone(), instance.clone(), ts.clone());
         let joined = tokio::task::spawn_blocking(move || {
             let written = dataset::write_part10(&pa, &cl, &ins, &t, &data);
-            (written, data)
+            let identity = identity_of(&data, &t);
+            (written, identity, data)
         })
         .await;
-        let written = match joined {
-            Ok((written, data)) => {
+        // What the data set itself says it is (DIM-17 compares it with the command).
+        let (written, mut summary) = match joined {
+            Ok((written, identity, data)) => {
                 r.data = Some(data);
-                written
+                (written, identity)
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => (Err(e.to_string()), Vec::new()),
         };
-        let mut summary = vec![
-            ("SOPClassUID".to_string(), class),
-            ("SOPInstanceUID".to_string(), instance),
-            ("TransferSyntaxUID".to_string(), ts),
-        ];
+        summary.push(("TransferSyntaxUID".to_string(), ts));
         let st = match written {
             Ok(_) => {
                 summary.push(("File".into(), path.display().to_string()));
@@ -502,6 +500,26 @@ impl Session<'_> {
                 during,
             )
         })
+    }
+}
+
+/// The identifying attributes of a received data set, read from its first bytes.
+fn identity_of(data: &message::DataSet, ts: &str) -> Vec<(String, String)> {
+    use std::io::Read;
+    let limit = dataset::IDENTITY_PREFIX;
+    match data {
+        message::DataSet::Memory(v) => {
+            dataset::identity(&v[..v.len().min(limit)], ts, v.len() <= limit)
+        }
+        message::DataSet::File { path, size } => {
+            let mut prefix = Vec::with_capacity(limit);
+            let read = std::fs::File::open(path)
+                .and_then(|f| f.take(limit as u64).read_to_end(&mut prefix));
+            match read {
+                Ok(_) => dataset::identity(&prefix, ts, *size <= limit as u64),
+                Err(e) => vec![("(undecodable)".into(), format!("cannot read it back: {e}"))],
+            }
+        }
     }
 }
 
