@@ -334,8 +334,24 @@ impl DimseScu {
     /// not transcoded but listed as `not-sent` in `request.headers`. The final status is 0000
     /// when every sent instance got 0000, else the first failure, else the first warning.
     pub async fn store(&self, files: &[PathBuf]) -> Exchange {
+        let files: Vec<StoreFile> = files
+            .iter()
+            .map(|p| StoreFile {
+                path: p.clone(),
+                fallback: None,
+            })
+            .collect();
+        self.store_files(&files).await
+    }
+
+    /// [`store`](Self::store), where a file may have an uncompressed copy of the same instance
+    /// (`fallback`, the fixtures' Explicit VR Little Endian copies): when the SCP accepts the
+    /// stored transfer syntax the file goes as stored, else the copy goes in its own. An SCP may
+    /// accept only some transfer syntaxes (PS3.8 §9.3.3.2); the harness does not transcode, but
+    /// it offers what it holds.
+    pub async fn store_files(&self, files: &[StoreFile]) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        let names: Vec<String> = files.iter().map(|f| absolute(&f.path)).collect();
         let meta = |s: &Session<'_>, sent: usize| Meta {
             operation: format!(
                 "C-STORE {} instances{}",
@@ -351,41 +367,54 @@ impl DimseScu {
             repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], &names),
         };
         let mut items = Vec::new();
-        for p in files {
-            let path = p.clone();
-            let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-            match head {
-                Ok(head) => items.push(StoreItem {
-                    path: p.clone(),
-                    head,
-                }),
-                Err(e) => {
-                    s.fail("request", format!("cannot read {}: {e}", p.display()));
-                    s.record.ended = "not opened: an input file cannot be read".into();
-                    let m = meta(&s, 0);
-                    return s.finish(m);
+        for f in files {
+            let mut heads = Vec::new();
+            for p in std::iter::once(&f.path).chain(f.fallback.as_ref()) {
+                let path = p.clone();
+                let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                match head {
+                    Ok(head) => heads.push(StoreItem {
+                        path: p.clone(),
+                        head,
+                    }),
+                    Err(e) => {
+                        s.fail("request", format!("cannot read {}: {e}", p.display()));
+                        s.record.ended = "not opened: an input file cannot be read".into();
+                        let m = meta(&s, 0);
+                        return s.finish(m);
+                    }
                 }
             }
+            items.push(heads);
         }
-        let contexts = store_contexts(&items);
+        let all: Vec<&StoreItem> = items.iter().flatten().collect();
+        let contexts = store_contexts(&all);
         let Some(mut assoc) = s.open(&contexts, &[]).await else {
             let m = meta(&s, 0);
             return s.finish(m);
         };
         let mut sent = 0usize;
         let mut statuses = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let h = &item.head;
-            let pc = assoc
-                .presentation_contexts()
+        for (i, versions) in items.iter().enumerate() {
+            let accepted_for = |item: &StoreItem| {
+                assoc
+                    .presentation_contexts()
+                    .iter()
+                    .find(|p| {
+                        p.abstract_syntax == item.head.sop_class
+                            && p.transfer_syntax == item.head.transfer_syntax
+                    })
+                    .map(|p| p.id)
+            };
+            let chosen = versions
                 .iter()
-                .find(|p| {
-                    p.abstract_syntax == h.sop_class && p.transfer_syntax == h.transfer_syntax
-                })
-                .map(|p| p.id);
-            let Some(pc_id) = pc else {
+                .find_map(|item| accepted_for(item).map(|pc| (item, pc)));
+            let Some((item, pc_id)) = chosen else {
+                let Some(h) = versions.first().map(|v| &v.head) else {
+                    continue;
+                };
                 let accepted: Vec<String> = assoc
                     .presentation_contexts()
                     .iter()
@@ -396,7 +425,7 @@ impl DimseScu {
                     "not-sent".into(),
                     format!(
                         "{} ({}): stored in {}; accepted for {}: [{}] (not transcoded)",
-                        item.path.display(),
+                        files[i].path.display(),
                         h.sop_instance,
                         h.transfer_syntax,
                         h.sop_class,
@@ -405,6 +434,20 @@ impl DimseScu {
                 ));
                 continue;
             };
+            let h = &item.head;
+            if item.path != files[i].path {
+                s.notes.push((
+                    "sent-copy".into(),
+                    format!(
+                        "{} ({}): its {} copy {}, the stored {} not being accepted",
+                        files[i].path.display(),
+                        h.sop_instance,
+                        h.transfer_syntax,
+                        item.path.display(),
+                        versions[0].head.transfer_syntax
+                    ),
+                ));
+            }
             let message_id = (i % usize::from(u16::MAX)) as u16 + 1;
             let mut cmd = Command::request(field::C_STORE_RQ, &h.sop_class, message_id, true);
             cmd.affected_sop_instance = Some(h.sop_instance.clone());
@@ -448,9 +491,28 @@ impl DimseScu {
     }
 }
 
+/// A file to store, with an uncompressed copy of the same instance to send when the SCP does not
+/// accept the file's own transfer syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFile {
+    /// The PS3.10 file.
+    pub path: PathBuf,
+    /// The same instance in another (uncompressed) transfer syntax, if the harness holds one.
+    pub fallback: Option<PathBuf>,
+}
+
+/// `path` made absolute (against the working directory), for command lines that must work from
+/// another folder.
+pub fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// One context per (SOP Class, stored transfer syntax), then per SOP Class a fallback with
 /// Explicit and Implicit VR LE; duplicates dropped.
-fn store_contexts(items: &[StoreItem]) -> Vec<(String, Vec<String>)> {
+fn store_contexts(items: &[&StoreItem]) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut push = |c: (String, Vec<String>)| {
         if !out.contains(&c) {
@@ -540,9 +602,9 @@ mod tests {
             },
         };
         let c = store_contexts(&[
-            item("1.2.840.10008.1.2.4.70"),
-            item("1.2.840.10008.1.2.1"),
-            item("1.2.840.10008.1.2.1"),
+            &item("1.2.840.10008.1.2.4.70"),
+            &item("1.2.840.10008.1.2.1"),
+            &item("1.2.840.10008.1.2.1"),
         ]);
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].1, vec!["1.2.840.10008.1.2.4.70".to_string()]);

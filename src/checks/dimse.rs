@@ -524,11 +524,17 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
     if !matches!(first, Some(field::C_MOVE_RQ) | Some(field::C_GET_RQ)) {
         return Verdict::na("not a C-MOVE or C-GET");
     }
+    // Every instance is required when the SCP says it delivered them all (0000). After a
+    // failure or warning status, a cancel, or an operation cut short, the counts and the status
+    // say what was not delivered (DIM-03, DIM-07): what did arrive is still judged.
+    let all_said_delivered = final_response(r)
+        .and_then(|m| m.command.status)
+        .is_some_and(|st| st == status::SUCCESS);
     let bad = compare_arrivals(
         want,
         &arrived(r, s.followups),
         "was not asked for",
-        !s.expect.dimse.cancelled,
+        all_said_delivered && !s.expect.dimse.cancelled,
     );
     if bad.is_empty() {
         Verdict::Pass

@@ -15,7 +15,7 @@ use dicom_dictionary_std::tags;
 use super::{
     harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
 };
-use crate::actors::dimse_scu::{DimseScu, QueryModel};
+use crate::actors::dimse_scu::{DimseScu, QueryModel, StoreFile};
 use crate::checks::dimse::DimseExpect;
 use crate::checks::{Expect, Finding};
 use crate::config::TestDataMode;
@@ -103,18 +103,62 @@ fn stores_since(
     got
 }
 
+/// Record the exchange of a When step with what it must satisfy. When the SUT cut the operation
+/// short (it closed or aborted the association, a Fail of PEER-01 that ends the scenario), the
+/// instances that had already arrived are judged first: what can still be judged is.
 fn record_dimse(
     world: &mut HarnessWorld,
     ex: crate::evidence::Exchange,
     x: DimseExpect,
 ) -> StepResult {
-    let idx = record(world, ex)?;
-    world.dimse.last = Some(idx);
     world.dimse.expect = Expect {
         dimse: x,
         ..Expect::default()
     };
-    Ok(())
+    let arrivals = ex.dimse.as_deref().is_some_and(|r| {
+        r.received(crate::dimse::command::field::C_STORE_RQ)
+            .next()
+            .is_some()
+    }) || !world.dimse.followups.is_empty();
+    let cut_short = ex.failure.is_some() && arrivals;
+    match record(world, ex) {
+        Ok(idx) => {
+            world.dimse.last = Some(idx);
+            Ok(())
+        }
+        Err(e) => {
+            if cut_short {
+                let idx = world.evidence.exchanges().len().saturating_sub(1);
+                world.dimse.last = Some(idx);
+                judge_what_arrived(world, idx);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Judge the instances that arrived before an operation was cut short: each is the one its
+/// C-STORE-RQ names, of the target, and identical to the source (DIM-17, DIM-08; with no final
+/// status, DIM-08 does not require the missing ones).
+fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
+    let Some(mut ex) = world.evidence.get(idx).cloned() else {
+        return;
+    };
+    // The failure is PEER-01's finding; the record up to it is still the SUT's answer.
+    ex.failure = None;
+    let expect = world.dimse.expect.clone();
+    let followups = world.dimse.followups.clone();
+    let subject = crate::checks::Subject {
+        exchange: &ex,
+        expect: &expect,
+        strict: world.ctx.config.strict,
+        followups: &followups,
+    };
+    for id in ["DIM-17", "DIM-08"] {
+        if let Some(c) = crate::checks::by_id(id) {
+            world.findings.push(crate::checks::evaluate(c, &subject));
+        }
+    }
 }
 
 fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
@@ -144,34 +188,51 @@ async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let result = ctx
         .dimse_data
         .get_or_init(|| async {
-            let files: Vec<PathBuf> = ctx
+            let files: Vec<StoreFile> = ctx
                 .fixtures
                 .instances
                 .iter()
-                .map(|i| ctx.fixtures.file(i))
+                .map(|i| StoreFile {
+                    path: ctx.fixtures.file(i),
+                    fallback: i.ele_path.as_ref().map(|p| ctx.fixtures.dir.join(p)),
+                })
                 .collect();
-            let ex = s.store(&files).await;
-            let ok = ex.failure.is_none();
-            let why = ex
-                .failure
-                .as_ref()
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
+            let ex = s.store_files(&files).await;
+            let result = match &ex.failure {
+                None => Ok(()),
+                Some(f) => Err(crate::evidence::TransportFailure {
+                    kind: f.kind.clone(),
+                    message: format!(
+                        "loading the test studies with C-STORE failed: {}",
+                        f.message
+                    ),
+                }),
+            };
             exchanges.push(ex);
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "loading the test studies with C-STORE failed: {why}"
-                ))
-            }
+            result
         })
         .await
         .clone();
+    let mut idx = None;
     for ex in exchanges {
-        world.evidence.record(ex);
+        idx = Some(world.evidence.record(ex));
     }
-    result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+    match result {
+        Ok(()) => Ok(()),
+        // The SUT took a complete C-STORE-RQ and closed instead of answering: its Fail, not ours.
+        Err(f) if f.kind == crate::checks::peer::PEER_CLOSED => Err(super::fail_stop(
+            world,
+            "PEER-01",
+            idx,
+            "an answer to every C-STORE-RQ of the test data",
+            f.message,
+        )),
+        Err(f) => Err(harness_error(
+            world,
+            "test data could not be loaded",
+            f.message,
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -541,20 +602,19 @@ fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
 
 /// The C-STORE sub-operations of the last C-MOVE that the harness's Storage SCP received after
 /// `mark`: those carrying its Move Originator AE Title and Message ID (PS3.4 C.4.2.2).
-async fn arrived_since(world: &mut HarnessWorld, mark: Option<usize>) {
+async fn arrived_since(
+    world: &mut HarnessWorld,
+    mark: Option<usize>,
+    ex: &crate::evidence::Exchange,
+) {
     let Some(mark) = mark else { return };
-    let originator = world
-        .dimse
-        .last
-        .and_then(|i| world.evidence.get(i))
-        .and_then(|ex| ex.dimse.as_deref())
-        .and_then(|r| {
-            r.messages
-                .iter()
-                .find(|m| m.flow == crate::evidence::dimse::Flow::Sent)
-                .and_then(|m| m.command.message_id)
-                .map(|id| (r.calling_ae.clone(), id))
-        });
+    let originator = ex.dimse.as_deref().and_then(|r| {
+        r.messages
+            .iter()
+            .find(|m| m.flow == crate::evidence::dimse::Flow::Sent)
+            .and_then(|m| m.command.message_id)
+            .map(|id| (r.calling_ae.clone(), id))
+    });
     let Some((ae, id)) = originator else { return };
     // Sub-operations end before the final C-MOVE-RSP; give the SCP's record a moment to land.
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -586,6 +646,7 @@ async fn do_move(
     let instances = destination
         .is_none()
         .then(|| expected_instances(world, insts));
+    arrived_since(world, mark, &ex).await;
     record_dimse(
         world,
         ex,
@@ -594,9 +655,7 @@ async fn do_move(
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
-    )?;
-    arrived_since(world, mark).await;
-    Ok(())
+    )
 }
 
 #[when(expr = "the SCU moves series {int} of study {string} to the harness")]

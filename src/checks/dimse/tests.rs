@@ -541,3 +541,48 @@ fn a_response_on_another_accepted_context_is_a_protocol_breach() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn what_arrived_is_judged_whatever_the_final_status() {
+    let want = DimseExpect {
+        instances: Some(BTreeMap::from([
+            (
+                "1.1.1.1".to_string(),
+                vec![(ELE.to_string(), "a".to_string())],
+            ),
+            (
+                "1.1.1.2".to_string(),
+                vec![(ELE.to_string(), "b".to_string())],
+            ),
+        ])),
+        ..DimseExpect::default()
+    };
+    let with_final = |st: u16, sha: &str| {
+        let mut ex = got(&[("1.1.1.1", &[("TransferSyntaxUID", ELE)])]);
+        let r = ex.dimse.as_mut().unwrap();
+        r.messages[1].data_sha256 = Some(sha.into());
+        let n = r.messages.len();
+        r.messages[n - 1].command.status = Some(st);
+        ex
+    };
+    // A failed C-GET that delivered one good instance: the status is DIM-03's finding, and the
+    // instance that arrived is as it should be.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xC000, "a"), &want, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xB000, "a"), &want, &[]),
+        Outcome::Pass
+    );
+    // ... but a changed one is still caught.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xC000, "x"), &want, &[]),
+        Outcome::Fail
+    );
+    // 0000 says everything arrived: the missing one is a Fail.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0, "a"), &want, &[]),
+        Outcome::Fail
+    );
+}
