@@ -10,7 +10,7 @@ Feature: Retrieving images (C-MOVE, RAD-16; C-GET)
   Background:
     Given the DICOM archive holds the test studies
 
-  @uc:UC3 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-17
+  @uc:UC3 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-17 @req:DIM-18
   Scenario: A series is moved to the harness's Storage SCP, every instance unchanged
     When the SCU moves series 1 of study "CT-CHEST" to the harness
     Then the final status is 0000
@@ -18,6 +18,7 @@ Feature: Retrieving images (C-MOVE, RAD-16; C-GET)
     And the sub-operation counts account for every instance
     And the harness received exactly the instances asked for, unchanged
     And every instance delivered is one the request selected, under its own UID
+    And every sub-operation names the C-MOVE it belongs to
 
   @uc:MADO-UC2 @req:DIM-08 @req:DIM-17
   Scenario: The instances a manifest references are moved by their SOP Instance UIDs

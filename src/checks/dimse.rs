@@ -1012,6 +1012,70 @@ fn dim_17(s: &Subject<'_>) -> Verdict {
     }
 }
 
+/// DIM-18: the C-STORE sub-operations of a C-MOVE carry its Move Originator AE Title (the calling
+/// AE of the C-MOVE) and Move Originator Message ID (the C-MOVE-RQ's Message ID). The sub-operations
+/// are the C-STOREs the SUT sent the harness during the move, found without these fields.
+fn dim_18(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let Some(rq) = first_request(r).filter(|m| m.command.field == field::C_MOVE_RQ) else {
+        return Verdict::na("not a C-MOVE");
+    };
+    let Some(id) = rq.command.message_id else {
+        return Verdict::na("the C-MOVE-RQ has no Message ID");
+    };
+    let want_ae = r.calling_ae.trim_matches([' ', '\0']);
+    let mut n = 0usize;
+    let mut bad = Vec::new();
+    for f in s.followups {
+        let Some(rec) = f.dimse.as_deref() else {
+            continue;
+        };
+        let from = rec.calling_ae.trim_matches([' ', '\0']);
+        for m in rec.received(field::C_STORE_RQ) {
+            n += 1;
+            let c = &m.command;
+            match c
+                .move_originator_ae
+                .as_deref()
+                .map(|a| a.trim_matches([' ', '\0']))
+            {
+                None => bad.push(format!(
+                    "sub-operations from {from} carry no Move Originator Application Entity Title"
+                )),
+                Some(a) if a != want_ae => bad.push(format!(
+                    "sub-operations from {from} name Move Originator AE Title {a}, not {want_ae}"
+                )),
+                Some(_) => {}
+            }
+            match c.move_originator_id {
+                None => bad.push(format!(
+                    "sub-operations from {from} carry no Move Originator Message ID"
+                )),
+                Some(got) if got != id => bad.push(format!(
+                    "sub-operations from {from} name Move Originator Message ID {got}, not {id}"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    if n == 0 {
+        return Verdict::na("no sub-operation arrived");
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!(
+                "Move Originator AE Title {want_ae} and Message ID {id} on every sub-operation"
+            ),
+            listed(bad),
+        )
+    }
+}
+
 /// The DIMSE checks.
 pub static CHECKS: &[Check] = &[
     Check {
@@ -1152,6 +1216,16 @@ pub static CHECKS: &[Check] = &[
         actor: "Query/Retrieve SCP; Storage SCU",
         title: "Each instance delivered is the one its C-STORE-RQ names, of the patient, study and series asked",
         eval: dim_17,
+    },
+    Check {
+        id: "DIM-18",
+        requirement: "DICOM PS3.7 §9.1.1.1 and Table 9.1-1 (Move Originator Application Entity Title and Message ID of a C-STORE that is a C-MOVE sub-operation; a user option, U); PS3.4 §C.4.2.3",
+        // A user option: a SCP that leaves the fields out breaks nothing the standard requires,
+        // but the destination cannot tell which C-MOVE an instance belongs to.
+        level: Level::Should,
+        actor: "Query/Retrieve SCP",
+        title: "The C-STORE sub-operations of a C-MOVE name it: Move Originator AE Title and Message ID",
+        eval: dim_18,
     },
 ];
 

@@ -1105,7 +1105,12 @@ pub(crate) async fn retrieve(
             }
         }
     }
-    let originator = s.calling_ae().to_string();
+    // The own-originator fault names the SCP itself as Move Originator, without a Message ID.
+    let (originator, originator_id) = if s.state.has(Fault::DimseMoveOwnOriginator) {
+        (s.config.ae_title.clone(), None)
+    } else {
+        (s.calling_ae().to_string(), Some(message_id))
+    };
     let mut cancelled = false;
     for (i, inst) in instances.iter().enumerate() {
         if s.cancel_requested(message_id).await? {
@@ -1113,7 +1118,7 @@ pub(crate) async fn retrieve(
             break;
         }
         let result = match sub.as_mut() {
-            Some(sub) => sub.store(inst, &originator, message_id).await,
+            Some(sub) => sub.store(inst, &originator, originator_id).await,
             None => {
                 // The mislabelled-instance fault sends another study's data set in place of the
                 // first match, under the first match's UID.

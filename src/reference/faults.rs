@@ -213,6 +213,9 @@ pub enum Fault {
     DimseGetMislabelledInstance,
     /// C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1).
     DimseStoreWrongInstance,
+    /// C-MOVE sub-operations name the SCP itself as Move Originator AE Title and carry no Move
+    /// Originator Message ID (PS3.7 9.1.1.1, Table 9.1-1).
+    DimseMoveOwnOriginator,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -320,6 +323,7 @@ impl Fault {
         Fault::DimseWrongAffectedClass,
         Fault::DimseGetMislabelledInstance,
         Fault::DimseStoreWrongInstance,
+        Fault::DimseMoveOwnOriginator,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -417,6 +421,7 @@ impl Fault {
             Fault::DimseWrongAffectedClass => "dimse-wrong-affected-class",
             Fault::DimseGetMislabelledInstance => "dimse-get-mislabelled-instance",
             Fault::DimseStoreWrongInstance => "dimse-store-wrong-instance",
+            Fault::DimseMoveOwnOriginator => "dimse-move-own-originator",
         }
     }
 
@@ -553,6 +558,7 @@ impl Fault {
             Fault::DimseWrongAffectedClass => "responses name another Affected SOP Class UID than their request's (PS3.7 9.1)",
             Fault::DimseGetMislabelledInstance => "C-GET sends the data set of an instance of another study under the UID of a matching one (PS3.4 C.4.3.3)",
             Fault::DimseStoreWrongInstance => "C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1)",
+            Fault::DimseMoveOwnOriginator => "C-MOVE sub-operations name the SCP itself as Move Originator and carry no Move Originator Message ID (PS3.7 9.1.1.1)",
         }
     }
 }

@@ -22,6 +22,8 @@ use crate::config::TestDataMode;
 use crate::model::fixtures::FixtureInstance;
 use crate::world::HarnessWorld;
 
+mod inbound;
+
 /// A Patient ID no archive holds.
 const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 
@@ -69,38 +71,6 @@ fn expected_instances(
             (i.sop_uid.clone(), v)
         })
         .collect()
-}
-
-/// The inbound C-STORE operations recorded by the harness's SCP after `mark` that satisfy `keep`.
-fn stores_since(
-    world: &HarnessWorld,
-    mark: usize,
-    keep: &dyn Fn(
-        &crate::evidence::dimse::MessageRecord,
-        &crate::evidence::dimse::DimseRecord,
-    ) -> bool,
-) -> Vec<crate::evidence::Exchange> {
-    let Some(sim) = world.ctx.simulator.clone() else {
-        return Vec::new();
-    };
-    let mut got = Vec::new();
-    let mut i = mark;
-    while let Some(ex) = sim.inbox.get(i) {
-        i += 1;
-        if ex.transaction != "DIMSE" || ex.request.method != "C-STORE-RQ" {
-            continue;
-        }
-        let Some(r) = ex.dimse.as_deref() else {
-            continue;
-        };
-        let ok = r
-            .received(crate::dimse::command::field::C_STORE_RQ)
-            .any(|m| keep(m, r));
-        if ok {
-            got.push(ex);
-        }
-    }
-    got
 }
 
 /// Record the exchange of a When step with what it must satisfy. When the SUT cut the operation
@@ -594,20 +564,23 @@ fn series_keys(insts: &[FixtureInstance]) -> Vec<(Tag, String)> {
     ]
 }
 
-/// Mark the inbox of the harness's Storage SCP before a move; the stores that arrive after the
-/// mark are the move's sub-operations.
+/// Mark the inbox of the harness's Storage SCP before a move; what arrives after the mark, while
+/// the move holds the SCP ([`inbound::session`]), is the move's.
 fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
     world.ctx.simulator.as_ref().map(|s| s.inbox.len())
 }
 
-/// The C-STORE sub-operations of the last C-MOVE that the harness's Storage SCP received after
-/// `mark`: those carrying its Move Originator AE Title and Message ID (PS3.4 C.4.2.2).
+/// The C-STORE sub-operations of the C-MOVE `ex` that the harness's Storage SCP received after
+/// `mark`, whatever their Move Originator says (DIM-18 judges that), and the associations the SCP
+/// refused meanwhile.
 async fn arrived_since(
-    world: &mut HarnessWorld,
+    world: &HarnessWorld,
     mark: Option<usize>,
     ex: &crate::evidence::Exchange,
-) {
-    let Some(mark) = mark else { return };
+) -> inbound::Inbound {
+    let Some(mark) = mark else {
+        return inbound::Inbound::default();
+    };
     let originator = ex.dimse.as_deref().and_then(|r| {
         r.messages
             .iter()
@@ -615,17 +588,38 @@ async fn arrived_since(
             .and_then(|m| m.command.message_id)
             .map(|id| (r.calling_ae.clone(), id))
     });
-    let Some((ae, id)) = originator else { return };
-    // Sub-operations end before the final C-MOVE-RSP; give the SCP's record a moment to land.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let got = stores_since(world, mark, &|m, _| {
-        m.command.move_originator_ae.as_deref() == Some(ae.as_str())
-            && m.command.move_originator_id == Some(id)
-    });
-    for ex in &got {
-        world.evidence.record(ex.clone());
+    let Some((ae, id)) = originator else {
+        return inbound::Inbound::default();
+    };
+    let wait = world
+        .ctx
+        .config
+        .dimse
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(5), |d| {
+            d.read_timeout.min(std::time::Duration::from_secs(5))
+        });
+    inbound::moved(world, mark, &ae, id, wait).await
+}
+
+/// Put what the harness's SCP received into the scenario's evidence: each C-STORE as the SUT's
+/// exchange (its command line repeats nothing from here), each refused association with an Error
+/// finding that says why (the harness could not receive what the SUT sent).
+fn record_inbound(world: &mut HarnessWorld, got: &inbound::Inbound) {
+    for ex in got.stores.iter().chain(&got.refused) {
+        let mut ex = ex.clone();
+        ex.repro = format!(
+            "# sent by the SUT to the harness's SCP, not repeated: {}",
+            ex.repro
+        );
+        world.evidence.record(ex);
     }
-    world.dimse.followups = got;
+    if !got.refused.is_empty() {
+        world.findings.push(crate::checks::Finding::harness_error(
+            "the harness's DICOM SCP refused the SUT",
+            inbound::refusals(&got.refused),
+        ));
+    }
 }
 
 async fn do_move(
@@ -639,6 +633,11 @@ async fn do_move(
     let dest = destination
         .clone()
         .unwrap_or_else(|| s.move_destination.clone());
+    // A move to the harness holds its SCP until the sub-associations have ended.
+    let _scp = match destination {
+        None => Some(inbound::session().lock().await),
+        Some(_) => None,
+    };
     let mark = inbox_mark(world);
     let ex = s
         .move_to(QueryModel::StudyRoot, &keys, &dest, cancel_after)
@@ -646,8 +645,9 @@ async fn do_move(
     let instances = destination
         .is_none()
         .then(|| expected_instances(world, insts));
-    arrived_since(world, mark, &ex).await;
-    record_dimse(
+    let got = arrived_since(world, mark, &ex).await;
+    world.dimse.followups = got.stores.clone();
+    let recorded = record_dimse(
         world,
         ex,
         DimseExpect {
@@ -655,7 +655,9 @@ async fn do_move(
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
-    )
+    );
+    record_inbound(world, &got);
+    recorded
 }
 
 #[when(expr = "the SCU moves series {int} of study {string} to the harness")]
@@ -768,6 +770,11 @@ async fn delivered_identity(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-17"])
 }
 
+#[then("every sub-operation names the C-MOVE it belongs to")]
+async fn move_originator(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-18"])
+}
+
 // ---------------------------------------------------------------------------------------------
 // C-STORE
 
@@ -792,6 +799,8 @@ async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
 async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
     let (sim, trigger) = super::simulator_and_trigger(world, "modality_stores", "Storage SCP")?;
+    // The SCP is this scenario's until the SUT has stored (see `inbound`).
+    let _scp = inbound::session().lock().await;
     let mark = sim.inbox.len();
     let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
     let vars = [
@@ -856,80 +865,85 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
     let want: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        // The SUT is the calling AE that delivered an instance of the series; all its stores
-        // after the trigger are judged (other scenarios may store meanwhile under other AEs).
-        let caller = stores_since(world, mark, &|m, _| {
-            m.command
-                .affected_sop_instance
-                .as_ref()
-                .is_some_and(|u| want.contains(u))
-        })
-        .first()
-        .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
-        .or_else(|| {
-            // None of the series arrived: the SUT is whoever else stored since the trigger.
-            let own = world
-                .ctx
-                .config
-                .dimse
-                .as_ref()
-                .map(|d| d.calling_ae.clone())
-                .unwrap_or_default();
-            stores_since(world, mark, &|m, r| {
-                r.calling_ae != own && m.command.move_originator_ae.is_none()
+        // The SCP is this scenario's (it holds the lock): the SUT is whoever stored since the
+        // trigger, preferring the calling AE that delivered an instance of the series.
+        let got = inbound::since(world, mark);
+        let callers: Vec<(String, bool)> = got
+            .stores
+            .iter()
+            .filter_map(|e| e.dimse.as_deref())
+            .map(|r| {
+                let of_series = r
+                    .received(crate::dimse::command::field::C_STORE_RQ)
+                    .any(|m| {
+                        m.command
+                            .affected_sop_instance
+                            .as_ref()
+                            .is_some_and(|u| want.contains(u))
+                    });
+                (inbound::ae(&r.calling_ae).to_string(), of_series)
             })
-            .first()
-            .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
-        });
-        // A C-STORE carrying a Move Originator belongs to some C-MOVE, not to this trigger.
-        let mut got = match &caller {
-            Some(ae) => stores_since(world, mark, &|m, r| {
-                &r.calling_ae == ae && m.command.move_originator_ae.is_none()
-            }),
+            .collect();
+        let caller = callers
+            .iter()
+            .find(|(_, s)| *s)
+            .or(callers.first())
+            .map(|(c, _)| c.clone());
+        let mut stores: Vec<crate::evidence::Exchange> = match &caller {
+            Some(c) => got
+                .stores
+                .iter()
+                .filter(|e| {
+                    e.dimse
+                        .as_deref()
+                        .is_some_and(|r| inbound::ae(&r.calling_ae) == c)
+                })
+                .cloned()
+                .collect(),
             None => Vec::new(),
         };
-        let uids: BTreeSet<String> = got
+        let uids: BTreeSet<String> = stores
             .iter()
             .filter_map(|e| e.dimse.as_deref())
             .flat_map(|r| r.messages.iter())
             .filter_map(|m| m.command.affected_sop_instance.clone())
             .collect();
         // Done when the series is complete, when the SUT's association has ended (whatever it
-        // sent), or at the trigger timeout.
-        let ended = caller.as_ref().is_some_and(|ae| {
-            let mut i = mark;
-            let mut found = false;
-            while let Some(ex) = sim.inbox.get(i) {
-                i += 1;
-                if ex.request.method == "A-ASSOCIATE-RQ"
-                    && ex
-                        .dimse
-                        .as_deref()
-                        .is_some_and(|r| &r.calling_ae == ae && r.ended != "open")
-                {
-                    found = true;
-                }
-            }
-            found
-        });
-        if want.is_subset(&uids) || ended || std::time::Instant::now() >= deadline {
-            if got.is_empty() {
-                return Err(harness_error(
-                    world,
-                    "the SUT did not call",
+        // sent), when the SCP refused the SUT, or at the trigger timeout.
+        let ended = caller
+            .as_ref()
+            .is_some_and(|c| inbound::ended_from(world, mark, c));
+        let refused = stores.is_empty() && !got.refused.is_empty();
+        if want.is_subset(&uids) || ended || refused || std::time::Instant::now() >= deadline {
+            let refusals = inbound::refusals(&got.refused);
+            record_inbound(
+                world,
+                &inbound::Inbound {
+                    stores: Vec::new(),
+                    refused: got.refused,
+                },
+            );
+            if stores.is_empty() {
+                let why = if refusals.is_empty() {
                     format!(
                         "no C-STORE reached the harness within {} ms",
                         timeout.as_millis()
-                    ),
-                ));
+                    )
+                } else {
+                    format!("no C-STORE reached the harness: {refusals}")
+                };
+                return Err(harness_error(world, "the SUT did not store", why));
             }
-            let first = got.remove(0);
+            for ex in &mut stores {
+                ex.repro = format!("# sent by the SUT to the harness's SCP: {}", ex.repro);
+            }
+            let first = stores.remove(0);
             let idx = world.evidence.record(first);
-            for ex in &got {
+            for ex in &stores {
                 world.evidence.record(ex.clone());
             }
             world.dimse.last = Some(idx);
-            world.dimse.followups = got;
+            world.dimse.followups = stores;
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     instances: Some(expected_instances(world, &insts)),

@@ -1007,3 +1007,50 @@ async fn each_dimse_fault_changes_what_the_client_sees() {
 
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+/// A C-MOVE whose sub-operations name the SCP itself as Move Originator, without a Message ID
+/// (both are a user option, PS3.7 Table 9.1-1): the instances that arrived on the move's
+/// sub-associations are counted all the same (DIM-08 passes, where matching by Move Originator
+/// said "not received"), and the missing originator is a warning of its own (DIM-18, SHOULD).
+#[test]
+fn move_sub_operations_are_counted_without_their_move_originator() {
+    use crate::common::{harness, report_dir, results};
+    let dir = report_dir("move-originator");
+    let out = harness(&[
+        "run",
+        "--reference-fault",
+        "dimse-move-own-originator",
+        "--tags",
+        "@req:DIM-18",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let results = results(dir.path());
+    let findings: Vec<&serde_json::Value> = results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["findings"].as_array().unwrap())
+        .collect();
+    let of = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == id)
+            .map(|f| (f["outcome"].as_str().unwrap_or(""), f["advisory"] == true))
+    };
+    assert_eq!(of("DIM-08"), Some(("pass", false)), "{text}");
+    assert_eq!(of("DIM-17"), Some(("pass", false)), "{text}");
+    assert_eq!(of("DIM-18"), Some(("fail", true)), "{text}");
+    let actual = findings
+        .iter()
+        .find(|f| f["check"] == "DIM-18")
+        .and_then(|f| f["actual"].as_str())
+        .unwrap_or_default();
+    assert!(
+        actual.contains("carry no Move Originator Message ID")
+            && actual.contains("name Move Originator AE Title IHE_REFERENCE"),
+        "{actual}"
+    );
+}

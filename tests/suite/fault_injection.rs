@@ -280,6 +280,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DIM-10",
         false,
     ),
+    ("dimse-move-own-originator", "@req:DIM-18", "DIM-18", true),
 ];
 
 #[test]

@@ -586,3 +586,36 @@ fn what_arrived_is_judged_whatever_the_final_status() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn move_sub_operations_name_their_move() {
+    let x = DimseExpect::default();
+    let with = |ae: Option<&str>, id: Option<u16>| {
+        let mut ex = stored(&[("1.1", "a")]);
+        let r = ex.dimse.as_mut().unwrap();
+        r.calling_ae = "ORTHANC".into();
+        r.messages[0].command.move_originator_ae = ae.map(str::to_string);
+        r.messages[0].command.move_originator_id = id;
+        ex
+    };
+    let good = moved(&[0], status::SUCCESS, 1, 0);
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("IHE_HARNESS "), Some(1))]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("ORTHANC"), Some(1))]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(None, None)]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("IHE_HARNESS"), Some(2))]),
+        Outcome::Fail
+    );
+    assert_eq!(outcome("DIM-18", &good, &x, &[]), Outcome::NotApplicable);
+    let level = CHECKS.iter().find(|c| c.id == "DIM-18").unwrap().level;
+    assert_eq!(level, Level::Should);
+}
