@@ -829,7 +829,22 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
                 .join(" "),
         ),
     ];
-    if let Some(name) = super::xds::run_trigger(world, &trigger, &vars).await? {
+    let triggered = match super::xds::run_trigger(world, &trigger, &vars).await {
+        Ok(t) => t,
+        Err(e) => {
+            // A SUT command that failed because the harness refused it must say so.
+            let got = inbound::since(world, mark);
+            record_inbound(
+                world,
+                &inbound::Inbound {
+                    stores: Vec::new(),
+                    refused: got.refused,
+                },
+            );
+            return Err(e);
+        }
+    };
+    if let Some(name) = triggered {
         // The embedded reference plays the modality: the harness's own SCU stores the series.
         if name != "modality_stores" {
             return Err(harness_error(world, "unknown builtin trigger", name));

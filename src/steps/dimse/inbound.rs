@@ -172,8 +172,13 @@ pub(super) fn refusals(refused: &[Exchange]) -> String {
             let rj = r.rejection.as_ref().map_or_else(
                 || r.ended.clone(),
                 |rj| {
+                    let why = r
+                        .ended
+                        .strip_prefix("rejected: ")
+                        .map(|w| format!(": {w}"))
+                        .unwrap_or_default();
                     format!(
-                        "A-ASSOCIATE-RJ result {}, source {}, reason {} ({})",
+                        "A-ASSOCIATE-RJ result {}, source {}, reason {} ({}){why}",
                         rj.result, rj.source, rj.reason, rj.text
                     )
                 },
