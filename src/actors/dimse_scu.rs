@@ -30,6 +30,11 @@ use crate::dimse::message::Outgoing;
 use crate::evidence::Exchange;
 use session::{GetSink, Meta, Request, Session};
 
+/// A presentation context to propose: abstract syntax, transfer syntaxes.
+pub type Context = (String, Vec<String>);
+/// An SCP/SCU Role Selection item: SOP Class, SCU role, SCP role.
+pub type Role = (String, bool, bool);
+
 /// Explicit VR Little Endian.
 pub const EXPLICIT_VR_LE: &str = uids::EXPLICIT_VR_LITTLE_ENDIAN;
 /// Implicit VR Little Endian, the default transfer syntax (PS3.5 §10.1).
@@ -278,25 +283,21 @@ impl DimseScu {
         })
     }
 
-    /// C-GET of what `keys` select: proposes the Q/R GET context and, for each of
-    /// `storage_classes`, a storage context (Explicit and Implicit VR LE) with the SCP role;
-    /// the C-STORE sub-operations are written into `store_dir` as PS3.10 files, answered 0000
-    /// and recorded (SOP Class/Instance, transfer syntax, size, SHA-256).
+    /// C-GET of what `keys` select: proposes the Q/R GET context, storage contexts for the
+    /// instances expected (`storage`: SOP Class and stored transfer syntax of each; see
+    /// [`get_contexts`]) and one SCP/SCU Role Selection item per SOP Class taking the SCP role
+    /// (PS3.7 §D.3.3.4). The C-STORE sub-operations are written into `store_dir` as PS3.10 files,
+    /// answered 0000 and recorded (what the data set says it is, transfer syntax, size, SHA-256).
     pub async fn get(
         &self,
         model: QueryModel,
         keys: &[(Tag, String)],
-        storage_classes: &[&str],
+        storage: &[(&str, &str)],
         store_dir: &Path,
         cancel_after: Option<usize>,
     ) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let mut contexts = vec![(model.get_class().to_string(), uncompressed())];
-        let mut roles = Vec::new();
-        for c in storage_classes {
-            contexts.push((c.to_string(), uncompressed()));
-            roles.push((c.to_string(), false, true));
-        }
+        let (contexts, roles) = get_contexts(model, storage);
         let rq = Request {
             field: field::C_GET_RQ,
             class: model.get_class(),
@@ -510,6 +511,36 @@ pub fn absolute(path: &Path) -> String {
         .to_string()
 }
 
+/// The presentation contexts of a C-GET (PS3.8 §9.3.2.2: at most 128): the Q/R GET context, then
+/// per SOP Class one context for each compressed transfer syntax the instances are stored in
+/// (so that they can arrive as stored) and one with Explicit and Implicit VR Little Endian; and
+/// one Role Selection item per SOP Class (PS3.7 §D.3.3.4), not one per instance.
+pub fn get_contexts(model: QueryModel, storage: &[(&str, &str)]) -> (Vec<Context>, Vec<Role>) {
+    let mut contexts = vec![(model.get_class().to_string(), uncompressed())];
+    let mut roles: Vec<Role> = Vec::new();
+    let mut classes: Vec<&str> = Vec::new();
+    for (class, _) in storage {
+        if !classes.contains(class) {
+            classes.push(class);
+        }
+    }
+    for class in classes {
+        let mut stored: Vec<&str> = Vec::new();
+        for (c, ts) in storage {
+            if *c == class && !stored.contains(ts) && !uncompressed().iter().any(|u| u == ts) {
+                stored.push(ts);
+            }
+        }
+        for ts in stored {
+            contexts.push((class.to_string(), vec![ts.to_string()]));
+        }
+        contexts.push((class.to_string(), uncompressed()));
+        roles.push((class.to_string(), false, true));
+    }
+    contexts.truncate(128);
+    (contexts, roles)
+}
+
 /// One context per (SOP Class, stored transfer syntax), then per SOP Class a fallback with
 /// Explicit and Implicit VR LE; duplicates dropped.
 fn store_contexts(items: &[&StoreItem]) -> Vec<(String, Vec<String>)> {
@@ -579,6 +610,37 @@ mod tests {
              -k 'PatientName=Doe*' -k StudyInstanceUID -k 0009,0010=x 127.0.0.1 11112"
         );
         assert_eq!(level(&keys), "STUDY");
+    }
+
+    #[test]
+    fn c_get_proposes_one_context_per_class_and_syntax_and_one_role_per_class() {
+        let ct = "1.2.840.10008.5.1.4.1.1.2";
+        let mr = "1.2.840.10008.5.1.4.1.1.4";
+        let jpeg = "1.2.840.10008.1.2.4.70";
+        let mut storage = vec![(ct, EXPLICIT_VR_LE); 16];
+        storage.extend([(mr, jpeg), (mr, jpeg), (mr, IMPLICIT_VR_LE)]);
+        let (contexts, roles) = get_contexts(QueryModel::StudyRoot, &storage);
+        assert_eq!(
+            contexts,
+            vec![
+                (
+                    QueryModel::StudyRoot.get_class().to_string(),
+                    uncompressed()
+                ),
+                (ct.to_string(), uncompressed()),
+                (mr.to_string(), vec![jpeg.to_string()]),
+                (mr.to_string(), uncompressed()),
+            ]
+        );
+        assert_eq!(
+            roles,
+            vec![(ct.to_string(), false, true), (mr.to_string(), false, true)]
+        );
+        let many: Vec<(String, String)> = (0..200)
+            .map(|i| (format!("1.2.3.{i}"), EXPLICIT_VR_LE.to_string()))
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(c, t)| (c.as_str(), t.as_str())).collect();
+        assert_eq!(get_contexts(QueryModel::StudyRoot, &many).0.len(), 128);
     }
 
     #[test]

@@ -734,12 +734,15 @@ async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         Ok(d) => d,
         Err(e) => return Err(harness_error(world, "no temporary folder", e.to_string())),
     };
-    let classes: Vec<&str> = insts.iter().map(|i| i.sop_class.as_str()).collect();
+    let storage: Vec<(&str, &str)> = insts
+        .iter()
+        .map(|i| (i.sop_class.as_str(), i.transfer_syntax.as_str()))
+        .collect();
     let ex = s
         .get(
             QueryModel::StudyRoot,
             &series_keys(&insts),
-            &classes,
+            &storage,
             dir.path(),
             None,
         )

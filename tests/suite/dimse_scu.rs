@@ -382,7 +382,7 @@ async fn dcmtk_peers() {
         .get(
             QueryModel::StudyRoot,
             &move_keys,
-            &[uids::CT_IMAGE_STORAGE],
+            &vec![(uids::CT_IMAGE_STORAGE, uids::EXPLICIT_VR_LITTLE_ENDIAN); n],
             &got,
             None,
         )
@@ -390,6 +390,8 @@ async fn dcmtk_peers() {
     assert_ok(&ex);
     assert_eq!(ex.request.method, "C-GET-RQ");
     let rec = record(&ex);
+    // One storage context for the SOP Class, not one per instance, and one role item.
+    assert_eq!(rec.proposed.len(), 2, "{}", show(&ex));
     assert_eq!(
         rec.roles,
         vec![(uids::CT_IMAGE_STORAGE.to_string(), false, true)]
@@ -471,6 +473,47 @@ async fn orthanc_when_running() {
         )
         .await;
     assert_ok(&ex);
+    // C-GET of the CT series when Orthanc holds it (the harness's runs against it load the
+    // fixtures): one storage context for the SOP Class, one role item, every instance delivered.
+    let series = keys(&[
+        (tags::QUERY_RETRIEVE_LEVEL, "IMAGE"),
+        (tags::STUDY_INSTANCE_UID, STUDY),
+        (tags::SERIES_INSTANCE_UID, SERIES),
+        (tags::SOP_INSTANCE_UID, ""),
+    ]);
+    let held = matches(
+        &scu.find(QueryModel::StudyRoot, &series, None).await,
+        field::C_FIND_RSP,
+    )
+    .len();
+    if held == 0 {
+        eprintln!("Orthanc does not hold the CT fixture series: C-GET not tried");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ex = scu
+        .get(
+            QueryModel::StudyRoot,
+            &keys(&[
+                (tags::QUERY_RETRIEVE_LEVEL, "SERIES"),
+                (tags::STUDY_INSTANCE_UID, STUDY),
+                (tags::SERIES_INSTANCE_UID, SERIES),
+            ]),
+            &vec![(uids::CT_IMAGE_STORAGE, uids::EXPLICIT_VR_LITTLE_ENDIAN); held],
+            dir.path(),
+            None,
+        )
+        .await;
+    assert_ok(&ex);
+    let rec = record(&ex);
+    assert_eq!(rec.proposed.len(), 2, "{}", show(&ex));
+    assert_eq!(rec.roles.len(), 1, "{}", show(&ex));
+    assert_eq!(
+        rec.received(field::C_STORE_RQ).count(),
+        held,
+        "{}",
+        show(&ex)
+    );
 }
 
 #[tokio::test]
