@@ -33,6 +33,10 @@ pub struct DimseExpect {
     pub cancelled: bool,
     /// SOP classes proposed that the SCP does not support: their contexts must be refused.
     pub unsupported: Vec<String>,
+    /// C-STORE: the instances are already in the archive. PS3.4 §B.2.3 gives no status for a
+    /// duplicate and leaves to the SCP whether it keeps the new copy: success, a warning, or the
+    /// general failure 0111 Duplicate SOP Instance (PS3.7 §C.5.8) are all answers it may give.
+    pub duplicates: bool,
     /// What the instances that arrive must belong to, as (keyword, accepted values): the study and
     /// series a SUT was asked to store. Empty for a C-MOVE or C-GET, whose identifier says it.
     pub selects: Vec<(String, Vec<String>)>,
@@ -734,10 +738,12 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     if first_request(r).map(|m| m.command.field) != Some(field::C_STORE_RQ) {
         return Verdict::na("not a C-STORE");
     }
+    let duplicates = s.expect.dimse.duplicates;
     let mut bad = Vec::new();
     for m in r.received(field::C_STORE_RSP) {
         let st = m.command.status.unwrap_or(0xFFFF);
-        if !matches!(status::category(st), "success" | "warning") {
+        let refused_as_duplicate = duplicates && st == status::DUPLICATE_SOP_INSTANCE;
+        if !matches!(status::category(st), "success" | "warning") && !refused_as_duplicate {
             bad.push(format!(
                 "{}: {st:04X}",
                 m.command.affected_sop_instance.as_deref().unwrap_or("?")
@@ -753,8 +759,13 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     }
     if bad.is_empty() {
         Verdict::Pass
+    } else if duplicates {
+        Verdict::fail(
+            "for each instance the archive already held: 0000, a warning (Bxxx), or 0111 (Duplicate SOP Instance)",
+            listed(bad),
+        )
     } else {
-        Verdict::fail("0000 or a warning (Bxxx) for each instance", bad.join("; "))
+        Verdict::fail("0000 or a warning (Bxxx) for each instance", listed(bad))
     }
 }
 
@@ -1170,7 +1181,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-12",
-        requirement: "DICOM PS3.4 §B.2.3 (C-STORE status)",
+        requirement: "DICOM PS3.4 §B.2.3 (C-STORE status); PS3.7 §C.5.8 (0111 Duplicate SOP Instance, for an instance already held)",
         level: Level::Shall,
         actor: "Storage SCP",
         title: "Each C-STORE is answered with success or a warning for that instance",

@@ -781,17 +781,110 @@ async fn move_originator(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // C-STORE
 
+/// The seed of the re-identified copies of this run (PS3.5 §B.2 `2.25` UIDs drawn from it).
+fn copies_seed() -> &'static str {
+    static SEED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SEED.get_or_init(crate::model::reidentify::run_seed)
+}
+
+/// Copies of `insts` (and of their Explicit VR Little Endian twins) under fresh Study, Series and
+/// SOP Instance UIDs, written into `dir`: instances no SUT has seen, whatever the load mode stored
+/// before. One map per call, so the copies of a series stay one new series.
+fn reidentified(
+    fixtures: &crate::model::fixtures::Fixtures,
+    insts: &[FixtureInstance],
+    dir: &std::path::Path,
+) -> Result<Vec<StoreFile>, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let mut map =
+        crate::model::reidentify::UidMap::new(format!("{}/dimse-store/{n}", copies_seed()));
+    let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, String> {
+        let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let c = crate::model::reidentify::reidentify(&bytes, &mut map)
+            .map_err(|e| format!("{}: {e}", from.display()))?;
+        let to = dir.join(name);
+        std::fs::write(&to, &c.bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        Ok(to)
+    };
+    insts
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let path = copy(&fixtures.file(i), format!("{:04}.dcm", k + 1))?;
+            let fallback = match &i.ele_path {
+                Some(ele) => Some(copy(
+                    &fixtures.dir.join(ele),
+                    format!("{:04}.ele.dcm", k + 1),
+                )?),
+                None => None,
+            };
+            Ok(StoreFile { path, fallback })
+        })
+        .collect()
+}
+
+/// Store re-identified copies of a fixture series: new instances to the SUT even when load mode
+/// stored the fixtures before (a server may refuse or flag a duplicate, PS3.4 §B.2.3 leaves it
+/// open), so that the statuses judged are those of new instances.
 #[when(expr = "the SCU stores series {int} of study {string}")]
 async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
     let s = scu(world)?;
-    let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
-    let ex = s.store(&files).await;
+    let dir = match tempfile::Builder::new()
+        .prefix("ihe-harness-copies-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => return Err(harness_error(world, "no temporary folder", e.to_string())),
+    };
+    let fixtures = world.ctx.clone();
+    let (to, list) = (dir.path().to_path_buf(), insts.clone());
+    let files = tokio::task::spawn_blocking(move || reidentified(&fixtures.fixtures, &list, &to))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let files = match files {
+        Ok(f) => f,
+        Err(e) => return Err(harness_error(world, "no re-identified copies", e)),
+    };
+    let ex = s.store_files(&files).await;
     record_dimse(world, ex, DimseExpect::default())
+}
+
+/// Store a fixture series as the archive already holds it (load mode stored it, or the profile
+/// says the SUT was preloaded with it): each instance is a duplicate.
+#[when(expr = "the SCU stores series {int} of study {string} again, as the archive holds it")]
+async fn store_duplicates(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, number)?;
+    let s = scu(world)?;
+    let files: Vec<StoreFile> = insts
+        .iter()
+        .map(|i| StoreFile {
+            path: world.ctx.fixtures.file(i),
+            fallback: i.ele_path.as_ref().map(|p| world.ctx.fixtures.dir.join(p)),
+        })
+        .collect();
+    let ex = s.store_files(&files).await;
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            duplicates: true,
+            ..DimseExpect::default()
+        },
+    )
 }
 
 #[then("every instance is acknowledged with success or a warning")]
 async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-12"])
+}
+
+#[then(
+    "every instance is answered as a duplicate may be: stored, warned or refused as a duplicate"
+)]
+async fn duplicate_answered(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-12"])
 }
 

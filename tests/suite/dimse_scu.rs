@@ -646,3 +646,104 @@ async fn misbehaving_peers_end_within_the_read_timeout() {
         assert_eq!(record(&ex).negotiated.len(), 1);
     }
 }
+
+/// A Storage SCP that refuses, with 0111 Duplicate SOP Instance, every instance whose SOP Instance
+/// UID is in `held`, and stores the others (PS3.4 B.2.3 leaves duplicates to the SCP); it serves
+/// associations until the task is aborted.
+async fn refuses_duplicates(
+    held: std::collections::BTreeSet<String>,
+) -> (u16, tokio::task::JoinHandle<()>) {
+    use ihe_harness::dimse::command::Command;
+    use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = std::sync::Arc::new(held);
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let held = held.clone();
+            tokio::spawn(async move {
+                let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
+                    .accept_any()
+                    .promiscuous(true)
+                    .with_transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
+                    .with_transfer_syntax(uids::IMPLICIT_VR_LITTLE_ENDIAN)
+                    .establish_async(stream)
+                    .await
+                else {
+                    return;
+                };
+                let opts = ReceiveOptions::new(Duration::from_secs(10));
+                while let Ok(rx) = message::receive(&mut assoc, &opts).await {
+                    let st = match rx.command.affected_sop_instance.as_deref() {
+                        Some(uid) if held.contains(uid) => status::DUPLICATE_SOP_INSTANCE,
+                        _ => status::SUCCESS,
+                    };
+                    let rsp = Command::response_to(&rx.command, st, false);
+                    if message::send(&mut assoc, rx.pc_id, &rsp, Outgoing::None)
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+/// Load mode stores the fixtures first, so a store scenario that stored them again met an archive
+/// that holds them: one that refuses duplicates (allowed) failed DIM-12. The store scenarios now
+/// store re-identified copies, and the duplicate scenario accepts 0111.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_that_refuses_duplicates_passes_the_store_scenarios() {
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies/index.json"),
+        )
+        .expect("fixture index"),
+    )
+    .expect("fixture index parses");
+    let held: std::collections::BTreeSet<String> = index
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|i| i["sop_uid"].as_str().map(str::to_string))
+        .collect();
+    let (port, task) = refuses_duplicates(held).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"refuses duplicates\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {port}\n\
+             called_ae = \"ARCHIVE\"\n[test_data]\nmode = \"preloaded\"\n"
+        ),
+    )
+    .expect("profile");
+    let reports = dir.path().join("reports");
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::harness(&[
+            "run",
+            "--sut",
+            profile.to_str().unwrap_or_default(),
+            "--tags",
+            "@profile:DIMSE and @actor:StorageScp",
+            "--report-dir",
+            reports.to_str().unwrap_or_default(),
+        ])
+    })
+    .await
+    .expect("harness ran");
+    task.abort();
+    let results = crate::common::results(&dir.path().join("reports"));
+    let outcomes = crate::common::outcomes(&results);
+    assert_eq!(outcomes.len(), 3, "{}", crate::common::dump(&out));
+    assert!(
+        outcomes.iter().all(|(_, o)| o == "pass"),
+        "{outcomes:?}\n{}",
+        crate::common::dump(&out)
+    );
+}

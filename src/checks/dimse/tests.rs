@@ -619,3 +619,42 @@ fn move_sub_operations_name_their_move() {
     let level = CHECKS.iter().find(|c| c.id == "DIM-18").unwrap().level;
     assert_eq!(level, Level::Should);
 }
+
+#[test]
+fn a_duplicate_may_be_accepted_warned_or_refused_as_a_duplicate() {
+    let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
+    rq.affected_sop_instance = Some("1.1".into());
+    let answered = |st: u16| {
+        exchange(record(
+            CT,
+            vec![
+                msg(Flow::Sent, rq.clone(), &[]),
+                msg(Flow::Received, rsp(&rq, st, false), &[]),
+            ],
+        ))
+    };
+    let dup = DimseExpect {
+        duplicates: true,
+        ..DimseExpect::default()
+    };
+    let new = DimseExpect::default();
+    for st in [0x0000, 0xB000, 0x0111] {
+        assert_eq!(
+            outcome("DIM-12", &answered(st), &dup, &[]),
+            Outcome::Pass,
+            "{st:04X}"
+        );
+    }
+    assert_eq!(
+        outcome("DIM-12", &answered(0x0111), &new, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-12", &answered(0xA700), &dup, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-12", &answered(0xC000), &dup, &[]),
+        Outcome::Fail
+    );
+}
