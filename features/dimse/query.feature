@@ -10,7 +10,7 @@ Feature: Finding studies, series and instances (C-FIND, Study Root and Patient R
   Background:
     Given the DICOM archive holds the test studies
 
-  @uc:UC3 @req:DIM-03 @req:DIM-04 @req:DIM-05 @req:DIM-06 @req:DIM-09 @req:DIM-15 @req:DIM-16
+  @uc:UC3 @req:DIM-03 @req:DIM-04 @req:DIM-05 @req:DIM-06 @req:DIM-09 @req:DIM-15 @req:DIM-16 @req:PEER-01
   Scenario: The studies of a patient are found at study level
     When the SCU finds the studies of the patient of study "CT-CHEST"
     Then every match is a pending response with an identifier, then a final response

@@ -32,7 +32,7 @@ Feature: Retrieving images (C-MOVE, RAD-16; C-GET)
     When the SCU moves series 1 of study "CT-CHEST" to the unknown destination "NOWHERE"
     Then the final status is A801
 
-  @uc:UC1 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-10 @req:DIM-17
+  @uc:UC1 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-10 @req:DIM-17 @req:PEER-01
   Scenario: A series is retrieved on the same association by C-GET
     When the SCU gets series 2 of study "MR-BRAIN"
     Then the final status is 0000

@@ -7,11 +7,13 @@
 //! DIMSE status (absent when no final response came), and the
 //! [`DimseRecord`](crate::evidence::dimse::DimseRecord) holds the
 //! negotiation and every message. Nothing panics and every wait is bounded by the peer's read
-//! timeout. `failure` is set only when the network or the harness failed (`connect`, `timeout`,
-//! `aborted`, `protocol` for an upper-layer failure that cannot be pinned on the peer, `io` for
-//! local files, `request` for input the harness cannot send); the peer's answers, including an
-//! A-ASSOCIATE-RJ and protocol violations (`dimse.ended` = `protocol violation: …`), are
-//! evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
+//! timeout. `failure` is set when the network or the harness failed (`connect`, `timeout`,
+//! `aborted` during negotiation or between requests, `protocol` for an upper-layer failure that
+//! cannot be pinned on the peer, `io` for local files, `request` for input the harness cannot
+//! send), and as `peer-closed` ([`PEER_CLOSED`](crate::checks::peer::PEER_CLOSED)) when the peer
+//! took a whole request and then aborted the association or closed the connection instead of
+//! answering it (a Fail of PEER-01). The peer's answers, including an A-ASSOCIATE-RJ and protocol
+//! violations (`dimse.ended` = `protocol violation: …`), are evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
 //! accepted; the harness does not transcode) are listed as `not-sent` entries of
 //! `request.headers`.
 

@@ -1117,6 +1117,11 @@ pub(crate) async fn retrieve(
             cancelled = true;
             break;
         }
+        if get && i == 1 && s.state.has(Fault::DimseGetAbortMidway) {
+            return Err(s
+                .abort_association("after the first C-GET sub-operation")
+                .await);
+        }
         let result = match sub.as_mut() {
             Some(sub) => sub.store(inst, &originator, originator_id).await,
             None => {

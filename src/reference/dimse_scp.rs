@@ -963,6 +963,13 @@ impl Session {
         )
     }
 
+    /// Abort the association on a fault (A-ABORT, service-user) and return the error that ends
+    /// its loop without a second abort.
+    pub(crate) async fn abort_association(&mut self, when: &str) -> DimseError {
+        self.abort(AbortRQSource::ServiceUser).await;
+        DimseError::Ul(format!("aborted by the SCP {when} (fault)"))
+    }
+
     async fn abort(&mut self, source: AbortRQSource) {
         let _ = AsyncAssociation::send(&mut self.assoc, &Pdu::AbortRQ { source }).await;
     }
@@ -1149,6 +1156,17 @@ impl Session {
                 body,
             );
             return Ok(());
+        }
+        if cmd.field == field::C_FIND_RQ && self.state.has(Fault::DimseAbortAfterFind) {
+            // The fault takes the whole C-FIND-RQ, then aborts instead of answering it.
+            self.push_operation(
+                &op,
+                "C-FIND aborted (dimse-abort-after-find fault)".into(),
+                method,
+                &Outcome::default(),
+                body,
+            );
+            return Err(self.abort_association("after a C-FIND-RQ").await);
         }
         let (operation, outcome) = match cmd.field {
             field::C_ECHO_RQ => {

@@ -216,6 +216,12 @@ pub enum Fault {
     /// C-MOVE sub-operations name the SCP itself as Move Originator AE Title and carry no Move
     /// Originator Message ID (PS3.7 9.1.1.1, Table 9.1-1).
     DimseMoveOwnOriginator,
+    /// The SCP takes a complete C-FIND-RQ, then aborts the association instead of answering it
+    /// (PS3.7 9.3: each request is answered by its response).
+    DimseAbortAfterFind,
+    /// C-GET aborts the association after its first C-STORE sub-operation, without a final
+    /// response (PS3.7 9.3; PS3.4 C.4.3.3).
+    DimseGetAbortMidway,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -324,6 +330,8 @@ impl Fault {
         Fault::DimseGetMislabelledInstance,
         Fault::DimseStoreWrongInstance,
         Fault::DimseMoveOwnOriginator,
+        Fault::DimseAbortAfterFind,
+        Fault::DimseGetAbortMidway,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -422,6 +430,8 @@ impl Fault {
             Fault::DimseGetMislabelledInstance => "dimse-get-mislabelled-instance",
             Fault::DimseStoreWrongInstance => "dimse-store-wrong-instance",
             Fault::DimseMoveOwnOriginator => "dimse-move-own-originator",
+            Fault::DimseAbortAfterFind => "dimse-abort-after-find",
+            Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
         }
     }
 
@@ -559,6 +569,8 @@ impl Fault {
             Fault::DimseGetMislabelledInstance => "C-GET sends the data set of an instance of another study under the UID of a matching one (PS3.4 C.4.3.3)",
             Fault::DimseStoreWrongInstance => "C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1)",
             Fault::DimseMoveOwnOriginator => "C-MOVE sub-operations name the SCP itself as Move Originator and carry no Move Originator Message ID (PS3.7 9.1.1.1)",
+            Fault::DimseAbortAfterFind => "the DIMSE SCP aborts the association after a complete C-FIND-RQ instead of answering it (PS3.7 9.3)",
+            Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
         }
     }
 }

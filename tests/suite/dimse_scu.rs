@@ -564,6 +564,8 @@ enum Misbehave {
     Silent,
     /// Sends A-ABORT.
     Abort,
+    /// Closes the TCP connection (A-P-ABORT).
+    Close,
     /// Answers with a command set that is not in group 0000.
     BadCommand,
 }
@@ -599,6 +601,7 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
                     .await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
+            Misbehave::Close => drop(assoc),
             Misbehave::BadCommand => {
                 let pdu = Pdu::PData {
                     data: vec![PDataValue {
@@ -618,9 +621,12 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
 
 #[tokio::test]
 async fn misbehaving_peers_end_within_the_read_timeout() {
+    // A peer that takes the whole C-ECHO-RQ and then aborts or closes broke the request/response
+    // contract: the SUT's Fail (PEER-01, kind `peer-closed`); silence stays a timeout (an Error).
     for (mode, kind, ended) in [
         (Misbehave::Silent, Some("timeout"), "timeout"),
-        (Misbehave::Abort, Some("aborted"), "aborted by the peer"),
+        (Misbehave::Abort, Some("peer-closed"), "aborted by the peer"),
+        (Misbehave::Close, Some("peer-closed"), "closed by the peer"),
         (Misbehave::BadCommand, None, "protocol violation"),
     ] {
         let (port, task) = fake_scp(mode).await;

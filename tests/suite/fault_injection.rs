@@ -281,6 +281,18 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("dimse-move-own-originator", "@req:DIM-18", "DIM-18", true),
+    (
+        "dimse-abort-after-find",
+        "@profile:DIMSE and @txn:C-FIND and @req:PEER-01",
+        "PEER-01",
+        false,
+    ),
+    (
+        "dimse-get-abort-midway",
+        "@profile:DIMSE and @txn:C-GET and @req:PEER-01",
+        "PEER-01",
+        false,
+    ),
 ];
 
 #[test]

@@ -67,6 +67,9 @@ pub(super) struct Session<'a> {
     pub(super) notes: Vec<(String, String)>,
     pub(super) body: Body,
     pub(super) opts: ReceiveOptions,
+    /// The request sent whole and not yet answered by a final response (its name): a peer that
+    /// closes or aborts now broke the request/response contract (PEER-01).
+    awaiting: Option<&'static str>,
 }
 
 impl<'a> Session<'a> {
@@ -84,6 +87,7 @@ impl<'a> Session<'a> {
             notes: Vec::new(),
             body: Body::default(),
             opts: ReceiveOptions::new(peer.read_timeout),
+            awaiting: None,
         }
     }
 
@@ -108,6 +112,9 @@ impl<'a> Session<'a> {
         data_sha256: Option<String>,
         data_summary: Vec<(String, String)>,
     ) {
+        if command.field & 0x8000 == 0 && command.field != field::C_CANCEL_RQ {
+            self.awaiting = Some(command.name());
+        }
         let at_ms = self.at_ms();
         self.record.messages.push(MessageRecord {
             flow: Flow::Sent,
@@ -124,6 +131,9 @@ impl<'a> Session<'a> {
 
     /// Record a received message; a data set spilled to a spool file is removed.
     fn received(&mut self, r: &Received, data_summary: Vec<(String, String)>) {
+        if r.command.field & 0x8000 != 0 && !r.command.status.is_some_and(status::is_pending) {
+            self.awaiting = None;
+        }
         if let Some(message::DataSet::File { path, .. }) = &r.data {
             let _ = std::fs::remove_file(path);
         }
@@ -190,10 +200,18 @@ impl<'a> Session<'a> {
                 association::abort(assoc, &mut self.record, &m).await;
             }
             DimseError::Aborted => {
-                self.fail(
-                    "aborted",
-                    format!("{url} aborted the association while {during}"),
-                );
+                match self.awaiting {
+                    Some(rq) => self.fail(
+                        crate::checks::peer::PEER_CLOSED,
+                        format!(
+                            "{url} aborted the association (A-ABORT) instead of answering the {rq} while {during}"
+                        ),
+                    ),
+                    None => self.fail(
+                        "aborted",
+                        format!("{url} aborted the association while {during}"),
+                    ),
+                }
                 self.record.ended = format!("aborted by the peer while {during}");
             }
             DimseError::ReleaseRequested => {
@@ -221,11 +239,23 @@ impl<'a> Session<'a> {
                         format!("timeout: {url} did not take or give a PDU in time while {during}");
                     self.fail("timeout", m.clone());
                     association::abort(assoc, &mut self.record, &m).await;
-                } else if lower.contains("closed") {
-                    self.fail(
-                        "aborted",
-                        format!("{url} closed the connection while {during}"),
-                    );
+                } else if ["closed", "reset by peer", "broken pipe", "unexpected end"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                {
+                    // The TCP connection ended without an A-RELEASE or A-ABORT (A-P-ABORT).
+                    match self.awaiting {
+                        Some(rq) => self.fail(
+                            crate::checks::peer::PEER_CLOSED,
+                            format!(
+                                "{url} closed the connection instead of answering the {rq} while {during}"
+                            ),
+                        ),
+                        None => self.fail(
+                            "aborted",
+                            format!("{url} closed the connection while {during}"),
+                        ),
+                    }
                     self.record.ended = format!("closed by the peer while {during}");
                 } else {
                     let m = format!("{text} while {during}");
