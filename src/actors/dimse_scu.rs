@@ -185,6 +185,7 @@ impl DimseScu {
                 connect_timeout: d.connect_timeout,
                 read_timeout: d.read_timeout,
                 max_pdu: d.max_pdu,
+                limits: d.limits,
             },
             move_destination: d.move_destination.clone(),
         }
@@ -594,6 +595,7 @@ mod tests {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_millis(2500),
             max_pdu: 16384,
+            limits: association::Limits::default(),
         }
     }
 

@@ -45,6 +45,32 @@ pub struct Peer {
     /// Maximum PDU length the harness announces (PS3.8 §D.1), kept within 1018 and
     /// `dicom-ul`'s maximum.
     pub max_pdu: u32,
+    /// What the harness accepts from the peer in one operation.
+    pub limits: Limits,
+}
+
+/// Bounds on one operation with a peer, so that a hostile or broken answer ends within the time
+/// limit with bounded memory: an endless data set, endless pending responses, a slow drip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest one whole operation may take, from the connection to the release.
+    pub timeout: Duration,
+    /// The largest data set of an instance accepted (identifiers: see
+    /// [`MAX_IDENTIFIER`](crate::dimse::message::MAX_IDENTIFIER)).
+    pub max_data_set: u64,
+    /// The most messages read for one request (responses and C-GET sub-operations).
+    pub max_messages: usize,
+}
+
+impl Default for Limits {
+    /// 5 minutes, 1 GiB, 20 000 messages.
+    fn default() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(300),
+            max_data_set: crate::dimse::message::DEFAULT_MAX_DATA_SET,
+            max_messages: 20_000,
+        }
+    }
 }
 
 impl Peer {
@@ -469,6 +495,7 @@ mod tests {
             connect_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(2),
             max_pdu: 16384,
+            limits: Limits::default(),
         };
         let mut rec = DimseRecord::default();
         let ctx = vec![(

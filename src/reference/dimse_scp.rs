@@ -1035,6 +1035,10 @@ impl Session {
                 self.abort(AbortRQSource::ServiceUser).await;
                 format!("timeout: no PDU within {ms} ms, aborted by the harness")
             }
+            DimseError::Deadline => {
+                self.abort(AbortRQSource::ServiceUser).await;
+                "timeout: the association outlasted its time limit, aborted by the harness".into()
+            }
             e @ (DimseError::Protocol(_) | DimseError::Command(_)) => {
                 self.abort(AbortRQSource::ServiceProvider(
                     AbortRQServiceProviderReason::UnexpectedPduParameter,

@@ -130,6 +130,7 @@ fn peer(port: u16, called: &str) -> Peer {
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(15),
         max_pdu: 16384,
+        limits: ihe_harness::dimse::association::Limits::default(),
     }
 }
 
@@ -752,4 +753,151 @@ async fn an_archive_that_refuses_duplicates_passes_the_store_scenarios() {
         "{outcomes:?}\n{}",
         crate::common::dump(&out)
     );
+}
+
+/// How a hostile C-FIND SCP answers, once it has the whole request.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    /// A pending response whose identifier never ends: data fragments never flagged last.
+    EndlessDataSet,
+    /// Pending responses, each complete, without end.
+    EndlessPending,
+    /// A pending response, then empty data fragments every 50 ms: bytes keep coming, nothing
+    /// accumulates, and no PDU wait ever times out.
+    Drip,
+}
+
+/// A Study Root C-FIND SCP that answers the first request as `mode` says until the harness goes.
+async fn hostile_scp(mode: Hostile) -> (u16, tokio::task::JoinHandle<()>) {
+    use dicom_ul::pdu::{PDataValue, PDataValueType};
+    use dicom_ul::Pdu;
+    use ihe_harness::dimse::command::Command;
+    use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let task = tokio::spawn(async move {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
+            .accept_any()
+            .with_abstract_syntax(uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND)
+            .establish_async(stream)
+            .await
+        else {
+            return;
+        };
+        let Ok(rq) =
+            message::receive(&mut assoc, &ReceiveOptions::new(Duration::from_secs(5))).await
+        else {
+            return;
+        };
+        let pending = Command::response_to(&rq.command, status::PENDING, true);
+        let identifier = dataset::encode_identifier(
+            &[
+                (tags::QUERY_RETRIEVE_LEVEL, "STUDY".into()),
+                (tags::STUDY_INSTANCE_UID, "1.2.3".into()),
+            ],
+            uids::IMPLICIT_VR_LITTLE_ENDIAN,
+        )
+        .expect("identifier");
+        let fragment = |data: Vec<u8>| Pdu::PData {
+            data: vec![PDataValue {
+                presentation_context_id: rq.pc_id,
+                value_type: PDataValueType::Data,
+                is_last: false,
+                data,
+            }],
+        };
+        match mode {
+            Hostile::EndlessPending => loop {
+                if message::send(&mut assoc, rq.pc_id, &pending, Outgoing::Bytes(&identifier))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            },
+            Hostile::EndlessDataSet | Hostile::Drip => {
+                if message::send(&mut assoc, rq.pc_id, &pending, Outgoing::None)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                loop {
+                    let data = match mode {
+                        Hostile::EndlessDataSet => vec![0x20; 8 * 1024],
+                        _ => Vec::new(),
+                    };
+                    if assoc.send(&fragment(data)).await.is_err() {
+                        return;
+                    }
+                    if matches!(mode, Hostile::Drip) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }
+    });
+    (port, task)
+}
+
+/// Hostile answers stay bounded: an identifier that never ends and endless pending responses end
+/// as the SUT's Fail (a protocol violation judged by DIM-10) at the data set and message limits,
+/// a drip that never lets a PDU wait time out ends as an Error at the operation's time limit; each
+/// within the time limit, with what is kept bounded by the limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_answers_end_within_the_limits() {
+    use ihe_harness::dimse::association::Limits;
+    let limits = Limits {
+        timeout: Duration::from_secs(3),
+        max_data_set: 1024 * 1024,
+        max_messages: 500,
+    };
+    for (mode, kind, ended) in [
+        (Hostile::EndlessDataSet, None, "grew past 1048576 bytes"),
+        (Hostile::EndlessPending, None, "more than 500 messages"),
+        (Hostile::Drip, Some("timeout"), "did not end within 3000 ms"),
+    ] {
+        let (port, task) = hostile_scp(mode).await;
+        let mut p = peer(port, "HOSTILE");
+        p.read_timeout = Duration::from_secs(2);
+        p.limits = limits;
+        let t0 = Instant::now();
+        let scu = DimseScu::new(p);
+        let study = keys(&[
+            (tags::QUERY_RETRIEVE_LEVEL, "STUDY"),
+            (tags::STUDY_INSTANCE_UID, ""),
+        ]);
+        let find = scu.find(QueryModel::StudyRoot, &study, None);
+        let ex = tokio::time::timeout(Duration::from_secs(20), find)
+            .await
+            .unwrap_or_else(|_| panic!("{mode:?}: the C-FIND did not end"));
+        let took = t0.elapsed();
+        task.abort();
+        assert!(took < Duration::from_secs(6), "{mode:?} took {took:?}");
+        assert_eq!(
+            ex.failure.as_ref().map(|f| f.kind.as_str()),
+            kind,
+            "{mode:?}: {}",
+            show(&ex)
+        );
+        let rec = record(&ex);
+        let why = ex
+            .failure
+            .as_ref()
+            .map_or(rec.ended.clone(), |f| f.message.clone());
+        assert!(why.contains(ended), "{mode:?}: {why}");
+        if kind.is_none() {
+            assert!(rec.ended.starts_with("protocol violation"), "{}", rec.ended);
+        }
+        assert!(
+            rec.messages.len() <= 502,
+            "{mode:?}: {} messages kept",
+            rec.messages.len()
+        );
+    }
 }

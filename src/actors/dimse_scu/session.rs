@@ -23,8 +23,9 @@ use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse, Tran
 /// C-STORE status "Refused: Out of Resources" (PS3.4 §B.2.3), answered when a received
 /// instance cannot be written.
 const OUT_OF_RESOURCES: u16 = 0xA700;
-/// Most responses read for one request: a bound against a peer that never sends the final one.
-const MAX_RESPONSES: usize = 100_000;
+/// The most bytes of data set summaries kept for one operation: a bound on memory whatever the
+/// peer sends (a conformant C-FIND answer holds the keys asked for, a few hundred bytes a match).
+const SUMMARY_BUDGET: usize = 16 * 1024 * 1024;
 
 /// The association type of the SCU.
 pub(super) type Assoc = AsyncClientAssociation<TcpStream>;
@@ -70,6 +71,8 @@ pub(super) struct Session<'a> {
     /// The request sent whole and not yet answered by a final response (its name): a peer that
     /// closes or aborts now broke the request/response contract (PEER-01).
     awaiting: Option<&'static str>,
+    /// Bytes of data set summaries kept so far.
+    kept: usize,
 }
 
 impl<'a> Session<'a> {
@@ -86,8 +89,13 @@ impl<'a> Session<'a> {
             status: None,
             notes: Vec::new(),
             body: Body::default(),
-            opts: ReceiveOptions::new(peer.read_timeout),
+            opts: ReceiveOptions {
+                max_data_set: peer.limits.max_data_set,
+                deadline: Some(tokio::time::Instant::now() + peer.limits.timeout),
+                ..ReceiveOptions::new(peer.read_timeout)
+            },
             awaiting: None,
+            kept: 0,
         }
     }
 
@@ -134,6 +142,10 @@ impl<'a> Session<'a> {
         if r.command.field & 0x8000 != 0 && !r.command.status.is_some_and(status::is_pending) {
             self.awaiting = None;
         }
+        self.kept += data_summary
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>();
         if let Some(message::DataSet::File { path, .. }) = &r.data {
             let _ = std::fs::remove_file(path);
         }
@@ -196,6 +208,14 @@ impl<'a> Session<'a> {
         match e {
             DimseError::Timeout(ms) => {
                 let m = format!("timeout: no PDU from {url} within {ms} ms while {during}");
+                self.fail("timeout", m.clone());
+                association::abort(assoc, &mut self.record, &m).await;
+            }
+            DimseError::Deadline => {
+                let m = format!(
+                    "timeout: the operation with {url} did not end within {} ms ([dimse] timeout_ms) while {during}",
+                    self.peer.limits.timeout.as_millis()
+                );
                 self.fail("timeout", m.clone());
                 association::abort(assoc, &mut self.record, &m).await;
             }
@@ -348,7 +368,8 @@ impl Session<'_> {
         let rsp_field = rq.field | 0x8000;
         let rsp_name = field::name(rsp_field);
         let mut pending = 0usize;
-        for _ in 0..MAX_RESPONSES {
+        let max = self.peer.limits.max_messages;
+        for _ in 0..max {
             let waiting = format!("waiting for {rsp_name} (after {pending} pending)");
             let r = message::receive(assoc, &self.opts)
                 .await
@@ -369,6 +390,14 @@ impl Session<'_> {
                 _ => Vec::new(),
             };
             self.received(&r, summary);
+            if self.kept > SUMMARY_BUDGET {
+                return Err((
+                    DimseError::Protocol(format!(
+                        "the identifiers of the answer exceed {SUMMARY_BUDGET} bytes"
+                    )),
+                    waiting,
+                ));
+            }
             if r.command.field != rsp_field || r.command.responded_to != Some(message_id) {
                 let m = format!(
                     "{} (responding to {:?}) received while waiting for {rsp_name} to message {message_id}",
@@ -396,7 +425,7 @@ impl Session<'_> {
         }
         Err((
             DimseError::Protocol(format!(
-                "more than {MAX_RESPONSES} responses without a final {rsp_name}"
+                "more than {max} messages without a final {rsp_name} (the harness's limit, [dimse] max_responses)"
             )),
             format!("waiting for {rsp_name}"),
         ))
