@@ -91,6 +91,9 @@ pub struct DimseScu {
     pub peer: Peer,
     /// The AE title the peer knows for the harness's Storage SCP (the C-MOVE destination).
     pub move_destination: String,
+    /// The port of the harness's Storage SCP, where the peer sends a move to `move_destination`:
+    /// the command line that repeats such a move starts a DCMTK `storescp` there.
+    pub move_receiver: Option<u16>,
 }
 
 fn uncompressed() -> Vec<String> {
@@ -171,6 +174,7 @@ impl DimseScu {
         DimseScu {
             peer,
             move_destination,
+            move_receiver: None,
         }
     }
 
@@ -188,6 +192,7 @@ impl DimseScu {
                 limits: d.limits,
             },
             move_destination: d.move_destination.clone(),
+            move_receiver: None,
         }
     }
 
@@ -278,11 +283,20 @@ impl DimseScu {
             options.extend(["--cancel".to_string(), n.to_string()]);
         }
         options.extend(dcmtk_keys(keys));
+        let mut repro = dcmtk(&self.peer, "movescu", &options, &[]);
+        if let (Some(port), true) = (self.move_receiver, destination_ae == self.move_destination) {
+            // The move needs its destination listening: a DCMTK storescp in the harness's place,
+            // into a folder beside the script, stopped after the move.
+            repro = format!(
+                "mkdir -p move-received; storescp -aet {} -od move-received +xa {port} & receiver=$!; sleep 1; {repro}; kill $receiver",
+                word(destination_ae)
+            );
+        }
         s.finish(Meta {
             operation: format!("C-MOVE {} to {destination_ae}", level(keys)),
             actor: "Query/Retrieve SCU (C-MOVE)",
             method: "C-MOVE-RQ",
-            repro: dcmtk(&self.peer, "movescu", &options, &[]),
+            repro,
         })
     }
 
@@ -313,13 +327,17 @@ impl DimseScu {
             received: 0,
         };
         s.request(&contexts, &roles, &rq, Some(&mut sink)).await;
+        // The instances go into a folder beside the script (the harness's own is temporary).
         let mut options = vec![
             model.dcmtk_flag().to_string(),
             "-od".into(),
-            word(&store_dir.display().to_string()),
+            "get-received".into(),
         ];
         options.extend(dcmtk_keys(keys));
-        let mut repro = dcmtk(&self.peer, "getscu", &options, &[]);
+        let mut repro = format!(
+            "mkdir -p get-received; {}",
+            dcmtk(&self.peer, "getscu", &options, &[])
+        );
         if let Some(n) = cancel_after {
             repro.push_str(&format!(
                 "  # then C-CANCEL-RQ after {n} pending responses (getscu has no option for it)"
@@ -355,8 +373,9 @@ impl DimseScu {
     /// it offers what it holds.
     pub async fn store_files(&self, files: &[StoreFile]) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let names: Vec<String> = files.iter().map(|f| absolute(&f.path)).collect();
-        let meta = |s: &Session<'_>, sent: usize| Meta {
+        // The files the command line sends: each as sent (its copy when that went instead).
+        let mut names: Vec<String> = files.iter().map(|f| absolute(&f.path)).collect();
+        let meta = |s: &Session<'_>, sent: usize, names: &[String]| Meta {
             operation: format!(
                 "C-STORE {} instances{}",
                 files.len(),
@@ -368,7 +387,7 @@ impl DimseScu {
             ),
             actor: "Storage SCU",
             method: "C-STORE-RQ",
-            repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], &names),
+            repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], names),
         };
         let mut items = Vec::new();
         for f in files {
@@ -386,7 +405,7 @@ impl DimseScu {
                     Err(e) => {
                         s.fail("request", format!("cannot read {}: {e}", p.display()));
                         s.record.ended = "not opened: an input file cannot be read".into();
-                        let m = meta(&s, 0);
+                        let m = meta(&s, 0, &names);
                         return s.finish(m);
                     }
                 }
@@ -396,7 +415,7 @@ impl DimseScu {
         let all: Vec<&StoreItem> = items.iter().flatten().collect();
         let contexts = store_contexts(&all);
         let Some(mut assoc) = s.open(&contexts, &[]).await else {
-            let m = meta(&s, 0);
+            let m = meta(&s, 0, &names);
             return s.finish(m);
         };
         let mut sent = 0usize;
@@ -439,6 +458,7 @@ impl DimseScu {
                 continue;
             };
             let h = &item.head;
+            names[i] = absolute(&item.path);
             if item.path != files[i].path {
                 s.notes.push((
                     "sent-copy".into(),
@@ -474,7 +494,7 @@ impl DimseScu {
                 s.end_with(assoc, e, &format!("sending C-STORE-RQ {}", h.sop_instance))
                     .await;
                 s.status = worst(&statuses);
-                let m = meta(&s, sent);
+                let m = meta(&s, sent, &names);
                 return s.finish(m);
             }
             sent += 1;
@@ -483,14 +503,14 @@ impl DimseScu {
                 Err((e, during)) => {
                     s.end_with(assoc, e, &during).await;
                     s.status = worst(&statuses);
-                    let m = meta(&s, sent);
+                    let m = meta(&s, sent, &names);
                     return s.finish(m);
                 }
             }
         }
         association::close(assoc, &mut s.record).await;
         s.status = worst(&statuses);
-        let m = meta(&s, sent);
+        let m = meta(&s, sent, &names);
         s.finish(m)
     }
 }

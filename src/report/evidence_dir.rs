@@ -72,10 +72,30 @@ pub fn write(dir: &Path, records: &mut [ScenarioRecord]) -> Result<(), ReportErr
                     }
                 }
             }
+            // Files a DIMSE command line sends that lived only during the run.
+            if let Some(d) = ex.dimse.as_deref().filter(|d| !d.attachments.is_empty()) {
+                let folder = sdir.join(format!("{stem}-files"));
+                std::fs::create_dir_all(&folder).map_err(|source| ReportError::Write {
+                    path: folder.clone(),
+                    source,
+                })?;
+                for (name, bytes) in &d.attachments {
+                    // A plain file name: the harness's own, but never a path.
+                    let name: String = name
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                        .collect::<String>()
+                        .trim_start_matches('.')
+                        .to_string();
+                    write_file(&folder.join(&name), bytes)?;
+                    paths.push(format!("{rel}/{stem}-files/{name}"));
+                }
+            }
             let line = ex
                 .repro
                 .replace("@request.body", &format!("@{stem}-request.body"))
-                .replace("-o response.body", &format!("-o {stem}-response.replay"));
+                .replace("-o response.body", &format!("-o {stem}-response.replay"))
+                .replace("@files/", &format!("{stem}-files/"));
             repro.push_str(&format!(
                 "\n# #{} {} {}\n{line}\n",
                 ex.seq, ex.transaction, ex.operation

@@ -639,6 +639,13 @@ async fn do_move(
         Some(_) => None,
     };
     let mark = inbox_mark(world);
+    let mut s = s;
+    s.move_receiver = world
+        .ctx
+        .simulator
+        .as_ref()
+        .and_then(|sim| sim.dimse_addr)
+        .map(|a| a.port());
     let ex = s
         .move_to(QueryModel::StudyRoot, &keys, &dest, cancel_after)
         .await;
@@ -848,8 +855,52 @@ async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> S
         Ok(f) => f,
         Err(e) => return Err(harness_error(world, "no re-identified copies", e)),
     };
-    let ex = s.store_files(&files).await;
+    let mut ex = s.store_files(&files).await;
+    keep_copies(&mut ex, &files);
     record_dimse(world, ex, DimseExpect::default())
+}
+
+/// Most bytes of re-identified copies kept for the evidence folder of one exchange.
+const MAX_KEPT_COPIES: u64 = 64 * 1024 * 1024;
+
+/// Keep the re-identified copies `ex` sent for its evidence folder (they live in a temporary
+/// folder): its command line then names them there. Past [`MAX_KEPT_COPIES`] they are not kept,
+/// and the command line says so.
+fn keep_copies(ex: &mut crate::evidence::Exchange, files: &[StoreFile]) {
+    let paths: Vec<&PathBuf> = files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.path).chain(f.fallback.as_ref()))
+        .collect();
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if total > MAX_KEPT_COPIES {
+        ex.repro = format!(
+            "# the re-identified copies this stored ({total} bytes) were not kept\n# {}",
+            ex.repro
+        );
+        return;
+    }
+    let mut kept = Vec::new();
+    for p in paths {
+        // Only what the command line sends (a copy's uncompressed twin goes only if it was sent).
+        let named = crate::actors::dimse_scu::absolute(p);
+        if !ex.repro.contains(&named) {
+            continue;
+        }
+        let (Some(name), Ok(bytes)) = (p.file_name(), std::fs::read(p)) else {
+            continue;
+        };
+        let name = name.to_string_lossy().to_string();
+        ex.repro = ex.repro.replace(&named, &format!("@files/{name}"));
+        kept.push((name, bytes::Bytes::from(bytes)));
+    }
+    if let Some(r) = ex.dimse.as_deref_mut() {
+        r.attachments = kept;
+        r.dcmtk = ex.repro.clone();
+    }
 }
 
 /// Store a fixture series as the archive already holds it (load mode stored it, or the profile
