@@ -175,11 +175,11 @@ mod tests {
         assert_eq!(d.move_destination, "IHE_HARNESS");
         assert_eq!(d.read_timeout, Duration::from_secs(15));
         assert_eq!(d.limits, crate::dimse::association::Limits::default());
-        let c = parse(
+        let limited = parse(
             "[dimse]\nhost = \"pacs\"\nport = 104\ncalled_ae = \"PACS\"\ntimeout_ms = 2000\nmax_dataset_bytes = 1000\nmax_responses = 7\n",
         )
         .unwrap();
-        let l = c.dimse.unwrap().limits;
+        let l = limited.dimse.unwrap().limits;
         assert_eq!(
             (l.timeout, l.max_data_set, l.max_messages),
             (Duration::from_secs(2), 1000, 7)
