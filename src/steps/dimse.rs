@@ -78,9 +78,12 @@ fn expected_instances(
 /// instances that had already arrived are judged first: what can still be judged is.
 fn record_dimse(
     world: &mut HarnessWorld,
-    ex: crate::evidence::Exchange,
+    mut ex: crate::evidence::Exchange,
     x: DimseExpect,
 ) -> StepResult {
+    if x.rejection.is_none() {
+        rejection_as_failure(&mut ex);
+    }
     world.dimse.expect = Expect {
         dimse: x,
         ..Expect::default()
@@ -105,6 +108,40 @@ fn record_dimse(
             Err(e)
         }
     }
+}
+
+/// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
+/// told the harness's calling AE title, or the profile names another called AE title, or the SUT
+/// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
+fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
+    if ex.failure.is_some() {
+        return;
+    }
+    let Some(r) = ex.dimse.as_deref() else {
+        return;
+    };
+    let Some(rj) = &r.rejection else {
+        return;
+    };
+    let hint = match (rj.source, rj.reason) {
+        (1, 3) => format!(
+            "the SUT does not know the harness's calling AE title {} ([dimse] calling_ae)",
+            r.calling_ae
+        ),
+        (1, 7) => format!(
+            "the SUT's AE title is not {} ([dimse] called_ae)",
+            r.called_ae
+        ),
+        _ => "see the SUT's log for why".to_string(),
+    };
+    let message = format!(
+        "{} rejected the association: A-ASSOCIATE-RJ result {}, source {}, reason {} ({}); {hint}",
+        ex.request.url, rj.result, rj.source, rj.reason, rj.text
+    );
+    ex.failure = Some(crate::evidence::TransportFailure {
+        kind: "rejected".into(),
+        message,
+    });
 }
 
 /// Judge the instances that arrived before an operation was cut short: each is the one its
@@ -167,7 +204,8 @@ async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
                     fallback: i.ele_path.as_ref().map(|p| ctx.fixtures.dir.join(p)),
                 })
                 .collect();
-            let ex = s.store_files(&files).await;
+            let mut ex = s.store_files(&files).await;
+            rejection_as_failure(&mut ex);
             let result = match &ex.failure {
                 None => Ok(()),
                 Some(f) => Err(crate::evidence::TransportFailure {

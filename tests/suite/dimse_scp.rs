@@ -1198,3 +1198,53 @@ fn a_refused_scu_is_named_in_the_scenario() {
         assert!(refused, "the refused association is not in the evidence");
     }
 }
+
+/// An association the SUT rejects where a scenario needs one (here: the profile names another
+/// called AE title) is an Error that says so, not a Fail of the checks that follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_association_is_an_error_naming_the_rejection() {
+    let server = start(&[], None).await;
+    let dir = crate::common::report_dir("rejected");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"wrong called AE\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {}\n\
+             called_ae = \"NOT_IT\"\n[test_data]\nmode = \"preloaded\"\n",
+            port(&server)
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let (p, r) = (profile.clone(), reports.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::harness(&[
+            "run",
+            "--sut",
+            p.to_str().unwrap_or_default(),
+            "--tags",
+            "@txn:C-FIND and @req:PEER-01",
+            "--report-dir",
+            r.to_str().unwrap_or_default(),
+        ])
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    assert_eq!(out.status.code(), Some(2), "{}", crate::common::dump(&out));
+    let results = crate::common::results(&reports);
+    let scenario = &results["scenarios"][0];
+    assert_eq!(
+        scenario["outcome"],
+        "error",
+        "{}",
+        crate::common::dump(&out)
+    );
+    let text = scenario["findings"].to_string();
+    assert!(
+        text.contains("rejected the association: A-ASSOCIATE-RJ result 1, source 1, reason 7")
+            && text.contains("the SUT's AE title is not NOT_IT"),
+        "{text}"
+    );
+    assert!(!text.contains("\"fail\""), "{text}");
+}
