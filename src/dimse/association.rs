@@ -208,6 +208,17 @@ pub fn rejection(rj: &AssociationRJ) -> Rejection {
     }
 }
 
+/// The source (and reason) of an A-ABORT in words (PS3.8 §9.3.8).
+fn abort_source(source: &AbortRQSource) -> String {
+    match source {
+        AbortRQSource::ServiceUser => "source: service-user".into(),
+        AbortRQSource::Reserved => "source: reserved".into(),
+        AbortRQSource::ServiceProvider(reason) => {
+            format!("source: service-provider, reason {}", reason.clone() as u8)
+        }
+    }
+}
+
 /// Sort a `dicom-ul` error from the negotiation into verdicts and failures.
 fn classify(e: UlError, address: &str) -> AssociationError {
     let chain = error_chain(&e);
@@ -228,7 +239,8 @@ fn classify(e: UlError, address: &str) -> AssociationError {
         }
         UlError::UnexpectedPdu { pdu, .. } => match *pdu {
             Pdu::AbortRQ { source } => AssociationError::Aborted(format!(
-                "{address} answered the A-ASSOCIATE-RQ with A-ABORT ({source:?})"
+                "{address} answered the A-ASSOCIATE-RQ with A-ABORT ({})",
+                abort_source(&source)
             )),
             other => AssociationError::Violation(format!(
                 "{address} answered the A-ASSOCIATE-RQ with {}",
@@ -390,7 +402,10 @@ pub async fn close(mut assoc: AsyncClientAssociation<TcpStream>, record: &mut Di
             }
             Ok(Ok(Pdu::PData { .. })) => skipped += 1,
             Ok(Ok(Pdu::AbortRQ { source })) => {
-                record.ended = format!("aborted by the peer during release ({source:?})");
+                record.ended = format!(
+                    "aborted by the peer during release ({})",
+                    abort_source(&source)
+                );
                 return;
             }
             Ok(Ok(other)) => {

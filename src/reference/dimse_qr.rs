@@ -295,7 +295,7 @@ fn level_of(model: Model, obj: &InMemDicomObject) -> Result<Level, Refusal> {
     };
     let v = text_of(e);
     let Some(level) = Level::parse(&v) else {
-        return refuse(format!("Query/Retrieve Level {v:?} is not a level"));
+        return refuse(format!("Query/Retrieve Level `{v}` is not a level"));
     };
     if !model.levels().contains(&level) {
         return refuse(format!(
@@ -693,7 +693,7 @@ pub fn parse_retrieve(model: Model, obj: &InMemDicomObject) -> Result<RetrieveQu
     for (l, vs) in &keys {
         if *l != Level::Patient {
             if let Some(bad) = vs.iter().find(|v| !is_valid_uid(v)) {
-                return refuse(format!("{bad:?} is not a UID"));
+                return refuse(format!("`{bad}` is not a UID"));
             }
         }
     }
@@ -1030,7 +1030,7 @@ pub(crate) async fn retrieve(
             None => {
                 let r = Refusal {
                     status: status::MOVE_DESTINATION_UNKNOWN,
-                    comment: format!("move destination {destination:?} is unknown")
+                    comment: format!("move destination `{destination}` is unknown")
                         .chars()
                         .take(64)
                         .collect(),

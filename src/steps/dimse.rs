@@ -833,8 +833,9 @@ fn copies_seed() -> &'static str {
 }
 
 /// Copies of `insts` (and of their Explicit VR Little Endian twins) under fresh Study, Series and
-/// SOP Instance UIDs, written into `dir`: instances no SUT has seen, whatever the load mode stored
-/// before. One map per call, so the copies of a series stay one new series.
+/// SOP Instance UIDs and a patient of their own, written into `dir`: instances no SUT has seen,
+/// whatever the load mode stored before. One map per call, so the copies of a series stay one new
+/// series.
 fn reidentified(
     fixtures: &crate::model::fixtures::Fixtures,
     insts: &[FixtureInstance],
@@ -843,14 +844,27 @@ fn reidentified(
     use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let mut map =
-        crate::model::reidentify::UidMap::new(format!("{}/dimse-store/{n}", copies_seed()));
+    let seed = format!("{}/dimse-store/{n}", copies_seed());
+    // The copies belong to a patient of their own: stored into the archive, they must not become
+    // studies of the fixture patients, whose queries expect exactly the fixture studies.
+    let patient: String = format!(
+        "IHE-COPY-{}",
+        crate::model::kos::seeded_uid(&seed)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .skip(2)
+            .take(16)
+            .collect::<String>()
+    );
+    let mut map = crate::model::reidentify::UidMap::new(seed);
     let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, String> {
         let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
         let c = crate::model::reidentify::reidentify(&bytes, &mut map)
             .map_err(|e| format!("{}: {e}", from.display()))?;
+        let bytes =
+            of_patient(&c.bytes, &patient).map_err(|e| format!("{}: {e}", from.display()))?;
         let to = dir.join(name);
-        std::fs::write(&to, &c.bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        std::fs::write(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
         Ok(to)
     };
     insts
@@ -868,6 +882,30 @@ fn reidentified(
             Ok(StoreFile { path, fallback })
         })
         .collect()
+}
+
+/// A PS3.10 file (the harness's own copy) with Patient ID `patient_id` and a Patient's Name of the
+/// harness's.
+fn of_patient(file: &[u8], patient_id: &str) -> Result<Vec<u8>, String> {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    let body = file.get(128..).ok_or("not a PS3.10 file")?;
+    let mut obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Never)
+        .from_reader(std::io::Cursor::new(body))
+        .map_err(|e| e.to_string())?;
+    obj.put(DataElement::new(
+        tags::PATIENT_ID,
+        VR::LO,
+        PrimitiveValue::from(patient_id),
+    ));
+    obj.put(DataElement::new(
+        tags::PATIENT_NAME,
+        VR::PN,
+        PrimitiveValue::from("IHE^Harness Copy"),
+    ));
+    let mut out = Vec::with_capacity(file.len() + 64);
+    obj.write_all(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// Store re-identified copies of a fixture series: new instances to the SUT even when load mode
@@ -1167,4 +1205,52 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_new_instances_of_a_patient_of_their_own() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let fx = crate::model::fixtures::Fixtures::load(&dir).unwrap();
+        let series: Vec<FixtureInstance> = fx
+            .instances
+            .iter()
+            .filter(|i| i.ele_path.is_some() && !i.kos)
+            .take(2)
+            .cloned()
+            .collect();
+        let out = tempfile::tempdir().unwrap();
+        let files = reidentified(&fx, &series, out.path()).unwrap();
+        assert_eq!(files.len(), 2);
+        for (f, i) in files.iter().zip(&series) {
+            let copy = dicom_object::open_file(&f.path).unwrap();
+            let twin = dicom_object::open_file(f.fallback.as_ref().unwrap()).unwrap();
+            let text = |o: &dicom_object::DefaultDicomObject, t| {
+                o.element(t)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .trim_end_matches(['\0', ' '])
+                    .to_string()
+            };
+            assert_ne!(text(&copy, tags::SOP_INSTANCE_UID), i.sop_uid);
+            assert_ne!(text(&copy, tags::STUDY_INSTANCE_UID), i.study_uid);
+            assert!(text(&copy, tags::PATIENT_ID).starts_with("IHE-COPY-"));
+            assert_ne!(text(&copy, tags::PATIENT_ID), i.patient_id);
+            for t in [
+                tags::SOP_INSTANCE_UID,
+                tags::SERIES_INSTANCE_UID,
+                tags::PATIENT_ID,
+            ] {
+                assert_eq!(text(&copy, t), text(&twin, t));
+            }
+            assert_eq!(
+                copy.meta().transfer_syntax().trim_end_matches('\0'),
+                i.transfer_syntax
+            );
+        }
+    }
 }

@@ -42,7 +42,7 @@ fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, Strin
         Some(_) => VR::OB,
         None => VR::UN,
     };
-    let bad = |e: &dyn std::fmt::Display| format!("{} = {value:?}: {e}", keyword(tag));
+    let bad = |e: &dyn std::fmt::Display| format!("{} = '{value}': {e}", keyword(tag));
     let v: Value<InMemDicomObject> = if value.is_empty() {
         if vr == VR::SQ {
             Value::Sequence(DataSetSequence::empty())

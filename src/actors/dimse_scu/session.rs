@@ -400,9 +400,9 @@ impl Session<'_> {
             }
             if r.command.field != rsp_field || r.command.responded_to != Some(message_id) {
                 let m = format!(
-                    "{} (responding to {:?}) received while waiting for {rsp_name} to message {message_id}",
+                    "{} (responding to {}) received while waiting for {rsp_name} to message {message_id}",
                     r.command.name(),
-                    r.command.responded_to
+                    responding_to(&r.command)
                 );
                 return Err((DimseError::Protocol(m), waiting));
             }
@@ -547,9 +547,9 @@ impl Session<'_> {
         self.received(&r, Vec::new());
         if r.command.field != field::C_STORE_RSP || r.command.responded_to != Some(message_id) {
             let m = format!(
-                "{} (responding to {:?}) received instead of C-STORE-RSP to message {message_id}",
+                "{} (responding to {}) received instead of C-STORE-RSP to message {message_id}",
                 r.command.name(),
-                r.command.responded_to
+                responding_to(&r.command)
             );
             return Err((DimseError::Protocol(m), during));
         }
@@ -560,6 +560,12 @@ impl Session<'_> {
             )
         })
     }
+}
+
+/// The Message ID Being Responded To of a command, for messages.
+fn responding_to(c: &Command) -> String {
+    c.responded_to
+        .map_or("no message".to_string(), |id| format!("message {id}"))
 }
 
 /// The identifying attributes of a received data set, read from its first bytes.
