@@ -543,5 +543,21 @@ mod tests {
             "(undecodable)"
         );
         assert!(identity(&[], "1.2.840.10008.1.2", true).is_empty());
+        // Mutated copies (a fixed pseudo-random walk): a reason or attributes, never a panic.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..3000 {
+            let mut m = data[..data.len().min(4096)].to_vec();
+            for _ in 0..1 + round % 8 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x as usize) % m.len();
+                m[at] = (x >> 32) as u8;
+            }
+            let cut = (x as usize >> 8) % (m.len() + 1);
+            for ts in ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"] {
+                let _ = identity(&m[..cut], ts, round % 2 == 0);
+            }
+        }
     }
 }
