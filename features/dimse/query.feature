@@ -10,49 +10,59 @@ Feature: Finding studies, series and instances (C-FIND, Study Root and Patient R
   Background:
     Given the DICOM archive holds the test studies
 
-  @uc:UC3 @req:DIM-03 @req:DIM-04 @req:DIM-05 @req:DIM-06
+  @uc:UC3 @req:DIM-03 @req:DIM-04 @req:DIM-05 @req:DIM-06 @req:DIM-09 @req:DIM-15 @req:DIM-16 @req:PEER-01
   Scenario: The studies of a patient are found at study level
     When the SCU finds the studies of the patient of study "CT-CHEST"
     Then every match is a pending response with an identifier, then a final response
+    And every response echoes its request
     And the final status is 0000
     And every identifier holds the keys asked for and no others
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the studies of that patient
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-09 @req:DIM-15 @req:DIM-16
   Scenario: The series of a study are found at series level
     When the SCU finds the series of study "CT-CHEST"
     Then the final status is 0000
+    And every response echoes its request
     And every identifier holds the keys asked for and no others
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the series of that study
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-15 @req:DIM-16
   Scenario: The instances of a series are found at image level
     When the SCU finds the instances of series 2 of study "MR-BRAIN"
     Then the final status is 0000
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the instances of that series
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-15 @req:DIM-16
   Scenario: A wildcard on the patient's name finds the patient's studies
     When the SCU finds studies with "PatientName" matching "Doe*"
     Then the final status is 0000
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the studies of patient "CTH-0001"
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-15 @req:DIM-16
   Scenario: A study date range finds the studies of that period
     When the SCU finds studies with "StudyDate" matching "20260101-20260120"
     Then the final status is 0000
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the studies "CT-CHEST"
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-15 @req:DIM-16
   Scenario: A list of Study Instance UIDs finds those studies
     When the SCU finds the studies "MR-BRAIN" and "DX-CHEST" by their UIDs
     Then the final status is 0000
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the studies "MR-BRAIN, DX-CHEST"
 
-  @uc:UC3 @req:DIM-06
+  @uc:UC3 @req:DIM-06 @req:DIM-09 @req:DIM-15 @req:DIM-16
   Scenario: A patient is found at patient level (Patient Root)
     When the SCU finds the patient of study "US-ABDOMEN" with the Patient Root model
     Then the final status is 0000
+    And every response echoes its request
+    And every match is at the level asked and satisfies the keys asked
     And the matches are exactly the patient of study "US-ABDOMEN"
 
   @neg @uc:UC3 @req:DIM-03 @req:DIM-06

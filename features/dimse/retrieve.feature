@@ -10,30 +10,36 @@ Feature: Retrieving images (C-MOVE, RAD-16; C-GET)
   Background:
     Given the DICOM archive holds the test studies
 
-  @uc:UC3 @req:DIM-03 @req:DIM-07 @req:DIM-08
+  @uc:UC3 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-17 @req:DIM-18
   Scenario: A series is moved to the harness's Storage SCP, every instance unchanged
     When the SCU moves series 1 of study "CT-CHEST" to the harness
     Then the final status is 0000
+    And every response echoes its request
     And the sub-operation counts account for every instance
     And the harness received exactly the instances asked for, unchanged
+    And every instance delivered is one the request selected, under its own UID
+    And every sub-operation names the C-MOVE it belongs to
 
-  @uc:MADO-UC2 @req:DIM-08
+  @uc:MADO-UC2 @req:DIM-08 @req:DIM-17
   Scenario: The instances a manifest references are moved by their SOP Instance UIDs
     When the SCU moves the instances the manifest of study "DX-CHEST" references to the harness
     Then the final status is 0000
     And the harness received exactly the instances asked for, unchanged
+    And every instance delivered is one the request selected, under its own UID
 
   @neg @req:DIM-03
   Scenario: A move to an unknown destination is refused with A801
     When the SCU moves series 1 of study "CT-CHEST" to the unknown destination "NOWHERE"
     Then the final status is A801
 
-  @uc:UC1 @req:DIM-03 @req:DIM-07 @req:DIM-08
+  @uc:UC1 @req:DIM-03 @req:DIM-07 @req:DIM-08 @req:DIM-09 @req:DIM-10 @req:DIM-17 @req:PEER-01
   Scenario: A series is retrieved on the same association by C-GET
     When the SCU gets series 2 of study "MR-BRAIN"
     Then the final status is 0000
+    And every response echoes its request
     And the sub-operation counts account for every instance
     And the harness received exactly the instances asked for, unchanged
+    And every instance delivered is one the request selected, under its own UID
 
   @neg @req:DIM-11
   Scenario: A C-MOVE cancelled after the first sub-operation ends with status Cancel

@@ -7,11 +7,13 @@
 //! DIMSE status (absent when no final response came), and the
 //! [`DimseRecord`](crate::evidence::dimse::DimseRecord) holds the
 //! negotiation and every message. Nothing panics and every wait is bounded by the peer's read
-//! timeout. `failure` is set only when the network or the harness failed (`connect`, `timeout`,
-//! `aborted`, `protocol` for an upper-layer failure that cannot be pinned on the peer, `io` for
-//! local files, `request` for input the harness cannot send); the peer's answers, including an
-//! A-ASSOCIATE-RJ and protocol violations (`dimse.ended` = `protocol violation: …`), are
-//! evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
+//! timeout. `failure` is set when the network or the harness failed (`connect`, `timeout`,
+//! `aborted` during negotiation or between requests, `protocol` for an upper-layer failure that
+//! cannot be pinned on the peer, `io` for local files, `request` for input the harness cannot
+//! send), and as `peer-closed` ([`PEER_CLOSED`](crate::checks::peer::PEER_CLOSED)) when the peer
+//! took a whole request and then aborted the association or closed the connection instead of
+//! answering it (a Fail of PEER-01). The peer's answers, including an A-ASSOCIATE-RJ and protocol
+//! violations (`dimse.ended` = `protocol violation: …`), are evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
 //! accepted; the harness does not transcode) are listed as `not-sent` entries of
 //! `request.headers`.
 
@@ -29,6 +31,11 @@ use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::Outgoing;
 use crate::evidence::Exchange;
 use session::{GetSink, Meta, Request, Session};
+
+/// A presentation context to propose: abstract syntax, transfer syntaxes.
+pub type Context = (String, Vec<String>);
+/// An SCP/SCU Role Selection item: SOP Class, SCU role, SCP role.
+pub type Role = (String, bool, bool);
 
 /// Explicit VR Little Endian.
 pub const EXPLICIT_VR_LE: &str = uids::EXPLICIT_VR_LITTLE_ENDIAN;
@@ -84,6 +91,9 @@ pub struct DimseScu {
     pub peer: Peer,
     /// The AE title the peer knows for the harness's Storage SCP (the C-MOVE destination).
     pub move_destination: String,
+    /// The port of the harness's Storage SCP, where the peer sends a move to `move_destination`:
+    /// the command line that repeats such a move starts a DCMTK `storescp` there.
+    pub move_receiver: Option<u16>,
 }
 
 fn uncompressed() -> Vec<String> {
@@ -164,6 +174,7 @@ impl DimseScu {
         DimseScu {
             peer,
             move_destination,
+            move_receiver: None,
         }
     }
 
@@ -178,8 +189,10 @@ impl DimseScu {
                 connect_timeout: d.connect_timeout,
                 read_timeout: d.read_timeout,
                 max_pdu: d.max_pdu,
+                limits: d.limits,
             },
             move_destination: d.move_destination.clone(),
+            move_receiver: None,
         }
     }
 
@@ -270,33 +283,38 @@ impl DimseScu {
             options.extend(["--cancel".to_string(), n.to_string()]);
         }
         options.extend(dcmtk_keys(keys));
+        let mut repro = dcmtk(&self.peer, "movescu", &options, &[]);
+        if let (Some(port), true) = (self.move_receiver, destination_ae == self.move_destination) {
+            // The move needs its destination listening: a DCMTK storescp in the harness's place,
+            // into a folder beside the script, stopped after the move.
+            repro = format!(
+                "mkdir -p move-received; storescp -aet {} -od move-received +xa {port} & receiver=$!; sleep 1; {repro}; kill $receiver",
+                word(destination_ae)
+            );
+        }
         s.finish(Meta {
             operation: format!("C-MOVE {} to {destination_ae}", level(keys)),
             actor: "Query/Retrieve SCU (C-MOVE)",
             method: "C-MOVE-RQ",
-            repro: dcmtk(&self.peer, "movescu", &options, &[]),
+            repro,
         })
     }
 
-    /// C-GET of what `keys` select: proposes the Q/R GET context and, for each of
-    /// `storage_classes`, a storage context (Explicit and Implicit VR LE) with the SCP role;
-    /// the C-STORE sub-operations are written into `store_dir` as PS3.10 files, answered 0000
-    /// and recorded (SOP Class/Instance, transfer syntax, size, SHA-256).
+    /// C-GET of what `keys` select: proposes the Q/R GET context, storage contexts for the
+    /// instances expected (`storage`: SOP Class and stored transfer syntax of each; see
+    /// [`get_contexts`]) and one SCP/SCU Role Selection item per SOP Class taking the SCP role
+    /// (PS3.7 §D.3.3.4). The C-STORE sub-operations are written into `store_dir` as PS3.10 files,
+    /// answered 0000 and recorded (what the data set says it is, transfer syntax, size, SHA-256).
     pub async fn get(
         &self,
         model: QueryModel,
         keys: &[(Tag, String)],
-        storage_classes: &[&str],
+        storage: &[(&str, &str)],
         store_dir: &Path,
         cancel_after: Option<usize>,
     ) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let mut contexts = vec![(model.get_class().to_string(), uncompressed())];
-        let mut roles = Vec::new();
-        for c in storage_classes {
-            contexts.push((c.to_string(), uncompressed()));
-            roles.push((c.to_string(), false, true));
-        }
+        let (contexts, roles) = get_contexts(model, storage);
         let rq = Request {
             field: field::C_GET_RQ,
             class: model.get_class(),
@@ -309,13 +327,17 @@ impl DimseScu {
             received: 0,
         };
         s.request(&contexts, &roles, &rq, Some(&mut sink)).await;
+        // The instances go into a folder beside the script (the harness's own is temporary).
         let mut options = vec![
             model.dcmtk_flag().to_string(),
             "-od".into(),
-            word(&store_dir.display().to_string()),
+            "get-received".into(),
         ];
         options.extend(dcmtk_keys(keys));
-        let mut repro = dcmtk(&self.peer, "getscu", &options, &[]);
+        let mut repro = format!(
+            "mkdir -p get-received; {}",
+            dcmtk(&self.peer, "getscu", &options, &[])
+        );
         if let Some(n) = cancel_after {
             repro.push_str(&format!(
                 "  # then C-CANCEL-RQ after {n} pending responses (getscu has no option for it)"
@@ -334,9 +356,26 @@ impl DimseScu {
     /// not transcoded but listed as `not-sent` in `request.headers`. The final status is 0000
     /// when every sent instance got 0000, else the first failure, else the first warning.
     pub async fn store(&self, files: &[PathBuf]) -> Exchange {
+        let files: Vec<StoreFile> = files
+            .iter()
+            .map(|p| StoreFile {
+                path: p.clone(),
+                fallback: None,
+            })
+            .collect();
+        self.store_files(&files).await
+    }
+
+    /// [`store`](Self::store), where a file may have an uncompressed copy of the same instance
+    /// (`fallback`, the fixtures' Explicit VR Little Endian copies): when the SCP accepts the
+    /// stored transfer syntax the file goes as stored, else the copy goes in its own. An SCP may
+    /// accept only some transfer syntaxes (PS3.8 §9.3.3.2); the harness does not transcode, but
+    /// it offers what it holds.
+    pub async fn store_files(&self, files: &[StoreFile]) -> Exchange {
         let mut s = Session::new(&self.peer);
-        let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
-        let meta = |s: &Session<'_>, sent: usize| Meta {
+        // The files the command line sends: each as sent (its copy when that went instead).
+        let mut names: Vec<String> = files.iter().map(|f| absolute(&f.path)).collect();
+        let meta = |s: &Session<'_>, sent: usize, names: &[String]| Meta {
             operation: format!(
                 "C-STORE {} instances{}",
                 files.len(),
@@ -348,44 +387,57 @@ impl DimseScu {
             ),
             actor: "Storage SCU",
             method: "C-STORE-RQ",
-            repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], &names),
+            repro: dcmtk(&self.peer, "storescu", &["-R".to_string()], names),
         };
         let mut items = Vec::new();
-        for p in files {
-            let path = p.clone();
-            let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
-                .await
-                .unwrap_or_else(|e| Err(e.to_string()));
-            match head {
-                Ok(head) => items.push(StoreItem {
-                    path: p.clone(),
-                    head,
-                }),
-                Err(e) => {
-                    s.fail("request", format!("cannot read {}: {e}", p.display()));
-                    s.record.ended = "not opened: an input file cannot be read".into();
-                    let m = meta(&s, 0);
-                    return s.finish(m);
+        for f in files {
+            let mut heads = Vec::new();
+            for p in std::iter::once(&f.path).chain(f.fallback.as_ref()) {
+                let path = p.clone();
+                let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
+                    .await
+                    .unwrap_or_else(|e| Err(e.to_string()));
+                match head {
+                    Ok(head) => heads.push(StoreItem {
+                        path: p.clone(),
+                        head,
+                    }),
+                    Err(e) => {
+                        s.fail("request", format!("cannot read {}: {e}", p.display()));
+                        s.record.ended = "not opened: an input file cannot be read".into();
+                        let m = meta(&s, 0, &names);
+                        return s.finish(m);
+                    }
                 }
             }
+            items.push(heads);
         }
-        let contexts = store_contexts(&items);
+        let all: Vec<&StoreItem> = items.iter().flatten().collect();
+        let contexts = store_contexts(&all);
         let Some(mut assoc) = s.open(&contexts, &[]).await else {
-            let m = meta(&s, 0);
+            let m = meta(&s, 0, &names);
             return s.finish(m);
         };
         let mut sent = 0usize;
         let mut statuses = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let h = &item.head;
-            let pc = assoc
-                .presentation_contexts()
+        for (i, versions) in items.iter().enumerate() {
+            let accepted_for = |item: &StoreItem| {
+                assoc
+                    .presentation_contexts()
+                    .iter()
+                    .find(|p| {
+                        p.abstract_syntax == item.head.sop_class
+                            && p.transfer_syntax == item.head.transfer_syntax
+                    })
+                    .map(|p| p.id)
+            };
+            let chosen = versions
                 .iter()
-                .find(|p| {
-                    p.abstract_syntax == h.sop_class && p.transfer_syntax == h.transfer_syntax
-                })
-                .map(|p| p.id);
-            let Some(pc_id) = pc else {
+                .find_map(|item| accepted_for(item).map(|pc| (item, pc)));
+            let Some((item, pc_id)) = chosen else {
+                let Some(h) = versions.first().map(|v| &v.head) else {
+                    continue;
+                };
                 let accepted: Vec<String> = assoc
                     .presentation_contexts()
                     .iter()
@@ -396,7 +448,7 @@ impl DimseScu {
                     "not-sent".into(),
                     format!(
                         "{} ({}): stored in {}; accepted for {}: [{}] (not transcoded)",
-                        item.path.display(),
+                        files[i].path.display(),
                         h.sop_instance,
                         h.transfer_syntax,
                         h.sop_class,
@@ -405,6 +457,21 @@ impl DimseScu {
                 ));
                 continue;
             };
+            let h = &item.head;
+            names[i] = absolute(&item.path);
+            if item.path != files[i].path {
+                s.notes.push((
+                    "sent-copy".into(),
+                    format!(
+                        "{} ({}): its {} copy {}, the stored {} not being accepted",
+                        files[i].path.display(),
+                        h.sop_instance,
+                        h.transfer_syntax,
+                        item.path.display(),
+                        versions[0].head.transfer_syntax
+                    ),
+                ));
+            }
             let message_id = (i % usize::from(u16::MAX)) as u16 + 1;
             let mut cmd = Command::request(field::C_STORE_RQ, &h.sop_class, message_id, true);
             cmd.affected_sop_instance = Some(h.sop_instance.clone());
@@ -427,7 +494,7 @@ impl DimseScu {
                 s.end_with(assoc, e, &format!("sending C-STORE-RQ {}", h.sop_instance))
                     .await;
                 s.status = worst(&statuses);
-                let m = meta(&s, sent);
+                let m = meta(&s, sent, &names);
                 return s.finish(m);
             }
             sent += 1;
@@ -436,21 +503,70 @@ impl DimseScu {
                 Err((e, during)) => {
                     s.end_with(assoc, e, &during).await;
                     s.status = worst(&statuses);
-                    let m = meta(&s, sent);
+                    let m = meta(&s, sent, &names);
                     return s.finish(m);
                 }
             }
         }
         association::close(assoc, &mut s.record).await;
         s.status = worst(&statuses);
-        let m = meta(&s, sent);
+        let m = meta(&s, sent, &names);
         s.finish(m)
     }
 }
 
+/// A file to store, with an uncompressed copy of the same instance to send when the SCP does not
+/// accept the file's own transfer syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFile {
+    /// The PS3.10 file.
+    pub path: PathBuf,
+    /// The same instance in another (uncompressed) transfer syntax, if the harness holds one.
+    pub fallback: Option<PathBuf>,
+}
+
+/// `path` made absolute (against the working directory), for command lines that must work from
+/// another folder.
+pub fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The presentation contexts of a C-GET (PS3.8 §9.3.2.2: at most 128): the Q/R GET context, then
+/// per SOP Class one context for each compressed transfer syntax the instances are stored in
+/// (so that they can arrive as stored) and one with Explicit and Implicit VR Little Endian; and
+/// one Role Selection item per SOP Class (PS3.7 §D.3.3.4), not one per instance.
+pub fn get_contexts(model: QueryModel, storage: &[(&str, &str)]) -> (Vec<Context>, Vec<Role>) {
+    let mut contexts = vec![(model.get_class().to_string(), uncompressed())];
+    let mut roles: Vec<Role> = Vec::new();
+    let mut classes: Vec<&str> = Vec::new();
+    for (class, _) in storage {
+        if !classes.contains(class) {
+            classes.push(class);
+        }
+    }
+    for class in classes {
+        let mut stored: Vec<&str> = Vec::new();
+        for (c, ts) in storage {
+            if *c == class && !stored.contains(ts) && !uncompressed().iter().any(|u| u == ts) {
+                stored.push(ts);
+            }
+        }
+        for ts in stored {
+            contexts.push((class.to_string(), vec![ts.to_string()]));
+        }
+        contexts.push((class.to_string(), uncompressed()));
+        roles.push((class.to_string(), false, true));
+    }
+    contexts.truncate(128);
+    (contexts, roles)
+}
+
 /// One context per (SOP Class, stored transfer syntax), then per SOP Class a fallback with
 /// Explicit and Implicit VR LE; duplicates dropped.
-fn store_contexts(items: &[StoreItem]) -> Vec<(String, Vec<String>)> {
+fn store_contexts(items: &[&StoreItem]) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = Vec::new();
     let mut push = |c: (String, Vec<String>)| {
         if !out.contains(&c) {
@@ -499,6 +615,7 @@ mod tests {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_millis(2500),
             max_pdu: 16384,
+            limits: association::Limits::default(),
         }
     }
 
@@ -517,6 +634,37 @@ mod tests {
              -k 'PatientName=Doe*' -k StudyInstanceUID -k 0009,0010=x 127.0.0.1 11112"
         );
         assert_eq!(level(&keys), "STUDY");
+    }
+
+    #[test]
+    fn c_get_proposes_one_context_per_class_and_syntax_and_one_role_per_class() {
+        let ct = "1.2.840.10008.5.1.4.1.1.2";
+        let mr = "1.2.840.10008.5.1.4.1.1.4";
+        let jpeg = "1.2.840.10008.1.2.4.70";
+        let mut storage = vec![(ct, EXPLICIT_VR_LE); 16];
+        storage.extend([(mr, jpeg), (mr, jpeg), (mr, IMPLICIT_VR_LE)]);
+        let (contexts, roles) = get_contexts(QueryModel::StudyRoot, &storage);
+        assert_eq!(
+            contexts,
+            vec![
+                (
+                    QueryModel::StudyRoot.get_class().to_string(),
+                    uncompressed()
+                ),
+                (ct.to_string(), uncompressed()),
+                (mr.to_string(), vec![jpeg.to_string()]),
+                (mr.to_string(), uncompressed()),
+            ]
+        );
+        assert_eq!(
+            roles,
+            vec![(ct.to_string(), false, true), (mr.to_string(), false, true)]
+        );
+        let many: Vec<(String, String)> = (0..200)
+            .map(|i| (format!("1.2.3.{i}"), EXPLICIT_VR_LE.to_string()))
+            .collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(c, t)| (c.as_str(), t.as_str())).collect();
+        assert_eq!(get_contexts(QueryModel::StudyRoot, &many).0.len(), 128);
     }
 
     #[test]
@@ -540,9 +688,9 @@ mod tests {
             },
         };
         let c = store_contexts(&[
-            item("1.2.840.10008.1.2.4.70"),
-            item("1.2.840.10008.1.2.1"),
-            item("1.2.840.10008.1.2.1"),
+            &item("1.2.840.10008.1.2.4.70"),
+            &item("1.2.840.10008.1.2.1"),
+            &item("1.2.840.10008.1.2.1"),
         ]);
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].1, vec!["1.2.840.10008.1.2.4.70".to_string()]);

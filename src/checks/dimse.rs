@@ -24,14 +24,22 @@ pub struct DimseExpect {
     /// C-FIND: the unique key of the level and the UIDs that match, exactly.
     pub matches: Option<(String, BTreeSet<String>)>,
     /// C-MOVE / C-GET / C-STORE: the instances that must arrive (or be stored), by SOP Instance
-    /// UID, with the SHA-256 of their data set in each transfer syntax the source holds it in (as
-    /// stored, and its Explicit VR Little Endian form): a data set sent in another transfer
-    /// syntax is not compared byte for byte.
-    pub instances: Option<BTreeMap<String, Vec<String>>>,
+    /// UID, with the SHA-256 of their data set in each transfer syntax the source holds it in, as
+    /// (transfer syntax, SHA-256): as stored, and its Explicit VR Little Endian form. A data set
+    /// sent in another transfer syntax (a lossless transcoding the SCP may do) cannot be compared
+    /// byte for byte; its identity is still judged (DIM-17).
+    pub instances: Option<BTreeMap<String, Vec<(String, String)>>>,
     /// A C-CANCEL was sent.
     pub cancelled: bool,
     /// SOP classes proposed that the SCP does not support: their contexts must be refused.
     pub unsupported: Vec<String>,
+    /// C-STORE: the instances are already in the archive. PS3.4 §B.2.3 gives no status for a
+    /// duplicate and leaves to the SCP whether it keeps the new copy: success, a warning, or the
+    /// general failure 0111 Duplicate SOP Instance (PS3.7 §C.5.8) are all answers it may give.
+    pub duplicates: bool,
+    /// What the instances that arrive must belong to, as (keyword, accepted values): the study and
+    /// series a SUT was asked to store. Empty for a C-MOVE or C-GET, whose identifier says it.
+    pub selects: Vec<(String, Vec<String>)>,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -49,6 +57,52 @@ fn sent_requests(r: &DimseRecord) -> impl Iterator<Item = &MessageRecord> {
 
 fn first_request(r: &DimseRecord) -> Option<&MessageRecord> {
     sent_requests(r).find(|m| m.command.field != field::C_CANCEL_RQ)
+}
+
+/// The value of `keyword` in a data set summary.
+fn value_of<'a>(summary: &'a [(String, String)], keyword: &str) -> Option<&'a str> {
+    summary
+        .iter()
+        .find(|(k, _)| k == keyword)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Why a summarised data set could not be decoded, if it could not.
+fn undecodable(summary: &[(String, String)]) -> Option<&str> {
+    value_of(summary, "(undecodable)")
+}
+
+/// At most `MAX_LISTED` distinct items (a repeated one once, with its count), then how many more:
+/// messages stay readable whatever the peer sent.
+fn listed(items: impl IntoIterator<Item = String>) -> String {
+    const MAX_LISTED: usize = 8;
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for item in items {
+        match counted.iter_mut().find(|(i, _)| *i == item) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((item, 1)),
+        }
+    }
+    let all: Vec<String> = counted
+        .into_iter()
+        .map(|(i, n)| if n > 1 { format!("{i} ({n} times)") } else { i })
+        .collect();
+    let mut s = all
+        .iter()
+        .take(MAX_LISTED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if all.len() > MAX_LISTED {
+        s.push_str(&format!("; and {} more", all.len() - MAX_LISTED));
+    }
+    s
+}
+
+/// The C-FIND pending responses that carry an identifier.
+fn matches_of(r: &DimseRecord) -> impl Iterator<Item = &MessageRecord> {
+    r.received(field::C_FIND_RSP)
+        .filter(|m| m.command.status.is_some_and(status::is_pending) && m.command.has_data_set())
 }
 
 /// DIM-01: the association is accepted with every context the scenario needs (one transfer
@@ -123,7 +177,11 @@ fn dim_02(s: &Subject<'_>) -> Verdict {
         "an A-ASSOCIATE-RJ".to_string()
     } else {
         format!(
-            "an A-ASSOCIATE-RJ with (source, reason) in {want:?} ({})",
+            "an A-ASSOCIATE-RJ with (source, reason) {} ({})",
+            want.iter()
+                .map(|(s, r)| format!("({s}, {r})"))
+                .collect::<Vec<_>>()
+                .join(" or "),
             s.expect.dimse.reason
         )
     };
@@ -158,15 +216,17 @@ fn dim_03(s: &Subject<'_>) -> Verdict {
         Ok(r) => r,
         Err(v) => return v,
     };
-    let expected = format!(
-        "status {} ({})",
+    let mut expected = format!(
+        "status {}",
         x.statuses
             .iter()
             .map(|c| format!("{c:04X}"))
             .collect::<Vec<_>>()
-            .join(" or "),
-        x.reason
+            .join(" or ")
     );
+    if !x.reason.is_empty() {
+        expected.push_str(&format!(" ({})", x.reason));
+    }
     match final_response(r) {
         None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
         Some(m) => {
@@ -263,8 +323,11 @@ fn dim_05(s: &Subject<'_>) -> Verdict {
         Verdict::Pass
     } else {
         Verdict::fail(
-            format!("identifiers with exactly the keys {:?}", x.requested_keys),
-            bad.into_iter().collect::<Vec<_>>().join("; "),
+            format!(
+                "identifiers with exactly the keys {}",
+                x.requested_keys.join(", ")
+            ),
+            listed(bad),
         )
     }
 }
@@ -288,14 +351,21 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
                 .map(|(_, v)| v.clone())
         })
         .collect();
-    let missing: Vec<&String> = want.difference(&got).collect();
-    let extra: Vec<&String> = got.difference(want).collect();
+    let missing: Vec<String> = want.difference(&got).cloned().collect();
+    let extra: Vec<String> = got.difference(want).cloned().collect();
     if missing.is_empty() && extra.is_empty() {
         Verdict::Pass
     } else {
+        let mut actual = Vec::new();
+        if !missing.is_empty() {
+            actual.push(format!("missing {}", listed(missing)));
+        }
+        if !extra.is_empty() {
+            actual.push(format!("not matching {}", listed(extra)));
+        }
         Verdict::fail(
             format!("the {} matching {key} values, and only them", want.len()),
-            format!("missing {missing:?}, not matching {extra:?}"),
+            actual.join("; "),
         )
     }
 }
@@ -337,9 +407,13 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
         if let Some(want) = &s.expect.dimse.instances {
             if st == status::SUCCESS || st == status::SUB_OPERATIONS_FAILED {
                 if done != want.len() {
+                    let n = |v: Option<u16>| v.map_or("none".to_string(), |v| v.to_string());
                     bad.push(format!(
-                        "final counts completed {:?} failed {:?} warning {:?} do not add up to the {} instances",
-                        c.completed, c.failed, c.warning, want.len()
+                        "final counts completed {} failed {} warning {} do not add up to the {} instances",
+                        n(c.completed),
+                        n(c.failed),
+                        n(c.warning),
+                        want.len()
                     ));
                 }
                 if c.completed.is_some_and(|n| n as usize != want.len()) && st == status::SUCCESS {
@@ -362,51 +436,80 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// The instances that arrived: C-STOREs received on this association (C-GET), or recorded by the
-/// harness's Storage SCP in the follow-up exchanges (C-MOVE), as (SOP Instance UID, SHA-256).
-fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<(String, Option<String>)> {
-    let from = |rec: &DimseRecord| -> Vec<(String, Option<String>)> {
-        rec.received(field::C_STORE_RQ)
-            .map(|m| {
-                (
-                    m.command.affected_sop_instance.clone().unwrap_or_default(),
-                    m.data_sha256.clone(),
-                )
-            })
-            .collect()
-    };
-    let mut v = from(r);
-    for f in followups {
-        if let Some(rec) = f.dimse.as_deref() {
-            v.extend(from(rec));
-        }
-    }
-    v
+/// One instance that arrived: its C-STORE-RQ's Affected SOP Instance UID, the SHA-256 of its data
+/// set, and the transfer syntax it came in (when the record says).
+struct Arrival {
+    uid: String,
+    sha256: Option<String>,
+    transfer_syntax: Option<String>,
+}
+
+/// The C-STORE-RQs received on this association (C-GET) and in the follow-up exchanges (the
+/// harness's Storage SCP: C-MOVE sub-operations, or a SUT's stores).
+fn stores<'a>(
+    r: &'a DimseRecord,
+    followups: &'a [Exchange],
+) -> impl Iterator<Item = &'a MessageRecord> {
+    r.received(field::C_STORE_RQ).chain(
+        followups
+            .iter()
+            .filter_map(|f| f.dimse.as_deref())
+            .flat_map(|rec| rec.received(field::C_STORE_RQ)),
+    )
+}
+
+/// The instances that arrived.
+fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<Arrival> {
+    stores(r, followups)
+        .map(|m| Arrival {
+            uid: m.command.affected_sop_instance.clone().unwrap_or_default(),
+            sha256: m.data_sha256.clone(),
+            transfer_syntax: value_of(&m.data_summary, "TransferSyntaxUID").map(str::to_string),
+        })
+        .collect()
 }
 
 /// What differs between the instances that arrived and those expected (with the digests each may
-/// have): an unexpected instance (`unexpected` says how), a changed one, and, when
-/// `all_required`, a missing one.
+/// have, by transfer syntax): an unexpected instance (`unexpected` says how), a changed one, and,
+/// when `all_required`, a missing one. A data set in a transfer syntax the source does not hold
+/// is not compared byte for byte.
 fn compare_arrivals(
-    want: &BTreeMap<String, Vec<String>>,
-    got: &[(String, Option<String>)],
+    want: &BTreeMap<String, Vec<(String, String)>>,
+    got: &[Arrival],
     unexpected: &str,
     all_required: bool,
 ) -> Vec<String> {
     let mut bad = Vec::new();
-    let uids: BTreeSet<&str> = got.iter().map(|(u, _)| u.as_str()).collect();
-    for (uid, sha) in got {
-        match want.get(uid) {
-            None => bad.push(format!("{uid} {unexpected}")),
-            Some(w) if sha.as_deref().is_some_and(|h| !w.iter().any(|x| x == h)) => {
-                bad.push(format!("{uid} differs from the source"))
-            }
-            _ => {}
+    let uids: BTreeSet<&str> = got.iter().map(|a| a.uid.as_str()).collect();
+    for a in got {
+        let Some(w) = want.get(&a.uid) else {
+            bad.push(format!("{} {unexpected}", a.uid));
+            continue;
+        };
+        let Some(h) = &a.sha256 else { continue };
+        let comparable: Vec<&String> = w
+            .iter()
+            .filter(|(ts, _)| a.transfer_syntax.as_ref().is_none_or(|t| t == ts))
+            .map(|(_, sha)| sha)
+            .collect();
+        if !comparable.is_empty() && !comparable.contains(&h) {
+            bad.push(format!(
+                "{} differs from the source{}",
+                a.uid,
+                a.transfer_syntax
+                    .as_ref()
+                    .map(|t| format!(" (data set in {t})"))
+                    .unwrap_or_default()
+            ));
         }
     }
-    let missing: Vec<&String> = want.keys().filter(|u| !uids.contains(u.as_str())).collect();
+    let missing: Vec<String> = want
+        .keys()
+        .filter(|u| !uids.contains(u.as_str()))
+        .cloned()
+        .collect();
     if all_required && !missing.is_empty() {
-        bad.push(format!("not received: {missing:?}"));
+        bad.push(format!("not received: {}", listed(missing)));
     }
     bad
 }
@@ -425,11 +528,17 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
     if !matches!(first, Some(field::C_MOVE_RQ) | Some(field::C_GET_RQ)) {
         return Verdict::na("not a C-MOVE or C-GET");
     }
+    // Every instance is required when the SCP says it delivered them all (0000). After a
+    // failure or warning status, a cancel, or an operation cut short, the counts and the status
+    // say what was not delivered (DIM-03, DIM-07): what did arrive is still judged.
+    let all_said_delivered = final_response(r)
+        .and_then(|m| m.command.status)
+        .is_some_and(|st| st == status::SUCCESS);
     let bad = compare_arrivals(
         want,
         &arrived(r, s.followups),
         "was not asked for",
-        !s.expect.dimse.cancelled,
+        all_said_delivered && !s.expect.dimse.cancelled,
     );
     if bad.is_empty() {
         Verdict::Pass
@@ -465,19 +574,21 @@ fn dim_09(s: &Subject<'_>) -> Verdict {
         });
         match rq {
             None => bad.push(format!(
-                "{} responds to message {:?}, which was not sent",
+                "{} responds to message {}, which was not sent",
                 m.command.name(),
-                m.command.responded_to
+                m.command
+                    .responded_to
+                    .map_or("(none)".to_string(), |id| id.to_string())
             )),
             Some(q) => {
                 if m.command.affected_sop_class.is_some()
                     && m.command.affected_sop_class != q.command.affected_sop_class
                 {
                     bad.push(format!(
-                        "{} names SOP Class {:?}, the request {:?}",
+                        "{} names SOP Class {}, the request {}",
                         m.command.name(),
-                        m.command.affected_sop_class,
-                        q.command.affected_sop_class
+                        m.command.affected_sop_class.as_deref().unwrap_or("(none)"),
+                        q.command.affected_sop_class.as_deref().unwrap_or("(none)")
                     ));
                 }
                 if m.command.field == field::C_STORE_RSP
@@ -485,8 +596,15 @@ fn dim_09(s: &Subject<'_>) -> Verdict {
                     && m.command.affected_sop_instance != q.command.affected_sop_instance
                 {
                     bad.push(format!(
-                        "C-STORE-RSP names instance {:?}, the request {:?}",
-                        m.command.affected_sop_instance, q.command.affected_sop_instance
+                        "C-STORE-RSP names instance {}, the request {}",
+                        m.command
+                            .affected_sop_instance
+                            .as_deref()
+                            .unwrap_or("(none)"),
+                        q.command
+                            .affected_sop_instance
+                            .as_deref()
+                            .unwrap_or("(none)")
                     ));
                 }
             }
@@ -495,7 +613,7 @@ fn dim_09(s: &Subject<'_>) -> Verdict {
     if bad.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail("responses that echo their requests", bad.join("; "))
+        Verdict::fail("responses that echo their requests", listed(bad))
     }
 }
 
@@ -518,16 +636,52 @@ fn dim_10(s: &Subject<'_>) -> Verdict {
         .filter(|n| n.result == 0)
         .map(|n| n.id)
         .collect();
-    let stray: Vec<String> = r
+    let mut stray: Vec<String> = if r.negotiated.is_empty() {
+        Vec::new()
+    } else {
+        r.messages
+            .iter()
+            .filter(|m| m.flow == Flow::Received && !accepted.contains(&m.pc_id))
+            .map(|m| {
+                format!(
+                    "{} on context {}, which was not accepted",
+                    m.command.name(),
+                    m.pc_id
+                )
+            })
+            .collect()
+    };
+    // A response belongs to the presentation context of its request (PS3.7 §9.3: the response
+    // answers the request on its association and context; PS3.8 §9.3.5.1).
+    for m in r
         .messages
         .iter()
-        .filter(|m| m.flow == Flow::Received && !accepted.contains(&m.pc_id))
-        .map(|m| format!("{} on context {}", m.command.name(), m.pc_id))
-        .collect();
-    if stray.is_empty() || r.negotiated.is_empty() {
+        .filter(|m| m.flow == Flow::Received && m.command.field & 0x8000 != 0)
+    {
+        let rq = r.messages.iter().find(|q| {
+            q.flow == Flow::Sent
+                && q.command.field | 0x8000 == m.command.field
+                && q.command.message_id.is_some()
+                && q.command.message_id == m.command.responded_to
+        });
+        if let Some(q) = rq {
+            if q.pc_id != m.pc_id && accepted.contains(&m.pc_id) {
+                stray.push(format!(
+                    "{} on context {}, its request on context {}",
+                    m.command.name(),
+                    m.pc_id,
+                    q.pc_id
+                ));
+            }
+        }
+    }
+    if stray.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail("messages only on accepted contexts", stray.join("; "))
+        Verdict::fail(
+            "messages only on accepted contexts, each response on its request's",
+            listed(stray),
+        )
     }
 }
 
@@ -584,10 +738,12 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     if first_request(r).map(|m| m.command.field) != Some(field::C_STORE_RQ) {
         return Verdict::na("not a C-STORE");
     }
+    let duplicates = s.expect.dimse.duplicates;
     let mut bad = Vec::new();
     for m in r.received(field::C_STORE_RSP) {
         let st = m.command.status.unwrap_or(0xFFFF);
-        if !matches!(status::category(st), "success" | "warning") {
+        let refused_as_duplicate = duplicates && st == status::DUPLICATE_SOP_INSTANCE;
+        if !matches!(status::category(st), "success" | "warning") && !refused_as_duplicate {
             bad.push(format!(
                 "{}: {st:04X}",
                 m.command.affected_sop_instance.as_deref().unwrap_or("?")
@@ -603,8 +759,13 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     }
     if bad.is_empty() {
         Verdict::Pass
+    } else if duplicates {
+        Verdict::fail(
+            "for each instance the archive already held: 0000, a warning (Bxxx), or 0111 (Duplicate SOP Instance)",
+            listed(bad),
+        )
     } else {
-        Verdict::fail("0000 or a warning (Bxxx) for each instance", bad.join("; "))
+        Verdict::fail("0000 or a warning (Bxxx) for each instance", listed(bad))
     }
 }
 
@@ -655,7 +816,273 @@ fn dim_14(s: &Subject<'_>) -> Verdict {
     } else {
         Verdict::fail(
             "the context refused (abstract-syntax-not-supported)",
-            format!("accepted for {accepted:?}"),
+            format!("accepted for {}", accepted.join(", ")),
+        )
+    }
+}
+
+/// DIM-15: every C-FIND match is an entity of the Query/Retrieve Level asked: its identifier
+/// carries that level, and a value for the level's unique key when the request asked for it.
+fn dim_15(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let Some(rq) = first_request(r).filter(|m| m.command.field == field::C_FIND_RQ) else {
+        return Verdict::na("not a C-FIND");
+    };
+    let Some(level) = value_of(&rq.data_summary, "QueryRetrieveLevel").map(str::trim) else {
+        return Verdict::na("the request names no Query/Retrieve Level");
+    };
+    let unique =
+        matching::unique_key(level).filter(|k| rq.data_summary.iter().any(|(kk, _)| kk == k));
+    let mut bad = Vec::new();
+    for (n, m) in matches_of(r).enumerate() {
+        let n = n + 1;
+        if let Some(why) = undecodable(&m.data_summary) {
+            bad.push(format!("match {n}: the identifier cannot be read ({why})"));
+            continue;
+        }
+        match value_of(&m.data_summary, "QueryRetrieveLevel").map(str::trim) {
+            None => bad.push(format!("match {n} names no Query/Retrieve Level")),
+            Some(l) if l != level => bad.push(format!("match {n} is at level {l}")),
+            Some(_) => {}
+        }
+        if let Some(u) = unique {
+            if value_of(&m.data_summary, u).is_none_or(|v| v.trim().is_empty()) {
+                bad.push(format!("match {n} has no {u}: it names no {level} entity"));
+            }
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("every match at level {level}, named by its unique key"),
+            listed(bad),
+        )
+    }
+}
+
+/// DIM-16: every C-FIND match satisfies the matching keys of the request (another patient,
+/// study or series than the keys asked is not a match), for the Unique and Required keys.
+fn dim_16(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let Some(rq) = first_request(r).filter(|m| m.command.field == field::C_FIND_RQ) else {
+        return Verdict::na("not a C-FIND");
+    };
+    let keys: Vec<&(String, String)> = rq
+        .data_summary
+        .iter()
+        .filter(|(k, v)| matching::satisfies(k, v, "").is_some())
+        .collect();
+    if keys.is_empty() {
+        return Verdict::na("the request has no matching key the harness judges");
+    }
+    let level = value_of(&rq.data_summary, "QueryRetrieveLevel").unwrap_or_default();
+    let unique = matching::unique_key(level);
+    let mut bad = Vec::new();
+    for (n, m) in matches_of(r).enumerate() {
+        if undecodable(&m.data_summary).is_some() {
+            continue; // DIM-15 reports it
+        }
+        let name = unique
+            .and_then(|u| value_of(&m.data_summary, u))
+            .filter(|v| !v.trim().is_empty())
+            .map_or(format!("match {}", n + 1), |v| v.trim().to_string());
+        for (k, want) in &keys {
+            // A key missing from the identifier is DIM-05's finding.
+            let Some(got) = value_of(&m.data_summary, k) else {
+                continue;
+            };
+            if matching::satisfies(k, want, got) == Some(false) {
+                let got = if got.trim().is_empty() {
+                    "no value"
+                } else {
+                    got.trim()
+                };
+                bad.push(format!(
+                    "{name}: {k} is {got}, which does not match {}",
+                    want.trim()
+                ));
+            }
+        }
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!(
+                "every match satisfying {}",
+                keys.iter()
+                    .map(|(k, v)| format!("{k}={}", v.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            listed(bad),
+        )
+    }
+}
+
+/// The retrieve keys of a C-MOVE or C-GET identifier that each instance must agree with.
+fn retrieve_selects(rq: &MessageRecord) -> Vec<(String, Vec<String>)> {
+    [
+        "PatientID",
+        "StudyInstanceUID",
+        "SeriesInstanceUID",
+        "SOPInstanceUID",
+    ]
+    .iter()
+    .filter_map(|k| {
+        let v = value_of(&rq.data_summary, k)?.trim();
+        (!v.is_empty()).then(|| {
+            (
+                k.to_string(),
+                v.split('\\').map(|u| u.trim().to_string()).collect(),
+            )
+        })
+    })
+    .collect()
+}
+
+/// DIM-17: each instance that arrives is the one its C-STORE-RQ names (the data set's SOP Class
+/// and Instance UIDs are the command's Affected ones) and belongs to what the request selected
+/// (the retrieve identifier's patient, study, series and instances; or the series a SUT was asked
+/// to store).
+fn dim_17(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let selects = if s.expect.dimse.selects.is_empty() {
+        match first_request(r) {
+            Some(m) if matches!(m.command.field, field::C_MOVE_RQ | field::C_GET_RQ) => {
+                retrieve_selects(m)
+            }
+            _ => Vec::new(),
+        }
+    } else {
+        s.expect.dimse.selects.clone()
+    };
+    let mut n = 0usize;
+    let mut bad = Vec::new();
+    for m in stores(r, s.followups) {
+        n += 1;
+        let named = m
+            .command
+            .affected_sop_instance
+            .as_deref()
+            .unwrap_or("(none)");
+        let sm = &m.data_summary;
+        if let Some(why) = undecodable(sm) {
+            bad.push(format!("{named}: its data set cannot be read ({why})"));
+            continue;
+        }
+        if let Some(ds) = value_of(sm, "SOPInstanceUID") {
+            if ds != named {
+                bad.push(format!(
+                    "the C-STORE-RQ names {named} but carries the data set of {ds}"
+                ));
+            }
+        }
+        if let (Some(ds), Some(cmd)) = (
+            value_of(sm, "SOPClassUID"),
+            m.command.affected_sop_class.as_deref(),
+        ) {
+            if ds != cmd {
+                bad.push(format!(
+                    "{named}: the C-STORE-RQ names SOP Class {cmd}, the data set {ds}"
+                ));
+            }
+        }
+        for (k, accepted) in &selects {
+            if let Some(v) = value_of(sm, k) {
+                if !accepted.iter().any(|a| a == v) {
+                    bad.push(format!(
+                        "{named} is of {k} {}, not {}",
+                        if v.is_empty() { "(none)" } else { v },
+                        accepted.join(" or ")
+                    ));
+                }
+            }
+        }
+    }
+    if n == 0 {
+        return Verdict::na("no instance arrived");
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "every instance the one its C-STORE-RQ names, of what the request selected",
+            listed(bad),
+        )
+    }
+}
+
+/// DIM-18: the C-STORE sub-operations of a C-MOVE carry its Move Originator AE Title (the calling
+/// AE of the C-MOVE) and Move Originator Message ID (the C-MOVE-RQ's Message ID). The sub-operations
+/// are the C-STOREs the SUT sent the harness during the move, found without these fields.
+fn dim_18(s: &Subject<'_>) -> Verdict {
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let Some(rq) = first_request(r).filter(|m| m.command.field == field::C_MOVE_RQ) else {
+        return Verdict::na("not a C-MOVE");
+    };
+    let Some(id) = rq.command.message_id else {
+        return Verdict::na("the C-MOVE-RQ has no Message ID");
+    };
+    let want_ae = r.calling_ae.trim_matches([' ', '\0']);
+    let mut n = 0usize;
+    let mut bad = Vec::new();
+    for f in s.followups {
+        let Some(rec) = f.dimse.as_deref() else {
+            continue;
+        };
+        let from = rec.calling_ae.trim_matches([' ', '\0']);
+        for m in rec.received(field::C_STORE_RQ) {
+            n += 1;
+            let c = &m.command;
+            match c
+                .move_originator_ae
+                .as_deref()
+                .map(|a| a.trim_matches([' ', '\0']))
+            {
+                None => bad.push(format!(
+                    "sub-operations from {from} carry no Move Originator Application Entity Title"
+                )),
+                Some(a) if a != want_ae => bad.push(format!(
+                    "sub-operations from {from} name Move Originator AE Title {a}, not {want_ae}"
+                )),
+                Some(_) => {}
+            }
+            match c.move_originator_id {
+                None => bad.push(format!(
+                    "sub-operations from {from} carry no Move Originator Message ID"
+                )),
+                Some(got) if got != id => bad.push(format!(
+                    "sub-operations from {from} name Move Originator Message ID {got}, not {id}"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    if n == 0 {
+        return Verdict::na("no sub-operation arrived");
+    }
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!(
+                "Move Originator AE Title {want_ae} and Message ID {id} on every sub-operation"
+            ),
+            listed(bad),
         )
     }
 }
@@ -754,7 +1181,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-12",
-        requirement: "DICOM PS3.4 §B.2.3 (C-STORE status)",
+        requirement: "DICOM PS3.4 §B.2.3 (C-STORE status); PS3.7 §C.5.8 (0111 Duplicate SOP Instance, for an instance already held)",
         level: Level::Shall,
         actor: "Storage SCP",
         title: "Each C-STORE is answered with success or a warning for that instance",
@@ -777,7 +1204,43 @@ pub static CHECKS: &[Check] = &[
         title: "A presentation context for a SOP class the SCP does not support is refused",
         eval: dim_14,
     },
+    Check {
+        id: "DIM-15",
+        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key",
+        eval: dim_15,
+    },
+    Check {
+        id: "DIM-16",
+        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching), §C.4.1.3.1 (a response for each entity that matches every key)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP",
+        title: "Every C-FIND match satisfies the unique and required keys asked (no other patient, study or series)",
+        eval: dim_16,
+    },
+    Check {
+        id: "DIM-17",
+        requirement: "DICOM PS3.4 §C.4.2.3.1, §C.4.3.3.1 (sub-operations for the SOP Instances the Identifier selects); PS3.7 §9.1.1.1 (Affected SOP Class and Instance UID of the SOP Instance stored)",
+        level: Level::Shall,
+        actor: "Query/Retrieve SCP; Storage SCU",
+        title: "Each instance delivered is the one its C-STORE-RQ names, of the patient, study and series asked",
+        eval: dim_17,
+    },
+    Check {
+        id: "DIM-18",
+        requirement: "DICOM PS3.7 §9.1.1.1 and Table 9.1-1 (Move Originator Application Entity Title and Message ID of a C-STORE that is a C-MOVE sub-operation; a user option, U); PS3.4 §C.4.2.3",
+        // A user option: a SCP that leaves the fields out breaks nothing the standard requires,
+        // but the destination cannot tell which C-MOVE an instance belongs to.
+        level: Level::Should,
+        actor: "Query/Retrieve SCP",
+        title: "The C-STORE sub-operations of a C-MOVE name it: Move Originator AE Title and Message ID",
+        eval: dim_18,
+    },
 ];
+
+mod matching;
 
 #[cfg(test)]
 mod tests;

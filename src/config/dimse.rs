@@ -7,6 +7,9 @@
 //! called_ae = "ORTHANC"        # the SUT's AE title
 //! calling_ae = "IHE_HARNESS"   # the harness's AE title
 //! move_destination = "IHE_HARNESS"   # the AE title the SUT knows for the harness's Storage SCP
+//! timeout_ms = 300000          # one whole operation, association to release
+//! max_dataset_bytes = 1073741824   # the largest instance accepted (identifiers: 4 MiB)
+//! max_responses = 20000        # the most messages read for one request
 //! ```
 //! The harness's own SCP (the C-MOVE destination, and the SCP a modality SUT stores to) listens on
 //! `[simulator] dimse_bind` with AE title `[simulator] ae_title`.
@@ -44,6 +47,8 @@ pub struct Dimse {
     pub read_timeout: Duration,
     /// The maximum PDU length the harness announces.
     pub max_pdu: u32,
+    /// The whole-operation time limit, the largest data set and the most messages accepted.
+    pub limits: crate::dimse::association::Limits,
 }
 
 impl Dimse {
@@ -58,6 +63,7 @@ impl Dimse {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(15),
             max_pdu: DEFAULT_MAX_PDU,
+            limits: crate::dimse::association::Limits::default(),
         }
     }
 }
@@ -72,6 +78,9 @@ pub(super) struct RawDimse {
     connect_timeout_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     max_pdu: Option<u32>,
+    timeout_ms: Option<u64>,
+    max_dataset_bytes: Option<u64>,
+    max_responses: Option<usize>,
 }
 
 /// AE titles: 1 to 16 characters of the default repertoire, no backslash or control characters
@@ -120,6 +129,19 @@ pub(super) fn resolve(d: RawDimse, path: &Path) -> Result<Dimse, ConfigError> {
             "must be 0 (unlimited) or at least 4096",
         ));
     }
+    let defaults = crate::dimse::association::Limits::default();
+    let limits = crate::dimse::association::Limits {
+        timeout: d.timeout_ms.map_or(defaults.timeout, Duration::from_millis),
+        max_data_set: d.max_dataset_bytes.unwrap_or(defaults.max_data_set),
+        max_messages: d.max_responses.unwrap_or(defaults.max_messages),
+    };
+    if limits.timeout.is_zero() || limits.max_data_set == 0 || limits.max_messages == 0 {
+        return Err(invalid(
+            path,
+            "dimse",
+            "timeout_ms, max_dataset_bytes and max_responses must be greater than 0",
+        ));
+    }
     Ok(Dimse {
         host,
         port,
@@ -129,6 +151,7 @@ pub(super) fn resolve(d: RawDimse, path: &Path) -> Result<Dimse, ConfigError> {
         connect_timeout,
         read_timeout,
         max_pdu,
+        limits,
     })
 }
 
@@ -151,6 +174,20 @@ mod tests {
         assert_eq!(d.calling_ae, "IHE_HARNESS");
         assert_eq!(d.move_destination, "IHE_HARNESS");
         assert_eq!(d.read_timeout, Duration::from_secs(15));
+        assert_eq!(d.limits, crate::dimse::association::Limits::default());
+        let limited = parse(
+            "[dimse]\nhost = \"pacs\"\nport = 104\ncalled_ae = \"PACS\"\ntimeout_ms = 2000\nmax_dataset_bytes = 1000\nmax_responses = 7\n",
+        )
+        .unwrap();
+        let l = limited.dimse.unwrap().limits;
+        assert_eq!(
+            (l.timeout, l.max_data_set, l.max_messages),
+            (Duration::from_secs(2), 1000, 7)
+        );
+        assert!(
+            parse("[dimse]\nhost = \"h\"\nport = 104\ncalled_ae = \"A\"\nmax_responses = 0\n")
+                .is_err()
+        );
         assert_eq!(
             c.simulator.dimse_bind,
             Some("0.0.0.0:11114".parse().unwrap())

@@ -45,6 +45,32 @@ pub struct Peer {
     /// Maximum PDU length the harness announces (PS3.8 §D.1), kept within 1018 and
     /// `dicom-ul`'s maximum.
     pub max_pdu: u32,
+    /// What the harness accepts from the peer in one operation.
+    pub limits: Limits,
+}
+
+/// Bounds on one operation with a peer, so that a hostile or broken answer ends within the time
+/// limit with bounded memory: an endless data set, endless pending responses, a slow drip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest one whole operation may take, from the connection to the release.
+    pub timeout: Duration,
+    /// The largest data set of an instance accepted (identifiers: see
+    /// [`MAX_IDENTIFIER`](crate::dimse::message::MAX_IDENTIFIER)).
+    pub max_data_set: u64,
+    /// The most messages read for one request (responses and C-GET sub-operations).
+    pub max_messages: usize,
+}
+
+impl Default for Limits {
+    /// 5 minutes, 1 GiB, 20 000 messages.
+    fn default() -> Limits {
+        Limits {
+            timeout: Duration::from_secs(300),
+            max_data_set: crate::dimse::message::DEFAULT_MAX_DATA_SET,
+            max_messages: 20_000,
+        }
+    }
 }
 
 impl Peer {
@@ -182,6 +208,17 @@ pub fn rejection(rj: &AssociationRJ) -> Rejection {
     }
 }
 
+/// The source (and reason) of an A-ABORT in words (PS3.8 §9.3.8).
+fn abort_source(source: &AbortRQSource) -> String {
+    match source {
+        AbortRQSource::ServiceUser => "source: service-user".into(),
+        AbortRQSource::Reserved => "source: reserved".into(),
+        AbortRQSource::ServiceProvider(reason) => {
+            format!("source: service-provider, reason {}", reason.clone() as u8)
+        }
+    }
+}
+
 /// Sort a `dicom-ul` error from the negotiation into verdicts and failures.
 fn classify(e: UlError, address: &str) -> AssociationError {
     let chain = error_chain(&e);
@@ -202,7 +239,8 @@ fn classify(e: UlError, address: &str) -> AssociationError {
         }
         UlError::UnexpectedPdu { pdu, .. } => match *pdu {
             Pdu::AbortRQ { source } => AssociationError::Aborted(format!(
-                "{address} answered the A-ASSOCIATE-RQ with A-ABORT ({source:?})"
+                "{address} answered the A-ASSOCIATE-RQ with A-ABORT ({})",
+                abort_source(&source)
             )),
             other => AssociationError::Violation(format!(
                 "{address} answered the A-ASSOCIATE-RQ with {}",
@@ -364,7 +402,10 @@ pub async fn close(mut assoc: AsyncClientAssociation<TcpStream>, record: &mut Di
             }
             Ok(Ok(Pdu::PData { .. })) => skipped += 1,
             Ok(Ok(Pdu::AbortRQ { source })) => {
-                record.ended = format!("aborted by the peer during release ({source:?})");
+                record.ended = format!(
+                    "aborted by the peer during release ({})",
+                    abort_source(&source)
+                );
                 return;
             }
             Ok(Ok(other)) => {
@@ -469,6 +510,7 @@ mod tests {
             connect_timeout: Duration::from_secs(2),
             read_timeout: Duration::from_secs(2),
             max_pdu: 16384,
+            limits: Limits::default(),
         };
         let mut rec = DimseRecord::default();
         let ctx = vec![(

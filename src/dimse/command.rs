@@ -73,6 +73,8 @@ pub mod status {
     pub const UNABLE_TO_PROCESS: u16 = 0xC000;
     /// Out of resources: unable to perform sub-operations.
     pub const OUT_OF_RESOURCES_SUB_OPERATIONS: u16 = 0xA702;
+    /// Duplicate SOP Instance (PS3.7 §C.5.8).
+    pub const DUPLICATE_SOP_INSTANCE: u16 = 0x0111;
 
     /// True for the pending statuses FF00 and FF01.
     pub fn is_pending(s: u16) -> bool {

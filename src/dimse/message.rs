@@ -41,6 +41,10 @@ pub enum DimseError {
     /// The peer asked to release the association.
     #[error("the peer asked to release the association (A-RELEASE-RQ)")]
     ReleaseRequested,
+    /// The operation's deadline passed (the peer kept sending, or kept the harness waiting, for
+    /// longer than the whole operation may take).
+    #[error("the operation did not end within its time limit")]
+    Deadline,
     /// The peer broke the DIMSE protocol (fragments out of order, a bad command set).
     #[error("protocol violation: {0}")]
     Protocol(String),
@@ -261,7 +265,15 @@ where
     Ok(stats)
 }
 
-/// Where received data sets go.
+/// The largest identifier (a C-FIND, C-MOVE or C-GET response data set) accepted whatever the
+/// data set limit: an identifier holds the keys asked for, and a final C-MOVE/C-GET response's
+/// Failed SOP Instance UID List of tens of thousands of UIDs stays far below it.
+pub const MAX_IDENTIFIER: u64 = 4 * 1024 * 1024;
+
+/// The default largest data set accepted (an instance, C-STORE-RQ).
+pub const DEFAULT_MAX_DATA_SET: u64 = 1024 * 1024 * 1024;
+
+/// Where received data sets go, and how much a peer may send.
 #[derive(Debug, Clone)]
 pub struct ReceiveOptions {
     /// The longest wait for one PDU.
@@ -270,42 +282,58 @@ pub struct ReceiveOptions {
     pub max_in_memory: usize,
     /// Folder for spilled data sets.
     pub spool: PathBuf,
+    /// The largest data set of a C-STORE-RQ accepted; other data sets (identifiers) are held to
+    /// the smaller of this and [`MAX_IDENTIFIER`]. Past it the message is a protocol violation of
+    /// the peer: a data set that does not end (PS3.8 §9.3.5: its last fragment is flagged).
+    pub max_data_set: u64,
+    /// When the whole operation must have ended: no PDU is awaited past it.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl ReceiveOptions {
-    /// In memory up to 16 MiB, spilled to the system's temporary folder beyond.
+    /// In memory up to 16 MiB, spilled to the system's temporary folder beyond, up to
+    /// [`DEFAULT_MAX_DATA_SET`]; no deadline.
     pub fn new(read_timeout: Duration) -> ReceiveOptions {
         ReceiveOptions {
             read_timeout,
             max_in_memory: 16 * 1024 * 1024,
             spool: std::env::temp_dir(),
+            max_data_set: DEFAULT_MAX_DATA_SET,
+            deadline: None,
         }
     }
 }
 
 enum Sink {
     Memory(Vec<u8>),
-    File(std::fs::File, PathBuf, u64),
+    /// A spill file, removed when the sink is dropped unless [`Sink::finish`] keeps it.
+    File(tempfile::NamedTempFile, u64),
 }
 
 impl Sink {
+    fn len(&self) -> u64 {
+        match self {
+            Sink::Memory(v) => v.len() as u64,
+            Sink::File(_, size) => *size,
+        }
+    }
+
     fn write(&mut self, data: &[u8], opts: &ReceiveOptions) -> Result<(), DimseError> {
         match self {
             Sink::Memory(v) => {
                 if v.len() + data.len() > opts.max_in_memory {
-                    let f = tempfile::Builder::new()
+                    let mut f = tempfile::Builder::new()
                         .prefix("ihe-harness-dimse-")
                         .tempfile_in(&opts.spool)?;
-                    let (mut file, path) = f.keep().map_err(|e| DimseError::Io(e.error))?;
-                    file.write_all(v)?;
-                    file.write_all(data)?;
+                    f.write_all(v)?;
+                    f.write_all(data)?;
                     let size = (v.len() + data.len()) as u64;
-                    *self = Sink::File(file, path, size);
+                    *self = Sink::File(f, size);
                 } else {
                     v.extend_from_slice(data);
                 }
             }
-            Sink::File(f, _, size) => {
+            Sink::File(f, size) => {
                 f.write_all(data)?;
                 *size += data.len() as u64;
             }
@@ -313,10 +341,13 @@ impl Sink {
         Ok(())
     }
 
-    fn finish(self) -> DataSet {
+    fn finish(self) -> Result<DataSet, DimseError> {
         match self {
-            Sink::Memory(v) => DataSet::Memory(v),
-            Sink::File(_, path, size) => DataSet::File { path, size },
+            Sink::Memory(v) => Ok(DataSet::Memory(v)),
+            Sink::File(f, size) => {
+                let (_, path) = f.keep().map_err(|e| DimseError::Io(e.error))?;
+                Ok(DataSet::File { path, size })
+            }
         }
     }
 }
@@ -335,13 +366,21 @@ where
     let mut hasher = sha2::Sha256::new();
     let mut pdus = 0u32;
     let mut largest = 0u32;
+    let mut limit = opts.max_data_set.min(MAX_IDENTIFIER);
     loop {
-        let pdu =
-            match tokio::time::timeout(opts.read_timeout, AsyncAssociation::receive(assoc)).await {
-                Err(_) => return Err(DimseError::Timeout(opts.read_timeout.as_millis())),
-                Ok(Err(e)) => return Err(DimseError::Ul(super::association::error_chain(&e))),
-                Ok(Ok(p)) => p,
-            };
+        // Each PDU within the read timeout, and none past the operation's deadline.
+        let now = tokio::time::Instant::now();
+        let wait = match opts.deadline {
+            Some(d) if d <= now => return Err(DimseError::Deadline),
+            Some(d) => opts.read_timeout.min(d - now),
+            None => opts.read_timeout,
+        };
+        let pdu = match tokio::time::timeout(wait, AsyncAssociation::receive(assoc)).await {
+            Err(_) if wait < opts.read_timeout => return Err(DimseError::Deadline),
+            Err(_) => return Err(DimseError::Timeout(opts.read_timeout.as_millis())),
+            Ok(Err(e)) => return Err(DimseError::Ul(super::association::error_chain(&e))),
+            Ok(Ok(p)) => p,
+        };
         let items = match pdu {
             Pdu::PData { data } => data,
             Pdu::AbortRQ { .. } => return Err(DimseError::Aborted),
@@ -397,6 +436,9 @@ where
                                 elapsed: t0.elapsed(),
                             });
                         }
+                        if c.field == super::command::field::C_STORE_RQ {
+                            limit = opts.max_data_set;
+                        }
                         command = Some(c);
                         sink = Some(Sink::Memory(Vec::new()));
                     }
@@ -407,10 +449,20 @@ where
                             "data fragment before the command set was complete, or for a command without a data set".into(),
                         ));
                     };
+                    if s.len().saturating_add(item.data.len() as u64) > limit {
+                        return Err(DimseError::Protocol(format!(
+                            "the data set of the {} grew past {limit} bytes without its last fragment \
+                             (the harness's limit; [dimse] max_dataset_bytes for instances)",
+                            command.as_ref().map_or("message", |c| c.name())
+                        )));
+                    }
                     hasher.update(&item.data);
                     s.write(&item.data, opts)?;
                     if item.is_last {
-                        let data = sink.take().map(Sink::finish);
+                        let data = match sink.take() {
+                            Some(s) => Some(s.finish()?),
+                            None => None,
+                        };
                         let command = command.take().ok_or_else(|| {
                             DimseError::Protocol("data set without a command".into())
                         })?;

@@ -130,6 +130,11 @@ pub struct DimseRecord {
     pub ended: String,
     /// The DCMTK command line that repeats the exchange.
     pub dcmtk: String,
+    /// Files the command line needs that live only as long as the run (re-identified copies the
+    /// harness made), as (file name, bytes): the evidence folder keeps them in `NN-files/`, which
+    /// the command line names as `@files/NAME`.
+    #[serde(skip)]
+    pub attachments: Vec<(String, bytes::Bytes)>,
 }
 
 impl DimseRecord {

@@ -341,7 +341,7 @@ impl SubAssociation {
         &mut self,
         inst: &Arc<Instance>,
         originator_ae: &str,
-        originator_id: u16,
+        originator_id: Option<u16>,
     ) -> SubResult {
         let result = self.try_store(inst, originator_ae, originator_id).await;
         if let SubResult::Failed(_) = &result {
@@ -356,7 +356,7 @@ impl SubAssociation {
         &mut self,
         inst: &Arc<Instance>,
         originator_ae: &str,
-        originator_id: u16,
+        originator_id: Option<u16>,
     ) -> SubResult {
         if let Some(b) = &self.broken {
             return SubResult::Failed(b.clone());
@@ -373,7 +373,7 @@ impl SubAssociation {
         let mut cmd = Command::request(field::C_STORE_RQ, &inst.sop_class, id, true);
         cmd.affected_sop_instance = Some(inst.sop_uid.clone());
         cmd.move_originator_ae = Some(originator_ae.to_string());
-        cmd.move_originator_id = Some(originator_id);
+        cmd.move_originator_id = originator_id;
         let Some(assoc) = self.assoc.as_mut() else {
             return SubResult::Failed("the association is closed".into());
         };

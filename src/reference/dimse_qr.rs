@@ -295,7 +295,7 @@ fn level_of(model: Model, obj: &InMemDicomObject) -> Result<Level, Refusal> {
     };
     let v = text_of(e);
     let Some(level) = Level::parse(&v) else {
-        return refuse(format!("Query/Retrieve Level {v:?} is not a level"));
+        return refuse(format!("Query/Retrieve Level `{v}` is not a level"));
     };
     if !model.levels().contains(&level) {
         return refuse(format!(
@@ -693,7 +693,7 @@ pub fn parse_retrieve(model: Model, obj: &InMemDicomObject) -> Result<RetrieveQu
     for (l, vs) in &keys {
         if *l != Level::Patient {
             if let Some(bad) = vs.iter().find(|v| !is_valid_uid(v)) {
-                return refuse(format!("{bad:?} is not a UID"));
+                return refuse(format!("`{bad}` is not a UID"));
             }
         }
     }
@@ -817,16 +817,49 @@ pub(crate) async fn find(
     };
     let answers: Result<Vec<(Vec<u8>, dimse_scp::Summary)>, String> = {
         let archive = s.state.archive();
-        find_matches(
+        let mut found = find_matches(
             &archive,
             &q,
             &s.config.ae_title,
             s.state.has(Fault::DimseFindExtraKeys),
             s.state.has(Fault::DimseFindIgnoresMatching),
-        )
-        .iter()
-        .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))
-        .collect()
+        );
+        if s.state.has(Fault::DimseFindWrongLevel) {
+            let other = match q.level {
+                Level::Patient | Level::Series => Level::Study,
+                Level::Study | Level::Image => Level::Series,
+            };
+            for o in &mut found {
+                o.put(DataElement::new(
+                    tags::QUERY_RETRIEVE_LEVEL,
+                    VR::CS,
+                    PrimitiveValue::from(other.keyword()),
+                ));
+            }
+        }
+        if s.state.has(Fault::DimseFindWrongStudy) && q.level >= Level::Series {
+            for o in &mut found {
+                let own = o
+                    .get(tags::STUDY_INSTANCE_UID)
+                    .map(text_of)
+                    .unwrap_or_default();
+                let other = archive
+                    .sorted_studies()
+                    .into_iter()
+                    .find(|(u, _)| **u != own);
+                if let (false, Some((uid, _))) = (own.is_empty(), other) {
+                    o.put(DataElement::new(
+                        tags::STUDY_INSTANCE_UID,
+                        VR::UI,
+                        PrimitiveValue::from(uid.as_str()),
+                    ));
+                }
+            }
+        }
+        found
+            .iter()
+            .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))
+            .collect()
     };
     let answers = match answers {
         Ok(a) => a,
@@ -997,7 +1030,7 @@ pub(crate) async fn retrieve(
             None => {
                 let r = Refusal {
                     status: status::MOVE_DESTINATION_UNKNOWN,
-                    comment: format!("move destination {destination:?} is unknown")
+                    comment: format!("move destination `{destination}` is unknown")
                         .chars()
                         .take(64)
                         .collect(),
@@ -1072,16 +1105,47 @@ pub(crate) async fn retrieve(
             }
         }
     }
-    let originator = s.calling_ae().to_string();
+    // The own-originator fault names the SCP itself as Move Originator, without a Message ID.
+    let (originator, originator_id) = if s.state.has(Fault::DimseMoveOwnOriginator) {
+        (s.config.ae_title.clone(), None)
+    } else {
+        (s.calling_ae().to_string(), Some(message_id))
+    };
     let mut cancelled = false;
     for (i, inst) in instances.iter().enumerate() {
         if s.cancel_requested(message_id).await? {
             cancelled = true;
             break;
         }
+        if get && i == 1 && s.state.has(Fault::DimseGetAbortMidway) {
+            return Err(s
+                .abort_association("after the first C-GET sub-operation")
+                .await);
+        }
         let result = match sub.as_mut() {
-            Some(sub) => sub.store(inst, &originator, message_id).await,
-            None => get_store(s, inst, message_id, &mut cancelled).await?,
+            Some(sub) => sub.store(inst, &originator, originator_id).await,
+            None => {
+                // The mislabelled-instance fault sends another study's data set in place of the
+                // first match, under the first match's UID.
+                let data = if i == 0 && s.state.has(Fault::DimseGetMislabelledInstance) {
+                    let archive = s.state.archive();
+                    let same_class: Vec<_> = archive
+                        .sorted_studies()
+                        .into_iter()
+                        .flat_map(|(_, st)| st.instances())
+                        .filter(|o| o.sop_class == inst.sop_class)
+                        .collect();
+                    same_class
+                        .iter()
+                        .find(|o| o.study_uid != inst.study_uid)
+                        .or_else(|| same_class.iter().find(|o| o.series_uid != inst.series_uid))
+                        .cloned()
+                        .unwrap_or_else(|| inst.clone())
+                } else {
+                    inst.clone()
+                };
+                get_store(s, inst, &data, message_id, &mut cancelled).await?
+            }
         };
         counts.add(&result, &inst.sop_uid);
         let remaining = total.saturating_sub(u16::try_from(i + 1).unwrap_or(u16::MAX));
@@ -1158,6 +1222,7 @@ async fn final_counts(
 async fn get_store(
     s: &mut Session,
     inst: &Arc<Instance>,
+    data: &Arc<Instance>,
     get_id: u16,
     cancelled: &mut bool,
 ) -> Result<SubResult, DimseError> {
@@ -1166,7 +1231,7 @@ async fn get_store(
         .into_iter()
         .filter(|c| s.requestor_is_scp(&c.abstract_syntax))
         .collect();
-    let i = inst.clone();
+    let i = data.clone();
     let payload = match tokio::task::spawn_blocking(move || dimse_move::plan(&i, &contexts)).await {
         Ok(Ok(p)) => p,
         Ok(Err(reason)) => return Ok(SubResult::Failed(reason)),

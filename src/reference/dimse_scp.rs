@@ -231,7 +231,7 @@ impl AccessControl for CalledAeTitle {
         called_ae_title: &str,
         _user_identity: Option<&UserIdentity>,
     ) -> Result<(), AssociationRJServiceUserReason> {
-        if self.accept_any || this_ae_title.trim() == called_ae_title.trim() {
+        if self.accept_any || ae_title(this_ae_title) == ae_title(called_ae_title) {
             Ok(())
         } else {
             Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)
@@ -257,6 +257,22 @@ impl Negotiation for StorageRoles {
                 scu: scu_role,
                 scp: scp_role,
             })
+    }
+}
+
+/// An AE title without its padding. PS3.8 §9.3.2 pads AE titles with spaces, which are not
+/// significant; some SCUs pad with NUL bytes instead, which the SCP accepts alike rather than
+/// refuse an association over padding.
+pub(crate) fn ae_title(title: &str) -> &str {
+    title.trim_matches(|c: char| c == ' ' || c == '\0')
+}
+
+/// An AE title as a message shows it: its text, and how many NUL bytes padded it, if any.
+fn shown_ae(title: &str) -> String {
+    let nuls = title.bytes().filter(|b| *b == 0).count();
+    match nuls {
+        0 => format!("`{}`", ae_title(title)),
+        n => format!("`{}` (padded with {n} NUL bytes)", ae_title(title)),
     }
 }
 
@@ -383,9 +399,12 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
         // association to record.
         return;
     }
+    // The AE titles as the peer sent them (for the reason of a refusal).
+    let mut raw_called = String::new();
     if let Peeked::Request(rq) = &peeked {
-        record.calling_ae = rq.calling_ae_title.trim().to_string();
-        record.called_ae = rq.called_ae_title.trim().to_string();
+        raw_called = rq.called_ae_title.clone();
+        record.calling_ae = ae_title(&rq.calling_ae_title).to_string();
+        record.called_ae = ae_title(&rq.called_ae_title).to_string();
         record.proposed = rq
             .presentation_contexts
             .iter()
@@ -450,10 +469,9 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
             record.negotiated = NegotiatedContext::all_of(assoc.presentation_contexts());
             record.peer_max_pdu = assoc.requestor_max_pdu_length();
             if record.calling_ae.is_empty() {
-                record.calling_ae = dicom_ul::association::Association::peer_ae_title(&assoc)
-                    .trim()
-                    .to_string();
-                record.called_ae = assoc.called_ae_title().trim().to_string();
+                record.calling_ae =
+                    ae_title(dicom_ul::association::Association::peer_ae_title(&assoc)).to_string();
+                record.called_ae = ae_title(assoc.called_ae_title()).to_string();
             }
             let recv = ReceiveOptions {
                 spool: state.spool().dir().to_path_buf(),
@@ -475,12 +493,26 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
             session.run().await;
         }
         Err(e) => {
+            // Why, in words: the refusal must be readable in the scenario that expected the
+            // association, not only as a closed connection.
             record.ended = match &e {
                 dicom_ul::association::Error::Rejected { association_rj, .. } => {
-                    record.rejection = Some(rejection_of(association_rj));
-                    "rejected".to_string()
+                    let rj = rejection_of(association_rj);
+                    let why = match (rj.source, rj.reason) {
+                        (1, 7) => format!(
+                            "the called AE title {} is not this SCP's `{}`",
+                            shown_ae(&raw_called),
+                            config.ae_title
+                        ),
+                        _ => rj.text.clone(),
+                    };
+                    record.rejection = Some(rj);
+                    format!("rejected: {why}")
                 }
-                other => format!("closed during negotiation: {other}"),
+                other => format!(
+                    "closed during negotiation: {}",
+                    crate::dimse::association::error_chain(other)
+                ),
             };
             record.dcmtk = echoscu_line(&record, local);
             let ex = dimse_exchange(ExchangeParts {
@@ -775,6 +807,22 @@ impl Session {
             if self.state.has(Fault::DimseWrongRespondedTo) {
                 cmd.responded_to = cmd.responded_to.map(|m| m.wrapping_add(1));
             }
+            if self.state.has(Fault::DimseWrongAffectedClass) {
+                cmd.affected_sop_class = Some(
+                    if cmd.affected_sop_class.as_deref() == Some(uids::VERIFICATION) {
+                        uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND
+                    } else {
+                        uids::VERIFICATION
+                    }
+                    .to_string(),
+                );
+            }
+            if cmd.field == field::C_STORE_RSP && self.state.has(Fault::DimseStoreWrongInstance) {
+                cmd.affected_sop_instance = cmd
+                    .affected_sop_instance
+                    .as_deref()
+                    .map(|u| format!("{}.1", &u[..u.len().min(62)]));
+            }
             if self.state.has(Fault::DimseWrongContext) {
                 pc_id = pc_id.wrapping_add(2);
             }
@@ -915,6 +963,13 @@ impl Session {
         )
     }
 
+    /// Abort the association on a fault (A-ABORT, service-user) and return the error that ends
+    /// its loop without a second abort.
+    pub(crate) async fn abort_association(&mut self, when: &str) -> DimseError {
+        self.abort(AbortRQSource::ServiceUser).await;
+        DimseError::Ul(format!("aborted by the SCP {when} (fault)"))
+    }
+
     async fn abort(&mut self, source: AbortRQSource) {
         let _ = AsyncAssociation::send(&mut self.assoc, &Pdu::AbortRQ { source }).await;
     }
@@ -979,6 +1034,10 @@ impl Session {
             DimseError::Timeout(ms) => {
                 self.abort(AbortRQSource::ServiceUser).await;
                 format!("timeout: no PDU within {ms} ms, aborted by the harness")
+            }
+            DimseError::Deadline => {
+                self.abort(AbortRQSource::ServiceUser).await;
+                "timeout: the association outlasted its time limit, aborted by the harness".into()
             }
             e @ (DimseError::Protocol(_) | DimseError::Command(_)) => {
                 self.abort(AbortRQSource::ServiceProvider(
@@ -1101,6 +1160,17 @@ impl Session {
                 body,
             );
             return Ok(());
+        }
+        if cmd.field == field::C_FIND_RQ && self.state.has(Fault::DimseAbortAfterFind) {
+            // The fault takes the whole C-FIND-RQ, then aborts instead of answering it.
+            self.push_operation(
+                &op,
+                "C-FIND aborted (dimse-abort-after-find fault)".into(),
+                method,
+                &Outcome::default(),
+                body,
+            );
+            return Err(self.abort_association("after a C-FIND-RQ").await);
         }
         let (operation, outcome) = match cmd.field {
             field::C_ECHO_RQ => {
@@ -1297,7 +1367,7 @@ fn spool_and_check(
             return fail(
                 status::UNABLE_TO_PROCESS,
                 format!("cannot parse the data set: {e}"),
-                Vec::new(),
+                vec![("(undecodable)".to_string(), e.to_string())],
             )
         }
     };
@@ -1400,6 +1470,14 @@ mod tests {
         assert!(strict
             .check_access("IHE_REFERENCE", "SCU", "IHE_REFERENCE ", None)
             .is_ok());
+        // Padded with NUL bytes instead of spaces, as some SCUs do.
+        assert!(strict
+            .check_access("IHE_REFERENCE", "SCU\0\0", "IHE_REFERENCE\0\0\0", None)
+            .is_ok());
+        assert_eq!(
+            shown_ae("HARNESS\0\0"),
+            "`HARNESS` (padded with 2 NUL bytes)"
+        );
         assert_eq!(
             strict.check_access("IHE_REFERENCE", "SCU", "OTHER", None),
             Err(AssociationRJServiceUserReason::CalledAETitleNotRecognized)

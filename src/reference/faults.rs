@@ -270,6 +270,28 @@ pub enum Fault {
     QidoNoPagingWarning,
     /// A rendered request accepting only image/gif is answered 406, though Table 8.7.4-1 requires GIF of a RESTful origin server for single-frame images.
     RenderedNoGif,
+    /// C-FIND response identifiers name another Query/Retrieve Level than the request's (PS3.4
+    /// C.4.1.1.3.2).
+    DimseFindWrongLevel,
+    /// Series- and image-level C-FIND identifiers carry another study's Study Instance UID than the
+    /// one asked (PS3.4 C.2.2.2, C.4.1.3.1).
+    DimseFindWrongStudy,
+    /// Responses name another Affected SOP Class UID than their request's (PS3.7 9.1: U(=)).
+    DimseWrongAffectedClass,
+    /// C-GET sends, under the Affected SOP Instance UID of the first matching instance, the data set
+    /// of an instance of another study (PS3.4 C.4.3.3; PS3.7 9.1.1.1).
+    DimseGetMislabelledInstance,
+    /// C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1).
+    DimseStoreWrongInstance,
+    /// C-MOVE sub-operations name the SCP itself as Move Originator AE Title and carry no Move
+    /// Originator Message ID (PS3.7 9.1.1.1, Table 9.1-1).
+    DimseMoveOwnOriginator,
+    /// The SCP takes a complete C-FIND-RQ, then aborts the association instead of answering it
+    /// (PS3.7 9.3: each request is answered by its response).
+    DimseAbortAfterFind,
+    /// C-GET aborts the association after its first C-STORE sub-operation, without a final
+    /// response (PS3.7 9.3; PS3.4 C.4.3.3).
+    DimseGetAbortMidway,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -407,6 +429,14 @@ impl Fault {
         Fault::QidoEndless,
         Fault::QidoNoPagingWarning,
         Fault::RenderedNoGif,
+        Fault::DimseFindWrongLevel,
+        Fault::DimseFindWrongStudy,
+        Fault::DimseWrongAffectedClass,
+        Fault::DimseGetMislabelledInstance,
+        Fault::DimseStoreWrongInstance,
+        Fault::DimseMoveOwnOriginator,
+        Fault::DimseAbortAfterFind,
+        Fault::DimseGetAbortMidway,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -534,6 +564,14 @@ impl Fault {
             Fault::QidoEndless => "qido-endless",
             Fault::QidoNoPagingWarning => "qido-no-paging-warning",
             Fault::RenderedNoGif => "rendered-no-gif",
+            Fault::DimseFindWrongLevel => "dimse-find-wrong-level",
+            Fault::DimseFindWrongStudy => "dimse-find-wrong-study",
+            Fault::DimseWrongAffectedClass => "dimse-wrong-affected-class",
+            Fault::DimseGetMislabelledInstance => "dimse-get-mislabelled-instance",
+            Fault::DimseStoreWrongInstance => "dimse-store-wrong-instance",
+            Fault::DimseMoveOwnOriginator => "dimse-move-own-originator",
+            Fault::DimseAbortAfterFind => "dimse-abort-after-find",
+            Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
         }
     }
 
@@ -700,6 +738,14 @@ impl Fault {
             Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
             Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
             Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
+            Fault::DimseFindWrongLevel => "C-FIND response identifiers name another Query/Retrieve Level than the request's (PS3.4 C.4.1.1.3.2)",
+            Fault::DimseFindWrongStudy => "series- and image-level C-FIND identifiers carry another study's Study Instance UID than the one asked (PS3.4 C.2.2.2)",
+            Fault::DimseWrongAffectedClass => "responses name another Affected SOP Class UID than their request's (PS3.7 9.1)",
+            Fault::DimseGetMislabelledInstance => "C-GET sends the data set of an instance of another study under the UID of a matching one (PS3.4 C.4.3.3)",
+            Fault::DimseStoreWrongInstance => "C-STORE responses name another Affected SOP Instance UID than their request's (PS3.7 9.1.1)",
+            Fault::DimseMoveOwnOriginator => "C-MOVE sub-operations name the SCP itself as Move Originator and carry no Move Originator Message ID (PS3.7 9.1.1.1)",
+            Fault::DimseAbortAfterFind => "the DIMSE SCP aborts the association after a complete C-FIND-RQ instead of answering it (PS3.7 9.3)",
+            Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
         }
     }
 }

@@ -122,6 +122,25 @@ impl EvidenceWriter {
                     }
                 }
             }
+            // Files a DIMSE command line sends that lived only during the run.
+            if let Some(d) = ex.dimse.as_deref().filter(|d| !d.attachments.is_empty()) {
+                let folder = sdir.join(format!("{stem}-files"));
+                std::fs::create_dir_all(&folder).map_err(|source| ReportError::Write {
+                    path: folder.clone(),
+                    source,
+                })?;
+                for (name, bytes) in &d.attachments {
+                    // A plain file name: the harness's own, but never a path.
+                    let name: String = name
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+                        .collect::<String>()
+                        .trim_start_matches('.')
+                        .to_string();
+                    write_file(&folder.join(&name), bytes)?;
+                    paths.push(format!("{rel}/{stem}-files/{name}"));
+                }
+            }
             let json = serde_json::to_vec_pretty(&record).map_err(|e| ReportError::Serialize {
                 what: "exchange",
                 message: e.to_string(),
@@ -239,7 +258,8 @@ fn annotate(record: &mut Value, pointer: &str, kept: &Kept) {
 fn repro_entry(ex: &Exchange, stem: &str, request: &Kept) -> String {
     let mut line = ex
         .repro
-        .replace("-o response.body", &format!("-o {stem}-response.replay"));
+        .replace("-o response.body", &format!("-o {stem}-response.replay"))
+        .replace("@files/", &format!("{stem}-files/"));
     let mut out = format!("\n# #{} {} {}\n", ex.seq, ex.transaction, ex.operation);
     match &request.file {
         Some(f) if f.ends_with(".body") => {

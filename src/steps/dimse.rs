@@ -15,12 +15,14 @@ use dicom_dictionary_std::tags;
 use super::{
     harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
 };
-use crate::actors::dimse_scu::{DimseScu, QueryModel};
+use crate::actors::dimse_scu::{DimseScu, QueryModel, StoreFile};
 use crate::checks::dimse::DimseExpect;
 use crate::checks::{Expect, Finding};
 use crate::config::TestDataMode;
 use crate::model::fixtures::FixtureInstance;
 use crate::world::HarnessWorld;
+
+mod inbound;
 
 /// A Patient ID no archive holds.
 const UNKNOWN_PATIENT: &str = "NOBODY-0000";
@@ -47,69 +49,123 @@ fn dataset_sha256(path: &std::path::Path) -> Option<String> {
     Some(hex::encode(sha2::Sha256::digest(&bytes[offset..])))
 }
 
-/// The data set digests of each instance: as stored, and of its Explicit VR Little Endian copy.
+/// The data set digests of each instance, by transfer syntax: as stored, and of its Explicit VR
+/// Little Endian copy.
 fn expected_instances(
     world: &HarnessWorld,
     insts: &[FixtureInstance],
-) -> BTreeMap<String, Vec<String>> {
+) -> BTreeMap<String, Vec<(String, String)>> {
     insts
         .iter()
         .map(|i| {
-            let mut v: Vec<String> = dataset_sha256(&world.ctx.fixtures.file(i))
+            let mut v: Vec<(String, String)> = dataset_sha256(&world.ctx.fixtures.file(i))
+                .map(|h| (i.transfer_syntax.clone(), h))
                 .into_iter()
                 .collect();
             if let Some(ele) = &i.ele_path {
-                v.extend(dataset_sha256(&world.ctx.fixtures.dir.join(ele)));
+                v.extend(
+                    dataset_sha256(&world.ctx.fixtures.dir.join(ele))
+                        .map(|h| (crate::actors::dimse_scu::EXPLICIT_VR_LE.to_string(), h)),
+                );
             }
             (i.sop_uid.clone(), v)
         })
         .collect()
 }
 
-/// The inbound C-STORE operations recorded by the harness's SCP after `mark` that satisfy `keep`.
-fn stores_since(
-    world: &HarnessWorld,
-    mark: usize,
-    keep: &dyn Fn(
-        &crate::evidence::dimse::MessageRecord,
-        &crate::evidence::dimse::DimseRecord,
-    ) -> bool,
-) -> Vec<crate::evidence::Exchange> {
-    let Some(sim) = world.ctx.simulator.clone() else {
-        return Vec::new();
-    };
-    let mut got = Vec::new();
-    let mut i = mark;
-    while let Some(ex) = sim.inbox.get(i) {
-        i += 1;
-        if ex.transaction != "DIMSE" || ex.request.method != "C-STORE-RQ" {
-            continue;
-        }
-        let Some(r) = ex.dimse.as_deref() else {
-            continue;
-        };
-        let ok = r
-            .received(crate::dimse::command::field::C_STORE_RQ)
-            .any(|m| keep(m, r));
-        if ok {
-            got.push(ex);
-        }
-    }
-    got
-}
-
+/// Record the exchange of a When step with what it must satisfy. When the SUT cut the operation
+/// short (it closed or aborted the association, a Fail of PEER-01 that ends the scenario), the
+/// instances that had already arrived are judged first: what can still be judged is.
 fn record_dimse(
     world: &mut HarnessWorld,
-    ex: crate::evidence::Exchange,
+    mut ex: crate::evidence::Exchange,
     x: DimseExpect,
 ) -> StepResult {
-    let idx = record(world, ex)?;
-    world.dimse.last = Some(idx);
+    if x.rejection.is_none() {
+        rejection_as_failure(&mut ex);
+    }
     world.dimse.expect = Expect {
         dimse: x,
         ..Expect::default()
     };
-    Ok(())
+    let arrivals = ex.dimse.as_deref().is_some_and(|r| {
+        r.received(crate::dimse::command::field::C_STORE_RQ)
+            .next()
+            .is_some()
+    }) || !world.dimse.followups.is_empty();
+    let cut_short = ex.failure.is_some() && arrivals;
+    match record(world, ex) {
+        Ok(idx) => {
+            world.dimse.last = Some(idx);
+            Ok(())
+        }
+        Err(e) => {
+            if cut_short {
+                let idx = world.evidence.exchanges().len().saturating_sub(1);
+                world.dimse.last = Some(idx);
+                judge_what_arrived(world, idx);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
+/// told the harness's calling AE title, or the profile names another called AE title, or the SUT
+/// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
+fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
+    if ex.failure.is_some() {
+        return;
+    }
+    let Some(r) = ex.dimse.as_deref() else {
+        return;
+    };
+    let Some(rj) = &r.rejection else {
+        return;
+    };
+    let hint = match (rj.source, rj.reason) {
+        (1, 3) => format!(
+            "the SUT does not know the harness's calling AE title {} ([dimse] calling_ae)",
+            r.calling_ae
+        ),
+        (1, 7) => format!(
+            "the SUT's AE title is not {} ([dimse] called_ae)",
+            r.called_ae
+        ),
+        _ => "see the SUT's log for why".to_string(),
+    };
+    let message = format!(
+        "{} rejected the association: A-ASSOCIATE-RJ result {}, source {}, reason {} ({}); {hint}",
+        ex.request.url, rj.result, rj.source, rj.reason, rj.text
+    );
+    ex.failure = Some(crate::evidence::TransportFailure {
+        kind: "rejected".into(),
+        message,
+    });
+}
+
+/// Judge the instances that arrived before an operation was cut short: each is the one its
+/// C-STORE-RQ names, of the target, and identical to the source (DIM-17, DIM-08; with no final
+/// status, DIM-08 does not require the missing ones).
+fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
+    let Some(mut ex) = world.evidence.get(idx).cloned() else {
+        return;
+    };
+    // The failure is PEER-01's finding; the record up to it is still the SUT's answer.
+    ex.failure = None;
+    let expect = world.dimse.expect.clone();
+    let followups = world.dimse.followups.clone();
+    let subject = crate::checks::Subject {
+        exchange: &ex,
+        expect: &expect,
+        strict: world.ctx.config.strict,
+        followups: &followups,
+    };
+    for id in ["DIM-17", "DIM-08"] {
+        if let Some(c) = crate::checks::by_id(id) {
+            world.findings.push(crate::checks::evaluate(c, &subject));
+        }
+    }
 }
 
 fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
@@ -139,34 +195,52 @@ async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let result = ctx
         .dimse_data
         .get_or_init(|| async {
-            let files: Vec<PathBuf> = ctx
+            let files: Vec<StoreFile> = ctx
                 .fixtures
                 .instances
                 .iter()
-                .map(|i| ctx.fixtures.file(i))
+                .map(|i| StoreFile {
+                    path: ctx.fixtures.file(i),
+                    fallback: i.ele_path.as_ref().map(|p| ctx.fixtures.dir.join(p)),
+                })
                 .collect();
-            let ex = s.store(&files).await;
-            let ok = ex.failure.is_none();
-            let why = ex
-                .failure
-                .as_ref()
-                .map(|f| f.message.clone())
-                .unwrap_or_default();
+            let mut ex = s.store_files(&files).await;
+            rejection_as_failure(&mut ex);
+            let result = match &ex.failure {
+                None => Ok(()),
+                Some(f) => Err(crate::evidence::TransportFailure {
+                    kind: f.kind.clone(),
+                    message: format!(
+                        "loading the test studies with C-STORE failed: {}",
+                        f.message
+                    ),
+                }),
+            };
             exchanges.push(ex);
-            if ok {
-                Ok(())
-            } else {
-                Err(format!(
-                    "loading the test studies with C-STORE failed: {why}"
-                ))
-            }
+            result
         })
         .await
         .clone();
+    let mut idx = None;
     for ex in exchanges {
-        world.evidence.record(ex);
+        idx = Some(world.evidence.record(ex));
     }
-    result.map_err(|e| harness_error(world, "test data could not be loaded", e))
+    match result {
+        Ok(()) => Ok(()),
+        // The SUT took a complete C-STORE-RQ and closed instead of answering: its Fail, not ours.
+        Err(f) if f.kind == crate::checks::peer::PEER_CLOSED => Err(super::fail_stop(
+            world,
+            "PEER-01",
+            idx,
+            "an answer to every C-STORE-RQ of the test data",
+            f.message,
+        )),
+        Err(f) => Err(harness_error(
+            world,
+            "test data could not be loaded",
+            f.message,
+        )),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -482,6 +556,11 @@ async fn keys_asked(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-05"])
 }
 
+#[then("every match is at the level asked and satisfies the keys asked")]
+async fn about_what_was_asked(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-15", "DIM-16"])
+}
+
 #[then(
     regex = r"^the matches are exactly the (?:studies|series|instances|patient) of (?:that patient|that study|that series|study .*)$"
 )]
@@ -523,39 +602,62 @@ fn series_keys(insts: &[FixtureInstance]) -> Vec<(Tag, String)> {
     ]
 }
 
-/// Mark the inbox of the harness's Storage SCP before a move; the stores that arrive after the
-/// mark are the move's sub-operations.
+/// Mark the inbox of the harness's Storage SCP before a move; what arrives after the mark, while
+/// the move holds the SCP ([`inbound::session`]), is the move's.
 fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
     world.ctx.simulator.as_ref().map(|s| s.inbox.len())
 }
 
-/// The C-STORE sub-operations of the last C-MOVE that the harness's Storage SCP received after
-/// `mark`: those carrying its Move Originator AE Title and Message ID (PS3.4 C.4.2.2).
-async fn arrived_since(world: &mut HarnessWorld, mark: Option<usize>) {
-    let Some(mark) = mark else { return };
-    let originator = world
-        .dimse
-        .last
-        .and_then(|i| world.evidence.get(i))
-        .and_then(|ex| ex.dimse.as_deref())
-        .and_then(|r| {
-            r.messages
-                .iter()
-                .find(|m| m.flow == crate::evidence::dimse::Flow::Sent)
-                .and_then(|m| m.command.message_id)
-                .map(|id| (r.calling_ae.clone(), id))
-        });
-    let Some((ae, id)) = originator else { return };
-    // Sub-operations end before the final C-MOVE-RSP; give the SCP's record a moment to land.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let got = stores_since(world, mark, &|m, _| {
-        m.command.move_originator_ae.as_deref() == Some(ae.as_str())
-            && m.command.move_originator_id == Some(id)
+/// The C-STORE sub-operations of the C-MOVE `ex` that the harness's Storage SCP received after
+/// `mark`, whatever their Move Originator says (DIM-18 judges that), and the associations the SCP
+/// refused meanwhile.
+async fn arrived_since(
+    world: &HarnessWorld,
+    mark: Option<usize>,
+    ex: &crate::evidence::Exchange,
+) -> inbound::Inbound {
+    let Some(mark) = mark else {
+        return inbound::Inbound::default();
+    };
+    let originator = ex.dimse.as_deref().and_then(|r| {
+        r.messages
+            .iter()
+            .find(|m| m.flow == crate::evidence::dimse::Flow::Sent)
+            .and_then(|m| m.command.message_id)
+            .map(|id| (r.calling_ae.clone(), id))
     });
-    for ex in &got {
-        world.evidence.record(ex.clone());
+    let Some((ae, id)) = originator else {
+        return inbound::Inbound::default();
+    };
+    let wait = world
+        .ctx
+        .config
+        .dimse
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(5), |d| {
+            d.read_timeout.min(std::time::Duration::from_secs(5))
+        });
+    inbound::moved(world, mark, &ae, id, wait).await
+}
+
+/// Put what the harness's SCP received into the scenario's evidence: each C-STORE as the SUT's
+/// exchange (its command line repeats nothing from here), each refused association with an Error
+/// finding that says why (the harness could not receive what the SUT sent).
+fn record_inbound(world: &mut HarnessWorld, got: &inbound::Inbound) {
+    for ex in got.stores.iter().chain(&got.refused) {
+        let mut ex = ex.clone();
+        ex.repro = format!(
+            "# sent by the SUT to the harness's SCP, not repeated: {}",
+            ex.repro
+        );
+        world.evidence.record(ex);
     }
-    world.dimse.followups = got;
+    if !got.refused.is_empty() {
+        world.findings.push(crate::checks::Finding::harness_error(
+            "the harness's DICOM SCP refused the SUT",
+            inbound::refusals(&got.refused),
+        ));
+    }
 }
 
 async fn do_move(
@@ -569,14 +671,28 @@ async fn do_move(
     let dest = destination
         .clone()
         .unwrap_or_else(|| s.move_destination.clone());
+    // A move to the harness holds its SCP until the sub-associations have ended.
+    let _scp = match destination {
+        None => Some(inbound::session().lock().await),
+        Some(_) => None,
+    };
     let mark = inbox_mark(world);
+    let mut s = s;
+    s.move_receiver = world
+        .ctx
+        .simulator
+        .as_ref()
+        .and_then(|sim| sim.dimse_addr)
+        .map(|a| a.port());
     let ex = s
         .move_to(QueryModel::StudyRoot, &keys, &dest, cancel_after)
         .await;
     let instances = destination
         .is_none()
         .then(|| expected_instances(world, insts));
-    record_dimse(
+    let got = arrived_since(world, mark, &ex).await;
+    world.dimse.followups = got.stores.clone();
+    let recorded = record_dimse(
         world,
         ex,
         DimseExpect {
@@ -584,9 +700,9 @@ async fn do_move(
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
-    )?;
-    arrived_since(world, mark).await;
-    Ok(())
+    );
+    record_inbound(world, &got);
+    recorded
 }
 
 #[when(expr = "the SCU moves series {int} of study {string} to the harness")]
@@ -663,12 +779,15 @@ async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         Ok(d) => d,
         Err(e) => return Err(harness_error(world, "no temporary folder", e.to_string())),
     };
-    let classes: Vec<&str> = insts.iter().map(|i| i.sop_class.as_str()).collect();
+    let storage: Vec<(&str, &str)> = insts
+        .iter()
+        .map(|i| (i.sop_class.as_str(), i.transfer_syntax.as_str()))
+        .collect();
     let ex = s
         .get(
             QueryModel::StudyRoot,
             &series_keys(&insts),
-            &classes,
+            &storage,
             dir.path(),
             None,
         )
@@ -694,20 +813,205 @@ async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-08"])
 }
 
+#[then("every instance delivered is one the request selected, under its own UID")]
+async fn delivered_identity(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-17"])
+}
+
+#[then("every sub-operation names the C-MOVE it belongs to")]
+async fn move_originator(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-18"])
+}
+
 // ---------------------------------------------------------------------------------------------
 // C-STORE
 
+/// The seed of the re-identified copies of this run (PS3.5 §B.2 `2.25` UIDs drawn from it).
+fn copies_seed() -> &'static str {
+    static SEED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SEED.get_or_init(crate::model::reidentify::run_seed)
+}
+
+/// Copies of `insts` (and of their Explicit VR Little Endian twins) under fresh Study, Series and
+/// SOP Instance UIDs and a patient of their own, written into `dir`: instances no SUT has seen,
+/// whatever the load mode stored before. One map per call, so the copies of a series stay one new
+/// series.
+fn reidentified(
+    fixtures: &crate::model::fixtures::Fixtures,
+    insts: &[FixtureInstance],
+    dir: &std::path::Path,
+) -> Result<Vec<StoreFile>, String> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, Ordering::Relaxed);
+    let seed = format!("{}/dimse-store/{n}", copies_seed());
+    // The copies belong to a patient of their own: stored into the archive, they must not become
+    // studies of the fixture patients, whose queries expect exactly the fixture studies.
+    let patient: String = format!(
+        "IHE-COPY-{}",
+        crate::model::kos::seeded_uid(&seed)
+            .chars()
+            .filter(char::is_ascii_digit)
+            .skip(2)
+            .take(16)
+            .collect::<String>()
+    );
+    let mut map = crate::model::reidentify::UidMap::new(seed);
+    let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, String> {
+        let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+        let c = crate::model::reidentify::reidentify(&bytes, &mut map)
+            .map_err(|e| format!("{}: {e}", from.display()))?;
+        let bytes =
+            of_patient(&c.bytes, &patient).map_err(|e| format!("{}: {e}", from.display()))?;
+        let to = dir.join(name);
+        std::fs::write(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        Ok(to)
+    };
+    insts
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let path = copy(&fixtures.file(i), format!("{:04}.dcm", k + 1))?;
+            let fallback = match &i.ele_path {
+                Some(ele) => Some(copy(
+                    &fixtures.dir.join(ele),
+                    format!("{:04}.ele.dcm", k + 1),
+                )?),
+                None => None,
+            };
+            Ok(StoreFile { path, fallback })
+        })
+        .collect()
+}
+
+/// A PS3.10 file (the harness's own copy) with Patient ID `patient_id` and a Patient's Name of the
+/// harness's.
+fn of_patient(file: &[u8], patient_id: &str) -> Result<Vec<u8>, String> {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    let body = file.get(128..).ok_or("not a PS3.10 file")?;
+    let mut obj = dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Never)
+        .from_reader(std::io::Cursor::new(body))
+        .map_err(|e| e.to_string())?;
+    obj.put(DataElement::new(
+        tags::PATIENT_ID,
+        VR::LO,
+        PrimitiveValue::from(patient_id),
+    ));
+    obj.put(DataElement::new(
+        tags::PATIENT_NAME,
+        VR::PN,
+        PrimitiveValue::from("IHE^Harness Copy"),
+    ));
+    let mut out = Vec::with_capacity(file.len() + 64);
+    obj.write_all(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Store re-identified copies of a fixture series: new instances to the SUT even when load mode
+/// stored the fixtures before (a server may refuse or flag a duplicate, PS3.4 §B.2.3 leaves it
+/// open), so that the statuses judged are those of new instances.
 #[when(expr = "the SCU stores series {int} of study {string}")]
 async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
     let s = scu(world)?;
-    let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
-    let ex = s.store(&files).await;
+    let dir = match tempfile::Builder::new()
+        .prefix("ihe-harness-copies-")
+        .tempdir()
+    {
+        Ok(d) => d,
+        Err(e) => return Err(harness_error(world, "no temporary folder", e.to_string())),
+    };
+    let fixtures = world.ctx.clone();
+    let (to, list) = (dir.path().to_path_buf(), insts.clone());
+    let files = tokio::task::spawn_blocking(move || reidentified(&fixtures.fixtures, &list, &to))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let files = match files {
+        Ok(f) => f,
+        Err(e) => return Err(harness_error(world, "no re-identified copies", e)),
+    };
+    let mut ex = s.store_files(&files).await;
+    keep_copies(&mut ex, &files);
     record_dimse(world, ex, DimseExpect::default())
+}
+
+/// Most bytes of re-identified copies kept for the evidence folder of one exchange.
+const MAX_KEPT_COPIES: u64 = 64 * 1024 * 1024;
+
+/// Keep the re-identified copies `ex` sent for its evidence folder (they live in a temporary
+/// folder): its command line then names them there. Past [`MAX_KEPT_COPIES`] they are not kept,
+/// and the command line says so.
+fn keep_copies(ex: &mut crate::evidence::Exchange, files: &[StoreFile]) {
+    let paths: Vec<&PathBuf> = files
+        .iter()
+        .flat_map(|f| std::iter::once(&f.path).chain(f.fallback.as_ref()))
+        .collect();
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if total > MAX_KEPT_COPIES {
+        ex.repro = format!(
+            "# the re-identified copies this stored ({total} bytes) were not kept\n# {}",
+            ex.repro
+        );
+        return;
+    }
+    let mut kept = Vec::new();
+    for p in paths {
+        // Only what the command line sends (a copy's uncompressed twin goes only if it was sent).
+        let named = crate::actors::dimse_scu::absolute(p);
+        if !ex.repro.contains(&named) {
+            continue;
+        }
+        let (Some(name), Ok(bytes)) = (p.file_name(), std::fs::read(p)) else {
+            continue;
+        };
+        let name = name.to_string_lossy().to_string();
+        ex.repro = ex.repro.replace(&named, &format!("@files/{name}"));
+        kept.push((name, bytes::Bytes::from(bytes)));
+    }
+    if let Some(r) = ex.dimse.as_deref_mut() {
+        r.attachments = kept;
+        r.dcmtk = ex.repro.clone();
+    }
+}
+
+/// Store a fixture series as the archive already holds it (load mode stored it, or the profile
+/// says the SUT was preloaded with it): each instance is a duplicate.
+#[when(expr = "the SCU stores series {int} of study {string} again, as the archive holds it")]
+async fn store_duplicates(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let insts = series_instances(world, &alias, number)?;
+    let s = scu(world)?;
+    let files: Vec<StoreFile> = insts
+        .iter()
+        .map(|i| StoreFile {
+            path: world.ctx.fixtures.file(i),
+            fallback: i.ele_path.as_ref().map(|p| world.ctx.fixtures.dir.join(p)),
+        })
+        .collect();
+    let ex = s.store_files(&files).await;
+    record_dimse(
+        world,
+        ex,
+        DimseExpect {
+            duplicates: true,
+            ..DimseExpect::default()
+        },
+    )
 }
 
 #[then("every instance is acknowledged with success or a warning")]
 async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIM-12"])
+}
+
+#[then(
+    "every instance is answered as a duplicate may be: stored, warned or refused as a duplicate"
+)]
+async fn duplicate_answered(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-12"])
 }
 
@@ -718,6 +1022,8 @@ async fn acknowledged(world: &mut HarnessWorld) -> StepResult {
 async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
     let (sim, trigger) = super::simulator_and_trigger(world, "modality_stores", "Storage SCP")?;
+    // The SCP is this scenario's until the SUT has stored (see `inbound`).
+    let _scp = inbound::session().lock().await;
     let mark = sim.inbox.len();
     let files: Vec<PathBuf> = insts.iter().map(|i| world.ctx.fixtures.file(i)).collect();
     let vars = [
@@ -746,7 +1052,22 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
                 .join(" "),
         ),
     ];
-    if let Some(name) = super::xds::run_trigger(world, &trigger, &vars).await? {
+    let triggered = match super::xds::run_trigger(world, &trigger, &vars).await {
+        Ok(t) => t,
+        Err(e) => {
+            // A SUT command that failed because the harness refused it must say so.
+            let got = inbound::since(world, mark);
+            record_inbound(
+                world,
+                &inbound::Inbound {
+                    stores: Vec::new(),
+                    refused: got.refused,
+                },
+            );
+            return Err(e);
+        }
+    };
+    if let Some(name) = triggered {
         // The embedded reference plays the modality: the harness's own SCU stores the series.
         if name != "modality_stores" {
             return Err(harness_error(world, "unknown builtin trigger", name));
@@ -782,83 +1103,95 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
     let want: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        // The SUT is the calling AE that delivered an instance of the series; all its stores
-        // after the trigger are judged (other scenarios may store meanwhile under other AEs).
-        let caller = stores_since(world, mark, &|m, _| {
-            m.command
-                .affected_sop_instance
-                .as_ref()
-                .is_some_and(|u| want.contains(u))
-        })
-        .first()
-        .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
-        .or_else(|| {
-            // None of the series arrived: the SUT is whoever else stored since the trigger.
-            let own = world
-                .ctx
-                .config
-                .dimse
-                .as_ref()
-                .map(|d| d.calling_ae.clone())
-                .unwrap_or_default();
-            stores_since(world, mark, &|m, r| {
-                r.calling_ae != own && m.command.move_originator_ae.is_none()
+        // The SCP is this scenario's (it holds the lock): the SUT is whoever stored since the
+        // trigger, preferring the calling AE that delivered an instance of the series.
+        let got = inbound::since(world, mark);
+        let callers: Vec<(String, bool)> = got
+            .stores
+            .iter()
+            .filter_map(|e| e.dimse.as_deref())
+            .map(|r| {
+                let of_series = r
+                    .received(crate::dimse::command::field::C_STORE_RQ)
+                    .any(|m| {
+                        m.command
+                            .affected_sop_instance
+                            .as_ref()
+                            .is_some_and(|u| want.contains(u))
+                    });
+                (inbound::ae(&r.calling_ae).to_string(), of_series)
             })
-            .first()
-            .and_then(|ex| ex.dimse.as_deref().map(|r| r.calling_ae.clone()))
-        });
-        // A C-STORE carrying a Move Originator belongs to some C-MOVE, not to this trigger.
-        let mut got = match &caller {
-            Some(ae) => stores_since(world, mark, &|m, r| {
-                &r.calling_ae == ae && m.command.move_originator_ae.is_none()
-            }),
+            .collect();
+        let caller = callers
+            .iter()
+            .find(|(_, s)| *s)
+            .or(callers.first())
+            .map(|(c, _)| c.clone());
+        let mut stores: Vec<crate::evidence::Exchange> = match &caller {
+            Some(c) => got
+                .stores
+                .iter()
+                .filter(|e| {
+                    e.dimse
+                        .as_deref()
+                        .is_some_and(|r| inbound::ae(&r.calling_ae) == c)
+                })
+                .cloned()
+                .collect(),
             None => Vec::new(),
         };
-        let uids: BTreeSet<String> = got
+        let uids: BTreeSet<String> = stores
             .iter()
             .filter_map(|e| e.dimse.as_deref())
             .flat_map(|r| r.messages.iter())
             .filter_map(|m| m.command.affected_sop_instance.clone())
             .collect();
         // Done when the series is complete, when the SUT's association has ended (whatever it
-        // sent), or at the trigger timeout.
-        let ended = caller.as_ref().is_some_and(|ae| {
-            let mut i = mark;
-            let mut found = false;
-            while let Some(ex) = sim.inbox.get(i) {
-                i += 1;
-                if ex.request.method == "A-ASSOCIATE-RQ"
-                    && ex
-                        .dimse
-                        .as_deref()
-                        .is_some_and(|r| &r.calling_ae == ae && r.ended != "open")
-                {
-                    found = true;
-                }
-            }
-            found
-        });
-        if want.is_subset(&uids) || ended || std::time::Instant::now() >= deadline {
-            if got.is_empty() {
-                return Err(harness_error(
-                    world,
-                    "the SUT did not call",
+        // sent), when the SCP refused the SUT, or at the trigger timeout.
+        let ended = caller
+            .as_ref()
+            .is_some_and(|c| inbound::ended_from(world, mark, c));
+        let refused = stores.is_empty() && !got.refused.is_empty();
+        if want.is_subset(&uids) || ended || refused || std::time::Instant::now() >= deadline {
+            let refusals = inbound::refusals(&got.refused);
+            record_inbound(
+                world,
+                &inbound::Inbound {
+                    stores: Vec::new(),
+                    refused: got.refused,
+                },
+            );
+            if stores.is_empty() {
+                let why = if refusals.is_empty() {
                     format!(
                         "no C-STORE reached the harness within {} ms",
                         timeout.as_millis()
-                    ),
-                ));
+                    )
+                } else {
+                    format!("no C-STORE reached the harness: {refusals}")
+                };
+                return Err(harness_error(world, "the SUT did not store", why));
             }
-            let first = got.remove(0);
+            for ex in &mut stores {
+                ex.repro = format!("# sent by the SUT to the harness's SCP: {}", ex.repro);
+            }
+            let first = stores.remove(0);
             let idx = world.evidence.record(first);
-            for ex in &got {
+            for ex in &stores {
                 world.evidence.record(ex.clone());
             }
             world.dimse.last = Some(idx);
-            world.dimse.followups = got;
+            world.dimse.followups = stores;
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     instances: Some(expected_instances(world, &insts)),
+                    selects: vec![
+                        ("StudyInstanceUID".into(), vec![insts[0].study_uid.clone()]),
+                        (
+                            "SeriesInstanceUID".into(),
+                            vec![insts[0].series_uid.clone()],
+                        ),
+                    ],
                     ..DimseExpect::default()
                 },
                 ..Expect::default()
@@ -871,5 +1204,53 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13"])
+    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_new_instances_of_a_patient_of_their_own() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let fx = crate::model::fixtures::Fixtures::load(&dir).unwrap();
+        let series: Vec<FixtureInstance> = fx
+            .instances
+            .iter()
+            .filter(|i| i.ele_path.is_some() && !i.kos)
+            .take(2)
+            .cloned()
+            .collect();
+        let out = tempfile::tempdir().unwrap();
+        let files = reidentified(&fx, &series, out.path()).unwrap();
+        assert_eq!(files.len(), 2);
+        for (f, i) in files.iter().zip(&series) {
+            let copy = dicom_object::open_file(&f.path).unwrap();
+            let twin = dicom_object::open_file(f.fallback.as_ref().unwrap()).unwrap();
+            let text = |o: &dicom_object::DefaultDicomObject, t| {
+                o.element(t)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .trim_end_matches(['\0', ' '])
+                    .to_string()
+            };
+            assert_ne!(text(&copy, tags::SOP_INSTANCE_UID), i.sop_uid);
+            assert_ne!(text(&copy, tags::STUDY_INSTANCE_UID), i.study_uid);
+            assert!(text(&copy, tags::PATIENT_ID).starts_with("IHE-COPY-"));
+            assert_ne!(text(&copy, tags::PATIENT_ID), i.patient_id);
+            for t in [
+                tags::SOP_INSTANCE_UID,
+                tags::SERIES_INSTANCE_UID,
+                tags::PATIENT_ID,
+            ] {
+                assert_eq!(text(&copy, t), text(&twin, t));
+            }
+            assert_eq!(
+                copy.meta().transfer_syntax().trim_end_matches('\0'),
+                i.transfer_syntax
+            );
+        }
+    }
 }

@@ -87,3 +87,78 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
         dump(&out)
     );
 }
+
+/// The repro.sh of DIMSE scenarios repeats them from any working directory against the same SUT:
+/// C-GET into a folder it creates, C-MOVE with a DCMTK storescp standing in for the harness's
+/// Storage SCP, C-STORE of the re-identified copies kept in the evidence folder.
+#[test]
+fn dimse_repro_scripts_repeat_the_scenarios() {
+    if !installed("dcmqrscp") || !installed("storescp") || !installed("getscu") {
+        eprintln!("DCMTK is not installed (ci/install.sh installs it): skipping");
+        return;
+    }
+    let dir = report_dir("dcmqrscp-repro");
+    let port = free_port();
+    let harness_port = free_port();
+    let _server = start_dcmqrscp(dir.path(), port, harness_port);
+    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
+    let text = template
+        .replace("port = 11112", &format!("port = {port}"))
+        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"));
+    let profile = dir.path().join("dcmqrscp.toml");
+    std::fs::write(&profile, text).unwrap();
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "run",
+        "--sut",
+        profile.to_str().unwrap(),
+        "--tags",
+        "@profile:DIMSE and not @role:simulator and not @neg",
+        "--report-dir",
+        reports.to_str().unwrap(),
+    ]);
+    let scenario = |name: &str| -> std::path::PathBuf {
+        std::fs::read_dir(reports.join("evidence"))
+            .unwrap()
+            .flat_map(|f| std::fs::read_dir(f.unwrap().path()).unwrap())
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(name))
+            .unwrap_or_else(|| panic!("no evidence for {name}\n{}", dump(&out)))
+    };
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |folder: &std::path::Path| {
+        let o = Command::new("sh")
+            .arg(folder.join("repro.sh"))
+            .current_dir(elsewhere.path())
+            .output()
+            .expect("sh runs");
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let count = |p: std::path::PathBuf| std::fs::read_dir(&p).map(|d| d.count()).unwrap_or(0);
+    let get = scenario("retrieved-on-the-same-association-by-c-get");
+    let log = run(&get);
+    assert!(count(get.join("get-received")) > 0, "C-GET repro: {log}");
+    let moved = scenario("is-moved-to-the-harness-s-storage-scp");
+    let log = run(&moved);
+    assert!(
+        count(moved.join("move-received")) > 0,
+        "C-MOVE repro: {log}"
+    );
+    let stored = scenario("a-study-is-imported-into-the-pacs");
+    let script = std::fs::read_to_string(stored.join("repro.sh")).unwrap();
+    assert!(script.contains("01-dimse-files/0001"), "{script}");
+    let o = Command::new("sh")
+        .arg(stored.join("repro.sh"))
+        .current_dir(elsewhere.path())
+        .output()
+        .expect("sh runs");
+    assert!(
+        o.status.success(),
+        "C-STORE repro: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

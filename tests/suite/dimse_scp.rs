@@ -1007,3 +1007,244 @@ async fn each_dimse_fault_changes_what_the_client_sees() {
 
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
+
+/// A C-MOVE whose sub-operations name the SCP itself as Move Originator, without a Message ID
+/// (both are a user option, PS3.7 Table 9.1-1): the instances that arrived on the move's
+/// sub-associations are counted all the same (DIM-08 passes, where matching by Move Originator
+/// said "not received"), and the missing originator is a warning of its own (DIM-18, SHOULD).
+#[test]
+fn move_sub_operations_are_counted_without_their_move_originator() {
+    use crate::common::{harness, report_dir, results};
+    let dir = report_dir("move-originator");
+    let out = harness(&[
+        "run",
+        "--reference-fault",
+        "dimse-move-own-originator",
+        "--tags",
+        "@req:DIM-18",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let results = results(dir.path());
+    let findings: Vec<&serde_json::Value> = results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["findings"].as_array().unwrap())
+        .collect();
+    let of = |id: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == id)
+            .map(|f| (f["outcome"].as_str().unwrap_or(""), f["advisory"] == true))
+    };
+    assert_eq!(of("DIM-08"), Some(("pass", false)), "{text}");
+    assert_eq!(of("DIM-17"), Some(("pass", false)), "{text}");
+    assert_eq!(of("DIM-18"), Some(("fail", true)), "{text}");
+    let actual = findings
+        .iter()
+        .find(|f| f["check"] == "DIM-18")
+        .and_then(|f| f["actual"].as_str())
+        .unwrap_or_default();
+    assert!(
+        actual.contains("carry no Move Originator Message ID")
+            && actual.contains("name Move Originator AE Title IHE_REFERENCE"),
+        "{actual}"
+    );
+}
+
+/// An A-ASSOCIATE-RQ with the called and calling AE titles padded with NUL bytes instead of
+/// spaces, as a real SCU sent them: the answer's PDU type (2 accepted, 3 rejected).
+async fn associate_nul_padded(server: &ReferenceServer, called: &str, calling: &str) -> u8 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rq = dicom_ul::pdu::AssociationRQ {
+        protocol_version: 1,
+        calling_ae_title: "X".into(),
+        called_ae_title: "X".into(),
+        application_context_name: "1.2.840.10008.3.1.1.1".into(),
+        presentation_contexts: vec![dicom_ul::pdu::PresentationContextProposed {
+            id: 1,
+            abstract_syntax: uids::VERIFICATION.into(),
+            transfer_syntaxes: vec![uids::IMPLICIT_VR_LITTLE_ENDIAN.into()],
+        }],
+        user_variables: vec![dicom_ul::pdu::UserVariableItem::MaxLength(16384)],
+    };
+    let mut bytes = Vec::new();
+    dicom_ul::write_pdu(&mut bytes, &dicom_ul::Pdu::AssociationRQ(rq)).expect("encodes");
+    let padded = |ae: &str| {
+        let mut field = [0u8; 16];
+        field[..ae.len()].copy_from_slice(ae.as_bytes());
+        field
+    };
+    // PS3.8 9.3.2: Called-AE-title in bytes 11-26, Calling-AE-title in 27-42.
+    bytes[10..26].copy_from_slice(&padded(called));
+    bytes[26..42].copy_from_slice(&padded(calling));
+    let mut tcp = tokio::net::TcpStream::connect(server.dimse_addr().expect("DIMSE listens"))
+        .await
+        .expect("connects");
+    tcp.write_all(&bytes).await.expect("sends");
+    let mut head = [0u8; 6];
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_exact(&mut head))
+        .await
+        .expect("answered in time")
+        .expect("reads");
+    if head[0] == 2 {
+        let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
+        let mut rest = vec![0u8; len];
+        let _ = tcp.read_exact(&mut rest).await;
+        // A-RELEASE-RQ, then its A-RELEASE-RP.
+        let _ = tcp.write_all(&[5, 0, 0, 0, 0, 4, 0, 0, 0, 0]).await;
+        let mut rp = [0u8; 10];
+        let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_exact(&mut rp)).await;
+    }
+    head[0]
+}
+
+/// The harness's SCP accepts AE titles padded with NUL bytes (a real SCU sent them; PS3.8 pads
+/// with spaces, and padding is not significant), and records a refusal with its reason in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_padded_ae_titles_are_accepted_and_refusals_say_why() {
+    let server = start(&[], None).await;
+    let inbox = server.inbox();
+    let mark = inbox.len();
+    assert_eq!(associate_nul_padded(&server, AE, "NULSCU").await, 2);
+    let ex = wait_exchange(&inbox, mark, &|e| {
+        e.request.method == "A-ASSOCIATE-RQ"
+            && e.dimse.as_deref().is_some_and(|r| r.ended != "open")
+    })
+    .await;
+    let r = ex.dimse.as_deref().expect("record");
+    assert_eq!(r.calling_ae, "NULSCU");
+    assert_eq!(r.called_ae, AE);
+    assert!(r.rejection.is_none(), "{}", r.ended);
+
+    let mark = inbox.len();
+    assert_eq!(associate_nul_padded(&server, "OTHER", "NULSCU").await, 3);
+    let ex = wait_exchange(&inbox, mark, &|e| e.request.method == "A-ASSOCIATE-RQ").await;
+    let r = ex.dimse.as_deref().expect("record");
+    let rj = r.rejection.as_ref().expect("rejection recorded");
+    assert_eq!((rj.result, rj.source, rj.reason), (1, 1, 7));
+    assert!(
+        r.ended
+            .contains("the called AE title `OTHER` (padded with 11 NUL bytes) is not this SCP's `IHE_REFERENCE`"),
+        "{}",
+        r.ended
+    );
+    server.shutdown().await;
+}
+
+/// A real SCU (DCMTK storescu) that the harness's SCP refuses: the scenario ends as an Error whose
+/// message names the refusal (A-ASSOCIATE-RJ and why), and the refused association is in its
+/// evidence; the same SCU with the right called AE title stores the series.
+#[test]
+fn a_refused_scu_is_named_in_the_scenario() {
+    use crate::common::{dump, free_port, harness, report_dir, results};
+    if dcmtk_missing() {
+        return;
+    }
+    for (called, ok) in [("WRONG_AE", false), ("{harness_ae}", true)] {
+        let dir = report_dir("refused-scu");
+        let profile = dir.path().join("sut.toml");
+        std::fs::write(
+            &profile,
+            format!(
+                "[sut]\nname = \"storescu\"\n[simulator]\ndimse_bind = \"127.0.0.1:{}\"\n\
+                 ae_title = \"HARNESS\"\ntrigger_timeout_ms = 15000\n[triggers]\n\
+                 modality_stores = \"storescu -aet MODALITY -aec {called} {{harness_host}} {{harness_port}} {{files}}\"\n",
+                free_port()
+            ),
+        )
+        .unwrap();
+        let reports = dir.path().join("reports");
+        let out = harness(&[
+            "run",
+            "--sut",
+            profile.to_str().unwrap(),
+            "--tags",
+            "@profile:DIMSE and @role:simulator",
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ]);
+        let results = results(&reports);
+        let scenario = &results["scenarios"][0];
+        if ok {
+            assert_eq!(scenario["outcome"], "pass", "{}", dump(&out));
+            continue;
+        }
+        assert_eq!(scenario["outcome"], "error", "{}", dump(&out));
+        let messages: Vec<String> = scenario["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["outcome"] == "error")
+            .map(|f| f["actual"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains(
+                "refused the association from `MODALITY` (called AE title `WRONG_AE`): A-ASSOCIATE-RJ result 1, source 1, reason 7"
+            ) && m.contains("is not this SCP's `HARNESS`")),
+            "{messages:?}\n{}",
+            dump(&out)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("A-ASSOCIATE-RJ"), "{stdout}");
+        let evidence = scenario["evidence"].as_array().unwrap();
+        let refused = evidence.iter().any(|p| {
+            let path = reports.join(p.as_str().unwrap_or_default());
+            std::fs::read_to_string(path).is_ok_and(|t| t.contains("\"rejection\""))
+        });
+        assert!(refused, "the refused association is not in the evidence");
+    }
+}
+
+/// An association the SUT rejects where a scenario needs one (here: the profile names another
+/// called AE title) is an Error that says so, not a Fail of the checks that follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_association_is_an_error_naming_the_rejection() {
+    let server = start(&[], None).await;
+    let dir = crate::common::report_dir("rejected");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"wrong called AE\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {}\n\
+             called_ae = \"NOT_IT\"\n[test_data]\nmode = \"preloaded\"\n",
+            port(&server)
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let (p, r) = (profile.clone(), reports.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::harness(&[
+            "run",
+            "--sut",
+            p.to_str().unwrap_or_default(),
+            "--tags",
+            "@txn:C-FIND and @req:PEER-01",
+            "--report-dir",
+            r.to_str().unwrap_or_default(),
+        ])
+    })
+    .await
+    .unwrap();
+    server.shutdown().await;
+    assert_eq!(out.status.code(), Some(2), "{}", crate::common::dump(&out));
+    let results = crate::common::results(&reports);
+    let scenario = &results["scenarios"][0];
+    assert_eq!(
+        scenario["outcome"],
+        "error",
+        "{}",
+        crate::common::dump(&out)
+    );
+    let text = scenario["findings"].to_string();
+    assert!(
+        text.contains("rejected the association: A-ASSOCIATE-RJ result 1, source 1, reason 7")
+            && text.contains("the SUT's AE title is not NOT_IT"),
+        "{text}"
+    );
+    assert!(!text.contains("\"fail\""), "{text}");
+}

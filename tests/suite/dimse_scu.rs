@@ -130,6 +130,7 @@ fn peer(port: u16, called: &str) -> Peer {
         connect_timeout: Duration::from_secs(5),
         read_timeout: Duration::from_secs(15),
         max_pdu: 16384,
+        limits: ihe_harness::dimse::association::Limits::default(),
     }
 }
 
@@ -382,7 +383,7 @@ async fn dcmtk_peers() {
         .get(
             QueryModel::StudyRoot,
             &move_keys,
-            &[uids::CT_IMAGE_STORAGE],
+            &vec![(uids::CT_IMAGE_STORAGE, uids::EXPLICIT_VR_LITTLE_ENDIAN); n],
             &got,
             None,
         )
@@ -390,6 +391,8 @@ async fn dcmtk_peers() {
     assert_ok(&ex);
     assert_eq!(ex.request.method, "C-GET-RQ");
     let rec = record(&ex);
+    // One storage context for the SOP Class, not one per instance, and one role item.
+    assert_eq!(rec.proposed.len(), 2, "{}", show(&ex));
     assert_eq!(
         rec.roles,
         vec![(uids::CT_IMAGE_STORAGE.to_string(), false, true)]
@@ -471,6 +474,47 @@ async fn orthanc_when_running() {
         )
         .await;
     assert_ok(&ex);
+    // C-GET of the CT series when Orthanc holds it (the harness's runs against it load the
+    // fixtures): one storage context for the SOP Class, one role item, every instance delivered.
+    let series = keys(&[
+        (tags::QUERY_RETRIEVE_LEVEL, "IMAGE"),
+        (tags::STUDY_INSTANCE_UID, STUDY),
+        (tags::SERIES_INSTANCE_UID, SERIES),
+        (tags::SOP_INSTANCE_UID, ""),
+    ]);
+    let held = matches(
+        &scu.find(QueryModel::StudyRoot, &series, None).await,
+        field::C_FIND_RSP,
+    )
+    .len();
+    if held == 0 {
+        eprintln!("Orthanc does not hold the CT fixture series: C-GET not tried");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ex = scu
+        .get(
+            QueryModel::StudyRoot,
+            &keys(&[
+                (tags::QUERY_RETRIEVE_LEVEL, "SERIES"),
+                (tags::STUDY_INSTANCE_UID, STUDY),
+                (tags::SERIES_INSTANCE_UID, SERIES),
+            ]),
+            &vec![(uids::CT_IMAGE_STORAGE, uids::EXPLICIT_VR_LITTLE_ENDIAN); held],
+            dir.path(),
+            None,
+        )
+        .await;
+    assert_ok(&ex);
+    let rec = record(&ex);
+    assert_eq!(rec.proposed.len(), 2, "{}", show(&ex));
+    assert_eq!(rec.roles.len(), 1, "{}", show(&ex));
+    assert_eq!(
+        rec.received(field::C_STORE_RQ).count(),
+        held,
+        "{}",
+        show(&ex)
+    );
 }
 
 #[tokio::test]
@@ -521,6 +565,8 @@ enum Misbehave {
     Silent,
     /// Sends A-ABORT.
     Abort,
+    /// Closes the TCP connection (A-P-ABORT).
+    Close,
     /// Answers with a command set that is not in group 0000.
     BadCommand,
 }
@@ -556,6 +602,7 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
                     .await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
+            Misbehave::Close => drop(assoc),
             Misbehave::BadCommand => {
                 let pdu = Pdu::PData {
                     data: vec![PDataValue {
@@ -575,9 +622,12 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
 
 #[tokio::test]
 async fn misbehaving_peers_end_within_the_read_timeout() {
+    // A peer that takes the whole C-ECHO-RQ and then aborts or closes broke the request/response
+    // contract: the SUT's Fail (PEER-01, kind `peer-closed`); silence stays a timeout (an Error).
     for (mode, kind, ended) in [
         (Misbehave::Silent, Some("timeout"), "timeout"),
-        (Misbehave::Abort, Some("aborted"), "aborted by the peer"),
+        (Misbehave::Abort, Some("peer-closed"), "aborted by the peer"),
+        (Misbehave::Close, Some("peer-closed"), "closed by the peer"),
         (Misbehave::BadCommand, None, "protocol violation"),
     ] {
         let (port, task) = fake_scp(mode).await;
@@ -601,5 +651,253 @@ async fn misbehaving_peers_end_within_the_read_timeout() {
             record(&ex).ended
         );
         assert_eq!(record(&ex).negotiated.len(), 1);
+    }
+}
+
+/// A Storage SCP that refuses, with 0111 Duplicate SOP Instance, every instance whose SOP Instance
+/// UID is in `held`, and stores the others (PS3.4 B.2.3 leaves duplicates to the SCP); it serves
+/// associations until the task is aborted.
+async fn refuses_duplicates(
+    held: std::collections::BTreeSet<String>,
+) -> (u16, tokio::task::JoinHandle<()>) {
+    use ihe_harness::dimse::command::Command;
+    use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = std::sync::Arc::new(held);
+    let task = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let held = held.clone();
+            tokio::spawn(async move {
+                let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
+                    .accept_any()
+                    .promiscuous(true)
+                    .with_transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN)
+                    .with_transfer_syntax(uids::IMPLICIT_VR_LITTLE_ENDIAN)
+                    .establish_async(stream)
+                    .await
+                else {
+                    return;
+                };
+                let opts = ReceiveOptions::new(Duration::from_secs(10));
+                while let Ok(rx) = message::receive(&mut assoc, &opts).await {
+                    let st = match rx.command.affected_sop_instance.as_deref() {
+                        Some(uid) if held.contains(uid) => status::DUPLICATE_SOP_INSTANCE,
+                        _ => status::SUCCESS,
+                    };
+                    let rsp = Command::response_to(&rx.command, st, false);
+                    if message::send(&mut assoc, rx.pc_id, &rsp, Outgoing::None)
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+/// Load mode stores the fixtures first, so a store scenario that stored them again met an archive
+/// that holds them: one that refuses duplicates (allowed) failed DIM-12. The store scenarios now
+/// store re-identified copies, and the duplicate scenario accepts 0111.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_that_refuses_duplicates_passes_the_store_scenarios() {
+    let index: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies/index.json"),
+        )
+        .expect("fixture index"),
+    )
+    .expect("fixture index parses");
+    let held: std::collections::BTreeSet<String> = index
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|i| i["sop_uid"].as_str().map(str::to_string))
+        .collect();
+    let (port, task) = refuses_duplicates(held).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = dir.path().join("sut.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"refuses duplicates\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {port}\n\
+             called_ae = \"ARCHIVE\"\n[test_data]\nmode = \"preloaded\"\n"
+        ),
+    )
+    .expect("profile");
+    let reports = dir.path().join("reports");
+    let out = tokio::task::spawn_blocking(move || {
+        crate::common::harness(&[
+            "run",
+            "--sut",
+            profile.to_str().unwrap_or_default(),
+            "--tags",
+            "@profile:DIMSE and @actor:StorageScp",
+            "--report-dir",
+            reports.to_str().unwrap_or_default(),
+        ])
+    })
+    .await
+    .expect("harness ran");
+    task.abort();
+    let results = crate::common::results(&dir.path().join("reports"));
+    let outcomes = crate::common::outcomes(&results);
+    assert_eq!(outcomes.len(), 3, "{}", crate::common::dump(&out));
+    assert!(
+        outcomes.iter().all(|(_, o)| o == "pass"),
+        "{outcomes:?}\n{}",
+        crate::common::dump(&out)
+    );
+}
+
+/// How a hostile C-FIND SCP answers, once it has the whole request.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    /// A pending response whose identifier never ends: data fragments never flagged last.
+    EndlessDataSet,
+    /// Pending responses, each complete, without end.
+    EndlessPending,
+    /// A pending response, then empty data fragments every 50 ms: bytes keep coming, nothing
+    /// accumulates, and no PDU wait ever times out.
+    Drip,
+}
+
+/// A Study Root C-FIND SCP that answers the first request as `mode` says until the harness goes.
+async fn hostile_scp(mode: Hostile) -> (u16, tokio::task::JoinHandle<()>) {
+    use dicom_ul::pdu::{PDataValue, PDataValueType};
+    use dicom_ul::Pdu;
+    use ihe_harness::dimse::command::Command;
+    use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let task = tokio::spawn(async move {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
+            .accept_any()
+            .with_abstract_syntax(uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND)
+            .establish_async(stream)
+            .await
+        else {
+            return;
+        };
+        let Ok(rq) =
+            message::receive(&mut assoc, &ReceiveOptions::new(Duration::from_secs(5))).await
+        else {
+            return;
+        };
+        let pending = Command::response_to(&rq.command, status::PENDING, true);
+        let identifier = dataset::encode_identifier(
+            &[
+                (tags::QUERY_RETRIEVE_LEVEL, "STUDY".into()),
+                (tags::STUDY_INSTANCE_UID, "1.2.3".into()),
+            ],
+            uids::IMPLICIT_VR_LITTLE_ENDIAN,
+        )
+        .expect("identifier");
+        let fragment = |data: Vec<u8>| Pdu::PData {
+            data: vec![PDataValue {
+                presentation_context_id: rq.pc_id,
+                value_type: PDataValueType::Data,
+                is_last: false,
+                data,
+            }],
+        };
+        match mode {
+            Hostile::EndlessPending => loop {
+                if message::send(&mut assoc, rq.pc_id, &pending, Outgoing::Bytes(&identifier))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            },
+            Hostile::EndlessDataSet | Hostile::Drip => {
+                if message::send(&mut assoc, rq.pc_id, &pending, Outgoing::None)
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                loop {
+                    let data = match mode {
+                        Hostile::EndlessDataSet => vec![0x20; 8 * 1024],
+                        _ => Vec::new(),
+                    };
+                    if assoc.send(&fragment(data)).await.is_err() {
+                        return;
+                    }
+                    if matches!(mode, Hostile::Drip) {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        }
+    });
+    (port, task)
+}
+
+/// Hostile answers stay bounded: an identifier that never ends and endless pending responses end
+/// as the SUT's Fail (a protocol violation judged by DIM-10) at the data set and message limits,
+/// a drip that never lets a PDU wait time out ends as an Error at the operation's time limit; each
+/// within the time limit, with what is kept bounded by the limits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_answers_end_within_the_limits() {
+    use ihe_harness::dimse::association::Limits;
+    let limits = Limits {
+        timeout: Duration::from_secs(3),
+        max_data_set: 1024 * 1024,
+        max_messages: 500,
+    };
+    for (mode, kind, ended) in [
+        (Hostile::EndlessDataSet, None, "grew past 1048576 bytes"),
+        (Hostile::EndlessPending, None, "more than 500 messages"),
+        (Hostile::Drip, Some("timeout"), "did not end within 3000 ms"),
+    ] {
+        let (port, task) = hostile_scp(mode).await;
+        let mut p = peer(port, "HOSTILE");
+        p.read_timeout = Duration::from_secs(2);
+        p.limits = limits;
+        let t0 = Instant::now();
+        let scu = DimseScu::new(p);
+        let study = keys(&[
+            (tags::QUERY_RETRIEVE_LEVEL, "STUDY"),
+            (tags::STUDY_INSTANCE_UID, ""),
+        ]);
+        let find = scu.find(QueryModel::StudyRoot, &study, None);
+        let ex = tokio::time::timeout(Duration::from_secs(20), find)
+            .await
+            .unwrap_or_else(|_| panic!("{mode:?}: the C-FIND did not end"));
+        let took = t0.elapsed();
+        task.abort();
+        assert!(took < Duration::from_secs(6), "{mode:?} took {took:?}");
+        assert_eq!(
+            ex.failure.as_ref().map(|f| f.kind.as_str()),
+            kind,
+            "{mode:?}: {}",
+            show(&ex)
+        );
+        let rec = record(&ex);
+        let why = ex
+            .failure
+            .as_ref()
+            .map_or(rec.ended.clone(), |f| f.message.clone());
+        assert!(why.contains(ended), "{mode:?}: {why}");
+        if kind.is_none() {
+            assert!(rec.ended.starts_with("protocol violation"), "{}", rec.ended);
+        }
+        assert!(
+            rec.messages.len() <= 502,
+            "{mode:?}: {} messages kept",
+            rec.messages.len()
+        );
     }
 }

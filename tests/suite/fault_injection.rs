@@ -374,6 +374,46 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("qido-no-paging-warning", "@req:DW-25", "DW-25", false),
     // Rendered: GIF is required of single-frame images (PS3.18 Table 8.7.4-1, RESTful column).
     ("rendered-no-gif", "@req:DW-21", "DW-04", false),
+    // DIMSE: every answer is about what was asked.
+    ("dimse-find-wrong-level", "@req:DIM-15", "DIM-15", false),
+    ("dimse-find-wrong-study", "@req:DIM-16", "DIM-16", false),
+    (
+        "dimse-wrong-affected-class",
+        "@txn:C-FIND and @req:DIM-09",
+        "DIM-09",
+        false,
+    ),
+    (
+        "dimse-get-mislabelled-instance",
+        "@txn:C-GET and @req:DIM-17",
+        "DIM-17",
+        false,
+    ),
+    (
+        "dimse-store-wrong-instance",
+        "@profile:DIMSE and @actor:StorageScp and @req:DIM-09",
+        "DIM-09",
+        false,
+    ),
+    (
+        "dimse-wrong-context",
+        "@txn:C-GET and @req:DIM-10",
+        "DIM-10",
+        false,
+    ),
+    ("dimse-move-own-originator", "@req:DIM-18", "DIM-18", true),
+    (
+        "dimse-abort-after-find",
+        "@profile:DIMSE and @txn:C-FIND and @req:PEER-01",
+        "PEER-01",
+        false,
+    ),
+    (
+        "dimse-get-abort-midway",
+        "@profile:DIMSE and @txn:C-GET and @req:PEER-01",
+        "PEER-01",
+        false,
+    ),
 ];
 
 #[test]

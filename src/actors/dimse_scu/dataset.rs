@@ -42,7 +42,7 @@ fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, Strin
         Some(_) => VR::OB,
         None => VR::UN,
     };
-    let bad = |e: &dyn std::fmt::Display| format!("{} = {value:?}: {e}", keyword(tag));
+    let bad = |e: &dyn std::fmt::Display| format!("{} = '{value}': {e}", keyword(tag));
     let v: Value<InMemDicomObject> = if value.is_empty() {
         if vr == VR::SQ {
             Value::Sequence(DataSetSequence::empty())
@@ -269,6 +269,163 @@ pub fn write_part10(
     Ok(head.len() as u64 + data.len())
 }
 
+/// Bytes of a received data set read to find the attributes that identify it.
+pub const IDENTITY_PREFIX: usize = 256 * 1024;
+
+/// The attributes that say which instance a data set is, in the order they are listed.
+const IDENTITY: &[(u32, &str)] = &[
+    (0x0008_0016, "SOPClassUID"),
+    (0x0008_0018, "SOPInstanceUID"),
+    (0x0010_0020, "PatientID"),
+    (0x0020_000D, "StudyInstanceUID"),
+    (0x0020_000E, "SeriesInstanceUID"),
+];
+
+/// Deepest nesting of sequences walked through.
+const MAX_DEPTH: usize = 32;
+
+struct Scan<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Scan<'_> {
+    fn u16(&mut self) -> Option<u16> {
+        let b = self.bytes.get(self.pos..self.pos + 2)?;
+        self.pos += 2;
+        Some(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let b = self.bytes.get(self.pos..self.pos + 4)?;
+        self.pos += 4;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn skip(&mut self, n: usize) -> Option<()> {
+        let end = self.pos.checked_add(n)?;
+        (end <= self.bytes.len()).then(|| self.pos = end)
+    }
+
+    /// One element header: (tag, VR if explicit, length; `u32::MAX` = undefined).
+    fn header(&mut self, explicit: bool) -> Option<(u32, Option<[u8; 2]>, u32)> {
+        let group = self.u16()?;
+        let element = self.u16()?;
+        let tag = (u32::from(group) << 16) | u32::from(element);
+        if group == 0xFFFE || !explicit {
+            return Some((tag, None, self.u32()?));
+        }
+        let vr = self.bytes.get(self.pos..self.pos + 2)?;
+        let vr = [vr[0], vr[1]];
+        self.pos += 2;
+        let len = if is_long_vr(&vr) {
+            self.skip(2)?;
+            self.u32()?
+        } else {
+            u32::from(self.u16()?)
+        };
+        Some((tag, Some(vr), len))
+    }
+
+    /// Skip the items of an undefined-length value, up to its Sequence Delimitation Item; the
+    /// items' elements are implicit VR when the value is UN (PS3.5 §6.2.2).
+    fn skip_items(&mut self, explicit: bool, depth: usize) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        loop {
+            let (tag, _, len) = self.header(false)?;
+            match tag {
+                0xFFFE_E0DD => return Some(()),
+                0xFFFE_E000 if len == u32::MAX => self.skip_elements(explicit, depth + 1)?,
+                0xFFFE_E000 => self.skip(len as usize)?,
+                _ => return None,
+            }
+        }
+    }
+
+    /// Skip the elements of an undefined-length item, up to its Item Delimitation Item.
+    fn skip_elements(&mut self, explicit: bool, depth: usize) -> Option<()> {
+        loop {
+            let (tag, vr, len) = self.header(explicit)?;
+            if tag == 0xFFFE_E00D {
+                return Some(());
+            }
+            if len == u32::MAX {
+                let nested_explicit = explicit && vr != Some(*b"UN");
+                self.skip_items(nested_explicit, depth)?;
+            } else {
+                self.skip(len as usize)?;
+            }
+        }
+    }
+}
+
+/// The identifying attributes (SOP Class and Instance UID, Patient ID, Study and Series Instance
+/// UID) of an encoded data set, from its first bytes `prefix` (`complete` when they are the whole
+/// data set). Only the top level is read, up to (0020,000E); sequences before it are walked over.
+/// A data set these attributes cannot be read from gives one `(undecodable)` entry with the reason.
+pub fn identity(prefix: &[u8], ts_uid: &str, complete: bool) -> Vec<(String, String)> {
+    let bad = |why: String| vec![("(undecodable)".to_string(), why)];
+    let explicit = match ts_uid.trim_end_matches(['\0', ' ']) {
+        "1.2.840.10008.1.2" => false,
+        "1.2.840.10008.1.2.2" => return bad("big endian data sets are not read".into()),
+        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => {
+            return bad("deflated data sets are not read".into())
+        }
+        _ => true,
+    };
+    let mut scan = Scan {
+        bytes: prefix,
+        pos: 0,
+    };
+    let mut found: Vec<(u32, String)> = Vec::new();
+    loop {
+        if scan.pos == prefix.len() {
+            if complete {
+                break;
+            }
+            return bad(format!(
+                "its identifying attributes are not within its first {} bytes",
+                prefix.len()
+            ));
+        }
+        let at = scan.pos;
+        let Some((tag, vr, len)) = scan.header(explicit) else {
+            return bad(format!("the element at byte {at} is truncated"));
+        };
+        if tag > 0x0020_000E {
+            break;
+        }
+        if len == u32::MAX {
+            if scan.skip_items(explicit && vr != Some(*b"UN"), 0).is_none() {
+                return bad(format!(
+                    "the sequence at byte {at} does not end within the bytes read"
+                ));
+            }
+            continue;
+        }
+        let start = scan.pos;
+        if scan.skip(len as usize).is_none() {
+            return bad(format!(
+                "the element at byte {at} declares {len} bytes, past the bytes read"
+            ));
+        }
+        if IDENTITY.iter().any(|(t, _)| *t == tag) {
+            found.push((tag, text(&prefix[start..scan.pos])));
+        }
+    }
+    IDENTITY
+        .iter()
+        .filter_map(|(t, k)| {
+            found
+                .iter()
+                .find(|(ft, _)| ft == t)
+                .map(|(_, v)| (k.to_string(), cut(v.clone())))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,5 +482,82 @@ mod tests {
         assert!(head_of(b"short").is_err());
         assert_eq!(file_name(Some("1.2.3"), 1), "1.2.3.dcm");
         assert_eq!(file_name(Some("../x"), 2), "instance-2.dcm");
+    }
+
+    #[test]
+    fn identity_of_a_data_set_in_both_little_endian_syntaxes() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let fx = crate::model::fixtures::Fixtures::load(&dir).unwrap();
+        let i = fx
+            .instances
+            .iter()
+            .find(|i| i.transfer_syntax == "1.2.840.10008.1.2.1" && !i.kos)
+            .unwrap();
+        let bytes = std::fs::read(fx.file(i)).unwrap();
+        let head = head_of(&bytes).unwrap();
+        let data = &bytes[head.data_offset as usize..];
+        let id = identity(data, "1.2.840.10008.1.2.1", true);
+        let get = |k: &str| id.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            get("SOPInstanceUID").as_deref(),
+            Some(i.sop_uid.as_str()),
+            "{id:?}"
+        );
+        assert_eq!(
+            get("StudyInstanceUID").as_deref(),
+            Some(i.study_uid.as_str())
+        );
+        assert_eq!(
+            get("SeriesInstanceUID").as_deref(),
+            Some(i.series_uid.as_str())
+        );
+        assert_eq!(get("PatientID").as_deref(), Some(i.patient_id.as_str()));
+        // The same data set in Implicit VR Little Endian.
+        let obj = crate::model::dicom_guard::read_dataset(
+            data,
+            TransferSyntaxRegistry.get("1.2.840.10008.1.2.1").unwrap(),
+        )
+        .unwrap();
+        let mut implicit = Vec::new();
+        obj.write_dataset_with_ts(
+            &mut implicit,
+            TransferSyntaxRegistry.get("1.2.840.10008.1.2").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(identity(&implicit, "1.2.840.10008.1.2", true), id);
+        // Cut short, or hostile: a reason, never a panic.
+        assert_eq!(
+            identity(&data[..20], "1.2.840.10008.1.2.1", false)[0].0,
+            "(undecodable)"
+        );
+        let endless_sq = [
+            0x08, 0, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ];
+        assert_eq!(
+            identity(&endless_sq, "1.2.840.10008.1.2.1", true)[0].0,
+            "(undecodable)"
+        );
+        let huge = [0x08, 0, 0x18, 0, b'U', b'I', 0xFF, 0xFF];
+        assert_eq!(
+            identity(&huge, "1.2.840.10008.1.2.1", true)[0].0,
+            "(undecodable)"
+        );
+        assert!(identity(&[], "1.2.840.10008.1.2", true).is_empty());
+        // Mutated copies (a fixed pseudo-random walk): a reason or attributes, never a panic.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for round in 0..3000 {
+            let mut m = data[..data.len().min(4096)].to_vec();
+            for _ in 0..1 + round % 8 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = (x as usize) % m.len();
+                m[at] = (x >> 32) as u8;
+            }
+            let cut = (x as usize >> 8) % (m.len() + 1);
+            for ts in ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"] {
+                let _ = identity(&m[..cut], ts, round % 2 == 0);
+            }
+        }
     }
 }

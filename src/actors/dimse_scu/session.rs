@@ -23,8 +23,9 @@ use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse, Tran
 /// C-STORE status "Refused: Out of Resources" (PS3.4 §B.2.3), answered when a received
 /// instance cannot be written.
 const OUT_OF_RESOURCES: u16 = 0xA700;
-/// Most responses read for one request: a bound against a peer that never sends the final one.
-const MAX_RESPONSES: usize = 100_000;
+/// The most bytes of data set summaries kept for one operation: a bound on memory whatever the
+/// peer sends (a conformant C-FIND answer holds the keys asked for, a few hundred bytes a match).
+const SUMMARY_BUDGET: usize = 16 * 1024 * 1024;
 
 /// The association type of the SCU.
 pub(super) type Assoc = AsyncClientAssociation<TcpStream>;
@@ -67,6 +68,11 @@ pub(super) struct Session<'a> {
     pub(super) notes: Vec<(String, String)>,
     pub(super) body: Body,
     pub(super) opts: ReceiveOptions,
+    /// The request sent whole and not yet answered by a final response (its name): a peer that
+    /// closes or aborts now broke the request/response contract (PEER-01).
+    awaiting: Option<&'static str>,
+    /// Bytes of data set summaries kept so far.
+    kept: usize,
 }
 
 impl<'a> Session<'a> {
@@ -83,7 +89,13 @@ impl<'a> Session<'a> {
             status: None,
             notes: Vec::new(),
             body: Body::default(),
-            opts: ReceiveOptions::new(peer.read_timeout),
+            opts: ReceiveOptions {
+                max_data_set: peer.limits.max_data_set,
+                deadline: Some(tokio::time::Instant::now() + peer.limits.timeout),
+                ..ReceiveOptions::new(peer.read_timeout)
+            },
+            awaiting: None,
+            kept: 0,
         }
     }
 
@@ -108,6 +120,9 @@ impl<'a> Session<'a> {
         data_sha256: Option<String>,
         data_summary: Vec<(String, String)>,
     ) {
+        if command.field & 0x8000 == 0 && command.field != field::C_CANCEL_RQ {
+            self.awaiting = Some(command.name());
+        }
         let at_ms = self.at_ms();
         self.record.messages.push(MessageRecord {
             flow: Flow::Sent,
@@ -124,6 +139,13 @@ impl<'a> Session<'a> {
 
     /// Record a received message; a data set spilled to a spool file is removed.
     fn received(&mut self, r: &Received, data_summary: Vec<(String, String)>) {
+        if r.command.field & 0x8000 != 0 && !r.command.status.is_some_and(status::is_pending) {
+            self.awaiting = None;
+        }
+        self.kept += data_summary
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>();
         if let Some(message::DataSet::File { path, .. }) = &r.data {
             let _ = std::fs::remove_file(path);
         }
@@ -189,11 +211,27 @@ impl<'a> Session<'a> {
                 self.fail("timeout", m.clone());
                 association::abort(assoc, &mut self.record, &m).await;
             }
-            DimseError::Aborted => {
-                self.fail(
-                    "aborted",
-                    format!("{url} aborted the association while {during}"),
+            DimseError::Deadline => {
+                let m = format!(
+                    "timeout: the operation with {url} did not end within {} ms ([dimse] timeout_ms) while {during}",
+                    self.peer.limits.timeout.as_millis()
                 );
+                self.fail("timeout", m.clone());
+                association::abort(assoc, &mut self.record, &m).await;
+            }
+            DimseError::Aborted => {
+                match self.awaiting {
+                    Some(rq) => self.fail(
+                        crate::checks::peer::PEER_CLOSED,
+                        format!(
+                            "{url} aborted the association (A-ABORT) instead of answering the {rq} while {during}"
+                        ),
+                    ),
+                    None => self.fail(
+                        "aborted",
+                        format!("{url} aborted the association while {during}"),
+                    ),
+                }
                 self.record.ended = format!("aborted by the peer while {during}");
             }
             DimseError::ReleaseRequested => {
@@ -221,11 +259,23 @@ impl<'a> Session<'a> {
                         format!("timeout: {url} did not take or give a PDU in time while {during}");
                     self.fail("timeout", m.clone());
                     association::abort(assoc, &mut self.record, &m).await;
-                } else if lower.contains("closed") {
-                    self.fail(
-                        "aborted",
-                        format!("{url} closed the connection while {during}"),
-                    );
+                } else if ["closed", "reset by peer", "broken pipe", "unexpected end"]
+                    .iter()
+                    .any(|w| lower.contains(w))
+                {
+                    // The TCP connection ended without an A-RELEASE or A-ABORT (A-P-ABORT).
+                    match self.awaiting {
+                        Some(rq) => self.fail(
+                            crate::checks::peer::PEER_CLOSED,
+                            format!(
+                                "{url} closed the connection instead of answering the {rq} while {during}"
+                            ),
+                        ),
+                        None => self.fail(
+                            "aborted",
+                            format!("{url} closed the connection while {during}"),
+                        ),
+                    }
                     self.record.ended = format!("closed by the peer while {during}");
                 } else {
                     let m = format!("{text} while {during}");
@@ -318,7 +368,8 @@ impl Session<'_> {
         let rsp_field = rq.field | 0x8000;
         let rsp_name = field::name(rsp_field);
         let mut pending = 0usize;
-        for _ in 0..MAX_RESPONSES {
+        let max = self.peer.limits.max_messages;
+        for _ in 0..max {
             let waiting = format!("waiting for {rsp_name} (after {pending} pending)");
             let r = message::receive(assoc, &self.opts)
                 .await
@@ -339,11 +390,19 @@ impl Session<'_> {
                 _ => Vec::new(),
             };
             self.received(&r, summary);
+            if self.kept > SUMMARY_BUDGET {
+                return Err((
+                    DimseError::Protocol(format!(
+                        "the identifiers of the answer exceed {SUMMARY_BUDGET} bytes"
+                    )),
+                    waiting,
+                ));
+            }
             if r.command.field != rsp_field || r.command.responded_to != Some(message_id) {
                 let m = format!(
-                    "{} (responding to {:?}) received while waiting for {rsp_name} to message {message_id}",
+                    "{} (responding to {}) received while waiting for {rsp_name} to message {message_id}",
                     r.command.name(),
-                    r.command.responded_to
+                    responding_to(&r.command)
                 );
                 return Err((DimseError::Protocol(m), waiting));
             }
@@ -366,7 +425,7 @@ impl Session<'_> {
         }
         Err((
             DimseError::Protocol(format!(
-                "more than {MAX_RESPONSES} responses without a final {rsp_name}"
+                "more than {max} messages without a final {rsp_name} (the harness's limit, [dimse] max_responses)"
             )),
             format!("waiting for {rsp_name}"),
         ))
@@ -396,21 +455,19 @@ impl Session<'_> {
         let (pa, cl, ins, t) = (path.clone(), class.clone(), instance.clone(), ts.clone());
         let joined = tokio::task::spawn_blocking(move || {
             let written = dataset::write_part10(&pa, &cl, &ins, &t, &data);
-            (written, data)
+            let identity = identity_of(&data, &t);
+            (written, identity, data)
         })
         .await;
-        let written = match joined {
-            Ok((written, data)) => {
+        // What the data set itself says it is (DIM-17 compares it with the command).
+        let (written, mut summary) = match joined {
+            Ok((written, identity, data)) => {
                 r.data = Some(data);
-                written
+                (written, identity)
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => (Err(e.to_string()), Vec::new()),
         };
-        let mut summary = vec![
-            ("SOPClassUID".to_string(), class),
-            ("SOPInstanceUID".to_string(), instance),
-            ("TransferSyntaxUID".to_string(), ts),
-        ];
+        summary.push(("TransferSyntaxUID".to_string(), ts));
         let st = match written {
             Ok(_) => {
                 summary.push(("File".into(), path.display().to_string()));
@@ -490,9 +547,9 @@ impl Session<'_> {
         self.received(&r, Vec::new());
         if r.command.field != field::C_STORE_RSP || r.command.responded_to != Some(message_id) {
             let m = format!(
-                "{} (responding to {:?}) received instead of C-STORE-RSP to message {message_id}",
+                "{} (responding to {}) received instead of C-STORE-RSP to message {message_id}",
                 r.command.name(),
-                r.command.responded_to
+                responding_to(&r.command)
             );
             return Err((DimseError::Protocol(m), during));
         }
@@ -502,6 +559,32 @@ impl Session<'_> {
                 during,
             )
         })
+    }
+}
+
+/// The Message ID Being Responded To of a command, for messages.
+fn responding_to(c: &Command) -> String {
+    c.responded_to
+        .map_or("no message".to_string(), |id| format!("message {id}"))
+}
+
+/// The identifying attributes of a received data set, read from its first bytes.
+fn identity_of(data: &message::DataSet, ts: &str) -> Vec<(String, String)> {
+    use std::io::Read;
+    let limit = dataset::IDENTITY_PREFIX;
+    match data {
+        message::DataSet::Memory(v) => {
+            dataset::identity(&v[..v.len().min(limit)], ts, v.len() <= limit)
+        }
+        message::DataSet::File { path, size } => {
+            let mut prefix = Vec::with_capacity(limit);
+            let read = std::fs::File::open(path)
+                .and_then(|f| f.take(limit as u64).read_to_end(&mut prefix));
+            match read {
+                Ok(_) => dataset::identity(&prefix, ts, *size <= limit as u64),
+                Err(e) => vec![("(undecodable)".into(), format!("cannot read it back: {e}"))],
+            }
+        }
     }
 }
 

@@ -209,8 +209,8 @@ fn move_checks() {
     let x = DimseExpect {
         statuses: vec![status::SUCCESS],
         instances: Some(BTreeMap::from([
-            ("1.1".to_string(), vec!["a".to_string()]),
-            ("1.2".to_string(), vec!["b".to_string()]),
+            ("1.1".to_string(), vec![(ELE.to_string(), "a".to_string())]),
+            ("1.2".to_string(), vec![(ELE.to_string(), "b".to_string())]),
         ])),
         ..DimseExpect::default()
     };
@@ -335,5 +335,326 @@ fn cancel_store_echo_and_protocol_checks() {
             &[]
         ),
         Outcome::NotApplicable
+    );
+}
+
+/// A C-FIND at `level` with `keys`, answered by identifiers `answers`, then 0000.
+fn find_with(keys: &[(&str, &str)], answers: &[&[(&str, &str)]]) -> Exchange {
+    let rq = Command::request(field::C_FIND_RQ, FIND, 1, true);
+    let mut m = vec![msg(Flow::Sent, rq.clone(), keys)];
+    for a in answers {
+        m.push(msg(Flow::Received, rsp(&rq, status::PENDING, true), a));
+    }
+    m.push(msg(Flow::Received, rsp(&rq, status::SUCCESS, false), &[]));
+    exchange(record(FIND, m))
+}
+
+#[test]
+fn find_answers_are_about_what_was_asked() {
+    let x = DimseExpect::default();
+    let series_keys = [
+        ("QueryRetrieveLevel", "SERIES"),
+        ("StudyInstanceUID", "1.1"),
+        ("SeriesInstanceUID", ""),
+        ("Modality", ""),
+    ];
+    let good = find_with(
+        &series_keys,
+        &[&[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1"),
+            ("Modality", "CT"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-15", &good, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-16", &good, &x, &[]), Outcome::Pass);
+    // Seen in the field: a series query answered with studies.
+    let other_level = find_with(
+        &series_keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", ""),
+            ("Modality", ""),
+        ]],
+    );
+    assert_eq!(outcome("DIM-15", &other_level, &x, &[]), Outcome::Fail);
+    let other_study = find_with(
+        &series_keys,
+        &[&[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("StudyInstanceUID", "9.9"),
+            ("SeriesInstanceUID", "9.9.1"),
+            ("Modality", "CT"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-15", &other_study, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-16", &other_study, &x, &[]), Outcome::Fail);
+    let patient_keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("PatientID", "P1"),
+        ("PatientName", "Doe*"),
+        ("StudyInstanceUID", ""),
+    ];
+    let other_patient = find_with(
+        &patient_keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientID", "P2"),
+            ("PatientName", "DOE^JOHN"),
+            ("StudyInstanceUID", "1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &other_patient, &x, &[]), Outcome::Fail);
+    let same_patient = find_with(
+        &patient_keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientID", "P1"),
+            ("PatientName", "DOE^JOHN"),
+            ("StudyInstanceUID", "1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &same_patient, &x, &[]), Outcome::Pass);
+    let nameless = find_with(
+        &patient_keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientID", "P1"),
+            ("StudyInstanceUID", ""),
+        ]],
+    );
+    assert_eq!(outcome("DIM-15", &nameless, &x, &[]), Outcome::Fail);
+    let unreadable = find_with(&patient_keys, &[&[("(undecodable)", "truncated")]]);
+    assert_eq!(outcome("DIM-15", &unreadable, &x, &[]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-15", &moved(&[0], 0, 1, 0), &x, &[]),
+        Outcome::NotApplicable
+    );
+}
+
+/// A C-GET of series `1.1.1` of study `1.1`, with sub-operations (command UID, data set summary).
+fn got(subs: &[(&str, &[(&str, &str)])]) -> Exchange {
+    let get = "1.2.840.10008.5.1.4.1.2.2.3";
+    let rq = Command::request(field::C_GET_RQ, get, 7, true);
+    let mut m = vec![msg(
+        Flow::Sent,
+        rq.clone(),
+        &[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1"),
+        ],
+    )];
+    for (i, (uid, summary)) in subs.iter().enumerate() {
+        let mut st = Command::request(field::C_STORE_RQ, CT, i as u16 + 1, true);
+        st.affected_sop_instance = Some(uid.to_string());
+        m.push(msg(Flow::Received, st, summary));
+    }
+    let mut f = rsp(&rq, status::SUCCESS, false);
+    f.completed = Some(subs.len() as u16);
+    m.push(msg(Flow::Received, f, &[]));
+    exchange(record(get, m))
+}
+
+#[test]
+fn retrieved_instances_are_those_the_request_selected() {
+    let x = DimseExpect::default();
+    let good = got(&[(
+        "1.1.1.1",
+        &[
+            ("SOPClassUID", CT),
+            ("SOPInstanceUID", "1.1.1.1"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1"),
+            ("TransferSyntaxUID", ELE),
+        ],
+    )]);
+    assert_eq!(outcome("DIM-17", &good, &x, &[]), Outcome::Pass);
+    let foreign = got(&[(
+        "2.2.2.2",
+        &[
+            ("SOPClassUID", CT),
+            ("SOPInstanceUID", "2.2.2.2"),
+            ("StudyInstanceUID", "2.2"),
+            ("SeriesInstanceUID", "2.2.2"),
+        ],
+    )]);
+    assert_eq!(outcome("DIM-17", &foreign, &x, &[]), Outcome::Fail);
+    let mislabelled = got(&[(
+        "1.1.1.1",
+        &[
+            ("SOPClassUID", CT),
+            ("SOPInstanceUID", "1.1.1.2"),
+            ("StudyInstanceUID", "1.1"),
+            ("SeriesInstanceUID", "1.1.1"),
+        ],
+    )]);
+    assert_eq!(outcome("DIM-17", &mislabelled, &x, &[]), Outcome::Fail);
+    let unreadable = got(&[("1.1.1.1", &[("(undecodable)", "truncated")])]);
+    assert_eq!(outcome("DIM-17", &unreadable, &x, &[]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-17", &got(&[]), &x, &[]),
+        Outcome::NotApplicable
+    );
+    // A SUT asked to store a series: the step says which.
+    let pushed = DimseExpect {
+        selects: vec![("SeriesInstanceUID".into(), vec!["9.9".into()])],
+        ..DimseExpect::default()
+    };
+    assert_eq!(outcome("DIM-17", &good, &pushed, &[]), Outcome::Fail);
+    // Byte identity is judged in the transfer syntax the source holds; another one is not
+    // compared byte for byte.
+    let want = DimseExpect {
+        instances: Some(BTreeMap::from([(
+            "1.1.1.1".to_string(),
+            vec![(ELE.to_string(), "a".to_string())],
+        )])),
+        ..DimseExpect::default()
+    };
+    let mut implicit = got(&[("1.1.1.1", &[("TransferSyntaxUID", "1.2.840.10008.1.2")])]);
+    implicit.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
+    assert_eq!(outcome("DIM-08", &implicit, &want, &[]), Outcome::Pass);
+    let mut changed = got(&[("1.1.1.1", &[("TransferSyntaxUID", ELE)])]);
+    changed.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
+    assert_eq!(outcome("DIM-08", &changed, &want, &[]), Outcome::Fail);
+}
+
+#[test]
+fn a_response_on_another_accepted_context_is_a_protocol_breach() {
+    let mut ex = find(&["1.1"], false, Some(0));
+    let r = ex.dimse.as_mut().unwrap();
+    r.negotiated.push(NegotiatedContext {
+        id: 3,
+        abstract_syntax: CT.into(),
+        result: 0,
+        transfer_syntax: ELE.into(),
+    });
+    assert_eq!(
+        outcome("DIM-10", &ex, &DimseExpect::default(), &[]),
+        Outcome::Pass
+    );
+    ex.dimse.as_mut().unwrap().messages[1].pc_id = 3;
+    assert_eq!(
+        outcome("DIM-10", &ex, &DimseExpect::default(), &[]),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn what_arrived_is_judged_whatever_the_final_status() {
+    let want = DimseExpect {
+        instances: Some(BTreeMap::from([
+            (
+                "1.1.1.1".to_string(),
+                vec![(ELE.to_string(), "a".to_string())],
+            ),
+            (
+                "1.1.1.2".to_string(),
+                vec![(ELE.to_string(), "b".to_string())],
+            ),
+        ])),
+        ..DimseExpect::default()
+    };
+    let with_final = |st: u16, sha: &str| {
+        let mut ex = got(&[("1.1.1.1", &[("TransferSyntaxUID", ELE)])]);
+        let r = ex.dimse.as_mut().unwrap();
+        r.messages[1].data_sha256 = Some(sha.into());
+        let n = r.messages.len();
+        r.messages[n - 1].command.status = Some(st);
+        ex
+    };
+    // A failed C-GET that delivered one good instance: the status is DIM-03's finding, and the
+    // instance that arrived is as it should be.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xC000, "a"), &want, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xB000, "a"), &want, &[]),
+        Outcome::Pass
+    );
+    // ... but a changed one is still caught.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0xC000, "x"), &want, &[]),
+        Outcome::Fail
+    );
+    // 0000 says everything arrived: the missing one is a Fail.
+    assert_eq!(
+        outcome("DIM-08", &with_final(0, "a"), &want, &[]),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn move_sub_operations_name_their_move() {
+    let x = DimseExpect::default();
+    let with = |ae: Option<&str>, id: Option<u16>| {
+        let mut ex = stored(&[("1.1", "a")]);
+        let r = ex.dimse.as_mut().unwrap();
+        r.calling_ae = "ORTHANC".into();
+        r.messages[0].command.move_originator_ae = ae.map(str::to_string);
+        r.messages[0].command.move_originator_id = id;
+        ex
+    };
+    let good = moved(&[0], status::SUCCESS, 1, 0);
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("IHE_HARNESS "), Some(1))]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("ORTHANC"), Some(1))]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(None, None)]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-18", &good, &x, &[with(Some("IHE_HARNESS"), Some(2))]),
+        Outcome::Fail
+    );
+    assert_eq!(outcome("DIM-18", &good, &x, &[]), Outcome::NotApplicable);
+    let level = CHECKS.iter().find(|c| c.id == "DIM-18").unwrap().level;
+    assert_eq!(level, Level::Should);
+}
+
+#[test]
+fn a_duplicate_may_be_accepted_warned_or_refused_as_a_duplicate() {
+    let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
+    rq.affected_sop_instance = Some("1.1".into());
+    let answered = |st: u16| {
+        exchange(record(
+            CT,
+            vec![
+                msg(Flow::Sent, rq.clone(), &[]),
+                msg(Flow::Received, rsp(&rq, st, false), &[]),
+            ],
+        ))
+    };
+    let dup = DimseExpect {
+        duplicates: true,
+        ..DimseExpect::default()
+    };
+    let new = DimseExpect::default();
+    for st in [0x0000, 0xB000, 0x0111] {
+        assert_eq!(
+            outcome("DIM-12", &answered(st), &dup, &[]),
+            Outcome::Pass,
+            "{st:04X}"
+        );
+    }
+    assert_eq!(
+        outcome("DIM-12", &answered(0x0111), &new, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-12", &answered(0xA700), &dup, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-12", &answered(0xC000), &dup, &[]),
+        Outcome::Fail
     );
 }
