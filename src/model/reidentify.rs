@@ -10,7 +10,9 @@
 //!
 //! The UIDs are `2.25.` UIDs (PS3.5 §B.2) drawn from a seed of the run and the old UID, so the
 //! instances of one series stay in one new series, and a second run against the same SUT gets
-//! UIDs of its own.
+//! UIDs of its own. The copies also belong to a patient of their own (Patient ID `IHE-COPY-…`,
+//! one per map): stored into an archive, they must not become studies of the fixture patients,
+//! whose searches other scenarios judge at the same time.
 //!
 //! The fixtures are the project's own files, not SUT bytes, so they are read with dicom-object
 //! directly.
@@ -52,6 +54,17 @@ impl UidMap {
         new
     }
 
+    /// The Patient ID of the copies made through this map (LO, at most 64 characters).
+    pub fn patient_id(&self) -> String {
+        let digits: String = crate::model::kos::seeded_uid(&format!("{}/patient", self.seed))
+            .chars()
+            .filter(char::is_ascii_digit)
+            .skip(2)
+            .take(16)
+            .collect();
+        format!("IHE-COPY-{digits}")
+    }
+
     /// The new UID given to `old`, if it was given one.
     pub fn get(&self, old: &str) -> Option<&str> {
         self.map.get(old).map(String::as_str)
@@ -78,6 +91,8 @@ pub struct Copy {
     pub series_uid: String,
     /// Its SOP Instance UID.
     pub sop_uid: String,
+    /// Its Patient ID.
+    pub patient_id: String,
 }
 
 /// Why a copy could not be made (a harness error: the fixture is the project's own).
@@ -86,7 +101,7 @@ pub struct Copy {
 pub struct ReidentifyError(String);
 
 /// A copy of the PS3.10 file `file` with its Study, Series and SOP Instance UIDs (and the
-/// Media Storage SOP Instance UID) replaced through `map`. UIDs inside sequences (a manifest's
+/// Media Storage SOP Instance UID) replaced through `map`, of the map's own patient. UIDs inside sequences (a manifest's
 /// references) are left as they are: copy images, not manifests.
 pub fn reidentify(file: &[u8], map: &mut UidMap) -> Result<Copy, ReidentifyError> {
     let body = match file.get(128..132) {
@@ -120,6 +135,17 @@ pub fn reidentify(file: &[u8], map: &mut UidMap) -> Result<Copy, ReidentifyError
             PrimitiveValue::from(uid.as_str()),
         ));
     }
+    let patient_id = map.patient_id();
+    obj.put(DataElement::new(
+        tags::PATIENT_ID,
+        VR::LO,
+        PrimitiveValue::from(patient_id.as_str()),
+    ));
+    obj.put(DataElement::new(
+        tags::PATIENT_NAME,
+        VR::PN,
+        PrimitiveValue::from("IHE^Harness Copy"),
+    ));
     obj.meta_mut().media_storage_sop_instance_uid = sop_uid.clone();
     obj.meta_mut().update_information_group_length();
     let mut bytes = Vec::with_capacity(file.len() + 256);
@@ -130,6 +156,7 @@ pub fn reidentify(file: &[u8], map: &mut UidMap) -> Result<Copy, ReidentifyError
         study_uid,
         series_uid,
         sop_uid,
+        patient_id,
     })
 }
 
@@ -156,6 +183,8 @@ mod tests {
                 assert_ne!(copy.sop_uid, inst.sop_uid);
                 assert_eq!(Some(copy.study_uid.as_str()), map.get(&inst.study_uid));
                 assert_eq!(Some(copy.series_uid.as_str()), map.get(&inst.series_uid));
+                assert!(copy.patient_id.starts_with("IHE-COPY-"));
+                assert_ne!(copy.patient_id, inst.patient_id);
                 let head = dicom_part::sniff(&copy.bytes).expect("a PS3.10 file");
                 assert_eq!(head.sop_instance.as_deref(), Some(copy.sop_uid.as_str()));
                 assert_eq!(

@@ -1328,6 +1328,7 @@ async fn read_parts(
                         study_uid: copy.study_uid,
                         series_uid: copy.series_uid,
                         sop_uid: copy.sop_uid,
+                        patient_id: copy.patient_id,
                         ..i.clone()
                     };
                     world

@@ -844,27 +844,14 @@ fn reidentified(
     use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
-    let seed = format!("{}/dimse-store/{n}", copies_seed());
-    // The copies belong to a patient of their own: stored into the archive, they must not become
-    // studies of the fixture patients, whose queries expect exactly the fixture studies.
-    let patient: String = format!(
-        "IHE-COPY-{}",
-        crate::model::kos::seeded_uid(&seed)
-            .chars()
-            .filter(char::is_ascii_digit)
-            .skip(2)
-            .take(16)
-            .collect::<String>()
-    );
-    let mut map = crate::model::reidentify::UidMap::new(seed);
+    let mut map =
+        crate::model::reidentify::UidMap::new(format!("{}/dimse-store/{n}", copies_seed()));
     let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, String> {
         let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
         let c = crate::model::reidentify::reidentify(&bytes, &mut map)
             .map_err(|e| format!("{}: {e}", from.display()))?;
-        let bytes =
-            of_patient(&c.bytes, &patient).map_err(|e| format!("{}: {e}", from.display()))?;
         let to = dir.join(name);
-        std::fs::write(&to, &bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        std::fs::write(&to, &c.bytes).map_err(|e| format!("{}: {e}", to.display()))?;
         Ok(to)
     };
     insts
@@ -882,30 +869,6 @@ fn reidentified(
             Ok(StoreFile { path, fallback })
         })
         .collect()
-}
-
-/// A PS3.10 file (the harness's own copy) with Patient ID `patient_id` and a Patient's Name of the
-/// harness's.
-fn of_patient(file: &[u8], patient_id: &str) -> Result<Vec<u8>, String> {
-    use dicom_core::{DataElement, PrimitiveValue, VR};
-    let body = file.get(128..).ok_or("not a PS3.10 file")?;
-    let mut obj = dicom_object::OpenFileOptions::new()
-        .read_preamble(dicom_object::file::ReadPreamble::Never)
-        .from_reader(std::io::Cursor::new(body))
-        .map_err(|e| e.to_string())?;
-    obj.put(DataElement::new(
-        tags::PATIENT_ID,
-        VR::LO,
-        PrimitiveValue::from(patient_id),
-    ));
-    obj.put(DataElement::new(
-        tags::PATIENT_NAME,
-        VR::PN,
-        PrimitiveValue::from("IHE^Harness Copy"),
-    ));
-    let mut out = Vec::with_capacity(file.len() + 64);
-    obj.write_all(&mut out).map_err(|e| e.to_string())?;
-    Ok(out)
 }
 
 /// Store re-identified copies of a fixture series: new instances to the SUT even when load mode
