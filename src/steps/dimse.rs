@@ -367,16 +367,38 @@ async fn find(
     let ex = s.find(model, &query, cancel_after).await;
     let mut requested: Vec<String> = vec!["QueryRetrieveLevel".into()];
     requested.extend(keys.iter().map(|(_, k)| k.to_string()));
+    let known = known_values(world, level);
     record_dimse(
         world,
         ex,
         DimseExpect {
             requested_keys: requested,
             matches,
+            known,
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
     )
+}
+
+/// Every value of the unique key of `level` the test data holds (DIM-06 judges only these).
+fn known_values(world: &HarnessWorld, level: &str) -> Option<BTreeSet<String>> {
+    let of = |f: fn(&FixtureInstance) -> &String| -> BTreeSet<String> {
+        world
+            .ctx
+            .fixtures
+            .instances
+            .iter()
+            .map(|i| f(i).clone())
+            .collect()
+    };
+    match level {
+        "PATIENT" => Some(of(|i| &i.patient_id)),
+        "STUDY" => Some(of(|i| &i.study_uid)),
+        "SERIES" => Some(of(|i| &i.series_uid)),
+        "IMAGE" => Some(of(|i| &i.sop_uid)),
+        _ => None,
+    }
 }
 
 fn studies_where(

@@ -129,6 +129,22 @@ fn find_checks() {
     assert_eq!(outcome("DIM-05", &extra, &x, &[]), Outcome::Fail);
     let wrong = find(&["1.1", "9.9"], false, Some(status::SUCCESS));
     assert_eq!(outcome("DIM-06", &wrong, &x, &[]), Outcome::Fail);
+    // With the test data known: an entity outside it may be the SUT's own matching data (not
+    // judged), one of the test data that does not match fails, a missing match fails.
+    let known = DimseExpect {
+        known: Some(BTreeSet::from([
+            "1.1".to_string(),
+            "1.2".to_string(),
+            "1.3".to_string(),
+        ])),
+        ..x.clone()
+    };
+    let more = find(&["1.1", "1.2", "7.7"], false, Some(status::SUCCESS));
+    assert_eq!(outcome("DIM-06", &more, &known, &[]), Outcome::Pass);
+    let not_matching = find(&["1.1", "1.2", "1.3"], false, Some(status::SUCCESS));
+    assert_eq!(outcome("DIM-06", &not_matching, &known, &[]), Outcome::Fail);
+    let missing = find(&["1.1", "7.7"], false, Some(status::SUCCESS));
+    assert_eq!(outcome("DIM-06", &missing, &known, &[]), Outcome::Fail);
     let failed = find(&[], false, Some(0xC000));
     assert_eq!(outcome("DIM-03", &failed, &x, &[]), Outcome::Fail);
 }
