@@ -1087,7 +1087,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "XDSI-12",
-        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14; ITI TF-2 §3.18.4.1.3",
+        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14, §3.18.4.1.2.3.3 (time ranges); ITI TF-2 §3.18.4.1.3",
         level: Level::Shall,
         actor: "Document Registry",
         title: "Every DocumentEntry a stored query returns matches each parameter of the query (patient, status, codes, times, ids)",

@@ -7,6 +7,7 @@
 //! (or with what the harness registered) and say, one line per breach, what is about something
 //! else. The checks of [`super`] turn them into verdicts.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::model::ebrim::{
@@ -70,15 +71,28 @@ fn show_codes(cs: &[Code]) -> String {
         .join(", ")
 }
 
-/// A DTM padded to 14 digits, so that values of different precision compare as instants
-/// (ITI TF-3 4.2.3.1.7: a DTM is truncated, never rounded).
-fn dtm14(v: &str) -> String {
-    let digits: String = v
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    format!("{digits:0<14}")
+/// How an entry's DTM stands to a query's time bound, where the text decides it.
+///
+/// ITI TF-3 4.2.3.1.7 gives a DTM any of six precisions (`YYYY[MM[DD[hh[mm[ss]]]]]`, "as
+/// precisely as possible") and ITI TF-2 3.18.4.1.2.3.3 compares `From <= time < To`, but neither
+/// says how values of different precision compare. Where the digits both values have differ, the
+/// order is the same under every reading (a period, its first instant, the string); where the
+/// shorter value is a prefix of the longer, a registry may place the entry either side of the bound
+/// (`2024` against `20240315`: before it, as its first instant or a string, or within it, as a
+/// year), so the order is not decided (None). None too for a value that is not a DTM: its syntax
+/// is judged elsewhere, not whether it falls in a range.
+fn dtm_order(entry: &str, bound: &str) -> Option<Ordering> {
+    let dtm = |v: &str| {
+        let v = v.trim();
+        (matches!(v.len(), 4 | 6 | 8 | 10 | 12 | 14) && v.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(v.to_string())
+    };
+    let (a, b) = (dtm(entry)?, dtm(bound)?);
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        Ordering::Equal if a.len() != b.len() => None,
+        o => Some(o),
+    }
 }
 
 /// SQL LIKE with `%` (any run) and `_` (one character), as ITI TF-2 3.18.4.1.2.3.5 uses it for
@@ -213,25 +227,37 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
             | "$XDSDocumentEntryServiceStartTimeTo"
             | "$XDSDocumentEntryServiceStopTimeFrom"
             | "$XDSDocumentEntryServiceStopTimeTo" => {
-                let (label, at) = if name.contains("CreationTime") {
+                let creation = name.contains("CreationTime");
+                // CreationTimeFrom/To are ignored for an On-Demand entry (ITI TF-2
+                // 3.18.4.1.2.3.7.1, note 6).
+                let on_demand = d
+                    .object_type
+                    .as_deref()
+                    .is_some_and(|t| t.trim() == e::DOC_ENTRY_ON_DEMAND);
+                if creation && on_demand {
+                    continue;
+                }
+                let (label, at) = if creation {
                     ("creationTime", d.creation_time.as_deref())
                 } else if name.contains("ServiceStartTime") {
                     ("serviceStartTime", d.service_start_time.as_deref())
                 } else {
                     ("serviceStopTime", d.service_stop_time.as_deref())
                 };
-                // An entry without the attribute cannot be placed in the range: the query selects
-                // on a value it does not have.
                 let Some(at) = at else {
-                    bad(format!("no {label}, the query selects on it"));
+                    // serviceStartTime and serviceStopTime may be absent, and then the parameters
+                    // on them "shall not be used for deciding whether this DocumentEntry matches"
+                    // (ITI TF-2 3.18.4.1.2.3.3.1); creationTime is required of a Stable entry.
+                    if creation {
+                        bad(format!("no {label}, the query selects on it"));
+                    }
                     continue;
                 };
-                let (t, bound) = (dtm14(at), dtm14(&values[0]));
-                // From is inclusive, To exclusive (ITI TF-2 3.18.4.1.2.3.7.1).
-                let ok = if name.ends_with("From") {
-                    t >= bound
-                } else {
-                    t < bound
+                // From is inclusive, To exclusive (ITI TF-2 3.18.4.1.2.3.3).
+                let ok = match dtm_order(at, &values[0]) {
+                    None => true,
+                    Some(o) if name.ends_with("From") => o != Ordering::Less,
+                    Some(o) => o == Ordering::Less,
                 };
                 if !ok {
                     bad(format!(
@@ -561,6 +587,86 @@ mod tests {
         assert!(!like("_", ""));
     }
 
+    /// ITI TF-2 3.18.4.1.2.3.3: From <= time < To. A bound of another precision than the entry's
+    /// value decides only where their common digits differ; an absent service time does not take
+    /// part in the match (3.18.4.1.2.3.3.1), nor does the creation time of an On-Demand entry
+    /// (3.18.4.1.2.3.7.1 note 6).
+    #[test]
+    fn time_ranges_judge_only_what_the_text_decides() {
+        let q = |name: &str, v: &str| AdhocQueryRequest {
+            query_id: Some(e::SQ_FIND_DOCUMENTS.into()),
+            params: vec![QueryParam {
+                name: name.into(),
+                values: vec![v.into()],
+            }],
+            ..AdhocQueryRequest::default()
+        };
+        let created = |t: Option<&str>| DocumentEntry {
+            unique_id: Some("1.2.3".into()),
+            creation_time: t.map(str::to_string),
+            ..DocumentEntry::default()
+        };
+        let from = "$XDSDocumentEntryCreationTimeFrom";
+        let to = "$XDSDocumentEntryCreationTimeTo";
+        let ok = |name: &str, bound: &str, d: &DocumentEntry| {
+            entry_mismatches(&q(name, bound), d).is_empty()
+        };
+        // Decided by the digits both values have.
+        assert!(ok(from, "2024", &created(Some("20240315101500"))));
+        assert!(!ok(from, "2024", &created(Some("20231231"))));
+        assert!(ok(to, "2025", &created(Some("20240315"))));
+        assert!(!ok(to, "2024", &created(Some("2025"))));
+        // Same precision: From inclusive, To exclusive.
+        assert!(ok(from, "20240315101500", &created(Some("20240315101500"))));
+        assert!(!ok(to, "20240315101500", &created(Some("20240315101500"))));
+        assert!(!ok(to, "2024", &created(Some("2024"))));
+        // One value a prefix of the other: either reading is the registry's to make.
+        assert!(ok(from, "20240316", &created(Some("2024"))));
+        assert!(ok(to, "2024", &created(Some("20240315"))));
+        assert!(ok(to, "20240315", &created(Some("2024"))));
+        // A Stable entry without creationTime does not match a creation time range; an
+        // On-Demand entry is not judged on it at all.
+        assert!(!ok(from, "2024", &created(None)));
+        let on_demand = DocumentEntry {
+            object_type: Some(e::DOC_ENTRY_ON_DEMAND.into()),
+            ..created(Some("2001"))
+        };
+        assert!(ok(from, "2024", &on_demand));
+        assert!(ok(
+            to,
+            "2000",
+            &DocumentEntry {
+                creation_time: None,
+                ..on_demand
+            }
+        ));
+        // No service time: the parameters on it do not take part in the match.
+        for p in [
+            "$XDSDocumentEntryServiceStartTimeFrom",
+            "$XDSDocumentEntryServiceStartTimeTo",
+            "$XDSDocumentEntryServiceStopTimeFrom",
+            "$XDSDocumentEntryServiceStopTimeTo",
+        ] {
+            assert!(ok(p, "2024", &created(Some("2024"))), "{p}");
+        }
+        let served = DocumentEntry {
+            service_start_time: Some("20230101".into()),
+            service_stop_time: Some("20230102".into()),
+            ..created(Some("2024"))
+        };
+        assert!(!ok(
+            "$XDSDocumentEntryServiceStartTimeFrom",
+            "2024",
+            &served
+        ));
+        assert!(!ok("$XDSDocumentEntryServiceStopTimeTo", "2022", &served));
+        assert!(ok(
+            "$XDSDocumentEntryServiceStopTimeTo",
+            "20230103",
+            &served
+        ));
+    }
+
     #[test]
     fn slot_values_unquote_lists_and_singles() {
         let p = |v: &str| QueryParam {
@@ -578,6 +684,5 @@ mod tests {
             )
         );
         assert_eq!(code_item("X^^^S").1.as_deref(), Some("S"));
-        assert!(dtm14("2026") < dtm14("20260101000001"));
     }
 }
