@@ -20,6 +20,7 @@ use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdEx
 use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
+use crate::model::fhir::search_date::{self, DateMatch};
 use crate::reference::mhd_content::{self, PublishedDoc};
 use crate::world::{HarnessWorld, Retrieved};
 
@@ -105,11 +106,33 @@ fn search_expect(
     truth_params: &[(String, String)],
 ) -> Expect {
     let cat = &world.ctx.mhd_catalogue;
-    let matching: BTreeSet<String> = cat
-        .matching(truth_params)
+    // A date parameter is a range in a zone the server chooses (FHIR R4 search §3.1.1.4.7): a
+    // document must be returned when it matches under every reading, and must not be when it
+    // matches under none; in between, the server decides.
+    let dates: Vec<&(String, String)> = truth_params
         .iter()
-        .map(|d| d.master_identifier().to_string())
+        .filter(|(k, _)| search_date::is_date_param(k))
         .collect();
+    let rest: Vec<(String, String)> = truth_params
+        .iter()
+        .filter(|(k, _)| !search_date::is_date_param(k))
+        .cloned()
+        .collect();
+    let on_dates = |d: &&PublishedDoc, keep: fn(DateMatch) -> bool| {
+        dates
+            .iter()
+            .all(|(k, v)| search_date::resource_matches(&d.docref, k, v).is_none_or(keep))
+    };
+    let candidates = cat.matching(&rest);
+    let ids = |keep: fn(DateMatch) -> bool| -> BTreeSet<String> {
+        candidates
+            .iter()
+            .filter(|d| on_dates(d, keep))
+            .map(|d| d.master_identifier().to_string())
+            .collect()
+    };
+    let matching = ids(|m| m == DateMatch::Always);
+    let possible = ids(|m| m != DateMatch::Never);
     let all: BTreeSet<String> = cat
         .docs
         .iter()
@@ -120,8 +143,8 @@ fn search_expect(
         mhd: MhdExpect {
             comprehensive: false,
             search: params.to_vec(),
-            known_matches: Some(matching.clone()),
-            must_not_match: all.difference(&matching).cloned().collect(),
+            known_matches: Some(matching),
+            must_not_match: all.difference(&possible).cloned().collect(),
             ..MhdExpect::default()
         },
         ..Expect::default()
