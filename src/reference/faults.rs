@@ -266,6 +266,8 @@ pub enum Fault {
     PeerCloses,
     /// QIDO-RS searches are answered 200 with a JSON array that never ends (what the harness reads to judge is bounded: BODY-01).
     QidoEndless,
+    /// ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2: then it shall not be present).
+    XdsRetrieveAddsHomeCommunity,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -401,6 +403,7 @@ impl Fault {
         Fault::XdsRelatesToOtherMessage,
         Fault::PeerCloses,
         Fault::QidoEndless,
+        Fault::XdsRetrieveAddsHomeCommunity,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -526,6 +529,7 @@ impl Fault {
             Fault::XdsRelatesToOtherMessage => "xds-relates-to-other-message",
             Fault::PeerCloses => "peer-closes",
             Fault::QidoEndless => "qido-endless",
+            Fault::XdsRetrieveAddsHomeCommunity => "xds-retrieve-adds-home-community",
         }
     }
 
@@ -690,6 +694,7 @@ impl Fault {
             Fault::XdsRelatesToOtherMessage => "XDS responses carry a wsa:RelatesTo naming another message than the request they answer (WS-Addressing 1.0 Core 3.4)",
             Fault::PeerCloses => "QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6: a request with Connection: close is answered before the server closes)",
             Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
+            Fault::XdsRetrieveAddsHomeCommunity => "ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2)",
         }
     }
 }

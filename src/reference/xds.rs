@@ -816,7 +816,11 @@ fn retrieve_documents(st: &Shared, r: &RetrieveDocumentSetRequest) -> Answer {
             stored.mime_type.clone()
         };
         docs.push(DocumentResponse {
-            home_community_id: None,
+            // The community asked, or none (ITI TF-2 3.43.4.2.2).
+            home_community_id: d.home_community_id.clone().or_else(|| {
+                st.has(Fault::XdsRetrieveAddsHomeCommunity)
+                    .then(|| "urn:oid:1.3.6.1.4.1.21367.13.70.1".to_string())
+            }),
             repository_unique_id: Some(xds.repository_unique_id.clone()),
             document_unique_id: Some(uid.clone()),
             new_repository_unique_id: None,
@@ -1163,7 +1167,7 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
                             xds.imaging_source_unique_id.clone()
                         };
                         docs.push(DocumentResponse {
-                            home_community_id: None,
+                            home_community_id: d.home_community_id.clone(),
                             repository_unique_id: Some(repository),
                             document_unique_id: Some(uid.clone()),
                             new_repository_unique_id: None,

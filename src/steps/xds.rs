@@ -987,6 +987,11 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
             },
         );
     }
+    // The consumer names the community of an entry that has one (ITI TF-2 3.43.4.1.1).
+    let home = entry
+        .as_ref()
+        .and_then(|d| d.home_community_id.clone())
+        .filter(|h| !h.trim().is_empty());
     let x = XdsExpect {
         documents,
         entry,
@@ -995,7 +1000,10 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
     };
     retrieve(
         world,
-        vec![doc_request(&repo, &uid)],
+        vec![DocumentRequest {
+            home_community_id: home,
+            ..doc_request(&repo, &uid)
+        }],
         x,
         "Retrieve Document Set (manifest)",
     )
@@ -1552,9 +1560,18 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         )]),
         ..XdsExpect::default()
     };
+    let home = world
+        .xds
+        .entries
+        .first()
+        .and_then(|d| d.home_community_id.clone())
+        .filter(|h| !h.trim().is_empty());
     retrieve(
         world,
-        vec![doc_request(&repo, &uid)],
+        vec![DocumentRequest {
+            home_community_id: home,
+            ..doc_request(&repo, &uid)
+        }],
         x,
         "Retrieve Document Set (the new manifest)",
     )

@@ -370,6 +370,12 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ),
     ("peer-closes", "@req:PEER-01", "PEER-01", false),
     ("qido-endless", "@req:BODY-01", "BODY-01", false),
+    (
+        "xds-retrieve-adds-home-community",
+        "@txn:ITI-43 and @req:XDSI-03",
+        "XDSI-13",
+        false,
+    ),
 ];
 
 #[test]

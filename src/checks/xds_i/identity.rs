@@ -396,25 +396,36 @@ pub fn retrieve_mismatches(
             .filter(|(_, r, _)| Some(r.trim()) == repo)
             .collect();
         let Some((home, _, _)) = at_repo.first() else {
-            out.push(format!(
-                "{uid}: RepositoryUniqueId {}, asked at {}",
-                repo.unwrap_or("(none)"),
-                same_doc
-                    .iter()
-                    .map(|(_, r, _)| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ));
+            let asked_at = same_doc
+                .iter()
+                .map(|(_, r, _)| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            out.push(match repo {
+                // Required in each DocumentResponse, whatever the number of repositories asked.
+                None => format!(
+                    "{uid}: no RepositoryUniqueId (a required element), asked at {asked_at}"
+                ),
+                Some(r) => format!("{uid}: RepositoryUniqueId {r}, asked at {asked_at}"),
+            });
             continue;
         };
-        if let Some(h) = home {
-            let got = d.home_community_id.as_deref().map(str::trim);
-            if got != Some(h.trim()) {
-                out.push(format!(
-                    "{uid}: HomeCommunityId {}, asked in {h}",
-                    got.unwrap_or("(none)")
-                ));
-            }
+        let got = d
+            .home_community_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        match (home, got) {
+            (Some(h), got) if got != Some(h.trim()) => out.push(format!(
+                "{uid}: HomeCommunityId {}, asked in {h}",
+                got.unwrap_or("(none)")
+            )),
+            // "If the homeCommunityId value is not present in the Retrieve Document Set Request
+            // Message, this shall not be present" (ITI TF-2 3.43.4.2.2).
+            (None, Some(got)) => out.push(format!(
+                "{uid}: HomeCommunityId {got}, where the request named none (it shall then be absent)"
+            )),
+            _ => {}
         }
     }
     out
@@ -665,6 +676,48 @@ mod tests {
             "20230103",
             &served
         ));
+    }
+
+    /// ITI TF-2 3.43.4.2.2: each DocumentResponse carries the required RepositoryUniqueId asked,
+    /// and the HomeCommunityId asked, or none when none was asked.
+    #[test]
+    fn retrieve_echoes_repository_and_home_as_asked() {
+        let answer = |home: Option<&str>, repo: Option<&str>| RetrieveDocumentSetResponse {
+            registry_response: None,
+            documents: vec![e::DocumentResponse {
+                home_community_id: home.map(str::to_string),
+                repository_unique_id: repo.map(str::to_string),
+                document_unique_id: Some("1.2.3.4".into()),
+                ..e::DocumentResponse::default()
+            }],
+        };
+        let asked = |home: Option<&str>| {
+            vec![(
+                home.map(str::to_string),
+                "1.2.3".to_string(),
+                "1.2.3.4".to_string(),
+            )]
+        };
+        let bad = |home_asked: Option<&str>, home: Option<&str>, repo: Option<&str>| {
+            retrieve_mismatches(&asked(home_asked), &answer(home, repo))
+        };
+        assert!(bad(None, None, Some("1.2.3")).is_empty());
+        assert!(bad(Some("urn:oid:9"), Some("urn:oid:9"), Some("1.2.3")).is_empty());
+        assert_eq!(bad(Some("urn:oid:9"), None, Some("1.2.3")).len(), 1);
+        assert_eq!(
+            bad(Some("urn:oid:9"), Some("urn:oid:8"), Some("1.2.3")).len(),
+            1
+        );
+        // A community the request did not name.
+        let extra = bad(None, Some("urn:oid:9"), Some("1.2.3"));
+        assert_eq!(extra.len(), 1);
+        assert!(extra[0].contains("request named none"), "{extra:?}");
+        // An empty element is no community.
+        assert!(bad(None, Some(" "), Some("1.2.3")).is_empty());
+        // The repository is required even when only one was asked.
+        let missing = bad(None, None, None);
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].contains("no RepositoryUniqueId"), "{missing:?}");
     }
 
     #[test]
