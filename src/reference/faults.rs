@@ -268,6 +268,8 @@ pub enum Fault {
     QidoEndless,
     /// ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2: then it shall not be present).
     XdsRetrieveAddsHomeCommunity,
+    /// A LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1).
+    XdsGetDocumentsAsObjectRef,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -404,6 +406,7 @@ impl Fault {
         Fault::PeerCloses,
         Fault::QidoEndless,
         Fault::XdsRetrieveAddsHomeCommunity,
+        Fault::XdsGetDocumentsAsObjectRef,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -530,6 +533,7 @@ impl Fault {
             Fault::PeerCloses => "peer-closes",
             Fault::QidoEndless => "qido-endless",
             Fault::XdsRetrieveAddsHomeCommunity => "xds-retrieve-adds-home-community",
+            Fault::XdsGetDocumentsAsObjectRef => "xds-getdocuments-as-objectref",
         }
     }
 
@@ -695,6 +699,7 @@ impl Fault {
             Fault::PeerCloses => "QIDO-RS searches are read whole, then the connection is closed without a response (RFC 9112 §9.6: a request with Connection: close is answered before the server closes)",
             Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
             Fault::XdsRetrieveAddsHomeCommunity => "ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2)",
+            Fault::XdsGetDocumentsAsObjectRef => "a LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1)",
         }
     }
 }

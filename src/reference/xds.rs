@@ -648,8 +648,12 @@ fn stored_query(st: &Shared, q: &AdhocQueryRequest) -> Answer {
             }
         }
     }
-    if st.has(Fault::XdsLeafClassAsObjectRef)
-        && find
+    let by_uuid = q.query_id.as_deref() == Some(e::SQ_GET_DOCUMENTS)
+        && q.params
+            .iter()
+            .any(|p| p.name == "$XDSDocumentEntryEntryUUID");
+    if (st.has(Fault::XdsLeafClassAsObjectRef) && find
+        || st.has(Fault::XdsGetDocumentsAsObjectRef) && by_uuid)
         && q.return_type.as_deref() == Some("LeafClass")
     {
         let refs = resp

@@ -512,59 +512,88 @@ async fn find_manifests_refs(world: &mut HarnessWorld, alias: String) -> StepRes
 }
 
 /// The references of the last ObjectRef answer, resolved with a LeafClass GetDocuments by
-/// entryUUID (ITI TF-2 3.18.4.1.2.3.7.5), so that what they name is judged, not their count.
+/// entryUUID (ITI TF-2 3.18.4.1.2.3.7.5), so that what they name is judged, not their count. The
+/// references of each community go in one query naming it (3.18.4.1.2.3.7.5 note 2: the consumer
+/// gives the homeCommunityId it received with them). Each GetDocuments answer is judged as the
+/// answer to that query (XDSI-01, ITI18-10, XDSI-12); when one cannot resolve the references (a
+/// refusal, an unreadable answer, the references given back as references), that breach is its
+/// own, and the ObjectRef answer is judged on what can still be told of it: its count.
 async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
     let Some(idx) = world.xds.last else {
         return Ok(());
     };
-    let ids: Vec<String> = world
+    let refs: Vec<e::ObjectRef> = world
         .evidence
         .get(idx)
         .and_then(|ex| SutMessage::of(ex).ok())
         .and_then(|m| m.message().ok())
         .map(|m| match m {
-            Message::AdhocQueryResponse(r) if r.objects.extrinsic_objects.is_empty() => r
-                .objects
-                .object_refs
-                .iter()
-                .filter_map(|o| o.id.clone())
-                .collect(),
+            Message::AdhocQueryResponse(r) if r.objects.extrinsic_objects.is_empty() => {
+                r.objects.object_refs
+            }
             _ => Vec::new(),
         })
         .unwrap_or_default();
-    if ids.is_empty() {
+    let mut by_home: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    for r in refs {
+        if let Some(id) = r.id.filter(|i| !i.trim().is_empty()) {
+            let home = r.home.filter(|h| !h.trim().is_empty());
+            by_home.entry(home).or_default().push(id);
+        }
+    }
+    if by_home.is_empty() {
         return Ok(());
     }
     let c = client(world)?;
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let q = AdhocQueryRequest::get_documents_by_uuid(&refs, "LeafClass");
-    let Ok(ex) = c
-        .stored_query(&q, "GetDocuments (the ObjectRefs of the answer, resolved)")
-        .await
-    else {
-        return Ok(());
-    };
-    let r = record(world, ex)?;
-    let answer = world
-        .evidence
-        .get(r)
-        .and_then(|ex| SutMessage::of(ex).ok())
-        .and_then(|m| m.message().ok());
-    let entries = match &answer {
-        Some(Message::AdhocQueryResponse(r)) => r.objects.document_entries(),
-        _ => Vec::new(),
-    };
-    let refusal = match answer.as_ref().and_then(response_status) {
-        Some((status, codes)) if status != e::RESPONSE_SUCCESS => Some(format!(
-            "{} [{}]",
-            status.rsplit(':').next().unwrap_or(&status),
-            codes.join(", ")
-        )),
-        None => Some("with no readable registry response".into()),
-        _ => None,
-    };
-    world.xds.expect.xds.resolved = Some(entries);
-    world.xds.expect.xds.resolution_refusal = refusal;
+    let mut entries = Vec::new();
+    let mut resolved = true;
+    for (home, ids) in by_home {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let mut q = AdhocQueryRequest::get_documents_by_uuid(&refs, "LeafClass");
+        q.home = home;
+        let Ok(ex) = c
+            .stored_query(&q, "GetDocuments (the ObjectRefs of the answer, resolved)")
+            .await
+        else {
+            return Ok(());
+        };
+        let r = record(world, ex)?;
+        let expect = Expect {
+            xds: XdsExpect {
+                statuses: vec![
+                    e::RESPONSE_SUCCESS.into(),
+                    e::RESPONSE_PARTIAL_SUCCESS.into(),
+                ],
+                reason: "GetDocuments by the entryUUIDs the registry just returned".into(),
+                ..XdsExpect::default()
+            },
+            ..Expect::default()
+        };
+        judge(world, r, &expect, &[], &["XDSI-01", "ITI18-10", "XDSI-12"])?;
+        let answer = world
+            .evidence
+            .get(r)
+            .and_then(|ex| SutMessage::of(ex).ok())
+            .and_then(|m| m.message().ok());
+        match answer {
+            Some(Message::AdhocQueryResponse(a))
+                if a.response.status.as_deref() != Some(e::RESPONSE_FAILURE) =>
+            {
+                // A reference answered with a reference resolves nothing.
+                if a.objects
+                    .object_refs
+                    .iter()
+                    .any(|o| o.id.as_deref().is_some_and(|i| ids.iter().any(|x| x == i)))
+                {
+                    resolved = false;
+                }
+                entries.extend(a.objects.document_entries());
+            }
+            _ => resolved = false,
+        }
+    }
+    world.xds.expect.xds.resolved = resolved.then_some(entries);
+    world.xds.expect.xds.resolution_refusal = None;
     Ok(())
 }
 

@@ -376,6 +376,13 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "XDSI-13",
         false,
     ),
+    // The ObjectRefs of an answer are resolved with GetDocuments, judged as the answer to it.
+    (
+        "xds-getdocuments-as-objectref",
+        "@req:ITI18-09",
+        "ITI18-10",
+        false,
+    ),
 ];
 
 #[test]
