@@ -262,9 +262,14 @@ async fn follow_pages(
     let mut seen = BTreeSet::new();
     let mut current = idx;
     while pages.len() < MAX_PAGES {
-        let Some(next) = world.evidence.get(current).and_then(next_link) else {
+        let Some((from, next)) = world
+            .evidence
+            .get(current)
+            .and_then(|ex| Some((ex.request.url.clone(), next_link(ex)?)))
+        else {
             break;
         };
+        let next = page_url(&from, &next);
         if !seen.insert(next.clone()) {
             break;
         }
@@ -273,6 +278,77 @@ async fn follow_pages(
         pages.push(current);
     }
     Ok(pages)
+}
+
+/// Where a `next` link leads: an absolute link as it is, a relative one resolved against the URL
+/// of the page that carries it (RFC 3986 §5.1.3: the base of a document is the URI it was
+/// retrieved from), so that `?page=2` stays on the search it pages.
+fn page_url(from: &str, link: &str) -> String {
+    let link = link.trim();
+    match url::Url::parse(link) {
+        Ok(u) => u.to_string(),
+        Err(_) => url::Url::parse(from)
+            .and_then(|b| b.join(link))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| link.to_string()),
+    }
+}
+
+/// The identifiers of the resources a search page holds (masterIdentifier and identifier values,
+/// `urn:oid:` stripped), as MHD-18 compares them with the matches the SUT holds.
+fn page_identifiers(ex: &Exchange) -> BTreeSet<String> {
+    let Some(r) = ex.response.as_ref() else {
+        return BTreeSet::new();
+    };
+    let bundle = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        crate::model::fhir::xml::to_json(&r.body.kept).ok()
+    } else {
+        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    };
+    let strip = |v: &str| v.strip_prefix("urn:oid:").unwrap_or(v).to_string();
+    let mut out = BTreeSet::new();
+    for res in bundle
+        .as_ref()
+        .and_then(|b| b.get("entry"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| e.get("resource"))
+    {
+        if let Some(m) = res
+            .pointer("/masterIdentifier/value")
+            .and_then(Value::as_str)
+        {
+            out.insert(strip(m));
+        }
+        for i in res
+            .get("identifier")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let Some(v) = i.get("value").and_then(Value::as_str) {
+                out.insert(strip(v));
+            }
+        }
+    }
+    out
+}
+
+/// The matches the SUT holds that a search not followed to its end has not shown: the last page
+/// read still links a next one (past the MAX_PAGES next links the harness follows, or back to a
+/// page it read). None when the search was read to its end or showed every match.
+fn unseen_matches(pages: &[&Exchange], known: &BTreeSet<String>) -> Option<Vec<String>> {
+    let last = pages.last()?;
+    next_link(last)?;
+    let seen: BTreeSet<String> = pages.iter().flat_map(|p| page_identifiers(p)).collect();
+    let unseen: Vec<String> = known
+        .iter()
+        .filter(|k| !seen.contains(k.strip_prefix("urn:oid:").unwrap_or(k)))
+        .cloned()
+        .collect();
+    (!unseen.is_empty()).then_some(unseen)
 }
 
 /// The `next` link of a searchset answer.
@@ -627,7 +703,26 @@ fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
         .iter()
         .filter_map(|i| world.evidence.get(*i).cloned())
         .collect();
-    judge(world, idx, &expect, &pages, ids)
+    judge(world, idx, &expect, &pages, ids)?;
+    // MHD-18 judges what the pages read show; a match they do not show may be on a page the
+    // harness did not read. That is the harness's limit, not the SUT's breach: an Error that says so.
+    let (Some(known), true) = (&expect.mhd.known_matches, ids.contains(&"MHD-18")) else {
+        return Ok(());
+    };
+    let read: Vec<&Exchange> = world.evidence.get(idx).into_iter().chain(&pages).collect();
+    match unseen_matches(&read, known) {
+        Some(unseen) => Err(harness_error(
+            world,
+            "search not read to its end",
+            format!(
+                "after {} pages the answer still links a next page (the harness follows at most {MAX_PAGES} next links, none twice): whether {} {} returned on a later page is not judged",
+                read.len(),
+                unseen.join(", "),
+                if unseen.len() == 1 { "is" } else { "are" }
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1791,4 +1886,66 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
         _ => &["MHD-11"],
     };
     judge_last(world, ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn next_links_resolve_against_the_page_that_carries_them() {
+        let from = "http://h/fhir/DocumentReference?patient.identifier=x&status=current";
+        assert_eq!(
+            page_url(from, "http://other/fhir?_getpages=1"),
+            "http://other/fhir?_getpages=1"
+        );
+        assert_eq!(
+            page_url(from, "DocumentReference?page=2"),
+            "http://h/fhir/DocumentReference?page=2"
+        );
+        assert_eq!(
+            page_url(from, "?page=2"),
+            "http://h/fhir/DocumentReference?page=2"
+        );
+        assert_eq!(page_url(from, "/fhir?x=1"), "http://h/fhir?x=1");
+    }
+
+    fn page(ids: &[&str], next: bool) -> Exchange {
+        let mut b = json!({
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": ids.iter().map(|i| json!({"resource": {
+                "resourceType": "DocumentReference",
+                "masterIdentifier": {"value": format!("urn:oid:{i}")}
+            }})).collect::<Vec<_>>()
+        });
+        if next {
+            b["link"] = json!([{"relation": "next", "url": "http://h/fhir?page=n"}]);
+        }
+        Exchange::synthetic(
+            "http://h/fhir/DocumentReference",
+            &[],
+            200,
+            &[("Content-Type", "application/fhir+json")],
+            &serde_json::to_vec(&b).unwrap_or_default(),
+        )
+    }
+
+    /// A search not read to its end says which matches it has not shown: their absence is not
+    /// the SUT's breach, and not judged.
+    #[test]
+    fn an_unfinished_search_names_the_matches_it_has_not_shown() {
+        let known = BTreeSet::from(["urn:oid:1.1".to_string(), "urn:oid:1.2".to_string()]);
+        let (p1, p2) = (page(&["1.1"], true), page(&["1.2"], false));
+        assert_eq!(unseen_matches(&[&p1, &p2], &known), None);
+        let p2_more = page(&["1.3"], true);
+        assert_eq!(
+            unseen_matches(&[&p1, &p2_more], &known),
+            Some(vec!["urn:oid:1.2".to_string()])
+        );
+        // Every match shown: what further pages hold cannot be missing.
+        let all = page(&["1.1", "1.2"], true);
+        assert_eq!(unseen_matches(&[&all], &known), None);
+    }
 }
