@@ -188,10 +188,11 @@ async fn search(
     xml: bool,
 ) -> StepResult {
     let c = client(world)?;
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, post, xml).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, xml).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     world.mhd.hits = std::iter::once(idx)
         .chain(pages.iter().copied())
         .filter_map(|i| world.evidence.get(i))
@@ -244,6 +245,111 @@ async fn patient_refs_of(
             .map(|id| format!("Patient/{id}"))
             .collect(),
     ))
+}
+
+/// How many Patients a search names beyond those its identifier lookup listed the harness reads.
+const MAX_PATIENT_READS: usize = 20;
+
+/// `Patient/id` of a subject reference to a Patient (relative, absolute or versioned), else None.
+fn patient_key(r: &str) -> Option<String> {
+    let r = r.trim().split("/_history/").next().unwrap_or(r);
+    let mut parts = r.rsplit('/');
+    let id = parts.next().filter(|i| !i.is_empty())?;
+    (parts.next()? == "Patient").then(|| format!("Patient/{id}"))
+}
+
+/// The Patients the subjects of search pages reference that `known` does not hold, in order,
+/// each once: their absolute or relative reference as written, and their `Patient/id`.
+fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in pages {
+        let Some(b) = p.response.as_ref().and_then(|r| {
+            if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+                crate::model::fhir::xml::to_json(&r.body.kept).ok()
+            } else {
+                serde_json::from_slice::<Value>(&r.body.kept).ok()
+            }
+        }) else {
+            continue;
+        };
+        for res in b
+            .get("entry")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| e.get("resource"))
+        {
+            let Some(written) = res.pointer("/subject/reference").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(key) = patient_key(written) else {
+                continue;
+            };
+            if !known.contains(&key) && !out.iter().any(|(_, k)| *k == key) {
+                out.push((written.to_string(), key));
+            }
+        }
+    }
+    out
+}
+
+/// Does the Patient resource `p` carry the identifier of token `system|value` (or `value`)?
+fn carries_identifier(p: &Value, token: &str) -> bool {
+    let (sys, val) = token.split_once('|').unwrap_or(("", token));
+    p.get("resourceType").and_then(Value::as_str) == Some("Patient")
+        && p.get("identifier")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .any(|i| {
+                i.get("value").and_then(Value::as_str) == Some(val)
+                    && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
+            })
+}
+
+/// Complete the Patients of a `patient.identifier` search (`refs`) with those its answer names
+/// that the lookup did not list, read one by one: a search by identifier matches every Patient
+/// that carries it (FHIR R4 search, chained parameters), and on a server other clients share,
+/// several may, on lookup pages not read or created after the lookup. A Patient read that does
+/// not carry the identifier stays out, so its documents are another patient's.
+async fn complete_patient_refs(
+    world: &mut HarnessWorld,
+    c: &MhdClient,
+    params: &[(String, String)],
+    first: usize,
+    pages: &[usize],
+    refs: &mut Option<BTreeSet<String>>,
+) -> StepResult {
+    let Some(known) = refs.as_mut() else {
+        return Ok(());
+    };
+    let Some((_, token)) = params
+        .iter()
+        .find(|(k, _)| k == "patient.identifier" || k == "subject.identifier")
+    else {
+        return Ok(());
+    };
+    let read: Vec<&Exchange> = std::iter::once(first)
+        .chain(pages.iter().copied())
+        .filter_map(|i| world.evidence.get(i))
+        .collect();
+    let unknown = unknown_subjects(&read, known);
+    for (written, key) in unknown.into_iter().take(MAX_PATIENT_READS) {
+        let ex = c.read_patient(&written, crate::actors::mhd::CONSUMER).await;
+        let idx = record(world, ex)?;
+        let patient = world
+            .evidence
+            .get(idx)
+            .and_then(|e| e.response.as_ref())
+            .filter(|r| r.status == 200)
+            .and_then(|r| r.json());
+        if patient.is_some_and(|p| carries_identifier(&p, token)) {
+            known.insert(key);
+        }
+    }
+    Ok(())
 }
 
 /// How many `next` pages of one search the harness follows.
@@ -746,10 +852,11 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
         ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
         ("status".to_string(), "current".to_string()),
     ];
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_lists(&params, false).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_66, false).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let cat = &world.ctx.mhd_catalogue;
     let ids = |r: &str| cat.patient_identifiers(r);
     let unique = |l: &Value| {
@@ -1551,10 +1658,11 @@ async fn find_by_identifier(
         ("status".to_string(), status.to_string()),
         ("identifier".to_string(), master.clone()),
     ];
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, false, false).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, false).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let hits: Vec<Value> = std::iter::once(idx)
         .chain(pages.iter().copied())
         .filter_map(|i| world.evidence.get(i))
@@ -1947,5 +2055,60 @@ mod tests {
         // Every match shown: what further pages hold cannot be missing.
         let all = page(&["1.1", "1.2"], true);
         assert_eq!(unseen_matches(&[&all], &known), None);
+    }
+
+    /// Several Patients on the SUT carry the identifier searched (a server other clients share):
+    /// those the lookup did not list are the ones the answer names that the harness must read,
+    /// each once, and a Patient belongs to the search when it carries the identifier.
+    #[test]
+    fn patients_named_beyond_the_lookup_are_read_and_kept_by_identifier() {
+        assert_eq!(patient_key("Patient/7").as_deref(), Some("Patient/7"));
+        assert_eq!(
+            patient_key("http://h/fhir/Patient/7/_history/2").as_deref(),
+            Some("Patient/7")
+        );
+        assert_eq!(patient_key("Group/7"), None);
+        assert_eq!(patient_key("urn:uuid:1"), None);
+        let answer = |subjects: &[&str]| {
+            let b = json!({
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": subjects.iter().map(|s| json!({"resource": {
+                    "resourceType": "DocumentReference",
+                    "subject": {"reference": s}
+                }})).collect::<Vec<_>>()
+            });
+            Exchange::synthetic(
+                "http://h/fhir/DocumentReference",
+                &[],
+                200,
+                &[("Content-Type", "application/fhir+json")],
+                &serde_json::to_vec(&b).unwrap_or_default(),
+            )
+        };
+        let known = BTreeSet::from(["Patient/1".to_string()]);
+        let p1 = answer(&["Patient/1", "http://h/fhir/Patient/2", "Patient/2"]);
+        let p2 = answer(&["Patient/3/_history/1", "Patient/1"]);
+        assert_eq!(
+            unknown_subjects(&[&p1, &p2], &known),
+            vec![
+                (
+                    "http://h/fhir/Patient/2".to_string(),
+                    "Patient/2".to_string()
+                ),
+                ("Patient/3/_history/1".to_string(), "Patient/3".to_string()),
+            ]
+        );
+        let patient = json!({"resourceType": "Patient", "identifier": [
+            {"system": "urn:oid:1.2", "value": "P9"},
+            {"system": "urn:oid:1.3", "value": "P1"}
+        ]});
+        assert!(carries_identifier(&patient, "urn:oid:1.3|P1"));
+        assert!(carries_identifier(&patient, "P1"));
+        assert!(!carries_identifier(&patient, "urn:oid:1.2|P1"));
+        assert!(!carries_identifier(
+            &json!({"resourceType": "Group", "identifier": [{"value": "P1"}]}),
+            "P1"
+        ));
     }
 }
