@@ -226,10 +226,11 @@ fn answered_entries(
     let mut unresolved = Vec::new();
     let mut entries = Vec::new();
     for id in r.objects.object_refs.iter().filter_map(|o| o.id.as_deref()) {
-        match resolved
-            .iter()
-            .find(|d| d.entry_uuid.as_deref().map(str::trim) == Some(id.trim()))
-        {
+        match resolved.iter().find(|d| {
+            d.entry_uuid
+                .as_deref()
+                .is_some_and(|u| identity::same_uuid(u, id))
+        }) {
             Some(d) => entries.push(d.clone()),
             None => unresolved.push(format!(
                 "ObjectRef {id} resolves to no DocumentEntry (GetDocuments by entryUUID{})",

@@ -327,7 +327,7 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
             "$XDSDocumentEntryEntryUUID" => {
                 let held = values
                     .iter()
-                    .any(|v| d.entry_uuid.as_deref() == Some(v.as_str()));
+                    .any(|v| d.entry_uuid.as_deref().is_some_and(|u| same_uuid(u, v)));
                 if !held {
                     bad(format!(
                         "entryUUID {} is not one of those asked ({})",
@@ -340,6 +340,12 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
         }
     }
     out
+}
+
+/// Two `urn:uuid:` ids name the same object: the hexadecimal digits of a UUID are "case
+/// insensitive on input" (RFC 4122 §3), and so is the URN scheme (RFC 8141 §3.1).
+pub fn same_uuid(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// What a retrieve asked for: (HomeCommunityId, RepositoryUniqueId, DocumentUniqueId).
@@ -718,6 +724,27 @@ mod tests {
         let missing = bad(None, None, None);
         assert_eq!(missing.len(), 1);
         assert!(missing[0].contains("no RepositoryUniqueId"), "{missing:?}");
+    }
+
+    /// RFC 4122 §3: a UUID's hex digits are case insensitive on input.
+    #[test]
+    fn entry_uuids_compare_without_case() {
+        let q = AdhocQueryRequest::get_documents_by_uuid(
+            &["urn:uuid:6a3f2b9e-1c4d-4e5f-8a7b-9c0d1e2f3a4b"],
+            "LeafClass",
+        );
+        let entry = |u: &str| DocumentEntry {
+            entry_uuid: Some(u.into()),
+            ..DocumentEntry::default()
+        };
+        assert!(
+            entry_mismatches(&q, &entry("urn:uuid:6A3F2B9E-1C4D-4E5F-8A7B-9C0D1E2F3A4B"))
+                .is_empty()
+        );
+        assert_eq!(
+            entry_mismatches(&q, &entry("urn:uuid:00000000-1c4d-4e5f-8a7b-9c0d1e2f3a4b")).len(),
+            1
+        );
     }
 
     #[test]
