@@ -342,6 +342,14 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
     out
 }
 
+/// Two DTMs that differ only in precision, the longer adding zeros to the shorter.
+fn same_dtm(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.starts_with(short)
+        && long[short.len()..].bytes().all(|c| c == b'0')
+        && short.bytes().all(|c| c.is_ascii_digit())
+}
+
 /// Two `urn:uuid:` ids name the same object: the hexadecimal digits of a UUID are "case
 /// insensitive on input" (RFC 4122 §3), and so is the URN scheme (RFC 8141 §3.1).
 pub fn same_uuid(a: &str, b: &str) -> bool {
@@ -498,7 +506,14 @@ pub fn metadata_differences(registered: &DocumentEntry, returned: &DocumentEntry
         ("objectType", &registered.object_type, &returned.object_type),
     ];
     for (label, a, b) in texts {
-        if a.is_some() && norm(a) != norm(b) {
+        let same = match (norm(a), norm(b)) {
+            // A DTM written to another precision names the same instant when the longer value
+            // only adds zeros (202601151030 and 20260115103000): ITI TF-3 4.2.3.1.7 allows six
+            // precisions and does not say a registry keeps the one it was given.
+            (Some(x), Some(y)) if label.ends_with("Time") => same_dtm(&x, &y),
+            (x, y) => x == y,
+        };
+        if a.is_some() && !same {
             out.push(format!(
                 "{label}: registered {}, returned {}",
                 a.as_deref().unwrap_or("(none)"),
@@ -724,6 +739,21 @@ mod tests {
         let missing = bad(None, None, None);
         assert_eq!(missing.len(), 1);
         assert!(missing[0].contains("no RepositoryUniqueId"), "{missing:?}");
+    }
+
+    /// A registry may give back a DTM at another precision, as long as it names the same instant.
+    #[test]
+    fn registered_times_compare_across_precision() {
+        let entry = |t: &str| DocumentEntry {
+            creation_time: Some(t.into()),
+            availability_status: Some(e::STATUS_APPROVED.into()),
+            ..DocumentEntry::default()
+        };
+        let diff = |a: &str, b: &str| metadata_differences(&entry(a), &entry(b));
+        assert!(diff("202601151030", "20260115103000").is_empty());
+        assert!(diff("20260115103000", "202601151030").is_empty());
+        assert_eq!(diff("20260115103015", "202601151030").len(), 1);
+        assert_eq!(diff("202601151030", "202601151031").len(), 1);
     }
 
     /// RFC 4122 §3: a UUID's hex digits are case insensitive on input.
