@@ -192,6 +192,20 @@ impl MhdClient {
             .await
     }
 
+    /// Read the Patient at `reference` (`Patient/id`, relative to the FHIR base, or absolute).
+    pub async fn read_patient(&self, reference: &str, actor: &'static str) -> Exchange {
+        self.http
+            .exchange(
+                Meta {
+                    transaction: "FHIR",
+                    operation: "Patient read".into(),
+                    actor,
+                },
+                Request::get(self.resolve(reference), Some(FHIR_JSON)),
+            )
+            .await
+    }
+
     /// ITI-68: GET the document at `url` (absolute, or relative to the FHIR base), with an
     /// optional Accept header.
     pub async fn retrieve(&self, url: &str, accept: Option<&str>) -> Exchange {

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::{Check, Level, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
+use crate::model::fhir::search_date::{self, DateMatch};
 use crate::model::mhd_bundle::sha1_base64;
 
 /// Transaction labels as recorded in exchanges.
@@ -878,43 +879,6 @@ fn strip_oid(s: &str) -> &str {
     s.strip_prefix("urn:oid:").unwrap_or(s)
 }
 
-fn date_cmp_ok(prefix: &str, want: &str, have: &str) -> bool {
-    let n = want.len().min(have.len()).min(10);
-    let (w, h) = (want.get(..n).unwrap_or(want), have.get(..n).unwrap_or(have));
-    match prefix {
-        "ge" => h >= w,
-        "gt" => h > w || (n < want.len() && h >= w),
-        "le" => h <= w,
-        "lt" => h < w || (n < want.len() && h <= w),
-        "ne" => h != w,
-        _ => h == w,
-    }
-}
-
-fn period_matches(value: &str, period: Option<&Value>) -> bool {
-    let Some(pd) = period else { return false };
-    let start = str_at(pd, "start");
-    let end = str_at(pd, "end");
-    let (prefix, want) = match value.get(..2) {
-        Some(p @ ("ge" | "gt" | "le" | "lt" | "eq" | "ne" | "sa" | "eb")) => (p, &value[2..]),
-        _ => ("eq", value),
-    };
-    // A missing boundary is open: a Period without an end is ongoing (FHIR R4 §2.24.0.10 Period;
-    // search on a Period, §3.1.1.5.2, compares ranges by overlap).
-    match prefix {
-        "ge" | "gt" | "sa" => {
-            end.is_none_or(|h| date_cmp_ok(if prefix == "sa" { "gt" } else { prefix }, want, h))
-        }
-        "le" | "lt" | "eb" => {
-            start.is_none_or(|h| date_cmp_ok(if prefix == "eb" { "lt" } else { prefix }, want, h))
-        }
-        _ => {
-            start.is_none_or(|s| date_cmp_ok("le", want, s))
-                && end.is_none_or(|e| date_cmp_ok("ge", want, e))
-        }
-    }
-}
-
 fn patient_matches(value: &str, subject: Option<&Value>) -> bool {
     let Some(r) = subject.and_then(|s| str_at(s, "reference")) else {
         // A search by patient matches only resources that reference the patient.
@@ -949,13 +913,6 @@ fn patient_identifier_matches(
         // Neither an identifier nor a known Patient: the harness cannot tell.
         _ => true,
     }
-}
-
-/// A date parameter against an instant (a date of no length).
-fn instant_matches(value: &str, at: Option<&str>) -> bool {
-    let Some(at) = at else { return false };
-    let pd = serde_json::json!({"start": at, "end": at});
-    period_matches(value, Some(&pd))
 }
 
 /// Identifiers of `context.related`.
@@ -1041,16 +998,13 @@ fn mismatch(
             identifier_token_matches(value, &ids)
         }
         "related" => identifier_token_matches(value, &related_identifiers(r)),
-        "period" => period_matches(value, context.and_then(|c| c.get("period"))),
-        // DocumentReference.date (ITI-67) and List.date (ITI-66) are instants.
-        "date" => instant_matches(value, str_at(r, "date")),
-        // IHE DocumentReference-Creation: content.attachment.creation.
-        "creation" => arr(r, "content").iter().any(|c| {
-            instant_matches(
-                value,
-                c.get("attachment").and_then(|a| str_at(a, "creation")),
-            )
-        }),
+        // DocumentReference.date (ITI-67) and List.date (ITI-66), IHE DocumentReference-Creation
+        // (content.attachment.creation), context.period: ranges compared as FHIR R4 search
+        // §3.1.1.4.7 does; only a value that matches under no reading of what R4 leaves open (the
+        // zone of a value without one) is not a match.
+        "period" | "date" | "creation" => {
+            search_date::resource_matches(r, param_base(k), value) != Some(DateMatch::Never)
+        }
         "identifier" => value.split(',').any(|t| {
             let want = t.rsplit('|').next().unwrap_or(t);
             identifier_values(r)

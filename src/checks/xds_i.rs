@@ -226,10 +226,11 @@ fn answered_entries(
     let mut unresolved = Vec::new();
     let mut entries = Vec::new();
     for id in r.objects.object_refs.iter().filter_map(|o| o.id.as_deref()) {
-        match resolved
-            .iter()
-            .find(|d| d.entry_uuid.as_deref().map(str::trim) == Some(id.trim()))
-        {
+        match resolved.iter().find(|d| {
+            d.entry_uuid
+                .as_deref()
+                .is_some_and(|u| identity::same_uuid(u, id))
+        }) {
             Some(d) => entries.push(d.clone()),
             None => unresolved.push(format!(
                 "ObjectRef {id} resolves to no DocumentEntry (GetDocuments by entryUUID{})",
@@ -1087,7 +1088,7 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "XDSI-12",
-        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14; ITI TF-2 §3.18.4.1.3",
+        requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14, §3.18.4.1.2.3.3 (time ranges); ITI TF-2 §3.18.4.1.3",
         level: Level::Shall,
         actor: "Document Registry",
         title: "Every DocumentEntry a stored query returns matches each parameter of the query (patient, status, codes, times, ids)",

@@ -5,7 +5,6 @@
 //! [mhd]
 //! base_url = "http://127.0.0.1:18080/fhir"  # ITI-65 POST target and ITI-66/67 search base
 //! comprehensive = false                      # claims the Comprehensive Metadata option
-//! xml = true                                 # accepted, no effect: a Responder answers XML and JSON
 //! manifest_format = "both"                   # kos | fhir | both: the MADO manifests it publishes
 //! code_table = "mado-ti"                     # mado-ti | dicom-final: the MADO code table
 //! patient_id_system = "urn:oid:1.3.6.1.4.1.21367.13.20.1000"
@@ -64,10 +63,6 @@ pub struct Mhd {
     pub base_url: String,
     /// Comprehensive Metadata option claimed.
     pub comprehensive: bool,
-    /// FHIR XML declared supported. Kept so that older profiles load; it no longer makes the FHIR XML
-    /// scenario not applicable: a Document Responder shall support both XML and JSON (ITI TF-2
-    /// 3.67.4.1.2.2), and no MHD option lets it claim one only.
-    pub xml: bool,
     /// MADO manifest formats published.
     pub manifest_format: ManifestFormat,
     /// MADO code table.
@@ -87,7 +82,6 @@ impl Mhd {
             base_url: base.trim_end_matches('/').to_string(),
             // The reference Recipient validates and accepts Comprehensive bundles too.
             comprehensive: true,
-            xml: true,
             manifest_format: ManifestFormat::Both,
             code_table: CodeTable::MadoTi,
             patient_id_system: format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}"),
@@ -101,7 +95,8 @@ impl Mhd {
 pub(super) struct RawMhd {
     base_url: Option<String>,
     comprehensive: Option<bool>,
-    xml: Option<bool>,
+    /// No longer a setting: refused with a hint (see [`resolve`]).
+    xml: Option<toml::Value>,
     manifest_format: Option<String>,
     code_table: Option<String>,
     patient_id_system: Option<String>,
@@ -111,7 +106,7 @@ pub(super) struct RawMhd {
     timeout_ms: Option<u64>,
 }
 
-/// The keys of `[mhd]`.
+/// The keys of `[mhd]` (`xml` is listed to be refused with its own hint, not as an unknown key).
 pub(super) const KEYS: &[&str] = &[
     "base_url",
     "comprehensive",
@@ -126,6 +121,14 @@ pub(super) const KEYS: &[&str] = &[
 ];
 
 pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
+    if m.xml.is_some() {
+        // A key that would do nothing is refused rather than silently ignored.
+        return Err(invalid(
+            path,
+            "mhd.xml",
+            "is no longer a setting: a Document Responder shall support both FHIR XML and JSON (ITI TF-2 3.67.4.1.2.2), so the FHIR XML scenario runs for every Responder; remove the line",
+        ));
+    }
     let base_url = m
         .base_url
         .ok_or_else(|| invalid(path, "mhd.base_url", "is required"))?;
@@ -170,7 +173,6 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
     Ok(Mhd {
         base_url: base_url.trim_end_matches('/').to_string(),
         comprehensive: m.comprehensive.unwrap_or(false),
-        xml: m.xml.unwrap_or(true),
         manifest_format,
         code_table,
         patient_id_system: m
@@ -210,5 +212,26 @@ mod tests {
             p
         )
         .is_err());
+    }
+
+    /// `xml` used to be accepted and do nothing; a key that changes nothing is refused with the
+    /// reason, whatever its value.
+    #[test]
+    fn the_xml_key_is_refused_with_its_reason() {
+        for v in [toml::Value::Boolean(false), toml::Value::Boolean(true)] {
+            let e = resolve(
+                RawMhd {
+                    base_url: Some("http://h/fhir".into()),
+                    xml: Some(v),
+                    ..RawMhd::default()
+                },
+                Path::new("p.toml"),
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(e.contains("mhd.xml"), "{e}");
+            assert!(e.contains("both FHIR XML and JSON"), "{e}");
+        }
     }
 }

@@ -895,6 +895,48 @@ impl RegistryObject {
 }
 
 impl RegistryObjectList {
+    /// The ObjectRefs that name neither a returned object nor an object one of them references
+    /// (its objectType, a classification's scheme, node or classified object, an identifier's
+    /// scheme or registry object, an association's ends). A LeafClass answer may add ObjectRefs
+    /// for "objects not included in the returned object list that are referenced by objects in
+    /// the returned object list" (ITI TF-2 3.18.4.1.2.3.1); the others stand for objects the answer
+    /// should have returned whole.
+    pub fn unreferenced_refs(&self) -> Vec<&ObjectRef> {
+        let mut ids: Vec<&Option<String>> = Vec::new();
+        for o in self.extrinsic_objects.iter().chain(&self.registry_packages) {
+            ids.extend([&o.id, &o.lid, &o.object_type]);
+            for c in &o.classifications {
+                ids.extend([&c.id, &c.scheme, &c.node, &c.classified_object]);
+            }
+            for x in &o.external_identifiers {
+                ids.extend([&x.id, &x.scheme, &x.registry_object]);
+            }
+        }
+        for c in &self.classifications {
+            ids.extend([&c.id, &c.scheme, &c.node, &c.classified_object]);
+        }
+        for x in &self.external_identifiers {
+            ids.extend([&x.id, &x.scheme, &x.registry_object]);
+        }
+        for a in &self.associations {
+            ids.extend([
+                &a.id,
+                &a.association_type,
+                &a.source_object,
+                &a.target_object,
+            ]);
+        }
+        let known: HashSet<&str> = ids
+            .into_iter()
+            .filter_map(|v| v.as_deref())
+            .map(str::trim)
+            .collect();
+        self.object_refs
+            .iter()
+            .filter(|r| r.id.as_deref().is_none_or(|id| !known.contains(id.trim())))
+            .collect()
+    }
+
     fn package_has_node(&self, p: &RegistryObject, node: &str) -> bool {
         let id = p.id.as_deref();
         p.classifications
@@ -3022,7 +3064,15 @@ pub fn validate_query_response(
     let leaf = !o.extrinsic_objects.is_empty()
         || !o.registry_packages.is_empty()
         || !o.associations.is_empty();
-    if (return_type == Some("ObjectRef") || !o.object_refs.is_empty()) && leaf {
+    // A LeafClass answer may add ObjectRefs for objects its objects reference (ITI TF-2
+    // 3.18.4.1.2.3.1); the others name objects the answer leaves out.
+    let unreferenced = o.unreferenced_refs();
+    let mixes = match return_type {
+        Some("ObjectRef") => leaf,
+        Some("LeafClass") => false,
+        _ => leaf && !unreferenced.is_empty(),
+    };
+    if mixes {
         out.push(Violation::of(
             &ITI18_09,
             "response mixes ObjectRef and LeafClass objects",
@@ -3030,12 +3080,12 @@ pub fn validate_query_response(
     }
     // ITI TF-2 3.18.4.1.2.1: LeafClass asks for the objects themselves; a reference names an
     // object without its metadata, which the consumer asked for.
-    if return_type == Some("LeafClass") && !o.object_refs.is_empty() {
+    if return_type == Some("LeafClass") && !unreferenced.is_empty() {
         out.push(Violation::of(
             &ITI18_10,
             format!(
-                "{} ObjectRef(s) in the answer to a LeafClass query",
-                o.object_refs.len()
+                "{} ObjectRef(s) in the answer to a LeafClass query, naming no object the answer references",
+                unreferenced.len()
             ),
         ));
     }
@@ -4008,5 +4058,61 @@ CODES
             Some(&[]),
             SubmissionKind::Iti41
         )));
+    }
+
+    /// ITI TF-2 3.18.4.1.2.3.1: a LeafClass answer may add ObjectRefs for objects its objects
+    /// reference; only a reference to anything else stands for an object left out (ITI18-10), and
+    /// such an answer does not "mix" the two return types (ITI18-09).
+    #[test]
+    fn leafclass_answers_may_reference_what_their_objects_reference() {
+        let scheme = "urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a";
+        let answer = |refs: &[&str]| AdhocQueryResponse {
+            response: RegistryResponse {
+                status: Some(RESPONSE_SUCCESS.into()),
+                ..RegistryResponse::default()
+            },
+            objects: RegistryObjectList {
+                extrinsic_objects: vec![RegistryObject {
+                    kind: ObjectKind::ExtrinsicObject,
+                    id: Some("urn:uuid:a".into()),
+                    object_type: Some(DOC_ENTRY_STABLE.into()),
+                    lid: None,
+                    status: Some(STATUS_APPROVED.into()),
+                    home: None,
+                    mime_type: Some(MIME_DICOM.into()),
+                    slots: Vec::new(),
+                    name: Vec::new(),
+                    description: Vec::new(),
+                    classifications: vec![Classification {
+                        scheme: Some(scheme.into()),
+                        classified_object: Some("urn:uuid:a".into()),
+                        ..Classification::default()
+                    }],
+                    external_identifiers: Vec::new(),
+                    order_issues: Vec::new(),
+                }],
+                object_refs: refs
+                    .iter()
+                    .map(|r| ObjectRef {
+                        id: Some((*r).into()),
+                        home: None,
+                    })
+                    .collect(),
+                ..RegistryObjectList::default()
+            },
+            has_object_list: true,
+        };
+        let rules = |refs: &[&str], rt: Option<&str>| -> Vec<&'static str> {
+            ids(&validate_query_response(&answer(refs), rt))
+                .into_iter()
+                .filter(|r| r.starts_with("ITI18-09") || r.starts_with("ITI18-10"))
+                .collect()
+        };
+        for rt in [Some("LeafClass"), None] {
+            assert!(rules(&[scheme, DOC_ENTRY_STABLE], rt).is_empty(), "{rt:?}");
+        }
+        assert_eq!(rules(&["urn:uuid:b"], Some("LeafClass")), ["ITI18-10"]);
+        assert_eq!(rules(&["urn:uuid:b"], None), ["ITI18-09"]);
+        assert_eq!(rules(&[scheme], Some("ObjectRef")), ["ITI18-09"]);
     }
 }

@@ -292,6 +292,10 @@ pub enum Fault {
     /// C-GET aborts the association after its first C-STORE sub-operation, without a final
     /// response (PS3.7 9.3; PS3.4 C.4.3.3).
     DimseGetAbortMidway,
+    /// ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2: then it shall not be present).
+    XdsRetrieveAddsHomeCommunity,
+    /// A LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1).
+    XdsGetDocumentsAsObjectRef,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -437,6 +441,8 @@ impl Fault {
         Fault::DimseMoveOwnOriginator,
         Fault::DimseAbortAfterFind,
         Fault::DimseGetAbortMidway,
+        Fault::XdsRetrieveAddsHomeCommunity,
+        Fault::XdsGetDocumentsAsObjectRef,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -572,6 +578,8 @@ impl Fault {
             Fault::DimseMoveOwnOriginator => "dimse-move-own-originator",
             Fault::DimseAbortAfterFind => "dimse-abort-after-find",
             Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
+            Fault::XdsRetrieveAddsHomeCommunity => "xds-retrieve-adds-home-community",
+            Fault::XdsGetDocumentsAsObjectRef => "xds-getdocuments-as-objectref",
         }
     }
 
@@ -746,6 +754,8 @@ impl Fault {
             Fault::DimseMoveOwnOriginator => "C-MOVE sub-operations name the SCP itself as Move Originator and carry no Move Originator Message ID (PS3.7 9.1.1.1)",
             Fault::DimseAbortAfterFind => "the DIMSE SCP aborts the association after a complete C-FIND-RQ instead of answering it (PS3.7 9.3)",
             Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
+            Fault::XdsRetrieveAddsHomeCommunity => "ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2)",
+            Fault::XdsGetDocumentsAsObjectRef => "a LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1)",
         }
     }
 }

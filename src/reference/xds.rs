@@ -648,8 +648,12 @@ fn stored_query(st: &Shared, q: &AdhocQueryRequest) -> Answer {
             }
         }
     }
-    if st.has(Fault::XdsLeafClassAsObjectRef)
-        && find
+    let by_uuid = q.query_id.as_deref() == Some(e::SQ_GET_DOCUMENTS)
+        && q.params
+            .iter()
+            .any(|p| p.name == "$XDSDocumentEntryEntryUUID");
+    if (st.has(Fault::XdsLeafClassAsObjectRef) && find
+        || st.has(Fault::XdsGetDocumentsAsObjectRef) && by_uuid)
         && q.return_type.as_deref() == Some("LeafClass")
     {
         let refs = resp
@@ -816,7 +820,11 @@ fn retrieve_documents(st: &Shared, r: &RetrieveDocumentSetRequest) -> Answer {
             stored.mime_type.clone()
         };
         docs.push(DocumentResponse {
-            home_community_id: None,
+            // The community asked, or none (ITI TF-2 3.43.4.2.2).
+            home_community_id: d.home_community_id.clone().or_else(|| {
+                st.has(Fault::XdsRetrieveAddsHomeCommunity)
+                    .then(|| "urn:oid:1.3.6.1.4.1.21367.13.70.1".to_string())
+            }),
             repository_unique_id: Some(xds.repository_unique_id.clone()),
             document_unique_id: Some(uid.clone()),
             new_repository_unique_id: None,
@@ -1163,7 +1171,7 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
                             xds.imaging_source_unique_id.clone()
                         };
                         docs.push(DocumentResponse {
-                            home_community_id: None,
+                            home_community_id: d.home_community_id.clone(),
                             repository_unique_id: Some(repository),
                             document_unique_id: Some(uid.clone()),
                             new_repository_unique_id: None,

@@ -1954,10 +1954,20 @@ impl EntryFilter {
                 .codes
                 .iter()
                 .all(|(scheme, groups)| groups.iter().all(|g| code_in(o, scheme, g)))
-            && self
-                .times
-                .iter()
-                .all(|(slot, from, to)| time_matches(o.slot_value(slot), from, to))
+            && self.times.iter().all(|(slot, from, to)| {
+                let value = o.slot_value(slot);
+                // An absent serviceStartTime/serviceStopTime takes no part in the match (ITI TF-2
+                // 3.18.4.1.2.3.3.1), nor the creation time of an On-Demand entry (3.18.4.1.2.3.7.1
+                // note 6).
+                let ignored = if *slot == "creationTime" {
+                    o.object_type
+                        .as_deref()
+                        .is_some_and(|t| ebrim::same_uri(t, ebrim::DOC_ENTRY_ON_DEMAND))
+                } else {
+                    value.is_none()
+                };
+                ignored || time_matches(value, from, to)
+            })
             && self
                 .authors
                 .as_ref()
@@ -2069,6 +2079,7 @@ mod tests {
         creation: &'a str,
         hash: Option<&'a str>,
         extra_slots: &'a str,
+        service_start: Option<&'a str>,
     }
 
     fn doc<'a>(id: &'a str, unique_id: &'a str) -> Doc<'a> {
@@ -2081,6 +2092,7 @@ mod tests {
             creation: "20240315101500",
             hash: None,
             extra_slots: "",
+            service_start: Some("20240315100000"),
         }
     }
 
@@ -2117,7 +2129,9 @@ mod tests {
         );
         x += &slot("creationTime", d.creation);
         x += &slot("languageCode", "en-US");
-        x += &slot("serviceStartTime", "20240315100000");
+        if let Some(t) = d.service_start {
+            x += &slot("serviceStartTime", t);
+        }
         x += &slot("serviceStopTime", "20240315103000");
         x += &slot("sourcePatientId", "L-77^^^&1.2.3.99&ISO");
         if let Some(h) = d.hash {
@@ -2636,6 +2650,22 @@ mod tests {
         assert_eq!(range(Some("'2024'"), None), ["1.2.3.1"]);
         let q = with(find(PID), "$XDSDocumentEntryCreationTimeFrom", "2024-03-15");
         assert_failure(&r.query(&q), XDS_REGISTRY_ERROR);
+    }
+
+    /// An entry without serviceStartTime is not judged on the parameters about it (ITI TF-2
+    /// 3.18.4.1.2.3.3.1): it matches a service time range, where one outside the range does not.
+    #[test]
+    fn an_absent_service_time_takes_no_part_in_the_match() {
+        let mut r = registry();
+        let mut d1 = doc("Doc1", "1.2.3.1");
+        d1.service_start = Some("20230101");
+        let mut d2 = doc("Doc2", "1.2.3.2");
+        d2.service_start = None;
+        register(&mut r, &[d1, d2], "1.2.3.100");
+        let q = with(find(PID), "$XDSDocumentEntryServiceStartTimeFrom", "2024");
+        assert_eq!(uids(&r.query(&q)), ["1.2.3.2"]);
+        let q = with(find(PID), "$XDSDocumentEntryServiceStartTimeTo", "2024");
+        assert_eq!(uids(&r.query(&q)).len(), 2);
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdEx
 use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
+use crate::model::fhir::search_date::{self, DateMatch};
 use crate::reference::mhd_content::{self, PublishedDoc};
 use crate::world::{HarnessWorld, Retrieved};
 
@@ -105,11 +106,33 @@ fn search_expect(
     truth_params: &[(String, String)],
 ) -> Expect {
     let cat = &world.ctx.mhd_catalogue;
-    let matching: BTreeSet<String> = cat
-        .matching(truth_params)
+    // A date parameter is a range in a zone the server chooses (FHIR R4 search §3.1.1.4.7): a
+    // document must be returned when it matches under every reading, and must not be when it
+    // matches under none; in between, the server decides.
+    let dates: Vec<&(String, String)> = truth_params
         .iter()
-        .map(|d| d.master_identifier().to_string())
+        .filter(|(k, _)| search_date::is_date_param(k))
         .collect();
+    let rest: Vec<(String, String)> = truth_params
+        .iter()
+        .filter(|(k, _)| !search_date::is_date_param(k))
+        .cloned()
+        .collect();
+    let on_dates = |d: &&PublishedDoc, keep: fn(DateMatch) -> bool| {
+        dates
+            .iter()
+            .all(|(k, v)| search_date::resource_matches(&d.docref, k, v).is_none_or(keep))
+    };
+    let candidates = cat.matching(&rest);
+    let ids = |keep: fn(DateMatch) -> bool| -> BTreeSet<String> {
+        candidates
+            .iter()
+            .filter(|d| on_dates(d, keep))
+            .map(|d| d.master_identifier().to_string())
+            .collect()
+    };
+    let matching = ids(|m| m == DateMatch::Always);
+    let possible = ids(|m| m != DateMatch::Never);
     let all: BTreeSet<String> = cat
         .docs
         .iter()
@@ -120,8 +143,8 @@ fn search_expect(
         mhd: MhdExpect {
             comprehensive: false,
             search: params.to_vec(),
-            known_matches: Some(matching.clone()),
-            must_not_match: all.difference(&matching).cloned().collect(),
+            known_matches: Some(matching),
+            must_not_match: all.difference(&possible).cloned().collect(),
             ..MhdExpect::default()
         },
         ..Expect::default()
@@ -165,10 +188,11 @@ async fn search(
     xml: bool,
 ) -> StepResult {
     let c = client(world)?;
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, post, xml).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, xml).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     world.mhd.hits = std::iter::once(idx)
         .chain(pages.iter().copied())
         .filter_map(|i| world.evidence.get(i))
@@ -223,6 +247,111 @@ async fn patient_refs_of(
     ))
 }
 
+/// How many Patients a search names beyond those its identifier lookup listed the harness reads.
+const MAX_PATIENT_READS: usize = 20;
+
+/// `Patient/id` of a subject reference to a Patient (relative, absolute or versioned), else None.
+fn patient_key(r: &str) -> Option<String> {
+    let r = r.trim().split("/_history/").next().unwrap_or(r);
+    let mut parts = r.rsplit('/');
+    let id = parts.next().filter(|i| !i.is_empty())?;
+    (parts.next()? == "Patient").then(|| format!("Patient/{id}"))
+}
+
+/// The Patients the subjects of search pages reference that `known` does not hold, in order,
+/// each once: their absolute or relative reference as written, and their `Patient/id`.
+fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for p in pages {
+        let Some(b) = p.response.as_ref().and_then(|r| {
+            if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+                crate::model::fhir::xml::to_json(&r.body.kept).ok()
+            } else {
+                serde_json::from_slice::<Value>(&r.body.kept).ok()
+            }
+        }) else {
+            continue;
+        };
+        for res in b
+            .get("entry")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|e| e.get("resource"))
+        {
+            let Some(written) = res.pointer("/subject/reference").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(key) = patient_key(written) else {
+                continue;
+            };
+            if !known.contains(&key) && !out.iter().any(|(_, k)| *k == key) {
+                out.push((written.to_string(), key));
+            }
+        }
+    }
+    out
+}
+
+/// Does the Patient resource `p` carry the identifier of token `system|value` (or `value`)?
+fn carries_identifier(p: &Value, token: &str) -> bool {
+    let (sys, val) = token.split_once('|').unwrap_or(("", token));
+    p.get("resourceType").and_then(Value::as_str) == Some("Patient")
+        && p.get("identifier")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .any(|i| {
+                i.get("value").and_then(Value::as_str) == Some(val)
+                    && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
+            })
+}
+
+/// Complete the Patients of a `patient.identifier` search (`refs`) with those its answer names
+/// that the lookup did not list, read one by one: a search by identifier matches every Patient
+/// that carries it (FHIR R4 search, chained parameters), and on a server other clients share,
+/// several may, on lookup pages not read or created after the lookup. A Patient read that does
+/// not carry the identifier stays out, so its documents are another patient's.
+async fn complete_patient_refs(
+    world: &mut HarnessWorld,
+    c: &MhdClient,
+    params: &[(String, String)],
+    first: usize,
+    pages: &[usize],
+    refs: &mut Option<BTreeSet<String>>,
+) -> StepResult {
+    let Some(known) = refs.as_mut() else {
+        return Ok(());
+    };
+    let Some((_, token)) = params
+        .iter()
+        .find(|(k, _)| k == "patient.identifier" || k == "subject.identifier")
+    else {
+        return Ok(());
+    };
+    let read: Vec<&Exchange> = std::iter::once(first)
+        .chain(pages.iter().copied())
+        .filter_map(|i| world.evidence.get(i))
+        .collect();
+    let unknown = unknown_subjects(&read, known);
+    for (written, key) in unknown.into_iter().take(MAX_PATIENT_READS) {
+        let ex = c.read_patient(&written, crate::actors::mhd::CONSUMER).await;
+        let idx = record(world, ex)?;
+        let patient = world
+            .evidence
+            .get(idx)
+            .and_then(|e| e.response.as_ref())
+            .filter(|r| r.status == 200)
+            .and_then(|r| r.json());
+        if patient.is_some_and(|p| carries_identifier(&p, token)) {
+            known.insert(key);
+        }
+    }
+    Ok(())
+}
+
 /// How many `next` pages of one search the harness follows.
 const MAX_PAGES: usize = 20;
 
@@ -239,9 +368,14 @@ async fn follow_pages(
     let mut seen = BTreeSet::new();
     let mut current = idx;
     while pages.len() < MAX_PAGES {
-        let Some(next) = world.evidence.get(current).and_then(next_link) else {
+        let Some((from, next)) = world
+            .evidence
+            .get(current)
+            .and_then(|ex| Some((ex.request.url.clone(), next_link(ex)?)))
+        else {
             break;
         };
+        let next = page_url(&from, &next);
         if !seen.insert(next.clone()) {
             break;
         }
@@ -250,6 +384,77 @@ async fn follow_pages(
         pages.push(current);
     }
     Ok(pages)
+}
+
+/// Where a `next` link leads: an absolute link as it is, a relative one resolved against the URL
+/// of the page that carries it (RFC 3986 §5.1.3: the base of a document is the URI it was
+/// retrieved from), so that `?page=2` stays on the search it pages.
+fn page_url(from: &str, link: &str) -> String {
+    let link = link.trim();
+    match url::Url::parse(link) {
+        Ok(u) => u.to_string(),
+        Err(_) => url::Url::parse(from)
+            .and_then(|b| b.join(link))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| link.to_string()),
+    }
+}
+
+/// The identifiers of the resources a search page holds (masterIdentifier and identifier values,
+/// `urn:oid:` stripped), as MHD-18 compares them with the matches the SUT holds.
+fn page_identifiers(ex: &Exchange) -> BTreeSet<String> {
+    let Some(r) = ex.response.as_ref() else {
+        return BTreeSet::new();
+    };
+    let bundle = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        crate::model::fhir::xml::to_json(&r.body.kept).ok()
+    } else {
+        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    };
+    let strip = |v: &str| v.strip_prefix("urn:oid:").unwrap_or(v).to_string();
+    let mut out = BTreeSet::new();
+    for res in bundle
+        .as_ref()
+        .and_then(|b| b.get("entry"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| e.get("resource"))
+    {
+        if let Some(m) = res
+            .pointer("/masterIdentifier/value")
+            .and_then(Value::as_str)
+        {
+            out.insert(strip(m));
+        }
+        for i in res
+            .get("identifier")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            if let Some(v) = i.get("value").and_then(Value::as_str) {
+                out.insert(strip(v));
+            }
+        }
+    }
+    out
+}
+
+/// The matches the SUT holds that a search not followed to its end has not shown: the last page
+/// read still links a next one (past the MAX_PAGES next links the harness follows, or back to a
+/// page it read). None when the search was read to its end or showed every match.
+fn unseen_matches(pages: &[&Exchange], known: &BTreeSet<String>) -> Option<Vec<String>> {
+    let last = pages.last()?;
+    next_link(last)?;
+    let seen: BTreeSet<String> = pages.iter().flat_map(|p| page_identifiers(p)).collect();
+    let unseen: Vec<String> = known
+        .iter()
+        .filter(|k| !seen.contains(k.strip_prefix("urn:oid:").unwrap_or(k)))
+        .cloned()
+        .collect();
+    (!unseen.is_empty()).then_some(unseen)
 }
 
 /// The `next` link of a searchset answer.
@@ -604,7 +809,26 @@ fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
         .iter()
         .filter_map(|i| world.evidence.get(*i).cloned())
         .collect();
-    judge(world, idx, &expect, &pages, ids)
+    judge(world, idx, &expect, &pages, ids)?;
+    // MHD-18 judges what the pages read show; a match they do not show may be on a page the
+    // harness did not read. That is the harness's limit, not the SUT's breach: an Error that says so.
+    let (Some(known), true) = (&expect.mhd.known_matches, ids.contains(&"MHD-18")) else {
+        return Ok(());
+    };
+    let read: Vec<&Exchange> = world.evidence.get(idx).into_iter().chain(&pages).collect();
+    match unseen_matches(&read, known) {
+        Some(unseen) => Err(harness_error(
+            world,
+            "search not read to its end",
+            format!(
+                "after {} pages the answer still links a next page (the harness follows at most {MAX_PAGES} next links, none twice): whether {} {} returned on a later page is not judged",
+                read.len(),
+                unseen.join(", "),
+                if unseen.len() == 1 { "is" } else { "are" }
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,10 +852,11 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
         ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
         ("status".to_string(), "current".to_string()),
     ];
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_lists(&params, false).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_66, false).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let cat = &world.ctx.mhd_catalogue;
     let ids = |r: &str| cat.patient_identifiers(r);
     let unique = |l: &Value| {
@@ -1433,10 +1658,11 @@ async fn find_by_identifier(
         ("status".to_string(), status.to_string()),
         ("identifier".to_string(), master.clone()),
     ];
-    let patient_refs = patient_refs_of(world, &c, &params).await?;
+    let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, false, false).await;
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, false).await?;
+    complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let hits: Vec<Value> = std::iter::once(idx)
         .chain(pages.iter().copied())
         .filter_map(|i| world.evidence.get(i))
@@ -1768,4 +1994,121 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
         _ => &["MHD-11"],
     };
     judge_last(world, ids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn next_links_resolve_against_the_page_that_carries_them() {
+        let from = "http://h/fhir/DocumentReference?patient.identifier=x&status=current";
+        assert_eq!(
+            page_url(from, "http://other/fhir?_getpages=1"),
+            "http://other/fhir?_getpages=1"
+        );
+        assert_eq!(
+            page_url(from, "DocumentReference?page=2"),
+            "http://h/fhir/DocumentReference?page=2"
+        );
+        assert_eq!(
+            page_url(from, "?page=2"),
+            "http://h/fhir/DocumentReference?page=2"
+        );
+        assert_eq!(page_url(from, "/fhir?x=1"), "http://h/fhir?x=1");
+    }
+
+    fn page(ids: &[&str], next: bool) -> Exchange {
+        let mut b = json!({
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": ids.iter().map(|i| json!({"resource": {
+                "resourceType": "DocumentReference",
+                "masterIdentifier": {"value": format!("urn:oid:{i}")}
+            }})).collect::<Vec<_>>()
+        });
+        if next {
+            b["link"] = json!([{"relation": "next", "url": "http://h/fhir?page=n"}]);
+        }
+        Exchange::synthetic(
+            "http://h/fhir/DocumentReference",
+            &[],
+            200,
+            &[("Content-Type", "application/fhir+json")],
+            &serde_json::to_vec(&b).unwrap_or_default(),
+        )
+    }
+
+    /// A search not read to its end says which matches it has not shown: their absence is not
+    /// the SUT's breach, and not judged.
+    #[test]
+    fn an_unfinished_search_names_the_matches_it_has_not_shown() {
+        let known = BTreeSet::from(["urn:oid:1.1".to_string(), "urn:oid:1.2".to_string()]);
+        let (p1, p2) = (page(&["1.1"], true), page(&["1.2"], false));
+        assert_eq!(unseen_matches(&[&p1, &p2], &known), None);
+        let p2_more = page(&["1.3"], true);
+        assert_eq!(
+            unseen_matches(&[&p1, &p2_more], &known),
+            Some(vec!["urn:oid:1.2".to_string()])
+        );
+        // Every match shown: what further pages hold cannot be missing.
+        let all = page(&["1.1", "1.2"], true);
+        assert_eq!(unseen_matches(&[&all], &known), None);
+    }
+
+    /// Several Patients on the SUT carry the identifier searched (a server other clients share):
+    /// those the lookup did not list are the ones the answer names that the harness must read,
+    /// each once, and a Patient belongs to the search when it carries the identifier.
+    #[test]
+    fn patients_named_beyond_the_lookup_are_read_and_kept_by_identifier() {
+        assert_eq!(patient_key("Patient/7").as_deref(), Some("Patient/7"));
+        assert_eq!(
+            patient_key("http://h/fhir/Patient/7/_history/2").as_deref(),
+            Some("Patient/7")
+        );
+        assert_eq!(patient_key("Group/7"), None);
+        assert_eq!(patient_key("urn:uuid:1"), None);
+        let answer = |subjects: &[&str]| {
+            let b = json!({
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": subjects.iter().map(|s| json!({"resource": {
+                    "resourceType": "DocumentReference",
+                    "subject": {"reference": s}
+                }})).collect::<Vec<_>>()
+            });
+            Exchange::synthetic(
+                "http://h/fhir/DocumentReference",
+                &[],
+                200,
+                &[("Content-Type", "application/fhir+json")],
+                &serde_json::to_vec(&b).unwrap_or_default(),
+            )
+        };
+        let known = BTreeSet::from(["Patient/1".to_string()]);
+        let p1 = answer(&["Patient/1", "http://h/fhir/Patient/2", "Patient/2"]);
+        let p2 = answer(&["Patient/3/_history/1", "Patient/1"]);
+        assert_eq!(
+            unknown_subjects(&[&p1, &p2], &known),
+            vec![
+                (
+                    "http://h/fhir/Patient/2".to_string(),
+                    "Patient/2".to_string()
+                ),
+                ("Patient/3/_history/1".to_string(), "Patient/3".to_string()),
+            ]
+        );
+        let patient = json!({"resourceType": "Patient", "identifier": [
+            {"system": "urn:oid:1.2", "value": "P9"},
+            {"system": "urn:oid:1.3", "value": "P1"}
+        ]});
+        assert!(carries_identifier(&patient, "urn:oid:1.3|P1"));
+        assert!(carries_identifier(&patient, "P1"));
+        assert!(!carries_identifier(&patient, "urn:oid:1.2|P1"));
+        assert!(!carries_identifier(
+            &json!({"resourceType": "Group", "identifier": [{"value": "P1"}]}),
+            "P1"
+        ));
+    }
 }

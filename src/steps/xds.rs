@@ -512,37 +512,149 @@ async fn find_manifests_refs(world: &mut HarnessWorld, alias: String) -> StepRes
 }
 
 /// The references of the last ObjectRef answer, resolved with a LeafClass GetDocuments by
-/// entryUUID (ITI TF-2 3.18.4.1.2.3.7.5), so that what they name is judged, not their count.
+/// entryUUID (ITI TF-2 3.18.4.1.2.3.7.5), so that what they name is judged, not their count. The
+/// references of each community go in one query naming it (3.18.4.1.2.3.7.5 note 2: the consumer
+/// gives the homeCommunityId it received with them). A registry refuses a LeafClass GetDocuments
+/// whose entries span patients with XDSResultNotSinglePatient (note 3): the references are then
+/// resolved one by one, and that refusal is judged right when they do span patients. Each answer
+/// is judged as the answer to its own query (XDSI-01, ITI18-10, XDSI-12); when the references
+/// cannot be resolved (a refusal, an unreadable answer, references given back as references),
+/// that breach is the GetDocuments answer's, and the ObjectRef answer is judged on its count.
 async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
     let Some(idx) = world.xds.last else {
         return Ok(());
     };
-    let ids: Vec<String> = world
+    let refs: Vec<e::ObjectRef> = world
         .evidence
         .get(idx)
         .and_then(|ex| SutMessage::of(ex).ok())
         .and_then(|m| m.message().ok())
         .map(|m| match m {
-            Message::AdhocQueryResponse(r) if r.objects.extrinsic_objects.is_empty() => r
-                .objects
-                .object_refs
-                .iter()
-                .filter_map(|o| o.id.clone())
-                .collect(),
+            Message::AdhocQueryResponse(r) if r.objects.extrinsic_objects.is_empty() => {
+                r.objects.object_refs
+            }
             _ => Vec::new(),
         })
         .unwrap_or_default();
-    if ids.is_empty() {
+    let mut by_home: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    for r in refs {
+        if let Some(id) = r.id.filter(|i| !i.trim().is_empty()) {
+            let home = r.home.filter(|h| !h.trim().is_empty());
+            by_home.entry(home).or_default().push(id);
+        }
+    }
+    if by_home.is_empty() {
         return Ok(());
     }
     let c = client(world)?;
+    let mut entries = Vec::new();
+    let mut resolved = true;
+    for (home, ids) in by_home {
+        let Some((r, got)) = get_documents(world, &c, &ids, &home).await? else {
+            return Ok(());
+        };
+        let not_single = got.refusal.iter().any(|x| x == "XDSResultNotSinglePatient");
+        if !not_single || ids.len() < 2 {
+            judge(
+                world,
+                r,
+                &resolution_expect(false),
+                &[],
+                &["XDSI-01", "ITI18-10", "XDSI-12"],
+            )?;
+            resolved &= got.entries.is_some();
+            entries.extend(got.entries.unwrap_or_default());
+            continue;
+        }
+        // The references span patients, says the registry: one query each tells which.
+        let mut patients = BTreeSet::new();
+        for id in ids.iter().take(MAX_SINGLE_RESOLUTIONS) {
+            let Some((r1, one)) = get_documents(world, &c, std::slice::from_ref(id), &home).await?
+            else {
+                return Ok(());
+            };
+            judge(
+                world,
+                r1,
+                &resolution_expect(false),
+                &[],
+                &["XDSI-01", "ITI18-10", "XDSI-12"],
+            )?;
+            resolved &= one.entries.is_some();
+            for d in one.entries.unwrap_or_default() {
+                patients.extend(d.patient_id.clone());
+                entries.push(d);
+            }
+        }
+        resolved &= ids.len() <= MAX_SINGLE_RESOLUTIONS;
+        // XDSResultNotSinglePatient is the answer owed when they do span patients.
+        judge(
+            world,
+            r,
+            &resolution_expect(patients.len() > 1),
+            &[],
+            &["XDSI-01"],
+        )?;
+    }
+    world.xds.expect.xds.resolved = resolved.then_some(entries);
+    world.xds.expect.xds.resolution_refusal = None;
+    Ok(())
+}
+
+/// How many references of one ObjectRef answer the harness resolves one by one.
+const MAX_SINGLE_RESOLUTIONS: usize = 50;
+
+/// What a resolving GetDocuments must answer: Success (PartialSuccess from a gateway), or, for
+/// references that span patients, Failure with XDSResultNotSinglePatient (ITI TF-2
+/// 3.18.4.1.2.3.7.5 note 3).
+fn resolution_expect(spans_patients: bool) -> Expect {
+    let xds = if spans_patients {
+        XdsExpect {
+            statuses: vec![e::RESPONSE_FAILURE.into()],
+            error_codes: vec!["XDSResultNotSinglePatient".into()],
+            reason: "a LeafClass GetDocuments of entries of several patients".into(),
+            ..XdsExpect::default()
+        }
+    } else {
+        XdsExpect {
+            statuses: vec![
+                e::RESPONSE_SUCCESS.into(),
+                e::RESPONSE_PARTIAL_SUCCESS.into(),
+            ],
+            reason: "GetDocuments by the entryUUIDs the registry returned".into(),
+            ..XdsExpect::default()
+        }
+    };
+    Expect {
+        xds,
+        ..Expect::default()
+    }
+}
+
+/// What one resolving GetDocuments gave: the entries, when the answer resolves the references
+/// (None for a refusal, an unreadable answer, or references given back as references), and the
+/// error codes of a refusal.
+struct Resolution {
+    entries: Option<Vec<e::DocumentEntry>>,
+    refusal: Vec<String>,
+}
+
+/// Send a LeafClass GetDocuments of `ids` in community `home` and read its answer. None when the
+/// harness has no registry to send it to.
+async fn get_documents(
+    world: &mut HarnessWorld,
+    c: &XdsClient,
+    ids: &[String],
+    home: &Option<String>,
+) -> Result<Option<(usize, Resolution)>, StepError> {
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let q = AdhocQueryRequest::get_documents_by_uuid(&refs, "LeafClass");
+    let mut q = AdhocQueryRequest::get_documents_by_uuid(&refs, "LeafClass");
+    q.home = home.clone();
     let Ok(ex) = c
         .stored_query(&q, "GetDocuments (the ObjectRefs of the answer, resolved)")
         .await
     else {
-        return Ok(());
+        return Ok(None);
     };
     let r = record(world, ex)?;
     let answer = world
@@ -550,22 +662,38 @@ async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
         .get(r)
         .and_then(|ex| SutMessage::of(ex).ok())
         .and_then(|m| m.message().ok());
-    let entries = match &answer {
-        Some(Message::AdhocQueryResponse(r)) => r.objects.document_entries(),
-        _ => Vec::new(),
+    let got = match answer {
+        Some(Message::AdhocQueryResponse(a))
+            if a.response.status.as_deref() == Some(e::RESPONSE_FAILURE) =>
+        {
+            Resolution {
+                entries: None,
+                refusal: a
+                    .response
+                    .errors
+                    .iter()
+                    .filter_map(|er| er.error_code.clone())
+                    .collect(),
+            }
+        }
+        Some(Message::AdhocQueryResponse(a)) => {
+            // A reference answered with a reference resolves nothing.
+            let echoed = a
+                .objects
+                .object_refs
+                .iter()
+                .any(|o| o.id.as_deref().is_some_and(|i| ids.iter().any(|x| x == i)));
+            Resolution {
+                entries: (!echoed).then(|| a.objects.document_entries()),
+                refusal: Vec::new(),
+            }
+        }
+        _ => Resolution {
+            entries: None,
+            refusal: Vec::new(),
+        },
     };
-    let refusal = match answer.as_ref().and_then(response_status) {
-        Some((status, codes)) if status != e::RESPONSE_SUCCESS => Some(format!(
-            "{} [{}]",
-            status.rsplit(':').next().unwrap_or(&status),
-            codes.join(", ")
-        )),
-        None => Some("with no readable registry response".into()),
-        _ => None,
-    };
-    world.xds.expect.xds.resolved = Some(entries);
-    world.xds.expect.xds.resolution_refusal = refusal;
-    Ok(())
+    Ok(Some((r, got)))
 }
 
 #[when(expr = "the consumer finds the {word} manifests of the patient of study {string}")]
@@ -987,6 +1115,11 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
             },
         );
     }
+    // The consumer names the community of an entry that has one (ITI TF-2 3.43.4.1.1).
+    let home = entry
+        .as_ref()
+        .and_then(|d| d.home_community_id.clone())
+        .filter(|h| !h.trim().is_empty());
     let x = XdsExpect {
         documents,
         entry,
@@ -995,7 +1128,10 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
     };
     retrieve(
         world,
-        vec![doc_request(&repo, &uid)],
+        vec![DocumentRequest {
+            home_community_id: home,
+            ..doc_request(&repo, &uid)
+        }],
         x,
         "Retrieve Document Set (manifest)",
     )
@@ -1552,9 +1688,18 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         )]),
         ..XdsExpect::default()
     };
+    let home = world
+        .xds
+        .entries
+        .first()
+        .and_then(|d| d.home_community_id.clone())
+        .filter(|h| !h.trim().is_empty());
     retrieve(
         world,
-        vec![doc_request(&repo, &uid)],
+        vec![DocumentRequest {
+            home_community_id: home,
+            ..doc_request(&repo, &uid)
+        }],
         x,
         "Retrieve Document Set (the new manifest)",
     )

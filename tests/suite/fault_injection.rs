@@ -412,6 +412,17 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "dimse-get-abort-midway",
         "@profile:DIMSE and @txn:C-GET and @req:PEER-01",
         "PEER-01",
+    (
+        "xds-retrieve-adds-home-community",
+        "@txn:ITI-43 and @req:XDSI-03",
+        "XDSI-13",
+        false,
+    ),
+    // The ObjectRefs of an answer are resolved with GetDocuments, judged as the answer to it.
+    (
+        "xds-getdocuments-as-objectref",
+        "@req:ITI18-09",
+        "ITI18-10",
         false,
     ),
 ];

@@ -1127,3 +1127,45 @@ fn mhd_22_consumer_searches_the_patient_asked() {
     );
     assert_eq!(outcome("MHD-22", &search("x=1"), &e), Outcome::Fail);
 }
+
+/// FHIR R4 search §3.1.1.4.7: a date search value without a zone is read in the server's zone,
+/// which the harness does not know. An instant late on the 19th at -05:00 is early on the 20th in
+/// UTC: a UTC server returns it for `date=ge2026-01-20`, and MHD-18 must not fail that; it fails
+/// only what matches under no zone (`ge2026-01-21`), and compares partial dates as the periods they
+/// are (`le2026` holds the whole year).
+#[test]
+fn mhd_18_dates_are_ranges_in_a_zone_the_server_chooses() {
+    let url = "http://sut/fhir/DocumentReference?patient=Patient/123&date=ge2026-01-20";
+    let mut late = kos_dr();
+    late["date"] = json!("2026-01-19T23:00:00-05:00");
+    let with = |k: &str, v: &str| {
+        let mut e = Expect::default();
+        e.mhd.search = vec![(k.into(), v.into())];
+        e
+    };
+    let judge = |k: &str, v: &str| {
+        outcome(
+            "MHD-18",
+            &search_response(url, &[late.clone()]),
+            &with(k, v),
+        )
+    };
+    assert_eq!(judge("date", "ge2026-01-20"), Outcome::Pass);
+    assert_eq!(judge("date", "ge2026-01-21"), Outcome::Fail);
+    assert_eq!(judge("date", "le2026"), Outcome::Pass);
+    assert_eq!(judge("date", "gt2026-01-20T04:00:00Z"), Outcome::Fail);
+    assert_eq!(judge("date", "sa2026-01-19T00:00:00Z"), Outcome::Pass);
+    let mut period = late.clone();
+    period["context"]["period"] =
+        json!({"start": "2026-01-10T08:00:00+01:00", "end": "2026-01-12"});
+    let judge_p = |v: &str| {
+        outcome(
+            "MHD-18",
+            &search_response(url, &[period.clone()]),
+            &with("period", v),
+        )
+    };
+    assert_eq!(judge_p("ge2026-01-12"), Outcome::Pass);
+    assert_eq!(judge_p("ge2026-01-14"), Outcome::Fail);
+    assert_eq!(judge_p("eb2026-01-14"), Outcome::Pass);
+}

@@ -7,6 +7,7 @@
 //! (or with what the harness registered) and say, one line per breach, what is about something
 //! else. The checks of [`super`] turn them into verdicts.
 
+use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use crate::model::ebrim::{
@@ -70,15 +71,28 @@ fn show_codes(cs: &[Code]) -> String {
         .join(", ")
 }
 
-/// A DTM padded to 14 digits, so that values of different precision compare as instants
-/// (ITI TF-3 4.2.3.1.7: a DTM is truncated, never rounded).
-fn dtm14(v: &str) -> String {
-    let digits: String = v
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    format!("{digits:0<14}")
+/// How an entry's DTM stands to a query's time bound, where the text decides it.
+///
+/// ITI TF-3 4.2.3.1.7 gives a DTM any of six precisions (`YYYY[MM[DD[hh[mm[ss]]]]]`, "as
+/// precisely as possible") and ITI TF-2 3.18.4.1.2.3.3 compares `From <= time < To`, but neither
+/// says how values of different precision compare. Where the digits both values have differ, the
+/// order is the same under every reading (a period, its first instant, the string); where the
+/// shorter value is a prefix of the longer, a registry may place the entry either side of the bound
+/// (`2024` against `20240315`: before it, as its first instant or a string, or within it, as a
+/// year), so the order is not decided (None). None too for a value that is not a DTM: its syntax
+/// is judged elsewhere, not whether it falls in a range.
+fn dtm_order(entry: &str, bound: &str) -> Option<Ordering> {
+    let dtm = |v: &str| {
+        let v = v.trim();
+        (matches!(v.len(), 4 | 6 | 8 | 10 | 12 | 14) && v.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(v.to_string())
+    };
+    let (a, b) = (dtm(entry)?, dtm(bound)?);
+    let n = a.len().min(b.len());
+    match a[..n].cmp(&b[..n]) {
+        Ordering::Equal if a.len() != b.len() => None,
+        o => Some(o),
+    }
 }
 
 /// SQL LIKE with `%` (any run) and `_` (one character), as ITI TF-2 3.18.4.1.2.3.5 uses it for
@@ -213,25 +227,37 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
             | "$XDSDocumentEntryServiceStartTimeTo"
             | "$XDSDocumentEntryServiceStopTimeFrom"
             | "$XDSDocumentEntryServiceStopTimeTo" => {
-                let (label, at) = if name.contains("CreationTime") {
+                let creation = name.contains("CreationTime");
+                // CreationTimeFrom/To are ignored for an On-Demand entry (ITI TF-2
+                // 3.18.4.1.2.3.7.1, note 6).
+                let on_demand = d
+                    .object_type
+                    .as_deref()
+                    .is_some_and(|t| t.trim() == e::DOC_ENTRY_ON_DEMAND);
+                if creation && on_demand {
+                    continue;
+                }
+                let (label, at) = if creation {
                     ("creationTime", d.creation_time.as_deref())
                 } else if name.contains("ServiceStartTime") {
                     ("serviceStartTime", d.service_start_time.as_deref())
                 } else {
                     ("serviceStopTime", d.service_stop_time.as_deref())
                 };
-                // An entry without the attribute cannot be placed in the range: the query selects
-                // on a value it does not have.
                 let Some(at) = at else {
-                    bad(format!("no {label}, the query selects on it"));
+                    // serviceStartTime and serviceStopTime may be absent, and then the parameters
+                    // on them "shall not be used for deciding whether this DocumentEntry matches"
+                    // (ITI TF-2 3.18.4.1.2.3.3.1); creationTime is required of a Stable entry.
+                    if creation {
+                        bad(format!("no {label}, the query selects on it"));
+                    }
                     continue;
                 };
-                let (t, bound) = (dtm14(at), dtm14(&values[0]));
-                // From is inclusive, To exclusive (ITI TF-2 3.18.4.1.2.3.7.1).
-                let ok = if name.ends_with("From") {
-                    t >= bound
-                } else {
-                    t < bound
+                // From is inclusive, To exclusive (ITI TF-2 3.18.4.1.2.3.3).
+                let ok = match dtm_order(at, &values[0]) {
+                    None => true,
+                    Some(o) if name.ends_with("From") => o != Ordering::Less,
+                    Some(o) => o == Ordering::Less,
                 };
                 if !ok {
                     bad(format!(
@@ -301,7 +327,7 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
             "$XDSDocumentEntryEntryUUID" => {
                 let held = values
                     .iter()
-                    .any(|v| d.entry_uuid.as_deref() == Some(v.as_str()));
+                    .any(|v| d.entry_uuid.as_deref().is_some_and(|u| same_uuid(u, v)));
                 if !held {
                     bad(format!(
                         "entryUUID {} is not one of those asked ({})",
@@ -314,6 +340,20 @@ pub fn entry_mismatches(q: &AdhocQueryRequest, d: &DocumentEntry) -> Vec<String>
         }
     }
     out
+}
+
+/// Two DTMs that differ only in precision, the longer adding zeros to the shorter.
+fn same_dtm(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    long.starts_with(short)
+        && long[short.len()..].bytes().all(|c| c == b'0')
+        && short.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Two `urn:uuid:` ids name the same object: the hexadecimal digits of a UUID are "case
+/// insensitive on input" (RFC 4122 §3), and so is the URN scheme (RFC 8141 §3.1).
+pub fn same_uuid(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// What a retrieve asked for: (HomeCommunityId, RepositoryUniqueId, DocumentUniqueId).
@@ -370,25 +410,36 @@ pub fn retrieve_mismatches(
             .filter(|(_, r, _)| Some(r.trim()) == repo)
             .collect();
         let Some((home, _, _)) = at_repo.first() else {
-            out.push(format!(
-                "{uid}: RepositoryUniqueId {}, asked at {}",
-                repo.unwrap_or("(none)"),
-                same_doc
-                    .iter()
-                    .map(|(_, r, _)| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            ));
+            let asked_at = same_doc
+                .iter()
+                .map(|(_, r, _)| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" or ");
+            out.push(match repo {
+                // Required in each DocumentResponse, whatever the number of repositories asked.
+                None => format!(
+                    "{uid}: no RepositoryUniqueId (a required element), asked at {asked_at}"
+                ),
+                Some(r) => format!("{uid}: RepositoryUniqueId {r}, asked at {asked_at}"),
+            });
             continue;
         };
-        if let Some(h) = home {
-            let got = d.home_community_id.as_deref().map(str::trim);
-            if got != Some(h.trim()) {
-                out.push(format!(
-                    "{uid}: HomeCommunityId {}, asked in {h}",
-                    got.unwrap_or("(none)")
-                ));
-            }
+        let got = d
+            .home_community_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|h| !h.is_empty());
+        match (home, got) {
+            (Some(h), got) if got != Some(h.trim()) => out.push(format!(
+                "{uid}: HomeCommunityId {}, asked in {h}",
+                got.unwrap_or("(none)")
+            )),
+            // "If the homeCommunityId value is not present in the Retrieve Document Set Request
+            // Message, this shall not be present" (ITI TF-2 3.43.4.2.2).
+            (None, Some(got)) => out.push(format!(
+                "{uid}: HomeCommunityId {got}, where the request named none (it shall then be absent)"
+            )),
+            _ => {}
         }
     }
     out
@@ -455,7 +506,14 @@ pub fn metadata_differences(registered: &DocumentEntry, returned: &DocumentEntry
         ("objectType", &registered.object_type, &returned.object_type),
     ];
     for (label, a, b) in texts {
-        if a.is_some() && norm(a) != norm(b) {
+        let same = match (norm(a), norm(b)) {
+            // A DTM written to another precision names the same instant when the longer value
+            // only adds zeros (202601151030 and 20260115103000): ITI TF-3 4.2.3.1.7 allows six
+            // precisions and does not say a registry keeps the one it was given.
+            (Some(x), Some(y)) if label.ends_with("Time") => same_dtm(&x, &y),
+            (x, y) => x == y,
+        };
+        if a.is_some() && !same {
             out.push(format!(
                 "{label}: registered {}, returned {}",
                 a.as_deref().unwrap_or("(none)"),
@@ -561,6 +619,164 @@ mod tests {
         assert!(!like("_", ""));
     }
 
+    /// ITI TF-2 3.18.4.1.2.3.3: From <= time < To. A bound of another precision than the entry's
+    /// value decides only where their common digits differ; an absent service time does not take
+    /// part in the match (3.18.4.1.2.3.3.1), nor does the creation time of an On-Demand entry
+    /// (3.18.4.1.2.3.7.1 note 6).
+    #[test]
+    fn time_ranges_judge_only_what_the_text_decides() {
+        let q = |name: &str, v: &str| AdhocQueryRequest {
+            query_id: Some(e::SQ_FIND_DOCUMENTS.into()),
+            params: vec![QueryParam {
+                name: name.into(),
+                values: vec![v.into()],
+            }],
+            ..AdhocQueryRequest::default()
+        };
+        let created = |t: Option<&str>| DocumentEntry {
+            unique_id: Some("1.2.3".into()),
+            creation_time: t.map(str::to_string),
+            ..DocumentEntry::default()
+        };
+        let from = "$XDSDocumentEntryCreationTimeFrom";
+        let to = "$XDSDocumentEntryCreationTimeTo";
+        let ok = |name: &str, bound: &str, d: &DocumentEntry| {
+            entry_mismatches(&q(name, bound), d).is_empty()
+        };
+        // Decided by the digits both values have.
+        assert!(ok(from, "2024", &created(Some("20240315101500"))));
+        assert!(!ok(from, "2024", &created(Some("20231231"))));
+        assert!(ok(to, "2025", &created(Some("20240315"))));
+        assert!(!ok(to, "2024", &created(Some("2025"))));
+        // Same precision: From inclusive, To exclusive.
+        assert!(ok(from, "20240315101500", &created(Some("20240315101500"))));
+        assert!(!ok(to, "20240315101500", &created(Some("20240315101500"))));
+        assert!(!ok(to, "2024", &created(Some("2024"))));
+        // One value a prefix of the other: either reading is the registry's to make.
+        assert!(ok(from, "20240316", &created(Some("2024"))));
+        assert!(ok(to, "2024", &created(Some("20240315"))));
+        assert!(ok(to, "20240315", &created(Some("2024"))));
+        // A Stable entry without creationTime does not match a creation time range; an
+        // On-Demand entry is not judged on it at all.
+        assert!(!ok(from, "2024", &created(None)));
+        let on_demand = DocumentEntry {
+            object_type: Some(e::DOC_ENTRY_ON_DEMAND.into()),
+            ..created(Some("2001"))
+        };
+        assert!(ok(from, "2024", &on_demand));
+        assert!(ok(
+            to,
+            "2000",
+            &DocumentEntry {
+                creation_time: None,
+                ..on_demand
+            }
+        ));
+        // No service time: the parameters on it do not take part in the match.
+        for p in [
+            "$XDSDocumentEntryServiceStartTimeFrom",
+            "$XDSDocumentEntryServiceStartTimeTo",
+            "$XDSDocumentEntryServiceStopTimeFrom",
+            "$XDSDocumentEntryServiceStopTimeTo",
+        ] {
+            assert!(ok(p, "2024", &created(Some("2024"))), "{p}");
+        }
+        let served = DocumentEntry {
+            service_start_time: Some("20230101".into()),
+            service_stop_time: Some("20230102".into()),
+            ..created(Some("2024"))
+        };
+        assert!(!ok(
+            "$XDSDocumentEntryServiceStartTimeFrom",
+            "2024",
+            &served
+        ));
+        assert!(!ok("$XDSDocumentEntryServiceStopTimeTo", "2022", &served));
+        assert!(ok(
+            "$XDSDocumentEntryServiceStopTimeTo",
+            "20230103",
+            &served
+        ));
+    }
+
+    /// ITI TF-2 3.43.4.2.2: each DocumentResponse carries the required RepositoryUniqueId asked,
+    /// and the HomeCommunityId asked, or none when none was asked.
+    #[test]
+    fn retrieve_echoes_repository_and_home_as_asked() {
+        let answer = |home: Option<&str>, repo: Option<&str>| RetrieveDocumentSetResponse {
+            registry_response: None,
+            documents: vec![e::DocumentResponse {
+                home_community_id: home.map(str::to_string),
+                repository_unique_id: repo.map(str::to_string),
+                document_unique_id: Some("1.2.3.4".into()),
+                ..e::DocumentResponse::default()
+            }],
+        };
+        let asked = |home: Option<&str>| {
+            vec![(
+                home.map(str::to_string),
+                "1.2.3".to_string(),
+                "1.2.3.4".to_string(),
+            )]
+        };
+        let bad = |home_asked: Option<&str>, home: Option<&str>, repo: Option<&str>| {
+            retrieve_mismatches(&asked(home_asked), &answer(home, repo))
+        };
+        assert!(bad(None, None, Some("1.2.3")).is_empty());
+        assert!(bad(Some("urn:oid:9"), Some("urn:oid:9"), Some("1.2.3")).is_empty());
+        assert_eq!(bad(Some("urn:oid:9"), None, Some("1.2.3")).len(), 1);
+        assert_eq!(
+            bad(Some("urn:oid:9"), Some("urn:oid:8"), Some("1.2.3")).len(),
+            1
+        );
+        // A community the request did not name.
+        let extra = bad(None, Some("urn:oid:9"), Some("1.2.3"));
+        assert_eq!(extra.len(), 1);
+        assert!(extra[0].contains("request named none"), "{extra:?}");
+        // An empty element is no community.
+        assert!(bad(None, Some(" "), Some("1.2.3")).is_empty());
+        // The repository is required even when only one was asked.
+        let missing = bad(None, None, None);
+        assert_eq!(missing.len(), 1);
+        assert!(missing[0].contains("no RepositoryUniqueId"), "{missing:?}");
+    }
+
+    /// A registry may give back a DTM at another precision, as long as it names the same instant.
+    #[test]
+    fn registered_times_compare_across_precision() {
+        let entry = |t: &str| DocumentEntry {
+            creation_time: Some(t.into()),
+            availability_status: Some(e::STATUS_APPROVED.into()),
+            ..DocumentEntry::default()
+        };
+        let diff = |a: &str, b: &str| metadata_differences(&entry(a), &entry(b));
+        assert!(diff("202601151030", "20260115103000").is_empty());
+        assert!(diff("20260115103000", "202601151030").is_empty());
+        assert_eq!(diff("20260115103015", "202601151030").len(), 1);
+        assert_eq!(diff("202601151030", "202601151031").len(), 1);
+    }
+
+    /// RFC 4122 §3: a UUID's hex digits are case insensitive on input.
+    #[test]
+    fn entry_uuids_compare_without_case() {
+        let q = AdhocQueryRequest::get_documents_by_uuid(
+            &["urn:uuid:6a3f2b9e-1c4d-4e5f-8a7b-9c0d1e2f3a4b"],
+            "LeafClass",
+        );
+        let entry = |u: &str| DocumentEntry {
+            entry_uuid: Some(u.into()),
+            ..DocumentEntry::default()
+        };
+        assert!(
+            entry_mismatches(&q, &entry("urn:uuid:6A3F2B9E-1C4D-4E5F-8A7B-9C0D1E2F3A4B"))
+                .is_empty()
+        );
+        assert_eq!(
+            entry_mismatches(&q, &entry("urn:uuid:00000000-1c4d-4e5f-8a7b-9c0d1e2f3a4b")).len(),
+            1
+        );
+    }
+
     #[test]
     fn slot_values_unquote_lists_and_singles() {
         let p = |v: &str| QueryParam {
@@ -578,6 +794,5 @@ mod tests {
             )
         );
         assert_eq!(code_item("X^^^S").1.as_deref(), Some("S"));
-        assert!(dtm14("2026") < dtm14("20260101000001"));
     }
 }
