@@ -263,12 +263,10 @@ impl AppState {
     /// A fresh multipart boundary.
     pub fn boundary(&self) -> String {
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let seed = format!(
-            "{}-{}-{:?}",
-            std::process::id(),
-            n,
-            std::time::SystemTime::now()
-        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = format!("{}-{n}-{now}", std::process::id());
         crate::transport::multipart::make_boundary(seed.as_bytes())
     }
 

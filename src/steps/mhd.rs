@@ -1087,11 +1087,13 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
 // ITI-65
 
 fn fresh_seed(world: &HarnessWorld, what: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!(
-        "{what}-{}-{}-{:?}",
+        "{what}-{}-{}-{now}",
         std::process::id(),
-        world.evidence.exchanges().len(),
-        std::time::SystemTime::now()
+        world.evidence.exchanges().len()
     )
 }
 
