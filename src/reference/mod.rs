@@ -27,6 +27,7 @@ pub mod dimse_move;
 pub mod dimse_qr;
 pub mod dimse_scp;
 pub mod faults;
+pub mod inbound;
 pub mod json;
 pub mod metadata;
 pub mod mhd;
@@ -66,9 +67,6 @@ use archive::{Archive, ArchiveError, NotFound, Target};
 use spool::Spool;
 use web::Rejection;
 
-/// The largest SOAP request the XDS endpoints accept (a RAD-68 of a manifest is a few KB).
-const XDS_BODY_LIMIT: usize = 64 * 1024 * 1024;
-
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
 
@@ -97,6 +95,8 @@ pub struct ReferenceOptions {
     pub move_destinations: BTreeMap<String, SocketAddr>,
     /// The longest wait for one PDU from a DIMSE peer.
     pub dimse_timeout: Duration,
+    /// What the simulated actors read of a SUT's request (the run's `[limits]`).
+    pub inbound: inbound::InboundLimits,
 }
 
 impl ReferenceOptions {
@@ -112,7 +112,14 @@ impl ReferenceOptions {
             ae_title: dimse_scp::DEFAULT_AE_TITLE.to_string(),
             move_destinations: BTreeMap::new(),
             dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
+            inbound: inbound::InboundLimits::default(),
         }
+    }
+
+    /// Read the requests of a SUT within these limits.
+    pub fn with_inbound_limits(mut self, limits: inbound::InboundLimits) -> Self {
+        self.inbound = limits;
+        self
     }
 
     /// Run the DIMSE SCP on this address (port 0 picks a free port).
@@ -204,6 +211,7 @@ pub struct AppState {
     xds: xds::XdsStore,
     mhd: mhd::MhdStore,
     upstream: Option<xds::Upstream>,
+    inbound: inbound::InboundLimits,
 }
 
 /// Handle shared by the handlers.
@@ -233,6 +241,11 @@ impl AppState {
     /// The MHD Document Recipient/Responder store.
     pub fn mhd(&self) -> &mhd::MhdStore {
         &self.mhd
+    }
+
+    /// What the simulated actors read of a SUT's request.
+    pub fn inbound_limits(&self) -> &inbound::InboundLimits {
+        &self.inbound
     }
 
     /// The DICOMweb service RAD-69 is mapped onto, if any.
@@ -310,7 +323,7 @@ pub(crate) fn inbound_request(
     method: &str,
     url: &str,
     headers: &axum::http::HeaderMap,
-    body: bytes::Bytes,
+    body: crate::evidence::Body,
 ) -> (crate::evidence::HttpRequest, String) {
     let req_headers: Vec<(String, String)> = headers
         .iter()
@@ -336,7 +349,7 @@ pub(crate) fn inbound_request(
         method: method.to_string(),
         url: url.to_string(),
         headers: crate::evidence::redact::headers(&req_headers),
-        body: crate::evidence::Body::from_bytes(body),
+        body,
     };
     (request, repro)
 }
@@ -406,14 +419,15 @@ fn router(state: Shared) -> Router {
                     &format!("{}/imaging-source", xds::XDS_PATH),
                     post(xds::imaging_source),
                 )
-                .layer(DefaultBodyLimit::max(XDS_BODY_LIMIT)),
+                // Read within the run's [limits] by the handlers (reference::inbound).
+                .layer(DefaultBodyLimit::disable()),
         )
         .merge(
             Router::new()
                 .route(mhd::FHIR_PATH, any(mhd::handle))
                 .route(&format!("{}/", mhd::FHIR_PATH), any(mhd::handle))
                 .route(&format!("{}/{{*path}}", mhd::FHIR_PATH), any(mhd::handle))
-                .layer(DefaultBodyLimit::max(mhd::MHD_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::disable()),
         )
         .with_state(state)
 }
@@ -467,7 +481,9 @@ impl ReferenceServer {
             xds,
             mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
+            inbound: opts.inbound,
         });
+        state.xds.inbox.set_budget(opts.inbound.inbox_bytes);
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
                 dimse_scp::DimseListener::start(

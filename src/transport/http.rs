@@ -1047,7 +1047,7 @@ pub fn parse_nodes(bytes: &[u8]) -> Option<(Syntax, u64)> {
 }
 
 /// The first body (or XML part) of an answer that has more nodes than the harness parses.
-fn too_many_nodes(
+pub(crate) fn too_many_nodes(
     body: &Body,
     multipart: Option<&MultipartSummary>,
     max_nodes: u64,
