@@ -15,6 +15,7 @@ use crate::actors::xds::XdsClient;
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
+use crate::reference::inbound::InboundLimits;
 use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
 use crate::report::evidence_dir::EvidenceWriter;
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
@@ -200,10 +201,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             // to its own AE title, and its Storage SCP records what arrives.
             let port = free_port()?;
             let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            // No profile: the run's limits are the defaults, and so are the simulators'.
             let mut ro = ReferenceOptions::new(&opts.fixtures)
                 .with_dimse_bind(own)
                 .with_ae_title(crate::config::dimse::REFERENCE_AE)
-                .with_move_destination(crate::config::dimse::REFERENCE_AE, own);
+                .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
+                .with_inbound_limits(InboundLimits::new(
+                    &crate::config::Limits::default(),
+                    crate::config::xds::Simulator::default().trigger_timeout,
+                ));
             for f in &opts.faults {
                 ro = ro.with_fault(*f);
             }
@@ -240,7 +246,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&opts.fixtures)
                 .with_bind(config.simulator.bind)
-                .with_ae_title(config.simulator.ae_title.clone());
+                .with_ae_title(config.simulator.ae_title.clone())
+                .with_inbound_limits(InboundLimits::new(
+                    &config.limits,
+                    config.simulator.trigger_timeout,
+                ));
             if let Some(b) = config.simulator.dimse_bind {
                 ro = ro.with_dimse_bind(b);
             }

@@ -99,8 +99,6 @@ pub struct MhdState {
     pub last: Option<usize>,
     /// What it must hold.
     pub expect: Expect,
-    /// DocumentReferences of the last search answer.
-    pub hits: Vec<serde_json::Value>,
     /// The KOS manifest retrieved.
     pub kos: Option<Retrieved>,
     /// The FHIR manifest retrieved.
@@ -115,6 +113,8 @@ pub struct MhdState {
     pub replaced: Option<crate::reference::mhd_content::PublishedDoc>,
     /// The `next` pages of the last search, followed (evidence indexes), judged with it.
     pub pages: Vec<usize>,
+    /// Why the last search was not read to its end, when it was not (the harness's limits).
+    pub cut: Option<String>,
 }
 
 /// XDS-I.b state of a scenario.

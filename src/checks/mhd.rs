@@ -455,10 +455,7 @@ fn mhd_09(s: &Subject<'_>) -> Verdict {
     };
     let mut p = Vec::new();
     if str_at(&resp, "type") != Some("transaction-response") {
-        p.push(format!(
-            "Bundle.type \"{}\"",
-            str_at(&resp, "type").unwrap_or("<absent>")
-        ));
+        p.push(format!("Bundle.type {}", shown(str_at(&resp, "type"))));
     }
     let req = parse_fhir(&ex.request.body.kept, ex.request.header("content-type")).ok();
     let got = arr(&resp, "entry");
@@ -498,7 +495,10 @@ fn mhd_09(s: &Subject<'_>) -> Verdict {
         let ok =
             st.trim_start().starts_with("201") || (is_patch && st.trim_start().starts_with("200"));
         if !ok {
-            p.push(format!("entry[{i}].response.status \"{st}\", not 201"));
+            p.push(format!(
+                "entry[{i}].response.status {}, not 201",
+                shown(Some(st))
+            ));
         }
         if !is_patch && !r.get("response").is_some_and(|x| present(x, "location")) {
             p.push(format!("entry[{i}].response.location absent"));
@@ -529,7 +529,10 @@ fn search_request_rule(s: &Subject<'_>, transaction: &str, need_code: bool) -> V
     }
     for (k, v) in &params {
         if param_base(k) == "status" && v.contains('|') {
-            p.push(format!("status token \"{v}\" has a system (code only)"));
+            p.push(format!(
+                "status token {} has a system (code only)",
+                shown(Some(v))
+            ));
         }
     }
     let expected = if need_code {

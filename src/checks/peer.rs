@@ -40,6 +40,10 @@
 //! implementation may set limits on the size of texts that it accepts"): BODY-01 is the harness's
 //! limit, says so, and names the profile key that raises it.
 //!
+//! The same holds for a request a SUT sends to the harness's simulated actors (XDS-I.b, MHD): its
+//! body is read up to the same limits, and past them refused with 413 and recorded with
+//! [`BODY_TOO_LARGE`] ([`crate::reference::inbound`]).
+//!
 //! [`TransportFailure::kind`]: crate::evidence::TransportFailure
 
 use super::{Check, Level, Subject, Verdict};
@@ -77,9 +81,10 @@ pub const CHECKS: &[Check] = &[
                       depends on shared expectations of a reasonable length) and RFC 8259 §9 (a \
                       parser may limit the size of the texts it accepts) leave to the recipient",
         level: Level::Shall,
-        actor: "any responder",
-        title: "An answer the harness must read to judge it fits within the harness's limits \
-                (raise them in the SUT profile if such answers are expected)",
+        actor: "any responder, and any initiator calling the harness's simulators",
+        title: "A message the harness must read to judge it (an answer, or a request sent to the \
+                harness's simulated actors) fits within the harness's limits (raise them in the \
+                SUT profile if such messages are expected)",
         eval: within_limit,
     },
 ];
@@ -95,7 +100,7 @@ pub fn check_of_failure(kind: &str) -> Option<(&'static str, &'static str)> {
 }
 
 const ANSWERED: &str = "an answer to the request";
-const WITHIN_LIMIT: &str = "an answer within the harness's [limits]";
+const WITHIN_LIMIT: &str = "a message within the harness's [limits]";
 
 fn answered(s: &Subject<'_>) -> Verdict {
     match &s.exchange.failure {

@@ -139,7 +139,8 @@ fn body(subject: &Subject<'_>) -> Result<Value, Verdict> {
         .to_ascii_lowercase();
     if !ct.contains("json") {
         return Err(Verdict::na(format!(
-            "response is not FHIR JSON (Content-Type {ct:?})"
+            "response is not FHIR JSON (Content-Type {})",
+            crate::evidence::quote(&ct)
         )));
     }
     resp.json()
@@ -302,8 +303,15 @@ fn versions_share_identifier(s: &Subject<'_>) -> Verdict {
         let theirs = composition_identifiers(&other);
         if !theirs.iter().any(|i| ids.contains(i)) {
             return Verdict::fail(
-                format!("the business identifier {ids:?} on every version"),
-                format!("version {} carries {theirs:?}", n + 2),
+                format!(
+                    "the business identifier {} on every version",
+                    crate::evidence::quote_list(&ids)
+                ),
+                format!(
+                    "version {} carries {}",
+                    n + 2,
+                    crate::evidence::quote_list(&theirs)
+                ),
             );
         }
     }

@@ -257,9 +257,10 @@ impl Default for Timeouts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// The largest response body the harness reads to judge it (JSON, XML, FHIR, text: every body
-    /// but a multipart one, whose parts stream past; for a multipart body, its XML root part). A
-    /// larger body is not read further and is a Fail of BODY-01: a limit of the harness, raised
-    /// with `[limits] max_body_bytes`.
+    /// but a multipart one, whose parts stream past; for a multipart body, its XML root part), and
+    /// the largest request body the simulated actors take from a SUT. A larger body is not read
+    /// further and is a Fail of BODY-01: a limit of the harness, raised with `[limits]
+    /// max_body_bytes`.
     pub max_body: u64,
     /// The most JSON values or XML elements of a body the harness parses to judge it: parsed, each
     /// takes up to about 200 bytes of memory, so a body of a few megabytes can take hundreds. A

@@ -126,6 +126,17 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Values shown in a message as a comma-separated list, each as [`quote`] shows it; `none` for
+/// an empty list.
+pub fn quote_list<S: AsRef<str>>(items: impl IntoIterator<Item = S>) -> String {
+    let shown: Vec<String> = items.into_iter().map(|s| quote(s.as_ref())).collect();
+    if shown.is_empty() {
+        "none".to_string()
+    } else {
+        shown.join(", ")
+    }
+}
+
 /// Case-insensitive header lookup.
 pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
@@ -340,5 +351,7 @@ mod tests {
         assert_eq!(quote("a\r\nb\u{1b}"), "`a\\r\\nb\\u{1b}`");
         assert_eq!(quote("\"x\""), "`\"x\"`");
         assert_eq!(quote(&"y".repeat(200)).chars().count(), 123);
+        assert_eq!(quote_list(["1.2", "a\nb"]), "`1.2`, `a\\nb`");
+        assert_eq!(quote_list(Vec::<String>::new()), "none");
     }
 }

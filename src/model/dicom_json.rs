@@ -194,8 +194,17 @@ pub fn parse_tag_key(key: &str) -> Option<u32> {
     u32::from_str_radix(key, 16).ok()
 }
 
+/// A value from the body as a message shows it: at most [`MAX_ECHO`] characters, control
+/// characters escaped.
 fn echo(s: &str) -> String {
-    let mut out: String = s.chars().take(MAX_ECHO).collect();
+    let mut out = String::new();
+    for c in s.chars().take(MAX_ECHO) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
     if s.chars().nth(MAX_ECHO).is_some() {
         out.push('…');
     }
@@ -282,12 +291,12 @@ impl Validator {
                 None => self.push(
                     &apath,
                     rules::KEY_FORMAT,
-                    format!("key {:?} is not 8 hexadecimal digits", echo(key)),
+                    format!("key `{}` is not 8 hexadecimal digits", echo(key)),
                 ),
                 Some(_) if key.bytes().any(|b| b.is_ascii_lowercase()) => self.push(
                     &apath,
                     rules::KEY_FORMAT,
-                    format!("key {key:?} must use uppercase hexadecimal digits"),
+                    format!("key `{key}` must use uppercase hexadecimal digits"),
                 ),
                 Some(_) => {}
             }
@@ -333,7 +342,7 @@ impl Validator {
                 self.push(
                     path,
                     rules::UNKNOWN_MEMBER,
-                    format!("unexpected member {:?}", echo(member)),
+                    format!("unexpected member `{}`", echo(member)),
                 );
             }
         }
@@ -356,7 +365,7 @@ impl Validator {
             self.push(
                 path,
                 rules::VR_INVALID,
-                format!("{:?} is not a DICOM VR", echo(vr)),
+                format!("`{}` is not a DICOM VR", echo(vr)),
             );
             return;
         }
@@ -478,7 +487,7 @@ impl Validator {
                         self.push(
                             path,
                             rules::PN_OBJECT,
-                            format!("unexpected PN component group {:?}", echo(k)),
+                            format!("unexpected PN component group `{}`", echo(k)),
                         );
                     } else if !v.is_string() {
                         self.push(

@@ -1685,10 +1685,7 @@ pub fn has_errors(v: &[Violation]) -> bool {
 
 fn show(s: Option<&str>) -> String {
     match s {
-        Some(s) => format!(
-            "\"{}\"",
-            s.chars().take(120).collect::<String>().escape_debug()
-        ),
+        Some(s) => crate::evidence::quote(s),
         None => "(absent)".to_owned(),
     }
 }
@@ -2386,9 +2383,10 @@ fn check_identifier(
             out.push(Violation::of(
                 &ITI41_08N,
                 format!(
-                    "{who}: ExternalIdentifier {} Name is {}, expected \"{expected}\"",
+                    "{who}: ExternalIdentifier {} Name is {}, expected {}",
                     show(e.id.as_deref()),
-                    show(e.name.first().map(|n| n.value.as_str()))
+                    show(e.name.first().map(|n| n.value.as_str())),
+                    show(Some(expected))
                 ),
             ));
         }
@@ -2435,7 +2433,11 @@ pub fn validate_envelope(
                 if h.value != exp {
                     out.push(Violation::of(
                         &SOAP_02,
-                        format!("wsa:Action is {}, expected \"{exp}\"", show(Some(&h.value))),
+                        format!(
+                            "wsa:Action is {}, expected {}",
+                            show(Some(&h.value)),
+                            show(Some(exp))
+                        ),
                     ));
                 }
             }

@@ -1051,7 +1051,7 @@ fn check_spec(spec: &ManifestSpec) -> Result<&str, KosError> {
         ("study.instance_uid", study_uid),
     ] {
         if let Err(why) = check_uid(uid) {
-            return bad(field, format!("{uid:?}: {why}"));
+            return bad(field, format!("{}: {why}", crate::evidence::quote(uid)));
         }
     }
     if spec.instances.is_empty() {
@@ -1080,7 +1080,10 @@ fn check_spec(spec: &ManifestSpec) -> Result<&str, KosError> {
         .chain(i.retrieve_location_uid.as_deref())
         {
             if let Err(why) = check_uid(uid) {
-                return bad("instances", format!("{uid:?}: {why}"));
+                return bad(
+                    "instances",
+                    format!("{}: {why}", crate::evidence::quote(uid)),
+                );
             }
         }
     }
@@ -1182,6 +1185,15 @@ pub enum Level {
     Error,
     /// A SHOULD is broken, or a deployment-dependent expectation is not met.
     Warning,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Error => "Error",
+            Level::Warning => "Warning",
+        })
+    }
 }
 
 /// Which profile's manifest rules apply.
@@ -1446,7 +1458,7 @@ impl std::fmt::Display for KosViolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} [{:?}] {} ({})",
+            "{} [{}] {} ({})",
             self.rule, self.level, self.message, self.requirement
         )
     }
@@ -2252,7 +2264,10 @@ fn kos_22(m: &Manifest, f: &mut Findings) {
     for (name, uid) in uids {
         if let Err(why) = check_uid(uid) {
             if reported.insert(uid) {
-                f.push("KOS-22", format!("{name} {uid:?}: {why}"));
+                f.push(
+                    "KOS-22",
+                    format!("{name} {}: {why}", crate::evidence::quote(uid)),
+                );
             }
         }
     }

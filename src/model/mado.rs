@@ -154,7 +154,7 @@ impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} [{:?}] {} ({})",
+            "{} [{}] {} ({})",
             self.rule, self.level, self.message, self.requirement
         )
     }

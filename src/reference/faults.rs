@@ -300,7 +300,10 @@ pub enum Fault {
 
 /// A fault name that is not one of [`Fault::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown fault {name:?}; known faults: {known}")]
+#[error(
+    "unknown fault {}; known faults: {known}",
+    crate::evidence::quote(name)
+)]
 pub struct UnknownFault {
     /// The name that was given.
     pub name: String,

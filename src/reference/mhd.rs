@@ -34,8 +34,6 @@ use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
-/// The largest ITI-65 bundle the reference accepts.
-pub const MHD_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 /// A stored document's bytes (a Binary).
 #[derive(Debug, Clone)]
@@ -667,7 +665,7 @@ pub async fn handle(
     path: Option<Path<String>>,
     RawQuery(raw_query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    raw: axum::body::Body,
 ) -> Response {
     let t0 = Instant::now();
     let started_at = time::OffsetDateTime::now_utc()
@@ -691,19 +689,44 @@ pub async fn handle(
             .map(|q| format!("?{q}"))
             .unwrap_or_default()
     );
+    let limits = *st.inbound_limits();
+    let read = super::inbound::read(raw, &headers, method.as_str(), &url, &limits).await;
+    let body = read.bytes;
+    let mut evidence = read.evidence;
+    let mut refusal = read.refusal;
+    if refusal.is_none() {
+        refusal = super::inbound::too_many_nodes(&evidence, None, method.as_str(), &url, &limits);
+        if refusal.is_some() {
+            evidence = super::inbound::excerpt(&evidence, &limits);
+        }
+    }
     let answer = match (
+        refusal.as_ref(),
         method.as_str(),
         segs.iter()
             .map(String::as_str)
             .collect::<Vec<_>>()
             .as_slice(),
     ) {
-        ("GET", ["metadata"]) => fhir_answer(StatusCode::OK, &capability_statement(), format),
-        ("POST", []) => provide_answer(&st, &headers, &body),
-        ("GET", [rt @ ("DocumentReference" | "List")]) => {
+        // FHIR R4 IssueType: too-long, "Provided content is too long (typically, this is a
+        // denial of service protection)"; timeout for a body that did not arrive in time.
+        (Some(r), _, _) => {
+            let code = if r.status == StatusCode::REQUEST_TIMEOUT {
+                "timeout"
+            } else {
+                "too-long"
+            };
+            let mut a = outcome(r.status, code, &r.reason, format);
+            // The rest of the body is not read: the connection cannot carry another request.
+            a.extra.push(("Connection".into(), "close".into()));
+            a
+        }
+        (None, "GET", ["metadata"]) => fhir_answer(StatusCode::OK, &capability_statement(), format),
+        (None, "POST", []) => provide_answer(&st, &headers, &body),
+        (None, "GET", [rt @ ("DocumentReference" | "List")]) => {
             search_answer(&st, rt, &query, format, &url)
         }
-        ("POST", [rt @ ("DocumentReference" | "List"), "_search"]) => {
+        (None, "POST", [rt @ ("DocumentReference" | "List"), "_search"]) => {
             if st.has(Fault::MhdNoPostSearch) {
                 outcome(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -724,8 +747,8 @@ pub async fn handle(
                 search_answer(&st, rt, &query, format, &url)
             }
         }
-        ("GET", ["Binary", id]) => retrieve_answer(&st, id, &headers, &query),
-        ("GET", [rt, id]) => match st.mhd().get(&format!("{rt}/{id}")) {
+        (None, "GET", ["Binary", id]) => retrieve_answer(&st, id, &headers, &query),
+        (None, "GET", [rt, id]) => match st.mhd().get(&format!("{rt}/{id}")) {
             Some(v) => fhir_answer(StatusCode::OK, &absolutize(v, &base_url(&st)), format),
             None => outcome(
                 StatusCode::NOT_FOUND,
@@ -734,7 +757,7 @@ pub async fn handle(
                 format,
             ),
         },
-        ("GET", ["Patient"]) => {
+        (None, "GET", ["Patient"]) => {
             let hits: Vec<Value> = st
                 .mhd()
                 .all("Patient")
@@ -747,7 +770,7 @@ pub async fn handle(
                 format,
             )
         }
-        _ => outcome(
+        (None, _, _) => outcome(
             StatusCode::NOT_FOUND,
             "not-supported",
             &format!("{method} {FHIR_PATH}/{path} is not an MHD interaction of this server"),
@@ -760,7 +783,8 @@ pub async fn handle(
         &method,
         &url,
         &headers,
-        &body,
+        evidence,
+        refusal.map(|r| r.failure),
         &answer,
         transaction,
         operation,
@@ -806,14 +830,15 @@ fn record(
     method: &Method,
     url: &str,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Body,
+    failure: Option<crate::evidence::TransportFailure>,
     answer: &Answer,
     transaction: &str,
     operation: &str,
     t0: Instant,
     started_at: String,
 ) {
-    let (request, repro) = super::inbound_request(method.as_str(), url, headers, body.clone());
+    let (request, repro) = super::inbound_request(method.as_str(), url, headers, body);
     let exchange = Exchange {
         seq: 0,
         transaction: transaction.to_string(),
@@ -830,7 +855,7 @@ fn record(
             body: Body::from_bytes(answer.body.slice(..answer.body.len().min(64 * 1024))),
         }),
         multipart: None,
-        failure: None,
+        failure,
         repro,
         dimse: None,
     };

@@ -28,6 +28,7 @@ pub mod dimse_qr;
 pub mod dimse_scp;
 pub mod faults;
 pub mod gif;
+pub mod inbound;
 pub mod json;
 pub mod metadata;
 pub mod mhd;
@@ -68,9 +69,6 @@ use archive::{Archive, ArchiveError, NotFound, Target};
 use spool::Spool;
 use web::Rejection;
 
-/// The largest SOAP request the XDS endpoints accept (a RAD-68 of a manifest is a few KB).
-const XDS_BODY_LIMIT: usize = 64 * 1024 * 1024;
-
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
 
@@ -101,6 +99,8 @@ pub struct ReferenceOptions {
     pub dimse_timeout: Duration,
     /// What STOW-RS does with a second copy of an instance the archive holds.
     pub duplicates: Duplicates,
+    /// What the simulated actors read of a SUT's request (the run's `[limits]`).
+    pub inbound: inbound::InboundLimits,
 }
 
 impl ReferenceOptions {
@@ -117,7 +117,14 @@ impl ReferenceOptions {
             move_destinations: BTreeMap::new(),
             dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
             duplicates: Duplicates::default(),
+            inbound: inbound::InboundLimits::default(),
         }
+    }
+
+    /// Read the requests of a SUT within these limits.
+    pub fn with_inbound_limits(mut self, limits: inbound::InboundLimits) -> Self {
+        self.inbound = limits;
+        self
     }
 
     /// Run the DIMSE SCP on this address (port 0 picks a free port).
@@ -217,6 +224,7 @@ pub struct AppState {
     mhd: mhd::MhdStore,
     upstream: Option<xds::Upstream>,
     duplicates: Duplicates,
+    inbound: inbound::InboundLimits,
 }
 
 /// Handle shared by the handlers.
@@ -246,6 +254,11 @@ impl AppState {
     /// The MHD Document Recipient/Responder store.
     pub fn mhd(&self) -> &mhd::MhdStore {
         &self.mhd
+    }
+
+    /// What the simulated actors read of a SUT's request.
+    pub fn inbound_limits(&self) -> &inbound::InboundLimits {
+        &self.inbound
     }
 
     /// The DICOMweb service RAD-69 is mapped onto, if any.
@@ -281,12 +294,10 @@ impl AppState {
     /// A fresh multipart boundary.
     pub fn boundary(&self) -> String {
         let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let seed = format!(
-            "{}-{}-{:?}",
-            std::process::id(),
-            n,
-            std::time::SystemTime::now()
-        );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = format!("{}-{n}-{now}", std::process::id());
         crate::transport::multipart::make_boundary(seed.as_bytes())
     }
 
@@ -330,7 +341,7 @@ pub(crate) fn inbound_request(
     method: &str,
     url: &str,
     headers: &axum::http::HeaderMap,
-    body: bytes::Bytes,
+    body: crate::evidence::Body,
 ) -> (crate::evidence::HttpRequest, String) {
     let req_headers: Vec<(String, String)> = headers
         .iter()
@@ -356,7 +367,7 @@ pub(crate) fn inbound_request(
         method: method.to_string(),
         url: url.to_string(),
         headers: crate::evidence::redact::headers(&req_headers),
-        body: crate::evidence::Body::from_bytes(body),
+        body,
     };
     (request, repro)
 }
@@ -426,14 +437,15 @@ fn router(state: Shared) -> Router {
                     &format!("{}/imaging-source", xds::XDS_PATH),
                     post(xds::imaging_source),
                 )
-                .layer(DefaultBodyLimit::max(XDS_BODY_LIMIT)),
+                // Read within the run's [limits] by the handlers (reference::inbound).
+                .layer(DefaultBodyLimit::disable()),
         )
         .merge(
             Router::new()
                 .route(mhd::FHIR_PATH, any(mhd::handle))
                 .route(&format!("{}/", mhd::FHIR_PATH), any(mhd::handle))
                 .route(&format!("{}/{{*path}}", mhd::FHIR_PATH), any(mhd::handle))
-                .layer(DefaultBodyLimit::max(mhd::MHD_BODY_LIMIT)),
+                .layer(DefaultBodyLimit::disable()),
         )
         .with_state(state)
 }
@@ -488,7 +500,9 @@ impl ReferenceServer {
             mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
             duplicates: opts.duplicates,
+            inbound: opts.inbound,
         });
+        state.xds.inbox.set_budget(opts.inbound.inbox_bytes);
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
                 dimse_scp::DimseListener::start(

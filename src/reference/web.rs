@@ -71,8 +71,8 @@ pub fn check_uids(uids: &[&str]) -> Result<(), Rejection> {
         Some(bad) => Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             format!(
-                "malformed UID in path: \"{}\" (PS3.5 9.1)",
-                bad.chars().take(80).collect::<String>()
+                "malformed UID in path: {} (PS3.5 9.1)",
+                crate::evidence::quote(bad)
             ),
         )),
         None => Ok(()),

@@ -57,16 +57,66 @@ pub struct StoredDocument {
 }
 
 /// Inbound exchanges: what SUTs sent to the simulated actors, in arrival order.
+///
+/// A scenario takes the exchange it waits for (a copy sharing the body bytes) and the inbox keeps
+/// it for the rest of the run; so that a run of many scenarios, or a SUT that keeps calling, does
+/// not hold every body it ever sent, the bodies of the oldest exchanges are dropped once the
+/// bodies held pass a budget (the exchanges stay, with size and SHA-256 of their bodies).
 #[derive(Debug, Default)]
 pub struct Inbox {
-    log: Mutex<Vec<Exchange>>,
+    log: Mutex<InboxLog>,
     notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct InboxLog {
+    entries: Vec<Exchange>,
+    /// Bytes of bodies (and multipart documents) held by the entries.
+    held: u64,
+    /// The most bytes held before the oldest bodies are dropped; 0: no limit.
+    budget: u64,
+    /// Entries before this one have had their bodies dropped.
+    trimmed: usize,
+}
+
+fn held_bytes(ex: &Exchange) -> u64 {
+    let mut n = ex.request.body.kept.len() as u64;
+    if let Some(r) = &ex.response {
+        n += r.body.kept.len() as u64;
+    }
+    if let Some(m) = &ex.multipart {
+        n += m
+            .parts
+            .iter()
+            .filter_map(|p| p.document.as_ref())
+            .map(|d| d.len() as u64)
+            .sum::<u64>();
+    }
+    n
+}
+
+fn drop_bodies(ex: &mut Exchange) {
+    let drop = |b: &mut Body| {
+        if !b.kept.is_empty() {
+            b.kept = Bytes::new();
+            b.complete = false;
+        }
+    };
+    drop(&mut ex.request.body);
+    if let Some(r) = ex.response.as_mut() {
+        drop(&mut r.body);
+    }
+    if let Some(m) = ex.multipart.as_mut() {
+        for p in &mut m.parts {
+            p.document = None;
+        }
+    }
 }
 
 impl Inbox {
     /// How many exchanges arrived so far (a mark for [`Inbox::wait_for`]).
     pub fn len(&self) -> usize {
-        self.log.lock().map(|l| l.len()).unwrap_or(0)
+        self.log.lock().map(|l| l.entries.len()).unwrap_or(0)
     }
 
     /// True when nothing arrived.
@@ -76,13 +126,36 @@ impl Inbox {
 
     /// The exchange at `index`, in arrival order.
     pub fn get(&self, index: usize) -> Option<Exchange> {
-        self.log.lock().ok().and_then(|l| l.get(index).cloned())
+        self.log
+            .lock()
+            .ok()
+            .and_then(|l| l.entries.get(index).cloned())
+    }
+
+    /// Hold at most `bytes` of bodies (0: no limit); past it the oldest exchanges lose theirs.
+    pub fn set_budget(&self, bytes: u64) {
+        let mut l = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        l.budget = bytes;
+    }
+
+    /// The bytes of bodies the inbox holds.
+    pub fn held(&self) -> u64 {
+        self.log.lock().map(|l| l.held).unwrap_or(0)
     }
 
     /// Record an inbound exchange (the XDS endpoints and the DIMSE SCP).
     pub(crate) fn push(&self, ex: Exchange) {
         if let Ok(mut l) = self.log.lock() {
-            l.push(ex);
+            l.held += held_bytes(&ex);
+            l.entries.push(ex);
+            // The newest exchange keeps its body: its scenario has not taken it yet.
+            while l.budget > 0 && l.held > l.budget && l.trimmed + 1 < l.entries.len() {
+                let i = l.trimmed;
+                let freed = held_bytes(&l.entries[i]);
+                drop_bodies(&mut l.entries[i]);
+                l.held = l.held.saturating_sub(freed);
+                l.trimmed += 1;
+            }
         }
         self.notify.notify_waiters();
     }
@@ -100,7 +173,8 @@ impl Inbox {
         loop {
             let notified = self.notify.notified();
             if let Some(ex) = self.log.lock().ok().and_then(|l| {
-                l.iter()
+                l.entries
+                    .iter()
                     .skip(mark)
                     .find(|x| x.transaction == transaction && matches(x))
                     .cloned()
@@ -282,16 +356,30 @@ struct Answer {
     mtom: bool,
 }
 
-fn read_inbound(headers: &HeaderMap, body: &[u8]) -> Result<Inbound, String> {
+fn read_inbound(
+    headers: &HeaderMap,
+    body: &[u8],
+    limits: &super::inbound::InboundLimits,
+) -> Result<Inbound, String> {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let max_bytes = usize::try_from(limits.max_body).unwrap_or(usize::MAX);
+    let xml = soap::XmlLimits {
+        max_bytes,
+        max_elements: usize::try_from(limits.max_nodes).unwrap_or(usize::MAX),
+        ..soap::XmlLimits::default()
+    };
     if soap::is_multipart_related(ct) {
-        let m = soap::parse_mtom(ct, body, &MtomLimits::default()).map_err(|e| e.to_string())?;
-        let env = m
-            .envelope(&soap::XmlLimits::default())
-            .map_err(|e| e.to_string())?;
+        let mtom = MtomLimits {
+            max_root_bytes: max_bytes,
+            max_attachment_in_memory: max_bytes,
+            xml,
+            ..MtomLimits::default()
+        };
+        let m = soap::parse_mtom(ct, body, &mtom).map_err(|e| e.to_string())?;
+        let env = m.envelope(&xml).map_err(|e| e.to_string())?;
         Ok(Inbound {
             envelope: env,
             mtom: Some(m),
@@ -306,17 +394,29 @@ fn read_inbound(headers: &HeaderMap, body: &[u8]) -> Result<Inbound, String> {
 }
 
 /// POST /xds/registry.
-pub async fn registry(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn registry(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     serve(st, Endpoint::Registry, "/xds/registry", headers, body).await
 }
 
 /// POST /xds/repository.
-pub async fn repository(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn repository(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     serve(st, Endpoint::Repository, "/xds/repository", headers, body).await
 }
 
 /// POST /xds/imaging-source.
-pub async fn imaging_source(State(st): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn imaging_source(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
     serve(
         st,
         Endpoint::ImagingSource,
@@ -325,6 +425,43 @@ pub async fn imaging_source(State(st): State<Shared>, headers: HeaderMap, body: 
         body,
     )
     .await
+}
+
+/// The wsa:MessageID in the head of a request refused unread, for the fault's wsa:RelatesTo
+/// (empty when the head shows none).
+fn message_id_in(head: &[u8]) -> String {
+    let Some(at) = memchr::memmem::find(head, b"MessageID") else {
+        return String::new();
+    };
+    let rest = &head[at..];
+    let Some(open) = memchr::memchr(b'>', rest) else {
+        return String::new();
+    };
+    let value = &rest[open + 1..];
+    match memchr::memchr(b'<', value) {
+        Some(end) if end <= 256 => String::from_utf8_lossy(&value[..end]).trim().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The transaction of a request the endpoint refused unread: what the endpoint serves, told
+/// apart at the Repository by the action in the Content-Type or in the head of the body.
+fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> &'static str {
+    match endpoint {
+        Endpoint::Registry => "ITI-18",
+        Endpoint::ImagingSource => "RAD-69",
+        Endpoint::Repository => {
+            let names = |action: &str| {
+                content_type.contains(action)
+                    || memchr::memmem::find(head, action.as_bytes()).is_some()
+            };
+            if names(e::ACTION_RETRIEVE) && !names(e::ACTION_PNR) {
+                "ITI-43"
+            } else {
+                "RAD-68"
+            }
+        }
+    }
 }
 
 fn fault_answer(code: &str, reason: &str) -> Answer {
@@ -359,43 +496,74 @@ async fn serve(
     endpoint: Endpoint,
     path: &str,
     headers: HeaderMap,
-    body: Bytes,
+    raw: axum::body::Body,
 ) -> Response {
     let t0 = Instant::now();
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let (answer, relates_to, request_action) = match read_inbound(&headers, &body) {
-        Err(why) => (
-            fault_answer("Sender", &format!("not a SOAP 1.2 message: {why}")),
-            String::new(),
-            None,
-        ),
-        Ok(inb) => {
-            let relates = inb
-                .envelope
-                .addressing
-                .message_id
-                .as_ref()
-                .map(|m| m.value.clone())
-                .unwrap_or_default();
-            let action = inb
-                .envelope
-                .addressing
-                .action
-                .as_ref()
-                .map(|a| a.value.clone());
-            let answer = answer(&st, endpoint, &inb, action.as_deref()).await;
-            (answer, relates, action)
-        }
-    };
-    let (status, resp_headers, resp_body) = package(&st, &answer, &relates_to, request_action);
-    // Record the inbound exchange for the scenario that waits for it.
     let url = format!("http://{}{path}", st.bound());
     let ct = headers
         .get("content-type")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let (request, repro) = super::inbound_request("POST", &url, &headers, body.clone());
+    let limits = *st.inbound_limits();
+    let read = super::inbound::read(raw, &headers, "POST", &url, &limits).await;
+    let body = read.bytes;
+    let mut evidence = read.evidence;
+    let mut refusal = read.refusal;
+    let mut multipart = None;
+    if refusal.is_none() {
+        multipart = ct
+            .as_deref()
+            .and_then(|c| crate::transport::http::summarize_multipart(c, &body));
+        refusal =
+            super::inbound::too_many_nodes(&evidence, multipart.as_ref(), "POST", &url, &limits);
+        if refusal.is_some() {
+            evidence = super::inbound::excerpt(&evidence, &limits);
+            multipart = None;
+        }
+    }
+    let (answer, relates_to, request_action) = match &refusal {
+        Some(r) => {
+            let mut a = fault_answer("Sender", &r.reason);
+            a.status = r.status;
+            a.transaction =
+                refused_transaction(endpoint, ct.as_deref().unwrap_or(""), &evidence.kept);
+            a.operation = "refused".into();
+            (a, message_id_in(&evidence.kept), None)
+        }
+        None => match read_inbound(&headers, &body, &limits) {
+            Err(why) => (
+                fault_answer("Sender", &format!("not a SOAP 1.2 message: {why}")),
+                String::new(),
+                None,
+            ),
+            Ok(inb) => {
+                let relates = inb
+                    .envelope
+                    .addressing
+                    .message_id
+                    .as_ref()
+                    .map(|m| m.value.clone())
+                    .unwrap_or_default();
+                let action = inb
+                    .envelope
+                    .addressing
+                    .action
+                    .as_ref()
+                    .map(|a| a.value.clone());
+                let answer = answer(&st, endpoint, &inb, action.as_deref()).await;
+                (answer, relates, action)
+            }
+        },
+    };
+    let (status, mut resp_headers, resp_body) = package(&st, &answer, &relates_to, request_action);
+    if refusal.is_some() {
+        // The rest of the body is not read: the connection cannot carry another request.
+        resp_headers.push(("Connection".into(), "close".into()));
+    }
+    // Record the inbound exchange for the scenario that waits for it.
+    let (request, repro) = super::inbound_request("POST", &url, &headers, evidence);
     let exchange = Exchange {
         seq: 0,
         transaction: answer.transaction.to_string(),
@@ -416,10 +584,8 @@ async fn serve(
             headers: resp_headers.clone(),
             body: answer_excerpt(&resp_body),
         }),
-        multipart: ct
-            .as_deref()
-            .and_then(|c| crate::transport::http::summarize_multipart(c, &body)),
-        failure: None,
+        multipart,
+        failure: refusal.map(|r| r.failure),
         repro,
         dimse: None,
     };
@@ -1240,5 +1406,64 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
         body_xml: resp.to_xml(),
         attachments,
         mtom: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_request_is_named_by_its_endpoint_and_action() {
+        let head = br#"<s:Envelope><s:Header><a:Action>urn:ihe:iti:2007:RetrieveDocumentSet</a:Action><a:MessageID> urn:uuid:1 </a:MessageID>"#;
+        assert_eq!(
+            refused_transaction(Endpoint::Repository, "", head),
+            "ITI-43"
+        );
+        assert_eq!(
+            refused_transaction(Endpoint::Repository, "", b"junk"),
+            "RAD-68"
+        );
+        assert_eq!(
+            refused_transaction(
+                Endpoint::Repository,
+                "application/soap+xml; action=\"urn:ihe:iti:2007:RetrieveDocumentSet\"",
+                b""
+            ),
+            "ITI-43"
+        );
+        assert_eq!(refused_transaction(Endpoint::Registry, "", b""), "ITI-18");
+        assert_eq!(
+            refused_transaction(Endpoint::ImagingSource, "", b""),
+            "RAD-69"
+        );
+        assert_eq!(message_id_in(head), "urn:uuid:1");
+        assert_eq!(message_id_in(b"<x/>"), "");
+        assert_eq!(message_id_in(b"<a:MessageID>unterminated"), "");
+    }
+
+    fn exchange(body: usize) -> Exchange {
+        let mut ex = Exchange::synthetic("http://x", &[], 200, &[], b"");
+        ex.request.body = Body::from_bytes(Bytes::from(vec![b'x'; body]));
+        ex
+    }
+
+    #[test]
+    fn the_inbox_drops_the_oldest_bodies_past_its_budget() {
+        let inbox = Inbox::default();
+        inbox.set_budget(250);
+        for _ in 0..3 {
+            inbox.push(exchange(100));
+        }
+        assert_eq!(inbox.len(), 3);
+        assert!(inbox.held() <= 250, "{}", inbox.held());
+        let first = inbox.get(0).unwrap();
+        assert!(first.request.body.kept.is_empty());
+        assert!(!first.request.body.complete);
+        assert_eq!(first.request.body.size, 100, "size and digest stay");
+        assert_eq!(inbox.get(2).unwrap().request.body.kept.len(), 100);
+        // The newest keeps its body even alone over the budget.
+        inbox.push(exchange(1000));
+        assert_eq!(inbox.get(3).unwrap().request.body.kept.len(), 1000);
     }
 }

@@ -1736,7 +1736,7 @@ impl<'q> Params<'q> {
     fn bad(name: &str, v: &str, what: &str) -> RegistryError {
         registry_error(
             XDS_REGISTRY_ERROR,
-            format!("{name} value \"{}\" is not {what}", v.escape_debug()),
+            format!("{name} value {} is not {what}", crate::evidence::quote(v)),
             name,
         )
     }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::{slug, ReportError, ScenarioRecord};
 use crate::config::Limits;
-use crate::evidence::{Body, Exchange};
+use crate::evidence::{Body, Direction, Exchange};
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     std::fs::write(path, bytes).map_err(|source| ReportError::Write {
@@ -88,14 +88,21 @@ impl EvidenceWriter {
             })?;
             // The JSON record first, then the bodies it describes.
             let mut files = vec![format!("{rel}/{stem}.json")];
-            let request = self.keep(&sdir, &format!("{stem}-request"), &ex.request.body, false)?;
+            // The transfer a failure cut: the SUT's answer, or the SUT's request to a simulator.
+            let inbound = ex.direction == Direction::Inbound;
+            let request = self.keep(
+                &sdir,
+                &format!("{stem}-request"),
+                &ex.request.body,
+                inbound && ex.failure.is_some(),
+            )?;
             annotate(&mut record, "/request/body", &request);
             if let Some(resp) = &ex.response {
                 let response = self.keep(
                     &sdir,
                     &format!("{stem}-response"),
                     &resp.body,
-                    ex.failure.is_some(),
+                    !inbound && ex.failure.is_some(),
                 )?;
                 annotate(&mut record, "/response/body", &response);
                 files.extend(response.file.map(|f| format!("{rel}/{f}")));

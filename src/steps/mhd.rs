@@ -14,7 +14,7 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::xds::stop_once;
-use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
+use super::{fail_stop, harness_error, judge, not_applicable, record, StepError, StepResult};
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
@@ -151,7 +151,7 @@ fn search_expect(
     }
 }
 
-/// The documents of a searchset answer.
+/// The documents of a searchset answer (moved out of the parsed page, not copied).
 fn hits_of(ex: &Exchange) -> Vec<Value> {
     let Some(r) = ex.response.as_ref() else {
         return Vec::new();
@@ -166,12 +166,54 @@ fn hits_of(ex: &Exchange) -> Vec<Value> {
     } else {
         serde_json::from_slice::<Value>(body).ok()
     };
-    v.and_then(|b| b.get("entry").and_then(Value::as_array).cloned())
-        .unwrap_or_default()
+    let entries = match v {
+        Some(mut b) => match b.get_mut("entry").map(Value::take) {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        None => Vec::new(),
+    };
+    entries
         .into_iter()
-        .filter_map(|e| e.get("resource").cloned())
+        .filter_map(|mut e| e.get_mut("resource").map(Value::take))
         .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("DocumentReference"))
         .collect()
+}
+
+/// The DocumentReferences of the last search answer and of the pages followed, in order, handed
+/// to `visit` until it returns false. Read page by page when a step needs them, not held: a
+/// scenario holds the bodies of its pages (within `[limits]`, [`follow_pages`]) and at most one
+/// page parsed.
+fn visit_hits(world: &HarnessWorld, mut visit: impl FnMut(Value) -> bool) {
+    let pages = world
+        .mhd
+        .last
+        .into_iter()
+        .chain(world.mhd.pages.iter().copied());
+    for i in pages {
+        let Some(ex) = world.evidence.get(i) else {
+            continue;
+        };
+        for hit in hits_of(ex) {
+            if !visit(hit) {
+                return;
+            }
+        }
+    }
+}
+
+/// The first DocumentReference of the last search whose masterIdentifier is `master`.
+fn hit_with_master(world: &HarnessWorld, master: &str) -> Option<Value> {
+    let mut found = None;
+    visit_hits(world, |d| {
+        if master_of(&d) == Some(master) {
+            found = Some(d);
+            false
+        } else {
+            true
+        }
+    });
+    found
 }
 
 fn master_of(docref: &Value) -> Option<&str> {
@@ -193,11 +235,6 @@ async fn search(
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, xml).await?;
     complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
-    world.mhd.hits = std::iter::once(idx)
-        .chain(pages.iter().copied())
-        .filter_map(|i| world.evidence.get(i))
-        .flat_map(hits_of)
-        .collect();
     world.mhd.expect = search_expect(world, &params, &truth);
     world.mhd.expect.mhd.patient_refs = patient_refs;
     world.mhd.pages = pages;
@@ -357,6 +394,16 @@ const MAX_PAGES: usize = 20;
 
 /// Follow the `next` links of the search answer `idx` (FHIR R4 §3.1.1.6), recording each page;
 /// their evidence indexes, in order. A link already followed is not followed again.
+///
+/// The pages of one search are one answer to judge: the harness reads them while they hold, all
+/// together, at most `[limits] max_body_bytes` bytes and `max_parsed_nodes` JSON values or XML
+/// elements (the page that passes either is the last one read), and at most [`MAX_PAGES`] pages.
+/// A search cut short is not an error of the SUT: the rules judge the pages read (MHD-18 does
+/// not look for missing resources in a search not read to its end), and `world.mhd.cut` says
+/// why, for a step that needs a resource the pages read do not hold ([`absent_from_search`]).
+/// Without the bound, a patient with a few thousand documents made every search of a scenario
+/// hold 20 pages and every DocumentReference of them parsed: 219 MB for 100 per page, 812 MB for
+/// 600 per page.
 async fn follow_pages(
     world: &mut HarnessWorld,
     c: &MhdClient,
@@ -364,18 +411,43 @@ async fn follow_pages(
     transaction: &'static str,
     xml: bool,
 ) -> Result<Vec<usize>, StepError> {
+    let limits = world.ctx.config.limits;
     let mut pages = Vec::new();
     let mut seen = BTreeSet::new();
     let mut current = idx;
-    while pages.len() < MAX_PAGES {
-        let Some((from, next)) = world
-            .evidence
-            .get(current)
-            .and_then(|ex| Some((ex.request.url.clone(), next_link(ex)?)))
-        else {
+    let (mut bytes, mut nodes) = (0u64, 0u64);
+    world.mhd.cut = None;
+    while let Some(ex) = world.evidence.get(current) {
+        if let Some(r) = &ex.response {
+            bytes += r.body.size;
+            nodes += crate::transport::http::parse_nodes(&r.body.kept).map_or(0, |(_, n)| n);
+        }
+        let Some(next) = next_link(ex) else {
             break;
         };
-        let next = page_url(&from, &next);
+        let next = page_url(&ex.request.url, &next);
+        let read = pages.len() + 1;
+        let cut = if bytes > limits.max_body {
+            Some(format!(
+                "its {read} pages read hold {bytes} bytes, more than the {} the harness reads of one search ([limits] max_body_bytes)",
+                limits.max_body
+            ))
+        } else if nodes > limits.max_nodes {
+            Some(format!(
+                "its {read} pages read hold {nodes} JSON values or XML elements, more than the {} the harness parses of one search ([limits] max_parsed_nodes)",
+                limits.max_nodes
+            ))
+        } else if pages.len() >= MAX_PAGES {
+            Some(format!(
+                "the harness follows at most {MAX_PAGES} next links of one search"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = cut {
+            world.mhd.cut = Some(why);
+            break;
+        }
         if !seen.insert(next.clone()) {
             break;
         }
@@ -455,6 +527,30 @@ fn unseen_matches(pages: &[&Exchange], known: &BTreeSet<String>) -> Option<Vec<S
         .cloned()
         .collect();
     (!unseen.is_empty()).then_some(unseen)
+}
+
+/// The step needs a resource that the search answer `idx` does not hold: a Fail of MHD-18 when
+/// the harness read the whole answer; when it read only part of it ([`follow_pages`]), a Fail of
+/// BODY-01, the harness's limit, which names the key that raises it.
+fn absent_from_search(
+    world: &mut HarnessWorld,
+    idx: Option<usize>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepError {
+    match world.mhd.cut.clone() {
+        Some(why) => {
+            let actual = actual.into();
+            fail_stop(
+                world,
+                "BODY-01",
+                idx,
+                expected,
+                format!("{actual}, but the harness did not read the whole search answer: {why}"),
+            )
+        }
+        None => stop_once(world, "MHD-18", idx, expected, actual),
+    }
 }
 
 /// The `next` link of a searchset answer.
@@ -763,13 +859,15 @@ async fn empty_result(world: &mut HarnessWorld) -> StepResult {
 #[then("the result holds a report and no manifest")]
 async fn report_no_manifest(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, SEARCH_CHECKS)?;
-    let types: Vec<String> = world
-        .mhd
-        .hits
-        .iter()
-        .filter_map(|d| d.pointer("/type/coding/0/code").and_then(Value::as_str))
-        .map(str::to_string)
-        .collect();
+    let mut types: Vec<String> = Vec::new();
+    visit_hits(world, |d| {
+        types.extend(
+            d.pointer("/type/coding/0/code")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+        true
+    });
     if types.iter().any(|t| t == mhd_content::REPORT_TYPE)
         && !types.iter().any(|t| t == mhd_content::MANIFEST_TYPE)
     {
@@ -778,13 +876,13 @@ async fn report_no_manifest(world: &mut HarnessWorld) -> StepResult {
         // The SUT holds the study's report and no manifest (the test data): an answer with
         // other documents is its breach.
         let idx = world.mhd.last;
-        Err(stop_once(
-            world,
-            "MHD-18",
-            idx,
-            "the study's report, and no manifest",
-            format!("documents of types [{}]", types.join(", ")),
-        ))
+        let expected = "the study's report, and no manifest";
+        let actual = format!("documents of types [{}]", types.join(", "));
+        if types.iter().any(|t| t == mhd_content::MANIFEST_TYPE) {
+            Err(stop_once(world, "MHD-18", idx, expected, actual))
+        } else {
+            Err(absent_from_search(world, idx, expected, actual))
+        }
     }
 }
 
@@ -816,14 +914,17 @@ fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
         return Ok(());
     };
     let read: Vec<&Exchange> = world.evidence.get(idx).into_iter().chain(&pages).collect();
+    let why = world.mhd.cut.clone().unwrap_or_else(|| {
+        format!("the harness follows at most {MAX_PAGES} next links, none twice")
+    });
     match unseen_matches(&read, known) {
         Some(unseen) => Err(harness_error(
             world,
             "search not read to its end",
             format!(
-                "after {} pages the answer still links a next page (the harness follows at most {MAX_PAGES} next links, none twice): whether {} {} returned on a later page is not judged",
+                "after {} pages the answer still links a next page ({why}): whether {} {} returned on a later page is not judged",
                 read.len(),
-                unseen.join(", "),
+                crate::evidence::quote_list(&unseen),
                 if unseen.len() == 1 { "is" } else { "are" }
             ),
         )),
@@ -933,19 +1034,13 @@ async fn retrieve_doc(
     let params = with_patient(world, &p, &extra);
     search(world, params.clone(), params, false, false).await?;
     let search_idx = world.mhd.last;
-    let found = world
-        .mhd
-        .hits
-        .iter()
-        .find(|d| master_of(d) == Some(want.master_identifier()))
-        .cloned();
+    let found = hit_with_master(world, want.master_identifier());
     let Some(docref) = found else {
         // The SUT does not list a document it holds: judge the search, which says so, and stop
         // on that breach.
         judge_last(world, SEARCH_CHECKS)?;
-        return Err(stop_once(
+        return Err(absent_from_search(
             world,
-            "MHD-18",
             search_idx,
             format!(
                 "the DocumentReference with masterIdentifier {}",
@@ -984,6 +1079,7 @@ async fn fetch(
     let (ex, digest) = c.retrieve_digested(&url, Some(&accept)).await;
     let idx = record(world, ex)?;
     world.mhd.pages.clear();
+    world.mhd.cut = None;
     let expect = Expect {
         status: vec![200],
         mhd: MhdExpect {
@@ -1277,13 +1373,34 @@ async fn report_links(world: &mut HarnessWorld) -> StepResult {
     judge(world, r.idx, &expect, &[], &["RPT-10"])
 }
 
+/// The most report versions RPT-14 compares.
+const MAX_VERSIONS: usize = 20;
+
 #[then("only the final report is current and both versions share the report identifier")]
 async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
-    let hits = world.mhd.hits.clone();
+    let mut hits = Vec::new();
+    visit_hits(world, |d| {
+        hits.push(d);
+        hits.len() < MAX_VERSIONS
+    });
+    let max_body = world.ctx.config.limits.max_body;
     let mut followups = Vec::new();
     let mut first = None;
+    let mut fetched = 0u64;
+    // The versions compared are read within the limits of one answer: at most MAX_VERSIONS
+    // documents, until they hold max_body_bytes (a Responder that lists many reports for the
+    // study, e.g. one per run against a shared test system, is not read whole).
     for d in hits {
+        if fetched > max_body {
+            break;
+        }
         fetch(world, d, None, "report", None).await?;
+        fetched += world
+            .mhd
+            .last
+            .and_then(|i| world.evidence.get(i))
+            .and_then(|e| e.response.as_ref())
+            .map_or(0, |r| r.body.size);
         if let Some(idx) = world.mhd.last {
             match first {
                 None => first = Some(idx),
@@ -1297,9 +1414,8 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
     }
     let Some(idx) = first else {
         let search = world.mhd.last;
-        return Err(stop_once(
+        return Err(absent_from_search(
             world,
-            "MHD-18",
             search,
             "the study's reports, final and preliminary",
             "no report in the search answer",
@@ -1312,11 +1428,13 @@ async fn versions_share_identifier(world: &mut HarnessWorld) -> StepResult {
 // ITI-65
 
 fn fresh_seed(world: &HarnessWorld, what: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     format!(
-        "{what}-{}-{}-{:?}",
+        "{what}-{}-{}-{now}",
         std::process::id(),
-        world.evidence.exchanges().len(),
-        std::time::SystemTime::now()
+        world.evidence.exchanges().len()
     )
 }
 
@@ -1663,11 +1781,6 @@ async fn find_by_identifier(
     let idx = record(world, ex)?;
     let pages = follow_pages(world, &c, idx, txn::ITI_67, false).await?;
     complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
-    let hits: Vec<Value> = std::iter::once(idx)
-        .chain(pages.iter().copied())
-        .filter_map(|i| world.evidence.get(i))
-        .flat_map(hits_of)
-        .collect();
     let (known, absent) = if present {
         (BTreeSet::from([master.clone()]), BTreeSet::new())
     } else {
@@ -1687,9 +1800,7 @@ async fn find_by_identifier(
     world.mhd.pages = pages;
     world.mhd.last = Some(idx);
     judge_last(world, SEARCH_CHECKS)?;
-    Ok(hits
-        .into_iter()
-        .find(|d| master_of(d) == Some(master.as_str())))
+    Ok(hit_with_master(world, &master))
 }
 
 #[when("the source replaces the published document with a new version")]
@@ -1700,9 +1811,8 @@ async fn replace_published(world: &mut HarnessWorld) -> StepResult {
         .and_then(|d| d.get("id").and_then(Value::as_str).map(str::to_string))
     else {
         let search = world.mhd.last;
-        return Err(stop_once(
+        return Err(absent_from_search(
             world,
-            "MHD-18",
             search,
             format!(
                 "the published DocumentReference {}, with its id",
@@ -1739,9 +1849,8 @@ async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
     let p = provided(world)?;
     let Some(docref) = find_by_identifier(world, &p, "current", true).await? else {
         let search = world.mhd.last;
-        return Err(stop_once(
+        return Err(absent_from_search(
             world,
-            "MHD-18",
             search,
             format!("the published DocumentReference {}", p.master_identifier()),
             "absent from the search answer",
@@ -1813,6 +1922,7 @@ async fn await_inbound(
     let idx = record(world, ex)?;
     world.mhd.last = Some(idx);
     world.mhd.pages.clear();
+    world.mhd.cut = None;
     let asked = MhdAsked {
         patient: (patient_system(world), patient.clone()),
         patient_refs: BTreeSet::from([format!("Patient/{}", mhd_content::patient_id(&patient))]),

@@ -212,7 +212,7 @@ pub(crate) fn study_instances(
         None => Err(harness_error(
             world,
             "unknown fixture study",
-            format!("no fixture study {alias:?}"),
+            format!("no fixture study {}", crate::evidence::quote(alias)),
         )),
     }
 }
@@ -233,7 +233,10 @@ pub(crate) fn series_instances(
         return Err(harness_error(
             world,
             "unknown fixture series",
-            format!("fixture study {alias:?} has no series {series}"),
+            format!(
+                "fixture study {} has no series {series}",
+                crate::evidence::quote(alias)
+            ),
         ));
     }
     Ok(v)

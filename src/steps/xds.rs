@@ -1756,15 +1756,19 @@ async fn trigger_and_wait(
         Some(id) => vec![id.clone()],
         None => vec![k.patient_id.clone(), k.study_uid.clone(), k.sop_uid.clone()],
     };
+    // A request the simulator refused unread (larger than `[limits]`, or not sent in time) may
+    // not show what it is about: taken as the SUT's call all the same, it is reported (BODY-01,
+    // or an Error for a body that did not arrive) rather than waited past.
     let matches = move |ex: &crate::evidence::Exchange| {
         let body = &ex.request.body.kept;
-        about
-            .iter()
-            .any(|needle| memchr::memmem::find(body, needle.as_bytes()).is_some())
+        ex.failure.is_some()
+            || about
+                .iter()
+                .any(|needle| memchr::memmem::find(body, needle.as_bytes()).is_some())
     };
     match sim.inbox.wait_for(mark, transaction, timeout, &matches).await {
         Some(ex) => {
-            let idx = world.evidence.record(ex);
+            let idx = super::record(world, ex)?;
             world.xds.last = Some(idx);
             let insts = study_instances(world, alias)?;
             let referenced = insts

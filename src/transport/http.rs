@@ -540,6 +540,9 @@ struct MultipartState {
     xml_limit: usize,
     /// Set when an XML part outgrew `xml_limit`.
     xml_over_limit: bool,
+    /// Bytes of the parts kept whole so far: together they stay within `xml_limit`, so that a
+    /// body of many structured parts holds no more than one judged body would.
+    documents_kept: usize,
     /// One digest per finished part, in order.
     digests: DigestPipe,
     events: Vec<MultipartEvent>,
@@ -571,6 +574,7 @@ impl BodyCollector {
                     xml_part: false,
                     xml_limit: usize::try_from(DEFAULT_MAX_BODY).unwrap_or(usize::MAX),
                     xml_over_limit: false,
+                    documents_kept: 0,
                     digests: DigestPipe::new(),
                     events: Vec::new(),
                 }
@@ -913,11 +917,12 @@ impl MultipartState {
                             doc.extend_from_slice(&data);
                             // Decide as soon as the SOP Class can be read: only structured
                             // documents are kept, and only while they stay small.
+                            let room = self.xml_limit.saturating_sub(self.documents_kept);
                             let keep = if self.xml_part {
-                                self.xml_over_limit |= doc.len() > self.xml_limit;
-                                doc.len() <= self.xml_limit
+                                self.xml_over_limit |= doc.len() > room;
+                                doc.len() <= room
                             } else {
-                                doc.len() <= DOCUMENT_KEEP
+                                doc.len() <= DOCUMENT_KEEP.min(room)
                                     && (doc.len() < 4096 || is_structured_document(&self.head))
                             };
                             if !keep {
@@ -938,6 +943,7 @@ impl MultipartState {
                             .unwrap_or(false);
                         if structured || self.xml_part {
                             part.document = self.document.take().map(Bytes::from);
+                            self.documents_kept += part.document.as_ref().map_or(0, |d| d.len());
                         }
                     }
                     self.document = None;
@@ -1047,7 +1053,7 @@ pub fn parse_nodes(bytes: &[u8]) -> Option<(Syntax, u64)> {
 }
 
 /// The first body (or XML part) of an answer that has more nodes than the harness parses.
-fn too_many_nodes(
+pub(crate) fn too_many_nodes(
     body: &Body,
     multipart: Option<&MultipartSummary>,
     max_nodes: u64,
@@ -1217,6 +1223,54 @@ mod tests {
         assert_eq!(parse_nodes(b"not json"), None);
         assert_eq!(parse_nodes(b"   "), None);
         assert_eq!(parse_nodes(b""), None);
+    }
+
+    /// A multipart body of `parts` copies of `part` (of this Content-Type), fed to a collector
+    /// whose body limit is `max_body`.
+    fn collect_parts(ct: &str, part: &[u8], parts: usize, max_body: u64) -> MultipartSummary {
+        let mut body = Vec::new();
+        for _ in 0..parts {
+            body.extend_from_slice(format!("--xyz\r\nContent-Type: {ct}\r\n\r\n").as_bytes());
+            body.extend_from_slice(part);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--xyz--\r\n");
+        let mut c = BodyCollector::new(Some(&format!(
+            "multipart/related; type=\"{ct}\"; boundary=xyz"
+        )))
+        .with_max_body(max_body);
+        for chunk in body.chunks(4096) {
+            c.feed(chunk);
+        }
+        c.finish(true).1.unwrap()
+    }
+
+    #[test]
+    fn the_parts_kept_whole_stay_within_the_body_limit_together() {
+        let kos = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/studies/CTH-0001/2.25.663258457482632739394936969467240525/KOS/kos.dcm"
+        ))
+        .unwrap();
+        // Room for two manifests: the third is summarised (size, digest, header) but not kept.
+        let mp = collect_parts("application/dicom", &kos, 3, 2 * kos.len() as u64 + 10);
+        assert_eq!(mp.parts.len(), 3);
+        let kept: Vec<bool> = mp.parts.iter().map(|p| p.document.is_some()).collect();
+        assert_eq!(kept, [true, true, false]);
+        assert!(mp
+            .parts
+            .iter()
+            .all(|p| p.size == kos.len() as u64 && !p.sha256.is_empty()));
+        // XML parts: one past the room left is over the limit.
+        let xml = format!("<a>{}</a>", "x".repeat(600));
+        let mut c = BodyCollector::new(Some(
+            "multipart/related; type=\"application/xml\"; boundary=xyz",
+        ))
+        .with_max_body(1024);
+        for _ in 0..2 {
+            c.feed(format!("--xyz\r\nContent-Type: application/xml\r\n\r\n{xml}\r\n").as_bytes());
+        }
+        assert_eq!(c.over_limit(), Some("an XML part of the multipart body"));
     }
 
     #[test]

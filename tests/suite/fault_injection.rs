@@ -1,5 +1,6 @@
 //! Every check can fail: a fault injected into the embedded reference is caught by the check that
 //! guards the broken rule, is reported as a Fail (not an Error), and leaves the report written.
+//! Its messages carry no debug formatting (`messages::debug_marks`).
 
 use crate::common::*;
 
@@ -472,6 +473,9 @@ fn each_fault_is_caught_by_its_check() {
         }
         if !dir.path().join("junit.xml").exists() {
             problems.push(format!("{fault}: no junit.xml"));
+        }
+        for m in crate::messages::debug_marks(&results) {
+            problems.push(format!("{fault}: debug formatting in a message: {m}"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));

@@ -727,3 +727,126 @@ fn the_largest_json_answers_accepted_are_parsed_in_bounded_memory() {
         m.peak_rss_kb
     );
 }
+
+/// A DocumentReference of about 3 kB, as a Responder lists it.
+fn document_reference(base: &str, n: usize) -> String {
+    format!(
+        r#"{{"fullUrl":"{base}/DocumentReference/d{n}","resource":{{"resourceType":"DocumentReference","id":"d{n}","meta":{{"profile":["https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.DocumentReference"]}},"masterIdentifier":{{"system":"urn:ietf:rfc:3986","value":"urn:oid:1.2.3.4.{n}"}},"identifier":[{{"use":"official","system":"urn:ietf:rfc:3986","value":"urn:uuid:00000000-0000-4000-8000-{n:012}"}}],"status":"current","type":{{"coding":[{{"system":"http://loinc.org","code":"18748-4"}}]}},"category":[{{"coding":[{{"system":"http://loinc.org","code":"18726-0"}}]}}],"subject":{{"reference":"Patient/p1"}},"date":"2026-01-15T10:00:00Z","description":"{}","content":[{{"attachment":{{"contentType":"application/dicom","url":"{base}/Binary/b{n}","size":4,"hash":"AAAA"}},"format":{{"system":"http://dicom.nema.org/resources/ontology/DCMUID","code":"1.2.840.10008.5.1.4.1.1.88.59"}}}}],"context":{{"period":{{"start":"2026-01-15"}},"related":[{{"identifier":{{"system":"urn:dicom:uid","value":"urn:oid:2.25.1"}}}}]}}}}}}"#,
+        "x".repeat(1500)
+    )
+}
+
+/// A FHIR server whose every search has one more page: 600 DocumentReferences (1.8 MB) a page
+/// and a `next` link to the page after, for ever. Patients are found; documents read as 4 bytes.
+fn spawn_paging_responder() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/fhir", listener.local_addr().unwrap());
+    let served = base.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let base = served.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn);
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                let mut length = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; length.min(1 << 20)];
+                let _ = reader.read_exact(&mut body);
+                let (ct, answer) = if path.contains("/Patient") {
+                    (
+                        "application/fhir+json",
+                        format!(
+                            r#"{{"resourceType":"Bundle","type":"searchset","total":1,"entry":[{{"fullUrl":"{base}/Patient/p1","resource":{{"resourceType":"Patient","id":"p1"}}}}]}}"#
+                        ),
+                    )
+                } else if path.contains("/Binary/") {
+                    ("application/dicom", "DICM".to_string())
+                } else {
+                    let page: usize = path
+                        .split("page=")
+                        .nth(1)
+                        .and_then(|p| p.split('&').next())
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(0);
+                    let entries: Vec<String> = (0..600)
+                        .map(|i| document_reference(&base, page * 600 + i))
+                        .collect();
+                    (
+                        "application/fhir+json",
+                        format!(
+                            r#"{{"resourceType":"Bundle","type":"searchset","link":[{{"relation":"next","url":"{base}/DocumentReference?page={}"}}],"entry":[{}]}}"#,
+                            page + 1,
+                            entries.join(",")
+                        ),
+                    )
+                };
+                let mut conn = reader.into_inner();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            });
+        }
+    });
+    base
+}
+
+/// A Responder that holds thousands of documents for the patient (a shared test system after many
+/// runs) and pages them 600 at a time: each search reads its pages while they hold at most
+/// `[limits] max_body_bytes` and `max_parsed_nodes` together, the DocumentReferences are parsed a
+/// page at a time when a step needs them, and the MHD search scenarios run in bounded memory.
+/// (Before, every search followed 20 pages and kept every DocumentReference parsed until the
+/// scenario ended: 812 MB and two and a half minutes for these scenarios.)
+#[test]
+fn a_search_with_endless_large_pages_is_read_within_the_limits_in_bounded_memory() {
+    let base = spawn_paging_responder();
+    let m = run_profile_measured(
+        "paging-responder",
+        &format!(
+            "[sut]\nname = \"a responder with many documents per patient\"\n[test_data]\n\
+             mode = \"preloaded\"\n[mhd]\nbase_url = \"{base}\"\n"
+        ),
+        "@profile:MHD and @txn:ITI-67",
+    );
+    let run = &m.run;
+    eprintln!(
+        "paging responder: {} scenarios in {:.1} s, peak RSS {} kB, evidence {} bytes",
+        outcomes(&run.results).len(),
+        run.took.as_secs_f64(),
+        m.peak_rss_kb,
+        m.evidence_bytes
+    );
+    let outcomes = outcomes(&run.results);
+    assert!(outcomes.len() >= 10, "{}", dump(&run.out));
+    // The SUT's answers are judged (they are not the test data): Fails, never an Error.
+    assert!(
+        outcomes.iter().all(|(_, o)| o != "error"),
+        "{outcomes:?}\n{}",
+        dump(&run.out)
+    );
+    assert!(
+        m.peak_rss_kb < RSS_LIMIT_KB,
+        "peak RSS {} kB",
+        m.peak_rss_kb
+    );
+    assert!(run.took < Duration::from_secs(90), "took {:?}", run.took);
+    // A search needing a document past what it read says so: BODY-01, naming the key.
+    let stdout = String::from_utf8_lossy(&run.out.stdout);
+    assert!(
+        stdout.contains("did not read the whole search answer")
+            && stdout.contains("[limits] max_parsed_nodes"),
+        "{stdout}"
+    );
+}

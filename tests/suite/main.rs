@@ -15,6 +15,7 @@ mod fhir_server;
 mod hostile_http;
 mod kos_corpus;
 mod mado_corpus;
+mod messages;
 mod mhd_corpus;
 mod mhd_hostile;
 mod mhd_messages;

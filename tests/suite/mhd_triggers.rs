@@ -44,3 +44,80 @@ fn a_consumer_trigger_is_judged_by_the_iti66_rule() {
 fn a_consumer_that_never_calls_is_an_error_within_the_timeout() {
     run_with_trigger("true").assert_errors_within(Duration::from_secs(20));
 }
+
+/// A SUT document source whose ITI-65 request never ends, or holds more JSON values than the
+/// harness parses: the simulated Document Recipient stops reading at `[limits]`, answers 413 with
+/// an OperationOutcome (issue code too-long), and the scenario fails BODY-01 within the timeout,
+/// in bounded memory.
+#[test]
+fn an_oversized_provide_bundle_is_refused_at_the_limit_as_a_fail_of_body_01() {
+    let dir = report_dir("mhd-trigger-endless");
+    let answer = dir.path().join("answer");
+    let status = dir.path().join("status");
+    let head = r#"{"resourceType":"Bundle","type":"transaction","entry":["#;
+    let post = |source: &str| {
+        format!(
+            "({source}) | curl -sS -o {} -w '%{{http_code}}' -X POST \
+             -H 'Content-Type: application/fhir+json' -T - {{endpoint}} > {}; true",
+            answer.display(),
+            status.display()
+        )
+    };
+    let endless = post(&format!(
+        "printf '%s' '{head}'; yes '{{\"fullUrl\":\"urn:uuid:0\"}},'"
+    ));
+    // 200 000 values in 400 kB: within max_body_bytes, past max_parsed_nodes.
+    let many = post(&format!(
+        "printf '%s' '{head}'; yes '0,' | head -c 600000 | tr -d '\\n'; printf '0]}}'"
+    ));
+    for (what, trigger, key) in [
+        ("endless", endless, "max_body_bytes"),
+        ("many values", many, "max_parsed_nodes"),
+    ] {
+        let m = run_profile_measured(
+            "mhd-endless-request",
+            &format!(
+                "[sut]\nname = \"a document source that sends too much\"\n[simulator]\n\
+                 trigger_timeout_ms = 30000\n[triggers]\nsource_provides_bundle = \"{}\"\n",
+                trigger.replace('\\', "\\\\").replace('"', "\\\"")
+            ),
+            "@role:simulator and @txn:ITI-65",
+        );
+        let run = &m.run;
+        eprintln!(
+            "{what}: {:.1} s, peak RSS {} kB, evidence {} bytes",
+            run.took.as_secs_f64(),
+            m.peak_rss_kb,
+            m.evidence_bytes
+        );
+        assert_eq!(run.out.status.code(), Some(1), "{what}\n{}", dump(&run.out));
+        let failed = failures(&run.results);
+        assert!(
+            !failed.is_empty() && failed.iter().all(|(_, c)| c == "BODY-01"),
+            "{what}: {failed:?}\n{}",
+            dump(&run.out)
+        );
+        let stdout = String::from_utf8_lossy(&run.out.stdout);
+        assert!(stdout.contains(key), "{what}\n{stdout}");
+        assert!(
+            run.took < Duration::from_secs(20),
+            "{what}: took {:?}",
+            run.took
+        );
+        assert!(
+            m.peak_rss_kb < 100 * 1024,
+            "{what}: peak RSS {} kB",
+            m.peak_rss_kb
+        );
+        assert!(
+            m.evidence_bytes < 3 * 1024 * 1024,
+            "{what}: {} bytes",
+            m.evidence_bytes
+        );
+        assert_eq!(std::fs::read_to_string(&status).unwrap_or_default(), "413");
+        let oo: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&answer).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(oo["resourceType"], "OperationOutcome", "{what}: {oo}");
+        assert_eq!(oo["issue"][0]["code"], "too-long", "{what}: {oo}");
+    }
+}

@@ -75,3 +75,95 @@ fn a_sut_that_never_calls_or_a_failing_trigger_is_an_error_within_the_timeout() 
         run_with_trigger(trigger).assert_errors_within(Duration::from_secs(20));
     }
 }
+
+/// The head of a Provide and Register request from an Imaging Document Source, left open: an
+/// endless body follows.
+const PNR_HEAD: &str = "<soap:Envelope xmlns:soap=\"http://www.w3.org/2003/05/soap-envelope\" xmlns:wsa=\"http://www.w3.org/2005/08/addressing\">\
+<soap:Header><wsa:Action soap:mustUnderstand=\"true\">urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b</wsa:Action>\
+<wsa:MessageID>urn:uuid:0d6c7b1e-3f2a-4e5b-8c9d-0a1b2c3d4e5f</wsa:MessageID></soap:Header>\
+<soap:Body><xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb=\"urn:ihe:iti:xds-b:2007\">";
+
+/// A SUT whose request to the simulated Repository never ends: the simulator reads it up to
+/// `[limits] max_body_bytes` (the default, 4 MiB), refuses it with 413 and a SOAP Fault, and the
+/// scenario fails BODY-01 at once, in bounded memory, with the head of the body as evidence.
+/// (Before, the simulator read 64 MiB, answered 413 without recording the request, and the
+/// scenario waited out the trigger timeout to end as an Error "the SUT did not call".)
+#[test]
+fn an_endless_request_to_a_simulator_is_refused_at_the_limit_as_a_fail_of_body_01() {
+    let dir = report_dir("xds-trigger-endless");
+    let head = dir.path().join("head.xml");
+    std::fs::write(&head, PNR_HEAD).unwrap();
+    let status = dir.path().join("status");
+    let answer = dir.path().join("answer");
+    let trigger = format!(
+        "(cat {}; yes '<rim:Slot name=\"x\"><rim:ValueList><rim:Value>0</rim:Value></rim:ValueList></rim:Slot>') \
+         | curl -sS -o {} -w '%{{http_code}}' -X POST \
+         -H 'Content-Type: application/soap+xml; charset=UTF-8; action=\"urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-b\"' \
+         -T - {{endpoint}} > {}; true",
+        head.display(),
+        answer.display(),
+        status.display()
+    );
+    let m = run_profile_measured(
+        "xds-endless-request",
+        &format!(
+            "[sut]\nname = \"an imaging document source that never stops sending\"\n[simulator]\n\
+             trigger_timeout_ms = 30000\n[triggers]\nsource_submits_manifest = {}\n",
+            toml_string(&trigger)
+        ),
+        "@role:simulator and @txn:RAD-68",
+    );
+    let run = &m.run;
+    eprintln!(
+        "endless request: {:.1} s, peak RSS {} kB, evidence {} bytes",
+        run.took.as_secs_f64(),
+        m.peak_rss_kb,
+        m.evidence_bytes
+    );
+    assert_eq!(run.out.status.code(), Some(1), "{}", dump(&run.out));
+    let failed = failures(&run.results);
+    assert!(
+        !failed.is_empty() && failed.iter().all(|(_, c)| c == "BODY-01"),
+        "{failed:?}\n{}",
+        dump(&run.out)
+    );
+    let finding = run.results["scenarios"][0]["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["check"] == "BODY-01"))
+        .cloned()
+        .unwrap_or_default();
+    let actual = finding["actual"].as_str().unwrap_or_default();
+    assert!(
+        actual.contains("/xds/repository") && actual.contains("max_body_bytes"),
+        "{actual}"
+    );
+    assert!(run.took < Duration::from_secs(20), "took {:?}", run.took);
+    assert!(m.peak_rss_kb < 100 * 1024, "peak RSS {} kB", m.peak_rss_kb);
+    // The SUT was answered: 413 with a SOAP 1.2 Fault.
+    assert_eq!(std::fs::read_to_string(&status).unwrap_or_default(), "413");
+    let fault = std::fs::read_to_string(&answer).unwrap_or_default();
+    assert!(
+        fault.contains("soap:Fault") && fault.contains("soap:Sender"),
+        "{fault}"
+    );
+    // The evidence keeps the head of the request (at most evidence_bytes_per_exchange).
+    assert!(
+        m.evidence_bytes < 3 * 1024 * 1024,
+        "{} bytes",
+        m.evidence_bytes
+    );
+    let record = run.results["scenarios"][0]["evidence"][0]
+        .as_str()
+        .unwrap_or_default();
+    let folder = m.reports.join(record);
+    let folder = folder.parent().unwrap();
+    let excerpt = std::fs::read_dir(folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-request.excerpt"))
+        .unwrap_or_else(|| panic!("no request excerpt in {}", folder.display()));
+    let kept = std::fs::read(excerpt).unwrap();
+    assert!(kept.starts_with(PNR_HEAD.as_bytes()));
+    assert!(kept.len() <= 2 * 1024 * 1024, "{} bytes kept", kept.len());
+}

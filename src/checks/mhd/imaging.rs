@@ -21,12 +21,12 @@ pub(super) fn is_kos(dr: &Value) -> bool {
 pub(super) fn kos_problems(dr: &Value) -> Vec<String> {
     let mut p = Vec::new();
     for c in arr(dr, "content") {
-        let ct = c
-            .get("attachment")
-            .and_then(|a| str_at(a, "contentType"))
-            .unwrap_or("<absent>");
-        if media_type(ct) != "application/dicom" {
-            p.push(format!("contentType \"{ct}\" is not application/dicom"));
+        let ct = c.get("attachment").and_then(|a| str_at(a, "contentType"));
+        if media_type(ct.unwrap_or("")) != "application/dicom" {
+            p.push(format!(
+                "contentType {} is not application/dicom",
+                shown(ct)
+            ));
         }
         let f = c.get("format");
         let ok = f.is_some_and(|f| {
@@ -43,7 +43,8 @@ pub(super) fn kos_problems(dr: &Value) -> Vec<String> {
     let uid = m.strip_prefix("urn:oid:").unwrap_or("");
     if uid.is_empty() || !is_uid(uid) {
         p.push(format!(
-            "masterIdentifier \"{m}\" is not urn:oid:<KOS SOP Instance UID>"
+            "masterIdentifier {} is not urn:oid:<KOS SOP Instance UID>",
+            shown(Some(m))
         ));
     }
     p

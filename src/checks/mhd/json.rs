@@ -59,13 +59,19 @@ pub(super) fn is_json_type(ct: &str) -> bool {
     m == "application/fhir+json" || m == "application/json"
 }
 
+/// A value from a FHIR body as a message shows it ([`crate::evidence::quote`]), or `absent`.
+pub fn shown(v: Option<&str>) -> String {
+    v.map_or_else(|| "absent".to_string(), crate::evidence::quote)
+}
+
 /// Parse a FHIR body per its Content-Type (XML through [`xml::to_json`], JSON otherwise).
 pub fn parse_fhir(body: &[u8], content_type: Option<&str>) -> Result<Value, String> {
     match content_type {
         Some(ct) if is_xml_type(ct) => xml::to_json(body),
         Some(ct) if is_json_type(ct) => serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}")),
         Some(ct) => Err(format!(
-            "Content-Type \"{ct}\" is not a FHIR media type (application/fhir+json or application/fhir+xml)"
+            "Content-Type {} is not a FHIR media type (application/fhir+json or application/fhir+xml)",
+            shown(Some(ct))
         )),
         None => serde_json::from_slice(body)
             .map_err(|e| format!("no Content-Type, and not JSON: {e}")),

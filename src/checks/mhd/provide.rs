@@ -83,7 +83,8 @@ pub fn validate_provide_bundle(
                 "MHD-01",
                 "Content-Type",
                 format!(
-                    "Content-Type is \"{ct}\", not application/fhir+json or application/fhir+xml"
+                    "Content-Type is {}, not application/fhir+json or application/fhir+xml",
+                    shown(Some(ct))
                 ),
             ));
         }
@@ -93,8 +94,8 @@ pub fn validate_provide_bundle(
             "MHD-01",
             "Bundle",
             format!(
-                "the body is a \"{}\", not a Bundle",
-                str_at(bundle, "resourceType").unwrap_or("<none>")
+                "the body is a {}, not a Bundle",
+                shown(str_at(bundle, "resourceType"))
             ),
         ));
         return out;
@@ -104,8 +105,8 @@ pub fn validate_provide_bundle(
             "MHD-01",
             "Bundle.type",
             format!(
-                "Bundle.type is \"{}\", not transaction",
-                str_at(bundle, "type").unwrap_or("<absent>")
+                "Bundle.type is {}, not transaction",
+                shown(str_at(bundle, "type"))
             ),
         ));
     }
@@ -208,7 +209,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
             out.push(v(
                 "MHD-02",
                 format!("Bundle.entry[{i}].request.method"),
-                format!("request.method is \"{}\", not POST", method(e)),
+                format!("request.method is {}, not POST", shown(Some(method(e)))),
             ));
         }
         if !l
@@ -226,10 +227,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
                 out.push(v(
                     "MHD-02",
                     format!("{at}.{key}"),
-                    format!(
-                        "{key} is \"{}\", not {want}",
-                        str_at(l, key).unwrap_or("<absent>")
-                    ),
+                    format!("{key} is {}, not {want}", shown(str_at(l, key))),
                 ));
             }
         }
@@ -303,8 +301,9 @@ pub(super) fn document_reference_rules(
                     "MHD-03",
                     format!("{at}.identifier[{j}]"),
                     format!(
-                        "identifier[uniqueId] \"{}\" differs from masterIdentifier \"{m}\"",
-                        str_at(id, "value").unwrap_or("")
+                        "identifier[uniqueId] {} differs from masterIdentifier {}",
+                        shown(str_at(id, "value")),
+                        shown(Some(m))
                     ),
                 ));
             }
@@ -315,10 +314,7 @@ pub(super) fn document_reference_rules(
         other => out.push(v(
             "MHD-03",
             format!("{at}.status"),
-            format!(
-                "status is \"{}\", not current or superseded",
-                other.unwrap_or("<absent>")
-            ),
+            format!("status is {}, not current or superseded", shown(other)),
         )),
     }
     if present(r, "docStatus") {
@@ -411,7 +407,10 @@ pub(super) fn binary_rules(
             out.push(v(
                 "MHD-04",
                 format!("{at}.url"),
-                format!("attachment.url \"{url}\" resolves to no entry of the Bundle"),
+                format!(
+                    "attachment.url {} resolves to no entry of the Bundle",
+                    shown(Some(url))
+                ),
             ));
         }
         return;
@@ -494,8 +493,9 @@ pub(super) fn binary_rules(
             "MHD-04",
             format!("{at}.url"),
             format!(
-                "attachment.url \"{url}\" resolves to a {}, not a Binary",
-                other.unwrap_or("<no resourceType>")
+                "attachment.url {} resolves to a {}, not a Binary",
+                shown(Some(url)),
+                other.unwrap_or("resource without resourceType")
             ),
         )),
     }
@@ -556,7 +556,10 @@ pub(super) fn comprehensive_rules(
             out.push(v(
                 "MHD-06",
                 path,
-                format!("reference \"{s}\" is not to a contained resource"),
+                format!(
+                    "reference {} is not to a contained resource",
+                    shown(Some(s))
+                ),
             ));
         }
     }
@@ -575,7 +578,10 @@ pub(super) fn identifier_rules(
             Some("entryUUID") if !value.starts_with("urn:uuid:") => out.push(v(
                 "MHD-07",
                 format!("{at}.identifier[{j}]"),
-                format!("entryUUID \"{value}\" does not start with urn:uuid: (mhd-startswithuuid)"),
+                format!(
+                    "entryUUID {} does not start with urn:uuid: (mhd-startswithuuid)",
+                    shown(Some(value))
+                ),
             )),
             Some("uniqueId") if submission_set => {
                 unique += 1;
@@ -584,7 +590,8 @@ pub(super) fn identifier_rules(
                         "MHD-07",
                         format!("{at}.identifier[{j}]"),
                         format!(
-                            "SubmissionSet uniqueId \"{value}\" does not start with urn:oid: (mhd-startswithoid)"
+                            "SubmissionSet uniqueId {} does not start with urn:oid: (mhd-startswithoid)",
+                            shown(Some(value))
                         ),
                     ));
                 }

@@ -5,9 +5,18 @@ use serde_json::Value;
 
 use super::doc::{arr, one_or_many, references, s, Doc};
 use super::ReportExpect;
+use crate::evidence::{quote, quote_list};
 use crate::model::imaging_report::{report_links, LOINC, NOTE_URL};
 
 type Out = Result<Vec<String>, String>;
+
+/// (system, value) identifiers as a message lists them: `system|value`, comma-separated.
+fn pairs(ids: &[(String, String)]) -> String {
+    quote_list(
+        ids.iter()
+            .map(|(system, value)| format!("{system}|{value}")),
+    )
+}
 
 /// The section slices of CompositionEuImaging: (LOINC code, name, required).
 const SECTIONS: &[(&str, &str, bool)] = &[
@@ -83,15 +92,15 @@ pub fn rpt01_document_bundle(d: &Doc<'_>, _: &ReportExpect) -> Out {
     let mut m = Vec::new();
     if s(b, "resourceType") != Some("Bundle") {
         m.push(format!(
-            "resourceType is {:?}, not Bundle",
-            s(b, "resourceType").unwrap_or("(none)")
+            "resourceType is {}, not Bundle",
+            s(b, "resourceType").map_or_else(|| "absent".to_string(), quote)
         ));
         return Ok(m);
     }
     if s(b, "type") != Some("document") {
         m.push(format!(
-            "Bundle.type is {:?}, not document",
-            s(b, "type").unwrap_or("(none)")
+            "Bundle.type is {}, not document",
+            s(b, "type").map_or_else(|| "absent".to_string(), quote)
         ));
     }
     let id = b.get("identifier");
@@ -312,7 +321,8 @@ pub fn rpt06_header_references(d: &Doc<'_>, _: &ReportExpect) -> Out {
     for r in refs.iter().filter(|r| !r.starts_with('#')) {
         if d.resolve(r).is_none() {
             m.push(format!(
-                "reference {r:?} does not resolve to a Bundle entry"
+                "reference {} does not resolve to a Bundle entry",
+                quote(r)
             ));
         }
     }
@@ -396,7 +406,9 @@ pub fn rpt08_legal_authenticator_shape(d: &Doc<'_>, _: &ReportExpect) -> Out {
             .unwrap_or_else(|| p.rsplit('/').nth(1).unwrap_or("").to_string());
         if ty != "Practitioner" && ty != "PractitionerRole" {
             m.push(format!(
-                "legal authenticator party {p:?} is {ty:?}, not Practitioner/PractitionerRole"
+                "legal authenticator party {} is {}, not Practitioner/PractitionerRole",
+                quote(p),
+                quote(&ty)
             ));
         }
     }
@@ -450,31 +462,39 @@ pub fn rpt10_manifest_link(d: &Doc<'_>, e: &ReportExpect) -> Out {
         let bare = uid.strip_prefix("urn:oid:").unwrap_or(uid);
         if !l.study_uids.iter().any(|u| u == bare) {
             m.push(format!(
-                "Study Instance UID {bare} not referenced (report has {:?})",
-                l.study_uids
+                "Study Instance UID {bare} not referenced (report has {})",
+                quote_list(&l.study_uids)
             ));
         }
     }
     if let Some(acc) = &e.accession {
         if !l.accessions.contains(acc) {
             m.push(format!(
-                "accession {}|{} not found (report has {:?})",
-                acc.0, acc.1, l.accessions
+                "accession {}|{} not found (report has {})",
+                acc.0,
+                acc.1,
+                pairs(&l.accessions)
             ));
         }
     }
     if let Some(p) = &e.patient {
         if !l.patient.contains(p) {
             m.push(format!(
-                "patient {}|{} not found (report has {:?})",
-                p.0, p.1, l.patient
+                "patient {}|{} not found (report has {})",
+                p.0,
+                p.1,
+                pairs(&l.patient)
             ));
         }
     }
     if let Some(st) = &e.status {
         let have = d.composition().and_then(|c| s(c, "status")).unwrap_or("");
         if have != st {
-            m.push(format!("Composition.status is {have:?}, expected {st:?}"));
+            m.push(format!(
+                "Composition.status is {}, expected {}",
+                quote(have),
+                quote(st)
+            ));
         }
     }
     Ok(m)

@@ -174,11 +174,20 @@ pub fn to_json(xml: &[u8]) -> Result<Value, String> {
     resource_to_json(&root, xml)
 }
 
+/// The namespace of an element as a message names it.
+fn namespace_found(el: &XmlElement) -> String {
+    match &el.ns {
+        Some(ns) => format!("namespace {}", crate::evidence::quote(ns)),
+        None => "no namespace".to_string(),
+    }
+}
+
 fn resource_to_json(el: &XmlElement, src: &[u8]) -> Result<Value, String> {
     if el.ns.as_deref() != Some(FHIR_NS) {
         return Err(format!(
-            "<{}> is not in the FHIR namespace {FHIR_NS} (found {:?})",
-            el.local, el.ns
+            "<{}> is not in the FHIR namespace {FHIR_NS} (found {})",
+            el.local,
+            namespace_found(el)
         ));
     }
     if !el.local.starts_with(|c: char| c.is_ascii_uppercase()) {
@@ -271,8 +280,9 @@ fn element(
     }
     if el.ns.as_deref() != Some(FHIR_NS) {
         return Err(format!(
-            "<{}> is not in the FHIR namespace (found {:?})",
-            el.local, el.ns
+            "<{}> is not in the FHIR namespace (found {})",
+            el.local,
+            namespace_found(el)
         ));
     }
     // A primitive: with a value attribute, or of a primitive type with only an id and extensions
@@ -392,7 +402,7 @@ fn write_resource(v: &Value, out: &mut String, depth: usize) -> Result<(), Strin
         return Err("not a FHIR resource: no resourceType".into());
     };
     if !valid_name(rt) {
-        return Err(format!("bad resourceType {rt:?}"));
+        return Err(format!("bad resourceType {}", crate::evidence::quote(rt)));
     }
     out.push_str(&format!("<{rt} xmlns=\"{FHIR_NS}\">"));
     write_members(obj, Some(rt), out, depth + 1, &[])?;
@@ -448,7 +458,7 @@ fn ordered_members<'a>(
             continue;
         }
         if !valid_name(k) {
-            return Err(format!("bad element name {k:?}"));
+            return Err(format!("bad element name {}", crate::evidence::quote(k)));
         }
         let key = match known {
             Some(t) => xml_order::lookup(t, k).map_or(usize::MAX, |(pos, _, _)| pos),

@@ -89,7 +89,8 @@ fn check_object(obj: &InMemDicomObject, place: &str, out: &mut Vec<String>) {
                 }
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     out.push(format!(
-                        "{place}: Display URI {url:?} is not an absolute http(s) URL"
+                        "{place}: Display URI {} is not an absolute http(s) URL",
+                        crate::evidence::quote(&url)
                     ));
                 }
             }

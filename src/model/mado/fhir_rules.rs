@@ -325,7 +325,10 @@ pub fn validate_docref(docref: &Value) -> Vec<Violation> {
         if !ok {
             out.push(
                 "MADO-D2",
-                format!("contentType {ct:?} with format {system}#{code}"),
+                format!(
+                    "contentType {} with format {system}#{code}",
+                    crate::evidence::quote(ct)
+                ),
             );
         }
     }
