@@ -413,6 +413,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "dimse-get-abort-midway",
         "@profile:DIMSE and @txn:C-GET and @req:PEER-01",
         "PEER-01",
+        false,
+    ),
     (
         "xds-retrieve-adds-home-community",
         "@txn:ITI-43 and @req:XDSI-03",
