@@ -15,6 +15,7 @@ use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
 use super::web::is_valid_uid;
+use crate::evidence::quote;
 
 /// How a key's value matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,11 @@ fn temporal_key(vr: VR, v: &str) -> String {
     key
 }
 
+/// The two-letter name of a Value Representation, as PS3.5 §6.2 writes it.
+fn vr_name(vr: VR) -> &'static str {
+    vr.to_string()
+}
+
 fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
     if value.is_empty() {
         return Ok(Matcher::Universal);
@@ -130,7 +136,7 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
             .map(|u| u.trim().to_string())
             .collect();
         if let Some(bad) = uids.iter().find(|u| !is_valid_uid(u)) {
-            return Err(format!("{bad:?} is not a UID"));
+            return Err(format!("{} is not a UID", quote(bad)));
         }
         return Ok(if uids.len() == 1 {
             Matcher::Single(uids.into_iter().next().unwrap_or_default())
@@ -150,21 +156,29 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
             }
             for end in [a, b].into_iter().filter(|e| !e.is_empty()) {
                 if !valid_temporal(vr, end) {
-                    return Err(format!("{end:?} is not a valid {vr:?} value"));
+                    return Err(format!(
+                        "{} is not a valid {} value",
+                        quote(end),
+                        vr_name(vr)
+                    ));
                 }
             }
             let key = |s: &str| (!s.is_empty()).then(|| temporal_key(vr, s));
             return Ok(Matcher::Range(key(a), key(b)));
         }
         if !valid_temporal(vr, value) {
-            return Err(format!("{value:?} is not a valid {vr:?} value"));
+            return Err(format!(
+                "{} is not a valid {} value",
+                quote(value),
+                vr_name(vr)
+            ));
         }
         return Ok(Matcher::Single(value.to_string()));
     }
     if is_numeric(vr) {
         let values: Vec<&str> = value.split('\\').collect();
         if let Some(bad) = values.iter().find(|v| v.trim().parse::<f64>().is_err()) {
-            return Err(format!("{bad:?} is not a number"));
+            return Err(format!("{} is not a number", quote(bad)));
         }
         return Ok(if values.len() == 1 {
             Matcher::Single(value.trim().to_string())
@@ -186,7 +200,7 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
 fn parse_count(name: &str, v: &str) -> Result<usize, String> {
     v.trim()
         .parse::<usize>()
-        .map_err(|_| format!("{name} must be a non-negative integer, not {v:?}"))
+        .map_err(|_| format!("{name} must be a non-negative integer, not {}", quote(v)))
 }
 
 /// Parse the query parameters of a QIDO-RS request. `Err` carries the reason for a 400.
@@ -201,7 +215,12 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
                 q.fuzzy = match v.as_str() {
                     "true" => true,
                     "false" => false,
-                    _ => return Err(format!("fuzzymatching must be true or false, not {v:?}")),
+                    _ => {
+                        return Err(format!(
+                            "fuzzymatching must be true or false, not {}",
+                            quote(v)
+                        ))
+                    }
                 }
             }
             "includefield" => {
@@ -215,17 +234,16 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
             }
             "accept" | "charset" => {}
             name => {
-                let (tag, vr) = resolve_attribute(name).ok_or_else(|| {
-                    format!(
-                        "unknown query key {:?}",
-                        name.chars().take(64).collect::<String>()
-                    )
-                })?;
+                let (tag, vr) = resolve_attribute(name)
+                    .ok_or_else(|| format!("unknown query key {}", quote(name)))?;
                 if matches!(
                     vr,
                     VR::SQ | VR::OB | VR::OD | VR::OF | VR::OL | VR::OV | VR::OW | VR::UN
                 ) {
-                    return Err(format!("{name} ({vr:?}) cannot be used for matching here"));
+                    return Err(format!(
+                        "{name} ({}) cannot be used for matching here",
+                        vr_name(vr)
+                    ));
                 }
                 if !seen.insert(tag) {
                     return Err(format!("{name} is given more than once"));

@@ -14,7 +14,7 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::xds::stop_once;
-use super::{fail_stop, harness_error, judge, not_applicable, record, StepError, StepResult};
+use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
@@ -530,8 +530,9 @@ fn unseen_matches(pages: &[&Exchange], known: &BTreeSet<String>) -> Option<Vec<S
 }
 
 /// The step needs a resource that the search answer `idx` does not hold: a Fail of MHD-18 when
-/// the harness read the whole answer; when it read only part of it ([`follow_pages`]), a Fail of
-/// BODY-01, the harness's limit, which names the key that raises it.
+/// the harness read the whole answer. When it read only part of it ([`follow_pages`]: a SUT that
+/// pages a large result correctly broke nothing), the resource may be on a page not read: an
+/// Error of the harness, which names the limit and the key that raises it.
 fn absent_from_search(
     world: &mut HarnessWorld,
     idx: Option<usize>,
@@ -540,13 +541,13 @@ fn absent_from_search(
 ) -> StepError {
     match world.mhd.cut.clone() {
         Some(why) => {
-            let actual = actual.into();
-            fail_stop(
+            let (expected, actual) = (expected.into(), actual.into());
+            harness_error(
                 world,
-                "BODY-01",
-                idx,
-                expected,
-                format!("{actual}, but the harness did not read the whole search answer: {why}"),
+                "search not read to its end",
+                format!(
+                    "{actual} (expected {expected}), but the harness did not read the whole search answer: {why}"
+                ),
             )
         }
         None => stop_once(world, "MHD-18", idx, expected, actual),

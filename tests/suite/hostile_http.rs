@@ -830,22 +830,30 @@ fn a_search_with_endless_large_pages_is_read_within_the_limits_in_bounded_memory
     );
     let outcomes = outcomes(&run.results);
     assert!(outcomes.len() >= 10, "{}", dump(&run.out));
-    // The SUT's answers are judged (they are not the test data): Fails, never an Error.
+    // The SUT's answers are judged (they are not the test data): Fails. Where a step or MHD-18
+    // needs a document the pages read do not show, it may be on a page the harness did not read:
+    // an Error that says so and names the limit, never a Fail of a SUT that pages correctly.
+    let stdout = String::from_utf8_lossy(&run.out.stdout);
     assert!(
-        outcomes.iter().all(|(_, o)| o != "error"),
+        outcomes
+            .iter()
+            .all(|(_, o)| o == "fail" || o == "error" || o == "not-applicable"),
         "{outcomes:?}\n{}",
         dump(&run.out)
     );
+    assert!(outcomes.iter().any(|(_, o)| o == "fail"), "{outcomes:?}");
+    for line in stdout.lines().filter(|l| l.starts_with("ERROR ")) {
+        assert!(line.contains("search not read to its end"), "{line}");
+    }
     assert!(
         m.peak_rss_kb < RSS_LIMIT_KB,
         "peak RSS {} kB",
         m.peak_rss_kb
     );
     assert!(run.took < Duration::from_secs(90), "took {:?}", run.took);
-    // A search needing a document past what it read says so: BODY-01, naming the key.
-    let stdout = String::from_utf8_lossy(&run.out.stdout);
+    // A search needing a document past what it read says so, naming the key.
     assert!(
-        stdout.contains("did not read the whole search answer")
+        stdout.contains("search not read to its end")
             && stdout.contains("[limits] max_parsed_nodes"),
         "{stdout}"
     );
