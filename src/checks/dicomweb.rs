@@ -106,10 +106,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-11",
-        requirement: "DICOM PS3.18 §I.2 Tables I.2-1, I.2-2",
+        requirement: "DICOM PS3.18 §I.1 Table I.1-1, §I.2 Tables I.2-1, I.2-2 (additional, implementation-specific codes allowed); PS3.7 Annex C",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Every Failed SOP Sequence item has a Failure Reason, and warnings a Warning Reason, from the tables of Annex I",
+        title: "Every Failed SOP Sequence item has a Failure Reason, and every warned item a Warning Reason, whose status class agrees with it",
         eval: dw11_stow_reasons,
     },
     Check {
@@ -1055,15 +1055,35 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
     }
 }
 
-fn reason_known(code: u64, failure: bool) -> bool {
-    if failure {
-        matches!(code >> 8, 0xA7 | 0xA9 | 0xC0..=0xCF)
-            // 0111 Duplicate SOP Instance (PS3.7 Annex C.5): a server may refuse a second copy of
-            // an instance it holds (PS3.4 §B.2.3), and this is the code DIMSE gives that refusal.
-            || matches!(code, 0x0110 | 0x0111 | 0x0122 | 0x0124 | 0x0211 | 0x0212)
-    } else {
-        matches!(code, 0xB000 | 0xB006 | 0xB007)
+/// Why a reason code cannot be the reason of its item, or `None` when it can.
+///
+/// PS3.18 §I.2.1 and §I.2.2 list the codes with their semantics and add: "Implementation specific
+/// warning and error codes shall be defined in the conformance statement" and "Additional codes
+/// may be used for the Failure Reason (0008,1197) to address the semantics of other issues". A
+/// code outside Tables I.2-1 and I.2-2 is therefore not a breach. What no reading allows is a
+/// code whose DICOM status class (PS3.7 Annex C) says the opposite of the sequence holding it: a
+/// Failure Reason of Success (0000), of the Warning class (0001, 0107, 0116, Bxxx), Cancel (FE00)
+/// or Pending (FF00, FF01); a Warning Reason of Success or of a Failure class of Table I.2-2
+/// (A7xx Refused: Out of Resources, A9xx Error: Data Set does not match SOP Class, Cxxx Error:
+/// Cannot understand).
+fn reason_contradiction(code: u64, failure: bool) -> Option<&'static str> {
+    if code == 0x0000 {
+        return Some("the Success status");
     }
+    if failure {
+        if matches!(code, 0x0001 | 0x0107 | 0x0116) || code >> 12 == 0xB {
+            return Some("a Warning status (PS3.7 Annex C.4)");
+        }
+        if code == 0xFE00 {
+            return Some("the Cancel status (PS3.7 Annex C.3)");
+        }
+        if matches!(code, 0xFF00 | 0xFF01) {
+            return Some("a Pending status (PS3.7 Annex C.2)");
+        }
+    } else if matches!(code >> 8, 0xA7 | 0xA9) || code >> 12 == 0xC {
+        return Some("a Failure status of Table I.2-2");
+    }
+    None
 }
 
 fn reason_value(item: &serde_json::Value, tag: u32) -> Option<u64> {
@@ -1099,30 +1119,32 @@ fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
                     format!("item {} has none", i + 1),
                 )
             }
-            Some(code) if !reason_known(code, true) => {
-                return Verdict::fail(
-                    "a Failure Reason from Table I.2-2",
-                    format!("item {} has {code:04X}H", i + 1),
-                )
+            Some(code) => {
+                if let Some(why) = reason_contradiction(code, true) {
+                    return Verdict::fail(
+                        "a Failure Reason that is a failure (Table I.2-2, or an implementation-specific failure code)",
+                        format!("item {} has {code:04X}H, {why}", i + 1),
+                    );
+                }
             }
-            _ => {}
         }
     }
     for (i, item) in referenced.iter().enumerate() {
         if dicom_json::attr(item, WARNING_REASON).is_some() {
             match reason_value(item, WARNING_REASON) {
-                Some(code) if reason_known(code, false) => {}
-                other => {
+                None => {
                     return Verdict::fail(
-                        "a Warning Reason from Table I.2-1",
-                        format!(
-                            "referenced item {} has {}",
-                            i + 1,
-                            other
-                                .map(|c| format!("{c:04X}H"))
-                                .unwrap_or_else(|| "no readable value".into())
-                        ),
+                        "a Warning Reason (0008,1196) with a value (Table I.2-1)",
+                        format!("referenced item {} has no readable value", i + 1),
                     )
+                }
+                Some(code) => {
+                    if let Some(why) = reason_contradiction(code, false) {
+                        return Verdict::fail(
+                            "a Warning Reason that is a warning (Table I.2-1, or an implementation-specific warning code)",
+                            format!("referenced item {} has {code:04X}H, {why}", i + 1),
+                        );
+                    }
                 }
             }
         }

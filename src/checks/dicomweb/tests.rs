@@ -499,14 +499,47 @@ fn dw11_stow_reasons() {
         run("DW-11", &stow(202, &["1.1"], &[("1.2", None)]), &e),
         Outcome::Fail
     );
-    assert_eq!(
-        run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0x1234))]), &e),
-        Outcome::Fail
-    );
+    // Codes outside Table I.2-2 are allowed (PS3.18 §I.2.2: implementation-specific codes, in
+    // the conformance statement): 0117 Invalid SOP Instance, a vendor's D123.
+    for code in [0x0117, 0xD123, 0x1234] {
+        assert_eq!(
+            run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(code))]), &e),
+            Outcome::Pass,
+            "{code:04X}"
+        );
+    }
+    // A Failure Reason whose status class is not a failure contradicts its item.
+    for code in [0x0000, 0xB000, 0x0001, 0xFF00] {
+        assert_eq!(
+            run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(code))]), &e),
+            Outcome::Fail,
+            "{code:04X}"
+        );
+    }
     assert_eq!(
         run("DW-11", &stow(200, &["1.1"], &[]), &e),
         Outcome::NotApplicable
     );
+}
+
+#[test]
+fn dw11_warning_reasons() {
+    let e = Expect::default();
+    let warned = |code: u16| {
+        stow_with(
+            202,
+            &format!(
+                r#"{{"00081199":{{"vr":"SQ","Value":[{{"00081155":{{"vr":"UI","Value":["1.1"]}},"00081196":{{"vr":"US","Value":[{code}]}}}}]}}}}"#
+            ),
+        )
+    };
+    // B000 Coercion of Data Elements, and an implementation-specific warning code.
+    assert_eq!(run("DW-11", &warned(0xB000), &e), Outcome::Pass);
+    assert_eq!(run("DW-11", &warned(0xB123), &e), Outcome::Pass);
+    // A Warning Reason of Success or of a failure class says the opposite of a warning.
+    assert_eq!(run("DW-11", &warned(0x0000), &e), Outcome::Fail);
+    assert_eq!(run("DW-11", &warned(0xC000), &e), Outcome::Fail);
+    assert_eq!(run("DW-11", &warned(0xA700), &e), Outcome::Fail);
 }
 
 #[test]
