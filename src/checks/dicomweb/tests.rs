@@ -591,6 +591,55 @@ fn dw12_study_mismatch() {
         ),
         Outcome::Pass
     );
+    // A 409 without a payload stored nothing: the foreign instance is not stored (the payload
+    // that would list it is optional, Table 10.5.3-1), for the request of foreign instances
+    // alone as for a mixed one; a 200 without one is still a Fail.
+    for expect in [&only_foreign, &e] {
+        assert_eq!(
+            run("DW-12", &stow_without_payload(409), expect),
+            Outcome::Pass
+        );
+    }
+    assert_eq!(
+        run("DW-12", &stow_without_payload(200), &only_foreign),
+        Outcome::Fail
+    );
+}
+
+/// A STOW-RS answer with an empty body (a refusal that lists nothing).
+fn stow_without_payload(status: u16) -> Exchange {
+    let mut ex = Exchange::synthetic("http://sut/studies/9.9", &[], status, &[], b"");
+    ex.request.method = "POST".into();
+    ex
+}
+
+#[test]
+fn dw10_a_refusal_without_payload_agrees_with_its_status() {
+    let e = Expect {
+        status: vec![409],
+        ..Expect::default()
+    };
+    assert_eq!(run("DW-10", &stow_without_payload(409), &e), Outcome::Pass);
+    // The same answer where 202 was expected, and a 200 or 202 without a payload, fail.
+    let mixed = Expect {
+        status: vec![202],
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-10", &stow_without_payload(409), &mixed),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-10", &stow_without_payload(200), &Expect::default()),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-10", &stow_without_payload(202), &Expect::default()),
+        Outcome::Fail
+    );
+    // An error JSON of the server's own (not a Store Instances Response) is no payload either.
+    let own_error = stow_with(409, r#"[{"error":"conflict"},{"error":"again"}]"#);
+    assert_eq!(run("DW-10", &own_error, &e), Outcome::Pass);
 }
 
 #[test]
