@@ -170,10 +170,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-21",
-        requirement: "DICOM PS3.18 §10.4.1.1.3, §8.7.4 Table 8.7.4-1 (rendered media types; JPEG baseline; at most 8 bits per channel), §8.7.8.1 (406), §8.3.5.1.3 (no viewport: the source's pixel matrix)",
+        requirement: "DICOM PS3.18 §10.4.1.1.3, §8.7.4 Table 8.7.4-1 (rendered media types; image/jpeg: the JPEG baseline lossy 8-bit Huffman non-hierarchical process of ISO/IEC 10918-1), §8.7.8.1 (406), §8.3.5.1.3 (no viewport: the source's pixel matrix)",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "A rendered resource is returned as an image in a media type the request accepts (else 406), the body is that format (JPEG baseline, at most 8 bits per channel), with the source image's rows and columns",
+        title: "A rendered resource is returned as an image in a media type the request accepts (else 406), the body is that format (a JPEG of the lossy 8-bit Huffman non-hierarchical process; baseline when strict), with the source image's rows and columns",
         eval: dw21_rendered,
     },
     Check {
@@ -1627,20 +1627,17 @@ fn dw21_rendered(s: &Subject<'_>) -> Verdict {
     }
     let header = image_header(&media.essence, body);
     if let Some(h) = &header {
-        if media.essence == "image/jpeg" && h.sof != Some(0xC0) {
-            return Verdict::fail(
-                "a baseline JPEG (SOF0: 8-bit Huffman, sequential; PS3.18 §8.7.4)",
-                match h.sof {
-                    Some(m) => format!("start of frame marker FF{m:02X}"),
-                    None => "no start of frame marker".to_string(),
-                },
-            );
-        }
-        if h.bits_per_channel > 8 {
-            return Verdict::fail(
-                "at most 8 bits per channel (PS3.18 §8.7.4)",
-                format!("{} bits per channel", h.bits_per_channel),
-            );
+        if media.essence == "image/jpeg" {
+            if let Some(why) = jpeg_process_breach(h, s.strict) {
+                return Verdict::fail(
+                    if s.strict {
+                        "a baseline JPEG (SOF0: lossy, 8-bit, Huffman, sequential, non-hierarchical; PS3.18 §8.7.4)"
+                    } else {
+                        "a JPEG of the lossy 8-bit Huffman non-hierarchical process (PS3.18 §8.7.4: SOF0 baseline; SOF1 or SOF2 pass unless strict)"
+                    },
+                    why,
+                );
+            }
         }
         if let Some((cols, rows)) = s.expect.rendered_size {
             if (h.width, h.height) != (cols, rows) {
@@ -1669,6 +1666,50 @@ struct ImageHeader {
     bits_per_channel: u32,
     /// JPEG: the start of frame marker (0xC0 for baseline).
     sof: Option<u8>,
+    /// JPEG: a DHP marker (hierarchical process) came before the first frame header.
+    hierarchical: bool,
+}
+
+/// Why a rendered JPEG is not of the process PS3.18 §8.7.4 names, or `None` when it is.
+///
+/// §8.7.4 (2019 to 2025 editions alike): "When an image/jpeg Media Type is returned, the image
+/// shall be encoded using the JPEG baseline lossy 8-bit Huffman encoded non-hierarchical
+/// non-sequential process defined in [ISO/IEC 10918-1]". Every word but one points at the
+/// baseline process (SOF0); "non-sequential" contradicts "baseline", which ISO/IEC 10918-1
+/// defines as sequential, and would rather describe progressive (SOF2). What every reading
+/// shares is judged always: lossy DCT, 8-bit sample precision, Huffman coding, no hierarchy;
+/// so lossless (SOF3, SOF7, SOF11, SOF15), arithmetic coding (SOF9 to SOF15), hierarchical
+/// (DHP, differential SOF5 to SOF7) and 12-bit precision fail. Extended sequential (SOF1) and
+/// progressive (SOF2) 8-bit Huffman JPEGs fail only in strict mode, which reads "baseline".
+/// The 2019 text's "Rendered images shall contain no more than 8 bits per channel" is gone
+/// from the current edition (which adds image/jph and image/jxl), so other formats are not
+/// held to 8 bits.
+fn jpeg_process_breach(h: &ImageHeader, strict: bool) -> Option<String> {
+    let Some(sof) = h.sof else {
+        return Some("no start of frame marker".to_string());
+    };
+    let process = match sof {
+        0xC0 => "baseline",
+        0xC1 => "extended sequential",
+        0xC2 => "progressive",
+        0xC3 => "lossless",
+        0xC5..=0xC7 => "differential (hierarchical)",
+        0xC9..=0xCB | 0xCD..=0xCF => "arithmetic-coded",
+        _ => "unknown",
+    };
+    let allowed = if strict {
+        sof == 0xC0
+    } else {
+        matches!(sof, 0xC0..=0xC2)
+    };
+    if !allowed || h.hierarchical || h.bits_per_channel != 8 {
+        return Some(format!(
+            "start of frame marker FF{sof:02X} ({process}{}), {} bits per sample",
+            if h.hierarchical { ", hierarchical" } else { "" },
+            h.bits_per_channel
+        ));
+    }
+    None
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u32> {
@@ -1693,6 +1734,7 @@ fn image_header(essence: &str, b: &[u8]) -> Option<ImageHeader> {
                 height: h,
                 bits_per_channel: u32::from(*b.get(24)?),
                 sof: None,
+                hierarchical: false,
             })
         }
         "image/gif" => Some(ImageHeader {
@@ -1700,9 +1742,11 @@ fn image_header(essence: &str, b: &[u8]) -> Option<ImageHeader> {
             height: u32::from(u16::from_le_bytes([*b.get(8)?, *b.get(9)?])),
             bits_per_channel: 8,
             sof: None,
+            hierarchical: false,
         }),
         "image/jpeg" => {
             let mut i = 2usize;
+            let mut hierarchical = false;
             while i + 1 < b.len() {
                 if b[i] != 0xFF {
                     return None;
@@ -1719,12 +1763,16 @@ fn image_header(essence: &str, b: &[u8]) -> Option<ImageHeader> {
                 let len = be16(b, i + 2)? as usize;
                 let is_sof =
                     (0xC0..=0xCF).contains(&marker) && ![0xC4, 0xC8, 0xCC].contains(&marker);
+                if marker == 0xDE {
+                    hierarchical = true;
+                }
                 if is_sof {
                     return Some(ImageHeader {
                         bits_per_channel: u32::from(*b.get(i + 4)?),
                         height: be16(b, i + 5)?,
                         width: be16(b, i + 7)?,
                         sof: Some(marker),
+                        hierarchical,
                     });
                 }
                 if marker == 0xDA || len < 2 {
@@ -1734,6 +1782,7 @@ fn image_header(essence: &str, b: &[u8]) -> Option<ImageHeader> {
                         height: 0,
                         bits_per_channel: 0,
                         sof: None,
+                        hierarchical,
                     });
                 }
                 i += 2 + len;

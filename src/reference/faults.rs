@@ -270,6 +270,8 @@ pub enum Fault {
     QidoNoPagingWarning,
     /// A rendered request accepting only image/gif is answered 406, though Table 8.7.4-1 requires GIF of a RESTful origin server for single-frame images.
     RenderedNoGif,
+    /// Rendered image/jpeg answers are 12-bit extended sequential JPEG (SOF1, precision 12), which no reading of PS3.18 §8.7.4 allows.
+    RenderedTwelveBitJpeg,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -407,6 +409,7 @@ impl Fault {
         Fault::QidoEndless,
         Fault::QidoNoPagingWarning,
         Fault::RenderedNoGif,
+        Fault::RenderedTwelveBitJpeg,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -534,6 +537,7 @@ impl Fault {
             Fault::QidoEndless => "qido-endless",
             Fault::QidoNoPagingWarning => "qido-no-paging-warning",
             Fault::RenderedNoGif => "rendered-no-gif",
+            Fault::RenderedTwelveBitJpeg => "rendered-12-bit-jpeg",
         }
     }
 
@@ -700,6 +704,7 @@ impl Fault {
             Fault::QidoEndless => "QIDO-RS searches are answered 200 with a JSON array that never ends",
             Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
             Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
+            Fault::RenderedTwelveBitJpeg => "rendered image/jpeg answers have a 12-bit extended sequential frame header (SOF1), not the lossy 8-bit Huffman process of PS3.18 §8.7.4",
         }
     }
 }

@@ -1139,6 +1139,81 @@ fn jpeg_of(sof: u8, w: u16, h: u16) -> Vec<u8> {
     b
 }
 
+fn run_lenient(id: &str, ex: &Exchange, expect: &Expect) -> Outcome {
+    let check = crate::checks::by_id(id).unwrap();
+    evaluate(
+        check,
+        &Subject {
+            exchange: ex,
+            expect,
+            strict: false,
+            followups: &[],
+        },
+    )
+    .outcome
+}
+
+/// A JPEG whose frame header has the given marker and sample precision, optionally after a DHP
+/// marker (hierarchical process).
+fn jpeg_with(sof: u8, precision: u8, hierarchical: bool) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8];
+    if hierarchical {
+        b.extend_from_slice(&[
+            0xFF, 0xDE, 0x00, 0x0B, precision, 0, 200, 0, 224, 1, 1, 0x11, 0,
+        ]);
+    }
+    b.extend_from_slice(&[
+        0xFF, sof, 0x00, 0x0B, precision, 0, 200, 0, 224, 1, 1, 0x11, 0,
+    ]);
+    b
+}
+
+#[test]
+fn dw21_jpeg_process_as_the_text_allows() {
+    let e = Expect {
+        rendered_size: Some((224, 200)),
+        ..Expect::default()
+    };
+    let jpeg = |body: Vec<u8>| {
+        Exchange::synthetic(
+            "http://sut/rendered",
+            &[("Accept", "image/jpeg")],
+            200,
+            &[("Content-Type", "image/jpeg")],
+            &body,
+        )
+    };
+    // Lenient: every lossy 8-bit Huffman non-hierarchical process passes (baseline, extended
+    // sequential, progressive), as PS3.18 §8.7.4's contradictory wording allows.
+    for sof in [0xC0, 0xC1, 0xC2] {
+        assert_eq!(
+            run_lenient("DW-21", &jpeg(jpeg_with(sof, 8, false)), &e),
+            Outcome::Pass,
+            "FF{sof:02X}"
+        );
+    }
+    // Strict: baseline only.
+    assert_eq!(
+        run("DW-21", &jpeg(jpeg_with(0xC0, 8, false)), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &jpeg(jpeg_with(0xC1, 8, false)), &e),
+        Outcome::Fail
+    );
+    // What no reading allows fails in both modes: lossless, arithmetic coding, 12-bit
+    // precision, a hierarchical process.
+    for body in [
+        jpeg_with(0xC3, 8, false),
+        jpeg_with(0xC9, 8, false),
+        jpeg_with(0xC1, 12, false),
+        jpeg_with(0xC0, 8, true),
+    ] {
+        assert_eq!(run_lenient("DW-21", &jpeg(body.clone()), &e), Outcome::Fail);
+        assert_eq!(run("DW-21", &jpeg(body), &e), Outcome::Fail);
+    }
+}
+
 #[test]
 fn dw21_size_depth_and_baseline() {
     let e = Expect {
@@ -1162,14 +1237,16 @@ fn dw21_size_depth_and_baseline() {
         run("DW-21", &img("image/png", &png_of(112, 100, 8)), &e),
         Outcome::Fail
     );
+    // A 16-bit PNG: the current §8.7.4 no longer limits rendered images to 8 bits per channel.
     assert_eq!(
         run("DW-21", &img("image/png", &png_of(224, 200, 16)), &e),
-        Outcome::Fail
+        Outcome::Pass
     );
     assert_eq!(
         run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 224, 200)), &e),
         Outcome::Pass
     );
+    // Progressive (SOF2): "baseline" says no, "non-sequential" says yes; strict reads baseline.
     assert_eq!(
         run("DW-21", &img("image/jpeg", &jpeg_of(0xC2, 224, 200)), &e),
         Outcome::Fail
