@@ -60,8 +60,11 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 200
     And the results are the requested page of the unpaged results
 
-  @uc:UC3 @req:DW-07
-  Scenario: includefield adds the requested optional attribute
+  # Study Description is an optional attribute: an origin server returns it if it supports it
+  # (PS3.18 §10.6.3.3.1), but every origin server supports the includefield parameter itself
+  # (Table 8.3.4-1: M) and still returns the required attributes.
+  @uc:UC3 @req:DW-07 @req:DW-20
+  Scenario: A search with includefield of an optional attribute is answered with every required attribute
     When the consumer searches for studies with "PatientID=CTH-0002&includefield=00081030"
     Then the response status is 200
     And every result has the required attributes

@@ -77,7 +77,7 @@ pub static CHECKS: &[Check] = &[
         requirement: "DICOM PS3.18 §10.6.3.3.1 Tables 10.6.3-3, -4, -5",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "QIDO-RS results carry every required return attribute of their level, plus the matching and includefield attributes",
+        title: "QIDO-RS results carry every required return attribute of their level (matching and includefield attributes beyond those only where the origin server supports them)",
         eval: dw07_qido_required,
     },
     Check {
@@ -663,11 +663,11 @@ fn dw07_qido_required(s: &Subject<'_>) -> Verdict {
             .filter(|(tag, _)| dicom_json::attr(item, *tag).is_none())
             .map(|(_, name)| name.to_string())
             .collect();
-        for tag in &s.expect.includefield {
-            if dicom_json::attr(item, *tag).is_none() {
-                missing.push(format!("{} (includefield)", dicom_json::tag_key(*tag)));
-            }
-        }
+        // An includefield attribute that is not required at the level is returned only "if
+        // supported by the origin server" (PS3.18 §10.6.3.3.1 to §10.6.3.3.3: "All other ...
+        // Attributes passed as match or includefield parameters in the request that are
+        // supported by the origin server"), and which are is the Conformance Statement's to
+        // say: its absence is not judged.
         if dicom_json::first_string(item, unique_key(level)).is_none()
             && !missing.iter().any(|m| m.ends_with("InstanceUID"))
         {
@@ -1421,9 +1421,18 @@ fn dw19_qido_matching(s: &Subject<'_>) -> Verdict {
             }
         }
     }
+    let level = s.expect.qido_level.unwrap_or(QidoLevel::Study);
     for (n, item) in items.iter().enumerate() {
         for (tag, want) in &keys {
             let Some(attr) = dicom_json::attr(item, *tag) else {
+                // A matching attribute is returned when the origin server supports it (PS3.18
+                // §10.6.3.3.1 to §10.6.3.3.3); one that every result of the level must carry
+                // (the unique key, a required attribute) cannot be missing.
+                let required = *tag == unique_key(level)
+                    || required_attributes(level).iter().any(|(t, _)| t == tag);
+                if !required {
+                    continue;
+                }
                 return Verdict::fail(
                     format!("matching key {} returned", dicom_json::tag_key(*tag)),
                     format!("result {} lacks it", n + 1),

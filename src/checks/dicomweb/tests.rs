@@ -362,12 +362,26 @@ fn dw07_required_attributes() {
         run("DW-07", &qido(&[study_result(Some("00100030"))]), &e),
         Outcome::Fail
     );
+    // An optional attribute asked with includefield (Study Description) is returned only if the
+    // origin server supports it (§10.6.3.3.1): its absence passes; a required one's still fails.
     let inc = Expect {
         includefield: vec![0x0008_1030],
         ..study_level()
     };
     assert_eq!(
         run("DW-07", &qido(&[study_result(None)]), &inc),
+        Outcome::Pass
+    );
+    let inc_required = Expect {
+        includefield: vec![0x0010_0030],
+        ..study_level()
+    };
+    assert_eq!(
+        run(
+            "DW-07",
+            &qido(&[study_result(Some("00100030"))]),
+            &inc_required
+        ),
         Outcome::Fail
     );
 }
@@ -716,6 +730,18 @@ fn dw19_matching() {
         run("DW-19", &qido(&[with_uid("7.7")]), &uid_list),
         Outcome::Fail
     );
+    // A matching key the origin server does not support (Study Description is optional) may be
+    // missing from a result; a required one (Patient's Name) may not.
+    let optional_key = Expect {
+        query: vec![("StudyDescription".into(), "Chest*".into())],
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-19", &qido(&[study_result(None)]), &optional_key),
+        Outcome::Pass
+    );
+    let no_name = study_result(Some("00100010"));
+    assert_eq!(run("DW-19", &qido(&[no_name]), &e), Outcome::Fail);
 }
 
 #[test]
