@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Level, QidoLevel, Subject, Verdict};
+use super::{Check, Expect, Level, QidoLevel, Subject, Verdict};
 use crate::evidence::{Exchange, MultipartSummary};
 use crate::model::dicom_json;
 use crate::transport::media_type::MediaType;
@@ -146,10 +146,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-18",
-        requirement: "DICOM PS3.18 §10.4.1 (Study, Series, Instance resources), §10.4.3",
+        requirement: "DICOM PS3.18 §10.4.1 (Study, Series, Instance resources), §10.4.3, §10.5.3 (a coerced attribute is recorded in the Original Attributes Sequence); PS3.4 §B.4.1.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "A retrieve returns only instances of the target study, series or instance, each once, with their identifiers (Study, Series, SOP Instance UID, Patient ID) unchanged",
+        title: "A retrieve returns only instances of the target study, series or instance, each once, with their Study, Series and SOP Instance UIDs, and their Patient ID unchanged unless a coercion is recorded",
         eval: dw18_target_membership,
     },
     Check {
@@ -178,10 +178,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-22",
-        requirement: "DICOM PS3.18 §10.4.1 (Study, Series and Instance Metadata resources), §10.4.3",
+        requirement: "DICOM PS3.18 §10.4.1 (Study, Series and Instance Metadata resources), §10.4.3, §10.5.3 (a coerced attribute is recorded in the Original Attributes Sequence); PS3.4 §B.4.1.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Retrieve Metadata answers one data set for each instance of the target study, series or instance and nothing else, each with the target's Study, Series and SOP Instance UIDs and Patient ID",
+        title: "Retrieve Metadata answers one data set for each instance of the target study, series or instance and nothing else, each with the target's Study, Series and SOP Instance UIDs, and its Patient ID unless a coercion is recorded",
         eval: dw22_metadata_target,
     },
     Check {
@@ -1243,6 +1243,71 @@ fn dw17_parts_are_dicom(s: &Subject<'_>) -> Verdict {
     Verdict::Pass
 }
 
+/// Original Attributes Sequence (0400,0561) and its Modified Attributes Sequence (0400,0550).
+const ORIGINAL_ATTRIBUTES_SEQUENCE: u32 = 0x0400_0561;
+const MODIFIED_ATTRIBUTES_SEQUENCE: u32 = 0x0400_0550;
+const PATIENT_ID: u32 = 0x0010_0020;
+
+/// Does a DICOM JSON data set record a change of its Patient ID: an item of its Original
+/// Attributes Sequence (0400,0561) whose Modified Attributes Sequence (0400,0550) holds the prior
+/// Patient ID (PS3.3 §C.12.1.1.9: "Attributes that were modified or removed shall be placed in
+/// the Modified Attributes Sequence (0400,0550) with their prior values")?
+pub fn records_patient_id_change(ds: &serde_json::Value) -> bool {
+    seq_items(ds, ORIGINAL_ATTRIBUTES_SEQUENCE)
+        .iter()
+        .any(|item| {
+            seq_items(item, MODIFIED_ATTRIBUTES_SEQUENCE)
+                .iter()
+                .any(|m| dicom_json::attr(m, PATIENT_ID).is_some())
+        })
+}
+
+/// The Patient ID of an answer against the one the harness knows for the target.
+///
+/// A Storage SCP may coerce attributes, the Patient ID among them (PS3.4 §B.4.1.3; PS3.3
+/// §C.12.1.1.9 names IHE Patient Information Reconciliation), so another Patient ID is not by
+/// itself an answer about another patient: the Study, Series and SOP Instance UIDs say which
+/// objects they are. What the standard binds:
+/// - the record: "If any element is coerced or corrected, the Original Attribute Sequence
+///   (0400,0561) shall be included in the DICOM Object that is stored" (PS3.18 §10.5.3). When
+///   the harness stored the objects itself with STOW-RS, another Patient ID that no Original
+///   Attributes Sequence records is a Fail. When the SUT got them by other means (a preloaded
+///   profile), a change made outside the transfer "may" be recorded (PS3.3 §C.12.1.1.9) and is
+///   not judged on its own;
+/// - one instance, one Patient ID: a retrieved instance whose Patient ID is not the one the SUT's
+///   own metadata of that instance gives (`in_metadata`) contradicts it, whatever the mode (the
+///   metadata resource holds the instance's attributes, PS3.18 §10.4.1, §10.4.3.3.2).
+///
+/// An empty value is not judged.
+fn patient_breach(
+    e: &Expect,
+    got: &str,
+    recorded: bool,
+    in_metadata: Option<&str>,
+) -> Option<(String, String)> {
+    let want = e.patient_id.as_deref()?;
+    if got.is_empty() || got == want {
+        return None;
+    }
+    if let Some(meta) = in_metadata.filter(|m| *m != got) {
+        return Some((
+            format!(
+                "Patient ID {want}, as stored, or the one the origin server's metadata of the instance gives"
+            ),
+            format!("while its metadata gives Patient ID {meta}"),
+        ));
+    }
+    if recorded || !e.stored_by_harness {
+        return None;
+    }
+    Some((
+        format!(
+            "Patient ID {want}, as stored, or a coerced one recorded in an Original Attributes Sequence (0400,0561) (PS3.18 §10.5.3)"
+        ),
+        "and no Original Attributes Sequence records the change".to_string(),
+    ))
+}
+
 fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
     let (Some(target), Some(mp)) = (&s.expect.target, multipart_of(s)) else {
         return Verdict::na("no retrieve target or no multipart body");
@@ -1253,20 +1318,25 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for (i, part) in mp.parts.iter().enumerate() {
         let Some(h) = &part.dicom else { continue };
-        if let (Some(want), Some(got)) = (&s.expect.patient_id, &h.patient_id) {
+        // A data set the walker could not read (deflated) still names its instance in the
+        // File Meta Information.
+        let sop_uid = h
+            .sop_instance
+            .as_ref()
+            .or(h.media_storage_sop_instance.as_ref());
+        if let Some(got) = &h.patient_id {
             let got = got.trim_end_matches(['\0', ' ']);
-            if want != got {
+            let sop = sop_uid.map(String::as_str).unwrap_or("?");
+            let recorded = s.expect.patient_coercion_recorded.contains(sop);
+            let in_metadata = s.expect.metadata_patient_ids.get(sop).map(String::as_str);
+            if let Some((expected, why)) = patient_breach(s.expect, got, recorded, in_metadata) {
                 return Verdict::fail(
-                    format!("instances of patient {want}"),
-                    format!(
-                        "part {} (SOP {}) has Patient ID {got}",
-                        i + 1,
-                        h.sop_instance.as_deref().unwrap_or("?")
-                    ),
+                    expected,
+                    format!("part {} (SOP {sop}) has Patient ID {got}, {why}", i + 1),
                 );
             }
         }
-        if let Some(sop) = h.sop_instance.as_deref() {
+        if let Some(sop) = sop_uid.map(String::as_str) {
             if !seen.insert(sop) {
                 return Verdict::fail(
                     "each instance of the target once",
@@ -1285,11 +1355,7 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
                 target.series.as_ref(),
                 h.series_instance_uid.as_ref(),
             ),
-            (
-                "SOP Instance UID",
-                target.instance.as_ref(),
-                h.sop_instance.as_ref(),
-            ),
+            ("SOP Instance UID", target.instance.as_ref(), sop_uid),
         ];
         for (name, want, got) in checks {
             if let (Some(want), Some(got)) = (want, got) {
@@ -1302,7 +1368,7 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
             }
         }
         if let Some(expected) = &s.expect.instances {
-            if let Some(sop) = &h.sop_instance {
+            if let Some(sop) = sop_uid {
                 if !expected.contains(sop) {
                     return Verdict::fail(
                         "only instances of the target".to_string(),
@@ -1853,11 +1919,13 @@ fn dw22_metadata_target(s: &Subject<'_>) -> Verdict {
                 }
             }
         }
-        if let (Some(want), Some(got)) = (&s.expect.patient_id, id(0x0010_0020)) {
-            if !got.is_empty() && &got != want {
+        if let Some(got) = id(0x0010_0020) {
+            let recorded =
+                records_patient_id_change(ds) || s.expect.patient_coercion_recorded.contains(&sop);
+            if let Some((expected, why)) = patient_breach(s.expect, &got, recorded, None) {
                 return Verdict::fail(
-                    format!("metadata of patient {want}"),
-                    format!("data set {} (SOP {sop}) has Patient ID {got}", n + 1),
+                    expected,
+                    format!("data set {} (SOP {sop}) has Patient ID {got}, {why}", n + 1),
                 );
             }
         }

@@ -207,6 +207,15 @@ pub struct Expect {
     /// QIDO-RS paging: the unpaged result UIDs asked again after the paged query; when they
     /// differ from `unpaged` the SUT's contents changed in between and the page cannot be judged.
     pub unpaged_after: Option<Vec<String>>,
+    /// WADO-RS: SOP Instance UIDs whose Patient ID the SUT coerced and recorded in an Original
+    /// Attributes Sequence (0400,0561), as its metadata of the instance says.
+    pub patient_coercion_recorded: BTreeSet<String>,
+    /// WADO-RS: the Patient ID the SUT's own metadata gives for an instance (by SOP Instance
+    /// UID), looked up when a retrieved instance carries another Patient ID than expected.
+    pub metadata_patient_ids: std::collections::BTreeMap<String, String>,
+    /// WADO-RS: the harness stored the target's objects itself with STOW-RS (load mode, or a copy
+    /// stored by the scenario), so a coerced attribute must be recorded (PS3.18 §10.5.3).
+    pub stored_by_harness: bool,
 }
 
 /// What a check looks at.

@@ -93,14 +93,111 @@ async fn do_retrieve(
                 .find(|c| c.study_uid == target.study)
                 .map(|c| c.patient_id.clone())
         });
+    let stored_by_harness = stored_by_harness(world, &target.study);
     world.dicomweb.expect = Expect {
         requested_ts: requested_ts(accept.as_deref()),
         target: Some(target),
         instances,
         patient_id,
+        stored_by_harness,
         ..Expect::default()
     };
     Ok(())
+}
+
+/// Did the harness store the objects of this study itself with STOW-RS: the test data in load
+/// mode, or a copy the scenario stored? Then a coercion must be recorded (PS3.18 §10.5.3).
+fn stored_by_harness(world: &HarnessWorld, study: &str) -> bool {
+    world.ctx.config.test_data == TestDataMode::Load
+        || world.dicomweb.copies.values().any(|c| c.study_uid == study)
+}
+
+/// The instances of a retrieve answer whose Patient ID differs from the one the harness knows
+/// are looked up in the SUT's own metadata: the Patient ID it gives there, and an Original
+/// Attributes Sequence that records the change (a coercion the SUT recorded, PS3.4 §B.4.1.3,
+/// PS3.18 §10.5.3), are what DW-18 judges the change by. At most 8 instances are looked up; the
+/// lookups are in the evidence.
+async fn learn_patient_coercions(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &mut Expect,
+) -> Result<(), StepError> {
+    let Some(want) = expect.patient_id.clone() else {
+        return Ok(());
+    };
+    let differing: Vec<Target> = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.multipart.as_ref())
+        .map(|mp| {
+            mp.parts
+                .iter()
+                .filter_map(|p| p.dicom.as_ref())
+                .filter(|h| {
+                    h.patient_id
+                        .as_deref()
+                        .map(|p| p.trim_end_matches(['\0', ' ']))
+                        .is_some_and(|p| !p.is_empty() && p != want)
+                })
+                .filter_map(|h| {
+                    Some(Target {
+                        study: h.study_instance_uid.clone()?,
+                        series: Some(h.series_instance_uid.clone()?),
+                        instance: Some(h.sop_instance.clone()?),
+                    })
+                })
+                .take(8)
+                .collect()
+        })
+        .unwrap_or_default();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    let c = client(world)?;
+    for target in differing {
+        let ex = wado_rs::retrieve(
+            &c,
+            &target,
+            &wado_rs::Resource::Metadata,
+            Some("application/dicom+json"),
+        )
+        .await;
+        let i = record(world, ex)?;
+        let Some(sop) = target.instance else { continue };
+        let data_sets = world
+            .evidence
+            .get(i)
+            .filter(|e| e.status() == Some(200))
+            .and_then(|e| e.response.as_ref())
+            .and_then(|r| r.json())
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        let Some(ds) = data_sets
+            .iter()
+            .find(|d| dicom_json::first_string(d, 0x0008_0018).as_deref() == Some(sop.as_str()))
+        else {
+            continue;
+        };
+        if crate::checks::dicomweb::records_patient_id_change(ds) {
+            expect.patient_coercion_recorded.insert(sop.clone());
+        }
+        if let Some(pid) = dicom_json::first_string(ds, 0x0010_0020) {
+            expect.metadata_patient_ids.insert(sop, pid);
+        }
+    }
+    Ok(())
+}
+
+/// Judge target membership (DW-18, with DW-04 before it when given) of exchange `idx`, after
+/// learning which Patient ID changes the SUT recorded.
+async fn judge_membership(
+    world: &mut HarnessWorld,
+    idx: usize,
+    mut expect: Expect,
+    ids: &[&str],
+) -> StepResult {
+    learn_patient_coercions(world, idx, &mut expect).await?;
+    judge(world, idx, &expect, &[], ids)
 }
 
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
@@ -781,11 +878,19 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
         let accept = wado_rs::accept_dicom(Some("*"));
         let ex = wado_rs::retrieve(&c, &target, &wado_rs::Resource::Instances, Some(&accept)).await;
         let idx = record(world, ex)?;
+        let patient_id = world
+            .ctx
+            .fixtures
+            .study(&target.study)
+            .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()));
+        let stored_by_harness = stored_by_harness(world, &target.study);
         let expect = Expect {
             status: vec![200],
             requested_ts: Some("*".into()),
             target: Some(target),
             instances: Some(instances),
+            patient_id,
+            stored_by_harness,
             ..Expect::default()
         };
         world.dicomweb.crosswalk.push((idx, expect));
@@ -806,8 +911,8 @@ async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
             "the manifest references no series",
         ));
     }
-    for (idx, expect) in &crosswalk {
-        judge(world, *idx, expect, &[], &["DW-04", "DW-18"])?;
+    for (idx, expect) in crosswalk {
+        judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await?;
     }
     Ok(())
 }
@@ -982,7 +1087,9 @@ async fn acceptable_ts(world: &mut HarnessWorld) -> StepResult {
 #[then("the response holds every instance of the target and nothing else")]
 async fn every_instance(world: &mut HarnessWorld) -> StepResult {
     world.dicomweb.expect.status = vec![200];
-    judge_last(world, &["DW-04", "DW-18"])
+    let idx = last_index(world)?;
+    let expect = world.dicomweb.expect.clone();
+    judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await
 }
 
 #[then(expr = "the response holds {int} part(s)")]
@@ -1521,7 +1628,9 @@ async fn retrievable_unchanged(
 ) -> StepResult {
     retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
     world.dicomweb.expect.status = vec![200];
-    judge_last(world, &["DW-04", "DW-18"])
+    let idx = last_index(world)?;
+    let expect = world.dicomweb.expect.clone();
+    judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await
 }
 
 #[cfg(test)]

@@ -874,6 +874,7 @@ fn dicom_of_patient(sop: &str, patient: &str) -> Vec<u8> {
 fn dw18_patient_and_duplicates() {
     let e = Expect {
         patient_id: Some("P1".into()),
+        stored_by_harness: true,
         ..target_study()
     };
     assert_eq!(
@@ -882,6 +883,34 @@ fn dw18_patient_and_duplicates() {
     );
     let other_patient = multipart(MP, &[("application/dicom", dicom_of_patient("1.1", "P2"))]);
     assert_eq!(run("DW-18", &other_patient, &e), Outcome::Fail);
+    // A coercion the SUT recorded (its metadata of the instance has an Original Attributes
+    // Sequence with the prior Patient ID) is allowed: PS3.4 §B.4.1.3, PS3.18 §10.5.3.
+    let recorded = Expect {
+        patient_coercion_recorded: BTreeSet::from(["1.1".to_string()]),
+        ..e.clone()
+    };
+    assert_eq!(run("DW-18", &other_patient, &recorded), Outcome::Pass);
+    // Objects the harness did not store (preloaded): a change made outside the transfer may go
+    // unrecorded (PS3.3 §C.12.1.1.9), so it is not judged.
+    let preloaded = Expect {
+        stored_by_harness: false,
+        ..e.clone()
+    };
+    assert_eq!(run("DW-18", &other_patient, &preloaded), Outcome::Pass);
+    // ...unless the SUT contradicts itself: its metadata of the instance gives another Patient
+    // ID than the instance it sends (in either mode); agreeing metadata passes in preloaded mode.
+    let metadata_says = |pid: &str| Expect {
+        metadata_patient_ids: [("1.1".to_string(), pid.to_string())].into(),
+        ..preloaded.clone()
+    };
+    assert_eq!(
+        run("DW-18", &other_patient, &metadata_says("P1")),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-18", &other_patient, &metadata_says("P2")),
+        Outcome::Pass
+    );
     let twice = multipart(
         MP,
         &[
@@ -920,6 +949,7 @@ fn metadata(items: &[(&str, &str, &str)]) -> Exchange {
 fn dw22_metadata_target() {
     let e = Expect {
         patient_id: Some("P1".into()),
+        stored_by_harness: true,
         ..target_study()
     };
     let ok = metadata(&[("1.1", STUDY, "P1"), ("1.2", STUDY, "P1")]);
@@ -945,6 +975,45 @@ fn dw22_metadata_target() {
     assert_eq!(run("DW-22", &twice, &e), Outcome::Fail);
     let not_found = Exchange::synthetic("http://sut/m", &[], 404, &[], b"");
     assert_eq!(run("DW-22", &not_found, &e), Outcome::NotApplicable);
+}
+
+#[test]
+fn dw22_a_recorded_patient_id_coercion_is_allowed() {
+    let e = Expect {
+        patient_id: Some("P1".into()),
+        stored_by_harness: true,
+        ..target_study()
+    };
+    // P2 in place of P1 with the prior value in Original Attributes Sequence > Modified
+    // Attributes Sequence (PS3.3 §C.12.1.1.9): a coercion the SUT recorded.
+    let coerced = |original: &str| {
+        format!(
+            r#"{{"00080018":{{"vr":"UI","Value":["1.2"]}},"00100020":{{"vr":"LO","Value":["P2"]}},"0020000D":{{"vr":"UI","Value":["{STUDY}"]}},"04000561":{{"vr":"SQ","Value":[{{"04000550":{{"vr":"SQ","Value":[{original}]}},"04000563":{{"vr":"LO","Value":["PACS"]}}}}]}}}}"#
+        )
+    };
+    let body = |second: String| {
+        let first = r#"{"00080018":{"vr":"UI","Value":["1.1"]},"00100020":{"vr":"LO","Value":["P1"]},"0020000D":{"vr":"UI","Value":["1.2.3"]}}"#;
+        Exchange::synthetic(
+            "http://sut/studies/1.2.3/metadata",
+            &[],
+            200,
+            &[("Content-Type", "application/dicom+json")],
+            format!("[{first},{second}]").as_bytes(),
+        )
+    };
+    let recorded = body(coerced(r#"{"00100020":{"vr":"LO","Value":["P1"]}}"#));
+    assert_eq!(run("DW-22", &recorded, &e), Outcome::Pass);
+    // An Original Attributes Sequence that records another attribute, not the Patient ID.
+    let unrelated = body(coerced(
+        r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"X"}]}}"#,
+    ));
+    assert_eq!(run("DW-22", &unrelated, &e), Outcome::Fail);
+    // Without the record, in preloaded mode: not judged.
+    let preloaded = Expect {
+        stored_by_harness: false,
+        ..e.clone()
+    };
+    assert_eq!(run("DW-22", &unrelated, &preloaded), Outcome::Pass);
 }
 
 fn frames(parts: &[&[u8]]) -> Exchange {
