@@ -41,6 +41,15 @@ Feature: WADO-RS retrieval of studies, series and instances (RAD-107)
     And the instances are in an acceptable transfer syntax
     And the response holds every instance of the target and nothing else
 
+  # PS3.18 §8.7.3: the default applies "unless the origin server has only access to the pixel
+  # data in lossy compressed form": the stored JPEG Baseline form, or decoded pixels, both pass.
+  @uc:UC1 @req:DW-03 @req:DW-04 @req:DW-18
+  Scenario: A JPEG Baseline series comes back as stored or in Explicit VR Little Endian when no transfer syntax is asked for
+    When the consumer retrieves series 1 of study "DX-CHEST"
+    Then the response status is 200
+    And the instances are in an acceptable transfer syntax
+    And the response holds every instance of the target and nothing else
+
   @uc:UC3 @req:DW-03 @req:DW-04
   Scenario: An Implicit VR series is never sent in Implicit VR over the web
     When the consumer retrieves series 2 of study "MR-BRAIN" in transfer syntax "*"

@@ -20,6 +20,29 @@ pub const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 /// Explicit VR Big Endian (retired): not to be used by web services.
 pub const EXPLICIT_VR_BE: &str = "1.2.840.10008.1.2.2";
 
+/// Transfer syntaxes whose pixel data is uncompressed, deflated or losslessly compressed:
+/// decoded, they are the same bytes whatever decoder an origin server uses (PS3.5 §8 and
+/// Annex A; JPEG Lossless, JPEG-LS Lossless, JPEG 2000 and HTJ2K Lossless Only, RLE).
+pub const LOSSLESS_TRANSFER_SYNTAXES: &[&str] = &[
+    IMPLICIT_VR_LE,
+    EXPLICIT_VR_LE,
+    "1.2.840.10008.1.2.1.99",
+    EXPLICIT_VR_BE,
+    "1.2.840.10008.1.2.5",
+    "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70",
+    "1.2.840.10008.1.2.4.80",
+    "1.2.840.10008.1.2.4.90",
+    "1.2.840.10008.1.2.4.201",
+    "1.2.840.10008.1.2.4.202",
+];
+
+/// Is pixel data in this transfer syntax possibly lossy compressed (JPEG Baseline and Extended,
+/// JPEG-LS Near-Lossless, JPEG 2000 and HTJ2K that may be lossy, MPEG, ...)?
+pub fn possibly_lossy(ts: &str) -> bool {
+    !LOSSLESS_TRANSFER_SYNTAXES.contains(&ts)
+}
+
 const ORIGIN: &str = "DICOMweb origin server (RAD-107/129 Responder, RAD-108 Receiver)";
 
 /// The DICOMweb checks.
@@ -42,10 +65,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-03",
-        requirement: "DICOM PS3.18 §8.7.3.5.2, §8.7.9",
+        requirement: "DICOM PS3.18 §8.7.3 (the default, and its exception for lossy compressed pixel data), §8.7.3.5.2, §8.7.9",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Returned instances use an acceptable transfer syntax: the one asked for, Explicit VR Little Endian when none was asked for, never Implicit VR LE or Explicit VR BE",
+        title: "Returned instances use an acceptable transfer syntax: the one asked for, Explicit VR Little Endian when none was asked for (unless the server holds only lossy compressed pixel data), never Implicit VR LE or Explicit VR BE",
         eval: dw03_transfer_syntax,
     },
     Check {
@@ -349,8 +372,11 @@ fn dw03_transfer_syntax(s: &Subject<'_>) -> Verdict {
                 format!("part {} (SOP {sop}) in {ts}", i + 1),
             );
         }
+        // §8.7.3: without a Transfer Syntax parameter the default applies "unless the origin
+        // server has only access to the pixel data in lossy compressed form".
+        let lossy_only = s.expect.lossy_instances.contains(sop);
         match s.expect.requested_ts.as_deref() {
-            None if ts != EXPLICIT_VR_LE => {
+            None if ts != EXPLICIT_VR_LE && !lossy_only => {
                 return Verdict::fail(
                     format!("the default {EXPLICIT_VR_LE} (no transfer-syntax was asked for)"),
                     format!("part {} (SOP {sop}) in {ts}", i + 1),
@@ -1995,7 +2021,12 @@ fn dw23_frames(s: &Subject<'_>) -> Verdict {
     if !mp.parts.iter().all(is_uncompressed_octets) {
         return Verdict::Pass;
     }
-    if let Some(size) = mp.parts.first().map(|p| p.size) {
+    // Frames of one instance are of one size uncompressed. A lossy fixture is not held to it:
+    // without a Transfer Syntax parameter the default (uncompressed) applies "unless the origin
+    // server has only access to the pixel data in lossy compressed form" (§8.7.3), and such
+    // frames need not be labelled apart from uncompressed ones.
+    let exact = frames.iter().all(|f| f.exact);
+    if let Some(size) = mp.parts.first().map(|p| p.size).filter(|_| exact) {
         if let Some((i, p)) = mp.parts.iter().enumerate().find(|(_, p)| p.size != size) {
             return Verdict::fail(
                 "frames of one instance, all of one size uncompressed",
@@ -2004,7 +2035,7 @@ fn dw23_frames(s: &Subject<'_>) -> Verdict {
         }
     }
     let mut got: Vec<&str> = mp.parts.iter().map(|p| p.sha256.as_str()).collect();
-    if frames.iter().all(|f| f.exact) {
+    if exact {
         let mut want: Vec<&str> = frames.iter().map(|f| f.sha256.as_str()).collect();
         for (i, (p, f)) in mp.parts.iter().zip(frames).enumerate() {
             if p.size != f.size {

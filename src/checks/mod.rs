@@ -216,6 +216,9 @@ pub struct Expect {
     /// WADO-RS: the harness stored the target's objects itself with STOW-RS (load mode, or a copy
     /// stored by the scenario), so a coerced attribute must be recorded (PS3.18 §10.5.3).
     pub stored_by_harness: bool,
+    /// WADO-RS: SOP Instance UIDs of the target whose pixel data the SUT holds only in a lossy
+    /// compressed form, as far as the harness knows (it stored them so).
+    pub lossy_instances: BTreeSet<String>,
 }
 
 /// What a check looks at.

@@ -94,12 +94,17 @@ async fn do_retrieve(
                 .map(|c| c.patient_id.clone())
         });
     let stored_by_harness = stored_by_harness(world, &target.study);
+    let lossy_instances = instances
+        .as_ref()
+        .map(|sops| lossy_instances(world, sops))
+        .unwrap_or_default();
     world.dicomweb.expect = Expect {
         requested_ts: requested_ts(accept.as_deref()),
         target: Some(target),
         instances,
         patient_id,
         stored_by_harness,
+        lossy_instances,
         ..Expect::default()
     };
     Ok(())
@@ -203,18 +208,21 @@ async fn judge_membership(
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
 /// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
 fn lossless(ts: &str) -> bool {
-    matches!(
-        ts,
-        "1.2.840.10008.1.2"
-            | "1.2.840.10008.1.2.1"
-            | "1.2.840.10008.1.2.1.99"
-            | "1.2.840.10008.1.2.2"
-            | "1.2.840.10008.1.2.5"
-            | "1.2.840.10008.1.2.4.57"
-            | "1.2.840.10008.1.2.4.70"
-            | "1.2.840.10008.1.2.4.80"
-            | "1.2.840.10008.1.2.4.90"
-    )
+    !crate::checks::dicomweb::possibly_lossy(ts)
+}
+
+/// The instances of `sops` the harness stored (or the SUT was loaded with) in a lossy compressed
+/// form: fixture instances, or the scenario's copies of them, by their transfer syntax.
+fn lossy_instances(world: &HarnessWorld, sops: &BTreeSet<String>) -> BTreeSet<String> {
+    let studies = world.ctx.fixtures.studies();
+    let fixtures = studies
+        .iter()
+        .flat_map(|s| s.instances.iter().map(|i| &**i))
+        .chain(world.dicomweb.copies.values());
+    fixtures
+        .filter(|i| sops.contains(&i.sop_uid) && !lossless(&i.transfer_syntax))
+        .map(|i| i.sop_uid.clone())
+        .collect()
 }
 
 /// What the harness knows of one fixture image: Columns, Rows, and the uncompressed frames.
