@@ -209,10 +209,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DW-23",
-        requirement: "DICOM PS3.18 §10.4.1 (Frames resource), §8.7.3.3 (uncompressed Bulkdata by default), §10.4.3",
+        requirement: "DICOM PS3.18 §10.4.1 (Frames resource), §8.7.3 and §8.7.3.3 (uncompressed Bulkdata by default, unless held only in lossy form), §10.4.3",
         level: Level::Shall,
         actor: ORIGIN,
-        title: "Retrieve Frames answers one part for each frame asked, each that frame of the instance (its bytes, when the instance is stored losslessly; distinct frames differ)",
+        title: "Retrieve Frames answers one part for each frame asked, each that frame of the instance (uncompressed, its very bytes, when the instance is stored losslessly and no transfer syntax was asked; distinct frames differ)",
         eval: dw23_frames,
     },
     Check {
@@ -2016,16 +2016,36 @@ fn dw23_frames(s: &Subject<'_>) -> Verdict {
             format!("{} part(s)", mp.parts.len()),
         );
     }
+    let exact = frames.iter().all(|f| f.exact);
     // Only uncompressed parts are compared byte for byte: another transfer syntax, where the
-    // request allowed one, has other bytes for the same frame.
-    if !mp.parts.iter().all(is_uncompressed_octets) {
+    // request allowed one, has other bytes for the same frame. Where it did not (no Transfer
+    // Syntax asked: application/octet-stream is uncompressed by default, §8.7.3.3), an instance
+    // held losslessly has no reason to come compressed (§8.7.3 makes an exception only for
+    // pixel data held in lossy form).
+    if let Some((i, part)) = mp
+        .parts
+        .iter()
+        .enumerate()
+        .find(|(_, p)| !is_uncompressed_octets(p))
+    {
+        if exact && s.expect.requested_ts.is_none() {
+            return Verdict::fail(
+                format!(
+                    "frame(s) {list} uncompressed, the default of application/octet-stream (no transfer syntax was asked; PS3.18 §8.7.3.3)"
+                ),
+                format!(
+                    "part {} labelled {}",
+                    i + 1,
+                    part.content_type().unwrap_or("with no Content-Type")
+                ),
+            );
+        }
         return Verdict::Pass;
     }
     // Frames of one instance are of one size uncompressed. A lossy fixture is not held to it:
     // without a Transfer Syntax parameter the default (uncompressed) applies "unless the origin
     // server has only access to the pixel data in lossy compressed form" (§8.7.3), and such
     // frames need not be labelled apart from uncompressed ones.
-    let exact = frames.iter().all(|f| f.exact);
     if let Some(size) = mp.parts.first().map(|p| p.size).filter(|_| exact) {
         if let Some((i, p)) = mp.parts.iter().enumerate().find(|(_, p)| p.size != size) {
             return Verdict::fail(

@@ -272,6 +272,8 @@ pub enum Fault {
     RenderedNoGif,
     /// Rendered image/jpeg answers are 12-bit extended sequential JPEG (SOF1, precision 12), which no reading of PS3.18 §8.7.4 allows.
     RenderedTwelveBitJpeg,
+    /// Retrieve Frames answers the frame of a single-frame instance stored losslessly compressed in its stored transfer syntax though none was asked (PS3.18 §8.7.3.3: uncompressed by default).
+    FramesCompressedByDefault,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -410,6 +412,7 @@ impl Fault {
         Fault::QidoNoPagingWarning,
         Fault::RenderedNoGif,
         Fault::RenderedTwelveBitJpeg,
+        Fault::FramesCompressedByDefault,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -538,6 +541,7 @@ impl Fault {
             Fault::QidoNoPagingWarning => "qido-no-paging-warning",
             Fault::RenderedNoGif => "rendered-no-gif",
             Fault::RenderedTwelveBitJpeg => "rendered-12-bit-jpeg",
+            Fault::FramesCompressedByDefault => "frames-compressed-by-default",
         }
     }
 
@@ -705,6 +709,7 @@ impl Fault {
             Fault::QidoNoPagingWarning => "a QIDO-RS page cut by limit says nothing of the matches that remain: no Warning: 299 header field",
             Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
             Fault::RenderedTwelveBitJpeg => "rendered image/jpeg answers have a 12-bit extended sequential frame header (SOF1), not the lossy 8-bit Huffman process of PS3.18 §8.7.4",
+            Fault::FramesCompressedByDefault => "a frame of a single-frame instance stored in a lossless compressed transfer syntax is answered compressed, as stored, when no transfer syntax was asked (PS3.18 §8.7.3.3: uncompressed by default)",
         }
     }
 }

@@ -377,6 +377,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("rendered-no-gif", "@req:DW-21", "DW-04", false),
     // Rendered: a 12-bit JPEG is of no process PS3.18 §8.7.4 allows, strict or not.
     ("rendered-12-bit-jpeg", "@req:DW-21", "DW-21", false),
+    // Frames: uncompressed by default when the instance is held losslessly.
+    ("frames-compressed-by-default", "@req:DW-23", "DW-23", false),
 ];
 
 #[test]

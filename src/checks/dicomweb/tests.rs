@@ -1040,6 +1040,23 @@ fn dw22_a_recorded_patient_id_coercion_is_allowed() {
     assert_eq!(run("DW-22", &unrelated, &preloaded), Outcome::Pass);
 }
 
+fn frames_labelled(content_type: &str, parts: &[&[u8]]) -> Exchange {
+    let header = [("Content-Type", content_type)];
+    let specs: Vec<crate::transport::multipart::PartSpec<'_>> =
+        parts.iter().map(|b| (&header[..], *b)).collect();
+    let body = build_body(B, &specs);
+    Exchange::synthetic(
+        "http://sut/studies/1.2.3/series/1.2.3.4/instances/1.1/frames/1,3",
+        &[],
+        200,
+        &[(
+            "Content-Type",
+            "multipart/related; type=\"application/octet-stream\"; boundary=b0undary",
+        )],
+        &body,
+    )
+}
+
 fn frames(parts: &[&[u8]]) -> Exchange {
     let specs: Vec<crate::transport::multipart::PartSpec<'_>> = parts
         .iter()
@@ -1107,6 +1124,20 @@ fn dw23_frames() {
         run("DW-23", &frames(&[f1, b"short"]), &exact),
         Outcome::Fail
     );
+    // A frame of an instance held losslessly, sent compressed where no transfer syntax was asked
+    // (the default is uncompressed, §8.7.3.3), fails; where the request allowed any, it passes
+    // (its bytes cannot be compared); a lossy fixture may come compressed (§8.7.3).
+    let compressed = frames_labelled(
+        "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.70",
+        &[b"jpeg-ll1", b"jpeg-ll3"],
+    );
+    assert_eq!(run("DW-23", &compressed, &exact), Outcome::Fail);
+    let any = Expect {
+        requested_ts: Some("*".into()),
+        ..exact.clone()
+    };
+    assert_eq!(run("DW-23", &compressed, &any), Outcome::Pass);
+    assert_eq!(run("DW-23", &compressed, &lossy), Outcome::Pass);
     assert_eq!(
         run("DW-23", &frames(&[f1]), &Expect::default()),
         Outcome::NotApplicable
