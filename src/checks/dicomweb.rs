@@ -156,7 +156,7 @@ pub static CHECKS: &[Check] = &[
         requirement: "IHE RAD TF-2 §4.107.4.0 (Responder supports all four message pairs; XDS-I.b clarification §4.107.4.0.1 proposed by MADO Rev 1.1)",
         level: Level::Shall,
         actor: "Imaging Document Source (RAD-107 Responder)",
-        title: "The RAD-107 Responder answers Get Instances, Get Metadata, Get Bulkdata and Get Rendered Instances for an instance it holds",
+        title: "The RAD-107 Responder answers Get Instances, Get Metadata, Get Bulkdata (when its metadata gives a BulkDataURI) and Get Rendered Instances for an instance it holds",
         eval: dw14_four_message_pairs,
     },
     Check {
@@ -1601,11 +1601,23 @@ fn dw14_four_message_pairs(s: &Subject<'_>) -> Verdict {
     let all: Vec<&Exchange> = std::iter::once(s.exchange)
         .chain(s.followups.iter())
         .collect();
+    // Get Bulkdata dereferences a BulkDataURI of the metadata; the origin server "is permitted"
+    // to replace a value with one (PS3.18 §10.4.3.3.2), not bound to, so metadata of the
+    // instance without any (every value inline) leaves no bulk data to get.
+    let nothing_to_get = all.iter().any(|e| {
+        e.operation == "Retrieve Instance Metadata"
+            && e.status() == Some(200)
+            && json_body(e).is_ok_and(|v| dicom_json::bulk_data_uris(&v).is_empty())
+    });
     let mut missing = Vec::new();
     for (operation, pair) in FOUR_PAIRS {
         let answered = all
             .iter()
             .any(|e| e.operation == operation && e.status() == Some(200));
+        let asked = all.iter().any(|e| e.operation == operation);
+        if !answered && !asked && operation == "Retrieve Bulkdata" && nothing_to_get {
+            continue;
+        }
         if !answered {
             let got = all
                 .iter()

@@ -948,19 +948,20 @@ async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String
     )
     .await;
     let meta_idx = record(world, meta)?;
-    // Get Bulkdata through the BulkDataURI of the pixel data, as a consumer would find it.
-    let uri = world
-        .evidence
-        .get(meta_idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
-        .and_then(|d| {
-            dicom_json::bulk_data_uris(&d)
-                .into_iter()
-                .find(|(path, _)| path.contains("7FE00010"))
-                .map(|(_, u)| u)
-        });
+    // Get Bulkdata through a BulkDataURI of the metadata, as a consumer would find it: the
+    // Pixel Data's, else the first one (a server may give the pixel data inline, §10.4.3.3.2).
+    let uri = world.evidence.get(meta_idx).and_then(|e| {
+        let uris = e
+            .response
+            .as_ref()
+            .and_then(|r| r.json())
+            .map(|v| dicom_json::bulk_data_uris(&v))
+            .unwrap_or_default();
+        let pixel = uris.iter().find(|(path, _)| is_pixel_data_path(path));
+        pixel
+            .or(uris.first())
+            .map(|(_, u)| resolve_uri(&e.request.url, u))
+    });
     let mut followup_idx = vec![meta_idx];
     if let Some(uri) = uri {
         let bulk = wado_rs::bulkdata(
@@ -971,8 +972,14 @@ async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String
         .await;
         followup_idx.push(record(world, bulk)?);
     }
-    let rendered =
-        wado_rs::retrieve(&c, &target, &wado_rs::Resource::Rendered, Some("image/png")).await;
+    // image/jpeg: the rendered type every origin server supports (Table 8.7.4-1: Default).
+    let rendered = wado_rs::retrieve(
+        &c,
+        &target,
+        &wado_rs::Resource::Rendered,
+        Some("image/jpeg"),
+    )
+    .await;
     followup_idx.push(record(world, rendered)?);
     world.dicomweb.followups = followup_idx
         .iter()
@@ -1013,29 +1020,32 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
             "no metadata was retrieved before this step",
         ));
     };
-    let uris: Vec<String> = world
+    // BulkDataURIs may be relative references: resolved against the metadata's URL (RFC 3986
+    // §5; PS3.18 §F.2.6 names a URI, not an absolute one).
+    let (metadata_url, all_uris) = world
         .evidence
         .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
+        .map(|e| {
+            let uris = e
+                .response
+                .as_ref()
+                .and_then(|r| r.json())
+                .map(|v| dicom_json::bulk_data_uris(&v))
+                .unwrap_or_default();
+            (e.request.url.clone(), uris)
+        })
+        .unwrap_or_default();
+    let uris: Vec<String> = all_uris
         .iter()
-        .flat_map(dicom_json::bulk_data_uris)
-        .map(|(_, uri)| uri)
+        .map(|(_, uri)| resolve_uri(&metadata_url, uri))
         .take(8)
         .collect();
-    // The Pixel Data URI of an instance the harness holds losslessly: its value is known.
-    let pixel_uri = world
-        .evidence
-        .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .map(|v| dicom_json::bulk_data_uris(&v))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(path, _)| path.contains("7FE00010"))
-        .map(|(_, u)| u);
+    // The Pixel Data URI of an instance the harness holds losslessly: its value is known. Only
+    // the top-level Pixel Data: one in a sequence (an icon image) is another image.
+    let pixel_uri = all_uris
+        .iter()
+        .find(|(path, _)| is_pixel_data_path(path))
+        .map(|(_, u)| resolve_uri(&metadata_url, u));
     let fixture = world
         .dicomweb
         .expect
@@ -1075,6 +1085,29 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
     }
     world.dicomweb.followups = followups;
     Ok(())
+}
+
+/// The path `dicom_json::bulk_data_uris` gives the top-level Pixel Data (7FE0,0010) of a data
+/// set, alone or in a top-level array.
+fn is_pixel_data_path(path: &str) -> bool {
+    let last = path.rsplit_once("].").map_or(path, |(head, tail)| {
+        // `[i].7FE00010`: the element of a top-level array, not of a sequence item.
+        if head.starts_with('[') && !head.contains('.') {
+            tail
+        } else {
+            ""
+        }
+    });
+    last == "7FE00010"
+}
+
+/// A BulkDataURI as an absolute URL: relative references resolve against the URL of the
+/// metadata that gave them (RFC 3986 §5.1.3); one that does not parse is used as given.
+fn resolve_uri(base: &str, uri: &str) -> String {
+    url::Url::parse(base)
+        .and_then(|b| b.join(uri))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| uri.to_string())
 }
 
 #[then("the response is a well-formed multipart/related message of DICOM instances")]
@@ -1644,6 +1677,28 @@ async fn retrievable_unchanged(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_data_uris_resolve_and_the_pixel_data_is_the_top_level_one() {
+        let base = "http://sut:8042/dicom-web/studies/1/series/2/instances/3/metadata";
+        assert_eq!(
+            resolve_uri(base, "bulk/7FE00010"),
+            "http://sut:8042/dicom-web/studies/1/series/2/instances/3/bulk/7FE00010"
+        );
+        assert_eq!(
+            resolve_uri(base, "/dicom-web/bulk/abc"),
+            "http://sut:8042/dicom-web/bulk/abc"
+        );
+        assert_eq!(
+            resolve_uri(base, "https://cdn.example/b?x=1"),
+            "https://cdn.example/b?x=1"
+        );
+        assert!(is_pixel_data_path("7FE00010"));
+        assert!(is_pixel_data_path("[0].7FE00010"));
+        assert!(!is_pixel_data_path("[0].00880200[0].7FE00010"));
+        assert!(!is_pixel_data_path("00880200[0].7FE00010"));
+        assert!(!is_pixel_data_path("[0].7FE00008"));
+    }
 
     #[test]
     fn every_store_request_gets_uids_of_its_own() {

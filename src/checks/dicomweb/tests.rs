@@ -809,6 +809,30 @@ fn dw14_four_message_pairs() {
     ];
     assert_eq!(run_with("DW-14", &first, &e, &no_rendered), Outcome::Fail);
     assert_eq!(run_with("DW-14", &first, &e, &rest[..2]), Outcome::Fail);
+    // Metadata with every value inline (PS3.18 §10.4.3.3.2: a BulkDataURI is permitted, not
+    // required) leaves no bulk data to get; metadata that gives one does not.
+    let metadata = |body: &str| {
+        let mut ex = Exchange::synthetic(
+            "http://sut/x/metadata",
+            &[],
+            200,
+            &[("Content-Type", "application/dicom+json")],
+            body.as_bytes(),
+        );
+        ex.operation = "Retrieve Instance Metadata".into();
+        ex
+    };
+    let rendered = op("Retrieve Rendered Instance", 200);
+    let inline = metadata(r#"[{"7FE00010":{"vr":"OW","InlineBinary":"AAA="}}]"#);
+    assert_eq!(
+        run_with("DW-14", &first, &e, &[inline, rendered.clone()]),
+        Outcome::Pass
+    );
+    let with_uri = metadata(r#"[{"7FE00010":{"vr":"OW","BulkDataURI":"http://sut/b/1"}}]"#);
+    assert_eq!(
+        run_with("DW-14", &first, &e, &[with_uri, rendered]),
+        Outcome::Fail
+    );
 }
 
 #[test]
