@@ -2103,6 +2103,12 @@ fn dw23_frames(s: &Subject<'_>) -> Verdict {
     Verdict::Pass
 }
 
+/// A URL without its query and fragment: a Retrieve URL may carry parameters of the server's
+/// own (a token, a gateway route) after the resource path that names the study and instance.
+fn url_path(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
 fn dw24_stow_identity(s: &Subject<'_>) -> Verdict {
     if s.expect.stow_sent.is_empty() {
         return Verdict::na("not a STOW-RS request");
@@ -2152,8 +2158,9 @@ fn dw24_stow_identity(s: &Subject<'_>) -> Verdict {
             if tag == REFERENCED_SOP_SEQUENCE {
                 if let Some(url) = dicom_json::first_string(item, RETRIEVE_URL) {
                     let study = format!("studies/{}/", inst.study);
+                    let path = url_path(&url);
                     let names_it =
-                        url.contains(&study) && url.trim_end_matches('/').ends_with(uid.as_str());
+                        path.contains(&study) && path.trim_end_matches('/').ends_with(uid.as_str());
                     if !url.is_empty() && !names_it {
                         return Verdict::fail(
                             format!(
@@ -2178,7 +2185,8 @@ fn dw24_stow_identity(s: &Subject<'_>) -> Verdict {
                 .collect(),
         };
         let names_one = studies.iter().any(|st| {
-            url.trim_end_matches('/')
+            url_path(&url)
+                .trim_end_matches('/')
                 .ends_with(&format!("studies/{st}"))
         });
         if !studies.is_empty() && !names_one {

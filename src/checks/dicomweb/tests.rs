@@ -1570,6 +1570,26 @@ fn dw24_stow_identity() {
         run("DW-24", &stow_with(200, &good), &Expect::default()),
         Outcome::NotApplicable
     );
+    // Retrieve URLs with a query of the server's own still name the study and the instance.
+    let with_query = body(
+        &[
+            item("1.1", ct, &format!("{}?route=b", url("1.1"))),
+            item("1.2", ct, &format!("{}#x", url("1.2"))),
+        ],
+        &format!("http://sut/studies/{STUDY}?token=abc"),
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &with_query), &e),
+        Outcome::Pass
+    );
+    let other_with_query = body(
+        &[item("1.1", ct, &url("1.1"))],
+        &format!("http://sut/studies/9.9?study={STUDY}"),
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &other_with_query), &e),
+        Outcome::Fail
+    );
 }
 
 #[test]
