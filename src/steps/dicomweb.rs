@@ -202,7 +202,42 @@ async fn judge_membership(
     ids: &[&str],
 ) -> StepResult {
     learn_patient_coercions(world, idx, &mut expect).await?;
-    judge(world, idx, &expect, &[], ids)
+    judge_once(world, idx, &expect, &[], ids)
+}
+
+/// [`judge`], without recording again a verdict the scenario already holds: two steps that
+/// judge one check of one exchange the same way (the status step and the completeness step
+/// both judge DW-04 on a 500) report it once.
+pub(crate) fn judge_once(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &Expect,
+    followups: &[crate::evidence::Exchange],
+    ids: &[&str],
+) -> StepResult {
+    let before = world.findings.len();
+    let result = judge(world, idx, expect, followups, ids);
+    drop_repeated(&mut world.findings, before);
+    result
+}
+
+/// Drop the findings from `before` on that repeat one the list already holds (same check,
+/// exchange and verdict).
+fn drop_repeated(findings: &mut Vec<crate::checks::Finding>, before: usize) {
+    let new = findings.split_off(before.min(findings.len()));
+    for f in new {
+        let repeated = findings.iter().any(|g| {
+            g.check == f.check
+                && g.exchange == f.exchange
+                && g.outcome == f.outcome
+                && g.advisory == f.advisory
+                && g.expected == f.expected
+                && g.actual == f.actual
+        });
+        if !repeated {
+            findings.push(f);
+        }
+    }
 }
 
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
@@ -780,7 +815,7 @@ async fn retrieve_rendered(
 async fn rendered_or_406(world: &mut HarnessWorld) -> StepResult {
     world.dicomweb.expect.status = vec![406, 200];
     world.dicomweb.expect.status_reason =
-        "a rendered type the server may not offer: 406, or 200 with that type".into();
+        "a rendered type the server may not offer (200 only with an image of that type)".into();
     judge_last(world, &["DW-04", "DW-21"])
 }
 
@@ -1199,7 +1234,7 @@ fn last_index(world: &mut HarnessWorld) -> Result<usize, StepError> {
 fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let idx = last_index(world)?;
     let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &[], ids)
+    judge_once(world, idx, &expect, &[], ids)
 }
 
 /// Judge the last exchange together with the follow-up exchanges made after it.
@@ -1207,7 +1242,7 @@ fn judge_last_with_followups(world: &mut HarnessWorld, ids: &[&str]) -> StepResu
     let idx = last_index(world)?;
     let followups = world.dicomweb.followups.clone();
     let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &followups, ids)
+    judge_once(world, idx, &expect, &followups, ids)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1698,6 +1733,40 @@ mod tests {
         assert!(!is_pixel_data_path("[0].00880200[0].7FE00010"));
         assert!(!is_pixel_data_path("00880200[0].7FE00010"));
         assert!(!is_pixel_data_path("[0].7FE00008"));
+    }
+
+    #[test]
+    fn a_verdict_already_recorded_is_not_recorded_again() {
+        use crate::checks::{Finding, Outcome};
+        let fail = |check: &str, exchange: u32, actual: &str| Finding {
+            check: check.into(),
+            outcome: Outcome::Fail,
+            exchange: Some(exchange),
+            expected: "200".into(),
+            actual: actual.into(),
+            ..Finding::harness_error("t", "")
+        };
+        let mut findings = vec![fail("DW-04", 1, "500")];
+        findings.extend([
+            fail("DW-04", 1, "500"),
+            fail("DW-18", 1, "500"),
+            fail("DW-04", 2, "500"),
+            fail("DW-04", 1, "404"),
+        ]);
+        drop_repeated(&mut findings, 1);
+        let kept: Vec<(String, Option<u32>, String)> = findings
+            .iter()
+            .map(|f| (f.check.clone(), f.exchange, f.actual.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("DW-04".into(), Some(1), "500".into()),
+                ("DW-18".into(), Some(1), "500".into()),
+                ("DW-04".into(), Some(2), "500".into()),
+                ("DW-04".into(), Some(1), "404".into()),
+            ]
+        );
     }
 
     #[test]
