@@ -224,6 +224,14 @@ pub static CHECKS: &[Check] = &[
         eval: dw24_stow_identity,
     },
     Check {
+        id: "DW-26",
+        requirement: "DICOM PS3.18 §10.6.3.3 (the attributes of each matching Study, Series or Instance); PS3.4 §C.3.4 (Number of Study/Series Related Series/Instances, Modalities in Study)",
+        level: Level::Shall,
+        actor: ORIGIN,
+        title: "A QIDO-RS result that names a test-data study, series or instance describes it: its modalities, Series and Instance Number, SOP Class, and at least the related series and instances it holds",
+        eval: dw26_qido_identity,
+    },
+    Check {
         id: "DW-25",
         requirement: "DICOM PS3.18 §8.3.4.4.1 (Paging Behavior: if remaining > 0 the response shall include a Warning header field); RFC 7234 §5.5",
         level: Level::Shall,
@@ -757,6 +765,171 @@ fn dw08_paging(s: &Subject<'_>) -> Verdict {
             ),
             abbreviate(&got).join(", "),
         );
+    }
+    Verdict::Pass
+}
+
+/// What the harness knows of an entity it stored, for the QIDO-RS results that name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownEntity {
+    /// Study: the Modalities in Study include these; series: its Modality (one).
+    pub modalities: BTreeSet<String>,
+    /// Series Number (series level).
+    pub series_number: Option<i64>,
+    /// Instance Number (instance level).
+    pub instance_number: Option<i64>,
+    /// SOP Class UID (instance level).
+    pub sop_class: Option<String>,
+    /// Study level: at least this many related series.
+    pub related_series: Option<usize>,
+    /// Study and series level: at least this many related instances.
+    pub related_instances: Option<usize>,
+}
+
+/// An IS or US value of a DICOM JSON attribute, as a Number or a String (PS3.18 §F.2.3).
+fn int_value(item: &serde_json::Value, tag: u32) -> Option<i64> {
+    match dicom_json::values(item, tag)?.first()? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// DW-26. A result is about the entity its unique key names (PS3.18 §10.6.3.3: the attributes
+/// "for each matching" Study, Series or Instance): for one of the test data, the values no
+/// Storage SCP coerces (Modality, Series and Instance Number, SOP Class UID) are the stored ones,
+/// Modalities in Study holds every Modality of its series (PS3.4 §C.3.4), and the Number of
+/// Study or Series Related Series or Instances counts at least the fixture's (more when the SUT
+/// holds more of that study: a PACS may add objects of its own).
+/// An attribute a result lacks is DW-07's to judge.
+fn dw26_qido_identity(s: &Subject<'_>) -> Verdict {
+    let Some(level) = s.expect.qido_level else {
+        return Verdict::na("not a QIDO-RS query");
+    };
+    let items = match qido_results(s) {
+        Ok(i) => i,
+        Err(v) => return v,
+    };
+    let mut judged = 0;
+    for (n, item) in items.iter().enumerate() {
+        let Some(uid) = dicom_json::first_string(item, unique_key(level)) else {
+            continue;
+        };
+        let Some(known) = s.expect.qido_known.get(&uid) else {
+            continue;
+        };
+        judged += 1;
+        let strings = |tag: u32| -> Option<Vec<String>> {
+            dicom_json::values(item, tag).map(|v| {
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+        };
+        let what = match level {
+            QidoLevel::Study => "Study",
+            QidoLevel::Series => "Series",
+            QidoLevel::Instance => "SOP Instance",
+        };
+        let fail = |expected: String, actual: String| {
+            Verdict::fail(
+                expected,
+                format!("result {} ({what} {uid}) has {actual}", n + 1),
+            )
+        };
+        match level {
+            QidoLevel::Study => {
+                if let Some(got) = strings(0x0008_0061) {
+                    let missing: Vec<&String> = known
+                        .modalities
+                        .iter()
+                        .filter(|m| !got.contains(m))
+                        .collect();
+                    if !missing.is_empty() {
+                        return fail(
+                            format!(
+                                "Modalities in Study (0008,0061) with every modality of the study: {}",
+                                known.modalities.iter().cloned().collect::<Vec<_>>().join(", ")
+                            ),
+                            format!("{} (no {})", got.join(", "), missing.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")),
+                        );
+                    }
+                }
+            }
+            QidoLevel::Series => {
+                if let (Some(want), Some(got)) = (known.modalities.first(), strings(0x0008_0060)) {
+                    if got.first() != Some(want) {
+                        return fail(
+                            format!("Modality (0008,0060) {want}"),
+                            format!("Modality {}", got.join(", ")),
+                        );
+                    }
+                }
+                if let (Some(want), Some(got)) = (known.series_number, int_value(item, 0x0020_0011))
+                {
+                    if got != want {
+                        return fail(
+                            format!("Series Number (0020,0011) {want}"),
+                            format!("Series Number {got}"),
+                        );
+                    }
+                }
+            }
+            QidoLevel::Instance => {
+                if let (Some(want), Some(got)) = (&known.sop_class, strings(0x0008_0016)) {
+                    if got.first() != Some(want) {
+                        return fail(
+                            format!("SOP Class UID (0008,0016) {want}"),
+                            format!("SOP Class UID {}", got.join(", ")),
+                        );
+                    }
+                }
+                if let (Some(want), Some(got)) =
+                    (known.instance_number, int_value(item, 0x0020_0013))
+                {
+                    if got != want {
+                        return fail(
+                            format!("Instance Number (0020,0013) {want}"),
+                            format!("Instance Number {got}"),
+                        );
+                    }
+                }
+            }
+        }
+        let counts = [
+            (
+                "Number of Study Related Series (0020,1206)",
+                0x0020_1206_u32,
+                known.related_series,
+            ),
+            (
+                if level == QidoLevel::Study {
+                    "Number of Study Related Instances (0020,1208)"
+                } else {
+                    "Number of Series Related Instances (0020,1209)"
+                },
+                if level == QidoLevel::Study {
+                    0x0020_1208
+                } else {
+                    0x0020_1209
+                },
+                known.related_instances,
+            ),
+        ];
+        for (name, tag, at_least) in counts {
+            let (Some(at_least), Some(got)) = (at_least, int_value(item, tag)) else {
+                continue;
+            };
+            if got < at_least as i64 {
+                return fail(
+                    format!("{name} of at least {at_least}, the test data's count"),
+                    format!("{got}"),
+                );
+            }
+        }
+    }
+    if judged == 0 {
+        return Verdict::na("no result names a test-data entity");
     }
     Verdict::Pass
 }

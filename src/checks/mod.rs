@@ -219,6 +219,9 @@ pub struct Expect {
     /// WADO-RS: SOP Instance UIDs of the target whose pixel data the SUT holds only in a lossy
     /// compressed form, as far as the harness knows (it stored them so).
     pub lossy_instances: BTreeSet<String>,
+    /// QIDO-RS: what the harness knows of the entities of the query level it stored (by unique
+    /// key), for results that name them.
+    pub qido_known: std::collections::BTreeMap<String, dicomweb::KnownEntity>,
 }
 
 /// What a check looks at.

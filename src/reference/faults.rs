@@ -274,6 +274,8 @@ pub enum Fault {
     RenderedTwelveBitJpeg,
     /// Retrieve Frames answers the frame of a single-frame instance stored losslessly compressed in its stored transfer syntax though none was asked (PS3.18 §8.7.3.3: uncompressed by default).
     FramesCompressedByDefault,
+    /// QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4).
+    QidoWrongCounts,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -413,6 +415,7 @@ impl Fault {
         Fault::RenderedNoGif,
         Fault::RenderedTwelveBitJpeg,
         Fault::FramesCompressedByDefault,
+        Fault::QidoWrongCounts,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -542,6 +545,7 @@ impl Fault {
             Fault::RenderedNoGif => "rendered-no-gif",
             Fault::RenderedTwelveBitJpeg => "rendered-12-bit-jpeg",
             Fault::FramesCompressedByDefault => "frames-compressed-by-default",
+            Fault::QidoWrongCounts => "qido-wrong-counts",
         }
     }
 
@@ -710,6 +714,7 @@ impl Fault {
             Fault::RenderedNoGif => "single-frame images are not rendered as image/gif, which Table 8.7.4-1 requires of a RESTful origin server: 406",
             Fault::RenderedTwelveBitJpeg => "rendered image/jpeg answers have a 12-bit extended sequential frame header (SOF1), not the lossy 8-bit Huffman process of PS3.18 §8.7.4",
             Fault::FramesCompressedByDefault => "a frame of a single-frame instance stored in a lossless compressed transfer syntax is answered compressed, as stored, when no transfer syntax was asked (PS3.18 §8.7.3.3: uncompressed by default)",
+            Fault::QidoWrongCounts => "QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4)",
         }
     }
 }

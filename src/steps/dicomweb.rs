@@ -1306,10 +1306,59 @@ async fn do_search(
     } else {
         expect.unpaged = world.dicomweb.unpaged.clone();
     }
+    expect.qido_known = known_entities(world, level);
     world.dicomweb.last = Some(idx);
     world.dicomweb.level = Some(level);
     world.dicomweb.expect = expect;
     Ok(())
+}
+
+/// What the harness knows of every fixture entity of `level`, by unique key (DW-26). A SUT
+/// holds the whole of every fixture study it holds (loaded by the harness, or preloaded), so
+/// the related series and instances it counts are at least the fixture's.
+fn known_entities(
+    world: &HarnessWorld,
+    level: QidoLevel,
+) -> std::collections::BTreeMap<String, crate::checks::dicomweb::KnownEntity> {
+    use crate::checks::dicomweb::KnownEntity;
+    let mut out: std::collections::BTreeMap<String, KnownEntity> = Default::default();
+    for study in world.ctx.fixtures.studies() {
+        for i in &study.instances {
+            let key = match level {
+                QidoLevel::Study => &i.study_uid,
+                QidoLevel::Series => &i.series_uid,
+                QidoLevel::Instance => &i.sop_uid,
+            };
+            let k = out.entry(key.clone()).or_default();
+            if !i.modality.is_empty() && level != QidoLevel::Instance {
+                k.modalities.insert(i.modality.clone());
+            }
+            match level {
+                QidoLevel::Study => {}
+                QidoLevel::Series => k.series_number = i.series_number,
+                QidoLevel::Instance => {
+                    k.instance_number = i.instance_number;
+                    k.sop_class = Some(i.sop_class.clone());
+                }
+            }
+            if level != QidoLevel::Instance {
+                *k.related_instances.get_or_insert(0) += 1;
+            }
+        }
+        if level == QidoLevel::Study {
+            let series: BTreeSet<&str> = study
+                .instances
+                .iter()
+                .map(|i| i.series_uid.as_str())
+                .collect();
+            if let Some(first) = study.instances.first() {
+                if let Some(k) = out.get_mut(&first.study_uid) {
+                    k.related_series = Some(series.len());
+                }
+            }
+        }
+    }
+    out
 }
 
 #[when("the consumer searches for all studies")]
@@ -1383,6 +1432,11 @@ async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) 
 #[then("every result has the required attributes")]
 async fn required_attrs(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-07"])
+}
+
+#[then("every result describes the test-data entity it names")]
+async fn results_describe_their_entity(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-26"])
 }
 
 #[then("every result matches the query")]

@@ -379,6 +379,8 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("rendered-12-bit-jpeg", "@req:DW-21", "DW-21", false),
     // Frames: uncompressed by default when the instance is held losslessly.
     ("frames-compressed-by-default", "@req:DW-23", "DW-23", false),
+    // QIDO-RS: a result describes the entity it names.
+    ("qido-wrong-counts", "@req:DW-26", "DW-26", false),
 ];
 
 #[test]

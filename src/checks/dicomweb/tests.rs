@@ -376,6 +376,121 @@ fn study_level() -> Expect {
 }
 
 #[test]
+fn dw26_results_describe_the_entity_they_name() {
+    use crate::checks::dicomweb::KnownEntity;
+    let known = |k: KnownEntity| -> std::collections::BTreeMap<String, KnownEntity> {
+        [("1.2.3".to_string(), k)].into()
+    };
+    // Study level: the study_result fixture has CT, 3 series, 42 instances.
+    let study = Expect {
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["CT".to_string()]),
+            related_series: Some(3),
+            related_instances: Some(42),
+            ..KnownEntity::default()
+        }),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[study_result(None)]), &study),
+        Outcome::Pass
+    );
+    // More instances than stored (the SUT holds more of the study), counts as strings: pass.
+    let more = study_result(None).replace(r#"[42]"#, r#"["43"]"#);
+    assert_eq!(run("DW-26", &qido(&[more]), &study), Outcome::Pass);
+    // Fewer instances, a missing modality: fail.
+    let fewer = study_result(None).replace(r#"[42]"#, r#"[41]"#);
+    assert_eq!(run("DW-26", &qido(&[fewer]), &study), Outcome::Fail);
+    let no_ko = Expect {
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["CT".to_string(), "KO".to_string()]),
+            ..KnownEntity::default()
+        }),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[study_result(None)]), &no_ko),
+        Outcome::Fail
+    );
+    // A result the harness does not know is not judged.
+    assert_eq!(
+        run("DW-26", &qido(&[with_uid("7.7")]), &study),
+        Outcome::NotApplicable
+    );
+    // Series level: Modality and Series Number.
+    let series_result = |modality: &str, number: &str| {
+        format!(
+            r#"{{"00080060":{{"vr":"CS","Value":["{modality}"]}},"0020000E":{{"vr":"UI","Value":["1.2.3"]}},"00200011":{{"vr":"IS","Value":[{number}]}},"00201209":{{"vr":"IS","Value":[5]}}}}"#
+        )
+    };
+    let series = Expect {
+        qido_level: Some(QidoLevel::Series),
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["MR".to_string()]),
+            series_number: Some(2),
+            related_instances: Some(5),
+            ..KnownEntity::default()
+        }),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "2")]), &series),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "\"2\"")]), &series),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("CT", "2")]), &series),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "3")]), &series),
+        Outcome::Fail
+    );
+    // Instance level: SOP Class UID and Instance Number.
+    let instance_result = |class: &str, number: u32| {
+        format!(
+            r#"{{"00080016":{{"vr":"UI","Value":["{class}"]}},"00080018":{{"vr":"UI","Value":["1.2.3"]}},"00200013":{{"vr":"IS","Value":[{number}]}}}}"#
+        )
+    };
+    let instance = Expect {
+        qido_level: Some(QidoLevel::Instance),
+        qido_known: known(KnownEntity {
+            sop_class: Some("1.2.840.10008.5.1.4.1.1.2".into()),
+            instance_number: Some(7),
+            ..KnownEntity::default()
+        }),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.2", 7)]),
+            &instance
+        ),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.4", 7)]),
+            &instance
+        ),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.2", 8)]),
+            &instance
+        ),
+        Outcome::Fail
+    );
+}
+
+#[test]
 fn dw07_required_attributes() {
     let e = study_level();
     assert_eq!(
