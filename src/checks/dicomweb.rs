@@ -1491,7 +1491,7 @@ fn patient_breach(
     if let Some(meta) = in_metadata.filter(|m| *m != got) {
         return Some((
             format!(
-                "Patient ID {want}, as stored, or the one the origin server's metadata of the instance gives"
+                "Patient ID {want} of the test data, or the one the origin server's metadata of the instance gives"
             ),
             format!("while its metadata gives Patient ID {meta}"),
         ));
@@ -1501,7 +1501,7 @@ fn patient_breach(
     }
     Some((
         format!(
-            "Patient ID {want}, as stored, or a coerced one recorded in an Original Attributes Sequence (0400,0561) (PS3.18 §10.5.3)"
+            "Patient ID {want} of the test data, or a coerced one recorded in an Original Attributes Sequence (0400,0561) (PS3.18 §10.5.3)"
         ),
         "and no Original Attributes Sequence records the change".to_string(),
     ))
