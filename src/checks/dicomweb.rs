@@ -1328,8 +1328,12 @@ fn dw11_stow_reasons(s: &Subject<'_>) -> Verdict {
         match reason_value(item, FAILURE_REASON) {
             None => {
                 return Verdict::fail(
-                    "a Failure Reason (0008,1197) in every Failed SOP Sequence item",
-                    format!("item {} has none", i + 1),
+                    "a Failure Reason (0008,1197) in every Failed SOP Sequence item, a US value written as a JSON Number (PS3.18 §F.2.3)",
+                    if dicom_json::attr(item, FAILURE_REASON).is_some() {
+                        format!("item {} has one without a numeric value", i + 1)
+                    } else {
+                        format!("item {} has none", i + 1)
+                    },
                 )
             }
             Some(code) => {
