@@ -1570,14 +1570,21 @@ fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
                 }
             }
         }
-        if let Some(expected) = &s.expect.instances {
-            if let Some(sop) = sop_uid {
-                if !expected.contains(sop) {
-                    return Verdict::fail(
-                        "only instances of the target".to_string(),
-                        format!("part {} is SOP {sop}, not in the target", i + 1),
-                    );
-                }
+        // An instance the harness did not store is still of the target when its UIDs place it
+        // there: the Study and Series resources are every instance the server holds of them
+        // (PS3.18 §10.4.1), its own objects included. One whose UIDs cannot be read is judged
+        // by the list of instances the harness knows.
+        let placed = h.study_instance_uid.is_some()
+            && (target.series.is_none() || h.series_instance_uid.is_some());
+        if let (Some(expected), Some(sop), false) = (&s.expect.instances, sop_uid, placed) {
+            if !expected.contains(sop) {
+                return Verdict::fail(
+                    "only instances of the target".to_string(),
+                    format!(
+                        "part {} is SOP {sop}, not an instance of the target, and names no Study and Series Instance UID",
+                        i + 1
+                    ),
+                );
             }
         }
     }
@@ -2144,14 +2151,8 @@ fn dw22_metadata_target(s: &Subject<'_>) -> Verdict {
                 );
             }
         }
-        if let Some(expected) = &s.expect.instances {
-            if !expected.contains(&sop) {
-                return Verdict::fail(
-                    "only instances of the target",
-                    format!("data set {} describes SOP {sop}, not in the target", n + 1),
-                );
-            }
-        }
+        // A data set whose UIDs (checked above) place it in the target is of the target, an
+        // object the server holds there of its own included (PS3.18 §10.4.1).
         if !seen.insert(sop.clone()) {
             return Verdict::fail(
                 "one data set per instance",
