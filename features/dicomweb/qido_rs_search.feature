@@ -7,11 +7,12 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
   Background:
     Given the DICOMweb origin server holds the test studies
 
-  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-20 @req:PEER-01 @req:BODY-01
+  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-20 @req:DW-26 @req:PEER-01 @req:BODY-01
   Scenario: Search all studies: every study-level required attribute is returned
     When the consumer searches for all studies
     Then the response status is 200
     And every result has the required attributes
+    And every result describes the test-data entity it names
     And the results include the studies "CT-CHEST, MR-BRAIN, DX-CHEST, US-ABDOMEN"
 
   @uc:UC3 @req:DW-19 @req:DW-09 @req:DW-07
@@ -60,8 +61,11 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 200
     And the results are the requested page of the unpaged results
 
-  @uc:UC3 @req:DW-07
-  Scenario: includefield adds the requested optional attribute
+  # Study Description is an optional attribute: an origin server returns it if it supports it
+  # (PS3.18 §10.6.3.3.1), but every origin server supports the includefield parameter itself
+  # (Table 8.3.4-1: M) and still returns the required attributes.
+  @uc:UC3 @req:DW-07 @req:DW-20
+  Scenario: A search with includefield of an optional attribute is answered with every required attribute
     When the consumer searches for studies with "PatientID=CTH-0002&includefield=00081030"
     Then the response status is 200
     And every result has the required attributes
@@ -72,12 +76,13 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 204 for "a search without matches", or 200 when lenient
     And the result list is empty
 
-  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-19
+  @uc:UC3 @req:DW-07 @req:DW-09 @req:DW-19 @req:DW-26
   Scenario: Search the series of a study
     When the consumer searches for series of study "CT-CHEST"
     Then the response status is 200
     And every result matches the query
     And every result has the required attributes
+    And every result describes the test-data entity it names
     And the results include every series of study "CT-CHEST"
 
   @uc:UC3 @req:DW-19
@@ -86,10 +91,11 @@ Feature: QIDO-RS search for studies, series and instances (RAD-129)
     Then the response status is 200
     And every result matches the query
 
-  @uc:MADO-UC2 @req:DW-07 @req:DW-09 @req:DW-19
+  @uc:MADO-UC2 @req:DW-07 @req:DW-09 @req:DW-19 @req:DW-26
   Scenario: Search the instances of a series
     When the consumer searches for instances of series 1 of study "DX-CHEST"
     Then the response status is 200
     And every result matches the query
     And every result has the required attributes
+    And every result describes the test-data entity it names
     And the results include every instance of series 1 of study "DX-CHEST"

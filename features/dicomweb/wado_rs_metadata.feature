@@ -49,6 +49,13 @@ Feature: WADO-RS metadata, bulk data and frames (RAD-107)
     And the response is a well-formed multipart/related message
     And the response holds the frames asked for
 
+  @uc:MADO-UC3 @req:DW-01 @req:DW-04 @req:DW-23
+  Scenario: The frame of a JPEG Lossless instance comes back uncompressed when no transfer syntax is asked for
+    When the consumer retrieves frames "1" of instance 1 of series 2 of study "CT-CHEST"
+    Then the response status is 200
+    And the response is a well-formed multipart/related message
+    And the response holds the frames asked for
+
   @uc:MADO-UC3 @req:DW-04 @req:DW-21
   Scenario: Retrieve a rendered image of an instance for a viewer without DICOM support
     When the consumer retrieves instance 1 of series 1 of study "CT-CHEST" rendered as "image/png"

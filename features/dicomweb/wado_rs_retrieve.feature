@@ -41,6 +41,15 @@ Feature: WADO-RS retrieval of studies, series and instances (RAD-107)
     And the instances are in an acceptable transfer syntax
     And the response holds every instance of the target and nothing else
 
+  # PS3.18 §8.7.3: the default applies "unless the origin server has only access to the pixel
+  # data in lossy compressed form": the stored JPEG Baseline form, or decoded pixels, both pass.
+  @uc:UC1 @req:DW-03 @req:DW-04 @req:DW-18
+  Scenario: A JPEG Baseline series comes back as stored or in Explicit VR Little Endian when no transfer syntax is asked for
+    When the consumer retrieves series 1 of study "DX-CHEST"
+    Then the response status is 200
+    And the instances are in an acceptable transfer syntax
+    And the response holds every instance of the target and nothing else
+
   @uc:UC3 @req:DW-03 @req:DW-04
   Scenario: An Implicit VR series is never sent in Implicit VR over the web
     When the consumer retrieves series 2 of study "MR-BRAIN" in transfer syntax "*"
@@ -61,14 +70,19 @@ Feature: WADO-RS retrieval of studies, series and instances (RAD-107)
     Then the response status is 200
     And the instances are in an acceptable transfer syntax
 
+  # JPEG Baseline holds 8-bit samples (PS3.5 §8.2.1), and a CT Image has Bits Allocated 16
+  # (PS3.3 §C.8.2.1.1.4, Enumerated Value): no valid CT instance exists in that syntax, so the
+  # Acceptable Media Type cannot be met (§8.7.8.1 Note 1: 406).
   @neg @uc:UC3 @req:DW-04
   Scenario: A transfer syntax the server cannot produce is refused with 406
     When the consumer retrieves series 1 of study "CT-CHEST" in transfer syntax "1.2.840.10008.1.2.4.50"
     Then the response status is 406 for "a 16-bit CT series asked for in JPEG Baseline (8-bit)"
 
+  # A media type of no table of PS3.18 (application/zip, used before, is a container some
+  # editions offer for Retrieve): no wildcard either, so 406 (§8.7.8.1, step 5).
   @neg @uc:UC3 @req:DW-04
   Scenario: An unsupported media type is refused with 406
-    When the consumer retrieves study "DX-CHEST" accepting "application/zip"
+    When the consumer retrieves study "DX-CHEST" accepting "application/vnd.ihe-harness.unsupported"
     Then the response status is 406 for "a media type the Retrieve Study resource does not offer"
 
   @neg @uc:UC3 @req:DW-04

@@ -207,6 +207,21 @@ pub struct Expect {
     /// QIDO-RS paging: the unpaged result UIDs asked again after the paged query; when they
     /// differ from `unpaged` the SUT's contents changed in between and the page cannot be judged.
     pub unpaged_after: Option<Vec<String>>,
+    /// WADO-RS: SOP Instance UIDs whose Patient ID the SUT coerced and recorded in an Original
+    /// Attributes Sequence (0400,0561), as its metadata of the instance says.
+    pub patient_coercion_recorded: BTreeSet<String>,
+    /// WADO-RS: the Patient ID the SUT's own metadata gives for an instance (by SOP Instance
+    /// UID), looked up when a retrieved instance carries another Patient ID than expected.
+    pub metadata_patient_ids: std::collections::BTreeMap<String, String>,
+    /// WADO-RS: the harness stored the target's objects itself with STOW-RS (load mode, or a copy
+    /// stored by the scenario), so a coerced attribute must be recorded (PS3.18 §10.5.3).
+    pub stored_by_harness: bool,
+    /// WADO-RS: SOP Instance UIDs of the target whose pixel data the SUT holds only in a lossy
+    /// compressed form, as far as the harness knows (it stored them so).
+    pub lossy_instances: BTreeSet<String>,
+    /// QIDO-RS: what the harness knows of the entities of the query level it stored (by unique
+    /// key), for results that name them.
+    pub qido_known: std::collections::BTreeMap<String, dicomweb::KnownEntity>,
 }
 
 /// What a check looks at.

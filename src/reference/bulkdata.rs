@@ -231,6 +231,23 @@ pub async fn frames(
             ),
         );
     }
+    if st.has(super::faults::Fault::FramesCompressedByDefault)
+        && pixel.frames == 1
+        && choices.contains(&TsRequest::Default)
+    {
+        if let Some(PixelLayout::Encapsulated(frags)) = &inst.stored.layout.pixel {
+            let part = || {
+                octet_part(
+                    Some(inst.stored.transfer_syntax()),
+                    PartSource::Ranges {
+                        path: inst.stored.path.clone(),
+                        ranges: frags.items.clone(),
+                    },
+                )
+            };
+            return multipart_response(&st, numbers.iter().map(|_| part()).collect());
+        }
+    }
     let uncompressed_ok = choices.iter().any(|c| match c {
         TsRequest::Default | TsRequest::Any => true,
         TsRequest::Uid(u) => u == EXPLICIT_VR_LE,

@@ -296,6 +296,12 @@ pub enum Fault {
     XdsRetrieveAddsHomeCommunity,
     /// A LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1).
     XdsGetDocumentsAsObjectRef,
+    /// Rendered image/jpeg answers are 12-bit extended sequential JPEG (SOF1, precision 12), which no reading of PS3.18 §8.7.4 allows.
+    RenderedTwelveBitJpeg,
+    /// Retrieve Frames answers the frame of a single-frame instance stored losslessly compressed in its stored transfer syntax though none was asked (PS3.18 §8.7.3.3: uncompressed by default).
+    FramesCompressedByDefault,
+    /// QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4).
+    QidoWrongCounts,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -446,6 +452,9 @@ impl Fault {
         Fault::DimseGetAbortMidway,
         Fault::XdsRetrieveAddsHomeCommunity,
         Fault::XdsGetDocumentsAsObjectRef,
+        Fault::RenderedTwelveBitJpeg,
+        Fault::FramesCompressedByDefault,
+        Fault::QidoWrongCounts,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -583,6 +592,9 @@ impl Fault {
             Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
             Fault::XdsRetrieveAddsHomeCommunity => "xds-retrieve-adds-home-community",
             Fault::XdsGetDocumentsAsObjectRef => "xds-getdocuments-as-objectref",
+            Fault::RenderedTwelveBitJpeg => "rendered-12-bit-jpeg",
+            Fault::FramesCompressedByDefault => "frames-compressed-by-default",
+            Fault::QidoWrongCounts => "qido-wrong-counts",
         }
     }
 
@@ -759,6 +771,9 @@ impl Fault {
             Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
             Fault::XdsRetrieveAddsHomeCommunity => "ITI-43 DocumentResponses carry a HomeCommunityId the request did not name (ITI TF-2 3.43.4.2.2)",
             Fault::XdsGetDocumentsAsObjectRef => "a LeafClass GetDocuments by entryUUID is answered with ObjectRefs (ITI TF-2 3.18.4.1.2.1)",
+            Fault::RenderedTwelveBitJpeg => "rendered image/jpeg answers have a 12-bit extended sequential frame header (SOF1), not the lossy 8-bit Huffman process of PS3.18 §8.7.4",
+            Fault::FramesCompressedByDefault => "a frame of a single-frame instance stored in a lossless compressed transfer syntax is answered compressed, as stored, when no transfer syntax was asked (PS3.18 §8.7.3.3: uncompressed by default)",
+            Fault::QidoWrongCounts => "QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4)",
         }
     }
 }

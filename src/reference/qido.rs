@@ -342,6 +342,18 @@ impl Candidate {
             out.remove_element(tags::PATIENT_BIRTH_DATE);
             out.remove_element(tags::NUMBER_OF_STUDY_RELATED_INSTANCES);
         }
+        if self.level == Level::Study && faults.contains(&Fault::QidoWrongCounts) {
+            let held = out
+                .get(tags::NUMBER_OF_STUDY_RELATED_INSTANCES)
+                .and_then(|e| e.to_int::<u32>().ok());
+            if let Some(n) = held.filter(|n| *n > 0) {
+                out.put(DataElement::new(
+                    tags::NUMBER_OF_STUDY_RELATED_INSTANCES,
+                    VR::IS,
+                    (n - 1).to_string(),
+                ));
+            }
+        }
         out
     }
 }

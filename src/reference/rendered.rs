@@ -277,6 +277,15 @@ async fn render(
     .await
     .ok()
     .flatten();
+    let image = match image {
+        Some(mut jpeg)
+            if st.has(Fault::RenderedTwelveBitJpeg) && kind == negotiate::Rendered::Jpeg =>
+        {
+            twelve_bit_frame_header(&mut jpeg);
+            Some(jpeg)
+        }
+        other => other,
+    };
     match image {
         Some(image) => (
             StatusCode::OK,
@@ -288,6 +297,17 @@ async fn render(
         )
             .into_response(),
         None => not_renderable(),
+    }
+}
+
+/// The rendered-12-bit-jpeg fault: the baseline frame header (SOF0, precision 8) becomes an
+/// extended sequential 12-bit one (SOF1, precision 12); the scan is left as it was.
+fn twelve_bit_frame_header(jpeg: &mut [u8]) {
+    if let Some(at) = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]) {
+        jpeg[at + 1] = 0xC1;
+        if let Some(p) = jpeg.get_mut(at + 4) {
+            *p = 12;
+        }
     }
 }
 

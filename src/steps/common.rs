@@ -2,7 +2,8 @@
 
 use cucumber::then;
 
-use super::{harness_error, judge, StepResult};
+use super::dicomweb::judge_once;
+use super::{harness_error, StepResult};
 use crate::world::HarnessWorld;
 
 /// The status check of a transaction.
@@ -35,7 +36,7 @@ fn expect_status(world: &mut HarnessWorld, codes: Vec<u16>, reason: String) -> S
         instances: None,
         ..world.dicomweb.expect.clone()
     };
-    judge(world, idx, &expect, &[], &[status_check(&transaction)])
+    judge_once(world, idx, &expect, &[], &[status_check(&transaction)])
 }
 
 #[then(expr = "the response status is {int}")]

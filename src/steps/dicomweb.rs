@@ -93,31 +93,171 @@ async fn do_retrieve(
                 .find(|c| c.study_uid == target.study)
                 .map(|c| c.patient_id.clone())
         });
+    let stored_by_harness = stored_by_harness(world, &target.study);
+    let lossy_instances = instances
+        .as_ref()
+        .map(|sops| lossy_instances(world, sops))
+        .unwrap_or_default();
     world.dicomweb.expect = Expect {
         requested_ts: requested_ts(accept.as_deref()),
         target: Some(target),
         instances,
         patient_id,
+        stored_by_harness,
+        lossy_instances,
         ..Expect::default()
     };
     Ok(())
 }
 
+/// Did the harness store the objects of this study itself with STOW-RS: the test data in load
+/// mode, or a copy the scenario stored? Then a coercion must be recorded (PS3.18 §10.5.3).
+fn stored_by_harness(world: &HarnessWorld, study: &str) -> bool {
+    world.ctx.config.test_data == TestDataMode::Load
+        || world.dicomweb.copies.values().any(|c| c.study_uid == study)
+}
+
+/// The instances of a retrieve answer whose Patient ID differs from the one the harness knows
+/// are looked up in the SUT's own metadata: the Patient ID it gives there, and an Original
+/// Attributes Sequence that records the change (a coercion the SUT recorded, PS3.4 §B.4.1.3,
+/// PS3.18 §10.5.3), are what DW-18 judges the change by. At most 8 instances are looked up; the
+/// lookups are in the evidence.
+async fn learn_patient_coercions(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &mut Expect,
+) -> Result<(), StepError> {
+    let Some(want) = expect.patient_id.clone() else {
+        return Ok(());
+    };
+    let differing: Vec<Target> = world
+        .evidence
+        .get(idx)
+        .and_then(|e| e.multipart.as_ref())
+        .map(|mp| {
+            mp.parts
+                .iter()
+                .filter_map(|p| p.dicom.as_ref())
+                .filter(|h| {
+                    h.patient_id
+                        .as_deref()
+                        .map(|p| p.trim_end_matches(['\0', ' ']))
+                        .is_some_and(|p| !p.is_empty() && p != want)
+                })
+                .filter_map(|h| {
+                    Some(Target {
+                        study: h.study_instance_uid.clone()?,
+                        series: Some(h.series_instance_uid.clone()?),
+                        instance: Some(h.sop_instance.clone()?),
+                    })
+                })
+                .take(8)
+                .collect()
+        })
+        .unwrap_or_default();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    let c = client(world)?;
+    for target in differing {
+        let ex = wado_rs::retrieve(
+            &c,
+            &target,
+            &wado_rs::Resource::Metadata,
+            Some("application/dicom+json"),
+        )
+        .await;
+        let i = record(world, ex)?;
+        let Some(sop) = target.instance else { continue };
+        let data_sets = world
+            .evidence
+            .get(i)
+            .filter(|e| e.status() == Some(200))
+            .and_then(|e| e.response.as_ref())
+            .and_then(|r| r.json())
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        let Some(ds) = data_sets
+            .iter()
+            .find(|d| dicom_json::first_string(d, 0x0008_0018).as_deref() == Some(sop.as_str()))
+        else {
+            continue;
+        };
+        if crate::checks::dicomweb::records_patient_id_change(ds) {
+            expect.patient_coercion_recorded.insert(sop.clone());
+        }
+        if let Some(pid) = dicom_json::first_string(ds, 0x0010_0020) {
+            expect.metadata_patient_ids.insert(sop, pid);
+        }
+    }
+    Ok(())
+}
+
+/// Judge target membership (DW-18, with DW-04 before it when given) of exchange `idx`, after
+/// learning which Patient ID changes the SUT recorded.
+async fn judge_membership(
+    world: &mut HarnessWorld,
+    idx: usize,
+    mut expect: Expect,
+    ids: &[&str],
+) -> StepResult {
+    learn_patient_coercions(world, idx, &mut expect).await?;
+    judge_once(world, idx, &expect, &[], ids)
+}
+
+/// [`judge`], without recording again a verdict the scenario already holds: two steps that
+/// judge one check of one exchange the same way (the status step and the completeness step
+/// both judge DW-04 on a 500) report it once.
+pub(crate) fn judge_once(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &Expect,
+    followups: &[crate::evidence::Exchange],
+    ids: &[&str],
+) -> StepResult {
+    let before = world.findings.len();
+    let result = judge(world, idx, expect, followups, ids);
+    drop_repeated(&mut world.findings, before);
+    result
+}
+
+/// Drop the findings from `before` on that repeat one the list already holds (same check,
+/// exchange and verdict).
+fn drop_repeated(findings: &mut Vec<crate::checks::Finding>, before: usize) {
+    let new = findings.split_off(before.min(findings.len()));
+    for f in new {
+        let repeated = findings.iter().any(|g| {
+            g.check == f.check
+                && g.exchange == f.exchange
+                && g.outcome == f.outcome
+                && g.advisory == f.advisory
+                && g.expected == f.expected
+                && g.actual == f.actual
+        });
+        if !repeated {
+            findings.push(f);
+        }
+    }
+}
+
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
 /// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
 fn lossless(ts: &str) -> bool {
-    matches!(
-        ts,
-        "1.2.840.10008.1.2"
-            | "1.2.840.10008.1.2.1"
-            | "1.2.840.10008.1.2.1.99"
-            | "1.2.840.10008.1.2.2"
-            | "1.2.840.10008.1.2.5"
-            | "1.2.840.10008.1.2.4.57"
-            | "1.2.840.10008.1.2.4.70"
-            | "1.2.840.10008.1.2.4.80"
-            | "1.2.840.10008.1.2.4.90"
-    )
+    !crate::checks::dicomweb::possibly_lossy(ts)
+}
+
+/// The instances of `sops` the harness stored (or the SUT was loaded with) in a lossy compressed
+/// form: fixture instances, or the scenario's copies of them, by their transfer syntax.
+fn lossy_instances(world: &HarnessWorld, sops: &BTreeSet<String>) -> BTreeSet<String> {
+    let studies = world.ctx.fixtures.studies();
+    let fixtures = studies
+        .iter()
+        .flat_map(|s| s.instances.iter().map(|i| &**i))
+        .chain(world.dicomweb.copies.values());
+    fixtures
+        .filter(|i| sops.contains(&i.sop_uid) && !lossless(&i.transfer_syntax))
+        .map(|i| i.sop_uid.clone())
+        .collect()
 }
 
 /// What the harness knows of one fixture image: Columns, Rows, and the uncompressed frames.
@@ -675,7 +815,7 @@ async fn retrieve_rendered(
 async fn rendered_or_406(world: &mut HarnessWorld) -> StepResult {
     world.dicomweb.expect.status = vec![406, 200];
     world.dicomweb.expect.status_reason =
-        "a rendered type the server may not offer: 406, or 200 with that type".into();
+        "a rendered type the server may not offer (200 only with an image of that type)".into();
     judge_last(world, &["DW-04", "DW-21"])
 }
 
@@ -781,11 +921,19 @@ async fn retrieve_manifest_series(world: &mut HarnessWorld) -> StepResult {
         let accept = wado_rs::accept_dicom(Some("*"));
         let ex = wado_rs::retrieve(&c, &target, &wado_rs::Resource::Instances, Some(&accept)).await;
         let idx = record(world, ex)?;
+        let patient_id = world
+            .ctx
+            .fixtures
+            .study(&target.study)
+            .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()));
+        let stored_by_harness = stored_by_harness(world, &target.study);
         let expect = Expect {
             status: vec![200],
             requested_ts: Some("*".into()),
             target: Some(target),
             instances: Some(instances),
+            patient_id,
+            stored_by_harness,
             ..Expect::default()
         };
         world.dicomweb.crosswalk.push((idx, expect));
@@ -806,8 +954,8 @@ async fn crosswalk_complete(world: &mut HarnessWorld) -> StepResult {
             "the manifest references no series",
         ));
     }
-    for (idx, expect) in &crosswalk {
-        judge(world, *idx, expect, &[], &["DW-04", "DW-18"])?;
+    for (idx, expect) in crosswalk {
+        judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await?;
     }
     Ok(())
 }
@@ -835,19 +983,20 @@ async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String
     )
     .await;
     let meta_idx = record(world, meta)?;
-    // Get Bulkdata through the BulkDataURI of the pixel data, as a consumer would find it.
-    let uri = world
-        .evidence
-        .get(meta_idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().and_then(|a| a.first().cloned()))
-        .and_then(|d| {
-            dicom_json::bulk_data_uris(&d)
-                .into_iter()
-                .find(|(path, _)| path.contains("7FE00010"))
-                .map(|(_, u)| u)
-        });
+    // Get Bulkdata through a BulkDataURI of the metadata, as a consumer would find it: the
+    // Pixel Data's, else the first one (a server may give the pixel data inline, §10.4.3.3.2).
+    let uri = world.evidence.get(meta_idx).and_then(|e| {
+        let uris = e
+            .response
+            .as_ref()
+            .and_then(|r| r.json())
+            .map(|v| dicom_json::bulk_data_uris(&v))
+            .unwrap_or_default();
+        let pixel = uris.iter().find(|(path, _)| is_pixel_data_path(path));
+        pixel
+            .or(uris.first())
+            .map(|(_, u)| resolve_uri(&e.request.url, u))
+    });
     let mut followup_idx = vec![meta_idx];
     if let Some(uri) = uri {
         let bulk = wado_rs::bulkdata(
@@ -858,8 +1007,14 @@ async fn four_pairs(world: &mut HarnessWorld, n: i64, series: i64, alias: String
         .await;
         followup_idx.push(record(world, bulk)?);
     }
-    let rendered =
-        wado_rs::retrieve(&c, &target, &wado_rs::Resource::Rendered, Some("image/png")).await;
+    // image/jpeg: the rendered type every origin server supports (Table 8.7.4-1: Default).
+    let rendered = wado_rs::retrieve(
+        &c,
+        &target,
+        &wado_rs::Resource::Rendered,
+        Some("image/jpeg"),
+    )
+    .await;
     followup_idx.push(record(world, rendered)?);
     world.dicomweb.followups = followup_idx
         .iter()
@@ -900,29 +1055,32 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
             "no metadata was retrieved before this step",
         ));
     };
-    let uris: Vec<String> = world
+    // BulkDataURIs may be relative references: resolved against the metadata's URL (RFC 3986
+    // §5; PS3.18 §F.2.6 names a URI, not an absolute one).
+    let (metadata_url, all_uris) = world
         .evidence
         .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
+        .map(|e| {
+            let uris = e
+                .response
+                .as_ref()
+                .and_then(|r| r.json())
+                .map(|v| dicom_json::bulk_data_uris(&v))
+                .unwrap_or_default();
+            (e.request.url.clone(), uris)
+        })
+        .unwrap_or_default();
+    let uris: Vec<String> = all_uris
         .iter()
-        .flat_map(dicom_json::bulk_data_uris)
-        .map(|(_, uri)| uri)
+        .map(|(_, uri)| resolve_uri(&metadata_url, uri))
         .take(8)
         .collect();
-    // The Pixel Data URI of an instance the harness holds losslessly: its value is known.
-    let pixel_uri = world
-        .evidence
-        .get(idx)
-        .and_then(|e| e.response.as_ref())
-        .and_then(|r| r.json())
-        .map(|v| dicom_json::bulk_data_uris(&v))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(path, _)| path.contains("7FE00010"))
-        .map(|(_, u)| u);
+    // The Pixel Data URI of an instance the harness holds losslessly: its value is known. Only
+    // the top-level Pixel Data: one in a sequence (an icon image) is another image.
+    let pixel_uri = all_uris
+        .iter()
+        .find(|(path, _)| is_pixel_data_path(path))
+        .map(|(_, u)| resolve_uri(&metadata_url, u));
     let fixture = world
         .dicomweb
         .expect
@@ -964,6 +1122,29 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
     Ok(())
 }
 
+/// The path `dicom_json::bulk_data_uris` gives the top-level Pixel Data (7FE0,0010) of a data
+/// set, alone or in a top-level array.
+fn is_pixel_data_path(path: &str) -> bool {
+    let last = path.rsplit_once("].").map_or(path, |(head, tail)| {
+        // `[i].7FE00010`: the element of a top-level array, not of a sequence item.
+        if head.starts_with('[') && !head.contains('.') {
+            tail
+        } else {
+            ""
+        }
+    });
+    last == "7FE00010"
+}
+
+/// A BulkDataURI as an absolute URL: relative references resolve against the URL of the
+/// metadata that gave them (RFC 3986 §5.1.3); one that does not parse is used as given.
+fn resolve_uri(base: &str, uri: &str) -> String {
+    url::Url::parse(base)
+        .and_then(|b| b.join(uri))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| uri.to_string())
+}
+
 #[then("the response is a well-formed multipart/related message of DICOM instances")]
 async fn well_formed_dicom_multipart(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-01", "DW-02", "DW-17"])
@@ -982,7 +1163,9 @@ async fn acceptable_ts(world: &mut HarnessWorld) -> StepResult {
 #[then("the response holds every instance of the target and nothing else")]
 async fn every_instance(world: &mut HarnessWorld) -> StepResult {
     world.dicomweb.expect.status = vec![200];
-    judge_last(world, &["DW-04", "DW-18"])
+    let idx = last_index(world)?;
+    let expect = world.dicomweb.expect.clone();
+    judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await
 }
 
 #[then(expr = "the response holds {int} part(s)")]
@@ -1051,7 +1234,7 @@ fn last_index(world: &mut HarnessWorld) -> Result<usize, StepError> {
 fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let idx = last_index(world)?;
     let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &[], ids)
+    judge_once(world, idx, &expect, &[], ids)
 }
 
 /// Judge the last exchange together with the follow-up exchanges made after it.
@@ -1059,7 +1242,7 @@ fn judge_last_with_followups(world: &mut HarnessWorld, ids: &[&str]) -> StepResu
     let idx = last_index(world)?;
     let followups = world.dicomweb.followups.clone();
     let expect = world.dicomweb.expect.clone();
-    judge(world, idx, &expect, &followups, ids)
+    judge_once(world, idx, &expect, &followups, ids)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1123,10 +1306,59 @@ async fn do_search(
     } else {
         expect.unpaged = world.dicomweb.unpaged.clone();
     }
+    expect.qido_known = known_entities(world, level);
     world.dicomweb.last = Some(idx);
     world.dicomweb.level = Some(level);
     world.dicomweb.expect = expect;
     Ok(())
+}
+
+/// What the harness knows of every fixture entity of `level`, by unique key (DW-26). A SUT
+/// holds the whole of every fixture study it holds (loaded by the harness, or preloaded), so
+/// the related series and instances it counts are at least the fixture's.
+fn known_entities(
+    world: &HarnessWorld,
+    level: QidoLevel,
+) -> std::collections::BTreeMap<String, crate::checks::dicomweb::KnownEntity> {
+    use crate::checks::dicomweb::KnownEntity;
+    let mut out: std::collections::BTreeMap<String, KnownEntity> = Default::default();
+    for study in world.ctx.fixtures.studies() {
+        for i in &study.instances {
+            let key = match level {
+                QidoLevel::Study => &i.study_uid,
+                QidoLevel::Series => &i.series_uid,
+                QidoLevel::Instance => &i.sop_uid,
+            };
+            let k = out.entry(key.clone()).or_default();
+            if !i.modality.is_empty() && level != QidoLevel::Instance {
+                k.modalities.insert(i.modality.clone());
+            }
+            match level {
+                QidoLevel::Study => {}
+                QidoLevel::Series => k.series_number = i.series_number,
+                QidoLevel::Instance => {
+                    k.instance_number = i.instance_number;
+                    k.sop_class = Some(i.sop_class.clone());
+                }
+            }
+            if level != QidoLevel::Instance {
+                *k.related_instances.get_or_insert(0) += 1;
+            }
+        }
+        if level == QidoLevel::Study {
+            let series: BTreeSet<&str> = study
+                .instances
+                .iter()
+                .map(|i| i.series_uid.as_str())
+                .collect();
+            if let Some(first) = study.instances.first() {
+                if let Some(k) = out.get_mut(&first.study_uid) {
+                    k.related_series = Some(series.len());
+                }
+            }
+        }
+    }
+    out
 }
 
 #[when("the consumer searches for all studies")]
@@ -1200,6 +1432,11 @@ async fn search_instances(world: &mut HarnessWorld, series: i64, alias: String) 
 #[then("every result has the required attributes")]
 async fn required_attrs(world: &mut HarnessWorld) -> StepResult {
     judge_last(world, &["DW-07"])
+}
+
+#[then("every result describes the test-data entity it names")]
+async fn results_describe_their_entity(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world, &["DW-26"])
 }
 
 #[then("every result matches the query")]
@@ -1522,12 +1759,70 @@ async fn retrievable_unchanged(
 ) -> StepResult {
     retrieve_instance_ts_opt(world, n, series, alias, Some("*".into())).await?;
     world.dicomweb.expect.status = vec![200];
-    judge_last(world, &["DW-04", "DW-18"])
+    let idx = last_index(world)?;
+    let expect = world.dicomweb.expect.clone();
+    judge_membership(world, idx, expect, &["DW-04", "DW-18"]).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_data_uris_resolve_and_the_pixel_data_is_the_top_level_one() {
+        let base = "http://sut:8042/dicom-web/studies/1/series/2/instances/3/metadata";
+        assert_eq!(
+            resolve_uri(base, "bulk/7FE00010"),
+            "http://sut:8042/dicom-web/studies/1/series/2/instances/3/bulk/7FE00010"
+        );
+        assert_eq!(
+            resolve_uri(base, "/dicom-web/bulk/abc"),
+            "http://sut:8042/dicom-web/bulk/abc"
+        );
+        assert_eq!(
+            resolve_uri(base, "https://cdn.example/b?x=1"),
+            "https://cdn.example/b?x=1"
+        );
+        assert!(is_pixel_data_path("7FE00010"));
+        assert!(is_pixel_data_path("[0].7FE00010"));
+        assert!(!is_pixel_data_path("[0].00880200[0].7FE00010"));
+        assert!(!is_pixel_data_path("00880200[0].7FE00010"));
+        assert!(!is_pixel_data_path("[0].7FE00008"));
+    }
+
+    #[test]
+    fn a_verdict_already_recorded_is_not_recorded_again() {
+        use crate::checks::{Finding, Outcome};
+        let fail = |check: &str, exchange: u32, actual: &str| Finding {
+            check: check.into(),
+            outcome: Outcome::Fail,
+            exchange: Some(exchange),
+            expected: "200".into(),
+            actual: actual.into(),
+            ..Finding::harness_error("t", "")
+        };
+        let mut findings = vec![fail("DW-04", 1, "500")];
+        findings.extend([
+            fail("DW-04", 1, "500"),
+            fail("DW-18", 1, "500"),
+            fail("DW-04", 2, "500"),
+            fail("DW-04", 1, "404"),
+        ]);
+        drop_repeated(&mut findings, 1);
+        let kept: Vec<(String, Option<u32>, String)> = findings
+            .iter()
+            .map(|f| (f.check.clone(), f.exchange, f.actual.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("DW-04".into(), Some(1), "500".into()),
+                ("DW-18".into(), Some(1), "500".into()),
+                ("DW-04".into(), Some(2), "500".into()),
+                ("DW-04".into(), Some(1), "404".into()),
+            ]
+        );
+    }
 
     #[test]
     fn every_store_request_gets_uids_of_its_own() {

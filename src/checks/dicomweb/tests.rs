@@ -213,6 +213,30 @@ fn dw03_transfer_syntax() {
         )],
     );
     assert_eq!(run("DW-03", &mislabelled, &default), Outcome::Fail);
+    // Stored in JPEG Baseline: without a Transfer Syntax parameter the server may answer the
+    // lossy form it holds (§8.7.3); an instance it holds losslessly must come in the default.
+    let jpeg_baseline = "1.2.840.10008.1.2.4.50";
+    let lossy_stored = Expect {
+        lossy_instances: BTreeSet::from(["1.1".to_string(), "1.2".to_string()]),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-03", &two_instances(jpeg_baseline), &lossy_stored),
+        Outcome::Pass
+    );
+    let one_lossy = Expect {
+        lossy_instances: BTreeSet::from(["1.1".to_string()]),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-03", &two_instances(jpeg_baseline), &one_lossy),
+        Outcome::Fail
+    );
+    // ...and never in Implicit VR Little Endian.
+    assert_eq!(
+        run("DW-03", &two_instances(IMPLICIT_VR_LE), &lossy_stored),
+        Outcome::Fail
+    );
 }
 
 #[test]
@@ -352,6 +376,121 @@ fn study_level() -> Expect {
 }
 
 #[test]
+fn dw26_results_describe_the_entity_they_name() {
+    use crate::checks::dicomweb::KnownEntity;
+    let known = |k: KnownEntity| -> std::collections::BTreeMap<String, KnownEntity> {
+        [("1.2.3".to_string(), k)].into()
+    };
+    // Study level: the study_result fixture has CT, 3 series, 42 instances.
+    let study = Expect {
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["CT".to_string()]),
+            related_series: Some(3),
+            related_instances: Some(42),
+            ..KnownEntity::default()
+        }),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[study_result(None)]), &study),
+        Outcome::Pass
+    );
+    // More instances than stored (the SUT holds more of the study), counts as strings: pass.
+    let more = study_result(None).replace(r#"[42]"#, r#"["43"]"#);
+    assert_eq!(run("DW-26", &qido(&[more]), &study), Outcome::Pass);
+    // Fewer instances, a missing modality: fail.
+    let fewer = study_result(None).replace(r#"[42]"#, r#"[41]"#);
+    assert_eq!(run("DW-26", &qido(&[fewer]), &study), Outcome::Fail);
+    let no_ko = Expect {
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["CT".to_string(), "KO".to_string()]),
+            ..KnownEntity::default()
+        }),
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[study_result(None)]), &no_ko),
+        Outcome::Fail
+    );
+    // A result the harness does not know is not judged.
+    assert_eq!(
+        run("DW-26", &qido(&[with_uid("7.7")]), &study),
+        Outcome::NotApplicable
+    );
+    // Series level: Modality and Series Number.
+    let series_result = |modality: &str, number: &str| {
+        format!(
+            r#"{{"00080060":{{"vr":"CS","Value":["{modality}"]}},"0020000E":{{"vr":"UI","Value":["1.2.3"]}},"00200011":{{"vr":"IS","Value":[{number}]}},"00201209":{{"vr":"IS","Value":[5]}}}}"#
+        )
+    };
+    let series = Expect {
+        qido_level: Some(QidoLevel::Series),
+        qido_known: known(KnownEntity {
+            modalities: BTreeSet::from(["MR".to_string()]),
+            series_number: Some(2),
+            related_instances: Some(5),
+            ..KnownEntity::default()
+        }),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "2")]), &series),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "\"2\"")]), &series),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("CT", "2")]), &series),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-26", &qido(&[series_result("MR", "3")]), &series),
+        Outcome::Fail
+    );
+    // Instance level: SOP Class UID and Instance Number.
+    let instance_result = |class: &str, number: u32| {
+        format!(
+            r#"{{"00080016":{{"vr":"UI","Value":["{class}"]}},"00080018":{{"vr":"UI","Value":["1.2.3"]}},"00200013":{{"vr":"IS","Value":[{number}]}}}}"#
+        )
+    };
+    let instance = Expect {
+        qido_level: Some(QidoLevel::Instance),
+        qido_known: known(KnownEntity {
+            sop_class: Some("1.2.840.10008.5.1.4.1.1.2".into()),
+            instance_number: Some(7),
+            ..KnownEntity::default()
+        }),
+        ..Expect::default()
+    };
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.2", 7)]),
+            &instance
+        ),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.4", 7)]),
+            &instance
+        ),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run(
+            "DW-26",
+            &qido(&[instance_result("1.2.840.10008.5.1.4.1.1.2", 8)]),
+            &instance
+        ),
+        Outcome::Fail
+    );
+}
+
+#[test]
 fn dw07_required_attributes() {
     let e = study_level();
     assert_eq!(
@@ -362,12 +501,26 @@ fn dw07_required_attributes() {
         run("DW-07", &qido(&[study_result(Some("00100030"))]), &e),
         Outcome::Fail
     );
+    // An optional attribute asked with includefield (Study Description) is returned only if the
+    // origin server supports it (§10.6.3.3.1): its absence passes; a required one's still fails.
     let inc = Expect {
         includefield: vec![0x0008_1030],
         ..study_level()
     };
     assert_eq!(
         run("DW-07", &qido(&[study_result(None)]), &inc),
+        Outcome::Pass
+    );
+    let inc_required = Expect {
+        includefield: vec![0x0010_0030],
+        ..study_level()
+    };
+    assert_eq!(
+        run(
+            "DW-07",
+            &qido(&[study_result(Some("00100030"))]),
+            &inc_required
+        ),
         Outcome::Fail
     );
 }
@@ -499,14 +652,47 @@ fn dw11_stow_reasons() {
         run("DW-11", &stow(202, &["1.1"], &[("1.2", None)]), &e),
         Outcome::Fail
     );
-    assert_eq!(
-        run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(0x1234))]), &e),
-        Outcome::Fail
-    );
+    // Codes outside Table I.2-2 are allowed (PS3.18 §I.2.2: implementation-specific codes, in
+    // the conformance statement): 0117 Invalid SOP Instance, a vendor's D123.
+    for code in [0x0117, 0xD123, 0x1234] {
+        assert_eq!(
+            run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(code))]), &e),
+            Outcome::Pass,
+            "{code:04X}"
+        );
+    }
+    // A Failure Reason whose status class is not a failure contradicts its item.
+    for code in [0x0000, 0xB000, 0x0001, 0xFF00] {
+        assert_eq!(
+            run("DW-11", &stow(202, &["1.1"], &[("1.2", Some(code))]), &e),
+            Outcome::Fail,
+            "{code:04X}"
+        );
+    }
     assert_eq!(
         run("DW-11", &stow(200, &["1.1"], &[]), &e),
         Outcome::NotApplicable
     );
+}
+
+#[test]
+fn dw11_warning_reasons() {
+    let e = Expect::default();
+    let warned = |code: u16| {
+        stow_with(
+            202,
+            &format!(
+                r#"{{"00081199":{{"vr":"SQ","Value":[{{"00081155":{{"vr":"UI","Value":["1.1"]}},"00081196":{{"vr":"US","Value":[{code}]}}}}]}}}}"#
+            ),
+        )
+    };
+    // B000 Coercion of Data Elements, and an implementation-specific warning code.
+    assert_eq!(run("DW-11", &warned(0xB000), &e), Outcome::Pass);
+    assert_eq!(run("DW-11", &warned(0xB123), &e), Outcome::Pass);
+    // A Warning Reason of Success or of a failure class says the opposite of a warning.
+    assert_eq!(run("DW-11", &warned(0x0000), &e), Outcome::Fail);
+    assert_eq!(run("DW-11", &warned(0xC000), &e), Outcome::Fail);
+    assert_eq!(run("DW-11", &warned(0xA700), &e), Outcome::Fail);
 }
 
 #[test]
@@ -558,6 +744,55 @@ fn dw12_study_mismatch() {
         ),
         Outcome::Pass
     );
+    // A 409 without a payload stored nothing: the foreign instance is not stored (the payload
+    // that would list it is optional, Table 10.5.3-1), for the request of foreign instances
+    // alone as for a mixed one; a 200 without one is still a Fail.
+    for expect in [&only_foreign, &e] {
+        assert_eq!(
+            run("DW-12", &stow_without_payload(409), expect),
+            Outcome::Pass
+        );
+    }
+    assert_eq!(
+        run("DW-12", &stow_without_payload(200), &only_foreign),
+        Outcome::Fail
+    );
+}
+
+/// A STOW-RS answer with an empty body (a refusal that lists nothing).
+fn stow_without_payload(status: u16) -> Exchange {
+    let mut ex = Exchange::synthetic("http://sut/studies/9.9", &[], status, &[], b"");
+    ex.request.method = "POST".into();
+    ex
+}
+
+#[test]
+fn dw10_a_refusal_without_payload_agrees_with_its_status() {
+    let e = Expect {
+        status: vec![409],
+        ..Expect::default()
+    };
+    assert_eq!(run("DW-10", &stow_without_payload(409), &e), Outcome::Pass);
+    // The same answer where 202 was expected, and a 200 or 202 without a payload, fail.
+    let mixed = Expect {
+        status: vec![202],
+        ..Expect::default()
+    };
+    assert_eq!(
+        run("DW-10", &stow_without_payload(409), &mixed),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-10", &stow_without_payload(200), &Expect::default()),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-10", &stow_without_payload(202), &Expect::default()),
+        Outcome::Fail
+    );
+    // An error JSON of the server's own (not a Store Instances Response) is no payload either.
+    let own_error = stow_with(409, r#"[{"error":"conflict"},{"error":"again"}]"#);
+    assert_eq!(run("DW-10", &own_error, &e), Outcome::Pass);
 }
 
 #[test]
@@ -595,6 +830,8 @@ fn dw18_target_membership() {
         )],
     );
     assert_eq!(run("DW-18", &foreign, &e), Outcome::Fail);
+    // An instance the harness did not store, whose UIDs place it in the target study: an object
+    // the server holds there of its own (PS3.18 §10.4.1: the study is all it holds of it).
     let extra = multipart(
         MP,
         &[(
@@ -602,7 +839,26 @@ fn dw18_target_membership() {
             dicom("1.9", STUDY, SERIES, EXPLICIT_VR_LE),
         )],
     );
-    assert_eq!(run("DW-18", &extra, &e), Outcome::Fail);
+    assert_eq!(run("DW-18", &extra, &e), Outcome::Pass);
+    // One that names no Study Instance UID is judged by the instances the harness knows.
+    let unplaced = {
+        let obj = InMemDicomObject::from_element_iter([
+            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.9"),
+        ]);
+        let file = obj
+            .with_meta(
+                FileMetaTableBuilder::new()
+                    .transfer_syntax(EXPLICIT_VR_LE)
+                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
+                    .media_storage_sop_instance_uid("1.9"),
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        file.write_all(&mut out).unwrap();
+        multipart(MP, &[("application/dicom", out)])
+    };
+    assert_eq!(run("DW-18", &unplaced, &e), Outcome::Fail);
 }
 
 #[test]
@@ -634,6 +890,18 @@ fn dw19_matching() {
         run("DW-19", &qido(&[with_uid("7.7")]), &uid_list),
         Outcome::Fail
     );
+    // A matching key the origin server does not support (Study Description is optional) may be
+    // missing from a result; a required one (Patient's Name) may not.
+    let optional_key = Expect {
+        query: vec![("StudyDescription".into(), "Chest*".into())],
+        ..study_level()
+    };
+    assert_eq!(
+        run("DW-19", &qido(&[study_result(None)]), &optional_key),
+        Outcome::Pass
+    );
+    let no_name = study_result(Some("00100010"));
+    assert_eq!(run("DW-19", &qido(&[no_name]), &e), Outcome::Fail);
 }
 
 #[test]
@@ -677,6 +945,30 @@ fn dw14_four_message_pairs() {
     ];
     assert_eq!(run_with("DW-14", &first, &e, &no_rendered), Outcome::Fail);
     assert_eq!(run_with("DW-14", &first, &e, &rest[..2]), Outcome::Fail);
+    // Metadata with every value inline (PS3.18 §10.4.3.3.2: a BulkDataURI is permitted, not
+    // required) leaves no bulk data to get; metadata that gives one does not.
+    let metadata = |body: &str| {
+        let mut ex = Exchange::synthetic(
+            "http://sut/x/metadata",
+            &[],
+            200,
+            &[("Content-Type", "application/dicom+json")],
+            body.as_bytes(),
+        );
+        ex.operation = "Retrieve Instance Metadata".into();
+        ex
+    };
+    let rendered = op("Retrieve Rendered Instance", 200);
+    let inline = metadata(r#"[{"7FE00010":{"vr":"OW","InlineBinary":"AAA="}}]"#);
+    assert_eq!(
+        run_with("DW-14", &first, &e, &[inline, rendered.clone()]),
+        Outcome::Pass
+    );
+    let with_uri = metadata(r#"[{"7FE00010":{"vr":"OW","BulkDataURI":"http://sut/b/1"}}]"#);
+    assert_eq!(
+        run_with("DW-14", &first, &e, &[with_uri, rendered]),
+        Outcome::Fail
+    );
 }
 
 #[test]
@@ -766,6 +1058,7 @@ fn dicom_of_patient(sop: &str, patient: &str) -> Vec<u8> {
 fn dw18_patient_and_duplicates() {
     let e = Expect {
         patient_id: Some("P1".into()),
+        stored_by_harness: true,
         ..target_study()
     };
     assert_eq!(
@@ -774,6 +1067,34 @@ fn dw18_patient_and_duplicates() {
     );
     let other_patient = multipart(MP, &[("application/dicom", dicom_of_patient("1.1", "P2"))]);
     assert_eq!(run("DW-18", &other_patient, &e), Outcome::Fail);
+    // A coercion the SUT recorded (its metadata of the instance has an Original Attributes
+    // Sequence with the prior Patient ID) is allowed: PS3.4 §B.4.1.3, PS3.18 §10.5.3.
+    let recorded = Expect {
+        patient_coercion_recorded: BTreeSet::from(["1.1".to_string()]),
+        ..e.clone()
+    };
+    assert_eq!(run("DW-18", &other_patient, &recorded), Outcome::Pass);
+    // Objects the harness did not store (preloaded): a change made outside the transfer may go
+    // unrecorded (PS3.3 §C.12.1.1.9), so it is not judged.
+    let preloaded = Expect {
+        stored_by_harness: false,
+        ..e.clone()
+    };
+    assert_eq!(run("DW-18", &other_patient, &preloaded), Outcome::Pass);
+    // ...unless the SUT contradicts itself: its metadata of the instance gives another Patient
+    // ID than the instance it sends (in either mode); agreeing metadata passes in preloaded mode.
+    let metadata_says = |pid: &str| Expect {
+        metadata_patient_ids: [("1.1".to_string(), pid.to_string())].into(),
+        ..preloaded.clone()
+    };
+    assert_eq!(
+        run("DW-18", &other_patient, &metadata_says("P1")),
+        Outcome::Fail
+    );
+    assert_eq!(
+        run("DW-18", &other_patient, &metadata_says("P2")),
+        Outcome::Pass
+    );
     let twice = multipart(
         MP,
         &[
@@ -812,11 +1133,13 @@ fn metadata(items: &[(&str, &str, &str)]) -> Exchange {
 fn dw22_metadata_target() {
     let e = Expect {
         patient_id: Some("P1".into()),
+        stored_by_harness: true,
         ..target_study()
     };
     let ok = metadata(&[("1.1", STUDY, "P1"), ("1.2", STUDY, "P1")]);
     assert_eq!(run("DW-22", &ok, &e), Outcome::Pass);
-    // Another study named, one instance too many, one missing, another patient, twice.
+    // Another study named, one missing, another patient, twice: fail. One instance more, of
+    // the target study (an object the server holds there of its own): pass.
     let other_study = metadata(&[("1.1", "9.9", "P1"), ("1.2", "9.9", "P1")]);
     assert_eq!(run("DW-22", &other_study, &e), Outcome::Fail);
     let extra = metadata(&[
@@ -824,7 +1147,7 @@ fn dw22_metadata_target() {
         ("1.2", STUDY, "P1"),
         ("1.3", STUDY, "P1"),
     ]);
-    assert_eq!(run("DW-22", &extra, &e), Outcome::Fail);
+    assert_eq!(run("DW-22", &extra, &e), Outcome::Pass);
     let missing = metadata(&[("1.1", STUDY, "P1")]);
     assert_eq!(run("DW-22", &missing, &e), Outcome::Fail);
     let patient = metadata(&[("1.1", STUDY, "P1"), ("1.2", STUDY, "P2")]);
@@ -837,6 +1160,62 @@ fn dw22_metadata_target() {
     assert_eq!(run("DW-22", &twice, &e), Outcome::Fail);
     let not_found = Exchange::synthetic("http://sut/m", &[], 404, &[], b"");
     assert_eq!(run("DW-22", &not_found, &e), Outcome::NotApplicable);
+}
+
+#[test]
+fn dw22_a_recorded_patient_id_coercion_is_allowed() {
+    let e = Expect {
+        patient_id: Some("P1".into()),
+        stored_by_harness: true,
+        ..target_study()
+    };
+    // P2 in place of P1 with the prior value in Original Attributes Sequence > Modified
+    // Attributes Sequence (PS3.3 §C.12.1.1.9): a coercion the SUT recorded.
+    let coerced = |original: &str| {
+        format!(
+            r#"{{"00080018":{{"vr":"UI","Value":["1.2"]}},"00100020":{{"vr":"LO","Value":["P2"]}},"0020000D":{{"vr":"UI","Value":["{STUDY}"]}},"04000561":{{"vr":"SQ","Value":[{{"04000550":{{"vr":"SQ","Value":[{original}]}},"04000563":{{"vr":"LO","Value":["PACS"]}}}}]}}}}"#
+        )
+    };
+    let body = |second: String| {
+        let first = r#"{"00080018":{"vr":"UI","Value":["1.1"]},"00100020":{"vr":"LO","Value":["P1"]},"0020000D":{"vr":"UI","Value":["1.2.3"]}}"#;
+        Exchange::synthetic(
+            "http://sut/studies/1.2.3/metadata",
+            &[],
+            200,
+            &[("Content-Type", "application/dicom+json")],
+            format!("[{first},{second}]").as_bytes(),
+        )
+    };
+    let recorded = body(coerced(r#"{"00100020":{"vr":"LO","Value":["P1"]}}"#));
+    assert_eq!(run("DW-22", &recorded, &e), Outcome::Pass);
+    // An Original Attributes Sequence that records another attribute, not the Patient ID.
+    let unrelated = body(coerced(
+        r#"{"00100010":{"vr":"PN","Value":[{"Alphabetic":"X"}]}}"#,
+    ));
+    assert_eq!(run("DW-22", &unrelated, &e), Outcome::Fail);
+    // Without the record, in preloaded mode: not judged.
+    let preloaded = Expect {
+        stored_by_harness: false,
+        ..e.clone()
+    };
+    assert_eq!(run("DW-22", &unrelated, &preloaded), Outcome::Pass);
+}
+
+fn frames_labelled(content_type: &str, parts: &[&[u8]]) -> Exchange {
+    let header = [("Content-Type", content_type)];
+    let specs: Vec<crate::transport::multipart::PartSpec<'_>> =
+        parts.iter().map(|b| (&header[..], *b)).collect();
+    let body = build_body(B, &specs);
+    Exchange::synthetic(
+        "http://sut/studies/1.2.3/series/1.2.3.4/instances/1.1/frames/1,3",
+        &[],
+        200,
+        &[(
+            "Content-Type",
+            "multipart/related; type=\"application/octet-stream\"; boundary=b0undary",
+        )],
+        &body,
+    )
 }
 
 fn frames(parts: &[&[u8]]) -> Exchange {
@@ -888,17 +1267,38 @@ fn dw23_frames() {
     );
     assert_eq!(run("DW-23", &frames(&[f1, f1]), &lossy), Outcome::Fail);
     assert_eq!(run("DW-23", &frames(&[f1]), &lossy), Outcome::Fail);
+    // Frames of a lossy fixture may come as the stored lossy compressed frames, of sizes of
+    // their own, even unlabelled (§8.7.3: the default "unless the origin server has only access
+    // to the pixel data in lossy compressed form").
     assert_eq!(
         run("DW-23", &frames(&[f1, b"short"]), &lossy),
-        Outcome::Fail
+        Outcome::Pass
     );
-    // Lossless fixture: the bytes themselves.
+    // Lossless fixture: the bytes themselves, all of one size.
     let exact = Expect {
         frames: vec![frame_expect(1, f1, true), frame_expect(3, f3, true)],
         ..Expect::default()
     };
     assert_eq!(run("DW-23", &frames(&[f1, f3]), &exact), Outcome::Pass);
     assert_eq!(run("DW-23", &frames(&[f1, f2]), &exact), Outcome::Fail);
+    assert_eq!(
+        run("DW-23", &frames(&[f1, b"short"]), &exact),
+        Outcome::Fail
+    );
+    // A frame of an instance held losslessly, sent compressed where no transfer syntax was asked
+    // (the default is uncompressed, §8.7.3.3), fails; where the request allowed any, it passes
+    // (its bytes cannot be compared); a lossy fixture may come compressed (§8.7.3).
+    let compressed = frames_labelled(
+        "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.70",
+        &[b"jpeg-ll1", b"jpeg-ll3"],
+    );
+    assert_eq!(run("DW-23", &compressed, &exact), Outcome::Fail);
+    let any = Expect {
+        requested_ts: Some("*".into()),
+        ..exact.clone()
+    };
+    assert_eq!(run("DW-23", &compressed, &any), Outcome::Pass);
+    assert_eq!(run("DW-23", &compressed, &lossy), Outcome::Pass);
     assert_eq!(
         run("DW-23", &frames(&[f1]), &Expect::default()),
         Outcome::NotApplicable
@@ -1057,6 +1457,81 @@ fn jpeg_of(sof: u8, w: u16, h: u16) -> Vec<u8> {
     b
 }
 
+fn run_lenient(id: &str, ex: &Exchange, expect: &Expect) -> Outcome {
+    let check = crate::checks::by_id(id).unwrap();
+    evaluate(
+        check,
+        &Subject {
+            exchange: ex,
+            expect,
+            strict: false,
+            followups: &[],
+        },
+    )
+    .outcome
+}
+
+/// A JPEG whose frame header has the given marker and sample precision, optionally after a DHP
+/// marker (hierarchical process).
+fn jpeg_with(sof: u8, precision: u8, hierarchical: bool) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8];
+    if hierarchical {
+        b.extend_from_slice(&[
+            0xFF, 0xDE, 0x00, 0x0B, precision, 0, 200, 0, 224, 1, 1, 0x11, 0,
+        ]);
+    }
+    b.extend_from_slice(&[
+        0xFF, sof, 0x00, 0x0B, precision, 0, 200, 0, 224, 1, 1, 0x11, 0,
+    ]);
+    b
+}
+
+#[test]
+fn dw21_jpeg_process_as_the_text_allows() {
+    let e = Expect {
+        rendered_size: Some((224, 200)),
+        ..Expect::default()
+    };
+    let jpeg = |body: Vec<u8>| {
+        Exchange::synthetic(
+            "http://sut/rendered",
+            &[("Accept", "image/jpeg")],
+            200,
+            &[("Content-Type", "image/jpeg")],
+            &body,
+        )
+    };
+    // Lenient: every lossy 8-bit Huffman non-hierarchical process passes (baseline, extended
+    // sequential, progressive), as PS3.18 §8.7.4's contradictory wording allows.
+    for sof in [0xC0, 0xC1, 0xC2] {
+        assert_eq!(
+            run_lenient("DW-21", &jpeg(jpeg_with(sof, 8, false)), &e),
+            Outcome::Pass,
+            "FF{sof:02X}"
+        );
+    }
+    // Strict: baseline only.
+    assert_eq!(
+        run("DW-21", &jpeg(jpeg_with(0xC0, 8, false)), &e),
+        Outcome::Pass
+    );
+    assert_eq!(
+        run("DW-21", &jpeg(jpeg_with(0xC1, 8, false)), &e),
+        Outcome::Fail
+    );
+    // What no reading allows fails in both modes: lossless, arithmetic coding, 12-bit
+    // precision, a hierarchical process.
+    for body in [
+        jpeg_with(0xC3, 8, false),
+        jpeg_with(0xC9, 8, false),
+        jpeg_with(0xC1, 12, false),
+        jpeg_with(0xC0, 8, true),
+    ] {
+        assert_eq!(run_lenient("DW-21", &jpeg(body.clone()), &e), Outcome::Fail);
+        assert_eq!(run("DW-21", &jpeg(body), &e), Outcome::Fail);
+    }
+}
+
 #[test]
 fn dw21_size_depth_and_baseline() {
     let e = Expect {
@@ -1080,14 +1555,16 @@ fn dw21_size_depth_and_baseline() {
         run("DW-21", &img("image/png", &png_of(112, 100, 8)), &e),
         Outcome::Fail
     );
+    // A 16-bit PNG: the current §8.7.4 no longer limits rendered images to 8 bits per channel.
     assert_eq!(
         run("DW-21", &img("image/png", &png_of(224, 200, 16)), &e),
-        Outcome::Fail
+        Outcome::Pass
     );
     assert_eq!(
         run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 224, 200)), &e),
         Outcome::Pass
     );
+    // Progressive (SOF2): "baseline" says no, "non-sequential" says yes; strict reads baseline.
     assert_eq!(
         run("DW-21", &img("image/jpeg", &jpeg_of(0xC2, 224, 200)), &e),
         Outcome::Fail
@@ -1229,6 +1706,26 @@ fn dw24_stow_identity() {
     assert_eq!(
         run("DW-24", &stow_with(200, &good), &Expect::default()),
         Outcome::NotApplicable
+    );
+    // Retrieve URLs with a query of the server's own still name the study and the instance.
+    let with_query = body(
+        &[
+            item("1.1", ct, &format!("{}?route=b", url("1.1"))),
+            item("1.2", ct, &format!("{}#x", url("1.2"))),
+        ],
+        &format!("http://sut/studies/{STUDY}?token=abc"),
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &with_query), &e),
+        Outcome::Pass
+    );
+    let other_with_query = body(
+        &[item("1.1", ct, &url("1.1"))],
+        &format!("http://sut/studies/9.9?study={STUDY}"),
+    );
+    assert_eq!(
+        run("DW-24", &stow_with(200, &other_with_query), &e),
+        Outcome::Fail
     );
 }
 
