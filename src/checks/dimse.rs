@@ -284,12 +284,17 @@ fn dim_04(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// Keywords that may appear in a C-FIND identifier besides those asked for: Specific Character
-/// Set and the level, and the location attributes PS3.4 §C.4.1.1.3.2 lets an SCP add (Retrieve AE
-/// Title, Storage Media File-Set ID and UID, Instance Availability).
+/// Keywords that may appear in a C-FIND identifier besides those asked for. PS3.4 §C.4.1.1.3.2:
+/// "The C-FIND response shall not contain Attributes that were not in the request or specified in
+/// this section", and the section specifies the Query/Retrieve Level, Specific Character Set (when
+/// the response uses another character set), Timezone Offset From UTC (when times in the response
+/// are to be read in a designated time zone, which the SCP may do whether or not the request held
+/// it), the location attributes an SCP shall return one of (Retrieve AE Title, Storage Media
+/// File-Set ID and UID) and Instance Availability, which it may.
 const ALWAYS_ALLOWED: &[&str] = &[
     "SpecificCharacterSet",
     "QueryRetrieveLevel",
+    "TimezoneOffsetFromUTC",
     "RetrieveAETitle",
     "StorageMediaFileSetID",
     "StorageMediaFileSetUID",

@@ -674,3 +674,45 @@ fn a_duplicate_may_be_accepted_warned_or_refused_as_a_duplicate() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn identifiers_may_carry_what_the_response_identifier_structure_adds() {
+    let x = DimseExpect {
+        requested_keys: vec![
+            "QueryRetrieveLevel".into(),
+            "StudyInstanceUID".into(),
+            "StudyDate".into(),
+        ],
+        ..DimseExpect::default()
+    };
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("StudyInstanceUID", ""),
+        ("StudyDate", ""),
+    ];
+    // PS3.4 §C.4.1.1.3.2 specifies these beside the keys asked for.
+    let extras = find_with(
+        &keys,
+        &[&[
+            ("SpecificCharacterSet", "ISO_IR 100"),
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20260115"),
+            ("TimezoneOffsetFromUTC", "+0100"),
+            ("RetrieveAETitle", "PACS"),
+            ("InstanceAvailability", "ONLINE"),
+            ("StudyInstanceUID", "1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-05", &extras, &x, &[]), Outcome::Pass);
+    // Anything else was not asked for, a private element included.
+    let private = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20260115"),
+            ("StudyInstanceUID", "1.1"),
+            ("(0009,0010)", "VENDOR"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-05", &private, &x, &[]), Outcome::Fail);
+}
