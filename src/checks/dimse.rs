@@ -885,7 +885,8 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
 }
 
 /// DIM-16: every C-FIND match satisfies the matching keys of the request (another patient,
-/// study or series than the keys asked is not a match), for the Unique and Required keys.
+/// study or series than the keys asked is not a match), for the Unique and Required keys, as
+/// [`matching`] reads PS3.4 §C.2.2.2: a Required key the SCP holds no value for matches.
 fn dim_16(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -897,13 +898,14 @@ fn dim_16(s: &Subject<'_>) -> Verdict {
     let keys: Vec<&(String, String)> = rq
         .data_summary
         .iter()
-        .filter(|(k, v)| matching::satisfies(k, v, "").is_some())
+        .filter(|(k, v)| matching::satisfies(k, v, "", false).is_some())
         .collect();
     if keys.is_empty() {
         return Verdict::na("the request has no matching key the harness judges");
     }
     let level = value_of(&rq.data_summary, "QueryRetrieveLevel").unwrap_or_default();
     let unique = matching::unique_key(level);
+    let model = rq.command.affected_sop_class.as_deref().unwrap_or_default();
     let mut bad = Vec::new();
     for (n, m) in matches_of(r).enumerate() {
         if undecodable(&m.data_summary).is_some() {
@@ -918,7 +920,7 @@ fn dim_16(s: &Subject<'_>) -> Verdict {
             let Some(got) = value_of(&m.data_summary, k) else {
                 continue;
             };
-            if matching::satisfies(k, want, got) == Some(false) {
+            if matching::satisfies(k, want, got, matching::is_unique(k, model)) == Some(false) {
                 let got = if got.trim().is_empty() {
                     "no value"
                 } else {

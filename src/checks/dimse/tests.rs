@@ -716,3 +716,50 @@ fn identifiers_may_carry_what_the_response_identifier_structure_adds() {
     );
     assert_eq!(outcome("DIM-05", &private, &x, &[]), Outcome::Fail);
 }
+
+#[test]
+fn a_required_key_the_scp_has_no_value_for_matches_and_a_unique_key_never_is_empty() {
+    let x = DimseExpect::default();
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("StudyDate", "20260101-20260120"),
+        ("PatientID", ""),
+        ("StudyInstanceUID", ""),
+    ];
+    // PS3.4 §C.2.2.1.2: a study whose date the SCP does not know matches a date range.
+    let unknown_date = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", ""),
+            ("PatientID", "P9"),
+            ("StudyInstanceUID", "7.7"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &unknown_date, &x, &[]), Outcome::Pass);
+    let other_date = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20250101"),
+            ("PatientID", "P9"),
+            ("StudyInstanceUID", "7.7"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &other_date, &x, &[]), Outcome::Fail);
+    // A series query names its study by a Unique key: an empty one is no match.
+    let series_keys = [
+        ("QueryRetrieveLevel", "SERIES"),
+        ("StudyInstanceUID", "1.1"),
+        ("SeriesInstanceUID", ""),
+    ];
+    let no_study = find_with(
+        &series_keys,
+        &[&[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("StudyInstanceUID", ""),
+            ("SeriesInstanceUID", "1.1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &no_study, &x, &[]), Outcome::Fail);
+}
