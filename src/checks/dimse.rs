@@ -842,7 +842,11 @@ fn dim_14(s: &Subject<'_>) -> Verdict {
 }
 
 /// DIM-15: every C-FIND match is an entity of the Query/Retrieve Level asked: its identifier
-/// carries that level, and a value for the level's unique key when the request asked for it.
+/// carries that level, and a value for the level's unique key when the request asked for it; and
+/// each entity is answered once. PS3.4 §C.4.1.3.1: "The SCP generates a C-FIND response for each
+/// match", whose Identifier holds "values from a single match", and a Unique Key value identifies
+/// a single entity (§C.2.2.1.1): two responses with one unique key value present one entity as two
+/// (seen: an SCP answering a study-level query once per instance of each study).
 fn dim_15(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -857,11 +861,27 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
     let unique =
         matching::unique_key(level).filter(|k| rq.data_summary.iter().any(|(kk, _)| kk == k));
     let mut bad = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (n, m) in matches_of(r).enumerate() {
         let n = n + 1;
         if let Some(why) = undecodable(&m.data_summary) {
             bad.push(format!("match {n}: the identifier cannot be read ({why})"));
             continue;
+        }
+        if let Some(v) = unique
+            .and_then(|u| value_of(&m.data_summary, u))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            match seen.get(v) {
+                Some(first) => bad.push(format!(
+                    "match {n} is the entity of match {first} again ({} {v})",
+                    unique.unwrap_or_default()
+                )),
+                None => {
+                    seen.insert(v.to_string(), n);
+                }
+            }
         }
         match value_of(&m.data_summary, "QueryRetrieveLevel").map(str::trim) {
             None => bad.push(format!("match {n} names no Query/Retrieve Level")),
@@ -878,7 +898,7 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
         Verdict::Pass
     } else {
         Verdict::fail(
-            format!("every match at level {level}, named by its unique key"),
+            format!("every match at level {level}, named by its unique key, each entity once"),
             listed(bad),
         )
     }
@@ -1228,10 +1248,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-15",
-        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value)",
+        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value, which identifies it alone); §C.4.1.3.1 (a response for each match)",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key",
+        title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key, each entity once",
         eval: dim_15,
     },
     Check {

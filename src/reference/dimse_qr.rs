@@ -856,6 +856,9 @@ pub(crate) async fn find(
                 }
             }
         }
+        if s.state.has(Fault::DimseFindDuplicateMatches) {
+            found = found.into_iter().flat_map(|o| [o.clone(), o]).collect();
+        }
         found
             .iter()
             .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))

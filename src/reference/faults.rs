@@ -292,6 +292,9 @@ pub enum Fault {
     /// C-GET aborts the association after its first C-STORE sub-operation, without a final
     /// response (PS3.7 9.3; PS3.4 C.4.3.3).
     DimseGetAbortMidway,
+    /// C-FIND answers every match twice, as an SCP that answers a study-level query once per
+    /// instance of the study does (PS3.4 C.4.1.3.1: one response for each match).
+    DimseFindDuplicateMatches,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -437,6 +440,7 @@ impl Fault {
         Fault::DimseMoveOwnOriginator,
         Fault::DimseAbortAfterFind,
         Fault::DimseGetAbortMidway,
+        Fault::DimseFindDuplicateMatches,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -572,6 +576,7 @@ impl Fault {
             Fault::DimseMoveOwnOriginator => "dimse-move-own-originator",
             Fault::DimseAbortAfterFind => "dimse-abort-after-find",
             Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
+            Fault::DimseFindDuplicateMatches => "dimse-find-duplicate-matches",
         }
     }
 
@@ -746,6 +751,7 @@ impl Fault {
             Fault::DimseMoveOwnOriginator => "C-MOVE sub-operations name the SCP itself as Move Originator and carry no Move Originator Message ID (PS3.7 9.1.1.1)",
             Fault::DimseAbortAfterFind => "the DIMSE SCP aborts the association after a complete C-FIND-RQ instead of answering it (PS3.7 9.3)",
             Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
+            Fault::DimseFindDuplicateMatches => "C-FIND answers each match with two pending responses, the same entity twice (PS3.4 C.4.1.3.1)",
         }
     }
 }

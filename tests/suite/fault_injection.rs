@@ -414,6 +414,12 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "PEER-01",
         false,
     ),
+    (
+        "dimse-find-duplicate-matches",
+        "@req:DIM-15",
+        "DIM-15",
+        false,
+    ),
 ];
 
 #[test]

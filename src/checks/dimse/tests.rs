@@ -763,3 +763,26 @@ fn a_required_key_the_scp_has_no_value_for_matches_and_a_unique_key_never_is_emp
     );
     assert_eq!(outcome("DIM-16", &no_study, &x, &[]), Outcome::Fail);
 }
+
+#[test]
+fn each_entity_is_one_match() {
+    let x = DimseExpect::default();
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("PatientID", "P1"),
+        ("StudyInstanceUID", ""),
+    ];
+    let study = |uid: &'static str| -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientID", "P1"),
+            ("StudyInstanceUID", uid),
+        ]
+    };
+    let (a, b) = (study("1.1"), study("1.2"));
+    let once = find_with(&keys, &[&a, &b]);
+    assert_eq!(outcome("DIM-15", &once, &x, &[]), Outcome::Pass);
+    // Seen from an SCP that answers a study-level query once per instance of each study.
+    let twice = find_with(&keys, &[&a, &a, &b]);
+    assert_eq!(outcome("DIM-15", &twice, &x, &[]), Outcome::Fail);
+}
