@@ -390,8 +390,9 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// DIM-07: C-MOVE / C-GET sub-operation counts: pending responses count down, and the final
-/// response accounts for every instance (completed + failed + warning), with B000 when any failed.
+/// DIM-07: C-MOVE / C-GET sub-operation counts: pending responses carry the remaining count and
+/// count down, and the counts a final response carries account for every instance (completed +
+/// failed + warning), with B000 when any failed. A final response without counts is allowed.
 fn dim_07(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -424,9 +425,13 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
         let done = c.completed.unwrap_or(0) as usize
             + c.failed.unwrap_or(0) as usize
             + c.warning.unwrap_or(0) as usize;
+        // PS3.4 §C.4.2.1.7-9 and §C.4.3.1.6-8: a final response (Success, Warning, Failure) "may
+        // contain" the counts, though §C.4.2.3.1 says it "shall indicate" them; the field
+        // definitions are read as the rule, and only counts that are there are judged.
+        let all_counts = c.completed.is_some() && c.failed.is_some() && c.warning.is_some();
         if let Some(want) = &s.expect.dimse.instances {
             if st == status::SUCCESS || st == status::SUB_OPERATIONS_FAILED {
-                if done != want.len() {
+                if all_counts && done != want.len() {
                     let n = |v: Option<u16>| v.map_or("none".to_string(), |v| v.to_string());
                     bad.push(format!(
                         "final counts completed {} failed {} warning {} do not add up to the {} instances",

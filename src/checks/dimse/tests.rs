@@ -786,3 +786,27 @@ fn each_entity_is_one_match() {
     let twice = find_with(&keys, &[&a, &a, &b]);
     assert_eq!(outcome("DIM-15", &twice, &x, &[]), Outcome::Fail);
 }
+
+#[test]
+fn a_final_response_may_leave_the_counts_out() {
+    let x = DimseExpect {
+        instances: Some(BTreeMap::from([
+            ("1.1".to_string(), vec![(ELE.to_string(), "a".to_string())]),
+            ("1.2".to_string(), vec![(ELE.to_string(), "b".to_string())]),
+        ])),
+        ..DimseExpect::default()
+    };
+    // PS3.4 §C.4.2.1.7-9: Success "may contain" the counts.
+    let mut bare = moved(&[1, 0], status::SUCCESS, 0, 0);
+    if let Some(r) = bare.dimse.as_deref_mut() {
+        if let Some(f) = r.messages.last_mut() {
+            f.command.completed = None;
+            f.command.failed = None;
+            f.command.warning = None;
+        }
+    }
+    assert_eq!(outcome("DIM-07", &bare, &x, &[]), Outcome::Pass);
+    // Counts that are there must add up.
+    let short = moved(&[1, 0], status::SUCCESS, 1, 0);
+    assert_eq!(outcome("DIM-07", &short, &x, &[]), Outcome::Fail);
+}
