@@ -725,14 +725,21 @@ fn dim_11(s: &Subject<'_>) -> Verdict {
     };
     // Responses may cross the C-CANCEL in flight: a final 0000 within the grace period after the
     // cancel was sent means the operation had ended; later than that, the SCP ignored it.
-    let cancel_at = r
+    let Some(cancel_at) = r
         .messages
         .iter()
         .find(|m| m.flow == Flow::Sent && m.command.field == field::C_CANCEL_RQ)
-        .map(|m| m.at_ms);
+        .map(|m| m.at_ms)
+    else {
+        // The harness cancels after a pending response; an SCP may send none before its final
+        // one (PS3.4 §C.4.2.3.1: pending C-MOVE responses are optional), and then there was
+        // nothing to cancel.
+        return Verdict::na(
+            "no C-CANCEL was sent: the operation ended before any pending response",
+        );
+    };
     let after = final_response(r)
-        .zip(cancel_at)
-        .map(|(f, c)| f.at_ms.saturating_sub(c))
+        .map(|f| f.at_ms.saturating_sub(cancel_at))
         .unwrap_or(0);
     match final_response(r) {
         None => Verdict::fail(

@@ -265,23 +265,31 @@ fn cancel_store_echo_and_protocol_checks() {
         cancelled: true,
         ..DimseExpect::default()
     };
-    let c = find(&["1.1"], false, Some(status::CANCEL));
-    assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
-    let failed = find(&["1.1", "1.2"], false, Some(0xC000));
-    assert_eq!(outcome("DIM-11", &failed, &cancelled, &[]), Outcome::Fail);
-    // 0000 right after the cancel crossed it; 0000 seconds later means it was ignored.
-    let mut quick = find(&["1.1", "1.2"], false, Some(0));
-    let mut slow = find(&["1.1", "1.2"], false, Some(0));
-    for (ex, late) in [(&mut quick, 10), (&mut slow, 5000)] {
+    // A C-CANCEL-RQ after the first pending response; the final response `late` ms after it.
+    let with_cancel = |mut ex: Exchange, late: u64| -> Exchange {
         let r = ex.dimse.as_mut().unwrap();
         let mut cancel = Command::request(field::C_CANCEL_RQ, FIND, 1, false);
         cancel.responded_to = Some(1);
         r.messages.insert(2, msg(Flow::Sent, cancel, &[]));
         let n = r.messages.len();
         r.messages[n - 1].at_ms = late;
-    }
+        ex
+    };
+    let c = with_cancel(find(&["1.1"], false, Some(status::CANCEL)), 10);
+    assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
+    let failed = with_cancel(find(&["1.1", "1.2"], false, Some(0xC000)), 10);
+    assert_eq!(outcome("DIM-11", &failed, &cancelled, &[]), Outcome::Fail);
+    // 0000 right after the cancel crossed it; 0000 seconds later means it was ignored.
+    let quick = with_cancel(find(&["1.1", "1.2"], false, Some(0)), 10);
+    let slow = with_cancel(find(&["1.1", "1.2"], false, Some(0)), 5000);
     assert_eq!(outcome("DIM-11", &quick, &cancelled, &[]), Outcome::Pass);
     assert_eq!(outcome("DIM-11", &slow, &cancelled, &[]), Outcome::Fail);
+    // No pending response came before the final one: no C-CANCEL was sent, nothing to judge.
+    let at_once = moved(&[], status::SUCCESS, 1, 0);
+    assert_eq!(
+        outcome("DIM-11", &at_once, &cancelled, &[]),
+        Outcome::NotApplicable
+    );
 
     let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
     rq.affected_sop_instance = Some("1.1".into());
