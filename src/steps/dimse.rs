@@ -81,7 +81,7 @@ fn record_dimse(
     mut ex: crate::evidence::Exchange,
     x: DimseExpect,
 ) -> StepResult {
-    if x.rejection.is_none() {
+    if x.rejection.is_none() || is_transient(&ex) {
         rejection_as_failure(&mut ex);
     }
     world.dimse.expect = Expect {
@@ -110,9 +110,21 @@ fn record_dimse(
     }
 }
 
+/// Was the association rejected by the presentation layer of the SUT (PS3.8 §9.3.4, source 3:
+/// temporary congestion, local limit exceeded)? Such a rejection says the SUT is busy, not what it
+/// makes of the request: a scenario that expects a rejection for a reason cannot be judged by it.
+fn is_transient(ex: &crate::evidence::Exchange) -> bool {
+    ex.dimse
+        .as_deref()
+        .and_then(|r| r.rejection.as_ref())
+        .is_some_and(|rj| rj.source == 3)
+}
+
 /// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
 /// told the harness's calling AE title, or the profile names another called AE title, or the SUT
 /// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
+/// So is a rejection for being busy where the scenario expects one for a reason (see
+/// [`is_transient`]).
 fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
     if ex.failure.is_some() {
         return;
@@ -132,6 +144,7 @@ fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
             "the SUT's AE title is not {} ([dimse] called_ae)",
             r.called_ae
         ),
+        (3, _) => "the SUT is busy (a transient rejection of its presentation layer, PS3.8 §9.3.4): run the scenario again when it is idle".to_string(),
         _ => "see the SUT's log for why".to_string(),
     };
     let message = format!(
@@ -1195,6 +1208,40 @@ async fn received_series(world: &mut HarnessWorld) -> StepResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_sut_is_an_error_not_a_verdict_on_the_rejection() {
+        let rejected = |source: u8, reason: u8| {
+            let mut ex = crate::evidence::Exchange::synthetic(
+                "dicom://PACS@127.0.0.1:104",
+                &[],
+                0,
+                &[],
+                b"",
+            );
+            ex.dimse = Some(Box::new(crate::evidence::dimse::DimseRecord {
+                called_ae: "NOT_THE_SCP".into(),
+                rejection: Some(crate::evidence::dimse::Rejection {
+                    result: 2,
+                    source,
+                    reason,
+                    text: String::new(),
+                }),
+                ..Default::default()
+            }));
+            ex.response = None;
+            ex
+        };
+        // Temporary congestion: the SUT did not judge the called AE title.
+        let mut busy = rejected(3, 1);
+        assert!(is_transient(&busy));
+        rejection_as_failure(&mut busy);
+        let f = busy.failure.unwrap();
+        assert_eq!(f.kind, "rejected");
+        assert!(f.message.contains("busy"), "{}", f.message);
+        // Called AE title not recognized: the answer the scenario judges (DIM-02).
+        assert!(!is_transient(&rejected(1, 7)));
+    }
 
     #[test]
     fn copies_are_new_instances_of_a_patient_of_their_own() {
