@@ -44,6 +44,11 @@ pub struct DimseExpect {
     /// What the instances that arrive must belong to, as (keyword, accepted values): the study and
     /// series a SUT was asked to store. Empty for a C-MOVE or C-GET, whose identifier says it.
     pub selects: Vec<(String, Vec<String>)>,
+    /// C-FIND: for each entity of the test data (by the value of the level's unique key), the
+    /// values it holds of the keys asked that a Storage SCP does not coerce (PS3.4 §B.4.1.3 lets
+    /// it change patient identification and UIDs): Study Date, Modality, Series and Instance
+    /// Number. DIM-06 judges a match of the test data by them.
+    pub values: BTreeMap<String, Vec<(String, String)>>,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -341,10 +346,28 @@ fn dim_05(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// DIM-06: a C-FIND returns every entity of the test data that matches, and none that does not.
-/// An entity the harness does not know may be the SUT's own data that matches as well: it is not
-/// judged here (DIM-16 judges its identifier against the keys), so a shared archive is not failed
-/// for holding more than the test studies.
+/// A returned value that is not the one the test data holds, if it is not; an empty one is the
+/// SCP having no value to send (PS3.4 §C.4.1.1.3.2 note 2), not a wrong one.
+fn other_value(keyword: &str, held: &str, got: &str) -> Option<String> {
+    let got = got.trim_matches([' ', '\0']);
+    let held = held.trim_matches([' ', '\0']);
+    if got.is_empty() || held.is_empty() {
+        return None;
+    }
+    let same = match keyword {
+        "SeriesNumber" | "InstanceNumber" => match (got.parse::<i64>(), held.parse::<i64>()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => got == held,
+        },
+        _ => got == held,
+    };
+    (!same).then(|| format!("{keyword} is {got}, the test data holds {held}"))
+}
+
+/// DIM-06: a C-FIND returns every entity of the test data that matches, with the values the test
+/// data holds, and none that does not. An entity the harness does not know may be the SUT's own
+/// data that matches as well: it is not judged here (DIM-16 judges its identifier against the
+/// keys), so a shared archive is not failed for holding more than the test studies.
 fn dim_06(s: &Subject<'_>) -> Verdict {
     let Some((key, want)) = &s.expect.dimse.matches else {
         return Verdict::na("the scenario does not know the matches");
@@ -363,6 +386,17 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
                 .map(|(_, v)| v.clone())
         })
         .collect();
+    let mut wrong = Vec::new();
+    for m in matches_of(r) {
+        let Some(uid) = value_of(&m.data_summary, key).map(str::trim) else {
+            continue;
+        };
+        for (k, held) in s.expect.dimse.values.get(uid).into_iter().flatten() {
+            if let Some(why) = value_of(&m.data_summary, k).and_then(|v| other_value(k, held, v)) {
+                wrong.push(format!("{uid}: {why}"));
+            }
+        }
+    }
     let missing: Vec<String> = want.difference(&got).cloned().collect();
     // Only the test data is known not to match: a SUT may hold other entities that do.
     let extra: Vec<String> = got
@@ -370,7 +404,7 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
         .filter(|v| s.expect.dimse.known.as_ref().is_none_or(|k| k.contains(*v)))
         .cloned()
         .collect();
-    if missing.is_empty() && extra.is_empty() {
+    if missing.is_empty() && extra.is_empty() && wrong.is_empty() {
         Verdict::Pass
     } else {
         let mut actual = Vec::new();
@@ -380,9 +414,12 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
         if !extra.is_empty() {
             actual.push(format!("not matching {}", listed(extra)));
         }
+        if !wrong.is_empty() {
+            actual.push(format!("with other values: {}", listed(wrong)));
+        }
         Verdict::fail(
             format!(
-                "the {} matching {key} values, and no other of the test data",
+                "the {} matching {key} values of the test data, with the values it holds, and no other of the test data",
                 want.len()
             ),
             actual.join("; "),
@@ -1187,10 +1224,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-06",
-        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching)",
+        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching); §C.4.1.3.1 (a response for each match, with values from that match)",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "C-FIND returns every entity that matches, and none of the test data that does not",
+        title: "C-FIND returns every entity of the test data that matches, with its values, and none of the test data that does not",
         eval: dim_06,
     },
     Check {

@@ -856,6 +856,28 @@ pub(crate) async fn find(
                 }
             }
         }
+        if s.state.has(Fault::DimseFindWrongValues) {
+            for o in &mut found {
+                if o.get(tags::STUDY_DATE)
+                    .is_some_and(|e| !text_of(e).is_empty())
+                {
+                    o.put(DataElement::new(
+                        tags::STUDY_DATE,
+                        VR::DA,
+                        PrimitiveValue::from("19991231"),
+                    ));
+                }
+                for tag in [tags::SERIES_NUMBER, tags::INSTANCE_NUMBER] {
+                    let shifted = o
+                        .get(tag)
+                        .and_then(|e| text_of(e).trim().parse::<i64>().ok())
+                        .map(|n| (n + 100).to_string());
+                    if let Some(v) = shifted {
+                        o.put(DataElement::new(tag, VR::IS, PrimitiveValue::from(v)));
+                    }
+                }
+            }
+        }
         if s.state.has(Fault::DimseFindDuplicateMatches) {
             found = found.into_iter().flat_map(|o| [o.clone(), o]).collect();
         }

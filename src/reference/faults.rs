@@ -295,6 +295,9 @@ pub enum Fault {
     /// C-FIND answers every match twice, as an SCP that answers a study-level query once per
     /// instance of the study does (PS3.4 C.4.1.3.1: one response for each match).
     DimseFindDuplicateMatches,
+    /// C-FIND answers the right entities with the values of none of them: another Study Date, and
+    /// Series and Instance Numbers shifted by 100 (PS3.4 C.4.1.3.1: values from the match).
+    DimseFindWrongValues,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -441,6 +444,7 @@ impl Fault {
         Fault::DimseAbortAfterFind,
         Fault::DimseGetAbortMidway,
         Fault::DimseFindDuplicateMatches,
+        Fault::DimseFindWrongValues,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -577,6 +581,7 @@ impl Fault {
             Fault::DimseAbortAfterFind => "dimse-abort-after-find",
             Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
             Fault::DimseFindDuplicateMatches => "dimse-find-duplicate-matches",
+            Fault::DimseFindWrongValues => "dimse-find-wrong-values",
         }
     }
 
@@ -752,6 +757,7 @@ impl Fault {
             Fault::DimseAbortAfterFind => "the DIMSE SCP aborts the association after a complete C-FIND-RQ instead of answering it (PS3.7 9.3)",
             Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
             Fault::DimseFindDuplicateMatches => "C-FIND answers each match with two pending responses, the same entity twice (PS3.4 C.4.1.3.1)",
+            Fault::DimseFindWrongValues => "C-FIND identifiers name the right entities with other values (Study Date, Series Number, Instance Number) than theirs (PS3.4 C.4.1.3.1)",
         }
     }
 }

@@ -381,6 +381,7 @@ async fn find(
     let mut requested: Vec<String> = vec!["QueryRetrieveLevel".into()];
     requested.extend(keys.iter().map(|(_, k)| k.to_string()));
     let known = known_values(world, level);
+    let values = fixture_values(world, level);
     record_dimse(
         world,
         ex,
@@ -388,6 +389,7 @@ async fn find(
             requested_keys: requested,
             matches,
             known,
+            values,
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
@@ -412,6 +414,39 @@ fn known_values(world: &HarnessWorld, level: &str) -> Option<BTreeSet<String>> {
         "IMAGE" => Some(of(|i| &i.sop_uid)),
         _ => None,
     }
+}
+
+/// For each entity of `level` in the test data (by its unique key), the values DIM-06 compares:
+/// those a Storage SCP does not coerce (PS3.4 §B.4.1.3 lets it change patient identification and
+/// UIDs; a patient level entity has none of the others).
+fn fixture_values(world: &HarnessWorld, level: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
+    for i in &world.ctx.fixtures.instances {
+        let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let (uid, values) = match level {
+            "STUDY" => (
+                &i.study_uid,
+                vec![(
+                    "StudyDate".to_string(),
+                    i.study_date.clone().unwrap_or_default(),
+                )],
+            ),
+            "SERIES" => (
+                &i.series_uid,
+                vec![
+                    ("Modality".to_string(), i.modality.clone()),
+                    ("SeriesNumber".to_string(), number(i.series_number)),
+                ],
+            ),
+            "IMAGE" => (
+                &i.sop_uid,
+                vec![("InstanceNumber".to_string(), number(i.instance_number))],
+            ),
+            _ => continue,
+        };
+        out.entry(uid.clone()).or_insert(values);
+    }
+    out
 }
 
 fn studies_where(
@@ -596,21 +631,30 @@ async fn about_what_was_asked(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-15", "DIM-16"])
 }
 
+// DIM-06 knows the test data only: each of these steps says that every entity of the test data
+// that matches is found (with the values the test data holds) and that no other entity of the
+// test data is; a match the harness does not know is judged by its keys alone (DIM-16).
+
 #[then(
-    regex = r"^the matches are exactly the (?:studies|series|instances|patient) of (?:that patient|that study|that series|study .*)$"
+    regex = r"^the test (?:studies|series|instances) of that (?:patient|study|series) are all found, and no other test (?:study|series|instance)$"
 )]
 async fn matches_known(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then(expr = "the matches are exactly the studies of patient {string}")]
+#[then(expr = "the test patient of study {string} is found, and no other test patient")]
+async fn matches_known_patient(world: &mut HarnessWorld, _alias: String) -> StepResult {
+    judge_dimse(world, &["DIM-06"])
+}
+
+#[then(expr = "the test studies of patient {string} are all found, and no other test study")]
 async fn matches_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
     let m = studies_where(world, |i| i.patient_id == pid);
     world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), m));
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then(expr = "the matches are exactly the studies {string}")]
+#[then(regex = r#"^the test (?:study|studies) "(.*)" (?:is|are) found, and no other test study$"#)]
 async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
     let mut m = BTreeSet::new();
     for alias in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -620,7 +664,7 @@ async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then("the matches are exactly no study")]
+#[then("no test study is found")]
 async fn matches_none(world: &mut HarnessWorld) -> StepResult {
     world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), BTreeSet::new()));
     judge_dimse(world, &["DIM-06"])

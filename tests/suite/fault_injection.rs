@@ -420,6 +420,7 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DIM-15",
         false,
     ),
+    ("dimse-find-wrong-values", "@req:DIM-06", "DIM-06", false),
 ];
 
 #[test]

@@ -818,3 +818,55 @@ fn a_final_response_may_leave_the_counts_out() {
     let short = moved(&[1, 0], status::SUCCESS, 1, 0);
     assert_eq!(outcome("DIM-07", &short, &x, &[]), Outcome::Fail);
 }
+
+#[test]
+fn a_match_of_the_test_data_carries_its_values() {
+    let x = DimseExpect {
+        matches: Some((
+            "SeriesInstanceUID".into(),
+            BTreeSet::from(["1.1.1".to_string()]),
+        )),
+        values: BTreeMap::from([(
+            "1.1.1".to_string(),
+            vec![
+                ("Modality".to_string(), "CT".to_string()),
+                ("SeriesNumber".to_string(), "2".to_string()),
+            ],
+        )]),
+        ..DimseExpect::default()
+    };
+    let keys = [
+        ("QueryRetrieveLevel", "SERIES"),
+        ("StudyInstanceUID", "1.1"),
+        ("SeriesInstanceUID", ""),
+        ("Modality", ""),
+        ("SeriesNumber", ""),
+    ];
+    let series = |modality: &'static str, number: &'static str| {
+        find_with(
+            &keys,
+            &[&[
+                ("QueryRetrieveLevel", "SERIES"),
+                ("StudyInstanceUID", "1.1"),
+                ("SeriesInstanceUID", "1.1.1"),
+                ("Modality", modality),
+                ("SeriesNumber", number),
+            ]],
+        )
+    };
+    assert_eq!(
+        outcome("DIM-06", &series("CT", "02"), &x, &[]),
+        Outcome::Pass
+    );
+    // No value is the SCP having none to send (§C.4.1.1.3.2 note 2).
+    assert_eq!(outcome("DIM-06", &series("", ""), &x, &[]), Outcome::Pass);
+    // The right series with another series' values.
+    assert_eq!(
+        outcome("DIM-06", &series("MR", "2"), &x, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-06", &series("CT", "102"), &x, &[]),
+        Outcome::Fail
+    );
+}
