@@ -49,6 +49,10 @@ pub struct DimseExpect {
     /// it change patient identification and UIDs): Study Date, Modality, Series and Instance
     /// Number. DIM-06 judges a match of the test data by them.
     pub values: BTreeMap<String, Vec<(String, String)>>,
+    /// C-MOVE: associations of the SUT that the harness's Storage SCP refused during the move.
+    /// The sub-operations they carried failed through the harness, so the move's status is not
+    /// the SUT's to answer for (DIM-03).
+    pub refused_by_harness: usize,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -242,6 +246,13 @@ fn dim_03(s: &Subject<'_>) -> Verdict {
             let st = m.command.status.unwrap_or(0xFFFF);
             if x.statuses.contains(&st) {
                 Verdict::Pass
+            } else if x.refused_by_harness > 0 {
+                // Its sub-operations failed because the harness refused them: the status says
+                // so rightly (the Error finding of the refusal says why).
+                Verdict::na(format!(
+                    "status {st:04X} follows the harness's Storage SCP refusing {} association(s) of the SUT",
+                    x.refused_by_harness
+                ))
             } else {
                 Verdict::fail(
                     expected,

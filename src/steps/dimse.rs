@@ -777,6 +777,7 @@ async fn do_move(
         DimseExpect {
             instances,
             cancelled: cancel_after.is_some(),
+            refused_by_harness: got.refused.len(),
             ..DimseExpect::default()
         },
     );

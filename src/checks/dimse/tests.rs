@@ -870,3 +870,19 @@ fn a_match_of_the_test_data_carries_its_values() {
         Outcome::Fail
     );
 }
+
+#[test]
+fn a_move_the_harness_refused_to_receive_is_not_failed_for_its_status() {
+    let x = DimseExpect {
+        statuses: vec![status::SUCCESS],
+        refused_by_harness: 1,
+        ..DimseExpect::default()
+    };
+    let warned = moved(&[1, 0], status::SUB_OPERATIONS_FAILED, 0, 2);
+    assert_eq!(outcome("DIM-03", &warned, &x, &[]), Outcome::NotApplicable);
+    let judged = DimseExpect {
+        refused_by_harness: 0,
+        ..x
+    };
+    assert_eq!(outcome("DIM-03", &warned, &judged, &[]), Outcome::Fail);
+}
