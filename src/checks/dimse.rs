@@ -49,6 +49,11 @@ pub struct DimseExpect {
     /// it change patient identification and UIDs): Study Date, Modality, Series and Instance
     /// Number. DIM-06 judges a match of the test data by them.
     pub values: BTreeMap<String, Vec<(String, String)>>,
+    /// C-MOVE / C-GET / a SUT's stores: the digest of each instance's image
+    /// ([`crate::dimse::pixels`]) by transfer syntax, as the source holds it; its native form is
+    /// listed (for both Little Endian syntaxes) only when the source is not lossy, since decoders
+    /// of a lossy image may differ.
+    pub pixel_data: BTreeMap<String, Vec<(String, String)>>,
     /// C-MOVE: associations of the SUT that the harness's Storage SCP refused during the move.
     /// The sub-operations they carried failed through the harness, so the move's status is not
     /// the SUT's to answer for (DIM-03).
@@ -510,10 +515,11 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
 }
 
 /// One instance that arrived: its C-STORE-RQ's Affected SOP Instance UID, the SHA-256 of its data
-/// set, and the transfer syntax it came in (when the record says).
+/// set and of its image, and the transfer syntax it came in (when the record says).
 struct Arrival {
     uid: String,
     sha256: Option<String>,
+    pixels: Option<String>,
     transfer_syntax: Option<String>,
 }
 
@@ -537,17 +543,28 @@ fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<Arrival> {
         .map(|m| Arrival {
             uid: m.command.affected_sop_instance.clone().unwrap_or_default(),
             sha256: m.data_sha256.clone(),
+            pixels: value_of(&m.data_summary, "PixelDataSHA256").map(str::to_string),
             transfer_syntax: value_of(&m.data_summary, "TransferSyntaxUID").map(str::to_string),
         })
         .collect()
 }
 
-/// What differs between the instances that arrived and those expected (with the digests each may
-/// have, by transfer syntax): an unexpected instance (`unexpected` says how), a changed one, and,
-/// when `all_required`, a missing one. A data set in a transfer syntax the source does not hold
-/// is not compared byte for byte.
+/// The references of `want` (transfer syntax, digest) an arrival in `ts` is compared with.
+fn comparable<'a>(want: &'a [(String, String)], ts: Option<&String>) -> Vec<&'a String> {
+    want.iter()
+        .filter(|(t, _)| ts.is_none_or(|ts| ts == t))
+        .map(|(_, sha)| sha)
+        .collect()
+}
+
+/// What differs between the instances that arrived and those expected: an unexpected instance
+/// (`unexpected` says how), one whose image is not the source's (`pixel_data`: the digests of each
+/// image by transfer syntax), and, when `all_required`, a missing one. The other attributes of an
+/// instance may have been coerced by the SCP that stored it (PS3.4 §B.4.1.3): DIM-19 compares
+/// those bytes.
 fn compare_arrivals(
     want: &BTreeMap<String, Vec<(String, String)>>,
+    pixel_data: &BTreeMap<String, Vec<(String, String)>>,
     got: &[Arrival],
     unexpected: &str,
     all_required: bool,
@@ -555,23 +572,22 @@ fn compare_arrivals(
     let mut bad = Vec::new();
     let uids: BTreeSet<&str> = got.iter().map(|a| a.uid.as_str()).collect();
     for a in got {
-        let Some(w) = want.get(&a.uid) else {
+        if !want.contains_key(&a.uid) {
             bad.push(format!("{} {unexpected}", a.uid));
             continue;
-        };
-        let Some(h) = &a.sha256 else { continue };
-        let comparable: Vec<&String> = w
-            .iter()
-            .filter(|(ts, _)| a.transfer_syntax.as_ref().is_none_or(|t| t == ts))
-            .map(|(_, sha)| sha)
-            .collect();
-        if !comparable.is_empty() && !comparable.contains(&h) {
+        }
+        let Some(h) = &a.pixels else { continue };
+        let refs = comparable(
+            pixel_data.get(&a.uid).map_or(&[][..], Vec::as_slice),
+            a.transfer_syntax.as_ref(),
+        );
+        if !refs.is_empty() && !refs.contains(&h) {
             bad.push(format!(
-                "{} differs from the source{}",
+                "{}: its image is not the source's (Pixel Data{} differs): another image under this SOP Instance UID",
                 a.uid,
                 a.transfer_syntax
                     .as_ref()
-                    .map(|t| format!(" (data set in {t})"))
+                    .map(|t| format!(" in {t}"))
                     .unwrap_or_default()
             ));
         }
@@ -587,8 +603,8 @@ fn compare_arrivals(
     bad
 }
 
-/// DIM-08: the instances received are those asked for, each byte-identical in its data set to the
-/// source.
+/// DIM-08: the instances received are those asked for, each with the source's image (its Pixel
+/// Data, where the transfer syntax lets it be compared). Its other attributes are DIM-19's.
 fn dim_08(s: &Subject<'_>) -> Verdict {
     let Some(want) = &s.expect.dimse.instances else {
         return Verdict::na("the scenario does not know the instances");
@@ -609,6 +625,7 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
         .is_some_and(|st| st == status::SUCCESS);
     let bad = compare_arrivals(
         want,
+        &s.expect.dimse.pixel_data,
         &arrived(r, s.followups),
         "was not asked for",
         all_said_delivered && !s.expect.dimse.cancelled,
@@ -618,10 +635,10 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
     } else {
         Verdict::fail(
             format!(
-                "the {} instances asked for, identical to the source",
+                "the {} instances asked for, each with the source's image",
                 want.len()
             ),
-            bad.join("; "),
+            listed(bad),
         )
     }
 }
@@ -861,16 +878,66 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
     if r.received(field::C_STORE_RQ).next().is_none() {
         return Verdict::na("no C-STORE was received on this association");
     }
-    let bad = compare_arrivals(want, &arrived(r, s.followups), "was not to be sent", true);
+    let bad = compare_arrivals(
+        want,
+        &s.expect.dimse.pixel_data,
+        &arrived(r, s.followups),
+        "was not to be sent",
+        true,
+    );
     if bad.is_empty() {
         Verdict::Pass
     } else {
         Verdict::fail(
             format!(
-                "the {} instances of the series, identical to the source",
+                "the {} instances of the series, each with the source's image",
                 want.len()
             ),
-            bad.join("; "),
+            listed(bad),
+        )
+    }
+}
+
+/// DIM-19: each instance that arrived (retrieved, or stored by a SUT) is byte for byte, in its data
+/// set, the instance as the source holds it in that transfer syntax: nothing coerced, added or
+/// dropped. A Storage SCP may coerce attributes (PS3.4 §B.4.1.3, with a Warning status when it
+/// stores) and a Level 0 or 1 SCP may drop some (§B.4.1.1); only a bit-preserving archive
+/// (Signature Level 3, §B.4.1.4) keeps every byte: a SHOULD.
+fn dim_19(s: &Subject<'_>) -> Verdict {
+    let Some(want) = &s.expect.dimse.instances else {
+        return Verdict::na("the scenario does not know the instances");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let got = arrived(r, s.followups);
+    if got.is_empty() {
+        return Verdict::na("no instance arrived");
+    }
+    let mut changed = Vec::new();
+    for a in &got {
+        let (Some(w), Some(h)) = (want.get(&a.uid), &a.sha256) else {
+            continue;
+        };
+        let refs = comparable(w, a.transfer_syntax.as_ref());
+        if !refs.is_empty() && !refs.contains(&h) {
+            changed.push(format!(
+                "{}{}",
+                a.uid,
+                a.transfer_syntax
+                    .as_ref()
+                    .map(|t| format!(" (data set in {t})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if changed.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "every data set byte for byte as the source holds it",
+            format!("other bytes than the source's: {}", listed(changed)),
         )
     }
 }
@@ -1251,10 +1318,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-08",
-        requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3; IHE RAD TF-2 §4.16",
+        requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3 (C-STORE sub-operations for the stored SOP Instances selected); IHE RAD TF-2 §4.16",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "The instances retrieved are those asked for, identical to the source",
+        title: "The instances retrieved are those asked for, each with the source's image",
         eval: dim_08,
     },
     Check {
@@ -1294,7 +1361,7 @@ pub static CHECKS: &[Check] = &[
         requirement: "DICOM PS3.4 §B.2.2 (Storage SCU behaviour: the SOP Instance sent is the one stored)",
         level: Level::Shall,
         actor: "Storage SCU",
-        title: "The instances the SUT stores are those it was asked to send, unchanged",
+        title: "The instances the SUT stores are those it was asked to send, each with the source's image",
         eval: dim_13,
     },
     Check {
@@ -1339,6 +1406,17 @@ pub static CHECKS: &[Check] = &[
         actor: "Query/Retrieve SCP",
         title: "The C-STORE sub-operations of a C-MOVE name it: Move Originator AE Title and Message ID",
         eval: dim_18,
+    },
+    Check {
+        id: "DIM-19",
+        requirement: "DICOM PS3.4 §B.4.1.4 (Signature Level 3: a bit-preserving SCP); §B.4.1.1 (Level 2 keeps every attribute); §B.4.1.3 (an SCP may coerce attributes, with a Warning)",
+        // The standard lets a Storage SCP coerce attributes and a Level 0 or 1 SCP drop some: a
+        // data set that comes back with other bytes is a warning unless strict (DIM-08 judges
+        // the instance and its image).
+        level: Level::Should,
+        actor: "Query/Retrieve SCP; Storage SCU",
+        title: "Each instance delivered is byte for byte the data set the source holds",
+        eval: dim_19,
     },
 ];
 

@@ -1244,6 +1244,50 @@ async fn final_counts(
 
 /// One C-GET sub-operation: a C-STORE-RQ on the same association, on a context whose SOP Class
 /// the requestor took the SCP role for (PS3.4 C.4.3.3, PS3.7 D.3.3.4).
+/// The payload of the C-GET faults: the data set with an attribute added (`coerce`), or with the
+/// last byte of its Pixel Data changed (`other_image`; before the Sequence Delimitation Item of an
+/// encapsulated one).
+fn altered(
+    p: dimse_move::Payload,
+    coerce: bool,
+    other_image: bool,
+) -> Result<dimse_move::Payload, String> {
+    let mut bytes = match &p.data {
+        dimse_move::PayloadData::Bytes(b) => b.clone(),
+        dimse_move::PayloadData::File { path, offset } => {
+            let all = std::fs::read(path).map_err(|e| e.to_string())?;
+            all.get(*offset as usize..).unwrap_or_default().to_vec()
+        }
+    };
+    if coerce {
+        let ts = TransferSyntaxRegistry
+            .get(&p.transfer_syntax)
+            .ok_or("unknown transfer syntax")?;
+        let mut obj =
+            InMemDicomObject::read_dataset_with_ts(&bytes[..], ts).map_err(|e| e.to_string())?;
+        obj.put(DataElement::new(
+            tags::INSTITUTION_NAME,
+            VR::LO,
+            PrimitiveValue::from("COERCED BY THE ARCHIVE"),
+        ));
+        bytes.clear();
+        obj.write_dataset_with_ts(&mut bytes, ts)
+            .map_err(|e| e.to_string())?;
+    }
+    if other_image {
+        let native = p.transfer_syntax == uids::EXPLICIT_VR_LITTLE_ENDIAN
+            || p.transfer_syntax == uids::IMPLICIT_VR_LITTLE_ENDIAN;
+        let at = bytes.len().checked_sub(if native { 1 } else { 9 });
+        if let Some(b) = at.and_then(|i| bytes.get_mut(i)) {
+            *b ^= 0xFF;
+        }
+    }
+    Ok(dimse_move::Payload {
+        data: dimse_move::PayloadData::Bytes(bytes),
+        ..p
+    })
+}
+
 async fn get_store(
     s: &mut Session,
     inst: &Arc<Instance>,
@@ -1257,7 +1301,18 @@ async fn get_store(
         .filter(|c| s.requestor_is_scp(&c.abstract_syntax))
         .collect();
     let i = data.clone();
-    let payload = match tokio::task::spawn_blocking(move || dimse_move::plan(&i, &contexts)).await {
+    let (coerce, other_image) = (
+        s.state.has(Fault::DimseGetCoercesAttributes),
+        s.state.has(Fault::DimseGetOtherImage),
+    );
+    let planned = tokio::task::spawn_blocking(move || {
+        let p = dimse_move::plan(&i, &contexts)?;
+        if coerce || other_image {
+            return altered(p, coerce, other_image);
+        }
+        Ok(p)
+    });
+    let payload = match planned.await {
         Ok(Ok(p)) => p,
         Ok(Err(reason)) => return Ok(SubResult::Failed(reason)),
         Err(e) => return Ok(SubResult::Failed(format!("internal error: {e}"))),

@@ -298,6 +298,12 @@ pub enum Fault {
     /// C-FIND answers the right entities with the values of none of them: another Study Date, and
     /// Series and Instance Numbers shifted by 100 (PS3.4 C.4.1.3.1: values from the match).
     DimseFindWrongValues,
+    /// C-GET sends each instance with an attribute it did not have as stored (Institution Name),
+    /// its image unchanged, as an archive that coerces attributes does (PS3.4 B.4.1.3).
+    DimseGetCoercesAttributes,
+    /// C-GET sends each instance with one byte of its Pixel Data changed: another image under the
+    /// SOP Instance UID asked for (PS3.4 C.4.3.3).
+    DimseGetOtherImage,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -445,6 +451,8 @@ impl Fault {
         Fault::DimseGetAbortMidway,
         Fault::DimseFindDuplicateMatches,
         Fault::DimseFindWrongValues,
+        Fault::DimseGetCoercesAttributes,
+        Fault::DimseGetOtherImage,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -582,6 +590,8 @@ impl Fault {
             Fault::DimseGetAbortMidway => "dimse-get-abort-midway",
             Fault::DimseFindDuplicateMatches => "dimse-find-duplicate-matches",
             Fault::DimseFindWrongValues => "dimse-find-wrong-values",
+            Fault::DimseGetCoercesAttributes => "dimse-get-coerces-attributes",
+            Fault::DimseGetOtherImage => "dimse-get-other-image",
         }
     }
 
@@ -758,6 +768,8 @@ impl Fault {
             Fault::DimseGetAbortMidway => "C-GET aborts the association after its first sub-operation, without a final response (PS3.7 9.3)",
             Fault::DimseFindDuplicateMatches => "C-FIND answers each match with two pending responses, the same entity twice (PS3.4 C.4.1.3.1)",
             Fault::DimseFindWrongValues => "C-FIND identifiers name the right entities with other values (Study Date, Series Number, Instance Number) than theirs (PS3.4 C.4.1.3.1)",
+            Fault::DimseGetCoercesAttributes => "C-GET sends each instance with an added Institution Name, its image unchanged: not byte for byte the data set stored (PS3.4 B.4.1.3, B.4.1.4)",
+            Fault::DimseGetOtherImage => "C-GET sends each instance with one byte of its Pixel Data changed: another image under the same SOP Instance UID (PS3.4 C.4.3.3)",
         }
     }
 }

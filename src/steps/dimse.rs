@@ -50,7 +50,8 @@ fn dataset_sha256(path: &std::path::Path) -> Option<String> {
 }
 
 /// The data set digests of each instance, by transfer syntax: as stored, and of its Explicit VR
-/// Little Endian copy.
+/// Little Endian copy when the source is not lossy (an SCP that decodes a lossy image itself may
+/// get other pixels than the copy's decoder, PS3.5 §8.2).
 fn expected_instances(
     world: &HarnessWorld,
     insts: &[FixtureInstance],
@@ -62,7 +63,11 @@ fn expected_instances(
                 .map(|h| (i.transfer_syntax.clone(), h))
                 .into_iter()
                 .collect();
-            if let Some(ele) = &i.ele_path {
+            if let Some(ele) = i
+                .ele_path
+                .as_ref()
+                .filter(|_| crate::dimse::pixels::is_lossless(&i.transfer_syntax))
+            {
                 v.extend(
                     dataset_sha256(&world.ctx.fixtures.dir.join(ele))
                         .map(|h| (crate::actors::dimse_scu::EXPLICIT_VR_LE.to_string(), h)),
@@ -71,6 +76,39 @@ fn expected_instances(
             (i.sop_uid.clone(), v)
         })
         .collect()
+}
+
+/// The digest of each instance's image ([`crate::dimse::pixels`]), by transfer syntax: as stored,
+/// and its native form (the same in Explicit and Implicit VR Little Endian) when the source is not
+/// lossy.
+fn expected_pixels(
+    world: &HarnessWorld,
+    insts: &[FixtureInstance],
+) -> BTreeMap<String, Vec<(String, String)>> {
+    use crate::actors::dimse_scu::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+    use crate::dimse::pixels::{file_pixel_data_sha256, is_lossless, is_native_le};
+    let mut out = BTreeMap::new();
+    for i in insts {
+        let mut v = Vec::new();
+        let stored = file_pixel_data_sha256(&world.ctx.fixtures.file(i));
+        let native = if is_native_le(&i.transfer_syntax) {
+            stored.clone()
+        } else {
+            i.ele_path
+                .as_ref()
+                .filter(|_| is_lossless(&i.transfer_syntax))
+                .and_then(|p| file_pixel_data_sha256(&world.ctx.fixtures.dir.join(p)))
+        };
+        if let Some(h) = stored.filter(|_| !is_native_le(&i.transfer_syntax)) {
+            v.push((i.transfer_syntax.clone(), h));
+        }
+        if let Some(h) = native {
+            v.push((EXPLICIT_VR_LE.to_string(), h.clone()));
+            v.push((IMPLICIT_VR_LE.to_string(), h));
+        }
+        out.insert(i.sop_uid.clone(), v);
+    }
+    out
 }
 
 /// Record the exchange of a When step with what it must satisfy. When the SUT cut the operation
@@ -174,7 +212,7 @@ fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
         strict: world.ctx.config.strict,
         followups: &followups,
     };
-    for id in ["DIM-17", "DIM-08"] {
+    for id in ["DIM-17", "DIM-08", "DIM-19"] {
         if let Some(c) = crate::checks::by_id(id) {
             world.findings.push(crate::checks::evaluate(c, &subject));
         }
@@ -769,6 +807,7 @@ async fn do_move(
     let instances = destination
         .is_none()
         .then(|| expected_instances(world, insts));
+    let pixel_data = expected_pixels(world, insts);
     let got = arrived_since(world, mark, &ex).await;
     world.dimse.followups = got.stores.clone();
     let recorded = record_dimse(
@@ -776,6 +815,7 @@ async fn do_move(
         ex,
         DimseExpect {
             instances,
+            pixel_data,
             cancelled: cancel_after.is_some(),
             refused_by_harness: got.refused.len(),
             ..DimseExpect::default()
@@ -873,11 +913,13 @@ async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         )
         .await;
     let instances = Some(expected_instances(world, &insts));
+    let pixel_data = expected_pixels(world, &insts);
     record_dimse(
         world,
         ex,
         DimseExpect {
             instances,
+            pixel_data,
             ..DimseExpect::default()
         },
     )
@@ -890,7 +932,7 @@ async fn counts(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the harness received exactly the instances asked for, unchanged")]
 async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-08"])
+    judge_dimse(world, &["DIM-08", "DIM-19"])
 }
 
 #[then("every instance delivered is one the request selected, under its own UID")]
@@ -1228,6 +1270,7 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     instances: Some(expected_instances(world, &insts)),
+                    pixel_data: expected_pixels(world, &insts),
                     selects: vec![
                         ("StudyInstanceUID".into(), vec![insts[0].study_uid.clone()]),
                         (
@@ -1247,7 +1290,7 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17"])
+    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17", "DIM-19"])
 }
 
 #[cfg(test)]

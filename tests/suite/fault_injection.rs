@@ -421,6 +421,18 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("dimse-find-wrong-values", "@req:DIM-06", "DIM-06", false),
+    (
+        "dimse-get-coerces-attributes",
+        "@txn:C-GET and @req:DIM-19",
+        "DIM-19",
+        true,
+    ),
+    (
+        "dimse-get-other-image",
+        "@txn:C-GET and @req:DIM-08",
+        "DIM-08",
+        false,
+    ),
 ];
 
 #[test]

@@ -251,8 +251,38 @@ fn move_checks() {
         outcome("DIM-07", &moved(&[1], status::SUCCESS, 1, 1), &x, &[]),
         Outcome::Fail
     );
+    // Other bytes with the same image: the SCP may have coerced attributes (PS3.4 §B.4.1.3), a
+    // SHOULD-level finding of DIM-19; another image under the UID is DIM-08's Fail.
     let changed = stored(&[("1.1", "a"), ("1.2", "CHANGED")]);
-    assert_eq!(outcome("DIM-08", &good, &x, &[changed]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-08", &good, &x, std::slice::from_ref(&changed)),
+        Outcome::Pass
+    );
+    assert_eq!(outcome("DIM-19", &good, &x, &[changed]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-19", &good, &x, std::slice::from_ref(&arrived)),
+        Outcome::Pass
+    );
+    let with_image = DimseExpect {
+        pixel_data: BTreeMap::from([("1.2".to_string(), vec![(ELE.to_string(), "p".to_string())])]),
+        ..x.clone()
+    };
+    let image = |sha: &str| {
+        let mut ex = stored(&[("1.1", "a"), ("1.2", "CHANGED")]);
+        ex.dimse.as_mut().unwrap().messages[1].data_summary = vec![
+            ("TransferSyntaxUID".to_string(), ELE.to_string()),
+            ("PixelDataSHA256".to_string(), sha.to_string()),
+        ];
+        ex
+    };
+    assert_eq!(
+        outcome("DIM-08", &good, &with_image, &[image("p")]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &good, &with_image, &[image("q")]),
+        Outcome::Fail
+    );
     let foreign = stored(&[("1.1", "a"), ("1.2", "b"), ("9.9", "c")]);
     assert_eq!(outcome("DIM-08", &good, &x, &[foreign]), Outcome::Fail);
     let missing = stored(&[("1.1", "a")]);
@@ -540,9 +570,50 @@ fn retrieved_instances_are_those_the_request_selected() {
     let mut implicit = got(&[("1.1.1.1", &[("TransferSyntaxUID", "1.2.840.10008.1.2")])]);
     implicit.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
     assert_eq!(outcome("DIM-08", &implicit, &want, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-19", &implicit, &want, &[]), Outcome::Pass);
     let mut changed = got(&[("1.1.1.1", &[("TransferSyntaxUID", ELE)])]);
     changed.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
-    assert_eq!(outcome("DIM-08", &changed, &want, &[]), Outcome::Fail);
+    assert_eq!(outcome("DIM-19", &changed, &want, &[]), Outcome::Fail);
+    // Images are compared in the syntax they came in: a native image is the same bytes in
+    // Implicit and Explicit VR Little Endian.
+    let pixels = DimseExpect {
+        pixel_data: BTreeMap::from([(
+            "1.1.1.1".to_string(),
+            vec![
+                (ELE.to_string(), "p".to_string()),
+                ("1.2.840.10008.1.2".to_string(), "p".to_string()),
+            ],
+        )]),
+        ..want
+    };
+    let image = |ts: &'static str, sha: &'static str| {
+        got(&[(
+            "1.1.1.1",
+            &[("TransferSyntaxUID", ts), ("PixelDataSHA256", sha)],
+        )])
+    };
+    assert_eq!(
+        outcome("DIM-08", &image(ELE, "p"), &pixels, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &image("1.2.840.10008.1.2", "p"), &pixels, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &image(ELE, "q"), &pixels, &[]),
+        Outcome::Fail
+    );
+    // A syntax the source is not held in (a lossy image decoded by the SCP): not compared.
+    assert_eq!(
+        outcome(
+            "DIM-08",
+            &image("1.2.840.10008.1.2.4.50", "q"),
+            &pixels,
+            &[]
+        ),
+        Outcome::Pass
+    );
 }
 
 #[test]
@@ -601,7 +672,7 @@ fn what_arrived_is_judged_whatever_the_final_status() {
     );
     // ... but a changed one is still caught.
     assert_eq!(
-        outcome("DIM-08", &with_final(0xC000, "x"), &want, &[]),
+        outcome("DIM-19", &with_final(0xC000, "x"), &want, &[]),
         Outcome::Fail
     );
     // 0000 says everything arrived: the missing one is a Fail.
