@@ -54,6 +54,9 @@ pub struct DimseExpect {
     /// listed (for both Little Endian syntaxes) only when the source is not lossy, since decoders
     /// of a lossy image may differ.
     pub pixel_data: BTreeMap<String, Vec<(String, String)>>,
+    /// The request must be refused: any Refused or Failed final status satisfies DIM-03, and this
+    /// is the one the standard names for the reason (DIM-20).
+    pub refused_as: Option<u16>,
     /// C-MOVE: associations of the SUT that the harness's Storage SCP refused during the move.
     /// The sub-operations they carried failed through the harness, so the move's status is not
     /// the SUT's to answer for (DIM-03).
@@ -224,9 +227,29 @@ fn final_response(r: &DimseRecord) -> Option<&MessageRecord> {
     })
 }
 
-/// DIM-03: the final status is the one the requirement names.
+/// DIM-03: the final status is the one the requirement names; where the request must be refused
+/// (`refused_as`), any Refused or Failed status (the code the standard names for the reason is
+/// DIM-20's).
 fn dim_03(s: &Subject<'_>) -> Verdict {
     let x = &s.expect.dimse;
+    if let Some(named) = x.refused_as {
+        let r = match record(s) {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+        let expected = format!(
+            "a Refused or Failed status ({named:04X} names the reason: {})",
+            x.reason
+        );
+        return match final_response(r).and_then(|m| m.command.status) {
+            None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
+            Some(st) if status::category(st) == "failure" => Verdict::Pass,
+            Some(st) => Verdict::fail(
+                expected,
+                format!("status {st:04X} ({})", status::category(st)),
+            ),
+        };
+    }
     if x.statuses.is_empty() {
         return Verdict::na("the scenario expects no particular status");
     }
@@ -898,6 +921,30 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
     }
 }
 
+/// DIM-20: a request the SCP must refuse is refused with the status the standard names for the
+/// reason (A801 for an unknown move destination, PS3.4 Table C.4-2 and PS3.7 §9.1.4.1.7 e). PS3.7
+/// says a C-MOVE status "may have any of the following values" and pairs "Refused: Move
+/// Destination unknown" with that reason without a SHALL; another failure (C000 Unable to process)
+/// still refuses the move (DIM-03) but names another cause: a SHOULD.
+fn dim_20(s: &Subject<'_>) -> Verdict {
+    let Some(named) = s.expect.dimse.refused_as else {
+        return Verdict::na("the request is not one the SCP must refuse");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let expected = format!("status {named:04X} ({})", s.expect.dimse.reason);
+    match final_response(r).and_then(|m| m.command.status) {
+        Some(st) if st == named => Verdict::Pass,
+        Some(st) => Verdict::fail(
+            expected,
+            format!("status {st:04X} ({})", status::category(st)),
+        ),
+        None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
+    }
+}
+
 /// DIM-19: each instance that arrived (retrieved, or stored by a SUT) is byte for byte, in its data
 /// set, the instance as the source holds it in that transfer syntax: nothing coerced, added or
 /// dropped. A Storage SCP may coerce attributes (PS3.4 §B.4.1.3, with a Warning status when it
@@ -1417,6 +1464,16 @@ pub static CHECKS: &[Check] = &[
         actor: "Query/Retrieve SCP; Storage SCU",
         title: "Each instance delivered is byte for byte the data set the source holds",
         eval: dim_19,
+    },
+    Check {
+        id: "DIM-20",
+        requirement: "DICOM PS3.4 §C.4.2.1.5, Table C.4-2 (A801 Refused: Move Destination unknown); PS3.7 §9.1.4.1.7",
+        // The statuses are listed as values a response "may have", each with its meaning: the
+        // named one is a SHOULD; refusing at all is DIM-03's SHALL.
+        level: Level::Should,
+        actor: "Query/Retrieve SCP",
+        title: "A request the SCP must refuse is refused with the status named for the reason",
+        eval: dim_20,
     },
 ];
 

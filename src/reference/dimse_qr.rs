@@ -1054,7 +1054,11 @@ pub(crate) async fn retrieve(
             }
             None => {
                 let r = Refusal {
-                    status: status::MOVE_DESTINATION_UNKNOWN,
+                    status: if s.state.has(Fault::DimseMoveUnknownDestinationC000) {
+                        status::UNABLE_TO_PROCESS
+                    } else {
+                        status::MOVE_DESTINATION_UNKNOWN
+                    },
                     comment: format!("move destination `{destination}` is unknown")
                         .chars()
                         .take(64)

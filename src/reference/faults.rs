@@ -304,6 +304,9 @@ pub enum Fault {
     /// C-GET sends each instance with one byte of its Pixel Data changed: another image under the
     /// SOP Instance UID asked for (PS3.4 C.4.3.3).
     DimseGetOtherImage,
+    /// A C-MOVE to an unknown destination is refused with C000 (Failed: Unable to process) instead of
+    /// the status PS3.4 names for it, A801 (PS3.4 C.4.2.1.5; PS3.7 9.1.4.1.7).
+    DimseMoveUnknownDestinationC000,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -453,6 +456,7 @@ impl Fault {
         Fault::DimseFindWrongValues,
         Fault::DimseGetCoercesAttributes,
         Fault::DimseGetOtherImage,
+        Fault::DimseMoveUnknownDestinationC000,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -592,6 +596,7 @@ impl Fault {
             Fault::DimseFindWrongValues => "dimse-find-wrong-values",
             Fault::DimseGetCoercesAttributes => "dimse-get-coerces-attributes",
             Fault::DimseGetOtherImage => "dimse-get-other-image",
+            Fault::DimseMoveUnknownDestinationC000 => "dimse-move-unknown-destination-c000",
         }
     }
 
@@ -770,6 +775,7 @@ impl Fault {
             Fault::DimseFindWrongValues => "C-FIND identifiers name the right entities with other values (Study Date, Series Number, Instance Number) than theirs (PS3.4 C.4.1.3.1)",
             Fault::DimseGetCoercesAttributes => "C-GET sends each instance with an added Institution Name, its image unchanged: not byte for byte the data set stored (PS3.4 B.4.1.3, B.4.1.4)",
             Fault::DimseGetOtherImage => "C-GET sends each instance with one byte of its Pixel Data changed: another image under the same SOP Instance UID (PS3.4 C.4.3.3)",
+            Fault::DimseMoveUnknownDestinationC000 => "C-MOVE to an unknown destination answers C000 (Unable to process) instead of A801 Move Destination unknown (PS3.4 C.4.2.1.5)",
         }
     }
 }

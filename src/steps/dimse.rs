@@ -375,6 +375,14 @@ async fn echoes(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-09", "DIM-10"])
 }
 
+#[then("the move is refused as its destination is unknown")]
+async fn move_refused(world: &mut HarnessWorld) -> StepResult {
+    let x = &mut world.dimse.expect.dimse;
+    x.refused_as = Some(crate::dimse::command::status::MOVE_DESTINATION_UNKNOWN);
+    x.reason = "Refused: Move Destination unknown".into();
+    judge_dimse(world, &["DIM-03", "DIM-20"])
+}
+
 #[then("the operation ends with status Cancel")]
 async fn cancelled(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-11"])

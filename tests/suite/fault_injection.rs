@@ -433,6 +433,12 @@ const CASES: &[(&str, &str, &str, bool)] = &[
         "DIM-08",
         false,
     ),
+    (
+        "dimse-move-unknown-destination-c000",
+        "@txn:C-MOVE and @neg and @req:DIM-20",
+        "DIM-20",
+        true,
+    ),
 ];
 
 #[test]

@@ -957,3 +957,27 @@ fn a_move_the_harness_refused_to_receive_is_not_failed_for_its_status() {
     };
     assert_eq!(outcome("DIM-03", &warned, &judged, &[]), Outcome::Fail);
 }
+
+#[test]
+fn a_request_that_must_be_refused_is_refused_and_should_name_the_reason() {
+    let x = DimseExpect {
+        refused_as: Some(status::MOVE_DESTINATION_UNKNOWN),
+        reason: "Refused: Move Destination unknown".into(),
+        ..DimseExpect::default()
+    };
+    let answered = |st: u16| moved(&[], st, 0, 0);
+    let a801 = answered(status::MOVE_DESTINATION_UNKNOWN);
+    assert_eq!(outcome("DIM-03", &a801, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-20", &a801, &x, &[]), Outcome::Pass);
+    // Refused, with a status that names another cause: DIM-20 only (a SHOULD).
+    let c000 = answered(status::UNABLE_TO_PROCESS);
+    assert_eq!(outcome("DIM-03", &c000, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-20", &c000, &x, &[]), Outcome::Fail);
+    // Not refused at all.
+    let ok = answered(status::SUCCESS);
+    assert_eq!(outcome("DIM-03", &ok, &x, &[]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-20", &ok, &DimseExpect::default(), &[]),
+        Outcome::NotApplicable
+    );
+}
