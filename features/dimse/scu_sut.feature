@@ -5,7 +5,7 @@ Feature: The SUT sends to the harness's Storage SCP
   against what the SUT was asked to send.
   Trace: eHN guideline Feature 10; DICOM PS3.4 §B.2.
 
-  @uc:UC1 @txn:C-STORE @req:DIM-09 @req:DIM-10 @req:DIM-13 @req:DIM-17
+  @uc:UC1 @txn:C-STORE @req:DIM-09 @req:DIM-10 @req:DIM-13 @req:DIM-17 @req:DIM-19
   Scenario: The SUT stores a series into the harness
     When the SUT is asked to store series 2 of study "MR-BRAIN" into the harness
     Then the harness received exactly that series, unchanged

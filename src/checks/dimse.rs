@@ -44,6 +44,23 @@ pub struct DimseExpect {
     /// What the instances that arrive must belong to, as (keyword, accepted values): the study and
     /// series a SUT was asked to store. Empty for a C-MOVE or C-GET, whose identifier says it.
     pub selects: Vec<(String, Vec<String>)>,
+    /// C-FIND: for each entity of the test data (by the value of the level's unique key), the
+    /// values it holds of the keys asked that a Storage SCP does not coerce (PS3.4 §B.4.1.3 lets
+    /// it change patient identification and UIDs): Study Date, Modality, Series and Instance
+    /// Number. DIM-06 judges a match of the test data by them.
+    pub values: BTreeMap<String, Vec<(String, String)>>,
+    /// C-MOVE / C-GET / a SUT's stores: the digest of each instance's image
+    /// ([`crate::dimse::pixels`]) by transfer syntax, as the source holds it; its native form is
+    /// listed (for both Little Endian syntaxes) only when the source is not lossy, since decoders
+    /// of a lossy image may differ.
+    pub pixel_data: BTreeMap<String, Vec<(String, String)>>,
+    /// The request must be refused: any Refused or Failed final status satisfies DIM-03, and this
+    /// is the one the standard names for the reason (DIM-20).
+    pub refused_as: Option<u16>,
+    /// C-MOVE: associations of the SUT that the harness's Storage SCP refused during the move.
+    /// The sub-operations they carried failed through the harness, so the move's status is not
+    /// the SUT's to answer for (DIM-03).
+    pub refused_by_harness: usize,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -210,9 +227,29 @@ fn final_response(r: &DimseRecord) -> Option<&MessageRecord> {
     })
 }
 
-/// DIM-03: the final status is the one the requirement names.
+/// DIM-03: the final status is the one the requirement names; where the request must be refused
+/// (`refused_as`), any Refused or Failed status (the code the standard names for the reason is
+/// DIM-20's).
 fn dim_03(s: &Subject<'_>) -> Verdict {
     let x = &s.expect.dimse;
+    if let Some(named) = x.refused_as {
+        let r = match record(s) {
+            Ok(r) => r,
+            Err(v) => return v,
+        };
+        let expected = format!(
+            "a Refused or Failed status ({named:04X} names the reason: {})",
+            x.reason
+        );
+        return match final_response(r).and_then(|m| m.command.status) {
+            None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
+            Some(st) if status::category(st) == "failure" => Verdict::Pass,
+            Some(st) => Verdict::fail(
+                expected,
+                format!("status {st:04X} ({})", status::category(st)),
+            ),
+        };
+    }
     if x.statuses.is_empty() {
         return Verdict::na("the scenario expects no particular status");
     }
@@ -237,6 +274,13 @@ fn dim_03(s: &Subject<'_>) -> Verdict {
             let st = m.command.status.unwrap_or(0xFFFF);
             if x.statuses.contains(&st) {
                 Verdict::Pass
+            } else if x.refused_by_harness > 0 {
+                // Its sub-operations failed because the harness refused them: the status says
+                // so rightly (the Error finding of the refusal says why).
+                Verdict::na(format!(
+                    "status {st:04X} follows the harness's Storage SCP refusing {} association(s) of the SUT",
+                    x.refused_by_harness
+                ))
             } else {
                 Verdict::fail(
                     expected,
@@ -284,12 +328,17 @@ fn dim_04(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// Keywords that may appear in a C-FIND identifier besides those asked for: Specific Character
-/// Set and the level, and the location attributes PS3.4 §C.4.1.1.3.2 lets an SCP add (Retrieve AE
-/// Title, Storage Media File-Set ID and UID, Instance Availability).
+/// Keywords that may appear in a C-FIND identifier besides those asked for. PS3.4 §C.4.1.1.3.2:
+/// "The C-FIND response shall not contain Attributes that were not in the request or specified in
+/// this section", and the section specifies the Query/Retrieve Level, Specific Character Set (when
+/// the response uses another character set), Timezone Offset From UTC (when times in the response
+/// are to be read in a designated time zone, which the SCP may do whether or not the request held
+/// it), the location attributes an SCP shall return one of (Retrieve AE Title, Storage Media
+/// File-Set ID and UID) and Instance Availability, which it may.
 const ALWAYS_ALLOWED: &[&str] = &[
     "SpecificCharacterSet",
     "QueryRetrieveLevel",
+    "TimezoneOffsetFromUTC",
     "RetrieveAETitle",
     "StorageMediaFileSetID",
     "StorageMediaFileSetUID",
@@ -336,10 +385,28 @@ fn dim_05(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// DIM-06: a C-FIND returns every entity of the test data that matches, and none that does not.
-/// An entity the harness does not know may be the SUT's own data that matches as well: it is not
-/// judged here (DIM-16 judges its identifier against the keys), so a shared archive is not failed
-/// for holding more than the test studies.
+/// A returned value that is not the one the test data holds, if it is not; an empty one is the
+/// SCP having no value to send (PS3.4 §C.4.1.1.3.2 note 2), not a wrong one.
+fn other_value(keyword: &str, held: &str, got: &str) -> Option<String> {
+    let got = got.trim_matches([' ', '\0']);
+    let held = held.trim_matches([' ', '\0']);
+    if got.is_empty() || held.is_empty() {
+        return None;
+    }
+    let same = match keyword {
+        "SeriesNumber" | "InstanceNumber" => match (got.parse::<i64>(), held.parse::<i64>()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => got == held,
+        },
+        _ => got == held,
+    };
+    (!same).then(|| format!("{keyword} is {got}, the test data holds {held}"))
+}
+
+/// DIM-06: a C-FIND returns every entity of the test data that matches, with the values the test
+/// data holds, and none that does not. An entity the harness does not know may be the SUT's own
+/// data that matches as well: it is not judged here (DIM-16 judges its identifier against the
+/// keys), so a shared archive is not failed for holding more than the test studies.
 fn dim_06(s: &Subject<'_>) -> Verdict {
     let Some((key, want)) = &s.expect.dimse.matches else {
         return Verdict::na("the scenario does not know the matches");
@@ -358,6 +425,17 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
                 .map(|(_, v)| v.clone())
         })
         .collect();
+    let mut wrong = Vec::new();
+    for m in matches_of(r) {
+        let Some(uid) = value_of(&m.data_summary, key).map(str::trim) else {
+            continue;
+        };
+        for (k, held) in s.expect.dimse.values.get(uid).into_iter().flatten() {
+            if let Some(why) = value_of(&m.data_summary, k).and_then(|v| other_value(k, held, v)) {
+                wrong.push(format!("{uid}: {why}"));
+            }
+        }
+    }
     let missing: Vec<String> = want.difference(&got).cloned().collect();
     // Only the test data is known not to match: a SUT may hold other entities that do.
     let extra: Vec<String> = got
@@ -365,7 +443,7 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
         .filter(|v| s.expect.dimse.known.as_ref().is_none_or(|k| k.contains(*v)))
         .cloned()
         .collect();
-    if missing.is_empty() && extra.is_empty() {
+    if missing.is_empty() && extra.is_empty() && wrong.is_empty() {
         Verdict::Pass
     } else {
         let mut actual = Vec::new();
@@ -375,9 +453,12 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
         if !extra.is_empty() {
             actual.push(format!("not matching {}", listed(extra)));
         }
+        if !wrong.is_empty() {
+            actual.push(format!("with other values: {}", listed(wrong)));
+        }
         Verdict::fail(
             format!(
-                "the {} matching {key} values, and no other of the test data",
+                "the {} matching {key} values of the test data, with the values it holds, and no other of the test data",
                 want.len()
             ),
             actual.join("; "),
@@ -385,8 +466,9 @@ fn dim_06(s: &Subject<'_>) -> Verdict {
     }
 }
 
-/// DIM-07: C-MOVE / C-GET sub-operation counts: pending responses count down, and the final
-/// response accounts for every instance (completed + failed + warning), with B000 when any failed.
+/// DIM-07: C-MOVE / C-GET sub-operation counts: pending responses carry the remaining count and
+/// count down, and the counts a final response carries account for every instance (completed +
+/// failed + warning), with B000 when any failed. A final response without counts is allowed.
 fn dim_07(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -419,9 +501,13 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
         let done = c.completed.unwrap_or(0) as usize
             + c.failed.unwrap_or(0) as usize
             + c.warning.unwrap_or(0) as usize;
+        // PS3.4 §C.4.2.1.7-9 and §C.4.3.1.6-8: a final response (Success, Warning, Failure) "may
+        // contain" the counts, though §C.4.2.3.1 says it "shall indicate" them; the field
+        // definitions are read as the rule, and only counts that are there are judged.
+        let all_counts = c.completed.is_some() && c.failed.is_some() && c.warning.is_some();
         if let Some(want) = &s.expect.dimse.instances {
             if st == status::SUCCESS || st == status::SUB_OPERATIONS_FAILED {
-                if done != want.len() {
+                if all_counts && done != want.len() {
                     let n = |v: Option<u16>| v.map_or("none".to_string(), |v| v.to_string());
                     bad.push(format!(
                         "final counts completed {} failed {} warning {} do not add up to the {} instances",
@@ -452,10 +538,11 @@ fn dim_07(s: &Subject<'_>) -> Verdict {
 }
 
 /// One instance that arrived: its C-STORE-RQ's Affected SOP Instance UID, the SHA-256 of its data
-/// set, and the transfer syntax it came in (when the record says).
+/// set and of its image, and the transfer syntax it came in (when the record says).
 struct Arrival {
     uid: String,
     sha256: Option<String>,
+    pixels: Option<String>,
     transfer_syntax: Option<String>,
 }
 
@@ -479,17 +566,28 @@ fn arrived(r: &DimseRecord, followups: &[Exchange]) -> Vec<Arrival> {
         .map(|m| Arrival {
             uid: m.command.affected_sop_instance.clone().unwrap_or_default(),
             sha256: m.data_sha256.clone(),
+            pixels: value_of(&m.data_summary, "PixelDataSHA256").map(str::to_string),
             transfer_syntax: value_of(&m.data_summary, "TransferSyntaxUID").map(str::to_string),
         })
         .collect()
 }
 
-/// What differs between the instances that arrived and those expected (with the digests each may
-/// have, by transfer syntax): an unexpected instance (`unexpected` says how), a changed one, and,
-/// when `all_required`, a missing one. A data set in a transfer syntax the source does not hold
-/// is not compared byte for byte.
+/// The references of `want` (transfer syntax, digest) an arrival in `ts` is compared with.
+fn comparable<'a>(want: &'a [(String, String)], ts: Option<&String>) -> Vec<&'a String> {
+    want.iter()
+        .filter(|(t, _)| ts.is_none_or(|ts| ts == t))
+        .map(|(_, sha)| sha)
+        .collect()
+}
+
+/// What differs between the instances that arrived and those expected: an unexpected instance
+/// (`unexpected` says how), one whose image is not the source's (`pixel_data`: the digests of each
+/// image by transfer syntax), and, when `all_required`, a missing one. The other attributes of an
+/// instance may have been coerced by the SCP that stored it (PS3.4 §B.4.1.3): DIM-19 compares
+/// those bytes.
 fn compare_arrivals(
     want: &BTreeMap<String, Vec<(String, String)>>,
+    pixel_data: &BTreeMap<String, Vec<(String, String)>>,
     got: &[Arrival],
     unexpected: &str,
     all_required: bool,
@@ -497,23 +595,22 @@ fn compare_arrivals(
     let mut bad = Vec::new();
     let uids: BTreeSet<&str> = got.iter().map(|a| a.uid.as_str()).collect();
     for a in got {
-        let Some(w) = want.get(&a.uid) else {
+        if !want.contains_key(&a.uid) {
             bad.push(format!("{} {unexpected}", a.uid));
             continue;
-        };
-        let Some(h) = &a.sha256 else { continue };
-        let comparable: Vec<&String> = w
-            .iter()
-            .filter(|(ts, _)| a.transfer_syntax.as_ref().is_none_or(|t| t == ts))
-            .map(|(_, sha)| sha)
-            .collect();
-        if !comparable.is_empty() && !comparable.contains(&h) {
+        }
+        let Some(h) = &a.pixels else { continue };
+        let refs = comparable(
+            pixel_data.get(&a.uid).map_or(&[][..], Vec::as_slice),
+            a.transfer_syntax.as_ref(),
+        );
+        if !refs.is_empty() && !refs.contains(&h) {
             bad.push(format!(
-                "{} differs from the source{}",
+                "{}: its image is not the source's (Pixel Data{} differs): another image under this SOP Instance UID",
                 a.uid,
                 a.transfer_syntax
                     .as_ref()
-                    .map(|t| format!(" (data set in {t})"))
+                    .map(|t| format!(" in {t}"))
                     .unwrap_or_default()
             ));
         }
@@ -529,8 +626,8 @@ fn compare_arrivals(
     bad
 }
 
-/// DIM-08: the instances received are those asked for, each byte-identical in its data set to the
-/// source.
+/// DIM-08: the instances received are those asked for, each with the source's image (its Pixel
+/// Data, where the transfer syntax lets it be compared). Its other attributes are DIM-19's.
 fn dim_08(s: &Subject<'_>) -> Verdict {
     let Some(want) = &s.expect.dimse.instances else {
         return Verdict::na("the scenario does not know the instances");
@@ -551,6 +648,7 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
         .is_some_and(|st| st == status::SUCCESS);
     let bad = compare_arrivals(
         want,
+        &s.expect.dimse.pixel_data,
         &arrived(r, s.followups),
         "was not asked for",
         all_said_delivered && !s.expect.dimse.cancelled,
@@ -560,10 +658,10 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
     } else {
         Verdict::fail(
             format!(
-                "the {} instances asked for, identical to the source",
+                "the {} instances asked for, each with the source's image",
                 want.len()
             ),
-            bad.join("; "),
+            listed(bad),
         )
     }
 }
@@ -715,14 +813,21 @@ fn dim_11(s: &Subject<'_>) -> Verdict {
     };
     // Responses may cross the C-CANCEL in flight: a final 0000 within the grace period after the
     // cancel was sent means the operation had ended; later than that, the SCP ignored it.
-    let cancel_at = r
+    let Some(cancel_at) = r
         .messages
         .iter()
         .find(|m| m.flow == Flow::Sent && m.command.field == field::C_CANCEL_RQ)
-        .map(|m| m.at_ms);
+        .map(|m| m.at_ms)
+    else {
+        // The harness cancels after a pending response; an SCP may send none before its final
+        // one (PS3.4 §C.4.2.3.1: pending C-MOVE responses are optional), and then there was
+        // nothing to cancel.
+        return Verdict::na(
+            "no C-CANCEL was sent: the operation ended before any pending response",
+        );
+    };
     let after = final_response(r)
-        .zip(cancel_at)
-        .map(|(f, c)| f.at_ms.saturating_sub(c))
+        .map(|f| f.at_ms.saturating_sub(cancel_at))
         .unwrap_or(0);
     match final_response(r) {
         None => Verdict::fail(
@@ -796,16 +901,90 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
     if r.received(field::C_STORE_RQ).next().is_none() {
         return Verdict::na("no C-STORE was received on this association");
     }
-    let bad = compare_arrivals(want, &arrived(r, s.followups), "was not to be sent", true);
+    let bad = compare_arrivals(
+        want,
+        &s.expect.dimse.pixel_data,
+        &arrived(r, s.followups),
+        "was not to be sent",
+        true,
+    );
     if bad.is_empty() {
         Verdict::Pass
     } else {
         Verdict::fail(
             format!(
-                "the {} instances of the series, identical to the source",
+                "the {} instances of the series, each with the source's image",
                 want.len()
             ),
-            bad.join("; "),
+            listed(bad),
+        )
+    }
+}
+
+/// DIM-20: a request the SCP must refuse is refused with the status the standard names for the
+/// reason (A801 for an unknown move destination, PS3.4 Table C.4-2 and PS3.7 §9.1.4.1.7 e). PS3.7
+/// says a C-MOVE status "may have any of the following values" and pairs "Refused: Move
+/// Destination unknown" with that reason without a SHALL; another failure (C000 Unable to process)
+/// still refuses the move (DIM-03) but names another cause: a SHOULD.
+fn dim_20(s: &Subject<'_>) -> Verdict {
+    let Some(named) = s.expect.dimse.refused_as else {
+        return Verdict::na("the request is not one the SCP must refuse");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let expected = format!("status {named:04X} ({})", s.expect.dimse.reason);
+    match final_response(r).and_then(|m| m.command.status) {
+        Some(st) if st == named => Verdict::Pass,
+        Some(st) => Verdict::fail(
+            expected,
+            format!("status {st:04X} ({})", status::category(st)),
+        ),
+        None => Verdict::fail(expected, format!("no final response ({})", r.ended)),
+    }
+}
+
+/// DIM-19: each instance that arrived (retrieved, or stored by a SUT) is byte for byte, in its data
+/// set, the instance as the source holds it in that transfer syntax: nothing coerced, added or
+/// dropped. A Storage SCP may coerce attributes (PS3.4 §B.4.1.3, with a Warning status when it
+/// stores) and a Level 0 or 1 SCP may drop some (§B.4.1.1); only a bit-preserving archive
+/// (Signature Level 3, §B.4.1.4) keeps every byte: a SHOULD.
+fn dim_19(s: &Subject<'_>) -> Verdict {
+    let Some(want) = &s.expect.dimse.instances else {
+        return Verdict::na("the scenario does not know the instances");
+    };
+    let r = match record(s) {
+        Ok(r) => r,
+        Err(v) => return v,
+    };
+    let got = arrived(r, s.followups);
+    if got.is_empty() {
+        return Verdict::na("no instance arrived");
+    }
+    let mut changed = Vec::new();
+    for a in &got {
+        let (Some(w), Some(h)) = (want.get(&a.uid), &a.sha256) else {
+            continue;
+        };
+        let refs = comparable(w, a.transfer_syntax.as_ref());
+        if !refs.is_empty() && !refs.contains(&h) {
+            changed.push(format!(
+                "{}{}",
+                a.uid,
+                a.transfer_syntax
+                    .as_ref()
+                    .map(|t| format!(" (data set in {t})"))
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    if changed.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "every data set byte for byte as the source holds it",
+            format!("other bytes than the source's: {}", listed(changed)),
         )
     }
 }
@@ -837,7 +1016,11 @@ fn dim_14(s: &Subject<'_>) -> Verdict {
 }
 
 /// DIM-15: every C-FIND match is an entity of the Query/Retrieve Level asked: its identifier
-/// carries that level, and a value for the level's unique key when the request asked for it.
+/// carries that level, and a value for the level's unique key when the request asked for it; and
+/// each entity is answered once. PS3.4 §C.4.1.3.1: "The SCP generates a C-FIND response for each
+/// match", whose Identifier holds "values from a single match", and a Unique Key value identifies
+/// a single entity (§C.2.2.1.1): two responses with one unique key value present one entity as two
+/// (seen: an SCP answering a study-level query once per instance of each study).
 fn dim_15(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -852,11 +1035,27 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
     let unique =
         matching::unique_key(level).filter(|k| rq.data_summary.iter().any(|(kk, _)| kk == k));
     let mut bad = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (n, m) in matches_of(r).enumerate() {
         let n = n + 1;
         if let Some(why) = undecodable(&m.data_summary) {
             bad.push(format!("match {n}: the identifier cannot be read ({why})"));
             continue;
+        }
+        if let Some(v) = unique
+            .and_then(|u| value_of(&m.data_summary, u))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            match seen.get(v) {
+                Some(first) => bad.push(format!(
+                    "match {n} is the entity of match {first} again ({} {v})",
+                    unique.unwrap_or_default()
+                )),
+                None => {
+                    seen.insert(v.to_string(), n);
+                }
+            }
         }
         match value_of(&m.data_summary, "QueryRetrieveLevel").map(str::trim) {
             None => bad.push(format!("match {n} names no Query/Retrieve Level")),
@@ -873,14 +1072,15 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
         Verdict::Pass
     } else {
         Verdict::fail(
-            format!("every match at level {level}, named by its unique key"),
+            format!("every match at level {level}, named by its unique key, each entity once"),
             listed(bad),
         )
     }
 }
 
 /// DIM-16: every C-FIND match satisfies the matching keys of the request (another patient,
-/// study or series than the keys asked is not a match), for the Unique and Required keys.
+/// study or series than the keys asked is not a match), for the Unique and Required keys, as
+/// [`matching`] reads PS3.4 §C.2.2.2: a Required key the SCP holds no value for matches.
 fn dim_16(s: &Subject<'_>) -> Verdict {
     let r = match record(s) {
         Ok(r) => r,
@@ -892,13 +1092,14 @@ fn dim_16(s: &Subject<'_>) -> Verdict {
     let keys: Vec<&(String, String)> = rq
         .data_summary
         .iter()
-        .filter(|(k, v)| matching::satisfies(k, v, "").is_some())
+        .filter(|(k, v)| matching::satisfies(k, v, "", false).is_some())
         .collect();
     if keys.is_empty() {
         return Verdict::na("the request has no matching key the harness judges");
     }
     let level = value_of(&rq.data_summary, "QueryRetrieveLevel").unwrap_or_default();
     let unique = matching::unique_key(level);
+    let model = rq.command.affected_sop_class.as_deref().unwrap_or_default();
     let mut bad = Vec::new();
     for (n, m) in matches_of(r).enumerate() {
         if undecodable(&m.data_summary).is_some() {
@@ -913,7 +1114,7 @@ fn dim_16(s: &Subject<'_>) -> Verdict {
             let Some(got) = value_of(&m.data_summary, k) else {
                 continue;
             };
-            if matching::satisfies(k, want, got) == Some(false) {
+            if matching::satisfies(k, want, got, matching::is_unique(k, model)) == Some(false) {
                 let got = if got.trim().is_empty() {
                     "no value"
                 } else {
@@ -1148,10 +1349,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-06",
-        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching)",
+        requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching); §C.4.1.3.1 (a response for each match, with values from that match)",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "C-FIND returns every entity that matches, and none of the test data that does not",
+        title: "C-FIND returns every entity of the test data that matches, with its values, and none of the test data that does not",
         eval: dim_06,
     },
     Check {
@@ -1164,10 +1365,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-08",
-        requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3; IHE RAD TF-2 §4.16",
+        requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3 (C-STORE sub-operations for the stored SOP Instances selected); IHE RAD TF-2 §4.16",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "The instances retrieved are those asked for, identical to the source",
+        title: "The instances retrieved are those asked for, each with the source's image",
         eval: dim_08,
     },
     Check {
@@ -1207,7 +1408,7 @@ pub static CHECKS: &[Check] = &[
         requirement: "DICOM PS3.4 §B.2.2 (Storage SCU behaviour: the SOP Instance sent is the one stored)",
         level: Level::Shall,
         actor: "Storage SCU",
-        title: "The instances the SUT stores are those it was asked to send, unchanged",
+        title: "The instances the SUT stores are those it was asked to send, each with the source's image",
         eval: dim_13,
     },
     Check {
@@ -1221,10 +1422,10 @@ pub static CHECKS: &[Check] = &[
     },
     Check {
         id: "DIM-15",
-        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value)",
+        requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value, which identifies it alone); §C.4.1.3.1 (a response for each match)",
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
-        title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key",
+        title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key, each entity once",
         eval: dim_15,
     },
     Check {
@@ -1252,6 +1453,27 @@ pub static CHECKS: &[Check] = &[
         actor: "Query/Retrieve SCP",
         title: "The C-STORE sub-operations of a C-MOVE name it: Move Originator AE Title and Message ID",
         eval: dim_18,
+    },
+    Check {
+        id: "DIM-19",
+        requirement: "DICOM PS3.4 §B.4.1.4 (Signature Level 3: a bit-preserving SCP); §B.4.1.1 (Level 2 keeps every attribute); §B.4.1.3 (an SCP may coerce attributes, with a Warning)",
+        // The standard lets a Storage SCP coerce attributes and a Level 0 or 1 SCP drop some: a
+        // data set that comes back with other bytes is a warning unless strict (DIM-08 judges
+        // the instance and its image).
+        level: Level::Should,
+        actor: "Query/Retrieve SCP; Storage SCU",
+        title: "Each instance delivered is byte for byte the data set the source holds",
+        eval: dim_19,
+    },
+    Check {
+        id: "DIM-20",
+        requirement: "DICOM PS3.4 §C.4.2.1.5, Table C.4-2 (A801 Refused: Move Destination unknown); PS3.7 §9.1.4.1.7",
+        // The statuses are listed as values a response "may have", each with its meaning: the
+        // named one is a SHOULD; refusing at all is DIM-03's SHALL.
+        level: Level::Should,
+        actor: "Query/Retrieve SCP",
+        title: "A request the SCP must refuse is refused with the status named for the reason",
+        eval: dim_20,
     },
 ];
 

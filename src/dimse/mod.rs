@@ -5,9 +5,11 @@
 //! - [`command`]: command set encoding and decoding (Implicit VR Little Endian), command fields
 //!   and status codes;
 //! - [`message`]: sending and receiving one message (command + data set) with a timeout per PDU,
-//!   data sets streamed from and to files.
+//!   data sets streamed from and to files;
+//! - [`pixels`]: a digest of an instance's image apart from its other attributes.
 
 pub mod association;
 pub mod command;
 pub mod message;
 pub mod part10;
+pub mod pixels;

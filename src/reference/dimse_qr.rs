@@ -856,6 +856,31 @@ pub(crate) async fn find(
                 }
             }
         }
+        if s.state.has(Fault::DimseFindWrongValues) {
+            for o in &mut found {
+                if o.get(tags::STUDY_DATE)
+                    .is_some_and(|e| !text_of(e).is_empty())
+                {
+                    o.put(DataElement::new(
+                        tags::STUDY_DATE,
+                        VR::DA,
+                        PrimitiveValue::from("19991231"),
+                    ));
+                }
+                for tag in [tags::SERIES_NUMBER, tags::INSTANCE_NUMBER] {
+                    let shifted = o
+                        .get(tag)
+                        .and_then(|e| text_of(e).trim().parse::<i64>().ok())
+                        .map(|n| (n + 100).to_string());
+                    if let Some(v) = shifted {
+                        o.put(DataElement::new(tag, VR::IS, PrimitiveValue::from(v)));
+                    }
+                }
+            }
+        }
+        if s.state.has(Fault::DimseFindDuplicateMatches) {
+            found = found.into_iter().flat_map(|o| [o.clone(), o]).collect();
+        }
         found
             .iter()
             .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))
@@ -1029,7 +1054,11 @@ pub(crate) async fn retrieve(
             }
             None => {
                 let r = Refusal {
-                    status: status::MOVE_DESTINATION_UNKNOWN,
+                    status: if s.state.has(Fault::DimseMoveUnknownDestinationC000) {
+                        status::UNABLE_TO_PROCESS
+                    } else {
+                        status::MOVE_DESTINATION_UNKNOWN
+                    },
                     comment: format!("move destination `{destination}` is unknown")
                         .chars()
                         .take(64)
@@ -1219,6 +1248,50 @@ async fn final_counts(
 
 /// One C-GET sub-operation: a C-STORE-RQ on the same association, on a context whose SOP Class
 /// the requestor took the SCP role for (PS3.4 C.4.3.3, PS3.7 D.3.3.4).
+/// The payload of the C-GET faults: the data set with an attribute added (`coerce`), or with the
+/// last byte of its Pixel Data changed (`other_image`; before the Sequence Delimitation Item of an
+/// encapsulated one).
+fn altered(
+    p: dimse_move::Payload,
+    coerce: bool,
+    other_image: bool,
+) -> Result<dimse_move::Payload, String> {
+    let mut bytes = match &p.data {
+        dimse_move::PayloadData::Bytes(b) => b.clone(),
+        dimse_move::PayloadData::File { path, offset } => {
+            let all = std::fs::read(path).map_err(|e| e.to_string())?;
+            all.get(*offset as usize..).unwrap_or_default().to_vec()
+        }
+    };
+    if coerce {
+        let ts = TransferSyntaxRegistry
+            .get(&p.transfer_syntax)
+            .ok_or("unknown transfer syntax")?;
+        let mut obj =
+            InMemDicomObject::read_dataset_with_ts(&bytes[..], ts).map_err(|e| e.to_string())?;
+        obj.put(DataElement::new(
+            tags::INSTITUTION_NAME,
+            VR::LO,
+            PrimitiveValue::from("COERCED BY THE ARCHIVE"),
+        ));
+        bytes.clear();
+        obj.write_dataset_with_ts(&mut bytes, ts)
+            .map_err(|e| e.to_string())?;
+    }
+    if other_image {
+        let native = p.transfer_syntax == uids::EXPLICIT_VR_LITTLE_ENDIAN
+            || p.transfer_syntax == uids::IMPLICIT_VR_LITTLE_ENDIAN;
+        let at = bytes.len().checked_sub(if native { 1 } else { 9 });
+        if let Some(b) = at.and_then(|i| bytes.get_mut(i)) {
+            *b ^= 0xFF;
+        }
+    }
+    Ok(dimse_move::Payload {
+        data: dimse_move::PayloadData::Bytes(bytes),
+        ..p
+    })
+}
+
 async fn get_store(
     s: &mut Session,
     inst: &Arc<Instance>,
@@ -1232,7 +1305,18 @@ async fn get_store(
         .filter(|c| s.requestor_is_scp(&c.abstract_syntax))
         .collect();
     let i = data.clone();
-    let payload = match tokio::task::spawn_blocking(move || dimse_move::plan(&i, &contexts)).await {
+    let (coerce, other_image) = (
+        s.state.has(Fault::DimseGetCoercesAttributes),
+        s.state.has(Fault::DimseGetOtherImage),
+    );
+    let planned = tokio::task::spawn_blocking(move || {
+        let p = dimse_move::plan(&i, &contexts)?;
+        if coerce || other_image {
+            return altered(p, coerce, other_image);
+        }
+        Ok(p)
+    });
+    let payload = match planned.await {
         Ok(Ok(p)) => p,
         Ok(Err(reason)) => return Ok(SubResult::Failed(reason)),
         Err(e) => return Ok(SubResult::Failed(format!("internal error: {e}"))),

@@ -1407,6 +1407,10 @@ fn spool_and_check(
             summary,
         );
     }
+    if let Some(sha) = crate::dimse::pixels::file_pixel_data_sha256(path) {
+        // The image apart from the other attributes, which a sender may have coerced.
+        summary.push(("PixelDataSHA256".to_string(), sha));
+    }
     summary.push(("spooled".to_string(), path.to_string_lossy().into_owned()));
     (status::SUCCESS, None, summary, Some(path.to_path_buf()))
 }

@@ -302,6 +302,21 @@ pub enum Fault {
     FramesCompressedByDefault,
     /// QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4).
     QidoWrongCounts,
+    /// C-FIND answers every match twice, as an SCP that answers a study-level query once per
+    /// instance of the study does (PS3.4 C.4.1.3.1: one response for each match).
+    DimseFindDuplicateMatches,
+    /// C-FIND answers the right entities with the values of none of them: another Study Date, and
+    /// Series and Instance Numbers shifted by 100 (PS3.4 C.4.1.3.1: values from the match).
+    DimseFindWrongValues,
+    /// C-GET sends each instance with an attribute it did not have as stored (Institution Name),
+    /// its image unchanged, as an archive that coerces attributes does (PS3.4 B.4.1.3).
+    DimseGetCoercesAttributes,
+    /// C-GET sends each instance with one byte of its Pixel Data changed: another image under the
+    /// SOP Instance UID asked for (PS3.4 C.4.3.3).
+    DimseGetOtherImage,
+    /// A C-MOVE to an unknown destination is refused with C000 (Failed: Unable to process) instead of
+    /// the status PS3.4 names for it, A801 (PS3.4 C.4.2.1.5; PS3.7 9.1.4.1.7).
+    DimseMoveUnknownDestinationC000,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -455,6 +470,11 @@ impl Fault {
         Fault::RenderedTwelveBitJpeg,
         Fault::FramesCompressedByDefault,
         Fault::QidoWrongCounts,
+        Fault::DimseFindDuplicateMatches,
+        Fault::DimseFindWrongValues,
+        Fault::DimseGetCoercesAttributes,
+        Fault::DimseGetOtherImage,
+        Fault::DimseMoveUnknownDestinationC000,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -595,6 +615,11 @@ impl Fault {
             Fault::RenderedTwelveBitJpeg => "rendered-12-bit-jpeg",
             Fault::FramesCompressedByDefault => "frames-compressed-by-default",
             Fault::QidoWrongCounts => "qido-wrong-counts",
+            Fault::DimseFindDuplicateMatches => "dimse-find-duplicate-matches",
+            Fault::DimseFindWrongValues => "dimse-find-wrong-values",
+            Fault::DimseGetCoercesAttributes => "dimse-get-coerces-attributes",
+            Fault::DimseGetOtherImage => "dimse-get-other-image",
+            Fault::DimseMoveUnknownDestinationC000 => "dimse-move-unknown-destination-c000",
         }
     }
 
@@ -774,6 +799,11 @@ impl Fault {
             Fault::RenderedTwelveBitJpeg => "rendered image/jpeg answers have a 12-bit extended sequential frame header (SOF1), not the lossy 8-bit Huffman process of PS3.18 §8.7.4",
             Fault::FramesCompressedByDefault => "a frame of a single-frame instance stored in a lossless compressed transfer syntax is answered compressed, as stored, when no transfer syntax was asked (PS3.18 §8.7.3.3: uncompressed by default)",
             Fault::QidoWrongCounts => "QIDO-RS study results count one instance fewer than the study holds in Number of Study Related Instances (PS3.4 §C.3.4)",
+            Fault::DimseFindDuplicateMatches => "C-FIND answers each match with two pending responses, the same entity twice (PS3.4 C.4.1.3.1)",
+            Fault::DimseFindWrongValues => "C-FIND identifiers name the right entities with other values (Study Date, Series Number, Instance Number) than theirs (PS3.4 C.4.1.3.1)",
+            Fault::DimseGetCoercesAttributes => "C-GET sends each instance with an added Institution Name, its image unchanged: not byte for byte the data set stored (PS3.4 B.4.1.3, B.4.1.4)",
+            Fault::DimseGetOtherImage => "C-GET sends each instance with one byte of its Pixel Data changed: another image under the same SOP Instance UID (PS3.4 C.4.3.3)",
+            Fault::DimseMoveUnknownDestinationC000 => "C-MOVE to an unknown destination answers C000 (Unable to process) instead of A801 Move Destination unknown (PS3.4 C.4.2.1.5)",
         }
     }
 }

@@ -50,7 +50,8 @@ fn dataset_sha256(path: &std::path::Path) -> Option<String> {
 }
 
 /// The data set digests of each instance, by transfer syntax: as stored, and of its Explicit VR
-/// Little Endian copy.
+/// Little Endian copy when the source is not lossy (an SCP that decodes a lossy image itself may
+/// get other pixels than the copy's decoder, PS3.5 §8.2).
 fn expected_instances(
     world: &HarnessWorld,
     insts: &[FixtureInstance],
@@ -62,7 +63,11 @@ fn expected_instances(
                 .map(|h| (i.transfer_syntax.clone(), h))
                 .into_iter()
                 .collect();
-            if let Some(ele) = &i.ele_path {
+            if let Some(ele) = i
+                .ele_path
+                .as_ref()
+                .filter(|_| crate::dimse::pixels::is_lossless(&i.transfer_syntax))
+            {
                 v.extend(
                     dataset_sha256(&world.ctx.fixtures.dir.join(ele))
                         .map(|h| (crate::actors::dimse_scu::EXPLICIT_VR_LE.to_string(), h)),
@@ -73,6 +78,39 @@ fn expected_instances(
         .collect()
 }
 
+/// The digest of each instance's image ([`crate::dimse::pixels`]), by transfer syntax: as stored,
+/// and its native form (the same in Explicit and Implicit VR Little Endian) when the source is not
+/// lossy.
+fn expected_pixels(
+    world: &HarnessWorld,
+    insts: &[FixtureInstance],
+) -> BTreeMap<String, Vec<(String, String)>> {
+    use crate::actors::dimse_scu::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+    use crate::dimse::pixels::{file_pixel_data_sha256, is_lossless, is_native_le};
+    let mut out = BTreeMap::new();
+    for i in insts {
+        let mut v = Vec::new();
+        let stored = file_pixel_data_sha256(&world.ctx.fixtures.file(i));
+        let native = if is_native_le(&i.transfer_syntax) {
+            stored.clone()
+        } else {
+            i.ele_path
+                .as_ref()
+                .filter(|_| is_lossless(&i.transfer_syntax))
+                .and_then(|p| file_pixel_data_sha256(&world.ctx.fixtures.dir.join(p)))
+        };
+        if let Some(h) = stored.filter(|_| !is_native_le(&i.transfer_syntax)) {
+            v.push((i.transfer_syntax.clone(), h));
+        }
+        if let Some(h) = native {
+            v.push((EXPLICIT_VR_LE.to_string(), h.clone()));
+            v.push((IMPLICIT_VR_LE.to_string(), h));
+        }
+        out.insert(i.sop_uid.clone(), v);
+    }
+    out
+}
+
 /// Record the exchange of a When step with what it must satisfy. When the SUT cut the operation
 /// short (it closed or aborted the association, a Fail of PEER-01 that ends the scenario), the
 /// instances that had already arrived are judged first: what can still be judged is.
@@ -81,7 +119,7 @@ fn record_dimse(
     mut ex: crate::evidence::Exchange,
     x: DimseExpect,
 ) -> StepResult {
-    if x.rejection.is_none() {
+    if x.rejection.is_none() || is_transient(&ex) {
         rejection_as_failure(&mut ex);
     }
     world.dimse.expect = Expect {
@@ -110,9 +148,21 @@ fn record_dimse(
     }
 }
 
+/// Was the association rejected by the presentation layer of the SUT (PS3.8 §9.3.4, source 3:
+/// temporary congestion, local limit exceeded)? Such a rejection says the SUT is busy, not what it
+/// makes of the request: a scenario that expects a rejection for a reason cannot be judged by it.
+fn is_transient(ex: &crate::evidence::Exchange) -> bool {
+    ex.dimse
+        .as_deref()
+        .and_then(|r| r.rejection.as_ref())
+        .is_some_and(|rj| rj.source == 3)
+}
+
 /// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
 /// told the harness's calling AE title, or the profile names another called AE title, or the SUT
 /// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
+/// So is a rejection for being busy where the scenario expects one for a reason (see
+/// [`is_transient`]).
 fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
     if ex.failure.is_some() {
         return;
@@ -132,6 +182,7 @@ fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
             "the SUT's AE title is not {} ([dimse] called_ae)",
             r.called_ae
         ),
+        (3, _) => "the SUT is busy (a transient rejection of its presentation layer, PS3.8 §9.3.4): run the scenario again when it is idle".to_string(),
         _ => "see the SUT's log for why".to_string(),
     };
     let message = format!(
@@ -161,7 +212,7 @@ fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
         strict: world.ctx.config.strict,
         followups: &followups,
     };
-    for id in ["DIM-17", "DIM-08"] {
+    for id in ["DIM-17", "DIM-08", "DIM-19"] {
         if let Some(c) = crate::checks::by_id(id) {
             world.findings.push(crate::checks::evaluate(c, &subject));
         }
@@ -324,6 +375,14 @@ async fn echoes(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-09", "DIM-10"])
 }
 
+#[then("the move is refused as its destination is unknown")]
+async fn move_refused(world: &mut HarnessWorld) -> StepResult {
+    let x = &mut world.dimse.expect.dimse;
+    x.refused_as = Some(crate::dimse::command::status::MOVE_DESTINATION_UNKNOWN);
+    x.reason = "Refused: Move Destination unknown".into();
+    judge_dimse(world, &["DIM-03", "DIM-20"])
+}
+
 #[then("the operation ends with status Cancel")]
 async fn cancelled(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-11"])
@@ -368,6 +427,7 @@ async fn find(
     let mut requested: Vec<String> = vec!["QueryRetrieveLevel".into()];
     requested.extend(keys.iter().map(|(_, k)| k.to_string()));
     let known = known_values(world, level);
+    let values = fixture_values(world, level);
     record_dimse(
         world,
         ex,
@@ -375,6 +435,7 @@ async fn find(
             requested_keys: requested,
             matches,
             known,
+            values,
             cancelled: cancel_after.is_some(),
             ..DimseExpect::default()
         },
@@ -399,6 +460,39 @@ fn known_values(world: &HarnessWorld, level: &str) -> Option<BTreeSet<String>> {
         "IMAGE" => Some(of(|i| &i.sop_uid)),
         _ => None,
     }
+}
+
+/// For each entity of `level` in the test data (by its unique key), the values DIM-06 compares:
+/// those a Storage SCP does not coerce (PS3.4 §B.4.1.3 lets it change patient identification and
+/// UIDs; a patient level entity has none of the others).
+fn fixture_values(world: &HarnessWorld, level: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut out = BTreeMap::new();
+    for i in &world.ctx.fixtures.instances {
+        let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+        let (uid, values) = match level {
+            "STUDY" => (
+                &i.study_uid,
+                vec![(
+                    "StudyDate".to_string(),
+                    i.study_date.clone().unwrap_or_default(),
+                )],
+            ),
+            "SERIES" => (
+                &i.series_uid,
+                vec![
+                    ("Modality".to_string(), i.modality.clone()),
+                    ("SeriesNumber".to_string(), number(i.series_number)),
+                ],
+            ),
+            "IMAGE" => (
+                &i.sop_uid,
+                vec![("InstanceNumber".to_string(), number(i.instance_number))],
+            ),
+            _ => continue,
+        };
+        out.entry(uid.clone()).or_insert(values);
+    }
+    out
 }
 
 fn studies_where(
@@ -583,21 +677,30 @@ async fn about_what_was_asked(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-15", "DIM-16"])
 }
 
+// DIM-06 knows the test data only: each of these steps says that every entity of the test data
+// that matches is found (with the values the test data holds) and that no other entity of the
+// test data is; a match the harness does not know is judged by its keys alone (DIM-16).
+
 #[then(
-    regex = r"^the matches are exactly the (?:studies|series|instances|patient) of (?:that patient|that study|that series|study .*)$"
+    regex = r"^the test (?:studies|series|instances) of that (?:patient|study|series) are all found, and no other test (?:study|series|instance)$"
 )]
 async fn matches_known(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then(expr = "the matches are exactly the studies of patient {string}")]
+#[then(expr = "the test patient of study {string} is found, and no other test patient")]
+async fn matches_known_patient(world: &mut HarnessWorld, _alias: String) -> StepResult {
+    judge_dimse(world, &["DIM-06"])
+}
+
+#[then(expr = "the test studies of patient {string} are all found, and no other test study")]
 async fn matches_patient(world: &mut HarnessWorld, pid: String) -> StepResult {
     let m = studies_where(world, |i| i.patient_id == pid);
     world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), m));
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then(expr = "the matches are exactly the studies {string}")]
+#[then(regex = r#"^the test (?:study|studies) "(.*)" (?:is|are) found, and no other test study$"#)]
 async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
     let mut m = BTreeSet::new();
     for alias in list.split(',').map(str::trim).filter(|a| !a.is_empty()) {
@@ -607,7 +710,7 @@ async fn matches_studies(world: &mut HarnessWorld, list: String) -> StepResult {
     judge_dimse(world, &["DIM-06"])
 }
 
-#[then("the matches are exactly no study")]
+#[then("no test study is found")]
 async fn matches_none(world: &mut HarnessWorld) -> StepResult {
     world.dimse.expect.dimse.matches = Some(("StudyInstanceUID".into(), BTreeSet::new()));
     judge_dimse(world, &["DIM-06"])
@@ -712,6 +815,7 @@ async fn do_move(
     let instances = destination
         .is_none()
         .then(|| expected_instances(world, insts));
+    let pixel_data = expected_pixels(world, insts);
     let got = arrived_since(world, mark, &ex).await;
     world.dimse.followups = got.stores.clone();
     let recorded = record_dimse(
@@ -719,7 +823,9 @@ async fn do_move(
         ex,
         DimseExpect {
             instances,
+            pixel_data,
             cancelled: cancel_after.is_some(),
+            refused_by_harness: got.refused.len(),
             ..DimseExpect::default()
         },
     );
@@ -815,11 +921,13 @@ async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         )
         .await;
     let instances = Some(expected_instances(world, &insts));
+    let pixel_data = expected_pixels(world, &insts);
     record_dimse(
         world,
         ex,
         DimseExpect {
             instances,
+            pixel_data,
             ..DimseExpect::default()
         },
     )
@@ -832,7 +940,7 @@ async fn counts(world: &mut HarnessWorld) -> StepResult {
 
 #[then("the harness received exactly the instances asked for, unchanged")]
 async fn received_unchanged(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-08"])
+    judge_dimse(world, &["DIM-08", "DIM-19"])
 }
 
 #[then("every instance delivered is one the request selected, under its own UID")]
@@ -1170,6 +1278,7 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     instances: Some(expected_instances(world, &insts)),
+                    pixel_data: expected_pixels(world, &insts),
                     selects: vec![
                         ("StudyInstanceUID".into(), vec![insts[0].study_uid.clone()]),
                         (
@@ -1189,12 +1298,46 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
-    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17"])
+    judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17", "DIM-19"])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_busy_sut_is_an_error_not_a_verdict_on_the_rejection() {
+        let rejected = |source: u8, reason: u8| {
+            let mut ex = crate::evidence::Exchange::synthetic(
+                "dicom://PACS@127.0.0.1:104",
+                &[],
+                0,
+                &[],
+                b"",
+            );
+            ex.dimse = Some(Box::new(crate::evidence::dimse::DimseRecord {
+                called_ae: "NOT_THE_SCP".into(),
+                rejection: Some(crate::evidence::dimse::Rejection {
+                    result: 2,
+                    source,
+                    reason,
+                    text: String::new(),
+                }),
+                ..Default::default()
+            }));
+            ex.response = None;
+            ex
+        };
+        // Temporary congestion: the SUT did not judge the called AE title.
+        let mut busy = rejected(3, 1);
+        assert!(is_transient(&busy));
+        rejection_as_failure(&mut busy);
+        let f = busy.failure.unwrap();
+        assert_eq!(f.kind, "rejected");
+        assert!(f.message.contains("busy"), "{}", f.message);
+        // Called AE title not recognized: the answer the scenario judges (DIM-02).
+        assert!(!is_transient(&rejected(1, 7)));
+    }
 
     #[test]
     fn copies_are_new_instances_of_a_patient_of_their_own() {

@@ -435,6 +435,31 @@ const CASES: &[(&str, &str, &str, bool)] = &[
     ("frames-compressed-by-default", "@req:DW-23", "DW-23", false),
     // QIDO-RS: a result describes the entity it names.
     ("qido-wrong-counts", "@req:DW-26", "DW-26", false),
+    (
+        "dimse-find-duplicate-matches",
+        "@req:DIM-15",
+        "DIM-15",
+        false,
+    ),
+    ("dimse-find-wrong-values", "@req:DIM-06", "DIM-06", false),
+    (
+        "dimse-get-coerces-attributes",
+        "@txn:C-GET and @req:DIM-19",
+        "DIM-19",
+        true,
+    ),
+    (
+        "dimse-get-other-image",
+        "@txn:C-GET and @req:DIM-08",
+        "DIM-08",
+        false,
+    ),
+    (
+        "dimse-move-unknown-destination-c000",
+        "@txn:C-MOVE and @neg and @req:DIM-20",
+        "DIM-20",
+        true,
+    ),
 ];
 
 #[test]

@@ -455,7 +455,12 @@ impl Session<'_> {
         let (pa, cl, ins, t) = (path.clone(), class.clone(), instance.clone(), ts.clone());
         let joined = tokio::task::spawn_blocking(move || {
             let written = dataset::write_part10(&pa, &cl, &ins, &t, &data);
-            let identity = identity_of(&data, &t);
+            let mut identity = identity_of(&data, &t);
+            // The image apart from the other attributes (DIM-08 compares it; the rest may be
+            // coerced by the SCP, PS3.4 §B.4.1.3).
+            if let Some(sha) = pixel_digest(&data, &t) {
+                identity.push(("PixelDataSHA256".to_string(), sha));
+            }
             (written, identity, data)
         })
         .await;
@@ -566,6 +571,19 @@ impl Session<'_> {
 fn responding_to(c: &Command) -> String {
     c.responded_to
         .map_or("no message".to_string(), |id| format!("message {id}"))
+}
+
+/// The digest of the image of a received data set ([`crate::dimse::pixels`]), when it has one and
+/// is not larger than [`crate::dimse::pixels::MAX_DIGESTED`].
+fn pixel_digest(data: &message::DataSet, ts: &str) -> Option<String> {
+    use crate::dimse::pixels::{pixel_data_sha256, MAX_DIGESTED};
+    match data {
+        message::DataSet::Memory(v) => pixel_data_sha256(v, ts),
+        message::DataSet::File { path, size } if *size <= MAX_DIGESTED => {
+            pixel_data_sha256(&std::fs::read(path).ok()?, ts)
+        }
+        message::DataSet::File { .. } => None,
+    }
 }
 
 /// The identifying attributes of a received data set, read from its first bytes.

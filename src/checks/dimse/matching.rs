@@ -4,9 +4,17 @@
 //! (PS3.4 §C.6.1.1, §C.6.2.1).
 //!
 //! The reading is the lenient one wherever the text leaves room: values are compared without
-//! their leading and trailing spaces (PS3.5 §6.2: padding is not significant), a Person Name may
-//! match without regard to case (PS3.4 §C.2.2.2.1 lets the SCP match PN insensitively), and a
-//! multi-valued attribute matches when any of its values does.
+//! their leading and trailing spaces (PS3.5 §6.2: padding is not significant), a multi-valued
+//! attribute matches when any of its values does (§C.2.2.3), and:
+//! - a Required key the SCP holds no value for matches anything: "If a C-FIND SCP manages an
+//!   entity with a Required Key of zero length, the value is considered unknown and all matching
+//!   against the zero length Required Key shall be considered a successful match" (§C.2.2.1.2).
+//!   A Unique key never has a zero-length value (§C.2.2.1.1), so an empty one does not match;
+//! - a Person Name may match without regard to case, accents or other encoding variants
+//!   (§C.2.2.2.1.1), and its Wild Card Matching is implementation dependent (§C.2.2.2.4): the
+//!   harness compares case-insensitively, lets any component group (`=`) match, ignores trailing
+//!   empty components (PS3.5 §6.2.1), and does not judge a name with characters outside ASCII,
+//!   whose accent-insensitive forms it does not compute.
 
 /// How the harness judges one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,20 +95,55 @@ fn date_matches(key: &str, value: &str) -> bool {
     }
 }
 
+/// A Person Name group without its trailing empty components (`Doe^Jane^^^` is `Doe^Jane`).
+fn name_group(g: &str) -> &str {
+    clean(g).trim_end_matches('^')
+}
+
+/// Does a Person Name `value` match `key`: the whole value, or any of its component groups?
+/// `None` when either holds characters outside ASCII (see the module documentation).
+fn name_matches(key: &str, value: &str) -> Option<bool> {
+    if !key.is_ascii() || !value.is_ascii() {
+        return None;
+    }
+    let key = name_group(key);
+    Some(
+        std::iter::once(value)
+            .chain(value.split('='))
+            .any(|g| text_matches(key, name_group(g), true)),
+    )
+}
+
 /// Does the returned `value` of attribute `keyword` satisfy the request's `key`? `None` when the
 /// harness does not judge this attribute or the key asks for nothing (universal matching).
-pub fn satisfies(keyword: &str, key: &str, value: &str) -> Option<bool> {
+/// `unique`: the attribute is a Unique key of the model asked (PS3.4 §C.2.2.1.1), which always
+/// has a value; a Required key with no value is unknown and matches (§C.2.2.1.2).
+pub fn satisfies(keyword: &str, key: &str, value: &str, unique: bool) -> Option<bool> {
     let kind = kind(keyword)?;
     let key = clean(key);
     if key.is_empty() || (kind != Kind::Uid && key.chars().all(|c| c == '*')) {
         return None;
     }
-    let values: Vec<&str> = value.split('\\').map(clean).collect();
+    let values: Vec<&str> = value
+        .split('\\')
+        .map(clean)
+        .filter(|v| !v.is_empty())
+        .collect();
+    if values.is_empty() {
+        return Some(!unique);
+    }
+    if kind == Kind::PersonName {
+        let judged: Vec<bool> = values.iter().filter_map(|v| name_matches(key, v)).collect();
+        if judged.len() < values.len() && !judged.contains(&true) {
+            return None;
+        }
+        return Some(judged.contains(&true));
+    }
     let one = |v: &str| -> bool {
         match kind {
             Kind::Uid => key.split('\\').map(clean).any(|k| k == v),
             Kind::Text => text_matches(key, v, false),
-            Kind::PersonName => text_matches(key, v, true),
+            Kind::PersonName => false,
             Kind::Date => date_matches(key, v),
             Kind::Integer => match (key.parse::<i64>(), v.parse::<i64>()) {
                 (Ok(a), Ok(b)) => a == b,
@@ -108,7 +151,21 @@ pub fn satisfies(keyword: &str, key: &str, value: &str) -> Option<bool> {
             },
         }
     };
-    Some(values.iter().any(|v| !v.is_empty() && one(v)))
+    Some(values.iter().any(|v| one(v)))
+}
+
+/// Is `keyword` a Unique key of the model whose C-FIND SOP Class is `find_class` (PS3.4 §C.6.1.1,
+/// §C.6.2.1): the instance, series and study UIDs in both, the Patient ID in Patient Root only
+/// (in Study Root it is a Required key of the study level).
+pub fn is_unique(keyword: &str, find_class: &str) -> bool {
+    match keyword {
+        "StudyInstanceUID" | "SeriesInstanceUID" | "SOPInstanceUID" => true,
+        "PatientID" => {
+            find_class.trim_end_matches(['\0', ' '])
+                == dicom_dictionary_std::uids::PATIENT_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND
+        }
+        _ => false,
+    }
 }
 
 /// The unique key of a Query/Retrieve Level (PS3.4 §C.6.1.1, §C.6.2.1), by keyword.
@@ -126,39 +183,84 @@ pub fn unique_key(level: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    /// As a Required key.
+    fn satisfies_r(keyword: &str, key: &str, value: &str) -> Option<bool> {
+        satisfies(keyword, key, value, false)
+    }
+
     #[test]
     fn single_values_lists_wildcards_and_ranges() {
-        assert_eq!(satisfies("PatientID", "P1", "P1 "), Some(true));
-        assert_eq!(satisfies("PatientID", "P1", "P2"), Some(false));
-        assert_eq!(satisfies("PatientID", "p1", "P1"), Some(false));
-        assert_eq!(satisfies("PatientID", "", "P2"), None);
-        assert_eq!(satisfies("PatientID", "P1", ""), Some(false));
-        assert_eq!(satisfies("PatientName", "Doe*", "DOE^JOHN"), Some(true));
-        assert_eq!(satisfies("PatientName", "Doe*", "Roe^Jane"), Some(false));
-        assert_eq!(satisfies("PatientName", "D?e^J*", "Doe^Jane"), Some(true));
-        assert_eq!(satisfies("PatientName", "*", "anything"), None);
-        assert_eq!(satisfies("StudyInstanceUID", "1.2\\1.3", "1.3"), Some(true));
+        assert_eq!(satisfies_r("PatientID", "P1", "P1 "), Some(true));
+        assert_eq!(satisfies_r("PatientID", "P1", "P2"), Some(false));
+        assert_eq!(satisfies_r("PatientID", "p1", "P1"), Some(false));
+        assert_eq!(satisfies_r("PatientID", "", "P2"), None);
+        // A Required key the SCP has no value for is unknown, and matches (§C.2.2.1.2); a
+        // Unique key always has one.
+        assert_eq!(satisfies_r("PatientID", "P1", ""), Some(true));
+        assert_eq!(satisfies("PatientID", "P1", "", true), Some(false));
+        assert_eq!(satisfies("StudyInstanceUID", "1.2", " ", true), Some(false));
+        assert_eq!(satisfies_r("PatientName", "Doe*", "DOE^JOHN"), Some(true));
+        assert_eq!(satisfies_r("PatientName", "Doe*", "Roe^Jane"), Some(false));
+        assert_eq!(satisfies_r("PatientName", "D?e^J*", "Doe^Jane"), Some(true));
+        assert_eq!(satisfies_r("PatientName", "*", "anything"), None);
         assert_eq!(
-            satisfies("StudyInstanceUID", "1.2\\1.3", "1.4"),
-            Some(false)
-        );
-        assert_eq!(
-            satisfies("StudyDate", "20260101-20260120", "20260115"),
+            satisfies_r("StudyInstanceUID", "1.2\\1.3", "1.3"),
             Some(true)
         );
         assert_eq!(
-            satisfies("StudyDate", "20260101-20260120", "20260122"),
+            satisfies_r("StudyInstanceUID", "1.2\\1.3", "1.4"),
             Some(false)
         );
-        assert_eq!(satisfies("StudyDate", "-20260120", "20250101"), Some(true));
-        assert_eq!(satisfies("StudyDate", "20260101-", "20250101"), Some(false));
-        assert_eq!(satisfies("Modality", "MR", "CT\\MR"), Some(true));
-        assert_eq!(satisfies("SeriesNumber", "2", "02"), Some(true));
-        assert_eq!(satisfies("SeriesNumber", "2", "3"), Some(false));
-        assert_eq!(satisfies("StudyDescription", "x", "y"), None);
+        assert_eq!(
+            satisfies_r("StudyDate", "20260101-20260120", "20260115"),
+            Some(true)
+        );
+        assert_eq!(
+            satisfies_r("StudyDate", "20260101-20260120", "20260122"),
+            Some(false)
+        );
+        assert_eq!(
+            satisfies_r("StudyDate", "-20260120", "20250101"),
+            Some(true)
+        );
+        assert_eq!(
+            satisfies_r("StudyDate", "20260101-", "20250101"),
+            Some(false)
+        );
+        assert_eq!(satisfies_r("Modality", "MR", "CT\\MR"), Some(true));
+        assert_eq!(satisfies_r("SeriesNumber", "2", "02"), Some(true));
+        assert_eq!(satisfies_r("SeriesNumber", "2", "3"), Some(false));
+        assert_eq!(satisfies_r("StudyDescription", "x", "y"), None);
         assert!(wildcard(&['*', '*', 'a'], &['b', 'a']));
         assert!(!wildcard(&['a', '?'], &['a']));
         assert_eq!(unique_key("SERIES"), Some("SeriesInstanceUID"));
+        assert!(is_unique("PatientID", "1.2.840.10008.5.1.4.1.2.1.1"));
+        assert!(!is_unique("PatientID", "1.2.840.10008.5.1.4.1.2.2.1"));
+        assert!(is_unique(
+            "SeriesInstanceUID",
+            "1.2.840.10008.5.1.4.1.2.2.1"
+        ));
         assert_eq!(unique_key("FRAME"), None);
+    }
+
+    #[test]
+    fn person_names_match_as_the_standard_lets_an_scp_match_them() {
+        // Case, trailing empty components and component groups.
+        assert_eq!(
+            satisfies_r("PatientName", "doe^jane", "DOE^JANE^^^"),
+            Some(true)
+        );
+        assert_eq!(
+            satisfies_r("PatientName", "Yamada^Tarou", "Yamada^Tarou=YAMADA^TAROU"),
+            Some(true)
+        );
+        assert_eq!(
+            satisfies_r("PatientName", "Doe*", "Roe^Jane=Doe^Jane"),
+            Some(true)
+        );
+        assert_eq!(satisfies_r("PatientName", "Doe*", "Roe^Jane"), Some(false));
+        // Accent-insensitive matching is allowed and not computed here: not judged.
+        assert_eq!(satisfies_r("PatientName", "Doe*", "Dö^Jane"), None);
+        assert_eq!(satisfies_r("PatientName", "Müller*", "Roe^Jane"), None);
     }
 }

@@ -251,8 +251,38 @@ fn move_checks() {
         outcome("DIM-07", &moved(&[1], status::SUCCESS, 1, 1), &x, &[]),
         Outcome::Fail
     );
+    // Other bytes with the same image: the SCP may have coerced attributes (PS3.4 §B.4.1.3), a
+    // SHOULD-level finding of DIM-19; another image under the UID is DIM-08's Fail.
     let changed = stored(&[("1.1", "a"), ("1.2", "CHANGED")]);
-    assert_eq!(outcome("DIM-08", &good, &x, &[changed]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-08", &good, &x, std::slice::from_ref(&changed)),
+        Outcome::Pass
+    );
+    assert_eq!(outcome("DIM-19", &good, &x, &[changed]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-19", &good, &x, std::slice::from_ref(&arrived)),
+        Outcome::Pass
+    );
+    let with_image = DimseExpect {
+        pixel_data: BTreeMap::from([("1.2".to_string(), vec![(ELE.to_string(), "p".to_string())])]),
+        ..x.clone()
+    };
+    let image = |sha: &str| {
+        let mut ex = stored(&[("1.1", "a"), ("1.2", "CHANGED")]);
+        ex.dimse.as_mut().unwrap().messages[1].data_summary = vec![
+            ("TransferSyntaxUID".to_string(), ELE.to_string()),
+            ("PixelDataSHA256".to_string(), sha.to_string()),
+        ];
+        ex
+    };
+    assert_eq!(
+        outcome("DIM-08", &good, &with_image, &[image("p")]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &good, &with_image, &[image("q")]),
+        Outcome::Fail
+    );
     let foreign = stored(&[("1.1", "a"), ("1.2", "b"), ("9.9", "c")]);
     assert_eq!(outcome("DIM-08", &good, &x, &[foreign]), Outcome::Fail);
     let missing = stored(&[("1.1", "a")]);
@@ -265,23 +295,31 @@ fn cancel_store_echo_and_protocol_checks() {
         cancelled: true,
         ..DimseExpect::default()
     };
-    let c = find(&["1.1"], false, Some(status::CANCEL));
-    assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
-    let failed = find(&["1.1", "1.2"], false, Some(0xC000));
-    assert_eq!(outcome("DIM-11", &failed, &cancelled, &[]), Outcome::Fail);
-    // 0000 right after the cancel crossed it; 0000 seconds later means it was ignored.
-    let mut quick = find(&["1.1", "1.2"], false, Some(0));
-    let mut slow = find(&["1.1", "1.2"], false, Some(0));
-    for (ex, late) in [(&mut quick, 10), (&mut slow, 5000)] {
+    // A C-CANCEL-RQ after the first pending response; the final response `late` ms after it.
+    let with_cancel = |mut ex: Exchange, late: u64| -> Exchange {
         let r = ex.dimse.as_mut().unwrap();
         let mut cancel = Command::request(field::C_CANCEL_RQ, FIND, 1, false);
         cancel.responded_to = Some(1);
         r.messages.insert(2, msg(Flow::Sent, cancel, &[]));
         let n = r.messages.len();
         r.messages[n - 1].at_ms = late;
-    }
+        ex
+    };
+    let c = with_cancel(find(&["1.1"], false, Some(status::CANCEL)), 10);
+    assert_eq!(outcome("DIM-11", &c, &cancelled, &[]), Outcome::Pass);
+    let failed = with_cancel(find(&["1.1", "1.2"], false, Some(0xC000)), 10);
+    assert_eq!(outcome("DIM-11", &failed, &cancelled, &[]), Outcome::Fail);
+    // 0000 right after the cancel crossed it; 0000 seconds later means it was ignored.
+    let quick = with_cancel(find(&["1.1", "1.2"], false, Some(0)), 10);
+    let slow = with_cancel(find(&["1.1", "1.2"], false, Some(0)), 5000);
     assert_eq!(outcome("DIM-11", &quick, &cancelled, &[]), Outcome::Pass);
     assert_eq!(outcome("DIM-11", &slow, &cancelled, &[]), Outcome::Fail);
+    // No pending response came before the final one: no C-CANCEL was sent, nothing to judge.
+    let at_once = moved(&[], status::SUCCESS, 1, 0);
+    assert_eq!(
+        outcome("DIM-11", &at_once, &cancelled, &[]),
+        Outcome::NotApplicable
+    );
 
     let mut rq = Command::request(field::C_STORE_RQ, CT, 1, true);
     rq.affected_sop_instance = Some("1.1".into());
@@ -532,9 +570,50 @@ fn retrieved_instances_are_those_the_request_selected() {
     let mut implicit = got(&[("1.1.1.1", &[("TransferSyntaxUID", "1.2.840.10008.1.2")])]);
     implicit.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
     assert_eq!(outcome("DIM-08", &implicit, &want, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-19", &implicit, &want, &[]), Outcome::Pass);
     let mut changed = got(&[("1.1.1.1", &[("TransferSyntaxUID", ELE)])]);
     changed.dimse.as_mut().unwrap().messages[1].data_sha256 = Some("other".into());
-    assert_eq!(outcome("DIM-08", &changed, &want, &[]), Outcome::Fail);
+    assert_eq!(outcome("DIM-19", &changed, &want, &[]), Outcome::Fail);
+    // Images are compared in the syntax they came in: a native image is the same bytes in
+    // Implicit and Explicit VR Little Endian.
+    let pixels = DimseExpect {
+        pixel_data: BTreeMap::from([(
+            "1.1.1.1".to_string(),
+            vec![
+                (ELE.to_string(), "p".to_string()),
+                ("1.2.840.10008.1.2".to_string(), "p".to_string()),
+            ],
+        )]),
+        ..want
+    };
+    let image = |ts: &'static str, sha: &'static str| {
+        got(&[(
+            "1.1.1.1",
+            &[("TransferSyntaxUID", ts), ("PixelDataSHA256", sha)],
+        )])
+    };
+    assert_eq!(
+        outcome("DIM-08", &image(ELE, "p"), &pixels, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &image("1.2.840.10008.1.2", "p"), &pixels, &[]),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome("DIM-08", &image(ELE, "q"), &pixels, &[]),
+        Outcome::Fail
+    );
+    // A syntax the source is not held in (a lossy image decoded by the SCP): not compared.
+    assert_eq!(
+        outcome(
+            "DIM-08",
+            &image("1.2.840.10008.1.2.4.50", "q"),
+            &pixels,
+            &[]
+        ),
+        Outcome::Pass
+    );
 }
 
 #[test]
@@ -593,7 +672,7 @@ fn what_arrived_is_judged_whatever_the_final_status() {
     );
     // ... but a changed one is still caught.
     assert_eq!(
-        outcome("DIM-08", &with_final(0xC000, "x"), &want, &[]),
+        outcome("DIM-19", &with_final(0xC000, "x"), &want, &[]),
         Outcome::Fail
     );
     // 0000 says everything arrived: the missing one is a Fail.
@@ -672,5 +751,233 @@ fn a_duplicate_may_be_accepted_warned_or_refused_as_a_duplicate() {
     assert_eq!(
         outcome("DIM-12", &answered(0xC000), &dup, &[]),
         Outcome::Fail
+    );
+}
+
+#[test]
+fn identifiers_may_carry_what_the_response_identifier_structure_adds() {
+    let x = DimseExpect {
+        requested_keys: vec![
+            "QueryRetrieveLevel".into(),
+            "StudyInstanceUID".into(),
+            "StudyDate".into(),
+        ],
+        ..DimseExpect::default()
+    };
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("StudyInstanceUID", ""),
+        ("StudyDate", ""),
+    ];
+    // PS3.4 §C.4.1.1.3.2 specifies these beside the keys asked for.
+    let extras = find_with(
+        &keys,
+        &[&[
+            ("SpecificCharacterSet", "ISO_IR 100"),
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20260115"),
+            ("TimezoneOffsetFromUTC", "+0100"),
+            ("RetrieveAETitle", "PACS"),
+            ("InstanceAvailability", "ONLINE"),
+            ("StudyInstanceUID", "1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-05", &extras, &x, &[]), Outcome::Pass);
+    // Anything else was not asked for, a private element included.
+    let private = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20260115"),
+            ("StudyInstanceUID", "1.1"),
+            ("(0009,0010)", "VENDOR"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-05", &private, &x, &[]), Outcome::Fail);
+}
+
+#[test]
+fn a_required_key_the_scp_has_no_value_for_matches_and_a_unique_key_never_is_empty() {
+    let x = DimseExpect::default();
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("StudyDate", "20260101-20260120"),
+        ("PatientID", ""),
+        ("StudyInstanceUID", ""),
+    ];
+    // PS3.4 §C.2.2.1.2: a study whose date the SCP does not know matches a date range.
+    let unknown_date = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", ""),
+            ("PatientID", "P9"),
+            ("StudyInstanceUID", "7.7"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &unknown_date, &x, &[]), Outcome::Pass);
+    let other_date = find_with(
+        &keys,
+        &[&[
+            ("QueryRetrieveLevel", "STUDY"),
+            ("StudyDate", "20250101"),
+            ("PatientID", "P9"),
+            ("StudyInstanceUID", "7.7"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &other_date, &x, &[]), Outcome::Fail);
+    // A series query names its study by a Unique key: an empty one is no match.
+    let series_keys = [
+        ("QueryRetrieveLevel", "SERIES"),
+        ("StudyInstanceUID", "1.1"),
+        ("SeriesInstanceUID", ""),
+    ];
+    let no_study = find_with(
+        &series_keys,
+        &[&[
+            ("QueryRetrieveLevel", "SERIES"),
+            ("StudyInstanceUID", ""),
+            ("SeriesInstanceUID", "1.1.1"),
+        ]],
+    );
+    assert_eq!(outcome("DIM-16", &no_study, &x, &[]), Outcome::Fail);
+}
+
+#[test]
+fn each_entity_is_one_match() {
+    let x = DimseExpect::default();
+    let keys = [
+        ("QueryRetrieveLevel", "STUDY"),
+        ("PatientID", "P1"),
+        ("StudyInstanceUID", ""),
+    ];
+    let study = |uid: &'static str| -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("QueryRetrieveLevel", "STUDY"),
+            ("PatientID", "P1"),
+            ("StudyInstanceUID", uid),
+        ]
+    };
+    let (a, b) = (study("1.1"), study("1.2"));
+    let once = find_with(&keys, &[&a, &b]);
+    assert_eq!(outcome("DIM-15", &once, &x, &[]), Outcome::Pass);
+    // Seen from an SCP that answers a study-level query once per instance of each study.
+    let twice = find_with(&keys, &[&a, &a, &b]);
+    assert_eq!(outcome("DIM-15", &twice, &x, &[]), Outcome::Fail);
+}
+
+#[test]
+fn a_final_response_may_leave_the_counts_out() {
+    let x = DimseExpect {
+        instances: Some(BTreeMap::from([
+            ("1.1".to_string(), vec![(ELE.to_string(), "a".to_string())]),
+            ("1.2".to_string(), vec![(ELE.to_string(), "b".to_string())]),
+        ])),
+        ..DimseExpect::default()
+    };
+    // PS3.4 §C.4.2.1.7-9: Success "may contain" the counts.
+    let mut bare = moved(&[1, 0], status::SUCCESS, 0, 0);
+    if let Some(r) = bare.dimse.as_deref_mut() {
+        if let Some(f) = r.messages.last_mut() {
+            f.command.completed = None;
+            f.command.failed = None;
+            f.command.warning = None;
+        }
+    }
+    assert_eq!(outcome("DIM-07", &bare, &x, &[]), Outcome::Pass);
+    // Counts that are there must add up.
+    let short = moved(&[1, 0], status::SUCCESS, 1, 0);
+    assert_eq!(outcome("DIM-07", &short, &x, &[]), Outcome::Fail);
+}
+
+#[test]
+fn a_match_of_the_test_data_carries_its_values() {
+    let x = DimseExpect {
+        matches: Some((
+            "SeriesInstanceUID".into(),
+            BTreeSet::from(["1.1.1".to_string()]),
+        )),
+        values: BTreeMap::from([(
+            "1.1.1".to_string(),
+            vec![
+                ("Modality".to_string(), "CT".to_string()),
+                ("SeriesNumber".to_string(), "2".to_string()),
+            ],
+        )]),
+        ..DimseExpect::default()
+    };
+    let keys = [
+        ("QueryRetrieveLevel", "SERIES"),
+        ("StudyInstanceUID", "1.1"),
+        ("SeriesInstanceUID", ""),
+        ("Modality", ""),
+        ("SeriesNumber", ""),
+    ];
+    let series = |modality: &'static str, number: &'static str| {
+        find_with(
+            &keys,
+            &[&[
+                ("QueryRetrieveLevel", "SERIES"),
+                ("StudyInstanceUID", "1.1"),
+                ("SeriesInstanceUID", "1.1.1"),
+                ("Modality", modality),
+                ("SeriesNumber", number),
+            ]],
+        )
+    };
+    assert_eq!(
+        outcome("DIM-06", &series("CT", "02"), &x, &[]),
+        Outcome::Pass
+    );
+    // No value is the SCP having none to send (§C.4.1.1.3.2 note 2).
+    assert_eq!(outcome("DIM-06", &series("", ""), &x, &[]), Outcome::Pass);
+    // The right series with another series' values.
+    assert_eq!(
+        outcome("DIM-06", &series("MR", "2"), &x, &[]),
+        Outcome::Fail
+    );
+    assert_eq!(
+        outcome("DIM-06", &series("CT", "102"), &x, &[]),
+        Outcome::Fail
+    );
+}
+
+#[test]
+fn a_move_the_harness_refused_to_receive_is_not_failed_for_its_status() {
+    let x = DimseExpect {
+        statuses: vec![status::SUCCESS],
+        refused_by_harness: 1,
+        ..DimseExpect::default()
+    };
+    let warned = moved(&[1, 0], status::SUB_OPERATIONS_FAILED, 0, 2);
+    assert_eq!(outcome("DIM-03", &warned, &x, &[]), Outcome::NotApplicable);
+    let judged = DimseExpect {
+        refused_by_harness: 0,
+        ..x
+    };
+    assert_eq!(outcome("DIM-03", &warned, &judged, &[]), Outcome::Fail);
+}
+
+#[test]
+fn a_request_that_must_be_refused_is_refused_and_should_name_the_reason() {
+    let x = DimseExpect {
+        refused_as: Some(status::MOVE_DESTINATION_UNKNOWN),
+        reason: "Refused: Move Destination unknown".into(),
+        ..DimseExpect::default()
+    };
+    let answered = |st: u16| moved(&[], st, 0, 0);
+    let a801 = answered(status::MOVE_DESTINATION_UNKNOWN);
+    assert_eq!(outcome("DIM-03", &a801, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-20", &a801, &x, &[]), Outcome::Pass);
+    // Refused, with a status that names another cause: DIM-20 only (a SHOULD).
+    let c000 = answered(status::UNABLE_TO_PROCESS);
+    assert_eq!(outcome("DIM-03", &c000, &x, &[]), Outcome::Pass);
+    assert_eq!(outcome("DIM-20", &c000, &x, &[]), Outcome::Fail);
+    // Not refused at all.
+    let ok = answered(status::SUCCESS);
+    assert_eq!(outcome("DIM-03", &ok, &x, &[]), Outcome::Fail);
+    assert_eq!(
+        outcome("DIM-20", &ok, &DimseExpect::default(), &[]),
+        Outcome::NotApplicable
     );
 }
