@@ -120,6 +120,17 @@ fn listed(items: impl IntoIterator<Item = String>) -> String {
     s
 }
 
+/// Pass when `bad` lists no breach, else a Fail expecting `expected` with the breaches
+/// [`listed`].
+fn fail_if_any(expected: impl Into<String>, bad: impl IntoIterator<Item = String>) -> Verdict {
+    let mut bad = bad.into_iter().peekable();
+    if bad.peek().is_none() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(expected, listed(bad))
+    }
+}
+
 /// The C-FIND pending responses that carry an identifier.
 fn matches_of(r: &DimseRecord) -> impl Iterator<Item = &MessageRecord> {
     r.received(field::C_FIND_RSP)
@@ -372,17 +383,13 @@ fn dim_05(s: &Subject<'_>) -> Verdict {
             }
         }
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!(
-                "identifiers with exactly the keys {}",
-                x.requested_keys.join(", ")
-            ),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!(
+            "identifiers with exactly the keys {}",
+            x.requested_keys.join(", ")
+        ),
+        bad,
+    )
 }
 
 /// A returned value that is not the one the test data holds, if it is not; an empty one is the
@@ -653,17 +660,13 @@ fn dim_08(s: &Subject<'_>) -> Verdict {
         "was not asked for",
         all_said_delivered && !s.expect.dimse.cancelled,
     );
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!(
-                "the {} instances asked for, each with the source's image",
-                want.len()
-            ),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!(
+            "the {} instances asked for, each with the source's image",
+            want.len()
+        ),
+        bad,
+    )
 }
 
 /// DIM-09: every response answers its request: Message ID Being Responded To and the Affected SOP
@@ -723,11 +726,7 @@ fn dim_09(s: &Subject<'_>) -> Verdict {
             }
         }
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail("responses that echo their requests", listed(bad))
-    }
+    fail_if_any("responses that echo their requests", bad)
 }
 
 /// DIM-10: the peer keeps to the DIMSE protocol (command sets that decode, fragments in order,
@@ -877,16 +876,12 @@ fn dim_12(s: &Subject<'_>) -> Verdict {
     if answered < sent {
         bad.push(format!("{answered} responses for {sent} C-STORE requests"));
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else if duplicates {
-        Verdict::fail(
-            "for each instance the archive already held: 0000, a warning (Bxxx), or 0111 (Duplicate SOP Instance)",
-            listed(bad),
-        )
+    let expected = if duplicates {
+        "for each instance the archive already held: 0000, a warning (Bxxx), or 0111 (Duplicate SOP Instance)"
     } else {
-        Verdict::fail("0000 or a warning (Bxxx) for each instance", listed(bad))
-    }
+        "0000 or a warning (Bxxx) for each instance"
+    };
+    fail_if_any(expected, bad)
 }
 
 /// DIM-13: the instances a SUT stored into the harness are those it was asked to send, unchanged.
@@ -908,17 +903,13 @@ fn dim_13(s: &Subject<'_>) -> Verdict {
         "was not to be sent",
         true,
     );
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!(
-                "the {} instances of the series, each with the source's image",
-                want.len()
-            ),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!(
+            "the {} instances of the series, each with the source's image",
+            want.len()
+        ),
+        bad,
+    )
 }
 
 /// DIM-20: a request the SCP must refuse is refused with the status the standard names for the
@@ -1068,14 +1059,10 @@ fn dim_15(s: &Subject<'_>) -> Verdict {
             }
         }
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!("every match at level {level}, named by its unique key, each entity once"),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!("every match at level {level}, named by its unique key, each entity once"),
+        bad,
+    )
 }
 
 /// DIM-16: every C-FIND match satisfies the matching keys of the request (another patient,
@@ -1127,20 +1114,16 @@ fn dim_16(s: &Subject<'_>) -> Verdict {
             }
         }
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!(
-                "every match satisfying {}",
-                keys.iter()
-                    .map(|(k, v)| format!("{k}={}", v.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!(
+            "every match satisfying {}",
+            keys.iter()
+                .map(|(k, v)| format!("{k}={}", v.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        bad,
+    )
 }
 
 /// The retrieve keys of a C-MOVE or C-GET identifier that each instance must agree with.
@@ -1229,14 +1212,10 @@ fn dim_17(s: &Subject<'_>) -> Verdict {
     if n == 0 {
         return Verdict::na("no instance arrived");
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            "every instance the one its C-STORE-RQ names, of what the request selected",
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        "every instance the one its C-STORE-RQ names, of what the request selected",
+        bad,
+    )
 }
 
 /// DIM-18: the C-STORE sub-operations of a C-MOVE carry its Move Originator AE Title (the calling
@@ -1291,16 +1270,10 @@ fn dim_18(s: &Subject<'_>) -> Verdict {
     if n == 0 {
         return Verdict::na("no sub-operation arrived");
     }
-    if bad.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::fail(
-            format!(
-                "Move Originator AE Title {want_ae} and Message ID {id} on every sub-operation"
-            ),
-            listed(bad),
-        )
-    }
+    fail_if_any(
+        format!("Move Originator AE Title {want_ae} and Message ID {id} on every sub-operation"),
+        bad,
+    )
 }
 
 /// The DIMSE checks.

@@ -6,10 +6,12 @@
 //!   and status codes;
 //! - [`message`]: sending and receiving one message (command + data set) with a timeout per PDU,
 //!   data sets streamed from and to files;
-//! - [`pixels`]: a digest of an instance's image apart from its other attributes.
+//! - [`pixels`]: a digest of an instance's image apart from its other attributes;
+//! - [`walk`]: a bounds-checked walk over the elements of a Little Endian data set.
 
 pub mod association;
 pub mod command;
 pub mod message;
 pub mod part10;
 pub mod pixels;
+pub mod walk;

@@ -13,111 +13,21 @@ use sha2::{Digest, Sha256};
 
 use dicom_dictionary_std::uids;
 
+use super::walk::{explicit_vr, Walk, ITEM, SEQUENCE_END, UNDEFINED};
+
 /// Most bytes of a data set read for its digest; past it the image is not judged.
 pub const MAX_DIGESTED: u64 = 64 * 1024 * 1024;
 
-/// Deepest nesting of sequences walked over.
-const MAX_DEPTH: usize = 32;
-
 /// Pixel Data (7FE0,0010).
 const PIXEL_DATA: u32 = 0x7FE0_0010;
-const ITEM: u32 = 0xFFFE_E000;
-const ITEM_END: u32 = 0xFFFE_E00D;
-const SEQUENCE_END: u32 = 0xFFFE_E0DD;
-const UNDEFINED: u32 = u32::MAX;
-
-/// A walk over the top-level elements of an encoded data set (Little Endian), skipping values and
-/// sequences (PS3.5 §7.1, §7.5). Every read is bounds-checked: a truncated or hostile data set
-/// ends the walk with `None`.
-struct Walk<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Walk<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.pos.checked_add(n)?;
-        let b = self.bytes.get(self.pos..end)?;
-        self.pos = end;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    /// (tag, VR if explicit, length).
-    fn header(&mut self, explicit: bool) -> Option<(u32, Option<[u8; 2]>, u32)> {
-        let tag = (u32::from(self.u16()?) << 16) | u32::from(self.u16()?);
-        if tag >> 16 == 0xFFFE || !explicit {
-            return Some((tag, None, self.u32()?));
-        }
-        let vr = self.take(2)?;
-        let vr = [vr[0], vr[1]];
-        let len = if crate::model::dicom_part::is_long_vr(&vr) {
-            self.take(2)?;
-            self.u32()?
-        } else {
-            u32::from(self.u16()?)
-        };
-        Some((tag, Some(vr), len))
-    }
-
-    /// Skip the items of an undefined-length value up to its Sequence Delimitation Item; the
-    /// items of a UN value are Implicit VR (PS3.5 §6.2.2).
-    fn skip_items(&mut self, explicit: bool, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        loop {
-            match self.header(false)? {
-                (SEQUENCE_END, _, _) => return Some(()),
-                (ITEM, _, UNDEFINED) => self.skip_elements(explicit, depth + 1)?,
-                (ITEM, _, len) => {
-                    self.take(len as usize)?;
-                }
-                _ => return None,
-            }
-        }
-    }
-
-    /// Skip the elements of an undefined-length item up to its Item Delimitation Item.
-    fn skip_elements(&mut self, explicit: bool, depth: usize) -> Option<()> {
-        loop {
-            let (tag, vr, len) = self.header(explicit)?;
-            if tag == ITEM_END {
-                return Some(());
-            }
-            if len == UNDEFINED {
-                self.skip_items(explicit && vr != Some(*b"UN"), depth)?;
-            } else {
-                self.take(len as usize)?;
-            }
-        }
-    }
-}
 
 /// The digest of the image of a data set encoded in `ts_uid`; `None` when it has no Pixel Data,
 /// cannot be walked, or is Big Endian or deflated (not read).
 pub fn pixel_data_sha256(data_set: &[u8], ts_uid: &str) -> Option<String> {
-    let explicit = match ts_uid.trim_end_matches(['\0', ' ']) {
-        uids::IMPLICIT_VR_LITTLE_ENDIAN => false,
-        "1.2.840.10008.1.2.2"
-        | uids::DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
-        | "1.2.840.10008.1.2.5.1" => return None,
-        _ => true,
-    };
-    let mut w = Walk {
-        bytes: data_set,
-        pos: 0,
-    };
+    let explicit = explicit_vr(ts_uid).ok()?;
+    let mut w = Walk::new(data_set);
     let mut h = Sha256::new();
-    while w.pos < data_set.len() {
+    while !w.at_end() {
         let (tag, vr, len) = w.header(explicit)?;
         if tag > PIXEL_DATA {
             return None;
@@ -142,11 +52,7 @@ pub fn pixel_data_sha256(data_set: &[u8], ts_uid: &str) -> Option<String> {
                 }
             }
         }
-        if len == UNDEFINED {
-            w.skip_items(explicit && vr != Some(*b"UN"), 0)?;
-        } else {
-            w.take(len as usize)?;
-        }
+        w.skip_value(explicit, vr, len)?;
     }
     None
 }

@@ -571,10 +571,18 @@ enum Misbehave {
     BadCommand,
 }
 
-/// An SCP that accepts Verification, reads one PDU and then misbehaves; returns its port.
-async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
-    use dicom_ul::pdu::{AbortRQSource, PDataValue, PDataValueType};
-    use dicom_ul::Pdu;
+/// An SCP that accepts the first association proposing `abstract_syntax` and hands it to
+/// `serve`; returns its port and the task that serves it.
+async fn one_association<F, Fut>(
+    abstract_syntax: &'static str,
+    serve: F,
+) -> (u16, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(dicom_ul::association::AsyncServerAssociation<tokio::net::TcpStream>) -> Fut
+        + Send
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -583,14 +591,24 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
         let Ok((stream, _)) = listener.accept().await else {
             return;
         };
-        let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
+        let Ok(assoc) = dicom_ul::ServerAssociationOptions::new()
             .accept_any()
-            .with_abstract_syntax(uids::VERIFICATION)
+            .with_abstract_syntax(abstract_syntax)
             .establish_async(stream)
             .await
         else {
             return;
         };
+        serve(assoc).await;
+    });
+    (port, task)
+}
+
+/// An SCP that accepts Verification, reads one PDU and then misbehaves; returns its port.
+async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
+    use dicom_ul::pdu::{AbortRQSource, PDataValue, PDataValueType};
+    use dicom_ul::Pdu;
+    one_association(uids::VERIFICATION, move |mut assoc| async move {
         let _ = assoc.receive().await;
         match mode {
             Misbehave::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
@@ -616,8 +634,8 @@ async fn fake_scp(mode: Misbehave) -> (u16, tokio::task::JoinHandle<()>) {
                 let _ = assoc.receive().await;
             }
         }
-    });
-    (port, task)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -773,22 +791,8 @@ async fn hostile_scp(mode: Hostile) -> (u16, tokio::task::JoinHandle<()>) {
     use dicom_ul::Pdu;
     use ihe_harness::dimse::command::Command;
     use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let task = tokio::spawn(async move {
-        let Ok((stream, _)) = listener.accept().await else {
-            return;
-        };
-        let Ok(mut assoc) = dicom_ul::ServerAssociationOptions::new()
-            .accept_any()
-            .with_abstract_syntax(uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND)
-            .establish_async(stream)
-            .await
-        else {
-            return;
-        };
+    let find = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND;
+    one_association(find, move |mut assoc| async move {
         let Ok(rq) =
             message::receive(&mut assoc, &ReceiveOptions::new(Duration::from_secs(5))).await
         else {
@@ -841,8 +845,8 @@ async fn hostile_scp(mode: Hostile) -> (u16, tokio::task::JoinHandle<()>) {
                 }
             }
         }
-    });
-    (port, task)
+    })
+    .await
 }
 
 /// Hostile answers stay bounded: an identifier that never ends and endless pending responses end

@@ -15,6 +15,7 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use sha2::Digest;
 
 use crate::dimse::message::DataSet;
+use crate::dimse::walk::{explicit_vr, Walk, UNDEFINED};
 use crate::model::dicom_part::is_long_vr;
 
 /// Longest value kept in a summary; longer ones are cut.
@@ -281,107 +282,20 @@ const IDENTITY: &[(u32, &str)] = &[
     (0x0020_000E, "SeriesInstanceUID"),
 ];
 
-/// Deepest nesting of sequences walked through.
-const MAX_DEPTH: usize = 32;
-
-struct Scan<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Scan<'_> {
-    fn u16(&mut self) -> Option<u16> {
-        let b = self.bytes.get(self.pos..self.pos + 2)?;
-        self.pos += 2;
-        Some(u16::from_le_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        let b = self.bytes.get(self.pos..self.pos + 4)?;
-        self.pos += 4;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn skip(&mut self, n: usize) -> Option<()> {
-        let end = self.pos.checked_add(n)?;
-        (end <= self.bytes.len()).then(|| self.pos = end)
-    }
-
-    /// One element header: (tag, VR if explicit, length; `u32::MAX` = undefined).
-    fn header(&mut self, explicit: bool) -> Option<(u32, Option<[u8; 2]>, u32)> {
-        let group = self.u16()?;
-        let element = self.u16()?;
-        let tag = (u32::from(group) << 16) | u32::from(element);
-        if group == 0xFFFE || !explicit {
-            return Some((tag, None, self.u32()?));
-        }
-        let vr = self.bytes.get(self.pos..self.pos + 2)?;
-        let vr = [vr[0], vr[1]];
-        self.pos += 2;
-        let len = if is_long_vr(&vr) {
-            self.skip(2)?;
-            self.u32()?
-        } else {
-            u32::from(self.u16()?)
-        };
-        Some((tag, Some(vr), len))
-    }
-
-    /// Skip the items of an undefined-length value, up to its Sequence Delimitation Item; the
-    /// items' elements are implicit VR when the value is UN (PS3.5 §6.2.2).
-    fn skip_items(&mut self, explicit: bool, depth: usize) -> Option<()> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        loop {
-            let (tag, _, len) = self.header(false)?;
-            match tag {
-                0xFFFE_E0DD => return Some(()),
-                0xFFFE_E000 if len == u32::MAX => self.skip_elements(explicit, depth + 1)?,
-                0xFFFE_E000 => self.skip(len as usize)?,
-                _ => return None,
-            }
-        }
-    }
-
-    /// Skip the elements of an undefined-length item, up to its Item Delimitation Item.
-    fn skip_elements(&mut self, explicit: bool, depth: usize) -> Option<()> {
-        loop {
-            let (tag, vr, len) = self.header(explicit)?;
-            if tag == 0xFFFE_E00D {
-                return Some(());
-            }
-            if len == u32::MAX {
-                let nested_explicit = explicit && vr != Some(*b"UN");
-                self.skip_items(nested_explicit, depth)?;
-            } else {
-                self.skip(len as usize)?;
-            }
-        }
-    }
-}
-
 /// The identifying attributes (SOP Class and Instance UID, Patient ID, Study and Series Instance
 /// UID) of an encoded data set, from its first bytes `prefix` (`complete` when they are the whole
 /// data set). Only the top level is read, up to (0020,000E); sequences before it are walked over.
 /// A data set these attributes cannot be read from gives one `(undecodable)` entry with the reason.
 pub fn identity(prefix: &[u8], ts_uid: &str, complete: bool) -> Vec<(String, String)> {
     let bad = |why: String| vec![("(undecodable)".to_string(), why)];
-    let explicit = match ts_uid.trim_end_matches(['\0', ' ']) {
-        "1.2.840.10008.1.2" => false,
-        "1.2.840.10008.1.2.2" => return bad("big endian data sets are not read".into()),
-        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.5.1" => {
-            return bad("deflated data sets are not read".into())
-        }
-        _ => true,
+    let explicit = match explicit_vr(ts_uid) {
+        Ok(e) => e,
+        Err(why) => return bad(why.into()),
     };
-    let mut scan = Scan {
-        bytes: prefix,
-        pos: 0,
-    };
+    let mut walk = Walk::new(prefix);
     let mut found: Vec<(u32, String)> = Vec::new();
     loop {
-        if scan.pos == prefix.len() {
+        if walk.at_end() {
             if complete {
                 break;
             }
@@ -390,29 +304,28 @@ pub fn identity(prefix: &[u8], ts_uid: &str, complete: bool) -> Vec<(String, Str
                 prefix.len()
             ));
         }
-        let at = scan.pos;
-        let Some((tag, vr, len)) = scan.header(explicit) else {
+        let at = walk.pos();
+        let Some((tag, vr, len)) = walk.header(explicit) else {
             return bad(format!("the element at byte {at} is truncated"));
         };
         if tag > 0x0020_000E {
             break;
         }
-        if len == u32::MAX {
-            if scan.skip_items(explicit && vr != Some(*b"UN"), 0).is_none() {
+        if len == UNDEFINED {
+            if walk.skip_value(explicit, vr, len).is_none() {
                 return bad(format!(
                     "the sequence at byte {at} does not end within the bytes read"
                 ));
             }
             continue;
         }
-        let start = scan.pos;
-        if scan.skip(len as usize).is_none() {
+        let Some(value) = walk.take(len as usize) else {
             return bad(format!(
                 "the element at byte {at} declares {len} bytes, past the bytes read"
             ));
-        }
+        };
         if IDENTITY.iter().any(|(t, _)| *t == tag) {
-            found.push((tag, text(&prefix[start..scan.pos])));
+            found.push((tag, text(value)));
         }
     }
     IDENTITY
