@@ -280,23 +280,41 @@ pub struct Run {
     pub took: std::time::Duration,
 }
 
-/// Write `profile` (TOML text) to a fresh folder and run the scenarios `tags` selects against it;
-/// the report must be written whatever happened.
-pub fn run_profile(name: &str, profile: &str, tags: &str) -> Run {
-    let dir = report_dir(name);
-    let path = dir.path().join("sut.toml");
+/// Write `profile` (TOML text) to `dir/sut.toml`: its path, and the report folder beside it.
+fn write_profile(dir: &Path, profile: &str) -> (PathBuf, PathBuf) {
+    let path = dir.join("sut.toml");
     std::fs::write(&path, profile).expect("profile written");
-    let reports = dir.path().join("reports");
-    let t0 = std::time::Instant::now();
-    let out = harness(&[
+    (path, dir.join("reports"))
+}
+
+/// The arguments of `ihe-harness run` against the profile at `sut`, for the scenarios `tags`
+/// selects, the report in `reports`.
+fn run_args<'a>(sut: &'a Path, tags: &'a str, reports: &'a Path) -> [&'a str; 7] {
+    [
         "run",
         "--sut",
-        path.to_str().expect("UTF-8 temp path"),
+        sut.to_str().expect("UTF-8 temp path"),
         "--tags",
         tags,
         "--report-dir",
         reports.to_str().expect("UTF-8 temp path"),
-    ]);
+    ]
+}
+
+/// Write `profile` (TOML text) to `dir/sut.toml` and run the scenarios `tags` selects against it:
+/// what the harness printed, and its report folder `dir/reports`.
+pub fn run_profile_in(dir: &Path, profile: &str, tags: &str) -> (Output, PathBuf) {
+    let (path, reports) = write_profile(dir, profile);
+    (harness(&run_args(&path, tags, &reports)), reports)
+}
+
+/// Write `profile` (TOML text) to a fresh folder and run the scenarios `tags` selects against it;
+/// the report must be written whatever happened.
+pub fn run_profile(name: &str, profile: &str, tags: &str) -> Run {
+    let dir = report_dir(name);
+    let (path, reports) = write_profile(dir.path(), profile);
+    let t0 = std::time::Instant::now();
+    let out = harness(&run_args(&path, tags, &reports));
     let took = t0.elapsed();
     assert!(
         reports.join("junit.xml").is_file(),
@@ -373,20 +391,10 @@ pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
     use std::io::Read as _;
     use std::process::Stdio;
     let dir = report_dir(name);
-    let path = dir.path().join("sut.toml");
-    std::fs::write(&path, profile).expect("profile written");
-    let reports = dir.path().join("reports");
+    let (path, reports) = write_profile(dir.path(), profile);
     let t0 = std::time::Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "run",
-            "--sut",
-            path.to_str().expect("UTF-8 temp path"),
-            "--tags",
-            tags,
-            "--report-dir",
-            reports.to_str().expect("UTF-8 temp path"),
-        ])
+        .args(run_args(&path, tags, &reports))
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -41,6 +41,20 @@ fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> ChildServer {
     ChildServer(child)
 }
 
+/// dcmqrscp started in `dir` on a free port, and fixtures/sut/dcmqrscp.toml on the free ports of
+/// this test.
+fn start_with_profile(dir: &Path) -> (ChildServer, String) {
+    let port = free_port();
+    let harness_port = free_port();
+    let server = start_dcmqrscp(dir, port, harness_port);
+    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
+    let text = template
+        .replace("port = 11112", &format!("port = {port}"))
+        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"));
+    assert!(text.contains(&format!("port = {port}")) && text.contains(&harness_port.to_string()));
+    (server, text)
+}
+
 fn pinned() -> Vec<(String, String)> {
     pinned_from(include_str!("known-deviations/dcmqrscp.txt"))
 }
@@ -52,28 +66,9 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
         return;
     }
     let dir = report_dir("dcmqrscp");
-    let port = free_port();
-    let harness_port = free_port();
-    let _server = start_dcmqrscp(dir.path(), port, harness_port);
-    // fixtures/sut/dcmqrscp.toml, on the free ports of this test.
-    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
-    let text = template
-        .replace("port = 11112", &format!("port = {port}"))
-        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"))
-        .replace("[simulator]\n", "[simulator]\ntrigger_timeout_ms = 20000\n");
-    assert!(text.contains(&format!("port = {port}")) && text.contains(&harness_port.to_string()));
-    let profile = dir.path().join("dcmqrscp.toml");
-    std::fs::write(&profile, text).unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
-        "@profile:DIMSE",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    let (_server, text) = start_with_profile(dir.path());
+    let text = text.replace("[simulator]\n", "[simulator]\ntrigger_timeout_ms = 20000\n");
+    let (out, reports) = run_profile_in(dir.path(), &text, "@profile:DIMSE");
     let results = results(&reports);
     let want = pinned();
     assert_only_pinned(&results, &want, &out);
@@ -98,25 +93,12 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
         return;
     }
     let dir = report_dir("dcmqrscp-repro");
-    let port = free_port();
-    let harness_port = free_port();
-    let _server = start_dcmqrscp(dir.path(), port, harness_port);
-    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
-    let text = template
-        .replace("port = 11112", &format!("port = {port}"))
-        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"));
-    let profile = dir.path().join("dcmqrscp.toml");
-    std::fs::write(&profile, text).unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
+    let (_server, text) = start_with_profile(dir.path());
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        &text,
         "@profile:DIMSE and not @role:simulator and not @neg",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    );
     let scenario = |name: &str| -> std::path::PathBuf {
         std::fs::read_dir(reports.join("evidence"))
             .unwrap()
