@@ -263,6 +263,54 @@ pub fn spawn_fake(fake: Fake, path: &str) -> String {
     format!("http://{addr}{path}")
 }
 
+/// A 200 answer of media type `ct` holding `body`, then close.
+pub fn answer_200(ct: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+/// A web server's error page: a 500 holding HTML, not an answer of the protocol asked.
+pub fn html_error_page() -> Vec<u8> {
+    let mut v = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: 28\r\nConnection: close\r\n\r\n".to_vec();
+    v.extend_from_slice(b"<html><h1>oops</h1></html>\n");
+    v.push(b'\n');
+    v
+}
+
+/// An XML document whose DOCTYPE declares nine entities, each ten of the one before (`&lol9;`
+/// expands to 10^9 "lol"), followed by `root`.
+pub fn entity_bomb(root: &str) -> String {
+    let mut x = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            String::new()
+        } else {
+            (i - 1).to_string()
+        };
+        x.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&lol{prev};").repeat(10)
+        ));
+    }
+    x.push_str("]>");
+    x.push_str(root);
+    x
+}
+
+/// The profile of a preloaded SUT `name` reached at `[section] key = "url"`, read with a timeout of
+/// 1 s and given 20 s for a whole exchange.
+pub fn preloaded_profile(name: &str, section: &str, key: &str, url: &str) -> String {
+    format!(
+        "[sut]\nname = \"{name}\"\n[test_data]\nmode = \"preloaded\"\n[{section}]\n\
+         {key} = \"{url}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+    )
+}
+
 /// The Orthanc of `ci/start-orthanc.sh` is shared: the tests that load data into it or judge what it
 /// holds take this lock, so they run one after another as they did in separate test binaries.
 pub fn orthanc_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -346,7 +394,30 @@ impl Run {
         );
         assert!(self.took < limit, "took {:?}", self.took);
     }
+
+    /// The run failed `check` (exit 1) within `limit`: what a SUT answering `what` must give.
+    pub fn assert_fails_within(&self, what: &str, check: &str, limit: std::time::Duration) {
+        assert_eq!(
+            self.out.status.code(),
+            Some(1),
+            "{what}\n{}",
+            dump(&self.out)
+        );
+        let failed: Vec<String> = failures(&self.results)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert!(
+            failed.iter().any(|c| c == check),
+            "{what}: {failed:?}\n{}",
+            dump(&self.out)
+        );
+        assert!(self.took < limit, "{what} took {:?}", self.took);
+    }
 }
+
+/// Peak resident memory allowed to a run (VmHWM, code pages of the debug binary included).
+pub const RSS_LIMIT_KB: u64 = 100 * 1024;
 
 /// One run of the binary with the peak of its resident memory.
 pub struct Measured {

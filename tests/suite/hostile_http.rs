@@ -404,9 +404,6 @@ async fn credentials_reach_the_sut_but_never_the_evidence() {
 // each exchange, its memory stays under 100 MB and its evidence stays bounded. Each test prints
 // what it measured.
 
-/// Peak resident memory allowed to a run (VmHWM, code pages of the debug binary included).
-const RSS_LIMIT_KB: u64 = 100 * 1024;
-
 fn scenario_durations(results: &serde_json::Value) -> Vec<f64> {
     results["scenarios"]
         .as_array()
@@ -465,10 +462,7 @@ fn an_endless_qido_json_answer_fails_body_01_within_the_timeout_in_bounded_memor
     );
     let m = run_profile_measured(
         "endless-json",
-        &format!(
-            "[sut]\nname = \"endless QIDO-RS\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("endless QIDO-RS", "dicomweb", "base_url", &base),
         "@txn:RAD-129",
     );
     assert_refused_past_the_limit("QIDO-RS JSON", &m, 20.0);
@@ -568,9 +562,11 @@ fn an_endless_soap_answer_fails_body_01_within_the_timeout_in_bounded_memory() {
     );
     let m = run_profile_measured(
         "endless-soap",
-        &format!(
-            "[sut]\nname = \"endless registry\"\n[test_data]\nmode = \"preloaded\"\n[xds]\n\
-             registry_url = \"{base}/registry\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        &preloaded_profile(
+            "endless registry",
+            "xds",
+            "registry_url",
+            &format!("{base}/registry"),
         ),
         "@txn:ITI-18 and @req:XDS-SOAP-02",
     );
@@ -590,10 +586,7 @@ fn an_endless_fhir_answer_fails_body_01_within_the_timeout_in_bounded_memory() {
     );
     let m = run_profile_measured(
         "endless-fhir",
-        &format!(
-            "[sut]\nname = \"endless responder\"\n[test_data]\nmode = \"preloaded\"\n[mhd]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("endless responder", "mhd", "base_url", &base),
         "@txn:ITI-67 and @req:MHD-16",
     );
     assert_refused_past_the_limit("ITI-67 FHIR JSON", &m, 20.0);
@@ -611,9 +604,11 @@ fn an_endless_mtom_envelope_fails_body_01_within_the_timeout_in_bounded_memory()
     );
     let m = run_profile_measured(
         "endless-mtom",
-        &format!(
-            "[sut]\nname = \"endless imaging source\"\n[test_data]\nmode = \"preloaded\"\n[xds]\n\
-             imaging_source_url = \"{base}/imaging-source\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        &preloaded_profile(
+            "endless imaging source",
+            "xds",
+            "imaging_source_url",
+            &format!("{base}/imaging-source"),
         ),
         "@req:RAD69-06",
     );
@@ -702,10 +697,7 @@ fn the_largest_json_answers_accepted_are_parsed_in_bounded_memory() {
     let base = spawn_fake(Fake::Bytes(answer), "/dicom-web");
     let m = run_profile_measured(
         "dense-json",
-        &format!(
-            "[sut]\nname = \"large QIDO-RS answers\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("large QIDO-RS answers", "dicomweb", "base_url", &base),
         "@txn:RAD-129",
     );
     eprintln!(
