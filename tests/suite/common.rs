@@ -311,6 +311,21 @@ pub fn preloaded_profile(name: &str, section: &str, key: &str, url: &str) -> Str
     )
 }
 
+/// `s` as a TOML basic string, quotes included.
+pub fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The profile of a SUT `name` made to act by the trigger `key` running `command`, waited for
+/// `timeout_ms`.
+pub fn trigger_profile(name: &str, timeout_ms: u32, key: &str, command: &str) -> String {
+    format!(
+        "[sut]\nname = \"{name}\"\n[simulator]\ntrigger_timeout_ms = {timeout_ms}\n[triggers]\n\
+         {key} = {}\n",
+        toml_string(command)
+    )
+}
+
 /// The Orthanc of `ci/start-orthanc.sh` is shared: the tests that load data into it or judge what it
 /// holds take this lock, so they run one after another as they did in separate test binaries.
 pub fn orthanc_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -516,5 +531,41 @@ pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
         evidence_bytes: tree_size(&reports.join("evidence")),
         reports,
         _dir: dir,
+    }
+}
+
+impl Measured {
+    /// A request of the SUT past the limits, refused at once: every Fail of the run is BODY-01
+    /// (exit 1), within 20 s, in bounded memory, with less than 3 MiB of evidence.
+    pub fn assert_request_refused(&self, what: &str) {
+        let run = &self.run;
+        eprintln!(
+            "{what}: {:.1} s, peak RSS {} kB, evidence {} bytes",
+            run.took.as_secs_f64(),
+            self.peak_rss_kb,
+            self.evidence_bytes
+        );
+        assert_eq!(run.out.status.code(), Some(1), "{what}\n{}", dump(&run.out));
+        let failed = failures(&run.results);
+        assert!(
+            !failed.is_empty() && failed.iter().all(|(_, c)| c == "BODY-01"),
+            "{what}: {failed:?}\n{}",
+            dump(&run.out)
+        );
+        assert!(
+            run.took < std::time::Duration::from_secs(20),
+            "{what}: took {:?}",
+            run.took
+        );
+        assert!(
+            self.peak_rss_kb < RSS_LIMIT_KB,
+            "{what}: peak RSS {} kB",
+            self.peak_rss_kb
+        );
+        assert!(
+            self.evidence_bytes < 3 * 1024 * 1024,
+            "{what}: {} bytes of evidence",
+            self.evidence_bytes
+        );
     }
 }
