@@ -108,24 +108,26 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
             .unwrap_or_else(|| panic!("no evidence for {name}\n{}", dump(&out)))
     };
     let elsewhere = tempfile::tempdir().unwrap();
+    // Whether the scenario's repro.sh succeeded, and what it printed.
     let run = |folder: &std::path::Path| {
         let o = Command::new("sh")
             .arg(folder.join("repro.sh"))
             .current_dir(elsewhere.path())
             .output()
             .expect("sh runs");
-        format!(
+        let log = format!(
             "{}\n{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
-        )
+        );
+        (o.status.success(), log)
     };
     let count = |p: std::path::PathBuf| std::fs::read_dir(&p).map(|d| d.count()).unwrap_or(0);
     let get = scenario("retrieved-on-the-same-association-by-c-get");
-    let log = run(&get);
+    let (_, log) = run(&get);
     assert!(count(get.join("get-received")) > 0, "C-GET repro: {log}");
     let moved = scenario("is-moved-to-the-harness-s-storage-scp");
-    let log = run(&moved);
+    let (_, log) = run(&moved);
     assert!(
         count(moved.join("move-received")) > 0,
         "C-MOVE repro: {log}"
@@ -133,14 +135,6 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
     let stored = scenario("a-study-is-imported-into-the-pacs");
     let script = std::fs::read_to_string(stored.join("repro.sh")).unwrap();
     assert!(script.contains("01-dimse-files/0001"), "{script}");
-    let o = Command::new("sh")
-        .arg(stored.join("repro.sh"))
-        .current_dir(elsewhere.path())
-        .output()
-        .expect("sh runs");
-    assert!(
-        o.status.success(),
-        "C-STORE repro: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (stored_ok, log) = run(&stored);
+    assert!(stored_ok, "C-STORE repro: {log}");
 }
