@@ -62,27 +62,17 @@ fn no_matching_scenario_is_exit_2() {
 #[test]
 fn unreachable_sut_is_an_error_not_a_failure() {
     let dir = report_dir("unreachable");
-    let profile = dir.path().join("p.toml");
     // Port 9 (discard) on loopback: nothing listens there.
-    std::fs::write(
-        &profile,
+    let (out, reports) = run_profile_in(
+        dir.path(),
         "[dicomweb]\nbase_url = \"http://127.0.0.1:9/dicom-web\"\nconnect_timeout_ms = 500\n[test_data]\nmode = \"preloaded\"\n",
-    )
-    .unwrap();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@txn:RAD-129",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    );
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
-    let results = results(dir.path());
+    let results = results(&reports);
     assert!(outcomes(&results).iter().all(|(_, o)| o == "error"));
     assert!(failures(&results).is_empty());
-    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("<error"));
     assert!(!junit.contains("<failure"));
 }
@@ -115,19 +105,13 @@ fn every_check_is_named_by_a_scenario_and_every_requirement_tag_is_a_check() {
 #[test]
 fn a_profile_without_dicomweb_makes_dicomweb_scenarios_not_applicable() {
     let dir = report_dir("nodicomweb");
-    let profile = dir.path().join("p.toml");
-    std::fs::write(&profile, "[sut]\nname = \"registry only\"\n").unwrap();
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        "[sut]\nname = \"registry only\"\n",
         "@txn:RAD-129",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
+    );
     assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
-    let results = results(dir.path());
+    let results = results(&reports);
     assert!(
         outcomes(&results)
             .iter()
@@ -135,7 +119,7 @@ fn a_profile_without_dicomweb_makes_dicomweb_scenarios_not_applicable() {
         "{:?}",
         outcomes(&results)
     );
-    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
     assert!(junit.contains("<skipped"));
 }
 
@@ -269,22 +253,11 @@ fn stdout_results_json_and_junit_agree_on_the_counts() {
     assert!(pass > 0 && fail > 0, "{}", dump(&out));
 
     let dir = report_dir("one-truth-b");
-    let profile = dir.path().join("p.toml");
-    std::fs::write(
-        &profile,
+    let (out, reports) = run_profile_in(
+        dir.path(),
         "[sut]\nname = \"unreachable\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\nbase_url = \"http://127.0.0.1:1/dicom-web\"\n",
-    )
-    .unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
         "@txn:RAD-129 or @txn:ITI-67",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    );
     let [_, _, error, na, _] = counts_agree(&out, &reports);
     assert!(error > 0 && na > 0, "{}", dump(&out));
 }

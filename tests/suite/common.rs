@@ -263,6 +263,69 @@ pub fn spawn_fake(fake: Fake, path: &str) -> String {
     format!("http://{addr}{path}")
 }
 
+/// A 200 answer of media type `ct` holding `body`, then close.
+pub fn answer_200(ct: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    v.extend_from_slice(body);
+    v
+}
+
+/// A web server's error page: a 500 holding HTML, not an answer of the protocol asked.
+pub fn html_error_page() -> Vec<u8> {
+    let mut v = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: 28\r\nConnection: close\r\n\r\n".to_vec();
+    v.extend_from_slice(b"<html><h1>oops</h1></html>\n");
+    v.push(b'\n');
+    v
+}
+
+/// An XML document whose DOCTYPE declares nine entities, each ten of the one before (`&lol9;`
+/// expands to 10^9 "lol"), followed by `root`.
+pub fn entity_bomb(root: &str) -> String {
+    let mut x = String::from("<?xml version=\"1.0\"?><!DOCTYPE lolz [<!ENTITY lol \"lol\">");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            String::new()
+        } else {
+            (i - 1).to_string()
+        };
+        x.push_str(&format!(
+            "<!ENTITY lol{i} \"{}\">",
+            format!("&lol{prev};").repeat(10)
+        ));
+    }
+    x.push_str("]>");
+    x.push_str(root);
+    x
+}
+
+/// The profile of a preloaded SUT `name` reached at `[section] key = "url"`, read with a timeout of
+/// 1 s and given 20 s for a whole exchange.
+pub fn preloaded_profile(name: &str, section: &str, key: &str, url: &str) -> String {
+    format!(
+        "[sut]\nname = \"{name}\"\n[test_data]\nmode = \"preloaded\"\n[{section}]\n\
+         {key} = \"{url}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+    )
+}
+
+/// `s` as a TOML basic string, quotes included.
+pub fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The profile of a SUT `name` made to act by the trigger `key` running `command`, waited for
+/// `timeout_ms`.
+pub fn trigger_profile(name: &str, timeout_ms: u32, key: &str, command: &str) -> String {
+    format!(
+        "[sut]\nname = \"{name}\"\n[simulator]\ntrigger_timeout_ms = {timeout_ms}\n[triggers]\n\
+         {key} = {}\n",
+        toml_string(command)
+    )
+}
+
 /// The Orthanc of `ci/start-orthanc.sh` is shared: the tests that load data into it or judge what it
 /// holds take this lock, so they run one after another as they did in separate test binaries.
 pub fn orthanc_lock() -> std::sync::MutexGuard<'static, ()> {
@@ -280,23 +343,41 @@ pub struct Run {
     pub took: std::time::Duration,
 }
 
-/// Write `profile` (TOML text) to a fresh folder and run the scenarios `tags` selects against it;
-/// the report must be written whatever happened.
-pub fn run_profile(name: &str, profile: &str, tags: &str) -> Run {
-    let dir = report_dir(name);
-    let path = dir.path().join("sut.toml");
+/// Write `profile` (TOML text) to `dir/sut.toml`: its path, and the report folder beside it.
+fn write_profile(dir: &Path, profile: &str) -> (PathBuf, PathBuf) {
+    let path = dir.join("sut.toml");
     std::fs::write(&path, profile).expect("profile written");
-    let reports = dir.path().join("reports");
-    let t0 = std::time::Instant::now();
-    let out = harness(&[
+    (path, dir.join("reports"))
+}
+
+/// The arguments of `ihe-harness run` against the profile at `sut`, for the scenarios `tags`
+/// selects, the report in `reports`.
+fn run_args<'a>(sut: &'a Path, tags: &'a str, reports: &'a Path) -> [&'a str; 7] {
+    [
         "run",
         "--sut",
-        path.to_str().expect("UTF-8 temp path"),
+        sut.to_str().expect("UTF-8 temp path"),
         "--tags",
         tags,
         "--report-dir",
         reports.to_str().expect("UTF-8 temp path"),
-    ]);
+    ]
+}
+
+/// Write `profile` (TOML text) to `dir/sut.toml` and run the scenarios `tags` selects against it:
+/// what the harness printed, and its report folder `dir/reports`.
+pub fn run_profile_in(dir: &Path, profile: &str, tags: &str) -> (Output, PathBuf) {
+    let (path, reports) = write_profile(dir, profile);
+    (harness(&run_args(&path, tags, &reports)), reports)
+}
+
+/// Write `profile` (TOML text) to a fresh folder and run the scenarios `tags` selects against it;
+/// the report must be written whatever happened.
+pub fn run_profile(name: &str, profile: &str, tags: &str) -> Run {
+    let dir = report_dir(name);
+    let (path, reports) = write_profile(dir.path(), profile);
+    let t0 = std::time::Instant::now();
+    let out = harness(&run_args(&path, tags, &reports));
     let took = t0.elapsed();
     assert!(
         reports.join("junit.xml").is_file(),
@@ -328,7 +409,30 @@ impl Run {
         );
         assert!(self.took < limit, "took {:?}", self.took);
     }
+
+    /// The run failed `check` (exit 1) within `limit`: what a SUT answering `what` must give.
+    pub fn assert_fails_within(&self, what: &str, check: &str, limit: std::time::Duration) {
+        assert_eq!(
+            self.out.status.code(),
+            Some(1),
+            "{what}\n{}",
+            dump(&self.out)
+        );
+        let failed: Vec<String> = failures(&self.results)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        assert!(
+            failed.iter().any(|c| c == check),
+            "{what}: {failed:?}\n{}",
+            dump(&self.out)
+        );
+        assert!(self.took < limit, "{what} took {:?}", self.took);
+    }
 }
+
+/// Peak resident memory allowed to a run (VmHWM, code pages of the debug binary included).
+pub const RSS_LIMIT_KB: u64 = 100 * 1024;
 
 /// One run of the binary with the peak of its resident memory.
 pub struct Measured {
@@ -373,20 +477,10 @@ pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
     use std::io::Read as _;
     use std::process::Stdio;
     let dir = report_dir(name);
-    let path = dir.path().join("sut.toml");
-    std::fs::write(&path, profile).expect("profile written");
-    let reports = dir.path().join("reports");
+    let (path, reports) = write_profile(dir.path(), profile);
     let t0 = std::time::Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "run",
-            "--sut",
-            path.to_str().expect("UTF-8 temp path"),
-            "--tags",
-            tags,
-            "--report-dir",
-            reports.to_str().expect("UTF-8 temp path"),
-        ])
+        .args(run_args(&path, tags, &reports))
         .current_dir(root())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -437,5 +531,41 @@ pub fn run_profile_measured(name: &str, profile: &str, tags: &str) -> Measured {
         evidence_bytes: tree_size(&reports.join("evidence")),
         reports,
         _dir: dir,
+    }
+}
+
+impl Measured {
+    /// A request of the SUT past the limits, refused at once: every Fail of the run is BODY-01
+    /// (exit 1), within 20 s, in bounded memory, with less than 3 MiB of evidence.
+    pub fn assert_request_refused(&self, what: &str) {
+        let run = &self.run;
+        eprintln!(
+            "{what}: {:.1} s, peak RSS {} kB, evidence {} bytes",
+            run.took.as_secs_f64(),
+            self.peak_rss_kb,
+            self.evidence_bytes
+        );
+        assert_eq!(run.out.status.code(), Some(1), "{what}\n{}", dump(&run.out));
+        let failed = failures(&run.results);
+        assert!(
+            !failed.is_empty() && failed.iter().all(|(_, c)| c == "BODY-01"),
+            "{what}: {failed:?}\n{}",
+            dump(&run.out)
+        );
+        assert!(
+            run.took < std::time::Duration::from_secs(20),
+            "{what}: took {:?}",
+            run.took
+        );
+        assert!(
+            self.peak_rss_kb < RSS_LIMIT_KB,
+            "{what}: peak RSS {} kB",
+            self.peak_rss_kb
+        );
+        assert!(
+            self.evidence_bytes < 3 * 1024 * 1024,
+            "{what}: {} bytes of evidence",
+            self.evidence_bytes
+        );
     }
 }

@@ -41,6 +41,20 @@ fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> ChildServer {
     ChildServer(child)
 }
 
+/// dcmqrscp started in `dir` on a free port, and fixtures/sut/dcmqrscp.toml on the free ports of
+/// this test.
+fn start_with_profile(dir: &Path) -> (ChildServer, String) {
+    let port = free_port();
+    let harness_port = free_port();
+    let server = start_dcmqrscp(dir, port, harness_port);
+    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
+    let text = template
+        .replace("port = 11112", &format!("port = {port}"))
+        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"));
+    assert!(text.contains(&format!("port = {port}")) && text.contains(&harness_port.to_string()));
+    (server, text)
+}
+
 fn pinned() -> Vec<(String, String)> {
     pinned_from(include_str!("known-deviations/dcmqrscp.txt"))
 }
@@ -52,28 +66,9 @@ fn dcmqrscp_reports_only_the_pinned_deviations() {
         return;
     }
     let dir = report_dir("dcmqrscp");
-    let port = free_port();
-    let harness_port = free_port();
-    let _server = start_dcmqrscp(dir.path(), port, harness_port);
-    // fixtures/sut/dcmqrscp.toml, on the free ports of this test.
-    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
-    let text = template
-        .replace("port = 11112", &format!("port = {port}"))
-        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"))
-        .replace("[simulator]\n", "[simulator]\ntrigger_timeout_ms = 20000\n");
-    assert!(text.contains(&format!("port = {port}")) && text.contains(&harness_port.to_string()));
-    let profile = dir.path().join("dcmqrscp.toml");
-    std::fs::write(&profile, text).unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
-        "@profile:DIMSE",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    let (_server, text) = start_with_profile(dir.path());
+    let text = text.replace("[simulator]\n", "[simulator]\ntrigger_timeout_ms = 20000\n");
+    let (out, reports) = run_profile_in(dir.path(), &text, "@profile:DIMSE");
     let results = results(&reports);
     let want = pinned();
     assert_only_pinned(&results, &want, &out);
@@ -98,25 +93,12 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
         return;
     }
     let dir = report_dir("dcmqrscp-repro");
-    let port = free_port();
-    let harness_port = free_port();
-    let _server = start_dcmqrscp(dir.path(), port, harness_port);
-    let template = std::fs::read_to_string(root().join("fixtures/sut/dcmqrscp.toml")).unwrap();
-    let text = template
-        .replace("port = 11112", &format!("port = {port}"))
-        .replace("127.0.0.1:11114", &format!("127.0.0.1:{harness_port}"));
-    let profile = dir.path().join("dcmqrscp.toml");
-    std::fs::write(&profile, text).unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        profile.to_str().unwrap(),
-        "--tags",
+    let (_server, text) = start_with_profile(dir.path());
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        &text,
         "@profile:DIMSE and not @role:simulator and not @neg",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    );
     let scenario = |name: &str| -> std::path::PathBuf {
         std::fs::read_dir(reports.join("evidence"))
             .unwrap()
@@ -126,24 +108,26 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
             .unwrap_or_else(|| panic!("no evidence for {name}\n{}", dump(&out)))
     };
     let elsewhere = tempfile::tempdir().unwrap();
+    // Whether the scenario's repro.sh succeeded, and what it printed.
     let run = |folder: &std::path::Path| {
         let o = Command::new("sh")
             .arg(folder.join("repro.sh"))
             .current_dir(elsewhere.path())
             .output()
             .expect("sh runs");
-        format!(
+        let log = format!(
             "{}\n{}",
             String::from_utf8_lossy(&o.stdout),
             String::from_utf8_lossy(&o.stderr)
-        )
+        );
+        (o.status.success(), log)
     };
     let count = |p: std::path::PathBuf| std::fs::read_dir(&p).map(|d| d.count()).unwrap_or(0);
     let get = scenario("retrieved-on-the-same-association-by-c-get");
-    let log = run(&get);
+    let (_, log) = run(&get);
     assert!(count(get.join("get-received")) > 0, "C-GET repro: {log}");
     let moved = scenario("is-moved-to-the-harness-s-storage-scp");
-    let log = run(&moved);
+    let (_, log) = run(&moved);
     assert!(
         count(moved.join("move-received")) > 0,
         "C-MOVE repro: {log}"
@@ -151,14 +135,6 @@ fn dimse_repro_scripts_repeat_the_scenarios() {
     let stored = scenario("a-study-is-imported-into-the-pacs");
     let script = std::fs::read_to_string(stored.join("repro.sh")).unwrap();
     assert!(script.contains("01-dimse-files/0001"), "{script}");
-    let o = Command::new("sh")
-        .arg(stored.join("repro.sh"))
-        .current_dir(elsewhere.path())
-        .output()
-        .expect("sh runs");
-    assert!(
-        o.status.success(),
-        "C-STORE repro: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let (stored_ok, log) = run(&stored);
+    assert!(stored_ok, "C-STORE repro: {log}");
 }

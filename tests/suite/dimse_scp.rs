@@ -1140,33 +1140,22 @@ async fn nul_padded_ae_titles_are_accepted_and_refusals_say_why() {
 /// evidence; the same SCU with the right called AE title stores the series.
 #[test]
 fn a_refused_scu_is_named_in_the_scenario() {
-    use crate::common::{dump, free_port, harness, report_dir, results};
+    use crate::common::{dump, free_port, report_dir, results, run_profile_in};
     if dcmtk_missing() {
         return;
     }
     for (called, ok) in [("WRONG_AE", false), ("{harness_ae}", true)] {
         let dir = report_dir("refused-scu");
-        let profile = dir.path().join("sut.toml");
-        std::fs::write(
-            &profile,
-            format!(
+        let (out, reports) = run_profile_in(
+            dir.path(),
+            &format!(
                 "[sut]\nname = \"storescu\"\n[simulator]\ndimse_bind = \"127.0.0.1:{}\"\n\
                  ae_title = \"HARNESS\"\ntrigger_timeout_ms = 15000\n[triggers]\n\
                  modality_stores = \"storescu -aet MODALITY -aec {called} {{harness_host}} {{harness_port}} {{files}}\"\n",
                 free_port()
             ),
-        )
-        .unwrap();
-        let reports = dir.path().join("reports");
-        let out = harness(&[
-            "run",
-            "--sut",
-            profile.to_str().unwrap(),
-            "--tags",
             "@profile:DIMSE and @role:simulator",
-            "--report-dir",
-            reports.to_str().unwrap(),
-        ]);
+        );
         let results = results(&reports);
         let scenario = &results["scenarios"][0];
         if ok {
@@ -1205,28 +1194,14 @@ fn a_refused_scu_is_named_in_the_scenario() {
 async fn a_rejected_association_is_an_error_naming_the_rejection() {
     let server = start(&[], None).await;
     let dir = crate::common::report_dir("rejected");
-    let profile = dir.path().join("sut.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            "[sut]\nname = \"wrong called AE\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {}\n\
-             called_ae = \"NOT_IT\"\n[test_data]\nmode = \"preloaded\"\n",
-            port(&server)
-        ),
-    )
-    .unwrap();
-    let reports = dir.path().join("reports");
-    let (p, r) = (profile.clone(), reports.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        crate::common::harness(&[
-            "run",
-            "--sut",
-            p.to_str().unwrap_or_default(),
-            "--tags",
-            "@txn:C-FIND and @req:PEER-01",
-            "--report-dir",
-            r.to_str().unwrap_or_default(),
-        ])
+    let profile = format!(
+        "[sut]\nname = \"wrong called AE\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {}\n\
+         called_ae = \"NOT_IT\"\n[test_data]\nmode = \"preloaded\"\n",
+        port(&server)
+    );
+    let folder = dir.path().to_path_buf();
+    let (out, reports) = tokio::task::spawn_blocking(move || {
+        crate::common::run_profile_in(&folder, &profile, "@txn:C-FIND and @req:PEER-01")
     })
     .await
     .unwrap();

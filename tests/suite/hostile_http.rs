@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use ihe_harness::config::{Auth, Timeouts};
+use ihe_harness::evidence::Exchange;
 use ihe_harness::transport::http::{
     HttpClient, Meta, Request, BODY_TOO_LARGE, MULTIPART_EXCERPT, PEER_CLOSED,
 };
@@ -29,6 +30,15 @@ where
         }
     });
     format!("http://{addr}/dicom-web/studies/1.2.3")
+}
+
+/// Serve one connection with `answer`, then close, after reading the request head.
+async fn answer_then_close(answer: &'static [u8]) -> String {
+    one_shot(move |mut sock| async move {
+        let _ = sock.write_all(answer).await;
+        let _ = sock.shutdown().await;
+    })
+    .await
 }
 
 fn client(read_ms: u64) -> HttpClient {
@@ -56,6 +66,11 @@ fn meta() -> Meta {
         operation: "Retrieve Study".into(),
         actor: "test",
     }
+}
+
+/// A GET of `url` by a client that waits at most 2 s for each read.
+async fn get(url: String) -> Exchange {
+    client(2000).exchange(meta(), Request::get(url, None)).await
 }
 
 #[tokio::test]
@@ -91,14 +106,11 @@ async fn stall_mid_body_is_a_timeout_error_with_partial_evidence() {
 /// before answering the request whole, a Fail of PEER-01, not an Error.
 #[tokio::test]
 async fn short_body_against_content_length_is_a_closed_peer() {
-    let url = one_shot(|mut sock| async move {
-        let _ = sock
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: 1000\r\n\r\n[{\"0020")
-            .await;
-        let _ = sock.shutdown().await;
-    })
+    let url = answer_then_close(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nContent-Length: 1000\r\n\r\n[{\"0020",
+    )
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     let failure = ex.failure.as_ref().expect("a failure");
     assert_eq!(failure.kind, PEER_CLOSED, "{}", failure.message);
     assert!(failure.message.contains("7 bytes"), "{}", failure.message);
@@ -108,14 +120,11 @@ async fn short_body_against_content_length_is_a_closed_peer() {
 /// A chunked body that stops before its last (zero-sized) chunk is incomplete too.
 #[tokio::test]
 async fn chunked_body_closed_before_its_last_chunk_is_a_closed_peer() {
-    let url = one_shot(|mut sock| async move {
-        let _ = sock
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"00\r\n")
-            .await;
-        let _ = sock.shutdown().await;
-    })
+    let url = answer_then_close(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/dicom+json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n[{\"00\r\n",
+    )
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     let failure = ex.failure.as_ref().expect("a failure");
     assert_eq!(failure.kind, PEER_CLOSED, "{}", failure.message);
     assert_eq!(ex.status(), Some(200));
@@ -128,7 +137,7 @@ async fn close_after_the_request_is_a_closed_peer() {
         drop(sock);
     })
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     let failure = ex.failure.as_ref().expect("a failure");
     assert_eq!(failure.kind, PEER_CLOSED, "{}", failure.message);
     assert!(ex.response.is_none());
@@ -149,7 +158,7 @@ async fn reset_after_the_request_is_a_closed_peer() {
         drop(sock);
     })
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     let failure = ex.failure.as_ref().expect("a failure");
     assert_eq!(failure.kind, PEER_CLOSED, "{}", failure.message);
 }
@@ -241,7 +250,7 @@ async fn a_dense_json_body_past_the_node_limit_is_refused() {
     .into_bytes();
     answer.extend(&body);
     let url = spawn_fake(Fake::Bytes(answer), "/dicom-web/studies");
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     let failure = ex.failure.as_ref().expect("a failure");
     assert_eq!(failure.kind, BODY_TOO_LARGE, "{}", failure.message);
     assert!(
@@ -276,14 +285,8 @@ async fn an_xml_part_past_the_limit_stops_the_transfer() {
 
 #[tokio::test]
 async fn garbage_instead_of_http_is_an_error() {
-    let url = one_shot(|mut sock| async move {
-        let _ = sock
-            .write_all(&[0xff, 0xfe, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n'])
-            .await;
-        let _ = sock.shutdown().await;
-    })
-    .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let url = answer_then_close(&[0xff, 0xfe, 0x00, 0x13, 0x37, b'\r', b'\n', b'\r', b'\n']).await;
+    let ex = get(url).await;
     assert!(ex.failure.is_some());
     assert!(ex.response.is_none());
 }
@@ -296,7 +299,7 @@ async fn invalid_utf8_headers_are_recorded_lossily() {
             .await;
     })
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     assert!(ex.failure.is_none(), "{:?}", ex.failure);
     assert_eq!(ex.status(), Some(404));
     let odd = ex.response.as_ref().unwrap().header("x-odd").unwrap();
@@ -351,7 +354,7 @@ async fn wrong_boundary_is_recorded_as_a_structural_fault_not_an_error() {
             .await;
     })
     .await;
-    let ex = client(2000).exchange(meta(), Request::get(url, None)).await;
+    let ex = get(url).await;
     assert!(ex.failure.is_none(), "{:?}", ex.failure);
     let mp = ex.multipart.as_ref().unwrap();
     assert!(mp.error.is_some());
@@ -403,9 +406,6 @@ async fn credentials_reach_the_sut_but_never_the_evidence() {
 // Endless answers against whole runs: whatever the SUT sends, a run ends within `timeout_ms` of
 // each exchange, its memory stays under 100 MB and its evidence stays bounded. Each test prints
 // what it measured.
-
-/// Peak resident memory allowed to a run (VmHWM, code pages of the debug binary included).
-const RSS_LIMIT_KB: u64 = 100 * 1024;
 
 fn scenario_durations(results: &serde_json::Value) -> Vec<f64> {
     results["scenarios"]
@@ -465,10 +465,7 @@ fn an_endless_qido_json_answer_fails_body_01_within_the_timeout_in_bounded_memor
     );
     let m = run_profile_measured(
         "endless-json",
-        &format!(
-            "[sut]\nname = \"endless QIDO-RS\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("endless QIDO-RS", "dicomweb", "base_url", &base),
         "@txn:RAD-129",
     );
     assert_refused_past_the_limit("QIDO-RS JSON", &m, 20.0);
@@ -568,9 +565,11 @@ fn an_endless_soap_answer_fails_body_01_within_the_timeout_in_bounded_memory() {
     );
     let m = run_profile_measured(
         "endless-soap",
-        &format!(
-            "[sut]\nname = \"endless registry\"\n[test_data]\nmode = \"preloaded\"\n[xds]\n\
-             registry_url = \"{base}/registry\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        &preloaded_profile(
+            "endless registry",
+            "xds",
+            "registry_url",
+            &format!("{base}/registry"),
         ),
         "@txn:ITI-18 and @req:XDS-SOAP-02",
     );
@@ -590,10 +589,7 @@ fn an_endless_fhir_answer_fails_body_01_within_the_timeout_in_bounded_memory() {
     );
     let m = run_profile_measured(
         "endless-fhir",
-        &format!(
-            "[sut]\nname = \"endless responder\"\n[test_data]\nmode = \"preloaded\"\n[mhd]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("endless responder", "mhd", "base_url", &base),
         "@txn:ITI-67 and @req:MHD-16",
     );
     assert_refused_past_the_limit("ITI-67 FHIR JSON", &m, 20.0);
@@ -611,9 +607,11 @@ fn an_endless_mtom_envelope_fails_body_01_within_the_timeout_in_bounded_memory()
     );
     let m = run_profile_measured(
         "endless-mtom",
-        &format!(
-            "[sut]\nname = \"endless imaging source\"\n[test_data]\nmode = \"preloaded\"\n[xds]\n\
-             imaging_source_url = \"{base}/imaging-source\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
+        &preloaded_profile(
+            "endless imaging source",
+            "xds",
+            "imaging_source_url",
+            &format!("{base}/imaging-source"),
         ),
         "@req:RAD69-06",
     );
@@ -702,10 +700,7 @@ fn the_largest_json_answers_accepted_are_parsed_in_bounded_memory() {
     let base = spawn_fake(Fake::Bytes(answer), "/dicom-web");
     let m = run_profile_measured(
         "dense-json",
-        &format!(
-            "[sut]\nname = \"large QIDO-RS answers\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
-             base_url = \"{base}\"\nread_timeout_ms = 1000\ntimeout_ms = 20000\n"
-        ),
+        &preloaded_profile("large QIDO-RS answers", "dicomweb", "base_url", &base),
         "@txn:RAD-129",
     );
     eprintln!(

@@ -99,30 +99,16 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let dir = report_dir("orthanc-xds");
-    let xds_profile = dir.path().join("orthanc-xds.toml");
-    std::fs::write(
-        &xds_profile,
-        format!(
-            "{text}\n[xds]\nregistry_url = \"http://127.0.0.1:{port}/xds/registry\"\n\
-             repository_url = \"http://127.0.0.1:{port}/xds/repository\"\n\
-             imaging_source_url = \"http://127.0.0.1:{port}/xds/imaging-source\"\n"
-        )
-        .replace(
-            "[sut]\n",
-            "[sut]\n# XDS-I.b actors of `ihe-harness serve`, images in Orthanc\n",
-        ),
+    let xds_profile = format!(
+        "{text}\n[xds]\nregistry_url = \"http://127.0.0.1:{port}/xds/registry\"\n\
+         repository_url = \"http://127.0.0.1:{port}/xds/repository\"\n\
+         imaging_source_url = \"http://127.0.0.1:{port}/xds/imaging-source\"\n"
     )
-    .unwrap();
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        xds_profile.to_str().unwrap(),
-        "--tags",
-        "@profile:XDS-I.b",
-        "--report-dir",
-        reports.to_str().unwrap(),
-    ]);
+    .replace(
+        "[sut]\n",
+        "[sut]\n# XDS-I.b actors of `ihe-harness serve`, images in Orthanc\n",
+    );
+    let (out, reports) = run_profile_in(dir.path(), &xds_profile, "@profile:XDS-I.b");
     let results = results(&reports);
     let outcomes = outcomes(&results);
     let bad: Vec<_> = outcomes

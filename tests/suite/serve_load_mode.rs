@@ -105,18 +105,11 @@ fn a_load_mode_profile_against_serve_passes_what_a_preloaded_one_passes() {
 fn store_scenarios_in_load_mode_pass_against_a_server_that_refuses_duplicates() {
     let (_server, http, dimse, sim) = serve(&["--refuse-duplicates"]);
     let dir = report_dir("serve-refuse-duplicates");
-    let sut = dir.path().join("sut.toml");
-    std::fs::write(&sut, profile("load", http, dimse, sim)).expect("profile written");
-    let reports = dir.path().join("reports");
-    let out = harness(&[
-        "run",
-        "--sut",
-        sut.to_str().expect("UTF-8 temp path"),
-        "--tags",
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        &profile("load", http, dimse, sim),
         "@profile:DICOMweb",
-        "--report-dir",
-        reports.to_str().expect("UTF-8 temp path"),
-    ]);
+    );
     let results = results(&reports);
     assert!(
         outcomes(&results)

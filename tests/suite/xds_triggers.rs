@@ -31,17 +31,14 @@ fn query(with_status: bool) -> String {
 fn run_with_trigger(trigger: &str) -> Run {
     run_profile(
         "xds-trigger",
-        &format!(
-            "[sut]\nname = \"a document consumer driven by a trigger\"\n[simulator]\n\
-             trigger_timeout_ms = 3000\n[triggers]\nconsumer_queries = {}\n",
-            toml_string(trigger)
+        &trigger_profile(
+            "a document consumer driven by a trigger",
+            3000,
+            "consumer_queries",
+            trigger,
         ),
         "@role:simulator and @txn:ITI-18",
     )
-}
-
-fn toml_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn curl_posting(file: &std::path::Path) -> String {
@@ -106,27 +103,16 @@ fn an_endless_request_to_a_simulator_is_refused_at_the_limit_as_a_fail_of_body_0
     );
     let m = run_profile_measured(
         "xds-endless-request",
-        &format!(
-            "[sut]\nname = \"an imaging document source that never stops sending\"\n[simulator]\n\
-             trigger_timeout_ms = 30000\n[triggers]\nsource_submits_manifest = {}\n",
-            toml_string(&trigger)
+        &trigger_profile(
+            "an imaging document source that never stops sending",
+            30000,
+            "source_submits_manifest",
+            &trigger,
         ),
         "@role:simulator and @txn:RAD-68",
     );
+    m.assert_request_refused("endless request");
     let run = &m.run;
-    eprintln!(
-        "endless request: {:.1} s, peak RSS {} kB, evidence {} bytes",
-        run.took.as_secs_f64(),
-        m.peak_rss_kb,
-        m.evidence_bytes
-    );
-    assert_eq!(run.out.status.code(), Some(1), "{}", dump(&run.out));
-    let failed = failures(&run.results);
-    assert!(
-        !failed.is_empty() && failed.iter().all(|(_, c)| c == "BODY-01"),
-        "{failed:?}\n{}",
-        dump(&run.out)
-    );
     let finding = run.results["scenarios"][0]["findings"]
         .as_array()
         .and_then(|f| f.iter().find(|f| f["check"] == "BODY-01"))
@@ -137,8 +123,6 @@ fn an_endless_request_to_a_simulator_is_refused_at_the_limit_as_a_fail_of_body_0
         actual.contains("/xds/repository") && actual.contains("max_body_bytes"),
         "{actual}"
     );
-    assert!(run.took < Duration::from_secs(20), "took {:?}", run.took);
-    assert!(m.peak_rss_kb < 100 * 1024, "peak RSS {} kB", m.peak_rss_kb);
     // The SUT was answered: 413 with a SOAP 1.2 Fault.
     assert_eq!(std::fs::read_to_string(&status).unwrap_or_default(), "413");
     let fault = std::fs::read_to_string(&answer).unwrap_or_default();
@@ -147,11 +131,6 @@ fn an_endless_request_to_a_simulator_is_refused_at_the_limit_as_a_fail_of_body_0
         "{fault}"
     );
     // The evidence keeps the head of the request (at most evidence_bytes_per_exchange).
-    assert!(
-        m.evidence_bytes < 3 * 1024 * 1024,
-        "{} bytes",
-        m.evidence_bytes
-    );
     let record = run.results["scenarios"][0]["evidence"][0]
         .as_str()
         .unwrap_or_default();
