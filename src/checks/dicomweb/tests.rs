@@ -593,16 +593,7 @@ fn stow(status: u16, referenced: &[&str], failed: &[(&str, Option<u16>)]) -> Exc
             refs.join(",")
         ));
     }
-    let body = format!("{{{}}}", members.join(","));
-    let mut ex = Exchange::synthetic(
-        "http://sut/studies",
-        &[],
-        status,
-        &[("Content-Type", "application/dicom+json")],
-        body.as_bytes(),
-    );
-    ex.request.method = "POST".into();
-    ex
+    stow_with(status, &format!("{{{}}}", members.join(",")))
 }
 
 #[test]
@@ -699,20 +690,7 @@ fn dw11_warning_reasons() {
 fn dw12_study_mismatch() {
     let e = Expect {
         stow_url_study: Some("9.9".into()),
-        stow_sent: vec![
-            SentInstance {
-                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
-                sop_instance: "1.1".into(),
-                study: "9.9".into(),
-                series: SERIES.into(),
-            },
-            SentInstance {
-                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
-                sop_instance: "1.2".into(),
-                study: "8.8".into(),
-                series: SERIES.into(),
-            },
-        ],
+        stow_sent: vec![sent("1.1", "9.9"), sent("1.2", "8.8")],
         ..Expect::default()
     };
     assert_eq!(
@@ -1547,32 +1525,43 @@ fn dw21_size_depth_and_baseline() {
             body,
         )
     };
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(224, 200, 8)), &e),
-        Outcome::Pass
-    );
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(112, 100, 8)), &e),
-        Outcome::Fail
-    );
-    // A 16-bit PNG: the current §8.7.4 no longer limits rendered images to 8 bits per channel.
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(224, 200, 16)), &e),
-        Outcome::Pass
-    );
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 224, 200)), &e),
-        Outcome::Pass
-    );
-    // Progressive (SOF2): "baseline" says no, "non-sequential" says yes; strict reads baseline.
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC2, 224, 200)), &e),
-        Outcome::Fail
-    );
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 100, 100)), &e),
-        Outcome::Fail
-    );
+    for (ct, body, want, what) in [
+        ("image/png", png_of(224, 200, 8), Outcome::Pass, "8-bit PNG"),
+        (
+            "image/png",
+            png_of(112, 100, 8),
+            Outcome::Fail,
+            "PNG of half the size",
+        ),
+        // The current §8.7.4 no longer limits rendered images to 8 bits per channel.
+        (
+            "image/png",
+            png_of(224, 200, 16),
+            Outcome::Pass,
+            "16-bit PNG",
+        ),
+        (
+            "image/jpeg",
+            jpeg_of(0xC0, 224, 200),
+            Outcome::Pass,
+            "baseline JPEG",
+        ),
+        // "baseline" says no, "non-sequential" says yes; strict reads baseline.
+        (
+            "image/jpeg",
+            jpeg_of(0xC2, 224, 200),
+            Outcome::Fail,
+            "progressive JPEG (SOF2)",
+        ),
+        (
+            "image/jpeg",
+            jpeg_of(0xC0, 100, 100),
+            Outcome::Fail,
+            "JPEG of another size",
+        ),
+    ] {
+        assert_eq!(run("DW-21", &img(ct, &body), &e), want, "{what}");
+    }
     // An image type that was not accepted is a Fail; so is a 200 for an unoffered type.
     let jp2 = Exchange::synthetic(
         "http://sut/rendered",
