@@ -14,7 +14,10 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::xds::stop_once;
-use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
+use super::{
+    another_patient, harness_error, judge, not_applicable, record, StepError, StepResult,
+    UNKNOWN_PATIENT,
+};
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
@@ -24,8 +27,6 @@ use crate::model::fhir::search_date::{self, DateMatch};
 use crate::reference::mhd_content::{self, PublishedDoc};
 use crate::world::{HarnessWorld, Retrieved};
 
-/// A patient id no domain holds.
-const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 /// The MHD list type code system.
 const LIST_TYPES: &str = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes";
 
@@ -1983,14 +1984,7 @@ async fn run_builtin(
     let patient = if faults.contains(&crate::reference::Fault::MhdBuiltinConsumerOtherPatient)
         && name.starts_with("consumer_")
     {
-        world
-            .ctx
-            .fixtures
-            .instances
-            .iter()
-            .map(|i| i.patient_id.clone())
-            .find(|p| p != patient)
-            .unwrap_or_else(|| UNKNOWN_PATIENT.to_string())
+        another_patient(world, patient)
     } else {
         patient.to_string()
     };
