@@ -553,13 +553,7 @@ async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
         };
         let not_single = got.refusal.iter().any(|x| x == "XDSResultNotSinglePatient");
         if !not_single || ids.len() < 2 {
-            judge(
-                world,
-                r,
-                &resolution_expect(false),
-                &[],
-                &["XDSI-01", "ITI18-10", "XDSI-12"],
-            )?;
+            judge_resolved(world, r)?;
             resolved &= got.entries.is_some();
             entries.extend(got.entries.unwrap_or_default());
             continue;
@@ -571,13 +565,7 @@ async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
             else {
                 return Ok(());
             };
-            judge(
-                world,
-                r1,
-                &resolution_expect(false),
-                &[],
-                &["XDSI-01", "ITI18-10", "XDSI-12"],
-            )?;
+            judge_resolved(world, r1)?;
             resolved &= one.entries.is_some();
             for d in one.entries.unwrap_or_default() {
                 patients.extend(d.patient_id.clone());
@@ -627,6 +615,18 @@ fn resolution_expect(spans_patients: bool) -> Expect {
         xds,
         ..Expect::default()
     }
+}
+
+/// Judge resolving GetDocuments `idx` of references of one patient: its status (XDSI-01), the full
+/// objects of its LeafClass answer (ITI18-10), entries that match the query (XDSI-12).
+fn judge_resolved(world: &mut HarnessWorld, idx: usize) -> StepResult {
+    judge(
+        world,
+        idx,
+        &resolution_expect(false),
+        &[],
+        &["XDSI-01", "ITI18-10", "XDSI-12"],
+    )
 }
 
 /// What one resolving GetDocuments gave: the entries, when the answer resolves the references
