@@ -152,22 +152,37 @@ fn search_expect(
     }
 }
 
+/// A FHIR answer's body as JSON: XML (by its Content-Type) converted, JSON parsed; None when it
+/// is neither.
+fn fhir_body(r: &crate::evidence::HttpResponse) -> Option<Value> {
+    if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        crate::model::fhir::xml::to_json(&r.body.kept).ok()
+    } else {
+        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    }
+}
+
+/// The items of the array `v` holds at `key`: none when it holds no array there.
+fn array_at<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// The resources of the entries of a Bundle.
+fn entry_resources(bundle: &Value) -> impl Iterator<Item = &Value> {
+    array_at(bundle, "entry")
+        .iter()
+        .filter_map(|e| e.get("resource"))
+}
+
 /// The documents of a searchset answer (moved out of the parsed page, not copied).
 fn hits_of(ex: &Exchange) -> Vec<Value> {
     let Some(r) = ex.response.as_ref() else {
         return Vec::new();
     };
-    let body = &r.body.kept;
-    let v = if r
-        .header("content-type")
-        .map(|c| c.contains("xml"))
-        .unwrap_or(false)
-    {
-        crate::model::fhir::xml::to_json(body).ok()
-    } else {
-        serde_json::from_slice::<Value>(body).ok()
-    };
-    let entries = match v {
+    let entries = match fhir_body(r) {
         Some(mut b) => match b.get_mut("entry").map(Value::take) {
             Some(Value::Array(a)) => a,
             _ => Vec::new(),
@@ -271,13 +286,7 @@ async fn patient_refs_of(
         return Ok(None);
     };
     Ok(Some(
-        bundle
-            .get("entry")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|e| e.get("resource"))
+        entry_resources(&bundle)
             .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Patient"))
             .filter_map(|r| r.get("id").and_then(Value::as_str))
             .map(|id| format!("Patient/{id}"))
@@ -301,23 +310,10 @@ fn patient_key(r: &str) -> Option<String> {
 fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for p in pages {
-        let Some(b) = p.response.as_ref().and_then(|r| {
-            if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-                crate::model::fhir::xml::to_json(&r.body.kept).ok()
-            } else {
-                serde_json::from_slice::<Value>(&r.body.kept).ok()
-            }
-        }) else {
+        let Some(b) = p.response.as_ref().and_then(fhir_body) else {
             continue;
         };
-        for res in b
-            .get("entry")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|e| e.get("resource"))
-        {
+        for res in entry_resources(&b) {
             let Some(written) = res.pointer("/subject/reference").and_then(Value::as_str) else {
                 continue;
             };
@@ -336,15 +332,10 @@ fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(Strin
 fn carries_identifier(p: &Value, token: &str) -> bool {
     let (sys, val) = token.split_once('|').unwrap_or(("", token));
     p.get("resourceType").and_then(Value::as_str) == Some("Patient")
-        && p.get("identifier")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .any(|i| {
-                i.get("value").and_then(Value::as_str) == Some(val)
-                    && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
-            })
+        && array_at(p, "identifier").iter().any(|i| {
+            i.get("value").and_then(Value::as_str) == Some(val)
+                && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
+        })
 }
 
 /// Complete the Patients of a `patient.identifier` search (`refs`) with those its answer names
@@ -479,34 +470,19 @@ fn page_identifiers(ex: &Exchange) -> BTreeSet<String> {
     let Some(r) = ex.response.as_ref() else {
         return BTreeSet::new();
     };
-    let bundle = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-        crate::model::fhir::xml::to_json(&r.body.kept).ok()
-    } else {
-        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    let Some(bundle) = fhir_body(r) else {
+        return BTreeSet::new();
     };
     let strip = |v: &str| v.strip_prefix("urn:oid:").unwrap_or(v).to_string();
     let mut out = BTreeSet::new();
-    for res in bundle
-        .as_ref()
-        .and_then(|b| b.get("entry"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|e| e.get("resource"))
-    {
+    for res in entry_resources(&bundle) {
         if let Some(m) = res
             .pointer("/masterIdentifier/value")
             .and_then(Value::as_str)
         {
             out.insert(strip(m));
         }
-        for i in res
-            .get("identifier")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for i in array_at(res, "identifier") {
             if let Some(v) = i.get("value").and_then(Value::as_str) {
                 out.insert(strip(v));
             }
@@ -558,11 +534,7 @@ fn absent_from_search(
 /// The `next` link of a searchset answer.
 fn next_link(ex: &Exchange) -> Option<String> {
     let r = ex.response.as_ref().filter(|r| r.status == 200)?;
-    let b = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-        crate::model::fhir::xml::to_json(&r.body.kept).ok()?
-    } else {
-        serde_json::from_slice::<Value>(&r.body.kept).ok()?
-    };
+    let b = fhir_body(r)?;
     b.get("link")?
         .as_array()?
         .iter()
@@ -1690,15 +1662,7 @@ async fn refused(world: &mut HarnessWorld) -> StepResult {
         .get(idx)
         .and_then(|e| serde_json::from_slice::<Value>(&e.request.body.kept).ok());
     let mut lookups = Vec::new();
-    for r in sent
-        .as_ref()
-        .and_then(|b| b.get("entry"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|e| e.get("resource"))
-    {
+    for r in sent.iter().flat_map(entry_resources) {
         match r.get("resourceType").and_then(Value::as_str) {
             Some("DocumentReference") => {
                 if let Some(id) = r.pointer("/masterIdentifier/value").and_then(Value::as_str) {
@@ -1706,11 +1670,7 @@ async fn refused(world: &mut HarnessWorld) -> StepResult {
                 }
             }
             Some("List") => {
-                for id in r
-                    .get("identifier")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
+                for id in array_at(r, "identifier")
                     .iter()
                     .filter_map(|i| i.get("value").and_then(Value::as_str))
                 {
