@@ -2084,14 +2084,12 @@ mod tests {
         assert_eq!(page_url(from, "/fhir?x=1"), "http://h/fhir?x=1");
     }
 
-    fn page(ids: &[&str], next: bool) -> Exchange {
+    /// A page of a DocumentReference search holding `resources`, linking a next page or not.
+    fn search_page(resources: impl Iterator<Item = Value>, next: bool) -> Exchange {
         let mut b = json!({
             "resourceType": "Bundle",
             "type": "searchset",
-            "entry": ids.iter().map(|i| json!({"resource": {
-                "resourceType": "DocumentReference",
-                "masterIdentifier": {"value": format!("urn:oid:{i}")}
-            }})).collect::<Vec<_>>()
+            "entry": resources.map(|r| json!({"resource": r})).collect::<Vec<_>>()
         });
         if next {
             b["link"] = json!([{"relation": "next", "url": "http://h/fhir?page=n"}]);
@@ -2103,6 +2101,17 @@ mod tests {
             &[("Content-Type", "application/fhir+json")],
             &serde_json::to_vec(&b).unwrap_or_default(),
         )
+    }
+
+    /// A page of DocumentReferences of these masterIdentifier OIDs.
+    fn page(ids: &[&str], next: bool) -> Exchange {
+        let docs = ids.iter().map(|i| {
+            json!({
+                "resourceType": "DocumentReference",
+                "masterIdentifier": {"value": format!("urn:oid:{i}")}
+            })
+        });
+        search_page(docs, next)
     }
 
     /// A search not read to its end says which matches it has not shown: their absence is not
@@ -2135,21 +2144,10 @@ mod tests {
         assert_eq!(patient_key("Group/7"), None);
         assert_eq!(patient_key("urn:uuid:1"), None);
         let answer = |subjects: &[&str]| {
-            let b = json!({
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": subjects.iter().map(|s| json!({"resource": {
-                    "resourceType": "DocumentReference",
-                    "subject": {"reference": s}
-                }})).collect::<Vec<_>>()
-            });
-            Exchange::synthetic(
-                "http://h/fhir/DocumentReference",
-                &[],
-                200,
-                &[("Content-Type", "application/fhir+json")],
-                &serde_json::to_vec(&b).unwrap_or_default(),
-            )
+            let docs = subjects
+                .iter()
+                .map(|s| json!({"resourceType": "DocumentReference", "subject": {"reference": s}}));
+            search_page(docs, false)
         };
         let known = BTreeSet::from(["Patient/1".to_string()]);
         let p1 = answer(&["Patient/1", "http://h/fhir/Patient/2", "Patient/2"]);
