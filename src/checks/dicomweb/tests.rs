@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemElement;
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::InMemDicomObject;
 
@@ -16,14 +17,16 @@ const STUDY: &str = "1.2.3";
 const SERIES: &str = "1.2.3.4";
 const B: &str = "b0undary";
 
-fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
-    let obj = InMemDicomObject::from_element_iter([
-        DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
-        DataElement::new(tags::PATIENT_ID, VR::LO, "P1"),
-        DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, study),
-        DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, series),
-    ]);
+/// A Part 10 file of CT Image Storage instance `sop` in transfer syntax `ts`, with `elements`.
+fn part10(sop: &str, ts: &str, elements: impl IntoIterator<Item = InMemElement>) -> Vec<u8> {
+    let obj = InMemDicomObject::from_element_iter(
+        [
+            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
+        ]
+        .into_iter()
+        .chain(elements),
+    );
     let file = obj
         .with_meta(
             FileMetaTableBuilder::new()
@@ -35,6 +38,23 @@ fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
     let mut out = Vec::new();
     file.write_all(&mut out).unwrap();
     out
+}
+
+/// Instance `sop` of patient `patient` in a study and series.
+fn placed(sop: &str, patient: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
+    part10(
+        sop,
+        ts,
+        [
+            DataElement::new(tags::PATIENT_ID, VR::LO, patient),
+            DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, study),
+            DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, series),
+        ],
+    )
+}
+
+fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
+    placed(sop, "P1", study, series, ts)
 }
 
 fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
@@ -819,23 +839,10 @@ fn dw18_target_membership() {
     );
     assert_eq!(run("DW-18", &extra, &e), Outcome::Pass);
     // One that names no Study Instance UID is judged by the instances the harness knows.
-    let unplaced = {
-        let obj = InMemDicomObject::from_element_iter([
-            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.9"),
-        ]);
-        let file = obj
-            .with_meta(
-                FileMetaTableBuilder::new()
-                    .transfer_syntax(EXPLICIT_VR_LE)
-                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
-                    .media_storage_sop_instance_uid("1.9"),
-            )
-            .unwrap();
-        let mut out = Vec::new();
-        file.write_all(&mut out).unwrap();
-        multipart(MP, &[("application/dicom", out)])
-    };
+    let unplaced = multipart(
+        MP,
+        &[("application/dicom", part10("1.9", EXPLICIT_VR_LE, []))],
+    );
     assert_eq!(run("DW-18", &unplaced, &e), Outcome::Fail);
 }
 
@@ -1012,24 +1019,7 @@ fn dw21_rendered() {
 }
 
 fn dicom_of_patient(sop: &str, patient: &str) -> Vec<u8> {
-    let obj = InMemDicomObject::from_element_iter([
-        DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
-        DataElement::new(tags::PATIENT_ID, VR::LO, patient),
-        DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, STUDY),
-        DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, SERIES),
-    ]);
-    let file = obj
-        .with_meta(
-            FileMetaTableBuilder::new()
-                .transfer_syntax(EXPLICIT_VR_LE)
-                .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
-                .media_storage_sop_instance_uid(sop),
-        )
-        .unwrap();
-    let mut out = Vec::new();
-    file.write_all(&mut out).unwrap();
-    out
+    placed(sop, patient, STUDY, SERIES, EXPLICIT_VR_LE)
 }
 
 #[test]
