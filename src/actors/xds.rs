@@ -292,20 +292,24 @@ impl XdsClient {
             .await)
     }
 
-    /// ITI-43 Retrieve Document Set.
-    pub async fn retrieve_documents(
+    /// The SUT's Document Repository endpoint.
+    fn repository_url(&self) -> Result<&str, NoEndpoint> {
+        self.cfg
+            .repository_url
+            .as_deref()
+            .ok_or(NoEndpoint("Document Repository (xds.repository_url)"))
+    }
+
+    /// ITI-43 Retrieve Document Set, handing every chunk of the response body to `sink`.
+    async fn iti43(
         &self,
         r: &RetrieveDocumentSetRequest,
         operation: &str,
+        sink: &mut dyn FnMut(&[u8]),
     ) -> Result<Exchange, NoEndpoint> {
-        let url = self
-            .cfg
-            .repository_url
-            .as_deref()
-            .ok_or(NoEndpoint("Document Repository (xds.repository_url)"))?;
         Ok(self
-            .call(
-                url,
+            .call_with(
+                self.repository_url()?,
                 ACTION_RETRIEVE,
                 &r.to_xml(),
                 true,
@@ -315,8 +319,18 @@ impl XdsClient {
                     operation: operation.to_string(),
                     actor: "Document Consumer",
                 },
+                sink,
             )
             .await)
+    }
+
+    /// ITI-43 Retrieve Document Set.
+    pub async fn retrieve_documents(
+        &self,
+        r: &RetrieveDocumentSetRequest,
+        operation: &str,
+    ) -> Result<Exchange, NoEndpoint> {
+        self.iti43(r, operation, &mut |_| {}).await
     }
 
     /// ITI-43 with the SHA-1 and size of every part of the response, digested as it streams
@@ -326,27 +340,10 @@ impl XdsClient {
         r: &RetrieveDocumentSetRequest,
         operation: &str,
     ) -> Result<(Exchange, PartDigests), NoEndpoint> {
-        let url = self
-            .cfg
-            .repository_url
-            .as_deref()
-            .ok_or(NoEndpoint("Document Repository (xds.repository_url)"))?;
         let mut digester = PartDigester::new();
         let ex = self
-            .call_with(
-                url,
-                ACTION_RETRIEVE,
-                &r.to_xml(),
-                true,
-                &[],
-                Meta {
-                    transaction: "ITI-43",
-                    operation: operation.to_string(),
-                    actor: "Document Consumer",
-                },
-                &mut |chunk| digester.feed(chunk),
-            )
-            .await;
+            .iti43(r, operation, &mut |chunk| digester.feed(chunk))
+            .await?;
         let ct = ex
             .response
             .as_ref()
@@ -411,13 +408,8 @@ impl XdsClient {
         attachments: &[Attachment],
         operation: &str,
     ) -> Result<Exchange, NoEndpoint> {
-        let url = self
-            .cfg
-            .repository_url
-            .clone()
-            .ok_or(NoEndpoint("Document Repository (xds.repository_url)"))?;
         Ok(self
-            .provide_and_register_to(&url, pnr, attachments, operation)
+            .provide_and_register_to(self.repository_url()?, pnr, attachments, operation)
             .await)
     }
 }

@@ -471,12 +471,7 @@ fn dw04_wado_status(s: &Subject<'_>) -> Verdict {
                     format!(
                         "200 with {} of them; missing {}",
                         expected.len() - missing.len(),
-                        missing
-                            .iter()
-                            .take(3)
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        first_three(&missing)
                     ),
                 );
             }
@@ -673,6 +668,14 @@ fn qido_results(s: &Subject<'_>) -> Result<Vec<serde_json::Value>, Verdict> {
     }
 }
 
+/// The level and the results of a QIDO-RS query, or the verdict when there is none to judge.
+fn query_results(s: &Subject<'_>) -> Result<(QidoLevel, Vec<serde_json::Value>), Verdict> {
+    let Some(level) = s.expect.qido_level else {
+        return Err(Verdict::na("not a QIDO-RS query"));
+    };
+    Ok((level, qido_results(s)?))
+}
+
 fn result_uids(items: &[serde_json::Value], level: QidoLevel) -> Vec<String> {
     items
         .iter()
@@ -681,11 +684,8 @@ fn result_uids(items: &[serde_json::Value], level: QidoLevel) -> Vec<String> {
 }
 
 fn dw07_qido_required(s: &Subject<'_>) -> Verdict {
-    let Some(level) = s.expect.qido_level else {
-        return Verdict::na("not a QIDO-RS query");
-    };
-    let items = match qido_results(s) {
-        Ok(i) => i,
+    let (level, items) = match query_results(s) {
+        Ok(q) => q,
         Err(v) => return v,
     };
     if items.is_empty() {
@@ -720,23 +720,34 @@ fn dw07_qido_required(s: &Subject<'_>) -> Verdict {
     Verdict::Pass
 }
 
-fn dw08_paging(s: &Subject<'_>) -> Verdict {
+/// The level, the unpaged matches and the results of a paged QIDO-RS query (DW-08, DW-25), or
+/// the verdict when there is no page to judge: no paging expectation, no `limit` or `offset`
+/// sent, matches that changed while the pages were asked for (PS3.18 §8.3.4.4.1: paged results
+/// may then be inconsistent), or no JSON array of results.
+fn paged_results<'a>(
+    s: &Subject<'a>,
+) -> Result<(QidoLevel, &'a [String], Vec<serde_json::Value>), Verdict> {
     let (Some(level), Some(unpaged)) = (s.expect.qido_level, &s.expect.unpaged) else {
-        return Verdict::na("no paging expectation");
+        return Err(Verdict::na("no paging expectation"));
     };
     if s.expect.limit.is_none() && s.expect.offset.is_none() {
-        return Verdict::na("no limit or offset sent");
+        return Err(Verdict::na("no limit or offset sent"));
     }
     if s.expect
         .unpaged_after
         .as_ref()
         .is_some_and(|a| a != unpaged)
     {
-        // PS3.18 §8.3.4.4.1: when the matches change, paged results may be inconsistent.
-        return Verdict::na("the matches changed while the pages were asked for");
+        return Err(Verdict::na(
+            "the matches changed while the pages were asked for",
+        ));
     }
-    let items = match qido_results(s) {
-        Ok(i) => i,
+    Ok((level, unpaged.as_slice(), qido_results(s)?))
+}
+
+fn dw08_paging(s: &Subject<'_>) -> Verdict {
+    let (level, unpaged, items) = match paged_results(s) {
+        Ok(p) => p,
         Err(v) => return v,
     };
     let got = result_uids(&items, level);
@@ -803,11 +814,8 @@ fn int_value(item: &serde_json::Value, tag: u32) -> Option<i64> {
 /// holds more of that study: a PACS may add objects of its own).
 /// An attribute a result lacks is DW-07's to judge.
 fn dw26_qido_identity(s: &Subject<'_>) -> Verdict {
-    let Some(level) = s.expect.qido_level else {
-        return Verdict::na("not a QIDO-RS query");
-    };
-    let items = match qido_results(s) {
-        Ok(i) => i,
+    let (level, items) = match query_results(s) {
+        Ok(q) => q,
         Err(v) => return v,
     };
     let mut judged = 0;
@@ -951,21 +959,8 @@ fn dw26_qido_identity(s: &Subject<'_>) -> Verdict {
 /// remain after the page. Not judged when the matches changed while the pages were asked for
 /// (§8.3.4.4.1: paged results may then be inconsistent).
 fn dw25_paging_warning(s: &Subject<'_>) -> Verdict {
-    let (Some(level), Some(unpaged)) = (s.expect.qido_level, &s.expect.unpaged) else {
-        return Verdict::na("no paging expectation");
-    };
-    if s.expect.limit.is_none() && s.expect.offset.is_none() {
-        return Verdict::na("no limit or offset sent");
-    }
-    if s.expect
-        .unpaged_after
-        .as_ref()
-        .is_some_and(|a| a != unpaged)
-    {
-        return Verdict::na("the matches changed while the pages were asked for");
-    }
-    let items = match qido_results(s) {
-        Ok(i) => i,
+    let (level, unpaged, items) = match paged_results(s) {
+        Ok(p) => p,
         Err(v) => return v,
     };
     let offset = s.expect.offset.unwrap_or(0);
@@ -1069,6 +1064,16 @@ fn abbreviate(uids: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The first three of `items`, comma-separated: the ones a message names of a longer list.
+fn first_three<S: AsRef<str>>(items: &[S]) -> String {
+    items
+        .iter()
+        .take(3)
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn has_warning(ex: &Exchange) -> bool {
     ex.response
         .as_ref()
@@ -1099,17 +1104,7 @@ fn dw09_no_silent_truncation(s: &Subject<'_>) -> Verdict {
     if missing.is_empty() {
         return Verdict::Pass;
     }
-    let warned = s
-        .exchange
-        .response
-        .as_ref()
-        .map(|r| {
-            r.headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("warning"))
-        })
-        .unwrap_or(false);
-    if warned {
+    if has_warning(s.exchange) {
         return Verdict::Pass;
     }
     Verdict::fail(
@@ -1224,12 +1219,7 @@ fn dw10_stow_status(s: &Subject<'_>) -> Verdict {
                 format!(
                     "{} of them not referenced ({}{}), {} referenced item(s) in all",
                     missing.len(),
-                    missing
-                        .iter()
-                        .take(3)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    first_three(&missing),
                     if missing.len() > 3 { ", …" } else { "" },
                     referenced.len()
                 ),
@@ -2171,12 +2161,7 @@ fn dw22_metadata_target(s: &Subject<'_>) -> Verdict {
                 format!(
                     "{} data set(s); missing SOP {}",
                     items.len(),
-                    missing
-                        .iter()
-                        .take(3)
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    first_three(&missing)
                 ),
             );
         }

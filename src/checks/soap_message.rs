@@ -158,9 +158,9 @@ impl<'a> SutMessage<'a> {
     }
 }
 
-/// The request the harness sent in an outbound exchange, parsed (the harness built it: the body is
-/// kept whole).
-pub fn harness_request(ex: &Exchange) -> Option<Message> {
+/// The SOAP envelope of the request the harness sent in an outbound exchange (the harness built it:
+/// the body is kept whole).
+fn harness_envelope(ex: &Exchange) -> Option<soap::Envelope> {
     if ex.direction != Direction::Outbound {
         return None;
     }
@@ -172,26 +172,19 @@ pub fn harness_request(ex: &Exchange) -> Option<Message> {
     } else {
         body.clone()
     };
-    let env = soap::parse_envelope(&xml).ok()?;
+    soap::parse_envelope(&xml).ok()
+}
+
+/// The request the harness sent in an outbound exchange, parsed.
+pub fn harness_request(ex: &Exchange) -> Option<Message> {
+    let env = harness_envelope(ex)?;
     ebrim::parse_message(env.body.as_ref()?).ok()
 }
 
 /// The `wsa:MessageID` of the request the harness sent in an outbound exchange: the id a response
 /// must name in its `wsa:RelatesTo`.
 pub fn harness_message_id(ex: &Exchange) -> Option<String> {
-    if ex.direction != Direction::Outbound {
-        return None;
-    }
-    let ct = ex.request.header("content-type").unwrap_or("");
-    let body = &ex.request.body.kept;
-    let xml: Bytes = if soap::is_multipart_related(ct) {
-        let m = soap::parse_mtom(ct, body, &soap::MtomLimits::default()).ok()?;
-        Bytes::from(m.root)
-    } else {
-        body.clone()
-    };
-    let env = soap::parse_envelope(&xml).ok()?;
-    env.addressing.message_id.map(|m| m.value)
+    harness_envelope(ex)?.addressing.message_id.map(|m| m.value)
 }
 
 fn strip_angle(s: &str) -> String {

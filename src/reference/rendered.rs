@@ -316,6 +316,15 @@ mod tests {
     use super::super::retrieve::tests::fixture;
     use super::super::tests::{client, start};
 
+    /// GET `url`, with an Accept header when given.
+    async fn get(url: String, accept: Option<&str>) -> reqwest::Response {
+        let mut req = client().get(url);
+        if let Some(a) = accept {
+            req = req.header("Accept", a);
+        }
+        req.send().await.unwrap()
+    }
+
     #[tokio::test]
     async fn renders_png_or_answers_406() {
         let server = start(&[]).await;
@@ -329,22 +338,12 @@ mod tests {
             )
         };
         let ct = fixture("CT-CHEST")[0].clone();
-        let r = client()
-            .get(format!("{}/rendered", url(&ct)))
-            .header("Accept", "image/png")
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/rendered", url(&ct)), Some("image/png")).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/png");
         let png_body = r.bytes().await.unwrap();
         assert!(png_body.starts_with(b"\x89PNG"));
-        let r = client()
-            .get(format!("{}/rendered", url(&ct)))
-            .header("Accept", "image/gif")
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/rendered", url(&ct)), Some("image/gif")).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/gif");
         let body = r.bytes().await.unwrap();
@@ -353,18 +352,9 @@ mod tests {
         let le16 = |at: usize| u32::from(u16::from_le_bytes([body[at], body[at + 1]]));
         let be32 = |at: usize| u32::from_be_bytes(png_body[at..at + 4].try_into().unwrap());
         assert_eq!((le16(6), le16(8)), (be32(16), be32(20)));
-        let r = client()
-            .get(format!("{}/frames/1/rendered", url(&ct)))
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/frames/1/rendered", url(&ct)), None).await;
         assert_eq!(r.status(), 200);
-        let r = client()
-            .get(format!("{}/rendered", url(&ct)))
-            .header("Accept", "image/jpeg")
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/rendered", url(&ct)), Some("image/jpeg")).await;
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()["content-type"], "image/jpeg");
         let body = r.bytes().await.unwrap();
@@ -372,38 +362,21 @@ mod tests {
         assert!(body.starts_with(&[0xFF, 0xD8]));
         assert!(body.windows(2).any(|w| w == [0xFF, 0xC0]));
         assert!(!body.windows(2).any(|w| w == [0xFF, 0xC2]));
-        let r = client()
-            .get(format!("{}/rendered", url(&ct)))
-            .header("Accept", "image/jp2")
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/rendered", url(&ct)), Some("image/jp2")).await;
         assert_eq!(r.status(), 406);
         let kos = fixture("CT-CHEST")
             .into_iter()
             .find(|e| e["modality"] == "KO")
             .unwrap();
-        let r = client()
-            .get(format!("{}/rendered", url(&kos)))
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/rendered", url(&kos)), None).await;
         assert_eq!(r.status(), 406);
         let us = fixture("US-ABDOMEN")
             .into_iter()
             .find(|e| e["number_of_frames"] == 10)
             .unwrap();
-        let r = client()
-            .get(format!("{}/frames/10/rendered", url(&us)))
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/frames/10/rendered", url(&us)), None).await;
         assert!(r.status() == 200 || r.status() == 406);
-        let r = client()
-            .get(format!("{}/frames/11/rendered", url(&us)))
-            .send()
-            .await
-            .unwrap();
+        let r = get(format!("{}/frames/11/rendered", url(&us)), None).await;
         assert_eq!(r.status(), 404);
         server.shutdown().await;
     }

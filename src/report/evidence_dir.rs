@@ -337,26 +337,47 @@ mod tests {
         hex::encode(sha2::Sha256::digest(data))
     }
 
-    #[test]
-    fn a_body_past_the_limit_keeps_its_head_and_says_how_large_it_was() {
-        let dir = tempfile::tempdir().unwrap();
+    /// The folder [`record`]'s scenario is written to.
+    const SCENARIO_DIR: &str = "evidence/feature/0007-scenario";
+
+    /// Write a scenario of two exchanges, with bodies of `first` and `second` bytes, under
+    /// evidence budgets of `per_exchange` and `per_run` bytes. Returns the writer, the record,
+    /// and the two bodies.
+    fn write_two(
+        dir: &Path,
+        per_exchange: u64,
+        per_run: u64,
+        first: usize,
+        second: usize,
+    ) -> (EvidenceWriter, ScenarioRecord, Vec<u8>, Vec<u8>) {
         let limits = Limits {
             max_body: 1 << 20,
             max_nodes: 100_000,
-            evidence_per_exchange: 1000,
-            evidence_per_run: 1500,
+            evidence_per_exchange: per_exchange,
+            evidence_per_run: per_run,
         };
-        let mut w = EvidenceWriter::create(dir.path(), &limits).unwrap();
-        let (ex, body) = big_exchange(5000);
-        let (mut second, second_body) = big_exchange(800);
-        second.seq = 2;
-        let mut r = record(vec![ex, second]);
+        let mut w = EvidenceWriter::create(dir, &limits).unwrap();
+        let (a, body_a) = big_exchange(first);
+        let (mut b, body_b) = big_exchange(second);
+        b.seq = 2;
+        let mut r = record(vec![a, b]);
         w.write_scenario(&mut r).unwrap();
-        let sdir = dir.path().join("evidence/feature/0007-scenario");
+        (w, r, body_a, body_b)
+    }
+
+    /// The JSON record written of an exchange.
+    fn written_record(sdir: &Path, name: &str) -> Value {
+        serde_json::from_slice(&std::fs::read(sdir.join(name)).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_body_past_the_limit_keeps_its_head_and_says_how_large_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, r, body, second_body) = write_two(dir.path(), 1000, 1500, 5000, 800);
+        let sdir = dir.path().join(SCENARIO_DIR);
         let excerpt = std::fs::read(sdir.join("01-test-response.excerpt")).unwrap();
         assert_eq!(excerpt, body[..1000], "the excerpt is the head of the body");
-        let rec: Value =
-            serde_json::from_slice(&std::fs::read(sdir.join("01-test.json")).unwrap()).unwrap();
+        let rec = written_record(&sdir, "01-test.json");
         let b = &rec["response"]["body"];
         assert_eq!(b["size"], 5000);
         assert_eq!(b["sha256"], sha(&body));
@@ -368,8 +389,7 @@ mod tests {
         // The run's budget has 500 bytes left: the second body is cut there.
         let second = std::fs::read(sdir.join("02-test-response.excerpt")).unwrap();
         assert_eq!(second, second_body[..500]);
-        let rec2: Value =
-            serde_json::from_slice(&std::fs::read(sdir.join("02-test.json")).unwrap()).unwrap();
+        let rec2 = written_record(&sdir, "02-test.json");
         let note2 = rec2["response"]["body"]["truncated"].as_str().unwrap();
         assert!(note2.contains("evidence_bytes_per_run"), "{note2}");
         assert_eq!(w.written(), 1500);
@@ -391,23 +411,11 @@ mod tests {
     #[test]
     fn the_run_limit_leaves_records_without_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let limits = Limits {
-            max_body: 1 << 20,
-            max_nodes: 100_000,
-            evidence_per_exchange: 1000,
-            evidence_per_run: 1000,
-        };
-        let mut w = EvidenceWriter::create(dir.path(), &limits).unwrap();
-        let (a, _) = big_exchange(1000);
-        let (mut b, body_b) = big_exchange(10);
-        b.seq = 2;
-        let mut r = record(vec![a, b]);
-        w.write_scenario(&mut r).unwrap();
-        let sdir = dir.path().join("evidence/feature/0007-scenario");
+        let (_, _, _, body_b) = write_two(dir.path(), 1000, 1000, 1000, 10);
+        let sdir = dir.path().join(SCENARIO_DIR);
         assert!(sdir.join("01-test-response.body").is_file());
         assert!(!sdir.join("02-test-response.body").exists());
-        let rec: Value =
-            serde_json::from_slice(&std::fs::read(sdir.join("02-test.json")).unwrap()).unwrap();
+        let rec = written_record(&sdir, "02-test.json");
         assert_eq!(rec["response"]["body"]["sha256"], sha(&body_b));
         assert!(rec["response"]["body"]["truncated"]
             .as_str()
@@ -434,7 +442,7 @@ mod tests {
                 .into();
         let mut r = record(vec![ex]);
         w.write_scenario(&mut r).unwrap();
-        let sdir = dir.path().join("evidence/feature/0007-scenario");
+        let sdir = dir.path().join(SCENARIO_DIR);
         assert!(sdir.join("01-test-response.excerpt").is_file());
         assert!(sdir.join("01-test-request.excerpt").is_file());
         let repro = std::fs::read_to_string(sdir.join("repro.sh")).unwrap();

@@ -352,6 +352,44 @@ fn study_target(inst: &FixtureInstance) -> Target {
     }
 }
 
+/// A study no SUT holds as a retrieve target.
+fn unknown_study() -> Target {
+    Target {
+        study: UNKNOWN_STUDY.into(),
+        series: None,
+        instance: None,
+    }
+}
+
+/// Retrieve the instances of a target the SUT does not hold (an unknown study or series, an
+/// instance under another study or series), in any transfer syntax: no instances are expected.
+async fn retrieve_unheld(world: &mut HarnessWorld, target: Target) -> StepResult {
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Instances,
+        Some(wado_rs::accept_dicom(None)),
+        None,
+    )
+    .await
+}
+
+/// Retrieve the metadata of a target, in DICOM JSON, expecting `instances` when given.
+async fn retrieve_metadata(
+    world: &mut HarnessWorld,
+    target: Target,
+    instances: Option<BTreeSet<String>>,
+) -> StepResult {
+    do_retrieve(
+        world,
+        target,
+        wado_rs::Resource::Metadata,
+        Some("application/dicom+json".into()),
+        instances,
+    )
+    .await
+}
+
 fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
     v.iter().map(|i| i.sop_uid.clone()).collect()
 }
@@ -577,36 +615,12 @@ async fn retrieve_instance_ts_opt(
 
 #[when("the consumer retrieves an unknown study")]
 async fn retrieve_unknown_study(world: &mut HarnessWorld) -> StepResult {
-    let target = Target {
-        study: UNKNOWN_STUDY.into(),
-        series: None,
-        instance: None,
-    };
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Instances,
-        Some(wado_rs::accept_dicom(None)),
-        None,
-    )
-    .await
+    retrieve_unheld(world, unknown_study()).await
 }
 
 #[when("the consumer retrieves the metadata of an unknown study")]
 async fn retrieve_unknown_study_metadata(world: &mut HarnessWorld) -> StepResult {
-    let target = Target {
-        study: UNKNOWN_STUDY.into(),
-        series: None,
-        instance: None,
-    };
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Metadata,
-        Some("application/dicom+json".into()),
-        None,
-    )
-    .await
+    retrieve_metadata(world, unknown_study(), None).await
 }
 
 #[when(expr = "the consumer retrieves an unknown series of study {string}")]
@@ -617,14 +631,7 @@ async fn retrieve_unknown_series(world: &mut HarnessWorld, alias: String) -> Ste
         series: Some(UNKNOWN_SERIES.into()),
         instance: None,
     };
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Instances,
-        Some(wado_rs::accept_dicom(None)),
-        None,
-    )
-    .await
+    retrieve_unheld(world, target).await
 }
 
 #[when(
@@ -644,14 +651,7 @@ async fn retrieve_wrong_hierarchy(
         series: Some(other[0].series_uid.clone()),
         instance: Some(inst.sop_uid.clone()),
     };
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Instances,
-        Some(wado_rs::accept_dicom(None)),
-        None,
-    )
-    .await
+    retrieve_unheld(world, target).await
 }
 
 #[when(
@@ -671,28 +671,14 @@ async fn retrieve_wrong_study(
         series: Some(inst.series_uid.clone()),
         instance: Some(inst.sop_uid.clone()),
     };
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Instances,
-        Some(wado_rs::accept_dicom(None)),
-        None,
-    )
-    .await
+    retrieve_unheld(world, target).await
 }
 
 #[when(expr = "the consumer retrieves the metadata of study {string}")]
 async fn retrieve_study_metadata(world: &mut HarnessWorld, alias: String) -> StepResult {
     let insts = study_instances(world, &alias)?;
     let target = study_target(&insts[0]);
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Metadata,
-        Some("application/dicom+json".into()),
-        Some(sops(&insts)),
-    )
-    .await
+    retrieve_metadata(world, target, Some(sops(&insts))).await
 }
 
 #[when(expr = "the consumer retrieves the metadata of series {int} of study {string}")]
@@ -703,14 +689,7 @@ async fn retrieve_series_metadata(
 ) -> StepResult {
     let insts = series_instances(world, &alias, series)?;
     let target = series_target(&insts[0]);
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Metadata,
-        Some("application/dicom+json".into()),
-        Some(sops(&insts)),
-    )
-    .await
+    retrieve_metadata(world, target, Some(sops(&insts))).await
 }
 
 #[when(
@@ -725,14 +704,7 @@ async fn retrieve_instance_metadata(
     let inst = instance(world, &alias, series, n)?;
     let target = instance_target(&inst);
     let expected = BTreeSet::from([inst.sop_uid.clone()]);
-    do_retrieve(
-        world,
-        target,
-        wado_rs::Resource::Metadata,
-        Some("application/dicom+json".into()),
-        Some(expected),
-    )
-    .await
+    retrieve_metadata(world, target, Some(expected)).await
 }
 
 #[when(

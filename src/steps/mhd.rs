@@ -14,7 +14,10 @@ use cucumber::{given, then, when};
 use serde_json::Value;
 
 use super::xds::stop_once;
-use super::{harness_error, judge, not_applicable, record, StepError, StepResult};
+use super::{
+    another_patient, harness_error, judge, not_applicable, record, StepError, StepResult,
+    UNKNOWN_PATIENT,
+};
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
@@ -24,8 +27,6 @@ use crate::model::fhir::search_date::{self, DateMatch};
 use crate::reference::mhd_content::{self, PublishedDoc};
 use crate::world::{HarnessWorld, Retrieved};
 
-/// A patient id no domain holds.
-const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 /// The MHD list type code system.
 const LIST_TYPES: &str = "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes";
 
@@ -151,22 +152,37 @@ fn search_expect(
     }
 }
 
+/// A FHIR answer's body as JSON: XML (by its Content-Type) converted, JSON parsed; None when it
+/// is neither.
+fn fhir_body(r: &crate::evidence::HttpResponse) -> Option<Value> {
+    if r.header("content-type").is_some_and(|c| c.contains("xml")) {
+        crate::model::fhir::xml::to_json(&r.body.kept).ok()
+    } else {
+        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    }
+}
+
+/// The items of the array `v` holds at `key`: none when it holds no array there.
+fn array_at<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// The resources of the entries of a Bundle.
+fn entry_resources(bundle: &Value) -> impl Iterator<Item = &Value> {
+    array_at(bundle, "entry")
+        .iter()
+        .filter_map(|e| e.get("resource"))
+}
+
 /// The documents of a searchset answer (moved out of the parsed page, not copied).
 fn hits_of(ex: &Exchange) -> Vec<Value> {
     let Some(r) = ex.response.as_ref() else {
         return Vec::new();
     };
-    let body = &r.body.kept;
-    let v = if r
-        .header("content-type")
-        .map(|c| c.contains("xml"))
-        .unwrap_or(false)
-    {
-        crate::model::fhir::xml::to_json(body).ok()
-    } else {
-        serde_json::from_slice::<Value>(body).ok()
-    };
-    let entries = match v {
+    let entries = match fhir_body(r) {
         Some(mut b) => match b.get_mut("entry").map(Value::take) {
             Some(Value::Array(a)) => a,
             _ => Vec::new(),
@@ -270,13 +286,7 @@ async fn patient_refs_of(
         return Ok(None);
     };
     Ok(Some(
-        bundle
-            .get("entry")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|e| e.get("resource"))
+        entry_resources(&bundle)
             .filter(|r| r.get("resourceType").and_then(Value::as_str) == Some("Patient"))
             .filter_map(|r| r.get("id").and_then(Value::as_str))
             .map(|id| format!("Patient/{id}"))
@@ -300,23 +310,10 @@ fn patient_key(r: &str) -> Option<String> {
 fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for p in pages {
-        let Some(b) = p.response.as_ref().and_then(|r| {
-            if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-                crate::model::fhir::xml::to_json(&r.body.kept).ok()
-            } else {
-                serde_json::from_slice::<Value>(&r.body.kept).ok()
-            }
-        }) else {
+        let Some(b) = p.response.as_ref().and_then(fhir_body) else {
             continue;
         };
-        for res in b
-            .get("entry")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|e| e.get("resource"))
-        {
+        for res in entry_resources(&b) {
             let Some(written) = res.pointer("/subject/reference").and_then(Value::as_str) else {
                 continue;
             };
@@ -335,15 +332,10 @@ fn unknown_subjects(pages: &[&Exchange], known: &BTreeSet<String>) -> Vec<(Strin
 fn carries_identifier(p: &Value, token: &str) -> bool {
     let (sys, val) = token.split_once('|').unwrap_or(("", token));
     p.get("resourceType").and_then(Value::as_str) == Some("Patient")
-        && p.get("identifier")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .any(|i| {
-                i.get("value").and_then(Value::as_str) == Some(val)
-                    && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
-            })
+        && array_at(p, "identifier").iter().any(|i| {
+            i.get("value").and_then(Value::as_str) == Some(val)
+                && (sys.is_empty() || i.get("system").and_then(Value::as_str) == Some(sys))
+        })
 }
 
 /// Complete the Patients of a `patient.identifier` search (`refs`) with those its answer names
@@ -478,34 +470,19 @@ fn page_identifiers(ex: &Exchange) -> BTreeSet<String> {
     let Some(r) = ex.response.as_ref() else {
         return BTreeSet::new();
     };
-    let bundle = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-        crate::model::fhir::xml::to_json(&r.body.kept).ok()
-    } else {
-        serde_json::from_slice::<Value>(&r.body.kept).ok()
+    let Some(bundle) = fhir_body(r) else {
+        return BTreeSet::new();
     };
     let strip = |v: &str| v.strip_prefix("urn:oid:").unwrap_or(v).to_string();
     let mut out = BTreeSet::new();
-    for res in bundle
-        .as_ref()
-        .and_then(|b| b.get("entry"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|e| e.get("resource"))
-    {
+    for res in entry_resources(&bundle) {
         if let Some(m) = res
             .pointer("/masterIdentifier/value")
             .and_then(Value::as_str)
         {
             out.insert(strip(m));
         }
-        for i in res
-            .get("identifier")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-        {
+        for i in array_at(res, "identifier") {
             if let Some(v) = i.get("value").and_then(Value::as_str) {
                 out.insert(strip(v));
             }
@@ -557,11 +534,7 @@ fn absent_from_search(
 /// The `next` link of a searchset answer.
 fn next_link(ex: &Exchange) -> Option<String> {
     let r = ex.response.as_ref().filter(|r| r.status == 200)?;
-    let b = if r.header("content-type").is_some_and(|c| c.contains("xml")) {
-        crate::model::fhir::xml::to_json(&r.body.kept).ok()?
-    } else {
-        serde_json::from_slice::<Value>(&r.body.kept).ok()?
-    };
+    let b = fhir_body(r)?;
     b.get("link")?
         .as_array()?
         .iter()
@@ -1689,15 +1662,7 @@ async fn refused(world: &mut HarnessWorld) -> StepResult {
         .get(idx)
         .and_then(|e| serde_json::from_slice::<Value>(&e.request.body.kept).ok());
     let mut lookups = Vec::new();
-    for r in sent
-        .as_ref()
-        .and_then(|b| b.get("entry"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|e| e.get("resource"))
-    {
+    for r in sent.iter().flat_map(entry_resources) {
         match r.get("resourceType").and_then(Value::as_str) {
             Some("DocumentReference") => {
                 if let Some(id) = r.pointer("/masterIdentifier/value").and_then(Value::as_str) {
@@ -1705,11 +1670,7 @@ async fn refused(world: &mut HarnessWorld) -> StepResult {
                 }
             }
             Some("List") => {
-                for id in r
-                    .get("identifier")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
+                for id in array_at(r, "identifier")
                     .iter()
                     .filter_map(|i| i.get("value").and_then(Value::as_str))
                 {
@@ -1983,14 +1944,7 @@ async fn run_builtin(
     let patient = if faults.contains(&crate::reference::Fault::MhdBuiltinConsumerOtherPatient)
         && name.starts_with("consumer_")
     {
-        world
-            .ctx
-            .fixtures
-            .instances
-            .iter()
-            .map(|i| i.patient_id.clone())
-            .find(|p| p != patient)
-            .unwrap_or_else(|| UNKNOWN_PATIENT.to_string())
+        another_patient(world, patient)
     } else {
         patient.to_string()
     };
@@ -2130,14 +2084,12 @@ mod tests {
         assert_eq!(page_url(from, "/fhir?x=1"), "http://h/fhir?x=1");
     }
 
-    fn page(ids: &[&str], next: bool) -> Exchange {
+    /// A page of a DocumentReference search holding `resources`, linking a next page or not.
+    fn search_page(resources: impl Iterator<Item = Value>, next: bool) -> Exchange {
         let mut b = json!({
             "resourceType": "Bundle",
             "type": "searchset",
-            "entry": ids.iter().map(|i| json!({"resource": {
-                "resourceType": "DocumentReference",
-                "masterIdentifier": {"value": format!("urn:oid:{i}")}
-            }})).collect::<Vec<_>>()
+            "entry": resources.map(|r| json!({"resource": r})).collect::<Vec<_>>()
         });
         if next {
             b["link"] = json!([{"relation": "next", "url": "http://h/fhir?page=n"}]);
@@ -2149,6 +2101,17 @@ mod tests {
             &[("Content-Type", "application/fhir+json")],
             &serde_json::to_vec(&b).unwrap_or_default(),
         )
+    }
+
+    /// A page of DocumentReferences of these masterIdentifier OIDs.
+    fn page(ids: &[&str], next: bool) -> Exchange {
+        let docs = ids.iter().map(|i| {
+            json!({
+                "resourceType": "DocumentReference",
+                "masterIdentifier": {"value": format!("urn:oid:{i}")}
+            })
+        });
+        search_page(docs, next)
     }
 
     /// A search not read to its end says which matches it has not shown: their absence is not
@@ -2181,21 +2144,10 @@ mod tests {
         assert_eq!(patient_key("Group/7"), None);
         assert_eq!(patient_key("urn:uuid:1"), None);
         let answer = |subjects: &[&str]| {
-            let b = json!({
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": subjects.iter().map(|s| json!({"resource": {
-                    "resourceType": "DocumentReference",
-                    "subject": {"reference": s}
-                }})).collect::<Vec<_>>()
-            });
-            Exchange::synthetic(
-                "http://h/fhir/DocumentReference",
-                &[],
-                200,
-                &[("Content-Type", "application/fhir+json")],
-                &serde_json::to_vec(&b).unwrap_or_default(),
-            )
+            let docs = subjects
+                .iter()
+                .map(|s| json!({"resourceType": "DocumentReference", "subject": {"reference": s}}));
+            search_page(docs, false)
         };
         let known = BTreeSet::from(["Patient/1".to_string()]);
         let p1 = answer(&["Patient/1", "http://h/fhir/Patient/2", "Patient/2"]);

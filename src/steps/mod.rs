@@ -241,3 +241,19 @@ pub(crate) fn series_instances(
     }
     Ok(v)
 }
+
+/// A patient id no domain (affinity domain, FHIR server) holds.
+pub(crate) const UNKNOWN_PATIENT: &str = "NOBODY-0000";
+
+/// A patient of the test data other than `patient`: known to the SUT, but not the one asked for
+/// (the unknown patient when the test data holds no other).
+pub(crate) fn another_patient(world: &HarnessWorld, patient: &str) -> String {
+    world
+        .ctx
+        .fixtures
+        .instances
+        .iter()
+        .map(|i| i.patient_id.clone())
+        .find(|p| p != patient)
+        .unwrap_or_else(|| UNKNOWN_PATIENT.to_string())
+}

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    fail_continue, fail_stop, harness_error, judge, not_applicable, record, study_instances,
-    StepError, StepResult,
+    another_patient, fail_continue, fail_stop, harness_error, judge, not_applicable, record,
+    study_instances, StepError, StepResult, UNKNOWN_PATIENT,
 };
 use crate::actors::xds::{Attachment, XdsClient};
 use crate::checks::soap_message::{SutMessage, Unreadable};
@@ -28,8 +28,6 @@ use crate::model::fixtures::FixtureInstance;
 use crate::model::{kos, xds_metadata};
 use crate::world::HarnessWorld;
 
-/// A patient id no affinity domain holds.
-const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 /// A document uniqueId no repository holds.
 const UNKNOWN_DOCUMENT: &str = "2.25.999999999999999999999999999999997";
 /// A repositoryUniqueId of no repository.
@@ -555,13 +553,7 @@ async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
         };
         let not_single = got.refusal.iter().any(|x| x == "XDSResultNotSinglePatient");
         if !not_single || ids.len() < 2 {
-            judge(
-                world,
-                r,
-                &resolution_expect(false),
-                &[],
-                &["XDSI-01", "ITI18-10", "XDSI-12"],
-            )?;
+            judge_resolved(world, r)?;
             resolved &= got.entries.is_some();
             entries.extend(got.entries.unwrap_or_default());
             continue;
@@ -573,13 +565,7 @@ async fn resolve_object_refs(world: &mut HarnessWorld) -> StepResult {
             else {
                 return Ok(());
             };
-            judge(
-                world,
-                r1,
-                &resolution_expect(false),
-                &[],
-                &["XDSI-01", "ITI18-10", "XDSI-12"],
-            )?;
+            judge_resolved(world, r1)?;
             resolved &= one.entries.is_some();
             for d in one.entries.unwrap_or_default() {
                 patients.extend(d.patient_id.clone());
@@ -629,6 +615,18 @@ fn resolution_expect(spans_patients: bool) -> Expect {
         xds,
         ..Expect::default()
     }
+}
+
+/// Judge resolving GetDocuments `idx` of references of one patient: its status (XDSI-01), the full
+/// objects of its LeafClass answer (ITI18-10), entries that match the query (XDSI-12).
+fn judge_resolved(world: &mut HarnessWorld, idx: usize) -> StepResult {
+    judge(
+        world,
+        idx,
+        &resolution_expect(false),
+        &[],
+        &["XDSI-01", "ITI18-10", "XDSI-12"],
+    )
 }
 
 /// What one resolving GetDocuments gave: the entries, when the answer resolves the references
@@ -1547,14 +1545,7 @@ async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepRe
         for x in &mut eo.external_identifiers {
             if x.scheme.as_deref() == Some(e::DE_PATIENT_ID) && how == Breakage::PatientMismatch {
                 // Another patient of the affinity domain: known, but not the submission set's.
-                let other = world
-                    .ctx
-                    .fixtures
-                    .instances
-                    .iter()
-                    .map(|i| i.patient_id.clone())
-                    .find(|p| *p != k.patient_id)
-                    .unwrap_or_else(|| UNKNOWN_PATIENT.into());
+                let other = another_patient(world, &k.patient_id);
                 x.value = Some(c.cfg.patient_cx(&other));
             }
             if x.scheme.as_deref() == Some(e::DE_UNIQUE_ID) && how == Breakage::UniqueIdNotSop {
@@ -1893,14 +1884,7 @@ async fn builtin(
     let k = manifest_of(world, alias)?;
     let insts = study_instances(world, alias)?;
     let query_patient = if has(crate::reference::Fault::XdsBuiltinConsumerOtherPatient) {
-        world
-            .ctx
-            .fixtures
-            .instances
-            .iter()
-            .map(|i| i.patient_id.clone())
-            .find(|p| *p != k.patient_id)
-            .unwrap_or_else(|| UNKNOWN_PATIENT.into())
+        another_patient(world, &k.patient_id)
     } else {
         k.patient_id.clone()
     };

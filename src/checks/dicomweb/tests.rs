@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use dicom_core::{DataElement, VR};
 use dicom_dictionary_std::tags;
+use dicom_object::mem::InMemElement;
 use dicom_object::meta::FileMetaTableBuilder;
 use dicom_object::InMemDicomObject;
 
@@ -16,14 +17,16 @@ const STUDY: &str = "1.2.3";
 const SERIES: &str = "1.2.3.4";
 const B: &str = "b0undary";
 
-fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
-    let obj = InMemDicomObject::from_element_iter([
-        DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
-        DataElement::new(tags::PATIENT_ID, VR::LO, "P1"),
-        DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, study),
-        DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, series),
-    ]);
+/// A Part 10 file of CT Image Storage instance `sop` in transfer syntax `ts`, with `elements`.
+fn part10(sop: &str, ts: &str, elements: impl IntoIterator<Item = InMemElement>) -> Vec<u8> {
+    let obj = InMemDicomObject::from_element_iter(
+        [
+            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
+        ]
+        .into_iter()
+        .chain(elements),
+    );
     let file = obj
         .with_meta(
             FileMetaTableBuilder::new()
@@ -35,6 +38,23 @@ fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
     let mut out = Vec::new();
     file.write_all(&mut out).unwrap();
     out
+}
+
+/// Instance `sop` of patient `patient` in a study and series.
+fn placed(sop: &str, patient: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
+    part10(
+        sop,
+        ts,
+        [
+            DataElement::new(tags::PATIENT_ID, VR::LO, patient),
+            DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, study),
+            DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, series),
+        ],
+    )
+}
+
+fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
+    placed(sop, "P1", study, series, ts)
 }
 
 fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
@@ -593,16 +613,7 @@ fn stow(status: u16, referenced: &[&str], failed: &[(&str, Option<u16>)]) -> Exc
             refs.join(",")
         ));
     }
-    let body = format!("{{{}}}", members.join(","));
-    let mut ex = Exchange::synthetic(
-        "http://sut/studies",
-        &[],
-        status,
-        &[("Content-Type", "application/dicom+json")],
-        body.as_bytes(),
-    );
-    ex.request.method = "POST".into();
-    ex
+    stow_with(status, &format!("{{{}}}", members.join(",")))
 }
 
 #[test]
@@ -699,20 +710,7 @@ fn dw11_warning_reasons() {
 fn dw12_study_mismatch() {
     let e = Expect {
         stow_url_study: Some("9.9".into()),
-        stow_sent: vec![
-            SentInstance {
-                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
-                sop_instance: "1.1".into(),
-                study: "9.9".into(),
-                series: SERIES.into(),
-            },
-            SentInstance {
-                sop_class: "1.2.840.10008.5.1.4.1.1.2".into(),
-                sop_instance: "1.2".into(),
-                study: "8.8".into(),
-                series: SERIES.into(),
-            },
-        ],
+        stow_sent: vec![sent("1.1", "9.9"), sent("1.2", "8.8")],
         ..Expect::default()
     };
     assert_eq!(
@@ -841,23 +839,10 @@ fn dw18_target_membership() {
     );
     assert_eq!(run("DW-18", &extra, &e), Outcome::Pass);
     // One that names no Study Instance UID is judged by the instances the harness knows.
-    let unplaced = {
-        let obj = InMemDicomObject::from_element_iter([
-            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.9"),
-        ]);
-        let file = obj
-            .with_meta(
-                FileMetaTableBuilder::new()
-                    .transfer_syntax(EXPLICIT_VR_LE)
-                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
-                    .media_storage_sop_instance_uid("1.9"),
-            )
-            .unwrap();
-        let mut out = Vec::new();
-        file.write_all(&mut out).unwrap();
-        multipart(MP, &[("application/dicom", out)])
-    };
+    let unplaced = multipart(
+        MP,
+        &[("application/dicom", part10("1.9", EXPLICIT_VR_LE, []))],
+    );
     assert_eq!(run("DW-18", &unplaced, &e), Outcome::Fail);
 }
 
@@ -1034,24 +1019,7 @@ fn dw21_rendered() {
 }
 
 fn dicom_of_patient(sop: &str, patient: &str) -> Vec<u8> {
-    let obj = InMemDicomObject::from_element_iter([
-        DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
-        DataElement::new(tags::PATIENT_ID, VR::LO, patient),
-        DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, STUDY),
-        DataElement::new(tags::SERIES_INSTANCE_UID, VR::UI, SERIES),
-    ]);
-    let file = obj
-        .with_meta(
-            FileMetaTableBuilder::new()
-                .transfer_syntax(EXPLICIT_VR_LE)
-                .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
-                .media_storage_sop_instance_uid(sop),
-        )
-        .unwrap();
-    let mut out = Vec::new();
-    file.write_all(&mut out).unwrap();
-    out
+    placed(sop, patient, STUDY, SERIES, EXPLICIT_VR_LE)
 }
 
 #[test]
@@ -1538,68 +1506,33 @@ fn dw21_size_depth_and_baseline() {
         rendered_size: Some((224, 200)),
         ..Expect::default()
     };
-    let img = |ct: &str, body: &[u8]| {
-        Exchange::synthetic(
+    // DW-21 on a rendered answer of Content-Type `ct` to a request that accepted `accept`.
+    let judge = |accept: &str, ct: &str, body: &[u8]| {
+        let ex = Exchange::synthetic(
             "http://sut/rendered",
-            &[("Accept", "image/png, image/jpeg")],
+            &[("Accept", accept)],
             200,
             &[("Content-Type", ct)],
             body,
-        )
+        );
+        run("DW-21", &ex, &e)
     };
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(224, 200, 8)), &e),
-        Outcome::Pass
-    );
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(112, 100, 8)), &e),
-        Outcome::Fail
-    );
+    let img = |ct: &str, body: &[u8]| judge("image/png, image/jpeg", ct, body);
+    assert_eq!(img("image/png", &png_of(224, 200, 8)), Outcome::Pass);
+    assert_eq!(img("image/png", &png_of(112, 100, 8)), Outcome::Fail);
     // A 16-bit PNG: the current §8.7.4 no longer limits rendered images to 8 bits per channel.
-    assert_eq!(
-        run("DW-21", &img("image/png", &png_of(224, 200, 16)), &e),
-        Outcome::Pass
-    );
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 224, 200)), &e),
-        Outcome::Pass
-    );
+    assert_eq!(img("image/png", &png_of(224, 200, 16)), Outcome::Pass);
+    assert_eq!(img("image/jpeg", &jpeg_of(0xC0, 224, 200)), Outcome::Pass);
     // Progressive (SOF2): "baseline" says no, "non-sequential" says yes; strict reads baseline.
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC2, 224, 200)), &e),
-        Outcome::Fail
-    );
-    assert_eq!(
-        run("DW-21", &img("image/jpeg", &jpeg_of(0xC0, 100, 100)), &e),
-        Outcome::Fail
-    );
+    assert_eq!(img("image/jpeg", &jpeg_of(0xC2, 224, 200)), Outcome::Fail);
+    assert_eq!(img("image/jpeg", &jpeg_of(0xC0, 100, 100)), Outcome::Fail);
     // An image type that was not accepted is a Fail; so is a 200 for an unoffered type.
-    let jp2 = Exchange::synthetic(
-        "http://sut/rendered",
-        &[("Accept", "image/jp2")],
-        200,
-        &[("Content-Type", "image/jpeg")],
-        &jpeg_of(0xC0, 224, 200),
-    );
-    assert_eq!(run("DW-21", &jp2, &e), Outcome::Fail);
+    let jpeg = jpeg_of(0xC0, 224, 200);
+    assert_eq!(judge("image/jp2", "image/jpeg", &jpeg), Outcome::Fail);
     // A server that does render JPEG 2000 passes with a JPEG 2000 body, not with another one.
-    let jp2_body = |body: &[u8]| {
-        Exchange::synthetic(
-            "http://sut/rendered",
-            &[("Accept", "image/jp2")],
-            200,
-            &[("Content-Type", "image/jp2")],
-            body,
-        )
-    };
-    assert_eq!(
-        run("DW-21", &jp2_body(b"\x00\x00\x00\x0cjP  \r\n\x87\n..."), &e),
-        Outcome::Pass
-    );
-    assert_eq!(
-        run("DW-21", &jp2_body(&jpeg_of(0xC0, 224, 200)), &e),
-        Outcome::Fail
-    );
+    let jp2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n...";
+    assert_eq!(judge("image/jp2", "image/jp2", jp2), Outcome::Pass);
+    assert_eq!(judge("image/jp2", "image/jp2", &jpeg), Outcome::Fail);
 }
 
 fn stow_with(status: u16, body: &str) -> Exchange {

@@ -19,8 +19,9 @@ fn fixtures() -> Fixtures {
     Fixtures::load(&dir).unwrap()
 }
 
+/// The outcome of check `id` (of any profile: XDS-I.b judges with the XDS checks), strict.
 fn outcome(id: &str, ex: &Exchange, x: &XdsExpect) -> Outcome {
-    let check = CHECKS.iter().find(|c| c.id == id).unwrap();
+    let check = crate::checks::by_id(id).unwrap();
     let expect = Expect {
         xds: x.clone(),
         ..Expect::default()
@@ -524,22 +525,7 @@ fn xdsi_02_judges_what_object_refs_name_and_leafclass_form() {
 
 #[test]
 fn iti18_10_leafclass_answer_holds_full_objects() {
-    let check = crate::checks::xds::CHECKS
-        .iter()
-        .find(|c| c.id == "ITI18-10")
-        .unwrap();
-    let run = |ex: &Exchange| {
-        evaluate(
-            check,
-            &Subject {
-                exchange: ex,
-                expect: &Expect::default(),
-                strict: true,
-                followups: &[],
-            },
-        )
-        .outcome
-    };
+    let run = |ex: &Exchange| outcome("ITI18-10", ex, &XdsExpect::default());
     let (kos, bytes, _) = manifest();
     let pnr = submission(&kos, &bytes);
     let q = find_query("P^^^&1.2.3&ISO", "LeafClass");
@@ -857,22 +843,7 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
 
 #[test]
 fn soap_03_relates_to_names_the_request() {
-    let check = crate::checks::xds::CHECKS
-        .iter()
-        .find(|c| c.id == "XDS-SOAP-03")
-        .unwrap();
-    let run = |ex: &Exchange| {
-        evaluate(
-            check,
-            &Subject {
-                exchange: ex,
-                expect: &Expect::default(),
-                strict: true,
-                followups: &[],
-            },
-        )
-        .outcome
-    };
+    let run = |ex: &Exchange| outcome("XDS-SOAP-03", ex, &XdsExpect::default());
     let (kos, bytes, _) = manifest();
     let pnr = submission(&kos, &bytes);
     let q = find_query("P^^^&1.2.3&ISO", "LeafClass").to_xml();
