@@ -1055,8 +1055,10 @@ fn bounded(text: &str, max: usize) -> String {
 fn abbreviate(uids: &[String]) -> Vec<String> {
     uids.iter()
         .map(|u| {
-            if u.len() > 16 {
-                format!("…{}", &u[u.len() - 12..])
+            let chars = u.chars().count();
+            if chars > 16 {
+                // The last 12 characters (a value from the SUT need not be ASCII).
+                format!("…{}", u.chars().skip(chars - 12).collect::<String>())
             } else {
                 u.clone()
             }

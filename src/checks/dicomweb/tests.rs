@@ -1735,3 +1735,16 @@ fn every_check_is_exercised_here() {
         );
     }
 }
+
+/// A UID from the SUT is cut for a message by characters, never inside one: a value with
+/// multi-byte characters where a byte cut would fall is shortened, not a panic.
+#[test]
+fn abbreviate_cuts_long_values_at_character_boundaries() {
+    let short = "1.2.3".to_string();
+    let long = "1.2.840.10008.5.1.4.1.1.2".to_string();
+    let hostile = format!("1.2.3.4.5.6.{}9", "é".repeat(10));
+    let cut = abbreviate(&[short.clone(), long, hostile]);
+    assert_eq!(cut[0], short);
+    assert_eq!(cut[1], "….5.1.4.1.1.2");
+    assert_eq!(cut[2], format!("….{}9", "é".repeat(10)));
+}
