@@ -12,6 +12,7 @@ use cucumber::{given, then, when};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 
+use super::UNKNOWN_PATIENT;
 use super::{
     harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
 };
@@ -23,9 +24,6 @@ use crate::model::fixtures::FixtureInstance;
 use crate::world::HarnessWorld;
 
 mod inbound;
-
-/// A Patient ID no archive holds.
-const UNKNOWN_PATIENT: &str = "NOBODY-0000";
 
 fn scu(world: &mut HarnessWorld) -> Result<DimseScu, StepError> {
     match world.ctx.dimse.clone() {
