@@ -11,7 +11,8 @@
 //! is larger than the server is willing or able to process", RFC 9110 §15.5.14) or 408 Request
 //! Timeout ("the server did not receive a complete request message within the time that it was
 //! prepared to wait", RFC 9110 §15.5.9), with the body its protocol answers errors in (a SOAP 1.2
-//! Fault, a FHIR OperationOutcome). The refused request is recorded in the inbox with the head of
+//! Fault, a FHIR OperationOutcome), then reads on and drops what the client still sends for a
+//! moment, so that a client still writing is not reset before it reads the refusal. The refused request is recorded in the inbox with the head of
 //! its body (at most `[limits] evidence_bytes_per_exchange`), its size and SHA-256 as far as it was
 //! received, and a [`TransportFailure`]: `body-too-large`, which the scenario waiting for the call
 //! reports as a Fail of BODY-01 (the harness's limit, named with the key that raises it), or
@@ -170,6 +171,12 @@ pub async fn read(
         }
     };
     let sha256 = hex::encode(hasher.finalize());
+    if refusal
+        .as_ref()
+        .is_some_and(|r| r.status != StatusCode::BAD_REQUEST)
+    {
+        tokio::spawn(linger(stream));
+    }
     match refusal {
         None => {
             let bytes = buf.freeze();
@@ -197,6 +204,26 @@ pub async fn read(
                 },
                 refusal: Some(r),
             }
+        }
+    }
+}
+
+/// How long, and for how many bytes, a refused request's body is still read (and dropped) after
+/// the refusal, so that the SUT reads the refusal before the connection closes.
+const LINGER: (Duration, u64) = (Duration::from_secs(2), 64 * 1024 * 1024);
+
+/// Read and drop the rest of a refused request's body for at most [`LINGER`]: closing a connection
+/// with request bytes unread makes the TCP stack reset it, and a reset can discard the refusal
+/// before the client reads it (RFC 9112 §9.6: a server closes in stages, reading on until the
+/// client closes or its last response is surely received). The server holds the connection open
+/// while the body is read, and closes it when the body ends or is dropped here.
+async fn linger(mut stream: axum::body::BodyDataStream) {
+    let until = Instant::now() + LINGER.0;
+    let mut read = 0u64;
+    while read < LINGER.1 {
+        match tokio::time::timeout_at(until.into(), stream.next()).await {
+            Ok(Some(Ok(chunk))) => read += chunk.len() as u64,
+            _ => break,
         }
     }
 }
@@ -387,5 +414,70 @@ mod tests {
         assert!(r.failure.message.contains("max_parsed_nodes"));
         let small = Body::from_bytes(Bytes::from_static(b"[1,2]"));
         assert!(too_many_nodes(&small, None, "POST", "http://x", &limits(1 << 20)).is_none());
+    }
+}
+
+#[cfg(test)]
+mod linger_tests {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::InboundLimits;
+    use crate::reference::tests::fixtures_dir;
+    use crate::reference::{ReferenceOptions, ReferenceServer};
+
+    /// A client still sending a refused request can read the refusal: the simulator reads on (and
+    /// drops) what comes after it instead of closing with request bytes unread, which resets the
+    /// connection under a client that is still writing.
+    #[tokio::test]
+    async fn a_client_still_sending_reads_the_refusal() {
+        let limits = InboundLimits {
+            max_body: 64 * 1024,
+            max_nodes: 1000,
+            evidence_per_exchange: 1024,
+            timeout: Duration::from_secs(10),
+            inbox_bytes: 1024 * 1024,
+        };
+        let server = ReferenceServer::start(
+            ReferenceOptions::new(fixtures_dir()).with_inbound_limits(limits),
+        )
+        .await
+        .unwrap();
+        let addr = server
+            .fhir_base()
+            .trim_start_matches("http://")
+            .trim_end_matches("/fhir")
+            .to_string();
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST /fhir HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/fhir+json\r\n\
+             Transfer-Encoding: chunked\r\n\r\n"
+        );
+        tcp.write_all(head.as_bytes()).await.unwrap();
+        let chunk = format!("4000\r\n{}\r\n", " ".repeat(0x4000));
+        // Past the limit, then on for a while after the refusal, as a client that does not read
+        // while it sends.
+        for _ in 0..8 {
+            let _ = tcp.write_all(chunk.as_bytes()).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A client that meets a reset while sending gives up before it reads (curl does).
+        let mut sent = 0;
+        for _ in 0..8 {
+            if tcp.write_all(chunk.as_bytes()).await.is_ok() {
+                sent += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            sent, 8,
+            "the connection was reset while the client was still sending"
+        );
+        let mut answer = vec![0u8; 64];
+        let n = tcp.read(&mut answer).await.unwrap_or(0);
+        let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer:?}");
+        server.shutdown().await;
     }
 }
