@@ -6,6 +6,8 @@
 //! a JSON result file and an evidence folder.
 //!
 //! Module map:
+//! - [`assets`]: the feature files, fixture studies, code sets and example profiles compiled into the
+//!   binary, so that it runs from any folder; `export` writes them out.
 //! - [`config`]: the SUT profile (TOML), validated in two stages, unknown keys rejected with a hint.
 //! - [`transport`]: wire only: [`transport::http`] (recording client with bounded waits),
 //!   [`transport::multipart`] (streaming multipart/related, RFC 2046), [`transport::media_type`].
@@ -23,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod assets;
 pub mod checks;
 pub mod config;
 pub mod dimse;

@@ -1,12 +1,13 @@
 //! `ihe-harness list`: the scenarios a run would execute, with their tags and the requirements
-//! their `@req:` tags name, read straight from the feature files (no SUT needed).
+//! their `@req:` tags name, read straight from the feature files (no SUT needed): those compiled into
+//! the harness, or those of a `--features` folder.
 
 use std::path::{Path, PathBuf};
 
 use cucumber::tag::Ext as _;
 
 use crate::checks;
-use crate::runner::{parse_tags, scenario_tags, HarnessError};
+use crate::runner::{parse_tags, scenario_tags, FeatureSource, HarnessError};
 
 /// One listed scenario.
 #[derive(Debug, Clone)]
@@ -37,17 +38,35 @@ fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Every scenario under `dir` that `tags` selects.
-pub fn scenarios(dir: &Path, tags: Option<&str>) -> Result<Vec<Listed>, HarnessError> {
-    let filter = tags.map(parse_tags).transpose()?;
+/// Every feature of `source`, parsed, in path order.
+fn features(source: &FeatureSource) -> Result<Vec<cucumber::gherkin::Feature>, HarnessError> {
+    let dir = match source {
+        FeatureSource::Embedded => {
+            return crate::assets::features()
+                .into_iter()
+                .map(|f| f.map_err(|e| HarnessError::Features(e.to_string())))
+                .collect()
+        }
+        FeatureSource::Folder(dir) => dir,
+    };
     let mut files = Vec::new();
     feature_files(dir, &mut files)
         .map_err(|e| HarnessError::Features(format!("{}: {e}", dir.display())))?;
+    files
+        .iter()
+        .map(|file| {
+            cucumber::gherkin::Feature::parse_path(file, cucumber::gherkin::GherkinEnv::default())
+                .map_err(|e| HarnessError::Features(format!("{}: {e}", file.display())))
+        })
+        .collect()
+}
+
+/// Every scenario of `source` that `tags` selects.
+pub fn scenarios(source: &FeatureSource, tags: Option<&str>) -> Result<Vec<Listed>, HarnessError> {
+    let filter = tags.map(parse_tags).transpose()?;
     let mut out = Vec::new();
-    for file in files {
-        let feature =
-            cucumber::gherkin::Feature::parse_path(&file, cucumber::gherkin::GherkinEnv::default())
-                .map_err(|e| HarnessError::Features(format!("{}: {e}", file.display())))?;
+    for feature in features(source)? {
+        let file = feature.path.clone().unwrap_or_default();
         let mut all: Vec<(
             Option<&cucumber::gherkin::Rule>,
             &cucumber::gherkin::Scenario,

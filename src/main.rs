@@ -9,11 +9,12 @@ use clap::{Parser, Subcommand};
 
 use ihe_harness::actors::dicomweb::DicomwebClient;
 use ihe_harness::actors::wado_rs;
+use ihe_harness::assets;
 use ihe_harness::checks::Target;
 use ihe_harness::config::Config;
 use ihe_harness::evidence::quote;
 use ihe_harness::reference::{Duplicates, Fault, ReferenceOptions, ReferenceServer};
-use ihe_harness::runner::{self, RunOptions};
+use ihe_harness::runner::{self, FeatureSource, RunOptions};
 
 const EXIT_CODES: &str = "Exit codes:
   0  every executed check passed
@@ -43,9 +44,9 @@ enum Command {
         /// Cucumber tag expression, e.g. '@profile:DICOMweb and not @slow'.
         #[arg(long)]
         tags: Option<String>,
-        /// Folder of .feature files.
-        #[arg(long, default_value = "features")]
-        features: PathBuf,
+        /// Folder of .feature files [default: those compiled into the harness].
+        #[arg(long)]
+        features: Option<PathBuf>,
         /// Folder for junit.xml, results.json and evidence/.
         #[arg(long, default_value = "reports")]
         report_dir: PathBuf,
@@ -61,9 +62,9 @@ enum Command {
         /// Judge SHOULD-level requirements as failures (overrides the profile's options.strict).
         #[arg(long)]
         strict: bool,
-        /// Folder of the fixture studies (with index.json).
-        #[arg(long, env = "IHE_HARNESS_FIXTURES", default_value = "fixtures/studies")]
-        fixtures: PathBuf,
+        /// Folder of the fixture studies (with index.json) [default: those compiled into the harness].
+        #[arg(long, env = "IHE_HARNESS_FIXTURES")]
+        fixtures: Option<PathBuf>,
         /// Inject a fault into the embedded reference (harness self-tests only).
         #[arg(long = "reference-fault", hide = true)]
         faults: Vec<String>,
@@ -73,9 +74,9 @@ enum Command {
         /// Cucumber tag expression.
         #[arg(long)]
         tags: Option<String>,
-        /// Folder of .feature files.
-        #[arg(long, default_value = "features")]
-        features: PathBuf,
+        /// Folder of .feature files [default: those compiled into the harness].
+        #[arg(long)]
+        features: Option<PathBuf>,
     },
     /// List every check: id, requirement, level, actor, title.
     Checks,
@@ -84,9 +85,9 @@ enum Command {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1:8042")]
         bind: std::net::SocketAddr,
-        /// Folder of the fixture studies.
-        #[arg(long, env = "IHE_HARNESS_FIXTURES", default_value = "fixtures/studies")]
-        fixtures: PathBuf,
+        /// Folder of the fixture studies (with index.json) [default: those compiled into the harness].
+        #[arg(long, env = "IHE_HARNESS_FIXTURES")]
+        fixtures: Option<PathBuf>,
         /// Map RAD-69 onto this DICOMweb service root (e.g. Orthanc's): the Imaging Document
         /// Source fetches the instances from it with WADO-RS.
         #[arg(long)]
@@ -107,6 +108,16 @@ enum Command {
         /// the Failed SOP Sequence, Failure Reason 0111) instead of replacing it.
         #[arg(long)]
         refuse_duplicates: bool,
+    },
+    /// Write the feature files, fixture studies, code sets and example SUT profiles compiled into
+    /// the harness under DIR (DIR/features, DIR/fixtures/...), to edit them and run with
+    /// --features and --fixtures.
+    Export {
+        /// Folder to write into (made if missing).
+        dir: PathBuf,
+        /// Replace files that are already there.
+        #[arg(long)]
+        force: bool,
     },
     /// Retrieve one study or series with WADO-RS, streaming, and print a summary (benchmarks, smoke tests).
     Retrieve {
@@ -211,7 +222,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             let opts = RunOptions {
                 sut,
                 tags,
-                features,
+                features: FeatureSource::from_option(features),
                 report_dir,
                 concurrency,
                 fail_fast,
@@ -229,6 +240,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             }
         }
         Command::List { tags, features } => {
+            let features = FeatureSource::from_option(features);
             match ihe_harness::listing::scenarios(&features, tags.as_deref()) {
                 Ok(list) => {
                     print!("{}", ihe_harness::listing::render(&list));
@@ -275,6 +287,21 @@ async fn async_main(cli: Cli) -> ExitCode {
             };
             serve(bind, fixtures, wado_upstream, dimse, faults, duplicates).await
         }
+        Command::Export { dir, force } => match assets::export(&dir, force) {
+            Ok(n) => {
+                println!(
+                    "wrote {n} files under {}; run them with --features {} --fixtures {}",
+                    dir.display(),
+                    dir.join(assets::FEATURES).display(),
+                    dir.join(assets::FIXTURE_STUDIES).display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Store { sut, paths } => store(sut, paths).await,
         Command::Retrieve {
             sut,
@@ -294,7 +321,7 @@ struct DimseServe {
 
 async fn serve(
     bind: std::net::SocketAddr,
-    fixtures: PathBuf,
+    fixtures: Option<PathBuf>,
     wado_upstream: Option<String>,
     dimse: DimseServe,
     faults: Vec<String>,
@@ -306,6 +333,17 @@ async fn serve(
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
+    };
+    // The compiled-in studies, written out while the server runs, unless a folder replaces them.
+    let (fixtures, _materialised) = match fixtures {
+        Some(dir) => (dir, None),
+        None => match assets::Materialised::fixture_studies() {
+            Ok(m) => (m.dir(assets::FIXTURE_STUDIES), Some(m)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     let mut opts = ReferenceOptions::new(fixtures).with_duplicates(duplicates);
     opts.bind = bind;

@@ -12,6 +12,7 @@ use cucumber::World as _;
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::dimse_scu::DimseScu;
 use crate::actors::xds::XdsClient;
+use crate::assets::{AssetError, Materialised};
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
@@ -53,6 +54,9 @@ pub enum HarnessError {
     /// The features folder is missing or holds no feature.
     #[error("features: {0}")]
     Features(String),
+    /// The compiled-in files could not be written out.
+    #[error(transparent)]
+    Assets(#[from] AssetError),
     /// The embedded reference did not start.
     #[error("embedded reference: {0}")]
     Reference(#[from] ReferenceError),
@@ -71,8 +75,8 @@ pub struct RunOptions {
     pub sut: Option<PathBuf>,
     /// Tag expression.
     pub tags: Option<String>,
-    /// Features folder.
-    pub features: PathBuf,
+    /// The feature files.
+    pub features: FeatureSource,
     /// Report folder.
     pub report_dir: PathBuf,
     /// Scenarios run at once.
@@ -83,10 +87,59 @@ pub struct RunOptions {
     pub shard: Option<(u32, u32)>,
     /// Force strict mode on.
     pub strict: bool,
-    /// Fixture folder.
-    pub fixtures: PathBuf,
+    /// Fixture folder; None uses the studies compiled into the binary.
+    pub fixtures: Option<PathBuf>,
     /// Faults injected into the embedded reference (self-tests only).
     pub faults: Vec<Fault>,
+}
+
+/// Where a run or a listing reads its feature files from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeatureSource {
+    /// The feature files compiled into the binary ([`crate::assets`]).
+    Embedded,
+    /// The `.feature` files under a folder (`--features`).
+    Folder(PathBuf),
+}
+
+impl FeatureSource {
+    /// `--features`, if given, else the compiled-in files.
+    pub fn from_option(folder: Option<PathBuf>) -> FeatureSource {
+        folder.map_or(FeatureSource::Embedded, FeatureSource::Folder)
+    }
+}
+
+impl std::fmt::Display for FeatureSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureSource::Embedded => f.write_str("the feature files compiled into the harness"),
+            FeatureSource::Folder(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// cucumber's parser for a [`FeatureSource`]: a folder through cucumber's own parser, the
+/// compiled-in files from memory.
+struct SourceParser;
+
+impl cucumber::Parser<FeatureSource> for SourceParser {
+    type Cli = cucumber::parser::basic::Cli;
+    type Output = futures_util::stream::Iter<
+        std::vec::IntoIter<cucumber::parser::Result<cucumber::gherkin::Feature>>,
+    >;
+
+    fn parse(self, input: FeatureSource, cli: Self::Cli) -> Self::Output {
+        use cucumber::feature::Ext as _;
+        match input {
+            FeatureSource::Folder(dir) => cucumber::parser::Basic::new().parse(dir, cli),
+            FeatureSource::Embedded => futures_util::stream::iter(
+                crate::assets::features()
+                    .into_iter()
+                    .map(|f| Ok(f?.expand_examples()?))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
 }
 
 /// The result of a run.
@@ -182,16 +235,27 @@ fn free_port() -> Result<u16, HarnessError> {
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let started_at = now_rfc3339();
     let t0 = Instant::now();
-    let fixtures = Fixtures::load(&opts.fixtures)?;
+    // The compiled-in studies, written out for the run (removed when it ends), unless a folder
+    // replaces them.
+    let (fixtures_dir, _materialised) = match &opts.fixtures {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let m = Materialised::fixture_studies()?;
+            (m.dir(crate::assets::FIXTURE_STUDIES), Some(m))
+        }
+    };
+    let fixtures = Fixtures::load(&fixtures_dir)?;
     let filter = match &opts.tags {
         Some(t) => Some(parse_tags(t)?),
         None => None,
     };
-    if !opts.features.is_dir() {
-        return Err(HarnessError::Features(format!(
-            "{} is not a folder",
-            opts.features.display()
-        )));
+    if let FeatureSource::Folder(dir) = &opts.features {
+        if !dir.is_dir() {
+            return Err(HarnessError::Features(format!(
+                "{} is not a folder",
+                dir.display()
+            )));
+        }
     }
     let mut reference = None;
     let mut config = match &opts.sut {
@@ -202,7 +266,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let port = free_port()?;
             let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
             // No profile: the run's limits are the defaults, and so are the simulators'.
-            let mut ro = ReferenceOptions::new(&opts.fixtures)
+            let mut ro = ReferenceOptions::new(&fixtures_dir)
                 .with_dimse_bind(own)
                 .with_ae_title(crate::config::dimse::REFERENCE_AE)
                 .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
@@ -244,7 +308,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             fhir_base: server.fhir_base(),
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
-            let mut ro = ReferenceOptions::new(&opts.fixtures)
+            let mut ro = ReferenceOptions::new(&fixtures_dir)
                 .with_bind(config.simulator.bind)
                 .with_ae_title(config.simulator.ae_title.clone())
                 .with_inbound_limits(InboundLimits::new(
@@ -349,7 +413,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let shard = opts.shard;
     // cucumber's own writer would print its own verdicts (a not-applicable scenario is a failed
     // step to it); the harness prints one line per scenario from the findings instead.
-    let mut cucumber = HarnessWorld::cucumber()
+    let mut cucumber = HarnessWorld::cucumber::<PathBuf>()
+        .with_parser(SourceParser)
         .with_writer(cucumber::writer::Basic::new(
             std::io::sink(),
             cucumber::writer::Coloring::Never,
@@ -412,7 +477,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     if records.is_empty() && opts.shard.is_none() {
         return Err(HarnessError::Features(format!(
             "no scenario in {} matches the tag expression {}",
-            opts.features.display(),
+            opts.features,
             crate::evidence::quote(opts.tags.as_deref().unwrap_or(""))
         )));
     }

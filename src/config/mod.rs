@@ -24,7 +24,7 @@ pub use xds::{Simulator, Trigger, Xds, TRIGGERS};
 pub const ENV_VARS: &[(&str, &str)] = &[
     (
         "IHE_HARNESS_FIXTURES",
-        "folder of the fixture studies (default: fixtures/studies beside the features folder)",
+        "folder of the fixture studies, as --fixtures (default: those compiled into the harness)",
     ),
     (
         "<password_env>, <bearer_token_env>",
