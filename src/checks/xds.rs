@@ -395,7 +395,7 @@ xds_checks! {
     SOAP_01 => soap_01, "XDS.b actor (SOAP layer)", &["ITI2-V.2.1"];
     SOAP_02 => soap_02, "XDS.b actor (SOAP layer)", &["ITI2-V", "ITI2-3.18", "ITI2-3.41", "ITI2-3.43", "RAD2-4.69"];
     SOAP_03 => soap_03, "XDS.b actor (SOAP layer)", &["ITI2-V"];
-    SOAP_04 => soap_04, "XDS.b actor (SOAP layer)", &["ITI2-V"];
+    SOAP_04 => soap_04, "XDS.b actor (SOAP layer)", &["MTOM-whole", "ITI2-V"];
     SOAP_05 => soap_05, "XDS.b actor (SOAP layer)", &["XOP-3"];
     SOAP_07 => soap_07, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4"];
     SOAP_08 => soap_08, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4.1"];
