@@ -2,7 +2,8 @@
 # The project's test command (README "Run the tests"): installs the real servers the tests need
 # (Debian packages: Orthanc + DICOMweb plugin, DCMTK, dicom3tools; npm: Medplum's FHIR engine), starts
 # Orthanc and the FHIR server on loopback,
-# runs formatting and lint gates and the whole cargo test suite, and stops both again.
+# runs formatting and lint gates, the whole cargo test suite and the requirement coverage gate
+# (`ihe-harness requirements --uncovered`), and stops both again.
 #   ORTHANC_HTTP_PORT [18042]   SKIP_LINT=1 skips fmt/clippy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,4 +29,6 @@ if [ "${SKIP_LINT:-0}" != 1 ]; then
   cargo clippy --all-targets --locked -- -D warnings
 fi
 cargo test --locked
+# Every requirement has a check, every check a scenario and a proof that it can fail.
+cargo run --locked --quiet -- requirements --uncovered
 echo "disk after the tests: $(df -h . | awk 'NR==2 {print $4}') free, target/ $(du -sh target | cut -f1)"

@@ -16,6 +16,8 @@
 //! - [`actors`]: simulated IHE actors: [`actors::wado_rs`] (RAD-107), [`actors::qido_rs`] (RAD-129),
 //!   [`actors::stow_rs`] (RAD-108).
 //! - [`checks`]: the check registry: id, requirement, level, actor, title, pure function.
+//! - [`requirements`]: the requirement catalogue (`requirements/catalogue.toml`) the checks name,
+//!   its coverage by checks, scenarios and the proofs that each check can fail.
 //! - [`evidence`]: [`evidence::Exchange`], the evidence log, redaction of secrets.
 //! - [`reference`]: the embedded reference SUT (a conformant DICOMweb origin server) with fault
 //!   injection for self-tests.
@@ -34,6 +36,7 @@ pub mod listing;
 pub mod model;
 pub mod reference;
 pub mod report;
+pub mod requirements;
 pub mod runner;
 pub mod steps;
 pub mod transport;

@@ -80,6 +80,20 @@ enum Command {
     },
     /// List every check: id, requirement, level, actor, title.
     Checks,
+    /// Print each requirement of the catalogue with its checks, the scenarios that exercise each
+    /// check and what proves each check can fail.
+    Requirements {
+        /// List only the gaps (requirements without a check, checks without a scenario or without
+        /// a proof that they can fail); exit 1 if there is any.
+        #[arg(long)]
+        uncovered: bool,
+        /// Folder of .feature files [default: those compiled into the harness].
+        #[arg(long)]
+        features: Option<PathBuf>,
+        /// A catalogue file instead of the embedded one.
+        #[arg(long, hide = true)]
+        catalogue: Option<PathBuf>,
+    },
     /// Start the embedded reference alone and print its endpoints (until interrupted).
     Serve {
         /// Address to bind.
@@ -265,6 +279,15 @@ async fn async_main(cli: Cli) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Requirements {
+            uncovered,
+            features,
+            catalogue,
+        } => ExitCode::from(ihe_harness::requirements::command(
+            &FeatureSource::from_option(features),
+            catalogue.as_deref(),
+            uncovered,
+        )),
         Command::Serve {
             bind,
             fixtures,

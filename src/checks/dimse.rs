@@ -1281,6 +1281,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-01",
         requirement: "DICOM PS3.8 §9.3.3.2 (A-ASSOCIATE-AC presentation context items)",
+        requirements: &["PS8-9.3.3.2"],
         level: Level::Shall,
         actor: "DICOM SCP",
         title: "The association is accepted with the contexts needed, one proposed transfer syntax each",
@@ -1289,6 +1290,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-02",
         requirement: "DICOM PS3.8 §9.3.4 (A-ASSOCIATE-RJ); PS3.8 §7.1.1.2 (Called AE Title)",
+        requirements: &["PS8-9.3.4", "PS8-7.1.1.2"],
         // PS3.8 gives the rejection reasons but does not oblige an SCP to check the called AE
         // title: a warning unless strict.
         level: Level::Should,
@@ -1299,6 +1301,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-03",
         requirement: "DICOM PS3.7 §9.1, Annex C; PS3.4 §B.2.3, §C.4",
+        requirements: &["PS7-9.1", "PS7-C", "PS4-B.2.3", "PS4-C.4"],
         level: Level::Shall,
         actor: "DICOM SCP",
         title: "The final response status is the one the requirement names",
@@ -1307,6 +1310,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-04",
         requirement: "DICOM PS3.4 §C.4.1.1.4, §C.4.1.2.3 (C-FIND responses)",
+        requirements: &["PS4-C.4.1.1.4", "PS4-C.4.1.2.3"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "C-FIND answers each match with a pending response and an identifier, then a final response without one",
@@ -1315,6 +1319,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-05",
         requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response identifier)",
+        requirements: &["PS4-C.4.1.1.3.2"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "C-FIND identifiers hold the keys asked for and no others",
@@ -1323,6 +1328,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-06",
         requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching); §C.4.1.3.1 (a response for each match, with values from that match)",
+        requirements: &["PS4-C.2.2.2", "PS4-C.4.1.3.1"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "C-FIND returns every entity of the test data that matches, with its values, and none of the test data that does not",
@@ -1331,6 +1337,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-07",
         requirement: "DICOM PS3.4 §C.4.2.1.5, §C.4.3.1.4 (sub-operation counts)",
+        requirements: &["PS4-C.4.2.1.5", "PS4-C.4.3.1.4"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "C-MOVE and C-GET sub-operation counts are consistent and account for every instance",
@@ -1339,6 +1346,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-08",
         requirement: "DICOM PS3.4 §C.4.2.3, §C.4.3.3 (C-STORE sub-operations for the stored SOP Instances selected); IHE RAD TF-2 §4.16",
+        requirements: &["PS4-C.4.2.3", "PS4-C.4.3.3", "RAD2-4.16"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "The instances retrieved are those asked for, each with the source's image",
@@ -1347,6 +1355,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-09",
         requirement: "DICOM PS3.7 §9.3 (Message ID Being Responded To, Affected SOP Class/Instance UID)",
+        requirements: &["PS7-9.3"],
         level: Level::Shall,
         actor: "DICOM SCP",
         title: "Every response echoes its request",
@@ -1355,6 +1364,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-10",
         requirement: "DICOM PS3.7 §6.3.1, §9.3; PS3.8 §9.3.5 (P-DATA-TF)",
+        requirements: &["PS7-6.3.1", "PS7-9.3", "PS8-9.3.5"],
         level: Level::Shall,
         actor: "DICOM application entity",
         title: "DIMSE messages are well formed and sent only on accepted contexts",
@@ -1363,6 +1373,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-11",
         requirement: "DICOM PS3.4 §C.4.1.3.1, §C.4.2.3.1, §C.4.3.3.1 (C-CANCEL)",
+        requirements: &["PS4-C.4.1.3.1", "PS4-C.4.2.3.1", "PS4-C.4.3.3.1"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "After C-CANCEL the operation ends with status Cancel",
@@ -1371,6 +1382,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-12",
         requirement: "DICOM PS3.4 §B.2.3 (C-STORE status); PS3.7 §C.5.8 (0111 Duplicate SOP Instance, for an instance already held)",
+        requirements: &["PS4-B.2.3", "PS7-C.5.8"],
         level: Level::Shall,
         actor: "Storage SCP",
         title: "Each C-STORE is answered with success or a warning for that instance",
@@ -1379,6 +1391,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-13",
         requirement: "DICOM PS3.4 §B.2.2 (Storage SCU behaviour: the SOP Instance sent is the one stored)",
+        requirements: &["PS4-B.2.2"],
         level: Level::Shall,
         actor: "Storage SCU",
         title: "The instances the SUT stores are those it was asked to send, each with the source's image",
@@ -1387,6 +1400,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-14",
         requirement: "DICOM PS3.8 §9.3.3.2 (result 3, abstract-syntax-not-supported)",
+        requirements: &["PS8-9.3.3.2"],
         // Accepting a SOP class is the SCP's choice; accepting one it cannot serve is a risk.
         level: Level::Should,
         actor: "DICOM SCP",
@@ -1396,6 +1410,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-15",
         requirement: "DICOM PS3.4 §C.4.1.1.3.2 (response Identifier: Query/Retrieve Level, the level of the query); §C.2.2.1.1 (every entity has a Unique Key value, which identifies it alone); §C.4.1.3.1 (a response for each match)",
+        requirements: &["PS4-C.4.1.1.3.2", "PS4-C.2.2.1.1", "PS4-C.4.1.3.1"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "Every C-FIND match is an entity of the Query/Retrieve Level asked, named by its unique key, each entity once",
@@ -1404,6 +1419,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-16",
         requirement: "DICOM PS3.4 §C.2.2.2 (attribute matching), §C.4.1.3.1 (a response for each entity that matches every key)",
+        requirements: &["PS4-C.2.2.2", "PS4-C.4.1.3.1"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP",
         title: "Every C-FIND match satisfies the unique and required keys asked (no other patient, study or series)",
@@ -1412,6 +1428,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-17",
         requirement: "DICOM PS3.4 §C.4.2.3.1, §C.4.3.3.1 (sub-operations for the SOP Instances the Identifier selects); PS3.7 §9.1.1.1 (Affected SOP Class and Instance UID of the SOP Instance stored)",
+        requirements: &["PS4-C.4.2.3.1", "PS4-C.4.3.3.1", "PS7-9.1.1.1"],
         level: Level::Shall,
         actor: "Query/Retrieve SCP; Storage SCU",
         title: "Each instance delivered is the one its C-STORE-RQ names, of the patient, study and series asked",
@@ -1420,6 +1437,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-18",
         requirement: "DICOM PS3.7 §9.1.1.1 and Table 9.1-1 (Move Originator Application Entity Title and Message ID of a C-STORE that is a C-MOVE sub-operation; a user option, U); PS3.4 §C.4.2.3",
+        requirements: &["PS7-9.1.1.1", "PS7-Table9.1-1", "PS4-C.4.2.3"],
         // A user option: a SCP that leaves the fields out breaks nothing the standard requires,
         // but the destination cannot tell which C-MOVE an instance belongs to.
         level: Level::Should,
@@ -1430,6 +1448,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-19",
         requirement: "DICOM PS3.4 §B.4.1.4 (Signature Level 3: a bit-preserving SCP); §B.4.1.1 (Level 2 keeps every attribute); §B.4.1.3 (an SCP may coerce attributes, with a Warning)",
+        requirements: &["PS4-B.4.1.4", "PS4-B.4.1.1", "PS4-B.4.1.3"],
         // The standard lets a Storage SCP coerce attributes and a Level 0 or 1 SCP drop some: a
         // data set that comes back with other bytes is a warning unless strict (DIM-08 judges
         // the instance and its image).
@@ -1441,6 +1460,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "DIM-20",
         requirement: "DICOM PS3.4 §C.4.2.1.5, Table C.4-2 (A801 Refused: Move Destination unknown); PS3.7 §9.1.4.1.7",
+        requirements: &["PS4-C.4.2.1.5", "PS4-TableC.4-2", "PS7-9.1.4.1.7"],
         // The statuses are listed as values a response "may have", each with its meaning: the
         // named one is a SHOULD; refusing at all is DIM-03's SHALL.
         level: Level::Should,

@@ -64,7 +64,7 @@ const fn level(rule: &kos::Rule) -> Level {
 }
 
 macro_rules! kos_checks {
-    ($($idx:literal => $fn:ident),* $(,)?) => {
+    ($($idx:literal => $fn:ident $reqs:expr),* $(,)?) => {
         $(
             fn $fn(s: &Subject<'_>) -> Verdict {
                 judge_rule(s, RULES[$idx].id)
@@ -76,6 +76,7 @@ macro_rules! kos_checks {
                 Check {
                     id: RULES[$idx].id,
                     requirement: RULES[$idx].requirement,
+                    requirements: $reqs,
                     level: level(&RULES[$idx]),
                     actor: ACTOR,
                     title: RULES[$idx].title,
@@ -89,8 +90,20 @@ macro_rules! kos_checks {
 // Indices into kos::RULES of the rules that apply to XDS-I.b manifests; a test below keeps the
 // list in step with the rule table.
 kos_checks! {
-    0 => kos_01, 1 => kos_02, 2 => kos_03, 3 => kos_04, 4 => kos_05, 5 => kos_06, 6 => kos_07,
-    7 => kos_08, 8 => kos_09, 9 => kos_10, 10 => kos_11, 16 => kos_18, 17 => kos_21, 18 => kos_22,
+    0 => kos_01 &["PS10-7.1", "PS3-A.35.4", "RAD2-4.68.4.1.2.1"],
+    1 => kos_02 &["PS3-C.17.6.1", "PS3-C.17.6.2"],
+    2 => kos_03 &["PS3-C.17.3", "PS16-TID2010"],
+    3 => kos_04 &["RAD2-4.68.4.1.2.1"],
+    4 => kos_05 &["PS3-C.17.6.2", "RAD2-4.68.4.1.2.1.1"],
+    5 => kos_06 &["PS16-TID2010", "PS3-C.17.6.2.1"],
+    6 => kos_07 &["PS3-C.17.6.2"],
+    7 => kos_08 &["RAD2-4.68.4.1.2.1"],
+    8 => kos_09 &["RAD2-4.68.4.1.2.1"],
+    9 => kos_10 &["MADO-6.X.2.14", "PS3-TableC.17-3a"],
+    10 => kos_11 &["PS3-A.35.4.3.1.2", "PS16-TID2010"],
+    16 => kos_18 &["MADO-6.X.2.2"],
+    17 => kos_21 &["PS3-C.7.1.1", "RAD2-4.68.4.1.2.3"],
+    18 => kos_22 &["PS5-9.1"],
 }
 
 #[cfg(test)]

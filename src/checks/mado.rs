@@ -222,10 +222,11 @@ const fn kos_level(i: usize) -> Level {
 }
 
 macro_rules! kos_entry {
-    ($i:literal, $f:ident) => {
+    ($i:literal, $f:ident, $reqs:expr) => {
         Check {
             id: kos::RULES[$i].id,
             requirement: kos::RULES[$i].requirement,
+            requirements: $reqs,
             level: kos_level($i),
             actor: ACTOR,
             title: kos::RULES[$i].title,
@@ -234,10 +235,11 @@ macro_rules! kos_entry {
     };
 }
 macro_rules! fhir_entry {
-    ($i:literal, $f:ident) => {
+    ($i:literal, $f:ident, $reqs:expr) => {
         Check {
             id: mado::FHIR_RULES[$i].id,
             requirement: mado::FHIR_RULES[$i].requirement,
+            requirements: $reqs,
             level: Level::Shall,
             actor: ACTOR,
             title: mado::FHIR_RULES[$i].title,
@@ -249,26 +251,26 @@ macro_rules! fhir_entry {
 /// The MADO checks: KOS-12..17 and KOS-19 under the MADO rules, MADO-01..12 on FHIR manifests,
 /// and the consistency checks MADO-C1..C3.
 pub static CHECKS: &[Check] = &[
-    kos_entry!(11, kos_12),
-    kos_entry!(12, kos_13),
-    kos_entry!(13, kos_14),
-    kos_entry!(14, kos_15),
-    kos_entry!(19, kos_16),
-    kos_entry!(15, kos_17),
-    kos_entry!(20, kos_19),
-    fhir_entry!(0, m01),
-    fhir_entry!(1, m02),
-    fhir_entry!(2, m03),
-    fhir_entry!(3, m04),
-    fhir_entry!(4, m05),
-    fhir_entry!(5, m06),
-    fhir_entry!(6, m07),
-    fhir_entry!(7, m08),
-    fhir_entry!(8, m09),
-    fhir_entry!(9, m10),
-    fhir_entry!(10, m11),
-    fhir_entry!(11, m12),
-    Check { id: "MADO-C1", requirement: "IHE RAD MADO Rev 1.1 §6.X.3 (FHIR manifest option)", level: Level::Shall, actor: ACTOR, title: "The FHIR manifest has the content of its KOS twin", eval: mado_c1 },
-    Check { id: "MADO-C2", requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9", level: Level::Shall, actor: ACTOR, title: "The manifest references every held instance of its series and nothing the Image Source does not hold", eval: mado_c2 },
-    Check { id: "MADO-C3", requirement: "IHE RAD MADO Rev 1.1 §4.3.1 and App. A / MADO IG MadoDicomKosDocumentReference", level: Level::Shall, actor: ACTOR, title: "The DocumentReference metadata agrees with the KOS it registers", eval: mado_c3 },
+    kos_entry!(11, kos_12, &["MADO-6.X.2.9", "CP2595-TID2010"]),
+    kos_entry!(12, kos_13, &["MADO-6.X.2.5-14"]),
+    kos_entry!(13, kos_14, &["MADO-6.X.2.6"]),
+    kos_entry!(14, kos_15, &["MADO-6.X.2.9"]),
+    kos_entry!(19, kos_16, &["MADO-6.X.2.9"]),
+    kos_entry!(15, kos_17, &["MADO-6.X.6.4"]),
+    kos_entry!(20, kos_19, &["MADO-6.X.2.13"]),
+    fhir_entry!(0, m01, &["MADO-6.X.3", "MADOIG-MadoFhirBundle"]),
+    fhir_entry!(1, m02, &["MADO-6.X.3", "MADOIG-MadoFhirBundle", "FHIR-Bundle"]),
+    fhir_entry!(2, m03, &["MADO-6.X.3", "MADOIG-MadoFhirBundle", "FHIR-Bundle"]),
+    fhir_entry!(3, m04, &["MADO-6.X.3", "MADOIG-MadoFhirBundle", "FHIR-Bundle"]),
+    fhir_entry!(4, m05, &["MADO-6.X.3", "MADOIG-MadoFhirBundle"]),
+    fhir_entry!(5, m06, &["MADO-6.X.3", "MADOIG-MadoWadoEndpoint"]),
+    fhir_entry!(6, m07, &["MADO-6.X.3", "MADOIG-MadoFhirBundle"]),
+    fhir_entry!(7, m08, &["MADO-6.X.3", "MADOIG-MadoImagingStudy"]),
+    fhir_entry!(8, m09, &["MADO-6.X.3", "MADOIG-MadoImagingStudy"]),
+    fhir_entry!(9, m10, &["MADO-6.X.3", "MADOIG-MadoImagingStudy"]),
+    fhir_entry!(10, m11, &["MADO-6.X.3", "MADOIG-MadoImagingStudy"]),
+    fhir_entry!(11, m12, &["MADO-6.X.3", "MADOIG-MadoImagingStudy"]),
+    Check { id: "MADO-C1", requirement: "IHE RAD MADO Rev 1.1 §6.X.3 (FHIR manifest option)", requirements: &["MADO-6.X.3"], level: Level::Shall, actor: ACTOR, title: "The FHIR manifest has the content of its KOS twin", eval: mado_c1 },
+    Check { id: "MADO-C2", requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9", requirements: &["MADO-6.X.2.9"], level: Level::Shall, actor: ACTOR, title: "The manifest references every held instance of its series and nothing the Image Source does not hold", eval: mado_c2 },
+    Check { id: "MADO-C3", requirement: "IHE RAD MADO Rev 1.1 §4.3.1 and App. A / MADO IG MadoDicomKosDocumentReference", requirements: &["MADO-4.3.1", "MADO-A", "MADOIG-MadoDicomKosDocumentReference"], level: Level::Shall, actor: ACTOR, title: "The DocumentReference metadata agrees with the KOS it registers", eval: mado_c3 },
 ];

@@ -1391,6 +1391,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "FHIR-01",
         requirement: "HL7 FHIR R4 §3.1.0 (RESTful API), §2.6 (XML/JSON formats)",
+        requirements: &["FHIR-3.1.0", "FHIR-2.6"],
         level: Level::Shall,
         actor: "MHD actor",
         title: "The SUT's body is a well-formed FHIR resource of the type the transaction requires",
@@ -1399,6 +1400,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "FHIR-02",
         requirement: "HL7 FHIR R4 §2.6.2 (XML representation: elements in the order of the definition)",
+        requirements: &["FHIR-2.6.2"],
         level: Level::Shall,
         actor: "MHD actor",
         title: "The SUT's FHIR XML has its child elements in the order of their R4 definition",
@@ -1407,6 +1409,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-01",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1 (MHD ITI-65 Provide Document Bundle)",
+        requirements: &["ITI2-3.65.4.1.2.1"],
         level: Level::Shall,
         actor: SOURCE,
         title: "ITI-65 is a transaction Bundle claiming an MHD ProvideBundle profile, sent as FHIR JSON or XML",
@@ -1415,6 +1418,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-02",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.Minimal.SubmissionSet",
+        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.SubmissionSet"],
         level: Level::Shall,
         actor: SOURCE,
         title: "Exactly one SubmissionSet List (POST, code submissionset, mode working, status current, date, sourceId)",
@@ -1423,6 +1427,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-03",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.Minimal.DocumentReference",
+        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.DocumentReference"],
         level: Level::Shall,
         actor: SOURCE,
         title: "Each DocumentReference has masterIdentifier, status current/superseded, attachment contentType and url, no data, no docStatus",
@@ -1431,6 +1436,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-04",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1",
+        requirements: &["ITI2-3.65.4.1.2.1"],
         level: Level::Shall,
         actor: SOURCE,
         title: "Every attachment.url pointing at a Binary resolves to a Binary entry of the Bundle",
@@ -1439,6 +1445,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-05",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1",
+        requirements: &["ITI2-3.65.4.1.2.1"],
         level: Level::Shall,
         actor: SOURCE,
         title: "attachment.hash and .size match the Binary.data bytes (SHA-1, base64)",
@@ -1447,6 +1454,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-06",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.UnContained.Comprehensive.* (Comprehensive Metadata option)",
+        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-UnContained.Comprehensive"],
         level: Level::Shall,
         actor: SOURCE,
         title: "Comprehensive Metadata: the required DocumentReference and SubmissionSet elements are present",
@@ -1455,6 +1463,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-07",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1; MHD identifier.fsh (mhd-startswithuuid, mhd-startswithoid)",
+        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-identifier"],
         level: Level::Shall,
         actor: SOURCE,
         title: "entryUUID identifiers start with urn:uuid:, the SubmissionSet uniqueId with urn:oid:",
@@ -1463,6 +1472,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-08",
         requirement: "IHE ITI TF-2 3.65.4.1.2.2",
+        requirements: &["ITI2-3.65.4.1.2.2"],
         level: Level::Shall,
         actor: SOURCE,
         title: "All DocumentReferences and Lists have the same Patient as subject",
@@ -1471,6 +1481,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-09",
         requirement: "IHE ITI TF-2 3.65.4.2.2",
+        requirements: &["ITI2-3.65.4.2.2"],
         level: Level::Shall,
         actor: RECIPIENT,
         title: "ITI-65 response: HTTP 200, transaction-response Bundle, one entry per request entry in order, each 201 with a location",
@@ -1479,6 +1490,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-20",
         requirement: "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically), 3.65.4.2.3; HL7 FHIR R4 §3.1.0.11.2 (http.html#transaction: a transaction succeeds or fails as a whole; an error gives an OperationOutcome), §3.1.0.4 (create: 400/422 for a resource that fails FHIR validation, e.g. DocumentReference.status 1..1)",
+        requirements: &["ITI2-3.65.4.1.3", "ITI2-3.65.4.2.3", "FHIR-3.1.0.11.2", "FHIR-3.1.0.4"],
         level: Level::Shall,
         actor: RECIPIENT,
         title: "An ITI-65 bundle that breaks the profile, or FHIR itself, is refused as a whole: HTTP 4xx with an OperationOutcome holding an error issue, and nothing of it stored",
@@ -1487,6 +1499,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-10",
         requirement: "IHE ITI TF-2 3.65.4.1.2.3",
+        requirements: &["ITI2-3.65.4.1.2.3"],
         level: Level::Shall,
         actor: SOURCE,
         title: "A replaced DocumentReference is PATCHed to superseded in the same Bundle",
@@ -1495,6 +1508,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-11",
         requirement: "IHE ITI TF-2 3.67.4.1.2.1",
+        requirements: &["ITI2-3.67.4.1.2.1"],
         level: Level::Shall,
         actor: CONSUMER,
         title: "ITI-67 request has patient or patient.identifier and status (code only)",
@@ -1503,6 +1517,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-12",
         requirement: "IHE ITI TF-2 3.66.4.1.2.1",
+        requirements: &["ITI2-3.66.4.1.2.1"],
         level: Level::Shall,
         actor: CONSUMER,
         title: "ITI-66 request has patient or patient.identifier, code and status",
@@ -1511,6 +1526,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-13",
         requirement: "IHE ITI TF-2 3.66.4.1.2, 3.67.4.1.2 (the Responder shall support both GET and POST based searches), 3.67.4.1.2.2 (both XML and JSON)",
+        requirements: &["ITI2-3.66.4.1.2", "ITI2-3.67.4.1.2", "ITI2-3.67.4.1.2.2"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "The Responder supports GET and POST _search, in FHIR JSON and XML",
@@ -1519,6 +1535,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-14",
         requirement: "IHE ITI TF-2 3.67.4.2.2, 3.66.4.2.2",
+        requirements: &["ITI2-3.67.4.2.2", "ITI2-3.66.4.2.2"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "ITI-66/67 answer 200 with a searchset Bundle, empty when nothing matches",
@@ -1527,6 +1544,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-15",
         requirement: "IHE ITI TF-2 3.68.4.1.3, 3.68.4.2.2; HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
+        requirements: &["ITI2-3.68.4.1.3", "ITI2-3.68.4.2.2", "FHIR-binary-rest"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "ITI-68 status code per the transaction; Content-Type is the DocumentReference's unless other content was negotiated",
@@ -1535,6 +1553,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-16",
         requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE RAD MADO IG MadoDicomKosDocumentReference (parent IHE.MHD.Minimal.DocumentReference)",
+        requirements: &["ITI2-3.65.4.1.2.1", "MADOIG-MadoDicomKosDocumentReference"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "KOS DocumentReference: application/dicom, format DCMUID#1.2.840.10008.5.1.4.1.1.88.59, masterIdentifier the KOS SOP Instance UID",
@@ -1543,6 +1562,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-17",
         requirement: "IHE RAD MADO-IG MadoDicomKosDocumentReference (context.related, extension modality, context.period); IHE ITI TF-2 3.67.4.2.2",
+        requirements: &["MADOIG-MadoDicomKosDocumentReference", "ITI2-3.67.4.2.2"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "MADO DocumentReference: study-instance-uid in context.related, modality extension, context.period.start",
@@ -1551,6 +1571,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-18",
         requirement: "IHE ITI TF-2 3.67.4.1.3, 3.66.4.1.3",
+        requirements: &["ITI2-3.67.4.1.3", "ITI2-3.66.4.1.3"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "Search results match the parameters sent, include every known match and nothing that does not match",
@@ -1559,6 +1580,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-19",
         requirement: "IHE ITI TF-2 3.68.4.2.2 (the message-body is the content of the requested document), 3.65.4.1.2.1 (hash, size); HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
+        requirements: &["ITI2-3.68.4.2.2", "ITI2-3.65.4.1.2.1", "FHIR-binary-rest"],
         level: Level::Shall,
         actor: RESPONDER,
         title: "The retrieved document's size and SHA-1 equal the DocumentReference's size and hash (the content of a Binary resource when a FHIR type was asked)",
@@ -1567,6 +1589,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-21",
         requirement: "IHE ITI TF-2 3.65.4.1.2 (ITI-65 Provide Document Bundle), 3.65.4.1.2.2 (subject)",
+        requirements: &["ITI2-3.65.4.1.2", "ITI2-3.65.4.1.2.2"],
         level: Level::Shall,
         actor: SOURCE,
         title: "A Document Source publishes the documents of the study, and the patient, it was asked to",
@@ -1575,6 +1598,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "MHD-22",
         requirement: "IHE ITI TF-2 3.66.4.1.2.1, 3.67.4.1.2.1 (patient or patient.identifier)",
+        requirements: &["ITI2-3.66.4.1.2.1", "ITI2-3.67.4.1.2.1"],
         level: Level::Shall,
         actor: CONSUMER,
         title: "A Document Consumer searches for the patient it was asked about",

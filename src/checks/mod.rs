@@ -1,6 +1,7 @@
 //! The check registry: every conformance rule the harness judges, as data.
 //!
-//! A check has a stable id (`DW-04`), the requirement it enforces (document and section), a level
+//! A check has a stable id (`DW-04`), the requirement it enforces (document and section, and its
+//! ids in the requirement catalogue, [`crate::requirements`]), a level
 //! (SHALL / SHOULD), the actor it judges, a one-line title written as the requirement, and a pure
 //! function over a recorded [`Exchange`] plus what the scenario knows to expect. Checks never do I/O:
 //! steps record first and evaluate second, so each check is unit-tested from fixtures, with a case
@@ -242,8 +243,11 @@ pub struct Subject<'a> {
 pub struct Check {
     /// Stable id, e.g. `DW-04`.
     pub id: &'static str,
-    /// The requirement: document and section.
+    /// The requirement: document and section, as cited in messages and reports.
     pub requirement: &'static str,
+    /// The ids of the requirements it enforces in the requirement catalogue
+    /// (`requirements/catalogue.toml`, [`crate::requirements`]).
+    pub requirements: &'static [&'static str],
     /// SHALL or SHOULD.
     pub level: Level,
     /// The actor judged.
@@ -475,6 +479,7 @@ mod tests {
             &Check {
                 id: "T",
                 requirement: "PS3.18 §0",
+                requirements: &[],
                 level: Level::Should,
                 actor: "a",
                 title: "t",

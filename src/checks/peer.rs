@@ -68,6 +68,7 @@ pub const CHECKS: &[Check] = &[
                       SOAP 1.2 travelling over HTTP (ITI TF-2 Appendix V) in a synchronous \
                       request/response exchange; DICOM PS3.7 §9.3 (DIMSE-C: each request is \
                       answered by its response)",
+        requirements: &["RFC9112-9.6", "RFC9112-8", "ITI2-V", "PS7-9.3"],
         level: Level::Shall,
         actor: "any responder",
         title: "A complete, valid request is answered; the responder does not close the \
@@ -80,6 +81,7 @@ pub const CHECKS: &[Check] = &[
                       max_parsed_nodes), as RFC 9110 §2.3 (HTTP sets no length: interoperability \
                       depends on shared expectations of a reasonable length) and RFC 8259 §9 (a \
                       parser may limit the size of the texts it accepts) leave to the recipient",
+        requirements: &["RFC9110-2.3", "RFC8259-9"],
         level: Level::Shall,
         actor: "any responder, and any initiator calling the harness's simulators",
         title: "A message the harness must read to judge it (an answer, or a request sent to the \

@@ -368,7 +368,7 @@ const fn level(rule: &Rule) -> Level {
 }
 
 macro_rules! xds_checks {
-    ($($rule:ident => $fn:ident, $actor:literal;)*) => {
+    ($($rule:ident => $fn:ident, $actor:literal, $reqs:expr;)*) => {
         $(
             fn $fn(s: &Subject<'_>) -> Verdict {
                 judge_rule(s, &e::$rule)
@@ -380,6 +380,7 @@ macro_rules! xds_checks {
                 Check {
                     id: e::$rule.id,
                     requirement: e::$rule.requirement,
+                    requirements: $reqs,
                     level: level(&e::$rule),
                     actor: $actor,
                     title: e::$rule.title,
@@ -391,58 +392,58 @@ macro_rules! xds_checks {
 }
 
 xds_checks! {
-    SOAP_01 => soap_01, "XDS.b actor (SOAP layer)";
-    SOAP_02 => soap_02, "XDS.b actor (SOAP layer)";
-    SOAP_03 => soap_03, "XDS.b actor (SOAP layer)";
-    SOAP_04 => soap_04, "XDS.b actor (SOAP layer)";
-    SOAP_05 => soap_05, "XDS.b actor (SOAP layer)";
-    SOAP_07 => soap_07, "Document Registry / Repository / Imaging Document Source";
-    SOAP_08 => soap_08, "Document Registry / Repository / Imaging Document Source";
-    SOAP_09 => soap_09, "Document Registry / Repository / Imaging Document Source";
-    SOAP_11 => soap_11, "XDS.b actor (SOAP layer)";
-    SOAP_12 => soap_12, "XDS.b initiator (SOAP layer)";
-    SOAP_13 => soap_13, "Document Registry / Repository / Imaging Document Source";
-    SOAP_14 => soap_14, "Document Registry / Repository / Imaging Document Source";
-    EBRIM_01 => ebrim_01, "XDS.b actor (ebRIM metadata)";
-    EBRIM_02 => ebrim_02, "XDS.b actor (ebRIM metadata)";
-    ITI41_01 => iti41_01, "Imaging Document Source (RAD-68)";
-    ITI41_02 => iti41_02, "Imaging Document Source (RAD-68)";
-    ITI41_03 => iti41_03, "Imaging Document Source (RAD-68)";
-    ITI41_04 => iti41_04, "Imaging Document Source (RAD-68)";
-    ITI41_05 => iti41_05, "Imaging Document Source (RAD-68)";
-    ITI41_06 => iti41_06, "Imaging Document Source (RAD-68)";
-    ITI41_07 => iti41_07, "Imaging Document Source (RAD-68)";
-    ITI41_08 => iti41_08, "Imaging Document Source (RAD-68)";
-    ITI41_08N => iti41_08n, "Imaging Document Source (RAD-68)";
-    ITI41_09 => iti41_09, "Imaging Document Source (RAD-68)";
-    ITI41_10 => iti41_10, "Imaging Document Source (RAD-68)";
-    ITI41_13 => iti41_13, "Imaging Document Source (RAD-68)";
-    ITI41_14 => iti41_14, "Imaging Document Source (RAD-68)";
-    ITI41_15 => iti41_15, "Imaging Document Source (RAD-68)";
-    ITI41_16 => iti41_16, "Imaging Document Source (RAD-68)";
-    ITI41_23 => iti41_23, "Imaging Document Source (RAD-68)";
-    ITI41_24 => iti41_24, "Imaging Document Source (RAD-68)";
-    ITI41_25 => iti41_25, "Imaging Document Source (RAD-68)";
-    ITI18_01 => iti18_01, "Document Consumer (ITI-18)";
-    ITI18_02 => iti18_02, "Document Consumer (ITI-18)";
-    ITI18_03 => iti18_03, "Document Consumer (ITI-18)";
-    ITI18_04 => iti18_04, "Document Consumer (ITI-18)";
-    ITI18_05 => iti18_05, "Document Consumer (ITI-18)";
-    ITI18_05W => iti18_05w, "Document Consumer (ITI-18)";
-    ITI18_06 => iti18_06, "Document Consumer (ITI-18)";
-    ITI18_07 => iti18_07, "Document Consumer (ITI-18)";
-    ITI18_08 => iti18_08, "Document Registry (ITI-18)";
-    ITI18_09 => iti18_09, "Document Registry (ITI-18)";
-    ITI18_10 => iti18_10, "Document Registry (ITI-18)";
-    ITI43_01 => iti43_01, "Document Consumer (ITI-43)";
-    ITI43_02 => iti43_02, "Document Repository / Imaging Document Source";
-    ITI43_03 => iti43_03, "Document Repository / Imaging Document Source";
-    ITI43_03W => iti43_03w, "Document Repository / Imaging Document Source";
-    RAD69_01 => rad69_01, "Imaging Document Consumer (RAD-69)";
-    RAD69_02 => rad69_02, "Imaging Document Consumer (RAD-69)";
-    RAD69_03 => rad69_03, "Imaging Document Consumer (RAD-69)";
-    RAD69_04 => rad69_04, "Imaging Document Consumer (RAD-69)";
-    RAD69_06 => rad69_06, "Imaging Document Source (RAD-69)";
+    SOAP_01 => soap_01, "XDS.b actor (SOAP layer)", &["ITI2-V.2.1"];
+    SOAP_02 => soap_02, "XDS.b actor (SOAP layer)", &["ITI2-V", "ITI2-3.18", "ITI2-3.41", "ITI2-3.43", "RAD2-4.69"];
+    SOAP_03 => soap_03, "XDS.b actor (SOAP layer)", &["ITI2-V"];
+    SOAP_04 => soap_04, "XDS.b actor (SOAP layer)", &["MTOM-whole", "ITI2-V"];
+    SOAP_05 => soap_05, "XDS.b actor (SOAP layer)", &["XOP-3"];
+    SOAP_07 => soap_07, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4"];
+    SOAP_08 => soap_08, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4.1"];
+    SOAP_09 => soap_09, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4.1"];
+    SOAP_11 => soap_11, "XDS.b actor (SOAP layer)", &["SOAP12-5"];
+    SOAP_12 => soap_12, "XDS.b initiator (SOAP layer)", &["ITI2-V"];
+    SOAP_13 => soap_13, "Document Registry / Repository / Imaging Document Source", &["ITI3-4.2.4.1", "EBRS-2.1.3"];
+    SOAP_14 => soap_14, "Document Registry / Repository / Imaging Document Source", &["ITI3-Table4.2.4.1-2"];
+    EBRIM_01 => ebrim_01, "XDS.b actor (ebRIM metadata)", &["EBRIM-RegistryObjectType"];
+    EBRIM_02 => ebrim_02, "XDS.b actor (ebRIM metadata)", &["RFC4122-3", "EBRIM-referenceURI"];
+    ITI41_01 => iti41_01, "Imaging Document Source (RAD-68)", &["ITI3-4.1.4", "ITI3-4.2.1"];
+    ITI41_02 => iti41_02, "Imaging Document Source (RAD-68)", &["ITI3-4.2.5"];
+    ITI41_03 => iti41_03, "Imaging Document Source (RAD-68)", &["ITI2-3.41.4.1.3"];
+    ITI41_04 => iti41_04, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.2", "ITI2-3.41"];
+    ITI41_05 => iti41_05, "Imaging Document Source (RAD-68)", &["ITI3-Table4.3.1-3"];
+    ITI41_06 => iti41_06, "Imaging Document Source (RAD-68)", &["ITI3-Table4.3.1-3"];
+    ITI41_07 => iti41_07, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1.2"];
+    ITI41_08 => iti41_08, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1"];
+    ITI41_08N => iti41_08n, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1"];
+    ITI41_09 => iti41_09, "Imaging Document Source (RAD-68)", &["ITI2-3.41", "ITI2-3.42"];
+    ITI41_10 => iti41_10, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1.7"];
+    ITI41_13 => iti41_13, "Imaging Document Source (RAD-68)", &["ITI3-4.2.2.1"];
+    ITI41_14 => iti41_14, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1.7"];
+    ITI41_15 => iti41_15, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.2"];
+    ITI41_16 => iti41_16, "Imaging Document Source (RAD-68)", &["RAD2-4.68.4.1.2.1", "RAD2-4.68.4.1.2.3.2"];
+    ITI41_23 => iti41_23, "Imaging Document Source (RAD-68)", &["ITI3-Table4.3.1-3"];
+    ITI41_24 => iti41_24, "Imaging Document Source (RAD-68)", &["ITI3-4.2.2", "ITI3-4.2.2.1"];
+    ITI41_25 => iti41_25, "Imaging Document Source (RAD-68)", &["ITI3-4.2.3.1", "EBRIM-4.3"];
+    ITI18_01 => iti18_01, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3"];
+    ITI18_02 => iti18_02, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.1"];
+    ITI18_03 => iti18_03, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.7"];
+    ITI18_04 => iti18_04, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.7"];
+    ITI18_05 => iti18_05, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.5-6"];
+    ITI18_05W => iti18_05w, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.5-6"];
+    ITI18_06 => iti18_06, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.6"];
+    ITI18_07 => iti18_07, "Document Consumer (ITI-18)", &["ITI2-3.18.4.1.2.3.6"];
+    ITI18_08 => iti18_08, "Document Registry (ITI-18)", &["ITI2-3.18.4.1.3"];
+    ITI18_09 => iti18_09, "Document Registry (ITI-18)", &["ITI2-3.18.4.1.3"];
+    ITI18_10 => iti18_10, "Document Registry (ITI-18)", &["ITI2-3.18.4.1.2.1"];
+    ITI43_01 => iti43_01, "Document Consumer (ITI-43)", &["ITI2-3.43.4.1.2"];
+    ITI43_02 => iti43_02, "Document Repository / Imaging Document Source", &["ITI2-3.43.4.2.2"];
+    ITI43_03 => iti43_03, "Document Repository / Imaging Document Source", &["ITI2-3.43.4.2.2"];
+    ITI43_03W => iti43_03w, "Document Repository / Imaging Document Source", &["ITI2-3.43.4.2.2"];
+    RAD69_01 => rad69_01, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
+    RAD69_02 => rad69_02, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
+    RAD69_03 => rad69_03, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
+    RAD69_04 => rad69_04, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
+    RAD69_06 => rad69_06, "Imaging Document Source (RAD-69)", &["RAD2-4.69.4.2"];
 }
 
 /// Rules of the ebRIM table that are not registered, with why.

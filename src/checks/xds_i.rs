@@ -1009,6 +1009,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-01",
         requirement: "IHE ITI TF-3 §4.2.4; ITI TF-2 §3.18.4.1.3, §3.43.4.2.3, §3.41.4.1.3; RAD TF-2 §4.69.4.2.3",
+        requirements: &["ITI3-4.2.4", "ITI2-3.18.4.1.3", "ITI2-3.43.4.2.3", "ITI2-3.41.4.1.3", "RAD2-4.69.4.2.3"],
         level: Level::Shall,
         actor: "Document Registry / Repository / Imaging Document Source",
         title: "The response status and error code are those the requirement names for the request",
@@ -1017,6 +1018,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-02",
         requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7",
+        requirements: &["ITI2-3.18.4.1.2.3.7"],
         level: Level::Shall,
         actor: "Document Registry",
         title: "A stored query returns exactly the DocumentEntries that match its parameters",
@@ -1025,6 +1027,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-03",
         requirement: "IHE ITI TF-2 §3.43.4.2.2",
+        requirements: &["ITI2-3.43.4.2.2"],
         level: Level::Shall,
         actor: "Document Repository",
         title: "A retrieved document carries the mimeType it was registered with",
@@ -1033,6 +1036,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-04",
         requirement: "IHE ITI TF-3 §4.2.3.2.10, §4.2.3.2.23 (hash, size)",
+        requirements: &["ITI3-4.2.3.2.10", "ITI3-4.2.3.2.23"],
         level: Level::Shall,
         actor: "Document Repository",
         title: "A retrieved document has the size and SHA-1 hash the registry holds",
@@ -1041,6 +1045,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-05",
         requirement: "IHE RAD TF-2 §4.68.4.1.2.3 (uniqueId of the manifest)",
+        requirements: &["RAD2-4.68.4.1.2.3"],
         level: Level::Shall,
         actor: "Imaging Document Source",
         title: "The manifest's DocumentEntry uniqueId is the KOS SOP Instance UID",
@@ -1049,6 +1054,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-06",
         requirement: "IHE RAD TF-2 §4.68.4.1.2.3; ITI TF-3 §4.2.3.2.20 (sourcePatientId)",
+        requirements: &["RAD2-4.68.4.1.2.3", "ITI3-4.2.3.2.20"],
         level: Level::Should,
         actor: "Imaging Document Source",
         title: "sourcePatientId is the manifest's Patient ID",
@@ -1057,6 +1063,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-07",
         requirement: "IHE ITI TF-3 §4.2.3.2.28 (referenceIdList); IHE MADO Appendix A",
+        requirements: &["ITI3-4.2.3.2.28", "MADO-A"],
         level: Level::Should,
         actor: "Imaging Document Source",
         title: "referenceIdList carries the manifest's Study Instance UID",
@@ -1065,6 +1072,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-08",
         requirement: "IHE RAD TF-2 §4.68.4.1.2.3.3 (eventCodeList: modality, CID 29)",
+        requirements: &["RAD2-4.68.4.1.2.3.3"],
         level: Level::Should,
         actor: "Imaging Document Source",
         title: "eventCodeList holds a code for each modality of the referenced series",
@@ -1073,6 +1081,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-09",
         requirement: "IHE RAD TF-2 §4.69.4.2.3 (RAD69-005)",
+        requirements: &["RAD2-4.69.4.2.3"],
         level: Level::Shall,
         actor: "Imaging Document Source",
         title: "Each image is returned in one of the requested transfer syntaxes",
@@ -1081,6 +1090,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-10",
         requirement: "IHE RAD TF-2 §4.69.4.2.3; RAD TF-2 §4.68.4.1.2.1 (RAD68-006)",
+        requirements: &["RAD2-4.69.4.2.3", "RAD2-4.68.4.1.2.1"],
         level: Level::Shall,
         actor: "Imaging Document Source",
         title: "RAD-69 returns exactly the requested instances the source holds, under the requested study and series",
@@ -1089,6 +1099,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-12",
         requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.18.4.1.2.3.7.5, §3.18.4.1.2.3.7.14, §3.18.4.1.2.3.3 (time ranges); ITI TF-2 §3.18.4.1.3",
+        requirements: &["ITI2-3.18.4.1.2.3.7.1", "ITI2-3.18.4.1.2.3.7.5", "ITI2-3.18.4.1.2.3.7.14", "ITI2-3.18.4.1.2.3.3", "ITI2-3.18.4.1.3"],
         level: Level::Shall,
         actor: "Document Registry",
         title: "Every DocumentEntry a stored query returns matches each parameter of the query (patient, status, codes, times, ids)",
@@ -1097,6 +1108,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-13",
         requirement: "IHE ITI TF-2 §3.43.4.2.2; RAD TF-2 §4.69.4.2.3",
+        requirements: &["ITI2-3.43.4.2.2", "RAD2-4.69.4.2.3"],
         level: Level::Shall,
         actor: "Document Repository / Imaging Document Source",
         title: "A retrieve returns only the documents asked for, each once, under the RepositoryUniqueId and HomeCommunityId they were asked at",
@@ -1105,6 +1117,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-14",
         requirement: "IHE ITI TF-2 §3.42.4.1.3, §3.18.4.1.3; ITI TF-3 §4.2.3.2",
+        requirements: &["ITI2-3.42.4.1.3", "ITI2-3.18.4.1.3", "ITI3-4.2.3.2"],
         level: Level::Shall,
         actor: "Document Registry",
         title: "The registry returns the DocumentEntry metadata that was registered, Approved",
@@ -1113,6 +1126,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-15",
         requirement: "IHE RAD TF-2 §4.68.4.1.2.1, §4.68.4.1.2.3; ITI TF-2 §3.41.4.1.2",
+        requirements: &["RAD2-4.68.4.1.2.1", "RAD2-4.68.4.1.2.3", "ITI2-3.41.4.1.2"],
         level: Level::Shall,
         actor: "Imaging Document Source",
         title: "The source publishes the manifest of the study it was asked to, for that study's patient",
@@ -1121,6 +1135,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-16",
         requirement: "IHE ITI TF-2 §3.18.4.1.2.3.7.1, §3.43.4.1.2",
+        requirements: &["ITI2-3.18.4.1.2.3.7.1", "ITI2-3.43.4.1.2"],
         level: Level::Shall,
         actor: "Document Consumer",
         title: "The consumer queries for the patient, and retrieves the manifest at the repository, it was asked about",
@@ -1129,6 +1144,7 @@ pub static CHECKS: &[Check] = &[
     Check {
         id: "XDSI-11",
         requirement: "IHE RAD TF-2 §4.69.4.1.2 (RAD69-001)",
+        requirements: &["RAD2-4.69.4.1.2"],
         level: Level::Shall,
         actor: "Imaging Document Consumer",
         title: "RAD-69 asks for instances the manifest references, at the manifest's Retrieve Location UID",

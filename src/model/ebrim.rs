@@ -3919,6 +3919,102 @@ CODES
         );
     }
 
+    /// Each submission rule fires on a mutation of a valid RAD-68 submission that breaks it (the
+    /// proof that the check can fail, named in the requirement catalogue).
+    #[test]
+    fn each_submission_rule_fires_on_its_mutation() {
+        type Mutation = fn(&mut SubmitObjectsRequest);
+        let mutations: &[(&str, Mutation)] = &[
+            ("EBRIM-02", |s| {
+                s.objects.extrinsic_objects[0].classifications[0].scheme =
+                    Some("urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a ".into())
+            }),
+            ("ITI41-04", |s| {
+                s.objects.registry_packages[0].id = s.objects.extrinsic_objects[0].id.clone()
+            }),
+            ("ITI41-05", |s| {
+                s.objects.extrinsic_objects[0].classifications.clear()
+            }),
+            ("ITI41-06", |s| {
+                s.objects.extrinsic_objects[0]
+                    .slots
+                    .retain(|x| x.name != "serviceStartTime")
+            }),
+            ("ITI41-07", |s| {
+                for c in &mut s.objects.extrinsic_objects[0].classifications {
+                    c.slots.clear();
+                }
+            }),
+            ("ITI41-08", |s| {
+                s.objects.extrinsic_objects[0].external_identifiers[0].registry_object =
+                    Some("urn:uuid:other".into())
+            }),
+            ("ITI41-08N", |s| {
+                s.objects.extrinsic_objects[0].external_identifiers[0]
+                    .name
+                    .clear()
+            }),
+            ("ITI41-10", |s| {
+                for e in &mut s.objects.extrinsic_objects[0].external_identifiers {
+                    if e.value.as_deref() == Some("P1^^^&1.2.3&ISO") {
+                        e.value = Some("P1".into());
+                    }
+                }
+            }),
+            ("ITI41-14", |s| {
+                for x in &mut s.objects.extrinsic_objects[0].slots {
+                    if x.name == "creationTime" {
+                        x.values = vec!["yesterday".into()];
+                    }
+                }
+            }),
+            ("ITI41-15", |s| {
+                s.objects.extrinsic_objects[0].name = vec![LocalizedString {
+                    value: "t".repeat(129),
+                    ..Default::default()
+                }]
+            }),
+            ("ITI41-23", |s| {
+                for p in &mut s.objects.registry_packages {
+                    p.slots.retain(|x| x.name != "submissionTime");
+                }
+            }),
+        ];
+        let good = submission((KOS_FORMAT_CODE, KOS_FORMAT_CODING_SCHEME));
+        let kind = SubmissionKind::MetadataOnly { imaging: true };
+        assert_eq!(validate_submission(&good, None, kind), vec![]);
+        for (rule, mutate) in mutations {
+            let mut s = good.clone();
+            mutate(&mut s);
+            let v = validate_submission(&s, None, kind);
+            assert!(ids(&v).contains(rule), "{rule}: {:?}", ids(&v));
+        }
+    }
+
+    /// ITI18-05W and RAD69-03 fire on a request that breaks them.
+    #[test]
+    fn query_and_imaging_retrieve_warnings_fire() {
+        let mut q =
+            AdhocQueryRequest::find_documents("P1^^^&1.2.3&ISO", &[STATUS_APPROVED], &[], "Full");
+        q.params[0].values = vec!["'P1'".into()];
+        assert!(ids(&validate_query_request(&q)).contains(&"ITI18-05W"));
+        let r = RetrieveImagingDocumentSetRequest {
+            studies: vec![StudyRequest {
+                study_instance_uid: Some("1.2.3".into()),
+                series: vec![SeriesRequest {
+                    series_instance_uid: Some("1.2.3.4".into()),
+                    documents: vec![DocumentRequest {
+                        home_community_id: None,
+                        repository_unique_id: None,
+                        document_unique_id: Some("1.2.3.4.5".into()),
+                    }],
+                }],
+            }],
+            transfer_syntaxes: Some(vec!["1.2.840.10008.1.2.1".into()]),
+        };
+        assert!(ids(&validate_imaging_retrieve_request(&r, false)).contains(&"RAD69-03"));
+    }
+
     #[test]
     fn submission_defects_caught() {
         let mut s = submission((KOS_FORMAT_CODE, KOS_FORMAT_CODING_SCHEME));

@@ -23,6 +23,7 @@ mod mhd_triggers;
 mod orthanc;
 mod reference_suite;
 mod report_corpus;
+mod requirements;
 mod runs_anywhere;
 mod serve_load_mode;
 mod stalled_sut;
