@@ -5,25 +5,34 @@
 //! (SUT); checks that cite the standard judge the recorded exchanges; reports come out as JUnit XML,
 //! a JSON result file and an evidence folder.
 //!
-//! Module map:
+//! Module map (the README's map names every file):
 //! - [`assets`]: the feature files, fixture studies, code sets and example profiles compiled into the
 //!   binary, so that it runs from any folder; `export` writes them out.
-//! - [`config`]: the SUT profile (TOML), validated in two stages, unknown keys rejected with a hint.
-//! - [`transport`]: wire only: [`transport::http`] (recording client with bounded waits),
-//!   [`transport::multipart`] (streaming multipart/related, RFC 2046), [`transport::media_type`].
-//! - [`model`]: formats: [`model::dicom_json`] (PS3.18 Annex F), [`model::dicom_part`] (PS3.10
-//!   header sniffing from a bounded prefix), [`model::fixtures`] (the fixture studies' index).
-//! - [`actors`]: simulated IHE actors: [`actors::wado_rs`] (RAD-107), [`actors::qido_rs`] (RAD-129),
-//!   [`actors::stow_rs`] (RAD-108).
-//! - [`checks`]: the check registry: id, requirement, level, actor, title, pure function.
+//! - [`config`]: the SUT profile (TOML: `[dicomweb]`, `[dimse]`, `[xds]`, `[mhd]`, `[limits]`,
+//!   triggers), validated in two stages, unknown keys rejected with a hint.
+//! - [`transport`]: wire only: [`transport::http`] (recording client with bounded waits and body
+//!   limits), [`transport::multipart`] (streaming multipart/related, RFC 2046),
+//!   [`transport::soap`] (SOAP 1.2 and MTOM/XOP), [`transport::media_type`].
+//! - [`dimse`]: the DIMSE message layer on `dicom-ul` (command sets, fragmentation, associations,
+//!   a bounds-checked data set walker, image digests).
+//! - [`model`]: formats, parsed and built: DICOM JSON and Part 10, the XDS-I.b KOS manifest, ebRIM
+//!   metadata, MADO (KOS and FHIR), FHIR R4 resources (JSON and XML), the ITI-65 bundle, the HL7
+//!   Europe imaging report, the fixture studies' index and re-identified copies.
+//! - [`actors`]: the harness's simulated client actors: DICOMweb (RAD-107, RAD-129, RAD-108), DIMSE
+//!   SCU (C-ECHO, C-FIND, C-MOVE, C-GET, C-STORE), XDS-I.b (ITI-18, ITI-43, RAD-68, RAD-69) and MHD
+//!   (ITI-65..68).
+//! - [`checks`]: the check registry: id, requirement, catalogue ids, level, actor, title, pure
+//!   function; one module per profile.
 //! - [`requirements`]: the requirement catalogue (`requirements/catalogue.toml`) the checks name,
 //!   its coverage by checks, scenarios and the proofs that each check can fail.
-//! - [`evidence`]: [`evidence::Exchange`], the evidence log, redaction of secrets.
-//! - [`reference`]: the embedded reference SUT (a conformant DICOMweb origin server) with fault
-//!   injection for self-tests.
-//! - [`steps`], [`world`]: cucumber step definitions and World.
+//! - [`evidence`]: [`evidence::Exchange`] (HTTP, SOAP and DIMSE), the evidence log, redaction of
+//!   secrets.
+//! - [`reference`]: the embedded reference SUT (DICOMweb origin server, DIMSE SCP, XDS-I.b
+//!   Registry, Repository and Imaging Document Source, MHD Recipient and Responder), also the
+//!   simulators a SUT calls, with fault injection for self-tests.
+//! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
-//! - [`runner`]: one run, end to end.
+//! - [`runner`], [`listing`]: one run, end to end; `list`.
 #![forbid(unsafe_code)]
 
 pub mod actors;
