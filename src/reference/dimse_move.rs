@@ -23,15 +23,15 @@ use dicom_ul::association::AsyncClientAssociation;
 use dicom_ul::ClientAssociationOptions;
 use tokio::net::TcpStream;
 
-use super::archive::Instance;
 use super::dimse_scp::{self, Context, ExchangeParts};
-use super::part10;
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{self, Outgoing, ReceiveOptions};
 use crate::evidence::dimse::{
     DimseRecord, Flow, MessageRecord, NegotiatedContext, ProposedContext,
 };
 use crate::evidence::{Body, Direction, Exchange};
+use crate::reference::store::archive::Instance;
+use crate::reference::store::part10;
 use crate::transport::http::shell_quote;
 
 /// At most this many presentation contexts are proposed (PS3.8 9.3.2.2: ids 1-255, odd).
@@ -494,7 +494,7 @@ fn outbound(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::archive::Archive;
+    use crate::reference::store::archive::Archive;
 
     fn archive() -> Archive {
         Archive::load(&crate::reference::tests::fixtures_dir()).unwrap()

@@ -36,14 +36,14 @@ use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
-use super::archive::{Archive, Instance, Series, Study};
 use super::dimse_move::{self, SubAssociation, SubResult};
 use super::dimse_scp::{self, Context, OpStart, Outcome, Session};
 use super::qido_match::{self, MatchKey};
 use super::web::is_valid_uid;
-use super::Fault;
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
+use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::Fault;
 use crate::transport::http::shell_quote;
 
 /// The Query/Retrieve information model of a SOP Class.

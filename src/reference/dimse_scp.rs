@@ -1308,8 +1308,10 @@ impl Session {
     /// harness's own C-MOVE sub-operations send instances back in another transfer syntax.
     async fn keep_in_archive(&self, stored: PathBuf) {
         let copy = self.state.spool().new_path("ele.dcm");
-        let Ok(Ok(inst)) =
-            tokio::task::spawn_blocking(move || super::archive::ingest(stored, copy)).await
+        let Ok(Ok(inst)) = tokio::task::spawn_blocking(move || {
+            crate::reference::store::archive::ingest(stored, copy)
+        })
+        .await
         else {
             return;
         };
@@ -1361,7 +1363,7 @@ fn spool_and_check(
     if let DataSet::File { path: p, .. } = &data {
         let _ = std::fs::remove_file(p);
     }
-    let obj = match super::archive::read_header(path) {
+    let obj = match crate::reference::store::archive::read_header(path) {
         Ok(o) => o,
         Err(e) => {
             return fail(
@@ -1524,12 +1526,12 @@ mod tests {
     fn spool_checks_uids_against_the_command() {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = crate::reference::tests::fixtures_dir();
-        let archive = crate::reference::archive::Archive::load(&fixtures).unwrap();
+        let archive = crate::reference::store::archive::Archive::load(&fixtures).unwrap();
         let inst = archive
             .studies
             .values()
             .flat_map(|s| s.instances())
-            .find(|i| i.stored.transfer_syntax() == super::super::part10::EXPLICIT_VR_LE)
+            .find(|i| i.stored.transfer_syntax() == crate::reference::store::part10::EXPLICIT_VR_LE)
             .unwrap();
         let bytes = std::fs::read(&inst.stored.path).unwrap();
         let offset = super::super::dimse_move::meta_end(&bytes).unwrap();

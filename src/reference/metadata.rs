@@ -14,14 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::archive::{read_header, Instance, Target};
-use super::faults::Fault;
 use super::json;
 use super::negotiate;
-use super::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
 use super::retrieve::target_uids;
 use super::web::{acceptable, base_url, check_uids, problem, query_pairs};
-use super::Shared;
+use crate::reference::faults::Fault;
+use crate::reference::store::archive::{read_header, Instance, Target};
+use crate::reference::store::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
+use crate::reference::Shared;
 
 /// The Study Instance UID the metadata-other-study fault puts in every data set.
 const OTHER_STUDY: &str = "2.25.271828182845904523536028747135266249";
@@ -258,7 +258,7 @@ mod tests {
         server.shutdown().await;
     }
 
-    async fn one_instance(faults: &[Fault]) -> (super::super::ReferenceServer, Value) {
+    async fn one_instance(faults: &[Fault]) -> (crate::reference::ReferenceServer, Value) {
         let server = start(faults).await;
         let f = fixture("CT-CHEST");
         let url = format!(

@@ -26,11 +26,11 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::faults::Fault;
 use super::mhd_search::{self, BadSearch};
-use super::Shared;
 use crate::evidence::{Body, Direction, Exchange, HttpResponse};
 use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
+use crate::reference::faults::Fault;
+use crate::reference::Shared;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
@@ -690,14 +690,20 @@ pub async fn handle(
             .unwrap_or_default()
     );
     let limits = *st.inbound_limits();
-    let read = super::inbound::read(raw, &headers, method.as_str(), &url, &limits).await;
+    let read = crate::reference::inbound::read(raw, &headers, method.as_str(), &url, &limits).await;
     let body = read.bytes;
     let mut evidence = read.evidence;
     let mut refusal = read.refusal;
     if refusal.is_none() {
-        refusal = super::inbound::too_many_nodes(&evidence, None, method.as_str(), &url, &limits);
+        refusal = crate::reference::inbound::too_many_nodes(
+            &evidence,
+            None,
+            method.as_str(),
+            &url,
+            &limits,
+        );
         if refusal.is_some() {
-            evidence = super::inbound::excerpt(&evidence, &limits);
+            evidence = crate::reference::inbound::excerpt(&evidence, &limits);
         }
     }
     let answer = match (
@@ -838,7 +844,7 @@ fn record(
     t0: Instant,
     started_at: String,
 ) {
-    let (request, repro) = super::inbound_request(method.as_str(), url, headers, body);
+    let (request, repro) = crate::reference::inbound_request(method.as_str(), url, headers, body);
     let exchange = Exchange {
         seq: 0,
         transaction: transaction.to_string(),

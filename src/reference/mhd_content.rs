@@ -20,13 +20,13 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::faults::Fault;
 use super::mhd::MhdStore;
 use super::mhd_search::{BODY_SITE_EXT, MODALITY_EXT};
 use crate::config::xds::{DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY};
 use crate::model::fhir::{DCMUID_SYSTEM, DCM_SYSTEM, LOINC, SNOMED};
 use crate::model::fixtures::{FixtureStudy, Fixtures};
 use crate::model::{imaging_report, kos, mado};
+use crate::reference::faults::Fault;
 
 /// The patient identifier system of the reference's affinity domain.
 pub fn patient_system() -> String {

@@ -6,21 +6,21 @@
 //! check can also fail, tests switch on one [`Fault`] at a time, each breaking exactly one rule.
 //!
 //! Module map:
-//! - [`archive`]: the in-memory index of studies, series and instances (files stay on disk);
-//! - [`part10`]: where values lie in stored files, and Implicit/Explicit VR transcoding;
+//! - [`store`]: what every protocol serves from: the archive (the in-memory index of studies, series
+//!   and instances; files stay on disk), where values lie in stored files and Implicit/Explicit VR
+//!   transcoding, and the spool folder of received instances;
 //! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
 //! - [`retrieve`]: WADO-RS instance retrieval as `multipart/related; type="application/dicom"`;
 //! - [`metadata`]: WADO-RS metadata in DICOM JSON with `BulkDataURI`s;
 //! - [`bulkdata`]: WADO-RS bulk data and frames;
 //! - [`rendered`] and [`png`]: WADO-RS rendered resources as JPEG (baseline, the default) and PNG;
 //! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
-//! - [`stow`] and [`spool`]: STOW-RS and the spool folder of received instances;
+//! - [`stow`]: STOW-RS;
 //! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;
 //! - [`dimse_scp`], [`dimse_qr`] and [`dimse_move`]: the DIMSE SCP (Verification, Storage,
 //!   Query/Retrieve FIND/MOVE/GET, PS3.4 Annexes A-C) and the C-STORE sub-operations of C-MOVE;
 //! - [`faults`]: the fault switch.
 
-pub mod archive;
 pub mod bulkdata;
 pub mod capabilities;
 pub mod dimse_move;
@@ -36,13 +36,12 @@ pub mod mhd_content;
 pub mod mhd_search;
 pub mod multipart_body;
 pub mod negotiate;
-pub mod part10;
 pub mod png;
 pub mod qido;
 pub mod qido_match;
 pub mod rendered;
 pub mod retrieve;
-pub mod spool;
+pub mod store;
 pub mod stow;
 pub mod web;
 pub mod xds;
@@ -65,8 +64,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, UnknownFault};
 pub use stow::Duplicates;
 
-use archive::{Archive, ArchiveError, NotFound, Target};
-use spool::Spool;
+use store::archive::{self, Archive, ArchiveError, NotFound, Target};
+use store::spool::Spool;
 use web::Rejection;
 
 /// Default time the stall faults wait.

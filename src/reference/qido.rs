@@ -28,13 +28,13 @@ use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::InMemDicomObject;
 use serde_json::Value;
 
-use super::archive::{Archive, Instance, Series, Study};
-use super::faults::Fault;
 use super::json;
 use super::negotiate;
 use super::qido_match::{parse_query, MatchKey, Query};
 use super::web::{acceptable, base_url, check_uids, problem, query_pairs, request_host};
-use super::Shared;
+use crate::reference::faults::Fault;
+use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::Shared;
 
 /// Attributes every study result carries (Table 10.6.3-3, plus Specific Character Set and the
 /// conditional Retrieve URL and Instance Availability).
@@ -595,8 +595,8 @@ pub async fn search_series_instances(
 mod tests {
     use super::super::retrieve::tests::fixture;
     use super::super::tests::{client, start};
-    use super::super::ReferenceServer;
     use super::*;
+    use crate::reference::ReferenceServer;
 
     async fn get(server: &ReferenceServer, path_query: &str) -> (u16, HeaderMap, Value) {
         let r = client()

@@ -13,19 +13,19 @@
 //! States, and rendered studies or series (not routed, so 404). Anything that cannot be rendered,
 //! or an Accept with none of JPEG, PNG and GIF, is answered 406 (8.7.8.1).
 
-use super::faults::Fault;
+use crate::reference::faults::Fault;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::archive::{ImagePixel, Target};
 use super::bulkdata::parse_frame_list;
 use super::gif;
 use super::negotiate;
-use super::part10::PixelLayout;
 use super::png::{self, ColorType};
 use super::web::{acceptable, check_uids, problem, query_pairs};
-use super::Shared;
+use crate::reference::store::archive::{ImagePixel, Target};
+use crate::reference::store::part10::PixelLayout;
+use crate::reference::Shared;
 
 /// `GET .../instances/{instance}/rendered` (the first frame).
 pub async fn instance(

@@ -23,13 +23,13 @@ use bytes::Bytes;
 
 use crate::transport::media_type::MediaType;
 
-use super::archive::{Instance, Target};
-use super::faults::Fault;
 use super::multipart_body::{MultipartBody, Part, PartSource};
 use super::negotiate::{self, TsRequest};
-use super::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 use super::web::{acceptable, check_uids, problem, query_pairs, request_host};
-use super::Shared;
+use crate::reference::faults::Fault;
+use crate::reference::store::archive::{Instance, Target};
+use crate::reference::store::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+use crate::reference::Shared;
 
 /// Body of the part the non-dicom-part fault sends instead of an instance.
 const NOT_DICOM: &[u8] = b"This part is deliberately not a DICOM Part 10 object.\r\n";
@@ -111,7 +111,7 @@ fn dicom_part(ts: &str, source: PartSource) -> Part {
     }
 }
 
-fn whole_file(file: &super::archive::InstanceFile) -> PartSource {
+fn whole_file(file: &crate::reference::store::archive::InstanceFile) -> PartSource {
     PartSource::File {
         path: file.path.clone(),
         offset: 0,
@@ -553,7 +553,7 @@ pub(crate) mod tests {
         server.shutdown().await;
     }
 
-    async fn series_url(server: &super::super::ReferenceServer, ts: &str) -> String {
+    async fn series_url(server: &crate::reference::ReferenceServer, ts: &str) -> String {
         let e = fixture("CT-CHEST")
             .into_iter()
             .chain(fixture("MR-BRAIN"))

@@ -24,8 +24,6 @@ use bytes::Bytes;
 use dicom_dictionary_std::tags;
 use tokio::sync::Notify;
 
-use super::archive::{Archive, Instance};
-use super::part10::{self, EXPLICIT_VR_LE};
 use super::xds_registry::Registry;
 use super::{Fault, Shared};
 use crate::config::xds::{
@@ -38,6 +36,8 @@ use crate::model::ebrim::{
     RetrieveDocumentSetResponse, RetrieveImagingDocumentSetRequest,
 };
 use crate::model::{kos, xds_metadata};
+use crate::reference::store::archive::{Archive, Instance};
+use crate::reference::store::part10::{self, EXPLICIT_VR_LE};
 use crate::transport::media_type::MediaType;
 use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
 
@@ -359,7 +359,7 @@ struct Answer {
 fn read_inbound(
     headers: &HeaderMap,
     body: &[u8],
-    limits: &super::inbound::InboundLimits,
+    limits: &crate::reference::inbound::InboundLimits,
 ) -> Result<Inbound, String> {
     let ct = headers
         .get("content-type")
@@ -507,7 +507,7 @@ async fn serve(
         .get("content-type")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let limits = *st.inbound_limits();
-    let read = super::inbound::read(raw, &headers, "POST", &url, &limits).await;
+    let read = crate::reference::inbound::read(raw, &headers, "POST", &url, &limits).await;
     let body = read.bytes;
     let mut evidence = read.evidence;
     let mut refusal = read.refusal;
@@ -516,10 +516,15 @@ async fn serve(
         multipart = ct
             .as_deref()
             .and_then(|c| crate::transport::http::summarize_multipart(c, &body));
-        refusal =
-            super::inbound::too_many_nodes(&evidence, multipart.as_ref(), "POST", &url, &limits);
+        refusal = crate::reference::inbound::too_many_nodes(
+            &evidence,
+            multipart.as_ref(),
+            "POST",
+            &url,
+            &limits,
+        );
         if refusal.is_some() {
-            evidence = super::inbound::excerpt(&evidence, &limits);
+            evidence = crate::reference::inbound::excerpt(&evidence, &limits);
             multipart = None;
         }
     }
@@ -563,7 +568,7 @@ async fn serve(
         resp_headers.push(("Connection".into(), "close".into()));
     }
     // Record the inbound exchange for the scenario that waits for it.
-    let (request, repro) = super::inbound_request("POST", &url, &headers, evidence);
+    let (request, repro) = crate::reference::inbound_request("POST", &url, &headers, evidence);
     let exchange = Exchange {
         seq: 0,
         transaction: answer.transaction.to_string(),

@@ -93,7 +93,7 @@ fn dataset_bytes(path: &Path) -> Vec<u8> {
 }
 
 fn sop_of(path: &Path) -> String {
-    ihe_harness::reference::archive::read_header(path)
+    ihe_harness::reference::store::archive::read_header(path)
         .ok()
         .and_then(|o| {
             o.get(tags::SOP_INSTANCE_UID)
@@ -104,7 +104,7 @@ fn sop_of(path: &Path) -> String {
 }
 
 fn sop_class_of(path: &Path) -> String {
-    ihe_harness::reference::archive::read_header(path)
+    ihe_harness::reference::store::archive::read_header(path)
         .ok()
         .and_then(|o| {
             o.get(tags::SOP_CLASS_UID)

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::ReferenceError;
+use crate::reference::ReferenceError;
 
 static SPOOLS: AtomicU64 = AtomicU64::new(0);
 
