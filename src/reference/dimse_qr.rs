@@ -7,7 +7,7 @@
 //! key of a level below it is refused. Any breach is answered A900 (Identifier does not match SOP
 //! Class) with an Error Comment.
 //!
-//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`super::qido_match`]: single
+//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`crate::reference::dicomweb::qido_match`]: single
 //! value, `*`/`?` wildcards, date/time ranges, UID lists (backslash separated), universal matching
 //! for empty keys (and for `*` alone). Computed attributes (Modalities in Study, the Number of
 //! ... Related ... counts, SOP Classes in Study, Retrieve AE Title, Instance Availability) are
@@ -38,10 +38,10 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::dimse_move::{self, SubAssociation, SubResult};
 use super::dimse_scp::{self, Context, OpStart, Outcome, Session};
-use super::qido_match::{self, MatchKey};
-use super::web::is_valid_uid;
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
+use crate::reference::dicomweb::qido_match::{self, MatchKey};
+use crate::reference::dicomweb::web::is_valid_uid;
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
 use crate::reference::Fault;
 use crate::transport::http::shell_quote;

@@ -1534,7 +1534,7 @@ mod tests {
             .find(|i| i.stored.transfer_syntax() == crate::reference::store::part10::EXPLICIT_VR_LE)
             .unwrap();
         let bytes = std::fs::read(&inst.stored.path).unwrap();
-        let offset = super::super::dimse_move::meta_end(&bytes).unwrap();
+        let offset = crate::reference::dimse_move::meta_end(&bytes).unwrap();
         let data = DataSet::Memory(bytes[offset..].to_vec());
         let good = dir.path().join("good.dcm");
         let (st, c, summary, spooled) = spool_and_check(

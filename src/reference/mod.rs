@@ -9,41 +9,22 @@
 //! - [`store`]: what every protocol serves from: the archive (the in-memory index of studies, series
 //!   and instances; files stay on disk), where values lie in stored files and Implicit/Explicit VR
 //!   transcoding, and the spool folder of received instances;
-//! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
-//! - [`retrieve`]: WADO-RS instance retrieval as `multipart/related; type="application/dicom"`;
-//! - [`metadata`]: WADO-RS metadata in DICOM JSON with `BulkDataURI`s;
-//! - [`bulkdata`]: WADO-RS bulk data and frames;
-//! - [`rendered`] and [`png`]: WADO-RS rendered resources as JPEG (baseline, the default) and PNG;
-//! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
-//! - [`stow`]: STOW-RS;
-//! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;
+//! - [`dicomweb`]: the DICOMweb origin server: WADO-RS retrieval, metadata, bulk data and rendered
+//!   resources, QIDO-RS search and matching, STOW-RS, Accept negotiation and HTTP plumbing;
 //! - [`dimse_scp`], [`dimse_qr`] and [`dimse_move`]: the DIMSE SCP (Verification, Storage,
 //!   Query/Retrieve FIND/MOVE/GET, PS3.4 Annexes A-C) and the C-STORE sub-operations of C-MOVE;
 //! - [`faults`]: the fault switch.
 
-pub mod bulkdata;
-pub mod capabilities;
+pub mod dicomweb;
 pub mod dimse_move;
 pub mod dimse_qr;
 pub mod dimse_scp;
 pub mod faults;
-pub mod gif;
 pub mod inbound;
-pub mod json;
-pub mod metadata;
 pub mod mhd;
 pub mod mhd_content;
 pub mod mhd_search;
-pub mod multipart_body;
-pub mod negotiate;
-pub mod png;
-pub mod qido;
-pub mod qido_match;
-pub mod rendered;
-pub mod retrieve;
 pub mod store;
-pub mod stow;
-pub mod web;
 pub mod xds;
 pub mod xds_registry;
 
@@ -61,12 +42,13 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use dicomweb::stow::Duplicates;
 pub use faults::{Fault, UnknownFault};
-pub use stow::Duplicates;
 
+use dicomweb::web::{self, Rejection};
+use dicomweb::{bulkdata, capabilities, metadata, qido, rendered, retrieve, stow};
 use store::archive::{self, Archive, ArchiveError, NotFound, Target};
 use store::spool::Spool;
-use web::Rejection;
 
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);

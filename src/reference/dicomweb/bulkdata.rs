@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::transport::media_type::MediaType;
 
-use super::multipart_body::{MultipartBody, Part, PartSource};
-use super::negotiate::{self, TsRequest};
-use super::web::{acceptable, check_uids, problem, query_pairs, Rejection};
+use crate::reference::dicomweb::multipart_body::{MultipartBody, Part, PartSource};
+use crate::reference::dicomweb::negotiate::{self, TsRequest};
+use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs, Rejection};
 use crate::reference::store::archive::{Instance, Target};
 use crate::reference::store::part10::{PixelLayout, ValueLocation, EXPLICIT_VR_LE, PIXEL_DATA};
 use crate::reference::Shared;
@@ -291,9 +291,9 @@ pub async fn frames(
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::{fixture, get_multipart};
-    use super::super::tests::start;
     use super::*;
+    use crate::reference::dicomweb::retrieve::tests::{fixture, get_multipart};
+    use crate::reference::tests::start;
     use crate::transport::multipart::header;
 
     #[test]

@@ -14,8 +14,8 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
-use super::web::is_valid_uid;
 use crate::evidence::quote;
+use crate::reference::dicomweb::web::is_valid_uid;
 
 /// How a key's value matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -336,7 +336,7 @@ mod tests {
     use super::*;
 
     fn pairs(q: &str) -> Vec<(String, String)> {
-        super::super::web::query_pairs(Some(q))
+        crate::reference::dicomweb::web::query_pairs(Some(q))
     }
 
     fn key(q: &str) -> MatchKey {

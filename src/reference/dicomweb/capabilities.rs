@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::web::problem;
+use crate::reference::dicomweb::web::problem;
 use crate::reference::faults::Fault;
 use crate::reference::Shared;
 

@@ -45,9 +45,9 @@ use crate::model::dicom_part::{sniff, SNIFF_PREFIX_LEN};
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{self, MultipartEvent, MultipartParser};
 
-use super::json;
-use super::negotiate;
-use super::web::{acceptable, base_url, check_uids, problem, Rejection};
+use crate::reference::dicomweb::json;
+use crate::reference::dicomweb::negotiate;
+use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, Rejection};
 use crate::reference::faults::Fault;
 use crate::reference::store::archive::Instance;
 use crate::reference::Shared;
@@ -402,7 +402,9 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
                 item.put(DataElement::new(
                     tags::RETRIEVE_URL,
                     VR::UR,
-                    PrimitiveValue::from(super::metadata::instance_url(&base, &inst)),
+                    PrimitiveValue::from(crate::reference::dicomweb::metadata::instance_url(
+                        &base, &inst,
+                    )),
                 ));
                 referenced.push(item);
                 first_study.get_or_insert_with(|| inst.study_uid.clone());
@@ -481,11 +483,11 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::{fixture, get_multipart};
-    use super::super::tests::{client, fixtures_dir, start};
-    use super::super::{ReferenceOptions, ReferenceServer};
     use super::*;
+    use crate::reference::dicomweb::retrieve::tests::{fixture, get_multipart};
     use crate::reference::store::part10::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+    use crate::reference::tests::{client, fixtures_dir, start};
+    use crate::reference::{ReferenceOptions, ReferenceServer};
     use serde_json::Value;
 
     fn body(parts: &[Vec<u8>]) -> (String, Vec<u8>) {

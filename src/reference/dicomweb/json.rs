@@ -11,7 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::web::problem;
+use crate::reference::dicomweb::web::problem;
 use crate::reference::faults::Fault;
 
 /// The DICOM JSON media type (PS3.18 8.7.3.2).
