@@ -11,14 +11,12 @@
 //!   transcoding, and the spool folder of received instances;
 //! - [`dicomweb`]: the DICOMweb origin server: WADO-RS retrieval, metadata, bulk data and rendered
 //!   resources, QIDO-RS search and matching, STOW-RS, Accept negotiation and HTTP plumbing;
-//! - [`dimse_scp`], [`dimse_qr`] and [`dimse_move`]: the DIMSE SCP (Verification, Storage,
-//!   Query/Retrieve FIND/MOVE/GET, PS3.4 Annexes A-C) and the C-STORE sub-operations of C-MOVE;
+//! - [`dimse`]: the DIMSE SCP (Verification, Storage, Query/Retrieve FIND/MOVE/GET, PS3.4
+//!   Annexes A-C) and the C-STORE sub-operations of C-MOVE and C-GET;
 //! - [`faults`]: the fault switch.
 
 pub mod dicomweb;
-pub mod dimse_move;
-pub mod dimse_qr;
-pub mod dimse_scp;
+pub mod dimse;
 pub mod faults;
 pub mod inbound;
 pub mod mhd;
@@ -94,9 +92,9 @@ impl ReferenceOptions {
             stall: DEFAULT_STALL,
             wado_upstream: None,
             dimse_bind: None,
-            ae_title: dimse_scp::DEFAULT_AE_TITLE.to_string(),
+            ae_title: dimse::scp::DEFAULT_AE_TITLE.to_string(),
             move_destinations: BTreeMap::new(),
-            dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
+            dimse_timeout: dimse::scp::DEFAULT_TIMEOUT,
             duplicates: Duplicates::default(),
             inbound: inbound::InboundLimits::default(),
         }
@@ -438,7 +436,7 @@ pub struct ReferenceServer {
     state: Shared,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
-    dimse: Option<dimse_scp::DimseListener>,
+    dimse: Option<dimse::scp::DimseListener>,
 }
 
 impl ReferenceServer {
@@ -486,10 +484,10 @@ impl ReferenceServer {
         state.xds.inbox.set_budget(opts.inbound.inbox_bytes);
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
-                dimse_scp::DimseListener::start(
+                dimse::scp::DimseListener::start(
                     bind,
                     state.clone(),
-                    dimse_scp::DimseConfig {
+                    dimse::scp::DimseConfig {
                         ae_title: opts.ae_title.clone(),
                         move_destinations: opts.move_destinations.clone(),
                         timeout: opts.dimse_timeout,

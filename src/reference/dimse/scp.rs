@@ -1,5 +1,5 @@
 //! The reference's DIMSE SCP: association negotiation, the message loop, Verification (PS3.4
-//! Annex A) and Storage (PS3.4 Annex B); Query/Retrieve is in [`super::dimse_qr`].
+//! Annex A) and Storage (PS3.4 Annex B); Query/Retrieve is in [`crate::reference::dimse::query_retrieve`].
 //!
 //! It serves two purposes, like the XDS actors of [`super::xds`]. As the default system under
 //! test it answers the harness's DIMSE SCU strictly by the text (DICOM 2024 edition, PS3.4, PS3.7,
@@ -51,13 +51,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::{dimse_qr, Fault, Shared};
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{self, DataSet, DimseError, Outgoing, ReceiveOptions, Received};
 use crate::evidence::dimse::{
     DimseRecord, Flow, MessageRecord, NegotiatedContext, ProposedContext, Rejection,
 };
 use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
+use crate::reference::dimse::query_retrieve;
+use crate::reference::{Fault, Shared};
 use crate::transport::http::shell_quote;
 
 /// The reference SCP's default AE title.
@@ -1108,13 +1109,13 @@ impl Session {
                 "{method} lacks Message ID (0000,0110)"
             )));
         };
-        let qr = dimse_qr::classify(&ctx.abstract_syntax);
+        let qr = query_retrieve::classify(&ctx.abstract_syntax);
         let service_ok = match cmd.field {
             field::C_ECHO_RQ => ctx.abstract_syntax == uids::VERIFICATION,
             field::C_STORE_RQ => STORAGE_SOP_CLASSES.contains(&ctx.abstract_syntax.as_str()),
-            field::C_FIND_RQ => matches!(qr, Some((_, dimse_qr::Service::Find))),
-            field::C_MOVE_RQ => matches!(qr, Some((_, dimse_qr::Service::Move))),
-            field::C_GET_RQ => matches!(qr, Some((_, dimse_qr::Service::Get))),
+            field::C_FIND_RQ => matches!(qr, Some((_, query_retrieve::Service::Find))),
+            field::C_MOVE_RQ => matches!(qr, Some((_, query_retrieve::Service::Move))),
+            field::C_GET_RQ => matches!(qr, Some((_, query_retrieve::Service::Get))),
             _ => false,
         };
         let (ends, hostport) = self.dcmtk_ends();
@@ -1199,15 +1200,16 @@ impl Session {
                     return Ok(());
                 };
                 let outcome = match service {
-                    dimse_qr::Service::Find => {
-                        dimse_qr::find(self, &mut op, rx, &ctx, model, message_id).await?
+                    query_retrieve::Service::Find => {
+                        query_retrieve::find(self, &mut op, rx, &ctx, model, message_id).await?
                     }
-                    dimse_qr::Service::Move => {
-                        dimse_qr::retrieve(self, &mut op, rx, &ctx, model, message_id, false)
+                    query_retrieve::Service::Move => {
+                        query_retrieve::retrieve(self, &mut op, rx, &ctx, model, message_id, false)
                             .await?
                     }
-                    dimse_qr::Service::Get => {
-                        dimse_qr::retrieve(self, &mut op, rx, &ctx, model, message_id, true).await?
+                    query_retrieve::Service::Get => {
+                        query_retrieve::retrieve(self, &mut op, rx, &ctx, model, message_id, true)
+                            .await?
                     }
                 };
                 (format!("{} ({})", service.command(), model.name()), outcome)
@@ -1534,7 +1536,7 @@ mod tests {
             .find(|i| i.stored.transfer_syntax() == crate::reference::store::part10::EXPLICIT_VR_LE)
             .unwrap();
         let bytes = std::fs::read(&inst.stored.path).unwrap();
-        let offset = crate::reference::dimse_move::meta_end(&bytes).unwrap();
+        let offset = crate::reference::dimse::sub_operations::meta_end(&bytes).unwrap();
         let data = DataSet::Memory(bytes[offset..].to_vec());
         let good = dir.path().join("good.dcm");
         let (st, c, summary, spooled) = spool_and_check(
