@@ -24,7 +24,6 @@ pub mod mhd_content;
 pub mod mhd_search;
 pub mod store;
 pub mod xds;
-pub mod xds_registry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;

@@ -1,11 +1,11 @@
 //! The reference's DIMSE SCP: association negotiation, the message loop, Verification (PS3.4
 //! Annex A) and Storage (PS3.4 Annex B); Query/Retrieve is in [`crate::reference::dimse::query_retrieve`].
 //!
-//! It serves two purposes, like the XDS actors of [`super::xds`]. As the default system under
+//! It serves two purposes, like the XDS actors of [`crate::reference::xds`]. As the default system under
 //! test it answers the harness's DIMSE SCU strictly by the text (DICOM 2024 edition, PS3.4, PS3.7,
 //! PS3.8). As a simulator it receives what a SUT acting as SCU sends (C-STORE of new instances,
 //! C-FIND/C-MOVE/C-GET of the fixtures): every DIMSE operation is recorded as an inbound
-//! [`Exchange`] in the same [`Inbox`](super::xds::Inbox) the XDS endpoints feed, with a
+//! [`Exchange`] in the same [`Inbox`](crate::reference::xds::Inbox) the XDS endpoints feed, with a
 //! [`DimseRecord`] holding the negotiation and the messages, and each association is recorded
 //! once more when it ends, with how it ended.
 //!

@@ -12,6 +12,10 @@
 //! holds the KOS files; RAD-69 is answered from the reference archive. Responses are built in
 //! memory: the fixture studies are small, and the reference is not the harness's client side,
 //! which streams.
+//!
+//! The Document Registry itself is [`registry`].
+
+pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -24,8 +28,6 @@ use bytes::Bytes;
 use dicom_dictionary_std::tags;
 use tokio::sync::Notify;
 
-use super::xds_registry::Registry;
-use super::{Fault, Shared};
 use crate::config::xds::{
     DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY, DEFAULT_REPOSITORY_ID,
 };
@@ -38,8 +40,10 @@ use crate::model::ebrim::{
 use crate::model::{kos, xds_metadata};
 use crate::reference::store::archive::{Archive, Instance};
 use crate::reference::store::part10::{self, EXPLICIT_VR_LE};
+use crate::reference::{Fault, Shared};
 use crate::transport::media_type::MediaType;
 use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
+use registry::Registry;
 
 /// Implicit VR Little Endian.
 const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
