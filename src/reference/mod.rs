@@ -1,8 +1,11 @@
-//! The embedded reference DICOMweb origin server: the harness's default system under test.
+//! The embedded reference: the harness's default system under test, and the simulators a SUT that
+//! acts first (a client, a source, a modality) calls.
 //!
-//! It serves the fixture studies over WADO-RS (PS3.18 10.4; IHE RAD-107), QIDO-RS (PS3.18 10.6; RAD-129)
-//! and STOW-RS (PS3.18 10.5; RAD-108) below `http://127.0.0.1:PORT/dicom-web`, conformant to PS3.18 and
-//! strict about requests. Every conformance check of the harness must pass against it; to show that each
+//! It serves the fixture studies on one HTTP port over DICOMweb (PS3.18: WADO-RS, IHE RAD-107;
+//! QIDO-RS, RAD-129; STOW-RS, RAD-108) below `/dicom-web`, XDS-I.b (Document Registry, Document
+//! Repository and Imaging Document Source) below `/xds` and MHD (Document Recipient and Responder)
+//! below `/fhir`, and, when asked, over DIMSE on a port of its own. It is conformant and strict
+//! about requests. Every conformance check of the harness must pass against it; to show that each
 //! check can also fail, tests switch on one [`Fault`] at a time, each breaking exactly one rule.
 //!
 //! Module map:
@@ -13,6 +16,9 @@
 //!   resources, QIDO-RS search and matching, STOW-RS, Accept negotiation and HTTP plumbing;
 //! - [`dimse`]: the DIMSE SCP (Verification, Storage, Query/Retrieve FIND/MOVE/GET, PS3.4
 //!   Annexes A-C) and the C-STORE sub-operations of C-MOVE and C-GET;
+//! - [`xds`]: the XDS-I.b Document Registry, Document Repository and Imaging Document Source;
+//! - [`mhd`]: the MHD Document Recipient and Document Responder, and what they publish at start;
+//! - [`inbound`]: how the simulators read a SUT's request within the run's `[limits]`;
 //! - [`faults`]: the fault switch.
 
 pub mod dicomweb;
@@ -20,8 +26,6 @@ pub mod dimse;
 pub mod faults;
 pub mod inbound;
 pub mod mhd;
-pub mod mhd_content;
-pub mod mhd_search;
 pub mod store;
 pub mod xds;
 
@@ -446,7 +450,7 @@ impl ReferenceServer {
         let (archive, xds, mhd) = tokio::task::spawn_blocking(move || {
             Archive::load(&dir).map(|a| {
                 let x = xds::XdsStore::preload(&a, &faults);
-                let m = mhd_content::preload(&dir, &faults);
+                let m = mhd::content::preload(&dir, &faults);
                 (a, x, m)
             })
         })

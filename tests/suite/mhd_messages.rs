@@ -13,7 +13,7 @@ use ihe_harness::model::imaging_report::{report_for_study, ReportOptions};
 use ihe_harness::model::kos;
 use ihe_harness::model::mado::{self, MadoOptions};
 use ihe_harness::model::mhd_bundle::{build_provide_bundle, DocumentSpec, ProvideSpec};
-use ihe_harness::reference::mhd_content;
+use ihe_harness::reference::mhd::content as mhd_content;
 
 fn fixtures() -> Fixtures {
     Fixtures::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies"))

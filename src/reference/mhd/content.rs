@@ -20,8 +20,8 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::mhd::MhdStore;
-use super::mhd_search::{BODY_SITE_EXT, MODALITY_EXT};
+use super::search::{BODY_SITE_EXT, MODALITY_EXT};
+use super::MhdStore;
 use crate::config::xds::{DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY};
 use crate::model::fhir::{DCMUID_SYSTEM, DCM_SYSTEM, LOINC, SNOMED};
 use crate::model::fixtures::{FixtureStudy, Fixtures};
@@ -195,7 +195,7 @@ impl Catalogue {
         let ids = |r: &str| self.patient_identifiers(r);
         self.docs
             .iter()
-            .filter(|d| super::mhd_search::document_reference_matches(&d.docref, params, &ids))
+            .filter(|d| super::search::document_reference_matches(&d.docref, params, &ids))
             .collect()
     }
 

@@ -14,6 +14,11 @@
 //!
 //! Every request is recorded in the shared inbox as an inbound exchange, so a scenario that makes
 //! a SUT act as Document Source or Consumer can judge what it sent.
+//!
+//! What it holds at start is [`content`]; the FHIR search parameters and matching are [`search`].
+
+pub mod content;
+pub mod search;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -26,11 +31,11 @@ use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::mhd_search::{self, BadSearch};
 use crate::evidence::{Body, Direction, Exchange, HttpResponse};
 use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
 use crate::reference::faults::Fault;
 use crate::reference::Shared;
+use search::BadSearch;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
@@ -131,14 +136,14 @@ impl MhdStore {
         resource_type: &str,
         params: &[(String, String)],
     ) -> Result<Vec<Value>, BadSearch> {
-        mhd_search::require(resource_type, params)?;
+        search::require(resource_type, params)?;
         let ids = |r: &str| self.patient_identifiers(r);
         Ok(self
             .all(resource_type)
             .into_iter()
             .filter(|v| match resource_type {
-                "DocumentReference" => mhd_search::document_reference_matches(v, params, &ids),
-                "List" => mhd_search::list_matches(v, params, &ids),
+                "DocumentReference" => search::document_reference_matches(v, params, &ids),
+                "List" => search::list_matches(v, params, &ids),
                 _ => false,
             })
             .collect())
@@ -316,7 +321,7 @@ fn apply_search_faults(
                 if let Some(f) = h.pointer_mut("/content/0/format") {
                     *f = json!({
                         "system": fhir::IHE_FORMATCODE,
-                        "code": super::mhd_content::MADO_FHIR_FORMAT
+                        "code": content::MADO_FHIR_FORMAT
                     });
                 }
             }
