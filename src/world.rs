@@ -10,9 +10,9 @@ use crate::actors::dimse_scu::DimseScu;
 use crate::actors::xds::XdsClient;
 use crate::checks::{Expect, Finding, QidoLevel};
 use crate::config::Config;
+use crate::evidence::inbox::Inbox;
 use crate::evidence::{EvidenceLog, Exchange};
 use crate::model::fixtures::Fixtures;
-use crate::reference::xds::Inbox;
 use crate::report::ScenarioRecord;
 
 /// What every scenario of a run shares.

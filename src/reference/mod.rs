@@ -43,6 +43,8 @@ use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::evidence::inbox::Inbox;
+
 pub use dicomweb::stow::Duplicates;
 pub use faults::{Fault, UnknownFault};
 
@@ -203,6 +205,7 @@ pub struct AppState {
     shutdown: watch::Receiver<bool>,
     sequence: AtomicU64,
     xds: xds::XdsStore,
+    inbox: Arc<Inbox>,
     mhd: mhd::MhdStore,
     upstream: Option<xds::Upstream>,
     duplicates: Duplicates,
@@ -228,9 +231,14 @@ impl AppState {
         self.bound
     }
 
-    /// The XDS-I.b registry, repository and inbox.
+    /// The XDS-I.b registry and repository.
     pub fn xds(&self) -> &xds::XdsStore {
         &self.xds
+    }
+
+    /// What SUTs sent to the simulators (XDS-I.b, MHD, DIMSE), in arrival order.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
     }
 
     /// The MHD Document Recipient/Responder store.
@@ -479,12 +487,13 @@ impl ReferenceServer {
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
             xds,
+            inbox: Arc::new(Inbox::default()),
             mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
             duplicates: opts.duplicates,
             inbound: opts.inbound,
         });
-        state.xds.inbox.set_budget(opts.inbound.inbox_bytes);
+        state.inbox.set_budget(opts.inbound.inbox_bytes);
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
                 dimse::scp::DimseListener::start(
@@ -544,9 +553,9 @@ impl ReferenceServer {
         format!("http://{}{}", self.addr, mhd::FHIR_PATH)
     }
 
-    /// The inbound exchanges of the simulated XDS actors.
-    pub fn inbox(&self) -> Arc<xds::Inbox> {
-        self.state.xds.inbox.clone()
+    /// The inbound exchanges of the simulators (XDS-I.b, MHD, DIMSE).
+    pub fn inbox(&self) -> Arc<Inbox> {
+        self.state.inbox.clone()
     }
 
     /// Stop accepting connections, end responses in progress (stalls included), wait briefly for

@@ -17,9 +17,9 @@ use dicom_object::InMemDicomObject;
 use dicom_ul::ClientAssociationOptions;
 use ihe_harness::dimse::command::{field, status, Command};
 use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+use ihe_harness::evidence::inbox::Inbox;
 use ihe_harness::evidence::Exchange;
 use ihe_harness::reference::dimse::sub_operations::meta_end;
-use ihe_harness::reference::xds::Inbox;
 use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
 
 const AE: &str = "IHE_REFERENCE";

@@ -1113,7 +1113,7 @@ pub(crate) async fn retrieve(
             {
                 Ok(a) => sub = Some(a),
                 Err((reason, ex)) => {
-                    s.state.xds().inbox.push(ex);
+                    s.state.inbox().push(ex);
                     for i in &instances {
                         counts.add(&SubResult::Failed(reason.clone()), &i.sop_uid);
                     }
@@ -1188,7 +1188,7 @@ pub(crate) async fn retrieve(
     }
     if let Some(sub) = sub {
         let ex = sub.close().await;
-        s.state.xds().inbox.push(ex);
+        s.state.inbox().push(ex);
     }
     let remaining = cancelled.then(|| total.saturating_sub(counts.done()));
     final_counts(

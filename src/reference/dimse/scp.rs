@@ -5,7 +5,7 @@
 //! test it answers the harness's DIMSE SCU strictly by the text (DICOM 2024 edition, PS3.4, PS3.7,
 //! PS3.8). As a simulator it receives what a SUT acting as SCU sends (C-STORE of new instances,
 //! C-FIND/C-MOVE/C-GET of the fixtures): every DIMSE operation is recorded as an inbound
-//! [`Exchange`] in the same [`Inbox`](crate::reference::xds::Inbox) the XDS endpoints feed, with a
+//! [`Exchange`] in the same [`Inbox`](crate::evidence::inbox::Inbox) the XDS endpoints feed, with a
 //! [`DimseRecord`] holding the negotiation and the messages, and each association is recorded
 //! once more when it ends, with how it ended.
 //!
@@ -528,7 +528,7 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
                 body: Body::default(),
                 record,
             });
-            state.xds().inbox.push(ex);
+            state.inbox().push(ex);
         }
     }
 }
@@ -949,7 +949,7 @@ impl Session {
             body,
             record,
         });
-        self.state.xds().inbox.push(ex);
+        self.state.inbox().push(ex);
     }
 
     /// `-aet CALLING -aec CALLED` and `host port` of a DCMTK line.
@@ -1016,7 +1016,7 @@ impl Session {
             body: Body::default(),
             record,
         });
-        self.state.xds().inbox.push(ex);
+        self.state.inbox().push(ex);
     }
 
     /// End the association after `e`, aborting where the protocol calls for it; returns how it

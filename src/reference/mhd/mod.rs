@@ -870,7 +870,7 @@ fn record(
         repro,
         dimse: None,
     };
-    st.xds().inbox.push(exchange);
+    st.inbox().push(exchange);
 }
 
 fn capability_statement() -> Value {
