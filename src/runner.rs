@@ -291,7 +291,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         )),
         None => None,
     };
-    let mhd_catalogue = crate::reference::mhd::content::catalogue(&fixtures, &Default::default());
+    let mhd_catalogue = crate::model::fixtures::mhd::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
         Some(d) => {
             let mut client = DicomwebClient::new(d)?;

@@ -458,7 +458,7 @@ impl ReferenceServer {
         let (archive, xds, mhd) = tokio::task::spawn_blocking(move || {
             Archive::load(&dir).map(|a| {
                 let x = xds::XdsStore::preload(&a, &faults);
-                let m = mhd::content::preload(&dir, &faults);
+                let m = mhd::MhdStore::preload(&dir, &faults);
                 (a, x, m)
             })
         })

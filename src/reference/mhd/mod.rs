@@ -15,10 +15,8 @@
 //! Every request is recorded in the shared inbox as an inbound exchange, so a scenario that makes
 //! a SUT act as Document Source or Consumer can judge what it sent.
 //!
-//! What it holds at start is [`content`]; the FHIR search parameters and matching are [`search`].
-
-pub mod content;
-pub mod search;
+//! What it holds at start is the catalogue of [`crate::model::fixtures::mhd`]; the FHIR search
+//! parameters and matching are [`crate::model::fhir::search`], which the MHD steps judge with too.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -32,10 +30,12 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::evidence::{Body, Direction, Exchange, HttpResponse};
+use crate::model::fhir::search::{self, BadSearch};
 use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
+use crate::model::fixtures::mhd::{self as published, Alterations};
+use crate::model::fixtures::Fixtures;
 use crate::reference::faults::Fault;
 use crate::reference::Shared;
-use search::BadSearch;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
@@ -64,6 +64,34 @@ pub struct MhdStore {
 }
 
 impl MhdStore {
+    /// Load the fixtures and hold what they publish: the catalogue, altered by the faults that
+    /// change it.
+    pub fn preload(dir: &std::path::Path, faults: &std::collections::BTreeSet<Fault>) -> MhdStore {
+        let store = MhdStore::default();
+        let Ok(fixtures) = Fixtures::load(dir) else {
+            return store;
+        };
+        let alterations = Alterations {
+            kos_legacy: faults.contains(&Fault::MadoKosLegacy),
+            fhir_missing_instance: faults.contains(&Fault::MadoFhirMissingInstance),
+            report_no_impression: faults.contains(&Fault::ReportNoImpression),
+            report_wrong_accession: faults.contains(&Fault::ReportWrongAccession),
+            report_status_mismatch: faults.contains(&Fault::ReportStatusMismatch),
+        };
+        let c = published::catalogue(&fixtures, &alterations);
+        for p in c.patients {
+            store.put(p);
+        }
+        for d in c.docs {
+            store.put_binary(d.id(), &d.content_type, d.bytes.clone());
+            store.put(d.docref);
+        }
+        for l in c.submission_sets {
+            store.put(l);
+        }
+        store
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -321,7 +349,7 @@ fn apply_search_faults(
                 if let Some(f) = h.pointer_mut("/content/0/format") {
                     *f = json!({
                         "system": fhir::IHE_FORMATCODE,
-                        "code": content::MADO_FHIR_FORMAT
+                        "code": published::MADO_FHIR_FORMAT
                     });
                 }
             }
