@@ -3,9 +3,11 @@
 //!
 //! - [`scp`]: association negotiation, the message loop, Verification and Storage;
 //! - [`query_retrieve`]: Query/Retrieve C-FIND, C-MOVE and C-GET on the archive;
+//! - [`session`]: one association as every service sees it (messages, evidence, C-CANCEL);
 //! - [`sub_operations`]: the C-STORE sub-operations of C-MOVE (their own association to the move
 //!   destination) and C-GET.
 
 pub mod query_retrieve;
 pub mod scp;
+pub mod session;
 pub mod sub_operations;

@@ -40,7 +40,7 @@ use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
 use crate::reference::dicomweb::qido_match::{self, MatchKey};
 use crate::reference::dicomweb::web::is_valid_uid;
-use crate::reference::dimse::scp::{self, Context, OpStart, Outcome, Session};
+use crate::reference::dimse::session::{self, Context, OpStart, Outcome, Session};
 use crate::reference::dimse::sub_operations::{self, SubAssociation, SubResult};
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
 use crate::reference::Fault;
@@ -803,7 +803,7 @@ pub(crate) async fn find(
     let keys = obj.as_ref().map(dcmtk_keys).unwrap_or_default();
     let dcmtk = format!("findscu {} {ends} {keys} {hostport}", model.dcmtk_flag());
     if let Ok(o) = &obj {
-        s.annotate_received(scp::summary_of(o));
+        s.annotate_received(session::summary_of(o));
     }
     let q = match obj.and_then(|o| parse_find(model, &o)) {
         Ok(q) => q,
@@ -815,7 +815,7 @@ pub(crate) async fn find(
             });
         }
     };
-    let answers: Result<Vec<(Vec<u8>, scp::Summary)>, String> = {
+    let answers: Result<Vec<(Vec<u8>, session::Summary)>, String> = {
         let archive = s.state.archive();
         let mut found = find_matches(
             &archive,
@@ -883,7 +883,7 @@ pub(crate) async fn find(
         }
         found
             .iter()
-            .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, scp::summary_of(o))))
+            .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, session::summary_of(o))))
             .collect()
     };
     let answers = match answers {
@@ -1025,7 +1025,7 @@ pub(crate) async fn retrieve(
         )
     };
     if let Ok(o) = &obj {
-        s.annotate_received(scp::summary_of(o));
+        s.annotate_received(session::summary_of(o));
     }
     let q = match obj.and_then(|o| parse_retrieve(model, &o)) {
         Ok(q) => q,
@@ -1236,7 +1236,7 @@ async fn final_counts(
     counts.put(&mut rsp, remaining, wrong);
     rsp.error_comment = comment.map(|c| c.chars().take(64).collect());
     let (data, summary) = match (&bytes, &failed_list) {
-        (Some(b), Some(o)) => (Outgoing::Bytes(b), scp::summary_of(o)),
+        (Some(b), Some(o)) => (Outgoing::Bytes(b), session::summary_of(o)),
         _ => (Outgoing::None, Vec::new()),
     };
     s.send(ctx.id, &rsp, data, summary, Some(op)).await?;
@@ -1324,7 +1324,7 @@ async fn get_store(
     let id = s.next_message_id(get_id);
     let mut cmd = Command::request(field::C_STORE_RQ, &inst.sop_class, id, true);
     cmd.affected_sop_instance = Some(inst.sop_uid.clone());
-    let summary = scp::store_summary(&cmd, &payload.transfer_syntax);
+    let summary = session::store_summary(&cmd, &payload.transfer_syntax);
     s.send(payload.pc_id, &cmd, payload.outgoing(), summary, None)
         .await?;
     let rsp = s.receive_store_response(id, get_id, cancelled).await?;
