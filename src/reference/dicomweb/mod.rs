@@ -5,7 +5,7 @@
 //! - [`metadata`]: metadata in DICOM JSON with `BulkDataURI`s;
 //! - [`bulkdata`]: bulk data and frames;
 //! - [`rendered`], [`png`] and [`gif`]: rendered resources as JPEG (baseline, the default), PNG and GIF;
-//! - [`qido`] and [`qido_match`]: search and attribute matching;
+//! - [`qido`]: search, matched by [`crate::reference::store::query`];
 //! - [`stow`]: STOW-RS into the archive through the spool;
 //! - [`capabilities`]: the `OPTIONS` answer of the service root;
 //! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
@@ -20,7 +20,6 @@ pub mod multipart_body;
 pub mod negotiate;
 pub mod png;
 pub mod qido;
-pub mod qido_match;
 pub mod rendered;
 pub mod retrieve;
 pub mod stow;

@@ -30,12 +30,12 @@ use serde_json::Value;
 
 use crate::reference::dicomweb::json;
 use crate::reference::dicomweb::negotiate;
-use crate::reference::dicomweb::qido_match::{parse_query, MatchKey, Query};
 use crate::reference::dicomweb::web::{
     acceptable, base_url, check_uids, problem, query_pairs, request_host,
 };
 use crate::reference::faults::Fault;
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::store::query::{parse_query, MatchKey, Query};
 use crate::reference::Shared;
 
 /// Attributes every study result carries (Table 10.6.3-3, plus Specific Character Set and the

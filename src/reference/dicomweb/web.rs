@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::reference::store::is_valid_uid;
+
 /// Path of the DICOMweb service below the server root.
 pub const SERVICE_PATH: &str = "/dicom-web";
 
@@ -52,17 +54,6 @@ impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         problem(self.status, self.message)
     }
-}
-
-/// True for a syntactically valid UID (PS3.5 9.1): 1 to 64 characters, numeric components separated by
-/// single dots, no leading zero in a multi-digit component.
-pub fn is_valid_uid(uid: &str) -> bool {
-    if uid.is_empty() || uid.len() > 64 {
-        return false;
-    }
-    uid.split('.').all(|c| {
-        !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0'))
-    })
 }
 
 /// Check every UID of a path, answering 400 for the first malformed one.
@@ -260,17 +251,6 @@ mod tests {
         .await;
         assert!(read.is_ok(), "the server closes");
         assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
-    }
-
-    #[test]
-    fn uid_syntax() {
-        assert!(is_valid_uid("1.2.840.10008.1.2.1"));
-        assert!(is_valid_uid("2.25.0"));
-        assert!(!is_valid_uid("1.2.abc"));
-        assert!(!is_valid_uid("1..2"));
-        assert!(!is_valid_uid("1.02"));
-        assert!(!is_valid_uid(""));
-        assert!(!is_valid_uid(&"1.".repeat(40)));
     }
 
     #[test]

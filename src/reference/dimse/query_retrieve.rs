@@ -7,7 +7,7 @@
 //! key of a level below it is refused. Any breach is answered A900 (Identifier does not match SOP
 //! Class) with an Error Comment.
 //!
-//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`crate::reference::dicomweb::qido_match`]: single
+//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`crate::reference::store::query`]: single
 //! value, `*`/`?` wildcards, date/time ranges, UID lists (backslash separated), universal matching
 //! for empty keys (and for `*` alone). Computed attributes (Modalities in Study, the Number of
 //! ... Related ... counts, SOP Classes in Study, Retrieve AE Title, Instance Availability) are
@@ -38,11 +38,11 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
-use crate::reference::dicomweb::qido_match::{self, MatchKey};
-use crate::reference::dicomweb::web::is_valid_uid;
 use crate::reference::dimse::session::{self, Context, OpStart, Outcome, Session};
 use crate::reference::dimse::sub_operations::{self, SubAssociation, SubResult};
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::store::is_valid_uid;
+use crate::reference::store::query::{self, MatchKey};
 use crate::reference::Fault;
 use crate::transport::http::shell_quote;
 
@@ -416,7 +416,7 @@ pub fn parse_find(model: Model, obj: &InMemDicomObject) -> Result<FindQuery, Ref
             None
         } else {
             let name = format!("{:04X}{:04X}", tag.group(), tag.element());
-            let mut parsed = qido_match::parse_query(&[(name, value)]).or_else(refuse)?;
+            let mut parsed = query::parse_query(&[(name, value)]).or_else(refuse)?;
             if parsed.keys.is_empty() {
                 None
             } else {

@@ -7,6 +7,9 @@
 //! unknown `includefield` values are ignored. `limit` and `offset` page the results; `fuzzymatching` is
 //! accepted but not supported (the caller adds a Warning). Every other key that is not a DICOM attribute
 //! is an error, as is a malformed value: this server is strict and answers 400.
+//!
+//! The C-FIND SCP reads each identifier key into the same [`MatchKey`] ([`crate::reference::dimse::query_retrieve`]),
+//! so QIDO-RS and C-FIND match the archive alike.
 
 use std::collections::BTreeSet;
 
@@ -14,8 +17,8 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
+use super::is_valid_uid;
 use crate::evidence::quote;
-use crate::reference::dicomweb::web::is_valid_uid;
 
 /// How a key's value matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
