@@ -15,8 +15,9 @@
 //!   [`actors::stow_rs`] (RAD-108).
 //! - [`checks`]: the check registry: id, requirement, level, actor, title, pure function.
 //! - [`evidence`]: [`evidence::Exchange`], the evidence log, redaction of secrets.
-//! - [`reference`]: the embedded reference SUT (a conformant DICOMweb origin server) with fault
-//!   injection for self-tests.
+//! - [`reference`](mod@reference): the embedded reference SUT and simulators, one folder per protocol
+//!   (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with fault injection for
+//!   self-tests.
 //! - [`steps`], [`world`]: cucumber step definitions and World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`]: one run, end to end.

@@ -15,8 +15,9 @@ use crate::actors::xds::XdsClient;
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
-use crate::reference::inbound::InboundLimits;
-use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
+use crate::reference::{
+    Fault, InboundLimits, ReferenceError, ReferenceOptions, ReferenceServer, FHIR_PATH, XDS_PATH,
+};
 use crate::report::evidence_dir::EvidenceWriter;
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
@@ -256,11 +257,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             }
             let server = ReferenceServer::start(ro).await?;
             let xds_base = match &config.simulator.public_url {
-                Some(u) => format!("{u}{}", crate::reference::xds::XDS_PATH),
+                Some(u) => format!("{u}{}", XDS_PATH),
                 None => server.xds_base(),
             };
             let fhir_base = match &config.simulator.public_url {
-                Some(u) => format!("{u}{}", crate::reference::mhd::FHIR_PATH),
+                Some(u) => format!("{u}{}", FHIR_PATH),
                 None => server.fhir_base(),
             };
             let sim = Simulator {

@@ -18,9 +18,9 @@ use crate::transport::media_type::MediaType;
 use crate::reference::dicomweb::multipart_body::{MultipartBody, Part, PartSource};
 use crate::reference::dicomweb::negotiate::{self, TsRequest};
 use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs, Rejection};
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{Instance, Target};
 use crate::reference::store::part10::{PixelLayout, ValueLocation, EXPLICIT_VR_LE, PIXEL_DATA};
-use crate::reference::Shared;
 
 const OCTET: &str = "application/octet-stream";
 

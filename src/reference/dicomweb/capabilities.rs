@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::reference::dicomweb::web::problem;
 use crate::reference::faults::Fault;
-use crate::reference::Shared;
+use crate::reference::state::Shared;
 
 /// The WADL media type used by PS3.18 Annex H.
 pub const WADL: &str = "application/vnd.sun.wadl+xml";

@@ -19,9 +19,9 @@ use crate::reference::dicomweb::negotiate;
 use crate::reference::dicomweb::retrieve::target_uids;
 use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, query_pairs};
 use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{read_header, Instance, Target};
 use crate::reference::store::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
-use crate::reference::Shared;
 
 /// The Study Instance UID the metadata-other-study fault puts in every data set.
 const OTHER_STUDY: &str = "2.25.271828182845904523536028747135266249";

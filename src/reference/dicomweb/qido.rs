@@ -34,9 +34,9 @@ use crate::reference::dicomweb::web::{
     acceptable, base_url, check_uids, problem, query_pairs, request_host,
 };
 use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
 use crate::reference::store::query::{parse_query, MatchKey, Query};
-use crate::reference::Shared;
 
 /// Attributes every study result carries (Table 10.6.3-3, plus Specific Character Set and the
 /// conditional Retrieve URL and Instance Availability).

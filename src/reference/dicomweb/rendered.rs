@@ -23,9 +23,9 @@ use crate::reference::dicomweb::gif;
 use crate::reference::dicomweb::negotiate;
 use crate::reference::dicomweb::png::{self, ColorType};
 use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs};
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{ImagePixel, Target};
 use crate::reference::store::part10::PixelLayout;
-use crate::reference::Shared;
 
 /// `GET .../instances/{instance}/rendered` (the first frame).
 pub async fn instance(

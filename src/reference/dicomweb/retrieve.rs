@@ -27,9 +27,9 @@ use crate::reference::dicomweb::multipart_body::{MultipartBody, Part, PartSource
 use crate::reference::dicomweb::negotiate::{self, TsRequest};
 use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs, request_host};
 use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{Instance, Target};
 use crate::reference::store::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
-use crate::reference::Shared;
 
 /// Body of the part the non-dicom-part fault sends instead of an instance.
 const NOT_DICOM: &[u8] = b"This part is deliberately not a DICOM Part 10 object.\r\n";

@@ -49,8 +49,8 @@ use crate::reference::dicomweb::json;
 use crate::reference::dicomweb::negotiate;
 use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, Rejection};
 use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::reference::store::archive::Instance;
-use crate::reference::Shared;
 
 /// Largest request body accepted.
 pub const MAX_REQUEST_BYTES: u64 = 2 * 1024 * 1024 * 1024;

@@ -148,15 +148,15 @@ fn is_qido_search(method: &axum::http::Method, path: &str) -> bool {
 /// Faults that break the HTTP exchange itself rather than what a service answers: the
 /// `peer-closes` and `qido-endless` faults, for QIDO-RS searches.
 pub async fn fault_hooks(
-    axum::extract::State(state): axum::extract::State<crate::reference::Shared>,
+    axum::extract::State(state): axum::extract::State<crate::reference::state::Shared>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     if is_qido_search(req.method(), req.uri().path()) {
-        if state.has(crate::reference::Fault::PeerCloses) {
+        if state.has(crate::reference::faults::Fault::PeerCloses) {
             return close_without_answer();
         }
-        if state.has(crate::reference::Fault::QidoEndless) {
+        if state.has(crate::reference::faults::Fault::QidoEndless) {
             return endless_json(state.shutdown_signal());
         }
     }

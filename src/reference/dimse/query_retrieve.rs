@@ -40,10 +40,10 @@ use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
 use crate::reference::dimse::session::{self, Context, OpStart, Outcome, Session};
 use crate::reference::dimse::sub_operations::{self, SubAssociation, SubResult};
+use crate::reference::faults::Fault;
 use crate::reference::store::archive::{Archive, Instance, Series, Study};
 use crate::reference::store::is_valid_uid;
 use crate::reference::store::query::{self, MatchKey};
-use crate::reference::Fault;
 use crate::transport::http::shell_quote;
 
 /// The Query/Retrieve information model of a SOP Class.

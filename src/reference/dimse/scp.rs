@@ -6,7 +6,7 @@
 //! test it answers the harness's DIMSE SCU strictly by the text (DICOM 2024 edition, PS3.4, PS3.7,
 //! PS3.8). As a simulator it receives what a SUT acting as SCU sends (C-STORE of new instances,
 //! C-FIND/C-MOVE/C-GET of the fixtures): every DIMSE operation is recorded as an inbound
-//! [`Exchange`] in the same [`Inbox`](crate::evidence::inbox::Inbox) the XDS endpoints feed, with a
+//! [`Exchange`](crate::evidence::Exchange) in the same [`Inbox`](crate::evidence::inbox::Inbox) the XDS endpoints feed, with a
 //! [`DimseRecord`] holding the negotiation and the messages, and each association is recorded
 //! once more when it ends, with how it ended.
 //!
@@ -57,7 +57,8 @@ use crate::reference::dimse::session::{
     dimse_exchange, now_rfc3339, rejection_of, until_shutdown, Context, ExchangeParts, OpStart,
     Outcome, Session, Summary,
 };
-use crate::reference::{Fault, Shared};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::transport::http::shell_quote;
 
 /// The reference SCP's default AE title.

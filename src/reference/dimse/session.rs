@@ -28,7 +28,8 @@ use crate::dimse::command::{field, Command};
 use crate::dimse::message::{self, DataSet, DimseError, Outgoing, ReceiveOptions, Received};
 use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord, Rejection};
 use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
-use crate::reference::{Fault, Shared};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::transport::http::shell_quote;
 
 /// The transaction name of DIMSE exchanges in the inbox.

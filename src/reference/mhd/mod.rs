@@ -22,9 +22,11 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -35,10 +37,19 @@ use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
 use crate::model::fixtures::mhd::{self as published, Alterations};
 use crate::model::fixtures::Fixtures;
 use crate::reference::faults::Fault;
-use crate::reference::Shared;
+use crate::reference::state::Shared;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
+
+/// The FHIR endpoints below [`FHIR_PATH`].
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(FHIR_PATH, any(handle))
+        .route(&format!("{FHIR_PATH}/"), any(handle))
+        .route(&format!("{FHIR_PATH}/{{*path}}"), any(handle))
+        .layer(DefaultBodyLimit::disable())
+}
 
 /// A stored document's bytes (a Binary).
 #[derive(Debug, Clone)]
@@ -877,7 +888,8 @@ fn record(
     t0: Instant,
     started_at: String,
 ) {
-    let (request, repro) = crate::reference::inbound_request(method.as_str(), url, headers, body);
+    let (request, repro) =
+        crate::reference::inbound::recorded_request(method.as_str(), url, headers, body);
     let exchange = Exchange {
         seq: 0,
         transaction: transaction.to_string(),

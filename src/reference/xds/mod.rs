@@ -13,7 +13,7 @@
 //! memory: the fixture studies are small, and the reference is not the harness's client side,
 //! which streams.
 //!
-//! The Document Registry itself is [`registry`].
+//! The Document Registry itself is [`registry`](mod@registry).
 
 pub mod registry;
 
@@ -21,9 +21,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use bytes::Bytes;
 use dicom_dictionary_std::tags;
 
@@ -37,9 +39,10 @@ use crate::model::ebrim::{
     RetrieveDocumentSetResponse, RetrieveImagingDocumentSetRequest,
 };
 use crate::model::{kos, xds_metadata};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::reference::store::archive::{Archive, Instance};
 use crate::reference::store::part10::{self, EXPLICIT_VR_LE};
-use crate::reference::{Fault, Shared};
 use crate::transport::media_type::MediaType;
 use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
 use registry::Registry;
@@ -49,6 +52,17 @@ const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 
 /// Paths of the endpoints below the server root.
 pub const XDS_PATH: &str = "/xds";
+
+/// The Document Registry, Document Repository and Imaging Document Source endpoints below
+/// [`XDS_PATH`].
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(&format!("{XDS_PATH}/registry"), post(registry))
+        .route(&format!("{XDS_PATH}/repository"), post(repository))
+        .route(&format!("{XDS_PATH}/imaging-source"), post(imaging_source))
+        // Read within the run's [limits] by the handlers (reference::inbound).
+        .layer(DefaultBodyLimit::disable())
+}
 
 /// A document held by the repository.
 #[derive(Debug, Clone)]
@@ -434,7 +448,8 @@ async fn serve(
         resp_headers.push(("Connection".into(), "close".into()));
     }
     // Record the inbound exchange for the scenario that waits for it.
-    let (request, repro) = crate::reference::inbound_request("POST", &url, &headers, evidence);
+    let (request, repro) =
+        crate::reference::inbound::recorded_request("POST", &url, &headers, evidence);
     let exchange = Exchange {
         seq: 0,
         transaction: answer.transaction.to_string(),
