@@ -234,7 +234,10 @@ impl ReferenceServer {
         })
         .await
         .map_err(|e| ReferenceError::Task(e.to_string()))??;
-        let spool = Spool::create()?;
+        let spool = Spool::create().map_err(|e| ReferenceError::Spool {
+            path: e.path,
+            source: e.source,
+        })?;
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
             .map_err(|source| ReferenceError::Bind {

@@ -8,15 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use axum::http::StatusCode;
 use tokio::sync::watch;
 
 use crate::evidence::inbox::Inbox;
 use crate::reference::dicomweb::stow::Duplicates;
-use crate::reference::dicomweb::web::Rejection;
 use crate::reference::faults::Fault;
 use crate::reference::inbound::InboundLimits;
-use crate::reference::store::archive::{self, Archive, NotFound, Target};
+use crate::reference::store::archive::Archive;
 use crate::reference::store::spool::Spool;
 use crate::reference::{mhd, xds};
 
@@ -131,22 +129,5 @@ impl AppState {
     /// The stall time for the stall faults.
     pub fn stall(&self) -> Duration {
         self.stall
-    }
-
-    /// Instances of a WADO-RS target, or the error response for a missing one (404; the
-    /// wrong-status-unknown-study fault answers 500 for an unknown study).
-    pub fn resolve(&self, target: &Target) -> Result<Vec<Arc<archive::Instance>>, Rejection> {
-        self.archive().resolve(target).map_err(|nf| {
-            let what = match nf {
-                NotFound::Study => "study",
-                NotFound::Series => "series in this study",
-                NotFound::Instance => "instance in this series",
-            };
-            if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
-                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-            } else {
-                Rejection::new(StatusCode::NOT_FOUND, format!("no such {what}"))
-            }
-        })
     }
 }

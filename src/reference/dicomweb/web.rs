@@ -11,6 +11,9 @@ use std::net::SocketAddr;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::reference::faults::Fault;
+use crate::reference::state::AppState;
+use crate::reference::store::archive::{Instance, NotFound, Target};
 use crate::reference::store::is_valid_uid;
 
 /// Path of the DICOMweb service below the server root.
@@ -53,6 +56,27 @@ impl Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         problem(self.status, self.message)
+    }
+}
+
+/// How WADO-RS answers a target the archive does not hold: DICOMweb's own, so kept beside the
+/// other DICOMweb answers rather than in the state every protocol shares.
+impl AppState {
+    /// Instances of a WADO-RS target, or the error response for a missing one (404; the
+    /// wrong-status-unknown-study fault answers 500 for an unknown study).
+    pub fn resolve(&self, target: &Target) -> Result<Vec<std::sync::Arc<Instance>>, Rejection> {
+        self.archive().resolve(target).map_err(|nf| {
+            let what = match nf {
+                NotFound::Study => "study",
+                NotFound::Series => "series in this study",
+                NotFound::Instance => "instance in this series",
+            };
+            if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
+                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            } else {
+                Rejection::new(StatusCode::NOT_FOUND, format!("no such {what}"))
+            }
+        })
     }
 }
 
