@@ -27,9 +27,9 @@
 //!   its coverage by checks, scenarios and the proofs that each check can fail.
 //! - [`evidence`]: [`evidence::Exchange`] (HTTP, SOAP and DIMSE), the evidence log, redaction of
 //!   secrets.
-//! - [`reference`](mod@reference): the embedded reference SUT (DICOMweb origin server, DIMSE SCP, XDS-I.b
-//!   Registry, Repository and Imaging Document Source, MHD Recipient and Responder), also the
-//!   simulators a SUT calls, with fault injection for self-tests.
+//! - [`reference`](mod@reference): the embedded reference SUT and the simulators a SUT calls, one
+//!   folder per protocol (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with
+//!   fault injection for self-tests.
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.

@@ -16,8 +16,9 @@ use crate::assets::{AssetError, Materialised};
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
-use crate::reference::inbound::InboundLimits;
-use crate::reference::{Fault, ReferenceError, ReferenceOptions, ReferenceServer};
+use crate::reference::{
+    Fault, InboundLimits, ReferenceError, ReferenceOptions, ReferenceServer, FHIR_PATH, XDS_PATH,
+};
 use crate::report::evidence_dir::EvidenceWriter;
 use crate::report::{self, ReportError, RunMeta, ScenarioRecord, Summary};
 use crate::transport::http::HttpError;
@@ -320,11 +321,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             }
             let server = ReferenceServer::start(ro).await?;
             let xds_base = match &config.simulator.public_url {
-                Some(u) => format!("{u}{}", crate::reference::xds::XDS_PATH),
+                Some(u) => format!("{u}{}", XDS_PATH),
                 None => server.xds_base(),
             };
             let fhir_base = match &config.simulator.public_url {
-                Some(u) => format!("{u}{}", crate::reference::mhd::FHIR_PATH),
+                Some(u) => format!("{u}{}", FHIR_PATH),
                 None => server.fhir_base(),
             };
             let sim = Simulator {
@@ -355,7 +356,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         )),
         None => None,
     };
-    let mhd_catalogue = crate::reference::mhd_content::catalogue(&fixtures, &Default::default());
+    let mhd_catalogue = crate::model::fixtures::mhd::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
         Some(d) => {
             let mut client = DicomwebClient::new(d)?;

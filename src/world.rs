@@ -10,9 +10,9 @@ use crate::actors::dimse_scu::DimseScu;
 use crate::actors::xds::XdsClient;
 use crate::checks::{Expect, Finding, QidoLevel};
 use crate::config::Config;
+use crate::evidence::inbox::Inbox;
 use crate::evidence::{EvidenceLog, Exchange};
 use crate::model::fixtures::Fixtures;
-use crate::reference::xds::Inbox;
 use crate::report::ScenarioRecord;
 
 /// What every scenario of a run shares.
@@ -48,7 +48,7 @@ pub struct RunContext {
     /// MHD user agent, when the SUT has an MHD Document Recipient/Responder.
     pub mhd: Option<crate::actors::mhd::MhdClient>,
     /// The documents of the test studies as the SUT must hold them (the truth of the searches).
-    pub mhd_catalogue: crate::reference::mhd_content::Catalogue,
+    pub mhd_catalogue: crate::model::fixtures::mhd::Catalogue,
     /// Set once the test documents are on the SUT (load mode, once per run).
     pub mhd_data: tokio::sync::OnceCell<Result<(), String>>,
 }
@@ -108,9 +108,9 @@ pub struct MhdState {
     /// Instances the image source returned, by series (WADO-RS after a manifest).
     pub images: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
     /// The document the harness provided (ITI-65).
-    pub provided: Option<crate::reference::mhd_content::PublishedDoc>,
+    pub provided: Option<crate::model::fixtures::mhd::PublishedDoc>,
     /// The document the last provided one replaced.
-    pub replaced: Option<crate::reference::mhd_content::PublishedDoc>,
+    pub replaced: Option<crate::model::fixtures::mhd::PublishedDoc>,
     /// The `next` pages of the last search, followed (evidence indexes), judged with it.
     pub pages: Vec<usize>,
     /// Why the last search was not read to its end, when it was not (the harness's limits).

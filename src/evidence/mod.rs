@@ -7,6 +7,7 @@
 //! Secrets never reach an `Exchange`: headers are redacted when recorded (see [`redact`]).
 
 pub mod dimse;
+pub mod inbox;
 pub mod redact;
 
 use std::time::Duration;

@@ -5,6 +5,8 @@
 //! each is stored, and their UIDs. That truth comes from `index.json`, written by
 //! `ci/make-fixtures.py` beside the DICOM files.
 
+pub mod mhd;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// One deliberate departure from PS3.18, switched on with
-/// [`ReferenceOptions::with_fault`](super::ReferenceOptions::with_fault).
+/// [`ReferenceOptions::with_fault`](crate::reference::ReferenceOptions::with_fault).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
     /// WADO-RS retrieve body ends after the first part, without the close delimiter (RFC 2046 5.1.1).

@@ -287,6 +287,43 @@ pub fn excerpt(body: &Body, limits: &InboundLimits) -> Body {
     }
 }
 
+/// The request a SUT sent to a simulated actor, as evidence (secrets redacted), and the `curl`
+/// line that repeats it.
+pub(crate) fn recorded_request(
+    method: &str,
+    url: &str,
+    headers: &axum::http::HeaderMap,
+    body: crate::evidence::Body,
+) -> (crate::evidence::HttpRequest, String) {
+    let req_headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let q = crate::transport::http::shell_quote;
+    let repro = if method == "GET" {
+        format!("curl -sS -D - -o response.body {}", q(url))
+    } else {
+        let ct = crate::evidence::find_header(&req_headers, "content-type").unwrap_or("");
+        format!(
+            "curl -sS -X {method} -H {} --data-binary @request.body -D - -o response.body {}",
+            q(&format!("Content-Type: {ct}")),
+            q(url)
+        )
+    };
+    let request = crate::evidence::HttpRequest {
+        method: method.to_string(),
+        url: url.to_string(),
+        headers: crate::evidence::redact::headers(&req_headers),
+        body,
+    };
+    (request, repro)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

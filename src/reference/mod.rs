@@ -1,73 +1,65 @@
-//! The embedded reference DICOMweb origin server: the harness's default system under test.
+//! The embedded reference: the harness's default system under test, and the simulators a SUT that
+//! acts first (a client, a source, a modality) calls.
 //!
-//! It serves the fixture studies over WADO-RS (PS3.18 10.4; IHE RAD-107), QIDO-RS (PS3.18 10.6; RAD-129)
-//! and STOW-RS (PS3.18 10.5; RAD-108) below `http://127.0.0.1:PORT/dicom-web`, conformant to PS3.18 and
-//! strict about requests. Every conformance check of the harness must pass against it; to show that each
+//! It serves the fixture studies on one HTTP port over DICOMweb (PS3.18: WADO-RS, IHE RAD-107;
+//! QIDO-RS, RAD-129; STOW-RS, RAD-108) below `/dicom-web`, XDS-I.b (Document Registry, Document
+//! Repository and Imaging Document Source) below `/xds` and MHD (Document Recipient and Responder)
+//! below `/fhir`, and, when asked, over DIMSE on a port of its own. It is conformant and strict
+//! about requests. Every conformance check of the harness must pass against it; to show that each
 //! check can also fail, tests switch on one [`Fault`] at a time, each breaking exactly one rule.
 //!
+//! This module is the facade the harness (runner, world, steps, the binary) uses: [`ReferenceServer`]
+//! started with [`ReferenceOptions`], [`Fault`], and the few names the options and the endpoints'
+//! URLs need ([`Duplicates`], [`InboundLimits`], [`XDS_PATH`], [`FHIR_PATH`]). What the judge shares
+//! with the reference lives outside it: the inbox in [`crate::evidence::inbox`], what the fixture
+//! studies publish over MHD in [`crate::model::fixtures::mhd`], FHIR search matching in
+//! [`crate::model::fhir::search`]. The protocol folders stay public for the integration tests.
+//!
 //! Module map:
-//! - [`archive`]: the in-memory index of studies, series and instances (files stay on disk);
-//! - [`part10`]: where values lie in stored files, and Implicit/Explicit VR transcoding;
-//! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
-//! - [`retrieve`]: WADO-RS instance retrieval as `multipart/related; type="application/dicom"`;
-//! - [`metadata`]: WADO-RS metadata in DICOM JSON with `BulkDataURI`s;
-//! - [`bulkdata`]: WADO-RS bulk data and frames;
-//! - [`rendered`] and [`png`]: WADO-RS rendered resources as JPEG (baseline, the default) and PNG;
-//! - [`qido`] and [`qido_match`]: QIDO-RS search and attribute matching;
-//! - [`stow`] and [`spool`]: STOW-RS and the spool folder of received instances;
-//! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing;
-//! - [`dimse_scp`], [`dimse_qr`] and [`dimse_move`]: the DIMSE SCP (Verification, Storage,
-//!   Query/Retrieve FIND/MOVE/GET, PS3.4 Annexes A-C) and the C-STORE sub-operations of C-MOVE;
+//! - [`store`]: what every protocol serves from: the archive (the in-memory index of studies, series
+//!   and instances; files stay on disk), where values lie in stored files and Implicit/Explicit VR
+//!   transcoding, and the spool folder of received instances;
+//! - [`dicomweb`]: the DICOMweb origin server: WADO-RS retrieval, metadata, bulk data and rendered
+//!   resources, QIDO-RS search and matching, STOW-RS, Accept negotiation and HTTP plumbing;
+//! - [`dimse`]: the DIMSE SCP (Verification, Storage, Query/Retrieve FIND/MOVE/GET, PS3.4
+//!   Annexes A-C) and the C-STORE sub-operations of C-MOVE and C-GET;
+//! - [`xds`]: the XDS-I.b Document Registry, Document Repository and Imaging Document Source;
+//! - [`mhd`]: the MHD Document Recipient and Document Responder, and what they publish at start;
+//! - [`inbound`]: how the simulators read a SUT's request within the run's `[limits]`, and record it;
+//! - [`state`]: the state every handler shares (archive, spool, protocol stores, inbox, faults);
 //! - [`faults`]: the fault switch.
 
-pub mod archive;
-pub mod bulkdata;
-pub mod capabilities;
-pub mod dimse_move;
-pub mod dimse_qr;
-pub mod dimse_scp;
+pub mod dicomweb;
+pub mod dimse;
 pub mod faults;
-pub mod gif;
 pub mod inbound;
-pub mod json;
-pub mod metadata;
 pub mod mhd;
-pub mod mhd_content;
-pub mod mhd_search;
-pub mod multipart_body;
-pub mod negotiate;
-pub mod part10;
-pub mod png;
-pub mod qido;
-pub mod qido_match;
-pub mod rendered;
-pub mod retrieve;
-pub mod spool;
-pub mod stow;
-pub mod web;
+pub mod state;
+pub mod store;
 pub mod xds;
-pub mod xds_registry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::routing::{any, get, options, post};
 use axum::Router;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use faults::{Fault, UnknownFault};
-pub use stow::Duplicates;
+use crate::evidence::inbox::Inbox;
 
-use archive::{Archive, ArchiveError, NotFound, Target};
-use spool::Spool;
-use web::Rejection;
+pub use dicomweb::stow::Duplicates;
+pub use faults::{Fault, UnknownFault};
+pub use inbound::InboundLimits;
+pub use mhd::FHIR_PATH;
+pub use xds::XDS_PATH;
+
+use state::{AppState, Shared};
+use store::archive::{Archive, ArchiveError};
+use store::spool::Spool;
 
 /// Default time the stall faults wait.
 pub const DEFAULT_STALL: Duration = Duration::from_secs(3600);
@@ -100,7 +92,7 @@ pub struct ReferenceOptions {
     /// What STOW-RS does with a second copy of an instance the archive holds.
     pub duplicates: Duplicates,
     /// What the simulated actors read of a SUT's request (the run's `[limits]`).
-    pub inbound: inbound::InboundLimits,
+    pub inbound: InboundLimits,
 }
 
 impl ReferenceOptions {
@@ -113,16 +105,16 @@ impl ReferenceOptions {
             stall: DEFAULT_STALL,
             wado_upstream: None,
             dimse_bind: None,
-            ae_title: dimse_scp::DEFAULT_AE_TITLE.to_string(),
+            ae_title: dimse::scp::DEFAULT_AE_TITLE.to_string(),
             move_destinations: BTreeMap::new(),
-            dimse_timeout: dimse_scp::DEFAULT_TIMEOUT,
+            dimse_timeout: dimse::scp::DEFAULT_TIMEOUT,
             duplicates: Duplicates::default(),
-            inbound: inbound::InboundLimits::default(),
+            inbound: InboundLimits::default(),
         }
     }
 
     /// Read the requests of a SUT within these limits.
-    pub fn with_inbound_limits(mut self, limits: inbound::InboundLimits) -> Self {
+    pub fn with_inbound_limits(mut self, limits: InboundLimits) -> Self {
         self.inbound = limits;
         self
     }
@@ -210,243 +202,11 @@ pub enum ReferenceError {
     Task(String),
 }
 
-/// State shared by every request handler.
-#[derive(Debug)]
-pub struct AppState {
-    archive: RwLock<Archive>,
-    faults: BTreeSet<Fault>,
-    stall: Duration,
-    bound: SocketAddr,
-    spool: Spool,
-    shutdown: watch::Receiver<bool>,
-    sequence: AtomicU64,
-    xds: xds::XdsStore,
-    mhd: mhd::MhdStore,
-    upstream: Option<xds::Upstream>,
-    duplicates: Duplicates,
-    inbound: inbound::InboundLimits,
-}
-
-/// Handle shared by the handlers.
-pub type Shared = Arc<AppState>;
-
-impl AppState {
-    /// True when the fault is switched on.
-    pub fn has(&self, f: Fault) -> bool {
-        self.faults.contains(&f)
-    }
-
-    /// The faults switched on.
-    pub fn faults(&self) -> &BTreeSet<Fault> {
-        &self.faults
-    }
-
-    /// The address the server listens on.
-    pub fn bound(&self) -> SocketAddr {
-        self.bound
-    }
-
-    /// The XDS-I.b registry, repository and inbox.
-    pub fn xds(&self) -> &xds::XdsStore {
-        &self.xds
-    }
-
-    /// The MHD Document Recipient/Responder store.
-    pub fn mhd(&self) -> &mhd::MhdStore {
-        &self.mhd
-    }
-
-    /// What the simulated actors read of a SUT's request.
-    pub fn inbound_limits(&self) -> &inbound::InboundLimits {
-        &self.inbound
-    }
-
-    /// The DICOMweb service RAD-69 is mapped onto, if any.
-    pub fn upstream(&self) -> Option<&xds::Upstream> {
-        self.upstream.as_ref()
-    }
-
-    /// What STOW-RS does with a second copy of an instance the archive holds.
-    pub fn duplicates(&self) -> Duplicates {
-        self.duplicates
-    }
-
-    /// The spool folder.
-    pub fn spool(&self) -> &Spool {
-        &self.spool
-    }
-
-    /// A receiver that turns true when the server shuts down.
-    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
-        self.shutdown.clone()
-    }
-
-    /// Read access to the archive (a poisoned lock is still usable: the index is never left half-written).
-    pub fn archive(&self) -> RwLockReadGuard<'_, Archive> {
-        self.archive.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Write access to the archive.
-    pub fn archive_mut(&self) -> RwLockWriteGuard<'_, Archive> {
-        self.archive.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// A fresh multipart boundary.
-    pub fn boundary(&self) -> String {
-        let n = self.sequence.fetch_add(1, Ordering::Relaxed);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let seed = format!("{}-{n}-{now}", std::process::id());
-        crate::transport::multipart::make_boundary(seed.as_bytes())
-    }
-
-    /// The stall-before-headers fault: wait before answering a WADO-RS request.
-    pub async fn stall_before_headers(&self) {
-        if self.has(Fault::StallBeforeHeaders) {
-            let mut rx = self.shutdown.clone();
-            tokio::select! {
-                _ = tokio::time::sleep(self.stall) => {}
-                _ = rx.wait_for(|v| *v) => {}
-            }
-        }
-    }
-
-    /// The stall time for the stall faults.
-    pub fn stall(&self) -> Duration {
-        self.stall
-    }
-
-    /// Instances of a WADO-RS target, or the error response for a missing one (404; the
-    /// wrong-status-unknown-study fault answers 500 for an unknown study).
-    pub fn resolve(&self, target: &Target) -> Result<Vec<Arc<archive::Instance>>, Rejection> {
-        self.archive().resolve(target).map_err(|nf| {
-            let what = match nf {
-                NotFound::Study => "study",
-                NotFound::Series => "series in this study",
-                NotFound::Instance => "instance in this series",
-            };
-            if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
-                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-            } else {
-                Rejection::new(StatusCode::NOT_FOUND, format!("no such {what}"))
-            }
-        })
-    }
-}
-
-/// The request a SUT sent to a simulated actor, as evidence (secrets redacted), and the `curl`
-/// line that repeats it.
-pub(crate) fn inbound_request(
-    method: &str,
-    url: &str,
-    headers: &axum::http::HeaderMap,
-    body: crate::evidence::Body,
-) -> (crate::evidence::HttpRequest, String) {
-    let req_headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    let q = crate::transport::http::shell_quote;
-    let repro = if method == "GET" {
-        format!("curl -sS -D - -o response.body {}", q(url))
-    } else {
-        let ct = crate::evidence::find_header(&req_headers, "content-type").unwrap_or("");
-        format!(
-            "curl -sS -X {method} -H {} --data-binary @request.body -D - -o response.body {}",
-            q(&format!("Content-Type: {ct}")),
-            q(url)
-        )
-    };
-    let request = crate::evidence::HttpRequest {
-        method: method.to_string(),
-        url: url.to_string(),
-        headers: crate::evidence::redact::headers(&req_headers),
-        body,
-    };
-    (request, repro)
-}
-
+/// Every protocol's routes on one port: DICOMweb (with its fault hooks), XDS-I.b and MHD.
 fn router(state: Shared) -> Router {
-    let s = web::SERVICE_PATH;
-    let i = format!("{s}/studies/{{study}}/series/{{series}}/instances/{{instance}}");
-    Router::new()
-        .route(s, options(capabilities::options))
-        .route(&format!("{s}/"), options(capabilities::options))
-        .route(
-            &format!("{s}/studies"),
-            get(qido::search_studies).post(stow::store),
-        )
-        .route(&format!("{s}/series"), get(qido::search_series))
-        .route(&format!("{s}/instances"), get(qido::search_instances))
-        .route(
-            &format!("{s}/studies/{{study}}"),
-            get(retrieve::study).post(stow::store_in_study),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/metadata"),
-            get(metadata::study),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/series"),
-            get(qido::search_study_series),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/instances"),
-            get(qido::search_study_instances),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/series/{{series}}"),
-            get(retrieve::series),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/series/{{series}}/metadata"),
-            get(metadata::series),
-        )
-        .route(
-            &format!("{s}/studies/{{study}}/series/{{series}}/instances"),
-            get(qido::search_series_instances),
-        )
-        .route(&i, get(retrieve::instance))
-        .route(&format!("{i}/metadata"), get(metadata::instance))
-        .route(&format!("{i}/bulkdata/{{tag}}"), get(bulkdata::bulkdata))
-        .route(&format!("{i}/frames/{{frames}}"), get(bulkdata::frames))
-        .route(&format!("{i}/rendered"), get(rendered::instance))
-        .route(
-            &format!("{i}/frames/{{frames}}/rendered"),
-            get(rendered::frame),
-        )
-        .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::fault_hooks,
-        ))
-        .merge(
-            Router::new()
-                .route(&format!("{}/registry", xds::XDS_PATH), post(xds::registry))
-                .route(
-                    &format!("{}/repository", xds::XDS_PATH),
-                    post(xds::repository),
-                )
-                .route(
-                    &format!("{}/imaging-source", xds::XDS_PATH),
-                    post(xds::imaging_source),
-                )
-                // Read within the run's [limits] by the handlers (reference::inbound).
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .merge(
-            Router::new()
-                .route(mhd::FHIR_PATH, any(mhd::handle))
-                .route(&format!("{}/", mhd::FHIR_PATH), any(mhd::handle))
-                .route(&format!("{}/{{*path}}", mhd::FHIR_PATH), any(mhd::handle))
-                .layer(DefaultBodyLimit::disable()),
-        )
+    dicomweb::routes(state.clone())
+        .merge(xds::routes())
+        .merge(mhd::routes())
         .with_state(state)
 }
 
@@ -457,7 +217,7 @@ pub struct ReferenceServer {
     state: Shared,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
-    dimse: Option<dimse_scp::DimseListener>,
+    dimse: Option<dimse::scp::DimseListener>,
 }
 
 impl ReferenceServer {
@@ -468,13 +228,16 @@ impl ReferenceServer {
         let (archive, xds, mhd) = tokio::task::spawn_blocking(move || {
             Archive::load(&dir).map(|a| {
                 let x = xds::XdsStore::preload(&a, &faults);
-                let m = mhd_content::preload(&dir, &faults);
+                let m = mhd::MhdStore::preload(&dir, &faults);
                 (a, x, m)
             })
         })
         .await
         .map_err(|e| ReferenceError::Task(e.to_string()))??;
-        let spool = Spool::create()?;
+        let spool = Spool::create().map_err(|e| ReferenceError::Spool {
+            path: e.path,
+            source: e.source,
+        })?;
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
             .map_err(|source| ReferenceError::Bind {
@@ -497,18 +260,19 @@ impl ReferenceServer {
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
             xds,
+            inbox: Arc::new(Inbox::default()),
             mhd,
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
             duplicates: opts.duplicates,
             inbound: opts.inbound,
         });
-        state.xds.inbox.set_budget(opts.inbound.inbox_bytes);
+        state.inbox.set_budget(opts.inbound.inbox_bytes);
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
-                dimse_scp::DimseListener::start(
+                dimse::scp::DimseListener::start(
                     bind,
                     state.clone(),
-                    dimse_scp::DimseConfig {
+                    dimse::scp::DimseConfig {
                         ae_title: opts.ae_title.clone(),
                         move_destinations: opts.move_destinations.clone(),
                         timeout: opts.dimse_timeout,
@@ -539,7 +303,7 @@ impl ReferenceServer {
 
     /// The DICOMweb service base URL, `http://127.0.0.1:PORT/dicom-web`.
     pub fn dicomweb_base(&self) -> String {
-        format!("http://{}{}", self.addr, web::SERVICE_PATH)
+        format!("http://{}{}", self.addr, dicomweb::web::SERVICE_PATH)
     }
 
     /// The address the server listens on.
@@ -562,9 +326,9 @@ impl ReferenceServer {
         format!("http://{}{}", self.addr, mhd::FHIR_PATH)
     }
 
-    /// The inbound exchanges of the simulated XDS actors.
-    pub fn inbox(&self) -> Arc<xds::Inbox> {
-        self.state.xds.inbox.clone()
+    /// The inbound exchanges of the simulators (XDS-I.b, MHD, DIMSE).
+    pub fn inbox(&self) -> Arc<Inbox> {
+        self.state.inbox.clone()
     }
 
     /// Stop accepting connections, end responses in progress (stalls included), wait briefly for

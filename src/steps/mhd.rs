@@ -3,7 +3,7 @@
 //! Recipient/Responder after a trigger.
 //!
 //! The harness knows what the SUT holds: the documents of the test studies
-//! ([`crate::reference::mhd_content::Catalogue`]), published as the reference publishes them. Every
+//! ([`crate::model::fixtures::mhd::Catalogue`]), published as the reference publishes them. Every
 //! search expectation is that catalogue filtered by the same parameters, so the checks judge both
 //! sides of a search: every match is returned and nothing else is.
 
@@ -24,7 +24,7 @@ use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
 use crate::model::fhir::search_date::{self, DateMatch};
-use crate::reference::mhd_content::{self, PublishedDoc};
+use crate::model::fixtures::mhd::{self as mhd_content, PublishedDoc};
 use crate::world::{HarnessWorld, Retrieved};
 
 /// The MHD list type code system.
@@ -943,7 +943,7 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
     let matching: BTreeSet<String> = cat
         .submission_sets
         .iter()
-        .filter(|l| crate::reference::mhd_search::list_matches(l, &params, &ids))
+        .filter(|l| crate::model::fhir::search::list_matches(l, &params, &ids))
         .map(unique)
         .collect();
     let all: BTreeSet<String> = cat.submission_sets.iter().map(unique).collect();

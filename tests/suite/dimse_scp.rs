@@ -17,9 +17,9 @@ use dicom_object::InMemDicomObject;
 use dicom_ul::ClientAssociationOptions;
 use ihe_harness::dimse::command::{field, status, Command};
 use ihe_harness::dimse::message::{self, Outgoing, ReceiveOptions};
+use ihe_harness::evidence::inbox::Inbox;
 use ihe_harness::evidence::Exchange;
-use ihe_harness::reference::dimse_move::meta_end;
-use ihe_harness::reference::xds::Inbox;
+use ihe_harness::reference::dimse::sub_operations::meta_end;
 use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
 
 const AE: &str = "IHE_REFERENCE";
@@ -93,7 +93,7 @@ fn dataset_bytes(path: &Path) -> Vec<u8> {
 }
 
 fn sop_of(path: &Path) -> String {
-    ihe_harness::reference::archive::read_header(path)
+    ihe_harness::reference::store::archive::read_header(path)
         .ok()
         .and_then(|o| {
             o.get(tags::SOP_INSTANCE_UID)
@@ -104,7 +104,7 @@ fn sop_of(path: &Path) -> String {
 }
 
 fn sop_class_of(path: &Path) -> String {
-    ihe_harness::reference::archive::read_header(path)
+    ihe_harness::reference::store::archive::read_header(path)
         .ok()
         .and_then(|o| {
             o.get(tags::SOP_CLASS_UID)

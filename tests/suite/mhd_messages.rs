@@ -8,12 +8,12 @@
 use std::path::PathBuf;
 
 use ihe_harness::model::fhir::{CodeableConcept, Coding, Identifier};
+use ihe_harness::model::fixtures::mhd as mhd_content;
 use ihe_harness::model::fixtures::Fixtures;
 use ihe_harness::model::imaging_report::{report_for_study, ReportOptions};
 use ihe_harness::model::kos;
 use ihe_harness::model::mado::{self, MadoOptions};
 use ihe_harness::model::mhd_bundle::{build_provide_bundle, DocumentSpec, ProvideSpec};
-use ihe_harness::reference::mhd_content;
 
 fn fixtures() -> Fixtures {
     Fixtures::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies"))

@@ -7,6 +7,7 @@
 //! known element is reported as a structural Fail, never a panic. Unknown elements are kept in
 //! `other` so a resource stored by the reference round-trips unchanged.
 
+pub mod search;
 pub mod search_date;
 pub mod xml;
 pub mod xml_order;

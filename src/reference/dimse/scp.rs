@@ -1,11 +1,12 @@
 //! The reference's DIMSE SCP: association negotiation, the message loop, Verification (PS3.4
-//! Annex A) and Storage (PS3.4 Annex B); Query/Retrieve is in [`super::dimse_qr`].
+//! Annex A) and Storage (PS3.4 Annex B); Query/Retrieve is in [`super::query_retrieve`], and what
+//! every service does on an association (messages, evidence, C-CANCEL) in [`super::session`].
 //!
-//! It serves two purposes, like the XDS actors of [`super::xds`]. As the default system under
+//! It serves two purposes, like the XDS actors of [`crate::reference::xds`]. As the default system under
 //! test it answers the harness's DIMSE SCU strictly by the text (DICOM 2024 edition, PS3.4, PS3.7,
 //! PS3.8). As a simulator it receives what a SUT acting as SCU sends (C-STORE of new instances,
 //! C-FIND/C-MOVE/C-GET of the fixtures): every DIMSE operation is recorded as an inbound
-//! [`Exchange`] in the same [`Inbox`](super::xds::Inbox) the XDS endpoints feed, with a
+//! [`Exchange`](crate::evidence::Exchange) in the same [`Inbox`](crate::evidence::inbox::Inbox) the XDS endpoints feed, with a
 //! [`DimseRecord`] holding the negotiation and the messages, and each association is recorded
 //! once more when it ends, with how it ended.
 //!
@@ -25,7 +26,6 @@
 //! UID is not the context's abstract syntax with 0122 SOP Class Not Supported (PS3.7 Annex C.5).
 //! Every read has the configured timeout: a peer that stalls mid-association is aborted within it.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,29 +35,30 @@ use bytes::Bytes;
 use dicom_core::Tag;
 use dicom_dictionary_std::{tags, uids};
 use dicom_encoding::TransferSyntaxIndex;
-use dicom_object::{FileMetaTableBuilder, InMemDicomObject};
+use dicom_object::FileMetaTableBuilder;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use dicom_ul::association::server::{AccessControl, Negotiation};
-use dicom_ul::association::{AsyncAssociation, AsyncServerAssociation};
-use dicom_ul::pdu::AssociationRJServiceProviderASCEReason as AsceReason;
-use dicom_ul::pdu::AssociationRJServiceProviderPresentationReason as PresentationReason;
+use dicom_ul::association::AsyncAssociation;
 use dicom_ul::pdu::{
-    AbortRQServiceProviderReason, AbortRQSource, AssociationRJ, AssociationRJResult,
-    AssociationRJServiceUserReason, AssociationRJSource, AssociationRQ,
-    PresentationContextResultReason, RequestorRoles, UserIdentity, UserVariableItem,
+    AbortRQServiceProviderReason, AbortRQSource, AssociationRJServiceUserReason, AssociationRQ,
+    RequestorRoles, UserIdentity, UserVariableItem,
 };
 use dicom_ul::{Pdu, ServerAssociationOptions};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::{dimse_qr, Fault, Shared};
 use crate::dimse::command::{field, status, Command};
-use crate::dimse::message::{self, DataSet, DimseError, Outgoing, ReceiveOptions, Received};
-use crate::evidence::dimse::{
-    DimseRecord, Flow, MessageRecord, NegotiatedContext, ProposedContext, Rejection,
+use crate::dimse::message::{DataSet, DimseError, Outgoing, ReceiveOptions, Received};
+use crate::evidence::dimse::{DimseRecord, NegotiatedContext, ProposedContext};
+use crate::evidence::{Body, Direction};
+use crate::reference::dimse::query_retrieve;
+pub use crate::reference::dimse::session::DimseConfig;
+use crate::reference::dimse::session::{
+    dimse_exchange, now_rfc3339, rejection_of, until_shutdown, Context, ExchangeParts, OpStart,
+    Outcome, Session, Summary,
 };
-use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 use crate::transport::http::shell_quote;
 
 /// The reference SCP's default AE title.
@@ -65,12 +66,6 @@ pub const DEFAULT_AE_TITLE: &str = "IHE_REFERENCE";
 
 /// Default longest wait for one PDU from a peer.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The transaction name of DIMSE exchanges in the inbox.
-pub const TRANSACTION: &str = "DIMSE";
-
-/// The actor the reference plays towards a DIMSE SCU.
-pub const ACTOR: &str = "Image Manager/Image Archive (simulated)";
 
 /// How much longer than the DIMSE timeout the upper layer waits.
 const UL_TIMEOUT_MARGIN: Duration = Duration::from_secs(2);
@@ -144,17 +139,6 @@ pub const QR_SOP_CLASSES: &[&str] = &[
     uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_GET,
 ];
 
-/// Configuration of the DIMSE SCP.
-#[derive(Debug, Clone)]
-pub struct DimseConfig {
-    /// The SCP's AE title: the only called AE title it accepts.
-    pub ae_title: String,
-    /// C-MOVE destinations: AE title to address.
-    pub move_destinations: BTreeMap<String, SocketAddr>,
-    /// The longest wait for one PDU.
-    pub timeout: Duration,
-}
-
 /// The running DIMSE listener of a reference server.
 #[derive(Debug)]
 pub struct DimseListener {
@@ -210,11 +194,6 @@ async fn accept_loop(listener: TcpListener, state: Shared, config: Arc<DimseConf
     drop(listener);
     // Associations see the same signal and abort; wait for them to record how they ended.
     while tasks.join_next().await.is_some() {}
-}
-
-/// Resolves when the server's shutdown signal turns true (or its sender is gone).
-pub(crate) async fn until_shutdown(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|v| *v).await;
 }
 
 /// Access control: the called AE title must be the SCP's (PS3.8 9.3.4, reason 7), unless the
@@ -280,13 +259,6 @@ fn trim_uid(uid: &str) -> &str {
     uid.trim_end_matches(['\0', ' '])
 }
 
-/// The current time as RFC 3339 (UTC).
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// What the first bytes of a connection were.
 enum Peeked {
     /// An A-ASSOCIATE-RQ, left on the socket for the acceptor.
@@ -337,47 +309,6 @@ async fn peek_associate_rq(socket: &TcpStream, timeout: Duration) -> Peeked {
             return Peeked::Nothing;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-/// The evidence form of an A-ASSOCIATE-RJ.
-pub(crate) fn rejection_of(rj: &AssociationRJ) -> Rejection {
-    let result = match rj.result {
-        AssociationRJResult::Permanent => 1,
-        AssociationRJResult::Transient => 2,
-    };
-    let (source, reason) = match &rj.source {
-        AssociationRJSource::ServiceUser(r) => (
-            1,
-            match r {
-                AssociationRJServiceUserReason::NoReasonGiven => 1,
-                AssociationRJServiceUserReason::ApplicationContextNameNotSupported => 2,
-                AssociationRJServiceUserReason::CallingAETitleNotRecognized => 3,
-                AssociationRJServiceUserReason::CalledAETitleNotRecognized => 7,
-                AssociationRJServiceUserReason::Reserved(r) => *r,
-            },
-        ),
-        AssociationRJSource::ServiceProviderASCE(r) => (
-            2,
-            match r {
-                AsceReason::NoReasonGiven => 1,
-                AsceReason::ProtocolVersionNotSupported => 2,
-            },
-        ),
-        AssociationRJSource::ServiceProviderPresentation(r) => (
-            3,
-            match r {
-                PresentationReason::TemporaryCongestion => 1,
-                PresentationReason::LocalLimitExceeded => 2,
-                PresentationReason::Reserved(r) => *r,
-            },
-        ),
-    };
-    Rejection {
-        result,
-        source,
-        reason,
-        text: rj.source.to_string(),
     }
 }
 
@@ -527,7 +458,7 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
                 body: Body::default(),
                 record,
             });
-            state.xds().inbox.push(ex);
+            state.inbox().push(ex);
         }
     }
 }
@@ -540,63 +471,6 @@ fn echoscu_line(record: &DimseRecord, local: SocketAddr) -> String {
         local.ip(),
         local.port()
     )
-}
-
-/// What goes into a DIMSE exchange.
-pub(crate) struct ExchangeParts {
-    /// `C-FIND (Study Root)`, `association`, ...
-    pub operation: String,
-    /// The request command name.
-    pub method: String,
-    /// `dicom://CALLED@host:port`.
-    pub url: String,
-    /// Who initiated.
-    pub direction: Direction,
-    /// RFC 3339 start.
-    pub started_at: String,
-    /// Start.
-    pub started: Instant,
-    /// When the first response went out.
-    pub first_response: Option<Duration>,
-    /// Final status, if there was one.
-    pub status: Option<u16>,
-    /// The request's data set.
-    pub body: Body,
-    /// The record (its `dcmtk` line is the exchange's repro).
-    pub record: DimseRecord,
-}
-
-/// Build a DIMSE exchange (transaction `DIMSE`).
-pub(crate) fn dimse_exchange(p: ExchangeParts) -> Exchange {
-    let headers = vec![
-        ("calling-ae".to_string(), p.record.calling_ae.clone()),
-        ("called-ae".to_string(), p.record.called_ae.clone()),
-    ];
-    Exchange {
-        seq: 0,
-        transaction: TRANSACTION.into(),
-        operation: p.operation,
-        actor: ACTOR.into(),
-        direction: p.direction,
-        started_at: p.started_at,
-        time_to_headers: p.first_response,
-        elapsed: p.started.elapsed(),
-        request: HttpRequest {
-            method: p.method,
-            url: p.url,
-            headers,
-            body: p.body,
-        },
-        response: p.status.map(|s| HttpResponse {
-            status: s,
-            headers: Vec::new(),
-            body: Body::default(),
-        }),
-        multipart: None,
-        failure: None,
-        repro: p.record.dcmtk.clone(),
-        dimse: Some(Box::new(p.record)),
-    }
 }
 
 /// The evidence body of a received data set: whole up to 64 KiB, else its size and digest.
@@ -627,362 +501,7 @@ fn body_of(rx: &Received) -> Body {
     }
 }
 
-/// An accepted presentation context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Context {
-    /// Id.
-    pub id: u8,
-    /// Abstract syntax.
-    pub abstract_syntax: String,
-    /// Transfer syntax.
-    pub transfer_syntax: String,
-}
-
-/// Where an operation's messages start in the association record.
-#[derive(Debug, Clone)]
-pub(crate) struct OpStart {
-    index: usize,
-    started: Instant,
-    started_at: String,
-    first_response: Option<Duration>,
-}
-
-/// The outcome of one operation, for its exchange.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Outcome {
-    /// The final status, if one was sent.
-    pub status: Option<u16>,
-    /// The DCMTK command line that repeats the request.
-    pub dcmtk: String,
-}
-
-/// An established association served by the SCP.
-/// How long the cancel-ignored fault keeps going after it has read a C-CANCEL: longer than the
-/// grace DIM-11 allows for responses that crossed the cancel in flight.
-const CANCEL_IGNORED_DELAY: Duration = Duration::from_millis(1500);
-
-pub(crate) struct Session {
-    assoc: AsyncServerAssociation<TcpStream>,
-    /// The reference's state.
-    pub state: Shared,
-    /// The SCP configuration.
-    pub config: Arc<DimseConfig>,
-    shutdown: watch::Receiver<bool>,
-    t0: Instant,
-    started_at: String,
-    record: DimseRecord,
-    recv: ReceiveOptions,
-    next_id: u16,
-    url: String,
-    local: SocketAddr,
-}
-
-/// Summarise a data set for evidence: keyword (or tag) and value of each top-level element.
-pub(crate) fn summary_of(obj: &InMemDicomObject) -> Vec<(String, String)> {
-    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
-    let dict = dicom_dictionary_std::StandardDataDictionary;
-    obj.iter()
-        .map(|e| {
-            let tag = e.header().tag;
-            let name = dict
-                .by_tag(tag)
-                .map(|d| d.alias().to_string())
-                .unwrap_or_else(|| format!("({:04X},{:04X})", tag.group(), tag.element()));
-            let value = match e.value() {
-                dicom_core::DicomValue::Primitive(p) => {
-                    let s = p.to_str();
-                    let s = s.trim_end_matches(['\0', ' ']);
-                    s.chars().take(128).collect()
-                }
-                _ => "(sequence)".to_string(),
-            };
-            (name, value)
-        })
-        .collect()
-}
-
 impl Session {
-    /// Send an A-RELEASE-RQ (the find-no-final fault ends a C-FIND this way).
-    pub(crate) async fn request_release(&mut self) {
-        use dicom_ul::association::AsyncAssociation;
-        let _ = AsyncAssociation::send(&mut self.assoc, &dicom_ul::Pdu::ReleaseRQ).await;
-    }
-
-    /// The calling AE title of the peer.
-    pub fn calling_ae(&self) -> &str {
-        &self.record.calling_ae
-    }
-
-    /// The accepted presentation contexts.
-    pub fn contexts(&self) -> Vec<Context> {
-        self.record
-            .negotiated
-            .iter()
-            .filter(|c| c.result == PresentationContextResultReason::Acceptance as u8)
-            .map(|c| Context {
-                id: c.id,
-                abstract_syntax: c.abstract_syntax.clone(),
-                transfer_syntax: c.transfer_syntax.clone(),
-            })
-            .collect()
-    }
-
-    /// Does the requestor hold the SCP role for this SOP Class (PS3.7 D.3.3.4)?
-    pub fn requestor_is_scp(&self, sop_class: &str) -> bool {
-        dicom_ul::association::Association::requestor_roles_for(&self.assoc, sop_class).scp
-    }
-
-    /// Milliseconds since the association started.
-    fn ms(&self) -> u64 {
-        self.t0.elapsed().as_millis() as u64
-    }
-
-    /// A message id for a request the SCP sends (C-GET sub-operations), never `avoid`.
-    pub fn next_message_id(&mut self, avoid: u16) -> u16 {
-        loop {
-            self.next_id = self.next_id.wrapping_add(1);
-            if self.next_id != 0 && self.next_id != avoid {
-                return self.next_id;
-            }
-        }
-    }
-
-    /// Receive the next message, recording it; aborted by the server's shutdown.
-    pub async fn receive(&mut self) -> Result<Received, DimseError> {
-        let mut shutdown = self.shutdown.clone();
-        let rx = tokio::select! {
-            r = message::receive(&mut self.assoc, &self.recv) => r?,
-            _ = until_shutdown(&mut shutdown) => {
-                return Err(DimseError::Ul("the reference server is shutting down".into()))
-            }
-        };
-        let at_ms = self.ms();
-        self.record.messages.push(MessageRecord {
-            flow: Flow::Received,
-            pc_id: rx.pc_id,
-            command: rx.command.clone(),
-            data_len: rx.data.as_ref().map(DataSet::len),
-            data_sha256: rx.data_sha256.clone(),
-            data_summary: Vec::new(),
-            pdus: rx.pdus,
-            largest_pdu: rx.largest_pdu,
-            at_ms,
-        });
-        Ok(rx)
-    }
-
-    /// Attach a data set summary to the last received message.
-    pub fn annotate_received(&mut self, summary: Vec<(String, String)>) {
-        if let Some(m) = self
-            .record
-            .messages
-            .iter_mut()
-            .rev()
-            .find(|m| m.flow == Flow::Received)
-        {
-            m.data_summary = summary;
-        }
-    }
-
-    /// Send a message, recording it.
-    pub async fn send(
-        &mut self,
-        pc_id: u8,
-        cmd: &Command,
-        data: Outgoing<'_>,
-        summary: Vec<(String, String)>,
-        op: Option<&mut OpStart>,
-    ) -> Result<(), DimseError> {
-        let sha = match data {
-            Outgoing::Bytes(b) => {
-                use sha2::Digest;
-                Some(hex::encode(sha2::Sha256::digest(b)))
-            }
-            _ => None,
-        };
-        // The response faults: a wrong Message ID Being Responded To, or another context.
-        let mut cmd = cmd.clone();
-        let mut pc_id = pc_id;
-        if cmd.field & 0x8000 != 0 {
-            if self.state.has(Fault::DimseWrongRespondedTo) {
-                cmd.responded_to = cmd.responded_to.map(|m| m.wrapping_add(1));
-            }
-            if self.state.has(Fault::DimseWrongAffectedClass) {
-                cmd.affected_sop_class = Some(
-                    if cmd.affected_sop_class.as_deref() == Some(uids::VERIFICATION) {
-                        uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND
-                    } else {
-                        uids::VERIFICATION
-                    }
-                    .to_string(),
-                );
-            }
-            if cmd.field == field::C_STORE_RSP && self.state.has(Fault::DimseStoreWrongInstance) {
-                cmd.affected_sop_instance = cmd
-                    .affected_sop_instance
-                    .as_deref()
-                    .map(|u| format!("{}.1", &u[..u.len().min(62)]));
-            }
-            if self.state.has(Fault::DimseWrongContext) {
-                pc_id = pc_id.wrapping_add(2);
-            }
-        }
-        let cmd = &cmd;
-        let stats = message::send(&mut self.assoc, pc_id, cmd, data).await?;
-        if let Some(op) = op {
-            if op.first_response.is_none() {
-                op.first_response = Some(op.started.elapsed());
-            }
-        }
-        let at_ms = self.ms();
-        self.record.messages.push(MessageRecord {
-            flow: Flow::Sent,
-            pc_id,
-            command: cmd.clone(),
-            data_len: cmd.has_data_set().then_some(stats.data_bytes),
-            data_sha256: sha,
-            data_summary: summary,
-            pdus: stats.pdus,
-            largest_pdu: stats.largest_pdu,
-            at_ms,
-        });
-        Ok(())
-    }
-
-    /// Has the peer sent a C-CANCEL-RQ for `message_id`? Looks at what has arrived without
-    /// waiting; anything but a C-CANCEL-RQ while an operation is outstanding is a protocol error
-    /// (no asynchronous operations are negotiated, PS3.7 D.3.3.3). A C-CANCEL-RQ for another
-    /// message id is ignored.
-    pub async fn cancel_requested(&mut self, message_id: u16) -> Result<bool, DimseError> {
-        let ignore = self.state.has(Fault::DimseCancelIgnored);
-        // Let the runtime poll the I/O driver, so that bytes already on the socket are seen.
-        tokio::task::yield_now().await;
-        let pending = {
-            let (socket, buffer) = AsyncAssociation::get_mut(&mut self.assoc);
-            if !buffer.is_empty() {
-                true
-            } else {
-                match socket.try_read_buf(buffer) {
-                    Ok(_) => true,
-                    Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
-                }
-            }
-        };
-        if !pending {
-            return Ok(false);
-        }
-        let rx = self.receive().await?;
-        if rx.command.field == field::C_CANCEL_RQ {
-            if ignore {
-                // The fault reads the C-CANCEL and carries on regardless, visibly later.
-                tokio::time::sleep(CANCEL_IGNORED_DELAY).await;
-                return Ok(false);
-            }
-            return Ok(rx.command.responded_to == Some(message_id));
-        }
-        Err(DimseError::Protocol(format!(
-            "{} received while request {message_id} was outstanding (no asynchronous operations were negotiated)",
-            rx.command.name()
-        )))
-    }
-
-    /// Wait for a C-STORE-RSP to `store_id` on this association (C-GET sub-operations),
-    /// noting a C-CANCEL-RQ for `get_id` on the way.
-    pub async fn receive_store_response(
-        &mut self,
-        store_id: u16,
-        get_id: u16,
-        cancelled: &mut bool,
-    ) -> Result<Command, DimseError> {
-        loop {
-            let rx = self.receive().await?;
-            let c = rx.command;
-            if c.field == field::C_STORE_RSP && c.responded_to == Some(store_id) {
-                return Ok(c);
-            }
-            if c.field == field::C_CANCEL_RQ {
-                if c.responded_to == Some(get_id) && !self.state.has(Fault::DimseCancelIgnored) {
-                    *cancelled = true;
-                }
-                continue;
-            }
-            return Err(DimseError::Protocol(format!(
-                "{} received while waiting for the C-STORE-RSP to message {store_id}",
-                c.name()
-            )));
-        }
-    }
-
-    /// Where the next operation's messages start (its request was just received).
-    fn op_start(&self) -> OpStart {
-        OpStart {
-            index: self.record.messages.len().saturating_sub(1),
-            started: Instant::now(),
-            started_at: now_rfc3339(),
-            first_response: None,
-        }
-    }
-
-    /// Record an operation as an inbound exchange.
-    fn push_operation(
-        &self,
-        op: &OpStart,
-        operation: String,
-        method: &str,
-        outcome: &Outcome,
-        body: Body,
-    ) {
-        let mut record = self.record.clone();
-        record.messages = self.record.messages[op.index.min(self.record.messages.len())..].to_vec();
-        record.ended = "open".into();
-        record.dcmtk = outcome.dcmtk.clone();
-        let ex = dimse_exchange(ExchangeParts {
-            operation,
-            method: method.to_string(),
-            url: self.url.clone(),
-            direction: Direction::Inbound,
-            started_at: op.started_at.clone(),
-            started: op.started,
-            first_response: op.first_response,
-            status: outcome.status,
-            body,
-            record,
-        });
-        self.state.xds().inbox.push(ex);
-    }
-
-    /// `-aet CALLING -aec CALLED` and `host port` of a DCMTK line.
-    pub fn dcmtk_ends(&self) -> (String, String) {
-        (
-            format!(
-                "-aet {} -aec {}",
-                shell_quote(&self.record.calling_ae),
-                shell_quote(&self.record.called_ae)
-            ),
-            format!("{} {}", self.local.ip(), self.local.port()),
-        )
-    }
-
-    /// Abort the association on a fault (A-ABORT, service-user) and return the error that ends
-    /// its loop without a second abort.
-    pub(crate) async fn abort_association(&mut self, when: &str) -> DimseError {
-        self.abort(AbortRQSource::ServiceUser).await;
-        DimseError::Ul(format!("aborted by the SCP {when} (fault)"))
-    }
-
-    async fn abort(&mut self, source: AbortRQSource) {
-        let _ = AsyncAssociation::send(&mut self.assoc, &Pdu::AbortRQ { source }).await;
-    }
-
-    /// The dimse-stall fault: wait for the stall time (or the server's shutdown).
-    async fn stall(&self) {
-        let mut rx = self.shutdown.clone();
-        tokio::select! {
-            _ = tokio::time::sleep(self.state.stall()) => {}
-            _ = until_shutdown(&mut rx) => {}
-        }
-    }
-
     async fn run(mut self) {
         let mut first = true;
         let ended = loop {
@@ -1015,7 +534,7 @@ impl Session {
             body: Body::default(),
             record,
         });
-        self.state.xds().inbox.push(ex);
+        self.state.inbox().push(ex);
     }
 
     /// End the association after `e`, aborting where the protocol calls for it; returns how it
@@ -1108,13 +627,13 @@ impl Session {
                 "{method} lacks Message ID (0000,0110)"
             )));
         };
-        let qr = dimse_qr::classify(&ctx.abstract_syntax);
+        let qr = query_retrieve::classify(&ctx.abstract_syntax);
         let service_ok = match cmd.field {
             field::C_ECHO_RQ => ctx.abstract_syntax == uids::VERIFICATION,
             field::C_STORE_RQ => STORAGE_SOP_CLASSES.contains(&ctx.abstract_syntax.as_str()),
-            field::C_FIND_RQ => matches!(qr, Some((_, dimse_qr::Service::Find))),
-            field::C_MOVE_RQ => matches!(qr, Some((_, dimse_qr::Service::Move))),
-            field::C_GET_RQ => matches!(qr, Some((_, dimse_qr::Service::Get))),
+            field::C_FIND_RQ => matches!(qr, Some((_, query_retrieve::Service::Find))),
+            field::C_MOVE_RQ => matches!(qr, Some((_, query_retrieve::Service::Move))),
+            field::C_GET_RQ => matches!(qr, Some((_, query_retrieve::Service::Get))),
             _ => false,
         };
         let (ends, hostport) = self.dcmtk_ends();
@@ -1199,15 +718,16 @@ impl Session {
                     return Ok(());
                 };
                 let outcome = match service {
-                    dimse_qr::Service::Find => {
-                        dimse_qr::find(self, &mut op, rx, &ctx, model, message_id).await?
+                    query_retrieve::Service::Find => {
+                        query_retrieve::find(self, &mut op, rx, &ctx, model, message_id).await?
                     }
-                    dimse_qr::Service::Move => {
-                        dimse_qr::retrieve(self, &mut op, rx, &ctx, model, message_id, false)
+                    query_retrieve::Service::Move => {
+                        query_retrieve::retrieve(self, &mut op, rx, &ctx, model, message_id, false)
                             .await?
                     }
-                    dimse_qr::Service::Get => {
-                        dimse_qr::retrieve(self, &mut op, rx, &ctx, model, message_id, true).await?
+                    query_retrieve::Service::Get => {
+                        query_retrieve::retrieve(self, &mut op, rx, &ctx, model, message_id, true)
+                            .await?
                     }
                 };
                 (format!("{} ({})", service.command(), model.name()), outcome)
@@ -1308,8 +828,10 @@ impl Session {
     /// harness's own C-MOVE sub-operations send instances back in another transfer syntax.
     async fn keep_in_archive(&self, stored: PathBuf) {
         let copy = self.state.spool().new_path("ele.dcm");
-        let Ok(Ok(inst)) =
-            tokio::task::spawn_blocking(move || super::archive::ingest(stored, copy)).await
+        let Ok(Ok(inst)) = tokio::task::spawn_blocking(move || {
+            crate::reference::store::archive::ingest(stored, copy)
+        })
+        .await
         else {
             return;
         };
@@ -1325,9 +847,6 @@ pub const PROCESSING_FAILURE: u16 = 0x0110;
 
 /// 0211 Unrecognized Operation (PS3.7 Annex C.5).
 pub const UNRECOGNIZED_OPERATION: u16 = 0x0211;
-
-/// A data set summary: (keyword or tag, value) pairs.
-pub(crate) type Summary = Vec<(String, String)>;
 
 /// What [`spool_and_check`] found: status, Error Comment, summary, the spooled file.
 type StoreCheck = (u16, Option<String>, Summary, Option<PathBuf>);
@@ -1361,7 +880,7 @@ fn spool_and_check(
     if let DataSet::File { path: p, .. } = &data {
         let _ = std::fs::remove_file(p);
     }
-    let obj = match super::archive::read_header(path) {
+    let obj = match crate::reference::store::archive::read_header(path) {
         Ok(o) => o,
         Err(e) => {
             return fail(
@@ -1449,21 +968,6 @@ fn write_part10(
     out.flush().map_err(|e| e.to_string())
 }
 
-/// The summary of a C-STORE-RQ command for sub-operation evidence.
-pub(crate) fn store_summary(cmd: &Command, ts: &str) -> Vec<(String, String)> {
-    vec![
-        (
-            "SOPClassUID".into(),
-            cmd.affected_sop_class.clone().unwrap_or_default(),
-        ),
-        (
-            "SOPInstanceUID".into(),
-            cmd.affected_sop_instance.clone().unwrap_or_default(),
-        ),
-        ("TransferSyntaxUID".into(), ts.to_string()),
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1509,30 +1013,18 @@ mod tests {
     }
 
     #[test]
-    fn rejection_reason_seven() {
-        let rj = AssociationRJ {
-            result: AssociationRJResult::Permanent,
-            source: AssociationRJSource::ServiceUser(
-                AssociationRJServiceUserReason::CalledAETitleNotRecognized,
-            ),
-        };
-        let r = rejection_of(&rj);
-        assert_eq!((r.result, r.source, r.reason), (1, 1, 7));
-    }
-
-    #[test]
     fn spool_checks_uids_against_the_command() {
         let dir = tempfile::tempdir().unwrap();
         let fixtures = crate::reference::tests::fixtures_dir();
-        let archive = crate::reference::archive::Archive::load(&fixtures).unwrap();
+        let archive = crate::reference::store::archive::Archive::load(&fixtures).unwrap();
         let inst = archive
             .studies
             .values()
             .flat_map(|s| s.instances())
-            .find(|i| i.stored.transfer_syntax() == super::super::part10::EXPLICIT_VR_LE)
+            .find(|i| i.stored.transfer_syntax() == crate::reference::store::part10::EXPLICIT_VR_LE)
             .unwrap();
         let bytes = std::fs::read(&inst.stored.path).unwrap();
-        let offset = super::super::dimse_move::meta_end(&bytes).unwrap();
+        let offset = crate::reference::dimse::sub_operations::meta_end(&bytes).unwrap();
         let data = DataSet::Memory(bytes[offset..].to_vec());
         let good = dir.path().join("good.dcm");
         let (st, c, summary, spooled) = spool_and_check(

@@ -8,7 +8,7 @@
 //! files are larger than a real compressor would make, but every decoder reads them, and the code
 //! stays small and dependency-free.
 
-use super::png::ColorType;
+use crate::reference::dicomweb::png::ColorType;
 
 /// The LZW minimum code size of 8-bit pixels.
 const MIN_CODE_SIZE: u8 = 8;

@@ -5,7 +5,7 @@
 //! to its own file (a request is limited to 2 GiB, 413 beyond). Each part must be a Part 10 object
 //! (PS3.10 7.1) in a transfer syntax this server knows; it is kept as received, and an Explicit VR
 //! Little Endian form is made for retrieval (PS3.18 8.7.3), decoding compressed pixel data where
-//! dicom-rs has the codec ([`super::archive::ingest`]). An instance whose Study Instance
+//! dicom-rs has the codec ([`crate::reference::store::archive::ingest`]). An instance whose Study Instance
 //! UID differs from the study in the URL is not stored (10.5.1.1). A stored instance replaces any earlier
 //! one with the same SOP Instance UID, unless the server was started with [`Duplicates::Refuse`]:
 //! then a second copy of an instance the archive holds is not stored and is listed as failed with
@@ -45,12 +45,12 @@ use crate::model::dicom_part::{sniff, SNIFF_PREFIX_LEN};
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{self, MultipartEvent, MultipartParser};
 
-use super::archive::Instance;
-use super::faults::Fault;
-use super::json;
-use super::negotiate;
-use super::web::{acceptable, base_url, check_uids, problem, Rejection};
-use super::Shared;
+use crate::reference::dicomweb::json;
+use crate::reference::dicomweb::negotiate;
+use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, Rejection};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
+use crate::reference::store::archive::Instance;
 
 /// Largest request body accepted.
 pub const MAX_REQUEST_BYTES: u64 = 2 * 1024 * 1024 * 1024;
@@ -315,7 +315,7 @@ fn examine(
         return failed(class, inst, FAILURE_STUDY_MISMATCH);
     }
     // Stored as received, with an Explicit VR Little Endian form where it arrived otherwise.
-    match super::archive::ingest(part.path.clone(), ele_copy) {
+    match crate::reference::store::archive::ingest(part.path.clone(), ele_copy) {
         Ok(i) => Outcome::Stored(Box::new(i)),
         Err(_) => failed(class, inst, FAILURE_CANNOT_UNDERSTAND),
     }
@@ -402,7 +402,9 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
                 item.put(DataElement::new(
                     tags::RETRIEVE_URL,
                     VR::UR,
-                    PrimitiveValue::from(super::metadata::instance_url(&base, &inst)),
+                    PrimitiveValue::from(crate::reference::dicomweb::metadata::instance_url(
+                        &base, &inst,
+                    )),
                 ));
                 referenced.push(item);
                 first_study.get_or_insert_with(|| inst.study_uid.clone());
@@ -481,11 +483,11 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::{fixture, get_multipart};
-    use super::super::tests::{client, fixtures_dir, start};
-    use super::super::{ReferenceOptions, ReferenceServer};
     use super::*;
-    use crate::reference::part10::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+    use crate::reference::dicomweb::retrieve::tests::{fixture, get_multipart};
+    use crate::reference::store::part10::{EXPLICIT_VR_LE, IMPLICIT_VR_LE};
+    use crate::reference::tests::{client, fixtures_dir, start};
+    use crate::reference::{ReferenceOptions, ReferenceServer};
     use serde_json::Value;
 
     fn body(parts: &[Vec<u8>]) -> (String, Vec<u8>) {

@@ -28,13 +28,15 @@ use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::InMemDicomObject;
 use serde_json::Value;
 
-use super::archive::{Archive, Instance, Series, Study};
-use super::faults::Fault;
-use super::json;
-use super::negotiate;
-use super::qido_match::{parse_query, MatchKey, Query};
-use super::web::{acceptable, base_url, check_uids, problem, query_pairs, request_host};
-use super::Shared;
+use crate::reference::dicomweb::json;
+use crate::reference::dicomweb::negotiate;
+use crate::reference::dicomweb::web::{
+    acceptable, base_url, check_uids, problem, query_pairs, request_host,
+};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::store::query::{parse_query, MatchKey, Query};
 
 /// Attributes every study result carries (Table 10.6.3-3, plus Specific Character Set and the
 /// conditional Retrieve URL and Instance Availability).
@@ -250,7 +252,7 @@ fn instance_computed(base: &str, inst: &Instance) -> Computed {
     c.put_str(
         tags::RETRIEVE_URL,
         VR::UR,
-        &super::metadata::instance_url(base, inst),
+        &crate::reference::dicomweb::metadata::instance_url(base, inst),
     );
     c.put_str(tags::INSTANCE_AVAILABILITY, VR::CS, "ONLINE");
     c
@@ -593,10 +595,10 @@ pub async fn search_series_instances(
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::fixture;
-    use super::super::tests::{client, start};
-    use super::super::ReferenceServer;
     use super::*;
+    use crate::reference::dicomweb::retrieve::tests::fixture;
+    use crate::reference::tests::{client, start};
+    use crate::reference::ReferenceServer;
 
     async fn get(server: &ReferenceServer, path_query: &str) -> (u16, HeaderMap, Value) {
         let r = client()

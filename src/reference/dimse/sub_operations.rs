@@ -23,15 +23,15 @@ use dicom_ul::association::AsyncClientAssociation;
 use dicom_ul::ClientAssociationOptions;
 use tokio::net::TcpStream;
 
-use super::archive::Instance;
-use super::dimse_scp::{self, Context, ExchangeParts};
-use super::part10;
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{self, Outgoing, ReceiveOptions};
 use crate::evidence::dimse::{
     DimseRecord, Flow, MessageRecord, NegotiatedContext, ProposedContext,
 };
 use crate::evidence::{Body, Direction, Exchange};
+use crate::reference::dimse::session::{self, Context, ExchangeParts};
+use crate::reference::store::archive::Instance;
+use crate::reference::store::part10;
 use crate::transport::http::shell_quote;
 
 /// At most this many presentation contexts are proposed (PS3.8 9.3.2.2: ids 1-255, odd).
@@ -256,7 +256,7 @@ impl SubAssociation {
         spool: &Path,
     ) -> Result<SubAssociation, (String, Exchange)> {
         let t0 = Instant::now();
-        let started_at = dimse_scp::now_rfc3339();
+        let started_at = session::now_rfc3339();
         let proposed = proposals(instances);
         let mut record = DimseRecord {
             peer: addr.to_string(),
@@ -290,7 +290,7 @@ impl SubAssociation {
             }
             Err(e) => {
                 if let dicom_ul::association::Error::Rejected { association_rj, .. } = &e {
-                    record.rejection = Some(dimse_scp::rejection_of(association_rj));
+                    record.rejection = Some(session::rejection_of(association_rj));
                 }
                 let reason = format!("cannot associate with {dest_ae} at {addr}: {e}");
                 record.ended = reason.clone();
@@ -395,7 +395,7 @@ impl SubAssociation {
             command: cmd.clone(),
             data_len: Some(sent.data_bytes),
             data_sha256: None,
-            data_summary: dimse_scp::store_summary(&cmd, &payload.transfer_syntax),
+            data_summary: session::store_summary(&cmd, &payload.transfer_syntax),
             pdus: sent.pdus,
             largest_pdu: sent.largest_pdu,
             at_ms: ms(self.t0),
@@ -477,7 +477,7 @@ fn outbound(
     record: DimseRecord,
 ) -> Exchange {
     let operation = format!("C-MOVE sub-operations to {}", record.called_ae);
-    dimse_scp::dimse_exchange(ExchangeParts {
+    session::dimse_exchange(ExchangeParts {
         operation,
         method: "C-STORE-RQ".into(),
         url: url.to_string(),
@@ -494,7 +494,7 @@ fn outbound(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reference::archive::Archive;
+    use crate::reference::store::archive::Archive;
 
     fn archive() -> Archive {
         Archive::load(&crate::reference::tests::fixtures_dir()).unwrap()

@@ -14,26 +14,42 @@
 //!
 //! Every request is recorded in the shared inbox as an inbound exchange, so a scenario that makes
 //! a SUT act as Document Source or Consumer can judge what it sent.
+//!
+//! What it holds at start is the catalogue of [`crate::model::fixtures::mhd`]; the FHIR search
+//! parameters and matching are [`crate::model::fhir::search`], which the MHD steps judge with too.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::faults::Fault;
-use super::mhd_search::{self, BadSearch};
-use super::Shared;
 use crate::evidence::{Body, Direction, Exchange, HttpResponse};
+use crate::model::fhir::search::{self, BadSearch};
 use crate::model::fhir::{self, Identifier, OperationOutcome, Resource};
+use crate::model::fixtures::mhd::{self as published, Alterations};
+use crate::model::fixtures::Fixtures;
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
+
+/// The FHIR endpoints below [`FHIR_PATH`].
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(FHIR_PATH, any(handle))
+        .route(&format!("{FHIR_PATH}/"), any(handle))
+        .route(&format!("{FHIR_PATH}/{{*path}}"), any(handle))
+        .layer(DefaultBodyLimit::disable())
+}
 
 /// A stored document's bytes (a Binary).
 #[derive(Debug, Clone)]
@@ -59,6 +75,34 @@ pub struct MhdStore {
 }
 
 impl MhdStore {
+    /// Load the fixtures and hold what they publish: the catalogue, altered by the faults that
+    /// change it.
+    pub fn preload(dir: &std::path::Path, faults: &std::collections::BTreeSet<Fault>) -> MhdStore {
+        let store = MhdStore::default();
+        let Ok(fixtures) = Fixtures::load(dir) else {
+            return store;
+        };
+        let alterations = Alterations {
+            kos_legacy: faults.contains(&Fault::MadoKosLegacy),
+            fhir_missing_instance: faults.contains(&Fault::MadoFhirMissingInstance),
+            report_no_impression: faults.contains(&Fault::ReportNoImpression),
+            report_wrong_accession: faults.contains(&Fault::ReportWrongAccession),
+            report_status_mismatch: faults.contains(&Fault::ReportStatusMismatch),
+        };
+        let c = published::catalogue(&fixtures, &alterations);
+        for p in c.patients {
+            store.put(p);
+        }
+        for d in c.docs {
+            store.put_binary(d.id(), &d.content_type, d.bytes.clone());
+            store.put(d.docref);
+        }
+        for l in c.submission_sets {
+            store.put(l);
+        }
+        store
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -131,14 +175,14 @@ impl MhdStore {
         resource_type: &str,
         params: &[(String, String)],
     ) -> Result<Vec<Value>, BadSearch> {
-        mhd_search::require(resource_type, params)?;
+        search::require(resource_type, params)?;
         let ids = |r: &str| self.patient_identifiers(r);
         Ok(self
             .all(resource_type)
             .into_iter()
             .filter(|v| match resource_type {
-                "DocumentReference" => mhd_search::document_reference_matches(v, params, &ids),
-                "List" => mhd_search::list_matches(v, params, &ids),
+                "DocumentReference" => search::document_reference_matches(v, params, &ids),
+                "List" => search::list_matches(v, params, &ids),
                 _ => false,
             })
             .collect())
@@ -316,7 +360,7 @@ fn apply_search_faults(
                 if let Some(f) = h.pointer_mut("/content/0/format") {
                     *f = json!({
                         "system": fhir::IHE_FORMATCODE,
-                        "code": super::mhd_content::MADO_FHIR_FORMAT
+                        "code": published::MADO_FHIR_FORMAT
                     });
                 }
             }
@@ -690,14 +734,20 @@ pub async fn handle(
             .unwrap_or_default()
     );
     let limits = *st.inbound_limits();
-    let read = super::inbound::read(raw, &headers, method.as_str(), &url, &limits).await;
+    let read = crate::reference::inbound::read(raw, &headers, method.as_str(), &url, &limits).await;
     let body = read.bytes;
     let mut evidence = read.evidence;
     let mut refusal = read.refusal;
     if refusal.is_none() {
-        refusal = super::inbound::too_many_nodes(&evidence, None, method.as_str(), &url, &limits);
+        refusal = crate::reference::inbound::too_many_nodes(
+            &evidence,
+            None,
+            method.as_str(),
+            &url,
+            &limits,
+        );
         if refusal.is_some() {
-            evidence = super::inbound::excerpt(&evidence, &limits);
+            evidence = crate::reference::inbound::excerpt(&evidence, &limits);
         }
     }
     let answer = match (
@@ -838,7 +888,8 @@ fn record(
     t0: Instant,
     started_at: String,
 ) {
-    let (request, repro) = super::inbound_request(method.as_str(), url, headers, body);
+    let (request, repro) =
+        crate::reference::inbound::recorded_request(method.as_str(), url, headers, body);
     let exchange = Exchange {
         seq: 0,
         transaction: transaction.to_string(),
@@ -859,7 +910,7 @@ fn record(
         repro,
         dimse: None,
     };
-    st.xds().inbox.push(exchange);
+    st.inbox().push(exchange);
 }
 
 fn capability_statement() -> Value {

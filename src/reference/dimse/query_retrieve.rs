@@ -7,7 +7,7 @@
 //! key of a level below it is refused. Any breach is answered A900 (Identifier does not match SOP
 //! Class) with an Error Comment.
 //!
-//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`super::qido_match`]: single
+//! C-FIND matching (PS3.4 C.2.2.2) reuses the QIDO-RS matcher of [`crate::reference::store::query`]: single
 //! value, `*`/`?` wildcards, date/time ranges, UID lists (backslash separated), universal matching
 //! for empty keys (and for `*` alone). Computed attributes (Modalities in Study, the Number of
 //! ... Related ... counts, SOP Classes in Study, Retrieve AE Title, Instance Availability) are
@@ -36,14 +36,14 @@ use dicom_object::mem::InMemElement;
 use dicom_object::InMemDicomObject;
 use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
-use super::archive::{Archive, Instance, Series, Study};
-use super::dimse_move::{self, SubAssociation, SubResult};
-use super::dimse_scp::{self, Context, OpStart, Outcome, Session};
-use super::qido_match::{self, MatchKey};
-use super::web::is_valid_uid;
-use super::Fault;
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DataSet, DimseError, Outgoing, Received};
+use crate::reference::dimse::session::{self, Context, OpStart, Outcome, Session};
+use crate::reference::dimse::sub_operations::{self, SubAssociation, SubResult};
+use crate::reference::faults::Fault;
+use crate::reference::store::archive::{Archive, Instance, Series, Study};
+use crate::reference::store::is_valid_uid;
+use crate::reference::store::query::{self, MatchKey};
 use crate::transport::http::shell_quote;
 
 /// The Query/Retrieve information model of a SOP Class.
@@ -416,7 +416,7 @@ pub fn parse_find(model: Model, obj: &InMemDicomObject) -> Result<FindQuery, Ref
             None
         } else {
             let name = format!("{:04X}{:04X}", tag.group(), tag.element());
-            let mut parsed = qido_match::parse_query(&[(name, value)]).or_else(refuse)?;
+            let mut parsed = query::parse_query(&[(name, value)]).or_else(refuse)?;
             if parsed.keys.is_empty() {
                 None
             } else {
@@ -803,7 +803,7 @@ pub(crate) async fn find(
     let keys = obj.as_ref().map(dcmtk_keys).unwrap_or_default();
     let dcmtk = format!("findscu {} {ends} {keys} {hostport}", model.dcmtk_flag());
     if let Ok(o) = &obj {
-        s.annotate_received(dimse_scp::summary_of(o));
+        s.annotate_received(session::summary_of(o));
     }
     let q = match obj.and_then(|o| parse_find(model, &o)) {
         Ok(q) => q,
@@ -815,7 +815,7 @@ pub(crate) async fn find(
             });
         }
     };
-    let answers: Result<Vec<(Vec<u8>, dimse_scp::Summary)>, String> = {
+    let answers: Result<Vec<(Vec<u8>, session::Summary)>, String> = {
         let archive = s.state.archive();
         let mut found = find_matches(
             &archive,
@@ -883,7 +883,7 @@ pub(crate) async fn find(
         }
         found
             .iter()
-            .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, dimse_scp::summary_of(o))))
+            .map(|o| encode(o, &ctx.transfer_syntax).map(|b| (b, session::summary_of(o))))
             .collect()
     };
     let answers = match answers {
@@ -1025,7 +1025,7 @@ pub(crate) async fn retrieve(
         )
     };
     if let Ok(o) = &obj {
-        s.annotate_received(dimse_scp::summary_of(o));
+        s.annotate_received(session::summary_of(o));
     }
     let q = match obj.and_then(|o| parse_retrieve(model, &o)) {
         Ok(q) => q,
@@ -1113,7 +1113,7 @@ pub(crate) async fn retrieve(
             {
                 Ok(a) => sub = Some(a),
                 Err((reason, ex)) => {
-                    s.state.xds().inbox.push(ex);
+                    s.state.inbox().push(ex);
                     for i in &instances {
                         counts.add(&SubResult::Failed(reason.clone()), &i.sop_uid);
                     }
@@ -1188,7 +1188,7 @@ pub(crate) async fn retrieve(
     }
     if let Some(sub) = sub {
         let ex = sub.close().await;
-        s.state.xds().inbox.push(ex);
+        s.state.inbox().push(ex);
     }
     let remaining = cancelled.then(|| total.saturating_sub(counts.done()));
     final_counts(
@@ -1236,7 +1236,7 @@ async fn final_counts(
     counts.put(&mut rsp, remaining, wrong);
     rsp.error_comment = comment.map(|c| c.chars().take(64).collect());
     let (data, summary) = match (&bytes, &failed_list) {
-        (Some(b), Some(o)) => (Outgoing::Bytes(b), dimse_scp::summary_of(o)),
+        (Some(b), Some(o)) => (Outgoing::Bytes(b), session::summary_of(o)),
         _ => (Outgoing::None, Vec::new()),
     };
     s.send(ctx.id, &rsp, data, summary, Some(op)).await?;
@@ -1252,13 +1252,13 @@ async fn final_counts(
 /// last byte of its Pixel Data changed (`other_image`; before the Sequence Delimitation Item of an
 /// encapsulated one).
 fn altered(
-    p: dimse_move::Payload,
+    p: sub_operations::Payload,
     coerce: bool,
     other_image: bool,
-) -> Result<dimse_move::Payload, String> {
+) -> Result<sub_operations::Payload, String> {
     let mut bytes = match &p.data {
-        dimse_move::PayloadData::Bytes(b) => b.clone(),
-        dimse_move::PayloadData::File { path, offset } => {
+        sub_operations::PayloadData::Bytes(b) => b.clone(),
+        sub_operations::PayloadData::File { path, offset } => {
             let all = std::fs::read(path).map_err(|e| e.to_string())?;
             all.get(*offset as usize..).unwrap_or_default().to_vec()
         }
@@ -1286,8 +1286,8 @@ fn altered(
             *b ^= 0xFF;
         }
     }
-    Ok(dimse_move::Payload {
-        data: dimse_move::PayloadData::Bytes(bytes),
+    Ok(sub_operations::Payload {
+        data: sub_operations::PayloadData::Bytes(bytes),
         ..p
     })
 }
@@ -1310,7 +1310,7 @@ async fn get_store(
         s.state.has(Fault::DimseGetOtherImage),
     );
     let planned = tokio::task::spawn_blocking(move || {
-        let p = dimse_move::plan(&i, &contexts)?;
+        let p = sub_operations::plan(&i, &contexts)?;
         if coerce || other_image {
             return altered(p, coerce, other_image);
         }
@@ -1324,7 +1324,7 @@ async fn get_store(
     let id = s.next_message_id(get_id);
     let mut cmd = Command::request(field::C_STORE_RQ, &inst.sop_class, id, true);
     cmd.affected_sop_instance = Some(inst.sop_uid.clone());
-    let summary = dimse_scp::store_summary(&cmd, &payload.transfer_syntax);
+    let summary = session::store_summary(&cmd, &payload.transfer_syntax);
     s.send(payload.pc_id, &cmd, payload.outgoing(), summary, None)
         .await?;
     let rsp = s.receive_store_response(id, get_id, cancelled).await?;

@@ -14,14 +14,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
-use super::archive::{read_header, Instance, Target};
-use super::faults::Fault;
-use super::json;
-use super::negotiate;
-use super::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
-use super::retrieve::target_uids;
-use super::web::{acceptable, base_url, check_uids, problem, query_pairs};
-use super::Shared;
+use crate::reference::dicomweb::json;
+use crate::reference::dicomweb::negotiate;
+use crate::reference::dicomweb::retrieve::target_uids;
+use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, query_pairs};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{read_header, Instance, Target};
+use crate::reference::store::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
 
 /// The Study Instance UID the metadata-other-study fault puts in every data set.
 const OTHER_STUDY: &str = "2.25.271828182845904523536028747135266249";
@@ -162,9 +162,9 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::fixture;
-    use super::super::tests::{client, start};
     use super::*;
+    use crate::reference::dicomweb::retrieve::tests::fixture;
+    use crate::reference::tests::{client, start};
 
     async fn get_json(url: &str) -> (u16, String, Value) {
         let r = client().get(url).send().await.unwrap();
@@ -258,7 +258,7 @@ mod tests {
         server.shutdown().await;
     }
 
-    async fn one_instance(faults: &[Fault]) -> (super::super::ReferenceServer, Value) {
+    async fn one_instance(faults: &[Fault]) -> (crate::reference::ReferenceServer, Value) {
         let server = start(faults).await;
         let f = fixture("CT-CHEST");
         let url = format!(

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::faults::Fault;
-use super::web::problem;
-use super::Shared;
+use crate::reference::dicomweb::web::problem;
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
 
 /// The WADL media type used by PS3.18 Annex H.
 pub const WADL: &str = "application/vnd.sun.wadl+xml";

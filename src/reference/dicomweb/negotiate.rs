@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 
 use crate::transport::media_type::{parse_accept, AcceptItem, MediaType};
 
-use super::web::Rejection;
+use crate::reference::dicomweb::web::Rejection;
 
 /// The transfer syntax one acceptable media type asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

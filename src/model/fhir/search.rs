@@ -1,4 +1,5 @@
-//! Search matching of the reference MHD Document Responder: the ITI-66 (List) and ITI-67
+//! FHIR search matching for MHD, shared by the reference Document Responder (which answers with it)
+//! and the MHD steps (which compute with it what a conformant Responder returns): the ITI-66 (List) and ITI-67
 //! (DocumentReference) parameters of IHE ITI TF-2 §3.66.4.1.2.1 and §3.67.4.1.2.1, plus the MADO
 //! imaging SearchParameters (`modality`, `anatomical-region`, `study-instance-uid`,
 //! `accession-number`; IHE RAD MADO, MHD envelope).

@@ -11,6 +11,11 @@ use std::net::SocketAddr;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::reference::faults::Fault;
+use crate::reference::state::AppState;
+use crate::reference::store::archive::{Instance, NotFound, Target};
+use crate::reference::store::is_valid_uid;
+
 /// Path of the DICOMweb service below the server root.
 pub const SERVICE_PATH: &str = "/dicom-web";
 
@@ -54,15 +59,25 @@ impl IntoResponse for Rejection {
     }
 }
 
-/// True for a syntactically valid UID (PS3.5 9.1): 1 to 64 characters, numeric components separated by
-/// single dots, no leading zero in a multi-digit component.
-pub fn is_valid_uid(uid: &str) -> bool {
-    if uid.is_empty() || uid.len() > 64 {
-        return false;
+/// How WADO-RS answers a target the archive does not hold: DICOMweb's own, so kept beside the
+/// other DICOMweb answers rather than in the state every protocol shares.
+impl AppState {
+    /// Instances of a WADO-RS target, or the error response for a missing one (404; the
+    /// wrong-status-unknown-study fault answers 500 for an unknown study).
+    pub fn resolve(&self, target: &Target) -> Result<Vec<std::sync::Arc<Instance>>, Rejection> {
+        self.archive().resolve(target).map_err(|nf| {
+            let what = match nf {
+                NotFound::Study => "study",
+                NotFound::Series => "series in this study",
+                NotFound::Instance => "instance in this series",
+            };
+            if nf == NotFound::Study && self.has(Fault::WrongStatusUnknownStudy) {
+                Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            } else {
+                Rejection::new(StatusCode::NOT_FOUND, format!("no such {what}"))
+            }
+        })
     }
-    uid.split('.').all(|c| {
-        !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) && (c == "0" || !c.starts_with('0'))
-    })
 }
 
 /// Check every UID of a path, answering 400 for the first malformed one.
@@ -157,15 +172,15 @@ fn is_qido_search(method: &axum::http::Method, path: &str) -> bool {
 /// Faults that break the HTTP exchange itself rather than what a service answers: the
 /// `peer-closes` and `qido-endless` faults, for QIDO-RS searches.
 pub async fn fault_hooks(
-    axum::extract::State(state): axum::extract::State<super::Shared>,
+    axum::extract::State(state): axum::extract::State<crate::reference::state::Shared>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     if is_qido_search(req.method(), req.uri().path()) {
-        if state.has(super::Fault::PeerCloses) {
+        if state.has(crate::reference::faults::Fault::PeerCloses) {
             return close_without_answer();
         }
-        if state.has(super::Fault::QidoEndless) {
+        if state.has(crate::reference::faults::Fault::QidoEndless) {
             return endless_json(state.shutdown_signal());
         }
     }
@@ -260,17 +275,6 @@ mod tests {
         .await;
         assert!(read.is_ok(), "the server closes");
         assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
-    }
-
-    #[test]
-    fn uid_syntax() {
-        assert!(is_valid_uid("1.2.840.10008.1.2.1"));
-        assert!(is_valid_uid("2.25.0"));
-        assert!(!is_valid_uid("1.2.abc"));
-        assert!(!is_valid_uid("1..2"));
-        assert!(!is_valid_uid("1.02"));
-        assert!(!is_valid_uid(""));
-        assert!(!is_valid_uid(&"1.".repeat(40)));
     }
 
     #[test]

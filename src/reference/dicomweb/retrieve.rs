@@ -23,13 +23,13 @@ use bytes::Bytes;
 
 use crate::transport::media_type::MediaType;
 
-use super::archive::{Instance, Target};
-use super::faults::Fault;
-use super::multipart_body::{MultipartBody, Part, PartSource};
-use super::negotiate::{self, TsRequest};
-use super::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
-use super::web::{acceptable, check_uids, problem, query_pairs, request_host};
-use super::Shared;
+use crate::reference::dicomweb::multipart_body::{MultipartBody, Part, PartSource};
+use crate::reference::dicomweb::negotiate::{self, TsRequest};
+use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs, request_host};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{Instance, Target};
+use crate::reference::store::part10::{self, EXPLICIT_VR_BE, EXPLICIT_VR_LE, IMPLICIT_VR_LE};
 
 /// Body of the part the non-dicom-part fault sends instead of an instance.
 const NOT_DICOM: &[u8] = b"This part is deliberately not a DICOM Part 10 object.\r\n";
@@ -111,7 +111,7 @@ fn dicom_part(ts: &str, source: PartSource) -> Part {
     }
 }
 
-fn whole_file(file: &super::archive::InstanceFile) -> PartSource {
+fn whole_file(file: &crate::reference::store::archive::InstanceFile) -> PartSource {
     PartSource::File {
         path: file.path.clone(),
         offset: 0,
@@ -305,8 +305,8 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::tests::{client, start};
     use super::*;
+    use crate::reference::tests::{client, start};
     use crate::transport::multipart::{boundary_of, header, MultipartEvent, MultipartParser};
 
     /// One received part: its headers and bytes.
@@ -361,7 +361,7 @@ pub(crate) mod tests {
 
     /// Study UID, a series UID of it, and the fixture index entries of the study with this alias prefix.
     pub(crate) fn fixture(study_alias: &str) -> Vec<serde_json::Value> {
-        let dir = super::super::tests::fixtures_dir();
+        let dir = crate::reference::tests::fixtures_dir();
         let idx: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap())
                 .unwrap();
@@ -553,7 +553,7 @@ pub(crate) mod tests {
         server.shutdown().await;
     }
 
-    async fn series_url(server: &super::super::ReferenceServer, ts: &str) -> String {
+    async fn series_url(server: &crate::reference::ReferenceServer, ts: &str) -> String {
         let e = fixture("CT-CHEST")
             .into_iter()
             .chain(fixture("MR-BRAIN"))

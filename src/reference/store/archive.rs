@@ -17,7 +17,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 use serde::Deserialize;
 
-use super::part10::{self, FileLayout, EXPLICIT_VR_LE};
+use crate::reference::store::part10::{self, FileLayout, EXPLICIT_VR_LE};
 
 /// Errors loading the archive.
 #[derive(Debug, thiserror::Error)]

@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::transport::media_type::MediaType;
 
-use super::archive::{Instance, Target};
-use super::multipart_body::{MultipartBody, Part, PartSource};
-use super::negotiate::{self, TsRequest};
-use super::part10::{PixelLayout, ValueLocation, EXPLICIT_VR_LE, PIXEL_DATA};
-use super::web::{acceptable, check_uids, problem, query_pairs, Rejection};
-use super::Shared;
+use crate::reference::dicomweb::multipart_body::{MultipartBody, Part, PartSource};
+use crate::reference::dicomweb::negotiate::{self, TsRequest};
+use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs, Rejection};
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{Instance, Target};
+use crate::reference::store::part10::{PixelLayout, ValueLocation, EXPLICIT_VR_LE, PIXEL_DATA};
 
 const OCTET: &str = "application/octet-stream";
 
@@ -164,7 +164,7 @@ pub async fn bulkdata(
             return problem(StatusCode::NOT_FOUND, "the instance has no pixel data");
         }
         let other = st
-            .has(super::faults::Fault::BulkdataOtherInstance)
+            .has(crate::reference::faults::Fault::BulkdataOtherInstance)
             .then(|| sibling(&st, &inst))
             .flatten();
         return match pixel_part(other.as_deref().unwrap_or(&inst), &choices) {
@@ -231,7 +231,7 @@ pub async fn frames(
             ),
         );
     }
-    if st.has(super::faults::Fault::FramesCompressedByDefault)
+    if st.has(crate::reference::faults::Fault::FramesCompressedByDefault)
         && pixel.frames == 1
         && choices.contains(&TsRequest::Default)
     {
@@ -253,7 +253,7 @@ pub async fn frames(
         TsRequest::Uid(u) => u == EXPLICIT_VR_LE,
     });
     let other = st
-        .has(super::faults::Fault::FramesOtherInstance)
+        .has(crate::reference::faults::Fault::FramesOtherInstance)
         .then(|| sibling(&st, &inst))
         .flatten()
         .filter(|o| o.pixel == inst.pixel);
@@ -267,7 +267,7 @@ pub async fn frames(
         );
     };
     let mut parts = Vec::with_capacity(numbers.len());
-    let repeat_first = st.has(super::faults::Fault::FramesRepeatFirst);
+    let repeat_first = st.has(crate::reference::faults::Fault::FramesRepeatFirst);
     for n in numbers {
         let n = if repeat_first { 1 } else { n };
         let start = u64::from(n - 1) * frame_len;
@@ -291,9 +291,9 @@ pub async fn frames(
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::{fixture, get_multipart};
-    use super::super::tests::start;
     use super::*;
+    use crate::reference::dicomweb::retrieve::tests::{fixture, get_multipart};
+    use crate::reference::tests::start;
     use crate::transport::multipart::header;
 
     #[test]

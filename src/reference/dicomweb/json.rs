@@ -11,8 +11,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use super::faults::Fault;
-use super::web::problem;
+use crate::reference::dicomweb::web::problem;
+use crate::reference::faults::Fault;
 
 /// The DICOM JSON media type (PS3.18 8.7.3.2).
 pub const DICOM_JSON: &str = "application/dicom+json";

@@ -4,7 +4,7 @@
 //! They serve two purposes. As the default system under test they answer the harness's Document
 //! Consumer, Imaging Document Consumer and Imaging Document Source, strictly by the text. As
 //! simulators they receive the calls of a SUT that plays one of those initiators: every inbound
-//! message is recorded in the [`Inbox`], where the scenario that triggered the SUT finds and judges
+//! message is recorded in the [`Inbox`](crate::evidence::inbox::Inbox), where the scenario that triggered the SUT finds and judges
 //! it with the same checks.
 //!
 //! At start the registry holds one manifest DocumentEntry per fixture study, built from the
@@ -12,22 +12,23 @@
 //! holds the KOS files; RAD-69 is answered from the reference archive. Responses are built in
 //! memory: the fixture studies are small, and the reference is not the harness's client side,
 //! which streams.
+//!
+//! The Document Registry itself is [`registry`](mod@registry).
+
+pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
 use bytes::Bytes;
 use dicom_dictionary_std::tags;
-use tokio::sync::Notify;
 
-use super::archive::{Archive, Instance};
-use super::part10::{self, EXPLICIT_VR_LE};
-use super::xds_registry::Registry;
-use super::{Fault, Shared};
 use crate::config::xds::{
     DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY, DEFAULT_REPOSITORY_ID,
 };
@@ -38,14 +39,30 @@ use crate::model::ebrim::{
     RetrieveDocumentSetResponse, RetrieveImagingDocumentSetRequest,
 };
 use crate::model::{kos, xds_metadata};
+use crate::reference::faults::Fault;
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{Archive, Instance};
+use crate::reference::store::part10::{self, EXPLICIT_VR_LE};
 use crate::transport::media_type::MediaType;
 use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
+use registry::Registry;
 
 /// Implicit VR Little Endian.
 const IMPLICIT_VR_LE: &str = "1.2.840.10008.1.2";
 
 /// Paths of the endpoints below the server root.
 pub const XDS_PATH: &str = "/xds";
+
+/// The Document Registry, Document Repository and Imaging Document Source endpoints below
+/// [`XDS_PATH`].
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route(&format!("{XDS_PATH}/registry"), post(registry))
+        .route(&format!("{XDS_PATH}/repository"), post(repository))
+        .route(&format!("{XDS_PATH}/imaging-source"), post(imaging_source))
+        // Read within the run's [limits] by the handlers (reference::inbound).
+        .layer(DefaultBodyLimit::disable())
+}
 
 /// A document held by the repository.
 #[derive(Debug, Clone)]
@@ -56,147 +73,11 @@ pub struct StoredDocument {
     pub bytes: Bytes,
 }
 
-/// Inbound exchanges: what SUTs sent to the simulated actors, in arrival order.
-///
-/// A scenario takes the exchange it waits for (a copy sharing the body bytes) and the inbox keeps
-/// it for the rest of the run; so that a run of many scenarios, or a SUT that keeps calling, does
-/// not hold every body it ever sent, the bodies of the oldest exchanges are dropped once the
-/// bodies held pass a budget (the exchanges stay, with size and SHA-256 of their bodies).
-#[derive(Debug, Default)]
-pub struct Inbox {
-    log: Mutex<InboxLog>,
-    notify: Notify,
-}
-
-#[derive(Debug, Default)]
-struct InboxLog {
-    entries: Vec<Exchange>,
-    /// Bytes of bodies (and multipart documents) held by the entries.
-    held: u64,
-    /// The most bytes held before the oldest bodies are dropped; 0: no limit.
-    budget: u64,
-    /// Entries before this one have had their bodies dropped.
-    trimmed: usize,
-}
-
-fn held_bytes(ex: &Exchange) -> u64 {
-    let mut n = ex.request.body.kept.len() as u64;
-    if let Some(r) = &ex.response {
-        n += r.body.kept.len() as u64;
-    }
-    if let Some(m) = &ex.multipart {
-        n += m
-            .parts
-            .iter()
-            .filter_map(|p| p.document.as_ref())
-            .map(|d| d.len() as u64)
-            .sum::<u64>();
-    }
-    n
-}
-
-fn drop_bodies(ex: &mut Exchange) {
-    let drop = |b: &mut Body| {
-        if !b.kept.is_empty() {
-            b.kept = Bytes::new();
-            b.complete = false;
-        }
-    };
-    drop(&mut ex.request.body);
-    if let Some(r) = ex.response.as_mut() {
-        drop(&mut r.body);
-    }
-    if let Some(m) = ex.multipart.as_mut() {
-        for p in &mut m.parts {
-            p.document = None;
-        }
-    }
-}
-
-impl Inbox {
-    /// How many exchanges arrived so far (a mark for [`Inbox::wait_for`]).
-    pub fn len(&self) -> usize {
-        self.log.lock().map(|l| l.entries.len()).unwrap_or(0)
-    }
-
-    /// True when nothing arrived.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The exchange at `index`, in arrival order.
-    pub fn get(&self, index: usize) -> Option<Exchange> {
-        self.log
-            .lock()
-            .ok()
-            .and_then(|l| l.entries.get(index).cloned())
-    }
-
-    /// Hold at most `bytes` of bodies (0: no limit); past it the oldest exchanges lose theirs.
-    pub fn set_budget(&self, bytes: u64) {
-        let mut l = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        l.budget = bytes;
-    }
-
-    /// The bytes of bodies the inbox holds.
-    pub fn held(&self) -> u64 {
-        self.log.lock().map(|l| l.held).unwrap_or(0)
-    }
-
-    /// Record an inbound exchange (the XDS endpoints and the DIMSE SCP).
-    pub(crate) fn push(&self, ex: Exchange) {
-        if let Ok(mut l) = self.log.lock() {
-            l.held += held_bytes(&ex);
-            l.entries.push(ex);
-            // The newest exchange keeps its body: its scenario has not taken it yet.
-            while l.budget > 0 && l.held > l.budget && l.trimmed + 1 < l.entries.len() {
-                let i = l.trimmed;
-                let freed = held_bytes(&l.entries[i]);
-                drop_bodies(&mut l.entries[i]);
-                l.held = l.held.saturating_sub(freed);
-                l.trimmed += 1;
-            }
-        }
-        self.notify.notify_waiters();
-    }
-
-    /// The first exchange of `transaction` that arrived after `mark` and satisfies `matches`,
-    /// waiting up to `timeout`.
-    pub async fn wait_for(
-        &self,
-        mark: usize,
-        transaction: &str,
-        timeout: Duration,
-        matches: &(dyn Fn(&Exchange) -> bool + Sync),
-    ) -> Option<Exchange> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let notified = self.notify.notified();
-            if let Some(ex) = self.log.lock().ok().and_then(|l| {
-                l.entries
-                    .iter()
-                    .skip(mark)
-                    .find(|x| x.transaction == transaction && matches(x))
-                    .cloned()
-            }) {
-                return Some(ex);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            let _ = tokio::time::timeout(deadline - now, notified).await;
-        }
-    }
-}
-
 /// The XDS state of the reference server.
 #[derive(Debug)]
 pub struct XdsStore {
     registry: Mutex<Registry>,
     repository: Mutex<BTreeMap<String, StoredDocument>>,
-    /// Inbound exchanges.
-    pub inbox: Arc<Inbox>,
     /// repositoryUniqueId of the Document Repository.
     pub repository_unique_id: String,
     /// repositoryUniqueId of the Imaging Document Source.
@@ -278,7 +159,6 @@ impl XdsStore {
         XdsStore {
             registry: Mutex::new(registry),
             repository: Mutex::new(repository),
-            inbox: Arc::new(Inbox::default()),
             repository_unique_id: DEFAULT_REPOSITORY_ID.into(),
             imaging_source_unique_id: DEFAULT_IMAGING_SOURCE_ID.into(),
             patient_authority: authority,
@@ -359,7 +239,7 @@ struct Answer {
 fn read_inbound(
     headers: &HeaderMap,
     body: &[u8],
-    limits: &super::inbound::InboundLimits,
+    limits: &crate::reference::inbound::InboundLimits,
 ) -> Result<Inbound, String> {
     let ct = headers
         .get("content-type")
@@ -507,7 +387,7 @@ async fn serve(
         .get("content-type")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let limits = *st.inbound_limits();
-    let read = super::inbound::read(raw, &headers, "POST", &url, &limits).await;
+    let read = crate::reference::inbound::read(raw, &headers, "POST", &url, &limits).await;
     let body = read.bytes;
     let mut evidence = read.evidence;
     let mut refusal = read.refusal;
@@ -516,10 +396,15 @@ async fn serve(
         multipart = ct
             .as_deref()
             .and_then(|c| crate::transport::http::summarize_multipart(c, &body));
-        refusal =
-            super::inbound::too_many_nodes(&evidence, multipart.as_ref(), "POST", &url, &limits);
+        refusal = crate::reference::inbound::too_many_nodes(
+            &evidence,
+            multipart.as_ref(),
+            "POST",
+            &url,
+            &limits,
+        );
         if refusal.is_some() {
-            evidence = super::inbound::excerpt(&evidence, &limits);
+            evidence = crate::reference::inbound::excerpt(&evidence, &limits);
             multipart = None;
         }
     }
@@ -563,7 +448,8 @@ async fn serve(
         resp_headers.push(("Connection".into(), "close".into()));
     }
     // Record the inbound exchange for the scenario that waits for it.
-    let (request, repro) = super::inbound_request("POST", &url, &headers, evidence);
+    let (request, repro) =
+        crate::reference::inbound::recorded_request("POST", &url, &headers, evidence);
     let exchange = Exchange {
         seq: 0,
         transaction: answer.transaction.to_string(),
@@ -589,7 +475,7 @@ async fn serve(
         repro,
         dimse: None,
     };
-    st.xds().inbox.push(exchange);
+    st.inbox().push(exchange);
     let mut resp = (status, resp_body).into_response();
     for (n, v) in resp_headers {
         if let (Ok(n), Ok(v)) = (
@@ -1440,30 +1326,5 @@ mod tests {
         assert_eq!(message_id_in(head), "urn:uuid:1");
         assert_eq!(message_id_in(b"<x/>"), "");
         assert_eq!(message_id_in(b"<a:MessageID>unterminated"), "");
-    }
-
-    fn exchange(body: usize) -> Exchange {
-        let mut ex = Exchange::synthetic("http://x", &[], 200, &[], b"");
-        ex.request.body = Body::from_bytes(Bytes::from(vec![b'x'; body]));
-        ex
-    }
-
-    #[test]
-    fn the_inbox_drops_the_oldest_bodies_past_its_budget() {
-        let inbox = Inbox::default();
-        inbox.set_budget(250);
-        for _ in 0..3 {
-            inbox.push(exchange(100));
-        }
-        assert_eq!(inbox.len(), 3);
-        assert!(inbox.held() <= 250, "{}", inbox.held());
-        let first = inbox.get(0).unwrap();
-        assert!(first.request.body.kept.is_empty());
-        assert!(!first.request.body.complete);
-        assert_eq!(first.request.body.size, 100, "size and digest stay");
-        assert_eq!(inbox.get(2).unwrap().request.body.kept.len(), 100);
-        // The newest keeps its body even alone over the budget.
-        inbox.push(exchange(1000));
-        assert_eq!(inbox.get(3).unwrap().request.body.kept.len(), 1000);
     }
 }

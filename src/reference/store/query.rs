@@ -7,6 +7,9 @@
 //! unknown `includefield` values are ignored. `limit` and `offset` page the results; `fuzzymatching` is
 //! accepted but not supported (the caller adds a Warning). Every other key that is not a DICOM attribute
 //! is an error, as is a malformed value: this server is strict and answers 400.
+//!
+//! The C-FIND SCP reads each identifier key into the same [`MatchKey`] ([`crate::reference::dimse::query_retrieve`]),
+//! so QIDO-RS and C-FIND match the archive alike.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +17,7 @@ use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::{Tag, VR};
 use dicom_dictionary_std::StandardDataDictionary;
 
-use super::web::is_valid_uid;
+use super::is_valid_uid;
 use crate::evidence::quote;
 
 /// How a key's value matches.
@@ -336,7 +339,7 @@ mod tests {
     use super::*;
 
     fn pairs(q: &str) -> Vec<(String, String)> {
-        super::super::web::query_pairs(Some(q))
+        crate::reference::dicomweb::web::query_pairs(Some(q))
     }
 
     fn key(q: &str) -> MatchKey {

@@ -10,8 +10,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::ReferenceError;
-
 static SPOOLS: AtomicU64 = AtomicU64::new(0);
 
 const PREFIX: &str = "ihe-harness-ref-";
@@ -41,6 +39,15 @@ fn remove_stale(parent: &Path) {
     }
 }
 
+/// The spool folder could not be created.
+#[derive(Debug)]
+pub struct SpoolError {
+    /// Folder.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
 /// A per-server spool folder.
 #[derive(Debug)]
 pub struct Spool {
@@ -50,7 +57,7 @@ pub struct Spool {
 
 impl Spool {
     /// Create a fresh folder under [`std::env::temp_dir`].
-    pub fn create() -> Result<Spool, ReferenceError> {
+    pub fn create() -> Result<Spool, SpoolError> {
         let n = SPOOLS.fetch_add(1, Ordering::Relaxed);
         let parent = std::env::temp_dir();
         if n == 0 {
@@ -59,7 +66,7 @@ impl Spool {
         let dir = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
         // A folder left by an earlier process with the same pid is stale.
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|source| ReferenceError::Spool {
+        std::fs::create_dir_all(&dir).map_err(|source| SpoolError {
             path: dir.clone(),
             source,
         })?;

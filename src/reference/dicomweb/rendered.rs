@@ -8,24 +8,24 @@
 //! of `image/jpeg`, and is the default of Table 8.7.4-1: `*/*`, `image/*` and a request without an
 //! Accept header get JPEG. PNG and GIF, which Table 8.7.4-1 requires of a RESTful origin server for
 //! single-frame images besides JPEG, are rendered too (GIF: 256 greys, or the 3-3-2 palette for
-//! colour; [`super::gif`]). Not implemented: JPEG 2000 (optional), video, the rendering query
+//! colour; [`crate::reference::dicomweb::gif`]). Not implemented: JPEG 2000 (optional), video, the rendering query
 //! parameters of 8.3.5 (window, viewport, quality, annotation: they are ignored), Presentation
 //! States, and rendered studies or series (not routed, so 404). Anything that cannot be rendered,
 //! or an Accept with none of JPEG, PNG and GIF, is answered 406 (8.7.8.1).
 
-use super::faults::Fault;
+use crate::reference::faults::Fault;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::archive::{ImagePixel, Target};
-use super::bulkdata::parse_frame_list;
-use super::gif;
-use super::negotiate;
-use super::part10::PixelLayout;
-use super::png::{self, ColorType};
-use super::web::{acceptable, check_uids, problem, query_pairs};
-use super::Shared;
+use crate::reference::dicomweb::bulkdata::parse_frame_list;
+use crate::reference::dicomweb::gif;
+use crate::reference::dicomweb::negotiate;
+use crate::reference::dicomweb::png::{self, ColorType};
+use crate::reference::dicomweb::web::{acceptable, check_uids, problem, query_pairs};
+use crate::reference::state::Shared;
+use crate::reference::store::archive::{ImagePixel, Target};
+use crate::reference::store::part10::PixelLayout;
 
 /// `GET .../instances/{instance}/rendered` (the first frame).
 pub async fn instance(
@@ -313,8 +313,8 @@ fn twelve_bit_frame_header(jpeg: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::retrieve::tests::fixture;
-    use super::super::tests::{client, start};
+    use crate::reference::dicomweb::retrieve::tests::fixture;
+    use crate::reference::tests::{client, start};
 
     /// GET `url`, with an Accept header when given.
     async fn get(url: String, accept: Option<&str>) -> reqwest::Response {

@@ -2455,7 +2455,7 @@ mod tests {
 
     #[test]
     fn nist_and_ipf_samples_register() {
-        let nist = parse_submit(include_str!("../../fixtures/corpus/xds/nist-pnr.xml"));
+        let nist = parse_submit(include_str!("../../../fixtures/corpus/xds/nist-pnr.xml"));
         let pid = "53ff11cb404344e^^^&1.3.6.1.4.1.21367.2005.3.7&ISO";
         let mut r = Registry::new([pid.to_owned()]);
         let docs = vec![
@@ -2471,7 +2471,7 @@ mod tests {
         assert_eq!(resp.objects.extrinsic_objects.len(), 2);
 
         let idc = parse_submit(include_str!(
-            "../../fixtures/corpus/xds/nist-idc_init-metadata-IDCDEPT034-a.xml"
+            "../../../fixtures/corpus/xds/nist-idc_init-metadata-IDCDEPT034-a.xml"
         ));
         let pid = "IDCAD034-a^^^&1.3.6.1.4.1.21367.2005.13.20.1000&ISO";
         r.add_patient(pid);
@@ -2493,7 +2493,7 @@ mod tests {
 
         // IPF's sample has an IsSnapshotOf to an entry this registry does not hold.
         let ipf = parse_submit(include_str!(
-            "../../fixtures/corpus/xds/ipf-SubmitObjectsRequest_ebrs30.xml"
+            "../../../fixtures/corpus/xds/ipf-SubmitObjectsRequest_ebrs30.xml"
         ));
         let mut r = Registry::new([ipf
             .objects
@@ -3042,7 +3042,7 @@ mod tests {
         assert_eq!(codes(&err), [XDS_REGISTRY_METADATA_ERROR]);
         // Structural defects surface as XDSRegistryMetadataError.
         let broken = parse_submit(include_str!(
-            "../../fixtures/corpus/xds/nist-pnr-bad-uplink.xml"
+            "../../../fixtures/corpus/xds/nist-pnr-bad-uplink.xml"
         ));
         let err = r
             .register(&broken, Some(REPO), &[])
