@@ -10,7 +10,7 @@
 //! dropped. `ihe-harness export DIR` writes every file out, for people who want to edit them.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 
 use cucumber::gherkin;
 
@@ -127,14 +127,7 @@ impl Materialised {
     /// Write the compiled-in files under `folder` (a path relative to the repository root) into a
     /// fresh temporary folder, at their repository paths.
     pub fn write(folder: &str) -> Result<Materialised, AssetError> {
-        let n = MATERIALISED.fetch_add(1, Ordering::Relaxed);
-        let parent = std::env::temp_dir();
-        if n == 0 {
-            remove_stale(&parent);
-        }
-        let root = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
-        // A folder left by an earlier process with the same pid is stale.
-        let _ = std::fs::remove_dir_all(&root);
+        let root = crate::scratch::fresh(PREFIX, &MATERIALISED);
         let m = Materialised { root };
         write_all(&m.root, under(folder))?;
         Ok(m)
@@ -154,32 +147,6 @@ impl Materialised {
 impl Drop for Materialised {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Remove the temporary folders of processes that no longer exist (Linux `/proc` only; elsewhere
-/// nothing).
-fn remove_stale(parent: &Path) {
-    let proc_fs = Path::new("/proc");
-    if !proc_fs.join("self").exists() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !proc_fs.join(pid.to_string()).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
     }
 }
 

@@ -47,6 +47,7 @@ pub mod reference;
 pub mod report;
 pub mod requirements;
 pub mod runner;
+pub mod scratch;
 pub mod steps;
 pub mod transport;
 pub mod world;

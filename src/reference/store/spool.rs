@@ -14,31 +14,6 @@ static SPOOLS: AtomicU64 = AtomicU64::new(0);
 
 const PREFIX: &str = "ihe-harness-ref-";
 
-/// Remove spool folders of processes that no longer exist (Linux `/proc` only; elsewhere nothing).
-fn remove_stale(parent: &Path) {
-    let proc_fs = Path::new("/proc");
-    if !proc_fs.join("self").exists() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix(PREFIX))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !proc_fs.join(pid.to_string()).exists() {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
-}
-
 /// The spool folder could not be created.
 #[derive(Debug)]
 pub struct SpoolError {
@@ -58,14 +33,7 @@ pub struct Spool {
 impl Spool {
     /// Create a fresh folder under [`std::env::temp_dir`].
     pub fn create() -> Result<Spool, SpoolError> {
-        let n = SPOOLS.fetch_add(1, Ordering::Relaxed);
-        let parent = std::env::temp_dir();
-        if n == 0 {
-            remove_stale(&parent);
-        }
-        let dir = parent.join(format!("{PREFIX}{}-{n}", std::process::id()));
-        // A folder left by an earlier process with the same pid is stale.
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = crate::scratch::fresh(PREFIX, &SPOOLS);
         std::fs::create_dir_all(&dir).map_err(|source| SpoolError {
             path: dir.clone(),
             source,
@@ -115,24 +83,5 @@ mod tests {
         drop(a);
         assert!(!dir.exists());
         assert!(b.dir().is_dir());
-    }
-
-    #[test]
-    fn stale_folders_of_dead_processes_are_removed() {
-        let parent = tempfile::tempdir().unwrap();
-        // pid 0 never names a user process in /proc; our own pid is alive.
-        let dead = parent.path().join(format!("{PREFIX}0-3"));
-        let alive = parent
-            .path()
-            .join(format!("{PREFIX}{}-0", std::process::id()));
-        let other = parent.path().join("unrelated-0-0");
-        for d in [&dead, &alive, &other] {
-            std::fs::create_dir(d).unwrap();
-        }
-        remove_stale(parent.path());
-        if Path::new("/proc/self").exists() {
-            assert!(!dead.exists());
-        }
-        assert!(alive.exists() && other.exists());
     }
 }
