@@ -25,6 +25,8 @@
 //!   function; one module per profile.
 //! - [`requirements`]: the requirement catalogue (`requirements/catalogue.toml`) the checks name,
 //!   its coverage by checks, scenarios and the proofs that each check can fail.
+//! - [`transaction`]: [`transaction::Transaction`], one variant per transaction the harness speaks
+//!   (id, profile, actors, SOAP actions, MTOM), matched exhaustively wherever code dispatches on one.
 //! - [`evidence`]: [`evidence::Exchange`] (HTTP, SOAP and DIMSE), the evidence log, redaction of
 //!   secrets.
 //! - [`reference`](mod@reference): the embedded reference SUT and the simulators a SUT calls, one
@@ -49,5 +51,6 @@ pub mod requirements;
 pub mod runner;
 pub mod scratch;
 pub mod steps;
+pub mod transaction;
 pub mod transport;
 pub mod world;
