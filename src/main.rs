@@ -455,6 +455,7 @@ async fn serve(
 /// Print an inbound exchange and the verdicts of the XDS or MHD checks on it.
 fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
     use ihe_harness::checks::{self, Expect, Outcome, Subject};
+    use ihe_harness::transaction::Transaction;
     use std::io::Write as _;
     let expect = Expect::default();
     let subject = Subject {
@@ -464,10 +465,22 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
         followups: &[],
     };
     // The SOAP rules for XDS messages; FHIR-01 and the MHD rules for MHD requests.
-    let rules: &[checks::Check] = if ex.transaction.starts_with("ITI-6") {
-        checks::mhd::CHECKS
-    } else {
-        checks::xds::CHECKS
+    let rules: &[checks::Check] = match ex.transaction {
+        Transaction::Iti65 | Transaction::Iti66 | Transaction::Iti67 | Transaction::Iti68 => {
+            checks::mhd::CHECKS
+        }
+        Transaction::Rad107
+        | Transaction::Rad108
+        | Transaction::Rad129
+        | Transaction::Capabilities
+        | Transaction::Iti18
+        | Transaction::Iti41
+        | Transaction::Iti43
+        | Transaction::Rad68
+        | Transaction::Rad69
+        | Transaction::SoapFault
+        | Transaction::Fhir
+        | Transaction::Dimse => checks::xds::CHECKS,
     };
     let findings: Vec<_> = rules
         .iter()

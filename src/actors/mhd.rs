@@ -12,9 +12,9 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::actors::qido_rs::query_string;
-use crate::checks::mhd::txn;
 use crate::evidence::Exchange;
 use crate::model::fhir::{xml, FHIR_JSON, FHIR_XML};
+use crate::transaction::Transaction;
 use crate::transport::http::{HttpClient, Meta, Request};
 
 /// The actor the harness plays for ITI-65.
@@ -86,7 +86,7 @@ impl MhdClient {
         self.http
             .exchange(
                 Meta {
-                    transaction: txn::ITI_65,
+                    transaction: Transaction::Iti65,
                     operation: "Provide Document Bundle".into(),
                     actor: SOURCE,
                 },
@@ -97,7 +97,7 @@ impl MhdClient {
 
     async fn search(
         &self,
-        transaction: &'static str,
+        transaction: Transaction,
         resource: &str,
         params: &[(String, String)],
         post: bool,
@@ -106,7 +106,7 @@ impl MhdClient {
         let accept = if xml { FHIR_XML } else { FHIR_JSON };
         let operation = format!(
             "{} {resource}{}",
-            if transaction == txn::ITI_66 {
+            if transaction == Transaction::Iti66 {
                 "Find Document Lists"
             } else {
                 "Find Document References"
@@ -148,7 +148,8 @@ impl MhdClient {
 
     /// ITI-66: `GET List?…` or (`post`) `POST List/_search`, asking for FHIR JSON.
     pub async fn find_lists(&self, params: &[(String, String)], post: bool) -> Exchange {
-        self.search(txn::ITI_66, "List", params, post, false).await
+        self.search(Transaction::Iti66, "List", params, post, false)
+            .await
     }
 
     /// ITI-66 asking for FHIR XML (`xml`) or JSON.
@@ -158,7 +159,8 @@ impl MhdClient {
         post: bool,
         xml: bool,
     ) -> Exchange {
-        self.search(txn::ITI_66, "List", params, post, xml).await
+        self.search(Transaction::Iti66, "List", params, post, xml)
+            .await
     }
 
     /// ITI-67: `GET DocumentReference?…` or (`post`) `POST DocumentReference/_search`, asking for
@@ -169,7 +171,7 @@ impl MhdClient {
         post: bool,
         xml: bool,
     ) -> Exchange {
-        self.search(txn::ITI_67, "DocumentReference", params, post, xml)
+        self.search(Transaction::Iti67, "DocumentReference", params, post, xml)
             .await
     }
 
@@ -183,7 +185,7 @@ impl MhdClient {
         self.http
             .exchange(
                 Meta {
-                    transaction: "FHIR",
+                    transaction: Transaction::Fhir,
                     operation: "Patient search".into(),
                     actor,
                 },
@@ -197,7 +199,7 @@ impl MhdClient {
         self.http
             .exchange(
                 Meta {
-                    transaction: "FHIR",
+                    transaction: Transaction::Fhir,
                     operation: "Patient read".into(),
                     actor,
                 },
@@ -226,7 +228,7 @@ impl MhdClient {
             .http
             .exchange_with(
                 Meta {
-                    transaction: txn::ITI_68,
+                    transaction: Transaction::Iti68,
                     operation: "Retrieve Document".into(),
                     actor: CONSUMER,
                 },
@@ -243,7 +245,7 @@ impl MhdClient {
 
     /// The `next` page of a search, at the URL the Responder gave in `Bundle.link` (FHIR R4
     /// §3.1.1.6 paging), recorded as the same transaction.
-    pub async fn next_page(&self, transaction: &'static str, url: &str, xml: bool) -> Exchange {
+    pub async fn next_page(&self, transaction: Transaction, url: &str, xml: bool) -> Exchange {
         self.http
             .exchange(
                 Meta {
@@ -342,7 +344,7 @@ mod tests {
             req.starts_with("POST /fhir/DocumentReference/_search "),
             "{req}"
         );
-        assert_eq!(ex.transaction, "ITI-67");
+        assert_eq!(ex.transaction, Transaction::Iti67);
         assert_eq!(ex.direction, Direction::Outbound);
         assert_eq!(ex.status(), Some(200));
         assert!(ex.repro.contains("_search"));

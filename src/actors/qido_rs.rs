@@ -3,6 +3,7 @@
 
 use crate::actors::dicomweb::DicomwebClient;
 use crate::evidence::Exchange;
+use crate::transaction::Transaction;
 use crate::transport::http::{Meta, Request};
 
 /// Percent-encode a query component (RFC 3986 unreserved characters are kept).
@@ -38,7 +39,7 @@ pub async fn search(
         .http
         .exchange(
             Meta {
-                transaction: "RAD-129",
+                transaction: Transaction::Rad129,
                 operation,
                 actor: "QIDO-RS Requester (Imaging Document Consumer)",
             },

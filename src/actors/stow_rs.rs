@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use crate::actors::dicomweb::DicomwebClient;
 use crate::evidence::Exchange;
+use crate::transaction::Transaction;
 use crate::transport::http::{Meta, Request};
 use crate::transport::multipart::{close_delimiter, next_part_head, part_head};
 
@@ -59,7 +60,7 @@ pub async fn store(client: &DicomwebClient, study: Option<&str>, parts: &[StowPa
         .http
         .exchange(
             Meta {
-                transaction: "RAD-108",
+                transaction: Transaction::Rad108,
                 operation: if study.is_some() {
                     "Store Instances (study)".into()
                 } else {

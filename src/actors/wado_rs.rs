@@ -4,6 +4,7 @@
 use crate::actors::dicomweb::DicomwebClient;
 use crate::checks::Target;
 use crate::evidence::Exchange;
+use crate::transaction::Transaction;
 use crate::transport::http::{Meta, Request};
 
 /// The Accept value asking for DICOM instances, optionally in a transfer syntax (PS3.18 §8.7.3.5.2).
@@ -89,7 +90,7 @@ async fn get(
         .http
         .exchange(
             Meta {
-                transaction: "RAD-107",
+                transaction: Transaction::Rad107,
                 operation,
                 actor: "WADO-RS Requester (Imaging Document Consumer)",
             },
@@ -104,7 +105,7 @@ pub async fn capabilities(client: &DicomwebClient) -> Exchange {
         .http
         .exchange(
             Meta {
-                transaction: "PS3.18-8.9",
+                transaction: Transaction::Capabilities,
                 operation: "Retrieve Capabilities".into(),
                 actor: "DICOMweb user agent",
             },

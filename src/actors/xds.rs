@@ -21,6 +21,7 @@ use crate::model::ebrim::{
     RetrieveImagingDocumentSetRequest, ACTION_PNR, ACTION_RETRIEVE, ACTION_RETRIEVE_IMAGING,
     ACTION_STORED_QUERY,
 };
+use crate::transaction::Transaction;
 use crate::transport::http::{HttpClient, HttpError, Meta, Request};
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{self, MultipartEvent, MultipartParser};
@@ -284,7 +285,7 @@ impl XdsClient {
                 false,
                 &[],
                 Meta {
-                    transaction: "ITI-18",
+                    transaction: Transaction::Iti18,
                     operation: operation.to_string(),
                     actor: "Document Consumer",
                 },
@@ -315,7 +316,7 @@ impl XdsClient {
                 true,
                 &[],
                 Meta {
-                    transaction: "ITI-43",
+                    transaction: Transaction::Iti43,
                     operation: operation.to_string(),
                     actor: "Document Consumer",
                 },
@@ -369,7 +370,7 @@ impl XdsClient {
                 true,
                 &[],
                 Meta {
-                    transaction: "RAD-69",
+                    transaction: Transaction::Rad69,
                     operation: operation.to_string(),
                     actor: "Imaging Document Consumer",
                 },
@@ -393,7 +394,7 @@ impl XdsClient {
             true,
             attachments,
             Meta {
-                transaction: "RAD-68",
+                transaction: Transaction::Rad68,
                 operation: operation.to_string(),
                 actor: "Imaging Document Source",
             },

@@ -24,18 +24,7 @@ use super::{Check, Level, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
 use crate::model::fhir::search_date::{self, DateMatch};
 use crate::model::mhd_bundle::sha1_base64;
-
-/// Transaction labels as recorded in exchanges.
-pub mod txn {
-    /// Provide Document Bundle.
-    pub const ITI_65: &str = "ITI-65";
-    /// Find Document Lists.
-    pub const ITI_66: &str = "ITI-66";
-    /// Find Document References.
-    pub const ITI_67: &str = "ITI-67";
-    /// Retrieve Document.
-    pub const ITI_68: &str = "ITI-68";
-}
+use crate::transaction::Transaction;
 
 /// The KOS SOP Class UID, the format code of a DICOM KOS manifest.
 pub const KOS_SOP_CLASS: &str = "1.2.840.10008.5.1.4.1.1.88.59";
@@ -140,10 +129,21 @@ fn sut_message(ex: &Exchange) -> Option<(&[u8], Option<&str>, bool)> {
 }
 
 fn is_mhd(ex: &Exchange) -> bool {
-    matches!(
-        ex.transaction.as_str(),
-        txn::ITI_65 | txn::ITI_66 | txn::ITI_67 | txn::ITI_68
-    )
+    match ex.transaction {
+        Transaction::Iti65 | Transaction::Iti66 | Transaction::Iti67 | Transaction::Iti68 => true,
+        Transaction::Rad107
+        | Transaction::Rad108
+        | Transaction::Rad129
+        | Transaction::Capabilities
+        | Transaction::Iti18
+        | Transaction::Iti41
+        | Transaction::Iti43
+        | Transaction::Rad68
+        | Transaction::Rad69
+        | Transaction::SoapFault
+        | Transaction::Fhir
+        | Transaction::Dimse => false,
+    }
 }
 
 /// The SUT's FHIR resource, parsed: `Err(NotApplicable)` when there is none to judge.
@@ -195,7 +195,7 @@ fn fails(problems: Vec<String>, expected: &str) -> Verdict {
 
 fn provide_rule(s: &Subject<'_>, rule: &str, expected: &str) -> Verdict {
     let ex = s.exchange;
-    if ex.transaction != txn::ITI_65 {
+    if ex.transaction != Transaction::Iti65 {
         return Verdict::na("not an ITI-65 exchange");
     }
     if ex.direction == Direction::Outbound {
@@ -265,10 +265,14 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
 /// request, outbound ITI-65/66/67 responses (a Bundle on success, else an OperationOutcome).
 fn fhir_resources_expected(ex: &Exchange) -> Option<&'static [&'static str]> {
     let ok = (200..300).contains(&ex.status().unwrap_or(0));
-    match (ex.transaction.as_str(), ex.direction) {
-        (txn::ITI_65, Direction::Inbound) => Some(&["Bundle"]),
-        (txn::ITI_65 | txn::ITI_66 | txn::ITI_67, Direction::Outbound) if ok => Some(&["Bundle"]),
-        (txn::ITI_65 | txn::ITI_66 | txn::ITI_67, Direction::Outbound) => {
+    match (ex.transaction, ex.direction) {
+        (Transaction::Iti65, Direction::Inbound) => Some(&["Bundle"]),
+        (Transaction::Iti65 | Transaction::Iti66 | Transaction::Iti67, Direction::Outbound)
+            if ok =>
+        {
+            Some(&["Bundle"])
+        }
+        (Transaction::Iti65 | Transaction::Iti66 | Transaction::Iti67, Direction::Outbound) => {
             Some(&["OperationOutcome"])
         }
         _ => None,
@@ -357,7 +361,7 @@ fn mhd_10(s: &Subject<'_>) -> Verdict {
 
 fn mhd_20(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
-    if ex.transaction != txn::ITI_65 || ex.direction != Direction::Outbound {
+    if ex.transaction != Transaction::Iti65 || ex.direction != Direction::Outbound {
         return Verdict::na("not an ITI-65 response from a Recipient");
     }
     if s.expect.status.is_empty() || s.expect.status.contains(&200) {
@@ -438,7 +442,7 @@ fn mhd_20(s: &Subject<'_>) -> Verdict {
 
 fn mhd_09(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
-    if ex.transaction != txn::ITI_65 || ex.direction != Direction::Outbound {
+    if ex.transaction != Transaction::Iti65 || ex.direction != Direction::Outbound {
         return Verdict::na("not an ITI-65 response from a Recipient");
     }
     let status = ex.status().unwrap_or(0);
@@ -507,7 +511,7 @@ fn mhd_09(s: &Subject<'_>) -> Verdict {
     fails(p, expected)
 }
 
-fn search_request_rule(s: &Subject<'_>, transaction: &str, need_code: bool) -> Verdict {
+fn search_request_rule(s: &Subject<'_>, transaction: Transaction, need_code: bool) -> Verdict {
     let ex = s.exchange;
     if ex.transaction != transaction || ex.direction != Direction::Inbound {
         return Verdict::na(format!("not an inbound {transaction} request"));
@@ -544,14 +548,14 @@ fn search_request_rule(s: &Subject<'_>, transaction: &str, need_code: bool) -> V
 }
 
 fn mhd_11(s: &Subject<'_>) -> Verdict {
-    search_request_rule(s, txn::ITI_67, false)
+    search_request_rule(s, Transaction::Iti67, false)
 }
 fn mhd_12(s: &Subject<'_>) -> Verdict {
-    search_request_rule(s, txn::ITI_66, true)
+    search_request_rule(s, Transaction::Iti66, true)
 }
 
 fn is_search_response(ex: &Exchange) -> bool {
-    matches!(ex.transaction.as_str(), txn::ITI_66 | txn::ITI_67)
+    matches!(ex.transaction, Transaction::Iti66 | Transaction::Iti67)
         && ex.direction == Direction::Outbound
 }
 
@@ -660,7 +664,7 @@ fn mhd_14(s: &Subject<'_>) -> Verdict {
         ));
     }
     if no_match {
-        let rt = if ex.transaction == txn::ITI_66 {
+        let rt = if ex.transaction == Transaction::Iti66 {
             "List"
         } else {
             "DocumentReference"
@@ -730,7 +734,7 @@ fn binary_resource(ex: &Exchange) -> Option<(Option<String>, Vec<u8>)> {
 
 fn mhd_15(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
-    if ex.transaction != txn::ITI_68 || ex.direction != Direction::Outbound {
+    if ex.transaction != Transaction::Iti68 || ex.direction != Direction::Outbound {
         return Verdict::na("not an ITI-68 response");
     }
     let e = &s.expect.mhd;
@@ -806,8 +810,8 @@ fn imaging_docrefs(s: &Subject<'_>) -> Result<Vec<Value>, Verdict> {
         return Err(Verdict::na("no imaging content expected"));
     }
     let ex = s.exchange;
-    let judged = (ex.transaction == txn::ITI_67 && ex.direction == Direction::Outbound)
-        || (ex.transaction == txn::ITI_65 && ex.direction == Direction::Inbound);
+    let judged = (ex.transaction == Transaction::Iti67 && ex.direction == Direction::Outbound)
+        || (ex.transaction == Transaction::Iti65 && ex.direction == Direction::Inbound);
     if !judged {
         return Err(Verdict::na(
             "not an ITI-67 response or an inbound ITI-65 request",
@@ -1075,7 +1079,7 @@ fn mhd_18(s: &Subject<'_>) -> Verdict {
             _ => Verdict::na("not a successful search"),
         };
     }
-    let rt = if ex.transaction == txn::ITI_66 {
+    let rt = if ex.transaction == Transaction::Iti66 {
         "List"
     } else {
         "DocumentReference"
@@ -1150,7 +1154,7 @@ fn mhd_18(s: &Subject<'_>) -> Verdict {
 /// judged. Where no FHIR type was named, a Binary resource is not the document: a Fail.
 fn mhd_19(s: &Subject<'_>) -> Verdict {
     let ex = s.exchange;
-    if ex.transaction != txn::ITI_68 || ex.direction != Direction::Outbound {
+    if ex.transaction != Transaction::Iti68 || ex.direction != Direction::Outbound {
         return Verdict::na("not an ITI-68 response");
     }
     let Some(doc) = &s.expect.mhd.document else {
@@ -1281,7 +1285,7 @@ fn mhd_21(s: &Subject<'_>) -> Verdict {
     let Some(asked) = &s.expect.mhd.asked else {
         return Verdict::na("the SUT was not asked to publish a given study");
     };
-    if ex.transaction != txn::ITI_65 || ex.direction != Direction::Inbound {
+    if ex.transaction != Transaction::Iti65 || ex.direction != Direction::Inbound {
         return Verdict::na("not an ITI-65 request of the SUT");
     }
     let b = match sut_resource(ex) {
@@ -1343,7 +1347,7 @@ fn mhd_22(s: &Subject<'_>) -> Verdict {
     let Some(asked) = &s.expect.mhd.asked else {
         return Verdict::na("the SUT was not asked about a given patient");
     };
-    if !matches!(ex.transaction.as_str(), txn::ITI_66 | txn::ITI_67)
+    if !matches!(ex.transaction, Transaction::Iti66 | Transaction::Iti67)
         || ex.direction != Direction::Inbound
     {
         return Verdict::na("not an ITI-66/67 request of the SUT");

@@ -18,18 +18,7 @@ use super::soap_message::{harness_message_id, harness_request, SutMessage, Unrea
 use super::{Check, Level, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
 use crate::model::ebrim::{self as e, Message, Rule, Violation};
-
-/// Transaction names as recorded in exchanges.
-pub mod txn {
-    /// Registry Stored Query.
-    pub const ITI_18: &str = "ITI-18";
-    /// Retrieve Document Set.
-    pub const ITI_43: &str = "ITI-43";
-    /// Provide and Register Imaging Document Set.
-    pub const RAD_68: &str = "RAD-68";
-    /// Retrieve Imaging Document Set.
-    pub const RAD_69: &str = "RAD-69";
-}
+use crate::transaction::{Mtom, Transaction};
 
 /// What the validators found in one exchange.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,30 +74,28 @@ fn families(rule: &str) -> &'static [Family] {
     }
 }
 
-/// The actions of a transaction: (request, response).
-pub fn actions(transaction: &str) -> Option<(&'static str, &'static str)> {
-    Some(match transaction {
-        txn::ITI_18 => (e::ACTION_STORED_QUERY, e::ACTION_STORED_QUERY_RESPONSE),
-        txn::ITI_43 => (e::ACTION_RETRIEVE, e::ACTION_RETRIEVE_RESPONSE),
-        txn::RAD_69 => (e::ACTION_RETRIEVE_IMAGING, e::ACTION_RETRIEVE_RESPONSE),
-        txn::RAD_68 | "ITI-41" => (e::ACTION_PNR, e::ACTION_PNR_RESPONSE),
-        _ => return None,
-    })
+/// The actions of a transaction: (request, response); `None` for a transaction that is not SOAP.
+pub fn actions(transaction: Transaction) -> Option<(&'static str, &'static str)> {
+    Some((
+        transaction.soap_action()?,
+        transaction.soap_response_action()?,
+    ))
 }
 
-/// Must the SUT's message in this transaction and direction be MTOM/XOP?
-fn mtom_required(transaction: &str, direction: Direction) -> bool {
-    match direction {
-        // ITI TF-2 3.43.4.2.2 and RAD TF-2 4.69.4.2: the response carries documents as MTOM/XOP.
-        Direction::Outbound => matches!(transaction, txn::ITI_43 | txn::RAD_69),
-        // ITI TF-2 3.41.4.1.2 / RAD TF-2 4.68.4.1.2: Provide and Register is MTOM/XOP.
-        Direction::Inbound => matches!(transaction, txn::RAD_68 | "ITI-41"),
+/// Must the SUT's message in this transaction and direction be MTOM/XOP? The SUT sends the
+/// request of an inbound exchange and the response of an outbound one.
+fn mtom_required(transaction: Transaction, direction: Direction) -> bool {
+    match (transaction.mtom(), direction) {
+        (Mtom::Request, Direction::Inbound) | (Mtom::Response, Direction::Outbound) => true,
+        (Mtom::Request, Direction::Outbound)
+        | (Mtom::Response, Direction::Inbound)
+        | (Mtom::None, _) => false,
     }
 }
 
 /// Run every validator that applies to the SUT's message in `ex`.
 pub fn judge(ex: &Exchange) -> Judged {
-    let Some((req_action, resp_action)) = actions(&ex.transaction) else {
+    let Some((req_action, resp_action)) = actions(ex.transaction) else {
         return Judged::NotApplicable(format!("{} is not an XDS transaction", ex.transaction));
     };
     let msg = match SutMessage::of(ex) {
@@ -135,7 +122,7 @@ pub fn judge(ex: &Exchange) -> Judged {
     }
     let content_type = msg.content_type.unwrap_or("");
     let wsa_action = env.addressing.action.as_ref().map(|a| a.value.as_str());
-    if msg.multipart.is_some() || mtom_required(&ex.transaction, ex.direction) {
+    if msg.multipart.is_some() || mtom_required(ex.transaction, ex.direction) {
         applied.push(Family::Mtom);
     }
     if msg.multipart.is_some() {
@@ -156,7 +143,7 @@ pub fn judge(ex: &Exchange) -> Judged {
                 .collect();
             v.extend(e::validate_xop_references(&hrefs, &cids));
         }
-    } else if mtom_required(&ex.transaction, ex.direction) {
+    } else if mtom_required(ex.transaction, ex.direction) {
         v.extend(e::validate_mtom_content_type(content_type, wsa_action));
     }
     let Some(body) = &env.body else {
@@ -207,7 +194,7 @@ pub fn judge(ex: &Exchange) -> Judged {
         }
         (Direction::Outbound, Message::RetrieveDocumentSetResponse(r)) => {
             applied.extend([Family::RetrieveResponse, Family::Response]);
-            let kind = if ex.transaction == txn::RAD_69 {
+            let kind = if ex.transaction == Transaction::Rad69 {
                 e::RetrieveKind::Rad69
             } else {
                 e::RetrieveKind::Iti43
@@ -280,7 +267,7 @@ fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> 
 }
 
 /// What identifies an exchange's content: direction, transaction and the digests of both bodies.
-type CacheKey = (bool, String, String, String, usize);
+type CacheKey = (bool, Transaction, String, String, usize);
 
 thread_local! {
     /// The last exchange judged: every rule check of a scenario judges the same exchange in turn.
@@ -290,7 +277,7 @@ thread_local! {
 fn judged(ex: &Exchange) -> Rc<Judged> {
     let key: CacheKey = (
         ex.direction == Direction::Inbound,
-        ex.transaction.clone(),
+        ex.transaction,
         ex.request.body.sha256.clone(),
         // A multipart body has no whole-body digest: its parts' digests stand for it.
         ex.response

@@ -18,6 +18,7 @@ use crate::model::ebrim::{
     RetrieveDocumentSetResponse,
 };
 use crate::model::kos;
+use crate::transaction::Transaction;
 
 mod identity;
 pub use identity::{entry_mismatches, metadata_differences, retrieve_mismatches};
@@ -322,7 +323,7 @@ fn xdsi_02(s: &Subject<'_>) -> Verdict {
 
 /// XDSI-12: every DocumentEntry a stored query returns matches each parameter the query sent.
 fn xdsi_12(s: &Subject<'_>) -> Verdict {
-    if s.exchange.direction != Direction::Outbound || s.exchange.transaction != "ITI-18" {
+    if s.exchange.direction != Direction::Outbound || s.exchange.transaction != Transaction::Iti18 {
         return Verdict::na("not a registry's ITI-18 answer to the harness");
     }
     let Some(q) = harness_query(s) else {

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 
 use crate::evidence::{Body, Exchange};
+use crate::transaction::Transaction;
 
 /// Inbound exchanges: what SUTs sent to the simulated actors, in arrival order.
 ///
@@ -122,7 +123,7 @@ impl Inbox {
     pub async fn wait_for(
         &self,
         mark: usize,
-        transaction: &str,
+        transaction: Transaction,
         timeout: Duration,
         matches: &(dyn Fn(&Exchange) -> bool + Sync),
     ) -> Option<Exchange> {

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::model::dicom_part::DicomHead;
+use crate::transaction::Transaction;
 
 /// Which side started the exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -202,7 +203,7 @@ pub struct Exchange {
     /// 1-based number of the exchange within its scenario (`#3`).
     pub seq: u32,
     /// The IHE transaction (`RAD-107`).
-    pub transaction: String,
+    pub transaction: Transaction,
     /// What the harness was doing (`Retrieve Study`).
     pub operation: String,
     /// The actor the harness played.
@@ -264,7 +265,7 @@ impl Exchange {
             .and_then(|ct| crate::transport::http::summarize_multipart(ct, body));
         Exchange {
             seq: 1,
-            transaction: "TEST".into(),
+            transaction: Transaction::Rad107,
             operation: "synthetic".into(),
             actor: "test".into(),
             direction: Direction::Outbound,

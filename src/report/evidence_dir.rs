@@ -81,7 +81,7 @@ impl EvidenceWriter {
         );
         let mut paths = Vec::new();
         for ex in &r.exchanges {
-            let stem = format!("{:02}-{}", ex.seq, slug(&ex.transaction));
+            let stem = format!("{:02}-{}", ex.seq, slug(ex.transaction.id()));
             let mut record = serde_json::to_value(ex).map_err(|e| ReportError::Serialize {
                 what: "exchange",
                 message: e.to_string(),
@@ -375,21 +375,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (w, r, body, second_body) = write_two(dir.path(), 1000, 1500, 5000, 800);
         let sdir = dir.path().join(SCENARIO_DIR);
-        let excerpt = std::fs::read(sdir.join("01-test-response.excerpt")).unwrap();
+        let excerpt = std::fs::read(sdir.join("01-rad-107-response.excerpt")).unwrap();
         assert_eq!(excerpt, body[..1000], "the excerpt is the head of the body");
-        let rec = written_record(&sdir, "01-test.json");
+        let rec = written_record(&sdir, "01-rad-107.json");
         let b = &rec["response"]["body"];
         assert_eq!(b["size"], 5000);
         assert_eq!(b["sha256"], sha(&body));
-        assert_eq!(b["file"], "01-test-response.excerpt");
+        assert_eq!(b["file"], "01-rad-107-response.excerpt");
         let note = b["truncated"].as_str().unwrap();
         assert!(note.contains("first 1000 of 5000 bytes"), "{note}");
         assert!(note.contains("of the whole body"), "{note}");
         assert!(note.contains("evidence_bytes_per_exchange"), "{note}");
         // The run's budget has 500 bytes left: the second body is cut there.
-        let second = std::fs::read(sdir.join("02-test-response.excerpt")).unwrap();
+        let second = std::fs::read(sdir.join("02-rad-107-response.excerpt")).unwrap();
         assert_eq!(second, second_body[..500]);
-        let rec2 = written_record(&sdir, "02-test.json");
+        let rec2 = written_record(&sdir, "02-rad-107.json");
         let note2 = rec2["response"]["body"]["truncated"].as_str().unwrap();
         assert!(note2.contains("evidence_bytes_per_run"), "{note2}");
         assert_eq!(w.written(), 1500);
@@ -400,7 +400,7 @@ mod tests {
         assert!(r
             .evidence
             .iter()
-            .any(|p| p.ends_with("01-test-response.excerpt")));
+            .any(|p| p.ends_with("01-rad-107-response.excerpt")));
         assert_eq!(
             rec["request"]["headers"][0],
             serde_json::json!(["Authorization", "Bearer <redacted>"]),
@@ -413,9 +413,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, _, _, body_b) = write_two(dir.path(), 1000, 1000, 1000, 10);
         let sdir = dir.path().join(SCENARIO_DIR);
-        assert!(sdir.join("01-test-response.body").is_file());
-        assert!(!sdir.join("02-test-response.body").exists());
-        let rec = written_record(&sdir, "02-test.json");
+        assert!(sdir.join("01-rad-107-response.body").is_file());
+        assert!(!sdir.join("02-rad-107-response.body").exists());
+        let rec = written_record(&sdir, "02-rad-107.json");
         assert_eq!(rec["response"]["body"]["sha256"], sha(&body_b));
         assert!(rec["response"]["body"]["truncated"]
             .as_str()
@@ -443,10 +443,10 @@ mod tests {
         let mut r = record(vec![ex]);
         w.write_scenario(&mut r).unwrap();
         let sdir = dir.path().join(SCENARIO_DIR);
-        assert!(sdir.join("01-test-response.excerpt").is_file());
-        assert!(sdir.join("01-test-request.excerpt").is_file());
+        assert!(sdir.join("01-rad-107-response.excerpt").is_file());
+        assert!(sdir.join("01-rad-107-request.excerpt").is_file());
         let repro = std::fs::read_to_string(sdir.join("repro.sh")).unwrap();
         assert!(repro.contains("is not kept whole"), "{repro}");
-        assert!(repro.contains("@01-test-request.body"), "{repro}");
+        assert!(repro.contains("@01-rad-107-request.body"), "{repro}");
     }
 }

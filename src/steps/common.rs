@@ -4,14 +4,31 @@ use cucumber::then;
 
 use super::dicomweb::judge_once;
 use super::{harness_error, StepResult};
+use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
-/// The status check of a transaction.
-fn status_check(transaction: &str) -> &'static str {
+/// The status check of a transaction (DW-04 when there is no exchange).
+fn status_check(transaction: Option<Transaction>) -> &'static str {
     match transaction {
-        "RAD-108" => "DW-10",
-        "RAD-129" => "DW-20",
-        _ => "DW-04",
+        Some(Transaction::Rad108) => "DW-10",
+        Some(Transaction::Rad129) => "DW-20",
+        Some(
+            Transaction::Rad107
+            | Transaction::Capabilities
+            | Transaction::Iti18
+            | Transaction::Iti41
+            | Transaction::Iti43
+            | Transaction::Rad68
+            | Transaction::Rad69
+            | Transaction::SoapFault
+            | Transaction::Iti65
+            | Transaction::Iti66
+            | Transaction::Iti67
+            | Transaction::Iti68
+            | Transaction::Fhir
+            | Transaction::Dimse,
+        )
+        | None => "DW-04",
     }
 }
 
@@ -23,11 +40,7 @@ fn expect_status(world: &mut HarnessWorld, codes: Vec<u16>, reason: String) -> S
             "no request was sent before this step",
         ));
     };
-    let transaction = world
-        .evidence
-        .get(idx)
-        .map(|e| e.transaction.clone())
-        .unwrap_or_default();
+    let transaction = world.evidence.get(idx).map(|e| e.transaction);
     world.dicomweb.expect.status = codes;
     world.dicomweb.expect.status_reason = reason;
     // The status code alone: completeness (DW-04's "200 only with every instance") is judged by the
@@ -36,7 +49,7 @@ fn expect_status(world: &mut HarnessWorld, codes: Vec<u16>, reason: String) -> S
         instances: None,
         ..world.dicomweb.expect.clone()
     };
-    judge_once(world, idx, &expect, &[], &[status_check(&transaction)])
+    judge_once(world, idx, &expect, &[], &[status_check(transaction)])
 }
 
 #[then(expr = "the response status is {int}")]

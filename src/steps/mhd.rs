@@ -19,12 +19,13 @@ use super::{
     UNKNOWN_PATIENT,
 };
 use crate::actors::mhd::MhdClient;
-use crate::checks::mhd::{document_accept, txn, ExpectedDocument, MhdAsked, MhdExpect};
+use crate::checks::mhd::{document_accept, ExpectedDocument, MhdAsked, MhdExpect};
 use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::evidence::Exchange;
 use crate::model::fhir::search_date::{self, DateMatch};
 use crate::model::fixtures::mhd::{self as mhd_content, PublishedDoc};
+use crate::transaction::Transaction;
 use crate::world::{HarnessWorld, Retrieved};
 
 /// The MHD list type code system.
@@ -249,7 +250,7 @@ async fn search(
     let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, post, xml).await;
     let idx = record(world, ex)?;
-    let pages = follow_pages(world, &c, idx, txn::ITI_67, xml).await?;
+    let pages = follow_pages(world, &c, idx, Transaction::Iti67, xml).await?;
     complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     world.mhd.expect = search_expect(world, &params, &truth);
     world.mhd.expect.mhd.patient_refs = patient_refs;
@@ -400,7 +401,7 @@ async fn follow_pages(
     world: &mut HarnessWorld,
     c: &MhdClient,
     idx: usize,
-    transaction: &'static str,
+    transaction: Transaction,
     xml: bool,
 ) -> Result<Vec<usize>, StepError> {
     let limits = world.ctx.config.limits;
@@ -677,7 +678,7 @@ async fn ensure_patient(
         .http
         .exchange(
             crate::transport::http::Meta {
-                transaction: "FHIR",
+                transaction: Transaction::Fhir,
                 operation: "load test patient".into(),
                 actor: crate::actors::mhd::SOURCE,
             },
@@ -930,7 +931,7 @@ async fn lists(world: &mut HarnessWorld, patient: &str) -> StepResult {
     let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_lists(&params, false).await;
     let idx = record(world, ex)?;
-    let pages = follow_pages(world, &c, idx, txn::ITI_66, false).await?;
+    let pages = follow_pages(world, &c, idx, Transaction::Iti66, false).await?;
     complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let cat = &world.ctx.mhd_catalogue;
     let ids = |r: &str| cat.patient_identifiers(r);
@@ -1741,7 +1742,7 @@ async fn find_by_identifier(
     let mut patient_refs = patient_refs_of(world, &c, &params).await?;
     let ex = c.find_document_references(&params, false, false).await;
     let idx = record(world, ex)?;
-    let pages = follow_pages(world, &c, idx, txn::ITI_67, false).await?;
+    let pages = follow_pages(world, &c, idx, Transaction::Iti67, false).await?;
     complete_patient_refs(world, &c, &params, idx, &pages, &mut patient_refs).await?;
     let (known, absent) = if present {
         (BTreeSet::from([master.clone()]), BTreeSet::new())
@@ -1834,7 +1835,7 @@ async fn found_unchanged(world: &mut HarnessWorld) -> StepResult {
 async fn await_inbound(
     world: &mut HarnessWorld,
     trigger: &str,
-    transaction: &str,
+    transaction: Transaction,
     alias: &str,
 ) -> StepResult {
     let (sim, t) =
@@ -1920,7 +1921,7 @@ async fn run_builtin(
         Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
     };
     let marker = crate::model::kos::seeded_uid(&fresh_seed(world, name));
-    let meta = |transaction: &'static str, actor: &'static str| crate::transport::http::Meta {
+    let meta = |transaction: Transaction, actor: &'static str| crate::transport::http::Meta {
         transaction,
         operation: "built-in stand-in for the SUT".into(),
         actor,
@@ -1975,7 +1976,7 @@ async fn run_builtin(
                 body: Bytes::from(serde_json::to_vec(&bundle).unwrap_or_default()),
             };
             let _ = http
-                .exchange(meta("ITI-65", crate::actors::mhd::SOURCE), req)
+                .exchange(meta(Transaction::Iti65, crate::actors::mhd::SOURCE), req)
                 .await;
         }
         "consumer_finds_lists" => {
@@ -1990,7 +1991,7 @@ async fn run_builtin(
             );
             req.headers.push(("X-Request-Id".into(), marker.clone()));
             let _ = http
-                .exchange(meta("ITI-66", crate::actors::mhd::CONSUMER), req)
+                .exchange(meta(Transaction::Iti66, crate::actors::mhd::CONSUMER), req)
                 .await;
         }
         "consumer_finds_documents" => {
@@ -2004,7 +2005,7 @@ async fn run_builtin(
             );
             req.headers.push(("X-Request-Id".into(), marker.clone()));
             let _ = http
-                .exchange(meta("ITI-67", crate::actors::mhd::CONSUMER), req)
+                .exchange(meta(Transaction::Iti67, crate::actors::mhd::CONSUMER), req)
                 .await;
         }
         other => {
@@ -2020,21 +2021,27 @@ async fn run_builtin(
 
 #[when(expr = "the SUT document source is asked to publish the documents of study {string}")]
 async fn sut_source(world: &mut HarnessWorld, alias: String) -> StepResult {
-    await_inbound(world, "source_provides_bundle", "ITI-65", &alias).await
+    await_inbound(world, "source_provides_bundle", Transaction::Iti65, &alias).await
 }
 
 #[when(
     expr = "the SUT document consumer is asked to find the documents of the patient of study {string}"
 )]
 async fn sut_consumer(world: &mut HarnessWorld, alias: String) -> StepResult {
-    await_inbound(world, "consumer_finds_documents", "ITI-67", &alias).await
+    await_inbound(
+        world,
+        "consumer_finds_documents",
+        Transaction::Iti67,
+        &alias,
+    )
+    .await
 }
 
 #[when(
     expr = "the SUT document consumer is asked to find the submission sets of the patient of study {string}"
 )]
 async fn sut_consumer_lists(world: &mut HarnessWorld, alias: String) -> StepResult {
-    await_inbound(world, "consumer_finds_lists", "ITI-66", &alias).await
+    await_inbound(world, "consumer_finds_lists", Transaction::Iti66, &alias).await
 }
 
 #[then("the SUT's request is about the study or the patient it was asked about")]
@@ -2048,15 +2055,30 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
         .mhd
         .last
         .and_then(|i| world.evidence.get(i))
-        .map(|e| e.transaction.clone())
-        .unwrap_or_default();
-    let ids: &[&str] = match txn.as_str() {
-        "ITI-65" => &[
+        .map(|e| e.transaction);
+    let ids: &[&str] = match txn {
+        Some(Transaction::Iti65) => &[
             "FHIR-01", "FHIR-02", "MHD-01", "MHD-02", "MHD-03", "MHD-04", "MHD-05", "MHD-06",
             "MHD-07", "MHD-08", "MHD-10",
         ],
-        "ITI-66" => &["MHD-12"],
-        _ => &["MHD-11"],
+        Some(Transaction::Iti66) => &["MHD-12"],
+        Some(
+            Transaction::Iti67
+            | Transaction::Iti68
+            | Transaction::Rad107
+            | Transaction::Rad108
+            | Transaction::Rad129
+            | Transaction::Capabilities
+            | Transaction::Iti18
+            | Transaction::Iti41
+            | Transaction::Iti43
+            | Transaction::Rad68
+            | Transaction::Rad69
+            | Transaction::SoapFault
+            | Transaction::Fhir
+            | Transaction::Dimse,
+        )
+        | None => &["MHD-11"],
     };
     judge_last(world, ids)
 }

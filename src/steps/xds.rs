@@ -26,6 +26,7 @@ use crate::model::ebrim::{
 };
 use crate::model::fixtures::FixtureInstance;
 use crate::model::{kos, xds_metadata};
+use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
 /// A document uniqueId no repository holds.
@@ -1714,15 +1715,29 @@ fn fill(template: &str, vars: &[(&str, String)]) -> String {
 async fn trigger_and_wait(
     world: &mut HarnessWorld,
     trigger: &str,
-    transaction: &str,
+    transaction: Transaction,
     alias: &str,
 ) -> StepResult {
     let (sim, t) = super::simulator_and_trigger(world, trigger, "XDS actors")?;
     let k = manifest_of(world, alias)?;
     let endpoint = match transaction {
-        "ITI-18" => format!("{}/registry", sim.xds_base),
-        "RAD-69" => format!("{}/imaging-source", sim.xds_base),
-        _ => format!("{}/repository", sim.xds_base),
+        Transaction::Iti18 => format!("{}/registry", sim.xds_base),
+        Transaction::Rad69 => format!("{}/imaging-source", sim.xds_base),
+        Transaction::Iti41 | Transaction::Rad68 | Transaction::Iti43 => {
+            format!("{}/repository", sim.xds_base)
+        }
+        // Not called at the XDS simulators; the Repository as before.
+        Transaction::Rad107
+        | Transaction::Rad108
+        | Transaction::Rad129
+        | Transaction::Capabilities
+        | Transaction::SoapFault
+        | Transaction::Iti65
+        | Transaction::Iti66
+        | Transaction::Iti67
+        | Transaction::Iti68
+        | Transaction::Fhir
+        | Transaction::Dimse => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),
@@ -1995,24 +2010,30 @@ fn message_id_of(body: &[u8]) -> Option<String> {
 
 #[when(expr = "the SUT imaging source is asked to submit the manifest of study {string}")]
 async fn sut_source_submits(world: &mut HarnessWorld, alias: String) -> StepResult {
-    trigger_and_wait(world, "source_submits_manifest", "RAD-68", &alias).await
+    trigger_and_wait(world, "source_submits_manifest", Transaction::Rad68, &alias).await
 }
 
 #[when(
     expr = "the SUT document consumer is asked to find the manifests of the patient of study {string}"
 )]
 async fn sut_consumer_queries(world: &mut HarnessWorld, alias: String) -> StepResult {
-    trigger_and_wait(world, "consumer_queries", "ITI-18", &alias).await
+    trigger_and_wait(world, "consumer_queries", Transaction::Iti18, &alias).await
 }
 
 #[when(expr = "the SUT document consumer is asked to retrieve the manifest of study {string}")]
 async fn sut_consumer_retrieves_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
-    trigger_and_wait(world, "consumer_retrieves_manifest", "ITI-43", &alias).await
+    trigger_and_wait(
+        world,
+        "consumer_retrieves_manifest",
+        Transaction::Iti43,
+        &alias,
+    )
+    .await
 }
 
 #[when(expr = "the SUT imaging consumer is asked to retrieve the images of study {string}")]
 async fn sut_consumer_retrieves(world: &mut HarnessWorld, alias: String) -> StepResult {
-    trigger_and_wait(world, "consumer_retrieves", "RAD-69", &alias).await
+    trigger_and_wait(world, "consumer_retrieves", Transaction::Rad69, &alias).await
 }
 
 #[then("the submitted metadata agrees with the manifest")]

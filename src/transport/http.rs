@@ -32,6 +32,7 @@ use crate::evidence::{
     TransportFailure,
 };
 use crate::model::dicom_part;
+use crate::transaction::Transaction;
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{boundary_of, MultipartEvent, MultipartParser};
 
@@ -56,7 +57,7 @@ pub enum HttpError {
 #[derive(Debug, Clone)]
 pub struct Meta {
     /// IHE transaction.
-    pub transaction: &'static str,
+    pub transaction: Transaction,
     /// Operation name.
     pub operation: String,
     /// Actor the harness plays.
@@ -200,7 +201,7 @@ impl HttpClient {
         let repro = curl_line(&req, &self.auth);
         let mut exchange = Exchange {
             seq: 0,
-            transaction: meta.transaction.to_string(),
+            transaction: meta.transaction,
             operation: meta.operation,
             actor: meta.actor.to_string(),
             direction: Direction::Outbound,

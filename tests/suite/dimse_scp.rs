@@ -21,6 +21,7 @@ use ihe_harness::evidence::inbox::Inbox;
 use ihe_harness::evidence::Exchange;
 use ihe_harness::reference::dimse::sub_operations::meta_end;
 use ihe_harness::reference::{Fault, ReferenceOptions, ReferenceServer};
+use ihe_harness::transaction::Transaction;
 
 const AE: &str = "IHE_REFERENCE";
 const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -167,7 +168,7 @@ async fn wait_exchange(
     pred: &(dyn Fn(&Exchange) -> bool + Sync),
 ) -> Exchange {
     inbox
-        .wait_for(mark, "DIMSE", Duration::from_secs(15), pred)
+        .wait_for(mark, Transaction::Dimse, Duration::from_secs(15), pred)
         .await
         .expect("the exchange was recorded")
 }

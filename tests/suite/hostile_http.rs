@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use ihe_harness::config::{Auth, Timeouts};
 use ihe_harness::evidence::Exchange;
+use ihe_harness::transaction::Transaction;
 use ihe_harness::transport::http::{
     HttpClient, Meta, Request, BODY_TOO_LARGE, MULTIPART_EXCERPT, PEER_CLOSED,
 };
@@ -62,7 +63,7 @@ fn limits(max_body: u64) -> ihe_harness::config::Limits {
 
 fn meta() -> Meta {
     Meta {
-        transaction: "RAD-107",
+        transaction: Transaction::Rad107,
         operation: "Retrieve Study".into(),
         actor: "test",
     }

@@ -84,15 +84,16 @@ fn mhd_instances_get_their_manifest_verdicts() {
 fn search_answers_are_searchsets() {
     use ihe_harness::checks::{by_id, evaluate, Expect, Outcome, Subject};
     use ihe_harness::evidence::Exchange;
+    use ihe_harness::transaction::Transaction;
     for (file, transaction, resource) in [
         (
             "mhd/ipf-r4-FindDocumentReferencesResponse.xml",
-            "ITI-67",
+            Transaction::Iti67,
             "DocumentReference",
         ),
         (
             "mhd/ipf-r4-v421-FindSubmissionSetsResponse.xml",
-            "ITI-66",
+            Transaction::Iti66,
             "List",
         ),
     ] {
@@ -104,7 +105,7 @@ fn search_answers_are_searchsets() {
             &[("Content-Type", "application/fhir+xml")],
             &bytes,
         );
-        ex.transaction = transaction.into();
+        ex.transaction = transaction;
         let check = by_id("MHD-14").expect("MHD-14");
         let f = evaluate(
             check,

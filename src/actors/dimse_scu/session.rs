@@ -19,6 +19,7 @@ use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{self, DimseError, Outgoing, ReceiveOptions, Received, SendStats};
 use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord};
 use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse, TransportFailure};
+use crate::transaction::Transaction;
 
 /// C-STORE status "Refused: Out of Resources" (PS3.4 §B.2.3), answered when a received
 /// instance cannot be written.
@@ -290,7 +291,7 @@ impl<'a> Session<'a> {
         self.record.dcmtk = meta.repro.clone();
         Exchange {
             seq: 0,
-            transaction: "DIMSE".into(),
+            transaction: Transaction::Dimse,
             operation: meta.operation,
             actor: meta.actor.into(),
             direction: Direction::Outbound,

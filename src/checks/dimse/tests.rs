@@ -6,6 +6,7 @@ use super::*;
 use crate::checks::{evaluate, Expect, Outcome, Subject};
 use crate::dimse::command::Command;
 use crate::evidence::dimse::{NegotiatedContext, ProposedContext, Rejection};
+use crate::transaction::Transaction;
 
 const FIND: &str = "1.2.840.10008.5.1.4.1.2.2.1";
 const MOVE: &str = "1.2.840.10008.5.1.4.1.2.2.2";
@@ -57,7 +58,7 @@ fn record(sop_class: &str, messages: Vec<MessageRecord>) -> DimseRecord {
 
 fn exchange(r: DimseRecord) -> Exchange {
     let mut ex = Exchange::synthetic("dicom://PACS@127.0.0.1:104", &[], 0, &[], b"");
-    ex.transaction = "DIMSE".into();
+    ex.transaction = Transaction::Dimse;
     ex.dimse = Some(Box::new(r));
     ex
 }

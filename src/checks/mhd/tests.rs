@@ -61,9 +61,15 @@ fn bundle() -> Value {
 }
 
 /// The SUT's request, as a simulator records it.
-fn inbound(transaction: &str, method: &str, url: &str, ct: Option<&str>, body: &[u8]) -> Exchange {
+fn inbound(
+    transaction: Transaction,
+    method: &str,
+    url: &str,
+    ct: Option<&str>,
+    body: &[u8],
+) -> Exchange {
     let mut ex = Exchange::synthetic(url, &[], 200, &[], b"");
-    ex.transaction = transaction.into();
+    ex.transaction = transaction;
     ex.direction = Direction::Inbound;
     ex.request = HttpRequest {
         method: method.into(),
@@ -83,7 +89,7 @@ fn inbound(transaction: &str, method: &str, url: &str, ct: Option<&str>, body: &
 
 fn provide(b: &Value) -> Exchange {
     inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://harness/fhir",
         Some("application/fhir+json"),
@@ -92,9 +98,9 @@ fn provide(b: &Value) -> Exchange {
 }
 
 /// The SUT's response to the harness.
-fn outbound(transaction: &str, url: &str, status: u16, ct: &str, body: &[u8]) -> Exchange {
+fn outbound(transaction: Transaction, url: &str, status: u16, ct: &str, body: &[u8]) -> Exchange {
     let mut ex = Exchange::synthetic(url, &[], status, &[("Content-Type", ct)], body);
-    ex.transaction = transaction.into();
+    ex.transaction = transaction;
     ex
 }
 
@@ -178,7 +184,7 @@ fn fhir_01() {
     assert_eq!(outcome("FHIR-01", &provide(&bundle()), &e), Outcome::Pass);
     let xml_body = crate::model::fhir::xml::from_json(&bundle()).expect("xml");
     let ex = inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://h/fhir",
         Some("application/fhir+xml"),
@@ -187,7 +193,7 @@ fn fhir_01() {
     assert_eq!(outcome("FHIR-01", &ex, &e), Outcome::Pass);
     assert!(failing(&ex, &e).is_empty(), "{:?}", failing(&ex, &e));
     let ex = inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://h/fhir",
         Some("application/fhir+json"),
@@ -197,7 +203,7 @@ fn fhir_01() {
     let ex = provide(&json!({"resourceType": "Patient"}));
     assert_eq!(outcome("FHIR-01", &ex, &e), Outcome::Fail);
     let ex = inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://h/fhir",
         Some("application/fhir+xml"),
@@ -216,7 +222,7 @@ fn mhd_01() {
     b["meta"]["profile"] = json!(["http://example.org/x"]);
     assert_eq!(outcome("MHD-01", &provide(&b), &e), Outcome::Fail);
     let ex = inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://h/fhir",
         Some("application/json"),
@@ -341,7 +347,7 @@ fn transaction_response(n: usize) -> Value {
 
 fn recipient(resp: &Value, status: u16) -> Exchange {
     let mut ex = outbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "http://sut/fhir",
         status,
         "application/fhir+json",
@@ -402,17 +408,17 @@ fn mhd_10() {
 fn mhd_11_and_12() {
     let e = Expect::default();
     let ok = inbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "GET",
         "http://h/fhir/DocumentReference?patient=Patient/1&status=current",
         None,
         b"",
     );
     assert_eq!(outcome("MHD-11", &ok, &e), Outcome::Pass);
-    let bad = inbound(txn::ITI_67, "GET", "http://h/fhir/DocumentReference?patient=Patient/1&status=http://hl7.org/fhir/document-reference-status%7Ccurrent", None, b"");
+    let bad = inbound(Transaction::Iti67, "GET", "http://h/fhir/DocumentReference?patient=Patient/1&status=http://hl7.org/fhir/document-reference-status%7Ccurrent", None, b"");
     assert_eq!(outcome("MHD-11", &bad, &e), Outcome::Fail);
     let form = inbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "POST",
         "http://h/fhir/DocumentReference/_search",
         Some("application/x-www-form-urlencoded"),
@@ -420,7 +426,7 @@ fn mhd_11_and_12() {
     );
     assert_eq!(outcome("MHD-11", &form, &e), Outcome::Pass);
     let form = inbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "POST",
         "http://h/fhir/DocumentReference/_search",
         Some("application/x-www-form-urlencoded"),
@@ -428,7 +434,7 @@ fn mhd_11_and_12() {
     );
     assert_eq!(outcome("MHD-11", &form, &e), Outcome::Fail);
     let ok = inbound(
-        txn::ITI_66,
+        Transaction::Iti66,
         "GET",
         "http://h/fhir/List?patient=Patient/1&code=submissionset&status=current",
         None,
@@ -436,7 +442,7 @@ fn mhd_11_and_12() {
     );
     assert_eq!(outcome("MHD-12", &ok, &e), Outcome::Pass);
     let bad = inbound(
-        txn::ITI_66,
+        Transaction::Iti66,
         "GET",
         "http://h/fhir/List?patient=Patient/1&status=current",
         None,
@@ -444,7 +450,7 @@ fn mhd_11_and_12() {
     );
     assert_eq!(outcome("MHD-12", &bad, &e), Outcome::Fail);
     let path_only = inbound(
-        txn::ITI_66,
+        Transaction::Iti66,
         "GET",
         "/fhir/List?patient.identifier=urn:oid:1.2%7C5&code=folder&status=current",
         None,
@@ -468,7 +474,7 @@ fn kos_dr() -> Value {
 
 fn search_response(url: &str, resources: &[Value]) -> Exchange {
     outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         url,
         200,
         "application/fhir+json",
@@ -491,7 +497,7 @@ fn mhd_13() {
     assert_eq!(outcome("MHD-13", &bad, &e), Outcome::Fail);
     let xml_body = crate::model::fhir::xml::from_json(&searchset(&[kos_dr()])).expect("xml");
     let ok = outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "http://sut/fhir/DocumentReference?_format=xml",
         200,
         "application/fhir+xml",
@@ -500,7 +506,7 @@ fn mhd_13() {
     assert_eq!(outcome("MHD-13", &ok, &e), Outcome::Pass);
     assert_eq!(outcome("FHIR-01", &ok, &e), Outcome::Pass);
     let mut post = outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "http://sut/fhir/DocumentReference/_search",
         405,
         "application/fhir+json",
@@ -525,7 +531,7 @@ fn mhd_14() {
     );
     assert_eq!(outcome("MHD-14", &some, &e), Outcome::Fail);
     let nf = outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "http://sut/fhir/DocumentReference?patient=Patient/9&status=current",
         404,
         "application/fhir+json",
@@ -533,7 +539,7 @@ fn mhd_14() {
     );
     assert_eq!(outcome("MHD-14", &nf, &e), Outcome::Fail);
     let batch = outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "http://sut/fhir/DocumentReference?patient=Patient/9",
         200,
         "application/fhir+json",
@@ -543,7 +549,13 @@ fn mhd_14() {
 }
 
 fn retrieve(status: u16, ct: &str, body: &[u8]) -> Exchange {
-    outbound(txn::ITI_68, "http://sut/fhir/Binary/1", status, ct, body)
+    outbound(
+        Transaction::Iti68,
+        "http://sut/fhir/Binary/1",
+        status,
+        ct,
+        body,
+    )
 }
 
 fn doc_expect(body: &[u8]) -> Expect {
@@ -710,7 +722,7 @@ fn hostile_bundles_do_not_panic() {
         let ex = provide(c);
         let _ = failing(&ex, &comprehensive());
         let r = outbound(
-            txn::ITI_67,
+            Transaction::Iti67,
             "http://sut/fhir/DocumentReference?period=x&%FF=1",
             200,
             "application/fhir+json",
@@ -730,7 +742,7 @@ fn ipf_comprehensive_bundle_is_judged() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/corpus/mhd/ipf-r4-mhd-test.json");
     let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let ex = inbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "POST",
         "http://harness/fhir",
         Some("application/fhir+json"),
@@ -782,7 +794,7 @@ fn fhir_02() {
     let xml_body = crate::model::fhir::xml::from_json(&searchset(&[kos_dr()])).expect("xml");
     let answer = |body: &[u8], ct: &str| {
         outbound(
-            txn::ITI_67,
+            Transaction::Iti67,
             "http://sut/fhir/DocumentReference?_format=xml",
             200,
             ct,
@@ -817,7 +829,7 @@ fn mhd_13_14_18_a_refused_search_is_a_failure_not_a_skip() {
     let mut e = Expect::default();
     e.mhd.known_matches = Some([format!("urn:oid:{KOS_UID}")].into_iter().collect());
     let mut post = outbound(
-        txn::ITI_67,
+        Transaction::Iti67,
         "http://sut/fhir/DocumentReference/_search",
         400,
         "application/fhir+json",
@@ -837,7 +849,7 @@ fn mhd_13_14_18_a_refused_search_is_a_failure_not_a_skip() {
 fn mhd_14_lists_answer_a_searchset() {
     let lists = |ty: &str| {
         outbound(
-            txn::ITI_66,
+            Transaction::Iti66,
             "http://sut/fhir/List?patient=Patient/1&code=submissionset&status=current",
             200,
             "application/fhir+json",
@@ -917,7 +929,7 @@ fn mhd_18_follows_the_pages_of_a_search() {
                 json!([{"relation": "next", "url": "http://sut/fhir/DocumentReference?page=2"}]);
         }
         outbound(
-            txn::ITI_67,
+            Transaction::Iti67,
             url,
             200,
             "application/fhir+json",
@@ -1018,7 +1030,7 @@ fn mhd_19_judges_the_streamed_digest_of_a_body_not_kept() {
 fn mhd_20_nothing_of_a_refused_bundle_is_stored() {
     let b = bundle();
     let mut ex = outbound(
-        txn::ITI_65,
+        Transaction::Iti65,
         "http://sut/fhir",
         400,
         "application/fhir+json",
@@ -1085,7 +1097,7 @@ fn mhd_22_consumer_searches_the_patient_asked() {
     let e = asked();
     let search = |q: &str| {
         inbound(
-            txn::ITI_67,
+            Transaction::Iti67,
             "GET",
             &format!("/fhir/DocumentReference?{q}&status=current"),
             None,

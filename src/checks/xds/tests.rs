@@ -32,9 +32,9 @@ fn enveloped(xml: &[u8], action: &str, response: bool) -> Vec<u8> {
 }
 
 /// The SUT's request, as a simulator records it.
-pub(crate) fn inbound(transaction: &str, content_type: &str, body: &[u8]) -> Exchange {
+pub(crate) fn inbound(transaction: Transaction, content_type: &str, body: &[u8]) -> Exchange {
     let mut ex = Exchange::synthetic("http://harness/xds", &[], 200, &[], b"");
-    ex.transaction = transaction.into();
+    ex.transaction = transaction;
     ex.direction = Direction::Inbound;
     ex.request = HttpRequest {
         method: "POST".into(),
@@ -52,7 +52,7 @@ pub(crate) fn inbound(transaction: &str, content_type: &str, body: &[u8]) -> Exc
 }
 
 /// The SUT's response to the harness.
-pub(crate) fn outbound(transaction: &str, content_type: &str, body: &[u8]) -> Exchange {
+pub(crate) fn outbound(transaction: Transaction, content_type: &str, body: &[u8]) -> Exchange {
     let mut ex = Exchange::synthetic(
         "http://sut/xds",
         &[],
@@ -60,7 +60,7 @@ pub(crate) fn outbound(transaction: &str, content_type: &str, body: &[u8]) -> Ex
         &[("Content-Type", content_type)],
         body,
     );
-    ex.transaction = transaction.into();
+    ex.transaction = transaction;
     ex
 }
 
@@ -82,47 +82,67 @@ fn failing(ex: &Exchange) -> BTreeSet<&'static str> {
 const SOAP: &str = "application/soap+xml; charset=UTF-8";
 
 /// (corpus file, transaction, is a response).
-const SAMPLES: &[(&str, &str, bool)] = &[
-    ("nist-pnr.xml", txn::RAD_68, false),
-    ("nist-pnr-assoc-to-self.xml", txn::RAD_68, false),
-    ("nist-pnr-bad-uplink.xml", txn::RAD_68, false),
-    ("nist-pnr-element-order.xml", txn::RAD_68, false),
-    ("nist-soap-noaction-pnr.xml", txn::RAD_68, false),
-    ("nist-soap-pnr-soap-order.xml", txn::RAD_68, false),
-    ("nist-soap-pnr-resp.xml", txn::RAD_68, true),
-    ("nist-regresp-fail-noerr.xml", txn::RAD_68, true),
-    ("nist-regresp-suc-err.xml", txn::RAD_68, true),
-    ("nist-sq-req.xml", txn::ITI_18, false),
-    ("nist-sq-req-bad-code.xml", txn::ITI_18, false),
-    ("nist-sq-req-bad-pid-format.xml", txn::ITI_18, false),
-    ("nist-sq-req-bad-stat-format1.xml", txn::ITI_18, false),
-    ("nist-sq-req-missing-stat.xml", txn::ITI_18, false),
-    ("ipf-iti18request.xml", txn::ITI_18, false),
-    ("nist-sq-resp-lc.xml", txn::ITI_18, true),
-    ("nist-sq-resp-lc-no-objectType.xml", txn::ITI_18, true),
-    ("nist-sq-resp-lc-no-status.xml", txn::ITI_18, true),
-    ("nist-sq-resp-nostat-objectref.xml", txn::ITI_18, true),
-    ("nist-ids_2018-4803c-rad69-request.xml", txn::RAD_69, false),
+const SAMPLES: &[(&str, Transaction, bool)] = &[
+    ("nist-pnr.xml", Transaction::Rad68, false),
+    ("nist-pnr-assoc-to-self.xml", Transaction::Rad68, false),
+    ("nist-pnr-bad-uplink.xml", Transaction::Rad68, false),
+    ("nist-pnr-element-order.xml", Transaction::Rad68, false),
+    ("nist-soap-noaction-pnr.xml", Transaction::Rad68, false),
+    ("nist-soap-pnr-soap-order.xml", Transaction::Rad68, false),
+    ("nist-soap-pnr-resp.xml", Transaction::Rad68, true),
+    ("nist-regresp-fail-noerr.xml", Transaction::Rad68, true),
+    ("nist-regresp-suc-err.xml", Transaction::Rad68, true),
+    ("nist-sq-req.xml", Transaction::Iti18, false),
+    ("nist-sq-req-bad-code.xml", Transaction::Iti18, false),
+    ("nist-sq-req-bad-pid-format.xml", Transaction::Iti18, false),
+    (
+        "nist-sq-req-bad-stat-format1.xml",
+        Transaction::Iti18,
+        false,
+    ),
+    ("nist-sq-req-missing-stat.xml", Transaction::Iti18, false),
+    ("ipf-iti18request.xml", Transaction::Iti18, false),
+    ("nist-sq-resp-lc.xml", Transaction::Iti18, true),
+    (
+        "nist-sq-resp-lc-no-objectType.xml",
+        Transaction::Iti18,
+        true,
+    ),
+    ("nist-sq-resp-lc-no-status.xml", Transaction::Iti18, true),
+    (
+        "nist-sq-resp-nostat-objectref.xml",
+        Transaction::Iti18,
+        true,
+    ),
+    (
+        "nist-ids_2018-4803c-rad69-request.xml",
+        Transaction::Rad69,
+        false,
+    ),
     (
         "nist-ids_2018-4811-case-05_Empty_Study_Instance_UID-rad69-request.xml",
-        txn::RAD_69,
+        Transaction::Rad69,
         false,
     ),
     (
         "nist-ids_2018-4811-case-06_Empty_Series_Instance_UID-rad69-request.xml",
-        txn::RAD_69,
+        Transaction::Rad69,
         false,
     ),
     (
         "nist-ids_2018-4811-case-08_Empty_Transfer_Syntax_UID-rad69-request.xml",
-        txn::RAD_69,
+        Transaction::Rad69,
         false,
     ),
-    ("nist-rsnaedge-1001-RAD-69Response.xml", txn::RAD_69, true),
-    ("nist-soap-xret-resp-homeless.xml", txn::ITI_43, true),
+    (
+        "nist-rsnaedge-1001-RAD-69Response.xml",
+        Transaction::Rad69,
+        true,
+    ),
+    ("nist-soap-xret-resp-homeless.xml", Transaction::Iti43, true),
 ];
 
-fn sample_exchange(file: &str, transaction: &str, response: bool) -> Exchange {
+fn sample_exchange(file: &str, transaction: Transaction, response: bool) -> Exchange {
     let (req, resp) = actions(transaction).unwrap();
     let xml = enveloped(&corpus(file), if response { resp } else { req }, response);
     if response {
@@ -141,14 +161,14 @@ fn mutations() -> Vec<(&'static str, Exchange)> {
     let env = soap::envelope(e::ACTION_STORED_QUERY, "urn:uuid:3", None, q);
     out.push((
         "query with bad values",
-        inbound(txn::ITI_18, SOAP, env.as_bytes()),
+        inbound(Transaction::Iti18, SOAP, env.as_bytes()),
     ));
     // A retrieve request without document ids.
     let r = r#"<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007"><xdsb:DocumentRequest><xdsb:RepositoryUniqueId>1.2.3</xdsb:RepositoryUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>"#;
     let env = soap::envelope(e::ACTION_RETRIEVE, "urn:uuid:4", Some("http://x"), r);
     out.push((
         "retrieve without DocumentUniqueId",
-        inbound(txn::ITI_43, SOAP, env.as_bytes()),
+        inbound(Transaction::Iti43, SOAP, env.as_bytes()),
     ));
     // A RAD-69 request with a series without documents.
     let r = r#"<xdsi:RetrieveImagingDocumentSetRequest xmlns:xdsi="urn:ihe:rad:xdsi-b:2009" xmlns:xdsb="urn:ihe:iti:xds-b:2007"><xdsi:StudyRequest studyInstanceUID="1.2.3"><xdsi:SeriesRequest seriesInstanceUID="1.2.3.4"/></xdsi:StudyRequest><xdsi:TransferSyntaxUIDList><xdsi:TransferSyntaxUID>1.2.840.10008.1.2.1</xdsi:TransferSyntaxUID></xdsi:TransferSyntaxUIDList></xdsi:RetrieveImagingDocumentSetRequest>"#;
@@ -161,7 +181,7 @@ fn mutations() -> Vec<(&'static str, Exchange)> {
     let (ct, body) = soap::mtom(&env, &[]);
     out.push((
         "RAD-69 series without documents",
-        inbound(txn::RAD_69, &ct, &body),
+        inbound(Transaction::Rad69, &ct, &body),
     ));
     // A retrieve response that says Success with no document, and errors without location.
     let r = r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"><rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:PartialSuccess"><rs:RegistryErrorList><rs:RegistryError errorCode="XDSRegistryError" codeContext="x" severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"/></rs:RegistryErrorList></rs:RegistryResponse></xdsb:RetrieveDocumentSetResponse>"#;
@@ -169,12 +189,12 @@ fn mutations() -> Vec<(&'static str, Exchange)> {
     let (ct, body) = soap::mtom(&env, &[]);
     out.push((
         "retrieve response without documents",
-        outbound(txn::ITI_43, &ct, &body),
+        outbound(Transaction::Iti43, &ct, &body),
     ));
     // Not SOAP at all.
     out.push((
         "HTML error page",
-        outbound(txn::ITI_18, "text/html", b"<html>500</html>"),
+        outbound(Transaction::Iti18, "text/html", b"<html>500</html>"),
     ));
     // GetDocuments naming both uniqueIds and entryUUIDs; an unknown stored query.
     let mut q = e::AdhocQueryRequest::get_documents_by_unique_id(&["1.2.3"], "LeafClass");
@@ -190,7 +210,7 @@ fn mutations() -> Vec<(&'static str, Exchange)> {
     );
     out.push((
         "GetDocuments with both ids",
-        inbound(txn::ITI_18, SOAP, env.as_bytes()),
+        inbound(Transaction::Iti18, SOAP, env.as_bytes()),
     ));
     q.query_id = Some("urn:uuid:00000000-0000-4000-8000-000000000000".into());
     let env = soap::envelope(
@@ -201,14 +221,14 @@ fn mutations() -> Vec<(&'static str, Exchange)> {
     );
     out.push((
         "unknown stored query",
-        inbound(txn::ITI_18, SOAP, env.as_bytes()),
+        inbound(Transaction::Iti18, SOAP, env.as_bytes()),
     ));
     // A RegistryError without codeContext.
     let r = r#"<rs:RegistryResponse xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0" status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"><rs:RegistryErrorList><rs:RegistryError errorCode="XDSRegistryError" severity="urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error"/></rs:RegistryErrorList></rs:RegistryResponse>"#;
     let env = soap::response_envelope(e::ACTION_PNR_RESPONSE, "urn:uuid:10", r);
     out.push((
         "error without codeContext",
-        outbound(txn::RAD_68, SOAP, env.as_bytes()),
+        outbound(Transaction::Rad68, SOAP, env.as_bytes()),
     ));
     out.extend(submission_mutations());
     out
@@ -234,7 +254,7 @@ fn submission_mutations() -> Vec<(&'static str, Exchange)> {
         let env = soap::envelope(e::ACTION_PNR, "urn:uuid:11", Some("http://x"), &p.to_xml());
         let cid = md::document_entry_content_id(&good).unwrap_or_default();
         let (ct, body) = soap::mtom(&env, &[(cid.as_str(), "application/dicom", &bytes)]);
-        inbound(txn::RAD_68, &ct, &body)
+        inbound(Transaction::Rad68, &ct, &body)
     };
     let de = |p: &mut ProvideAndRegisterRequest| -> *mut RegistryObject {
         &mut p.submit.objects.extrinsic_objects[0]
@@ -350,7 +370,7 @@ fn every_registered_rule_fails_on_some_message() {
     let mut caught: BTreeSet<&'static str> = BTreeSet::new();
     let mut seen = Vec::new();
     for (file, transaction, response) in SAMPLES {
-        let f = failing(&sample_exchange(file, transaction, *response));
+        let f = failing(&sample_exchange(file, *transaction, *response));
         seen.push(format!("{file}: {f:?}"));
         caught.extend(f);
     }
@@ -392,8 +412,12 @@ fn every_registered_rule_fails_on_some_message() {
 #[test]
 fn valid_samples_pass_every_error_level_rule() {
     for (file, transaction, response) in [
-        ("nist-sq-req.xml", txn::ITI_18, false),
-        ("nist-ids_2018-4803c-rad69-request.xml", txn::RAD_69, false),
+        ("nist-sq-req.xml", Transaction::Iti18, false),
+        (
+            "nist-ids_2018-4803c-rad69-request.xml",
+            Transaction::Rad69,
+            false,
+        ),
     ] {
         let ex = sample_exchange(file, transaction, response);
         let shall: Vec<&str> = failing(&ex)
@@ -424,7 +448,7 @@ fn registered_checks_are_the_rule_table_less_the_documented_ones() {
 
 #[test]
 fn not_soap_fails_only_the_envelope_rule() {
-    let ex = outbound(txn::ITI_18, "text/html", b"<html>error</html>");
+    let ex = outbound(Transaction::Iti18, "text/html", b"<html>error</html>");
     assert_eq!(failing(&ex), BTreeSet::from(["XDS-SOAP-01"]));
     let none = Exchange::synthetic("http://x", &[], 200, &[], b"");
     assert!(failing(&none).is_empty(), "not an XDS transaction");
@@ -435,7 +459,7 @@ fn every_rule_has_a_family_and_others_are_not_applicable() {
     for c in CHECKS {
         assert!(!families(c.id).is_empty(), "{} has no family", c.id);
     }
-    let ex = sample_exchange("nist-sq-req.xml", txn::ITI_18, false);
+    let ex = sample_exchange("nist-sq-req.xml", Transaction::Iti18, false);
     let expect = Expect::default();
     let s = Subject {
         exchange: &ex,

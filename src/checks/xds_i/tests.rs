@@ -12,6 +12,7 @@ use crate::model::ebrim::{
 };
 use crate::model::fixtures::{FixtureInstance, Fixtures};
 use crate::model::xds_metadata::{manifest_submission, AffinityDomain, SubmissionContext};
+use crate::transaction::Transaction;
 use crate::transport::soap;
 
 fn fixtures() -> Fixtures {
@@ -62,7 +63,7 @@ fn status_response(status: &str, codes: &[&str]) -> Exchange {
         has_object_list: true,
     };
     let env = soap::response_envelope(e::ACTION_STORED_QUERY_RESPONSE, "urn:uuid:1", &r.to_xml());
-    outbound("ITI-18", "application/soap+xml", env.as_bytes())
+    outbound(Transaction::Iti18, "application/soap+xml", env.as_bytes())
 }
 
 #[test]
@@ -78,7 +79,7 @@ fn xdsi_01_status_and_error_code() {
     assert_eq!(outcome("XDSI-01", &wrong_code, &x), Outcome::Fail);
     let success = status_response(e::RESPONSE_SUCCESS, &[]);
     assert_eq!(outcome("XDSI-01", &success, &x), Outcome::Fail);
-    let html = outbound("ITI-18", "text/html", b"<html/>");
+    let html = outbound(Transaction::Iti18, "text/html", b"<html/>");
     assert_eq!(outcome("XDSI-01", &html, &x), Outcome::Fail);
     assert_eq!(
         outcome("XDSI-01", &good, &XdsExpect::default()),
@@ -124,7 +125,7 @@ fn query_response(pnr: &e::ProvideAndRegisterRequest) -> Exchange {
         has_object_list: true,
     };
     let env = soap::response_envelope(e::ACTION_STORED_QUERY_RESPONSE, "urn:uuid:1", &r.to_xml());
-    outbound("ITI-18", "application/soap+xml", env.as_bytes())
+    outbound(Transaction::Iti18, "application/soap+xml", env.as_bytes())
 }
 
 #[test]
@@ -167,7 +168,7 @@ fn retrieve_response(uid: &str, mime: &str, bytes: &[u8]) -> Exchange {
         }],
     };
     let (ct, body) = mtom_response(&r.to_xml(), &[("doc0@x", mime, bytes)]);
-    outbound("ITI-43", &ct, &body)
+    outbound(Transaction::Iti43, &ct, &body)
 }
 
 #[test]
@@ -211,7 +212,7 @@ fn xdsi_05_to_08_metadata_against_the_manifest() {
         let env = soap::envelope(e::ACTION_PNR, "urn:uuid:9", Some("http://x"), &p.to_xml());
         let cid = crate::model::xds_metadata::document_entry_content_id(p).unwrap();
         let (ct, body) = soap::mtom(&env, &[(cid.as_str(), "application/dicom", &bytes)]);
-        inbound("RAD-68", &ct, &body)
+        inbound(Transaction::Rad68, &ct, &body)
     };
     let x = XdsExpect {
         modalities,
@@ -274,7 +275,7 @@ fn rad69_response(insts: &[&FixtureInstance], fx: &Fixtures) -> Exchange {
         .map(|(c, f)| (c.as_str(), "application/dicom", f.as_slice()))
         .collect();
     let (ct, body) = mtom_response(&r.to_xml(), &atts);
-    outbound("RAD-69", &ct, &body)
+    outbound(Transaction::Rad69, &ct, &body)
 }
 
 #[test]
@@ -368,7 +369,7 @@ fn xdsi_11_consumer_asks_for_the_manifest_references() {
             &r.to_xml(),
         );
         let (ct, body) = soap::mtom(&env, &[]);
-        inbound("RAD-69", &ct, &body)
+        inbound(Transaction::Rad69, &ct, &body)
     };
     let good = request("1.3.6.1.4.1.21367.13.80.110", &dx[0].sop_uid);
     assert_eq!(outcome("XDSI-11", &good, &x), Outcome::Pass);
@@ -477,7 +478,7 @@ fn refs_response(ids: &[&str]) -> Exchange {
         has_object_list: true,
     };
     let env = soap::response_envelope(e::ACTION_STORED_QUERY_RESPONSE, "urn:uuid:1", &r.to_xml());
-    outbound("ITI-18", "application/soap+xml", env.as_bytes())
+    outbound(Transaction::Iti18, "application/soap+xml", env.as_bytes())
 }
 
 #[test]
@@ -689,7 +690,7 @@ fn rad68(p: &e::ProvideAndRegisterRequest, bytes: &[u8]) -> Exchange {
     let env = soap::envelope(e::ACTION_PNR, "urn:uuid:9", Some("http://x"), &p.to_xml());
     let cid = crate::model::xds_metadata::document_entry_content_id(p).unwrap();
     let (ct, body) = soap::mtom(&env, &[(cid.as_str(), "application/dicom", bytes)]);
-    inbound("RAD-68", &ct, &body)
+    inbound(Transaction::Rad68, &ct, &body)
 }
 
 #[test]
@@ -750,7 +751,7 @@ fn xdsi_16_consumer_asks_about_what_it_was_asked() {
             Some("http://x"),
             &find_query(pid, "LeafClass").to_xml(),
         );
-        inbound("ITI-18", "application/soap+xml", env.as_bytes())
+        inbound(Transaction::Iti18, "application/soap+xml", env.as_bytes())
     };
     assert_eq!(
         outcome("XDSI-16", &query("P1^^^&1.2.3&ISO"), &x),
@@ -768,7 +769,7 @@ fn xdsi_16_consumer_asks_about_what_it_was_asked() {
             &retrieve_request(&[(repo, uid)]),
         );
         let (ct, body) = soap::mtom(&env, &[]);
-        inbound("ITI-43", &ct, &body)
+        inbound(Transaction::Iti43, &ct, &body)
     };
     assert_eq!(
         outcome("XDSI-16", &retrieve("1.2.3", "1.2.3.4"), &x),
@@ -786,7 +787,7 @@ fn xdsi_16_consumer_asks_about_what_it_was_asked() {
 
 #[test]
 fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
-    let fault = |transaction: &str| {
+    let fault = |transaction: Transaction| {
         let xml = format!(
             "<soap:Fault xmlns:soap=\"{}\"><soap:Code><soap:Value>soap:Receiver</soap:Value></soap:Code><soap:Reason><soap:Text xml:lang=\"en\">busy</soap:Text></soap:Reason></soap:Fault>",
             crate::transport::soap::NS_SOAP12
@@ -807,7 +808,7 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
         ..XdsExpect::default()
     };
     assert_eq!(
-        outcome("XDSI-02", &fault("ITI-18"), &matches),
+        outcome("XDSI-02", &fault(Transaction::Iti18), &matches),
         Outcome::Fail
     );
     // Nothing to match: the status check (XDSI-01) judges a refusal.
@@ -816,7 +817,7 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
         ..XdsExpect::default()
     };
     assert_eq!(
-        outcome("XDSI-02", &fault("ITI-18"), &nothing),
+        outcome("XDSI-02", &fault(Transaction::Iti18), &nothing),
         Outcome::NotApplicable
     );
     let documents = XdsExpect {
@@ -824,11 +825,11 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
         ..XdsExpect::default()
     };
     assert_eq!(
-        outcome("XDSI-03", &fault("ITI-43"), &documents),
+        outcome("XDSI-03", &fault(Transaction::Iti43), &documents),
         Outcome::Fail
     );
     assert_eq!(
-        outcome("XDSI-04", &fault("ITI-43"), &documents),
+        outcome("XDSI-04", &fault(Transaction::Iti43), &documents),
         Outcome::Fail
     );
     let instances = XdsExpect {
@@ -836,7 +837,7 @@ fn a_refused_valid_request_fails_the_content_checks_instead_of_skipping_them() {
         ..XdsExpect::default()
     };
     assert_eq!(
-        outcome("XDSI-10", &fault("RAD-69"), &instances),
+        outcome("XDSI-10", &fault(Transaction::Rad69), &instances),
         Outcome::Fail
     );
 }

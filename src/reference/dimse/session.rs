@@ -30,10 +30,8 @@ use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord, Rejection};
 use crate::evidence::{Body, Direction, Exchange, HttpRequest, HttpResponse};
 use crate::reference::faults::Fault;
 use crate::reference::state::Shared;
+use crate::transaction::Transaction;
 use crate::transport::http::shell_quote;
-
-/// The transaction name of DIMSE exchanges in the inbox.
-pub const TRANSACTION: &str = "DIMSE";
 
 /// The actor the reference plays towards a DIMSE SCU.
 pub const ACTOR: &str = "Image Manager/Image Archive (simulated)";
@@ -126,7 +124,7 @@ pub(crate) struct ExchangeParts {
     pub record: DimseRecord,
 }
 
-/// Build a DIMSE exchange (transaction `DIMSE`).
+/// Build a DIMSE exchange ([`Transaction::Dimse`]).
 pub(crate) fn dimse_exchange(p: ExchangeParts) -> Exchange {
     let headers = vec![
         ("calling-ae".to_string(), p.record.calling_ae.clone()),
@@ -134,7 +132,7 @@ pub(crate) fn dimse_exchange(p: ExchangeParts) -> Exchange {
     ];
     Exchange {
         seq: 0,
-        transaction: TRANSACTION.into(),
+        transaction: Transaction::Dimse,
         operation: p.operation,
         actor: ACTOR.into(),
         direction: p.direction,

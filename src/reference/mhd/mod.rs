@@ -38,6 +38,7 @@ use crate::model::fixtures::mhd::{self as published, Alterations};
 use crate::model::fixtures::Fixtures;
 use crate::reference::faults::Fault;
 use crate::reference::state::Shared;
+use crate::transaction::Transaction;
 
 /// Path of the FHIR base below the server root.
 pub const FHIR_PATH: &str = "/fhir";
@@ -689,16 +690,16 @@ fn base64_of(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-fn transaction_of(method: &Method, path: &str) -> (&'static str, &'static str) {
+fn transaction_of(method: &Method, path: &str) -> (Transaction, &'static str) {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method.as_str(), segs.as_slice()) {
-        ("POST", [""]) | ("POST", []) => ("ITI-65", "Provide Document Bundle"),
-        (_, ["List"]) | (_, ["List", "_search"]) => ("ITI-66", "Find Document Lists"),
+        ("POST", [""]) | ("POST", []) => (Transaction::Iti65, "Provide Document Bundle"),
+        (_, ["List"]) | (_, ["List", "_search"]) => (Transaction::Iti66, "Find Document Lists"),
         (_, ["DocumentReference"]) | (_, ["DocumentReference", "_search"]) => {
-            ("ITI-67", "Find Document References")
+            (Transaction::Iti67, "Find Document References")
         }
-        ("GET", ["Binary", _]) => ("ITI-68", "Retrieve Document"),
-        _ => ("FHIR", "read"),
+        ("GET", ["Binary", _]) => (Transaction::Iti68, "Retrieve Document"),
+        _ => (Transaction::Fhir, "read"),
     }
 }
 
@@ -883,7 +884,7 @@ fn record(
     body: Body,
     failure: Option<crate::evidence::TransportFailure>,
     answer: &Answer,
-    transaction: &str,
+    transaction: Transaction,
     operation: &str,
     t0: Instant,
     started_at: String,
@@ -892,7 +893,7 @@ fn record(
         crate::reference::inbound::recorded_request(method.as_str(), url, headers, body);
     let exchange = Exchange {
         seq: 0,
-        transaction: transaction.to_string(),
+        transaction,
         operation: operation.to_string(),
         actor: "MHD Document Recipient/Responder (simulated)".into(),
         direction: Direction::Inbound,
@@ -960,14 +961,20 @@ mod tests {
 
     #[test]
     fn transactions_are_named_by_path() {
-        assert_eq!(transaction_of(&Method::POST, "").0, "ITI-65");
-        assert_eq!(transaction_of(&Method::GET, "List").0, "ITI-66");
+        assert_eq!(transaction_of(&Method::POST, "").0, Transaction::Iti65);
+        assert_eq!(transaction_of(&Method::GET, "List").0, Transaction::Iti66);
         assert_eq!(
             transaction_of(&Method::POST, "DocumentReference/_search").0,
-            "ITI-67"
+            Transaction::Iti67
         );
-        assert_eq!(transaction_of(&Method::GET, "Binary/x").0, "ITI-68");
-        assert_eq!(transaction_of(&Method::GET, "Patient/x").0, "FHIR");
+        assert_eq!(
+            transaction_of(&Method::GET, "Binary/x").0,
+            Transaction::Iti68
+        );
+        assert_eq!(
+            transaction_of(&Method::GET, "Patient/x").0,
+            Transaction::Fhir
+        );
     }
 
     #[test]

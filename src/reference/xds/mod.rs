@@ -43,6 +43,7 @@ use crate::reference::faults::Fault;
 use crate::reference::state::Shared;
 use crate::reference::store::archive::{Archive, Instance};
 use crate::reference::store::part10::{self, EXPLICIT_VR_LE};
+use crate::transaction::Transaction;
 use crate::transport::media_type::MediaType;
 use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
 use registry::Registry;
@@ -228,7 +229,7 @@ struct Inbound {
 /// A SOAP answer before packaging.
 struct Answer {
     status: StatusCode,
-    transaction: &'static str,
+    transaction: Transaction,
     operation: String,
     action: &'static str,
     body_xml: String,
@@ -326,19 +327,19 @@ fn message_id_in(head: &[u8]) -> String {
 
 /// The transaction of a request the endpoint refused unread: what the endpoint serves, told
 /// apart at the Repository by the action in the Content-Type or in the head of the body.
-fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> &'static str {
+fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> Transaction {
     match endpoint {
-        Endpoint::Registry => "ITI-18",
-        Endpoint::ImagingSource => "RAD-69",
+        Endpoint::Registry => Transaction::Iti18,
+        Endpoint::ImagingSource => Transaction::Rad69,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
                     || memchr::memmem::find(head, action.as_bytes()).is_some()
             };
             if names(e::ACTION_RETRIEVE) && !names(e::ACTION_PNR) {
-                "ITI-43"
+                Transaction::Iti43
             } else {
-                "RAD-68"
+                Transaction::Rad68
             }
         }
     }
@@ -355,7 +356,7 @@ fn fault_answer(code: &str, reason: &str) -> Answer {
         } else {
             StatusCode::INTERNAL_SERVER_ERROR
         },
-        transaction: "SOAP",
+        transaction: Transaction::SoapFault,
         operation: "fault".into(),
         action: "http://www.w3.org/2005/08/addressing/soap/fault",
         body_xml: xml,
@@ -452,7 +453,7 @@ async fn serve(
         crate::reference::inbound::recorded_request("POST", &url, &headers, evidence);
     let exchange = Exchange {
         seq: 0,
-        transaction: answer.transaction.to_string(),
+        transaction: answer.transaction,
         operation: answer.operation.clone(),
         actor: match endpoint {
             Endpoint::Registry => "Document Registry (simulated)",
@@ -766,7 +767,7 @@ fn stored_query(st: &Shared, q: &AdhocQueryRequest) -> Answer {
     }
     Answer {
         status: StatusCode::OK,
-        transaction: "ITI-18",
+        transaction: Transaction::Iti18,
         operation: stored_query_name(q.query_id.as_deref()),
         action: e::ACTION_STORED_QUERY_RESPONSE,
         body_xml: xml,
@@ -905,7 +906,7 @@ fn retrieve_documents(st: &Shared, r: &RetrieveDocumentSetRequest) -> Answer {
     };
     Answer {
         status: StatusCode::OK,
-        transaction: "ITI-43",
+        transaction: Transaction::Iti43,
         operation: "Retrieve Document Set".into(),
         action: e::ACTION_RETRIEVE_RESPONSE,
         body_xml: resp.to_xml(),
@@ -1025,7 +1026,7 @@ fn provide_and_register(
     shape_response(st, &mut rr);
     Answer {
         status: StatusCode::OK,
-        transaction: "RAD-68",
+        transaction: Transaction::Rad68,
         operation: "Provide and Register Imaging Document Set".into(),
         action: e::ACTION_PNR_RESPONSE,
         body_xml: rr.to_xml(),
@@ -1286,7 +1287,7 @@ async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) ->
     };
     Answer {
         status: StatusCode::OK,
-        transaction: "RAD-69",
+        transaction: Transaction::Rad69,
         operation: "Retrieve Imaging Document Set".into(),
         action: e::ACTION_RETRIEVE_RESPONSE,
         body_xml: resp.to_xml(),
@@ -1304,11 +1305,11 @@ mod tests {
         let head = br#"<s:Envelope><s:Header><a:Action>urn:ihe:iti:2007:RetrieveDocumentSet</a:Action><a:MessageID> urn:uuid:1 </a:MessageID>"#;
         assert_eq!(
             refused_transaction(Endpoint::Repository, "", head),
-            "ITI-43"
+            Transaction::Iti43
         );
         assert_eq!(
             refused_transaction(Endpoint::Repository, "", b"junk"),
-            "RAD-68"
+            Transaction::Rad68
         );
         assert_eq!(
             refused_transaction(
@@ -1316,12 +1317,15 @@ mod tests {
                 "application/soap+xml; action=\"urn:ihe:iti:2007:RetrieveDocumentSet\"",
                 b""
             ),
-            "ITI-43"
+            Transaction::Iti43
         );
-        assert_eq!(refused_transaction(Endpoint::Registry, "", b""), "ITI-18");
+        assert_eq!(
+            refused_transaction(Endpoint::Registry, "", b""),
+            Transaction::Iti18
+        );
         assert_eq!(
             refused_transaction(Endpoint::ImagingSource, "", b""),
-            "RAD-69"
+            Transaction::Rad69
         );
         assert_eq!(message_id_in(head), "urn:uuid:1");
         assert_eq!(message_id_in(b"<x/>"), "");

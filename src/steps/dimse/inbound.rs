@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use crate::dimse::command::field;
 use crate::evidence::Exchange;
+use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
 /// The lock that gives one scenario at a time the harness's SCP.
@@ -62,7 +63,7 @@ fn scan(world: &HarnessWorld, mark: usize, keep: &dyn Fn(&Exchange) -> bool) -> 
     let mut i = mark;
     while let Some(ex) = sim.inbox.get(i) {
         i += 1;
-        if ex.transaction != "DIMSE" {
+        if ex.transaction != Transaction::Dimse {
             continue;
         }
         let Some(r) = ex.dimse.as_deref() else {
