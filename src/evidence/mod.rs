@@ -249,7 +249,8 @@ impl Exchange {
         self.response.as_ref().map(|r| r.status)
     }
 
-    /// A synthetic exchange for unit tests and recorded-message tests: a GET with the given response.
+    /// A synthetic exchange for unit tests and recorded-message tests: a RAD-107 GET with the given
+    /// response.
     pub fn synthetic(
         url: &str,
         request_headers: &[(&str, &str)],
