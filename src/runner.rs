@@ -264,21 +264,33 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         None => {
             // The reference's SCP is both the SUT's Q/R SCP and the C-MOVE destination: moves go
             // to its own AE title, and its Storage SCP records what arrives.
-            let port = free_port()?;
-            let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-            // No profile: the run's limits are the defaults, and so are the simulators'.
-            let mut ro = ReferenceOptions::new(&fixtures_dir)
-                .with_dimse_bind(own)
-                .with_ae_title(crate::config::dimse::REFERENCE_AE)
-                .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
-                .with_inbound_limits(InboundLimits::new(
-                    &crate::config::Limits::default(),
-                    crate::config::xds::Simulator::default().trigger_timeout,
-                ));
-            for f in &opts.faults {
-                ro = ro.with_fault(*f);
-            }
-            let server = ReferenceServer::start(ro).await?;
+            // The port is free when drawn, but another process may take it before the SCP binds
+            // it: a few draws, then the error.
+            let mut attempt = 0;
+            let server = loop {
+                let port = free_port()?;
+                let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                // No profile: the run's limits are the defaults, and so are the simulators'.
+                let mut ro = ReferenceOptions::new(&fixtures_dir)
+                    .with_dimse_bind(own)
+                    .with_ae_title(crate::config::dimse::REFERENCE_AE)
+                    .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
+                    .with_inbound_limits(InboundLimits::new(
+                        &crate::config::Limits::default(),
+                        crate::config::xds::Simulator::default().trigger_timeout,
+                    ));
+                for f in &opts.faults {
+                    ro = ro.with_fault(*f);
+                }
+                attempt += 1;
+                match ReferenceServer::start(ro).await {
+                    Err(crate::reference::ReferenceError::Bind { addr, source })
+                        if addr == own
+                            && source.kind() == std::io::ErrorKind::AddrInUse
+                            && attempt < 5 => {}
+                    other => break other?,
+                }
+            };
             let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
             c.mhd = Some(crate::config::Mhd::embedded(&server.fhir_base()));
             if let Some(addr) = server.dimse_addr() {
