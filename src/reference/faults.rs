@@ -172,7 +172,7 @@ pub enum Fault {
     MhdEmptySearch404,
     /// ITI-66/67 searches answer 200 with an HTML page instead of a FHIR Bundle (FHIR R4 3.1.0.1.2).
     MhdSearchNotFhir,
-    /// POST [type]/_search is refused with 405 (ITI TF-2 3.67.4.1.2: the Responder shall support GET and POST).
+    /// POST `[type]/_search` is refused with 405 (ITI TF-2 3.67.4.1.2: the Responder shall support GET and POST).
     MhdNoPostSearch,
     /// the ITI-65 transaction-response entries carry no location (ITI TF-2 3.65.4.2.2).
     MhdProvideNoLocation,
@@ -252,7 +252,7 @@ pub enum Fault {
     MhdSearchPagesRepeat,
     /// ITI-66 answers are Bundles of type collection instead of searchset (ITI TF-2 3.66.4.2.2).
     MhdListsNotSearchset,
-    /// POST [type]/_search is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2: GET and POST are both supported).
+    /// POST `[type]/_search` is refused with 400 and an OperationOutcome (ITI TF-2 3.67.4.1.2: GET and POST are both supported).
     MhdPostSearch400,
     /// The Recipient stores an ITI-65 bundle whose DocumentReference lacks status, 1..1 in FHIR R4 (FHIR R4 http.html transaction).
     MhdAcceptsInvalidFhir,
