@@ -224,14 +224,6 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// A free TCP port on loopback (for a listener that must know its own address before it starts).
-fn free_port() -> Result<u16, HarnessError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| HarnessError::Features(format!("no free port on loopback: {e}")))
-}
-
 /// Run the suite.
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let started_at = now_rfc3339();
@@ -264,33 +256,22 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         None => {
             // The reference's SCP is both the SUT's Q/R SCP and the C-MOVE destination: moves go
             // to its own AE title, and its Storage SCP records what arrives.
-            // The port is free when drawn, but another process may take it before the SCP binds
-            // it: a few draws, then the error.
-            let mut attempt = 0;
-            let server = loop {
-                let port = free_port()?;
-                let own = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-                // No profile: the run's limits are the defaults, and so are the simulators'.
-                let mut ro = ReferenceOptions::new(&fixtures_dir)
-                    .with_dimse_bind(own)
-                    .with_ae_title(crate::config::dimse::REFERENCE_AE)
-                    .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
-                    .with_inbound_limits(InboundLimits::new(
-                        &crate::config::Limits::default(),
-                        crate::config::xds::Simulator::default().trigger_timeout,
-                    ));
-                for f in &opts.faults {
-                    ro = ro.with_fault(*f);
-                }
-                attempt += 1;
-                match ReferenceServer::start(ro).await {
-                    Err(crate::reference::ReferenceError::Bind { addr, source })
-                        if addr == own
-                            && source.kind() == std::io::ErrorKind::AddrInUse
-                            && attempt < 5 => {}
-                    other => break other?,
-                }
-            };
+            // The reference's SCP binds a free port, and its own AE title names it as a move
+            // destination (port 0: the address it binds).
+            let own = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            // No profile: the run's limits are the defaults, and so are the simulators'.
+            let mut ro = ReferenceOptions::new(&fixtures_dir)
+                .with_dimse_bind(own)
+                .with_ae_title(crate::config::dimse::REFERENCE_AE)
+                .with_move_destination(crate::config::dimse::REFERENCE_AE, own)
+                .with_inbound_limits(InboundLimits::new(
+                    &crate::config::Limits::default(),
+                    crate::config::xds::Simulator::default().trigger_timeout,
+                ));
+            for f in &opts.faults {
+                ro = ro.with_fault(*f);
+            }
+            let server = ReferenceServer::start(ro).await?;
             let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
             c.mhd = Some(crate::config::Mhd::embedded(&server.fhir_base()));
             if let Some(addr) = server.dimse_addr() {

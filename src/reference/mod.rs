@@ -131,7 +131,8 @@ impl ReferenceOptions {
         self
     }
 
-    /// Add a C-MOVE destination to the AE table.
+    /// Add a C-MOVE destination to the AE table; an address with port 0 names the DIMSE SCP
+    /// itself, at the address it binds.
     pub fn with_move_destination(mut self, ae_title: impl Into<String>, addr: SocketAddr) -> Self {
         self.move_destinations.insert(ae_title.into(), addr);
         self

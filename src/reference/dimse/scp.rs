@@ -152,10 +152,16 @@ impl DimseListener {
     pub async fn start(
         bind: SocketAddr,
         state: Shared,
-        config: DimseConfig,
+        mut config: DimseConfig,
     ) -> std::io::Result<DimseListener> {
         let listener = TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
+        // A destination given with port 0 is this SCP itself, at the address it was given.
+        for dest in config.move_destinations.values_mut() {
+            if dest.port() == 0 {
+                *dest = addr;
+            }
+        }
         let task = tokio::spawn(accept_loop(listener, state, Arc::new(config)));
         Ok(DimseListener { addr, task })
     }
