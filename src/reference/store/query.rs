@@ -124,11 +124,6 @@ fn temporal_key(vr: VR, v: &str) -> String {
     key
 }
 
-/// The two-letter name of a Value Representation, as PS3.5 §6.2 writes it.
-fn vr_name(vr: VR) -> &'static str {
-    vr.to_string()
-}
-
 fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
     if value.is_empty() {
         return Ok(Matcher::Universal);
@@ -162,7 +157,7 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
                     return Err(format!(
                         "{} is not a valid {} value",
                         quote(end),
-                        vr_name(vr)
+                        vr.to_string()
                     ));
                 }
             }
@@ -173,7 +168,7 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
             return Err(format!(
                 "{} is not a valid {} value",
                 quote(value),
-                vr_name(vr)
+                vr.to_string()
             ));
         }
         return Ok(Matcher::Single(value.to_string()));
@@ -245,7 +240,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
                 ) {
                     return Err(format!(
                         "{name} ({}) cannot be used for matching here",
-                        vr_name(vr)
+                        vr.to_string()
                     ));
                 }
                 if !seen.insert(tag) {
