@@ -65,6 +65,9 @@ pub enum Mtom {
     None,
 }
 
+/// The DIMSE services a `@txn:` tag may name: they travel as [`Transaction::Dimse`].
+pub const DIMSE_SERVICES: [&str; 5] = ["C-ECHO", "C-FIND", "C-GET", "C-MOVE", "C-STORE"];
+
 /// A transaction id the harness does not speak.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown transaction `{0}` (known: {known})", known = Transaction::known_ids())]
@@ -248,6 +251,17 @@ impl Transaction {
 impl fmt::Display for Transaction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())
+    }
+}
+
+impl Transaction {
+    /// The transaction a scenario's `@txn:` tag names: a transaction id (`RAD-107`) or a DIMSE
+    /// service (`C-MOVE`, carried by [`Transaction::Dimse`]).
+    pub fn of_tag(value: &str) -> Result<Transaction, UnknownTransaction> {
+        if DIMSE_SERVICES.contains(&value) {
+            return Ok(Transaction::Dimse);
+        }
+        value.parse()
     }
 }
 

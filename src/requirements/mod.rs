@@ -163,6 +163,9 @@ pub struct Coverage<'a> {
     pub checks: Vec<CheckCoverage>,
     /// (check, id) for each id a check names that the catalogue does not hold.
     pub unknown: Vec<(&'static str, &'static str)>,
+    /// (`file:line  scenario`, tag, why) for each `@req:` tag that names no check and each
+    /// `@txn:` tag that names no transaction: such a scenario would select or prove nothing.
+    pub bad_tags: Vec<(String, String, String)>,
 }
 
 impl Coverage<'_> {
@@ -196,6 +199,7 @@ impl Coverage<'_> {
     /// Is anything uncovered?
     pub fn has_gaps(&self) -> bool {
         !self.unknown.is_empty()
+            || !self.bad_tags.is_empty()
             || !self.requirements_without_check().is_empty()
             || !self.checks_without_scenario().is_empty()
             || !self.checks_without_proof().is_empty()
@@ -205,14 +209,23 @@ impl Coverage<'_> {
 /// The coverage of `catalogue` by the check registry, the scenarios listed and the proofs.
 pub fn coverage<'a>(catalogue: &'a Catalogue, scenarios: &[Listed]) -> Coverage<'a> {
     let mut by_check: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut bad_tags = Vec::new();
     for s in scenarios {
+        let at = format!("{}:{}  {}", s.file.display(), s.line, s.scenario);
         for key in s.tags.iter().filter_map(|t| t.strip_prefix("req:")) {
-            by_check.entry(key).or_default().push(format!(
-                "{}:{}  {}",
-                s.file.display(),
-                s.line,
-                s.scenario
-            ));
+            if checks::by_id(key).is_none() {
+                bad_tags.push((
+                    at.clone(),
+                    format!("@req:{key}"),
+                    "no check has this id".into(),
+                ));
+            }
+            by_check.entry(key).or_default().push(at.clone());
+        }
+        for txn in s.tags.iter().filter_map(|t| t.strip_prefix("txn:")) {
+            if let Err(e) = crate::transaction::Transaction::of_tag(txn) {
+                bad_tags.push((at.clone(), format!("@txn:{txn}"), e.to_string()));
+            }
         }
     }
     let mut named: BTreeMap<&str, Vec<&'static str>> = BTreeMap::new();
@@ -241,6 +254,7 @@ pub fn coverage<'a>(catalogue: &'a Catalogue, scenarios: &[Listed]) -> Coverage<
         requirements,
         checks,
         unknown,
+        bad_tags,
     }
 }
 
@@ -304,6 +318,9 @@ pub fn render_uncovered(cov: &Coverage<'_>) -> String {
         s.push_str(&format!(
             "check {check} names {id}, which the catalogue does not hold\n"
         ));
+    }
+    for (at, tag, why) in &cov.bad_tags {
+        s.push_str(&format!("scenario {at}: tag {tag}: {why}\n"));
     }
     for r in cov.requirements_without_check() {
         s.push_str(&format!(
@@ -429,6 +446,37 @@ mod tests {
                 ch.id
             );
         }
+    }
+
+    #[test]
+    fn a_tag_naming_no_check_or_transaction_is_a_gap() {
+        let c = Catalogue::embedded().expect("parses");
+        let scenario = |tags: &[&str]| crate::listing::Listed {
+            file: "features/x.feature".into(),
+            feature: "F".into(),
+            scenario: "S".into(),
+            line: 3,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        };
+        let good = coverage(
+            &c,
+            &[scenario(&["txn:RAD-107", "txn:C-MOVE", "req:DW-01", "neg"])],
+        );
+        assert!(good.bad_tags.is_empty(), "{:?}", good.bad_tags);
+        let bad = coverage(
+            &c,
+            &[scenario(&["txn:RAD-999", "req:DW-99", "txn:C-CANCEL"])],
+        );
+        let tags: Vec<&str> = bad.bad_tags.iter().map(|(_, t, _)| t.as_str()).collect();
+        assert_eq!(tags, ["@req:DW-99", "@txn:RAD-999", "@txn:C-CANCEL"]);
+        assert!(bad.has_gaps());
+        let text = render_uncovered(&bad);
+        assert!(
+            text.contains(
+                "scenario features/x.feature:3  S: tag @txn:RAD-999: unknown transaction `RAD-999`"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
