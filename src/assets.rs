@@ -47,6 +47,13 @@ pub fn files() -> impl Iterator<Item = (&'static str, &'static [u8])> {
     FILES.iter().copied()
 }
 
+/// The compiled-in text file at `path` (relative to the repository root), if it is one.
+pub fn text(path: &str) -> Option<&'static str> {
+    files()
+        .find(|(p, _)| *p == path)
+        .and_then(|(_, bytes)| std::str::from_utf8(bytes).ok())
+}
+
 /// The compiled-in files under `folder` (a path relative to the repository root).
 pub fn under(folder: &str) -> impl Iterator<Item = (&'static str, &'static [u8])> + '_ {
     files().filter(move |(p, _)| {

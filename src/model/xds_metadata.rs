@@ -43,9 +43,14 @@ use super::kos::{
 };
 use crate::transport::soap::{cid_url, content_id_of_cid_url};
 
-/// The default affinity domain, `fixtures/xds/affinity-domain.toml`, compiled in.
-pub const DEFAULT_AFFINITY_DOMAIN_TOML: &str =
-    include_str!("../../fixtures/xds/affinity-domain.toml");
+/// Where the default affinity domain lives in the repository and among the compiled-in assets.
+pub const DEFAULT_AFFINITY_DOMAIN_PATH: &str = "fixtures/xds/affinity-domain.toml";
+
+/// The default affinity domain, `fixtures/xds/affinity-domain.toml`, as compiled in with the other
+/// assets ([`crate::assets`]).
+pub fn default_affinity_domain_toml() -> &'static str {
+    crate::assets::text(DEFAULT_AFFINITY_DOMAIN_PATH).unwrap_or_default()
+}
 
 /// Coding scheme OID of the DICOM Controlled Terminology (DCM), PS3.16 Table 8-1.
 pub const DCM_CODING_SCHEME: &str = "1.2.840.10008.2.16.4";
@@ -165,7 +170,7 @@ impl AffinityDomain {
     pub fn default_set() -> AffinityDomain {
         // The `default_set_is_valid` test proves the embedded file reads; the empty fallback only
         // keeps this function infallible, and the submission validators would flag its codes.
-        AffinityDomain::from_toml(DEFAULT_AFFINITY_DOMAIN_TOML).unwrap_or_default()
+        AffinityDomain::from_toml(default_affinity_domain_toml()).unwrap_or_default()
     }
 
     /// Read an affinity domain from a TOML file.
@@ -1090,7 +1095,8 @@ mod tests {
 
     #[test]
     fn default_set_is_valid() {
-        let d = AffinityDomain::from_toml(DEFAULT_AFFINITY_DOMAIN_TOML).expect("default set reads");
+        let d =
+            AffinityDomain::from_toml(default_affinity_domain_toml()).expect("default set reads");
         assert_eq!(d, AffinityDomain::default_set());
         assert_eq!(d.class_code.code, "18748-4");
         assert_eq!(d.confidentiality_code.scheme, "2.16.840.1.113883.5.25");
@@ -1107,13 +1113,13 @@ mod tests {
 
     #[test]
     fn affinity_domain_errors() {
-        let unknown = format!("{DEFAULT_AFFINITY_DOMAIN_TOML}\nclass_cod = 1\n");
+        let unknown = format!("{}\nclass_cod = 1\n", default_affinity_domain_toml());
         let e = AffinityDomain::from_toml(&unknown).expect_err("unknown key");
         assert!(
             matches!(&e, AffinityDomainError::Parse { message, .. } if message.contains("class_cod")),
             "{e}"
         );
-        let empty = DEFAULT_AFFINITY_DOMAIN_TOML.replacen("code = \"N\"", "code = \" \"", 1);
+        let empty = default_affinity_domain_toml().replacen("code = \"N\"", "code = \" \"", 1);
         let e = AffinityDomain::from_toml(&empty).expect_err("empty code");
         assert!(
             matches!(&e, AffinityDomainError::Invalid { key, .. } if key == "confidentiality_code.code"),
@@ -1125,7 +1131,7 @@ mod tests {
         assert!(matches!(e, AffinityDomainError::Read { .. }));
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("domain.toml");
-        std::fs::write(&path, DEFAULT_AFFINITY_DOMAIN_TOML).expect("write");
+        std::fs::write(&path, default_affinity_domain_toml()).expect("write");
         assert_eq!(
             AffinityDomain::load(&path).expect("loads"),
             AffinityDomain::default_set()
