@@ -1,6 +1,6 @@
 //! The requirement catalogue's coverage: `ihe-harness requirements` prints it, `--uncovered` finds
 //! no gap on this tree and exits 1 on a catalogue with a requirement no check names; every test the
-//! proofs name exists.
+//! proofs name exists and names, in its own body or a table it reads, the check it proves.
 
 use ihe_harness::requirements::proofs::TEST_PROOFS;
 
@@ -105,6 +105,61 @@ fn test_source(proof: &str) -> Option<(std::path::PathBuf, String)> {
     Some((file, name))
 }
 
+/// The body of the test function `name` in `src` (from its `fn` line to the closing brace at the
+/// same indentation), or None when `src` defines no `#[test] fn name`.
+fn test_body<'a>(src: &'a str, name: &str) -> Option<&'a str> {
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(&format!("fn {name}("))
+            && src[..offset].trim_end().ends_with("#[test]")
+        {
+            let indent = &line[..line.len() - trimmed.len()];
+            let rest = &src[offset..];
+            let end = rest
+                .find(&format!("\n{indent}}}\n"))
+                .map_or(rest.len(), |e| e + indent.len() + 2);
+            return Some(&rest[..end]);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The definitions of the `const` and `static` items of `src` that `body` uses by name: a
+/// data-driven test names its expectations in such a table.
+fn tables_used<'a>(src: &'a str, body: &str) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let item = line
+            .trim_start()
+            .trim_start_matches("pub ")
+            .strip_prefix("const ")
+            .or_else(|| {
+                line.trim_start()
+                    .trim_start_matches("pub ")
+                    .strip_prefix("static ")
+            });
+        if let Some(item) = item {
+            let name: String = item
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && body.contains(&name) {
+                let rest = &src[offset..];
+                let end = rest.find(";\n").map_or(rest.len(), |e| e + 1);
+                out.push(&rest[..end]);
+            }
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// Every test a proof names exists, and its own body (or a table of the same file the body reads)
+/// names the check it proves, as `"ID"` or as the constant `ID` with `_` for `-`: a proof that
+/// does not name its check proves nothing about it.
 #[test]
 fn every_test_a_proof_names_exists_and_names_its_check() {
     let mut problems = Vec::new();
@@ -114,27 +169,39 @@ fn every_test_a_proof_names_exists_and_names_its_check() {
             continue;
         };
         let src = std::fs::read_to_string(&file).unwrap_or_default();
-        let defined = src.split("#[test]").skip(1).any(|after| {
-            after
-                .trim_start()
-                .strip_prefix("fn ")
-                .is_some_and(|rest| rest.starts_with(&format!("{name}(")))
-        });
-        if !defined {
+        let Some(body) = test_body(&src, &name) else {
             problems.push(format!(
                 "{}: {} names no #[test] fn {name} in {}",
                 p.check,
                 p.test,
                 file.display()
             ));
-        }
-        if !src.contains(&format!("\"{}\"", p.check)) {
-            problems.push(format!(
-                "{}: {} does not mention the check",
-                p.check,
-                file.display()
-            ));
+            continue;
+        };
+        let names = |text: &str| {
+            text.contains(&format!("\"{}\"", p.check)) || text.contains(&p.check.replace('-', "_"))
+        };
+        if !names(body) && !tables_used(&src, body).into_iter().any(names) {
+            problems.push(format!("{}: {} does not name the check", p.check, p.test));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_proof_reader_finds_a_test_body_and_its_tables() {
+    let src = "const TABLE: &[(&str, &str)] = &[\n    (\"f\", \"X-01\"),\n];\n\n\
+               #[test]\nfn reads_the_table() {\n    let _ = TABLE;\n}\n\n\
+               #[test]\nfn other() {\n    let _ = \"X-02\";\n}\n";
+    let body = test_body(src, "reads_the_table").expect("found");
+    assert!(
+        body.starts_with("fn reads_the_table()") && body.ends_with('}'),
+        "{body}"
+    );
+    assert!(!body.contains("X-02"));
+    let tables = tables_used(src, body);
+    assert_eq!(tables.len(), 1);
+    assert!(tables[0].contains("\"X-01\""));
+    assert!(test_body(src, "absent").is_none());
+    assert!(test_body(src, "TABLE").is_none());
 }
