@@ -12,7 +12,8 @@
 //!   triggers), validated in two stages, unknown keys rejected with a hint.
 //! - [`transport`]: wire only: [`transport::http`] (recording client with bounded waits and body
 //!   limits), [`transport::multipart`] (streaming multipart/related, RFC 2046),
-//!   [`transport::soap`] (SOAP 1.2 and MTOM/XOP), [`transport::media_type`].
+//!   [`transport::soap`] (SOAP 1.2 and MTOM/XOP), [`transport::media_type`], and
+//!   [`transport::factory`], which builds every HTTP client and DICOM association's options.
 //! - [`dimse`]: the DIMSE message layer on `dicom-ul` (command sets, fragmentation, associations,
 //!   a bounds-checked data set walker, image digests).
 //! - [`model`]: formats, parsed and built: DICOM JSON and Part 10, the XDS-I.b KOS manifest, ebRIM

@@ -591,7 +591,7 @@ async fn retrieve(
         eprintln!("error: {} has no [dicomweb] table", sut.display());
         return ExitCode::from(2);
     };
-    let client = match DicomwebClient::new(endpoint) {
+    let client = match DicomwebClient::new(endpoint, &Default::default()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

@@ -1879,7 +1879,7 @@ async fn builtin(
         return Ok(None);
     };
     let cfg = crate::config::Xds::embedded(&sim.xds_base);
-    let c = match XdsClient::new(&cfg) {
+    let c = match XdsClient::new(&cfg, &Default::default()) {
         Ok(c) => c,
         Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
     };

@@ -19,7 +19,7 @@ pub mod registry;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -1045,13 +1045,9 @@ pub struct Upstream {
 impl Upstream {
     /// A client for the service root `base`.
     pub fn new(base: String) -> Upstream {
-        crate::transport::install_crypto_provider();
         Upstream {
             base,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap_or_default(),
+            client: crate::transport::factory::upstream_client(&Default::default()),
         }
     }
 
