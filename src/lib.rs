@@ -33,6 +33,8 @@
 //! - [`reference`](mod@reference): the embedded reference SUT and the simulators a SUT calls, one
 //!   folder per protocol (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with
 //!   fault injection for self-tests.
+//! - [`trigger`]: making a SUT act first (a command line, a prompt to the operator, or a built-in
+//!   stand-in) before the steps wait for its call at the simulators.
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.
@@ -54,4 +56,5 @@ pub mod scratch;
 pub mod steps;
 pub mod transaction;
 pub mod transport;
+pub mod trigger;
 pub mod world;

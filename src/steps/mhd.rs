@@ -1853,7 +1853,7 @@ async fn await_inbound(
         ("patient_id", patient.clone()),
         ("patient_system", patient_system(world)),
     ];
-    let builtin = super::xds::run_trigger(world, &t, &vars).await?;
+    let builtin = super::run_trigger(world, &t, &vars).await?;
     let marker = match builtin {
         Some(name) => Some(run_builtin(world, &name, &sim.fhir_base, alias, &patient).await?),
         None => None,
