@@ -38,6 +38,7 @@
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.
+//! - [`serve`]: what `serve` judges of each message a SUT sends to the simulated actors.
 #![forbid(unsafe_code)]
 
 pub mod actors;
@@ -53,6 +54,7 @@ pub mod report;
 pub mod requirements;
 pub mod runner;
 pub mod scratch;
+pub mod serve;
 pub mod steps;
 pub mod transaction;
 pub mod transport;
