@@ -12,7 +12,8 @@
 //!   triggers), validated in two stages, unknown keys rejected with a hint.
 //! - [`transport`]: wire only: [`transport::http`] (recording client with bounded waits and body
 //!   limits), [`transport::multipart`] (streaming multipart/related, RFC 2046),
-//!   [`transport::soap`] (SOAP 1.2 and MTOM/XOP), [`transport::media_type`].
+//!   [`transport::soap`] (SOAP 1.2 and MTOM/XOP), [`transport::media_type`], and
+//!   [`transport::factory`], which builds every HTTP client and DICOM association's options.
 //! - [`dimse`]: the DIMSE message layer on `dicom-ul` (command sets, fragmentation, associations,
 //!   a bounds-checked data set walker, image digests).
 //! - [`model`]: formats, parsed and built: DICOM JSON and Part 10, the XDS-I.b KOS manifest, ebRIM
@@ -32,9 +33,12 @@
 //! - [`reference`](mod@reference): the embedded reference SUT and the simulators a SUT calls, one
 //!   folder per protocol (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with
 //!   fault injection for self-tests.
+//! - [`trigger`]: making a SUT act first (a command line, a prompt to the operator, or a built-in
+//!   stand-in) before the steps wait for its call at the simulators.
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.
+//! - [`serve`]: what `serve` judges of each message a SUT sends to the simulated actors.
 #![forbid(unsafe_code)]
 
 pub mod actors;
@@ -50,7 +54,9 @@ pub mod report;
 pub mod requirements;
 pub mod runner;
 pub mod scratch;
+pub mod serve;
 pub mod steps;
 pub mod transaction;
 pub mod transport;
+pub mod trigger;
 pub mod world;

@@ -454,44 +454,8 @@ async fn serve(
 
 /// Print an inbound exchange and the verdicts of the XDS or MHD checks on it.
 fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
-    use ihe_harness::checks::{self, Expect, Outcome, Subject};
-    use ihe_harness::transaction::Transaction;
     use std::io::Write as _;
-    let expect = Expect::default();
-    let subject = Subject {
-        exchange: ex,
-        expect: &expect,
-        strict: false,
-        followups: &[],
-    };
-    // The SOAP rules for XDS messages; FHIR-01 and the MHD rules for MHD requests.
-    let rules: &[checks::Check] = match ex.transaction {
-        Transaction::Iti65 | Transaction::Iti66 | Transaction::Iti67 | Transaction::Iti68 => {
-            checks::mhd::CHECKS
-        }
-        Transaction::Rad107
-        | Transaction::Rad108
-        | Transaction::Rad129
-        | Transaction::Capabilities
-        | Transaction::Iti18
-        | Transaction::Iti41
-        | Transaction::Iti43
-        | Transaction::Rad68
-        | Transaction::Rad69
-        | Transaction::SoapFault
-        | Transaction::Fhir
-        | Transaction::Dimse => checks::xds::CHECKS,
-    };
-    let findings: Vec<_> = rules
-        .iter()
-        .map(|c| checks::evaluate(c, &subject))
-        .filter(|f| f.outcome != Outcome::NotApplicable)
-        .collect();
-    let failed: Vec<_> = findings.iter().filter(|f| f.is_failure()).collect();
-    let passed = findings
-        .iter()
-        .filter(|f| f.outcome == Outcome::Pass)
-        .count();
+    let verdict = ihe_harness::serve::judge_inbound(ex);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -500,30 +464,13 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
         ex.transaction,
         ex.operation,
         ex.request.body.size,
-        passed,
-        failed.len()
+        verdict.passed,
+        verdict.failed.len()
     );
-    for f in failed {
+    for f in &verdict.failed {
         let _ = writeln!(out, "  FAIL {}", f.message());
     }
     let _ = out.flush();
-}
-
-/// The DICOM files named: files as given, folders searched recursively for `*.dcm`.
-fn dicom_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = paths.to_vec();
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(&p) {
-                stack.extend(rd.flatten().map(|e| e.path()));
-            }
-        } else if paths.contains(&p) || p.extension().is_some_and(|e| e == "dcm") {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
 
 async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
@@ -538,7 +485,7 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
         eprintln!("error: {} has no [dimse] table", sut.display());
         return ExitCode::from(2);
     };
-    let files = dicom_files(&paths);
+    let files = ihe_harness::actors::dimse_scu::dicom_files(&paths);
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!("error: no DICOM file in {}", shown.join(", "));
@@ -591,7 +538,7 @@ async fn retrieve(
         eprintln!("error: {} has no [dicomweb] table", sut.display());
         return ExitCode::from(2);
     };
-    let client = match DicomwebClient::new(endpoint) {
+    let client = match DicomwebClient::new(endpoint, &Default::default()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");

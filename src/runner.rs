@@ -334,28 +334,25 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     };
     let limits = config.limits;
     let xds = match &config.xds {
-        Some(x) => {
-            let mut client = XdsClient::new(x)?;
-            client.http = client.http.with_limits(&limits);
-            Some(Arc::new(client))
-        }
+        Some(x) => Some(Arc::new(XdsClient::new(x, &limits)?)),
         None => None,
     };
     let mhd = match &config.mhd {
         Some(m) => Some(crate::actors::mhd::MhdClient::new(
-            crate::transport::http::HttpClient::new(crate::config::Auth::None, m.timeouts)?
+            crate::transport::factory::http_client(
+                &crate::transport::factory::HttpSettings::new(
+                    crate::config::Auth::None,
+                    m.timeouts,
+                )
                 .with_limits(&limits),
+            )?,
             &m.base_url,
         )),
         None => None,
     };
     let mhd_catalogue = crate::model::fixtures::mhd::catalogue(&fixtures, &Default::default());
     let dicomweb = match &config.dicomweb {
-        Some(d) => {
-            let mut client = DicomwebClient::new(d)?;
-            client.http = client.http.with_limits(&limits);
-            Some(client)
-        }
+        Some(d) => Some(DicomwebClient::new(d, &limits)?),
         None => None,
     };
     say!(

@@ -1,7 +1,8 @@
 //! The DICOMweb user agent shared by the RAD-107, RAD-108 and RAD-129 initiators: one service root
 //! (PS3.18 §8.2, the "Base URI" of the origin server) and one HTTP client with its authentication.
 
-use crate::config::Dicomweb;
+use crate::config::{Dicomweb, Limits};
+use crate::transport::factory::{self, HttpSettings};
 use crate::transport::http::{HttpClient, HttpError};
 
 /// A DICOMweb user agent bound to one origin server.
@@ -14,10 +15,12 @@ pub struct DicomwebClient {
 }
 
 impl DicomwebClient {
-    /// Build a client for the endpoint of a SUT profile.
-    pub fn new(endpoint: &Dicomweb) -> Result<DicomwebClient, HttpError> {
+    /// Build a client for the endpoint of a SUT profile, reading within `limits`.
+    pub fn new(endpoint: &Dicomweb, limits: &Limits) -> Result<DicomwebClient, HttpError> {
         Ok(DicomwebClient {
-            http: HttpClient::new(endpoint.auth.clone(), endpoint.timeouts)?,
+            http: factory::http_client(
+                &HttpSettings::new(endpoint.auth.clone(), endpoint.timeouts).with_limits(limits),
+            )?,
             base: endpoint.base_url.trim_end_matches('/').to_string(),
         })
     }

@@ -602,6 +602,24 @@ fn worst(statuses: &[u16]) -> Option<u16> {
         .or(Some(status::SUCCESS))
 }
 
+/// The DICOM files named (for `store`): files as given, folders searched recursively for `*.dcm`,
+/// in path order.
+pub fn dicom_files(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack: Vec<std::path::PathBuf> = paths.to_vec();
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if paths.contains(&p) || p.extension().is_some_and(|e| e == "dcm") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

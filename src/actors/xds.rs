@@ -206,10 +206,13 @@ pub struct XdsClient {
 pub struct NoEndpoint(pub &'static str);
 
 impl XdsClient {
-    /// Build a client for the `[xds]` endpoints of a SUT profile.
-    pub fn new(cfg: &Xds) -> Result<XdsClient, HttpError> {
+    /// Build a client for the `[xds]` endpoints of a SUT profile, reading within `limits`.
+    pub fn new(cfg: &Xds, limits: &crate::config::Limits) -> Result<XdsClient, HttpError> {
+        use crate::transport::factory::{http_client, HttpSettings};
         Ok(XdsClient {
-            http: HttpClient::new(crate::config::Auth::None, cfg.timeouts)?,
+            http: http_client(
+                &HttpSettings::new(crate::config::Auth::None, cfg.timeouts).with_limits(limits),
+            )?,
             cfg: cfg.clone(),
             counter: AtomicU64::new(0),
         })

@@ -18,11 +18,12 @@ use dicom_ul::pdu::{
     AssociationRJServiceProviderPresentationReason, AssociationRJServiceUserReason,
     AssociationRJSource, ReadError, UserVariableItem, MAXIMUM_PDU_SIZE, MINIMUM_PDU_SIZE,
 };
-use dicom_ul::{ClientAssociationOptions, Pdu};
+use dicom_ul::Pdu;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::evidence::dimse::{DimseRecord, NegotiatedContext, ProposedContext, Rejection};
+use crate::transport::factory::{self, AssociationSettings};
 
 /// Slack added to the sum of the connect and read timeouts for the whole negotiation.
 const SLACK: Duration = Duration::from_secs(1);
@@ -299,14 +300,15 @@ pub async fn open(
         return Err(e);
     }
     // Strict: a PDU longer than the announced maximum is refused rather than buffered whole.
-    let mut options = ClientAssociationOptions::new()
-        .calling_ae_title(peer.calling_ae.clone())
-        .called_ae_title(peer.called_ae.clone())
-        .max_pdu_length(max_pdu)
-        .strict(true)
-        .connection_timeout(peer.connect_timeout)
-        .read_timeout(peer.read_timeout)
-        .write_timeout(peer.read_timeout);
+    let mut options = factory::client_association(&AssociationSettings {
+        local_ae: peer.calling_ae.clone(),
+        peer_ae: Some(peer.called_ae.clone()),
+        max_pdu: Some(max_pdu),
+        strict: Some(true),
+        connect_timeout: Some(peer.connect_timeout),
+        read_timeout: peer.read_timeout,
+        write_timeout: peer.read_timeout,
+    });
     for (abstract_syntax, ts) in contexts {
         options = options.with_presentation_context(abstract_syntax.clone(), ts.clone());
     }

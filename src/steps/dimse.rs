@@ -1143,7 +1143,7 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
                 .join(" "),
         ),
     ];
-    let triggered = match super::xds::run_trigger(world, &trigger, &vars).await {
+    let triggered = match super::run_trigger(world, &trigger, &vars).await {
         Ok(t) => t,
         Err(e) => {
             // A SUT command that failed because the harness refused it must say so.

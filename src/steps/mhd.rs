@@ -1853,7 +1853,7 @@ async fn await_inbound(
         ("patient_id", patient.clone()),
         ("patient_system", patient_system(world)),
     ];
-    let builtin = super::xds::run_trigger(world, &t, &vars).await?;
+    let builtin = super::run_trigger(world, &t, &vars).await?;
     let marker = match builtin {
         Some(name) => Some(run_builtin(world, &name, &sim.fhir_base, alias, &patient).await?),
         None => None,
@@ -1913,13 +1913,14 @@ async fn run_builtin(
     alias: &str,
     patient: &str,
 ) -> Result<String, StepError> {
-    let http = match crate::transport::http::HttpClient::new(
-        crate::config::Auth::None,
-        crate::config::Timeouts::default(),
-    ) {
-        Ok(h) => h,
-        Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
-    };
+    let http =
+        match crate::transport::factory::http_client(&crate::transport::factory::HttpSettings::new(
+            crate::config::Auth::None,
+            crate::config::Timeouts::default(),
+        )) {
+            Ok(h) => h,
+            Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
+        };
     let marker = crate::model::kos::seeded_uid(&fresh_seed(world, name));
     let meta = |transaction: Transaction, actor: &'static str| crate::transport::http::Meta {
         transaction,

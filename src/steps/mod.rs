@@ -202,6 +202,22 @@ pub(crate) fn simulator_and_trigger(
     Ok((sim, t))
 }
 
+/// Run the SUT profile's trigger `t` ([`crate::trigger::run`], bounded by the trigger timeout); a
+/// trigger that fails is a harness error. A built-in trigger is returned by name for the caller to
+/// play.
+pub(crate) async fn run_trigger(
+    world: &mut HarnessWorld,
+    t: &crate::config::Trigger,
+    vars: &[(&str, String)],
+) -> Result<Option<String>, StepError> {
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    match crate::trigger::run(t, vars, timeout).await {
+        Ok(crate::trigger::Triggered::Asked) => Ok(None),
+        Ok(crate::trigger::Triggered::Builtin(name)) => Ok(Some(name)),
+        Err(e) => Err(harness_error(world, e.title(), e.to_string())),
+    }
+}
+
 /// The instances of a fixture study (alias or UID), or a harness error naming it.
 pub(crate) fn study_instances(
     world: &mut HarnessWorld,

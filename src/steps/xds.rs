@@ -19,7 +19,7 @@ use crate::actors::xds::{Attachment, XdsClient};
 use crate::checks::soap_message::{SutMessage, Unreadable};
 use crate::checks::xds_i::{Asked, RegisteredDoc, XdsExpect};
 use crate::checks::{Expect, Outcome};
-use crate::config::{TestDataMode, Trigger};
+use crate::config::TestDataMode;
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
     RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
@@ -1702,15 +1702,6 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
 // ---------------------------------------------------------------------------------------------
 // The SUT calls the harness: triggers and inbound messages
 
-/// Fill a trigger's placeholders.
-fn fill(template: &str, vars: &[(&str, String)]) -> String {
-    let mut s = template.to_string();
-    for (k, v) in vars {
-        s = s.replace(&format!("{{{k}}}"), v);
-    }
-    s
-}
-
 /// Make the SUT act, then wait for its call of `transaction` at the simulator.
 async fn trigger_and_wait(
     world: &mut HarnessWorld,
@@ -1752,7 +1743,7 @@ async fn trigger_and_wait(
     ];
     let mark = sim.inbox.len();
     let mut builtin_message_id = None;
-    if let Some(name) = run_trigger(world, &t, &vars).await? {
+    if let Some(name) = super::run_trigger(world, &t, &vars).await? {
         builtin_message_id = builtin(world, &name, &endpoint, alias).await?;
     }
     let timeout = world.ctx.config.simulator.trigger_timeout;
@@ -1816,57 +1807,6 @@ async fn trigger_and_wait(
     }
 }
 
-/// Run a trigger: a command line (placeholders filled in, bounded by the trigger timeout) or a
-/// prompt to the operator. A builtin trigger is returned by name for the caller to play.
-pub(crate) async fn run_trigger(
-    world: &mut HarnessWorld,
-    t: &Trigger,
-    vars: &[(&str, String)],
-) -> Result<Option<String>, StepError> {
-    let timeout = world.ctx.config.simulator.trigger_timeout;
-    match t {
-        Trigger::Command(cmd) => {
-            let line = fill(cmd, vars);
-            let run = tokio::process::Command::new("sh")
-                .arg("-c")
-                .arg(&line)
-                .kill_on_drop(true)
-                .output();
-            match tokio::time::timeout(timeout, run).await {
-                Err(_) => Err(harness_error(
-                    world,
-                    "trigger timed out",
-                    format!("`{line}` did not end within {} ms", timeout.as_millis()),
-                )),
-                Ok(Err(err)) => Err(harness_error(
-                    world,
-                    "trigger failed",
-                    format!("`{line}`: {err}"),
-                )),
-                Ok(Ok(out)) if !out.status.success() => Err(harness_error(
-                    world,
-                    "trigger failed",
-                    format!(
-                        "`{line}` exited with {}: {}",
-                        out.status,
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    ),
-                )),
-                Ok(Ok(_)) => Ok(None),
-            }
-        }
-        Trigger::Prompt(text) => {
-            eprintln!(
-                "ihe-harness: ACTION NEEDED ({} s): {}",
-                timeout.as_secs(),
-                fill(text, vars)
-            );
-            Ok(None)
-        }
-        Trigger::Builtin(name) => Ok(Some(name.clone())),
-    }
-}
-
 /// The embedded reference plays the SUT's part with the harness's own conformant actors; the
 /// wsa:MessageID of the message sent identifies the inbound exchange to judge.
 async fn builtin(
@@ -1879,7 +1819,7 @@ async fn builtin(
         return Ok(None);
     };
     let cfg = crate::config::Xds::embedded(&sim.xds_base);
-    let c = match XdsClient::new(&cfg) {
+    let c = match XdsClient::new(&cfg, &Default::default()) {
         Ok(c) => c,
         Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
     };

@@ -26,7 +26,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 
 pub use crate::checks::peer::{BODY_TOO_LARGE, PEER_CLOSED};
-use crate::config::{Auth, Limits, Timeouts, DEFAULT_MAX_BODY, DEFAULT_MAX_NODES};
+use crate::config::{Auth, Limits, Timeouts, DEFAULT_MAX_BODY};
 use crate::evidence::{
     redact, Body, Direction, Exchange, HttpRequest, HttpResponse, MultipartSummary, PartSummary,
     TransportFailure,
@@ -102,24 +102,28 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// Build a client.
+    /// Build a client with the default limits (see [`crate::transport::factory::http_client`],
+    /// which builds every client of the harness).
     pub fn new(auth: Auth, timeouts: Timeouts) -> Result<HttpClient, HttpError> {
-        crate::transport::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .connect_timeout(timeouts.connect)
-            .redirect(reqwest::redirect::Policy::none())
-            // One connection per request (see the module documentation): nothing to keep idle.
-            .pool_max_idle_per_host(0)
-            .user_agent(concat!("ihe-harness/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| HttpError::Build(e.to_string()))?;
-        Ok(HttpClient {
+        crate::transport::factory::http_client(&crate::transport::factory::HttpSettings::new(
+            auth, timeouts,
+        ))
+    }
+
+    /// A client over a reqwest client the factory built.
+    pub(crate) fn from_parts(
+        client: reqwest::Client,
+        auth: Auth,
+        timeouts: Timeouts,
+        limits: &Limits,
+    ) -> HttpClient {
+        HttpClient {
             client,
             auth,
             timeouts,
-            max_body: DEFAULT_MAX_BODY,
-            max_nodes: DEFAULT_MAX_NODES,
-        })
+            max_body: limits.max_body,
+            max_nodes: limits.max_nodes,
+        }
     }
 
     /// The same client with the profile's limits on what it reads to judge: at most

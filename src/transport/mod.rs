@@ -1,6 +1,8 @@
 //! Wire-level transports. They speak HTTP and multipart/related and know nothing of conformance:
-//! checks judge what these modules record.
+//! checks judge what these modules record. [`factory`] builds every connection the harness and
+//! its reference open or accept (HTTP clients, DICOM association options) from the profile.
 
+pub mod factory;
 pub mod http;
 pub mod media_type;
 pub mod multipart;

@@ -43,7 +43,7 @@ use dicom_ul::pdu::{
     AbortRQServiceProviderReason, AbortRQSource, AssociationRJServiceUserReason, AssociationRQ,
     RequestorRoles, UserIdentity, UserVariableItem,
 };
-use dicom_ul::{Pdu, ServerAssociationOptions};
+use dicom_ul::Pdu;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -59,6 +59,7 @@ use crate::reference::dimse::session::{
 };
 use crate::reference::faults::Fault;
 use crate::reference::state::Shared;
+use crate::transport::factory::{self, AssociationSettings};
 use crate::transport::http::shell_quote;
 
 /// The reference SCP's default AE title.
@@ -367,17 +368,21 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
             }
         }
     }
-    let mut options = ServerAssociationOptions::new()
-        .ae_access_control(CalledAeTitle {
-            accept_any: state.has(Fault::DimseAcceptAnyAe),
-        })
-        .with_negotiation(StorageRoles)
-        .ae_title(config.ae_title.as_str())
-        .max_pdu_length(MAX_PDU)
+    let mut options = factory::server_association(&AssociationSettings {
+        local_ae: config.ae_title.clone(),
+        peer_ae: None,
+        max_pdu: Some(MAX_PDU),
+        strict: None,
+        connect_timeout: None,
         // The message layer's own per-PDU timeout must fire first, to end the association with
         // an A-ABORT; the upper layer's bounds negotiation and writes.
-        .read_timeout(config.timeout + UL_TIMEOUT_MARGIN)
-        .write_timeout(config.timeout + UL_TIMEOUT_MARGIN);
+        read_timeout: config.timeout + UL_TIMEOUT_MARGIN,
+        write_timeout: config.timeout + UL_TIMEOUT_MARGIN,
+    })
+    .ae_access_control(CalledAeTitle {
+        accept_any: state.has(Fault::DimseAcceptAnyAe),
+    })
+    .with_negotiation(StorageRoles);
     if !state.has(Fault::DimseRefuseVerification) {
         options = options.with_abstract_syntax(uids::VERIFICATION);
     }

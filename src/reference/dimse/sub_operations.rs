@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use dicom_dictionary_std::uids;
 use dicom_ul::association::AsyncClientAssociation;
-use dicom_ul::ClientAssociationOptions;
 use tokio::net::TcpStream;
 
 use crate::dimse::command::{field, status, Command};
@@ -32,6 +31,7 @@ use crate::evidence::{Body, Direction, Exchange};
 use crate::reference::dimse::session::{self, Context, ExchangeParts};
 use crate::reference::store::archive::Instance;
 use crate::reference::store::part10;
+use crate::transport::factory::{self, AssociationSettings};
 use crate::transport::http::shell_quote;
 
 /// At most this many presentation contexts are proposed (PS3.8 9.3.2.2: ids 1-255, odd).
@@ -274,12 +274,15 @@ impl SubAssociation {
             ..DimseRecord::default()
         };
         let url = format!("dicom://{dest_ae}@{addr}");
-        let mut options = ClientAssociationOptions::new()
-            .calling_ae_title(calling.to_string())
-            .called_ae_title(dest_ae.to_string())
-            .read_timeout(timeout)
-            .write_timeout(timeout)
-            .connection_timeout(timeout);
+        let mut options = factory::client_association(&AssociationSettings {
+            local_ae: calling.to_string(),
+            peer_ae: Some(dest_ae.to_string()),
+            max_pdu: None,
+            strict: None,
+            connect_timeout: Some(timeout),
+            read_timeout: timeout,
+            write_timeout: timeout,
+        });
         for (a, t) in proposed {
             options = options.with_presentation_context(a, t);
         }

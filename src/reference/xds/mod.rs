@@ -28,7 +28,6 @@ mod repository;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
@@ -222,13 +221,9 @@ pub struct Upstream {
 impl Upstream {
     /// A client for the service root `base`.
     pub fn new(base: String) -> Upstream {
-        crate::transport::install_crypto_provider();
         Upstream {
             base,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap_or_default(),
+            client: crate::transport::factory::upstream_client(&Default::default()),
         }
     }
 
