@@ -2,7 +2,8 @@
 //! the harness's DIMSE SCU, and the simulator a SUT acting as SCU (a modality, a viewer) sends to.
 //!
 //! - [`scp`]: association negotiation, the message loop, Verification and Storage;
-//! - [`query_retrieve`]: Query/Retrieve C-FIND, C-MOVE and C-GET on the archive;
+//! - [`query_retrieve`]: Query/Retrieve on the archive, C-FIND in `find.rs`, C-MOVE and C-GET in
+//!   `retrieve.rs`;
 //! - [`session`]: one association as every service sees it (messages, evidence, C-CANCEL);
 //! - [`sub_operations`]: the C-STORE sub-operations of C-MOVE (their own association to the move
 //!   destination) and C-GET.
