@@ -418,6 +418,57 @@ impl XdsClient {
     }
 }
 
+/// Why the RAD-68 submission of a manifest could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmissionError {
+    /// The manifest does not parse.
+    #[error("{0}")]
+    Manifest(#[from] crate::model::kos::KosError),
+    /// The affinity domain's code sets could not be loaded.
+    #[error("{0}")]
+    AffinityDomain(#[from] crate::model::xds_metadata::AffinityDomainError),
+}
+
+/// Build the RAD-68 submission of a fixture manifest (`kos_bytes`, of the study `study`) with
+/// the profile's identifiers and code sets; `patient_override` breaks the patient id.
+pub fn manifest_submission(
+    cfg: &Xds,
+    kos_bytes: &[u8],
+    study: &[crate::model::fixtures::FixtureInstance],
+    patient_override: Option<&str>,
+) -> Result<(ProvideAndRegisterRequest, Vec<Attachment>), SubmissionError> {
+    use crate::model::{kos, xds_metadata};
+    let manifest = kos::parse(kos_bytes)?;
+    let pid = study
+        .first()
+        .map(|i| i.patient_id.clone())
+        .unwrap_or_default();
+    let cx = patient_override
+        .map(str::to_string)
+        .unwrap_or_else(|| cfg.patient_cx(&pid));
+    let codes = match &cfg.affinity_domain {
+        Some(p) => xds_metadata::AffinityDomain::load(p)?,
+        None => xds_metadata::AffinityDomain::default_set(),
+    };
+    let ctx = xds_metadata::SubmissionContext::for_manifest(
+        &cx,
+        &cfg.source_id,
+        manifest.sop_instance_uid.as_deref().unwrap_or(""),
+        study
+            .iter()
+            .filter(|i| !i.kos)
+            .map(|i| (i.series_uid.clone(), i.modality.clone()))
+            .collect(),
+    );
+    let pnr = xds_metadata::manifest_submission(kos_bytes, &manifest, &ctx, &codes);
+    let att = Attachment {
+        content_id: ctx.document_content_id(),
+        content_type: crate::model::ebrim::MIME_DICOM.into(),
+        data: Bytes::copy_from_slice(kos_bytes),
+    };
+    Ok((pnr, vec![att]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

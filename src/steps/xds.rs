@@ -15,7 +15,7 @@ use super::{
     another_patient, fail_continue, fail_stop, harness_error, judge, not_applicable, record,
     study_instances, StepError, StepResult, UNKNOWN_PATIENT,
 };
-use crate::actors::xds::{Attachment, XdsClient};
+use crate::actors::xds::{manifest_submission, XdsClient};
 use crate::checks::soap_message::{SutMessage, Unreadable};
 use crate::checks::xds_i::{Asked, RegisteredDoc, XdsExpect};
 use crate::checks::{Expect, Outcome};
@@ -25,7 +25,7 @@ use crate::model::ebrim::{
     RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
 };
 use crate::model::fixtures::FixtureInstance;
-use crate::model::{kos, xds_metadata};
+use crate::model::kos;
 use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
@@ -328,57 +328,7 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     let mut exchanges = Vec::new();
     let result = ctx
         .xds_data
-        .get_or_init(|| async {
-            for s in ctx.fixtures.studies() {
-                let Some(k) = s.instances.iter().find(|i| i.kos) else {
-                    continue;
-                };
-                let insts: Vec<FixtureInstance> = s.instances.iter().map(|i| (*i).clone()).collect();
-                let bytes = match tokio::fs::read(ctx.fixtures.file(k)).await {
-                    Ok(b) => b,
-                    Err(err) => return Err(format!("cannot read {}: {err}", k.path)),
-                };
-                let (pnr, atts) = match submission(&c.cfg, &bytes, &insts, None) {
-                    Ok(x) => x,
-                    Err(err) => return Err(err),
-                };
-                let ex = match c.provide_and_register(&pnr, &atts, "load test data").await {
-                    Ok(ex) => ex,
-                    Err(err) => return Err(err.to_string()),
-                };
-                let answer = SutMessage::of(&ex).ok().and_then(|m| m.message().ok());
-                let codes: Vec<String> = match &answer {
-                    Some(Message::RegistryResponse(r)) => r
-                        .errors
-                        .iter()
-                        .filter_map(|er| er.error_code.clone())
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let ok = matches!(&answer, Some(Message::RegistryResponse(r))
-                    if r.status.as_deref() == Some(e::RESPONSE_SUCCESS))
-                    || codes.iter().any(|c| c == "XDSDuplicateUniqueIdInRegistry");
-                let failure = ex.failure.as_ref().map(|f| f.message.clone());
-                exchanges.push(ex);
-                if !ok {
-                    let what = format!(
-                        "registering the manifest of {} with RAD-68 failed; the test data is not on the SUT",
-                        s.alias
-                    );
-                    return Err(match failure {
-                        // The network or the harness: an Error.
-                        Some(why) => format!("{what}: {why}"),
-                        // The affinity domain does not know the test patients: configuration.
-                        None if codes.iter().any(|c| c == "XDSUnknownPatientId") => format!(
-                            "{what}: XDSUnknownPatientId; register the test patients in the affinity domain, or set [xds] patient_id_authority to its assigning authority"
-                        ),
-                        // A conformant submission refused: the SUT's breach.
-                        None => format!("{REFUSED}{what}"),
-                    });
-                }
-            }
-            Ok(())
-        })
+        .get_or_init(|| crate::test_data::load_xds(&ctx.fixtures, &c, &mut exchanges))
         .await
         .clone();
     let mut last = None;
@@ -387,67 +337,30 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     }
     match result {
         Ok(()) => Ok(()),
-        Err(err) => match (err.strip_prefix(REFUSED), last) {
-            // In the scenario that sent it, the refused submission is judged by what is wrong
-            // with the answer; elsewhere the shared load's refusal is told again.
-            (Some(why), Some(idx)) => Err(stop_on_answer(
+        // In the scenario that sent it, the refused submission is judged by what is wrong with
+        // the answer; elsewhere the shared load's refusal is told again.
+        Err(err) if err.is_refusal() => match last {
+            Some(idx) => Err(stop_on_answer(
                 world,
                 idx,
                 "XDSI-01",
                 "Success for the conformant RAD-68 of the test data",
-                why.to_string(),
+                err.to_string(),
             )),
-            (Some(why), None) => Err(stop_once(
+            None => Err(stop_once(
                 world,
                 "XDSI-01",
                 None,
                 "Success for the conformant RAD-68 of the test data",
-                why,
+                err.to_string(),
             )),
-            (None, _) => Err(harness_error(world, "test data could not be loaded", err)),
         },
+        Err(err) => Err(harness_error(
+            world,
+            "test data could not be loaded",
+            err.to_string(),
+        )),
     }
-}
-
-/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
-const REFUSED: &str = "refused: ";
-
-/// Build the RAD-68 submission of a manifest; `patient_override` breaks the patient id.
-fn submission(
-    cfg: &crate::config::Xds,
-    kos_bytes: &[u8],
-    study: &[FixtureInstance],
-    patient_override: Option<&str>,
-) -> Result<(e::ProvideAndRegisterRequest, Vec<Attachment>), String> {
-    let manifest = kos::parse(kos_bytes).map_err(|err| err.to_string())?;
-    let pid = study
-        .first()
-        .map(|i| i.patient_id.clone())
-        .unwrap_or_default();
-    let cx = patient_override
-        .map(str::to_string)
-        .unwrap_or_else(|| cfg.patient_cx(&pid));
-    let codes = match &cfg.affinity_domain {
-        Some(p) => xds_metadata::AffinityDomain::load(p).map_err(|err| err.to_string())?,
-        None => xds_metadata::AffinityDomain::default_set(),
-    };
-    let ctx = xds_metadata::SubmissionContext::for_manifest(
-        &cx,
-        &cfg.source_id,
-        manifest.sop_instance_uid.as_deref().unwrap_or(""),
-        study
-            .iter()
-            .filter(|i| !i.kos)
-            .map(|i| (i.series_uid.clone(), i.modality.clone()))
-            .collect(),
-    );
-    let pnr = xds_metadata::manifest_submission(kos_bytes, &manifest, &ctx, &codes);
-    let att = Attachment {
-        content_id: ctx.document_content_id(),
-        content_type: e::MIME_DICOM.into(),
-        data: Bytes::copy_from_slice(kos_bytes),
-    };
-    Ok((pnr, vec![att]))
 }
 
 /// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
@@ -1538,9 +1451,15 @@ async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepRe
     note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
     let unknown = patient_cx(world, UNKNOWN_PATIENT);
     let override_pid = (how == Breakage::UnknownPatient).then_some(unknown.as_str());
-    let (mut pnr, atts) = match submission(&c.cfg, &fresh, &insts, override_pid) {
+    let (mut pnr, atts) = match manifest_submission(&c.cfg, &fresh, &insts, override_pid) {
         Ok(x) => x,
-        Err(err) => return Err(harness_error(world, "submission not built", err)),
+        Err(err) => {
+            return Err(harness_error(
+                world,
+                "submission not built",
+                err.to_string(),
+            ))
+        }
     };
     for eo in &mut pnr.submit.objects.extrinsic_objects {
         for x in &mut eo.external_identifiers {
@@ -1853,9 +1772,9 @@ async fn builtin(
             };
             let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
             note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
-            let (pnr, atts) = match submission(&cfg, &fresh, &insts, None) {
+            let (pnr, atts) = match manifest_submission(&cfg, &fresh, &insts, None) {
                 Ok(x) => x,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err)),
+                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
             };
             c.provide_and_register_to(endpoint, &pnr, &atts, "builtin source")
                 .await
