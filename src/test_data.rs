@@ -403,6 +403,32 @@ async fn ensure_patient(
         })
 }
 
+/// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
+/// valid PS3.10 object without re-encoding): a new manifest of the same study.
+pub fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let digits = format!("{:012}", nanos % 1_000_000_000_000);
+    let mut fresh = sop_uid.to_string();
+    let last = fresh.rfind('.').map(|i| i + 1).unwrap_or(0);
+    let tail_len = (fresh.len() - last).min(12);
+    if fresh.len() - last > tail_len {
+        let start = fresh.len() - tail_len;
+        fresh.replace_range(start.., &digits[12 - tail_len..]);
+    }
+    let mut out = bytes.to_vec();
+    let needle = sop_uid.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = memchr::memmem::find(&out[i..], needle) {
+        let at = i + pos;
+        out[at..at + needle.len()].copy_from_slice(fresh.as_bytes());
+        i = at + needle.len();
+    }
+    (out, fresh)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    fail_continue, fail_stop, harness_error, judge, record, series_instances, study_instances,
-    StepError, StepResult,
+    fail_continue, fail_stop, harness_error, judge_once, load_test_studies, record,
+    series_instances, study_instances, StepError, StepResult,
 };
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::stow_rs::StowPart;
@@ -205,41 +205,6 @@ async fn judge_membership(
     judge_once(world, idx, &expect, &[], ids)
 }
 
-/// [`judge`], without recording again a verdict the scenario already holds: two steps that
-/// judge one check of one exchange the same way (the status step and the completeness step
-/// both judge DW-04 on a 500) report it once.
-pub(crate) fn judge_once(
-    world: &mut HarnessWorld,
-    idx: usize,
-    expect: &Expect,
-    followups: &[crate::evidence::Exchange],
-    ids: &[&str],
-) -> StepResult {
-    let before = world.findings.len();
-    let result = judge(world, idx, expect, followups, ids);
-    drop_repeated(&mut world.findings, before);
-    result
-}
-
-/// Drop the findings from `before` on that repeat one the list already holds (same check,
-/// exchange and verdict).
-fn drop_repeated(findings: &mut Vec<crate::checks::Finding>, before: usize) {
-    let new = findings.split_off(before.min(findings.len()));
-    for f in new {
-        let repeated = findings.iter().any(|g| {
-            g.check == f.check
-                && g.exchange == f.exchange
-                && g.outcome == f.outcome
-                && g.advisory == f.advisory
-                && g.expected == f.expected
-                && g.actual == f.actual
-        });
-        if !repeated {
-            findings.push(f);
-        }
-    }
-}
-
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
 /// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
 fn lossless(ts: &str) -> bool {
@@ -401,25 +366,6 @@ fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
 async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;
     load_test_studies(world, c).await
-}
-
-/// In load mode, store the fixture studies into the SUT's DICOMweb origin server with STOW-RS,
-/// once per run (the images behind the manifests, for the XDS-I.b scenarios too).
-pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClient) -> StepResult {
-    if world.ctx.config.test_data == TestDataMode::Preloaded {
-        return Ok(());
-    }
-    let ctx = world.ctx.clone();
-    let mut exchanges = Vec::new();
-    let result = ctx
-        .test_data
-        .get_or_init(|| crate::test_data::load_dicomweb(&ctx.fixtures, &c, &mut exchanges))
-        .await
-        .clone();
-    for ex in exchanges {
-        world.evidence.record(ex);
-    }
-    result.map_err(|e| harness_error(world, "test data could not be loaded", e.to_string()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1682,40 +1628,6 @@ mod tests {
         assert!(!is_pixel_data_path("[0].00880200[0].7FE00010"));
         assert!(!is_pixel_data_path("00880200[0].7FE00010"));
         assert!(!is_pixel_data_path("[0].7FE00008"));
-    }
-
-    #[test]
-    fn a_verdict_already_recorded_is_not_recorded_again() {
-        use crate::checks::{Finding, Outcome};
-        let fail = |check: &str, exchange: u32, actual: &str| Finding {
-            check: check.into(),
-            outcome: Outcome::Fail,
-            exchange: Some(exchange),
-            expected: "200".into(),
-            actual: actual.into(),
-            ..Finding::harness_error("t", "")
-        };
-        let mut findings = vec![fail("DW-04", 1, "500")];
-        findings.extend([
-            fail("DW-04", 1, "500"),
-            fail("DW-18", 1, "500"),
-            fail("DW-04", 2, "500"),
-            fail("DW-04", 1, "404"),
-        ]);
-        drop_repeated(&mut findings, 1);
-        let kept: Vec<(String, Option<u32>, String)> = findings
-            .iter()
-            .map(|f| (f.check.clone(), f.exchange, f.actual.clone()))
-            .collect();
-        assert_eq!(
-            kept,
-            vec![
-                ("DW-04".into(), Some(1), "500".into()),
-                ("DW-18".into(), Some(1), "500".into()),
-                ("DW-04".into(), Some(2), "500".into()),
-                ("DW-04".into(), Some(1), "404".into()),
-            ]
-        );
     }
 
     #[test]

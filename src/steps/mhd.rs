@@ -13,10 +13,9 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 use serde_json::Value;
 
-use super::xds::stop_once;
 use super::{
-    another_patient, harness_error, judge, not_applicable, record, StepError, StepResult,
-    UNKNOWN_PATIENT,
+    another_patient, harness_error, judge, not_applicable, record, stop_once, StepError,
+    StepResult, UNKNOWN_PATIENT,
 };
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, ExpectedDocument, MhdAsked, MhdExpect};
@@ -1109,7 +1108,7 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
         ));
     };
     if world.ctx.config.test_data == TestDataMode::Load {
-        super::dicomweb::load_test_studies(world, dw.clone()).await?;
+        super::load_test_studies(world, dw.clone()).await?;
     }
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
@@ -1343,7 +1342,7 @@ fn new_document(
             .ok()
             .and_then(|m| m.sop_instance_uid)
             .unwrap_or_default();
-        super::xds::fresh_manifest(&base.bytes, &old)
+        crate::test_data::fresh_manifest(&base.bytes, &old)
     } else {
         (
             base.bytes.to_vec(),

@@ -12,13 +12,13 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    another_patient, fail_continue, fail_stop, harness_error, judge, not_applicable, record,
+    another_patient, fail_continue, harness_error, judge, not_applicable, record, stop_once,
     study_instances, StepError, StepResult, UNKNOWN_PATIENT,
 };
 use crate::actors::xds::{manifest_submission, XdsClient};
 use crate::checks::soap_message::{SutMessage, Unreadable};
 use crate::checks::xds_i::{Asked, RegisteredDoc, XdsExpect};
-use crate::checks::{Expect, Outcome};
+use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
@@ -174,26 +174,6 @@ fn last(world: &mut HarnessWorld) -> Result<usize, StepError> {
     }
 }
 
-/// Stop the scenario with a Fail of `check` on exchange `idx`, unless that Fail is already
-/// recorded for that exchange (a judged check found it first): the breach is told once.
-pub(crate) fn stop_once(
-    world: &mut HarnessWorld,
-    check: &str,
-    idx: Option<usize>,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
-) -> StepError {
-    let seq = idx.and_then(|i| world.evidence.get(i)).map(|e| e.seq);
-    if let Some(f) = world
-        .findings
-        .iter()
-        .find(|f| f.check == check && f.outcome == Outcome::Fail && f.exchange == seq)
-    {
-        return StepError(f.message());
-    }
-    fail_stop(world, check, idx, expected, actual)
-}
-
 /// What is wrong with the SUT's XDS answer in exchange `idx` as a message, if anything: a body
 /// that is not a readable SOAP/ebXML message is XDS-SOAP-01; a SOAP Fault, or a status other than
 /// Success or PartialSuccess, to a valid request is XDSI-01. None for a readable, successful answer.
@@ -322,7 +302,7 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     }
     // The images behind the manifests go to the image source's DICOMweb service, if it has one.
     if let Some(dw) = world.ctx.dicomweb.clone() {
-        super::dicomweb::load_test_studies(world, dw).await?;
+        super::load_test_studies(world, dw).await?;
     }
     let ctx = world.ctx.clone();
     let mut exchanges = Vec::new();
@@ -361,32 +341,6 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
             err.to_string(),
         )),
     }
-}
-
-/// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
-/// valid PS3.10 object without re-encoding): a new manifest of the same study.
-pub(crate) fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let digits = format!("{:012}", nanos % 1_000_000_000_000);
-    let mut fresh = sop_uid.to_string();
-    let last = fresh.rfind('.').map(|i| i + 1).unwrap_or(0);
-    let tail_len = (fresh.len() - last).min(12);
-    if fresh.len() - last > tail_len {
-        let start = fresh.len() - tail_len;
-        fresh.replace_range(start.., &digits[12 - tail_len..]);
-    }
-    let mut out = bytes.to_vec();
-    let needle = sop_uid.as_bytes();
-    let mut i = 0;
-    while let Some(pos) = memchr::memmem::find(&out[i..], needle) {
-        let at = i + pos;
-        out[at..at + needle.len()].copy_from_slice(fresh.as_bytes());
-        i = at + needle.len();
-    }
-    (out, fresh)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1447,7 +1401,7 @@ async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepRe
         Ok(b) => b,
         Err(err) => return Err(harness_error(world, "fixture unreadable", err.to_string())),
     };
-    let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
+    let (fresh, fresh_uid) = crate::test_data::fresh_manifest(&bytes, &k.sop_uid);
     note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
     let unknown = patient_cx(world, UNKNOWN_PATIENT);
     let override_pid = (how == Breakage::UnknownPatient).then_some(unknown.as_str());
@@ -1770,7 +1724,7 @@ async fn builtin(
                     return Err(harness_error(world, "fixture unreadable", err.to_string()))
                 }
             };
-            let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
+            let (fresh, fresh_uid) = crate::test_data::fresh_manifest(&bytes, &k.sop_uid);
             note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
             let (pnr, atts) = match manifest_submission(&cfg, &fresh, &insts, None) {
                 Ok(x) => x,
