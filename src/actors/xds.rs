@@ -17,9 +17,9 @@ use bytes::Bytes;
 use crate::config::Xds;
 use crate::evidence::Exchange;
 use crate::model::ebrim::{
-    AdhocQueryRequest, ProvideAndRegisterRequest, RetrieveDocumentSetRequest,
-    RetrieveImagingDocumentSetRequest, ACTION_PNR, ACTION_RETRIEVE, ACTION_RETRIEVE_IMAGING,
-    ACTION_STORED_QUERY,
+    AdhocQueryRequest, DocumentRequest, ProvideAndRegisterRequest, RetrieveDocumentSetRequest,
+    RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest, ACTION_PNR, ACTION_RETRIEVE,
+    ACTION_RETRIEVE_IMAGING, ACTION_STORED_QUERY,
 };
 use crate::transaction::Transaction;
 use crate::transport::http::{HttpClient, HttpError, Meta, Request};
@@ -467,6 +467,60 @@ pub fn manifest_submission(
         data: Bytes::copy_from_slice(kos_bytes),
     };
     Ok((pnr, vec![att]))
+}
+
+/// A DocumentRequest of document `uid` in repository `repo`.
+pub fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
+    DocumentRequest {
+        home_community_id: None,
+        repository_unique_id: Some(repo.to_string()),
+        document_unique_id: Some(uid.to_string()),
+    }
+}
+
+/// A RAD-69 request of the (study, series, SOP instance) triples `insts` in repository `repo`, in
+/// transfer syntaxes `ts`.
+pub fn imaging_request(
+    insts: &[(String, String, String)],
+    repo: &str,
+    ts: &[String],
+) -> RetrieveImagingDocumentSetRequest {
+    let mut studies: Vec<StudyRequest> = Vec::new();
+    for (study, series, sop) in insts {
+        let si = match studies
+            .iter()
+            .position(|s| s.study_instance_uid.as_deref() == Some(study.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                studies.push(StudyRequest {
+                    study_instance_uid: Some(study.clone()),
+                    series: Vec::new(),
+                });
+                studies.len() - 1
+            }
+        };
+        let st = &mut studies[si];
+        let se = match st
+            .series
+            .iter()
+            .position(|s| s.series_instance_uid.as_deref() == Some(series.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                st.series.push(SeriesRequest {
+                    series_instance_uid: Some(series.clone()),
+                    documents: Vec::new(),
+                });
+                st.series.len() - 1
+            }
+        };
+        st.series[se].documents.push(doc_request(repo, sop));
+    }
+    RetrieveImagingDocumentSetRequest {
+        studies,
+        transfer_syntaxes: Some(ts.to_vec()),
+    }
 }
 
 #[cfg(test)]

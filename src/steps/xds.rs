@@ -22,7 +22,7 @@ use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
-    RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
+    RetrieveImagingDocumentSetRequest,
 };
 use crate::model::fixtures::FixtureInstance;
 use crate::model::kos;
@@ -931,14 +931,6 @@ async fn retrieve(
     record_xds(world, ex, x)
 }
 
-fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
-    DocumentRequest {
-        home_community_id: None,
-        repository_unique_id: Some(repo.to_string()),
-        document_unique_id: Some(uid.to_string()),
-    }
-}
-
 #[when(expr = "the consumer retrieves the manifest of study {string} from the repository")]
 async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
     let k = manifest_of(world, &alias)?;
@@ -996,7 +988,7 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
         world,
         vec![DocumentRequest {
             home_community_id: home,
-            ..doc_request(&repo, &uid)
+            ..crate::actors::xds::doc_request(&repo, &uid)
         }],
         x,
         "Retrieve Document Set (manifest)",
@@ -1010,7 +1002,7 @@ async fn retrieve_unknown(world: &mut HarnessWorld) -> StepResult {
     let repo = c.cfg.repository_unique_id.clone();
     retrieve(
         world,
-        vec![doc_request(&repo, UNKNOWN_DOCUMENT)],
+        vec![crate::actors::xds::doc_request(&repo, UNKNOWN_DOCUMENT)],
         XdsExpect::default(),
         "Retrieve Document Set (unknown document)",
     )
@@ -1025,8 +1017,8 @@ async fn retrieve_partial(world: &mut HarnessWorld, alias: String) -> StepResult
     retrieve(
         world,
         vec![
-            doc_request(&repo, &k.sop_uid),
-            doc_request(&repo, UNKNOWN_DOCUMENT),
+            crate::actors::xds::doc_request(&repo, &k.sop_uid),
+            crate::actors::xds::doc_request(&repo, UNKNOWN_DOCUMENT),
         ],
         XdsExpect::default(),
         "Retrieve Document Set (one known, one unknown)",
@@ -1039,7 +1031,10 @@ async fn retrieve_unknown_repo(world: &mut HarnessWorld, alias: String) -> StepR
     let k = manifest_of(world, &alias)?;
     retrieve(
         world,
-        vec![doc_request(UNKNOWN_REPOSITORY, &k.sop_uid)],
+        vec![crate::actors::xds::doc_request(
+            UNKNOWN_REPOSITORY,
+            &k.sop_uid,
+        )],
         XdsExpect::default(),
         "Retrieve Document Set (unknown repository)",
     )
@@ -1097,49 +1092,6 @@ async fn rad69(
 }
 
 /// A RAD-69 request for these instances, grouped by study and series.
-fn imaging_request(
-    insts: &[(String, String, String)],
-    repo: &str,
-    ts: &[String],
-) -> RetrieveImagingDocumentSetRequest {
-    let mut studies: Vec<StudyRequest> = Vec::new();
-    for (study, series, sop) in insts {
-        let si = match studies
-            .iter()
-            .position(|s| s.study_instance_uid.as_deref() == Some(study.as_str()))
-        {
-            Some(i) => i,
-            None => {
-                studies.push(StudyRequest {
-                    study_instance_uid: Some(study.clone()),
-                    series: Vec::new(),
-                });
-                studies.len() - 1
-            }
-        };
-        let st = &mut studies[si];
-        let se = match st
-            .series
-            .iter()
-            .position(|s| s.series_instance_uid.as_deref() == Some(series.as_str()))
-        {
-            Some(i) => i,
-            None => {
-                st.series.push(SeriesRequest {
-                    series_instance_uid: Some(series.clone()),
-                    documents: Vec::new(),
-                });
-                st.series.len() - 1
-            }
-        };
-        st.series[se].documents.push(doc_request(repo, sop));
-    }
-    RetrieveImagingDocumentSetRequest {
-        studies,
-        transfer_syntaxes: Some(ts.to_vec()),
-    }
-}
-
 #[when(
     expr = "the imaging consumer retrieves series {int} of study {string} in transfer syntaxes {string}"
 )]
@@ -1179,7 +1131,7 @@ async fn rad69_series(
     };
     rad69(
         world,
-        imaging_request(&triples, &repo, &ts),
+        crate::actors::xds::imaging_request(&triples, &repo, &ts),
         x,
         "Retrieve Imaging Document Set (series)",
     )
@@ -1232,7 +1184,7 @@ async fn rad69_wrong_study(
     };
     rad69(
         world,
-        imaging_request(&[triple], &repo, &ts),
+        crate::actors::xds::imaging_request(&[triple], &repo, &ts),
         x,
         "Retrieve Imaging Document Set (UID outside the study)",
     )
@@ -1264,7 +1216,7 @@ async fn rad69_unknown_repo(world: &mut HarnessWorld, series: i64, alias: String
     };
     rad69(
         world,
-        imaging_request(&triples, UNKNOWN_REPOSITORY, &ts),
+        crate::actors::xds::imaging_request(&triples, UNKNOWN_REPOSITORY, &ts),
         x,
         "Retrieve Imaging Document Set (unknown source)",
     )
@@ -1368,7 +1320,7 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
     };
     rad69(
         world,
-        imaging_request(&triples, &repo, &ts),
+        crate::actors::xds::imaging_request(&triples, &repo, &ts),
         x,
         "Retrieve Imaging Document Set (every referenced instance)",
     )
@@ -1563,7 +1515,7 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         world,
         vec![DocumentRequest {
             home_community_id: home,
-            ..doc_request(&repo, &uid)
+            ..crate::actors::xds::doc_request(&repo, &uid)
         }],
         x,
         "Retrieve Document Set (the new manifest)",
@@ -1716,89 +1668,38 @@ async fn builtin(
     } else {
         k.patient_id.clone()
     };
-    let ex = match name {
-        "source_submits_manifest" => {
-            let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
-                Ok(b) => b,
-                Err(err) => {
-                    return Err(harness_error(world, "fixture unreadable", err.to_string()))
-                }
-            };
-            let (fresh, fresh_uid) = crate::test_data::fresh_manifest(&bytes, &k.sop_uid);
-            note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
-            let (pnr, atts) = match manifest_submission(&cfg, &fresh, &insts, None) {
-                Ok(x) => x,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
-            };
-            c.provide_and_register_to(endpoint, &pnr, &atts, "builtin source")
-                .await
-        }
-        "consumer_queries" => {
-            let q = AdhocQueryRequest::find_documents(
-                &cfg.patient_cx(&query_patient),
-                &[e::STATUS_APPROVED],
-                &[kos_format()],
-                "LeafClass",
-            );
-            match c.stored_query(&q, "builtin consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
-            }
-        }
-        "consumer_retrieves_manifest" => {
-            let r = RetrieveDocumentSetRequest {
-                documents: vec![doc_request(&cfg.repository_unique_id, &k.sop_uid)],
-            };
-            match c.retrieve_documents(&r, "builtin document consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
-            }
-        }
-        "consumer_retrieves" => {
-            let Ok(bytes) = tokio::fs::read(world.ctx.fixtures.file(&k)).await else {
-                return Err(harness_error(world, "fixture unreadable", k.path.clone()));
-            };
-            let Ok(m) = kos::parse(&bytes) else {
-                return Err(harness_error(
-                    world,
-                    "fixture manifest unreadable",
-                    k.path.clone(),
+    let ctx = world.ctx.clone();
+    let played = crate::stand_in::play_xds(
+        &c,
+        name,
+        endpoint,
+        &crate::stand_in::XdsAsked {
+            manifest: &k,
+            study: &insts,
+            query_patient: &query_patient,
+            fixtures: &ctx.fixtures,
+        },
+        &mut |fresh_uid| {
+            if let Ok(mut v) = ctx.submitted.lock() {
+                v.push((
+                    k.patient_id.clone(),
+                    k.study_uid.clone(),
+                    fresh_uid.to_string(),
                 ));
-            };
-            let triples: Vec<(String, String, String)> = m
-                .evidence
-                .iter()
-                .map(|r| {
-                    (
-                        r.study_uid.clone(),
-                        r.series_uid.clone(),
-                        r.sop_instance.clone(),
-                    )
-                })
-                .collect();
-            let repo = m
-                .evidence
-                .first()
-                .and_then(|r| r.retrieve_location_uid.clone())
-                .unwrap_or_default();
-            let r = imaging_request(&triples, &repo, &[ELE.to_string()]);
-            match c.retrieve_imaging(&r, "builtin imaging consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
             }
+        },
+    )
+    .await;
+    match played {
+        Ok(ex) => {
+            let message_id = message_id_of(&ex.request.body.kept);
+            // The builtin actor's own exchange is evidence too (what the simulated SUT received
+            // back).
+            world.evidence.record(ex);
+            Ok(message_id)
         }
-        other => {
-            return Err(harness_error(
-                world,
-                "unknown builtin trigger",
-                other.to_string(),
-            ))
-        }
-    };
-    let message_id = message_id_of(&ex.request.body.kept);
-    // The builtin actor's own exchange is evidence too (what the simulated SUT received back).
-    world.evidence.record(ex);
-    Ok(message_id)
+        Err(err) => Err(harness_error(world, err.title(), err.to_string())),
+    }
 }
 
 /// Another fixture study than `alias` that has a manifest.
