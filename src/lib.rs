@@ -33,6 +33,10 @@
 //! - [`reference`](mod@reference): the embedded reference SUT and the simulators a SUT calls, one
 //!   folder per protocol (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with
 //!   fault injection for self-tests.
+//! - [`stand_in`]: the built-in stand-ins that play a SUT which acts first, against the embedded
+//!   reference (XDS-I.b source and consumers).
+//! - [`test_data`]: the fixture studies put on a SUT in load mode, once per run (STOW-RS, RAD-68,
+//!   ITI-65), with errors that tell the SUT's refusal from the harness's failure.
 //! - [`trigger`]: making a SUT act first (a command line, a prompt to the operator, or a built-in
 //!   stand-in) before the steps wait for its call at the simulators.
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.
@@ -55,7 +59,9 @@ pub mod requirements;
 pub mod runner;
 pub mod scratch;
 pub mod serve;
+pub mod stand_in;
 pub mod steps;
+pub mod test_data;
 pub mod transaction;
 pub mod transport;
 pub mod trigger;

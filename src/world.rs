@@ -30,7 +30,7 @@ pub struct RunContext {
     /// the SUT calls, when they run.
     pub simulator: Option<Simulator>,
     /// Set once the fixture manifests are registered on the SUT (load mode, once per run).
-    pub xds_data: tokio::sync::OnceCell<Result<(), String>>,
+    pub xds_data: tokio::sync::OnceCell<Result<(), crate::test_data::TestDataError>>,
     /// Faults injected into the embedded reference (self-tests only; empty otherwise). The
     /// built-in stand-ins for a SUT that calls the harness honour the ones meant for them.
     pub faults: std::collections::BTreeSet<crate::reference::Fault>,
@@ -42,7 +42,7 @@ pub struct RunContext {
     /// Manifests the harness registered during the run: (DICOM patient id, study UID, uniqueId).
     pub submitted: Mutex<Vec<(String, String, String)>>,
     /// Set once the test data is on the SUT (load mode stores it once per run).
-    pub test_data: tokio::sync::OnceCell<Result<(), String>>,
+    pub test_data: tokio::sync::OnceCell<Result<(), crate::test_data::TestDataError>>,
     /// Finished scenarios, in completion order.
     pub results: Mutex<Vec<ScenarioRecord>>,
     /// MHD user agent, when the SUT has an MHD Document Recipient/Responder.
@@ -50,7 +50,7 @@ pub struct RunContext {
     /// The documents of the test studies as the SUT must hold them (the truth of the searches).
     pub mhd_catalogue: crate::model::fixtures::mhd::Catalogue,
     /// Set once the test documents are on the SUT (load mode, once per run).
-    pub mhd_data: tokio::sync::OnceCell<Result<(), String>>,
+    pub mhd_data: tokio::sync::OnceCell<Result<(), crate::test_data::TestDataError>>,
 }
 
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);

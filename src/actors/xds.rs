@@ -17,9 +17,9 @@ use bytes::Bytes;
 use crate::config::Xds;
 use crate::evidence::Exchange;
 use crate::model::ebrim::{
-    AdhocQueryRequest, ProvideAndRegisterRequest, RetrieveDocumentSetRequest,
-    RetrieveImagingDocumentSetRequest, ACTION_PNR, ACTION_RETRIEVE, ACTION_RETRIEVE_IMAGING,
-    ACTION_STORED_QUERY,
+    AdhocQueryRequest, DocumentRequest, ProvideAndRegisterRequest, RetrieveDocumentSetRequest,
+    RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest, ACTION_PNR, ACTION_RETRIEVE,
+    ACTION_RETRIEVE_IMAGING, ACTION_STORED_QUERY,
 };
 use crate::transaction::Transaction;
 use crate::transport::http::{HttpClient, HttpError, Meta, Request};
@@ -415,6 +415,111 @@ impl XdsClient {
         Ok(self
             .provide_and_register_to(self.repository_url()?, pnr, attachments, operation)
             .await)
+    }
+}
+
+/// Why the RAD-68 submission of a manifest could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmissionError {
+    /// The manifest does not parse.
+    #[error("{0}")]
+    Manifest(#[from] crate::model::kos::KosError),
+    /// The affinity domain's code sets could not be loaded.
+    #[error("{0}")]
+    AffinityDomain(#[from] crate::model::xds_metadata::AffinityDomainError),
+}
+
+/// Build the RAD-68 submission of a fixture manifest (`kos_bytes`, of the study `study`) with
+/// the profile's identifiers and code sets; `patient_override` breaks the patient id.
+pub fn manifest_submission(
+    cfg: &Xds,
+    kos_bytes: &[u8],
+    study: &[crate::model::fixtures::FixtureInstance],
+    patient_override: Option<&str>,
+) -> Result<(ProvideAndRegisterRequest, Vec<Attachment>), SubmissionError> {
+    use crate::model::{kos, xds_metadata};
+    let manifest = kos::parse(kos_bytes)?;
+    let pid = study
+        .first()
+        .map(|i| i.patient_id.clone())
+        .unwrap_or_default();
+    let cx = patient_override
+        .map(str::to_string)
+        .unwrap_or_else(|| cfg.patient_cx(&pid));
+    let codes = match &cfg.affinity_domain {
+        Some(p) => xds_metadata::AffinityDomain::load(p)?,
+        None => xds_metadata::AffinityDomain::default_set(),
+    };
+    let ctx = xds_metadata::SubmissionContext::for_manifest(
+        &cx,
+        &cfg.source_id,
+        manifest.sop_instance_uid.as_deref().unwrap_or(""),
+        study
+            .iter()
+            .filter(|i| !i.kos)
+            .map(|i| (i.series_uid.clone(), i.modality.clone()))
+            .collect(),
+    );
+    let pnr = xds_metadata::manifest_submission(kos_bytes, &manifest, &ctx, &codes);
+    let att = Attachment {
+        content_id: ctx.document_content_id(),
+        content_type: crate::model::ebrim::MIME_DICOM.into(),
+        data: Bytes::copy_from_slice(kos_bytes),
+    };
+    Ok((pnr, vec![att]))
+}
+
+/// A DocumentRequest of document `uid` in repository `repo`.
+pub fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
+    DocumentRequest {
+        home_community_id: None,
+        repository_unique_id: Some(repo.to_string()),
+        document_unique_id: Some(uid.to_string()),
+    }
+}
+
+/// A RAD-69 request of the (study, series, SOP instance) triples `insts` in repository `repo`, in
+/// transfer syntaxes `ts`.
+pub fn imaging_request(
+    insts: &[(String, String, String)],
+    repo: &str,
+    ts: &[String],
+) -> RetrieveImagingDocumentSetRequest {
+    let mut studies: Vec<StudyRequest> = Vec::new();
+    for (study, series, sop) in insts {
+        let si = match studies
+            .iter()
+            .position(|s| s.study_instance_uid.as_deref() == Some(study.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                studies.push(StudyRequest {
+                    study_instance_uid: Some(study.clone()),
+                    series: Vec::new(),
+                });
+                studies.len() - 1
+            }
+        };
+        let st = &mut studies[si];
+        let se = match st
+            .series
+            .iter()
+            .position(|s| s.series_instance_uid.as_deref() == Some(series.as_str()))
+        {
+            Some(i) => i,
+            None => {
+                st.series.push(SeriesRequest {
+                    series_instance_uid: Some(series.clone()),
+                    documents: Vec::new(),
+                });
+                st.series.len() - 1
+            }
+        };
+        st.series[se].documents.push(doc_request(repo, sop));
+    }
+    RetrieveImagingDocumentSetRequest {
+        studies,
+        transfer_syntaxes: Some(ts.to_vec()),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use cucumber::then;
 
-use super::dicomweb::judge_once;
+use super::judge_once;
 use super::{harness_error, StepResult};
 use crate::transaction::Transaction;
 use crate::world::HarnessWorld;

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    fail_continue, fail_stop, harness_error, judge, record, series_instances, study_instances,
-    StepError, StepResult,
+    fail_continue, fail_stop, harness_error, judge_once, load_test_studies, record,
+    series_instances, study_instances, StepError, StepResult,
 };
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::stow_rs::StowPart;
@@ -205,41 +205,6 @@ async fn judge_membership(
     judge_once(world, idx, &expect, &[], ids)
 }
 
-/// [`judge`], without recording again a verdict the scenario already holds: two steps that
-/// judge one check of one exchange the same way (the status step and the completeness step
-/// both judge DW-04 on a 500) report it once.
-pub(crate) fn judge_once(
-    world: &mut HarnessWorld,
-    idx: usize,
-    expect: &Expect,
-    followups: &[crate::evidence::Exchange],
-    ids: &[&str],
-) -> StepResult {
-    let before = world.findings.len();
-    let result = judge(world, idx, expect, followups, ids);
-    drop_repeated(&mut world.findings, before);
-    result
-}
-
-/// Drop the findings from `before` on that repeat one the list already holds (same check,
-/// exchange and verdict).
-fn drop_repeated(findings: &mut Vec<crate::checks::Finding>, before: usize) {
-    let new = findings.split_off(before.min(findings.len()));
-    for f in new {
-        let repeated = findings.iter().any(|g| {
-            g.check == f.check
-                && g.exchange == f.exchange
-                && g.outcome == f.outcome
-                && g.advisory == f.advisory
-                && g.expected == f.expected
-                && g.actual == f.actual
-        });
-        if !repeated {
-            findings.push(f);
-        }
-    }
-}
-
 /// Transfer syntaxes whose decoded pixels are the same bytes whatever decoder an origin server
 /// uses (uncompressed, deflated, or lossless compression), so frames can be compared by hash.
 fn lossless(ts: &str) -> bool {
@@ -401,103 +366,6 @@ fn sops(v: &[FixtureInstance]) -> BTreeSet<String> {
 async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let c = client(world)?;
     load_test_studies(world, c).await
-}
-
-/// In load mode, store the fixture studies into the SUT's DICOMweb origin server with STOW-RS,
-/// once per run (the images behind the manifests, for the XDS-I.b scenarios too).
-pub(crate) async fn load_test_studies(world: &mut HarnessWorld, c: DicomwebClient) -> StepResult {
-    if world.ctx.config.test_data == TestDataMode::Preloaded {
-        return Ok(());
-    }
-    let ctx = world.ctx.clone();
-    let mut exchanges = Vec::new();
-    let result = ctx
-        .test_data
-        .get_or_init(|| async {
-            for study in ctx.fixtures.studies() {
-                let mut parts = Vec::new();
-                for inst in &study.instances {
-                    match tokio::fs::read(ctx.fixtures.file(inst)).await {
-                        Ok(b) => parts.push(StowPart {
-                            content_type: "application/dicom".into(),
-                            body: Bytes::from(b),
-                        }),
-                        Err(e) => return Err(format!("cannot read fixture {}: {e}", inst.path)),
-                    }
-                }
-                let ex = stow_rs::store(&c, None, &parts).await;
-                let failure = ex.failure.clone();
-                let refused = refused_test_data(&ex);
-                exchanges.push(ex);
-                if let Some(f) = failure {
-                    return Err(format!("loading study {}: {}", study.alias, f.message));
-                }
-                if let Some(why) = refused {
-                    return Err(format!(
-                        "loading study {} with STOW-RS: {why}; the test data is not on the SUT",
-                        study.alias
-                    ));
-                }
-            }
-            Ok(())
-        })
-        .await
-        .clone();
-    for ex in exchanges {
-        world.evidence.record(ex);
-    }
-    result.map_err(|e| harness_error(world, "test data could not be loaded", e))
-}
-
-/// Why the STOW-RS answer to the loading of a test study says the study is not all on the SUT,
-/// or `None` when it is: 200, or 202 whose failures (if any) are all duplicates of instances the
-/// SUT holds from an earlier run (0111H, Duplicate SOP Instance, PS3.7 Annex C), as are those of
-/// a 409. Warnings (202) leave the instances stored.
-fn refused_test_data(ex: &crate::evidence::Exchange) -> Option<String> {
-    const DUPLICATE: u64 = 0x0111;
-    let status = ex.status()?;
-    if status == 200 {
-        return None;
-    }
-    let reasons: Vec<Option<u64>> = ex
-        .response
-        .as_ref()
-        .and_then(|r| r.json())
-        .map(|v| match v {
-            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
-            other => other,
-        })
-        .and_then(|ds| dicom_json::values(&ds, 0x0008_1198).cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|item| {
-            dicom_json::values(item, 0x0008_1197)
-                .and_then(|v| v.first())
-                .and_then(serde_json::Value::as_u64)
-        })
-        .collect();
-    let all_duplicates = reasons.iter().all(|r| *r == Some(DUPLICATE));
-    match status {
-        202 | 409 if all_duplicates && (status == 202 || !reasons.is_empty()) => None,
-        _ => {
-            let listed: Vec<String> = reasons
-                .iter()
-                .map(|r| match r {
-                    Some(code) => format!("{code:04X}H"),
-                    None => "no reason".to_string(),
-                })
-                .collect();
-            Some(if listed.is_empty() {
-                format!("answered {status}")
-            } else {
-                format!(
-                    "answered {status}, {} instance(s) refused ({})",
-                    listed.len(),
-                    listed.join(", ")
-                )
-            })
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1763,69 +1631,10 @@ mod tests {
     }
 
     #[test]
-    fn a_verdict_already_recorded_is_not_recorded_again() {
-        use crate::checks::{Finding, Outcome};
-        let fail = |check: &str, exchange: u32, actual: &str| Finding {
-            check: check.into(),
-            outcome: Outcome::Fail,
-            exchange: Some(exchange),
-            expected: "200".into(),
-            actual: actual.into(),
-            ..Finding::harness_error("t", "")
-        };
-        let mut findings = vec![fail("DW-04", 1, "500")];
-        findings.extend([
-            fail("DW-04", 1, "500"),
-            fail("DW-18", 1, "500"),
-            fail("DW-04", 2, "500"),
-            fail("DW-04", 1, "404"),
-        ]);
-        drop_repeated(&mut findings, 1);
-        let kept: Vec<(String, Option<u32>, String)> = findings
-            .iter()
-            .map(|f| (f.check.clone(), f.exchange, f.actual.clone()))
-            .collect();
-        assert_eq!(
-            kept,
-            vec![
-                ("DW-04".into(), Some(1), "500".into()),
-                ("DW-18".into(), Some(1), "500".into()),
-                ("DW-04".into(), Some(2), "500".into()),
-                ("DW-04".into(), Some(1), "404".into()),
-            ]
-        );
-    }
-
-    #[test]
     fn every_store_request_gets_uids_of_its_own() {
         let (mut a, mut b) = (copy_map(), copy_map());
         let old = "2.25.1183858654840199509110102673136336329";
         assert_ne!(a.uid(old), b.uid(old));
         assert_eq!(a.uid(old), a.uid(old));
-    }
-
-    fn stow_answer(status: u16, body: &str) -> crate::evidence::Exchange {
-        crate::evidence::Exchange::synthetic(
-            "http://sut/studies",
-            &[],
-            status,
-            &[("Content-Type", "application/dicom+json")],
-            body.as_bytes(),
-        )
-    }
-
-    #[test]
-    fn test_data_refusals_other_than_duplicates_are_reported() {
-        let failed = |code: u16| {
-            format!(
-                r#"{{"00081198":{{"vr":"SQ","Value":[{{"00081155":{{"vr":"UI","Value":["1.2"]}},"00081197":{{"vr":"US","Value":[{code}]}}}}]}}}}"#
-            )
-        };
-        assert_eq!(refused_test_data(&stow_answer(200, "{}")), None);
-        assert_eq!(refused_test_data(&stow_answer(202, "{}")), None);
-        assert_eq!(refused_test_data(&stow_answer(409, &failed(0x0111))), None);
-        let refused = refused_test_data(&stow_answer(409, &failed(0xC000))).unwrap();
-        assert_eq!(refused, "answered 409, 1 instance(s) refused (C000H)");
-        assert!(refused_test_data(&stow_answer(500, "")).is_some());
     }
 }

@@ -13,10 +13,9 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 use serde_json::Value;
 
-use super::xds::stop_once;
 use super::{
-    another_patient, harness_error, judge, not_applicable, record, StepError, StepResult,
-    UNKNOWN_PATIENT,
+    another_patient, harness_error, judge, not_applicable, record, stop_once, StepError,
+    StepResult, UNKNOWN_PATIENT,
 };
 use crate::actors::mhd::MhdClient;
 use crate::checks::mhd::{document_accept, ExpectedDocument, MhdAsked, MhdExpect};
@@ -570,60 +569,8 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
     let mut exchanges = Vec::new();
     let result = ctx
         .mhd_data
-        .get_or_init(|| async {
-            let mut aliases: Vec<String> = ctx
-                .mhd_catalogue
-                .docs
-                .iter()
-                .map(|d| d.alias.clone())
-                .collect();
-            aliases.dedup();
-            let mut patients: BTreeMap<String, String> = BTreeMap::new();
-            for alias in aliases {
-                // The shared Patient first (found, or created once), then the study's documents.
-                let pid = ctx
-                    .fixtures
-                    .study(&alias)
-                    .and_then(|s| s.instances.first().map(|i| i.patient_id.clone()))
-                    .unwrap_or_default();
-                let reference = match patients.get(&pid) {
-                    Some(r) => r.clone(),
-                    None => {
-                        let r = ensure_patient(&c, &ctx.mhd_catalogue, &pid).await?;
-                        patients.insert(pid.clone(), r.clone());
-                        r
-                    }
-                };
-                let Some(bundle) = ctx.mhd_catalogue.provide_bundle(&alias, Some(&reference))
-                else {
-                    return Err(format!("no provide bundle for study {alias}"));
-                };
-                let ex = c.provide_bundle(&bundle, false).await;
-                let status = ex.status();
-                let answer: String = ex
-                    .response
-                    .as_ref()
-                    .map(|r| r.body.text_lossy())
-                    .unwrap_or_default()
-                    .chars()
-                    .take(400)
-                    .collect();
-                let failure = ex.failure.as_ref().map(|f| f.message.clone());
-                exchanges.push(ex);
-                match (status, failure) {
-                    (Some(200), _) => {}
-                    (_, Some(why)) => {
-                        return Err(format!("ITI-65 of the documents of {alias} failed: {why}"))
-                    }
-                    (status, None) => {
-                        return Err(format!(
-                            "{REFUSED}HTTP {} to the ITI-65 of the documents of {alias}: {answer}",
-                            status.map(|s| s.to_string()).unwrap_or_default()
-                        ))
-                    }
-                }
-            }
-            Ok(())
+        .get_or_init(|| {
+            crate::test_data::load_mhd(&ctx.fixtures, &ctx.mhd_catalogue, &c, &mut exchanges)
         })
         .await
         .clone();
@@ -634,80 +581,19 @@ async fn holds_documents(world: &mut HarnessWorld) -> StepResult {
     match result {
         Ok(()) => Ok(()),
         // A conformant bundle refused is the Recipient's breach, even when it stops the scenario.
-        Err(e) => match e.strip_prefix(REFUSED) {
-            Some(why) => Err(stop_once(
-                world,
-                "MHD-09",
-                last,
-                "HTTP 200 and a transaction-response for the conformant ITI-65 of the test documents",
-                why,
-            )),
-            None => Err(harness_error(world, "could not publish the test documents", e)),
-        },
+        Err(e) if e.is_refusal() => Err(stop_once(
+            world,
+            "MHD-09",
+            last,
+            "HTTP 200 and a transaction-response for the conformant ITI-65 of the test documents",
+            e.to_string(),
+        )),
+        Err(e) => Err(harness_error(
+            world,
+            "could not publish the test documents",
+            e.to_string(),
+        )),
     }
-}
-
-/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
-const REFUSED: &str = "refused: ";
-
-/// `Patient/{id}` of fixture patient `pid` on the SUT: found by identifier, or created.
-async fn ensure_patient(
-    c: &MhdClient,
-    cat: &mhd_content::Catalogue,
-    pid: &str,
-) -> Result<String, String> {
-    let Some(patient) = cat.patient(pid) else {
-        return Err(format!("no test patient {pid}"));
-    };
-    let token = format!(
-        "{}|{pid}",
-        patient
-            .pointer("/identifier/0/system")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-    );
-    let found = c.find_patient(&token, crate::actors::mhd::SOURCE).await;
-    if let Some(reference) = crate::actors::mhd::first_patient(&found) {
-        return Ok(reference);
-    }
-    let mut body = patient.clone();
-    if let Some(o) = body.as_object_mut() {
-        o.remove("id");
-    }
-    let created = c
-        .http
-        .exchange(
-            crate::transport::http::Meta {
-                transaction: Transaction::Fhir,
-                operation: "load test patient".into(),
-                actor: crate::actors::mhd::SOURCE,
-            },
-            crate::transport::http::Request {
-                method: reqwest::Method::POST,
-                url: c.url("Patient"),
-                headers: vec![("Content-Type".into(), crate::model::fhir::FHIR_JSON.into())],
-                body: Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
-            },
-        )
-        .await;
-    created
-        .response
-        .as_ref()
-        .and_then(|r| serde_json::from_slice::<Value>(&r.body.kept).ok())
-        .and_then(|b| {
-            b.get("id")
-                .and_then(Value::as_str)
-                .map(|id| format!("Patient/{id}"))
-        })
-        .ok_or_else(|| {
-            format!(
-                "could not create test patient {pid}: HTTP {}",
-                created
-                    .status()
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "(no answer)".into())
-            )
-        })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1222,7 +1108,7 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
         ));
     };
     if world.ctx.config.test_data == TestDataMode::Load {
-        super::dicomweb::load_test_studies(world, dw.clone()).await?;
+        super::load_test_studies(world, dw.clone()).await?;
     }
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
@@ -1456,7 +1342,7 @@ fn new_document(
             .ok()
             .and_then(|m| m.sop_instance_uid)
             .unwrap_or_default();
-        super::xds::fresh_manifest(&base.bytes, &old)
+        crate::test_data::fresh_manifest(&base.bytes, &old)
     } else {
         (
             base.bytes.to_vec(),

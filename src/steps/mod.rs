@@ -1,6 +1,8 @@
 //! Cucumber step definitions, one module per domain. Steps are thin: parse the Gherkin arguments,
 //! call an actor, record the exchange, evaluate checks, and return a [`StepError`] when the scenario
-//! cannot go on.
+//! cannot go on. What more than one domain's steps need (recording, judging once, stopping on a
+//! Fail told once, running a trigger, the DICOMweb test data behind the manifests) is here, so
+//! that no step module calls into another.
 
 pub mod common;
 pub mod dicomweb;
@@ -175,6 +177,83 @@ pub fn not_applicable(world: &mut HarnessWorld, title: &str, reason: &str) -> St
     StepError(reason.to_string())
 }
 
+/// [`judge`], without recording again a verdict the scenario already holds: two steps that
+/// judge one check of one exchange the same way (the status step and the completeness step
+/// both judge DW-04 on a 500) report it once.
+pub(crate) fn judge_once(
+    world: &mut HarnessWorld,
+    idx: usize,
+    expect: &Expect,
+    followups: &[crate::evidence::Exchange],
+    ids: &[&str],
+) -> StepResult {
+    let before = world.findings.len();
+    let result = judge(world, idx, expect, followups, ids);
+    drop_repeated(&mut world.findings, before);
+    result
+}
+
+/// Drop the findings from `before` on that repeat one the list already holds (same check,
+/// exchange and verdict).
+fn drop_repeated(findings: &mut Vec<crate::checks::Finding>, before: usize) {
+    let new = findings.split_off(before.min(findings.len()));
+    for f in new {
+        let repeated = findings.iter().any(|g| {
+            g.check == f.check
+                && g.exchange == f.exchange
+                && g.outcome == f.outcome
+                && g.advisory == f.advisory
+                && g.expected == f.expected
+                && g.actual == f.actual
+        });
+        if !repeated {
+            findings.push(f);
+        }
+    }
+}
+
+/// Stop the scenario with a Fail of `check` on exchange `idx`, unless that Fail is already
+/// recorded for that exchange (a judged check found it first): the breach is told once.
+pub(crate) fn stop_once(
+    world: &mut HarnessWorld,
+    check: &str,
+    idx: Option<usize>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> StepError {
+    let seq = idx.and_then(|i| world.evidence.get(i)).map(|e| e.seq);
+    if let Some(f) = world
+        .findings
+        .iter()
+        .find(|f| f.check == check && f.outcome == Outcome::Fail && f.exchange == seq)
+    {
+        return StepError(f.message());
+    }
+    fail_stop(world, check, idx, expected, actual)
+}
+
+/// In load mode, store the fixture studies into the SUT's DICOMweb origin server with STOW-RS,
+/// once per run (the images behind the manifests, for the XDS-I.b scenarios too).
+pub(crate) async fn load_test_studies(
+    world: &mut HarnessWorld,
+    c: crate::actors::dicomweb::DicomwebClient,
+) -> StepResult {
+    if world.ctx.config.test_data == crate::config::TestDataMode::Preloaded {
+        return Ok(());
+    }
+    let ctx = world.ctx.clone();
+    let mut exchanges = Vec::new();
+    let result = ctx
+        .test_data
+        .get_or_init(|| crate::test_data::load_dicomweb(&ctx.fixtures, &c, &mut exchanges))
+        .await
+        .clone();
+    for ex in exchanges {
+        world.evidence.record(ex);
+    }
+    result.map_err(|e| harness_error(world, "test data could not be loaded", e.to_string()))
+}
+
 /// The running simulator and the SUT profile's trigger `name`, for a scenario where the SUT calls
 /// the harness; NotApplicable when either is missing (`actors` names the simulated actors).
 pub(crate) fn simulator_and_trigger(
@@ -272,4 +351,43 @@ pub(crate) fn another_patient(world: &HarnessWorld, patient: &str) -> String {
         .map(|i| i.patient_id.clone())
         .find(|p| p != patient)
         .unwrap_or_else(|| UNKNOWN_PATIENT.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verdict_already_recorded_is_not_recorded_again() {
+        use crate::checks::{Finding, Outcome};
+        let fail = |check: &str, exchange: u32, actual: &str| Finding {
+            check: check.into(),
+            outcome: Outcome::Fail,
+            exchange: Some(exchange),
+            expected: "200".into(),
+            actual: actual.into(),
+            ..Finding::harness_error("t", "")
+        };
+        let mut findings = vec![fail("DW-04", 1, "500")];
+        findings.extend([
+            fail("DW-04", 1, "500"),
+            fail("DW-18", 1, "500"),
+            fail("DW-04", 2, "500"),
+            fail("DW-04", 1, "404"),
+        ]);
+        drop_repeated(&mut findings, 1);
+        let kept: Vec<(String, Option<u32>, String)> = findings
+            .iter()
+            .map(|f| (f.check.clone(), f.exchange, f.actual.clone()))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("DW-04".into(), Some(1), "500".into()),
+                ("DW-18".into(), Some(1), "500".into()),
+                ("DW-04".into(), Some(2), "500".into()),
+                ("DW-04".into(), Some(1), "404".into()),
+            ]
+        );
+    }
 }

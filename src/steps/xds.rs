@@ -12,20 +12,20 @@ use bytes::Bytes;
 use cucumber::{given, then, when};
 
 use super::{
-    another_patient, fail_continue, fail_stop, harness_error, judge, not_applicable, record,
+    another_patient, fail_continue, harness_error, judge, not_applicable, record, stop_once,
     study_instances, StepError, StepResult, UNKNOWN_PATIENT,
 };
-use crate::actors::xds::{Attachment, XdsClient};
+use crate::actors::xds::{manifest_submission, XdsClient};
 use crate::checks::soap_message::{SutMessage, Unreadable};
 use crate::checks::xds_i::{Asked, RegisteredDoc, XdsExpect};
-use crate::checks::{Expect, Outcome};
+use crate::checks::Expect;
 use crate::config::TestDataMode;
 use crate::model::ebrim::{
     self as e, AdhocQueryRequest, DocumentRequest, Message, QueryParam, RetrieveDocumentSetRequest,
-    RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
+    RetrieveImagingDocumentSetRequest,
 };
 use crate::model::fixtures::FixtureInstance;
-use crate::model::{kos, xds_metadata};
+use crate::model::kos;
 use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
@@ -174,26 +174,6 @@ fn last(world: &mut HarnessWorld) -> Result<usize, StepError> {
     }
 }
 
-/// Stop the scenario with a Fail of `check` on exchange `idx`, unless that Fail is already
-/// recorded for that exchange (a judged check found it first): the breach is told once.
-pub(crate) fn stop_once(
-    world: &mut HarnessWorld,
-    check: &str,
-    idx: Option<usize>,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
-) -> StepError {
-    let seq = idx.and_then(|i| world.evidence.get(i)).map(|e| e.seq);
-    if let Some(f) = world
-        .findings
-        .iter()
-        .find(|f| f.check == check && f.outcome == Outcome::Fail && f.exchange == seq)
-    {
-        return StepError(f.message());
-    }
-    fail_stop(world, check, idx, expected, actual)
-}
-
 /// What is wrong with the SUT's XDS answer in exchange `idx` as a message, if anything: a body
 /// that is not a readable SOAP/ebXML message is XDS-SOAP-01; a SOAP Fault, or a status other than
 /// Success or PartialSuccess, to a valid request is XDSI-01. None for a readable, successful answer.
@@ -322,63 +302,13 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     }
     // The images behind the manifests go to the image source's DICOMweb service, if it has one.
     if let Some(dw) = world.ctx.dicomweb.clone() {
-        super::dicomweb::load_test_studies(world, dw).await?;
+        super::load_test_studies(world, dw).await?;
     }
     let ctx = world.ctx.clone();
     let mut exchanges = Vec::new();
     let result = ctx
         .xds_data
-        .get_or_init(|| async {
-            for s in ctx.fixtures.studies() {
-                let Some(k) = s.instances.iter().find(|i| i.kos) else {
-                    continue;
-                };
-                let insts: Vec<FixtureInstance> = s.instances.iter().map(|i| (*i).clone()).collect();
-                let bytes = match tokio::fs::read(ctx.fixtures.file(k)).await {
-                    Ok(b) => b,
-                    Err(err) => return Err(format!("cannot read {}: {err}", k.path)),
-                };
-                let (pnr, atts) = match submission(&c.cfg, &bytes, &insts, None) {
-                    Ok(x) => x,
-                    Err(err) => return Err(err),
-                };
-                let ex = match c.provide_and_register(&pnr, &atts, "load test data").await {
-                    Ok(ex) => ex,
-                    Err(err) => return Err(err.to_string()),
-                };
-                let answer = SutMessage::of(&ex).ok().and_then(|m| m.message().ok());
-                let codes: Vec<String> = match &answer {
-                    Some(Message::RegistryResponse(r)) => r
-                        .errors
-                        .iter()
-                        .filter_map(|er| er.error_code.clone())
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                let ok = matches!(&answer, Some(Message::RegistryResponse(r))
-                    if r.status.as_deref() == Some(e::RESPONSE_SUCCESS))
-                    || codes.iter().any(|c| c == "XDSDuplicateUniqueIdInRegistry");
-                let failure = ex.failure.as_ref().map(|f| f.message.clone());
-                exchanges.push(ex);
-                if !ok {
-                    let what = format!(
-                        "registering the manifest of {} with RAD-68 failed; the test data is not on the SUT",
-                        s.alias
-                    );
-                    return Err(match failure {
-                        // The network or the harness: an Error.
-                        Some(why) => format!("{what}: {why}"),
-                        // The affinity domain does not know the test patients: configuration.
-                        None if codes.iter().any(|c| c == "XDSUnknownPatientId") => format!(
-                            "{what}: XDSUnknownPatientId; register the test patients in the affinity domain, or set [xds] patient_id_authority to its assigning authority"
-                        ),
-                        // A conformant submission refused: the SUT's breach.
-                        None => format!("{REFUSED}{what}"),
-                    });
-                }
-            }
-            Ok(())
-        })
+        .get_or_init(|| crate::test_data::load_xds(&ctx.fixtures, &c, &mut exchanges))
         .await
         .clone();
     let mut last = None;
@@ -387,93 +317,30 @@ async fn holds_manifests(world: &mut HarnessWorld) -> StepResult {
     }
     match result {
         Ok(()) => Ok(()),
-        Err(err) => match (err.strip_prefix(REFUSED), last) {
-            // In the scenario that sent it, the refused submission is judged by what is wrong
-            // with the answer; elsewhere the shared load's refusal is told again.
-            (Some(why), Some(idx)) => Err(stop_on_answer(
+        // In the scenario that sent it, the refused submission is judged by what is wrong with
+        // the answer; elsewhere the shared load's refusal is told again.
+        Err(err) if err.is_refusal() => match last {
+            Some(idx) => Err(stop_on_answer(
                 world,
                 idx,
                 "XDSI-01",
                 "Success for the conformant RAD-68 of the test data",
-                why.to_string(),
+                err.to_string(),
             )),
-            (Some(why), None) => Err(stop_once(
+            None => Err(stop_once(
                 world,
                 "XDSI-01",
                 None,
                 "Success for the conformant RAD-68 of the test data",
-                why,
+                err.to_string(),
             )),
-            (None, _) => Err(harness_error(world, "test data could not be loaded", err)),
         },
+        Err(err) => Err(harness_error(
+            world,
+            "test data could not be loaded",
+            err.to_string(),
+        )),
     }
-}
-
-/// Marks a test-data load the SUT refused (as opposed to one the harness or network failed).
-const REFUSED: &str = "refused: ";
-
-/// Build the RAD-68 submission of a manifest; `patient_override` breaks the patient id.
-fn submission(
-    cfg: &crate::config::Xds,
-    kos_bytes: &[u8],
-    study: &[FixtureInstance],
-    patient_override: Option<&str>,
-) -> Result<(e::ProvideAndRegisterRequest, Vec<Attachment>), String> {
-    let manifest = kos::parse(kos_bytes).map_err(|err| err.to_string())?;
-    let pid = study
-        .first()
-        .map(|i| i.patient_id.clone())
-        .unwrap_or_default();
-    let cx = patient_override
-        .map(str::to_string)
-        .unwrap_or_else(|| cfg.patient_cx(&pid));
-    let codes = match &cfg.affinity_domain {
-        Some(p) => xds_metadata::AffinityDomain::load(p).map_err(|err| err.to_string())?,
-        None => xds_metadata::AffinityDomain::default_set(),
-    };
-    let ctx = xds_metadata::SubmissionContext::for_manifest(
-        &cx,
-        &cfg.source_id,
-        manifest.sop_instance_uid.as_deref().unwrap_or(""),
-        study
-            .iter()
-            .filter(|i| !i.kos)
-            .map(|i| (i.series_uid.clone(), i.modality.clone()))
-            .collect(),
-    );
-    let pnr = xds_metadata::manifest_submission(kos_bytes, &manifest, &ctx, &codes);
-    let att = Attachment {
-        content_id: ctx.document_content_id(),
-        content_type: e::MIME_DICOM.into(),
-        data: Bytes::copy_from_slice(kos_bytes),
-    };
-    Ok((pnr, vec![att]))
-}
-
-/// The fixture manifest with a fresh SOP Instance UID of the same length (so the file stays a
-/// valid PS3.10 object without re-encoding): a new manifest of the same study.
-pub(crate) fn fresh_manifest(bytes: &[u8], sop_uid: &str) -> (Vec<u8>, String) {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let digits = format!("{:012}", nanos % 1_000_000_000_000);
-    let mut fresh = sop_uid.to_string();
-    let last = fresh.rfind('.').map(|i| i + 1).unwrap_or(0);
-    let tail_len = (fresh.len() - last).min(12);
-    if fresh.len() - last > tail_len {
-        let start = fresh.len() - tail_len;
-        fresh.replace_range(start.., &digits[12 - tail_len..]);
-    }
-    let mut out = bytes.to_vec();
-    let needle = sop_uid.as_bytes();
-    let mut i = 0;
-    while let Some(pos) = memchr::memmem::find(&out[i..], needle) {
-        let at = i + pos;
-        out[at..at + needle.len()].copy_from_slice(fresh.as_bytes());
-        i = at + needle.len();
-    }
-    (out, fresh)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1064,14 +931,6 @@ async fn retrieve(
     record_xds(world, ex, x)
 }
 
-fn doc_request(repo: &str, uid: &str) -> DocumentRequest {
-    DocumentRequest {
-        home_community_id: None,
-        repository_unique_id: Some(repo.to_string()),
-        document_unique_id: Some(uid.to_string()),
-    }
-}
-
 #[when(expr = "the consumer retrieves the manifest of study {string} from the repository")]
 async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
     let k = manifest_of(world, &alias)?;
@@ -1129,7 +988,7 @@ async fn retrieve_manifest(world: &mut HarnessWorld, alias: String) -> StepResul
         world,
         vec![DocumentRequest {
             home_community_id: home,
-            ..doc_request(&repo, &uid)
+            ..crate::actors::xds::doc_request(&repo, &uid)
         }],
         x,
         "Retrieve Document Set (manifest)",
@@ -1143,7 +1002,7 @@ async fn retrieve_unknown(world: &mut HarnessWorld) -> StepResult {
     let repo = c.cfg.repository_unique_id.clone();
     retrieve(
         world,
-        vec![doc_request(&repo, UNKNOWN_DOCUMENT)],
+        vec![crate::actors::xds::doc_request(&repo, UNKNOWN_DOCUMENT)],
         XdsExpect::default(),
         "Retrieve Document Set (unknown document)",
     )
@@ -1158,8 +1017,8 @@ async fn retrieve_partial(world: &mut HarnessWorld, alias: String) -> StepResult
     retrieve(
         world,
         vec![
-            doc_request(&repo, &k.sop_uid),
-            doc_request(&repo, UNKNOWN_DOCUMENT),
+            crate::actors::xds::doc_request(&repo, &k.sop_uid),
+            crate::actors::xds::doc_request(&repo, UNKNOWN_DOCUMENT),
         ],
         XdsExpect::default(),
         "Retrieve Document Set (one known, one unknown)",
@@ -1172,7 +1031,10 @@ async fn retrieve_unknown_repo(world: &mut HarnessWorld, alias: String) -> StepR
     let k = manifest_of(world, &alias)?;
     retrieve(
         world,
-        vec![doc_request(UNKNOWN_REPOSITORY, &k.sop_uid)],
+        vec![crate::actors::xds::doc_request(
+            UNKNOWN_REPOSITORY,
+            &k.sop_uid,
+        )],
         XdsExpect::default(),
         "Retrieve Document Set (unknown repository)",
     )
@@ -1230,49 +1092,6 @@ async fn rad69(
 }
 
 /// A RAD-69 request for these instances, grouped by study and series.
-fn imaging_request(
-    insts: &[(String, String, String)],
-    repo: &str,
-    ts: &[String],
-) -> RetrieveImagingDocumentSetRequest {
-    let mut studies: Vec<StudyRequest> = Vec::new();
-    for (study, series, sop) in insts {
-        let si = match studies
-            .iter()
-            .position(|s| s.study_instance_uid.as_deref() == Some(study.as_str()))
-        {
-            Some(i) => i,
-            None => {
-                studies.push(StudyRequest {
-                    study_instance_uid: Some(study.clone()),
-                    series: Vec::new(),
-                });
-                studies.len() - 1
-            }
-        };
-        let st = &mut studies[si];
-        let se = match st
-            .series
-            .iter()
-            .position(|s| s.series_instance_uid.as_deref() == Some(series.as_str()))
-        {
-            Some(i) => i,
-            None => {
-                st.series.push(SeriesRequest {
-                    series_instance_uid: Some(series.clone()),
-                    documents: Vec::new(),
-                });
-                st.series.len() - 1
-            }
-        };
-        st.series[se].documents.push(doc_request(repo, sop));
-    }
-    RetrieveImagingDocumentSetRequest {
-        studies,
-        transfer_syntaxes: Some(ts.to_vec()),
-    }
-}
-
 #[when(
     expr = "the imaging consumer retrieves series {int} of study {string} in transfer syntaxes {string}"
 )]
@@ -1312,7 +1131,7 @@ async fn rad69_series(
     };
     rad69(
         world,
-        imaging_request(&triples, &repo, &ts),
+        crate::actors::xds::imaging_request(&triples, &repo, &ts),
         x,
         "Retrieve Imaging Document Set (series)",
     )
@@ -1365,7 +1184,7 @@ async fn rad69_wrong_study(
     };
     rad69(
         world,
-        imaging_request(&[triple], &repo, &ts),
+        crate::actors::xds::imaging_request(&[triple], &repo, &ts),
         x,
         "Retrieve Imaging Document Set (UID outside the study)",
     )
@@ -1397,7 +1216,7 @@ async fn rad69_unknown_repo(world: &mut HarnessWorld, series: i64, alias: String
     };
     rad69(
         world,
-        imaging_request(&triples, UNKNOWN_REPOSITORY, &ts),
+        crate::actors::xds::imaging_request(&triples, UNKNOWN_REPOSITORY, &ts),
         x,
         "Retrieve Imaging Document Set (unknown source)",
     )
@@ -1501,7 +1320,7 @@ async fn rad69_manifest(world: &mut HarnessWorld) -> StepResult {
     };
     rad69(
         world,
-        imaging_request(&triples, &repo, &ts),
+        crate::actors::xds::imaging_request(&triples, &repo, &ts),
         x,
         "Retrieve Imaging Document Set (every referenced instance)",
     )
@@ -1534,13 +1353,19 @@ async fn provide(world: &mut HarnessWorld, alias: &str, how: Breakage) -> StepRe
         Ok(b) => b,
         Err(err) => return Err(harness_error(world, "fixture unreadable", err.to_string())),
     };
-    let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
+    let (fresh, fresh_uid) = crate::test_data::fresh_manifest(&bytes, &k.sop_uid);
     note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
     let unknown = patient_cx(world, UNKNOWN_PATIENT);
     let override_pid = (how == Breakage::UnknownPatient).then_some(unknown.as_str());
-    let (mut pnr, atts) = match submission(&c.cfg, &fresh, &insts, override_pid) {
+    let (mut pnr, atts) = match manifest_submission(&c.cfg, &fresh, &insts, override_pid) {
         Ok(x) => x,
-        Err(err) => return Err(harness_error(world, "submission not built", err)),
+        Err(err) => {
+            return Err(harness_error(
+                world,
+                "submission not built",
+                err.to_string(),
+            ))
+        }
     };
     for eo in &mut pnr.submit.objects.extrinsic_objects {
         for x in &mut eo.external_identifiers {
@@ -1690,7 +1515,7 @@ async fn find_new(world: &mut HarnessWorld) -> StepResult {
         world,
         vec![DocumentRequest {
             home_community_id: home,
-            ..doc_request(&repo, &uid)
+            ..crate::actors::xds::doc_request(&repo, &uid)
         }],
         x,
         "Retrieve Document Set (the new manifest)",
@@ -1843,89 +1668,38 @@ async fn builtin(
     } else {
         k.patient_id.clone()
     };
-    let ex = match name {
-        "source_submits_manifest" => {
-            let bytes = match tokio::fs::read(world.ctx.fixtures.file(&k)).await {
-                Ok(b) => b,
-                Err(err) => {
-                    return Err(harness_error(world, "fixture unreadable", err.to_string()))
-                }
-            };
-            let (fresh, fresh_uid) = fresh_manifest(&bytes, &k.sop_uid);
-            note_submitted(world, &k.patient_id, &k.study_uid, &fresh_uid);
-            let (pnr, atts) = match submission(&cfg, &fresh, &insts, None) {
-                Ok(x) => x,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err)),
-            };
-            c.provide_and_register_to(endpoint, &pnr, &atts, "builtin source")
-                .await
-        }
-        "consumer_queries" => {
-            let q = AdhocQueryRequest::find_documents(
-                &cfg.patient_cx(&query_patient),
-                &[e::STATUS_APPROVED],
-                &[kos_format()],
-                "LeafClass",
-            );
-            match c.stored_query(&q, "builtin consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
-            }
-        }
-        "consumer_retrieves_manifest" => {
-            let r = RetrieveDocumentSetRequest {
-                documents: vec![doc_request(&cfg.repository_unique_id, &k.sop_uid)],
-            };
-            match c.retrieve_documents(&r, "builtin document consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
-            }
-        }
-        "consumer_retrieves" => {
-            let Ok(bytes) = tokio::fs::read(world.ctx.fixtures.file(&k)).await else {
-                return Err(harness_error(world, "fixture unreadable", k.path.clone()));
-            };
-            let Ok(m) = kos::parse(&bytes) else {
-                return Err(harness_error(
-                    world,
-                    "fixture manifest unreadable",
-                    k.path.clone(),
+    let ctx = world.ctx.clone();
+    let played = crate::stand_in::play_xds(
+        &c,
+        name,
+        endpoint,
+        &crate::stand_in::XdsAsked {
+            manifest: &k,
+            study: &insts,
+            query_patient: &query_patient,
+            fixtures: &ctx.fixtures,
+        },
+        &mut |fresh_uid| {
+            if let Ok(mut v) = ctx.submitted.lock() {
+                v.push((
+                    k.patient_id.clone(),
+                    k.study_uid.clone(),
+                    fresh_uid.to_string(),
                 ));
-            };
-            let triples: Vec<(String, String, String)> = m
-                .evidence
-                .iter()
-                .map(|r| {
-                    (
-                        r.study_uid.clone(),
-                        r.series_uid.clone(),
-                        r.sop_instance.clone(),
-                    )
-                })
-                .collect();
-            let repo = m
-                .evidence
-                .first()
-                .and_then(|r| r.retrieve_location_uid.clone())
-                .unwrap_or_default();
-            let r = imaging_request(&triples, &repo, &[ELE.to_string()]);
-            match c.retrieve_imaging(&r, "builtin imaging consumer").await {
-                Ok(ex) => ex,
-                Err(err) => return Err(harness_error(world, "builtin trigger", err.to_string())),
             }
+        },
+    )
+    .await;
+    match played {
+        Ok(ex) => {
+            let message_id = message_id_of(&ex.request.body.kept);
+            // The builtin actor's own exchange is evidence too (what the simulated SUT received
+            // back).
+            world.evidence.record(ex);
+            Ok(message_id)
         }
-        other => {
-            return Err(harness_error(
-                world,
-                "unknown builtin trigger",
-                other.to_string(),
-            ))
-        }
-    };
-    let message_id = message_id_of(&ex.request.body.kept);
-    // The builtin actor's own exchange is evidence too (what the simulated SUT received back).
-    world.evidence.record(ex);
-    Ok(message_id)
+        Err(err) => Err(harness_error(world, err.title(), err.to_string())),
+    }
 }
 
 /// Another fixture study than `alias` that has a manifest.

@@ -1,0 +1,137 @@
+//! The built-in stand-ins for a SUT that acts first: against the embedded reference, a profile's
+//! trigger `builtin:<name>` ([`crate::trigger::Triggered::Builtin`]) has the harness's own
+//! conformant actors play the SUT's part, so that the scenarios where a SUT calls the simulators
+//! run (and prove their checks can fail, with the faults meant for the stand-ins) without one.
+//!
+//! XDS-I.b: an Imaging Document Source submitting a manifest (RAD-68), a Document Consumer
+//! querying (ITI-18) or retrieving the manifest (ITI-43), an Imaging Document Consumer
+//! retrieving the images (RAD-69).
+
+use crate::actors::xds::{doc_request, imaging_request, manifest_submission, XdsClient};
+use crate::evidence::Exchange;
+use crate::model::ebrim::{self as e, AdhocQueryRequest, RetrieveDocumentSetRequest};
+use crate::model::fixtures::{FixtureInstance, Fixtures};
+use crate::model::kos;
+
+/// Explicit VR Little Endian, the transfer syntax the stand-in imaging consumer asks for.
+const ELE: &str = "1.2.840.10008.1.2.1";
+
+/// Why a stand-in could not play its part: the harness's failure, an Error.
+#[derive(Debug, thiserror::Error)]
+pub enum StandInError {
+    /// A fixture file could not be read.
+    #[error("{0}")]
+    FixtureUnreadable(String),
+    /// A fixture manifest (at this path) does not parse.
+    #[error("{0}")]
+    ManifestUnreadable(String),
+    /// The stand-in's request could not be built or sent.
+    #[error("{0}")]
+    NotSent(String),
+    /// No stand-in has this name.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+impl StandInError {
+    /// The title of the harness error a step reports.
+    pub fn title(&self) -> &'static str {
+        match self {
+            StandInError::FixtureUnreadable(_) => "fixture unreadable",
+            StandInError::ManifestUnreadable(_) => "fixture manifest unreadable",
+            StandInError::NotSent(_) => "builtin trigger",
+            StandInError::Unknown(_) => "unknown builtin trigger",
+        }
+    }
+}
+
+/// What an XDS-I.b stand-in is asked about.
+#[derive(Debug, Clone, Copy)]
+pub struct XdsAsked<'a> {
+    /// The fixture manifest of the study.
+    pub manifest: &'a FixtureInstance,
+    /// Every instance of the study.
+    pub study: &'a [FixtureInstance],
+    /// The DICOM patient id a consumer queries for.
+    pub query_patient: &'a str,
+    /// The fixture studies.
+    pub fixtures: &'a Fixtures,
+}
+
+/// Play the XDS-I.b stand-in `name` with client `c` (bound to the simulators): a source submits
+/// a fresh copy of the manifest to `endpoint` (`submitted` is told its uniqueId before it is
+/// sent), a consumer queries, retrieves the manifest or retrieves the images it references.
+/// Returns the stand-in's own exchange.
+pub async fn play_xds(
+    c: &XdsClient,
+    name: &str,
+    endpoint: &str,
+    asked: &XdsAsked<'_>,
+    submitted: &mut dyn FnMut(&str),
+) -> Result<Exchange, StandInError> {
+    let k = asked.manifest;
+    let cfg = &c.cfg;
+    match name {
+        "source_submits_manifest" => {
+            let bytes = tokio::fs::read(asked.fixtures.file(k))
+                .await
+                .map_err(|err| StandInError::FixtureUnreadable(err.to_string()))?;
+            let (fresh, fresh_uid) = crate::test_data::fresh_manifest(&bytes, &k.sop_uid);
+            submitted(&fresh_uid);
+            let (pnr, atts) = manifest_submission(cfg, &fresh, asked.study, None)
+                .map_err(|err| StandInError::NotSent(err.to_string()))?;
+            Ok(
+                c.provide_and_register_to(endpoint, &pnr, &atts, "builtin source")
+                    .await,
+            )
+        }
+        "consumer_queries" => {
+            let q = AdhocQueryRequest::find_documents(
+                &cfg.patient_cx(asked.query_patient),
+                &[e::STATUS_APPROVED],
+                &[(e::KOS_FORMAT_CODE, e::KOS_FORMAT_CODING_SCHEME)],
+                "LeafClass",
+            );
+            c.stored_query(&q, "builtin consumer")
+                .await
+                .map_err(|err| StandInError::NotSent(err.to_string()))
+        }
+        "consumer_retrieves_manifest" => {
+            let r = RetrieveDocumentSetRequest {
+                documents: vec![doc_request(&cfg.repository_unique_id, &k.sop_uid)],
+            };
+            c.retrieve_documents(&r, "builtin document consumer")
+                .await
+                .map_err(|err| StandInError::NotSent(err.to_string()))
+        }
+        "consumer_retrieves" => {
+            let Ok(bytes) = tokio::fs::read(asked.fixtures.file(k)).await else {
+                return Err(StandInError::FixtureUnreadable(k.path.clone()));
+            };
+            let Ok(m) = kos::parse(&bytes) else {
+                return Err(StandInError::ManifestUnreadable(k.path.clone()));
+            };
+            let triples: Vec<(String, String, String)> = m
+                .evidence
+                .iter()
+                .map(|r| {
+                    (
+                        r.study_uid.clone(),
+                        r.series_uid.clone(),
+                        r.sop_instance.clone(),
+                    )
+                })
+                .collect();
+            let repo = m
+                .evidence
+                .first()
+                .and_then(|r| r.retrieve_location_uid.clone())
+                .unwrap_or_default();
+            let r = imaging_request(&triples, &repo, &[ELE.to_string()]);
+            c.retrieve_imaging(&r, "builtin imaging consumer")
+                .await
+                .map_err(|err| StandInError::NotSent(err.to_string()))
+        }
+        other => Err(StandInError::Unknown(other.to_string())),
+    }
+}
