@@ -29,6 +29,7 @@ use axum::Router;
 use bytes::Bytes;
 use dicom_dictionary_std::tags;
 
+use crate::checks::xds::rules as xds_rules;
 use crate::config::xds::{
     DEFAULT_IMAGING_SOURCE_ID, DEFAULT_PATIENT_AUTHORITY, DEFAULT_REPOSITORY_ID,
 };
@@ -942,8 +943,12 @@ fn provide_and_register(
         }
     }
     // The reference repository is strict: metadata with Error-level violations is refused.
-    for v in e::validate_submission(&p.submit, Some(&p.documents), e::SubmissionKind::Rad68) {
-        if v.level == e::Level::Error {
+    for v in xds_rules::validate_submission(
+        &p.submit,
+        Some(&p.documents),
+        xds_rules::SubmissionKind::Rad68,
+    ) {
+        if v.level == crate::checks::Level::Shall {
             errors.push(error(
                 "XDSRepositoryMetadataError",
                 &format!("{} ({}): {}", v.rule, v.requirement, v.message),

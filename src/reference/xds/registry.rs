@@ -5,8 +5,8 @@
 //! Pinned editions: IHE ITI TF-2 Rev. 20.0 (3.18 Registry Stored Query, 3.42 Register Document
 //! Set-b), ITI TF-3 Rev. 20.0 (4.2 metadata, Table 4.2.4.1-2 error codes), OASIS ebRIM/ebRS 3.0.
 //! The registry is the harness's default system under test, so it is strict: metadata that
-//! [`ebrim::validate_submission`] finds in error is refused with `XDSRegistryMetadataError`, query
-//! parameters that [`ebrim::validate_query_request`] finds in error are refused, and a value that
+//! [`xds_rules::validate_submission`] finds in error is refused with `XDSRegistryMetadataError`, query
+//! parameters that [`xds_rules::validate_query_request`] finds in error are refused, and a value that
 //! does not parse is never read leniently. Pure logic: no I/O, no clock other than the Folder
 //! `lastUpdateTime` it must stamp.
 //!
@@ -29,10 +29,12 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+use crate::checks::xds::rules as xds_rules;
+use crate::checks::Level;
 use crate::model::ebrim::{
     self, AdhocQueryRequest, AdhocQueryResponse, Association, Classification, ExternalIdentifier,
-    Level, ObjectKind, ObjectRef, QueryParam, RegistryError, RegistryObject, RegistryObjectList,
-    RegistryResponse, Slot, SubmissionKind, SubmitObjectsRequest, ASSOC_APND, ASSOC_HAS_MEMBER,
+    ObjectKind, ObjectRef, QueryParam, RegistryError, RegistryObject, RegistryObjectList,
+    RegistryResponse, Slot, SubmitObjectsRequest, ASSOC_APND, ASSOC_HAS_MEMBER,
     ASSOC_IS_SNAPSHOT_OF, ASSOC_RPLC, ASSOC_SIGNS, ASSOC_XFRM, ASSOC_XFRM_RPLC, DE_CLASS_CODE,
     DE_CONFIDENTIALITY_CODE, DE_EVENT_CODE, DE_FORMAT_CODE, DE_HEALTHCARE_FACILITY_TYPE_CODE,
     DE_PATIENT_ID, DE_PRACTICE_SETTING_CODE, DE_TYPE_CODE, DE_UNIQUE_ID, FOLDER_CODE_LIST,
@@ -414,13 +416,13 @@ impl Registry {
     /// agreement (ITI41-09) and duplicate uniqueIds are left to the checks that name their own
     /// error codes.
     fn check_structure(submit: &SubmitObjectsRequest, errs: &mut Vec<RegistryError>) {
-        let violations = ebrim::validate_submission(
+        let violations = xds_rules::validate_submission(
             submit,
             None,
-            SubmissionKind::MetadataOnly { imaging: false },
+            xds_rules::SubmissionKind::MetadataOnly { imaging: false },
         );
         for v in violations {
-            if v.level != Level::Error
+            if v.level != Level::Shall
                 || v.rule == "ITI41-09"
                 || (v.rule == "ITI41-04" && v.message.contains("uniqueId"))
             {
@@ -1651,13 +1653,13 @@ impl Found<'_> {
 // ---------------------------------------------------------------------------------------------
 // Query parameters
 
-/// Registry errors for the defects [`ebrim::validate_query_request`] finds, mapped to the codes
+/// Registry errors for the defects [`xds_rules::validate_query_request`] finds, mapped to the codes
 /// ITI TF-2 3.18.4.1.3 names (standards reference §3.6).
 fn query_request_errors(q: &AdhocQueryRequest) -> Vec<RegistryError> {
     let location = q.query_id.as_deref().unwrap_or("AdhocQuery");
-    let violations: Vec<ebrim::Violation> = ebrim::validate_query_request(q)
+    let violations: Vec<xds_rules::Violation> = xds_rules::validate_query_request(q)
         .into_iter()
-        .filter(|v| v.level == Level::Error)
+        .filter(|v| v.level == Level::Shall)
         .collect();
     // An unknown query id makes every other finding moot.
     if let Some(v) = violations.iter().find(|v| v.rule == "ITI18-01") {
@@ -2333,9 +2335,9 @@ mod tests {
         );
         assert!(!r.response.has_error_list && r.response.errors.is_empty());
         assert!(r.has_object_list);
-        assert!(ebrim::validate_query_response(r, None)
+        assert!(xds_rules::validate_query_response(r, None)
             .iter()
-            .all(|v| v.level != Level::Error));
+            .all(|v| v.level != Level::Shall));
     }
 
     fn assert_failure(r: &AdhocQueryResponse, code: &str) {
@@ -2350,9 +2352,9 @@ mod tests {
             assert!(e.code_context.as_deref().is_some_and(|c| !c.is_empty()));
             assert!(e.location.is_some());
         }
-        assert!(ebrim::validate_query_response(r, None)
+        assert!(xds_rules::validate_query_response(r, None)
             .iter()
-            .all(|v| v.level != Level::Error));
+            .all(|v| v.level != Level::Shall));
     }
 
     #[test]
@@ -2383,9 +2385,12 @@ mod tests {
     #[test]
     fn the_test_submission_is_valid_metadata() {
         let s = submission(&[doc("Doc1", "1.2.3.1")], "1.2.3.100");
-        let v =
-            ebrim::validate_submission(&s, None, SubmissionKind::MetadataOnly { imaging: true });
-        assert!(!ebrim::has_errors(&v), "{v:?}");
+        let v = xds_rules::validate_submission(
+            &s,
+            None,
+            xds_rules::SubmissionKind::MetadataOnly { imaging: true },
+        );
+        assert!(!xds_rules::has_errors(&v), "{v:?}");
     }
 
     #[test]
@@ -2436,7 +2441,7 @@ mod tests {
         // What the registry answers is itself valid query-response metadata.
         let resp = r.query(&find(PID));
         assert_success(&resp);
-        let v = ebrim::validate_query_response(&resp, Some("LeafClass"));
+        let v = xds_rules::validate_query_response(&resp, Some("LeafClass"));
         assert!(v.is_empty(), "{v:?}");
     }
 
@@ -2723,7 +2728,7 @@ mod tests {
             .filter_map(|o| o.id.clone())
             .collect();
         assert_eq!(refs, [assigned[0].clone(), assigned[1].clone()]);
-        assert!(ebrim::validate_query_response(&resp, Some("ObjectRef")).is_empty());
+        assert!(xds_rules::validate_query_response(&resp, Some("ObjectRef")).is_empty());
         // Unknown ids: an empty Success.
         let resp = r.query(&AdhocQueryRequest::get_documents_by_unique_id(
             &["9.9"],
