@@ -38,6 +38,15 @@ pub enum Level {
     Should,
 }
 
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Shall => "SHALL",
+            Level::Should => "SHOULD",
+        })
+    }
+}
+
 /// What a check function concludes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {

@@ -50,6 +50,16 @@ impl Violation {
     }
 }
 
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} [{}] {} ({})",
+            self.rule, self.level, self.message, self.requirement
+        )
+    }
+}
+
 /// True when any violation breaks a SHALL.
 pub fn has_errors(v: &[Violation]) -> bool {
     v.iter().any(|x| x.level == Level::Shall)
