@@ -23,7 +23,8 @@
 //!   SCU (C-ECHO, C-FIND, C-MOVE, C-GET, C-STORE), XDS-I.b (ITI-18, ITI-43, RAD-68, RAD-69) and MHD
 //!   (ITI-65..68).
 //! - [`checks`]: the check registry: id, requirement, catalogue ids, level, actor, title, pure
-//!   function; one module per profile.
+//!   function; one module per profile; the validators of each rule family (one vocabulary,
+//!   [`checks::rule`]), which the reference uses to answer too.
 //! - [`requirements`]: the requirement catalogue (`requirements/catalogue.toml`) the checks name,
 //!   its coverage by checks, scenarios and the proofs that each check can fail.
 //! - [`transaction`]: [`transaction::Transaction`], one variant per transaction the harness speaks

@@ -17,6 +17,7 @@ pub mod mado;
 pub mod mhd;
 pub mod peer;
 pub mod report;
+pub mod rule;
 pub mod soap_message;
 pub mod xds;
 pub mod xds_i;
@@ -35,6 +36,15 @@ pub enum Level {
     Shall,
     /// SHOULD / recommended: a breach is a warning, a Fail only in strict mode.
     Should,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Shall => "SHALL",
+            Level::Should => "SHOULD",
+        })
+    }
 }
 
 /// What a check function concludes.
@@ -388,6 +398,63 @@ pub fn by_id(id: &str) -> Option<&'static Check> {
 
 /// Evaluate one check on a subject and turn the verdict into a finding.
 pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
+    evaluate_with(check, subject, check.eval)
+}
+
+/// Evaluate checks on one subject, in order. The checks of a validator family (the ebRIM and SOAP
+/// rules of [`xds`]) take their verdicts from one run of the family's validators over the
+/// exchange ([`xds::judge`]), made when the first of them is evaluated; every other check runs its
+/// own function.
+pub fn evaluate_all<'c>(
+    checks: impl IntoIterator<Item = &'c Check>,
+    subject: &Subject<'_>,
+) -> Vec<Finding> {
+    let mut families = Families::default();
+    checks
+        .into_iter()
+        .map(|check| families.evaluate(check, subject))
+        .collect()
+}
+
+/// [`evaluate_all`] for the checks named by id; an id the registry does not hold is a harness
+/// error (a step names a check that does not exist).
+pub fn evaluate_ids(ids: &[&str], subject: &Subject<'_>) -> Vec<Finding> {
+    let mut families = Families::default();
+    ids.iter()
+        .map(|id| match by_id(id) {
+            Some(check) => families.evaluate(check, subject),
+            None => Finding::harness_error(
+                "unknown check",
+                format!("step names check {id}, which the registry does not hold"),
+            ),
+        })
+        .collect()
+}
+
+/// What the validator families found in one subject's exchange, each judged at most once.
+#[derive(Default)]
+struct Families {
+    xds: Option<xds::Judged>,
+}
+
+impl Families {
+    fn evaluate(&mut self, check: &Check, subject: &Subject<'_>) -> Finding {
+        match xds::rule_of(check) {
+            Some(rule) => evaluate_with(check, subject, |s| {
+                let judged = self.xds.get_or_insert_with(|| xds::judge(s.exchange));
+                xds::verdict(judged, rule, s.exchange)
+            }),
+            None => evaluate(check, subject),
+        }
+    }
+}
+
+/// Turn the verdict `eval` gives on a subject into `check`'s finding.
+fn evaluate_with(
+    check: &Check,
+    subject: &Subject<'_>,
+    eval: impl FnOnce(&Subject<'_>) -> Verdict,
+) -> Finding {
     let exchange = subject.exchange;
     let (outcome, expected, actual) = if exchange.failure.is_some() && exchange.response.is_none() {
         (
@@ -396,7 +463,7 @@ pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
             String::new(),
         )
     } else {
-        match (check.eval)(subject) {
+        match eval(subject) {
             Verdict::Pass => (Outcome::Pass, String::new(), String::new()),
             Verdict::Fail { expected, actual } => (Outcome::Fail, expected, actual),
             Verdict::NotApplicable(reason) => (Outcome::NotApplicable, reason, String::new()),

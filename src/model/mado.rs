@@ -1,33 +1,21 @@
 //! MADO (IHE RAD "Manifest-based Access to DICOM Objects", Rev 1.1 Trial Implementation): the
-//! two manifest formats and their consistency.
+//! two manifest formats.
 //!
 //! [`build_mado_kos`] writes the DICOM KOS "Manifest with Description" of a fixture study (MADO
 //! §6.X.2, TID 2010 + TID 1600); [`fhir_manifest`] writes its FHIR twin, the MadoFhirBundle of the
-//! MADO IG (`https://profiles.ihe.net/RAD/MADO`, CI build 0.1.0); [`validate_fhir_manifest`]
-//! judges a FHIR manifest with the MADO-xx rules ([`FHIR_RULES`]); [`validate_docref`] judges an
-//! MHD DocumentReference envelope; the `compare_*` functions report the [`Difference`]s between a
-//! manifest and its twin, its envelope, or what the Image Source holds.
+//! MADO IG (`https://profiles.ihe.net/RAD/MADO`, CI build 0.1.0); [`library_series`] reads the
+//! Image Library of a manifest. The MADO rules and the comparisons of a manifest with its twin,
+//! its envelope and the holdings are in `checks::mado::rules`.
 
-mod compare;
-mod display_uri;
 mod fhir_build;
-mod fhir_rules;
 mod kos_build;
 mod library;
-#[cfg(test)]
-mod tests;
 
 use serde::Serialize;
 
-pub use crate::model::kos::Level;
-pub use compare::{
-    compare_docref, compare_kos_fhir, compare_with_holdings, fhir_references, kos_references,
-};
-pub use display_uri::{display_uri_violations, MADO_PRIVATE_CREATOR};
 pub use fhir_build::{fhir_datetime, fhir_manifest};
-pub use fhir_rules::{validate_docref, validate_fhir_manifest, FHIR_RULES};
 pub use kos_build::{build_mado_kos, target_region};
-pub use library::{library_series, LibraryInstance, LibrarySeries};
+pub use library::{library_codes, library_series, LibraryInstance, LibrarySeries};
 
 /// Canonical of the MadoFhirBundle profile (MADO IG, CI build).
 pub const MADO_FHIR_BUNDLE: &str =
@@ -135,52 +123,4 @@ pub enum MadoError {
     /// Re-encoding the manifest failed.
     #[error("cannot encode MADO manifest: {0}")]
     Write(String),
-}
-
-/// One breach of a MADO FHIR or envelope rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Violation {
-    /// Rule id, `MADO-nn` / `MADO-Dn`.
-    pub rule: &'static str,
-    /// Document and section the rule enforces.
-    pub requirement: &'static str,
-    /// Error (SHALL) or Warning (SHOULD / extensible).
-    pub level: Level,
-    /// What was found.
-    pub message: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} [{}] {} ({})",
-            self.rule, self.level, self.message, self.requirement
-        )
-    }
-}
-
-/// One disagreement between two descriptions of the same study.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Difference {
-    /// The field compared (`ImagingStudy.numberOfSeries`).
-    pub field: String,
-    /// Its value in the reference (the KOS, the holdings).
-    pub expected: String,
-    /// Its value in the document compared.
-    pub found: String,
-    /// Document and section that makes them equal.
-    pub citation: &'static str,
-    /// Error for a contradiction, Warning for a variance the sources themselves show.
-    pub level: Level,
-}
-
-impl std::fmt::Display for Difference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: expected {}, found {} ({})",
-            self.field, self.expected, self.found, self.citation
-        )
-    }
 }

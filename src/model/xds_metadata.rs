@@ -11,7 +11,7 @@
 //! `fixtures/xds/affinity-domain.toml`); the values of one submission that the manifest cannot
 //! supply (affinity-domain patient id, source id, submission set uid and time, author, symbolic
 //! ids, Content-ID) are a [`SubmissionContext`]. [`manifest_submission`] combines the three into a
-//! [`ProvideAndRegisterRequest`] that [`super::ebrim::validate_submission`] accepts as RAD-68 and
+//! [`ProvideAndRegisterRequest`] that `checks::xds::rules::validate_submission` accepts as RAD-68 and
 //! that [`super::ebrim_write`] serialises.
 //!
 //! Pinned editions: IHE RAD TF-2 Rev. 22.0 (2023-06-15) 4.68
@@ -1087,9 +1087,9 @@ pub fn document_entry_content_id(req: &ProvideAndRegisterRequest) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ebrim::{
-        parse_message_bytes, validate_submission, Message, SubmissionKind, Violation,
-    };
+    // What the builders write must pass the rules the reference and the checks judge it by.
+    use crate::checks::xds::rules::{validate_submission, SubmissionKind, Violation};
+    use crate::model::ebrim::{parse_message_bytes, Message};
     use crate::model::fixtures::Fixtures;
     use dicom_dictionary_std::tags;
 

@@ -77,16 +77,7 @@ pub fn judge(
         strict,
         followups,
     };
-    let mut new = Vec::new();
-    for id in ids {
-        match checks::by_id(id) {
-            Some(check) => new.push(checks::evaluate(check, &subject)),
-            None => new.push(Finding::harness_error(
-                "unknown check",
-                format!("step names check {id}, which the registry does not hold"),
-            )),
-        }
-    }
+    let new = checks::evaluate_ids(ids, &subject);
     let errors: Vec<String> = new
         .iter()
         .filter(|f| f.outcome == Outcome::Error)

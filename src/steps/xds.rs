@@ -181,9 +181,13 @@ fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, Str
     let envelope = || "a SOAP 1.2 envelope (ITI TF-2 Appendix V)".to_string();
     match world.evidence.get(idx).map(SutMessage::of)? {
         Err(Unreadable::NoMessage) => None,
-        Err(err) => Some((e::SOAP_01.id, envelope(), err.to_string())),
+        Err(err) => Some((
+            crate::checks::xds::rules::SOAP_01.id,
+            envelope(),
+            err.to_string(),
+        )),
         Ok(msg) => match msg.envelope() {
-            Err(why) => Some((e::SOAP_01.id, envelope(), why)),
+            Err(why) => Some((crate::checks::xds::rules::SOAP_01.id, envelope(), why)),
             Ok(env) => match (&env.fault, msg.message()) {
                 (Some(f), _) => Some((
                     "XDSI-01",
@@ -191,7 +195,7 @@ fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, Str
                     format!("SOAP Fault {}: {}", f.code, f.reason),
                 )),
                 (None, Err(why)) => Some((
-                    e::SOAP_01.id,
+                    crate::checks::xds::rules::SOAP_01.id,
                     "an ebXML message in the SOAP Body".to_string(),
                     why,
                 )),

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ihe_harness::model::kos::{
-    self, Level, ManifestSpec, Patient, ReferencedInstance, Rules, Study,
-};
+use ihe_harness::checks::kos::rules::{self as kos_rules, Rules};
+use ihe_harness::checks::Level;
+use ihe_harness::model::kos::{self, ManifestSpec, Patient, ReferencedInstance, Study};
 use serde_json::Value;
 
 /// Repository root; `IHE_HARNESS_ROOT` overrides it (for running this file from another crate).
@@ -54,13 +54,13 @@ fn corpus_manifests_get_the_verdict_their_source_gives() {
             ),
             Ok(m) => {
                 let rules = rules_for(&m);
-                let violations = kos::validate(&m, &rules);
+                let violations = kos_rules::validate(&m, &rules);
                 for v in &violations {
                     println!("    {file}: {v}");
                 }
                 let errors: Vec<_> = violations
                     .iter()
-                    .filter(|v| v.level == Level::Error)
+                    .filter(|v| v.level == Level::Shall)
                     .filter(|v| {
                         !ALLOWED
                             .iter()
@@ -70,7 +70,7 @@ fn corpus_manifests_get_the_verdict_their_source_gives() {
                 let warnings = violations.len()
                     - violations
                         .iter()
-                        .filter(|v| v.level == Level::Error)
+                        .filter(|v| v.level == Level::Shall)
                         .count();
                 (
                     errors.len(),
@@ -134,7 +134,7 @@ fn built_manifest_passes_dciodvfy() {
     }
     let bytes = kos::build(&ct_chest_spec()).expect("the CT-CHEST manifest builds");
     let m = kos::parse(&bytes).expect("the built manifest parses");
-    assert_eq!(kos::validate(&m, &Rules::xds_i_b()), []);
+    assert_eq!(kos_rules::validate(&m, &Rules::xds_i_b()), []);
 
     let path = std::env::temp_dir().join(format!("ihe-harness-kos-{}.dcm", std::process::id()));
     std::fs::write(&path, &bytes).expect("temporary file writes");

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use ihe_harness::checks::kos::rules::{self as kos_rules, Rules};
+use ihe_harness::checks::mado::rules as mado_rules;
+use ihe_harness::checks::Level;
 use ihe_harness::model::fixtures::Fixtures;
-use ihe_harness::model::kos::{self, Level, Rules};
+use ihe_harness::model::kos;
 use ihe_harness::model::mado::{self, MadoOptions};
 use serde_json::Value;
 
@@ -72,9 +75,9 @@ fn expected(entries: &[Value], name: &str) -> String {
 fn kos_errors(bytes: &[u8]) -> Vec<String> {
     match kos::parse(bytes) {
         Err(e) => vec![e.to_string()],
-        Ok(m) => kos::validate(&m, &Rules::mado())
+        Ok(m) => kos_rules::validate(&m, &Rules::mado())
             .into_iter()
-            .filter(|v| v.level == Level::Error)
+            .filter(|v| v.level == Level::Shall)
             .map(|v| v.to_string())
             .collect(),
     }
@@ -102,14 +105,14 @@ fn corpus_instances_get_their_verdict() {
             let v: Value =
                 serde_json::from_str(&std::fs::read_to_string(dir.join(&name)).unwrap()).unwrap();
             match v["resourceType"].as_str() {
-                Some("Bundle") => mado::validate_fhir_manifest(&v)
+                Some("Bundle") => mado_rules::validate_fhir_manifest(&v)
                     .into_iter()
-                    .filter(|x| x.level == Level::Error)
+                    .filter(|x| x.level == Level::Shall)
                     .map(|x| x.to_string())
                     .collect(),
-                Some("DocumentReference") => mado::validate_docref(&v)
+                Some("DocumentReference") => mado_rules::validate_docref(&v)
                     .into_iter()
-                    .filter(|x| x.level == Level::Error)
+                    .filter(|x| x.level == Level::Shall)
                     .map(|x| x.to_string())
                     .collect(),
                 Some("Binary") => {
@@ -145,10 +148,20 @@ fn built_manifests_validate_and_agree_with_their_twins() {
     for study in fx.studies() {
         let bytes = mado::build_mado_kos(&study, &opts).unwrap();
         let m = kos::parse(&bytes).unwrap();
-        assert_eq!(kos::validate(&m, &Rules::mado()), [], "{}", study.alias);
+        assert_eq!(
+            kos_rules::validate(&m, &Rules::mado()),
+            [],
+            "{}",
+            study.alias
+        );
         let f = mado::fhir_manifest(&m, &opts);
-        assert_eq!(mado::validate_fhir_manifest(&f), [], "{}", study.alias);
-        assert_eq!(mado::compare_kos_fhir(&m, &f), [], "{}", study.alias);
+        assert_eq!(
+            mado_rules::validate_fhir_manifest(&f),
+            [],
+            "{}",
+            study.alias
+        );
+        assert_eq!(mado_rules::compare_kos_fhir(&m, &f), [], "{}", study.alias);
         let mut g = f.clone();
         for e in g["entry"].as_array_mut().unwrap() {
             if e["resource"]["resourceType"] == "ImagingStudy" {
@@ -159,7 +172,7 @@ fn built_manifests_validate_and_agree_with_their_twins() {
             }
         }
         assert!(
-            !mado::compare_kos_fhir(&m, &g).is_empty(),
+            !mado_rules::compare_kos_fhir(&m, &g).is_empty(),
             "{}",
             study.alias
         );
@@ -171,9 +184,9 @@ fn corpus_warnings_are_listed() {
     for name in ["mado-MADO_KOS_A.dcm", "mado-MADO_KOS_B.dcm"] {
         let bytes = std::fs::read(root().join("fixtures/corpus/mado").join(name)).unwrap();
         let m = kos::parse(&bytes).unwrap();
-        for v in kos::validate(&m, &Rules::mado())
+        for v in kos_rules::validate(&m, &Rules::mado())
             .into_iter()
-            .chain(mado::display_uri_violations(&bytes))
+            .chain(mado_rules::display_uri_violations(&bytes))
         {
             println!("{name}: {v}");
         }
@@ -197,15 +210,14 @@ fn corpus_docref_agrees_with_its_kos() {
         .unwrap(),
     )
     .unwrap();
-    let diffs = mado::compare_docref(&d, &m);
+    let diffs = mado_rules::compare_docref(&d, &m);
     for x in &diffs {
         println!("{x} [{:?}]", x.level);
     }
     assert!(
-        diffs
-            .iter()
-            .all(|x| x.level == Level::Warning
-                || x.field == "DocumentReference.context.period.start"),
+        diffs.iter().all(
+            |x| x.level == Level::Should || x.field == "DocumentReference.context.period.start"
+        ),
         "{diffs:#?}"
     );
 }

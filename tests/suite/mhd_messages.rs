@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 
+use ihe_harness::checks::mado::rules as mado_rules;
 use ihe_harness::model::fhir::{CodeableConcept, Coding, Identifier};
 use ihe_harness::model::fixtures::mhd as mhd_content;
 use ihe_harness::model::fixtures::Fixtures;
@@ -89,7 +90,7 @@ fn mado_fhir_manifest_of_a_study() {
     let bytes = mado::build_mado_kos(&study, &opts).expect("MADO KOS");
     let manifest = kos::parse(&bytes).expect("parses");
     let fhir = mado::fhir_manifest(&manifest, &opts);
-    assert!(mado::validate_fhir_manifest(&fhir).is_empty());
+    assert!(mado_rules::validate_fhir_manifest(&fhir).is_empty());
     insta::assert_json_snapshot!(fhir);
 }
 

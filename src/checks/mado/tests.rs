@@ -144,7 +144,7 @@ fn registered_kos_checks_are_the_mado_only_rules() {
         .map(|c| c.id)
         .filter(|i| i.starts_with("KOS-"))
         .collect();
-    for r in kos::RULES {
+    for r in crate::checks::kos::rules::RULES {
         let mado_only = r.mado.is_some() && r.xds_i_b.is_none();
         assert_eq!(registered.contains(&r.id), mado_only, "{}", r.id);
     }

@@ -435,7 +435,7 @@ fn valid_samples_pass_every_error_level_rule() {
 #[test]
 fn registered_checks_are_the_rule_table_less_the_documented_ones() {
     let registered: BTreeSet<&str> = CHECKS.iter().map(|c| c.id).collect();
-    for r in e::RULES {
+    for r in super::rules::RULES {
         let excluded = NOT_REGISTERED.iter().any(|(id, _)| *id == r.id);
         assert_eq!(
             registered.contains(r.id),

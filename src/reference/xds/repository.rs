@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use super::endpoint::{error, shape_response, status_of, Answer};
 use super::StoredDocument;
+use crate::checks::xds::rules as xds_rules;
 use crate::model::ebrim::{
     self as e, DocumentContent, DocumentResponse, ProvideAndRegisterRequest, RegistryResponse,
     RetrieveDocumentSetRequest, RetrieveDocumentSetResponse,
@@ -144,8 +145,12 @@ pub(super) fn provide_and_register(
         }
     }
     // The reference repository is strict: metadata with Error-level violations is refused.
-    for v in e::validate_submission(&p.submit, Some(&p.documents), e::SubmissionKind::Rad68) {
-        if v.level == e::Level::Error {
+    for v in xds_rules::validate_submission(
+        &p.submit,
+        Some(&p.documents),
+        xds_rules::SubmissionKind::Rad68,
+    ) {
+        if v.level == crate::checks::Level::Shall {
             errors.push(error(
                 "XDSRepositoryMetadataError",
                 &format!("{} ({}): {}", v.rule, v.requirement, v.message),

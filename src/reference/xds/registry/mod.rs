@@ -5,8 +5,8 @@
 //! Pinned editions: IHE ITI TF-2 Rev. 20.0 (3.18 Registry Stored Query, 3.42 Register Document
 //! Set-b), ITI TF-3 Rev. 20.0 (4.2 metadata, Table 4.2.4.1-2 error codes), OASIS ebRIM/ebRS 3.0.
 //! The registry is the harness's default system under test, so it is strict: metadata that
-//! [`ebrim::validate_submission`] finds in error is refused with `XDSRegistryMetadataError`, query
-//! parameters that [`ebrim::validate_query_request`] finds in error are refused, and a value that
+//! [`xds_rules::validate_submission`] finds in error is refused with `XDSRegistryMetadataError`, query
+//! parameters that [`xds_rules::validate_query_request`] finds in error are refused, and a value that
 //! does not parse is never read leniently. Pure logic: no I/O, no clock other than the Folder
 //! `lastUpdateTime` it must stamp.
 //!

@@ -2,11 +2,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::checks::xds::rules as xds_rules;
+use crate::checks::Level;
 use crate::model::ebrim::{
-    self, Classification, ExternalIdentifier, Level, RegistryError, RegistryObject,
-    RegistryObjectList, SubmissionKind, SubmitObjectsRequest, ASSOC_HAS_MEMBER, DE_PATIENT_ID,
-    DE_UNIQUE_ID, FOLDER_PATIENT_ID, FOLDER_UNIQUE_ID, SS_PATIENT_ID, SS_UNIQUE_ID,
-    STATUS_APPROVED, STATUS_DEPRECATED,
+    self, Classification, ExternalIdentifier, RegistryError, RegistryObject, RegistryObjectList,
+    SubmitObjectsRequest, ASSOC_HAS_MEMBER, DE_PATIENT_ID, DE_UNIQUE_ID, FOLDER_PATIENT_ID,
+    FOLDER_UNIQUE_ID, SS_PATIENT_ID, SS_UNIQUE_ID, STATUS_APPROVED, STATUS_DEPRECATED,
 };
 
 use super::{
@@ -151,13 +152,13 @@ impl Registry {
     /// agreement (ITI41-09) and duplicate uniqueIds are left to the checks that name their own
     /// error codes.
     fn check_structure(submit: &SubmitObjectsRequest, errs: &mut Vec<RegistryError>) {
-        let violations = ebrim::validate_submission(
+        let violations = xds_rules::validate_submission(
             submit,
             None,
-            SubmissionKind::MetadataOnly { imaging: false },
+            xds_rules::SubmissionKind::MetadataOnly { imaging: false },
         );
         for v in violations {
-            if v.level != Level::Error
+            if v.level != Level::Shall
                 || v.rule == "ITI41-09"
                 || (v.rule == "ITI41-04" && v.message.contains("uniqueId"))
             {
@@ -825,9 +826,12 @@ mod tests {
     #[test]
     fn the_test_submission_is_valid_metadata() {
         let s = submission(&[doc("Doc1", "1.2.3.1")], "1.2.3.100");
-        let v =
-            ebrim::validate_submission(&s, None, SubmissionKind::MetadataOnly { imaging: true });
-        assert!(!ebrim::has_errors(&v), "{v:?}");
+        let v = xds_rules::validate_submission(
+            &s,
+            None,
+            xds_rules::SubmissionKind::MetadataOnly { imaging: true },
+        );
+        assert!(!xds_rules::has_errors(&v), "{v:?}");
     }
 
     #[test]
@@ -878,7 +882,7 @@ mod tests {
         // What the registry answers is itself valid query-response metadata.
         let resp = r.query(&find(PID));
         assert_success(&resp);
-        let v = ebrim::validate_query_response(&resp, Some("LeafClass"));
+        let v = xds_rules::validate_query_response(&resp, Some("LeafClass"));
         assert!(v.is_empty(), "{v:?}");
     }
 

@@ -2,8 +2,10 @@
 
 use std::collections::HashSet;
 
+use crate::checks::xds::rules as xds_rules;
+use crate::checks::Level;
 use crate::model::ebrim::{
-    self, AdhocQueryRequest, AdhocQueryResponse, Association, Level, ObjectRef, RegistryError,
+    self, AdhocQueryRequest, AdhocQueryResponse, Association, ObjectRef, RegistryError,
     RegistryObject, RegistryObjectList, RegistryResponse, ASSOC_HAS_MEMBER, DE_PATIENT_ID,
     DE_UNIQUE_ID, FOLDER_CODE_LIST, FOLDER_PATIENT_ID, FOLDER_UNIQUE_ID, RESPONSE_FAILURE,
     RESPONSE_SUCCESS, SQ_FIND_DOCUMENTS, SQ_FIND_DOCUMENTS_BY_REFERENCE_ID, SQ_FIND_FOLDERS,
@@ -591,13 +593,13 @@ impl Found<'_> {
     }
 }
 
-/// Registry errors for the defects [`ebrim::validate_query_request`] finds, mapped to the codes
+/// Registry errors for the defects [`xds_rules::validate_query_request`] finds, mapped to the codes
 /// ITI TF-2 3.18.4.1.3 names (standards reference §3.6).
 fn query_request_errors(q: &AdhocQueryRequest) -> Vec<RegistryError> {
     let location = q.query_id.as_deref().unwrap_or("AdhocQuery");
-    let violations: Vec<ebrim::Violation> = ebrim::validate_query_request(q)
+    let violations: Vec<xds_rules::Violation> = xds_rules::validate_query_request(q)
         .into_iter()
-        .filter(|v| v.level == Level::Error)
+        .filter(|v| v.level == Level::Shall)
         .collect();
     // An unknown query id makes every other finding moot.
     if let Some(v) = violations.iter().find(|v| v.rule == "ITI18-01") {
@@ -841,7 +843,7 @@ mod tests {
             .filter_map(|o| o.id.clone())
             .collect();
         assert_eq!(refs, [assigned[0].clone(), assigned[1].clone()]);
-        assert!(ebrim::validate_query_response(&resp, Some("ObjectRef")).is_empty());
+        assert!(xds_rules::validate_query_response(&resp, Some("ObjectRef")).is_empty());
         // Unknown ids: an empty Success.
         let resp = r.query(&AdhocQueryRequest::get_documents_by_unique_id(
             &["9.9"],

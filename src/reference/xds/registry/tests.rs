@@ -2,13 +2,15 @@
 //! submission builder, a registry with two known patients and query helpers.
 
 use super::*;
+pub(super) use crate::checks::xds::rules as xds_rules;
+pub(super) use crate::checks::Level;
 pub(super) use crate::model::ebrim::{
-    self, AdhocQueryRequest, AdhocQueryResponse, Level, QueryParam, RegistryError,
-    SubmitObjectsRequest, ASSOC_HAS_MEMBER, DE_CLASS_CODE, DE_CONFIDENTIALITY_CODE, DE_EVENT_CODE,
-    DE_FORMAT_CODE, DE_HEALTHCARE_FACILITY_TYPE_CODE, DE_PATIENT_ID, DE_PRACTICE_SETTING_CODE,
-    DE_TYPE_CODE, DE_UNIQUE_ID, RESPONSE_FAILURE, RESPONSE_SUCCESS, SEVERITY_ERROR,
-    SLOT_REFERENCE_ID_LIST, SS_CONTENT_TYPE_CODE, SS_PATIENT_ID, SS_SOURCE_ID, SS_UNIQUE_ID,
-    STATUS_APPROVED, STATUS_DEPRECATED, SUBMISSION_SET_NODE,
+    self, AdhocQueryRequest, AdhocQueryResponse, QueryParam, RegistryError, SubmitObjectsRequest,
+    ASSOC_HAS_MEMBER, DE_CLASS_CODE, DE_CONFIDENTIALITY_CODE, DE_EVENT_CODE, DE_FORMAT_CODE,
+    DE_HEALTHCARE_FACILITY_TYPE_CODE, DE_PATIENT_ID, DE_PRACTICE_SETTING_CODE, DE_TYPE_CODE,
+    DE_UNIQUE_ID, RESPONSE_FAILURE, RESPONSE_SUCCESS, SEVERITY_ERROR, SLOT_REFERENCE_ID_LIST,
+    SS_CONTENT_TYPE_CODE, SS_PATIENT_ID, SS_SOURCE_ID, SS_UNIQUE_ID, STATUS_APPROVED,
+    STATUS_DEPRECATED, SUBMISSION_SET_NODE,
 };
 pub(super) use crate::model::ebrim::{
     parse_message_bytes, quote, quote_list, Message, ERROR_CODES,
@@ -282,9 +284,9 @@ pub(super) fn assert_success(r: &AdhocQueryResponse) {
     );
     assert!(!r.response.has_error_list && r.response.errors.is_empty());
     assert!(r.has_object_list);
-    assert!(ebrim::validate_query_response(r, None)
+    assert!(xds_rules::validate_query_response(r, None)
         .iter()
-        .all(|v| v.level != Level::Error));
+        .all(|v| v.level != Level::Shall));
 }
 
 pub(super) fn assert_failure(r: &AdhocQueryResponse, code: &str) {
@@ -299,9 +301,9 @@ pub(super) fn assert_failure(r: &AdhocQueryResponse, code: &str) {
         assert!(e.code_context.as_deref().is_some_and(|c| !c.is_empty()));
         assert!(e.location.is_some());
     }
-    assert!(ebrim::validate_query_response(r, None)
+    assert!(xds_rules::validate_query_response(r, None)
         .iter()
-        .all(|v| v.level != Level::Error));
+        .all(|v| v.level != Level::Shall));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! KOS imaging manifest checks (XDS-I.b): the rules of [`crate::model::kos`] as registry checks.
+//! KOS imaging manifest checks (XDS-I.b): the manifest [`rules`] over [`crate::model::kos`]
+//! manifests, as registry checks.
 //!
 //! A manifest reaches the harness as a part of a WADO-RS retrieve (RAD-107, as MADO UC#2 fetches the
 //! KOS before the key images) or, later, as an XDS document (RAD-68, ITI-43). Each check parses the
@@ -6,8 +7,11 @@
 //! profile (IHE RAD TF-2 §4.68.4.1.2 and DICOM PS3.3 §A.35.4, TID 2010). The MADO-only rules are
 //! registered with the MADO scenarios.
 
+pub mod rules;
+
 use super::{Check, Level, Subject, Verdict};
-use crate::model::kos::{self, Rules, RULES};
+use crate::model::kos;
+use rules::{Rules, RULES};
 
 const ACTOR: &str = "Imaging Document Source (KOS manifest Content Creator)";
 
@@ -41,7 +45,7 @@ fn judge_rule(s: &Subject<'_>, rule: &'static str) -> Verdict {
             return Verdict::fail("a KOS manifest that parses as DICOM PS3.10", e.to_string())
         }
     };
-    let violations: Vec<String> = kos::validate(&manifest, &Rules::xds_i_b())
+    let violations: Vec<String> = rules::validate(&manifest, &Rules::xds_i_b())
         .into_iter()
         .filter(|v| v.rule == rule)
         .map(|v| v.message)
@@ -56,9 +60,9 @@ fn judge_rule(s: &Subject<'_>, rule: &'static str) -> Verdict {
     }
 }
 
-const fn level(rule: &kos::Rule) -> Level {
+const fn level(rule: &rules::ManifestRule) -> Level {
     match rule.xds_i_b {
-        Some(kos::Level::Warning) => Level::Should,
+        Some(Level::Should) => Level::Should,
         _ => Level::Shall,
     }
 }
@@ -87,7 +91,7 @@ macro_rules! kos_checks {
     };
 }
 
-// Indices into kos::RULES of the rules that apply to XDS-I.b manifests; a test below keeps the
+// Indices into rules::RULES of the rules that apply to XDS-I.b manifests; a test below keeps the
 // list in step with the rule table.
 kos_checks! {
     0 => kos_01 &["PS10-7.1", "PS3-A.35.4", "RAD2-4.68.4.1.2.1"],
@@ -108,10 +112,10 @@ kos_checks! {
 
 #[cfg(test)]
 mod tests {
+    use super::rules::Profile;
     use super::*;
     use crate::checks::{evaluate, Expect, Outcome};
     use crate::evidence::Exchange;
-    use crate::model::kos::Profile;
     use crate::transport::multipart::build_body;
 
     #[test]

@@ -11,7 +11,10 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
 
-use crate::model::kos::{self, KosViolation, Level};
+use crate::checks::kos::rules as kos_rules;
+use crate::checks::rule::Violation;
+use crate::checks::Level;
+use crate::model::kos;
 
 /// Private creator of the MADO Display URI.
 pub const MADO_PRIVATE_CREATOR: &str = "IHE_MADO_PRIVATE";
@@ -19,7 +22,7 @@ pub const MADO_PRIVATE_CREATOR: &str = "IHE_MADO_PRIVATE";
 /// KOS-19 violations of a KOS file: every `IHE_MADO_PRIVATE` block of group 000D (at the root or
 /// in a Current Requested Procedure Evidence item) must hold its Display URI at (000D,xx01) with VR
 /// UR and an absolute http(s) URL. Unreadable files give no violation here (KOS-01 reports them).
-pub fn display_uri_violations(bytes: &[u8]) -> Vec<KosViolation> {
+pub fn display_uri_violations(bytes: &[u8]) -> Vec<Violation> {
     if kos::parse(bytes).is_err() {
         return Vec::new();
     }
@@ -46,15 +49,15 @@ pub fn display_uri_violations(bytes: &[u8]) -> Vec<KosViolation> {
             check_object(item, &format!("evidence item {}", n + 1), &mut messages);
         }
     }
-    let Some(rule) = kos::rule("KOS-19") else {
+    let Some(rule) = kos_rules::rule("KOS-19") else {
         return Vec::new();
     };
     messages
         .into_iter()
-        .map(|message| KosViolation {
+        .map(|message| Violation {
             rule: rule.id,
             requirement: rule.requirement,
-            level: rule.mado.unwrap_or(Level::Warning),
+            level: rule.mado.unwrap_or(Level::Should),
             message,
         })
         .collect()

@@ -1,4 +1,5 @@
-//! XDS-I.b message checks: the structural rules of [`crate::model::ebrim`] as registry checks.
+//! XDS-I.b message checks: the structural rules of [`rules`] over the messages of
+//! [`crate::model::ebrim`], as registry checks.
 //!
 //! Each check reads the SUT's SOAP message in an exchange (the response when the harness called the
 //! SUT, the request when the SUT called a simulator), runs the validators that apply to the
@@ -10,15 +11,21 @@
 //! - ITI-43 and RAD-69: the retrieve request rules (consumer) or response rules (repository,
 //!   imaging document source);
 //! - RAD-68 responses: the RegistryResponse rules.
+//!
+//! The family judges an exchange in one pass: [`judge`] runs every validator that applies and
+//! keeps all the violations found, and [`verdict`] reads one rule's verdict from that judgement.
+//! [`crate::checks::evaluate_all`] (and `evaluate_ids`, which the steps use) judges an exchange
+//! once for all the XDS checks it evaluates on it; a check evaluated on its own
+//! ([`crate::checks::evaluate`]) judges the exchange itself.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+pub mod rules;
 
 use super::soap_message::{harness_message_id, harness_request, SutMessage, Unreadable};
-use super::{Check, Level, Subject, Verdict};
+use super::{Check, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
-use crate::model::ebrim::{self as e, Message, Rule, Violation};
+use crate::model::ebrim::{self as e, Message};
 use crate::transaction::{Mtom, Transaction};
+use rules::{Rule, Violation};
 
 /// What the validators found in one exchange.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,10 +117,10 @@ pub fn judge(ex: &Exchange) -> Judged {
         Err(why) => return Judged::Unreadable(why),
     };
     let (direction, action) = match ex.direction {
-        Direction::Outbound => (e::Direction::Response, resp_action),
-        Direction::Inbound => (e::Direction::Request, req_action),
+        Direction::Outbound => (rules::Direction::Response, resp_action),
+        Direction::Inbound => (rules::Direction::Request, req_action),
     };
-    let mut v = e::validate_envelope(&env, direction, Some(action));
+    let mut v = rules::validate_envelope(&env, direction, Some(action));
     v.extend(relates_to_request(ex, &env));
     let mut applied = vec![Family::Envelope];
     if env.fault.is_some() {
@@ -126,7 +133,7 @@ pub fn judge(ex: &Exchange) -> Judged {
         applied.push(Family::Mtom);
     }
     if msg.multipart.is_some() {
-        v.extend(e::validate_mtom_content_type(content_type, wsa_action));
+        v.extend(rules::validate_mtom_content_type(content_type, wsa_action));
         if let Some(body) = &env.body {
             let hrefs = e::xop_hrefs(body);
             let cids: Vec<Option<String>> = msg
@@ -141,10 +148,10 @@ pub fn judge(ex: &Exchange) -> Judged {
                     })
                 })
                 .collect();
-            v.extend(e::validate_xop_references(&hrefs, &cids));
+            v.extend(rules::validate_xop_references(&hrefs, &cids));
         }
     } else if mtom_required(ex.transaction, ex.direction) {
-        v.extend(e::validate_mtom_content_type(content_type, wsa_action));
+        v.extend(rules::validate_mtom_content_type(content_type, wsa_action));
     }
     let Some(body) = &env.body else {
         return Judged::Violations(v, applied);
@@ -158,31 +165,31 @@ pub fn judge(ex: &Exchange) -> Judged {
     match (ex.direction, message) {
         (Direction::Inbound, Message::ProvideAndRegister(p)) => {
             applied.push(Family::Submission);
-            v.extend(e::validate_submission(
+            v.extend(rules::validate_submission(
                 &p.submit,
                 Some(&p.documents),
-                e::SubmissionKind::Rad68,
+                rules::SubmissionKind::Rad68,
             ));
         }
         (Direction::Inbound, Message::SubmitObjects(sub)) => {
             applied.push(Family::Submission);
-            v.extend(e::validate_submission(
+            v.extend(rules::validate_submission(
                 &sub,
                 None,
-                e::SubmissionKind::MetadataOnly { imaging: true },
+                rules::SubmissionKind::MetadataOnly { imaging: true },
             ));
         }
         (Direction::Inbound, Message::AdhocQueryRequest(q)) => {
             applied.push(Family::QueryRequest);
-            v.extend(e::validate_query_request(&q));
+            v.extend(rules::validate_query_request(&q));
         }
         (Direction::Inbound, Message::RetrieveDocumentSetRequest(r)) => {
             applied.push(Family::RetrieveRequest);
-            v.extend(e::validate_retrieve_request(&r));
+            v.extend(rules::validate_retrieve_request(&r));
         }
         (Direction::Inbound, Message::RetrieveImagingDocumentSetRequest(r)) => {
             applied.push(Family::ImagingRequest);
-            v.extend(e::validate_imaging_retrieve_request(&r, false));
+            v.extend(rules::validate_imaging_retrieve_request(&r, false));
         }
         (Direction::Outbound, Message::AdhocQueryResponse(r)) => {
             applied.extend([Family::QueryResponse, Family::Response]);
@@ -190,21 +197,21 @@ pub fn judge(ex: &Exchange) -> Judged {
                 Some(Message::AdhocQueryRequest(q)) => q.return_type,
                 _ => None,
             };
-            v.extend(e::validate_query_response(&r, return_type.as_deref()));
+            v.extend(rules::validate_query_response(&r, return_type.as_deref()));
         }
         (Direction::Outbound, Message::RetrieveDocumentSetResponse(r)) => {
             applied.extend([Family::RetrieveResponse, Family::Response]);
             let kind = if ex.transaction == Transaction::Rad69 {
-                e::RetrieveKind::Rad69
+                rules::RetrieveKind::Rad69
             } else {
-                e::RetrieveKind::Iti43
+                rules::RetrieveKind::Iti43
             };
-            v.extend(e::validate_retrieve_response(&r, kind));
+            v.extend(rules::validate_retrieve_response(&r, kind));
             v.extend(success_covers_request(ex, &r));
         }
         (Direction::Outbound, Message::RegistryResponse(r)) => {
             applied.push(Family::Response);
-            v.extend(e::validate_registry_response(&r));
+            v.extend(rules::validate_registry_response(&r));
         }
         _ => {}
     }
@@ -223,9 +230,9 @@ fn relates_to_request(ex: &Exchange, env: &crate::transport::soap::Envelope) -> 
         return Vec::new();
     }
     vec![Violation {
-        rule: e::SOAP_03.id,
-        requirement: e::SOAP_03.requirement,
-        level: e::SOAP_03.level,
+        rule: rules::SOAP_03.id,
+        requirement: rules::SOAP_03.requirement,
+        level: rules::SOAP_03.level,
         message: format!(
             "wsa:RelatesTo {} is not the request's wsa:MessageID {asked}",
             got.value
@@ -253,9 +260,9 @@ fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> 
         == Some(e::RESPONSE_SUCCESS);
     if success && r.documents.len() < requested {
         vec![Violation {
-            rule: e::ITI43_02.id,
-            requirement: e::ITI43_02.requirement,
-            level: e::ITI43_02.level,
+            rule: rules::ITI43_02.id,
+            requirement: rules::ITI43_02.requirement,
+            level: rules::ITI43_02.level,
             message: format!(
                 "status Success with {} of the {requested} requested documents",
                 r.documents.len()
@@ -266,56 +273,12 @@ fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> 
     }
 }
 
-/// What identifies an exchange's content: direction, transaction and the digests of both bodies.
-type CacheKey = (bool, Transaction, String, String, usize);
-
-thread_local! {
-    /// The last exchange judged: every rule check of a scenario judges the same exchange in turn.
-    static CACHE: RefCell<Option<(CacheKey, Rc<Judged>)>> = const { RefCell::new(None) };
-}
-
-fn judged(ex: &Exchange) -> Rc<Judged> {
-    let key: CacheKey = (
-        ex.direction == Direction::Inbound,
-        ex.transaction,
-        ex.request.body.sha256.clone(),
-        // A multipart body has no whole-body digest: its parts' digests stand for it.
-        ex.response
-            .as_ref()
-            .map(|r| format!("{}:{}", r.body.sha256, r.body.size))
-            .unwrap_or_default()
-            + &ex
-                .multipart
-                .as_ref()
-                .map(|m| {
-                    m.parts
-                        .iter()
-                        .map(|p| p.sha256.as_str())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default(),
-        ex.multipart.as_ref().map(|m| m.parts.len()).unwrap_or(0),
-    );
-    if let Some(hit) = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, j)| j.clone())
-    }) {
-        return hit;
-    }
-    let j = Rc::new(judge(ex));
-    CACHE.with(|c| *c.borrow_mut() = Some((key, j.clone())));
-    j
-}
-
-/// Judge one rule on the subject's exchange.
-fn judge_rule(s: &Subject<'_>, rule: &Rule) -> Verdict {
-    match &*judged(s.exchange) {
+/// Judge one rule on an exchange from the family's judgement of it ([`judge`]).
+pub fn verdict(judged: &Judged, rule: &Rule, exchange: &Exchange) -> Verdict {
+    match judged {
         Judged::NotApplicable(why) => Verdict::na(why.clone()),
         Judged::Unreadable(why) => {
-            if rule.id == e::SOAP_01.id {
+            if rule.id == rules::SOAP_01.id {
                 Verdict::fail("a SOAP 1.2 envelope (ITI TF-2 Appendix V)", why.clone())
             } else {
                 Verdict::na(format!("the message is not readable SOAP: {why}"))
@@ -326,8 +289,8 @@ fn judge_rule(s: &Subject<'_>, rule: &Rule) -> Verdict {
                 return Verdict::na(format!(
                     "{} does not apply to a {} {}",
                     rule.id,
-                    s.exchange.transaction,
-                    match s.exchange.direction {
+                    exchange.transaction,
+                    match exchange.direction {
                         Direction::Outbound => "response",
                         Direction::Inbound => "request",
                     }
@@ -347,30 +310,31 @@ fn judge_rule(s: &Subject<'_>, rule: &Rule) -> Verdict {
     }
 }
 
-const fn level(rule: &Rule) -> Level {
-    match rule.level {
-        e::Level::Error => Level::Shall,
-        e::Level::Warning | e::Level::Info => Level::Should,
+/// The rule a registered XDS check reports, `None` for a check of another family.
+pub fn rule_of(check: &Check) -> Option<&'static Rule> {
+    if !CHECKS.iter().any(|c| c.id == check.id) {
+        return None;
     }
+    rules::RULES.iter().find(|r| r.id == check.id)
 }
 
 macro_rules! xds_checks {
     ($($rule:ident => $fn:ident, $actor:literal, $reqs:expr;)*) => {
         $(
             fn $fn(s: &Subject<'_>) -> Verdict {
-                judge_rule(s, &e::$rule)
+                verdict(&judge(s.exchange), &rules::$rule, s.exchange)
             }
         )*
         /// The XDS message checks, one per ebRIM rule.
         pub static CHECKS: &[Check] = &[
             $(
                 Check {
-                    id: e::$rule.id,
-                    requirement: e::$rule.requirement,
+                    id: rules::$rule.id,
+                    requirement: rules::$rule.requirement,
                     requirements: $reqs,
-                    level: level(&e::$rule),
+                    level: rules::$rule.level,
                     actor: $actor,
-                    title: e::$rule.title,
+                    title: rules::$rule.title,
                     eval: $fn,
                 },
             )*

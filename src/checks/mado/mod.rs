@@ -8,9 +8,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub mod rules;
+
+use super::kos::rules::{self as kos_rules, Rules};
 use super::{Check, Level, Subject, Verdict};
-use crate::model::kos::{self, Rules};
-use crate::model::mado::{self, CodeTable, Difference};
+use crate::model::kos;
+use crate::model::mado::CodeTable;
+use rules::{self as mado, Difference};
 
 #[cfg(test)]
 mod tests;
@@ -72,7 +76,7 @@ fn judge_kos(s: &Subject<'_>, rule: &'static str) -> Verdict {
         Ok(m) => m,
         Err(v) => return v,
     };
-    let mut all = kos::validate(&m, &Rules::mado());
+    let mut all = kos_rules::validate(&m, &Rules::mado());
     if rule == "KOS-19" {
         all = mado::display_uri_violations(kos_bytes(s).unwrap_or_default());
     }
@@ -123,7 +127,7 @@ fn judge_fhir(s: &Subject<'_>, rule: &'static str) -> Verdict {
 fn differences(expected: &str, diffs: Vec<Difference>) -> Verdict {
     let errors: Vec<String> = diffs
         .iter()
-        .filter(|d| d.level == kos::Level::Error)
+        .filter(|d| d.level == Level::Shall)
         .map(|d| d.to_string())
         .collect();
     if errors.is_empty() {
@@ -215,8 +219,8 @@ fhir_check!(m11, "MADO-11");
 fhir_check!(m12, "MADO-12");
 
 const fn kos_level(i: usize) -> Level {
-    match kos::RULES[i].mado {
-        Some(kos::Level::Warning) => Level::Should,
+    match kos_rules::RULES[i].mado {
+        Some(Level::Should) => Level::Should,
         _ => Level::Shall,
     }
 }
@@ -224,12 +228,12 @@ const fn kos_level(i: usize) -> Level {
 macro_rules! kos_entry {
     ($i:literal, $f:ident, $reqs:expr) => {
         Check {
-            id: kos::RULES[$i].id,
-            requirement: kos::RULES[$i].requirement,
+            id: kos_rules::RULES[$i].id,
+            requirement: kos_rules::RULES[$i].requirement,
             requirements: $reqs,
             level: kos_level($i),
             actor: ACTOR,
-            title: kos::RULES[$i].title,
+            title: kos_rules::RULES[$i].title,
             eval: $f,
         }
     };

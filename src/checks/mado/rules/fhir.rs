@@ -3,36 +3,24 @@
 
 use serde_json::Value;
 
-use super::{
-    Level, Violation, DCMUID_SYSTEM, DCM_SYSTEM, DICOM_UIDS_SYSTEM, MADO_KOS_DOCREF,
-    RETRIEVE_LOCATION_UID_EXT, URN_DICOM_UID,
-};
+use super::{Level, Rule, Violation};
 use crate::model::kos::KOS_SOP_CLASS;
+use crate::model::mado::{
+    DCMUID_SYSTEM, DCM_SYSTEM, DICOM_UIDS_SYSTEM, MADO_KOS_DOCREF, RETRIEVE_LOCATION_UID_EXT,
+    URN_DICOM_UID,
+};
 
-/// A MADO FHIR rule, as data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FhirRule {
-    /// Stable id.
-    pub id: &'static str,
-    /// Document and section.
-    pub requirement: &'static str,
-    /// The requirement in one line.
-    pub title: &'static str,
-    /// Level of a breach.
-    pub level: Level,
-}
-
-const fn r(id: &'static str, requirement: &'static str, title: &'static str) -> FhirRule {
-    FhirRule {
+const fn r(id: &'static str, requirement: &'static str, title: &'static str) -> Rule {
+    Rule {
         id,
         requirement,
         title,
-        level: Level::Error,
+        level: Level::Shall,
     }
 }
 
 /// Every rule of [`validate_fhir_manifest`] and [`validate_docref`].
-pub const FHIR_RULES: &[FhirRule] = &[
+pub const FHIR_RULES: &[Rule] = &[
     r("MADO-01", "IHE RAD MADO Rev 1.1 §6.X.3 / MADO IG MadoFhirBundle", "Bundle.type is document"),
     r("MADO-02", "IHE RAD MADO Rev 1.1 §6.X.3 / MADO IG MadoFhirBundle; HL7 FHIR R4 §Bundle (bdl-9)", "Bundle.identifier is present with a value"),
     r("MADO-03", "IHE RAD MADO Rev 1.1 §6.X.3 / MADO IG MadoFhirBundle; HL7 FHIR R4 §Bundle (bdl-10)", "Bundle.timestamp is present"),

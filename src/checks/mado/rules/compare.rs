@@ -5,11 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::fhir_build::fhir_datetime;
-use super::fhir_rules::entries;
-use super::library::{library_codes, library_series};
-use super::{Difference, Level, DCMUID_SYSTEM, DICOM_UIDS_SYSTEM};
+use super::fhir::entries;
+use super::{Difference, Level};
 use crate::model::kos::{Manifest, KOS_SOP_CLASS};
+use crate::model::mado::{
+    fhir_datetime, library_codes, library_series, DCMUID_SYSTEM, DICOM_UIDS_SYSTEM,
+};
 
 const TWIN: &str = "IHE RAD MADO Rev 1.1 §6.X.3 (FHIR manifest option: same content as the KOS)";
 const HOLD: &str = "IHE RAD MADO Rev 1.1 §6.X.2.9 (the manifest lists all shared instances)";
@@ -33,7 +34,7 @@ fn diff(
             expected: e,
             found: f,
             citation,
-            level: Level::Error,
+            level: Level::Shall,
         });
     }
 }
@@ -132,7 +133,7 @@ pub fn compare_kos_fhir(kos: &Manifest, fhir: &Value) -> Vec<Difference> {
     let pid = study
         .get("subject")
         .and_then(|r| s(r, "reference"))
-        .and_then(|r| super::fhir_rules::resolve(&entries, r))
+        .and_then(|r| super::fhir::resolve(&entries, r))
         .map(|p| {
             arr(p, "identifier")
                 .iter()
@@ -366,7 +367,7 @@ pub fn compare_docref(docref: &Value, kos: &Manifest) -> Vec<Difference> {
                 expected: DCMUID_SYSTEM.to_string(),
                 found: system.to_string(),
                 citation: ENV,
-                level: Level::Warning,
+                level: Level::Should,
             });
         } else {
             diff(
