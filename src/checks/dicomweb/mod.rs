@@ -8,11 +8,13 @@
 //!
 //! The registry of the family is [`CHECKS`]; the checks live by transaction: `wado.rs` (RAD-107),
 //! `rendered.rs` (RAD-107 rendered resources), `qido.rs` (RAD-129), `stow.rs` (RAD-108) and
-//! `capabilities.rs`; this module keeps what they share.
+//! `capabilities.rs`; `json.rs` validates the DICOM JSON model (PS3.18 Annex F) for DW-05 and the
+//! reference's tests; this module keeps what they share.
 
 use std::collections::BTreeSet;
 
 mod capabilities;
+pub mod json;
 mod qido;
 mod rendered;
 mod stow;

@@ -228,7 +228,7 @@ pub(super) fn dw05_json_model(s: &Subject<'_>) -> Verdict {
         Err(e) if e.starts_with("body of") => return Verdict::na(e),
         Err(e) => return Verdict::fail("a DICOM JSON array", e),
     };
-    let violations = dicom_json::validate_dataset_array(&v);
+    let violations = json::validate_dataset_array(&v);
     let hard: Vec<_> = violations.iter().filter(|v| !v.is_warning()).collect();
     if hard.is_empty() {
         return Verdict::Pass;

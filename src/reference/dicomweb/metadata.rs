@@ -233,7 +233,8 @@ mod tests {
 
     #[tokio::test]
     async fn every_study_validates_and_every_bulkdata_uri_resolves() {
-        use crate::model::dicom_json::{bulk_data_uris, validate_dataset_array};
+        use crate::checks::dicomweb::json::validate_dataset_array;
+        use crate::model::dicom_json::bulk_data_uris;
         let server = start(&[]).await;
         let base = server.dicomweb_base();
         for alias in ["CT-CHEST", "MR-BRAIN", "DX-CHEST", "US-ABDOMEN"] {

@@ -746,7 +746,7 @@ mod tests {
 
     #[tokio::test]
     async fn results_follow_the_json_model() {
-        use crate::model::dicom_json::validate_dataset_array;
+        use crate::checks::dicomweb::json::validate_dataset_array;
         let server = start(&[]).await;
         for q in [
             "/studies?includefield=all",
