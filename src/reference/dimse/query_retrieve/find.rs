@@ -121,7 +121,8 @@ pub fn parse_find(model: Model, obj: &InMemDicomObject) -> Result<FindQuery, Ref
             None
         } else {
             let name = format!("{:04X}{:04X}", tag.group(), tag.element());
-            let mut parsed = query::parse_query(&[(name, value)]).or_else(refuse)?;
+            let mut parsed =
+                query::parse_query(&[(name, value)]).or_else(|e| refuse(e.to_string()))?;
             if parsed.keys.is_empty() {
                 None
             } else {
