@@ -14,7 +14,7 @@ use dicom_object::InMemDicomObject;
 
 use super::{
     attribute_level, dcmtk_keys, encode, higher_unique_keys, identifier, level_of, refuse,
-    send_refusal, text_of, Level, Model, Refusal,
+    send_refusal, text_of, Level, Model, QrError, Refusal,
 };
 use crate::dimse::command::{status, Command};
 use crate::dimse::message::{DimseError, Outgoing, Received};
@@ -389,7 +389,7 @@ pub(crate) async fn find(
             });
         }
     };
-    let answers: Result<Vec<(Vec<u8>, session::Summary)>, String> = {
+    let answers: Result<Vec<(Vec<u8>, session::Summary)>, QrError> = {
         let archive = s.state.archive();
         let mut found = find_matches(
             &archive,
