@@ -13,9 +13,68 @@ use dicom_core::{Tag, VR};
 use dicom_dictionary_std::{tags, StandardDataDictionary};
 use dicom_object::InMemDicomObject;
 
+/// Why bytes from a peer were refused before or while they were decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// A header or length the walk refuses, at a byte offset.
+    #[error("at byte {pos}: {defect}")]
+    Length {
+        /// Offset of the element header.
+        pos: usize,
+        /// What is wrong there.
+        defect: LengthDefect,
+    },
+    /// The decoder refused the data set.
+    #[error("{0}")]
+    Decode(#[from] dicom_object::ReadError),
+    /// The decoder panicked.
+    #[error("the DICOM decoder panicked")]
+    DecoderPanicked,
+}
+
+/// What the walk refuses in one element header or length.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LengthDefect {
+    /// Fewer bytes remain than a header needs.
+    #[error("truncated element header")]
+    TruncatedHeader,
+    /// The explicit VR is not a VR.
+    #[error("element {0} has an invalid VR")]
+    InvalidVr(Tag),
+    /// The defined length runs past the end of the bytes.
+    #[error("element {tag} declares {len} bytes but only {remaining} remain")]
+    PastTheEnd {
+        /// The element.
+        tag: Tag,
+        /// Its declared length.
+        len: usize,
+        /// Bytes left after its header.
+        remaining: usize,
+    },
+    /// A binary value whose length is not a whole number of values.
+    #[error("element {tag} has {len} bytes, not a multiple of its value size {unit}")]
+    PartialValue {
+        /// The element.
+        tag: Tag,
+        /// Its declared length.
+        len: usize,
+        /// The size of one value of its VR.
+        unit: usize,
+    },
+    /// An undefined length in group 0002.
+    #[error("undefined length in the file meta group")]
+    UndefinedMetaLength,
+    /// An element starts inside its item or sequence and ends after it.
+    #[error("an element runs past the end of its item or sequence")]
+    ElementPastItem,
+    /// A defined length longer than what remains of its item or sequence.
+    #[error("length {0} runs past the end of its item or sequence")]
+    LengthPastItem(usize),
+}
+
 /// Walk a PS3.10 body (starting at `DICM`): the file meta group, then the data set in the transfer
 /// syntax the meta group names.
-pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
+pub fn check_part10_lengths(body: &[u8]) -> Result<(), GuardError> {
     let mut w = Walker {
         bytes: body,
         pos: 4,
@@ -32,7 +91,7 @@ pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
             Err(e) => return Err(at(start, e)),
         };
         let Some(len) = h.len else {
-            return Err(at(start, "undefined length in the file meta group".into()));
+            return Err(at(start, LengthDefect::UndefinedMetaLength));
         };
         if h.tag == tags::TRANSFER_SYNTAX_UID {
             ts = String::from_utf8_lossy(&body[w.pos..w.pos + len])
@@ -53,7 +112,7 @@ pub fn check_part10_lengths(body: &[u8]) -> Result<(), String> {
 
 /// Check an encoded data set (no file meta, as DIMSE carries it) in transfer syntax `ts_uid` the way
 /// [`check_part10_lengths`] checks a file's.
-pub fn check_dataset_lengths(bytes: &[u8], ts_uid: &str) -> Result<(), String> {
+pub fn check_dataset_lengths(bytes: &[u8], ts_uid: &str) -> Result<(), GuardError> {
     let mut w = Walker {
         bytes,
         pos: 0,
@@ -74,14 +133,14 @@ pub fn check_dataset_lengths(bytes: &[u8], ts_uid: &str) -> Result<(), String> {
 pub fn read_dataset(
     bytes: &[u8],
     ts: &dicom_encoding::TransferSyntax,
-) -> Result<InMemDicomObject, String> {
+) -> Result<InMemDicomObject, GuardError> {
     check_dataset_lengths(bytes, ts.uid())?;
     match catch_unwind(AssertUnwindSafe(|| {
         InMemDicomObject::read_dataset_with_ts(bytes, ts)
     })) {
         Ok(Ok(obj)) => Ok(obj),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the DICOM decoder panicked".into()),
+        Ok(Err(e)) => Err(GuardError::Decode(e)),
+        Err(_) => Err(GuardError::DecoderPanicked),
     }
 }
 
@@ -108,12 +167,12 @@ fn implicit_vr(tag: Tag) -> VR {
         .unwrap_or(VR::UN)
 }
 
-fn at(pos: usize, what: String) -> String {
-    format!("at byte {pos}: {what}")
+fn at(pos: usize, defect: LengthDefect) -> GuardError {
+    GuardError::Length { pos, defect }
 }
 
 /// The data set part of the walk, from `w.pos` to the end of the bytes.
-fn walk_dataset(w: &mut Walker<'_>) -> Result<(), String> {
+fn walk_dataset(w: &mut Walker<'_>) -> Result<(), GuardError> {
     let body = w.bytes;
     // Data set: every defined length must fit in what remains of its enclosing item or sequence
     // (the decoder reads a defined-length item as exactly that many bytes, whatever they hold).
@@ -125,10 +184,7 @@ fn walk_dataset(w: &mut Walker<'_>) -> Result<(), String> {
                 break;
             }
             if w.pos > end {
-                return Err(at(
-                    w.pos,
-                    "an element runs past the end of its item or sequence".into(),
-                ));
+                return Err(at(w.pos, LengthDefect::ElementPastItem));
             }
             ends.pop();
         }
@@ -142,10 +198,7 @@ fn walk_dataset(w: &mut Walker<'_>) -> Result<(), String> {
         };
         let Some(len) = h.len else { continue };
         if ends.last().is_some_and(|&end| w.pos + len > end) {
-            return Err(at(
-                start,
-                format!("length {len} runs past the end of its item or sequence"),
-            ));
+            return Err(at(start, LengthDefect::LengthPastItem(len)));
         }
         // Delimiters have no value, whatever length they claim (dicom-parser ignores it too).
         let delimiter = h.tag == Tag(0xFFFE, 0xE00D) || h.tag == Tag(0xFFFE, 0xE0DD);
@@ -210,8 +263,8 @@ impl Walker<'_> {
 
     /// Read one header at `pos`, leave `pos` at the start of its value, and check that a
     /// defined length fits in the remaining bytes.
-    fn header(&mut self) -> Result<Header, String> {
-        let truncated = || "truncated element header".to_string();
+    fn header(&mut self) -> Result<Header, LengthDefect> {
+        let truncated = || LengthDefect::TruncatedHeader;
         let meta = self.in_meta;
         let big_endian = self.big_endian && !meta;
         let saved = self.big_endian;
@@ -232,7 +285,7 @@ impl Walker<'_> {
                 let vr = std::str::from_utf8(vr)
                     .ok()
                     .and_then(|v| v.parse::<VR>().ok())
-                    .ok_or_else(|| format!("element {tag} has an invalid VR"))?;
+                    .ok_or(LengthDefect::InvalidVr(tag))?;
                 // Binary values come in whole numbers; dicom-parser 0.10 mis-sizes the buffer
                 // of one that does not (PS3.5 §6.2 fixes these value sizes).
                 unit = value_size(vr);
@@ -276,14 +329,14 @@ impl Walker<'_> {
             if let Some(len) = len {
                 let remaining = self.bytes.len() - self.pos;
                 if len > remaining {
-                    return Err(format!(
-                        "element {tag} declares {len} bytes but only {remaining} remain"
-                    ));
+                    return Err(LengthDefect::PastTheEnd {
+                        tag,
+                        len,
+                        remaining,
+                    });
                 }
                 if len % unit != 0 {
-                    return Err(format!(
-                        "element {tag} has {len} bytes, not a multiple of its value size {unit}"
-                    ));
+                    return Err(LengthDefect::PartialValue { tag, len, unit });
                 }
             }
             Ok(Header { tag, sequence, len })
@@ -307,7 +360,7 @@ mod tests {
     #[test]
     fn a_well_formed_data_set_passes_and_decodes() {
         let b = name_element();
-        assert_eq!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1"), Ok(()));
+        assert!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1").is_ok());
         let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
         let obj = read_dataset(&b, &ts).expect("decodes");
         assert!(obj.element(tags::PATIENT_NAME).is_ok());
@@ -320,8 +373,13 @@ mod tests {
             0xE0, 0x7F, 0x10, 0x00, b'O', b'B', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF,
         ];
         b.extend_from_slice(&[0; 4]);
-        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1").expect_err("refused");
-        assert!(err.contains("only 4 remain"), "{err}");
+        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1")
+            .expect_err("refused")
+            .to_string();
+        assert_eq!(
+            err,
+            "at byte 0: element (7FE0,0010) declares 4294967294 bytes but only 4 remain"
+        );
         let ts = dicom_transfer_syntax_registry::entries::EXPLICIT_VR_LITTLE_ENDIAN.erased();
         assert!(read_dataset(&b, &ts).is_err());
         // The same in implicit VR.
@@ -334,7 +392,9 @@ mod tests {
     #[test]
     fn an_implicit_vr_value_size_mismatch_is_refused() {
         let b = include_bytes!("../../fuzz/regressions/dicom_dataset-oom-implicit-ul-length");
-        let err = check_dataset_lengths(b, "1.2.840.10008.1.2").expect_err("refused");
+        let err = check_dataset_lengths(b, "1.2.840.10008.1.2")
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("not a multiple of its value size 4"), "{err}");
     }
 
@@ -343,7 +403,9 @@ mod tests {
     #[test]
     fn group_2_in_a_data_set_follows_the_data_set_syntax() {
         let b = include_bytes!("../../fuzz/regressions/dicom_dataset-oom-group-2-implicit");
-        let err = check_dataset_lengths(b, "1.2.840.10008.1.2").expect_err("refused");
+        let err = check_dataset_lengths(b, "1.2.840.10008.1.2")
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("remain"), "{err}");
     }
 
@@ -356,10 +418,12 @@ mod tests {
         b.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 4, 0, 0, 0]);
         b.extend_from_slice(&name_element());
         b.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1").expect_err("refused");
+        let err = check_dataset_lengths(&b, "1.2.840.10008.1.2.1")
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("past the end of its item"), "{err}");
         // With the item's true length it passes.
         b[16] = 14;
-        assert_eq!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1"), Ok(()));
+        assert!(check_dataset_lengths(&b, "1.2.840.10008.1.2.1").is_ok());
     }
 }

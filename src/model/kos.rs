@@ -449,7 +449,8 @@ pub fn parse(bytes: &[u8]) -> Result<Manifest, KosError> {
             "no DICM prefix at offset 0 or 128".to_string(),
         ));
     }
-    crate::model::dicom_guard::check_part10_lengths(body).map_err(KosError::Read)?;
+    crate::model::dicom_guard::check_part10_lengths(body)
+        .map_err(|e| KosError::Read(e.to_string()))?;
     // The bytes come from a system under test: a decoder panic must become a clean error, not
     // abort the scenario.
     let read = catch_unwind(AssertUnwindSafe(|| {

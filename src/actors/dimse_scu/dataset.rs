@@ -105,7 +105,7 @@ pub fn summarize(bytes: &[u8], ts_uid: &str) -> Vec<(String, String)> {
     };
     let obj = match crate::model::dicom_guard::read_dataset(bytes, ts) {
         Ok(o) => o,
-        Err(e) => return vec![("(undecodable)".into(), e)],
+        Err(e) => return vec![("(undecodable)".into(), e.to_string())],
     };
     obj.iter()
         .take(MAX_SUMMARY_ELEMENTS)

@@ -449,7 +449,7 @@ async fn search(
     let pairs = query_pairs(raw.as_deref());
     let query = match parse_query(&pairs) {
         Ok(q) => q,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, e),
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.to_string()),
     };
     if let Err(r) = acceptable(&headers, &pairs).and_then(|a| negotiate::dicom_json(a.as_deref())) {
         return r.into_response();

@@ -945,6 +945,20 @@ fn spool_and_check(
     (status::SUCCESS, None, summary, Some(path.to_path_buf()))
 }
 
+/// Why a received instance could not be written as a PS3.10 file.
+#[derive(Debug, thiserror::Error)]
+enum StoreFileError {
+    /// The negotiated transfer syntax is not in the registry.
+    #[error("unknown transfer syntax {0}")]
+    UnknownTransferSyntax(String),
+    /// The file meta group cannot be built or written.
+    #[error("{0}")]
+    Meta(Box<dicom_object::meta::Error>),
+    /// The file cannot be written.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
 /// Write preamble, file meta group and the data set bytes as received.
 fn write_part10(
     path: &Path,
@@ -952,10 +966,10 @@ fn write_part10(
     ts: &str,
     class: &str,
     instance: &str,
-) -> Result<(), String> {
+) -> Result<(), StoreFileError> {
     use std::io::Write as _;
     if TransferSyntaxRegistry.get(ts).is_none() {
-        return Err(format!("unknown transfer syntax {ts}"));
+        return Err(StoreFileError::UnknownTransferSyntax(ts.to_string()));
     }
     let meta = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(class)
@@ -963,20 +977,21 @@ fn write_part10(
         .transfer_syntax(ts)
         .implementation_class_uid(dicom_object::IMPLEMENTATION_CLASS_UID)
         .build()
-        .map_err(|e| e.to_string())?;
-    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+        .map_err(|e| StoreFileError::Meta(Box::new(e)))?;
+    let file = std::fs::File::create(path)?;
     let mut out = std::io::BufWriter::new(file);
-    out.write_all(&[0u8; 128]).map_err(|e| e.to_string())?;
-    out.write_all(b"DICM").map_err(|e| e.to_string())?;
-    meta.write(&mut out).map_err(|e| e.to_string())?;
+    out.write_all(&[0u8; 128])?;
+    out.write_all(b"DICM")?;
+    meta.write(&mut out)
+        .map_err(|e| StoreFileError::Meta(Box::new(e)))?;
     match data {
-        DataSet::Memory(v) => out.write_all(v).map_err(|e| e.to_string())?,
+        DataSet::Memory(v) => out.write_all(v)?,
         DataSet::File { path: p, .. } => {
-            let mut f = std::fs::File::open(p).map_err(|e| e.to_string())?;
-            std::io::copy(&mut f, &mut out).map_err(|e| e.to_string())?;
+            let mut f = std::fs::File::open(p)?;
+            std::io::copy(&mut f, &mut out)?;
         }
     }
-    out.flush().map_err(|e| e.to_string())
+    Ok(out.flush()?)
 }
 
 #[cfg(test)]

@@ -34,6 +34,37 @@ use crate::reference::store::part10;
 use crate::transport::factory::{self, AssociationSettings};
 use crate::transport::http::shell_quote;
 
+/// Why an instance cannot be sent in a C-STORE sub-operation: the reason the sub-operation fails
+/// with.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The stored file cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The stored file has no file meta group the data set can be found after.
+    #[error("{} has no well-formed file meta group", .0.display())]
+    NoMetaGroup(PathBuf),
+    /// Transcoding to Implicit VR Little Endian failed.
+    #[error("{0}")]
+    Transcode(#[from] part10::LayoutError),
+    /// The transcoded file has no file meta group.
+    #[error("the transcoded file has no meta group")]
+    TranscodedWithoutMeta,
+    /// The destination accepted no context the instance can be sent on.
+    #[error("no accepted presentation context for {sop_class} in {stored_ts} or a transfer syntax it can be sent in")]
+    NoContext {
+        /// The instance's SOP Class.
+        sop_class: String,
+        /// Its stored transfer syntax.
+        stored_ts: String,
+    },
+}
+
 /// At most this many presentation contexts are proposed (PS3.8 9.3.2.2: ids 1-255, odd).
 const MAX_CONTEXTS: usize = 128;
 
@@ -76,16 +107,20 @@ pub fn meta_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Where the data set of a PS3.10 file starts (the meta group is read from its first 64 KiB).
-pub fn dataset_offset(path: &Path) -> Result<u64, String> {
-    let mut f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn dataset_offset(path: &Path) -> Result<u64, PlanError> {
+    let read = |source| PlanError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(read)?;
     let mut head = Vec::with_capacity(64 * 1024);
     (&mut f)
         .take(64 * 1024)
         .read_to_end(&mut head)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(read)?;
     meta_end(&head)
         .map(|o| o as u64)
-        .ok_or_else(|| format!("{} has no well-formed file meta group", path.display()))
+        .ok_or_else(|| PlanError::NoMetaGroup(path.to_path_buf()))
 }
 
 /// The bytes of one C-STORE sub-operation.
@@ -128,13 +163,13 @@ impl Payload {
 
 /// Choose the context and bytes for `inst` among accepted `contexts` (blocking: it may read and
 /// transcode a file). `Err` says why it cannot be sent.
-pub fn plan(inst: &Instance, contexts: &[Context]) -> Result<Payload, String> {
+pub fn plan(inst: &Instance, contexts: &[Context]) -> Result<Payload, PlanError> {
     let for_class: Vec<&Context> = contexts
         .iter()
         .filter(|c| c.abstract_syntax == inst.sop_class)
         .collect();
     let stored_ts = inst.stored.transfer_syntax();
-    let file = |c: &Context, path: &Path| -> Result<Payload, String> {
+    let file = |c: &Context, path: &Path| -> Result<Payload, PlanError> {
         Ok(Payload {
             pc_id: c.id,
             transfer_syntax: c.transfer_syntax.clone(),
@@ -158,9 +193,8 @@ pub fn plan(inst: &Instance, contexts: &[Context]) -> Result<Payload, String> {
             .iter()
             .find(|c| c.transfer_syntax == uids::IMPLICIT_VR_LITTLE_ENDIAN)
         {
-            let bytes = part10::transcode(&ele.path, uids::IMPLICIT_VR_LITTLE_ENDIAN)
-                .map_err(|e| e.to_string())?;
-            let offset = meta_end(&bytes).ok_or("the transcoded file has no meta group")?;
+            let bytes = part10::transcode(&ele.path, uids::IMPLICIT_VR_LITTLE_ENDIAN)?;
+            let offset = meta_end(&bytes).ok_or(PlanError::TranscodedWithoutMeta)?;
             return Ok(Payload {
                 pc_id: c.id,
                 transfer_syntax: c.transfer_syntax.clone(),
@@ -168,10 +202,10 @@ pub fn plan(inst: &Instance, contexts: &[Context]) -> Result<Payload, String> {
             });
         }
     }
-    Err(format!(
-        "no accepted presentation context for {} in {stored_ts} or a transfer syntax it can be sent in",
-        inst.sop_class
-    ))
+    Err(PlanError::NoContext {
+        sop_class: inst.sop_class.clone(),
+        stored_ts: stored_ts.to_string(),
+    })
 }
 
 /// The presentation contexts to propose for sending `instances` (abstract syntax, transfer
@@ -368,7 +402,7 @@ impl SubAssociation {
         let i = inst.clone();
         let payload = match tokio::task::spawn_blocking(move || plan(&i, &contexts)).await {
             Ok(Ok(p)) => p,
-            Ok(Err(reason)) => return SubResult::Failed(reason),
+            Ok(Err(reason)) => return SubResult::Failed(reason.to_string()),
             Err(e) => return SubResult::Failed(format!("internal error: {e}")),
         };
         self.next_id = self.next_id.wrapping_add(1).max(1);

@@ -20,6 +20,62 @@ use dicom_dictionary_std::StandardDataDictionary;
 use super::is_valid_uid;
 use crate::evidence::quote;
 
+/// Why query parameters (QIDO-RS, or a C-FIND key read through them) cannot be matched: the reason
+/// a 400 or an A900 carries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// A UID key holds something that is not a UID.
+    #[error("{} is not a UID", quote(.0))]
+    NotAUid(String),
+    /// A date/time range with neither end.
+    #[error("a range needs at least one end")]
+    EmptyRange,
+    /// A date/time value that is not one of its VR.
+    #[error("{} is not a valid {vr} value", quote(value))]
+    NotTemporal {
+        /// The value.
+        value: String,
+        /// Its VR.
+        vr: VR,
+    },
+    /// A numeric key holds something that is not a number.
+    #[error("{} is not a number", quote(.0))]
+    NotANumber(String),
+    /// `limit` or `offset` is not a non-negative integer.
+    #[error("{name} must be a non-negative integer, not {}", quote(value))]
+    NotACount {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// `fuzzymatching` is neither `true` nor `false`.
+    #[error("fuzzymatching must be true or false, not {}", quote(.0))]
+    FuzzyNotBoolean(String),
+    /// A key that is no DICOM attribute.
+    #[error("unknown query key {}", quote(.0))]
+    UnknownKey(String),
+    /// An attribute of a VR that cannot be matched.
+    #[error("{name} ({vr}) cannot be used for matching here")]
+    NotMatchable {
+        /// The key as given.
+        name: String,
+        /// Its VR.
+        vr: VR,
+    },
+    /// The same attribute twice.
+    #[error("{0} is given more than once")]
+    Repeated(String),
+    /// The value of a key cannot be matched.
+    #[error("{name}: {error}")]
+    Value {
+        /// The key as given.
+        name: String,
+        /// Why its value cannot be matched.
+        error: Box<QueryError>,
+    },
+}
+
 /// How a key's value matches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Matcher {
@@ -124,7 +180,7 @@ fn temporal_key(vr: VR, v: &str) -> String {
     key
 }
 
-fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
+fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, QueryError> {
     if value.is_empty() {
         return Ok(Matcher::Universal);
     }
@@ -134,7 +190,7 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
             .map(|u| u.trim().to_string())
             .collect();
         if let Some(bad) = uids.iter().find(|u| !is_valid_uid(u)) {
-            return Err(format!("{} is not a UID", quote(bad)));
+            return Err(QueryError::NotAUid(bad.clone()));
         }
         return Ok(if uids.len() == 1 {
             Matcher::Single(uids.into_iter().next().unwrap_or_default())
@@ -150,33 +206,31 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
             let a = a.trim();
             let b = b.trim();
             if a.is_empty() && b.is_empty() {
-                return Err("a range needs at least one end".into());
+                return Err(QueryError::EmptyRange);
             }
             for end in [a, b].into_iter().filter(|e| !e.is_empty()) {
                 if !valid_temporal(vr, end) {
-                    return Err(format!(
-                        "{} is not a valid {} value",
-                        quote(end),
-                        vr.to_string()
-                    ));
+                    return Err(QueryError::NotTemporal {
+                        value: end.to_string(),
+                        vr,
+                    });
                 }
             }
             let key = |s: &str| (!s.is_empty()).then(|| temporal_key(vr, s));
             return Ok(Matcher::Range(key(a), key(b)));
         }
         if !valid_temporal(vr, value) {
-            return Err(format!(
-                "{} is not a valid {} value",
-                quote(value),
-                vr.to_string()
-            ));
+            return Err(QueryError::NotTemporal {
+                value: value.to_string(),
+                vr,
+            });
         }
         return Ok(Matcher::Single(value.to_string()));
     }
     if is_numeric(vr) {
         let values: Vec<&str> = value.split('\\').collect();
         if let Some(bad) = values.iter().find(|v| v.trim().parse::<f64>().is_err()) {
-            return Err(format!("{} is not a number", quote(bad)));
+            return Err(QueryError::NotANumber(bad.to_string()));
         }
         return Ok(if values.len() == 1 {
             Matcher::Single(value.trim().to_string())
@@ -195,14 +249,17 @@ fn parse_matcher(vr: VR, value: &str) -> Result<Matcher, String> {
     Ok(Matcher::Single(value.to_string()))
 }
 
-fn parse_count(name: &str, v: &str) -> Result<usize, String> {
+fn parse_count(name: &'static str, v: &str) -> Result<usize, QueryError> {
     v.trim()
         .parse::<usize>()
-        .map_err(|_| format!("{name} must be a non-negative integer, not {}", quote(v)))
+        .map_err(|_| QueryError::NotACount {
+            name,
+            value: v.to_string(),
+        })
 }
 
 /// Parse the query parameters of a QIDO-RS request. `Err` carries the reason for a 400.
-pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
+pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, QueryError> {
     let mut q = Query::default();
     let mut seen = BTreeSet::new();
     for (k, v) in pairs {
@@ -213,12 +270,7 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
                 q.fuzzy = match v.as_str() {
                     "true" => true,
                     "false" => false,
-                    _ => {
-                        return Err(format!(
-                            "fuzzymatching must be true or false, not {}",
-                            quote(v)
-                        ))
-                    }
+                    _ => return Err(QueryError::FuzzyNotBoolean(v.to_string())),
                 }
             }
             "includefield" => {
@@ -233,20 +285,23 @@ pub fn parse_query(pairs: &[(String, String)]) -> Result<Query, String> {
             "accept" | "charset" => {}
             name => {
                 let (tag, vr) = resolve_attribute(name)
-                    .ok_or_else(|| format!("unknown query key {}", quote(name)))?;
+                    .ok_or_else(|| QueryError::UnknownKey(name.to_string()))?;
                 if matches!(
                     vr,
                     VR::SQ | VR::OB | VR::OD | VR::OF | VR::OL | VR::OV | VR::OW | VR::UN
                 ) {
-                    return Err(format!(
-                        "{name} ({}) cannot be used for matching here",
-                        vr.to_string()
-                    ));
+                    return Err(QueryError::NotMatchable {
+                        name: name.to_string(),
+                        vr,
+                    });
                 }
                 if !seen.insert(tag) {
-                    return Err(format!("{name} is given more than once"));
+                    return Err(QueryError::Repeated(name.to_string()));
                 }
-                let matcher = parse_matcher(vr, v).map_err(|e| format!("{name}: {e}"))?;
+                let matcher = parse_matcher(vr, v).map_err(|e| QueryError::Value {
+                    name: name.to_string(),
+                    error: Box::new(e),
+                })?;
                 q.keys.push(MatchKey { tag, vr, matcher });
             }
         }
@@ -399,5 +454,45 @@ mod tests {
         assert!(wildcard("*", ""));
         assert!(!wildcard("a*d", "abc"));
         assert!(wildcard("?é*", "xé"));
+    }
+
+    #[test]
+    fn errors_print_the_reason_a_400_carries() {
+        let reason = |q: &[(&str, &str)]| {
+            let q: Vec<(String, String)> = q
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            parse_query(&q).map(|_| ()).unwrap_err().to_string()
+        };
+        assert_eq!(
+            reason(&[("limit", "-1")]),
+            "limit must be a non-negative integer, not `-1`"
+        );
+        assert_eq!(
+            reason(&[("fuzzymatching", "yes")]),
+            "fuzzymatching must be true or false, not `yes`"
+        );
+        assert_eq!(reason(&[("Foo", "x")]), "unknown query key `Foo`");
+        assert_eq!(
+            reason(&[("StudyDate", "2024x")]),
+            "StudyDate: `2024x` is not a valid DA value"
+        );
+        assert_eq!(
+            reason(&[("StudyDate", "-")]),
+            "StudyDate: a range needs at least one end"
+        );
+        assert_eq!(
+            reason(&[("StudyInstanceUID", "1.2.x")]),
+            "StudyInstanceUID: `1.2.x` is not a UID"
+        );
+        assert_eq!(
+            reason(&[("PatientID", "a"), ("PatientID", "b")]),
+            "PatientID is given more than once"
+        );
+        assert_eq!(
+            reason(&[("00080020", "x"), ("NumberOfStudyRelatedInstances", "many")]),
+            "00080020: `x` is not a valid DA value"
+        );
     }
 }

@@ -14,7 +14,7 @@ use dicom_object::InMemDicomObject;
 
 use super::{
     attribute_level, dcmtk_keys, encode, higher_unique_keys, identifier, level_of, refuse,
-    send_refusal, text_of, Level, Model, Refusal,
+    send_refusal, text_of, Level, Model, QrError, Refusal,
 };
 use crate::dimse::command::{status, Command};
 use crate::dimse::message::{DimseError, Outgoing, Received};
@@ -121,7 +121,8 @@ pub fn parse_find(model: Model, obj: &InMemDicomObject) -> Result<FindQuery, Ref
             None
         } else {
             let name = format!("{:04X}{:04X}", tag.group(), tag.element());
-            let mut parsed = query::parse_query(&[(name, value)]).or_else(refuse)?;
+            let mut parsed =
+                query::parse_query(&[(name, value)]).or_else(|e| refuse(e.to_string()))?;
             if parsed.keys.is_empty() {
                 None
             } else {
@@ -388,7 +389,7 @@ pub(crate) async fn find(
             });
         }
     };
-    let answers: Result<Vec<(Vec<u8>, session::Summary)>, String> = {
+    let answers: Result<Vec<(Vec<u8>, session::Summary)>, QrError> = {
         let archive = s.state.archive();
         let mut found = find_matches(
             &archive,

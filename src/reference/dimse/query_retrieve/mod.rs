@@ -41,6 +41,29 @@ use crate::dimse::message::{DataSet, DimseError, Outgoing};
 use crate::reference::dimse::session::{Context, OpStart, Session};
 use crate::transport::http::shell_quote;
 
+/// Why a data set the SCP answers or sends cannot be encoded or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum QrError {
+    /// A response's transfer syntax is not in the registry.
+    #[error("unknown transfer syntax {0}")]
+    UnknownTransferSyntax(String),
+    /// A sub-operation's transfer syntax is not in the registry.
+    #[error("unknown transfer syntax")]
+    UnknownPayloadSyntax,
+    /// The instance cannot be sent at all.
+    #[error("{0}")]
+    Plan(#[from] crate::reference::dimse::sub_operations::PlanError),
+    /// The stored file cannot be read.
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    /// The data set cannot be decoded.
+    #[error("{0}")]
+    Decode(Box<dicom_object::ReadError>),
+    /// The data set cannot be encoded.
+    #[error("{0}")]
+    Encode(Box<dicom_object::WriteError>),
+}
+
 pub mod find;
 pub mod retrieve;
 
@@ -360,13 +383,13 @@ fn identifier(data: Option<DataSet>, ts_uid: &str) -> Result<InMemDicomObject, R
         .map_err(|e| unable(format!("cannot parse the identifier: {e}")))
 }
 
-fn encode(obj: &InMemDicomObject, ts_uid: &str) -> Result<Vec<u8>, String> {
+fn encode(obj: &InMemDicomObject, ts_uid: &str) -> Result<Vec<u8>, QrError> {
     let ts = TransferSyntaxRegistry
         .get(ts_uid)
-        .ok_or_else(|| format!("unknown transfer syntax {ts_uid}"))?;
+        .ok_or_else(|| QrError::UnknownTransferSyntax(ts_uid.to_string()))?;
     let mut out = Vec::new();
     obj.write_dataset_with_ts(&mut out, ts)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| QrError::Encode(Box::new(e)))?;
     Ok(out)
 }
 

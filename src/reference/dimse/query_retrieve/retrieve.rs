@@ -12,7 +12,7 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 
 use super::{
     dcmtk_keys, encode, higher_unique_keys, identifier, level_of, refuse, send_refusal, text_of,
-    Level, Model, Refusal,
+    Level, Model, QrError, Refusal,
 };
 use crate::dimse::command::{field, status, Command};
 use crate::dimse::message::{DimseError, Outgoing, Received};
@@ -391,20 +391,20 @@ fn altered(
     p: sub_operations::Payload,
     coerce: bool,
     other_image: bool,
-) -> Result<sub_operations::Payload, String> {
+) -> Result<sub_operations::Payload, QrError> {
     let mut bytes = match &p.data {
         sub_operations::PayloadData::Bytes(b) => b.clone(),
         sub_operations::PayloadData::File { path, offset } => {
-            let all = std::fs::read(path).map_err(|e| e.to_string())?;
+            let all = std::fs::read(path)?;
             all.get(*offset as usize..).unwrap_or_default().to_vec()
         }
     };
     if coerce {
         let ts = TransferSyntaxRegistry
             .get(&p.transfer_syntax)
-            .ok_or("unknown transfer syntax")?;
-        let mut obj =
-            InMemDicomObject::read_dataset_with_ts(&bytes[..], ts).map_err(|e| e.to_string())?;
+            .ok_or(QrError::UnknownPayloadSyntax)?;
+        let mut obj = InMemDicomObject::read_dataset_with_ts(&bytes[..], ts)
+            .map_err(|e| QrError::Decode(Box::new(e)))?;
         obj.put(DataElement::new(
             tags::INSTITUTION_NAME,
             VR::LO,
@@ -412,7 +412,7 @@ fn altered(
         ));
         bytes.clear();
         obj.write_dataset_with_ts(&mut bytes, ts)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| QrError::Encode(Box::new(e)))?;
     }
     if other_image {
         let native = p.transfer_syntax == uids::EXPLICIT_VR_LITTLE_ENDIAN
@@ -454,7 +454,7 @@ async fn get_store(
     });
     let payload = match planned.await {
         Ok(Ok(p)) => p,
-        Ok(Err(reason)) => return Ok(SubResult::Failed(reason)),
+        Ok(Err(reason)) => return Ok(SubResult::Failed(reason.to_string())),
         Err(e) => return Ok(SubResult::Failed(format!("internal error: {e}"))),
     };
     let id = s.next_message_id(get_id);
