@@ -48,9 +48,8 @@ pub fn judge_inbound(ex: &Exchange) -> InboundVerdict {
         strict: false,
         followups: &[],
     };
-    let findings: Vec<Finding> = inbound_rules(ex.transaction)
-        .iter()
-        .map(|c| checks::evaluate(c, &subject))
+    let findings: Vec<Finding> = checks::evaluate_all(inbound_rules(ex.transaction), &subject)
+        .into_iter()
         .filter(|f| f.outcome != Outcome::NotApplicable)
         .collect();
     let passed = findings

@@ -82,26 +82,24 @@ pub struct MhdAsked {
     pub study: String,
 }
 
-/// One rule broken by an ITI-65 bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// Check id (`MHD-03`).
-    pub rule: &'static str,
-    /// What is wrong.
-    pub message: String,
-    /// Where (FHIRPath-like: `Bundle.entry[2].resource.content[0].attachment.url`).
-    pub expression: String,
-}
+/// One rule broken by an ITI-65 bundle, located by a FHIRPath-like expression
+/// (`Bundle.entry[2].resource.content[0].attachment.url`).
+pub use super::rule::Violation;
 
+/// A breach of the registered check `rule` (`MHD-03`) at `expression`: the check gives the
+/// requirement and the level.
 pub(crate) fn v(
     rule: &'static str,
     expression: impl Into<String>,
     message: impl Into<String>,
 ) -> Violation {
+    let check = CHECKS.iter().find(|c| c.id == rule);
     Violation {
         rule,
+        requirement: check.map(|c| c.requirement).unwrap_or(""),
+        level: check.map(|c| c.level).unwrap_or(Level::Shall),
         message: message.into(),
-        expression: expression.into(),
+        location: expression.into(),
     }
 }
 
@@ -212,7 +210,7 @@ fn provide_rule(s: &Subject<'_>, rule: &str, expected: &str) -> Verdict {
     let found: Vec<String> = validate_provide_bundle(&bundle, ct, s.expect.mhd.comprehensive)
         .into_iter()
         .filter(|v| v.rule == rule)
-        .map(|v| format!("{}: {}", v.expression, v.message))
+        .map(|v| format!("{}: {}", v.location, v.message))
         .collect();
     fails(found, expected)
 }

@@ -402,9 +402,10 @@ pub fn evaluate(check: &Check, subject: &Subject<'_>) -> Finding {
 }
 
 /// Evaluate checks on one subject, in order. The checks of a validator family (the ebRIM and SOAP
-/// rules of [`xds`]) take their verdicts from one run of the family's validators over the
-/// exchange ([`xds::judge`]), made when the first of them is evaluated; every other check runs its
-/// own function.
+/// rules of [`xds`], the XDS-I.b KOS rules of [`kos`], the MADO manifest rules of [`mado`]) take
+/// their verdicts from one run of the family's validators over the exchange ([`xds::judge`],
+/// [`kos::judge`], [`mado::Judged`]), made when the first of them is evaluated; every other check
+/// runs its own function.
 pub fn evaluate_all<'c>(
     checks: impl IntoIterator<Item = &'c Check>,
     subject: &Subject<'_>,
@@ -435,17 +436,27 @@ pub fn evaluate_ids(ids: &[&str], subject: &Subject<'_>) -> Vec<Finding> {
 #[derive(Default)]
 struct Families {
     xds: Option<xds::Judged>,
+    kos: Option<kos::Judged>,
+    mado: mado::Judged,
 }
 
 impl Families {
     fn evaluate(&mut self, check: &Check, subject: &Subject<'_>) -> Finding {
-        match xds::rule_of(check) {
-            Some(rule) => evaluate_with(check, subject, |s| {
+        if let Some(rule) = xds::rule_of(check) {
+            return evaluate_with(check, subject, |s| {
                 let judged = self.xds.get_or_insert_with(|| xds::judge(s.exchange));
                 xds::verdict(judged, rule, s.exchange)
-            }),
-            None => evaluate(check, subject),
+            });
         }
+        if kos::is_member(check) {
+            return evaluate_with(check, subject, |s| {
+                kos::verdict(self.kos.get_or_insert_with(|| kos::judge(s)), check.id)
+            });
+        }
+        if let Some(group) = mado::group_of(check) {
+            return evaluate_with(check, subject, |s| self.mado.verdict(group, check.id, s));
+        }
+        evaluate(check, subject)
     }
 }
 

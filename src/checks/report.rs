@@ -1,8 +1,8 @@
 //! HL7 Europe imaging report checks: the eHN data set in a FHIR document, and the report-to-manifest link.
 //!
 //! The checks judge the FHIR document Bundle found in an exchange's response body (an ITI-68
-//! retrieve, `application/fhir+json`). The rules themselves (see [`RULES`]) work on plain
-//! JSON, so [`validate_report`] (a document Bundle) and [`validate_resource`] (a standalone
+//! retrieve, `application/fhir+json`). The rules themselves (see [`RULES`] and [`JUDGES`]) work
+//! on plain JSON, so [`validate_report`] (a document Bundle) and [`validate_resource`] (a standalone
 //! Composition, DiagnosticReport or collection Bundle) apply them to fixtures and corpus files too.
 
 mod doc;
@@ -12,6 +12,7 @@ mod tests;
 
 use serde_json::Value;
 
+use super::rule::Rule;
 use super::{Check, Level, Subject, Verdict};
 
 pub use doc::Doc;
@@ -40,52 +41,99 @@ impl ReportExpect {
 }
 
 /// One broken rule, found by [`validate_report`] or [`validate_resource`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    /// The check id (`RPT-03`).
-    pub rule: &'static str,
-    /// What is wrong.
-    pub message: String,
+pub use super::rule::Violation;
+
+/// How a rule judges a document: `Err(reason)` when it does not apply, else the list of breaches
+/// (empty = holds).
+pub type Judge = fn(&Doc<'_>, &ReportExpect) -> Result<Vec<String>, String>;
+
+super::rule::rules! {
+    RPT_01 = ("RPT-01",
+        "HL7 Europe Imaging Report IG (hl7.fhir.eu.imaging) BundleReportEuImaging §Bundle.type/identifier/timestamp; FHIR R4 Bundle §bdl-9/bdl-10/bdl-11; eHN Guideline A.1.8.0",
+        Shall,
+        "The retrieved report is a `document` Bundle with identifier and timestamp whose first entry is a Composition");
+    RPT_02 = ("RPT-02",
+        "HL7 Europe Imaging Report IG CompositionEuImaging / DiagnosticReportEuImaging §category[imaging-report], §category[imaging], §type; eHN Guideline A.1.8.1",
+        Shall,
+        "Composition (and DiagnosticReport) categories include LOINC 85430-7 and Medical-Imaging; Composition.type is coded");
+    RPT_03 = ("RPT-03",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §section slices (imagingstudy 18726-0, order 55115-0, history 11329-0, procedure 55111-9 1..1; others 0..1)",
+        Shall,
+        "Sections 18726-0, 55115-0, 11329-0 and 55111-9 are present once each; optional sections at most once");
+    RPT_04 = ("RPT-04",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §invariants eu-imaging-composition-1, eu-imaging-composition-2",
+        Shall,
+        "Every section has text, entries or subsections, and a section without entries has an emptyReason, subsections or a note");
+    RPT_05 = ("RPT-05",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §identifier, §status and DiagnosticReportEuImaging §identifier, §status; Xt-EHR EHDSImagingReport header.identifier/status; eHN Guideline A.1.8.0, A.1.8.2",
+        Shall,
+        "Composition.identifier equals one DiagnosticReport.identifier and the two statuses are aligned");
+    RPT_06 = ("RPT-06",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §subject/author/date/title; FHIR R4 Bundle §document references (bdl-7, resolution in the Bundle); eHN Guideline A.1.5, A.1.8.3, A.1.8.4",
+        Shall,
+        "Composition subject, author, date and title are present and every reference in the document resolves to a Bundle entry");
+    RPT_07 = ("RPT-07",
+        "HL7 Europe Imaging Report IG §section[findings]/[impression], ImagingStudyEuImaging §modality; Xt-EHR EHDSImagingReport examinationReport 1..1 (modality 1..*, resultData.resultText, conclusion.impression 1..1); eHN Guideline A.5.1.1, A.5.4, A.5.5",
+        Shall,
+        "The examination report has at least one modality, a findings narrative and an impression");
+    RPT_08 = ("RPT-08",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator] (mode legal, time 1..1, party Practitioner/PractitionerRole); eHN Guideline A.1.6",
+        Shall,
+        "A legal authenticator attester has mode legal, a time and a Practitioner or PractitionerRole party");
+    RPT_09 = ("RPT-09",
+        "HL7 Europe Imaging Report IG BundleReportEuImaging §entry[Patient] (EU Patient); eHN Guideline A.1.1 patient identification",
+        Should,
+        "The subject Patient carries an identifier (system and value), a name, a birth date and a gender");
+    RPT_10 = ("RPT-10",
+        "HL7 Europe Imaging Report IG ImagingStudyEuImaging §identifier[studyInstanceUid], ServiceRequestOrderEuImaging §identifier[accessionNumber]; eHN Guideline A.1.8.10, A.1.8.11",
+        Shall,
+        "The report's Study Instance UID, accession number (issuer and value), patient and status are the expected ones");
+    RPT_11 = ("RPT-11",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator]; Xt-EHR EHDSImagingReport legalAuthentication 0..1; eHN Guideline A.1.6",
+        Should,
+        "The report has a legal authenticator");
+    RPT_12 = ("RPT-12",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §custodian; Xt-EHR EHDSImagingReport custodian 1..1; eHN Guideline A.1.8.6",
+        Should,
+        "The Composition names a custodian");
+    RPT_13 = ("RPT-13",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §type from ImagingReportTypesEuVSEuImaging (preferred, LOINC); eHN Guideline A.1.8.1",
+        Should,
+        "Composition.type is a LOINC code");
+    RPT_14 = ("RPT-14",
+        "HL7 Europe Imaging Report IG CompositionEuImaging §identifier (common to all versions); Xt-EHR EHDSImagingReport header.identifier (\"SHALL be common to several report versions\"); eHN Guideline A.1.8.0, A.1.8.9",
+        Shall,
+        "Every version of a report (preliminary, final, amended) carries the same business identifier");
 }
 
-/// A rule: `Err(reason)` when it does not apply, else the list of breaches (empty = holds).
-pub type Rule = fn(&Doc<'_>, &ReportExpect) -> Result<Vec<String>, String>;
-
-/// (check id, level, rule) of every rule, in id order.
-pub const RULES: &[(&str, Level, Rule)] = &[
-    ("RPT-01", Level::Shall, rules::rpt01_document_bundle),
-    ("RPT-02", Level::Shall, rules::rpt02_categories_type),
-    ("RPT-03", Level::Shall, rules::rpt03_sections),
-    ("RPT-04", Level::Shall, rules::rpt04_section_invariants),
-    ("RPT-05", Level::Shall, rules::rpt05_identifier_status),
-    ("RPT-06", Level::Shall, rules::rpt06_header_references),
-    ("RPT-07", Level::Shall, rules::rpt07_examination_report),
-    (
-        "RPT-08",
-        Level::Shall,
-        rules::rpt08_legal_authenticator_shape,
-    ),
-    ("RPT-09", Level::Should, rules::rpt09_patient_identification),
-    ("RPT-10", Level::Shall, rules::rpt10_manifest_link),
-    (
-        "RPT-11",
-        Level::Should,
-        rules::rpt11_legal_authenticator_present,
-    ),
-    ("RPT-12", Level::Should, rules::rpt12_custodian),
-    ("RPT-13", Level::Should, rules::rpt13_loinc_type),
+/// The rules that judge one document, with the function that judges each, in id order (RPT-14
+/// judges the versions of a report, see [`versions_share_identifier`]).
+pub const JUDGES: &[(Rule, Judge)] = &[
+    (RPT_01, rules::rpt01_document_bundle),
+    (RPT_02, rules::rpt02_categories_type),
+    (RPT_03, rules::rpt03_sections),
+    (RPT_04, rules::rpt04_section_invariants),
+    (RPT_05, rules::rpt05_identifier_status),
+    (RPT_06, rules::rpt06_header_references),
+    (RPT_07, rules::rpt07_examination_report),
+    (RPT_08, rules::rpt08_legal_authenticator_shape),
+    (RPT_09, rules::rpt09_patient_identification),
+    (RPT_10, rules::rpt10_manifest_link),
+    (RPT_11, rules::rpt11_legal_authenticator_present),
+    (RPT_12, rules::rpt12_custodian),
+    (RPT_13, rules::rpt13_loinc_type),
 ];
 
 fn run(doc: &Doc<'_>, level: Level) -> Vec<Violation> {
     let none = ReportExpect::default();
-    RULES
+    JUDGES
         .iter()
-        .filter(|(_, l, _)| *l == level)
-        .flat_map(|(id, _, rule)| {
-            rule(doc, &none)
+        .filter(|(rule, _)| rule.level == level)
+        .flat_map(|(rule, judge)| {
+            judge(doc, &none)
                 .unwrap_or_default()
                 .into_iter()
-                .map(move |message| Violation { rule: id, message })
+                .map(move |message| Violation::of(rule, message))
         })
         .collect()
 }
@@ -150,7 +198,7 @@ fn body(subject: &Subject<'_>) -> Result<Value, Verdict> {
 
 /// Run rule `id` on the exchange's document.
 fn judge(subject: &Subject<'_>, id: &str) -> Verdict {
-    let Some((_, _, rule)) = RULES.iter().find(|(i, _, _)| *i == id) else {
+    let Some((_, rule)) = JUDGES.iter().find(|(r, _)| r.id == id) else {
         return Verdict::na(format!("unknown rule {id}"));
     };
     let value = match body(subject) {
@@ -176,81 +224,109 @@ fn title_of(id: &str) -> &'static str {
 }
 
 macro_rules! check {
-    ($id:literal, $level:expr, $req:literal, $title:literal, $reqs:expr) => {
+    ($rule:ident, $reqs:expr) => {
         Check {
-            id: $id,
-            requirement: $req,
+            id: $rule.id,
+            requirement: $rule.requirement,
             requirements: $reqs,
-            level: $level,
+            level: $rule.level,
             actor: "Imaging Report Content Creator / Document Responder",
-            title: $title,
-            eval: |s| judge(s, $id),
+            title: $rule.title,
+            eval: |s| judge(s, $rule.id),
         }
     };
 }
 
 /// The checks.
 pub static CHECKS: &[Check] = &[
-    check!("RPT-01", Level::Shall,
-        "HL7 Europe Imaging Report IG (hl7.fhir.eu.imaging) BundleReportEuImaging §Bundle.type/identifier/timestamp; FHIR R4 Bundle §bdl-9/bdl-10/bdl-11; eHN Guideline A.1.8.0",
-        "The retrieved report is a `document` Bundle with identifier and timestamp whose first entry is a Composition",
-        &["EUIMG-BundleReportEuImaging", "FHIR-Bundle", "EHN-A.1.8.0"]),
-    check!("RPT-02", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging / DiagnosticReportEuImaging §category[imaging-report], §category[imaging], §type; eHN Guideline A.1.8.1",
-        "Composition (and DiagnosticReport) categories include LOINC 85430-7 and Medical-Imaging; Composition.type is coded",
-        &["EUIMG-CompositionEuImaging.category", "EUIMG-DiagnosticReportEuImaging", "EUIMG-CompositionEuImaging.type", "EHN-A.1.8.1"]),
-    check!("RPT-03", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §section slices (imagingstudy 18726-0, order 55115-0, history 11329-0, procedure 55111-9 1..1; others 0..1)",
-        "Sections 18726-0, 55115-0, 11329-0 and 55111-9 are present once each; optional sections at most once",
-        &["EUIMG-CompositionEuImaging.section"]),
-    check!("RPT-04", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §invariants eu-imaging-composition-1, eu-imaging-composition-2",
-        "Every section has text, entries or subsections, and a section without entries has an emptyReason, subsections or a note",
-        &["EUIMG-CompositionEuImaging.section"]),
-    check!("RPT-05", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §identifier, §status and DiagnosticReportEuImaging §identifier, §status; Xt-EHR EHDSImagingReport header.identifier/status; eHN Guideline A.1.8.0, A.1.8.2",
-        "Composition.identifier equals one DiagnosticReport.identifier and the two statuses are aligned",
-        &["EUIMG-CompositionEuImaging.identifier", "EUIMG-CompositionEuImaging.status", "EUIMG-DiagnosticReportEuImaging", "XTEHR-header.identifier", "XTEHR-header.status", "EHN-A.1.8.0", "EHN-A.1.8.2"]),
-    check!("RPT-06", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §subject/author/date/title; FHIR R4 Bundle §document references (bdl-7, resolution in the Bundle); eHN Guideline A.1.5, A.1.8.3, A.1.8.4",
-        "Composition subject, author, date and title are present and every reference in the document resolves to a Bundle entry",
-        &["EUIMG-CompositionEuImaging.subject", "FHIR-Bundle", "EHN-A.1.5", "EHN-A.1.8.3", "EHN-A.1.8.4"]),
-    check!("RPT-07", Level::Shall,
-        "HL7 Europe Imaging Report IG §section[findings]/[impression], ImagingStudyEuImaging §modality; Xt-EHR EHDSImagingReport examinationReport 1..1 (modality 1..*, resultData.resultText, conclusion.impression 1..1); eHN Guideline A.5.1.1, A.5.4, A.5.5",
-        "The examination report has at least one modality, a findings narrative and an impression",
-        &["EUIMG-CompositionEuImaging.section", "EUIMG-ImagingStudyEuImaging", "XTEHR-examinationReport", "EHN-A.5.1.1", "EHN-A.5.4", "EHN-A.5.5"]),
-    check!("RPT-08", Level::Shall,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator] (mode legal, time 1..1, party Practitioner/PractitionerRole); eHN Guideline A.1.6",
-        "A legal authenticator attester has mode legal, a time and a Practitioner or PractitionerRole party",
-        &["EUIMG-CompositionEuImaging.attester", "EHN-A.1.6"]),
-    check!("RPT-09", Level::Should,
-        "HL7 Europe Imaging Report IG BundleReportEuImaging §entry[Patient] (EU Patient); eHN Guideline A.1.1 patient identification",
-        "The subject Patient carries an identifier (system and value), a name, a birth date and a gender",
-        &["EUIMG-BundleReportEuImaging", "EHN-A.1.1"]),
-    check!("RPT-10", Level::Shall,
-        "HL7 Europe Imaging Report IG ImagingStudyEuImaging §identifier[studyInstanceUid], ServiceRequestOrderEuImaging §identifier[accessionNumber]; eHN Guideline A.1.8.10, A.1.8.11",
-        "The report's Study Instance UID, accession number (issuer and value), patient and status are the expected ones",
-        &["EUIMG-ImagingStudyEuImaging", "EUIMG-ServiceRequestOrderEuImaging", "EHN-A.1.8.10", "EHN-A.1.8.11"]),
-    check!("RPT-11", Level::Should,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §attester[legalAuthenticator]; Xt-EHR EHDSImagingReport legalAuthentication 0..1; eHN Guideline A.1.6",
-        "The report has a legal authenticator",
-        &["EUIMG-CompositionEuImaging.attester", "XTEHR-legalAuthentication", "EHN-A.1.6"]),
-    check!("RPT-12", Level::Should,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §custodian; Xt-EHR EHDSImagingReport custodian 1..1; eHN Guideline A.1.8.6",
-        "The Composition names a custodian",
-        &["EUIMG-CompositionEuImaging.custodian", "XTEHR-custodian", "EHN-A.1.8.6"]),
-    check!("RPT-13", Level::Should,
-        "HL7 Europe Imaging Report IG CompositionEuImaging §type from ImagingReportTypesEuVSEuImaging (preferred, LOINC); eHN Guideline A.1.8.1",
-        "Composition.type is a LOINC code",
-        &["EUIMG-CompositionEuImaging.type", "EHN-A.1.8.1"]),
+    check!(
+        RPT_01,
+        &["EUIMG-BundleReportEuImaging", "FHIR-Bundle", "EHN-A.1.8.0"]
+    ),
+    check!(
+        RPT_02,
+        &[
+            "EUIMG-CompositionEuImaging.category",
+            "EUIMG-DiagnosticReportEuImaging",
+            "EUIMG-CompositionEuImaging.type",
+            "EHN-A.1.8.1"
+        ]
+    ),
+    check!(RPT_03, &["EUIMG-CompositionEuImaging.section"]),
+    check!(RPT_04, &["EUIMG-CompositionEuImaging.section"]),
+    check!(
+        RPT_05,
+        &[
+            "EUIMG-CompositionEuImaging.identifier",
+            "EUIMG-CompositionEuImaging.status",
+            "EUIMG-DiagnosticReportEuImaging",
+            "XTEHR-header.identifier",
+            "XTEHR-header.status",
+            "EHN-A.1.8.0",
+            "EHN-A.1.8.2"
+        ]
+    ),
+    check!(
+        RPT_06,
+        &[
+            "EUIMG-CompositionEuImaging.subject",
+            "FHIR-Bundle",
+            "EHN-A.1.5",
+            "EHN-A.1.8.3",
+            "EHN-A.1.8.4"
+        ]
+    ),
+    check!(
+        RPT_07,
+        &[
+            "EUIMG-CompositionEuImaging.section",
+            "EUIMG-ImagingStudyEuImaging",
+            "XTEHR-examinationReport",
+            "EHN-A.5.1.1",
+            "EHN-A.5.4",
+            "EHN-A.5.5"
+        ]
+    ),
+    check!(
+        RPT_08,
+        &["EUIMG-CompositionEuImaging.attester", "EHN-A.1.6"]
+    ),
+    check!(RPT_09, &["EUIMG-BundleReportEuImaging", "EHN-A.1.1"]),
+    check!(
+        RPT_10,
+        &[
+            "EUIMG-ImagingStudyEuImaging",
+            "EUIMG-ServiceRequestOrderEuImaging",
+            "EHN-A.1.8.10",
+            "EHN-A.1.8.11"
+        ]
+    ),
+    check!(
+        RPT_11,
+        &[
+            "EUIMG-CompositionEuImaging.attester",
+            "XTEHR-legalAuthentication",
+            "EHN-A.1.6"
+        ]
+    ),
+    check!(
+        RPT_12,
+        &[
+            "EUIMG-CompositionEuImaging.custodian",
+            "XTEHR-custodian",
+            "EHN-A.1.8.6"
+        ]
+    ),
+    check!(RPT_13, &["EUIMG-CompositionEuImaging.type", "EHN-A.1.8.1"]),
     Check {
-        id: "RPT-14",
-        requirement: "HL7 Europe Imaging Report IG CompositionEuImaging §identifier (common to all versions); Xt-EHR EHDSImagingReport header.identifier (\"SHALL be common to several report versions\"); eHN Guideline A.1.8.0, A.1.8.9",
-        requirements: &["EUIMG-CompositionEuImaging.identifier", "XTEHR-header.identifier", "EHN-A.1.8.0", "EHN-A.1.8.9"],
-        level: Level::Shall,
-        actor: "Imaging Report Content Creator / Document Responder",
-        title: "Every version of a report (preliminary, final, amended) carries the same business identifier",
+        requirements: &[
+            "EUIMG-CompositionEuImaging.identifier",
+            "XTEHR-header.identifier",
+            "EHN-A.1.8.0",
+            "EHN-A.1.8.9",
+        ],
         eval: versions_share_identifier,
+        ..check!(RPT_14, &[])
     },
 ];
 

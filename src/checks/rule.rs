@@ -1,11 +1,13 @@
 //! One rule vocabulary for the validator families.
 //!
 //! A validator judges one message or document with many rules at once: the ebRIM and SOAP rules
-//! of XDS.b and XDS-I.b (`xds::rules`), the KOS manifest rules, the MADO rules. Each rule is a
+//! of XDS.b and XDS-I.b (`xds::rules`), the KOS manifest rules, the MADO rules, the MHD ITI-65
+//! bundle rules, the imaging report rules, the DICOM JSON model rules. Each rule is a
 //! [`Rule`]: a stable id (the check id it is registered under), the requirement it enforces
 //! (document and section), its [`Level`] (SHALL or SHOULD) and its title, written as the
 //! requirement. What a validator finds is a list of [`Violation`]s, each naming its rule and saying
-//! what was found. The family's checks ([`super::Check`]) read their verdict from that list: the
+//! what was found, and where when the family locates it (a FHIRPath expression, a DICOM JSON
+//! path). The family's checks ([`super::Check`]) read their verdict from that list: the
 //! validator runs once per exchange ([`super::evaluate_all`]), not once per check.
 
 use serde::Serialize;
@@ -36,6 +38,10 @@ pub struct Violation {
     pub level: Level,
     /// What was found, with the offending values.
     pub message: String,
+    /// Where in the message, when the family locates its findings: a FHIRPath-like expression
+    /// (`Bundle.entry[2].resource.status`), a DICOM JSON path (`[0].00100010`); empty otherwise.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub location: String,
 }
 
 impl Violation {
@@ -46,6 +52,15 @@ impl Violation {
             requirement: rule.requirement,
             level: rule.level,
             message: message.into(),
+            location: String::new(),
+        }
+    }
+
+    /// A breach of `rule` found at `location`, with what was found.
+    pub fn at(rule: &Rule, location: impl Into<String>, message: impl Into<String>) -> Violation {
+        Violation {
+            location: location.into(),
+            ..Violation::of(rule, message)
         }
     }
 }

@@ -2,20 +2,19 @@
 //! metadata ([`crate::model::dicom_json`]).
 //!
 //! The harness must say precisely *where* a system under test deviates, so
-//! [`validate_dataset_array`] returns a list of [`JsonViolation`]s with a path
+//! [`validate_dataset_array`] returns a list of [`Violation`]s located by a path
 //! (`[3].00081115[0].00081150`) and a short rule id naming the Annex F section ([`rules`]),
 //! capped at [`MAX_VIOLATIONS`]. The check of the `vr` against the standard data dictionary is
-//! advisory (a warning, see [`JsonViolation::is_warning`]). Recursion is bounded, and no input
+//! advisory (a warning: a SHOULD rule). Recursion is bounded, and no input
 //! can make the validator panic. DW-05 reports what it finds; the reference checks its own
 //! answers with it in its tests.
-
-use std::fmt;
 
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_core::Tag;
 use dicom_dictionary_std::StandardDataDictionary;
 use serde_json::{Map, Value};
 
+use crate::checks::rule::Rule;
 use crate::model::dicom_json::{parse_tag_key, BULKDATA_VRS, INLINE_BINARY_VRS, MAX_DEPTH};
 
 /// Maximum number of violations reported by [`validate_dataset_array`].
@@ -24,86 +23,67 @@ pub const MAX_VIOLATIONS: usize = 100;
 /// Maximum characters of input echoed in a violation message.
 const MAX_ECHO: usize = 60;
 
-/// Rule identifiers used in [`JsonViolation::rule`] (PS3.18 Annex F section + short id).
+/// The rules of the DICOM JSON Model (PS3.18 Annex F section + short id as rule id); the
+/// advisory ones (`F.2.3 vr-dictionary`, `F.2.5 empty-value`) are SHOULD rules, warnings.
 pub mod rules {
-    /// The top level is not a JSON array (F.2.1).
-    pub const TOP_LEVEL_ARRAY: &str = "F.2.1 top-level-array";
-    /// An element of the top-level array is not an object (F.2.1).
-    pub const DATASET_OBJECT: &str = "F.2.1 dataset-object";
-    /// A key is not exactly 8 uppercase hexadecimal digits (F.2.2).
-    pub const KEY_FORMAT: &str = "F.2.2 key-format";
-    /// Keys are not in ascending tag order (F.2.2).
-    pub const KEY_ORDER: &str = "F.2.2 key-order";
-    /// A Group Length (gggg,0000) attribute is present (F.2.2).
-    pub const GROUP_LENGTH: &str = "F.2.2 group-length";
-    /// An attribute value is not a JSON object (F.2.2).
-    pub const ATTRIBUTE_OBJECT: &str = "F.2.2 attribute-object";
-    /// The "vr" member is missing or not a string (F.2.2).
-    pub const VR_MISSING: &str = "F.2.2 vr-missing";
-    /// An attribute object has a member other than vr/Value/BulkDataURI/InlineBinary (F.2.2).
-    pub const UNKNOWN_MEMBER: &str = "F.2.2 unknown-member";
-    /// More than one of "Value", "BulkDataURI", "InlineBinary" (F.2.2).
-    pub const VALUE_EXCLUSIVE: &str = "F.2.2 value-exclusive";
-    /// The "vr" is not one of the DICOM VRs (F.2.3).
-    pub const VR_INVALID: &str = "F.2.3 vr-invalid";
-    /// The "vr" differs from the standard dictionary's single VR for the tag (F.2.3, warning).
-    pub const VR_DICTIONARY: &str = "F.2.3 vr-dictionary";
-    /// A PN value is not an object with only Alphabetic/Ideographic/Phonetic strings (F.2.3).
-    pub const PN_OBJECT: &str = "F.2.3 pn-object";
-    /// A SQ value item is not an object (F.2.3).
-    pub const SQ_ITEM: &str = "F.2.3 sq-item";
-    /// A numeric VR value has the wrong JSON type or is not an integer (F.2.3).
-    pub const NUMBER_TYPE: &str = "F.2.3 number-type";
-    /// An integer value is out of the VR's range (F.2.3).
-    pub const NUMBER_RANGE: &str = "F.2.3 number-range";
-    /// A string VR value is not a string (F.2.3).
-    pub const STRING_TYPE: &str = "F.2.3 string-type";
-    /// An AT value is not a string of 8 hexadecimal digits (F.2.3).
-    pub const AT_FORMAT: &str = "F.2.3 at-format";
-    /// A binary VR (OB OD OF OL OV OW UN) uses "Value" (F.2.3).
-    pub const BINARY_VALUE: &str = "F.2.3 binary-value";
-    /// "Value" is not an array (F.2.4).
-    pub const VALUE_ARRAY: &str = "F.2.4 value-array";
-    /// "Value" is an empty array; empty attributes omit "Value" (F.2.5, warning).
-    pub const EMPTY_VALUE: &str = "F.2.5 empty-value";
-    /// "BulkDataURI" used with a VR not allowed by F.2.6.
-    pub const BULKDATA_VR: &str = "F.2.6 bulkdata-vr";
-    /// "BulkDataURI" is not a non-empty string (F.2.6).
-    pub const BULKDATA_URI: &str = "F.2.6 bulkdata-uri";
-    /// "InlineBinary" used with a VR not allowed by F.2.7.
-    pub const INLINE_VR: &str = "F.2.7 inlinebinary-vr";
-    /// "InlineBinary" is not a valid base64 string (F.2.7).
-    pub const INLINE_BASE64: &str = "F.2.7 inlinebinary-base64";
-    /// Sequences nested deeper than the validator follows.
-    pub const DEPTH: &str = "F.2 depth-limit";
-}
-
-/// Rules that are advisory rather than conformance failures.
-pub const WARNING_RULES: &[&str] = &[rules::VR_DICTIONARY, rules::EMPTY_VALUE];
-
-/// One deviation from the DICOM JSON Model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonViolation {
-    /// Location, e.g. `[3].00100010` or `[0].00081115[1].00081150`; `""` for the top level.
-    pub path: String,
-    /// Short rule id, one of the constants in [`rules`].
-    pub rule: &'static str,
-    /// Human-readable explanation.
-    pub message: String,
-}
-
-impl JsonViolation {
-    /// True for advisory rules ([`WARNING_RULES`]), e.g. `F.2.3 vr-dictionary`.
-    pub fn is_warning(&self) -> bool {
-        WARNING_RULES.contains(&self.rule)
+    crate::checks::rule::rules! {
+        TOP_LEVEL_ARRAY = ("F.2.1 top-level-array", "DICOM PS3.18 §F.2.1", Shall,
+            "The top level is not a JSON array (F.2.1).");
+        DATASET_OBJECT = ("F.2.1 dataset-object", "DICOM PS3.18 §F.2.1", Shall,
+            "An element of the top-level array is not an object (F.2.1).");
+        KEY_FORMAT = ("F.2.2 key-format", "DICOM PS3.18 §F.2.2", Shall,
+            "A key is not exactly 8 uppercase hexadecimal digits (F.2.2).");
+        KEY_ORDER = ("F.2.2 key-order", "DICOM PS3.18 §F.2.2", Shall,
+            "Keys are not in ascending tag order (F.2.2).");
+        GROUP_LENGTH = ("F.2.2 group-length", "DICOM PS3.18 §F.2.2", Shall,
+            "A Group Length (gggg,0000) attribute is present (F.2.2).");
+        ATTRIBUTE_OBJECT = ("F.2.2 attribute-object", "DICOM PS3.18 §F.2.2", Shall,
+            "An attribute value is not a JSON object (F.2.2).");
+        VR_MISSING = ("F.2.2 vr-missing", "DICOM PS3.18 §F.2.2", Shall,
+            "The \"vr\" member is missing or not a string (F.2.2).");
+        UNKNOWN_MEMBER = ("F.2.2 unknown-member", "DICOM PS3.18 §F.2.2", Shall,
+            "An attribute object has a member other than vr/Value/BulkDataURI/InlineBinary (F.2.2).");
+        VALUE_EXCLUSIVE = ("F.2.2 value-exclusive", "DICOM PS3.18 §F.2.2", Shall,
+            "More than one of \"Value\", \"BulkDataURI\", \"InlineBinary\" (F.2.2).");
+        VR_INVALID = ("F.2.3 vr-invalid", "DICOM PS3.18 §F.2.3", Shall,
+            "The \"vr\" is not one of the DICOM VRs (F.2.3).");
+        VR_DICTIONARY = ("F.2.3 vr-dictionary", "DICOM PS3.18 §F.2.3", Should,
+            "The \"vr\" differs from the standard dictionary's single VR for the tag (F.2.3, warning).");
+        PN_OBJECT = ("F.2.3 pn-object", "DICOM PS3.18 §F.2.3", Shall,
+            "A PN value is not an object with only Alphabetic/Ideographic/Phonetic strings (F.2.3).");
+        SQ_ITEM = ("F.2.3 sq-item", "DICOM PS3.18 §F.2.3", Shall,
+            "A SQ value item is not an object (F.2.3).");
+        NUMBER_TYPE = ("F.2.3 number-type", "DICOM PS3.18 §F.2.3", Shall,
+            "A numeric VR value has the wrong JSON type or is not an integer (F.2.3).");
+        NUMBER_RANGE = ("F.2.3 number-range", "DICOM PS3.18 §F.2.3", Shall,
+            "An integer value is out of the VR's range (F.2.3).");
+        STRING_TYPE = ("F.2.3 string-type", "DICOM PS3.18 §F.2.3", Shall,
+            "A string VR value is not a string (F.2.3).");
+        AT_FORMAT = ("F.2.3 at-format", "DICOM PS3.18 §F.2.3", Shall,
+            "An AT value is not a string of 8 hexadecimal digits (F.2.3).");
+        BINARY_VALUE = ("F.2.3 binary-value", "DICOM PS3.18 §F.2.3", Shall,
+            "A binary VR (OB OD OF OL OV OW UN) uses \"Value\" (F.2.3).");
+        VALUE_ARRAY = ("F.2.4 value-array", "DICOM PS3.18 §F.2.4", Shall,
+            "\"Value\" is not an array (F.2.4).");
+        EMPTY_VALUE = ("F.2.5 empty-value", "DICOM PS3.18 §F.2.5", Should,
+            "\"Value\" is an empty array; empty attributes omit \"Value\" (F.2.5, warning).");
+        BULKDATA_VR = ("F.2.6 bulkdata-vr", "DICOM PS3.18 §F.2.6", Shall,
+            "\"BulkDataURI\" used with a VR not allowed by F.2.6.");
+        BULKDATA_URI = ("F.2.6 bulkdata-uri", "DICOM PS3.18 §F.2.6", Shall,
+            "\"BulkDataURI\" is not a non-empty string (F.2.6).");
+        INLINE_VR = ("F.2.7 inlinebinary-vr", "DICOM PS3.18 §F.2.7", Shall,
+            "\"InlineBinary\" used with a VR not allowed by F.2.7.");
+        INLINE_BASE64 = ("F.2.7 inlinebinary-base64", "DICOM PS3.18 §F.2.7", Shall,
+            "\"InlineBinary\" is not a valid base64 string (F.2.7).");
+        DEPTH = ("F.2 depth-limit", "DICOM PS3.18 §F.2", Shall,
+            "Sequences nested deeper than the validator follows.");
     }
 }
 
-impl fmt::Display for JsonViolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} [{}]: {}", self.path, self.rule, self.message)
-    }
-}
+/// One deviation from the DICOM JSON Model: the rule, what is wrong and where, as
+/// [`Violation::location`] (e.g. `[3].00100010` or `[0].00081115[1].00081150`; `""` for the top
+/// level).
+pub use crate::checks::rule::Violation;
 
 const ALL_VRS: &[&str] = &[
     "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT", "OB", "OD", "OF", "OL",
@@ -174,7 +154,7 @@ fn dictionary_vr(tag: u32) -> Option<&'static str> {
 
 /// Violation collector with a cap.
 struct Validator {
-    out: Vec<JsonViolation>,
+    out: Vec<Violation>,
 }
 
 impl Validator {
@@ -182,13 +162,9 @@ impl Validator {
         self.out.len() >= MAX_VIOLATIONS
     }
 
-    fn push(&mut self, path: &str, rule: &'static str, message: String) {
+    fn push(&mut self, path: &str, rule: Rule, message: String) {
         if !self.full() {
-            self.out.push(JsonViolation {
-                path: path.to_string(),
-                rule,
-                message,
-            });
+            self.out.push(Violation::at(&rule, path, message));
         }
     }
 
@@ -525,9 +501,9 @@ impl Validator {
 
 /// Validate a top-level array of data sets (a QIDO-RS response or WADO-RS
 /// metadata) against the DICOM JSON Model rules listed in [`rules`]. Returns
-/// at most [`MAX_VIOLATIONS`] violations (warnings included, see
-/// [`JsonViolation::is_warning`]); an empty list means conformant.
-pub fn validate_dataset_array(v: &Value) -> Vec<JsonViolation> {
+/// at most [`MAX_VIOLATIONS`] violations (warnings, the SHOULD rules, included); an empty list
+/// means conformant.
+pub fn validate_dataset_array(v: &Value) -> Vec<Violation> {
     let mut val = Validator { out: Vec::new() };
     match v {
         Value::Array(items) => {
@@ -558,13 +534,14 @@ pub fn validate_dataset_array(v: &Value) -> Vec<JsonViolation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::Level;
     use crate::model::dicom_json::bulk_data_uris;
     use serde_json::json;
 
     fn rules_of(v: &Value) -> Vec<(String, &'static str)> {
         validate_dataset_array(v)
             .into_iter()
-            .map(|x| (x.path, x.rule))
+            .map(|x| (x.location, x.rule))
             .collect()
     }
 
@@ -612,22 +589,22 @@ mod tests {
             "zz": {"vr": "LO"}
         }]);
         let r = rules_of(&v);
-        assert!(r.contains(&("[0].0020000d".into(), rules::KEY_FORMAT)));
-        assert!(r.contains(&("[0].00100020".into(), rules::KEY_ORDER)));
-        assert!(r.contains(&("[0].0010".into(), rules::KEY_FORMAT)));
-        assert!(r.contains(&("[0].00200000".into(), rules::GROUP_LENGTH)));
-        assert!(r.contains(&("[0].zz".into(), rules::KEY_FORMAT)));
+        assert!(r.contains(&("[0].0020000d".into(), rules::KEY_FORMAT.id)));
+        assert!(r.contains(&("[0].00100020".into(), rules::KEY_ORDER.id)));
+        assert!(r.contains(&("[0].0010".into(), rules::KEY_FORMAT.id)));
+        assert!(r.contains(&("[0].00200000".into(), rules::GROUP_LENGTH.id)));
+        assert!(r.contains(&("[0].zz".into(), rules::KEY_FORMAT.id)));
     }
 
     #[test]
     fn top_level_and_dataset_shape() {
         assert_eq!(
             rules_of(&json!({})),
-            vec![("".into(), rules::TOP_LEVEL_ARRAY)]
+            vec![("".into(), rules::TOP_LEVEL_ARRAY.id)]
         );
         assert_eq!(
             rules_of(&json!([1])),
-            vec![("[0]".into(), rules::DATASET_OBJECT)]
+            vec![("[0]".into(), rules::DATASET_OBJECT.id)]
         );
         assert!(validate_dataset_array(&json!([])).is_empty());
         assert!(validate_dataset_array(&json!([{}])).is_empty());
@@ -645,15 +622,15 @@ mod tests {
             "00080070": {"vr": "LO", "Value": [], "BulkDataURI": "u"}
         }]);
         let r = rules_of(&v);
-        assert!(r.contains(&("[0].00080016".into(), rules::ATTRIBUTE_OBJECT)));
-        assert!(r.contains(&("[0].00080018".into(), rules::VR_MISSING)));
-        assert!(r.contains(&("[0].00080020".into(), rules::VR_MISSING)));
-        assert!(r.contains(&("[0].00080030".into(), rules::VR_INVALID)));
-        assert!(r.contains(&("[0].00080050".into(), rules::VALUE_ARRAY)));
-        assert!(r.contains(&("[0].00080060".into(), rules::UNKNOWN_MEMBER)));
-        assert!(r.contains(&("[0].00080070".into(), rules::VALUE_EXCLUSIVE)));
-        assert!(r.contains(&("[0].00080070".into(), rules::BULKDATA_VR)));
-        assert!(r.contains(&("[0].00080070".into(), rules::EMPTY_VALUE)));
+        assert!(r.contains(&("[0].00080016".into(), rules::ATTRIBUTE_OBJECT.id)));
+        assert!(r.contains(&("[0].00080018".into(), rules::VR_MISSING.id)));
+        assert!(r.contains(&("[0].00080020".into(), rules::VR_MISSING.id)));
+        assert!(r.contains(&("[0].00080030".into(), rules::VR_INVALID.id)));
+        assert!(r.contains(&("[0].00080050".into(), rules::VALUE_ARRAY.id)));
+        assert!(r.contains(&("[0].00080060".into(), rules::UNKNOWN_MEMBER.id)));
+        assert!(r.contains(&("[0].00080070".into(), rules::VALUE_EXCLUSIVE.id)));
+        assert!(r.contains(&("[0].00080070".into(), rules::BULKDATA_VR.id)));
+        assert!(r.contains(&("[0].00080070".into(), rules::EMPTY_VALUE.id)));
     }
 
     #[test]
@@ -670,22 +647,22 @@ mod tests {
         }]);
         let r = rules_of(&v);
         for expected in [
-            ("[0].00100010[0]", rules::PN_OBJECT),
-            ("[0].00100010[1]", rules::PN_OBJECT),
-            ("[0].00100010[2]", rules::PN_OBJECT),
-            ("[0].00186060[0]", rules::NUMBER_TYPE),
-            ("[0].00201206[0]", rules::NUMBER_TYPE),
-            ("[0].00201206[1]", rules::NUMBER_TYPE),
-            ("[0].00280010[0]", rules::NUMBER_RANGE),
-            ("[0].00280010[1]", rules::NUMBER_RANGE),
-            ("[0].00280010[2]", rules::NUMBER_TYPE),
-            ("[0].00280010[3]", rules::NUMBER_TYPE),
-            ("[0].00280030[0]", rules::NUMBER_TYPE),
-            ("[0].00209165[0]", rules::AT_FORMAT),
-            ("[0].00209165[1]", rules::AT_FORMAT),
-            ("[0].00400275[0]", rules::SQ_ITEM),
-            ("[0].00400275[1].00080100[0]", rules::STRING_TYPE),
-            ("[0].00420011", rules::BINARY_VALUE),
+            ("[0].00100010[0]", rules::PN_OBJECT.id),
+            ("[0].00100010[1]", rules::PN_OBJECT.id),
+            ("[0].00100010[2]", rules::PN_OBJECT.id),
+            ("[0].00186060[0]", rules::NUMBER_TYPE.id),
+            ("[0].00201206[0]", rules::NUMBER_TYPE.id),
+            ("[0].00201206[1]", rules::NUMBER_TYPE.id),
+            ("[0].00280010[0]", rules::NUMBER_RANGE.id),
+            ("[0].00280010[1]", rules::NUMBER_RANGE.id),
+            ("[0].00280010[2]", rules::NUMBER_TYPE.id),
+            ("[0].00280010[3]", rules::NUMBER_TYPE.id),
+            ("[0].00280030[0]", rules::NUMBER_TYPE.id),
+            ("[0].00209165[0]", rules::AT_FORMAT.id),
+            ("[0].00209165[1]", rules::AT_FORMAT.id),
+            ("[0].00400275[0]", rules::SQ_ITEM.id),
+            ("[0].00400275[1].00080100[0]", rules::STRING_TYPE.id),
+            ("[0].00420011", rules::BINARY_VALUE.id),
         ] {
             assert!(
                 r.contains(&(expected.0.into(), expected.1)),
@@ -709,14 +686,14 @@ mod tests {
         }]);
         let r = rules_of(&v);
         for expected in [
-            ("[0].00080016", rules::BULKDATA_VR),
-            ("[0].00281201", rules::BULKDATA_URI),
-            ("[0].00283006", rules::INLINE_VR),
-            ("[0].00420011", rules::INLINE_BASE64),
-            ("[0].00880200", rules::BULKDATA_VR),
-            ("[0].7FE00008", rules::INLINE_BASE64),
-            ("[0].7FE00009", rules::INLINE_BASE64),
-            ("[0].7FE00010", rules::VALUE_EXCLUSIVE),
+            ("[0].00080016", rules::BULKDATA_VR.id),
+            ("[0].00281201", rules::BULKDATA_URI.id),
+            ("[0].00283006", rules::INLINE_VR.id),
+            ("[0].00420011", rules::INLINE_BASE64.id),
+            ("[0].00880200", rules::BULKDATA_VR.id),
+            ("[0].7FE00008", rules::INLINE_BASE64.id),
+            ("[0].7FE00009", rules::INLINE_BASE64.id),
+            ("[0].7FE00010", rules::VALUE_EXCLUSIVE.id),
         ] {
             assert!(
                 r.contains(&(expected.0.into(), expected.1)),
@@ -745,9 +722,9 @@ mod tests {
         }]);
         let all = validate_dataset_array(&v);
         assert_eq!(all.len(), 1, "{all:#?}");
-        assert_eq!(all[0].rule, rules::VR_DICTIONARY);
-        assert_eq!(all[0].path, "[0].00100010");
-        assert!(all[0].is_warning());
+        assert_eq!(all[0].rule, rules::VR_DICTIONARY.id);
+        assert_eq!(all[0].location, "[0].00100010");
+        assert_eq!(all[0].level, Level::Should);
         assert!(all[0].to_string().contains("PN"));
     }
 
@@ -776,7 +753,7 @@ mod tests {
         }
         let r = rules_of(&json!([v.clone()]));
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].1, rules::DEPTH);
+        assert_eq!(r[0].1, rules::DEPTH.id);
         assert!(bulk_data_uris(&v).is_empty());
     }
 }

@@ -229,7 +229,10 @@ pub(super) fn dw05_json_model(s: &Subject<'_>) -> Verdict {
         Err(e) => return Verdict::fail("a DICOM JSON array", e),
     };
     let violations = json::validate_dataset_array(&v);
-    let hard: Vec<_> = violations.iter().filter(|v| !v.is_warning()).collect();
+    let hard: Vec<_> = violations
+        .iter()
+        .filter(|v| v.level == Level::Shall)
+        .collect();
     if hard.is_empty() {
         return Verdict::Pass;
     }
@@ -240,7 +243,7 @@ pub(super) fn dw05_json_model(s: &Subject<'_>) -> Verdict {
             hard.len(),
             hard.iter()
                 .take(3)
-                .map(|v| format!("{} {} ({})", v.path, v.message, v.rule))
+                .map(|v| format!("{} {} ({})", v.location, v.message, v.rule))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),

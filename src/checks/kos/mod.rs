@@ -9,6 +9,7 @@
 
 pub mod rules;
 
+use super::rule::Violation;
 use super::{Check, Level, Subject, Verdict};
 use crate::model::kos;
 use rules::{Rules, RULES};
@@ -34,22 +35,30 @@ pub(super) fn manifest_bytes<'a>(s: &'a Subject<'_>) -> Option<&'a [u8]> {
     })
 }
 
-/// Judge one KOS rule under the XDS-I.b profile.
-fn judge_rule(s: &Subject<'_>, rule: &'static str) -> Verdict {
+/// What the XDS-I.b KOS rules found in one exchange's manifest: the violations, or the verdict
+/// every rule gets when there is no manifest to judge (none kept, or it does not parse).
+pub type Judged = Result<Vec<Violation>, Verdict>;
+
+/// Run the XDS-I.b KOS rules once over the manifest kept in the exchange.
+pub fn judge(s: &Subject<'_>) -> Judged {
     let Some(bytes) = manifest_bytes(s) else {
-        return Verdict::na("no KOS manifest kept in this exchange");
+        return Err(Verdict::na("no KOS manifest kept in this exchange"));
     };
-    let manifest = match kos::parse(bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            return Verdict::fail("a KOS manifest that parses as DICOM PS3.10", e.to_string())
-        }
+    let manifest = kos::parse(bytes)
+        .map_err(|e| Verdict::fail("a KOS manifest that parses as DICOM PS3.10", e.to_string()))?;
+    Ok(rules::validate(&manifest, &Rules::xds_i_b()))
+}
+
+/// The verdict of one KOS rule from what [`judge`] found.
+pub fn verdict(judged: &Judged, rule: &str) -> Verdict {
+    let violations: Vec<&str> = match judged {
+        Err(v) => return v.clone(),
+        Ok(found) => found
+            .iter()
+            .filter(|v| v.rule == rule)
+            .map(|v| v.message.as_str())
+            .collect(),
     };
-    let violations: Vec<String> = rules::validate(&manifest, &Rules::xds_i_b())
-        .into_iter()
-        .filter(|v| v.rule == rule)
-        .map(|v| v.message)
-        .collect();
     if violations.is_empty() {
         Verdict::Pass
     } else {
@@ -58,6 +67,16 @@ fn judge_rule(s: &Subject<'_>, rule: &'static str) -> Verdict {
             violations.join("; "),
         )
     }
+}
+
+/// True for the checks of this family, which take their verdicts from [`judge`].
+pub fn is_member(check: &Check) -> bool {
+    CHECKS.iter().any(|c| c.id == check.id)
+}
+
+/// Judge one KOS rule under the XDS-I.b profile.
+fn judge_rule(s: &Subject<'_>, rule: &'static str) -> Verdict {
+    verdict(&judge(s), rule)
 }
 
 const fn level(rule: &rules::ManifestRule) -> Level {
@@ -195,5 +214,34 @@ mod tests {
         assert_eq!(outcome("KOS-04", &exchange_with(&retitled)), Outcome::Fail);
         let garbage = exchange_with(b"not a manifest");
         assert_eq!(outcome("KOS-04", &garbage), Outcome::NotApplicable);
+    }
+
+    /// Judged in one pass, the family gives each check the finding it gives alone.
+    #[test]
+    fn one_pass_gives_the_findings_of_each_check_alone() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let fx = crate::model::fixtures::Fixtures::load(&dir).unwrap();
+        let kos = fx.instances.iter().find(|i| i.kos).unwrap();
+        let mut bytes = std::fs::read(fx.file(kos)).unwrap();
+        let pos = bytes.windows(6).position(|w| w == b"113030").unwrap();
+        bytes[pos..pos + 6].copy_from_slice(b"113000");
+        for body in [&bytes[..], b"not a manifest"] {
+            let ex = exchange_with(body);
+            let expect = Expect::default();
+            let subject = crate::checks::Subject {
+                exchange: &ex,
+                expect: &expect,
+                strict: true,
+                followups: &[],
+            };
+            let key = |f: crate::checks::Finding| (f.check, f.outcome, f.expected, f.actual);
+            let alone: Vec<_> = CHECKS.iter().map(|c| key(evaluate(c, &subject))).collect();
+            let once: Vec<_> = crate::checks::evaluate_all(CHECKS, &subject)
+                .into_iter()
+                .map(key)
+                .collect();
+            assert_eq!(once, alone);
+            assert!(once.iter().any(|f| f.1 != Outcome::Pass));
+        }
     }
 }

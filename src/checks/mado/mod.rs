@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub mod rules;
 
 use super::kos::rules::{self as kos_rules, Rules};
+use super::rule::Violation;
 use super::{Check, Level, Subject, Verdict};
 use crate::model::kos;
 use crate::model::mado::CodeTable;
@@ -71,57 +72,116 @@ fn fhir_bundle(s: &Subject<'_>) -> Option<serde_json::Value> {
     (v.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle")).then_some(v)
 }
 
-fn judge_kos(s: &Subject<'_>, rule: &'static str) -> Verdict {
-    let m = match manifest(s) {
-        Ok(m) => m,
-        Err(v) => return v,
-    };
-    let mut all = kos_rules::validate(&m, &Rules::mado());
-    if rule == "KOS-19" {
-        all = mado::display_uri_violations(kos_bytes(s).unwrap_or_default());
-    }
-    let mut found: Vec<String> = all
-        .into_iter()
-        .filter(|v| v.rule == rule)
-        .map(|v| v.message)
-        .collect();
-    // The deployment's code table option: the title must use the configured scheme.
-    if rule == "KOS-12" && m.is_mado_title() {
-        let (code, scheme) = s.expect.mado.code_table.code(1);
-        if let Some(t) = m.document_title.as_ref().filter(|t| t.scheme != scheme) {
-            found.push(format!(
-                "document title ({}, {}) does not use the configured code table ({code}, {scheme})",
-                t.value, t.scheme
-            ));
-        }
-    }
-    if found.is_empty() {
-        Verdict::Pass
+/// What the MADO KOS or FHIR manifest rules found in one exchange: the violations, or the verdict
+/// every rule of the group gets when there is no manifest to judge.
+type Found = Result<Vec<Violation>, Verdict>;
+
+/// The MADO rules run over one exchange, each group (the KOS manifest rules under the MADO
+/// profile, the FHIR manifest rules) at most once, when the first of its checks is evaluated.
+#[derive(Default)]
+pub struct Judged {
+    kos: Option<Found>,
+    fhir: Option<Found>,
+}
+
+/// The rule group a MADO check belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The KOS manifest rules under the MADO profile (KOS-12..17, KOS-19).
+    Kos,
+    /// The FHIR manifest rules (MADO-01..12).
+    Fhir,
+}
+
+/// The group of a check of this family; `None` for any other check (the comparisons MADO-C1..C3
+/// run their own functions).
+pub fn group_of(check: &Check) -> Option<Group> {
+    if KOS_RULE_IDS.contains(&check.id) {
+        Some(Group::Kos)
+    } else if FHIR_RULE_IDS.contains(&check.id) {
+        Some(Group::Fhir)
     } else {
-        Verdict::fail(
-            format!("a MADO manifest that meets {rule}"),
-            found.join("; "),
-        )
+        None
     }
 }
 
-fn judge_fhir(s: &Subject<'_>, rule: &'static str) -> Verdict {
-    let Some(b) = fhir_bundle(s) else {
-        return Verdict::na("no FHIR Bundle in this exchange");
-    };
-    let found: Vec<String> = mado::validate_fhir_manifest(&b)
+impl Judged {
+    /// The verdict of rule `rule` of `group`, running the group's rules on the first call.
+    pub fn verdict(&mut self, group: Group, rule: &str, s: &Subject<'_>) -> Verdict {
+        match group {
+            Group::Kos => {
+                let found = self.kos.get_or_insert_with(|| kos_violations(s));
+                verdict(found, rule, "a MADO manifest")
+            }
+            Group::Fhir => {
+                let found = self.fhir.get_or_insert_with(|| fhir_violations(s));
+                verdict(found, rule, "a FHIR manifest")
+            }
+        }
+    }
+}
+
+/// The KOS manifest rules under the MADO profile; KOS-19 comes from the display URIs, and KOS-12
+/// also holds the document title to the configured code table.
+fn kos_violations(s: &Subject<'_>) -> Found {
+    let m = manifest(s)?;
+    let mut all: Vec<Violation> = kos_rules::validate(&m, &Rules::mado())
         .into_iter()
-        .filter(|v| v.rule == rule)
-        .map(|v| v.message)
+        .filter(|v| v.rule != "KOS-19")
         .collect();
-    if found.is_empty() {
+    all.extend(mado::display_uri_violations(
+        kos_bytes(s).unwrap_or_default(),
+    ));
+    if m.is_mado_title() {
+        let (code, scheme) = s.expect.mado.code_table.code(1);
+        if let Some(t) = m.document_title.as_ref().filter(|t| t.scheme != scheme) {
+            if let Some(rule) = kos_rules::rule("KOS-12") {
+                all.push(Violation {
+                    rule: rule.id,
+                    requirement: rule.requirement,
+                    level: rule.mado.unwrap_or(Level::Shall),
+                    message: format!(
+                        "document title ({}, {}) does not use the configured code table ({code}, {scheme})",
+                        t.value, t.scheme
+                    ),
+                    location: String::new(),
+                });
+            }
+        }
+    }
+    Ok(all)
+}
+
+/// The FHIR manifest rules.
+fn fhir_violations(s: &Subject<'_>) -> Found {
+    let Some(b) = fhir_bundle(s) else {
+        return Err(Verdict::na("no FHIR Bundle in this exchange"));
+    };
+    Ok(mado::validate_fhir_manifest(&b))
+}
+
+fn verdict(found: &Found, rule: &str, what: &str) -> Verdict {
+    let mine: Vec<&str> = match found {
+        Err(v) => return v.clone(),
+        Ok(all) => all
+            .iter()
+            .filter(|v| v.rule == rule)
+            .map(|v| v.message.as_str())
+            .collect(),
+    };
+    if mine.is_empty() {
         Verdict::Pass
     } else {
-        Verdict::fail(
-            format!("a FHIR manifest that meets {rule}"),
-            found.join("; "),
-        )
+        Verdict::fail(format!("{what} that meets {rule}"), mine.join("; "))
     }
+}
+
+fn judge_kos(s: &Subject<'_>, rule: &'static str) -> Verdict {
+    Judged::default().verdict(Group::Kos, rule, s)
+}
+
+fn judge_fhir(s: &Subject<'_>, rule: &'static str) -> Verdict {
+    Judged::default().verdict(Group::Fhir, rule, s)
 }
 
 fn differences(expected: &str, diffs: Vec<Difference>) -> Verdict {
@@ -205,6 +265,10 @@ kos_check!(kos_15, "KOS-15");
 kos_check!(kos_16, "KOS-16");
 kos_check!(kos_17, "KOS-17");
 kos_check!(kos_19, "KOS-19");
+/// The checks of the KOS rule group.
+const KOS_RULE_IDS: &[&str] = &[
+    "KOS-12", "KOS-13", "KOS-14", "KOS-15", "KOS-16", "KOS-17", "KOS-19",
+];
 fhir_check!(m01, "MADO-01");
 fhir_check!(m02, "MADO-02");
 fhir_check!(m03, "MADO-03");
@@ -217,6 +281,11 @@ fhir_check!(m09, "MADO-09");
 fhir_check!(m10, "MADO-10");
 fhir_check!(m11, "MADO-11");
 fhir_check!(m12, "MADO-12");
+/// The checks of the FHIR rule group.
+const FHIR_RULE_IDS: &[&str] = &[
+    "MADO-01", "MADO-02", "MADO-03", "MADO-04", "MADO-05", "MADO-06", "MADO-07", "MADO-08",
+    "MADO-09", "MADO-10", "MADO-11", "MADO-12",
+];
 
 const fn kos_level(i: usize) -> Level {
     match kos_rules::RULES[i].mado {

@@ -207,3 +207,44 @@ fn hostile_bodies_do_not_panic() {
         }
     }
 }
+
+/// Judged in one pass, the family gives each check the finding it gives alone, and every rule
+/// check belongs to a group.
+#[test]
+fn one_pass_gives_the_findings_of_each_check_alone() {
+    let (bytes, fhir) = built();
+    let fhir = serde_json::to_vec(&fhir).unwrap();
+    let exchanges = [
+        exchange("application/dicom", &bytes),
+        exchange("application/dicom", b"not a manifest"),
+        exchange("application/fhir+json", &fhir),
+        exchange("application/fhir+json", br#"{"resourceType":"Bundle"}"#),
+    ];
+    let expect = Expect::default();
+    let key = |f: crate::checks::Finding| (f.check, f.outcome, f.expected, f.actual);
+    let mut failed = false;
+    for ex in &exchanges {
+        let subject = Subject {
+            exchange: ex,
+            expect: &expect,
+            strict: true,
+            followups: &[],
+        };
+        let alone: Vec<_> = CHECKS.iter().map(|c| key(evaluate(c, &subject))).collect();
+        let once: Vec<_> = crate::checks::evaluate_all(CHECKS, &subject)
+            .into_iter()
+            .map(key)
+            .collect();
+        assert_eq!(once, alone);
+        failed |= once.iter().any(|f| f.1 == Outcome::Fail);
+    }
+    assert!(failed);
+    for c in CHECKS {
+        assert_eq!(
+            group_of(c).is_none(),
+            c.id.starts_with("MADO-C"),
+            "{}",
+            c.id
+        );
+    }
+}

@@ -229,15 +229,13 @@ fn relates_to_request(ex: &Exchange, env: &crate::transport::soap::Envelope) -> 
     if got.value.trim() == asked.trim() || got.value.is_empty() {
         return Vec::new();
     }
-    vec![Violation {
-        rule: rules::SOAP_03.id,
-        requirement: rules::SOAP_03.requirement,
-        level: rules::SOAP_03.level,
-        message: format!(
+    vec![Violation::of(
+        &rules::SOAP_03,
+        format!(
             "wsa:RelatesTo {} is not the request's wsa:MessageID {asked}",
             got.value
         ),
-    }]
+    )]
 }
 
 /// ITI43-02 with the request in view: Success means every requested document came back (ITI TF-2
@@ -259,15 +257,13 @@ fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> 
         .and_then(|rr| rr.status.as_deref())
         == Some(e::RESPONSE_SUCCESS);
     if success && r.documents.len() < requested {
-        vec![Violation {
-            rule: rules::ITI43_02.id,
-            requirement: rules::ITI43_02.requirement,
-            level: rules::ITI43_02.level,
-            message: format!(
+        vec![Violation::of(
+            &rules::ITI43_02,
+            format!(
                 "status Success with {} of the {requested} requested documents",
                 r.documents.len()
             ),
-        }]
+        )]
     } else {
         Vec::new()
     }

@@ -545,7 +545,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
     );
     if st.has(Fault::MhdAcceptsInvalidFhir) {
         // The fault lets a DocumentReference without its 1..1 status through.
-        violations.retain(|v| !(v.rule == "MHD-03" && v.expression.ends_with(".status")));
+        violations.retain(|v| !(v.rule == "MHD-03" && v.location.ends_with(".status")));
     }
     if !violations.is_empty() {
         let issues: Vec<Value> = violations
@@ -555,7 +555,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
                     "severity": "error",
                     "code": "invariant",
                     "diagnostics": format!("{}: {}", v.rule, v.message),
-                    "expression": if v.expression.is_empty() { Vec::<String>::new() } else { vec![v.expression.clone()] }
+                    "expression": if v.location.is_empty() { Vec::<String>::new() } else { vec![v.location.clone()] }
                 })
             })
             .collect();

@@ -293,6 +293,7 @@ impl Findings<'_> {
                     requirement: r.requirement,
                     level,
                     message,
+                    location: String::new(),
                 });
             }
         }

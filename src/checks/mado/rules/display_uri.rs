@@ -59,6 +59,7 @@ pub fn display_uri_violations(bytes: &[u8]) -> Vec<Violation> {
             requirement: rule.requirement,
             level: rule.mado.unwrap_or(Level::Should),
             message,
+            location: String::new(),
         })
         .collect()
 }

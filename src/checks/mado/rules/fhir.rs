@@ -44,12 +44,7 @@ struct Out(Vec<Violation>);
 impl Out {
     fn push(&mut self, id: &str, message: String) {
         if let Some(rule) = FHIR_RULES.iter().find(|r| r.id == id) {
-            self.0.push(Violation {
-                rule: rule.id,
-                requirement: rule.requirement,
-                level: rule.level,
-                message,
-            });
+            self.0.push(Violation::of(rule, message));
         }
     }
 }
