@@ -1,7 +1,7 @@
 //! Builders for the requests the harness sends: ITI-18 `query:AdhocQueryRequest`, ITI-43
 //! `xdsb:RetrieveDocumentSetRequest`, RAD-69 `xdsi:RetrieveImagingDocumentSetRequest`, and
 //! `rs:RegistryResponse`, with the small XML writing helpers that the writers of
-//! [`crate::model::ebrim_write`] share.
+//! [`super::write`] share.
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;

@@ -21,7 +21,8 @@
 //! - `messages`: the request and response messages, and [`Message`];
 //! - `parse`: reading a message from XML ([`parse_message`], [`EbrimError`]);
 //! - `syntax`: OID, CX, DTM and stored query value syntax;
-//! - `build`: the requests the harness sends (`to_xml` of queries, retrieves, RegistryResponse).
+//! - `build`: the requests the harness sends (`to_xml` of queries, retrieves, RegistryResponse);
+//! - [`write`]: the XML writers of submissions, query responses and retrieve responses.
 
 mod build;
 mod messages;
@@ -29,6 +30,7 @@ mod objects;
 mod parse;
 mod syntax;
 mod vocabulary;
+pub mod write;
 
 pub(crate) use build::{end, finish, WResult};
 pub use messages::*;
