@@ -4,7 +4,6 @@ pub mod dicom_guard;
 pub mod dicom_json;
 pub mod dicom_part;
 pub mod ebrim;
-pub mod ebrim_write;
 pub mod fhir;
 pub mod fixtures;
 pub mod imaging_report;

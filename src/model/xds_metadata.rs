@@ -12,7 +12,7 @@
 //! supply (affinity-domain patient id, source id, submission set uid and time, author, symbolic
 //! ids, Content-ID) are a [`SubmissionContext`]. [`manifest_submission`] combines the three into a
 //! [`ProvideAndRegisterRequest`] that `checks::xds::rules::validate_submission` accepts as RAD-68 and
-//! that [`super::ebrim_write`] serialises.
+//! that [`super::ebrim::write`] serialises.
 //!
 //! Pinned editions: IHE RAD TF-2 Rev. 22.0 (2023-06-15) 4.68
 //! (<https://www.ihe.net/resources/technical_frameworks/#radiology>), IHE ITI TF-3 Rev. 20.0

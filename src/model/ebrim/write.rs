@@ -1,9 +1,9 @@
-//! XML writers for the ebRIM 3.0 / XDS.b model of [`super::ebrim`]: the messages an Imaging
+//! XML writers for the ebRIM 3.0 / XDS.b model of [`super`]: the messages an Imaging
 //! Document Source, a simulated Registry or a simulated Repository sends (RAD-68 / ITI-41
 //! `xdsb:ProvideAndRegisterDocumentSetRequest`, `lcm:SubmitObjectsRequest`, ITI-18
 //! `query:AdhocQueryResponse`, ITI-43 / RAD-69 `xdsb:RetrieveDocumentSetResponse`).
 //!
-//! Every writer is the inverse of [`super::ebrim::parse_message_bytes`]: what it writes parses back
+//! Every writer is the inverse of [`super::parse_message_bytes`]: what it writes parses back
 //! into an equal value, which the round-trip tests at the bottom pin. Two consequences follow.
 //! First, values are written exactly as held (no defaults filled in; an absent `status` stays
 //! absent), so a writer can also reproduce a defective message for a fault-injection scenario.
@@ -26,7 +26,7 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::ebrim::{
+use super::{
     end, finish, AdhocQueryResponse, Association, Classification, DocumentContent,
     DocumentResponse, ExternalIdentifier, LocalizedString, ObjectKind, ObjectRef,
     ProvideAndRegisterRequest, RegistryObject, RegistryObjectList, RegistryResponse,
@@ -394,7 +394,7 @@ fn write_document_response(w: &mut XmlWriter, d: &DocumentResponse) -> WResult {
 impl SubmitObjectsRequest {
     /// Serialise as an `lcm:SubmitObjectsRequest` element (ITI-42 body, the metadata of
     /// ITI-41/RAD-68). The request's own slots are written as direct `rim:Slot` children, the
-    /// form [`super::ebrim::parse_message`] reads.
+    /// form [`super::parse_message`] reads.
     pub fn to_xml(&self) -> String {
         build(|w| {
             start_root(w, "lcm:SubmitObjectsRequest", &[])?;
