@@ -520,7 +520,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
         Format::Json
     };
     let parsed = match format {
-        Format::Xml => fhir::xml::to_json(body),
+        Format::Xml => fhir::xml::to_json(body).map_err(|e| e.to_string()),
         Format::Json => serde_json::from_slice::<Value>(body).map_err(|e| format!("not JSON: {e}")),
     };
     let bundle = match parsed {
