@@ -528,7 +528,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
         Err(e) => return outcome(StatusCode::BAD_REQUEST, "structure", &e, format),
     };
     if let Err(e) = Resource::from_json(&bundle) {
-        return outcome(StatusCode::BAD_REQUEST, "structure", &e, format);
+        return outcome(StatusCode::BAD_REQUEST, "structure", &e.to_string(), format);
     }
     let comprehensive = bundle
         .pointer("/meta/profile")
