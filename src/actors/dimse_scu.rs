@@ -396,7 +396,7 @@ impl DimseScu {
                 let path = p.clone();
                 let head = tokio::task::spawn_blocking(move || dataset::read_head(&path))
                     .await
-                    .unwrap_or_else(|e| Err(e.to_string()));
+                    .unwrap_or_else(|e| Err(e.into()));
                 match head {
                     Ok(head) => heads.push(StoreItem {
                         path: p.clone(),

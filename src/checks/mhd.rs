@@ -251,7 +251,7 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
         Ok(v) => match str_at(&v, "resourceType") {
             Some(rt) if wanted.contains(&rt) => match crate::model::fhir::Resource::from_json(&v) {
                 Ok(_) => Verdict::Pass,
-                Err(e) => Verdict::fail("a structurally valid FHIR resource", e),
+                Err(e) => Verdict::fail("a structurally valid FHIR resource", e.to_string()),
             },
             Some(rt) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), format!("a {rt}")),
             None => Verdict::fail("a FHIR resource", "JSON without resourceType"),

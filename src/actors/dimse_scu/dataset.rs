@@ -141,24 +141,57 @@ fn text(v: &[u8]) -> String {
         .to_string()
 }
 
+/// Why a PS3.10 file cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Part10Error {
+    /// The file cannot be read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The task reading or writing the file did not finish.
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// No `DICM` prefix after the preamble.
+    #[error("not a DICOM PS3.10 file (no DICM at offset 128)")]
+    NotPart10,
+    /// The File Meta group ends inside an element header.
+    #[error("File Meta group truncated")]
+    MetaTruncated,
+    /// An element of the File Meta group ends past the bytes read.
+    #[error("File Meta group truncated or with an undefined length")]
+    MetaValueTruncated,
+    /// A File Meta attribute that is required is missing (its name and tag).
+    #[error("no {0}")]
+    MetaMissing(&'static str),
+    /// The File Meta group cannot be built or encoded.
+    #[error("File Meta group: {0}")]
+    Meta(Box<dicom_object::meta::Error>),
+    /// The file at `path` cannot be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The file being written.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
 /// Walk the File Meta group (Explicit VR Little Endian, PS3.10 §7.1) of the file at `path`.
-pub fn read_head(path: &Path) -> Result<FileHead, String> {
-    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let size = f.metadata().map_err(|e| e.to_string())?.len();
+pub fn read_head(path: &Path) -> Result<FileHead, Part10Error> {
+    let mut f = std::fs::File::open(path)?;
+    let size = f.metadata()?.len();
     let mut buf = Vec::with_capacity(META_PREFIX.min(size as usize));
     std::io::Read::by_ref(&mut f)
         .take(META_PREFIX as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
+        .read_to_end(&mut buf)?;
     let mut head = head_of(&buf)?;
     head.data_len = size.saturating_sub(head.data_offset);
     Ok(head)
 }
 
 /// [`read_head`] on bytes held in memory (`data_len` left 0).
-pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
+pub fn head_of(buf: &[u8]) -> Result<FileHead, Part10Error> {
     if buf.get(128..132) != Some(b"DICM".as_slice()) {
-        return Err("not a DICOM PS3.10 file (no DICM at offset 128)".into());
+        return Err(Part10Error::NotPart10);
     }
     let (mut class, mut instance, mut ts) = (None, None, None);
     let mut pos = 132usize;
@@ -167,7 +200,7 @@ pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
             if pos == buf.len() {
                 break; // a file with no data set
             }
-            return Err("File Meta group truncated".into());
+            return Err(Part10Error::MetaTruncated);
         };
         let group = u16::from_le_bytes([h[0], h[1]]);
         if group != 0x0002 {
@@ -178,7 +211,7 @@ pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
         let (len, start) = if is_long_vr(&vr) {
             let l = buf
                 .get(pos + 8..pos + 12)
-                .ok_or("File Meta group truncated")?;
+                .ok_or(Part10Error::MetaTruncated)?;
             (
                 u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize,
                 pos + 12,
@@ -188,7 +221,7 @@ pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
         };
         let v = buf
             .get(start..start.saturating_add(len))
-            .ok_or("File Meta group truncated or with an undefined length")?;
+            .ok_or(Part10Error::MetaValueTruncated)?;
         match element {
             0x0002 => class = Some(text(v)),
             0x0003 => instance = Some(text(v)),
@@ -198,9 +231,13 @@ pub fn head_of(buf: &[u8]) -> Result<FileHead, String> {
         pos = start + len;
     }
     Ok(FileHead {
-        sop_class: class.ok_or("no Media Storage SOP Class UID (0002,0002)")?,
-        sop_instance: instance.ok_or("no Media Storage SOP Instance UID (0002,0003)")?,
-        transfer_syntax: ts.ok_or("no Transfer Syntax UID (0002,0010)")?,
+        sop_class: class.ok_or(Part10Error::MetaMissing(
+            "Media Storage SOP Class UID (0002,0002)",
+        ))?,
+        sop_instance: instance.ok_or(Part10Error::MetaMissing(
+            "Media Storage SOP Instance UID (0002,0003)",
+        ))?,
+        transfer_syntax: ts.ok_or(Part10Error::MetaMissing("Transfer Syntax UID (0002,0010)"))?,
         data_offset: pos as u64,
         data_len: 0,
     })
@@ -245,18 +282,21 @@ pub fn write_part10(
     instance: &str,
     ts: &str,
     data: &DataSet,
-) -> Result<u64, String> {
+) -> Result<u64, Part10Error> {
     let meta = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(class)
         .media_storage_sop_instance_uid(instance)
         .transfer_syntax(ts)
         .build()
-        .map_err(|e| format!("File Meta group: {e}"))?;
+        .map_err(|e| Part10Error::Meta(Box::new(e)))?;
     let mut head = vec![0u8; 128];
     head.extend_from_slice(b"DICM");
     meta.write(&mut head)
-        .map_err(|e| format!("File Meta group: {e}"))?;
-    let io = |e: std::io::Error| format!("{}: {e}", path.display());
+        .map_err(|e| Part10Error::Meta(Box::new(e)))?;
+    let io = |source: std::io::Error| Part10Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
     f.write_all(&head).map_err(io)?;
     match data {
@@ -392,7 +432,30 @@ mod tests {
             sha256_from(&p, head.data_offset).unwrap(),
             hex::encode(sha2::Sha256::digest(data.bytes().unwrap()))
         );
-        assert!(head_of(b"short").is_err());
+        assert_eq!(
+            head_of(b"short").unwrap_err().to_string(),
+            "not a DICOM PS3.10 file (no DICM at offset 128)"
+        );
+        let mut meta_only = vec![0u8; 128];
+        meta_only.extend_from_slice(b"DICM");
+        meta_only.extend_from_slice(&[0x02, 0, 0x10, 0, b'U', b'I', 4, 0, b'1', b'.', b'2', 0]);
+        assert_eq!(
+            head_of(&meta_only).unwrap_err().to_string(),
+            "no Media Storage SOP Class UID (0002,0002)"
+        );
+        meta_only.extend_from_slice(&[0x02, 0, 0x02, 0, b'U', b'I', 9, 0]);
+        assert_eq!(
+            head_of(&meta_only).unwrap_err().to_string(),
+            "File Meta group truncated or with an undefined length"
+        );
+        let missing = dir.path().join("missing").join("y.dcm");
+        let err = write_part10(&missing, "1.2.3", "4.5.6", "1.2.840.10008.1.2", &data)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{}: ", missing.display())),
+            "{err}"
+        );
         assert_eq!(file_name(Some("1.2.3"), 1), "1.2.3.dcm");
         assert_eq!(file_name(Some("../x"), 2), "instance-2.dcm");
     }

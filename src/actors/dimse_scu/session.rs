@@ -471,7 +471,7 @@ impl Session<'_> {
                 r.data = Some(data);
                 (written, identity)
             }
-            Err(e) => (Err(e.to_string()), Vec::new()),
+            Err(e) => (Err(e.into()), Vec::new()),
         };
         summary.push(("TransferSyntaxUID".to_string(), ts));
         let st = match written {
@@ -480,7 +480,7 @@ impl Session<'_> {
                 status::SUCCESS
             }
             Err(e) => {
-                summary.push(("NotWritten".into(), e.clone()));
+                summary.push(("NotWritten".into(), e.to_string()));
                 self.fail("io", format!("cannot write a received instance: {e}"));
                 OUT_OF_RESOURCES
             }

@@ -67,7 +67,7 @@ pub fn shown(v: Option<&str>) -> String {
 /// Parse a FHIR body per its Content-Type (XML through [`xml::to_json`], JSON otherwise).
 pub fn parse_fhir(body: &[u8], content_type: Option<&str>) -> Result<Value, String> {
     match content_type {
-        Some(ct) if is_xml_type(ct) => xml::to_json(body),
+        Some(ct) if is_xml_type(ct) => xml::to_json(body).map_err(|e| e.to_string()),
         Some(ct) if is_json_type(ct) => serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}")),
         Some(ct) => Err(format!(
             "Content-Type {} is not a FHIR media type (application/fhir+json or application/fhir+xml)",

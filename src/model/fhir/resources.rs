@@ -111,7 +111,7 @@ impl BundleEntry {
     }
 
     /// The resource typed.
-    pub fn typed(&self) -> Option<Result<Resource, String>> {
+    pub fn typed(&self) -> Option<Result<Resource, ResourceError>> {
         self.resource.as_ref().map(Resource::from_json)
     }
 }
@@ -711,14 +711,33 @@ pub enum Resource {
     Other(String, Value),
 }
 
+/// Why bytes or JSON are not a typed FHIR resource.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    /// The bytes are not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    /// The JSON has no `resourceType`.
+    #[error("not a FHIR resource: no resourceType")]
+    NoResourceType,
+    /// An element of the resource has the wrong JSON type (the resource type and serde's message).
+    #[error("{resource_type}: {source}")]
+    Shape {
+        /// The resource's `resourceType`.
+        resource_type: String,
+        /// What serde found wrong.
+        source: serde_json::Error,
+    },
+}
+
 macro_rules! dispatch {
     ($($v:ident),*) => {
         impl Resource {
             /// Type a JSON resource by its `resourceType`. An element of the wrong JSON type is an
             /// `Err` naming the resource type and serde's message.
-            pub fn from_json(v: &Value) -> Result<Resource, String> {
+            pub fn from_json(v: &Value) -> Result<Resource, ResourceError> {
                 let Some(rt) = v.get("resourceType").and_then(Value::as_str) else {
-                    return Err("not a FHIR resource: no resourceType".into());
+                    return Err(ResourceError::NoResourceType);
                 };
                 let mut body = v.clone();
                 if let Some(o) = body.as_object_mut() {
@@ -727,7 +746,10 @@ macro_rules! dispatch {
                 match rt {
                     $(stringify!($v) => serde_json::from_value(body)
                         .map(|r| Resource::$v(Box::new(r)))
-                        .map_err(|e| format!("{rt}: {e}")),)*
+                        .map_err(|source| ResourceError::Shape {
+                            resource_type: rt.to_string(),
+                            source,
+                        }),)*
                     _ => Ok(Resource::Other(rt.to_string(), v.clone())),
                 }
             }
@@ -790,8 +812,8 @@ pub fn to_json(r: impl Into<Resource>) -> Value {
 }
 
 /// Parse bytes as a FHIR JSON resource (the caller bounds the size).
-pub fn parse_json(bytes: &[u8]) -> Result<(Value, Resource), String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))?;
+pub fn parse_json(bytes: &[u8]) -> Result<(Value, Resource), ResourceError> {
+    let v: Value = serde_json::from_slice(bytes).map_err(ResourceError::NotJson)?;
     let r = Resource::from_json(&v)?;
     Ok((v, r))
 }

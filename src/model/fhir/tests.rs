@@ -15,10 +15,23 @@ fn corpus_docref_round_trips() {
 #[test]
 fn wrong_type_is_an_error_not_a_panic() {
     let v = serde_json::json!({"resourceType": "DocumentReference", "content": "x"});
-    assert!(Resource::from_json(&v).is_err());
+    let err = Resource::from_json(&v).unwrap_err().to_string();
+    assert!(
+        err.starts_with("DocumentReference: invalid type: string \"x\""),
+        "{err}"
+    );
     let v = serde_json::json!({"resourceType": "Foo", "x": 1});
     assert_eq!(
-        Resource::from_json(&v).map(|r| r.resource_type().to_string()),
-        Ok("Foo".into())
+        Resource::from_json(&v)
+            .map(|r| r.resource_type().to_string())
+            .ok(),
+        Some("Foo".into())
     );
+    let v = serde_json::json!({"x": 1});
+    assert_eq!(
+        Resource::from_json(&v).unwrap_err().to_string(),
+        "not a FHIR resource: no resourceType"
+    );
+    let err = parse_json(b"{").unwrap_err().to_string();
+    assert!(err.starts_with("not JSON: EOF while parsing"), "{err}");
 }

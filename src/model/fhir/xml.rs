@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Number, Value};
 
 use super::xml_order;
-use crate::transport::soap::{parse_xml, XmlElement, XmlLimits};
+use crate::transport::soap::{parse_xml, XmlElement, XmlError, XmlLimits};
 
 /// The FHIR namespace.
 pub const FHIR_NS: &str = "http://hl7.org/fhir";
@@ -156,20 +156,71 @@ fn is_array(name: &str, complex: bool, parent: &str, rt: &str, at_root: bool) ->
     }
 }
 
+/// Why FHIR XML cannot be read as a resource, or a JSON resource cannot be written as FHIR XML.
+#[derive(Debug, thiserror::Error)]
+pub enum FhirXmlError {
+    /// The bytes are not UTF-8.
+    #[error("FHIR XML is not valid UTF-8")]
+    NotUtf8,
+    /// The hardened reader refused the XML.
+    #[error("not well-formed XML: {0}")]
+    NotWellFormed(#[from] XmlError),
+    /// The root element is not in the FHIR namespace (`found` names the one it is in).
+    #[error("<{local}> is not in the FHIR namespace {ns} (found {found})", ns = FHIR_NS)]
+    RootNamespace {
+        /// Local name of the root element.
+        local: String,
+        /// The namespace found, as a message names it.
+        found: String,
+    },
+    /// The root element is not in the FHIR namespace (order checking).
+    #[error("<{0}> is not in the FHIR namespace")]
+    NotFhirRoot(String),
+    /// The root element's name is not a resource type.
+    #[error("<{0}> is not a FHIR resource element")]
+    NotAResource(String),
+    /// A child element is not in the FHIR namespace (`found` names the one it is in).
+    #[error("<{local}> is not in the FHIR namespace (found {found})")]
+    ElementNamespace {
+        /// Local name of the element.
+        local: String,
+        /// The namespace found, as a message names it.
+        found: String,
+    },
+    /// Elements or JSON values nested deeper than [`MAX_DEPTH`].
+    #[error("nesting deeper than {max}", max = MAX_DEPTH)]
+    TooDeep,
+    /// The JSON resource is not an object.
+    #[error("a resource must be a JSON object")]
+    NotAnObject,
+    /// The JSON resource has no `resourceType`.
+    #[error("not a FHIR resource: no resourceType")]
+    NoResourceType,
+    /// The `resourceType` is not a valid element name.
+    #[error("bad resourceType {}", crate::evidence::quote(.0))]
+    BadResourceType(String),
+    /// A JSON member name is not a valid element name.
+    #[error("bad element name {}", crate::evidence::quote(.0))]
+    BadElementName(String),
+    /// An array directly inside an array, under this element name.
+    #[error("nested array in {0}")]
+    NestedArray(String),
+}
+
 /// Parse FHIR XML with the hardened reader: UTF-8 only, at most [`MAX_DEPTH`] levels.
-fn parse_document(xml: &[u8]) -> Result<XmlElement, String> {
+fn parse_document(xml: &[u8]) -> Result<XmlElement, FhirXmlError> {
     if std::str::from_utf8(xml).is_err() {
-        return Err("FHIR XML is not valid UTF-8".into());
+        return Err(FhirXmlError::NotUtf8);
     }
     let limits = XmlLimits {
         max_depth: MAX_DEPTH,
         ..XmlLimits::default()
     };
-    parse_xml(xml, &limits).map_err(|e| format!("not well-formed XML: {e}"))
+    Ok(parse_xml(xml, &limits)?)
 }
 
 /// Convert a FHIR XML resource to its JSON form.
-pub fn to_json(xml: &[u8]) -> Result<Value, String> {
+pub fn to_json(xml: &[u8]) -> Result<Value, FhirXmlError> {
     let root = parse_document(xml)?;
     resource_to_json(&root, xml)
 }
@@ -182,16 +233,15 @@ fn namespace_found(el: &XmlElement) -> String {
     }
 }
 
-fn resource_to_json(el: &XmlElement, src: &[u8]) -> Result<Value, String> {
+fn resource_to_json(el: &XmlElement, src: &[u8]) -> Result<Value, FhirXmlError> {
     if el.ns.as_deref() != Some(FHIR_NS) {
-        return Err(format!(
-            "<{}> is not in the FHIR namespace {FHIR_NS} (found {})",
-            el.local,
-            namespace_found(el)
-        ));
+        return Err(FhirXmlError::RootNamespace {
+            local: el.local.clone(),
+            found: namespace_found(el),
+        });
     }
     if !el.local.starts_with(|c: char| c.is_ascii_uppercase()) {
-        return Err(format!("<{}> is not a FHIR resource element", el.local));
+        return Err(FhirXmlError::NotAResource(el.local.clone()));
     }
     let mut obj = Map::new();
     obj.insert("resourceType".into(), Value::String(el.local.clone()));
@@ -209,7 +259,7 @@ fn members(
     rt: &str,
     at_root: bool,
     obj: &mut Map<String, Value>,
-) -> Result<(), String> {
+) -> Result<(), FhirXmlError> {
     // Group children by name, keeping first-occurrence order (hash-indexed: linear work).
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<&XmlElement>> = HashMap::new();
@@ -270,7 +320,7 @@ fn element(
     src: &[u8],
     ty: Option<&'static str>,
     rt: &str,
-) -> Result<(Value, Option<Value>), String> {
+) -> Result<(Value, Option<Value>), FhirXmlError> {
     if el.local == "div" && el.ns.as_deref() == Some(XHTML_NS) {
         let text = src
             .get(el.span.clone())
@@ -279,11 +329,10 @@ fn element(
         return Ok((Value::String(text), None));
     }
     if el.ns.as_deref() != Some(FHIR_NS) {
-        return Err(format!(
-            "<{}> is not in the FHIR namespace (found {})",
-            el.local,
-            namespace_found(el)
-        ));
+        return Err(FhirXmlError::ElementNamespace {
+            local: el.local.clone(),
+            found: namespace_found(el),
+        });
     }
     // A primitive: with a value attribute, or of a primitive type with only an id and extensions
     // (then JSON has only its `_name` shadow).
@@ -361,7 +410,7 @@ fn primitive(name: &str, v: &str) -> Value {
 }
 
 /// Convert a FHIR JSON resource to FHIR XML (UTF-8, with an XML declaration).
-pub fn from_json(v: &Value) -> Result<String, String> {
+pub fn from_json(v: &Value) -> Result<String, FhirXmlError> {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     write_resource(v, &mut out, 0)?;
     Ok(out)
@@ -391,18 +440,18 @@ fn valid_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn write_resource(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
+fn write_resource(v: &Value, out: &mut String, depth: usize) -> Result<(), FhirXmlError> {
     if depth > MAX_DEPTH {
-        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+        return Err(FhirXmlError::TooDeep);
     }
     let Some(obj) = v.as_object() else {
-        return Err("a resource must be a JSON object".into());
+        return Err(FhirXmlError::NotAnObject);
     };
     let Some(rt) = obj.get("resourceType").and_then(Value::as_str) else {
-        return Err("not a FHIR resource: no resourceType".into());
+        return Err(FhirXmlError::NoResourceType);
     };
     if !valid_name(rt) {
-        return Err(format!("bad resourceType {}", crate::evidence::quote(rt)));
+        return Err(FhirXmlError::BadResourceType(rt.to_string()));
     }
     out.push_str(&format!("<{rt} xmlns=\"{FHIR_NS}\">"));
     write_members(obj, Some(rt), out, depth + 1, &[])?;
@@ -427,7 +476,7 @@ fn ordered_members<'a>(
     obj: &'a Map<String, Value>,
     ctx: Option<&str>,
     attrs: &[&str],
-) -> Result<Vec<(usize, Member<'a>)>, String> {
+) -> Result<Vec<(usize, Member<'a>)>, FhirXmlError> {
     let known = ctx.filter(|t| xml_order::children(t).is_some());
     let mut list: Vec<(usize, Member<'a>)> = Vec::with_capacity(obj.len());
     for (k, v) in obj {
@@ -458,7 +507,7 @@ fn ordered_members<'a>(
             continue;
         }
         if !valid_name(k) {
-            return Err(format!("bad element name {}", crate::evidence::quote(k)));
+            return Err(FhirXmlError::BadElementName(k.to_string()));
         }
         let key = match known {
             Some(t) => xml_order::lookup(t, k).map_or(usize::MAX, |(pos, _, _)| pos),
@@ -484,9 +533,9 @@ fn write_members(
     out: &mut String,
     depth: usize,
     attrs: &[&str],
-) -> Result<(), String> {
+) -> Result<(), FhirXmlError> {
     if depth > MAX_DEPTH {
-        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+        return Err(FhirXmlError::TooDeep);
     }
     for (_, m) in ordered_members(obj, ctx, attrs)? {
         let ty = ctx
@@ -531,9 +580,9 @@ fn write_element(
     shadow: Option<&Value>,
     out: &mut String,
     depth: usize,
-) -> Result<(), String> {
+) -> Result<(), FhirXmlError> {
     if depth > MAX_DEPTH {
-        return Err(format!("nesting deeper than {MAX_DEPTH}"));
+        return Err(FhirXmlError::TooDeep);
     }
     let shadow = shadow.and_then(Value::as_object);
     match v {
@@ -580,7 +629,7 @@ fn write_element(
             let empty = Map::new();
             write_primitive(name, Some(&text), shadow.unwrap_or(&empty), out, depth)?;
         }
-        Value::Array(_) => return Err(format!("nested array in {name}")),
+        Value::Array(_) => return Err(FhirXmlError::NestedArray(name.to_string())),
     }
     Ok(())
 }
@@ -591,7 +640,7 @@ fn write_primitive(
     shadow: &Map<String, Value>,
     out: &mut String,
     depth: usize,
-) -> Result<(), String> {
+) -> Result<(), FhirXmlError> {
     out.push('<');
     out.push_str(name);
     if let Some(id) = shadow.get("id").and_then(Value::as_str) {
@@ -619,10 +668,10 @@ fn write_primitive(
 /// The places where FHIR XML breaks the R4 element order (R4 §2.6.2: elements "SHALL appear in the
 /// order specified"), as `Path: <name> after <name>` lines, at most `max` of them. Only elements of
 /// types the order table knows are judged; `Err` when the XML is not a readable FHIR resource.
-pub fn order_violations(xml: &[u8], max: usize) -> Result<Vec<String>, String> {
+pub fn order_violations(xml: &[u8], max: usize) -> Result<Vec<String>, FhirXmlError> {
     let root = parse_document(xml)?;
     if root.ns.as_deref() != Some(FHIR_NS) {
-        return Err(format!("<{}> is not in the FHIR namespace", root.local));
+        return Err(FhirXmlError::NotFhirRoot(root.local.clone()));
     }
     let mut out = Vec::new();
     order_walk(&root, Some(root.local.as_str()), &root.local, max, &mut out);

@@ -20,7 +20,7 @@ use crate::reference::dicomweb::retrieve::target_uids;
 use crate::reference::dicomweb::web::{acceptable, base_url, check_uids, problem, query_pairs};
 use crate::reference::faults::Fault;
 use crate::reference::state::Shared;
-use crate::reference::store::archive::{read_header, Instance, Target};
+use crate::reference::store::archive::{read_header, ArchiveError, Instance, Target};
 use crate::reference::store::part10::{PixelLayout, INLINE_BINARY_MAX, PIXEL_DATA};
 
 /// The Study Instance UID the metadata-other-study fault puts in every data set.
@@ -64,12 +64,30 @@ pub fn instance_url(base: &str, inst: &Instance) -> String {
     )
 }
 
+/// Why the metadata of a stored instance cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    /// The stored file cannot be read.
+    #[error("{0}")]
+    Read(#[from] ArchiveError),
+    /// Its data set has no DICOM JSON form.
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    /// Its DICOM JSON form is not an object.
+    #[error("DICOM JSON of an instance is not an object")]
+    NotAnObject,
+}
+
 /// The metadata data set of one instance. `broken` makes every BulkDataURI point to nowhere.
-pub fn instance_metadata(inst: &Instance, base: &str, broken: bool) -> Result<Value, String> {
-    let obj = read_header(&inst.stored.path).map_err(|e| e.to_string())?;
-    let mut v = ::dicom_json::to_value(&obj).map_err(|e| e.to_string())?;
+pub fn instance_metadata(
+    inst: &Instance,
+    base: &str,
+    broken: bool,
+) -> Result<Value, MetadataError> {
+    let obj = read_header(&inst.stored.path)?;
+    let mut v = ::dicom_json::to_value(&obj)?;
     let Some(map) = v.as_object_mut() else {
-        return Err("DICOM JSON of an instance is not an object".into());
+        return Err(MetadataError::NotAnObject);
     };
     let url = instance_url(base, inst);
     let bulk_uri = |tag: u32| {
@@ -138,7 +156,7 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
         instances
             .iter()
             .map(|i: &Arc<Instance>| instance_metadata(i, &base, broken))
-            .collect::<Result<Vec<Value>, String>>()
+            .collect::<Result<Vec<Value>, MetadataError>>()
     })
     .await;
     match built {
@@ -155,7 +173,7 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
             }
             json::response(StatusCode::OK, Value::Array(items), st.faults())
         }
-        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Ok(Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -229,6 +247,22 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 404);
         server.shutdown().await;
+    }
+
+    #[test]
+    fn metadata_errors_say_what_they_said_as_text() {
+        assert_eq!(
+            MetadataError::NotAnObject.to_string(),
+            "DICOM JSON of an instance is not an object"
+        );
+        let read = MetadataError::from(
+            read_header(std::path::Path::new("/nonexistent/x.dcm")).unwrap_err(),
+        );
+        assert!(
+            read.to_string()
+                .starts_with("cannot read DICOM file /nonexistent/x.dcm: "),
+            "{read}"
+        );
     }
 
     #[tokio::test]

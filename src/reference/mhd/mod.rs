@@ -520,7 +520,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
         Format::Json
     };
     let parsed = match format {
-        Format::Xml => fhir::xml::to_json(body),
+        Format::Xml => fhir::xml::to_json(body).map_err(|e| e.to_string()),
         Format::Json => serde_json::from_slice::<Value>(body).map_err(|e| format!("not JSON: {e}")),
     };
     let bundle = match parsed {
@@ -528,7 +528,7 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
         Err(e) => return outcome(StatusCode::BAD_REQUEST, "structure", &e, format),
     };
     if let Err(e) = Resource::from_json(&bundle) {
-        return outcome(StatusCode::BAD_REQUEST, "structure", &e, format);
+        return outcome(StatusCode::BAD_REQUEST, "structure", &e.to_string(), format);
     }
     let comprehensive = bundle
         .pointer("/meta/profile")

@@ -50,7 +50,7 @@ fn read_inbound(
     headers: &HeaderMap,
     body: &[u8],
     limits: &crate::reference::inbound::InboundLimits,
-) -> Result<Inbound, String> {
+) -> Result<Inbound, soap::SoapError> {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -68,14 +68,14 @@ fn read_inbound(
             xml,
             ..MtomLimits::default()
         };
-        let m = soap::parse_mtom(ct, body, &mtom).map_err(|e| e.to_string())?;
-        let env = m.envelope(&xml).map_err(|e| e.to_string())?;
+        let m = soap::parse_mtom(ct, body, &mtom)?;
+        let env = m.envelope(&xml)?;
         Ok(Inbound {
             envelope: env,
             mtom: Some(m),
         })
     } else {
-        let env = soap::parse_envelope(body).map_err(|e| e.to_string())?;
+        let env = soap::parse_envelope(body)?;
         Ok(Inbound {
             envelope: env,
             mtom: None,
@@ -492,5 +492,14 @@ mod tests {
         assert_eq!(message_id_in(head), "urn:uuid:1");
         assert_eq!(message_id_in(b"<x/>"), "");
         assert_eq!(message_id_in(b"<a:MessageID>unterminated"), "");
+    }
+
+    #[test]
+    fn an_inbound_request_that_is_not_soap_says_why_as_the_parser_does() {
+        let limits = crate::reference::inbound::InboundLimits::default();
+        let Err(why) = read_inbound(&HeaderMap::new(), b"<x/>", &limits) else {
+            panic!("<x/> read as a SOAP envelope");
+        };
+        assert_eq!(why.to_string(), "root element {}x is not a SOAP Envelope");
     }
 }

@@ -678,14 +678,22 @@ fn order_violations_name_the_element_out_of_place() {
 #[test]
 fn order_violations_pass_the_writer_and_the_corpus() {
     let x = from_json(&reversed_document_reference()).expect("xml");
-    assert_eq!(order_violations(x.as_bytes(), 10), Ok(Vec::new()), "{x}");
+    assert_eq!(
+        order_violations(x.as_bytes(), 10).map_err(|e| e.to_string()),
+        Ok(Vec::new()),
+        "{x}"
+    );
     let f = "ipf-r4-v421-FindSubmissionSetsResponse.xml";
-    assert_eq!(order_violations(&corpus(f), 10), Ok(Vec::new()), "{f}");
+    assert_eq!(
+        order_violations(&corpus(f), 10).map_err(|e| e.to_string()),
+        Ok(Vec::new()),
+        "{f}"
+    );
     // IPF's canned ITI-67 response (verdict unknown, served LENIENT) puts the narrative after the
     // contained resources; R4 DomainResource has text before contained.
     let f = "ipf-r4-FindDocumentReferencesResponse.xml";
     assert_eq!(
-        order_violations(&corpus(f), 10),
+        order_violations(&corpus(f), 10).map_err(|e| e.to_string()),
         Ok(vec![
             "Bundle.entry.resource.DocumentReference: <text> after <contained>".to_string()
         ]),
@@ -693,7 +701,56 @@ fn order_violations_pass_the_writer_and_the_corpus() {
     );
     // Unknown types and unknown elements are not judged; unreadable XML is an error.
     let unknown = format!("<Foo xmlns=\"{FHIR_NS}\"><b value=\"1\"/><a value=\"2\"/></Foo>");
-    assert_eq!(order_violations(unknown.as_bytes(), 10), Ok(Vec::new()));
+    assert_eq!(
+        order_violations(unknown.as_bytes(), 10).map_err(|e| e.to_string()),
+        Ok(Vec::new())
+    );
     assert!(order_violations(b"<Bundle xmlns=\"http://hl7.org/fhir\">", 10).is_err());
     assert!(order_violations(b"<Bundle/>", 10).is_err());
+}
+
+#[test]
+fn errors_read_as_the_text_they_always_had() {
+    let msg = |r: Result<Value, FhirXmlError>| r.map(|_| ()).unwrap_err().to_string();
+    assert_eq!(msg(to_json(b"\xff")), "FHIR XML is not valid UTF-8");
+    assert_eq!(
+        msg(to_json(b"<Patient><id value=\"x\"/></Patient>")),
+        "<Patient> is not in the FHIR namespace http://hl7.org/fhir (found no namespace)"
+    );
+    assert_eq!(
+        msg(to_json(b"<patient xmlns=\"http://hl7.org/fhir\"/>")),
+        "<patient> is not a FHIR resource element"
+    );
+    assert_eq!(
+        msg(to_json(
+            b"<Patient xmlns=\"http://hl7.org/fhir\"><id xmlns=\"urn:x\" value=\"x\"/></Patient>"
+        )),
+        "<id> is not in the FHIR namespace (found namespace `urn:x`)"
+    );
+    assert!(msg(to_json(b"")).starts_with("not well-formed XML: "));
+    let text = |v: Value| from_json(&v).unwrap_err().to_string();
+    assert_eq!(
+        text(serde_json::json!(1)),
+        "a resource must be a JSON object"
+    );
+    assert_eq!(
+        text(serde_json::json!({"id": "x"})),
+        "not a FHIR resource: no resourceType"
+    );
+    assert_eq!(
+        text(serde_json::json!({"resourceType": "P<x"})),
+        "bad resourceType `P<x`"
+    );
+    assert_eq!(
+        text(serde_json::json!({"resourceType": "Patient", "bad name": 1})),
+        "bad element name `bad name`"
+    );
+    assert_eq!(
+        text(serde_json::json!({"resourceType": "Patient", "name": [[1]]})),
+        "nested array in name"
+    );
+    assert_eq!(
+        order_violations(b"<Bundle/>", 10).unwrap_err().to_string(),
+        "<Bundle> is not in the FHIR namespace"
+    );
 }
