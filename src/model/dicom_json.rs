@@ -163,11 +163,12 @@ pub fn bulk_data_uris(ds: &Value) -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn valid_study() -> Value {
+    /// A study-level QIDO-RS answer valid under every Annex F rule, shared with the validator's tests.
+    pub(crate) fn valid_study() -> Value {
         json!([{
             "00080005": {"vr": "CS", "Value": ["ISO_IR 192"]},
             "00080020": {"vr": "DA", "Value": ["20240131"]},

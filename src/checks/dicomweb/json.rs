@@ -538,35 +538,13 @@ mod tests {
     use crate::model::dicom_json::bulk_data_uris;
     use serde_json::json;
 
+    use crate::model::dicom_json::tests::valid_study;
+
     fn rules_of(v: &Value) -> Vec<(String, &'static str)> {
         validate_dataset_array(v)
             .into_iter()
             .map(|x| (x.location, x.rule))
             .collect()
-    }
-
-    fn valid_study() -> Value {
-        json!([{
-            "00080005": {"vr": "CS", "Value": ["ISO_IR 192"]},
-            "00080020": {"vr": "DA", "Value": ["20240131"]},
-            "00080061": {"vr": "CS", "Value": ["CT", "MR"]},
-            "00080090": {"vr": "PN"},
-            "00081190": {"vr": "UR", "Value": ["http://x/studies/1.2.3"]},
-            "00100010": {"vr": "PN", "Value": [{"Alphabetic": "Doe^John", "Ideographic": "=", "Phonetic": ""}, null]},
-            "00100020": {"vr": "LO", "Value": ["PAT01"]},
-            "0020000D": {"vr": "UI", "Value": ["1.2.3"]},
-            "00201206": {"vr": "IS", "Value": [2]},
-            "00201208": {"vr": "IS", "Value": ["17"]},
-            "00280010": {"vr": "US", "Value": [512]},
-            "00280030": {"vr": "DS", "Value": [0.5, "0.5"]},
-            "00400275": {"vr": "SQ", "Value": [{
-                "00080100": {"vr": "SH", "Value": ["X"]},
-                "00420011": {"vr": "OB", "BulkDataURI": "http://x/bulk/1"}
-            }]},
-            "00209165": {"vr": "AT", "Value": ["0020000D", null]},
-            "00186060": {"vr": "FL", "Value": [1.5, null, 2]},
-            "7FE00010": {"vr": "OW", "BulkDataURI": "http://x/pixels"}
-        }])
     }
 
     #[test]
