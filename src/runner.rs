@@ -218,15 +218,9 @@ fn relative(path: Option<&PathBuf>, base: &Path) -> String {
     .unwrap_or_default()
 }
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// Run the suite.
 pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
-    let started_at = now_rfc3339();
+    let started_at = crate::evidence::now_rfc3339();
     let t0 = Instant::now();
     // The compiled-in studies, written out for the run (removed when it ends), unless a folder
     // replaces them.

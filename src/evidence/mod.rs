@@ -197,6 +197,13 @@ pub struct TransportFailure {
     pub message: String,
 }
 
+/// The current time as RFC 3339 (UTC).
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// One request/response pair (or an attempt at one).
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {

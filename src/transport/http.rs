@@ -156,7 +156,7 @@ impl HttpClient {
         req: Request,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Exchange {
-        let started_at = now_rfc3339();
+        let started_at = crate::evidence::now_rfc3339();
         let t0 = Instant::now();
         let deadline = t0 + self.timeouts.total;
         let mut headers = req.headers.clone();
@@ -1129,12 +1129,6 @@ pub fn curl_line(req: &Request, auth: &Auth) -> String {
     line.push_str(" -D - -o response.body ");
     line.push_str(&shell_quote(&req.url));
     line
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -52,12 +52,7 @@ pub(crate) async fn until_shutdown(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|v| *v).await;
 }
 
-/// The current time as RFC 3339 (UTC).
-pub(crate) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+pub(crate) use crate::evidence::now_rfc3339;
 
 /// The evidence form of an A-ASSOCIATE-RJ.
 pub(crate) fn rejection_of(rj: &AssociationRJ) -> Rejection {
