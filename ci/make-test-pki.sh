@@ -10,7 +10,9 @@
 # their BCP 195 profile, PS3.15 B.9) and unencrypted, readable by the owner only.
 #
 #   ca.pem                 test CA ("ihe-harness test CA"): the CA every peer and the harness trust
-#   server.pem server.key  server certificate, signed by the CA, for localhost, 127.0.0.1 and ::1 (SAN)
+#   server.pem server.key  server certificate, signed by the CA, for localhost, 127.0.0.1 and ::1 (SAN); its
+#                          extended key usage allows client authentication too, as a node certificate: a DICOM
+#                          TLS peer such as Orthanc presents the same certificate when it calls out (C-STORE)
 #   client.pem client.key  client certificate (CN ihe-harness-client), signed by the CA
 #   untrusted-ca.pem       a second CA that no peer trusts
 #   untrusted-client.pem untrusted-client.key   client certificate from that CA
@@ -96,7 +98,7 @@ subjectKeyIdentifier = hash
 [server]
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
+extendedKeyUsage = serverAuth, clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = \${ENV::PKI_SAN}
