@@ -37,6 +37,8 @@
 #     -> alert 48, expired-client -> alert 45 (exit 1). strict against wrong-name / untrusted / expired server ->
 #     "hostname mismatch" / "unable to get local issuer certificate" / "certificate has expired", exit 1 before
 #     sending; lax against each of them -> the request is sent (exit 0).
+#   PEER_RAW=1 server strict 16514 as the receiver of ci/start-rsyslog-tls.sh 16514 prints the relayed frame
+#     "97 <13>1 2026-12-07T01:02:07.649048+00:00 vm ihe - - [timeQuality tzKnown="1" isSynced="0"] raw peer".
 set -euo pipefail
 ROLE=${1:?usage: openssl-peer.sh server MODE PORT | client MODE HOST:PORT}
 MODE=${2:?mode missing}
