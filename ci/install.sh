@@ -11,17 +11,20 @@
 #
 # The FHIR server of the MHD tests (Medplum's FHIR engine) comes from the npm registry: ci/install-fhir.sh.
 #
-# Orthanc's postinst tries to start the system service (ports 8042/4242). A policy-rc.d that denies service starts
-# is put in place for the duration of the install if none exists, so no system Orthanc is ever left running; the
-# CI scripts start their own Orthanc with ci/start-orthanc.sh.
+# The postinst scripts of Orthanc, nginx and rsyslog try to start their system services (ports 8042/4242, 80,
+# /dev/log). A policy-rc.d that denies service starts is put in place for the duration of the install if none
+# exists, so no system service is ever left running; the CI scripts start their own processes (ci/start-*.sh).
 set -euo pipefail
 VENV=${VENV:-/tmp/ihe-harness-venv}
 PYTHON=${PYTHON:-python3}
 PYDICOM_VERSION=3.0.2
 t0=$(date +%s)
 
-# python3/python3-venv: the venv below; procps: ps, used by the start/stop scripts (absent on minimal images)
-PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps bc)
+# python3/python3-venv: the venv below; procps: ps, used by the start/stop scripts (absent on minimal images);
+# TLS peers: openssl (test PKI, s_server/s_client), nginx (HTTPS front of Orthanc), rsyslog + rsyslog-openssl
+# (syslog relay over TLS), iproute2 (ss, used by ci/start-rsyslog-tls.sh)
+PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps bc
+      openssl nginx rsyslog rsyslog-openssl iproute2)
 need=()
 did=()
 for p in "${PKGS[@]}"; do
@@ -75,6 +78,8 @@ echo "install ok in $(( $(date +%s) - t0 ))s ($summary):" \
   "dcmtk $(dpkg-query -W -f='${Version}' dcmtk)," \
   "dicom3tools $(dpkg-query -W -f='${Version}' dicom3tools)," \
   "gdcm $(dpkg-query -W -f='${Version}' libgdcm-tools)," \
+  "nginx $(dpkg-query -W -f='${Version}' nginx)," \
+  "rsyslog $(dpkg-query -W -f='${Version}' rsyslog) + rsyslog-openssl," \
   "pydicom $("$VENV/bin/python" -c 'import pydicom; print(pydicom.__version__)')," \
   "numpy $("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')," \
   "venv $VENV," \

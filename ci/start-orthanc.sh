@@ -14,6 +14,12 @@
 #   ORTHANC_GDCM [0]   1 = also load the GDCM plugin if installed (J2K transcoding). Off by default: with it,
 #                      Orthanc 1.10.1 crashes within a few requests that decode JPEG-LS/RLE/J2K frames. Without it,
 #                      J2K objects are stored and served as stored (transfer-syntax=*), but not transcoded.
+#   ORTHANC_DICOM_TLS_DIR []   a PKI folder (ci/make-test-pki.sh): the DICOM port speaks DICOM TLS only
+#                      (PS3.15 B.1), with server.pem/server.key, trusting ca.pem and requiring a client certificate;
+#                      the modalities "movedest" and "harness" are called with DICOM TLS too. ci/start-orthanc-tls.sh
+#   ORTHANC_DICOMWEB_BASE [http://127.0.0.1:HTTP_PORT]   the public base (scheme, host, port) of the absolute URLs
+#                      the DICOMweb plugin writes (RetrieveURL, BulkDataURI): https://... behind a TLS proxy
+#   ORTHANC_NAME [ihe-harness-orthanc]
 set -euo pipefail
 
 ORTHANC_DIR=${ORTHANC_DIR:-/tmp/ihe-harness-orthanc}
@@ -47,6 +53,29 @@ if [ -n "${ORTHANC_USER:-}" ] && [ -n "${ORTHANC_PASSWORD:-}" ]; then
   CURL_AUTH=(-u "${ORTHANC_USER}:${ORTHANC_PASSWORD}")
 fi
 
+DW_BASE=${ORTHANC_DICOMWEB_BASE:-http://127.0.0.1:$HTTP_PORT}
+case $DW_BASE in
+  https://*) DW_SSL=true; DW_HOST=${DW_BASE#https://} ;;
+  http://*) DW_SSL=false; DW_HOST=${DW_BASE#http://} ;;
+  *) echo "ORTHANC_DICOMWEB_BASE must start with http:// or https://: $DW_BASE" >&2; exit 1 ;;
+esac
+DW_HOST=${DW_HOST%/}
+
+# Modalities: the C-MOVE / C-STORE destinations on 127.0.0.1 (object form, so DICOM TLS can be switched on).
+TLS_JSON=
+USE_TLS=false
+if [ -n "${ORTHANC_DICOM_TLS_DIR:-}" ]; then
+  for f in server.pem server.key ca.pem; do
+    [ -s "$ORTHANC_DICOM_TLS_DIR/$f" ] || { echo "$ORTHANC_DICOM_TLS_DIR/$f missing: run ci/make-test-pki.sh" >&2; exit 1; }
+  done
+  USE_TLS=true
+  TLS_JSON="\"DicomTlsEnabled\" : true,
+  \"DicomTlsCertificate\" : \"$ORTHANC_DICOM_TLS_DIR/server.pem\",
+  \"DicomTlsPrivateKey\" : \"$ORTHANC_DICOM_TLS_DIR/server.key\",
+  \"DicomTlsTrustedCertificates\" : \"$ORTHANC_DICOM_TLS_DIR/ca.pem\",
+  \"DicomTlsRemoteCertificateRequired\" : true,"
+fi
+
 PLUGINS="\"$PLUGDIR/libOrthancDicomWeb.so\""
 GDCM_JSON=
 if [ "${ORTHANC_GDCM:-0}" = 1 ]; then
@@ -62,7 +91,7 @@ fi
 umask 077
 cat > "$ORTHANC_DIR/orthanc.json" <<JSON
 {
-  "Name" : "ihe-harness-orthanc",
+  "Name" : "${ORTHANC_NAME:-ihe-harness-orthanc}",
   "StorageDirectory" : "$ORTHANC_DIR/storage",
   "IndexDirectory"   : "$ORTHANC_DIR/storage",
   "Plugins" : [ $PLUGINS ],
@@ -82,9 +111,10 @@ cat > "$ORTHANC_DIR/orthanc.json" <<JSON
   "DicomAlwaysAllowGet" : true,
   "DicomAlwaysAllowMove" : true,
   "UnknownSopClassAccepted" : true,
+  $TLS_JSON
   "DicomModalities" : {
-    "movedest" : [ "$MOVE_DEST_AET", "127.0.0.1", $MOVE_DEST_PORT ],
-    "harness"  : [ "$HARNESS_AET", "127.0.0.1", $HARNESS_PORT ]
+    "movedest" : { "AET" : "$MOVE_DEST_AET", "Host" : "127.0.0.1", "Port" : $MOVE_DEST_PORT, "UseDicomTls" : $USE_TLS },
+    "harness"  : { "AET" : "$HARNESS_AET", "Host" : "127.0.0.1", "Port" : $HARNESS_PORT, "UseDicomTls" : $USE_TLS }
   },
 
   "SaveJobs" : false,
@@ -98,8 +128,8 @@ cat > "$ORTHANC_DIR/orthanc.json" <<JSON
     "Root" : "/dicom-web/",
     "EnableWado" : true,
     "WadoRoot" : "/wado",
-    "Host" : "127.0.0.1:$HTTP_PORT",
-    "Ssl" : false,
+    "Host" : "$DW_HOST",
+    "Ssl" : $DW_SSL,
     "StudiesMetadata" : "Full",
     "SeriesMetadata" : "Full"
   }
@@ -124,7 +154,8 @@ for _ in $(seq 1 300); do
   fi
   if curl -sf ${CURL_AUTH[@]+"${CURL_AUTH[@]}"} "http://127.0.0.1:$HTTP_PORT/system" > /dev/null 2>&1; then
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-    echo "orthanc pid=$PID http=http://127.0.0.1:$HTTP_PORT dicom=$AET@127.0.0.1:$DICOM_PORT dir=$ORTHANC_DIR" \
+    echo "orthanc pid=$PID http=http://127.0.0.1:$HTTP_PORT dicom=$AET@127.0.0.1:$DICOM_PORT" \
+         "dicom-tls=$USE_TLS dir=$ORTHANC_DIR" \
          "auth=$([ ${#CURL_AUTH[@]} -gt 0 ] && echo basic || echo none) ready in ${ms} ms"
     exit 0
   fi
