@@ -122,6 +122,19 @@ enum Command {
         /// the Failed SOP Sequence, Failure Reason 0111) instead of replacing it.
         #[arg(long)]
         refuse_duplicates: bool,
+        /// Serve HTTPS and DICOM TLS with this certificate chain (PEM, leaf first).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Ask clients for a certificate from these CAs (PEM) and refuse clients without one
+        /// (IHE ITI-19 mutual authentication).
+        #[arg(long, requires = "tls_cert")]
+        tls_client_ca: Option<PathBuf>,
+        /// With --tls-client-ca: accept clients that present no certificate.
+        #[arg(long, requires = "tls_client_ca")]
+        tls_optional_client_cert: bool,
     },
     /// Write the feature files, fixture studies, code sets and example SUT profiles compiled into
     /// the harness under DIR (DIR/features, DIR/fixtures/...), to edit them and run with
@@ -297,11 +310,23 @@ async fn async_main(cli: Cli) -> ExitCode {
             move_destinations,
             faults,
             refuse_duplicates,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
+            tls_optional_client_cert,
         } => {
             let dimse = DimseServe {
                 bind: dimse_bind,
                 ae_title,
                 move_destinations,
+                tls: tls_cert.map(|cert| ihe_harness::transport::tls::TlsSettings {
+                    ca_file: tls_client_ca,
+                    cert_file: Some(cert),
+                    key_file: tls_key,
+                    server_name: None,
+                    verify_server_name: true,
+                    require_client_cert: !tls_optional_client_cert,
+                }),
             };
             let duplicates = if refuse_duplicates {
                 Duplicates::Refuse
@@ -340,6 +365,8 @@ struct DimseServe {
     bind: Option<std::net::SocketAddr>,
     ae_title: String,
     move_destinations: Vec<String>,
+    /// TLS for every endpoint of the reference.
+    tls: Option<ihe_harness::transport::tls::TlsSettings>,
 }
 
 async fn serve(
@@ -392,6 +419,15 @@ async fn serve(
     }
     for f in faults {
         opts = opts.with_fault(f);
+    }
+    if let Some(t) = &dimse.tls {
+        match ihe_harness::transport::tls::ServerTls::from_settings(t) {
+            Ok(tls) => opts = opts.with_tls(tls),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
     }
     let server = match ReferenceServer::start(opts).await {
         Ok(s) => s,

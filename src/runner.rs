@@ -306,6 +306,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             if let Some(b) = config.simulator.dimse_bind {
                 ro = ro.with_dimse_bind(b);
             }
+            if let Some(t) = &config.simulator.tls {
+                let tls = crate::transport::tls::ServerTls::from_settings(t)
+                    .map_err(crate::reference::ReferenceError::from)?;
+                ro = ro.with_tls(tls);
+            }
             let server = ReferenceServer::start(ro).await?;
             let xds_base = match &config.simulator.public_url {
                 Some(u) => format!("{u}{}", XDS_PATH),
@@ -338,7 +343,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                     crate::config::Auth::None,
                     m.timeouts,
                 )
-                .with_limits(&limits),
+                .with_limits(&limits)
+                .with_tls_settings(m.tls.as_ref())
+                .map_err(crate::transport::http::HttpError::from)?,
             )?,
             &m.base_url,
         )),

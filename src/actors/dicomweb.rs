@@ -19,7 +19,9 @@ impl DicomwebClient {
     pub fn new(endpoint: &Dicomweb, limits: &Limits) -> Result<DicomwebClient, HttpError> {
         Ok(DicomwebClient {
             http: factory::http_client(
-                &HttpSettings::new(endpoint.auth.clone(), endpoint.timeouts).with_limits(limits),
+                &HttpSettings::new(endpoint.auth.clone(), endpoint.timeouts)
+                    .with_limits(limits)
+                    .with_tls_settings(endpoint.tls.as_ref())?,
             )?,
             base: endpoint.base_url.trim_end_matches('/').to_string(),
         })

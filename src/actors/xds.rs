@@ -211,7 +211,9 @@ impl XdsClient {
         use crate::transport::factory::{http_client, HttpSettings};
         Ok(XdsClient {
             http: http_client(
-                &HttpSettings::new(crate::config::Auth::None, cfg.timeouts).with_limits(limits),
+                &HttpSettings::new(crate::config::Auth::None, cfg.timeouts)
+                    .with_limits(limits)
+                    .with_tls_settings(cfg.tls.as_ref())?,
             )?,
             cfg: cfg.clone(),
             counter: AtomicU64::new(0),

@@ -10,6 +10,7 @@
 //! timeout_ms = 300000          # one whole operation, association to release
 //! max_dataset_bytes = 1073741824   # the largest instance accepted (identifiers: 4 MiB)
 //! max_responses = 20000        # the most messages read for one request
+//! tls = true                   # DICOM TLS (PS3.15 §B.1), files from [tls] / [dimse.tls]
 //! ```
 //! The harness's own SCP (the C-MOVE destination, and the SCP a modality SUT stores to) listens on
 //! `[simulator] dimse_bind` with AE title `[simulator] ae_title`.
@@ -49,6 +50,8 @@ pub struct Dimse {
     pub max_pdu: u32,
     /// The whole-operation time limit, the largest data set and the most messages accepted.
     pub limits: crate::dimse::association::Limits,
+    /// DICOM TLS (PS3.15 §B.1), when `[dimse] tls = true` or a `[dimse.tls]` table says so.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 impl Dimse {
@@ -64,6 +67,7 @@ impl Dimse {
             read_timeout: Duration::from_secs(15),
             max_pdu: DEFAULT_MAX_PDU,
             limits: crate::dimse::association::Limits::default(),
+            tls: None,
         }
     }
 }
@@ -152,6 +156,7 @@ pub(super) fn resolve(d: RawDimse, path: &Path) -> Result<Dimse, ConfigError> {
         read_timeout,
         max_pdu,
         limits,
+        tls: None,
     })
 }
 

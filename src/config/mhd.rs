@@ -73,6 +73,8 @@ pub struct Mhd {
     pub accession_system: String,
     /// Timeouts of each exchange.
     pub timeouts: Timeouts,
+    /// TLS settings (`[tls]` with this endpoint's `tls` table over it), used with `https://` URLs.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 impl Mhd {
@@ -87,6 +89,7 @@ impl Mhd {
             patient_id_system: format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}"),
             accession_system: DEFAULT_ACCESSION_SYSTEM.into(),
             timeouts: Timeouts::default(),
+            tls: None,
         }
     }
 }
@@ -182,6 +185,7 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
             .accession_system
             .unwrap_or_else(|| DEFAULT_ACCESSION_SYSTEM.into()),
         timeouts,
+        tls: None,
     })
 }
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 pub mod dimse;
 pub mod mhd;
+pub mod tls;
 pub mod xds;
 
 pub use dimse::Dimse;
@@ -307,6 +308,8 @@ pub struct Dicomweb {
     pub auth: Auth,
     /// Timeouts.
     pub timeouts: Timeouts,
+    /// TLS settings (`[tls]` with `[dicomweb.tls]` over it), used with an `https://` URL.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 /// Whether the harness loads its fixture studies into the SUT or finds them there.
@@ -357,6 +360,7 @@ impl Config {
                 base_url: base_url.trim_end_matches('/').to_string(),
                 auth: Auth::None,
                 timeouts: Timeouts::default(),
+                tls: None,
             }),
             test_data: TestDataMode::Preloaded,
             studies: Vec::new(),
@@ -404,6 +408,8 @@ impl Config {
                 path: path.to_path_buf(),
                 message: e.message().to_string(),
             })?;
+        let mut value = value;
+        let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
             toml::Value::Table(value)
@@ -412,7 +418,9 @@ impl Config {
                     path: path.to_path_buf(),
                     message: e.message().to_string(),
                 })?;
-        resolve(raw, path, env)
+        let mut config = resolve(raw, path, env)?;
+        tls::apply(&mut config, tls, path)?;
+        Ok(config)
     }
 }
 
@@ -624,6 +632,7 @@ fn resolve_dicomweb(
         base_url: base_url.trim_end_matches('/').to_string(),
         auth,
         timeouts,
+        tls: None,
     })
 }
 

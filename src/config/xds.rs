@@ -74,6 +74,8 @@ pub struct Xds {
     pub affinity_domain: Option<PathBuf>,
     /// Timeouts of each SOAP exchange.
     pub timeouts: Timeouts,
+    /// TLS settings (`[tls]` with this endpoint's `tls` table over it), used with `https://` URLs.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 impl Xds {
@@ -91,6 +93,7 @@ impl Xds {
             home_community_id: None,
             affinity_domain: None,
             timeouts: Timeouts::default(),
+            tls: None,
         }
     }
 
@@ -113,6 +116,8 @@ pub struct Simulator {
     pub dimse_bind: Option<SocketAddr>,
     /// The AE title of the harness's DICOM SCP.
     pub ae_title: String,
+    /// TLS for the harness's servers (`[simulator.tls]`): HTTP listener and DICOM SCP.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 impl Default for Simulator {
@@ -123,6 +128,7 @@ impl Default for Simulator {
             trigger_timeout: Duration::from_secs(60),
             dimse_bind: None,
             ae_title: crate::config::dimse::DEFAULT_CALLING_AE.into(),
+            tls: None,
         }
     }
 }
@@ -241,6 +247,7 @@ pub(super) fn resolve(x: RawXds, path: &Path) -> Result<Xds, ConfigError> {
         home_community_id: x.home_community_id,
         affinity_domain,
         timeouts,
+        tls: None,
     })
 }
 

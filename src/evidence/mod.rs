@@ -240,6 +240,9 @@ pub struct Exchange {
     /// The association and DIMSE messages, for a DIMSE exchange.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dimse: Option<Box<dimse::DimseRecord>>,
+    /// The TLS session (version, the peer's certificates) or why its handshake failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::transport::tls::TlsRecord>,
 }
 
 impl Exchange {
@@ -298,6 +301,7 @@ impl Exchange {
             failure: None,
             repro: String::new(),
             dimse: None,
+            tls: None,
         }
     }
 }

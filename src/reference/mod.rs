@@ -93,6 +93,9 @@ pub struct ReferenceOptions {
     pub duplicates: Duplicates,
     /// What the simulated actors read of a SUT's request (the run's `[limits]`).
     pub inbound: InboundLimits,
+    /// TLS for the HTTP endpoints and the DICOM SCP (`[simulator.tls]`, or the ATNA
+    /// scenarios' certificates); `None` serves plain HTTP and DICOM.
+    pub tls: Option<crate::transport::tls::ServerTls>,
 }
 
 impl ReferenceOptions {
@@ -110,7 +113,14 @@ impl ReferenceOptions {
             dimse_timeout: dimse::scp::DEFAULT_TIMEOUT,
             duplicates: Duplicates::default(),
             inbound: InboundLimits::default(),
+            tls: None,
         }
+    }
+
+    /// Serve HTTPS and DICOM TLS with this certificate and client-certificate policy.
+    pub fn with_tls(mut self, tls: crate::transport::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Read the requests of a SUT within these limits.
@@ -201,6 +211,9 @@ pub enum ReferenceError {
     /// The fixture loading task failed.
     #[error("fixture loading task failed: {0}")]
     Task(String),
+    /// The TLS configuration could not be built.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsError),
 }
 
 /// Every protocol's routes on one port: DICOMweb (with its fault hooks), XDS-I.b and MHD.
@@ -219,6 +232,7 @@ pub struct ReferenceServer {
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     dimse: Option<dimse::scp::DimseListener>,
+    handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
 }
 
 impl ReferenceServer {
@@ -257,6 +271,7 @@ impl ReferenceServer {
             faults: opts.faults,
             stall: opts.stall,
             bound: addr,
+            scheme: if opts.tls.is_some() { "https" } else { "http" },
             spool,
             shutdown: shutdown.clone(),
             sequence: AtomicU64::new(0),
@@ -286,25 +301,57 @@ impl ReferenceServer {
         };
         let app = router(state.clone());
         let mut signal = shutdown;
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = signal.wait_for(|v| *v).await;
-                })
-                .await
-        });
+        let stopped = async move {
+            let _ = signal.wait_for(|v| *v).await;
+        };
+        let (task, handshakes) = match &opts.tls {
+            None => (
+                tokio::spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await
+                }),
+                None,
+            ),
+            Some(tls) => {
+                crate::transport::install_crypto_provider();
+                let tls_listener = crate::transport::tls::listener::TlsListener::new(
+                    listener,
+                    Arc::new(tls.config()?),
+                )
+                .map_err(|source| ReferenceError::Bind {
+                    addr: opts.bind,
+                    source,
+                })?;
+                let log = tls_listener.log();
+                (
+                    tokio::spawn(async move {
+                        axum::serve(tls_listener, app)
+                            .with_graceful_shutdown(stopped)
+                            .await
+                    }),
+                    Some(log),
+                )
+            }
+        };
         Ok(ReferenceServer {
             addr,
             state,
             stop,
             task,
             dimse,
+            handshakes,
         })
     }
 
     /// The DICOMweb service base URL, `http://127.0.0.1:PORT/dicom-web`.
     pub fn dicomweb_base(&self) -> String {
-        format!("http://{}{}", self.addr, dicomweb::web::SERVICE_PATH)
+        format!(
+            "{}://{}{}",
+            self.state.scheme(),
+            self.addr,
+            dicomweb::web::SERVICE_PATH
+        )
     }
 
     /// The address the server listens on.
@@ -319,12 +366,17 @@ impl ReferenceServer {
 
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.
     pub fn xds_base(&self) -> String {
-        format!("http://{}{}", self.addr, xds::XDS_PATH)
+        format!("{}://{}{}", self.state.scheme(), self.addr, xds::XDS_PATH)
     }
 
     /// The MHD FHIR base URL, `http://127.0.0.1:PORT/fhir`.
     pub fn fhir_base(&self) -> String {
-        format!("http://{}{}", self.addr, mhd::FHIR_PATH)
+        format!("{}://{}{}", self.state.scheme(), self.addr, mhd::FHIR_PATH)
+    }
+
+    /// The TLS handshakes clients attempted with the HTTP endpoints, when the server speaks TLS.
+    pub fn handshakes(&self) -> Option<Arc<crate::transport::tls::listener::HandshakeLog>> {
+        self.handshakes.clone()
     }
 
     /// The inbound exchanges of the simulators (XDS-I.b, MHD, DIMSE).

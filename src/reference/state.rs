@@ -25,6 +25,8 @@ pub struct AppState {
     pub(super) faults: BTreeSet<Fault>,
     pub(super) stall: Duration,
     pub(super) bound: SocketAddr,
+    /// `https` when the server speaks TLS, else `http`.
+    pub(super) scheme: &'static str,
     pub(super) spool: Spool,
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) sequence: AtomicU64,
@@ -53,6 +55,11 @@ impl AppState {
     /// The address the server listens on.
     pub fn bound(&self) -> SocketAddr {
         self.bound
+    }
+
+    /// `https` when the server speaks TLS, else `http`: the scheme of the URLs it writes.
+    pub fn scheme(&self) -> &'static str {
+        self.scheme
     }
 
     /// The XDS-I.b registry and repository.

@@ -16,6 +16,7 @@ use dicom_ul::association::server::{AcceptAny, DefaultNegotiation, ServerAssocia
 
 use crate::config::{Auth, Limits, Timeouts};
 use crate::transport::http::{HttpClient, HttpError};
+use crate::transport::tls::{ClientTls, TlsError, TlsSettings};
 
 /// How the harness reaches one HTTP endpoint of a SUT: its authentication, its timeouts and the
 /// limits on what the harness reads from it to judge.
@@ -27,6 +28,10 @@ pub struct HttpSettings {
     pub timeouts: Timeouts,
     /// The largest body and the most JSON values or XML elements read to judge.
     pub limits: Limits,
+    /// TLS for `https://` URLs: trusted CAs, client certificate, versions.
+    pub tls: ClientTls,
+    /// The curl options that repeat the TLS side (`--cacert … --cert … --key …`).
+    pub tls_repro: String,
 }
 
 impl HttpSettings {
@@ -36,7 +41,26 @@ impl HttpSettings {
             auth,
             timeouts,
             limits: Limits::default(),
+            tls: ClientTls::default(),
+            tls_repro: String::new(),
         }
+    }
+
+    /// The same endpoint with the profile's TLS files (read now); `None` keeps the system's
+    /// trust store and no client certificate.
+    pub fn with_tls_settings(mut self, s: Option<&TlsSettings>) -> Result<HttpSettings, TlsError> {
+        if let Some(s) = s {
+            self.tls = ClientTls::from_settings(s)?;
+            self.tls_repro = curl_tls_options(s);
+        }
+        Ok(self)
+    }
+
+    /// The same endpoint with TLS settings made in memory (the ATNA scenarios' certificates).
+    pub fn with_tls(mut self, tls: ClientTls, repro: String) -> HttpSettings {
+        self.tls = tls;
+        self.tls_repro = repro;
+        self
     }
 
     /// The same endpoint read within the profile's `[limits]`.
@@ -51,7 +75,10 @@ impl HttpSettings {
 /// own (see [`crate::transport::http`]), so none is kept idle.
 pub fn http_client(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
     crate::transport::install_crypto_provider();
+    let tls = settings.tls.config()?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .tls_info(true)
         .connect_timeout(settings.timeouts.connect)
         .redirect(reqwest::redirect::Policy::none())
         // One connection per request (see the module documentation of `http`): nothing to keep
@@ -65,7 +92,28 @@ pub fn http_client(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
         settings.auth.clone(),
         settings.timeouts,
         &settings.limits,
-    ))
+    )
+    .with_tls_repro(settings.tls_repro.clone()))
+}
+
+/// The curl options that use the same TLS files (`--cacert`, `--cert`, `--key`, and
+/// `--connect-to`-free name checking off when the profile turns it off).
+pub fn curl_tls_options(s: &TlsSettings) -> String {
+    let q = |p: &std::path::Path| crate::transport::http::shell_quote(&p.display().to_string());
+    let mut out = String::new();
+    if let Some(ca) = &s.ca_file {
+        out.push_str(&format!(" --cacert {}", q(ca)));
+    }
+    if let Some(c) = &s.cert_file {
+        out.push_str(&format!(" --cert {}", q(c)));
+    }
+    if let Some(k) = &s.key_file {
+        out.push_str(&format!(" --key {}", q(k)));
+    }
+    if !s.verify_server_name {
+        out.push_str(" --insecure");
+    }
+    out
 }
 
 /// How the reference reaches the DICOMweb origin server it maps RAD-69 onto.

@@ -51,6 +51,9 @@ pub enum HttpError {
     /// reqwest refused the configuration.
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    /// The profile's TLS files could not be used.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsError),
 }
 
 /// What the exchange is, for the evidence record.
@@ -99,6 +102,7 @@ pub struct HttpClient {
     timeouts: Timeouts,
     max_body: u64,
     max_nodes: u64,
+    tls_repro: String,
 }
 
 impl HttpClient {
@@ -123,7 +127,14 @@ impl HttpClient {
             timeouts,
             max_body: limits.max_body,
             max_nodes: limits.max_nodes,
+            tls_repro: String::new(),
         }
+    }
+
+    /// The curl options that repeat the client's TLS side in reproduction commands.
+    pub(crate) fn with_tls_repro(mut self, options: String) -> HttpClient {
+        self.tls_repro = options;
+        self
     }
 
     /// The same client with the profile's limits on what it reads to judge: at most
@@ -202,7 +213,11 @@ impl HttpClient {
             headers: redact::headers(&headers),
             body: request_body(&req.body),
         };
-        let repro = curl_line(&req, &self.auth);
+        let repro = curl_line(&req, &self.auth).replacen(
+            "curl -sS",
+            &format!("curl -sS{}", self.tls_repro),
+            1,
+        );
         let mut exchange = Exchange {
             seq: 0,
             transaction: meta.transaction,
@@ -218,6 +233,7 @@ impl HttpClient {
             failure: None,
             repro,
             dimse: None,
+            tls: None,
         };
         let wait = self.timeouts.read.min(self.timeouts.total);
         let response = match tokio::time::timeout(wait, builder.send()).await {
@@ -234,7 +250,20 @@ impl HttpClient {
                 return exchange;
             }
             Ok(Err(e)) => {
-                let (kind, message) = if e.is_connect() {
+                let tls_cause = crate::transport::tls::cause_in_chain(&e);
+                let (kind, message) = if let Some(cause) = tls_cause {
+                    exchange.tls = Some(crate::transport::tls::TlsRecord {
+                        failure: Some(cause.clone()),
+                        ..Default::default()
+                    });
+                    (
+                        "tls",
+                        format!(
+                            "{} {}: the TLS handshake failed: {cause}",
+                            req.method, req.url
+                        ),
+                    )
+                } else if e.is_connect() {
                     (
                         "connect",
                         format!("{} {}: {}", req.method, req.url, error_chain(&e)),
@@ -270,6 +299,16 @@ impl HttpClient {
             Ok(Ok(r)) => r,
         };
         exchange.time_to_headers = Some(t0.elapsed());
+        if let Some(info) = response.extensions().get::<reqwest::tls::TlsInfo>() {
+            exchange.tls = Some(crate::transport::tls::TlsRecord {
+                version: info.version().map(tls_version_name),
+                peer_certificates: info
+                    .peer_certificate()
+                    .map(|c| vec![crate::transport::tls::certs::summarize(c)])
+                    .unwrap_or_default(),
+                ..Default::default()
+            });
+        }
         let status = response.status().as_u16();
         // A session cookie the SUT sets is as secret as the credentials the harness sends.
         let resp_headers: Vec<(String, String)> = response
@@ -1098,6 +1137,15 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// A curl command that repeats the request; secrets become environment variable references.
+fn tls_version_name(v: reqwest::tls::Version) -> String {
+    match v {
+        reqwest::tls::Version::TLS_1_3 => "TLSv1.3".into(),
+        reqwest::tls::Version::TLS_1_2 => "TLSv1.2".into(),
+        reqwest::tls::Version::TLS_1_1 => "TLSv1.1".into(),
+        _ => "TLSv1.0".into(),
+    }
+}
+
 pub fn curl_line(req: &Request, auth: &Auth) -> String {
     let mut line = String::from("curl -sS");
     if req.method != reqwest::Method::GET {

@@ -313,6 +313,7 @@ impl<'a> Session<'a> {
             failure: self.failure,
             repro: meta.repro,
             dimse: Some(Box::new(self.record)),
+            tls: None,
         }
     }
 }

@@ -150,7 +150,7 @@ async fn metadata(st: Shared, target: Target, q: Option<String>, headers: Header
     if let Err(r) = acceptable(&headers, &query).and_then(|a| negotiate::dicom_json(a.as_deref())) {
         return r.into_response();
     }
-    let base = base_url(&headers, st.bound());
+    let base = base_url(&headers, st.bound(), st.scheme());
     let broken = st.has(Fault::BrokenBulkdataUri);
     let built = tokio::task::spawn_blocking(move || {
         instances

@@ -454,7 +454,7 @@ async fn search(
     if let Err(r) = acceptable(&headers, &pairs).and_then(|a| negotiate::dicom_json(a.as_deref())) {
         return r.into_response();
     }
-    let base = base_url(&headers, st.bound());
+    let base = base_url(&headers, st.bound(), st.scheme());
     let mut remaining = 0usize;
     let results: Vec<Value> = {
         let archive = st.archive();

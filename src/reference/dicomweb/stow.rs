@@ -385,7 +385,7 @@ async fn stow(st: Shared, url_study: Option<String>, headers: HeaderMap, body: B
         Ok(o) => o,
         Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let base = base_url(&headers, st.bound());
+    let base = base_url(&headers, st.bound(), st.scheme());
     let mut referenced = Vec::new();
     let mut failed = Vec::new();
     let mut first_study: Option<String> = None;

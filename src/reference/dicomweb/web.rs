@@ -112,8 +112,12 @@ pub fn request_host(headers: &HeaderMap, bound: SocketAddr) -> String {
 }
 
 /// Absolute service base URL (`http://host:port/dicom-web`) as seen by the client.
-pub fn base_url(headers: &HeaderMap, bound: SocketAddr) -> String {
-    format!("http://{}{}", request_host(headers, bound), SERVICE_PATH)
+pub fn base_url(headers: &HeaderMap, bound: SocketAddr, scheme: &str) -> String {
+    format!(
+        "{scheme}://{}{}",
+        request_host(headers, bound),
+        SERVICE_PATH
+    )
 }
 
 /// Decoded query parameters in order (`application/x-www-form-urlencoded`, as PS3.18 8.3 uses).
@@ -283,7 +287,10 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(request_host(&h, bound), "127.0.0.1:9");
         h.insert(header::HOST, HeaderValue::from_static("example.org:8080"));
-        assert_eq!(base_url(&h, bound), "http://example.org:8080/dicom-web");
+        assert_eq!(
+            base_url(&h, bound, "http"),
+            "http://example.org:8080/dicom-web"
+        );
         h.insert(header::HOST, HeaderValue::from_static("evil/<x>"));
         assert_eq!(request_host(&h, bound), "127.0.0.1:9");
     }

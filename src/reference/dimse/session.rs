@@ -149,6 +149,7 @@ pub(crate) fn dimse_exchange(p: ExchangeParts) -> Exchange {
         failure: None,
         repro: p.record.dcmtk.clone(),
         dimse: Some(Box::new(p.record)),
+        tls: None,
     }
 }
 

@@ -267,7 +267,7 @@ fn outcome(status: StatusCode, code: &str, diagnostics: &str, format: Format) ->
 }
 
 fn base_url(st: &Shared) -> String {
-    format!("http://{}{FHIR_PATH}", st.bound())
+    format!("{}://{}{FHIR_PATH}", st.scheme(), st.bound())
 }
 
 /// Absolute `attachment.url`s (ITI TF-2 §3.67.4.2.2: a URL usable with ITI-68).
@@ -910,6 +910,7 @@ fn record(
         failure,
         repro,
         dimse: None,
+        tls: None,
     };
     st.inbox().push(exchange);
 }

@@ -192,7 +192,7 @@ async fn serve(
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let url = format!("http://{}{path}", st.bound());
+    let url = format!("{}://{}{path}", st.scheme(), st.bound());
     let ct = headers
         .get("content-type")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -284,6 +284,7 @@ async fn serve(
         failure: refusal.map(|r| r.failure),
         repro,
         dimse: None,
+        tls: None,
     };
     st.inbox().push(exchange);
     let mut resp = (status, resp_body).into_response();

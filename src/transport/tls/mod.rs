@@ -106,13 +106,29 @@ pub enum TlsError {
 }
 
 /// A certificate chain (leaf first) and its private key.
-#[derive(Debug)]
 pub struct Identity {
     /// The chain, leaf first.
     pub chain: Vec<CertificateDer<'static>>,
     /// The private key of the leaf.
     pub key: PrivateKeyDer<'static>,
 }
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("certificates", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl PartialEq for Identity {
+    fn eq(&self, other: &Self) -> bool {
+        self.chain == other.chain && self.key.secret_der() == other.key.secret_der()
+    }
+}
+
+impl Eq for Identity {}
 
 impl Clone for Identity {
     fn clone(&self) -> Self {
@@ -150,7 +166,7 @@ impl Versions {
 }
 
 /// The harness as TLS client of one endpoint, resolved (files read).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientTls {
     /// The trusted CAs; empty: the system's trust store.
     pub roots: Vec<CertificateDer<'static>>,
@@ -188,6 +204,19 @@ pub struct ServerTls {
     pub versions: Versions,
 }
 
+impl Default for ClientTls {
+    /// The system's trust store, no client certificate, names verified, TLS 1.2 and 1.3.
+    fn default() -> Self {
+        ClientTls {
+            roots: Vec::new(),
+            identity: None,
+            server_name: None,
+            verify_server_name: true,
+            versions: Versions::Bcp195,
+        }
+    }
+}
+
 impl ClientTls {
     /// Read the files a profile names.
     pub fn from_settings(s: &TlsSettings) -> Result<ClientTls, TlsError> {
@@ -218,9 +247,8 @@ impl ClientTls {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut store = RootCertStore::empty();
         if self.roots.is_empty() {
-            let native = rustls_native_certs::load_native_certs();
-            for c in native.certs {
-                let _ = store.add(c);
+            for c in system_roots() {
+                let _ = store.add(c.clone());
             }
         } else {
             for c in &self.roots {
@@ -310,6 +338,12 @@ impl ServerTls {
             .with_single_cert(self.identity.chain.clone(), self.identity.key.clone_key())?;
         Ok(config)
     }
+}
+
+/// The system's trust store, read once per process.
+fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
 }
 
 /// A verifier that checks the chain and the validity but accepts any name
