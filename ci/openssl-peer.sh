@@ -9,6 +9,8 @@
 #                          otherwise), presents server.pem
 #     lax                  any client certificate or none, TLS 1.0 and up, any suite (@SECLEVEL=0): a misconfigured
 #                          server that a conformant client's negative probes must find proceeding
+#     null-suites          TLS 1.2 with the NULL-encryption suites only (RFC 9325 §4.1 forbids them): the misconfigured
+#                          server a conformant client's weak-suite probe must find proceeding
 #     untrusted-server | expired-server | not-yet-valid-server | wrong-name-server
 #                          presents that certificate, otherwise lax: a conformant client must abort
 #   ci/openssl-peer.sh client MODE HOST:PORT    # connects, sends one HTTP GET (or stdin, with PEER_RAW=1), prints
@@ -65,6 +67,7 @@ server)
   case $MODE in
     strict) CERT=server; POLICY=("${STRICT[@]}") ;;
     lax) CERT=server; POLICY=("${LAX[@]}") ;;
+    null-suites) CERT=server; POLICY=(-verify 1 -CAfile "$P/ca.pem" -tls1_2 -cipher 'eNULL:@SECLEVEL=0') ;;
     untrusted-server|expired-server|not-yet-valid-server|wrong-name-server) CERT=$MODE; POLICY=("${LAX[@]}") ;;
     *) echo "server: unknown mode $MODE" >&2; exit 1 ;;
   esac

@@ -326,6 +326,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                     server_name: None,
                     verify_server_name: true,
                     require_client_cert: !tls_optional_client_cert,
+                    ca_key_file: None,
                 }),
             };
             let duplicates = if refuse_duplicates {

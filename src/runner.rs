@@ -387,6 +387,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         mhd,
         mhd_catalogue,
         mhd_data: tokio::sync::OnceCell::new(),
+        fixtures_dir: fixtures_dir.clone(),
+        secure_node: tokio::sync::OnceCell::new(),
     });
     install_context(ctx.clone());
 

@@ -35,6 +35,7 @@ pub fn inbound_rules(transaction: Transaction) -> &'static [checks::Check] {
         | Transaction::SoapFault
         | Transaction::Fhir
         | Transaction::Dimse => checks::xds::CHECKS,
+        Transaction::Iti19 => &[],
     }
 }
 

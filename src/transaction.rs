@@ -52,6 +52,8 @@ pub enum Transaction {
     /// A DICOM association and its DIMSE messages (C-ECHO, C-FIND, C-MOVE, C-GET, C-STORE); the
     /// services it carried are in the exchange's operation and DIMSE record.
     Dimse,
+    /// ITI-19 Authenticate Node: a TLS handshake judged for itself (ATNA).
+    Iti19,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -75,7 +77,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 16] = [
+    pub const ALL: [Transaction; 17] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -92,6 +94,7 @@ impl Transaction {
         Transaction::Iti68,
         Transaction::Fhir,
         Transaction::Dimse,
+        Transaction::Iti19,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -113,6 +116,7 @@ impl Transaction {
             Transaction::Iti68 => "ITI-68",
             Transaction::Fhir => "FHIR",
             Transaction::Dimse => "DIMSE",
+            Transaction::Iti19 => "ITI-19",
         }
     }
 
@@ -135,6 +139,7 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir => "MHD",
             Transaction::Dimse => "DIMSE",
+            Transaction::Iti19 => "ATNA",
         }
     }
 
@@ -156,6 +161,7 @@ impl Transaction {
             Transaction::SoapFault => "SOAP sender",
             Transaction::Fhir => "FHIR client",
             Transaction::Dimse => "DICOM SCU",
+            Transaction::Iti19 => "Secure Node (TLS client)",
         }
     }
 
@@ -174,6 +180,7 @@ impl Transaction {
             Transaction::Iti66 | Transaction::Iti67 | Transaction::Iti68 => "Document Responder",
             Transaction::Fhir => "FHIR server",
             Transaction::Dimse => "DICOM SCP",
+            Transaction::Iti19 => "Secure Node (TLS server)",
         }
     }
 
@@ -194,7 +201,8 @@ impl Transaction {
             | Transaction::Iti67
             | Transaction::Iti68
             | Transaction::Fhir
-            | Transaction::Dimse => None,
+            | Transaction::Dimse
+            | Transaction::Iti19 => None,
         }
     }
 
@@ -214,7 +222,8 @@ impl Transaction {
             | Transaction::Iti67
             | Transaction::Iti68
             | Transaction::Fhir
-            | Transaction::Dimse => None,
+            | Transaction::Dimse
+            | Transaction::Iti19 => None,
         }
     }
 
@@ -234,7 +243,8 @@ impl Transaction {
             | Transaction::Iti67
             | Transaction::Iti68
             | Transaction::Fhir
-            | Transaction::Dimse => Mtom::None,
+            | Transaction::Dimse
+            | Transaction::Iti19 => Mtom::None,
         }
     }
 

@@ -51,6 +51,11 @@ pub struct RunContext {
     pub mhd_catalogue: crate::model::fixtures::mhd::Catalogue,
     /// Set once the test documents are on the SUT (load mode, once per run).
     pub mhd_data: tokio::sync::OnceCell<Result<(), crate::test_data::TestDataError>>,
+    /// The folder of the fixture studies the run uses.
+    pub fixtures_dir: std::path::PathBuf,
+    /// The SUT's TLS servers for the ATNA scenarios, set up by the first of them.
+    pub secure_node:
+        tokio::sync::OnceCell<Result<crate::actors::secure_node::SharedTarget, String>>,
 }
 
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
@@ -182,6 +187,17 @@ pub struct HarnessWorld {
     pub mhd: MhdState,
     /// When the scenario started.
     pub started: std::time::Instant,
+    /// ATNA state.
+    pub atna: AtnaState,
+}
+
+/// The ATNA state of a scenario: the TLS endpoint chosen and the check the last attempt asks.
+#[derive(Debug, Default)]
+pub struct AtnaState {
+    /// The endpoint's name (`DICOMweb`).
+    pub endpoint: Option<String>,
+    /// The exchange of the last attempt, the checks that judge it and what they expect.
+    pub last: Option<(usize, Vec<&'static str>, crate::checks::tls::TlsExpect)>,
 }
 
 /// The World could not be created: no run context was installed.
@@ -200,6 +216,7 @@ impl HarnessWorld {
             xds: XdsState::default(),
             dimse: DimseState::default(),
             mhd: MhdState::default(),
+            atna: AtnaState::default(),
             started: std::time::Instant::now(),
         })
     }

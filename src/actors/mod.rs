@@ -8,6 +8,7 @@ pub mod dicomweb;
 pub mod dimse_scu;
 pub mod mhd;
 pub mod qido_rs;
+pub mod secure_node;
 pub mod stow_rs;
 pub mod wado_rs;
 pub mod xds;

@@ -19,6 +19,7 @@ pub mod peer;
 pub mod report;
 pub mod rule;
 pub mod soap_message;
+pub mod tls;
 pub mod xds;
 pub mod xds_i;
 
@@ -233,6 +234,8 @@ pub struct Expect {
     /// QIDO-RS: what the harness knows of the entities of the query level it stored (by unique
     /// key), for results that name them.
     pub qido_known: std::collections::BTreeMap<String, dicomweb::KnownEntity>,
+    /// What an ATNA (ITI-19) scenario asked of the SUT's TLS server.
+    pub tls: tls::TlsExpect,
 }
 
 /// What a check looks at.
@@ -389,6 +392,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(mado::CHECKS.iter())
         .chain(report::CHECKS.iter())
         .chain(peer::CHECKS.iter())
+        .chain(tls::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -7,6 +7,9 @@
 //! key_file = "pki/client.key"    # its private key
 //! # server_name = "sut.example"  # the name verified (and sent as SNI) instead of the host
 //! # verify_server_name = true
+//! # ca_key_file = "pki/ca.key"  # the key of ca_file's CA, when the SUT trusts it for clients
+//! #                             # too (a test PKI): lets the ATNA scenarios issue an expired
+//! #                             # client certificate from it
 //!
 //! [xds.tls]                      # the same keys, for one endpoint: they override [tls]
 //! server_name = "registry.example"
@@ -40,6 +43,7 @@ pub const KEYS: &[&str] = &[
     "server_name",
     "verify_server_name",
     "require_client_cert",
+    "ca_key_file",
 ];
 
 /// The tables that may hold a `tls` table of their own.
@@ -54,6 +58,7 @@ struct RawTls {
     server_name: Option<String>,
     verify_server_name: Option<bool>,
     require_client_cert: Option<bool>,
+    ca_key_file: Option<String>,
 }
 
 impl RawTls {
@@ -69,6 +74,10 @@ impl RawTls {
                 .or_else(|| self.server_name.clone()),
             verify_server_name: over.verify_server_name.or(self.verify_server_name),
             require_client_cert: over.require_client_cert.or(self.require_client_cert),
+            ca_key_file: over
+                .ca_key_file
+                .clone()
+                .or_else(|| self.ca_key_file.clone()),
         }
     }
 }
@@ -149,6 +158,7 @@ fn settings(r: &RawTls, path: &Path) -> TlsSettings {
         server_name: r.server_name.clone(),
         verify_server_name: r.verify_server_name.unwrap_or(true),
         require_client_cert: r.require_client_cert.unwrap_or(true),
+        ca_key_file: file(path, r.ca_key_file.clone()),
     }
 }
 

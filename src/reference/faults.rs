@@ -317,6 +317,14 @@ pub enum Fault {
     /// A C-MOVE to an unknown destination is refused with C000 (Failed: Unable to process) instead of
     /// the status PS3.4 names for it, A801 (PS3.4 C.4.2.1.5; PS3.7 9.1.4.1.7).
     DimseMoveUnknownDestinationC000,
+    /// The TLS reference of the ATNA scenarios asks for no client certificate and serves anyone (IHE ITI TF-2 §3.19: mutual authentication).
+    TlsNoClientAuth,
+    /// The TLS reference of the ATNA scenarios presents an expired server certificate (RFC 5280 §6.1.3).
+    TlsExpiredServerCert,
+    /// The TLS reference of the ATNA scenarios speaks TLS 1.3 only (RFC 9325 §3.1.1: MUST support TLS 1.2).
+    TlsNo12,
+    /// The TLS reference of the ATNA scenarios speaks TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support TLS 1.3).
+    TlsNo13,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -475,6 +483,10 @@ impl Fault {
         Fault::DimseGetCoercesAttributes,
         Fault::DimseGetOtherImage,
         Fault::DimseMoveUnknownDestinationC000,
+        Fault::TlsNoClientAuth,
+        Fault::TlsExpiredServerCert,
+        Fault::TlsNo12,
+        Fault::TlsNo13,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -620,6 +632,10 @@ impl Fault {
             Fault::DimseGetCoercesAttributes => "dimse-get-coerces-attributes",
             Fault::DimseGetOtherImage => "dimse-get-other-image",
             Fault::DimseMoveUnknownDestinationC000 => "dimse-move-unknown-destination-c000",
+            Fault::TlsNoClientAuth => "tls-no-client-auth",
+            Fault::TlsExpiredServerCert => "tls-expired-server-cert",
+            Fault::TlsNo12 => "tls-no-1-2",
+            Fault::TlsNo13 => "tls-no-1-3",
         }
     }
 
@@ -804,6 +820,10 @@ impl Fault {
             Fault::DimseGetCoercesAttributes => "C-GET sends each instance with an added Institution Name, its image unchanged: not byte for byte the data set stored (PS3.4 B.4.1.3, B.4.1.4)",
             Fault::DimseGetOtherImage => "C-GET sends each instance with one byte of its Pixel Data changed: another image under the same SOP Instance UID (PS3.4 C.4.3.3)",
             Fault::DimseMoveUnknownDestinationC000 => "C-MOVE to an unknown destination answers C000 (Unable to process) instead of A801 Move Destination unknown (PS3.4 C.4.2.1.5)",
+            Fault::TlsNoClientAuth => "the TLS reference of the ATNA scenarios asks for no client certificate and serves anyone (IHE ITI TF-2 §3.19: mutual authentication)",
+            Fault::TlsExpiredServerCert => "the TLS reference of the ATNA scenarios presents an expired server certificate (RFC 5280 §6.1.3)",
+            Fault::TlsNo12 => "the TLS reference of the ATNA scenarios speaks TLS 1.3 only (RFC 9325 §3.1.1: MUST support TLS 1.2)",
+            Fault::TlsNo13 => "the TLS reference of the ATNA scenarios speaks TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support TLS 1.3)",
         }
     }
 }

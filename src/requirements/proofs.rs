@@ -210,6 +210,11 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("dimse-get-coerces-attributes", "@txn:C-GET and @req:DIM-19", "DIM-19", true),
     fault("dimse-get-other-image", "@txn:C-GET and @req:DIM-08", "DIM-08", false),
     fault("dimse-move-unknown-destination-c000", "@txn:C-MOVE and @neg and @req:DIM-20", "DIM-20", true),
+    // ITI-19 (ATNA): the TLS reference of the ATNA scenarios, misconfigured.
+    fault("tls-no-client-auth", "@profile:ATNA and @req:TLS-01", "TLS-01", false),
+    fault("tls-expired-server-cert", "@profile:ATNA and @req:TLS-09", "TLS-09", false),
+    fault("tls-no-1-2", "@profile:ATNA and @req:TLS-07", "TLS-07", false),
+    fault("tls-no-1-3", "@profile:ATNA and @req:TLS-08", "TLS-08", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.
@@ -303,4 +308,11 @@ pub const TEST_PROOFS: &[TestProof] = &[
     test("ITI41-23", "unit: checks::xds::rules::tests::each_submission_rule_fires_on_its_mutation"),
     test("ITI18-05W", "unit: checks::xds::rules::tests::query_and_imaging_retrieve_warnings_fire"),
     test("RAD69-03", "unit: checks::xds::rules::tests::query_and_imaging_retrieve_warnings_fire"),
+    // ITI-19 (ATNA): rustls cannot speak what these forbid, so real misconfigured openssl
+    // servers make them fail.
+    test("TLS-02", "suite: tls_peers::a_lax_server_fails_every_client_and_version_negative"),
+    test("TLS-03", "suite: tls_peers::a_lax_server_fails_every_client_and_version_negative"),
+    test("TLS-04", "suite: tls_peers::a_lax_server_fails_every_client_and_version_negative"),
+    test("TLS-05", "suite: tls_peers::a_lax_server_fails_every_client_and_version_negative"),
+    test("TLS-06", "suite: tls_peers::a_server_that_negotiates_null_encryption_fails_the_suite_negative"),
 ];

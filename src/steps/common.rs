@@ -26,7 +26,8 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Iti67
             | Transaction::Iti68
             | Transaction::Fhir
-            | Transaction::Dimse,
+            | Transaction::Dimse
+            | Transaction::Iti19,
         )
         | None => "DW-04",
     }

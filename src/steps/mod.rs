@@ -4,6 +4,7 @@
 //! Fail told once, running a trigger, the DICOMweb test data behind the manifests) is here, so
 //! that no step module calls into another.
 
+pub mod atna;
 pub mod common;
 pub mod dicomweb;
 pub mod dimse;

@@ -27,6 +27,7 @@ mod requirements;
 mod runs_anywhere;
 mod serve_load_mode;
 mod stalled_sut;
+mod tls_peers;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;

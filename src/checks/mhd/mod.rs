@@ -149,7 +149,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Rad69
         | Transaction::SoapFault
         | Transaction::Fhir
-        | Transaction::Dimse => false,
+        | Transaction::Dimse
+        | Transaction::Iti19 => false,
     }
 }
 

@@ -253,7 +253,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::Rad69
             | Transaction::SoapFault
             | Transaction::Fhir
-            | Transaction::Dimse,
+            | Transaction::Dimse
+            | Transaction::Iti19,
         )
         | None => &["MHD-11"],
     };

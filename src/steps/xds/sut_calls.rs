@@ -33,7 +33,8 @@ async fn trigger_and_wait(
         | Transaction::Iti67
         | Transaction::Iti68
         | Transaction::Fhir
-        | Transaction::Dimse => format!("{}/repository", sim.xds_base),
+        | Transaction::Dimse
+        | Transaction::Iti19 => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),

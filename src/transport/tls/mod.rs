@@ -54,6 +54,9 @@ pub struct TlsSettings {
     /// Whether a client must present a certificate from `ca_file` (server side). On by default
     /// when `ca_file` is given.
     pub require_client_cert: bool,
+    /// The private key of `ca_file`'s CA, when the SUT trusts that CA for clients too (a test
+    /// PKI): the ATNA scenarios issue an expired client certificate from it.
+    pub ca_key_file: Option<PathBuf>,
 }
 
 impl Default for TlsSettings {
@@ -65,6 +68,7 @@ impl Default for TlsSettings {
             server_name: None,
             verify_server_name: true,
             require_client_cert: true,
+            ca_key_file: None,
         }
     }
 }
@@ -178,6 +182,10 @@ pub struct ClientTls {
     pub verify_server_name: bool,
     /// The versions offered.
     pub versions: Versions,
+    /// Whether the server's certificate is verified at all. Off only for the ATNA attempts that
+    /// judge how a server treats a bad client: the server's own certificate is judged apart
+    /// (TLS-09), and must not stop the handshake before the server has judged the client.
+    pub verify_server: bool,
 }
 
 /// Whether a TLS server asks for a client certificate.
@@ -213,6 +221,7 @@ impl Default for ClientTls {
             server_name: None,
             verify_server_name: true,
             versions: Versions::Bcp195,
+            verify_server: true,
         }
     }
 }
@@ -238,6 +247,7 @@ impl ClientTls {
             server_name: s.server_name.clone(),
             verify_server_name: s.verify_server_name,
             versions: Versions::Bcp195,
+            verify_server: true,
         })
     }
 
@@ -260,7 +270,9 @@ impl ClientTls {
         let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
             .build()
             .map_err(|e| TlsError::Verifier(e.to_string()))?;
-        let verifier: Arc<dyn ServerCertVerifier> = if self.verify_server_name {
+        let verifier: Arc<dyn ServerCertVerifier> = if !self.verify_server {
+            Arc::new(AnyCertificate(provider.clone()))
+        } else if self.verify_server_name {
             inner
         } else {
             Arc::new(AnyName(inner))
@@ -394,6 +406,56 @@ impl ServerCertVerifier for AnyName {
     }
 }
 
+/// A verifier that takes any server certificate but still checks the handshake signatures
+/// (the ATNA bad-client attempts, see [`ClientTls::verify_server`]).
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// What a `rustls` error means, in words a tester reads: unknown CA, name mismatch, expired,
 /// handshake alert.
 pub fn cause(e: &rustls::Error) -> String {
@@ -457,17 +519,17 @@ pub fn cause_in_chain(e: &(dyn std::error::Error + 'static)) -> Option<String> {
             return Some(cause(r));
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(r) = inner.downcast_ref::<rustls::Error>() {
-                    return Some(cause(r));
-                }
-            }
-            let text = io.to_string();
-            if text.contains("tls handshake eof") {
+            if io.to_string().contains("tls handshake eof") {
                 return Some(
                     "handshake refused: the peer closed the connection during the TLS handshake"
                         .into(),
                 );
+            }
+            // `io::Error::source` skips the error it wraps (it returns that error's source):
+            // descend into the wrapped error itself, which may be another `io::Error`.
+            if let Some(inner) = io.get_ref() {
+                cur = Some(inner as &(dyn std::error::Error + 'static));
+                continue;
             }
         }
         cur = err.source();

@@ -128,6 +128,36 @@ impl Authority {
         })
     }
 
+    /// The CA of `ca_file` with the key of `ca_key_file`, when both are given.
+    pub fn from_settings(s: &super::TlsSettings) -> Result<Option<Authority>, TlsError> {
+        let (Some(cert), Some(key)) = (&s.ca_file, &s.ca_key_file) else {
+            return Ok(None);
+        };
+        let read = |p: &std::path::Path| {
+            std::fs::read_to_string(p).map_err(|source| TlsError::Read {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        let cert_pem = read(cert)?;
+        let key = KeyPair::from_pem(&read(key)?).map_err(|e| TlsError::Pem {
+            path: key.clone(),
+            what: format!("not a private key rcgen can sign with ({e})"),
+        })?;
+        let der = super::certs::parse_certs(cert_pem.as_bytes())
+            .map_err(|what| TlsError::Pem {
+                path: cert.clone(),
+                what,
+            })?
+            .remove(0);
+        let issuer = Issuer::from_ca_cert_der(&der, key).map_err(gen_err)?;
+        Ok(Some(Authority {
+            cert: der,
+            cert_pem,
+            issuer,
+        }))
+    }
+
     /// Issue a certificate.
     pub fn issue(&self, req: &Request) -> Result<Issued, TlsError> {
         let key = KeyPair::generate().map_err(gen_err)?;

@@ -17,6 +17,7 @@ fn client(pki: &TestPki, identity: Option<Identity>) -> ClientTls {
         server_name: None,
         verify_server_name: true,
         versions: Versions::Bcp195,
+        verify_server: true,
     }
 }
 

@@ -1,0 +1,258 @@
+//! The harness as the TLS client of a Secure Node (ITI-19 Authenticate Node): which endpoints of
+//! the SUT speak TLS, the certificates the harness offers them (good and bad), and the requests
+//! it makes to see whether a server served a client it should have refused.
+//!
+//! Against the embedded reference the harness starts a second reference that speaks only TLS,
+//! with a test PKI made for the run (ECDSA P-256, `rcgen`): a CA both sides trust, a server
+//! certificate for `localhost` and `127.0.0.1`, client certificates required. A SUT profile names
+//! its own: `https://` endpoints and the `[tls]` files; the expired client certificate needs a
+//! CA the SUT trusts and its key (`[tls] ca_key_file`).
+
+use std::sync::Arc;
+
+use crate::config::{Config, Timeouts};
+use crate::reference::{Fault, ReferenceOptions, ReferenceServer};
+use crate::transport::tls::pki::{Authority, Request, TestPki, Usage};
+use crate::transport::tls::{ClientAuth, ClientTls, ServerTls, TlsError, Versions};
+
+/// One TLS endpoint of the SUT and the request that shows whether it serves a client.
+#[derive(Debug, Clone)]
+pub struct SecureEndpoint {
+    /// `DICOMweb`, `MHD`.
+    pub name: &'static str,
+    /// The URL a GET of which returns data when served (a QIDO-RS search, the FHIR
+    /// CapabilityStatement).
+    pub probe_url: String,
+    /// Host and port, for the ClientHello probes.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// The harness's good TLS client for it (trusted CAs, client certificate, name checks).
+    pub good: ClientTls,
+    /// The curl options repeating `good`.
+    pub repro: String,
+}
+
+/// What the ATNA scenarios know of the SUT's TLS servers.
+pub struct SecureNodeTarget {
+    /// The endpoints that speak TLS.
+    pub endpoints: Vec<SecureEndpoint>,
+    /// A CA the SUT trusts for clients, with its key, when the harness has one.
+    pub trusted_ca: Option<Authority>,
+    /// A CA the SUT does not trust.
+    pub untrusted: Authority,
+    /// Timeouts of the requests.
+    pub timeouts: Timeouts,
+    /// The TLS reference started for an embedded run (kept running until the run ends).
+    pub server: Option<ReferenceServer>,
+}
+
+impl std::fmt::Debug for SecureNodeTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecureNodeTarget")
+            .field("endpoints", &self.endpoints)
+            .finish()
+    }
+}
+
+/// Why the target could not be set up: always the harness's or the configuration's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum SecureNodeError {
+    /// Certificates or TLS configurations.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The TLS reference did not start.
+    #[error("the TLS reference did not start: {0}")]
+    Reference(#[from] crate::reference::ReferenceError),
+}
+
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let u = url::Url::parse(url).ok()?;
+    Some((u.host_str()?.to_string(), u.port_or_known_default()?))
+}
+
+impl SecureNodeTarget {
+    /// The embedded reference over TLS, with the faults of the run that concern TLS.
+    pub async fn embedded(
+        fixtures_dir: &std::path::Path,
+        faults: &std::collections::BTreeSet<Fault>,
+    ) -> Result<SecureNodeTarget, SecureNodeError> {
+        crate::transport::install_crypto_provider();
+        let pki = TestPki::new()?;
+        let server_cert = if faults.contains(&Fault::TlsExpiredServerCert) {
+            pki.ca.issue(
+                &Request::new("localhost", &["localhost", "127.0.0.1"], Usage::Server).expired(),
+            )?
+        } else {
+            pki.server.clone()
+        };
+        let versions = if faults.contains(&Fault::TlsNo12) {
+            Versions::Tls13
+        } else if faults.contains(&Fault::TlsNo13) {
+            Versions::Tls12
+        } else {
+            Versions::Bcp195
+        };
+        let tls = ServerTls {
+            identity: server_cert.identity(),
+            client_roots: vec![pki.ca.cert.clone()],
+            client_auth: if faults.contains(&Fault::TlsNoClientAuth) {
+                ClientAuth::None
+            } else {
+                ClientAuth::Required
+            },
+            versions,
+        };
+        let server =
+            ReferenceServer::start(ReferenceOptions::new(fixtures_dir).with_tls(tls)).await?;
+        let good = ClientTls {
+            roots: vec![pki.ca.cert.clone()],
+            identity: Some(pki.client.identity()),
+            server_name: None,
+            verify_server_name: true,
+            versions: Versions::Bcp195,
+            verify_server: true,
+        };
+        let addr = server.addr();
+        let host = addr.ip().to_string();
+        let endpoints = vec![
+            SecureEndpoint {
+                name: "DICOMweb",
+                probe_url: format!("{}/studies?limit=1", server.dicomweb_base()),
+                host: host.clone(),
+                port: addr.port(),
+                good: good.clone(),
+                repro: String::new(),
+            },
+            SecureEndpoint {
+                name: "MHD",
+                probe_url: format!("{}/metadata", server.fhir_base()),
+                host,
+                port: addr.port(),
+                good,
+                repro: String::new(),
+            },
+        ];
+        Ok(SecureNodeTarget {
+            endpoints,
+            trusted_ca: Some(pki.ca),
+            untrusted: pki.untrusted,
+            timeouts: Timeouts::default(),
+            server: Some(server),
+        })
+    }
+
+    /// The `https://` endpoints of a SUT profile.
+    pub fn from_config(config: &Config) -> Result<SecureNodeTarget, SecureNodeError> {
+        let mut endpoints = Vec::new();
+        let mut trusted_ca = None;
+        let mut add = |name: &'static str,
+                       base: &str,
+                       path: &str,
+                       tls: Option<&crate::transport::tls::TlsSettings>|
+         -> Result<(), SecureNodeError> {
+            if !base.starts_with("https://") {
+                return Ok(());
+            }
+            let Some((host, port)) = host_port(base) else {
+                return Ok(());
+            };
+            let good = match tls {
+                Some(s) => ClientTls::from_settings(s)?,
+                None => ClientTls::default(),
+            };
+            if trusted_ca.is_none() {
+                if let Some(s) = tls {
+                    trusted_ca = Authority::from_settings(s)?;
+                }
+            }
+            endpoints.push(SecureEndpoint {
+                name,
+                probe_url: format!("{}{path}", base.trim_end_matches('/')),
+                host,
+                port,
+                good,
+                repro: tls
+                    .map(crate::transport::factory::curl_tls_options)
+                    .unwrap_or_default(),
+            });
+            Ok(())
+        };
+        if let Some(d) = &config.dicomweb {
+            add("DICOMweb", &d.base_url, "/studies?limit=1", d.tls.as_ref())?;
+        }
+        if let Some(m) = &config.mhd {
+            add("MHD", &m.base_url, "/metadata", m.tls.as_ref())?;
+        }
+        Ok(SecureNodeTarget {
+            endpoints,
+            trusted_ca,
+            untrusted: Authority::new("ihe-harness untrusted CA")?,
+            timeouts: Timeouts::default(),
+            server: None,
+        })
+    }
+
+    /// The endpoint named `name` (`DICOMweb`), if it speaks TLS.
+    pub fn endpoint(&self, name: &str) -> Option<&SecureEndpoint> {
+        self.endpoints
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// The bad client certificates of the scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadClient {
+    /// No certificate at all.
+    None,
+    /// One from a CA the SUT does not trust.
+    Untrusted,
+    /// An expired one from a CA the SUT trusts.
+    Expired,
+}
+
+impl BadClient {
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            BadClient::None => "no client certificate",
+            BadClient::Untrusted => "a client certificate from an untrusted CA",
+            BadClient::Expired => "an expired client certificate from a trusted CA",
+        }
+    }
+}
+
+/// The client for a bad-certificate attempt on `endpoint`, or why the harness cannot make one.
+pub fn bad_client(
+    target: &SecureNodeTarget,
+    endpoint: &SecureEndpoint,
+    bad: BadClient,
+) -> Result<ClientTls, String> {
+    let mut c = endpoint.good.clone();
+    c.verify_server = false;
+    c.identity = match bad {
+        BadClient::None => None,
+        BadClient::Untrusted => Some(
+            target
+                .untrusted
+                .issue(&Request::new("ihe-harness untrusted client", &[], Usage::Client))
+                .map_err(|e| e.to_string())?
+                .identity(),
+        ),
+        BadClient::Expired => match &target.trusted_ca {
+            Some(ca) => Some(
+                ca.issue(&Request::new("ihe-harness expired client", &[], Usage::Client).expired())
+                    .map_err(|e| e.to_string())?
+                    .identity(),
+            ),
+            None => {
+                return Err("the profile gives no CA the SUT trusts with its key ([tls] ca_key_file), so the harness cannot issue an expired client certificate the SUT would otherwise accept".into())
+            }
+        },
+    };
+    Ok(c)
+}
+
+/// Shared form of the target, as the run keeps it.
+pub type SharedTarget = Arc<SecureNodeTarget>;

@@ -1,0 +1,275 @@
+//! ATNA steps (ITI-19 Authenticate Node): the harness, as TLS client of the SUT's secure nodes,
+//! offers no, untrusted or expired client certificates, legacy versions and forbidden suites, and
+//! then a good certificate over TLS 1.2 and 1.3; the `TLS-*` checks judge each attempt.
+
+use std::time::Duration;
+
+use cucumber::{given, then, when};
+
+use super::{harness_error, judge, not_applicable, StepError, StepResult};
+use crate::actors::secure_node::{self, BadClient, SecureNodeTarget, SharedTarget};
+use crate::checks::tls::TlsExpect;
+use crate::checks::Expect;
+use crate::evidence::{Body, Direction, Exchange, HttpRequest};
+use crate::transaction::Transaction;
+use crate::transport::factory::{http_client, HttpSettings};
+use crate::transport::http::{Meta, Request};
+use crate::transport::tls::probe::{self, Offer};
+use crate::transport::tls::{ClientTls, TlsRecord, Versions};
+use crate::world::HarnessWorld;
+
+/// The longest wait for a probe's answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+async fn target(world: &mut HarnessWorld) -> Result<SharedTarget, StepError> {
+    let ctx = world.ctx.clone();
+    let made = ctx
+        .secure_node
+        .get_or_init(|| async {
+            let t = if ctx.config.profile_path.is_none() {
+                SecureNodeTarget::embedded(&ctx.fixtures_dir, &ctx.faults).await
+            } else {
+                SecureNodeTarget::from_config(&ctx.config)
+            };
+            t.map(std::sync::Arc::new).map_err(|e| e.to_string())
+        })
+        .await
+        .clone();
+    made.map_err(|e| harness_error(world, "ATNA set-up", e))
+}
+
+async fn endpoint(
+    world: &mut HarnessWorld,
+) -> Result<(SharedTarget, secure_node::SecureEndpoint), StepError> {
+    let t = target(world).await?;
+    let name = world.atna.endpoint.clone().unwrap_or_default();
+    match t.endpoint(&name) {
+        Some(e) => Ok((t.clone(), e.clone())),
+        None => Err(harness_error(
+            world,
+            "no TLS endpoint",
+            "a When step ran before the TLS endpoint was chosen",
+        )),
+    }
+}
+
+#[given(expr = "the SUT's {word} endpoint speaks TLS")]
+async fn endpoint_speaks_tls(world: &mut HarnessWorld, name: String) -> StepResult {
+    let t = target(world).await?;
+    if t.endpoint(&name).is_none() {
+        return Err(not_applicable(
+            world,
+            "no TLS endpoint",
+            &format!("the SUT profile claims no TLS on a {name} endpoint (no https:// URL for it)"),
+        ));
+    }
+    world.atna.endpoint = Some(name);
+    Ok(())
+}
+
+/// GET the endpoint's probe URL with `client`, recorded whatever happens (a refused handshake is
+/// the answer these scenarios look for, not an Error).
+async fn attempt(
+    world: &mut HarnessWorld,
+    ep: &secure_node::SecureEndpoint,
+    client: ClientTls,
+    operation: &str,
+) -> Result<usize, StepError> {
+    let own = client
+        .identity
+        .as_ref()
+        .and_then(|i| i.chain.first())
+        .map(|c| crate::transport::tls::certs::summarize(c));
+    let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
+        .with_tls(client, ep.repro.clone());
+    let http = match http_client(&settings) {
+        Ok(h) => h,
+        Err(e) => return Err(harness_error(world, "TLS client", e.to_string())),
+    };
+    let mut ex = http
+        .exchange(
+            Meta {
+                transaction: Transaction::Iti19,
+                operation: operation.to_string(),
+                actor: "Secure Node (TLS client)",
+            },
+            Request::get(ep.probe_url.clone(), None),
+        )
+        .await;
+    let tls = ex.tls.get_or_insert_with(TlsRecord::default);
+    tls.own_certificate = own;
+    // A refused handshake is this scenario's answer: no Error for it. A refused connection or a
+    // timeout stays one.
+    if ex.failure.as_ref().is_some_and(|f| f.kind == "tls") {
+        ex.failure = None;
+    } else if ex.failure.is_some() && ex.response.is_none() {
+        let f = crate::checks::Finding::error(&ex);
+        let msg = f.message();
+        world.evidence.record(ex);
+        world.findings.push(f);
+        return Err(StepError(msg));
+    }
+    Ok(world.evidence.record(ex))
+}
+
+async fn offer_bad_client(
+    world: &mut HarnessWorld,
+    bad: BadClient,
+    check: &'static str,
+) -> StepResult {
+    let (t, ep) = endpoint(world).await?;
+    let client = match secure_node::bad_client(&t, &ep, bad) {
+        Ok(c) => c,
+        Err(e) => return Err(harness_error(world, "ATNA set-up", e)),
+    };
+    let idx = attempt(
+        world,
+        &ep,
+        client,
+        &format!("connect with {}", bad.describe()),
+    )
+    .await?;
+    world.atna.last = Some((
+        idx,
+        vec![check],
+        TlsExpect::RefuseClient(bad.describe().to_string()),
+    ));
+    Ok(())
+}
+
+#[when("the harness connects with no client certificate")]
+async fn no_cert(world: &mut HarnessWorld) -> StepResult {
+    offer_bad_client(world, BadClient::None, "TLS-01").await
+}
+
+#[when("the harness connects with a client certificate from an untrusted CA")]
+async fn untrusted_cert(world: &mut HarnessWorld) -> StepResult {
+    offer_bad_client(world, BadClient::Untrusted, "TLS-02").await
+}
+
+#[when("the harness connects with an expired client certificate from a trusted CA")]
+async fn expired_cert(world: &mut HarnessWorld) -> StepResult {
+    offer_bad_client(world, BadClient::Expired, "TLS-03").await
+}
+
+async fn offer(world: &mut HarnessWorld, offer: Offer, check: &'static str) -> StepResult {
+    let (_, ep) = endpoint(world).await?;
+    let started_at = crate::evidence::now_rfc3339();
+    let t0 = std::time::Instant::now();
+    let answer = match probe::probe(&ep.host, ep.port, None, offer, PROBE_TIMEOUT).await {
+        Ok(a) => a,
+        Err(e) => return Err(harness_error(world, "TLS probe", e.to_string())),
+    };
+    let hello = probe::client_hello(offer, Some(&ep.host));
+    let url = format!("tls://{}:{}", ep.host, ep.port);
+    let ex = Exchange {
+        seq: 0,
+        transaction: Transaction::Iti19,
+        operation: format!("ClientHello: {}", offer.describe()),
+        actor: "Secure Node (TLS client)".into(),
+        direction: Direction::Outbound,
+        started_at,
+        time_to_headers: None,
+        elapsed: t0.elapsed(),
+        request: HttpRequest {
+            method: "CLIENTHELLO".into(),
+            url: url.clone(),
+            headers: Vec::new(),
+            body: Body::from_bytes(bytes::Bytes::from(hello)),
+        },
+        response: None,
+        multipart: None,
+        failure: None,
+        repro: format!(
+            "openssl s_client -connect {}:{} {}",
+            ep.host,
+            ep.port,
+            match offer {
+                Offer::Tls10 => "-tls1",
+                Offer::Tls11 => "-tls1_1",
+                Offer::WeakSuites => "-tls1_2 -cipher 'NULL:RC4:EXP:DES:@SECLEVEL=0'",
+            }
+        ),
+        dimse: None,
+        tls: Some(TlsRecord {
+            failure: answer.refused().then(|| answer.describe()),
+            ..TlsRecord::default()
+        }),
+    };
+    let idx = world.evidence.record(ex);
+    world.atna.last = Some((
+        idx,
+        vec![check],
+        TlsExpect::RefuseOffer {
+            offer: offer.describe().to_string(),
+            answer: answer.describe(),
+            refused: answer.refused(),
+        },
+    ));
+    Ok(())
+}
+
+#[when("the harness offers at most TLS 1.0")]
+async fn offer_tls10(world: &mut HarnessWorld) -> StepResult {
+    offer(world, Offer::Tls10, "TLS-04").await
+}
+
+#[when("the harness offers at most TLS 1.1")]
+async fn offer_tls11(world: &mut HarnessWorld) -> StepResult {
+    offer(world, Offer::Tls11, "TLS-05").await
+}
+
+#[when("the harness offers only NULL, RC4, export-grade and DES cipher suites")]
+async fn offer_weak(world: &mut HarnessWorld) -> StepResult {
+    offer(world, Offer::WeakSuites, "TLS-06").await
+}
+
+#[when(expr = "the harness connects with a valid client certificate over TLS {word}")]
+async fn good_client(world: &mut HarnessWorld, version: String) -> StepResult {
+    let (_, ep) = endpoint(world).await?;
+    let (versions, name, check) = match version.as_str() {
+        "1.2" => (Versions::Tls12, "TLSv1.2", "TLS-07"),
+        "1.3" => (Versions::Tls13, "TLSv1.3", "TLS-08"),
+        other => {
+            return Err(harness_error(
+                world,
+                "unknown TLS version",
+                format!("the step names TLS {other}; the harness speaks 1.2 and 1.3"),
+            ))
+        }
+    };
+    let mut client = ep.good.clone();
+    client.versions = versions;
+    let idx = attempt(world, &ep, client, &format!("connect over {name}")).await?;
+    world.atna.last = Some((
+        idx,
+        vec![check, "TLS-09"],
+        TlsExpect::Accept(name.to_string()),
+    ));
+    Ok(())
+}
+
+#[then("the SUT refuses it")]
+async fn refuses(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world)
+}
+
+#[then("the SUT lets it through with a certificate that names it")]
+async fn lets_through(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world)
+}
+
+fn judge_last(world: &mut HarnessWorld) -> StepResult {
+    let Some((idx, ids, tls)) = world.atna.last.clone() else {
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "a Then step ran before any attempt",
+        ));
+    };
+    let expect = Expect {
+        tls,
+        ..Expect::default()
+    };
+    judge(world, idx, &expect, &[], &ids)
+}

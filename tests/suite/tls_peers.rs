@@ -1,0 +1,154 @@
+//! The ATNA (ITI-19) scenarios against `openssl s_server`, a real TLS server configured well and
+//! badly by `ci/openssl-peer.sh` on the test PKI of `ci/make-test-pki.sh`: each certificate and
+//! protocol negative fails on the misconfigured peer, passes on the strict one, and a peer that
+//! refuses the harness's own certificate turns every scenario into an Error naming the TLS cause.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+/// `openssl version` runs (the tool has no `--version`).
+fn openssl() -> bool {
+    Command::new("openssl")
+        .arg("version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Peer(Child);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn pki(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("pki");
+    let ok = Command::new("bash")
+        .arg(root().join("ci/make-test-pki.sh"))
+        .arg(&p)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ci/make-test-pki.sh failed");
+    p
+}
+
+fn peer(pki: &Path, mode: &str) -> (Peer, u16) {
+    let port = free_port();
+    let child = Command::new("bash")
+        .arg(root().join("ci/openssl-peer.sh"))
+        .args(["server", mode, &port.to_string()])
+        .env("PKI_DIR", pki)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl-peer.sh");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (Peer(child), port)
+}
+
+fn profile(pki: &Path, port: u16, client: &str) -> String {
+    let f = |n: &str| toml_string(&pki.join(n).display().to_string());
+    format!(
+        "[sut]\nname = \"openssl s_server\"\n[tls]\nca_file = {}\ncert_file = {}\nkey_file = {}\nca_key_file = {}\n\
+         [dicomweb]\nbase_url = \"https://localhost:{port}/dicom-web\"\n[test_data]\nmode = \"preloaded\"\n",
+        f("ca.pem"),
+        f(&format!("{client}.pem")),
+        f(&format!("{client}.key")),
+        f("ca/test/key.pem"),
+    )
+}
+
+fn failed_checks(results: &serde_json::Value) -> Vec<String> {
+    let mut v: Vec<String> = failures(results).into_iter().map(|(_, c)| c).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn a_lax_server_fails_every_client_and_version_negative() {
+    if !openssl() {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let dir = report_dir("tls-lax");
+    let pki = pki(dir.path());
+    let (_p, port) = peer(&pki, "lax");
+    let run = run_profile(
+        "tls-lax-run",
+        &profile(&pki, port, "client"),
+        "@profile:ATNA",
+    );
+    assert_eq!(
+        failed_checks(&run.results),
+        ["TLS-01", "TLS-02", "TLS-03", "TLS-04", "TLS-05"],
+        "{}",
+        dump(&run.out)
+    );
+    assert_eq!(run.out.status.code(), Some(1), "{}", dump(&run.out));
+}
+
+#[test]
+fn a_server_that_negotiates_null_encryption_fails_the_suite_negative() {
+    if !openssl() {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let dir = report_dir("tls-null");
+    let pki = pki(dir.path());
+    let (_p, port) = peer(&pki, "null-suites");
+    let run = run_profile(
+        "tls-null-run",
+        &profile(&pki, port, "client"),
+        "@profile:ATNA and @req:TLS-06",
+    );
+    assert_eq!(
+        failed_checks(&run.results),
+        ["TLS-06"],
+        "{}",
+        dump(&run.out)
+    );
+}
+
+#[test]
+fn a_strict_server_passes_and_refusing_the_harness_is_an_error_naming_the_cause() {
+    if !openssl() {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let dir = report_dir("tls-strict");
+    let pki = pki(dir.path());
+    let (_p, port) = peer(&pki, "strict");
+    let run = run_profile(
+        "tls-strict-run",
+        &profile(&pki, port, "client"),
+        "@profile:ATNA",
+    );
+    assert!(failed_checks(&run.results).is_empty(), "{}", dump(&run.out));
+    assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
+    // The same server, the harness presenting a certificate it does not trust: no scenario can
+    // pass; each is an Error whose message names the TLS cause.
+    let run = run_profile(
+        "tls-strict-untrusted",
+        &profile(&pki, port, "untrusted-client"),
+        "@profile:DICOMweb and @txn:RAD-129",
+    );
+    run.assert_errors_within(std::time::Duration::from_secs(60));
+    let text = String::from_utf8_lossy(&run.out.stdout).to_string();
+    assert!(
+        text.contains("the TLS handshake failed: handshake alert"),
+        "{text}"
+    );
+    assert!(text.contains("unknown_ca"), "{text}");
+}
