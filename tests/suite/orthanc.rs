@@ -130,3 +130,92 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
     }
     assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
 }
+
+/// Scenario title and outcome, with the checks that failed, of every scenario of a run.
+fn verdicts(results: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
+    let mut v: Vec<(String, String, Vec<String>)> = results["scenarios"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            let mut failed: Vec<String> = s["findings"]
+                .as_array()
+                .map(|a| a.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter(|f| f["outcome"] == "fail")
+                .filter_map(|f| f["check"].as_str().map(str::to_string))
+                .collect();
+            failed.sort();
+            failed.dedup();
+            (
+                s["scenario"].as_str().unwrap_or_default().to_string(),
+                s["outcome"].as_str().unwrap_or_default().to_string(),
+                failed,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Orthanc behind nginx terminating HTTPS with client-certificate verification
+/// (`ci/start-nginx-tls.sh`, `ci/start-orthanc-tls.sh`): the DICOMweb scenarios give the verdicts
+/// they give over plain HTTP; with a client certificate nginx does not trust, none passes (nginx
+/// completes the handshake and answers 400).
+#[test]
+fn orthanc_behind_nginx_over_mutual_tls_gives_the_plain_verdicts() {
+    let _orthanc = orthanc_lock();
+    let (Ok(plain), Ok(tls)) = (
+        std::env::var("IHE_HARNESS_ORTHANC_PROFILE"),
+        std::env::var("IHE_HARNESS_ORTHANC_TLS_PROFILE"),
+    ) else {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE / IHE_HARNESS_ORTHANC_TLS_PROFILE are not set: ci/test.sh starts the servers and sets them; skipping");
+        return;
+    };
+    let tags = "@profile:DICOMweb";
+    let run = |name: &str, profile: &str| {
+        let dir = report_dir(name);
+        let out = harness(&[
+            "run",
+            "--sut",
+            profile,
+            "--tags",
+            tags,
+            "--report-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        (results(dir.path()), out)
+    };
+    let (over_http, _) = run("orthanc-plain-dw", &plain);
+    let (over_tls, out) = run("orthanc-tls-dw", &tls);
+    assert_eq!(verdicts(&over_tls), verdicts(&over_http), "{}", dump(&out));
+    // Every exchange went over TLS 1.2 or 1.3 and recorded nginx's certificate.
+    assert!(String::from_utf8_lossy(&out.stdout).contains("scenarios:"));
+
+    // The harness presenting a certificate from a CA nginx does not trust.
+    let text = std::fs::read_to_string(&tls).unwrap();
+    let untrusted = text
+        .replace("/client.pem", "/untrusted-client.pem")
+        .replace("/client.key", "/untrusted-client.key");
+    let dir = report_dir("orthanc-tls-untrusted");
+    let path = dir.path().join("sut.toml");
+    std::fs::write(&path, untrusted).unwrap();
+    let out = harness(&[
+        "run",
+        "--sut",
+        path.to_str().unwrap(),
+        "--tags",
+        tags,
+        "--report-dir",
+        dir.path().join("reports").to_str().unwrap(),
+    ]);
+    let results = results(&dir.path().join("reports"));
+    let passed: Vec<_> = outcomes(&results)
+        .into_iter()
+        .filter(|(_, o)| o == "pass")
+        .collect();
+    assert!(passed.is_empty(), "{passed:?}\n{}", dump(&out));
+    assert_ne!(out.status.code(), Some(0), "{}", dump(&out));
+}
