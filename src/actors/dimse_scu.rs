@@ -190,6 +190,7 @@ impl DimseScu {
                 read_timeout: d.read_timeout,
                 max_pdu: d.max_pdu,
                 limits: d.limits,
+                tls: d.tls.clone(),
             },
             move_destination: d.move_destination.clone(),
             move_receiver: None,
@@ -634,6 +635,7 @@ mod tests {
             read_timeout: Duration::from_millis(2500),
             max_pdu: 16384,
             limits: association::Limits::default(),
+            tls: None,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct Peer {
     pub max_pdu: u32,
     /// What the harness accepts from the peer in one operation.
     pub limits: Limits,
+    /// DICOM TLS (PS3.15 §B.1) with these files; `None`: plain TCP.
+    pub tls: Option<crate::transport::tls::TlsSettings>,
 }
 
 /// Bounds on one operation with a peer, so that a hostile or broken answer ends within the time
@@ -116,6 +118,9 @@ pub enum AssociationError {
     /// Another failure of the upper layer or of the harness.
     #[error("{0}")]
     Transport(String),
+    /// The DICOM TLS connection could not be made (PS3.15 §B.1): the cause in words.
+    #[error("{0}")]
+    Tls(String),
 }
 
 impl AssociationError {
@@ -137,6 +142,7 @@ impl AssociationError {
             AssociationError::Timeout(_) => Some("timeout"),
             AssociationError::Aborted(_) => Some("aborted"),
             AssociationError::Transport(_) => Some("protocol"),
+            AssociationError::Tls(_) => Some("tls"),
             _ => None,
         }
     }
@@ -318,11 +324,75 @@ pub async fn open(
     let address = peer.address();
     let limit = peer.connect_timeout + peer.read_timeout + SLACK;
     let t0 = Instant::now();
+    // DICOM TLS: the handshake first, then the association over its loopback relay.
+    let relay = match &peer.tls {
+        None => None,
+        Some(settings) => {
+            let tls = match crate::transport::tls::ClientTls::from_settings(settings) {
+                Ok(t) => t,
+                Err(e) => {
+                    let e = AssociationError::Transport(format!("DICOM TLS configuration: {e}"));
+                    record.ended = format!("not opened: {e}");
+                    return Err(e);
+                }
+            };
+            use crate::transport::tls::relay::{self, RelayError};
+            match relay::connect(
+                &peer.host,
+                peer.port,
+                &tls,
+                peer.connect_timeout + peer.read_timeout,
+            )
+            .await
+            {
+                Ok(r) => {
+                    record.tls = Some(r.record.clone());
+                    Some(r)
+                }
+                Err(e) => {
+                    let err = match &e {
+                        RelayError::Connect { address, message } => AssociationError::Connect {
+                            address: address.clone(),
+                            message: message.clone(),
+                        },
+                        RelayError::Handshake { cause, .. } => {
+                            record.tls = Some(crate::transport::tls::TlsRecord {
+                                failure: Some(cause.clone()),
+                                ..Default::default()
+                            });
+                            AssociationError::Tls(format!("the TLS handshake failed: {cause}"))
+                        }
+                        RelayError::Local(m) => AssociationError::Transport(m.clone()),
+                    };
+                    record.ended = format!("not opened: {err}");
+                    return Err(err);
+                }
+            }
+        }
+    };
+    let target = match &relay {
+        Some(r) => (r.local.ip().to_string(), r.local.port()),
+        None => (peer.host.clone(), peer.port),
+    };
     let outcome = tokio::time::timeout(
         limit,
-        options.establish_async((peer.host.as_str(), peer.port)),
+        options.establish_async((target.0.as_str(), target.1)),
     )
     .await;
+    let late_tls = relay.as_ref().and_then(|r| r.late_failure());
+    let outcome = match (outcome, late_tls) {
+        // TLS 1.3: the server judged the client certificate after the handshake; its alert is
+        // the reason the association failed.
+        (Ok(Err(_)), Some(cause)) => {
+            if let Some(t) = record.tls.as_mut() {
+                t.failure = Some(cause.clone());
+            }
+            let e = AssociationError::Tls(format!("the TLS handshake failed: {cause}"));
+            record.ended = format!("not opened: {e}");
+            return Err(e);
+        }
+        (o, _) => o,
+    };
     let result = match outcome {
         Err(_) => Err(AssociationError::Timeout(format!(
             "no association with {address} within {} ms",
@@ -364,9 +434,9 @@ pub async fn open(
                     format!("timeout after {} ms: {m}", t0.elapsed().as_millis())
                 }
                 AssociationError::Aborted(m) => format!("aborted by the peer: {m}"),
-                AssociationError::Connect { .. } | AssociationError::Transport(_) => {
-                    format!("not opened: {e}")
-                }
+                AssociationError::Connect { .. }
+                | AssociationError::Transport(_)
+                | AssociationError::Tls(_) => format!("not opened: {e}"),
             };
             Err(e)
         }
@@ -513,6 +583,7 @@ mod tests {
             read_timeout: Duration::from_secs(2),
             max_pdu: 16384,
             limits: Limits::default(),
+            tls: None,
         };
         let mut rec = DimseRecord::default();
         let ctx = vec![(

@@ -135,6 +135,9 @@ pub struct DimseRecord {
     /// the command line names as `@files/NAME`.
     #[serde(skip)]
     pub attachments: Vec<(String, bytes::Bytes)>,
+    /// The DICOM TLS session (PS3.15 §B.1), when the association ran over TLS.
+    #[serde(skip)]
+    pub tls: Option<crate::transport::tls::TlsRecord>,
 }
 
 impl DimseRecord {

@@ -292,6 +292,14 @@ impl ReferenceServer {
                         ae_title: opts.ae_title.clone(),
                         move_destinations: opts.move_destinations.clone(),
                         timeout: opts.dimse_timeout,
+                        tls: match &opts.tls {
+                            Some(t) => {
+                                crate::transport::install_crypto_provider();
+                                Some(Arc::new(t.config()?))
+                            }
+                            None => None,
+                        },
+                        relayed: Default::default(),
                     },
                 )
                 .await

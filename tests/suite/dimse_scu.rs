@@ -131,6 +131,7 @@ fn peer(port: u16, called: &str) -> Peer {
         read_timeout: Duration::from_secs(15),
         max_pdu: 16384,
         limits: ihe_harness::dimse::association::Limits::default(),
+        tls: None,
     }
 }
 

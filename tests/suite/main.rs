@@ -8,6 +8,7 @@ mod common;
 
 mod cli;
 mod dcmqrscp;
+mod dicom_tls;
 mod dimse_scp;
 mod dimse_scu;
 mod fault_injection;

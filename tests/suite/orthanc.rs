@@ -219,3 +219,40 @@ fn orthanc_behind_nginx_over_mutual_tls_gives_the_plain_verdicts() {
     assert!(passed.is_empty(), "{passed:?}\n{}", dump(&out));
     assert_ne!(out.status.code(), Some(0), "{}", dump(&out));
 }
+
+/// DICOM TLS with Orthanc in both roles (`ci/start-orthanc-tls.sh`: `DicomTlsEnabled`, client
+/// certificates required, `UseDicomTls` towards the harness's SCP): the DIMSE scenarios give the
+/// verdicts they give over plain TCP, the harness as SCU (C-ECHO, C-FIND, C-MOVE, C-GET, C-STORE)
+/// and as the SCP Orthanc stores to.
+#[test]
+fn orthanc_over_dicom_tls_gives_the_plain_verdicts() {
+    let _orthanc = orthanc_lock();
+    let (Ok(plain), Ok(tls)) = (
+        std::env::var("IHE_HARNESS_ORTHANC_PROFILE"),
+        std::env::var("IHE_HARNESS_ORTHANC_TLS_PROFILE"),
+    ) else {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE / IHE_HARNESS_ORTHANC_TLS_PROFILE are not set: ci/test.sh starts the servers and sets them; skipping");
+        return;
+    };
+    let run = |name: &str, profile: &str| {
+        let dir = report_dir(name);
+        let out = harness(&[
+            "run",
+            "--sut",
+            profile,
+            "--tags",
+            "@profile:DIMSE",
+            "--report-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        (results(dir.path()), out)
+    };
+    let (over_tcp, _) = run("orthanc-plain-dimse", &plain);
+    let (over_tls, out) = run("orthanc-tls-dimse", &tls);
+    assert_eq!(verdicts(&over_tls), verdicts(&over_tcp), "{}", dump(&out));
+    assert!(
+        !verdicts(&over_tls).is_empty(),
+        "no DIMSE scenario ran\n{}",
+        dump(&out)
+    );
+}

@@ -312,8 +312,8 @@ impl<'a> Session<'a> {
             multipart: None,
             failure: self.failure,
             repro: meta.repro,
+            tls: self.record.tls.clone(),
             dimse: Some(Box::new(self.record)),
-            tls: None,
         }
     }
 }

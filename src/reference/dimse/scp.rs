@@ -145,6 +145,8 @@ pub const QR_SOP_CLASSES: &[&str] = &[
 pub struct DimseListener {
     addr: SocketAddr,
     task: JoinHandle<()>,
+    relay: Option<JoinHandle<()>>,
+    handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
 }
 
 impl DimseListener {
@@ -155,16 +157,44 @@ impl DimseListener {
         state: Shared,
         mut config: DimseConfig,
     ) -> std::io::Result<DimseListener> {
-        let listener = TcpListener::bind(bind).await?;
-        let addr = listener.local_addr()?;
+        let public = TcpListener::bind(bind).await?;
+        let addr = public.local_addr()?;
         // A destination given with port 0 is this SCP itself, at the address it was given.
         for dest in config.move_destinations.values_mut() {
             if dest.port() == 0 {
                 *dest = addr;
             }
         }
+        // DICOM TLS: the public listener handshakes and relays each connection to the plain SCP
+        // on loopback (see `transport::tls::relay`).
+        let (listener, relay, handshakes) = match config.tls.clone() {
+            None => (public, None, None),
+            Some(tls) => {
+                let plain = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+                let plain_addr = plain.local_addr()?;
+                let log = Arc::new(crate::transport::tls::listener::HandshakeLog::default());
+                let relay = tokio::spawn(crate::transport::tls::relay::serve(
+                    public,
+                    tls,
+                    plain_addr,
+                    log.clone(),
+                    config.relayed.clone(),
+                ));
+                (plain, Some(relay), Some(log))
+            }
+        };
         let task = tokio::spawn(accept_loop(listener, state, Arc::new(config)));
-        Ok(DimseListener { addr, task })
+        Ok(DimseListener {
+            addr,
+            task,
+            relay,
+            handshakes,
+        })
+    }
+
+    /// The TLS handshakes clients attempted, when the SCP speaks DICOM TLS.
+    pub fn handshakes(&self) -> Option<Arc<crate::transport::tls::listener::HandshakeLog>> {
+        self.handshakes.clone()
     }
 
     /// The address it listens on.
@@ -175,6 +205,9 @@ impl DimseListener {
     /// Wait up to `grace` for the listener and its associations to end (after the shutdown
     /// signal), then drop them.
     pub async fn stopped(self, grace: Duration) {
+        if let Some(r) = &self.relay {
+            r.abort();
+        }
         let mut task = self.task;
         if tokio::time::timeout(grace, &mut task).await.is_err() {
             task.abort();
@@ -327,9 +360,15 @@ async fn association(socket: TcpStream, peer: SocketAddr, state: Shared, config:
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
     let peeked = peek_associate_rq(&socket, config.timeout).await;
+    // Through the TLS relay: the real peer and what it presented.
+    let (peer, tls) = match config.relayed.take(&peer) {
+        Some((real, tls)) => (real, Some(tls)),
+        None => (peer, None),
+    };
     let mut record = DimseRecord {
         peer: peer.to_string(),
         local_max_pdu: MAX_PDU,
+        tls,
         ..DimseRecord::default()
     };
     if let Peeked::Nothing = peeked {

@@ -45,6 +45,10 @@ pub struct DimseConfig {
     pub move_destinations: BTreeMap<String, SocketAddr>,
     /// The longest wait for one PDU.
     pub timeout: Duration,
+    /// DICOM TLS (PS3.15 §B.1): the server configuration of the public listener.
+    pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    /// Who came through the TLS relay (filled by it, read by each association).
+    pub relayed: std::sync::Arc<crate::transport::tls::relay::Relayed>,
 }
 
 /// Resolves when the server's shutdown signal turns true (or its sender is gone).
@@ -148,8 +152,8 @@ pub(crate) fn dimse_exchange(p: ExchangeParts) -> Exchange {
         multipart: None,
         failure: None,
         repro: p.record.dcmtk.clone(),
+        tls: p.record.tls.clone(),
         dimse: Some(Box::new(p.record)),
-        tls: None,
     }
 }
 

@@ -16,11 +16,13 @@
 //! | `listener.rs` | a TLS listener for the harness's HTTP servers that records every handshake |
 //! | `pki.rs` | a test PKI made on the fly (CA, server, client, expired, untrusted, wrong name) |
 //! | `probe.rs` | hand-written ClientHellos offering only what BCP 195 forbids |
+//! | `relay.rs` | DICOM TLS for both roles of the DIMSE code, relayed over loopback |
 
 pub mod certs;
 pub mod listener;
 pub mod pki;
 pub mod probe;
+pub mod relay;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,204 @@
+//! DICOM TLS (PS3.15 §B.1) in both roles against DCMTK's TLS tools, on the test PKI of
+//! `ci/make-test-pki.sh`: the harness's SCP (`serve --tls-cert`) takes `echoscu +tls` and
+//! `storescu +tls` with a trusted client certificate and refuses an untrusted one and a plain
+//! association; the harness's SCU (`store`) stores into `storescp +tls`, and a certificate the
+//! SCP does not trust is an Error naming the TLS cause.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn pki(dir: &Path) -> std::path::PathBuf {
+    let p = dir.join("pki");
+    let ok = Command::new("bash")
+        .arg(root().join("ci/make-test-pki.sh"))
+        .arg(&p)
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ci/make-test-pki.sh failed");
+    p
+}
+
+fn wait_port(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on {port}");
+}
+
+fn fixture_file() -> std::path::PathBuf {
+    fn walk(d: &Path) -> Option<std::path::PathBuf> {
+        for e in std::fs::read_dir(d).ok()?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if let Some(f) = walk(&p) {
+                    return Some(f);
+                }
+            } else if p.extension().is_some_and(|x| x == "dcm") {
+                return Some(p);
+            }
+        }
+        None
+    }
+    walk(&root().join("fixtures/studies")).expect("a fixture file")
+}
+
+fn dcmtk(tool: &str, args: &[&str]) -> bool {
+    Command::new(tool)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn the_harness_scp_speaks_dicom_tls_to_dcmtk_and_refuses_untrusted_and_plain_peers() {
+    if !installed("echoscu") || !installed("storescu") {
+        eprintln!("skipped: DCMTK is not installed");
+        return;
+    }
+    let dir = report_dir("dicom-tls-scp");
+    let p = pki(dir.path());
+    let f = |n: &str| p.join(n).display().to_string();
+    let (http, dimse) = (free_port(), free_port());
+    let _serve = Killed(
+        Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{http}")])
+            .args(["--dimse-bind", &format!("127.0.0.1:{dimse}")])
+            .args([
+                "--tls-cert",
+                &f("server.pem"),
+                "--tls-key",
+                &f("server.key"),
+            ])
+            .args(["--tls-client-ca", &f("ca.pem")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    wait_port(dimse);
+    let port = dimse.to_string();
+    let tls = |key: &str, cert: &str| {
+        vec![
+            "+tls".to_string(),
+            f(key),
+            f(cert),
+            "+cf".into(),
+            f("ca.pem"),
+            "-aec".into(),
+            "IHE_REFERENCE".into(),
+            "127.0.0.1".into(),
+            port.clone(),
+        ]
+    };
+    let args = tls("client.key", "client.pem");
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(
+        dcmtk("echoscu", &a),
+        "echoscu +tls with a trusted certificate"
+    );
+    let file = fixture_file();
+    let mut store = a.clone();
+    let file_s = file.display().to_string();
+    store.push(&file_s);
+    assert!(
+        dcmtk("storescu", &store),
+        "storescu +tls with a trusted certificate"
+    );
+    let args = tls("untrusted-client.key", "untrusted-client.pem");
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(
+        !dcmtk("echoscu", &a),
+        "an untrusted client certificate is refused"
+    );
+    assert!(
+        !dcmtk("echoscu", &["-aec", "IHE_REFERENCE", "127.0.0.1", &port]),
+        "a plain association on the TLS port is refused"
+    );
+}
+
+#[test]
+fn the_harness_scu_stores_into_storescp_over_dicom_tls() {
+    if !installed("storescp") {
+        eprintln!("skipped: DCMTK is not installed");
+        return;
+    }
+    let dir = report_dir("dicom-tls-scu");
+    let p = pki(dir.path());
+    let f = |n: &str| p.join(n).display().to_string();
+    let port = free_port();
+    let out = dir.path().join("received");
+    std::fs::create_dir_all(&out).unwrap();
+    let _scp = Killed(
+        Command::new("storescp")
+            .args([
+                "+tls",
+                &f("server.key"),
+                &f("server.pem"),
+                "+cf",
+                &f("ca.pem"),
+            ])
+            .args([
+                "-aet",
+                "STORESCP",
+                "-od",
+                out.to_str().unwrap(),
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("storescp"),
+    );
+    wait_port(port);
+    let profile = |client: &str| {
+        format!(
+            "[tls]\nca_file = {}\ncert_file = {}\nkey_file = {}\n[dimse]\nhost = \"localhost\"\nport = {port}\ncalled_ae = \"STORESCP\"\ntls = true\n",
+            toml_string(&f("ca.pem")),
+            toml_string(&f(&format!("{client}.pem"))),
+            toml_string(&f(&format!("{client}.key"))),
+        )
+    };
+    let file = fixture_file();
+    let path = dir.path().join("good.toml");
+    std::fs::write(&path, profile("client")).unwrap();
+    let good = harness(&[
+        "store",
+        "--sut",
+        path.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&good.stdout).to_string();
+    assert!(text.contains("final status 0000"), "{}", dump(&good));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, profile("untrusted-client")).unwrap();
+    let bad = harness(&[
+        "store",
+        "--sut",
+        path.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&bad.stdout).to_string();
+    assert!(
+        text.contains("the TLS handshake failed: handshake alert"),
+        "{}",
+        dump(&bad)
+    );
+}
