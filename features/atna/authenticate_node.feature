@@ -1,5 +1,6 @@
 @profile:ATNA @txn:ITI-19 @actor:SecureNode
 Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their clients
+  (HTTPS for DICOMweb and MHD, DICOM TLS for DIMSE: PS3.15 §B.1)
   Every node that exchanges images and reports across a national infrastructure or a MyHealth@EU
   contact point is a Secure Node: its TLS servers accept only clients that present a certificate
   from a trusted CA, speak TLS 1.2 or 1.3 only, refuse the cipher suites BCP 195 forbids, and
@@ -18,6 +19,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @neg @req:TLS-02
   Scenario Outline: A <endpoint> server refuses a client certificate from an untrusted CA
@@ -29,6 +31,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @neg @req:TLS-03
   Scenario Outline: A <endpoint> server refuses an expired client certificate
@@ -40,6 +43,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @neg @req:TLS-04
   Scenario Outline: A <endpoint> server refuses TLS 1.0
@@ -51,6 +55,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @neg @req:TLS-05
   Scenario Outline: A <endpoint> server refuses TLS 1.1
@@ -62,6 +67,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @neg @req:TLS-06
   Scenario Outline: A <endpoint> server refuses the cipher suites BCP 195 forbids
@@ -73,6 +79,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @req:TLS-07 @req:TLS-09
   Scenario Outline: A <endpoint> server lets a good client through over TLS 1.2
@@ -84,6 +91,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |
 
   @req:TLS-08 @req:TLS-09
   Scenario Outline: A <endpoint> server lets a good client through over TLS 1.3
@@ -95,3 +103,4 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | DIMSE    |

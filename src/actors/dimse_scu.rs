@@ -190,7 +190,7 @@ impl DimseScu {
                 read_timeout: d.read_timeout,
                 max_pdu: d.max_pdu,
                 limits: d.limits,
-                tls: d.tls.clone(),
+                tls: d.tls.clone().map(crate::dimse::association::PeerTls::Files),
             },
             move_destination: d.move_destination.clone(),
             move_receiver: None,

@@ -15,14 +15,27 @@ use crate::reference::{Fault, ReferenceOptions, ReferenceServer};
 use crate::transport::tls::pki::{Authority, Request, TestPki, Usage};
 use crate::transport::tls::{ClientAuth, ClientTls, ServerTls, TlsError, Versions};
 
+/// What the harness asks of a TLS endpoint to see whether it serves a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// GET this URL (a QIDO-RS search, the FHIR CapabilityStatement): data when served.
+    Get(String),
+    /// Request an association and send a C-ECHO: accepted when served.
+    Echo {
+        /// The SUT's AE title.
+        called_ae: String,
+        /// The harness's AE title.
+        calling_ae: String,
+    },
+}
+
 /// One TLS endpoint of the SUT and the request that shows whether it serves a client.
 #[derive(Debug, Clone)]
 pub struct SecureEndpoint {
-    /// `DICOMweb`, `MHD`.
+    /// `DICOMweb`, `MHD`, `DIMSE`.
     pub name: &'static str,
-    /// The URL a GET of which returns data when served (a QIDO-RS search, the FHIR
-    /// CapabilityStatement).
-    pub probe_url: String,
+    /// What is asked of it.
+    pub ask: Ask,
     /// Host and port, for the ClientHello probes.
     pub host: String,
     /// TCP port.
@@ -103,8 +116,12 @@ impl SecureNodeTarget {
             },
             versions,
         };
-        let server =
-            ReferenceServer::start(ReferenceOptions::new(fixtures_dir).with_tls(tls)).await?;
+        let server = ReferenceServer::start(
+            ReferenceOptions::new(fixtures_dir)
+                .with_tls(tls)
+                .with_dimse_bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+        )
+        .await?;
         let good = ClientTls {
             roots: vec![pki.ca.cert.clone()],
             identity: Some(pki.client.identity()),
@@ -115,10 +132,10 @@ impl SecureNodeTarget {
         };
         let addr = server.addr();
         let host = addr.ip().to_string();
-        let endpoints = vec![
+        let mut endpoints = vec![
             SecureEndpoint {
                 name: "DICOMweb",
-                probe_url: format!("{}/studies?limit=1", server.dicomweb_base()),
+                ask: Ask::Get(format!("{}/studies?limit=1", server.dicomweb_base())),
                 host: host.clone(),
                 port: addr.port(),
                 good: good.clone(),
@@ -126,13 +143,26 @@ impl SecureNodeTarget {
             },
             SecureEndpoint {
                 name: "MHD",
-                probe_url: format!("{}/metadata", server.fhir_base()),
-                host,
+                ask: Ask::Get(format!("{}/metadata", server.fhir_base())),
+                host: host.clone(),
                 port: addr.port(),
-                good,
+                good: good.clone(),
                 repro: String::new(),
             },
         ];
+        if let Some(d) = server.dimse_addr() {
+            endpoints.push(SecureEndpoint {
+                name: "DIMSE",
+                ask: Ask::Echo {
+                    called_ae: crate::config::dimse::REFERENCE_AE.into(),
+                    calling_ae: crate::config::dimse::DEFAULT_CALLING_AE.into(),
+                },
+                host,
+                port: d.port(),
+                good,
+                repro: String::new(),
+            });
+        }
         Ok(SecureNodeTarget {
             endpoints,
             trusted_ca: Some(pki.ca),
@@ -168,7 +198,7 @@ impl SecureNodeTarget {
             }
             endpoints.push(SecureEndpoint {
                 name,
-                probe_url: format!("{}{path}", base.trim_end_matches('/')),
+                ask: Ask::Get(format!("{}{path}", base.trim_end_matches('/'))),
                 host,
                 port,
                 good,
@@ -183,6 +213,25 @@ impl SecureNodeTarget {
         }
         if let Some(m) = &config.mhd {
             add("MHD", &m.base_url, "/metadata", m.tls.as_ref())?;
+        }
+        if let Some(d) = config.dimse.as_ref() {
+            if let Some(s) = &d.tls {
+                let good = ClientTls::from_settings(s)?;
+                if trusted_ca.is_none() {
+                    trusted_ca = Authority::from_settings(s)?;
+                }
+                endpoints.push(SecureEndpoint {
+                    name: "DIMSE",
+                    ask: Ask::Echo {
+                        called_ae: d.called_ae.clone(),
+                        calling_ae: d.calling_ae.clone(),
+                    },
+                    host: d.host.clone(),
+                    port: d.port,
+                    good,
+                    repro: String::new(),
+                });
+            }
         }
         Ok(SecureNodeTarget {
             endpoints,

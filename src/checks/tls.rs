@@ -161,6 +161,21 @@ fn refuses_client(s: &Subject<'_>) -> Verdict {
     if ex.tls.as_ref().is_some_and(|t| t.failure.is_some()) {
         return Verdict::Pass;
     }
+    // DICOM: an accepted association served the client; a rejection refused it in DICOM, after
+    // the handshake (like an HTTP error).
+    if let Some(d) = &ex.dimse {
+        return match (&d.rejection, d.negotiated.is_empty()) {
+            (None, false) => Verdict::fail(
+                expected,
+                "the handshake completed and the association was accepted",
+            ),
+            (Some(_), _) if s.strict => Verdict::fail(
+                expected,
+                "the handshake completed (the association was rejected; strict: the handshake itself must be refused)",
+            ),
+            _ => Verdict::Pass,
+        };
+    }
     match ex.status() {
         Some(st) if served(st) => Verdict::fail(
             expected,

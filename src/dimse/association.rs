@@ -48,8 +48,18 @@ pub struct Peer {
     pub max_pdu: u32,
     /// What the harness accepts from the peer in one operation.
     pub limits: Limits,
-    /// DICOM TLS (PS3.15 §B.1) with these files; `None`: plain TCP.
-    pub tls: Option<crate::transport::tls::TlsSettings>,
+    /// DICOM TLS (PS3.15 §B.1); `None`: plain TCP.
+    pub tls: Option<PeerTls>,
+}
+
+/// The TLS side of a [`Peer`]: the profile's files (read when the association opens), or a
+/// client made in memory (the ATNA scenarios' certificates).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerTls {
+    /// `[tls]` / `[dimse.tls]` files.
+    Files(crate::transport::tls::TlsSettings),
+    /// A resolved client.
+    Client(crate::transport::tls::ClientTls),
 }
 
 /// Bounds on one operation with a peer, so that a hostile or broken answer ends within the time
@@ -327,8 +337,14 @@ pub async fn open(
     // DICOM TLS: the handshake first, then the association over its loopback relay.
     let relay = match &peer.tls {
         None => None,
-        Some(settings) => {
-            let tls = match crate::transport::tls::ClientTls::from_settings(settings) {
+        Some(peer_tls) => {
+            let resolved = match peer_tls {
+                PeerTls::Files(settings) => {
+                    crate::transport::tls::ClientTls::from_settings(settings)
+                }
+                PeerTls::Client(c) => Ok(c.clone()),
+            };
+            let tls = match resolved {
                 Ok(t) => t,
                 Err(e) => {
                     let e = AssociationError::Transport(format!("DICOM TLS configuration: {e}"));

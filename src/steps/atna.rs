@@ -7,7 +7,7 @@ use std::time::Duration;
 use cucumber::{given, then, when};
 
 use super::{harness_error, judge, not_applicable, StepError, StepResult};
-use crate::actors::secure_node::{self, BadClient, SecureNodeTarget, SharedTarget};
+use crate::actors::secure_node::{self, Ask, BadClient, SecureNodeTarget, SharedTarget};
 use crate::checks::tls::TlsExpect;
 use crate::checks::Expect;
 use crate::evidence::{Body, Direction, Exchange, HttpRequest};
@@ -80,22 +80,40 @@ async fn attempt(
         .as_ref()
         .and_then(|i| i.chain.first())
         .map(|c| crate::transport::tls::certs::summarize(c));
-    let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
-        .with_tls(client, ep.repro.clone());
-    let http = match http_client(&settings) {
-        Ok(h) => h,
-        Err(e) => return Err(harness_error(world, "TLS client", e.to_string())),
+    let mut ex = match &ep.ask {
+        Ask::Get(url) => {
+            let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
+                .with_tls(client, ep.repro.clone());
+            let http = match http_client(&settings) {
+                Ok(h) => h,
+                Err(e) => return Err(harness_error(world, "TLS client", e.to_string())),
+            };
+            http.exchange(
+                Meta {
+                    transaction: Transaction::Iti19,
+                    operation: operation.to_string(),
+                    actor: "Secure Node (TLS client)",
+                },
+                Request::get(url.clone(), None),
+            )
+            .await
+        }
+        Ask::Echo {
+            called_ae,
+            calling_ae,
+        } => {
+            let mut peer = crate::config::dimse::Dimse::embedded(ep.port);
+            peer.host = ep.host.clone();
+            peer.called_ae = called_ae.clone();
+            peer.calling_ae = calling_ae.clone();
+            let mut scu = crate::actors::dimse_scu::DimseScu::from_config(&peer);
+            scu.peer.tls = Some(crate::dimse::association::PeerTls::Client(client));
+            let mut ex = scu.echo().await;
+            ex.transaction = Transaction::Iti19;
+            ex.operation = format!("{operation} (C-ECHO)");
+            ex
+        }
     };
-    let mut ex = http
-        .exchange(
-            Meta {
-                transaction: Transaction::Iti19,
-                operation: operation.to_string(),
-                actor: "Secure Node (TLS client)",
-            },
-            Request::get(ep.probe_url.clone(), None),
-        )
-        .await;
     let tls = ex.tls.get_or_insert_with(TlsRecord::default);
     tls.own_certificate = own;
     // A refused handshake is this scenario's answer: no Error for it. A refused connection or a

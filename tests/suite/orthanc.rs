@@ -256,3 +256,27 @@ fn orthanc_over_dicom_tls_gives_the_plain_verdicts() {
         dump(&out)
     );
 }
+
+/// The ATNA (ITI-19) scenarios against nginx (HTTPS, client certificates verified) and Orthanc's
+/// DICOM TLS: only the pinned deviations of `known-deviations/orthanc-tls.txt`.
+#[test]
+fn orthanc_and_nginx_over_tls_report_only_the_pinned_atna_deviations() {
+    let _orthanc = orthanc_lock();
+    let Ok(tls) = std::env::var("IHE_HARNESS_ORTHANC_TLS_PROFILE") else {
+        eprintln!("IHE_HARNESS_ORTHANC_TLS_PROFILE is not set: ci/test.sh starts the TLS peers and sets it; skipping");
+        return;
+    };
+    let dir = report_dir("orthanc-tls-atna");
+    let out = harness(&[
+        "run",
+        "--sut",
+        &tls,
+        "--tags",
+        "@profile:ATNA",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let results = results(dir.path());
+    let want = pinned_from(include_str!("known-deviations/orthanc-tls.txt"));
+    assert_only_pinned(&results, &want, &out);
+}
