@@ -294,6 +294,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             inbox: server.inbox(),
             dimse_addr: server.dimse_addr(),
             fhir_base: server.fhir_base(),
+            cert_switch: server.cert_switch(),
+            dimse_handshakes: server.dimse_handshakes(),
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
@@ -325,6 +327,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 inbox: server.inbox(),
                 dimse_addr: server.dimse_addr(),
                 fhir_base,
+                cert_switch: server.cert_switch(),
+                dimse_handshakes: server.dimse_handshakes(),
             };
             simulator_server = Some(server);
             Some(sim)

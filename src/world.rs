@@ -84,6 +84,10 @@ pub struct Simulator {
     /// FHIR base of the simulated MHD Document Recipient/Responder (`…/fhir`), as the SUT must
     /// call it.
     pub fhir_base: String,
+    /// The certificate the simulators' TLS endpoints present, swappable (`[simulator.tls]`).
+    pub cert_switch: Option<Arc<crate::transport::tls::SwitchableCert>>,
+    /// The TLS handshakes SUT clients attempted with the DICOM SCP.
+    pub dimse_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
 }
 
 /// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
@@ -198,6 +202,10 @@ pub struct AtnaState {
     pub endpoint: Option<String>,
     /// The exchange of the last attempt, the checks that judge it and what they expect.
     pub last: Option<(usize, Vec<&'static str>, crate::checks::tls::TlsExpect)>,
+    /// The bad certificate the harness's server is to present, in words.
+    pub server_bad: Option<String>,
+    /// The check that judges the SUT client shown it.
+    pub server_check: Option<&'static str>,
 }
 
 /// The World could not be created: no run context was installed.

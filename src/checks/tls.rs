@@ -45,6 +45,16 @@ pub enum TlsExpect {
     },
     /// A conformant client (good certificate) with this TLS version must get through.
     Accept(String),
+    /// The harness's server presented a bad certificate to a SUT client, which must abort before
+    /// sending anything.
+    ClientAborts {
+        /// What the harness presented (`an expired certificate`).
+        presented: String,
+        /// How many of the SUT's handshakes completed.
+        completed: usize,
+        /// How many requests (HTTP requests, associations) arrived after them.
+        requests: usize,
+    },
 }
 
 /// The rules.
@@ -145,7 +155,69 @@ pub const CHECKS: &[Check] = &[
         title: "The server presents a certificate from a trusted CA, valid now, naming the host",
         eval: server_identity,
     },
+    Check {
+        id: "TLS-10",
+        requirement: "IHE ITI TF-2 §3.19 (ITI-19: the client validates the server's \
+                      certificate against its trusted CAs); RFC 5280 §6.1; RFC 8446 §4.4.2.4 \
+                      (a certificate that cannot be validated ends the handshake, alert \
+                      unknown_ca)",
+        requirements: &["ITI2-3.19-VALIDATE"],
+        level: Level::Shall,
+        actor: "Secure Node (TLS client)",
+        title: "A client shown a server certificate from an untrusted CA aborts before sending \
+                anything",
+        eval: client_aborts,
+    },
+    Check {
+        id: "TLS-11",
+        requirement: "IHE ITI TF-2 §3.19 (ITI-19: the server's certificate is validated); RFC \
+                      5280 §6.1.3 (validity period); RFC 8446 §6.2 (certificate_expired)",
+        requirements: &["ITI2-3.19-VALIDATE"],
+        level: Level::Shall,
+        actor: "Secure Node (TLS client)",
+        title: "A client shown an expired server certificate aborts before sending anything",
+        eval: client_aborts,
+    },
+    Check {
+        id: "TLS-12",
+        requirement: "IHE ITI TF-2 §3.19, its \"FQDN Validation of Server Certificate\" option \
+                      (the client checks the server's name); RFC 6125 §6 and RFC 9325 §7.3. \
+                      DICOM PS3.15 §B.1 names no reference identity and ATNA's base behaviour is \
+                      a list of trusted certificates, so this is judged SHOULD: a warning unless \
+                      strict",
+        requirements: &["ITI2-3.19-FQDN"],
+        level: Level::Should,
+        actor: "Secure Node (TLS client)",
+        title: "A client shown a server certificate for another name aborts before sending \
+                anything",
+        eval: client_aborts,
+    },
 ];
+
+fn client_aborts(s: &Subject<'_>) -> Verdict {
+    let TlsExpect::ClientAborts {
+        presented,
+        completed,
+        requests,
+    } = &s.expect.tls
+    else {
+        return Verdict::na("not an ATNA server-certificate exchange");
+    };
+    let expected = format!("the client aborts the handshake when shown {presented}");
+    if *requests > 0 {
+        return Verdict::fail(
+            expected,
+            format!("the client went on: {requests} request(s) or association(s) arrived"),
+        );
+    }
+    if *completed > 0 && s.strict {
+        return Verdict::fail(
+            expected,
+            "the client completed the handshake (it sent nothing after it; strict: the handshake itself must be aborted)",
+        );
+    }
+    Verdict::Pass
+}
 
 /// Whether an answer served the request (data left the server).
 fn served(status: u16) -> bool {

@@ -325,6 +325,8 @@ pub enum Fault {
     TlsNo12,
     /// The TLS reference of the ATNA scenarios speaks TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support TLS 1.3).
     TlsNo13,
+    /// The built-in TLS client that plays a SUT client in the ATNA scenarios takes any server certificate (IHE ITI TF-2 §3.19: the client validates the server's certificate).
+    TlsBuiltinClientTrustsAny,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -487,6 +489,7 @@ impl Fault {
         Fault::TlsExpiredServerCert,
         Fault::TlsNo12,
         Fault::TlsNo13,
+        Fault::TlsBuiltinClientTrustsAny,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -636,6 +639,7 @@ impl Fault {
             Fault::TlsExpiredServerCert => "tls-expired-server-cert",
             Fault::TlsNo12 => "tls-no-1-2",
             Fault::TlsNo13 => "tls-no-1-3",
+            Fault::TlsBuiltinClientTrustsAny => "tls-builtin-client-trusts-any",
         }
     }
 
@@ -824,6 +828,7 @@ impl Fault {
             Fault::TlsExpiredServerCert => "the TLS reference of the ATNA scenarios presents an expired server certificate (RFC 5280 §6.1.3)",
             Fault::TlsNo12 => "the TLS reference of the ATNA scenarios speaks TLS 1.3 only (RFC 9325 §3.1.1: MUST support TLS 1.2)",
             Fault::TlsNo13 => "the TLS reference of the ATNA scenarios speaks TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support TLS 1.3)",
+            Fault::TlsBuiltinClientTrustsAny => "the built-in TLS client that plays a SUT client in the ATNA scenarios takes any server certificate (IHE ITI TF-2 §3.19)",
         }
     }
 }

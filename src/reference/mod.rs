@@ -233,6 +233,7 @@ pub struct ReferenceServer {
     task: JoinHandle<std::io::Result<()>>,
     dimse: Option<dimse::scp::DimseListener>,
     handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
+    cert_switch: Option<Arc<crate::transport::tls::SwitchableCert>>,
 }
 
 impl ReferenceServer {
@@ -283,6 +284,15 @@ impl ReferenceServer {
             inbound: opts.inbound,
         });
         state.inbox.set_budget(opts.inbound.inbox_bytes);
+        // One certificate for every TLS endpoint, swappable while the server runs.
+        let (server_tls, cert_switch) = match &opts.tls {
+            Some(t) => {
+                crate::transport::install_crypto_provider();
+                let (config, switch) = t.switchable_config()?;
+                (Some(Arc::new(config)), Some(switch))
+            }
+            None => (None, None),
+        };
         let dimse = match opts.dimse_bind {
             Some(bind) => Some(
                 dimse::scp::DimseListener::start(
@@ -292,13 +302,7 @@ impl ReferenceServer {
                         ae_title: opts.ae_title.clone(),
                         move_destinations: opts.move_destinations.clone(),
                         timeout: opts.dimse_timeout,
-                        tls: match &opts.tls {
-                            Some(t) => {
-                                crate::transport::install_crypto_provider();
-                                Some(Arc::new(t.config()?))
-                            }
-                            None => None,
-                        },
+                        tls: server_tls.clone(),
                         relayed: Default::default(),
                     },
                 )
@@ -312,7 +316,7 @@ impl ReferenceServer {
         let stopped = async move {
             let _ = signal.wait_for(|v| *v).await;
         };
-        let (task, handshakes) = match &opts.tls {
+        let (task, handshakes) = match &server_tls {
             None => (
                 tokio::spawn(async move {
                     axum::serve(listener, app)
@@ -322,15 +326,12 @@ impl ReferenceServer {
                 None,
             ),
             Some(tls) => {
-                crate::transport::install_crypto_provider();
-                let tls_listener = crate::transport::tls::listener::TlsListener::new(
-                    listener,
-                    Arc::new(tls.config()?),
-                )
-                .map_err(|source| ReferenceError::Bind {
-                    addr: opts.bind,
-                    source,
-                })?;
+                let tls_listener =
+                    crate::transport::tls::listener::TlsListener::new(listener, tls.clone())
+                        .map_err(|source| ReferenceError::Bind {
+                            addr: opts.bind,
+                            source,
+                        })?;
                 let log = tls_listener.log();
                 (
                     tokio::spawn(async move {
@@ -349,6 +350,7 @@ impl ReferenceServer {
             task,
             dimse,
             handshakes,
+            cert_switch,
         })
     }
 
@@ -385,6 +387,16 @@ impl ReferenceServer {
     /// The TLS handshakes clients attempted with the HTTP endpoints, when the server speaks TLS.
     pub fn handshakes(&self) -> Option<Arc<crate::transport::tls::listener::HandshakeLog>> {
         self.handshakes.clone()
+    }
+
+    /// The TLS handshakes clients attempted with the DICOM SCP, when it speaks DICOM TLS.
+    pub fn dimse_handshakes(&self) -> Option<Arc<crate::transport::tls::listener::HandshakeLog>> {
+        self.dimse.as_ref().and_then(|d| d.handshakes())
+    }
+
+    /// The certificate every TLS endpoint presents, swappable, when the server speaks TLS.
+    pub fn cert_switch(&self) -> Option<Arc<crate::transport::tls::SwitchableCert>> {
+        self.cert_switch.clone()
     }
 
     /// The inbound exchanges of the simulators (XDS-I.b, MHD, DIMSE).

@@ -215,6 +215,9 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("tls-expired-server-cert", "@profile:ATNA and @req:TLS-09", "TLS-09", false),
     fault("tls-no-1-2", "@profile:ATNA and @req:TLS-07", "TLS-07", false),
     fault("tls-no-1-3", "@profile:ATNA and @req:TLS-08", "TLS-08", true),
+    fault("tls-builtin-client-trusts-any", "@profile:ATNA and @req:TLS-10", "TLS-10", false),
+    fault("tls-builtin-client-trusts-any", "@profile:ATNA and @req:TLS-11", "TLS-11", false),
+    fault("tls-builtin-client-trusts-any", "@profile:ATNA and @req:TLS-12", "TLS-12", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

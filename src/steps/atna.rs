@@ -291,3 +291,320 @@ fn judge_last(world: &mut HarnessWorld) -> StepResult {
     };
     judge(world, idx, &expect, &[], &ids)
 }
+
+/// A bad server certificate the harness presents to a SUT client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadServer {
+    Untrusted,
+    Expired,
+    WrongName,
+}
+
+impl BadServer {
+    fn describe(self) -> &'static str {
+        match self {
+            BadServer::Untrusted => "a server certificate from an untrusted CA",
+            BadServer::Expired => "an expired server certificate",
+            BadServer::WrongName => "a server certificate for another name",
+        }
+    }
+
+    fn check(self) -> &'static str {
+        match self {
+            BadServer::Untrusted => "TLS-10",
+            BadServer::Expired => "TLS-11",
+            BadServer::WrongName => "TLS-12",
+        }
+    }
+}
+
+/// The harness's TLS DICOM SCP the SUT client is made to call: its address, the certificate it
+/// presents, the handshakes and calls it has seen, and whether a built-in stand-in plays the SUT.
+struct ScpSide {
+    addr: std::net::SocketAddr,
+    switch: std::sync::Arc<crate::transport::tls::SwitchableCert>,
+    handshakes: std::sync::Arc<crate::transport::tls::listener::HandshakeLog>,
+    inbox: std::sync::Arc<crate::evidence::inbox::Inbox>,
+    trigger: Option<crate::config::Trigger>,
+    /// The CA the SUT trusts for the harness's server certificate, with its key.
+    trusted: Option<crate::transport::tls::pki::Authority>,
+    untrusted: std::sync::Arc<SecureNodeTarget>,
+}
+
+async fn scp_side(world: &mut HarnessWorld) -> Result<ScpSide, StepError> {
+    let t = target(world).await?;
+    if world.ctx.config.profile_path.is_none() {
+        // The embedded reference: the TLS reference of the ATNA scenarios, called by a built-in
+        // client that plays the SUT.
+        let server = t.server.as_ref();
+        let (Some(addr), Some(switch), Some(handshakes), Some(inbox)) = (
+            server.and_then(|s| s.dimse_addr()),
+            server.and_then(|s| s.cert_switch()),
+            server.and_then(|s| s.dimse_handshakes()),
+            server.map(|s| s.inbox()),
+        ) else {
+            return Err(harness_error(
+                world,
+                "ATNA set-up",
+                "the TLS reference runs no DICOM TLS SCP",
+            ));
+        };
+        return Ok(ScpSide {
+            addr,
+            switch,
+            handshakes,
+            inbox,
+            trigger: None,
+            trusted: None,
+            untrusted: t.clone(),
+        });
+    }
+    let sim = world.ctx.simulator.clone();
+    let tls = world.ctx.config.simulator.tls.clone();
+    let trigger = world.ctx.config.triggers.get("modality_stores").cloned();
+    let (Some(sim), Some(tls), Some(trigger)) = (sim, tls, trigger) else {
+        return Err(not_applicable(
+            world,
+            "no TLS client role",
+            "the SUT profile claims no TLS client role towards the harness's DICOM SCP ([simulator.tls], [simulator] dimse_bind and the modality_stores trigger)",
+        ));
+    };
+    let (Some(addr), Some(switch), Some(handshakes)) = (
+        sim.dimse_addr,
+        sim.cert_switch.clone(),
+        sim.dimse_handshakes.clone(),
+    ) else {
+        return Err(harness_error(
+            world,
+            "ATNA set-up",
+            "the harness's DICOM SCP does not speak TLS",
+        ));
+    };
+    let trusted = match crate::transport::tls::pki::Authority::from_settings(&tls) {
+        Ok(a) => a,
+        Err(e) => return Err(harness_error(world, "ATNA set-up", e.to_string())),
+    };
+    Ok(ScpSide {
+        addr,
+        switch,
+        handshakes,
+        inbox: sim.inbox.clone(),
+        trigger: Some(trigger),
+        trusted,
+        untrusted: t.clone(),
+    })
+}
+
+#[given(
+    regex = r"^the harness's DICOM SCP presents (a server certificate from an untrusted CA|an expired server certificate|a server certificate for another name)$"
+)]
+async fn scp_presents(world: &mut HarnessWorld, which: String) -> StepResult {
+    let bad = match which.as_str() {
+        "a server certificate from an untrusted CA" => BadServer::Untrusted,
+        "an expired server certificate" => BadServer::Expired,
+        _ => BadServer::WrongName,
+    };
+    world.atna.server_bad = Some(bad.describe().to_string());
+    world.atna.server_check = Some(bad.check());
+    Ok(())
+}
+
+/// Restores the good certificate whatever happens.
+struct Restore(std::sync::Arc<crate::transport::tls::SwitchableCert>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        self.0.restore();
+    }
+}
+
+#[when("the SUT is made to send to the harness's DICOM SCP")]
+async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
+    use crate::transport::tls::pki::{Request as CertRequest, Usage};
+    let Some(check) = world.atna.server_check else {
+        return Err(harness_error(
+            world,
+            "no certificate chosen",
+            "a When step ran before the harness's certificate was chosen",
+        ));
+    };
+    let presented = world.atna.server_bad.clone().unwrap_or_default();
+    let side = scp_side(world).await?;
+    let names = ["localhost", "127.0.0.1"];
+    let issued = match check {
+        "TLS-10" => {
+            side.untrusted
+                .untrusted
+                .issue(&CertRequest::new("localhost", &names, Usage::Server))
+        }
+        _ => {
+            let ca = match (&side.trusted, side.untrusted.trusted_ca.as_ref()) {
+                (Some(ca), _) => ca,
+                (None, Some(ca)) if side.trigger.is_none() => ca,
+                _ => {
+                    return Err(harness_error(
+                        world,
+                        "ATNA set-up",
+                        "the profile gives no CA the SUT trusts for the harness's certificate with its key ([simulator.tls] ca_file and ca_key_file), so the harness cannot issue an expired or wrong-name certificate the SUT would otherwise accept",
+                    ))
+                }
+            };
+            if check == "TLS-11" {
+                ca.issue(&CertRequest::new("localhost", &names, Usage::Server).expired())
+            } else {
+                ca.issue(&CertRequest::new(
+                    "wrong-name.invalid",
+                    &["wrong-name.invalid"],
+                    Usage::Server,
+                ))
+            }
+        }
+    };
+    let issued = match issued {
+        Ok(i) => i,
+        Err(e) => return Err(harness_error(world, "ATNA set-up", e.to_string())),
+    };
+    // The SCP is this scenario's while the bad certificate is presented.
+    let _scp = crate::steps::dimse::inbound::session().lock().await;
+    let hs_mark = side.handshakes.len();
+    let inbox_mark = side.inbox.len();
+    if let Err(e) = side.switch.present(&issued.identity()) {
+        return Err(harness_error(world, "ATNA set-up", e.to_string()));
+    }
+    let _restore = Restore(side.switch.clone());
+    let started_at = crate::evidence::now_rfc3339();
+    let t0 = std::time::Instant::now();
+    match &side.trigger {
+        Some(trigger) => {
+            let Some(study) = world.ctx.fixtures.studies().into_iter().next() else {
+                return Err(harness_error(
+                    world,
+                    "no fixture study",
+                    "the fixture set is empty",
+                ));
+            };
+            let series = study
+                .series()
+                .first()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            let vars = [
+                ("study_uid", study.uid.to_string()),
+                ("series_uid", series),
+                ("harness_ae", world.ctx.config.simulator.ae_title.clone()),
+                ("harness_host", side.addr.ip().to_string()),
+                ("harness_port", side.addr.port().to_string()),
+            ];
+            let timeout = world.ctx.config.simulator.trigger_timeout;
+            match crate::trigger::run(trigger, &vars, timeout).await {
+                // A SUT command that fails because the SUT refused the harness is the expected
+                // outcome here, not an Error.
+                Ok(_) | Err(crate::trigger::TriggerError::Exited { .. }) => {}
+                Err(e) => return Err(harness_error(world, e.title(), e.to_string())),
+            }
+        }
+        None => {
+            // The built-in client plays a conformant SUT: it trusts the test CA and checks names.
+            let t = side.untrusted.clone();
+            let Some(ep) = t.endpoint("DIMSE") else {
+                return Err(harness_error(world, "ATNA set-up", "no DIMSE endpoint"));
+            };
+            let mut client = ep.good.clone();
+            client.server_name = Some("localhost".into());
+            if world
+                .ctx
+                .faults
+                .contains(&crate::reference::Fault::TlsBuiltinClientTrustsAny)
+            {
+                client.verify_server = false;
+            }
+            let mut peer = crate::config::dimse::Dimse::embedded(side.addr.port());
+            peer.calling_ae = "BUILTIN_MODALITY".into();
+            let mut scu = crate::actors::dimse_scu::DimseScu::from_config(&peer);
+            scu.peer.tls = Some(crate::dimse::association::PeerTls::Client(client));
+            let _ = scu.echo().await;
+        }
+    }
+    // Wait (bounded) for the SUT's attempt, then for what it sends after a completed handshake.
+    let deadline = t0 + Duration::from_secs(15);
+    loop {
+        let seen = side.handshakes.since(hs_mark);
+        if !seen.is_empty() || std::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen = side.handshakes.since(hs_mark);
+    if seen.is_empty() {
+        return Err(harness_error(
+            world,
+            "no TLS attempt",
+            "the SUT did not connect to the harness's DICOM SCP after the trigger: nothing to judge",
+        ));
+    }
+    let completed = seen.iter().filter(|h| h.completed()).count();
+    let requests = side.inbox.len().saturating_sub(inbox_mark);
+    let first = seen
+        .iter()
+        .find(|h| !h.completed())
+        .or(seen.first())
+        .cloned();
+    let ex = Exchange {
+        seq: 0,
+        transaction: Transaction::Iti19,
+        operation: format!("SUT client shown {presented}"),
+        actor: "Secure Node (TLS server)".into(),
+        direction: Direction::Inbound,
+        started_at,
+        time_to_headers: None,
+        elapsed: t0.elapsed(),
+        request: HttpRequest {
+            method: "TLS".into(),
+            url: format!(
+                "tls://{} <- {}",
+                side.addr,
+                first.as_ref().map(|h| h.remote.clone()).unwrap_or_default()
+            ),
+            headers: seen
+                .iter()
+                .map(|h| {
+                    (
+                        format!("handshake {}", h.remote),
+                        h.tls
+                            .failure
+                            .clone()
+                            .unwrap_or_else(|| "completed".to_string()),
+                    )
+                })
+                .collect(),
+            body: Body::default(),
+        },
+        response: None,
+        multipart: None,
+        failure: None,
+        repro: String::new(),
+        dimse: None,
+        tls: first.map(|h| {
+            let mut t = h.tls;
+            t.own_certificate = Some(crate::transport::tls::certs::summarize(&issued.cert));
+            t
+        }),
+    };
+    let idx = world.evidence.record(ex);
+    world.atna.last = Some((
+        idx,
+        vec![check],
+        TlsExpect::ClientAborts {
+            presented,
+            completed,
+            requests,
+        },
+    ));
+    Ok(())
+}
+
+#[then("the SUT aborts before sending anything")]
+async fn sut_aborts(world: &mut HarnessWorld) -> StepResult {
+    judge_last(world)
+}

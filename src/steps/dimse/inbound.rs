@@ -22,7 +22,7 @@ use crate::transaction::Transaction;
 use crate::world::HarnessWorld;
 
 /// The lock that gives one scenario at a time the harness's SCP.
-pub(super) fn session() -> &'static tokio::sync::Mutex<()> {
+pub(crate) fn session() -> &'static tokio::sync::Mutex<()> {
     static LOCK: OnceLock<tokio::sync::Mutex<()>> = OnceLock::new();
     LOCK.get_or_init(|| tokio::sync::Mutex::new(()))
 }

@@ -25,7 +25,7 @@ use crate::world::HarnessWorld;
 use retrieve::record_inbound;
 
 mod find;
-mod inbound;
+pub(crate) mod inbound;
 mod retrieve;
 mod store;
 

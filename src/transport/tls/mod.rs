@@ -324,8 +324,29 @@ impl ServerTls {
         })
     }
 
+    /// The `rustls` configuration of the server, with a certificate that can be swapped while it
+    /// runs (the ATNA scenarios where the harness presents a bad certificate to a SUT client).
+    pub fn switchable_config(
+        &self,
+    ) -> Result<(rustls::ServerConfig, Arc<SwitchableCert>), TlsError> {
+        let switch = Arc::new(SwitchableCert::new(&self.identity)?);
+        let config = self.builder()?.with_cert_resolver(switch.clone());
+        Ok((config, switch))
+    }
+
     /// The `rustls` configuration of the server.
     pub fn config(&self) -> Result<rustls::ServerConfig, TlsError> {
+        Ok(self
+            .builder()?
+            .with_single_cert(self.identity.chain.clone(), self.identity.key.clone_key())?)
+    }
+
+    fn builder(
+        &self,
+    ) -> Result<
+        rustls::ConfigBuilder<rustls::ServerConfig, rustls::server::WantsServerCert>,
+        TlsError,
+    > {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let verifier = match self.client_auth {
             ClientAuth::None => WebPkiClientVerifier::no_client_auth(),
@@ -346,11 +367,9 @@ impl ServerTls {
                 b.build().map_err(|e| TlsError::Verifier(e.to_string()))?
             }
         };
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        Ok(rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(self.versions.list())?
-            .with_client_cert_verifier(verifier)
-            .with_single_cert(self.identity.chain.clone(), self.identity.key.clone_key())?;
-        Ok(config)
+            .with_client_cert_verifier(verifier))
     }
 }
 
@@ -358,6 +377,60 @@ impl ServerTls {
 fn system_roots() -> &'static [CertificateDer<'static>] {
     static ROOTS: std::sync::OnceLock<Vec<CertificateDer<'static>>> = std::sync::OnceLock::new();
     ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// The certificate a running TLS server presents, swappable: the ATNA scenarios make the harness's
+/// servers present an untrusted, expired or wrong-name certificate for one trigger, then the good
+/// one again.
+#[derive(Debug)]
+pub struct SwitchableCert {
+    good: Arc<rustls::sign::CertifiedKey>,
+    current: std::sync::Mutex<Arc<rustls::sign::CertifiedKey>>,
+}
+
+fn certified(id: &Identity) -> Result<Arc<rustls::sign::CertifiedKey>, TlsError> {
+    let provider = rustls::crypto::ring::default_provider();
+    Ok(Arc::new(rustls::sign::CertifiedKey::from_der(
+        id.chain.clone(),
+        id.key.clone_key(),
+        &provider,
+    )?))
+}
+
+impl SwitchableCert {
+    /// Presenting `good`.
+    pub fn new(good: &Identity) -> Result<SwitchableCert, TlsError> {
+        let good = certified(good)?;
+        Ok(SwitchableCert {
+            current: std::sync::Mutex::new(good.clone()),
+            good,
+        })
+    }
+
+    /// Present `id` from the next handshake on.
+    pub fn present(&self, id: &Identity) -> Result<(), TlsError> {
+        let c = certified(id)?;
+        if let Ok(mut g) = self.current.lock() {
+            *g = c;
+        }
+        Ok(())
+    }
+
+    /// Present the good certificate again.
+    pub fn restore(&self) {
+        if let Ok(mut g) = self.current.lock() {
+            *g = self.good.clone();
+        }
+    }
+}
+
+impl rustls::server::ResolvesServerCert for SwitchableCert {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.current.lock().ok().map(|g| g.clone())
+    }
 }
 
 /// A verifier that checks the chain and the validity but accepts any name
