@@ -7,6 +7,7 @@ pub mod http;
 pub mod media_type;
 pub mod multipart;
 pub mod soap;
+pub mod syslog;
 
 /// Install the process-wide TLS crypto provider (ring) once; later calls are no-ops.
 pub fn install_crypto_provider() {
