@@ -540,7 +540,12 @@ pub struct FrameDecoder {
     buf: BytesMut,
     max: usize,
     failed: Option<FrameError>,
+    /// The first bytes held when the framing broke, for the evidence.
+    head: Bytes,
 }
+
+/// How many bytes of a stream whose framing broke [`FrameDecoder::head`] keeps.
+pub const HEAD_BYTES: usize = 1024;
 
 impl Default for FrameDecoder {
     fn default() -> Self {
@@ -555,6 +560,7 @@ impl FrameDecoder {
             buf: BytesMut::new(),
             max: max_frame,
             failed: None,
+            head: Bytes::new(),
         }
     }
 
@@ -577,6 +583,11 @@ impl FrameDecoder {
             .max(1)
     }
 
+    /// The first bytes (at most [`HEAD_BYTES`]) held when the framing broke; empty before.
+    pub fn head(&self) -> &Bytes {
+        &self.head
+    }
+
     /// Add received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
         if self.failed.is_none() {
@@ -593,6 +604,8 @@ impl FrameDecoder {
         match self.decode() {
             Err(e) => {
                 self.failed = Some(e.clone());
+                let keep = self.buf.len().min(HEAD_BYTES);
+                self.head = Bytes::copy_from_slice(&self.buf[..keep]);
                 self.buf = BytesMut::new();
                 Err(e)
             }
@@ -671,6 +684,9 @@ impl FrameDecoder {
         };
         let e = FrameError::Truncated { declared, received };
         self.failed = Some(e.clone());
+        let keep = self.buf.len().min(HEAD_BYTES);
+        self.head = Bytes::copy_from_slice(&self.buf[..keep]);
+        self.buf = BytesMut::new();
         Err(e)
     }
 }
@@ -717,6 +733,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Bytes received and not yet part of a frame.
     pub fn buffered(&self) -> usize {
         self.decoder.buffered()
+    }
+
+    /// The first bytes held when the framing broke (see [`FrameDecoder::head`]).
+    pub fn head(&self) -> &Bytes {
+        self.decoder.head()
     }
 
     /// The underlying stream.
@@ -970,6 +991,7 @@ mod tests {
         assert!(d.next_frame().is_err());
         d.push(&[b'1'; 1000]);
         assert_eq!(d.buffered(), 0);
+        assert_eq!(&d.head()[..], b"x");
         assert!(d.next_frame().is_err());
     }
 
