@@ -378,12 +378,9 @@ pub fn validate_message(m: &AuditMessage) -> Vec<Violation> {
     }
     for (i, p) in m.active_participants.iter().enumerate() {
         let at = format!("ActiveParticipant[{}]", i + 1);
-        if p.user_id.as_deref().is_none_or(|u| u.trim().is_empty()) {
-            v.push(Violation::at(
-                &PARTICIPANT,
-                &at,
-                "UserID is missing or empty",
-            ));
+        // The schema types UserID as text: an empty value is valid, a missing one is not.
+        if p.user_id.is_none() {
+            v.push(Violation::at(&PARTICIPANT, &at, "UserID is missing"));
         }
         if p.is_requestor().is_none() {
             v.push(Violation::at(
@@ -431,22 +428,19 @@ pub fn validate_message(m: &AuditMessage) -> Vec<Violation> {
         ));
     }
     for (i, s) in m.audit_sources.iter().enumerate() {
-        if s.audit_source_id
-            .as_deref()
-            .is_none_or(|x| x.trim().is_empty())
-        {
+        if s.audit_source_id.is_none() {
             v.push(Violation::at(
                 &SOURCE,
                 format!("AuditSourceIdentification[{}]", i + 1),
-                "AuditSourceID is missing or empty",
+                "AuditSourceID is missing",
             ));
         }
     }
     for (i, o) in m.participant_objects.iter().enumerate() {
         let at = format!("ParticipantObjectIdentification[{}]", i + 1);
         let mut problems = Vec::new();
-        if o.id.as_deref().is_none_or(|x| x.trim().is_empty()) {
-            problems.push("ParticipantObjectID is missing or empty".to_string());
+        if o.id.is_none() {
+            problems.push("ParticipantObjectID is missing".to_string());
         }
         if o.id_type_code.is_none() && xml {
             problems.push("ParticipantObjectIDTypeCode is missing".to_string());

@@ -84,6 +84,14 @@ fn check_attrs(e: &XmlElement, path: &str, known: &[&str], unexpected: &mut Vec<
     }
 }
 
+/// The text of an element the schema types as text: child elements are not in the schema.
+fn text(e: &XmlElement, path: &str, unexpected: &mut Vec<String>) -> String {
+    for c in &e.children {
+        unexpected.push(format!("{path}/{}", c.local));
+    }
+    e.text_trimmed().to_string()
+}
+
 fn coded(e: &XmlElement, path: &str, unexpected: &mut Vec<String>) -> CodedValue {
     check_attrs(
         e,
@@ -137,7 +145,7 @@ fn event(e: &XmlElement, unexpected: &mut Vec<String>) -> EventIdentification {
                 }
             }
             "EventTypeCode" => ev.event_type_codes.push(coded(c, &path, unexpected)),
-            "EventOutcomeDescription" => ev.outcome_descriptions.push(c.text_trimmed().into()),
+            "EventOutcomeDescription" => ev.outcome_descriptions.push(text(c, &path, unexpected)),
             "PurposeOfUse" => ev.purpose_of_use.push(coded(c, &path, unexpected)),
             _ => unexpected.push(path),
         }
@@ -244,13 +252,13 @@ fn object(e: &XmlElement, unexpected: &mut Vec<String>) -> ParticipantObject {
         let path = format!("{P}/{}", c.local);
         match c.local.as_str() {
             "ParticipantObjectIDTypeCode" => o.id_type_code = Some(coded(c, &path, unexpected)),
-            "ParticipantObjectName" => o.name = Some(c.text_trimmed().into()),
-            "ParticipantObjectQuery" => o.query = Some(c.text_trimmed().into()),
+            "ParticipantObjectName" => o.name = Some(text(c, &path, unexpected)),
+            "ParticipantObjectQuery" => o.query = Some(text(c, &path, unexpected)),
             "ParticipantObjectDetail" => o.details.push((
                 c.attr("type").unwrap_or("").to_string(),
                 c.attr("value").unwrap_or("").to_string(),
             )),
-            "ParticipantObjectDescription" => o.descriptions.push(c.text_trimmed().into()),
+            "ParticipantObjectDescription" => o.descriptions.push(text(c, &path, unexpected)),
             "SOPClass" => o.sop_classes.push(SopClass {
                 uid: attr(c, "UID"),
                 number_of_instances: attr(c, "NumberOfInstances"),
