@@ -74,6 +74,99 @@ rules! {
         "The message holds no element or attribute the DICOM audit schema does not define, in no namespace");
 }
 
+/// The requirement catalogue ids each rule (of this module and of [`transaction`]) enforces,
+/// for the checks that register them; the entries are in `src/checks/atna/catalogue.toml` until
+/// then.
+pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
+    ("ATNA-SYSLOG-01", &["RFC5424-6", "ITI2-3.20.4.1.2"]),
+    ("ATNA-SYSLOG-02", &["RFC5425-4.3"]),
+    ("ATNA-SYSLOG-03", &["ITI2-3.20.4.1.2"]),
+    ("ATNA-SYSLOG-04", &["ITI2-3.20.4.1.2", "PS15-A.6"]),
+    ("ATNA-SYSLOG-05", &["ITI2-3.20.4.1.2"]),
+    ("ATNA-SYSLOG-06", &["ITI2-3.20.4.1.2", "PS15-A.6"]),
+    ("ATNA-SYSLOG-07", &["RFC5424-6.4"]),
+    ("ATNA-MSG-01", &["PS15-A.5.1"]),
+    ("ATNA-MSG-02", &["PS15-A.5.1"]),
+    ("ATNA-MSG-03", &["PS15-A.5.1"]),
+    ("ATNA-MSG-04", &["PS15-A.5.1"]),
+    ("ATNA-MSG-05", &["PS15-A.5.1"]),
+    ("ATNA-MSG-06", &["PS15-A.5.3"]),
+    ("ATNA-MSG-07", &["PS15-A.5.1"]),
+    ("ATNA-MSG-08", &["PS15-A.5.1"]),
+    ("ATNA-MSG-09", &["PS15-A.5.1"]),
+    ("ATNA-MSG-10", &["PS15-A.5.1"]),
+    ("ATNA-MSG-11", &["PS15-A.5.1"]),
+    ("ATNA-MSG-12", &["PS15-A.5.1"]),
+    (
+        "ATNA-TXN-01",
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "RAD2-4.68.5",
+            "RAD2-4.69.5",
+            "PS15-A.5.3.7",
+            "PS15-A.5.3.10",
+        ],
+    ),
+    (
+        "ATNA-TXN-02",
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "RAD2-4.68.5",
+            "RAD2-4.69.5",
+            "PS15-A.5.3.7",
+            "PS15-A.5.3.10",
+        ],
+    ),
+    (
+        "ATNA-TXN-03",
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "RAD2-4.68.5",
+            "RAD2-4.69.5",
+        ],
+    ),
+    (
+        "ATNA-TXN-04",
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "PS15-A.5.3.7",
+            "PS15-A.5.3.10",
+        ],
+    ),
+    (
+        "ATNA-TXN-05",
+        &["ITI2-3.18.5.1", "ITI2-3.41.5.1", "ITI2-3.43.5.1"],
+    ),
+    (
+        "ATNA-TXN-06",
+        &["ITI2-3.18.5.1", "ITI2-3.41.5.1", "ITI2-3.43.5.1"],
+    ),
+    (
+        "ATNA-TXN-07",
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "PS15-A.5.3.7",
+        ],
+    ),
+    ("ATNA-TXN-08", &["ITI2-3.41.5.1", "RAD2-4.68.5"]),
+    ("ATNA-TXN-09", &["ITI2-3.18.5.1", "PS15-A.5.3.10"]),
+    ("ATNA-TXN-10", &["ITI2-3.43.5.1"]),
+    ("ATNA-TXN-11", &["PS15-A.5.3.7", "RAD2-4.69.5"]),
+];
+
+/// The catalogue entries of [`CATALOGUE_IDS`], in `requirements/catalogue.toml`'s format.
+pub const CATALOGUE_DRAFT: &str = include_str!("catalogue.toml");
+
 /// What [`validate_syslog`] accepts beyond the standard.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rules {

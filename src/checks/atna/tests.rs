@@ -573,3 +573,41 @@ fn uncertain_tables_judge_their_event_rules_as_should() {
     assert_eq!(v[0].rule, transaction::EVENT_ID.id);
     assert_eq!(v[0].level, crate::checks::Level::Should);
 }
+
+#[test]
+fn every_rule_names_catalogue_entries_that_exist_and_are_new() {
+    use crate::requirements::Catalogue;
+    let draft = Catalogue::parse(CATALOGUE_DRAFT).unwrap();
+    let shipped = Catalogue::embedded().unwrap();
+    for r in &draft.requirements {
+        assert!(
+            shipped.get(&r.id).is_none(),
+            "{} is already in the catalogue",
+            r.id
+        );
+    }
+    let rules: Vec<_> = RULES.iter().chain(transaction::RULES).collect();
+    for r in &rules {
+        let ids = CATALOGUE_IDS
+            .iter()
+            .find(|(id, _)| *id == r.id)
+            .unwrap_or_else(|| panic!("{} has no catalogue ids", r.id));
+        for id in ids.1 {
+            assert!(
+                draft.get(id).is_some(),
+                "{}: {id} is not in the draft",
+                r.id
+            );
+        }
+    }
+    assert_eq!(CATALOGUE_IDS.len(), rules.len());
+    for d in &draft.requirements {
+        assert!(
+            CATALOGUE_IDS
+                .iter()
+                .any(|(_, ids)| ids.contains(&d.id.as_str())),
+            "{} is named by no rule",
+            d.id
+        );
+    }
+}
