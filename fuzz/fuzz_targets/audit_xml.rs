@@ -10,15 +10,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn judge(m: &audit::AuditMessage) {
     let _ = atna::validate_message(m);
-    for a in [
-        transaction::Audited::Iti18,
-        transaction::Audited::Iti41,
-        transaction::Audited::Rad68,
-        transaction::Audited::Iti43,
-        transaction::Audited::Rad69,
-        transaction::Audited::DicomInstancesTransferred,
-        transaction::Audited::DicomQuery,
-    ] {
+    for a in transaction::Audited::ALL {
         for s in [transaction::Side::Initiator, transaction::Side::Responder] {
             let _ = transaction::validate(m, a, s, &transaction::AuditExpect::default());
         }

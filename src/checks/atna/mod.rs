@@ -107,6 +107,7 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
             "RAD2-4.69.5",
             "PS15-A.5.3.7",
             "PS15-A.5.3.10",
+            "ITI2-3.65.5.1",
         ],
     ),
     (
@@ -119,6 +120,7 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
             "RAD2-4.69.5",
             "PS15-A.5.3.7",
             "PS15-A.5.3.10",
+            "ITI2-3.65.5.1",
         ],
     ),
     (
@@ -129,6 +131,7 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
             "ITI2-3.43.5.1",
             "RAD2-4.68.5",
             "RAD2-4.69.5",
+            "ITI2-3.65.5.1",
         ],
     ),
     (
@@ -139,11 +142,17 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
             "ITI2-3.43.5.1",
             "PS15-A.5.3.7",
             "PS15-A.5.3.10",
+            "ITI2-3.65.5.1",
         ],
     ),
     (
         "ATNA-TXN-05",
-        &["ITI2-3.18.5.1", "ITI2-3.41.5.1", "ITI2-3.43.5.1"],
+        &[
+            "ITI2-3.18.5.1",
+            "ITI2-3.41.5.1",
+            "ITI2-3.43.5.1",
+            "ITI2-3.65.5.1",
+        ],
     ),
     (
         "ATNA-TXN-06",
@@ -156,11 +165,18 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
             "ITI2-3.41.5.1",
             "ITI2-3.43.5.1",
             "PS15-A.5.3.7",
+            "ITI2-3.65.5.1",
         ],
     ),
-    ("ATNA-TXN-08", &["ITI2-3.41.5.1", "RAD2-4.68.5"]),
-    ("ATNA-TXN-09", &["ITI2-3.18.5.1", "PS15-A.5.3.10"]),
-    ("ATNA-TXN-10", &["ITI2-3.43.5.1"]),
+    (
+        "ATNA-TXN-08",
+        &["ITI2-3.41.5.1", "RAD2-4.68.5", "ITI2-3.65.5.1"],
+    ),
+    (
+        "ATNA-TXN-09",
+        &["ITI2-3.18.5.1", "PS15-A.5.3.10", "ITI2-3.65.5.1"],
+    ),
+    ("ATNA-TXN-10", &["ITI2-3.43.5.1", "ITI2-3.65.5.1"]),
     ("ATNA-TXN-11", &["PS15-A.5.3.7", "RAD2-4.69.5"]),
 ];
 
@@ -532,7 +548,8 @@ pub fn validate_message(m: &AuditMessage) -> Vec<Violation> {
     for (i, o) in m.participant_objects.iter().enumerate() {
         let at = format!("ParticipantObjectIdentification[{}]", i + 1);
         let mut problems = Vec::new();
-        if o.id.is_none() {
+        // FHIR R4 makes entity.what optional (BALP's query entity has none).
+        if o.id.is_none() && xml {
             problems.push("ParticipantObjectID is missing".to_string());
         }
         if o.id_type_code.is_none() && xml {

@@ -52,7 +52,7 @@ pub(crate) fn good(audited: Audited, side: Side) -> AuditMessage {
         None => (true, false),
     };
     let objects = match audited {
-        Audited::Iti18 => vec![
+        Audited::Iti18 | Audited::Iti66 | Audited::Iti67 => vec![
             patient(),
             ParticipantObject {
                 query: Some("PHF1ZXJ5Lz4=".into()),
@@ -61,11 +61,19 @@ pub(crate) fn good(audited: Audited, side: Side) -> AuditMessage {
                     "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d",
                     "2",
                     "24",
-                    CodedValue::new("ITI-18", IHE_TRANSACTIONS, "Registry Stored Query"),
+                    CodedValue::new(
+                        match audited {
+                            Audited::Iti66 => "ITI-66",
+                            Audited::Iti67 => "ITI-67",
+                            _ => "ITI-18",
+                        },
+                        IHE_TRANSACTIONS,
+                        "query",
+                    ),
                 )
             },
         ],
-        Audited::Iti41 | Audited::Rad68 => vec![
+        Audited::Iti41 | Audited::Rad68 | Audited::Iti65 => vec![
             patient(),
             object(
                 "1.2.3.4.5",
@@ -78,7 +86,7 @@ pub(crate) fn good(audited: Audited, side: Side) -> AuditMessage {
                 ),
             ),
         ],
-        Audited::Iti43 => vec![ParticipantObject {
+        Audited::Iti43 | Audited::Iti68 => vec![ParticipantObject {
             details: vec![("Repository Unique Id".into(), "MS4yLjM=".into())],
             ..object(
                 "1.2.3.9",
@@ -355,15 +363,7 @@ fn schema_levels_follow_the_readings() {
 
 #[test]
 fn every_transaction_table_accepts_its_good_message() {
-    for audited in [
-        Audited::Iti18,
-        Audited::Iti41,
-        Audited::Rad68,
-        Audited::Iti43,
-        Audited::Rad69,
-        Audited::DicomInstancesTransferred,
-        Audited::DicomQuery,
-    ] {
+    for audited in Audited::ALL {
         for side in [Side::Initiator, Side::Responder] {
             let m = good(audited, side);
             let v = transaction::validate(&m, audited, side, &AuditExpect::default());
@@ -610,4 +610,84 @@ fn every_rule_names_catalogue_entries_that_exist_and_are_new() {
             d.id
         );
     }
+}
+
+fn facts() -> transaction::AuditFacts {
+    transaction::AuditFacts {
+        date_time: "2026-12-07T01:02:03Z".into(),
+        outcome: "0".into(),
+        source: transaction::Party {
+            user_id: "http://client/ws".into(),
+            alternative_user_id: Some("42".into()),
+            network_access_point: Some("192.0.2.1".into()),
+        },
+        destination: transaction::Party {
+            user_id: "http://server/ws".into(),
+            alternative_user_id: None,
+            network_access_point: Some("server.example".into()),
+        },
+        audit_source_id: "harness".into(),
+        patient_id: Some("PAT-1^^^&1.2.3&ISO".into()),
+        submission_set: Some("1.2.3.4.5".into()),
+        query_id: Some("urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d".into()),
+        query: b"<query/>".to_vec(),
+        documents: vec![("1.2.3.9".into(), "1.2.3".into())],
+        studies: vec!["1.2.3.7".into()],
+    }
+}
+
+#[test]
+fn built_messages_pass_their_table_and_name_their_exchange() {
+    let f = facts();
+    for audited in Audited::ALL {
+        for side in [Side::Initiator, Side::Responder] {
+            let m = transaction::build(audited, side, &f);
+            let v = transaction::validate(&m, audited, side, &f.expect());
+            assert!(v.is_empty(), "{audited:?} {side:?}: {v:?}");
+            let xml = m.to_xml();
+            let back = crate::model::audit::dicom::parse(xml.as_bytes()).unwrap();
+            assert!(validate_message(&back).is_empty(), "{audited:?} {side:?}");
+            assert!(transaction::validate(&back, audited, side, &f.expect()).is_empty());
+        }
+    }
+    // Built for another exchange, it is not the audit of this one.
+    let m = transaction::build(Audited::Iti43, Side::Initiator, &f);
+    let other = transaction::AuditExpect {
+        documents: vec!["9.9.9".into()],
+        ..f.expect()
+    };
+    assert_eq!(
+        txn_ids(&m, Audited::Iti43, Side::Initiator, &other),
+        vec![transaction::DOCUMENT.id]
+    );
+}
+
+#[test]
+fn a_balp_style_fhir_query_audit_is_judged_by_type_and_role() {
+    let json = br#"{
+      "resourceType": "AuditEvent",
+      "type": {"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110112", "display": "Query"},
+      "subtype": [{"system": "urn:ihe:event-type-code", "code": "ITI-67"}],
+      "action": "E", "recorded": "2026-12-07T01:02:03Z", "outcome": "0",
+      "agent": [
+        {"type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110153"}]},
+         "who": {"display": "client"}, "requestor": true},
+        {"type": {"coding": [{"system": "http://dicom.nema.org/resources/ontology/DCM", "code": "110152"}]},
+         "who": {"display": "https://server/fhir"}, "requestor": false}
+      ],
+      "source": {"observer": {"display": "server"}},
+      "entity": [{"type": {"code": "2"}, "role": {"code": "24"}, "query": "cGF0aWVudD0x"}]
+    }"#;
+    let m = crate::model::audit::fhir::parse(json).unwrap();
+    assert!(
+        validate_message(&m).is_empty(),
+        "{:?}",
+        validate_message(&m)
+    );
+    let none = AuditExpect::default();
+    assert!(txn_ids(&m, Audited::Iti67, Side::Responder, &none).is_empty());
+    // An ITI-66 audit is not this one; MHD readings are SHOULD.
+    let v = transaction::validate(&m, Audited::Iti66, Side::Responder, &none);
+    assert_eq!(ids(&v), vec![transaction::EVENT_TYPE.id]);
+    assert_eq!(v[0].level, crate::checks::Level::Should);
 }

@@ -8,6 +8,13 @@
 //! submission set, the query, the documents or studies): an audit of another exchange is not the
 //! audit of this one.
 //!
+//! The MHD transactions (ITI-65..68) are judged on the event rules of the XDS transaction each
+//! mirrors, typed with the MHD transaction, as SHOULD: their audit tables were not re-read.
+//!
+//! [`build`] writes the audit message a conformant actor sends for a transaction from the facts
+//! of the exchange ([`AuditFacts`]): what the harness sends as a Secure Node, and what the
+//! embedded reference can send to be judged.
+//!
 //! Readings: the ITI tables were read as the Gazelle assertions and IPF (oehf/ipf,
 //! `commons/ihe/xds/.../audit`) apply them; the RAD-68 and RAD-69 tables were not at hand in the
 //! pinned RAD TF-2 revision, so their event rules are those IPF applies (RAD-68 as ITI-41 with
@@ -16,7 +23,12 @@
 
 use crate::checks::rule::{rules, Rule, Violation};
 use crate::checks::Level;
-use crate::model::audit::{AuditMessage, ParticipantObject, IHE_TRANSACTIONS};
+use base64::Engine;
+
+use crate::model::audit::{
+    ActiveParticipant, AuditMessage, AuditSourceIdentification, CodedValue, EventIdentification,
+    ParticipantObject, DCM, IHE_TRANSACTIONS,
+};
 
 rules! {
     EVENT_ID = ("ATNA-TXN-01", "ITI TF-2 3.18.5.1, 3.41.5.1, 3.43.5.1; RAD TF-2 4.68.5, 4.69.5; DICOM PS3.15 §A.5.3.7, §A.5.3.10", Shall,
@@ -60,6 +72,31 @@ pub enum Audited {
     DicomInstancesTransferred,
     /// DICOM C-FIND: Query.
     DicomQuery,
+    /// ITI-65 Provide Document Bundle (MHD).
+    Iti65,
+    /// ITI-66 Find Document Lists (MHD).
+    Iti66,
+    /// ITI-67 Find Document References (MHD).
+    Iti67,
+    /// ITI-68 Retrieve Document (MHD).
+    Iti68,
+}
+
+impl Audited {
+    /// Every audited transaction.
+    pub const ALL: [Audited; 11] = [
+        Audited::Iti18,
+        Audited::Iti41,
+        Audited::Rad68,
+        Audited::Iti43,
+        Audited::Rad69,
+        Audited::DicomInstancesTransferred,
+        Audited::DicomQuery,
+        Audited::Iti65,
+        Audited::Iti66,
+        Audited::Iti67,
+        Audited::Iti68,
+    ];
 }
 
 /// Which side of the transaction sent the audit message.
@@ -261,6 +298,63 @@ impl Spec {
                 objects: vec![patient(Presence::Required), study()],
                 uncertain: false,
             },
+            // MHD 4.2.x names its audit events after BALP's patterns: the events are those of
+            // ITI-41, ITI-18 and ITI-43 with the MHD transaction as type. Not re-read in the
+            // MHD text for this revision: judged SHOULD.
+            Audited::Iti65 => Spec {
+                event_type: Some("ITI-65"),
+                network_access_points: false,
+                uncertain: true,
+                ..Spec::of(Audited::Iti41, side)
+            },
+            Audited::Iti66 | Audited::Iti67 => Spec {
+                event_id: ("110112", "Query"),
+                actions: &["E"],
+                event_type: Some(if audited == Audited::Iti66 {
+                    "ITI-66"
+                } else {
+                    "ITI-67"
+                }),
+                responder_role: Some(DESTINATION_ROLE),
+                network_access_points: false,
+                objects: vec![
+                    patient(Presence::Optional),
+                    ObjectSpec {
+                        rule: QUERY,
+                        name: "query",
+                        type_code: "2",
+                        role: "24",
+                        id_type: if audited == Audited::Iti66 {
+                            "ITI-66"
+                        } else {
+                            "ITI-67"
+                        },
+                        presence: Presence::Required,
+                        query: true,
+                        detail: None,
+                    },
+                ],
+                uncertain: true,
+            },
+            Audited::Iti68 => Spec {
+                event_type: Some("ITI-68"),
+                network_access_points: false,
+                objects: vec![
+                    patient(Presence::Optional),
+                    ObjectSpec {
+                        rule: DOCUMENT,
+                        name: "document",
+                        type_code: "2",
+                        role: "3",
+                        id_type: "9",
+                        presence: Presence::Required,
+                        query: false,
+                        detail: None,
+                    },
+                ],
+                uncertain: true,
+                ..Spec::of(Audited::Iti43, side)
+            },
             Audited::DicomQuery => Spec {
                 event_id: ("110112", "Query"),
                 actions: &["E"],
@@ -346,11 +440,15 @@ fn judge_objects(
     v: &mut Vec<Violation>,
 ) {
     let found: Vec<&ParticipantObject> = m.objects(spec.type_code, spec.role).collect();
+    // A FHIR AuditEvent names its entities by reference and rarely types the identifier: type and
+    // role alone tell the kind there.
+    let fhir = m.encoding == crate::model::audit::Encoding::FhirJson;
     let of_kind: Vec<&ParticipantObject> = found
         .iter()
         .copied()
         .filter(|o| {
-            o.id_type_code
+            fhir || o
+                .id_type_code
                 .as_ref()
                 .is_some_and(|c| c.code == spec.id_type)
         })
@@ -396,7 +494,6 @@ fn judge_objects(
                     "ParticipantObjectQuery is missing",
                 )),
                 Some(q) => {
-                    use base64::Engine;
                     let compact: String = q.chars().filter(|c| !c.is_ascii_whitespace()).collect();
                     if base64::engine::general_purpose::STANDARD
                         .decode(compact.as_bytes())
@@ -570,4 +667,160 @@ pub fn validate(
         judge_objects(m, o, expect, &mut v);
     }
     v
+}
+
+/// One side of the exchange, as an audit message names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Party {
+    /// UserID: the SOAP endpoint or ReplyTo, the AE title, the FHIR base.
+    pub user_id: String,
+    /// AlternativeUserID (a process id).
+    pub alternative_user_id: Option<String>,
+    /// Host name or IP address; its type code follows from its form.
+    pub network_access_point: Option<String>,
+}
+
+/// What an audit message of one exchange states.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFacts {
+    /// EventDateTime.
+    pub date_time: String,
+    /// EventOutcomeIndicator (`0` success, `4`, `8`, `12`).
+    pub outcome: String,
+    /// The side data flows from (RoleIDCode 110153).
+    pub source: Party,
+    /// The side data flows to (RoleIDCode 110152).
+    pub destination: Party,
+    /// AuditSourceID.
+    pub audit_source_id: String,
+    /// The patient (CX).
+    pub patient_id: Option<String>,
+    /// The submission set's uniqueId.
+    pub submission_set: Option<String>,
+    /// The stored query id (ITI-18), the search (MHD) or the SOP Class queried (C-FIND).
+    pub query_id: Option<String>,
+    /// The query as sent (AdhocQueryRequest, search URL, query data set); base64-encoded by
+    /// [`build`].
+    pub query: Vec<u8>,
+    /// (document uniqueId, repositoryUniqueId) of each document.
+    pub documents: Vec<(String, String)>,
+    /// Study Instance UIDs.
+    pub studies: Vec<String>,
+}
+
+impl AuditFacts {
+    /// What [`validate`] compares with a received message to tell it is the audit of this exchange.
+    pub fn expect(&self) -> AuditExpect {
+        AuditExpect {
+            patient_id: self.patient_id.clone(),
+            submission_set: self.submission_set.clone(),
+            query_id: self.query_id.clone(),
+            documents: self.documents.iter().map(|(d, _)| d.clone()).collect(),
+            studies: self.studies.clone(),
+        }
+    }
+}
+
+fn active(p: &Party, role: &str, requestor: bool) -> ActiveParticipant {
+    let nap_type = p.network_access_point.as_deref().map(|n| {
+        if n.parse::<std::net::IpAddr>().is_ok() {
+            "2".to_string()
+        } else {
+            "1".to_string()
+        }
+    });
+    ActiveParticipant {
+        user_id: Some(p.user_id.clone()),
+        alternative_user_id: p.alternative_user_id.clone(),
+        user_is_requestor: Some(requestor.to_string()),
+        network_access_point_id: p.network_access_point.clone(),
+        network_access_point_type_code: nap_type,
+        role_id_codes: vec![CodedValue::new(
+            role,
+            DCM,
+            if role == SOURCE_ROLE {
+                "Source Role ID"
+            } else {
+                "Destination Role ID"
+            },
+        )],
+        ..ActiveParticipant::default()
+    }
+}
+
+fn id_type(spec: &ObjectSpec) -> CodedValue {
+    match spec.id_type {
+        "2" => CodedValue::new("2", "RFC-3881", "Patient Number"),
+        "9" => CodedValue::new("9", "RFC-3881", "Report Number"),
+        "110180" => CodedValue::new("110180", DCM, "Study Instance UID"),
+        "110181" => CodedValue::new("110181", DCM, "SOP Class UID"),
+        SUBMISSION_SET_ID_TYPE => CodedValue::new(
+            SUBMISSION_SET_ID_TYPE,
+            "IHE XDS Metadata",
+            "submission set classificationNode",
+        ),
+        other => CodedValue::new(other, IHE_TRANSACTIONS, other),
+    }
+}
+
+/// The audit message a conformant actor on `side` sends for `audited`, stating `facts`.
+pub fn build(audited: Audited, side: Side, facts: &AuditFacts) -> AuditMessage {
+    let spec = Spec::of(audited, side);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let source_requests = spec.responder_role != Some(SOURCE_ROLE);
+    let mut objects = Vec::new();
+    for o in &spec.objects {
+        let base = |id: &str| ParticipantObject {
+            id: Some(id.to_string()),
+            type_code: Some(o.type_code.into()),
+            type_code_role: Some(o.role.into()),
+            id_type_code: Some(id_type(o)),
+            ..ParticipantObject::default()
+        };
+        match o.rule.id {
+            id if id == PATIENT.id => objects.extend(facts.patient_id.as_deref().map(base)),
+            id if id == SUBMISSION_SET.id => {
+                objects.extend(facts.submission_set.as_deref().map(base))
+            }
+            id if id == QUERY.id => objects.push(ParticipantObject {
+                query: Some(b64(&facts.query)),
+                ..base(facts.query_id.as_deref().unwrap_or(""))
+            }),
+            id if id == DOCUMENT.id => {
+                for (doc, repo) in &facts.documents {
+                    objects.push(ParticipantObject {
+                        details: vec![("Repository Unique Id".into(), b64(repo.as_bytes()))],
+                        ..base(doc)
+                    });
+                }
+            }
+            id if id == STUDY.id => objects.extend(facts.studies.iter().map(|s| base(s))),
+            _ => {}
+        }
+    }
+    AuditMessage {
+        event: Some(EventIdentification {
+            event_id: Some(CodedValue::new(spec.event_id.0, DCM, spec.event_id.1)),
+            event_type_codes: spec
+                .event_type
+                .map(|t| CodedValue::new(t, IHE_TRANSACTIONS, t))
+                .into_iter()
+                .collect(),
+            action_code: spec.actions.first().map(|a| a.to_string()),
+            date_time: Some(facts.date_time.clone()),
+            outcome_indicator: Some(facts.outcome.clone()),
+            ..EventIdentification::default()
+        }),
+        active_participants: vec![
+            active(&facts.source, SOURCE_ROLE, source_requests),
+            active(&facts.destination, DESTINATION_ROLE, !source_requests),
+        ],
+        audit_sources: vec![AuditSourceIdentification {
+            audit_source_id: Some(facts.audit_source_id.clone()),
+            audit_enterprise_site_id: None,
+            type_codes: vec![CodedValue::new("4", DCM, "Application Server Process")],
+        }],
+        participant_objects: objects,
+        ..AuditMessage::default()
+    }
 }
