@@ -244,8 +244,15 @@ pub fn validate_syslog(bytes: &[u8], rules: &Rules) -> Judged {
             ),
         ));
     }
+    // The MSGID is asked of audit messages in the DICOM schema: other messages may share the
+    // connection (PS3.15 §A.6 note 1), so a MSG that is not an AuditMessage is judged on its MSG
+    // (ATNA-SYSLOG-06) alone.
     let msgid = m.msgid.as_deref().unwrap_or(syslog::NILVALUE);
-    if msgid != MSGID_IHE_AUDIT && !rules.accepted_msgids.iter().any(|a| a == msgid) {
+    let looks_like_audit = memchr::memmem::find(&m.msg, b"<AuditMessage").is_some();
+    if looks_like_audit
+        && msgid != MSGID_IHE_AUDIT
+        && !rules.accepted_msgids.iter().any(|a| a == msgid)
+    {
         v.push(Violation::at(
             &MSGID,
             "MSGID",

@@ -193,6 +193,11 @@ fn each_transport_rule_fires_on_its_defect() {
     assert!(validate_syslog(other.as_bytes(), &accepting)
         .violations
         .is_empty());
+    // A message that is no audit message is judged on its MSG, not on its MSGID.
+    assert_eq!(
+        syslog_ids(b"<85>1 - h a - OTHER - plain text"),
+        vec![BOM.id, PAYLOAD.id]
+    );
     // ATNA-SYSLOG-04 and -05: PRI 13 is facility 1 (user), severity 5; PRI 82 is facility 10,
     // severity 2.
     assert_eq!(
