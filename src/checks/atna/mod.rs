@@ -288,6 +288,53 @@ pub fn validate_syslog(bytes: &[u8], rules: &Rules) -> Judged {
     }
 }
 
+/// How an audit message came, for [`judge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Carrier {
+    /// One RFC 5424 message (a UDP datagram or the SYSLOG-MSG of a frame).
+    #[default]
+    Syslog,
+    /// A FHIR AuditEvent body (RESTful ATNA).
+    FhirJson,
+}
+
+/// What a scenario expects of an audit message: how it comes and, when it audits a known
+/// exchange, the transaction, the auditing side and what the exchange was about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AtnaExpect {
+    /// How the message came.
+    pub carrier: Carrier,
+    /// The transaction audited and the side that audits it, when known.
+    pub audited: Option<(transaction::Audited, transaction::Side)>,
+    /// What the audited exchange was about.
+    pub exchange: transaction::AuditExpect,
+    /// What the rules accept beyond the standard.
+    pub rules: Rules,
+}
+
+/// Every violation of one received audit message, from its raw bytes: the transport and schema
+/// rules and, when the expectation names the audited transaction, its table. The one entry point
+/// a check needs (checks never parse twice: the validator runs once per message).
+pub fn judge(raw: &[u8], expect: &AtnaExpect) -> Vec<Violation> {
+    let (audit, mut v) = match expect.carrier {
+        Carrier::Syslog => {
+            let j = validate_syslog(raw, &expect.rules);
+            (j.audit, j.violations)
+        }
+        Carrier::FhirJson => match audit::fhir::parse(raw) {
+            Ok(a) => {
+                let v = validate_message(&a);
+                (Some(a), v)
+            }
+            Err(e) => (None, vec![Violation::of(&PAYLOAD, e.to_string())]),
+        },
+    };
+    if let (Some(a), Some((audited, side))) = (&audit, expect.audited) {
+        v.extend(transaction::validate(a, audited, side, &expect.exchange));
+    }
+    v
+}
+
 /// True when `s` is an xs:dateTime (`-?YYYY-MM-DDThh:mm:ss(.s+)?(Z|±hh:mm)?`).
 pub fn is_xs_datetime(s: &str) -> bool {
     let b = s.as_bytes();

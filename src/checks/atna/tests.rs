@@ -696,3 +696,21 @@ fn a_balp_style_fhir_query_audit_is_judged_by_type_and_role() {
     assert_eq!(ids(&v), vec![transaction::EVENT_TYPE.id]);
     assert_eq!(v[0].level, crate::checks::Level::Should);
 }
+
+#[test]
+fn judge_runs_every_rule_family_on_raw_bytes() {
+    let f = facts();
+    let m = transaction::build(Audited::Iti18, Side::Responder, &f);
+    let raw = wire(m.to_xml().as_bytes());
+    let mut e = AtnaExpect {
+        audited: Some((Audited::Iti18, Side::Responder)),
+        exchange: f.expect(),
+        ..AtnaExpect::default()
+    };
+    assert!(judge(&raw, &e).is_empty());
+    e.exchange.patient_id = Some("OTHER^^^&1.2.3&ISO".into());
+    assert_eq!(ids(&judge(&raw, &e)), vec![transaction::PATIENT.id]);
+    // The same message as a FHIR carrier is not JSON.
+    e.carrier = Carrier::FhirJson;
+    assert_eq!(ids(&judge(&raw, &e)), vec![PAYLOAD.id]);
+}
