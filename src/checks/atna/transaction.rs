@@ -16,7 +16,9 @@
 //! embedded reference can send to be judged.
 //!
 //! Readings: the ITI tables were read as the Gazelle assertions and IPF (oehf/ipf,
-//! `commons/ihe/xds/.../audit`) apply them; the RAD-68 and RAD-69 tables were not at hand in the
+//! `commons/ihe/xds/.../audit`) apply them, the responder's `UserIsRequestor` false and the
+//! network access points of both sides as the IHE audit table templates (wiki.ihe.net
+//! `Template:AuditLogParticipant`: "EV FALSE"; the access point "shall be present") state them; the RAD-68 and RAD-69 tables were not at hand in the
 //! pinned RAD TF-2 revision, so their event rules are those IPF applies (RAD-68 as ITI-41 with
 //! EventTypeCode RAD-68, RAD-69 as DICOM Instances Transferred, action R) and are judged SHOULD
 //! ([`Spec::uncertain`]) until the text is read.
