@@ -4,6 +4,7 @@
 //! to the transport, and return the recorded [`Exchange`](crate::evidence::Exchange); judging is left
 //! to the checks.
 
+pub mod audit_repository;
 pub mod dicomweb;
 pub mod dimse_scu;
 pub mod mhd;

@@ -10,6 +10,7 @@
 //! Outcomes follow Inferno and hurl: Pass, Fail (the SUT broke the cited requirement), Error (the
 //! harness or the network failed: never a verdict on the SUT), Skip and NotApplicable.
 
+pub mod atna;
 pub mod dicomweb;
 pub mod dimse;
 pub mod kos;

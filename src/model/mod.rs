@@ -1,5 +1,6 @@
 //! Formats: parsing and building the documents the transactions carry. No I/O besides reading fixtures.
 
+pub mod audit;
 pub mod dicom_guard;
 pub mod dicom_json;
 pub mod dicom_part;

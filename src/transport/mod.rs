@@ -9,6 +9,7 @@ pub mod media_type;
 pub mod multipart;
 pub mod soap;
 pub mod tls;
+pub mod syslog;
 
 /// Install the process-wide TLS crypto provider (ring) once; later calls are no-ops.
 pub fn install_crypto_provider() {

@@ -6,6 +6,7 @@
 
 mod common;
 
+mod audit_corpus;
 mod cli;
 mod dcmqrscp;
 mod dicom_tls;
