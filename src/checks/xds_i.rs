@@ -381,7 +381,7 @@ fn retrieve_response<'a>(
     match msg.message() {
         Ok(Message::RetrieveDocumentSetResponse(r)) => Ok((msg, r)),
         Ok(_) => Err(Verdict::na("not a retrieve response")),
-        Err(why) => Err(Verdict::na(why)),
+        Err(why) => Err(Verdict::na(why.to_string())),
     }
 }
 
@@ -705,7 +705,7 @@ fn xdsi_16(s: &Subject<'_>) -> Verdict {
 /// inbound RAD-68, or the retrieved KOS (ITI-43) and the entry the registry returned.
 fn manifest_and_entry(s: &Subject<'_>) -> Result<(kos::Manifest, DocumentEntry), Verdict> {
     let msg = SutMessage::of(s.exchange).map_err(|e| Verdict::na(e.to_string()))?;
-    let m = msg.message().map_err(Verdict::na)?;
+    let m = msg.message().map_err(|why| Verdict::na(why.to_string()))?;
     let (entry, bytes) = match (s.exchange.direction, m) {
         (Direction::Inbound, Message::ProvideAndRegister(p)) => {
             let entries = p.submit.objects.extrinsic_objects;

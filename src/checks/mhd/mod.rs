@@ -111,7 +111,7 @@ pub(crate) fn v(
 
 use imaging::*;
 use json::*;
-pub use json::{media_type, parse_fhir};
+pub use json::{media_type, parse_fhir, FhirBodyError};
 pub use provide::validate_provide_bundle;
 use retrieve::*;
 pub use retrieve::{document_accept, names_fhir_type};
@@ -256,7 +256,7 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
         };
     }
     match parse_fhir(body, ct) {
-        Err(e) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), e),
+        Err(e) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), e.to_string()),
         Ok(v) => match str_at(&v, "resourceType") {
             Some(rt) if wanted.contains(&rt) => match crate::model::fhir::Resource::from_json(&v) {
                 Ok(_) => Verdict::Pass,
