@@ -169,11 +169,8 @@ fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
         strict: world.ctx.config.strict,
         followups: &followups,
     };
-    for id in ["DIM-17", "DIM-08", "DIM-19"] {
-        if let Some(c) = crate::checks::by_id(id) {
-            world.findings.push(crate::checks::evaluate(c, &subject));
-        }
-    }
+    let found = crate::checks::evaluate_ids(&["DIM-17", "DIM-08", "DIM-19"], &subject);
+    world.findings.extend(found);
 }
 
 fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
