@@ -35,9 +35,9 @@
 //!   folder per protocol (`store`, `dicomweb`, `dimse`, `xds`, `mhd`) behind a small facade, with
 //!   fault injection for self-tests.
 //! - [`stand_in`]: the built-in stand-ins that play a SUT which acts first, against the embedded
-//!   reference (XDS-I.b source and consumers).
-//! - [`test_data`]: the fixture studies put on a SUT in load mode, once per run (STOW-RS, RAD-68,
-//!   ITI-65), with errors that tell the SUT's refusal from the harness's failure.
+//!   reference (XDS-I.b and MHD sources and consumers, a DIMSE modality).
+//! - [`test_data`]: the fixture studies put on a SUT in load mode, once per run (STOW-RS, C-STORE,
+//!   RAD-68, ITI-65), with errors that tell the SUT's refusal from the harness's failure.
 //! - [`trigger`]: making a SUT act first (a command line, a prompt to the operator, or a built-in
 //!   stand-in) before the steps wait for its call at the simulators.
 //! - [`steps`], [`world`]: cucumber step definitions, one module per profile, and the World.

@@ -1,7 +1,7 @@
 //! Test data: in `load` mode ([`crate::config::TestDataMode::Load`]) the harness puts its fixture
 //! studies on the SUT once per run, before the scenarios that need them: the images with STOW-RS
-//! (RAD-108), the manifests registered with RAD-68, the MHD documents published with ITI-65 (the
-//! Patient found or created first). Each loader returns the exchanges it made, which the steps
+//! (RAD-108) or C-STORE, the manifests registered with RAD-68, the MHD documents published with
+//! ITI-65 (the Patient found or created first). Each loader returns the exchanges it made, which the steps
 //! record, and a [`TestDataError`] that says whether the harness failed to load (an Error) or the
 //! SUT refused a conformant load (its breach, judged by the check the steps name).
 
@@ -11,11 +11,12 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::actors::dicomweb::DicomwebClient;
+use crate::actors::dimse_scu::{rejection_as_failure, DimseScu, StoreFile};
 use crate::actors::mhd::MhdClient;
 use crate::actors::stow_rs::{self, StowPart};
 use crate::actors::xds::{self as xds_actor, XdsClient};
 use crate::checks::soap_message::SutMessage;
-use crate::evidence::Exchange;
+use crate::evidence::{Exchange, TransportFailure};
 use crate::model::dicom_json;
 use crate::model::ebrim::{self as e, Message};
 use crate::model::fixtures::mhd::Catalogue;
@@ -177,6 +178,40 @@ pub async fn load_dicomweb(
         }
     }
     Ok(())
+}
+
+/// Store every fixture instance into the SUT's DICOM archive with C-STORE, on one association
+/// (the Explicit VR Little Endian twin where the SUT does not accept a file's transfer syntax);
+/// the exchange goes to `exchanges`. An association the SUT rejected is the harness's failure to
+/// load ([`rejection_as_failure`]); a failure keeps its kind (a Fail of PEER-01 for a peer that
+/// closed instead of answering).
+pub async fn load_dimse(
+    fixtures: &Fixtures,
+    scu: &DimseScu,
+    exchanges: &mut Vec<Exchange>,
+) -> Result<(), TransportFailure> {
+    let files: Vec<StoreFile> = fixtures
+        .instances
+        .iter()
+        .map(|i| StoreFile {
+            path: fixtures.file(i),
+            fallback: i.ele_path.as_ref().map(|p| fixtures.dir.join(p)),
+        })
+        .collect();
+    let mut ex = scu.store_files(&files).await;
+    rejection_as_failure(&mut ex);
+    let result = match &ex.failure {
+        None => Ok(()),
+        Some(f) => Err(TransportFailure {
+            kind: f.kind.clone(),
+            message: format!(
+                "loading the test studies with C-STORE failed: {}",
+                f.message
+            ),
+        }),
+    };
+    exchanges.push(ex);
+    result
 }
 
 /// Why the STOW-RS answer to the loading of a test study says the study is not all on the SUT,

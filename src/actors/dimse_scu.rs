@@ -15,7 +15,8 @@
 //! answering it (a Fail of PEER-01). The peer's answers, including an A-ASSOCIATE-RJ and protocol
 //! violations (`dimse.ended` = `protocol violation: …`), are evidence for the checks. For C-STORE, instances not sent (their transfer syntax was not
 //! accepted; the harness does not transcode) are listed as `not-sent` entries of
-//! `request.headers`.
+//! `request.headers`. [`rejection_as_failure`] makes an association the SUT rejected where the
+//! scenario needs one such a failure (an Error that says why), for the steps and the test data.
 
 pub mod dataset;
 mod session;
@@ -621,6 +622,53 @@ pub fn dicom_files(paths: &[std::path::PathBuf]) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Was the association rejected by the presentation layer of the SUT (PS3.8 §9.3.4, source 3:
+/// temporary congestion, local limit exceeded)? Such a rejection says the SUT is busy, not what it
+/// makes of the request: a scenario that expects a rejection for a reason cannot be judged by it.
+pub fn is_transient(ex: &Exchange) -> bool {
+    ex.dimse
+        .as_deref()
+        .and_then(|r| r.rejection.as_ref())
+        .is_some_and(|rj| rj.source == 3)
+}
+
+/// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
+/// told the harness's calling AE title, or the profile names another called AE title, or the SUT
+/// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
+/// So is a rejection for being busy where the scenario expects one for a reason (see
+/// [`is_transient`]).
+pub fn rejection_as_failure(ex: &mut Exchange) {
+    if ex.failure.is_some() {
+        return;
+    }
+    let Some(r) = ex.dimse.as_deref() else {
+        return;
+    };
+    let Some(rj) = &r.rejection else {
+        return;
+    };
+    let hint = match (rj.source, rj.reason) {
+        (1, 3) => format!(
+            "the SUT does not know the harness's calling AE title {} ([dimse] calling_ae)",
+            r.calling_ae
+        ),
+        (1, 7) => format!(
+            "the SUT's AE title is not {} ([dimse] called_ae)",
+            r.called_ae
+        ),
+        (3, _) => "the SUT is busy (a transient rejection of its presentation layer, PS3.8 §9.3.4): run the scenario again when it is idle".to_string(),
+        _ => "see the SUT's log for why".to_string(),
+    };
+    let message = format!(
+        "{} rejected the association: A-ASSOCIATE-RJ result {}, source {}, reason {} ({}); {hint}",
+        ex.request.url, rj.result, rj.source, rj.reason, rj.text
+    );
+    ex.failure = Some(crate::evidence::TransportFailure {
+        kind: "rejected".into(),
+        message,
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -715,5 +763,39 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].1, vec!["1.2.840.10008.1.2.4.70".to_string()]);
         assert_eq!(c[2].1, uncompressed());
+    }
+
+    #[test]
+    fn a_busy_sut_is_an_error_not_a_verdict_on_the_rejection() {
+        let rejected = |source: u8, reason: u8| {
+            let mut ex = crate::evidence::Exchange::synthetic(
+                "dicom://PACS@127.0.0.1:104",
+                &[],
+                0,
+                &[],
+                b"",
+            );
+            ex.dimse = Some(Box::new(crate::evidence::dimse::DimseRecord {
+                called_ae: "NOT_THE_SCP".into(),
+                rejection: Some(crate::evidence::dimse::Rejection {
+                    result: 2,
+                    source,
+                    reason,
+                    text: String::new(),
+                }),
+                ..Default::default()
+            }));
+            ex.response = None;
+            ex
+        };
+        // Temporary congestion: the SUT did not judge the called AE title.
+        let mut busy = rejected(3, 1);
+        assert!(is_transient(&busy));
+        rejection_as_failure(&mut busy);
+        let f = busy.failure.unwrap();
+        assert_eq!(f.kind, "rejected");
+        assert!(f.message.contains("busy"), "{}", f.message);
+        // Called AE title not recognized: the answer the scenario judges (DIM-02).
+        assert!(!is_transient(&rejected(1, 7)));
     }
 }

@@ -16,6 +16,7 @@ use super::rule::Rule;
 use super::{Check, Level, Subject, Verdict};
 
 pub use doc::Doc;
+pub use rules::NotApplicable;
 
 /// What a scenario expects of the exchanges these checks judge.
 #[derive(Debug, Clone, Default)]
@@ -43,9 +44,9 @@ impl ReportExpect {
 /// One broken rule, found by [`validate_report`] or [`validate_resource`].
 pub use super::rule::Violation;
 
-/// How a rule judges a document: `Err(reason)` when it does not apply, else the list of breaches
-/// (empty = holds).
-pub type Judge = fn(&Doc<'_>, &ReportExpect) -> Result<Vec<String>, String>;
+/// How a rule judges a document: why it does not apply ([`NotApplicable`]), else the list of
+/// breaches (empty = holds).
+pub type Judge = fn(&Doc<'_>, &ReportExpect) -> Result<Vec<String>, NotApplicable>;
 
 super::rule::rules! {
     RPT_01 = ("RPT-01",
@@ -209,7 +210,7 @@ fn judge(subject: &Subject<'_>, id: &str) -> Verdict {
         return Verdict::na("the response is not a FHIR document Bundle (see RPT-01)");
     }
     match rule(&Doc::document(&value), &subject.expect.report) {
-        Err(reason) => Verdict::na(reason),
+        Err(reason) => Verdict::na(reason.to_string()),
         Ok(m) if m.is_empty() => Verdict::Pass,
         Ok(m) => Verdict::fail(title_of(id), m.join("; ")),
     }

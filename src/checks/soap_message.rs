@@ -10,7 +10,7 @@ use bytes::Bytes;
 use crate::evidence::{find_header, Direction, Exchange, MultipartSummary, PartSummary};
 use crate::model::ebrim::{self, Message};
 use crate::transport::media_type::MediaType;
-use crate::transport::soap::{self, Envelope, XmlLimits};
+use crate::transport::soap::{self, Envelope, SoapError, XmlLimits};
 
 /// The SUT's SOAP message in an exchange.
 #[derive(Debug)]
@@ -45,6 +45,28 @@ impl std::fmt::Display for Unreadable {
             Unreadable::NotSoap(why) => write!(f, "not a SOAP message: {why}"),
         }
     }
+}
+
+/// Why the SUT's SOAP message carries no ebXML message to judge.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MessageError {
+    /// The envelope is not readable SOAP.
+    #[error(transparent)]
+    Envelope(#[from] SoapError),
+    /// The envelope carries a SOAP Fault.
+    #[error("SOAP Fault {code}: {reason}")]
+    Fault {
+        /// The fault code.
+        code: String,
+        /// The fault reason.
+        reason: String,
+    },
+    /// The SOAP Body has no element.
+    #[error("the SOAP Body is empty")]
+    EmptyBody,
+    /// The body element is not an ebXML message the harness reads.
+    #[error(transparent)]
+    Ebrim(#[from] ebrim::EbrimError),
 }
 
 impl<'a> SutMessage<'a> {
@@ -118,19 +140,22 @@ impl<'a> SutMessage<'a> {
     }
 
     /// Parse the envelope.
-    pub fn envelope(&self) -> Result<Envelope, String> {
+    pub fn envelope(&self) -> Result<Envelope, SoapError> {
         let xml = self.envelope_xml.as_deref().unwrap_or_default();
-        soap::parse_envelope_with(xml, &XmlLimits::default()).map_err(|e| e.to_string())
+        soap::parse_envelope_with(xml, &XmlLimits::default())
     }
 
     /// Parse the ebXML message in the body.
-    pub fn message(&self) -> Result<Message, String> {
+    pub fn message(&self) -> Result<Message, MessageError> {
         let env = self.envelope()?;
         if let Some(f) = &env.fault {
-            return Err(format!("SOAP Fault {}: {}", f.code, f.reason));
+            return Err(MessageError::Fault {
+                code: f.code.clone(),
+                reason: f.reason.clone(),
+            });
         }
-        let body = env.body.as_ref().ok_or("the SOAP Body is empty")?;
-        ebrim::parse_message(body).map_err(|e| e.to_string())
+        let body = env.body.as_ref().ok_or(MessageError::EmptyBody)?;
+        Ok(ebrim::parse_message(body)?)
     }
 
     /// The attachments (every part but the root).

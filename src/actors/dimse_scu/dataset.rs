@@ -36,14 +36,39 @@ pub fn keyword(tag: Tag) -> String {
         .unwrap_or_else(|| format!("({:04X},{:04X})", tag.group(), tag.element()))
 }
 
-fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, String> {
+/// Why a Q/R identifier could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentifierError {
+    /// The transfer syntax is not one the harness knows.
+    #[error("unknown transfer syntax {0}")]
+    UnknownTransferSyntax(String),
+    /// A key's value does not fit its VR.
+    #[error("{keyword} = '{value}': {reason}")]
+    BadKey {
+        /// The key's keyword.
+        keyword: String,
+        /// The value given.
+        value: String,
+        /// Why it does not fit.
+        reason: String,
+    },
+    /// The data set could not be written.
+    #[error("cannot encode the identifier: {0}")]
+    Encode(String),
+}
+
+fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, IdentifierError> {
     let vr = match StandardDataDictionary.by_tag(tag).map(|e| e.vr) {
         Some(VirtualVr::Exact(vr)) => vr,
         Some(VirtualVr::Xs) => VR::US,
         Some(_) => VR::OB,
         None => VR::UN,
     };
-    let bad = |e: &dyn std::fmt::Display| format!("{} = '{value}': {e}", keyword(tag));
+    let bad = |e: &dyn std::fmt::Display| IdentifierError::BadKey {
+        keyword: keyword(tag),
+        value: value.to_string(),
+        reason: e.to_string(),
+    };
     let v: Value<InMemDicomObject> = if value.is_empty() {
         if vr == VR::SQ {
             Value::Sequence(DataSetSequence::empty())
@@ -68,17 +93,17 @@ fn element(tag: Tag, value: &str) -> Result<DataElement<InMemDicomObject>, Strin
 
 /// Encode a Q/R identifier from (tag, value) keys in the transfer syntax `ts_uid`. An empty
 /// value is a universal match (an empty sequence for SQ keys).
-pub fn encode_identifier(keys: &[(Tag, String)], ts_uid: &str) -> Result<Vec<u8>, String> {
+pub fn encode_identifier(keys: &[(Tag, String)], ts_uid: &str) -> Result<Vec<u8>, IdentifierError> {
     let ts = TransferSyntaxRegistry
         .get(ts_uid)
-        .ok_or_else(|| format!("unknown transfer syntax {ts_uid}"))?;
+        .ok_or_else(|| IdentifierError::UnknownTransferSyntax(ts_uid.to_string()))?;
     let mut obj = InMemDicomObject::new_empty();
     for (tag, value) in keys {
         obj.put(element(*tag, value)?);
     }
     let mut out = Vec::new();
     obj.write_dataset_with_ts(&mut out, ts)
-        .map_err(|e| format!("cannot encode the identifier: {e}"))?;
+        .map_err(|e| IdentifierError::Encode(e.to_string()))?;
     Ok(out)
 }
 
@@ -409,6 +434,16 @@ mod tests {
             );
         }
         assert!(encode_identifier(&[(tags::ROWS, "x".into())], "1.2.840.10008.1.2").is_err());
+        // The errors keep the text the C-FIND, C-MOVE and C-GET failures show.
+        let bad = encode_identifier(&[(tags::ROWS, "x".into())], "1.2.840.10008.1.2")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            bad.as_deref(),
+            Some("Rows = 'x': invalid digit found in string")
+        );
+        let unknown = encode_identifier(&[], "1.2.3").err().map(|e| e.to_string());
+        assert_eq!(unknown.as_deref(), Some("unknown transfer syntax 1.2.3"));
         let truncated = [0x08, 0, 0x18, 0, 100, 0, 0, 0, b'1', b'2'];
         assert_eq!(
             summarize(&truncated, "1.2.840.10008.1.2")[0].0,

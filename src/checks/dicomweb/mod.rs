@@ -23,7 +23,7 @@ mod wado;
 use super::{Check, Expect, Level, QidoLevel, Subject, Verdict};
 use crate::evidence::{Exchange, MultipartSummary};
 use crate::model::dicom_json;
-use crate::transport::media_type::MediaType;
+use crate::transport::media_type::{MediaType, MediaTypeError};
 use capabilities::*;
 use qido::*;
 pub use qido::{qido_key_tag, required_attributes, unique_key, value_matches, KnownEntity};
@@ -284,9 +284,36 @@ pub static CHECKS: &[Check] = &[
     },
 ];
 
-fn response_media(ex: &Exchange) -> Option<Result<MediaType, String>> {
+/// Why a response's Content-Type or JSON body could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ResponseError {
+    /// The Content-Type does not parse as a media type.
+    #[error("unparsable Content-Type \"{value}\": {source}")]
+    ContentType {
+        /// The header value.
+        value: String,
+        /// Why it does not parse.
+        source: MediaTypeError,
+    },
+    /// No response was received.
+    #[error("no response")]
+    NoResponse,
+    /// The body is larger than the harness keeps for JSON checks (its size in bytes).
+    #[error("body of {0} bytes exceeds what the harness keeps for JSON checks")]
+    TooLarge(u64),
+    /// The body is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+}
+
+fn response_media(ex: &Exchange) -> Option<Result<MediaType, ResponseError>> {
     let ct = ex.response.as_ref()?.header("content-type")?;
-    Some(MediaType::parse(ct).map_err(|e| format!("unparsable Content-Type \"{ct}\": {e}")))
+    Some(
+        MediaType::parse(ct).map_err(|source| ResponseError::ContentType {
+            value: ct.to_string(),
+            source,
+        }),
+    )
 }
 
 fn is_success(ex: &Exchange) -> bool {
@@ -308,17 +335,14 @@ fn successful_multipart<'a>(s: &'a Subject<'_>) -> Result<&'a MultipartSummary, 
     Ok(mp)
 }
 
-fn json_body(ex: &Exchange) -> Result<serde_json::Value, String> {
+fn json_body(ex: &Exchange) -> Result<serde_json::Value, ResponseError> {
     let Some(r) = &ex.response else {
-        return Err("no response".into());
+        return Err(ResponseError::NoResponse);
     };
     if !r.body.complete {
-        return Err(format!(
-            "body of {} bytes exceeds what the harness keeps for JSON checks",
-            r.body.size
-        ));
+        return Err(ResponseError::TooLarge(r.body.size));
     }
-    serde_json::from_slice(&r.body.kept).map_err(|e| format!("not JSON: {e}"))
+    serde_json::from_slice(&r.body.kept).map_err(ResponseError::NotJson)
 }
 
 #[cfg(test)]

@@ -56,7 +56,7 @@ pub(super) fn qido_results(s: &Subject<'_>) -> Result<Vec<serde_json::Value>, Ve
             "a JSON array of results",
             "another JSON value",
         )),
-        Err(e) => Err(Verdict::fail("a JSON array of results", e)),
+        Err(e) => Err(Verdict::fail("a JSON array of results", e.to_string())),
     }
 }
 

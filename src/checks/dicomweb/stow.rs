@@ -12,7 +12,7 @@ pub(super) fn stow_response(s: &Subject<'_>) -> Result<serde_json::Value, Verdic
                     "error status without a Store Instances Response: {e}"
                 ))
             } else {
-                Verdict::fail("a Store Instances Response in DICOM JSON", e)
+                Verdict::fail("a Store Instances Response in DICOM JSON", e.to_string())
             })
         }
     };

@@ -10,7 +10,7 @@ pub(super) fn dw01_multipart_structure(s: &Subject<'_>) -> Verdict {
     }
     let media = match response_media(s.exchange) {
         None => return Verdict::fail("a multipart/related Content-Type", "no Content-Type header"),
-        Some(Err(e)) => return Verdict::fail("a multipart/related Content-Type", e),
+        Some(Err(e)) => return Verdict::fail("a multipart/related Content-Type", e.to_string()),
         Some(Ok(m)) => m,
     };
     if media.essence != "multipart/related" {
@@ -225,8 +225,8 @@ pub(super) fn dw05_json_model(s: &Subject<'_>) -> Verdict {
     }
     let v = match json_body(s.exchange) {
         Ok(v) => v,
-        Err(e) if e.starts_with("body of") => return Verdict::na(e),
-        Err(e) => return Verdict::fail("a DICOM JSON array", e),
+        Err(e @ ResponseError::TooLarge(_)) => return Verdict::na(e.to_string()),
+        Err(e) => return Verdict::fail("a DICOM JSON array", e.to_string()),
     };
     let violations = json::validate_dataset_array(&v);
     let hard: Vec<_> = violations
@@ -513,8 +513,8 @@ pub(super) fn dw22_metadata_target(s: &Subject<'_>) -> Verdict {
     let items = match json_body(s.exchange) {
         Ok(serde_json::Value::Array(items)) => items,
         Ok(_) => return Verdict::fail("an array of data sets", "another JSON value"),
-        Err(e) if e.starts_with("body of") => return Verdict::na(e),
-        Err(e) => return Verdict::fail("an array of data sets", e),
+        Err(e @ ResponseError::TooLarge(_)) => return Verdict::na(e.to_string()),
+        Err(e) => return Verdict::fail("an array of data sets", e.to_string()),
     };
     let mut seen: BTreeSet<String> = BTreeSet::new();
     for (n, ds) in items.iter().enumerate() {

@@ -64,17 +64,34 @@ pub fn shown(v: Option<&str>) -> String {
     v.map_or_else(|| "absent".to_string(), crate::evidence::quote)
 }
 
+/// Why a FHIR body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FhirBodyError {
+    /// The body is declared XML and is not readable FHIR XML.
+    #[error(transparent)]
+    Xml(#[from] xml::FhirXmlError),
+    /// The body is declared JSON and is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(serde_json::Error),
+    /// The Content-Type is not a FHIR media type (the value as a message shows it).
+    #[error(
+        "Content-Type {0} is not a FHIR media type (application/fhir+json or application/fhir+xml)"
+    )]
+    NotFhirType(String),
+    /// No Content-Type, and the body is not JSON.
+    #[error("no Content-Type, and not JSON: {0}")]
+    UntypedNotJson(serde_json::Error),
+}
+
 /// Parse a FHIR body per its Content-Type (XML through [`xml::to_json`], JSON otherwise).
-pub fn parse_fhir(body: &[u8], content_type: Option<&str>) -> Result<Value, String> {
+pub fn parse_fhir(body: &[u8], content_type: Option<&str>) -> Result<Value, FhirBodyError> {
     match content_type {
-        Some(ct) if is_xml_type(ct) => xml::to_json(body).map_err(|e| e.to_string()),
-        Some(ct) if is_json_type(ct) => serde_json::from_slice(body).map_err(|e| format!("not JSON: {e}")),
-        Some(ct) => Err(format!(
-            "Content-Type {} is not a FHIR media type (application/fhir+json or application/fhir+xml)",
-            shown(Some(ct))
-        )),
-        None => serde_json::from_slice(body)
-            .map_err(|e| format!("no Content-Type, and not JSON: {e}")),
+        Some(ct) if is_xml_type(ct) => Ok(xml::to_json(body)?),
+        Some(ct) if is_json_type(ct) => {
+            serde_json::from_slice(body).map_err(FhirBodyError::NotJson)
+        }
+        Some(ct) => Err(FhirBodyError::NotFhirType(shown(Some(ct)))),
+        None => serde_json::from_slice(body).map_err(FhirBodyError::UntypedNotJson),
     }
 }
 

@@ -11,7 +11,8 @@
 //!
 //! The search checks (MHD-11..14, MHD-18) live in `search.rs`, the retrieve checks (MHD-15, MHD-19)
 //! in `retrieve.rs`, the ITI-65 validator in `provide.rs`, the imaging manifest checks in
-//! `imaging.rs`; the registry and the rest here.
+//! `imaging.rs`, the rule table (id, requirement, level, title of every check, in the shared
+//! vocabulary [`super::rule`]) in `rules.rs`; the registry and the rest here.
 //!
 //! Every rule works on `serde_json::Value` with bounded, panic-free navigation: hostile input is a
 //! Fail (or NotApplicable when FHIR-01 already reports it unreadable), never a panic.
@@ -20,13 +21,15 @@ mod imaging;
 mod json;
 mod provide;
 mod retrieve;
+pub mod rules;
 mod search;
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Check, Level, Subject, Verdict};
+use super::rule::Rule;
+use super::{Check, Subject, Verdict};
 use crate::evidence::{Direction, Exchange};
 use crate::model::fhir::search_date::{self, DateMatch};
 use crate::model::mhd_bundle::sha1_base64;
@@ -92,29 +95,22 @@ pub struct MhdAsked {
 /// (`Bundle.entry[2].resource.content[0].attachment.url`).
 pub use super::rule::Violation;
 
-/// A breach of the registered check `rule` (`MHD-03`) at `expression`: the check gives the
-/// requirement and the level.
+/// A breach of `rule` at `expression`.
 pub(crate) fn v(
-    rule: &'static str,
+    rule: &Rule,
     expression: impl Into<String>,
     message: impl Into<String>,
 ) -> Violation {
-    let check = CHECKS.iter().find(|c| c.id == rule);
-    Violation {
-        rule,
-        requirement: check.map(|c| c.requirement).unwrap_or(""),
-        level: check.map(|c| c.level).unwrap_or(Level::Shall),
-        message: message.into(),
-        location: expression.into(),
-    }
+    Violation::at(rule, expression, message)
 }
 
 use imaging::*;
 use json::*;
-pub use json::{media_type, parse_fhir};
+pub use json::{media_type, parse_fhir, FhirBodyError};
 pub use provide::validate_provide_bundle;
 use retrieve::*;
 pub use retrieve::{document_accept, names_fhir_type};
+use rules::*;
 use search::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -201,7 +197,7 @@ fn fails(problems: Vec<String>, expected: &str) -> Verdict {
     }
 }
 
-fn provide_rule(s: &Subject<'_>, rule: &str, expected: &str) -> Verdict {
+fn provide_rule(s: &Subject<'_>, rule: &Rule, expected: &str) -> Verdict {
     let ex = s.exchange;
     if ex.transaction != Transaction::Iti65 {
         return Verdict::na("not an ITI-65 exchange");
@@ -213,13 +209,13 @@ fn provide_rule(s: &Subject<'_>, rule: &str, expected: &str) -> Verdict {
         Ok(b) => b,
         Err(v) => return v,
     };
-    if rule == "MHD-06" && !s.expect.mhd.comprehensive {
+    if *rule == MHD_06 && !s.expect.mhd.comprehensive {
         return Verdict::na("the Comprehensive Metadata option is not claimed");
     }
     let ct = ex.request.header("content-type");
     let found: Vec<String> = validate_provide_bundle(&bundle, ct, s.expect.mhd.comprehensive)
         .into_iter()
-        .filter(|v| v.rule == rule)
+        .filter(|v| v.rule == rule.id)
         .map(|v| format!("{}: {}", v.location, v.message))
         .collect();
     fails(found, expected)
@@ -257,7 +253,7 @@ fn fhir_01(s: &Subject<'_>) -> Verdict {
         };
     }
     match parse_fhir(body, ct) {
-        Err(e) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), e),
+        Err(e) => Verdict::fail(format!("a FHIR {}", wanted.join("/")), e.to_string()),
         Ok(v) => match str_at(&v, "resourceType") {
             Some(rt) if wanted.contains(&rt) => match crate::model::fhir::Resource::from_json(&v) {
                 Ok(_) => Verdict::Pass,
@@ -312,57 +308,57 @@ fn fhir_02(s: &Subject<'_>) -> Verdict {
 }
 
 fn mhd_01(s: &Subject<'_>) -> Verdict {
-    provide_rule(s, "MHD-01", "a transaction Bundle claiming an MHD ProvideBundle profile, sent as application/fhir+json or +xml")
+    provide_rule(s, &MHD_01, "a transaction Bundle claiming an MHD ProvideBundle profile, sent as application/fhir+json or +xml")
 }
 fn mhd_02(s: &Subject<'_>) -> Verdict {
-    provide_rule(s, "MHD-02", "exactly one SubmissionSet List (POST, code submissionset, mode working, status current, date, sourceId)")
+    provide_rule(s, &MHD_02, "exactly one SubmissionSet List (POST, code submissionset, mode working, status current, date, sourceId)")
 }
 fn mhd_03(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-03",
+        &MHD_03,
         "each DocumentReference per IHE.MHD.Minimal.DocumentReference",
     )
 }
 fn mhd_04(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-04",
+        &MHD_04,
         "every attachment.url to resolve to a Binary entry of the Bundle",
     )
 }
 fn mhd_05(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-05",
+        &MHD_05,
         "attachment.size and .hash (SHA-1, base64) of the Binary.data bytes",
     )
 }
 fn mhd_06(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-06",
+        &MHD_06,
         "the elements the Comprehensive Metadata profiles require",
     )
 }
 fn mhd_07(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-07",
+        &MHD_07,
         "entryUUIDs urn:uuid:, SubmissionSet uniqueId urn:oid:",
     )
 }
 fn mhd_08(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-08",
+        &MHD_08,
         "one Patient as the subject of every DocumentReference and List",
     )
 }
 fn mhd_10(s: &Subject<'_>) -> Verdict {
     provide_rule(
         s,
-        "MHD-10",
+        &MHD_10,
         "a PATCH superseding each replaced DocumentReference in the same Bundle",
     )
 }
@@ -744,224 +740,122 @@ const RECIPIENT: &str = "MHD Document Recipient";
 const CONSUMER: &str = "MHD Document Consumer";
 const RESPONDER: &str = "MHD Document Responder";
 
+/// A check of an MHD [`Rule`](super::rule::Rule): its id, requirement, level and title are the rule's.
+macro_rules! check {
+    ($rule:ident, $reqs:expr, $actor:expr, $eval:expr) => {
+        Check {
+            id: $rule.id,
+            requirement: $rule.requirement,
+            requirements: $reqs,
+            level: $rule.level,
+            actor: $actor,
+            title: $rule.title,
+            eval: $eval,
+        }
+    };
+}
+
 /// The checks.
 pub static CHECKS: &[Check] = &[
-    Check {
-        id: "FHIR-01",
-        requirement: "HL7 FHIR R4 §3.1.0 (RESTful API), §2.6 (XML/JSON formats)",
-        requirements: &["FHIR-3.1.0", "FHIR-2.6"],
-        level: Level::Shall,
-        actor: "MHD actor",
-        title: "The SUT's body is a well-formed FHIR resource of the type the transaction requires",
-        eval: fhir_01,
-    },
-    Check {
-        id: "FHIR-02",
-        requirement: "HL7 FHIR R4 §2.6.2 (XML representation: elements in the order of the definition)",
-        requirements: &["FHIR-2.6.2"],
-        level: Level::Shall,
-        actor: "MHD actor",
-        title: "The SUT's FHIR XML has its child elements in the order of their R4 definition",
-        eval: fhir_02,
-    },
-    Check {
-        id: "MHD-01",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1 (MHD ITI-65 Provide Document Bundle)",
-        requirements: &["ITI2-3.65.4.1.2.1"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "ITI-65 is a transaction Bundle claiming an MHD ProvideBundle profile, sent as FHIR JSON or XML",
-        eval: mhd_01,
-    },
-    Check {
-        id: "MHD-02",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.Minimal.SubmissionSet",
-        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.SubmissionSet"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "Exactly one SubmissionSet List (POST, code submissionset, mode working, status current, date, sourceId)",
-        eval: mhd_02,
-    },
-    Check {
-        id: "MHD-03",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.Minimal.DocumentReference",
-        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.DocumentReference"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "Each DocumentReference has masterIdentifier, status current/superseded, attachment contentType and url, no data, no docStatus",
-        eval: mhd_03,
-    },
-    Check {
-        id: "MHD-04",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1",
-        requirements: &["ITI2-3.65.4.1.2.1"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "Every attachment.url pointing at a Binary resolves to a Binary entry of the Bundle",
-        eval: mhd_04,
-    },
-    Check {
-        id: "MHD-05",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1",
-        requirements: &["ITI2-3.65.4.1.2.1"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "attachment.hash and .size match the Binary.data bytes (SHA-1, base64)",
-        eval: mhd_05,
-    },
-    Check {
-        id: "MHD-06",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE.MHD.UnContained.Comprehensive.* (Comprehensive Metadata option)",
-        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-UnContained.Comprehensive"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "Comprehensive Metadata: the required DocumentReference and SubmissionSet elements are present",
-        eval: mhd_06,
-    },
-    Check {
-        id: "MHD-07",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; MHD identifier.fsh (mhd-startswithuuid, mhd-startswithoid)",
-        requirements: &["ITI2-3.65.4.1.2.1", "MHDIG-identifier"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "entryUUID identifiers start with urn:uuid:, the SubmissionSet uniqueId with urn:oid:",
-        eval: mhd_07,
-    },
-    Check {
-        id: "MHD-08",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.2",
-        requirements: &["ITI2-3.65.4.1.2.2"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "All DocumentReferences and Lists have the same Patient as subject",
-        eval: mhd_08,
-    },
-    Check {
-        id: "MHD-09",
-        requirement: "IHE ITI TF-2 3.65.4.2.2",
-        requirements: &["ITI2-3.65.4.2.2"],
-        level: Level::Shall,
-        actor: RECIPIENT,
-        title: "ITI-65 response: HTTP 200, transaction-response Bundle, one entry per request entry in order, each 201 with a location",
-        eval: mhd_09,
-    },
-    Check {
-        id: "MHD-20",
-        requirement: "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically), 3.65.4.2.3; HL7 FHIR R4 §3.1.0.11.2 (http.html#transaction: a transaction succeeds or fails as a whole; an error gives an OperationOutcome), §3.1.0.4 (create: 400/422 for a resource that fails FHIR validation, e.g. DocumentReference.status 1..1)",
-        requirements: &["ITI2-3.65.4.1.3", "ITI2-3.65.4.2.3", "FHIR-3.1.0.11.2", "FHIR-3.1.0.4"],
-        level: Level::Shall,
-        actor: RECIPIENT,
-        title: "An ITI-65 bundle that breaks the profile, or FHIR itself, is refused as a whole: HTTP 4xx with an OperationOutcome holding an error issue, and nothing of it stored",
-        eval: mhd_20,
-    },
-    Check {
-        id: "MHD-10",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.3",
-        requirements: &["ITI2-3.65.4.1.2.3"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "A replaced DocumentReference is PATCHed to superseded in the same Bundle",
-        eval: mhd_10,
-    },
-    Check {
-        id: "MHD-11",
-        requirement: "IHE ITI TF-2 3.67.4.1.2.1",
-        requirements: &["ITI2-3.67.4.1.2.1"],
-        level: Level::Shall,
-        actor: CONSUMER,
-        title: "ITI-67 request has patient or patient.identifier and status (code only)",
-        eval: mhd_11,
-    },
-    Check {
-        id: "MHD-12",
-        requirement: "IHE ITI TF-2 3.66.4.1.2.1",
-        requirements: &["ITI2-3.66.4.1.2.1"],
-        level: Level::Shall,
-        actor: CONSUMER,
-        title: "ITI-66 request has patient or patient.identifier, code and status",
-        eval: mhd_12,
-    },
-    Check {
-        id: "MHD-13",
-        requirement: "IHE ITI TF-2 3.66.4.1.2, 3.67.4.1.2 (the Responder shall support both GET and POST based searches), 3.67.4.1.2.2 (both XML and JSON)",
-        requirements: &["ITI2-3.66.4.1.2", "ITI2-3.67.4.1.2", "ITI2-3.67.4.1.2.2"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "The Responder supports GET and POST _search, in FHIR JSON and XML",
-        eval: mhd_13,
-    },
-    Check {
-        id: "MHD-14",
-        requirement: "IHE ITI TF-2 3.67.4.2.2, 3.66.4.2.2",
-        requirements: &["ITI2-3.67.4.2.2", "ITI2-3.66.4.2.2"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "ITI-66/67 answer 200 with a searchset Bundle, empty when nothing matches",
-        eval: mhd_14,
-    },
-    Check {
-        id: "MHD-15",
-        requirement: "IHE ITI TF-2 3.68.4.1.3, 3.68.4.2.2; HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
-        requirements: &["ITI2-3.68.4.1.3", "ITI2-3.68.4.2.2", "FHIR-binary-rest"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "ITI-68 status code per the transaction; Content-Type is the DocumentReference's unless other content was negotiated",
-        eval: mhd_15,
-    },
-    Check {
-        id: "MHD-16",
-        requirement: "IHE ITI TF-2 3.65.4.1.2.1; IHE RAD MADO IG MadoDicomKosDocumentReference (parent IHE.MHD.Minimal.DocumentReference)",
-        requirements: &["ITI2-3.65.4.1.2.1", "MADOIG-MadoDicomKosDocumentReference"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "KOS DocumentReference: application/dicom, format DCMUID#1.2.840.10008.5.1.4.1.1.88.59, masterIdentifier the KOS SOP Instance UID",
-        eval: mhd_16,
-    },
-    Check {
-        id: "MHD-17",
-        requirement: "IHE RAD MADO-IG MadoDicomKosDocumentReference (context.related, extension modality, context.period); IHE ITI TF-2 3.67.4.2.2",
-        requirements: &["MADOIG-MadoDicomKosDocumentReference", "ITI2-3.67.4.2.2"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "MADO DocumentReference: study-instance-uid in context.related, modality extension, context.period.start",
-        eval: mhd_17,
-    },
-    Check {
-        id: "MHD-18",
-        requirement: "IHE ITI TF-2 3.67.4.1.3, 3.66.4.1.3",
-        requirements: &["ITI2-3.67.4.1.3", "ITI2-3.66.4.1.3"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "Search results match the parameters sent, include every known match and nothing that does not match",
-        eval: mhd_18,
-    },
-    Check {
-        id: "MHD-19",
-        requirement: "IHE ITI TF-2 3.68.4.2.2 (the message-body is the content of the requested document), 3.65.4.1.2.1 (hash, size); HL7 FHIR R4 binary.html#rest (a FHIR content type in Accept asks for the Binary resource)",
-        requirements: &["ITI2-3.68.4.2.2", "ITI2-3.65.4.1.2.1", "FHIR-binary-rest"],
-        level: Level::Shall,
-        actor: RESPONDER,
-        title: "The retrieved document's size and SHA-1 equal the DocumentReference's size and hash (the content of a Binary resource when a FHIR type was asked)",
-        eval: mhd_19,
-    },
-    Check {
-        id: "MHD-21",
-        requirement: "IHE ITI TF-2 3.65.4.1.2 (ITI-65 Provide Document Bundle), 3.65.4.1.2.2 (subject)",
-        requirements: &["ITI2-3.65.4.1.2", "ITI2-3.65.4.1.2.2"],
-        level: Level::Shall,
-        actor: SOURCE,
-        title: "A Document Source publishes the documents of the study, and the patient, it was asked to",
-        eval: mhd_21,
-    },
-    Check {
-        id: "MHD-22",
-        requirement: "IHE ITI TF-2 3.66.4.1.2.1, 3.67.4.1.2.1 (patient or patient.identifier)",
-        requirements: &["ITI2-3.66.4.1.2.1", "ITI2-3.67.4.1.2.1"],
-        level: Level::Shall,
-        actor: CONSUMER,
-        title: "A Document Consumer searches for the patient it was asked about",
-        eval: mhd_22,
-    },
+    check!(FHIR_01, &["FHIR-3.1.0", "FHIR-2.6"], "MHD actor", fhir_01),
+    check!(FHIR_02, &["FHIR-2.6.2"], "MHD actor", fhir_02),
+    check!(MHD_01, &["ITI2-3.65.4.1.2.1"], SOURCE, mhd_01),
+    check!(
+        MHD_02,
+        &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.SubmissionSet"],
+        SOURCE,
+        mhd_02
+    ),
+    check!(
+        MHD_03,
+        &["ITI2-3.65.4.1.2.1", "MHDIG-Minimal.DocumentReference"],
+        SOURCE,
+        mhd_03
+    ),
+    check!(MHD_04, &["ITI2-3.65.4.1.2.1"], SOURCE, mhd_04),
+    check!(MHD_05, &["ITI2-3.65.4.1.2.1"], SOURCE, mhd_05),
+    check!(
+        MHD_06,
+        &["ITI2-3.65.4.1.2.1", "MHDIG-UnContained.Comprehensive"],
+        SOURCE,
+        mhd_06
+    ),
+    check!(
+        MHD_07,
+        &["ITI2-3.65.4.1.2.1", "MHDIG-identifier"],
+        SOURCE,
+        mhd_07
+    ),
+    check!(MHD_08, &["ITI2-3.65.4.1.2.2"], SOURCE, mhd_08),
+    check!(MHD_09, &["ITI2-3.65.4.2.2"], RECIPIENT, mhd_09),
+    check!(
+        MHD_20,
+        &[
+            "ITI2-3.65.4.1.3",
+            "ITI2-3.65.4.2.3",
+            "FHIR-3.1.0.11.2",
+            "FHIR-3.1.0.4"
+        ],
+        RECIPIENT,
+        mhd_20
+    ),
+    check!(MHD_10, &["ITI2-3.65.4.1.2.3"], SOURCE, mhd_10),
+    check!(MHD_11, &["ITI2-3.67.4.1.2.1"], CONSUMER, mhd_11),
+    check!(MHD_12, &["ITI2-3.66.4.1.2.1"], CONSUMER, mhd_12),
+    check!(
+        MHD_13,
+        &["ITI2-3.66.4.1.2", "ITI2-3.67.4.1.2", "ITI2-3.67.4.1.2.2"],
+        RESPONDER,
+        mhd_13
+    ),
+    check!(
+        MHD_14,
+        &["ITI2-3.67.4.2.2", "ITI2-3.66.4.2.2"],
+        RESPONDER,
+        mhd_14
+    ),
+    check!(
+        MHD_15,
+        &["ITI2-3.68.4.1.3", "ITI2-3.68.4.2.2", "FHIR-binary-rest"],
+        RESPONDER,
+        mhd_15
+    ),
+    check!(
+        MHD_16,
+        &["ITI2-3.65.4.1.2.1", "MADOIG-MadoDicomKosDocumentReference"],
+        RESPONDER,
+        mhd_16
+    ),
+    check!(
+        MHD_17,
+        &["MADOIG-MadoDicomKosDocumentReference", "ITI2-3.67.4.2.2"],
+        RESPONDER,
+        mhd_17
+    ),
+    check!(
+        MHD_18,
+        &["ITI2-3.67.4.1.3", "ITI2-3.66.4.1.3"],
+        RESPONDER,
+        mhd_18
+    ),
+    check!(
+        MHD_19,
+        &["ITI2-3.68.4.2.2", "ITI2-3.65.4.1.2.1", "FHIR-binary-rest"],
+        RESPONDER,
+        mhd_19
+    ),
+    check!(
+        MHD_21,
+        &["ITI2-3.65.4.1.2", "ITI2-3.65.4.1.2.2"],
+        SOURCE,
+        mhd_21
+    ),
+    check!(
+        MHD_22,
+        &["ITI2-3.66.4.1.2.1", "ITI2-3.67.4.1.2.1"],
+        CONSUMER,
+        mhd_22
+    ),
 ];
 
 #[cfg(test)]

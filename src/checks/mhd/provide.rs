@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde_json::Value;
 
 use super::json::*;
+use super::rules::*;
 use super::{v, Violation};
 use crate::model::mhd_bundle::{
     sha1_base64, EXT_DESIGNATION_TYPE, EXT_SOURCE_ID, MHD_LIST_TYPES, PROFILE_COMPREHENSIVE,
@@ -80,7 +81,7 @@ pub fn validate_provide_bundle(
         let m = media_type(ct);
         if m != "application/fhir+json" && m != "application/fhir+xml" {
             out.push(v(
-                "MHD-01",
+                &MHD_01,
                 "Content-Type",
                 format!(
                     "Content-Type is {}, not application/fhir+json or application/fhir+xml",
@@ -91,7 +92,7 @@ pub fn validate_provide_bundle(
     }
     if str_at(bundle, "resourceType") != Some("Bundle") {
         out.push(v(
-            "MHD-01",
+            &MHD_01,
             "Bundle",
             format!(
                 "the body is a {}, not a Bundle",
@@ -102,7 +103,7 @@ pub fn validate_provide_bundle(
     }
     if str_at(bundle, "type") != Some("transaction") {
         out.push(v(
-            "MHD-01",
+            &MHD_01,
             "Bundle.type",
             format!(
                 "Bundle.type is {}, not transaction",
@@ -120,7 +121,7 @@ pub fn validate_provide_bundle(
         .any(|p| known.contains(&p.split('|').next().unwrap_or(p)))
     {
         out.push(v(
-            "MHD-01",
+            &MHD_01,
             "Bundle.meta.profile",
             format!(
                 "meta.profile [{}] names no MHD ProvideBundle profile",
@@ -158,7 +159,7 @@ pub fn validate_provide_bundle(
         for (at, k) in &subjects {
             if k != first {
                 out.push(v(
-                    "MHD-08",
+                    &MHD_08,
                     at.clone(),
                     format!("subject {k} differs from {first}"),
                 ));
@@ -176,7 +177,7 @@ pub fn validate_provide_bundle(
             };
             if !is_patient {
                 out.push(v(
-                    "MHD-08",
+                    &MHD_08,
                     at.clone(),
                     format!("subject {k} is not a Patient"),
                 ));
@@ -194,7 +195,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
         .collect();
     if sets.len() != 1 {
         out.push(v(
-            "MHD-02",
+            &MHD_02,
             "Bundle.entry",
             format!(
                 "{} SubmissionSet Lists (code submissionset); exactly 1 is required",
@@ -207,7 +208,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
         let Some(l) = e.get("resource") else { continue };
         if method(e) != "POST" {
             out.push(v(
-                "MHD-02",
+                &MHD_02,
                 format!("Bundle.entry[{i}].request.method"),
                 format!("request.method is {}, not POST", shown(Some(method(e)))),
             ));
@@ -217,7 +218,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
             .is_some_and(|c| has_coding(c, MHD_LIST_TYPES, "submissionset"))
         {
             out.push(v(
-                "MHD-02",
+                &MHD_02,
                 format!("{at}.code"),
                 format!("code is not {MHD_LIST_TYPES}#submissionset"),
             ));
@@ -225,14 +226,14 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
         for (key, want) in [("mode", "working"), ("status", "current")] {
             if str_at(l, key) != Some(want) {
                 out.push(v(
-                    "MHD-02",
+                    &MHD_02,
                     format!("{at}.{key}"),
                     format!("{key} is {}, not {want}", shown(str_at(l, key))),
                 ));
             }
         }
         if !present(l, "date") {
-            out.push(v("MHD-02", format!("{at}.date"), "date is absent (1..1)"));
+            out.push(v(&MHD_02, format!("{at}.date"), "date is absent (1..1)"));
         }
         let exts = arr(l, "extension");
         let source = exts
@@ -246,7 +247,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
         });
         if source != 1 || !source_ok {
             out.push(v(
-                "MHD-02",
+                &MHD_02,
                 format!("{at}.extension('{EXT_SOURCE_ID}')"),
                 format!(
                     "{source} sourceId extensions with a valueIdentifier; exactly 1 is required"
@@ -256,7 +257,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
         if comprehensive {
             if !present(l, "subject") {
                 out.push(v(
-                    "MHD-06",
+                    &MHD_06,
                     format!("{at}.subject"),
                     "SubmissionSet.subject is absent",
                 ));
@@ -266,7 +267,7 @@ pub(super) fn submission_set_rules(bundle: &Value, comprehensive: bool, out: &mu
                 .any(|x| str_at(x, "url") == Some(EXT_DESIGNATION_TYPE))
             {
                 out.push(v(
-                    "MHD-06",
+                    &MHD_06,
                     format!("{at}.extension('{EXT_DESIGNATION_TYPE}')"),
                     "SubmissionSet designationType extension is absent",
                 ));
@@ -286,7 +287,7 @@ pub(super) fn document_reference_rules(
     let master = r.get("masterIdentifier").and_then(|m| str_at(m, "value"));
     if master.is_none_or(|m| m.trim().is_empty()) {
         out.push(v(
-            "MHD-03",
+            &MHD_03,
             format!("{at}.masterIdentifier"),
             "masterIdentifier is absent",
         ));
@@ -298,7 +299,7 @@ pub(super) fn document_reference_rules(
                 && str_at(id, "value") != Some(m)
             {
                 out.push(v(
-                    "MHD-03",
+                    &MHD_03,
                     format!("{at}.identifier[{j}]"),
                     format!(
                         "identifier[uniqueId] {} differs from masterIdentifier {}",
@@ -312,21 +313,21 @@ pub(super) fn document_reference_rules(
     match str_at(r, "status") {
         Some("current") | Some("superseded") => {}
         other => out.push(v(
-            "MHD-03",
+            &MHD_03,
             format!("{at}.status"),
             format!("status is {}, not current or superseded", shown(other)),
         )),
     }
     if present(r, "docStatus") {
         out.push(v(
-            "MHD-03",
+            &MHD_03,
             format!("{at}.docStatus"),
             "docStatus is present (0..0)",
         ));
     }
     if present(r, "modifierExtension") {
         out.push(v(
-            "MHD-03",
+            &MHD_03,
             format!("{at}.modifierExtension"),
             "modifierExtension is present (0..0)",
         ));
@@ -334,7 +335,7 @@ pub(super) fn document_reference_rules(
     let content = arr(r, "content");
     if content.len() != 1 {
         out.push(v(
-            "MHD-03",
+            &MHD_03,
             format!("{at}.content"),
             format!("{} content elements; exactly 1 is required", content.len()),
         ));
@@ -342,29 +343,25 @@ pub(super) fn document_reference_rules(
     for (j, c) in content.iter().enumerate() {
         let cat = format!("{at}.content[{j}].attachment");
         let Some(a) = c.get("attachment") else {
-            out.push(v("MHD-03", cat, "attachment is absent"));
+            out.push(v(&MHD_03, cat, "attachment is absent"));
             continue;
         };
         if !present(a, "contentType") {
             out.push(v(
-                "MHD-03",
+                &MHD_03,
                 format!("{cat}.contentType"),
                 "contentType is absent",
             ));
         }
         if present(a, "data") {
             out.push(v(
-                "MHD-03",
+                &MHD_03,
                 format!("{cat}.data"),
                 "attachment.data is present (0..0)",
             ));
         }
         let Some(url) = str_at(a, "url").filter(|u| !u.trim().is_empty()) else {
-            out.push(v(
-                "MHD-03",
-                format!("{cat}.url"),
-                "attachment.url is absent",
-            ));
+            out.push(v(&MHD_03, format!("{cat}.url"), "attachment.url is absent"));
             continue;
         };
         binary_rules(bundle, a, url, &cat, out);
@@ -372,7 +369,7 @@ pub(super) fn document_reference_rules(
             for key in ["language", "creation"] {
                 if !present(a, key) {
                     out.push(v(
-                        "MHD-06",
+                        &MHD_06,
                         format!("{cat}.{key}"),
                         format!("attachment.{key} is absent"),
                     ));
@@ -380,7 +377,7 @@ pub(super) fn document_reference_rules(
             }
             if !present(c, "format") {
                 out.push(v(
-                    "MHD-06",
+                    &MHD_06,
                     format!("{at}.content[{j}].format"),
                     "content.format is absent",
                 ));
@@ -405,7 +402,7 @@ pub(super) fn binary_rules(
     let Some((ti, te)) = target else {
         if points_at_bundle {
             out.push(v(
-                "MHD-04",
+                &MHD_04,
                 format!("{at}.url"),
                 format!(
                     "attachment.url {} resolves to no entry of the Bundle",
@@ -417,7 +414,7 @@ pub(super) fn binary_rules(
     };
     let Some(res) = te.get("resource") else {
         out.push(v(
-            "MHD-04",
+            &MHD_04,
             format!("{at}.url"),
             format!("entry {ti} has no resource"),
         ));
@@ -430,7 +427,7 @@ pub(super) fn binary_rules(
             };
             let Some(bytes) = b64_decode(data) else {
                 out.push(v(
-                    "MHD-05",
+                    &MHD_05,
                     format!("Bundle.entry[{ti}].resource.data"),
                     "Binary.data is not valid base64",
                 ));
@@ -438,12 +435,12 @@ pub(super) fn binary_rules(
             };
             match a.get("size").and_then(Value::as_u64) {
                 None => out.push(v(
-                    "MHD-05",
+                    &MHD_05,
                     format!("{at}.size"),
                     format!("size is absent; the Binary holds {} bytes", bytes.len()),
                 )),
                 Some(s) if s != bytes.len() as u64 => out.push(v(
-                    "MHD-05",
+                    &MHD_05,
                     format!("{at}.size"),
                     format!(
                         "size {s} differs from the {} bytes of the Binary",
@@ -455,7 +452,7 @@ pub(super) fn binary_rules(
             let actual = sha1_base64(&bytes);
             match str_at(a, "hash") {
                 None => out.push(v(
-                    "MHD-05",
+                    &MHD_05,
                     format!("{at}.hash"),
                     format!("hash is absent; SHA-1 of the Binary is {actual}"),
                 )),
@@ -472,7 +469,7 @@ pub(super) fn binary_rules(
                         ""
                     };
                     out.push(v(
-                        "MHD-05",
+                        &MHD_05,
                         format!("{at}.hash"),
                         format!("hash {h} differs from the SHA-1 of the Binary, {actual}{note}"),
                     ))
@@ -483,14 +480,14 @@ pub(super) fn binary_rules(
         Some("Bundle") => {
             if present(a, "hash") || present(a, "size") {
                 out.push(v(
-                    "MHD-05",
+                    &MHD_05,
                     at.to_string(),
                     "hash/size given for a FHIR Document Bundle (they shall be omitted)",
                 ));
             }
         }
         other => out.push(v(
-            "MHD-04",
+            &MHD_04,
             format!("{at}.url"),
             format!(
                 "attachment.url {} resolves to a {}, not a Binary",
@@ -510,7 +507,7 @@ pub(super) fn comprehensive_rules(
     for key in ["type", "category", "subject", "securityLabel", "context"] {
         if !present(r, key) {
             out.push(v(
-                "MHD-06",
+                &MHD_06,
                 format!("{at}.{key}"),
                 format!("{key} is absent"),
             ));
@@ -520,7 +517,7 @@ pub(super) fn comprehensive_rules(
         for key in ["facilityType", "practiceSetting", "sourcePatientInfo"] {
             if !present(ctx, key) {
                 out.push(v(
-                    "MHD-06",
+                    &MHD_06,
                     format!("{at}.context.{key}"),
                     format!("context.{key} is absent"),
                 ));
@@ -554,7 +551,7 @@ pub(super) fn comprehensive_rules(
     for (path, s) in refs {
         if !contained.contains(s) {
             out.push(v(
-                "MHD-06",
+                &MHD_06,
                 path,
                 format!(
                     "reference {} is not to a contained resource",
@@ -576,7 +573,7 @@ pub(super) fn identifier_rules(
         let value = str_at(id, "value").unwrap_or("");
         match identifier_kind(id) {
             Some("entryUUID") if !value.starts_with("urn:uuid:") => out.push(v(
-                "MHD-07",
+                &MHD_07,
                 format!("{at}.identifier[{j}]"),
                 format!(
                     "entryUUID {} does not start with urn:uuid: (mhd-startswithuuid)",
@@ -587,7 +584,7 @@ pub(super) fn identifier_rules(
                 unique += 1;
                 if !value.starts_with("urn:oid:") {
                     out.push(v(
-                        "MHD-07",
+                        &MHD_07,
                         format!("{at}.identifier[{j}]"),
                         format!(
                             "SubmissionSet uniqueId {} does not start with urn:oid: (mhd-startswithoid)",
@@ -601,7 +598,7 @@ pub(super) fn identifier_rules(
     }
     if submission_set && unique == 0 {
         out.push(v(
-            "MHD-07",
+            &MHD_07,
             format!("{at}.identifier"),
             "SubmissionSet has no uniqueId identifier",
         ));
@@ -625,7 +622,7 @@ pub(super) fn replace_rules(index: &Index<'_>, r: &Value, at: &str, out: &mut Ve
         });
         if !created_superseded && !index.superseded.contains(&canonical_reference(target)) {
             out.push(v(
-                "MHD-10",
+                &MHD_10,
                 format!("{at}.relatesTo[{j}]"),
                 format!("no PATCH entry of {target} setting status to superseded"),
             ));

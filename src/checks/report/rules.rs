@@ -1,5 +1,5 @@
-//! The rules RPT-01..RPT-13 over plain JSON. Each returns `Err(reason)` when it does not apply,
-//! else the breaches found (empty = the rule holds).
+//! The rules RPT-01..RPT-13 over plain JSON. Each returns why it does not apply ([`NotApplicable`])
+//! when it does not, else the breaches found (empty = the rule holds).
 
 use serde_json::Value;
 
@@ -8,7 +8,36 @@ use super::ReportExpect;
 use crate::evidence::{quote, quote_list};
 use crate::model::imaging_report::{report_links, LOINC, NOTE_URL};
 
-type Out = Result<Vec<String>, String>;
+/// Why a rule does not apply to what it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotApplicable {
+    /// RPT-01 judges a document only.
+    #[error("not judged as a document")]
+    NotADocument,
+    /// Neither a Composition nor a DiagnosticReport to judge.
+    #[error("no Composition or DiagnosticReport")]
+    NoCompositionOrReport,
+    /// No Composition to judge.
+    #[error("no Composition to judge")]
+    NoComposition,
+    /// References resolve only inside a document.
+    #[error("references are resolved only inside a document")]
+    ReferencesOutsideDocument,
+    /// The examination report is judged on the whole document.
+    #[error("the examination report is judged on the whole document")]
+    ExaminationOutsideDocument,
+    /// The Composition names no legal authenticator.
+    #[error("no legal authenticator")]
+    NoLegalAuthenticator,
+    /// The document holds no Patient.
+    #[error("no Patient in the document")]
+    NoPatient,
+    /// Nothing is expected of the report's links.
+    #[error("no expectation on the report's study, accession, patient or status")]
+    NoExpectation,
+}
+
+type Out = Result<Vec<String>, NotApplicable>;
 
 /// (system, value) identifiers as a message lists them: `system|value`, comma-separated.
 fn pairs(ids: &[(String, String)]) -> String {
@@ -53,9 +82,8 @@ fn nonempty_str(v: Option<&Value>) -> bool {
         .is_some_and(|x| !x.trim().is_empty())
 }
 
-fn composition_or_na<'a>(d: &Doc<'a>) -> Result<&'a Value, String> {
-    d.composition()
-        .ok_or_else(|| "no Composition to judge".to_string())
+fn composition_or_na<'a>(d: &Doc<'a>) -> Result<&'a Value, NotApplicable> {
+    d.composition().ok_or(NotApplicable::NoComposition)
 }
 
 fn section_code(sec: &Value) -> Option<&str> {
@@ -86,7 +114,7 @@ fn has_note(v: &Value) -> bool {
 /// RPT-01: a `document` Bundle with identifier and timestamp whose first entry is a Composition.
 pub fn rpt01_document_bundle(d: &Doc<'_>, _: &ReportExpect) -> Out {
     if !d.document {
-        return Err("not judged as a document".into());
+        return Err(NotApplicable::NotADocument);
     }
     let b = d.root;
     let mut m = Vec::new();
@@ -136,7 +164,7 @@ pub fn rpt02_categories_type(d: &Doc<'_>, _: &ReportExpect) -> Out {
             .map(|r| ("DiagnosticReport", r)),
     );
     if judged.is_empty() {
-        return Err("no Composition or DiagnosticReport".into());
+        return Err(NotApplicable::NoCompositionOrReport);
     }
     let mut m = Vec::new();
     for (t, r) in judged {
@@ -250,7 +278,7 @@ pub fn rpt05_identifier_status(d: &Doc<'_>, _: &ReportExpect) -> Out {
     }
     let Some(c) = comp else {
         return if reports.is_empty() {
-            Err("no Composition or DiagnosticReport".into())
+            Err(NotApplicable::NoCompositionOrReport)
         } else {
             Ok(m)
         };
@@ -297,7 +325,7 @@ pub fn rpt05_identifier_status(d: &Doc<'_>, _: &ReportExpect) -> Out {
 /// RPT-06: header elements present; every reference resolves inside the document.
 pub fn rpt06_header_references(d: &Doc<'_>, _: &ReportExpect) -> Out {
     if !d.document {
-        return Err("references are resolved only inside a document".into());
+        return Err(NotApplicable::ReferencesOutsideDocument);
     }
     let c = composition_or_na(d)?;
     let mut m = Vec::new();
@@ -342,7 +370,7 @@ fn section_has_content(sec: &Value) -> bool {
 /// RPT-07: modality, findings narrative and impression present.
 pub fn rpt07_examination_report(d: &Doc<'_>, _: &ReportExpect) -> Out {
     if !d.document {
-        return Err("the examination report is judged on the whole document".into());
+        return Err(NotApplicable::ExaminationOutsideDocument);
     }
     let c = composition_or_na(d)?;
     let mut m = Vec::new();
@@ -376,7 +404,7 @@ pub fn rpt08_legal_authenticator_shape(d: &Doc<'_>, _: &ReportExpect) -> Out {
     let c = composition_or_na(d)?;
     let legal = legal_attesters(c);
     if legal.is_empty() {
-        return Err("no legal authenticator".into());
+        return Err(NotApplicable::NoLegalAuthenticator);
     }
     let mut m = Vec::new();
     if legal.len() > 1 {
@@ -427,7 +455,7 @@ pub fn rpt09_patient_identification(d: &Doc<'_>, _: &ReportExpect) -> Out {
     let p = match (subject, patients.first()) {
         (Some(p), _) => p,
         (None, Some(p)) => *p,
-        (None, None) => return Err("no Patient in the document".into()),
+        (None, None) => return Err(NotApplicable::NoPatient),
     };
     let mut m = Vec::new();
     if !arr(p, "identifier")
@@ -454,7 +482,7 @@ pub fn rpt09_patient_identification(d: &Doc<'_>, _: &ReportExpect) -> Out {
 /// RPT-10: the report links to the expected study, accession, patient and status.
 pub fn rpt10_manifest_link(d: &Doc<'_>, e: &ReportExpect) -> Out {
     if e.is_empty() {
-        return Err("no expectation on the report's study, accession, patient or status".into());
+        return Err(NotApplicable::NoExpectation);
     }
     let l = report_links(d.root);
     let mut m = Vec::new();

@@ -114,7 +114,7 @@ pub fn judge(ex: &Exchange) -> Judged {
     };
     let env = match msg.envelope() {
         Ok(env) => env,
-        Err(why) => return Judged::Unreadable(why),
+        Err(why) => return Judged::Unreadable(why.to_string()),
     };
     let (direction, action) = match ex.direction {
         Direction::Outbound => (rules::Direction::Response, resp_action),

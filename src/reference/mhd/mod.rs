@@ -545,7 +545,9 @@ fn provide_answer(st: &Shared, headers: &HeaderMap, body: &[u8]) -> Answer {
     );
     if st.has(Fault::MhdAcceptsInvalidFhir) {
         // The fault lets a DocumentReference without its 1..1 status through.
-        violations.retain(|v| !(v.rule == "MHD-03" && v.location.ends_with(".status")));
+        violations.retain(|v| {
+            !(v.rule == crate::checks::mhd::rules::MHD_03.id && v.location.ends_with(".status"))
+        });
     }
     if !violations.is_empty() {
         let issues: Vec<Value> = violations

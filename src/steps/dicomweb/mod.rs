@@ -237,15 +237,39 @@ struct FixtureImage {
     frames: Vec<Vec<u8>>,
 }
 
+/// Why a fixture image could not be read.
+#[derive(Debug, thiserror::Error)]
+enum FixtureImageError {
+    /// The file does not open as DICOM.
+    #[error("{}: {source}", path.display())]
+    Unreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it does not open.
+        source: Box<dicom_object::ReadError>,
+    },
+    /// The image has no Rows or Columns.
+    #[error("{} has no Rows/Columns", .0.display())]
+    NoDimensions(std::path::PathBuf),
+}
+
 /// Read the uncompressed form of a fixture image (its Explicit VR Little Endian copy, or the file
 /// itself when stored uncompressed). The fixtures are the project's own files, read with
 /// dicom-object directly.
-fn read_fixture_image(path: std::path::PathBuf) -> Result<FixtureImage, String> {
+fn read_fixture_image(path: std::path::PathBuf) -> Result<FixtureImage, FixtureImageError> {
     use dicom_dictionary_std::tags;
-    let obj = dicom_object::open_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let obj = match dicom_object::open_file(&path) {
+        Ok(obj) => obj,
+        Err(e) => {
+            return Err(FixtureImageError::Unreadable {
+                path,
+                source: Box::new(e),
+            })
+        }
+    };
     let int = |tag| -> Option<u32> { obj.element(tag).ok()?.to_int::<u32>().ok() };
     let (Some(rows), Some(columns)) = (int(tags::ROWS), int(tags::COLUMNS)) else {
-        return Err(format!("{} has no Rows/Columns", path.display()));
+        return Err(FixtureImageError::NoDimensions(path));
     };
     let samples = int(tags::SAMPLES_PER_PIXEL).unwrap_or(1);
     let bytes_per = int(tags::BITS_ALLOCATED).unwrap_or(8).div_ceil(8);
@@ -286,7 +310,7 @@ async fn fixture_image(
     };
     match tokio::task::spawn_blocking(move || read_fixture_image(path)).await {
         Ok(Ok(img)) => Ok(img),
-        Ok(Err(e)) => Err(harness_error(world, "fixture unreadable", e)),
+        Ok(Err(e)) => Err(harness_error(world, "fixture unreadable", e.to_string())),
         Err(e) => Err(harness_error(world, "fixture unreadable", e.to_string())),
     }
 }

@@ -16,7 +16,9 @@ use super::UNKNOWN_PATIENT;
 use super::{
     harness_error, judge, record, series_instances, study_instances, StepError, StepResult,
 };
-use crate::actors::dimse_scu::{DimseScu, QueryModel, StoreFile};
+use crate::actors::dimse_scu::{
+    is_transient, rejection_as_failure, DimseScu, QueryModel, StoreFile,
+};
 use crate::checks::dimse::DimseExpect;
 use crate::checks::{Expect, Finding};
 use crate::config::TestDataMode;
@@ -150,53 +152,6 @@ fn record_dimse(
     }
 }
 
-/// Was the association rejected by the presentation layer of the SUT (PS3.8 §9.3.4, source 3:
-/// temporary congestion, local limit exceeded)? Such a rejection says the SUT is busy, not what it
-/// makes of the request: a scenario that expects a rejection for a reason cannot be judged by it.
-fn is_transient(ex: &crate::evidence::Exchange) -> bool {
-    ex.dimse
-        .as_deref()
-        .and_then(|r| r.rejection.as_ref())
-        .is_some_and(|rj| rj.source == 3)
-}
-
-/// An association the SUT rejected where the scenario needs one is not a verdict: the SUT was not
-/// told the harness's calling AE title, or the profile names another called AE title, or the SUT
-/// is busy (PS3.8 §9.3.4 reasons). It is an Error that says which, not a Fail of what followed.
-/// So is a rejection for being busy where the scenario expects one for a reason (see
-/// [`is_transient`]).
-fn rejection_as_failure(ex: &mut crate::evidence::Exchange) {
-    if ex.failure.is_some() {
-        return;
-    }
-    let Some(r) = ex.dimse.as_deref() else {
-        return;
-    };
-    let Some(rj) = &r.rejection else {
-        return;
-    };
-    let hint = match (rj.source, rj.reason) {
-        (1, 3) => format!(
-            "the SUT does not know the harness's calling AE title {} ([dimse] calling_ae)",
-            r.calling_ae
-        ),
-        (1, 7) => format!(
-            "the SUT's AE title is not {} ([dimse] called_ae)",
-            r.called_ae
-        ),
-        (3, _) => "the SUT is busy (a transient rejection of its presentation layer, PS3.8 §9.3.4): run the scenario again when it is idle".to_string(),
-        _ => "see the SUT's log for why".to_string(),
-    };
-    let message = format!(
-        "{} rejected the association: A-ASSOCIATE-RJ result {}, source {}, reason {} ({}); {hint}",
-        ex.request.url, rj.result, rj.source, rj.reason, rj.text
-    );
-    ex.failure = Some(crate::evidence::TransportFailure {
-        kind: "rejected".into(),
-        message,
-    });
-}
-
 /// Judge the instances that arrived before an operation was cut short: each is the one its
 /// C-STORE-RQ names, of the target, and identical to the source (DIM-17, DIM-08; with no final
 /// status, DIM-08 does not require the missing ones).
@@ -214,11 +169,8 @@ fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
         strict: world.ctx.config.strict,
         followups: &followups,
     };
-    for id in ["DIM-17", "DIM-08", "DIM-19"] {
-        if let Some(c) = crate::checks::by_id(id) {
-            world.findings.push(crate::checks::evaluate(c, &subject));
-        }
-    }
+    let found = crate::checks::evaluate_ids(&["DIM-17", "DIM-08", "DIM-19"], &subject);
+    world.findings.extend(found);
 }
 
 fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
@@ -247,31 +199,7 @@ async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let mut exchanges = Vec::new();
     let result = ctx
         .dimse_data
-        .get_or_init(|| async {
-            let files: Vec<StoreFile> = ctx
-                .fixtures
-                .instances
-                .iter()
-                .map(|i| StoreFile {
-                    path: ctx.fixtures.file(i),
-                    fallback: i.ele_path.as_ref().map(|p| ctx.fixtures.dir.join(p)),
-                })
-                .collect();
-            let mut ex = s.store_files(&files).await;
-            rejection_as_failure(&mut ex);
-            let result = match &ex.failure {
-                None => Ok(()),
-                Some(f) => Err(crate::evidence::TransportFailure {
-                    kind: f.kind.clone(),
-                    message: format!(
-                        "loading the test studies with C-STORE failed: {}",
-                        f.message
-                    ),
-                }),
-            };
-            exchanges.push(ex);
-            result
-        })
+        .get_or_init(|| crate::test_data::load_dimse(&ctx.fixtures, &s, &mut exchanges))
         .await
         .clone();
     let mut idx = None;
@@ -443,21 +371,8 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         }
     };
     if let Some(name) = triggered {
-        // The embedded reference plays the modality: the harness's own SCU stores the series.
-        if name != "modality_stores" {
-            return Err(harness_error(world, "unknown builtin trigger", name));
-        }
-        let Some(addr) = sim.dimse_addr else {
-            return Err(harness_error(
-                world,
-                "no Storage SCP",
-                "the harness's SCP is not listening",
-            ));
-        };
-        let mut cfg = crate::config::Dimse::embedded(addr.port());
-        cfg.called_ae = world.ctx.config.simulator.ae_title.clone();
-        cfg.calling_ae = "BUILTIN_MODALITY".into();
-        // The fault makes the stand-in send the study's other series instead.
+        // The embedded reference plays the modality: the harness's own SCU stores the series
+        // ([`crate::stand_in::dimse`]). The fault makes it send the study's other series instead.
         let sent: Vec<PathBuf> = if world
             .ctx
             .faults
@@ -471,8 +386,17 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         } else {
             files.clone()
         };
-        let ex = DimseScu::from_config(&cfg).store(&sent).await;
-        world.evidence.record(ex);
+        let asked = crate::stand_in::DimseAsked {
+            scp: sim.dimse_addr,
+            scp_ae: &world.ctx.config.simulator.ae_title,
+            files: &sent,
+        };
+        match crate::stand_in::play_dimse(&name, asked).await {
+            Ok(ex) => {
+                world.evidence.record(ex);
+            }
+            Err(err) => return Err(harness_error(world, err.title(), err.to_string())),
+        }
     }
     let timeout = world.ctx.config.simulator.trigger_timeout;
     let want: BTreeSet<String> = insts.iter().map(|i| i.sop_uid.clone()).collect();
@@ -581,43 +505,4 @@ async fn sut_stores(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
 #[then("the harness received exactly that series, unchanged")]
 async fn received_series(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIM-09", "DIM-10", "DIM-13", "DIM-17", "DIM-19"])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_busy_sut_is_an_error_not_a_verdict_on_the_rejection() {
-        let rejected = |source: u8, reason: u8| {
-            let mut ex = crate::evidence::Exchange::synthetic(
-                "dicom://PACS@127.0.0.1:104",
-                &[],
-                0,
-                &[],
-                b"",
-            );
-            ex.dimse = Some(Box::new(crate::evidence::dimse::DimseRecord {
-                called_ae: "NOT_THE_SCP".into(),
-                rejection: Some(crate::evidence::dimse::Rejection {
-                    result: 2,
-                    source,
-                    reason,
-                    text: String::new(),
-                }),
-                ..Default::default()
-            }));
-            ex.response = None;
-            ex
-        };
-        // Temporary congestion: the SUT did not judge the called AE title.
-        let mut busy = rejected(3, 1);
-        assert!(is_transient(&busy));
-        rejection_as_failure(&mut busy);
-        let f = busy.failure.unwrap();
-        assert_eq!(f.kind, "rejected");
-        assert!(f.message.contains("busy"), "{}", f.message);
-        // Called AE title not recognized: the answer the scenario judges (DIM-02).
-        assert!(!is_transient(&rejected(1, 7)));
-    }
 }

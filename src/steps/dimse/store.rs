@@ -12,6 +12,38 @@ fn copies_seed() -> &'static str {
     SEED.get_or_init(crate::model::reidentify::run_seed)
 }
 
+/// Why the re-identified copies of a series could not be made.
+#[derive(Debug, thiserror::Error)]
+enum CopyError {
+    /// A fixture file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The fixture file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A fixture file could not be re-identified.
+    #[error("{}: {source}", path.display())]
+    Reidentify {
+        /// The fixture file.
+        path: PathBuf,
+        /// Why it could not be re-identified.
+        source: crate::model::reidentify::ReidentifyError,
+    },
+    /// A copy could not be written.
+    #[error("{}: {source}", path.display())]
+    Write {
+        /// The copy.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The copying task did not finish.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// Copies of `insts` (and of their Explicit VR Little Endian twins) under fresh Study, Series and
 /// SOP Instance UIDs and a patient of their own, written into `dir`: instances no SUT has seen,
 /// whatever the load mode stored before. One map per call, so the copies of a series stay one new
@@ -20,18 +52,27 @@ fn reidentified(
     fixtures: &crate::model::fixtures::Fixtures,
     insts: &[FixtureInstance],
     dir: &std::path::Path,
-) -> Result<Vec<StoreFile>, String> {
+) -> Result<Vec<StoreFile>, CopyError> {
     use std::sync::atomic::{AtomicU64, Ordering};
     static CALLS: AtomicU64 = AtomicU64::new(0);
     let n = CALLS.fetch_add(1, Ordering::Relaxed);
     let mut map =
         crate::model::reidentify::UidMap::new(format!("{}/dimse-store/{n}", copies_seed()));
-    let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, String> {
-        let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
-        let c = crate::model::reidentify::reidentify(&bytes, &mut map)
-            .map_err(|e| format!("{}: {e}", from.display()))?;
+    let mut copy = |from: &std::path::Path, name: String| -> Result<PathBuf, CopyError> {
+        let bytes = std::fs::read(from).map_err(|source| CopyError::Read {
+            path: from.to_path_buf(),
+            source,
+        })?;
+        let c = crate::model::reidentify::reidentify(&bytes, &mut map).map_err(|source| {
+            CopyError::Reidentify {
+                path: from.to_path_buf(),
+                source,
+            }
+        })?;
         let to = dir.join(name);
-        std::fs::write(&to, &c.bytes).map_err(|e| format!("{}: {e}", to.display()))?;
+        if let Err(source) = std::fs::write(&to, &c.bytes) {
+            return Err(CopyError::Write { path: to, source });
+        }
         Ok(to)
     };
     insts
@@ -69,10 +110,16 @@ async fn store_series(world: &mut HarnessWorld, number: i64, alias: String) -> S
     let (to, list) = (dir.path().to_path_buf(), insts.clone());
     let files = tokio::task::spawn_blocking(move || reidentified(&fixtures.fixtures, &list, &to))
         .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+        .unwrap_or_else(|e| Err(CopyError::Task(e)));
     let files = match files {
         Ok(f) => f,
-        Err(e) => return Err(harness_error(world, "no re-identified copies", e)),
+        Err(e) => {
+            return Err(harness_error(
+                world,
+                "no re-identified copies",
+                e.to_string(),
+            ))
+        }
     };
     let mut ex = s.store_files(&files).await;
     keep_copies(&mut ex, &files);

@@ -1,7 +1,7 @@
 //! MHD steps where the SUT calls the harness: its Document Source publishing (ITI-65) or its
-//! Document Consumer searching (ITI-66, ITI-67) after a trigger, the built-in stand-ins that play
-//! it against the embedded reference, and the judging of what the simulated Recipient/Responder
-//! received.
+//! Document Consumer searching (ITI-66, ITI-67) after a trigger, the built-in stand-ins
+//! ([`crate::stand_in::mhd`]) that play it against the embedded reference, and the judging of what
+//! the simulated Recipient/Responder received.
 
 use super::*;
 
@@ -80,8 +80,9 @@ async fn await_inbound(
     Ok(())
 }
 
-/// The embedded reference plays the SUT with the harness's own conformant actors; a request id
-/// header marks the request to judge among concurrent ones.
+/// The embedded reference plays the SUT with the harness's own conformant actors
+/// ([`crate::stand_in::mhd`]); a request id header marks the request to judge among concurrent
+/// ones.
 async fn run_builtin(
     world: &mut HarnessWorld,
     name: &str,
@@ -89,21 +90,7 @@ async fn run_builtin(
     alias: &str,
     patient: &str,
 ) -> Result<String, StepError> {
-    let http =
-        match crate::transport::factory::http_client(&crate::transport::factory::HttpSettings::new(
-            crate::config::Auth::None,
-            crate::config::Timeouts::default(),
-        )) {
-            Ok(h) => h,
-            Err(e) => return Err(harness_error(world, "builtin trigger", e.to_string())),
-        };
     let marker = crate::model::kos::seeded_uid(&fresh_seed(world, name));
-    let meta = |transaction: Transaction, actor: &'static str| crate::transport::http::Meta {
-        transaction,
-        operation: "built-in stand-in for the SUT".into(),
-        actor,
-    };
-    let base = base.trim_end_matches('/');
     // A fault makes the stand-in act on something else than it was asked: another study's
     // document, another patient.
     let faults = world.ctx.faults.clone();
@@ -126,74 +113,23 @@ async fn run_builtin(
     } else {
         patient.to_string()
     };
-    let patient = patient.as_str();
-    match name {
-        "source_provides_bundle" => {
-            let (doc, _) = new_document(world, &doc_alias, "kos")?;
-            let seed = fresh_seed(world, "builtin-submission");
-            let spec = crate::model::mhd_bundle::ProvideSpec {
-                patient: format!("Patient/{}", mhd_content::patient_id(patient)),
-                submission_set_unique_id: format!(
-                    "urn:oid:{}",
-                    crate::model::kos::seeded_uid(&seed)
-                ),
-                source_id: format!("urn:oid:{}", crate::config::xds::DEFAULT_SOURCE_ID),
-                date: doc.creation.clone(),
-                documents: vec![doc],
-                ..crate::model::mhd_bundle::ProvideSpec::default()
-            };
-            let bundle = crate::model::mhd_bundle::build_provide_bundle(&spec);
-            let req = crate::transport::http::Request {
-                method: reqwest::Method::POST,
-                url: base.to_string(),
-                headers: vec![
-                    ("Content-Type".into(), crate::model::fhir::FHIR_JSON.into()),
-                    ("X-Request-Id".into(), marker.clone()),
-                ],
-                body: Bytes::from(serde_json::to_vec(&bundle).unwrap_or_default()),
-            };
-            let _ = http
-                .exchange(meta(Transaction::Iti65, crate::actors::mhd::SOURCE), req)
-                .await;
-        }
-        "consumer_finds_lists" => {
-            let params = vec![
-                patient_param(world, patient),
-                ("code".to_string(), format!("{LIST_TYPES}|submissionset")),
-                ("status".to_string(), "current".to_string()),
-            ];
-            let mut req = crate::transport::http::Request::get(
-                format!("{base}/List?{}", crate::actors::mhd::form_body(&params)),
-                Some(crate::model::fhir::FHIR_JSON),
-            );
-            req.headers.push(("X-Request-Id".into(), marker.clone()));
-            let _ = http
-                .exchange(meta(Transaction::Iti66, crate::actors::mhd::CONSUMER), req)
-                .await;
-        }
-        "consumer_finds_documents" => {
-            let params = with_patient(world, patient, &[]);
-            let mut req = crate::transport::http::Request::get(
-                format!(
-                    "{base}/DocumentReference?{}",
-                    crate::actors::mhd::form_body(&params)
-                ),
-                Some(crate::model::fhir::FHIR_JSON),
-            );
-            req.headers.push(("X-Request-Id".into(), marker.clone()));
-            let _ = http
-                .exchange(meta(Transaction::Iti67, crate::actors::mhd::CONSUMER), req)
-                .await;
-        }
-        other => {
-            return Err(harness_error(
-                world,
-                "builtin trigger",
-                format!("no built-in stand-in for `{other}`"),
-            ))
-        }
+    let document = if name == crate::stand_in::mhd::SOURCE_PROVIDES_BUNDLE {
+        let (doc, _) = new_document(world, &doc_alias, "kos")?;
+        let seed = fresh_seed(world, "builtin-submission");
+        Some((doc, crate::model::kos::seeded_uid(&seed)))
+    } else {
+        None
+    };
+    let asked = crate::stand_in::MhdAsked {
+        marker: &marker,
+        patient: &patient,
+        patient_system: &patient_system(world),
+        document,
+    };
+    match crate::stand_in::play_mhd(name, base, asked).await {
+        Ok(()) => Ok(marker),
+        Err(err) => Err(harness_error(world, err.title(), err.to_string())),
     }
-    Ok(marker)
 }
 
 #[when(expr = "the SUT document source is asked to publish the documents of study {string}")]

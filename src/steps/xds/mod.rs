@@ -193,7 +193,11 @@ fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, Str
             err.to_string(),
         )),
         Ok(msg) => match msg.envelope() {
-            Err(why) => Some((crate::checks::xds::rules::SOAP_01.id, envelope(), why)),
+            Err(why) => Some((
+                crate::checks::xds::rules::SOAP_01.id,
+                envelope(),
+                why.to_string(),
+            )),
             Ok(env) => match (&env.fault, msg.message()) {
                 (Some(f), _) => Some((
                     "XDSI-01",
@@ -203,7 +207,7 @@ fn answer_problem(world: &HarnessWorld, idx: usize) -> Option<(&'static str, Str
                 (None, Err(why)) => Some((
                     crate::checks::xds::rules::SOAP_01.id,
                     "an ebXML message in the SOAP Body".to_string(),
-                    why,
+                    why.to_string(),
                 )),
                 (None, Ok(m)) => match response_status(&m) {
                     Some((status, codes))

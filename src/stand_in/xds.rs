@@ -1,12 +1,8 @@
-//! The built-in stand-ins for a SUT that acts first: against the embedded reference, a profile's
-//! trigger `builtin:<name>` ([`crate::trigger::Triggered::Builtin`]) has the harness's own
-//! conformant actors play the SUT's part, so that the scenarios where a SUT calls the simulators
-//! run (and prove their checks can fail, with the faults meant for the stand-ins) without one.
-//!
-//! XDS-I.b: an Imaging Document Source submitting a manifest (RAD-68), a Document Consumer
-//! querying (ITI-18) or retrieving the manifest (ITI-43), an Imaging Document Consumer
+//! The XDS-I.b stand-ins: an Imaging Document Source submitting a manifest (RAD-68), a Document
+//! Consumer querying (ITI-18) or retrieving the manifest (ITI-43), an Imaging Document Consumer
 //! retrieving the images (RAD-69).
 
+use super::StandInError;
 use crate::actors::xds::{doc_request, imaging_request, manifest_submission, XdsClient};
 use crate::evidence::Exchange;
 use crate::model::ebrim::{self as e, AdhocQueryRequest, RetrieveDocumentSetRequest};
@@ -15,35 +11,6 @@ use crate::model::kos;
 
 /// Explicit VR Little Endian, the transfer syntax the stand-in imaging consumer asks for.
 const ELE: &str = "1.2.840.10008.1.2.1";
-
-/// Why a stand-in could not play its part: the harness's failure, an Error.
-#[derive(Debug, thiserror::Error)]
-pub enum StandInError {
-    /// A fixture file could not be read.
-    #[error("{0}")]
-    FixtureUnreadable(String),
-    /// A fixture manifest (at this path) does not parse.
-    #[error("{0}")]
-    ManifestUnreadable(String),
-    /// The stand-in's request could not be built or sent.
-    #[error("{0}")]
-    NotSent(String),
-    /// No stand-in has this name.
-    #[error("{0}")]
-    Unknown(String),
-}
-
-impl StandInError {
-    /// The title of the harness error a step reports.
-    pub fn title(&self) -> &'static str {
-        match self {
-            StandInError::FixtureUnreadable(_) => "fixture unreadable",
-            StandInError::ManifestUnreadable(_) => "fixture manifest unreadable",
-            StandInError::NotSent(_) => "builtin trigger",
-            StandInError::Unknown(_) => "unknown builtin trigger",
-        }
-    }
-}
 
 /// What an XDS-I.b stand-in is asked about.
 #[derive(Debug, Clone, Copy)]
