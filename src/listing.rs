@@ -76,14 +76,37 @@ pub fn scenarios(source: &FeatureSource, tags: Option<&str>) -> Result<Vec<Liste
         }
         for (rule, s) in all {
             let t = scenario_tags(&feature, rule, s);
-            if filter.as_ref().map(|f| f.eval(t.iter())).unwrap_or(true) {
-                out.push(Listed {
-                    file: file.clone(),
-                    feature: feature.name.clone(),
-                    scenario: s.name.clone(),
-                    line: s.position.line,
-                    tags: t,
-                });
+            // A Scenario Outline runs once per row of its Examples, named with the row's values
+            // and placed at the row's line, as a run reports it.
+            let mut runs: Vec<(String, usize, Vec<String>)> = Vec::new();
+            for ex in &s.examples {
+                let Some(table) = &ex.table else { continue };
+                let Some((head, rows)) = table.rows.split_first() else {
+                    continue;
+                };
+                for (i, row) in rows.iter().enumerate() {
+                    let mut name = s.name.clone();
+                    for (k, v) in head.iter().zip(row) {
+                        name = name.replace(&format!("<{k}>"), v);
+                    }
+                    let mut tags = t.clone();
+                    tags.extend(ex.tags.iter().cloned());
+                    runs.push((name, table.position.line + 1 + i, tags));
+                }
+            }
+            if s.examples.is_empty() {
+                runs.push((s.name.clone(), s.position.line, t));
+            }
+            for (name, line, tags) in runs {
+                if filter.as_ref().map(|f| f.eval(tags.iter())).unwrap_or(true) {
+                    out.push(Listed {
+                        file: file.clone(),
+                        feature: feature.name.clone(),
+                        scenario: name,
+                        line,
+                        tags,
+                    });
+                }
             }
         }
     }

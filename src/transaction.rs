@@ -337,7 +337,8 @@ mod tests {
                 "ITI-67",
                 "ITI-68",
                 "FHIR",
-                "DIMSE"
+                "DIMSE",
+                "ITI-19"
             ]
         );
     }

@@ -75,9 +75,13 @@ impl HttpSettings {
 /// own (see [`crate::transport::http`]), so none is kept idle.
 pub fn http_client(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
     crate::transport::install_crypto_provider();
-    let tls = settings.tls.config()?;
-    let client = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
+    let mut builder = reqwest::Client::builder();
+    // The profile's TLS (trusted CAs, client certificate, versions); without it reqwest's own
+    // rustls set-up, which verifies against the platform's trust store when a URL is https.
+    if settings.tls != ClientTls::default() {
+        builder = builder.tls_backend_preconfigured(settings.tls.config()?);
+    }
+    let client = builder
         .tls_info(true)
         .connect_timeout(settings.timeouts.connect)
         .redirect(reqwest::redirect::Policy::none())

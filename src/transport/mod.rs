@@ -8,8 +8,8 @@ pub mod http;
 pub mod media_type;
 pub mod multipart;
 pub mod soap;
-pub mod tls;
 pub mod syslog;
+pub mod tls;
 
 /// Install the process-wide TLS crypto provider (ring) once; later calls are no-ops.
 pub fn install_crypto_provider() {

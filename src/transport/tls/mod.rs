@@ -560,7 +560,7 @@ pub fn cause(e: &rustls::Error) -> String {
             alert_name(*a)
         ),
         E::NoCertificatesPresented => "no certificate: the peer presented none".into(),
-        E::PeerIncompatible(p) => format!("no TLS version or cipher suite in common ({p:?})"),
+        E::PeerIncompatible(_) => format!("no TLS version or cipher suite in common ({e})"),
         E::InvalidMessage(_) | E::InappropriateMessage { .. } => {
             format!("not TLS: the peer's answer is not a TLS handshake ({e})")
         }
@@ -570,19 +570,38 @@ pub fn cause(e: &rustls::Error) -> String {
 
 /// The RFC 8446 §6 name of an alert (`bad_certificate`).
 pub fn alert_name(a: rustls::AlertDescription) -> String {
-    let debug: Vec<char> = format!("{a:?}").chars().collect();
-    let mut out = String::new();
-    for (i, ch) in debug.iter().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            let prev_lower = debug[i - 1].is_ascii_lowercase();
-            let next_lower = debug.get(i + 1).is_some_and(|c| c.is_ascii_lowercase());
-            if prev_lower || (debug[i - 1].is_ascii_uppercase() && next_lower) {
-                out.push('_');
-            }
-        }
-        out.push(ch.to_ascii_lowercase());
-    }
-    out
+    let code = u8::from(a);
+    let name = match code {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        43 => "unsupported_certificate",
+        44 => "certificate_revoked",
+        45 => "certificate_expired",
+        46 => "certificate_unknown",
+        47 => "illegal_parameter",
+        48 => "unknown_ca",
+        49 => "access_denied",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        113 => "bad_certificate_status_response",
+        115 => "unknown_psk_identity",
+        116 => "certificate_required",
+        120 => "no_application_protocol",
+        _ => return format!("{code}"),
+    };
+    name.to_string()
 }
 
 /// The TLS cause somewhere in an error's chain (a `rustls` error, possibly inside an
