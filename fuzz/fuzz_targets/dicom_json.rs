@@ -1,4 +1,4 @@
-//! DICOM JSON Model (PS3.18 Annex F) validation and accessors (model::dicom_json) on any JSON.
+//! DICOM JSON Model (PS3.18 Annex F) validation (checks::dicomweb::json) and accessors (model::dicom_json) on any JSON.
 #![no_main]
 
 use ihe_harness::model::dicom_json;
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(v) = serde_json::from_slice::<Value>(data) else {
         return;
     };
-    let _ = dicom_json::validate_dataset_array(&v);
+    let _ = ihe_harness::checks::dicomweb::json::validate_dataset_array(&v);
     let _ = dicom_json::bulk_data_uris(&v);
     match &v {
         Value::Array(items) => items.iter().for_each(accessors),

@@ -2,7 +2,8 @@
 //! SOAP Body, parse_registry_object_list, xop_hrefs) and the validators run on what was read.
 #![no_main]
 
-use ihe_harness::model::ebrim::{self, Direction, Message, RetrieveKind, SubmissionKind};
+use ihe_harness::checks::xds::rules::{self, Direction, RetrieveKind, SubmissionKind};
+use ihe_harness::model::ebrim::{self, Message};
 use ihe_harness::transport::soap::{self, XmlElement, XmlLimits};
 use libfuzzer_sys::fuzz_target;
 
@@ -10,7 +11,7 @@ fn judge(m: &Message) {
     match m {
         Message::ProvideAndRegister(p) => {
             for kind in [SubmissionKind::Iti41, SubmissionKind::Rad68] {
-                let _ = ebrim::validate_submission(&p.submit, Some(&p.documents), kind);
+                let _ = rules::validate_submission(&p.submit, Some(&p.documents), kind);
             }
         }
         Message::SubmitObjects(s) => {
@@ -19,37 +20,37 @@ fn judge(m: &Message) {
                 SubmissionKind::MetadataOnly { imaging: false },
                 SubmissionKind::Iti57,
             ] {
-                let _ = ebrim::validate_submission(s, None, kind);
+                let _ = rules::validate_submission(s, None, kind);
             }
             let _ = s.objects.document_entries();
             let _ = s.objects.submission_set();
         }
         Message::AdhocQueryRequest(q) => {
-            let _ = ebrim::validate_query_request(q);
+            let _ = rules::validate_query_request(q);
         }
         Message::AdhocQueryResponse(r) => {
-            let _ = ebrim::validate_query_response(r, None);
-            let _ = ebrim::validate_query_response(r, Some("LeafClass"));
-            let _ = ebrim::validate_query_response(r, Some("ObjectRef"));
+            let _ = rules::validate_query_response(r, None);
+            let _ = rules::validate_query_response(r, Some("LeafClass"));
+            let _ = rules::validate_query_response(r, Some("ObjectRef"));
             let _ = r.objects.document_entries();
             let _ = r.objects.submission_set();
             let _ = r.objects.submission_set_packages();
             let _ = r.objects.folder_packages();
         }
         Message::RegistryResponse(r) => {
-            let _ = ebrim::validate_registry_response(r);
+            let _ = rules::validate_registry_response(r);
         }
         Message::RetrieveDocumentSetRequest(r) => {
-            let _ = ebrim::validate_retrieve_request(r);
+            let _ = rules::validate_retrieve_request(r);
         }
         Message::RetrieveDocumentSetResponse(r) => {
             for kind in [RetrieveKind::Iti43, RetrieveKind::Rad69, RetrieveKind::CrossCommunity] {
-                let _ = ebrim::validate_retrieve_response(r, kind);
+                let _ = rules::validate_retrieve_response(r, kind);
             }
         }
         Message::RetrieveImagingDocumentSetRequest(r) => {
-            let _ = ebrim::validate_imaging_retrieve_request(r, false);
-            let _ = ebrim::validate_imaging_retrieve_request(r, true);
+            let _ = rules::validate_imaging_retrieve_request(r, false);
+            let _ = rules::validate_imaging_retrieve_request(r, true);
         }
     }
 }
@@ -77,8 +78,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // The same inside a SOAP envelope.
     if let Ok(env) = soap::parse_envelope(data) {
-        let _ = ebrim::validate_envelope(&env, Direction::Request, None);
-        let _ = ebrim::validate_envelope(&env, Direction::Response, Some("urn:ihe:iti:2007:RegistryStoredQuery"));
+        let _ = rules::validate_envelope(&env, Direction::Request, None);
+        let _ = rules::validate_envelope(&env, Direction::Response, Some("urn:ihe:iti:2007:RegistryStoredQuery"));
         if let Some(body) = &env.body {
             element(body);
         }

@@ -1,14 +1,15 @@
 //! DICOM Key Object Selection reading (model::kos::parse) and the manifest rules
-//! (model::kos::validate) under the XDS-I.b and MADO profiles.
+//! (checks::kos::rules::validate) under the XDS-I.b and MADO profiles.
 #![no_main]
 
-use ihe_harness::model::kos::{self, Rules};
+use ihe_harness::checks::kos::rules::{validate, Rules};
+use ihe_harness::model::kos;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(m) = kos::parse(data) {
-        let _ = kos::validate(&m, &Rules::default());
-        let _ = kos::validate(
+        let _ = validate(&m, &Rules::default());
+        let _ = validate(
             &m,
             &Rules::mado()
                 .with_repository_unique_id("1.2.3.4")
