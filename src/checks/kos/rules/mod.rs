@@ -264,7 +264,7 @@ pub const RULES: &[ManifestRule] = &[
     ManifestRule {
         id: "KOS-19",
         requirement: "IHE RAD MADO Rev 1.1 §6.X.2.13",
-        title: "A Display URI uses private creator IHE_MADO_PRIVATE in group 000D with VR UR and an absolute URL (judged on the file by model::mado::display_uri_violations)",
+        title: "A Display URI uses private creator IHE_MADO_PRIVATE in group 000D with VR UR and an absolute URL (judged on the DICOM file itself, where the private element is read)",
         xds_i_b: None,
         mado: W,
     },
