@@ -447,6 +447,48 @@ impl AuditRepository {
         })
     }
 
+    /// Accept TLS connections on `listener` (RFC 5425) until the task is aborted: each handshake
+    /// is run with `config` and recorded in `log` (with the certificate the sender presented),
+    /// then the stream is served by [`AuditRepository::handle_stream`].
+    pub fn spawn_tls(
+        &self,
+        listener: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        log: Arc<crate::transport::tls::listener::HandshakeLog>,
+    ) -> JoinHandle<()> {
+        let repo = self.clone();
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        tokio::spawn(async move {
+            loop {
+                let Ok(permit) = repo.connections.clone().acquire_owned().await else {
+                    return;
+                };
+                let Ok((stream, peer)) = listener.accept().await else {
+                    tokio::time::sleep(TICK).await;
+                    continue;
+                };
+                let repo = repo.clone();
+                let acceptor = acceptor.clone();
+                let log = log.clone();
+                tokio::spawn(async move {
+                    if let Some(tls) = crate::transport::tls::listener::handshake(
+                        &acceptor,
+                        stream,
+                        peer,
+                        &log,
+                        crate::transport::tls::listener::HANDSHAKE_TIMEOUT,
+                    )
+                    .await
+                    {
+                        repo.handle_stream(tls, Some(peer), AuditTransport::Tls)
+                            .await;
+                    }
+                    drop(permit);
+                });
+            }
+        })
+    }
+
     /// Read octet-counted frames from one connection until it closes, breaks the framing, stalls
     /// or idles out; record each frame and each problem. Returns how many frames were read.
     pub async fn handle_stream<S>(
