@@ -105,20 +105,3 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | MHD      |
       | DIMSE    |
 
-  @neg @serial @role:simulator @req:TLS-10
-  Scenario: A SUT client shown a server certificate from an untrusted CA aborts
-    Given the harness's DICOM SCP presents a server certificate from an untrusted CA
-    When the SUT is made to send to the harness's DICOM SCP
-    Then the SUT aborts before sending anything
-
-  @neg @serial @role:simulator @req:TLS-11
-  Scenario: A SUT client shown an expired server certificate aborts
-    Given the harness's DICOM SCP presents an expired server certificate
-    When the SUT is made to send to the harness's DICOM SCP
-    Then the SUT aborts before sending anything
-
-  @neg @serial @role:simulator @req:TLS-12
-  Scenario: A SUT client shown a server certificate for another name aborts
-    Given the harness's DICOM SCP presents a server certificate for another name
-    When the SUT is made to send to the harness's DICOM SCP
-    Then the SUT aborts before sending anything
