@@ -74,6 +74,7 @@ async fn attempt(
     ep: &secure_node::SecureEndpoint,
     client: ClientTls,
     operation: &str,
+    refusal_expected: bool,
 ) -> Result<usize, StepError> {
     let own = client
         .identity
@@ -120,6 +121,19 @@ async fn attempt(
     // timeout stays one.
     if ex.failure.as_ref().is_some_and(|f| f.kind == "tls") {
         ex.failure = None;
+    } else if refusal_expected
+        && ex.response.is_none()
+        && ex.failure.as_ref().is_some_and(ended_after_connect)
+    {
+        // TLS 1.3: the server judges the client's certificate after the client's handshake is
+        // over, and its alert may reach the HTTP layer as a connection that ended before the
+        // request could go out ("connection was not ready"): the server closed on the client.
+        let message = ex.failure.take().map(|f| f.message).unwrap_or_default();
+        if let Some(t) = ex.tls.as_mut() {
+            t.failure = Some(format!(
+                "the server closed the connection after the handshake without answering ({message})"
+            ));
+        }
     } else if ex.failure.is_some() && ex.response.is_none() {
         let f = crate::checks::Finding::error(&ex);
         let msg = f.message();
@@ -128,6 +142,17 @@ async fn attempt(
         return Err(StepError(msg));
     }
     Ok(world.evidence.record(ex))
+}
+
+/// A failure past the TCP connection: neither a refused or unreachable connection nor a timeout
+/// (those stay Errors: nothing was asked of the server's TLS).
+fn ended_after_connect(f: &crate::evidence::TransportFailure) -> bool {
+    let m = f.message.to_ascii_lowercase();
+    f.kind != "timeout"
+        && !m.contains("connection refused")
+        && !m.contains("no route to host")
+        && !m.contains("network is unreachable")
+        && !m.contains("dns error")
 }
 
 async fn offer_bad_client(
@@ -145,6 +170,7 @@ async fn offer_bad_client(
         &ep,
         client,
         &format!("connect with {}", bad.describe()),
+        true,
     )
     .await?;
     world.atna.last = Some((
@@ -258,7 +284,7 @@ async fn good_client(world: &mut HarnessWorld, version: String) -> StepResult {
     };
     let mut client = ep.good.clone();
     client.versions = versions;
-    let idx = attempt(world, &ep, client, &format!("connect over {name}")).await?;
+    let idx = attempt(world, &ep, client, &format!("connect over {name}"), false).await?;
     world.atna.last = Some((
         idx,
         vec![check, "TLS-09"],
@@ -607,4 +633,34 @@ async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
 #[then("the SUT aborts before sending anything")]
 async fn sut_aborts(world: &mut HarnessWorld) -> StepResult {
     judge_last(world)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::TransportFailure;
+
+    #[test]
+    fn only_a_connection_that_ended_after_connecting_counts_as_a_refusal() {
+        let f = |kind: &str, message: &str| TransportFailure {
+            kind: kind.into(),
+            message: message.into(),
+        };
+        assert!(ended_after_connect(&f(
+            "request",
+            "client error (Canceled): operation was canceled: connection was not ready"
+        )));
+        assert!(ended_after_connect(&f(
+            "peer-closed",
+            "the server closed the connection"
+        )));
+        assert!(!ended_after_connect(&f(
+            "connect",
+            "tcp connect error: Connection refused (os error 111)"
+        )));
+        assert!(!ended_after_connect(&f(
+            "timeout",
+            "no response headers within 15000 ms"
+        )));
+    }
 }
