@@ -61,13 +61,7 @@ async fn an_audit_relayed_by_rsyslog_over_tls_arrives_whole_and_is_judged() {
         return;
     }
     let dir = report_dir("audit-relay");
-    let pki = dir.path().join("pki");
-    assert!(Command::new("bash")
-        .arg(root().join("ci/make-test-pki.sh"))
-        .arg(&pki)
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success()));
+    let pki = test_pki(dir.path());
     ihe_harness::transport::install_crypto_provider();
     let tls = ServerTls::from_settings(&TlsSettings {
         ca_file: Some(pki.join("ca.pem")),

@@ -173,6 +173,30 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Wait (at most 10 s) until something listens on `port` of loopback; panic otherwise.
+pub fn wait_port(port: u16) {
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// The test PKI of `ci/make-test-pki.sh`, made under `dir/pki`.
+pub fn test_pki(dir: &Path) -> PathBuf {
+    let p = dir.join("pki");
+    let ok = Command::new("bash")
+        .arg(root().join("ci/make-test-pki.sh"))
+        .arg(&p)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ci/make-test-pki.sh failed");
+    p
+}
+
 /// True when `tool --version` runs and succeeds (DCMTK and the like).
 pub fn installed(tool: &str) -> bool {
     Command::new(tool)

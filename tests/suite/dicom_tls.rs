@@ -5,40 +5,9 @@
 //! SCP does not trust is an Error naming the TLS cause.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn pki(dir: &Path) -> std::path::PathBuf {
-    let p = dir.join("pki");
-    let ok = Command::new("bash")
-        .arg(root().join("ci/make-test-pki.sh"))
-        .arg(&p)
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "ci/make-test-pki.sh failed");
-    p
-}
-
-fn wait_port(port: u16) {
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("nothing listens on {port}");
-}
 
 fn fixture_file() -> std::path::PathBuf {
     fn walk(d: &Path) -> Option<std::path::PathBuf> {
@@ -73,10 +42,10 @@ fn the_harness_scp_speaks_dicom_tls_to_dcmtk_and_refuses_untrusted_and_plain_pee
         return;
     }
     let dir = report_dir("dicom-tls-scp");
-    let p = pki(dir.path());
+    let p = test_pki(dir.path());
     let f = |n: &str| p.join(n).display().to_string();
     let (http, dimse) = (free_port(), free_port());
-    let _serve = Killed(
+    let _serve = ChildServer(
         Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
             .args(["serve", "--bind", &format!("127.0.0.1:{http}")])
             .args(["--dimse-bind", &format!("127.0.0.1:{dimse}")])
@@ -140,12 +109,12 @@ fn the_harness_scu_stores_into_storescp_over_dicom_tls() {
         return;
     }
     let dir = report_dir("dicom-tls-scu");
-    let p = pki(dir.path());
+    let p = test_pki(dir.path());
     let f = |n: &str| p.join(n).display().to_string();
     let port = free_port();
     let out = dir.path().join("received");
     std::fs::create_dir_all(&out).unwrap();
-    let _scp = Killed(
+    let _scp = ChildServer(
         Command::new("storescp")
             .args([
                 "+tls",

@@ -4,7 +4,7 @@
 //! refuses the harness's own certificate turns every scenario into an Error naming the TLS cause.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use crate::common::*;
 
@@ -17,28 +17,7 @@ fn openssl() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn pki(dir: &Path) -> std::path::PathBuf {
-    let p = dir.join("pki");
-    let ok = Command::new("bash")
-        .arg(root().join("ci/make-test-pki.sh"))
-        .arg(&p)
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "ci/make-test-pki.sh failed");
-    p
-}
-
-fn peer(pki: &Path, mode: &str) -> (Peer, u16) {
+fn peer(pki: &Path, mode: &str) -> (ChildServer, u16) {
     let port = free_port();
     let child = Command::new("bash")
         .arg(root().join("ci/openssl-peer.sh"))
@@ -48,13 +27,8 @@ fn peer(pki: &Path, mode: &str) -> (Peer, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("openssl-peer.sh");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    (Peer(child), port)
+    wait_port(port);
+    (ChildServer(child), port)
 }
 
 fn profile(pki: &Path, port: u16, client: &str) -> String {
@@ -83,7 +57,7 @@ fn a_lax_server_fails_every_client_and_version_negative() {
         return;
     }
     let dir = report_dir("tls-lax");
-    let pki = pki(dir.path());
+    let pki = test_pki(dir.path());
     let (_p, port) = peer(&pki, "lax");
     let run = run_profile(
         "tls-lax-run",
@@ -106,7 +80,7 @@ fn a_server_that_negotiates_null_encryption_fails_the_suite_negative() {
         return;
     }
     let dir = report_dir("tls-null");
-    let pki = pki(dir.path());
+    let pki = test_pki(dir.path());
     let (_p, port) = peer(&pki, "null-suites");
     let run = run_profile(
         "tls-null-run",
@@ -128,7 +102,7 @@ fn a_strict_server_passes_and_refusing_the_harness_is_an_error_naming_the_cause(
         return;
     }
     let dir = report_dir("tls-strict");
-    let pki = pki(dir.path());
+    let pki = test_pki(dir.path());
     let (_p, port) = peer(&pki, "strict");
     let run = run_profile(
         "tls-strict-run",
