@@ -376,7 +376,7 @@ fn write_profile(dir: &Path, profile: &str) -> (PathBuf, PathBuf) {
 
 /// The arguments of `ihe-harness run` against the profile at `sut`, for the scenarios `tags`
 /// selects, the report in `reports`.
-fn run_args<'a>(sut: &'a Path, tags: &'a str, reports: &'a Path) -> [&'a str; 7] {
+pub fn run_args<'a>(sut: &'a Path, tags: &'a str, reports: &'a Path) -> [&'a str; 7] {
     [
         "run",
         "--sut",

@@ -131,6 +131,13 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
     assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
 }
 
+/// Run the scenarios `tags` selects against `profile`: the results and what the harness printed.
+fn run_tagged(name: &str, profile: &str, tags: &str) -> (serde_json::Value, std::process::Output) {
+    let dir = report_dir(name);
+    let out = harness(&run_args(std::path::Path::new(profile), tags, dir.path()));
+    (results(dir.path()), out)
+}
+
 /// Scenario title and outcome, with the checks that failed, of every scenario of a run.
 fn verdicts(results: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
     let mut v: Vec<(String, String, Vec<String>)> = results["scenarios"]
@@ -175,23 +182,10 @@ fn orthanc_behind_nginx_over_mutual_tls_gives_the_plain_verdicts() {
         return;
     };
     let tags = "@profile:DICOMweb";
-    let run = |name: &str, profile: &str| {
-        let dir = report_dir(name);
-        let out = harness(&[
-            "run",
-            "--sut",
-            profile,
-            "--tags",
-            tags,
-            "--report-dir",
-            dir.path().to_str().unwrap(),
-        ]);
-        (results(dir.path()), out)
-    };
-    let (over_http, _) = run("orthanc-plain-dw", &plain);
-    let (over_tls, out) = run("orthanc-tls-dw", &tls);
+    let (over_http, _) = run_tagged("orthanc-plain-dw", &plain, tags);
+    let (over_tls, out) = run_tagged("orthanc-tls-dw", &tls, tags);
     assert_eq!(verdicts(&over_tls), verdicts(&over_http), "{}", dump(&out));
-    // Every exchange went over TLS 1.2 or 1.3 and recorded nginx's certificate.
+    // The run over TLS completed and reported its counts.
     assert!(String::from_utf8_lossy(&out.stdout).contains("scenarios:"));
 
     // The harness presenting a certificate from a CA nginx does not trust.
@@ -234,21 +228,8 @@ fn orthanc_over_dicom_tls_gives_the_plain_verdicts() {
         eprintln!("IHE_HARNESS_ORTHANC_PROFILE / IHE_HARNESS_ORTHANC_TLS_PROFILE are not set: ci/test.sh starts the servers and sets them; skipping");
         return;
     };
-    let run = |name: &str, profile: &str| {
-        let dir = report_dir(name);
-        let out = harness(&[
-            "run",
-            "--sut",
-            profile,
-            "--tags",
-            "@profile:DIMSE",
-            "--report-dir",
-            dir.path().to_str().unwrap(),
-        ]);
-        (results(dir.path()), out)
-    };
-    let (over_tcp, _) = run("orthanc-plain-dimse", &plain);
-    let (over_tls, out) = run("orthanc-tls-dimse", &tls);
+    let (over_tcp, _) = run_tagged("orthanc-plain-dimse", &plain, "@profile:DIMSE");
+    let (over_tls, out) = run_tagged("orthanc-tls-dimse", &tls, "@profile:DIMSE");
     assert_eq!(verdicts(&over_tls), verdicts(&over_tcp), "{}", dump(&out));
     assert!(
         !verdicts(&over_tls).is_empty(),
@@ -266,17 +247,7 @@ fn orthanc_and_nginx_over_tls_report_only_the_pinned_atna_deviations() {
         eprintln!("IHE_HARNESS_ORTHANC_TLS_PROFILE is not set: ci/test.sh starts the TLS peers and sets it; skipping");
         return;
     };
-    let dir = report_dir("orthanc-tls-atna");
-    let out = harness(&[
-        "run",
-        "--sut",
-        &tls,
-        "--tags",
-        "@profile:ATNA",
-        "--report-dir",
-        dir.path().to_str().unwrap(),
-    ]);
-    let results = results(dir.path());
+    let (results, out) = run_tagged("orthanc-tls-atna", &tls, "@profile:ATNA");
     let want = pinned_from(include_str!("known-deviations/orthanc-tls.txt"));
     assert_only_pinned(&results, &want, &out);
 }
