@@ -152,3 +152,74 @@ async fn hostile_audit_input_is_a_fail_of_its_rule_and_the_repository_goes_on() 
         .expect("the good message");
     assert!(failed(&judged(&got)).is_empty());
 }
+
+/// A SUT profile's audit listener and trigger: `[simulator] audit_udp_bind` places the
+/// repository, the `audit_source_sends` command (here a shell that writes a conformant audit to
+/// `{audit_host}`/`{audit_udp_port}`) makes the SUT send, and the message is judged; with no
+/// `audit_bind` the TLS scenario is not applicable. A datagram that is not an audit is a Fail.
+#[test]
+fn a_profile_places_the_repository_and_its_trigger_makes_the_sut_send() {
+    if !std::path::Path::new("/bin/bash").exists() {
+        eprintln!("skipped: no bash for /dev/udp");
+        return;
+    }
+    let dir = crate::common::report_dir("audit-profile");
+    let good = ihe_harness::checks::atna::transaction::build(
+        ihe_harness::checks::atna::transaction::Audited::Iti18,
+        ihe_harness::checks::atna::transaction::Side::Responder,
+        &ihe_harness::checks::atna::transaction::AuditFacts {
+            date_time: "2026-12-07T01:02:03Z".into(),
+            outcome: "0".into(),
+            source: ihe_harness::checks::atna::transaction::Party {
+                user_id: "http://consumer".into(),
+                alternative_user_id: None,
+                network_access_point: Some("127.0.0.1".into()),
+            },
+            destination: ihe_harness::checks::atna::transaction::Party {
+                user_id: "http://registry".into(),
+                alternative_user_id: None,
+                network_access_point: Some("localhost".into()),
+            },
+            audit_source_id: "registry".into(),
+            patient_id: Some("P1^^^&1.2.3&ISO".into()),
+            submission_set: None,
+            query_id: Some("urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d".into()),
+            query: b"<query/>".to_vec(),
+            documents: Vec::new(),
+            studies: Vec::new(),
+        },
+    )
+    .to_xml();
+    for (name, bytes, want) in [
+        ("good", audit(good.as_bytes()), "pass"),
+        (
+            "bomb",
+            audit(br#"<!DOCTYPE a [<!ENTITY a "x">]><AuditMessage>&a;</AuditMessage>"#),
+            "fail",
+        ),
+    ] {
+        let msg = dir.path().join(format!("{name}.syslog"));
+        std::fs::write(&msg, &bytes).unwrap();
+        let profile = format!(
+            "[sut]\nname = \"an audit source\"\n[simulator]\naudit_udp_bind = \"127.0.0.1:0\"\ntrigger_timeout_ms = 10000\n[triggers]\naudit_source_sends = \"bash -c 'cat {} > /dev/udp/{{audit_host}}/{{audit_udp_port}}'\"\n",
+            msg.display()
+        );
+        let run =
+            crate::common::run_profile(&format!("audit-profile-{name}"), &profile, "@txn:ITI-20");
+        let o = crate::common::outcomes(&run.results);
+        assert_eq!(o.len(), 2, "{}", crate::common::dump(&run.out));
+        for (scenario, outcome) in &o {
+            let expected = if scenario.contains("syslog/TLS") {
+                "not-applicable"
+            } else {
+                want
+            };
+            assert_eq!(
+                outcome,
+                expected,
+                "{name}: {scenario}\n{}",
+                crate::common::dump(&run.out)
+            );
+        }
+    }
+}
