@@ -393,6 +393,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         mhd_data: tokio::sync::OnceCell::new(),
         fixtures_dir: fixtures_dir.clone(),
         secure_node: tokio::sync::OnceCell::new(),
+        audit_listeners: tokio::sync::OnceCell::new(),
     });
     install_context(ctx.clone());
 

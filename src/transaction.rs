@@ -54,6 +54,9 @@ pub enum Transaction {
     Dimse,
     /// ITI-19 Authenticate Node: a TLS handshake judged for itself (ATNA).
     Iti19,
+    /// ITI-20 Record Audit Event: an audit message a Secure Node sends to an Audit Record
+    /// Repository (syslog over TLS or UDP).
+    Iti20,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -77,7 +80,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 17] = [
+    pub const ALL: [Transaction; 18] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -95,6 +98,7 @@ impl Transaction {
         Transaction::Fhir,
         Transaction::Dimse,
         Transaction::Iti19,
+        Transaction::Iti20,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -117,6 +121,7 @@ impl Transaction {
             Transaction::Fhir => "FHIR",
             Transaction::Dimse => "DIMSE",
             Transaction::Iti19 => "ITI-19",
+            Transaction::Iti20 => "ITI-20",
         }
     }
 
@@ -139,7 +144,7 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir => "MHD",
             Transaction::Dimse => "DIMSE",
-            Transaction::Iti19 => "ATNA",
+            Transaction::Iti19 | Transaction::Iti20 => "ATNA",
         }
     }
 
@@ -162,6 +167,7 @@ impl Transaction {
             Transaction::Fhir => "FHIR client",
             Transaction::Dimse => "DICOM SCU",
             Transaction::Iti19 => "Secure Node (TLS client)",
+            Transaction::Iti20 => "Secure Node (audit source)",
         }
     }
 
@@ -181,6 +187,7 @@ impl Transaction {
             Transaction::Fhir => "FHIR server",
             Transaction::Dimse => "DICOM SCP",
             Transaction::Iti19 => "Secure Node (TLS server)",
+            Transaction::Iti20 => "Audit Record Repository",
         }
     }
 
@@ -202,7 +209,8 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir
             | Transaction::Dimse
-            | Transaction::Iti19 => None,
+            | Transaction::Iti19
+            | Transaction::Iti20 => None,
         }
     }
 
@@ -223,7 +231,8 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir
             | Transaction::Dimse
-            | Transaction::Iti19 => None,
+            | Transaction::Iti19
+            | Transaction::Iti20 => None,
         }
     }
 
@@ -244,7 +253,8 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir
             | Transaction::Dimse
-            | Transaction::Iti19 => Mtom::None,
+            | Transaction::Iti19
+            | Transaction::Iti20 => Mtom::None,
         }
     }
 
@@ -338,7 +348,8 @@ mod tests {
                 "ITI-68",
                 "FHIR",
                 "DIMSE",
-                "ITI-19"
+                "ITI-19",
+                "ITI-20"
             ]
         );
     }
@@ -383,5 +394,9 @@ mod tests {
         assert_eq!(Transaction::Rad68.responder(), "Document Repository");
         assert_eq!(Transaction::Capabilities.profile(), "DICOMweb");
         assert_eq!(Transaction::Dimse.profile(), "DIMSE");
+        assert_eq!(Transaction::Iti20.profile(), "ATNA");
+        assert_eq!(Transaction::Iti20.initiator(), "Secure Node (audit source)");
+        assert_eq!(Transaction::Iti20.responder(), "Audit Record Repository");
+        assert_eq!(Transaction::of_tag("ITI-20"), Ok(Transaction::Iti20));
     }
 }

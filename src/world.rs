@@ -56,6 +56,11 @@ pub struct RunContext {
     /// The SUT's TLS servers for the ATNA scenarios, set up by the first of them.
     pub secure_node:
         tokio::sync::OnceCell<Result<crate::actors::secure_node::SharedTarget, String>>,
+    /// The harness's Audit Record Repository for the ITI-20 scenarios, started by the first of
+    /// them (None: the SUT profile places no audit listener).
+    pub audit_listeners: tokio::sync::OnceCell<
+        Result<Option<Arc<crate::actors::audit_repository::AuditListeners>>, String>,
+    >,
 }
 
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
@@ -206,6 +211,10 @@ pub struct AtnaState {
     pub server_bad: Option<String>,
     /// The check that judges the SUT client shown it.
     pub server_check: Option<&'static str>,
+    /// ITI-20: the syslog transport the scenario's audit comes over (`TLS`, `UDP`).
+    pub audit_transport: Option<String>,
+    /// ITI-20: the exchange of the audit received and what is expected of it.
+    pub audit_last: Option<(usize, crate::checks::atna::AtnaExpect)>,
 }
 
 /// The World could not be created: no run context was installed.

@@ -903,3 +903,146 @@ mod tests {
         server.abort();
     }
 }
+
+/// The Audit Record Repository of a run, listening for the SUT's audit messages (the ITI-20
+/// scenarios): syslog over TLS (RFC 5425) and over UDP (RFC 5426), with the handshakes it saw.
+/// Against the embedded reference it runs on loopback with a test PKI made for the run, and
+/// [`AuditListeners::client`] is the TLS client the built-in audit source uses; a SUT profile
+/// places it with `[simulator] audit_bind` (with `[simulator.tls]`) and `audit_udp_bind`.
+pub struct AuditListeners {
+    /// The repository and its inbox.
+    pub repository: AuditRepository,
+    /// The TLS listener's address, when it listens over TLS.
+    pub tls_addr: Option<SocketAddr>,
+    /// The UDP socket's address, when it listens over UDP.
+    pub udp_addr: Option<SocketAddr>,
+    /// The TLS handshakes seen.
+    pub handshakes: Arc<crate::transport::tls::listener::HandshakeLog>,
+    /// The client of the built-in audit source (embedded run only): trusts the test CA,
+    /// presents the test client certificate.
+    pub client: Option<crate::transport::tls::ClientTls>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for AuditListeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditListeners")
+            .field("tls_addr", &self.tls_addr)
+            .field("udp_addr", &self.udp_addr)
+            .finish()
+    }
+}
+
+impl Drop for AuditListeners {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Why the listeners could not start: the harness's or the configuration's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditListenError {
+    /// Certificates or TLS configuration.
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsError),
+    /// A socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+async fn bind_tcp(addr: SocketAddr) -> Result<TcpListener, AuditListenError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| AuditListenError::Bind { addr, source })
+}
+
+async fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, AuditListenError> {
+    UdpSocket::bind(addr)
+        .await
+        .map_err(|source| AuditListenError::Bind { addr, source })
+}
+
+impl AuditListeners {
+    /// Listen on loopback over TLS (a fresh test PKI, client certificates required) and UDP.
+    pub async fn embedded() -> Result<AuditListeners, AuditListenError> {
+        use crate::transport::tls::{pki::TestPki, ClientAuth, ClientTls, ServerTls, Versions};
+        crate::transport::install_crypto_provider();
+        let pki = TestPki::new()?;
+        let server = ServerTls {
+            identity: pki.server.identity(),
+            client_roots: vec![pki.ca.cert.clone()],
+            client_auth: ClientAuth::Required,
+            versions: Versions::Bcp195,
+        };
+        let client = ClientTls {
+            roots: vec![pki.ca.cert.clone()],
+            identity: Some(pki.client.identity()),
+            server_name: Some("localhost".into()),
+            verify_server_name: true,
+            versions: Versions::Bcp195,
+            verify_server: true,
+        };
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut l = AuditListeners::start(Some((loopback, server)), Some(loopback)).await?;
+        l.client = Some(client);
+        Ok(l)
+    }
+
+    /// Listen where a SUT profile says: `[simulator] audit_bind` over TLS with
+    /// `[simulator.tls]`, `[simulator] audit_udp_bind` over UDP. None when it names neither.
+    pub async fn from_config(
+        config: &crate::config::Config,
+    ) -> Result<Option<AuditListeners>, AuditListenError> {
+        let sim = &config.simulator;
+        let tls = match (sim.audit_bind, &sim.tls) {
+            (Some(addr), Some(s)) => {
+                crate::transport::install_crypto_provider();
+                Some((addr, crate::transport::tls::ServerTls::from_settings(s)?))
+            }
+            _ => None,
+        };
+        if tls.is_none() && sim.audit_udp_bind.is_none() {
+            return Ok(None);
+        }
+        AuditListeners::start(tls, sim.audit_udp_bind)
+            .await
+            .map(Some)
+    }
+
+    async fn start(
+        tls: Option<(SocketAddr, crate::transport::tls::ServerTls)>,
+        udp: Option<SocketAddr>,
+    ) -> Result<AuditListeners, AuditListenError> {
+        let repository = AuditRepository::new(AuditRepositoryOptions::default());
+        let handshakes = Arc::new(crate::transport::tls::listener::HandshakeLog::default());
+        let mut tasks = Vec::new();
+        let mut tls_addr = None;
+        let mut udp_addr = None;
+        if let Some((addr, server)) = tls {
+            let config = Arc::new(server.config()?);
+            let listener = bind_tcp(addr).await?;
+            tls_addr = listener.local_addr().ok();
+            tasks.push(repository.spawn_tls(listener, config, handshakes.clone()));
+        }
+        if let Some(addr) = udp {
+            let socket = bind_udp(addr).await?;
+            udp_addr = socket.local_addr().ok();
+            tasks.push(repository.spawn_udp(socket));
+        }
+        Ok(AuditListeners {
+            repository,
+            tls_addr,
+            udp_addr,
+            handshakes,
+            client: None,
+            tasks,
+        })
+    }
+}

@@ -237,6 +237,8 @@ pub struct Expect {
     pub qido_known: std::collections::BTreeMap<String, dicomweb::KnownEntity>,
     /// What an ATNA (ITI-19) scenario asked of the SUT's TLS server.
     pub tls: tls::TlsExpect,
+    /// What an ATNA (ITI-20) scenario expects of an audit message the SUT sent.
+    pub atna: Option<atna::AtnaExpect>,
 }
 
 /// What a check looks at.
@@ -394,6 +396,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(report::CHECKS.iter())
         .chain(peer::CHECKS.iter())
         .chain(tls::CHECKS.iter())
+        .chain(atna::CHECKS.iter())
 }
 
 /// Look a check up by id.
@@ -443,6 +446,7 @@ struct Families {
     xds: Option<xds::Judged>,
     kos: Option<kos::Judged>,
     mado: mado::Judged,
+    atna: Option<Result<atna::family::Judged, Verdict>>,
 }
 
 impl Families {
@@ -456,6 +460,14 @@ impl Families {
         if kos::is_member(check) {
             return evaluate_with(check, subject, |s| {
                 kos::verdict(self.kos.get_or_insert_with(|| kos::judge(s)), check.id)
+            });
+        }
+        if atna::is_member(check) {
+            return evaluate_with(check, subject, |s| {
+                atna::family::verdict(
+                    self.atna.get_or_insert_with(|| atna::family::judge(s)),
+                    check,
+                )
             });
         }
         if let Some(group) = mado::group_of(check) {

@@ -126,6 +126,8 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "trigger_timeout_ms",
             "dimse_bind",
             "ae_title",
+            "audit_bind",
+            "audit_udp_bind",
         ],
     ),
     ("mhd", mhd::KEYS),

@@ -49,6 +49,7 @@ pub const TRIGGERS: &[&str] = &[
     "source_provides_bundle",
     "consumer_finds_documents",
     "consumer_finds_lists",
+    "audit_source_sends",
 ];
 
 /// The SUT's XDS-I.b endpoints.
@@ -116,8 +117,13 @@ pub struct Simulator {
     pub dimse_bind: Option<SocketAddr>,
     /// The AE title of the harness's DICOM SCP.
     pub ae_title: String,
-    /// TLS for the harness's servers (`[simulator.tls]`): HTTP listener and DICOM SCP.
+    /// TLS for the harness's servers (`[simulator.tls]`): HTTP listener, DICOM SCP and the
+    /// Audit Record Repository's syslog listener.
     pub tls: Option<crate::transport::tls::TlsSettings>,
+    /// Where the harness's Audit Record Repository takes syslog over TLS (RFC 5425), if anywhere.
+    pub audit_bind: Option<SocketAddr>,
+    /// Where the harness's Audit Record Repository takes syslog over UDP (RFC 5426), if anywhere.
+    pub audit_udp_bind: Option<SocketAddr>,
 }
 
 impl Default for Simulator {
@@ -129,6 +135,8 @@ impl Default for Simulator {
             dimse_bind: None,
             ae_title: crate::config::dimse::DEFAULT_CALLING_AE.into(),
             tls: None,
+            audit_bind: None,
+            audit_udp_bind: None,
         }
     }
 }
@@ -168,6 +176,8 @@ pub(super) struct RawSimulator {
     trigger_timeout_ms: Option<u64>,
     dimse_bind: Option<String>,
     ae_title: Option<String>,
+    audit_bind: Option<String>,
+    audit_udp_bind: Option<String>,
 }
 
 fn url_key(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -293,6 +303,21 @@ pub(super) fn resolve_simulator(s: RawSimulator, path: &Path) -> Result<Simulato
         }
         sim.ae_title = ae;
     }
+    for (key, raw, slot) in [
+        ("simulator.audit_bind", s.audit_bind, &mut sim.audit_bind),
+        (
+            "simulator.audit_udp_bind",
+            s.audit_udp_bind,
+            &mut sim.audit_udp_bind,
+        ),
+    ] {
+        if let Some(b) = raw {
+            *slot = Some(
+                b.parse()
+                    .map_err(|_| invalid(path, key, format!("`{b}` is not an address:port")))?,
+            );
+        }
+    }
     Ok(sim)
 }
 
@@ -329,6 +354,26 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("/p/sut.toml"), &|_| None)
+    }
+
+    #[test]
+    fn audit_listener_addresses_resolve() {
+        let c = parse(
+            "[simulator]\naudit_bind = \"0.0.0.0:6514\"\naudit_udp_bind = \"127.0.0.1:5514\"\n[triggers]\naudit_source_sends = \"audit-to {audit_host} {audit_port} {audit_udp_port}\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.simulator.audit_bind,
+            Some("0.0.0.0:6514".parse().unwrap())
+        );
+        assert_eq!(
+            c.simulator.audit_udp_bind,
+            Some("127.0.0.1:5514".parse().unwrap())
+        );
+        assert!(c.triggers.contains_key("audit_source_sends"));
+        let e = parse("[simulator]\naudit_bind = \"syslog\"\n").unwrap_err();
+        assert!(e.to_string().contains("simulator.audit_bind"), "{e}");
+        assert_eq!(Simulator::default().audit_udp_bind, None);
     }
 
     #[test]

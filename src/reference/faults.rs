@@ -327,6 +327,24 @@ pub enum Fault {
     TlsNo13,
     /// The built-in TLS client that plays a SUT client in the ATNA scenarios takes any server certificate (IHE ITI TF-2 §3.19: the client validates the server's certificate).
     TlsBuiltinClientTrustsAny,
+    /// The built-in audit source of the ITI-20 scenarios sends its audit with the syslog MSGID AUDIT instead of IHE+RFC-3881 (ITI TF-2 §3.20.4.1.2).
+    AuditWrongMsgid,
+    /// The built-in audit source of the ITI-20 scenarios sends its UTF-8 MSG without the byte order mark (RFC 5424 §6.4).
+    AuditNoBom,
+    /// The built-in audit source of the ITI-20 scenarios sends EventActionCode X, which the DICOM audit schema does not define (PS3.15 §A.5.1).
+    AuditInvalidActionCode,
+    /// The built-in audit source of the ITI-20 scenarios audits its ITI-18 query with EventActionCode R instead of E (ITI TF-2 §3.18.5.1).
+    AuditWrongActionCode,
+    /// The built-in audit source of the ITI-20 scenarios leaves out the Source active participant (ITI TF-2 §3.18.5.1).
+    AuditNoSourceParticipant,
+    /// The built-in audit source of the ITI-20 scenarios writes its message on the TLS stream without the octet count (RFC 5425 §4.3).
+    AuditUnframed,
+    /// The built-in audit source of the ITI-20 scenarios announces a frame of 100 MB (RFC 5425 §4.3: within the receiver's limit).
+    AuditOversized,
+    /// The built-in audit source of the ITI-20 scenarios sends a MSG that starts with the BOM but is not UTF-8 (RFC 5424 §6.4).
+    AuditInvalidUtf8,
+    /// The built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD).
+    AuditXmlBomb,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -490,6 +508,15 @@ impl Fault {
         Fault::TlsNo12,
         Fault::TlsNo13,
         Fault::TlsBuiltinClientTrustsAny,
+        Fault::AuditWrongMsgid,
+        Fault::AuditNoBom,
+        Fault::AuditInvalidActionCode,
+        Fault::AuditWrongActionCode,
+        Fault::AuditNoSourceParticipant,
+        Fault::AuditUnframed,
+        Fault::AuditOversized,
+        Fault::AuditInvalidUtf8,
+        Fault::AuditXmlBomb,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -640,6 +667,15 @@ impl Fault {
             Fault::TlsNo12 => "tls-no-1-2",
             Fault::TlsNo13 => "tls-no-1-3",
             Fault::TlsBuiltinClientTrustsAny => "tls-builtin-client-trusts-any",
+            Fault::AuditWrongMsgid => "audit-wrong-msgid",
+            Fault::AuditNoBom => "audit-no-bom",
+            Fault::AuditInvalidActionCode => "audit-invalid-action-code",
+            Fault::AuditWrongActionCode => "audit-wrong-action-code",
+            Fault::AuditNoSourceParticipant => "audit-no-source-participant",
+            Fault::AuditUnframed => "audit-unframed",
+            Fault::AuditOversized => "audit-oversized",
+            Fault::AuditInvalidUtf8 => "audit-invalid-utf8",
+            Fault::AuditXmlBomb => "audit-xml-bomb",
         }
     }
 
@@ -829,6 +865,15 @@ impl Fault {
             Fault::TlsNo12 => "the TLS reference of the ATNA scenarios speaks TLS 1.3 only (RFC 9325 §3.1.1: MUST support TLS 1.2)",
             Fault::TlsNo13 => "the TLS reference of the ATNA scenarios speaks TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support TLS 1.3)",
             Fault::TlsBuiltinClientTrustsAny => "the built-in TLS client that plays a SUT client in the ATNA scenarios takes any server certificate (IHE ITI TF-2 §3.19)",
+            Fault::AuditWrongMsgid => "the built-in audit source of the ITI-20 scenarios sends its audit with the syslog MSGID AUDIT instead of IHE+RFC-3881 (ITI TF-2 §3.20.4.1.2)",
+            Fault::AuditNoBom => "the built-in audit source of the ITI-20 scenarios sends its UTF-8 MSG without the byte order mark (RFC 5424 §6.4)",
+            Fault::AuditInvalidActionCode => "the built-in audit source of the ITI-20 scenarios sends EventActionCode X, which the DICOM audit schema does not define (PS3.15 §A.5.1)",
+            Fault::AuditWrongActionCode => "the built-in audit source of the ITI-20 scenarios audits its ITI-18 query with EventActionCode R instead of E (ITI TF-2 §3.18.5.1)",
+            Fault::AuditNoSourceParticipant => "the built-in audit source of the ITI-20 scenarios leaves out the Source active participant (ITI TF-2 §3.18.5.1)",
+            Fault::AuditUnframed => "the built-in audit source of the ITI-20 scenarios writes its message on the TLS stream without the octet count (RFC 5425 §4.3)",
+            Fault::AuditOversized => "the built-in audit source of the ITI-20 scenarios announces a frame of 100 MB (RFC 5425 §4.3: within the receiver's limit)",
+            Fault::AuditInvalidUtf8 => "the built-in audit source of the ITI-20 scenarios sends a MSG that starts with the BOM but is not UTF-8 (RFC 5424 §6.4)",
+            Fault::AuditXmlBomb => "the built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD)",
         }
     }
 }

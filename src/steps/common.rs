@@ -27,7 +27,8 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Iti68
             | Transaction::Fhir
             | Transaction::Dimse
-            | Transaction::Iti19,
+            | Transaction::Iti19
+            | Transaction::Iti20,
         )
         | None => "DW-04",
     }

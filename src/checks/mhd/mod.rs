@@ -146,7 +146,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::SoapFault
         | Transaction::Fhir
         | Transaction::Dimse
-        | Transaction::Iti19 => false,
+        | Transaction::Iti19
+        | Transaction::Iti20 => false,
     }
 }
 

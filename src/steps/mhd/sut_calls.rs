@@ -190,7 +190,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::SoapFault
             | Transaction::Fhir
             | Transaction::Dimse
-            | Transaction::Iti19,
+            | Transaction::Iti19
+            | Transaction::Iti20,
         )
         | None => &["MHD-11"],
     };
