@@ -147,7 +147,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Fhir
         | Transaction::Dimse
         | Transaction::Iti19
-        | Transaction::Iti20 => false,
+        | Transaction::Iti20
+        | Transaction::Iti81 => false,
     }
 }
 

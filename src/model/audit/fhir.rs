@@ -227,3 +227,262 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(AuditError::Json(_))));
     }
 }
+
+/// The FHIR logical id a patient participant object's CX maps to: the ID part (before the first
+/// `^`), with every character FHIR ids do not allow (`[A-Za-z0-9\-\.]`) replaced by `-`, cut to
+/// 64 characters.
+pub fn patient_logical_id(cx: &str) -> String {
+    let id = cx.split('^').next().unwrap_or(cx);
+    let mut out: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
+}
+
+fn write_coding(c: &crate::model::audit::CodedValue) -> Value {
+    let system = match c.code_system_name.as_deref() {
+        Some(DCM) => Some(DCM_SYSTEM.to_string()),
+        Some(IHE_TRANSACTIONS) => Some(IHE_EVENT_TYPE_SYSTEM.to_string()),
+        Some(other) => Some(other.to_string()),
+        None => None,
+    };
+    let mut o = serde_json::Map::new();
+    if let Some(s) = system {
+        o.insert("system".into(), Value::String(s));
+    }
+    o.insert("code".into(), Value::String(c.code.clone()));
+    if let Some(d) = c.original_text.as_ref().or(c.display_name.as_ref()) {
+        o.insert("display".into(), Value::String(d.clone()));
+    }
+    Value::Object(o)
+}
+
+/// The audit message as a FHIR R4 AuditEvent (JSON), by the DICOM mapping [`parse`] reads
+/// (`parse(write_fhir_json(m))` gives `m` back, as FHIR). A patient participant object (type 1,
+/// role 1) refers to `Patient/<id>` ([`patient_logical_id`]) besides its identifier, so that the
+/// `patient` search parameter of RESTful ATNA (ITI-81) finds it; entity type and role codes carry
+/// their FHIR code systems so that `entity-type` and `entity-role` match them.
+pub fn write_fhir_json(m: &AuditMessage) -> Value {
+    use serde_json::json;
+    let mut v = serde_json::Map::new();
+    v.insert("resourceType".into(), json!("AuditEvent"));
+    if let Some(e) = &m.event {
+        if let Some(id) = &e.event_id {
+            v.insert("type".into(), write_coding(id));
+        }
+        if !e.event_type_codes.is_empty() {
+            v.insert(
+                "subtype".into(),
+                Value::Array(e.event_type_codes.iter().map(write_coding).collect()),
+            );
+        }
+        if let Some(a) = &e.action_code {
+            v.insert("action".into(), json!(a));
+        }
+        if let Some(t) = &e.date_time {
+            v.insert("recorded".into(), json!(t));
+        }
+        if let Some(o) = &e.outcome_indicator {
+            v.insert("outcome".into(), json!(o));
+        }
+        if let Some(d) = e.outcome_descriptions.first() {
+            v.insert("outcomeDesc".into(), json!(d));
+        }
+        if !e.purpose_of_use.is_empty() {
+            v.insert(
+                "purposeOfEvent".into(),
+                Value::Array(
+                    e.purpose_of_use
+                        .iter()
+                        .map(|c| json!({"coding": [write_coding(c)]}))
+                        .collect(),
+                ),
+            );
+        }
+    }
+    let agents: Vec<Value> = m
+        .active_participants
+        .iter()
+        .map(|p| {
+            let mut a = serde_json::Map::new();
+            if !p.role_id_codes.is_empty() {
+                a.insert(
+                    "type".into(),
+                    json!({"coding": p.role_id_codes.iter().map(write_coding).collect::<Vec<_>>()}),
+                );
+            }
+            if let Some(u) = &p.user_id {
+                a.insert("who".into(), json!({"identifier": {"value": u}}));
+            }
+            if let Some(alt) = &p.alternative_user_id {
+                a.insert("altId".into(), json!(alt));
+            }
+            if let Some(n) = &p.user_name {
+                a.insert("name".into(), json!(n));
+            }
+            a.insert("requestor".into(), json!(p.is_requestor().unwrap_or(false)));
+            if let Some(addr) = &p.network_access_point_id {
+                let mut n = serde_json::Map::new();
+                n.insert("address".into(), json!(addr));
+                if let Some(t) = &p.network_access_point_type_code {
+                    n.insert("type".into(), json!(t));
+                }
+                a.insert("network".into(), Value::Object(n));
+            }
+            if let Some(media) = &p.media_type {
+                a.insert("media".into(), write_coding(media));
+            }
+            Value::Object(a)
+        })
+        .collect();
+    v.insert("agent".into(), Value::Array(agents));
+    if let Some(src) = m.audit_sources.first() {
+        let mut s = serde_json::Map::new();
+        if let Some(site) = &src.audit_enterprise_site_id {
+            s.insert("site".into(), json!(site));
+        }
+        s.insert(
+            "observer".into(),
+            json!({"identifier": {"value": src.audit_source_id.clone().unwrap_or_default()}}),
+        );
+        if !src.type_codes.is_empty() {
+            s.insert(
+                "type".into(),
+                Value::Array(src.type_codes.iter().map(write_coding).collect()),
+            );
+        }
+        v.insert("source".into(), Value::Object(s));
+    }
+    let entities: Vec<Value> = m
+        .participant_objects
+        .iter()
+        .map(|o| {
+            let mut e = serde_json::Map::new();
+            if let Some(id) = &o.id {
+                let mut what = serde_json::Map::new();
+                if o.is("1", "1") {
+                    what.insert(
+                        "reference".into(),
+                        json!(format!("Patient/{}", patient_logical_id(id))),
+                    );
+                }
+                let mut ident = serde_json::Map::new();
+                if let Some(t) = &o.id_type_code {
+                    ident.insert("type".into(), json!({"coding": [write_coding(t)]}));
+                }
+                ident.insert("value".into(), json!(id));
+                what.insert("identifier".into(), Value::Object(ident));
+                e.insert("what".into(), Value::Object(what));
+            }
+            if let Some(t) = &o.type_code {
+                e.insert(
+                    "type".into(),
+                    json!({"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": t}),
+                );
+            }
+            if let Some(r) = &o.type_code_role {
+                e.insert(
+                    "role".into(),
+                    json!({"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": r}),
+                );
+            }
+            if let Some(l) = &o.data_life_cycle {
+                e.insert(
+                    "lifecycle".into(),
+                    json!({"system": "http://terminology.hl7.org/CodeSystem/dicom-audit-lifecycle", "code": l}),
+                );
+            }
+            if let Some(sens) = &o.sensitivity {
+                e.insert("securityLabel".into(), json!([{"code": sens}]));
+            }
+            if let Some(n) = &o.name {
+                e.insert("name".into(), json!(n));
+            }
+            if let Some(d) = o.descriptions.first() {
+                e.insert("description".into(), json!(d));
+            }
+            if let Some(q) = &o.query {
+                let compact: String = q.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                e.insert("query".into(), json!(compact));
+            }
+            if !o.details.is_empty() {
+                e.insert(
+                    "detail".into(),
+                    Value::Array(
+                        o.details
+                            .iter()
+                            .map(|(t, val)| json!({"type": t, "valueBase64Binary": val}))
+                            .collect(),
+                    ),
+                );
+            }
+            Value::Object(e)
+        })
+        .collect();
+    if !entities.is_empty() {
+        v.insert("entity".into(), Value::Array(entities));
+    }
+    Value::Object(v)
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use crate::checks::atna::transaction::{build, AuditFacts, Audited, Party, Side};
+
+    #[test]
+    fn a_built_audit_survives_the_round_trip_through_fhir() {
+        let facts = AuditFacts {
+            date_time: "2026-12-07T01:02:03Z".into(),
+            outcome: "0".into(),
+            source: Party {
+                user_id: "harness".into(),
+                alternative_user_id: None,
+                network_access_point: Some("127.0.0.1".into()),
+            },
+            destination: Party {
+                user_id: "https://registry".into(),
+                alternative_user_id: None,
+                network_access_point: Some("registry.example".into()),
+            },
+            audit_source_id: "ihe-harness".into(),
+            patient_id: Some("P 1^^^&1.2.3&ISO".into()),
+            submission_set: None,
+            query_id: Some("urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d".into()),
+            query: b"<q/>".to_vec(),
+            documents: Vec::new(),
+            studies: Vec::new(),
+        };
+        let m = build(Audited::Iti18, Side::Initiator, &facts);
+        let json = write_fhir_json(&m);
+        let back = from_value(&json).expect("an AuditEvent");
+        assert!(back.event_id().expect("type").is("110112", DCM));
+        assert!(back.has_event_type("ITI-18"));
+        assert_eq!(back.active_participants.len(), m.active_participants.len());
+        assert_eq!(
+            back.objects("1", "1").next().and_then(|o| o.id.clone()),
+            Some("P 1^^^&1.2.3&ISO".to_string())
+        );
+        assert_eq!(json["entity"][0]["what"]["reference"], "Patient/P-1");
+        assert!(crate::checks::atna::validate_message(&back).is_empty());
+        assert!(crate::checks::atna::transaction::validate(
+            &back,
+            Audited::Iti18,
+            Side::Initiator,
+            &facts.expect()
+        )
+        .is_empty());
+        assert_eq!(patient_logical_id(""), "-");
+    }
+}
