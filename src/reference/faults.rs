@@ -345,6 +345,18 @@ pub enum Fault {
     AuditInvalidUtf8,
     /// The built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD).
     AuditXmlBomb,
+    /// The Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1).
+    ArrSyslogClosesOnFirstFrame,
+    /// The Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location).
+    ArrFeed200NoLocation,
+    /// The Audit Record Repository of the ARR scenarios refuses a valid AuditEvent with 400 (RESTful ATNA §3.20.4.2).
+    ArrFeed400,
+    /// The Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset).
+    ArrSearchNotSearchset,
+    /// The Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1).
+    ArrUdpDrops,
+    /// The Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2).
+    ArrSearchIgnoresPatient,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -517,6 +529,12 @@ impl Fault {
         Fault::AuditOversized,
         Fault::AuditInvalidUtf8,
         Fault::AuditXmlBomb,
+        Fault::ArrSyslogClosesOnFirstFrame,
+        Fault::ArrFeed200NoLocation,
+        Fault::ArrFeed400,
+        Fault::ArrSearchNotSearchset,
+        Fault::ArrUdpDrops,
+        Fault::ArrSearchIgnoresPatient,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -676,6 +694,12 @@ impl Fault {
             Fault::AuditOversized => "audit-oversized",
             Fault::AuditInvalidUtf8 => "audit-invalid-utf8",
             Fault::AuditXmlBomb => "audit-xml-bomb",
+            Fault::ArrSyslogClosesOnFirstFrame => "arr-syslog-closes-on-first-frame",
+            Fault::ArrFeed200NoLocation => "arr-feed-200-no-location",
+            Fault::ArrFeed400 => "arr-feed-400",
+            Fault::ArrSearchNotSearchset => "arr-search-not-searchset",
+            Fault::ArrUdpDrops => "arr-udp-drops",
+            Fault::ArrSearchIgnoresPatient => "arr-search-ignores-patient",
         }
     }
 
@@ -874,6 +898,12 @@ impl Fault {
             Fault::AuditOversized => "the built-in audit source of the ITI-20 scenarios announces a frame of 100 MB (RFC 5425 §4.3: within the receiver's limit)",
             Fault::AuditInvalidUtf8 => "the built-in audit source of the ITI-20 scenarios sends a MSG that starts with the BOM but is not UTF-8 (RFC 5424 §6.4)",
             Fault::AuditXmlBomb => "the built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD)",
+            Fault::ArrSyslogClosesOnFirstFrame => "the Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1)",
+            Fault::ArrFeed200NoLocation => "the Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location)",
+            Fault::ArrFeed400 => "the Audit Record Repository of the ARR scenarios refuses a valid AuditEvent with 400 (RESTful ATNA §3.20.4.2)",
+            Fault::ArrSearchNotSearchset => "the Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset)",
+            Fault::ArrUdpDrops => "the Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1)",
+            Fault::ArrSearchIgnoresPatient => "the Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2)",
         }
     }
 }

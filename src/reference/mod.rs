@@ -29,6 +29,7 @@
 //! - [`state`]: the state every handler shares (archive, spool, protocol stores, inbox, faults);
 //! - [`faults`]: the fault switch.
 
+pub mod atna;
 pub mod dicomweb;
 pub mod dimse;
 pub mod faults;

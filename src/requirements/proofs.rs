@@ -228,6 +228,13 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("audit-oversized", "@txn:ITI-20 and @req:ATNA-SYSLOG-02", "ATNA-SYSLOG-02", false),
     fault("audit-invalid-utf8", "@txn:ITI-20 and @req:ATNA-SYSLOG-01", "ATNA-SYSLOG-01", false),
     fault("audit-xml-bomb", "@txn:ITI-20 and @req:ATNA-SYSLOG-06", "ATNA-SYSLOG-06", false),
+    // ITI-20 / ITI-81 (ATNA): the embedded Audit Record Repository, faulty.
+    fault("arr-syslog-closes-on-first-frame", "@actor:AuditRecordRepository and @req:ARR-01", "ARR-01", false),
+    fault("arr-feed-200-no-location", "@actor:AuditRecordRepository and @req:ARR-02", "ARR-02", false),
+    fault("arr-feed-400", "@actor:AuditRecordRepository and @req:ARR-02", "ARR-02", false),
+    fault("arr-search-not-searchset", "@txn:ITI-81 and @req:ARR-03", "ARR-03", false),
+    fault("arr-udp-drops", "@txn:ITI-81 and @req:ARR-04", "ARR-04", false),
+    fault("arr-search-ignores-patient", "@txn:ITI-81 and @req:ARR-05", "ARR-05", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -5,6 +5,7 @@
 //! that no step module calls into another.
 
 pub mod atna;
+pub mod atna_arr;
 pub mod atna_audit;
 pub mod common;
 pub mod dicomweb;
