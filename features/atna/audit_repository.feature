@@ -11,17 +11,17 @@ Feature: Record Audit Event (ITI-20) and Retrieve ATNA Audit Event (ITI-81): the
   Trace: IHE ITI TF-2 §3.20.4.1.1; IHE ITI RESTful ATNA §3.20.4.2, §3.81; RFC 5425 §4.4; RFC 8446
   §6.1; HL7 FHIR R4 http.html (create, search).
 
-  @req:ARR-01
-  Scenario: The repository takes the harness's audits on one syslog/TLS session
-    Given the SUT's Audit Record Repository takes syslog over TLS
-    When the harness sends its audit of a transaction to the repository
-    Then the repository keeps the syslog session open while the harness writes its frames
-
   @req:ARR-02
   Scenario: The repository takes the harness's audit as a FHIR AuditEvent
     Given the SUT's Audit Record Repository takes the FHIR AuditEvent feed
     When the harness sends its audit of a transaction to the repository
     Then the repository answers the AuditEvent create with 201 Created and a Location
+
+  @req:ARR-01
+  Scenario: The repository takes the harness's audits on one syslog/TLS session
+    Given the SUT's Audit Record Repository takes syslog over TLS
+    When the harness sends its audit of a transaction to the repository
+    Then the repository keeps the syslog session open while the harness writes its frames
 
   @txn:ITI-81 @req:ARR-01 @req:ARR-03 @req:ARR-04 @req:ARR-05
   Scenario: An audit sent over syslog/TLS is found by ITI-81

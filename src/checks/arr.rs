@@ -304,7 +304,7 @@ fn found(s: &Subject<'_>) -> Verdict {
     };
     let b = match bundle(s) {
         Ok(b) => b,
-        Err(v) if matches!(v, Verdict::Fail { .. }) => {
+        Err(Verdict::Fail { .. }) => {
             return Verdict::na("the answer is not a searchset Bundle (ARR-03)")
         }
         Err(v) => return v,
@@ -374,7 +374,7 @@ fn every_match(s: &Subject<'_>) -> Verdict {
     };
     let b = match bundle(s) {
         Ok(b) => b,
-        Err(v) if matches!(v, Verdict::Fail { .. }) => {
+        Err(Verdict::Fail { .. }) => {
             return Verdict::na("the answer is not a searchset Bundle (ARR-03)")
         }
         Err(v) => return v,
@@ -397,11 +397,10 @@ fn every_match(s: &Subject<'_>) -> Verdict {
         let mut why = Vec::new();
         let recorded = e.get("recorded").and_then(Value::as_str).unwrap_or("");
         match instant(recorded) {
-            Some(t) => {
-                if ge.is_some_and(|g| t < g) || le.is_some_and(|l| t >= l) {
-                    why.push(format!("recorded {recorded}, outside the date range"));
-                }
+            Some(t) if ge.is_some_and(|g| t < g) || le.is_some_and(|l| t >= l) => {
+                why.push(format!("recorded {recorded}, outside the date range"));
             }
+            Some(_) => {}
             None if ge.is_some() || le.is_some() => why.push(format!(
                 "recorded {} is not an instant",
                 crate::evidence::quote(recorded)
