@@ -433,6 +433,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let base = features_base.clone();
             let evidence = evidence_in_hook.clone();
             Box::pin(async move {
+                let mut world = world;
+                if let Some(w) = world.as_deref_mut() {
+                    crate::steps::atna_arr::finish_own_audits(w).await;
+                }
                 collect(&base, &evidence, feature, rule, scenario, event, world);
             })
         });

@@ -415,10 +415,10 @@ pub fn own_audit(ex: &Exchange, patient_id: Option<String>) -> Option<AuditMessa
         alternative_user_id: None,
         network_access_point: host,
     };
-    // The harness initiates; the side the data flows from depends on the transaction (a query or
-    // a retrieve: from the responder; a provide: from the harness): `build` places them.
+    // The Source (RoleIDCode 110153) is the side data flows from: the harness for a query (the
+    // query flows to the responder) or a provide, the SUT for a retrieve.
     let (source, destination) = match audited {
-        Audited::Iti41 | Audited::Rad68 | Audited::Iti65 => (harness, sut),
+        Audited::Iti43 | Audited::Rad69 | Audited::Iti68 => (sut, harness),
         _ => (harness, sut),
     };
     let outcome = match (ex.failure.is_some(), ex.status()) {

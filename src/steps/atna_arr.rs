@@ -36,6 +36,8 @@ pub struct ArrState {
     pub window_start: Option<time::OffsetDateTime>,
     /// The last ITI-81 answer and what is expected of it.
     pub search: Option<(usize, ArrExpect)>,
+    /// The harness's own audits of the scenario (`send_own_audits`).
+    pub own: OwnAudits,
 }
 
 static NONCE: AtomicU64 = AtomicU64::new(0);
@@ -338,4 +340,145 @@ async fn answer_judged(world: &mut HarnessWorld, what: String) -> StepResult {
         ..Expect::default()
     };
     judge(world, idx, &expect, &[], ids)
+}
+
+/// Own audits sent at once by the whole run, at most (more are skipped and the skip recorded).
+const OWN_AUDITS_AT_ONCE: usize = 8;
+
+/// How long the end of a scenario waits for its own audits still on their way.
+const OWN_AUDIT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+static OWN_AUDITS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(OWN_AUDITS_AT_ONCE))
+    });
+
+/// The own audits of a scenario on their way, and how many were skipped.
+#[derive(Debug, Default)]
+pub struct OwnAudits {
+    pending: Vec<tokio::task::JoinHandle<crate::evidence::Exchange>>,
+    skipped: usize,
+}
+
+fn not_sent(message: String) -> crate::evidence::Exchange {
+    let mut ex = crate::evidence::Exchange::synthetic("syslog+udp://-", &[], 0, &[], b"");
+    ex.transaction = crate::transaction::Transaction::Iti20;
+    ex.operation = "Record Audit Event (own audit)".into();
+    ex.actor = audit_source::SECURE_NODE.into();
+    ex.response = None;
+    ex.failure = Some(crate::evidence::TransportFailure {
+        kind: "own-audit".into(),
+        message,
+    });
+    ex
+}
+
+/// Send one own audit over syslog: TLS when the repository takes it, else UDP.
+async fn send_own_syslog(
+    r: AuditRepository,
+    audit: crate::model::audit::AuditMessage,
+) -> crate::evidence::Exchange {
+    let m = audit_source::syslog_message(&audit, &audit_source::local_host_name());
+    match (&r.syslog_tls, &r.syslog_udp) {
+        (Some(addr), _) => match r.client_tls() {
+            Ok(c) => {
+                audit_source::send_tls(addr, &c, &audit_source::openssl_tls_options(&r), &[m]).await
+            }
+            Err(e) => not_sent(format!("TLS client of the repository: {e}")),
+        },
+        (None, Some(addr)) => audit_source::send_udp(addr, &m).await,
+        (None, None) => not_sent("the repository takes no syslog".into()),
+    }
+}
+
+/// Send one own audit as a FHIR AuditEvent, on a runtime of its own (the HTTP exchange is not
+/// `Send`): called on a blocking thread.
+fn send_own_fhir(
+    r: AuditRepository,
+    audit: crate::model::audit::AuditMessage,
+) -> crate::evidence::Exchange {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return not_sent(format!("no runtime for the own audit: {e}")),
+    };
+    rt.block_on(async move {
+        let base = r.fhir.clone().unwrap_or_default();
+        match audit_source::http_client(&r, &crate::config::Limits::default()) {
+            Ok(http) => {
+                let event = crate::model::audit::fhir::write_fhir_json(&audit);
+                audit_source::send_fhir(&http, &base, &event).await
+            }
+            Err(e) => not_sent(format!("HTTP client of the repository: {e}")),
+        }
+    })
+}
+
+/// The harness as Secure Node (`[audit_repository] send_own_audits = true`): after it recorded
+/// exchange `idx`, a transaction it initiated with an audit table, send the audit of it, off the
+/// scenario's path (spawned; at most [`OWN_AUDITS_AT_ONCE`] at once in the run).
+pub(crate) fn audit_own_exchange(world: &mut HarnessWorld, idx: usize) {
+    let Some(r) = world
+        .ctx
+        .config
+        .audit_repository
+        .as_ref()
+        .filter(|r| r.send_own_audits)
+        .cloned()
+    else {
+        return;
+    };
+    let Some(ex) = world.evidence.get(idx) else {
+        return;
+    };
+    if ex.direction != crate::evidence::Direction::Outbound {
+        return;
+    }
+    let Some(audit) = audit_source::own_audit(ex, None) else {
+        return;
+    };
+    let Ok(permit) = OWN_AUDITS.clone().try_acquire_owned() else {
+        world.arr.own.skipped += 1;
+        return;
+    };
+    let handle = if r.syslog_tls.is_some() || r.syslog_udp.is_some() {
+        tokio::spawn(async move {
+            let ex = send_own_syslog(r, audit).await;
+            drop(permit);
+            ex
+        })
+    } else {
+        tokio::task::spawn_blocking(move || {
+            let ex = send_own_fhir(r, audit);
+            drop(permit);
+            ex
+        })
+    };
+    world.arr.own.pending.push(handle);
+}
+
+/// At the end of a scenario: record the own audits sent (a failure to send is in its exchange,
+/// and changes no verdict), waiting at most [`OWN_AUDIT_WAIT`] for those still on their way.
+pub async fn finish_own_audits(world: &mut HarnessWorld) {
+    let pending = std::mem::take(&mut world.arr.own.pending);
+    let deadline = tokio::time::Instant::now() + OWN_AUDIT_WAIT;
+    let mut late = 0usize;
+    for h in pending {
+        match tokio::time::timeout_at(deadline, h).await {
+            Ok(Ok(ex)) => {
+                world.evidence.record(ex);
+            }
+            Ok(Err(_)) => late += 1,
+            Err(_) => late += 1,
+        }
+    }
+    let skipped = std::mem::take(&mut world.arr.own.skipped);
+    if late + skipped > 0 {
+        world.evidence.record(not_sent(format!(
+            "{skipped} own audits skipped ({OWN_AUDITS_AT_ONCE} already on their way), {late} not finished within {} s",
+            OWN_AUDIT_WAIT.as_secs()
+        )));
+    }
 }

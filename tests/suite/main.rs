@@ -9,6 +9,7 @@ mod common;
 mod audit_corpus;
 mod audit_hostile;
 mod audit_relay;
+mod audit_repository_sut;
 mod cli;
 mod dcmqrscp;
 mod dicom_tls;
