@@ -9,6 +9,7 @@
 //! - with `send_own_audits = true`, each MHD search the harness makes against `ihe-harness serve`
 //!   is audited to a UDP repository the test listens on, and a repository that cannot be reached
 //!   changes no verdict.
+//!
 //! The rsyslog and Medplum tests are skipped (with a message) where rsyslog or Medplum's npm
 //! packages are not installed (`ci/install.sh` installs both).
 
