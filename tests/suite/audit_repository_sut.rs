@@ -229,3 +229,24 @@ fn own_audits_reach_the_repository_and_a_dead_one_changes_no_verdict() {
     );
     assert_eq!(outcomes(&unreachable.results), outcomes(&plain.results));
 }
+
+#[test]
+fn the_ci_fhir_server_as_audit_record_repository() {
+    let Ok(profile) = std::env::var("IHE_HARNESS_ARR_PROFILE") else {
+        eprintln!("IHE_HARNESS_ARR_PROFILE is not set (fixtures/sut/medplum-arr.toml once ci/start-fhir.sh runs); skipping");
+        return;
+    };
+    let dir = report_dir("arr-ci-fhir");
+    let out = harness(&[
+        "run",
+        "--sut",
+        &profile,
+        "--tags",
+        "@actor:AuditRecordRepository and not @role:simulator",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", dump(&out));
+    let o = outcomes(&results(dir.path()));
+    assert_eq!(o.iter().filter(|(_, x)| x == "pass").count(), 3, "{o:?}");
+}
