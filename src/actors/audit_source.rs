@@ -214,8 +214,10 @@ pub async fn send_tls_wire(
     ex.tls = Some(TlsRecord::of_connection(stream.get_ref().1));
     ex.time_to_headers = Some(t0.elapsed());
     let session = match stream.write_all(wire).await {
+        Err(e) if alert(&e).is_some() => refused(&mut ex, addr, &e),
         Err(e) => format!("reset while the harness wrote its frames: {e}"),
         Ok(()) => match stream.flush().await {
+            Err(e) if alert(&e).is_some() => refused(&mut ex, addr, &e),
             Err(e) => format!("reset while the harness wrote its frames: {e}"),
             Ok(()) => {
                 let mut buf = [0u8; 512];
@@ -232,6 +234,7 @@ pub async fn send_tls_wire(
                             break "closed by the repository (close_notify) before the harness closed it".to_string()
                         }
                         Ok(Ok(n)) => extra += n,
+                        Ok(Err(e)) if alert(&e).is_some() => break refused(&mut ex, addr, &e),
                         Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                             break "closed by the repository without close_notify (TCP close) before the harness closed it".to_string()
                         }
@@ -253,6 +256,31 @@ pub async fn send_tls_wire(
         .push((SESSION_HEADER.to_string(), session));
     ex.elapsed = t0.elapsed();
     ex
+}
+
+/// The TLS alert the repository sent, if the error is one: with TLS 1.3 a server judges the
+/// client certificate after the client's handshake is done, so a refused certificate shows as an
+/// alert on the first read or write.
+fn alert(e: &std::io::Error) -> Option<String> {
+    match e.get_ref()?.downcast_ref::<rustls::Error>()? {
+        r @ rustls::Error::AlertReceived(_) => Some(crate::transport::tls::cause(r)),
+        _ => None,
+    }
+}
+
+/// A session the repository ended with a TLS alert: the harness's certificate or TLS settings
+/// were refused, which is the configuration's matter (an Error), not a verdict.
+fn refused(ex: &mut Exchange, addr: &str, e: &std::io::Error) -> String {
+    let cause = alert(e).unwrap_or_else(|| e.to_string());
+    if let Some(t) = ex.tls.as_mut() {
+        t.failure = Some(cause.clone());
+    }
+    fail(
+        ex,
+        "tls",
+        format!("{addr} ended the TLS session with an alert after the handshake (is the harness's client certificate trusted?): {cause}"),
+    );
+    format!("ended by a TLS alert: {cause}")
 }
 
 /// Send one RFC 5424 message as one UDP datagram to `addr` (`host:port`, RFC 5426). A datagram
@@ -442,6 +470,40 @@ pub fn own_audit(ex: &Exchange, patient_id: Option<String>) -> Option<AuditMessa
     Some(transaction::build(audited, Side::Initiator, &facts))
 }
 
+/// The patient an exchange of the harness is about, as a CX, when its request names one: the
+/// `patient.identifier` or `subject.identifier` of a FHIR search (`system|value`, an OID system
+/// becoming the assigning authority), or the `$XDSDocumentEntryPatientId` of a stored query.
+pub fn patient_of(ex: &Exchange) -> Option<String> {
+    let cx = |system: &str, value: &str| {
+        let authority = system.strip_prefix("urn:oid:").unwrap_or(system);
+        if authority.is_empty() {
+            value.to_string()
+        } else {
+            format!("{value}^^^&{authority}&ISO")
+        }
+    };
+    if let Ok(u) = url::Url::parse(&ex.request.url) {
+        for (k, v) in u.query_pairs() {
+            if matches!(k.as_ref(), "patient.identifier" | "subject.identifier") {
+                return Some(match v.split_once('|') {
+                    Some((system, value)) => cx(system, value),
+                    None => v.to_string(),
+                });
+            }
+        }
+    }
+    let body = std::str::from_utf8(&ex.request.body.kept).ok()?;
+    let at = body.find("$XDSDocumentEntryPatientId")?;
+    let rest = &body[at..];
+    let open = rest.find("<Value>")? + "<Value>".len();
+    let close = rest[open..].find("</Value>")?;
+    let v = rest[open..open + close]
+        .trim()
+        .trim_matches('\'')
+        .replace("&amp;", "&");
+    (!v.is_empty()).then_some(v)
+}
+
 /// The name the harness gives itself in audits: `HOSTNAME`, else `localhost`.
 pub fn local_host_name() -> String {
     std::env::var("HOSTNAME")
@@ -484,5 +546,18 @@ mod tests {
         assert!(crate::checks::atna::validate_message(&a).is_empty());
         ex.transaction = Transaction::Rad107;
         assert!(own_audit(&ex, None).is_none());
+        let ex = Exchange::synthetic(
+            "http://sut/fhir/DocumentReference?patient.identifier=urn:oid:1.2.3|P7&status=current",
+            &[],
+            200,
+            &[],
+            b"",
+        );
+        assert_eq!(patient_of(&ex).as_deref(), Some("P7^^^&1.2.3&ISO"));
+        let mut ex = Exchange::synthetic("http://sut/xds/registry", &[], 200, &[], b"");
+        ex.request.body = Body::from_bytes(Bytes::from_static(
+            b"<Slot name=\"$XDSDocumentEntryPatientId\"><ValueList><Value>'P8^^^&amp;1.2&amp;ISO'</Value></ValueList></Slot>",
+        ));
+        assert_eq!(patient_of(&ex).as_deref(), Some("P8^^^&1.2&ISO"));
     }
 }

@@ -436,7 +436,7 @@ pub(crate) fn audit_own_exchange(world: &mut HarnessWorld, idx: usize) {
     if ex.direction != crate::evidence::Direction::Outbound {
         return;
     }
-    let Some(audit) = audit_source::own_audit(ex, None) else {
+    let Some(audit) = audit_source::own_audit(ex, audit_source::patient_of(ex)) else {
         return;
     };
     let Ok(permit) = OWN_AUDITS.clone().try_acquire_owned() else {

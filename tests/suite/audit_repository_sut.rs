@@ -121,6 +121,26 @@ fn rsyslog_takes_the_audits_on_one_tls_session_and_writes_what_was_sent() {
             "rsyslog did not write the message the harness sent"
         );
     }
+
+    // A client certificate rsyslog does not trust: it ends the session with an alert after the
+    // handshake (TLS 1.3), an Error that names the cause, not a verdict on the repository.
+    let untrusted = profile
+        .replace("client.pem", "untrusted-client.pem")
+        .replace("client.key", "untrusted-client.key");
+    let bad = report_dir("arr-rsyslog-untrusted");
+    let (out, reports) = run_profile_in(
+        bad.path(),
+        &untrusted,
+        "@actor:AuditRecordRepository and not @role:simulator",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    let judged = crate::common::results(&reports);
+    assert!(failures(&judged).is_empty(), "{}", dump(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("unknown_ca"),
+        "{}",
+        dump(&out)
+    );
 }
 
 #[test]
