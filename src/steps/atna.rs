@@ -13,7 +13,7 @@ use crate::checks::Expect;
 use crate::evidence::{Body, Direction, Exchange, HttpRequest};
 use crate::transaction::Transaction;
 use crate::transport::factory::{http_client, HttpSettings};
-use crate::transport::http::{Meta, Request};
+use crate::transport::http::Meta;
 use crate::transport::tls::probe::{self, Offer};
 use crate::transport::tls::{ClientTls, TlsRecord, Versions};
 use crate::world::HarnessWorld;
@@ -82,7 +82,7 @@ async fn attempt(
         .and_then(|i| i.chain.first())
         .map(|c| crate::transport::tls::certs::summarize(c));
     let mut ex = match &ep.ask {
-        Ask::Get(url) => {
+        Ask::Http(ask) => {
             let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
                 .with_tls(client, ep.repro.clone());
             let http = match http_client(&settings) {
@@ -95,7 +95,7 @@ async fn attempt(
                     operation: operation.to_string(),
                     actor: "Secure Node (TLS client)",
                 },
-                Request::get(url.clone(), None),
+                ask.request(),
             )
             .await
         }
