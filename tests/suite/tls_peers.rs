@@ -126,3 +126,84 @@ fn a_strict_server_passes_and_refusing_the_harness_is_an_error_naming_the_cause(
     );
     assert!(text.contains("unknown_ca"), "{text}");
 }
+
+/// curl as the SUT's MHD Document Source (the source_provides_bundle trigger POSTs a Bundle to the
+/// harness's Document Recipient over HTTPS with the test client certificate).
+fn curl_source_profile(pki: &Path, dir: &Path, port: u16, insecure: bool) -> String {
+    let f = |n: &str| toml_string(&pki.join(n).display().to_string());
+    let p = |n: &str| pki.join(n).display().to_string();
+    let bundle = dir.join("bundle.json");
+    std::fs::write(
+        &bundle,
+        r#"{"resourceType":"Bundle","type":"transaction","entry":[]}"#,
+    )
+    .expect("bundle");
+    let command = format!(
+        "curl -sS --max-time 10 {} --cacert {} --cert {} --key {} -H 'Content-Type: application/fhir+json' --data-binary @{} {{endpoint}}",
+        if insecure { "-k" } else { "" },
+        p("ca.pem"),
+        p("client.pem"),
+        p("client.key"),
+        bundle.display()
+    );
+    format!(
+        "[sut]\nname = \"curl as an MHD Document Source\"\n[simulator]\nbind = \"127.0.0.1:{port}\"\ntrigger_timeout_ms = 15000\n\
+         [simulator.tls]\ncert_file = {}\nkey_file = {}\nca_file = {}\nca_key_file = {}\nrequire_client_cert = true\n\
+         [triggers]\nsource_provides_bundle = {}\n",
+        f("server.pem"),
+        f("server.key"),
+        f("ca.pem"),
+        f("ca/test/key.pem"),
+        toml_string(&command),
+    )
+}
+
+fn curl() -> bool {
+    Command::new("curl")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn curl_as_document_source_aborts_on_bad_certificates_and_curl_k_fails() {
+    if !curl() {
+        eprintln!("skipped: no curl");
+        return;
+    }
+    let dir = report_dir("tls-curl-source");
+    let pki = test_pki(dir.path());
+    let tags = "@profile:ATNA and @txn:ITI-19 and @role:simulator";
+    let run = run_profile(
+        "tls-curl-verifying",
+        &curl_source_profile(&pki, dir.path(), free_port(), false),
+        tags,
+    );
+    let mhd: Vec<(String, String)> = outcomes(&run.results)
+        .into_iter()
+        .filter(|(s, _)| s.contains("MHD Document Recipient"))
+        .collect();
+    assert_eq!(mhd.len(), 3, "{}", dump(&run.out));
+    assert!(
+        mhd.iter().all(|(_, o)| o == "pass"),
+        "{mhd:?}\n{}",
+        dump(&run.out)
+    );
+    // The DICOM rows are not applicable: the profile claims no DICOM role.
+    assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
+    // curl -k takes any certificate: it posts to an untrusted and an expired server (Fails) and
+    // to a wrong-name one (TLS-12 is SHOULD: a warning unless strict).
+    let run = run_profile(
+        "tls-curl-insecure",
+        &curl_source_profile(&pki, dir.path(), free_port(), true),
+        tags,
+    );
+    assert_eq!(
+        failed_checks(&run.results),
+        ["TLS-10", "TLS-11"],
+        "{}",
+        dump(&run.out)
+    );
+    assert_eq!(run.out.status.code(), Some(1), "{}", dump(&run.out));
+}
