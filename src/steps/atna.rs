@@ -588,7 +588,7 @@ async fn trigger_sut(
         .fixtures
         .instances
         .iter()
-        .find(|i| i.study_uid == study.uid.to_string())
+        .find(|i| i.study_uid == study.uid)
         .map(|i| i.patient_id.clone())
         .unwrap_or_default();
     let mut vars = vec![
