@@ -171,3 +171,124 @@ fn the_harness_scu_stores_into_storescp_over_dicom_tls() {
         dump(&bad)
     );
 }
+
+/// The Study Instance UID of a DICOM file, read with DCMTK's dcmdump.
+fn study_uid_of(file: &Path) -> String {
+    let out = Command::new("dcmdump")
+        .args(["+P", "0020,000d", "-q"])
+        .arg(file)
+        .output()
+        .expect("dcmdump");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split('[')
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn storescp_tls(
+    dir: &Path,
+    pki: &Path,
+    port: u16,
+    cert: &str,
+) -> (ChildServer, std::path::PathBuf) {
+    let f = |n: &str| pki.join(n).display().to_string();
+    let out = dir.join(format!("received-{cert}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let scp = ChildServer(
+        Command::new("storescp")
+            .args([
+                "+tls",
+                &f(&format!("{cert}.key")),
+                &f(&format!("{cert}.pem")),
+            ])
+            .args(["+cf", &f("ca.pem"), "-aet", "STORESCP", "-od"])
+            .arg(&out)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("storescp"),
+    );
+    wait_port(port);
+    (scp, out)
+}
+
+#[test]
+fn the_harness_scp_opens_c_move_sub_associations_over_dicom_tls() {
+    if !installed("movescu") || !installed("storescp") || !installed("dcmdump") {
+        eprintln!("skipped: DCMTK is not installed");
+        return;
+    }
+    let dir = report_dir("dicom-tls-move");
+    let p = test_pki(dir.path());
+    let f = |n: &str| p.join(n).display().to_string();
+    let (http, dimse, good_port, bad_port) = (free_port(), free_port(), free_port(), free_port());
+    // A destination with a certificate from the test CA, and one from a CA the harness does not trust.
+    let (_good, good_dir) = storescp_tls(dir.path(), &p, good_port, "server");
+    let (_bad, bad_dir) = storescp_tls(dir.path(), &p, bad_port, "untrusted-server");
+    let _serve = ChildServer(
+        Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{http}")])
+            .args(["--dimse-bind", &format!("127.0.0.1:{dimse}")])
+            .args([
+                "--tls-cert",
+                &f("server.pem"),
+                "--tls-key",
+                &f("server.key"),
+            ])
+            .args(["--tls-client-ca", &f("ca.pem")])
+            .args([
+                "--move-destination",
+                &format!("STORESCP=127.0.0.1:{good_port}"),
+            ])
+            .args([
+                "--move-destination",
+                &format!("UNTRUSTED=127.0.0.1:{bad_port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    wait_port(dimse);
+    let study = study_uid_of(&fixture_file());
+    assert!(!study.is_empty());
+    // DCMTK 3.6.7's movescu speaks no TLS: the harness's own C-MOVE SCU asks, over DICOM TLS.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let move_to = |dest: &str| {
+        let mut peer = ihe_harness::config::dimse::Dimse::embedded(dimse);
+        peer.tls = Some(ihe_harness::transport::tls::TlsSettings {
+            ca_file: Some(p.join("ca.pem")),
+            cert_file: Some(p.join("client.pem")),
+            key_file: Some(p.join("client.key")),
+            ..Default::default()
+        });
+        let scu = ihe_harness::actors::dimse_scu::DimseScu::from_config(&peer);
+        let keys = [
+            (
+                dicom_dictionary_std::tags::QUERY_RETRIEVE_LEVEL,
+                "STUDY".to_string(),
+            ),
+            (
+                dicom_dictionary_std::tags::STUDY_INSTANCE_UID,
+                study.clone(),
+            ),
+        ];
+        rt.block_on(scu.move_to(
+            ihe_harness::actors::dimse_scu::QueryModel::StudyRoot,
+            &keys,
+            dest,
+            None,
+        ))
+    };
+    let ex = move_to("STORESCP");
+    assert_eq!(ex.status(), Some(0), "{ex:?}");
+    let delivered = std::fs::read_dir(&good_dir).unwrap().count();
+    assert!(delivered > 0, "nothing delivered over DICOM TLS");
+    // The untrusted destination: the handshake fails, nothing is delivered, the C-MOVE says so.
+    let ex = move_to("UNTRUSTED");
+    assert_eq!(std::fs::read_dir(&bad_dir).unwrap().count(), 0);
+    assert_ne!(ex.status(), Some(0), "{ex:?}");
+}
