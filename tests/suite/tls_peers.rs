@@ -207,3 +207,61 @@ fn curl_as_document_source_aborts_on_bad_certificates_and_curl_k_fails() {
     );
     assert_eq!(run.out.status.code(), Some(1), "{}", dump(&run.out));
 }
+
+#[test]
+fn a_server_presenting_a_bad_certificate_fails_the_server_identity_check() {
+    if !openssl() {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let dir = report_dir("tls-bad-server");
+    let pki = test_pki(dir.path());
+    for mode in ["untrusted-server", "expired-server", "wrong-name-server"] {
+        let (_p, port) = peer(&pki, mode);
+        let run = run_profile(
+            &format!("tls-{mode}"),
+            &profile(&pki, port, "client"),
+            "@profile:ATNA and @req:TLS-09",
+        );
+        assert_eq!(
+            failed_checks(&run.results),
+            ["TLS-09"],
+            "{mode}\n{}",
+            dump(&run.out)
+        );
+        assert_eq!(run.out.status.code(), Some(1), "{mode}\n{}", dump(&run.out));
+    }
+}
+
+#[test]
+fn a_server_without_tls_1_2_fails_and_one_without_tls_1_3_fails_when_strict() {
+    if !openssl() {
+        eprintln!("skipped: no openssl");
+        return;
+    }
+    let dir = report_dir("tls-versions");
+    let pki = test_pki(dir.path());
+    let tags = "@profile:ATNA and (@req:TLS-07 or @req:TLS-08)";
+    let (_p13, port13) = peer(&pki, "tls13-only");
+    let run = run_profile("tls-13-only", &profile(&pki, port13, "client"), tags);
+    assert_eq!(
+        failed_checks(&run.results),
+        ["TLS-07"],
+        "{}",
+        dump(&run.out)
+    );
+    let (_p12, port12) = peer(&pki, "tls12-only");
+    // TLS 1.3 is a SHOULD of RFC 9325 §3.1.1: a warning, and a Fail under --strict.
+    let run = run_profile("tls-12-only", &profile(&pki, port12, "client"), tags);
+    assert!(failed_checks(&run.results).is_empty(), "{}", dump(&run.out));
+    assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
+    let strict = profile(&pki, port12, "client")
+        .replace("[test_data]", "[options]\nstrict = true\n[test_data]");
+    let run = run_profile("tls-12-only-strict", &strict, tags);
+    assert_eq!(
+        failed_checks(&run.results),
+        ["TLS-08"],
+        "{}",
+        dump(&run.out)
+    );
+}
