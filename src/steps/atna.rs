@@ -493,7 +493,9 @@ async fn server_side(world: &mut HarnessWorld, role: ServerRole) -> Result<Serve
 )]
 async fn sut_holds(world: &mut HarnessWorld, role: String) -> StepResult {
     match ServerRole::parse(&role) {
-        // A modality or PACS stores the test studies it is made to send.
+        // A PACS stores the test studies it is made to send; a modality (a SUT with no DICOM
+        // endpoint of its own in the profile) sends what its trigger names.
+        ServerRole::DicomScp if world.ctx.config.dimse.is_none() => Ok(()),
         ServerRole::DicomScp => crate::steps::dimse::holds_test_studies(world).await,
         // A Document Source publishes what its trigger gives it.
         ServerRole::MhdRecipient => Ok(()),

@@ -292,3 +292,68 @@ fn the_harness_scp_opens_c_move_sub_associations_over_dicom_tls() {
     assert_eq!(std::fs::read_dir(&bad_dir).unwrap().count(), 0);
     assert_ne!(ex.status(), Some(0), "{ex:?}");
 }
+
+/// storescu +tls as the SUT modality of the ATNA SUT-client scenarios: the modality_stores
+/// trigger makes it send a fixture file to the harness's DICOM TLS SCP.
+fn storescu_profile(p: &Path, port: u16, verify: bool) -> String {
+    let f = |n: &str| p.join(n).display().to_string();
+    let t = |n: &str| toml_string(&f(n));
+    let check = if verify {
+        format!("+cf {}", f("ca.pem"))
+    } else {
+        "-ic".to_string()
+    };
+    let command = format!(
+        "storescu +tls {} {} {check} -aec {{harness_ae}} {{harness_host}} {{harness_port}} {}",
+        f("client.key"),
+        f("client.pem"),
+        fixture_file().display()
+    );
+    format!(
+        "[sut]\nname = \"storescu +tls as a modality\"\n[simulator]\ndimse_bind = \"127.0.0.1:{port}\"\nbind = \"127.0.0.1:0\"\ntrigger_timeout_ms = 15000\n\
+         [simulator.tls]\ncert_file = {}\nkey_file = {}\nca_file = {}\nca_key_file = {}\n\
+         [triggers]\nmodality_stores = {}\n",
+        t("server.pem"),
+        t("server.key"),
+        t("ca.pem"),
+        t("ca/test/key.pem"),
+        toml_string(&command),
+    )
+}
+
+#[test]
+fn storescu_verifying_the_harness_aborts_and_storescu_ignoring_it_fails() {
+    if !installed("storescu") {
+        eprintln!("skipped: DCMTK is not installed");
+        return;
+    }
+    let dir = report_dir("dicom-tls-sut-client");
+    let p = test_pki(dir.path());
+    let tags = "@profile:ATNA and @txn:ITI-19 and @role:simulator";
+    let run = run_profile(
+        "dicom-tls-storescu-verifying",
+        &storescu_profile(&p, free_port(), true),
+        tags,
+    );
+    let dicom: Vec<(String, String)> = outcomes(&run.results)
+        .into_iter()
+        .filter(|(s, _)| s.contains("DICOM SCP"))
+        .collect();
+    assert_eq!(dicom.len(), 3, "{}", dump(&run.out));
+    assert!(
+        dicom.iter().all(|(_, o)| o == "pass"),
+        "{dicom:?}\n{}",
+        dump(&run.out)
+    );
+    // storescu -ic takes any certificate: it stores into an untrusted and an expired SCP (Fails)
+    // and a wrong-name one (TLS-12 is SHOULD: a warning unless strict).
+    let run = run_profile(
+        "dicom-tls-storescu-ignoring",
+        &storescu_profile(&p, free_port(), false),
+        tags,
+    );
+    let mut failed: Vec<String> = failures(&run.results).into_iter().map(|(_, c)| c).collect();
+    failed.sort();
+    failed.dedup();
+    assert_eq!(failed, ["TLS-10", "TLS-11"], "{}", dump(&run.out));
+}
