@@ -356,4 +356,14 @@ fn storescu_verifying_the_harness_aborts_and_storescu_ignoring_it_fails() {
     failed.sort();
     failed.dedup();
     assert_eq!(failed, ["TLS-10", "TLS-11"], "{}", dump(&run.out));
+    // Under strict judging the wrong-name certificate it took fails TLS-12 too.
+    let strict = format!(
+        "{}[options]\nstrict = true\n",
+        storescu_profile(&p, free_port(), false)
+    );
+    let run = run_profile("dicom-tls-storescu-ignoring-strict", &strict, tags);
+    let mut failed: Vec<String> = failures(&run.results).into_iter().map(|(_, c)| c).collect();
+    failed.sort();
+    failed.dedup();
+    assert_eq!(failed, ["TLS-10", "TLS-11", "TLS-12"], "{}", dump(&run.out));
 }
