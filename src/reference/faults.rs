@@ -345,6 +345,18 @@ pub enum Fault {
     AuditInvalidUtf8,
     /// The built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD).
     AuditXmlBomb,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends its AuditEvent as an update, PUT [base]/AuditEvent/{id}, instead of the create POST [base]/AuditEvent (ITI TF-2 §3.20.4.2).
+    AuditFhirUpdate,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario labels its AuditEvent text/plain instead of application/fhir+json (FHIR R4 http §3.1.0.1.10).
+    AuditFhirWrongMediaType,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario posts the DICOM audit message XML under the FHIR JSON media type (ITI TF-2 §3.20.4.2: an AuditEvent resource).
+    AuditFhirNotJson,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario posts an AuditEvent of more than 64 KiB, past the repository's limit.
+    AuditFhirOversized,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends an AuditEvent whose source has no observer (FHIR R4 AuditEvent.source.observer 1..1).
+    AuditFhirNoObserver,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1).
+    AuditFhirRecordedNotInstant,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -517,6 +529,12 @@ impl Fault {
         Fault::AuditOversized,
         Fault::AuditInvalidUtf8,
         Fault::AuditXmlBomb,
+        Fault::AuditFhirUpdate,
+        Fault::AuditFhirWrongMediaType,
+        Fault::AuditFhirNotJson,
+        Fault::AuditFhirOversized,
+        Fault::AuditFhirNoObserver,
+        Fault::AuditFhirRecordedNotInstant,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -676,6 +694,12 @@ impl Fault {
             Fault::AuditOversized => "audit-oversized",
             Fault::AuditInvalidUtf8 => "audit-invalid-utf8",
             Fault::AuditXmlBomb => "audit-xml-bomb",
+            Fault::AuditFhirUpdate => "audit-fhir-update",
+            Fault::AuditFhirWrongMediaType => "audit-fhir-wrong-media-type",
+            Fault::AuditFhirNotJson => "audit-fhir-not-json",
+            Fault::AuditFhirOversized => "audit-fhir-oversized",
+            Fault::AuditFhirNoObserver => "audit-fhir-no-observer",
+            Fault::AuditFhirRecordedNotInstant => "audit-fhir-recorded-not-instant",
         }
     }
 
@@ -874,6 +898,12 @@ impl Fault {
             Fault::AuditOversized => "the built-in audit source of the ITI-20 scenarios announces a frame of 100 MB (RFC 5425 §4.3: within the receiver's limit)",
             Fault::AuditInvalidUtf8 => "the built-in audit source of the ITI-20 scenarios sends a MSG that starts with the BOM but is not UTF-8 (RFC 5424 §6.4)",
             Fault::AuditXmlBomb => "the built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD)",
+            Fault::AuditFhirUpdate => "the built-in audit source of the ITI-20 FHIR Feed scenario sends its AuditEvent as an update, PUT [base]/AuditEvent/{id}, instead of the create POST [base]/AuditEvent (ITI TF-2 §3.20.4.2)",
+            Fault::AuditFhirWrongMediaType => "the built-in audit source of the ITI-20 FHIR Feed scenario labels its AuditEvent text/plain instead of application/fhir+json (FHIR R4 http §3.1.0.1.10)",
+            Fault::AuditFhirNotJson => "the built-in audit source of the ITI-20 FHIR Feed scenario posts the DICOM audit message XML under the FHIR JSON media type (ITI TF-2 §3.20.4.2: an AuditEvent resource)",
+            Fault::AuditFhirOversized => "the built-in audit source of the ITI-20 FHIR Feed scenario posts an AuditEvent of more than 64 KiB, past the repository's limit",
+            Fault::AuditFhirNoObserver => "the built-in audit source of the ITI-20 FHIR Feed scenario sends an AuditEvent whose source has no observer (FHIR R4 AuditEvent.source.observer 1..1)",
+            Fault::AuditFhirRecordedNotInstant => "the built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1)",
         }
     }
 }
