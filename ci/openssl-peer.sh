@@ -11,6 +11,9 @@
 #                          server that a conformant client's negative probes must find proceeding
 #     null-suites          TLS 1.2 with the NULL-encryption suites only (RFC 9325 §4.1 forbids them): the misconfigured
 #                          server a conformant client's weak-suite probe must find proceeding
+#     tls12-only | tls13-only
+#                          strict, but TLS 1.2 only (RFC 9325 §3.1.1: SHOULD support 1.3) or TLS 1.3 only (MUST
+#                          support 1.2): the server a conformant client's positive probe of the other version fails
 #     untrusted-server | expired-server | not-yet-valid-server | wrong-name-server
 #                          presents that certificate, otherwise lax: a conformant client must abort
 #   ci/openssl-peer.sh client MODE HOST:PORT    # connects, sends one HTTP GET (or stdin, with PEER_RAW=1), prints
@@ -68,6 +71,8 @@ server)
     strict) CERT=server; POLICY=("${STRICT[@]}") ;;
     lax) CERT=server; POLICY=("${LAX[@]}") ;;
     null-suites) CERT=server; POLICY=(-verify 1 -CAfile "$P/ca.pem" -tls1_2 -cipher 'eNULL:@SECLEVEL=0') ;;
+    tls12-only) CERT=server; POLICY=("${STRICT[@]}" -no_tls1_3) ;;
+    tls13-only) CERT=server; POLICY=(-Verify 1 -verify_return_error -CAfile "$P/ca.pem" -tls1_3) ;;
     untrusted-server|expired-server|not-yet-valid-server|wrong-name-server) CERT=$MODE; POLICY=("${LAX[@]}") ;;
     *) echo "server: unknown mode $MODE" >&2; exit 1 ;;
   esac

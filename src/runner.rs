@@ -303,6 +303,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             fhir_base: server.fhir_base(),
             cert_switch: server.cert_switch(),
             dimse_handshakes: server.dimse_handshakes(),
+            http_handshakes: server.handshakes(),
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
@@ -336,6 +337,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 fhir_base,
                 cert_switch: server.cert_switch(),
                 dimse_handshakes: server.dimse_handshakes(),
+                http_handshakes: server.handshakes(),
             };
             simulator_server = Some(server);
             Some(sim)

@@ -93,6 +93,8 @@ pub struct Simulator {
     pub cert_switch: Option<Arc<crate::transport::tls::SwitchableCert>>,
     /// The TLS handshakes SUT clients attempted with the DICOM SCP.
     pub dimse_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
+    /// The TLS handshakes SUT clients attempted with the HTTP endpoints (XDS, MHD).
+    pub http_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
 }
 
 /// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
@@ -213,6 +215,8 @@ pub struct AtnaState {
     pub server_bad: Option<String>,
     /// The check that judges the SUT client shown it.
     pub server_check: Option<&'static str>,
+    /// The harness's server that presents it (`DICOM SCP`, `MHD Document Recipient`).
+    pub server_role: Option<String>,
     /// ITI-20: the syslog transport the scenario's audit comes over (`TLS`, `UDP`).
     pub audit_transport: Option<String>,
     /// ITI-20: the exchange of the audit received and what is expected of it.

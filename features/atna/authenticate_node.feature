@@ -1,6 +1,7 @@
 @profile:ATNA @txn:ITI-19 @actor:SecureNode
 Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their clients
-  (HTTPS for DICOMweb and MHD, DICOM TLS for DIMSE: PS3.15 §B.1)
+  (HTTPS for DICOMweb, MHD and the XDS-I.b registry's SOAP endpoint, DICOM TLS for DIMSE:
+  PS3.15 §B.1)
   Every node that exchanges images and reports across a national infrastructure or a MyHealth@EU
   contact point is a Secure Node: its TLS servers accept only clients that present a certificate
   from a trusted CA, speak TLS 1.2 or 1.3 only, refuse the cipher suites BCP 195 forbids, and
@@ -19,6 +20,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @neg @req:TLS-02
@@ -31,6 +33,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @neg @req:TLS-03
@@ -43,6 +46,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @neg @req:TLS-04
@@ -55,6 +59,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @neg @req:TLS-05
@@ -67,6 +72,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @neg @req:TLS-06
@@ -79,6 +85,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @req:TLS-07 @req:TLS-09
@@ -91,6 +98,7 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 
   @req:TLS-08 @req:TLS-09
@@ -103,5 +111,6 @@ Feature: Authenticate Node (ITI-19): the SUT's TLS servers authenticate their cl
       | endpoint |
       | DICOMweb |
       | MHD      |
+      | XDS      |
       | DIMSE    |
 

@@ -21,10 +21,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::serve::IncomingStream;
 use axum::Router;
 use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -34,7 +35,7 @@ use tokio::task::JoinHandle;
 
 use crate::checks::atna::{self, Rules};
 use crate::checks::rule::Violation;
-use crate::model::audit::{self, AuditMessage};
+use crate::model::audit::AuditMessage;
 use crate::transport::syslog::{FrameError, FrameReader, SyslogMessage, DEFAULT_MAX_FRAME};
 
 /// How the message came.
@@ -92,6 +93,25 @@ pub enum AuditProblem {
         /// The limit.
         max: usize,
     },
+    /// An HTTP body that did not arrive whole (the peer stopped sending or the stream broke).
+    #[error("the AuditEvent body did not arrive whole after {received} bytes: {cause}")]
+    BodyIncomplete {
+        /// Bytes received.
+        received: usize,
+        /// Why.
+        cause: String,
+    },
+}
+
+/// The request line and Content-Type of a FHIR Feed request (RESTful ATNA).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedLine {
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as requested (`/AuditEvent`).
+    pub target: String,
+    /// The Content-Type header, when present and readable.
+    pub content_type: Option<String>,
 }
 
 /// One message (or broken connection) the repository received.
@@ -119,6 +139,8 @@ pub struct ReceivedAudit {
     pub audit: Option<AuditMessage>,
     /// What the transport and schema rules found.
     pub violations: Vec<Violation>,
+    /// The request line of a FHIR Feed request (`Http` transport only).
+    pub http: Option<FeedLine>,
 }
 
 impl ReceivedAudit {
@@ -362,6 +384,7 @@ impl AuditRepository {
             syslog: judged.syslog,
             audit: judged.audit,
             violations: judged.violations,
+            http: None,
         })
     }
 
@@ -388,6 +411,7 @@ impl AuditRepository {
             syslog: None,
             audit: None,
             violations,
+            http: None,
         })
     }
 
@@ -547,31 +571,27 @@ impl AuditRepository {
         }
     }
 
-    /// Record a FHIR AuditEvent body (the RESTful ATNA feed); returns its number and whether it
-    /// was an AuditEvent.
-    pub fn record_fhir(&self, peer: Option<SocketAddr>, body: Bytes) -> (usize, bool) {
-        if body.len() > self.options.max_message {
-            let size = body.len();
-            let seq = self.record_problem(
-                AuditTransport::Http,
-                peer,
-                AuditProblem::BodyTooLarge {
-                    size,
-                    max: self.options.max_message,
-                },
-                body.slice(..size.min(PROBLEM_BYTES)),
-                size,
-            );
-            return (seq, false);
-        }
-        let (audit, violations) = match audit::fhir::parse(&body) {
-            Ok(a) => {
-                let v = atna::validate_message(&a);
-                (Some(a), v)
-            }
-            Err(e) => (None, vec![Violation::of(&atna::PAYLOAD, e.to_string())]),
+    /// Record a FHIR Feed request (RESTful ATNA) with its request line and body, judged on arrival
+    /// (`checks::atna::fhir` and the schema rules); returns its number and whether its body was an
+    /// AuditEvent.
+    pub fn record_fhir(
+        &self,
+        peer: Option<SocketAddr>,
+        line: FeedLine,
+        body: Bytes,
+    ) -> (usize, bool) {
+        let req = atna::fhir::FeedRequest {
+            method: &line.method,
+            path: &line.target,
+            content_type: line.content_type.as_deref(),
         };
-        let ok = audit.is_some();
+        let mut violations = atna::fhir::validate_request(&req);
+        let judged = atna::fhir::validate_body(&body, self.options.max_message);
+        violations.extend(judged.violations);
+        if let Some(a) = &judged.audit {
+            violations.extend(atna::validate_message(a));
+        }
+        let ok = judged.audit.is_some();
         let seq = self.inbox.push(ReceivedAudit {
             seq: 0,
             transport: AuditTransport::Http,
@@ -581,64 +601,198 @@ impl AuditRepository {
             raw: body,
             problem: None,
             syslog: None,
-            audit,
+            audit: judged.audit,
             violations,
+            http: Some(line),
         });
         (seq, ok)
     }
 
-    /// The RESTful ATNA endpoint: `POST /AuditEvent` (FHIR create). Answers 201 for an
-    /// AuditEvent, 400 with an OperationOutcome otherwise; every body is recorded. Mount it under
-    /// the FHIR base of the caller's server.
+    /// Record a FHIR Feed request whose body did not arrive whole or is past the limit.
+    fn record_fhir_problem(
+        &self,
+        peer: Option<SocketAddr>,
+        line: FeedLine,
+        problem: AuditProblem,
+        first_bytes: Bytes,
+        size: usize,
+    ) -> usize {
+        self.inbox.push(ReceivedAudit {
+            seq: 0,
+            transport: AuditTransport::Http,
+            peer,
+            arrived: SystemTime::now(),
+            raw: first_bytes,
+            size,
+            violations: vec![Violation::of(&atna::fhir::RESOURCE, problem.to_string())],
+            problem: Some(problem),
+            syslog: None,
+            audit: None,
+            http: Some(line),
+        })
+    }
+
+    /// The RESTful ATNA endpoint (ITI-20 FHIR Feed): `POST /AuditEvent` (FHIR create), served at
+    /// the root of the listener (its FHIR base). Every request but a read (GET, HEAD, OPTIONS) is
+    /// recorded with its request line, the peer (when the server gives `ConnectInfo`) and its
+    /// body, read here with the size limit and the frame timeout so that an oversized or stalled
+    /// body is recorded too. Answers 201 with a Location for an AuditEvent created, 405 for
+    /// another interaction, 413 past the limit, 400 with an OperationOutcome otherwise.
     pub fn router(&self) -> Router {
         Router::new()
-            .route("/AuditEvent", post(post_audit_event))
-            // The handler judges the size itself, so an oversized body is recorded, not dropped.
-            .layer(DefaultBodyLimit::max(
-                self.options.max_message.saturating_mul(2),
-            ))
+            .fallback(feed_request)
             .with_state(self.clone())
     }
 }
 
-async fn post_audit_event(
-    State(repo): State<AuditRepository>,
-    _headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (seq, ok) = repo.record_fhir(None, body);
+/// The peer of a FHIR Feed connection, as the router reads it from `ConnectInfo`: serve the
+/// router with `into_make_service_with_connect_info::<FeedPeer>()` over a plain TCP or the TLS
+/// listener of `transport::tls::listener` to have the peer recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedPeer(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, TcpListener>> for FeedPeer {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        FeedPeer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, crate::transport::tls::listener::TlsListener>> for FeedPeer {
+    fn connect_info(
+        stream: IncomingStream<'_, crate::transport::tls::listener::TlsListener>,
+    ) -> Self {
+        FeedPeer(*stream.remote_addr())
+    }
+}
+
+fn outcome(status: StatusCode, diagnostics: &str) -> Response {
+    let body = serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "invalid", "diagnostics": diagnostics}]
+    });
+    (
+        status,
+        [("content-type", "application/fhir+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn feed_request(State(repo): State<AuditRepository>, request: Request) -> Response {
+    use futures_util::StreamExt;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<FeedPeer>>()
+        .map(|c| c.0 .0);
+    let (parts, body) = request.into_parts();
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return outcome(
+            StatusCode::NOT_FOUND,
+            "this Audit Record Repository takes the FHIR Feed only: POST [base]/AuditEvent",
+        );
+    }
+    let line = FeedLine {
+        method: parts.method.as_str().to_string(),
+        target: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let announced = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let max = repo.options.max_message;
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut size = 0usize;
+    let problem = loop {
+        match tokio::time::timeout(repo.options.frame_timeout, stream.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                size = size.saturating_add(chunk.len());
+                let room = max.saturating_add(1).saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if size > max {
+                    break Some(AuditProblem::BodyTooLarge {
+                        size: size.max(announced),
+                        max,
+                    });
+                }
+            }
+            Ok(Some(Err(e))) => {
+                break Some(AuditProblem::BodyIncomplete {
+                    received: size,
+                    cause: e.to_string(),
+                })
+            }
+            Ok(None) => break None,
+            Err(_) => {
+                break Some(AuditProblem::BodyIncomplete {
+                    received: size,
+                    cause: format!(
+                        "nothing more arrived for {} s (frame timeout)",
+                        repo.options.frame_timeout.as_secs()
+                    ),
+                })
+            }
+        }
+    };
+    if let Some(problem) = problem {
+        let status = match problem {
+            AuditProblem::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            _ => StatusCode::REQUEST_TIMEOUT,
+        };
+        let text = problem.to_string();
+        let first = Bytes::copy_from_slice(&buf[..buf.len().min(PROBLEM_BYTES)]);
+        repo.record_fhir_problem(peer, line, problem, first, size);
+        return outcome(status, &text);
+    }
+    let create = line.method == "POST"
+        && line
+            .target
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            == "/AuditEvent";
+    let (seq, ok) = repo.record_fhir(peer, line, Bytes::from(buf));
+    if !create {
+        return outcome(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this Audit Record Repository takes the FHIR Feed only: POST [base]/AuditEvent",
+        );
+    }
     if ok {
-        (
+        return (
             StatusCode::CREATED,
             [
-                ("content-type", "application/fhir+json"),
-                ("location", &format!("AuditEvent/{seq}")),
+                ("content-type", "application/fhir+json".to_string()),
+                ("location", format!("AuditEvent/{seq}/_history/1")),
             ],
             "",
         )
-            .into_response()
-    } else {
-        let diag = repo
-            .inbox
-            .get(seq)
-            .and_then(|r| r.violations.first().map(|v| v.message.clone()))
-            .unwrap_or_default();
-        let outcome = serde_json::json!({
-            "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": "invalid", "diagnostics": diag}]
-        });
-        (
-            StatusCode::BAD_REQUEST,
-            [("content-type", "application/fhir+json")],
-            outcome.to_string(),
-        )
-            .into_response()
+            .into_response();
     }
+    let diag = repo
+        .inbox
+        .get(seq)
+        .and_then(|r| r.violations.first().map(|v| v.message.clone()))
+        .unwrap_or_default();
+    outcome(StatusCode::BAD_REQUEST, &diag)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::audit;
     use crate::transport::syslog::{frame, send_framed, send_udp};
     use tokio::io::AsyncWriteExt;
 
@@ -853,6 +1007,7 @@ mod tests {
             syslog: None,
             audit: None,
             violations: Vec::new(),
+            http: None,
         };
         for _ in 0..5 {
             inbox.push(rec(100));
@@ -868,10 +1023,14 @@ mod tests {
     }
 
     async fn post(addr: SocketAddr, body: &[u8]) -> String {
+        send(addr, "POST /AuditEvent", body).await
+    }
+
+    async fn send(addr: SocketAddr, line: &str, body: &[u8]) -> String {
         use tokio::io::AsyncReadExt;
         let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
         let head = format!(
-            "POST /AuditEvent HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{line} HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
         s.write_all(head.as_bytes()).await.unwrap();
@@ -886,7 +1045,9 @@ mod tests {
         let repo = AuditRepository::new(options());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = repo.router();
+        let app = repo
+            .router()
+            .into_make_service_with_connect_info::<FeedPeer>();
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -895,20 +1056,45 @@ mod tests {
         assert!(post(addr, b"{\"resourceType\":\"Patient\"}")
             .await
             .starts_with("HTTP/1.1 400"));
+        // An update instead of a create is recorded and refused.
+        assert!(send(addr, "PUT /AuditEvent/1", ok)
+            .await
+            .starts_with("HTTP/1.1 405"));
+        // A body past the limit is recorded as a problem, its first bytes kept.
+        let big = vec![b' '; 10_000];
+        assert!(post(addr, &big).await.starts_with("HTTP/1.1 413"));
+        // A read is no feed: answered, not recorded.
+        assert!(send(addr, "GET /metadata", b"")
+            .await
+            .starts_with("HTTP/1.1 404"));
         let recs = repo.inbox().since(0);
-        assert_eq!(recs.len(), 2);
+        assert_eq!(recs.len(), 4);
         assert!(recs[0].has_event_id("110112"));
         assert!(recs[0].violations.is_empty(), "{:?}", recs[0].violations);
-        assert_eq!(recs[1].violations[0].rule, atna::PAYLOAD.id);
+        assert!(recs[0].peer.is_some_and(|p| p.ip().is_loopback()));
+        assert_eq!(
+            recs[0].http.as_ref().map(|h| h.target.as_str()),
+            Some("/AuditEvent")
+        );
+        assert_eq!(recs[1].violations[0].rule, atna::fhir::RESOURCE.id);
+        assert_eq!(recs[2].violations[0].rule, atna::fhir::CREATE.id);
+        assert!(matches!(
+            recs[3].problem,
+            Some(AuditProblem::BodyTooLarge { size: 10_000, .. })
+        ));
+        assert_eq!(recs[3].raw.len(), PROBLEM_BYTES);
+        assert_eq!(recs[3].violations[0].rule, atna::fhir::RESOURCE.id);
         server.abort();
     }
 }
 
 /// The Audit Record Repository of a run, listening for the SUT's audit messages (the ITI-20
-/// scenarios): syslog over TLS (RFC 5425) and over UDP (RFC 5426), with the handshakes it saw.
-/// Against the embedded reference it runs on loopback with a test PKI made for the run, and
+/// scenarios): syslog over TLS (RFC 5425) and over UDP (RFC 5426), and the FHIR Feed of RESTful
+/// ATNA over HTTPS, with the handshakes it saw. Against the embedded reference it runs on loopback
+/// with a test PKI made for the run (client certificates required on both TLS listeners), and
 /// [`AuditListeners::client`] is the TLS client the built-in audit source uses; a SUT profile
-/// places it with `[simulator] audit_bind` (with `[simulator.tls]`) and `audit_udp_bind`.
+/// places it with `[simulator] audit_bind` (with `[simulator.tls]`), `audit_udp_bind` and
+/// `audit_fhir_bind` (HTTPS with `[simulator.tls]`, plain HTTP without).
 pub struct AuditListeners {
     /// The repository and its inbox.
     pub repository: AuditRepository,
@@ -918,6 +1104,13 @@ pub struct AuditListeners {
     pub udp_addr: Option<SocketAddr>,
     /// The TLS handshakes seen.
     pub handshakes: Arc<crate::transport::tls::listener::HandshakeLog>,
+    /// The FHIR Feed listener's address, when it listens for AuditEvents.
+    pub fhir_addr: Option<SocketAddr>,
+    /// The FHIR Feed listener speaks HTTPS (false: plain HTTP, a profile without
+    /// `[simulator.tls]`).
+    pub fhir_https: bool,
+    /// The TLS handshakes the FHIR Feed listener saw.
+    pub fhir_handshakes: Arc<crate::transport::tls::listener::HandshakeLog>,
     /// The client of the built-in audit source (embedded run only): trusts the test CA,
     /// presents the test client certificate.
     pub client: Option<crate::transport::tls::ClientTls>,
@@ -929,6 +1122,7 @@ impl std::fmt::Debug for AuditListeners {
         f.debug_struct("AuditListeners")
             .field("tls_addr", &self.tls_addr)
             .field("udp_addr", &self.udp_addr)
+            .field("fhir_addr", &self.fhir_addr)
             .finish()
     }
 }
@@ -970,7 +1164,8 @@ async fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, AuditListenError> {
 }
 
 impl AuditListeners {
-    /// Listen on loopback over TLS (a fresh test PKI, client certificates required) and UDP.
+    /// Listen on loopback over TLS (a fresh test PKI, client certificates required), UDP and
+    /// HTTPS for the FHIR Feed (the same PKI, client certificates required).
     pub async fn embedded() -> Result<AuditListeners, AuditListenError> {
         use crate::transport::tls::{pki::TestPki, ClientAuth, ClientTls, ServerTls, Versions};
         crate::transport::install_crypto_provider();
@@ -990,13 +1185,19 @@ impl AuditListeners {
             verify_server: true,
         };
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let mut l = AuditListeners::start(Some((loopback, server)), Some(loopback)).await?;
+        let mut l = AuditListeners::start(
+            Some((loopback, server.clone())),
+            Some(loopback),
+            Some((loopback, Some(server))),
+        )
+        .await?;
         l.client = Some(client);
         Ok(l)
     }
 
     /// Listen where a SUT profile says: `[simulator] audit_bind` over TLS with
-    /// `[simulator.tls]`, `[simulator] audit_udp_bind` over UDP. None when it names neither.
+    /// `[simulator.tls]`, `[simulator] audit_udp_bind` over UDP, `[simulator] audit_fhir_bind` for
+    /// the FHIR Feed (HTTPS with `[simulator.tls]`, plain HTTP without). None when it names none.
     pub async fn from_config(
         config: &crate::config::Config,
     ) -> Result<Option<AuditListeners>, AuditListenError> {
@@ -1008,17 +1209,36 @@ impl AuditListeners {
             }
             _ => None,
         };
-        if tls.is_none() && sim.audit_udp_bind.is_none() {
+        let fhir = match (sim.audit_fhir_bind, &sim.tls) {
+            (Some(addr), Some(s)) => {
+                crate::transport::install_crypto_provider();
+                Some((
+                    addr,
+                    Some(crate::transport::tls::ServerTls::from_settings(s)?),
+                ))
+            }
+            (Some(addr), None) => Some((addr, None)),
+            _ => None,
+        };
+        if tls.is_none() && sim.audit_udp_bind.is_none() && fhir.is_none() {
             return Ok(None);
         }
-        AuditListeners::start(tls, sim.audit_udp_bind)
+        AuditListeners::start(tls, sim.audit_udp_bind, fhir)
             .await
             .map(Some)
+    }
+
+    /// The FHIR base the SUT posts `[base]/AuditEvent` to (`https://127.0.0.1:port`), when the
+    /// repository takes the FHIR Feed.
+    pub fn fhir_base(&self) -> Option<String> {
+        self.fhir_addr
+            .map(|a| format!("{}://{a}", if self.fhir_https { "https" } else { "http" }))
     }
 
     async fn start(
         tls: Option<(SocketAddr, crate::transport::tls::ServerTls)>,
         udp: Option<SocketAddr>,
+        fhir: Option<(SocketAddr, Option<crate::transport::tls::ServerTls>)>,
     ) -> Result<AuditListeners, AuditListenError> {
         let repository = AuditRepository::new(AuditRepositoryOptions::default());
         let handshakes = Arc::new(crate::transport::tls::listener::HandshakeLog::default());
@@ -1036,11 +1256,40 @@ impl AuditListeners {
             udp_addr = socket.local_addr().ok();
             tasks.push(repository.spawn_udp(socket));
         }
+        let mut fhir_addr = None;
+        let mut fhir_https = false;
+        let mut fhir_handshakes =
+            Arc::new(crate::transport::tls::listener::HandshakeLog::default());
+        if let Some((addr, server)) = fhir {
+            let tcp = bind_tcp(addr).await?;
+            fhir_addr = tcp.local_addr().ok();
+            let app = repository
+                .router()
+                .into_make_service_with_connect_info::<FeedPeer>();
+            match server {
+                Some(server) => {
+                    let config = Arc::new(server.config()?);
+                    let listener = crate::transport::tls::listener::TlsListener::new(tcp, config)
+                        .map_err(|source| AuditListenError::Bind { addr, source })?;
+                    fhir_handshakes = listener.log();
+                    fhir_https = true;
+                    tasks.push(tokio::spawn(async move {
+                        let _ = axum::serve(listener, app).await;
+                    }));
+                }
+                None => tasks.push(tokio::spawn(async move {
+                    let _ = axum::serve(tcp, app).await;
+                })),
+            }
+        }
         Ok(AuditListeners {
             repository,
             tls_addr,
             udp_addr,
             handshakes,
+            fhir_addr,
+            fhir_https,
+            fhir_handshakes,
             client: None,
             tasks,
         })

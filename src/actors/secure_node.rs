@@ -18,8 +18,9 @@ use crate::transport::tls::{ClientAuth, ClientTls, ServerTls, TlsError, Versions
 /// What the harness asks of a TLS endpoint to see whether it serves a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ask {
-    /// GET this URL (a QIDO-RS search, the FHIR CapabilityStatement): data when served.
-    Get(String),
+    /// An HTTP request (a QIDO-RS search, the FHIR CapabilityStatement, an ITI-18 query): data
+    /// when served.
+    Http(HttpAsk),
     /// Request an association and send a C-ECHO: accepted when served.
     Echo {
         /// The SUT's AE title.
@@ -27,6 +28,36 @@ pub enum Ask {
         /// The harness's AE title.
         calling_ae: String,
     },
+}
+
+/// An HTTP request of [`Ask::Http`]: a GET, or a POST of `body` when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAsk {
+    /// The URL.
+    pub url: String,
+    /// The Content-Type and body of a POST.
+    pub post: Option<(String, String)>,
+}
+
+impl HttpAsk {
+    /// A GET of `url`.
+    pub fn get(url: String) -> Ask {
+        Ask::Http(HttpAsk { url, post: None })
+    }
+
+    /// The request to send.
+    pub fn request(&self) -> crate::transport::http::Request {
+        use crate::transport::http::Request;
+        match &self.post {
+            None => Request::get(self.url.clone(), None),
+            Some((content_type, body)) => Request {
+                method: reqwest::Method::POST,
+                url: self.url.clone(),
+                headers: vec![("Content-Type".to_string(), content_type.clone())],
+                body: bytes::Bytes::from(body.clone()),
+            },
+        }
+    }
 }
 
 /// One TLS endpoint of the SUT and the request that shows whether it serves a client.
@@ -66,6 +97,35 @@ impl std::fmt::Debug for SecureNodeTarget {
             .field("endpoints", &self.endpoints)
             .finish()
     }
+}
+
+/// The patient of the ITI-18 query the harness asks an XDS registry over TLS: one no registry
+/// knows, so that a served query says only that the handshake let the client through.
+const PROBE_PATIENT: &str = "IHE-HARNESS-ATNA-PROBE";
+
+/// The ITI-18 FindDocuments query that shows whether an XDS registry serves a client: a SOAP
+/// request answered (an AdhocQueryResponse, even empty) is served.
+fn registry_ask(registry_url: &str, authority: &str) -> Ask {
+    let q = crate::model::ebrim::AdhocQueryRequest::find_documents(
+        &format!("{PROBE_PATIENT}^^^&{authority}&ISO"),
+        &[crate::model::ebrim::STATUS_APPROVED],
+        &[],
+        "ObjectRef",
+    );
+    let (content_type, body) = crate::actors::xds::soap_request(
+        registry_url,
+        crate::model::ebrim::ACTION_STORED_QUERY,
+        &crate::transport::soap::message_id_from(
+            format!("{registry_url} {}", crate::evidence::now_rfc3339()).as_bytes(),
+        ),
+        &q.to_xml(),
+        false,
+        &[],
+    );
+    Ask::Http(HttpAsk {
+        url: registry_url.to_string(),
+        post: Some((content_type, String::from_utf8_lossy(&body).into_owned())),
+    })
 }
 
 /// Why the target could not be set up: always the harness's or the configuration's fault.
@@ -135,7 +195,7 @@ impl SecureNodeTarget {
         let mut endpoints = vec![
             SecureEndpoint {
                 name: "DICOMweb",
-                ask: Ask::Get(format!("{}/studies?limit=1", server.dicomweb_base())),
+                ask: HttpAsk::get(format!("{}/studies?limit=1", server.dicomweb_base())),
                 host: host.clone(),
                 port: addr.port(),
                 good: good.clone(),
@@ -143,7 +203,18 @@ impl SecureNodeTarget {
             },
             SecureEndpoint {
                 name: "MHD",
-                ask: Ask::Get(format!("{}/metadata", server.fhir_base())),
+                ask: HttpAsk::get(format!("{}/metadata", server.fhir_base())),
+                host: host.clone(),
+                port: addr.port(),
+                good: good.clone(),
+                repro: String::new(),
+            },
+            SecureEndpoint {
+                name: "XDS",
+                ask: registry_ask(
+                    &format!("{}/registry", server.xds_base()),
+                    crate::config::xds::DEFAULT_PATIENT_AUTHORITY,
+                ),
                 host: host.clone(),
                 port: addr.port(),
                 good: good.clone(),
@@ -178,7 +249,7 @@ impl SecureNodeTarget {
         let mut trusted_ca = None;
         let mut add = |name: &'static str,
                        base: &str,
-                       path: &str,
+                       ask: Ask,
                        tls: Option<&crate::transport::tls::TlsSettings>|
          -> Result<(), SecureNodeError> {
             if !base.starts_with("https://") {
@@ -198,7 +269,7 @@ impl SecureNodeTarget {
             }
             endpoints.push(SecureEndpoint {
                 name,
-                ask: Ask::Get(format!("{}{path}", base.trim_end_matches('/'))),
+                ask,
                 host,
                 port,
                 good,
@@ -208,11 +279,29 @@ impl SecureNodeTarget {
             });
             Ok(())
         };
+        let get =
+            |base: &str, path: &str| HttpAsk::get(format!("{}{path}", base.trim_end_matches('/')));
         if let Some(d) = &config.dicomweb {
-            add("DICOMweb", &d.base_url, "/studies?limit=1", d.tls.as_ref())?;
+            add(
+                "DICOMweb",
+                &d.base_url,
+                get(&d.base_url, "/studies?limit=1"),
+                d.tls.as_ref(),
+            )?;
         }
         if let Some(m) = &config.mhd {
-            add("MHD", &m.base_url, "/metadata", m.tls.as_ref())?;
+            add(
+                "MHD",
+                &m.base_url,
+                get(&m.base_url, "/metadata"),
+                m.tls.as_ref(),
+            )?;
+        }
+        if let Some(x) = &config.xds {
+            if let Some(r) = &x.registry_url {
+                let ask = registry_ask(r, &x.patient_id_authority);
+                add("XDS", r, ask, x.tls.as_ref())?;
+            }
         }
         if let Some(d) = config.dimse.as_ref() {
             if let Some(s) = &d.tls {

@@ -95,7 +95,7 @@ pub const CHECKS: &[Check] = &[
         id: "ARR-02",
         requirement: "IHE ITI RESTful ATNA 3.20.4.2 (FHIR feed: a FHIR create of AuditEvent); \
                       HL7 FHIR R4 http.html#create (201 Created, and a Location header)",
-        requirements: &["RATNA-3.20.4.2", "FHIR-http-create"],
+        requirements: &["ITI2-3.20.4.2-ARR", "FHIR-http-create"],
         level: Level::Shall,
         actor: "Audit Record Repository (ITI-20, FHIR AuditEvent feed)",
         title: "The repository answers the AuditEvent create with 201 Created and a Location",
@@ -105,7 +105,7 @@ pub const CHECKS: &[Check] = &[
         id: "ARR-03",
         requirement: "IHE ITI RESTful ATNA 3.81.4.2 (the answer is a searchset Bundle of \
                       AuditEvent); HL7 FHIR R4 http.html#search (200 OK, Bundle type searchset)",
-        requirements: &["RATNA-3.81.4.2", "FHIR-http-search"],
+        requirements: &["ITI2-3.81.4.2", "FHIR-http-search"],
         level: Level::Shall,
         actor: "Audit Record Repository (ITI-81)",
         title: "The ITI-81 answer is 200 with a Bundle of type searchset whose matches are \
@@ -117,7 +117,7 @@ pub const CHECKS: &[Check] = &[
         requirement: "IHE ITI RESTful ATNA 3.81.1 (ITI-81 searches the events the repository \
                       recorded from ITI-20) and 3.81.4.2 (the Bundle holds the AuditEvents that \
                       match)",
-        requirements: &["RATNA-3.81.1", "RATNA-3.81.4.2"],
+        requirements: &["ITI2-3.81.1", "ITI2-3.81.4.2"],
         level: Level::Shall,
         actor: "Audit Record Repository (ITI-20 and ITI-81)",
         title: "The audit the Secure Node sent is found by a search that matches it",
@@ -128,7 +128,7 @@ pub const CHECKS: &[Check] = &[
         requirement: "IHE ITI RESTful ATNA 3.81.4.1.2 (the search parameters date, patient, \
                       type, subtype) and 3.81.4.2; HL7 FHIR R4 search.html (the matches meet \
                       every criterion)",
-        requirements: &["RATNA-3.81.4.1.2", "FHIR-http-search"],
+        requirements: &["ITI2-3.81.4.1.2", "FHIR-http-search"],
         level: Level::Shall,
         actor: "Audit Record Repository (ITI-81)",
         title: "Every AuditEvent of the ITI-81 answer matches the search: recorded in the date \

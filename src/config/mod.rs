@@ -129,6 +129,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "ae_title",
             "audit_bind",
             "audit_udp_bind",
+            "audit_fhir_bind",
         ],
     ),
     ("mhd", mhd::KEYS),

@@ -124,6 +124,9 @@ pub struct Simulator {
     pub audit_bind: Option<SocketAddr>,
     /// Where the harness's Audit Record Repository takes syslog over UDP (RFC 5426), if anywhere.
     pub audit_udp_bind: Option<SocketAddr>,
+    /// Where the harness's Audit Record Repository takes the FHIR Feed of RESTful ATNA (HTTPS with
+    /// `[simulator.tls]`, plain HTTP without), if anywhere.
+    pub audit_fhir_bind: Option<SocketAddr>,
 }
 
 impl Default for Simulator {
@@ -137,6 +140,7 @@ impl Default for Simulator {
             tls: None,
             audit_bind: None,
             audit_udp_bind: None,
+            audit_fhir_bind: None,
         }
     }
 }
@@ -178,6 +182,7 @@ pub(super) struct RawSimulator {
     ae_title: Option<String>,
     audit_bind: Option<String>,
     audit_udp_bind: Option<String>,
+    audit_fhir_bind: Option<String>,
 }
 
 fn url_key(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {
@@ -310,6 +315,11 @@ pub(super) fn resolve_simulator(s: RawSimulator, path: &Path) -> Result<Simulato
             s.audit_udp_bind,
             &mut sim.audit_udp_bind,
         ),
+        (
+            "simulator.audit_fhir_bind",
+            s.audit_fhir_bind,
+            &mut sim.audit_fhir_bind,
+        ),
     ] {
         if let Some(b) = raw {
             *slot = Some(
@@ -359,7 +369,7 @@ mod tests {
     #[test]
     fn audit_listener_addresses_resolve() {
         let c = parse(
-            "[simulator]\naudit_bind = \"0.0.0.0:6514\"\naudit_udp_bind = \"127.0.0.1:5514\"\n[triggers]\naudit_source_sends = \"audit-to {audit_host} {audit_port} {audit_udp_port}\"\n",
+            "[simulator]\naudit_bind = \"0.0.0.0:6514\"\naudit_udp_bind = \"127.0.0.1:5514\"\naudit_fhir_bind = \"127.0.0.1:8443\"\n[triggers]\naudit_source_sends = \"audit-to {audit_host} {audit_port} {audit_udp_port}\"\n",
         )
         .unwrap();
         assert_eq!(
@@ -370,7 +380,13 @@ mod tests {
             c.simulator.audit_udp_bind,
             Some("127.0.0.1:5514".parse().unwrap())
         );
+        assert_eq!(
+            c.simulator.audit_fhir_bind,
+            Some("127.0.0.1:8443".parse().unwrap())
+        );
         assert!(c.triggers.contains_key("audit_source_sends"));
+        let e = parse("[simulator]\naudit_fhir_bind = \"https://x\"\n").unwrap_err();
+        assert!(e.to_string().contains("simulator.audit_fhir_bind"), "{e}");
         let e = parse("[simulator]\naudit_bind = \"syslog\"\n").unwrap_err();
         assert!(e.to_string().contains("simulator.audit_bind"), "{e}");
         assert_eq!(Simulator::default().audit_udp_bind, None);

@@ -221,9 +221,18 @@ fn spawn_dropping_tls(
 async fn feed(
     State(arr): State<Arr>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (seq, ok) = arr.repo.record_fhir(Some(peer), body);
+    let line = crate::actors::audit_repository::FeedLine {
+        method: "POST".into(),
+        target: "/AuditEvent".into(),
+        content_type: headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let (seq, ok) = arr.repo.record_fhir(Some(peer), line, body);
     let fhir_json = [("content-type", "application/fhir+json")];
     if !ok || arr.faults.contains(&Fault::ArrFeed400) {
         let diag = arr

@@ -345,6 +345,18 @@ pub enum Fault {
     AuditInvalidUtf8,
     /// The built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD).
     AuditXmlBomb,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends its AuditEvent as an update, PUT [base]/AuditEvent/{id}, instead of the create POST [base]/AuditEvent (ITI TF-2 §3.20.4.2).
+    AuditFhirUpdate,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario labels its AuditEvent text/plain instead of application/fhir+json (FHIR R4 http §3.1.0.1.10).
+    AuditFhirWrongMediaType,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario posts the DICOM audit message XML under the FHIR JSON media type (ITI TF-2 §3.20.4.2: an AuditEvent resource).
+    AuditFhirNotJson,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario posts an AuditEvent of more than 64 KiB, past the repository's limit.
+    AuditFhirOversized,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends an AuditEvent whose source has no observer (FHIR R4 AuditEvent.source.observer 1..1).
+    AuditFhirNoObserver,
+    /// The built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1).
+    AuditFhirRecordedNotInstant,
     /// The Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1).
     ArrSyslogClosesOnFirstFrame,
     /// The Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location).
@@ -529,6 +541,12 @@ impl Fault {
         Fault::AuditOversized,
         Fault::AuditInvalidUtf8,
         Fault::AuditXmlBomb,
+        Fault::AuditFhirUpdate,
+        Fault::AuditFhirWrongMediaType,
+        Fault::AuditFhirNotJson,
+        Fault::AuditFhirOversized,
+        Fault::AuditFhirNoObserver,
+        Fault::AuditFhirRecordedNotInstant,
         Fault::ArrSyslogClosesOnFirstFrame,
         Fault::ArrFeed200NoLocation,
         Fault::ArrFeed400,
@@ -694,6 +712,12 @@ impl Fault {
             Fault::AuditOversized => "audit-oversized",
             Fault::AuditInvalidUtf8 => "audit-invalid-utf8",
             Fault::AuditXmlBomb => "audit-xml-bomb",
+            Fault::AuditFhirUpdate => "audit-fhir-update",
+            Fault::AuditFhirWrongMediaType => "audit-fhir-wrong-media-type",
+            Fault::AuditFhirNotJson => "audit-fhir-not-json",
+            Fault::AuditFhirOversized => "audit-fhir-oversized",
+            Fault::AuditFhirNoObserver => "audit-fhir-no-observer",
+            Fault::AuditFhirRecordedNotInstant => "audit-fhir-recorded-not-instant",
             Fault::ArrSyslogClosesOnFirstFrame => "arr-syslog-closes-on-first-frame",
             Fault::ArrFeed200NoLocation => "arr-feed-200-no-location",
             Fault::ArrFeed400 => "arr-feed-400",
@@ -898,6 +922,12 @@ impl Fault {
             Fault::AuditOversized => "the built-in audit source of the ITI-20 scenarios announces a frame of 100 MB (RFC 5425 §4.3: within the receiver's limit)",
             Fault::AuditInvalidUtf8 => "the built-in audit source of the ITI-20 scenarios sends a MSG that starts with the BOM but is not UTF-8 (RFC 5424 §6.4)",
             Fault::AuditXmlBomb => "the built-in audit source of the ITI-20 scenarios sends an XML entity bomb as its MSG (DICOM PS3.15 §A.6: an XML audit message; no DTD)",
+            Fault::AuditFhirUpdate => "the built-in audit source of the ITI-20 FHIR Feed scenario sends its AuditEvent as an update, PUT [base]/AuditEvent/{id}, instead of the create POST [base]/AuditEvent (ITI TF-2 §3.20.4.2)",
+            Fault::AuditFhirWrongMediaType => "the built-in audit source of the ITI-20 FHIR Feed scenario labels its AuditEvent text/plain instead of application/fhir+json (FHIR R4 http §3.1.0.1.10)",
+            Fault::AuditFhirNotJson => "the built-in audit source of the ITI-20 FHIR Feed scenario posts the DICOM audit message XML under the FHIR JSON media type (ITI TF-2 §3.20.4.2: an AuditEvent resource)",
+            Fault::AuditFhirOversized => "the built-in audit source of the ITI-20 FHIR Feed scenario posts an AuditEvent of more than 64 KiB, past the repository's limit",
+            Fault::AuditFhirNoObserver => "the built-in audit source of the ITI-20 FHIR Feed scenario sends an AuditEvent whose source has no observer (FHIR R4 AuditEvent.source.observer 1..1)",
+            Fault::AuditFhirRecordedNotInstant => "the built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1)",
             Fault::ArrSyslogClosesOnFirstFrame => "the Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1)",
             Fault::ArrFeed200NoLocation => "the Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location)",
             Fault::ArrFeed400 => "the Audit Record Repository of the ARR scenarios refuses a valid AuditEvent with 400 (RESTful ATNA §3.20.4.2)",

@@ -307,6 +307,7 @@ impl ReferenceServer {
                         timeout: opts.dimse_timeout,
                         tls: server_tls.clone(),
                         relayed: Default::default(),
+                        move_tls: opts.tls.as_ref().map(|t| t.as_client()),
                     },
                 )
                 .await

@@ -228,6 +228,13 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("audit-oversized", "@txn:ITI-20 and @req:ATNA-SYSLOG-02", "ATNA-SYSLOG-02", false),
     fault("audit-invalid-utf8", "@txn:ITI-20 and @req:ATNA-SYSLOG-01", "ATNA-SYSLOG-01", false),
     fault("audit-xml-bomb", "@txn:ITI-20 and @req:ATNA-SYSLOG-06", "ATNA-SYSLOG-06", false),
+    // ITI-20 FHIR Feed (RESTful ATNA): the built-in FHIR audit source, faulty.
+    fault("audit-fhir-update", "@txn:ITI-20 and @req:ATNA-FHIR-01", "ATNA-FHIR-01", false),
+    fault("audit-fhir-wrong-media-type", "@txn:ITI-20 and @req:ATNA-FHIR-02", "ATNA-FHIR-02", false),
+    fault("audit-fhir-not-json", "@txn:ITI-20 and @req:ATNA-FHIR-03", "ATNA-FHIR-03", false),
+    fault("audit-fhir-oversized", "@txn:ITI-20 and @req:ATNA-FHIR-03", "ATNA-FHIR-03", false),
+    fault("audit-fhir-no-observer", "@txn:ITI-20 and @req:ATNA-FHIR-04", "ATNA-FHIR-04", false),
+    fault("audit-fhir-recorded-not-instant", "@txn:ITI-20 and @req:ATNA-FHIR-05", "ATNA-FHIR-05", false),
     // ITI-20 / ITI-81 (ATNA): the embedded Audit Record Repository, faulty.
     fault("arr-syslog-closes-on-first-frame", "@actor:AuditRecordRepository and @req:ARR-01", "ARR-01", false),
     fault("arr-feed-200-no-location", "@actor:AuditRecordRepository and @req:ARR-02", "ARR-02", false),

@@ -13,7 +13,7 @@ use crate::checks::Expect;
 use crate::evidence::{Body, Direction, Exchange, HttpRequest};
 use crate::transaction::Transaction;
 use crate::transport::factory::{http_client, HttpSettings};
-use crate::transport::http::{Meta, Request};
+use crate::transport::http::Meta;
 use crate::transport::tls::probe::{self, Offer};
 use crate::transport::tls::{ClientTls, TlsRecord, Versions};
 use crate::world::HarnessWorld;
@@ -82,7 +82,7 @@ async fn attempt(
         .and_then(|i| i.chain.first())
         .map(|c| crate::transport::tls::certs::summarize(c));
     let mut ex = match &ep.ask {
-        Ask::Get(url) => {
+        Ask::Http(ask) => {
             let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
                 .with_tls(client, ep.repro.clone());
             let http = match http_client(&settings) {
@@ -95,7 +95,7 @@ async fn attempt(
                     operation: operation.to_string(),
                     actor: "Secure Node (TLS client)",
                 },
-                Request::get(url.clone(), None),
+                ask.request(),
             )
             .await
         }
@@ -344,10 +344,46 @@ impl BadServer {
     }
 }
 
-/// The harness's TLS DICOM SCP the SUT client is made to call: its address, the certificate it
+/// Which of the harness's TLS servers a SUT client is made to call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServerRole {
+    /// The DICOM SCP (DICOM TLS, PS3.15 §B.1): the `modality_stores` trigger.
+    DicomScp,
+    /// The MHD Document Recipient (HTTPS): the `source_provides_bundle` trigger.
+    MhdRecipient,
+}
+
+impl ServerRole {
+    fn parse(s: &str) -> ServerRole {
+        if s == "MHD Document Recipient" {
+            ServerRole::MhdRecipient
+        } else {
+            ServerRole::DicomScp
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ServerRole::DicomScp => "DICOM SCP",
+            ServerRole::MhdRecipient => "MHD Document Recipient",
+        }
+    }
+
+    fn trigger(self) -> &'static str {
+        match self {
+            ServerRole::DicomScp => "modality_stores",
+            ServerRole::MhdRecipient => crate::stand_in::mhd::SOURCE_PROVIDES_BUNDLE,
+        }
+    }
+}
+
+/// The harness's TLS server the SUT client is made to call: its address, the certificate it
 /// presents, the handshakes and calls it has seen, and whether a built-in stand-in plays the SUT.
-struct ScpSide {
+struct ServerSide {
+    role: ServerRole,
     addr: std::net::SocketAddr,
+    /// The FHIR base of the MHD Document Recipient, as the SUT calls it.
+    fhir_base: String,
     switch: std::sync::Arc<crate::transport::tls::SwitchableCert>,
     handshakes: std::sync::Arc<crate::transport::tls::listener::HandshakeLog>,
     inbox: std::sync::Arc<crate::evidence::inbox::Inbox>,
@@ -357,26 +393,49 @@ struct ScpSide {
     untrusted: std::sync::Arc<SecureNodeTarget>,
 }
 
-async fn scp_side(world: &mut HarnessWorld) -> Result<ScpSide, StepError> {
+/// The address a base URL names (host resolved when it is an IP literal or `localhost`).
+fn url_addr(base: &str) -> Option<std::net::SocketAddr> {
+    let u = url::Url::parse(base).ok()?;
+    let port = u.port_or_known_default()?;
+    let ip = match u.host_str()? {
+        "localhost" => std::net::IpAddr::from([127, 0, 0, 1]),
+        h => h.trim_matches(['[', ']']).parse().ok()?,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
+async fn server_side(world: &mut HarnessWorld, role: ServerRole) -> Result<ServerSide, StepError> {
     let t = target(world).await?;
     if world.ctx.config.profile_path.is_none() {
         // The embedded reference: the TLS reference of the ATNA scenarios, called by a built-in
         // client that plays the SUT.
         let server = t.server.as_ref();
+        let (addr, handshakes) = match role {
+            ServerRole::DicomScp => (
+                server.and_then(|s| s.dimse_addr()),
+                server.and_then(|s| s.dimse_handshakes()),
+            ),
+            ServerRole::MhdRecipient => (
+                server.map(|s| s.addr()),
+                server.and_then(|s| s.handshakes()),
+            ),
+        };
         let (Some(addr), Some(switch), Some(handshakes), Some(inbox)) = (
-            server.and_then(|s| s.dimse_addr()),
+            addr,
             server.and_then(|s| s.cert_switch()),
-            server.and_then(|s| s.dimse_handshakes()),
+            handshakes,
             server.map(|s| s.inbox()),
         ) else {
             return Err(harness_error(
                 world,
                 "ATNA set-up",
-                "the TLS reference runs no DICOM TLS SCP",
+                format!("the TLS reference runs no {} over TLS", role.name()),
             ));
         };
-        return Ok(ScpSide {
+        return Ok(ServerSide {
+            role,
             addr,
+            fhir_base: server.map(|s| s.fhir_base()).unwrap_or_default(),
             switch,
             handshakes,
             inbox,
@@ -387,31 +446,39 @@ async fn scp_side(world: &mut HarnessWorld) -> Result<ScpSide, StepError> {
     }
     let sim = world.ctx.simulator.clone();
     let tls = world.ctx.config.simulator.tls.clone();
-    let trigger = world.ctx.config.triggers.get("modality_stores").cloned();
+    let trigger = world.ctx.config.triggers.get(role.trigger()).cloned();
     let (Some(sim), Some(tls), Some(trigger)) = (sim, tls, trigger) else {
         return Err(not_applicable(
             world,
             "no TLS client role",
-            "the SUT profile claims no TLS client role towards the harness's DICOM SCP ([simulator.tls], [simulator] dimse_bind and the modality_stores trigger)",
+            &format!(
+                "the SUT profile claims no TLS client role towards the harness's {} ([simulator.tls]{} and the {} trigger)",
+                role.name(),
+                if role == ServerRole::DicomScp { ", [simulator] dimse_bind" } else { "" },
+                role.trigger()
+            ),
         ));
     };
-    let (Some(addr), Some(switch), Some(handshakes)) = (
-        sim.dimse_addr,
-        sim.cert_switch.clone(),
-        sim.dimse_handshakes.clone(),
-    ) else {
+    let (addr, handshakes) = match role {
+        ServerRole::DicomScp => (sim.dimse_addr, sim.dimse_handshakes.clone()),
+        ServerRole::MhdRecipient => (url_addr(&sim.fhir_base), sim.http_handshakes.clone()),
+    };
+    let (Some(addr), Some(switch), Some(handshakes)) = (addr, sim.cert_switch.clone(), handshakes)
+    else {
         return Err(harness_error(
             world,
             "ATNA set-up",
-            "the harness's DICOM SCP does not speak TLS",
+            format!("the harness's {} does not speak TLS", role.name()),
         ));
     };
     let trusted = match crate::transport::tls::pki::Authority::from_settings(&tls) {
         Ok(a) => a,
         Err(e) => return Err(harness_error(world, "ATNA set-up", e.to_string())),
     };
-    Ok(ScpSide {
+    Ok(ServerSide {
+        role,
         addr,
+        fhir_base: sim.fhir_base.clone(),
         switch,
         handshakes,
         inbox: sim.inbox.clone(),
@@ -422,9 +489,23 @@ async fn scp_side(world: &mut HarnessWorld) -> Result<ScpSide, StepError> {
 }
 
 #[given(
-    regex = r"^the harness's DICOM SCP presents (a server certificate from an untrusted CA|an expired server certificate|a server certificate for another name)$"
+    regex = r"^the SUT holds what it sends to the harness's (DICOM SCP|MHD Document Recipient)$"
 )]
-async fn scp_presents(world: &mut HarnessWorld, which: String) -> StepResult {
+async fn sut_holds(world: &mut HarnessWorld, role: String) -> StepResult {
+    match ServerRole::parse(&role) {
+        // A PACS stores the test studies it is made to send; a modality (a SUT with no DICOM
+        // endpoint of its own in the profile) sends what its trigger names.
+        ServerRole::DicomScp if world.ctx.config.dimse.is_none() => Ok(()),
+        ServerRole::DicomScp => crate::steps::dimse::holds_test_studies(world).await,
+        // A Document Source publishes what its trigger gives it.
+        ServerRole::MhdRecipient => Ok(()),
+    }
+}
+
+#[given(
+    regex = r"^the harness's (DICOM SCP|MHD Document Recipient) presents (a server certificate from an untrusted CA|an expired server certificate|a server certificate for another name)$"
+)]
+async fn server_presents(world: &mut HarnessWorld, role: String, which: String) -> StepResult {
     let bad = match which.as_str() {
         "a server certificate from an untrusted CA" => BadServer::Untrusted,
         "an expired server certificate" => BadServer::Expired,
@@ -432,6 +513,7 @@ async fn scp_presents(world: &mut HarnessWorld, which: String) -> StepResult {
     };
     world.atna.server_bad = Some(bad.describe().to_string());
     world.atna.server_check = Some(bad.check());
+    world.atna.server_role = Some(role);
     Ok(())
 }
 
@@ -444,18 +526,13 @@ impl Drop for Restore {
     }
 }
 
-#[when("the SUT is made to send to the harness's DICOM SCP")]
-async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
+/// The certificate of a [`BadServer`] case, issued for this attempt.
+fn issue_bad_server(
+    world: &mut HarnessWorld,
+    side: &ServerSide,
+    check: &str,
+) -> Result<crate::transport::tls::pki::Issued, StepError> {
     use crate::transport::tls::pki::{Request as CertRequest, Usage};
-    let Some(check) = world.atna.server_check else {
-        return Err(harness_error(
-            world,
-            "no certificate chosen",
-            "a When step ran before the harness's certificate was chosen",
-        ));
-    };
-    let presented = world.atna.server_bad.clone().unwrap_or_default();
-    let side = scp_side(world).await?;
     let names = ["localhost", "127.0.0.1"];
     let issued = match check {
         "TLS-10" => {
@@ -486,11 +563,140 @@ async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
             }
         }
     };
-    let issued = match issued {
-        Ok(i) => i,
-        Err(e) => return Err(harness_error(world, "ATNA set-up", e.to_string())),
+    issued.map_err(|e| harness_error(world, "ATNA set-up", e.to_string()))
+}
+
+/// The profile's trigger makes the SUT call the harness's server; a SUT command that fails
+/// because the SUT refused the harness is the expected outcome, not an Error.
+async fn trigger_sut(
+    world: &mut HarnessWorld,
+    side: &ServerSide,
+    trigger: &crate::config::Trigger,
+) -> StepResult {
+    let Some(study) = world.ctx.fixtures.studies().into_iter().next() else {
+        return Err(harness_error(
+            world,
+            "no fixture study",
+            "the fixture set is empty",
+        ));
     };
-    // The SCP is this scenario's while the bad certificate is presented.
+    let series = study
+        .series()
+        .first()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let patient = world
+        .ctx
+        .fixtures
+        .instances
+        .iter()
+        .find(|i| i.study_uid == study.uid)
+        .map(|i| i.patient_id.clone())
+        .unwrap_or_default();
+    let mut vars = vec![
+        ("study_uid", study.uid.to_string()),
+        ("series_uid", series),
+        ("harness_ae", world.ctx.config.simulator.ae_title.clone()),
+        ("harness_host", side.addr.ip().to_string()),
+        ("harness_port", side.addr.port().to_string()),
+    ];
+    if side.role == ServerRole::MhdRecipient {
+        vars.push(("endpoint", side.fhir_base.clone()));
+        vars.push(("patient_id", patient));
+        vars.push(("patient_system", crate::steps::mhd::patient_system(world)));
+    }
+    let timeout = world.ctx.config.simulator.trigger_timeout;
+    match crate::trigger::run(trigger, &vars, timeout).await {
+        Ok(_) | Err(crate::trigger::TriggerError::Exited { .. }) => Ok(()),
+        Err(e) => Err(harness_error(world, e.title(), e.to_string())),
+    }
+}
+
+/// The built-in client plays a conformant SUT: it trusts the test CA and checks names.
+async fn builtin_client_calls(world: &mut HarnessWorld, side: &ServerSide) -> StepResult {
+    let t = side.untrusted.clone();
+    let Some(ep) = t.endpoint("DIMSE").or(t.endpoint("MHD")) else {
+        return Err(harness_error(world, "ATNA set-up", "no TLS endpoint"));
+    };
+    let mut client = ep.good.clone();
+    client.server_name = Some("localhost".into());
+    if world
+        .ctx
+        .faults
+        .contains(&crate::reference::Fault::TlsBuiltinClientTrustsAny)
+    {
+        client.verify_server = false;
+    }
+    match side.role {
+        ServerRole::DicomScp => {
+            let mut peer = crate::config::dimse::Dimse::embedded(side.addr.port());
+            peer.calling_ae = "BUILTIN_MODALITY".into();
+            let mut scu = crate::actors::dimse_scu::DimseScu::from_config(&peer);
+            scu.peer.tls = Some(crate::dimse::association::PeerTls::Client(client));
+            let _ = scu.echo().await;
+        }
+        ServerRole::MhdRecipient => {
+            let settings = HttpSettings::new(crate::config::Auth::None, Default::default())
+                .with_tls(client, String::new());
+            let http = match http_client(&settings) {
+                Ok(h) => h,
+                Err(e) => return Err(harness_error(world, "TLS client", e.to_string())),
+            };
+            let request = crate::transport::http::Request {
+                method: reqwest::Method::POST,
+                url: format!("https://localhost:{}{}", side.addr.port(), {
+                    let base = side.fhir_base.as_str();
+                    url::Url::parse(base)
+                        .map(|u| u.path().trim_end_matches('/').to_string())
+                        .unwrap_or_default()
+                }),
+                headers: vec![(
+                    "Content-Type".to_string(),
+                    "application/fhir+json".to_string(),
+                )],
+                body: bytes::Bytes::from_static(
+                    br#"{"resourceType":"Bundle","type":"transaction","entry":[]}"#,
+                ),
+            };
+            let _ = http
+                .exchange(
+                    Meta {
+                        transaction: Transaction::Iti65,
+                        operation: "built-in Document Source".into(),
+                        actor: "Document Source",
+                    },
+                    request,
+                )
+                .await;
+        }
+    }
+    Ok(())
+}
+
+#[when(regex = r"^the SUT is made to send to the harness's (DICOM SCP|MHD Document Recipient)$")]
+async fn sut_sends_to_server(world: &mut HarnessWorld, role: String) -> StepResult {
+    let role = ServerRole::parse(&role);
+    let Some(check) = world.atna.server_check else {
+        return Err(harness_error(
+            world,
+            "no certificate chosen",
+            "a When step ran before the harness's certificate was chosen",
+        ));
+    };
+    if world.atna.server_role.as_deref() != Some(role.name()) {
+        return Err(harness_error(
+            world,
+            "scenario wiring",
+            format!(
+                "the Given step chose a certificate for another server than the {}",
+                role.name()
+            ),
+        ));
+    }
+    let presented = world.atna.server_bad.clone().unwrap_or_default();
+    let side = server_side(world, role).await?;
+    let issued = issue_bad_server(world, &side, check)?;
+    // The server is this scenario's while the bad certificate is presented.
     let _scp = crate::steps::dimse::inbound::session().lock().await;
     let hs_mark = side.handshakes.len();
     let inbox_mark = side.inbox.len();
@@ -501,55 +707,8 @@ async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
     let started_at = crate::evidence::now_rfc3339();
     let t0 = std::time::Instant::now();
     match &side.trigger {
-        Some(trigger) => {
-            let Some(study) = world.ctx.fixtures.studies().into_iter().next() else {
-                return Err(harness_error(
-                    world,
-                    "no fixture study",
-                    "the fixture set is empty",
-                ));
-            };
-            let series = study
-                .series()
-                .first()
-                .map(|s| s.to_string())
-                .unwrap_or_default();
-            let vars = [
-                ("study_uid", study.uid.to_string()),
-                ("series_uid", series),
-                ("harness_ae", world.ctx.config.simulator.ae_title.clone()),
-                ("harness_host", side.addr.ip().to_string()),
-                ("harness_port", side.addr.port().to_string()),
-            ];
-            let timeout = world.ctx.config.simulator.trigger_timeout;
-            match crate::trigger::run(trigger, &vars, timeout).await {
-                // A SUT command that fails because the SUT refused the harness is the expected
-                // outcome here, not an Error.
-                Ok(_) | Err(crate::trigger::TriggerError::Exited { .. }) => {}
-                Err(e) => return Err(harness_error(world, e.title(), e.to_string())),
-            }
-        }
-        None => {
-            // The built-in client plays a conformant SUT: it trusts the test CA and checks names.
-            let t = side.untrusted.clone();
-            let Some(ep) = t.endpoint("DIMSE") else {
-                return Err(harness_error(world, "ATNA set-up", "no DIMSE endpoint"));
-            };
-            let mut client = ep.good.clone();
-            client.server_name = Some("localhost".into());
-            if world
-                .ctx
-                .faults
-                .contains(&crate::reference::Fault::TlsBuiltinClientTrustsAny)
-            {
-                client.verify_server = false;
-            }
-            let mut peer = crate::config::dimse::Dimse::embedded(side.addr.port());
-            peer.calling_ae = "BUILTIN_MODALITY".into();
-            let mut scu = crate::actors::dimse_scu::DimseScu::from_config(&peer);
-            scu.peer.tls = Some(crate::dimse::association::PeerTls::Client(client));
-            let _ = scu.echo().await;
-        }
+        Some(trigger) => trigger_sut(world, &side, trigger).await?,
+        None => builtin_client_calls(world, &side).await?,
     }
     // Wait (bounded) for the SUT's attempt, then for what it sends after a completed handshake.
     let deadline = t0 + Duration::from_secs(15);
@@ -566,7 +725,10 @@ async fn sut_sends_to_scp(world: &mut HarnessWorld) -> StepResult {
         return Err(harness_error(
             world,
             "no TLS attempt",
-            "the SUT did not connect to the harness's DICOM SCP after the trigger: nothing to judge",
+            format!(
+                "the SUT did not connect to the harness's {} after the trigger: nothing to judge",
+                role.name()
+            ),
         ));
     }
     let completed = seen.iter().filter(|h| h.completed()).count();

@@ -1,13 +1,15 @@
 //! ATNA Record Audit Event (ITI-20) steps: the harness's Audit Record Repository listens for
-//! syslog over TLS (RFC 5425) and over UDP (RFC 5426); the profile's `audit_source_sends`
-//! trigger makes the SUT send the audit of a transaction; the message must arrive within the
-//! trigger timeout and meet every ATNA rule (`checks::atna`, judged as one family).
+//! syslog over TLS (RFC 5425) and over UDP (RFC 5426), and for the FHIR Feed of RESTful ATNA
+//! (`POST [base]/AuditEvent`, HTTPS); the profile's `audit_source_sends` trigger makes the SUT
+//! send the audit of a transaction; the message must arrive within the trigger timeout and meet
+//! every ATNA rule (`checks::atna`, judged as one family).
 //!
 //! Against the embedded reference a built-in audit source plays the SUT: it audits, as the
 //! Document Registry, an ITI-18 Registry Stored Query it answered (facts of a fixture patient),
 //! builds the message with `checks::atna::transaction::build` and sends it over TLS with the
-//! run's test client certificate, or over UDP; the `audit-*` reference faults make it send what a
-//! faulty audit source sends. Its message is also judged against the ITI-18 audit table with
+//! run's test client certificate, over UDP, or as a FHIR AuditEvent (`model::audit::fhir::
+//! to_fhir_json`) POSTed over HTTPS with that certificate; the `audit-*` reference faults make it
+//! send what a faulty audit source sends. Its message is also judged against the ITI-18 audit table with
 //! those facts; a real SUT's message against the transport and schema rules (the transaction it
 //! audits is the SUT's own).
 
@@ -18,7 +20,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::{harness_error, judge, not_applicable, StepError, StepResult};
 use crate::actors::audit_repository::{AuditListeners, AuditTransport, ReceivedAudit};
-use crate::checks::atna::family::received_exchange;
+use crate::checks::atna::family::{received_exchange, received_fhir_exchange};
 use crate::checks::atna::transaction::{self, AuditFacts, Audited, Party, Side};
 use crate::checks::atna::AtnaExpect;
 use crate::checks::Expect;
@@ -47,7 +49,7 @@ async fn listeners(world: &mut HarnessWorld) -> Result<Arc<AuditListeners>, Step
         Ok(None) => Err(not_applicable(
             world,
             "no Audit Record Repository",
-            "the SUT profile places no audit listener for the harness ([simulator] audit_bind with [simulator.tls], or audit_udp_bind)",
+            "the SUT profile places no audit listener for the harness ([simulator] audit_bind with [simulator.tls], audit_udp_bind or audit_fhir_bind)",
         )),
         Err(e) => Err(harness_error(world, "Audit Record Repository set-up", e)),
     }
@@ -75,6 +77,20 @@ async fn repository_listens(world: &mut HarnessWorld, transport: String) -> Step
         ));
     }
     world.atna.audit_transport = Some(transport);
+    Ok(())
+}
+
+#[given("the harness's Audit Record Repository listens for FHIR AuditEvent feeds")]
+async fn repository_listens_fhir(world: &mut HarnessWorld) -> StepResult {
+    let l = listeners(world).await?;
+    if l.fhir_addr.is_none() {
+        return Err(not_applicable(
+            world,
+            "no FHIR Feed listener",
+            "the SUT profile places no FHIR AuditEvent listener for the harness ([simulator] audit_fhir_bind, with [simulator.tls] for HTTPS)",
+        ));
+    }
+    world.atna.audit_transport = Some("FHIR".into());
     Ok(())
 }
 
@@ -134,8 +150,8 @@ fn syslog_timestamp() -> String {
     }
 }
 
-/// The syslog message the built-in audit source sends, with the run's faults.
-fn builtin_message(world: &HarnessWorld, facts: &AuditFacts) -> Vec<u8> {
+/// The audit message of the built-in audit source, with the run's faults on its content.
+fn builtin_audit(world: &HarnessWorld, facts: &AuditFacts) -> crate::model::audit::AuditMessage {
     let has = |f: Fault| world.ctx.faults.contains(&f);
     let mut audit = transaction::build(Audited::Iti18, Side::Responder, facts);
     if let Some(e) = audit.event.as_mut() {
@@ -152,6 +168,13 @@ fn builtin_message(world: &HarnessWorld, facts: &AuditFacts) -> Vec<u8> {
                 .any(|c| c.code == transaction::SOURCE_ROLE)
         });
     }
+    audit
+}
+
+/// The syslog message the built-in audit source sends, with the run's faults.
+fn builtin_message(world: &HarnessWorld, facts: &AuditFacts) -> Vec<u8> {
+    let has = |f: Fault| world.ctx.faults.contains(&f);
+    let audit = builtin_audit(world, facts);
     let payload: Vec<u8> = if has(Fault::AuditXmlBomb) {
         let mut b = String::from(
             "<?xml version=\"1.0\"?>\n<!DOCTYPE AuditMessage [\n<!ENTITY a \"aaaaaaaaaa\">\n",
@@ -181,6 +204,101 @@ fn builtin_message(world: &HarnessWorld, facts: &AuditFacts) -> Vec<u8> {
         m.bom = false;
     }
     m.to_bytes()
+}
+
+/// The FHIR Feed request the built-in audit source sends: method, path, Content-Type and body,
+/// with the run's faults.
+fn builtin_feed(
+    world: &HarnessWorld,
+    facts: &AuditFacts,
+) -> (&'static str, &'static str, &'static str, Vec<u8>) {
+    let has = |f: Fault| world.ctx.faults.contains(&f);
+    let audit = builtin_audit(world, facts);
+    let mut json = crate::model::audit::fhir::to_fhir_json(&audit);
+    if has(Fault::AuditFhirNoObserver) {
+        if let Some(src) = json
+            .get_mut("source")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            src.remove("observer");
+        }
+    }
+    if has(Fault::AuditFhirRecordedNotInstant) {
+        // The same moment without its zone: an xs:dateTime, not a FHIR instant.
+        json["recorded"] = serde_json::Value::String(
+            facts
+                .date_time
+                .trim_end_matches('Z')
+                .split('+')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    if has(Fault::AuditFhirOversized) {
+        json["outcomeDesc"] = serde_json::Value::String("x".repeat(100_000));
+    }
+    let body = if has(Fault::AuditFhirNotJson) {
+        audit.to_xml().into_bytes()
+    } else {
+        json.to_string().into_bytes()
+    };
+    let (method, path) = if has(Fault::AuditFhirUpdate) {
+        ("PUT", "/AuditEvent/builtin-1")
+    } else {
+        ("POST", "/AuditEvent")
+    };
+    let content_type = if has(Fault::AuditFhirWrongMediaType) {
+        "text/plain"
+    } else {
+        "application/fhir+json; charset=utf-8"
+    };
+    (method, path, content_type, body)
+}
+
+/// The built-in audit source posts its AuditEvent to the FHIR Feed listener over HTTPS with the
+/// run's test client certificate (HTTP/1.1, one request, the connection closed after the answer);
+/// a failure to send is the harness's.
+async fn builtin_send_fhir(world: &HarnessWorld, l: &AuditListeners) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    let facts = builtin_facts(world);
+    let (method, path, content_type, body) = builtin_feed(world, &facts);
+    let addr = l
+        .fhir_addr
+        .ok_or("the repository does not listen for the FHIR Feed")?;
+    let client = l
+        .client
+        .as_ref()
+        .ok_or("no client for the built-in audit source")?;
+    let config = client.config().map_err(|e| e.to_string())?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = rustls::pki_types::ServerName::try_from(client.name_for("localhost"))
+        .map_err(|e| e.to_string())?;
+    let mut s = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost:{}\r\nContent-Type: {content_type}\r\nAccept: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        addr.port(),
+        body.len()
+    );
+    s.write_all(head.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    // The repository may answer (413) before the whole of an oversized body is read.
+    let _ = s.write_all(&body).await;
+    let _ = s.flush().await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_end(&mut answer),
+    )
+    .await;
+    Ok(())
 }
 
 /// The built-in audit source sends its message; a failure to send is the harness's.
@@ -244,19 +362,25 @@ async fn sut_sends_audit(world: &mut HarnessWorld) -> StepResult {
         ));
     };
     let tls = transport == "TLS";
+    let fhir = transport == "FHIR";
     let Some(trigger) = world.ctx.config.triggers.get("audit_source_sends").cloned() else {
         return Err(not_applicable(
             world,
             "no trigger",
-            "the SUT profile has no trigger `audit_source_sends`: add `audit_source_sends = \"<command>\"` to its [triggers] table (placeholders {audit_host}, {audit_port}, {audit_udp_port}) to run this scenario",
+            "the SUT profile has no trigger `audit_source_sends`: add `audit_source_sends = \"<command>\"` to its [triggers] table (placeholders {audit_host}, {audit_port}, {audit_udp_port}, {audit_fhir_base}) to run this scenario",
         ));
     };
     let inbox = l.repository.inbox();
     let mark = inbox.len();
-    let hs_mark = l.handshakes.len();
+    let hs_mark = if fhir {
+        l.fhir_handshakes.len()
+    } else {
+        l.handshakes.len()
+    };
     let host = l
         .tls_addr
         .or(l.udp_addr)
+        .or(l.fhir_addr)
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
     let vars = [
@@ -269,17 +393,28 @@ async fn sut_sends_audit(world: &mut HarnessWorld) -> StepResult {
             "audit_udp_port",
             l.udp_addr.map(|a| a.port().to_string()).unwrap_or_default(),
         ),
+        ("audit_fhir_base", l.fhir_base().unwrap_or_default()),
     ];
     let builtin = super::run_trigger(world, &trigger, &vars).await?;
     let mut expect = AtnaExpect::default();
+    if fhir {
+        expect.carrier = crate::checks::atna::Carrier::FhirJson;
+    }
     if builtin.is_some() {
         expect.audited = Some((Audited::Iti18, Side::Responder));
         expect.exchange = builtin_facts(world).expect();
-        if let Err(e) = builtin_send(world, &l, tls).await {
+        let sent = if fhir {
+            builtin_send_fhir(world, &l).await
+        } else {
+            builtin_send(world, &l, tls).await
+        };
+        if let Err(e) = sent {
             return Err(harness_error(world, "built-in audit source", e));
         }
     }
-    let want = if tls {
+    let want = if fhir {
+        AuditTransport::Http
+    } else if tls {
         AuditTransport::Tls
     } else {
         AuditTransport::Udp
@@ -293,38 +428,62 @@ async fn sut_sends_audit(world: &mut HarnessWorld) -> StepResult {
             world,
             "no audit message",
             format!(
-                "no audit message arrived over syslog/{transport} within {} s of the trigger: is the SUT's audit destination the harness's repository ({})?",
+                "no audit message arrived {} within {} s of the trigger: is the SUT's audit destination the harness's repository ({})?",
+                if fhir {
+                    "as a FHIR AuditEvent".to_string()
+                } else {
+                    format!("over syslog/{transport}")
+                },
                 timeout.as_secs(),
                 match want {
-                    AuditTransport::Tls => l.tls_addr,
-                    _ => l.udp_addr,
+                    AuditTransport::Tls => l.tls_addr.map(|a| a.to_string()),
+                    AuditTransport::Http => l.fhir_base().map(|b| format!("{b}/AuditEvent")),
+                    _ => l.udp_addr.map(|a| a.to_string()),
                 }
-                .map(|a| a.to_string())
                 .unwrap_or_default()
             ),
         ));
     };
     let local = match want {
         AuditTransport::Tls => l.tls_addr,
+        AuditTransport::Http => l.fhir_addr,
         _ => l.udp_addr,
     }
     .map(|a| a.to_string())
     .unwrap_or_default();
     let peer = got.peer.map(|p| p.to_string());
-    let scheme = if tls { "syslog+tls" } else { "syslog+udp" };
-    let mut ex = received_exchange(
-        &got.transport.to_string(),
-        format!(
-            "{scheme}://{local} <- {}",
-            peer.clone().unwrap_or_else(|| "?".into())
-        ),
-        peer.clone(),
-        got.raw.clone(),
-        got.problem.as_ref().map(|p| p.to_string()),
-    );
-    if tls {
-        ex.tls = l
-            .handshakes
+    let mut ex = if fhir {
+        let line = got.http.clone().unwrap_or_default();
+        received_fhir_exchange(
+            &line.method,
+            format!("{}{}", l.fhir_base().unwrap_or_default(), line.target),
+            line.content_type,
+            peer.clone(),
+            got.raw.clone(),
+            got.problem.as_ref().map(|p| p.to_string()),
+        )
+    } else {
+        let scheme = if tls { "syslog+tls" } else { "syslog+udp" };
+        received_exchange(
+            &got.transport.to_string(),
+            format!(
+                "{scheme}://{local} <- {}",
+                peer.clone().unwrap_or_else(|| "?".into())
+            ),
+            peer.clone(),
+            got.raw.clone(),
+            got.problem.as_ref().map(|p| p.to_string()),
+        )
+    };
+    let handshakes = if fhir && l.fhir_https {
+        Some(&l.fhir_handshakes)
+    } else if tls {
+        Some(&l.handshakes)
+    } else {
+        None
+    };
+    if let Some(log) = handshakes {
+        ex.tls = log
             .since(hs_mark)
             .into_iter()
             .find(|h| Some(&h.remote) == peer.as_ref())
@@ -335,7 +494,7 @@ async fn sut_sends_audit(world: &mut HarnessWorld) -> StepResult {
     Ok(())
 }
 
-#[then("the audit message meets the syslog, schema and audit table rules")]
+#[then(regex = r"^the audit message meets the (?:syslog|FHIR Feed), schema and audit table rules$")]
 async fn audit_meets_rules(world: &mut HarnessWorld) -> StepResult {
     let Some((idx, atna)) = world.atna.audit_last.clone() else {
         return Err(harness_error(

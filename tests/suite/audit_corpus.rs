@@ -1,8 +1,10 @@
 //! The audit message validator judged on material nobody on the team wrote: the DICOM audit
-//! messages of `fixtures/audit/ipf/` with the verdicts their source gives, and the defects derived
-//! from them in `fixtures/audit/derived/`, each with the rule it must trip
-//! (`fixtures/audit/MANIFEST.json`). `.xml` files are judged as audit messages, `.syslog` files as
-//! one RFC 5424 message, `.stream` files as a syslog-over-TLS byte stream (RFC 5425 framing).
+//! messages of `fixtures/audit/ipf/` and the FHIR AuditEvents of the IHE BALP examples in
+//! `fixtures/audit/balp/` with the verdicts their source gives, and the defects derived from them
+//! in `fixtures/audit/derived/`, each with the rule it must trip (`fixtures/audit/MANIFEST.json`).
+//! `.xml` files are judged as audit messages, `.syslog` files as one RFC 5424 message, `.stream`
+//! files as a syslog-over-TLS byte stream (RFC 5425 framing), `.json` files as the body of a FHIR
+//! Feed request (the AuditEvent rules of `checks::atna::fhir`, then the schema rules).
 
 use std::path::PathBuf;
 
@@ -29,6 +31,13 @@ fn judge(file: &str, bytes: &[u8]) -> Vec<Violation> {
         }
     } else if file.ends_with(".syslog") {
         atna::validate_syslog(bytes, &Rules::default()).violations
+    } else if file.ends_with(".json") {
+        let j = atna::fhir::validate_body(bytes, audit::fhir::MAX_BYTES);
+        let mut v = j.violations;
+        if let Some(a) = &j.audit {
+            v.extend(atna::validate_message(a));
+        }
+        v
     } else if file.ends_with(".stream") {
         let (frames, err) = syslog::decode_all(bytes, DEFAULT_MAX_FRAME);
         let mut v: Vec<Violation> = frames
@@ -136,7 +145,7 @@ fn every_corpus_file_is_listed_in_the_manifest() {
     let text = std::fs::read_to_string(dir.join("MANIFEST.json")).expect("manifest");
     let entries: Vec<Value> = serde_json::from_str(&text).expect("JSON");
     let listed: Vec<&str> = entries.iter().filter_map(|e| e["file"].as_str()).collect();
-    for sub in ["ipf", "derived"] {
+    for sub in ["ipf", "balp", "derived"] {
         for f in std::fs::read_dir(dir.join(sub)).expect("folder") {
             let name = format!("{sub}/{}", f.expect("entry").file_name().to_string_lossy());
             assert!(

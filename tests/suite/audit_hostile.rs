@@ -3,6 +3,8 @@
 //! MSG that is not UTF-8, an XML entity bomb and bytes that are not syslog; each ends as a Fail
 //! of the rule it breaks, judged as the ITI-20 scenarios judge it (one inbound exchange, the ATNA
 //! family), never as an Error or a crash, and the repository still takes a good message after.
+//! The same for the FHIR Feed over HTTPS: bodies that are not JSON, not UTF-8, too deep, too large
+//! or not an AuditEvent are a Fail of ATNA-FHIR-03.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,7 +158,8 @@ async fn hostile_audit_input_is_a_fail_of_its_rule_and_the_repository_goes_on() 
 /// A SUT profile's audit listener and trigger: `[simulator] audit_udp_bind` places the
 /// repository, the `audit_source_sends` command (here a shell that writes a conformant audit to
 /// `{audit_host}`/`{audit_udp_port}`) makes the SUT send, and the message is judged; with no
-/// `audit_bind` the TLS scenario is not applicable. A datagram that is not an audit is a Fail.
+/// `audit_bind` the TLS scenario is not applicable, with no `audit_fhir_bind` the FHIR Feed one.
+/// A datagram that is not an audit is a Fail.
 #[test]
 fn a_profile_places_the_repository_and_its_trigger_makes_the_sut_send() {
     if !std::path::Path::new("/bin/bash").exists() {
@@ -210,9 +213,9 @@ fn a_profile_places_the_repository_and_its_trigger_makes_the_sut_send() {
             "@txn:ITI-20 and @role:simulator",
         );
         let o = crate::common::outcomes(&run.results);
-        assert_eq!(o.len(), 2, "{}", crate::common::dump(&run.out));
+        assert_eq!(o.len(), 3, "{}", crate::common::dump(&run.out));
         for (scenario, outcome) in &o {
-            let expected = if scenario.contains("syslog/TLS") {
+            let expected = if scenario.contains("syslog/TLS") || scenario.contains("FHIR") {
                 "not-applicable"
             } else {
                 want
@@ -225,4 +228,125 @@ fn a_profile_places_the_repository_and_its_trigger_makes_the_sut_send() {
             );
         }
     }
+}
+
+/// Post `body` to the FHIR Feed listener of `l` over HTTPS with the test client certificate, as
+/// the raw HTTP/1.1 request `head` (`{len}` is replaced by the body's length); the answer's status
+/// line.
+async fn post_fhir(l: &AuditListeners, head: &str, body: &[u8]) -> String {
+    use tokio::io::AsyncReadExt;
+    let client = l.client.as_ref().expect("client");
+    let connector =
+        tokio_rustls::TlsConnector::from(Arc::new(client.config().expect("client config")));
+    let tcp = tokio::net::TcpStream::connect(l.fhir_addr.expect("fhir"))
+        .await
+        .expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let mut s = connector.connect(name, tcp).await.expect("handshake");
+    let head = head.replace("{len}", &body.len().to_string());
+    let _ = s.write_all(head.as_bytes()).await;
+    let _ = s.write_all(body).await;
+    let _ = s.flush().await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn judged_fhir(l: &AuditListeners, r: &ReceivedAudit) -> Vec<(&'static str, Outcome)> {
+    let line = r.http.clone().unwrap_or_default();
+    let ex = ihe_harness::checks::atna::family::received_fhir_exchange(
+        &line.method,
+        format!("{}{}", l.fhir_base().unwrap_or_default(), line.target),
+        line.content_type,
+        r.peer.map(|p| p.to_string()),
+        r.raw.clone(),
+        r.problem.as_ref().map(|p| p.to_string()),
+    );
+    let expect = Expect {
+        atna: Some(AtnaExpect {
+            carrier: ihe_harness::checks::atna::Carrier::FhirJson,
+            ..AtnaExpect::default()
+        }),
+        ..Expect::default()
+    };
+    let s = Subject {
+        exchange: &ex,
+        expect: &expect,
+        strict: false,
+        followups: &[],
+    };
+    CHECKS
+        .iter()
+        .map(|c| c.id)
+        .zip(evaluate_all(CHECKS, &s).into_iter().map(|f| f.outcome))
+        .collect()
+}
+
+/// Hostile FHIR Feed bodies, end to end over the mutual-TLS listener of the embedded run: not
+/// JSON, not UTF-8, nested past the parser's bound, past the size limit (announced or chunked
+/// without end), not an AuditEvent; each is recorded with its peer and judged a Fail of
+/// ATNA-FHIR-03 alone, never an Error, and the repository still takes a good AuditEvent after.
+#[tokio::test]
+async fn hostile_fhir_feed_bodies_are_a_fail_of_the_resource_rule() {
+    let l = AuditListeners::embedded().await.expect("listeners");
+    let inbox = l.repository.inbox();
+    let post = "POST /AuditEvent HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/fhir+json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n";
+    let chunked = "POST /AuditEvent HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    let mut endless = Vec::new();
+    for _ in 0..200 {
+        endless.extend_from_slice(b"400\r\n");
+        endless.extend_from_slice(&[b' '; 0x400]);
+        endless.extend_from_slice(b"\r\n");
+    }
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        ("not JSON", post, b"<AuditEvent/>".to_vec(), "400"),
+        (
+            "not UTF-8",
+            post,
+            b"{\"resourceType\":\"AuditEvent\",\"x\":\"\xFF\xFE\"}".to_vec(),
+            "400",
+        ),
+        ("nested too deep", post, deep.into_bytes(), "400"),
+        ("oversized", post, vec![b' '; 200_000], "413"),
+        ("chunked past the limit", chunked, endless, "413"),
+        (
+            "not an AuditEvent",
+            post,
+            br#"{"resourceType":"Patient"}"#.to_vec(),
+            "400",
+        ),
+    ];
+    for (name, head, body, status) in cases {
+        let mark = inbox.len();
+        let answer = post_fhir(&l, head, &body).await;
+        assert!(answer.contains(status), "{name}: answered {answer}");
+        let got = inbox
+            .wait_for(mark, Duration::from_secs(20), &|_| true)
+            .await
+            .unwrap_or_else(|| panic!("{name}: nothing recorded"));
+        assert!(
+            got.peer.is_some_and(|p| p.ip().is_loopback()),
+            "{name}: no peer"
+        );
+        let o = judged_fhir(&l, &got);
+        assert_eq!(failed(&o), vec!["ATNA-FHIR-03"], "{name}: {o:?}");
+    }
+    // The repository still takes a good AuditEvent, which passes every rule.
+    let mark = inbox.len();
+    let good = br#"{"resourceType":"AuditEvent","type":{"system":"http://dicom.nema.org/resources/ontology/DCM","code":"110112"},"recorded":"2026-12-07T00:00:00Z","outcome":"0","agent":[{"who":{"display":"u"},"requestor":true}],"source":{"observer":{"display":"s"}}}"#;
+    assert!(post_fhir(&l, post, good).await.contains("201"));
+    let got = inbox
+        .wait_for(mark, Duration::from_secs(20), &|_| true)
+        .await
+        .expect("the good AuditEvent");
+    assert!(failed(&judged_fhir(&l, &got)).is_empty());
+    assert!(
+        l.fhir_handshakes.all().iter().all(|h| h.completed()),
+        "every client presented the test certificate"
+    );
 }

@@ -173,9 +173,10 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Wait (at most 10 s) until something listens on `port` of loopback; panic otherwise.
+/// Wait (at most 30 s: a debug binary on a loaded machine) until something listens on `port` of
+/// loopback; panic otherwise.
 pub fn wait_port(port: u16) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             return;
         }

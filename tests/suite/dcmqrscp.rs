@@ -5,7 +5,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -30,14 +29,7 @@ fn start_dcmqrscp(dir: &Path, port: u16, harness_port: u16) -> ChildServer {
         .stderr(err)
         .spawn()
         .expect("dcmqrscp starts");
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "dcmqrscp did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_port(port);
     ChildServer(child)
 }
 

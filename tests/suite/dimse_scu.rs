@@ -54,17 +54,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_listening(port: u16) {
-    let t0 = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "nothing listens on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn spawn(cmd: &mut Command, log: &Path) -> ChildServer {
     let out = std::fs::File::create(log).expect("log file");
     let err = out.try_clone().expect("log file");
@@ -81,7 +70,7 @@ fn start_storescp(dir: &Path, port: u16) -> ChildServer {
             .args(["+xa", &port.to_string()]),
         &dir.join("storescp.log"),
     );
-    wait_listening(port);
+    crate::common::wait_port(port);
     s
 }
 
@@ -117,7 +106,7 @@ fn start_dcmqrscp(dir: &Path, port: u16, move_port: u16) -> ChildServer {
             .arg(dir.join("dcmqrscp.cfg")),
         &dir.join("dcmqrscp.log"),
     );
-    wait_listening(port);
+    crate::common::wait_port(port);
     s
 }
 

@@ -7,6 +7,7 @@
 mod common;
 
 mod audit_corpus;
+mod audit_fhir_feed;
 mod audit_hostile;
 mod audit_relay;
 mod audit_repository_sut;

@@ -93,11 +93,7 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
         .spawn()
         .unwrap();
     let _served = Served(child);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve did not start");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_port(port);
     let dir = report_dir("orthanc-xds");
     let xds_profile = format!(
         "{text}\n[xds]\nregistry_url = \"http://127.0.0.1:{port}/xds/registry\"\n\

@@ -26,14 +26,7 @@ fn serve(extra: &[&str]) -> (ChildServer, u16, u16, u16) {
         .spawn()
         .expect("serve starts");
     let server = ChildServer(child);
-    let t0 = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", dimse)).is_err() {
-        assert!(
-            t0.elapsed() < std::time::Duration::from_secs(30),
-            "serve is not ready"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_port(dimse);
     (server, http, dimse, sim)
 }
 

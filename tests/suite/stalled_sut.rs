@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -78,11 +78,7 @@ fn dimse_stall_is_an_error_within_the_timeout() {
         .stdout(Stdio::null())
         .spawn()
         .expect("serve starts");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the SCP did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_port(port);
     let run = run_profile(
         "dimse-stall",
         &format!(

@@ -72,23 +72,47 @@ pub fn judge(s: &Subject<'_>) -> Result<Judged, Verdict> {
         strict: s.strict,
         fhir: expect.carrier == Carrier::FhirJson,
     };
+    if j.fhir {
+        let path = url::Url::parse(&ex.request.url)
+            .map(|u| match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            })
+            .unwrap_or_default();
+        let req = super::fhir::FeedRequest {
+            method: &ex.request.method,
+            path: &path,
+            content_type: ex.request.header("Content-Type"),
+        };
+        if let Some(why) = super::fhir::not_judged(&req, &ex.request.body.kept) {
+            return Err(Verdict::na(why));
+        }
+        j.violations = super::fhir::validate_request(&req);
+        j.no_syslog = Some("the audit came as a FHIR AuditEvent, not over syslog".into());
+    }
     if let Some(problem) = ex.request.header(PROBLEM_HEADER) {
-        j.violations
-            .push(Violation::of(&super::FRAMING, problem.to_string()));
+        let rule = if j.fhir {
+            &super::fhir::RESOURCE
+        } else {
+            &super::FRAMING
+        };
+        j.violations.push(Violation::of(rule, problem.to_string()));
         j.broken = Some(format!(
             "no whole message arrived to judge ({transport}: {problem})"
         ));
         return Ok(j);
     }
     let full = judge_bytes(&ex.request.body.kept, expect);
-    j.violations = full.violations;
-    if expect.carrier == Carrier::FhirJson {
-        j.no_syslog = Some("the audit came as a FHIR AuditEvent, not over syslog".into());
-    } else if !full.syslog_read {
+    j.violations.extend(full.violations);
+    if !j.fhir && !full.syslog_read {
         j.no_syslog = Some("the bytes are not an RFC 5424 message (see ATNA-SYSLOG-01)".into());
     }
     if !full.audit_read {
-        j.no_audit = Some("no audit message could be read (see ATNA-SYSLOG-06)".into());
+        j.no_audit = Some(if j.fhir {
+            "no AuditEvent could be read (see ATNA-FHIR-03)".into()
+        } else {
+            "no audit message could be read (see ATNA-SYSLOG-06)".into()
+        });
     }
     if expect.audited.is_none() {
         j.no_txn = Some("the exchange the message audits is not known".into());
@@ -114,17 +138,14 @@ pub fn judge_bytes(raw: &[u8], expect: &AtnaExpect) -> BytesJudged {
             let j = super::validate_syslog(raw, &expect.rules);
             (j.syslog.is_some(), j.audit, j.violations)
         }
-        Carrier::FhirJson => match crate::model::audit::fhir::parse(raw) {
-            Ok(a) => {
-                let v = super::validate_message(&a);
-                (false, Some(a), v)
+        Carrier::FhirJson => {
+            let j = super::fhir::validate_body(raw, crate::model::audit::fhir::MAX_BYTES);
+            let mut v = j.violations;
+            if let Some(a) = &j.audit {
+                v.extend(super::validate_message(a));
             }
-            Err(e) => (
-                false,
-                None,
-                vec![Violation::of(&super::PAYLOAD, e.to_string())],
-            ),
-        },
+            (false, j.audit, v)
+        }
     };
     if let (Some(a), Some((audited, side))) = (&audit, expect.audited) {
         v.extend(transaction::validate(a, audited, side, &expect.exchange));
@@ -164,16 +185,32 @@ pub fn verdict(judged: &Result<Judged, Verdict>, check: &Check) -> Verdict {
         Ok(j) => j,
     };
     let id = check.id;
-    if id == super::FRAMING.id {
+    if id.starts_with("ATNA-FHIR-") {
+        if !j.fhir {
+            return Verdict::na("the audit came over syslog, not the FHIR Feed");
+        }
+        // The request line and headers are judged even when the body could not be read.
+        let request_rule = [super::fhir::CREATE.id, super::fhir::MEDIA.id].contains(&id);
+        if id != super::fhir::RESOURCE.id && !request_rule {
+            if let Some(why) = j.broken.as_ref().or(j.no_audit.as_ref()) {
+                return Verdict::na(why.clone());
+            }
+        }
+    } else if id == super::FRAMING.id {
+        if j.fhir {
+            return Verdict::na("the audit came as an HTTP body, not a syslog frame");
+        }
         if j.broken.is_none() && !j.framed {
             return Verdict::na("the message came as one datagram or HTTP body, not framed");
         }
     } else if let Some(why) = &j.broken {
         return Verdict::na(why.clone());
+    } else if j.fhir && [super::CODED.id, super::EVENT_ID_DCM.id, super::EXTRA.id].contains(&id) {
+        return Verdict::na(
+            "a rule of the DICOM audit XML (coded value attributes, DCM EventID, unknown elements); the audit came as a FHIR AuditEvent",
+        );
     } else if is_syslog_rule(id) {
-        // ATNA-SYSLOG-06 (the MSG) is judged for a FHIR body too: it is what did not parse.
-        let fhir_payload = id == super::PAYLOAD.id && j.fhir;
-        if id != super::HEADER.id && !fhir_payload {
+        if id != super::HEADER.id || j.fhir {
             if let Some(why) = &j.no_syslog {
                 return Verdict::na(why.clone());
             }
@@ -301,6 +338,11 @@ atna_checks! {
     transaction::QUERY => txn_09 27,
     transaction::DOCUMENT => txn_10 28,
     transaction::STUDY => txn_11 29,
+    super::fhir::CREATE => fhir_01 30,
+    super::fhir::MEDIA => fhir_02 31,
+    super::fhir::RESOURCE => fhir_03 32,
+    super::fhir::ELEMENTS => fhir_04 33,
+    super::fhir::INSTANT => fhir_05 34,
 }
 
 /// The inbound ITI-20 exchange of one message (or broken stream) the harness's Audit Record
@@ -342,6 +384,25 @@ pub fn received_exchange(
         dimse: None,
         tls: None,
     }
+}
+
+/// The inbound ITI-20 exchange of one FHIR Feed request: [`received_exchange`] with the HTTP
+/// method, the URL it was sent to (`https://repository/AuditEvent`) and its Content-Type, which
+/// the ATNA-FHIR rules judge.
+pub fn received_fhir_exchange(
+    method: &str,
+    url: String,
+    content_type: Option<String>,
+    peer: Option<String>,
+    raw: bytes::Bytes,
+    problem: Option<String>,
+) -> crate::evidence::Exchange {
+    let mut ex = received_exchange("FHIR AuditEvent", url, peer, raw, problem);
+    ex.request.method = method.to_string();
+    if let Some(ct) = content_type {
+        ex.request.headers.push(("Content-Type".into(), ct));
+    }
+    ex
 }
 
 #[cfg(test)]
@@ -435,14 +496,16 @@ mod tests {
         );
         let o = outcomes(&good, &e);
         assert!(failed(&o).is_empty(), "{o:?}");
-        // ITI-18's table asks for no submission set, documents or studies.
+        // ITI-18's table asks for no submission set, documents or studies; the FHIR Feed rules
+        // do not apply to syslog.
         for (id, out) in &o {
             let na = [
                 transaction::SUBMISSION_SET.id,
                 transaction::DOCUMENT.id,
                 transaction::STUDY.id,
             ]
-            .contains(id);
+            .contains(id)
+                || id.starts_with("ATNA-FHIR-");
             assert_eq!(*out == Outcome::NotApplicable, na, "{id}");
         }
         // Over UDP framing does not apply.

@@ -22,6 +22,7 @@
 //!   not DICOM's `csd-code` ([`CODED`], SHALL, XML only: FHIR Codings carry no originalText).
 
 pub mod family;
+pub mod fhir;
 #[cfg(test)]
 mod tests;
 pub mod transaction;
@@ -180,6 +181,11 @@ pub const CATALOGUE_IDS: &[(&str, &[&str])] = &[
     ),
     ("ATNA-TXN-10", &["ITI2-3.43.5.1", "ITI2-3.65.5.1"]),
     ("ATNA-TXN-11", &["PS15-A.5.3.7", "RAD2-4.69.5"]),
+    ("ATNA-FHIR-01", &["ITI2-3.20.4.2", "FHIR-3.1.0.4"]),
+    ("ATNA-FHIR-02", &["FHIR-3.1.0.1.10"]),
+    ("ATNA-FHIR-03", &["ITI2-3.20.4.2", "FHIR-2.6"]),
+    ("ATNA-FHIR-04", &["FHIR-AuditEvent"]),
+    ("ATNA-FHIR-05", &["FHIR-2.24.0.1"]),
 ];
 
 /// What [`validate_syslog`] accepts beyond the standard.
@@ -320,13 +326,14 @@ pub fn judge(raw: &[u8], expect: &AtnaExpect) -> Vec<Violation> {
             let j = validate_syslog(raw, &expect.rules);
             (j.audit, j.violations)
         }
-        Carrier::FhirJson => match audit::fhir::parse(raw) {
-            Ok(a) => {
-                let v = validate_message(&a);
-                (Some(a), v)
+        Carrier::FhirJson => {
+            let j = fhir::validate_body(raw, audit::fhir::MAX_BYTES);
+            let mut v = j.violations;
+            if let Some(a) = &j.audit {
+                v.extend(validate_message(a));
             }
-            Err(e) => (None, vec![Violation::of(&PAYLOAD, e.to_string())]),
-        },
+            (j.audit, v)
+        }
     };
     if let (Some(a), Some((audited, side))) = (&audit, expect.audited) {
         v.extend(transaction::validate(a, audited, side, &expect.exchange));

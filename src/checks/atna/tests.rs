@@ -583,7 +583,11 @@ fn uncertain_tables_judge_their_event_rules_as_should() {
 fn every_rule_is_a_check_naming_catalogue_entries_that_exist() {
     use crate::requirements::Catalogue;
     let shipped = Catalogue::embedded().unwrap();
-    let rules: Vec<_> = RULES.iter().chain(transaction::RULES).collect();
+    let rules: Vec<_> = RULES
+        .iter()
+        .chain(transaction::RULES)
+        .chain(super::fhir::RULES)
+        .collect();
     assert_eq!(CATALOGUE_IDS.len(), rules.len());
     assert_eq!(CHECKS.len(), rules.len());
     for r in &rules {
@@ -700,5 +704,5 @@ fn judge_runs_every_rule_family_on_raw_bytes() {
     assert_eq!(ids(&judge(&raw, &e)), vec![transaction::PATIENT.id]);
     // The same message as a FHIR carrier is not JSON.
     e.carrier = Carrier::FhirJson;
-    assert_eq!(ids(&judge(&raw, &e)), vec![PAYLOAD.id]);
+    assert_eq!(ids(&judge(&raw, &e)), vec![super::fhir::RESOURCE.id]);
 }

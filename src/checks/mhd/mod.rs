@@ -792,12 +792,7 @@ pub static CHECKS: &[Check] = &[
     check!(MHD_09, &["ITI2-3.65.4.2.2"], RECIPIENT, mhd_09),
     check!(
         MHD_20,
-        &[
-            "ITI2-3.65.4.1.3",
-            "ITI2-3.65.4.2.3",
-            "FHIR-3.1.0.11.2",
-            "FHIR-3.1.0.4"
-        ],
+        &["ITI2-3.65.4.1.3", "FHIR-3.1.0.11.2", "FHIR-3.1.0.4"],
         RECIPIENT,
         mhd_20
     ),

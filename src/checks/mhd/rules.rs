@@ -48,7 +48,7 @@ crate::checks::rule::rules! {
         Shall,
         "ITI-65 response: HTTP 200, transaction-response Bundle, one entry per request entry in order, each 201 with a location");
     MHD_20 = ("MHD-20",
-        "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically), 3.65.4.2.3; HL7 FHIR R4 §3.1.0.11.2 (http.html#transaction: a transaction succeeds or fails as a whole; an error gives an OperationOutcome), §3.1.0.4 (create: 400/422 for a resource that fails FHIR validation, e.g. DocumentReference.status 1..1)",
+        "IHE ITI TF-2 3.65.4.1.3 (the Recipient validates the bundle and processes it atomically); HL7 FHIR R4 §3.1.0.11.2 (http.html#transaction: a transaction succeeds or fails as a whole; an error gives an OperationOutcome), §3.1.0.4 (create: 400/422 for a resource that fails FHIR validation, e.g. DocumentReference.status 1..1)",
         Shall,
         "An ITI-65 bundle that breaks the profile, or FHIR itself, is refused as a whole: HTTP 4xx with an OperationOutcome holding an error issue, and nothing of it stored");
     MHD_10 = ("MHD-10",

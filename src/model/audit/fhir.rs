@@ -176,6 +176,213 @@ pub fn from_value(v: &Value) -> Result<AuditMessage, AuditError> {
     Ok(m)
 }
 
+/// `to_fhir_json`: write an audit message of the DICOM model as a FHIR R4 AuditEvent (JSON),
+/// following the same DICOM mapping [`parse`] reads (FHIR R4 AuditEvent "Mappings: DICOM"), so
+/// that `parse(to_fhir_json(m))` judges as `m` does: EventID is `type`, EventTypeCode `subtype`,
+/// the active participants `agent` (RoleIDCode in `type`, UserID as `who.identifier`, the network
+/// access point as `network`, UserIsRequestor a boolean `requestor`), the audit source `source`
+/// (AuditSourceID as `observer`, its type codes from security-source-type) and the participant
+/// objects `entity` (`what.identifier` with its type, `type`, `role` and `lifecycle` from the FHIR
+/// code systems of the DICOM enumerations, `query` and `detail` in base64 as received). The
+/// built-in audit source of the ITI-20 FHIR Feed scenario sends it.
+pub fn to_fhir_json(m: &AuditMessage) -> Value {
+    use serde_json::{json, Map};
+    fn system_uri(name: Option<&str>) -> Option<String> {
+        name.map(|n| match n {
+            DCM => DCM_SYSTEM.to_string(),
+            IHE_TRANSACTIONS => IHE_EVENT_TYPE_SYSTEM.to_string(),
+            other => other.to_string(),
+        })
+    }
+    fn coding(c: &CodedValue) -> Value {
+        let mut o = Map::new();
+        if let Some(s) = system_uri(c.code_system_name.as_deref()) {
+            o.insert("system".into(), Value::String(s));
+        }
+        o.insert("code".into(), Value::String(c.code.clone()));
+        if let Some(d) = c.original_text.as_ref().or(c.display_name.as_ref()) {
+            o.insert("display".into(), Value::String(d.clone()));
+        }
+        Value::Object(o)
+    }
+    fn code(system: &str, value: &Option<String>) -> Option<Value> {
+        value.as_ref().map(|c| json!({"system": system, "code": c}))
+    }
+    let mut out = Map::new();
+    out.insert("resourceType".into(), json!("AuditEvent"));
+    if let Some(e) = &m.event {
+        if let Some(id) = &e.event_id {
+            out.insert("type".into(), coding(id));
+        }
+        if !e.event_type_codes.is_empty() {
+            out.insert(
+                "subtype".into(),
+                Value::Array(e.event_type_codes.iter().map(coding).collect()),
+            );
+        }
+        if let Some(a) = &e.action_code {
+            out.insert("action".into(), json!(a));
+        }
+        if let Some(t) = &e.date_time {
+            out.insert("recorded".into(), json!(t));
+        }
+        if let Some(o) = &e.outcome_indicator {
+            out.insert("outcome".into(), json!(o));
+        }
+        if let Some(d) = e.outcome_descriptions.first() {
+            out.insert("outcomeDesc".into(), json!(d));
+        }
+        if !e.purpose_of_use.is_empty() {
+            out.insert(
+                "purposeOfEvent".into(),
+                Value::Array(
+                    e.purpose_of_use
+                        .iter()
+                        .map(|p| json!({"coding": [coding(p)]}))
+                        .collect(),
+                ),
+            );
+        }
+    }
+    let agents: Vec<Value> = m
+        .active_participants
+        .iter()
+        .map(|p| {
+            let mut a = Map::new();
+            if !p.role_id_codes.is_empty() {
+                a.insert(
+                    "type".into(),
+                    json!({"coding": p.role_id_codes.iter().map(coding).collect::<Vec<_>>()}),
+                );
+            }
+            if let Some(u) = &p.user_id {
+                a.insert("who".into(), json!({"identifier": {"value": u}}));
+            }
+            if let Some(alt) = &p.alternative_user_id {
+                a.insert("altId".into(), json!(alt));
+            }
+            if let Some(n) = &p.user_name {
+                a.insert("name".into(), json!(n));
+            }
+            a.insert(
+                "requestor".into(),
+                match p.is_requestor() {
+                    Some(b) => Value::Bool(b),
+                    None => p
+                        .user_is_requestor
+                        .clone()
+                        .map(Value::String)
+                        .unwrap_or(Value::Null),
+                },
+            );
+            if let Some(media) = &p.media_type {
+                a.insert("media".into(), coding(media));
+            }
+            if p.network_access_point_id.is_some() || p.network_access_point_type_code.is_some() {
+                let mut n = Map::new();
+                if let Some(addr) = &p.network_access_point_id {
+                    n.insert("address".into(), json!(addr));
+                }
+                if let Some(t) = &p.network_access_point_type_code {
+                    n.insert("type".into(), json!(t));
+                }
+                a.insert("network".into(), Value::Object(n));
+            }
+            Value::Object(a)
+        })
+        .collect();
+    out.insert("agent".into(), Value::Array(agents));
+    if let Some(src) = m.audit_sources.first() {
+        let mut o = Map::new();
+        if let Some(site) = &src.audit_enterprise_site_id {
+            o.insert("site".into(), json!(site));
+        }
+        if let Some(id) = &src.audit_source_id {
+            o.insert("observer".into(), json!({"display": id}));
+        }
+        if !src.type_codes.is_empty() {
+            o.insert(
+                "type".into(),
+                Value::Array(
+                    src.type_codes
+                        .iter()
+                        .map(|c| {
+                            json!({
+                                "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                                "code": c.code,
+                            })
+                        })
+                        .collect(),
+                ),
+            );
+        }
+        out.insert("source".into(), Value::Object(o));
+    }
+    let entities: Vec<Value> = m
+        .participant_objects
+        .iter()
+        .map(|p| {
+            let mut e = Map::new();
+            if p.id.is_some() || p.id_type_code.is_some() {
+                let mut ident = Map::new();
+                if let Some(t) = &p.id_type_code {
+                    ident.insert("type".into(), json!({"coding": [coding(t)]}));
+                }
+                if let Some(id) = &p.id {
+                    ident.insert("value".into(), json!(id));
+                }
+                e.insert("what".into(), json!({"identifier": Value::Object(ident)}));
+            }
+            for (key, system, value) in [
+                (
+                    "type",
+                    "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                    &p.type_code,
+                ),
+                (
+                    "role",
+                    "http://terminology.hl7.org/CodeSystem/object-role",
+                    &p.type_code_role,
+                ),
+                (
+                    "lifecycle",
+                    "http://terminology.hl7.org/CodeSystem/dicom-audit-lifecycle",
+                    &p.data_life_cycle,
+                ),
+            ] {
+                if let Some(c) = code(system, value) {
+                    e.insert(key.into(), c);
+                }
+            }
+            if let Some(n) = &p.name {
+                e.insert("name".into(), json!(n));
+            }
+            if let Some(d) = p.descriptions.first() {
+                e.insert("description".into(), json!(d));
+            }
+            if let Some(q) = &p.query {
+                e.insert("query".into(), json!(q));
+            }
+            if !p.details.is_empty() {
+                e.insert(
+                    "detail".into(),
+                    Value::Array(
+                        p.details
+                            .iter()
+                            .map(|(t, v)| json!({"type": t, "valueBase64Binary": v}))
+                            .collect(),
+                    ),
+                );
+            }
+            Value::Object(e)
+        })
+        .collect();
+    if !entities.is_empty() {
+        out.insert("entity".into(), Value::Array(entities));
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,190 +457,26 @@ pub fn patient_logical_id(cx: &str) -> String {
     out
 }
 
-fn write_coding(c: &crate::model::audit::CodedValue) -> Value {
-    let system = match c.code_system_name.as_deref() {
-        Some(DCM) => Some(DCM_SYSTEM.to_string()),
-        Some(IHE_TRANSACTIONS) => Some(IHE_EVENT_TYPE_SYSTEM.to_string()),
-        Some(other) => Some(other.to_string()),
-        None => None,
-    };
-    let mut o = serde_json::Map::new();
-    if let Some(s) = system {
-        o.insert("system".into(), Value::String(s));
-    }
-    o.insert("code".into(), Value::String(c.code.clone()));
-    if let Some(d) = c.original_text.as_ref().or(c.display_name.as_ref()) {
-        o.insert("display".into(), Value::String(d.clone()));
-    }
-    Value::Object(o)
-}
-
-/// The audit message as a FHIR R4 AuditEvent (JSON), by the DICOM mapping [`parse`] reads
-/// (`parse(write_fhir_json(m))` gives `m` back, as FHIR). A patient participant object (type 1,
-/// role 1) refers to `Patient/<id>` ([`patient_logical_id`]) besides its identifier, so that the
-/// `patient` search parameter of RESTful ATNA (ITI-81) finds it; entity type and role codes carry
-/// their FHIR code systems so that `entity-type` and `entity-role` match them.
+/// The audit message as a FHIR R4 AuditEvent (JSON): [`to_fhir_json`], with each patient
+/// participant object (type 1, role 1) also referring to `Patient/<id>`
+/// ([`patient_logical_id`]), so that the `patient` search parameter of RESTful ATNA (ITI-81)
+/// finds it (FHIR R4 AuditEvent's `patient` parameter is a reference search on `entity.what`).
 pub fn write_fhir_json(m: &AuditMessage) -> Value {
-    use serde_json::json;
-    let mut v = serde_json::Map::new();
-    v.insert("resourceType".into(), json!("AuditEvent"));
-    if let Some(e) = &m.event {
-        if let Some(id) = &e.event_id {
-            v.insert("type".into(), write_coding(id));
-        }
-        if !e.event_type_codes.is_empty() {
-            v.insert(
-                "subtype".into(),
-                Value::Array(e.event_type_codes.iter().map(write_coding).collect()),
-            );
-        }
-        if let Some(a) = &e.action_code {
-            v.insert("action".into(), json!(a));
-        }
-        if let Some(t) = &e.date_time {
-            v.insert("recorded".into(), json!(t));
-        }
-        if let Some(o) = &e.outcome_indicator {
-            v.insert("outcome".into(), json!(o));
-        }
-        if let Some(d) = e.outcome_descriptions.first() {
-            v.insert("outcomeDesc".into(), json!(d));
-        }
-        if !e.purpose_of_use.is_empty() {
-            v.insert(
-                "purposeOfEvent".into(),
-                Value::Array(
-                    e.purpose_of_use
-                        .iter()
-                        .map(|c| json!({"coding": [write_coding(c)]}))
-                        .collect(),
-                ),
-            );
+    let mut v = to_fhir_json(m);
+    if let Some(entities) = v.get_mut("entity").and_then(Value::as_array_mut) {
+        for (e, o) in entities.iter_mut().zip(&m.participant_objects) {
+            let (true, Some(id)) = (o.is("1", "1"), o.id.as_deref()) else {
+                continue;
+            };
+            if let Some(what) = e.get_mut("what").and_then(Value::as_object_mut) {
+                what.insert(
+                    "reference".into(),
+                    Value::String(format!("Patient/{}", patient_logical_id(id))),
+                );
+            }
         }
     }
-    let agents: Vec<Value> = m
-        .active_participants
-        .iter()
-        .map(|p| {
-            let mut a = serde_json::Map::new();
-            if !p.role_id_codes.is_empty() {
-                a.insert(
-                    "type".into(),
-                    json!({"coding": p.role_id_codes.iter().map(write_coding).collect::<Vec<_>>()}),
-                );
-            }
-            if let Some(u) = &p.user_id {
-                a.insert("who".into(), json!({"identifier": {"value": u}}));
-            }
-            if let Some(alt) = &p.alternative_user_id {
-                a.insert("altId".into(), json!(alt));
-            }
-            if let Some(n) = &p.user_name {
-                a.insert("name".into(), json!(n));
-            }
-            a.insert("requestor".into(), json!(p.is_requestor().unwrap_or(false)));
-            if let Some(addr) = &p.network_access_point_id {
-                let mut n = serde_json::Map::new();
-                n.insert("address".into(), json!(addr));
-                if let Some(t) = &p.network_access_point_type_code {
-                    n.insert("type".into(), json!(t));
-                }
-                a.insert("network".into(), Value::Object(n));
-            }
-            if let Some(media) = &p.media_type {
-                a.insert("media".into(), write_coding(media));
-            }
-            Value::Object(a)
-        })
-        .collect();
-    v.insert("agent".into(), Value::Array(agents));
-    if let Some(src) = m.audit_sources.first() {
-        let mut s = serde_json::Map::new();
-        if let Some(site) = &src.audit_enterprise_site_id {
-            s.insert("site".into(), json!(site));
-        }
-        s.insert(
-            "observer".into(),
-            json!({"identifier": {"value": src.audit_source_id.clone().unwrap_or_default()}}),
-        );
-        if !src.type_codes.is_empty() {
-            s.insert(
-                "type".into(),
-                Value::Array(src.type_codes.iter().map(write_coding).collect()),
-            );
-        }
-        v.insert("source".into(), Value::Object(s));
-    }
-    let entities: Vec<Value> = m
-        .participant_objects
-        .iter()
-        .map(|o| {
-            let mut e = serde_json::Map::new();
-            if let Some(id) = &o.id {
-                let mut what = serde_json::Map::new();
-                if o.is("1", "1") {
-                    what.insert(
-                        "reference".into(),
-                        json!(format!("Patient/{}", patient_logical_id(id))),
-                    );
-                }
-                let mut ident = serde_json::Map::new();
-                if let Some(t) = &o.id_type_code {
-                    ident.insert("type".into(), json!({"coding": [write_coding(t)]}));
-                }
-                ident.insert("value".into(), json!(id));
-                what.insert("identifier".into(), Value::Object(ident));
-                e.insert("what".into(), Value::Object(what));
-            }
-            if let Some(t) = &o.type_code {
-                e.insert(
-                    "type".into(),
-                    json!({"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": t}),
-                );
-            }
-            if let Some(r) = &o.type_code_role {
-                e.insert(
-                    "role".into(),
-                    json!({"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": r}),
-                );
-            }
-            if let Some(l) = &o.data_life_cycle {
-                e.insert(
-                    "lifecycle".into(),
-                    json!({"system": "http://terminology.hl7.org/CodeSystem/dicom-audit-lifecycle", "code": l}),
-                );
-            }
-            if let Some(sens) = &o.sensitivity {
-                e.insert("securityLabel".into(), json!([{"code": sens}]));
-            }
-            if let Some(n) = &o.name {
-                e.insert("name".into(), json!(n));
-            }
-            if let Some(d) = o.descriptions.first() {
-                e.insert("description".into(), json!(d));
-            }
-            if let Some(q) = &o.query {
-                let compact: String = q.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                e.insert("query".into(), json!(compact));
-            }
-            if !o.details.is_empty() {
-                e.insert(
-                    "detail".into(),
-                    Value::Array(
-                        o.details
-                            .iter()
-                            .map(|(t, val)| json!({"type": t, "valueBase64Binary": val}))
-                            .collect(),
-                    ),
-                );
-            }
-            Value::Object(e)
-        })
-        .collect();
-    if !entities.is_empty() {
-        v.insert("entity".into(), Value::Array(entities));
-    }
-    Value::Object(v)
+    v
 }
 
 #[cfg(test)]

@@ -49,6 +49,9 @@ pub struct DimseConfig {
     pub tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     /// Who came through the TLS relay (filled by it, read by each association).
     pub relayed: std::sync::Arc<crate::transport::tls::relay::Relayed>,
+    /// DICOM TLS for the C-MOVE sub-associations: a TLS SCP opens them over TLS with its own
+    /// certificate (PS3.15 §B.1), trusting the CAs it trusts for its clients.
+    pub move_tls: Option<crate::transport::tls::ClientTls>,
 }
 
 /// Resolves when the server's shutdown signal turns true (or its sender is gone).

@@ -288,6 +288,7 @@ impl SubAssociation {
         instances: &[Arc<Instance>],
         timeout: Duration,
         spool: &Path,
+        tls: Option<&crate::transport::tls::ClientTls>,
     ) -> Result<SubAssociation, (String, Exchange)> {
         let t0 = Instant::now();
         let started_at = session::now_rfc3339();
@@ -320,7 +321,37 @@ impl SubAssociation {
         for (a, t) in proposed {
             options = options.with_presentation_context(a, t);
         }
-        let assoc = match options.establish_async(addr).await {
+        // DICOM TLS: the handshake with the destination, then the association through a loopback
+        // relay (`transport::tls::relay`), as the harness's SCU does.
+        let mut connect_to = addr;
+        if let Some(tls) = tls {
+            use crate::transport::tls::relay::{self, RelayError};
+            match relay::connect(&addr.ip().to_string(), addr.port(), tls, timeout).await {
+                Ok(r) => {
+                    record.tls = Some(r.record.clone());
+                    connect_to = r.local;
+                }
+                Err(e) => {
+                    let reason = match &e {
+                        RelayError::Handshake { cause, .. } => {
+                            record.tls = Some(crate::transport::tls::TlsRecord {
+                                failure: Some(cause.clone()),
+                                ..Default::default()
+                            });
+                            format!("the TLS handshake with {dest_ae} at {addr} failed: {cause}")
+                        }
+                        RelayError::Connect { message, .. } => {
+                            format!("cannot connect to {dest_ae} at {addr}: {message}")
+                        }
+                        RelayError::Local(m) => format!("TLS relay to {dest_ae} at {addr}: {m}"),
+                    };
+                    record.ended = reason.clone();
+                    let ex = outbound(&url, started_at, t0, None, record);
+                    return Err((reason, ex));
+                }
+            }
+        }
+        let assoc = match options.establish_async(connect_to).await {
             Ok(mut a) => {
                 let _ = a.inner_stream().set_nodelay(true);
                 a

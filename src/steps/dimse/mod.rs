@@ -190,7 +190,7 @@ fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
 // Test data
 
 #[given("the DICOM archive holds the test studies")]
-async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
+pub(crate) async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let s = scu(world)?;
     if world.ctx.config.test_data == TestDataMode::Preloaded {
         return Ok(());

@@ -80,7 +80,7 @@ fn patient_of(world: &mut HarnessWorld, alias: &str) -> Result<String, StepError
         .unwrap_or_default())
 }
 
-fn patient_system(world: &HarnessWorld) -> String {
+pub(crate) fn patient_system(world: &HarnessWorld) -> String {
     world
         .ctx
         .config

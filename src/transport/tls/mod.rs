@@ -214,6 +214,22 @@ pub struct ServerTls {
     pub versions: Versions,
 }
 
+impl ServerTls {
+    /// The same node as a TLS client (a C-MOVE source opening its sub-associations): its own
+    /// certificate, and the CAs it trusts for clients as the CAs it trusts for servers, names
+    /// verified, the same versions.
+    pub fn as_client(&self) -> ClientTls {
+        ClientTls {
+            roots: self.client_roots.clone(),
+            identity: Some(self.identity.clone()),
+            server_name: None,
+            verify_server_name: true,
+            versions: self.versions,
+            verify_server: true,
+        }
+    }
+}
+
 impl Default for ClientTls {
     /// The system's trust store, no client certificate, names verified, TLS 1.2 and 1.3.
     fn default() -> Self {

@@ -244,6 +244,7 @@ pub(crate) async fn retrieve(
                 &instances,
                 s.config.timeout,
                 s.state.spool().dir(),
+                s.config.move_tls.as_ref(),
             )
             .await
             {
