@@ -245,6 +245,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         }
     }
     let mut reference = None;
+    // The embedded Audit Record Repository of the ARR scenarios, alive for the run.
+    let mut _embedded_arr = None;
     let mut config = match &opts.sut {
         Some(path) => Config::load(path)?,
         None => {
@@ -279,6 +281,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 );
             }
             reference = Some(server);
+            let arr =
+                crate::reference::atna::EmbeddedArr::start(&opts.faults.iter().copied().collect())
+                    .await?;
+            c.audit_repository = Some(arr.config());
+            _embedded_arr = Some(arr);
             c
         }
     };
@@ -428,6 +435,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let base = features_base.clone();
             let evidence = evidence_in_hook.clone();
             Box::pin(async move {
+                let mut world = world;
+                if let Some(w) = world.as_deref_mut() {
+                    crate::steps::atna_arr::finish_own_audits(w).await;
+                }
                 collect(&base, &evidence, feature, rule, scenario, event, world);
             })
         });

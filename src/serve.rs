@@ -35,7 +35,7 @@ pub fn inbound_rules(transaction: Transaction) -> &'static [checks::Check] {
         | Transaction::SoapFault
         | Transaction::Fhir
         | Transaction::Dimse => checks::xds::CHECKS,
-        Transaction::Iti19 | Transaction::Iti20 => &[],
+        Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => &[],
     }
 }
 

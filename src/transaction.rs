@@ -57,6 +57,8 @@ pub enum Transaction {
     /// ITI-20 Record Audit Event: an audit message a Secure Node sends to an Audit Record
     /// Repository (syslog over TLS or UDP).
     Iti20,
+    /// ITI-81 Retrieve ATNA Audit Event: a FHIR search on AuditEvent (RESTful ATNA).
+    Iti81,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -80,7 +82,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 18] = [
+    pub const ALL: [Transaction; 19] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -99,6 +101,7 @@ impl Transaction {
         Transaction::Dimse,
         Transaction::Iti19,
         Transaction::Iti20,
+        Transaction::Iti81,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -122,6 +125,7 @@ impl Transaction {
             Transaction::Dimse => "DIMSE",
             Transaction::Iti19 => "ITI-19",
             Transaction::Iti20 => "ITI-20",
+            Transaction::Iti81 => "ITI-81",
         }
     }
 
@@ -144,7 +148,7 @@ impl Transaction {
             | Transaction::Iti68
             | Transaction::Fhir => "MHD",
             Transaction::Dimse => "DIMSE",
-            Transaction::Iti19 | Transaction::Iti20 => "ATNA",
+            Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => "ATNA",
         }
     }
 
@@ -168,6 +172,7 @@ impl Transaction {
             Transaction::Dimse => "DICOM SCU",
             Transaction::Iti19 => "Secure Node (TLS client)",
             Transaction::Iti20 => "Secure Node (audit source)",
+            Transaction::Iti81 => "Audit Consumer",
         }
     }
 
@@ -187,7 +192,7 @@ impl Transaction {
             Transaction::Fhir => "FHIR server",
             Transaction::Dimse => "DICOM SCP",
             Transaction::Iti19 => "Secure Node (TLS server)",
-            Transaction::Iti20 => "Audit Record Repository",
+            Transaction::Iti20 | Transaction::Iti81 => "Audit Record Repository",
         }
     }
 
@@ -210,7 +215,8 @@ impl Transaction {
             | Transaction::Fhir
             | Transaction::Dimse
             | Transaction::Iti19
-            | Transaction::Iti20 => None,
+            | Transaction::Iti20
+            | Transaction::Iti81 => None,
         }
     }
 
@@ -232,7 +238,8 @@ impl Transaction {
             | Transaction::Fhir
             | Transaction::Dimse
             | Transaction::Iti19
-            | Transaction::Iti20 => None,
+            | Transaction::Iti20
+            | Transaction::Iti81 => None,
         }
     }
 
@@ -254,7 +261,8 @@ impl Transaction {
             | Transaction::Fhir
             | Transaction::Dimse
             | Transaction::Iti19
-            | Transaction::Iti20 => Mtom::None,
+            | Transaction::Iti20
+            | Transaction::Iti81 => Mtom::None,
         }
     }
 
@@ -349,7 +357,8 @@ mod tests {
                 "FHIR",
                 "DIMSE",
                 "ITI-19",
-                "ITI-20"
+                "ITI-20",
+                "ITI-81"
             ]
         );
     }

@@ -200,6 +200,8 @@ pub struct HarnessWorld {
     pub started: std::time::Instant,
     /// ATNA state.
     pub atna: AtnaState,
+    /// The Audit Record Repository scenarios' state (the SUT is the repository).
+    pub arr: crate::steps::atna_arr::ArrState,
 }
 
 /// The ATNA state of a scenario: the TLS endpoint chosen and the check the last attempt asks.
@@ -238,6 +240,7 @@ impl HarnessWorld {
             dimse: DimseState::default(),
             mhd: MhdState::default(),
             atna: AtnaState::default(),
+            arr: Default::default(),
             started: std::time::Instant::now(),
         })
     }

@@ -5,6 +5,7 @@
 //! to the checks.
 
 pub mod audit_repository;
+pub mod audit_source;
 pub mod dicomweb;
 pub mod dimse_scu;
 pub mod mhd;

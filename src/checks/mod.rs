@@ -10,6 +10,7 @@
 //! Outcomes follow Inferno and hurl: Pass, Fail (the SUT broke the cited requirement), Error (the
 //! harness or the network failed: never a verdict on the SUT), Skip and NotApplicable.
 
+pub mod arr;
 pub mod atna;
 pub mod dicomweb;
 pub mod dimse;
@@ -239,6 +240,8 @@ pub struct Expect {
     pub tls: tls::TlsExpect,
     /// What an ATNA (ITI-20) scenario expects of an audit message the SUT sent.
     pub atna: Option<atna::AtnaExpect>,
+    /// What an Audit Record Repository scenario (ITI-20 receiving side, ITI-81) expects.
+    pub arr: Option<arr::ArrExpect>,
 }
 
 /// What a check looks at.
@@ -397,6 +400,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(peer::CHECKS.iter())
         .chain(tls::CHECKS.iter())
         .chain(atna::CHECKS.iter())
+        .chain(arr::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub mod audit;
 pub mod dimse;
 pub mod mhd;
 pub mod tls;
@@ -351,6 +352,8 @@ pub struct Config {
     pub simulator: Simulator,
     /// How the harness makes the SUT act (by trigger name).
     pub triggers: std::collections::BTreeMap<String, Trigger>,
+    /// The SUT's Audit Record Repository (`[audit_repository]`), if it is one.
+    pub audit_repository: Option<audit::AuditRepository>,
 }
 
 impl Config {
@@ -374,6 +377,7 @@ impl Config {
             mhd: None,
             simulator: Simulator::default(),
             triggers: Default::default(),
+            audit_repository: None,
         }
     }
 
@@ -412,6 +416,7 @@ impl Config {
                 message: e.message().to_string(),
             })?;
         let mut value = value;
+        let audit = audit::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
@@ -422,6 +427,7 @@ impl Config {
                     message: e.message().to_string(),
                 })?;
         let mut config = resolve(raw, path, env)?;
+        config.audit_repository = audit::resolve(audit, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         Ok(config)
     }
@@ -515,6 +521,7 @@ fn resolve(
         mhd: raw.mhd.map(|m| mhd::resolve(m, path)).transpose()?,
         simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
+        audit_repository: None,
     })
 }
 

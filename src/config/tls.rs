@@ -207,6 +207,26 @@ pub(super) fn apply(c: &mut Config, x: Extracted, path: &Path) -> Result<(), Con
     Ok(())
 }
 
+/// The client settings of a table that [`extract`] does not know (`[audit_repository]`):
+/// `[tls]` overlaid by the table's own `tls` table, its files read once to fail early.
+pub(super) fn client_for_table(
+    x: &Extracted,
+    own: Option<toml::Value>,
+    key: &str,
+    path: &Path,
+) -> Result<Option<TlsSettings>, ConfigError> {
+    let own = own.map(|v| raw(v, path, key)).transpose()?;
+    let r = match (&x.global, own) {
+        (None, None) => return Ok(None),
+        (Some(g), None) => g.clone(),
+        (None, Some(e)) => e,
+        (Some(g), Some(e)) => g.overlaid(&e),
+    };
+    let s = settings(&r, path);
+    ClientTls::from_settings(&s).map_err(|e| invalid(path, key, e.to_string()))?;
+    Ok(Some(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -357,6 +357,18 @@ pub enum Fault {
     AuditFhirNoObserver,
     /// The built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1).
     AuditFhirRecordedNotInstant,
+    /// The Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1).
+    ArrSyslogClosesOnFirstFrame,
+    /// The Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location).
+    ArrFeed200NoLocation,
+    /// The Audit Record Repository of the ARR scenarios refuses a valid AuditEvent with 400 (RESTful ATNA §3.20.4.2).
+    ArrFeed400,
+    /// The Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset).
+    ArrSearchNotSearchset,
+    /// The Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1).
+    ArrUdpDrops,
+    /// The Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2).
+    ArrSearchIgnoresPatient,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -535,6 +547,12 @@ impl Fault {
         Fault::AuditFhirOversized,
         Fault::AuditFhirNoObserver,
         Fault::AuditFhirRecordedNotInstant,
+        Fault::ArrSyslogClosesOnFirstFrame,
+        Fault::ArrFeed200NoLocation,
+        Fault::ArrFeed400,
+        Fault::ArrSearchNotSearchset,
+        Fault::ArrUdpDrops,
+        Fault::ArrSearchIgnoresPatient,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -700,6 +718,12 @@ impl Fault {
             Fault::AuditFhirOversized => "audit-fhir-oversized",
             Fault::AuditFhirNoObserver => "audit-fhir-no-observer",
             Fault::AuditFhirRecordedNotInstant => "audit-fhir-recorded-not-instant",
+            Fault::ArrSyslogClosesOnFirstFrame => "arr-syslog-closes-on-first-frame",
+            Fault::ArrFeed200NoLocation => "arr-feed-200-no-location",
+            Fault::ArrFeed400 => "arr-feed-400",
+            Fault::ArrSearchNotSearchset => "arr-search-not-searchset",
+            Fault::ArrUdpDrops => "arr-udp-drops",
+            Fault::ArrSearchIgnoresPatient => "arr-search-ignores-patient",
         }
     }
 
@@ -904,6 +928,12 @@ impl Fault {
             Fault::AuditFhirOversized => "the built-in audit source of the ITI-20 FHIR Feed scenario posts an AuditEvent of more than 64 KiB, past the repository's limit",
             Fault::AuditFhirNoObserver => "the built-in audit source of the ITI-20 FHIR Feed scenario sends an AuditEvent whose source has no observer (FHIR R4 AuditEvent.source.observer 1..1)",
             Fault::AuditFhirRecordedNotInstant => "the built-in audit source of the ITI-20 FHIR Feed scenario sends AuditEvent.recorded without its time zone, not a FHIR instant (FHIR R4 §2.24.0.1)",
+            Fault::ArrSyslogClosesOnFirstFrame => "the Audit Record Repository of the ARR scenarios drops each syslog/TLS session after its first frame, without close_notify (RFC 5425 §4.4, RFC 8446 §6.1)",
+            Fault::ArrFeed200NoLocation => "the Audit Record Repository of the ARR scenarios answers the AuditEvent create with 200 and no Location (FHIR R4 http.html#create: 201 and a Location)",
+            Fault::ArrFeed400 => "the Audit Record Repository of the ARR scenarios refuses a valid AuditEvent with 400 (RESTful ATNA §3.20.4.2)",
+            Fault::ArrSearchNotSearchset => "the Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset)",
+            Fault::ArrUdpDrops => "the Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1)",
+            Fault::ArrSearchIgnoresPatient => "the Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2)",
         }
     }
 }

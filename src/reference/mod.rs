@@ -27,8 +27,11 @@
 //! - [`mhd`]: the MHD Document Recipient and Document Responder, and what they publish at start;
 //! - [`inbound`]: how the simulators read a SUT's request within the run's `[limits]`, and record it;
 //! - [`state`]: the state every handler shares (archive, spool, protocol stores, inbox, faults);
-//! - [`faults`]: the fault switch.
+//! - [`faults`]: the fault switch;
+//! - [`atna`]: the Audit Record Repository the ARR scenarios test (syslog/TLS, UDP, the FHIR feed,
+//!   ITI-81 over what it received), started by the run beside the reference.
 
+pub mod atna;
 pub mod dicomweb;
 pub mod dimse;
 pub mod faults;

@@ -235,6 +235,13 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("audit-fhir-oversized", "@txn:ITI-20 and @req:ATNA-FHIR-03", "ATNA-FHIR-03", false),
     fault("audit-fhir-no-observer", "@txn:ITI-20 and @req:ATNA-FHIR-04", "ATNA-FHIR-04", false),
     fault("audit-fhir-recorded-not-instant", "@txn:ITI-20 and @req:ATNA-FHIR-05", "ATNA-FHIR-05", false),
+    // ITI-20 / ITI-81 (ATNA): the embedded Audit Record Repository, faulty.
+    fault("arr-syslog-closes-on-first-frame", "@actor:AuditRecordRepository and @req:ARR-01", "ARR-01", false),
+    fault("arr-feed-200-no-location", "@actor:AuditRecordRepository and @req:ARR-02", "ARR-02", false),
+    fault("arr-feed-400", "@actor:AuditRecordRepository and @req:ARR-02", "ARR-02", false),
+    fault("arr-search-not-searchset", "@txn:ITI-81 and @req:ARR-03", "ARR-03", false),
+    fault("arr-udp-drops", "@txn:ITI-81 and @req:ARR-04", "ARR-04", false),
+    fault("arr-search-ignores-patient", "@txn:ITI-81 and @req:ARR-05", "ARR-05", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

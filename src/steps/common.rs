@@ -28,7 +28,8 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Fhir
             | Transaction::Dimse
             | Transaction::Iti19
-            | Transaction::Iti20,
+            | Transaction::Iti20
+            | Transaction::Iti81,
         )
         | None => "DW-04",
     }

@@ -5,6 +5,7 @@
 //! that no step module calls into another.
 
 pub mod atna;
+pub mod atna_arr;
 pub mod atna_audit;
 pub mod common;
 pub mod dicomweb;
@@ -32,6 +33,7 @@ pub type StepResult = Result<(), StepError>;
 pub fn record(world: &mut HarnessWorld, exchange: Exchange) -> Result<usize, StepError> {
     let failed = exchange.failure.is_some();
     let idx = world.evidence.record(exchange);
+    atna_arr::audit_own_exchange(world, idx);
     if failed {
         if let Some(ex) = world.evidence.get(idx) {
             let sut_fault = ex

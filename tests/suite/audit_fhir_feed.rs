@@ -64,7 +64,11 @@ fn curl_posting_balp_samples_over_mutual_tls_gets_their_intended_verdicts() {
         let sample = root().join("fixtures/audit").join(file);
         let sub = dir.path().join(file.replace(['/', '.'], "-"));
         std::fs::create_dir_all(&sub).expect("run folder");
-        let (out, reports) = run_profile_in(&sub, &profile(&pki, &sample), "@txn:ITI-20");
+        let (out, reports) = run_profile_in(
+            &sub,
+            &profile(&pki, &sample),
+            "@txn:ITI-20 and @role:simulator",
+        );
         let results = results(&reports);
         let o = outcomes(&results);
         assert_eq!(o.len(), 3, "{file}\n{}", dump(&out));

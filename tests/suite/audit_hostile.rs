@@ -207,8 +207,11 @@ fn a_profile_places_the_repository_and_its_trigger_makes_the_sut_send() {
             "[sut]\nname = \"an audit source\"\n[simulator]\naudit_udp_bind = \"127.0.0.1:0\"\ntrigger_timeout_ms = 10000\n[triggers]\naudit_source_sends = \"bash -c 'cat {} > /dev/udp/{{audit_host}}/{{audit_udp_port}}'\"\n",
             msg.display()
         );
-        let run =
-            crate::common::run_profile(&format!("audit-profile-{name}"), &profile, "@txn:ITI-20");
+        let run = crate::common::run_profile(
+            &format!("audit-profile-{name}"),
+            &profile,
+            "@txn:ITI-20 and @role:simulator",
+        );
         let o = crate::common::outcomes(&run.results);
         assert_eq!(o.len(), 3, "{}", crate::common::dump(&run.out));
         for (scenario, outcome) in &o {

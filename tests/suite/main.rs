@@ -10,6 +10,7 @@ mod audit_corpus;
 mod audit_fhir_feed;
 mod audit_hostile;
 mod audit_relay;
+mod audit_repository_sut;
 mod cli;
 mod dcmqrscp;
 mod dicom_tls;

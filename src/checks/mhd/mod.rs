@@ -147,7 +147,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Fhir
         | Transaction::Dimse
         | Transaction::Iti19
-        | Transaction::Iti20 => false,
+        | Transaction::Iti20
+        | Transaction::Iti81 => false,
     }
 }
 
@@ -791,11 +792,7 @@ pub static CHECKS: &[Check] = &[
     check!(MHD_09, &["ITI2-3.65.4.2.2"], RECIPIENT, mhd_09),
     check!(
         MHD_20,
-        &[
-            "ITI2-3.65.4.1.3",
-            "FHIR-3.1.0.11.2",
-            "FHIR-3.1.0.4"
-        ],
+        &["ITI2-3.65.4.1.3", "FHIR-3.1.0.11.2", "FHIR-3.1.0.4"],
         RECIPIENT,
         mhd_20
     ),

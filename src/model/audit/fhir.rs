@@ -434,3 +434,98 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(AuditError::Json(_))));
     }
 }
+
+/// The FHIR logical id a patient participant object's CX maps to: the ID part (before the first
+/// `^`), with every character FHIR ids do not allow (`[A-Za-z0-9\-\.]`) replaced by `-`, cut to
+/// 64 characters.
+pub fn patient_logical_id(cx: &str) -> String {
+    let id = cx.split('^').next().unwrap_or(cx);
+    let mut out: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if out.is_empty() {
+        out.push('-');
+    }
+    out
+}
+
+/// The audit message as a FHIR R4 AuditEvent (JSON): [`to_fhir_json`], with each patient
+/// participant object (type 1, role 1) also referring to `Patient/<id>`
+/// ([`patient_logical_id`]), so that the `patient` search parameter of RESTful ATNA (ITI-81)
+/// finds it (FHIR R4 AuditEvent's `patient` parameter is a reference search on `entity.what`).
+pub fn write_fhir_json(m: &AuditMessage) -> Value {
+    let mut v = to_fhir_json(m);
+    if let Some(entities) = v.get_mut("entity").and_then(Value::as_array_mut) {
+        for (e, o) in entities.iter_mut().zip(&m.participant_objects) {
+            let (true, Some(id)) = (o.is("1", "1"), o.id.as_deref()) else {
+                continue;
+            };
+            if let Some(what) = e.get_mut("what").and_then(Value::as_object_mut) {
+                what.insert(
+                    "reference".into(),
+                    Value::String(format!("Patient/{}", patient_logical_id(id))),
+                );
+            }
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+    use crate::checks::atna::transaction::{build, AuditFacts, Audited, Party, Side};
+
+    #[test]
+    fn a_built_audit_survives_the_round_trip_through_fhir() {
+        let facts = AuditFacts {
+            date_time: "2026-12-07T01:02:03Z".into(),
+            outcome: "0".into(),
+            source: Party {
+                user_id: "harness".into(),
+                alternative_user_id: None,
+                network_access_point: Some("127.0.0.1".into()),
+            },
+            destination: Party {
+                user_id: "https://registry".into(),
+                alternative_user_id: None,
+                network_access_point: Some("registry.example".into()),
+            },
+            audit_source_id: "ihe-harness".into(),
+            patient_id: Some("P 1^^^&1.2.3&ISO".into()),
+            submission_set: None,
+            query_id: Some("urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d".into()),
+            query: b"<q/>".to_vec(),
+            documents: Vec::new(),
+            studies: Vec::new(),
+        };
+        let m = build(Audited::Iti18, Side::Initiator, &facts);
+        let json = write_fhir_json(&m);
+        let back = from_value(&json).expect("an AuditEvent");
+        assert!(back.event_id().expect("type").is("110112", DCM));
+        assert!(back.has_event_type("ITI-18"));
+        assert_eq!(back.active_participants.len(), m.active_participants.len());
+        assert_eq!(
+            back.objects("1", "1").next().and_then(|o| o.id.clone()),
+            Some("P 1^^^&1.2.3&ISO".to_string())
+        );
+        assert_eq!(json["entity"][0]["what"]["reference"], "Patient/P-1");
+        assert!(crate::checks::atna::validate_message(&back).is_empty());
+        assert!(crate::checks::atna::transaction::validate(
+            &back,
+            Audited::Iti18,
+            Side::Initiator,
+            &facts.expect()
+        )
+        .is_empty());
+        assert_eq!(patient_logical_id(""), "-");
+    }
+}

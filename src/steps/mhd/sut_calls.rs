@@ -191,7 +191,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::Fhir
             | Transaction::Dimse
             | Transaction::Iti19
-            | Transaction::Iti20,
+            | Transaction::Iti20
+            | Transaction::Iti81,
         )
         | None => &["MHD-11"],
     };

@@ -35,7 +35,8 @@ async fn trigger_and_wait(
         | Transaction::Fhir
         | Transaction::Dimse
         | Transaction::Iti19
-        | Transaction::Iti20 => format!("{}/repository", sim.xds_base),
+        | Transaction::Iti20
+        | Transaction::Iti81 => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),
