@@ -6,7 +6,8 @@
 # runs formatting and lint gates, the whole cargo test suite and the requirement coverage gate
 # (`ihe-harness requirements --uncovered`), and stops them all again.
 # Tests find the peers through IHE_HARNESS_ORTHANC_PROFILE, IHE_HARNESS_FHIR_PROFILE,
-# IHE_HARNESS_ORTHANC_TLS_PROFILE (fixtures/sut/orthanc-tls.toml) and IHE_HARNESS_PKI_DIR (the test PKI).
+# IHE_HARNESS_ORTHANC_TLS_PROFILE (fixtures/sut/orthanc-tls.toml), IHE_HARNESS_ARR_PROFILE
+# (fixtures/sut/medplum-arr.toml) and IHE_HARNESS_PKI_DIR (the test PKI).
 #   ORTHANC_HTTP_PORT [18042]   SKIP_LINT=1 skips fmt/clippy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ bash ci/start-orthanc.sh
 bash ci/start-fhir.sh
 export IHE_HARNESS_ORTHANC_PROFILE="$PWD/fixtures/sut/orthanc.toml"
 export IHE_HARNESS_FHIR_PROFILE="$PWD/fixtures/sut/medplum.toml"
+# The same FHIR server as the SUT Audit Record Repository (RESTful ATNA feed and ITI-81).
+export IHE_HARNESS_ARR_PROFILE="$PWD/fixtures/sut/medplum-arr.toml"
 # TLS peers (fixtures/sut/orthanc-tls.toml names the PKI's default folder: keep PKI_DIR at its default for it).
 bash ci/make-test-pki.sh "$PKI_DIR"
 bash ci/start-orthanc-tls.sh

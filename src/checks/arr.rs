@@ -10,7 +10,8 @@
 //!   gives the closing to the transport sender (the receiver answers its close_notify), and TLS
 //!   requires each side to send close_notify before closing its write side (RFC 8446 §6.1, RFC
 //!   5246 §7.2.1): a repository that resets the session, or drops it after a frame, loses the
-//!   frames that follow. An idle session is not judged (the harness closes its own at once).
+//!   frames that follow. An idle session is not judged (the harness closes its own at once). A
+//!   receiver's orderly close (close_notify) breaks no MUST and fails only under strict judging.
 //! - ARR-02: the feed is a FHIR create (RESTful ATNA §3.20.4.2): `201 Created` with a
 //!   `Location` header (FHIR R4 http.html#create: "SHALL also return a Location header").
 //! - ARR-03: the ITI-81 answer is `200` with a Bundle of type `searchset` whose matches are
@@ -88,7 +89,8 @@ pub const CHECKS: &[Check] = &[
         level: Level::Shall,
         actor: "Audit Record Repository (ITI-20, syslog/TLS)",
         title: "The repository keeps a syslog/TLS session open while the Secure Node writes its \
-                frames: no reset, no close before the sender's, no close without close_notify",
+                frames: no reset, no close without close_notify (strict: no close before the \
+                sender's)",
         eval: session_kept,
     },
     Check {
@@ -151,6 +153,10 @@ fn session_kept(s: &Subject<'_>) -> Verdict {
     }
     match ex.request.header(SESSION_HEADER) {
         Some(h) if h.starts_with(SESSION_OPEN) => Verdict::Pass,
+        // An orderly close (close_notify) by the receiver breaks no MUST: RFC 5425 §4.4 gives the
+        // closing to the sender but does not forbid the receiver's; frames lost to it are ARR-04's
+        // to find. Strict judging asks the session be kept until the sender closes it.
+        Some(h) if h.contains("(close_notify)") && !s.strict => Verdict::Pass,
         Some(h) => Verdict::fail(
             "the session kept open while the harness wrote its frames, until the harness closed it",
             format!("the session was {h}"),
@@ -487,6 +493,22 @@ mod tests {
             &syslog("reset by the repository: connection reset by peer"),
             &e
         )));
+        assert!(is_fail(&judge(
+            "ARR-01",
+            &syslog("closed by the repository without close_notify (TCP close) before the harness closed it"),
+            &e
+        )));
+        // An orderly close by the receiver: a Fail only under strict judging.
+        let orderly =
+            syslog("closed by the repository (close_notify) before the harness closed it");
+        assert_eq!(judge("ARR-01", &orderly, &e), Verdict::Pass);
+        let c = CHECKS.iter().find(|c| c.id == "ARR-01").expect("check");
+        assert!(is_fail(&(c.eval)(&Subject {
+            exchange: &orderly,
+            expect: &e,
+            strict: true,
+            followups: &[],
+        })));
         let mut refused = syslog(SESSION_OPEN);
         refused.failure = Some(crate::evidence::TransportFailure {
             kind: "connect".into(),
