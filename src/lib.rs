@@ -54,6 +54,7 @@ pub mod dimse;
 pub mod evidence;
 pub mod listing;
 pub mod model;
+pub mod packs;
 pub mod reference;
 pub mod report;
 pub mod requirements;

@@ -68,7 +68,14 @@ enum Command {
         /// Inject a fault into the embedded reference (harness self-tests only).
         #[arg(long = "reference-fault", hide = true)]
         faults: Vec<String>,
+        /// Profile pack, `NAME` (its newest version) or `NAME@VERSION`: the versions of the
+        /// specifications still moving (MADO codes, ...) the run judges with [default: the
+        /// profile's options.pack, else the newest; `ihe-harness packs` lists them].
+        #[arg(long)]
+        pack: Option<String>,
     },
+    /// List the profile packs: name@version, the default, what each fixes.
+    Packs,
     /// List the scenarios a run would execute, with tags and requirement keys.
     List {
         /// Cucumber tag expression.
@@ -238,6 +245,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             strict,
             fixtures,
             faults,
+            pack,
         } => {
             let faults = match parse_faults(&faults) {
                 Ok(f) => f,
@@ -257,6 +265,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                 strict,
                 fixtures,
                 faults,
+                pack,
             };
             match runner::run(opts).await {
                 Ok(outcome) => ExitCode::from(outcome.exit_code()),
@@ -278,6 +287,30 @@ async fn async_main(cli: Cli) -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::Packs => {
+            let (all, default) = match (
+                ihe_harness::packs::all(),
+                ihe_harness::packs::Pack::resolve(None),
+            ) {
+                (Ok(a), Ok(d)) => (a, d),
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for p in all {
+                let mark = if p.id() == default.id() {
+                    " (default)"
+                } else {
+                    ""
+                };
+                println!("{}{mark}\t{}", p.id(), p.title);
+                for (spec, edition) in &p.specs {
+                    println!("  {spec}: {edition}");
+                }
+            }
+            ExitCode::SUCCESS
         }
         Command::Checks => {
             for c in ihe_harness::checks::registry() {

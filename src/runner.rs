@@ -16,6 +16,7 @@ use crate::assets::{AssetError, Materialised};
 use crate::checks::{self, Finding, Outcome};
 use crate::config::{Config, ConfigError};
 use crate::model::fixtures::{FixtureError, Fixtures};
+use crate::packs::Pack;
 use crate::reference::{
     Fault, InboundLimits, ReferenceError, ReferenceOptions, ReferenceServer, FHIR_PATH, XDS_PATH,
 };
@@ -67,6 +68,9 @@ pub enum HarnessError {
     /// The reports could not be written.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The profile pack asked for does not exist.
+    #[error(transparent)]
+    Pack(#[from] crate::packs::PackError),
 }
 
 /// What `ihe-harness run` was asked to do, resolved.
@@ -92,6 +96,9 @@ pub struct RunOptions {
     pub fixtures: Option<PathBuf>,
     /// Faults injected into the embedded reference (self-tests only).
     pub faults: Vec<Fault>,
+    /// The profile pack (`name` or `name@version`); None: the profile's `[options] pack`, else
+    /// the default ([`crate::packs`]).
+    pub pack: Option<String>,
 }
 
 /// Where a run or a listing reads its feature files from.
@@ -267,6 +274,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             for f in &opts.faults {
                 ro = ro.with_fault(*f);
             }
+            // No profile: the pack is the command line's or the default.
+            ro = ro.with_mado_code_table(Pack::resolve(opts.pack.as_deref())?.mado_code_table);
             let server = ReferenceServer::start(ro).await?;
             let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
             c.mhd = Some(crate::config::Mhd::embedded(&server.fhir_base()));
@@ -292,6 +301,21 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     if opts.strict {
         config.strict = true;
     }
+    // The profile pack: the command line's, the profile's, or the default. It decides the MADO
+    // code table wherever the profile does not name one.
+    let pack = Pack::resolve(opts.pack.as_deref().or(config.pack.as_deref()))?;
+    if let Some(m) = config.mhd.as_mut() {
+        if !m.code_table_set {
+            m.code_table = pack.mado_code_table.into();
+        }
+    }
+    let mado_code_table = match config.mhd.as_ref().map(|m| m.code_table) {
+        Some(crate::config::mhd::CodeTable::DicomFinal) => {
+            crate::model::mado::CodeTable::DicomFinal
+        }
+        Some(crate::config::mhd::CodeTable::MadoTi) => crate::model::mado::CodeTable::MadoTi,
+        None => pack.mado_code_table,
+    };
     // The simulated XDS actors the SUT calls: the embedded reference itself, or (for a SUT with
     // XDS endpoints or triggers) a reference server started as simulator on `[simulator] bind`.
     let mut simulator_server = None;
@@ -307,6 +331,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
+                .with_mado_code_table(mado_code_table)
                 .with_bind(config.simulator.bind)
                 .with_ae_title(config.simulator.ae_title.clone())
                 .with_inbound_limits(InboundLimits::new(
@@ -364,13 +389,19 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         )),
         None => None,
     };
-    let mhd_catalogue = crate::model::fixtures::mhd::catalogue(&fixtures, &Default::default());
+    let mhd_catalogue = crate::model::fixtures::mhd::catalogue(
+        &fixtures,
+        &crate::model::fixtures::mhd::Alterations {
+            code_table: mado_code_table,
+            ..Default::default()
+        },
+    );
     let dicomweb = match &config.dicomweb {
         Some(d) => Some(DicomwebClient::new(d, &limits)?),
         None => None,
     };
     say!(
-        "ihe-harness {}: SUT {} ({}){}",
+        "ihe-harness {}: SUT {} ({}){}, pack {}",
         env!("CARGO_PKG_VERSION"),
         config.sut_name,
         config
@@ -378,7 +409,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             .as_ref()
             .map(|d| d.base_url.as_str())
             .unwrap_or("no DICOMweb endpoint"),
-        if config.strict { ", strict" } else { "" }
+        if config.strict { ", strict" } else { "" },
+        pack.id()
     );
     let ctx = Arc::new(RunContext {
         config: config.clone(),
@@ -474,6 +506,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             .as_ref()
             .map(|p| p.display().to_string()),
         tags: opts.tags.clone(),
+        pack: pack.clone(),
         started_at,
         duration: t0.elapsed(),
     };

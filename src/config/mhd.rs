@@ -56,6 +56,15 @@ pub enum CodeTable {
     DicomFinal,
 }
 
+impl From<crate::model::mado::CodeTable> for CodeTable {
+    fn from(t: crate::model::mado::CodeTable) -> CodeTable {
+        match t {
+            crate::model::mado::CodeTable::MadoTi => CodeTable::MadoTi,
+            crate::model::mado::CodeTable::DicomFinal => CodeTable::DicomFinal,
+        }
+    }
+}
+
 /// The SUT's MHD endpoint.
 #[derive(Debug, Clone)]
 pub struct Mhd {
@@ -67,6 +76,9 @@ pub struct Mhd {
     pub manifest_format: ManifestFormat,
     /// MADO code table.
     pub code_table: CodeTable,
+    /// Whether the profile names the code table (`code_table`); otherwise the run's profile pack
+    /// decides it ([`crate::packs`]).
+    pub code_table_set: bool,
     /// Patient identifier system (`urn:oid:…`).
     pub patient_id_system: String,
     /// Accession number issuer (`urn:oid:…`).
@@ -86,6 +98,7 @@ impl Mhd {
             comprehensive: true,
             manifest_format: ManifestFormat::Both,
             code_table: CodeTable::MadoTi,
+            code_table_set: false,
             patient_id_system: format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}"),
             accession_system: DEFAULT_ACCESSION_SYSTEM.into(),
             timeouts: Timeouts::default(),
@@ -150,6 +163,7 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
             ))
         }
     };
+    let code_table_set = m.code_table.is_some();
     let code_table = match m.code_table.as_deref().unwrap_or("mado-ti") {
         "mado-ti" => CodeTable::MadoTi,
         "dicom-final" => CodeTable::DicomFinal,
@@ -178,6 +192,7 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
         comprehensive: m.comprehensive.unwrap_or(false),
         manifest_format,
         code_table,
+        code_table_set,
         patient_id_system: m
             .patient_id_system
             .unwrap_or_else(|| format!("urn:oid:{DEFAULT_PATIENT_AUTHORITY}")),

@@ -92,7 +92,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         ],
     ),
     ("test_data", &["mode", "studies"]),
-    ("options", &["strict"]),
+    ("options", &["strict", "pack"]),
     (
         "limits",
         &[
@@ -193,6 +193,7 @@ struct RawTestData {
 #[derive(Debug, Deserialize, Default)]
 struct RawOptions {
     strict: Option<bool>,
+    pack: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -340,6 +341,9 @@ pub struct Config {
     pub studies: Vec<String>,
     /// Judge SHOULD-level requirements and open status codes strictly.
     pub strict: bool,
+    /// The profile pack the profile asks for (`[options] pack`, `name` or `name@version`);
+    /// `run --pack` overrides it ([`crate::packs`]).
+    pub pack: Option<String>,
     /// Size limits on what the SUT sends and on the evidence kept.
     pub limits: Limits,
     /// XDS-I.b endpoints, if the SUT has them.
@@ -371,6 +375,7 @@ impl Config {
             test_data: TestDataMode::Preloaded,
             studies: Vec::new(),
             strict: false,
+            pack: None,
             limits: Limits::default(),
             xds: None,
             dimse: None,
@@ -508,13 +513,19 @@ fn resolve(
             ))
         }
     };
+    let pack = raw.options.as_ref().and_then(|o| o.pack.clone());
+    if let Some(p) = &pack {
+        crate::packs::Pack::resolve(Some(p))
+            .map_err(|e| invalid(path, "options.pack", e.to_string()))?;
+    }
     Ok(Config {
         sut_name,
         profile_path: Some(path.to_path_buf()),
         dicomweb,
         test_data,
         studies: td.studies.unwrap_or_default(),
-        strict: raw.options.and_then(|o| o.strict).unwrap_or(false),
+        strict: raw.options.as_ref().and_then(|o| o.strict).unwrap_or(false),
+        pack,
         limits: resolve_limits(raw.limits.unwrap_or_default(), path)?,
         xds: raw.xds.map(|x| xds::resolve(x, path)).transpose()?,
         dimse: raw.dimse.map(|d| dimse::resolve(d, path)).transpose()?,

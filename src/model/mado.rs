@@ -40,6 +40,7 @@ pub const URN_DICOM_UID: &str = "urn:dicom:uid";
 
 /// Which code table the MADO-specific concepts of the KOS use (a deployment option).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum CodeTable {
     /// The Trial Implementation temporary codes `(MADOTEMP001, 99IHE, …)` of MADO Rev 1.1.
     #[default]

@@ -99,6 +99,8 @@ pub struct ReferenceOptions {
     /// TLS for the HTTP endpoints and the DICOM SCP (`[simulator.tls]`, or the ATNA
     /// scenarios' certificates); `None` serves plain HTTP and DICOM.
     pub tls: Option<crate::transport::tls::ServerTls>,
+    /// The code table the published MADO manifests use (the run's profile pack).
+    pub mado_code_table: crate::model::mado::CodeTable,
 }
 
 impl ReferenceOptions {
@@ -117,7 +119,14 @@ impl ReferenceOptions {
             duplicates: Duplicates::default(),
             inbound: InboundLimits::default(),
             tls: None,
+            mado_code_table: Default::default(),
         }
+    }
+
+    /// Write the published MADO manifests with this code table (the run's profile pack).
+    pub fn with_mado_code_table(mut self, table: crate::model::mado::CodeTable) -> Self {
+        self.mado_code_table = table;
+        self
     }
 
     /// Serve HTTPS and DICOM TLS with this certificate and client-certificate policy.
@@ -244,10 +253,11 @@ impl ReferenceServer {
     pub async fn start(opts: ReferenceOptions) -> Result<ReferenceServer, ReferenceError> {
         let dir = opts.fixtures_dir.clone();
         let faults = opts.faults.clone();
+        let table = opts.mado_code_table;
         let (archive, xds, mhd) = tokio::task::spawn_blocking(move || {
             Archive::load(&dir).map(|a| {
                 let x = xds::XdsStore::preload(&a, &faults);
-                let m = mhd::MhdStore::preload(&dir, &faults);
+                let m = mhd::MhdStore::preload(&dir, &faults, table);
                 (a, x, m)
             })
         })

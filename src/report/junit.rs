@@ -133,10 +133,10 @@ pub fn render(meta: &RunMeta, records: &[ScenarioRecord]) -> Result<Vec<u8>, Rep
             what: "junit",
             message: e.to_string(),
         })?;
-    add_properties(&raw, &order)
+    add_properties(&raw, &order, &meta.pack.id())
 }
 
-fn properties(r: &ScenarioRecord) -> Vec<(String, String)> {
+fn properties(r: &ScenarioRecord, pack: &str) -> Vec<(String, String)> {
     let mut p: Vec<(String, String)> = r
         .tags
         .iter()
@@ -148,6 +148,7 @@ fn properties(r: &ScenarioRecord) -> Vec<(String, String)> {
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(|| r.outcome.as_str().to_string());
     p.push(("outcome".into(), outcome));
+    p.push(("pack".into(), pack.to_string()));
     for f in r.findings.iter().filter(|f| f.is_failure()) {
         p.push((
             "failed-check".into(),
@@ -173,7 +174,11 @@ fn xml_err(e: impl std::fmt::Display) -> ReportError {
 }
 
 /// Insert a `<properties>` block as the first child of each `<testcase>`, in document order.
-fn add_properties(raw: &[u8], order: &[&ScenarioRecord]) -> Result<Vec<u8>, ReportError> {
+fn add_properties(
+    raw: &[u8],
+    order: &[&ScenarioRecord],
+    pack: &str,
+) -> Result<Vec<u8>, ReportError> {
     let mut reader = quick_xml::Reader::from_reader(raw);
     let mut writer = quick_xml::Writer::new(Cursor::new(Vec::new()));
     let mut buf = Vec::new();
@@ -183,7 +188,7 @@ fn add_properties(raw: &[u8], order: &[&ScenarioRecord]) -> Result<Vec<u8>, Repo
      -> Result<(), ReportError> {
         w.write_event(Event::Start(BytesStart::new("properties")))
             .map_err(xml_err)?;
-        for (name, value) in properties(r) {
+        for (name, value) in properties(r, pack) {
             let mut el = BytesStart::new("property");
             el.push_attribute(("name", name.as_str()));
             el.push_attribute(("value", value.as_str()));
@@ -278,6 +283,7 @@ mod tests {
             sut: "sut".into(),
             profile: None,
             tags: None,
+            pack: crate::packs::Pack::resolve(None).expect("the default pack"),
             started_at: "2026-01-01T00:00:00Z".into(),
             duration: Duration::from_secs(1),
         };

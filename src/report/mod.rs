@@ -91,6 +91,8 @@ pub struct RunMeta {
     pub profile: Option<String>,
     /// Tag filter.
     pub tags: Option<String>,
+    /// The profile pack the run judged with (name, version, title, code table, specifications).
+    pub pack: crate::packs::Pack,
     /// Start time, RFC 3339.
     pub started_at: String,
     /// Wall time.

@@ -27,6 +27,7 @@ mod mhd_hostile;
 mod mhd_messages;
 mod mhd_triggers;
 mod orthanc;
+mod packs;
 mod reference_suite;
 mod report_corpus;
 mod requirements;

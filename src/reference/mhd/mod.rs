@@ -78,7 +78,11 @@ pub struct MhdStore {
 impl MhdStore {
     /// Load the fixtures and hold what they publish: the catalogue, altered by the faults that
     /// change it.
-    pub fn preload(dir: &std::path::Path, faults: &std::collections::BTreeSet<Fault>) -> MhdStore {
+    pub fn preload(
+        dir: &std::path::Path,
+        faults: &std::collections::BTreeSet<Fault>,
+        code_table: crate::model::mado::CodeTable,
+    ) -> MhdStore {
         let store = MhdStore::default();
         let Ok(fixtures) = Fixtures::load(dir) else {
             return store;
@@ -89,6 +93,7 @@ impl MhdStore {
             report_no_impression: faults.contains(&Fault::ReportNoImpression),
             report_wrong_accession: faults.contains(&Fault::ReportWrongAccession),
             report_status_mismatch: faults.contains(&Fault::ReportStatusMismatch),
+            code_table,
         };
         let c = published::catalogue(&fixtures, &alterations);
         for p in c.patients {
