@@ -142,6 +142,10 @@ enum Command {
         /// With --tls-client-ca: accept clients that present no certificate.
         #[arg(long, requires = "tls_client_ca")]
         tls_optional_client_cert: bool,
+        /// Profile pack the published manifests follow (`NAME` or `NAME@VERSION`; `ihe-harness
+        /// packs` lists them) [default: the newest].
+        #[arg(long)]
+        pack: Option<String>,
     },
     /// Write the feature files, fixture studies, code sets and example SUT profiles compiled into
     /// the harness under DIR (DIR/features, DIR/fixtures/...), to edit them and run with
@@ -347,6 +351,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             tls_key,
             tls_client_ca,
             tls_optional_client_cert,
+            pack,
         } => {
             let dimse = DimseServe {
                 bind: dimse_bind,
@@ -367,7 +372,16 @@ async fn async_main(cli: Cli) -> ExitCode {
             } else {
                 Duplicates::Replace
             };
-            serve(bind, fixtures, wado_upstream, dimse, faults, duplicates).await
+            serve(
+                bind,
+                fixtures,
+                wado_upstream,
+                dimse,
+                faults,
+                duplicates,
+                pack,
+            )
+            .await
         }
         Command::Export { dir, force } => match assets::export(&dir, force) {
             Ok(n) => {
@@ -410,9 +424,17 @@ async fn serve(
     dimse: DimseServe,
     faults: Vec<String>,
     duplicates: Duplicates,
+    pack: Option<String>,
 ) -> ExitCode {
     let faults = match parse_faults(&faults) {
         Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let pack = match ihe_harness::packs::Pack::resolve(pack.as_deref()) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -429,7 +451,9 @@ async fn serve(
             }
         },
     };
-    let mut opts = ReferenceOptions::new(fixtures).with_duplicates(duplicates);
+    let mut opts = ReferenceOptions::new(fixtures)
+        .with_duplicates(duplicates)
+        .with_mado_code_table(pack.mado_code_table);
     opts.bind = bind;
     if let Some(up) = wado_upstream {
         opts = opts.with_wado_upstream(up);

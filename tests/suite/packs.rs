@@ -82,4 +82,25 @@ fn the_pack_decides_the_mado_code_table_unless_the_profile_names_one() {
     );
     assert!(failures(&run.results).is_empty(), "{}", dump(&run.out));
     assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
+    // `serve --pack` publishes the pack's codes: the same pack on both sides agrees.
+    let port = free_port();
+    let _serve = ChildServer(
+        Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .args(["--pack", "ehn-imaging-cp2595"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve"),
+    );
+    wait_port(port);
+    let run = run_profile(
+        "pack-both",
+        &format!(
+            "[sut]\nname = \"serve\"\n[mhd]\nbase_url = \"http://127.0.0.1:{port}/fhir\"\n[test_data]\nmode = \"preloaded\"\n[options]\npack = \"ehn-imaging-cp2595\"\n"
+        ),
+        tags,
+    );
+    assert!(failures(&run.results).is_empty(), "{}", dump(&run.out));
+    assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
 }
