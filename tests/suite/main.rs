@@ -27,6 +27,7 @@ mod mhd_hostile;
 mod mhd_messages;
 mod mhd_triggers;
 mod orthanc;
+mod qr_scu;
 mod reference_suite;
 mod report_corpus;
 mod requirements;
