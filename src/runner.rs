@@ -288,6 +288,10 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                     "modality_stores".into(),
                     crate::config::Trigger::Builtin("modality_stores".into()),
                 );
+                for t in ["qr_scu_finds", "qr_scu_moves", "qr_scu_gets"] {
+                    c.triggers
+                        .insert(t.into(), crate::config::Trigger::Builtin(t.into()));
+                }
             }
             reference = Some(server);
             let arr =
@@ -339,7 +343,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                     config.simulator.trigger_timeout,
                 ));
             if let Some(b) = config.simulator.dimse_bind {
-                ro = ro.with_dimse_bind(b);
+                // Its own AE title is a move destination: a Query/Retrieve SCU SUT asked to move
+                // to the harness (`qr_scu_moves`) names it.
+                let mut own = b;
+                if own.ip().is_unspecified() {
+                    own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                ro = ro
+                    .with_dimse_bind(b)
+                    .with_move_destination(config.simulator.ae_title.clone(), own);
             }
             if let Some(t) = &config.simulator.tls {
                 let tls = crate::transport::tls::ServerTls::from_settings(t)

@@ -50,6 +50,9 @@ pub const TRIGGERS: &[&str] = &[
     "consumer_finds_documents",
     "consumer_finds_lists",
     "audit_source_sends",
+    "qr_scu_finds",
+    "qr_scu_moves",
+    "qr_scu_gets",
 ];
 
 /// The SUT's XDS-I.b endpoints.

@@ -369,6 +369,12 @@ pub enum Fault {
     ArrUdpDrops,
     /// The Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2).
     ArrSearchIgnoresPatient,
+    /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios sends its requests one Query/Retrieve Level below the one it was asked for (PS3.4 §C.4.1.2.1).
+    QrBuiltinScuWrongLevel,
+    /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios leaves the Study Instance UID out of its series-level C-MOVE and C-GET (PS3.4 §C.4.2.2.1, §C.4.3.2.1).
+    QrBuiltinScuNoUniqueKey,
+    /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios proposes no Storage SOP Class with the SCP role on its C-GET association (PS3.4 §C.4.3; PS3.7 §D.3.3.4).
+    QrBuiltinScuGetNoRole,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -553,6 +559,9 @@ impl Fault {
         Fault::ArrSearchNotSearchset,
         Fault::ArrUdpDrops,
         Fault::ArrSearchIgnoresPatient,
+        Fault::QrBuiltinScuWrongLevel,
+        Fault::QrBuiltinScuNoUniqueKey,
+        Fault::QrBuiltinScuGetNoRole,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -724,6 +733,9 @@ impl Fault {
             Fault::ArrSearchNotSearchset => "arr-search-not-searchset",
             Fault::ArrUdpDrops => "arr-udp-drops",
             Fault::ArrSearchIgnoresPatient => "arr-search-ignores-patient",
+            Fault::QrBuiltinScuWrongLevel => "qr-builtin-scu-wrong-level",
+            Fault::QrBuiltinScuNoUniqueKey => "qr-builtin-scu-no-unique-key",
+            Fault::QrBuiltinScuGetNoRole => "qr-builtin-scu-get-no-role",
         }
     }
 
@@ -934,6 +946,9 @@ impl Fault {
             Fault::ArrSearchNotSearchset => "the Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset)",
             Fault::ArrUdpDrops => "the Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1)",
             Fault::ArrSearchIgnoresPatient => "the Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2)",
+            Fault::QrBuiltinScuWrongLevel => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios sends its requests one Query/Retrieve Level below the one it was asked for (PS3.4 §C.4.1.2.1)",
+            Fault::QrBuiltinScuNoUniqueKey => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios leaves the Study Instance UID out of its series-level C-MOVE and C-GET (PS3.4 §C.4.2.2.1, §C.4.3.2.1)",
+            Fault::QrBuiltinScuGetNoRole => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios proposes no Storage SOP Class with the SCP role on its C-GET association (PS3.4 §C.4.3; PS3.7 §D.3.3.4)",
         }
     }
 }

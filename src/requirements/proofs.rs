@@ -242,6 +242,9 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("arr-search-not-searchset", "@txn:ITI-81 and @req:ARR-03", "ARR-03", false),
     fault("arr-udp-drops", "@txn:ITI-81 and @req:ARR-04", "ARR-04", false),
     fault("arr-search-ignores-patient", "@txn:ITI-81 and @req:ARR-05", "ARR-05", false),
+    fault("qr-builtin-scu-wrong-level", "@actor:QueryRetrieveScu and @req:DIMSCU-01", "DIMSCU-01", false),
+    fault("qr-builtin-scu-no-unique-key", "@actor:QueryRetrieveScu and @req:DIMSCU-02", "DIMSCU-02", false),
+    fault("qr-builtin-scu-get-no-role", "@actor:QueryRetrieveScu and @req:DIMSCU-03", "DIMSCU-03", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -14,7 +14,7 @@ pub mod dimse;
 pub mod mhd;
 pub mod xds;
 
-pub use dimse::{play_dimse, DimseAsked};
+pub use dimse::{play_dimse, play_qr_scu, DimseAsked, QrAsked};
 pub use mhd::{play_mhd, MhdAsked};
 pub use xds::{play_xds, XdsAsked};
 

@@ -1155,7 +1155,7 @@ fn a_refused_scu_is_named_in_the_scenario() {
                  modality_stores = \"storescu -aet MODALITY -aec {called} {{harness_host}} {{harness_port}} {{files}}\"\n",
                 free_port()
             ),
-            "@profile:DIMSE and @role:simulator",
+            "@profile:DIMSE and @role:simulator and @actor:StorageScu",
         );
         let results = results(&reports);
         let scenario = &results["scenarios"][0];

@@ -28,6 +28,7 @@ mod mhd_messages;
 mod mhd_triggers;
 mod orthanc;
 mod packs;
+mod qr_scu;
 mod reference_suite;
 mod report_corpus;
 mod requirements;

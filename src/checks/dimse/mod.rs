@@ -65,6 +65,9 @@ pub struct DimseExpect {
     /// The sub-operations they carried failed through the harness, so the move's status is not
     /// the SUT's to answer for (DIM-03).
     pub refused_by_harness: usize,
+    /// The SUT as Query/Retrieve SCU: the request a trigger asked it to send to the harness's SCP
+    /// (DIMSCU-01..03).
+    pub asked: Option<qr_scu::AskedRequest>,
 }
 
 fn record<'a>(s: &Subject<'a>) -> Result<&'a DimseRecord, Verdict> {
@@ -680,10 +683,38 @@ pub static CHECKS: &[Check] = &[
         title: "A request the SCP must refuse is refused with the status named for the reason",
         eval: dim_20,
     },
+    Check {
+        id: "DIMSCU-01",
+        requirement: "DICOM PS3.4 §C.4.1.1.3.1 (a C-FIND Identifier carries the Query/Retrieve Level), §C.4.1.2.1 (the SCU supplies a single value of the Unique Key of each level above the Query/Retrieve Level); PS3.7 §9.1.2.1.3 (Affected SOP Class UID: the Query/Retrieve FIND SOP Class of a negotiated context)",
+        requirements: &["PS4-C.4.1.1.3.1", "PS4-C.4.1.2.1"],
+        level: Level::Shall,
+        actor: "Query/Retrieve SCU",
+        title: "The SUT's C-FIND is the query asked for: its level, the unique keys above it, the keys asked",
+        eval: qr_scu::dimscu_01,
+    },
+    Check {
+        id: "DIMSCU-02",
+        requirement: "DICOM PS3.4 §C.4.2.1.4.1, §C.4.3.1.3.1 (a C-MOVE or C-GET Identifier carries the Query/Retrieve Level and the Unique Keys); §C.4.2.2.1, §C.4.3.2.1 (a single value of the Unique Key of each level above the level, one or more of the level's); PS3.7 §9.1.4.1.5 (Move Destination)",
+        requirements: &["PS4-C.4.2.2.1", "PS4-C.4.3.2.1"],
+        level: Level::Shall,
+        actor: "Query/Retrieve SCU",
+        title: "The SUT's C-MOVE or C-GET names what was asked: level, unique keys, Move Destination",
+        eval: qr_scu::dimscu_02,
+    },
+    Check {
+        id: "DIMSCU-03",
+        requirement: "DICOM PS3.4 §C.4.3 (the C-STORE sub-operations of a C-GET run on its association, the SCU acting as Storage SCP); PS3.7 §D.3.3.4 (SCP/SCU Role Selection Negotiation)",
+        requirements: &["PS4-C.4.3", "PS7-D.3.3.4"],
+        level: Level::Shall,
+        actor: "Query/Retrieve SCU",
+        title: "The SUT's C-GET association proposes each Storage SOP Class retrieved, with the SCP role",
+        eval: qr_scu::dimscu_03,
+    },
 ];
 
 mod find;
 mod matching;
+pub mod qr_scu;
 mod transfer;
 
 use find::{dim_04, dim_05, dim_06, dim_15, dim_16};

@@ -28,6 +28,7 @@ use retrieve::record_inbound;
 
 mod find;
 pub(crate) mod inbound;
+mod qr_scu;
 mod retrieve;
 mod store;
 
