@@ -369,6 +369,18 @@ pub enum Fault {
     ArrUdpDrops,
     /// The Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2).
     ArrSearchIgnoresPatient,
+    /// The Responding Gateway leaves `home` off the second object of each ITI-38 answer (ITI TF-2 3.38.4.1.3).
+    XcaRgOmitsHome,
+    /// The Responding Gateway answers ITI-38 and ITI-39 requests naming a homeCommunityId it does not represent from its own community instead of with XDSUnknownCommunity (ITI TF-2 3.38.4.1.3; ITI TF-3 Table 4.2.4.1-2).
+    XcaRgIgnoresUnknownCommunity,
+    /// The Responding Gateway's ITI-39 DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, 3.43.4.2.2).
+    XcaRgRetrieveOmitsHome,
+    /// The Responding Gateway answers ITI-38 with the ITI-18 response action RegistryStoredQueryResponse (ITI TF-2 Table 3.38.5-2).
+    XcaRgStoredQueryAction,
+    /// The Responding Gateway's ITI-38 answers name a community it does not represent in `home` (ITI TF-2 3.38.4.1.3).
+    XcaRgForeignHome,
+    /// The Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2).
+    XcaRgRetrieveOtherHome,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -553,6 +565,12 @@ impl Fault {
         Fault::ArrSearchNotSearchset,
         Fault::ArrUdpDrops,
         Fault::ArrSearchIgnoresPatient,
+        Fault::XcaRgOmitsHome,
+        Fault::XcaRgIgnoresUnknownCommunity,
+        Fault::XcaRgRetrieveOmitsHome,
+        Fault::XcaRgStoredQueryAction,
+        Fault::XcaRgForeignHome,
+        Fault::XcaRgRetrieveOtherHome,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -724,6 +742,12 @@ impl Fault {
             Fault::ArrSearchNotSearchset => "arr-search-not-searchset",
             Fault::ArrUdpDrops => "arr-udp-drops",
             Fault::ArrSearchIgnoresPatient => "arr-search-ignores-patient",
+            Fault::XcaRgOmitsHome => "xca-rg-omits-home",
+            Fault::XcaRgIgnoresUnknownCommunity => "xca-rg-ignores-unknown-community",
+            Fault::XcaRgRetrieveOmitsHome => "xca-rg-retrieve-omits-home",
+            Fault::XcaRgStoredQueryAction => "xca-rg-stored-query-action",
+            Fault::XcaRgForeignHome => "xca-rg-foreign-home",
+            Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
         }
     }
 
@@ -934,6 +958,24 @@ impl Fault {
             Fault::ArrSearchNotSearchset => "the Audit Record Repository of the ARR scenarios answers ITI-81 with a Bundle of type collection (RESTful ATNA §3.81.4.2: searchset)",
             Fault::ArrUdpDrops => "the Audit Record Repository of the ARR scenarios takes syslog/UDP datagrams and records none, so ITI-81 never finds them (RESTful ATNA §3.81.1)",
             Fault::ArrSearchIgnoresPatient => "the Audit Record Repository of the ARR scenarios ignores the patient parameter of ITI-81 and answers with the audits of every patient (RESTful ATNA §3.81.4.1.2)",
+            Fault::XcaRgOmitsHome => {
+                "the Responding Gateway leaves `home` off the second object of each ITI-38 answer (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaRgIgnoresUnknownCommunity => {
+                "the Responding Gateway answers ITI-38 and ITI-39 requests naming a homeCommunityId it does not represent from its own community instead of with XDSUnknownCommunity (ITI TF-2 3.38.4.1.3; ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaRgRetrieveOmitsHome => {
+                "the Responding Gateway's ITI-39 DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, 3.43.4.2.2)"
+            }
+            Fault::XcaRgStoredQueryAction => {
+                "the Responding Gateway answers ITI-38 with the ITI-18 response action RegistryStoredQueryResponse (ITI TF-2 Table 3.38.5-2)"
+            }
+            Fault::XcaRgForeignHome => {
+                "the Responding Gateway's ITI-38 answers name a community it does not represent in `home` (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaRgRetrieveOtherHome => {
+                "the Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2)"
+            }
         }
     }
 }

@@ -242,6 +242,13 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("arr-search-not-searchset", "@txn:ITI-81 and @req:ARR-03", "ARR-03", false),
     fault("arr-udp-drops", "@txn:ITI-81 and @req:ARR-04", "ARR-04", false),
     fault("arr-search-ignores-patient", "@txn:ITI-81 and @req:ARR-05", "ARR-05", false),
+    fault("xca-rg-omits-home", "@profile:XCA and @req:ITI38-01", "ITI38-01", false),
+    fault("xca-rg-foreign-home", "@profile:XCA and @req:ITI38-01", "ITI38-01", false),
+    fault("xca-rg-ignores-unknown-community", "@profile:XCA and @req:ITI38-03", "ITI38-03", false),
+    fault("xca-rg-ignores-unknown-community", "@profile:XCA and @req:ITI39-04", "ITI39-04", true),
+    fault("xca-rg-retrieve-omits-home", "@profile:XCA and @req:ITI39-01", "ITI39-01", false),
+    fault("xca-rg-stored-query-action", "@profile:XCA and @req:XDS-SOAP-02", "XDS-SOAP-02", false),
+    fault("xca-rg-retrieve-other-home", "@profile:XCA and @txn:ITI-39 and @req:XDSI-13", "XDSI-13", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.
