@@ -267,3 +267,33 @@ fn iti39_01_home_community_in_every_document_response() {
     // The Cross Gateway actions are the ones XDS-SOAP-02 expects of ITI-39.
     assert_eq!(outcome("XDS-SOAP-02", &ok, false), Outcome::Pass);
 }
+
+#[test]
+fn nist_iti38_response_carries_home_on_every_object() {
+    // fixtures/corpus/xds/nist-soap-xcq-resp.xml (NIST XDS Toolkit message-validator test data):
+    // both ExtrinsicObjects carry home="urn:oid:2.3.4".
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/corpus/xds/nist-soap-xcq-resp.xml");
+    let body = std::fs::read(path).unwrap();
+    let ex = outbound(Transaction::Iti38, "application/soap+xml", &body);
+    let judge = |communities: &[&str]| {
+        let expect = Expect {
+            xca: XcaExpect {
+                home_community_ids: communities.iter().map(|c| c.to_string()).collect(),
+            },
+            ..Expect::default()
+        };
+        evaluate(
+            crate::checks::by_id("ITI38-01").unwrap(),
+            &Subject {
+                exchange: &ex,
+                expect: &expect,
+                strict: false,
+                followups: &[],
+            },
+        )
+        .outcome
+    };
+    assert_eq!(judge(&["urn:oid:2.3.4"]), Outcome::Pass);
+    assert_eq!(judge(&[HOME]), Outcome::Fail);
+}
