@@ -34,17 +34,19 @@ Feature: A Responding Gateway answers another community's Initiating Gateway (IT
     And every returned object names the gateway's community
     And the answer is Success
 
-  @neg @txn:ITI-38 @req:ITI38-03 @req:XDSI-01
+  @neg @txn:ITI-38 @req:ITI38-03 @req:ITI38-05 @req:XDSI-01
   Scenario: A query naming a community the gateway does not represent is refused
     When the initiating gateway gets the manifest of study "MR-BRAIN" naming an unknown community
     Then the message is a conformant XDS message
     And the unknown community is refused
+    And every error names the gateway's community
     And the answer is Failure with error XDSUnknownCommunity
 
-  @neg @txn:ITI-38 @req:XDSI-01
+  @neg @txn:ITI-38 @req:ITI38-05 @req:XDSI-01
   Scenario: A query without a patient id that names no community is refused
     When the initiating gateway gets the manifest of study "MR-BRAIN" naming no community
     Then the message is a conformant XDS message
+    And every error names the gateway's community
     And the answer is Failure with error XDSMissingHomeCommunityId
 
   @uc:UC3 @txn:ITI-39 @req:ITI39-01 @req:XDSI-13 @req:ITI43-02 @req:XDS-SOAP-02 @req:XDS-SOAP-04
@@ -54,9 +56,10 @@ Feature: A Responding Gateway answers another community's Initiating Gateway (IT
     Then the message is a conformant XDS message
     And the answer is Success
 
-  @neg @txn:ITI-39 @req:ITI39-04
+  @neg @txn:ITI-39 @req:ITI39-04 @req:ITI39-02
   Scenario: A retrieve naming a community the gateway does not represent is refused
     When the initiating gateway retrieves the manifest of study "CT-CHEST" naming an unknown community
     Then the message is a conformant XDS message
     And the unknown community is refused
+    And every error names the gateway's community
     And the answer is Failure with error XDSUnknownCommunity

@@ -17,7 +17,12 @@
 //! - ITI39-04: the same for a Cross Gateway Retrieve DocumentRequest. ITI TF-3 Table 4.2.4.1-2
 //!   lists XDSUnknownCommunity for XGR, but §3.39 itself states no "shall" for it: SHOULD, and a
 //!   warning unless strict. Returning a document for a community the gateway does not represent
-//!   is judged here too (the answer would not be to that request).
+//!   is judged here too (the answer would not be to that request);
+//! - ITI38-05: every RegistryError of an ITI-38 answer has `location` set to one of the
+//!   gateway's homeCommunityIds (§3.38.4.1.3);
+//! - ITI39-02: every RegistryError of an ITI-39 answer carries the gateway's homeCommunityId in
+//!   `location`, "plus" what §3.43 asks (§3.39.4.1.3); no syntax is given for the combination, so
+//!   the community must appear as a token of its own.
 
 use super::soap_message::{harness_request, SutMessage};
 use super::{Check, Level, Subject, Verdict};
@@ -69,7 +74,99 @@ pub const CHECKS: &[Check] = &[
                 represent is refused with XDSUnknownCommunity, its document not returned",
         eval: retrieve_unknown_community,
     },
+    Check {
+        id: "ITI38-05",
+        requirement: "IHE ITI TF-2 §3.38.4.1.3 (every RegistryError element returned in the \
+                      response shall have the location attribute set to one of the \
+                      homeCommunityIds of the Responding Gateway)",
+        requirements: &["ITI2-3.38.4.1.3"],
+        level: Level::Shall,
+        actor: "Responding Gateway (ITI-38)",
+        title: "Every RegistryError of a Cross Gateway Query answer has `location` set to one of \
+                the gateway's homeCommunityIds",
+        eval: query_error_location,
+    },
+    Check {
+        id: "ITI39-02",
+        requirement: "IHE ITI TF-2 §3.39.4.1.3 (the location attribute of every RegistryError \
+                      holds what §3.43 requires plus the homeCommunityId of the Responding \
+                      Gateway)",
+        requirements: &["ITI2-3.39.4.1.3"],
+        level: Level::Shall,
+        actor: "Responding Gateway (ITI-39)",
+        title: "Every RegistryError of a Cross Gateway Retrieve answer names one of the \
+                gateway's homeCommunityIds in `location`",
+        eval: retrieve_error_location,
+    },
 ];
+
+/// The RegistryErrors whose `location` fails `ok`, described.
+fn misplaced(errors: &[e::RegistryError], ok: &dyn Fn(&str) -> bool) -> Vec<String> {
+    errors
+        .iter()
+        .filter_map(|er| {
+            let code = er.error_code.as_deref().unwrap_or("(no errorCode)");
+            match er.location.as_deref().map(str::trim) {
+                None | Some("") => Some(format!("{code} has no location")),
+                Some(l) if !ok(l) => Some(format!("{code} has location {l}")),
+                Some(_) => None,
+            }
+        })
+        .collect()
+}
+
+fn located(
+    s: &Subject<'_>,
+    errors: &[e::RegistryError],
+    ok: &dyn Fn(&str) -> bool,
+    how: &str,
+) -> Verdict {
+    if known(s).is_empty() {
+        return Verdict::na("the gateway's communities are not known");
+    }
+    if errors.is_empty() {
+        return Verdict::na("the answer reports no RegistryError");
+    }
+    let bad = misplaced(errors, ok);
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            format!("location {how} one of {}", known(s).join(", ")),
+            bad.join("; "),
+        )
+    }
+}
+
+fn query_error_location(s: &Subject<'_>) -> Verdict {
+    let m = match answer(s, Transaction::Iti38) {
+        Ok(m) => m,
+        Err(v) => return v,
+    };
+    let Message::AdhocQueryResponse(r) = m else {
+        return Verdict::na("the answer is no AdhocQueryResponse");
+    };
+    located(s, &r.response.errors, &|l| is_known(s, l), "set to")
+}
+
+/// ITI-39: the location holds the ITI-43 content plus the community (ITI TF-2 §3.39.4.1.3). The
+/// text fixes no syntax for the combination: the community must appear in it as a token of its
+/// own (the whole value, or a part delimited by characters an OID URN does not contain).
+fn retrieve_error_location(s: &Subject<'_>) -> Verdict {
+    let m = match answer(s, Transaction::Iti39) {
+        Ok(m) => m,
+        Err(v) => return v,
+    };
+    let Message::RetrieveDocumentSetResponse(r) = m else {
+        return Verdict::na("the answer is no RetrieveDocumentSetResponse");
+    };
+    let errors = r.registry_response.map(|rr| rr.errors).unwrap_or_default();
+    let contains = |l: &str| {
+        l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == ':'))
+            .any(|t| is_known(s, t))
+    };
+    located(s, &errors, &contains, "containing")
+}
 
 /// The SUT's answer in an outbound exchange of `transaction`, or why it is not judged.
 fn answer(s: &Subject<'_>, transaction: Transaction) -> Result<Message, Verdict> {

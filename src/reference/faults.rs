@@ -381,6 +381,8 @@ pub enum Fault {
     XcaRgForeignHome,
     /// The Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2).
     XcaRgRetrieveOtherHome,
+    /// The Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3).
+    XcaRgErrorLocationRegistry,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -571,6 +573,7 @@ impl Fault {
         Fault::XcaRgStoredQueryAction,
         Fault::XcaRgForeignHome,
         Fault::XcaRgRetrieveOtherHome,
+        Fault::XcaRgErrorLocationRegistry,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -748,6 +751,7 @@ impl Fault {
             Fault::XcaRgStoredQueryAction => "xca-rg-stored-query-action",
             Fault::XcaRgForeignHome => "xca-rg-foreign-home",
             Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
+            Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
         }
     }
 
@@ -975,6 +979,9 @@ impl Fault {
             }
             Fault::XcaRgRetrieveOtherHome => {
                 "the Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaRgErrorLocationRegistry => {
+                "the Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3)"
             }
         }
     }

@@ -249,6 +249,8 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-rg-retrieve-omits-home", "@profile:XCA and @req:ITI39-01", "ITI39-01", false),
     fault("xca-rg-stored-query-action", "@profile:XCA and @req:XDS-SOAP-02", "XDS-SOAP-02", false),
     fault("xca-rg-retrieve-other-home", "@profile:XCA and @txn:ITI-39 and @req:XDSI-13", "XDSI-13", false),
+    fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
+    fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

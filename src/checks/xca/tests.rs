@@ -297,3 +297,61 @@ fn nist_iti38_response_carries_home_on_every_object() {
     assert_eq!(judge(&["urn:oid:2.3.4"]), Outcome::Pass);
     assert_eq!(judge(&[HOME]), Outcome::Fail);
 }
+
+#[test]
+fn iti38_05_and_iti39_02_errors_name_the_gateways_community() {
+    let mut q = AdhocQueryRequest::get_documents_by_unique_id(&["1.2.3"], "LeafClass");
+    q.home = Some(OTHER.into());
+    let mut r = response(
+        e::RESPONSE_FAILURE,
+        &["XDSUnknownCommunity"],
+        RegistryObjectList::default(),
+    );
+    assert_eq!(
+        outcome("ITI38-05", &query_exchange(&q, &r), false),
+        Outcome::Pass
+    );
+    r.response.errors[0].location = Some("registry".into());
+    assert_eq!(
+        outcome("ITI38-05", &query_exchange(&q, &r), false),
+        Outcome::Fail
+    );
+    r.response.errors[0].location = None;
+    assert_eq!(
+        outcome("ITI38-05", &query_exchange(&q, &r), false),
+        Outcome::Fail
+    );
+    let ok = retrieve_exchange(OTHER, e::RESPONSE_FAILURE, &["XDSUnknownCommunity"], vec![]);
+    assert_eq!(outcome("ITI39-02", &ok, false), Outcome::Pass);
+    let none = retrieve_exchange(HOME, e::RESPONSE_SUCCESS, &[], vec![doc(HOME)]);
+    assert_eq!(outcome("ITI39-02", &none, false), Outcome::NotApplicable);
+}
+
+#[test]
+fn iti39_02_reads_the_community_as_a_token_of_the_location() {
+    let with = |location: &str| {
+        let mut ex =
+            retrieve_exchange(OTHER, e::RESPONSE_FAILURE, &["XDSUnknownCommunity"], vec![]);
+        let body = String::from_utf8_lossy(&ex.response.as_ref().unwrap().body.kept).replace(
+            &format!("location=\"{HOME}\""),
+            &format!("location=\"{location}\""),
+        );
+        let (ct, b) = (
+            ex.response
+                .as_ref()
+                .unwrap()
+                .header("content-type")
+                .unwrap()
+                .to_string(),
+            body.into_bytes(),
+        );
+        let req = ex.request.clone();
+        ex = outbound(Transaction::Iti39, &ct, &b);
+        ex.request = req;
+        outcome("ITI39-02", &ex, false)
+    };
+    assert_eq!(with(&format!("{HOME}/1.2.3")), Outcome::Pass);
+    assert_eq!(with(&format!("1.2.3 {HOME}")), Outcome::Pass);
+    assert_eq!(with("1.2.3"), Outcome::Fail);
+    assert_eq!(with(&format!("{HOME}.9")), Outcome::Fail);
+}

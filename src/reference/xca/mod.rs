@@ -134,7 +134,11 @@ pub(crate) fn cross_gateway_query(st: &Shared, q: &AdhocQueryRequest) -> Answer 
         }
     }
     for er in &mut resp.response.errors {
-        er.location = Some(home.into());
+        er.location = Some(if st.has(Fault::XcaRgErrorLocationRegistry) {
+            "registry".into()
+        } else {
+            home.into()
+        });
     }
     shape_response(st, &mut resp.response);
     Answer {
@@ -165,7 +169,11 @@ pub(crate) fn cross_gateway_retrieve(st: &Shared, r: &RetrieveDocumentSetRequest
     let mut attachments = Vec::new();
     for (i, d) in r.documents.iter().enumerate() {
         let uid = d.document_unique_id.clone().unwrap_or_default();
-        let location = format!("{home}/{uid}");
+        let location = if st.has(Fault::XcaRgErrorLocationRegistry) {
+            uid.clone()
+        } else {
+            format!("{home}/{uid}")
+        };
         let asked_home = d
             .home_community_id
             .as_deref()

@@ -238,6 +238,11 @@ async fn home_on_every_object(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["ITI38-01"])
 }
 
+#[then("every error names the gateway's community")]
+async fn errors_located(world: &mut HarnessWorld) -> StepResult {
+    judge_xds(world, &["ITI38-05", "ITI39-02"])
+}
+
 #[then("the unknown community is refused")]
 async fn unknown_refused(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["ITI38-03", "ITI39-04"])
