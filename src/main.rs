@@ -513,6 +513,12 @@ async fn serve(
             out,
             "XDS-I.b Imaging Document Source (RAD-69): {xds}/imaging-source"
         );
+        let xca = server.xca_base();
+        let _ = writeln!(
+            out,
+            "XCA Responding Gateway (ITI-38, ITI-39) of community {}: {xca}/responding-gateway/query, {xca}/responding-gateway/retrieve",
+            ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID
+        );
         let _ = writeln!(
             out,
             "MHD Document Recipient/Responder (ITI-65, ITI-66, ITI-67, ITI-68): {}",

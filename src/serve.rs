@@ -34,7 +34,9 @@ pub fn inbound_rules(transaction: Transaction) -> &'static [checks::Check] {
         | Transaction::Rad69
         | Transaction::SoapFault
         | Transaction::Fhir
-        | Transaction::Dimse => checks::xds::CHECKS,
+        | Transaction::Dimse
+        | Transaction::Iti38
+        | Transaction::Iti39 => checks::xds::CHECKS,
         Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => &[],
     }
 }

@@ -59,6 +59,10 @@ pub enum Transaction {
     Iti20,
     /// ITI-81 Retrieve ATNA Audit Event: a FHIR search on AuditEvent (RESTful ATNA).
     Iti81,
+    /// ITI-38 Cross Gateway Query (XCA): an Initiating Gateway asks a Responding Gateway.
+    Iti38,
+    /// ITI-39 Cross Gateway Retrieve (XCA).
+    Iti39,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -70,6 +74,8 @@ pub enum Mtom {
     Response,
     /// Neither (or the transaction is not SOAP).
     None,
+    /// Both (ITI TF-2 3.43.5, which ITI-39 inherits: request and response are MTOM/XOP).
+    Both,
 }
 
 /// The DIMSE services a `@txn:` tag may name: they travel as [`Transaction::Dimse`].
@@ -82,7 +88,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 19] = [
+    pub const ALL: [Transaction; 21] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -102,6 +108,8 @@ impl Transaction {
         Transaction::Iti19,
         Transaction::Iti20,
         Transaction::Iti81,
+        Transaction::Iti38,
+        Transaction::Iti39,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -126,6 +134,8 @@ impl Transaction {
             Transaction::Iti19 => "ITI-19",
             Transaction::Iti20 => "ITI-20",
             Transaction::Iti81 => "ITI-81",
+            Transaction::Iti38 => "ITI-38",
+            Transaction::Iti39 => "ITI-39",
         }
     }
 
@@ -149,6 +159,7 @@ impl Transaction {
             | Transaction::Fhir => "MHD",
             Transaction::Dimse => "DIMSE",
             Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => "ATNA",
+            Transaction::Iti38 | Transaction::Iti39 => "XCA",
         }
     }
 
@@ -173,6 +184,7 @@ impl Transaction {
             Transaction::Iti19 => "Secure Node (TLS client)",
             Transaction::Iti20 => "Secure Node (audit source)",
             Transaction::Iti81 => "Audit Consumer",
+            Transaction::Iti38 | Transaction::Iti39 => "Initiating Gateway",
         }
     }
 
@@ -193,6 +205,7 @@ impl Transaction {
             Transaction::Dimse => "DICOM SCP",
             Transaction::Iti19 => "Secure Node (TLS server)",
             Transaction::Iti20 | Transaction::Iti81 => "Audit Record Repository",
+            Transaction::Iti38 | Transaction::Iti39 => "Responding Gateway",
         }
     }
 
@@ -203,6 +216,8 @@ impl Transaction {
             Transaction::Iti43 => Some(e::ACTION_RETRIEVE),
             Transaction::Rad69 => Some(e::ACTION_RETRIEVE_IMAGING),
             Transaction::Rad68 | Transaction::Iti41 => Some(e::ACTION_PNR),
+            Transaction::Iti38 => Some(e::ACTION_XC_QUERY),
+            Transaction::Iti39 => Some(e::ACTION_XC_RETRIEVE),
             Transaction::Rad107
             | Transaction::Rad108
             | Transaction::Rad129
@@ -226,6 +241,8 @@ impl Transaction {
             Transaction::Iti18 => Some(e::ACTION_STORED_QUERY_RESPONSE),
             Transaction::Iti43 | Transaction::Rad69 => Some(e::ACTION_RETRIEVE_RESPONSE),
             Transaction::Rad68 | Transaction::Iti41 => Some(e::ACTION_PNR_RESPONSE),
+            Transaction::Iti38 => Some(e::ACTION_XC_QUERY_RESPONSE),
+            Transaction::Iti39 => Some(e::ACTION_XC_RETRIEVE_RESPONSE),
             Transaction::Rad107
             | Transaction::Rad108
             | Transaction::Rad129
@@ -248,6 +265,8 @@ impl Transaction {
         match self {
             Transaction::Rad68 | Transaction::Iti41 => Mtom::Request,
             Transaction::Iti43 | Transaction::Rad69 => Mtom::Response,
+            Transaction::Iti39 => Mtom::Both,
+            Transaction::Iti38 => Mtom::None,
             Transaction::Rad107
             | Transaction::Rad108
             | Transaction::Rad129
@@ -358,7 +377,9 @@ mod tests {
                 "DIMSE",
                 "ITI-19",
                 "ITI-20",
-                "ITI-81"
+                "ITI-81",
+                "ITI-38",
+                "ITI-39"
             ]
         );
     }
@@ -407,5 +428,16 @@ mod tests {
         assert_eq!(Transaction::Iti20.initiator(), "Secure Node (audit source)");
         assert_eq!(Transaction::Iti20.responder(), "Audit Record Repository");
         assert_eq!(Transaction::of_tag("ITI-20"), Ok(Transaction::Iti20));
+        assert_eq!(Transaction::Iti38.profile(), "XCA");
+        assert_eq!(Transaction::Iti38.responder(), "Responding Gateway");
+        assert_eq!(
+            Transaction::Iti38.soap_response_action(),
+            Some("urn:ihe:iti:2007:CrossGatewayQueryResponse")
+        );
+        assert_eq!(
+            Transaction::Iti39.soap_action(),
+            Some("urn:ihe:iti:2007:CrossGatewayRetrieve")
+        );
+        assert_eq!(Transaction::Iti39.mtom(), Mtom::Both);
     }
 }

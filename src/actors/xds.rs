@@ -420,6 +420,68 @@ impl XdsClient {
     }
 }
 
+impl XdsClient {
+    /// ITI-38 Cross Gateway Query to the Responding Gateway at `registry_url` (a client built
+    /// with [`crate::config::xca::Xca::as_xds`]).
+    pub async fn cross_gateway_query(
+        &self,
+        q: &AdhocQueryRequest,
+        operation: &str,
+    ) -> Result<Exchange, NoEndpoint> {
+        let url = self.cfg.registry_url.as_deref().ok_or(NoEndpoint(
+            "Responding Gateway query endpoint (xca.responding_gateway_query_url)",
+        ))?;
+        Ok(self
+            .call(
+                url,
+                crate::model::ebrim::ACTION_XC_QUERY,
+                &q.to_xml(),
+                false,
+                &[],
+                Meta {
+                    transaction: Transaction::Iti38,
+                    operation: operation.to_string(),
+                    actor: "Initiating Gateway",
+                },
+            )
+            .await)
+    }
+
+    /// ITI-39 Cross Gateway Retrieve (MTOM/XOP, ITI TF-2 3.43.5) to the Responding Gateway at
+    /// `repository_url`, with the SHA-1 and size of every part of the response.
+    pub async fn cross_gateway_retrieve_digested(
+        &self,
+        r: &RetrieveDocumentSetRequest,
+        operation: &str,
+    ) -> Result<(Exchange, PartDigests), NoEndpoint> {
+        let url = self.cfg.repository_url.as_deref().ok_or(NoEndpoint(
+            "Responding Gateway retrieve endpoint (xca.responding_gateway_retrieve_url)",
+        ))?;
+        let mut digester = PartDigester::new();
+        let ex = self
+            .call_with(
+                url,
+                crate::model::ebrim::ACTION_XC_RETRIEVE,
+                &r.to_xml(),
+                true,
+                &[],
+                Meta {
+                    transaction: Transaction::Iti39,
+                    operation: operation.to_string(),
+                    actor: "Initiating Gateway",
+                },
+                &mut |chunk| digester.feed(chunk),
+            )
+            .await;
+        let ct = ex
+            .response
+            .as_ref()
+            .and_then(|r| r.header("content-type"))
+            .map(str::to_string);
+        Ok((ex, digester.finish(ct.as_deref())))
+    }
+}
+
 /// Why the RAD-68 submission of a manifest could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmissionError {

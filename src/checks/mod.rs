@@ -22,6 +22,7 @@ pub mod report;
 pub mod rule;
 pub mod soap_message;
 pub mod tls;
+pub mod xca;
 pub mod xds;
 pub mod xds_i;
 
@@ -242,6 +243,8 @@ pub struct Expect {
     pub atna: Option<atna::AtnaExpect>,
     /// What an Audit Record Repository scenario (ITI-20 receiving side, ITI-81) expects.
     pub arr: Option<arr::ArrExpect>,
+    /// What an XCA scenario knows of the SUT's Responding Gateway.
+    pub xca: xca::XcaExpect,
 }
 
 /// What a check looks at.
@@ -401,6 +404,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(tls::CHECKS.iter())
         .chain(atna::CHECKS.iter())
         .chain(arr::CHECKS.iter())
+        .chain(xca::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod dimse;
 pub mod mhd;
 pub mod tls;
+pub mod xca;
 pub mod xds;
 
 pub use dimse::Dimse;
@@ -358,6 +359,8 @@ pub struct Config {
     pub triggers: std::collections::BTreeMap<String, Trigger>,
     /// The SUT's Audit Record Repository (`[audit_repository]`), if it is one.
     pub audit_repository: Option<audit::AuditRepository>,
+    /// The SUT's XCA Responding Gateway (`[xca]`), if it is one.
+    pub xca: Option<xca::Xca>,
 }
 
 impl Config {
@@ -383,6 +386,7 @@ impl Config {
             simulator: Simulator::default(),
             triggers: Default::default(),
             audit_repository: None,
+            xca: None,
         }
     }
 
@@ -422,6 +426,7 @@ impl Config {
             })?;
         let mut value = value;
         let audit = audit::extract(&mut value, path)?;
+        let xca = xca::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
@@ -433,6 +438,7 @@ impl Config {
                 })?;
         let mut config = resolve(raw, path, env)?;
         config.audit_repository = audit::resolve(audit, &tls, path)?;
+        config.xca = xca::resolve(xca, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         Ok(config)
     }
@@ -533,6 +539,7 @@ fn resolve(
         simulator: xds::resolve_simulator(raw.simulator.unwrap_or_default(), path)?,
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
         audit_repository: None,
+        xca: None,
     })
 }
 

@@ -375,6 +375,20 @@ pub enum Fault {
     QrBuiltinScuNoUniqueKey,
     /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios proposes no Storage SOP Class with the SCP role on its C-GET association (PS3.4 §C.4.3; PS3.7 §D.3.3.4).
     QrBuiltinScuGetNoRole,
+    /// The Responding Gateway leaves `home` off the second object of each ITI-38 answer (ITI TF-2 3.38.4.1.3).
+    XcaRgOmitsHome,
+    /// The Responding Gateway answers ITI-38 and ITI-39 requests naming a homeCommunityId it does not represent from its own community instead of with XDSUnknownCommunity (ITI TF-2 3.38.4.1.3; ITI TF-3 Table 4.2.4.1-2).
+    XcaRgIgnoresUnknownCommunity,
+    /// The Responding Gateway's ITI-39 DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, 3.43.4.2.2).
+    XcaRgRetrieveOmitsHome,
+    /// The Responding Gateway answers ITI-38 with the ITI-18 response action RegistryStoredQueryResponse (ITI TF-2 Table 3.38.5-2).
+    XcaRgStoredQueryAction,
+    /// The Responding Gateway's ITI-38 answers name a community it does not represent in `home` (ITI TF-2 3.38.4.1.3).
+    XcaRgForeignHome,
+    /// The Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2).
+    XcaRgRetrieveOtherHome,
+    /// The Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3).
+    XcaRgErrorLocationRegistry,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -562,6 +576,13 @@ impl Fault {
         Fault::QrBuiltinScuWrongLevel,
         Fault::QrBuiltinScuNoUniqueKey,
         Fault::QrBuiltinScuGetNoRole,
+        Fault::XcaRgOmitsHome,
+        Fault::XcaRgIgnoresUnknownCommunity,
+        Fault::XcaRgRetrieveOmitsHome,
+        Fault::XcaRgStoredQueryAction,
+        Fault::XcaRgForeignHome,
+        Fault::XcaRgRetrieveOtherHome,
+        Fault::XcaRgErrorLocationRegistry,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -736,6 +757,13 @@ impl Fault {
             Fault::QrBuiltinScuWrongLevel => "qr-builtin-scu-wrong-level",
             Fault::QrBuiltinScuNoUniqueKey => "qr-builtin-scu-no-unique-key",
             Fault::QrBuiltinScuGetNoRole => "qr-builtin-scu-get-no-role",
+            Fault::XcaRgOmitsHome => "xca-rg-omits-home",
+            Fault::XcaRgIgnoresUnknownCommunity => "xca-rg-ignores-unknown-community",
+            Fault::XcaRgRetrieveOmitsHome => "xca-rg-retrieve-omits-home",
+            Fault::XcaRgStoredQueryAction => "xca-rg-stored-query-action",
+            Fault::XcaRgForeignHome => "xca-rg-foreign-home",
+            Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
+            Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
         }
     }
 
@@ -949,6 +977,27 @@ impl Fault {
             Fault::QrBuiltinScuWrongLevel => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios sends its requests one Query/Retrieve Level below the one it was asked for (PS3.4 §C.4.1.2.1)",
             Fault::QrBuiltinScuNoUniqueKey => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios leaves the Study Instance UID out of its series-level C-MOVE and C-GET (PS3.4 §C.4.2.2.1, §C.4.3.2.1)",
             Fault::QrBuiltinScuGetNoRole => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios proposes no Storage SOP Class with the SCP role on its C-GET association (PS3.4 §C.4.3; PS3.7 §D.3.3.4)",
+            Fault::XcaRgOmitsHome => {
+                "the Responding Gateway leaves `home` off the second object of each ITI-38 answer (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaRgIgnoresUnknownCommunity => {
+                "the Responding Gateway answers ITI-38 and ITI-39 requests naming a homeCommunityId it does not represent from its own community instead of with XDSUnknownCommunity (ITI TF-2 3.38.4.1.3; ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaRgRetrieveOmitsHome => {
+                "the Responding Gateway's ITI-39 DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, 3.43.4.2.2)"
+            }
+            Fault::XcaRgStoredQueryAction => {
+                "the Responding Gateway answers ITI-38 with the ITI-18 response action RegistryStoredQueryResponse (ITI TF-2 Table 3.38.5-2)"
+            }
+            Fault::XcaRgForeignHome => {
+                "the Responding Gateway's ITI-38 answers name a community it does not represent in `home` (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaRgRetrieveOtherHome => {
+                "the Responding Gateway's ITI-39 DocumentResponses carry a HomeCommunityId other than the one asked (ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaRgErrorLocationRegistry => {
+                "the Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3)"
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ pub mod inbound;
 pub mod mhd;
 pub mod state;
 pub mod store;
+pub mod xca;
 pub mod xds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -232,6 +233,7 @@ pub enum ReferenceError {
 fn router(state: Shared) -> Router {
     dicomweb::routes(state.clone())
         .merge(xds::routes())
+        .merge(xca::routes())
         .merge(mhd::routes())
         .with_state(state)
 }
@@ -386,6 +388,11 @@ impl ReferenceServer {
     /// The address of the DIMSE SCP, when one was asked for.
     pub fn dimse_addr(&self) -> Option<SocketAddr> {
         self.dimse.as_ref().map(|d| d.addr())
+    }
+
+    /// The XCA Responding Gateway's base URL, `http://127.0.0.1:PORT/xca`.
+    pub fn xca_base(&self) -> String {
+        format!("{}://{}{}", self.state.scheme(), self.addr, xca::XCA_PATH)
     }
 
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.

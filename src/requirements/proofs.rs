@@ -245,6 +245,15 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("qr-builtin-scu-wrong-level", "@actor:QueryRetrieveScu and @req:DIMSCU-01", "DIMSCU-01", false),
     fault("qr-builtin-scu-no-unique-key", "@actor:QueryRetrieveScu and @req:DIMSCU-02", "DIMSCU-02", false),
     fault("qr-builtin-scu-get-no-role", "@actor:QueryRetrieveScu and @req:DIMSCU-03", "DIMSCU-03", false),
+    fault("xca-rg-omits-home", "@profile:XCA and @req:ITI38-01", "ITI38-01", false),
+    fault("xca-rg-foreign-home", "@profile:XCA and @req:ITI38-01", "ITI38-01", false),
+    fault("xca-rg-ignores-unknown-community", "@profile:XCA and @req:ITI38-03", "ITI38-03", false),
+    fault("xca-rg-ignores-unknown-community", "@profile:XCA and @req:ITI39-04", "ITI39-04", true),
+    fault("xca-rg-retrieve-omits-home", "@profile:XCA and @req:ITI39-01", "ITI39-01", false),
+    fault("xca-rg-stored-query-action", "@profile:XCA and @req:XDS-SOAP-02", "XDS-SOAP-02", false),
+    fault("xca-rg-retrieve-other-home", "@profile:XCA and @txn:ITI-39 and @req:XDSI-13", "XDSI-13", false),
+    fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
+    fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

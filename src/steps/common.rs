@@ -29,7 +29,9 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Dimse
             | Transaction::Iti19
             | Transaction::Iti20
-            | Transaction::Iti81,
+            | Transaction::Iti81
+            | Transaction::Iti38
+            | Transaction::Iti39,
         )
         | None => "DW-04",
     }

@@ -36,6 +36,7 @@ mod runs_anywhere;
 mod serve_load_mode;
 mod stalled_sut;
 mod tls_peers;
+mod xca;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;

@@ -92,6 +92,7 @@ const EXPECTED_RULE: &[(&str, &str)] = &[
     ("xds/nist-sq-resp-lc-no-objectType.xml", "ITI18-08"),
     ("xds/nist-sq-resp-lc-no-status.xml", "ITI18-08"),
     ("xds/nist-sq-resp-nostat-objectref.xml", "XDS-SOAP-07"),
+    ("xds/nist-soap-xcq-resp.xml", "XDS-SOAP-02"),
 ];
 
 /// How a submission file is judged: which transaction its MANIFEST `what` names.

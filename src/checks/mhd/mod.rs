@@ -148,7 +148,9 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Dimse
         | Transaction::Iti19
         | Transaction::Iti20
-        | Transaction::Iti81 => false,
+        | Transaction::Iti81
+        | Transaction::Iti38
+        | Transaction::Iti39 => false,
     }
 }
 

@@ -72,7 +72,7 @@ fn families(rule: &str) -> &'static [Family] {
         "EBRIM-01" => &[Submission, QueryResponse],
         "ITI18-08" | "ITI18-09" | "ITI18-10" => &[QueryResponse],
         "ITI43-01" => &[RetrieveRequest],
-        "ITI43-02" | "ITI43-03" | "ITI43-03W" | "RAD69-06" => &[RetrieveResponse],
+        "ITI43-02" | "ITI43-03" | "ITI43-03W" | "RAD69-06" | "ITI39-01" => &[RetrieveResponse],
         r if r.starts_with("XDS-SOAP") => &[Envelope],
         r if r.starts_with("EBRIM") || r.starts_with("ITI41") => &[Submission],
         r if r.starts_with("ITI18") => &[QueryRequest],
@@ -93,7 +93,9 @@ pub fn actions(transaction: Transaction) -> Option<(&'static str, &'static str)>
 /// request of an inbound exchange and the response of an outbound one.
 fn mtom_required(transaction: Transaction, direction: Direction) -> bool {
     match (transaction.mtom(), direction) {
-        (Mtom::Request, Direction::Inbound) | (Mtom::Response, Direction::Outbound) => true,
+        (Mtom::Request, Direction::Inbound)
+        | (Mtom::Response, Direction::Outbound)
+        | (Mtom::Both, _) => true,
         (Mtom::Request, Direction::Outbound)
         | (Mtom::Response, Direction::Inbound)
         | (Mtom::None, _) => false,
@@ -201,10 +203,10 @@ pub fn judge(ex: &Exchange) -> Judged {
         }
         (Direction::Outbound, Message::RetrieveDocumentSetResponse(r)) => {
             applied.extend([Family::RetrieveResponse, Family::Response]);
-            let kind = if ex.transaction == Transaction::Rad69 {
-                rules::RetrieveKind::Rad69
-            } else {
-                rules::RetrieveKind::Iti43
+            let kind = match ex.transaction {
+                Transaction::Rad69 => rules::RetrieveKind::Rad69,
+                Transaction::Iti39 => rules::RetrieveKind::CrossCommunity,
+                _ => rules::RetrieveKind::Iti43,
             };
             v.extend(rules::validate_retrieve_response(&r, kind));
             v.extend(success_covers_request(ex, &r));
@@ -391,6 +393,7 @@ xds_checks! {
     RAD69_03 => rad69_03, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
     RAD69_04 => rad69_04, "Imaging Document Consumer (RAD-69)", &["RAD2-4.69.4.1.2"];
     RAD69_06 => rad69_06, "Imaging Document Source (RAD-69)", &["RAD2-4.69.4.2"];
+    ITI39_01 => iti39_01, "Responding Gateway (ITI-39)", &["ITI2-3.39.5"];
 }
 
 /// Rules of the ebRIM table that are not registered, with why.
@@ -398,10 +401,6 @@ pub const NOT_REGISTERED: &[(&str, &str)] = &[
     (
         "ITI57-01",
         "ITI-57 metadata update is not an XDS-I.b transaction of this harness yet",
-    ),
-    (
-        "ITI39-01",
-        "cross-community retrieve (XCA-I) has no scenario yet",
     ),
     (
         "RAD69-05",

@@ -140,6 +140,9 @@ const SAMPLES: &[(&str, Transaction, bool)] = &[
         true,
     ),
     ("nist-soap-xret-resp-homeless.xml", Transaction::Iti43, true),
+    // As what it is, a Cross Gateway Retrieve answer: its first DocumentResponse lacks
+    // HomeCommunityId (ITI39-01).
+    ("nist-soap-xret-resp-homeless.xml", Transaction::Iti39, true),
 ];
 
 fn sample_exchange(file: &str, transaction: Transaction, response: bool) -> Exchange {

@@ -123,8 +123,15 @@ pub(super) fn xdsi_02(s: &Subject<'_>) -> Verdict {
 
 /// XDSI-12: every DocumentEntry a stored query returns matches each parameter the query sent.
 pub(super) fn xdsi_12(s: &Subject<'_>) -> Verdict {
-    if s.exchange.direction != Direction::Outbound || s.exchange.transaction != Transaction::Iti18 {
-        return Verdict::na("not a registry's ITI-18 answer to the harness");
+    // A Responding Gateway routes ITI-38 to its registry with every parameter (ITI TF-2
+    // 3.38.4.1.3): its entries match the query as a registry's do.
+    if s.exchange.direction != Direction::Outbound
+        || !matches!(
+            s.exchange.transaction,
+            Transaction::Iti18 | Transaction::Iti38
+        )
+    {
+        return Verdict::na("not a registry's ITI-18 (or gateway's ITI-38) answer to the harness");
     }
     let Some(q) = harness_query(s) else {
         return Verdict::na("the harness's query is not in the exchange");

@@ -36,8 +36,14 @@ pub const ACTION_RETRIEVE: &str = "urn:ihe:iti:2007:RetrieveDocumentSet";
 pub const ACTION_RETRIEVE_RESPONSE: &str = "urn:ihe:iti:2007:RetrieveDocumentSetResponse";
 /// RAD-69 request action.
 pub const ACTION_RETRIEVE_IMAGING: &str = "urn:ihe:rad:2009:RetrieveImagingDocumentSet";
-/// ITI-39 Cross Gateway Retrieve response action (seen in corpus responses).
+/// ITI-39 Cross Gateway Retrieve response action (ITI TF-2 Table 3.39.5-2).
 pub const ACTION_XC_RETRIEVE_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieveResponse";
+/// ITI-38 Cross Gateway Query request action (ITI TF-2 Table 3.38.5-2).
+pub const ACTION_XC_QUERY: &str = "urn:ihe:iti:2007:CrossGatewayQuery";
+/// ITI-38 Cross Gateway Query response action (ITI TF-2 Table 3.38.5-2).
+pub const ACTION_XC_QUERY_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayQueryResponse";
+/// ITI-39 Cross Gateway Retrieve request action (ITI TF-2 Table 3.39.5-2).
+pub const ACTION_XC_RETRIEVE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieve";
 
 // ---------------------------------------------------------------------------------------------
 // Object types, classification nodes and schemes (§2.2)

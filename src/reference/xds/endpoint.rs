@@ -23,10 +23,14 @@ use crate::transport::soap::{self, MtomLimits, NS_SOAP11, NS_SOAP12, SOAP_XML};
 
 /// Which endpoint was called.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
+pub(crate) enum Endpoint {
     Registry,
     Repository,
     ImagingSource,
+    /// The Responding Gateway's ITI-38 endpoint ([`crate::reference::xca`]).
+    XcaQuery,
+    /// The Responding Gateway's ITI-39 endpoint.
+    XcaRetrieve,
 }
 
 /// A parsed inbound SOAP request.
@@ -36,14 +40,14 @@ struct Inbound {
 }
 
 /// A SOAP answer before packaging.
-pub(super) struct Answer {
-    pub(super) status: StatusCode,
-    pub(super) transaction: Transaction,
-    pub(super) operation: String,
-    pub(super) action: &'static str,
-    pub(super) body_xml: String,
-    pub(super) attachments: Vec<(String, String, Bytes)>,
-    pub(super) mtom: bool,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) transaction: Transaction,
+    pub(crate) operation: String,
+    pub(crate) action: &'static str,
+    pub(crate) body_xml: String,
+    pub(crate) attachments: Vec<(String, String, Bytes)>,
+    pub(crate) mtom: bool,
 }
 
 fn read_inbound(
@@ -140,6 +144,8 @@ fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> T
     match endpoint {
         Endpoint::Registry => Transaction::Iti18,
         Endpoint::ImagingSource => Transaction::Rad69,
+        Endpoint::XcaQuery => Transaction::Iti38,
+        Endpoint::XcaRetrieve => Transaction::Iti39,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
@@ -181,7 +187,7 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-async fn serve(
+pub(crate) async fn serve(
     st: Shared,
     endpoint: Endpoint,
     path: &str,
@@ -268,6 +274,7 @@ async fn serve(
             Endpoint::Registry => "Document Registry (simulated)",
             Endpoint::Repository => "Document Repository (simulated)",
             Endpoint::ImagingSource => "Imaging Document Source (simulated)",
+            Endpoint::XcaQuery | Endpoint::XcaRetrieve => "Responding Gateway (simulated)",
         }
         .into(),
         direction: Direction::Inbound,
@@ -405,6 +412,14 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
             Some(e::ACTION_RETRIEVE_IMAGING),
             Message::RetrieveImagingDocumentSetRequest(r),
         ) => retrieve_imaging(st, &r).await,
+        (Endpoint::XcaQuery, Some(e::ACTION_XC_QUERY), Message::AdhocQueryRequest(q)) => {
+            crate::reference::xca::cross_gateway_query(st, &q)
+        }
+        (
+            Endpoint::XcaRetrieve,
+            Some(e::ACTION_XC_RETRIEVE),
+            Message::RetrieveDocumentSetRequest(r),
+        ) => crate::reference::xca::cross_gateway_retrieve(st, &r),
         (_, action, _) => fault_answer(
             "Sender",
             &format!(
@@ -415,7 +430,7 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
     }
 }
 
-pub(super) fn error(code: &str, context: &str, location: Option<&str>) -> RegistryError {
+pub(crate) fn error(code: &str, context: &str, location: Option<&str>) -> RegistryError {
     RegistryError {
         error_code: Some(code.into()),
         code_context: Some(context.into()),
@@ -425,7 +440,7 @@ pub(super) fn error(code: &str, context: &str, location: Option<&str>) -> Regist
 }
 
 /// Apply the status and error faults to a response.
-pub(super) fn shape_response(st: &Shared, r: &mut RegistryResponse) {
+pub(crate) fn shape_response(st: &Shared, r: &mut RegistryResponse) {
     if st.has(Fault::XdsErrorWithoutContext) {
         for er in &mut r.errors {
             er.code_context = None;
@@ -449,7 +464,7 @@ fn short(s: &str) -> &str {
     s.rsplit(':').next().unwrap_or(s)
 }
 
-pub(super) fn status_of(returned: usize, asked: usize) -> &'static str {
+pub(crate) fn status_of(returned: usize, asked: usize) -> &'static str {
     if returned == 0 {
         e::RESPONSE_FAILURE
     } else if returned < asked {

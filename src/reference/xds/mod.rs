@@ -21,7 +21,7 @@
 
 pub mod registry;
 
-mod endpoint;
+pub(crate) mod endpoint;
 mod imaging_source;
 mod query;
 mod repository;
@@ -165,11 +165,11 @@ impl XdsStore {
         }
     }
 
-    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+    pub(crate) fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn repository(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, StoredDocument>> {
+    pub(crate) fn repository(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, StoredDocument>> {
         self.repository
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -192,7 +192,9 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::Dimse
             | Transaction::Iti19
             | Transaction::Iti20
-            | Transaction::Iti81,
+            | Transaction::Iti81
+            | Transaction::Iti38
+            | Transaction::Iti39,
         )
         | None => &["MHD-11"],
     };

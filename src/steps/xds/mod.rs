@@ -9,6 +9,7 @@ mod provide;
 mod query;
 mod retrieve;
 mod sut_calls;
+mod xca;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -36,7 +36,9 @@ async fn trigger_and_wait(
         | Transaction::Dimse
         | Transaction::Iti19
         | Transaction::Iti20
-        | Transaction::Iti81 => format!("{}/repository", sim.xds_base),
+        | Transaction::Iti81
+        | Transaction::Iti38
+        | Transaction::Iti39 => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),

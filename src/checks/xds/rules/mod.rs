@@ -77,7 +77,7 @@ rules! {
     ITI43_02 = ("ITI43-02", "ITI TF-2 3.43.4.2.2", Shall, "Status agrees with the documents returned (Failure: none; PartialSuccess: some, with errors)");
     ITI43_03 = ("ITI43-03", "ITI TF-2 3.43.4.2.2", Shall, "Error-severity RegistryErrors of a retrieve use a retrieve error code");
     ITI43_03W = ("ITI43-03W", "ITI TF-2 3.43.4.2.2", Should, "RegistryErrors of a retrieve give the DocumentUniqueId as location");
-    ITI39_01 = ("ITI39-01", "ITI TF-2 3.39.4.2.2; RAD TF-3 4.75.4.2", Shall, "Every DocumentResponse of a cross-community retrieve carries HomeCommunityId");
+    ITI39_01 = ("ITI39-01", "ITI TF-2 3.39.5 (HomeCommunityId required in Cross Gateway Retrieve), 3.43.4.2.2; RAD TF-3 4.75.4.2", Shall, "Every DocumentResponse of a cross-community retrieve carries HomeCommunityId");
     RAD69_01 = ("RAD69-01", "RAD TF-2 4.69.4.1.2", Shall, "At least one StudyRequest, each with a non-empty, well-formed studyInstanceUID");
     RAD69_02 = ("RAD69-02", "RAD TF-2 4.69.4.1.2", Shall, "Each StudyRequest has SeriesRequests with a non-empty, well-formed seriesInstanceUID");
     RAD69_03 = ("RAD69-03", "RAD TF-2 4.69.4.1.2", Shall, "Each SeriesRequest has DocumentRequests with RepositoryUniqueId and DocumentUniqueId");
