@@ -61,6 +61,11 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
   Scenario: Find the manifests and report of one study by its Study Instance UID
     When the consumer finds the documents of study "MR-BRAIN" by Study Instance UID
     Then the result is a searchset holding exactly the matching documents
+
+  @uc:UC3 @mado:both @req:MADO-C4
+  Scenario: The DocumentReferences of a study's KOS and FHIR manifests point to each other
+    When the consumer finds the documents of study "MR-BRAIN" by Study Instance UID
+    Then the KOS and FHIR manifest DocumentReferences of study "MR-BRAIN" point to each other
     And the manifest DocumentReferences follow the MADO envelope
 
   @uc:UC3 @mado:search

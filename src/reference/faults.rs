@@ -389,6 +389,8 @@ pub enum Fault {
     XcaRgRetrieveOtherHome,
     /// The Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3).
     XcaRgErrorLocationRegistry,
+    /// The KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo `transforms` (MADO IG manifest envelope).
+    MadoTwinUnlinked,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -583,6 +585,7 @@ impl Fault {
         Fault::XcaRgForeignHome,
         Fault::XcaRgRetrieveOtherHome,
         Fault::XcaRgErrorLocationRegistry,
+        Fault::MadoTwinUnlinked,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -764,6 +767,7 @@ impl Fault {
             Fault::XcaRgForeignHome => "xca-rg-foreign-home",
             Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
             Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
+            Fault::MadoTwinUnlinked => "mado-twin-unlinked",
         }
     }
 
@@ -997,6 +1001,9 @@ impl Fault {
             }
             Fault::XcaRgErrorLocationRegistry => {
                 "the Responding Gateway's RegistryErrors name its registry (ITI-38) or only the DocumentUniqueId (ITI-39) in location, not its homeCommunityId (ITI TF-2 3.38.4.1.3, 3.39.4.1.3)"
+            }
+            Fault::MadoTwinUnlinked => {
+                "the KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo transforms (MADO IG manifest envelope)"
             }
         }
     }

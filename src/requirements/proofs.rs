@@ -254,6 +254,7 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-rg-retrieve-other-home", "@profile:XCA and @txn:ITI-39 and @req:XDSI-13", "XDSI-13", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
+    fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

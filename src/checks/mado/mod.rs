@@ -19,6 +19,7 @@ use rules::{self as mado, Difference};
 
 #[cfg(test)]
 mod tests;
+mod twin;
 
 const ACTOR: &str = "Imaging Document Source (MADO Content Creator)";
 
@@ -33,6 +34,9 @@ pub struct MadoExpect {
     pub docref: Option<serde_json::Value>,
     /// Code table the deployment is configured for.
     pub code_table: CodeTable,
+    /// The Study Instance UID whose KOS and FHIR manifest DocumentReferences must point to each
+    /// other (MADO-C4), judged on a search answer.
+    pub twin_study: Option<String>,
 }
 
 fn content_type(s: &Subject<'_>) -> String {
@@ -346,4 +350,5 @@ pub static CHECKS: &[Check] = &[
     Check { id: "MADO-C1", requirement: "IHE RAD MADO Rev 1.1 §6.X.3 (FHIR manifest option)", requirements: &["MADO-6.X.3"], level: Level::Shall, actor: ACTOR, title: "The FHIR manifest has the content of its KOS twin", eval: mado_c1 },
     Check { id: "MADO-C2", requirement: "IHE RAD MADO Rev 1.1 §6.X.2.9", requirements: &["MADO-6.X.2.9"], level: Level::Shall, actor: ACTOR, title: "The manifest references every held instance of its series and nothing the Image Source does not hold", eval: mado_c2 },
     Check { id: "MADO-C3", requirement: "IHE RAD MADO Rev 1.1 §4.3.1 and App. A / MADO IG MadoDicomKosDocumentReference", requirements: &["MADO-4.3.1", "MADO-A", "MADOIG-MadoDicomKosDocumentReference"], level: Level::Shall, actor: ACTOR, title: "The DocumentReference metadata agrees with the KOS it registers", eval: mado_c3 },
+    Check { id: "MADO-C4", requirement: "IHE RAD MADO IG 0.1.0 §manifest-envelope (\"the relatesTo field points to the other representation\"); MadoDicomKosDocumentReference relatesTo[fhir-reference], MadoFhirDocumentReference relatesTo[kos-reference] (code transforms, 0..1)", requirements: &["MADOIG-ManifestEnvelope"], level: Level::Should, actor: ACTOR, title: "The KOS and FHIR manifest DocumentReferences of a study point to each other with relatesTo transforms", eval: twin::mado_c4 },
 ];

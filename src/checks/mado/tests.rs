@@ -86,7 +86,7 @@ fn fhir_checks_pass_on_the_twin_and_fail_on_a_mutation() {
     let ex = exchange("application/fhir+json", &body);
     for c in CHECKS
         .iter()
-        .filter(|c| c.id.starts_with("MADO-") && c.id != "MADO-C2" && c.id != "MADO-C3")
+        .filter(|c| c.id.starts_with("MADO-") && !["MADO-C2", "MADO-C3", "MADO-C4"].contains(&c.id))
     {
         assert_eq!(outcome(c.id, &ex, &e), Outcome::Pass, "{}", c.id);
     }

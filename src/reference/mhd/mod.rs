@@ -94,6 +94,7 @@ impl MhdStore {
             report_wrong_accession: faults.contains(&Fault::ReportWrongAccession),
             report_status_mismatch: faults.contains(&Fault::ReportStatusMismatch),
             code_table,
+            twin_unlinked: faults.contains(&Fault::MadoTwinUnlinked),
         };
         let c = published::catalogue(&fixtures, &alterations);
         for p in c.patients {

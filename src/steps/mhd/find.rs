@@ -154,6 +154,16 @@ async fn report_no_manifest(world: &mut HarnessWorld) -> StepResult {
     }
 }
 
+#[then(expr = "the KOS and FHIR manifest DocumentReferences of study {string} point to each other")]
+async fn twins_linked(world: &mut HarnessWorld, alias: String) -> StepResult {
+    let insts = crate::steps::study_instances(world, &alias)?;
+    let Some(first) = insts.first() else {
+        return Err(harness_error(world, "empty fixture study", alias));
+    };
+    world.mhd.expect.mado.twin_study = Some(first.study_uid.clone());
+    judge_last(world, &["MADO-C4"])
+}
+
 #[then("the manifest DocumentReferences follow the MADO envelope")]
 async fn mado_envelope(world: &mut HarnessWorld) -> StepResult {
     world.mhd.expect.mhd.imaging = true;
