@@ -38,7 +38,7 @@ pub const KEYS: &[&str] = &[
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawAudit {
+pub(super) struct RawAudit {
     syslog_tls: Option<String>,
     syslog_udp: Option<String>,
     fhir: Option<String>,
@@ -86,39 +86,11 @@ impl AuditRepository {
 }
 
 /// The table as taken out of the profile, before TLS is resolved.
-#[derive(Debug, Default)]
-pub(super) struct Extracted {
-    raw: Option<RawAudit>,
-    tls: Option<toml::Value>,
-}
+pub(super) type Extracted = super::TableWithTls<RawAudit>;
 
 /// Take `[audit_repository]` (and its `tls` table) out of the profile.
 pub(super) fn extract(table: &mut toml::Table, path: &Path) -> Result<Extracted, ConfigError> {
-    let Some(value) = table.remove(TABLE) else {
-        return Ok(Extracted::default());
-    };
-    let toml::Value::Table(mut inner) = value else {
-        return Err(invalid(path, TABLE, "must be a table"));
-    };
-    let tls = inner.remove("tls");
-    for k in inner.keys() {
-        if !KEYS.contains(&k.as_str()) {
-            let mut known = KEYS.to_vec();
-            known.push("tls");
-            return Err(ConfigError::UnknownKey {
-                path: path.to_path_buf(),
-                key: format!("{TABLE}.{k}"),
-                hint: super::hint(k, &known),
-            });
-        }
-    }
-    let raw: RawAudit = toml::Value::Table(inner)
-        .try_into()
-        .map_err(|e: toml::de::Error| invalid(path, TABLE, e.message().to_string()))?;
-    Ok(Extracted {
-        raw: Some(raw),
-        tls,
-    })
+    super::extract_table(table, path, TABLE, KEYS)
 }
 
 fn address(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {

@@ -452,6 +452,56 @@ fn invalid(path: &Path, key: &str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// A table of the profile taken out whole, its `tls` sub-table apart, before TLS is resolved.
+#[derive(Debug)]
+pub(super) struct TableWithTls<T> {
+    raw: Option<T>,
+    tls: Option<toml::Value>,
+}
+
+impl<T> Default for TableWithTls<T> {
+    fn default() -> Self {
+        TableWithTls {
+            raw: None,
+            tls: None,
+        }
+    }
+}
+
+/// Take table `name` (and its `tls` table) out of the profile: its keys must be among `keys`.
+fn extract_table<T: serde::de::DeserializeOwned>(
+    table: &mut toml::Table,
+    path: &Path,
+    name: &str,
+    keys: &[&str],
+) -> Result<TableWithTls<T>, ConfigError> {
+    let Some(value) = table.remove(name) else {
+        return Ok(TableWithTls::default());
+    };
+    let toml::Value::Table(mut inner) = value else {
+        return Err(invalid(path, name, "must be a table"));
+    };
+    let tls = inner.remove("tls");
+    for k in inner.keys() {
+        if !keys.contains(&k.as_str()) {
+            let mut known = keys.to_vec();
+            known.push("tls");
+            return Err(ConfigError::UnknownKey {
+                path: path.to_path_buf(),
+                key: format!("{name}.{k}"),
+                hint: hint(k, &known),
+            });
+        }
+    }
+    let raw: T = toml::Value::Table(inner)
+        .try_into()
+        .map_err(|e: toml::de::Error| invalid(path, name, e.message().to_string()))?;
+    Ok(TableWithTls {
+        raw: Some(raw),
+        tls,
+    })
+}
+
 fn hint(candidate: &str, known: &[&str]) -> String {
     known
         .iter()

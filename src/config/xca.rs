@@ -42,7 +42,7 @@ pub const UNKNOWN_HOME_COMMUNITY_ID: &str = "urn:oid:1.2.555.6.7.8";
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct RawXca {
+pub(super) struct RawXca {
     responding_gateway_query_url: Option<String>,
     responding_gateway_retrieve_url: Option<String>,
     home_community_ids: Option<Vec<String>>,
@@ -119,39 +119,11 @@ pub fn is_oid_urn(v: &str) -> bool {
 }
 
 /// The table as taken out of the profile, before TLS is resolved.
-#[derive(Debug, Default)]
-pub(super) struct Extracted {
-    raw: Option<RawXca>,
-    tls: Option<toml::Value>,
-}
+pub(super) type Extracted = super::TableWithTls<RawXca>;
 
 /// Take `[xca]` (and its `tls` table) out of the profile.
 pub(super) fn extract(table: &mut toml::Table, path: &Path) -> Result<Extracted, ConfigError> {
-    let Some(value) = table.remove(TABLE) else {
-        return Ok(Extracted::default());
-    };
-    let toml::Value::Table(mut inner) = value else {
-        return Err(invalid(path, TABLE, "must be a table"));
-    };
-    let tls = inner.remove("tls");
-    for k in inner.keys() {
-        if !KEYS.contains(&k.as_str()) {
-            let mut known = KEYS.to_vec();
-            known.push("tls");
-            return Err(ConfigError::UnknownKey {
-                path: path.to_path_buf(),
-                key: format!("{TABLE}.{k}"),
-                hint: super::hint(k, &known),
-            });
-        }
-    }
-    let raw: RawXca = toml::Value::Table(inner)
-        .try_into()
-        .map_err(|e: toml::de::Error| invalid(path, TABLE, e.message().to_string()))?;
-    Ok(Extracted {
-        raw: Some(raw),
-        tls,
-    })
+    super::extract_table(table, path, TABLE, KEYS)
 }
 
 fn url(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {
