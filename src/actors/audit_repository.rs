@@ -1114,7 +1114,7 @@ pub struct AuditListeners {
     /// The client of the built-in audit source (embedded run only): trusts the test CA,
     /// presents the test client certificate.
     pub client: Option<crate::transport::tls::ClientTls>,
-    tasks: Vec<JoinHandle<()>>,
+    _tasks: Tasks,
 }
 
 impl std::fmt::Debug for AuditListeners {
@@ -1127,9 +1127,12 @@ impl std::fmt::Debug for AuditListeners {
     }
 }
 
-impl Drop for AuditListeners {
+/// The tasks of a listener, stopped when it is dropped.
+pub struct Tasks(pub Vec<JoinHandle<()>>);
+
+impl Drop for Tasks {
     fn drop(&mut self) {
-        for t in &self.tasks {
+        for t in &self.0 {
             t.abort();
         }
     }
@@ -1291,7 +1294,7 @@ impl AuditListeners {
             fhir_https,
             fhir_handshakes,
             client: None,
-            tasks,
+            _tasks: Tasks(tasks),
         })
     }
 }

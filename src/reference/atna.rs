@@ -26,7 +26,9 @@ use serde_json::{json, Value};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinHandle;
 
-use crate::actors::audit_repository::{AuditRepository, AuditRepositoryOptions, AuditTransport};
+use crate::actors::audit_repository::{
+    AuditRepository, AuditRepositoryOptions, AuditTransport, Tasks,
+};
 use crate::model::audit::{fhir, AuditMessage};
 use crate::reference::{Fault, ReferenceError};
 use crate::transport::tls::{pki::TestPki, ClientAuth, ClientTls, ServerTls, Versions};
@@ -44,7 +46,7 @@ pub struct EmbeddedArr {
     pub client: ClientTls,
     /// What it received.
     pub repository: AuditRepository,
-    tasks: Vec<JoinHandle<()>>,
+    _tasks: Tasks,
 }
 
 impl std::fmt::Debug for EmbeddedArr {
@@ -54,14 +56,6 @@ impl std::fmt::Debug for EmbeddedArr {
             .field("udp_addr", &self.udp_addr)
             .field("fhir_base", &self.fhir_base)
             .finish()
-    }
-}
-
-impl Drop for EmbeddedArr {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
     }
 }
 
@@ -149,7 +143,7 @@ impl EmbeddedArr {
             fhir_base: format!("http://{http_addr}/fhir"),
             client,
             repository: repo,
-            tasks,
+            _tasks: Tasks(tasks),
         })
     }
 
