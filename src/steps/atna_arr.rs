@@ -211,8 +211,8 @@ async fn harness_sends(world: &mut HarnessWorld) -> StepResult {
     Ok(())
 }
 
-#[then("the repository keeps the syslog session open while the harness writes its frames")]
-async fn session_kept(world: &mut HarnessWorld) -> StepResult {
+/// Judge the exchange of the audit sent against `check`.
+fn judge_sent(world: &mut HarnessWorld, check: &str) -> StepResult {
     let Some((idx, _, _)) = world.arr.sent.clone() else {
         return Err(harness_error(
             world,
@@ -220,19 +220,17 @@ async fn session_kept(world: &mut HarnessWorld) -> StepResult {
             "a Then step ran before the audit was sent",
         ));
     };
-    judge(world, idx, &Expect::default(), &[], &["ARR-01"])
+    judge(world, idx, &Expect::default(), &[], &[check])
+}
+
+#[then("the repository keeps the syslog session open while the harness writes its frames")]
+async fn session_kept(world: &mut HarnessWorld) -> StepResult {
+    judge_sent(world, "ARR-01")
 }
 
 #[then("the repository answers the AuditEvent create with 201 Created and a Location")]
 async fn created(world: &mut HarnessWorld) -> StepResult {
-    let Some((idx, _, _)) = world.arr.sent.clone() else {
-        return Err(harness_error(
-            world,
-            "no audit sent",
-            "a Then step ran before the audit was sent",
-        ));
-    };
-    judge(world, idx, &Expect::default(), &[], &["ARR-02"])
+    judge_sent(world, "ARR-02")
 }
 
 fn asked(world: &HarnessWorld, patient: &str) -> SearchAsked {

@@ -256,16 +256,12 @@ fn builtin_feed(
     (method, path, content_type, body)
 }
 
-/// The built-in audit source posts its AuditEvent to the FHIR Feed listener over HTTPS with the
-/// run's test client certificate (HTTP/1.1, one request, the connection closed after the answer);
-/// a failure to send is the harness's.
-async fn builtin_send_fhir(world: &HarnessWorld, l: &AuditListeners) -> Result<(), String> {
-    use tokio::io::AsyncReadExt;
-    let facts = builtin_facts(world);
-    let (method, path, content_type, body) = builtin_feed(world, &facts);
-    let addr = l
-        .fhir_addr
-        .ok_or("the repository does not listen for the FHIR Feed")?;
+/// The built-in audit source's TLS session with the listener at `addr`: the run's test client
+/// certificate, the test CA, the name `localhost`.
+async fn builtin_connect(
+    l: &AuditListeners,
+    addr: std::net::SocketAddr,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, String> {
     let client = l
         .client
         .as_ref()
@@ -277,10 +273,23 @@ async fn builtin_send_fhir(world: &HarnessWorld, l: &AuditListeners) -> Result<(
         .map_err(|e| e.to_string())?;
     let name = rustls::pki_types::ServerName::try_from(client.name_for("localhost"))
         .map_err(|e| e.to_string())?;
-    let mut s = connector
+    connector
         .connect(name, tcp)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// The built-in audit source posts its AuditEvent to the FHIR Feed listener over HTTPS with the
+/// run's test client certificate (HTTP/1.1, one request, the connection closed after the answer);
+/// a failure to send is the harness's.
+async fn builtin_send_fhir(world: &HarnessWorld, l: &AuditListeners) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    let facts = builtin_facts(world);
+    let (method, path, content_type, body) = builtin_feed(world, &facts);
+    let addr = l
+        .fhir_addr
+        .ok_or("the repository does not listen for the FHIR Feed")?;
+    let mut s = builtin_connect(l, addr).await?;
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: localhost:{}\r\nContent-Type: {content_type}\r\nAccept: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         addr.port(),
@@ -321,21 +330,7 @@ async fn builtin_send(world: &HarnessWorld, l: &AuditListeners, tls: bool) -> Re
     let addr = l
         .tls_addr
         .ok_or("the repository does not listen over TLS")?;
-    let client = l
-        .client
-        .as_ref()
-        .ok_or("no client for the built-in audit source")?;
-    let config = client.config().map_err(|e| e.to_string())?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(addr)
-        .await
-        .map_err(|e| e.to_string())?;
-    let name = rustls::pki_types::ServerName::try_from(client.name_for("localhost"))
-        .map_err(|e| e.to_string())?;
-    let mut s = connector
-        .connect(name, tcp)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut s = builtin_connect(l, addr).await?;
     let wire = if has(Fault::AuditUnframed) {
         message
     } else if has(Fault::AuditOversized) {
