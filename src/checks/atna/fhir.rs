@@ -471,28 +471,7 @@ mod tests {
     }
 
     fn facts() -> super::super::transaction::AuditFacts {
-        use super::super::transaction::{AuditFacts, Party};
-        AuditFacts {
-            date_time: "2026-12-07T01:02:03Z".into(),
-            outcome: "0".into(),
-            source: Party {
-                user_id: "http://client/ws".into(),
-                alternative_user_id: None,
-                network_access_point: Some("192.0.2.1".into()),
-            },
-            destination: Party {
-                user_id: "http://server/registry".into(),
-                alternative_user_id: None,
-                network_access_point: Some("server.example".into()),
-            },
-            audit_source_id: "registry".into(),
-            patient_id: Some("PAT-1^^^&1.2.3&ISO".into()),
-            submission_set: None,
-            query_id: Some("urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d".into()),
-            query: b"<query/>".to_vec(),
-            documents: Vec::new(),
-            studies: Vec::new(),
-        }
+        super::super::transaction::sample_query_facts()
     }
 
     /// The DICOM audit of an ITI-18 query, written as a FHIR AuditEvent, passes every rule through
