@@ -58,29 +58,7 @@ input(type="imtcp" address="127.0.0.1" port="$TLS_PORT" ruleset="repository")
 *.* action(type="omfile" file="$RSYSLOG_DIR/internal.log")
 CONF
 
-if ! "$RSYSLOGD" -N1 -f "$RSYSLOG_DIR/rsyslog.conf" > "$RSYSLOG_DIR/configcheck.log" 2>&1; then
-  cat "$RSYSLOG_DIR/configcheck.log" >&2
-  exit 1
-fi
-setsid "$RSYSLOGD" -n -f "$RSYSLOG_DIR/rsyslog.conf" -i "$RSYSLOG_DIR/rsyslogd.pid" \
-  > "$RSYSLOG_DIR/stdout.log" 2>&1 < /dev/null &
-PID=$!
-echo "$PID" > "$RSYSLOG_DIR/rsyslogd-main.pid"
-for _ in $(seq 1 100); do
-  if ! kill -0 "$PID" 2>/dev/null || [ "$(ps -o stat= -p "$PID" 2>/dev/null | cut -c1)" = Z ]; then
-    echo "rsyslogd died during startup; log:" >&2
-    tail -20 "$RSYSLOG_DIR/stdout.log" "$RSYSLOG_DIR/internal.log" >&2 2>/dev/null || true
-    rm -f "$RSYSLOG_DIR/rsyslogd-main.pid"
-    exit 1
-  fi
-  if ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE "^127\.0\.0\.1:$TLS_PORT\$"; then
-    echo "rsyslog-arr pid=$PID tls://127.0.0.1:$TLS_PORT (octet-counted, client certificates of $PKI_DIR/ca.pem)" \
-         "-> $RSYSLOG_DIR/audit.log"
-    exit 0
-  fi
-  sleep 0.1
-done
-echo "rsyslogd not listening on TCP $TLS_PORT after 10 s; stopping it" >&2
-kill "$PID" 2>/dev/null || true
-rm -f "$RSYSLOG_DIR/rsyslogd-main.pid"
-exit 1
+# shellcheck source=ci/rsyslog-run.sh
+. "$HERE/rsyslog-run.sh"
+run_rsyslogd TCP "$TLS_PORT" \
+  "rsyslog-arr pid=\$PID tls://127.0.0.1:$TLS_PORT (octet-counted, client certificates of $PKI_DIR/ca.pem) -> $RSYSLOG_DIR/audit.log"

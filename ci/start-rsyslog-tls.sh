@@ -87,29 +87,7 @@ input(type="imudp" address="127.0.0.1" port="$UDP_PORT" ruleset="to-repository")
 *.* action(type="omfile" file="$RSYSLOG_DIR/internal.log")
 CONF
 
-if ! "$RSYSLOGD" -N1 -f "$RSYSLOG_DIR/rsyslog.conf" > "$RSYSLOG_DIR/configcheck.log" 2>&1; then
-  cat "$RSYSLOG_DIR/configcheck.log" >&2
-  exit 1
-fi
-setsid "$RSYSLOGD" -n -f "$RSYSLOG_DIR/rsyslog.conf" -i "$RSYSLOG_DIR/rsyslogd.pid" \
-  > "$RSYSLOG_DIR/stdout.log" 2>&1 < /dev/null &
-PID=$!
-echo "$PID" > "$RSYSLOG_DIR/rsyslogd-main.pid"
-for _ in $(seq 1 100); do
-  if ! kill -0 "$PID" 2>/dev/null || [ "$(ps -o stat= -p "$PID" 2>/dev/null | cut -c1)" = Z ]; then
-    echo "rsyslogd died during startup; log:" >&2
-    tail -20 "$RSYSLOG_DIR/stdout.log" "$RSYSLOG_DIR/internal.log" >&2 2>/dev/null || true
-    rm -f "$RSYSLOG_DIR/rsyslogd-main.pid"
-    exit 1
-  fi
-  if ss -lun 2>/dev/null | awk '{print $4}' | grep -qE "^127\.0\.0\.1:$UDP_PORT\$"; then
-    echo "rsyslog-tls pid=$PID udp=127.0.0.1:$UDP_PORT -> tls://127.0.0.1:$TARGET_PORT (octet-counted," \
-         "peer name $PEER, CA $PKI_DIR/ca.pem, driver $DRIVER) dir=$RSYSLOG_DIR"
-    exit 0
-  fi
-  sleep 0.1
-done
-echo "rsyslogd not listening on UDP $UDP_PORT after 10 s; stopping it" >&2
-kill "$PID" 2>/dev/null || true
-rm -f "$RSYSLOG_DIR/rsyslogd-main.pid"
-exit 1
+# shellcheck source=ci/rsyslog-run.sh
+. "$HERE/rsyslog-run.sh"
+run_rsyslogd UDP "$UDP_PORT" \
+  "rsyslog-tls pid=\$PID udp=127.0.0.1:$UDP_PORT -> tls://127.0.0.1:$TARGET_PORT (octet-counted, peer name $PEER, CA $PKI_DIR/ca.pem, driver $DRIVER) dir=$RSYSLOG_DIR"
