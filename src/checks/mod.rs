@@ -14,6 +14,7 @@ pub mod arr;
 pub mod atna;
 pub mod dicomweb;
 pub mod dimse;
+pub mod eu_api;
 pub mod kos;
 pub mod mado;
 pub mod mhd;
@@ -405,6 +406,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(atna::CHECKS.iter())
         .chain(arr::CHECKS.iter())
         .chain(xca::CHECKS.iter())
+        .chain(eu_api::CHECKS.iter())
 }
 
 /// Look a check up by id.

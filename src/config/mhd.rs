@@ -9,6 +9,7 @@
 //! code_table = "mado-ti"                     # mado-ti | dicom-final: the MADO code table
 //! patient_id_system = "urn:oid:1.3.6.1.4.1.21367.13.20.1000"
 //! accession_system = "urn:oid:1.3.6.1.4.1.21367.13.20.2000"
+//! eu_imaging_api = true   # claims the HL7 Europe Imaging Report Document Access Provider
 //! ```
 //! With `[test_data] mode = "load"` the harness first publishes the fixture documents to the SUT
 //! with ITI-65 (a Background step), as it stores the fixture studies with STOW-RS.
@@ -87,6 +88,10 @@ pub struct Mhd {
     pub timeouts: Timeouts,
     /// TLS settings (`[tls]` with this endpoint's `tls` table over it), used with `https://` URLs.
     pub tls: Option<crate::transport::tls::TlsSettings>,
+    /// The SUT claims the HL7 Europe Imaging Report Document Access Provider
+    /// (`eu_imaging_api = true`): its CapabilityStatement is judged against that actor's
+    /// (EUAPI-01, EUAPI-02).
+    pub eu_imaging_api: bool,
 }
 
 impl Mhd {
@@ -103,6 +108,8 @@ impl Mhd {
             accession_system: DEFAULT_ACCESSION_SYSTEM.into(),
             timeouts: Timeouts::default(),
             tls: None,
+            // The reference serves the HL7 Europe imaging API's Document Access Provider.
+            eu_imaging_api: true,
         }
     }
 }
@@ -117,6 +124,7 @@ pub(super) struct RawMhd {
     code_table: Option<String>,
     patient_id_system: Option<String>,
     accession_system: Option<String>,
+    eu_imaging_api: Option<bool>,
     connect_timeout_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     timeout_ms: Option<u64>,
@@ -131,6 +139,7 @@ pub(super) const KEYS: &[&str] = &[
     "code_table",
     "patient_id_system",
     "accession_system",
+    "eu_imaging_api",
     "connect_timeout_ms",
     "read_timeout_ms",
     "timeout_ms",
@@ -201,6 +210,7 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
             .unwrap_or_else(|| DEFAULT_ACCESSION_SYSTEM.into()),
         timeouts,
         tls: None,
+        eu_imaging_api: m.eu_imaging_api.unwrap_or(false),
     })
 }
 

@@ -391,6 +391,10 @@ pub enum Fault {
     XcaRgErrorLocationRegistry,
     /// The KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo `transforms` (MADO IG manifest envelope).
     MadoTwinUnlinked,
+    /// The MHD responder's CapabilityStatement leaves the DocumentReference `category` search parameter out (HL7 Europe imaging API, SHALL).
+    EuapiCsNoCategoryParam,
+    /// The MHD responder's CapabilityStatement leaves the DocumentReference `modality` search parameter out (HL7 Europe imaging API, SHOULD).
+    EuapiCsNoModalityParam,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -586,6 +590,8 @@ impl Fault {
         Fault::XcaRgRetrieveOtherHome,
         Fault::XcaRgErrorLocationRegistry,
         Fault::MadoTwinUnlinked,
+        Fault::EuapiCsNoCategoryParam,
+        Fault::EuapiCsNoModalityParam,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -768,6 +774,8 @@ impl Fault {
             Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
             Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
             Fault::MadoTwinUnlinked => "mado-twin-unlinked",
+            Fault::EuapiCsNoCategoryParam => "euapi-cs-no-category-param",
+            Fault::EuapiCsNoModalityParam => "euapi-cs-no-modality-param",
         }
     }
 
@@ -1004,6 +1012,12 @@ impl Fault {
             }
             Fault::MadoTwinUnlinked => {
                 "the KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo transforms (MADO IG manifest envelope)"
+            }
+            Fault::EuapiCsNoCategoryParam => {
+                "the MHD responder's CapabilityStatement leaves the DocumentReference category search parameter out (HL7 Europe imaging API, SHALL)"
+            }
+            Fault::EuapiCsNoModalityParam => {
+                "the MHD responder's CapabilityStatement leaves the DocumentReference modality search parameter out (HL7 Europe imaging API, SHOULD)"
             }
         }
     }

@@ -255,6 +255,8 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
     fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),
+    fault("euapi-cs-no-category-param", "@profile:EU-API and @req:EUAPI-01", "EUAPI-01", false),
+    fault("euapi-cs-no-modality-param", "@profile:EU-API and @req:EUAPI-02", "EUAPI-02", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

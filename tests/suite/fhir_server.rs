@@ -53,3 +53,44 @@ fn fhir_server_reports_only_the_pinned_deviations() {
         dump(&out)
     );
 }
+
+/// The real FHIR server's CapabilityStatement judged as if the profile claimed the HL7 Europe
+/// imaging Document Access Provider: the engine's statement declares its system interactions
+/// only (no resources, no search parameters), so EUAPI-01 fails on what the statement leaves
+/// out, with the exchange as evidence. The check is not tuned to this server: the same statement
+/// shape fails in the check's unit tests.
+#[test]
+fn a_real_statement_that_declares_no_resources_fails_euapi_01() {
+    let Ok(profile) = std::env::var("IHE_HARNESS_FHIR_PROFILE") else {
+        eprintln!("IHE_HARNESS_FHIR_PROFILE is not set: ci/test.sh starts the FHIR server and sets it; skipping");
+        return;
+    };
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let claimed = text.replacen("[mhd]\n", "[mhd]\neu_imaging_api = true\n", 1);
+    assert_ne!(claimed, text, "the profile has an [mhd] table");
+    let dir = report_dir("fhir-eu-api");
+    let claimed_path = dir.path().join("claims-eu-api.toml");
+    std::fs::write(&claimed_path, claimed).unwrap();
+    let out = harness(&[
+        "run",
+        "--sut",
+        claimed_path.to_str().unwrap(),
+        "--tags",
+        "@profile:EU-API and @req:EUAPI-01",
+        "--report-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let results = results(dir.path());
+    let fails = failures(&results);
+    assert!(
+        fails.iter().any(|(_, check)| check == "EUAPI-01"),
+        "{fails:?}\n{}",
+        dump(&out)
+    );
+    let text = serde_json::to_string(&results).unwrap();
+    assert!(
+        text.contains("no DocumentReference resource"),
+        "{}",
+        dump(&out)
+    );
+}

@@ -241,6 +241,7 @@ pub fn document_reference_matches(
                 subject_matches(&p.name, val, subject, patient_identifiers)
             }
             "status" => d.status.as_deref() == Some(val.as_str()),
+            "_id" => v.get("id").and_then(Value::as_str) == Some(val.as_str()),
             "type" => d
                 .type_
                 .as_ref()
@@ -296,7 +297,8 @@ pub fn document_reference_matches(
             "modality" => extension_codes(&d.extension, MODALITY_EXT)
                 .iter()
                 .any(|c| token_matches(val, c.system.as_deref(), c.code.as_deref())),
-            "anatomical-region" => extension_codes(&d.extension, BODY_SITE_EXT)
+            // `bodysite` is the HL7 Europe imaging API's name of the parameter.
+            "anatomical-region" | "bodysite" => extension_codes(&d.extension, BODY_SITE_EXT)
                 .iter()
                 .any(|c| token_matches(val, c.system.as_deref(), c.code.as_deref())),
             "study-instance-uid" => related

@@ -780,7 +780,16 @@ pub async fn handle(
             a.extra.push(("Connection".into(), "close".into()));
             a
         }
-        (None, "GET", ["metadata"]) => fhir_answer(StatusCode::OK, &capability_statement(), format),
+        (None, "GET", ["metadata"]) => {
+            let drop = if st.has(Fault::EuapiCsNoCategoryParam) {
+                Some("category")
+            } else if st.has(Fault::EuapiCsNoModalityParam) {
+                Some("modality")
+            } else {
+                None
+            };
+            fhir_answer(StatusCode::OK, &capability_statement(drop), format)
+        }
         (None, "POST", []) => provide_answer(&st, &headers, &body),
         (None, "GET", [rt @ ("DocumentReference" | "List")]) => {
             search_answer(&st, rt, &query, format, &url)
@@ -872,15 +881,33 @@ fn patient_matches(p: &Value, query: &[(String, String)]) -> bool {
         .cloned()
         .and_then(|i| serde_json::from_value(i).ok())
         .unwrap_or_default();
-    query
-        .iter()
-        .filter(|(k, _)| k == "identifier")
-        .all(|(_, v)| {
-            ids.iter().any(|i| match v.split_once('|') {
-                Some((s, val)) => i.system.as_deref() == Some(s) && i.value.as_deref() == Some(val),
-                None => i.value.as_deref() == Some(v.as_str()),
+    // FHIR R4 string search: case-insensitive, matching the start of the value (search.html 3.1.1.4.5).
+    let names = |part: &str| -> Vec<String> {
+        p["name"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|n| match &n[part] {
+                Value::String(s) => vec![s.to_lowercase()],
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_lowercase)
+                    .collect(),
+                _ => Vec::new(),
             })
-        })
+            .collect()
+    };
+    query.iter().all(|(k, v)| match k.as_str() {
+        "identifier" => ids.iter().any(|i| match v.split_once('|') {
+            Some((s, val)) => i.system.as_deref() == Some(s) && i.value.as_deref() == Some(val),
+            None => i.value.as_deref() == Some(v.as_str()),
+        }),
+        "_id" => p["id"].as_str() == Some(v.as_str()),
+        "family" | "given" => names(k).iter().any(|n| n.starts_with(&v.to_lowercase())),
+        "birthdate" => p["birthDate"].as_str() == Some(v.as_str()),
+        _ => true,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -923,7 +950,9 @@ fn record(
     st.inbox().push(exchange);
 }
 
-fn capability_statement() -> Value {
+/// What the reference serves: MHD Document Recipient and Responder, and the HL7 Europe imaging
+/// API's Document Access Provider (`drop` leaves one DocumentReference search parameter out).
+fn capability_statement(drop: Option<&str>) -> Value {
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -934,16 +963,25 @@ fn capability_statement() -> Value {
         "implementation": {"description": "ihe-harness reference MHD Document Recipient and Document Responder"},
         "instantiates": [
             "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient",
-            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder"
+            "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder",
+            "http://hl7.eu/fhir/imaging/CapabilityStatement/EehrxfImagingDocumentAccessProvider"
         ],
         "rest": [{
             "mode": "server",
             "interaction": [{"code": "transaction"}],
             "resource": [
-                {"type": "DocumentReference", "interaction": [{"code": "read"}, {"code": "search-type"}]},
+                {"type": "DocumentReference", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "searchParam": crate::checks::eu_api::document_reference_params(drop)},
                 {"type": "List", "interaction": [{"code": "read"}, {"code": "search-type"}]},
                 {"type": "Binary", "interaction": [{"code": "read"}]},
-                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}]}
+                {"type": "Patient", "interaction": [{"code": "read"}, {"code": "search-type"}],
+                 "searchParam": [
+                    {"name": "_id", "type": "token"},
+                    {"name": "identifier", "type": "token"},
+                    {"name": "family", "type": "string"},
+                    {"name": "given", "type": "string"},
+                    {"name": "birthdate", "type": "date"}
+                 ]}
             ]
         }]
     })

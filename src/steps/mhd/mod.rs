@@ -7,6 +7,7 @@
 //! search expectation is that catalogue filtered by the same parameters, so the checks judge both
 //! sides of a search: every match is returned and nothing else is.
 
+mod eu_api;
 mod find;
 mod provide;
 mod retrieve;
