@@ -68,6 +68,12 @@ Feature: Find imaging reports and study manifests of a patient (MHD ITI-67)
     Then the KOS and FHIR manifest DocumentReferences of study "MR-BRAIN" point to each other
     And the manifest DocumentReferences follow the MADO envelope
 
+  @uc:UC3 @mado:both @req:MADO-C5 @req:MADO-C6
+  Scenario: The manifest DocumentReferences carry their identifiers and the EHDS imaging category
+    When the consumer finds the documents of study "CT-CHEST" by Study Instance UID
+    Then the manifest DocumentReferences of study "CT-CHEST" list their masterIdentifier among their identifiers
+    And the manifest DocumentReferences of study "CT-CHEST" carry the Medical-Imaging category
+
   @uc:UC3 @mado:search
   Scenario: Find the documents of one study by its accession number
     When the consumer finds the documents of study "US-ABDOMEN" by accession number

@@ -395,6 +395,10 @@ pub enum Fault {
     EuapiCsNoCategoryParam,
     /// The MHD responder's CapabilityStatement leaves the DocumentReference `modality` search parameter out (HL7 Europe imaging API, SHOULD).
     EuapiCsNoModalityParam,
+    /// The manifest DocumentReferences' masterIdentifier is not among their identifiers (MADO IG invariant mado-docref-1).
+    MadoDocrefMasteridNotInIdentifier,
+    /// The manifest DocumentReferences carry no Medical-Imaging priority category (HL7 Europe Health Data API; MADO IG examples).
+    MadoDocrefNoPriorityCategory,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -592,6 +596,8 @@ impl Fault {
         Fault::MadoTwinUnlinked,
         Fault::EuapiCsNoCategoryParam,
         Fault::EuapiCsNoModalityParam,
+        Fault::MadoDocrefMasteridNotInIdentifier,
+        Fault::MadoDocrefNoPriorityCategory,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -776,6 +782,8 @@ impl Fault {
             Fault::MadoTwinUnlinked => "mado-twin-unlinked",
             Fault::EuapiCsNoCategoryParam => "euapi-cs-no-category-param",
             Fault::EuapiCsNoModalityParam => "euapi-cs-no-modality-param",
+            Fault::MadoDocrefMasteridNotInIdentifier => "mado-docref-masterid-not-in-identifier",
+            Fault::MadoDocrefNoPriorityCategory => "mado-docref-no-priority-category",
         }
     }
 
@@ -1018,6 +1026,12 @@ impl Fault {
             }
             Fault::EuapiCsNoModalityParam => {
                 "the MHD responder's CapabilityStatement leaves the DocumentReference modality search parameter out (HL7 Europe imaging API, SHOULD)"
+            }
+            Fault::MadoDocrefMasteridNotInIdentifier => {
+                "the manifest DocumentReferences' masterIdentifier is not among their identifiers (MADO IG invariant mado-docref-1)"
+            }
+            Fault::MadoDocrefNoPriorityCategory => {
+                "the manifest DocumentReferences carry no Medical-Imaging priority category (HL7 Europe Health Data API; MADO IG examples)"
             }
         }
     }

@@ -257,6 +257,8 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),
     fault("euapi-cs-no-category-param", "@profile:EU-API and @req:EUAPI-01", "EUAPI-01", false),
     fault("euapi-cs-no-modality-param", "@profile:EU-API and @req:EUAPI-02", "EUAPI-02", true),
+    fault("mado-docref-masterid-not-in-identifier", "@profile:MHD and @req:MADO-C5", "MADO-C5", false),
+    fault("mado-docref-no-priority-category", "@profile:MHD and @req:MADO-C6", "MADO-C6", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -52,20 +52,22 @@ fn points_to(from: &Value, to: &Value, to_full_url: Option<&str>) -> bool {
         })
 }
 
-pub(super) fn mado_c4(s: &Subject<'_>) -> Verdict {
-    let Some(study) = s.expect.mado.twin_study.as_deref() else {
-        return Verdict::na("not a search for a study's twin manifests");
-    };
-    let Some(r) = &s.exchange.response else {
-        return Verdict::na("no answer to judge");
-    };
-    if !r.body.complete {
-        return Verdict::na("the search answer was not read whole");
-    }
-    let Ok(bundle) = serde_json::from_slice::<Value>(&r.body.kept) else {
-        return Verdict::na("the search answer is not JSON (judged by the search checks)");
-    };
-    let docs: Vec<(Option<&str>, &Value)> = bundle["entry"]
+/// The imaging report's DocumentReference type (LOINC 85430-7): a FHIR document too, never a
+/// manifest.
+fn is_report(d: &Value) -> bool {
+    d["type"]["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["code"].as_str() == Some("85430-7"))
+}
+
+/// A study's manifest DocumentReferences in a search answer: the KOS ones (`application/dicom`)
+/// and the FHIR ones (`application/fhir+json`, the report excluded), each with its fullUrl.
+type Found<'a> = Vec<(Option<&'a str>, &'a Value)>;
+
+fn manifests<'a>(bundle: &'a Value, study: &str) -> (Found<'a>, Found<'a>) {
+    let docs: Found<'a> = bundle["entry"]
         .as_array()
         .into_iter()
         .flatten()
@@ -73,37 +75,168 @@ pub(super) fn mado_c4(s: &Subject<'_>) -> Verdict {
         .filter(|e| study_of(&e["resource"], study))
         .map(|e| (e["fullUrl"].as_str(), &e["resource"]))
         .collect();
-    let find = |prefix: &str| {
-        docs.iter()
-            .find(|(_, d)| content_type(d).starts_with(prefix))
-            .copied()
+    let kos = docs
+        .iter()
+        .filter(|(_, d)| content_type(d).starts_with("application/dicom"))
+        .copied()
+        .collect();
+    let fhir = docs
+        .iter()
+        .filter(|(_, d)| content_type(d).starts_with("application/fhir+json") && !is_report(d))
+        .copied()
+        .collect();
+    (kos, fhir)
+}
+
+/// The search answer of a study's twin-manifest scenario, or why there is none to judge.
+fn answer(s: &Subject<'_>) -> Result<(String, Value), Verdict> {
+    let Some(study) = s.expect.mado.twin_study.clone() else {
+        return Err(Verdict::na("not a search for a study's manifests"));
     };
-    let (Some((kos_url, kos)), Some((fhir_url, fhir))) =
-        (find("application/dicom"), find("application/fhir+json"))
-    else {
+    let Some(r) = &s.exchange.response else {
+        return Err(Verdict::na("no answer to judge"));
+    };
+    if !r.body.complete {
+        return Err(Verdict::na("the search answer was not read whole"));
+    }
+    let Ok(bundle) = serde_json::from_slice::<Value>(&r.body.kept) else {
+        return Err(Verdict::na(
+            "the search answer is not JSON (judged by the search checks)",
+        ));
+    };
+    Ok((study, bundle))
+}
+
+fn id_of(d: &Value) -> &str {
+    d["id"].as_str().unwrap_or("?")
+}
+
+pub(super) fn mado_c4(s: &Subject<'_>) -> Verdict {
+    let (study, bundle) = match answer(s) {
+        Ok(a) => a,
+        Err(v) => return v,
+    };
+    let (kos, fhir) = manifests(&bundle, &study);
+    if kos.is_empty() || fhir.is_empty() {
         return Verdict::na(format!(
             "the answer does not hold both manifests of study {study} (KOS and FHIR)"
         ));
-    };
-    let mut missing = Vec::new();
-    if !points_to(kos, fhir, fhir_url) {
-        missing.push(format!(
-            "the KOS DocumentReference {} has no relatesTo transforms to the FHIR one",
-            kos["id"].as_str().unwrap_or("?")
-        ));
     }
-    if !points_to(fhir, kos, kos_url) {
-        missing.push(format!(
-            "the FHIR DocumentReference {} has no relatesTo transforms to the KOS one",
-            fhir["id"].as_str().unwrap_or("?")
-        ));
+    // Linked both ways: some KOS and some FHIR manifest of the study point to each other.
+    let linked = kos.iter().any(|(ku, k)| {
+        fhir.iter()
+            .any(|(fu, f)| points_to(k, f, *fu) && points_to(f, k, *ku))
+    });
+    if linked {
+        return Verdict::Pass;
+    }
+    let mut missing = Vec::new();
+    for (_, k) in &kos {
+        if !fhir.iter().any(|(fu, f)| points_to(k, f, *fu)) {
+            missing.push(format!(
+                "the KOS DocumentReference {} has no relatesTo transforms to the FHIR one",
+                id_of(k)
+            ));
+        }
+    }
+    for (_, f) in &fhir {
+        if !kos.iter().any(|(ku, k)| points_to(f, k, *ku)) {
+            missing.push(format!(
+                "the FHIR DocumentReference {} has no relatesTo transforms to the KOS one",
+                id_of(f)
+            ));
+        }
     }
     if missing.is_empty() {
+        missing.push("each points to a manifest that does not point back".into());
+    }
+    Verdict::fail(
+        "the KOS and FHIR manifest DocumentReferences of the study point to each other with relatesTo transforms",
+        missing.join("; "),
+    )
+}
+
+/// MADO-C5: the MADO IG invariant `mado-docref-1` (error severity) on both manifest
+/// DocumentReference profiles: a masterIdentifier is also one of the `identifier`s.
+pub(super) fn mado_c5(s: &Subject<'_>) -> Verdict {
+    let (study, bundle) = match answer(s) {
+        Ok(a) => a,
+        Err(v) => return v,
+    };
+    let (kos, fhir) = manifests(&bundle, &study);
+    if kos.is_empty() && fhir.is_empty() {
+        return Verdict::na(format!("the answer holds no manifest of study {study}"));
+    }
+    let mut bad = Vec::new();
+    for (_, d) in kos.iter().chain(&fhir) {
+        let Some(value) = d["masterIdentifier"]["value"].as_str() else {
+            continue;
+        };
+        let system = d["masterIdentifier"]["system"].as_str();
+        let found = d["identifier"].as_array().into_iter().flatten().any(|i| {
+            i["value"].as_str() == Some(value)
+                && (system.is_none() || i["system"].as_str() == system)
+        });
+        if !found {
+            bad.push(format!(
+                "DocumentReference {}: masterIdentifier {value} is not among its identifiers",
+                id_of(d)
+            ));
+        }
+    }
+    if bad.is_empty() {
         Verdict::Pass
     } else {
         Verdict::fail(
-            "the KOS and FHIR manifest DocumentReferences of the study point to each other with relatesTo transforms",
-            missing.join("; "),
+            "every manifest DocumentReference's masterIdentifier also in its identifier (mado-docref-1)",
+            bad.join("; "),
+        )
+    }
+}
+
+/// MADO-C6: the manifest DocumentReferences carry the EHDS priority category `Medical-Imaging`
+/// (the MADO IG's examples and the HL7 Europe Health Data API; the MADO profile leaves the
+/// category binding out, so SHOULD). The code system is named differently by the R4 and R5
+/// builds (`…/health-data-api/…`, `…/eu-health-data-api/…`): any `eehrxf-document-priority-category-cs`
+/// is accepted.
+pub(super) fn mado_c6(s: &Subject<'_>) -> Verdict {
+    let (study, bundle) = match answer(s) {
+        Ok(a) => a,
+        Err(v) => return v,
+    };
+    let (kos, fhir) = manifests(&bundle, &study);
+    if kos.is_empty() && fhir.is_empty() {
+        return Verdict::na(format!("the answer holds no manifest of study {study}"));
+    }
+    let bad: Vec<String> = kos
+        .iter()
+        .chain(&fhir)
+        .filter(|(_, d)| {
+            !d["category"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["coding"].as_array().into_iter().flatten())
+                .any(|c| {
+                    c["code"].as_str() == Some("Medical-Imaging")
+                        && c["system"]
+                            .as_str()
+                            .is_some_and(|s| s.ends_with("/eehrxf-document-priority-category-cs"))
+                })
+        })
+        .map(|(_, d)| {
+            format!(
+                "DocumentReference {} has no Medical-Imaging category",
+                id_of(d)
+            )
+        })
+        .collect();
+    if bad.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(
+            "every manifest DocumentReference in the EHDS priority category Medical-Imaging (eehrxf-document-priority-category-cs)",
+            bad.join("; "),
         )
     }
 }
@@ -128,6 +261,14 @@ mod tests {
     }
 
     fn judge(entries: Vec<Value>, study: Option<&str>) -> Verdict {
+        judge_with(entries, study, mado_c4)
+    }
+
+    fn judge_with(
+        entries: Vec<Value>,
+        study: Option<&str>,
+        eval: fn(&Subject<'_>) -> Verdict,
+    ) -> Verdict {
         let bundle = json!({"resourceType": "Bundle", "type": "searchset",
             "entry": entries.into_iter().map(|r| json!({"resource": r})).collect::<Vec<_>>()});
         let ex = Exchange::synthetic(
@@ -139,7 +280,7 @@ mod tests {
         );
         let mut e = Expect::default();
         e.mado.twin_study = study.map(str::to_string);
-        mado_c4(&Subject {
+        eval(&Subject {
             exchange: &ex,
             expect: &e,
             strict: false,
@@ -181,5 +322,79 @@ mod tests {
             docref("f", "application/fhir+json", "1.2", Some("k")),
         ];
         assert!(matches!(judge(both, None), Verdict::NotApplicable(_)));
+    }
+
+    /// The imaging report of the study is a FHIR document too: it is not the FHIR manifest,
+    /// whatever order the answer lists them in.
+    #[test]
+    fn the_report_is_not_taken_for_the_fhir_manifest() {
+        let mut report = docref("r", "application/fhir+json", "1.2", None);
+        report["type"] = json!({"coding": [{"system": "http://loinc.org", "code": "85430-7"}]});
+        let entries = vec![
+            report,
+            docref("k", "application/dicom", "1.2", Some("f")),
+            docref("f", "application/fhir+json", "1.2", Some("k")),
+        ];
+        assert_eq!(judge(entries, Some("1.2")), Verdict::Pass);
+    }
+
+    fn enveloped(id: &str, ct: &str, master_listed: bool, category: bool) -> Value {
+        let mut d = docref(id, ct, "1.2", None);
+        d["masterIdentifier"] =
+            json!({"system": "urn:ietf:rfc:3986", "value": format!("urn:oid:1.2.{id}")});
+        let listed = if master_listed {
+            format!("urn:oid:1.2.{id}")
+        } else {
+            "urn:oid:9".into()
+        };
+        d["identifier"] = json!([{"system": "urn:ietf:rfc:3986", "value": listed}]);
+        if category {
+            d["category"] = json!([{"coding": [{"system": "http://hl7.eu/fhir/health-data-api/CodeSystem/eehrxf-document-priority-category-cs", "code": "Medical-Imaging"}]}]);
+        }
+        d
+    }
+
+    #[test]
+    fn the_master_identifier_must_be_among_the_identifiers() {
+        let good = vec![
+            enveloped("k", "application/dicom", true, true),
+            enveloped("f", "application/fhir+json", true, true),
+        ];
+        assert_eq!(judge_with(good, Some("1.2"), mado_c5), Verdict::Pass);
+        let bad = vec![
+            enveloped("k", "application/dicom", false, true),
+            enveloped("f", "application/fhir+json", true, true),
+        ];
+        assert!(matches!(
+            judge_with(bad, Some("1.2"), mado_c5),
+            Verdict::Fail { actual, .. } if actual.contains("DocumentReference k")
+        ));
+        // Another system for the same value is not the same identifier.
+        let mut other_system = enveloped("k", "application/dicom", true, true);
+        other_system["identifier"][0]["system"] = json!("urn:other");
+        assert!(matches!(
+            judge_with(vec![other_system], Some("1.2"), mado_c5),
+            Verdict::Fail { .. }
+        ));
+        assert!(matches!(
+            judge_with(vec![], Some("1.2"), mado_c5),
+            Verdict::NotApplicable(_)
+        ));
+    }
+
+    #[test]
+    fn manifests_carry_the_medical_imaging_category_in_either_build() {
+        let mut r5 = enveloped("f", "application/fhir+json", true, false);
+        r5["category"] = json!([{"coding": [{"system": "http://hl7.eu/fhir/eu-health-data-api/CodeSystem/eehrxf-document-priority-category-cs", "code": "Medical-Imaging"}]}]);
+        let good = vec![enveloped("k", "application/dicom", true, true), r5];
+        assert_eq!(judge_with(good, Some("1.2"), mado_c6), Verdict::Pass);
+        let bad = vec![
+            enveloped("k", "application/dicom", true, false),
+            enveloped("f", "application/fhir+json", true, true),
+        ];
+        assert!(matches!(
+            judge_with(bad, Some("1.2"), mado_c6),
+            Verdict::Fail { actual, .. } if actual.contains("DocumentReference k")
+        ));
     }
 }

@@ -95,6 +95,8 @@ impl MhdStore {
             report_status_mismatch: faults.contains(&Fault::ReportStatusMismatch),
             code_table,
             twin_unlinked: faults.contains(&Fault::MadoTwinUnlinked),
+            master_not_in_identifier: faults.contains(&Fault::MadoDocrefMasteridNotInIdentifier),
+            no_priority_category: faults.contains(&Fault::MadoDocrefNoPriorityCategory),
         };
         let c = published::catalogue(&fixtures, &alterations);
         for p in c.patients {

@@ -164,6 +164,32 @@ async fn twins_linked(world: &mut HarnessWorld, alias: String) -> StepResult {
     judge_last(world, &["MADO-C4"])
 }
 
+/// Point the twin-manifest checks at study `alias` of the last search answer.
+fn manifests_of(world: &mut HarnessWorld, alias: &str) -> StepResult {
+    let insts = crate::steps::study_instances(world, alias)?;
+    let Some(first) = insts.first() else {
+        return Err(harness_error(world, "empty fixture study", alias));
+    };
+    world.mhd.expect.mado.twin_study = Some(first.study_uid.clone());
+    Ok(())
+}
+
+#[then(
+    expr = "the manifest DocumentReferences of study {string} list their masterIdentifier among their identifiers"
+)]
+async fn master_listed(world: &mut HarnessWorld, alias: String) -> StepResult {
+    manifests_of(world, &alias)?;
+    judge_last(world, &["MADO-C5"])
+}
+
+#[then(
+    expr = "the manifest DocumentReferences of study {string} carry the Medical-Imaging category"
+)]
+async fn priority_category(world: &mut HarnessWorld, alias: String) -> StepResult {
+    manifests_of(world, &alias)?;
+    judge_last(world, &["MADO-C6"])
+}
+
 #[then("the manifest DocumentReferences follow the MADO envelope")]
 async fn mado_envelope(world: &mut HarnessWorld) -> StepResult {
     world.mhd.expect.mhd.imaging = true;
