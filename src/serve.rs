@@ -37,6 +37,7 @@ pub fn inbound_rules(transaction: Transaction) -> &'static [checks::Check] {
         | Transaction::Dimse
         | Transaction::Iti38
         | Transaction::Iti39 => checks::xds::CHECKS,
+        Transaction::Rad160 => checks::dicomweb::CHECKS,
         Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => &[],
     }
 }

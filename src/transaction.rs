@@ -63,6 +63,9 @@ pub enum Transaction {
     Iti38,
     /// ITI-39 Cross Gateway Retrieve (XCA).
     Iti39,
+    /// RAD-160 Cross-community WADO-RS Retrieve (XC-WADO, IHE RAD MADO Rev 1.1 §X.4.1.3): a
+    /// WADO-RS Retrieve through the imaging gateways of two communities.
+    Rad160,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -88,7 +91,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 21] = [
+    pub const ALL: [Transaction; 22] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -110,6 +113,7 @@ impl Transaction {
         Transaction::Iti81,
         Transaction::Iti38,
         Transaction::Iti39,
+        Transaction::Rad160,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -136,6 +140,7 @@ impl Transaction {
             Transaction::Iti81 => "ITI-81",
             Transaction::Iti38 => "ITI-38",
             Transaction::Iti39 => "ITI-39",
+            Transaction::Rad160 => "RAD-160",
         }
     }
 
@@ -160,6 +165,7 @@ impl Transaction {
             Transaction::Dimse => "DIMSE",
             Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => "ATNA",
             Transaction::Iti38 | Transaction::Iti39 => "XCA",
+            Transaction::Rad160 => "XC-WADO",
         }
     }
 
@@ -185,6 +191,7 @@ impl Transaction {
             Transaction::Iti20 => "Secure Node (audit source)",
             Transaction::Iti81 => "Audit Consumer",
             Transaction::Iti38 | Transaction::Iti39 => "Initiating Gateway",
+            Transaction::Rad160 => "Initiating Imaging Gateway",
         }
     }
 
@@ -206,6 +213,7 @@ impl Transaction {
             Transaction::Iti19 => "Secure Node (TLS server)",
             Transaction::Iti20 | Transaction::Iti81 => "Audit Record Repository",
             Transaction::Iti38 | Transaction::Iti39 => "Responding Gateway",
+            Transaction::Rad160 => "Responding Imaging Gateway",
         }
     }
 
@@ -232,6 +240,7 @@ impl Transaction {
             | Transaction::Iti19
             | Transaction::Iti20
             | Transaction::Iti81 => None,
+            Transaction::Rad160 => None,
         }
     }
 
@@ -257,6 +266,7 @@ impl Transaction {
             | Transaction::Iti19
             | Transaction::Iti20
             | Transaction::Iti81 => None,
+            Transaction::Rad160 => None,
         }
     }
 
@@ -282,6 +292,7 @@ impl Transaction {
             | Transaction::Iti19
             | Transaction::Iti20
             | Transaction::Iti81 => Mtom::None,
+            Transaction::Rad160 => Mtom::None,
         }
     }
 
@@ -379,7 +390,8 @@ mod tests {
                 "ITI-20",
                 "ITI-81",
                 "ITI-38",
-                "ITI-39"
+                "ITI-39",
+                "RAD-160"
             ]
         );
     }

@@ -161,6 +161,9 @@ pub struct DimseState {
 /// DICOMweb state of a scenario.
 #[derive(Debug, Default)]
 pub struct DicomwebState {
+    /// The XC-WADO gateway's service root the retrieve steps address instead of the SUT's
+    /// DICOMweb endpoint, once a scenario chose it.
+    pub gateway: Option<crate::actors::dicomweb::DicomwebClient>,
     /// Index (in the evidence log) of the exchange the next `Then` judges.
     pub last: Option<usize>,
     /// What that exchange must satisfy.

@@ -26,7 +26,7 @@ use crate::checks::{Check, Level, Subject, Verdict};
 
 const ACTOR: &str = "HL7 Europe Imaging Report Document Access Provider";
 
-const REQ: &str = "HL7 Europe Imaging Report IG 1.0.0-ballot, CapabilityStatement EehrxfImagingDocumentAccessProvider (capabilitystatement-expectation)";
+const REQ: &str = "HL7 Europe Imaging Report IG 1.0.0-ballot §CapabilityStatement-EehrxfImagingDocumentAccessProvider (capabilitystatement-expectation)";
 
 /// What one resource of the statement must declare: interactions and search parameters.
 struct Needs {

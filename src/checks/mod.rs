@@ -23,6 +23,7 @@ pub mod report;
 pub mod rule;
 pub mod soap_message;
 pub mod tls;
+pub mod xc_wado;
 pub mod xca;
 pub mod xds;
 pub mod xds_i;
@@ -407,6 +408,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(arr::CHECKS.iter())
         .chain(xca::CHECKS.iter())
         .chain(eu_api::CHECKS.iter())
+        .chain(xc_wado::CHECKS.iter())
 }
 
 /// Look a check up by id.

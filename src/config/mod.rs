@@ -16,6 +16,7 @@ pub mod audit;
 pub mod dimse;
 pub mod mhd;
 pub mod tls;
+pub mod xc_wado;
 pub mod xca;
 pub mod xds;
 
@@ -361,6 +362,8 @@ pub struct Config {
     pub audit_repository: Option<audit::AuditRepository>,
     /// The SUT's XCA Responding Gateway (`[xca]`), if it is one.
     pub xca: Option<xca::Xca>,
+    /// The SUT's XC-WADO Responding Imaging Gateway (`[xc_wado]`), if it is one.
+    pub xc_wado: Option<xc_wado::XcWado>,
 }
 
 impl Config {
@@ -387,6 +390,7 @@ impl Config {
             triggers: Default::default(),
             audit_repository: None,
             xca: None,
+            xc_wado: None,
         }
     }
 
@@ -427,6 +431,7 @@ impl Config {
         let mut value = value;
         let audit = audit::extract(&mut value, path)?;
         let xca = xca::extract(&mut value, path)?;
+        let xc_wado = xc_wado::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
@@ -439,6 +444,7 @@ impl Config {
         let mut config = resolve(raw, path, env)?;
         config.audit_repository = audit::resolve(audit, &tls, path)?;
         config.xca = xca::resolve(xca, &tls, path)?;
+        config.xc_wado = xc_wado::resolve(xc_wado, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         Ok(config)
     }
@@ -590,6 +596,7 @@ fn resolve(
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
         audit_repository: None,
         xca: None,
+        xc_wado: None,
     })
 }
 

@@ -399,6 +399,8 @@ pub enum Fault {
     MadoDocrefMasteridNotInIdentifier,
     /// The manifest DocumentReferences carry no Medical-Imaging priority category (HL7 Europe Health Data API; MADO IG examples).
     MadoDocrefNoPriorityCategory,
+    /// The XC-WADO Responding Imaging Gateway answers 404 to a series-level Get Instances (IHE RAD MADO Rev 1.1 §4.107.4.0.5).
+    XcwadoRigNoSeries,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -598,6 +600,7 @@ impl Fault {
         Fault::EuapiCsNoModalityParam,
         Fault::MadoDocrefMasteridNotInIdentifier,
         Fault::MadoDocrefNoPriorityCategory,
+        Fault::XcwadoRigNoSeries,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -784,6 +787,7 @@ impl Fault {
             Fault::EuapiCsNoModalityParam => "euapi-cs-no-modality-param",
             Fault::MadoDocrefMasteridNotInIdentifier => "mado-docref-masterid-not-in-identifier",
             Fault::MadoDocrefNoPriorityCategory => "mado-docref-no-priority-category",
+            Fault::XcwadoRigNoSeries => "xcwado-rig-no-series",
         }
     }
 
@@ -1032,6 +1036,9 @@ impl Fault {
             }
             Fault::MadoDocrefNoPriorityCategory => {
                 "the manifest DocumentReferences carry no Medical-Imaging priority category (HL7 Europe Health Data API; MADO IG examples)"
+            }
+            Fault::XcwadoRigNoSeries => {
+                "the XC-WADO Responding Imaging Gateway answers 404 to a series-level Get Instances (IHE RAD MADO Rev 1.1 4.107.4.0.5)"
             }
         }
     }

@@ -39,6 +39,7 @@ pub mod inbound;
 pub mod mhd;
 pub mod state;
 pub mod store;
+pub mod xc_wado;
 pub mod xca;
 pub mod xds;
 
@@ -234,6 +235,7 @@ fn router(state: Shared) -> Router {
     dicomweb::routes(state.clone())
         .merge(xds::routes())
         .merge(xca::routes())
+        .merge(xc_wado::routes())
         .merge(mhd::routes())
         .with_state(state)
 }
@@ -388,6 +390,16 @@ impl ReferenceServer {
     /// The address of the DIMSE SCP, when one was asked for.
     pub fn dimse_addr(&self) -> Option<SocketAddr> {
         self.dimse.as_ref().map(|d| d.addr())
+    }
+
+    /// The XC-WADO Responding Imaging Gateway's root, `http://127.0.0.1:PORT/xc-wado/responding-gateway`.
+    pub fn xc_wado_base(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.state.scheme(),
+            self.addr,
+            xc_wado::XC_WADO_PATH
+        )
     }
 
     /// The XCA Responding Gateway's base URL, `http://127.0.0.1:PORT/xca`.

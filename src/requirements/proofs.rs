@@ -259,6 +259,7 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("euapi-cs-no-modality-param", "@profile:EU-API and @req:EUAPI-02", "EUAPI-02", true),
     fault("mado-docref-masterid-not-in-identifier", "@profile:MHD and @req:MADO-C5", "MADO-C5", false),
     fault("mado-docref-no-priority-category", "@profile:MHD and @req:MADO-C6", "MADO-C6", true),
+    fault("xcwado-rig-no-series", "@profile:XC-WADO and @req:XCW-05", "XCW-05", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

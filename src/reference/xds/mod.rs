@@ -227,6 +227,16 @@ impl Upstream {
         }
     }
 
+    /// The service root.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The HTTP client that calls it.
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// One instance in transfer syntax `ts` (`*`: as stored), with the syntax it came in.
     async fn instance(&self, inst: &Instance, ts: &str) -> Option<(String, Vec<u8>)> {
         let url = format!(

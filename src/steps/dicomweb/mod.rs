@@ -6,6 +6,7 @@
 mod qido;
 mod stow;
 mod wado;
+mod xc_wado;
 
 use std::collections::BTreeSet;
 
@@ -34,6 +35,10 @@ pub const UNKNOWN_STUDY: &str = "2.25.999999999999999999999999999999999";
 pub const UNKNOWN_SERIES: &str = "2.25.999999999999999999999999999999998";
 
 fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
+    // Through an XC-WADO gateway once a scenario chose it.
+    if let Some(g) = world.dicomweb.gateway.clone() {
+        return Ok(g);
+    }
     match world.ctx.dicomweb.clone() {
         Some(c) => Ok(c),
         None => {
@@ -79,7 +84,10 @@ async fn do_retrieve(
     instances: Option<BTreeSet<String>>,
 ) -> StepResult {
     let c = client(world)?;
-    let exchange = wado_rs::retrieve(&c, &target, &resource, accept.as_deref()).await;
+    let mut exchange = wado_rs::retrieve(&c, &target, &resource, accept.as_deref()).await;
+    if world.dicomweb.gateway.is_some() {
+        exchange.transaction = crate::transaction::Transaction::Rad160;
+    }
     let idx = record(world, exchange)?;
     world.dicomweb.last = Some(idx);
     world.dicomweb.followups.clear();
