@@ -186,7 +186,7 @@ mod tests {
             (format!("{own}/studies/../../xds/registry"), 404),
             (format!("{own}/instances"), 404),
             ("homeCommunityId/1.2.999/RetrieveLocationUID/1.3.6.1.4.1.21367.13.71.201.1/studies/1.2".to_string(), 404),
-            (format!("homeCommunityId/1.3.6.1.4.1.21367.13.70.201/RetrieveLocationUID/1.2.3/studies/1.2"), 404),
+            ("homeCommunityId/1.3.6.1.4.1.21367.13.70.201/RetrieveLocationUID/1.2.3/studies/1.2".to_string(), 404),
             (format!("{own}/studies/2.25.1"), 404),
         ] {
             let r = client.get(format!("{root}/{tail}")).send().await;
