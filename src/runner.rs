@@ -280,6 +280,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             let mut c = Config::embedded_with_xds(&server.dicomweb_base(), &server.xds_base());
             c.mhd = Some(crate::config::Mhd::embedded(&server.fhir_base()));
             c.xca = Some(crate::config::xca::Xca::embedded(&server.xca_base()));
+            c.xca_i = Some(crate::config::xca_i::XcaI::embedded(&server.xcai_base()));
             if let Some(addr) = server.dimse_addr() {
                 let mut d = crate::config::Dimse::embedded(addr.port());
                 d.move_destination = crate::config::dimse::REFERENCE_AE.into();

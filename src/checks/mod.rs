@@ -23,6 +23,7 @@ pub mod rule;
 pub mod soap_message;
 pub mod tls;
 pub mod xca;
+pub mod xcai;
 pub mod xds;
 pub mod xds_i;
 
@@ -245,6 +246,8 @@ pub struct Expect {
     pub arr: Option<arr::ArrExpect>,
     /// What an XCA scenario knows of the SUT's Responding Gateway.
     pub xca: xca::XcaExpect,
+    /// What an XCA-I scenario knows of the SUT's Responding Imaging Gateway.
+    pub xcai: xcai::XcaiExpect,
 }
 
 /// What a check looks at.
@@ -405,6 +408,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(atna::CHECKS.iter())
         .chain(arr::CHECKS.iter())
         .chain(xca::CHECKS.iter())
+        .chain(xcai::CHECKS.iter())
 }
 
 /// Look a check up by id.

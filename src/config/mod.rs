@@ -17,6 +17,7 @@ pub mod dimse;
 pub mod mhd;
 pub mod tls;
 pub mod xca;
+pub mod xca_i;
 pub mod xds;
 
 pub use dimse::Dimse;
@@ -361,6 +362,8 @@ pub struct Config {
     pub audit_repository: Option<audit::AuditRepository>,
     /// The SUT's XCA Responding Gateway (`[xca]`), if it is one.
     pub xca: Option<xca::Xca>,
+    /// The SUT's XCA-I Responding Imaging Gateway (`[xca_i]`), if it is one.
+    pub xca_i: Option<xca_i::XcaI>,
 }
 
 impl Config {
@@ -387,6 +390,7 @@ impl Config {
             triggers: Default::default(),
             audit_repository: None,
             xca: None,
+            xca_i: None,
         }
     }
 
@@ -427,6 +431,7 @@ impl Config {
         let mut value = value;
         let audit = audit::extract(&mut value, path)?;
         let xca = xca::extract(&mut value, path)?;
+        let xca_i = xca_i::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
@@ -439,6 +444,7 @@ impl Config {
         let mut config = resolve(raw, path, env)?;
         config.audit_repository = audit::resolve(audit, &tls, path)?;
         config.xca = xca::resolve(xca, &tls, path)?;
+        config.xca_i = xca_i::resolve(xca_i, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         Ok(config)
     }
@@ -590,6 +596,7 @@ fn resolve(
         triggers: xds::resolve_triggers(raw.triggers.unwrap_or_default(), path)?,
         audit_repository: None,
         xca: None,
+        xca_i: None,
     })
 }
 

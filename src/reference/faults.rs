@@ -391,6 +391,22 @@ pub enum Fault {
     XcaRgErrorLocationRegistry,
     /// The KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo `transforms` (MADO IG manifest envelope).
     MadoTwinUnlinked,
+    /// The Responding Imaging Gateway answers RAD-75 with the RAD-69 (ITI-43) response action, not CrossGatewayRetrieveImagingDocumentSetResponse (RAD-75, IPF WSDL).
+    XcaiRigRad69ResponseAction,
+    /// The Responding Imaging Gateway answers Failure without the images its source returned when any other document fails (Gazelle RAD75-003).
+    XcaiRigDropsFoundOnError,
+    /// The Responding Imaging Gateway passes its source's RegistryError location (the DocumentUniqueId) through instead of its homeCommunityId (Gazelle RAD75-004).
+    XcaiRigErrorLocationSource,
+    /// The Responding Imaging Gateway's DocumentResponses carry a HomeCommunityId other than the one asked (Gazelle RAD75-005, ITI TF-2 3.43.4.2.2).
+    XcaiRigOtherHome,
+    /// The Responding Imaging Gateway's DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, RAD75-005).
+    XcaiRigStripsHome,
+    /// The Responding Imaging Gateway answers Success with no error for documents of a repository it does not know (ITI TF-3 Table 4.2.4.1-2, ITI TF-2 3.43.4.2.2).
+    XcaiRigUnknownSourceSuccess,
+    /// The Responding Imaging Gateway serves DocumentRequests with a missing or unknown HomeCommunityId as if they named its community (ITI TF-3 Table 4.2.4.1-2).
+    XcaiRigIgnoresHome,
+    /// The Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005).
+    XcaiRigTranscodesUnasked,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -586,6 +602,14 @@ impl Fault {
         Fault::XcaRgRetrieveOtherHome,
         Fault::XcaRgErrorLocationRegistry,
         Fault::MadoTwinUnlinked,
+        Fault::XcaiRigRad69ResponseAction,
+        Fault::XcaiRigDropsFoundOnError,
+        Fault::XcaiRigErrorLocationSource,
+        Fault::XcaiRigOtherHome,
+        Fault::XcaiRigStripsHome,
+        Fault::XcaiRigUnknownSourceSuccess,
+        Fault::XcaiRigIgnoresHome,
+        Fault::XcaiRigTranscodesUnasked,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -768,6 +792,14 @@ impl Fault {
             Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
             Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
             Fault::MadoTwinUnlinked => "mado-twin-unlinked",
+            Fault::XcaiRigRad69ResponseAction => "xcai-rig-rad69-response-action",
+            Fault::XcaiRigDropsFoundOnError => "xcai-rig-drops-found-on-error",
+            Fault::XcaiRigErrorLocationSource => "xcai-rig-error-location-source",
+            Fault::XcaiRigOtherHome => "xcai-rig-other-home",
+            Fault::XcaiRigStripsHome => "xcai-rig-strips-home",
+            Fault::XcaiRigUnknownSourceSuccess => "xcai-rig-unknown-source-success",
+            Fault::XcaiRigIgnoresHome => "xcai-rig-ignores-home",
+            Fault::XcaiRigTranscodesUnasked => "xcai-rig-transcodes-unasked",
         }
     }
 
@@ -1004,6 +1036,30 @@ impl Fault {
             }
             Fault::MadoTwinUnlinked => {
                 "the KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo transforms (MADO IG manifest envelope)"
+            }
+            Fault::XcaiRigRad69ResponseAction => {
+                "the Responding Imaging Gateway answers RAD-75 with the RAD-69 (ITI-43) response action, not CrossGatewayRetrieveImagingDocumentSetResponse (RAD-75, IPF WSDL)"
+            }
+            Fault::XcaiRigDropsFoundOnError => {
+                "the Responding Imaging Gateway answers Failure without the images its source returned when any other document fails (Gazelle RAD75-003)"
+            }
+            Fault::XcaiRigErrorLocationSource => {
+                "the Responding Imaging Gateway passes its source's RegistryError location (the DocumentUniqueId) through instead of its homeCommunityId (Gazelle RAD75-004)"
+            }
+            Fault::XcaiRigOtherHome => {
+                "the Responding Imaging Gateway's DocumentResponses carry a HomeCommunityId other than the one asked (Gazelle RAD75-005, ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaiRigStripsHome => {
+                "the Responding Imaging Gateway's DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, RAD75-005)"
+            }
+            Fault::XcaiRigUnknownSourceSuccess => {
+                "the Responding Imaging Gateway answers Success with no error for documents of a repository it does not know (ITI TF-3 Table 4.2.4.1-2, ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaiRigIgnoresHome => {
+                "the Responding Imaging Gateway serves DocumentRequests with a missing or unknown HomeCommunityId as if they named its community (ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaiRigTranscodesUnasked => {
+                "the Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005)"
             }
         }
     }

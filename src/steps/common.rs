@@ -31,7 +31,8 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Iti20
             | Transaction::Iti81
             | Transaction::Iti38
-            | Transaction::Iti39,
+            | Transaction::Iti39
+            | Transaction::Rad75,
         )
         | None => "DW-04",
     }

@@ -150,7 +150,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Iti20
         | Transaction::Iti81
         | Transaction::Iti38
-        | Transaction::Iti39 => false,
+        | Transaction::Iti39
+        | Transaction::Rad75 => false,
     }
 }
 

@@ -194,7 +194,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::Iti20
             | Transaction::Iti81
             | Transaction::Iti38
-            | Transaction::Iti39,
+            | Transaction::Iti39
+            | Transaction::Rad75,
         )
         | None => &["MHD-11"],
     };

@@ -38,7 +38,8 @@ async fn trigger_and_wait(
         | Transaction::Iti20
         | Transaction::Iti81
         | Transaction::Iti38
-        | Transaction::Iti39 => format!("{}/repository", sim.xds_base),
+        | Transaction::Iti39
+        | Transaction::Rad75 => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),
