@@ -153,6 +153,22 @@ fn the_cross_border_use_case_passes_with_orthanc_as_community_a_image_source() {
         "{outcomes:?}\n{}",
         dump(&run.out)
     );
-    // The images came through the gateway from Orthanc: the RAD-75 answer carries them.
     assert_eq!(run.out.status.code(), Some(0), "{}", dump(&run.out));
+
+    // The images came through the gateway from Orthanc: with an image source that does not
+    // answer behind the same gateway, the manifest is still found and retrieved, but no image is.
+    let closed = free_port();
+    let (_dead, http) = serve(Some(&format!("http://127.0.0.1:{closed}/dicom-web")));
+    let profile = format!("{text}\n{}", gateways(http));
+    let run = run_profile(
+        "xcai-cross-border-no-source",
+        &profile,
+        "@uc:UC3 and @profile:XCA-I and @profile:XCA",
+    );
+    let failed: Vec<String> = failures(&run.results).into_iter().map(|(_, c)| c).collect();
+    assert!(
+        failed.iter().any(|c| c == "XDSI-10"),
+        "{failed:?}\n{}",
+        dump(&run.out)
+    );
 }
