@@ -521,6 +521,12 @@ async fn serve(
         );
         let _ = writeln!(
             out,
+            "XCA-I Responding Imaging Gateway (RAD-75) of community {}: {}/responding-imaging-gateway",
+            ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID,
+            server.xcai_base()
+        );
+        let _ = writeln!(
+            out,
             "MHD Document Recipient/Responder (ITI-65, ITI-66, ITI-67, ITI-68): {}",
             server.fhir_base()
         );

@@ -283,6 +283,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             c.xc_wado = Some(crate::config::xc_wado::XcWado::embedded(
                 &server.xc_wado_base(),
             ));
+            c.xca_i = Some(crate::config::xca_i::XcaI::embedded(&server.xcai_base()));
             if let Some(addr) = server.dimse_addr() {
                 let mut d = crate::config::Dimse::embedded(addr.port());
                 d.move_destination = crate::config::dimse::REFERENCE_AE.into();

@@ -36,7 +36,8 @@ pub fn inbound_rules(transaction: Transaction) -> &'static [checks::Check] {
         | Transaction::Fhir
         | Transaction::Dimse
         | Transaction::Iti38
-        | Transaction::Iti39 => checks::xds::CHECKS,
+        | Transaction::Iti39
+        | Transaction::Rad75 => checks::xds::CHECKS,
         Transaction::Rad160 => checks::dicomweb::CHECKS,
         Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => &[],
     }

@@ -66,6 +66,9 @@ pub enum Transaction {
     /// RAD-160 Cross-community WADO-RS Retrieve (XC-WADO, IHE RAD MADO Rev 1.1 §X.4.1.3): a
     /// WADO-RS Retrieve through the imaging gateways of two communities.
     Rad160,
+    /// RAD-75 Cross Gateway Retrieve Imaging Document Set (XCA-I): an Initiating Imaging Gateway
+    /// asks a Responding Imaging Gateway.
+    Rad75,
 }
 
 /// Which message of a transaction must be MTOM/XOP.
@@ -91,7 +94,7 @@ pub struct UnknownTransaction(pub String);
 
 impl Transaction {
     /// Every transaction, in the order of the enum.
-    pub const ALL: [Transaction; 22] = [
+    pub const ALL: [Transaction; 23] = [
         Transaction::Rad107,
         Transaction::Rad108,
         Transaction::Rad129,
@@ -114,6 +117,7 @@ impl Transaction {
         Transaction::Iti38,
         Transaction::Iti39,
         Transaction::Rad160,
+        Transaction::Rad75,
     ];
 
     /// The id the evidence records (`RAD-107`): evidence file names, `results.json`, `junit.xml`.
@@ -141,6 +145,7 @@ impl Transaction {
             Transaction::Iti38 => "ITI-38",
             Transaction::Iti39 => "ITI-39",
             Transaction::Rad160 => "RAD-160",
+            Transaction::Rad75 => "RAD-75",
         }
     }
 
@@ -166,6 +171,7 @@ impl Transaction {
             Transaction::Iti19 | Transaction::Iti20 | Transaction::Iti81 => "ATNA",
             Transaction::Iti38 | Transaction::Iti39 => "XCA",
             Transaction::Rad160 => "XC-WADO",
+            Transaction::Rad75 => "XCA-I",
         }
     }
 
@@ -192,6 +198,7 @@ impl Transaction {
             Transaction::Iti81 => "Audit Consumer",
             Transaction::Iti38 | Transaction::Iti39 => "Initiating Gateway",
             Transaction::Rad160 => "Initiating Imaging Gateway",
+            Transaction::Rad75 => "Initiating Imaging Gateway",
         }
     }
 
@@ -214,6 +221,7 @@ impl Transaction {
             Transaction::Iti20 | Transaction::Iti81 => "Audit Record Repository",
             Transaction::Iti38 | Transaction::Iti39 => "Responding Gateway",
             Transaction::Rad160 => "Responding Imaging Gateway",
+            Transaction::Rad75 => "Responding Imaging Gateway",
         }
     }
 
@@ -226,6 +234,7 @@ impl Transaction {
             Transaction::Rad68 | Transaction::Iti41 => Some(e::ACTION_PNR),
             Transaction::Iti38 => Some(e::ACTION_XC_QUERY),
             Transaction::Iti39 => Some(e::ACTION_XC_RETRIEVE),
+            Transaction::Rad75 => Some(e::ACTION_XC_RETRIEVE_IMAGING),
             Transaction::Rad107
             | Transaction::Rad108
             | Transaction::Rad129
@@ -252,6 +261,7 @@ impl Transaction {
             Transaction::Rad68 | Transaction::Iti41 => Some(e::ACTION_PNR_RESPONSE),
             Transaction::Iti38 => Some(e::ACTION_XC_QUERY_RESPONSE),
             Transaction::Iti39 => Some(e::ACTION_XC_RETRIEVE_RESPONSE),
+            Transaction::Rad75 => Some(e::ACTION_XC_RETRIEVE_IMAGING_RESPONSE),
             Transaction::Rad107
             | Transaction::Rad108
             | Transaction::Rad129
@@ -274,7 +284,7 @@ impl Transaction {
     pub const fn mtom(self) -> Mtom {
         match self {
             Transaction::Rad68 | Transaction::Iti41 => Mtom::Request,
-            Transaction::Iti43 | Transaction::Rad69 => Mtom::Response,
+            Transaction::Iti43 | Transaction::Rad69 | Transaction::Rad75 => Mtom::Response,
             Transaction::Iti39 => Mtom::Both,
             Transaction::Iti38 => Mtom::None,
             Transaction::Rad107
@@ -391,18 +401,19 @@ mod tests {
                 "ITI-81",
                 "ITI-38",
                 "ITI-39",
-                "RAD-160"
+                "RAD-160",
+                "RAD-75"
             ]
         );
     }
 
     #[test]
     fn unknown_ids_are_a_typed_error() {
-        let err = "RAD-75".parse::<Transaction>().unwrap_err();
-        assert_eq!(err, UnknownTransaction("RAD-75".into()));
+        let err = "RAD-99".parse::<Transaction>().unwrap_err();
+        assert_eq!(err, UnknownTransaction("RAD-99".into()));
         assert!(err
             .to_string()
-            .starts_with("unknown transaction `RAD-75` (known: RAD-107, "));
+            .starts_with("unknown transaction `RAD-99` (known: RAD-107, "));
         assert!("rad-107".parse::<Transaction>().is_err());
         assert!(serde_json::from_str::<Transaction>("\"ITI-99\"").is_err());
     }
@@ -451,5 +462,16 @@ mod tests {
             Some("urn:ihe:iti:2007:CrossGatewayRetrieve")
         );
         assert_eq!(Transaction::Iti39.mtom(), Mtom::Both);
+        assert_eq!(Transaction::Rad75.profile(), "XCA-I");
+        assert_eq!(Transaction::Rad75.responder(), "Responding Imaging Gateway");
+        assert_eq!(
+            Transaction::Rad75.soap_action(),
+            Some("urn:ihe:rad:2011:CrossGatewayRetrieveImagingDocumentSet")
+        );
+        assert_eq!(
+            Transaction::Rad75.soap_response_action(),
+            Some("urn:ihe:rad:2011:CrossGatewayRetrieveImagingDocumentSetResponse")
+        );
+        assert_eq!(Transaction::Rad75.mtom(), Mtom::Response);
     }
 }

@@ -13,4 +13,5 @@ pub mod qido_rs;
 pub mod secure_node;
 pub mod stow_rs;
 pub mod wado_rs;
+pub mod xca_i;
 pub mod xds;

@@ -25,6 +25,7 @@ pub mod soap_message;
 pub mod tls;
 pub mod xc_wado;
 pub mod xca;
+pub mod xcai;
 pub mod xds;
 pub mod xds_i;
 
@@ -247,6 +248,8 @@ pub struct Expect {
     pub arr: Option<arr::ArrExpect>,
     /// What an XCA scenario knows of the SUT's Responding Gateway.
     pub xca: xca::XcaExpect,
+    /// What an XCA-I scenario knows of the SUT's Responding Imaging Gateway.
+    pub xcai: xcai::XcaiExpect,
 }
 
 /// What a check looks at.
@@ -409,6 +412,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xca::CHECKS.iter())
         .chain(eu_api::CHECKS.iter())
         .chain(xc_wado::CHECKS.iter())
+        .chain(xcai::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -18,6 +18,7 @@ pub mod mhd;
 pub mod tls;
 pub mod xc_wado;
 pub mod xca;
+pub mod xca_i;
 pub mod xds;
 
 pub use dimse::Dimse;
@@ -364,6 +365,8 @@ pub struct Config {
     pub xca: Option<xca::Xca>,
     /// The SUT's XC-WADO Responding Imaging Gateway (`[xc_wado]`), if it is one.
     pub xc_wado: Option<xc_wado::XcWado>,
+    /// The SUT's XCA-I Responding Imaging Gateway (`[xca_i]`), if it is one.
+    pub xca_i: Option<xca_i::XcaI>,
 }
 
 impl Config {
@@ -391,6 +394,7 @@ impl Config {
             audit_repository: None,
             xca: None,
             xc_wado: None,
+            xca_i: None,
         }
     }
 
@@ -432,6 +436,7 @@ impl Config {
         let audit = audit::extract(&mut value, path)?;
         let xca = xca::extract(&mut value, path)?;
         let xc_wado = xc_wado::extract(&mut value, path)?;
+        let xca_i = xca_i::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
@@ -445,6 +450,7 @@ impl Config {
         config.audit_repository = audit::resolve(audit, &tls, path)?;
         config.xca = xca::resolve(xca, &tls, path)?;
         config.xc_wado = xc_wado::resolve(xc_wado, &tls, path)?;
+        config.xca_i = xca_i::resolve(xca_i, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         Ok(config)
     }
@@ -597,6 +603,7 @@ fn resolve(
         audit_repository: None,
         xca: None,
         xc_wado: None,
+        xca_i: None,
     })
 }
 

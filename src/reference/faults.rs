@@ -401,6 +401,22 @@ pub enum Fault {
     MadoDocrefNoPriorityCategory,
     /// The XC-WADO Responding Imaging Gateway answers 404 to a series-level Get Instances (IHE RAD MADO Rev 1.1 §4.107.4.0.5).
     XcwadoRigNoSeries,
+    /// The Responding Imaging Gateway answers RAD-75 with the RAD-69 (ITI-43) response action, not CrossGatewayRetrieveImagingDocumentSetResponse (RAD-75, IPF WSDL).
+    XcaiRigRad69ResponseAction,
+    /// The Responding Imaging Gateway answers Failure without the images its source returned when any other document fails (Gazelle RAD75-003).
+    XcaiRigDropsFoundOnError,
+    /// The Responding Imaging Gateway passes its source's RegistryError location (the DocumentUniqueId) through instead of its homeCommunityId (Gazelle RAD75-004).
+    XcaiRigErrorLocationSource,
+    /// The Responding Imaging Gateway's DocumentResponses carry a HomeCommunityId other than the one asked (Gazelle RAD75-005, ITI TF-2 3.43.4.2.2).
+    XcaiRigOtherHome,
+    /// The Responding Imaging Gateway's DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, RAD75-005).
+    XcaiRigStripsHome,
+    /// The Responding Imaging Gateway answers Success with no error for documents of a repository it does not know (ITI TF-3 Table 4.2.4.1-2, ITI TF-2 3.43.4.2.2).
+    XcaiRigUnknownSourceSuccess,
+    /// The Responding Imaging Gateway serves DocumentRequests with a missing or unknown HomeCommunityId as if they named its community (ITI TF-3 Table 4.2.4.1-2).
+    XcaiRigIgnoresHome,
+    /// The Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005).
+    XcaiRigTranscodesUnasked,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -601,6 +617,14 @@ impl Fault {
         Fault::MadoDocrefMasteridNotInIdentifier,
         Fault::MadoDocrefNoPriorityCategory,
         Fault::XcwadoRigNoSeries,
+        Fault::XcaiRigRad69ResponseAction,
+        Fault::XcaiRigDropsFoundOnError,
+        Fault::XcaiRigErrorLocationSource,
+        Fault::XcaiRigOtherHome,
+        Fault::XcaiRigStripsHome,
+        Fault::XcaiRigUnknownSourceSuccess,
+        Fault::XcaiRigIgnoresHome,
+        Fault::XcaiRigTranscodesUnasked,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -788,6 +812,14 @@ impl Fault {
             Fault::MadoDocrefMasteridNotInIdentifier => "mado-docref-masterid-not-in-identifier",
             Fault::MadoDocrefNoPriorityCategory => "mado-docref-no-priority-category",
             Fault::XcwadoRigNoSeries => "xcwado-rig-no-series",
+            Fault::XcaiRigRad69ResponseAction => "xcai-rig-rad69-response-action",
+            Fault::XcaiRigDropsFoundOnError => "xcai-rig-drops-found-on-error",
+            Fault::XcaiRigErrorLocationSource => "xcai-rig-error-location-source",
+            Fault::XcaiRigOtherHome => "xcai-rig-other-home",
+            Fault::XcaiRigStripsHome => "xcai-rig-strips-home",
+            Fault::XcaiRigUnknownSourceSuccess => "xcai-rig-unknown-source-success",
+            Fault::XcaiRigIgnoresHome => "xcai-rig-ignores-home",
+            Fault::XcaiRigTranscodesUnasked => "xcai-rig-transcodes-unasked",
         }
     }
 
@@ -1039,6 +1071,30 @@ impl Fault {
             }
             Fault::XcwadoRigNoSeries => {
                 "the XC-WADO Responding Imaging Gateway answers 404 to a series-level Get Instances (IHE RAD MADO Rev 1.1 4.107.4.0.5)"
+            }
+            Fault::XcaiRigRad69ResponseAction => {
+                "the Responding Imaging Gateway answers RAD-75 with the RAD-69 (ITI-43) response action, not CrossGatewayRetrieveImagingDocumentSetResponse (RAD-75, IPF WSDL)"
+            }
+            Fault::XcaiRigDropsFoundOnError => {
+                "the Responding Imaging Gateway answers Failure without the images its source returned when any other document fails (Gazelle RAD75-003)"
+            }
+            Fault::XcaiRigErrorLocationSource => {
+                "the Responding Imaging Gateway passes its source's RegistryError location (the DocumentUniqueId) through instead of its homeCommunityId (Gazelle RAD75-004)"
+            }
+            Fault::XcaiRigOtherHome => {
+                "the Responding Imaging Gateway's DocumentResponses carry a HomeCommunityId other than the one asked (Gazelle RAD75-005, ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaiRigStripsHome => {
+                "the Responding Imaging Gateway's DocumentResponses carry no HomeCommunityId (ITI TF-2 3.39.5, RAD75-005)"
+            }
+            Fault::XcaiRigUnknownSourceSuccess => {
+                "the Responding Imaging Gateway answers Success with no error for documents of a repository it does not know (ITI TF-3 Table 4.2.4.1-2, ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaiRigIgnoresHome => {
+                "the Responding Imaging Gateway serves DocumentRequests with a missing or unknown HomeCommunityId as if they named its community (ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaiRigTranscodesUnasked => {
+                "the Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005)"
             }
         }
     }

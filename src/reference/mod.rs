@@ -41,6 +41,7 @@ pub mod state;
 pub mod store;
 pub mod xc_wado;
 pub mod xca;
+pub mod xcai;
 pub mod xds;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -236,6 +237,7 @@ fn router(state: Shared) -> Router {
         .merge(xds::routes())
         .merge(xca::routes())
         .merge(xc_wado::routes())
+        .merge(xcai::routes())
         .merge(mhd::routes())
         .with_state(state)
 }
@@ -405,6 +407,11 @@ impl ReferenceServer {
     /// The XCA Responding Gateway's base URL, `http://127.0.0.1:PORT/xca`.
     pub fn xca_base(&self) -> String {
         format!("{}://{}{}", self.state.scheme(), self.addr, xca::XCA_PATH)
+    }
+
+    /// The XCA-I Responding Imaging Gateway's base URL, `http://127.0.0.1:PORT/xca-i`.
+    pub fn xcai_base(&self) -> String {
+        format!("{}://{}{}", self.state.scheme(), self.addr, xcai::XCAI_PATH)
     }
 
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.

@@ -260,6 +260,15 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("mado-docref-masterid-not-in-identifier", "@profile:MHD and @req:MADO-C5", "MADO-C5", false),
     fault("mado-docref-no-priority-category", "@profile:MHD and @req:MADO-C6", "MADO-C6", true),
     fault("xcwado-rig-no-series", "@profile:XC-WADO and @req:XCW-05", "XCW-05", false),
+    fault("xcai-rig-rad69-response-action", "@profile:XCA-I and @req:RAD75-02", "RAD75-02", false),
+    fault("xcai-rig-rad69-response-action", "@profile:XCA-I and @req:XDS-SOAP-02", "XDS-SOAP-02", false),
+    fault("xcai-rig-drops-found-on-error", "@profile:XCA-I and @req:XCAI-03", "XCAI-03", false),
+    fault("xcai-rig-error-location-source", "@profile:XCA-I and @req:XCAI-04", "XCAI-04", false),
+    fault("xcai-rig-other-home", "@profile:XCA-I and @req:XCAI-05", "XCAI-05", false),
+    fault("xcai-rig-strips-home", "@profile:XCA-I and @req:ITI39-01", "ITI39-01", false),
+    fault("xcai-rig-unknown-source-success", "@profile:XCA-I and @req:XCAI-06", "XCAI-06", false),
+    fault("xcai-rig-ignores-home", "@profile:XCA-I and @req:XCAI-07", "XCAI-07", true),
+    fault("xcai-rig-transcodes-unasked", "@profile:XCA-I and @req:XCAI-08", "XCAI-08", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -32,7 +32,8 @@ fn status_check(transaction: Option<Transaction>) -> &'static str {
             | Transaction::Iti81
             | Transaction::Iti38
             | Transaction::Iti39
-            | Transaction::Rad160,
+            | Transaction::Rad160
+            | Transaction::Rad75,
         )
         | None => "DW-04",
     }

@@ -151,7 +151,8 @@ fn is_mhd(ex: &Exchange) -> bool {
         | Transaction::Iti81
         | Transaction::Iti38
         | Transaction::Iti39
-        | Transaction::Rad160 => false,
+        | Transaction::Rad160
+        | Transaction::Rad75 => false,
     }
 }
 

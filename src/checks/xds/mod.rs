@@ -205,7 +205,7 @@ pub fn judge(ex: &Exchange) -> Judged {
             applied.extend([Family::RetrieveResponse, Family::Response]);
             let kind = match ex.transaction {
                 Transaction::Rad69 => rules::RetrieveKind::Rad69,
-                Transaction::Iti39 => rules::RetrieveKind::CrossCommunity,
+                Transaction::Iti39 | Transaction::Rad75 => rules::RetrieveKind::CrossCommunity,
                 _ => rules::RetrieveKind::Iti43,
             };
             v.extend(rules::validate_retrieve_response(&r, kind));
@@ -243,6 +243,11 @@ fn relates_to_request(ex: &Exchange, env: &crate::transport::soap::Envelope) -> 
 /// ITI43-02 with the request in view: Success means every requested document came back (ITI TF-2
 /// 3.43.4.2.3; RAD-69 inherits it), which only the request can tell.
 fn success_covers_request(ex: &Exchange, r: &e::RetrieveDocumentSetResponse) -> Vec<Violation> {
+    // A Responding Imaging Gateway "may alternatively choose to suppress the failures and report
+    // only successes" (RAD-75, Gazelle RAD75-003): Success with fewer documents is allowed there.
+    if ex.transaction == Transaction::Rad75 {
+        return Vec::new();
+    }
     let requested = match harness_request(ex) {
         Some(Message::RetrieveDocumentSetRequest(q)) => q.documents.len(),
         Some(Message::RetrieveImagingDocumentSetRequest(q)) => q

@@ -44,6 +44,13 @@ pub const ACTION_XC_QUERY: &str = "urn:ihe:iti:2007:CrossGatewayQuery";
 pub const ACTION_XC_QUERY_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayQueryResponse";
 /// ITI-39 Cross Gateway Retrieve request action (ITI TF-2 Table 3.39.5-2).
 pub const ACTION_XC_RETRIEVE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieve";
+/// RAD-75 Cross Gateway Retrieve Imaging Document Set request action (IPF RAD-75 WSDL; NIST
+/// toolkit transaction table).
+pub const ACTION_XC_RETRIEVE_IMAGING: &str =
+    "urn:ihe:rad:2011:CrossGatewayRetrieveImagingDocumentSet";
+/// RAD-75 response action.
+pub const ACTION_XC_RETRIEVE_IMAGING_RESPONSE: &str =
+    "urn:ihe:rad:2011:CrossGatewayRetrieveImagingDocumentSetResponse";
 
 // ---------------------------------------------------------------------------------------------
 // Object types, classification nodes and schemes (§2.2)

@@ -31,6 +31,8 @@ pub(crate) enum Endpoint {
     XcaQuery,
     /// The Responding Gateway's ITI-39 endpoint.
     XcaRetrieve,
+    /// The Responding Imaging Gateway's RAD-75 endpoint ([`crate::reference::xcai`]).
+    XcaiRetrieve,
 }
 
 /// A parsed inbound SOAP request.
@@ -146,6 +148,7 @@ fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> T
         Endpoint::ImagingSource => Transaction::Rad69,
         Endpoint::XcaQuery => Transaction::Iti38,
         Endpoint::XcaRetrieve => Transaction::Iti39,
+        Endpoint::XcaiRetrieve => Transaction::Rad75,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
@@ -275,6 +278,7 @@ pub(crate) async fn serve(
             Endpoint::Repository => "Document Repository (simulated)",
             Endpoint::ImagingSource => "Imaging Document Source (simulated)",
             Endpoint::XcaQuery | Endpoint::XcaRetrieve => "Responding Gateway (simulated)",
+            Endpoint::XcaiRetrieve => "Responding Imaging Gateway (simulated)",
         }
         .into(),
         direction: Direction::Inbound,
@@ -420,6 +424,11 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
             Some(e::ACTION_XC_RETRIEVE),
             Message::RetrieveDocumentSetRequest(r),
         ) => crate::reference::xca::cross_gateway_retrieve(st, &r),
+        (
+            Endpoint::XcaiRetrieve,
+            Some(e::ACTION_XC_RETRIEVE_IMAGING),
+            Message::RetrieveImagingDocumentSetRequest(r),
+        ) => crate::reference::xcai::cross_gateway_retrieve_imaging(st, &r).await,
         (_, action, _) => fault_answer(
             "Sender",
             &format!(

@@ -58,7 +58,26 @@ async fn encode_for(
     None
 }
 
-pub(super) async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) -> Answer {
+pub(crate) async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) -> Answer {
+    let (resp, attachments) = imaging_answer(st, r).await;
+    Answer {
+        status: StatusCode::OK,
+        transaction: Transaction::Rad69,
+        operation: "Retrieve Imaging Document Set".into(),
+        action: e::ACTION_RETRIEVE_RESPONSE,
+        body_xml: resp.to_xml(),
+        attachments,
+        mtom: true,
+    }
+}
+
+/// The source's answer to a RAD-69 request and its attachments (Content-ID, Content-Type,
+/// bytes), before packaging: the Imaging Document Source's own, and what a Responding Imaging
+/// Gateway of its community consolidates ([`crate::reference::xcai`]).
+pub(crate) async fn imaging_answer(
+    st: &Shared,
+    r: &RetrieveImagingDocumentSetRequest,
+) -> (RetrieveDocumentSetResponse, Vec<(String, String, Bytes)>) {
     let xds = st.xds();
     let wanted = r.transfer_syntaxes.clone().unwrap_or_default();
     let mut docs = Vec::new();
@@ -198,13 +217,5 @@ pub(super) async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSet
         registry_response: Some(rr),
         documents: docs,
     };
-    Answer {
-        status: StatusCode::OK,
-        transaction: Transaction::Rad69,
-        operation: "Retrieve Imaging Document Set".into(),
-        action: e::ACTION_RETRIEVE_RESPONSE,
-        body_xml: resp.to_xml(),
-        attachments,
-        mtom: true,
-    }
+    (resp, attachments)
 }

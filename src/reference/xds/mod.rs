@@ -22,7 +22,7 @@
 pub mod registry;
 
 pub(crate) mod endpoint;
-mod imaging_source;
+pub(crate) mod imaging_source;
 mod query;
 mod repository;
 

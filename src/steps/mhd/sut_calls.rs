@@ -195,7 +195,8 @@ async fn sut_request_conformant(world: &mut HarnessWorld) -> StepResult {
             | Transaction::Iti81
             | Transaction::Iti38
             | Transaction::Iti39
-            | Transaction::Rad160,
+            | Transaction::Rad160
+            | Transaction::Rad75,
         )
         | None => &["MHD-11"],
     };

@@ -39,7 +39,8 @@ async fn trigger_and_wait(
         | Transaction::Iti81
         | Transaction::Iti38
         | Transaction::Iti39
-        | Transaction::Rad160 => format!("{}/repository", sim.xds_base),
+        | Transaction::Rad160
+        | Transaction::Rad75 => format!("{}/repository", sim.xds_base),
     };
     let vars = vec![
         ("patient_id", patient_cx(world, &k.patient_id)),
