@@ -123,6 +123,9 @@ pub struct MhdState {
     pub report: Option<Retrieved>,
     /// Instances the image source returned, by series (WADO-RS after a manifest).
     pub images: Option<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
+    /// Series the manifest references whose retrieve was not answered with the series: what the
+    /// image source holds of them is unknown.
+    pub images_unanswered: Vec<String>,
     /// The document the harness provided (ITI-65).
     pub provided: Option<crate::model::fixtures::mhd::PublishedDoc>,
     /// The document the last provided one replaced.

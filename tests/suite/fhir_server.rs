@@ -94,3 +94,59 @@ fn a_real_statement_that_declares_no_resources_fails_euapi_01() {
         dump(&out)
     );
 }
+
+/// The cross-border flow over real servers in two roles: the CI FHIR server as the home
+/// community's Document Responder (report and manifest over MHD) and Orthanc as its image source,
+/// fronted by the XC-WADO Responding Imaging Gateway of a separate `serve` process
+/// (`--wado-upstream`). The images that cross the border through the gateway are exactly those the
+/// manifest references.
+#[test]
+fn the_cross_border_flow_brings_orthanc_images_through_xc_wado() {
+    let _orthanc = orthanc_lock();
+    let Ok(profile) = std::env::var("IHE_HARNESS_FHIR_PROFILE") else {
+        eprintln!("IHE_HARNESS_FHIR_PROFILE is not set: ci/test.sh starts the FHIR server and sets it; skipping");
+        return;
+    };
+    let text = std::fs::read_to_string(&profile).unwrap();
+    let image_source = text
+        .split("[dicomweb]")
+        .nth(1)
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.trim().strip_prefix("base_url = "))
+                .map(|v| v.trim().trim_matches('"').to_string())
+        })
+        .expect("the FHIR profile names its image source");
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--wado-upstream",
+            &image_source,
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _served = ChildServer(child);
+    wait_port(port);
+    let dir = report_dir("fhir-xc-wado");
+    let across = format!(
+        "{text}\n[xc_wado]\nresponding_gateway_base = \"http://127.0.0.1:{port}/xc-wado/responding-gateway\"\n\
+         home_community_id = \"urn:oid:1.3.6.1.4.1.21367.13.70.201\"\n\
+         retrieve_location_uid = \"1.3.6.1.4.1.21367.13.71.201.1\"\n"
+    );
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        &across,
+        "@profile:XC-WADO and @profile:MHD and @uc:UC3",
+    );
+    let results = results(&reports);
+    let outcomes = outcomes(&results);
+    assert_eq!(outcomes.len(), 1, "{outcomes:?}\n{}", dump(&out));
+    assert_eq!(outcomes[0].1, "pass", "{}", dump(&out));
+    let json = serde_json::to_string(&results).unwrap();
+    assert!(json.contains("RAD-160"), "{}", dump(&out));
+}

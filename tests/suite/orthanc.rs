@@ -289,7 +289,11 @@ fn xc_wado_brings_orthanc_images_across_communities() {
          home_community_id = \"urn:oid:1.3.6.1.4.1.21367.13.70.201\"\n\
          retrieve_location_uid = \"1.3.6.1.4.1.21367.13.71.201.1\"\n"
     );
-    let (out, reports) = run_profile_in(dir.path(), &gateway_profile, "@profile:XC-WADO");
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        &gateway_profile,
+        "@profile:XC-WADO and not @profile:MHD",
+    );
     let results = results(&reports);
     let outcomes = outcomes(&results);
     assert_eq!(outcomes.len(), 4, "{outcomes:?}\n{}", dump(&out));

@@ -248,7 +248,6 @@ async fn twins_agree(world: &mut HarnessWorld) -> StepResult {
 
 #[when("the consumer retrieves the series the manifest references by WADO-RS")]
 async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
-    let k = retrieved(world, "kos")?;
     let Some(dw) = world.ctx.dicomweb.clone() else {
         return Err(not_applicable(
             world,
@@ -259,6 +258,53 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
     if world.ctx.config.test_data == TestDataMode::Load {
         crate::steps::load_test_studies(world, dw.clone()).await?;
     }
+    retrieve_series_from(world, &dw, None).await
+}
+
+/// The cross-border leg: the home community's image source behind its XC-WADO Responding Imaging
+/// Gateway (`[xc_wado]`), addressed by community and Retrieve Location UID (RAD-160). In load mode
+/// the test studies are first stored at the image source (`[dicomweb]`) the gateway fronts.
+#[when("the consumer retrieves the series the manifest references through the XC-WADO gateway")]
+async fn retrieve_series_across(world: &mut HarnessWorld) -> StepResult {
+    let Some(x) = world.ctx.config.xc_wado.clone() else {
+        return Err(not_applicable(
+            world,
+            "no XC-WADO gateway",
+            "the SUT profile declares no XC-WADO Responding Imaging Gateway ([xc_wado] table)",
+        ));
+    };
+    if let (TestDataMode::Load, Some(dw)) = (world.ctx.config.test_data, world.ctx.dicomweb.clone())
+    {
+        crate::steps::load_test_studies(world, dw).await?;
+    }
+    let endpoint = crate::config::Dicomweb {
+        base_url: x.service_root(),
+        auth: crate::config::Auth::None,
+        timeouts: x.timeouts,
+        tls: x.tls.clone(),
+    };
+    let gateway =
+        match crate::actors::dicomweb::DicomwebClient::new(&endpoint, &world.ctx.config.limits) {
+            Ok(c) => c,
+            Err(e) => {
+                return Err(harness_error(
+                    world,
+                    "could not build the XC-WADO client",
+                    e.to_string(),
+                ))
+            }
+        };
+    retrieve_series_from(world, &gateway, Some(Transaction::Rad160)).await
+}
+
+/// Retrieve every series the retrieved KOS references from `dw`, recording each answer (as
+/// `transaction` when given) and what it held for MADO-C2.
+async fn retrieve_series_from(
+    world: &mut HarnessWorld,
+    dw: &crate::actors::dicomweb::DicomwebClient,
+    transaction: Option<Transaction>,
+) -> StepResult {
+    let k = retrieved(world, "kos")?;
     let manifest = match crate::model::kos::parse(&k.bytes) {
         Ok(m) => m,
         Err(e) => return Err(unreadable_manifest(world, k.idx, e.to_string())),
@@ -268,20 +314,48 @@ async fn retrieve_series(world: &mut HarnessWorld) -> StepResult {
         by_series.insert(r.series_uid.clone(), r.study_uid.clone());
     }
     let mut held: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    world.mhd.images_unanswered.clear();
     for (series, study) in by_series {
         let target = crate::checks::Target {
             study,
             series: Some(series.clone()),
             instance: None,
         };
-        let ex = crate::actors::wado_rs::retrieve(
-            &dw,
+        let mut ex = crate::actors::wado_rs::retrieve(
+            dw,
             &target,
             &crate::actors::wado_rs::Resource::Instances,
             Some(&crate::actors::wado_rs::accept_dicom(Some("*"))),
         )
         .await;
+        if let Some(t) = transaction {
+            ex.transaction = t;
+        }
         let idx = record(world, ex)?;
+        // A retrieve that did not answer with the series says nothing of what the source holds:
+        // it is judged as the retrieve it is (the WADO-RS status, or XCW-05 through a gateway),
+        // and its series is left out of the manifest's comparison with the holdings (MADO-C2).
+        let answered = world
+            .evidence
+            .get(idx)
+            .and_then(|e| e.response.as_ref())
+            .is_some_and(|r| r.status == 200);
+        if !answered {
+            let (expect, check) = match transaction {
+                Some(Transaction::Rad160) => (crate::checks::Expect::default(), "XCW-05"),
+                _ => (
+                    crate::checks::Expect {
+                        status: vec![200],
+                        status_reason: "a series the manifest references".into(),
+                        ..crate::checks::Expect::default()
+                    },
+                    "DW-04",
+                ),
+            };
+            crate::steps::judge_once(world, idx, &expect, &[], &[check])?;
+            world.mhd.images_unanswered.push(series);
+            continue;
+        }
         let got: BTreeSet<String> = world
             .evidence
             .get(idx)
@@ -309,6 +383,10 @@ async fn manifest_agrees_images(world: &mut HarnessWorld) -> StepResult {
             "retrieve the series the manifest references first",
         ));
     };
+    // A series whose retrieve failed (already judged as that retrieve) cannot be compared.
+    if !world.mhd.images_unanswered.is_empty() {
+        return Ok(());
+    }
     judge_mado(world, k.idx, &["MADO-C2"], |m| m.held = Some(held))
 }
 
