@@ -184,15 +184,7 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
             ))
         }
     };
-    let d = Timeouts::default();
-    let ms = |v: Option<u64>, dflt: std::time::Duration| {
-        v.map(std::time::Duration::from_millis).unwrap_or(dflt)
-    };
-    let timeouts = Timeouts {
-        connect: ms(m.connect_timeout_ms, d.connect),
-        read: ms(m.read_timeout_ms, d.read),
-        total: ms(m.timeout_ms, d.total),
-    };
+    let timeouts = Timeouts::from_ms(m.connect_timeout_ms, m.read_timeout_ms, m.timeout_ms);
     if timeouts.connect.is_zero() || timeouts.read.is_zero() || timeouts.total.is_zero() {
         return Err(invalid(path, "mhd", "timeouts must be greater than 0"));
     }

@@ -261,6 +261,20 @@ impl Default for Timeouts {
     }
 }
 
+impl Timeouts {
+    /// The defaults, with what a table's `connect_timeout_ms`, `read_timeout_ms` and `timeout_ms`
+    /// keys set.
+    pub fn from_ms(connect: Option<u64>, read: Option<u64>, total: Option<u64>) -> Timeouts {
+        let d = Timeouts::default();
+        let ms = |v: Option<u64>, dflt: Duration| v.map(Duration::from_millis).unwrap_or(dflt);
+        Timeouts {
+            connect: ms(connect, d.connect),
+            read: ms(read, d.read),
+            total: ms(total, d.total),
+        }
+    }
+}
+
 /// How much of what a SUT sends the harness takes in, whatever the SUT sends: the limits that keep
 /// a run's memory, time and evidence bounded against an endless or oversized answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -155,16 +155,7 @@ pub(super) fn resolve(
             "give the Retrieve Location UID of the image source holding the test studies (a DICOM UID)",
         ));
     }
-    let mut timeouts = Timeouts::default();
-    if let Some(ms) = raw.connect_timeout_ms {
-        timeouts.connect = std::time::Duration::from_millis(ms);
-    }
-    if let Some(ms) = raw.read_timeout_ms {
-        timeouts.read = std::time::Duration::from_millis(ms);
-    }
-    if let Some(ms) = raw.timeout_ms {
-        timeouts.total = std::time::Duration::from_millis(ms);
-    }
+    let timeouts = Timeouts::from_ms(raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms);
     Ok(Some(XcWado {
         base: base.trim_end_matches('/').to_string(),
         home_community_id: home.trim().to_string(),

@@ -597,3 +597,30 @@ impl Measured {
         );
     }
 }
+
+/// `ihe-harness serve` in another process on free ports (HTTP and DICOM), its Imaging Document
+/// Source and XC-WADO gateway in front of `upstream`'s WADO-RS when given: the server (killed on
+/// drop) and its HTTP port, once both ports answer.
+pub fn serve_reference(upstream: Option<&str>) -> (ChildServer, u16) {
+    let (http, dimse) = (free_port(), free_port());
+    let mut args = vec![
+        "serve".to_string(),
+        "--bind".into(),
+        format!("127.0.0.1:{http}"),
+        "--dimse-bind".into(),
+        format!("127.0.0.1:{dimse}"),
+    ];
+    if let Some(up) = upstream {
+        args.extend(["--wado-upstream".to_string(), up.to_string()]);
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let server = ChildServer(child);
+    wait_port(dimse);
+    wait_port(http);
+    (server, http)
+}

@@ -117,21 +117,7 @@ fn the_cross_border_flow_brings_orthanc_images_through_xc_wado() {
                 .map(|v| v.trim().trim_matches('"').to_string())
         })
         .expect("the FHIR profile names its image source");
-    let port = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--wado-upstream",
-            &image_source,
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _served = ChildServer(child);
-    wait_port(port);
+    let (_served, port) = serve_reference(Some(&image_source));
     let dir = report_dir("fhir-xc-wado");
     let across = format!(
         "{text}\n[xc_wado]\nresponding_gateway_base = \"http://127.0.0.1:{port}/xc-wado/responding-gateway\"\n\

@@ -50,16 +50,6 @@ fn orthanc_reports_only_the_pinned_deviations() {
     }
 }
 
-/// `ihe-harness serve` as a child process, killed on drop.
-struct Served(std::process::Child);
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// XDS-I.b with the images in the real Orthanc: the harness's reference registry, repository and
 /// Imaging Document Source run as a separate `serve` process whose RAD-69 is mapped onto Orthanc's
 /// WADO-RS, and the consumer scenarios fetch the images behind the manifests from Orthanc (by
@@ -79,21 +69,7 @@ fn xds_manifests_lead_to_the_images_in_orthanc() {
         .find_map(|l| l.trim().strip_prefix("base_url = "))
         .map(|v| v.trim().trim_matches('"').to_string())
         .expect("the Orthanc profile names its base_url");
-    let port = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--wado-upstream",
-            &base,
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _served = Served(child);
-    wait_port(port);
+    let (_served, port) = serve_reference(Some(&base));
     let dir = report_dir("orthanc-xds");
     let xds_profile = format!(
         "{text}\n[xds]\nregistry_url = \"http://127.0.0.1:{port}/xds/registry\"\n\
@@ -268,21 +244,7 @@ fn xc_wado_brings_orthanc_images_across_communities() {
         .find_map(|l| l.trim().strip_prefix("base_url = "))
         .map(|v| v.trim().trim_matches('"').to_string())
         .expect("the Orthanc profile names its base_url");
-    let port = free_port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--wado-upstream",
-            &base,
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _served = Served(child);
-    wait_port(port);
+    let (_served, port) = serve_reference(Some(&base));
     let dir = report_dir("orthanc-xc-wado");
     let gateway_profile = format!(
         "{text}\n[xc_wado]\nresponding_gateway_base = \"http://127.0.0.1:{port}/xc-wado/responding-gateway\"\n\

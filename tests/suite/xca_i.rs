@@ -12,30 +12,6 @@ use crate::common::*;
 /// The homeCommunityId of the reference's communities' gateways.
 const HOME: &str = "urn:oid:1.3.6.1.4.1.21367.13.70.201";
 
-fn serve(upstream: Option<&str>) -> (ChildServer, u16) {
-    let (http, dimse) = (free_port(), free_port());
-    let mut args = vec![
-        "serve".to_string(),
-        "--bind".into(),
-        format!("127.0.0.1:{http}"),
-        "--dimse-bind".into(),
-        format!("127.0.0.1:{dimse}"),
-    ];
-    if let Some(up) = upstream {
-        args.extend(["--wado-upstream".to_string(), up.to_string()]);
-    }
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args(&args)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(dimse);
-    wait_port(http);
-    (server, http)
-}
-
 fn gateways(http: u16) -> String {
     format!(
         r#"[xca]
@@ -51,7 +27,7 @@ home_community_ids = ["{HOME}"]
 
 #[test]
 fn the_harness_as_initiating_imaging_gateway_passes_against_a_served_responding_imaging_gateway() {
-    let (_server, http) = serve(None);
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         "[sut]\nname = \"ihe-harness serve (Responding Imaging Gateway)\"\n{}[test_data]\nmode = \"preloaded\"\n",
         gateways(http)
@@ -72,7 +48,7 @@ fn a_gateway_whose_community_is_not_the_profiles_fails_xcai_04() {
     // The profile says the gateway represents another community: the harness names that one,
     // which the gateway refuses as unknown, and every error it locates at its own community is
     // elsewhere than the profile says.
-    let (_server, http) = serve(None);
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         r#"[sut]
 name = "ihe-harness serve (another community configured)"
@@ -98,7 +74,7 @@ mode = "preloaded"
 
 #[test]
 fn without_an_xca_i_table_the_scenarios_are_not_applicable() {
-    let (_server, http) = serve(None);
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         r#"[sut]
 name = "ihe-harness serve (no imaging gateway declared)"
@@ -136,7 +112,7 @@ fn the_cross_border_use_case_passes_with_orthanc_as_community_a_image_source() {
         .find_map(|l| l.trim().strip_prefix("base_url = "))
         .map(|v| v.trim().trim_matches('"').to_string())
         .expect("the Orthanc profile names its base_url");
-    let (_server, http) = serve(Some(&base));
+    let (_server, http) = serve_reference(Some(&base));
     let profile = format!("{text}\n{}", gateways(http)).replace(
         "[sut]\n",
         "[sut]\n# community A's gateways in `ihe-harness serve`, its images in Orthanc\n",
@@ -158,7 +134,7 @@ fn the_cross_border_use_case_passes_with_orthanc_as_community_a_image_source() {
     // The images came through the gateway from Orthanc: with an image source that does not
     // answer behind the same gateway, the manifest is still found and retrieved, but no image is.
     let closed = free_port();
-    let (_dead, http) = serve(Some(&format!("http://127.0.0.1:{closed}/dicom-web")));
+    let (_dead, http) = serve_reference(Some(&format!("http://127.0.0.1:{closed}/dicom-web")));
     let profile = format!("{text}\n{}", gateways(http));
     let run = run_profile(
         "xcai-cross-border-no-source",

@@ -158,17 +158,25 @@ pub(super) fn mado_c4(s: &Subject<'_>) -> Verdict {
 
 /// MADO-C5: the MADO IG invariant `mado-docref-1` (error severity) on both manifest
 /// DocumentReference profiles: a masterIdentifier is also one of the `identifier`s.
-pub(super) fn mado_c5(s: &Subject<'_>) -> Verdict {
-    let (study, bundle) = match answer(s) {
-        Ok(a) => a,
-        Err(v) => return v,
-    };
+/// Every manifest DocumentReference of the study in the answer, or why there is none to judge.
+fn study_manifests(s: &Subject<'_>) -> Result<Vec<Value>, Verdict> {
+    let (study, bundle) = answer(s)?;
     let (kos, fhir) = manifests(&bundle, &study);
     if kos.is_empty() && fhir.is_empty() {
-        return Verdict::na(format!("the answer holds no manifest of study {study}"));
+        return Err(Verdict::na(format!(
+            "the answer holds no manifest of study {study}"
+        )));
     }
+    Ok(kos.iter().chain(&fhir).map(|(_, d)| (*d).clone()).collect())
+}
+
+pub(super) fn mado_c5(s: &Subject<'_>) -> Verdict {
+    let docs = match study_manifests(s) {
+        Ok(d) => d,
+        Err(v) => return v,
+    };
     let mut bad = Vec::new();
-    for (_, d) in kos.iter().chain(&fhir) {
+    for d in &docs {
         let Some(value) = d["masterIdentifier"]["value"].as_str() else {
             continue;
         };
@@ -200,18 +208,13 @@ pub(super) fn mado_c5(s: &Subject<'_>) -> Verdict {
 /// builds (`…/health-data-api/…`, `…/eu-health-data-api/…`): any `eehrxf-document-priority-category-cs`
 /// is accepted.
 pub(super) fn mado_c6(s: &Subject<'_>) -> Verdict {
-    let (study, bundle) = match answer(s) {
-        Ok(a) => a,
+    let docs = match study_manifests(s) {
+        Ok(d) => d,
         Err(v) => return v,
     };
-    let (kos, fhir) = manifests(&bundle, &study);
-    if kos.is_empty() && fhir.is_empty() {
-        return Verdict::na(format!("the answer holds no manifest of study {study}"));
-    }
-    let bad: Vec<String> = kos
+    let bad: Vec<String> = docs
         .iter()
-        .chain(&fhir)
-        .filter(|(_, d)| {
+        .filter(|d| {
             !d["category"]
                 .as_array()
                 .into_iter()
@@ -224,7 +227,7 @@ pub(super) fn mado_c6(s: &Subject<'_>) -> Verdict {
                             .is_some_and(|s| s.ends_with("/eehrxf-document-priority-category-cs"))
                 })
         })
-        .map(|(_, d)| {
+        .map(|d| {
             format!(
                 "DocumentReference {} has no Medical-Imaging category",
                 id_of(d)
