@@ -245,6 +245,8 @@ pub struct Expect {
     pub arr: Option<arr::ArrExpect>,
     /// What an XCA scenario knows of the SUT's Responding Gateway.
     pub xca: xca::XcaExpect,
+    /// The SUT as DICOMweb user agent: what the scenario that made it call knows (DWUA-01..05).
+    pub user_agent: Option<dicomweb::user_agent::UaExpect>,
 }
 
 /// What a check looks at.
@@ -405,6 +407,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(atna::CHECKS.iter())
         .chain(arr::CHECKS.iter())
         .chain(xca::CHECKS.iter())
+        .chain(dicomweb::user_agent::CHECKS.iter())
 }
 
 /// Look a check up by id.

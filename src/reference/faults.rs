@@ -391,6 +391,14 @@ pub enum Fault {
     XcaRgErrorLocationRegistry,
     /// The KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo `transforms` (MADO IG manifest envelope).
     MadoTwinUnlinked,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios asks for every resource with Accept: application/xml, which no DICOMweb resource can be (PS3.18 §8.7).
+    DicomwebBuiltinUaBadAccept,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios addresses a study as study/{uid} instead of studies/{uid} (PS3.18 §10.4.1).
+    DicomwebBuiltinUaBadPath,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4).
+    DicomwebBuiltinUaBadKey,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2).
+    DicomwebBuiltinUaStowJpeg,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -586,6 +594,10 @@ impl Fault {
         Fault::XcaRgRetrieveOtherHome,
         Fault::XcaRgErrorLocationRegistry,
         Fault::MadoTwinUnlinked,
+        Fault::DicomwebBuiltinUaBadAccept,
+        Fault::DicomwebBuiltinUaBadPath,
+        Fault::DicomwebBuiltinUaBadKey,
+        Fault::DicomwebBuiltinUaStowJpeg,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -768,6 +780,10 @@ impl Fault {
             Fault::XcaRgRetrieveOtherHome => "xca-rg-retrieve-other-home",
             Fault::XcaRgErrorLocationRegistry => "xca-rg-error-location-registry",
             Fault::MadoTwinUnlinked => "mado-twin-unlinked",
+            Fault::DicomwebBuiltinUaBadAccept => "dicomweb-builtin-ua-bad-accept",
+            Fault::DicomwebBuiltinUaBadPath => "dicomweb-builtin-ua-bad-path",
+            Fault::DicomwebBuiltinUaBadKey => "dicomweb-builtin-ua-bad-key",
+            Fault::DicomwebBuiltinUaStowJpeg => "dicomweb-builtin-ua-stow-jpeg",
         }
     }
 
@@ -1005,6 +1021,10 @@ impl Fault {
             Fault::MadoTwinUnlinked => {
                 "the KOS manifest's DocumentReference does not point to its FHIR twin with relatesTo transforms (MADO IG manifest envelope)"
             }
+            Fault::DicomwebBuiltinUaBadAccept => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios asks for every resource with Accept: application/xml, which no DICOMweb resource can be (PS3.18 §8.7)",
+            Fault::DicomwebBuiltinUaBadPath => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios addresses a study as study/{uid} instead of studies/{uid} (PS3.18 §10.4.1)",
+            Fault::DicomwebBuiltinUaBadKey => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4)",
+            Fault::DicomwebBuiltinUaStowJpeg => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2)",
         }
     }
 }

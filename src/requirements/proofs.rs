@@ -255,6 +255,10 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
     fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),
+    fault("dicomweb-builtin-ua-bad-accept", "@role:simulator and @req:DWUA-01 and @txn:RAD-107", "DWUA-01", false),
+    fault("dicomweb-builtin-ua-bad-path", "@role:simulator and @req:DWUA-02 and @txn:RAD-107", "DWUA-02", false),
+    fault("dicomweb-builtin-ua-bad-key", "@role:simulator and @req:DWUA-03", "DWUA-03", false),
+    fault("dicomweb-builtin-ua-stow-jpeg", "@role:simulator and @req:DWUA-05", "DWUA-05", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.
