@@ -146,7 +146,25 @@ async fn serve(State(st): State<Shared>, req: Request) -> Response {
             }
         }
     }
-    let whole = bytes.freeze();
+    let mut whole = bytes.freeze();
+    // The URLs the services write (Retrieve URL in search results, BulkDataURIs in metadata, the
+    // Retrieve URLs of a store response) name this origin server, so that a user agent that
+    // follows them stays where its requests are recorded.
+    let textual = resp_parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.contains("json") || ct.contains("xml"));
+    if textual {
+        let host = request_host(&parts.headers, st.bound());
+        let from = format!("{}://{host}{SERVICE_PATH}/", st.scheme());
+        let to = format!("{}://{host}{ORIGIN_PATH}{SERVICE_PATH}/", st.scheme());
+        if let Ok(text) = std::str::from_utf8(&whole) {
+            if text.contains(&from) {
+                whole = bytes::Bytes::from(text.replace(&from, &to));
+            }
+        }
+    }
     let keep = whole.len().min(limits.evidence_per_exchange as usize);
     let resp_headers: Vec<(String, String)> = resp_parts
         .headers
@@ -209,7 +227,77 @@ async fn serve(State(st): State<Shared>, req: Request) -> Response {
     if cut.is_some() {
         return problem(StatusCode::INTERNAL_SERVER_ERROR, cut.unwrap_or_default());
     }
+    let mut headers = resp_parts.headers;
+    // The body may have changed length: it is sent whole, with its own length.
+    headers.remove(axum::http::header::CONTENT_LENGTH);
     let mut resp = (resp_parts.status, whole).into_response();
-    *resp.headers_mut() = resp_parts.headers;
+    let length = resp
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .cloned();
+    *resp.headers_mut() = headers;
+    if let Some(l) = length {
+        resp.headers_mut()
+            .insert(axum::http::header::CONTENT_LENGTH, l);
+    }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::reference::dicomweb::retrieve::tests::fixture;
+    use crate::reference::tests::{client, start};
+    use crate::transaction::Transaction;
+
+    #[tokio::test]
+    async fn every_request_is_answered_by_the_services_and_recorded() {
+        let server = start(&[]).await;
+        let base = server.origin_base();
+        let f = &fixture("CT-CHEST")[0];
+        let study = f["study_uid"].as_str().unwrap();
+        let series = f["series_uid"].as_str().unwrap();
+        let url = format!("{base}/studies/{study}/series/{series}/metadata");
+        let http = client();
+        let resp = http
+            .get(&url)
+            .header("Accept", "application/dicom+json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body = resp.text().await.unwrap();
+        // The BulkDataURIs name this origin server, not the unrecorded service.
+        assert!(body.contains(&format!("{base}/studies/")), "{body}");
+        let bad = http
+            .get(format!("{base}/study/{study}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 404);
+        let outside = http
+            .get(format!("http://{}/origin/elsewhere", server.addr()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(outside.status(), 404);
+        let inbox = server.inbox();
+        assert_eq!(inbox.len(), 3);
+        let first = inbox.get(0).unwrap();
+        assert_eq!(first.transaction, Transaction::Rad107);
+        assert_eq!(first.request.url, url);
+        assert_eq!(first.status(), Some(200));
+        assert_eq!(inbox.get(1).unwrap().status(), Some(404));
+        // The service below /dicom-web is not recorded.
+        let plain = http
+            .get(format!(
+                "{}/studies/{study}/metadata",
+                server.dicomweb_base()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), 200);
+        assert_eq!(inbox.len(), 3);
+        server.shutdown().await;
+    }
 }
