@@ -296,6 +296,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                     "dicomweb_client_searches",
                     "dicomweb_client_retrieves",
                     "dicomweb_client_stores",
+                    "qr_scu_cancels_find",
                 ] {
                     c.triggers
                         .insert(t.into(), crate::config::Trigger::Builtin(t.into()));

@@ -56,6 +56,7 @@ pub const TRIGGERS: &[&str] = &[
     "dicomweb_client_searches",
     "dicomweb_client_retrieves",
     "dicomweb_client_stores",
+    "qr_scu_cancels_find",
 ];
 
 /// The SUT's XDS-I.b endpoints.

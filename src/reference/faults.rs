@@ -399,6 +399,8 @@ pub enum Fault {
     DicomwebBuiltinUaBadKey,
     /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2).
     DicomwebBuiltinUaStowJpeg,
+    /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3).
+    QrBuiltinScuNoCancel,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -598,6 +600,7 @@ impl Fault {
         Fault::DicomwebBuiltinUaBadPath,
         Fault::DicomwebBuiltinUaBadKey,
         Fault::DicomwebBuiltinUaStowJpeg,
+        Fault::QrBuiltinScuNoCancel,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -784,6 +787,7 @@ impl Fault {
             Fault::DicomwebBuiltinUaBadPath => "dicomweb-builtin-ua-bad-path",
             Fault::DicomwebBuiltinUaBadKey => "dicomweb-builtin-ua-bad-key",
             Fault::DicomwebBuiltinUaStowJpeg => "dicomweb-builtin-ua-stow-jpeg",
+            Fault::QrBuiltinScuNoCancel => "qr-builtin-scu-no-cancel",
         }
     }
 
@@ -1025,6 +1029,7 @@ impl Fault {
             Fault::DicomwebBuiltinUaBadPath => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios addresses a study as study/{uid} instead of studies/{uid} (PS3.18 §10.4.1)",
             Fault::DicomwebBuiltinUaBadKey => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4)",
             Fault::DicomwebBuiltinUaStowJpeg => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2)",
+            Fault::QrBuiltinScuNoCancel => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3)",
         }
     }
 }

@@ -259,6 +259,7 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("dicomweb-builtin-ua-bad-path", "@role:simulator and @req:DWUA-02 and @txn:RAD-107", "DWUA-02", false),
     fault("dicomweb-builtin-ua-bad-key", "@role:simulator and @req:DWUA-03", "DWUA-03", false),
     fault("dicomweb-builtin-ua-stow-jpeg", "@role:simulator and @req:DWUA-05", "DWUA-05", false),
+    fault("qr-builtin-scu-no-cancel", "@actor:QueryRetrieveScu and @req:DIMSCU-04", "DIMSCU-04", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.
