@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/install.sh
+# The Python dicomweb-client, the real DICOMweb user agent of tests/suite/dicomweb_client.rs.
+bash ci/install-dicomweb-client.sh
 
 export ORTHANC_DIR=${ORTHANC_DIR:-/tmp/ihe-harness-orthanc}
 export PKI_DIR=${PKI_DIR:-/tmp/ihe-harness-pki}

@@ -293,7 +293,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                     "modality_stores".into(),
                     crate::config::Trigger::Builtin("modality_stores".into()),
                 );
-                for t in ["qr_scu_finds", "qr_scu_moves", "qr_scu_gets"] {
+                for t in [
+                    "qr_scu_finds",
+                    "qr_scu_moves",
+                    "qr_scu_gets",
+                    "dicomweb_client_searches",
+                    "dicomweb_client_retrieves",
+                    "dicomweb_client_stores",
+                    "qr_scu_cancels_find",
+                ] {
                     c.triggers
                         .insert(t.into(), crate::config::Trigger::Builtin(t.into()));
                 }
@@ -337,6 +345,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             cert_switch: server.cert_switch(),
             dimse_handshakes: server.dimse_handshakes(),
             http_handshakes: server.handshakes(),
+            dicomweb_base: server.origin_base(),
         }),
         None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
@@ -372,6 +381,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 Some(u) => format!("{u}{}", FHIR_PATH),
                 None => server.fhir_base(),
             };
+            let dicomweb_base = match &config.simulator.public_url {
+                Some(u) => format!(
+                    "{u}{}{}",
+                    crate::reference::dicomweb::origin::ORIGIN_PATH,
+                    crate::reference::dicomweb::web::SERVICE_PATH
+                ),
+                None => server.origin_base(),
+            };
             let sim = Simulator {
                 xds_base,
                 inbox: server.inbox(),
@@ -380,6 +397,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 cert_switch: server.cert_switch(),
                 dimse_handshakes: server.dimse_handshakes(),
                 http_handshakes: server.handshakes(),
+                dicomweb_base,
             };
             simulator_server = Some(server);
             Some(sim)

@@ -95,6 +95,9 @@ pub struct Simulator {
     pub dimse_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
     /// The TLS handshakes SUT clients attempted with the HTTP endpoints (XDS, MHD).
     pub http_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
+    /// Service base URL of the simulated DICOMweb origin server (`…/origin/dicom-web`), as a SUT
+    /// user agent must call it.
+    pub dicomweb_base: String,
 }
 
 /// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
@@ -182,6 +185,8 @@ pub struct DicomwebState {
     /// Re-identified copies of fixture instances the scenario stored, by the fixture's SOP
     /// Instance UID: later steps of the scenario address the copy.
     pub copies: std::collections::BTreeMap<String, crate::model::fixtures::FixtureInstance>,
+    /// The SUT as user agent: what it was asked for and the requests it sent.
+    pub user_agent: Option<crate::steps::dicomweb::UaSeen>,
 }
 
 /// The World.

@@ -250,6 +250,8 @@ pub struct Expect {
     pub xca: xca::XcaExpect,
     /// What an XCA-I scenario knows of the SUT's Responding Imaging Gateway.
     pub xcai: xcai::XcaiExpect,
+    /// The SUT as DICOMweb user agent: what the scenario that made it call knows (DWUA-01..05).
+    pub user_agent: Option<dicomweb::user_agent::UaExpect>,
 }
 
 /// What a check looks at.
@@ -413,6 +415,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(eu_api::CHECKS.iter())
         .chain(xc_wado::CHECKS.iter())
         .chain(xcai::CHECKS.iter())
+        .chain(dicomweb::user_agent::CHECKS.iter())
 }
 
 /// Look a check up by id.

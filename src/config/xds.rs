@@ -53,6 +53,10 @@ pub const TRIGGERS: &[&str] = &[
     "qr_scu_finds",
     "qr_scu_moves",
     "qr_scu_gets",
+    "dicomweb_client_searches",
+    "dicomweb_client_retrieves",
+    "dicomweb_client_stores",
+    "qr_scu_cancels_find",
 ];
 
 /// The SUT's XDS-I.b endpoints.

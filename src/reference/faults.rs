@@ -417,6 +417,16 @@ pub enum Fault {
     XcaiRigIgnoresHome,
     /// The Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005).
     XcaiRigTranscodesUnasked,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios asks for every resource with Accept: application/xml, which no DICOMweb resource can be (PS3.18 §8.7).
+    DicomwebBuiltinUaBadAccept,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios addresses a study as study/{uid} instead of studies/{uid} (PS3.18 §10.4.1).
+    DicomwebBuiltinUaBadPath,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4).
+    DicomwebBuiltinUaBadKey,
+    /// The built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2).
+    DicomwebBuiltinUaStowJpeg,
+    /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3).
+    QrBuiltinScuNoCancel,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -625,6 +635,11 @@ impl Fault {
         Fault::XcaiRigUnknownSourceSuccess,
         Fault::XcaiRigIgnoresHome,
         Fault::XcaiRigTranscodesUnasked,
+        Fault::DicomwebBuiltinUaBadAccept,
+        Fault::DicomwebBuiltinUaBadPath,
+        Fault::DicomwebBuiltinUaBadKey,
+        Fault::DicomwebBuiltinUaStowJpeg,
+        Fault::QrBuiltinScuNoCancel,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -820,6 +835,11 @@ impl Fault {
             Fault::XcaiRigUnknownSourceSuccess => "xcai-rig-unknown-source-success",
             Fault::XcaiRigIgnoresHome => "xcai-rig-ignores-home",
             Fault::XcaiRigTranscodesUnasked => "xcai-rig-transcodes-unasked",
+            Fault::DicomwebBuiltinUaBadAccept => "dicomweb-builtin-ua-bad-accept",
+            Fault::DicomwebBuiltinUaBadPath => "dicomweb-builtin-ua-bad-path",
+            Fault::DicomwebBuiltinUaBadKey => "dicomweb-builtin-ua-bad-key",
+            Fault::DicomwebBuiltinUaStowJpeg => "dicomweb-builtin-ua-stow-jpeg",
+            Fault::QrBuiltinScuNoCancel => "qr-builtin-scu-no-cancel",
         }
     }
 
@@ -1096,6 +1116,11 @@ impl Fault {
             Fault::XcaiRigTranscodesUnasked => {
                 "the Responding Imaging Gateway returns images in a transfer syntax not asked for when none asked can be produced (RAD TF-2 4.69.4.2.3 via RAD75-005)"
             }
+            Fault::DicomwebBuiltinUaBadAccept => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios asks for every resource with Accept: application/xml, which no DICOMweb resource can be (PS3.18 §8.7)",
+            Fault::DicomwebBuiltinUaBadPath => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios addresses a study as study/{uid} instead of studies/{uid} (PS3.18 §10.4.1)",
+            Fault::DicomwebBuiltinUaBadKey => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4)",
+            Fault::DicomwebBuiltinUaStowJpeg => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2)",
+            Fault::QrBuiltinScuNoCancel => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3)",
         }
     }
 }

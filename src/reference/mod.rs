@@ -239,6 +239,7 @@ fn router(state: Shared) -> Router {
         .merge(xc_wado::routes())
         .merge(xcai::routes())
         .merge(mhd::routes())
+        .merge(dicomweb::origin::routes())
         .with_state(state)
 }
 
@@ -380,6 +381,18 @@ impl ReferenceServer {
             "{}://{}{}",
             self.state.scheme(),
             self.addr,
+            dicomweb::web::SERVICE_PATH
+        )
+    }
+
+    /// The service base URL of the recorded origin server a SUT user agent calls,
+    /// `http://127.0.0.1:PORT/origin/dicom-web`.
+    pub fn origin_base(&self) -> String {
+        format!(
+            "{}://{}{}{}",
+            self.state.scheme(),
+            self.addr,
+            dicomweb::origin::ORIGIN_PATH,
             dicomweb::web::SERVICE_PATH
         )
     }

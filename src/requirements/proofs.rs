@@ -269,6 +269,11 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xcai-rig-unknown-source-success", "@profile:XCA-I and @req:XCAI-06", "XCAI-06", false),
     fault("xcai-rig-ignores-home", "@profile:XCA-I and @req:XCAI-07", "XCAI-07", true),
     fault("xcai-rig-transcodes-unasked", "@profile:XCA-I and @req:XCAI-08", "XCAI-08", false),
+    fault("dicomweb-builtin-ua-bad-accept", "@role:simulator and @req:DWUA-01 and @txn:RAD-107", "DWUA-01", false),
+    fault("dicomweb-builtin-ua-bad-path", "@role:simulator and @req:DWUA-02 and @txn:RAD-107", "DWUA-02", false),
+    fault("dicomweb-builtin-ua-bad-key", "@role:simulator and @req:DWUA-03", "DWUA-03", false),
+    fault("dicomweb-builtin-ua-stow-jpeg", "@role:simulator and @req:DWUA-05", "DWUA-05", false),
+    fault("qr-builtin-scu-no-cancel", "@actor:QueryRetrieveScu and @req:DIMSCU-04", "DIMSCU-04", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -63,9 +63,12 @@ pub struct QrAsked<'a> {
     pub no_unique_key: bool,
     /// Fault: propose no Storage SOP Class (and so no SCP role) on a C-GET association.
     pub get_no_role: bool,
+    /// Fault: asked to cancel its C-FIND (`qr_scu_cancels_find`), send no C-CANCEL.
+    pub no_cancel: bool,
 }
 
-/// Play the Query/Retrieve SCU stand-in `name` (`qr_scu_finds`, `qr_scu_moves`, `qr_scu_gets`)
+/// Play the Query/Retrieve SCU stand-in `name` (`qr_scu_finds`, `qr_scu_cancels_find`,
+/// `qr_scu_moves`, `qr_scu_gets`)
 /// against the harness's SCP. Returns the stand-in's own exchange.
 pub async fn play_qr_scu(name: &str, asked: QrAsked<'_>) -> Result<Exchange, StandInError> {
     use crate::actors::dimse_scu::QueryModel;
@@ -96,6 +99,11 @@ pub async fn play_qr_scu(name: &str, asked: QrAsked<'_>) -> Result<Exchange, Sta
     }
     match name {
         "qr_scu_finds" => Ok(scu.find(QueryModel::StudyRoot, &keys, None).await),
+        // A C-CANCEL after the first pending response, as `findscu --cancel 1`.
+        "qr_scu_cancels_find" => {
+            let cancel = if asked.no_cancel { None } else { Some(1) };
+            Ok(scu.find(QueryModel::StudyRoot, &keys, cancel).await)
+        }
         "qr_scu_moves" => Ok(scu
             .move_to(QueryModel::StudyRoot, &keys, asked.destination, None)
             .await),

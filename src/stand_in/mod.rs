@@ -9,7 +9,10 @@
 //! - [`mhd`]: an MHD Document Source publishing a manifest (ITI-65), a Document Consumer
 //!   searching for submission sets (ITI-66) or documents (ITI-67).
 //! - [`dimse`]: a modality storing a series into the harness's Storage SCP (C-STORE).
+//! - [`dicomweb`]: a DICOMweb user agent searching, retrieving from and storing into the harness's
+//!   origin server (QIDO-RS, WADO-RS, STOW-RS).
 
+pub mod dicomweb;
 pub mod dimse;
 pub mod mhd;
 pub mod xds;

@@ -66,7 +66,7 @@ fn unreachable_sut_is_an_error_not_a_failure() {
     let (out, reports) = run_profile_in(
         dir.path(),
         "[dicomweb]\nbase_url = \"http://127.0.0.1:9/dicom-web\"\nconnect_timeout_ms = 500\n[test_data]\nmode = \"preloaded\"\n",
-        "@txn:RAD-129",
+        "@txn:RAD-129 and not @role:simulator",
     );
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
     let results = results(&reports);

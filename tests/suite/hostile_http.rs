@@ -467,7 +467,7 @@ fn an_endless_qido_json_answer_fails_body_01_within_the_timeout_in_bounded_memor
     let m = run_profile_measured(
         "endless-json",
         &preloaded_profile("endless QIDO-RS", "dicomweb", "base_url", &base),
-        "@txn:RAD-129",
+        "@txn:RAD-129 and not @role:simulator",
     );
     assert_refused_past_the_limit("QIDO-RS JSON", &m, 20.0);
     assert_evidence_is_a_bounded_head(&m, b"[{\"00080020\"");
@@ -525,7 +525,7 @@ fn secrets_reach_no_report_file() {
             "[sut]\nname = \"with credentials\"\n[test_data]\nmode = \"preloaded\"\n[dicomweb]\n\
              base_url = \"{base}\"\nusername = \"alice\"\npassword = \"pa55-w0rd-s3cret\"\n"
         ),
-        "@txn:RAD-129",
+        "@txn:RAD-129 and not @role:simulator",
     );
     let mut stack = vec![m.reports.clone()];
     let mut seen = 0;
@@ -702,7 +702,7 @@ fn the_largest_json_answers_accepted_are_parsed_in_bounded_memory() {
     let m = run_profile_measured(
         "dense-json",
         &preloaded_profile("large QIDO-RS answers", "dicomweb", "base_url", &base),
-        "@txn:RAD-129",
+        "@txn:RAD-129 and not @role:simulator",
     );
     eprintln!(
         "largest accepted QIDO-RS JSON ({} bytes): {} scenarios in {:.1} s, peak RSS {} kB",

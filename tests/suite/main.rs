@@ -14,6 +14,7 @@ mod audit_repository_sut;
 mod cli;
 mod dcmqrscp;
 mod dicom_tls;
+mod dicomweb_client;
 mod dimse_scp;
 mod dimse_scu;
 mod fault_injection;

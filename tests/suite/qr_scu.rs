@@ -1,7 +1,8 @@
 //! DCMTK findscu, movescu and getscu as the SUT Query/Retrieve SCU: the profile's triggers make
 //! them send to the harness's SCP (the simulator on `[simulator] dimse_bind`), and the harness
-//! judges the requests it received (DIMSCU-01..03). A command line that asks for a wrong thing
-//! (another level, no Study Instance UID above a series) fails the check that reads it.
+//! judges the requests it received (DIMSCU-01..04; `findscu --cancel 1` sends the C-CANCEL). A
+//! command line that asks for a wrong thing (another level, no Study Instance UID above a series)
+//! fails the check that reads it.
 
 use crate::common::{dump, failures, free_port, outcomes, run_profile};
 
@@ -34,7 +35,8 @@ fn findscu_movescu_and_getscu_send_the_requests_asked_for() {
     let triggers = format!(
         "qr_scu_finds = \"findscu -S -aet VIEWER -aec {{harness_ae}} {{dcmtk_keys}} {{harness_host}} {{harness_port}}\"\n\
          qr_scu_moves = \"movescu -S -aet VIEWER -aec {{harness_ae}} -aem {{move_destination}} {{dcmtk_keys}} {{harness_host}} {{harness_port}}\"\n\
-         qr_scu_gets = \"getscu -S -aet VIEWER -aec {{harness_ae}} -od {} {{dcmtk_keys}} {{harness_host}} {{harness_port}}\"\n",
+         qr_scu_gets = \"getscu -S -aet VIEWER -aec {{harness_ae}} -od {} {{dcmtk_keys}} {{harness_host}} {{harness_port}}\"\n\
+         qr_scu_cancels_find = \"findscu -S --cancel 1 -aet VIEWER -aec {{harness_ae}} {{dcmtk_keys}} {{harness_host}} {{harness_port}}\"\n",
         od.path().display()
     );
     let run = run_profile(
@@ -43,7 +45,7 @@ fn findscu_movescu_and_getscu_send_the_requests_asked_for() {
         "@actor:QueryRetrieveScu",
     );
     let outcomes = outcomes(&run.results);
-    assert_eq!(outcomes.len(), 4, "{outcomes:?}\n{}", dump(&run.out));
+    assert_eq!(outcomes.len(), 5, "{outcomes:?}\n{}", dump(&run.out));
     assert!(
         outcomes.iter().all(|(_, o)| o == "pass"),
         "{outcomes:?}\n{}",
@@ -66,7 +68,7 @@ fn a_dcmtk_command_line_asking_the_wrong_thing_fails_negative() {
     let run = run_profile(
         "qr-scu-dcmtk-wrong",
         &profile(triggers),
-        "@actor:QueryRetrieveScu and not @txn:C-GET",
+        "@actor:QueryRetrieveScu and not @txn:C-GET and not @req:DIMSCU-04",
     );
     let outcomes = outcomes(&run.results);
     assert_eq!(outcomes.len(), 3, "{outcomes:?}\n{}", dump(&run.out));
@@ -89,7 +91,7 @@ fn a_profile_without_the_triggers_leaves_the_scenarios_not_applicable() {
     let triggers = "modality_stores = \"true\"\n";
     let run = run_profile("qr-scu-none", &profile(triggers), "@actor:QueryRetrieveScu");
     let outcomes = outcomes(&run.results);
-    assert_eq!(outcomes.len(), 4, "{outcomes:?}\n{}", dump(&run.out));
+    assert_eq!(outcomes.len(), 5, "{outcomes:?}\n{}", dump(&run.out));
     assert!(
         outcomes.iter().all(|(_, o)| o == "not-applicable"),
         "{outcomes:?}\n{}",

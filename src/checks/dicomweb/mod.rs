@@ -18,6 +18,7 @@ pub mod json;
 mod qido;
 mod rendered;
 mod stow;
+pub mod user_agent;
 mod wado;
 
 use super::{Check, Expect, Level, QidoLevel, Subject, Verdict};

@@ -710,6 +710,15 @@ pub static CHECKS: &[Check] = &[
         title: "The SUT's C-GET association proposes each Storage SOP Class retrieved, with the SCP role",
         eval: qr_scu::dimscu_03,
     },
+    Check {
+        id: "DIMSCU-04",
+        requirement: "DICOM PS3.4 §C.4.1.3.1 (the C-FIND SCU may cancel with C-CANCEL); PS3.7 §9.3.2.3 (C-CANCEL-FIND-RQ: Message ID Being Responded To, the Message ID of the C-FIND-RQ it cancels)",
+        requirements: &["PS7-9.3.2.3"],
+        level: Level::Shall,
+        actor: "Query/Retrieve SCU",
+        title: "The SUT's C-CANCEL names the Message ID of the request it cancels",
+        eval: qr_scu::dimscu_04,
+    },
 ];
 
 mod find;

@@ -26,6 +26,8 @@ pub struct AskedRequest {
     /// C-GET: the SOP Classes of the instances it retrieves, which its association must propose
     /// with the SCP role.
     pub storage_classes: Vec<String>,
+    /// The SUT was asked to cancel the request after its first response (DIMSCU-04).
+    pub cancel: bool,
 }
 
 /// The Query/Retrieve information model and service of a SOP Class.
@@ -291,6 +293,63 @@ fn shown_keys(keys: &[(String, String)]) -> String {
         .join(", ")
 }
 
+/// DIMSCU-04: a request the SUT was asked to cancel is cancelled with a C-CANCEL-RQ whose Message
+/// ID Being Responded To is the request's Message ID (PS3.7 §9.3.2.3 for C-FIND). The record of
+/// the whole association (a follow-up, recorded at its end) is read when there is one: a C-CANCEL
+/// that crossed the final response arrives after the operation's own record was taken.
+pub(super) fn dimscu_04(s: &Subject<'_>) -> Verdict {
+    let Some(asked) = s.expect.dimse.asked.as_ref() else {
+        return Verdict::na("the scenario asked the SUT for no request");
+    };
+    if !asked.cancel {
+        return Verdict::na("the scenario asked the SUT to cancel nothing");
+    }
+    let whole = s.followups.iter().find_map(|e| e.dimse.as_deref());
+    let r = match whole {
+        Some(r) => r,
+        None => match record(s) {
+            Ok(r) => r,
+            Err(v) => return v,
+        },
+    };
+    let name = crate::dimse::command::Command {
+        field: asked.field,
+        ..Default::default()
+    }
+    .name()
+    .to_string();
+    let Some(rq) = r.received(asked.field).next() else {
+        return Verdict::fail(
+            format!("the {name} the SUT was asked to send, then cancel"),
+            format!("no {name} on the association ({})", r.ended),
+        );
+    };
+    let id = rq.command.message_id;
+    let shown = id.map(|i| i.to_string()).unwrap_or_else(|| "(none)".into());
+    let expected = format!(
+        "a C-CANCEL-RQ whose Message ID Being Responded To is {shown}, the Message ID of the {name}, as the SUT was asked to cancel"
+    );
+    let cancels: Vec<&MessageRecord> = r.received(field::C_CANCEL_RQ).collect();
+    if cancels.is_empty() {
+        return Verdict::fail(expected, "no C-CANCEL-RQ on the association");
+    }
+    let wrong: Vec<String> = cancels
+        .iter()
+        .filter(|c| id.is_none() || c.command.responded_to != id)
+        .map(|c| {
+            c.command
+                .responded_to
+                .map(|i| format!("a C-CANCEL-RQ for Message ID {i}"))
+                .unwrap_or_else(|| "a C-CANCEL-RQ without Message ID Being Responded To".into())
+        })
+        .collect();
+    if wrong.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::fail(expected, wrong.join("; "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,6 +504,7 @@ mod tests {
             } else {
                 Vec::new()
             },
+            cancel: false,
         }
     }
 
@@ -515,5 +575,64 @@ mod tests {
             r.roles = vec![(CT.into(), true, false)];
         }
         assert_eq!(outcome("DIMSCU-03", &scu_role_only, &asked), Outcome::Fail);
+    }
+
+    #[test]
+    fn dimscu_04_passes_a_cancel_of_the_find_and_fails_none_or_another_id() {
+        let find = uids::STUDY_ROOT_QUERY_RETRIEVE_INFORMATION_MODEL_FIND;
+        let asked = AskedRequest {
+            cancel: true,
+            ..series_find()
+        };
+        let with_cancel = |responded_to: Option<u16>| {
+            let mut ex = exchange(
+                find,
+                field::C_FIND_RQ,
+                &[("QueryRetrieveLevel", "SERIES")],
+                None,
+            );
+            if let Some(r) = ex.dimse.as_mut() {
+                let mut c = Command::request(field::C_CANCEL_RQ, find, 2, false);
+                c.message_id = None;
+                c.responded_to = responded_to;
+                r.messages.push(MessageRecord {
+                    flow: Flow::Received,
+                    pc_id: 1,
+                    command: c,
+                    data_len: None,
+                    data_sha256: None,
+                    data_summary: Vec::new(),
+                    pdus: 1,
+                    largest_pdu: 20,
+                    at_ms: 5,
+                });
+            }
+            ex
+        };
+        // The C-FIND-RQ of `exchange` has Message ID 1.
+        assert_eq!(
+            outcome("DIMSCU-04", &with_cancel(Some(1)), &asked),
+            Outcome::Pass
+        );
+        assert_eq!(
+            outcome("DIMSCU-04", &with_cancel(Some(7)), &asked),
+            Outcome::Fail
+        );
+        assert_eq!(
+            outcome("DIMSCU-04", &with_cancel(None), &asked),
+            Outcome::Fail
+        );
+        let none = exchange(
+            find,
+            field::C_FIND_RQ,
+            &[("QueryRetrieveLevel", "SERIES")],
+            None,
+        );
+        assert_eq!(outcome("DIMSCU-04", &none, &asked), Outcome::Fail);
+        // Not asked to cancel: not applicable.
+        assert_eq!(
+            outcome("DIMSCU-04", &none, &series_find()),
+            Outcome::NotApplicable
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! - [`stow`]: STOW-RS into the archive through the spool;
 //! - [`capabilities`]: the `OPTIONS` answer of the service root;
 //! - [`negotiate`]: Accept negotiation (PS3.18 8.7);
+//! - [`origin`]: the same services below `/origin/dicom-web` for a SUT user agent, each request recorded;
 //! - [`multipart_body`], [`json`], [`web`]: response bodies and HTTP plumbing.
 
 pub mod bulkdata;
@@ -18,6 +19,7 @@ pub mod json;
 pub mod metadata;
 pub mod multipart_body;
 pub mod negotiate;
+pub mod origin;
 pub mod png;
 pub mod qido;
 pub mod rendered;

@@ -5,6 +5,7 @@
 
 mod qido;
 mod stow;
+mod user_agent;
 mod wado;
 mod xc_wado;
 
@@ -27,6 +28,7 @@ use crate::model::dicom_json;
 use crate::model::fixtures::FixtureInstance;
 use crate::transport::media_type::parse_accept;
 use crate::world::HarnessWorld;
+pub use user_agent::UaSeen;
 use wado::{judge_last, last_index, retrieve_instance_ts_opt};
 
 /// A Study Instance UID no SUT holds (a UUID-derived UID of the project's own).

@@ -26,6 +26,8 @@ struct Ask {
     destination: Option<String>,
     /// C-GET: (SOP Class, transfer syntax) of each instance retrieved.
     storage: Vec<(String, String)>,
+    /// The SUT is asked to cancel the request after its first response.
+    cancel: bool,
 }
 
 fn tag_text(t: Tag) -> String {
@@ -52,6 +54,32 @@ fn request_since(
         }
     }
     None
+}
+
+/// The record of the association from `peer` that ended after `mark`, waited for until
+/// `deadline`.
+async fn association_of(
+    sim: &crate::world::Simulator,
+    mark: usize,
+    peer: Option<&str>,
+    deadline: std::time::Instant,
+) -> Option<crate::evidence::Exchange> {
+    let peer = peer?;
+    loop {
+        let mut i = mark;
+        while let Some(ex) = sim.inbox.get(i) {
+            i += 1;
+            if ex.request.method == "A-ASSOCIATE-RQ"
+                && ex.dimse.as_deref().is_some_and(|r| r.peer == peer)
+            {
+                return Some(ex);
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn sut_asks(world: &mut HarnessWorld, ask: Ask) -> StepResult {
@@ -146,6 +174,7 @@ async fn sut_asks(world: &mut HarnessWorld, ask: Ask) -> StepResult {
             wrong_level: faults.contains(&crate::reference::Fault::QrBuiltinScuWrongLevel),
             no_unique_key: faults.contains(&crate::reference::Fault::QrBuiltinScuNoUniqueKey),
             get_no_role: faults.contains(&crate::reference::Fault::QrBuiltinScuGetNoRole),
+            no_cancel: faults.contains(&crate::reference::Fault::QrBuiltinScuNoCancel),
         };
         match crate::stand_in::play_qr_scu(&name, asked).await {
             Ok(ex) => {
@@ -162,9 +191,18 @@ async fn sut_asks(world: &mut HarnessWorld, ask: Ask) -> StepResult {
                 ex.repro
                     .push_str(&format!("\n# the SUT's trigger then ended: {e}"));
             }
+            let peer = ex.dimse.as_deref().map(|r| r.peer.clone());
             let idx = world.evidence.record(ex);
             world.dimse.last = Some(idx);
             world.dimse.followups = Vec::new();
+            if ask.cancel {
+                // The whole association, recorded at its end: a C-CANCEL that crossed the final
+                // response is not in the operation's own record.
+                if let Some(whole) = association_of(&sim, mark, peer.as_deref(), deadline).await {
+                    world.evidence.record(whole.clone());
+                    world.dimse.followups = vec![whole];
+                }
+            }
             world.dimse.expect = Expect {
                 dimse: DimseExpect {
                     asked: Some(AskedRequest {
@@ -182,6 +220,7 @@ async fn sut_asks(world: &mut HarnessWorld, ask: Ask) -> StepResult {
                             }
                             acc
                         }),
+                        cancel: ask.cancel,
                     }),
                     ..DimseExpect::default()
                 },
@@ -224,6 +263,7 @@ async fn sut_finds_series(world: &mut HarnessWorld, alias: String) -> StepResult
             returns: Some(tags::SERIES_INSTANCE_UID),
             destination: None,
             storage: Vec::new(),
+            cancel: false,
         },
     )
     .await
@@ -248,6 +288,7 @@ async fn sut_finds_studies(world: &mut HarnessWorld, alias: String) -> StepResul
             returns: Some(tags::STUDY_INSTANCE_UID),
             destination: None,
             storage: Vec::new(),
+            cancel: false,
         },
     )
     .await
@@ -301,6 +342,7 @@ async fn sut_moves(world: &mut HarnessWorld, number: i64, alias: String) -> Step
             returns: None,
             destination: Some(destination),
             storage: Vec::new(),
+            cancel: false,
         },
     )
     .await
@@ -319,6 +361,7 @@ async fn sut_gets(world: &mut HarnessWorld, number: i64, alias: String) -> StepR
             returns: None,
             destination: None,
             storage,
+            cancel: false,
         },
     )
     .await
@@ -339,4 +382,30 @@ async fn received_move(world: &mut HarnessWorld) -> StepResult {
 )]
 async fn received_get(world: &mut HarnessWorld) -> StepResult {
     judge_dimse(world, &["DIMSCU-02", "DIMSCU-03"])
+}
+
+#[when(
+    expr = "the SUT is asked to find the instances of series {int} of study {string} at the harness and to cancel after the first match"
+)]
+async fn sut_cancels_find(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
+    let (keys, _) = series_retrieve(world, &alias, number)?;
+    sut_asks(
+        world,
+        Ask {
+            trigger: "qr_scu_cancels_find",
+            field: field::C_FIND_RQ,
+            level: "IMAGE",
+            keys,
+            returns: Some(tags::SOP_INSTANCE_UID),
+            destination: None,
+            storage: Vec::new(),
+            cancel: true,
+        },
+    )
+    .await
+}
+
+#[then("the harness received the C-FIND asked for, and a C-CANCEL of it")]
+async fn received_cancel(world: &mut HarnessWorld) -> StepResult {
+    judge_dimse(world, &["DIMSCU-01", "DIMSCU-04"])
 }
