@@ -95,6 +95,11 @@ pub struct Simulator {
     pub dimse_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
     /// The TLS handshakes SUT clients attempted with the HTTP endpoints (XDS, MHD).
     pub http_handshakes: Option<Arc<crate::transport::tls::listener::HandshakeLog>>,
+    /// Base URL of the simulated communities' Responding Gateways (`…/xca`), as the SUT must
+    /// call them.
+    pub xca_base: String,
+    /// What the simulated communities behind a SUT Initiating Gateway do.
+    pub xca_simulation: Option<Arc<crate::reference::xca::initiating_gateway::Simulation>>,
 }
 
 /// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
@@ -144,6 +149,8 @@ pub struct XdsState {
     pub entries: Vec<crate::model::ebrim::DocumentEntry>,
     /// The manifest most recently sent or retrieved (bytes), for RAD-69 steps.
     pub manifest: Option<bytes::Bytes>,
+    /// What community B behind a SUT Initiating Gateway does in the scenario's next request.
+    pub xca_community_b: crate::reference::xca::initiating_gateway::Behaviour,
 }
 
 /// DIMSE state of a scenario.

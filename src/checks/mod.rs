@@ -23,6 +23,7 @@ pub mod rule;
 pub mod soap_message;
 pub mod tls;
 pub mod xca;
+pub mod xca_initiating;
 pub mod xds;
 pub mod xds_i;
 
@@ -245,6 +246,9 @@ pub struct Expect {
     pub arr: Option<arr::ArrExpect>,
     /// What an XCA scenario knows of the SUT's Responding Gateway.
     pub xca: xca::XcaExpect,
+    /// What an XCA scenario with the SUT as Initiating Gateway knows: the legs it sent to the
+    /// simulated communities.
+    pub xca_ig: xca_initiating::XcaIgExpect,
 }
 
 /// What a check looks at.
@@ -405,6 +409,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(atna::CHECKS.iter())
         .chain(arr::CHECKS.iter())
         .chain(xca::CHECKS.iter())
+        .chain(xca_initiating::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -254,7 +254,17 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-rg-retrieve-other-home", "@profile:XCA and @txn:ITI-39 and @req:XDSI-13", "XDSI-13", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI38-05", "ITI38-05", false),
     fault("xca-rg-error-location-registry", "@profile:XCA and @req:ITI39-02", "ITI39-02", false),
-    fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),
+    fault("mado-twin-unlinked", "@profile:MHD and @req:MADO-C4", "MADO-C4", true),    fault("xca-ig-drops-parameter", "@actor:InitiatingGateway and @req:ITI38-11", "ITI38-11", false),
+    fault("xca-ig-getdocuments-without-home", "@actor:InitiatingGateway and @req:ITI38-12", "ITI38-12", false),
+    fault("xca-ig-drops-community", "@actor:InitiatingGateway and @req:XCA-01", "XCA-01", false),
+    fault("xca-ig-hides-failure", "@actor:InitiatingGateway and @req:XCA-02", "XCA-02", false),
+    fault("xca-ig-passes-unknown-patient", "@actor:InitiatingGateway and @req:XCA-03", "XCA-03", false),
+    fault("xca-ig-accepts-missing-home", "@actor:InitiatingGateway and @req:XCA-04", "XCA-04", false),
+    fault("xca-ig-retrieve-without-home", "@actor:InitiatingGateway and @req:ITI39-06", "ITI39-06", false),
+    fault("xca-ig-retrieve-wrong-gateway", "@actor:InitiatingGateway and @req:ITI39-07", "ITI39-07", false),
+    fault("xca-ig-retrieve-hides-failure", "@actor:InitiatingGateway and @req:XCA-06", "XCA-06", false),
+    fault("xca-ig-unavailable-as-registry-error", "@actor:InitiatingGateway and @req:XCA-05", "XCA-05", true),
+    fault("xca-ig-rewrites-home", "@actor:InitiatingGateway and @req:XCA-07", "XCA-07", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -31,6 +31,14 @@ pub(crate) enum Endpoint {
     XcaQuery,
     /// The Responding Gateway's ITI-39 endpoint.
     XcaRetrieve,
+    /// The Initiating Gateway's ITI-18 endpoint ([`crate::reference::xca::initiating_gateway`]).
+    XcaIgQuery,
+    /// The Initiating Gateway's ITI-43 endpoint.
+    XcaIgRetrieve,
+    /// The ITI-38 endpoint of a simulated community's Responding Gateway (0: A, 1: B).
+    XcaCommunityQuery(usize),
+    /// The ITI-39 endpoint of a simulated community's Responding Gateway.
+    XcaCommunityRetrieve(usize),
 }
 
 /// A parsed inbound SOAP request.
@@ -146,6 +154,10 @@ fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> T
         Endpoint::ImagingSource => Transaction::Rad69,
         Endpoint::XcaQuery => Transaction::Iti38,
         Endpoint::XcaRetrieve => Transaction::Iti39,
+        Endpoint::XcaIgQuery => Transaction::Iti18,
+        Endpoint::XcaIgRetrieve => Transaction::Iti43,
+        Endpoint::XcaCommunityQuery(_) => Transaction::Iti38,
+        Endpoint::XcaCommunityRetrieve(_) => Transaction::Iti39,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
@@ -275,6 +287,10 @@ pub(crate) async fn serve(
             Endpoint::Repository => "Document Repository (simulated)",
             Endpoint::ImagingSource => "Imaging Document Source (simulated)",
             Endpoint::XcaQuery | Endpoint::XcaRetrieve => "Responding Gateway (simulated)",
+            Endpoint::XcaIgQuery | Endpoint::XcaIgRetrieve => "Initiating Gateway",
+            Endpoint::XcaCommunityQuery(_) | Endpoint::XcaCommunityRetrieve(_) => {
+                "Responding Gateway (simulated community)"
+            }
         }
         .into(),
         direction: Direction::Inbound,
@@ -293,7 +309,10 @@ pub(crate) async fn serve(
         dimse: None,
         tls: None,
     };
-    st.inbox().push(exchange);
+    // The Initiating Gateway plays the SUT, not a simulator: nothing waits for its requests.
+    if !matches!(endpoint, Endpoint::XcaIgQuery | Endpoint::XcaIgRetrieve) {
+        st.inbox().push(exchange);
+    }
     let mut resp = (status, resp_body).into_response();
     for (n, v) in resp_headers {
         if let (Ok(n), Ok(v)) = (
@@ -420,6 +439,24 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
             Some(e::ACTION_XC_RETRIEVE),
             Message::RetrieveDocumentSetRequest(r),
         ) => crate::reference::xca::cross_gateway_retrieve(st, &r),
+        (Endpoint::XcaIgQuery, Some(e::ACTION_STORED_QUERY), Message::AdhocQueryRequest(q)) => {
+            crate::reference::xca::initiating_gateway::stored_query(st, &q).await
+        }
+        (
+            Endpoint::XcaIgRetrieve,
+            Some(e::ACTION_RETRIEVE),
+            Message::RetrieveDocumentSetRequest(r),
+        ) => crate::reference::xca::initiating_gateway::retrieve(st, &r).await,
+        (
+            Endpoint::XcaCommunityQuery(c),
+            Some(e::ACTION_XC_QUERY),
+            Message::AdhocQueryRequest(q),
+        ) => crate::reference::xca::initiating_gateway::community_query(st, c, &q),
+        (
+            Endpoint::XcaCommunityRetrieve(c),
+            Some(e::ACTION_XC_RETRIEVE),
+            Message::RetrieveDocumentSetRequest(r),
+        ) => crate::reference::xca::initiating_gateway::community_retrieve(st, c, &r),
         (_, action, _) => fault_answer(
             "Sender",
             &format!(

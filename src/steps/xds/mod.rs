@@ -10,6 +10,7 @@ mod query;
 mod retrieve;
 mod sut_calls;
 mod xca;
+mod xca_initiating;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
