@@ -37,6 +37,7 @@ mod serve_load_mode;
 mod stalled_sut;
 mod tls_peers;
 mod xca;
+mod xca_initiating;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;
