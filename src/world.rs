@@ -151,6 +151,9 @@ pub struct XdsState {
     pub manifest: Option<bytes::Bytes>,
     /// What community B behind a SUT Initiating Gateway does in the scenario's next request.
     pub xca_community_b: crate::reference::xca::initiating_gateway::Behaviour,
+    /// The requests a SUT Initiating Gateway sent to the simulated communities in the last
+    /// exchange (evidence indexes).
+    pub xca_legs: Vec<usize>,
 }
 
 /// DIMSE state of a scenario.

@@ -13,10 +13,11 @@ Feature: An Initiating Gateway finds and retrieves documents across communities 
   Background:
     Given the SUT is an Initiating Gateway in front of the harness's communities A and B
 
-  @serial @uc:UC3 @txn:ITI-38 @req:ITI38-11 @req:XCA-01 @req:XDSI-01
+  @serial @uc:UC3 @txn:ITI-38 @req:ITI38-11 @req:XCA-01 @req:XDSI-01 @req:XDS-SOAP-02 @req:XDS-SOAP-03
   Scenario: A patient's manifests are found in both communities, each with its community
     When the consumer finds the manifests of the patient of study "CT-CHEST" through the gateway
     Then the message is a conformant XDS message
+    And the gateway's requests to the communities are conformant XDS messages
     And every parameter of the query reached each community
     And the answer holds every entry of the communities, each with its homeCommunityId
     And the answer is Success
@@ -69,10 +70,11 @@ Feature: An Initiating Gateway finds and retrieves documents across communities 
     Then the query reached only the community named, with its homeCommunityId
     And the answer holds every entry of the communities, each with its homeCommunityId
 
-  @serial @uc:UC3 @txn:ITI-39 @req:ITI39-06 @req:ITI39-07 @req:XCA-07 @req:XDSI-13
+  @serial @uc:UC3 @txn:ITI-39 @req:ITI39-06 @req:ITI39-07 @req:XCA-07 @req:XDSI-13 @req:XDS-SOAP-03 @req:XDS-SOAP-04
   Scenario: Manifests of two communities are retrieved, each from its community's gateway
     When the consumer retrieves the manifests of studies "CT-CHEST" and "MR-BRAIN" through the gateway
     Then the message is a conformant XDS message
+    And the gateway's requests to the communities are conformant XDS messages
     And every Cross Gateway Retrieve names the addressed community
     And each document went to the gateway of its community only
     And the documents come back as their communities returned them

@@ -413,6 +413,8 @@ pub enum Fault {
     XcaIgUnavailableAsRegistryError,
     /// The Initiating Gateway's consolidated ITI-43 answer names community A's homeCommunityId on every document (ITI TF-2 3.43.4.2.2).
     XcaIgRewritesHome,
+    /// The Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V).
+    XcaIgLegWithoutMessageId,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -619,6 +621,7 @@ impl Fault {
         Fault::XcaIgRetrieveHidesFailure,
         Fault::XcaIgUnavailableAsRegistryError,
         Fault::XcaIgRewritesHome,
+        Fault::XcaIgLegWithoutMessageId,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -812,6 +815,7 @@ impl Fault {
             Fault::XcaIgRetrieveHidesFailure => "xca-ig-retrieve-hides-failure",
             Fault::XcaIgUnavailableAsRegistryError => "xca-ig-unavailable-as-registry-error",
             Fault::XcaIgRewritesHome => "xca-ig-rewrites-home",
+            Fault::XcaIgLegWithoutMessageId => "xca-ig-leg-without-message-id",
         }
     }
 
@@ -1081,6 +1085,9 @@ impl Fault {
             }
             Fault::XcaIgRewritesHome => {
                 "the Initiating Gateway's consolidated ITI-43 answer names community A's homeCommunityId on every document (ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaIgLegWithoutMessageId => {
+                "the Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V)"
             }
         }
     }

@@ -266,6 +266,7 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-ig-retrieve-hides-failure", "@actor:InitiatingGateway and @req:XCA-06", "XCA-06", false),
     fault("xca-ig-unavailable-as-registry-error", "@actor:InitiatingGateway and @req:XCA-05", "XCA-05", true),
     fault("xca-ig-rewrites-home", "@actor:InitiatingGateway and @req:XCA-07", "XCA-07", false),
+    fault("xca-ig-leg-without-message-id", "@actor:InitiatingGateway and @req:XDS-SOAP-03", "XDS-SOAP-03", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -370,10 +370,20 @@ struct Reply {
 }
 
 /// Send one request to a Responding Gateway and read its answer.
-async fn call(url: &str, action: &str, body_xml: &str, mtom: bool) -> Reply {
-    let seed = format!("{url}{body_xml}{:?}", std::time::SystemTime::now());
+async fn call(st: &Shared, url: &str, action: &str, body_xml: &str, mtom: bool) -> Reply {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let seed = format!("{url}{body_xml}{now}");
     let id = soap::message_id_from(seed.as_bytes());
-    let (ct, body) = crate::actors::xds::soap_request(url, action, &id, body_xml, mtom, &[]);
+    let (ct, mut body) = crate::actors::xds::soap_request(url, action, &id, body_xml, mtom, &[]);
+    if st.has(Fault::XcaIgLegWithoutMessageId) {
+        let element = format!("<wsa:MessageID>{id}</wsa:MessageID>");
+        if let Some(at) = memchr::memmem::find(&body, element.as_bytes()) {
+            body.drain(at..at + element.len());
+        }
+    }
     let client = crate::transport::factory::upstream_client(&Default::default());
     let failed = |why: String| Reply {
         message: Err(why),
@@ -478,7 +488,7 @@ pub(crate) async fn stored_query(st: &Shared, q: &AdhocQueryRequest) -> Answer {
                 .retain(|p| p.name != "$XDSDocumentEntryFormatCode");
         }
         let url = gateway_url(st, c, "query");
-        let reply = call(&url, e::ACTION_XC_QUERY, &leg.to_xml(), false).await;
+        let reply = call(st, &url, e::ACTION_XC_QUERY, &leg.to_xml(), false).await;
         let r = match reply.message {
             Ok(Message::AdhocQueryResponse(r)) => r,
             Ok(_) => {
@@ -625,7 +635,7 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveDocumentSetRequest) -> Ans
         let leg = RetrieveDocumentSetRequest {
             documents: requests,
         };
-        let reply = call(&url, e::ACTION_XC_RETRIEVE, &leg.to_xml(), true).await;
+        let reply = call(st, &url, e::ACTION_XC_RETRIEVE, &leg.to_xml(), true).await;
         let resp = match reply.message {
             Ok(Message::RetrieveDocumentSetResponse(x)) => x,
             Ok(_) => {

@@ -187,10 +187,12 @@ fn record_with_legs(
 ) -> StepResult {
     let legs_ex = legs_since(sim, mark, needles);
     let legs: Vec<Leg> = legs_ex.iter().map(|l| read_leg(sim, l)).collect();
-    for l in legs_ex {
-        world.evidence.record(l);
-    }
+    let recorded: Vec<usize> = legs_ex
+        .into_iter()
+        .map(|l| world.evidence.record(l))
+        .collect();
     record_xds(world, ex, x)?;
+    world.xds.xca_legs = recorded;
     world.xds.expect.xca_ig = XcaIgExpect {
         legs,
         communities: COMMUNITIES
@@ -417,4 +419,18 @@ async fn unchanged(world: &mut HarnessWorld) -> StepResult {
 #[then("the retrieve answer is a partial success with the document and community B's error")]
 async fn retrieve_partial(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["XCA-06"])
+}
+
+/// The XDS SOAP rules (SOAP 1.2, wsa:Action with mustUnderstand equal to the Cross Gateway
+/// action, wsa:MessageID, MTOM/XOP for ITI-39: ITI TF-2 Appendix V, Tables 3.38.5-2 and 3.39.5-2)
+/// on every request the gateway sent to the communities.
+#[then("the gateway's requests to the communities are conformant XDS messages")]
+async fn legs_conformant(world: &mut HarnessWorld) -> StepResult {
+    // No request at all is judged by ITI38-11 / ITI39-07, which the scenarios judge too.
+    let legs = world.xds.xca_legs.clone();
+    let ids = structural_ids();
+    for idx in legs {
+        judge(world, idx, &Expect::default(), &[], &ids)?;
+    }
+    Ok(())
 }
