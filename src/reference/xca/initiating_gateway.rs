@@ -363,6 +363,9 @@ fn gateway_url(st: &Shared, c: usize, what: &str) -> String {
     format!("{base}/{seg}/responding-gateway/{what}")
 }
 
+/// The largest Responding Gateway answer the Initiating Gateway reads.
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
 /// A Responding Gateway's answer, or why there is none.
 struct Reply {
     message: Result<Message, String>,
@@ -406,10 +409,21 @@ async fn call(st: &Shared, url: &str, action: &str, body_xml: &str, mtom: bool) 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let bytes = match resp.bytes().await {
-        Ok(b) => b,
-        Err(err) => return failed(format!("{url} broke off its answer: {err}")),
-    };
+    // Read within a bound: a gateway's answer larger than the reference holds is no answer.
+    let mut resp = resp;
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) if bytes.len() + c.len() <= MAX_ANSWER => bytes.extend_from_slice(&c),
+            Ok(Some(_)) => {
+                return failed(format!(
+                    "{url} answered more than {MAX_ANSWER} bytes, more than this gateway reads"
+                ))
+            }
+            Ok(None) => break,
+            Err(err) => return failed(format!("{url} broke off its answer: {err}")),
+        }
+    }
     if !status.is_success() {
         return failed(format!("{url} answered HTTP {}", status.as_u16()));
     }
@@ -729,6 +743,52 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveDocumentSetRequest) -> Ans
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Communities that cannot be reached make a Failure with XDSUnavailableCommunity for each,
+    /// not a hang or a SOAP Fault.
+    #[tokio::test]
+    async fn unreachable_communities_are_reported_unavailable() {
+        use crate::reference::tests::fixtures_dir;
+        use crate::reference::{ReferenceOptions, ReferenceServer};
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = closed.local_addr().expect("addr").port();
+        drop(closed);
+        let server = ReferenceServer::start(
+            ReferenceOptions::new(fixtures_dir())
+                .with_xca_responding_gateways(format!("http://127.0.0.1:{port}/xca")),
+        )
+        .await
+        .expect("server");
+        let mut cfg = crate::config::xca::Xca::embedded(&server.xca_base()).initiating_as_xds(None);
+        cfg.timeouts = Default::default();
+        let c = crate::actors::xds::XdsClient::new(&cfg, &Default::default()).expect("client");
+        let q = AdhocQueryRequest::find_documents(
+            "CTH-0001^^^&1.3.6.1.4.1.21367.13.20.1000&ISO",
+            &[e::STATUS_APPROVED],
+            &[],
+            "LeafClass",
+        );
+        let ex = c.stored_query(&q, "test").await.expect("endpoint");
+        let m = crate::checks::soap_message::SutMessage::of(&ex)
+            .expect("soap")
+            .message()
+            .expect("message");
+        let Message::AdhocQueryResponse(r) = m else {
+            panic!("not an AdhocQueryResponse");
+        };
+        assert_eq!(r.response.status.as_deref(), Some(e::RESPONSE_FAILURE));
+        let codes: Vec<_> = r
+            .response
+            .errors
+            .iter()
+            .filter_map(|er| er.error_code.as_deref())
+            .collect();
+        assert_eq!(
+            codes,
+            ["XDSUnavailableCommunity", "XDSUnavailableCommunity"]
+        );
+        server.shutdown().await;
+    }
 
     #[test]
     fn each_patient_has_a_study_in_each_community() {
