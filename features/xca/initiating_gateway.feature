@@ -47,7 +47,7 @@ Feature: An Initiating Gateway finds and retrieves documents across communities 
   Scenario: Objects a community returns without its homeCommunityId are reported
     Given community B's gateway leaves home off its objects
     When the consumer finds the manifests of the patient of study "CT-CHEST" through the gateway
-    Then the objects without home are reported as XDSMissingHomeCommunityId naming community B's gateway
+    Then the objects without home are reported as XDSMissingHomeCommunityId
     And the answer holds every entry of the communities, each with its homeCommunityId
 
   @serial @neg @txn:ITI-38 @req:XCA-05

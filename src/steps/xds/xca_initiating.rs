@@ -391,7 +391,7 @@ async fn unknown_patient(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["XCA-03"])
 }
 
-#[then("the objects without home are reported as XDSMissingHomeCommunityId naming community B's gateway")]
+#[then("the objects without home are reported as XDSMissingHomeCommunityId")]
 async fn missing_home(world: &mut HarnessWorld) -> StepResult {
     judge_xds(world, &["XCA-04"])
 }
