@@ -187,12 +187,26 @@ fn record_with_legs(
 ) -> StepResult {
     let legs_ex = legs_since(sim, mark, needles);
     let legs: Vec<Leg> = legs_ex.iter().map(|l| read_leg(sim, l)).collect();
+    // The legs are in the evidence whatever the answer, to show what the gateway asked.
     let recorded: Vec<usize> = legs_ex
         .into_iter()
         .map(|l| world.evidence.record(l))
         .collect();
     record_xds(world, ex, x)?;
     world.xds.xca_legs = recorded;
+    // Community A always answers: a SOAP Fault, an unreadable message or a Failure leaves the
+    // scenario nothing to judge, and is the gateway's breach (XDS-SOAP-01 or XDSI-01).
+    if let Some(idx) = world.xds.last {
+        if answer_problem(world, idx).is_some() {
+            return Err(stop_on_answer(
+                world,
+                idx,
+                "XDSI-01",
+                "the consolidated answer of the communities, one of which answers",
+                String::new(),
+            ));
+        }
+    }
     world.xds.expect.xca_ig = XcaIgExpect {
         legs,
         communities: COMMUNITIES
