@@ -194,19 +194,6 @@ fn record_with_legs(
         .collect();
     record_xds(world, ex, x)?;
     world.xds.xca_legs = recorded;
-    // Community A always answers: a SOAP Fault, an unreadable message or a Failure leaves the
-    // scenario nothing to judge, and is the gateway's breach (XDS-SOAP-01 or XDSI-01).
-    if let Some(idx) = world.xds.last {
-        if answer_problem(world, idx).is_some() {
-            return Err(stop_on_answer(
-                world,
-                idx,
-                "XDSI-01",
-                "the consolidated answer of the communities, one of which answers",
-                String::new(),
-            ));
-        }
-    }
     world.xds.expect.xca_ig = XcaIgExpect {
         legs,
         communities: COMMUNITIES
@@ -216,6 +203,22 @@ fn record_with_legs(
             .collect(),
         addressed,
     };
+    // Community A always answers a conformant request: a SOAP Fault, an unreadable message or a
+    // Failure leaves the scenario nothing to judge, and is the gateway's breach (XDS-SOAP-01 or
+    // XDSI-01), after the checks of what it sent the communities.
+    if let Some(idx) = world.xds.last {
+        if answer_problem(world, idx).is_some() {
+            // What the gateway sent the communities may be why they refused: judged first.
+            judge_xds(world, &["ITI38-11", "ITI38-12", "ITI39-06", "ITI39-07"])?;
+            return Err(stop_on_answer(
+                world,
+                idx,
+                "XDSI-01",
+                "the consolidated answer of the communities, one of which answers",
+                String::new(),
+            ));
+        }
+    }
     Ok(())
 }
 
