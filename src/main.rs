@@ -146,6 +146,11 @@ enum Command {
         /// packs` lists them) [default: the newest].
         #[arg(long)]
         pack: Option<String>,
+        /// Where the XCA Initiating Gateway finds the Responding Gateways of communities A and B:
+        /// the base of their `/community-a/responding-gateway/…` paths (e.g. a harness run's
+        /// simulator, `http://127.0.0.1:9000/xca`) [default: the server's own simulated ones].
+        #[arg(long)]
+        xca_responding_gateways: Option<String>,
     },
     /// Write the feature files, fixture studies, code sets and example SUT profiles compiled into
     /// the harness under DIR (DIR/features, DIR/fixtures/...), to edit them and run with
@@ -352,6 +357,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             tls_client_ca,
             tls_optional_client_cert,
             pack,
+            xca_responding_gateways,
         } => {
             let dimse = DimseServe {
                 bind: dimse_bind,
@@ -380,6 +386,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                 faults,
                 duplicates,
                 pack,
+                xca_responding_gateways,
             )
             .await
         }
@@ -417,6 +424,7 @@ struct DimseServe {
     tls: Option<ihe_harness::transport::tls::TlsSettings>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     bind: std::net::SocketAddr,
     fixtures: Option<PathBuf>,
@@ -425,6 +433,7 @@ async fn serve(
     faults: Vec<String>,
     duplicates: Duplicates,
     pack: Option<String>,
+    xca_responding_gateways: Option<String>,
 ) -> ExitCode {
     let faults = match parse_faults(&faults) {
         Ok(f) => f,
@@ -478,6 +487,9 @@ async fn serve(
     for f in faults {
         opts = opts.with_fault(f);
     }
+    if let Some(base) = xca_responding_gateways {
+        opts = opts.with_xca_responding_gateways(base);
+    }
     if let Some(t) = &dimse.tls {
         match ihe_harness::transport::tls::ServerTls::from_settings(t) {
             Ok(tls) => opts = opts.with_tls(tls),
@@ -524,6 +536,19 @@ async fn serve(
             "XCA-I Responding Imaging Gateway (RAD-75) of community {}: {}/responding-imaging-gateway",
             ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID,
             server.xcai_base()
+        );
+        let _ = writeln!(
+            out,
+            "XCA Initiating Gateway (ITI-18, ITI-43): {xca}/initiating-gateway/query, {xca}/initiating-gateway/retrieve"
+        );
+        let _ = writeln!(
+            out,
+            "XC-WADO Responding Imaging Gateway (RAD-160) of community {}: {}/homeCommunityId/{}/RetrieveLocationUID/{}/studies/...",
+            ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID,
+            server.xc_wado_base(),
+            ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID
+                .trim_start_matches("urn:oid:"),
+            ihe_harness::config::xc_wado::DEFAULT_RETRIEVE_LOCATION_UID
         );
         let _ = writeln!(
             out,

@@ -346,8 +346,17 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             dimse_handshakes: server.dimse_handshakes(),
             http_handshakes: server.handshakes(),
             dicomweb_base: server.origin_base(),
+            xca_base: server.xca_base(),
+            xca_simulation: Some(server.xca_simulation()),
         }),
-        None if config.xds.is_some() || config.dimse.is_some() || !config.triggers.is_empty() => {
+        None if config.xds.is_some()
+            || config.dimse.is_some()
+            || !config.triggers.is_empty()
+            || config
+                .xca
+                .as_ref()
+                .is_some_and(|x| x.ig_query_url.is_some() || x.ig_retrieve_url.is_some()) =>
+        {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
                 .with_mado_code_table(mado_code_table)
                 .with_bind(config.simulator.bind)
@@ -398,6 +407,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 dimse_handshakes: server.dimse_handshakes(),
                 http_handshakes: server.handshakes(),
                 dicomweb_base,
+                xca_base: match &config.simulator.public_url {
+                    Some(u) => format!("{u}{}", crate::reference::xca::XCA_PATH),
+                    None => server.xca_base(),
+                },
+                xca_simulation: Some(server.xca_simulation()),
             };
             simulator_server = Some(server);
             Some(sim)

@@ -98,6 +98,11 @@ pub struct Simulator {
     /// Service base URL of the simulated DICOMweb origin server (`…/origin/dicom-web`), as a SUT
     /// user agent must call it.
     pub dicomweb_base: String,
+    /// Base URL of the simulated communities' Responding Gateways (`…/xca`), as the SUT must
+    /// call them.
+    pub xca_base: String,
+    /// What the simulated communities behind a SUT Initiating Gateway do.
+    pub xca_simulation: Option<Arc<crate::reference::xca::initiating_gateway::Simulation>>,
 }
 
 /// A document retrieved with ITI-68, with the DocumentReference that pointed at it.
@@ -150,6 +155,11 @@ pub struct XdsState {
     pub entries: Vec<crate::model::ebrim::DocumentEntry>,
     /// The manifest most recently sent or retrieved (bytes), for RAD-69 steps.
     pub manifest: Option<bytes::Bytes>,
+    /// What community B behind a SUT Initiating Gateway does in the scenario's next request.
+    pub xca_community_b: crate::reference::xca::initiating_gateway::Behaviour,
+    /// The requests a SUT Initiating Gateway sent to the simulated communities in the last
+    /// exchange (evidence indexes).
+    pub xca_legs: Vec<usize>,
 }
 
 /// DIMSE state of a scenario.

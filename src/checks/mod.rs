@@ -25,6 +25,7 @@ pub mod soap_message;
 pub mod tls;
 pub mod xc_wado;
 pub mod xca;
+pub mod xca_initiating;
 pub mod xcai;
 pub mod xds;
 pub mod xds_i;
@@ -252,6 +253,9 @@ pub struct Expect {
     pub xcai: xcai::XcaiExpect,
     /// The SUT as DICOMweb user agent: what the scenario that made it call knows (DWUA-01..05).
     pub user_agent: Option<dicomweb::user_agent::UaExpect>,
+    /// What an XCA scenario with the SUT as Initiating Gateway knows: the legs it sent to the
+    /// simulated communities.
+    pub xca_ig: xca_initiating::XcaIgExpect,
 }
 
 /// What a check looks at.
@@ -416,6 +420,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xc_wado::CHECKS.iter())
         .chain(xcai::CHECKS.iter())
         .chain(dicomweb::user_agent::CHECKS.iter())
+        .chain(xca_initiating::CHECKS.iter())
 }
 
 /// Look a check up by id.

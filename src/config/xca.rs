@@ -12,6 +12,18 @@
 //! ```
 //! The first of `home_community_ids` is the community the harness names in its requests (ITI TF-2
 //! §3.38.4.1.2.1, §3.39.4.1.2). Each is an OID in URI syntax, `urn:oid:…` (ITI TF-2 §3.38.4.1.2.1).
+//!
+//! A SUT that is an Initiating Gateway with the XDS Affinity Domain Option names its ITI-18 and
+//! ITI-43 endpoints; the harness plays the Document Consumer in front of it and the Responding
+//! Gateways of two communities behind it ([`COMMUNITIES`]), which the gateway must be set up to
+//! call on the simulator's HTTP listener (`[simulator] bind` / `public_url`):
+//! ```toml
+//! [xca]
+//! initiating_gateway_query_url = "https://ig.example/xds/registry"      # ITI-18
+//! initiating_gateway_retrieve_url = "https://ig.example/xds/repository" # ITI-43
+//! # community A, urn:oid:1.3.6.1.4.1.21367.13.70.101: <simulator>/xca/community-a/responding-gateway/{query,retrieve}
+//! # community B, urn:oid:1.3.6.1.4.1.21367.13.70.102: <simulator>/xca/community-b/responding-gateway/{query,retrieve}
+//! ```
 
 use std::path::Path;
 
@@ -31,6 +43,8 @@ pub const KEYS: &[&str] = &[
     "connect_timeout_ms",
     "read_timeout_ms",
     "timeout_ms",
+    "initiating_gateway_query_url",
+    "initiating_gateway_retrieve_url",
 ];
 
 /// The homeCommunityId of the embedded reference's Responding Gateway (a value of the NIST test
@@ -49,7 +63,22 @@ pub(super) struct RawXca {
     connect_timeout_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     timeout_ms: Option<u64>,
+    initiating_gateway_query_url: Option<String>,
+    initiating_gateway_retrieve_url: Option<String>,
 }
+
+/// The homeCommunityId of the harness's simulated community A, behind a SUT Initiating Gateway
+/// (the NIST test communities' arc).
+pub const COMMUNITY_A: &str = "urn:oid:1.3.6.1.4.1.21367.13.70.101";
+
+/// The homeCommunityId of the harness's simulated community B.
+pub const COMMUNITY_B: &str = "urn:oid:1.3.6.1.4.1.21367.13.70.102";
+
+/// The simulated communities behind a SUT Initiating Gateway: homeCommunityId and the path
+/// segment below `/xca` of its Responding Gateway (`/xca/community-a/responding-gateway/query`,
+/// `…/retrieve`), on the simulator's HTTP listener (`[simulator] bind`).
+pub const COMMUNITIES: [(&str, &str); 2] =
+    [(COMMUNITY_A, "community-a"), (COMMUNITY_B, "community-b")];
 
 /// The SUT's Responding Gateway, resolved.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +93,11 @@ pub struct Xca {
     pub timeouts: Timeouts,
     /// TLS client settings (`[tls]` overlaid by `[xca.tls]`), used with `https://` URLs.
     pub tls: Option<TlsSettings>,
+    /// ITI-18 endpoint of the SUT's Initiating Gateway (the SUT as Initiating Gateway, with the
+    /// XDS Affinity Domain Option).
+    pub ig_query_url: Option<String>,
+    /// ITI-43 endpoint of the SUT's Initiating Gateway.
+    pub ig_retrieve_url: Option<String>,
 }
 
 impl Xca {
@@ -76,7 +110,19 @@ impl Xca {
             home_community_ids: vec![DEFAULT_HOME_COMMUNITY_ID.into()],
             timeouts: Timeouts::default(),
             tls: None,
+            ig_query_url: Some(format!("{base}/initiating-gateway/query")),
+            ig_retrieve_url: Some(format!("{base}/initiating-gateway/retrieve")),
         }
+    }
+
+    /// The `[xds]` settings of a Document Consumer calling the SUT's Initiating Gateway (ITI-18
+    /// and ITI-43 to its endpoints), over the affinity-domain identifiers of `xds`.
+    pub fn initiating_as_xds(&self, xds: Option<&super::Xds>) -> super::Xds {
+        let mut x = self.as_xds(xds);
+        x.registry_url = self.ig_query_url.clone();
+        x.repository_url = self.ig_retrieve_url.clone();
+        x.home_community_id = None;
+        x
     }
 
     /// The community the harness names in its requests.
@@ -157,12 +203,25 @@ pub(super) fn resolve(
         "responding_gateway_retrieve_url",
         raw.responding_gateway_retrieve_url,
     )?;
-    if query_url.is_none() && retrieve_url.is_none() {
+    let ig_query_url = url(
+        path,
+        "initiating_gateway_query_url",
+        raw.initiating_gateway_query_url,
+    )?;
+    let ig_retrieve_url = url(
+        path,
+        "initiating_gateway_retrieve_url",
+        raw.initiating_gateway_retrieve_url,
+    )?;
+    let responding = query_url.is_some() || retrieve_url.is_some();
+    if !responding && ig_query_url.is_none() && ig_retrieve_url.is_none() {
         return Err(invalid(
             path,
             TABLE,
             "names no gateway endpoint: give responding_gateway_query_url or \
-             responding_gateway_retrieve_url",
+             responding_gateway_retrieve_url (a Responding Gateway), or \
+             initiating_gateway_query_url or initiating_gateway_retrieve_url (an Initiating \
+             Gateway)",
         ));
     }
     let ids: Vec<String> = raw
@@ -171,7 +230,7 @@ pub(super) fn resolve(
         .into_iter()
         .map(|h| h.trim().to_string())
         .collect();
-    if ids.is_empty() {
+    if ids.is_empty() && responding {
         return Err(invalid(
             path,
             &format!("{TABLE}.home_community_ids"),
@@ -201,6 +260,8 @@ pub(super) fn resolve(
         home_community_ids: ids,
         timeouts,
         tls: super::tls::client_for_table(tls, x.tls, &format!("{TABLE}.tls"), path)?,
+        ig_query_url,
+        ig_retrieve_url,
     }))
 }
 
@@ -248,6 +309,23 @@ mod tests {
         assert!(e.to_string().contains("urn:oid"), "{e}");
         let e = parse("[xca]\nhome_community_ids = [\"urn:oid:1.2.3\"]\n").expect_err("no url");
         assert!(e.to_string().contains("endpoint"), "{e}");
+    }
+
+    #[test]
+    fn an_initiating_gateway_needs_no_community() {
+        let c = parse(
+            "[xca]\ninitiating_gateway_query_url = \"http://ig/q\"\ninitiating_gateway_retrieve_url = \"http://ig/r\"\n",
+        )
+        .expect("profile");
+        let x = c.xca.expect("table");
+        assert_eq!(x.ig_query_url.as_deref(), Some("http://ig/q"));
+        assert!(x.query_url.is_none());
+        let as_xds = x.initiating_as_xds(None);
+        assert_eq!(as_xds.registry_url.as_deref(), Some("http://ig/q"));
+        assert_eq!(as_xds.repository_url.as_deref(), Some("http://ig/r"));
+        let e = parse("[xca]\ninitiating_gateway_query_url = \"ig/q\"\n").expect_err("no scheme");
+        assert!(e.to_string().contains("http"), "{e}");
+        assert!(COMMUNITIES.iter().all(|(h, _)| is_oid_urn(h)));
     }
 
     #[test]

@@ -427,6 +427,30 @@ pub enum Fault {
     DicomwebBuiltinUaStowJpeg,
     /// The built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3).
     QrBuiltinScuNoCancel,
+    /// The Initiating Gateway leaves the consumer's $XDSDocumentEntryFormatCode out of the ITI-38 it sends (ITI TF-2 3.38.4.1.1).
+    XcaIgDropsParameter,
+    /// The Initiating Gateway's ITI-38 without a patient id carries no home (ITI TF-2 3.38.4.1.2.1).
+    XcaIgGetdocumentsWithoutHome,
+    /// The Initiating Gateway passes on only the first community's entries (ITI TF-2 3.38.4.1.3).
+    XcaIgDropsCommunity,
+    /// The Initiating Gateway answers Success and drops the errors of a failing community (ITI TF-2 3.38.4.1.3).
+    XcaIgHidesFailure,
+    /// The Initiating Gateway passes a community's XDSUnknownPatientId on to the consumer (ITI TF-2 3.38.4.1.3).
+    XcaIgPassesUnknownPatient,
+    /// The Initiating Gateway passes on objects without home and reports no XDSMissingHomeCommunityId (ITI TF-2 3.38.4.1.3).
+    XcaIgAcceptsMissingHome,
+    /// The Initiating Gateway's ITI-39 DocumentRequests carry no HomeCommunityId (ITI TF-2 3.39.4.1.2).
+    XcaIgRetrieveWithoutHome,
+    /// The Initiating Gateway sends every DocumentRequest to community A's gateway, whatever its HomeCommunityId (ITI TF-2 3.43.4.1.3).
+    XcaIgRetrieveWrongGateway,
+    /// The Initiating Gateway's consolidated ITI-43 answer is Success and drops the errors of a failing community (ITI TF-2 3.39.4.1.3).
+    XcaIgRetrieveHidesFailure,
+    /// The Initiating Gateway reports a community it cannot reach as XDSRegistryError, not XDSUnavailableCommunity (ITI TF-3 Table 4.2.4.1-2).
+    XcaIgUnavailableAsRegistryError,
+    /// The Initiating Gateway's consolidated ITI-43 answer names community A's homeCommunityId on every document (ITI TF-2 3.43.4.2.2).
+    XcaIgRewritesHome,
+    /// The Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V).
+    XcaIgLegWithoutMessageId,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -640,6 +664,18 @@ impl Fault {
         Fault::DicomwebBuiltinUaBadKey,
         Fault::DicomwebBuiltinUaStowJpeg,
         Fault::QrBuiltinScuNoCancel,
+        Fault::XcaIgDropsParameter,
+        Fault::XcaIgGetdocumentsWithoutHome,
+        Fault::XcaIgDropsCommunity,
+        Fault::XcaIgHidesFailure,
+        Fault::XcaIgPassesUnknownPatient,
+        Fault::XcaIgAcceptsMissingHome,
+        Fault::XcaIgRetrieveWithoutHome,
+        Fault::XcaIgRetrieveWrongGateway,
+        Fault::XcaIgRetrieveHidesFailure,
+        Fault::XcaIgUnavailableAsRegistryError,
+        Fault::XcaIgRewritesHome,
+        Fault::XcaIgLegWithoutMessageId,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -840,6 +876,18 @@ impl Fault {
             Fault::DicomwebBuiltinUaBadKey => "dicomweb-builtin-ua-bad-key",
             Fault::DicomwebBuiltinUaStowJpeg => "dicomweb-builtin-ua-stow-jpeg",
             Fault::QrBuiltinScuNoCancel => "qr-builtin-scu-no-cancel",
+            Fault::XcaIgDropsParameter => "xca-ig-drops-parameter",
+            Fault::XcaIgGetdocumentsWithoutHome => "xca-ig-getdocuments-without-home",
+            Fault::XcaIgDropsCommunity => "xca-ig-drops-community",
+            Fault::XcaIgHidesFailure => "xca-ig-hides-failure",
+            Fault::XcaIgPassesUnknownPatient => "xca-ig-passes-unknown-patient",
+            Fault::XcaIgAcceptsMissingHome => "xca-ig-accepts-missing-home",
+            Fault::XcaIgRetrieveWithoutHome => "xca-ig-retrieve-without-home",
+            Fault::XcaIgRetrieveWrongGateway => "xca-ig-retrieve-wrong-gateway",
+            Fault::XcaIgRetrieveHidesFailure => "xca-ig-retrieve-hides-failure",
+            Fault::XcaIgUnavailableAsRegistryError => "xca-ig-unavailable-as-registry-error",
+            Fault::XcaIgRewritesHome => "xca-ig-rewrites-home",
+            Fault::XcaIgLegWithoutMessageId => "xca-ig-leg-without-message-id",
         }
     }
 
@@ -1121,6 +1169,42 @@ impl Fault {
             Fault::DicomwebBuiltinUaBadKey => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios writes its search keys and includefield values in lower case, which no attribute keyword is (PS3.18 §8.3.4)",
             Fault::DicomwebBuiltinUaStowJpeg => "the built-in DICOMweb user agent that plays the SUT of the user_agent scenarios stores a JPEG image as the part of its STOW-RS request instead of the DICOM object (PS3.18 §10.5.1.2)",
             Fault::QrBuiltinScuNoCancel => "the built-in Query/Retrieve SCU that plays the SUT of the qr_scu scenarios, asked to cancel its C-FIND after the first match, sends no C-CANCEL (PS3.7 §9.3.2.3)",
+            Fault::XcaIgDropsParameter => {
+                "the Initiating Gateway leaves the consumer's $XDSDocumentEntryFormatCode out of the ITI-38 it sends (ITI TF-2 3.38.4.1.1)"
+            }
+            Fault::XcaIgGetdocumentsWithoutHome => {
+                "the Initiating Gateway's ITI-38 without a patient id carries no home (ITI TF-2 3.38.4.1.2.1)"
+            }
+            Fault::XcaIgDropsCommunity => {
+                "the Initiating Gateway passes on only the first community's entries (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaIgHidesFailure => {
+                "the Initiating Gateway answers Success and drops the errors of a failing community (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaIgPassesUnknownPatient => {
+                "the Initiating Gateway passes a community's XDSUnknownPatientId on to the consumer (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaIgAcceptsMissingHome => {
+                "the Initiating Gateway passes on objects without home and reports no XDSMissingHomeCommunityId (ITI TF-2 3.38.4.1.3)"
+            }
+            Fault::XcaIgRetrieveWithoutHome => {
+                "the Initiating Gateway's ITI-39 DocumentRequests carry no HomeCommunityId (ITI TF-2 3.39.4.1.2)"
+            }
+            Fault::XcaIgRetrieveWrongGateway => {
+                "the Initiating Gateway sends every DocumentRequest to community A's gateway, whatever its HomeCommunityId (ITI TF-2 3.43.4.1.3)"
+            }
+            Fault::XcaIgRetrieveHidesFailure => {
+                "the Initiating Gateway's consolidated ITI-43 answer is Success and drops the errors of a failing community (ITI TF-2 3.39.4.1.3)"
+            }
+            Fault::XcaIgUnavailableAsRegistryError => {
+                "the Initiating Gateway reports a community it cannot reach as XDSRegistryError, not XDSUnavailableCommunity (ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaIgRewritesHome => {
+                "the Initiating Gateway's consolidated ITI-43 answer names community A's homeCommunityId on every document (ITI TF-2 3.43.4.2.2)"
+            }
+            Fault::XcaIgLegWithoutMessageId => {
+                "the Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V)"
+            }
         }
     }
 }

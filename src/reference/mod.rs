@@ -104,6 +104,9 @@ pub struct ReferenceOptions {
     pub tls: Option<crate::transport::tls::ServerTls>,
     /// The code table the published MADO manifests use (the run's profile pack).
     pub mado_code_table: crate::model::mado::CodeTable,
+    /// The base of the Responding Gateways of communities A and B the Initiating Gateway calls
+    /// (`…/xca`); `None`: the server's own simulated ones.
+    pub xca_responding_gateways: Option<String>,
 }
 
 impl ReferenceOptions {
@@ -123,7 +126,15 @@ impl ReferenceOptions {
             inbound: InboundLimits::default(),
             tls: None,
             mado_code_table: Default::default(),
+            xca_responding_gateways: None,
         }
+    }
+
+    /// The Initiating Gateway calls the Responding Gateways of communities A and B below `base`
+    /// (`{base}/community-a/responding-gateway/query`, …).
+    pub fn with_xca_responding_gateways(mut self, base: impl Into<String>) -> Self {
+        self.xca_responding_gateways = Some(base.into());
+        self
     }
 
     /// Write the published MADO manifests with this code table (the run's profile pack).
@@ -302,6 +313,8 @@ impl ReferenceServer {
             upstream: opts.wado_upstream.clone().map(xds::Upstream::new),
             duplicates: opts.duplicates,
             inbound: opts.inbound,
+            xca_simulation: Default::default(),
+            xca_responding_gateways: opts.xca_responding_gateways.clone(),
         });
         state.inbox.set_budget(opts.inbound.inbox_bytes);
         // One certificate for every TLS endpoint, swappable while the server runs.
@@ -425,6 +438,11 @@ impl ReferenceServer {
     /// The XCA-I Responding Imaging Gateway's base URL, `http://127.0.0.1:PORT/xca-i`.
     pub fn xcai_base(&self) -> String {
         format!("{}://{}{}", self.state.scheme(), self.addr, xcai::XCAI_PATH)
+    }
+
+    /// What the simulated communities behind a SUT Initiating Gateway do.
+    pub fn xca_simulation(&self) -> Arc<crate::reference::xca::initiating_gateway::Simulation> {
+        self.state.xca_simulation.clone()
     }
 
     /// The XDS-I.b endpoints' base URL, `http://127.0.0.1:PORT/xds`.

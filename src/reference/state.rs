@@ -36,6 +36,8 @@ pub struct AppState {
     pub(super) upstream: Option<xds::Upstream>,
     pub(super) duplicates: Duplicates,
     pub(super) inbound: InboundLimits,
+    pub(super) xca_simulation: Arc<crate::reference::xca::initiating_gateway::Simulation>,
+    pub(super) xca_responding_gateways: Option<String>,
 }
 
 /// Handle shared by the handlers.
@@ -75,6 +77,17 @@ impl AppState {
     /// The MHD Document Recipient/Responder store.
     pub fn mhd(&self) -> &mhd::MhdStore {
         &self.mhd
+    }
+
+    /// What the simulated communities behind a SUT Initiating Gateway do.
+    pub fn xca_simulation(&self) -> &crate::reference::xca::initiating_gateway::Simulation {
+        &self.xca_simulation
+    }
+
+    /// Where the Initiating Gateway finds the Responding Gateways of communities A and B (the
+    /// base of their `/community-a/…` paths); `None`: its own simulated ones.
+    pub fn xca_responding_gateways(&self) -> Option<&str> {
+        self.xca_responding_gateways.as_deref()
     }
 
     /// What the simulated actors read of a SUT's request.

@@ -274,6 +274,18 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("dicomweb-builtin-ua-bad-key", "@role:simulator and @req:DWUA-03", "DWUA-03", false),
     fault("dicomweb-builtin-ua-stow-jpeg", "@role:simulator and @req:DWUA-05", "DWUA-05", false),
     fault("qr-builtin-scu-no-cancel", "@actor:QueryRetrieveScu and @req:DIMSCU-04", "DIMSCU-04", false),
+    fault("xca-ig-drops-parameter", "@actor:InitiatingGateway and @req:ITI38-11", "ITI38-11", false),
+    fault("xca-ig-getdocuments-without-home", "@actor:InitiatingGateway and @req:ITI38-12", "ITI38-12", false),
+    fault("xca-ig-drops-community", "@actor:InitiatingGateway and @req:XCA-01", "XCA-01", false),
+    fault("xca-ig-hides-failure", "@actor:InitiatingGateway and @req:XCA-02", "XCA-02", false),
+    fault("xca-ig-passes-unknown-patient", "@actor:InitiatingGateway and @req:XCA-03", "XCA-03", false),
+    fault("xca-ig-accepts-missing-home", "@actor:InitiatingGateway and @req:XCA-04", "XCA-04", false),
+    fault("xca-ig-retrieve-without-home", "@actor:InitiatingGateway and @req:ITI39-06", "ITI39-06", false),
+    fault("xca-ig-retrieve-wrong-gateway", "@actor:InitiatingGateway and @req:ITI39-07", "ITI39-07", false),
+    fault("xca-ig-retrieve-hides-failure", "@actor:InitiatingGateway and @req:XCA-06", "XCA-06", false),
+    fault("xca-ig-unavailable-as-registry-error", "@actor:InitiatingGateway and @req:XCA-05", "XCA-05", true),
+    fault("xca-ig-rewrites-home", "@actor:InitiatingGateway and @req:XCA-07", "XCA-07", false),
+    fault("xca-ig-leg-without-message-id", "@actor:InitiatingGateway and @req:XDS-SOAP-03", "XDS-SOAP-03", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -39,6 +39,7 @@ mod stalled_sut;
 mod tls_peers;
 mod xca;
 mod xca_i;
+mod xca_initiating;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;

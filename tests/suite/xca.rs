@@ -41,7 +41,11 @@ home_community_ids = ["urn:oid:1.3.6.1.4.1.21367.13.70.201"]
 mode = "preloaded"
 "#
     );
-    let run = run_profile("xca-serve", &profile, "@profile:XCA and not @profile:XCA-I");
+    let run = run_profile(
+        "xca-serve",
+        &profile,
+        "@profile:XCA and @actor:RespondingGateway",
+    );
     let outcomes = outcomes(&run.results);
     assert_eq!(outcomes.len(), 7, "{}", dump(&run.out));
     assert!(
@@ -89,7 +93,11 @@ registry_url = "http://127.0.0.1:{http}/xds/registry"
 mode = "preloaded"
 "#
     );
-    let run = run_profile("xca-none", &profile, "@profile:XCA and not @profile:XCA-I");
+    let run = run_profile(
+        "xca-none",
+        &profile,
+        "@profile:XCA and @actor:RespondingGateway",
+    );
     let outcomes = outcomes(&run.results);
     assert_eq!(outcomes.len(), 7, "{}", dump(&run.out));
     assert!(

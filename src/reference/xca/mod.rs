@@ -34,6 +34,8 @@ use crate::reference::xds::endpoint::{error, serve, shape_response, Answer, Endp
 use crate::transaction::Transaction;
 use crate::transport::soap;
 
+pub mod initiating_gateway;
+
 /// Paths of the gateway's endpoints below the server root.
 pub const XCA_PATH: &str = "/xca";
 
@@ -48,7 +50,70 @@ pub fn routes() -> Router<Shared> {
             &format!("{XCA_PATH}/responding-gateway/retrieve"),
             post(retrieve),
         )
+        .route(
+            &format!("{XCA_PATH}/initiating-gateway/query"),
+            post(ig_query),
+        )
+        .route(
+            &format!("{XCA_PATH}/initiating-gateway/retrieve"),
+            post(ig_retrieve),
+        )
+        .route(
+            &format!("{XCA_PATH}/community-a/responding-gateway/query"),
+            post(|st, h, b| community(st, h, b, 0, false)),
+        )
+        .route(
+            &format!("{XCA_PATH}/community-a/responding-gateway/retrieve"),
+            post(|st, h, b| community(st, h, b, 0, true)),
+        )
+        .route(
+            &format!("{XCA_PATH}/community-b/responding-gateway/query"),
+            post(|st, h, b| community(st, h, b, 1, false)),
+        )
+        .route(
+            &format!("{XCA_PATH}/community-b/responding-gateway/retrieve"),
+            post(|st, h, b| community(st, h, b, 1, true)),
+        )
         .layer(DefaultBodyLimit::disable())
+}
+
+async fn ig_query(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let path = format!("{XCA_PATH}/initiating-gateway/query");
+    serve(st, Endpoint::XcaIgQuery, &path, headers, body).await
+}
+
+async fn ig_retrieve(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let path = format!("{XCA_PATH}/initiating-gateway/retrieve");
+    serve(st, Endpoint::XcaIgRetrieve, &path, headers, body).await
+}
+
+/// The simulated Responding Gateway of community `c` (0: A, 1: B).
+async fn community(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+    c: usize,
+    retrieve: bool,
+) -> Response {
+    let seg = crate::config::xca::COMMUNITIES
+        .get(c)
+        .map_or("community-a", |x| x.1);
+    let what = if retrieve { "retrieve" } else { "query" };
+    let path = format!("{XCA_PATH}/{seg}/responding-gateway/{what}");
+    let endpoint = if retrieve {
+        Endpoint::XcaCommunityRetrieve(c)
+    } else {
+        Endpoint::XcaCommunityQuery(c)
+    };
+    serve(st, endpoint, &path, headers, body).await
 }
 
 async fn query(State(st): State<Shared>, headers: HeaderMap, body: axum::body::Body) -> Response {

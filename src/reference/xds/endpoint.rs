@@ -33,6 +33,14 @@ pub(crate) enum Endpoint {
     XcaRetrieve,
     /// The Responding Imaging Gateway's RAD-75 endpoint ([`crate::reference::xcai`]).
     XcaiRetrieve,
+    /// The Initiating Gateway's ITI-18 endpoint ([`crate::reference::xca::initiating_gateway`]).
+    XcaIgQuery,
+    /// The Initiating Gateway's ITI-43 endpoint.
+    XcaIgRetrieve,
+    /// The ITI-38 endpoint of a simulated community's Responding Gateway (0: A, 1: B).
+    XcaCommunityQuery(usize),
+    /// The ITI-39 endpoint of a simulated community's Responding Gateway.
+    XcaCommunityRetrieve(usize),
 }
 
 /// A parsed inbound SOAP request.
@@ -149,6 +157,10 @@ fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> T
         Endpoint::XcaQuery => Transaction::Iti38,
         Endpoint::XcaRetrieve => Transaction::Iti39,
         Endpoint::XcaiRetrieve => Transaction::Rad75,
+        Endpoint::XcaIgQuery => Transaction::Iti18,
+        Endpoint::XcaIgRetrieve => Transaction::Iti43,
+        Endpoint::XcaCommunityQuery(_) => Transaction::Iti38,
+        Endpoint::XcaCommunityRetrieve(_) => Transaction::Iti39,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
@@ -279,6 +291,10 @@ pub(crate) async fn serve(
             Endpoint::ImagingSource => "Imaging Document Source (simulated)",
             Endpoint::XcaQuery | Endpoint::XcaRetrieve => "Responding Gateway (simulated)",
             Endpoint::XcaiRetrieve => "Responding Imaging Gateway (simulated)",
+            Endpoint::XcaIgQuery | Endpoint::XcaIgRetrieve => "Initiating Gateway",
+            Endpoint::XcaCommunityQuery(_) | Endpoint::XcaCommunityRetrieve(_) => {
+                "Responding Gateway (simulated community)"
+            }
         }
         .into(),
         direction: Direction::Inbound,
@@ -297,7 +313,10 @@ pub(crate) async fn serve(
         dimse: None,
         tls: None,
     };
-    st.inbox().push(exchange);
+    // The Initiating Gateway plays the SUT, not a simulator: nothing waits for its requests.
+    if !matches!(endpoint, Endpoint::XcaIgQuery | Endpoint::XcaIgRetrieve) {
+        st.inbox().push(exchange);
+    }
     let mut resp = (status, resp_body).into_response();
     for (n, v) in resp_headers {
         if let (Ok(n), Ok(v)) = (
@@ -429,6 +448,24 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
             Some(e::ACTION_XC_RETRIEVE_IMAGING),
             Message::RetrieveImagingDocumentSetRequest(r),
         ) => crate::reference::xcai::cross_gateway_retrieve_imaging(st, &r).await,
+        (Endpoint::XcaIgQuery, Some(e::ACTION_STORED_QUERY), Message::AdhocQueryRequest(q)) => {
+            crate::reference::xca::initiating_gateway::stored_query(st, &q).await
+        }
+        (
+            Endpoint::XcaIgRetrieve,
+            Some(e::ACTION_RETRIEVE),
+            Message::RetrieveDocumentSetRequest(r),
+        ) => crate::reference::xca::initiating_gateway::retrieve(st, &r).await,
+        (
+            Endpoint::XcaCommunityQuery(c),
+            Some(e::ACTION_XC_QUERY),
+            Message::AdhocQueryRequest(q),
+        ) => crate::reference::xca::initiating_gateway::community_query(st, c, &q),
+        (
+            Endpoint::XcaCommunityRetrieve(c),
+            Some(e::ACTION_XC_RETRIEVE),
+            Message::RetrieveDocumentSetRequest(r),
+        ) => crate::reference::xca::initiating_gateway::community_retrieve(st, c, &r),
         (_, action, _) => fault_answer(
             "Sender",
             &format!(

@@ -11,6 +11,7 @@ mod retrieve;
 mod sut_calls;
 mod xca;
 mod xca_i;
+mod xca_initiating;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
