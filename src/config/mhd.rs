@@ -184,10 +184,11 @@ pub(super) fn resolve(m: RawMhd, path: &Path) -> Result<Mhd, ConfigError> {
             ))
         }
     };
-    let timeouts = Timeouts::from_ms(m.connect_timeout_ms, m.read_timeout_ms, m.timeout_ms);
-    if timeouts.connect.is_zero() || timeouts.read.is_zero() || timeouts.total.is_zero() {
-        return Err(invalid(path, "mhd", "timeouts must be greater than 0"));
-    }
+    let timeouts = Timeouts::from_ms(
+        (m.connect_timeout_ms, m.read_timeout_ms, m.timeout_ms),
+        path,
+        "mhd",
+    )?;
     Ok(Mhd {
         base_url: base_url.trim_end_matches('/').to_string(),
         comprehensive: m.comprehensive.unwrap_or(false),

@@ -262,16 +262,24 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// The defaults, with what a table's `connect_timeout_ms`, `read_timeout_ms` and `timeout_ms`
-    /// keys set.
-    pub fn from_ms(connect: Option<u64>, read: Option<u64>, total: Option<u64>) -> Timeouts {
+    /// The defaults, with what table `table`'s `connect_timeout_ms`, `read_timeout_ms` and
+    /// `timeout_ms` keys set; a zero is a configuration error.
+    pub fn from_ms(
+        (connect, read, total): (Option<u64>, Option<u64>, Option<u64>),
+        path: &Path,
+        table: &str,
+    ) -> Result<Timeouts, ConfigError> {
         let d = Timeouts::default();
         let ms = |v: Option<u64>, dflt: Duration| v.map(Duration::from_millis).unwrap_or(dflt);
-        Timeouts {
+        let t = Timeouts {
             connect: ms(connect, d.connect),
             read: ms(read, d.read),
             total: ms(total, d.total),
+        };
+        if t.connect.is_zero() || t.read.is_zero() || t.total.is_zero() {
+            return Err(invalid(path, table, "timeouts must be greater than 0"));
         }
+        Ok(t)
     }
 }
 
@@ -721,19 +729,11 @@ fn resolve_dicomweb(
         },
         (None, None) => Auth::None,
     };
-    let mut timeouts = Timeouts::default();
-    if let Some(ms) = d.connect_timeout_ms {
-        timeouts.connect = Duration::from_millis(ms);
-    }
-    if let Some(ms) = d.read_timeout_ms {
-        timeouts.read = Duration::from_millis(ms);
-    }
-    if let Some(ms) = d.timeout_ms {
-        timeouts.total = Duration::from_millis(ms);
-    }
-    if timeouts.connect.is_zero() || timeouts.read.is_zero() || timeouts.total.is_zero() {
-        return Err(invalid(path, "dicomweb", "timeouts must be greater than 0"));
-    }
+    let timeouts = Timeouts::from_ms(
+        (d.connect_timeout_ms, d.read_timeout_ms, d.timeout_ms),
+        path,
+        "dicomweb",
+    )?;
     Ok(Dicomweb {
         base_url: base_url.trim_end_matches('/').to_string(),
         auth,

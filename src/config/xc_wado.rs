@@ -155,7 +155,11 @@ pub(super) fn resolve(
             "give the Retrieve Location UID of the image source holding the test studies (a DICOM UID)",
         ));
     }
-    let timeouts = Timeouts::from_ms(raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms);
+    let timeouts = Timeouts::from_ms(
+        (raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms),
+        path,
+        TABLE,
+    )?;
     Ok(Some(XcWado {
         base: base.trim_end_matches('/').to_string(),
         home_community_id: home.trim().to_string(),

@@ -244,16 +244,11 @@ pub(super) fn resolve(
             format!("{bad} is not an OID in URI syntax (urn:oid:1.2.3)"),
         ));
     }
-    let mut timeouts = Timeouts::default();
-    if let Some(ms) = raw.connect_timeout_ms {
-        timeouts.connect = std::time::Duration::from_millis(ms);
-    }
-    if let Some(ms) = raw.read_timeout_ms {
-        timeouts.read = std::time::Duration::from_millis(ms);
-    }
-    if let Some(ms) = raw.timeout_ms {
-        timeouts.total = std::time::Duration::from_millis(ms);
-    }
+    let timeouts = Timeouts::from_ms(
+        (raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms),
+        path,
+        TABLE,
+    )?;
     Ok(Some(Xca {
         query_url,
         retrieve_url,

@@ -169,7 +169,11 @@ pub(super) fn resolve(
             format!("{bad} is not an OID (1.2.3)"),
         ));
     }
-    let timeouts = Timeouts::from_ms(raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms);
+    let timeouts = Timeouts::from_ms(
+        (raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms),
+        path,
+        TABLE,
+    )?;
     Ok(Some(XcaI {
         url,
         home_community_ids: ids,

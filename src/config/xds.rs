@@ -226,19 +226,11 @@ pub(super) fn resolve(x: RawXds, path: &Path) -> Result<Xds, ConfigError> {
             "give at least one of registry_url, repository_url, imaging_source_url",
         ));
     }
-    let mut timeouts = Timeouts::default();
-    if let Some(ms) = x.connect_timeout_ms {
-        timeouts.connect = Duration::from_millis(ms);
-    }
-    if let Some(ms) = x.read_timeout_ms {
-        timeouts.read = Duration::from_millis(ms);
-    }
-    if let Some(ms) = x.timeout_ms {
-        timeouts.total = Duration::from_millis(ms);
-    }
-    if timeouts.connect.is_zero() || timeouts.read.is_zero() || timeouts.total.is_zero() {
-        return Err(invalid(path, "xds", "timeouts must be greater than 0"));
-    }
+    let timeouts = Timeouts::from_ms(
+        (x.connect_timeout_ms, x.read_timeout_ms, x.timeout_ms),
+        path,
+        "xds",
+    )?;
     let affinity_domain = x.affinity_domain.map(|p| match path.parent() {
         Some(dir) if p.is_relative() => dir.join(p),
         _ => p,

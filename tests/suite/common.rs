@@ -624,3 +624,21 @@ pub fn serve_reference(upstream: Option<&str>) -> (ChildServer, u16) {
     wait_port(http);
     (server, http)
 }
+
+/// The DICOMweb part of the Orthanc profile `ci/test.sh` names in `IHE_HARNESS_ORTHANC_PROFILE`
+/// (the DIMSE simulator's fixed port belongs to the Orthanc DIMSE test) and Orthanc's DICOMweb
+/// base URL; None, said on stderr, when the variable is not set.
+pub fn orthanc_dicomweb_profile() -> Option<(String, String)> {
+    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+        return None;
+    };
+    let full = std::fs::read_to_string(&profile).expect("the Orthanc profile reads");
+    let text = full.split("\n[dimse]").next().unwrap_or(&full).to_string();
+    let base = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("base_url = "))
+        .map(|v| v.trim().trim_matches('"').to_string())
+        .expect("the Orthanc profile names its base_url");
+    Some((text, base))
+}

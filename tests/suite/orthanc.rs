@@ -57,18 +57,9 @@ fn orthanc_reports_only_the_pinned_deviations() {
 #[test]
 fn xds_manifests_lead_to_the_images_in_orthanc() {
     let _orthanc = orthanc_lock();
-    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
-        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+    let Some((text, base)) = orthanc_dicomweb_profile() else {
         return;
     };
-    let full = std::fs::read_to_string(&profile).unwrap();
-    // Only the DICOMweb part: the DIMSE simulator's fixed port belongs to the other test.
-    let text = full.split("\n[dimse]").next().unwrap_or(&full).to_string();
-    let base = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("base_url = "))
-        .map(|v| v.trim().trim_matches('"').to_string())
-        .expect("the Orthanc profile names its base_url");
     let (_served, port) = serve_reference(Some(&base));
     let dir = report_dir("orthanc-xds");
     let xds_profile = format!(
@@ -233,17 +224,9 @@ fn orthanc_and_nginx_over_tls_report_only_the_pinned_atna_deviations() {
 #[test]
 fn xc_wado_brings_orthanc_images_across_communities() {
     let _orthanc = orthanc_lock();
-    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
-        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+    let Some((text, base)) = orthanc_dicomweb_profile() else {
         return;
     };
-    let full = std::fs::read_to_string(&profile).unwrap();
-    let text = full.split("\n[dimse]").next().unwrap_or(&full).to_string();
-    let base = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("base_url = "))
-        .map(|v| v.trim().trim_matches('"').to_string())
-        .expect("the Orthanc profile names its base_url");
     let (_served, port) = serve_reference(Some(&base));
     let dir = report_dir("orthanc-xc-wado");
     let gateway_profile = format!(
