@@ -160,6 +160,9 @@ pub struct XdsState {
     /// The requests a SUT Initiating Gateway sent to the simulated communities in the last
     /// exchange (evidence indexes).
     pub xca_legs: Vec<usize>,
+    /// The stored queries a SUT Document Consumer sent to the harness's Initiating Gateway before
+    /// its retrieve (evidence indexes).
+    pub xca_consumer_queries: Vec<usize>,
 }
 
 /// DIMSE state of a scenario.

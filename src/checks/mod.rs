@@ -25,6 +25,7 @@ pub mod soap_message;
 pub mod tls;
 pub mod xc_wado;
 pub mod xca;
+pub mod xca_consumer;
 pub mod xca_initiating;
 pub mod xcai;
 pub mod xds;
@@ -256,6 +257,9 @@ pub struct Expect {
     /// What an XCA scenario with the SUT as Initiating Gateway knows: the legs it sent to the
     /// simulated communities.
     pub xca_ig: xca_initiating::XcaIgExpect,
+    /// What an XCA scenario with the SUT as Document Consumer across communities knows: the
+    /// `home` each entry it received came with.
+    pub xca_consumer: xca_consumer::XcaConsumerExpect,
 }
 
 /// What a check looks at.
@@ -421,6 +425,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xcai::CHECKS.iter())
         .chain(dicomweb::user_agent::CHECKS.iter())
         .chain(xca_initiating::CHECKS.iter())
+        .chain(xca_consumer::CHECKS.iter())
 }
 
 /// Look a check up by id.

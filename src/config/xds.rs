@@ -57,6 +57,7 @@ pub const TRIGGERS: &[&str] = &[
     "dicomweb_client_retrieves",
     "dicomweb_client_stores",
     "qr_scu_cancels_find",
+    "consumer_queries_across",
 ];
 
 /// The SUT's XDS-I.b endpoints.

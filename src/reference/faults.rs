@@ -451,6 +451,10 @@ pub enum Fault {
     XcaIgRewritesHome,
     /// The Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V).
     XcaIgLegWithoutMessageId,
+    /// The built-in Document Consumer that plays the SUT across communities leaves `home` off its id-based stored query (ITI TF-2 3.18.4.1.2.3.8).
+    XcaBuiltinConsumerDropsHome,
+    /// The built-in Document Consumer that plays the SUT across communities leaves HomeCommunityId out of its ITI-43 (ITI TF-2 3.43.4.1.2).
+    XcaBuiltinConsumerRetrieveNoHome,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -676,6 +680,8 @@ impl Fault {
         Fault::XcaIgUnavailableAsRegistryError,
         Fault::XcaIgRewritesHome,
         Fault::XcaIgLegWithoutMessageId,
+        Fault::XcaBuiltinConsumerDropsHome,
+        Fault::XcaBuiltinConsumerRetrieveNoHome,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -888,6 +894,8 @@ impl Fault {
             Fault::XcaIgUnavailableAsRegistryError => "xca-ig-unavailable-as-registry-error",
             Fault::XcaIgRewritesHome => "xca-ig-rewrites-home",
             Fault::XcaIgLegWithoutMessageId => "xca-ig-leg-without-message-id",
+            Fault::XcaBuiltinConsumerDropsHome => "xca-builtin-consumer-drops-home",
+            Fault::XcaBuiltinConsumerRetrieveNoHome => "xca-builtin-consumer-retrieve-no-home",
         }
     }
 
@@ -1204,6 +1212,12 @@ impl Fault {
             }
             Fault::XcaIgLegWithoutMessageId => {
                 "the Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V)"
+            }
+            Fault::XcaBuiltinConsumerDropsHome => {
+                "the built-in Document Consumer that plays the SUT across communities leaves home off its id-based stored query (ITI TF-2 3.18.4.1.2.3.8)"
+            }
+            Fault::XcaBuiltinConsumerRetrieveNoHome => {
+                "the built-in Document Consumer that plays the SUT across communities leaves HomeCommunityId out of its ITI-43 (ITI TF-2 3.43.4.1.2)"
             }
         }
     }

@@ -286,6 +286,8 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-ig-unavailable-as-registry-error", "@actor:InitiatingGateway and @req:XCA-05", "XCA-05", true),
     fault("xca-ig-rewrites-home", "@actor:InitiatingGateway and @req:XCA-07", "XCA-07", false),
     fault("xca-ig-leg-without-message-id", "@actor:InitiatingGateway and @req:XDS-SOAP-03", "XDS-SOAP-03", false),
+    fault("xca-builtin-consumer-drops-home", "@profile:XCA and @actor:DocumentConsumer and @req:XCA-08", "XCA-08", false),
+    fault("xca-builtin-consumer-retrieve-no-home", "@profile:XCA and @actor:DocumentConsumer and @req:XCA-09", "XCA-09", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -19,6 +19,7 @@ pub mod xds;
 
 pub use dimse::{play_dimse, play_qr_scu, DimseAsked, QrAsked};
 pub use mhd::{play_mhd, MhdAsked};
+pub use xds::{play_xca_consumer, AcrossFaults};
 pub use xds::{play_xds, XdsAsked};
 
 /// Why a stand-in could not play its part: the harness's failure, an Error.

@@ -102,3 +102,73 @@ pub async fn play_xds(
         other => Err(StandInError::Unknown(other.to_string())),
     }
 }
+
+/// What the stand-in Document Consumer across communities leaves out (faults of the reference).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcrossFaults {
+    /// Its GetDocuments names no `home`.
+    pub drops_home: bool,
+    /// Its Retrieve Document Set names no HomeCommunityId.
+    pub retrieve_no_home: bool,
+}
+
+/// Play the Document Consumer across communities with client `c`, bound to an Initiating
+/// Gateway (its registry is the gateway's ITI-18 endpoint, its repository the ITI-43 one): find
+/// the patient's manifests, ask for the asked manifest by uniqueId naming the `home` its entry
+/// came with (ITI TF-2 §3.18.4.1.2.3.8), then retrieve it with that HomeCommunityId
+/// (§3.43.4.1.2). Returns its exchanges in the order sent.
+pub async fn play_xca_consumer(
+    c: &XdsClient,
+    asked: &XdsAsked<'_>,
+    faults: AcrossFaults,
+) -> Result<Vec<Exchange>, StandInError> {
+    let cfg = &c.cfg;
+    let k = asked.manifest;
+    let operation = "builtin document consumer across communities";
+    let find = AdhocQueryRequest::find_documents(
+        &cfg.patient_cx(asked.query_patient),
+        &[e::STATUS_APPROVED],
+        &[(e::KOS_FORMAT_CODE, e::KOS_FORMAT_CODING_SCHEME)],
+        "LeafClass",
+    );
+    let found = c
+        .stored_query(&find, operation)
+        .await
+        .map_err(|err| StandInError::NotSent(err.to_string()))?;
+    let entry = crate::checks::soap_message::SutMessage::of(&found)
+        .ok()
+        .and_then(|m| m.message().ok())
+        .and_then(|m| match m {
+            e::Message::AdhocQueryResponse(r) => r
+                .objects
+                .extrinsic_objects
+                .iter()
+                .map(|eo| eo.document_entry())
+                .find(|d| d.unique_id.as_deref().map(str::trim) == Some(k.sop_uid.as_str())),
+            _ => None,
+        });
+    let home = entry
+        .as_ref()
+        .and_then(|d| d.home_community_id.clone())
+        .filter(|h| !h.trim().is_empty());
+    let repository = entry
+        .as_ref()
+        .and_then(|d| d.repository_unique_id.clone())
+        .unwrap_or_else(|| cfg.repository_unique_id.clone());
+    let mut get = AdhocQueryRequest::get_documents_by_unique_id(&[&k.sop_uid], "LeafClass");
+    get.home = home.clone().filter(|_| !faults.drops_home);
+    let got = c
+        .stored_query(&get, operation)
+        .await
+        .map_err(|err| StandInError::NotSent(err.to_string()))?;
+    let mut request = doc_request(&repository, &k.sop_uid);
+    request.home_community_id = home.filter(|_| !faults.retrieve_no_home);
+    let r = RetrieveDocumentSetRequest {
+        documents: vec![request],
+    };
+    let retrieved = c
+        .retrieve_documents(&r, operation)
+        .await
+        .map_err(|err| StandInError::NotSent(err.to_string()))?;
+    Ok(vec![found, got, retrieved])
+}

@@ -38,6 +38,7 @@ mod serve_load_mode;
 mod stalled_sut;
 mod tls_peers;
 mod xca;
+mod xca_consumer;
 mod xca_i;
 mod xca_initiating;
 mod xds_corpus;

@@ -37,7 +37,7 @@ fn run_with_trigger(trigger: &str) -> Run {
             "consumer_queries",
             trigger,
         ),
-        "@role:simulator and @txn:ITI-18",
+        "@role:simulator and @txn:ITI-18 and not @profile:XCA",
     )
 }
 

@@ -313,10 +313,9 @@ pub(crate) async fn serve(
         dimse: None,
         tls: None,
     };
-    // The Initiating Gateway plays the SUT, not a simulator: nothing waits for its requests.
-    if !matches!(endpoint, Endpoint::XcaIgQuery | Endpoint::XcaIgRetrieve) {
-        st.inbox().push(exchange);
-    }
+    // The Initiating Gateway's requests are kept too: when it is the simulator a SUT Document
+    // Consumer calls across communities, what that consumer sent is judged (XCA-08, XCA-09).
+    st.inbox().push(exchange);
     let mut resp = (status, resp_body).into_response();
     for (n, v) in resp_headers {
         if let (Ok(n), Ok(v)) = (

@@ -10,6 +10,7 @@ mod query;
 mod retrieve;
 mod sut_calls;
 mod xca;
+mod xca_consumer;
 mod xca_i;
 mod xca_initiating;
 

@@ -200,7 +200,7 @@ fn other_study_with_manifest(world: &HarnessWorld, alias: &str) -> Option<String
 }
 
 /// The text of the first `MessageID` element of a SOAP message.
-fn message_id_of(body: &[u8]) -> Option<String> {
+pub(super) fn message_id_of(body: &[u8]) -> Option<String> {
     let start = memchr::memmem::find(body, b"MessageID>")? + "MessageID>".len();
     let len = memchr::memchr(b'<', &body[start..])?;
     std::str::from_utf8(&body[start..start + len])
