@@ -27,6 +27,7 @@ pub mod xc_wado;
 pub mod xca;
 pub mod xca_initiating;
 pub mod xcai;
+pub mod xcai_initiating;
 pub mod xds;
 pub mod xds_i;
 
@@ -256,6 +257,9 @@ pub struct Expect {
     /// What an XCA scenario with the SUT as Initiating Gateway knows: the legs it sent to the
     /// simulated communities.
     pub xca_ig: xca_initiating::XcaIgExpect,
+    /// What an XCA-I scenario with the SUT as Initiating Imaging Gateway knows: the RAD-75
+    /// requests it sent to the simulated communities.
+    pub xcai_ig: xcai_initiating::XcaiIgExpect,
 }
 
 /// What a check looks at.
@@ -421,6 +425,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xcai::CHECKS.iter())
         .chain(dicomweb::user_agent::CHECKS.iter())
         .chain(xca_initiating::CHECKS.iter())
+        .chain(xcai_initiating::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -451,6 +451,21 @@ pub enum Fault {
     XcaIgRewritesHome,
     /// The Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V).
     XcaIgLegWithoutMessageId,
+    /// The Initiating Imaging Gateway sends every community's DocumentRequests to community A's
+    /// Responding Imaging Gateway (breaks XCAI-09).
+    XcaiIigSendsAllToOneRig,
+    /// The Initiating Imaging Gateway's RAD-75 requests carry no TransferSyntaxUIDList (breaks
+    /// XCAI-10).
+    XcaiIigDropsTransferSyntax,
+    /// The Initiating Imaging Gateway answers Success without the errors of a failing community
+    /// when another returned images (breaks XCAI-12).
+    XcaiIigHidesFailure,
+    /// The Initiating Imaging Gateway drops DocumentRequests of an unknown community silently and
+    /// answers Success (breaks XCAI-13).
+    XcaiIigUnknownCommunitySuccess,
+    /// The Initiating Imaging Gateway refuses an unknown community with XDSRepositoryError
+    /// (breaks XCAI-15).
+    XcaiIigUnknownCommunityOtherCode,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -676,6 +691,11 @@ impl Fault {
         Fault::XcaIgUnavailableAsRegistryError,
         Fault::XcaIgRewritesHome,
         Fault::XcaIgLegWithoutMessageId,
+        Fault::XcaiIigSendsAllToOneRig,
+        Fault::XcaiIigDropsTransferSyntax,
+        Fault::XcaiIigHidesFailure,
+        Fault::XcaiIigUnknownCommunitySuccess,
+        Fault::XcaiIigUnknownCommunityOtherCode,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -888,6 +908,11 @@ impl Fault {
             Fault::XcaIgUnavailableAsRegistryError => "xca-ig-unavailable-as-registry-error",
             Fault::XcaIgRewritesHome => "xca-ig-rewrites-home",
             Fault::XcaIgLegWithoutMessageId => "xca-ig-leg-without-message-id",
+            Fault::XcaiIigSendsAllToOneRig => "xcai-iig-sends-all-to-one-rig",
+            Fault::XcaiIigDropsTransferSyntax => "xcai-iig-drops-transfer-syntax",
+            Fault::XcaiIigHidesFailure => "xcai-iig-hides-failure",
+            Fault::XcaiIigUnknownCommunitySuccess => "xcai-iig-unknown-community-success",
+            Fault::XcaiIigUnknownCommunityOtherCode => "xcai-iig-unknown-community-other-code",
         }
     }
 
@@ -1204,6 +1229,21 @@ impl Fault {
             }
             Fault::XcaIgLegWithoutMessageId => {
                 "the Initiating Gateway's ITI-38 and ITI-39 requests carry no wsa:MessageID (ITI TF-2 Appendix V)"
+            }
+            Fault::XcaiIigSendsAllToOneRig => {
+                "the Initiating Imaging Gateway sends every community's DocumentRequests to community A's Responding Imaging Gateway (RAD-75)"
+            }
+            Fault::XcaiIigDropsTransferSyntax => {
+                "the Initiating Imaging Gateway's RAD-75 requests leave out the TransferSyntaxUIDList of the RAD-69 (Gazelle RAD75-001)"
+            }
+            Fault::XcaiIigHidesFailure => {
+                "the Initiating Imaging Gateway answers Success without a failing community's errors when another returned images"
+            }
+            Fault::XcaiIigUnknownCommunitySuccess => {
+                "the Initiating Imaging Gateway drops the DocumentRequests of an unknown community silently and answers Success (ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaiIigUnknownCommunityOtherCode => {
+                "the Initiating Imaging Gateway refuses a DocumentRequest of an unknown community with XDSRepositoryError, not XDSUnknownCommunity"
             }
         }
     }

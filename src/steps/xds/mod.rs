@@ -12,6 +12,7 @@ mod sut_calls;
 mod xca;
 mod xca_i;
 mod xca_initiating;
+mod xcai_initiating;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
