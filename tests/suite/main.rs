@@ -40,6 +40,7 @@ mod tls_peers;
 mod xca;
 mod xca_i;
 mod xca_initiating;
+mod xcai_initiating;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;
