@@ -543,6 +543,11 @@ async fn serve(
         );
         let _ = writeln!(
             out,
+            "XCA-I Initiating Imaging Gateway (RAD-69): {}/initiating-imaging-gateway",
+            server.xcai_base()
+        );
+        let _ = writeln!(
+            out,
             "XC-WADO Responding Imaging Gateway (RAD-160) of community {}: {}/homeCommunityId/{}/RetrieveLocationUID/{}/studies/...",
             ihe_harness::config::xca::DEFAULT_HOME_COMMUNITY_ID,
             server.xc_wado_base(),

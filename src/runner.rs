@@ -355,7 +355,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             || config
                 .xca
                 .as_ref()
-                .is_some_and(|x| x.ig_query_url.is_some() || x.ig_retrieve_url.is_some()) =>
+                .is_some_and(|x| x.ig_query_url.is_some() || x.ig_retrieve_url.is_some())
+            || config.xca_i.as_ref().is_some_and(|x| x.iig_url.is_some()) =>
         {
             let mut ro = ReferenceOptions::new(&fixtures_dir)
                 .with_mado_code_table(mado_code_table)

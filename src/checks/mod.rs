@@ -28,6 +28,7 @@ pub mod xca;
 pub mod xca_consumer;
 pub mod xca_initiating;
 pub mod xcai;
+pub mod xcai_initiating;
 pub mod xds;
 pub mod xds_i;
 
@@ -260,6 +261,9 @@ pub struct Expect {
     /// What an XCA scenario with the SUT as Document Consumer across communities knows: the
     /// `home` each entry it received came with.
     pub xca_consumer: xca_consumer::XcaConsumerExpect,
+    /// What an XCA-I scenario with the SUT as Initiating Imaging Gateway knows: the RAD-75
+    /// requests it sent to the simulated communities.
+    pub xcai_ig: xcai_initiating::XcaiIgExpect,
 }
 
 /// What a check looks at.
@@ -426,6 +430,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(dicomweb::user_agent::CHECKS.iter())
         .chain(xca_initiating::CHECKS.iter())
         .chain(xca_consumer::CHECKS.iter())
+        .chain(xcai_initiating::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -8,6 +8,8 @@
 //! home_community_ids = ["urn:oid:1.3.6.1.4.1.21367.13.70.201"]         # the communities it represents
 //! imaging_source_unique_ids = ["1.3.6.1.4.1.21367.13.71.201.1"]        # its Imaging Document Sources
 //!
+//! initiating_imaging_gateway_url = "https://iig.example/rad69"        # RAD-69, the SUT as IIG
+//!
 //! [xca_i.tls]                            # overrides [tls] for this endpoint
 //! server_name = "rig.example"
 //! ```
@@ -15,6 +17,11 @@
 //! (RAD-75 carries HomeCommunityId in each, Gazelle RAD75-001 → RAD TF-2 §4.69.4.1.2); the first
 //! of `imaging_source_unique_ids` is the RepositoryUniqueId the harness asks the test images at
 //! when no manifest names one (default: the Retrieve Location UID of the test manifests).
+//!
+//! A SUT that is an Initiating Imaging Gateway gives `initiating_imaging_gateway_url`, its RAD-69
+//! endpoint (the table may name it alone): the harness sends it RAD-69 naming the communities A
+//! and B of [`super::xca::COMMUNITIES`], whose Responding Imaging Gateways it simulates on the
+//! simulator (`/xca-i/community-a/responding-imaging-gateway`, `…/community-b/…`).
 
 use std::path::Path;
 
@@ -35,6 +42,7 @@ pub const KEYS: &[&str] = &[
     "connect_timeout_ms",
     "read_timeout_ms",
     "timeout_ms",
+    "initiating_imaging_gateway_url",
 ];
 
 #[derive(Debug, Deserialize, Default)]
@@ -46,12 +54,13 @@ pub(super) struct RawXcaI {
     connect_timeout_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     timeout_ms: Option<u64>,
+    initiating_imaging_gateway_url: Option<String>,
 }
 
 /// The SUT's Responding Imaging Gateway, resolved.
 #[derive(Debug, Clone, Default)]
 pub struct XcaI {
-    /// RAD-75 endpoint.
+    /// RAD-75 endpoint (empty when the SUT is only an Initiating Imaging Gateway).
     pub url: String,
     /// The homeCommunityIds the gateway represents; the first is the one the harness names.
     pub home_community_ids: Vec<String>,
@@ -61,17 +70,21 @@ pub struct XcaI {
     pub timeouts: Timeouts,
     /// TLS client settings (`[tls]` overlaid by `[xca_i.tls]`), used with `https://` URLs.
     pub tls: Option<TlsSettings>,
+    /// RAD-69 endpoint of the SUT's Initiating Imaging Gateway.
+    pub iig_url: Option<String>,
 }
 
 impl XcaI {
     /// The reference's Responding Imaging Gateway below `base` (`http://127.0.0.1:PORT/xca-i`).
     pub fn embedded(base: &str) -> XcaI {
+        let base = base.trim_end_matches('/');
         XcaI {
-            url: format!("{}/responding-imaging-gateway", base.trim_end_matches('/')),
+            url: format!("{base}/responding-imaging-gateway"),
             home_community_ids: vec![super::xca::DEFAULT_HOME_COMMUNITY_ID.into()],
             imaging_source_unique_ids: vec![super::xds::DEFAULT_IMAGING_SOURCE_ID.into()],
             timeouts: Timeouts::default(),
             tls: None,
+            iig_url: Some(format!("{base}/initiating-imaging-gateway")),
         }
     }
 
@@ -100,6 +113,19 @@ impl XcaI {
         x.tls = self.tls.clone();
         x
     }
+
+    /// The `[xds]` settings of an Imaging Document Consumer calling the SUT's Initiating Imaging
+    /// Gateway (RAD-69 to `iig_url`), over the affinity-domain identifiers of `xds`.
+    pub fn initiating_as_xds(&self, xds: Option<&super::Xds>) -> super::Xds {
+        let mut x = self.as_xds(xds);
+        x.imaging_source_url = self.iig_url.clone();
+        x.imaging_source_unique_id = xds.map_or_else(
+            || super::xds::DEFAULT_IMAGING_SOURCE_ID.to_string(),
+            |d| d.imaging_source_unique_id.clone(),
+        );
+        x.home_community_id = None;
+        x
+    }
 }
 
 /// The table as taken out of the profile, before TLS is resolved.
@@ -119,6 +145,17 @@ pub(super) fn resolve(
     let Some(raw) = x.raw else {
         return Ok(None);
     };
+    let iig_url = match raw.initiating_imaging_gateway_url {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
+        Some(u) => {
+            return Err(invalid(
+                path,
+                &format!("{TABLE}.initiating_imaging_gateway_url"),
+                format!("{u} is not an http:// or https:// URL"),
+            ))
+        }
+        None => None,
+    };
     let url = match raw.responding_imaging_gateway_url {
         Some(u) if u.starts_with("http://") || u.starts_with("https://") => u,
         Some(u) => {
@@ -128,11 +165,13 @@ pub(super) fn resolve(
                 format!("{u} is not an http:// or https:// URL"),
             ))
         }
+        None if iig_url.is_some() => String::new(),
         None => {
             return Err(invalid(
                 path,
                 TABLE,
-                "names no gateway endpoint: give responding_imaging_gateway_url",
+                "names no gateway endpoint: give responding_imaging_gateway_url (a Responding \
+                 Imaging Gateway) or initiating_imaging_gateway_url (an Initiating Imaging Gateway)",
             ))
         }
     };
@@ -142,7 +181,7 @@ pub(super) fn resolve(
         .into_iter()
         .map(|h| h.trim().to_string())
         .collect();
-    if ids.is_empty() {
+    if ids.is_empty() && !url.is_empty() {
         return Err(invalid(
             path,
             &format!("{TABLE}.home_community_ids"),
@@ -180,6 +219,7 @@ pub(super) fn resolve(
         imaging_source_unique_ids: sources,
         timeouts,
         tls: super::tls::client_for_table(tls, x.tls, &format!("{TABLE}.tls"), path)?,
+        iig_url,
     }))
 }
 
@@ -229,5 +269,26 @@ mod tests {
         let e = parse("[xca_i]\nresponding_imaging_gateway_url = \"rig\"\nhome_community_ids = [\"urn:oid:1.2.3\"]\n")
             .expect_err("no scheme");
         assert!(e.to_string().contains("http"), "{e}");
+        let e =
+            parse("[xca_i]\ninitiating_imaging_gateway_url = \"iig\"\n").expect_err("no scheme");
+        assert!(
+            e.to_string().contains("initiating_imaging_gateway_url"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_initiating_imaging_gateway_needs_no_community() {
+        let c = parse("[xca_i]\ninitiating_imaging_gateway_url = \"http://iig/rad69\"\n")
+            .expect("profile");
+        let x = c.xca_i.expect("table");
+        assert!(x.url.is_empty());
+        assert_eq!(x.iig_url.as_deref(), Some("http://iig/rad69"));
+        let as_xds = x.initiating_as_xds(None);
+        assert_eq!(
+            as_xds.imaging_source_url.as_deref(),
+            Some("http://iig/rad69")
+        );
+        assert_eq!(as_xds.home_community_id, None);
     }
 }

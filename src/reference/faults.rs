@@ -455,6 +455,21 @@ pub enum Fault {
     XcaBuiltinConsumerDropsHome,
     /// The built-in Document Consumer that plays the SUT across communities leaves HomeCommunityId out of its ITI-43 (ITI TF-2 3.43.4.1.2).
     XcaBuiltinConsumerRetrieveNoHome,
+    /// The Initiating Imaging Gateway sends every community's DocumentRequests to community A's
+    /// Responding Imaging Gateway (breaks XCAI-09).
+    XcaiIigSendsAllToOneRig,
+    /// The Initiating Imaging Gateway's RAD-75 requests carry no TransferSyntaxUIDList (breaks
+    /// XCAI-10).
+    XcaiIigDropsTransferSyntax,
+    /// The Initiating Imaging Gateway answers Success without the errors of a failing community
+    /// when another returned images (breaks XCAI-12).
+    XcaiIigHidesFailure,
+    /// The Initiating Imaging Gateway drops DocumentRequests of an unknown community silently and
+    /// answers Success (breaks XCAI-13).
+    XcaiIigUnknownCommunitySuccess,
+    /// The Initiating Imaging Gateway refuses an unknown community with XDSRepositoryError
+    /// (breaks XCAI-15).
+    XcaiIigUnknownCommunityOtherCode,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -682,6 +697,11 @@ impl Fault {
         Fault::XcaIgLegWithoutMessageId,
         Fault::XcaBuiltinConsumerDropsHome,
         Fault::XcaBuiltinConsumerRetrieveNoHome,
+        Fault::XcaiIigSendsAllToOneRig,
+        Fault::XcaiIigDropsTransferSyntax,
+        Fault::XcaiIigHidesFailure,
+        Fault::XcaiIigUnknownCommunitySuccess,
+        Fault::XcaiIigUnknownCommunityOtherCode,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -896,6 +916,11 @@ impl Fault {
             Fault::XcaIgLegWithoutMessageId => "xca-ig-leg-without-message-id",
             Fault::XcaBuiltinConsumerDropsHome => "xca-builtin-consumer-drops-home",
             Fault::XcaBuiltinConsumerRetrieveNoHome => "xca-builtin-consumer-retrieve-no-home",
+            Fault::XcaiIigSendsAllToOneRig => "xcai-iig-sends-all-to-one-rig",
+            Fault::XcaiIigDropsTransferSyntax => "xcai-iig-drops-transfer-syntax",
+            Fault::XcaiIigHidesFailure => "xcai-iig-hides-failure",
+            Fault::XcaiIigUnknownCommunitySuccess => "xcai-iig-unknown-community-success",
+            Fault::XcaiIigUnknownCommunityOtherCode => "xcai-iig-unknown-community-other-code",
         }
     }
 
@@ -1218,6 +1243,21 @@ impl Fault {
             }
             Fault::XcaBuiltinConsumerRetrieveNoHome => {
                 "the built-in Document Consumer that plays the SUT across communities leaves HomeCommunityId out of its ITI-43 (ITI TF-2 3.43.4.1.2)"
+            }
+            Fault::XcaiIigSendsAllToOneRig => {
+                "the Initiating Imaging Gateway sends every community's DocumentRequests to community A's Responding Imaging Gateway (RAD-75)"
+            }
+            Fault::XcaiIigDropsTransferSyntax => {
+                "the Initiating Imaging Gateway's RAD-75 requests leave out the TransferSyntaxUIDList of the RAD-69 (Gazelle RAD75-001)"
+            }
+            Fault::XcaiIigHidesFailure => {
+                "the Initiating Imaging Gateway answers Success without a failing community's errors when another returned images"
+            }
+            Fault::XcaiIigUnknownCommunitySuccess => {
+                "the Initiating Imaging Gateway drops the DocumentRequests of an unknown community silently and answers Success (ITI TF-3 Table 4.2.4.1-2)"
+            }
+            Fault::XcaiIigUnknownCommunityOtherCode => {
+                "the Initiating Imaging Gateway refuses a DocumentRequest of an unknown community with XDSRepositoryError, not XDSUnknownCommunity"
             }
         }
     }

@@ -288,6 +288,11 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xca-ig-leg-without-message-id", "@actor:InitiatingGateway and @req:XDS-SOAP-03", "XDS-SOAP-03", false),
     fault("xca-builtin-consumer-drops-home", "@profile:XCA and @actor:DocumentConsumer and @req:XCA-08", "XCA-08", false),
     fault("xca-builtin-consumer-retrieve-no-home", "@profile:XCA and @actor:DocumentConsumer and @req:XCA-09", "XCA-09", false),
+    fault("xcai-iig-sends-all-to-one-rig", "@actor:InitiatingImagingGateway and @req:XCAI-09", "XCAI-09", false),
+    fault("xcai-iig-drops-transfer-syntax", "@actor:InitiatingImagingGateway and @req:XCAI-10", "XCAI-10", false),
+    fault("xcai-iig-hides-failure", "@actor:InitiatingImagingGateway and @req:XCAI-12", "XCAI-12", false),
+    fault("xcai-iig-unknown-community-success", "@actor:InitiatingImagingGateway and @req:XCAI-13", "XCAI-13", false),
+    fault("xcai-iig-unknown-community-other-code", "@actor:InitiatingImagingGateway and @req:XCAI-15", "XCAI-15", true),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -41,6 +41,7 @@ mod xca;
 mod xca_consumer;
 mod xca_i;
 mod xca_initiating;
+mod xcai_initiating;
 mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;

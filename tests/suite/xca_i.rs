@@ -32,7 +32,11 @@ fn the_harness_as_initiating_imaging_gateway_passes_against_a_served_responding_
         "[sut]\nname = \"ihe-harness serve (Responding Imaging Gateway)\"\n{}[test_data]\nmode = \"preloaded\"\n",
         gateways(http)
     );
-    let run = run_profile("xcai-serve", &profile, "@profile:XCA-I");
+    let run = run_profile(
+        "xcai-serve",
+        &profile,
+        "@profile:XCA-I and not @actor:InitiatingImagingGateway",
+    );
     let outcomes = outcomes(&run.results);
     assert_eq!(outcomes.len(), 11, "{}", dump(&run.out));
     assert!(
@@ -84,7 +88,11 @@ registry_url = "http://127.0.0.1:{http}/xds/registry"
 mode = "preloaded"
 "#
     );
-    let run = run_profile("xcai-none", &profile, "@profile:XCA-I");
+    let run = run_profile(
+        "xcai-none",
+        &profile,
+        "@profile:XCA-I and not @actor:InitiatingImagingGateway",
+    );
     let outcomes = outcomes(&run.results);
     assert_eq!(outcomes.len(), 11, "{}", dump(&run.out));
     assert!(

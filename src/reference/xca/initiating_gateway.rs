@@ -367,13 +367,19 @@ fn gateway_url(st: &Shared, c: usize, what: &str) -> String {
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
 
 /// A Responding Gateway's answer, or why there is none.
-struct Reply {
-    message: Result<Message, String>,
-    attachments: Option<soap::MtomMessage>,
+pub(crate) struct Reply {
+    pub(crate) message: Result<Message, String>,
+    pub(crate) attachments: Option<soap::MtomMessage>,
 }
 
 /// Send one request to a Responding Gateway and read its answer.
-async fn call(st: &Shared, url: &str, action: &str, body_xml: &str, mtom: bool) -> Reply {
+pub(crate) async fn call(
+    st: &Shared,
+    url: &str,
+    action: &str,
+    body_xml: &str,
+    mtom: bool,
+) -> Reply {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

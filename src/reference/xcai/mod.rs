@@ -34,6 +34,8 @@ use crate::reference::xds::endpoint::{error, serve, status_of, Answer, Endpoint}
 use crate::reference::xds::imaging_source::imaging_answer;
 use crate::transaction::Transaction;
 
+pub mod initiating_imaging_gateway;
+
 /// Paths of the gateway's endpoints below the server root.
 pub const XCAI_PATH: &str = "/xca-i";
 
@@ -50,6 +52,29 @@ const EXPLICIT_VR_LE: &str = "1.2.840.10008.1.2.1";
 pub fn routes() -> Router<Shared> {
     Router::new()
         .route(RETRIEVE_PATH, post(retrieve))
+        .route(
+            initiating_imaging_gateway::IIG_PATH,
+            post(
+                |State(st): State<Shared>, h: HeaderMap, b: axum::body::Body| async move {
+                    let path = initiating_imaging_gateway::IIG_PATH;
+                    serve(st, Endpoint::XcaiIgRetrieve, path, h, b).await
+                },
+            ),
+        )
+        .route(
+            &format!(
+                "{XCAI_PATH}/community-a/{}",
+                initiating_imaging_gateway::RIG_SEGMENT
+            ),
+            post(|st, h, b| community(st, h, b, 0)),
+        )
+        .route(
+            &format!(
+                "{XCAI_PATH}/community-b/{}",
+                initiating_imaging_gateway::RIG_SEGMENT
+            ),
+            post(|st, h, b| community(st, h, b, 1)),
+        )
         .layer(DefaultBodyLimit::disable())
 }
 
@@ -61,12 +86,33 @@ async fn retrieve(
     serve(st, Endpoint::XcaiRetrieve, RETRIEVE_PATH, headers, body).await
 }
 
+/// The simulated Responding Imaging Gateway of community `c` (0: A, 1: B).
+async fn community(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+    c: usize,
+) -> Response {
+    let seg = crate::config::xca::COMMUNITIES
+        .get(c)
+        .map_or("community-a", |x| x.1);
+    let path = format!(
+        "{XCAI_PATH}/{seg}/{}",
+        initiating_imaging_gateway::RIG_SEGMENT
+    );
+    serve(st, Endpoint::XcaiCommunityRetrieve(c), &path, headers, body).await
+}
+
 /// Why a DocumentRequest is refused before it reaches a source, if it is.
-fn refusal(st: &Shared, asked: Option<&str>, uid: &str) -> Option<(&'static str, String)> {
-    if st.has(Fault::XcaiRigIgnoresHome) {
+fn refusal(
+    ignores_home: bool,
+    home: &str,
+    asked: Option<&str>,
+    uid: &str,
+) -> Option<(&'static str, String)> {
+    if ignores_home {
         return None;
     }
-    let home = DEFAULT_HOME_COMMUNITY_ID;
     match asked.map(str::trim).filter(|h| !h.is_empty()) {
         None => Some((
             "XDSMissingHomeCommunityId",
@@ -85,7 +131,19 @@ pub(crate) async fn cross_gateway_retrieve_imaging(
     st: &Shared,
     r: &RetrieveImagingDocumentSetRequest,
 ) -> Answer {
-    let home = DEFAULT_HOME_COMMUNITY_ID;
+    rig_answer(st, r, DEFAULT_HOME_COMMUNITY_ID, true).await
+}
+
+/// A Responding Imaging Gateway of community `home` in front of the reference's Imaging Document
+/// Source: the reference's own (`faulty`: the injected `xcai-rig-*` faults apply), or a simulated
+/// community's behind a SUT Initiating Imaging Gateway (always by the text).
+pub(crate) async fn rig_answer(
+    st: &Shared,
+    r: &RetrieveImagingDocumentSetRequest,
+    home: &str,
+    faulty: bool,
+) -> Answer {
+    let has = |f: Fault| faulty && st.has(f);
     let mut errors = Vec::new();
     let mut asked = 0usize;
     // What goes to the Imaging Document Source: this community's documents, in the study and
@@ -107,12 +165,17 @@ pub(crate) async fn cross_gateway_retrieve_imaging(
             for d in &series.documents {
                 asked += 1;
                 let uid = d.document_unique_id.as_deref().unwrap_or_default();
-                if let Some((code, context)) = refusal(st, d.home_community_id.as_deref(), uid) {
+                if let Some((code, context)) = refusal(
+                    has(Fault::XcaiRigIgnoresHome),
+                    home,
+                    d.home_community_id.as_deref(),
+                    uid,
+                ) {
                     errors.push(error(code, &context, Some(home)));
                     continue;
                 }
                 let mut d = d.clone();
-                if st.has(Fault::XcaiRigIgnoresHome) {
+                if has(Fault::XcaiRigIgnoresHome) {
                     d.home_community_id = Some(home.into());
                 }
                 fse.documents.push(d);
@@ -125,7 +188,7 @@ pub(crate) async fn cross_gateway_retrieve_imaging(
             forwarded.studies.push(fs);
         }
     }
-    if st.has(Fault::XcaiRigTranscodesUnasked) {
+    if has(Fault::XcaiRigTranscodesUnasked) {
         let ts = forwarded.transfer_syntaxes.get_or_insert_with(Vec::new);
         if !ts.iter().any(|t| t == EXPLICIT_VR_LE) {
             ts.push(EXPLICIT_VR_LE.into());
@@ -141,29 +204,29 @@ pub(crate) async fn cross_gateway_retrieve_imaging(
             .map(|rr| rr.errors)
             .unwrap_or_default();
         for mut er in source_errors {
-            if st.has(Fault::XcaiRigUnknownSourceSuccess)
+            if has(Fault::XcaiRigUnknownSourceSuccess)
                 && er.error_code.as_deref() == Some("XDSUnknownRepositoryId")
             {
                 continue;
             }
-            if !st.has(Fault::XcaiRigErrorLocationSource) {
+            if !has(Fault::XcaiRigErrorLocationSource) {
                 er.location = Some(home.into());
             }
             errors.push(er);
         }
     }
     for d in &mut docs {
-        if st.has(Fault::XcaiRigStripsHome) {
+        if has(Fault::XcaiRigStripsHome) {
             d.home_community_id = None;
-        } else if st.has(Fault::XcaiRigOtherHome) {
+        } else if has(Fault::XcaiRigOtherHome) {
             d.home_community_id = Some(OTHER_COMMUNITY.into());
         }
     }
-    if st.has(Fault::XcaiRigDropsFoundOnError) && !errors.is_empty() {
+    if has(Fault::XcaiRigDropsFoundOnError) && !errors.is_empty() {
         docs.clear();
         attachments.clear();
     }
-    let status = if st.has(Fault::XcaiRigUnknownSourceSuccess) && errors.is_empty() {
+    let status = if has(Fault::XcaiRigUnknownSourceSuccess) && errors.is_empty() {
         e::RESPONSE_SUCCESS
     } else {
         status_of(docs.len(), asked.max(1))
@@ -181,7 +244,7 @@ pub(crate) async fn cross_gateway_retrieve_imaging(
         status: StatusCode::OK,
         transaction: Transaction::Rad75,
         operation: "Cross Gateway Retrieve Imaging Document Set".into(),
-        action: if st.has(Fault::XcaiRigRad69ResponseAction) {
+        action: if has(Fault::XcaiRigRad69ResponseAction) {
             e::ACTION_RETRIEVE_RESPONSE
         } else {
             e::ACTION_XC_RETRIEVE_IMAGING_RESPONSE

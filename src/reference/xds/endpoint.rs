@@ -41,6 +41,11 @@ pub(crate) enum Endpoint {
     XcaCommunityQuery(usize),
     /// The ITI-39 endpoint of a simulated community's Responding Gateway.
     XcaCommunityRetrieve(usize),
+    /// The Initiating Imaging Gateway's RAD-69 endpoint
+    /// ([`crate::reference::xcai::initiating_imaging_gateway`]).
+    XcaiIgRetrieve,
+    /// The RAD-75 endpoint of a simulated community's Responding Imaging Gateway (0: A, 1: B).
+    XcaiCommunityRetrieve(usize),
 }
 
 /// A parsed inbound SOAP request.
@@ -161,6 +166,8 @@ fn refused_transaction(endpoint: Endpoint, content_type: &str, head: &[u8]) -> T
         Endpoint::XcaIgRetrieve => Transaction::Iti43,
         Endpoint::XcaCommunityQuery(_) => Transaction::Iti38,
         Endpoint::XcaCommunityRetrieve(_) => Transaction::Iti39,
+        Endpoint::XcaiIgRetrieve => Transaction::Rad69,
+        Endpoint::XcaiCommunityRetrieve(_) => Transaction::Rad75,
         Endpoint::Repository => {
             let names = |action: &str| {
                 content_type.contains(action)
@@ -295,6 +302,10 @@ pub(crate) async fn serve(
             Endpoint::XcaCommunityQuery(_) | Endpoint::XcaCommunityRetrieve(_) => {
                 "Responding Gateway (simulated community)"
             }
+            Endpoint::XcaiIgRetrieve => "Initiating Imaging Gateway",
+            Endpoint::XcaiCommunityRetrieve(_) => {
+                "Responding Imaging Gateway (simulated community)"
+            }
         }
         .into(),
         direction: Direction::Inbound,
@@ -313,9 +324,12 @@ pub(crate) async fn serve(
         dimse: None,
         tls: None,
     };
-    // The Initiating Gateway's requests are kept too: when it is the simulator a SUT Document
-    // Consumer calls across communities, what that consumer sent is judged (XCA-08, XCA-09).
-    st.inbox().push(exchange);
+    // The Initiating Gateway's requests are kept: when it is the simulator a SUT Document Consumer
+    // calls across communities, what that consumer sent is judged (XCA-08, XCA-09). The Initiating
+    // Imaging Gateway only ever plays the SUT: nothing waits for its requests.
+    if !matches!(endpoint, Endpoint::XcaiIgRetrieve) {
+        st.inbox().push(exchange);
+    }
     let mut resp = (status, resp_body).into_response();
     for (n, v) in resp_headers {
         if let (Ok(n), Ok(v)) = (
@@ -465,6 +479,18 @@ async fn answer(st: &Shared, endpoint: Endpoint, inb: &Inbound, action: Option<&
             Some(e::ACTION_XC_RETRIEVE),
             Message::RetrieveDocumentSetRequest(r),
         ) => crate::reference::xca::initiating_gateway::community_retrieve(st, c, &r),
+        (
+            Endpoint::XcaiIgRetrieve,
+            Some(e::ACTION_RETRIEVE_IMAGING),
+            Message::RetrieveImagingDocumentSetRequest(r),
+        ) => crate::reference::xcai::initiating_imaging_gateway::retrieve(st, &r).await,
+        (
+            Endpoint::XcaiCommunityRetrieve(c),
+            Some(e::ACTION_XC_RETRIEVE_IMAGING),
+            Message::RetrieveImagingDocumentSetRequest(r),
+        ) => {
+            crate::reference::xcai::initiating_imaging_gateway::community_retrieve(st, c, &r).await
+        }
         (_, action, _) => fault_answer(
             "Sender",
             &format!(

@@ -13,6 +13,7 @@ mod xca;
 mod xca_consumer;
 mod xca_i;
 mod xca_initiating;
+mod xcai_initiating;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

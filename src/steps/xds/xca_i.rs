@@ -15,7 +15,7 @@ const NO_SUCH_SYNTAX: &str = "2.25.329800735698586629295641978511506172918";
 
 /// The SUT's Responding Imaging Gateway, and a client for it; NotApplicable without `[xca_i]`.
 fn gateway(world: &mut HarnessWorld) -> Result<(XcaI, XdsClient), StepError> {
-    let Some(xcai) = world.ctx.config.xca_i.clone() else {
+    let Some(xcai) = world.ctx.config.xca_i.clone().filter(|x| !x.url.is_empty()) else {
         return Err(not_applicable(
             world,
             "no XCA-I Responding Imaging Gateway",
@@ -103,7 +103,7 @@ async fn rad75(
 }
 
 /// The images of series `number` of study `alias`, as triples, with their stored syntaxes.
-fn series_of(
+pub(super) fn series_of(
     world: &mut HarnessWorld,
     number: i64,
     alias: &str,
@@ -133,7 +133,7 @@ fn series_of(
         .collect())
 }
 
-fn triples(v: &[(String, String, String, String)]) -> Vec<(String, String, String)> {
+pub(super) fn triples(v: &[(String, String, String, String)]) -> Vec<(String, String, String)> {
     v.iter()
         .map(|(a, b, c, _)| (a.clone(), b.clone(), c.clone()))
         .collect()

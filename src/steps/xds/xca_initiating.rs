@@ -119,7 +119,7 @@ fn legs_since(
 }
 
 /// A recorded leg, read: the gateway's request and the simulated gateway's own answer.
-fn read_leg(sim: &crate::world::Simulator, ex: &crate::evidence::Exchange) -> Leg {
+pub(super) fn read_leg(sim: &crate::world::Simulator, ex: &crate::evidence::Exchange) -> Leg {
     let community = COMMUNITIES
         .iter()
         .enumerate()
