@@ -708,28 +708,12 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveDocumentSetRequest) -> Ans
             docs.push(d);
         }
     }
-    let status = if docs.is_empty() {
-        e::RESPONSE_FAILURE
-    } else if errors
-        .iter()
-        .any(|er| er.severity.as_deref() != Some(e::SEVERITY_WARNING))
-    {
-        e::RESPONSE_PARTIAL_SUCCESS
-    } else {
-        e::RESPONSE_SUCCESS
-    };
-    let mut rr = RegistryResponse {
-        status: Some(status.into()),
-        has_error_list: !errors.is_empty(),
+    let mut rr = consolidated(
+        !docs.is_empty(),
         errors,
-    };
-    if st.has(Fault::XcaIgRetrieveHidesFailure) && !docs.is_empty() {
-        rr = RegistryResponse {
-            status: Some(e::RESPONSE_SUCCESS.into()),
-            has_error_list: false,
-            errors: Vec::new(),
-        };
-    }
+        st.has(Fault::XcaIgRetrieveHidesFailure),
+        false,
+    );
     shape_response(st, &mut rr);
     let resp = RetrieveDocumentSetResponse {
         registry_response: Some(rr),
@@ -743,6 +727,45 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveDocumentSetRequest) -> Ans
         body_xml: resp.to_xml(),
         attachments,
         mtom: true,
+    }
+}
+
+/// The RegistryResponse of a consolidated retrieve answer (ITI TF-2 §3.39.4.1.3, RAD-75 by the
+/// same reading): Failure when no document comes back, PartialSuccess when some do and an error
+/// (not a warning) is reported, else Success. `hide_failure` (a fault) reports a partial answer
+/// as a plain Success without its errors; `empty_success` (a fault) answers Success when nothing
+/// came back and no error was made.
+pub(crate) fn consolidated(
+    found_any: bool,
+    errors: Vec<RegistryError>,
+    hide_failure: bool,
+    empty_success: bool,
+) -> RegistryResponse {
+    if hide_failure && found_any {
+        return RegistryResponse {
+            status: Some(e::RESPONSE_SUCCESS.into()),
+            has_error_list: false,
+            errors: Vec::new(),
+        };
+    }
+    let status = if !found_any {
+        if empty_success && errors.is_empty() {
+            e::RESPONSE_SUCCESS
+        } else {
+            e::RESPONSE_FAILURE
+        }
+    } else if errors
+        .iter()
+        .any(|er| er.severity.as_deref() != Some(e::SEVERITY_WARNING))
+    {
+        e::RESPONSE_PARTIAL_SUCCESS
+    } else {
+        e::RESPONSE_SUCCESS
+    };
+    RegistryResponse {
+        status: Some(status.into()),
+        has_error_list: !errors.is_empty(),
+        errors,
     }
 }
 

@@ -26,7 +26,7 @@ use bytes::Bytes;
 
 pub use crate::config::xca::{COMMUNITIES, COMMUNITY_A};
 use crate::model::ebrim::{
-    self as e, DocumentContent, Message, RegistryResponse, RetrieveDocumentSetResponse,
+    self as e, DocumentContent, Message, RetrieveDocumentSetResponse,
     RetrieveImagingDocumentSetRequest, SeriesRequest, StudyRequest,
 };
 use crate::reference::faults::Fault;
@@ -229,32 +229,12 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveImagingDocumentSetRequest)
             docs.push(d);
         }
     }
-    let status = if docs.is_empty() {
-        if st.has(Fault::XcaiIigUnknownCommunitySuccess) && errors.is_empty() {
-            e::RESPONSE_SUCCESS
-        } else {
-            e::RESPONSE_FAILURE
-        }
-    } else if errors
-        .iter()
-        .any(|er| er.severity.as_deref() != Some(e::SEVERITY_WARNING))
-    {
-        e::RESPONSE_PARTIAL_SUCCESS
-    } else {
-        e::RESPONSE_SUCCESS
-    };
-    let mut rr = RegistryResponse {
-        status: Some(status.into()),
-        has_error_list: !errors.is_empty(),
+    let mut rr = crate::reference::xca::initiating_gateway::consolidated(
+        !docs.is_empty(),
         errors,
-    };
-    if st.has(Fault::XcaiIigHidesFailure) && !docs.is_empty() {
-        rr = RegistryResponse {
-            status: Some(e::RESPONSE_SUCCESS.into()),
-            has_error_list: false,
-            errors: Vec::new(),
-        };
-    }
+        st.has(Fault::XcaiIigHidesFailure),
+        st.has(Fault::XcaiIigUnknownCommunitySuccess),
+    );
     shape_response(st, &mut rr);
     let resp = RetrieveDocumentSetResponse {
         registry_response: Some(rr),
