@@ -644,3 +644,30 @@ pub fn orthanc_dicomweb_profile() -> Option<(String, String)> {
         .expect("the Orthanc profile names its base_url");
     Some((text, base))
 }
+
+/// `ihe-harness serve` in another process as the SUT's Initiating (Imaging) Gateway, calling the
+/// Responding (Imaging) Gateways of a harness simulator on port `sim` (`--xca-responding-gateways`,
+/// whose server serves `/xca` and `/xca-i`), with `faults` injected: the server and its HTTP port.
+pub fn serve_gateway_in_front_of(sim: u16, faults: &[&str]) -> (ChildServer, u16) {
+    let http = free_port();
+    let mut args = vec![
+        "serve".to_string(),
+        "--bind".into(),
+        format!("127.0.0.1:{http}"),
+        "--xca-responding-gateways".into(),
+        format!("http://127.0.0.1:{sim}/xca"),
+    ];
+    for f in faults {
+        args.push("--fault".into());
+        args.push((*f).into());
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let server = ChildServer(child);
+    wait_port(http);
+    (server, http)
+}

@@ -7,31 +7,6 @@
 
 use crate::common::*;
 
-/// A served Initiating Gateway calling the Responding Gateways of a harness simulator on `sim`.
-fn serve(sim: u16, faults: &[&str]) -> (ChildServer, u16) {
-    let http = free_port();
-    let mut args = vec![
-        "serve".to_string(),
-        "--bind".into(),
-        format!("127.0.0.1:{http}"),
-        "--xca-responding-gateways".into(),
-        format!("http://127.0.0.1:{sim}/xca"),
-    ];
-    for f in faults {
-        args.push("--fault".into());
-        args.push((*f).into());
-    }
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args(&args)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(http);
-    (server, http)
-}
-
 fn profile(http: u16, sim: u16) -> String {
     format!(
         r#"[sut]
@@ -50,7 +25,7 @@ mode = "preloaded"
 #[test]
 fn a_served_initiating_gateway_passes_in_front_of_the_harness_communities() {
     let sim = free_port();
-    let (_server, http) = serve(sim, &[]);
+    let (_server, http) = serve_gateway_in_front_of(sim, &[]);
     let run = run_profile(
         "xca-ig-serve",
         &profile(http, sim),
@@ -69,7 +44,7 @@ fn a_served_initiating_gateway_passes_in_front_of_the_harness_communities() {
 #[test]
 fn a_served_gateway_that_keeps_one_community_fails_xca_01() {
     let sim = free_port();
-    let (_server, http) = serve(sim, &["xca-ig-drops-community"]);
+    let (_server, http) = serve_gateway_in_front_of(sim, &["xca-ig-drops-community"]);
     let run = run_profile(
         "xca-ig-serve-drops",
         &profile(http, sim),
