@@ -102,16 +102,6 @@ pub(super) fn extract(table: &mut toml::Table, path: &Path) -> Result<Extracted,
     super::extract_table(table, path, TABLE, KEYS)
 }
 
-/// Is `v` a DICOM UID (dot-separated numeric components without leading zeros, at most 64)?
-fn is_uid(v: &str) -> bool {
-    v.len() <= 64
-        && v.split('.').all(|c| {
-            !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_digit())
-                && (c == "0" || !c.starts_with('0'))
-        })
-}
-
 /// Resolve the table, with `[tls]` overlaid by `[xc_wado.tls]`.
 pub(super) fn resolve(
     x: Extracted,
@@ -122,22 +112,18 @@ pub(super) fn resolve(
         return Ok(None);
     };
     let key = |k: &str| format!("{TABLE}.{k}");
-    let base = match raw.responding_gateway_base {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => u,
-        Some(u) => {
-            return Err(invalid(
-                path,
-                &key("responding_gateway_base"),
-                format!("{u} is not an http:// or https:// URL"),
-            ))
-        }
-        None => {
-            return Err(invalid(
-                path,
-                &key("responding_gateway_base"),
-                "is required",
-            ));
-        }
+    let Some(base) = super::xca::http_url(
+        path,
+        TABLE,
+        "responding_gateway_base",
+        raw.responding_gateway_base,
+    )?
+    else {
+        return Err(invalid(
+            path,
+            &key("responding_gateway_base"),
+            "is required",
+        ));
     };
     let home = raw.home_community_id.unwrap_or_default();
     if !super::xca::is_oid_urn(home.trim()) {
@@ -148,7 +134,7 @@ pub(super) fn resolve(
         ));
     }
     let location = raw.retrieve_location_uid.unwrap_or_default();
-    if !is_uid(location.trim()) {
+    if !crate::model::ebrim::is_uid(location.trim()) {
         return Err(invalid(
             path,
             &key("retrieve_location_uid"),

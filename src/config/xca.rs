@@ -173,15 +173,56 @@ pub(super) fn extract(table: &mut toml::Table, path: &Path) -> Result<Extracted,
 }
 
 fn url(path: &Path, key: &str, v: Option<String>) -> Result<Option<String>, ConfigError> {
+    http_url(path, TABLE, key, v)
+}
+
+/// The `http://` or `https://` URL of `table.key`, if the profile gives one.
+pub(super) fn http_url(
+    path: &Path,
+    table: &str,
+    key: &str,
+    v: Option<String>,
+) -> Result<Option<String>, ConfigError> {
     match v {
         Some(u) if u.starts_with("http://") || u.starts_with("https://") => Ok(Some(u)),
         Some(u) => Err(invalid(
             path,
-            &format!("{TABLE}.{key}"),
+            &format!("{table}.{key}"),
             format!("{u} is not an http:// or https:// URL"),
         )),
         None => Ok(None),
     }
+}
+
+/// The homeCommunityIds of `table.home_community_ids`, trimmed, each an OID in URI syntax; when
+/// `required` is given, none is a configuration error that says why they are needed.
+pub(super) fn community_ids(
+    path: &Path,
+    table: &str,
+    v: Option<Vec<String>>,
+    required: Option<&str>,
+) -> Result<Vec<String>, ConfigError> {
+    let key = format!("{table}.home_community_ids");
+    let ids: Vec<String> = v
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if let (true, Some(why)) = (ids.is_empty(), required) {
+        return Err(invalid(
+            path,
+            &key,
+            format!("give the homeCommunityIds the gateway represents ({why})"),
+        ));
+    }
+    if let Some(bad) = ids.iter().find(|h| !is_oid_urn(h)) {
+        return Err(invalid(
+            path,
+            &key,
+            format!("{bad} is not an OID in URI syntax (urn:oid:1.2.3)"),
+        ));
+    }
+    Ok(ids)
 }
 
 /// Resolve the table, with `[tls]` overlaid by `[xca.tls]`.
@@ -224,26 +265,12 @@ pub(super) fn resolve(
              Gateway)",
         ));
     }
-    let ids: Vec<String> = raw
-        .home_community_ids
-        .unwrap_or_default()
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if ids.is_empty() && responding {
-        return Err(invalid(
-            path,
-            &format!("{TABLE}.home_community_ids"),
-            "give the homeCommunityIds the gateway represents (ITI TF-2 §3.38.4.1.2.1)",
-        ));
-    }
-    if let Some(bad) = ids.iter().find(|h| !is_oid_urn(h)) {
-        return Err(invalid(
-            path,
-            &format!("{TABLE}.home_community_ids"),
-            format!("{bad} is not an OID in URI syntax (urn:oid:1.2.3)"),
-        ));
-    }
+    let ids = community_ids(
+        path,
+        TABLE,
+        raw.home_community_ids,
+        responding.then_some("ITI TF-2 §3.38.4.1.2.1"),
+    )?;
     let timeouts = Timeouts::from_ms(
         (raw.connect_timeout_ms, raw.read_timeout_ms, raw.timeout_ms),
         path,

@@ -27,7 +27,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::xca::is_oid_urn;
+use super::xca::{community_ids, http_url};
 use super::{invalid, ConfigError, Timeouts};
 use crate::transport::tls::TlsSettings;
 
@@ -145,26 +145,19 @@ pub(super) fn resolve(
     let Some(raw) = x.raw else {
         return Ok(None);
     };
-    let iig_url = match raw.initiating_imaging_gateway_url {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => Some(u),
-        Some(u) => {
-            return Err(invalid(
-                path,
-                &format!("{TABLE}.initiating_imaging_gateway_url"),
-                format!("{u} is not an http:// or https:// URL"),
-            ))
-        }
-        None => None,
-    };
-    let url = match raw.responding_imaging_gateway_url {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => u,
-        Some(u) => {
-            return Err(invalid(
-                path,
-                &format!("{TABLE}.responding_imaging_gateway_url"),
-                format!("{u} is not an http:// or https:// URL"),
-            ))
-        }
+    let iig_url = http_url(
+        path,
+        TABLE,
+        "initiating_imaging_gateway_url",
+        raw.initiating_imaging_gateway_url,
+    )?;
+    let url = match http_url(
+        path,
+        TABLE,
+        "responding_imaging_gateway_url",
+        raw.responding_imaging_gateway_url,
+    )? {
+        Some(u) => u,
         None if iig_url.is_some() => String::new(),
         None => {
             return Err(invalid(
@@ -175,26 +168,12 @@ pub(super) fn resolve(
             ))
         }
     };
-    let ids: Vec<String> = raw
-        .home_community_ids
-        .unwrap_or_default()
-        .into_iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if ids.is_empty() && !url.is_empty() {
-        return Err(invalid(
-            path,
-            &format!("{TABLE}.home_community_ids"),
-            "give the homeCommunityIds the gateway represents (RAD-75 names one in every DocumentRequest)",
-        ));
-    }
-    if let Some(bad) = ids.iter().find(|h| !is_oid_urn(h)) {
-        return Err(invalid(
-            path,
-            &format!("{TABLE}.home_community_ids"),
-            format!("{bad} is not an OID in URI syntax (urn:oid:1.2.3)"),
-        ));
-    }
+    let ids = community_ids(
+        path,
+        TABLE,
+        raw.home_community_ids,
+        (!url.is_empty()).then_some("RAD-75 names one in every DocumentRequest"),
+    )?;
     let sources: Vec<String> = raw
         .imaging_source_unique_ids
         .unwrap_or_default()
