@@ -372,6 +372,21 @@ pub(crate) struct Reply {
     pub(crate) attachments: Option<soap::MtomMessage>,
 }
 
+/// The bytes of a document a gateway returned: inline, or the MTOM/XOP part of `attachments` its
+/// `xop:Include` names.
+pub(crate) fn document_bytes(
+    attachments: Option<&soap::MtomMessage>,
+    content: Option<&DocumentContent>,
+) -> Option<Bytes> {
+    match content {
+        Some(DocumentContent::Inline(b)) => Some(Bytes::from(b.clone())),
+        Some(DocumentContent::Xop { href }) => attachments
+            .and_then(|m| m.resolve(href))
+            .and_then(|a| a.data.bytes().cloned()),
+        _ => None,
+    }
+}
+
 /// Send one request to a Responding Gateway and read its answer.
 pub(crate) async fn call(
     st: &Shared,
@@ -675,15 +690,7 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveDocumentSetRequest) -> Ans
             errors.extend(rr.errors);
         }
         for mut d in resp.documents {
-            let bytes = match &d.document {
-                Some(DocumentContent::Inline(b)) => Some(Bytes::from(b.clone())),
-                Some(DocumentContent::Xop { href }) => reply
-                    .attachments
-                    .as_ref()
-                    .and_then(|m| m.resolve(href))
-                    .and_then(|a| a.data.bytes().cloned()),
-                _ => None,
-            };
+            let bytes = document_bytes(reply.attachments.as_ref(), d.document.as_ref());
             let uid = d.document_unique_id.clone().unwrap_or_default();
             let Some(bytes) = bytes else {
                 errors.push(error(

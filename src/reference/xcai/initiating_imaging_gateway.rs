@@ -22,7 +22,6 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
-use bytes::Bytes;
 
 pub use crate::config::xca::{COMMUNITIES, COMMUNITY_A};
 use crate::model::ebrim::{
@@ -197,15 +196,10 @@ pub(crate) async fn retrieve(st: &Shared, r: &RetrieveImagingDocumentSetRequest)
             errors.extend(rr.errors);
         }
         for mut d in resp.documents {
-            let bytes = match &d.document {
-                Some(DocumentContent::Inline(b)) => Some(Bytes::from(b.clone())),
-                Some(DocumentContent::Xop { href }) => reply
-                    .attachments
-                    .as_ref()
-                    .and_then(|m| m.resolve(href))
-                    .and_then(|a| a.data.bytes().cloned()),
-                _ => None,
-            };
+            let bytes = crate::reference::xca::initiating_gateway::document_bytes(
+                reply.attachments.as_ref(),
+                d.document.as_ref(),
+            );
             let uid = d.document_unique_id.clone().unwrap_or_default();
             let Some(bytes) = bytes else {
                 errors.push(error(
