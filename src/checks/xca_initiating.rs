@@ -248,14 +248,16 @@ fn leg_query_answer(l: &Leg) -> Option<&AdhocQueryResponse> {
     }
 }
 
-fn leg_retrieve_answer(l: &Leg) -> Option<&RetrieveDocumentSetResponse> {
+/// The retrieve answer a simulated community gave to a leg, if it was one.
+pub(super) fn leg_retrieve_answer(l: &Leg) -> Option<&RetrieveDocumentSetResponse> {
     match &l.answer {
         Some(Message::RetrieveDocumentSetResponse(r)) => Some(r),
         _ => None,
     }
 }
 
-fn is_error(er: &e::RegistryError) -> bool {
+/// A RegistryError that is an error, not a warning.
+pub(super) fn is_error(er: &e::RegistryError) -> bool {
     er.severity.as_deref().map(str::trim) != Some(e::SEVERITY_WARNING)
 }
 

@@ -26,7 +26,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::soap_message::{harness_request, SutMessage};
-use super::xca_initiating::Leg;
+use super::xca_initiating::{is_error, leg_retrieve_answer, Leg};
 use super::{Check, Level, Subject, Verdict};
 use crate::evidence::Direction;
 use crate::model::ebrim::{
@@ -194,17 +194,6 @@ fn leg_request(l: &Leg) -> Option<&RetrieveImagingDocumentSetRequest> {
     }
 }
 
-fn leg_answer(l: &Leg) -> Option<&RetrieveDocumentSetResponse> {
-    match &l.answer {
-        Some(Message::RetrieveDocumentSetResponse(r)) => Some(r),
-        _ => None,
-    }
-}
-
-fn is_error(er: &e::RegistryError) -> bool {
-    er.severity.as_deref().map(str::trim) != Some(e::SEVERITY_WARNING)
-}
-
 fn status_name(status: Option<&str>) -> &str {
     status
         .map(|s| s.rsplit(':').next().unwrap_or(s))
@@ -343,11 +332,11 @@ fn partial_success(s: &Subject<'_>) -> Verdict {
     let legs = legs(s);
     let gave = legs
         .iter()
-        .any(|l| leg_answer(l).is_some_and(|a| !a.documents.is_empty()));
+        .any(|l| leg_retrieve_answer(l).is_some_and(|a| !a.documents.is_empty()));
     let failed: Vec<&str> = legs
         .iter()
         .filter(|l| {
-            leg_answer(l).is_none_or(|a| {
+            leg_retrieve_answer(l).is_none_or(|a| {
                 a.registry_response
                     .as_ref()
                     .is_some_and(|rr| rr.errors.iter().any(is_error))
