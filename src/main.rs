@@ -186,7 +186,49 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Judge files offline with the checks of a run: DICOM KOS (XDS-I.b, MADO), DICOM JSON,
+    /// XDS SOAP/ebXML messages, FHIR; or serve the Gazelle validation API v2 (--serve).
+    #[command(after_help = VALIDATE_HELP)]
+    Validate {
+        /// Files to judge.
+        #[arg(required_unless_present = "serve")]
+        files: Vec<PathBuf>,
+        /// The type of every file, instead of detecting it (see the list below).
+        #[arg(long = "as", value_name = "TYPE")]
+        as_type: Option<String>,
+        /// The responder's content (TOML) for the contextual rules (unknown repository,
+        /// instance, transfer syntax, community).
+        #[arg(long)]
+        context: Option<PathBuf>,
+        /// SHOULD breaches count as failures.
+        #[arg(long)]
+        strict: bool,
+        /// Folder for validation.json (Gazelle validation API v2 report) and junit.xml.
+        #[arg(long, default_value = "reports")]
+        report_dir: PathBuf,
+        /// Serve the Gazelle validation API v2 on this address instead
+        /// (GET /validation/v2/profiles, POST /validation/v2/validate).
+        #[arg(long, value_name = "ADDR", conflicts_with = "files")]
+        serve: Option<std::net::SocketAddr>,
+    },
 }
+
+const VALIDATE_HELP: &str = "Types (--as):
+  kos                XDS-I.b imaging manifest (DICOM KOS)
+  mado-kos           MADO manifest with description (DICOM KOS)
+  dicom-json         DICOM JSON Model (QIDO-RS / WADO-RS metadata)
+  iti41, rad68       Provide and Register Document Set-b / Imaging Document Set request
+  iti42, iti57       Register Document Set-b (submission metadata), Update Document Set request
+  iti18-request, iti18-response, iti38-request, iti38-response
+  iti43-request, iti43-response, iti39-request, iti39-response
+  rad69-request, rad69-response, rad75-request, rad75-response
+  registry-response  RegistryResponse (ITI-41 / ITI-42 / ITI-57 / RAD-68)
+  fhir-json, fhir-xml, fsh   FHIR resources and Bundles, FHIR Shorthand
+
+Exit codes:
+  0  every file PASSED
+  1  at least one file FAILED: it breaks a cited requirement
+  2  usage error, unreadable file, or a file UNDEFINED (not recognised or not judged)";
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (i, n) = s
@@ -412,7 +454,57 @@ async fn async_main(cli: Cli) -> ExitCode {
             series,
             transfer_syntax,
         } => retrieve(sut, study, series, transfer_syntax).await,
+        Command::Validate {
+            files,
+            as_type,
+            context,
+            strict,
+            report_dir,
+            serve,
+        } => validate(files, as_type, context, strict, report_dir, serve).await,
     }
+}
+
+async fn validate(
+    files: Vec<PathBuf>,
+    as_type: Option<String>,
+    context: Option<PathBuf>,
+    strict: bool,
+    report_dir: PathBuf,
+    serve: Option<std::net::SocketAddr>,
+) -> ExitCode {
+    use ihe_harness::validate;
+    let as_type = match as_type
+        .as_deref()
+        .map(|t| (t, validate::FileType::parse(t)))
+    {
+        None => None,
+        Some((_, Some(t))) => Some(t),
+        Some((t, None)) => {
+            eprintln!(
+                "error: unknown type {} for --as\n\n{}",
+                quote(t),
+                validate::types_help()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let context = match context.as_deref().map(validate::Context::load).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: --context {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let opts = validate::Options {
+        as_type,
+        context,
+        strict,
+    };
+    if let Some(addr) = serve {
+        return ExitCode::from(validate::serve::command(addr, opts).await);
+    }
+    ExitCode::from(validate::command(&files, &opts, &report_dir))
 }
 
 /// The DICOM SCP options of `serve`.

@@ -4,6 +4,7 @@
 //! when scenarios failed or errored, so a broken run still leaves its evidence behind.
 
 pub mod evidence_dir;
+pub mod gazelle;
 pub mod junit;
 pub mod results_json;
 
