@@ -216,6 +216,9 @@ impl Judge<'_> {
             return;
         };
         match study_series {
+            // An empty study or series UID is a structural breach (RAD69-01, RAD69-02): the
+            // request is refused before any instance is looked up.
+            Some((study, series)) if study.is_empty() || series.is_empty() => {}
             Some((study, series)) if !self.h.instances.is_empty() => {
                 match self.h.instances.iter().find(|i| i.sop == uid) {
                     None => self.fail(
@@ -227,23 +230,18 @@ impl Judge<'_> {
                         ),
                         format!("{at}/DocumentUniqueId"),
                     ),
-                    Some(i)
-                        if (!study.is_empty() && i.study != study)
-                            || (!series.is_empty() && i.series != series) =>
-                    {
-                        self.fail(
-                            "XDSI-01",
-                            format!(
-                                "instance {uid} under its own study {} and series {}",
-                                i.study, i.series
-                            ),
-                            format!(
-                                "asked under study {study} series {series}: the responder \
+                    Some(i) if i.study != study || i.series != series => self.fail(
+                        "XDSI-01",
+                        format!(
+                            "instance {uid} under its own study {} and series {}",
+                            i.study, i.series
+                        ),
+                        format!(
+                            "asked under study {study} series {series}: the responder \
                                  answers Failure with XDSDocumentUniqueIdError"
-                            ),
-                            format!("{at}/DocumentUniqueId"),
-                        )
-                    }
+                        ),
+                        format!("{at}/DocumentUniqueId"),
+                    ),
                     Some(_) => {}
                 }
             }

@@ -365,10 +365,11 @@ impl Assertion {
             check: v.rule.into(),
             requirement: v.requirement.into(),
             level: v.level,
-            title: title.clone(),
+            title,
             outcome: Outcome::Fail,
             advisory: v.level == Level::Should && !strict,
-            expected: title,
+            // The rule's title says what is expected; the message what was found.
+            expected: String::new(),
             actual: v.message.clone(),
             exchange: None,
             exchange_label: String::new(),
@@ -809,10 +810,13 @@ pub fn exit_code(judgements: &[Judgement]) -> u8 {
 /// `validate FILE...`: judge, print, write `validation.json` and `junit.xml` under `report_dir`;
 /// returns the exit code.
 pub fn command(files: &[PathBuf], opts: &Options, report_dir: &Path) -> u8 {
+    use std::io::Write;
     let judgements: Vec<Judgement> = files.iter().map(|p| judge_path(p, opts)).collect();
+    // Written without println!, which panics on a closed stdout (`| head`).
+    let mut out = std::io::stdout().lock();
     for j in &judgements {
         for l in console_lines(j) {
-            println!("{l}");
+            let _ = writeln!(out, "{l}");
         }
     }
     let profile = opts.as_type.map(|t| t.id()).unwrap_or("auto");
@@ -832,7 +836,8 @@ pub fn command(files: &[PathBuf], opts: &Options, report_dir: &Path) -> u8 {
         return 2;
     }
     let count = |r: TestResult| judgements.iter().filter(|j| j.result() == r).count();
-    println!(
+    let _ = writeln!(
+        out,
         "{} files: {} PASSED, {} FAILED, {} UNDEFINED; reports in {}",
         judgements.len(),
         count(TestResult::Passed),

@@ -37,6 +37,7 @@ mod runs_anywhere;
 mod serve_load_mode;
 mod stalled_sut;
 mod tls_peers;
+mod validate_corpus;
 mod xca;
 mod xca_consumer;
 mod xca_i;
