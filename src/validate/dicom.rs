@@ -33,6 +33,25 @@ pub(super) fn judge_kos(name: &str, bytes: &[u8], t: FileType, opts: &Options) -
             };
         }
     };
+    let sop_class = m.sop_class_uid.as_deref().unwrap_or("");
+    if opts.as_type.is_none() && sop_class != kos::KOS_SOP_CLASS {
+        // Detected as DICOM, not asked as a manifest: another object is not judged.
+        return Judgement {
+            file: name.into(),
+            sha256: String::new(),
+            file_type: None,
+            kind: format!("DICOM object of SOP Class {sop_class}"),
+            validator: "none".into(),
+            assertions: vec![Assertion::plain(crate::checks::Finding::harness_error(
+                "the file cannot be judged",
+                format!(
+                    "a DICOM file of SOP Class {sop_class}, not a Key Object Selection Document: \
+                     validate judges KOS manifests (--as kos judges it as one)"
+                ),
+            ))],
+            notes: vec![],
+        };
+    }
     let mado = t == FileType::MadoKos || m.is_mado_title();
     let (t, rules) = if mado {
         (FileType::MadoKos, Rules::mado())
@@ -148,10 +167,27 @@ pub(super) fn judge_json(name: &str, bytes: &[u8], opts: &Options) -> Judgement 
             return j;
         }
     };
+    // DW-05 of a run: its SHALL rules decide; the SHOULD ones (a vr the dictionary gives
+    // otherwise, an empty value) are listed as warnings, as a run leaves them out of the verdict.
     let violations = crate::checks::dicomweb::json::validate_dataset_array(&v);
     j.assertions = violations
         .iter()
-        .map(|v| Assertion::of_violation(v, opts.strict, "JSONPath"))
+        .map(|v| {
+            let mut a = Assertion::of_check(
+                "DW-05",
+                Outcome::Fail,
+                opts.strict,
+                "",
+                format!("{} ({}): {}", v.rule, v.requirement, v.message),
+                v.location.clone(),
+            );
+            a.location_type = "JSONPath";
+            if v.level == Level::Should {
+                a.finding.level = Level::Should;
+                a.finding.advisory = true;
+            }
+            a
+        })
         .collect();
     if violations.is_empty() {
         j.assertions.push(Assertion::of_check(

@@ -847,3 +847,6 @@ pub fn command(files: &[PathBuf], opts: &Options, report_dir: &Path) -> u8 {
     );
     exit_code(&judgements)
 }
+
+#[cfg(test)]
+mod tests;
