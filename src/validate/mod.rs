@@ -566,9 +566,26 @@ pub fn judge(name: &str, bytes: &[u8], opts: &Options) -> Judgement {
     j
 }
 
-/// Read and judge one file; an unreadable file is UNDEFINED.
+/// The largest file `validate` reads: the XML reader's own limit (64 MiB), far above any
+/// manifest, message or FHIR resource; a larger file is UNDEFINED, not read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read and judge one file; an unreadable or oversized file is UNDEFINED.
 pub fn judge_path(path: &Path, opts: &Options) -> Judgement {
     let name = path.display().to_string();
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > MAX_FILE_BYTES {
+            return Judgement::undefined(
+                &name,
+                String::new(),
+                "too large",
+                format!(
+                    "{} bytes: more than the {MAX_FILE_BYTES} bytes validate reads",
+                    meta.len()
+                ),
+            );
+        }
+    }
     match std::fs::read(path) {
         Ok(bytes) => judge(&name, &bytes, opts),
         Err(e) => Judgement::undefined(
