@@ -456,7 +456,7 @@ pub fn detect(name: &str, bytes: &[u8]) -> Option<FileType> {
         let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
         return json_type(&v);
     }
-    if head.starts_with(b"POST ") {
+    if head.starts_with(b"POST ") || head.starts_with(b"HTTP/1.") {
         return Some(FileType::Iti41);
     }
     if head.starts_with(b"<") {

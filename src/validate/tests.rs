@@ -258,3 +258,21 @@ fn console_lines_say_result_kind_and_location() {
     assert!(lines.iter().any(|l| l.contains("RAD69-04")));
     assert!(lines.iter().any(|l| l.contains("note: XDSI-01 not judged")));
 }
+
+#[test]
+fn a_captured_mtom_response_is_read() {
+    let env = soap(
+        crate::model::ebrim::ACTION_RETRIEVE_RESPONSE,
+        r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007" xmlns:rs="urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0"><rs:RegistryResponse status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"/><xdsb:DocumentResponse><xdsb:RepositoryUniqueId>1.2.9</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>1.2.3</xdsb:DocumentUniqueId><xdsb:mimeType>text/plain</xdsb:mimeType><xdsb:Document><xop:Include xmlns:xop="http://www.w3.org/2004/08/xop/include" href="cid:doc1"/></xdsb:Document></xdsb:DocumentResponse></xdsb:RetrieveDocumentSetResponse>"#,
+    )
+    .replace(
+        "<a:MessageID>urn:uuid:1</a:MessageID>",
+        "<a:RelatesTo>urn:uuid:1</a:RelatesTo>",
+    );
+    let http = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: multipart/related; boundary=b; type=\"application/xop+xml\"; start=\"<root>\"; start-info=\"application/soap+xml\"; action=\"urn:ihe:iti:2007:RetrieveDocumentSetResponse\"\r\n\r\n--b\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"\r\nContent-ID: <root>\r\n\r\n{env}\r\n--b\r\nContent-Type: text/plain\r\nContent-ID: <doc1>\r\n\r\nhello\r\n--b--\r\n"
+    );
+    let j = run(http.as_bytes(), &Options::default());
+    assert_eq!(j.file_type, Some(FileType::Iti43Response), "{}", j.kind);
+    assert_eq!(j.result(), TestResult::Passed, "{:?}", console_lines(&j));
+}

@@ -1,5 +1,5 @@
-//! XDS SOAP/ebXML messages: a SOAP envelope, a bare ebRS/ebRIM body, or a captured MTOM HTTP
-//! request. The transaction and direction come from the body element and the WS-Addressing
+//! XDS SOAP/ebXML messages: a SOAP envelope, a bare ebRS/ebRIM body, or a captured HTTP message
+//! (an MTOM request or response, head and body). The transaction and direction come from the body element and the WS-Addressing
 //! Action; the rules are those of [`crate::checks::xds::rules`], the validators a run applies to
 //! the same message ([`crate::checks::xds::judge`]).
 
@@ -286,7 +286,8 @@ fn parse_http(bytes: &[u8]) -> Result<Parsed, String> {
 }
 
 fn parse(bytes: &[u8]) -> Result<Parsed, String> {
-    if super::trim_start(bytes).starts_with(b"POST ") {
+    let head = super::trim_start(bytes);
+    if head.starts_with(b"POST ") || head.starts_with(b"HTTP/1.") {
         return parse_http(bytes);
     }
     let limits = xml_limits();
