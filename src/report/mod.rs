@@ -4,8 +4,11 @@
 //! when scenarios failed or errored, so a broken run still leaves its evidence behind.
 
 pub mod evidence_dir;
+pub mod gitb_tar;
 pub mod junit;
+pub mod manifest;
 pub mod results_json;
+pub mod statement;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -201,6 +204,7 @@ pub fn write_summaries(
     })?;
     results_json::write(dir, meta, records)?;
     junit::write(dir, meta, records)?;
+    gitb_tar::write(dir, meta, records)?;
     Ok(())
 }
 
