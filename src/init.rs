@@ -136,14 +136,15 @@ pub async fn probe_dicomweb(base: &str, timeout: Duration) -> Findings {
     out
 }
 
+/// The innermost cause of an error (reqwest's outer messages repeat the URL).
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
+    let mut last = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {
-        s.push_str(&format!(": {c}"));
+        last = c.to_string();
         src = c.source();
     }
-    s
+    last
 }
 
 /// C-ECHO to `host:port` with the called AE title.

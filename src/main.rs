@@ -509,12 +509,12 @@ async fn async_main(cli: Cli) -> ExitCode {
         }
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "ihe-harness",
-                &mut std::io::stdout(),
-            );
+            use std::io::Write as _;
+            // Into memory first: clap_complete panics on a write error, and a closed pipe
+            // (`ihe-harness completions bash | head`) must not panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ihe-harness", &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
             ExitCode::SUCCESS
         }
     }

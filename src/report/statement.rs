@@ -63,6 +63,8 @@ pub struct RanFinding {
     pub outcome: Outcome,
     /// An advisory SHOULD.
     pub advisory: bool,
+    /// Why it is not applicable, skipped or an error (the finding's `expected`).
+    pub reason: String,
 }
 
 /// One scenario of the run, as the statement needs it.
@@ -95,6 +97,7 @@ impl RanScenario {
                     check: f.check.clone(),
                     outcome: f.outcome,
                     advisory: f.advisory,
+                    reason: f.expected.clone(),
                 })
                 .collect(),
         }
@@ -346,6 +349,8 @@ fn row(
     let mut advisory = false;
     let mut scenarios = Vec::new();
     let mut naming: Vec<(usize, &RanScenario)> = Vec::new();
+    // The first finding of its checks that was neither a pass nor a fail, with its reason.
+    let mut other: Option<(Outcome, String)> = None;
     for (i, s) in ran.iter().enumerate() {
         let judged: Vec<&RanFinding> = s
             .findings
@@ -366,7 +371,11 @@ fn row(
                 Outcome::Fail if f.advisory => advisory = true,
                 Outcome::Fail => failed = true,
                 Outcome::Pass => passed = true,
-                _ => {}
+                o => {
+                    if other.is_none() {
+                        other = Some((o, f.reason.clone()));
+                    }
+                }
             }
         }
     }
@@ -384,6 +393,20 @@ fn row(
         )
     } else if passed {
         (true, "passed", "every finding of its checks passed".into())
+    } else if let Some((outcome, reason)) = &other {
+        match outcome {
+            Outcome::NotApplicable => (
+                false,
+                "not applicable",
+                format!("the profile does not claim or configure it: {reason}"),
+            ),
+            Outcome::Skip => (false, "skipped", format!("skipped: {reason}")),
+            _ => (
+                false,
+                "error",
+                format!("the harness could not judge it (not a failure of the SUT): {reason}"),
+            ),
+        }
     } else if let Some((_, s)) = naming.first() {
         scenarios = naming.iter().map(|(_, s)| s.label.clone()).collect();
         match s.outcome {
@@ -401,10 +424,13 @@ fn row(
                 ),
             ),
             Outcome::Skip => (false, "skipped", format!("skipped: {}", s.reason)),
-            _ => (
+            o => (
                 false,
-                "not tested",
-                "its scenarios ran but did not reach its checks".into(),
+                "not judged",
+                format!(
+                    "its scenarios ran ({o}) but recorded no finding of its checks (they report \
+                     only what they met)"
+                ),
             ),
         }
     } else if checks.is_empty() {
@@ -461,7 +487,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;border-bottom:1px solid #
 table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.9em}\
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.v{font-weight:bold;padding:.1em .4em;border-radius:3px}\
-.passed{background:#d8f0d8}.failed{background:#f6d0d0}.incomplete,.not-tested,.error,.skipped{background:#f3ecd0}\
+.passed{background:#d8f0d8}.failed{background:#f6d0d0}.incomplete,.not-tested,.not-judged,.error,.skipped{background:#f3ecd0}\
 .not-applicable{background:#e8e8e8}.passed-with-warnings{background:#eef3d0}\
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}\
 @media print{body{margin:0;max-width:none}h2{break-after:avoid}tr{break-inside:avoid}}";
@@ -682,6 +708,7 @@ pub fn read_results(text: &str) -> Result<(RunIdentity, Vec<RanScenario>), Strin
                             check: s(f, "check"),
                             outcome: outcome_of(&s(f, "outcome")),
                             advisory: f.get("advisory").and_then(|x| x.as_bool()) == Some(true),
+                            reason: s(f, "expected"),
                         })
                         .collect()
                 })
@@ -746,13 +773,12 @@ pub fn command(dir: &Path, sut: Option<&Path>) -> u8 {
         return 2;
     }
     println!(
-        "{}: verdict {} ({}/{}, {}/{}, {})",
+        "{}: verdict {}; {}, {} and {} written; {}",
         s.run.sut,
         s.verdict,
         dir.join(HTML_FILE).display(),
-        JSON_FILE,
-        dir.display(),
-        super::manifest::FILE,
+        dir.join(JSON_FILE).display(),
+        dir.join(super::manifest::FILE).display(),
         s.items
             .iter()
             .map(|i| format!(
@@ -811,6 +837,7 @@ mod tests {
                     check: c.to_string(),
                     outcome: *o,
                     advisory: false,
+                    reason: String::new(),
                 })
                 .collect(),
         }
@@ -997,6 +1024,34 @@ text = "Comprehensive Metadata option: every element."
                 .expect("json");
         assert_eq!(json["items"][0]["name"], "Imaging Document Source");
         assert_eq!(json["run"]["sut"], "Acme <PACS>");
+    }
+
+    #[test]
+    fn a_check_not_applicable_in_a_passing_scenario_says_why() {
+        let cat = Catalogue::embedded().expect("catalogue");
+        let req = "MHDIG-UnContained.Comprehensive";
+        let check = first_check_of(req).expect("check");
+        let tag = format!("req:{check}");
+        let mut s = ran(
+            "a:1  x",
+            &[&tag],
+            Outcome::Pass,
+            &[(check, Outcome::NotApplicable)],
+        );
+        s.findings[0].reason = "the Comprehensive Metadata option is not claimed".into();
+        let claims = Claims {
+            options: vec!["Comprehensive Metadata".into()],
+            ..Default::default()
+        };
+        let st = build(identity(None), &claims, &[s], &[], &cat);
+        let row = st.items[0]
+            .requirements
+            .iter()
+            .find(|r| r.id == req)
+            .expect("row");
+        assert_eq!(row.verdict, "not applicable");
+        assert!(row.why.contains("option is not claimed"), "{}", row.why);
+        assert!(!row.tested);
     }
 
     #[test]
