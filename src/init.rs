@@ -56,7 +56,7 @@ fn table(out: &mut String, name: &str, about: &str, keys: &[Key<'_>], notes: &[S
     out.push_str(&format!("\n# {about}\n"));
     for n in notes {
         for line in n.lines() {
-            out.push_str(&format!("# {line}\n"));
+            out.push_str(&format!("# {}\n", comment_text(line)));
         }
     }
     out.push_str(&format!("[{name}]\n"));
@@ -67,6 +67,20 @@ fn table(out: &mut String, name: &str, about: &str, keys: &[Key<'_>], notes: &[S
             None => out.push_str(&format!("# {} = {}\n", k.name, k.example)),
         }
     }
+}
+
+/// Text a TOML comment can hold: no control character but tab (TOML 1.0, Comment), whatever
+/// a probed server sent.
+fn comment_text(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// What a probe found, as comment lines.
@@ -119,7 +133,28 @@ pub async fn probe_dicomweb(base: &str, timeout: Duration) -> Findings {
             error_chain(&e)
         )),
     }
-    // The media types it offers for a retrieve are in its capabilities, when it has them.
+    // Whether it answers the XML form of a search too: said, not judged (`init` judges nothing).
+    let xml = "multipart/related; type=\"application/dicom+xml\"";
+    match client.get(&url).header("Accept", xml).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_string();
+            let _ = r.bytes().await;
+            out.push(format!(
+                "probe: the same search asking for {xml} answered {status}, Content-Type {ct}"
+            ));
+        }
+        Err(e) => out.push(format!(
+            "probe FAILED: the same search asking for {xml}: {}",
+            error_chain(&e)
+        )),
+    }
+    // The methods it allows on the service root, when it says.
     if let Ok(r) = client
         .request(reqwest::Method::OPTIONS, base.trim_end_matches('/'))
         .send()
@@ -159,7 +194,7 @@ pub async fn probe_dimse(host: &str, port: u16, called_ae: &str, timeout: Durati
         .await;
     match (&ex.failure, ex.response.as_ref().map(|r| r.status)) {
         (None, Some(0)) => vec![format!(
-            "probe: C-ECHO to {called_ae} at {host}:{port} accepted (status 0000): the called AE title is right"
+            "probe: C-ECHO to {called_ae} at {host}:{port} accepted (status 0000): the SCP takes an association with this called AE title"
         )],
         (None, Some(s)) => vec![format!(
             "probe FAILED: C-ECHO to {called_ae} at {host}:{port} answered status {s:04X}"
@@ -356,6 +391,12 @@ pub fn render(
                     "",
                 ),
                 key("username", "HTTP Basic user", None, "\"user\""),
+                key(
+                    "password",
+                    "the Basic password inline: accepted but discouraged, use password_env",
+                    None,
+                    "\"secret\"",
+                ),
                 key(
                     "password_env",
                     "name of the environment variable holding the Basic password",
@@ -770,12 +811,17 @@ mod tests {
             ..Default::default()
         };
         let found = (
-            vec!["probe FAILED: QIDO-RS GET x: connection refused\nsecond line".to_string()],
+            vec![
+                "probe FAILED: QIDO-RS GET x: connection refused\nsecond line\r\u{1}\u{7f}"
+                    .to_string(),
+            ],
             Vec::new(),
             Vec::new(),
         );
         let text = render(&opts, &found).expect("render");
-        assert!(text.contains("# probe FAILED: QIDO-RS GET x: connection refused\n# second line\n"));
+        assert!(text.contains(
+            "# probe FAILED: QIDO-RS GET x: connection refused\n# second line\u{FFFD}\u{FFFD}\u{FFFD}\n"
+        ));
         load(&text);
         assert!(render(&InitOptions::default(), &Default::default()).is_err());
         let no_ae = InitOptions {

@@ -208,21 +208,6 @@ fn init_probe_finds_what_the_real_servers_offer() {
     );
     assert!(!text.contains("probe FAILED"), "{text}");
     ihe_harness::config::Config::load(&file).expect("the probed profile loads");
-    // A wrong AE title is said, not hidden.
-    let wrong = harness(&[
-        "init",
-        "--probe",
-        "--dimse",
-        &format!("{}:{}", d.host, d.port),
-        "--called-ae",
-        "NOT_ORTHANC",
-    ]);
-    assert_eq!(wrong.status.code(), Some(0), "{}", dump(&wrong));
-    let text = String::from_utf8_lossy(&wrong.stdout);
-    assert!(
-        text.contains("# probe FAILED: C-ECHO to NOT_ORTHANC"),
-        "{text}"
-    );
 }
 
 #[test]
@@ -269,4 +254,49 @@ fn init_probe_finds_what_the_served_reference_offers() {
     let file = dir.path().join("sut.toml");
     std::fs::write(&file, text.as_bytes()).unwrap();
     ihe_harness::config::Config::load(&file).expect("the probed profile loads");
+}
+
+#[test]
+fn an_unreachable_sut_with_claims_gives_an_undefined_tar_and_a_statement_without_failures() {
+    let dir = report_dir("unreachable-claims");
+    // Port 9 (discard) on loopback: nothing listens there.
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        "[dicomweb]\nbase_url = \"http://127.0.0.1:9/dicom-web\"\nconnect_timeout_ms = 500\n\
+         [test_data]\nmode = \"preloaded\"\n\
+         [claims]\nactors = [\"DICOMweb origin server\"]\ntransactions = [\"RAD-129\"]\n",
+        "@txn:RAD-129 and not @role:simulator",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("statement.html"), "{stdout}");
+    let tar = std::fs::read_to_string(reports.join("tar.xml")).unwrap();
+    assert!(tar.contains("<result>UNDEFINED</result>"), "{tar}");
+    assert!(tar.contains("<nrOfErrors>0</nrOfErrors>"), "{tar}");
+    assert!(tar.contains("<type>harness-error</type>"), "{tar}");
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("statement.json")).unwrap()).unwrap();
+    assert_eq!(s["verdict"], "incomplete", "{s:#}");
+    for item in s["items"].as_array().unwrap() {
+        assert_eq!(item["failed"], 0, "{item:#}");
+    }
+    let rad129 = s["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "RAD-129")
+        .expect("RAD-129");
+    assert!(
+        rad129["requirements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["verdict"] == "error"),
+        "{rad129:#}"
+    );
+    // The statement is in the manifest, which the run wrote last.
+    let manifest = std::fs::read_to_string(reports.join("MANIFEST.sha256")).unwrap();
+    assert!(manifest.contains("  statement.html\n"), "{manifest}");
+    let ok = harness(&["report", "--verify", reports.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", dump(&ok));
 }
