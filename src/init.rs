@@ -689,8 +689,13 @@ pub fn render(
     Ok(out)
 }
 
-/// `ihe-harness init`: write the profile to `output` (or stdout); 0, or 2 on a usage error.
-pub async fn command(opts: &InitOptions, output: Option<&std::path::Path>) -> u8 {
+/// `ihe-harness init`: write the profile to `output` (or stdout; an existing file only with
+/// `force`); 0, or 2 on a usage error.
+pub async fn command(opts: &InitOptions, output: Option<&std::path::Path>, force: bool) -> u8 {
+    if let Some(p) = output.filter(|p| p.exists() && !force) {
+        eprintln!("error: {} exists: give --force to replace it", p.display());
+        return 2;
+    }
     let found = if opts.probe {
         probe(opts, Duration::from_secs(3)).await
     } else {

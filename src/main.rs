@@ -241,6 +241,9 @@ enum Command {
         /// Write the profile here [default: standard output].
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace --output if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Print a shell completion script (e.g. `ihe-harness completions bash > /etc/bash_completion.d/ihe-harness`).
     Completions {
@@ -493,6 +496,7 @@ async fn async_main(cli: Cli) -> ExitCode {
             mhd,
             probe,
             output,
+            force,
         } => {
             let opts = ihe_harness::init::InitOptions {
                 name,
@@ -505,7 +509,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                 mhd,
                 probe,
             };
-            ExitCode::from(ihe_harness::init::command(&opts, output.as_deref()).await)
+            ExitCode::from(ihe_harness::init::command(&opts, output.as_deref(), force).await)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory as _;

@@ -151,6 +151,26 @@ fn init_writes_a_profile_that_run_accepts() {
     assert!(c.dicomweb.is_some() && c.dimse.is_some() && c.xds.is_some() && c.mhd.is_some());
     let none = harness(&["init"]);
     assert_eq!(none.status.code(), Some(2), "{}", dump(&none));
+    // An existing file is replaced only with --force.
+    let args = [
+        "init",
+        "--dicomweb",
+        "http://127.0.0.1:1/dicom-web",
+        "--output",
+        file.to_str().unwrap(),
+    ];
+    let again = harness(&args);
+    assert_eq!(again.status.code(), Some(2), "{}", dump(&again));
+    assert!(ihe_harness::config::Config::load(&file)
+        .unwrap()
+        .dimse
+        .is_some());
+    let forced = harness(&[&args[..], &["--force"]].concat());
+    assert_eq!(forced.status.code(), Some(0), "{}", dump(&forced));
+    assert!(ihe_harness::config::Config::load(&file)
+        .unwrap()
+        .dimse
+        .is_none());
 }
 
 #[test]
