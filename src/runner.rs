@@ -588,6 +588,9 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
             &records,
             &opts.features,
         )?;
+    } else {
+        // No claims: no statement, and none of an earlier run left to be taken for this one's.
+        report::statement::remove(&opts.report_dir)?;
     }
     // Last of the writers: the digest of every file the others left.
     report::manifest::write(&opts.report_dir)?;

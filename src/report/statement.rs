@@ -607,6 +607,20 @@ pub fn write(dir: &Path, s: &Statement) -> Result<(), ReportError> {
     std::fs::write(&path, render_html(s)).map_err(|source| ReportError::Write { path, source })
 }
 
+/// Remove the statement files from `dir`, if any (a run without claims must not leave an
+/// earlier run's statement next to its own reports).
+pub fn remove(dir: &Path) -> Result<(), ReportError> {
+    for name in [JSON_FILE, HTML_FILE] {
+        let path = dir.join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ReportError::Write { path, source }),
+        }
+    }
+    Ok(())
+}
+
 /// The statement of a finished run (called by the runner when the profile has `[claims]`).
 pub fn write_for_run(
     dir: &Path,

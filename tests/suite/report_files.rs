@@ -319,4 +319,14 @@ fn an_unreachable_sut_with_claims_gives_an_undefined_tar_and_a_statement_without
     assert!(manifest.contains("  statement.html\n"), "{manifest}");
     let ok = harness(&["report", "--verify", reports.to_str().unwrap()]);
     assert_eq!(ok.status.code(), Some(0), "{}", dump(&ok));
+    // A later run into the same folder without claims leaves no statement behind.
+    let (out, reports) = run_profile_in(
+        dir.path(),
+        "[dicomweb]\nbase_url = \"http://127.0.0.1:9/dicom-web\"\nconnect_timeout_ms = 500\n\
+         [test_data]\nmode = \"preloaded\"\n",
+        "@txn:RAD-129 and not @role:simulator",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
+    assert!(!reports.join("statement.html").exists());
+    assert!(!reports.join("statement.json").exists());
 }
