@@ -84,3 +84,7 @@ echo "install ok in $(( $(date +%s) - t0 ))s ($summary):" \
   "numpy $("$VENV/bin/python" -c 'import numpy; print(numpy.__version__)')," \
   "venv $VENV," \
   "node $(node --version)"
+if ! command -v xmllint >/dev/null 2>&1; then
+  # xmllint: the tests validate reports/tar.xml against the GITB schema (fixtures/schemas/).
+  apt-get install -y -q libxml2-utils >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q libxml2-utils >/dev/null; }
+fi

@@ -52,6 +52,7 @@ pub mod checks;
 pub mod config;
 pub mod dimse;
 pub mod evidence;
+pub mod init;
 pub mod listing;
 pub mod model;
 pub mod packs;

@@ -211,6 +211,70 @@ enum Command {
         #[arg(long, value_name = "ADDR", conflicts_with = "files")]
         serve: Option<std::net::SocketAddr>,
     },
+    /// Write the qualification statement of a finished run (--statement), or check a report
+    /// folder against its MANIFEST.sha256 (--verify DIR).
+    #[command(after_help = "Exit codes:
+  0  written; or every file matches the manifest
+  1  --verify: a file changed, is missing, or is not in the manifest
+  2  usage error, no results.json, no [claims], no manifest")]
+    Report {
+        /// Write statement.html and statement.json from the run's results.json and the claims of
+        /// the SUT profile, then MANIFEST.sha256 again.
+        #[arg(long, required_unless_present = "verify", conflicts_with = "verify")]
+        statement: bool,
+        /// The run's report folder.
+        #[arg(long, default_value = "reports")]
+        report_dir: PathBuf,
+        /// SUT profile with the [claims] [default: the profile the run used].
+        #[arg(long, requires = "statement")]
+        sut: Option<PathBuf>,
+        /// Recompute every SHA-256 of DIR/MANIFEST.sha256 and name what differs.
+        #[arg(long, value_name = "DIR")]
+        verify: Option<PathBuf>,
+    },
+    /// Write a commented SUT profile for the chosen protocols (every key with its meaning; the
+    /// unset ones commented out), optionally probing the endpoints to fill in what they offer.
+    Init {
+        /// SUT name.
+        #[arg(long)]
+        name: Option<String>,
+        /// DICOMweb service root, e.g. http://pacs:8042/dicom-web.
+        #[arg(long, value_name = "URL")]
+        dicomweb: Option<String>,
+        /// The SUT's DICOM AE, HOST:PORT (with --called-ae).
+        #[arg(long, value_name = "HOST:PORT", requires = "called_ae")]
+        dimse: Option<String>,
+        /// The SUT's AE title.
+        #[arg(long, value_name = "AE", requires = "dimse")]
+        called_ae: Option<String>,
+        /// XDS Document Registry endpoint (ITI-18).
+        #[arg(long, value_name = "URL")]
+        xds_registry: Option<String>,
+        /// XDS Document Repository endpoint (RAD-68, ITI-43).
+        #[arg(long, value_name = "URL")]
+        xds_repository: Option<String>,
+        /// XDS Imaging Document Source endpoint (RAD-69).
+        #[arg(long, value_name = "URL")]
+        xds_imaging_source: Option<String>,
+        /// FHIR base of an MHD Document Recipient/Responder.
+        #[arg(long, value_name = "URL")]
+        mhd: Option<String>,
+        /// Ask each endpoint what it offers (QIDO-RS search, C-ECHO, FHIR CapabilityStatement;
+        /// 3 s timeouts) and say in comments what was found and what failed.
+        #[arg(long)]
+        probe: bool,
+        /// Write the profile here [default: standard output].
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace --output if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
+    /// Print a shell completion script (e.g. `ihe-harness completions bash > /etc/bash_completion.d/ihe-harness`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 const VALIDATE_HELP: &str = "Types (--as):
@@ -462,6 +526,51 @@ async fn async_main(cli: Cli) -> ExitCode {
             report_dir,
             serve,
         } => validate(files, as_type, context, strict, report_dir, serve).await,
+        Command::Report {
+            statement: _,
+            report_dir,
+            sut,
+            verify,
+        } => ExitCode::from(match verify {
+            Some(dir) => ihe_harness::report::manifest::command(&dir),
+            None => ihe_harness::report::statement::command(&report_dir, sut.as_deref()),
+        }),
+        Command::Init {
+            name,
+            dicomweb,
+            dimse,
+            called_ae,
+            xds_registry,
+            xds_repository,
+            xds_imaging_source,
+            mhd,
+            probe,
+            output,
+            force,
+        } => {
+            let opts = ihe_harness::init::InitOptions {
+                name,
+                dicomweb,
+                dimse,
+                called_ae,
+                xds_registry,
+                xds_repository,
+                xds_imaging_source,
+                mhd,
+                probe,
+            };
+            ExitCode::from(ihe_harness::init::command(&opts, output.as_deref(), force).await)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Into memory first: clap_complete panics on a write error, and a closed pipe
+            // (`ihe-harness completions bash | head`) must not panic.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ihe-harness", &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
+            ExitCode::SUCCESS
+        }
     }
 }
 

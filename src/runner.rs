@@ -498,6 +498,17 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         error: None,
     }));
     let evidence_in_hook = evidence.clone();
+    // The progress bar on a terminal: scenarios selected (the shard's share of them).
+    let total = crate::listing::scenarios(&opts.features, opts.tags.as_deref())
+        .map(|list| {
+            let base = std::env::current_dir().unwrap_or_default();
+            list.iter()
+                .filter(|s| in_shard(opts.shard, &relative(Some(&s.file), &base), s.line))
+                .count()
+        })
+        .unwrap_or(0);
+    let progress = Arc::new(Progress::new(total as u64));
+    let progress_in_hook = progress.clone();
     let features_base = std::env::current_dir().unwrap_or_default();
     let shard_base = features_base.clone();
     let shard = opts.shard;
@@ -516,12 +527,15 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .after(move |feature, rule, scenario, event, world| {
             let base = features_base.clone();
             let evidence = evidence_in_hook.clone();
+            let progress = progress_in_hook.clone();
             Box::pin(async move {
                 let mut world = world;
                 if let Some(w) = world.as_deref_mut() {
                     crate::steps::atna_arr::finish_own_audits(w).await;
                 }
-                collect(&base, &evidence, feature, rule, scenario, event, world);
+                collect(
+                    &base, &evidence, &progress, feature, rule, scenario, event, world,
+                );
             })
         });
     if opts.fail_fast {
@@ -535,6 +549,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
                 && filter.as_ref().map(|f| f.eval(tags.iter())).unwrap_or(true)
         })
         .await;
+    progress.finish();
 
     let mut records = ctx
         .results
@@ -565,6 +580,20 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .map(|mut g| g.error.take())
         .unwrap_or_default();
     report::write_summaries(&opts.report_dir, &meta, &records)?;
+    if let Some(claims) = config.claims.as_ref().filter(|c| !c.is_empty()) {
+        report::statement::write_for_run(
+            &opts.report_dir,
+            &meta,
+            claims,
+            &records,
+            &opts.features,
+        )?;
+    } else {
+        // No claims: no statement, and none of an earlier run left to be taken for this one's.
+        report::statement::remove(&opts.report_dir)?;
+    }
+    // Last of the writers: the digest of every file the others left.
+    report::manifest::write(&opts.report_dir)?;
     if let Some(e) = evidence_error {
         return Err(e.into());
     }
@@ -578,10 +607,23 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     }
     print_findings(&records);
     say!(
-        "reports: {}/junit.xml, {}/results.json, {}/evidence/",
+        "reports: {}/junit.xml, {}/results.json, {}/evidence/, {}/{}, {}/{}{}",
         opts.report_dir.display(),
         opts.report_dir.display(),
-        opts.report_dir.display()
+        opts.report_dir.display(),
+        opts.report_dir.display(),
+        report::gitb_tar::FILE,
+        opts.report_dir.display(),
+        report::manifest::FILE,
+        if config.claims.as_ref().is_some_and(|c| !c.is_empty()) {
+            format!(
+                ", {}/{}",
+                opts.report_dir.display(),
+                report::statement::HTML_FILE
+            )
+        } else {
+            String::new()
+        }
     );
     say!("{}", summary.breakdown_line());
     say!("{}", summary.closing_line());
@@ -646,6 +688,69 @@ fn progress_line(r: &ScenarioRecord) -> String {
     line
 }
 
+/// The progress bar of a run on a terminal (stderr): scenarios done of the total, the pass /
+/// FAIL / ERROR counts so far and the elapsed time. The one-line-per-scenario output goes to
+/// stdout above it (the bar is taken down while a line is printed, so the two never mix). When
+/// stderr is not a terminal (CI, a pipe, a file) there is no bar at all.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    counts: Mutex<(usize, usize, usize)>,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        use std::io::IsTerminal as _;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "[{elapsed_precise}] {bar:30} {pos}/{len} scenarios  {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message("0 pass, 0 FAIL, 0 ERROR");
+            bar.enable_steady_tick(Duration::from_secs(1));
+            bar
+        });
+        Progress {
+            bar,
+            counts: Mutex::new((0, 0, 0)),
+        }
+    }
+
+    /// Print a scenario's line and move the bar on.
+    fn scenario_done(&self, line: &str, outcome: Outcome) {
+        let Some(bar) = &self.bar else {
+            say!("{line}");
+            return;
+        };
+        bar.suspend(|| say!("{line}"));
+        let msg = self.counts.lock().ok().map(|mut c| {
+            match outcome {
+                Outcome::Pass => c.0 += 1,
+                Outcome::Fail => c.1 += 1,
+                Outcome::Error => c.2 += 1,
+                Outcome::Skip | Outcome::NotApplicable => {}
+            }
+            format!("{} pass, {} FAIL, {} ERROR", c.0, c.1, c.2)
+        });
+        bar.inc(1);
+        if let Some(m) = msg {
+            bar.set_message(m);
+        }
+    }
+
+    /// Take the bar down before the closing lines.
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// The run's evidence writer, and the first error it met (reported when the run ends).
 struct EvidenceSink {
     writer: EvidenceWriter,
@@ -664,9 +769,11 @@ fn failure_in_words(kind: &str) -> Option<&'static str> {
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn collect(
     base: &Path,
     evidence: &Mutex<EvidenceSink>,
+    progress: &Progress,
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     scenario: &cucumber::gherkin::Scenario,
@@ -734,7 +841,7 @@ fn collect(
             sink.error.get_or_insert(e);
         }
     }
-    say!("{}", progress_line(&record));
+    progress.scenario_done(&progress_line(&record), record.outcome);
     let Ok(mut results) = ctx.results.lock() else {
         return;
     };

@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub mod audit;
+pub mod claims;
 pub mod dimse;
 pub mod mhd;
 pub mod tls;
@@ -389,6 +390,8 @@ pub struct Config {
     pub xc_wado: Option<xc_wado::XcWado>,
     /// The SUT's XCA-I Responding Imaging Gateway (`[xca_i]`), if it is one.
     pub xca_i: Option<xca_i::XcaI>,
+    /// `[claims]`: the actors, transactions and options the SUT claims.
+    pub claims: Option<claims::Claims>,
 }
 
 impl Config {
@@ -417,6 +420,7 @@ impl Config {
             xca: None,
             xc_wado: None,
             xca_i: None,
+            claims: None,
         }
     }
 
@@ -460,6 +464,7 @@ impl Config {
         let xc_wado = xc_wado::extract(&mut value, path)?;
         let xca_i = xca_i::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
+        let claims = claims::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
             toml::Value::Table(value)
@@ -474,6 +479,7 @@ impl Config {
         config.xc_wado = xc_wado::resolve(xc_wado, &tls, path)?;
         config.xca_i = xca_i::resolve(xca_i, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
+        config.claims = claims;
         Ok(config)
     }
 }
@@ -626,6 +632,7 @@ fn resolve(
         xca: None,
         xc_wado: None,
         xca_i: None,
+        claims: None,
     })
 }
 

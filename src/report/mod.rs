@@ -5,8 +5,11 @@
 
 pub mod evidence_dir;
 pub mod gazelle;
+pub mod gitb_tar;
 pub mod junit;
+pub mod manifest;
 pub mod results_json;
+pub mod statement;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -202,6 +205,7 @@ pub fn write_summaries(
     })?;
     results_json::write(dir, meta, records)?;
     junit::write(dir, meta, records)?;
+    gitb_tar::write(dir, meta, records)?;
     Ok(())
 }
 

@@ -32,6 +32,7 @@ mod packs;
 mod qr_scu;
 mod reference_suite;
 mod report_corpus;
+mod report_files;
 mod requirements;
 mod runs_anywhere;
 mod serve_load_mode;
