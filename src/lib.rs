@@ -67,4 +67,5 @@ pub mod test_data;
 pub mod transaction;
 pub mod transport;
 pub mod trigger;
+pub mod validate;
 pub mod world;

@@ -46,3 +46,4 @@ mod xds_corpus;
 mod xds_hostile;
 mod xds_messages;
 mod xds_triggers;
+mod validate_fhir_corpus;

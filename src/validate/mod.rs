@@ -1,0 +1,3 @@
+//! Offline validation of files with the checks a run uses.
+
+pub mod fhir;
