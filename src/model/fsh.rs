@@ -1512,7 +1512,17 @@ impl<'d> Compiler<'d> {
                 match (idx, slice) {
                     (Some(i), None) => Some(i),
                     (Some(i), Some(_)) => Some(i),
-                    (None, Some(s)) => Some(self.slice_element(st, &key, &s, 0)),
+                    (None, Some(s)) => {
+                        // `x[S]` is `x[S][0]`: a later `x[S][+]` names the next element of S.
+                        let c = st
+                            .arrays
+                            .counters
+                            .entry(format!("{key}[{s}]"))
+                            .or_insert((0, 0));
+                        c.0 = c.0.max(1);
+                        c.1 = 0;
+                        Some(self.slice_element(st, &key, &s, 0))
+                    }
                     (None, None) => None,
                 }
             };
