@@ -900,8 +900,8 @@ fn parse_path(p: &str, line: usize) -> Result<Vec<Seg>, FshError> {
                 brackets.push(match inner.as_str() {
                     "+" => Bracket::Plus,
                     "=" => Bracket::Same,
-                    "x" if cur.ends_with("value") || !inner.is_empty() && inner == "x" => {
-                        // value[x]: the choice element itself; kept in the name.
+                    "x" => {
+                        // `value[x]`: the choice element itself; kept in the name.
                         cur.push_str("[x]");
                         continue;
                     }
@@ -1334,7 +1334,11 @@ impl<'d> Compiler<'d> {
             let Some(rs) = self.defs.rulesets.get(&name) else {
                 st.unresolved.push(Unresolved {
                     kind: Gap::Undefined,
-                    path: show_steps(parent),
+                    path: if parent.is_empty() {
+                        "(instance)".into()
+                    } else {
+                        show_steps(parent)
+                    },
                     note: format!(
                         "RuleSet {name} is not defined in this file; its rules are not applied"
                     ),

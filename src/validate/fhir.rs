@@ -56,8 +56,9 @@ pub struct FhirJudgement {
 }
 
 /// The MHD rules a single DocumentReference or List is judged by (the ITI-65 rules that look at
-/// one resource): each of them reports a violation at `Bundle.entry[i].resource…`.
-const RESOURCE_RULES: &[&str] = &["MHD-03", "MHD-06", "MHD-07"];
+/// one resource; MHD-02 for a SubmissionSet): each of them reports a violation at
+/// `Bundle.entry[i].resource…` or its `request`.
+const RESOURCE_RULES: &[&str] = &["MHD-02", "MHD-03", "MHD-06", "MHD-07"];
 
 /// Judge one FHIR file. `strict` makes SHOULD-level breaches count as failures.
 pub fn judge(bytes: &[u8], syntax: FhirSyntax, strict: bool) -> FhirJudgement {
@@ -249,29 +250,38 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
-/// The FSH gap that explains a violation, if any: an extension without url for a violation about
-/// an extension, a coding without system for one about a code, an unresolved instance or
-/// reference for one about a reference, a RuleSet of another file for one about an absent element.
+/// The FSH gap that explains a violation, if any (only FSH input has gaps):
+/// - an extension slice without url explains a violation about an extension;
+/// - a named slice, a coding without system, or a reference to an instance of another file
+///   explains a violation that names the element it sits on (`code`, `coding`, `subject`, ...);
+/// - a RuleSet of another file explains a violation about an absent element (its rules may
+///   set it).
 fn gap_for<'g>(v: &Violation, gaps: &'g [Unresolved]) -> Option<&'g Unresolved> {
-    let text = format!("{} {}", v.location, v.message).to_ascii_lowercase();
+    let text = format!("{} {}", v.location, v.message);
+    let words: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let names = |element: &str| !element.is_empty() && words.contains(&element);
     gaps.iter().find(|g| match g.kind {
-        Gap::ExtensionUrl => text.contains("extension"),
-        Gap::CodeSystem => {
-            text.contains("system") || text.contains("code") || text.contains("coding")
-        }
-        Gap::Slice => {
-            let elem = g.path.split('[').next().unwrap_or("").to_ascii_lowercase();
-            !elem.is_empty() && text.contains(&elem)
-        }
-        Gap::Undefined => {
-            (g.note.starts_with("RuleSet") && text.contains("absent"))
-                || ((g.note.starts_with("Reference(") || g.note.starts_with("instance "))
-                    && (text.contains("reference")
-                        || text.contains("resolve")
-                        || text.contains("subject")))
-        }
+        Gap::ExtensionUrl => words
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case("extension") || w.eq_ignore_ascii_case("extensions")),
+        Gap::CodeSystem | Gap::Slice => names(&element_of(&g.path)),
+        Gap::Undefined if g.note.starts_with("RuleSet") => names("absent"),
+        Gap::Undefined => names(&element_of(&g.path)) || names("reference"),
         Gap::Ignored => false,
     })
+}
+
+/// The element a gap's path ends in, without indexes or slices (`content[0].format` → `format`,
+/// `related[study-instance-uid]` → `related`).
+fn element_of(path: &str) -> String {
+    let last = path
+        .rsplit(['.', '→'])
+        .find(|p| !p.is_empty())
+        .unwrap_or("");
+    last.split('[').next().unwrap_or("").to_string()
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -510,22 +520,19 @@ fn resource_findings(r: &Value, gaps: &[Unresolved], strict: bool) -> (String, V
     if rt == "List" {
         ids.retain(|i| *i != "MHD-03");
     }
+    if submission_set {
+        ids.insert(0, "MHD-02");
+    }
     // The MHD profile rules judge a resource that claims an MHD profile (or a MADO one, whose
-    // parent is IHE.MHD.Minimal.DocumentReference), or that claims none and is not recognised as
-    // MADO's. A MADO DocumentReference claiming no profile is judged by the MADO rules; in an
-    // ITI-65 bundle MHD-03 would judge it as well.
+    // parent is IHE.MHD.Minimal.DocumentReference), or that claims no profile and is not
+    // recognised as MADO's. A resource claiming another guide's profile (HL7 Europe key images)
+    // or a MADO DocumentReference claiming none is not judged by them here; in an ITI-65 bundle
+    // the MHD rules judge every DocumentReference.
     let claims_mhd = profs
         .iter()
         .any(|p| p.contains("/ITI/MHD/") || p.contains("/RAD/MADO/"));
     let mado = rt == "DocumentReference" && is_mado_docref(r);
-    if !claims_mhd && profs.is_empty() && mado {
-        for id in ids.iter().chain(["MHD-06"].iter()) {
-            out.push(na(
-                id,
-                "a MADO DocumentReference claiming no MHD profile: judged by the MADO DocumentReference rules (in an ITI-65 bundle the MHD rules apply too)",
-            ));
-        }
-    } else {
+    if claims_mhd || (profs.is_empty() && !mado) {
         if comprehensive {
             ids.push("MHD-06");
         } else {
@@ -535,6 +542,18 @@ fn resource_findings(r: &Value, gaps: &[Unresolved], strict: bool) -> (String, V
             ));
         }
         out.extend(findings_of(&ids, &found, gaps, strict));
+    } else {
+        let why = if profs.is_empty() {
+            "a MADO DocumentReference claiming no profile: judged by the MADO DocumentReference rules (in an ITI-65 bundle the MHD rules judge it too)".to_string()
+        } else {
+            format!(
+                "the resource claims {}, not an MHD profile (in an ITI-65 bundle the MHD rules judge it)",
+                profs.join(", ")
+            )
+        };
+        for id in ids.iter().chain(["MHD-06"].iter()) {
+            out.push(na(id, why.clone()));
+        }
     }
     let kind = match rt {
         "DocumentReference" if mado => {
@@ -542,7 +561,11 @@ fn resource_findings(r: &Value, gaps: &[Unresolved], strict: bool) -> (String, V
             out.extend(rule_findings(mado_docref_rules(), &m, gaps, strict));
             "MADO DocumentReference".to_string()
         }
-        "DocumentReference" => "MHD DocumentReference".into(),
+        "DocumentReference" if claims_mhd || profs.is_empty() => "MHD DocumentReference".into(),
+        "DocumentReference" if profs.iter().any(|p| p.contains("hl7.eu")) => {
+            "HL7 Europe imaging DocumentReference".into()
+        }
+        "DocumentReference" => "FHIR DocumentReference".into(),
         _ if submission_set => "MHD SubmissionSet List".into(),
         _ => "MHD Folder List".into(),
     };

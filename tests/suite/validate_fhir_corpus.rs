@@ -203,15 +203,15 @@ fn a_submission_set_without_source_id_fails_mhd_02() {
 }
 
 #[test]
-fn a_mado_manifest_without_imaging_study_fails() {
+fn a_mado_manifest_without_imaging_study_fails_mado_05() {
     let file = "mado/mado-mado-1.2.250.1.59.40211.22756022.2.1.101-bundle.json";
     let mut b: Value = serde_json::from_slice(&read(file)).expect("JSON");
+    assert!(failed_checks(&json(&b), FhirSyntax::Json).is_empty());
     b["entry"]
         .as_array_mut()
         .expect("entries")
         .retain(|e| e["resource"]["resourceType"] != "ImagingStudy");
-    let failed = failed_checks(&json(&b), FhirSyntax::Json);
-    assert!(failed.iter().any(|c| c.starts_with("MADO-")), "{failed:?}");
+    assert_eq!(failed_checks(&json(&b), FhirSyntax::Json), ["MADO-05"]);
 }
 
 #[test]
@@ -277,4 +277,80 @@ fn hostile_fsh_ends_in_a_finding() {
         let j = judge(src.as_bytes(), FhirSyntax::Fsh, false);
         assert_eq!(failed_checks(src.as_bytes(), FhirSyntax::Fsh), ["FHIR-01"], "{src}: {}", j.kind);
     }
+}
+
+#[test]
+fn fhir_xml_out_of_definition_order_fails_fhir_02() {
+    let file = "mhd/ipf-r4-v421-FindSubmissionSetsResponse.xml";
+    let xml = String::from_utf8(read(file)).expect("UTF-8");
+    let broken = xml.replacen(
+        "<type value=\"searchset\"/>\n    <total value=\"1\"/>",
+        "<total value=\"1\"/>\n    <type value=\"searchset\"/>",
+        1,
+    );
+    assert_ne!(broken, xml);
+    assert_eq!(
+        failed_checks(broken.as_bytes(), FhirSyntax::Xml),
+        ["FHIR-02"]
+    );
+}
+
+#[test]
+fn a_binary_holding_a_kos_is_judged_by_the_kos_rules() {
+    use base64::Engine;
+    let kos = read("mado/mado-MADO_KOS_A.dcm");
+    let binary = |bytes: &[u8]| {
+        json(&serde_json::json!({
+            "resourceType": "Binary",
+            "contentType": "application/dicom",
+            "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+        }))
+    };
+    let j = judge(&binary(&kos), FhirSyntax::Json, false);
+    assert!(j.kind.contains("MADO"), "{}", j.kind);
+    assert!(
+        failures(&j.findings).is_empty(),
+        "{:#?}",
+        failures(&j.findings)
+    );
+    // Modality (0008,0060) KO → SR: no longer a KOS instance.
+    let at = kos
+        .windows(10)
+        .position(|w| w == b"\x08\x00\x60\x00CS\x02\x00KO")
+        .expect("Modality KO");
+    let mut broken = kos.clone();
+    broken[at + 8..at + 10].copy_from_slice(b"SR");
+    assert_eq!(
+        failed_checks(&binary(&broken), FhirSyntax::Json),
+        ["KOS-02"]
+    );
+}
+
+#[test]
+fn a_provide_response_with_a_failed_entry_fails_mhd_09() {
+    let mut b = compiled(
+        "mhd/mhd-ex-ProvideBundles1.fsh",
+        "ex-response-minimalProvideDocumentBundleSimple",
+    );
+    assert!(failed_checks(&json(&b), FhirSyntax::Json).is_empty());
+    b["entry"][1]["response"]["status"] = "400 Bad Request".into();
+    assert_eq!(failed_checks(&json(&b), FhirSyntax::Json), ["MHD-09"]);
+}
+
+#[test]
+fn a_search_answer_with_a_document_reference_without_status_fails_mhd_03() {
+    let mut b = compiled(
+        "mhd/mhd-Bundle-FindDocumentReferences.fsh",
+        "FindDocumentReferences",
+    );
+    assert!(failed_checks(&json(&b), FhirSyntax::Json).is_empty());
+    for e in b["entry"].as_array_mut().expect("entries") {
+        if e["resource"]["resourceType"] == "DocumentReference" {
+            e["resource"]
+                .as_object_mut()
+                .expect("object")
+                .remove("status");
+        }
+    }
+    assert_eq!(failed_checks(&json(&b), FhirSyntax::Json), ["MHD-03"]);
 }
