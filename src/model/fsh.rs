@@ -489,8 +489,9 @@ fn lex(src: &str, first_line: usize) -> Result<Vec<Token>, FshError> {
                         break;
                     }
                     b'\\' if i + 1 < b.len() => {
-                        s.push_str(&unescape(&src[i..i + 2]));
-                        i += 2;
+                        let next = src[i + 1..].chars().next().unwrap_or('\\');
+                        s.push_str(&unescape(&format!("\\{next}")));
+                        i += 1 + next.len_utf8();
                     }
                     b'\n' => {
                         line += 1;
@@ -1503,12 +1504,7 @@ impl<'d> Compiler<'d> {
                             // `[=]` of a slice names the slice element last named.
                             if let Some(s) = &slice {
                                 let n = idx.unwrap_or(0);
-                                idx = st
-                                    .arrays
-                                    .slices
-                                    .get(&(key.clone(), format!("{s}#{n}")))
-                                    .copied()
-                                    .or(Some(self.slice_element(st, &key, s, n)));
+                                idx = Some(self.slice_element(st, &key, s, n));
                             }
                         }
                     }
@@ -1599,8 +1595,11 @@ impl<'d> Compiler<'d> {
     /// The element of the k-th occurrence of slice `s` on array `key`, allocated at first use.
     fn slice_element(&self, st: &mut RuleState<'_>, key: &str, s: &str, k: usize) -> usize {
         let id = (key.to_string(), format!("{s}#{k}"));
-        if let Some(i) = st.arrays.slices.get(&id) {
-            return *i;
+        if let Some(i) = st.arrays.slices.get(&id).copied() {
+            if let Some(c) = st.arrays.counters.get_mut(key) {
+                c.1 = i;
+            }
+            return i;
         }
         let c = st.arrays.counters.entry(key.to_string()).or_insert((0, 0));
         let i = c.0;

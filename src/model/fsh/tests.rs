@@ -247,3 +247,19 @@ fn snapshot_mado_kos_document_reference() {
         .collect();
     insta::assert_json_snapshot!("fsh_mado_kos_docref_unresolved", notes);
 }
+
+#[test]
+fn every_prefix_of_a_corpus_file_compiles_or_errs_without_panic() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/corpus/report/hl7eu-structured-composition.fsh");
+    let mut bytes = std::fs::read(p).expect("corpus");
+    bytes.extend_from_slice("\n* text.div = \"é\\é\\\"".as_bytes());
+    for n in (0..bytes.len()).step_by(5) {
+        let _ = compile(&bytes[..n]);
+    }
+    assert_eq!(
+        one("Instance: p\nInstanceOf: Patient\n* name.family = \"a\\éb\\\\c\"\n")["name"][0]
+            ["family"],
+        "aéb\\c"
+    );
+}
