@@ -225,11 +225,15 @@ pub const KNOWN_PROFILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Extension slices whose URL the guides' profiles fix, by (profile name prefix, slice name):
-/// IHE ITI MHD 4.2 `input/fsh/SubmissionSet.fsh`, `DocumentReference.fsh`, `Folder.fsh`
-/// (`ihe-sourceId`, `ihe-designationType`, `ihe-intendedRecipient`, `ihe-authorOrg`); IHE RAD MADO
-/// `input/fsh/profiles` (R5 DocumentReference.modality and .bodySite extensions, Retrieve
-/// Location UID). A slice not listed stays an extension without url ([`Unresolved`]).
+/// Extension slices whose URL the guides' profiles fix, by (part of the profile's name, slice
+/// name, url): IHE ITI MHD 4.2 `input/fsh/SubmissionSet.fsh`, `DocumentReference.fsh`,
+/// `Folder.fsh` (`ihe-sourceId`, `ihe-designationType`, `ihe-intendedRecipient`, `ihe-authorOrg`);
+/// IHE RAD MADO `input/fsh/profiles` (R5 DocumentReference.modality and .bodySite extensions,
+/// Retrieve Location UID); the HL7 Europe Imaging Report profiles (`hl7-eu/imaging`
+/// `igs/imaging-r4/input/fsh/profiles`; `*EuImaging`, `DocumentReferenceImagingReport`) as the
+/// project's translations of their examples (`fixtures/report/`) write them, with `concept` the
+/// relative url of the bodySite extension's sub-extension. A slice not listed stays an extension
+/// without url ([`Unresolved`]).
 pub const KNOWN_EXTENSIONS: &[(&str, &str, &str)] = &[
     (
         "IHE.MHD.",
@@ -265,6 +269,128 @@ pub const KNOWN_EXTENSIONS: &[(&str, &str, &str)] = &[
         "Mado",
         "retrieve-location-uid",
         "https://profiles.ihe.net/RAD/MADO/StructureDefinition/MadoRetrieveLocationUIDExtension",
+    ),
+    (
+        "EuImaging",
+        "modality",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.modality",
+    ),
+    (
+        "EuImaging",
+        "bodysite",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.bodySite",
+    ),
+    ("EuImaging", "concept", "concept"),
+    (
+        "EuImaging",
+        "profile",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.content.profile",
+    ),
+    (
+        "EuImaging",
+        "note",
+        "http://hl7.org/fhir/StructureDefinition/note",
+    ),
+    (
+        "EuImaging",
+        "annotation-type",
+        "http://hl7.org/fhir/StructureDefinition/annotationType",
+    ),
+    (
+        "EuImaging",
+        "thumbnail",
+        "http://hl7.org/fhir/StructureDefinition/documentreference-thumbnail",
+    ),
+    (
+        "EuImaging",
+        "basedOn",
+        "http://hl7.org/fhir/StructureDefinition/event-basedOn",
+    ),
+    (
+        "EuImaging",
+        "composition",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition",
+    ),
+    (
+        "EuImaging",
+        "version",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-Composition.version",
+    ),
+    (
+        "EuImaging",
+        "diagnosticreport-reference",
+        "http://hl7.eu/fhir/extensions/StructureDefinition/composition-diagnosticReportReference",
+    ),
+    (
+        "EuImaging",
+        "patientHistory",
+        "http://hl7.eu/fhir/imaging/StructureDefinition/patient-history",
+    ),
+    (
+        "EuImaging",
+        "recommendation",
+        "http://hl7.eu/fhir/imaging/StructureDefinition/recommendation",
+    ),
+    (
+        "ImagingReport",
+        "modality",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.modality",
+    ),
+    (
+        "ImagingReport",
+        "bodysite",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.bodySite",
+    ),
+    ("ImagingReport", "concept", "concept"),
+    (
+        "ImagingReport",
+        "profile",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DocumentReference.content.profile",
+    ),
+    (
+        "ImagingReport",
+        "note",
+        "http://hl7.org/fhir/StructureDefinition/note",
+    ),
+    (
+        "ImagingReport",
+        "annotation-type",
+        "http://hl7.org/fhir/StructureDefinition/annotationType",
+    ),
+    (
+        "ImagingReport",
+        "thumbnail",
+        "http://hl7.org/fhir/StructureDefinition/documentreference-thumbnail",
+    ),
+    (
+        "ImagingReport",
+        "basedOn",
+        "http://hl7.org/fhir/StructureDefinition/event-basedOn",
+    ),
+    (
+        "ImagingReport",
+        "composition",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition",
+    ),
+    (
+        "ImagingReport",
+        "version",
+        "http://hl7.org/fhir/5.0/StructureDefinition/extension-Composition.version",
+    ),
+    (
+        "ImagingReport",
+        "diagnosticreport-reference",
+        "http://hl7.eu/fhir/extensions/StructureDefinition/composition-diagnosticReportReference",
+    ),
+    (
+        "ImagingReport",
+        "patientHistory",
+        "http://hl7.eu/fhir/imaging/StructureDefinition/patient-history",
+    ),
+    (
+        "ImagingReport",
+        "recommendation",
+        "http://hl7.eu/fhir/imaging/StructureDefinition/recommendation",
     ),
 ];
 
@@ -1882,7 +2008,14 @@ impl<'d> Compiler<'d> {
                 if let Some(slice) = st.ext_slice(&steps[..=k]) {
                     if let Value::Object(o) = slot {
                         if !o.contains_key("url") {
-                            match known_extension(&st.family, &slice) {
+                            // `extension[$alias]` or `extension[http://…]` names the url itself.
+                            let named = self
+                                .defs
+                                .aliases
+                                .get(&slice)
+                                .cloned()
+                                .or_else(|| slice.contains("://").then(|| slice.clone()));
+                            match named.as_deref().or(known_extension(&st.family, &slice)) {
                                 Some(u) => {
                                     o.insert("url".into(), Value::String(u.into()));
                                 }
@@ -1929,7 +2062,7 @@ impl RuleState<'_> {
 fn known_extension(family: &str, slice: &str) -> Option<&'static str> {
     KNOWN_EXTENSIONS
         .iter()
-        .find(|(f, s, _)| family.starts_with(f) && *s == slice)
+        .find(|(f, s, _)| family.contains(f) && *s == slice)
         .map(|(_, _, u)| *u)
 }
 
