@@ -263,3 +263,12 @@ fn every_prefix_of_a_corpus_file_compiles_or_errs_without_panic() {
         "aéb\\c"
     );
 }
+
+#[test]
+fn an_extension_slice_named_by_an_alias_takes_its_url() {
+    let v = one("Alias: $x = http://e.org/x\nInstance: p\nInstanceOf: Patient\n* extension[$x].valueString = \"a\"\n");
+    assert_eq!(
+        v["extension"],
+        json!([{"url": "http://e.org/x", "valueString": "a"}])
+    );
+}
