@@ -2254,7 +2254,6 @@ fn child_type_guess(name: &str) -> Option<String> {
             "identifier" => "Identifier",
             "period" => "Period",
             "meta" => "Meta",
-            "text" => return None,
             n if n.starts_with("value") && n.len() > 5 => {
                 return xml_order::lookup("Extension", n).map(|(_, t, _)| t.to_string());
             }
