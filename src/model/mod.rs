@@ -7,6 +7,7 @@ pub mod dicom_part;
 pub mod ebrim;
 pub mod fhir;
 pub mod fixtures;
+pub mod fsh;
 pub mod imaging_report;
 pub mod kos;
 pub mod mado;

@@ -39,6 +39,7 @@ mod serve_load_mode;
 mod stalled_sut;
 mod tls_peers;
 mod validate_corpus;
+mod validate_fhir_corpus;
 mod xca;
 mod xca_consumer;
 mod xca_i;
