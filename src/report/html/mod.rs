@@ -466,8 +466,8 @@ pub fn sequence_svg(exchanges: &[ExchangeLine]) -> String {
             actors.push(a);
         }
     }
-    let col = 230.0;
     let lanes = actors.len() + 1;
+    let col = (1100.0 / lanes as f64).clamp(200.0, 360.0);
     let width = col * lanes as f64;
     let head = 44.0;
     let row = 24.0;
@@ -490,17 +490,18 @@ pub fn sequence_svg(exchanges: &[ExchangeLine]) -> String {
             "<rect x=\"{:.1}\" y=\"4\" width=\"{:.1}\" height=\"26\" rx=\"4\" fill=\"{fill}\" stroke=\"{stroke}\"/><text x=\"{x:.1}\" y=\"21\" text-anchor=\"middle\" font-weight=\"bold\" font-family=\"system-ui, sans-serif\" font-size=\"12\">{}<title>{}</title></text><line x1=\"{x:.1}\" y1=\"30\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#b0bec5\" stroke-dasharray=\"4 3\"/>",
             x - col / 2.0 + 8.0,
             col - 16.0,
-            esc(&clip(name, 30)),
+            esc(&clip(name, ((col - 24.0) / 7.5) as usize)),
             esc(name),
             height - 4.0
         );
     }
-    let chars = ((sut_x - x_of(0)).max(col) / 6.8) as usize;
     for (k, e) in shown.iter().enumerate() {
         let ax = x_of(actors.iter().position(|a| *a == actor_name(e)).unwrap_or(0));
         let y1 = head + row * 2.0 * k as f64 + 14.0;
         let y2 = y1 + row;
         let (from, to) = if e.inbound { (sut_x, ax) } else { (ax, sut_x) };
+        // A label may run past the arrow's end into the half column beyond it.
+        let chars = (((sut_x - ax).abs() + col / 2.0 - 16.0) / 6.7).max(12.0) as usize;
         let request = format!(
             "#{} {} {} {}",
             e.seq,
@@ -726,53 +727,110 @@ pub fn render(
     h
 }
 
-/// Most scenarios the summary lists by name under "What failed".
-const MAX_PROBLEMS: usize = 40;
+/// Most scenarios the summary names for one check under "What failed".
+const MAX_PROBLEMS: usize = 12;
 
-/// The failed and errored scenarios, linked, with the checks that failed or why they errored.
+/// What failed, by check (and what errored, by what went wrong), each with links to its scenarios.
 fn problems(h: &mut String, records: &[ScenarioRecord]) {
-    let bad: Vec<(usize, &ScenarioRecord)> = records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.outcome, Outcome::Fail | Outcome::Error))
-        .collect();
-    if bad.is_empty() {
-        return;
-    }
-    h.push_str("<div id=\"problems\"><h3>What failed</h3><ul class=\"problems\">");
-    for (i, r) in bad.iter().take(MAX_PROBLEMS) {
-        let c = outcome_class(r.outcome);
-        let mut why: Vec<String> = Vec::new();
+    // (outcome, check, title, requirement) → scenario indexes, in the order first met.
+    type Key = (Outcome, String, String, String);
+    let mut groups: Vec<(Key, Vec<usize>)> = Vec::new();
+    // The first reason given for each error.
+    let mut reasons: BTreeMap<Key, String> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if !matches!(r.outcome, Outcome::Fail | Outcome::Error) {
+            continue;
+        }
         for f in r
             .findings
             .iter()
             .filter(|f| f.is_failure() || f.outcome == Outcome::Error)
         {
-            let w = if f.outcome == Outcome::Error {
-                format!("{} ({})", f.title, f.check)
-            } else {
-                format!("{} {}", f.check, f.title)
-            };
-            if !why.contains(&w) {
-                why.push(w);
+            let key = (
+                f.outcome,
+                f.check.clone(),
+                f.title.clone(),
+                f.requirement.clone(),
+            );
+            if f.outcome == Outcome::Error && !f.actual.is_empty() {
+                reasons
+                    .entry(key.clone())
+                    .or_insert_with(|| f.actual.clone());
+            }
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => {
+                    if !v.contains(&i) {
+                        v.push(i);
+                    }
+                }
+                None => groups.push((key, vec![i])),
             }
         }
+    }
+    if groups.is_empty() {
+        return;
+    }
+    // Failures before errors, the most frequent first.
+    groups.sort_by(|a, b| {
+        (b.0 .0 == Outcome::Fail)
+            .cmp(&(a.0 .0 == Outcome::Fail))
+            .then(b.1.len().cmp(&a.1.len()))
+    });
+    let fails = groups.iter().any(|(k, _)| k.0 == Outcome::Fail);
+    let errors = groups.iter().any(|(k, _)| k.0 == Outcome::Error);
+    let _ = write!(
+        h,
+        "<div id=\"problems\"><h3>{}</h3><table class=\"problems\"><tr><th>Outcome</th><th>Check and requirement</th><th>Scenarios</th></tr>",
+        match (fails, errors) {
+            (true, true) => "What failed, and what could not be judged",
+            (true, false) => "What failed",
+            _ => "What could not be judged",
+        }
+    );
+    for (key, scenarios) in &groups {
+        let (o, check, title, requirement) = key;
+        let cited = match (reasons.get(key), requirement.as_str()) {
+            (Some(why), _) => format!(
+                "not a breach by the SUT: the harness could not judge ({})",
+                esc(&clip(why, 200))
+            ),
+            (None, "harness") => "not a breach by the SUT: the harness could not judge".into(),
+            (None, r) => esc(r),
+        };
+        let c = outcome_class(*o);
+        let links = scenarios
+            .iter()
+            .take(MAX_PROBLEMS)
+            .filter_map(|i| records.get(*i).map(|r| (i, r)))
+            .map(|(i, r)| format!("<a href=\"#sc-{i}\">{}</a>", esc(&r.scenario)))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let more = if scenarios.len() > MAX_PROBLEMS {
+            format!(" · and {} more", scenarios.len() - MAX_PROBLEMS)
+        } else {
+            String::new()
+        };
         let _ = write!(
             h,
-            "<li><span class=\"badge b-{c}\">{}</span> <a href=\"#sc-{i}\">{}</a> <span class=\"muted\">{}</span></li>",
-            r.outcome,
-            esc(&r.scenario),
-            esc(&clip(&why.join("; "), 240))
+            "<tr><td><span class=\"badge b-{c}\">{o}</span></td><td><code>{}</code> {}<br><span class=\"muted\">{}</span></td><td><b>{}</b> scenario{}: {links}{more}</td></tr>",
+            esc(check),
+            esc(title),
+            cited,
+            scenarios.len(),
+            if scenarios.len() == 1 { "" } else { "s" },
         );
     }
-    if bad.len() > MAX_PROBLEMS {
-        let _ = write!(
-            h,
-            "<li class=\"muted\">and {} more: untick \"pass\" in the outcome filter below to see them all</li>",
-            bad.len() - MAX_PROBLEMS
-        );
+    h.push_str("</table></div>");
+}
+
+/// `2026-12-07T09:37:32.2094Z` → `2026-12-07 09:37:32 UTC`; anything else as it is.
+fn readable_time(rfc3339: &str) -> String {
+    let b = rfc3339.as_bytes();
+    if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && b.get(10) == Some(&b'T') {
+        format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..19])
+    } else {
+        rfc3339.to_string()
     }
-    h.push_str("</ul></div>");
 }
 
 fn meta_table(h: &mut String, meta: &RunMeta) {
@@ -810,7 +868,7 @@ fn meta_table(h: &mut String, meta: &RunMeta) {
         ),
     );
     row("Harness version", esc(&meta.harness_version));
-    row("Started", esc(&meta.started_at));
+    row("Started", esc(&readable_time(&meta.started_at)));
     row("Duration", esc(&human_duration(meta.duration)));
     row(
         "Tag filter",
@@ -909,8 +967,13 @@ fn scenario(
     // Exchanges.
     let _ = write!(
         h,
-        "<h4>Messages ({})</h4><div class=\"seq\">{}</div>",
+        "<h4>Messages ({})</h4>{}<div class=\"seq\">{}</div>",
         exchanges.len(),
+        if exchanges.is_empty() {
+            ""
+        } else {
+            "<p class=\"muted\">Top to bottom in time. A solid arrow is a request (its number, transaction, method and path), a dashed one the answer (status and time in milliseconds). The boxes on the left are the IHE actors the harness played; hover an arrow for the whole URL.</p>"
+        },
         sequence_svg(exchanges)
     );
     if !exchanges.is_empty() {
@@ -1038,6 +1101,7 @@ fn finding_row(
         }
     }
     h.push_str("</td><td>");
+    let mut repro = None;
     if let Some(seq) = f.exchange {
         match by_seq.get(&seq) {
             Some(e) => {
@@ -1047,8 +1111,8 @@ fn finding_row(
                     esc(&e.file),
                     esc(e.file.rsplit('/').next().unwrap_or_default())
                 );
-                if full {
-                    h.push_str(&repro_block(&format!("r-{i}-f{k}"), &e.repro));
+                if full && !e.repro.is_empty() {
+                    repro = Some((seq, repro_block(&format!("r-{i}-f{k}"), &e.repro)));
                 }
             }
             None => {
@@ -1064,6 +1128,12 @@ fn finding_row(
         }
     }
     h.push_str("</td></tr>");
+    if let Some((seq, block)) = repro {
+        let _ = write!(
+            h,
+            "<tr class=\"f-{rc} repro-row\"><td></td><td colspan=\"4\"><span class=\"muted\">Repeat exchange #{seq}:</span>{block}</td></tr>"
+        );
+    }
 }
 
 fn coverage(h: &mut String, records: &[ScenarioRecord], catalogue: Option<&Catalogue>) {
