@@ -117,3 +117,58 @@ impl<W: World, Wr: Writer<W>> Writer<W> for LoggingWriter<Wr> {
 }
 
 impl<Wr: writer::Normalized> writer::Normalized for LoggingWriter<Wr> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Outcome;
+
+    const FEATURE: &str = "Feature: F\n\n  Background:\n    Given a study\n\n  Scenario: S\n    When it is asked for\n    Then it answers\n    And it answers again\n";
+
+    #[test]
+    fn steps_start_not_run_and_take_the_outcomes_noted() {
+        let f = cucumber::gherkin::Feature::parse(FEATURE, Default::default()).unwrap();
+        let sc = &f.scenarios[0];
+        let steps = steps_of(&f, None, sc);
+        let words: Vec<_> = steps
+            .iter()
+            .map(|s| format!("{} {} {}", s.keyword, s.text, s.line))
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "Given a study 4",
+                "When it is asked for 7",
+                "Then it answers 8",
+                "And it answers again 9"
+            ]
+        );
+        assert!(steps.iter().all(|s| s.outcome == "not run"));
+        let log = StepLog::default();
+        log.note("F", sc.position.line, 4, "passed");
+        log.note("F", sc.position.line, 7, "passed");
+        log.note("F", sc.position.line, 8, "failed");
+        log.note("other feature", sc.position.line, 9, "passed");
+        let mut records = vec![ScenarioRecord {
+            feature: "F".into(),
+            feature_file: "f.feature".into(),
+            scenario: "S".into(),
+            line: sc.position.line,
+            tags: Vec::new(),
+            outcome: Outcome::Fail,
+            reason: String::new(),
+            duration: std::time::Duration::ZERO,
+            findings: Vec::new(),
+            exchanges: Vec::new(),
+            evidence: Vec::new(),
+            steps,
+        }];
+        log.fill(&mut records);
+        let outcomes: Vec<_> = records[0]
+            .steps
+            .iter()
+            .map(|s| s.outcome.as_str())
+            .collect();
+        assert_eq!(outcomes, ["passed", "passed", "failed", "not run"]);
+    }
+}
