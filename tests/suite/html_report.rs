@@ -188,6 +188,21 @@ impl Driver {
         self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
     }
 
+    fn type_into(&self, css: &str, text: &str) {
+        let el = self.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        let id = el[ELEMENT].as_str().expect("an element").to_string();
+        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
     /// The browser's console messages at level SEVERE, if chromedriver keeps a log.
     fn severe_log(&self) -> Vec<String> {
         let path = format!("/session/{}/se/log", self.session);
@@ -316,6 +331,26 @@ fn the_html_report_renders_filters_and_links_in_a_browser() {
         format!("{mhd} of {total} scenarios shown")
     );
     driver.click("#f-profile option[value='']");
+    assert_eq!(visible().len(), total);
+
+    // The tag filter: a transaction's tag shows the scenarios that carry it.
+    let tag = "txn:RAD-107";
+    let tagged = scenarios
+        .iter()
+        .filter(|s| {
+            s["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == tag))
+        })
+        .count();
+    assert!(tagged > 0 && tagged < total, "{tagged} of {total}");
+    driver.type_into("#f-tag", tag);
+    assert_eq!(visible().len(), tagged);
+    assert_eq!(
+        driver.js("return document.getElementById('shown').textContent"),
+        format!("{tagged} of {total} scenarios shown")
+    );
+    driver.type_into("#f-tag", "");
     assert_eq!(visible().len(), total);
 
     // A failing scenario is open, shows its finding, and the finding's requirement link leads to

@@ -38,7 +38,7 @@
 
   outcomes.forEach(function (b) { b.addEventListener('change', apply); });
   if (profile) { profile.addEventListener('change', apply); }
-  if (tag) { tag.addEventListener('input', apply); }
+  if (tag) { ['input', 'change', 'search'].forEach(function (e) { tag.addEventListener(e, apply); }); }
 
   function setAll(open) {
     scenarios.forEach(function (s) { if (!s.hidden) { if (open) { fill(s); } s.open = open; } });
