@@ -528,11 +528,11 @@ pub fn sequence_svg(exchanges: &[ExchangeLine]) -> String {
             .map(|m| format!(" · {m} ms"))
             .unwrap_or_default();
         let (answer, colour) = match (e.status, &e.failure) {
-            (Some(s), None) => (
-                format!("{s}{ms}"),
-                if s >= 400 { "#c62828" } else { "#2e7d32" },
-            ),
-            (Some(s), Some(f)) => (format!("{s}, then {f}{ms}"), "#c62828"),
+            (Some(_), None) => {
+                let (text, colour) = status_view(e);
+                (format!("{text}{ms}"), colour)
+            }
+            (Some(_), Some(f)) => (format!("{}, then {f}{ms}", status_view(e).0), "#c62828"),
             (None, Some(f)) => (format!("no answer: {f}{ms}"), "#c62828"),
             (None, None) => (format!("no answer{ms}"), "#c62828"),
         };
@@ -557,6 +557,24 @@ pub fn sequence_svg(exchanges: &[ExchangeLine]) -> String {
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// An answer's status as its protocol writes it (HTTP `404`, DIMSE `A700H`), and its colour:
+/// green for success (and DIMSE pending), amber for a DIMSE warning, red otherwise.
+fn status_view(e: &ExchangeLine) -> (String, &'static str) {
+    let Some(s) = e.status else {
+        return (String::new(), "#c62828");
+    };
+    if e.transaction.starts_with("DIMSE") || e.method.ends_with("-RQ") {
+        let colour = match s {
+            0x0000 | 0xFF00 | 0xFF01 => "#2e7d32",
+            0x0001 | 0xB000..=0xBFFF => "#b26a00",
+            _ => "#c62828",
+        };
+        (format!("{s:04X}H"), colour)
+    } else {
+        (s.to_string(), if s >= 400 { "#c62828" } else { "#2e7d32" })
+    }
 }
 
 fn actor_name(e: &ExchangeLine) -> &str {
@@ -1027,8 +1045,8 @@ fn answer_text(e: &ExchangeLine) -> String {
         .map(|m| format!(", {m} ms"))
         .unwrap_or_default();
     match (e.status, &e.failure) {
-        (Some(s), None) => format!("{s}{ms}"),
-        (Some(s), Some(f)) => format!("{s}, then {f}{ms}"),
+        (Some(_), None) => format!("{}{ms}", status_view(e).0),
+        (Some(_), Some(f)) => format!("{}, then {f}{ms}", status_view(e).0),
         (None, Some(f)) => format!("no answer: {f}{ms}"),
         (None, None) => format!("no answer{ms}"),
     }
@@ -1382,6 +1400,21 @@ mod tests {
             &svg[svg.len() - 300..]
         );
         assert!(svg.len() < 200_000, "{} bytes", svg.len());
+    }
+
+    #[test]
+    fn dimse_statuses_are_written_in_hex() {
+        let mut e = exchange(1, "x");
+        e.transaction = "DIMSE".into();
+        e.method = "C-FIND-RQ".into();
+        e.status = Some(0xA700);
+        assert_eq!(status_view(&e), ("A700H".to_string(), "#c62828"));
+        e.status = Some(0);
+        assert_eq!(status_view(&e).0, "0000H");
+        e.transaction = "RAD-107".into();
+        e.method = "GET".into();
+        e.status = Some(404);
+        assert_eq!(status_view(&e), ("404".to_string(), "#c62828"));
     }
 
     #[test]
