@@ -490,7 +490,7 @@ pub fn sequence_svg(exchanges: &[ExchangeLine]) -> String {
             "<rect x=\"{:.1}\" y=\"4\" width=\"{:.1}\" height=\"26\" rx=\"4\" fill=\"{fill}\" stroke=\"{stroke}\"/><text x=\"{x:.1}\" y=\"21\" text-anchor=\"middle\" font-weight=\"bold\" font-family=\"system-ui, sans-serif\" font-size=\"12\">{}<title>{}</title></text><line x1=\"{x:.1}\" y1=\"30\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#b0bec5\" stroke-dasharray=\"4 3\"/>",
             x - col / 2.0 + 8.0,
             col - 16.0,
-            esc(&clip(name, ((col - 24.0) / 7.5) as usize)),
+            esc(&clip(name, ((col - 24.0) / 8.2) as usize)),
             esc(name),
             height - 4.0
         );
