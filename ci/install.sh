@@ -25,6 +25,8 @@ t0=$(date +%s)
 # (syslog relay over TLS), iproute2 (ss, used by ci/start-rsyslog-tls.sh)
 PKGS=(orthanc orthanc-dicomweb dcmtk dicom3tools libgdcm-tools curl time python3 python3-venv procps bc
       openssl nginx rsyslog rsyslog-openssl iproute2)
+# report.html's browser test (tests/suite/html_report.rs): headless Chromium driven through chromedriver
+PKGS+=(chromium chromium-driver)
 need=()
 did=()
 for p in "${PKGS[@]}"; do

@@ -7,7 +7,7 @@
 # (`ihe-harness requirements --uncovered`), and stops them all again.
 # Tests find the peers through IHE_HARNESS_ORTHANC_PROFILE, IHE_HARNESS_FHIR_PROFILE,
 # IHE_HARNESS_ORTHANC_TLS_PROFILE (fixtures/sut/orthanc-tls.toml), IHE_HARNESS_ARR_PROFILE
-# (fixtures/sut/medplum-arr.toml) and IHE_HARNESS_PKI_DIR (the test PKI).
+# (fixtures/sut/medplum-arr.toml), IHE_HARNESS_PKI_DIR (the test PKI) and IHE_HARNESS_CHROMEDRIVER.
 #   ORTHANC_HTTP_PORT [18042]   SKIP_LINT=1 skips fmt/clippy
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,8 @@ bash ci/start-orthanc-tls.sh
 bash ci/start-nginx-tls.sh
 export IHE_HARNESS_ORTHANC_TLS_PROFILE="$PWD/fixtures/sut/orthanc-tls.toml"
 export IHE_HARNESS_PKI_DIR="$PKI_DIR"
+# Headless Chromium for report.html's browser test (Debian's chromium-driver, from ci/install.sh).
+export IHE_HARNESS_CHROMEDRIVER=/usr/bin/chromedriver
 
 # A build from scratch gains nothing from incremental state, which would double the disk it needs.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}

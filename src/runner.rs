@@ -512,15 +512,17 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     let features_base = std::env::current_dir().unwrap_or_default();
     let shard_base = features_base.clone();
     let shard = opts.shard;
+    // How each step ended, for the reports.
+    let step_log = report::step_log::StepLog::default();
     // cucumber's own writer would print its own verdicts (a not-applicable scenario is a failed
     // step to it); the harness prints one line per scenario from the findings instead.
     let mut cucumber = HarnessWorld::cucumber::<PathBuf>()
         .with_parser(SourceParser)
-        .with_writer(cucumber::writer::Basic::new(
+        .with_writer(step_log.writer(cucumber::writer::Basic::new(
             std::io::sink(),
             cucumber::writer::Coloring::Never,
             cucumber::writer::Verbosity::Default,
-        ))
+        )))
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(opts.concurrency.max(1))
         .fail_on_skipped()
@@ -557,6 +559,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
         .map(|mut g| std::mem::take(&mut *g))
         .unwrap_or_default();
     records.sort_by(|a, b| (&a.feature_file, a.line).cmp(&(&b.feature_file, b.line)));
+    step_log.fill(&mut records);
     if let Some(server) = reference {
         server.shutdown().await;
     }
@@ -607,7 +610,8 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     }
     print_findings(&records);
     say!(
-        "reports: {}/junit.xml, {}/results.json, {}/evidence/, {}/{}, {}/{}{}",
+        "reports: {}/report.html, {}/junit.xml, {}/results.json, {}/evidence/, {}/{}, {}/{}{}",
+        opts.report_dir.display(),
         opts.report_dir.display(),
         opts.report_dir.display(),
         opts.report_dir.display(),
@@ -835,6 +839,7 @@ fn collect(
         findings,
         exchanges,
         evidence: Vec::new(),
+        steps: report::step_log::steps_of(feature, rule, scenario),
     };
     if let Ok(mut sink) = evidence.lock() {
         if let Err(e) = sink.writer.write_scenario(&mut record) {

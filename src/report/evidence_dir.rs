@@ -316,6 +316,7 @@ mod tests {
             findings: Vec::new(),
             exchanges,
             evidence: Vec::new(),
+            steps: Vec::new(),
         }
     }
 

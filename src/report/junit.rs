@@ -272,6 +272,7 @@ mod tests {
             evidence: vec![format!(
                 "evidence/wado-rs-retrieval/{line:04}-x/01-rad-107.json"
             )],
+            steps: Vec::new(),
         }
     }
 

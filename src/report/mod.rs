@@ -6,10 +6,12 @@
 pub mod evidence_dir;
 pub mod gazelle;
 pub mod gitb_tar;
+pub mod html;
 pub mod junit;
 pub mod manifest;
 pub mod results_json;
 pub mod statement;
+pub mod step_log;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -68,6 +70,23 @@ pub struct ScenarioRecord {
     pub exchanges: Vec<Exchange>,
     /// Evidence files written for this scenario (set by the evidence writer).
     pub evidence: Vec<String>,
+    /// The scenario's steps (background steps first) and how each ended.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step of a scenario as it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// `Given `, `When `, `And `… as written.
+    pub keyword: String,
+    /// The step's text.
+    pub text: String,
+    /// Its line in the feature file.
+    pub line: usize,
+    /// `passed`, `failed`, `skipped` (no definition) or `not run` (an earlier step stopped the
+    /// scenario).
+    pub outcome: String,
 }
 
 fn ser_secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -206,6 +225,7 @@ pub fn write_summaries(
     results_json::write(dir, meta, records)?;
     junit::write(dir, meta, records)?;
     gitb_tar::write(dir, meta, records)?;
+    html::write(dir, meta, records)?;
     Ok(())
 }
 

@@ -20,6 +20,7 @@ mod dimse_scu;
 mod fault_injection;
 mod fhir_server;
 mod hostile_http;
+mod html_report;
 mod kos_corpus;
 mod mado_corpus;
 mod messages;
