@@ -398,6 +398,7 @@ pub(crate) mod tests {
             reason: String::new(),
             duration: Duration::from_millis(10),
             findings,
+            steps: Vec::new(),
             exchanges: Vec::new(),
             evidence: vec![
                 format!("evidence/wado/{line:04}-x/01-rad-107.json"),
