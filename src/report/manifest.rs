@@ -7,28 +7,16 @@
 //! with `\` and the path has `\\` and `\n` escapes.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest as _, Sha256};
 
 use super::ReportError;
 
 /// The file name under the report folder.
 pub const FILE: &str = "MANIFEST.sha256";
 
+/// SHA-256 (lower-case hex) of a whole file, streamed.
 fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex::encode(h.finalize()))
+    crate::actors::dimse_scu::dataset::sha256_from(path, 0)
 }
 
 /// Every regular file under `dir` but the manifest, as `/`-separated relative paths, sorted.
@@ -278,7 +266,7 @@ mod tests {
             lines[1],
             format!(
                 "{}  junit.xml",
-                hex::encode(Sha256::digest(b"<testsuites/>"))
+                hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"<testsuites/>"))
             )
         );
         let v = verify(d.path()).expect("verify");

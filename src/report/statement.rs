@@ -465,23 +465,6 @@ fn row(
     }
 }
 
-/// Text escaped for HTML.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.5em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.9em}\
@@ -496,13 +479,13 @@ fn badge(v: &str) -> String {
     format!(
         "<span class=\"v {}\">{}</span>",
         super::slug(v),
-        html_escape(v)
+        super::html::esc(v)
     )
 }
 
 /// The statement as one self-contained HTML page (no script, no external resource).
 pub fn render_html(s: &Statement) -> String {
-    let e = html_escape;
+    let e = super::html::esc;
     let mut h = String::new();
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.push_str(&format!(
