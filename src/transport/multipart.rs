@@ -118,6 +118,8 @@ enum Delim {
 pub struct MultipartParser {
     /// `CRLF--boundary`
     delim: Vec<u8>,
+    /// Searches part bodies for `delim` (SIMD memmem: no per-byte work between delimiters).
+    finder: memchr::memmem::Finder<'static>,
     state: State,
     /// Carry buffer; bytes before `pos` are consumed.
     buf: Vec<u8>,
@@ -234,6 +236,7 @@ impl MultipartParser {
             Err(e) => State::Failed(e),
         };
         MultipartParser {
+            finder: memchr::memmem::Finder::new(&delim).into_owned(),
             delim,
             state,
             // A virtual CRLF so that a delimiter at the very start is found by
@@ -354,6 +357,24 @@ impl MultipartParser {
         }
     }
 
+    /// Where the bytes that must wait for the next feed begin: the first CR at or after `from`
+    /// in the last `delim.len() - 1` bytes whose remainder is a prefix of the delimiter (the buffer's
+    /// end when there is none). Only called when no whole delimiter starts at or after `from`.
+    fn held_tail(&self, from: usize) -> usize {
+        let len = self.buf.len();
+        let start = len
+            .saturating_sub(self.delim.len().saturating_sub(1))
+            .max(from);
+        let tail = self.buf.get(start..).unwrap_or_default();
+        memchr::memchr_iter(b'\r', tail)
+            .map(|off| start + off)
+            .find(|&at| {
+                let rest = self.buf.get(at..).unwrap_or_default();
+                self.delim.starts_with(rest)
+            })
+            .unwrap_or(len)
+    }
+
     /// Emit (body) or discard (preamble) `buf[pos..end]` and advance `pos`.
     fn emit(&mut self, end: usize, out: &mut Vec<MultipartEvent>) -> Result<(), MultipartError> {
         let start = self.pos;
@@ -427,12 +448,12 @@ impl MultipartParser {
                     }
                     let mut i = self.pos;
                     loop {
-                        let found = self
-                            .buf
-                            .get(i..)
-                            .and_then(|rest| memchr::memchr(b'\r', rest));
+                        let found = self.buf.get(i..).and_then(|rest| self.finder.find(rest));
                         let Some(off) = found else {
-                            self.emit(self.buf.len(), out)?;
+                            // No whole delimiter: everything goes out but a tail that may be the
+                            // start of one split across feeds.
+                            let hold = self.held_tail(i);
+                            self.emit(hold, out)?;
                             return Ok(());
                         };
                         let j = i + off;
@@ -1065,5 +1086,75 @@ mod tests {
             "buffered {max_buffered}"
         );
         assert_eq!(p.parts_complete(), 1);
+    }
+
+    #[test]
+    fn delimiter_split_across_feeds_is_held_back_only_while_it_may_be_one() {
+        let boundary = "frontier";
+        let mut body = part_head(boundary, &[("Content-Type", "application/dicom")]);
+        let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        body.extend_from_slice(&payload);
+        body.extend_from_slice(&next_part_head(boundary, &[]));
+        body.extend_from_slice(b"second");
+        body.extend_from_slice(&close_delimiter(boundary));
+        let cut = body.len() - close_delimiter(boundary).len() - b"second".len();
+        let delim_at = cut - next_part_head(boundary, &[]).len();
+        for split in delim_at..delim_at + 14 {
+            let mut p = MultipartParser::new(boundary);
+            let mut out = Vec::new();
+            p.feed(&body[..split], &mut out).unwrap();
+            // Nothing but a possible delimiter prefix waits for the next feed.
+            assert!(p.buffered_len() <= "\r\n--frontier\r\n".len(), "split {split}");
+            let emitted: usize = out
+                .iter()
+                .map(|e| match e {
+                    MultipartEvent::PartData(d) => d.len(),
+                    _ => 0,
+                })
+                .sum();
+            // The whole payload is out as soon as the delimiter after it has begun.
+            assert_eq!(emitted, payload.len(), "split {split}");
+            p.feed(&body[split..], &mut out).unwrap();
+            p.finish(&mut out).unwrap();
+            let ev = normalize(out);
+            assert_eq!(ev.len(), 6, "split {split}");
+            assert_eq!(ev[1], data(&payload), "split {split}");
+            assert_eq!(
+                ev[4],
+                MultipartEvent::PartData(Bytes::from_static(b"second"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_cr_that_cannot_start_a_delimiter_is_not_held_back() {
+        let mut p = MultipartParser::new("b");
+        let mut out = Vec::new();
+        p.feed(b"--b\r\n\r\nabc\r\n-x", &mut out).unwrap();
+        assert_eq!(p.buffered_len(), 0);
+        p.feed(b"yz\r\n-", &mut out).unwrap();
+        assert_eq!(p.buffered_len(), 3);
+        p.feed(b"-b--", &mut out).unwrap();
+        p.finish(&mut out).unwrap();
+        assert_eq!(
+            normalize(out),
+            vec![start(&[]), data(b"abc\r\n-xyz"), MultipartEvent::PartEnd]
+        );
+    }
+
+    #[test]
+    fn truncated_inside_a_delimiter_keeps_the_held_bytes_as_data() {
+        let mut p = MultipartParser::new("boundary");
+        let mut out = Vec::new();
+        p.feed(b"--boundary\r\n\r\npayload\r\n--bound", &mut out)
+            .unwrap();
+        assert_eq!(
+            p.finish(&mut out),
+            Err(MultipartError::Truncated { parts_complete: 0 })
+        );
+        assert_eq!(
+            normalize(out),
+            vec![start(&[]), data(b"payload\r\n--bound")]
+        );
     }
 }
