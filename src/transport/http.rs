@@ -683,7 +683,8 @@ impl BodyCollector {
         if self.multipart.is_none() {
             self.hasher.update(&chunk);
         }
-        let chunk = &chunk[..];
+        let whole = chunk;
+        let chunk = &whole[..];
         if self.kept.len() < self.keep_limit {
             let take = (self.keep_limit - self.kept.len()).min(chunk.len());
             self.kept.extend_from_slice(&chunk[..take]);
@@ -693,7 +694,7 @@ impl BodyCollector {
                 return;
             }
             mp.events.clear();
-            let result = mp.parser.feed(chunk, &mut mp.events);
+            let result = mp.parser.feed_bytes(&whole, &mut mp.events);
             mp.apply_events();
             if let Err(e) = result {
                 mp.summary.error = Some(e.to_string());

@@ -297,6 +297,48 @@ impl MultipartParser {
         Ok(())
     }
 
+    /// Feed the next chunk without copying what can be passed on as it is: a piece of a part body
+    /// with the carry buffer empty and no delimiter in it goes out as slices of `chunk` itself;
+    /// anything else takes the path of [`MultipartParser::feed`], with the same events.
+    pub fn feed_bytes(
+        &mut self,
+        chunk: &Bytes,
+        out: &mut Vec<MultipartEvent>,
+    ) -> Result<(), MultipartError> {
+        if let State::Failed(e) = &self.state {
+            return Err(e.clone());
+        }
+        let mut at = 0;
+        while at < chunk.len() {
+            if self.state == State::Epilogue {
+                return Ok(());
+            }
+            let end = chunk.len().min(at + PIECE);
+            let piece = chunk.slice(at..end);
+            at = end;
+            let in_body = self.state == State::Body && !self.body_sep_pending;
+            if in_body && self.pos >= self.buf.len() && self.finder.find(&piece).is_none() {
+                let hold = held_tail(&self.delim, &piece, 0);
+                if hold > 0 {
+                    out.push(MultipartEvent::PartData(piece.slice(..hold)));
+                }
+                self.buf.clear();
+                self.pos = 0;
+                self.buf
+                    .extend_from_slice(piece.get(hold..).unwrap_or_default());
+                continue;
+            }
+            self.buf.extend_from_slice(&piece);
+            let result = self.process(out);
+            self.compact();
+            if let Err(e) = result {
+                self.fail(e.clone());
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Signal end of input. Returns `Err(Truncated)` if the close delimiter was
     /// never seen (after emitting any body bytes still held back), or
     /// `Err(NoOpeningDelimiter)` if no delimiter was seen at all.
@@ -355,24 +397,6 @@ impl MultipartParser {
             (Some(b'\r'), Some(b'\n')) => Delim::Line,
             _ => Delim::No,
         }
-    }
-
-    /// Where the bytes that must wait for the next feed begin: the first CR at or after `from`
-    /// in the last `delim.len() - 1` bytes whose remainder is a prefix of the delimiter (the buffer's
-    /// end when there is none). Only called when no whole delimiter starts at or after `from`.
-    fn held_tail(&self, from: usize) -> usize {
-        let len = self.buf.len();
-        let start = len
-            .saturating_sub(self.delim.len().saturating_sub(1))
-            .max(from);
-        let tail = self.buf.get(start..).unwrap_or_default();
-        memchr::memchr_iter(b'\r', tail)
-            .map(|off| start + off)
-            .find(|&at| {
-                let rest = self.buf.get(at..).unwrap_or_default();
-                self.delim.starts_with(rest)
-            })
-            .unwrap_or(len)
     }
 
     /// Emit (body) or discard (preamble) `buf[pos..end]` and advance `pos`.
@@ -452,7 +476,7 @@ impl MultipartParser {
                         let Some(off) = found else {
                             // No whole delimiter: everything goes out but a tail that may be the
                             // start of one split across feeds.
-                            let hold = self.held_tail(i);
+                            let hold = held_tail(&self.delim, &self.buf, i);
                             self.emit(hold, out)?;
                             return Ok(());
                         };
@@ -540,6 +564,19 @@ impl MultipartParser {
             }
         }
     }
+}
+
+/// Where the bytes of `buf` that must wait for the next feed begin: the first CR at or after `from`
+/// in the last `delim.len() - 1` bytes whose remainder is a prefix of `delim` (the end of `buf` when
+/// there is none). Only meaningful when no whole delimiter starts at or after `from`.
+fn held_tail(delim: &[u8], buf: &[u8], from: usize) -> usize {
+    let len = buf.len();
+    let start = len.saturating_sub(delim.len().saturating_sub(1)).max(from);
+    let tail = buf.get(start..).unwrap_or_default();
+    memchr::memchr_iter(b'\r', tail)
+        .map(|off| start + off)
+        .find(|&at| delim.starts_with(buf.get(at..).unwrap_or_default()))
+        .unwrap_or(len)
 }
 
 /// Case-insensitive lookup of the first header named `name`.
@@ -1104,7 +1141,10 @@ mod tests {
             let mut out = Vec::new();
             p.feed(&body[..split], &mut out).unwrap();
             // Nothing but a possible delimiter prefix waits for the next feed.
-            assert!(p.buffered_len() <= "\r\n--frontier\r\n".len(), "split {split}");
+            assert!(
+                p.buffered_len() <= "\r\n--frontier\r\n".len(),
+                "split {split}"
+            );
             let emitted: usize = out
                 .iter()
                 .map(|e| match e {
@@ -1156,5 +1196,91 @@ mod tests {
             normalize(out),
             vec![start(&[]), data(b"payload\r\n--bound")]
         );
+    }
+
+    fn parse_bytes_chunks(boundary: &str, chunks: &[&[u8]]) -> Vec<MultipartEvent> {
+        let mut p = MultipartParser::new(boundary);
+        let mut out = Vec::new();
+        for c in chunks {
+            if p.feed_bytes(&Bytes::copy_from_slice(c), &mut out).is_err() {
+                return normalize(out);
+            }
+        }
+        let _ = p.finish(&mut out);
+        normalize(out)
+    }
+
+    #[test]
+    fn feed_bytes_gives_the_events_of_feed_at_every_split() {
+        let body = tricky_body();
+        for k1 in 0..=body.len() {
+            for k2 in k1..=body.len() {
+                let chunks: &[&[u8]] = &[&body[..k1], &body[k1..k2], &body[k2..]];
+                assert_eq!(
+                    parse_bytes_chunks("bnd", chunks),
+                    tricky_expected(),
+                    "split at {k1},{k2}"
+                );
+            }
+        }
+        let singles: Vec<&[u8]> = body.chunks(1).collect();
+        assert_eq!(parse_bytes_chunks("bnd", &singles), tricky_expected());
+    }
+
+    #[test]
+    fn feed_bytes_passes_part_bodies_on_without_copying_them() {
+        let boundary = "frontier";
+        let mut p = MultipartParser::new(boundary);
+        let mut out = Vec::new();
+        let head = Bytes::from(part_head(boundary, &[]));
+        p.feed_bytes(&head, &mut out).unwrap();
+        // One byte of the body arrives with the head, so that the body separator is settled.
+        p.feed_bytes(&Bytes::from_static(b"x"), &mut out).unwrap();
+        let chunk = Bytes::from(vec![7u8; 3 * PIECE + 5]);
+        out.clear();
+        p.feed_bytes(&chunk, &mut out).unwrap();
+        assert_eq!(out.len(), 4);
+        let range = chunk.as_ptr_range();
+        for e in &out {
+            let MultipartEvent::PartData(d) = e else {
+                panic!("not data")
+            };
+            assert!(range.contains(&d.as_ptr()), "a copy was emitted");
+            assert!(d.len() <= PIECE);
+        }
+        // A chunk ending in what may begin a delimiter keeps only that tail.
+        out.clear();
+        p.feed_bytes(&Bytes::from_static(b"abc\r\n--fron"), &mut out)
+            .unwrap();
+        assert_eq!(out, vec![data(b"abc")]);
+        assert_eq!(p.buffered_len(), 8);
+        out.clear();
+        p.feed_bytes(&Bytes::from_static(b"tier--"), &mut out)
+            .unwrap();
+        p.finish(&mut out).unwrap();
+        assert_eq!(out, vec![MultipartEvent::PartEnd]);
+    }
+
+    #[test]
+    fn feed_bytes_truncated_body() {
+        let body = b"--b\r\n\r\nsome data\r\n--";
+        for k in 0..=body.len() {
+            let mut p = MultipartParser::new("b");
+            let mut out = Vec::new();
+            p.feed_bytes(&Bytes::copy_from_slice(&body[..k]), &mut out)
+                .unwrap();
+            p.feed_bytes(&Bytes::copy_from_slice(&body[k..]), &mut out)
+                .unwrap();
+            assert_eq!(
+                p.finish(&mut out),
+                Err(MultipartError::Truncated { parts_complete: 0 }),
+                "split at {k}"
+            );
+            assert_eq!(
+                normalize(out),
+                vec![start(&[]), data(b"some data\r\n--")],
+                "split at {k}"
+            );
+        }
     }
 }
