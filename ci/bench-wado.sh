@@ -208,7 +208,7 @@ if [ -s "$WORK/harness.tsv" ]; then
   printf '  %-32s %12.3f\n' "median time harness (s)" "$(awk -v u="$h_us" 'BEGIN {print u / 1e6}')"
   printf '  %-32s %12.1f\n' "harness throughput (MB/s)" "$(awk -v u="$h_us" -v b="$STUDY_BYTES" 'BEGIN {print b / u}')"
   printf '  %-32s %12.2f\n' "median of pair ratios (h/curl)" "$ratio"
-  printf '  %-32s %12s\n' "pair ratios" "$(paste "$WORK/harness.tsv" "$WORK/curl.tsv" | awk -F'\t' '{printf "%s%.2f", NR > 1 ? " " : "", $1 / $3}')"
+  printf '  %-32s %12s\n' "pair ratios" "$(paste "$WORK/harness.tsv" "$WORK/curl.tsv" | awk -F'\t' '{printf "%s%.2f", (NR > 1 ? " " : ""), $1 / $3}')"
   printf '  %-32s %12.1f\n' "harness peak RSS (MB)" "$(awk -v k="$h_rss" 'BEGIN {print k / 1024}')"
 else
   printf '  %-32s %12s\n' "median time harness (s)" "skipped"
