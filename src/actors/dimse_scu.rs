@@ -861,6 +861,62 @@ mod tests {
     }
 
     #[test]
+    fn each_file_is_judged_by_the_response_to_its_own_request() {
+        use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord};
+        let message = |flow, command: Command, file: Option<&str>| MessageRecord {
+            flow,
+            pc_id: 1,
+            command,
+            data_len: None,
+            data_sha256: None,
+            data_summary: file
+                .map(|f| vec![("File".to_string(), f.to_string())])
+                .unwrap_or_default(),
+            pdus: 1,
+            largest_pdu: 0,
+            at_ms: 0,
+        };
+        let rq = |id| Command::request(field::C_STORE_RQ, "1.2.840.10008.5.1.4.1.1.2", id, true);
+        let files: Vec<PathBuf> = ["a.dcm", "b.dcm", "c.dcm", "d.dcm"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let mut ex =
+            crate::evidence::Exchange::synthetic("dicom://SCP@127.0.0.1:104", &[], 0, &[], b"");
+        ex.request.headers = vec![("not-sent".into(), "c.dcm (1.2.3): stored in 1.2".into())];
+        // a and b sent; the answer to b (message 2) comes first, with a failure status; d was
+        // sent when the association dropped.
+        ex.dimse = Some(Box::new(DimseRecord {
+            messages: vec![
+                message(Flow::Sent, rq(1), Some("a.dcm")),
+                message(Flow::Sent, rq(2), Some("b.dcm")),
+                message(
+                    Flow::Received,
+                    Command::response_to(&rq(2), 0xA700, false),
+                    None,
+                ),
+                message(Flow::Received, Command::response_to(&rq(1), 0, false), None),
+                message(Flow::Sent, rq(4), Some("d.dcm")),
+            ],
+            ..Default::default()
+        }));
+        assert_eq!(
+            store_outcomes(&ex, &files),
+            vec![
+                StoreOutcome::Status(0),
+                StoreOutcome::Status(0xA700),
+                StoreOutcome::NotSent,
+                StoreOutcome::NoResponse,
+            ]
+        );
+        ex.dimse = None;
+        assert_eq!(
+            store_outcomes(&ex, &files[..1]),
+            vec![StoreOutcome::NoResponse]
+        );
+    }
+
+    #[test]
     fn a_busy_sut_is_an_error_not_a_verdict_on_the_rejection() {
         let rejected = |source: u8, reason: u8| {
             let mut ex = crate::evidence::Exchange::synthetic(
