@@ -3,11 +3,16 @@
 #
 #   ci/bench-dimse.sh
 #
-# 1. SCU: N instances stored into DCMTK dcmqrscp (a fresh, empty archive per repetition) by
-#    DCMTK storescu and by `ihe-harness store`;
+# 1. SCU: N instances stored by DCMTK storescu and by `ihe-harness store` (over
+#    BENCH_ASSOCIATIONS associations) into DCMTK dcmqrscp (a fresh, empty archive per run) and
+#    into DCMTK storescp (a fresh folder per run; --fork: a process per association, as an
+#    archive serves several senders at once);
 # 2. SCP: the same N instances sent by storescu into DCMTK storescp and into the harness's own
 #    Storage SCP (`ihe-harness serve --dimse-bind`).
-# Each timed run is wrapped in /usr/bin/time for the peak RSS; medians are printed with the ratios.
+# The two clients (or the two receivers) alternate, pair after pair, so that a machine getting
+# slower or faster during the run moves both sides of a pair alike; the ratio printed is the
+# median of the per-pair ratios. Each timed run is wrapped in /usr/bin/time for the peak RSS.
+# Exits 0 when the benchmark ran (whatever the figures), 1 when it could not run.
 #
 # Env (defaults in brackets):
 #   VENV [/tmp/ihe-harness-venv]        Python venv from ci/install.sh (for the fixture generator)
@@ -15,8 +20,9 @@
 #   BENCH_FIXTURES [/tmp/ihe-bench-fx]   fixture folder with a large CT study (generated if missing)
 #   BENCH_GB [0.3]                       size of that study when it has to be generated
 #   BENCH_WORK [/tmp/ihe-bench-dimse]    archives, logs, profile
-#   BENCH_REPS [3]                       timed repetitions per client
-#   HARNESS_BIN [target/release/ihe-harness]
+#   BENCH_REPS [3]                       timed pairs per row
+#   BENCH_ASSOCIATIONS [4]               `ihe-harness store --associations`
+#   HARNESS_BIN [target/release/ihe-harness, built with cargo build --release when missing]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-/tmp/ihe-harness-venv}
@@ -25,12 +31,17 @@ FX=${BENCH_FIXTURES:-/tmp/ihe-bench-fx}
 GB=${BENCH_GB:-0.3}
 WORK=${BENCH_WORK:-/tmp/ihe-bench-dimse}
 REPS=${BENCH_REPS:-3}
+ASSOCS=${BENCH_ASSOCIATIONS:-4}
 HARNESS_BIN=${HARNESS_BIN:-$ROOT/target/release/ihe-harness}
 TIME=/usr/bin/time
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
 for t in storescu storescp dcmqrscp "$TIME"; do command -v "$t" >/dev/null || die "$t missing: run ci/install.sh"; done
+if [ ! -x "$HARNESS_BIN" ] && [ "$HARNESS_BIN" = "$ROOT/target/release/ihe-harness" ]; then
+  log "building the harness (cargo build --release)"
+  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+fi
 [ -x "$HARNESS_BIN" ] || die "harness binary $HARNESS_BIN not found: cargo build --release"
 rm -rf "$WORK" && mkdir -p "$WORK"
 
@@ -49,7 +60,7 @@ log "$N instances, $BYTES bytes"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; die "nothing on port $1"; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && pkill -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; }
+cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && { pkill -P "$p" 2>/dev/null || true; }; kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 start_dcmqrscp() { # dir port -> pid
@@ -73,24 +84,35 @@ EOF
 # run LABEL CMD...: time one run; prints "seconds maxrss_kb"
 run() {
   local out="$WORK/time.$$"
-  "$TIME" -f '%e %M' -o "$out" "$@" >"$WORK/last.log" 2>&1 || { cat "$WORK/last.log" >&2; die "run failed: $*"; }
-  cat "$out"
+  local rc=0
+  "$TIME" -f '%e %M' -o "$out" "$@" >"$WORK/last.log" 2>&1 || rc=$?
+  # `ihe-harness store` exits 1 when the receiver answered a failure status: timed, and said.
+  if [ "$rc" = 1 ] && [ "$1" = "$HARNESS_BIN" ]; then
+    log "the receiver refused $(grep -c ': status ' "$WORK/last.log") instances (see $WORK/last.log)"
+    cp "$WORK/last.log" "$WORK/refused.log"
+  elif [ "$rc" != 0 ]; then cat "$WORK/last.log" >&2; die "run failed: $1"; fi
+  tail -n 1 "$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A SECS RSS
-measure() { # key setup-fn cmd...
-  local key=$1; shift; local setup=$1; shift
-  local s=() r=()
+declare -A SECS RSS RATIO
+# pairs KEY_A SETUP_A CMD_A -- KEY_B SETUP_B CMD_B: REPS pairs, A then B, each run on a fresh
+# receiver; medians of each side and of the per-pair ratios B / A.
+pairs() {
+  local ka=$1 sa=$2; shift 2; local a=(); while [ "$1" != "--" ]; do a+=("$1"); shift; done; shift
+  local kb=$1 sb=$2; shift 2; local b=("$@")
+  local as=() ar=() bs=() br=() rs=()
   for i in $(seq "$REPS"); do
-    $setup "$i"
-    read -r sec kb < <(run "$@")
-    s+=("$sec"); r+=("$kb")
-    teardown
+    $sa "$i"; read -r s1 k1 < <(run "${a[@]}"); teardown
+    $sb "$i"; read -r s2 k2 < <(run "${b[@]}"); teardown
+    as+=("$s1"); ar+=("$k1"); bs+=("$s2"); br+=("$k2")
+    rs+=("$(awk -v a="$s1" -v b="$s2" 'BEGIN {printf "%.4f", (a > 0 ? b / a : 0)}')")
+    log "pair $i: $ka $s1 s, $kb $s2 s"
   done
-  SECS[$key]=$(printf '%s\n' "${s[@]}" | median)
-  RSS[$key]=$(printf '%s\n' "${r[@]}" | median)
-  log "$key: ${SECS[$key]} s, ${RSS[$key]} KB (runs: ${s[*]})"
+  SECS[$ka]=$(printf '%s\n' "${as[@]}" | median); RSS[$ka]=$(printf '%s\n' "${ar[@]}" | median)
+  SECS[$kb]=$(printf '%s\n' "${bs[@]}" | median); RSS[$kb]=$(printf '%s\n' "${br[@]}" | median)
+  RATIO[$kb]=$(printf '%s\n' "${rs[@]}" | median)
+  log "$ka: ${as[*]}; $kb: ${bs[*]}; ratios ${rs[*]}"
 }
 
 SERVER=""
@@ -109,23 +131,37 @@ called_ae = "DCMQRSCP"
 calling_ae = "BENCH"
 max_pdu = 16384
 EOF
-measure scu_storescu setup_qr storescu -aet BENCH -aec DCMQRSCP 127.0.0.1 "$QPORT" "${FILES[@]}"
-measure scu_harness setup_qr "$HARNESS_BIN" store --sut "$WORK/qr.toml" "${FILES[@]}"
+pairs qr_storescu setup_qr storescu -aet BENCH -aec DCMQRSCP 127.0.0.1 "$QPORT" "${FILES[@]}" -- \
+  qr_harness setup_qr "$HARNESS_BIN" store --associations "$ASSOCS" --sut "$WORK/qr.toml" "${FILES[@]}"
 
-# 2. SCP: storescu into storescp, and into the harness's Storage SCP
+# 2. The harness into storescp --fork; storescu into storescp and into the harness's Storage SCP
 SPORT=$(free_port)
 setup_storescp() { rm -rf "$WORK/in"; mkdir -p "$WORK/in"; storescp -aet STORESCP -od "$WORK/in" "$SPORT" >"$WORK/storescp.log" 2>&1 & SERVER=$!; PIDS+=("$SERVER"); wait_port "$SPORT"; }
+setup_storescp_fork() { rm -rf "$WORK/in"; mkdir -p "$WORK/in"; storescp --fork -aet STORESCP -od "$WORK/in" "$SPORT" >"$WORK/storescp.log" 2>&1 & SERVER=$!; PIDS+=("$SERVER"); wait_port "$SPORT"; }
 setup_harness_scp() { "$HARNESS_BIN" serve --bind 127.0.0.1:0 --dimse-bind "127.0.0.1:$SPORT" --ae-title STORESCP >"$WORK/serve.log" 2>&1 & SERVER=$!; PIDS+=("$SERVER"); wait_port "$SPORT"; }
-measure scp_storescp setup_storescp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}"
-measure scp_harness setup_harness_scp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}"
+cat >"$WORK/scp.toml" <<EOF
+[sut]
+name = "storescp (benchmark)"
+[dimse]
+host = "127.0.0.1"
+port = $SPORT
+called_ae = "STORESCP"
+calling_ae = "BENCH"
+max_pdu = 16384
+EOF
+pairs sc_storescu setup_storescp_fork storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}" -- \
+  sc_harness setup_storescp_fork "$HARNESS_BIN" store --associations "$ASSOCS" --sut "$WORK/scp.toml" "${FILES[@]}"
+pairs scp_storescp setup_storescp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}" -- \
+  scp_harness setup_harness_scp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}"
 
 mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 cat <<EOF
 
-C-STORE of $N instances ($BYTES bytes), medians of $REPS runs
+C-STORE of $N instances ($BYTES bytes); $REPS alternating pairs; medians, ratio = median of per-pair ratios
 | direction | DCMTK | ihe-harness | time ratio (harness / DCMTK) |
 |---|---|---|---|
-| SCU -> dcmqrscp | storescu ${SECS[scu_storescu]} s ($(mbps "${SECS[scu_storescu]}") MB/s, ${RSS[scu_storescu]} KB) | store ${SECS[scu_harness]} s ($(mbps "${SECS[scu_harness]}") MB/s, ${RSS[scu_harness]} KB) | $(ratio "${SECS[scu_harness]}" "${SECS[scu_storescu]}") |
-| storescu -> SCP | storescp ${SECS[scp_storescp]} s ($(mbps "${SECS[scp_storescp]}") MB/s) | serve ${SECS[scp_harness]} s ($(mbps "${SECS[scp_harness]}") MB/s) | $(ratio "${SECS[scp_harness]}" "${SECS[scp_storescp]}") |
+| SCU -> dcmqrscp | storescu ${SECS[qr_storescu]} s ($(mbps "${SECS[qr_storescu]}") MB/s, ${RSS[qr_storescu]} KB) | store --associations $ASSOCS ${SECS[qr_harness]} s ($(mbps "${SECS[qr_harness]}") MB/s, ${RSS[qr_harness]} KB) | ${RATIO[qr_harness]} |
+| SCU -> storescp | storescu ${SECS[sc_storescu]} s ($(mbps "${SECS[sc_storescu]}") MB/s, ${RSS[sc_storescu]} KB) | store --associations $ASSOCS ${SECS[sc_harness]} s ($(mbps "${SECS[sc_harness]}") MB/s, ${RSS[sc_harness]} KB) | ${RATIO[sc_harness]} |
+| storescu -> SCP | storescp ${SECS[scp_storescp]} s ($(mbps "${SECS[scp_storescp]}") MB/s) | serve ${SECS[scp_harness]} s ($(mbps "${SECS[scp_harness]}") MB/s) | ${RATIO[scp_harness]} |
 EOF
+exit 0

@@ -177,7 +177,8 @@ enum Command {
         #[arg(long)]
         transfer_syntax: Option<String>,
     },
-    /// Store DICOM files with C-STORE on one association, streamed (benchmarks, loading a PACS).
+    /// Store DICOM files with C-STORE over several associations at once, streamed (benchmarks,
+    /// loading a PACS).
     Store {
         /// SUT profile (TOML) with a [dimse] table.
         #[arg(long)]
@@ -185,6 +186,9 @@ enum Command {
         /// DICOM files, or folders searched for `*.dcm`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Associations used at once, the files dealt round-robin (1: one association).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        associations: u16,
     },
     /// Judge files offline with the checks of a run: DICOM KOS (XDS-I.b, MADO), DICOM JSON,
     /// XDS SOAP/ebXML messages, FHIR; or serve the Gazelle validation API v2 (--serve).
@@ -511,7 +515,11 @@ async fn async_main(cli: Cli) -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Command::Store { sut, paths } => store(sut, paths).await,
+        Command::Store {
+            sut,
+            paths,
+            associations,
+        } => store(sut, paths, associations.into()).await,
         Command::Retrieve {
             sut,
             study,
@@ -810,7 +818,8 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
     let _ = out.flush();
 }
 
-async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
+async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCode {
+    use ihe_harness::actors::dimse_scu::{self, StoreOutcome};
     let config = match ihe_harness::config::Config::load(&sut) {
         Ok(c) => c,
         Err(e) => {
@@ -822,7 +831,7 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
         eprintln!("error: {} has no [dimse] table", sut.display());
         return ExitCode::from(2);
     };
-    let files = ihe_harness::actors::dimse_scu::dicom_files(&paths);
+    let files = dimse_scu::dicom_files(&paths);
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!("error: no DICOM file in {}", shown.join(", "));
@@ -834,27 +843,77 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>) -> ExitCode {
         .map(|m| m.len())
         .sum();
     let t0 = std::time::Instant::now();
-    let ex = ihe_harness::actors::dimse_scu::DimseScu::from_config(d)
-        .store(&files)
+    let runs = dimse_scu::DimseScu::from_config(d)
+        .store_parallel(&files, associations)
         .await;
     let secs = t0.elapsed().as_secs_f64();
-    let status = ex.response.as_ref().map(|r| r.status);
+    // Every file judged by its own C-STORE-RSP; a failed association names its files.
+    let mut statuses = Vec::new();
+    let (mut failed_files, mut failures) = (0usize, Vec::new());
+    for (share, ex) in &runs {
+        let mine: Vec<PathBuf> = share.iter().map(|&i| files[i].clone()).collect();
+        for (f, outcome) in mine.iter().zip(dimse_scu::store_outcomes(ex, &mine)) {
+            match outcome {
+                StoreOutcome::Status(0) => statuses.push(0),
+                StoreOutcome::Status(st) => {
+                    statuses.push(st);
+                    println!("  {}: status {st:04X}", f.display());
+                }
+                StoreOutcome::NotSent => {
+                    println!(
+                        "  {}: not sent (its transfer syntax was not accepted)",
+                        f.display()
+                    );
+                }
+                StoreOutcome::NoResponse => {
+                    failed_files += 1;
+                    let why = ex
+                        .failure
+                        .as_ref()
+                        .map(|f| format!("{}: {}", f.kind, f.message))
+                        .or_else(|| ex.dimse.as_deref().map(|r| r.ended.clone()))
+                        .unwrap_or_default();
+                    println!("  {}: no C-STORE-RSP ({why})", f.display());
+                }
+            }
+        }
+        if let Some(f) = &ex.failure {
+            failures.push(format!("{}: {}", f.kind, f.message));
+        }
+    }
+    // 0000 when all are 0000, else the first failure, else the first warning.
+    let category = |c: &str| {
+        statuses
+            .iter()
+            .copied()
+            .find(|s| ihe_harness::dimse::command::status::category(*s) == c)
+    };
+    let status = if statuses.is_empty() {
+        None
+    } else {
+        category("failure")
+            .or_else(|| category("cancel"))
+            .or_else(|| category("warning"))
+            .or(Some(0))
+    };
     println!(
-        "{} files, {bytes} bytes in {secs:.3} s ({:.1} MB/s), final status {}{}",
+        "{} files, {bytes} bytes in {secs:.3} s ({:.1} MB/s) over {} associations, final status {}{}",
         files.len(),
         bytes as f64 / 1e6 / secs.max(1e-9),
+        runs.len(),
         status
             .map(|s| format!("{s:04X}"))
             .unwrap_or_else(|| "none".into()),
-        ex.failure
-            .as_ref()
-            .map(|f| format!(" ({}: {})", f.kind, f.message))
-            .unwrap_or_default()
+        if failures.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", failures.join("; "))
+        }
     );
-    match (&ex.failure, status) {
-        (Some(_), _) | (None, None) => ExitCode::from(2),
-        (None, Some(0)) => ExitCode::SUCCESS,
-        (None, Some(_)) => ExitCode::from(1),
+    match (failures.is_empty() && failed_files == 0, status) {
+        (false, _) | (true, None) => ExitCode::from(2),
+        (true, Some(0)) => ExitCode::SUCCESS,
+        (true, Some(_)) => ExitCode::from(1),
     }
 }
 

@@ -517,6 +517,101 @@ impl DimseScu {
     }
 }
 
+impl DimseScu {
+    /// C-STORE of `files` over `associations` associations at once (at least one, at most one
+    /// per file), the files dealt round-robin: file `i` goes on association `i % n`. Each
+    /// association is a [`store`](Self::store) of its share, every file still streamed from disk;
+    /// a receiver that spends a fixed time per instance (an archive's database, a disk sync) is
+    /// then waited for `n` times at once instead of once per instance in turn. Returns, per
+    /// association, the indices into `files` of its share and its exchange.
+    pub async fn store_parallel(
+        &self,
+        files: &[PathBuf],
+        associations: usize,
+    ) -> Vec<(Vec<usize>, Exchange)> {
+        let n = associations.clamp(1, files.len().max(1));
+        let shares: Vec<Vec<usize>> = (0..n)
+            .map(|k| (k..files.len()).step_by(n).collect())
+            .collect();
+        let runs = shares.iter().map(|share| {
+            let mine: Vec<PathBuf> = share.iter().map(|&i| files[i].clone()).collect();
+            async move { self.store(&mine).await }
+        });
+        let exchanges = futures_util::future::join_all(runs).await;
+        shares.into_iter().zip(exchanges).collect()
+    }
+}
+
+/// What became of one file of a C-STORE exchange: the status of its C-STORE-RSP, or why it has
+/// none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreOutcome {
+    /// The C-STORE-RSP status (PS3.4 §B.2.3).
+    Status(u16),
+    /// Not sent: its transfer syntax was not accepted (the harness does not transcode).
+    NotSent,
+    /// Sent (or about to be) when the association failed or was dropped: no response.
+    NoResponse,
+}
+
+/// The outcome of each of `files` (the files of one [`DimseScu::store`], in its order) from the
+/// exchange's record: the C-STORE-RQ that carried the file (its `File` summary) and the
+/// C-STORE-RSP whose Message ID Being Responded To is that request's Message ID.
+pub fn store_outcomes(ex: &Exchange, files: &[PathBuf]) -> Vec<StoreOutcome> {
+    use crate::evidence::dimse::Flow;
+    let not_sent: Vec<&str> = ex
+        .request
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "not-sent")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let Some(rec) = ex.dimse.as_deref() else {
+        return vec![StoreOutcome::NoResponse; files.len()];
+    };
+    let sent: Vec<(String, Option<u16>)> = rec
+        .messages
+        .iter()
+        .filter(|m| m.flow == Flow::Sent && m.command.field == field::C_STORE_RQ)
+        .map(|m| {
+            let file = m
+                .data_summary
+                .iter()
+                .find(|(k, _)| k == "File")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            (file, m.command.message_id)
+        })
+        .collect();
+    files
+        .iter()
+        .map(|f| {
+            let shown = f.display().to_string();
+            if not_sent
+                .iter()
+                .any(|v| v.starts_with(&format!("{shown} (")))
+            {
+                return StoreOutcome::NotSent;
+            }
+            let id = sent
+                .iter()
+                .find(|(file, _)| *file == shown)
+                .and_then(|(_, id)| *id);
+            let status = id.and_then(|id| {
+                rec.messages
+                    .iter()
+                    .filter(|m| {
+                        m.flow == Flow::Received
+                            && m.command.field == field::C_STORE_RSP
+                            && m.command.responded_to == Some(id)
+                    })
+                    .find_map(|m| m.command.status)
+            });
+            status.map_or(StoreOutcome::NoResponse, StoreOutcome::Status)
+        })
+        .collect()
+}
+
 /// A file to store, with an uncompressed copy of the same instance to send when the SCP does not
 /// accept the file's own transfer syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -763,6 +858,62 @@ mod tests {
         assert_eq!(c.len(), 3);
         assert_eq!(c[0].1, vec!["1.2.840.10008.1.2.4.70".to_string()]);
         assert_eq!(c[2].1, uncompressed());
+    }
+
+    #[test]
+    fn each_file_is_judged_by_the_response_to_its_own_request() {
+        use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord};
+        let message = |flow, command: Command, file: Option<&str>| MessageRecord {
+            flow,
+            pc_id: 1,
+            command,
+            data_len: None,
+            data_sha256: None,
+            data_summary: file
+                .map(|f| vec![("File".to_string(), f.to_string())])
+                .unwrap_or_default(),
+            pdus: 1,
+            largest_pdu: 0,
+            at_ms: 0,
+        };
+        let rq = |id| Command::request(field::C_STORE_RQ, "1.2.840.10008.5.1.4.1.1.2", id, true);
+        let files: Vec<PathBuf> = ["a.dcm", "b.dcm", "c.dcm", "d.dcm"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let mut ex =
+            crate::evidence::Exchange::synthetic("dicom://SCP@127.0.0.1:104", &[], 0, &[], b"");
+        ex.request.headers = vec![("not-sent".into(), "c.dcm (1.2.3): stored in 1.2".into())];
+        // a and b sent; the answer to b (message 2) comes first, with a failure status; d was
+        // sent when the association dropped.
+        ex.dimse = Some(Box::new(DimseRecord {
+            messages: vec![
+                message(Flow::Sent, rq(1), Some("a.dcm")),
+                message(Flow::Sent, rq(2), Some("b.dcm")),
+                message(
+                    Flow::Received,
+                    Command::response_to(&rq(2), 0xA700, false),
+                    None,
+                ),
+                message(Flow::Received, Command::response_to(&rq(1), 0, false), None),
+                message(Flow::Sent, rq(4), Some("d.dcm")),
+            ],
+            ..Default::default()
+        }));
+        assert_eq!(
+            store_outcomes(&ex, &files),
+            vec![
+                StoreOutcome::Status(0),
+                StoreOutcome::Status(0xA700),
+                StoreOutcome::NotSent,
+                StoreOutcome::NoResponse,
+            ]
+        );
+        ex.dimse = None;
+        assert_eq!(
+            store_outcomes(&ex, &files[..1]),
+            vec![StoreOutcome::NoResponse]
+        );
     }
 
     #[test]

@@ -459,6 +459,76 @@ pub async fn open(
     }
 }
 
+/// The item type of the Asynchronous Operations Window Negotiation sub-item (PS3.7 §D.3.3.3,
+/// Tables D.3-7 and D.3-8).
+pub const ASYNC_WINDOW_ITEM: u8 = 0x53;
+
+/// The Asynchronous Operations Window (PS3.7 §D.3.3.3): how many operations may be outstanding
+/// on an association. 0 stands for unlimited; without the sub-item both are 1 (synchronous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsyncWindow {
+    /// Maximum Number Operations Invoked.
+    pub invoked: u16,
+    /// Maximum Number Operations Performed.
+    pub performed: u16,
+}
+
+impl AsyncWindow {
+    /// The whole sub-item: type 0x53, a reserved byte, the item length 4, then the two numbers,
+    /// big endian (PS3.8 §9.3.1: the fields of the upper layer PDUs are big endian).
+    pub fn encode(&self) -> [u8; 8] {
+        let [i0, i1] = self.invoked.to_be_bytes();
+        let [p0, p1] = self.performed.to_be_bytes();
+        [ASYNC_WINDOW_ITEM, 0, 0, 4, i0, i1, p0, p1]
+    }
+
+    /// The window from the value of the sub-item (what follows its length field, as `dicom-ul`
+    /// keeps an item it does not know: `UserVariableItem::Unknown(0x53, value)`); `None` when
+    /// the value is not the 4 bytes the standard gives it.
+    pub fn decode(value: &[u8]) -> Option<AsyncWindow> {
+        match value {
+            [i0, i1, p0, p1] => Some(AsyncWindow {
+                invoked: u16::from_be_bytes([*i0, *i1]),
+                performed: u16::from_be_bytes([*p0, *p1]),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The window among the user information items of an A-ASSOCIATE-AC or -RQ, if present
+    /// and well formed.
+    pub fn find(items: &[UserVariableItem]) -> Option<AsyncWindow> {
+        items.iter().find_map(|v| match v {
+            UserVariableItem::Unknown(ASYNC_WINDOW_ITEM, value) => AsyncWindow::decode(value),
+            _ => None,
+        })
+    }
+
+    /// How many requests the association-requestor may have outstanding, given what it
+    /// proposed (`proposed_invoked`, 0 = unlimited) and the A-ASSOCIATE-AC's window (`None`:
+    /// no sub-item, synchronous). In the A-ASSOCIATE-AC, Maximum Number Operations Invoked is,
+    /// for an acceptor in the SCP role, the number of outstanding operations it allows the
+    /// requestor to invoke, at most what the requestor proposed (PS3.7 §D.3.3.3, §D.3.3.3.2);
+    /// 0 (unlimited) on either side leaves the other's bound, and two unlimited sides are bounded
+    /// by `cap`.
+    pub fn requestor_limit(
+        proposed_invoked: u16,
+        granted: Option<AsyncWindow>,
+        cap: usize,
+    ) -> usize {
+        let Some(ac) = granted else {
+            return 1;
+        };
+        let bound = |n: u16| (n != 0).then_some(usize::from(n));
+        match (bound(proposed_invoked), bound(ac.invoked)) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => cap,
+        }
+        .clamp(1, cap.max(1))
+    }
+}
+
 /// The bounded wait for the peer during close and abort.
 fn wait_of(assoc: &AsyncClientAssociation<TcpStream>) -> Duration {
     assoc.read_timeout().unwrap_or(Duration::from_secs(10))
@@ -582,6 +652,37 @@ mod tests {
         let t = AssociationError::Timeout("x".into());
         assert!(!t.is_verdict());
         assert_eq!(t.failure_kind(), Some("timeout"));
+    }
+
+    #[test]
+    fn async_window_sub_item_round_trips() {
+        let w = AsyncWindow {
+            invoked: 16,
+            performed: 0x0102,
+        };
+        let item = w.encode();
+        // PS3.7 Table D.3-7: type, reserved, length 4, invoked, performed (big endian).
+        assert_eq!(item, [0x53, 0, 0, 4, 0, 16, 1, 2]);
+        assert_eq!(AsyncWindow::decode(&item[4..]), Some(w));
+        assert_eq!(AsyncWindow::decode(&item[3..]), None, "a wrong length");
+        assert_eq!(AsyncWindow::decode(&[]), None);
+        let items = vec![
+            UserVariableItem::MaxLength(16384),
+            UserVariableItem::Unknown(0x53, item[4..].to_vec()),
+        ];
+        assert_eq!(AsyncWindow::find(&items), Some(w));
+        assert_eq!(AsyncWindow::find(&items[..1]), None);
+    }
+
+    #[test]
+    fn the_requestor_limit_follows_the_acceptors_window() {
+        let ac = |invoked, performed| Some(AsyncWindow { invoked, performed });
+        // No sub-item in the AC: synchronous (PS3.7 §D.3.3.3).
+        assert_eq!(AsyncWindow::requestor_limit(8, None, 64), 1);
+        assert_eq!(AsyncWindow::requestor_limit(8, ac(4, 1), 64), 4);
+        assert_eq!(AsyncWindow::requestor_limit(8, ac(0, 1), 64), 8);
+        assert_eq!(AsyncWindow::requestor_limit(0, ac(0, 1), 64), 64);
+        assert_eq!(AsyncWindow::requestor_limit(8, ac(1, 8), 64), 1);
     }
 
     #[tokio::test]

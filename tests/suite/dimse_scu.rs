@@ -895,3 +895,114 @@ async fn hostile_answers_end_within_the_limits() {
         );
     }
 }
+
+/// The SOP Instance UIDs of the DICOM files under `dir`, with how many times each arrived.
+fn arrivals(dir: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(head) = dataset::read_head(&p) {
+                *out.entry(head.sop_instance).or_insert(0) += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `ihe-harness store --associations 3` of the fixture CT series into `port`: the binary exits 0,
+/// says it used 3 associations, and every instance arrived once in `received` (`lossy`: at most
+/// once, for a receiver known to drop instances it answered 0000).
+fn store_over_three_associations(
+    dir: &Path,
+    port: u16,
+    called: &str,
+    received: &Path,
+    lossy: bool,
+) {
+    let profile = dir.join(format!("{called}.toml"));
+    std::fs::write(
+        &profile,
+        format!(
+            "[sut]\nname = \"{called}\"\n[dimse]\nhost = \"127.0.0.1\"\nport = {port}\n\
+             called_ae = \"{called}\"\ncalling_ae = \"HARNESS\"\n"
+        ),
+    )
+    .expect("profile");
+    let series = ct_dir().join("01_CT_ELE");
+    let out = crate::common::harness(&[
+        "store",
+        "--associations",
+        "3",
+        "--sut",
+        &profile.display().to_string(),
+        &series.display().to_string(),
+    ]);
+    let shown = crate::common::dump(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("24 files"), "{shown}");
+    assert!(shown.contains("over 3 associations"), "{shown}");
+    assert!(shown.contains("final status 0000"), "{shown}");
+    let want: std::collections::BTreeMap<String, usize> =
+        ct_files().iter().map(|f| (sop_uid(f), 1)).collect();
+    assert_eq!(want.len(), 24);
+    let got = arrivals(received);
+    if lossy {
+        assert!(!got.is_empty(), "{shown}");
+        assert!(
+            got.iter().all(|(uid, n)| want.contains_key(uid) && *n == 1),
+            "{got:#?}"
+        );
+    } else {
+        assert_eq!(got, want, "{shown}");
+    }
+}
+
+#[test]
+fn store_over_several_associations_delivers_every_instance_once() {
+    if !installed("dcmqrscp") || !installed("storescp") {
+        eprintln!("DCMTK dcmqrscp/storescp not installed (apt-get install dcmtk): skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // storescp, a process per association (--fork), so the three run at once.
+    let port = free_port();
+    let into = dir.path().join("in");
+    std::fs::create_dir_all(&into).expect("storescp dir");
+    let _storescp = spawn(
+        Command::new("storescp")
+            .args(["--fork", "-aet", "STORESCP", "-od"])
+            .arg(&into)
+            .args(["+xa", &port.to_string()]),
+        &dir.path().join("storescp.log"),
+    );
+    crate::common::wait_port(port);
+    store_over_three_associations(dir.path(), port, "STORESCP", &into, false);
+
+    // dcmqrscp with an empty archive, a process per association. Every C-STORE-RSP is 0000 (the
+    // binary exits 0), but dcmqrscp 3.6.7 loses instances when concurrent associations store into
+    // the same study, whoever sends them (three storescu at once leave 19 of 24 files), and in
+    // its single-process mode (-s) it resets the connections that wait: none arrives twice.
+    let qr = dir.path().join("qr");
+    let db = qr.join("db");
+    std::fs::create_dir_all(&db).expect("db dir");
+    let port = free_port();
+    let cfg = format!(
+        "NetworkTCPPort = {port}\nMaxPDUSize = 65536\nMaxAssociations = 16\n\
+         HostTable BEGIN\nHostTable END\nVendorTable BEGIN\nVendorTable END\n\
+         AETable BEGIN\nDCMQRSCP {} RW (200, 1024mb) ANY\nAETable END\n",
+        db.display()
+    );
+    std::fs::write(qr.join("dcmqrscp.cfg"), cfg).expect("config");
+    let _qr = spawn(
+        Command::new("dcmqrscp")
+            .arg("-c")
+            .arg(qr.join("dcmqrscp.cfg")),
+        &qr.join("dcmqrscp.log"),
+    );
+    crate::common::wait_port(port);
+    store_over_three_associations(&qr, port, "DCMQRSCP", &db, true);
+}
