@@ -273,6 +273,7 @@ mod tests {
                 "evidence/wado-rs-retrieval/{line:04}-x/01-rad-107.json"
             )],
             steps: Vec::new(),
+            metrics: Default::default(),
         }
     }
 

@@ -1292,6 +1292,7 @@ mod tests {
                 line: 4,
                 outcome: "failed".into(),
             }],
+            metrics: Default::default(),
         }
     }
 
