@@ -26,6 +26,9 @@ pub struct PerfExpect {
     pub thresholds: Thresholds,
     /// Where the thresholds come from (`the SUT profile orthanc.toml`).
     pub source: String,
+    /// The transfer syntax each instance of the study is stored in, by SOP Instance UID, when
+    /// the retrieve asked for the stored form (`transfer-syntax=*`).
+    pub stored_ts: std::collections::BTreeMap<String, String>,
 }
 
 /// The figures of one timed study retrieve.
@@ -125,6 +128,19 @@ pub const CHECKS: &[Check] = &[
         title: "A study retrieve reaches the profile's least instances a second",
         eval: instance_rate,
     },
+    Check {
+        id: "PERF-05",
+        requirement: "DICOM PS3.18 §8.7.3.5.2 (transfer-syntax=* accepts any transfer syntax: \
+                      the origin server chooses, so transcoding is allowed and only advised \
+                      against); motivation: ANS DRIMbox qualification, requirement DB.SO.102 (a \
+                      retrieve's latency and throughput, which transcoding costs)",
+        requirements: &["PS18-8.7.3.5.2", "DRIMBOX-DB.SO.102"],
+        level: Level::Should,
+        actor: "Imaging Document Source (study retrieve)",
+        title: "Asked for any transfer syntax, the origin server sends the instances as stored \
+                instead of transcoding them (a warning, never a failure)",
+        eval: as_stored,
+    },
 ];
 
 fn with_perf(
@@ -223,6 +239,55 @@ fn instance_rate(s: &Subject<'_>) -> Verdict {
     )
 }
 
+fn as_stored(s: &Subject<'_>) -> Verdict {
+    let Some(p) = s.expect.perf.as_ref().filter(|p| !p.stored_ts.is_empty()) else {
+        return Verdict::NotApplicable("the retrieve did not ask for the stored form".into());
+    };
+    let Some(mp) = &s.exchange.multipart else {
+        return Verdict::NotApplicable("no multipart answer".into());
+    };
+    let mut changed = Vec::new();
+    for head in mp.parts.iter().filter_map(|part| part.dicom.as_ref()) {
+        let sop = head
+            .sop_instance
+            .as_deref()
+            .or(head.media_storage_sop_instance.as_deref())
+            .map(|u| u.trim_end_matches(['\0', ' ']));
+        let Some((sop, stored)) = sop.and_then(|u| p.stored_ts.get_key_value(u)) else {
+            continue;
+        };
+        let sent = head
+            .transfer_syntax
+            .as_deref()
+            .map(|t| t.trim_end_matches(['\0', ' ']))
+            .unwrap_or("");
+        if sent != stored {
+            changed.push(format!("{sop}: stored {stored}, sent {}", or_none(sent)));
+        }
+    }
+    if changed.is_empty() {
+        return Verdict::Pass;
+    }
+    let n = changed.len();
+    changed.truncate(3);
+    Verdict::fail(
+        "the instances in the transfer syntax they are stored in",
+        format!(
+            "{n} instance(s) transcoded ({}{})",
+            changed.join("; "),
+            if n > 3 { "; …" } else { "" }
+        ),
+    )
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "no transfer syntax"
+    } else {
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +301,7 @@ mod tests {
                 figures,
                 thresholds,
                 source: "p.toml".into(),
+                ..PerfExpect::default()
             }),
             ..Expect::default()
         };
@@ -245,7 +311,65 @@ mod tests {
             strict: false,
             followups: &[],
         };
-        CHECKS.iter().map(|c| (c.eval)(&s)).collect()
+        CHECKS[..4].iter().map(|c| (c.eval)(&s)).collect()
+    }
+
+    fn part10(sop: &str, ts: &str) -> Vec<u8> {
+        use dicom_core::{DataElement, VR};
+        use dicom_dictionary_std::tags;
+        let obj = dicom_object::InMemDicomObject::from_element_iter([
+            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
+        ]);
+        let file = obj
+            .with_meta(
+                dicom_object::meta::FileMetaTableBuilder::new()
+                    .transfer_syntax(ts)
+                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
+                    .media_storage_sop_instance_uid(sop),
+            )
+            .unwrap();
+        let mut out = Vec::new();
+        file.write_all(&mut out).unwrap();
+        out
+    }
+
+    fn as_stored_verdict(sent_ts: &str) -> Verdict {
+        let part = part10("1.2.3.4", sent_ts);
+        let headers = [("Content-Type", "application/dicom")];
+        let body = crate::transport::multipart::build_body("b", &[(&headers[..], part.as_slice())]);
+        let ex = Exchange::synthetic(
+            "http://x",
+            &[],
+            200,
+            &[(
+                "Content-Type",
+                "multipart/related; type=\"application/dicom\"; boundary=b",
+            )],
+            &body,
+        );
+        let expect = Expect {
+            perf: Some(PerfExpect {
+                stored_ts: [("1.2.3.4".to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
+                ..PerfExpect::default()
+            }),
+            ..Expect::default()
+        };
+        as_stored(&Subject {
+            exchange: &ex,
+            expect: &expect,
+            strict: false,
+            followups: &[],
+        })
+    }
+
+    #[test]
+    fn transcoding_what_was_asked_as_stored_is_flagged() {
+        assert_eq!(as_stored_verdict("1.2.840.10008.1.2.4.80"), Verdict::Pass);
+        assert!(matches!(
+            as_stored_verdict("1.2.840.10008.1.2.1"),
+            Verdict::Fail { .. }
+        ));
     }
 
     const FIGS: Figures = Figures {

@@ -421,4 +421,5 @@ pub const TEST_PROOFS: &[TestProof] = &[
     test("ATNA-TXN-09", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
     test("ATNA-TXN-10", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
     test("ATNA-TXN-11", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
+    test("PERF-05", "unit: checks::perf::tests::transcoding_what_was_asked_as_stored_is_flagged"),
 ];

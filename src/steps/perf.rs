@@ -168,6 +168,10 @@ async fn timed_wado_study(world: &mut HarnessWorld) -> StepResult {
             figures,
             thresholds: world.ctx.config.performance.of("wado"),
             source,
+            stored_ts: insts
+                .iter()
+                .map(|i| (i.sop_uid.clone(), i.transfer_syntax.clone()))
+                .collect(),
         }),
         ..Expect::default()
     };
@@ -195,6 +199,28 @@ async fn meets_thresholds(world: &mut HarnessWorld) -> StepResult {
         &[],
         &["PERF-01", "PERF-02", "PERF-03", "PERF-04"],
     )
+}
+
+/// PERF-05 is a warning whatever the strictness: `transfer-syntax=*` lets the origin server
+/// choose (PS3.18 §8.7.3.5.2), so a transcoded answer breaks no requirement; it only costs time.
+#[then("the instances come in the transfer syntax they are stored in")]
+async fn as_stored(world: &mut HarnessWorld) -> StepResult {
+    let Some(idx) = world.dicomweb.last else {
+        return Err(harness_error(
+            world,
+            "no exchange to judge",
+            "a Then step ran before any When step",
+        ));
+    };
+    let expect = world.dicomweb.expect.clone();
+    let before = world.findings.len();
+    let result = judge(world, idx, &expect, &[], &["PERF-05"]);
+    for f in world.findings.iter_mut().skip(before) {
+        if f.outcome == crate::checks::Outcome::Fail {
+            f.advisory = true;
+        }
+    }
+    result
 }
 
 #[cfg(test)]
