@@ -85,7 +85,7 @@ fn round(x: f64) -> f64 {
 }
 
 const SOURCE: &str = "the SUT profile's [performance] threshold (the SUT's or a qualification \
-                      programme's figure); motivation: ANS DRIMbox qualification, Ségur wave 2, \
+                      programme's figure) for a study retrieve (DICOM PS3.18 §10.4); motivation: ANS DRIMbox qualification, Ségur wave 2, \
                       requirement DB.SO.102 (latency to first image and throughput of WADO-RS \
                       and C-MOVE)";
 
@@ -103,7 +103,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         id: "PERF-02",
         requirement: SOURCE,
-        requirements: &["PROFILE-performance.first_instance", "DRIMBOX-DB.SO.102"],
+        requirements: &["PROFILE-performance.first-instance", "DRIMBOX-DB.SO.102"],
         level: Level::Shall,
         actor: "Imaging Document Source (study retrieve)",
         title: "The first complete instance of a study retrieve arrives within the profile's \
@@ -122,7 +122,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         id: "PERF-04",
         requirement: SOURCE,
-        requirements: &["PROFILE-performance.instance_rate", "DRIMBOX-DB.SO.102"],
+        requirements: &["PROFILE-performance.instance-rate", "DRIMBOX-DB.SO.102"],
         level: Level::Shall,
         actor: "Imaging Document Source (study retrieve)",
         title: "A study retrieve reaches the profile's least instances a second",
