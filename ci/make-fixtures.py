@@ -7,6 +7,9 @@ Needs: pip install pydicom==3.0.2 numpy;  apt: dcmtk (dcmcjpeg/dcmcrle/dcmcjpls/
 
   make-fixtures.py [OUTDIR]                  # the committed set (default OUTDIR: <repo>/fixtures/studies), ~8 MB
   make-fixtures.py OUTDIR --large-gb 1.05    # + one large ELE CT study (512x512x16-bit slices) for benchmarks
+  make-fixtures.py OUTDIR --drimbox 1300     # + CT-DRIMBOX: a DRIMbox-like reference CT study (1,300 JPEG-LS
+                                             #   lossless 512x512 slices, about 200 MB) for the @perf scenarios
+                                             #   ([performance] study = "CT-DRIMBOX"; run with --fixtures OUTDIR)
 
 Layout (paths in index.json are relative to OUTDIR):
   OUTDIR/<PatientID>/<StudyUID>/<SeriesNumber>_<Modality>_<TS>/<n>.dcm      instance as stored (any TS)
@@ -302,7 +305,7 @@ def make_image(kind, ds, mod, k, rows, cols, bits):
         add_image(ds, phantom(rows, cols, k, 8), 8)
 
 
-def build(outdir, large_gb=0.0):
+def build(outdir, large_gb=0.0, drimbox=0):
     now = datetime.datetime(2026, 1, 15, 9, 30, 0)
     index = []
     for si, (pi, alias, desc, series_plan) in enumerate(PLAN):
@@ -336,6 +339,8 @@ def build(outdir, large_gb=0.0):
                                 ELE, kos_path, kos=True)]
     if large_gb > 0:
         index += make_large(outdir, large_gb, now)
+    if drimbox > 0:
+        index += make_drimbox(outdir, drimbox, now)
     index.sort(key=lambda e: e["path"])
     with open(os.path.join(outdir, "index.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(index, f, indent=1, sort_keys=True, ensure_ascii=True)
@@ -367,6 +372,45 @@ def make_large(outdir, gb, now):
     return out
 
 
+def make_drimbox(outdir, n, now):
+    """A reference CT study like the one of the DRIMbox qualification (ANS, requirement DB.SO.102): n CT slices of
+    512x512x16 bits, JPEG-LS lossless, in series of 325. Eight slices are encoded with dcmcjpls and their encoded
+    pixel data reused, so generation is I/O bound. A fixture study like the others (not `large`), without ELE
+    copies: the @perf scenarios retrieve it as stored (transfer-syntax=*)."""
+    ts = "1.2.840.10008.1.2.4.80"
+    pat = dict(id="DRB-0001", issuer="CTH", name="Drimbox^Reference", birth="19750101", sex="O")
+    study = dict(uid=uid("drimbox", n), id="DRB1", accession="DRB00001", description="CT DRIMBOX REFERENCE",
+                 alias="CT-DRIMBOX", date=now.strftime("%Y%m%d"))
+    tmpl_dir = os.path.join(outdir, pat["id"], "templates")
+    encoded = []
+    for z in range(8):
+        ds = base_ds(CTImageStorage, uid("drimbox-template", z), pat, study,
+                     dict(modality="CT", uid=uid(study["uid"], "t"), number=0, description="t"), z + 1, now)
+        make_ct_mr(ds, "CT", z, 512, slice_mm=0.625)
+        add_image(ds, phantom(512, 512, z, 16), 16)
+        path = os.path.join(tmpl_dir, f"{z}.dcm")
+        save(ds, path)
+        compress(path, ts)
+        encoded.append(dcmread(path))
+    shutil.rmtree(tmpl_dir)
+    out = []
+    for k in range(n):
+        sn = k // 325 + 1
+        series = dict(modality="CT", uid=uid(study["uid"], sn), number=sn, description=f"CT DRIMBOX series {sn}")
+        sop_uid = uid(series["uid"], k)
+        t = encoded[k % len(encoded)]
+        ds = base_ds(CTImageStorage, sop_uid, pat, study, series, k % 325 + 1, now)
+        make_ct_mr(ds, "CT", k, 512, slice_mm=0.625)
+        for elem in t:
+            if elem.tag in PIXEL_DESCRIPTION_TAGS or elem.tag.group == 0x0028:
+                ds[elem.tag] = elem
+        ds.file_meta.TransferSyntaxUID = ts
+        path = os.path.join(outdir, pat["id"], study["uid"], f"{sn:02d}_CT_JPEGLS", f"{k % 325 + 1:04d}.dcm")
+        save(ds, path)
+        out.append(entry(outdir, pat, study, series, CTImageStorage, sop_uid, k % 325 + 1, 1, ts, path))
+    return out
+
+
 def prepare_outdir(outdir):
     """Start from an empty OUTDIR. Refuses to wipe a non-empty directory that is not a previous output."""
     if os.path.exists(outdir):
@@ -382,9 +426,14 @@ if __name__ == "__main__":
                     help="output directory, wiped first (default: the repository's fixtures/studies)")
     ap.add_argument("--large-gb", type=float, default=0.0,
                     help="also write a large Explicit VR LE CT study of about this many GiB (entries have large=true)")
+    ap.add_argument("--drimbox", type=int, default=0, metavar="N",
+                    help="also write CT-DRIMBOX, a DRIMbox-like reference CT study of N JPEG-LS lossless slices "
+                         "(the qualification's study has 1300, about 200 MB); outside the repository, never in CI")
     a = ap.parse_args()
+    if a.drimbox > 0 and os.path.normpath(a.outdir) == os.path.normpath(REPO_DEFAULT_OUT):
+        sys.exit("--drimbox writes a study of about 200 MB: give an OUTDIR outside the repository")
     prepare_outdir(a.outdir)
-    idx = build(a.outdir, a.large_gb)
+    idx = build(a.outdir, a.large_gb, a.drimbox)
     total = 0
     for dirpath, _, files in os.walk(a.outdir):
         total += sum(os.path.getsize(os.path.join(dirpath, f)) for f in files)

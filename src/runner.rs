@@ -788,13 +788,14 @@ fn collect(
     let Some(ctx) = crate::world::current_context() else {
         return;
     };
-    let (mut findings, exchanges, duration) = match world {
+    let (mut findings, exchanges, duration, metrics) = match world {
         Some(w) => (
             std::mem::take(&mut w.findings),
             w.evidence.take(),
             w.started.elapsed(),
+            std::mem::take(&mut w.metrics),
         ),
-        None => (Vec::new(), Vec::new(), Duration::ZERO),
+        None => (Vec::new(), Vec::new(), Duration::ZERO, Default::default()),
     };
     let mut reason = String::new();
     match event {
@@ -840,6 +841,7 @@ fn collect(
         exchanges,
         evidence: Vec::new(),
         steps: report::step_log::steps_of(feature, rule, scenario),
+        metrics,
     };
     if let Ok(mut sink) = evidence.lock() {
         if let Err(e) = sink.writer.write_scenario(&mut record) {

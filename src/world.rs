@@ -226,6 +226,8 @@ pub struct HarnessWorld {
     pub atna: AtnaState,
     /// The Audit Record Repository scenarios' state (the SUT is the repository).
     pub arr: crate::steps::atna_arr::ArrState,
+    /// Figures the scenario measured (a @perf scenario's timings), by name, for the reports.
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 
 /// The ATNA state of a scenario: the TLS endpoint chosen and the check the last attempt asks.
@@ -266,6 +268,7 @@ impl HarnessWorld {
             atna: AtnaState::default(),
             arr: Default::default(),
             started: std::time::Instant::now(),
+            metrics: Default::default(),
         })
     }
 }

@@ -19,6 +19,7 @@ pub mod kos;
 pub mod mado;
 pub mod mhd;
 pub mod peer;
+pub mod perf;
 pub mod report;
 pub mod rule;
 pub mod soap_message;
@@ -264,6 +265,8 @@ pub struct Expect {
     /// What an XCA-I scenario with the SUT as Initiating Imaging Gateway knows: the RAD-75
     /// requests it sent to the simulated communities.
     pub xcai_ig: xcai_initiating::XcaiIgExpect,
+    /// What a @perf scenario measured of a study retrieve, with its thresholds (PERF-01..04).
+    pub perf: Option<perf::PerfExpect>,
 }
 
 /// What a check looks at.
@@ -431,6 +434,7 @@ pub fn registry() -> impl Iterator<Item = &'static Check> {
         .chain(xca_initiating::CHECKS.iter())
         .chain(xca_consumer::CHECKS.iter())
         .chain(xcai_initiating::CHECKS.iter())
+        .chain(perf::CHECKS.iter())
 }
 
 /// Look a check up by id.

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod claims;
 pub mod dimse;
 pub mod mhd;
+pub mod performance;
 pub mod tls;
 pub mod xc_wado;
 pub mod xca;
@@ -392,6 +393,8 @@ pub struct Config {
     pub xca_i: Option<xca_i::XcaI>,
     /// `[claims]`: the actors, transactions and options the SUT claims.
     pub claims: Option<claims::Claims>,
+    /// `[performance]`: the thresholds of the @perf scenarios and the study they retrieve.
+    pub performance: performance::Performance,
 }
 
 impl Config {
@@ -421,6 +424,7 @@ impl Config {
             xc_wado: None,
             xca_i: None,
             claims: None,
+            performance: performance::Performance::embedded(),
         }
     }
 
@@ -465,6 +469,7 @@ impl Config {
         let xca_i = xca_i::extract(&mut value, path)?;
         let tls = tls::extract(&mut value, path)?;
         let claims = claims::extract(&mut value, path)?;
+        let performance = performance::extract(&mut value, path)?;
         check_keys(&value, path)?;
         let raw: RawProfile =
             toml::Value::Table(value)
@@ -480,6 +485,7 @@ impl Config {
         config.xca_i = xca_i::resolve(xca_i, &tls, path)?;
         tls::apply(&mut config, tls, path)?;
         config.claims = claims;
+        config.performance = performance;
         Ok(config)
     }
 }
@@ -633,6 +639,7 @@ fn resolve(
         xc_wado: None,
         xca_i: None,
         claims: None,
+        performance: performance::Performance::default(),
     })
 }
 

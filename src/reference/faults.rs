@@ -470,6 +470,9 @@ pub enum Fault {
     /// The Initiating Imaging Gateway refuses an unknown community with XDSRepositoryError
     /// (breaks XCAI-15).
     XcaiIigUnknownCommunityOtherCode,
+    /// A WADO-RS study retrieve is answered only after 2.5 s: its first byte, its first instance
+    /// and its throughput all miss the reference's performance thresholds (breaks PERF-01..04).
+    PerfSlowFirstByte,
 }
 
 /// A fault name that is not one of [`Fault::ALL`].
@@ -702,6 +705,7 @@ impl Fault {
         Fault::XcaiIigHidesFailure,
         Fault::XcaiIigUnknownCommunitySuccess,
         Fault::XcaiIigUnknownCommunityOtherCode,
+        Fault::PerfSlowFirstByte,
     ];
 
     /// The kebab-case name used on the command line and in test names.
@@ -921,6 +925,7 @@ impl Fault {
             Fault::XcaiIigHidesFailure => "xcai-iig-hides-failure",
             Fault::XcaiIigUnknownCommunitySuccess => "xcai-iig-unknown-community-success",
             Fault::XcaiIigUnknownCommunityOtherCode => "xcai-iig-unknown-community-other-code",
+            Fault::PerfSlowFirstByte => "perf-slow-first-byte",
         }
     }
 
@@ -1258,6 +1263,9 @@ impl Fault {
             }
             Fault::XcaiIigUnknownCommunityOtherCode => {
                 "the Initiating Imaging Gateway refuses a DocumentRequest of an unknown community with XDSRepositoryError, not XDSUnknownCommunity"
+            }
+            Fault::PerfSlowFirstByte => {
+                "a WADO-RS study retrieve is answered only after 2.5 s, past the reference's performance thresholds"
             }
         }
     }

@@ -317,6 +317,7 @@ mod tests {
             exchanges,
             evidence: Vec::new(),
             steps: Vec::new(),
+            metrics: Default::default(),
         }
     }
 

@@ -399,6 +399,7 @@ pub(crate) mod tests {
             duration: Duration::from_millis(10),
             findings,
             steps: Vec::new(),
+            metrics: Default::default(),
             exchanges: Vec::new(),
             evidence: vec![
                 format!("evidence/wado/{line:04}-x/01-rad-107.json"),

@@ -163,6 +163,9 @@ fn properties(r: &ScenarioRecord, pack: &str) -> Vec<(String, String)> {
     {
         p.push(("evidence".into(), dir.to_string()));
     }
+    for (name, value) in &r.metrics {
+        p.push((format!("metric.{name}"), value.to_string()));
+    }
     p
 }
 
@@ -273,7 +276,18 @@ mod tests {
                 "evidence/wado-rs-retrieval/{line:04}-x/01-rad-107.json"
             )],
             steps: Vec::new(),
+            metrics: Default::default(),
         }
+    }
+
+    #[test]
+    fn metrics_are_properties() {
+        let mut r = record("timed", 7, Outcome::Pass, Vec::new(), "");
+        r.metrics.insert("wado_ttfb_ms".into(), 15.4);
+        r.metrics.insert("wado_instances".into(), 43.0);
+        let p = properties(&r, "ehn-imaging@2026.1");
+        assert!(p.contains(&("metric.wado_ttfb_ms".into(), "15.4".into())));
+        assert!(p.contains(&("metric.wado_instances".into(), "43".into())));
     }
 
     /// The JUnit mapping of the five outcomes, reviewed as a snapshot.

@@ -73,6 +73,9 @@ pub struct ScenarioRecord {
     /// The scenario's steps (background steps first) and how each ended.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<StepRecord>,
+    /// Figures the scenario measured (a @perf scenario's timings and throughput), by name.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 
 /// One step of a scenario as it ran.

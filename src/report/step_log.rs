@@ -162,6 +162,7 @@ mod tests {
             exchanges: Vec::new(),
             evidence: Vec::new(),
             steps,
+            metrics: Default::default(),
         }];
         log.fill(&mut records);
         let outcomes: Vec<_> = records[0]

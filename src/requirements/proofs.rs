@@ -293,6 +293,11 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xcai-iig-hides-failure", "@actor:InitiatingImagingGateway and @req:XCAI-12", "XCAI-12", false),
     fault("xcai-iig-unknown-community-success", "@actor:InitiatingImagingGateway and @req:XCAI-13", "XCAI-13", false),
     fault("xcai-iig-unknown-community-other-code", "@actor:InitiatingImagingGateway and @req:XCAI-15", "XCAI-15", true),
+    // Performance: the embedded reference's own thresholds, missed by a reference made slow.
+    fault("perf-slow-first-byte", "@perf and @req:PERF-01", "PERF-01", false),
+    fault("perf-slow-first-byte", "@perf and @req:PERF-02", "PERF-02", false),
+    fault("perf-slow-first-byte", "@perf and @req:PERF-03", "PERF-03", false),
+    fault("perf-slow-first-byte", "@perf and @req:PERF-04", "PERF-04", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.
@@ -416,4 +421,5 @@ pub const TEST_PROOFS: &[TestProof] = &[
     test("ATNA-TXN-09", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
     test("ATNA-TXN-10", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
     test("ATNA-TXN-11", "unit: checks::atna::family::tests::each_registered_check_fails_through_an_exchange"),
+    test("PERF-05", "unit: checks::perf::tests::transcoding_what_was_asked_as_stored_is_flagged"),
 ];

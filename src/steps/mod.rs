@@ -11,6 +11,7 @@ pub mod common;
 pub mod dicomweb;
 pub mod dimse;
 pub mod mhd;
+pub mod perf;
 pub mod xds;
 
 use crate::checks::{self, Expect, Finding, Outcome, Subject};

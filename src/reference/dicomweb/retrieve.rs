@@ -270,6 +270,9 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
             p.content_type = "application/octet-stream".to_string();
         }
     }
+    if st.has(Fault::PerfSlowFirstByte) && matches!(target, Target::Study(..)) {
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    }
     let boundary = st.boundary();
     let mut content_type = MediaType::new("multipart/related");
     if !st.has(Fault::MultipartWithoutType) {

@@ -953,6 +953,19 @@ fn scenario(
         }
         h.push_str("</ol>");
     }
+    // Figures the scenario measured (a @perf scenario's timings).
+    if !r.metrics.is_empty() {
+        h.push_str("<h4>Measured</h4><table class=\"meta metrics\">");
+        for (name, value) in &r.metrics {
+            let _ = write!(
+                h,
+                "<tr><th>{}</th><td>{}</td></tr>",
+                esc(&metric_label(name)),
+                value
+            );
+        }
+        h.push_str("</table>");
+    }
     // Findings: what went wrong first, the checks that passed after.
     let by_seq: HashMap<u32, &ExchangeLine> = exchanges.iter().map(|e| (e.seq, e)).collect();
     let (bad, good): (Vec<_>, Vec<_>) = r
@@ -1022,6 +1035,29 @@ fn scenario(
 }
 
 /// `12 other checks: 11 passed, 1 not applicable`.
+/// A metric's name as a reader reads it: `wado_ttfb_ms` → `WADO-RS time to first byte (ms)`.
+fn metric_label(name: &str) -> String {
+    let (txn, figure) = name.split_once('_').unwrap_or(("", name));
+    let txn = match txn {
+        "wado" => "WADO-RS",
+        "cmove" => "C-MOVE",
+        "cget" => "C-GET",
+        "rad69" => "RAD-69",
+        _ => return name.to_string(),
+    };
+    let figure = match figure {
+        "ttfb_ms" => "time to first byte (ms)",
+        "first_instance_ms" => "time to first complete instance (ms)",
+        "total_ms" => "total time (ms)",
+        "bytes" => "bytes received",
+        "instances" => "instances received",
+        "mbps" => "throughput (MB/s)",
+        "instances_per_s" => "instances/s",
+        other => other,
+    };
+    format!("{txn} {figure}")
+}
+
 fn other_checks(good: &[&checks::Finding], other: bool) -> String {
     let mut parts = Vec::new();
     for (o, word) in OUTCOMES {
@@ -1292,6 +1328,7 @@ mod tests {
                 line: 4,
                 outcome: "failed".into(),
             }],
+            metrics: Default::default(),
         }
     }
 
@@ -1362,6 +1399,18 @@ mod tests {
             script_json(&serde_json::json!({"x": "</script><!--&"})),
             "{\"x\":\"\\u003c/script\\u003e\\u003c!--\\u0026\"}"
         );
+    }
+
+    #[test]
+    fn measured_figures_are_shown_with_their_names() {
+        let mut r = record(Outcome::Pass, Vec::new());
+        r.metrics.insert("wado_ttfb_ms".into(), 15.4);
+        r.metrics.insert("odd<name>".into(), 1.0);
+        let mut h = String::new();
+        scenario(&mut h, 0, &r, &[], &HashMap::new());
+        assert!(h.contains("<h4>Measured</h4>"));
+        assert!(h.contains("<th>WADO-RS time to first byte (ms)</th><td>15.4</td>"));
+        assert!(h.contains("odd&lt;name&gt;"));
     }
 
     #[test]
