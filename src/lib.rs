@@ -54,6 +54,7 @@ pub mod dimse;
 pub mod evidence;
 pub mod init;
 pub mod listing;
+pub mod load;
 pub mod model;
 pub mod packs;
 pub mod reference;
