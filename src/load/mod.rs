@@ -634,4 +634,55 @@ mod tests {
         )
         .is_some());
     }
+
+    /// A server that answers every request with 500 (and its address).
+    async fn failing_server() -> String {
+        let app = axum::Router::new().fallback(|| async {
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                [("content-type", "text/plain")],
+                "boom",
+            )
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("bind: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn a_server_answering_500_gives_failures_not_errors() {
+        let base = failing_server().await;
+        let ex = Exchange::synthetic(
+            &format!("{base}/dicom-web/studies"),
+            &[("Accept", "application/dicom+json")],
+            200,
+            &[("Content-Type", "application/dicom+json")],
+            b"[]",
+        );
+        let rec = Recorded::from_exchange(&ex).unwrap_or_else(|| panic!("replayable"));
+        let file = replay(Arc::new(vec![rec]), 2, Duration::from_millis(300), 1, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let row = &file.transactions[0];
+        assert_eq!(row.transaction, "RAD-107");
+        assert!(row.requests > 0);
+        assert_eq!(row.errors, 0, "{:?}", file.error_messages);
+        assert_eq!(row.failures, row.requests);
+        assert!(file.failure_messages[0].contains("status 500"));
+        // A closed port is an error, not a failure.
+        let gone = Exchange::synthetic("http://127.0.0.1:9/x", &[], 200, &[], b"");
+        let rec = Recorded::from_exchange(&gone).unwrap_or_else(|| panic!("replayable"));
+        let file = replay(Arc::new(vec![rec]), 1, Duration::from_millis(100), 1, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let row = &file.transactions[0];
+        assert_eq!((row.errors, row.failures), (row.requests, 0));
+    }
 }
