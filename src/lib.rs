@@ -44,6 +44,8 @@
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.
 //! - [`serve`]: what `serve` judges of each message a SUT sends to the simulated actors.
+//! - [`load`]: `load`, the replay of a run's HTTP requests by concurrent virtual users, and
+//!   `load merge`.
 #![forbid(unsafe_code)]
 
 pub mod actors;
@@ -54,6 +56,7 @@ pub mod dimse;
 pub mod evidence;
 pub mod init;
 pub mod listing;
+pub mod load;
 pub mod model;
 pub mod packs;
 pub mod reference;

@@ -279,6 +279,56 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Replay the HTTP requests of the chosen scenarios with concurrent virtual users and report
+    /// requests/s, errors, failures and latency percentiles per transaction (load.json).
+    #[command(args_conflicts_with_subcommands = true, after_help = LOAD_HELP)]
+    Load {
+        /// `merge`: add the load.json files of several shards.
+        #[command(subcommand)]
+        merge: Option<LoadCommand>,
+        /// SUT profile (TOML). Without it, the embedded reference is started for the load run.
+        #[arg(long)]
+        sut: Option<PathBuf>,
+        /// Tag expression choosing the scenarios whose requests are replayed.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Virtual users (of all shards together).
+        #[arg(long, default_value_t = 10)]
+        users: u64,
+        /// How long the replay lasts (`10s`, `500ms`, `2m`).
+        #[arg(long, default_value = "10s", value_parser = ihe_harness::load::parse_duration)]
+        duration: std::time::Duration,
+        /// Play shard I of N of the users (1-based, `I/N`); merge the shards' load.json files with
+        /// `load merge`.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(u32, u32)>,
+        /// Folder for load.json (and the recording run's reports under recording/).
+        #[arg(long, default_value = "reports/load")]
+        report_dir: PathBuf,
+        /// Judge every K-th answer with the checks.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+        sample: u64,
+    },
+}
+
+const LOAD_HELP: &str = "Exit codes:
+  0  the replay ran, with no error and no failure
+  1  a sampled answer failed a check
+  2  usage error, or a request got no complete answer";
+
+/// Subcommands of `load`.
+#[derive(Subcommand, Debug)]
+enum LoadCommand {
+    /// Add the counts and HDR histograms of several load.json files (the shards of one load run)
+    /// and print the merged table.
+    Merge {
+        /// The load.json files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Write the merged load.json here.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 const VALIDATE_HELP: &str = "Types (--as):
@@ -578,6 +628,76 @@ async fn async_main(cli: Cli) -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "ihe-harness", &mut script);
             let _ = std::io::stdout().lock().write_all(&script);
             ExitCode::SUCCESS
+        }
+        Command::Load {
+            merge,
+            sut,
+            tags,
+            users,
+            duration,
+            shard,
+            report_dir,
+            sample,
+        } => load(merge, sut, tags, users, duration, shard, report_dir, sample).await,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    merge: Option<LoadCommand>,
+    sut: Option<PathBuf>,
+    tags: Option<String>,
+    users: u64,
+    duration: std::time::Duration,
+    shard: Option<(u32, u32)>,
+    report_dir: PathBuf,
+    sample: u64,
+) -> ExitCode {
+    use ihe_harness::load;
+    let result = match merge {
+        Some(LoadCommand::Merge { files, output }) => load::merge_files(&files, output.as_deref()),
+        None => {
+            let Some(tags) = tags else {
+                eprintln!("error: load needs --tags (the scenarios whose requests are replayed)");
+                return ExitCode::from(2);
+            };
+            load::run(load::LoadOptions {
+                sut,
+                tags,
+                users,
+                duration,
+                shard,
+                report_dir,
+                sample,
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(file) => {
+            use std::io::Write as _;
+            let _ = write!(std::io::stdout().lock(), "{}", load::stats::table(&file));
+            let (errors, failures) = file
+                .transactions
+                .iter()
+                .fold((0, 0), |(e, f), r| (e + r.errors, f + r.failures));
+            for m in &file.failure_messages {
+                println!("failure: {m}");
+            }
+            for m in &file.error_messages {
+                println!("error: {m}");
+            }
+            if failures > 0 {
+                ExitCode::from(1)
+            } else if errors > 0 {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -843,6 +843,8 @@ fn collect(
         steps: report::step_log::steps_of(feature, rule, scenario),
         metrics,
     };
+    // Load mode records the requests before the evidence writer drops the bodies.
+    crate::load::capture(&record.exchanges);
     if let Ok(mut sink) = evidence.lock() {
         if let Err(e) = sink.writer.write_scenario(&mut record) {
             sink.error.get_or_insert(e);

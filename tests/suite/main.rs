@@ -22,6 +22,7 @@ mod fhir_server;
 mod hostile_http;
 mod html_report;
 mod kos_corpus;
+mod load_mode;
 mod mado_corpus;
 mod messages;
 mod mhd_corpus;
