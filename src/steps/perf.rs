@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use cucumber::{then, when};
 
-use super::{harness_error, judge, not_applicable, record, study_instances, StepResult};
+use super::dicomweb::judge_last;
+use super::{harness_error, not_applicable, record, study_instances, StepResult};
 use crate::checks::perf::{Figures, PerfExpect};
 use crate::checks::{Expect, Target};
 use crate::transaction::Transaction;
@@ -184,37 +185,15 @@ fn ms(d: Duration) -> f64 {
 
 #[then("the retrieve meets the profile's performance thresholds")]
 async fn meets_thresholds(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no exchange to judge",
-            "a Then step ran before any When step",
-        ));
-    };
-    let expect = world.dicomweb.expect.clone();
-    judge(
-        world,
-        idx,
-        &expect,
-        &[],
-        &["PERF-01", "PERF-02", "PERF-03", "PERF-04"],
-    )
+    judge_last(world, &["PERF-01", "PERF-02", "PERF-03", "PERF-04"])
 }
 
 /// PERF-05 is a warning whatever the strictness: `transfer-syntax=*` lets the origin server
 /// choose (PS3.18 §8.7.3.5.2), so a transcoded answer breaks no requirement; it only costs time.
 #[then("the instances come in the transfer syntax they are stored in")]
 async fn as_stored(world: &mut HarnessWorld) -> StepResult {
-    let Some(idx) = world.dicomweb.last else {
-        return Err(harness_error(
-            world,
-            "no exchange to judge",
-            "a Then step ran before any When step",
-        ));
-    };
-    let expect = world.dicomweb.expect.clone();
     let before = world.findings.len();
-    let result = judge(world, idx, &expect, &[], &["PERF-05"]);
+    let result = judge_last(world, &["PERF-05"]);
     for f in world.findings.iter_mut().skip(before) {
         if f.outcome == crate::checks::Outcome::Fail {
             f.advisory = true;

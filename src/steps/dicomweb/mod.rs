@@ -29,7 +29,8 @@ use crate::model::fixtures::FixtureInstance;
 use crate::transport::media_type::parse_accept;
 use crate::world::HarnessWorld;
 pub use user_agent::UaSeen;
-use wado::{judge_last, last_index, retrieve_instance_ts_opt};
+pub(crate) use wado::judge_last;
+use wado::{last_index, retrieve_instance_ts_opt};
 
 /// A Study Instance UID no SUT holds (a UUID-derived UID of the project's own).
 pub const UNKNOWN_STUDY: &str = "2.25.999999999999999999999999999999999";

@@ -707,7 +707,7 @@ pub(super) fn last_index(world: &mut HarnessWorld) -> Result<usize, StepError> {
     }
 }
 
-pub(super) fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+pub(crate) fn judge_last(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let idx = last_index(world)?;
     let expect = world.dicomweb.expect.clone();
     judge_once(world, idx, &expect, &[], ids)
