@@ -604,6 +604,12 @@ impl Measured {
 /// Source and XC-WADO gateway in front of `upstream`'s WADO-RS when given: the server (killed on
 /// drop) and its HTTP port, once both ports answer.
 pub fn serve_reference(upstream: Option<&str>) -> (ChildServer, u16) {
+    let (server, http, _) = serve_reference_ports(upstream);
+    (server, http)
+}
+
+/// [`serve_reference`], also giving the port of its DICOM SCP.
+pub fn serve_reference_ports(upstream: Option<&str>) -> (ChildServer, u16, u16) {
     let (http, dimse) = (free_port(), free_port());
     let mut args = vec![
         "serve".to_string(),
@@ -624,7 +630,7 @@ pub fn serve_reference(upstream: Option<&str>) -> (ChildServer, u16) {
     let server = ChildServer(child);
     wait_port(dimse);
     wait_port(http);
-    (server, http)
+    (server, http, dimse)
 }
 
 /// The DICOMweb part of the Orthanc profile `ci/test.sh` names in `IHE_HARNESS_ORTHANC_PROFILE`

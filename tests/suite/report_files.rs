@@ -232,22 +232,7 @@ fn init_probe_finds_what_the_real_servers_offer() {
 
 #[test]
 fn init_probe_finds_what_the_served_reference_offers() {
-    let (http, dimse) = (free_port(), free_port());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{http}"),
-            "--dimse-bind",
-            &format!("127.0.0.1:{dimse}"),
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let _server = ChildServer(child);
-    wait_port(dimse);
-    wait_port(http);
+    let (_server, http, dimse) = serve_reference_ports(None);
     let out = harness(&[
         "init",
         "--probe",

@@ -7,29 +7,9 @@
 
 use crate::common::*;
 
-fn serve() -> (ChildServer, u16) {
-    let (http, dimse) = (free_port(), free_port());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{http}"),
-            "--dimse-bind",
-            &format!("127.0.0.1:{dimse}"),
-        ])
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(dimse);
-    wait_port(http);
-    (server, http)
-}
-
 #[test]
 fn the_harness_as_initiating_gateway_passes_against_a_served_responding_gateway() {
-    let (_server, http) = serve();
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         r#"[sut]
 name = "ihe-harness serve (Responding Gateway)"
@@ -61,7 +41,7 @@ fn a_gateway_whose_community_is_not_the_profiles_fails_iti38_01() {
     // The profile says the gateway represents another community: every `home` it returns is
     // then foreign to it, and the harness names that community in its requests, which the
     // gateway refuses as unknown.
-    let (_server, http) = serve();
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         r#"[sut]
 name = "ihe-harness serve (another community configured)"
@@ -83,7 +63,7 @@ mode = "preloaded"
 
 #[test]
 fn without_an_xca_table_the_scenarios_are_not_applicable() {
-    let (_server, http) = serve();
+    let (_server, http) = serve_reference(None);
     let profile = format!(
         r#"[sut]
 name = "ihe-harness serve (no gateway declared)"
