@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use ihe_harness::actors::dicomweb::DicomwebClient;
 use ihe_harness::actors::wado_rs;
 use ihe_harness::assets;
-use ihe_harness::checks::Target;
+use ihe_harness::checks::{Outcome, Target};
 use ihe_harness::config::Config;
 use ihe_harness::evidence::quote;
 use ihe_harness::reference::{Duplicates, Fault, ReferenceOptions, ReferenceServer};
@@ -162,7 +162,8 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Retrieve one study or series with WADO-RS, streaming, and print a summary (benchmarks, smoke tests).
+    /// Retrieve one study or series with WADO-RS, streaming, judge it with the retrieve checks
+    /// (DW-01, DW-02, DW-03, DW-17, DW-18) and print a summary (benchmarks, smoke tests).
     Retrieve {
         /// SUT profile (TOML) with a [dicomweb] table.
         #[arg(long)]
@@ -1102,9 +1103,37 @@ async fn retrieve(
         eprintln!("multipart: {e}");
         return ExitCode::from(1);
     }
-    if ex.status() == Some(200) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    if ex.status() != Some(200) {
+        return ExitCode::from(1);
     }
+    let findings = ihe_harness::checks::dicomweb::judge_retrieve(
+        &ex,
+        &target,
+        transfer_syntax.as_deref(),
+        false,
+    );
+    // 1 for a Fail, 2 for an Error of the harness only when nothing failed.
+    let mut code = 0u8;
+    for f in &findings {
+        match f.outcome {
+            Outcome::Fail if !f.advisory => {
+                eprintln!("FAIL {}", f.message());
+                code = 1;
+            }
+            Outcome::Error => {
+                eprintln!("ERROR {}", f.message());
+                if code == 0 {
+                    code = 2;
+                }
+            }
+            Outcome::Fail => eprintln!("warning {}", f.message()),
+            _ => {}
+        }
+    }
+    let passed = findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::Pass)
+        .count();
+    println!("checks {passed} of {} pass", findings.len());
+    ExitCode::from(code)
 }

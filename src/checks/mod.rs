@@ -166,8 +166,8 @@ pub struct FrameExpect {
     pub number: u32,
     /// Size in bytes of the frame uncompressed.
     pub size: u64,
-    /// SHA-256 (hex) of the frame uncompressed, as the fixture holds it.
-    pub sha256: String,
+    /// Identity digest (BLAKE3, hex) of the frame uncompressed, as the fixture holds it.
+    pub blake3: String,
     /// True when any origin server must return exactly these bytes (the fixture was stored
     /// uncompressed or losslessly compressed); false for lossy fixtures, whose decoded pixels
     /// differ between decoders.
@@ -224,7 +224,7 @@ pub struct Expect {
     /// QIDO-RS: the Study Instance UID, and Series Instance UID, named in the URL path.
     pub qido_path: Option<(String, Option<String>)>,
     /// WADO-RS metadata: the BulkDataURI of the instance's Pixel Data with the value's size and
-    /// SHA-256 (hex), when every origin server must return exactly these bytes for it.
+    /// identity digest (BLAKE3, hex), when every origin server must return exactly these bytes for it.
     pub pixel_data: Option<(String, u64, String)>,
     /// QIDO-RS paging: the unpaged result UIDs asked again after the paged query; when they
     /// differ from `unpaged` the SUT's contents changed in between and the page cannot be judged.

@@ -154,8 +154,8 @@ pub struct PartSummary {
     pub headers: Vec<(String, String)>,
     /// Size of the part body in bytes.
     pub size: u64,
-    /// SHA-256 of the part body.
-    pub sha256: String,
+    /// Identity digest of the part body (BLAKE3, lower-case hex: [`crate::transport::digest::Identity`]).
+    pub blake3: String,
     /// What the first bytes say about the DICOM object in the part, when it is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dicom: Option<DicomHead>,

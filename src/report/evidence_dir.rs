@@ -110,12 +110,9 @@ impl EvidenceWriter {
             if let Some(mp) = &ex.multipart {
                 for (k, part) in mp.parts.iter().enumerate() {
                     if let Some(doc) = &part.document {
-                        let body = Body {
-                            size: part.size,
-                            sha256: part.sha256.clone(),
-                            kept: doc.clone(),
-                            complete: true,
-                        };
+                        // The evidence names files by SHA-256; a part's own digest is its identity
+                        // digest, so a document kept whole is digested again (it is small).
+                        let body = Body::from_bytes(doc.clone());
                         let mut kept =
                             self.keep(&sdir, &format!("{stem}-part{:03}", k + 1), &body, false)?;
                         // A part kept whole keeps the name it always had.

@@ -33,6 +33,7 @@ use crate::evidence::{
 };
 use crate::model::dicom_part;
 use crate::transaction::Transaction;
+use crate::transport::digest::{DigestPipe, Sha256};
 use crate::transport::media_type::MediaType;
 use crate::transport::multipart::{boundary_of, MultipartEvent, MultipartParser};
 
@@ -678,8 +679,8 @@ impl BodyCollector {
     /// Feed the next chunk without copying it.
     pub fn feed_bytes(&mut self, chunk: Bytes) {
         self.size += chunk.len() as u64;
-        // A multipart body is digested part by part (each instance has its SHA-256 in the
-        // summary); a second, whole-body pass would double the hashing of every study.
+        // A multipart body is digested part by part (each instance has its identity digest in
+        // the summary); a second, whole-body pass would double the hashing of every study.
         if self.multipart.is_none() {
             self.hasher.update(&chunk);
         }
@@ -739,201 +740,6 @@ impl BodyCollector {
             complete,
         };
         (body, multipart)
-    }
-}
-
-/// Incremental SHA-256 (ring's implementation, which uses the CPU's SHA extensions where present:
-/// about twice the throughput of a portable one, which matters for multi-gigabyte studies).
-#[derive(Clone)]
-pub struct Sha256(ring::digest::Context);
-
-impl Sha256 {
-    /// A fresh digest.
-    pub fn new() -> Self {
-        Sha256(ring::digest::Context::new(&ring::digest::SHA256))
-    }
-
-    /// Add bytes.
-    pub fn update(&mut self, data: &[u8]) {
-        self.0.update(data);
-    }
-
-    /// Lower-case hex of the digest.
-    pub fn finish_hex(self) -> String {
-        hex::encode(self.0.finish().as_ref())
-    }
-}
-
-impl Default for Sha256 {
-    fn default() -> Self {
-        Sha256::new()
-    }
-}
-
-/// A sequence of SHA-256 digests over a stream of bytes, cut into consecutive segments (the whole
-/// body is one segment; each multipart part is one). Once more than a few megabytes have passed, the
-/// hashing moves to a thread of its own, so that digesting a multi-gigabyte study overlaps with
-/// receiving and parsing it. Bytes go over in batches of about a megabyte (one wake-up per batch,
-/// not per network read), through a bounded channel: a slow hasher slows the transfer down instead
-/// of buffering the body.
-pub struct DigestPipe {
-    state: PipeState,
-}
-
-enum PipeMsg {
-    Data(Vec<Bytes>),
-    Cut,
-}
-
-enum PipeState {
-    Inline {
-        current: Sha256,
-        done: Vec<String>,
-        seen: usize,
-    },
-    Worker {
-        tx: std::sync::mpsc::SyncSender<PipeMsg>,
-        handle: std::thread::JoinHandle<Vec<String>>,
-        batch: Vec<Bytes>,
-        batched: usize,
-    },
-    Broken,
-}
-
-/// Bytes handed to the hashing thread at once.
-const HASH_BATCH: usize = 1024 * 1024;
-
-/// Bytes hashed inline before the work moves to a thread of its own.
-const INLINE_HASH_LIMIT: usize = 4 * 1024 * 1024;
-
-impl Default for DigestPipe {
-    fn default() -> Self {
-        DigestPipe::new()
-    }
-}
-
-impl DigestPipe {
-    /// An empty pipe with one open segment.
-    pub fn new() -> Self {
-        DigestPipe {
-            state: PipeState::Inline {
-                current: Sha256::new(),
-                done: Vec::new(),
-                seen: 0,
-            },
-        }
-    }
-
-    /// Add bytes to the open segment (shared, not copied, when hashing runs on its thread).
-    pub fn update(&mut self, data: &Bytes) {
-        match &mut self.state {
-            PipeState::Inline {
-                current,
-                done,
-                seen,
-            } => {
-                current.update(data);
-                *seen += data.len();
-                if *seen > INLINE_HASH_LIMIT {
-                    let current = std::mem::take(current);
-                    let done = std::mem::take(done);
-                    self.state = spawn_worker(current, done);
-                }
-            }
-            PipeState::Worker {
-                tx, batch, batched, ..
-            } => {
-                batch.push(data.clone());
-                *batched += data.len();
-                if *batched >= HASH_BATCH {
-                    *batched = 0;
-                    if tx.send(PipeMsg::Data(std::mem::take(batch))).is_err() {
-                        self.state = PipeState::Broken;
-                    }
-                }
-            }
-            PipeState::Broken => {}
-        }
-    }
-
-    /// Close the open segment and open the next one.
-    pub fn cut(&mut self) {
-        match &mut self.state {
-            PipeState::Inline { current, done, .. } => {
-                done.push(std::mem::take(current).finish_hex());
-            }
-            PipeState::Worker {
-                tx, batch, batched, ..
-            } => {
-                *batched = 0;
-                let full = std::mem::take(batch);
-                let sent = (full.is_empty() || tx.send(PipeMsg::Data(full)).is_ok())
-                    && tx.send(PipeMsg::Cut).is_ok();
-                if !sent {
-                    self.state = PipeState::Broken;
-                }
-            }
-            PipeState::Broken => {}
-        }
-    }
-
-    /// The digests of the closed segments, in order, followed by the open one's when
-    /// `include_open` is set. Empty if the hashing thread could not be run.
-    pub fn finish(self, include_open: bool) -> Vec<String> {
-        match self.state {
-            PipeState::Inline {
-                current, mut done, ..
-            } => {
-                if include_open {
-                    done.push(current.finish_hex());
-                }
-                done
-            }
-            PipeState::Worker {
-                tx, handle, batch, ..
-            } => {
-                let ok = (batch.is_empty() || tx.send(PipeMsg::Data(batch)).is_ok())
-                    && (!include_open || tx.send(PipeMsg::Cut).is_ok());
-                drop(tx);
-                let digests = handle.join().unwrap_or_default();
-                if ok {
-                    digests
-                } else {
-                    Vec::new()
-                }
-            }
-            PipeState::Broken => Vec::new(),
-        }
-    }
-}
-
-fn spawn_worker(current: Sha256, done: Vec<String>) -> PipeState {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<PipeMsg>(8);
-    let spawned = std::thread::Builder::new()
-        .name("sha256".into())
-        .spawn(move || {
-            let mut current = current;
-            let mut done = done;
-            for msg in rx {
-                match msg {
-                    PipeMsg::Data(d) => {
-                        for b in d {
-                            current.update(&b);
-                        }
-                    }
-                    PipeMsg::Cut => done.push(std::mem::take(&mut current).finish_hex()),
-                }
-            }
-            done
-        });
-    match spawned {
-        Ok(handle) => PipeState::Worker {
-            tx,
-            handle,
-            batch: Vec::new(),
-            batched: 0,
-        },
-        Err(_) => PipeState::Broken,
     }
 }
 
@@ -1001,7 +807,7 @@ impl MultipartState {
     fn assign_digests(&mut self) {
         let digests = std::mem::take(&mut self.digests).finish(false);
         for (part, d) in self.summary.parts.iter_mut().zip(digests) {
-            part.sha256 = d;
+            part.blake3 = d;
         }
     }
 }
@@ -1226,36 +1032,6 @@ mod tests {
         assert_eq!(b.kept.len(), MULTIPART_EXCERPT);
     }
 
-    fn sha_hex(data: &[u8]) -> String {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(data))
-    }
-
-    #[test]
-    fn digest_pipe_matches_one_shot_digests_inline_and_on_a_thread() {
-        for size in [0usize, 10, INLINE_HASH_LIMIT + HASH_BATCH * 3 + 17] {
-            let a: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-            let b = b"second segment".to_vec();
-            let mut pipe = DigestPipe::new();
-            for chunk in a.chunks(65_537) {
-                pipe.update(&Bytes::copy_from_slice(chunk));
-            }
-            pipe.cut();
-            pipe.update(&Bytes::from(b.clone()));
-            let closed_only = {
-                let mut p2 = DigestPipe::new();
-                for chunk in a.chunks(65_537) {
-                    p2.update(&Bytes::copy_from_slice(chunk));
-                }
-                p2.cut();
-                p2.update(&Bytes::from(b.clone()));
-                p2.finish(false)
-            };
-            assert_eq!(closed_only, vec![sha_hex(&a)]);
-            assert_eq!(pipe.finish(true), vec![sha_hex(&a), sha_hex(&b)]);
-        }
-    }
-
     #[test]
     fn parse_nodes_counts_json_values_and_xml_elements() {
         assert_eq!(parse_nodes(b"[0,0,0]"), Some((Syntax::Json, 4)));
@@ -1308,7 +1084,7 @@ mod tests {
         assert!(mp
             .parts
             .iter()
-            .all(|p| p.size == kos.len() as u64 && !p.sha256.is_empty()));
+            .all(|p| p.size == kos.len() as u64 && !p.blake3.is_empty()));
         // XML parts: one past the room left is over the limit.
         let xml = format!("<a>{}</a>", "x".repeat(600));
         let mut c = BodyCollector::new(Some(

@@ -3,6 +3,7 @@
 //! its reference open or accept (HTTP clients, DICOM association options, TLS) from the profile; [`tls`] holds
 //! the TLS configurations of both roles.
 
+pub mod digest;
 pub mod factory;
 pub mod http;
 pub mod media_type;

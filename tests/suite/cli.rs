@@ -285,3 +285,64 @@ fn a_missing_results_json_shows_what_the_harness_printed() {
         "{message}"
     );
 }
+
+/// `ihe-harness serve` on a free port with `faults`, as the SUT of a `retrieve`.
+fn serve_with(faults: &[&str]) -> (ChildServer, u16) {
+    let (http, dimse) = (free_port(), free_port());
+    let bind = format!("127.0.0.1:{http}");
+    let dimse_bind = format!("127.0.0.1:{dimse}");
+    let mut args = vec!["serve", "--bind", &bind, "--dimse-bind", &dimse_bind];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
+        .args(&args)
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let server = ChildServer(child);
+    wait_port(http);
+    (server, http)
+}
+
+#[test]
+fn retrieve_judges_the_streamed_study_with_the_retrieve_checks() {
+    // MR-BRAIN, a fixture study of the reference.
+    const STUDY: &str = "2.25.663258457482632739394936969467240525";
+    let dir = report_dir("retrieve");
+    let sut = dir.path().join("serve.toml");
+    let run = |http: u16| {
+        std::fs::write(
+            &sut,
+            format!(
+                "[sut]\nname = \"serve\"\n[test_data]\nmode = \"preloaded\"\n\
+                 [dicomweb]\nbase_url = \"http://127.0.0.1:{http}/dicom-web\"\n"
+            ),
+        )
+        .expect("profile written");
+        let sut = sut.display().to_string();
+        harness(&[
+            "retrieve",
+            "--sut",
+            &sut,
+            "--study",
+            STUDY,
+            "--transfer-syntax",
+            "*",
+        ])
+    };
+    let (_good, http) = serve_with(&[]);
+    let out = run(http);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", dump(&out));
+    assert!(stdout.contains("status 200"), "{stdout}");
+    assert!(stdout.contains("checks 5 of 5 pass"), "{stdout}");
+    // The first instance twice: DW-18 fails and the exit code says so.
+    let (_bad, http) = serve_with(&["duplicate-instance"]);
+    let out = run(http);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", dump(&out));
+    assert!(stderr.contains("FAIL DW-18"), "{stderr}");
+    assert!(stderr.contains("repeats SOP"), "{stderr}");
+}

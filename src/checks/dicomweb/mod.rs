@@ -57,6 +57,34 @@ pub const LOSSLESS_TRANSFER_SYNTAXES: &[&str] = &[
     "1.2.840.10008.1.2.4.202",
 ];
 
+/// The checks `ihe-harness retrieve` applies to a study or series retrieve it knows nothing else
+/// about (no fixture, so not DW-04's completeness): the multipart body, each part's type, the
+/// transfer syntax asked for, each part a PS3.10 object of the target, each once.
+pub const RETRIEVE_CHECKS: &[&str] = &["DW-01", "DW-02", "DW-03", "DW-17", "DW-18"];
+
+/// Judge a WADO-RS retrieve of `target` made outside a scenario (the `retrieve` command) with
+/// [`RETRIEVE_CHECKS`]: all of them run on the summary the body left while it streamed by.
+pub fn judge_retrieve(
+    exchange: &Exchange,
+    target: &super::Target,
+    requested_ts: Option<&str>,
+    strict: bool,
+) -> Vec<super::Finding> {
+    let expect = Expect {
+        status: vec![200],
+        requested_ts: requested_ts.map(str::to_string),
+        target: Some(target.clone()),
+        ..Expect::default()
+    };
+    let subject = Subject {
+        exchange,
+        expect: &expect,
+        strict,
+        followups: &[],
+    };
+    super::evaluate_ids(RETRIEVE_CHECKS, &subject)
+}
+
 /// Is pixel data in this transfer syntax possibly lossy compressed (JPEG Baseline and Extended,
 /// JPEG-LS Near-Lossless, JPEG 2000 and HTJ2K that may be lossy, MPEG, ...)?
 pub fn possibly_lossy(ts: &str) -> bool {

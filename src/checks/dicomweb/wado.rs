@@ -294,7 +294,7 @@ pub(super) fn dw06_bulkdata(s: &Subject<'_>) -> Verdict {
     }
     // The Pixel Data URI must give this instance's pixel data: when the instance is stored
     // losslessly every origin server returns the same uncompressed bytes.
-    if let Some((uri, size, sha)) = &s.expect.pixel_data {
+    if let Some((uri, size, digest)) = &s.expect.pixel_data {
         let pixel = s
             .followups
             .iter()
@@ -304,16 +304,16 @@ pub(super) fn dw06_bulkdata(s: &Subject<'_>) -> Verdict {
             .and_then(|mp| mp.parts.first())
             .filter(|p| is_uncompressed_octets(p))
         {
-            if part.size != *size || &part.sha256 != sha {
+            if part.size != *size || &part.blake3 != digest {
                 return Verdict::fail(
                     format!(
-                        "the instance's own Pixel Data at its BulkDataURI ({size} bytes, SHA-256 {})",
-                        short_hash(sha)
+                        "the instance's own Pixel Data at its BulkDataURI ({size} bytes, BLAKE3 {})",
+                        short_hash(digest)
                     ),
                     format!(
-                        "{} bytes, SHA-256 {} (another value)",
+                        "{} bytes, BLAKE3 {} (another value)",
                         part.size,
-                        short_hash(&part.sha256)
+                        short_hash(&part.blake3)
                     ),
                 );
             }
@@ -652,9 +652,9 @@ pub(super) fn dw23_frames(s: &Subject<'_>) -> Verdict {
             );
         }
     }
-    let mut got: Vec<&str> = mp.parts.iter().map(|p| p.sha256.as_str()).collect();
+    let mut got: Vec<&str> = mp.parts.iter().map(|p| p.blake3.as_str()).collect();
     if exact {
-        let mut want: Vec<&str> = frames.iter().map(|f| f.sha256.as_str()).collect();
+        let mut want: Vec<&str> = frames.iter().map(|f| f.blake3.as_str()).collect();
         for (i, (p, f)) in mp.parts.iter().zip(frames).enumerate() {
             if p.size != f.size {
                 return Verdict::fail(
@@ -675,7 +675,7 @@ pub(super) fn dw23_frames(s: &Subject<'_>) -> Verdict {
     }
     for i in 0..frames.len() {
         for j in i + 1..frames.len() {
-            if frames[i].sha256 != frames[j].sha256 && mp.parts[i].sha256 == mp.parts[j].sha256 {
+            if frames[i].blake3 != frames[j].blake3 && mp.parts[i].blake3 == mp.parts[j].blake3 {
                 return Verdict::fail(
                     format!(
                         "frames {} and {} of the instance, which differ",

@@ -26,6 +26,7 @@ use crate::checks::{Expect, FrameExpect, QidoLevel, SentInstance, Target};
 use crate::config::TestDataMode;
 use crate::model::dicom_json;
 use crate::model::fixtures::FixtureInstance;
+use crate::transport::digest::identity_hex;
 use crate::transport::media_type::parse_accept;
 use crate::world::HarnessWorld;
 pub use user_agent::UaSeen;
@@ -324,11 +325,6 @@ async fn fixture_image(
         Ok(Err(e)) => Err(harness_error(world, "fixture unreadable", e.to_string())),
         Err(e) => Err(harness_error(world, "fixture unreadable", e.to_string())),
     }
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The instance as a retrieve target.

@@ -243,7 +243,7 @@ async fn retrieve_frames(
         expected.push(FrameExpect {
             number: *n,
             size: bytes.len() as u64,
-            sha256: sha256_hex(bytes),
+            blake3: identity_hex(bytes),
             exact,
         });
     }
@@ -578,7 +578,7 @@ async fn dereference_bulkdata(world: &mut HarnessWorld) -> StepResult {
             let image = fixture_image(world, &inst).await?;
             let pixels: Vec<u8> = image.frames.concat();
             world.dicomweb.expect.pixel_data =
-                Some((uri, pixels.len() as u64, sha256_hex(&pixels)));
+                Some((uri, pixels.len() as u64, identity_hex(&pixels)));
         }
     }
     let mut followups = Vec::new();

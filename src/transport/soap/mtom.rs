@@ -2,6 +2,7 @@
 //! an envelope with its attachments ([`mtom`]) and reading one back ([`parse_mtom`]).
 
 use super::*;
+use crate::transport::digest::Identity;
 
 /// Percent-encode a Content-ID (without `<>`) for use in a `cid:` URL (RFC 2392): everything
 /// except RFC 3986 unreserved characters, `@` and `.` is encoded.
@@ -166,8 +167,8 @@ pub enum AttachmentData {
     Oversize {
         /// Total size in bytes.
         size: u64,
-        /// SHA-256 of the bytes, lowercase hex.
-        sha256: String,
+        /// Identity digest of the bytes (BLAKE3, lowercase hex: [`Identity`]).
+        blake3: String,
     },
 }
 
@@ -256,8 +257,9 @@ struct PartAcc {
     headers: Vec<(String, String)>,
     data: Vec<u8>,
     size: u64,
-    hasher: Sha256,
-    spilled: bool,
+    /// Set once the part outgrew its in-memory cap: from then on it is only measured, and its
+    /// identity digest (started with the bytes held until then) is all that is kept.
+    spilled: Option<Identity>,
 }
 
 /// Read an MTOM/XOP HTTP body given its `Content-Type` header value. The root part is the one
@@ -311,33 +313,33 @@ pub fn parse_mtom(
                         headers,
                         data: Vec::new(),
                         size: 0,
-                        hasher: Sha256::new(),
-                        spilled: false,
+                        spilled: None,
                     });
                 }
                 MultipartEvent::PartData(d) => {
                     if let Some(p) = cur.as_mut() {
                         let cap = cap_for(&p.headers, parts.is_empty());
                         p.size += d.len() as u64;
-                        p.hasher.update(&d);
-                        if !p.spilled && p.data.len() + d.len() > cap {
-                            p.spilled = true;
+                        if p.spilled.is_none() && p.data.len() + d.len() > cap {
+                            let mut h = Identity::new();
+                            h.update(&p.data);
+                            p.spilled = Some(h);
                             p.data = Vec::new();
                         }
-                        if !p.spilled {
-                            p.data.extend_from_slice(&d);
+                        match p.spilled.as_mut() {
+                            Some(h) => h.update(&d),
+                            None => p.data.extend_from_slice(&d),
                         }
                     }
                 }
                 MultipartEvent::PartEnd => {
                     if let Some(p) = cur.take() {
-                        let data = if p.spilled {
-                            AttachmentData::Oversize {
+                        let data = match p.spilled {
+                            Some(h) => AttachmentData::Oversize {
                                 size: p.size,
-                                sha256: hex::encode(p.hasher.finalize()),
-                            }
-                        } else {
-                            AttachmentData::InMemory(Bytes::from(p.data))
+                                blake3: h.finish_hex(),
+                            },
+                            None => AttachmentData::InMemory(Bytes::from(p.data)),
                         };
                         parts.push((p.headers, data));
                     }

@@ -253,9 +253,9 @@ fn mtom_oversize_attachment_is_measured_not_kept() {
     };
     let msg = parse_mtom(&ct, &bytes, &limits).expect("parses");
     match &msg.attachments[0].data {
-        AttachmentData::Oversize { size, sha256 } => {
+        AttachmentData::Oversize { size, blake3 } => {
             assert_eq!(*size, 10_000);
-            assert_eq!(sha256, &hex::encode(Sha256::digest(&big)));
+            assert_eq!(blake3, &crate::transport::digest::identity_hex(&big));
         }
         other => panic!("expected oversize, got {other:?}"),
     }
