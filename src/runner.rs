@@ -788,14 +788,21 @@ fn collect(
     let Some(ctx) = crate::world::current_context() else {
         return;
     };
-    let (mut findings, exchanges, duration, metrics) = match world {
+    let (mut findings, exchanges, duration, metrics, replay_checks) = match world {
         Some(w) => (
             std::mem::take(&mut w.findings),
             w.evidence.take(),
             w.started.elapsed(),
             std::mem::take(&mut w.metrics),
+            std::mem::take(&mut w.replay_checks),
         ),
-        None => (Vec::new(), Vec::new(), Duration::ZERO, Default::default()),
+        None => (
+            Vec::new(),
+            Vec::new(),
+            Duration::ZERO,
+            Default::default(),
+            Vec::new(),
+        ),
     };
     let mut reason = String::new();
     match event {
@@ -844,7 +851,7 @@ fn collect(
         metrics,
     };
     // Load mode records the requests before the evidence writer drops the bodies.
-    crate::load::capture(&record.exchanges);
+    crate::load::capture(&record.exchanges, replay_checks);
     if let Ok(mut sink) = evidence.lock() {
         if let Err(e) = sink.writer.write_scenario(&mut record) {
             sink.error.get_or_insert(e);

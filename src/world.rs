@@ -228,6 +228,9 @@ pub struct HarnessWorld {
     pub arr: crate::steps::atna_arr::ArrState,
     /// Figures the scenario measured (a @perf scenario's timings), by name, for the reports.
     pub metrics: std::collections::BTreeMap<String, f64>,
+    /// While a load run records: per exchange (its index in `evidence`), the checks that passed
+    /// on it and the expectation they were judged against, to judge its replayed answers with.
+    pub replay_checks: Vec<crate::load::ReplayChecks>,
 }
 
 /// The ATNA state of a scenario: the TLS endpoint chosen and the check the last attempt asks.
@@ -269,6 +272,7 @@ impl HarnessWorld {
             arr: Default::default(),
             started: std::time::Instant::now(),
             metrics: Default::default(),
+            replay_checks: Vec::new(),
         })
     }
 }

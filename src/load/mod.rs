@@ -1,7 +1,8 @@
 //! Load mode (`ihe-harness load`): run the chosen scenarios once to record the HTTP requests the
 //! harness sent, then replay them with N concurrent virtual users for a while, judging every K-th
-//! answer against the recorded one, and report requests/s, errors, failures and latency
-//! percentiles per transaction ([`stats`]).
+//! answer against the recorded one and with the checks that passed on it in the recording run
+//! (same check ids, same expectation: [`ReplayChecks`]), and report requests/s, errors, failures
+//! and latency percentiles per transaction ([`stats`]).
 //!
 //! Errors (no complete answer: connect, timeout, read) and failures (a sampled answer a check found
 //! wrong) are counted apart, as a run tells an Error from a Fail. Secrets stay out of the
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use crate::checks::{evaluate_ids, Expect, Outcome, Subject};
 use crate::config::{Auth, Config};
 use crate::evidence::{find_header, redact, Direction, Exchange};
 use crate::runner::{FeatureSource, RunOptions};
@@ -83,6 +85,46 @@ pub struct Recorded {
     pub status: u16,
     /// The recorded answer's media type essence, if it had one.
     pub content_type: Option<String>,
+    /// The transaction, to label the replayed answer the checks judge.
+    pub kind: Transaction,
+    /// The checks that passed on the recorded answer, with what they expected of it.
+    pub checks: Vec<(Vec<&'static str>, Arc<Expect>)>,
+}
+
+/// The checks that passed on one exchange of a recording run and the expectation they were judged
+/// against: a sampled replayed answer is judged with them again.
+#[derive(Debug, Clone)]
+pub struct ReplayChecks {
+    /// The exchange's index in its scenario's evidence.
+    pub exchange: usize,
+    /// Ids of the checks that passed on it.
+    pub ids: Vec<&'static str>,
+    /// What the scenario expected of it.
+    pub expect: Arc<Expect>,
+}
+
+/// Whether a load run is recording (steps then note the checks that pass, [`replay_checks`]).
+pub fn recording() -> bool {
+    CAPTURE.lock().map(|g| g.is_some()).unwrap_or(false)
+}
+
+/// The checks among `ids` that pass on the subject's exchange judged alone, as a replayed answer
+/// will be (without the follow-up exchanges a scenario may have made after it); `None` if none.
+pub fn replay_checks(idx: usize, ids: &[&str], subject: &Subject<'_>) -> Option<ReplayChecks> {
+    let alone = Subject {
+        followups: &[],
+        ..*subject
+    };
+    let passed: Vec<&'static str> = evaluate_ids(ids, &alone)
+        .iter()
+        .filter(|f| f.outcome == Outcome::Pass)
+        .filter_map(|f| crate::checks::by_id(&f.check).map(|c| c.id))
+        .collect();
+    (!passed.is_empty()).then(|| ReplayChecks {
+        exchange: idx,
+        ids: passed,
+        expect: Arc::new(subject.expect.clone()),
+    })
 }
 
 impl Recorded {
@@ -122,6 +164,8 @@ impl Recorded {
             body: req.body.kept.clone(),
             status: resp.status,
             content_type: essence(resp.header("content-type")),
+            kind: ex.transaction,
+            checks: Vec::new(),
         })
     }
 }
@@ -166,14 +210,69 @@ fn essence(ct: Option<&str>) -> Option<String> {
 /// The exchanges of the scenarios that end while recording is on.
 static CAPTURE: Mutex<Option<Vec<Recorded>>> = Mutex::new(None);
 
-/// Called by the runner with each finished scenario's exchanges: kept as replayable requests while
-/// a load run records, ignored otherwise.
-pub fn capture(exchanges: &[Exchange]) {
+/// Called by the runner with each finished scenario's exchanges and the checks that passed on
+/// them: kept as replayable requests while a load run records, ignored otherwise.
+pub fn capture(exchanges: &[Exchange], checks: Vec<ReplayChecks>) {
     if let Ok(mut g) = CAPTURE.lock() {
         if let Some(v) = g.as_mut() {
-            v.extend(exchanges.iter().filter_map(Recorded::from_exchange));
+            for (i, ex) in exchanges.iter().enumerate() {
+                if let Some(mut rec) = Recorded::from_exchange(ex) {
+                    rec.checks = checks
+                        .iter()
+                        .filter(|c| c.exchange == i)
+                        .map(|c| (c.ids.clone(), c.expect.clone()))
+                        .collect();
+                    v.push(rec);
+                }
+            }
         }
     }
+}
+
+/// What the checks that passed on the recorded answer find wrong in a replayed one: the first
+/// Fail (a warning-level one outside strict mode is not counted, as in a run).
+pub fn judge_with_checks(
+    rec: &Recorded,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Option<String> {
+    if rec.checks.is_empty() {
+        return None;
+    }
+    let request: Vec<(&str, &str)> = rec
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let response: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let mut ex = Exchange::synthetic(&rec.url, &request, status, &response, body);
+    ex.transaction = rec.kind;
+    ex.operation = "replay".into();
+    ex.request.method = rec.method.to_string();
+    for (ids, expect) in &rec.checks {
+        let subject = Subject {
+            exchange: &ex,
+            expect,
+            strict: false,
+            followups: &[],
+        };
+        if let Some(f) = evaluate_ids(ids, &subject)
+            .into_iter()
+            .find(|f| f.outcome == Outcome::Fail && !f.advisory)
+        {
+            return Some(format!(
+                "{} {}: {} (it passed on the recorded answer)",
+                rec.method,
+                rec.url,
+                f.message()
+            ));
+        }
+    }
+    None
 }
 
 /// What a check found wrong in a replayed answer, compared with the recorded one.
@@ -510,6 +609,19 @@ async fn one(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let headers: Vec<(String, String)> = if sampled && !rec.checks.is_empty() {
+        resp.headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let body = match resp.bytes().await {
         Ok(b) => b,
         Err(e) => {
@@ -523,7 +635,9 @@ async fn one(
     if !sampled {
         return Ending::Ok;
     }
-    match judge(rec, status, ct.as_deref(), &body) {
+    match judge(rec, status, ct.as_deref(), &body)
+        .or_else(|| judge_with_checks(rec, status, &headers, &body))
+    {
         None => Ending::Ok,
         Some(m) => {
             note(&mut out.failures, m);
@@ -633,6 +747,45 @@ mod tests {
             b"--b\r\nContent-Type: application/dicom\r\n\r\nxx"
         )
         .is_some());
+    }
+
+    #[test]
+    fn a_replayed_answer_is_judged_with_the_checks_that_passed_on_the_recorded_one() {
+        let url = "http://h/dicom-web/studies/1.2.3/metadata";
+        let json = [("Content-Type", "application/dicom+json")];
+        let good = br#"[{"0020000D":{"vr":"UI","Value":["1.2.3"]}}]"#;
+        let ex = Exchange::synthetic(url, &[], 200, &json, good);
+        let expect = Expect {
+            status: vec![200],
+            ..Expect::default()
+        };
+        let subject = Subject {
+            exchange: &ex,
+            expect: &expect,
+            strict: false,
+            followups: &[],
+        };
+        // DW-01 judges multipart answers: not applicable here, so not kept for the replay.
+        let kept = replay_checks(3, &["DW-05", "DW-01"], &subject)
+            .unwrap_or_else(|| panic!("DW-05 passes on the recorded answer"));
+        assert_eq!((kept.exchange, kept.ids.as_slice()), (3, &["DW-05"][..]));
+        let mut rec = Recorded::from_exchange(&ex).unwrap_or_else(|| panic!("replayable"));
+        assert!(
+            judge_with_checks(&rec, 200, &[], good).is_none(),
+            "no checks, no verdict"
+        );
+        rec.checks = vec![(kept.ids, kept.expect)];
+        let headers = vec![("content-type".to_string(), json[0].1.to_string())];
+        assert_eq!(judge_with_checks(&rec, 200, &headers, good), None);
+        // Keys must be upper-case hex (PS3.18 §F.2.2): the replayed answer breaks DW-05.
+        let bad = br#"[{"0020000d":{"vr":"UI","Value":["1.2.3"]}}]"#;
+        let m = judge_with_checks(&rec, 200, &headers, bad)
+            .unwrap_or_else(|| panic!("DW-05 fails on the replayed answer"));
+        assert!(
+            m.contains("DW-05") && m.contains("passed on the recorded answer"),
+            "{m}"
+        );
+        assert!(replay_checks(0, &["DW-01"], &subject).is_none());
     }
 
     /// A server that answers every request with 500 (and its address).

@@ -83,6 +83,10 @@ pub fn judge(
         followups,
     };
     let new = checks::evaluate_ids(ids, &subject);
+    if crate::load::recording() {
+        let passed = crate::load::replay_checks(idx, ids, &subject);
+        world.replay_checks.extend(passed);
+    }
     let errors: Vec<String> = new
         .iter()
         .filter(|f| f.outcome == Outcome::Error)
