@@ -27,6 +27,7 @@ use crate::config::{Auth, Config};
 use crate::evidence::{find_header, redact, Direction, Exchange};
 use crate::runner::{FeatureSource, RunOptions};
 use crate::transaction::Transaction;
+use crate::transport::factory::HttpSettings;
 use stats::{Ending, LoadFile, TxStats, MAX_MESSAGES};
 
 /// What `ihe-harness load` was asked to do.
@@ -448,16 +449,21 @@ pub async fn run(opts: LoadOptions) -> Result<LoadFile, LoadError> {
         return Err(LoadError::NothingToReplay(opts.tags.clone()));
     }
     let users = shard_users(opts.users, opts.shard);
-    let auth = config
-        .dicomweb
-        .as_ref()
-        .map(|d| (d.base_url.clone(), d.auth.clone()));
+    let endpoint = match config.dicomweb.as_ref() {
+        Some(d) => Some((
+            d.base_url.clone(),
+            HttpSettings::new(d.auth.clone(), d.timeouts)
+                .with_tls_settings(d.tls.as_ref())
+                .map_err(|e| LoadError::Setup(format!("the [dicomweb] TLS settings: {e}")))?,
+        )),
+        None => None,
+    };
     let file = replay(
         Arc::new(recorded),
         users,
         opts.duration,
         opts.sample.max(1),
-        auth,
+        endpoint,
     )
     .await
     .map_err(LoadError::Setup)?;
@@ -492,24 +498,23 @@ struct UserResult {
 }
 
 /// Replay `recorded` with `users` concurrent users sharing one connection pool for `duration`,
-/// judging every `sample`-th answer. `auth`: the profile's DICOMweb base and credentials, signed
-/// onto requests under that base.
+/// judging every `sample`-th answer. `endpoint`: the profile's DICOMweb base URL and that
+/// endpoint's settings: its credentials are signed onto requests under that base, its TLS and
+/// timeouts are the connections'; `None`: no credentials, the default timeouts.
 pub async fn replay(
     recorded: Arc<Vec<Recorded>>,
     users: u64,
     duration: Duration,
     sample: u64,
-    auth: Option<(String, Auth)>,
+    endpoint: Option<(String, HttpSettings)>,
 ) -> Result<LoadFile, String> {
-    crate::transport::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(users.clamp(1, 1024) as usize)
-        .user_agent(concat!("ihe-harness/", env!("CARGO_PKG_VERSION"), " load"))
-        .build()
+    let settings = endpoint
+        .as_ref()
+        .map(|(_, s)| s.clone())
+        .unwrap_or_else(|| HttpSettings::new(Auth::None, crate::config::Timeouts::default()));
+    let client = crate::transport::factory::load_client(&settings, users as usize)
         .map_err(|e| format!("HTTP client: {e}"))?;
+    let auth = endpoint.map(|(base, s)| (base, s.auth));
     let counter = Arc::new(AtomicU64::new(0));
     let auth = Arc::new(auth);
     let start = Instant::now();

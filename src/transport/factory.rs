@@ -100,6 +100,25 @@ pub fn http_client(settings: &HttpSettings) -> Result<HttpClient, HttpError> {
     .with_tls_repro(settings.tls_repro.clone()))
 }
 
+/// The client of a load run's virtual users (`ihe-harness load`): one pool of kept-alive
+/// connections shared by all of them, as a real user agent keeps its connections (the recording
+/// client opens one per request, to record each), with the endpoint's TLS and timeouts.
+pub fn load_client(settings: &HttpSettings, users: usize) -> Result<reqwest::Client, HttpError> {
+    crate::transport::install_crypto_provider();
+    let mut builder = reqwest::Client::builder();
+    if settings.tls != ClientTls::default() {
+        builder = builder.tls_backend_preconfigured(settings.tls.config()?);
+    }
+    builder
+        .connect_timeout(settings.timeouts.connect)
+        .timeout(settings.timeouts.total)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(users.clamp(1, 1024))
+        .user_agent(concat!("ihe-harness/", env!("CARGO_PKG_VERSION"), " load"))
+        .build()
+        .map_err(|e| HttpError::Build(e.to_string()))
+}
+
 /// The curl options that use the same TLS files (`--cacert`, `--cert`, `--key`, and
 /// `--connect-to`-free name checking off when the profile turns it off).
 pub fn curl_tls_options(s: &TlsSettings) -> String {

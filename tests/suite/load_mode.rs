@@ -164,3 +164,23 @@ fn merge_refuses_a_file_that_is_not_a_load_file() {
     assert_eq!(out.status.code(), Some(2), "{}", dump(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a load.json"));
 }
+
+/// The replay connects as the profile says: over TLS with the profile's CA and client certificate
+/// (Orthanc behind the nginx HTTPS front of ci/start-nginx-tls.sh, which requires one).
+#[test]
+fn load_replays_over_the_profiles_mutual_tls() {
+    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_TLS_PROFILE") else {
+        eprintln!("IHE_HARNESS_ORTHANC_TLS_PROFILE is not set: ci/test.sh starts the TLS peers and sets it; skipping");
+        return;
+    };
+    let dir = report_dir("load-tls");
+    let reports = dir.path().join("out");
+    let rep_s = reports.display().to_string();
+    let out = harness(&load_args(&profile, &rep_s, "2"));
+    assert!(out.status.success(), "{}", dump(&out));
+    let file = load_json(&reports.join("load.json"));
+    let row = rad129(&file);
+    assert!(n(&row["requests"]) > 0, "{file:#}");
+    assert_eq!(n(&row["errors"]), 0, "{file:#}");
+    assert_eq!(n(&row["failures"]), 0, "{file:#}");
+}
