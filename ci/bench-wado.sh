@@ -197,7 +197,7 @@ mb=$(awk -v b="$STUDY_BYTES" 'BEGIN {printf "%.1f", b / 1e6}')
 echo
 echo "WADO-RS retrieve of study $STUDY"
 echo "  $N_INST instances, $mb MB stored, transfer-syntax=*, $REPS alternating pairs (medians), Orthanc on 127.0.0.1:$HTTP_PORT"
-echo "  $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+echo "  machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 printf '  %-32s %12s\n' "metric" "value"
 printf '  %-32s %12.3f\n' "median time curl (s)" "$(awk -v u="$c_us" 'BEGIN {print u / 1e6}')"
 printf '  %-32s %12.1f\n' "curl throughput (MB/s)" "$(awk -v u="$c_us" -v b="$STUDY_BYTES" 'BEGIN {print b / u}')"

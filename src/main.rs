@@ -309,6 +309,10 @@ enum Command {
         /// Judge every K-th answer with the checks.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
         sample: u64,
+        /// Replay the STOW-RS stores too, each time as re-identified copies (new Study, Series and
+        /// SOP Instance UIDs, a patient of their own): the SUT keeps every copy.
+        #[arg(long)]
+        stores: bool,
     },
 }
 
@@ -639,7 +643,20 @@ async fn async_main(cli: Cli) -> ExitCode {
             shard,
             report_dir,
             sample,
-        } => load(merge, sut, tags, users, duration, shard, report_dir, sample).await,
+            stores,
+        } => {
+            load(
+                merge,
+                sut,
+                tags,
+                users,
+                duration,
+                shard,
+                report_dir,
+                (sample, stores),
+            )
+            .await
+        }
     }
 }
 
@@ -652,7 +669,7 @@ async fn load(
     duration: std::time::Duration,
     shard: Option<(u32, u32)>,
     report_dir: PathBuf,
-    sample: u64,
+    (sample, stores): (u64, bool),
 ) -> ExitCode {
     use ihe_harness::load;
     let result = match merge {
@@ -670,6 +687,7 @@ async fn load(
                 shard,
                 report_dir,
                 sample,
+                stores,
             })
             .await
         }

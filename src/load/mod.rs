@@ -28,6 +28,7 @@ use crate::evidence::{find_header, redact, Direction, Exchange};
 use crate::runner::{FeatureSource, RunOptions};
 use crate::transaction::Transaction;
 use crate::transport::factory::HttpSettings;
+use crate::transport::multipart::MultipartEvent;
 use stats::{Ending, LoadFile, TxStats, MAX_MESSAGES};
 
 /// What `ihe-harness load` was asked to do.
@@ -47,6 +48,9 @@ pub struct LoadOptions {
     pub report_dir: PathBuf,
     /// Every K-th answer is judged.
     pub sample: u64,
+    /// Replay the STOW-RS stores too, each time with re-identified copies of what was stored
+    /// ([`StoreTemplate`]): the SUT keeps every copy.
+    pub stores: bool,
 }
 
 /// Why a load run could not be made.
@@ -90,6 +94,83 @@ pub struct Recorded {
     pub kind: Transaction,
     /// The checks that passed on the recorded answer, with what they expected of it.
     pub checks: Vec<(Vec<&'static str>, Arc<Expect>)>,
+    /// A STOW-RS store: the instances it sent, stored again as fresh copies at each replay.
+    pub store: Option<Arc<StoreTemplate>>,
+}
+
+/// The instances of a recorded STOW-RS request (RAD-108), replayed as re-identified copies: the
+/// same objects under fresh Study, Series and SOP Instance UIDs and a patient of their own
+/// ([`crate::model::reidentify`]), so that each replay stores instances the SUT has not seen (a
+/// second copy of one it holds may be refused, PS3.4 §B.2.3, PS3.18 §10.5.3). The checks of the
+/// recording are not carried over: they expected the recorded UIDs.
+#[derive(Debug, Clone)]
+pub struct StoreTemplate {
+    /// The boundary of the recorded body (its Content-Type, recorded with the headers, names it).
+    pub boundary: String,
+    /// Each part: its headers and the DICOM object it carries.
+    pub parts: Vec<(Vec<(String, String)>, Bytes)>,
+}
+
+impl StoreTemplate {
+    /// The parts of a recorded multipart/related request body, or `None` when it is not one or
+    /// does not parse whole (RFC 2046 §5.1.1).
+    pub fn parse(content_type: &str, body: &[u8]) -> Option<StoreTemplate> {
+        let media = crate::transport::media_type::MediaType::parse(content_type).ok()?;
+        let boundary = crate::transport::multipart::boundary_of(&media)?.to_string();
+        let mut parser = crate::transport::multipart::MultipartParser::new(&boundary);
+        let mut events = Vec::new();
+        parser.feed(body, &mut events).ok()?;
+        parser.finish(&mut events).ok()?;
+        let mut parts: Vec<(Vec<(String, String)>, Vec<u8>)> = Vec::new();
+        for ev in events {
+            match ev {
+                MultipartEvent::PartStart { headers } => parts.push((headers, Vec::new())),
+                MultipartEvent::PartData(d) => parts.last_mut()?.1.extend_from_slice(&d),
+                MultipartEvent::PartEnd => {}
+            }
+        }
+        (parser.closed() && !parts.is_empty()).then(|| StoreTemplate {
+            boundary,
+            parts: parts
+                .into_iter()
+                .map(|(h, d)| (h, Bytes::from(d)))
+                .collect(),
+        })
+    }
+
+    /// The body and URL of one replay: every part re-identified under `seed`, and the Study
+    /// Instance UID of a `/studies/{study}` URL replaced by its copy's.
+    pub fn copy(&self, url: &str, seed: &str) -> (String, Bytes) {
+        use crate::model::reidentify::{reidentify, UidMap};
+        use crate::transport::multipart::{close_delimiter, next_part_head, part_head};
+        let mut map = UidMap::new(seed);
+        let mut body = Vec::new();
+        for (i, (headers, data)) in self.parts.iter().enumerate() {
+            // What cannot be re-identified (no DICOM object) goes as it was recorded.
+            let copy = reidentify(data, &mut map).map(|c| c.bytes);
+            let h: Vec<(&str, &str)> = headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            body.extend_from_slice(&if i == 0 {
+                part_head(&self.boundary, &h)
+            } else {
+                next_part_head(&self.boundary, &h)
+            });
+            body.extend_from_slice(copy.as_deref().unwrap_or(data));
+        }
+        body.extend_from_slice(&close_delimiter(&self.boundary));
+        let url = match url.split_once("/studies/") {
+            Some((base, rest)) => {
+                let (study, tail) = rest.split_once('/').map_or((rest, ""), |(s, t)| (s, t));
+                let new = map.get(study).unwrap_or(study);
+                let sep = if tail.is_empty() { "" } else { "/" };
+                format!("{base}/studies/{new}{sep}{tail}")
+            }
+            None => url.to_string(),
+        };
+        (url, Bytes::from(body))
+    }
 }
 
 /// The checks that passed on one exchange of a recording run and the expectation they were judged
@@ -144,6 +225,18 @@ impl Recorded {
             return None;
         }
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).ok()?;
+        // Only a store the SUT took whole is replayed: a refused or partly stored one was a
+        // scenario's edge case (a duplicate, another study, a part that is no DICOM object), which
+        // copies would not reproduce.
+        let store = if ex.transaction == Transaction::Rad108 {
+            if resp.status != 200 {
+                return None;
+            }
+            let ct = req.header("content-type")?;
+            Some(Arc::new(StoreTemplate::parse(ct, &req.body.kept)?))
+        } else {
+            None
+        };
         let headers = req
             .headers
             .iter()
@@ -167,17 +260,20 @@ impl Recorded {
             content_type: essence(resp.header("content-type")),
             kind: ex.transaction,
             checks: Vec::new(),
+            store,
         })
     }
 }
 
-/// Whether requests of this transaction are replayed. Stores are not: a replay would send the
-/// same objects again, which a SUT may refuse as a second copy (PS3.4 §B.2.3, ITI TF-2 3.41.4.1.3
-/// XDSDuplicateUniqueIdInRegistry) and which would grow it for as long as the load lasts; nor is
-/// what is no HTTP request.
+/// Whether requests of this transaction are replayed. Stores are not as recorded: a replay would
+/// send the same objects again, which a SUT may refuse as a second copy (PS3.4 §B.2.3, ITI TF-2
+/// 3.41.4.1.3 XDSDuplicateUniqueIdInRegistry). STOW-RS (RAD-108) is recorded to be replayed as
+/// re-identified copies ([`StoreTemplate`], `load --stores`); the XDS and MHD stores, whose
+/// metadata ties many identifiers together, are not; nor is what is no HTTP request.
 pub fn replayable(t: Transaction, method: &str) -> bool {
     match t {
-        Transaction::Rad108 | Transaction::Iti41 | Transaction::Rad68 | Transaction::Iti65 => false,
+        Transaction::Rad108 => method.eq_ignore_ascii_case("POST"),
+        Transaction::Iti41 | Transaction::Rad68 | Transaction::Iti65 => false,
         // Plain FHIR beside MHD: searches and reads, not the creation of the test patient.
         Transaction::Fhir => method.eq_ignore_ascii_case("GET"),
         Transaction::Dimse | Transaction::Iti19 | Transaction::Iti20 | Transaction::SoapFault => {
@@ -218,11 +314,14 @@ pub fn capture(exchanges: &[Exchange], checks: Vec<ReplayChecks>) {
         if let Some(v) = g.as_mut() {
             for (i, ex) in exchanges.iter().enumerate() {
                 if let Some(mut rec) = Recorded::from_exchange(ex) {
-                    rec.checks = checks
-                        .iter()
-                        .filter(|c| c.exchange == i)
-                        .map(|c| (c.ids.clone(), c.expect.clone()))
-                        .collect();
+                    // A store replays as copies, under UIDs the recorded checks do not expect.
+                    if rec.store.is_none() {
+                        rec.checks = checks
+                            .iter()
+                            .filter(|c| c.exchange == i)
+                            .map(|c| (c.ids.clone(), c.expect.clone()))
+                            .collect();
+                    }
                     v.push(rec);
                 }
             }
@@ -434,11 +533,18 @@ pub async fn run(opts: LoadOptions) -> Result<LoadFile, LoadError> {
         pack: None,
     })
     .await;
-    let recorded = CAPTURE
+    let mut recorded = CAPTURE
         .lock()
         .map(|mut g| g.take().unwrap_or_default())
         .unwrap_or_default();
     let outcome = recording?;
+    let stores = recorded.iter().filter(|r| r.store.is_some()).count();
+    if stores > 0 && !opts.stores {
+        recorded.retain(|r| r.store.is_none());
+        say(&format!(
+            "{stores} STOW-RS stores left out of the replay (--stores replays them as re-identified copies, which the SUT keeps)"
+        ));
+    }
     say(&format!(
         "recorded {} HTTP requests from {} scenarios ({} passed)",
         recorded.len(),
@@ -517,6 +623,7 @@ pub async fn replay(
     let auth = endpoint.map(|(base, s)| (base, s.auth));
     let counter = Arc::new(AtomicU64::new(0));
     let auth = Arc::new(auth);
+    let seed = Arc::new(crate::model::reidentify::run_seed());
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::new();
@@ -525,6 +632,7 @@ pub async fn replay(
         let recorded = recorded.clone();
         let counter = counter.clone();
         let auth = auth.clone();
+        let seed = seed.clone();
         tasks.push(tokio::spawn(async move {
             let mut out = UserResult::default();
             let n = recorded.len();
@@ -532,11 +640,18 @@ pub async fn replay(
             while Instant::now() < deadline && n > 0 {
                 let rec = &recorded[i];
                 i = (i + 1) % n;
-                let sampled = counter
-                    .fetch_add(1, Ordering::Relaxed)
-                    .is_multiple_of(sample);
+                let serial = counter.fetch_add(1, Ordering::Relaxed);
+                let sampled = serial.is_multiple_of(sample);
+                let copy = format!("{seed}/{serial}");
                 let t0 = Instant::now();
-                let ending = one(&client, rec, auth.as_ref().as_ref(), sampled, &mut out).await;
+                let ending = one(
+                    &client,
+                    rec,
+                    auth.as_ref().as_ref(),
+                    (sampled, &copy),
+                    &mut out,
+                )
+                .await;
                 let micros = t0.elapsed().as_micros() as u64;
                 let second = start.elapsed().as_secs() as usize;
                 out.stats
@@ -576,19 +691,25 @@ pub async fn replay(
     })
 }
 
+/// Send one recorded request (a store as copies made under the `copy` seed) and judge its answer
+/// when it is `sampled`.
 async fn one(
     client: &reqwest::Client,
     rec: &Recorded,
     auth: Option<&(String, Auth)>,
-    sampled: bool,
+    (sampled, copy): (bool, &str),
     out: &mut UserResult,
 ) -> Ending {
-    let mut b = client.request(rec.method.clone(), &rec.url);
+    let (url, body) = match &rec.store {
+        Some(t) => t.copy(&rec.url, copy),
+        None => (rec.url.clone(), rec.body.clone()),
+    };
+    let mut b = client.request(rec.method.clone(), &url);
     for (n, v) in &rec.headers {
         b = b.header(n.as_str(), v.as_str());
     }
     if let Some((base, a)) = auth {
-        if rec.url.starts_with(base.as_str()) {
+        if url.starts_with(base.as_str()) {
             b = match a {
                 Auth::None => b,
                 Auth::Basic {
@@ -598,8 +719,8 @@ async fn one(
             };
         }
     }
-    if !rec.body.is_empty() {
-        b = b.body(rec.body.clone());
+    if !body.is_empty() {
+        b = b.body(body);
     }
     let resp = match b.send().await {
         Ok(r) => r,
@@ -791,6 +912,60 @@ mod tests {
             "{m}"
         );
         assert!(replay_checks(0, &["DW-01"], &subject).is_none());
+    }
+
+    #[test]
+    fn a_recorded_store_replays_as_fresh_copies() {
+        use crate::transport::multipart::build_body;
+        const STUDY: &str = "2.25.663258457482632739394936969467240525";
+        let fx = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/studies/CTH-0001/2.25.663258457482632739394936969467240525/01_MR_RLE/0001.dcm"
+        ))
+        .unwrap_or_else(|e| panic!("fixture: {e}"));
+        let dicom: &[(&str, &str)] = &[("Content-Type", "application/dicom")];
+        let body = build_body("b0", &[(dicom, &fx), (dicom, b"no DICOM object")]);
+        let ct = "multipart/related; type=\"application/dicom\"; boundary=b0";
+        let t = StoreTemplate::parse(ct, &body).unwrap_or_else(|| panic!("parses"));
+        assert_eq!(t.parts.len(), 2);
+        let url = format!("http://h/dicom-web/studies/{STUDY}");
+        let (u1, b1) = t.copy(&url, "seed/1");
+        let (u2, _) = t.copy(&url, "seed/2");
+        assert!(u1.starts_with("http://h/dicom-web/studies/2.25.") && u1 != url && u1 != u2);
+        let copy = StoreTemplate::parse(ct, &b1).unwrap_or_else(|| panic!("the copy parses"));
+        assert_eq!(
+            copy.parts[1].1.as_ref(),
+            b"no DICOM object",
+            "sent as recorded"
+        );
+        let has = |hay: &[u8], needle: &str| memchr::memmem::find(hay, needle.as_bytes()).is_some();
+        let new_study = u1.rsplit('/').next().unwrap_or_default();
+        assert!(
+            has(&copy.parts[0].1, new_study),
+            "the URL names the copy's study"
+        );
+        assert!(
+            !has(&copy.parts[0].1, STUDY),
+            "no old Study Instance UID left"
+        );
+        assert_eq!(
+            t.copy("http://h/dicom-web/studies", "seed/1").0,
+            "http://h/dicom-web/studies"
+        );
+        // Not multipart, or cut before its close delimiter: nothing to replay.
+        assert!(StoreTemplate::parse("application/dicom", &fx).is_none());
+        assert!(StoreTemplate::parse(ct, &body[..body.len() - 12]).is_none());
+        // Recorded as taken whole (200): replayed; refused (409): a scenario's edge case, not.
+        let mut ex = Exchange::synthetic(&url, &[("Content-Type", ct)], 200, &[], b"{}");
+        ex.transaction = Transaction::Rad108;
+        ex.request.method = "POST".into();
+        ex.request.body = crate::evidence::Body::from_bytes(Bytes::from(body));
+        let rec = Recorded::from_exchange(&ex).unwrap_or_else(|| panic!("replayable"));
+        assert!(rec.store.is_some());
+        if let Some(r) = ex.response.as_mut() {
+            r.status = 409;
+        }
+        assert!(Recorded::from_exchange(&ex).is_none());
     }
 
     /// A server that answers every request with 500 (and its address).

@@ -155,3 +155,55 @@ fn store_scenarios_in_load_mode_pass_against_a_server_that_refuses_duplicates() 
         duplicate["evidence"]
     );
 }
+
+/// `load --stores` replays the STOW-RS stores as re-identified copies: against a server that
+/// refuses a second copy of an instance it holds, every replayed store is taken (a replay of the
+/// recorded bytes would be refused from the second one on). Without `--stores` they are left out.
+#[test]
+fn load_replays_stores_as_fresh_copies_a_server_that_refuses_duplicates_takes() {
+    let (_server, http, dimse, sim) = serve(&["--refuse-duplicates"]);
+    let dir = report_dir("load-stores");
+    let sut = dir.path().join("serve.toml");
+    std::fs::write(&sut, profile("load", http, dimse, sim)).expect("profile written");
+    let sut = sut.display().to_string();
+    let load = |stores: bool, out_dir: &str| {
+        let reports = dir.path().join(out_dir);
+        let rep = reports.display().to_string();
+        let mut args = vec![
+            "load",
+            "--sut",
+            &sut,
+            "--tags",
+            "@txn:RAD-108",
+            "--users",
+            "2",
+            "--duration",
+            "2s",
+            "--sample",
+            "1",
+            "--report-dir",
+            &rep,
+        ];
+        if stores {
+            args.push("--stores");
+        }
+        (harness(&args), reports)
+    };
+    let (out, reports) = load(true, "with");
+    assert!(out.status.success(), "{}", dump(&out));
+    let text = std::fs::read_to_string(reports.join("load.json")).expect("load.json");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("load.json parses");
+    let row = file["transactions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["transaction"] == "RAD-108"))
+        .unwrap_or_else(|| panic!("no RAD-108 row in {file:#}"));
+    assert!(row["requests"].as_u64() > Some(2), "{file:#}");
+    assert_eq!(row["errors"], 0, "{file:#}");
+    assert_eq!(row["failures"], 0, "{file:#}");
+    let (out, _) = load(false, "without");
+    assert!(
+        dump(&out).contains("STOW-RS stores left out of the replay"),
+        "{}",
+        dump(&out)
+    );
+}
