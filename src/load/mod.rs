@@ -121,21 +121,18 @@ impl StoreTemplate {
         let mut events = Vec::new();
         parser.feed(body, &mut events).ok()?;
         parser.finish(&mut events).ok()?;
-        let mut parts: Vec<(Vec<(String, String)>, Vec<u8>)> = Vec::new();
+        let mut parts = Vec::new();
+        let mut data: Vec<u8> = Vec::new();
         for ev in events {
             match ev {
-                MultipartEvent::PartStart { headers } => parts.push((headers, Vec::new())),
-                MultipartEvent::PartData(d) => parts.last_mut()?.1.extend_from_slice(&d),
-                MultipartEvent::PartEnd => {}
+                MultipartEvent::PartStart { headers } => parts.push((headers, Bytes::new())),
+                MultipartEvent::PartData(d) => data.extend_from_slice(&d),
+                MultipartEvent::PartEnd => {
+                    parts.last_mut()?.1 = Bytes::from(std::mem::take(&mut data));
+                }
             }
         }
-        (parser.closed() && !parts.is_empty()).then(|| StoreTemplate {
-            boundary,
-            parts: parts
-                .into_iter()
-                .map(|(h, d)| (h, Bytes::from(d)))
-                .collect(),
-        })
+        (parser.closed() && !parts.is_empty()).then_some(StoreTemplate { boundary, parts })
     }
 
     /// The body and URL of one replay: every part re-identified under `seed`, and the Study
