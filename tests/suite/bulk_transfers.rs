@@ -376,3 +376,74 @@ fn a_retrieve_association_that_fails_names_what_it_left_undone() {
         "{shown}"
     );
 }
+
+/// Against the Orthanc of `ci/test.sh`: the CT study stored with STOW-RS in several requests at
+/// once (every instance stored), then retrieved by C-GET and by C-MOVE (into the harness's own
+/// Storage SCP, which Orthanc knows as HARNESS), its series at once: every instance once.
+#[test]
+fn orthanc_takes_concurrent_stow_requests_and_serves_series_retrieves_at_once() {
+    let _orthanc = crate::common::orthanc_lock();
+    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+        return;
+    };
+    // The study as stored (not the uncompressed twins, `*.ele.dcm`, of the same instances).
+    let files: Vec<String> = [
+        "01_CT_ELE",
+        "02_CT_JPEGLossless",
+        "03_CT_J2KLossless",
+        "KOS",
+    ]
+    .iter()
+    .flat_map(|s| ct_files(s))
+    .map(|p| p.display().to_string())
+    .collect();
+    assert_eq!(files.len(), 43);
+    let mut args = vec![
+        "store",
+        "--stow",
+        "--requests",
+        "3",
+        "--batch",
+        "8",
+        "--sut",
+        &profile,
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let out = harness(&args);
+    let shown = dump(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("in 6 STOW-RS requests"), "{shown}");
+    assert!(
+        shown.contains(": 43 stored, 0 stored with a warning, 0 failed"),
+        "{shown}"
+    );
+    assert!(shown.contains("0 check(s) failed"), "{shown}");
+    let want: BTreeMap<String, usize> = fixtures()
+        .instances
+        .iter()
+        .filter(|i| i.study_uid == STUDY)
+        .map(|i| (i.sop_uid.clone(), 1))
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    for how in ["--get", "--move"] {
+        let into = dir.path().join(how.trim_start_matches('-'));
+        let out = harness(&[
+            "retrieve",
+            "--sut",
+            &profile,
+            "--study",
+            STUDY,
+            "--dimse",
+            how,
+            "--associations",
+            "4",
+            "--output",
+            &into.display().to_string(),
+        ]);
+        let shown = dump(&out);
+        assert!(out.status.success(), "{how}: {shown}");
+        assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
+        assert_eq!(arrivals(&into), want, "{how}: {shown}");
+    }
+}
