@@ -389,4 +389,52 @@ mod tests {
         assert_eq!(rebuilt, want.to_vec(), "{script}");
         assert!(file_body(&[dir.path().join("missing.dcm")]).is_err());
     }
+
+    #[tokio::test]
+    async fn a_streamed_request_goes_whole_with_its_length_and_digest_in_the_evidence() {
+        let server = crate::reference::tests::start(&[]).await;
+        let config = crate::config::Config::embedded(&server.dicomweb_base());
+        let endpoint = config.dicomweb.as_ref().expect("endpoint");
+        let client = DicomwebClient::new(endpoint, &config.limits).expect("client");
+        let fixtures = crate::reference::tests::fixtures_dir();
+        let files: Vec<PathBuf> =
+            crate::actors::dimse_scu::dicom_files(&[fixtures
+                .join("CTH-0001/2.25.901357362012641252499446609424852094/02_CT_JPEGLossless")])
+            .into_iter()
+            .filter(|p| !p.to_string_lossy().ends_with(".ele.dcm"))
+            .take(3)
+            .collect();
+        assert_eq!(files.len(), 3);
+        let ex = store_files(&client, None, &files).await;
+        assert!(ex.failure.is_none(), "{:?}", ex.failure);
+        assert_eq!(ex.status(), Some(200));
+        let parts: Vec<StowPart> = files
+            .iter()
+            .map(|f| StowPart {
+                content_type: "application/dicom".into(),
+                body: Bytes::from(std::fs::read(f).expect("fixture")),
+            })
+            .collect();
+        let whole = body(&parts);
+        assert_eq!(ex.request.body.size, whole.len() as u64);
+        use sha2::Digest;
+        assert_eq!(
+            ex.request.body.sha256,
+            hex::encode(sha2::Sha256::digest(&whole))
+        );
+        assert!(ex.request.body.kept.is_empty(), "the body is not held");
+        assert!(ex.repro.contains("cat "), "{}", ex.repro);
+        let sent: Vec<SentInstance> = files
+            .iter()
+            .map(|f| sent_instance(f).expect("readable"))
+            .collect();
+        assert_eq!(
+            instance_outcomes(&ex, &sent),
+            vec![StowOutcome::Stored { warning: None }; 3]
+        );
+        // A file that cannot be read: an `io` failure, nothing sent.
+        let missing = store_files(&client, None, &[fixtures.join("missing.dcm")]).await;
+        assert_eq!(missing.failure.map(|f| f.kind), Some("io".to_string()));
+        server.shutdown().await;
+    }
 }
