@@ -148,28 +148,43 @@ pub async fn store_batches(
 pub fn sent_instance(path: &Path) -> Result<SentInstance, String> {
     use std::io::{Read as _, Seek as _};
     let head = dataset::read_head(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut prefix = Vec::new();
-    let read = std::fs::File::open(path).and_then(|mut f| {
-        f.seek(std::io::SeekFrom::Start(head.data_offset))?;
-        f.take(dataset::IDENTITY_PREFIX as u64)
-            .read_to_end(&mut prefix)
-    });
-    read.map_err(|e| format!("{}: {e}", path.display()))?;
-    let ids = dataset::identity(
-        &prefix,
-        &head.transfer_syntax,
-        head.data_len <= prefix.len() as u64,
-    );
+    // The identifying attributes come first in a data set: a few KiB hold them, unless long
+    // elements precede them; then the identity prefix is read.
+    let mut ids = Vec::new();
+    for limit in [16 * 1024, dataset::IDENTITY_PREFIX] {
+        let mut prefix = Vec::new();
+        let read = std::fs::File::open(path).and_then(|mut f| {
+            f.seek(std::io::SeekFrom::Start(head.data_offset))?;
+            f.take(limit as u64).read_to_end(&mut prefix)
+        });
+        read.map_err(|e| format!("{}: {e}", path.display()))?;
+        ids = dataset::identity(
+            &prefix,
+            &head.transfer_syntax,
+            head.data_len <= prefix.len() as u64,
+        );
+        if !ids.iter().any(|(k, _)| k == "(undecodable)") {
+            break;
+        }
+    }
     let get = |k: &str| {
         ids.iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
+    // The study is what a Retrieve URL of the response is judged against (DW-24).
+    let study = get("StudyInstanceUID");
+    if study.is_empty() {
+        return Err(format!(
+            "{}: no Study Instance UID (0020,000D) readable in its data set",
+            path.display()
+        ));
+    }
     Ok(SentInstance {
         sop_class: head.sop_class,
         sop_instance: head.sop_instance,
-        study: get("StudyInstanceUID"),
+        study,
         series: get("SeriesInstanceUID"),
     })
 }
