@@ -128,6 +128,9 @@ pairs() {
 KEYS=(-k QueryRetrieveLevel=STUDY -k "StudyInstanceUID=$STUDY")
 pairs getscu getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
   harness_get "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations "$ASSOCS" --output "$WORK/in"
+# The same with one association: what of the difference is the series at once.
+pairs getscu_1 getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
+  harness_get_1 "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations 1 --output "$WORK/in"
 pairs movescu movescu -S -aet HARNESS -aec ORTHANC -aem HARNESS -pdu 16384 --port "$MOVE_PORT" -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
   harness_move "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --move --associations "$ASSOCS" --output "$WORK/in"
 
@@ -139,6 +142,7 @@ Retrieve of a $N-instance study ($BYTES bytes, 5 series) from Orthanc; $REPS alt
 | operation | DCMTK | ihe-harness (--associations $ASSOCS) | time ratio (harness / DCMTK) |
 |---|---|---|---|
 | C-GET | getscu ${SECS[getscu]} s ($(mbps "${SECS[getscu]}") MB/s, ${RSS[getscu]} KB) | ${SECS[harness_get]} s ($(mbps "${SECS[harness_get]}") MB/s, ${RSS[harness_get]} KB) | ${RATIO[harness_get]} (speed-up $(speedup "${RATIO[harness_get]}")x) |
+| C-GET, --associations 1 | getscu ${SECS[getscu_1]} s ($(mbps "${SECS[getscu_1]}") MB/s, ${RSS[getscu_1]} KB) | ${SECS[harness_get_1]} s ($(mbps "${SECS[harness_get_1]}") MB/s, ${RSS[harness_get_1]} KB) | ${RATIO[harness_get_1]} (speed-up $(speedup "${RATIO[harness_get_1]}")x) |
 | C-MOVE | movescu --port ${SECS[movescu]} s ($(mbps "${SECS[movescu]}") MB/s, ${RSS[movescu]} KB) | ${SECS[harness_move]} s ($(mbps "${SECS[harness_move]}") MB/s, ${RSS[harness_move]} KB) | ${RATIO[harness_move]} (speed-up $(speedup "${RATIO[harness_move]}")x) |
 EOF
 exit 0
