@@ -599,15 +599,11 @@ async fn async_main(cli: Cli) -> ExitCode {
         Command::Store {
             sut,
             paths,
-            associations,
             stow: true,
             requests,
             batch,
             ..
-        } => {
-            let _ = associations;
-            store_stow(sut, paths, requests.into(), batch as usize).await
-        }
+        } => store_stow(sut, paths, requests.into(), batch as usize).await,
         Command::Store {
             sut,
             paths,
