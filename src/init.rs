@@ -624,6 +624,12 @@ pub fn render(
                 None,
                 "[\"CT-CHEST\", \"MR-BRAIN\"]",
             ),
+            key(
+                "parallel",
+                "transfers of the load at once: C-STORE associations, concurrent STOW-RS requests (1: one at a time)",
+                None,
+                "4",
+            ),
         ],
         &[],
     );

@@ -44,6 +44,8 @@
 //! - [`report`]: junit.xml, results.json and the evidence folder.
 //! - [`runner`], [`listing`]: one run, end to end; `list`.
 //! - [`serve`]: what `serve` judges of each message a SUT sends to the simulated actors.
+//! - [`transfer`]: the bulk transfers of `store --stow` and `retrieve --dimse`: several STOW-RS
+//!   requests or associations at once, every instance judged or counted once.
 //! - [`load`]: `load`, the replay of a run's HTTP requests by concurrent virtual users, and
 //!   `load merge`.
 #![forbid(unsafe_code)]
@@ -69,6 +71,7 @@ pub mod stand_in;
 pub mod steps;
 pub mod test_data;
 pub mod transaction;
+pub mod transfer;
 pub mod transport;
 pub mod trigger;
 pub mod validate;

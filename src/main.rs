@@ -175,21 +175,52 @@ enum Command {
         #[arg(long)]
         series: Option<String>,
         /// Transfer syntax to ask for (`*` for as stored); none asks for the default.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "dimse")]
         transfer_syntax: Option<String>,
+        /// Retrieve over DIMSE from the profile's [dimse] SCP instead: a SERIES-level C-FIND,
+        /// then each series with a C-GET (--get, the default) or a C-MOVE (--move), several at
+        /// once, each on an association of its own; every instance counted once.
+        #[arg(long, conflicts_with = "series")]
+        dimse: bool,
+        /// With --dimse: C-GET each series.
+        #[arg(long, requires = "dimse", conflicts_with = "move_")]
+        get: bool,
+        /// With --dimse: C-MOVE each series to the harness's Storage SCP, listening on the
+        /// profile's [simulator] dimse_bind as [simulator] ae_title (the SUT must know it as
+        /// [dimse] move_destination).
+        #[arg(long = "move", requires = "dimse")]
+        move_: bool,
+        /// With --dimse: series retrieved at once, each on its own association.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), requires = "dimse")]
+        associations: u16,
+        /// With --dimse: the folder the instances are written to (made if missing) [default: a
+        /// temporary folder, removed at the end].
+        #[arg(long, requires = "dimse")]
+        output: Option<PathBuf>,
     },
-    /// Store DICOM files with C-STORE over several associations at once, streamed (benchmarks,
-    /// loading a PACS).
+    /// Store DICOM files with C-STORE over several associations at once, or with STOW-RS
+    /// (--stow) in several requests at once, streamed from disk (benchmarks, loading a PACS).
     Store {
-        /// SUT profile (TOML) with a [dimse] table.
+        /// SUT profile (TOML) with a [dimse] table ([dicomweb] with --stow).
         #[arg(long)]
         sut: PathBuf,
         /// DICOM files, or folders searched for `*.dcm`.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Associations used at once, the files dealt round-robin (1: one association).
-        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), conflicts_with = "stow")]
         associations: u16,
+        /// Store with STOW-RS to the profile's [dicomweb] base_url instead of C-STORE: each
+        /// instance judged by its entry in the Store Instances Response, each response by DW-10,
+        /// DW-11 and DW-24.
+        #[arg(long)]
+        stow: bool,
+        /// With --stow: requests in flight at once (1: one after the other).
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64), requires = "stow")]
+        requests: u16,
+        /// With --stow: instances per request (consecutive files in path order).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..), requires = "stow")]
+        batch: u32,
     },
     /// Judge files offline with the checks of a run: DICOM KOS (XDS-I.b, MADO), DICOM JSON,
     /// XDS SOAP/ebXML messages, FHIR; or serve the Gazelle validation API v2 (--serve).
@@ -573,13 +604,32 @@ async fn async_main(cli: Cli) -> ExitCode {
         Command::Store {
             sut,
             paths,
+            stow: true,
+            requests,
+            batch,
+            ..
+        } => store_stow(sut, paths, requests.into(), batch as usize).await,
+        Command::Store {
+            sut,
+            paths,
             associations,
+            ..
         } => store(sut, paths, associations.into()).await,
+        Command::Retrieve {
+            sut,
+            study,
+            dimse: true,
+            move_,
+            associations,
+            output,
+            ..
+        } => retrieve_dimse(sut, study, move_, associations.into(), output).await,
         Command::Retrieve {
             sut,
             study,
             series,
             transfer_syntax,
+            ..
         } => retrieve(sut, study, series, transfer_syntax).await,
         Command::Validate {
             files,
@@ -982,8 +1032,9 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCo
         .map(|m| m.len())
         .sum();
     let t0 = std::time::Instant::now();
+    let sent: Vec<dimse_scu::StoreFile> = files.iter().cloned().map(Into::into).collect();
     let runs = dimse_scu::DimseScu::from_config(d)
-        .store_parallel(&files, associations)
+        .store_parallel(&sent, associations)
         .await;
     let secs = t0.elapsed().as_secs_f64();
     // Every file judged by its own C-STORE-RSP; a failed association names its files.
@@ -1054,6 +1105,157 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCo
         (true, Some(0)) => ExitCode::SUCCESS,
         (true, Some(_)) => ExitCode::from(1),
     }
+}
+
+async fn store_stow(sut: PathBuf, paths: Vec<PathBuf>, requests: usize, batch: usize) -> ExitCode {
+    let config = match Config::load(&sut) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(endpoint) = config.dicomweb.as_ref() else {
+        eprintln!("error: {} has no [dicomweb] table", sut.display());
+        return ExitCode::from(2);
+    };
+    let client = match DicomwebClient::new(endpoint, &config.limits) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let files = ihe_harness::actors::dimse_scu::dicom_files(&paths);
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!("error: no DICOM file in {}", shown.join(", "));
+        return ExitCode::from(2);
+    }
+    let run = match ihe_harness::transfer::stow(&client, &files, batch, requests).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let verdict = ihe_harness::transfer::judge_stow(&run);
+    for line in &verdict.lines {
+        println!("{line}");
+    }
+    let bytes: u64 = run
+        .requests
+        .iter()
+        .map(|r| r.exchange.request.body.size)
+        .sum();
+    let secs = run.elapsed.as_secs_f64();
+    let c = |k: &str| verdict.counts.get(k).copied().unwrap_or(0);
+    println!(
+        "{} files, {bytes} bytes in {secs:.3} s ({:.1} MB/s) in {} STOW-RS requests ({batch} instances each, {} at once): {} stored, {} stored with a warning, {} failed, {} refused, {} not accounted for, {} unanswered; {} check(s) failed",
+        files.len(),
+        bytes as f64 / 1e6 / secs.max(1e-9),
+        run.requests.len(),
+        run.concurrency,
+        c("stored"),
+        c("warned"),
+        c("failed"),
+        c("refused"),
+        c("unlisted"),
+        c("unanswered"),
+        verdict.failed_checks
+    );
+    ExitCode::from(verdict.exit_code())
+}
+
+async fn retrieve_dimse(
+    sut: PathBuf,
+    study: String,
+    move_: bool,
+    associations: usize,
+    output: Option<PathBuf>,
+) -> ExitCode {
+    use ihe_harness::actors::{dimse_scu::DimseScu, move_receiver::MoveReceiver};
+    use ihe_harness::transfer::{self, RetrieveMode};
+    let config = match Config::load(&sut) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Some(d) = config.dimse.as_ref() else {
+        eprintln!("error: {} has no [dimse] table", sut.display());
+        return ExitCode::from(2);
+    };
+    // The instances go to --output, or to a temporary folder removed at the end.
+    let (_temp, dir) = match output {
+        Some(dir) => match std::fs::create_dir_all(&dir) {
+            Ok(()) => (None, dir),
+            Err(e) => {
+                eprintln!("error: cannot make {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => match tempfile::Builder::new()
+            .prefix("ihe-harness-retrieve-")
+            .tempdir()
+        {
+            Ok(t) => {
+                let dir = t.path().to_path_buf();
+                (Some(t), dir)
+            }
+            Err(e) => {
+                eprintln!("error: no temporary folder: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let scu = DimseScu::from_config(d);
+    let receiver = if move_ {
+        let Some(bind) = config.simulator.dimse_bind else {
+            eprintln!(
+                "error: --move needs the harness's Storage SCP: set [simulator] dimse_bind (and ae_title) in {}, where the SUT sends [dimse] move_destination {}",
+                sut.display(),
+                scu.move_destination
+            );
+            return ExitCode::from(2);
+        };
+        match MoveReceiver::start(bind, &config.simulator.ae_title, &dir, d.read_timeout).await {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("error: cannot listen on {bind}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let mode = match &receiver {
+        Some(r) => RetrieveMode::Move(r),
+        None => RetrieveMode::Get,
+    };
+    let run = transfer::retrieve_study(&scu, &study, mode, associations, &dir).await;
+    let verdict = transfer::judge_retrieve(&run);
+    for line in &verdict.lines {
+        println!("{line}");
+    }
+    let secs = run.elapsed.as_secs_f64();
+    println!(
+        "{} of {} instances, {} bytes in {secs:.3} s ({:.1} MB/s): {} series by {} over up to {} associations at once{}",
+        verdict.received,
+        verdict.expected,
+        verdict.bytes,
+        verdict.bytes as f64 / 1e6 / secs.max(1e-9),
+        run.series.len(),
+        if move_ { "C-MOVE" } else { "C-GET" },
+        run.associations,
+        if verdict.duplicates > 0 {
+            format!(", {} received more than once", verdict.duplicates)
+        } else {
+            String::new()
+        }
+    );
+    ExitCode::from(verdict.exit)
 }
 
 async fn retrieve(

@@ -11,9 +11,11 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::actors::dicomweb::DicomwebClient;
-use crate::actors::dimse_scu::{rejection_as_failure, DimseScu, StoreFile};
+use crate::actors::dimse_scu::{
+    rejection_as_failure, store_file_outcomes, DimseScu, StoreFile, StoreOutcome,
+};
 use crate::actors::mhd::MhdClient;
-use crate::actors::stow_rs::{self, StowPart};
+use crate::actors::stow_rs;
 use crate::actors::xds::{self as xds_actor, XdsClient};
 use crate::checks::soap_message::SutMessage;
 use crate::evidence::{Exchange, TransportFailure};
@@ -138,56 +140,64 @@ impl TestDataError {
 }
 
 /// Store every fixture study into the SUT's DICOMweb origin server with STOW-RS, one request per
-/// study; the exchanges go to `exchanges`.
+/// study, at most `requests` at once ([`stow_rs::store_batches`]: each body read from the fixture
+/// files as it is sent); the exchanges go to `exchanges`, in the order of the studies. The first
+/// study (in that order) not stored is the one reported; every request is made all the same.
 pub async fn load_dicomweb(
     fixtures: &Fixtures,
     c: &DicomwebClient,
+    requests: usize,
     exchanges: &mut Vec<Exchange>,
 ) -> Result<(), TestDataError> {
-    for study in fixtures.studies() {
-        let mut parts = Vec::new();
+    let studies = fixtures.studies();
+    let mut batches = Vec::new();
+    for study in &studies {
+        let mut files = Vec::new();
         for inst in &study.instances {
-            match tokio::fs::read(fixtures.file(inst)).await {
-                Ok(b) => parts.push(StowPart {
-                    content_type: "application/dicom".into(),
-                    body: Bytes::from(b),
-                }),
-                Err(e) => {
-                    return Err(TestDataError::UnreadableFixture {
-                        path: inst.path.clone(),
-                        message: e.to_string(),
-                    })
-                }
+            let file = fixtures.file(inst);
+            if let Err(e) = std::fs::metadata(&file) {
+                return Err(TestDataError::UnreadableFixture {
+                    path: inst.path.clone(),
+                    message: e.to_string(),
+                });
+            }
+            files.push(file);
+        }
+        batches.push(files);
+    }
+    let answers = stow_rs::store_batches(c, None, &batches, requests).await;
+    let mut result = Ok(());
+    for (study, ex) in studies.iter().zip(answers) {
+        if result.is_ok() {
+            if let Some(f) = &ex.failure {
+                result = Err(TestDataError::StowFailed {
+                    alias: study.alias.to_string(),
+                    message: f.message.clone(),
+                });
+            } else if let Some(why) = refused_stow(&ex) {
+                result = Err(TestDataError::StowRefused {
+                    alias: study.alias.to_string(),
+                    why,
+                });
             }
         }
-        let ex = stow_rs::store(c, None, &parts).await;
-        let failure = ex.failure.clone();
-        let refused = refused_stow(&ex);
         exchanges.push(ex);
-        if let Some(f) = failure {
-            return Err(TestDataError::StowFailed {
-                alias: study.alias.to_string(),
-                message: f.message,
-            });
-        }
-        if let Some(why) = refused {
-            return Err(TestDataError::StowRefused {
-                alias: study.alias.to_string(),
-                why,
-            });
-        }
     }
-    Ok(())
+    result
 }
 
-/// Store every fixture instance into the SUT's DICOM archive with C-STORE, on one association
-/// (the Explicit VR Little Endian twin where the SUT does not accept a file's transfer syntax);
-/// the exchange goes to `exchanges`. An association the SUT rejected is the harness's failure to
-/// load ([`rejection_as_failure`]); a failure keeps its kind (a Fail of PEER-01 for a peer that
-/// closed instead of answering).
+/// Store every fixture instance into the SUT's DICOM archive with C-STORE over `associations`
+/// associations at once ([`DimseScu::store_parallel`]: the files dealt round-robin; 1, one
+/// association), the Explicit VR Little Endian twin where the SUT does not accept a file's
+/// transfer syntax; each association's exchange goes to `exchanges`, in order. An association
+/// the SUT rejected is the harness's failure to load ([`rejection_as_failure`]); a failure keeps
+/// its kind (a Fail of PEER-01 for a peer that closed instead of answering) and names the
+/// association and the fixture files it left without a C-STORE-RSP. The first failed association
+/// (in order) is the one reported; the others' evidence is kept all the same.
 pub async fn load_dimse(
     fixtures: &Fixtures,
     scu: &DimseScu,
+    associations: usize,
     exchanges: &mut Vec<Exchange>,
 ) -> Result<(), TransportFailure> {
     let files: Vec<StoreFile> = fixtures
@@ -198,20 +208,52 @@ pub async fn load_dimse(
             fallback: i.ele_path.as_ref().map(|p| fixtures.dir.join(p)),
         })
         .collect();
-    let mut ex = scu.store_files(&files).await;
-    rejection_as_failure(&mut ex);
-    let result = match &ex.failure {
-        None => Ok(()),
-        Some(f) => Err(TransportFailure {
-            kind: f.kind.clone(),
-            message: format!(
-                "loading the test studies with C-STORE failed: {}",
-                f.message
-            ),
-        }),
-    };
-    exchanges.push(ex);
+    let runs = scu.store_parallel(&files, associations).await;
+    let n = runs.len();
+    let mut result = Ok(());
+    for (k, (share, mut ex)) in runs.into_iter().enumerate() {
+        rejection_as_failure(&mut ex);
+        if let (Some(f), Ok(())) = (&ex.failure, &result) {
+            let mine: Vec<StoreFile> = share.iter().map(|&i| files[i].clone()).collect();
+            let undone: Vec<String> = mine
+                .iter()
+                .zip(store_file_outcomes(&ex, &mine))
+                .filter(|(_, o)| *o == StoreOutcome::NoResponse)
+                .map(|(f, _)| {
+                    f.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let association = if n > 1 {
+                format!(" (association {} of {n})", k + 1)
+            } else {
+                String::new()
+            };
+            result = Err(TransportFailure {
+                kind: f.kind.clone(),
+                message: format!(
+                    "loading the test studies with C-STORE failed{association}: {}; {} of its {} instances without a C-STORE-RSP{}",
+                    f.message,
+                    undone.len(),
+                    mine.len(),
+                    listed(&undone)
+                ),
+            });
+        }
+        exchanges.push(ex);
+    }
     result
+}
+
+/// `: a, b, c` (the first ten, then how many more), or nothing for none.
+fn listed(names: &[String]) -> String {
+    match names.len() {
+        0 => String::new(),
+        n if n <= 10 => format!(": {}", names.join(", ")),
+        n => format!(": {}, … ({} more)", names[..10].join(", "), n - 10),
+    }
 }
 
 /// Why the STOW-RS answer to the loading of a test study says the study is not all on the SUT,

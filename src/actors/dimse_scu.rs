@@ -526,7 +526,7 @@ impl DimseScu {
     /// association, the indices into `files` of its share and its exchange.
     pub async fn store_parallel(
         &self,
-        files: &[PathBuf],
+        files: &[StoreFile],
         associations: usize,
     ) -> Vec<(Vec<usize>, Exchange)> {
         let n = associations.clamp(1, files.len().max(1));
@@ -534,8 +534,8 @@ impl DimseScu {
             .map(|k| (k..files.len()).step_by(n).collect())
             .collect();
         let runs = shares.iter().map(|share| {
-            let mine: Vec<PathBuf> = share.iter().map(|&i| files[i].clone()).collect();
-            async move { self.store(&mine).await }
+            let mine: Vec<StoreFile> = share.iter().map(|&i| files[i].clone()).collect();
+            async move { self.store_files(&mine).await }
         });
         let exchanges = futures_util::future::join_all(runs).await;
         shares.into_iter().zip(exchanges).collect()
@@ -558,6 +558,13 @@ pub enum StoreOutcome {
 /// exchange's record: the C-STORE-RQ that carried the file (its `File` summary) and the
 /// C-STORE-RSP whose Message ID Being Responded To is that request's Message ID.
 pub fn store_outcomes(ex: &Exchange, files: &[PathBuf]) -> Vec<StoreOutcome> {
+    let files: Vec<StoreFile> = files.iter().cloned().map(StoreFile::from).collect();
+    store_file_outcomes(ex, &files)
+}
+
+/// [`store_outcomes`] of the files of a [`DimseScu::store_files`]: a file whose uncompressed
+/// copy went in its place is judged by the answer to the copy.
+pub fn store_file_outcomes(ex: &Exchange, files: &[StoreFile]) -> Vec<StoreOutcome> {
     use crate::evidence::dimse::Flow;
     let not_sent: Vec<&str> = ex
         .request
@@ -586,7 +593,8 @@ pub fn store_outcomes(ex: &Exchange, files: &[PathBuf]) -> Vec<StoreOutcome> {
     files
         .iter()
         .map(|f| {
-            let shown = f.display().to_string();
+            let shown = f.path.display().to_string();
+            let copy = f.fallback.as_ref().map(|p| p.display().to_string());
             if not_sent
                 .iter()
                 .any(|v| v.starts_with(&format!("{shown} (")))
@@ -595,7 +603,7 @@ pub fn store_outcomes(ex: &Exchange, files: &[PathBuf]) -> Vec<StoreOutcome> {
             }
             let id = sent
                 .iter()
-                .find(|(file, _)| *file == shown)
+                .find(|(file, _)| *file == shown || Some(file) == copy.as_ref())
                 .and_then(|(_, id)| *id);
             let status = id.and_then(|id| {
                 rec.messages
@@ -620,6 +628,16 @@ pub struct StoreFile {
     pub path: PathBuf,
     /// The same instance in another (uncompressed) transfer syntax, if the harness holds one.
     pub fallback: Option<PathBuf>,
+}
+
+impl From<PathBuf> for StoreFile {
+    /// A file without an uncompressed copy.
+    fn from(path: PathBuf) -> StoreFile {
+        StoreFile {
+            path,
+            fallback: None,
+        }
+    }
 }
 
 /// `path` made absolute (against the working directory), for command lines that must work from

@@ -9,6 +9,7 @@ pub mod audit_source;
 pub mod dicomweb;
 pub mod dimse_scu;
 pub mod mhd;
+pub mod move_receiver;
 pub mod qido_rs;
 pub mod secure_node;
 pub mod stow_rs;

@@ -96,7 +96,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
             "timeout_ms",
         ],
     ),
-    ("test_data", &["mode", "studies"]),
+    ("test_data", &["mode", "studies", "parallel"]),
     ("options", &["strict", "pack"]),
     (
         "limits",
@@ -193,6 +193,7 @@ struct RawDicomweb {
 struct RawTestData {
     mode: Option<String>,
     studies: Option<Vec<String>>,
+    parallel: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -353,6 +354,9 @@ pub enum TestDataMode {
     Preloaded,
 }
 
+/// Transfers of the test data load at once when the profile does not say (`[test_data] parallel`).
+pub const DEFAULT_TEST_DATA_PARALLEL: usize = 4;
+
 /// The resolved SUT profile.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -366,6 +370,9 @@ pub struct Config {
     pub test_data: TestDataMode,
     /// Fixture study aliases or UIDs the SUT holds (`preloaded`); empty means all fixture studies.
     pub studies: Vec<String>,
+    /// How many transfers of the test data load run at once (`[test_data] parallel`): C-STORE
+    /// associations, concurrent STOW-RS requests (1: one at a time).
+    pub test_data_parallel: usize,
     /// Judge SHOULD-level requirements and open status codes strictly.
     pub strict: bool,
     /// The profile pack the profile asks for (`[options] pack`, `name` or `name@version`);
@@ -411,6 +418,7 @@ impl Config {
             }),
             test_data: TestDataMode::Preloaded,
             studies: Vec::new(),
+            test_data_parallel: DEFAULT_TEST_DATA_PARALLEL,
             strict: false,
             pack: None,
             limits: Limits::default(),
@@ -615,6 +623,17 @@ fn resolve(
             ))
         }
     };
+    let test_data_parallel = match td.parallel {
+        None => DEFAULT_TEST_DATA_PARALLEL,
+        Some(n @ 1..=64) => n as usize,
+        Some(n) => {
+            return Err(invalid(
+                path,
+                "test_data.parallel",
+                format!("{n} is not between 1 and 64"),
+            ))
+        }
+    };
     let pack = raw.options.as_ref().and_then(|o| o.pack.clone());
     if let Some(p) = &pack {
         crate::packs::Pack::resolve(Some(p))
@@ -626,6 +645,7 @@ fn resolve(
         dicomweb,
         test_data,
         studies: td.studies.unwrap_or_default(),
+        test_data_parallel,
         strict: raw.options.as_ref().and_then(|o| o.strict).unwrap_or(false),
         pack,
         limits: resolve_limits(raw.limits.unwrap_or_default(), path)?,
@@ -791,6 +811,22 @@ strict = true
         assert!(matches!(d.auth, Auth::Basic { ref password, .. } if password == "s3cret"));
         assert_eq!(c.test_data, TestDataMode::Preloaded);
         assert!(c.strict);
+    }
+
+    #[test]
+    fn the_test_data_load_runs_four_transfers_at_once_unless_the_profile_says() {
+        assert_eq!(
+            parse("[dicomweb]\nbase_url = \"http://x\"\n")
+                .unwrap()
+                .test_data_parallel,
+            DEFAULT_TEST_DATA_PARALLEL
+        );
+        let c = parse("[test_data]\nparallel = 1\n").unwrap();
+        assert_eq!(c.test_data_parallel, 1);
+        for bad in ["0", "65"] {
+            let e = parse(&format!("[test_data]\nparallel = {bad}\n")).unwrap_err();
+            assert!(e.to_string().contains("test_data.parallel"), "{e}");
+        }
     }
 
     #[test]

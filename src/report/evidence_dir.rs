@@ -269,6 +269,16 @@ fn repro_entry(ex: &Exchange, stem: &str, request: &Kept) -> String {
         Some(f) if f.ends_with(".body") => {
             line = line.replace("@request.body", &format!("@{f}"));
         }
+        // A body the transport read from files as it sent it: the command rebuilds it
+        // (`FileBody::shell_builder`) under the name the curl line then reads.
+        _ if line.contains("} > request.body && ") => {
+            line = line
+                .replace(
+                    "} > request.body && ",
+                    &format!("}} > {stem}-request.body && "),
+                )
+                .replace("@request.body", &format!("@{stem}-request.body"));
+        }
         _ if line.contains("@request.body") => {
             out.push_str(&format!(
                 "# The request body ({} bytes, SHA-256 {}) is not kept whole in this folder: supply it as {stem}-request.body.\n",
@@ -447,5 +457,30 @@ mod tests {
         let repro = std::fs::read_to_string(sdir.join("repro.sh")).unwrap();
         assert!(repro.contains("is not kept whole"), "{repro}");
         assert!(repro.contains("@01-rad-107-request.body"), "{repro}");
+    }
+
+    #[test]
+    fn a_request_body_read_from_files_is_rebuilt_by_its_command_under_the_exchange_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = EvidenceWriter::create(dir.path(), &Limits::default()).unwrap();
+        let (mut ex, _) = big_exchange(64);
+        ex.request.method = "POST".into();
+        ex.request.body = Body {
+            size: 12,
+            sha256: "ab".into(),
+            kept: Bytes::new(),
+            complete: false,
+        };
+        ex.repro = "{ printf -- '--b\\r\\n'; cat /f.dcm; } > request.body && curl -sS -X POST --data-binary @request.body -D - -o response.body 'http://sut/x'".into();
+        let mut r = record(vec![ex]);
+        w.write_scenario(&mut r).unwrap();
+        let repro =
+            std::fs::read_to_string(dir.path().join(SCENARIO_DIR).join("repro.sh")).unwrap();
+        assert!(
+            repro.contains("cat /f.dcm; } > 01-rad-107-request.body && curl"),
+            "{repro}"
+        );
+        assert!(repro.contains("@01-rad-107-request.body"), "{repro}");
+        assert!(!repro.contains("is not kept whole"), "{repro}");
     }
 }

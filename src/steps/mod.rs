@@ -245,7 +245,14 @@ pub(crate) async fn load_test_studies(
     let mut exchanges = Vec::new();
     let result = ctx
         .test_data
-        .get_or_init(|| crate::test_data::load_dicomweb(&ctx.fixtures, &c, &mut exchanges))
+        .get_or_init(|| {
+            crate::test_data::load_dicomweb(
+                &ctx.fixtures,
+                &c,
+                ctx.config.test_data_parallel,
+                &mut exchanges,
+            )
+        })
         .await
         .clone();
     for ex in exchanges {

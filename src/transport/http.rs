@@ -168,6 +168,25 @@ impl HttpClient {
         req: Request,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Exchange {
+        self.exchange_inner(meta, req, None, sink).await
+    }
+
+    /// As [`exchange`](Self::exchange), with `body` as the request body (`req.body` is not
+    /// sent): read from disk while it goes out, never held whole. The evidence keeps its size
+    /// and SHA-256 (digested as it was read), not its bytes; the reproduction command rebuilds it
+    /// from the same files ([`FileBody::shell_builder`]).
+    pub async fn exchange_streamed(&self, meta: Meta, req: Request, body: FileBody) -> Exchange {
+        self.exchange_inner(meta, req, Some(body), &mut |_| {})
+            .await
+    }
+
+    async fn exchange_inner(
+        &self,
+        meta: Meta,
+        req: Request,
+        file_body: Option<FileBody>,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Exchange {
         let started_at = crate::evidence::now_rfc3339();
         let t0 = Instant::now();
         let deadline = t0 + self.timeouts.total;
@@ -200,25 +219,53 @@ impl HttpClient {
         }
         // Whether the whole request went out: a close before that is not a closed peer (the server
         // may refuse a request it has not read, RFC 9110 §15.5.14), only a close after it.
-        let body_sent = Arc::new(AtomicBool::new(req.body.is_empty()));
-        if !req.body.is_empty() {
-            builder = builder.body(reqwest::Body::wrap(SentBody {
-                data: req.body.clone(),
-                pos: 0,
-                sent: body_sent.clone(),
-            }));
-        }
+        let has_body = file_body.is_some() || !req.body.is_empty();
+        let body_sent = Arc::new(AtomicBool::new(!has_body));
+        let mut digest = None;
+        let recorded_body = match &file_body {
+            Some(fb) => {
+                let (tx, rx) = tokio::sync::mpsc::channel(FILE_BODY_CHUNKS);
+                digest = Some(tokio::task::spawn_blocking({
+                    let fb = fb.clone();
+                    move || fb.feed(&tx)
+                }));
+                builder = builder.body(reqwest::Body::wrap(StreamedBody {
+                    rx,
+                    remaining: fb.len,
+                    sent: body_sent.clone(),
+                }));
+                Body {
+                    size: fb.len,
+                    sha256: String::new(),
+                    kept: Bytes::new(),
+                    complete: fb.len == 0,
+                }
+            }
+            None => {
+                if !req.body.is_empty() {
+                    builder = builder.body(reqwest::Body::wrap(SentBody {
+                        data: req.body.clone(),
+                        pos: 0,
+                        sent: body_sent.clone(),
+                    }));
+                }
+                request_body(&req.body)
+            }
+        };
         let request = HttpRequest {
             method: req.method.to_string(),
             url: req.url.clone(),
             headers: redact::headers(&headers),
-            body: request_body(&req.body),
+            body: recorded_body,
         };
-        let repro = curl_line(&req, &self.auth).replacen(
+        let mut repro = curl_line_with(&req, &self.auth, has_body).replacen(
             "curl -sS",
             &format!("curl -sS{}", self.tls_repro),
             1,
         );
+        if let Some(fb) = &file_body {
+            repro = format!("{} && {repro}", fb.shell_builder());
+        }
         let mut exchange = Exchange {
             seq: 0,
             transaction: meta.transaction,
@@ -428,6 +475,15 @@ impl HttpClient {
         });
         exchange.multipart = multipart;
         exchange.elapsed = t0.elapsed();
+        if let Some(d) = digest {
+            // Read whole, the body's digest is known: the server answered after taking it all
+            // (an early answer leaves the reader stopped, and the digest unknown).
+            if body_sent.load(Ordering::Acquire) {
+                if let Ok(Some(sha)) = d.await {
+                    exchange.request.body.sha256 = sha;
+                }
+            }
+        }
         exchange
     }
 }
@@ -472,6 +528,195 @@ impl http_body::Body for SentBody {
 
     fn size_hint(&self) -> http_body::SizeHint {
         http_body::SizeHint::with_exact((self.data.len() - self.pos) as u64)
+    }
+}
+
+/// Chunks of a [`FileBody`] read ahead of the connection: with [`FILE_BODY_CHUNK`], the most
+/// bytes of a streamed request held in memory at once.
+const FILE_BODY_CHUNKS: usize = 4;
+/// The bytes of a file read at a time for a [`FileBody`].
+const FILE_BODY_CHUNK: usize = 256 * 1024;
+
+/// A request body read from disk as it is sent: byte segments (multipart boundaries and part
+/// headers) and whole files, whose total size is known before the request starts, so that it goes
+/// with a Content-Length. A file that changed size since it was added fails the request (an
+/// Error of the harness, not of the SUT).
+#[derive(Debug, Clone, Default)]
+pub struct FileBody {
+    segments: Vec<Segment>,
+    len: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Bytes(Bytes),
+    File { path: std::path::PathBuf, len: u64 },
+}
+
+impl FileBody {
+    /// An empty body.
+    pub fn new() -> FileBody {
+        FileBody::default()
+    }
+
+    /// Append bytes.
+    pub fn push_bytes(&mut self, b: impl Into<Bytes>) {
+        let b = b.into();
+        self.len += b.len() as u64;
+        self.segments.push(Segment::Bytes(b));
+    }
+
+    /// Append the whole of the file at `path`, as long as it is now.
+    pub fn push_file(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+        let len = std::fs::metadata(path)?.len();
+        self.len += len;
+        self.segments.push(Segment::File {
+            path: path.to_path_buf(),
+            len,
+        });
+        Ok(())
+    }
+
+    /// The body's size in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True when it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A shell command that writes the same bytes to `request.body` (for reproduction commands):
+    /// `printf` for the byte segments, `cat` for the files.
+    pub fn shell_builder(&self) -> String {
+        let mut parts = Vec::new();
+        for seg in &self.segments {
+            match seg {
+                Segment::Bytes(b) => {
+                    let mut f = String::new();
+                    for &c in b.iter() {
+                        match c {
+                            b'\r' => f.push_str("\\r"),
+                            b'\n' => f.push_str("\\n"),
+                            b'\\' => f.push_str("\\\\"),
+                            b'%' => f.push_str("%%"),
+                            0x20..=0x7e => f.push(c as char),
+                            _ => f.push_str(&format!("\\{c:03o}")),
+                        }
+                    }
+                    parts.push(format!("printf -- {}", shell_quote(&f)));
+                }
+                Segment::File { path, .. } => {
+                    parts.push(format!("cat {}", shell_quote(&path.display().to_string())));
+                }
+            }
+        }
+        format!("{{ {}; }} > request.body", parts.join("; "))
+    }
+
+    /// Read every segment into `tx`, in chunks; the SHA-256 of the whole, or `None` when the
+    /// receiver went away or a file could not be read as it was (the error is sent on).
+    fn feed(&self, tx: &tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) -> Option<String> {
+        use std::io::Read as _;
+        let mut sha = Sha256::new();
+        for seg in &self.segments {
+            match seg {
+                Segment::Bytes(b) => {
+                    sha.update(b);
+                    tx.blocking_send(Ok(b.clone())).ok()?;
+                }
+                Segment::File { path, len } => {
+                    let file = match std::fs::File::open(path) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            let e = std::io::Error::new(
+                                e.kind(),
+                                format!("cannot read {}: {e}", path.display()),
+                            );
+                            let _ = tx.blocking_send(Err(e));
+                            return None;
+                        }
+                    };
+                    let mut file = file.take(*len);
+                    let mut left = *len;
+                    while left > 0 {
+                        let mut buf = vec![0u8; FILE_BODY_CHUNK.min(left as usize)];
+                        let n = match file.read(&mut buf) {
+                            Ok(0) => {
+                                let e = std::io::Error::new(
+                                    std::io::ErrorKind::UnexpectedEof,
+                                    format!(
+                                        "{} became shorter than its {len} bytes while it was sent",
+                                        path.display()
+                                    ),
+                                );
+                                let _ = tx.blocking_send(Err(e));
+                                return None;
+                            }
+                            Ok(n) => n,
+                            Err(e) => {
+                                let _ = tx.blocking_send(Err(e));
+                                return None;
+                            }
+                        };
+                        buf.truncate(n);
+                        left -= n as u64;
+                        sha.update(&buf);
+                        tx.blocking_send(Ok(Bytes::from(buf))).ok()?;
+                    }
+                }
+            }
+        }
+        Some(sha.finish_hex())
+    }
+}
+
+/// A [`FileBody`] handed to hyper as its reader produces it, saying (like [`SentBody`]) when its
+/// last byte has been taken.
+struct StreamedBody {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    remaining: u64,
+    sent: Arc<AtomicBool>,
+}
+
+impl http_body::Body for StreamedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if this.remaining == 0 {
+            this.sent.store(true, Ordering::Release);
+            return Poll::Ready(None);
+        }
+        match this.rx.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(b))) => {
+                this.remaining = this.remaining.saturating_sub(b.len() as u64);
+                if this.remaining == 0 {
+                    this.sent.store(true, Ordering::Release);
+                }
+                Poll::Ready(Some(Ok(http_body::Frame::data(b))))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(None) => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the request body ended before its announced length",
+            )))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
     }
 }
 
@@ -954,6 +1199,11 @@ fn tls_version_name(v: reqwest::tls::Version) -> String {
 }
 
 pub fn curl_line(req: &Request, auth: &Auth) -> String {
+    curl_line_with(req, auth, !req.body.is_empty())
+}
+
+/// [`curl_line`], sending `request.body` when `has_body`.
+fn curl_line_with(req: &Request, auth: &Auth, has_body: bool) -> String {
     let mut line = String::from("curl -sS");
     if req.method != reqwest::Method::GET {
         line.push_str(&format!(" -X {}", req.method));
@@ -978,7 +1228,7 @@ pub fn curl_line(req: &Request, auth: &Auth) -> String {
             line.push_str(&format!(" -H \"Authorization: Bearer ${{{token_env}}}\""));
         }
     }
-    if !req.body.is_empty() {
+    if has_body {
         line.push_str(" --data-binary @request.body");
     }
     line.push_str(" -D - -o response.body ");

@@ -11,6 +11,7 @@ mod audit_fhir_feed;
 mod audit_hostile;
 mod audit_relay;
 mod audit_repository_sut;
+mod bulk_transfers;
 mod cli;
 mod dcmqrscp;
 mod dicom_tls;

@@ -200,13 +200,27 @@ pub(crate) async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     let mut exchanges = Vec::new();
     let result = ctx
         .dimse_data
-        .get_or_init(|| crate::test_data::load_dimse(&ctx.fixtures, &s, &mut exchanges))
+        .get_or_init(|| {
+            crate::test_data::load_dimse(
+                &ctx.fixtures,
+                &s,
+                ctx.config.test_data_parallel,
+                &mut exchanges,
+            )
+        })
         .await
         .clone();
-    let mut idx = None;
+    // The exchange a failure names: the first association that failed.
+    let (mut idx, mut failed) = (None, None);
     for ex in exchanges {
-        idx = Some(world.evidence.record(ex));
+        let broke = ex.failure.is_some();
+        let i = world.evidence.record(ex);
+        idx = Some(i);
+        if broke && failed.is_none() {
+            failed = Some(i);
+        }
     }
+    let idx = failed.or(idx);
     match result {
         Ok(()) => Ok(()),
         // The SUT took a complete C-STORE-RQ and closed instead of answering: its Fail, not ours.
