@@ -23,6 +23,11 @@
 #   BENCH_REPS [3]                       timed pairs per row
 #   BENCH_ASSOCIATIONS [4]               `ihe-harness store --associations`
 #   HARNESS_BIN [target/release/ihe-harness, built with cargo build --release when missing]
+#   TCP_NODELAY [unset]                  read by every DCMTK tool itself: unset, DCMTK 3.6.7 leaves Nagle's
+#                                        algorithm on and each small C-STORE-RSP waits for a delayed ACK
+#                                        (about 40 ms per instance, the receiver's latency the harness's
+#                                        parallel associations hide); TCP_NODELAY=1 measures DCMTK without it
+#                                        (the harness sets TCP_NODELAY on its sockets either way)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${VENV:-/tmp/ihe-harness-venv}
@@ -158,6 +163,7 @@ mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
 cat <<EOF
 
 C-STORE of $N instances ($BYTES bytes); $REPS alternating pairs; medians, ratio = median of per-pair ratios
+machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; DCMTK TCP_NODELAY=${TCP_NODELAY:-unset (Nagle on, DCMTK's default)}
 | direction | DCMTK | ihe-harness | time ratio (harness / DCMTK) |
 |---|---|---|---|
 | SCU -> dcmqrscp | storescu ${SECS[qr_storescu]} s ($(mbps "${SECS[qr_storescu]}") MB/s, ${RSS[qr_storescu]} KB) | store --associations $ASSOCS ${SECS[qr_harness]} s ($(mbps "${SECS[qr_harness]}") MB/s, ${RSS[qr_harness]} KB) | ${RATIO[qr_harness]} |
