@@ -1,4 +1,4 @@
-@perf @profile:DIMSE @actor:QueryRetrieveScp
+@perf @serial @profile:DIMSE @actor:QueryRetrieveScp
 Feature: Performance qualification of a study retrieve by C-GET and C-MOVE
   National qualification measures how fast an archive delivers a study over DICOM too: France's
   DRIMbox programme (ANS, Ségur wave 2, requirement DB.SO.102) asks for the latency to the first

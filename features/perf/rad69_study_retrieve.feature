@@ -1,4 +1,4 @@
-@perf @profile:XDS-I.b @txn:RAD-69 @actor:ImagingDocumentSource
+@perf @serial @profile:XDS-I.b @txn:RAD-69 @actor:ImagingDocumentSource
 Feature: Performance qualification of a study retrieve by RAD-69 (Retrieve Imaging Document Set)
   An XDS-I.b Imaging Document Consumer fetches a study's images from the Imaging Document Source
   with RAD-69: the scenario asks for every image of the study the SUT profile's [performance]
