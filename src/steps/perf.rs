@@ -1,7 +1,10 @@
-//! Performance qualification (`@perf`): a study retrieve timed from the request to its first byte,
-//! its first complete instance and its end, judged against the SUT profile's `[performance]`
-//! thresholds (PERF-01..04, [`crate::checks::perf`]). The figures go into the scenario's metrics
-//! (results.json, JUnit properties, the HTML report) whether or not a threshold judges them.
+//! Performance qualification (`@perf`): a study retrieve by WADO-RS, C-GET, C-MOVE (to the
+//! harness's Storage SCP) or RAD-69, timed from the request (DIMSE: the opening of the
+//! association) to its first byte (DIMSE: the first PDU of the first C-STORE sub-operation), its
+//! first complete instance and its end, judged against the SUT profile's `[performance]`
+//! thresholds of that transaction (PERF-01..04, [`crate::checks::perf`]). The figures go into the
+//! scenario's metrics (results.json, JUnit properties, the HTML report) whether or not a threshold
+//! judges them.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
