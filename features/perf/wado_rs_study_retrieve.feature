@@ -1,4 +1,4 @@
-@perf @profile:DICOMweb @txn:RAD-107 @actor:ImagingDocumentSource
+@perf @serial @profile:DICOMweb @txn:RAD-107 @actor:ImagingDocumentSource
 Feature: Performance qualification of a WADO-RS study retrieve (RAD-107)
   National qualification measures how fast an image source delivers a study: France's DRIMbox
   programme (ANS, Ségur wave 2, requirement DB.SO.102) asks for the latency to the first image and

@@ -893,6 +893,7 @@ mod tests {
             pdus: 1,
             largest_pdu: 0,
             at_ms: 0,
+            pdus_at: None,
         };
         let rq = |id| Command::request(field::C_STORE_RQ, "1.2.840.10008.5.1.4.1.1.2", id, true);
         let files: Vec<PathBuf> = ["a.dcm", "b.dcm", "c.dcm", "d.dcm"]

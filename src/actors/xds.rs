@@ -364,11 +364,22 @@ impl XdsClient {
         r: &RetrieveImagingDocumentSetRequest,
         operation: &str,
     ) -> Result<Exchange, NoEndpoint> {
+        self.retrieve_imaging_with(r, operation, &mut |_| {}).await
+    }
+
+    /// RAD-69, handing every chunk of the response body to `sink` as it arrives (a timed
+    /// retrieve watches its parts go by).
+    pub async fn retrieve_imaging_with(
+        &self,
+        r: &RetrieveImagingDocumentSetRequest,
+        operation: &str,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<Exchange, NoEndpoint> {
         let url = self.cfg.imaging_source_url.as_deref().ok_or(NoEndpoint(
             "Imaging Document Source (xds.imaging_source_url)",
         ))?;
         Ok(self
-            .call(
+            .call_with(
                 url,
                 ACTION_RETRIEVE_IMAGING,
                 &r.to_xml(),
@@ -379,6 +390,7 @@ impl XdsClient {
                     operation: operation.to_string(),
                     actor: "Imaging Document Consumer",
                 },
+                sink,
             )
             .await)
     }

@@ -1,6 +1,7 @@
 //! Performance qualification of a study retrieve: time to the first byte, time to the first
 //! complete instance, throughput and instances a second, against the thresholds of the SUT
-//! profile's `[performance]` table ([`crate::config::performance`]).
+//! profile's `[performance]` table ([`crate::config::performance`]), for WADO-RS (RAD-107),
+//! C-GET, C-MOVE and RAD-69.
 //!
 //! No standard sets these figures. The requirement judged is the profile's own threshold; the
 //! motivation is national qualification, which measures them: France's DRIMbox programme (ANS,
@@ -8,11 +9,22 @@
 //! of WADO-RS and C-MOVE retrieves of a reference CT study (1,300 JPEG-LS images, about 200 MB).
 //! A threshold the profile leaves out is Not applicable: the figure is measured and reported only.
 //!
-//! How the harness measures (the clock starts when the request is handed to the HTTP client):
+//! How the harness measures. Over HTTP (WADO-RS, RAD-69) the clock starts when the request is
+//! handed to the HTTP client:
 //! - time to first byte: until the response headers arrived (the first bytes of the answer);
-//! - time to first complete instance: until the delimiter closing the first part was read;
+//! - time to first complete instance: until the delimiter closing the first part holding an
+//!   instance was read (WADO-RS: the first part; RAD-69: the first attachment after the SOAP
+//!   envelope);
 //! - throughput: the bytes of the multipart body over the whole exchange, in MB/s (10^6 bytes);
-//! - instances/s: the parts of the body over the whole exchange.
+//! - instances/s: the instance parts of the body over the whole exchange.
+//!
+//! Over DIMSE (C-GET, C-MOVE) the clock starts when the harness opens the association:
+//! - time to first byte: until the first PDU of the first C-STORE sub-operation arrived (on the
+//!   same association for C-GET, on the harness's Storage SCP for C-MOVE), or the first response
+//!   when no sub-operation came;
+//! - time to first complete instance: until the last PDU of that C-STORE-RQ's data set;
+//! - throughput: the data set bytes of the C-STORE-RQs until the final response;
+//! - instances/s: the C-STORE sub-operations until the final response.
 
 use super::{Check, Level, Subject, Verdict};
 use crate::config::performance::Thresholds;
@@ -26,8 +38,9 @@ pub struct PerfExpect {
     pub thresholds: Thresholds,
     /// Where the thresholds come from (`the SUT profile orthanc.toml`).
     pub source: String,
-    /// The transfer syntax each instance of the study is stored in, by SOP Instance UID, when
-    /// the retrieve asked for the stored form (`transfer-syntax=*`).
+    /// The transfer syntax each instance of the study is stored in, by SOP Instance UID, for the
+    /// instances the retrieve offered to take as stored (WADO-RS `transfer-syntax=*`, a RAD-69
+    /// list holding it, a C-GET context proposing it, a C-MOVE destination accepting it).
     pub stored_ts: std::collections::BTreeMap<String, String>,
 }
 
@@ -47,6 +60,67 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The figures of a C-GET or C-MOVE that started at `t0` and whose exchange ended at `end`:
+    /// its C-STORE sub-operations are those received on the association `r` (C-GET) and on the
+    /// harness's Storage SCP (`followups`, C-MOVE), timed by their PDUs
+    /// ([`MessageRecord::pdus_at`](crate::evidence::dimse::MessageRecord::pdus_at)); the retrieve
+    /// ends with its final response (or with the exchange, without one).
+    pub fn of_dimse(
+        t0: std::time::Instant,
+        end: std::time::Instant,
+        r: &crate::evidence::dimse::DimseRecord,
+        followups: &[crate::evidence::Exchange],
+    ) -> Figures {
+        use crate::dimse::command::{field, status};
+        use crate::evidence::dimse::Flow;
+        let ms = |at: std::time::Instant| at.saturating_duration_since(t0).as_secs_f64() * 1e3;
+        let stores: Vec<_> = super::dimse::stores(r, followups).collect();
+        let first_store = stores
+            .iter()
+            .filter_map(|m| m.pdus_at)
+            .min_by_key(|(f, _)| *f);
+        let first_response = r
+            .messages
+            .iter()
+            .filter(|m| m.flow == Flow::Received)
+            .find_map(|m| m.pdus_at);
+        let final_response = r
+            .messages
+            .iter()
+            .rev()
+            .filter(|m| {
+                m.flow == Flow::Received
+                    && matches!(m.command.field, field::C_GET_RSP | field::C_MOVE_RSP)
+                    && m.command.status.is_some_and(|s| !status::is_pending(s))
+            })
+            .find_map(|m| m.pdus_at);
+        let last_store = stores
+            .iter()
+            .filter_map(|m| m.pdus_at)
+            .map(|(_, l)| l)
+            .max();
+        let finished = match (final_response, last_store) {
+            (Some((_, f)), Some(l)) => f.max(l),
+            (Some((_, f)), None) => f,
+            _ => end,
+        };
+        let total_ms = ms(finished);
+        Figures {
+            ttfb_ms: first_store
+                .or(first_response)
+                .map_or(total_ms, |(f, _)| ms(f)),
+            first_instance_ms: stores
+                .iter()
+                .filter_map(|m| m.pdus_at)
+                .map(|(_, l)| l)
+                .min()
+                .map(ms),
+            total_ms,
+            bytes: stores.iter().filter_map(|m| m.data_len).sum(),
+            instances: stores.len() as u64,
+        }
+    }
+
     /// Throughput, MB/s (10^6 bytes a second).
     pub fn mbps(&self) -> f64 {
         if self.total_ms <= 0.0 {
@@ -85,9 +159,10 @@ fn round(x: f64) -> f64 {
 }
 
 const SOURCE: &str = "the SUT profile's [performance] threshold (the SUT's or a qualification \
-                      programme's figure) for a study retrieve (DICOM PS3.18 §10.4); motivation: ANS DRIMbox qualification, Ségur wave 2, \
-                      requirement DB.SO.102 (latency to first image and throughput of WADO-RS \
-                      and C-MOVE)";
+                      programme's figure) for a study retrieve (WADO-RS, DICOM PS3.18 §10.4; \
+                      C-MOVE and C-GET, DICOM PS3.4 §C.4.2 and §C.4.3; RAD-69, IHE RAD TF-2 \
+                      §4.69); motivation: ANS DRIMbox qualification, Ségur wave 2, requirement \
+                      DB.SO.102 (latency to first image and throughput of WADO-RS and C-MOVE)";
 
 /// The rules.
 pub const CHECKS: &[Check] = &[
@@ -239,28 +314,57 @@ fn instance_rate(s: &Subject<'_>) -> Verdict {
     )
 }
 
+/// The instances a retrieve delivered, as (SOP Instance UID, transfer syntax): the DICOM parts of
+/// a multipart answer (WADO-RS, RAD-69), or the C-STORE sub-operations of a C-GET or C-MOVE with
+/// the transfer syntax of the presentation context each came on.
+fn delivered(s: &Subject<'_>) -> Option<Vec<(String, String)>> {
+    let trim = |u: &str| u.trim_end_matches(['\0', ' ']).to_string();
+    if let Some(mp) = &s.exchange.multipart {
+        return Some(
+            mp.parts
+                .iter()
+                .filter_map(|part| part.dicom.as_ref())
+                .filter_map(|head| {
+                    let sop = head
+                        .sop_instance
+                        .as_deref()
+                        .or(head.media_storage_sop_instance.as_deref())?;
+                    Some((
+                        trim(sop),
+                        trim(head.transfer_syntax.as_deref().unwrap_or("")),
+                    ))
+                })
+                .collect(),
+        );
+    }
+    let r = s.exchange.dimse.as_deref()?;
+    Some(
+        super::dimse::stores(r, s.followups)
+            .filter_map(|m| {
+                let sop = m.command.affected_sop_instance.as_deref()?;
+                let ts = m
+                    .data_summary
+                    .iter()
+                    .find(|(k, _)| k == "TransferSyntaxUID")
+                    .map_or("", |(_, v)| v.as_str());
+                Some((trim(sop), trim(ts)))
+            })
+            .collect(),
+    )
+}
+
 fn as_stored(s: &Subject<'_>) -> Verdict {
     let Some(p) = s.expect.perf.as_ref().filter(|p| !p.stored_ts.is_empty()) else {
         return Verdict::NotApplicable("the retrieve did not ask for the stored form".into());
     };
-    let Some(mp) = &s.exchange.multipart else {
-        return Verdict::NotApplicable("no multipart answer".into());
+    let Some(delivered) = delivered(s) else {
+        return Verdict::NotApplicable("no instances in the answer".into());
     };
     let mut changed = Vec::new();
-    for head in mp.parts.iter().filter_map(|part| part.dicom.as_ref()) {
-        let sop = head
-            .sop_instance
-            .as_deref()
-            .or(head.media_storage_sop_instance.as_deref())
-            .map(|u| u.trim_end_matches(['\0', ' ']));
-        let Some((sop, stored)) = sop.and_then(|u| p.stored_ts.get_key_value(u)) else {
+    for (sop, sent) in &delivered {
+        let Some((sop, stored)) = p.stored_ts.get_key_value(sop) else {
             continue;
         };
-        let sent = head
-            .transfer_syntax
-            .as_deref()
-            .map(|t| t.trim_end_matches(['\0', ' ']))
-            .unwrap_or("");
         if sent != stored {
             changed.push(format!("{sop}: stored {stored}, sent {}", or_none(sent)));
         }
@@ -378,6 +482,127 @@ mod tests {
             as_stored_verdict(eval, "1.2.840.10008.1.2.1"),
             Verdict::Fail { .. }
         ));
+    }
+
+    /// A C-GET record: the request, `stores` C-STORE-RQ sub-operations (SOP Instance UID,
+    /// transfer syntax of their context, first and last PDU in ms after `t0`) and a final
+    /// response at `final_ms`.
+    fn cget(
+        t0: std::time::Instant,
+        stores: &[(&str, &str, u64, u64)],
+        final_ms: u64,
+    ) -> crate::evidence::dimse::DimseRecord {
+        use crate::dimse::command::{field, Command};
+        use crate::evidence::dimse::{DimseRecord, Flow, MessageRecord};
+        let at = |ms: u64| t0 + std::time::Duration::from_millis(ms);
+        let message =
+            |flow, command: Command, summary: Vec<(String, String)>, times| MessageRecord {
+                flow,
+                pc_id: 1,
+                data_len: (command.field == field::C_STORE_RQ).then_some(1000),
+                command,
+                data_sha256: None,
+                data_summary: summary,
+                pdus: 1,
+                largest_pdu: 0,
+                at_ms: 0,
+                pdus_at: times,
+            };
+        let rq = Command::request(field::C_GET_RQ, "1.2.840.10008.5.1.4.1.2.2.3", 7, true);
+        let mut messages = vec![message(Flow::Sent, rq.clone(), Vec::new(), None)];
+        for (sop, ts, first, last) in stores {
+            let mut c = Command::request(field::C_STORE_RQ, "1.2.840.10008.5.1.4.1.1.2", 9, true);
+            c.affected_sop_instance = Some(sop.to_string());
+            messages.push(message(
+                Flow::Received,
+                c,
+                vec![("TransferSyntaxUID".into(), ts.to_string())],
+                Some((at(*first), at(*last))),
+            ));
+        }
+        messages.push(message(
+            Flow::Received,
+            Command::response_to(&rq, 0, false),
+            Vec::new(),
+            Some((at(final_ms), at(final_ms))),
+        ));
+        DimseRecord {
+            messages,
+            ..DimseRecord::default()
+        }
+    }
+
+    #[test]
+    fn dimse_figures_come_from_the_sub_operations_and_the_final_response() {
+        let t0 = std::time::Instant::now();
+        let r = cget(
+            t0,
+            &[
+                ("1.1", "1.2.840.10008.1.2.1", 30, 45),
+                ("1.2", "1.2.840.10008.1.2.1", 50, 60),
+            ],
+            100,
+        );
+        let end = t0 + std::time::Duration::from_millis(400);
+        let f = Figures::of_dimse(t0, end, &r, &[]);
+        assert_eq!(f.ttfb_ms.round(), 30.0);
+        assert_eq!(f.first_instance_ms.map(f64::round), Some(45.0));
+        // The release after the final response is not the retrieve's.
+        assert_eq!(f.total_ms.round(), 100.0);
+        assert_eq!((f.bytes, f.instances), (2000, 2));
+        // No sub-operation: the first byte is the first response, and no instance completed.
+        let none = cget(t0, &[], 80);
+        let f = Figures::of_dimse(t0, end, &none, &[]);
+        assert_eq!(
+            (f.ttfb_ms.round(), f.first_instance_ms, f.instances),
+            (80.0, None, 0)
+        );
+        // C-MOVE: the sub-operations arrived on the harness's Storage SCP, a follow-up exchange.
+        let moved = cget(t0, &[("1.1", "1.2.840.10008.1.2.1", 20, 25)], 0);
+        let mut follow = Exchange::synthetic("dicom://HARNESS@127.0.0.1:11114", &[], 0, &[], b"");
+        follow.dimse = Some(Box::new(moved));
+        let f = Figures::of_dimse(t0, end, &cget(t0, &[], 90), &[follow]);
+        assert_eq!(
+            (f.ttfb_ms.round(), f.instances, f.total_ms.round()),
+            (20.0, 1, 90.0)
+        );
+    }
+
+    #[test]
+    fn a_sub_operation_transcoded_although_offered_as_stored_is_flagged() {
+        let eval = CHECKS
+            .iter()
+            .find(|c| c.id == "PERF-05")
+            .map(|c| c.eval)
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        let judge = |sent: &str| {
+            let mut ex = Exchange::synthetic("dicom://PACS@127.0.0.1:104", &[], 0, &[], b"");
+            ex.dimse = Some(Box::new(cget(t0, &[("1.1", sent, 1, 2)], 3)));
+            let expect = Expect {
+                perf: Some(PerfExpect {
+                    stored_ts: [("1.1".to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
+                    ..PerfExpect::default()
+                }),
+                ..Expect::default()
+            };
+            eval(&Subject {
+                exchange: &ex,
+                expect: &expect,
+                strict: false,
+                followups: &[],
+            })
+        };
+        assert_eq!(judge("1.2.840.10008.1.2.4.80"), Verdict::Pass);
+        match judge("1.2.840.10008.1.2.1") {
+            Verdict::Fail { actual, .. } => {
+                assert!(
+                    actual.contains("stored 1.2.840.10008.1.2.4.80, sent 1.2.840.10008.1.2.1"),
+                    "{actual}"
+                )
+            }
+            v => panic!("{v:?}"),
+        }
     }
 
     const FIGS: Figures = Figures {

@@ -119,6 +119,10 @@ pub struct Received {
     pub largest_pdu: u32,
     /// Time from the first to the last PDU.
     pub elapsed: Duration,
+    /// When the message's first PDU was read (the time to a first byte of a sub-operation).
+    pub first_pdu_at: Instant,
+    /// When its last PDU was read (the message complete).
+    pub last_pdu_at: Instant,
 }
 
 /// What `send` did.
@@ -367,6 +371,7 @@ where
     let mut pdus = 0u32;
     let mut largest = 0u32;
     let mut limit = opts.max_data_set.min(MAX_IDENTIFIER);
+    let mut first_at: Option<Instant> = None;
     loop {
         // Each PDU within the read timeout, and none past the operation's deadline.
         let now = tokio::time::Instant::now();
@@ -381,6 +386,8 @@ where
             Ok(Err(e)) => return Err(DimseError::Ul(super::association::error_chain(&e))),
             Ok(Ok(p)) => p,
         };
+        let at = Instant::now();
+        let first = *first_at.get_or_insert(at);
         let items = match pdu {
             Pdu::PData { data } => data,
             Pdu::AbortRQ { .. } => return Err(DimseError::Aborted),
@@ -434,6 +441,8 @@ where
                                 pdus,
                                 largest_pdu: largest,
                                 elapsed: t0.elapsed(),
+                                first_pdu_at: first,
+                                last_pdu_at: at,
                             });
                         }
                         if c.field == super::command::field::C_STORE_RQ {
@@ -475,6 +484,8 @@ where
                             pdus,
                             largest_pdu: largest,
                             elapsed: t0.elapsed(),
+                            first_pdu_at: first,
+                            last_pdu_at: at,
                         });
                     }
                 }

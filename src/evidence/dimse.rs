@@ -98,6 +98,11 @@ pub struct MessageRecord {
     pub largest_pdu: u32,
     /// Milliseconds since the association started.
     pub at_ms: u64,
+    /// When a received message's first and last PDUs were read, on the process's monotonic
+    /// clock, which times messages of different associations against each other (the C-STORE
+    /// sub-operations of a C-MOVE against the C-MOVE-RQ); not in the evidence files.
+    #[serde(skip)]
+    pub pdus_at: Option<(std::time::Instant, std::time::Instant)>,
 }
 
 /// One association and what happened on it.

@@ -470,10 +470,15 @@ pub enum Fault {
     /// The Initiating Imaging Gateway refuses an unknown community with XDSRepositoryError
     /// (breaks XCAI-15).
     XcaiIigUnknownCommunityOtherCode,
-    /// A WADO-RS study retrieve is answered only after 2.5 s: its first byte, its first instance
-    /// and its throughput all miss the reference's performance thresholds (breaks PERF-01..04).
+    /// A study retrieve (WADO-RS, a STUDY level C-GET or C-MOVE, a RAD-69 of several series) is
+    /// answered, or its first sub-operation sent, only after [`PERF_SLOW_FIRST_BYTE`]: its first
+    /// byte, its first instance and its throughput all miss the reference's performance
+    /// thresholds (breaks PERF-01..04).
     PerfSlowFirstByte,
 }
+
+/// How long [`Fault::PerfSlowFirstByte`] holds a study retrieve back.
+pub const PERF_SLOW_FIRST_BYTE: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// A fault name that is not one of [`Fault::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -1265,7 +1270,7 @@ impl Fault {
                 "the Initiating Imaging Gateway refuses a DocumentRequest of an unknown community with XDSRepositoryError, not XDSUnknownCommunity"
             }
             Fault::PerfSlowFirstByte => {
-                "a WADO-RS study retrieve is answered only after 2.5 s, past the reference's performance thresholds"
+                "a study retrieve (WADO-RS, C-GET, C-MOVE, RAD-69) is answered, or its first sub-operation sent, only after 6 s, past the reference's performance thresholds"
             }
         }
     }

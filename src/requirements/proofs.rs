@@ -293,11 +293,24 @@ pub const FAULT_CASES: &[FaultCase] = &[
     fault("xcai-iig-hides-failure", "@actor:InitiatingImagingGateway and @req:XCAI-12", "XCAI-12", false),
     fault("xcai-iig-unknown-community-success", "@actor:InitiatingImagingGateway and @req:XCAI-13", "XCAI-13", false),
     fault("xcai-iig-unknown-community-other-code", "@actor:InitiatingImagingGateway and @req:XCAI-15", "XCAI-15", true),
-    // Performance: the embedded reference's own thresholds, missed by a reference made slow.
-    fault("perf-slow-first-byte", "@perf and @req:PERF-01", "PERF-01", false),
-    fault("perf-slow-first-byte", "@perf and @req:PERF-02", "PERF-02", false),
-    fault("perf-slow-first-byte", "@perf and @req:PERF-03", "PERF-03", false),
-    fault("perf-slow-first-byte", "@perf and @req:PERF-04", "PERF-04", false),
+    // Performance: the embedded reference's own thresholds, missed by a reference made slow, for
+    // each transaction timed.
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-107 and @req:PERF-01", "PERF-01", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-107 and @req:PERF-02", "PERF-02", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-107 and @req:PERF-03", "PERF-03", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-107 and @req:PERF-04", "PERF-04", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-GET and @req:PERF-01", "PERF-01", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-GET and @req:PERF-02", "PERF-02", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-GET and @req:PERF-03", "PERF-03", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-GET and @req:PERF-04", "PERF-04", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-MOVE and @req:PERF-01", "PERF-01", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-MOVE and @req:PERF-02", "PERF-02", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-MOVE and @req:PERF-03", "PERF-03", false),
+    fault("perf-slow-first-byte", "@perf and @txn:C-MOVE and @req:PERF-04", "PERF-04", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-69 and @req:PERF-01", "PERF-01", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-69 and @req:PERF-02", "PERF-02", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-69 and @req:PERF-03", "PERF-03", false),
+    fault("perf-slow-first-byte", "@perf and @txn:RAD-69 and @req:PERF-04", "PERF-04", false),
 ];
 
 /// Checks without a reference fault, and the test that makes each fail.

@@ -32,6 +32,7 @@ mod mhd_messages;
 mod mhd_triggers;
 mod orthanc;
 mod packs;
+mod perf;
 mod qr_scu;
 mod reference_suite;
 mod report_corpus;

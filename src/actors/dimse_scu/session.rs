@@ -135,6 +135,7 @@ impl<'a> Session<'a> {
             pdus: stats.pdus,
             largest_pdu: stats.largest_pdu,
             at_ms,
+            pdus_at: None,
         });
     }
 
@@ -164,6 +165,7 @@ impl<'a> Session<'a> {
             pdus: r.pdus,
             largest_pdu: r.largest_pdu,
             at_ms,
+            pdus_at: Some((r.first_pdu_at, r.last_pdu_at)),
         });
     }
 

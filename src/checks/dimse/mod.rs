@@ -727,6 +727,7 @@ pub mod qr_scu;
 mod transfer;
 
 use find::{dim_04, dim_05, dim_06, dim_15, dim_16};
+pub(crate) use transfer::stores;
 use transfer::{dim_07, dim_08, dim_11, dim_12, dim_13, dim_17, dim_18, dim_19};
 
 #[cfg(test)]

@@ -398,6 +398,7 @@ mod tests {
             pdus: 1,
             largest_pdu: 100,
             at_ms: 0,
+            pdus_at: None,
         });
         if field == field::C_GET_RQ {
             r.proposed.push(ProposedContext {
@@ -605,6 +606,7 @@ mod tests {
                     pdus: 1,
                     largest_pdu: 20,
                     at_ms: 5,
+                    pdus_at: None,
                 });
             }
             ex

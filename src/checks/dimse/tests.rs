@@ -27,6 +27,7 @@ fn msg(flow: Flow, c: Command, summary: &[(&str, &str)]) -> MessageRecord {
         pdus: 1,
         largest_pdu: 100,
         at_ms: 0,
+        pdus_at: None,
     }
 }
 

@@ -87,7 +87,7 @@ pub(super) struct Arrival {
 
 /// The C-STORE-RQs received on this association (C-GET) and in the follow-up exchanges (the
 /// harness's Storage SCP: C-MOVE sub-operations, or a SUT's stores).
-pub(super) fn stores<'a>(
+pub(crate) fn stores<'a>(
     r: &'a DimseRecord,
     followups: &'a [Exchange],
 ) -> impl Iterator<Item = &'a MessageRecord> {

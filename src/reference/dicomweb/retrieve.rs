@@ -271,7 +271,7 @@ async fn retrieve(st: Shared, target: Target, q: Option<String>, headers: Header
         }
     }
     if st.has(Fault::PerfSlowFirstByte) && matches!(target, Target::Study(..)) {
-        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        tokio::time::sleep(crate::reference::faults::PERF_SLOW_FIRST_BYTE).await;
     }
     let boundary = st.boundary();
     let mut content_type = MediaType::new("multipart/related");

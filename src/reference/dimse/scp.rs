@@ -850,8 +850,8 @@ impl Session {
         };
         self.annotate_received(summary);
         if st == status::SUCCESS {
-            if let Some(p) = &spooled {
-                self.keep_in_archive(p.clone()).await;
+            if let (Some(p), Some(uid)) = (&spooled, &cmd.affected_sop_instance) {
+                self.keep_in_archive(p.clone(), uid).await;
             }
         }
         if st == status::SUCCESS && self.state.has(Fault::DimseStoreWrongStatus) {
@@ -875,8 +875,14 @@ impl Session {
     /// Make a stored instance the archive did not hold yet retrievable (QIDO-RS, WADO-RS, C-FIND,
     /// C-MOVE, C-GET, RAD-69), with its Explicit VR Little Endian form. An instance the archive
     /// already holds keeps the copy it has: a Storage SCP may keep either (PS3.4 §B.2.3), and the
-    /// harness's own C-MOVE sub-operations send instances back in another transfer syntax.
-    async fn keep_in_archive(&self, stored: PathBuf) {
+    /// harness's own C-MOVE sub-operations send instances back in another transfer syntax. A
+    /// held instance is not read again (nor transcoded for its copy): the C-STORE-RSP is not held
+    /// back by work whose result is dropped, which a timed C-MOVE to the harness would count as
+    /// the SUT's.
+    async fn keep_in_archive(&self, stored: PathBuf, sop_uid: &str) {
+        if self.state.archive().contains(sop_uid) {
+            return;
+        }
         let copy = self.state.spool().new_path("ele.dcm");
         let Ok(Ok(inst)) = tokio::task::spawn_blocking(move || {
             crate::reference::store::archive::ingest(stored, copy)

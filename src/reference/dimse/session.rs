@@ -300,6 +300,7 @@ impl Session {
             pdus: rx.pdus,
             largest_pdu: rx.largest_pdu,
             at_ms,
+            pdus_at: Some((rx.first_pdu_at, rx.last_pdu_at)),
         });
         Ok(rx)
     }
@@ -378,6 +379,7 @@ impl Session {
             pdus: stats.pdus,
             largest_pdu: stats.largest_pdu,
             at_ms,
+            pdus_at: None,
         });
         Ok(())
     }

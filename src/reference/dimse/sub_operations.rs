@@ -467,6 +467,7 @@ impl SubAssociation {
             pdus: sent.pdus,
             largest_pdu: sent.largest_pdu,
             at_ms: ms(self.t0),
+            pdus_at: None,
         });
         let rx = match message::receive(assoc, &self.recv).await {
             Ok(rx) => rx,
@@ -486,6 +487,7 @@ impl SubAssociation {
             pdus: rx.pdus,
             largest_pdu: rx.largest_pdu,
             at_ms: ms(self.t0),
+            pdus_at: Some((rx.first_pdu_at, rx.last_pdu_at)),
         });
         if rx.command.field != field::C_STORE_RSP || rx.command.responded_to != Some(id) {
             let reason = format!(

@@ -59,6 +59,10 @@ async fn encode_for(
 }
 
 pub(crate) async fn retrieve_imaging(st: &Shared, r: &RetrieveImagingDocumentSetRequest) -> Answer {
+    // A study retrieve: a request of several series of one study.
+    if st.has(Fault::PerfSlowFirstByte) && r.studies.iter().any(|s| s.series.len() > 1) {
+        tokio::time::sleep(crate::reference::faults::PERF_SLOW_FIRST_BYTE).await;
+    }
     let (resp, attachments) = imaging_answer(st, r).await;
     Answer {
         status: StatusCode::OK,

@@ -29,7 +29,7 @@ use retrieve::record_inbound;
 mod find;
 pub(crate) mod inbound;
 mod qr_scu;
-mod retrieve;
+pub(crate) mod retrieve;
 mod store;
 
 fn scu(world: &mut HarnessWorld) -> Result<DimseScu, StepError> {
@@ -174,7 +174,8 @@ fn judge_what_arrived(world: &mut HarnessWorld, idx: usize) {
     world.findings.extend(found);
 }
 
-fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+/// Judge the last DIMSE exchange of the scenario, with its follow-ups, by the checks `ids`.
+pub(crate) fn judge_dimse(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let Some(idx) = world.dimse.last else {
         return Err(harness_error(
             world,

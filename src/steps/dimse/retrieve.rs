@@ -14,6 +14,14 @@ fn series_keys(insts: &[FixtureInstance]) -> Vec<(Tag, String)> {
     ]
 }
 
+/// The keys of a STUDY level retrieve of the study of `inst`.
+pub(crate) fn study_keys(inst: &FixtureInstance) -> Vec<(Tag, String)> {
+    vec![
+        (tags::QUERY_RETRIEVE_LEVEL, "STUDY".into()),
+        (tags::STUDY_INSTANCE_UID, inst.study_uid.clone()),
+    ]
+}
+
 /// Mark the inbox of the harness's Storage SCP before a move; what arrives after the mark, while
 /// the move holds the SCP ([`inbound::session`]), is the move's.
 fn inbox_mark(world: &HarnessWorld) -> Option<usize> {
@@ -72,7 +80,26 @@ pub(super) fn record_inbound(world: &mut HarnessWorld, got: &inbound::Inbound) {
     }
 }
 
-async fn do_move(
+/// C-MOVE of what `keys` select (the instances `insts`) to `destination`, or to the harness's
+/// own Storage SCP when `None`, recorded with what the answer and the arrivals must satisfy.
+pub(crate) async fn do_move(
+    world: &mut HarnessWorld,
+    keys: Vec<(Tag, String)>,
+    insts: &[FixtureInstance],
+    destination: Option<String>,
+    cancel_after: Option<usize>,
+) -> StepResult {
+    // A move to the harness holds its SCP until the sub-associations have ended.
+    let _scp = match destination {
+        None => Some(inbound::session().lock().await),
+        Some(_) => None,
+    };
+    move_holding_scp(world, keys, insts, destination, cancel_after).await
+}
+
+/// [`do_move`] once the harness's Storage SCP is held ([`inbound::session`]) when the move is to
+/// it: a timed move starts its clock here.
+pub(crate) async fn move_holding_scp(
     world: &mut HarnessWorld,
     keys: Vec<(Tag, String)>,
     insts: &[FixtureInstance],
@@ -83,11 +110,6 @@ async fn do_move(
     let dest = destination
         .clone()
         .unwrap_or_else(|| s.move_destination.clone());
-    // A move to the harness holds its SCP until the sub-associations have ended.
-    let _scp = match destination {
-        None => Some(inbound::session().lock().await),
-        Some(_) => None,
-    };
     let mark = inbox_mark(world);
     let mut s = s;
     s.move_receiver = world
@@ -186,6 +208,16 @@ async fn move_manifest(world: &mut HarnessWorld, alias: String) -> StepResult {
 #[when(expr = "the SCU gets series {int} of study {string}")]
 async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> StepResult {
     let insts = series_instances(world, &alias, number)?;
+    do_get(world, series_keys(&insts), &insts).await
+}
+
+/// C-GET of what `keys` select (the instances `insts`, each offered in its stored transfer
+/// syntax), recorded with what the answer and the instances received must satisfy.
+pub(crate) async fn do_get(
+    world: &mut HarnessWorld,
+    keys: Vec<(Tag, String)>,
+    insts: &[FixtureInstance],
+) -> StepResult {
     let s = scu(world)?;
     let dir = match tempfile::Builder::new()
         .prefix("ihe-harness-get-")
@@ -199,16 +231,10 @@ async fn get_series(world: &mut HarnessWorld, number: i64, alias: String) -> Ste
         .map(|i| (i.sop_class.as_str(), i.transfer_syntax.as_str()))
         .collect();
     let ex = s
-        .get(
-            QueryModel::StudyRoot,
-            &series_keys(&insts),
-            &storage,
-            dir.path(),
-            None,
-        )
+        .get(QueryModel::StudyRoot, &keys, &storage, dir.path(), None)
         .await;
-    let instances = Some(expected_instances(world, &insts));
-    let pixel_data = expected_pixels(world, &insts);
+    let instances = Some(expected_instances(world, insts));
+    let pixel_data = expected_pixels(world, insts);
     record_dimse(
         world,
         ex,

@@ -142,7 +142,12 @@ fn status_urn(word: &str) -> String {
     }
 }
 
-fn record_xds(world: &mut HarnessWorld, ex: crate::evidence::Exchange, x: XdsExpect) -> StepResult {
+/// Record an XDS exchange as the scenario's last, with what its answer must satisfy.
+pub(crate) fn record_xds(
+    world: &mut HarnessWorld,
+    ex: crate::evidence::Exchange,
+    x: XdsExpect,
+) -> StepResult {
     let idx = record(world, ex)?;
     world.xds.last = Some(idx);
     world.xds.expect = Expect {
@@ -276,7 +281,8 @@ fn response_status(m: &Message) -> Option<(String, Vec<String>)> {
     ))
 }
 
-fn judge_xds(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
+/// Judge the scenario's last XDS exchange by the checks `ids`.
+pub(crate) fn judge_xds(world: &mut HarnessWorld, ids: &[&str]) -> StepResult {
     let idx = last(world)?;
     let expect = world.xds.expect.clone();
     judge(world, idx, &expect, &[], ids)

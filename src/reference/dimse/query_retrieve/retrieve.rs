@@ -231,6 +231,9 @@ pub(crate) async fn retrieve(
         }
         found
     };
+    if s.state.has(Fault::PerfSlowFirstByte) && q.level == Level::Study {
+        tokio::time::sleep(crate::reference::faults::PERF_SLOW_FIRST_BYTE).await;
+    }
     let wrong = !get && s.state.has(Fault::DimseMoveWrongCounts);
     let total = u16::try_from(instances.len()).unwrap_or(u16::MAX);
     let mut counts = Counts::default();
