@@ -160,10 +160,12 @@ pairs scp_storescp setup_storescp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$
   scp_harness setup_harness_scp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}"
 
 mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
+NODELAY=${TCP_NODELAY:-"unset (Nagle on, the DCMTK default)"}
+CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cat <<EOF
 
 C-STORE of $N instances ($BYTES bytes); $REPS alternating pairs; medians, ratio = median of per-pair ratios
-machine: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; DCMTK TCP_NODELAY=${TCP_NODELAY:-unset (Nagle on, DCMTK's default)}
+machine: $CPU, $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; DCMTK TCP_NODELAY=$NODELAY
 | direction | DCMTK | ihe-harness | time ratio (harness / DCMTK) |
 |---|---|---|---|
 | SCU -> dcmqrscp | storescu ${SECS[qr_storescu]} s ($(mbps "${SECS[qr_storescu]}") MB/s, ${RSS[qr_storescu]} KB) | store --associations $ASSOCS ${SECS[qr_harness]} s ($(mbps "${SECS[qr_harness]}") MB/s, ${RSS[qr_harness]} KB) | ${RATIO[qr_harness]} |

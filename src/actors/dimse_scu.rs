@@ -477,11 +477,6 @@ impl DimseScu {
             let message_id = (i % usize::from(u16::MAX)) as u16 + 1;
             let mut cmd = Command::request(field::C_STORE_RQ, &h.sop_class, message_id, true);
             cmd.affected_sop_instance = Some(h.sop_instance.clone());
-            let (path, offset) = (item.path.clone(), h.data_offset);
-            let sha = tokio::task::spawn_blocking(move || dataset::sha256_from(&path, offset))
-                .await
-                .ok()
-                .and_then(Result::ok);
             let summary = vec![
                 ("SOPClassUID".to_string(), h.sop_class.clone()),
                 ("SOPInstanceUID".to_string(), h.sop_instance.clone()),
@@ -492,7 +487,7 @@ impl DimseScu {
                 path: &item.path,
                 offset: h.data_offset,
             };
-            if let Err(e) = s.send(&mut assoc, pc_id, &cmd, data, sha, summary).await {
+            if let Err(e) = s.send(&mut assoc, pc_id, &cmd, data, None, summary).await {
                 s.end_with(assoc, e, &format!("sending C-STORE-RQ {}", h.sop_instance))
                     .await;
                 s.status = worst(&statuses);

@@ -134,6 +134,10 @@ pub struct SendStats {
     pub largest_pdu: u32,
     /// Data set bytes sent.
     pub data_bytes: u64,
+    /// SHA-256 of a data set sent from a file, digested as it was read to be sent (one read of
+    /// the file, not two).
+    #[serde(skip)]
+    pub data_sha256: Option<[u8; 32]>,
 }
 
 /// The data set to send.
@@ -252,10 +256,12 @@ where
                 f.seek(std::io::SeekFrom::Start(offset)).await?;
             }
             let mut sent = 0u64;
+            let mut digest = crate::transport::digest::Sha256::new();
             loop {
                 let want = (frag as u64).min(total - sent) as usize;
                 let mut buf = vec![0u8; want];
                 f.read_exact(&mut buf).await?;
+                digest.update(&buf);
                 sent += want as u64;
                 stats.data_bytes += want as u64;
                 let last = sent >= total;
@@ -264,6 +270,7 @@ where
                     break;
                 }
             }
+            stats.data_sha256 = Some(digest.finish());
         }
     }
     Ok(stats)

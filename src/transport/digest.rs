@@ -20,7 +20,14 @@ impl Sha256 {
 
     /// Lower-case hex of the digest.
     pub fn finish_hex(self) -> String {
-        hex::encode(self.0.finish().as_ref())
+        hex::encode(self.finish())
+    }
+
+    /// The digest.
+    pub fn finish(self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(self.0.finish().as_ref());
+        out
     }
 }
 

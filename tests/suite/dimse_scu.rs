@@ -942,10 +942,17 @@ fn store_over_three_associations(
         &series.display().to_string(),
     ]);
     let shown = crate::common::dump(&out);
-    assert!(out.status.success(), "{shown}");
+    if lossy {
+        // dcmqrscp 3.6.7 may also refuse (C000) an instance that concurrent associations store
+        // into one study: the harness names the file and exits 1, the receiver's verdict.
+        let refused = out.status.code() == Some(1) && shown.contains("final status C000");
+        assert!(out.status.success() || refused, "{shown}");
+    } else {
+        assert!(out.status.success(), "{shown}");
+        assert!(shown.contains("final status 0000"), "{shown}");
+    }
     assert!(shown.contains("24 files"), "{shown}");
     assert!(shown.contains("over 3 associations"), "{shown}");
-    assert!(shown.contains("final status 0000"), "{shown}");
     let want: std::collections::BTreeMap<String, usize> =
         ct_files().iter().map(|f| (sop_uid(f), 1)).collect();
     assert_eq!(want.len(), 24);
@@ -982,10 +989,10 @@ fn store_over_several_associations_delivers_every_instance_once() {
     crate::common::wait_port(port);
     store_over_three_associations(dir.path(), port, "STORESCP", &into, false);
 
-    // dcmqrscp with an empty archive, a process per association. Every C-STORE-RSP is 0000 (the
-    // binary exits 0), but dcmqrscp 3.6.7 loses instances when concurrent associations store into
-    // the same study, whoever sends them (three storescu at once leave 19 of 24 files), and in
-    // its single-process mode (-s) it resets the connections that wait: none arrives twice.
+    // dcmqrscp with an empty archive, a process per association. dcmqrscp 3.6.7 loses instances
+    // when concurrent associations store into the same study, whoever sends them (three storescu
+    // at once leave 19 of 24 files), answering 0000 or at times C000, and in its single-process
+    // mode (-s) it resets the connections that wait: none arrives twice.
     let qr = dir.path().join("qr");
     let db = qr.join("db");
     std::fs::create_dir_all(&db).expect("db dir");

@@ -190,7 +190,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Send a message and record it.
+    /// Send a message and record it; the digest of a data set sent from a file is taken as it
+    /// is sent when `data_sha256` does not give it.
     pub(super) async fn send(
         &mut self,
         assoc: &mut Assoc,
@@ -200,8 +201,9 @@ impl<'a> Session<'a> {
         data_sha256: Option<String>,
         summary: Vec<(String, String)>,
     ) -> Result<(), DimseError> {
-        let stats = message::send(assoc, pc_id, command, data).await?;
-        self.sent(pc_id, command, stats, data_sha256, summary);
+        let mut stats = message::send(assoc, pc_id, command, data).await?;
+        let digest = data_sha256.or(stats.data_sha256.take().map(hex::encode));
+        self.sent(pc_id, command, stats, digest, summary);
         Ok(())
     }
 
