@@ -1108,12 +1108,9 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCo
 }
 
 async fn store_stow(sut: PathBuf, paths: Vec<PathBuf>, requests: usize, batch: usize) -> ExitCode {
-    let config = match Config::load(&sut) {
+    let config = match profile(&sut) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let Some(endpoint) = config.dicomweb.as_ref() else {
         eprintln!("error: {} has no [dicomweb] table", sut.display());
@@ -1176,12 +1173,9 @@ async fn retrieve_dimse(
 ) -> ExitCode {
     use ihe_harness::actors::{dimse_scu::DimseScu, move_receiver::MoveReceiver};
     use ihe_harness::transfer::{self, RetrieveMode};
-    let config = match Config::load(&sut) {
+    let config = match profile(&sut) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let Some(d) = config.dimse.as_ref() else {
         eprintln!("error: {} has no [dimse] table", sut.display());
@@ -1258,18 +1252,23 @@ async fn retrieve_dimse(
     ExitCode::from(verdict.exit)
 }
 
+/// The SUT profile of a command, or exit code 2 with the reason on stderr.
+fn profile(sut: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::load(sut).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    })
+}
+
 async fn retrieve(
     sut: PathBuf,
     study: String,
     series: Option<String>,
     transfer_syntax: Option<String>,
 ) -> ExitCode {
-    let config = match Config::load(&sut) {
+    let config = match profile(&sut) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let Some(endpoint) = config.dicomweb.as_ref() else {
         eprintln!("error: {} has no [dicomweb] table", sut.display());

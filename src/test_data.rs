@@ -266,14 +266,7 @@ pub fn refused_stow(ex: &Exchange) -> Option<String> {
     if status == 200 {
         return None;
     }
-    let reasons: Vec<Option<u64>> = ex
-        .response
-        .as_ref()
-        .and_then(|r| r.json())
-        .map(|v| match v {
-            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
-            other => other,
-        })
+    let reasons: Vec<Option<u64>> = stow_rs::response_data_set(ex)
         .and_then(|ds| dicom_json::values(&ds, 0x0008_1198).cloned())
         .unwrap_or_default()
         .iter()

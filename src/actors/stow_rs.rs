@@ -232,16 +232,7 @@ pub fn instance_outcomes(ex: &Exchange, sent: &[SentInstance]) -> Vec<StowOutcom
     if !matches!(status, 200 | 202 | 409) {
         return vec![StowOutcome::Refused { status }; sent.len()];
     }
-    // PS3.18 §10.5.3.2: one data set; tolerate it wrapped in a one-item array.
-    let ds = ex
-        .response
-        .as_ref()
-        .and_then(|r| r.json())
-        .map(|v| match v {
-            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
-            other => other,
-        })
-        .unwrap_or_default();
+    let ds = response_data_set(ex).unwrap_or_default();
     let items = |tag: u32| dicom_json::values(&ds, tag).cloned().unwrap_or_default();
     let reason = |item: &serde_json::Value, tag: u32| {
         dicom_json::values(item, tag)
@@ -274,6 +265,18 @@ pub fn instance_outcomes(ex: &Exchange, sent: &[SentInstance]) -> Vec<StowOutcom
             }
         })
         .collect()
+}
+
+/// The Store Instances Response of a STOW-RS answer (PS3.18 §10.5.3.2): one data set, tolerated
+/// wrapped in a one-item array; `None` without a JSON body.
+pub fn response_data_set(ex: &Exchange) -> Option<serde_json::Value> {
+    ex.response
+        .as_ref()
+        .and_then(|r| r.json())
+        .map(|v| match v {
+            serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            other => other,
+        })
 }
 
 #[cfg(test)]

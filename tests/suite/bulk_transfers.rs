@@ -14,32 +14,15 @@ use ihe_harness::actors::dimse_scu::{dataset, store_file_outcomes, DimseScu, Sto
 use ihe_harness::dimse::association::Peer;
 use ihe_harness::model::fixtures::Fixtures;
 
-use crate::common::{dump, free_port, harness, root, wait_port, ChildServer};
+use crate::common::{arrivals, dump, free_port, harness, root, serve_reference_with, ChildServer};
 
 /// The fixture study with four series (CT in three transfer syntaxes, and its manifest).
 const STUDY: &str = "2.25.901357362012641252499446609424852094";
 
 /// `ihe-harness serve` on free ports with `extra` options: the server, its HTTP and DICOM ports.
 fn serve(extra: &[String]) -> (ChildServer, u16, u16) {
-    let (http, dimse) = (free_port(), free_port());
-    let mut args = vec![
-        "serve".to_string(),
-        "--bind".into(),
-        format!("127.0.0.1:{http}"),
-        "--dimse-bind".into(),
-        format!("127.0.0.1:{dimse}"),
-    ];
-    args.extend(extra.iter().cloned());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args(&args)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(dimse);
-    wait_port(http);
-    (server, http, dimse)
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    serve_reference_with(&extra)
 }
 
 fn peer(port: u16, read_timeout: Duration) -> Peer {
@@ -58,23 +41,6 @@ fn peer(port: u16, read_timeout: Duration) -> Peer {
 
 fn fixtures() -> Fixtures {
     Fixtures::load(&root().join("fixtures/studies")).expect("fixtures load")
-}
-
-/// The SOP Instance UIDs of the DICOM files under `dir`, with how many files hold each.
-fn arrivals(dir: &Path) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("folder").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(head) = dataset::read_head(&p) {
-                *out.entry(head.sop_instance).or_insert(0) += 1;
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test]

@@ -286,23 +286,10 @@ fn a_missing_results_json_shows_what_the_harness_printed() {
     );
 }
 
-/// `ihe-harness serve` on a free port with `faults`, as the SUT of a `retrieve`.
+/// `ihe-harness serve` with `faults`, as the SUT of a `retrieve`: the server and its HTTP port.
 fn serve_with(faults: &[&str]) -> (ChildServer, u16) {
-    let (http, dimse) = (free_port(), free_port());
-    let bind = format!("127.0.0.1:{http}");
-    let dimse_bind = format!("127.0.0.1:{dimse}");
-    let mut args = vec!["serve", "--bind", &bind, "--dimse-bind", &dimse_bind];
-    for f in faults {
-        args.extend(["--fault", f]);
-    }
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args(&args)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(http);
+    let args: Vec<&str> = faults.iter().flat_map(|f| ["--fault", f]).collect();
+    let (server, http, _) = serve_reference_with(&args);
     (server, http)
 }
 

@@ -610,6 +610,15 @@ pub fn serve_reference(upstream: Option<&str>) -> (ChildServer, u16) {
 
 /// [`serve_reference`], also giving the port of its DICOM SCP.
 pub fn serve_reference_ports(upstream: Option<&str>) -> (ChildServer, u16, u16) {
+    match upstream {
+        Some(up) => serve_reference_with(&["--wado-upstream", up]),
+        None => serve_reference_with(&[]),
+    }
+}
+
+/// `ihe-harness serve` on free HTTP and DICOM ports with the `extra` options (faults,
+/// `--refuse-duplicates`, a move destination...): the server and both ports, once they answer.
+pub fn serve_reference_with(extra: &[&str]) -> (ChildServer, u16, u16) {
     let (http, dimse) = (free_port(), free_port());
     let mut args = vec![
         "serve".to_string(),
@@ -618,9 +627,7 @@ pub fn serve_reference_ports(upstream: Option<&str>) -> (ChildServer, u16, u16) 
         "--dimse-bind".into(),
         format!("127.0.0.1:{dimse}"),
     ];
-    if let Some(up) = upstream {
-        args.extend(["--wado-upstream".to_string(), up.to_string()]);
-    }
+    args.extend(extra.iter().map(|a| a.to_string()));
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
         .args(&args)
         .current_dir(root())
@@ -649,6 +656,23 @@ pub fn orthanc_dicomweb_profile() -> Option<(String, String)> {
         .map(|v| v.trim().trim_matches('"').to_string())
         .expect("the Orthanc profile names its base_url");
     Some((text, base))
+}
+
+/// The SOP Instance UIDs of the DICOM files under `dir`, with how many files hold each.
+pub fn arrivals(dir: &Path) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("folder").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(head) = ihe_harness::actors::dimse_scu::dataset::read_head(&p) {
+                *out.entry(head.sop_instance).or_insert(0) += 1;
+            }
+        }
+    }
+    out
 }
 
 /// `ihe-harness serve` in another process as the SUT's Initiating (Imaging) Gateway, calling the

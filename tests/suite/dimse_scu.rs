@@ -896,23 +896,6 @@ async fn hostile_answers_end_within_the_limits() {
     }
 }
 
-/// The SOP Instance UIDs of the DICOM files under `dir`, with how many times each arrived.
-fn arrivals(dir: &Path) -> std::collections::BTreeMap<String, usize> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("folder").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(head) = dataset::read_head(&p) {
-                *out.entry(head.sop_instance).or_insert(0) += 1;
-            }
-        }
-    }
-    out
-}
-
 /// `ihe-harness store --associations 3` of the fixture CT series into `port`: the binary exits 0,
 /// says it used 3 associations, and every instance arrived once in `received` (`lossy`: at most
 /// once, for a receiver known to drop instances it answered 0000).
@@ -956,7 +939,7 @@ fn store_over_three_associations(
     let want: std::collections::BTreeMap<String, usize> =
         ct_files().iter().map(|f| (sop_uid(f), 1)).collect();
     assert_eq!(want.len(), 24);
-    let got = arrivals(received);
+    let got = crate::common::arrivals(received);
     if lossy {
         assert!(!got.is_empty(), "{shown}");
         assert!(

@@ -7,26 +7,14 @@
 
 use crate::common::*;
 
-/// `ihe-harness serve` on free ports, with the `extra` arguments, ready to answer.
+/// `ihe-harness serve` on free ports, with the `extra` arguments and the harness's Storage SCP
+/// on a third as its move destination, ready to answer.
 fn serve(extra: &[&str]) -> (ChildServer, u16, u16, u16) {
-    let (http, dimse, sim) = (free_port(), free_port(), free_port());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{http}"),
-            "--dimse-bind",
-            &format!("127.0.0.1:{dimse}"),
-            "--move-destination",
-            &format!("HARNESS=127.0.0.1:{sim}"),
-        ])
-        .args(extra)
-        .current_dir(root())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = ChildServer(child);
-    wait_port(dimse);
+    let sim = free_port();
+    let destination = format!("HARNESS=127.0.0.1:{sim}");
+    let mut args = vec!["--move-destination", &destination];
+    args.extend_from_slice(extra);
+    let (server, http, dimse) = serve_reference_with(&args);
     (server, http, dimse, sim)
 }
 
