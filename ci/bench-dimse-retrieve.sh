@@ -38,15 +38,11 @@ DICOM_PORT=${BENCH_DICOM_PORT:-14442}
 MOVE_PORT=${BENCH_MOVE_PORT:-11214}
 HARNESS_BIN=${HARNESS_BIN:-$ROOT/target/release/ihe-harness}
 TIME=/usr/bin/time
-log() { echo "bench: $*" >&2; }
-die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=ci/bench-lib.sh
+. "$ROOT/ci/bench-lib.sh"
 
-for t in getscu movescu storescu python3 curl "$TIME" /usr/sbin/Orthanc; do command -v "$t" >/dev/null || die "$t missing: run ci/install.sh"; done
-if [ ! -x "$HARNESS_BIN" ] && [ "$HARNESS_BIN" = "$ROOT/target/release/ihe-harness" ]; then
-  log "building the harness (cargo build --release)"
-  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-fi
-[ -x "$HARNESS_BIN" ] || die "harness binary $HARNESS_BIN not found: cargo build --release"
+need getscu movescu storescu python3 curl "$TIME" /usr/sbin/Orthanc
+need_harness
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 # BENCH_PER_SERIES files of each series of the large study (generated once, 1.05 GiB: five series).
@@ -104,45 +100,25 @@ run() {
   [ "$got" = "$N" ] || die "$1: $got files received, not $N (see $WORK/last.log)"
   tail -n 1 "$out"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-declare -A SECS RSS RATIO
-# pairs KEY_A CMD_A -- KEY_B CMD_B: REPS pairs, A then B; medians and the median of ratios B / A.
-pairs() {
-  local ka=$1; shift; local a=(); while [ "$1" != "--" ]; do a+=("$1"); shift; done; shift
-  local kb=$1; shift; local b=("$@")
-  local as=() ar=() bs=() br=() rs=()
-  for i in $(seq "$REPS"); do
-    read -r s1 k1 < <(run "${a[@]}")
-    read -r s2 k2 < <(run "${b[@]}")
-    as+=("$s1"); ar+=("$k1"); bs+=("$s2"); br+=("$k2")
-    rs+=("$(awk -v a="$s1" -v b="$s2" 'BEGIN {printf "%.4f", (a > 0 ? b / a : 0)}')")
-    log "pair $i: $ka $s1 s, $kb $s2 s"
-  done
-  SECS[$ka]=$(printf '%s\n' "${as[@]}" | median); RSS[$ka]=$(printf '%s\n' "${ar[@]}" | median)
-  SECS[$kb]=$(printf '%s\n' "${bs[@]}" | median); RSS[$kb]=$(printf '%s\n' "${br[@]}" | median)
-  RATIO[$kb]=$(printf '%s\n' "${rs[@]}" | median)
-  log "$ka: ${as[*]}; $kb: ${bs[*]}; ratios ${rs[*]}"
-}
 
 KEYS=(-k QueryRetrieveLevel=STUDY -k "StudyInstanceUID=$STUDY")
 # DCMTK 3.6.7 leaves Nagle's algorithm on unless TCP_NODELAY=1 is in its environment: its small
 # C-STORE-RSP writes then wait for delayed ACKs, about 45 ms per instance here (getscu 25 s
 # instead of 6 s for 500 instances). The harness sets TCP_NODELAY on its sockets; DCMTK gets it too.
 DCMTK=(env TCP_NODELAY=1)
-pairs getscu "${DCMTK[@]}" getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
-  harness_get "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations "$ASSOCS" --output "$WORK/in"
+pairs getscu : "${DCMTK[@]}" getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
+  harness_get : "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations "$ASSOCS" --output "$WORK/in"
 # The same with one association: what of the difference is the series at once.
-pairs getscu_1 "${DCMTK[@]}" getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
-  harness_get_1 "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations 1 --output "$WORK/in"
-pairs movescu "${DCMTK[@]}" movescu -S -aet HARNESS -aec ORTHANC -aem HARNESS -pdu 16384 --port "$MOVE_PORT" -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
-  harness_move "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --move --associations "$ASSOCS" --output "$WORK/in"
+pairs getscu_1 : "${DCMTK[@]}" getscu -S -aet BENCH -aec ORTHANC -pdu 16384 -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
+  harness_get_1 : "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --get --associations 1 --output "$WORK/in"
+pairs movescu : "${DCMTK[@]}" movescu -S -aet HARNESS -aec ORTHANC -aem HARNESS -pdu 16384 --port "$MOVE_PORT" -od "$WORK/in" "${KEYS[@]}" 127.0.0.1 "$DICOM_PORT" -- \
+  harness_move : "$HARNESS_BIN" retrieve --sut "$WORK/orthanc.toml" --study "$STUDY" --dimse --move --associations "$ASSOCS" --output "$WORK/in"
 
-mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
 speedup() { awk -v r="$1" 'BEGIN {printf "%.2f", (r > 0 ? 1 / r : 0)}'; }
 cat <<EOF
 
 Retrieve of a $N-instance study ($BYTES bytes, 5 series) from Orthanc; $REPS alternating pairs; medians, ratio = median of per-pair ratios
+machine: $(machine); DCMTK with TCP_NODELAY=1
 | operation | DCMTK | ihe-harness (--associations $ASSOCS) | time ratio (harness / DCMTK) |
 |---|---|---|---|
 | C-GET | getscu ${SECS[getscu]} s ($(mbps "${SECS[getscu]}") MB/s, ${RSS[getscu]} KB) | ${SECS[harness_get]} s ($(mbps "${SECS[harness_get]}") MB/s, ${RSS[harness_get]} KB) | ${RATIO[harness_get]} (speed-up $(speedup "${RATIO[harness_get]}")x) |

@@ -39,27 +39,13 @@ REPS=${BENCH_REPS:-3}
 ASSOCS=${BENCH_ASSOCIATIONS:-4}
 HARNESS_BIN=${HARNESS_BIN:-$ROOT/target/release/ihe-harness}
 TIME=/usr/bin/time
-log() { echo "bench: $*" >&2; }
-die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=ci/bench-lib.sh
+. "$ROOT/ci/bench-lib.sh"
 
-for t in storescu storescp dcmqrscp "$TIME"; do command -v "$t" >/dev/null || die "$t missing: run ci/install.sh"; done
-if [ ! -x "$HARNESS_BIN" ] && [ "$HARNESS_BIN" = "$ROOT/target/release/ihe-harness" ]; then
-  log "building the harness (cargo build --release)"
-  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-fi
-[ -x "$HARNESS_BIN" ] || die "harness binary $HARNESS_BIN not found: cargo build --release"
+need storescu storescp dcmqrscp "$TIME"
+need_harness
 rm -rf "$WORK" && mkdir -p "$WORK"
-
-# The large study's files (ELE CT slices), generated once.
-large_files() { find "$FX/PERF-0001" -name '*.dcm' ! -name '*.ele.dcm' 2>/dev/null | sort | head -n "$N"; }
-if [ "$(large_files | wc -l)" -lt "$N" ]; then
-  "$VENV/bin/python" -c 'import pydicom, numpy' >/dev/null 2>&1 || "$ROOT/ci/install.sh"
-  log "generating a ${GB} GiB study in $FX"
-  rm -rf "$FX" && "$VENV/bin/python" "$ROOT/ci/make-fixtures.py" "$FX" --large-gb "$GB" >/dev/null
-fi
-mapfile -t FILES < <(large_files)
-[ "${#FILES[@]}" -ge "$N" ] || die "only ${#FILES[@]} files in $FX"
-BYTES=$(du -cb "${FILES[@]}" | tail -1 | cut -f1)
+load_large_files
 log "$N instances, $BYTES bytes"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -97,27 +83,6 @@ run() {
     cp "$WORK/last.log" "$WORK/refused.log"
   elif [ "$rc" != 0 ]; then cat "$WORK/last.log" >&2; die "run failed: $1"; fi
   tail -n 1 "$out"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-declare -A SECS RSS RATIO
-# pairs KEY_A SETUP_A CMD_A -- KEY_B SETUP_B CMD_B: REPS pairs, A then B, each run on a fresh
-# receiver; medians of each side and of the per-pair ratios B / A.
-pairs() {
-  local ka=$1 sa=$2; shift 2; local a=(); while [ "$1" != "--" ]; do a+=("$1"); shift; done; shift
-  local kb=$1 sb=$2; shift 2; local b=("$@")
-  local as=() ar=() bs=() br=() rs=()
-  for i in $(seq "$REPS"); do
-    $sa "$i"; read -r s1 k1 < <(run "${a[@]}"); teardown
-    $sb "$i"; read -r s2 k2 < <(run "${b[@]}"); teardown
-    as+=("$s1"); ar+=("$k1"); bs+=("$s2"); br+=("$k2")
-    rs+=("$(awk -v a="$s1" -v b="$s2" 'BEGIN {printf "%.4f", (a > 0 ? b / a : 0)}')")
-    log "pair $i: $ka $s1 s, $kb $s2 s"
-  done
-  SECS[$ka]=$(printf '%s\n' "${as[@]}" | median); RSS[$ka]=$(printf '%s\n' "${ar[@]}" | median)
-  SECS[$kb]=$(printf '%s\n' "${bs[@]}" | median); RSS[$kb]=$(printf '%s\n' "${br[@]}" | median)
-  RATIO[$kb]=$(printf '%s\n' "${rs[@]}" | median)
-  log "$ka: ${as[*]}; $kb: ${bs[*]}; ratios ${rs[*]}"
 }
 
 SERVER=""
@@ -159,13 +124,11 @@ pairs sc_storescu setup_storescp_fork storescu -aet BENCH -aec STORESCP 127.0.0.
 pairs scp_storescp setup_storescp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}" -- \
   scp_harness setup_harness_scp storescu -aet BENCH -aec STORESCP 127.0.0.1 "$SPORT" "${FILES[@]}"
 
-mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
 NODELAY=${TCP_NODELAY:-"unset (Nagle on, the DCMTK default)"}
-CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 cat <<EOF
 
 C-STORE of $N instances ($BYTES bytes); $REPS alternating pairs; medians, ratio = median of per-pair ratios
-machine: $CPU, $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end; DCMTK TCP_NODELAY=$NODELAY
+machine: $(machine); DCMTK TCP_NODELAY=$NODELAY
 | direction | DCMTK | ihe-harness | time ratio (harness / DCMTK) |
 |---|---|---|---|
 | SCU -> dcmqrscp | storescu ${SECS[qr_storescu]} s ($(mbps "${SECS[qr_storescu]}") MB/s, ${RSS[qr_storescu]} KB) | store --associations $ASSOCS ${SECS[qr_harness]} s ($(mbps "${SECS[qr_harness]}") MB/s, ${RSS[qr_harness]} KB) | ${RATIO[qr_harness]} |

@@ -40,27 +40,13 @@ HTTP_PORT=${BENCH_HTTP_PORT:-18142}
 DICOM_PORT=${BENCH_DICOM_PORT:-14342}
 HARNESS_BIN=${HARNESS_BIN:-$ROOT/target/release/ihe-harness}
 TIME=/usr/bin/time
-log() { echo "bench: $*" >&2; }
-die() { echo "bench: $*" >&2; exit 1; }
+# shellcheck source=ci/bench-lib.sh
+. "$ROOT/ci/bench-lib.sh"
 
-for t in curl python3 "$TIME" /usr/sbin/Orthanc; do command -v "$t" >/dev/null || die "$t missing: run ci/install.sh"; done
-if [ ! -x "$HARNESS_BIN" ] && [ "$HARNESS_BIN" = "$ROOT/target/release/ihe-harness" ]; then
-  log "building the harness (cargo build --release)"
-  (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-fi
-[ -x "$HARNESS_BIN" ] || die "harness binary $HARNESS_BIN not found: cargo build --release"
+need curl python3 "$TIME" /usr/sbin/Orthanc
+need_harness
 rm -rf "$WORK" && mkdir -p "$WORK/bodies"
-
-# The large study's files (ELE CT slices), generated once.
-large_files() { find "$FX/PERF-0001" -name '*.dcm' ! -name '*.ele.dcm' 2>/dev/null | sort | head -n "$N"; }
-if [ "$(large_files | wc -l)" -lt "$N" ]; then
-  "$VENV/bin/python" -c 'import pydicom, numpy' >/dev/null 2>&1 || "$ROOT/ci/install.sh"
-  log "generating a ${GB} GiB study in $FX"
-  rm -rf "$FX" && "$VENV/bin/python" "$ROOT/ci/make-fixtures.py" "$FX" --large-gb "$GB" >/dev/null
-fi
-mapfile -t FILES < <(large_files)
-[ "${#FILES[@]}" -ge "$N" ] || die "only ${#FILES[@]} files in $FX"
-BYTES=$(du -cb "${FILES[@]}" | tail -1 | cut -f1)
+load_large_files
 
 # The reference client's bodies: one multipart/related file per batch, in the order the harness
 # batches them (path order), with the boundary of its Content-Type.
@@ -122,8 +108,6 @@ run() {
   [ "$got" = "$N" ] || die "$1: Orthanc holds $got instances, not $N (see $WORK/last.log)"
   tail -n 1 "$out"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
 cs=() cr=() hs=() hr=() rs=()
 for i in $(seq "$REPS"); do
   read -r s1 k1 < <(run "$WORK/curl-stow.sh")
@@ -136,10 +120,10 @@ C=$(printf '%s\n' "${cs[@]}" | median); CR=$(printf '%s\n' "${cr[@]}" | median)
 H=$(printf '%s\n' "${hs[@]}" | median); HR=$(printf '%s\n' "${hr[@]}" | median)
 R=$(printf '%s\n' "${rs[@]}" | median)
 log "curl: ${cs[*]}; harness: ${hs[*]}; ratios ${rs[*]}"
-mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN {printf "%.1f", b/1e6/s}'; }
 cat <<EOF
 
 STOW-RS of $N instances ($BYTES bytes) into Orthanc, $BATCHES requests of up to $BATCH; $REPS alternating pairs, each run on a fresh Orthanc; medians, ratio = median of per-pair ratios
+machine: $(machine)
 | client | time | throughput | peak RSS |
 |---|---|---|---|
 | curl, prebuilt bodies, one request after the other | $C s | $(mbps "$C") MB/s | $CR KB |
