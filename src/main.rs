@@ -1009,12 +1009,9 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
 
 async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCode {
     use ihe_harness::actors::dimse_scu::{self, StoreOutcome};
-    let config = match ihe_harness::config::Config::load(&sut) {
+    let config = match profile(&sut) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let Some(d) = config.dimse.as_ref() else {
         eprintln!("error: {} has no [dimse] table", sut.display());

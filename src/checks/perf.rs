@@ -418,28 +418,31 @@ mod tests {
         CHECKS[..4].iter().map(|c| (c.eval)(&s)).collect()
     }
 
-    fn part10(sop: &str, ts: &str) -> Vec<u8> {
-        use dicom_core::{DataElement, VR};
-        use dicom_dictionary_std::tags;
-        let obj = dicom_object::InMemDicomObject::from_element_iter([
-            DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
-            DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, sop),
-        ]);
-        let file = obj
-            .with_meta(
-                dicom_object::meta::FileMetaTableBuilder::new()
-                    .transfer_syntax(ts)
-                    .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.2")
-                    .media_storage_sop_instance_uid(sop),
-            )
+    /// PERF-05 on `ex`, whose instance `sop` the fixture holds in JPEG-LS Lossless.
+    fn perf05(ex: &Exchange, sop: &str) -> Verdict {
+        let eval = CHECKS
+            .iter()
+            .find(|c| c.id == "PERF-05")
+            .map(|c| c.eval)
             .unwrap();
-        let mut out = Vec::new();
-        file.write_all(&mut out).unwrap();
-        out
+        let expect = Expect {
+            perf: Some(PerfExpect {
+                stored_ts: [(sop.to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
+                ..PerfExpect::default()
+            }),
+            ..Expect::default()
+        };
+        eval(&Subject {
+            exchange: ex,
+            expect: &expect,
+            strict: false,
+            followups: &[],
+        })
     }
 
-    fn as_stored_verdict(eval: fn(&Subject<'_>) -> Verdict, sent_ts: &str) -> Verdict {
-        let part = part10("1.2.3.4", sent_ts);
+    /// PERF-05 on a WADO-RS answer whose one part is sent in `sent_ts`.
+    fn as_stored_verdict(sent_ts: &str) -> Verdict {
+        let part = crate::checks::dicomweb::tests::part10("1.2.3.4", sent_ts, []);
         let headers = [("Content-Type", "application/dicom")];
         let body = crate::transport::multipart::build_body("b", &[(&headers[..], part.as_slice())]);
         let ex = Exchange::synthetic(
@@ -452,34 +455,14 @@ mod tests {
             )],
             &body,
         );
-        let expect = Expect {
-            perf: Some(PerfExpect {
-                stored_ts: [("1.2.3.4".to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
-                ..PerfExpect::default()
-            }),
-            ..Expect::default()
-        };
-        eval(&Subject {
-            exchange: &ex,
-            expect: &expect,
-            strict: false,
-            followups: &[],
-        })
+        perf05(&ex, "1.2.3.4")
     }
 
     #[test]
     fn transcoding_what_was_asked_as_stored_is_flagged() {
-        let eval = CHECKS
-            .iter()
-            .find(|c| c.id == "PERF-05")
-            .map(|c| c.eval)
-            .unwrap();
-        assert_eq!(
-            as_stored_verdict(eval, "1.2.840.10008.1.2.4.80"),
-            Verdict::Pass
-        );
+        assert_eq!(as_stored_verdict("1.2.840.10008.1.2.4.80"), Verdict::Pass);
         assert!(matches!(
-            as_stored_verdict(eval, "1.2.840.10008.1.2.1"),
+            as_stored_verdict("1.2.840.10008.1.2.1"),
             Verdict::Fail { .. }
         ));
     }
@@ -570,28 +553,11 @@ mod tests {
 
     #[test]
     fn a_sub_operation_transcoded_although_offered_as_stored_is_flagged() {
-        let eval = CHECKS
-            .iter()
-            .find(|c| c.id == "PERF-05")
-            .map(|c| c.eval)
-            .unwrap();
         let t0 = std::time::Instant::now();
         let judge = |sent: &str| {
             let mut ex = Exchange::synthetic("dicom://PACS@127.0.0.1:104", &[], 0, &[], b"");
             ex.dimse = Some(Box::new(cget(t0, &[("1.1", sent, 1, 2)], 3)));
-            let expect = Expect {
-                perf: Some(PerfExpect {
-                    stored_ts: [("1.1".to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
-                    ..PerfExpect::default()
-                }),
-                ..Expect::default()
-            };
-            eval(&Subject {
-                exchange: &ex,
-                expect: &expect,
-                strict: false,
-                followups: &[],
-            })
+            perf05(&ex, "1.1")
         };
         assert_eq!(judge("1.2.840.10008.1.2.4.80"), Verdict::Pass);
         match judge("1.2.840.10008.1.2.1") {

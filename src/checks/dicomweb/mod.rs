@@ -375,4 +375,4 @@ fn json_body(ex: &Exchange) -> Result<serde_json::Value, ResponseError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -18,7 +18,11 @@ const SERIES: &str = "1.2.3.4";
 const B: &str = "b0undary";
 
 /// A Part 10 file of CT Image Storage instance `sop` in transfer syntax `ts`, with `elements`.
-fn part10(sop: &str, ts: &str, elements: impl IntoIterator<Item = InMemElement>) -> Vec<u8> {
+pub(crate) fn part10(
+    sop: &str,
+    ts: &str,
+    elements: impl IntoIterator<Item = InMemElement>,
+) -> Vec<u8> {
     let obj = InMemDicomObject::from_element_iter(
         [
             DataElement::new(tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
