@@ -286,15 +286,25 @@ impl MultipartParser {
             if self.state == State::Epilogue {
                 return Ok(());
             }
-            self.buf.extend_from_slice(piece);
-            let result = self.process(out);
-            self.compact();
-            if let Err(e) = result {
-                self.fail(e.clone());
-                return Err(e);
-            }
+            self.take_piece(piece, out)?;
         }
         Ok(())
+    }
+
+    /// Append `piece` to the carry buffer and parse what it completes; a parse error fails the
+    /// parser for good.
+    fn take_piece(
+        &mut self,
+        piece: &[u8],
+        out: &mut Vec<MultipartEvent>,
+    ) -> Result<(), MultipartError> {
+        self.buf.extend_from_slice(piece);
+        let result = self.process(out);
+        self.compact();
+        if let Err(e) = &result {
+            self.fail(e.clone());
+        }
+        result
     }
 
     /// Feed the next chunk without copying what can be passed on as it is: a piece of a part body
@@ -328,13 +338,7 @@ impl MultipartParser {
                     .extend_from_slice(piece.get(hold..).unwrap_or_default());
                 continue;
             }
-            self.buf.extend_from_slice(&piece);
-            let result = self.process(out);
-            self.compact();
-            if let Err(e) = result {
-                self.fail(e.clone());
-                return Err(e);
-            }
+            self.take_piece(&piece, out)?;
         }
         Ok(())
     }
