@@ -273,6 +273,13 @@ fn retrieve_profile(dir: &Path, port: u16, receiver: u16) -> PathBuf {
     profile
 }
 
+/// `ihe-harness retrieve --dimse` of the fixture study with the SUT profile `profile` and `extra`.
+fn retrieve_study(profile: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["retrieve", "--sut", profile, "--study", STUDY, "--dimse"];
+    args.extend_from_slice(extra);
+    harness(&args)
+}
+
 #[test]
 fn retrieve_by_series_at_once_receives_every_instance_exactly_once() {
     let receiver = free_port();
@@ -291,19 +298,16 @@ fn retrieve_by_series_at_once_receives_every_instance_exactly_once() {
     assert_eq!(want.len(), 43);
     for how in ["--get", "--move"] {
         let out_dir = dir.path().join(how.trim_start_matches('-'));
-        let out = harness(&[
-            "retrieve",
-            "--sut",
+        let out = retrieve_study(
             &profile.display().to_string(),
-            "--study",
-            STUDY,
-            "--dimse",
-            how,
-            "--associations",
-            "3",
-            "--output",
-            &out_dir.display().to_string(),
-        ]);
+            &[
+                how,
+                "--associations",
+                "3",
+                "--output",
+                &out_dir.display().to_string(),
+            ],
+        );
         let shown = dump(&out);
         assert!(out.status.success(), "{how}: {shown}");
         assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
@@ -319,16 +323,7 @@ fn a_retrieve_association_that_fails_names_what_it_left_undone() {
     let (_server, _, port) = serve(&["--fault".into(), "dimse-get-abort-midway".into()]);
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = retrieve_profile(dir.path(), port, free_port());
-    let out = harness(&[
-        "retrieve",
-        "--sut",
-        &profile.display().to_string(),
-        "--study",
-        STUDY,
-        "--dimse",
-        "--associations",
-        "4",
-    ]);
+    let out = retrieve_study(&profile.display().to_string(), &["--associations", "4"]);
     let shown = dump(&out);
     assert_eq!(out.status.code(), Some(1), "{shown}");
     // The 24-instance series is named, with the instances it did not deliver.
@@ -394,19 +389,16 @@ fn orthanc_takes_concurrent_stow_requests_and_serves_series_retrieves_at_once() 
     let dir = tempfile::tempdir().expect("tempdir");
     for how in ["--get", "--move"] {
         let into = dir.path().join(how.trim_start_matches('-'));
-        let out = harness(&[
-            "retrieve",
-            "--sut",
+        let out = retrieve_study(
             &profile,
-            "--study",
-            STUDY,
-            "--dimse",
-            how,
-            "--associations",
-            "4",
-            "--output",
-            &into.display().to_string(),
-        ]);
+            &[
+                how,
+                "--associations",
+                "4",
+                "--output",
+                &into.display().to_string(),
+            ],
+        );
         let shown = dump(&out);
         assert!(out.status.success(), "{how}: {shown}");
         assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
