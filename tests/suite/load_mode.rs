@@ -169,6 +169,8 @@ fn merge_refuses_a_file_that_is_not_a_load_file() {
 /// (Orthanc behind the nginx HTTPS front of ci/start-nginx-tls.sh, which requires one).
 #[test]
 fn load_replays_over_the_profiles_mutual_tls() {
+    // It loads the test data into Orthanc: one Orthanc test at a time.
+    let _orthanc = orthanc_lock();
     let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_TLS_PROFILE") else {
         eprintln!("IHE_HARNESS_ORTHANC_TLS_PROFILE is not set: ci/test.sh starts the TLS peers and sets it; skipping");
         return;
