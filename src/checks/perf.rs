@@ -418,13 +418,9 @@ mod tests {
         CHECKS[..4].iter().map(|c| (c.eval)(&s)).collect()
     }
 
-    /// PERF-05 on `ex`, whose instance `sop` the fixture holds in JPEG-LS Lossless.
-    fn perf05(ex: &Exchange, sop: &str) -> Verdict {
-        let eval = CHECKS
-            .iter()
-            .find(|c| c.id == "PERF-05")
-            .map(|c| c.eval)
-            .unwrap();
+    /// Check `id` (PERF-05) on `ex`, whose instance `sop` the fixture holds in JPEG-LS Lossless.
+    fn stored_ts_check(id: &str, ex: &Exchange, sop: &str) -> Verdict {
+        let eval = CHECKS.iter().find(|c| c.id == id).map(|c| c.eval).unwrap();
         let expect = Expect {
             perf: Some(PerfExpect {
                 stored_ts: [(sop.to_string(), "1.2.840.10008.1.2.4.80".to_string())].into(),
@@ -440,8 +436,8 @@ mod tests {
         })
     }
 
-    /// PERF-05 on a WADO-RS answer whose one part is sent in `sent_ts`.
-    fn as_stored_verdict(sent_ts: &str) -> Verdict {
+    /// Check `id` on a WADO-RS answer whose one part is sent in `sent_ts`.
+    fn as_stored_verdict(id: &str, sent_ts: &str) -> Verdict {
         let part = crate::checks::dicomweb::tests::part10("1.2.3.4", sent_ts, []);
         let headers = [("Content-Type", "application/dicom")];
         let body = crate::transport::multipart::build_body("b", &[(&headers[..], part.as_slice())]);
@@ -455,14 +451,17 @@ mod tests {
             )],
             &body,
         );
-        perf05(&ex, "1.2.3.4")
+        stored_ts_check(id, &ex, "1.2.3.4")
     }
 
     #[test]
     fn transcoding_what_was_asked_as_stored_is_flagged() {
-        assert_eq!(as_stored_verdict("1.2.840.10008.1.2.4.80"), Verdict::Pass);
+        assert_eq!(
+            as_stored_verdict("PERF-05", "1.2.840.10008.1.2.4.80"),
+            Verdict::Pass
+        );
         assert!(matches!(
-            as_stored_verdict("1.2.840.10008.1.2.1"),
+            as_stored_verdict("PERF-05", "1.2.840.10008.1.2.1"),
             Verdict::Fail { .. }
         ));
     }
@@ -557,7 +556,7 @@ mod tests {
         let judge = |sent: &str| {
             let mut ex = Exchange::synthetic("dicom://PACS@127.0.0.1:104", &[], 0, &[], b"");
             ex.dimse = Some(Box::new(cget(t0, &[("1.1", sent, 1, 2)], 3)));
-            perf05(&ex, "1.1")
+            stored_ts_check("PERF-05", &ex, "1.1")
         };
         assert_eq!(judge("1.2.840.10008.1.2.4.80"), Verdict::Pass);
         match judge("1.2.840.10008.1.2.1") {
