@@ -518,11 +518,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, HarnessError> {
     // step to it); the harness prints one line per scenario from the findings instead.
     let mut cucumber = HarnessWorld::cucumber::<PathBuf>()
         .with_parser(SourceParser)
-        .with_writer(step_log.writer(cucumber::writer::Basic::new(
-            std::io::sink(),
-            cucumber::writer::Coloring::Never,
-            cucumber::writer::Verbosity::Default,
-        )))
+        .with_writer(step_log.writer(report::step_log::Silent))
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
         .max_concurrent_scenarios(opts.concurrency.max(1))
         .fail_on_skipped()

@@ -16,7 +16,6 @@ use crate::model::fixtures::Fixtures;
 use crate::report::ScenarioRecord;
 
 /// What every scenario of a run shares.
-#[derive(Debug)]
 pub struct RunContext {
     /// The resolved SUT profile.
     pub config: Config,
@@ -61,6 +60,18 @@ pub struct RunContext {
     pub audit_listeners: tokio::sync::OnceCell<
         Result<Option<Arc<crate::actors::audit_repository::AuditListeners>>, String>,
     >,
+}
+
+/// A few words, not the context's content: it holds every fixture and client of the run, and a
+/// `{:#?}` of it (cucumber formats the World of a failed step) took seconds on the thread that
+/// drives every scenario.
+impl std::fmt::Debug for RunContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunContext")
+            .field("sut", &self.config.sut_name)
+            .field("fixture_instances", &self.fixtures.instances.len())
+            .finish_non_exhaustive()
+    }
 }
 
 static CONTEXT: RwLock<Option<Arc<RunContext>>> = RwLock::new(None);
@@ -203,7 +214,7 @@ pub struct DicomwebState {
 }
 
 /// The World.
-#[derive(Debug, cucumber::World)]
+#[derive(cucumber::World)]
 #[world(init = Self::new)]
 pub struct HarnessWorld {
     /// The run.
@@ -250,6 +261,18 @@ pub struct AtnaState {
     pub audit_transport: Option<String>,
     /// ITI-20: the exchange of the audit received and what is expected of it.
     pub audit_last: Option<(usize, crate::checks::atna::AtnaExpect)>,
+}
+
+/// A summary (exchanges and findings counted, not shown): the bodies of a scenario's exchanges can
+/// be large, and cucumber formats the World of every failed step.
+impl std::fmt::Debug for HarnessWorld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HarnessWorld")
+            .field("ctx", &self.ctx)
+            .field("exchanges", &self.evidence.exchanges().len())
+            .field("findings", &self.findings.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The World could not be created: no run context was installed.
