@@ -187,8 +187,9 @@ pub async fn load_dicomweb(
 }
 
 /// Store every fixture instance into the SUT's DICOM archive with C-STORE over `associations`
-/// associations at once ([`DimseScu::store_parallel`]: the files dealt round-robin; 1, one
-/// association), the Explicit VR Little Endian twin where the SUT does not accept a file's
+/// associations at once ([`by_study`]: each study's instances in index order on one
+/// association, so an archive that answers in arrival order answers the same way run after run;
+/// 1, one association), the Explicit VR Little Endian twin where the SUT does not accept a file's
 /// transfer syntax; each association's exchange goes to `exchanges`, in order. An association
 /// the SUT rejected is the harness's failure to load ([`rejection_as_failure`]); a failure keeps
 /// its kind (a Fail of PEER-01 for a peer that closed instead of answering) and names the
@@ -208,7 +209,9 @@ pub async fn load_dimse(
             fallback: i.ele_path.as_ref().map(|p| fixtures.dir.join(p)),
         })
         .collect();
-    let runs = scu.store_parallel(&files, associations).await;
+    let runs = scu
+        .store_shares(&files, by_study(fixtures, associations))
+        .await;
     let n = runs.len();
     let mut result = Ok(());
     for (k, (share, mut ex)) in runs.into_iter().enumerate() {
@@ -245,6 +248,31 @@ pub async fn load_dimse(
         exchanges.push(ex);
     }
     result
+}
+
+/// The fixture instances (indices into `fixtures.instances`) dealt to at most `associations`
+/// shares a study at a time: each study whole and in index order, the largest study first to the
+/// share with the fewest instances so far (the first such share on a tie). The same fixtures give
+/// the same shares, and every share sends its studies' instances in the order of the index.
+fn by_study(fixtures: &Fixtures, associations: usize) -> Vec<Vec<usize>> {
+    let mut studies: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, inst) in fixtures.instances.iter().enumerate() {
+        match studies.iter_mut().find(|(uid, _)| *uid == inst.study_uid) {
+            Some((_, members)) => members.push(i),
+            None => studies.push((&inst.study_uid, vec![i])),
+        }
+    }
+    // Stable: studies of the same size keep their index order.
+    studies.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+    let n = associations.clamp(1, studies.len().max(1));
+    let mut shares: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (_, members) in studies {
+        if let Some(share) = shares.iter_mut().min_by_key(|s| s.len()) {
+            share.extend(members);
+        }
+    }
+    shares.retain(|s| !s.is_empty());
+    shares
 }
 
 /// `: a, b, c` (the first ten, then how many more), or nothing for none.
@@ -526,5 +554,42 @@ mod tests {
         let refused = refused_stow(&stow_answer(409, &failed(0xC000))).unwrap();
         assert_eq!(refused, "answered 409, 1 instance(s) refused (C000H)");
         assert!(refused_stow(&stow_answer(500, "")).is_some());
+    }
+
+    /// The DIMSE load deals whole studies, each in index order, so the archive gets every study's
+    /// instances in the same order whatever the number of associations.
+    #[test]
+    fn the_dimse_load_keeps_each_study_on_one_association_in_index_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/studies");
+        let fx = Fixtures::load(&dir).unwrap();
+        let study_of = |i: usize| fx.instances[i].study_uid.as_str();
+        for n in [1, 2, 4, 9] {
+            let shares = by_study(&fx, n);
+            assert!(shares.len() <= n.max(1), "{n}: {} shares", shares.len());
+            let mut all: Vec<usize> = shares.concat();
+            all.sort_unstable();
+            assert_eq!(all, (0..fx.instances.len()).collect::<Vec<_>>(), "{n}");
+            for share in &shares {
+                assert!(share
+                    .windows(2)
+                    .all(|w| w[0] < w[1] || study_of(w[0]) != study_of(w[1])));
+                let studies: std::collections::BTreeSet<&str> =
+                    share.iter().map(|&i| study_of(i)).collect();
+                for s in studies {
+                    let on_other = shares
+                        .iter()
+                        .filter(|o| o.iter().any(|&i| study_of(i) == s))
+                        .count();
+                    assert_eq!(on_other, 1, "{n}: study {s} split");
+                }
+            }
+            assert_eq!(shares, by_study(&fx, n), "{n}: not the same twice");
+        }
+        // Four studies on four associations: one each, the largest (CT-CHEST, 43) first.
+        let shares = by_study(&fx, 4);
+        assert_eq!(
+            shares.iter().map(Vec::len).collect::<Vec<_>>(),
+            [43, 33, 3, 3]
+        );
     }
 }

@@ -528,6 +528,17 @@ impl DimseScu {
         let shares: Vec<Vec<usize>> = (0..n)
             .map(|k| (k..files.len()).step_by(n).collect())
             .collect();
+        self.store_shares(files, shares).await
+    }
+
+    /// C-STORE of `files` over one association per share, all at once: each share (indices into
+    /// `files`) is a [`store`](Self::store) of its files in the share's order. Returns, per
+    /// association, its share and its exchange.
+    pub async fn store_shares(
+        &self,
+        files: &[StoreFile],
+        shares: Vec<Vec<usize>>,
+    ) -> Vec<(Vec<usize>, Exchange)> {
         let runs = shares.iter().map(|share| {
             let mine: Vec<StoreFile> = share.iter().map(|&i| files[i].clone()).collect();
             async move { self.store_files(&mine).await }
