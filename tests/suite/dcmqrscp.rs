@@ -47,7 +47,7 @@ fn start_with_profile(dir: &Path) -> (ChildServer, String) {
     (server, text)
 }
 
-fn pinned() -> Vec<(String, String)> {
+fn pinned() -> Pins {
     pinned_from(include_str!("known-deviations/dcmqrscp.txt"))
 }
 

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 
-fn pinned() -> Vec<(String, String)> {
+fn pinned() -> Pins {
     pinned_from(include_str!("known-deviations/orthanc.txt"))
 }
 
@@ -27,7 +27,7 @@ fn orthanc_reports_only_the_pinned_deviations() {
     let results = results(dir.path());
     let want = pinned();
     assert_only_pinned(&results, &want, &out);
-    let expected_exit = if want.is_empty() { 0 } else { 1 };
+    let expected_exit = if want.must.is_empty() { 0 } else { 1 };
     assert_eq!(out.status.code(), Some(expected_exit), "{}", dump(&out));
     // Every pinned deviation names check, requirement, expected, actual and exchange.
     for s in results["scenarios"].as_array().unwrap() {
@@ -101,14 +101,18 @@ fn run_tagged(name: &str, profile: &str, tags: &str) -> (serde_json::Value, std:
     (results(dir.path()), out)
 }
 
-/// Scenario title and outcome, with the checks that failed, of every scenario of a run.
+/// Scenario title and outcome, with the checks that failed, of every scenario of a run; a failed
+/// check pinned as one Orthanc may show or not (`? CHECK | scenario` in known-deviations/orthanc.txt)
+/// is left out, since the two Orthancs compared hold their instances in orders of their own.
 fn verdicts(results: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
+    let may = pinned().may;
     let mut v: Vec<(String, String, Vec<String>)> = results["scenarios"]
         .as_array()
         .map(|a| a.as_slice())
         .unwrap_or_default()
         .iter()
         .map(|s| {
+            let scenario = s["scenario"].as_str().unwrap_or_default().to_string();
             let mut failed: Vec<String> = s["findings"]
                 .as_array()
                 .map(|a| a.as_slice())
@@ -116,11 +120,12 @@ fn verdicts(results: &serde_json::Value) -> Vec<(String, String, Vec<String>)> {
                 .iter()
                 .filter(|f| f["outcome"] == "fail")
                 .filter_map(|f| f["check"].as_str().map(str::to_string))
+                .filter(|c| !may.contains(&(scenario.clone(), c.clone())))
                 .collect();
             failed.sort();
             failed.dedup();
             (
-                s["scenario"].as_str().unwrap_or_default().to_string(),
+                scenario,
                 s["outcome"].as_str().unwrap_or_default().to_string(),
                 failed,
             )
@@ -244,29 +249,30 @@ fn xc_wado_brings_orthanc_images_across_communities() {
     assert_eq!(outcomes.len(), 4, "{outcomes:?}\n{}", dump(&out));
     // Orthanc cannot transcode CT-CHEST's JPEG 2000 series to the default transfer syntax and
     // answers 500 (pinned in known-deviations/orthanc.txt for the direct retrieves); the gateway
-    // relays that answer, so the same two retrieves fail through it, and only on the status.
-    let want: Vec<(String, String)> = [
-        (
-            "A whole study of the other community comes through the gateway",
-            "DW-04",
-        ),
-        (
-            "A whole study of the other community comes through the gateway",
-            "XCW-05",
-        ),
-        (
-            "One series of the prior study comes through the gateway",
-            "DW-04",
-        ),
-        (
-            "One series of the prior study comes through the gateway",
-            "XCW-05",
-        ),
-    ]
-    .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
-    .collect();
-    assert_eq!(failures(&results), want, "{}", dump(&out));
+    // relays that answer, so the same two retrieves fail through it, and only on the status. The
+    // whole study, when a JPEG 2000 instance is not the first Orthanc holds, comes as 200 and a
+    // body cut at the first of them (DW-01 instead of XCW-05, as orthanc.txt pins it too).
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let study = "A whole study of the other community comes through the gateway";
+    let series = "One series of the prior study comes through the gateway";
+    let refused = pairs(&[
+        (study, "DW-04"),
+        (study, "XCW-05"),
+        (series, "DW-04"),
+        (series, "XCW-05"),
+    ]);
+    let cut = pairs(&[
+        (study, "DW-01"),
+        (study, "DW-04"),
+        (series, "DW-04"),
+        (series, "XCW-05"),
+    ]);
+    let got = failures(&results);
+    assert!(got == refused || got == cut, "{got:?}\n{}", dump(&out));
     let passed = outcomes.iter().filter(|(_, o)| o == "pass").count();
     assert_eq!(passed, 2, "{outcomes:?}\n{}", dump(&out));
     // The legs are recorded as RAD-160, addressed by community and Retrieve Location UID.
