@@ -5,14 +5,14 @@
 //! record, and a [`TestDataError`] that says whether the harness failed to load (an Error) or the
 //! SUT refused a conformant load (its breach, judged by the check the steps name).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bytes::Bytes;
 use serde_json::Value;
 
 use crate::actors::dicomweb::DicomwebClient;
 use crate::actors::dimse_scu::{
-    rejection_as_failure, store_file_outcomes, DimseScu, StoreFile, StoreOutcome,
+    copies_sent, rejection_as_failure, store_file_outcomes, DimseScu, StoreFile, StoreOutcome,
 };
 use crate::actors::mhd::MhdClient;
 use crate::actors::stow_rs;
@@ -194,13 +194,14 @@ pub async fn load_dicomweb(
 /// the SUT rejected is the harness's failure to load ([`rejection_as_failure`]); a failure keeps
 /// its kind (a Fail of PEER-01 for a peer that closed instead of answering) and names the
 /// association and the fixture files it left without a C-STORE-RSP. The first failed association
-/// (in order) is the one reported; the others' evidence is kept all the same.
+/// (in order) is the one reported; the others' evidence is kept all the same. Loaded: the SOP
+/// Instance UIDs of the instances the SUT took as their Explicit VR Little Endian twin.
 pub async fn load_dimse(
     fixtures: &Fixtures,
     scu: &DimseScu,
     associations: usize,
     exchanges: &mut Vec<Exchange>,
-) -> Result<(), TransportFailure> {
+) -> Result<BTreeSet<String>, TransportFailure> {
     let files: Vec<StoreFile> = fixtures
         .instances
         .iter()
@@ -213,11 +214,19 @@ pub async fn load_dimse(
         .store_shares(&files, by_study(fixtures, associations))
         .await;
     let n = runs.len();
-    let mut result = Ok(());
+    let mut result = Ok(BTreeSet::new());
     for (k, (share, mut ex)) in runs.into_iter().enumerate() {
         rejection_as_failure(&mut ex);
-        if let (Some(f), Ok(())) = (&ex.failure, &result) {
-            let mine: Vec<StoreFile> = share.iter().map(|&i| files[i].clone()).collect();
+        let mine: Vec<StoreFile> = share.iter().map(|&i| files[i].clone()).collect();
+        if let Ok(copies) = &mut result {
+            let sent = copies_sent(&ex, &mine);
+            for (&i, copy) in share.iter().zip(sent) {
+                if copy {
+                    copies.insert(fixtures.instances[i].sop_uid.clone());
+                }
+            }
+        }
+        if let (Some(f), Ok(_)) = (&ex.failure, &result) {
             let undone: Vec<String> = mine
                 .iter()
                 .zip(store_file_outcomes(&ex, &mine))
@@ -254,7 +263,7 @@ pub async fn load_dimse(
 /// shares a study at a time: each study whole and in index order, the largest study first to the
 /// share with the fewest instances so far (the first such share on a tie). The same fixtures give
 /// the same shares, and every share sends its studies' instances in the order of the index.
-fn by_study(fixtures: &Fixtures, associations: usize) -> Vec<Vec<usize>> {
+pub fn by_study(fixtures: &Fixtures, associations: usize) -> Vec<Vec<usize>> {
     let mut studies: Vec<(&str, Vec<usize>)> = Vec::new();
     for (i, inst) in fixtures.instances.iter().enumerate() {
         match studies.iter_mut().find(|(uid, _)| *uid == inst.study_uid) {

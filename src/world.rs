@@ -35,9 +35,12 @@ pub struct RunContext {
     pub faults: std::collections::BTreeSet<crate::reference::Fault>,
     /// DIMSE user agent, when the SUT has a DICOM application entity.
     pub dimse: Option<DimseScu>,
-    /// Set once the test studies are on the SUT's DICOM archive (load mode, once per run); the
-    /// failure that stopped the loading otherwise.
-    pub dimse_data: tokio::sync::OnceCell<Result<(), crate::evidence::TransportFailure>>,
+    /// Set once the test studies are on the SUT's DICOM archive (load mode, once per run), with
+    /// the SOP Instance UIDs it took as their Explicit VR Little Endian twin; the failure that
+    /// stopped the loading otherwise.
+    pub dimse_data: tokio::sync::OnceCell<
+        Result<std::collections::BTreeSet<String>, crate::evidence::TransportFailure>,
+    >,
     /// Manifests the harness registered during the run: (DICOM patient id, study UID, uniqueId).
     pub submitted: Mutex<Vec<(String, String, String)>>,
     /// Set once the test data is on the SUT (load mode stores it once per run).

@@ -582,20 +582,7 @@ pub fn store_file_outcomes(ex: &Exchange, files: &[StoreFile]) -> Vec<StoreOutco
     let Some(rec) = ex.dimse.as_deref() else {
         return vec![StoreOutcome::NoResponse; files.len()];
     };
-    let sent: Vec<(String, Option<u16>)> = rec
-        .messages
-        .iter()
-        .filter(|m| m.flow == Flow::Sent && m.command.field == field::C_STORE_RQ)
-        .map(|m| {
-            let file = m
-                .data_summary
-                .iter()
-                .find(|(k, _)| k == "File")
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default();
-            (file, m.command.message_id)
-        })
-        .collect();
+    let sent = sent_files(rec);
     files
         .iter()
         .map(|f| {
@@ -622,6 +609,39 @@ pub fn store_file_outcomes(ex: &Exchange, files: &[StoreFile]) -> Vec<StoreOutco
                     .find_map(|m| m.command.status)
             });
             status.map_or(StoreOutcome::NoResponse, StoreOutcome::Status)
+        })
+        .collect()
+}
+
+/// The file each C-STORE-RQ of `rec` carried (its `File` summary), with the request's Message ID.
+fn sent_files(rec: &crate::evidence::dimse::DimseRecord) -> Vec<(String, Option<u16>)> {
+    use crate::evidence::dimse::Flow;
+    rec.messages
+        .iter()
+        .filter(|m| m.flow == Flow::Sent && m.command.field == field::C_STORE_RQ)
+        .map(|m| {
+            let file = m
+                .data_summary
+                .iter()
+                .find(|(k, _)| k == "File")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            (file, m.command.message_id)
+        })
+        .collect()
+}
+
+/// For each of `files` (the files of one [`DimseScu::store_files`]), whether its uncompressed
+/// copy went in its place: a C-STORE-RQ carried the copy.
+pub fn copies_sent(ex: &Exchange, files: &[StoreFile]) -> Vec<bool> {
+    let sent = ex.dimse.as_deref().map(sent_files).unwrap_or_default();
+    files
+        .iter()
+        .map(|f| {
+            f.fallback.as_ref().is_some_and(|copy| {
+                let copy = copy.display().to_string();
+                sent.iter().any(|(file, _)| *file == copy)
+            })
         })
         .collect()
 }

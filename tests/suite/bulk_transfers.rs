@@ -103,8 +103,11 @@ async fn a_failed_load_association_names_the_files_it_left_unanswered() {
         "{}",
         err.message
     );
-    // The first association's share: every third fixture file, none answered.
-    let share: Vec<_> = fx.instances.iter().step_by(3).collect();
+    // The first association's share: the largest study (CT-CHEST), whole, none answered.
+    let shares = ihe_harness::test_data::by_study(&fx, 3);
+    let share: Vec<_> = shares[0].iter().map(|&i| &fx.instances[i]).collect();
+    assert_eq!(share.len(), 43);
+    assert!(share.iter().all(|i| i.study_alias == "CT-CHEST"));
     assert!(
         err.message.contains(&format!(
             "{} of its {} instances without a C-STORE-RSP",
@@ -122,10 +125,8 @@ async fn a_failed_load_association_names_the_files_it_left_unanswered() {
         .to_string();
     assert!(err.message.contains(&first), "{}", err.message);
     // The outcomes of the files say the same, file by file.
-    let files: Vec<_> = fx
-        .instances
+    let files: Vec<_> = share
         .iter()
-        .step_by(3)
         .map(|i| ihe_harness::actors::dimse_scu::StoreFile {
             path: fx.file(i),
             fallback: i.ele_path.as_ref().map(|p| fx.dir.join(p)),

@@ -223,7 +223,7 @@ pub(crate) async fn holds_test_studies(world: &mut HarnessWorld) -> StepResult {
     }
     let idx = failed.or(idx);
     match result {
-        Ok(()) => Ok(()),
+        Ok(_) => Ok(()),
         // The SUT took a complete C-STORE-RQ and closed instead of answering: its Fail, not ours.
         Err(f) if f.kind == crate::checks::peer::PEER_CLOSED => Err(super::fail_stop(
             world,
