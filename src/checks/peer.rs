@@ -78,7 +78,7 @@ pub const CHECKS: &[Check] = &[
     Check {
         id: "BODY-01",
         requirement: "a limit of the harness, set in the SUT profile ([limits] max_body_bytes, \
-                      max_parsed_nodes), as RFC 9110 §2.3 (HTTP sets no length: interoperability \
+                      max_parsed_nodes, max_parts), as RFC 9110 §2.3 (HTTP sets no length: interoperability \
                       depends on shared expectations of a reasonable length) and RFC 8259 §9 (a \
                       parser may limit the size of the texts it accepts) leave to the recipient",
         requirements: &["RFC9110-2.3", "RFC8259-9"],

@@ -103,6 +103,7 @@ const SCHEMA: &[(&str, &[&str])] = &[
         &[
             "max_body_bytes",
             "max_parsed_nodes",
+            "max_parts",
             "evidence_bytes_per_exchange",
             "evidence_bytes_per_run",
         ],
@@ -206,6 +207,7 @@ struct RawOptions {
 struct RawLimits {
     max_body_bytes: Option<u64>,
     max_parsed_nodes: Option<u64>,
+    max_parts: Option<u64>,
     evidence_bytes_per_exchange: Option<u64>,
     evidence_bytes_per_run: Option<u64>,
 }
@@ -300,6 +302,11 @@ pub struct Limits {
     /// takes up to about 200 bytes of memory, so a body of a few megabytes can take hundreds. A
     /// body with more is a Fail of BODY-01 too (`[limits] max_parsed_nodes`).
     pub max_nodes: u64,
+    /// The most parts of a multipart answer the harness reads: each part's summary (headers,
+    /// size, identity digest, DICOM identifiers) is kept to judge the answer, about a kilobyte, so
+    /// an answer of endless empty parts would take the harness's memory; past it the answer is
+    /// read no further and is a Fail of BODY-01 (`[limits] max_parts`).
+    pub max_parts: u64,
     /// The bytes of each body (request and response) one exchange's evidence keeps; past it the
     /// evidence keeps the head of the body, its size and its SHA-256.
     pub evidence_per_exchange: u64,
@@ -316,6 +323,9 @@ pub const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
 /// Default of `[limits] max_parsed_nodes`: 100 000 JSON values or XML elements (the metadata of a
 /// fixture study has about 12 000), about 20 MB once parsed.
 pub const DEFAULT_MAX_NODES: u64 = 100_000;
+/// Default of `[limits] max_parts`: 100 000 parts (a whole-body CT study holds a few thousand
+/// instances), about 100 MB of part summaries at most.
+pub const DEFAULT_MAX_PARTS: u64 = 100_000;
 /// Default of `[limits] evidence_bytes_per_exchange`: 2 MiB.
 pub const DEFAULT_EVIDENCE_PER_EXCHANGE: u64 = 2 * 1024 * 1024;
 /// Default of `[limits] evidence_bytes_per_run`: 128 MiB.
@@ -326,6 +336,7 @@ impl Default for Limits {
         Limits {
             max_body: DEFAULT_MAX_BODY,
             max_nodes: DEFAULT_MAX_NODES,
+            max_parts: DEFAULT_MAX_PARTS,
             evidence_per_exchange: DEFAULT_EVIDENCE_PER_EXCHANGE,
             evidence_per_run: DEFAULT_EVIDENCE_PER_RUN,
         }
@@ -668,6 +679,7 @@ fn resolve_limits(l: RawLimits, path: &Path) -> Result<Limits, ConfigError> {
     let limits = Limits {
         max_body: l.max_body_bytes.unwrap_or(d.max_body),
         max_nodes: l.max_parsed_nodes.unwrap_or(d.max_nodes),
+        max_parts: l.max_parts.unwrap_or(d.max_parts),
         evidence_per_exchange: l
             .evidence_bytes_per_exchange
             .unwrap_or(d.evidence_per_exchange),
@@ -687,6 +699,10 @@ fn resolve_limits(l: RawLimits, path: &Path) -> Result<Limits, ConfigError> {
             "limits.max_parsed_nodes",
             "must be at least 1000",
         ));
+    }
+    // A study retrieve of one series of a few instances must fit.
+    if limits.max_parts < 100 {
+        return Err(invalid(path, "limits.max_parts", "must be at least 100"));
     }
     if limits.evidence_per_exchange > limits.evidence_per_run {
         return Err(invalid(
@@ -859,15 +875,17 @@ strict = true
         let c = parse("").unwrap();
         assert_eq!(c.limits, Limits::default());
         let c = parse(
-            "[limits]\nmax_body_bytes = 65_536\nmax_parsed_nodes = 5000\nevidence_bytes_per_exchange = 1024\nevidence_bytes_per_run = 4096\n",
+            "[limits]\nmax_body_bytes = 65_536\nmax_parsed_nodes = 5000\nmax_parts = 500\nevidence_bytes_per_exchange = 1024\nevidence_bytes_per_run = 4096\n",
         )
         .unwrap();
         assert_eq!(c.limits.max_body, 65_536);
         assert_eq!(c.limits.max_nodes, 5000);
+        assert_eq!(c.limits.max_parts, 500);
         assert_eq!(c.limits.evidence_per_exchange, 1024);
         assert_eq!(c.limits.evidence_per_run, 4096);
         assert!(parse("[limits]\nmax_body_bytes = 10\n").is_err());
         assert!(parse("[limits]\nmax_parsed_nodes = 10\n").is_err());
+        assert!(parse("[limits]\nmax_parts = 99\n").is_err());
         assert!(
             parse("[limits]\nevidence_bytes_per_exchange = 9\nevidence_bytes_per_run = 8\n")
                 .is_err()

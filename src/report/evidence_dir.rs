@@ -364,6 +364,7 @@ mod tests {
             max_nodes: 100_000,
             evidence_per_exchange: per_exchange,
             evidence_per_run: per_run,
+            ..Limits::default()
         };
         let mut w = EvidenceWriter::create(dir, &limits).unwrap();
         let (a, body_a) = big_exchange(first);

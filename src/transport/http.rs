@@ -103,6 +103,7 @@ pub struct HttpClient {
     timeouts: Timeouts,
     max_body: u64,
     max_nodes: u64,
+    max_parts: u64,
     tls_repro: String,
 }
 
@@ -128,6 +129,7 @@ impl HttpClient {
             timeouts,
             max_body: limits.max_body,
             max_nodes: limits.max_nodes,
+            max_parts: limits.max_parts,
             tls_repro: String::new(),
         }
     }
@@ -139,10 +141,12 @@ impl HttpClient {
     }
 
     /// The same client with the profile's limits on what it reads to judge: at most
-    /// `max_body` bytes of a body, at most `max_nodes` JSON values or XML elements in it.
+    /// `max_body` bytes of a body, at most `max_nodes` JSON values or XML elements in it, at most
+    /// `max_parts` parts of a multipart body.
     pub fn with_limits(mut self, limits: &Limits) -> HttpClient {
         self.max_body = limits.max_body;
         self.max_nodes = limits.max_nodes;
+        self.max_parts = limits.max_parts;
         self
     }
 
@@ -372,8 +376,9 @@ impl HttpClient {
         let content_type =
             crate::evidence::find_header(&resp_headers, "content-type").map(str::to_string);
         let announced = response.content_length();
-        let mut collector =
-            BodyCollector::new(content_type.as_deref()).with_max_body(self.max_body);
+        let mut collector = BodyCollector::new(content_type.as_deref())
+            .with_max_body(self.max_body)
+            .with_max_parts(self.max_parts);
         if let Some(len) = announced {
             collector.expect_len(len);
         }
@@ -436,6 +441,18 @@ impl HttpClient {
                 Ok(Some(Ok(chunk))) => {
                     sink(&chunk);
                     collector.feed_bytes(chunk);
+                    if collector.over_parts() {
+                        exchange.failure = Some(TransportFailure {
+                            kind: BODY_TOO_LARGE.into(),
+                            message: format!(
+                                "the multipart body of {url} holds more than the {max} parts the harness reads of one answer (reading stopped after {got} bytes); raise `[limits] max_parts` in the SUT profile if answers this large are expected",
+                                url = req.url,
+                                got = collector.size,
+                                max = self.max_parts,
+                            ),
+                        });
+                        break;
+                    }
                     if let Some(what) = collector.over_limit() {
                         exchange.failure = Some(TransportFailure {
                             kind: BODY_TOO_LARGE.into(),
@@ -837,6 +854,10 @@ struct MultipartState {
     digests: DigestPipe,
     events: Vec<MultipartEvent>,
     failed: bool,
+    /// The most parts summarised ([`Limits::max_parts`]).
+    max_parts: u64,
+    /// Set when a part started past `max_parts`: the body is parsed no further.
+    over_parts: bool,
 }
 
 impl BodyCollector {
@@ -867,6 +888,8 @@ impl BodyCollector {
                     documents_kept: 0,
                     digests: DigestPipe::new(),
                     events: Vec::new(),
+                    max_parts: crate::config::DEFAULT_MAX_PARTS,
+                    over_parts: false,
                 }
             });
         let mut c = BodyCollector {
@@ -887,6 +910,20 @@ impl BodyCollector {
     pub fn with_max_body(mut self, max_body: u64) -> BodyCollector {
         self.set_max_body(max_body);
         self
+    }
+
+    /// The same collector with another limit on the parts of a multipart body it summarises:
+    /// past it the body is parsed no further ([`BodyCollector::over_parts`]).
+    pub fn with_max_parts(mut self, max_parts: u64) -> BodyCollector {
+        if let Some(mp) = &mut self.multipart {
+            mp.max_parts = max_parts;
+        }
+        self
+    }
+
+    /// True once a multipart body started more parts than the limit: the transfer should stop.
+    pub fn over_parts(&self) -> bool {
+        self.multipart.as_ref().is_some_and(|mp| mp.over_parts)
     }
 
     fn set_max_body(&mut self, max_body: u64) {
@@ -946,6 +983,9 @@ impl BodyCollector {
                 mp.summary.error = Some(e.to_string());
                 mp.failed = true;
             }
+            if mp.over_parts {
+                mp.failed = true;
+            }
             if mp.xml_over_limit && self.over_limit.is_none() {
                 self.over_limit = Some("an XML part of the multipart body");
             }
@@ -993,6 +1033,17 @@ impl MultipartState {
         for ev in self.events.drain(..) {
             match ev {
                 MultipartEvent::PartStart { headers } => {
+                    if self.summary.parts.len() as u64 >= self.max_parts {
+                        // The rest of the events belong to parts past the limit.
+                        self.over_parts = true;
+                        self.summary.error.get_or_insert_with(|| {
+                            format!(
+                                "more than {} parts: the harness summarises no more of one body ([limits] max_parts)",
+                                self.max_parts
+                            )
+                        });
+                        break;
+                    }
                     self.xml_part = is_xml_part(&headers);
                     self.summary.parts.push(PartSummary {
                         headers,
@@ -1280,6 +1331,34 @@ mod tests {
         assert_eq!(b.size, body.len() as u64);
         assert!(!b.complete);
         assert_eq!(b.kept.len(), MULTIPART_EXCERPT);
+    }
+
+    /// Past `max_parts` parts the collector summarises no more: the body's parts are counted up
+    /// to the limit, the summary says why it stopped, and the transfer is told to stop.
+    #[test]
+    fn parts_past_the_limit_are_not_summarised() {
+        let body: Vec<u8> = b"--p\r\n\r\n\r\n".repeat(1000);
+        let mut c = BodyCollector::new(Some("multipart/related; boundary=p")).with_max_parts(100);
+        for chunk in body.chunks(4096) {
+            c.feed(chunk);
+        }
+        assert!(c.over_parts());
+        let (_, mp) = c.finish(true);
+        let mp = mp.unwrap();
+        assert_eq!(mp.parts.len(), 100);
+        assert!(
+            mp.error.as_deref().unwrap_or("").contains("max_parts"),
+            "{:?}",
+            mp.error
+        );
+        // Within the limit, nothing changes.
+        let mut c = BodyCollector::new(Some("multipart/related; boundary=p")).with_max_parts(1000);
+        c.feed(&body);
+        c.feed(b"--p--\r\n");
+        assert!(!c.over_parts());
+        let (_, mp) = c.finish(true);
+        let mp = mp.unwrap();
+        assert_eq!((mp.parts.len(), mp.closed, mp.error), (1000, true, None));
     }
 
     #[test]

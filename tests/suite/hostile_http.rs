@@ -347,6 +347,42 @@ async fn a_large_multipart_body_is_streamed_with_bounded_memory() {
     assert!(mp.parts.iter().all(|p| p.size == PART as u64));
 }
 
+/// An answer of endless empty parts (each part's summary is kept to judge the answer) is read up
+/// to `[limits] max_parts` and no further: a Fail of BODY-01's kind, within a second, the parts
+/// summarised bounded.
+#[tokio::test]
+async fn endless_empty_parts_stop_at_the_parts_limit() {
+    let url = one_shot(|mut sock| async move {
+        let head = b"HTTP/1.1 200 OK\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=e\r\nConnection: close\r\n\r\n";
+        if sock.write_all(head).await.is_err() {
+            return;
+        }
+        let parts = b"--e\r\n\r\n\r\n".repeat(4096);
+        // Endless: until the client stops reading.
+        while sock.write_all(&parts).await.is_ok() {}
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let limits = ihe_harness::config::Limits {
+        max_parts: 10_000,
+        ..Default::default()
+    };
+    let ex = client(5000)
+        .with_limits(&limits)
+        .exchange(meta(), Request::get(url, None))
+        .await;
+    let failure = ex.failure.as_ref().expect("a failure");
+    assert_eq!(failure.kind, "body-too-large", "{failure:?}");
+    assert!(failure.message.contains("max_parts"), "{}", failure.message);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let mp = ex.multipart.as_ref().unwrap();
+    assert_eq!(mp.parts.len(), 10_000);
+}
+
 #[tokio::test]
 async fn wrong_boundary_is_recorded_as_a_structural_fault_not_an_error() {
     let url = one_shot(|mut sock| async move {
