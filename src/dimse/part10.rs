@@ -21,6 +21,7 @@ pub fn transfer_syntax(bytes: &[u8]) -> Option<String> {
     crate::model::dicom_part::sniff(bytes.get(..bytes.len().min(64 * 1024))?)
         .ok()?
         .transfer_syntax
+        .map(|t| t.to_string())
 }
 
 #[cfg(test)]

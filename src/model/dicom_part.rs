@@ -16,6 +16,8 @@
 //! checked arithmetic and a nesting limit: it never panics on garbage, and a
 //! prefix truncated after a complete meta group is not an error.
 
+use std::sync::Arc;
+
 /// Suggested prefix length to pass to [`sniff`].
 pub const SNIFF_PREFIX_LEN: usize = 64 * 1024;
 /// Implicit VR Little Endian.
@@ -44,21 +46,21 @@ const UNDEFINED: u32 = 0xFFFF_FFFF;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DicomHead {
     /// (0002,0010) Transfer Syntax UID.
-    pub transfer_syntax: Option<String>,
+    pub transfer_syntax: Option<Arc<str>>,
     /// (0002,0002) Media Storage SOP Class UID.
-    pub media_storage_sop_class: Option<String>,
+    pub media_storage_sop_class: Option<Arc<str>>,
     /// (0002,0003) Media Storage SOP Instance UID.
-    pub media_storage_sop_instance: Option<String>,
+    pub media_storage_sop_instance: Option<Arc<str>>,
     /// (0008,0016) SOP Class UID.
-    pub sop_class: Option<String>,
+    pub sop_class: Option<Arc<str>>,
     /// (0008,0018) SOP Instance UID.
-    pub sop_instance: Option<String>,
+    pub sop_instance: Option<Arc<str>>,
     /// (0020,000D) Study Instance UID.
-    pub study_instance_uid: Option<String>,
+    pub study_instance_uid: Option<Arc<str>>,
     /// (0020,000E) Series Instance UID.
-    pub series_instance_uid: Option<String>,
+    pub series_instance_uid: Option<Arc<str>>,
     /// (0010,0020) Patient ID.
-    pub patient_id: Option<String>,
+    pub patient_id: Option<Arc<str>>,
     /// (0028,0008) Number of Frames (IS), if it parses as an unsigned integer.
     pub number_of_frames: Option<u32>,
 }
@@ -227,10 +229,8 @@ fn value_of<'a>(d: &'a [u8], h: &Header) -> Option<&'a [u8]> {
 }
 
 /// Decode a string value, removing trailing NUL and space padding.
-fn text(v: &[u8]) -> String {
-    String::from_utf8_lossy(v)
-        .trim_end_matches(['\0', ' '])
-        .to_string()
+fn text(v: &[u8]) -> Arc<str> {
+    Arc::from(String::from_utf8_lossy(v).trim_end_matches(['\0', ' ']))
 }
 
 /// Position just after the value of an element with a defined length.
@@ -429,7 +429,11 @@ pub fn sniff(prefix: &[u8]) -> Result<DicomHead, SniffError> {
     let Some(pos) = pos else {
         return Ok(head);
     };
-    let ts = head.transfer_syntax.clone().unwrap_or_default();
+    let ts = head
+        .transfer_syntax
+        .as_deref()
+        .unwrap_or_default()
+        .to_string();
     if DEFLATED_SYNTAXES.contains(&ts.as_str()) {
         return Ok(head);
     }
@@ -530,7 +534,7 @@ mod tests {
 
     fn expected(ts: &str) -> DicomHead {
         DicomHead {
-            transfer_syntax: Some(ts.to_string()),
+            transfer_syntax: Some(ts.into()),
             media_storage_sop_class: Some(SOP_CLASS.into()),
             media_storage_sop_instance: Some(SOP_INST.into()),
             sop_class: Some(SOP_CLASS.into()),

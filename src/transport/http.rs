@@ -858,6 +858,9 @@ struct MultipartState {
     max_parts: u64,
     /// Set when a part started past `max_parts`: the body is parsed no further.
     over_parts: bool,
+    /// The values the parts' DICOM identities share (transfer syntax, SOP Class, study, series,
+    /// patient), each held once: a study's thousands of part summaries point at them.
+    shared: std::collections::HashSet<std::sync::Arc<str>>,
 }
 
 impl BodyCollector {
@@ -890,6 +893,7 @@ impl BodyCollector {
                     events: Vec::new(),
                     max_parts: crate::config::DEFAULT_MAX_PARTS,
                     over_parts: false,
+                    shared: Default::default(),
                 }
             });
         let mut c = BodyCollector {
@@ -1082,6 +1086,9 @@ impl MultipartState {
                     self.digests.cut();
                     if let Some(part) = self.summary.parts.last_mut() {
                         finish_part(part, &self.head);
+                        if let Some(d) = &mut part.dicom {
+                            share_values(&mut self.shared, d);
+                        }
                         let structured = part
                             .dicom
                             .as_ref()
@@ -1130,6 +1137,34 @@ fn is_structured_document(head: &[u8]) -> bool {
             .map(|c| c.starts_with(SR_SOP_CLASS_PREFIX))
             .unwrap_or(true),
         Err(_) => false,
+    }
+}
+
+/// Point `d`'s values that parts share at the copies in `shared` (added there when new); the
+/// Media Storage SOP Instance UID at the SOP Instance UID when they are the same.
+fn share_values(
+    shared: &mut std::collections::HashSet<std::sync::Arc<str>>,
+    d: &mut dicom_part::DicomHead,
+) {
+    for v in [
+        &mut d.transfer_syntax,
+        &mut d.media_storage_sop_class,
+        &mut d.sop_class,
+        &mut d.study_instance_uid,
+        &mut d.series_instance_uid,
+        &mut d.patient_id,
+    ] {
+        if let Some(value) = v.as_mut() {
+            match shared.get(&**value) {
+                Some(s) => *value = s.clone(),
+                None => {
+                    shared.insert(value.clone());
+                }
+            }
+        }
+    }
+    if d.media_storage_sop_instance == d.sop_instance {
+        d.media_storage_sop_instance = d.sop_instance.clone();
     }
 }
 
@@ -1359,6 +1394,42 @@ mod tests {
         let (_, mp) = c.finish(true);
         let mp = mp.unwrap();
         assert_eq!((mp.parts.len(), mp.closed, mp.error), (1000, true, None));
+    }
+
+    /// The parts of one answer share the values they have in common: one allocation for the
+    /// SOP Class, transfer syntax and study of every part, the Media Storage SOP Instance UID
+    /// shared with the SOP Instance UID; the values read are unchanged.
+    #[test]
+    fn parts_share_the_values_they_have_in_common() {
+        use dicom_core::{DataElement, VR};
+        use dicom_dictionary_std::tags;
+        let study = || DataElement::new(tags::STUDY_INSTANCE_UID, VR::UI, "1.2.3");
+        const EXPLICIT: &str = "1.2.840.10008.1.2.1";
+        let a = crate::checks::dicomweb::tests::part10("1.2.3.1", EXPLICIT, [study()]);
+        let b = crate::checks::dicomweb::tests::part10("1.2.3.2", EXPLICIT, [study()]);
+        let headers = [("Content-Type", "application/dicom")];
+        let body = crate::transport::multipart::build_body(
+            "b",
+            &[(&headers[..], a.as_slice()), (&headers[..], b.as_slice())],
+        );
+        let mp = summarize_multipart("multipart/related; boundary=b", &body).unwrap();
+        let heads: Vec<&dicom_part::DicomHead> =
+            mp.parts.iter().filter_map(|p| p.dicom.as_ref()).collect();
+        assert_eq!(heads.len(), 2);
+        let (x, y) = (heads[0], heads[1]);
+        assert_eq!(x.study_instance_uid.as_deref(), Some("1.2.3"));
+        assert_eq!(x.transfer_syntax.as_deref(), Some(EXPLICIT));
+        assert_eq!(
+            (x.sop_instance.as_deref(), y.sop_instance.as_deref()),
+            (Some("1.2.3.1"), Some("1.2.3.2"))
+        );
+        let same = |p: &Option<std::sync::Arc<str>>, q: &Option<std::sync::Arc<str>>| matches!((p, q), (Some(p), Some(q)) if std::sync::Arc::ptr_eq(p, q));
+        assert!(same(&x.study_instance_uid, &y.study_instance_uid));
+        assert!(same(&x.transfer_syntax, &y.transfer_syntax));
+        assert!(same(&x.sop_class, &y.sop_class));
+        assert!(same(&x.sop_class, &x.media_storage_sop_class));
+        assert!(same(&y.sop_instance, &y.media_storage_sop_instance));
+        assert!(!same(&x.sop_instance, &y.sop_instance));
     }
 
     #[test]

@@ -162,9 +162,10 @@ pub(super) fn returned_sops(mp: &MultipartSummary) -> BTreeSet<String> {
         .filter_map(|p| p.dicom.as_ref())
         .filter_map(|d| {
             d.sop_instance
-                .clone()
-                .or_else(|| d.media_storage_sop_instance.clone())
+                .as_deref()
+                .or(d.media_storage_sop_instance.as_deref())
         })
+        .map(str::to_string)
         .collect()
 }
 
@@ -437,11 +438,11 @@ pub(super) fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
         // File Meta Information.
         let sop_uid = h
             .sop_instance
-            .as_ref()
-            .or(h.media_storage_sop_instance.as_ref());
+            .as_deref()
+            .or(h.media_storage_sop_instance.as_deref());
         if let Some(got) = &h.patient_id {
             let got = got.trim_end_matches(['\0', ' ']);
-            let sop = sop_uid.map(String::as_str).unwrap_or("?");
+            let sop = sop_uid.unwrap_or("?");
             let recorded = s.expect.patient_coercion_recorded.contains(sop);
             let in_metadata = s.expect.metadata_patient_ids.get(sop).map(String::as_str);
             if let Some((expected, why)) = patient_breach(s.expect, got, recorded, in_metadata) {
@@ -451,7 +452,7 @@ pub(super) fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
                 );
             }
         }
-        if let Some(sop) = sop_uid.map(String::as_str) {
+        if let Some(sop) = sop_uid {
             if !seen.insert(sop) {
                 return Verdict::fail(
                     "each instance of the target once",
@@ -462,15 +463,15 @@ pub(super) fn dw18_target_membership(s: &Subject<'_>) -> Verdict {
         let checks = [
             (
                 "Study Instance UID",
-                Some(&target.study),
-                h.study_instance_uid.as_ref(),
+                Some(target.study.as_str()),
+                h.study_instance_uid.as_deref(),
             ),
             (
                 "Series Instance UID",
-                target.series.as_ref(),
-                h.series_instance_uid.as_ref(),
+                target.series.as_deref(),
+                h.series_instance_uid.as_deref(),
             ),
-            ("SOP Instance UID", target.instance.as_ref(), sop_uid),
+            ("SOP Instance UID", target.instance.as_deref(), sop_uid),
         ];
         for (name, want, got) in checks {
             if let (Some(want), Some(got)) = (want, got) {

@@ -18,7 +18,11 @@ pub(super) fn xdsi_09(s: &Subject<'_>) -> Verdict {
         let Some(part) = d.document.as_ref().and_then(|c| document_part(&msg, c)) else {
             continue;
         };
-        let ts = part.dicom.as_ref().and_then(|h| h.transfer_syntax.clone());
+        let ts = part
+            .dicom
+            .as_ref()
+            .and_then(|h| h.transfer_syntax.as_deref())
+            .map(str::to_string);
         match ts {
             Some(ts) if x.transfer_syntaxes.contains(&ts) => {}
             other => bad.push(format!(

@@ -298,9 +298,10 @@ fn examine(
         Ok(h) if declared_dicom => h,
         _ => return failed(None, None, FAILURE_CANNOT_UNDERSTAND),
     };
-    let (class, inst) = (head.sop_class.clone(), head.sop_instance.clone());
-    let ts = head.transfer_syntax.clone().unwrap_or_default();
-    if TransferSyntaxRegistry.get(&ts).is_none() {
+    let owned = |v: &Option<std::sync::Arc<str>>| v.as_deref().map(str::to_string);
+    let (class, inst) = (owned(&head.sop_class), owned(&head.sop_instance));
+    let ts = head.transfer_syntax.as_deref().unwrap_or_default();
+    if TransferSyntaxRegistry.get(ts).is_none() {
         return failed(class, inst, FAILURE_TRANSFER_SYNTAX);
     }
     let (Some(_), Some(_), Some(study), Some(_)) = (
@@ -311,7 +312,7 @@ fn examine(
     ) else {
         return failed(class, inst, FAILURE_DOES_NOT_MATCH);
     };
-    if url_study.is_some_and(|u| u != study) && !accept_other_study {
+    if url_study.is_some_and(|u| u != &**study) && !accept_other_study {
         return failed(class, inst, FAILURE_STUDY_MISMATCH);
     }
     // Stored as received, with an Explicit VR Little Endian form where it arrived otherwise.

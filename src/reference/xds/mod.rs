@@ -263,7 +263,7 @@ impl Upstream {
         let body = resp.bytes().await.ok()?;
         let m = soap::parse_mtom(&ct, &body, &MtomLimits::default()).ok()?;
         let head = crate::model::dicom_part::sniff(&m.root).ok()?;
-        Some((head.transfer_syntax?, m.root))
+        Some((head.transfer_syntax?.to_string(), m.root))
     }
 
     /// The instance in the first requested syntax the upstream can give: as stored when that is

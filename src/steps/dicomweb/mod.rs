@@ -163,9 +163,9 @@ async fn learn_patient_coercions(
                 })
                 .filter_map(|h| {
                     Some(Target {
-                        study: h.study_instance_uid.clone()?,
-                        series: Some(h.series_instance_uid.clone()?),
-                        instance: Some(h.sop_instance.clone()?),
+                        study: h.study_instance_uid.as_deref()?.to_string(),
+                        series: Some(h.series_instance_uid.as_deref()?.to_string()),
+                        instance: Some(h.sop_instance.as_deref()?.to_string()),
                     })
                 })
                 .take(8)

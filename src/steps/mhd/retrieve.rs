@@ -363,7 +363,8 @@ async fn retrieve_series_from(
             .map(|mp| {
                 mp.parts
                     .iter()
-                    .filter_map(|p| p.dicom.as_ref().and_then(|d| d.sop_instance.clone()))
+                    .filter_map(|p| p.dicom.as_ref().and_then(|d| d.sop_instance.as_deref()))
+                    .map(str::to_string)
                     .collect()
             })
             .unwrap_or_default();
