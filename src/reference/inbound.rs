@@ -37,6 +37,9 @@ pub struct InboundLimits {
     /// The most JSON values or XML elements of a request body parsed (`[limits]
     /// max_parsed_nodes`).
     pub max_nodes: u64,
+    /// The most parts (instances) of one STOW-RS request the archive spools, each to a file of
+    /// its own (`[limits] max_parts`).
+    pub max_parts: u64,
     /// The head of a refused body kept as evidence (`[limits] evidence_bytes_per_exchange`).
     pub evidence_per_exchange: u64,
     /// The longest a request body may take to arrive.
@@ -61,6 +64,7 @@ impl InboundLimits {
         InboundLimits {
             max_body: limits.max_body,
             max_nodes: limits.max_nodes,
+            max_parts: limits.max_parts,
             evidence_per_exchange: limits.evidence_per_exchange,
             timeout,
             inbox_bytes: limits.max_body.saturating_mul(4),
@@ -75,6 +79,7 @@ impl InboundLimits {
         InboundLimits {
             max_body: 64 * 1024 * 1024,
             max_nodes: 1_000_000,
+            max_parts: crate::config::DEFAULT_MAX_PARTS,
             evidence_per_exchange: crate::config::DEFAULT_EVIDENCE_PER_EXCHANGE,
             timeout: Duration::from_secs(120),
             inbox_bytes: 16 * 1024 * 1024,
@@ -332,6 +337,7 @@ mod tests {
         InboundLimits {
             max_body,
             max_nodes: 100,
+            max_parts: 100,
             evidence_per_exchange: 16,
             timeout: Duration::from_secs(5),
             inbox_bytes: 0,
@@ -472,6 +478,7 @@ mod linger_tests {
         let limits = InboundLimits {
             max_body: 64 * 1024,
             max_nodes: 1000,
+            max_parts: 100,
             evidence_per_exchange: 1024,
             timeout: Duration::from_secs(10),
             inbox_bytes: 1024 * 1024,

@@ -2,8 +2,9 @@
 //!
 //! `POST /studies` and `POST /studies/{study}` take `multipart/related; type="application/dicom"`
 //! (10.5.1.2); any other `Content-Type` is 415. The body is parsed as it arrives and each part is spooled
-//! to its own file (a request is limited to 2 GiB, 413 beyond). Each part must be a Part 10 object
-//! (PS3.10 7.1) in a transfer syntax this server knows; it is kept as received, and an Explicit VR
+//! to its own file (a request is limited to 2 GiB and to `[limits] max_parts` instances, 413
+//! beyond). Each part must be a Part 10 object (PS3.10 7.1) in a transfer syntax this server
+//! knows; it is kept as received, and an Explicit VR
 //! Little Endian form is made for retrieval (PS3.18 8.7.3), decoding compressed pixel data where
 //! dicom-rs has the codec ([`crate::reference::store::archive::ingest`]). An instance whose Study Instance
 //! UID differs from the study in the URL is not stored (10.5.1.1). A stored instance replaces any earlier
@@ -243,6 +244,24 @@ async fn spool_body(st: &Shared, boundary: &str, body: Body) -> Result<Vec<Spool
                 current,
                 done,
                 problem(StatusCode::BAD_REQUEST, e.to_string()),
+            ));
+        }
+        // Each part is a spool file: a body of endless empty parts would fill the spool folder
+        // with files long before the byte limit.
+        let started = events
+            .iter()
+            .filter(|e| matches!(e, MultipartEvent::PartStart { .. }))
+            .count();
+        let parts = (done.len() + usize::from(current.is_some()) + started) as u64;
+        let max_parts = st.inbound_limits().max_parts;
+        if parts > max_parts {
+            return Err(fail(
+                current,
+                done,
+                problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("a STOW-RS request is limited to {max_parts} instances ([limits] max_parts)"),
+                ),
             ));
         }
         if let Err(e) = apply_events(st, &mut events, &mut current, &mut done).await {
@@ -533,6 +552,36 @@ mod tests {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// A body of more empty parts than a request may hold is refused with 413 as soon as the
+    /// part past the limit starts, its spool files removed; one part fewer is read to its end.
+    #[tokio::test]
+    async fn a_request_of_endless_parts_is_refused_at_the_parts_limit() {
+        const MAX_REQUEST_PARTS: usize = 100;
+        let limits = crate::reference::inbound::InboundLimits {
+            max_parts: MAX_REQUEST_PARTS as u64,
+            ..Default::default()
+        };
+        let server = ReferenceServer::start(
+            ReferenceOptions::new(fixtures_dir()).with_inbound_limits(limits),
+        )
+        .await
+        .unwrap();
+        let ct = "multipart/related; type=\"application/dicom\"; boundary=e";
+        let many = |n: usize| {
+            let mut b = b"--e\r\n\r\n\r\n".repeat(n);
+            b.extend_from_slice(b"--e--\r\n");
+            b
+        };
+        let spooled = || std::fs::read_dir(server.state.spool().dir()).map_or(0, |d| d.count());
+        let (s, v) = post(&server, "/studies", ct, many(MAX_REQUEST_PARTS + 1)).await;
+        assert_eq!(s, 413, "{v}");
+        assert_eq!(spooled(), 0);
+        // At the limit: read whole, every part judged (none is a DICOM object: 409).
+        let (s, _) = post(&server, "/studies", ct, many(MAX_REQUEST_PARTS)).await;
+        assert_eq!(s, 409);
+        server.shutdown().await;
     }
 
     #[tokio::test]
