@@ -226,7 +226,7 @@ enum Command {
     /// XDS SOAP/ebXML messages, FHIR; or serve the Gazelle validation API v2 (--serve).
     #[command(after_help = VALIDATE_HELP)]
     Validate {
-        /// Files to judge.
+        /// Files to judge (a folder: the files in it, every level down).
         #[arg(required_unless_present = "serve")]
         files: Vec<PathBuf>,
         /// The type of every file, instead of detecting it (see the list below).

@@ -824,17 +824,76 @@ pub fn exit_code(judgements: &[Judgement]) -> u8 {
     }
 }
 
-/// `validate FILE...`: judge, print, write `validation.json` and `junit.xml` under `report_dir`;
-/// returns the exit code.
+/// The files under `dir`, every level down, in name order; hidden entries (a name starting with
+/// `.`) and symbolic links to folders are left out, so a walk ends.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
+        Err(_) => return files,
+    };
+    entries.sort();
+    for p in entries {
+        if p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => files.extend(walk(&p)),
+            Ok(m) if m.file_type().is_symlink() && p.is_dir() => {}
+            Ok(_) => files.push(p),
+            Err(_) => {}
+        }
+    }
+    files
+}
+
+/// What `validate` does with one argument's files: a file named on the command line is always
+/// judged (one it does not know is UNDEFINED); a file found in a folder it was given is judged
+/// when its type is known (detected, or `--as`) and otherwise skipped, named on the console, so
+/// that a folder of messages with a README or a manifest beside them validates as its messages.
+fn judge_argument(path: &Path, opts: &Options, skipped: &mut Vec<PathBuf>) -> Vec<Judgement> {
+    if !path.is_dir() {
+        return vec![judge_path(path, opts)];
+    }
+    let mut out = Vec::new();
+    for file in walk(path) {
+        let known = opts.as_type.is_some()
+            || std::fs::metadata(&file).is_ok_and(|m| m.len() > MAX_FILE_BYTES)
+            || std::fs::read(&file)
+                .is_ok_and(|b| detect(&file.display().to_string(), &b).is_some());
+        if known {
+            out.push(judge_path(&file, opts));
+        } else {
+            skipped.push(file);
+        }
+    }
+    out
+}
+
+/// `validate FILE...`: judge (a folder: the files in it, [`walk`]), print, write
+/// `validation.json` and `junit.xml` under `report_dir`; returns the exit code.
 pub fn command(files: &[PathBuf], opts: &Options, report_dir: &Path) -> u8 {
     use std::io::Write;
-    let judgements: Vec<Judgement> = files.iter().map(|p| judge_path(p, opts)).collect();
+    let mut skipped = Vec::new();
+    let judgements: Vec<Judgement> = files
+        .iter()
+        .flat_map(|p| judge_argument(p, opts, &mut skipped))
+        .collect();
     // Written without println!, which panics on a closed stdout (`| head`).
     let mut out = std::io::stdout().lock();
     for j in &judgements {
         for l in console_lines(j) {
             let _ = writeln!(out, "{l}");
         }
+    }
+    for f in &skipped {
+        let _ = writeln!(
+            out,
+            "SKIPPED {}: in a folder, and not a type validate knows (name it, or give --as)",
+            f.display()
+        );
     }
     let profile = opts.as_type.map(|t| t.id()).unwrap_or("auto");
     let report = gazelle_report(profile, &judgements);
@@ -855,11 +914,16 @@ pub fn command(files: &[PathBuf], opts: &Options, report_dir: &Path) -> u8 {
     let count = |r: TestResult| judgements.iter().filter(|j| j.result() == r).count();
     let _ = writeln!(
         out,
-        "{} files: {} PASSED, {} FAILED, {} UNDEFINED; reports in {}",
+        "{} files: {} PASSED, {} FAILED, {} UNDEFINED{}; reports in {}",
         judgements.len(),
         count(TestResult::Passed),
         count(TestResult::Failed),
         count(TestResult::Undefined),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped", skipped.len())
+        },
         report_dir.display()
     );
     exit_code(&judgements)

@@ -321,6 +321,52 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ihe-harness"))
 }
 
+/// A folder is validated as the files in it, every level down: the ones of a type validate knows
+/// are judged, the others (a README, a manifest) skipped and named, hidden ones left out; a file
+/// named on the command line is judged whatever it is.
+#[test]
+fn a_folder_is_validated_as_the_messages_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("messages");
+    std::fs::create_dir_all(tree.join("bad")).unwrap();
+    std::fs::copy(corpus().join("xds/nist-sq-req.xml"), tree.join("query.xml")).unwrap();
+    std::fs::copy(
+        corpus().join("xds/nist-sq-req-missing-stat.xml"),
+        tree.join("bad/query.xml"),
+    )
+    .unwrap();
+    std::fs::write(tree.join("README.md"), "# what these are\n").unwrap();
+    std::fs::write(tree.join(".hidden.xml"), "<not judged/>").unwrap();
+    let reports = dir.path().join("reports");
+    let validate = |args: &[&std::path::Path]| {
+        bin()
+            .arg("validate")
+            .arg("--report-dir")
+            .arg(&reports)
+            .args(args)
+            .output()
+            .expect("the binary runs")
+    };
+    let out = validate(&[&tree]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // The bad query fails: exit 1, not 2 for the README.
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("2 files: 1 PASSED, 1 FAILED, 0 UNDEFINED, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SKIPPED") && stdout.contains("README.md"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(".hidden.xml"), "{stdout}");
+    let junit = std::fs::read_to_string(reports.join("junit.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase").count(), 2, "{junit}");
+    // Named, the README is judged: UNDEFINED, exit 2.
+    let out = validate(&[&tree.join("README.md")]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn command_exit_codes_and_reports() {
     let dir = tempfile::tempdir().unwrap();
