@@ -340,8 +340,10 @@ enum Command {
         /// Judge every K-th answer with the checks.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
         sample: u64,
-        /// Replay the STOW-RS stores too, each time as re-identified copies (new Study, Series and
-        /// SOP Instance UIDs, a patient of their own): the SUT keeps every copy.
+        /// Replay the stores too, each time as copies the SUT has not seen: STOW-RS as
+        /// re-identified instances (new Study, Series and SOP Instance UIDs, a patient of their
+        /// own), Provide and Register (ITI-41, RAD-68) as new submissions of the same documents
+        /// for the same patient: the SUT keeps every copy.
         #[arg(long)]
         stores: bool,
     },

@@ -13,6 +13,7 @@
 //! `load.json`; [`stats::merge`] adds the shards' counts and HDR histograms (`load merge`).
 
 pub mod stats;
+pub mod submission;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -48,8 +49,9 @@ pub struct LoadOptions {
     pub report_dir: PathBuf,
     /// Every K-th answer is judged.
     pub sample: u64,
-    /// Replay the STOW-RS stores too, each time with re-identified copies of what was stored
-    /// ([`StoreTemplate`]): the SUT keeps every copy.
+    /// Replay the stores too, each time as copies the SUT has not seen: STOW-RS with re-identified
+    /// instances ([`StoreTemplate`]), Provide and Register with new documents of the same patient
+    /// ([`submission::SubmissionTemplate`]): the SUT keeps every copy.
     pub stores: bool,
 }
 
@@ -94,8 +96,27 @@ pub struct Recorded {
     pub kind: Transaction,
     /// The checks that passed on the recorded answer, with what they expected of it.
     pub checks: Vec<(Vec<&'static str>, Arc<Expect>)>,
-    /// A STOW-RS store: the instances it sent, stored again as fresh copies at each replay.
-    pub store: Option<Arc<StoreTemplate>>,
+    /// A store: what it sent, stored again as fresh copies at each replay.
+    pub store: Option<Arc<Copies>>,
+}
+
+/// What a recorded store is replayed as.
+#[derive(Debug, Clone)]
+pub enum Copies {
+    /// STOW-RS (RAD-108): re-identified instances.
+    Stow(StoreTemplate),
+    /// Provide and Register (ITI-41, RAD-68): new documents of the same patient.
+    Submission(submission::SubmissionTemplate),
+}
+
+impl Copies {
+    /// The URL and body of one replay made under `seed`.
+    pub fn copy(&self, url: &str, seed: &str) -> (String, Bytes) {
+        match self {
+            Copies::Stow(t) => t.copy(url, seed),
+            Copies::Submission(t) => (url.to_string(), t.copy(seed)),
+        }
+    }
 }
 
 /// The instances of a recorded STOW-RS request (RAD-108), replayed as re-identified copies: the
@@ -225,14 +246,31 @@ impl Recorded {
         // Only a store the SUT took whole is replayed: a refused or partly stored one was a
         // scenario's edge case (a duplicate, another study, a part that is no DICOM object), which
         // copies would not reproduce.
-        let store = if ex.transaction == Transaction::Rad108 {
-            if resp.status != 200 {
-                return None;
+        let store = match ex.transaction {
+            Transaction::Rad108 => {
+                if resp.status != 200 {
+                    return None;
+                }
+                let ct = req.header("content-type")?;
+                Some(Arc::new(Copies::Stow(StoreTemplate::parse(
+                    ct,
+                    &req.body.kept,
+                )?)))
             }
-            let ct = req.header("content-type")?;
-            Some(Arc::new(StoreTemplate::parse(ct, &req.body.kept)?))
-        } else {
-            None
+            // Likewise only a submission the registry took whole (Success).
+            Transaction::Iti41 | Transaction::Rad68 => {
+                if resp.status != 200
+                    || !resp.body.complete
+                    || submission::refused(&resp.body.kept).is_some()
+                {
+                    return None;
+                }
+                let ct = req.header("content-type")?;
+                Some(Arc::new(Copies::Submission(
+                    submission::SubmissionTemplate::parse(ct, &req.body.kept)?,
+                )))
+            }
+            _ => None,
         };
         let headers = req
             .headers
@@ -265,12 +303,15 @@ impl Recorded {
 /// Whether requests of this transaction are replayed. Stores are not as recorded: a replay would
 /// send the same objects again, which a SUT may refuse as a second copy (PS3.4 §B.2.3, ITI TF-2
 /// 3.41.4.1.3 XDSDuplicateUniqueIdInRegistry). STOW-RS (RAD-108) is recorded to be replayed as
-/// re-identified copies ([`StoreTemplate`], `load --stores`); the XDS and MHD stores, whose
-/// metadata ties many identifiers together, are not; nor is what is no HTTP request.
+/// re-identified copies ([`StoreTemplate`], `load --stores`), Provide and Register (ITI-41,
+/// RAD-68) as new submissions of the same documents ([`submission::SubmissionTemplate`]); the
+/// MHD store (ITI-65), whose Bundle ties many identifiers together, is not; nor is what is no
+/// HTTP request.
 pub fn replayable(t: Transaction, method: &str) -> bool {
     match t {
         Transaction::Rad108 => method.eq_ignore_ascii_case("POST"),
-        Transaction::Iti41 | Transaction::Rad68 | Transaction::Iti65 => false,
+        Transaction::Iti41 | Transaction::Rad68 => method.eq_ignore_ascii_case("POST"),
+        Transaction::Iti65 => false,
         // Plain FHIR beside MHD: searches and reads, not the creation of the test patient.
         Transaction::Fhir => method.eq_ignore_ascii_case("GET"),
         Transaction::Dimse | Transaction::Iti19 | Transaction::Iti20 | Transaction::SoapFault => {
@@ -539,7 +580,7 @@ pub async fn run(opts: LoadOptions) -> Result<LoadFile, LoadError> {
     if stores > 0 && !opts.stores {
         recorded.retain(|r| r.store.is_none());
         say(&format!(
-            "{stores} STOW-RS stores left out of the replay (--stores replays them as re-identified copies, which the SUT keeps)"
+            "{stores} stores (STOW-RS, Provide and Register) left out of the replay (--stores replays them as copies the SUT has not seen, which it keeps)"
         ));
     }
     say(&format!(
@@ -755,6 +796,24 @@ async fn one(
             return Ending::Error;
         }
     };
+    // A registry refuses a submission in a 200 answer: every one is read for its status.
+    if let Some(Copies::Submission(_)) = rec.store.as_deref() {
+        let why = if status != rec.status {
+            Some(format!(
+                "status {status}, the recorded answer's was {}",
+                rec.status
+            ))
+        } else {
+            submission::refused(&body)
+        };
+        if let Some(why) = why {
+            note(
+                &mut out.failures,
+                format!("{} {}: {why}", rec.method, rec.url),
+            );
+            return Ending::Failure;
+        }
+    }
     if !sampled {
         return Ending::Ok;
     }

@@ -190,8 +190,65 @@ fn load_replays_stores_as_fresh_copies_a_server_that_refuses_duplicates_takes() 
     assert_eq!(row["failures"], 0, "{file:#}");
     let (out, _) = load(false, "without");
     assert!(
-        dump(&out).contains("STOW-RS stores left out of the replay"),
+        dump(&out).contains("stores (STOW-RS, Provide and Register) left out of the replay"),
         "{}",
         dump(&out)
+    );
+}
+
+/// `load --stores` replays a Provide and Register (RAD-68) the registry took as new submissions
+/// of the same manifest for the same patient (new SOP Instance UID, uniqueIds, hash): `serve`'s
+/// registry takes every copy, while the recorded request sent again (the scenario's repro.sh) is
+/// refused as a second submission of its uniqueId.
+#[test]
+fn load_replays_a_provide_and_register_as_new_submissions_the_registry_takes() {
+    let (_server, http, dimse, sim) = serve(&[]);
+    let dir = report_dir("load-submissions");
+    let sut = dir.path().join("serve.toml");
+    std::fs::write(&sut, profile("load", http, dimse, sim)).expect("profile written");
+    let reports = dir.path().join("reports");
+    let out = harness(&[
+        "load",
+        "--sut",
+        &sut.display().to_string(),
+        "--tags",
+        "@txn:RAD-68 and not @neg",
+        "--users",
+        "2",
+        "--duration",
+        "2s",
+        "--stores",
+        "--report-dir",
+        &reports.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", dump(&out));
+    let text = std::fs::read_to_string(reports.join("load.json")).expect("load.json");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("load.json parses");
+    let row = file["transactions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["transaction"] == "RAD-68"))
+        .unwrap_or_else(|| panic!("no RAD-68 row in {file:#}"));
+    assert!(row["requests"].as_u64() > Some(2), "{file:#}");
+    assert_eq!(row["errors"], 0, "{file:#}");
+    assert_eq!(row["failures"], 0, "{file:#}");
+    // The recorded request itself, sent again: refused, so the copies were new submissions.
+    let scenario = std::fs::read_dir(reports.join("recording/evidence"))
+        .expect("evidence")
+        .flatten()
+        .flat_map(|f| std::fs::read_dir(f.path()).into_iter().flatten().flatten())
+        .map(|e| e.path())
+        .find(|p| p.join("01-rad-68-request.body").is_file())
+        .unwrap_or_else(|| panic!("no recorded RAD-68\n{}", dump(&out)));
+    let status = std::process::Command::new("sh")
+        .arg(scenario.join("repro.sh"))
+        .output()
+        .expect("repro.sh runs");
+    assert!(status.status.success(), "{status:?}");
+    let again = std::fs::read_to_string(scenario.join("01-rad-68-response.replay"))
+        .expect("the replayed answer");
+    assert!(
+        again.contains("ResponseStatusType:Failure")
+            && again.contains("XDSDuplicateUniqueIdInRegistry"),
+        "{again}"
     );
 }
