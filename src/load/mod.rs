@@ -160,24 +160,18 @@ impl StoreTemplate {
     /// Instance UID of a `/studies/{study}` URL replaced by its copy's.
     pub fn copy(&self, url: &str, seed: &str) -> (String, Bytes) {
         use crate::model::reidentify::{reidentify, UidMap};
-        use crate::transport::multipart::{close_delimiter, next_part_head, part_head};
         let mut map = UidMap::new(seed);
-        let mut body = Vec::new();
-        for (i, (headers, data)) in self.parts.iter().enumerate() {
-            // What cannot be re-identified (no DICOM object) goes as it was recorded.
-            let copy = reidentify(data, &mut map).map(|c| c.bytes);
-            let h: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            body.extend_from_slice(&if i == 0 {
-                part_head(&self.boundary, &h)
-            } else {
-                next_part_head(&self.boundary, &h)
-            });
-            body.extend_from_slice(copy.as_deref().unwrap_or(data));
-        }
-        body.extend_from_slice(&close_delimiter(&self.boundary));
+        // What cannot be re-identified (no DICOM object) goes as it was recorded.
+        let bodies: Vec<Bytes> = self
+            .parts
+            .iter()
+            .map(|(_, data)| {
+                reidentify(data, &mut map)
+                    .map(|c| Bytes::from(c.bytes))
+                    .unwrap_or_else(|_| data.clone())
+            })
+            .collect();
+        let body = assemble(&self.boundary, &self.parts, &bodies);
         let url = match url.split_once("/studies/") {
             Some((base, rest)) => {
                 let (study, tail) = rest.split_once('/').map_or((rest, ""), |(s, t)| (s, t));
@@ -187,8 +181,27 @@ impl StoreTemplate {
             }
             None => url.to_string(),
         };
-        (url, Bytes::from(body))
+        (url, body)
     }
+}
+
+/// A multipart body of the recorded `parts`' headers, each with its body from `bodies` (in
+/// order), under `boundary`.
+pub(crate) fn assemble(
+    boundary: &str,
+    parts: &[(Vec<(String, String)>, Bytes)],
+    bodies: &[Bytes],
+) -> Bytes {
+    let headers: Vec<Vec<(&str, &str)>> = parts
+        .iter()
+        .map(|(h, _)| h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect())
+        .collect();
+    let specs: Vec<crate::transport::multipart::PartSpec<'_>> = headers
+        .iter()
+        .zip(bodies)
+        .map(|(h, b)| (h.as_slice(), b.as_ref()))
+        .collect();
+    Bytes::from(crate::transport::multipart::build_body(boundary, &specs))
 }
 
 /// The checks that passed on one exchange of a recording run and the expectation they were judged

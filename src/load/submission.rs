@@ -115,7 +115,6 @@ impl SubmissionTemplate {
 
     /// The body of one copy, its new identifiers drawn from `seed`.
     pub fn copy(&self, seed: &str) -> Bytes {
-        use crate::transport::multipart::{close_delimiter, next_part_head, part_head};
         let fresh = |what: &str| crate::model::kos::seeded_uid(&format!("{seed}/{what}"));
         let mut root = self.root.clone();
         let mut parts: Vec<Bytes> = self.parts.iter().map(|(_, b)| b.clone()).collect();
@@ -150,21 +149,7 @@ impl SubmissionTemplate {
             root = root.replace(id.as_str(), &new);
         }
         parts[0] = Bytes::from(root);
-        let mut body = Vec::new();
-        for (i, ((headers, _), bytes)) in self.parts.iter().zip(&parts).enumerate() {
-            let h: Vec<(&str, &str)> = headers
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            body.extend_from_slice(&if i == 0 {
-                part_head(&self.boundary, &h)
-            } else {
-                next_part_head(&self.boundary, &h)
-            });
-            body.extend_from_slice(bytes);
-        }
-        body.extend_from_slice(&close_delimiter(&self.boundary));
-        Bytes::from(body)
+        super::assemble(&self.boundary, &self.parts, &parts)
     }
 }
 

@@ -441,30 +441,28 @@ impl HttpClient {
                 Ok(Some(Ok(chunk))) => {
                     sink(&chunk);
                     collector.feed_bytes(chunk);
-                    if collector.over_parts() {
+                    let over = if collector.over_parts() {
+                        Some(format!(
+                            "the multipart body of {url} holds more than the {max} parts the harness reads of one answer (reading stopped after {got} bytes); raise `[limits] max_parts` in the SUT profile if answers this large are expected",
+                            url = req.url,
+                            got = collector.size,
+                            max = self.max_parts,
+                        ))
+                    } else {
+                        collector.over_limit().map(|what| format!(
+                            "{what} of {url} is larger than the {max} bytes the harness reads to judge an answer (reading stopped after {got} bytes{announced}); raise `[limits] max_body_bytes` in the SUT profile if answers this large are expected",
+                            url = req.url,
+                            got = collector.size,
+                            announced = announced
+                                .map(|n| format!(" of the {n} its Content-Length announced"))
+                                .unwrap_or_default(),
+                            max = self.max_body,
+                        ))
+                    };
+                    if let Some(message) = over {
                         exchange.failure = Some(TransportFailure {
                             kind: BODY_TOO_LARGE.into(),
-                            message: format!(
-                                "the multipart body of {url} holds more than the {max} parts the harness reads of one answer (reading stopped after {got} bytes); raise `[limits] max_parts` in the SUT profile if answers this large are expected",
-                                url = req.url,
-                                got = collector.size,
-                                max = self.max_parts,
-                            ),
-                        });
-                        break;
-                    }
-                    if let Some(what) = collector.over_limit() {
-                        exchange.failure = Some(TransportFailure {
-                            kind: BODY_TOO_LARGE.into(),
-                            message: format!(
-                                "{what} of {url} is larger than the {max} bytes the harness reads to judge an answer (reading stopped after {got} bytes{announced}); raise `[limits] max_body_bytes` in the SUT profile if answers this large are expected",
-                                url = req.url,
-                                got = collector.size,
-                                announced = announced
-                                    .map(|n| format!(" of the {n} its Content-Length announced"))
-                                    .unwrap_or_default(),
-                                max = self.max_body,
-                            ),
+                            message,
                         });
                         break;
                     }

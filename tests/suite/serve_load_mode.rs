@@ -179,15 +179,7 @@ fn load_replays_stores_as_fresh_copies_a_server_that_refuses_duplicates_takes() 
     };
     let (out, reports) = load(true, "with");
     assert!(out.status.success(), "{}", dump(&out));
-    let text = std::fs::read_to_string(reports.join("load.json")).expect("load.json");
-    let file: serde_json::Value = serde_json::from_str(&text).expect("load.json parses");
-    let row = file["transactions"]
-        .as_array()
-        .and_then(|a| a.iter().find(|t| t["transaction"] == "RAD-108"))
-        .unwrap_or_else(|| panic!("no RAD-108 row in {file:#}"));
-    assert!(row["requests"].as_u64() > Some(2), "{file:#}");
-    assert_eq!(row["errors"], 0, "{file:#}");
-    assert_eq!(row["failures"], 0, "{file:#}");
+    replayed_without_a_fault(&reports, "RAD-108");
     let (out, _) = load(false, "without");
     assert!(
         dump(&out).contains("stores (STOW-RS, Provide and Register) left out of the replay"),
@@ -222,15 +214,7 @@ fn load_replays_a_provide_and_register_as_new_submissions_the_registry_takes() {
         &reports.display().to_string(),
     ]);
     assert!(out.status.success(), "{}", dump(&out));
-    let text = std::fs::read_to_string(reports.join("load.json")).expect("load.json");
-    let file: serde_json::Value = serde_json::from_str(&text).expect("load.json parses");
-    let row = file["transactions"]
-        .as_array()
-        .and_then(|a| a.iter().find(|t| t["transaction"] == "RAD-68"))
-        .unwrap_or_else(|| panic!("no RAD-68 row in {file:#}"));
-    assert!(row["requests"].as_u64() > Some(2), "{file:#}");
-    assert_eq!(row["errors"], 0, "{file:#}");
-    assert_eq!(row["failures"], 0, "{file:#}");
+    replayed_without_a_fault(&reports, "RAD-68");
     // The recorded request itself, sent again: refused, so the copies were new submissions.
     let scenario = std::fs::read_dir(reports.join("recording/evidence"))
         .expect("evidence")
@@ -251,4 +235,18 @@ fn load_replays_a_provide_and_register_as_new_submissions_the_registry_takes() {
             && again.contains("XDSDuplicateUniqueIdInRegistry"),
         "{again}"
     );
+}
+
+/// The load.json under `reports` has a row for `txn` with more than two requests, no error and no
+/// failure.
+fn replayed_without_a_fault(reports: &std::path::Path, txn: &str) {
+    let text = std::fs::read_to_string(reports.join("load.json")).expect("load.json");
+    let file: serde_json::Value = serde_json::from_str(&text).expect("load.json parses");
+    let row = file["transactions"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["transaction"] == txn))
+        .unwrap_or_else(|| panic!("no {txn} row in {file:#}"));
+    assert!(row["requests"].as_u64() > Some(2), "{file:#}");
+    assert_eq!(row["errors"], 0, "{file:#}");
+    assert_eq!(row["failures"], 0, "{file:#}");
 }
