@@ -97,7 +97,7 @@ impl SubmissionTemplate {
                 break;
             };
             let id = &rest[from..from + len];
-            if !object_ids.iter().any(|o: &String| o == id) {
+            if id.len() > "urn:uuid:".len() && !object_ids.iter().any(|o: &String| o == id) {
                 object_ids.push(id.to_string());
             }
             rest = &rest[from + len..];
@@ -105,7 +105,11 @@ impl SubmissionTemplate {
         Some(SubmissionTemplate {
             boundary: st.boundary,
             parts: st.parts,
-            message_id: env.addressing.message_id.map(|m| m.value),
+            message_id: env
+                .addressing
+                .message_id
+                .map(|m| m.value)
+                .filter(|m| !m.trim().is_empty()),
             root,
             documents,
             submission_set,
@@ -179,6 +183,9 @@ pub fn same_length_uid(old: &str, seed: &str) -> Option<String> {
 /// `text` with every occurrence of `old` that is a whole token (not next to a digit, letter or
 /// dot) replaced by `new`.
 fn replace_token(text: &str, old: &str, new: &str) -> String {
+    if old.is_empty() {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let part_of = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
@@ -197,13 +204,21 @@ fn replace_token(text: &str, old: &str, new: &str) -> String {
     out
 }
 
-/// `bytes` with every occurrence of `old` replaced by `new` (of the same length here).
+/// `bytes` with every occurrence of `old` that is a whole UID (not next to a digit or a dot)
+/// replaced by `new` (of the same length here).
 fn replace_all(bytes: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
+    if old.is_empty() {
+        out.extend_from_slice(bytes);
+        return out;
+    }
+    let part_of = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_digit() || *b == b'.');
     let mut rest = bytes;
     while let Some(at) = memchr::memmem::find(rest, old) {
+        let before = if at > 0 { rest.get(at - 1) } else { out.last() };
+        let whole = !part_of(before) && !part_of(rest.get(at + old.len()));
         out.extend_from_slice(&rest[..at]);
-        out.extend_from_slice(new);
+        out.extend_from_slice(if whole { new } else { old });
         rest = &rest[at + old.len()..];
     }
     out.extend_from_slice(rest);
@@ -258,6 +273,11 @@ mod tests {
         assert_eq!(
             replace_token("value=\"1.2.3\" other=\"1.2.3.4\" x1.2.3", "1.2.3", "9.9"),
             "value=\"9.9\" other=\"1.2.3.4\" x1.2.3"
+        );
+        assert_eq!(replace_token("a=\"\"", "", "9"), "a=\"\"");
+        assert_eq!(
+            replace_all(b"\x001.2.3\x00 1.2.3.4 1.2.3", b"1.2.3", b"9.9.9"),
+            b"\x009.9.9\x00 1.2.3.4 9.9.9"
         );
     }
 
