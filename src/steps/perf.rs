@@ -106,13 +106,7 @@ fn opening_boundary(head: &[u8]) -> Option<String> {
 
 #[when("the consumer times a WADO-RS retrieve of the performance study as stored")]
 async fn timed_wado_study(world: &mut HarnessWorld) -> StepResult {
-    let Some(client) = world.ctx.dicomweb.clone() else {
-        return Err(not_applicable(
-            world,
-            "no DICOMweb endpoint",
-            "the SUT profile declares no DICOMweb endpoint ([dicomweb] table)",
-        ));
-    };
+    let client = super::dicomweb::client(world)?;
     let alias = world.ctx.config.performance.study.clone();
     let insts = study_instances(world, &alias)?;
     let Some(first) = insts.first() else {
@@ -293,13 +287,7 @@ async fn timed_cmove(world: &mut HarnessWorld) -> StepResult {
 
 #[when("the imaging consumer times a RAD-69 retrieve of the performance study as stored")]
 async fn timed_rad69(world: &mut HarnessWorld) -> StepResult {
-    let Some(client) = world.ctx.xds.clone() else {
-        return Err(not_applicable(
-            world,
-            "no XDS-I.b endpoints",
-            "the SUT profile declares no XDS-I.b endpoints ([xds] table)",
-        ));
-    };
+    let client = super::xds::client(world)?;
     // The images of the study (its manifest is a document of the Repository, not of RAD-69).
     let insts: Vec<FixtureInstance> = performance_study(world)?
         .into_iter()

@@ -38,21 +38,19 @@ pub const UNKNOWN_STUDY: &str = "2.25.999999999999999999999999999999999";
 /// A Series Instance UID no SUT holds.
 pub const UNKNOWN_SERIES: &str = "2.25.999999999999999999999999999999998";
 
-fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
-    // Through an XC-WADO gateway once a scenario chose it.
+/// The DICOMweb user agent of the scenario (through an XC-WADO gateway once the scenario chose
+/// it); not applicable when the profile declares no DICOMweb endpoint.
+pub(crate) fn client(world: &mut HarnessWorld) -> Result<DicomwebClient, StepError> {
     if let Some(g) = world.dicomweb.gateway.clone() {
         return Ok(g);
     }
     match world.ctx.dicomweb.clone() {
         Some(c) => Ok(c),
-        None => {
-            let reason = "the SUT profile declares no DICOMweb endpoint ([dicomweb] table)";
-            world.findings.push(crate::checks::Finding::not_applicable(
-                "no DICOMweb endpoint",
-                reason,
-            ));
-            Err(StepError(reason.into()))
-        }
+        None => Err(super::not_applicable(
+            world,
+            "no DICOMweb endpoint",
+            "the SUT profile declares no DICOMweb endpoint ([dicomweb] table)",
+        )),
     }
 }
 

@@ -50,7 +50,8 @@ const ELE: &str = "1.2.840.10008.1.2.1";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn client(world: &mut HarnessWorld) -> Result<Arc<XdsClient>, StepError> {
+/// The XDS-I.b user agent; not applicable when the profile declares no XDS-I.b endpoints.
+pub(crate) fn client(world: &mut HarnessWorld) -> Result<Arc<XdsClient>, StepError> {
     match world.ctx.xds.clone() {
         Some(c) => Ok(c),
         None => Err(not_applicable(
