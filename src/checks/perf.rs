@@ -462,19 +462,8 @@ mod tests {
 
     /// A WADO-RS answer of one part, instance 1.2.3.4 in `sent_ts`.
     fn wado_answer(sent_ts: &str) -> Exchange {
-        let part = crate::checks::dicomweb::tests::part10("1.2.3.4", sent_ts, []);
-        let headers = [("Content-Type", "application/dicom")];
-        let body = crate::transport::multipart::build_body("b", &[(&headers[..], part.as_slice())]);
-        Exchange::synthetic(
-            "http://x",
-            &[],
-            200,
-            &[(
-                "Content-Type",
-                "multipart/related; type=\"application/dicom\"; boundary=b",
-            )],
-            &body,
-        )
+        use crate::checks::dicomweb::tests::{multipart, part10, MP};
+        multipart(MP, &[("application/dicom", part10("1.2.3.4", sent_ts, []))])
     }
 
     /// An instance this run's DIMSE load stored as its Explicit VR Little Endian twin is stored

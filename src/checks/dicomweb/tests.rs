@@ -61,7 +61,7 @@ fn dicom(sop: &str, study: &str, series: &str, ts: &str) -> Vec<u8> {
     placed(sop, "P1", study, series, ts)
 }
 
-fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
+pub(crate) fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
     let headers: Vec<[(&str, &str); 1]> =
         parts.iter().map(|(t, _)| [("Content-Type", *t)]).collect();
     let specs: Vec<crate::transport::multipart::PartSpec<'_>> = headers
@@ -79,7 +79,7 @@ fn multipart(ct: &str, parts: &[(&str, Vec<u8>)]) -> Exchange {
     )
 }
 
-const MP: &str = "multipart/related; type=\"application/dicom\"; boundary=b0undary";
+pub(crate) const MP: &str = "multipart/related; type=\"application/dicom\"; boundary=b0undary";
 
 fn two_instances(ts: &str) -> Exchange {
     multipart(
