@@ -281,6 +281,43 @@ fn retrieve_study(profile: &str, extra: &[&str]) -> std::process::Output {
     harness(&args)
 }
 
+/// The fixture study retrieved with `retrieve --dimse --get`, then `--move`, over `associations`
+/// associations into folders under `dir`: each a success that received all 43 instances, each
+/// exactly once. Returns what each printed, by mode.
+fn every_instance_once_both_ways(
+    profile: &str,
+    associations: &str,
+    dir: &Path,
+) -> Vec<(&'static str, String)> {
+    let want: BTreeMap<String, usize> = fixtures()
+        .instances
+        .iter()
+        .filter(|i| i.study_uid == STUDY)
+        .map(|i| (i.sop_uid.clone(), 1))
+        .collect();
+    assert_eq!(want.len(), 43);
+    let mut printed = Vec::new();
+    for how in ["--get", "--move"] {
+        let into = dir.join(how.trim_start_matches('-'));
+        let out = retrieve_study(
+            profile,
+            &[
+                how,
+                "--associations",
+                associations,
+                "--output",
+                &into.display().to_string(),
+            ],
+        );
+        let shown = dump(&out);
+        assert!(out.status.success(), "{how}: {shown}");
+        assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
+        assert_eq!(arrivals(&into), want, "{how}: {shown}");
+        printed.push((how, shown));
+    }
+    printed
+}
+
 #[test]
 fn retrieve_by_series_at_once_receives_every_instance_exactly_once() {
     let receiver = free_port();
@@ -290,31 +327,11 @@ fn retrieve_by_series_at_once_receives_every_instance_exactly_once() {
     ]);
     let dir = tempfile::tempdir().expect("tempdir");
     let profile = retrieve_profile(dir.path(), port, receiver);
-    let want: BTreeMap<String, usize> = fixtures()
-        .instances
-        .iter()
-        .filter(|i| i.study_uid == STUDY)
-        .map(|i| (i.sop_uid.clone(), 1))
-        .collect();
-    assert_eq!(want.len(), 43);
-    for how in ["--get", "--move"] {
-        let out_dir = dir.path().join(how.trim_start_matches('-'));
-        let out = retrieve_study(
-            &profile.display().to_string(),
-            &[
-                how,
-                "--associations",
-                "3",
-                "--output",
-                &out_dir.display().to_string(),
-            ],
-        );
-        let shown = dump(&out);
-        assert!(out.status.success(), "{how}: {shown}");
-        assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
+    for (how, shown) in
+        every_instance_once_both_ways(&profile.display().to_string(), "3", dir.path())
+    {
         assert!(shown.contains("4 series by"), "{how}: {shown}");
         assert!(!shown.contains("more than once"), "{how}: {shown}");
-        assert_eq!(arrivals(&out_dir), want, "{how}: {shown}");
     }
 }
 
@@ -381,28 +398,6 @@ fn orthanc_takes_concurrent_stow_requests_and_serves_series_retrieves_at_once() 
         "{shown}"
     );
     assert!(shown.contains("0 check(s) failed"), "{shown}");
-    let want: BTreeMap<String, usize> = fixtures()
-        .instances
-        .iter()
-        .filter(|i| i.study_uid == STUDY)
-        .map(|i| (i.sop_uid.clone(), 1))
-        .collect();
     let dir = tempfile::tempdir().expect("tempdir");
-    for how in ["--get", "--move"] {
-        let into = dir.path().join(how.trim_start_matches('-'));
-        let out = retrieve_study(
-            &profile,
-            &[
-                how,
-                "--associations",
-                "4",
-                "--output",
-                &into.display().to_string(),
-            ],
-        );
-        let shown = dump(&out);
-        assert!(out.status.success(), "{how}: {shown}");
-        assert!(shown.contains("43 of 43 instances"), "{how}: {shown}");
-        assert_eq!(arrivals(&into), want, "{how}: {shown}");
-    }
+    every_instance_once_both_ways(&profile, "4", dir.path());
 }
