@@ -1011,13 +1011,9 @@ fn report_inbound(ex: &ihe_harness::evidence::Exchange) {
 
 async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCode {
     use ihe_harness::actors::dimse_scu::{self, StoreOutcome};
-    let config = match profile(&sut) {
-        Ok(c) => c,
+    let (_, d) = match profile_table(&sut, "dimse", |c| c.dimse.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
-    };
-    let Some(d) = config.dimse.as_ref() else {
-        eprintln!("error: {} has no [dimse] table", sut.display());
-        return ExitCode::from(2);
     };
     let files = dimse_scu::dicom_files(&paths);
     if files.is_empty() {
@@ -1032,7 +1028,7 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCo
         .sum();
     let t0 = std::time::Instant::now();
     let sent: Vec<dimse_scu::StoreFile> = files.iter().cloned().map(Into::into).collect();
-    let runs = dimse_scu::DimseScu::from_config(d)
+    let runs = dimse_scu::DimseScu::from_config(&d)
         .store_parallel(&sent, associations)
         .await;
     let secs = t0.elapsed().as_secs_f64();
@@ -1107,15 +1103,11 @@ async fn store(sut: PathBuf, paths: Vec<PathBuf>, associations: usize) -> ExitCo
 }
 
 async fn store_stow(sut: PathBuf, paths: Vec<PathBuf>, requests: usize, batch: usize) -> ExitCode {
-    let config = match profile(&sut) {
-        Ok(c) => c,
+    let (config, endpoint) = match profile_table(&sut, "dicomweb", |c| c.dicomweb.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
     };
-    let Some(endpoint) = config.dicomweb.as_ref() else {
-        eprintln!("error: {} has no [dicomweb] table", sut.display());
-        return ExitCode::from(2);
-    };
-    let client = match DicomwebClient::new(endpoint, &config.limits) {
+    let client = match DicomwebClient::new(&endpoint, &config.limits) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
@@ -1172,13 +1164,9 @@ async fn retrieve_dimse(
 ) -> ExitCode {
     use ihe_harness::actors::{dimse_scu::DimseScu, move_receiver::MoveReceiver};
     use ihe_harness::transfer::{self, RetrieveMode};
-    let config = match profile(&sut) {
-        Ok(c) => c,
+    let (config, d) = match profile_table(&sut, "dimse", |c| c.dimse.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
-    };
-    let Some(d) = config.dimse.as_ref() else {
-        eprintln!("error: {} has no [dimse] table", sut.display());
-        return ExitCode::from(2);
     };
     // The instances go to --output, or to a temporary folder removed at the end.
     let (_temp, dir) = match output {
@@ -1203,7 +1191,7 @@ async fn retrieve_dimse(
             }
         },
     };
-    let scu = DimseScu::from_config(d);
+    let scu = DimseScu::from_config(&d);
     let receiver = if move_ {
         let Some(bind) = config.simulator.dimse_bind else {
             eprintln!(
@@ -1259,21 +1247,34 @@ fn profile(sut: &std::path::Path) -> Result<Config, ExitCode> {
     })
 }
 
+/// The SUT profile `sut` with its `[table]` (`pick`); a profile that does not load or lacks the
+/// table is said on stderr and exit code 2.
+fn profile_table<T: Clone>(
+    sut: &std::path::Path,
+    table: &str,
+    pick: impl FnOnce(&Config) -> Option<&T>,
+) -> Result<(Config, T), ExitCode> {
+    let config = profile(sut)?;
+    match pick(&config).cloned() {
+        Some(t) => Ok((config, t)),
+        None => {
+            eprintln!("error: {} has no [{table}] table", sut.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 async fn retrieve(
     sut: PathBuf,
     study: String,
     series: Option<String>,
     transfer_syntax: Option<String>,
 ) -> ExitCode {
-    let config = match profile(&sut) {
-        Ok(c) => c,
+    let (_, endpoint) = match profile_table(&sut, "dicomweb", |c| c.dicomweb.as_ref()) {
+        Ok(x) => x,
         Err(code) => return code,
     };
-    let Some(endpoint) = config.dicomweb.as_ref() else {
-        eprintln!("error: {} has no [dicomweb] table", sut.display());
-        return ExitCode::from(2);
-    };
-    let client = match DicomwebClient::new(endpoint, &Default::default()) {
+    let client = match DicomwebClient::new(&endpoint, &Default::default()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
