@@ -1270,11 +1270,11 @@ async fn retrieve(
     series: Option<String>,
     transfer_syntax: Option<String>,
 ) -> ExitCode {
-    let (_, endpoint) = match profile_table(&sut, "dicomweb", |c| c.dicomweb.as_ref()) {
+    let (config, endpoint) = match profile_table(&sut, "dicomweb", |c| c.dicomweb.as_ref()) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let client = match DicomwebClient::new(&endpoint, &Default::default()) {
+    let client = match DicomwebClient::new(&endpoint, &config.limits) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
