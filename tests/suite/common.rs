@@ -668,14 +668,21 @@ pub fn serve_reference_with(extra: &[&str]) -> (ChildServer, u16, u16) {
     (server, http, dimse)
 }
 
+/// The Orthanc profile `ci/test.sh` names in `IHE_HARNESS_ORTHANC_PROFILE`; None, said on
+/// stderr, when the variable is not set (the test then skips).
+pub fn orthanc_profile() -> Option<String> {
+    let profile = std::env::var("IHE_HARNESS_ORTHANC_PROFILE").ok();
+    if profile.is_none() {
+        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+    }
+    profile
+}
+
 /// The DICOMweb part of the Orthanc profile `ci/test.sh` names in `IHE_HARNESS_ORTHANC_PROFILE`
 /// (the DIMSE simulator's fixed port belongs to the Orthanc DIMSE test) and Orthanc's DICOMweb
 /// base URL; None, said on stderr, when the variable is not set.
 pub fn orthanc_dicomweb_profile() -> Option<(String, String)> {
-    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
-        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
-        return None;
-    };
+    let profile = orthanc_profile()?;
     let full = std::fs::read_to_string(&profile).expect("the Orthanc profile reads");
     let text = full.split("\n[dimse]").next().unwrap_or(&full).to_string();
     let base = text

@@ -126,8 +126,7 @@ fn each_timed_transaction_meets_the_reference_thresholds_and_reports_its_figures
 #[test]
 fn orthanc_study_retrieves_by_c_get_and_c_move_are_timed() {
     let _orthanc = orthanc_lock();
-    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
-        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+    let Some(profile) = orthanc_profile() else {
         return;
     };
     let dir = report_dir("orthanc-perf");

@@ -108,8 +108,7 @@ mode = "preloaded"
 #[test]
 fn the_cross_border_use_case_passes_with_orthanc_as_community_a_image_source() {
     let _orthanc = orthanc_lock();
-    let Ok(profile) = std::env::var("IHE_HARNESS_ORTHANC_PROFILE") else {
-        eprintln!("IHE_HARNESS_ORTHANC_PROFILE is not set: ci/test.sh starts Orthanc and sets it; skipping");
+    let Some(profile) = orthanc_profile() else {
         return;
     };
     let full = std::fs::read_to_string(&profile).unwrap();
